@@ -1,0 +1,1 @@
+"""Entry points and Slack surface: the CLI now; the Bolt app, builders and scheduler later."""

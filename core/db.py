@@ -1,0 +1,155 @@
+"""Engines, sessions and the column types that keep quantities exact on every database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Dialect, Engine, Numeric, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+SCALE = 9
+"""Decimal places kept for every stored quantity (a nanogram of a kg-based ingredient)."""
+
+QUANTUM = Decimal(1).scaleb(-SCALE)
+
+
+def quantize(value: Decimal) -> Decimal:
+    """Round once, half-even, to the stored scale."""
+    return value.quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+class Quantity(TypeDecorator[Decimal]):
+    """An exact decimal with ``SCALE`` places.
+
+    PostgreSQL stores ``NUMERIC(30, 9)``. SQLite has no exact decimal (its NUMERIC affinity
+    turns ``0.1`` into a float), so there the value is an integer count of 10⁻⁹ units; sums
+    stay exact and come back as ``Decimal`` because ``SUM`` keeps this column type.
+    """
+
+    impl = Numeric(30, SCALE)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(30, SCALE, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        exact = quantize(Decimal(value))
+        if dialect.name == "sqlite":
+            return int(exact.scaleb(SCALE))
+        return exact
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-SCALE)
+        return Decimal(value)
+
+    @property
+    def python_type(self) -> type[Decimal]:
+        return Decimal
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware instant, stored in UTC, read back aware on every database.
+
+    SQLite keeps no offset, so naive values are refused on the way in rather than guessed.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: Stockpot stores aware times only")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+    @property
+    def python_type(self) -> type[datetime]:
+        return datetime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def is_sqlite(url: str | URL) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def make_engine(url: str | URL, **kwargs: Any) -> Engine:
+    """An engine with the per-dialect settings Stockpot relies on.
+
+    On SQLite every transaction starts with ``BEGIN IMMEDIATE``: writers queue on the
+    database lock instead of failing halfway, which is what serialises two transfers of the
+    same day there (PostgreSQL uses a row lock). WAL lets readers go on meanwhile.
+    """
+    if is_sqlite(url):
+        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        _configure_sqlite(engine)
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        if engine.url.database not in (None, "", ":memory:"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """One transaction: committed when the block ends, rolled back if it raises."""
+    with factory() as session, session.begin():
+        yield session
+
+
+def insert_ignoring_conflicts(
+    session: Session, table: Any, rows: list[dict[str, Any]], *, index_elements: list[str]
+) -> None:
+    """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect: rows that exist stay as
+    they are. On PostgreSQL a concurrent insert of the same key waits, then does nothing."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:  # pragma: no cover - guarded by the settings' supported URLs
+        raise NotImplementedError(f"unsupported database '{dialect}'")
+    statement = dialect_insert(table).on_conflict_do_nothing(index_elements=index_elements)
+    session.execute(statement, rows)

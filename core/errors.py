@@ -1,0 +1,74 @@
+"""Errors the services raise for users to read.
+
+Every error carries a stable ``code`` (the product's error codes where it has one) and a
+message that says what is wrong, where, and how to fix it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+class StockpotError(Exception):
+    """A failure a user can act on. ``str(error)`` is the message to show."""
+
+    code: str = "stockpot_error"
+
+    def __init__(self, message: str, *, code: str | None = None) -> None:
+        super().__init__(message)
+        if code is not None:
+            self.code = code
+
+
+class NotFound(StockpotError):
+    code = "not_found"
+
+
+class ValidationFailed(StockpotError):
+    code = "validation_failed"
+
+
+class ConfigurationError(StockpotError):
+    code = "configuration_error"
+
+
+class UnauthorizedCompanyAccess(StockpotError):
+    code = "unauthorized_company_access"
+
+
+class IntegrationExists(StockpotError):
+    """A second Lightspeed or SIDES connection for one company."""
+
+    def __init__(self, provider: str, company: str) -> None:
+        super().__init__(
+            f"company '{company}' already has a {provider} connection; reauthorize or update "
+            "the existing one instead of adding another",
+            code=f"{provider}_integration_exists",
+        )
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One error found in an input document, with its place (e.g. ``recipes[1].lines[0]``)."""
+
+    place: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"line {self.line}: " if self.line is not None else ""
+        return f"{where}{self.place}: {self.message}" if self.place else f"{where}{self.message}"
+
+
+class InvalidDocument(ValidationFailed):
+    """An import file with errors; nothing of it was written."""
+
+    def __init__(self, source: str, problems: Sequence[Problem]) -> None:
+        self.source = source
+        self.problems = list(problems)
+        count = len(self.problems)
+        listing = "\n".join(f"  {problem}" for problem in self.problems)
+        super().__init__(
+            f"{source}: {count} error{'s' if count != 1 else ''}, nothing was imported:\n{listing}"
+        )

@@ -1,0 +1,59 @@
+"""Exact arithmetic helpers: rationals inside the engine, decimal strings at the edges.
+
+Dividing by portions or by ``1 - trim`` can give non-terminating decimals (1/3 of a dough),
+so the engine computes with ``Fraction`` and rounds exactly once, when a movement is posted.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+
+from core.db import quantize
+
+
+def to_fraction(value: Decimal | Fraction | int | str) -> Fraction:
+    return value if isinstance(value, Fraction) else Fraction(value)
+
+
+def fraction_to_decimal(value: Fraction) -> Decimal:
+    """Round a rational to the stored scale (half-even)."""
+    return quantize(Decimal(value.numerator) / Decimal(value.denominator))
+
+
+def fraction_text(value: Fraction) -> str:
+    """``"0.15"`` when the value is a terminating decimal, else ``"1/3"``: exact either way."""
+    denominator = value.denominator
+    for prime in (2, 5):
+        while denominator % prime == 0:
+            denominator //= prime
+    if denominator != 1:
+        return f"{value.numerator}/{value.denominator}"
+    exponent = 0
+    scaled = value
+    while scaled.denominator != 1:
+        scaled *= 10
+        exponent += 1
+    return format_decimal(Decimal(scaled.numerator).scaleb(-exponent))
+
+
+def format_decimal(value: Decimal) -> str:
+    """Plain notation, no exponent, no trailing zeros: ``1.800000000`` → ``1.8``."""
+    if value == 0:
+        return "0"
+    return format(value.normalize(), "f")
+
+
+def parse_decimal(value: object, *, what: str) -> Decimal:
+    """A decimal from a JSON/YAML number or string; floats go through their shortest repr."""
+    if isinstance(value, bool) or value is None:
+        raise ValueError(f"{what} must be a number, got {value!r}")
+    if isinstance(value, float):
+        value = repr(value)
+    try:
+        result = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ValueError(f"{what} must be a number, got {value!r}") from None
+    if not result.is_finite():
+        raise ValueError(f"{what} must be a finite number, got {value!r}")
+    return result

@@ -1,0 +1,58 @@
+"""The tables, as typed SQLAlchemy models. The schema itself is created by Alembic."""
+
+from core.models.base import Base
+from core.models.catalog import (
+    Company,
+    Ingredient,
+    IngredientMeasure,
+    Recipe,
+    RecipeLine,
+    StorageUnit,
+)
+from core.models.ledger import LedgerMovement, MovementType
+from core.models.pos import (
+    AutomaticTransfer,
+    Connection,
+    ConnectionStatus,
+    ExternalLocation,
+    PosItem,
+    PosItemKind,
+    PosMapping,
+    Provider,
+)
+from core.models.transfer import (
+    RawPayload,
+    RawSaleLine,
+    RunKind,
+    RunOutcome,
+    RunStatus,
+    TransferDay,
+    TransferRun,
+)
+
+__all__ = [
+    "AutomaticTransfer",
+    "Base",
+    "Company",
+    "Connection",
+    "ConnectionStatus",
+    "ExternalLocation",
+    "Ingredient",
+    "IngredientMeasure",
+    "LedgerMovement",
+    "MovementType",
+    "PosItem",
+    "PosItemKind",
+    "PosMapping",
+    "Provider",
+    "RawPayload",
+    "RawSaleLine",
+    "Recipe",
+    "RecipeLine",
+    "RunKind",
+    "RunOutcome",
+    "RunStatus",
+    "StorageUnit",
+    "TransferDay",
+    "TransferRun",
+]

@@ -1,0 +1,55 @@
+"""The inventory ledger: signed movements in base units, never updated or deleted."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, Index
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.models.base import Base, BigId, created_at, enum_column
+
+
+class MovementType(StrEnum):
+    ISSUE = "ISSUE"
+    RECEIPT = "RECEIPT"
+    WASTE = "WASTE"
+    TRANSFER_IN = "TRANSFER_IN"
+    TRANSFER_OUT = "TRANSFER_OUT"
+    ADJUSTMENT = "ADJUSTMENT"
+
+
+class LedgerMovement(Base):
+    """A change of one ingredient's stock in one storage unit.
+
+    A correction is a new movement with ``reverses`` pointing at the one it cancels, so the
+    history shows every correction and balances are plain sums.
+    """
+
+    __tablename__ = "ledger_movement"
+    __table_args__ = (
+        Index(
+            "ix_ledger_movement_balance",
+            "company_id",
+            "storage_unit_id",
+            "ingredient_id",
+        ),
+        Index("ix_ledger_movement_company_date", "company_id", "business_date"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("company.id", ondelete="CASCADE"))
+    storage_unit_id: Mapped[int] = mapped_column(ForeignKey("storage_unit.id", ondelete="RESTRICT"))
+    ingredient_id: Mapped[int] = mapped_column(ForeignKey("ingredient.id", ondelete="RESTRICT"))
+    type: Mapped[MovementType] = enum_column(MovementType)
+    quantity: Mapped[Decimal]
+    business_date: Mapped[date]
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("transfer_run.id", ondelete="RESTRICT"), index=True
+    )
+    reverses_id: Mapped[int | None] = mapped_column(
+        BigId, ForeignKey("ledger_movement.id", ondelete="RESTRICT"), unique=True
+    )
+    created_at: Mapped[datetime] = created_at()

@@ -1,0 +1,151 @@
+"""POS connections, their locations and items, and how items map to inventory."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from core.models.base import Base, company_fk, created_at, enum_column
+
+
+class Provider(StrEnum):
+    LIGHTSPEED = "lightspeed"
+    SIDES = "sides"
+    CSV = "csv"
+
+    @property
+    def single_per_company(self) -> bool:
+        """Lightspeed and SIDES allow one connection per company; CSV any number of profiles."""
+        return self is not Provider.CSV
+
+
+class ConnectionStatus(StrEnum):
+    CONNECTED = "connected"
+    NEEDS_REAUTHORIZATION = "needs_reauthorization"
+    ERROR = "error"
+
+
+class AutomaticTransfer(StrEnum):
+    ACTIVE = "active"
+    PAUSED = "paused"
+
+
+class PosItemKind(StrEnum):
+    ITEM = "item"
+    MODIFIER = "modifier"
+    MENU = "menu"
+    TOPPING = "topping"
+
+
+class Connection(Base):
+    """A company's link to one POS account or CSV profile."""
+
+    __tablename__ = "connection"
+    __table_args__ = (UniqueConstraint("company_id", "provider", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    provider: Mapped[Provider] = enum_column(Provider)
+    name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[ConnectionStatus] = enum_column(
+        ConnectionStatus, default=ConnectionStatus.CONNECTED
+    )
+    credentials: Mapped[str | None] = mapped_column(
+        Text, doc="Fernet token of the JSON credentials; never plain text"
+    )
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = created_at()
+
+    locations: Mapped[list[ExternalLocation]] = relationship(
+        back_populates="connection", order_by="ExternalLocation.name"
+    )
+
+    @property
+    def label(self) -> str:
+        """How users name a connection: ``provider:name`` (e.g. ``csv:Till export``)."""
+        return f"{self.provider.value}:{self.name}"
+
+
+class ExternalLocation(Base):
+    """A Lightspeed business location, SIDES store or CSV profile location."""
+
+    __tablename__ = "external_location"
+    __table_args__ = (UniqueConstraint("connection_id", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id", ondelete="CASCADE"))
+    external_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200))
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    business_day_start: Mapped[time] = mapped_column(default=time(0, 0))
+    storage_unit_id: Mapped[int | None] = mapped_column(
+        ForeignKey("storage_unit.id", ondelete="RESTRICT")
+    )
+    active: Mapped[bool] = mapped_column(default=False)
+    automatic_transfer: Mapped[AutomaticTransfer] = enum_column(
+        AutomaticTransfer, default=AutomaticTransfer.ACTIVE
+    )
+    created_at: Mapped[datetime] = created_at()
+
+    connection: Mapped[Connection] = relationship(back_populates="locations")
+
+
+class PosItem(Base):
+    """Something the POS sells, identified by ``key``: its id or code, else its normalised name."""
+
+    __tablename__ = "pos_item"
+    __table_args__ = (UniqueConstraint("connection_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    connection_id: Mapped[int] = mapped_column(ForeignKey("connection.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(300))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[PosItemKind] = enum_column(PosItemKind, default=PosItemKind.ITEM)
+    first_seen_in_sales_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = created_at()
+
+    mapping: Mapped[PosMapping | None] = relationship(back_populates="pos_item")
+
+
+class PosMapping(Base):
+    """What selling one ``pos_item`` takes from stock: an ingredient, a recipe, or nothing.
+
+    ``factor`` is base units of the ingredient, or portions of the recipe, per item sold.
+    """
+
+    __tablename__ = "pos_mapping"
+    __table_args__ = (
+        CheckConstraint(
+            "(CASE WHEN ingredient_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN recipe_id IS NULL THEN 0 ELSE 1 END)"
+            " + (CASE WHEN ignored THEN 1 ELSE 0 END) = 1",
+            name="one_target",
+        ),
+        CheckConstraint("ignored OR factor > 0", name="factor_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    pos_item_id: Mapped[int] = mapped_column(
+        ForeignKey("pos_item.id", ondelete="CASCADE"), unique=True
+    )
+    ingredient_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ingredient.id", ondelete="RESTRICT"), index=True
+    )
+    recipe_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recipe.id", ondelete="RESTRICT"), index=True
+    )
+    factor: Mapped[Decimal | None]
+    ignored: Mapped[bool] = mapped_column(default=False)
+    updated_at: Mapped[datetime] = created_at()
+    updated_by: Mapped[str | None] = mapped_column(String(200))
+
+    pos_item: Mapped[PosItem] = relationship(back_populates="mapping")

@@ -1,0 +1,125 @@
+"""Transfer runs (the transfer log), the raw sales they read, and the day they own."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.models.base import Base, company_fk, created_at, enum_column
+
+
+class RunKind(StrEnum):
+    MANUAL = "manual"
+    AUTOMATIC = "automatic"
+    MIGRATION = "migration"
+    CSV = "csv"
+    DRY_RUN = "dry_run"
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SUPERSEDED = "superseded"
+
+
+class RunOutcome(StrEnum):
+    """What a succeeded run did to the ledger."""
+
+    POSTED = "posted"
+    UNCHANGED = "unchanged"
+    PREVIEW = "preview"
+
+
+class TransferDay(Base):
+    """One row per (location, business date): the lock two runs of that day queue on, and
+    which run is live (its movements are the ones that count)."""
+
+    __tablename__ = "transfer_day"
+
+    location_id: Mapped[int] = mapped_column(
+        ForeignKey("external_location.id", ondelete="CASCADE"), primary_key=True
+    )
+    business_date: Mapped[date] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    generation: Mapped[int] = mapped_column(default=0)
+    live_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("transfer_run.id", ondelete="SET NULL")
+    )
+
+
+class TransferRun(Base):
+    """One attempt to transfer a location's business date, and its log."""
+
+    __tablename__ = "transfer_run"
+    __table_args__ = (
+        UniqueConstraint("location_id", "business_date", "generation"),
+        Index("ix_transfer_run_location_date", "location_id", "business_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    location_id: Mapped[int] = mapped_column(ForeignKey("external_location.id", ondelete="CASCADE"))
+    business_date: Mapped[date]
+    kind: Mapped[RunKind] = enum_column(RunKind)
+    status: Mapped[RunStatus] = enum_column(RunStatus)
+    outcome: Mapped[RunOutcome | None] = enum_column(RunOutcome, nullable=True)
+    generation: Mapped[int | None] = mapped_column(
+        doc="1, 2, … for the runs that posted to this day; the highest one is live"
+    )
+    started_at: Mapped[datetime] = created_at()
+    finished_at: Mapped[datetime | None]
+    triggered_by: Mapped[str] = mapped_column(String(200), default="")
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    errors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    unmapped: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    skipped: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    snapshot: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict, doc="the mappings and recipes this run used, for audit and tracing"
+    )
+    content_hash: Mapped[str | None] = mapped_column(String(64))
+    superseded_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("transfer_run.id", ondelete="SET NULL")
+    )
+
+
+class RawPayload(Base):
+    """The POS payload of a run, exactly as received."""
+
+    __tablename__ = "raw_payload"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("transfer_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    source: Mapped[str] = mapped_column(String(64))
+    body: Mapped[str] = mapped_column(Text)
+
+
+class RawSaleLine(Base):
+    """A normalised sales line of a run, with what the run did with it."""
+
+    __tablename__ = "raw_sale_line"
+
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("transfer_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(primary_key=True)
+    sale_id: Mapped[str] = mapped_column(String(200))
+    line_id: Mapped[str] = mapped_column(String(200))
+    parent_line_id: Mapped[str | None] = mapped_column(String(200))
+    pos_code: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300))
+    kind: Mapped[str] = mapped_column(String(32))
+    quantity: Mapped[Decimal]
+    voided: Mapped[bool]
+    cancelled: Mapped[bool]
+    item_key: Mapped[str] = mapped_column(String(300))
+    disposition: Mapped[str] = mapped_column(
+        String(64), doc="mapped, unmapped, ignored, or skipped:<reason>"
+    )

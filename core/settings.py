@@ -1,0 +1,57 @@
+"""Configuration from the environment (and a ``.env`` file when present)."""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+class Settings(BaseSettings):
+    """Every setting has a default that runs Stockpot locally with no accounts."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///stockpot.db",
+        description="SQLAlchemy URL; PostgreSQL as postgresql+psycopg://user@host/db",
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        validation_alias="STOCKPOT_SECRET_KEY",
+        description="Fernet key(s), comma-separated, newest first; encrypts POS credentials",
+    )
+    environment: Environment = Field(
+        default=Environment.DEVELOPMENT, validation_alias="STOCKPOT_ENV"
+    )
+    data_dir: Path = Field(
+        default=Path(".stockpot"),
+        validation_alias="STOCKPOT_DATA_DIR",
+        description="where local state lives (the generated development key)",
+    )
+    log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )

@@ -1,0 +1,117 @@
+"""Units of measure and conversion into an ingredient's base unit.
+
+Three families convert among themselves (mass, volume, count). Crossing families needs the
+ingredient's ``measures``: "one base unit is this much of another unit", e.g. one bottle of
+wine measures 0.75 l. An impossible conversion raises; it never becomes a silent zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from enum import StrEnum
+from fractions import Fraction
+
+
+class Family(StrEnum):
+    MASS = "mass"
+    VOLUME = "volume"
+    COUNT = "count"
+
+
+class Unit(StrEnum):
+    MG = "mg"
+    G = "g"
+    KG = "kg"
+    ML = "ml"
+    CL = "cl"
+    DL = "dl"
+    L = "l"
+    PCS = "pcs"
+
+    @property
+    def family(self) -> Family:
+        return _FAMILY[self]
+
+    @property
+    def size(self) -> Fraction:
+        """How many of the family's smallest reference unit one of this unit is."""
+        return _SIZE[self]
+
+
+_FAMILY = {
+    Unit.MG: Family.MASS,
+    Unit.G: Family.MASS,
+    Unit.KG: Family.MASS,
+    Unit.ML: Family.VOLUME,
+    Unit.CL: Family.VOLUME,
+    Unit.DL: Family.VOLUME,
+    Unit.L: Family.VOLUME,
+    Unit.PCS: Family.COUNT,
+}
+_SIZE = {
+    Unit.MG: Fraction(1),
+    Unit.G: Fraction(1000),
+    Unit.KG: Fraction(1_000_000),
+    Unit.ML: Fraction(1),
+    Unit.CL: Fraction(10),
+    Unit.DL: Fraction(100),
+    Unit.L: Fraction(1000),
+    Unit.PCS: Fraction(1),
+}
+_ALIASES = {
+    "gram": Unit.G,
+    "grams": Unit.G,
+    "kilogram": Unit.KG,
+    "kilograms": Unit.KG,
+    "milligram": Unit.MG,
+    "litre": Unit.L,
+    "liter": Unit.L,
+    "litres": Unit.L,
+    "liters": Unit.L,
+    "lt": Unit.L,
+    "millilitre": Unit.ML,
+    "milliliter": Unit.ML,
+    "pc": Unit.PCS,
+    "piece": Unit.PCS,
+    "pieces": Unit.PCS,
+    "each": Unit.PCS,
+    "ea": Unit.PCS,
+    "stk": Unit.PCS,
+}
+
+KNOWN_UNITS = ", ".join(unit.value for unit in Unit)
+
+
+class UnitError(ValueError):
+    """A unit that does not exist, or a conversion that is impossible."""
+
+
+def parse_unit(text: str) -> Unit:
+    key = text.strip().casefold()
+    try:
+        return Unit(key)
+    except ValueError:
+        pass
+    if key in _ALIASES:
+        return _ALIASES[key]
+    raise UnitError(f"unknown unit '{text}'; use one of {KNOWN_UNITS}")
+
+
+def conversion_factor(
+    unit: Unit, base_unit: Unit, measures: Mapping[Unit, Decimal], ingredient: str
+) -> Fraction:
+    """How many base units one ``unit`` is, for the ingredient with these measures.
+
+    ``measures`` maps a unit to how much of it one base unit is (``{Unit.L: 0.75}`` for a
+    0.75 l bottle counted in pcs).
+    """
+    if unit.family is base_unit.family:
+        return unit.size / base_unit.size
+    for measure_unit, amount in measures.items():
+        if measure_unit.family is unit.family:
+            return (unit.size / measure_unit.size) / Fraction(amount)
+    raise UnitError(
+        f"unit '{unit}' cannot be converted to '{base_unit}' for ingredient '{ingredient}'; "
+        f"give the ingredient a measure in {unit.family} units (e.g. measures: {{{unit}: ...}})"
+    )
