@@ -1,0 +1,185 @@
+"""Reading the ledger: balances (sums over an index), movements, and tracing a movement back
+to the sales lines that caused it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.errors import NotFound
+from core.exact import format_decimal, fraction_to_decimal
+from core.models import Company, Ingredient, LedgerMovement, RawSaleLine, StorageUnit, TransferRun
+from core.transfer.engine import contributions
+from core.transfer.lines import LineKind, SaleLine
+from core.transfer.snapshot import Snapshot
+
+
+@dataclass(frozen=True)
+class Balance:
+    storage_unit: str
+    ingredient: str
+    unit: str
+    quantity: Decimal
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "storage_unit": self.storage_unit,
+            "ingredient": self.ingredient,
+            "unit": self.unit,
+            "quantity": format_decimal(self.quantity),
+        }
+
+
+def balances(session: Session, company: Company) -> list[Balance]:
+    """Stock per storage unit and ingredient: the sum of its movements, in base units."""
+    total = func.sum(LedgerMovement.quantity)
+    rows = session.execute(
+        select(StorageUnit.name, Ingredient.name, Ingredient.base_unit, total)
+        .select_from(LedgerMovement)
+        .join(StorageUnit, StorageUnit.id == LedgerMovement.storage_unit_id)
+        .join(Ingredient, Ingredient.id == LedgerMovement.ingredient_id)
+        .where(LedgerMovement.company_id == company.id)
+        .group_by(StorageUnit.name, Ingredient.name, Ingredient.base_unit)
+        .order_by(StorageUnit.name, Ingredient.name)
+    )
+    return [
+        Balance(unit, ingredient, base.value, quantity) for unit, ingredient, base, quantity in rows
+    ]
+
+
+@dataclass(frozen=True)
+class MovementRow:
+    id: int
+    type: str
+    storage_unit: str
+    ingredient: str
+    unit: str
+    quantity: Decimal
+    business_date: date
+    run_id: int | None
+    reverses_id: int | None
+    created_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "type": self.type,
+            "storage_unit": self.storage_unit,
+            "ingredient": self.ingredient,
+            "unit": self.unit,
+            "quantity": format_decimal(self.quantity),
+            "business_date": self.business_date.isoformat(),
+            "run_id": self.run_id,
+            "reverses": self.reverses_id,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+def movements(
+    session: Session, company: Company, date_from: date, date_to: date
+) -> list[MovementRow]:
+    """Movements of business dates ``date_from`` to ``date_to`` inclusive, oldest first."""
+    rows = session.execute(
+        select(LedgerMovement, StorageUnit.name, Ingredient.name, Ingredient.base_unit)
+        .join(StorageUnit, StorageUnit.id == LedgerMovement.storage_unit_id)
+        .join(Ingredient, Ingredient.id == LedgerMovement.ingredient_id)
+        .where(
+            LedgerMovement.company_id == company.id,
+            LedgerMovement.business_date >= date_from,
+            LedgerMovement.business_date <= date_to,
+        )
+        .order_by(LedgerMovement.business_date, LedgerMovement.id)
+    )
+    return [
+        MovementRow(
+            id=movement.id,
+            type=movement.type.value,
+            storage_unit=unit,
+            ingredient=ingredient,
+            unit=base.value,
+            quantity=movement.quantity,
+            business_date=movement.business_date,
+            run_id=movement.run_id,
+            reverses_id=movement.reverses_id,
+            created_at=movement.created_at,
+        )
+        for movement, unit, ingredient, base in rows
+    ]
+
+
+@dataclass(frozen=True)
+class TracedLine:
+    sale_id: str
+    line_id: str
+    pos_code: str | None
+    name: str
+    quantity: Decimal
+    """The line's sold quantity."""
+    contribution: Decimal
+    """What the line added to the movement (signed like the movement)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "sale_id": self.sale_id,
+            "line_id": self.line_id,
+            "pos_code": self.pos_code,
+            "name": self.name,
+            "quantity": format_decimal(self.quantity),
+            "contribution": format_decimal(self.contribution),
+        }
+
+
+def trace(session: Session, movement_id: int, company: Company | None = None) -> list[TracedLine]:
+    """The sales lines behind a movement, recomputed exactly from the run's stored raw lines and
+    snapshot. A reversal traces to the lines of the movement it reverses, with the sign flipped.
+    """
+    movement = session.get(LedgerMovement, movement_id)
+    if movement is None or (company is not None and movement.company_id != company.id):
+        raise NotFound(f"no ledger movement {movement_id}")
+    sign = 1
+    if movement.reverses_id is not None:
+        sign = -1
+        movement = session.get_one(LedgerMovement, movement.reverses_id)
+    if movement.run_id is None:
+        return []
+    run = session.get_one(TransferRun, movement.run_id)
+    raw = session.scalars(
+        select(RawSaleLine).where(RawSaleLine.run_id == run.id).order_by(RawSaleLine.position)
+    ).all()
+    lines = [
+        SaleLine(
+            sale_id=row.sale_id,
+            line_id=row.line_id,
+            pos_code=row.pos_code,
+            name=row.name,
+            quantity=row.quantity,
+            parent_line_id=row.parent_line_id,
+            voided=row.voided,
+            cancelled=row.cancelled,
+            kind=LineKind(row.kind),
+        )
+        for row in raw
+    ]
+    found = contributions(
+        lines,
+        [row.disposition for row in raw],
+        Snapshot.from_json(run.snapshot),
+        run.snapshot["storage_unit_id"],
+        (movement.storage_unit_id, movement.ingredient_id),
+    )
+    return [
+        TracedLine(
+            sale_id=lines[position].sale_id,
+            line_id=lines[position].line_id,
+            pos_code=lines[position].pos_code,
+            name=lines[position].name,
+            quantity=lines[position].quantity,
+            contribution=fraction_to_decimal(-sign * amount),
+        )
+        for position, amount in found
+    ]

@@ -1,0 +1,295 @@
+"""The transfer engine: sales lines + a catalog snapshot → ledger deductions.
+
+A pure function (no database, no clock). Rules, in order:
+
+1. Lines of cancelled sales, voided lines, children of voided lines and non-item lines
+   (tips, fees, discounts) are skipped, each with its reason.
+2. The rest are netted per POS item (refunds are negative quantities).
+3. Each item is looked up in the snapshot: unmapped items are reported with their quantity,
+   ignored items take nothing, mapped ones are expanded.
+4. Ingredient mapping: quantity × factor base units. Recipe mapping: portions = quantity ×
+   factor; each recipe line takes line quantity / recipe portions per portion, divided by
+   (1 − trim) for ingredient lines, recursing into sub-recipes (whose quantity is portions).
+5. Storage unit: the line's issue storage, else its recipe's default issue storage, else what
+   the enclosing recipe line resolved to, else the location's storage unit.
+6. Deductions are summed per (storage unit, ingredient) exactly, then rounded once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from fractions import Fraction
+from typing import Any
+
+from core.exact import format_decimal, fraction_to_decimal
+from core.transfer.lines import LineKind, SaleLine
+from core.transfer.snapshot import (
+    Ignored,
+    IngredientTarget,
+    RecipeSpec,
+    RecipeTarget,
+    Snapshot,
+    Target,
+)
+
+StockKey = tuple[int, int]
+"""(storage unit id, ingredient id)."""
+
+SKIPPED_DETAIL_LIMIT = 200
+"""Skipped lines listed in a run's log; every line's fate is also kept with the raw lines."""
+
+
+class SkipReason(StrEnum):
+    CANCELLED_SALE = "cancelled_sale"
+    VOIDED_LINE = "voided_line"
+    PARENT_VOIDED = "parent_voided"
+    NON_ITEM = "non_item"
+
+
+class Disposition(StrEnum):
+    MAPPED = "mapped"
+    UNMAPPED = "unmapped"
+    IGNORED = "ignored"
+
+
+class EngineError(ValueError):
+    """The snapshot is inconsistent (a cycle, a missing recipe): a bug upstream, not bad sales."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnmappedItem:
+    key: str
+    pos_code: str | None
+    name: str
+    quantity: Decimal
+    lines: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "pos_code": self.pos_code,
+            "name": self.name,
+            "quantity": format_decimal(self.quantity),
+            "lines": self.lines,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedLine:
+    sale_id: str
+    line_id: str
+    name: str
+    reason: SkipReason
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "sale_id": self.sale_id,
+            "line_id": self.line_id,
+            "name": self.name,
+            "reason": self.reason.value,
+        }
+
+
+@dataclass
+class EngineResult:
+    deductions: dict[StockKey, Fraction]
+    """Exact quantity taken from stock per (storage unit, ingredient); positive = out."""
+    dispositions: list[str]
+    """Per input line: mapped, unmapped, ignored or skipped:<reason>."""
+    item_quantities: dict[str, Decimal]
+    unmapped: list[UnmappedItem]
+    skipped: list[SkippedLine]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def movements(self) -> dict[StockKey, Decimal]:
+        """Signed ledger quantities (negative for an issue), rounded once; zeros dropped."""
+        result: dict[StockKey, Decimal] = {}
+        for key, amount in sorted(self.deductions.items()):
+            quantity = fraction_to_decimal(-amount)
+            if quantity != 0:
+                result[key] = quantity
+        return result
+
+
+class RecipeExpander:
+    """Per-portion expansion of recipes, memoised per (recipe, inherited storage unit)."""
+
+    def __init__(self, recipes: Mapping[int, RecipeSpec]) -> None:
+        self._recipes = recipes
+        self._memo: dict[tuple[int, int], dict[StockKey, Fraction]] = {}
+
+    def per_portion(self, recipe_id: int, storage_unit_id: int) -> dict[StockKey, Fraction]:
+        return self._expand(recipe_id, storage_unit_id, ())
+
+    def _expand(
+        self, recipe_id: int, inherited_storage: int, path: tuple[int, ...]
+    ) -> dict[StockKey, Fraction]:
+        memo_key = (recipe_id, inherited_storage)
+        cached = self._memo.get(memo_key)
+        if cached is not None:
+            return cached
+        if recipe_id in path:
+            raise EngineError(f"recipe {recipe_id} contains itself (path {(*path, recipe_id)})")
+        recipe = self._recipes.get(recipe_id)
+        if recipe is None:
+            raise EngineError(f"recipe {recipe_id} is missing from the snapshot")
+        fallback = recipe.default_issue_storage_id or inherited_storage
+        result: dict[StockKey, Fraction] = defaultdict(Fraction)
+        for line in recipe.lines:
+            share = line.quantity / recipe.portions
+            storage = line.issue_storage_id or fallback
+            if line.ingredient_id is not None:
+                result[(storage, line.ingredient_id)] += share / (1 - line.trim)
+            elif line.sub_recipe_id is not None:
+                inner = self._expand(line.sub_recipe_id, storage, (*path, recipe_id))
+                for key, amount in inner.items():
+                    result[key] += share * amount
+        expanded = dict(result)
+        self._memo[memo_key] = expanded
+        return expanded
+
+
+def expand_target(
+    target: Target, expander: RecipeExpander, storage_unit_id: int
+) -> dict[StockKey, Fraction]:
+    """What selling one item with this mapping takes from stock, exactly."""
+    match target:
+        case Ignored():
+            return {}
+        case IngredientTarget(ingredient_id, factor):
+            return {(storage_unit_id, ingredient_id): factor}
+        case RecipeTarget(recipe_id, factor):
+            per_portion = expander.per_portion(recipe_id, storage_unit_id)
+            return {key: amount * factor for key, amount in per_portion.items()}
+    raise TypeError(target)
+
+
+def _skip_reason(line: SaleLine, voided_parents: set[tuple[str, str]]) -> SkipReason | None:
+    if line.cancelled:
+        return SkipReason.CANCELLED_SALE
+    if line.voided:
+        return SkipReason.VOIDED_LINE
+    if line.parent_line_id is not None and (line.sale_id, line.parent_line_id) in voided_parents:
+        return SkipReason.PARENT_VOIDED
+    if line.kind is LineKind.NON_ITEM:
+        return SkipReason.NON_ITEM
+    return None
+
+
+def _voided_lines(lines: Sequence[SaleLine]) -> set[tuple[str, str]]:
+    """Lines that are voided themselves or through an ancestor (modifiers of modifiers)."""
+    parent_of = {(line.sale_id, line.line_id): line.parent_line_id for line in lines}
+    voided = {(line.sale_id, line.line_id) for line in lines if line.voided}
+    result: set[tuple[str, str]] = set()
+    for sale_id, line_id in parent_of:
+        seen: set[str] = set()
+        current: str | None = line_id
+        while current is not None and current not in seen:
+            if (sale_id, current) in voided:
+                result.add((sale_id, line_id))
+                break
+            seen.add(current)
+            current = parent_of.get((sale_id, current))
+    return result
+
+
+def run_engine(lines: Sequence[SaleLine], snapshot: Snapshot, storage_unit_id: int) -> EngineResult:
+    voided = _voided_lines(lines)
+    dispositions: list[str] = []
+    skipped: list[SkippedLine] = []
+    skip_counts: Counter[str] = Counter()
+    net: dict[str, Decimal] = {}
+    line_counts: Counter[str] = Counter()
+    first_line: dict[str, SaleLine] = {}
+    outcome_counts: Counter[str] = Counter()
+
+    for line in lines:
+        reason = _skip_reason(line, voided)
+        if reason is not None:
+            dispositions.append(f"skipped:{reason.value}")
+            skip_counts[reason.value] += 1
+            if len(skipped) < SKIPPED_DETAIL_LIMIT:
+                skipped.append(SkippedLine(line.sale_id, line.line_id, line.name, reason))
+            continue
+        key = line.key
+        net[key] = net.get(key, Decimal(0)) + line.quantity
+        line_counts[key] += 1
+        first_line.setdefault(key, line)
+        disposition = _disposition(snapshot.mappings.get(key))
+        dispositions.append(disposition.value)
+        outcome_counts[disposition.value] += 1
+
+    expander = RecipeExpander(snapshot.recipes)
+    deductions: dict[StockKey, Fraction] = defaultdict(Fraction)
+    unmapped: list[UnmappedItem] = []
+    for key, quantity in net.items():
+        target = snapshot.mappings.get(key)
+        if target is None:
+            line = first_line[key]
+            unmapped.append(UnmappedItem(key, line.pos_code, line.name, quantity, line_counts[key]))
+            continue
+        if quantity == 0:
+            continue
+        sold = Fraction(quantity)
+        for stock_key, amount in expand_target(target, expander, storage_unit_id).items():
+            deductions[stock_key] += sold * amount
+
+    result = EngineResult(
+        deductions={key: amount for key, amount in deductions.items() if amount != 0},
+        dispositions=dispositions,
+        item_quantities=net,
+        unmapped=sorted(unmapped, key=lambda item: (-abs(item.quantity), item.key)),
+        skipped=skipped,
+    )
+    result.stats = {
+        "sales": len({line.sale_id for line in lines}),
+        "lines": len(lines),
+        "mapped": outcome_counts[Disposition.MAPPED.value],
+        "unmapped": outcome_counts[Disposition.UNMAPPED.value],
+        "ignored": outcome_counts[Disposition.IGNORED.value],
+        "skipped": dict(sorted(skip_counts.items())),
+        "items": len(net),
+        "unmapped_items": len(unmapped),
+        "movements": len(result.movements()),
+    }
+    return result
+
+
+def _disposition(target: Target | None) -> Disposition:
+    if target is None:
+        return Disposition.UNMAPPED
+    if isinstance(target, Ignored):
+        return Disposition.IGNORED
+    return Disposition.MAPPED
+
+
+def contributions(
+    lines: Sequence[SaleLine],
+    dispositions: Sequence[str],
+    snapshot: Snapshot,
+    storage_unit_id: int,
+    stock_key: StockKey,
+) -> list[tuple[int, Fraction]]:
+    """Which lines (by position) make up the deduction of one (storage unit, ingredient),
+    and how much each one took: the trace from a movement back to the sales."""
+    expander = RecipeExpander(snapshot.recipes)
+    per_item: dict[str, Fraction] = {}
+    result: list[tuple[int, Fraction]] = []
+    for position, (line, disposition) in enumerate(zip(lines, dispositions, strict=True)):
+        if disposition != Disposition.MAPPED.value:
+            continue
+        key = line.key
+        if key not in per_item:
+            target = snapshot.mappings[key]
+            assert target is not None
+            per_item[key] = expand_target(target, expander, storage_unit_id).get(
+                stock_key, Fraction(0)
+            )
+        amount = per_item[key] * Fraction(line.quantity)
+        if amount != 0:
+            result.append((position, amount))
+    return result

@@ -1,0 +1,439 @@
+"""Running a transfer: one location, one business date, one database transaction.
+
+The runner stores the raw sales, the run's log and its movements together, or nothing. A
+rerun of a day reverses the live run's movements and posts the new ones in that same
+transaction; identical input (same lines, same mappings and recipes) posts nothing and is
+reported as unchanged. Two runs of one day queue on the day's row lock (PostgreSQL) or the
+database write lock (SQLite), so they never post concurrently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import insert, literal, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.db import UtcDateTime, insert_ignoring_conflicts, unit_of_work, utcnow
+from core.errors import StockpotError, ValidationFailed
+from core.exact import format_decimal
+from core.models import (
+    ExternalLocation,
+    Ingredient,
+    LedgerMovement,
+    MovementType,
+    PosItem,
+    PosItemKind,
+    RawPayload,
+    RawSaleLine,
+    RunKind,
+    RunOutcome,
+    RunStatus,
+    StorageUnit,
+    TransferDay,
+    TransferRun,
+)
+from core.transfer.catalog_snapshot import load_snapshot
+from core.transfer.engine import EngineResult, StockKey, run_engine
+from core.transfer.lines import LineKind, SaleLine, sorted_for_hash
+
+log = logging.getLogger(__name__)
+
+ITEM_KIND = {
+    LineKind.ITEM: PosItemKind.ITEM,
+    LineKind.MODIFIER: PosItemKind.MODIFIER,
+    LineKind.MENU_COMPONENT: PosItemKind.MENU,
+    LineKind.TOPPING: PosItemKind.TOPPING,
+}
+
+
+class TransferFailed(StockpotError):
+    code = "transfer_failed"
+
+    def __init__(self, message: str, run_id: int | None) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+
+
+@dataclass(frozen=True)
+class RawInput:
+    """The POS payload as received, stored with the run for audit and reruns."""
+
+    source: str
+    body: str
+
+
+@dataclass(frozen=True)
+class MovementLine:
+    storage_unit: str
+    ingredient: str
+    unit: str
+    quantity: Decimal
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "storage_unit": self.storage_unit,
+            "ingredient": self.ingredient,
+            "unit": self.unit,
+            "quantity": format_decimal(self.quantity),
+        }
+
+
+@dataclass
+class TransferReport:
+    run_id: int
+    location: str
+    business_date: date
+    kind: RunKind
+    outcome: RunOutcome
+    generation: int | None
+    stats: dict[str, Any]
+    unmapped: list[dict[str, Any]]
+    movements: list[MovementLine] = field(default_factory=list)
+    superseded_run_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id,
+            "location": self.location,
+            "business_date": self.business_date.isoformat(),
+            "kind": self.kind.value,
+            "outcome": self.outcome.value,
+            "generation": self.generation,
+            "superseded_run_id": self.superseded_run_id,
+            "stats": self.stats,
+            "unmapped": self.unmapped,
+            "movements": [movement.to_json() for movement in self.movements],
+        }
+
+
+def run_transfer(
+    factory: sessionmaker[Session],
+    location_id: int,
+    business_date: date,
+    lines: Sequence[SaleLine],
+    raw: RawInput,
+    *,
+    kind: RunKind = RunKind.MANUAL,
+    triggered_by: str = "",
+    dry_run: bool = False,
+) -> TransferReport:
+    """Transfer one business day of ``lines`` into the ledger (or preview it with ``dry_run``)."""
+    run_kind = RunKind.DRY_RUN if dry_run else kind
+    try:
+        with unit_of_work(factory) as session:
+            return _run(session, location_id, business_date, lines, raw, run_kind, triggered_by)
+    except StockpotError as error:
+        log.warning("transfer of location %s for %s refused: %s", location_id, business_date, error)
+        _record_failure(factory, location_id, business_date, run_kind, triggered_by, str(error))
+        raise
+    except Exception as error:
+        log.exception("transfer of location %s for %s failed", location_id, business_date)
+        message = f"internal error: {error!r}"
+        run_id = _record_failure(
+            factory, location_id, business_date, run_kind, triggered_by, message
+        )
+        raise TransferFailed(
+            f"the transfer failed and posted nothing (run {run_id}): {message}", run_id
+        ) from error
+
+
+def _run(
+    session: Session,
+    location_id: int,
+    business_date: date,
+    lines: Sequence[SaleLine],
+    raw: RawInput,
+    kind: RunKind,
+    triggered_by: str,
+) -> TransferReport:
+    location = session.get(ExternalLocation, location_id)
+    if location is None:
+        raise ValidationFailed(f"no location with id {location_id}")
+    day = None if kind is RunKind.DRY_RUN else _lock_day(session, location, business_date)
+    storage_unit_id = location.storage_unit_id
+    if storage_unit_id is None:
+        raise ValidationFailed(
+            f"location '{location.name}' has no storage unit linked; link one before "
+            "transferring its sales"
+        )
+    snapshot = load_snapshot(
+        session, location.company_id, location.connection_id, (line.key for line in lines)
+    )
+    result = run_engine(lines, snapshot, storage_unit_id)
+    snapshot_json = {**snapshot.to_json(), "storage_unit_id": storage_unit_id}
+    content_hash = _content_hash(lines, snapshot_json)
+    run = TransferRun(
+        company_id=location.company_id,
+        location_id=location.id,
+        business_date=business_date,
+        kind=kind,
+        status=RunStatus.SUCCEEDED,
+        triggered_by=triggered_by,
+        stats=result.stats,
+        unmapped=[item.to_json() for item in result.unmapped],
+        skipped=[line.to_json() for line in result.skipped],
+        snapshot=snapshot_json,
+        content_hash=content_hash,
+    )
+    live = None
+    if day is not None and day.live_run_id is not None:
+        live = session.get_one(TransferRun, day.live_run_id)
+    if day is None:
+        run.outcome = RunOutcome.PREVIEW
+    elif live is not None and live.content_hash == content_hash:
+        run.outcome = RunOutcome.UNCHANGED
+    else:
+        run.outcome = RunOutcome.POSTED
+        run.generation = day.generation + 1
+    run.finished_at = utcnow()
+    session.add(run)
+    session.flush()
+    movements = result.movements()
+    if run.outcome is RunOutcome.POSTED:
+        assert day is not None
+        _post(session, run, location, lines, raw, result, movements, live)
+        day.generation = run.generation or 0
+        day.live_run_id = run.id
+    elif run.outcome is RunOutcome.UNCHANGED:
+        assert live is not None
+        movements = {}
+        run.stats = {**run.stats, "movements": 0, "unchanged_from_run": live.id}
+    return TransferReport(
+        run_id=run.id,
+        location=location.name,
+        business_date=business_date,
+        kind=kind,
+        outcome=run.outcome,
+        generation=run.generation,
+        stats=run.stats,
+        unmapped=run.unmapped,
+        movements=_named(session, movements),
+        superseded_run_id=live.id if live and run.outcome is RunOutcome.POSTED else None,
+    )
+
+
+def _lock_day(session: Session, location: ExternalLocation, business_date: date) -> TransferDay:
+    insert_ignoring_conflicts(
+        session,
+        TransferDay.__table__,
+        [
+            {
+                "location_id": location.id,
+                "business_date": business_date,
+                "company_id": location.company_id,
+                "generation": 0,
+            }
+        ],
+        index_elements=["location_id", "business_date"],
+    )
+    return session.scalars(
+        select(TransferDay)
+        .where(TransferDay.location_id == location.id, TransferDay.business_date == business_date)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _content_hash(lines: Sequence[SaleLine], snapshot_json: dict[str, Any]) -> str:
+    canonical = json.dumps(
+        {"lines": sorted_for_hash(lines), "snapshot": snapshot_json},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _post(
+    session: Session,
+    run: TransferRun,
+    location: ExternalLocation,
+    lines: Sequence[SaleLine],
+    raw: RawInput,
+    result: EngineResult,
+    movements: dict[StockKey, Decimal],
+    live: TransferRun | None,
+) -> None:
+    now = utcnow()
+    session.add(RawPayload(run_id=run.id, source=raw.source, body=raw.body))
+    if lines:
+        session.execute(
+            insert(RawSaleLine),
+            [
+                {
+                    "run_id": run.id,
+                    "position": position,
+                    "sale_id": line.sale_id,
+                    "line_id": line.line_id,
+                    "parent_line_id": line.parent_line_id,
+                    "pos_code": line.pos_code,
+                    "name": line.name,
+                    "kind": line.kind.value,
+                    "quantity": line.quantity,
+                    "voided": line.voided,
+                    "cancelled": line.cancelled,
+                    "item_key": line.key,
+                    "disposition": disposition,
+                }
+                for position, (line, disposition) in enumerate(
+                    zip(lines, result.dispositions, strict=True)
+                )
+            ],
+        )
+    _register_items(session, location, lines, result, now)
+    if live is not None:
+        _reverse(session, live, run, now)
+        live.status = RunStatus.SUPERSEDED
+        live.superseded_by_id = run.id
+    if movements:
+        session.execute(
+            insert(LedgerMovement),
+            [
+                {
+                    "company_id": location.company_id,
+                    "storage_unit_id": storage_unit_id,
+                    "ingredient_id": ingredient_id,
+                    "type": MovementType.ISSUE,
+                    "quantity": quantity,
+                    "business_date": run.business_date,
+                    "run_id": run.id,
+                    "created_at": now,
+                }
+                for (storage_unit_id, ingredient_id), quantity in movements.items()
+            ],
+        )
+
+
+def _register_items(
+    session: Session,
+    location: ExternalLocation,
+    lines: Sequence[SaleLine],
+    result: EngineResult,
+    now: Any,
+) -> None:
+    """Items first seen in sales join the catalog, so unmapped ones can be mapped."""
+    known = set(
+        session.scalars(select(PosItem.key).where(PosItem.connection_id == location.connection_id))
+    )
+    new: dict[str, dict[str, Any]] = {}
+    for line in lines:
+        key = line.key
+        if key in known or key in new or key not in result.item_quantities:
+            continue
+        new[key] = {
+            "company_id": location.company_id,
+            "connection_id": location.connection_id,
+            "key": key,
+            "external_id": line.pos_code,
+            "name": line.name,
+            "kind": ITEM_KIND.get(line.kind, PosItemKind.ITEM),
+            "first_seen_in_sales_at": now,
+            "created_at": now,
+        }
+    insert_ignoring_conflicts(
+        session, PosItem.__table__, list(new.values()), index_elements=["connection_id", "key"]
+    )
+
+
+def _reverse(session: Session, live: TransferRun, run: TransferRun, now: Any) -> None:
+    """Post the negation of every movement the live run posted (not its own reversals)."""
+    movement = LedgerMovement.__table__
+    columns = [
+        "company_id",
+        "storage_unit_id",
+        "ingredient_id",
+        "type",
+        "quantity",
+        "business_date",
+        "run_id",
+        "reverses_id",
+        "created_at",
+    ]
+    session.execute(
+        insert(movement).from_select(
+            columns,
+            select(
+                movement.c.company_id,
+                movement.c.storage_unit_id,
+                movement.c.ingredient_id,
+                movement.c.type,
+                -movement.c.quantity,
+                movement.c.business_date,
+                literal(run.id),
+                movement.c.id,
+                literal(now, UtcDateTime()),
+            ).where(movement.c.run_id == live.id, movement.c.reverses_id.is_(None)),
+        )
+    )
+
+
+def _named(session: Session, movements: dict[StockKey, Decimal]) -> list[MovementLine]:
+    if not movements:
+        return []
+    unit_ids = {key[0] for key in movements}
+    ingredient_ids = {key[1] for key in movements}
+    units = {
+        unit_id: name
+        for unit_id, name in session.execute(
+            select(StorageUnit.id, StorageUnit.name).where(StorageUnit.id.in_(unit_ids))
+        )
+    }
+    ingredients = {
+        row.id: row
+        for row in session.execute(
+            select(Ingredient.id, Ingredient.name, Ingredient.base_unit).where(
+                Ingredient.id.in_(ingredient_ids)
+            )
+        )
+    }
+    return sorted(
+        (
+            MovementLine(
+                units[unit_id],
+                ingredients[ingredient_id].name,
+                ingredients[ingredient_id].base_unit.value,
+                quantity,
+            )
+            for (unit_id, ingredient_id), quantity in movements.items()
+        ),
+        key=lambda m: (m.storage_unit, m.ingredient),
+    )
+
+
+def _record_failure(
+    factory: sessionmaker[Session],
+    location_id: int,
+    business_date: date,
+    kind: RunKind,
+    triggered_by: str,
+    message: str,
+) -> int | None:
+    """Log the failed attempt in its own transaction; the failed one left nothing behind."""
+    try:
+        with unit_of_work(factory) as session:
+            location = session.get(ExternalLocation, location_id)
+            if location is None:
+                return None
+            run = TransferRun(
+                company_id=location.company_id,
+                location_id=location_id,
+                business_date=business_date,
+                kind=kind,
+                status=RunStatus.FAILED,
+                triggered_by=triggered_by,
+                errors=[message],
+                finished_at=utcnow(),
+            )
+            session.add(run)
+            session.flush()
+            return run.id
+    except Exception:
+        log.exception("could not record the failed transfer of location %s", location_id)
+        return None
