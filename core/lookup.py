@@ -1,0 +1,65 @@
+"""Finding a company's rows by the names users type, with messages that say what exists."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.errors import NotFound, ValidationFailed
+from core.models import Company, Connection, ExternalLocation, Provider
+
+
+def company_by_name(session: Session, name: str) -> Company:
+    company = session.scalar(select(Company).where(Company.name == name))
+    if company is None:
+        known = ", ".join(session.scalars(select(Company.name).order_by(Company.name))) or "none"
+        raise NotFound(
+            f"no company '{name}' (known: {known}); `stockpot catalog import` creates one"
+        )
+    return company
+
+
+def connection_by_label(session: Session, company: Company, label: str) -> Connection:
+    """A connection named as ``provider:name`` (e.g. ``csv:Till export``)."""
+    provider_text, _, name = label.partition(":")
+    try:
+        provider = Provider(provider_text.strip().lower())
+    except ValueError:
+        providers = ", ".join(p.value for p in Provider)
+        raise ValidationFailed(
+            f"connection '{label}' should read provider:name with provider one of {providers}"
+        ) from None
+    connection = session.scalar(
+        select(Connection).where(
+            Connection.company_id == company.id,
+            Connection.provider == provider,
+            Connection.name == name.strip(),
+        )
+    )
+    if connection is None:
+        known = ", ".join(
+            c.label
+            for c in session.scalars(select(Connection).where(Connection.company_id == company.id))
+        )
+        raise NotFound(
+            f"company '{company.name}' has no connection '{label}' (known: {known or 'none'})"
+        )
+    return connection
+
+
+def location_by_name(session: Session, name: str, company: str | None = None) -> ExternalLocation:
+    query = select(ExternalLocation).where(ExternalLocation.name == name)
+    if company is not None:
+        query = query.where(ExternalLocation.company_id == company_by_name(session, company).id)
+    matches = session.scalars(query).all()
+    if not matches:
+        known = ", ".join(sorted(set(session.scalars(select(ExternalLocation.name)))))
+        raise NotFound(f"no location '{name}' (known: {known or 'none'})")
+    if len(matches) > 1:
+        owners = ", ".join(
+            f"{session.get_one(Company, m.company_id).name} ({m.connection.label})" for m in matches
+        )
+        raise ValidationFailed(
+            f"{len(matches)} locations are named '{name}': {owners}; add --company to choose"
+        )
+    return matches[0]

@@ -1,0 +1,281 @@
+"""POS mappings: what selling an item takes from stock.
+
+``set_mapping`` holds the rules for every writer (the file import, Slack's mapping modal):
+the target belongs to the item's company, exists, and the factor is positive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Annotated, Self
+
+from pydantic import Field, model_validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from core.catalog.document import Name, Positive
+from core.db import unit_of_work, utcnow
+from core.documents import DocumentModel, parse_document
+from core.errors import InvalidDocument, Problem, ValidationFailed
+from core.exact import format_decimal
+from core.lookup import company_by_name, connection_by_label
+from core.models import Company, Connection, Ingredient, PosItem, PosMapping, Recipe
+from core.transfer.lines import item_key
+from core.yaml_source import load_yaml
+
+
+@dataclass(frozen=True)
+class IngredientChoice:
+    ingredient_id: int
+    factor: Decimal
+
+
+@dataclass(frozen=True)
+class RecipeChoice:
+    recipe_id: int
+    factor: Decimal
+
+
+@dataclass(frozen=True)
+class IgnoreChoice:
+    pass
+
+
+MappingChoice = IngredientChoice | RecipeChoice | IgnoreChoice
+
+
+class MappingTargetError(ValidationFailed):
+    code = "invalid_mapping_target"
+
+
+def set_mapping(
+    session: Session, item: PosItem, choice: MappingChoice, *, by: str | None = None
+) -> PosMapping:
+    """Create or replace the mapping of ``item``; refuses targets of another company."""
+    mapping = item.mapping or PosMapping(company_id=item.company_id, pos_item_id=item.id)
+    mapping.ingredient_id = mapping.recipe_id = mapping.factor = None
+    mapping.ignored = False
+    match choice:
+        case IngredientChoice(ingredient_id, factor):
+            _owned(session, Ingredient, ingredient_id, item.company_id)
+            mapping.ingredient_id, mapping.factor = ingredient_id, _positive(factor)
+        case RecipeChoice(recipe_id, factor):
+            _owned(session, Recipe, recipe_id, item.company_id)
+            mapping.recipe_id, mapping.factor = recipe_id, _positive(factor)
+        case IgnoreChoice():
+            mapping.ignored = True
+    mapping.updated_at = utcnow()
+    mapping.updated_by = by
+    if item.mapping is None:
+        session.add(mapping)
+        item.mapping = mapping
+    return mapping
+
+
+def _positive(factor: Decimal) -> Decimal:
+    if factor <= 0:
+        raise MappingTargetError(f"the quantity factor must be greater than 0, got {factor}")
+    return factor
+
+
+def _owned(
+    session: Session, model: type[Ingredient] | type[Recipe], target_id: int, company_id: int
+) -> None:
+    kind = model.__tablename__
+    target = session.get(model, target_id)
+    if target is None:
+        raise MappingTargetError(f"no {kind} with id {target_id}")
+    if target.company_id != company_id:
+        raise MappingTargetError(
+            f"{kind} '{target.name}' belongs to another company; a mapping can only use "
+            "ingredients and recipes of its own company"
+        )
+
+
+class MappingEntryDoc(DocumentModel):
+    pos_code: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    pos_name: Name | None = None
+    ingredient: Name | None = None
+    recipe: Name | None = None
+    ignore: bool = False
+    quantity: Positive = Decimal(1)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        targets = sum((self.ingredient is not None, self.recipe is not None, self.ignore))
+        if targets != 1:
+            raise ValueError("give exactly one of 'ingredient', 'recipe' or 'ignore: true'")
+        if self.pos_code is None and self.pos_name is None:
+            raise ValueError("give the item's 'pos_code' (or, for items without one, 'pos_name')")
+        return self
+
+
+class MappingsDoc(DocumentModel):
+    company: Name
+    connection: Name
+    mappings: list[MappingEntryDoc] = Field(default_factory=list)
+
+
+@dataclass
+class MappingsImportSummary:
+    created: int = 0
+    updated: int = 0
+    new_items: int = 0
+
+    def __str__(self) -> str:
+        return (
+            f"mappings: {self.created} created, {self.updated} updated; "
+            f"{self.new_items} POS item(s) added"
+        )
+
+
+def import_mappings(
+    factory: sessionmaker[Session], text: str, *, source: str
+) -> MappingsImportSummary:
+    document = load_yaml(text, source=source)
+    doc = parse_document(document, MappingsDoc)
+    problems: list[Problem] = []
+    summary = MappingsImportSummary()
+    with unit_of_work(factory) as session:
+        company = company_by_name(session, doc.company)
+        connection = connection_by_label(session, company, doc.connection)
+        items = {
+            item.key: item
+            for item in session.scalars(
+                select(PosItem)
+                .where(PosItem.connection_id == connection.id)
+                .options(selectinload(PosItem.mapping))
+            )
+        }
+        ingredients = _names(session, Ingredient, company)
+        recipes = _names(session, Recipe, company)
+        seen: dict[str, int] = {}
+        for index, entry in enumerate(doc.mappings):
+            where = ("mappings", index)
+            key = item_key(entry.pos_code, entry.pos_name or "")
+            if key in seen:
+                twice = f"item '{key}' is mapped twice (see mappings[{seen[key]}])"
+                problems.append(document.problem(where, twice))
+                continue
+            seen[key] = index
+            try:
+                choice = _choice(session, entry, company, ingredients, recipes)
+            except ValidationFailed as error:
+                problems.append(document.problem(where, str(error)))
+                continue
+            item = items.get(key)
+            if item is None:
+                item = _new_item(connection, key, entry)
+                session.add(item)
+                session.flush()
+                items[key] = item
+                summary.new_items += 1
+            elif entry.pos_name:
+                item.name = entry.pos_name
+            if item.mapping is None:
+                summary.created += 1
+            else:
+                summary.updated += 1
+            set_mapping(session, item, choice, by=f"file:{source}")
+        if problems:
+            raise InvalidDocument(source, problems)
+    return summary
+
+
+def _new_item(connection: Connection, key: str, entry: MappingEntryDoc) -> PosItem:
+    return PosItem(
+        company_id=connection.company_id,
+        connection_id=connection.id,
+        key=key,
+        external_id=entry.pos_code,
+        name=entry.pos_name or entry.pos_code or key,
+    )
+
+
+def _names(
+    session: Session, model: type[Ingredient] | type[Recipe], company: Company
+) -> dict[str, int]:
+    rows = session.execute(select(model.name, model.id).where(model.company_id == company.id))
+    return {name: row_id for name, row_id in rows}
+
+
+def _choice(
+    session: Session,
+    entry: MappingEntryDoc,
+    company: Company,
+    ingredients: dict[str, int],
+    recipes: dict[str, int],
+) -> MappingChoice:
+    if entry.ignore:
+        return IgnoreChoice()
+    if entry.ingredient is not None:
+        return IngredientChoice(
+            _resolve(session, Ingredient, entry.ingredient, company, ingredients), entry.quantity
+        )
+    assert entry.recipe is not None
+    return RecipeChoice(_resolve(session, Recipe, entry.recipe, company, recipes), entry.quantity)
+
+
+def _resolve(
+    session: Session,
+    model: type[Ingredient] | type[Recipe],
+    name: str,
+    company: Company,
+    known: dict[str, int],
+) -> int:
+    if name in known:
+        return known[name]
+    kind = model.__tablename__
+    owner = session.scalar(
+        select(Company.name).join(model, model.company_id == Company.id).where(model.name == name)
+    )
+    if owner is not None:
+        raise MappingTargetError(
+            f"{kind} '{name}' belongs to company '{owner}', not '{company.name}'; a mapping can "
+            "only use ingredients and recipes of its own company"
+        )
+    raise MappingTargetError(
+        f"unknown {kind} '{name}' in company '{company.name}'; add it to the catalog first"
+    )
+
+
+@dataclass(frozen=True)
+class MappingRow:
+    pos_code: str | None
+    pos_name: str
+    key: str
+    target_kind: str | None
+    """``ingredient``, ``recipe``, ``ignored``, or ``None`` for an unmapped item."""
+    target: str | None
+    factor: str | None
+    unit: str | None
+
+
+def list_mappings(
+    session: Session, company: Company, connection: Connection | None = None
+) -> list[MappingRow]:
+    """Every POS item of the company (or one connection) with its mapping, if any."""
+    query = (
+        select(PosItem, PosMapping, Ingredient, Recipe)
+        .outerjoin(PosMapping, PosMapping.pos_item_id == PosItem.id)
+        .outerjoin(Ingredient, Ingredient.id == PosMapping.ingredient_id)
+        .outerjoin(Recipe, Recipe.id == PosMapping.recipe_id)
+        .where(PosItem.company_id == company.id)
+        .order_by(PosItem.name, PosItem.key)
+    )
+    if connection is not None:
+        query = query.where(PosItem.connection_id == connection.id)
+    rows: list[MappingRow] = []
+    for item, mapping, ingredient, recipe in session.execute(query):
+        kind = target = factor = unit = None
+        if mapping is not None and mapping.ignored:
+            kind = "ignored"
+        elif ingredient is not None:
+            kind, target, unit = "ingredient", ingredient.name, ingredient.base_unit.value
+        elif recipe is not None:
+            kind, target, unit = "recipe", recipe.name, "portions"
+        if mapping is not None and mapping.factor is not None:
+            factor = format_decimal(mapping.factor)
+        rows.append(MappingRow(item.external_id, item.name, item.key, kind, target, factor, unit))
+    return rows

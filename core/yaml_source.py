@@ -1,0 +1,85 @@
+"""Reading YAML input files: exact decimals, and the line of every value for error messages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import yaml
+
+from core.errors import InvalidDocument, Problem
+
+Path = tuple[str | int, ...]
+
+
+class _DecimalLoader(yaml.SafeLoader):
+    """Safe YAML, but ``0.75`` becomes ``Decimal("0.75")``, never a float."""
+
+
+def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
+    text = str(loader.construct_scalar(node)).replace("_", "")
+    return Decimal(text)
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+
+
+def place(path: Path) -> str:
+    """``("recipes", 1, "lines", 0)`` → ``recipes[1].lines[0]``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+@dataclass
+class YamlDocument:
+    source: str
+    data: Any
+    lines: dict[Path, int] = field(default_factory=dict)
+
+    def line_of(self, path: Path) -> int | None:
+        """The line of the value at ``path``, or of its nearest ancestor that exists."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(path[:end])
+            if line is not None:
+                return line
+        return None
+
+    def problem(self, path: Path, message: str) -> Problem:
+        return Problem(place(path), message, self.line_of(path))
+
+
+def _index_lines(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+            _index_lines(value_node, (*path, key), lines)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            _index_lines(item, (*path, index), lines)
+
+
+def load_yaml(text: str, *, source: str) -> YamlDocument:
+    loader = _DecimalLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        line = mark.line + 1 if mark is not None else None
+        problem = Problem("", f"not valid YAML: {error.problem}", line)
+        raise InvalidDocument(source, [problem]) from None
+    except yaml.YAMLError as error:
+        raise InvalidDocument(source, [Problem("", f"not valid YAML: {error}")]) from None
+    finally:
+        loader.dispose()
+    lines: dict[Path, int] = {}
+    if node is not None:
+        _index_lines(node, (), lines)
+    return YamlDocument(source, data, lines)
