@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from core.errors import InvalidDocument
-from core.yaml_source import YamlDocument
+from core.errors import InvalidDocument, Problem
+from core.yaml_source import Path, YamlDocument
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -27,11 +28,28 @@ def _message(error: Any) -> str:
     return str(error["msg"])
 
 
+def _problems(document: YamlDocument, path: Path, error: ValidationError) -> list[Problem]:
+    return [document.problem((*path, *item["loc"]), _message(item)) for item in error.errors()]
+
+
 def parse_document(document: YamlDocument, model: type[ModelT]) -> ModelT:
     if not isinstance(document.data, dict):
         raise InvalidDocument(document.source, [document.problem((), "expected a mapping of keys")])
     try:
         return model.model_validate(document.data)
     except ValidationError as error:
-        problems = [document.problem(tuple(item["loc"]), _message(item)) for item in error.errors()]
-        raise InvalidDocument(document.source, problems) from None
+        raise InvalidDocument(document.source, _problems(document, (), error)) from None
+
+
+def parse_each(
+    document: YamlDocument, path: Path, items: Sequence[Any], model: type[ModelT]
+) -> tuple[list[tuple[int, ModelT]], list[Problem]]:
+    """Validate list entries one by one, so one bad entry does not hide the others' errors."""
+    parsed: list[tuple[int, ModelT]] = []
+    problems: list[Problem] = []
+    for index, item in enumerate(items):
+        try:
+            parsed.append((index, model.model_validate(item)))
+        except ValidationError as error:
+            problems.extend(_problems(document, (*path, index), error))
+    return parsed, problems

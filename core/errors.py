@@ -66,7 +66,7 @@ class InvalidDocument(ValidationFailed):
 
     def __init__(self, source: str, problems: Sequence[Problem]) -> None:
         self.source = source
-        self.problems = list(problems)
+        self.problems = sorted(problems, key=lambda p: p.line if p.line is not None else 1 << 30)
         count = len(self.problems)
         listing = "\n".join(f"  {problem}" for problem in self.problems)
         super().__init__(

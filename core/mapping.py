@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Self
+from typing import Annotated, Any, Self
 
 from pydantic import Field, model_validator
 from sqlalchemy import select
@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from core.catalog.document import Name, Positive
 from core.db import unit_of_work, utcnow
-from core.documents import DocumentModel, parse_document
-from core.errors import InvalidDocument, Problem, ValidationFailed
+from core.documents import DocumentModel, parse_document, parse_each
+from core.errors import InvalidDocument, ValidationFailed
 from core.exact import format_decimal
 from core.lookup import company_by_name, connection_by_label
 from core.models import Company, Connection, Ingredient, PosItem, PosMapping, Recipe
@@ -53,23 +53,25 @@ def set_mapping(
     session: Session, item: PosItem, choice: MappingChoice, *, by: str | None = None
 ) -> PosMapping:
     """Create or replace the mapping of ``item``; refuses targets of another company."""
-    mapping = item.mapping or PosMapping(company_id=item.company_id, pos_item_id=item.id)
-    mapping.ingredient_id = mapping.recipe_id = mapping.factor = None
-    mapping.ignored = False
+    ingredient_id = recipe_id = factor = None
     match choice:
-        case IngredientChoice(ingredient_id, factor):
-            _owned(session, Ingredient, ingredient_id, item.company_id)
-            mapping.ingredient_id, mapping.factor = ingredient_id, _positive(factor)
-        case RecipeChoice(recipe_id, factor):
-            _owned(session, Recipe, recipe_id, item.company_id)
-            mapping.recipe_id, mapping.factor = recipe_id, _positive(factor)
-        case IgnoreChoice():
-            mapping.ignored = True
-    mapping.updated_at = utcnow()
-    mapping.updated_by = by
-    if item.mapping is None:
+        case IngredientChoice():
+            _owned(session, Ingredient, choice.ingredient_id, item.company_id)
+            ingredient_id, factor = choice.ingredient_id, _positive(choice.factor)
+        case RecipeChoice():
+            _owned(session, Recipe, choice.recipe_id, item.company_id)
+            recipe_id, factor = choice.recipe_id, _positive(choice.factor)
+    mapping = item.mapping
+    if mapping is None:
+        mapping = PosMapping(company_id=item.company_id, pos_item_id=item.id)
         session.add(mapping)
         item.mapping = mapping
+    mapping.ingredient_id = ingredient_id
+    mapping.recipe_id = recipe_id
+    mapping.factor = factor
+    mapping.ignored = isinstance(choice, IgnoreChoice)
+    mapping.updated_at = utcnow()
+    mapping.updated_by = by
     return mapping
 
 
@@ -114,7 +116,8 @@ class MappingEntryDoc(DocumentModel):
 class MappingsDoc(DocumentModel):
     company: Name
     connection: Name
-    mappings: list[MappingEntryDoc] = Field(default_factory=list)
+    mappings: list[dict[str, Any]] = Field(default_factory=list)
+    """Entries are validated one by one (``MappingEntryDoc``) to report every bad one."""
 
 
 @dataclass
@@ -135,7 +138,7 @@ def import_mappings(
 ) -> MappingsImportSummary:
     document = load_yaml(text, source=source)
     doc = parse_document(document, MappingsDoc)
-    problems: list[Problem] = []
+    entries, problems = parse_each(document, ("mappings",), doc.mappings, MappingEntryDoc)
     summary = MappingsImportSummary()
     with unit_of_work(factory) as session:
         company = company_by_name(session, doc.company)
@@ -151,7 +154,7 @@ def import_mappings(
         ingredients = _names(session, Ingredient, company)
         recipes = _names(session, Recipe, company)
         seen: dict[str, int] = {}
-        for index, entry in enumerate(doc.mappings):
+        for index, entry in entries:
             where = ("mappings", index)
             key = item_key(entry.pos_code, entry.pos_name or "")
             if key in seen:

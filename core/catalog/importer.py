@@ -38,7 +38,7 @@ from core.models import (
     StorageUnit,
 )
 from core.units import parse_unit
-from core.yaml_source import YamlDocument, load_yaml
+from core.yaml_source import YamlDocument, load_yaml, place
 
 Named = TypeVar("Named", StorageUnit, Ingredient, Recipe)
 
@@ -90,7 +90,7 @@ def _problems(
         ("recipes", doc.recipes),
         ("csv_connections", doc.csv_connections),
     ):
-        _report_duplicates(key, [item.name for item in items], report)
+        _report_duplicates((key,), [item.name for item in items], report)
 
     draft = _stored_draft(session, company)
     for unit in doc.storage_units:
@@ -113,11 +113,12 @@ def _problems(
     return problems
 
 
-def _report_duplicates(key: str, names: Sequence[str], report: Any) -> None:
+def _report_duplicates(where: tuple[str | int, ...], names: Sequence[str], report: Any) -> None:
     first: dict[str, int] = {}
     for index, name in enumerate(names):
         if name in first:
-            report((key, index), f"'{name}' appears twice (first at {key}[{first[name]}])")
+            earlier = place((*where, first[name]))
+            report((*where, index), f"'{name}' appears twice (first at {earlier})")
         else:
             first[name] = index
 
@@ -227,9 +228,7 @@ def _check_base_unit_changes(
 def _check_csv_connection(
     connection: CsvConnectionDoc, where: tuple[str | int, ...], draft: CatalogDraft, report: Any
 ) -> None:
-    _report_duplicates(
-        f"{where[0]}[{where[1]}].locations", [loc.name for loc in connection.locations], report
-    )
+    _report_duplicates((*where, "locations"), [loc.name for loc in connection.locations], report)
     for index, location in enumerate(connection.locations):
         place = (*where, "locations", index)
         if location.storage_unit not in draft.storage_units:

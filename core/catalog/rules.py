@@ -183,27 +183,32 @@ def _check_sub_recipe_line(
 
 
 def _check_cycles(draft: CatalogDraft, report: Report) -> None:
-    """Depth-first search; each cycle is reported once, at the line that closes it."""
+    """Depth-first search. Each cycle is reported once, at a line of the file when one of its
+    lines is in the file (that is what the user can change), else where it closes."""
     done: set[str] = set()
 
-    def visit(name: str, path: list[str]) -> None:
-        recipe = draft.recipes[name]
+    def visit(name: str, path: list[str], via: list[RecipeLineDef]) -> None:
         path.append(name)
-        for line in recipe.lines:
+        for line in draft.recipes[name].lines:
             target = line.recipe
             if target is None or target not in draft.recipes or target in done:
                 continue
             if target in path:
-                cycle = " → ".join([*path[path.index(target) :], target])
-                report(line.where, f"recipes may not contain themselves: {cycle}")
+                start = path.index(target)
+                cycle = " → ".join([*path[start:], target])
+                in_file = [e.where for e in (*via[start:], line) if isinstance(e.where, tuple)]
+                where = in_file[0] if in_file else line.where
+                report(where, f"recipes may not contain themselves: {cycle}")
                 continue
-            visit(target, path)
+            via.append(line)
+            visit(target, path, via)
+            via.pop()
         path.pop()
         done.add(name)
 
     for name in draft.recipes:
         if name not in done:
-            visit(name, [])
+            visit(name, [], [])
 
 
 def _child(where: Where, *parts: str | int) -> Where:

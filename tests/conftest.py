@@ -1,0 +1,130 @@
+"""Test databases: every database test runs on SQLite and on a real PostgreSQL.
+
+PostgreSQL comes from ``TEST_DATABASE_URL`` (default: the local server, database
+``stockpot_test``, created if missing). Where no server answers, the PostgreSQL variants
+skip with the reason; the SQLite ones always run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from core import schema
+from core.db import make_engine, make_session_factory
+from core.models import Base
+from core.settings import get_settings
+
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/stockpot_test"
+
+
+@dataclass
+class Database:
+    url: str
+    engine: Engine
+    factory: sessionmaker[Session]
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def session(self) -> Session:
+        return self.factory()
+
+
+def _admin_conninfo(url: str) -> tuple[str, str]:
+    parsed = make_url(url)
+    admin = parsed.set(drivername="postgresql", database="postgres")
+    return admin.render_as_string(hide_password=False), parsed.database or ""
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "stockpot.db"
+    schema.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL)
+    admin, name = _admin_conninfo(url)
+    safe = make_url(url).render_as_string(hide_password=True)
+    try:
+        with psycopg.connect(admin, connect_timeout=3, autocommit=True) as connection:
+            exists = connection.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (name,)
+            ).fetchone()
+            if not exists:
+                connection.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError as error:
+        pytest.skip(
+            f"PostgreSQL not reachable at {safe} ({str(error).strip()}); start a server or "
+            "set TEST_DATABASE_URL to run the PostgreSQL variants"
+        )
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE"))
+        connection.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    schema.upgrade(url)
+    return url
+
+
+def _truncate_all(engine: Engine) -> None:
+    names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    with engine.begin() as connection:
+        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+def _open(url: str) -> Iterator[Database]:
+    engine = make_engine(url)
+    try:
+        yield Database(url, engine, make_session_factory(engine))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
+    """A migrated, empty database; each test runs once per kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "stockpot.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        yield from _open(f"sqlite:///{path}")
+    else:
+        yield from _postgres(request)
+
+
+@pytest.fixture
+def pg_database(request: pytest.FixtureRequest) -> Iterator[Database]:
+    """PostgreSQL only: for what SQLite cannot show (row locks between connections)."""
+    yield from _postgres(request)
+
+
+def _postgres(request: pytest.FixtureRequest) -> Iterator[Database]:
+    url = request.getfixturevalue("postgres_url")
+    for database in _open(url):
+        _truncate_all(database.engine)
+        yield database
+
+
+@pytest.fixture(autouse=True)
+def _fresh_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Each test reads settings anew, from a clean environment and its own data directory."""
+    for name in ("DATABASE_URL", "STOCKPOT_SECRET_KEY", "STOCKPOT_ENV", "STOCKPOT_DATA_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("STOCKPOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    yield
+    get_settings.cache_clear()

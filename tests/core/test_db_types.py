@@ -1,0 +1,83 @@
+"""Quantities stay exact and times stay aware on both databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from core.models import Company, Ingredient, LedgerMovement, MovementType, StorageUnit
+from core.units import Unit
+
+
+def _setup(session):
+    company = Company(name="C")
+    session.add(company)
+    session.flush()
+    unit = StorageUnit(company_id=company.id, name="Kitchen")
+    ingredient = Ingredient(company_id=company.id, name="Salt", base_unit=Unit.G)
+    session.add_all([unit, ingredient])
+    session.flush()
+    return company, unit, ingredient
+
+
+def _movement(company, unit, ingredient, quantity):
+    return LedgerMovement(
+        company_id=company.id,
+        storage_unit_id=unit.id,
+        ingredient_id=ingredient.id,
+        type=MovementType.ADJUSTMENT,
+        quantity=quantity,
+        business_date=date(2026, 1, 1),
+    )
+
+
+def test_a_thousand_tenths_sum_to_exactly_one_hundred(database):
+    with database.session() as session, session.begin():
+        company, unit, ingredient = _setup(session)
+        session.add_all(_movement(company, unit, ingredient, Decimal("0.1")) for _ in range(1000))
+    with database.session() as session:
+        total = session.scalar(select(func.sum(LedgerMovement.quantity)))
+    assert total == Decimal(100)
+    assert isinstance(total, Decimal)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["0.000000001", "-123456789.123456789", "999999999.999999999", "0", "-0.5"],
+)
+def test_quantities_round_trip_to_nine_places(database, value):
+    with database.session() as session, session.begin():
+        company, unit, ingredient = _setup(session)
+        session.add(_movement(company, unit, ingredient, Decimal(value)))
+    with database.session() as session:
+        assert session.scalar(select(LedgerMovement.quantity)) == Decimal(value)
+
+
+def test_more_than_nine_places_round_half_even(database):
+    with database.session() as session, session.begin():
+        company, unit, ingredient = _setup(session)
+        session.add(_movement(company, unit, ingredient, Decimal("0.0000000005")))
+        session.add(_movement(company, unit, ingredient, Decimal("0.0000000015")))
+    with database.session() as session:
+        stored = session.scalars(select(LedgerMovement.quantity).order_by(LedgerMovement.id)).all()
+    assert stored == [Decimal("0"), Decimal("0.000000002")]
+
+
+def test_times_come_back_aware_in_utc(database):
+    written = datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=2)))
+    with database.session() as session, session.begin():
+        session.add(Company(name="C", created_at=written))
+    with database.session() as session:
+        read = session.scalar(select(Company.created_at))
+    assert read == written
+    assert read.tzinfo is not None and read.utcoffset() == timedelta(0)
+    assert read == datetime(2026, 3, 28, 23, 30, tzinfo=UTC)
+
+
+def test_naive_times_are_refused(database):
+    with database.session() as session, pytest.raises(Exception, match="naive datetime"):
+        session.add(Company(name="C", created_at=datetime(2026, 1, 1)))  # noqa: DTZ001
+        session.flush()

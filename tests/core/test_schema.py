@@ -1,0 +1,35 @@
+"""The schema comes from the migrations, and the migrations agree with the models."""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+
+from core import schema
+from core.db import make_engine
+from core.models import Base
+
+
+def test_migrations_and_models_agree(database):
+    with database.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+
+
+def test_every_model_table_is_created_by_the_migrations(database):
+    tables = set(inspect(database.engine).get_table_names())
+    assert {table.name for table in Base.metadata.sorted_tables} <= tables
+    assert "alembic_version" in tables
+
+
+def test_downgrade_to_nothing_and_back_up(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cycle.db'}"
+    schema.upgrade(url)
+    command.downgrade(schema.alembic_config(url), "base")
+    engine = make_engine(url)
+    assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+    schema.upgrade(url)
+    assert "ledger_movement" in inspect(engine).get_table_names()
+    engine.dispose()
