@@ -105,12 +105,6 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
         yield from _postgres(request)
 
 
-@pytest.fixture
-def pg_database(request: pytest.FixtureRequest) -> Iterator[Database]:
-    """PostgreSQL only: for what SQLite cannot show (row locks between connections)."""
-    yield from _postgres(request)
-
-
 def _postgres(request: pytest.FixtureRequest) -> Iterator[Database]:
     url = request.getfixturevalue("postgres_url")
     for database in _open(url):

@@ -154,6 +154,7 @@ def _run(
     kind: RunKind,
     triggered_by: str,
 ) -> TransferReport:
+    started = utcnow()
     location = session.get(ExternalLocation, location_id)
     if location is None:
         raise ValidationFailed(f"no location with id {location_id}")
@@ -176,6 +177,7 @@ def _run(
         business_date=business_date,
         kind=kind,
         status=RunStatus.SUCCEEDED,
+        started_at=started,
         triggered_by=triggered_by,
         stats=result.stats,
         unmapped=[item.to_json() for item in result.unmapped],

@@ -1,0 +1,339 @@
+"""The transfer runner on a real database: posting, reruns, failures, tracing."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from sqlalchemy import func, select, update
+
+from core import ledger
+from core.errors import ValidationFailed
+from core.lookup import company_by_name
+from core.mapping import import_mappings
+from core.models import (
+    ExternalLocation,
+    LedgerMovement,
+    PosItem,
+    RawPayload,
+    RawSaleLine,
+    RecipeLine,
+    RunOutcome,
+    RunStatus,
+    TransferDay,
+    TransferRun,
+)
+from core.transfer.catalog_snapshot import load_snapshot
+from core.transfer.engine import run_engine
+from core.transfer.lines import LineKind, SaleLine
+from core.transfer.runner import RawInput, TransferFailed, run_transfer
+from tests.catalogs import ids, setup_trattoria
+
+DAY = date(2026, 11, 27)
+
+
+def sold(
+    code: str, quantity: str | int, sale: str = "S1", line: str | None = None, **kw
+) -> SaleLine:
+    sold.counter += 1  # type: ignore[attr-defined]
+    return SaleLine(
+        sale_id=sale,
+        line_id=line or f"L{sold.counter}",  # type: ignore[attr-defined]
+        pos_code=code,
+        name=kw.pop("name", f"item {code}"),
+        quantity=Decimal(str(quantity)),
+        **kw,
+    )
+
+
+sold.counter = 0  # type: ignore[attr-defined]
+
+SALES = [
+    sold("101", 2, sale="S1"),  # Margherita
+    sold("230", 3, sale="S1"),  # glass of red
+    sold("999", 1, sale="S1"),  # tip, ignored
+    sold("555", 2, sale="S2", name="Cannoli"),  # unmapped
+    sold("300", 2, sale="S2", voided=True),
+    sold("300", 5, sale="S3"),  # espresso
+    sold("410", 3, sale="S3"),  # tiramisu
+]
+
+
+@pytest.fixture
+def trattoria(database):
+    setup_trattoria(database)
+    with database.session() as session:
+        database.ids = ids(session)
+    return database
+
+
+def transfer(database, lines, day=DAY, **kwargs):
+    return run_transfer(
+        database.factory,
+        database.ids["location:Main room"],
+        day,
+        lines,
+        RawInput("test", "raw body"),
+        **kwargs,
+    )
+
+
+def balances(database) -> dict[tuple[str, str], Decimal]:
+    with database.session() as session:
+        rows = ledger.balances(session, company_by_name(session, "Trattoria Esempio"))
+    return {(row.storage_unit, row.ingredient): row.quantity for row in rows}
+
+
+def count(database, model) -> int:
+    with database.session() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def remap_espresso(database, factor: str) -> None:
+    import_mappings(
+        database.factory,
+        "company: Trattoria Esempio\nconnection: csv:Till export\nmappings:\n"
+        f'  - {{pos_code: "300", ingredient: Espresso beans, quantity: {factor}}}\n',
+        source="remap.yaml",
+    )
+
+
+EXPECTED = {
+    ("Bar", "House red"): Decimal("-0.6"),  # 3 × 15 cl of a 0.75 l bottle
+    ("Kitchen", "Basil"): Decimal("-6"),
+    ("Kitchen", "Espresso beans"): Decimal("-0.06"),  # 5 × 9 g + 3 × 5 g
+    ("Kitchen", "Flour"): Decimal("-0.36"),
+    ("Kitchen", "Mozzarella"): Decimal("-0.260416667"),  # 2 × 125 g / 0.96
+    ("Kitchen", "Water"): Decimal("-0.22"),
+    ("Pastry", "Eggs"): Decimal("-1.666666667"),  # 3 × (100 g / 3 portions), an egg is 60 g
+    ("Pastry", "Flour"): Decimal("-0.1"),
+}
+
+
+def test_a_day_is_posted_with_its_raw_sales_log_and_new_items(trattoria):
+    report = transfer(trattoria, SALES, triggered_by="tester")
+    assert report.outcome is RunOutcome.POSTED and report.generation == 1
+    assert balances(trattoria) == EXPECTED
+    assert report.stats["skipped"] == {"voided_line": 1}
+    assert report.unmapped == [
+        {"key": "555", "pos_code": "555", "name": "Cannoli", "quantity": "2", "lines": 1}
+    ]
+    with trattoria.session() as session:
+        run = session.get_one(TransferRun, report.run_id)
+        assert (run.status, run.kind.value, run.triggered_by) == (
+            RunStatus.SUCCEEDED,
+            "manual",
+            "tester",
+        )
+        assert run.finished_at is not None and run.finished_at >= run.started_at
+        raw = session.scalars(
+            select(RawSaleLine).where(RawSaleLine.run_id == run.id).order_by(RawSaleLine.position)
+        ).all()
+        assert [r.disposition for r in raw] == [
+            "mapped",
+            "mapped",
+            "ignored",
+            "unmapped",
+            "skipped:voided_line",
+            "mapped",
+            "mapped",
+        ]
+        assert session.get_one(RawPayload, run.id).body == "raw body"
+        cannoli = session.scalar(select(PosItem).where(PosItem.key == "555"))
+        assert cannoli.name == "Cannoli" and cannoli.first_seen_in_sales_at is not None
+        assert cannoli.mapping is None
+
+
+def test_an_identical_rerun_is_unchanged_and_posts_nothing(trattoria):
+    first = transfer(trattoria, SALES)
+    movements = count(trattoria, LedgerMovement)
+    again = transfer(trattoria, list(reversed(SALES)))
+    assert again.outcome is RunOutcome.UNCHANGED and again.generation is None
+    assert again.stats["unchanged_from_run"] == first.run_id
+    assert count(trattoria, LedgerMovement) == movements
+    assert count(trattoria, RawSaleLine) == len(SALES)
+    assert balances(trattoria) == EXPECTED
+
+
+def test_a_rerun_after_a_mapping_change_reverses_and_reposts_in_one_step(trattoria):
+    first = transfer(trattoria, SALES)
+    first_movements = count(trattoria, LedgerMovement)
+    remap_espresso(trattoria, "0.018")
+    second = transfer(trattoria, SALES)
+    assert second.outcome is RunOutcome.POSTED and second.generation == 2
+    assert second.superseded_run_id == first.run_id
+    expected = dict(EXPECTED)
+    expected[("Kitchen", "Espresso beans")] = Decimal("-0.105")  # 5 × 18 g + 3 × 5 g
+    assert balances(trattoria) == expected
+    with trattoria.session() as session:
+        old = session.get_one(TransferRun, first.run_id)
+        assert old.status is RunStatus.SUPERSEDED and old.superseded_by_id == second.run_id
+        reversals = session.scalars(
+            select(LedgerMovement).where(
+                LedgerMovement.run_id == second.run_id, LedgerMovement.reverses_id.is_not(None)
+            )
+        ).all()
+        assert len(reversals) == first_movements
+        for reversal in reversals:
+            original = session.get_one(LedgerMovement, reversal.reverses_id)
+            assert original.run_id == first.run_id
+            assert reversal.quantity == -original.quantity
+            assert (reversal.storage_unit_id, reversal.ingredient_id, reversal.type) == (
+                original.storage_unit_id,
+                original.ingredient_id,
+                original.type,
+            )
+        day = session.get_one(TransferDay, (trattoria.ids["location:Main room"], DAY))
+        assert (day.generation, day.live_run_id) == (2, second.run_id)
+
+
+def test_many_reruns_with_edits_converge_on_one_run_with_current_mappings(trattoria):
+    rng = random.Random(20261127)
+    days = [date(2026, 11, d) for d in (24, 25, 26, 27)]
+    sales = {
+        day: [
+            sold(
+                rng.choice(["101", "230", "231", "300", "410", "555", "999"]),
+                rng.randint(-1, 4),
+                sale=f"S{i}",
+            )
+            for i in range(12)
+        ]
+        for day in days
+    }
+    for _ in range(15):
+        if rng.random() < 0.4:
+            remap_espresso(trattoria, rng.choice(["0.007", "0.009", "0.018"]))
+        day = rng.choice(days)
+        transfer(trattoria, sales[day][: rng.randint(6, 12)], day)
+    for day in days:
+        transfer(trattoria, sales[day], day)
+    expected: dict = {}
+    with trattoria.session() as session:
+        location = session.get_one(ExternalLocation, trattoria.ids["location:Main room"])
+        units = {v: k[5:] for k, v in trattoria.ids.items() if k.startswith("unit:")}
+        ingredients = {v: k[11:] for k, v in trattoria.ids.items() if k.startswith("ingredient:")}
+        for day in days:
+            snapshot = load_snapshot(
+                session,
+                location.company_id,
+                location.connection_id,
+                (line.key for line in sales[day]),
+            )
+            for (unit, ingredient), quantity in run_engine(
+                sales[day], snapshot, location.storage_unit_id
+            ).deductions.items():
+                key = (units[unit], ingredients[ingredient])
+                expected[key] = expected.get(key, Fraction(0)) - quantity
+        # every day's movements, over all its runs, add up to its live run's movements
+        for day in days:
+            live = session.scalar(
+                select(TransferDay.live_run_id).where(TransferDay.business_date == day)
+            )
+            all_runs = session.execute(
+                select(
+                    LedgerMovement.ingredient_id,
+                    LedgerMovement.storage_unit_id,
+                    func.sum(LedgerMovement.quantity),
+                )
+                .where(LedgerMovement.business_date == day)
+                .group_by(LedgerMovement.ingredient_id, LedgerMovement.storage_unit_id)
+            ).all()
+            live_only = session.execute(
+                select(
+                    LedgerMovement.ingredient_id,
+                    LedgerMovement.storage_unit_id,
+                    LedgerMovement.quantity,
+                ).where(LedgerMovement.run_id == live, LedgerMovement.reverses_id.is_(None))
+            ).all()
+            assert {(i, u): q for i, u, q in all_runs if q != 0} == {
+                (i, u): q for i, u, q in live_only
+            }
+    got = balances(trattoria)
+    assert set(got) == {key for key, value in expected.items() if value != 0}
+    for key, value in got.items():
+        assert abs(Fraction(value) - expected[key]) <= Fraction(len(days), 2 * 10**9), key
+
+
+def test_a_dry_run_computes_and_logs_but_posts_and_registers_nothing(trattoria):
+    report = transfer(trattoria, SALES, dry_run=True)
+    assert report.outcome is RunOutcome.PREVIEW and report.kind.value == "dry_run"
+    assert {(m.storage_unit, m.ingredient): m.quantity for m in report.movements} == EXPECTED
+    assert count(trattoria, LedgerMovement) == 0
+    assert count(trattoria, RawSaleLine) == 0
+    assert count(trattoria, TransferDay) == 0
+    with trattoria.session() as session:
+        assert session.scalar(select(PosItem).where(PosItem.key == "555")) is None
+
+
+def test_a_location_without_storage_unit_is_refused_and_the_attempt_logged(trattoria):
+    with trattoria.session() as session, session.begin():
+        session.execute(update(ExternalLocation).values(storage_unit_id=None))
+    with pytest.raises(ValidationFailed, match="has no storage unit linked"):
+        transfer(trattoria, SALES)
+    assert count(trattoria, LedgerMovement) == 0
+    with trattoria.session() as session:
+        run = session.scalar(select(TransferRun))
+        assert run.status is RunStatus.FAILED
+        assert "no storage unit linked" in run.errors[0]
+
+
+def test_a_failing_rerun_posts_nothing_and_leaves_the_live_run_in_place(trattoria):
+    first = transfer(trattoria, SALES)
+    movements = count(trattoria, LedgerMovement)
+    with trattoria.session() as session, session.begin():
+        # Corrupt the catalog behind the validation's back: Pizza dough now contains Margherita.
+        line = session.scalar(
+            select(RecipeLine).where(RecipeLine.recipe_id == trattoria.ids["recipe:Pizza dough"])
+        )
+        line.ingredient_id = None
+        line.unit = None
+        line.sub_recipe_id = trattoria.ids["recipe:Margherita"]
+    with pytest.raises(TransferFailed, match="posted nothing") as caught:
+        transfer(trattoria, [*SALES, sold("101", 1, sale="S9")])
+    assert count(trattoria, LedgerMovement) == movements
+    assert balances(trattoria) == EXPECTED
+    with trattoria.session() as session:
+        assert session.get_one(TransferRun, first.run_id).status is RunStatus.SUCCEEDED
+        failed = session.get_one(TransferRun, caught.value.run_id)
+        assert failed.status is RunStatus.FAILED and "contains itself" in failed.errors[0]
+        day = session.get_one(TransferDay, (trattoria.ids["location:Main room"], DAY))
+        assert day.live_run_id == first.run_id
+
+
+def test_movements_trace_back_to_the_sales_lines_that_caused_them(trattoria):
+    lines = [
+        sold("300", 5, sale="A", line="1"),
+        sold("300", 2, sale="B", line="1", kind=LineKind.MODIFIER),
+        sold("300", -1, sale="C", line="1"),
+        sold("410", 2, sale="D", line="1"),
+        sold("300", 4, sale="E", line="1", voided=True),
+    ]
+    report = transfer(trattoria, lines)
+    coffee = trattoria.ids["ingredient:Espresso beans"]
+    with trattoria.session() as session:
+        movement = session.scalar(
+            select(LedgerMovement).where(
+                LedgerMovement.run_id == report.run_id, LedgerMovement.ingredient_id == coffee
+            )
+        )
+        traced = ledger.trace(session, movement.id)
+    assert [(t.sale_id, t.quantity, t.contribution) for t in traced] == [
+        ("A", Decimal(5), Decimal("-0.045")),
+        ("B", Decimal(2), Decimal("-0.018")),
+        ("C", Decimal(-1), Decimal("0.009")),
+        ("D", Decimal(2), Decimal("-0.01")),
+    ]
+    assert sum(t.contribution for t in traced) == movement.quantity == Decimal("-0.064")
+    remap_espresso(trattoria, "0.01")
+    second = transfer(trattoria, lines)
+    with trattoria.session() as session:
+        reversal = session.scalar(
+            select(LedgerMovement).where(LedgerMovement.reverses_id == movement.id)
+        )
+        assert reversal.run_id == second.run_id
+        back = ledger.trace(session, reversal.id)
+    assert [t.contribution for t in back] == [-t.contribution for t in traced]
