@@ -1,0 +1,169 @@
+"""The operator CLI, end to end, on both databases, with the README's example files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+CATALOG = str(EXAMPLES / "catalog.yaml")
+MAPPINGS = str(EXAMPLES / "mappings.yaml")
+SALES = str(EXAMPLES / "sales-2026-11-27.json")
+COMPANY = "Trattoria Esempio"
+
+
+@pytest.fixture
+def cli(database, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database.url)
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    runner = CliRunner()
+
+    def invoke(*args: str, code: int = 0) -> str:
+        result = runner.invoke(main, list(args), catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        return result.output
+
+    return invoke
+
+
+def test_the_readme_walkthrough(cli):
+    assert "up to date" in cli("db", "upgrade")
+    assert "recipes: 3 created" in cli("catalog", "import", CATALOG)
+    assert "mappings: 5 created" in cli("mappings", "import", MAPPINGS)
+    run = json.loads(
+        cli(
+            "transfer",
+            "run",
+            "--location",
+            "Main room",
+            "--date",
+            "2026-11-27",
+            "--lines",
+            SALES,
+            "--json",
+        )
+    )
+    assert (run["outcome"], run["generation"], run["stats"]["unmapped"]) == ("posted", 1, 1)
+    assert run["unmapped"][0]["name"] == "Tiramisu"
+    again = cli(
+        "transfer", "run", "--location", "Main room", "--date", "2026-11-27", "--lines", SALES
+    )
+    assert "unchanged: same sales and mappings as run 1" in again
+
+    balances = json.loads(cli("ledger", "balances", "--company", COMPANY, "--json"))
+    assert {(b["storage_unit"], b["ingredient"]): (b["quantity"], b["unit"]) for b in balances} == {
+        ("Bar", "House red"): ("-0.6", "pcs"),
+        ("Kitchen", "Basil"): ("-6", "g"),
+        ("Kitchen", "Espresso beans"): ("-0.045", "kg"),
+        ("Kitchen", "Flour"): ("-0.36", "kg"),
+        ("Kitchen", "Mozzarella"): ("-0.260416667", "kg"),
+        ("Kitchen", "Tomato sauce"): ("-0.16", "l"),
+        ("Kitchen", "Water"): ("-0.22", "l"),
+    }
+    movements = json.loads(
+        cli(
+            "ledger",
+            "movements",
+            "--company",
+            COMPANY,
+            "--from",
+            "2026-11-27",
+            "--to",
+            "2026-11-27",
+            "--json",
+        )
+    )
+    assert len(movements) == 7 and all(m["type"] == "ISSUE" and m["run_id"] == 1 for m in movements)
+    assert all(isinstance(m["quantity"], str) for m in movements)
+    mozzarella = next(m for m in movements if m["ingredient"] == "Mozzarella")
+    traced = json.loads(cli("ledger", "trace", str(mozzarella["id"]), "--json"))
+    assert [(t["sale_id"], t["quantity"]) for t in traced] == [
+        ("S1", "2"),
+        ("S2", "1"),
+        ("S3", "-1"),
+    ]
+    assert sum(Decimal(t["contribution"]) for t in traced) == Decimal(mozzarella["quantity"])
+
+    log = json.loads(
+        cli("transfer", "log", "--location", "Main room", "--date", "2026-11-27", "--json")
+    )
+    assert [(r["outcome"], r["status"]) for r in log] == [
+        ("posted", "succeeded"),
+        ("unchanged", "succeeded"),
+    ]
+    listing = cli("mappings", "list", "--company", COMPANY, "--unmapped")
+    assert "Tiramisu" in listing and "Margherita" not in listing
+    table = cli("ledger", "balances", "--company", COMPANY)
+    assert table.splitlines()[0].split() == ["STORAGE", "UNIT", "INGREDIENT", "BALANCE", "UNIT"]
+
+
+def test_a_mapping_fix_and_rerun_shows_the_correction(cli, tmp_path):
+    cli("catalog", "import", CATALOG)
+    cli("mappings", "import", MAPPINGS)
+    cli("transfer", "run", "--location", "Main room", "--date", "2026-11-27", "--lines", SALES)
+    fix = tmp_path / "fix.yaml"
+    fix.write_text(
+        "company: Trattoria Esempio\nconnection: csv:Till export\nmappings:\n"
+        '  - {pos_code: "410", pos_name: Tiramisu, ingredient: Flour, quantity: 0.05}\n'
+    )
+    cli("mappings", "import", str(fix))
+    output = cli(
+        "transfer", "run", "--location", "Main room", "--date", "2026-11-27", "--lines", SALES
+    )
+    assert "posted (run 2, generation 2, replaces run 1)" in output
+    assert "Flour                    -0.46 kg" in output
+    movements = cli(
+        "ledger", "movements", "--company", COMPANY, "--from", "2026-11-01", "--to", "2026-11-30"
+    )
+    assert movements.count("reverses") == 7
+
+
+def test_errors_are_one_clear_message_and_a_failing_exit_code(cli, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("company: X\ningredients:\n  - {name: Wine, base_unit: bottle}\n")
+    output = cli("catalog", "import", str(bad), code=1)
+    assert output == (
+        f"error: {bad}: 1 error, nothing was imported:\n"
+        "  line 3: ingredients[0].base_unit: unknown unit 'bottle'; use one of mg, g, kg, ml, cl, "
+        "dl, l, pcs\n"
+    )
+    assert "Traceback" not in output
+    cli("catalog", "import", CATALOG)
+    assert "no location 'Terrace' (known: Main room)" in cli(
+        "transfer", "run", "--location", "Terrace", "--date", "2026-11-27", "--lines", SALES, code=1
+    )
+    assert "pass the day's sales with --lines FILE" in cli(
+        "transfer", "run", "--location", "Main room", "--date", "2026-11-27", code=2
+    )
+    assert "no company 'Nope'" in cli("ledger", "balances", "--company", "Nope", code=1)
+
+
+def test_an_uninitialised_database_is_named_without_its_password(monkeypatch, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    result = CliRunner().invoke(main, ["ledger", "balances", "--company", COMPANY])
+    assert result.exit_code == 1
+    assert "is not initialised; run `stockpot db upgrade` first" in result.output
+
+
+def test_the_console_script_is_installed_and_runs_on_the_embedded_default(tmp_path):
+    script = Path(sys.executable).with_name("stockpot")
+    env = {"PATH": str(script.parent), "LOG_LEVEL": "WARNING", "HOME": str(tmp_path)}
+    run = subprocess.run(
+        [str(script), "db", "upgrade"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    assert "database sqlite:///stockpot.db is up to date" in run.stdout
+    assert (tmp_path / "stockpot.db").exists()
