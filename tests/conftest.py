@@ -2,7 +2,8 @@
 
 PostgreSQL comes from ``TEST_DATABASE_URL`` (default: the local server, database
 ``stockpot_test``, created if missing). Where no server answers, the PostgreSQL variants
-skip with the reason; the SQLite ones always run.
+skip with the reason (CI sets ``TEST_REQUIRE_POSTGRESQL`` so they fail instead); the SQLite
+ones always run.
 """
 
 from __future__ import annotations
@@ -67,10 +68,13 @@ def postgres_url() -> str:
             if not exists:
                 connection.execute(f'CREATE DATABASE "{name}"')
     except psycopg.OperationalError as error:
-        pytest.skip(
+        reason = (
             f"PostgreSQL not reachable at {safe} ({str(error).strip()}); start a server or "
             "set TEST_DATABASE_URL to run the PostgreSQL variants"
         )
+        if os.environ.get("TEST_REQUIRE_POSTGRESQL"):
+            pytest.fail(reason)
+        pytest.skip(reason)
     engine = make_engine(url)
     with engine.begin() as connection:
         connection.execute(text("DROP SCHEMA public CASCADE"))

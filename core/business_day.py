@@ -1,0 +1,36 @@
+"""Business dates: which day a sale belongs to, and the instants a business day spans.
+
+A location's business day starts at its ``business_day_start`` in its own timezone (05:00
+means a sale at 00:40 belongs to the previous date). Windows are built from local wall-clock
+times, so a day over a DST change lasts 23 or 25 hours. A start time that does not exist on
+the day (inside a spring-forward gap) resolves as Python's ``zoneinfo`` does with ``fold=0``:
+with the offset before the change.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+
+def business_day_window(
+    day: date, timezone: ZoneInfo, day_start: time
+) -> tuple[datetime, datetime]:
+    """``[start, end)`` of business date ``day``, in UTC."""
+    start = datetime.combine(day, day_start, tzinfo=timezone)
+    end = datetime.combine(day + timedelta(days=1), day_start, tzinfo=timezone)
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def business_date_of(instant: datetime, timezone: ZoneInfo, day_start: time) -> date:
+    """The business date whose window holds ``instant`` (defined through the window itself,
+    so the two can never disagree, DST days included)."""
+    if instant.tzinfo is None:
+        raise ValueError(f"naive datetime {instant!r}: give the sale's time with its offset")
+    day = instant.astimezone(timezone).date()
+    start, end = business_day_window(day, timezone, day_start)
+    if instant < start:
+        return day - timedelta(days=1)
+    if instant >= end:
+        return day + timedelta(days=1)
+    return day

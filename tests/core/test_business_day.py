@@ -1,0 +1,60 @@
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from core.business_day import business_date_of, business_day_window
+
+ROME = ZoneInfo("Europe/Rome")
+FIVE = time(5, 0)
+
+
+def test_a_sale_after_midnight_belongs_to_the_previous_business_date():
+    sale = datetime(2026, 11, 28, 0, 40, tzinfo=ROME)
+    assert business_date_of(sale, ROME, FIVE) == date(2026, 11, 27)
+    assert business_date_of(sale, ROME, time(0, 0)) == date(2026, 11, 28)
+    assert business_date_of(datetime(2026, 11, 28, 5, 0, tzinfo=ROME), ROME, FIVE) == date(
+        2026, 11, 28
+    )
+
+
+def test_windows_follow_local_wall_clock_time():
+    start, end = business_day_window(date(2026, 11, 27), ROME, FIVE)
+    assert (start, end) == (
+        datetime(2026, 11, 27, 4, 0, tzinfo=UTC),
+        datetime(2026, 11, 28, 4, 0, tzinfo=UTC),
+    )
+
+
+@pytest.mark.parametrize(
+    ("day", "hours"), [(date(2026, 3, 29), 23), (date(2026, 10, 25), 25), (date(2026, 7, 1), 24)]
+)
+def test_dst_days_last_23_or_25_hours(day, hours):
+    start, end = business_day_window(day, ROME, time(0, 0))
+    assert end - start == timedelta(hours=hours)
+
+
+def test_naive_instants_are_refused():
+    with pytest.raises(ValueError, match="naive datetime"):
+        business_date_of(datetime(2026, 1, 1), ROME, FIVE)  # noqa: DTZ001
+
+
+@given(
+    instant=st.datetimes(
+        min_value=datetime(2020, 1, 1),  # noqa: DTZ001 - hypothesis takes naive bounds
+        max_value=datetime(2035, 1, 1),  # noqa: DTZ001
+        timezones=st.just(UTC),
+    ),
+    zone=st.sampled_from(
+        ["Europe/Rome", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"]
+    ),
+    start=st.times(),
+)
+def test_every_instant_lies_in_the_window_of_its_business_date(instant, zone, start):
+    timezone = ZoneInfo(zone)
+    start_time = start.replace(microsecond=0)
+    day = business_date_of(instant, timezone, start_time)
+    low, high = business_day_window(day, timezone, start_time)
+    assert low <= instant < high
