@@ -154,6 +154,8 @@ def import_mappings(
         ingredients = _names(session, Ingredient, company)
         recipes = _names(session, Recipe, company)
         seen: dict[str, int] = {}
+        planned: list[tuple[PosItem, MappingChoice]] = []
+        new_items: list[PosItem] = []
         for index, entry in entries:
             where = ("mappings", index)
             key = item_key(entry.pos_code, entry.pos_name or "")
@@ -169,20 +171,23 @@ def import_mappings(
                 continue
             item = items.get(key)
             if item is None:
-                item = _new_item(connection, key, entry)
-                session.add(item)
-                session.flush()
-                items[key] = item
-                summary.new_items += 1
+                item = items[key] = _new_item(connection, key, entry)
+                new_items.append(item)
             elif entry.pos_name:
                 item.name = entry.pos_name
-            if item.mapping is None:
-                summary.created += 1
-            else:
-                summary.updated += 1
-            set_mapping(session, item, choice, by=f"file:{source}")
+            planned.append((item, choice))
         if problems:
             raise InvalidDocument(source, problems)
+        session.add_all(new_items)
+        session.flush()
+        summary.new_items = len(new_items)
+        with session.no_autoflush:
+            for item, choice in planned:
+                if item.mapping is None:
+                    summary.created += 1
+                else:
+                    summary.updated += 1
+                set_mapping(session, item, choice, by=f"file:{source}")
     return summary
 
 
@@ -193,22 +198,27 @@ def _new_item(connection: Connection, key: str, entry: MappingEntryDoc) -> PosIt
         key=key,
         external_id=entry.pos_code,
         name=entry.pos_name or entry.pos_code or key,
+        mapping=None,
     )
 
 
 def _names(
     session: Session, model: type[Ingredient] | type[Recipe], company: Company
-) -> dict[str, int]:
-    rows = session.execute(select(model.name, model.id).where(model.company_id == company.id))
-    return {name: row_id for name, row_id in rows}
+) -> dict[str, Any]:
+    """Name → row of the company's ingredients or recipes. Holding the rows keeps them in the
+    session, so ``set_mapping``'s ownership check finds them without a query per entry."""
+    return {
+        row.name: row
+        for row in session.scalars(select(model).where(model.company_id == company.id))
+    }
 
 
 def _choice(
     session: Session,
     entry: MappingEntryDoc,
     company: Company,
-    ingredients: dict[str, int],
-    recipes: dict[str, int],
+    ingredients: dict[str, Any],
+    recipes: dict[str, Any],
 ) -> MappingChoice:
     if entry.ignore:
         return IgnoreChoice()
@@ -225,10 +235,10 @@ def _resolve(
     model: type[Ingredient] | type[Recipe],
     name: str,
     company: Company,
-    known: dict[str, int],
+    known: dict[str, Any],
 ) -> int:
     if name in known:
-        return known[name]
+        return int(known[name].id)
     kind = model.__tablename__
     owner = session.scalar(
         select(Company.name).join(model, model.company_id == Company.id).where(model.name == name)

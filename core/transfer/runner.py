@@ -168,7 +168,6 @@ def _run(
     snapshot = load_snapshot(
         session, location.company_id, location.connection_id, (line.key for line in lines)
     )
-    result = run_engine(lines, snapshot, storage_unit_id)
     snapshot_json = {**snapshot.to_json(), "storage_unit_id": storage_unit_id}
     content_hash = _content_hash(lines, snapshot_json)
     run = TransferRun(
@@ -179,35 +178,38 @@ def _run(
         status=RunStatus.SUCCEEDED,
         started_at=started,
         triggered_by=triggered_by,
-        stats=result.stats,
-        unmapped=[item.to_json() for item in result.unmapped],
-        skipped=[line.to_json() for line in result.skipped],
-        snapshot=snapshot_json,
         content_hash=content_hash,
     )
     live = None
     if day is not None and day.live_run_id is not None:
         live = session.get_one(TransferRun, day.live_run_id)
-    if day is None:
-        run.outcome = RunOutcome.PREVIEW
-    elif live is not None and live.content_hash == content_hash:
+    movements: dict[StockKey, Decimal] = {}
+    result: EngineResult | None = None
+    if live is not None and live.content_hash == content_hash:
+        # Same lines, mappings and recipes: the live run's result stands; skip the engine.
         run.outcome = RunOutcome.UNCHANGED
+        run.stats = {**live.stats, "movements": 0, "unchanged_from_run": live.id}
+        run.unmapped, run.skipped = live.unmapped, live.skipped
     else:
-        run.outcome = RunOutcome.POSTED
-        run.generation = day.generation + 1
+        result = run_engine(lines, snapshot, storage_unit_id)
+        movements = result.movements()
+        run.stats = result.stats
+        run.unmapped = [item.to_json() for item in result.unmapped]
+        run.skipped = [line.to_json() for line in result.skipped]
+        run.snapshot = snapshot_json
+        if day is None:
+            run.outcome = RunOutcome.PREVIEW
+        else:
+            run.outcome = RunOutcome.POSTED
+            run.generation = day.generation + 1
     run.finished_at = utcnow()
     session.add(run)
     session.flush()
-    movements = result.movements()
     if run.outcome is RunOutcome.POSTED:
-        assert day is not None
+        assert day is not None and result is not None
         _post(session, run, location, lines, raw, result, movements, live)
         day.generation = run.generation or 0
         day.live_run_id = run.id
-    elif run.outcome is RunOutcome.UNCHANGED:
-        assert live is not None
-        movements = {}
-        run.stats = {**run.stats, "movements": 0, "unchanged_from_run": live.id}
     return TransferReport(
         run_id=run.id,
         location=location.name,
@@ -267,7 +269,7 @@ def _post(
     session.add(RawPayload(run_id=run.id, source=raw.source, body=raw.body))
     if lines:
         session.execute(
-            insert(RawSaleLine),
+            insert(RawSaleLine.__table__),
             [
                 {
                     "run_id": run.id,
@@ -296,7 +298,7 @@ def _post(
         live.superseded_by_id = run.id
     if movements:
         session.execute(
-            insert(LedgerMovement),
+            insert(LedgerMovement.__table__),
             [
                 {
                     "company_id": location.company_id,

@@ -284,9 +284,8 @@ csv_connections:
 
 
 def test_bad_yaml_says_where(database):
-    assert _errors(database, "company: X\nrecipes:\n  - name: [unclosed\n") == [
-        "line 4: not valid YAML: expected ',' or ']', but got '<stream end>'"
-    ]
+    (error,) = _errors(database, "company: X\nrecipes:\n  - name: [unclosed\n")
+    assert error.startswith("line 4: not valid YAML: ") and "','" in error  # libyaml or PyYAML
 
 
 def test_changing_the_base_unit_of_an_ingredient_with_movements_is_refused(database):
