@@ -20,7 +20,10 @@ from core.transfer.snapshot import Snapshot
 
 
 @dataclass(frozen=True)
-class Balance:
+class StockLine:
+    """A quantity of one ingredient in one storage unit, in its base unit: a balance, or what
+    a run posted."""
+
     storage_unit: str
     ingredient: str
     unit: str
@@ -35,7 +38,7 @@ class Balance:
         }
 
 
-def balances(session: Session, company: Company) -> list[Balance]:
+def balances(session: Session, company: Company) -> list[StockLine]:
     """Stock per storage unit and ingredient: the sum of its movements, in base units."""
     total = func.sum(LedgerMovement.quantity)
     rows = session.execute(
@@ -48,7 +51,8 @@ def balances(session: Session, company: Company) -> list[Balance]:
         .order_by(StorageUnit.name, Ingredient.name)
     )
     return [
-        Balance(unit, ingredient, base.value, quantity) for unit, ingredient, base, quantity in rows
+        StockLine(unit, ingredient, base.value, quantity)
+        for unit, ingredient, base, quantity in rows
     ]
 
 

@@ -41,6 +41,11 @@ from core.units import parse_unit
 from core.yaml_source import YamlDocument, load_yaml, place
 
 Named = TypeVar("Named", StorageUnit, Ingredient, Recipe)
+KINDS: dict[type, str] = {
+    StorageUnit: "storage units",
+    Ingredient: "ingredients",
+    Recipe: "recipes",
+}
 
 
 @dataclass
@@ -248,27 +253,16 @@ def _write(session: Session, company: Company | None, doc: CatalogDoc) -> Import
         company = Company(name=doc.company)
         session.add(company)
         session.flush()
-    units = _by_name(
-        session.scalars(select(StorageUnit).where(StorageUnit.company_id == company.id))
-    )
+    units = _by_name(session, StorageUnit, company)
     for unit_doc in doc.storage_units:
-        unit = units.get(unit_doc.name)
-        summary.count("storage units", unit is None)
-        if unit is None:
-            unit = units[unit_doc.name] = StorageUnit(company_id=company.id, name=unit_doc.name)
-            session.add(unit)
+        unit = _get_or_add(session, units, unit_doc.name, StorageUnit, company, summary)
         unit.address = unit_doc.address
 
-    ingredients = _by_name(
-        session.scalars(select(Ingredient).where(Ingredient.company_id == company.id))
-    )
+    ingredients = _by_name(session, Ingredient, company)
     for ingredient_doc in doc.ingredients:
-        ingredient = ingredients.get(ingredient_doc.name)
-        summary.count("ingredients", ingredient is None)
-        if ingredient is None:
-            ingredient = Ingredient(company_id=company.id, name=ingredient_doc.name)
-            ingredients[ingredient_doc.name] = ingredient
-            session.add(ingredient)
+        ingredient = _get_or_add(
+            session, ingredients, ingredient_doc.name, Ingredient, company, summary
+        )
         ingredient.base_unit = parse_unit(ingredient_doc.base_unit)
         ingredient.active = ingredient_doc.active
         wanted = {parse_unit(unit): amount for unit, amount in ingredient_doc.measures.items()}
@@ -279,13 +273,9 @@ def _write(session: Session, company: Company | None, doc: CatalogDoc) -> Import
             IngredientMeasure(unit=unit, amount=amount) for unit, amount in wanted.items()
         )
 
-    recipes = _by_name(session.scalars(select(Recipe).where(Recipe.company_id == company.id)))
+    recipes = _by_name(session, Recipe, company)
     for recipe_doc in doc.recipes:
-        recipe = recipes.get(recipe_doc.name)
-        summary.count("recipes", recipe is None)
-        if recipe is None:
-            recipe = recipes[recipe_doc.name] = Recipe(company_id=company.id, name=recipe_doc.name)
-            session.add(recipe)
+        recipe = _get_or_add(session, recipes, recipe_doc.name, Recipe, company, summary)
         recipe.portions = recipe_doc.portions
         recipe.active = recipe_doc.active
     session.flush()
@@ -372,13 +362,31 @@ def _write_csv_connection(
         location.active = True
 
 
+def _get_or_add(
+    session: Session,
+    rows: dict[str, Named],
+    name: str,
+    model: type[Named],
+    company: Company,
+    summary: ImportSummary,
+) -> Named:
+    """The company's row of that name, created (and counted as created) when missing."""
+    row = rows.get(name)
+    summary.count(KINDS[model], row is None)
+    if row is None:
+        row = rows[name] = model(company_id=company.id, name=name)
+        session.add(row)
+    return row
+
+
 def _json_default(value: object) -> str:
     if isinstance(value, Decimal):
         return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def _by_name(rows: Iterable[Named]) -> dict[str, Named]:
+def _by_name(session: Session, model: type[Named], company: Company) -> dict[str, Named]:
+    rows = session.scalars(select(model).where(model.company_id == company.id))
     return {row.name: row for row in rows}
 
 

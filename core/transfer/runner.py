@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import UtcDateTime, insert_ignoring_conflicts, unit_of_work, utcnow
 from core.errors import StockpotError, ValidationFailed
-from core.exact import format_decimal
+from core.ledger import StockLine
 from core.models import (
     ExternalLocation,
     Ingredient,
@@ -70,22 +70,6 @@ class RawInput:
     body: str
 
 
-@dataclass(frozen=True)
-class MovementLine:
-    storage_unit: str
-    ingredient: str
-    unit: str
-    quantity: Decimal
-
-    def to_json(self) -> dict[str, str]:
-        return {
-            "storage_unit": self.storage_unit,
-            "ingredient": self.ingredient,
-            "unit": self.unit,
-            "quantity": format_decimal(self.quantity),
-        }
-
-
 @dataclass
 class TransferReport:
     run_id: int
@@ -96,7 +80,7 @@ class TransferReport:
     generation: int | None
     stats: dict[str, Any]
     unmapped: list[dict[str, Any]]
-    movements: list[MovementLine] = field(default_factory=list)
+    movements: list[StockLine] = field(default_factory=list)
     superseded_run_id: int | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -378,7 +362,7 @@ def _reverse(session: Session, live: TransferRun, run: TransferRun, now: Any) ->
     )
 
 
-def _named(session: Session, movements: dict[StockKey, Decimal]) -> list[MovementLine]:
+def _named(session: Session, movements: dict[StockKey, Decimal]) -> list[StockLine]:
     if not movements:
         return []
     unit_ids = {key[0] for key in movements}
@@ -399,7 +383,7 @@ def _named(session: Session, movements: dict[StockKey, Decimal]) -> list[Movemen
     }
     return sorted(
         (
-            MovementLine(
+            StockLine(
                 units[unit_id],
                 ingredients[ingredient_id].name,
                 ingredients[ingredient_id].base_unit.value,
