@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core import ledger, schema
 from core.catalog.importer import import_catalog
-from core.crypto import generate_key
+from core.crypto import generate_key, secret_box
 from core.db import make_engine, make_session_factory, unit_of_work
 from core.errors import ConfigurationError, StockpotError
 from core.exact import format_decimal
@@ -91,7 +91,13 @@ def table(rows: list[list[str]], headers: list[str]) -> None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Stockpot: POS sales into an exact inventory ledger, run from Slack."""
-    configure_logging(get_settings())
+    settings = get_settings()
+    configure_logging(settings)
+    if settings.is_production:
+        try:
+            secret_box(settings)
+        except ConfigurationError as error:
+            raise click.ClickException(str(error)) from None
 
 
 @main.group()

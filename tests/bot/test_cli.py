@@ -167,3 +167,19 @@ def test_the_console_script_is_installed_and_runs_on_the_embedded_default(tmp_pa
     assert run.returncode == 0, run.stderr
     assert "database sqlite:///stockpot.db is up to date" in run.stdout
     assert (tmp_path / "stockpot.db").exists()
+
+
+def test_production_refuses_to_start_without_a_secret_key(monkeypatch, tmp_path):
+    monkeypatch.setenv("STOCKPOT_ENV", "production")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.db'}")
+    result = CliRunner().invoke(main, ["db", "upgrade"])
+    assert result.exit_code == 1
+    assert "STOCKPOT_SECRET_KEY is required in production" in result.output
+    assert not (tmp_path / "p.db").exists()
+
+
+def test_secret_generate_prints_a_usable_key(monkeypatch):
+    key = CliRunner().invoke(main, ["secret", "generate"]).output.strip()
+    monkeypatch.setenv("STOCKPOT_ENV", "production")
+    monkeypatch.setenv("STOCKPOT_SECRET_KEY", key)
+    assert CliRunner().invoke(main, ["secret", "generate"]).exit_code == 0
