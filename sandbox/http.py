@@ -186,7 +186,10 @@ class SandboxServer:
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, name=type(self).__name__, daemon=True
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name=type(self).__name__,
+            daemon=True,
         )
         self._thread.start()
         return self
