@@ -6,6 +6,7 @@ import logging
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,6 +40,37 @@ class Settings(BaseSettings):
         description="where local state lives (the generated development key)",
     )
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+
+    lightspeed_client_id: str | None = Field(default=None, validation_alias="LIGHTSPEED_CLIENT_ID")
+    lightspeed_client_secret: SecretStr | None = Field(
+        default=None, validation_alias="LIGHTSPEED_CLIENT_SECRET"
+    )
+    lightspeed_redirect_uri: str | None = Field(
+        default=None,
+        validation_alias="LIGHTSPEED_REDIRECT_URI",
+        description="where Lightspeed sends the user back: https://<host>/lightspeed/oauth/callback",
+    )
+    lightspeed_api_url: str = Field(
+        default="https://api.lsk.lightspeed.app",
+        validation_alias="LIGHTSPEED_API_URL",
+        description="API host; the trial host is https://api.trial.lsk.lightspeed.app",
+    )
+    lightspeed_auth_url: str = Field(
+        default="https://auth.lsk-prod.app",
+        validation_alias="LIGHTSPEED_AUTH_URL",
+        description="OAuth host: V2 Keycloak (trial https://auth.lsk-demo.app); V1: the API host",
+    )
+    lightspeed_auth_version: Literal["v1", "v2"] = Field(
+        default="v2", validation_alias="LIGHTSPEED_AUTH_VERSION"
+    )
+    lightspeed_scopes: str = Field(
+        default="financial-api items offline_access", validation_alias="LIGHTSPEED_SCOPES"
+    )
+    sides_api_url: str | None = Field(
+        default=None,
+        validation_alias="SIDES_API_URL",
+        description="SIDES API base (the part before /api/v1); no public default exists",
+    )
 
     @property
     def is_production(self) -> bool:

@@ -2,8 +2,8 @@
 
 A pure function (no database, no clock). Rules, in order:
 
-1. Lines of cancelled sales, voided lines, children of voided lines and non-item lines
-   (tips, fees, discounts) are skipped, each with its reason.
+1. Lines of cancelled sales, voided lines, children of voided lines, non-item lines (tips,
+   fees, discounts) and lines a connector's rules exclude are skipped, each with its reason.
 2. The rest are netted per POS item (refunds are negative quantities).
 3. Each item is looked up in the snapshot: unmapped items are reported with their quantity,
    ignored items take nothing, mapped ones are expanded.
@@ -83,14 +83,14 @@ class SkippedLine:
     sale_id: str
     line_id: str
     name: str
-    reason: SkipReason
+    reason: str
 
     def to_json(self) -> dict[str, str]:
         return {
             "sale_id": self.sale_id,
             "line_id": self.line_id,
             "name": self.name,
-            "reason": self.reason.value,
+            "reason": self.reason,
         }
 
 
@@ -168,7 +168,7 @@ def expand_target(
     raise TypeError(target)
 
 
-def _skip_reason(line: SaleLine, voided_parents: set[tuple[str, str]]) -> SkipReason | None:
+def _skip_reason(line: SaleLine, voided_parents: set[tuple[str, str]]) -> str | None:
     if line.cancelled:
         return SkipReason.CANCELLED_SALE
     if line.voided:
@@ -177,7 +177,7 @@ def _skip_reason(line: SaleLine, voided_parents: set[tuple[str, str]]) -> SkipRe
         return SkipReason.PARENT_VOIDED
     if line.kind is LineKind.NON_ITEM:
         return SkipReason.NON_ITEM
-    return None
+    return line.skip_reason
 
 
 def _voided_lines(lines: Sequence[SaleLine]) -> set[tuple[str, str]]:
@@ -210,8 +210,8 @@ def run_engine(lines: Sequence[SaleLine], snapshot: Snapshot, storage_unit_id: i
     for line in lines:
         reason = _skip_reason(line, voided)
         if reason is not None:
-            dispositions.append(f"skipped:{reason.value}")
-            skip_counts[reason.value] += 1
+            dispositions.append(f"skipped:{reason}")
+            skip_counts[reason] += 1
             if len(skipped) < SKIPPED_DETAIL_LIMIT:
                 skipped.append(SkippedLine(line.sale_id, line.line_id, line.name, reason))
             continue

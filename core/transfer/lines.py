@@ -47,6 +47,8 @@ class SaleLine:
     voided: bool = False
     cancelled: bool = False
     kind: LineKind = LineKind.ITEM
+    skip_reason: str | None = None
+    """Set by a connector whose rules exclude the line (e.g. a refund not put back in stock)."""
 
     @property
     def key(self) -> str:
@@ -68,11 +70,22 @@ class SaleLine:
             data["cancelled"] = True
         if self.kind is not LineKind.ITEM:
             data["kind"] = self.kind.value
+        if self.skip_reason is not None:
+            data["skip_reason"] = self.skip_reason
         return data
 
 
 _REQUIRED = ("sale_id", "line_id", "quantity")
-_KNOWN = {*_REQUIRED, "pos_code", "name", "parent_line_id", "voided", "cancelled", "kind"}
+_KNOWN = {
+    *_REQUIRED,
+    "pos_code",
+    "name",
+    "parent_line_id",
+    "voided",
+    "cancelled",
+    "kind",
+    "skip_reason",
+}
 
 
 def _text(value: Any) -> str | None:
@@ -96,7 +109,7 @@ def line_from_json(data: Any) -> SaleLine:
         known = ", ".join(sorted(_KNOWN))
         problems.append(f"unknown field(s) {', '.join(unknown)}; known fields: {known}")
     fields: dict[str, Any] = {}
-    for name in ("sale_id", "line_id", "pos_code", "name", "parent_line_id"):
+    for name in ("sale_id", "line_id", "pos_code", "name", "parent_line_id", "skip_reason"):
         try:
             fields[name] = _text(data.get(name))
         except ValueError as error:
@@ -137,6 +150,7 @@ def line_from_json(data: Any) -> SaleLine:
         voided=flags["voided"],
         cancelled=flags["cancelled"],
         kind=kind,
+        skip_reason=fields["skip_reason"] or None,
     )
 
 

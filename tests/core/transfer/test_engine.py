@@ -357,3 +357,11 @@ def test_the_order_of_lines_does_not_matter(snap, lines, seed):
         run_engine(shuffled, snap, LOCATION).movements()
         == run_engine(lines, snap, LOCATION).movements()
     )
+
+
+def test_a_connector_may_exclude_a_line_with_its_own_reason():
+    lines = [line("ESP", -1, skip_reason="refund_not_restocked"), line("ESP", 2)]
+    result = run_engine(lines, snapshot(ESP=IngredientTarget(COFFEE, Fraction(1))), LOCATION)
+    assert result.dispositions == ["skipped:refund_not_restocked", "mapped"]
+    assert result.stats["skipped"] == {"refund_not_restocked": 1}
+    assert result.movements() == {(LOCATION, COFFEE): Decimal(-2)}

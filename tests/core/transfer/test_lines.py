@@ -34,7 +34,7 @@ def test_every_bad_line_is_reported_by_index():
         "[2]: a line needs a 'pos_code' or, failing that, a 'name'",
         "[3]: line '1' of sale '1' appears twice",
         "[4]: 'sale_id' is missing; unknown field(s) colour; known fields: cancelled, kind, "
-        "line_id, name, parent_line_id, pos_code, quantity, sale_id, voided; 'voided' must be "
+        "line_id, name, parent_line_id, pos_code, quantity, sale_id, skip_reason, voided; 'voided' must be "
         "true or false, got 'yes'",
         "[5]: 'quantity' has more than 9 decimal places",
     ]

@@ -1,0 +1,128 @@
+"""The protocol every POS connector implements, and the shapes it speaks in."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, time
+from typing import Any, Protocol
+
+import httpx
+
+from core.models import PosItemKind
+from core.pos.errors import PosAuthError, PosError, PosRequestRefused, PosUnavailable
+from core.transfer.lines import SaleLine
+from core.transfer.runner import RawInput
+
+
+@dataclass(frozen=True)
+class ConnectionCheck:
+    """What "test connection" found: who we are at the POS and what we can reach."""
+
+    account: str
+    locations: int
+
+
+@dataclass(frozen=True)
+class RemoteLocation:
+    external_id: str
+    name: str
+    timezone: str
+    business_day_start: time | None
+    """``None`` when the POS does not say (it is then learnt from the first day fetched)."""
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class RemoteItem:
+    key: str
+    """The identity sales lines carry (SKU, product id); see ``core.transfer.lines.item_key``."""
+    external_id: str | None
+    name: str
+    kind: PosItemKind
+
+
+@dataclass(frozen=True)
+class LocationRef:
+    """What a connector needs to know about one of its locations."""
+
+    external_id: str
+    name: str
+    timezone: str
+    business_day_start: time
+
+
+@dataclass(frozen=True)
+class FetchedDay:
+    raw: RawInput
+    lines: list[SaleLine]
+    business_day_start: time | None = None
+    """The day start the POS reported, when it reports one (Lightspeed does, per response)."""
+
+
+class PosConnector(Protocol):
+    def test(self) -> ConnectionCheck: ...
+
+    def locations(self) -> list[RemoteLocation]: ...
+
+    def items(self, locations: list[LocationRef]) -> Iterator[RemoteItem]: ...
+
+    def fetch_day(self, location: LocationRef, business_date: date) -> FetchedDay: ...
+
+
+def message_of(response: httpx.Response) -> str:
+    """The most useful words of an error answer, whatever envelope the service uses."""
+    try:
+        body = response.json()
+    except ValueError:
+        return response.text[:200] or response.reason_phrase
+    if isinstance(body, dict):
+        for key in ("error_description", "message", "error"):
+            value = body.get(key)
+            if isinstance(value, str) and value:
+                return value
+            if isinstance(value, dict):
+                return str(value.get("message") or value.get("code") or value)
+    return json.dumps(body)[:200]
+
+
+def send(client: httpx.Client, method: str, path: str, *, service: str, **kwargs: Any) -> Any:
+    """One request, its JSON answer, and a typed error (``service`` names the POS in messages)."""
+    try:
+        response = client.request(method, path, **kwargs)
+    except httpx.TransportError as error:
+        raise PosUnavailable(
+            f"{service} did not answer ({type(error).__name__}: {error}); it will be tried again"
+        ) from None
+    if response.status_code == 401:
+        raise PosAuthError(f"{service} refused our credentials: {message_of(response)}")
+    if response.status_code in (429, 500, 502, 503, 504):
+        raise PosUnavailable(
+            f"{service} is unavailable (HTTP {response.status_code}: {message_of(response)}) "
+            "after several attempts; it will be tried again"
+        )
+    if response.status_code >= 400:
+        raise PosRequestRefused(
+            f"{service} refused {method} {path} (HTTP {response.status_code}): "
+            f"{message_of(response)}"
+        )
+    try:
+        return response.json()
+    except ValueError:
+        raise PosUnavailable(
+            f"{service} answered {method} {path} with a body that is not valid JSON; it will be "
+            "tried again"
+        ) from None
+
+
+__all__ = [
+    "ConnectionCheck",
+    "FetchedDay",
+    "LocationRef",
+    "PosConnector",
+    "PosError",
+    "RemoteItem",
+    "RemoteLocation",
+    "send",
+]
