@@ -8,6 +8,8 @@ Outside production, a missing key is generated once and kept in the data directo
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -26,6 +28,9 @@ KEY_FILE = "secret.key"
 
 class SecretBox:
     def __init__(self, keys: list[str]) -> None:
+        self._signing_keys = [
+            hashlib.sha256(b"stockpot-signing:" + key.strip().encode()).digest() for key in keys
+        ]
         try:
             self._fernet = MultiFernet([Fernet(key.strip().encode()) for key in keys])
         except ValueError:
@@ -45,6 +50,16 @@ class SecretBox:
                 "a stored secret cannot be decrypted with STOCKPOT_SECRET_KEY; was the key "
                 "changed without keeping the old one after it?"
             ) from None
+
+    def sign(self, text: str) -> str:
+        """An HMAC-SHA256 of ``text`` with the newest key (for values handed to a browser)."""
+        return hmac.new(self._signing_keys[0], text.encode(), hashlib.sha256).hexdigest()
+
+    def verify(self, text: str, signature: str) -> bool:
+        return any(
+            hmac.compare_digest(hmac.new(key, text.encode(), hashlib.sha256).hexdigest(), signature)
+            for key in self._signing_keys
+        )
 
 
 def generate_key() -> str:

@@ -149,3 +149,21 @@ class PosMapping(Base):
     updated_by: Mapped[str | None] = mapped_column(String(200))
 
     pos_item: Mapped[PosItem] = relationship(back_populates="mapping")
+
+
+class OAuthState(Base):
+    """A pending OAuth authorization: the ``state`` handed to the POS is this row's nonce,
+    signed. It is bound to a company and the user who started it, expires, and is used once."""
+
+    __tablename__ = "oauth_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nonce: Mapped[str] = mapped_column(String(64), unique=True)
+    provider: Mapped[Provider] = enum_column(Provider)
+    company_id: Mapped[int] = company_fk()
+    started_by: Mapped[str] = mapped_column(String(200))
+    connection_name: Mapped[str] = mapped_column(String(200))
+    reauthorize: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = created_at()
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -87,8 +87,13 @@ def message_of(response: httpx.Response) -> str:
     return json.dumps(body)[:200]
 
 
-def send(client: httpx.Client, method: str, path: str, *, service: str, **kwargs: Any) -> Any:
-    """One request, its JSON answer, and a typed error (``service`` names the POS in messages)."""
+def request(
+    client: httpx.Client, method: str, path: str, *, service: str, **kwargs: Any
+) -> httpx.Response:
+    """One request (retried by the client's transport), or a typed error.
+
+    ``service`` names the POS in messages.
+    """
     try:
         response = client.request(method, path, **kwargs)
     except httpx.TransportError as error:
@@ -107,13 +112,22 @@ def send(client: httpx.Client, method: str, path: str, *, service: str, **kwargs
             f"{service} refused {method} {path} (HTTP {response.status_code}): "
             f"{message_of(response)}"
         )
+    return response
+
+
+def decode(response: httpx.Response, *, service: str) -> Any:
     try:
         return response.json()
     except ValueError:
         raise PosUnavailable(
-            f"{service} answered {method} {path} with a body that is not valid JSON; it will be "
-            "tried again"
+            f"{service} answered {response.request.method} {response.request.url.path} with a "
+            "body that is not valid JSON; it will be tried again"
         ) from None
+
+
+def send(client: httpx.Client, method: str, path: str, *, service: str, **kwargs: Any) -> Any:
+    """``request`` and ``decode`` in one: the JSON answer."""
+    return decode(request(client, method, path, service=service, **kwargs), service=service)
 
 
 __all__ = [
@@ -124,5 +138,7 @@ __all__ = [
     "PosError",
     "RemoteItem",
     "RemoteLocation",
+    "decode",
+    "request",
     "send",
 ]

@@ -116,12 +116,12 @@ def run_transfer(
             return _run(session, location_id, business_date, lines, raw, run_kind, triggered_by)
     except StockpotError as error:
         log.warning("transfer of location %s for %s refused: %s", location_id, business_date, error)
-        _record_failure(factory, location_id, business_date, run_kind, triggered_by, str(error))
+        record_failed_run(factory, location_id, business_date, run_kind, triggered_by, str(error))
         raise
     except Exception as error:
         log.exception("transfer of location %s for %s failed", location_id, business_date)
         message = f"internal error: {error!r}"
-        run_id = _record_failure(
+        run_id = record_failed_run(
             factory, location_id, business_date, run_kind, triggered_by, message
         )
         raise TransferFailed(
@@ -395,7 +395,7 @@ def _named(session: Session, movements: dict[StockKey, Decimal]) -> list[StockLi
     )
 
 
-def _record_failure(
+def record_failed_run(
     factory: sessionmaker[Session],
     location_id: int,
     business_date: date,

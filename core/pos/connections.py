@@ -1,0 +1,506 @@
+"""Services over POS connections: connect, test, sync locations and items, fetch a day.
+
+Connectors are called outside database transactions (a POS may be slow); what they return is
+then written in one short transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.crypto import secret_box
+from core.db import insert_ignoring_conflicts, unit_of_work, utcnow
+from core.errors import (
+    ConfigurationError,
+    IntegrationExists,
+    UnauthorizedCompanyAccess,
+    ValidationFailed,
+)
+from core.models import (
+    Company,
+    Connection,
+    ConnectionStatus,
+    ExternalLocation,
+    OAuthState,
+    PosItem,
+    Provider,
+    RunKind,
+)
+from core.pos.base import LocationRef, PosConnector
+from core.pos.errors import PosAuthError, PosError
+from core.pos.http import RetryPolicy, make_client
+from core.pos.lightspeed.connector import LightspeedConnector
+from core.pos.lightspeed.oauth import (
+    OAuthExchangeFailed,
+    OAuthGrantRefused,
+    oauth_config,
+    request_tokens,
+)
+from core.pos.lightspeed.tokens import ConnectionTokens, LightspeedAuth
+from core.pos.sides.connector import SidesAuth, SidesConnector, SidesCredentials
+from core.settings import Settings
+from core.transfer.runner import TransferReport, record_failed_run, run_transfer
+
+log = logging.getLogger(__name__)
+
+STATE_TTL = timedelta(minutes=10)
+
+
+class InvalidOAuthState(ValidationFailed):
+    code = "invalid_oauth_state"
+
+
+@dataclass
+class ConnectionInfo:
+    id: int
+    company: str
+    label: str
+    status: str
+
+
+def _info(session: Session, connection: Connection) -> ConnectionInfo:
+    company = session.get_one(Company, connection.company_id)
+    return ConnectionInfo(connection.id, company.name, connection.label, connection.status.value)
+
+
+def _refuse_second(session: Session, company_id: int, provider: Provider) -> None:
+    existing = session.scalar(
+        select(Connection).where(
+            Connection.company_id == company_id, Connection.provider == provider
+        )
+    )
+    if existing is not None:
+        raise IntegrationExists(provider.value, session.get_one(Company, company_id).name)
+
+
+# --- building connectors -------------------------------------------------------------------
+
+
+def connector_for(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    connection_id: int,
+    *,
+    policy: RetryPolicy | None = None,
+) -> PosConnector:
+    with factory() as session:
+        connection = session.get_one(Connection, connection_id)
+        provider, credentials = connection.provider, connection.credentials
+        options = dict(connection.settings or {})
+    box = secret_box(settings)
+    if provider is Provider.LIGHTSPEED:
+        tokens = ConnectionTokens(factory, connection_id, box, oauth_config(settings), policy)
+        client = make_client(
+            settings.lightspeed_api_url, policy=policy, auth=LightspeedAuth(tokens)
+        )
+        return LightspeedConnector(client)
+    if provider is Provider.SIDES:
+        if credentials is None:
+            raise PosAuthError("this SIDES connection has no credentials; update them")
+        return _sides_connector(
+            settings,
+            SidesCredentials(**box.decrypt(credentials)),
+            policy=policy,
+            refunds_need_restock=bool(options.get("refunds_need_restock", True)),
+        )
+    raise ValidationFailed(
+        "CSV connections have no POS to ask: their sales come from files (`--lines FILE` for now)"
+    )
+
+
+def _sides_connector(
+    settings: Settings,
+    credentials: SidesCredentials,
+    *,
+    policy: RetryPolicy | None = None,
+    refunds_need_restock: bool = True,
+) -> SidesConnector:
+    if not settings.sides_api_url:
+        raise ConfigurationError(
+            "SIDES is not configured: set SIDES_API_URL to the SIDES API address (see the README)"
+        )
+    auth = SidesAuth(settings.sides_api_url, credentials)
+    client = make_client(settings.sides_api_url, policy=policy, auth=auth)
+    return SidesConnector(client, refunds_need_restock=refunds_need_restock)
+
+
+# --- SIDES ---------------------------------------------------------------------------------
+
+
+def connect_sides(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    *,
+    company_id: int,
+    username: str,
+    password: str,
+    name: str = "SIDES",
+    policy: RetryPolicy | None = None,
+) -> ConnectionInfo:
+    """Test the credentials, then save the connection; bad credentials save nothing."""
+    with factory() as session:
+        _refuse_second(session, company_id, Provider.SIDES)
+    credentials = SidesCredentials(username, password)
+    _sides_connector(settings, credentials, policy=policy).test()
+    encrypted = secret_box(settings).encrypt({"username": username, "password": password})
+    with unit_of_work(factory) as session:
+        _refuse_second(session, company_id, Provider.SIDES)
+        connection = Connection(
+            company_id=company_id,
+            provider=Provider.SIDES,
+            name=name,
+            credentials=encrypted,
+            settings={"refunds_need_restock": True},
+        )
+        session.add(connection)
+        session.flush()
+        return _info(session, connection)
+
+
+def update_sides_credentials(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    connection_id: int,
+    *,
+    username: str,
+    password: str,
+    policy: RetryPolicy | None = None,
+) -> ConnectionInfo:
+    """New credentials, tested first; stores, links and mappings stay as they are."""
+    _sides_connector(settings, SidesCredentials(username, password), policy=policy).test()
+    encrypted = secret_box(settings).encrypt({"username": username, "password": password})
+    with unit_of_work(factory) as session:
+        connection = session.get_one(Connection, connection_id)
+        if connection.provider is not Provider.SIDES:
+            raise ValidationFailed(f"{connection.label} is not a SIDES connection")
+        connection.credentials = encrypted
+        connection.status = ConnectionStatus.CONNECTED
+        return _info(session, connection)
+
+
+# --- Lightspeed OAuth ----------------------------------------------------------------------
+
+
+def start_lightspeed(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    *,
+    company_id: int,
+    started_by: str,
+    name: str = "Lightspeed",
+    reauthorize: bool = False,
+) -> str:
+    """The URL to send the user to. ``reauthorize`` renews the tokens of the company's existing
+    connection (keeping its locations, links and mappings); without it a second connection is
+    refused."""
+    config = oauth_config(settings)
+    nonce = secrets.token_urlsafe(24)
+    with unit_of_work(factory) as session:
+        if not reauthorize:
+            _refuse_second(session, company_id, Provider.LIGHTSPEED)
+        session.add(
+            OAuthState(
+                nonce=nonce,
+                provider=Provider.LIGHTSPEED,
+                company_id=company_id,
+                started_by=started_by,
+                connection_name=name,
+                reauthorize=reauthorize,
+                expires_at=utcnow() + STATE_TTL,
+            )
+        )
+    return config.authorize(f"{nonce}.{secret_box(settings).sign(nonce)}")
+
+
+def complete_lightspeed(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    *,
+    state: str,
+    code: str,
+    company_id: int | None = None,
+    policy: RetryPolicy | None = None,
+) -> ConnectionInfo:
+    """Handle the redirect back from Lightspeed: check the state, exchange the code, store the
+    tokens encrypted. ``company_id``, when the caller knows whose callback this is, must match.
+    """
+    config = oauth_config(settings)
+    pending = _consume_state(factory, settings, state, company_id)
+    try:
+        tokens = request_tokens(
+            config,
+            {"grant_type": "authorization_code", "code": code, "redirect_uri": config.redirect_uri},
+            policy=policy,
+        )
+    except (OAuthGrantRefused, PosError) as error:
+        raise OAuthExchangeFailed(
+            f"Lightspeed did not accept the authorization ({error}); start the connection again"
+        ) from error
+    encrypted = secret_box(settings).encrypt(tokens.to_json())
+    with unit_of_work(factory) as session:
+        connection = session.scalar(
+            select(Connection).where(
+                Connection.company_id == pending.company_id,
+                Connection.provider == Provider.LIGHTSPEED,
+            )
+        )
+        if connection is not None and not pending.reauthorize:
+            raise IntegrationExists(
+                "lightspeed", session.get_one(Company, connection.company_id).name
+            )
+        if connection is None:
+            connection = Connection(
+                company_id=pending.company_id,
+                provider=Provider.LIGHTSPEED,
+                name=pending.connection_name,
+            )
+            session.add(connection)
+        connection.credentials = encrypted
+        connection.status = ConnectionStatus.CONNECTED
+        session.flush()
+        return _info(session, connection)
+
+
+@dataclass(frozen=True)
+class _PendingAuthorization:
+    company_id: int
+    connection_name: str
+    reauthorize: bool
+
+
+def _consume_state(
+    factory: sessionmaker[Session], settings: Settings, state: str, company_id: int | None
+) -> _PendingAuthorization:
+    nonce, _, signature = (state or "").partition(".")
+    if not nonce or not secret_box(settings).verify(nonce, signature):
+        raise InvalidOAuthState(
+            "this Lightspeed authorization is not one Stockpot started (missing or forged "
+            "state); start the connection again"
+        )
+    with unit_of_work(factory) as session:
+        pending = session.scalar(select(OAuthState).where(OAuthState.nonce == nonce))
+        if pending is None:
+            raise InvalidOAuthState("unknown Lightspeed authorization; start the connection again")
+        if company_id is not None and pending.company_id != company_id:
+            raise UnauthorizedCompanyAccess(
+                "this Lightspeed authorization was started for another company"
+            )
+        if pending.expires_at < utcnow():
+            raise InvalidOAuthState(
+                "this Lightspeed authorization expired (it is valid for 10 minutes); start the "
+                "connection again"
+            )
+        claimed = session.execute(
+            update(OAuthState)
+            .where(OAuthState.id == pending.id, OAuthState.used_at.is_(None))
+            .values(used_at=utcnow())
+        )
+        if claimed.rowcount != 1:
+            raise InvalidOAuthState(
+                "this Lightspeed authorization was already used; start the connection again"
+            )
+        return _PendingAuthorization(
+            pending.company_id, pending.connection_name, pending.reauthorize
+        )
+
+
+# --- operations on a connection ------------------------------------------------------------
+
+
+@dataclass
+class SyncSummary:
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    """Known here but no longer listed by the POS (kept, with their history)."""
+
+    def __str__(self) -> str:
+        text = f"{len(self.created)} new, {len(self.updated)} updated"
+        return text + (f", {len(self.missing)} no longer listed" if self.missing else "")
+
+
+def _set_status(
+    factory: sessionmaker[Session], connection_id: int, status: ConnectionStatus
+) -> None:
+    with unit_of_work(factory) as session:
+        session.get_one(Connection, connection_id).status = status
+
+
+def test_connection(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    connection_id: int,
+    *,
+    policy: RetryPolicy | None = None,
+) -> str:
+    connector = connector_for(factory, settings, connection_id, policy=policy)
+    try:
+        check = connector.test()
+    except PosAuthError:
+        with factory() as session:
+            provider = session.get_one(Connection, connection_id).provider
+        if provider is Provider.SIDES:
+            _set_status(factory, connection_id, ConnectionStatus.ERROR)
+        raise
+    _set_status(factory, connection_id, ConnectionStatus.CONNECTED)
+    return f"connected as {check.account}; {check.locations} location(s) reachable"
+
+
+def sync_locations(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    connection_id: int,
+    *,
+    policy: RetryPolicy | None = None,
+) -> SyncSummary:
+    """Store the POS's locations. New ones start inactive and unlinked; links, activation and
+    automatic-transfer state of known ones are kept."""
+    remote = connector_for(factory, settings, connection_id, policy=policy).locations()
+    summary = SyncSummary()
+    with unit_of_work(factory) as session:
+        connection = session.get_one(Connection, connection_id)
+        known = {
+            location.external_id: location
+            for location in session.scalars(
+                select(ExternalLocation).where(ExternalLocation.connection_id == connection_id)
+            )
+        }
+        for found in remote:
+            location = known.pop(found.external_id, None)
+            if location is None:
+                location = ExternalLocation(
+                    company_id=connection.company_id,
+                    connection_id=connection_id,
+                    external_id=found.external_id,
+                    active=False,
+                )
+                session.add(location)
+                summary.created.append(found.name)
+            else:
+                summary.updated.append(found.name)
+            location.name = found.name
+            location.timezone = found.timezone
+            if found.business_day_start is not None:
+                location.business_day_start = found.business_day_start
+        summary.missing = sorted(location.name for location in known.values())
+    return summary
+
+
+def location_refs(session: Session, connection_id: int) -> list[LocationRef]:
+    return [
+        LocationRef(loc.external_id, loc.name, loc.timezone, loc.business_day_start)
+        for loc in session.scalars(
+            select(ExternalLocation).where(ExternalLocation.connection_id == connection_id)
+        )
+    ]
+
+
+def sync_items(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    connection_id: int,
+    *,
+    policy: RetryPolicy | None = None,
+) -> SyncSummary:
+    """Refresh the cached catalog of POS items (names and kinds); mappings are untouched."""
+    with factory() as session:
+        refs = location_refs(session, connection_id)
+        connection = session.get_one(Connection, connection_id)
+        company_id = connection.company_id
+    if not refs:
+        raise ValidationFailed("sync the locations first: items are listed per location")
+    started = utcnow()
+    remote = list(connector_for(factory, settings, connection_id, policy=policy).items(refs))
+    summary = SyncSummary()
+    with unit_of_work(factory) as session:
+        known = {
+            item.key: item
+            for item in session.scalars(
+                select(PosItem).where(PosItem.connection_id == connection_id)
+            )
+        }
+        new = []
+        for item in remote:
+            existing = known.get(item.key)
+            if existing is None:
+                new.append(
+                    {
+                        "company_id": company_id,
+                        "connection_id": connection_id,
+                        "key": item.key,
+                        "external_id": item.external_id,
+                        "name": item.name,
+                        "kind": item.kind,
+                        "created_at": started,
+                    }
+                )
+                summary.created.append(item.name)
+            elif (existing.name, existing.kind, existing.external_id) != (
+                item.name,
+                item.kind,
+                item.external_id,
+            ):
+                existing.name, existing.kind = item.name, item.kind
+                existing.external_id = item.external_id
+                summary.updated.append(item.name)
+        insert_ignoring_conflicts(
+            session, PosItem.__table__, new, index_elements=["connection_id", "key"]
+        )
+        connection = session.get_one(Connection, connection_id)
+        connection.settings = {
+            **(connection.settings or {}),
+            "items_synced_at": started.isoformat(),
+        }
+    return summary
+
+
+def transfer_day(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    location_id: int,
+    business_date: date,
+    *,
+    kind: RunKind = RunKind.MANUAL,
+    triggered_by: str = "",
+    dry_run: bool = False,
+    policy: RetryPolicy | None = None,
+) -> TransferReport:
+    """Fetch a business day from the location's POS and transfer it. A fetch that fails is
+    logged as a failed run and posts nothing."""
+    with factory() as session:
+        location = session.get_one(ExternalLocation, location_id)
+        ref = LocationRef(
+            location.external_id, location.name, location.timezone, location.business_day_start
+        )
+        connection_id = location.connection_id
+    run_kind = RunKind.DRY_RUN if dry_run else kind
+    try:
+        connector = connector_for(factory, settings, connection_id, policy=policy)
+        fetched = connector.fetch_day(ref, business_date)
+    except PosError as error:
+        record_failed_run(factory, location_id, business_date, run_kind, triggered_by, str(error))
+        raise
+    if (
+        fetched.business_day_start is not None
+        and fetched.business_day_start != ref.business_day_start
+    ):
+        with unit_of_work(factory) as session:
+            session.get_one(
+                ExternalLocation, location_id
+            ).business_day_start = fetched.business_day_start
+    return run_transfer(
+        factory,
+        location_id,
+        business_date,
+        fetched.lines,
+        fetched.raw,
+        kind=kind,
+        triggered_by=triggered_by,
+        dry_run=dry_run,
+    )

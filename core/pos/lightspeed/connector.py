@@ -1,0 +1,234 @@
+"""The Lightspeed connector: businesses → locations, items, and one business day of sales.
+
+Sales semantics (reference §6.5): every sale is stored raw; cancelled accounts are skipped;
+only SALE and REFUND accounts count, summed signed; no line is ever dropped (a void is a
+negative line that nets against its original); modifiers and sub-items are lines of their own
+pointing at their parent; accounts are de-duplicated by ``accountFiscId``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import httpx
+
+from core.models import PosItemKind
+from core.pos.base import (
+    ConnectionCheck,
+    FetchedDay,
+    LocationRef,
+    RemoteItem,
+    RemoteLocation,
+    decode,
+    request,
+    send,
+)
+from core.pos.errors import DayNotComplete, PosRequestRefused, PosUnavailable
+from core.transfer.lines import LineKind, SaleLine, item_key
+from core.transfer.runner import RawInput
+
+SERVICE = "Lightspeed"
+ITEMS_PAGE = 100
+BUSINESSES_PAGE = 1000
+SALES_INCLUDE = "payments,staff,table,revenue_center,account_profile"
+REVENUE_TYPES = frozenset({"SALE", "REFUND"})
+ITEM_KINDS = {
+    "SUB_ITEM": PosItemKind.MODIFIER,
+    "GROUP": PosItemKind.MENU,
+    "SEQUENCE": PosItemKind.MENU,
+}
+
+
+class LightspeedConnector:
+    def __init__(self, client: httpx.Client) -> None:
+        self._client = client
+
+    def close(self) -> None:
+        self._client.close()
+
+    def test(self) -> ConnectionCheck:
+        businesses = self._businesses()
+        names = ", ".join(b.get("businessName", "?") for b in businesses) or "no business"
+        return ConnectionCheck(account=names, locations=len(self._locations_of(businesses)))
+
+    def locations(self) -> list[RemoteLocation]:
+        return [
+            RemoteLocation(
+                external_id=loc.external_id,
+                name=loc.name,
+                timezone=loc.timezone,
+                business_day_start=self._day_start(loc.external_id),
+            )
+            for loc in self._locations_of(self._businesses())
+        ]
+
+    def items(self, locations: list[LocationRef]) -> Iterator[RemoteItem]:
+        seen: set[str] = set()
+        for location in locations:
+            offset = 0
+            while True:
+                body = send(
+                    self._client,
+                    "GET",
+                    "/items/v1/items",
+                    service=SERVICE,
+                    params={
+                        "businessLocationId": location.external_id,
+                        "offset": offset,
+                        "amount": ITEMS_PAGE,
+                    },
+                )
+                page = _item_list(body)
+                for item in page:
+                    remote = _remote_item(item)
+                    if remote.key not in seen:
+                        seen.add(remote.key)
+                        yield remote
+                if len(page) < ITEMS_PAGE:
+                    break
+                offset += ITEMS_PAGE
+
+    def fetch_day(self, location: LocationRef, business_date: date) -> FetchedDay:
+        response = request(
+            self._client,
+            "GET",
+            f"/f/v2/business-location/{location.external_id}/sales-daily",
+            service=SERVICE,
+            params={"date": business_date.isoformat(), "include": SALES_INCLUDE},
+        )
+        body = decode(response, service=SERVICE)
+        if not isinstance(body, dict) or not isinstance(body.get("sales"), list):
+            raise PosUnavailable(f"{SERVICE} answered the day's sales without a 'sales' list")
+        if not body.get("dataComplete", False):
+            raise DayNotComplete(
+                f"{SERVICE} says {business_date} is not complete yet for '{location.name}': the "
+                "business day has not closed. Transfer it once it has (automatic transfers wait "
+                "for it)"
+            )
+        return FetchedDay(
+            raw=RawInput(source="lightspeed:sales-daily", body=response.text),
+            lines=sales_lines(body["sales"]),
+            business_day_start=_local_time(body.get("nextStartOfDayAsIso8601")),
+        )
+
+    def _businesses(self) -> list[dict[str, Any]]:
+        businesses: list[dict[str, Any]] = []
+        page = 0
+        while True:
+            body = send(
+                self._client,
+                "GET",
+                "/f/data/businesses",
+                service=SERVICE,
+                params={"page": page, "size": BUSINESSES_PAGE},
+            )
+            batch = (body.get("_embedded") or {}).get("businessList") or []
+            businesses.extend(batch)
+            if len(batch) < BUSINESSES_PAGE:
+                return businesses
+            page += 1
+
+    @staticmethod
+    def _locations_of(businesses: list[dict[str, Any]]) -> list[RemoteLocation]:
+        locations = []
+        for business in businesses:
+            for location in business.get("businessLocations") or []:
+                external_id = location.get("blID", location.get("blId"))
+                if external_id is None:
+                    continue
+                locations.append(
+                    RemoteLocation(
+                        external_id=str(external_id),
+                        name=str(location.get("blName") or external_id),
+                        timezone=str(location.get("timezone") or "UTC"),
+                        business_day_start=None,
+                    )
+                )
+        return locations
+
+    def _day_start(self, external_id: str) -> time | None:
+        """Lightspeed tells a location's day start only with its sales: ask for today's. A
+        location that refuses (not operational yet) learns it from its first transfer."""
+        try:
+            body = send(
+                self._client,
+                "GET",
+                f"/f/v2/business-location/{external_id}/sales-daily",
+                service=SERVICE,
+                params={"date": datetime.now(UTC).date().isoformat()},
+            )
+        except PosRequestRefused:
+            return None
+        return _local_time(body.get("nextStartOfDayAsIso8601"))
+
+
+def _item_list(body: Any) -> list[dict[str, Any]]:
+    """The items of a page: the API documents one object, real servers send a list."""
+    if isinstance(body, list):
+        return body
+    if isinstance(body, dict):
+        for key in ("items", "data"):
+            if isinstance(body.get(key), list):
+                return body[key]
+        if "id" in body:
+            return [body]
+    return []
+
+
+def _remote_item(item: dict[str, Any]) -> RemoteItem:
+    sku = (item.get("sku") or "").strip() or None
+    name = str(item.get("name") or sku or item.get("id"))
+    return RemoteItem(
+        key=item_key(sku, name),
+        external_id=sku,
+        name=name,
+        kind=ITEM_KINDS.get(str(item.get("itemType")), PosItemKind.ITEM),
+    )
+
+
+def _local_time(text: Any) -> time | None:
+    if not isinstance(text, str):
+        return None
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).time().replace(tzinfo=None)
+    except ValueError:
+        return None
+
+
+def _quantity(value: Any) -> Decimal:
+    try:
+        return Decimal(str(value)) if value not in (None, "") else Decimal(1)
+    except InvalidOperation:
+        raise PosUnavailable(f"{SERVICE} sent a sales line with quantity {value!r}") from None
+
+
+def sales_lines(sales: list[dict[str, Any]]) -> list[SaleLine]:
+    lines: list[SaleLine] = []
+    seen: set[str] = set()
+    for sale in sales:
+        sale_id = str(sale.get("accountFiscId") or sale.get("accountReference") or "")
+        if not sale_id or sale_id in seen:
+            continue
+        seen.add(sale_id)
+        sale_type = str(sale.get("type") or "SALE").upper()
+        skip = None if sale_type in REVENUE_TYPES else f"sale_type_{sale_type.lower()}"
+        for index, line in enumerate(sale.get("salesLines") or []):
+            sku = (line.get("sku") or "").strip() or None
+            parent = line.get("parentLineId") or None
+            lines.append(
+                SaleLine(
+                    sale_id=sale_id,
+                    line_id=str(line.get("id") or f"#{index}"),
+                    pos_code=sku,
+                    name=str(line.get("nameOverride") or line.get("name") or sku or "?"),
+                    quantity=_quantity(line.get("quantity")),
+                    parent_line_id=str(parent) if parent else None,
+                    cancelled=bool(sale.get("cancelled")),
+                    kind=LineKind.MODIFIER if parent else LineKind.ITEM,
+                    skip_reason=skip,
+                )
+            )
+    return lines

@@ -1,0 +1,162 @@
+"""Lightspeed OAuth2 (authorization code): endpoints per auth version, tokens, token requests.
+
+V2 (Keycloak, the default) takes token parameters in the form body; V1 in the query string.
+Both authenticate the client with HTTP Basic. Refresh tokens are single-use: every refresh
+returns a new one, which must be stored before the new access token is used.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from core.db import utcnow
+from core.errors import ConfigurationError, StockpotError
+from core.pos.base import message_of
+from core.pos.errors import PosUnavailable
+from core.pos.http import RetryPolicy, make_client
+from core.settings import Settings
+
+SERVICE = "Lightspeed"
+
+
+class LightspeedNotConfigured(ConfigurationError):
+    code = "lightspeed_not_configured"
+
+
+class OAuthExchangeFailed(StockpotError):
+    code = "lightspeed_oauth_exchange_failed"
+
+
+class OAuthGrantRefused(StockpotError):
+    """The token endpoint refused a code or refresh token (``invalid_grant`` and the like)."""
+
+    code = "lightspeed_grant_refused"
+
+
+@dataclass(frozen=True)
+class OAuthConfig:
+    client_id: str
+    client_secret: str
+    redirect_uri: str
+    scopes: str
+    authorize_url: str
+    token_url: str
+    token_params_in_query: bool
+
+    def authorize(self, state: str) -> str:
+        query = {
+            "response_type": "code",
+            "client_id": self.client_id,
+            "redirect_uri": self.redirect_uri,
+            "scope": self.scopes,
+            "state": state,
+        }
+        return f"{self.authorize_url}?{urlencode(query)}"
+
+
+def oauth_config(settings: Settings) -> OAuthConfig:
+    missing = [
+        name
+        for name, value in (
+            ("LIGHTSPEED_CLIENT_ID", settings.lightspeed_client_id),
+            ("LIGHTSPEED_CLIENT_SECRET", settings.lightspeed_client_secret),
+            ("LIGHTSPEED_REDIRECT_URI", settings.lightspeed_redirect_uri),
+        )
+        if not value
+    ]
+    if missing:
+        raise LightspeedNotConfigured(
+            f"Lightspeed is not configured: set {', '.join(missing)} (register an API client "
+            "in the Lightspeed developer portal; see the README)"
+        )
+    assert settings.lightspeed_client_secret is not None
+    base = settings.lightspeed_auth_url.rstrip("/")
+    if settings.lightspeed_auth_version == "v2":
+        prefix = f"{base}/realms/k-series/protocol/openid-connect"
+        authorize_url, token_url, in_query = f"{prefix}/auth", f"{prefix}/token", False
+    else:
+        authorize_url, token_url, in_query = f"{base}/oauth/authorize", f"{base}/oauth/token", True
+    return OAuthConfig(
+        client_id=settings.lightspeed_client_id or "",
+        client_secret=settings.lightspeed_client_secret.get_secret_value(),
+        redirect_uri=settings.lightspeed_redirect_uri or "",
+        scopes=settings.lightspeed_scopes,
+        authorize_url=authorize_url,
+        token_url=token_url,
+        token_params_in_query=in_query,
+    )
+
+
+@dataclass(frozen=True)
+class Tokens:
+    access_token: str
+    refresh_token: str
+    expires_at: datetime
+    refresh_expires_at: datetime | None
+    """``None`` for an offline token, whose refresh token does not expire by time."""
+    scope: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "expires_at": self.expires_at.isoformat(),
+            "refresh_expires_at": (
+                self.refresh_expires_at.isoformat() if self.refresh_expires_at else None
+            ),
+            "scope": self.scope,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Tokens:
+        refresh_expires = data.get("refresh_expires_at")
+        return cls(
+            access_token=data["access_token"],
+            refresh_token=data["refresh_token"],
+            expires_at=datetime.fromisoformat(data["expires_at"]),
+            refresh_expires_at=datetime.fromisoformat(refresh_expires) if refresh_expires else None,
+            scope=data.get("scope", ""),
+        )
+
+    @classmethod
+    def from_response(cls, body: dict[str, Any], now: datetime) -> Tokens:
+        refresh_in = int(body.get("refresh_expires_in") or 0)
+        return cls(
+            access_token=str(body["access_token"]),
+            refresh_token=str(body["refresh_token"]),
+            expires_at=now + timedelta(seconds=int(body.get("expires_in") or 0)),
+            refresh_expires_at=now + timedelta(seconds=refresh_in) if refresh_in else None,
+            scope=str(body.get("scope", "")),
+        )
+
+
+def request_tokens(
+    config: OAuthConfig, params: dict[str, str], *, policy: RetryPolicy | None = None
+) -> Tokens:
+    """POST to the token endpoint; ``OAuthGrantRefused`` when the grant is refused."""
+    now = utcnow()
+    with make_client("", policy=policy) as client:
+        try:
+            response = client.post(
+                config.token_url,
+                auth=httpx.BasicAuth(config.client_id, config.client_secret),
+                **({"params": params} if config.token_params_in_query else {"data": params}),
+            )
+        except httpx.TransportError as error:
+            raise PosUnavailable(f"{SERVICE} sign-in did not answer ({error})") from None
+    if response.status_code in (400, 401, 403):
+        raise OAuthGrantRefused(f"{SERVICE} refused the grant: {message_of(response)}")
+    if response.status_code >= 300:
+        raise PosUnavailable(
+            f"{SERVICE} sign-in is unavailable (HTTP {response.status_code}: "
+            f"{message_of(response)})"
+        )
+    try:
+        return Tokens.from_response(response.json(), now)
+    except (ValueError, KeyError) as error:
+        raise PosUnavailable(f"{SERVICE} sign-in answered without tokens ({error})") from None
