@@ -1,0 +1,31 @@
+"""``stockpot``: the operator CLI over the same core services the Slack bot uses.
+
+One module per command group, each with ``register(main)``.
+"""
+
+from __future__ import annotations
+
+import click
+
+from bot.cli import catalog, database, ledger, transfer
+from core.crypto import secret_box
+from core.errors import ConfigurationError
+from core.settings import configure_logging, get_settings
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Stockpot: POS sales into an exact inventory ledger, run from Slack."""
+    settings = get_settings()
+    configure_logging(settings)
+    if settings.is_production:
+        try:
+            secret_box(settings)
+        except ConfigurationError as error:
+            raise click.ClickException(str(error)) from None
+
+
+for _module in (database, catalog, transfer, ledger):
+    _module.register(main)
+
+__all__ = ["main"]

@@ -1,0 +1,78 @@
+"""What every CLI command shares: error reporting, database sessions, output helpers."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from core import schema
+from core.db import make_engine, make_session_factory, unit_of_work
+from core.errors import ConfigurationError, StockpotError
+from core.settings import get_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reports_errors(command: F) -> F:
+    """Print a user-facing error as one clear message on stderr and exit 1, no traceback."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except StockpotError as error:
+            click.echo(f"error: {error}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def session_factory() -> sessionmaker[Session]:
+    """Sessions on the configured database, refusing one whose schema is not current."""
+    url = get_settings().database_url
+    engine = make_engine(url)
+    head = ScriptDirectory.from_config(schema.alembic_config(url)).get_current_head()
+    with engine.connect() as connection:
+        current = MigrationContext.configure(connection).get_current_revision()
+    if current != head:
+        state = "is not initialised" if current is None else f"is at revision {current}"
+        raise ConfigurationError(
+            f"the database {safe_url(url)} {state}; run `stockpot db upgrade` first"
+        )
+    return make_session_factory(engine)
+
+
+@contextmanager
+def session_scope() -> Iterator[Session]:
+    with unit_of_work(session_factory()) as session:
+        yield session
+
+
+def emit_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def table(rows: list[list[str]], headers: list[str]) -> None:
+    widths = [
+        max(len(str(cell)) for cell in column) for column in zip(headers, *rows, strict=False)
+    ]
+    for row in [headers, *rows]:
+        click.echo(
+            "  ".join(
+                str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
+            ).rstrip()
+        )

@@ -1,0 +1,136 @@
+"""``stockpot transfer``: run a business day, read its log."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from bot.cli.support import emit_json, reports_errors, session_factory, session_scope
+from core.db import unit_of_work
+from core.exact import format_decimal
+from core.lookup import location_by_name
+from core.models import RunKind
+from core.transfer.lines import parse_lines_file
+from core.transfer.log import run_to_json, runs_of_day
+from core.transfer.runner import RawInput, TransferReport, run_transfer
+
+
+@click.group()
+def transfer() -> None:
+    """Transfer a location's business day of sales into the ledger."""
+
+
+@transfer.command("run")
+@click.option("--location", required=True, help="the location's name")
+@click.option("--company", help="needed only when two companies have a location of that name")
+@click.option("--date", "business_date", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option(
+    "--lines",
+    "lines_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="a JSON array of normalised sales lines (instead of fetching from the POS)",
+)
+@click.option("--dry-run", is_flag=True, help="compute and log, post nothing")
+@click.option("--json", "as_json", is_flag=True)
+@reports_errors
+def transfer_run(
+    location: str,
+    company: str | None,
+    business_date: Any,
+    lines_file: Path | None,
+    dry_run: bool,
+    as_json: bool,
+) -> None:
+    """Transfer one business date; rerunning replaces the previous result."""
+    factory = session_factory()
+    with unit_of_work(factory) as session:
+        found = location_by_name(session, location, company)
+        location_id, provider = found.id, found.connection.provider.value
+    if lines_file is None:
+        raise click.UsageError(
+            f"location '{location}' is a {provider} location and fetching from the POS is not "
+            "available yet; pass the day's sales with --lines FILE"
+        )
+    body = lines_file.read_text(encoding="utf-8")
+    lines = parse_lines_file(body, source=str(lines_file))
+    report = run_transfer(
+        factory,
+        location_id,
+        business_date.date(),
+        lines,
+        RawInput(source="lines-json", body=body),
+        kind=RunKind.MANUAL,
+        triggered_by="cli",
+        dry_run=dry_run,
+    )
+    if as_json:
+        emit_json(report.to_json())
+    else:
+        print_report(report)
+
+
+def print_report(report: TransferReport) -> None:
+    stats = report.stats
+    headline = {
+        "posted": f"posted (run {report.run_id}, generation {report.generation}"
+        + (f", replaces run {report.superseded_run_id})" if report.superseded_run_id else ")"),
+        "unchanged": f"unchanged: same sales and mappings as run {stats.get('unchanged_from_run')}"
+        f" (logged as run {report.run_id}), nothing posted",
+        "preview": f"dry run (run {report.run_id}), nothing posted",
+    }[report.outcome.value]
+    click.echo(f"Transfer of {report.location}, {report.business_date}: {headline}")
+    skipped = ", ".join(f"{reason} {count}" for reason, count in stats["skipped"].items())
+    click.echo(
+        f"  {stats['sales']} sales, {stats['lines']} lines: {stats['mapped']} mapped, "
+        f"{stats['unmapped']} unmapped, {stats['ignored']} ignored"
+        + (f", skipped: {skipped}" if skipped else "")
+    )
+    if report.movements:
+        click.echo("  Movements:")
+        for movement in report.movements:
+            click.echo(
+                f"    {movement.storage_unit:<16} {movement.ingredient:<24} "
+                f"{format_decimal(movement.quantity)} {movement.unit}"
+            )
+    if report.unmapped:
+        click.echo("  Unmapped items (sold, not deducted; map them to include them on a rerun):")
+        for item in report.unmapped:
+            click.echo(
+                f"    {item['pos_code'] or '-':<10} {item['name']:<24} sold {item['quantity']}"
+            )
+
+
+@transfer.command("log")
+@click.option("--location", required=True)
+@click.option("--company")
+@click.option("--date", "business_date", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--json", "as_json", is_flag=True)
+@reports_errors
+def transfer_log(location: str, company: str | None, business_date: Any, as_json: bool) -> None:
+    """Every run of a location's business date, oldest first."""
+    with session_scope() as session:
+        found = location_by_name(session, location, company)
+        runs = [run_to_json(run) for run in runs_of_day(session, found, business_date.date())]
+    if as_json:
+        emit_json(runs)
+        return
+    if not runs:
+        click.echo(f"no transfer of {location} for {business_date.date()} yet")
+    for run in runs:
+        stats = run["stats"]
+        summary = (
+            f"{stats.get('lines', 0)} lines, {stats.get('mapped', 0)} mapped, "
+            f"{stats.get('unmapped', 0)} unmapped, {stats.get('movements', 0)} movements"
+            if stats
+            else "; ".join(run["errors"])
+        )
+        click.echo(
+            f"run {run['run_id']}  {run['started_at'][:19]}  {run['kind']:<9} {run['status']:<10} "
+            f"{run['outcome'] or '':<9} gen {run['generation'] or '-':<3} {summary}"
+        )
+
+
+def register(main: click.Group) -> None:
+    main.add_command(transfer)
