@@ -11,7 +11,9 @@ from bot.cli.support import emit_json, reports_errors, session_factory, session_
 from core.db import unit_of_work
 from core.exact import format_decimal
 from core.lookup import location_by_name
-from core.models import RunKind
+from core.models import Provider, RunKind
+from core.pos.connections import transfer_day
+from core.settings import get_settings
 from core.transfer.lines import parse_lines_file
 from core.transfer.log import run_to_json, runs_of_day
 from core.transfer.runner import RawInput, TransferReport, run_transfer
@@ -30,7 +32,7 @@ def transfer() -> None:
     "--lines",
     "lines_file",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="a JSON array of normalised sales lines (instead of fetching from the POS)",
+    help="a JSON array of normalised sales lines, instead of fetching the day from the POS",
 )
 @click.option("--dry-run", is_flag=True, help="compute and log, post nothing")
 @click.option("--json", "as_json", is_flag=True)
@@ -47,24 +49,35 @@ def transfer_run(
     factory = session_factory()
     with unit_of_work(factory) as session:
         found = location_by_name(session, location, company)
-        location_id, provider = found.id, found.connection.provider.value
-    if lines_file is None:
-        raise click.UsageError(
-            f"location '{location}' is a {provider} location and fetching from the POS is not "
-            "available yet; pass the day's sales with --lines FILE"
+        location_id, provider = found.id, found.connection.provider
+    if lines_file is not None:
+        body = lines_file.read_text(encoding="utf-8")
+        lines = parse_lines_file(body, source=str(lines_file))
+        report = run_transfer(
+            factory,
+            location_id,
+            business_date.date(),
+            lines,
+            RawInput(source="lines-json", body=body),
+            kind=RunKind.MANUAL,
+            triggered_by="cli",
+            dry_run=dry_run,
         )
-    body = lines_file.read_text(encoding="utf-8")
-    lines = parse_lines_file(body, source=str(lines_file))
-    report = run_transfer(
-        factory,
-        location_id,
-        business_date.date(),
-        lines,
-        RawInput(source="lines-json", body=body),
-        kind=RunKind.MANUAL,
-        triggered_by="cli",
-        dry_run=dry_run,
-    )
+    elif provider is Provider.CSV:
+        raise click.UsageError(
+            f"'{location}' is a CSV location: its sales come from files; pass them with "
+            "--lines FILE"
+        )
+    else:
+        report = transfer_day(
+            factory,
+            get_settings(),
+            location_id,
+            business_date.date(),
+            kind=RunKind.MANUAL,
+            triggered_by="cli",
+            dry_run=dry_run,
+        )
     if as_json:
         emit_json(report.to_json())
     else:

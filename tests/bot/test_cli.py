@@ -140,7 +140,7 @@ def test_errors_are_one_clear_message_and_a_failing_exit_code(cli, tmp_path):
     assert "no location 'Terrace' (known: Main room)" in cli(
         "transfer", "run", "--location", "Terrace", "--date", "2026-11-27", "--lines", SALES, code=1
     )
-    assert "pass the day's sales with --lines FILE" in cli(
+    assert "is a CSV location: its sales come from files" in cli(
         "transfer", "run", "--location", "Main room", "--date", "2026-11-27", code=2
     )
     assert "no company 'Nope'" in cli("ledger", "balances", "--company", "Nope", code=1)
