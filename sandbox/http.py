@@ -227,6 +227,8 @@ class SandboxServer:
 def _make_handler(app: SandboxServer) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+        """Headers and body go out in two writes; without this, delayed ACKs add ~40 ms."""
 
         def log_message(self, format: str, *args: Any) -> None:
             return

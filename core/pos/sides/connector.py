@@ -208,12 +208,11 @@ def order_lines(orders: list[dict[str, Any]], *, refunds_need_restock: bool) -> 
         refund = field(order, api.ORDER_TYPE) == api.REFUND
         positions = field(order, api.BILL_POSITIONS) or []
         restocked = {str(field(p, api.ID)): field(p, api.RESTOCK) is True for p in positions}
-        for position in positions:
-            lines.append(
-                _position_line(
-                    sale_id, position, cancelled, refund, refunds_need_restock, restocked
-                )
-            )
+        counts_back = refund and refunds_need_restock
+        lines.extend(
+            _position_line(sale_id, position, cancelled, counts_back, restocked)
+            for position in positions
+        )
     return lines
 
 
