@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Any, Protocol
 
 import httpx
@@ -66,7 +66,11 @@ class PosConnector(Protocol):
 
     def locations(self) -> list[RemoteLocation]: ...
 
-    def items(self, locations: list[LocationRef]) -> Iterator[RemoteItem]: ...
+    def items(
+        self, locations: list[LocationRef], since: datetime | None = None
+    ) -> Iterator[RemoteItem]:
+        """The catalog; with ``since``, only what changed after it where the POS can tell."""
+        ...
 
     def fetch_day(self, location: LocationRef, business_date: date) -> FetchedDay: ...
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -406,17 +406,22 @@ def sync_items(
     settings: Settings,
     connection_id: int,
     *,
+    incremental: bool = False,
     policy: RetryPolicy | None = None,
 ) -> SyncSummary:
-    """Refresh the cached catalog of POS items (names and kinds); mappings are untouched."""
+    """Refresh the cached catalog of POS items (names and kinds); mappings are untouched.
+    ``incremental`` asks only for what changed since the last sync, where the POS can tell."""
     with factory() as session:
         refs = location_refs(session, connection_id)
         connection = session.get_one(Connection, connection_id)
         company_id = connection.company_id
+        last = (connection.settings or {}).get("items_synced_at")
     if not refs:
         raise ValidationFailed("sync the locations first: items are listed per location")
     started = utcnow()
-    remote = list(connector_for(factory, settings, connection_id, policy=policy).items(refs))
+    since = datetime.fromisoformat(last) if incremental and last else None
+    connector = connector_for(factory, settings, connection_id, policy=policy)
+    remote = list(connector.items(refs, since))
     summary = SyncSummary()
     with unit_of_work(factory) as session:
         known = {

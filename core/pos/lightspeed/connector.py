@@ -65,7 +65,11 @@ class LightspeedConnector:
             for loc in self._locations_of(self._businesses())
         ]
 
-    def items(self, locations: list[LocationRef]) -> Iterator[RemoteItem]:
+    def items(
+        self, locations: list[LocationRef], since: datetime | None = None
+    ) -> Iterator[RemoteItem]:
+        """Every item of every location (Lightspeed cannot list changes only: ``since`` is
+        ignored)."""
         seen: set[str] = set()
         for location in locations:
             offset = 0
