@@ -1,0 +1,98 @@
+"""POS tests: the sandbox servers on free ports, settings pointing at them, and a company."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import pytest
+
+from core.catalog.importer import import_catalog
+from core.crypto import generate_key
+from core.lookup import company_by_name
+from core.pos import connections
+from core.pos.http import RetryPolicy
+from core.settings import Settings
+from sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
+from sandbox.sides import SidesSandbox
+
+REDIRECT = "http://127.0.0.1:3000/lightspeed/oauth/callback"
+COMPANY = "Harbour Kitchen"
+CATALOG = """
+company: Harbour Kitchen
+storage_units:
+  - {name: Kitchen, address: "1 Marine Parade, Brighton"}
+  - {name: Bar, address: "1 Marine Parade, Brighton"}
+ingredients:
+  - {name: Beef patty, base_unit: pcs}
+  - {name: Cheese slice, base_unit: pcs}
+  - {name: Fries, base_unit: kg}
+  - {name: Cola can, base_unit: pcs}
+  - {name: Salad, base_unit: pcs}
+"""
+
+
+@pytest.fixture
+def lightspeed():
+    with LightspeedSandbox().running() as server:
+        yield server
+
+
+@pytest.fixture
+def sides():
+    """Long retention, so the reference day of 2025-03-14 can be fetched today."""
+    with SidesSandbox(retention_days=5000).running() as server:
+        yield server
+
+
+@pytest.fixture
+def settings(monkeypatch, lightspeed, sides) -> Settings:
+    for name, value in {
+        "STOCKPOT_SECRET_KEY": generate_key(),
+        "LIGHTSPEED_CLIENT_ID": DEFAULT_CLIENT_ID,
+        "LIGHTSPEED_CLIENT_SECRET": DEFAULT_CLIENT_SECRET,
+        "LIGHTSPEED_REDIRECT_URI": REDIRECT,
+        "LIGHTSPEED_API_URL": lightspeed.url,
+        "LIGHTSPEED_AUTH_URL": lightspeed.url,
+        "SIDES_API_URL": sides.url,
+    }.items():
+        monkeypatch.setenv(name, value)
+    return Settings()
+
+
+@pytest.fixture
+def waits():
+    """Retry waits, recorded instead of slept."""
+    return []
+
+
+@pytest.fixture
+def policy(waits) -> RetryPolicy:
+    return RetryPolicy(attempts=5, sleep=waits.append, jitter=lambda cap: cap)
+
+
+@pytest.fixture
+def company(database) -> int:
+    import_catalog(database.factory, CATALOG, source="catalog.yaml")
+    with database.session() as session:
+        return company_by_name(session, COMPANY).id
+
+
+def authorize(database, settings, company_id: int, **kwargs) -> tuple[str, str]:
+    """Start a Lightspeed authorization and let the sandbox consent: (state, code)."""
+    url = connections.start_lightspeed(
+        database.factory, settings, company_id=company_id, started_by="U123", **kwargs
+    )
+    answer = httpx.get(url, follow_redirects=False)
+    assert answer.status_code == 302, answer.text
+    redirect = urlsplit(answer.headers["location"])
+    assert f"{redirect.scheme}://{redirect.netloc}{redirect.path}" == REDIRECT
+    query = parse_qs(redirect.query)
+    return query["state"][0], query["code"][0]
+
+
+def connect_lightspeed(database, settings, company_id: int, policy=None):
+    state, code = authorize(database, settings, company_id)
+    return connections.complete_lightspeed(
+        database.factory, settings, state=state, code=code, policy=policy
+    )

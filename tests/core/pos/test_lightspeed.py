@@ -1,0 +1,380 @@
+"""The Lightspeed connector over real HTTP against the sandbox: OAuth, sync, a day's sales,
+and every fault the connector must survive without posting a partial ledger."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select, update
+
+from core import ledger
+from core.errors import IntegrationExists, UnauthorizedCompanyAccess
+from core.locations import link_storage_unit, set_active
+from core.lookup import company_by_name
+from core.mapping import IngredientChoice, set_mapping
+from core.models import (
+    Connection,
+    ConnectionStatus,
+    ExternalLocation,
+    Ingredient,
+    LedgerMovement,
+    OAuthState,
+    PosItem,
+    RawSaleLine,
+    RunOutcome,
+    RunStatus,
+    TransferRun,
+)
+from core.pos import connections
+from core.pos.connections import InvalidOAuthState
+from core.pos.errors import DayNotComplete, PosAuthError, PosRequestRefused, PosUnavailable
+from core.pos.lightspeed.oauth import LightspeedNotConfigured, OAuthExchangeFailed
+from core.settings import Settings
+from sandbox.http import Fault
+from sandbox.lightspeed import GOLDEN_DATE, GOLDEN_LOCATION_ID
+from tests.core.pos.conftest import COMPANY, authorize, connect_lightspeed
+
+GOLDEN_MAPPING = {
+    "BRG-01": "Beef patty",
+    "MOD-CHS": "Cheese slice",
+    "SID-FRY": "Fries",
+    "DRK-COLA": "Cola can",
+    "SAL-CSR": "Salad",
+}
+
+
+@pytest.fixture
+def connected(database, settings, company, policy):
+    info = connect_lightspeed(database, settings, company, policy)
+    connections.sync_locations(database.factory, settings, info.id, policy=policy)
+    connections.sync_items(database.factory, settings, info.id, policy=policy)
+    with database.session() as session, session.begin():
+        location = session.scalar(
+            select(ExternalLocation).where(ExternalLocation.external_id == str(GOLDEN_LOCATION_ID))
+        )
+        link_storage_unit(session, location, "Kitchen")
+        set_active(location, True)
+        ingredients = dict(session.execute(select(Ingredient.name, Ingredient.id)).tuples().all())
+        for sku, ingredient in GOLDEN_MAPPING.items():
+            item = session.scalar(select(PosItem).where(PosItem.key == sku))
+            set_mapping(session, item, IngredientChoice(ingredients[ingredient], Decimal(1)))
+        database.location_id = location.id
+        database.connection_id = info.id
+    return database
+
+
+def transfer(database, settings, policy, day=GOLDEN_DATE):
+    return connections.transfer_day(
+        database.factory, settings, database.location_id, day, triggered_by="test", policy=policy
+    )
+
+
+def balances(database) -> dict[str, Decimal]:
+    with database.session() as session:
+        rows = ledger.balances(session, company_by_name(session, COMPANY))
+    return {row.ingredient: row.quantity for row in rows}
+
+
+def movement_count(database) -> int:
+    with database.session() as session:
+        return session.scalar(select(func.count()).select_from(LedgerMovement))
+
+
+# --- OAuth ---------------------------------------------------------------------------------
+
+
+def test_oauth_connects_and_stores_only_encrypted_tokens(database, settings, company, lightspeed):
+    info = connect_lightspeed(database, settings, company)
+    assert (info.label, info.status) == ("lightspeed:Lightspeed", "connected")
+    with database.session() as session:
+        connection = session.scalar(select(Connection))
+        stored = connection.credentials
+    token = lightspeed.issue_tokens()["access_token"]
+    assert stored and token[:12] not in stored and "access_token" not in stored
+    assert "refresh" not in stored
+
+
+def test_a_state_is_single_use_signed_and_bound_to_its_company(database, settings, company):
+    state, code = authorize(database, settings, company)
+    with pytest.raises(UnauthorizedCompanyAccess, match="another company"):
+        connections.complete_lightspeed(
+            database.factory, settings, state=state, code=code, company_id=company + 1
+        )
+    connections.complete_lightspeed(database.factory, settings, state=state, code=code)
+    with pytest.raises(InvalidOAuthState, match="already used"):
+        connections.complete_lightspeed(database.factory, settings, state=state, code=code)
+    nonce = state.split(".")[0]
+    for forged in ("", nonce, f"{nonce}.{'0' * 64}", f"other.{state.split('.')[1]}"):
+        with pytest.raises(InvalidOAuthState, match="not one Stockpot started"):
+            connections.complete_lightspeed(database.factory, settings, state=forged, code=code)
+
+
+def test_an_expired_state_is_refused(database, settings, company):
+    state, code = authorize(database, settings, company)
+    with database.session() as session, session.begin():
+        session.execute(
+            update(OAuthState).values(expires_at=datetime.now().astimezone() - timedelta(seconds=1))
+        )
+    with pytest.raises(InvalidOAuthState, match="expired"):
+        connections.complete_lightspeed(database.factory, settings, state=state, code=code)
+
+
+def test_a_second_connection_is_refused_but_reauthorizing_keeps_everything(
+    connected, settings, policy
+):
+    with pytest.raises(IntegrationExists) as caught:
+        connections.start_lightspeed(
+            connected.factory, settings, company_id=_company(connected), started_by="U1"
+        )
+    assert caught.value.code == "lightspeed_integration_exists"
+    with connected.session() as session, session.begin():
+        session.execute(update(Connection).values(status=ConnectionStatus.NEEDS_REAUTHORIZATION))
+    state, code = authorize(connected, settings, _company(connected), reauthorize=True)
+    info = connections.complete_lightspeed(connected.factory, settings, state=state, code=code)
+    assert info.status == "connected" and info.id == connected.connection_id
+    with connected.session() as session:
+        location = session.get_one(ExternalLocation, connected.location_id)
+        assert location.storage_unit_id is not None and location.active
+    assert transfer(connected, settings, policy).outcome is RunOutcome.POSTED
+
+
+def test_missing_configuration_and_a_bad_code_have_the_product_error_codes(
+    database, settings, company, monkeypatch
+):
+    state, _ = authorize(database, settings, company)
+    with pytest.raises(OAuthExchangeFailed) as caught:
+        connections.complete_lightspeed(database.factory, settings, state=state, code="forged")
+    assert caught.value.code == "lightspeed_oauth_exchange_failed"
+    monkeypatch.delenv("LIGHTSPEED_CLIENT_SECRET")
+    with pytest.raises(LightspeedNotConfigured, match="set LIGHTSPEED_CLIENT_SECRET") as caught:
+        connections.start_lightspeed(
+            database.factory, Settings(), company_id=company, started_by="U1"
+        )
+    assert caught.value.code == "lightspeed_not_configured"
+
+
+def test_v1_clients_use_the_v1_endpoints(database, settings, company, monkeypatch, lightspeed):
+    monkeypatch.setenv("LIGHTSPEED_AUTH_VERSION", "v1")
+    v1 = Settings()
+    info = connect_lightspeed(database, v1, company)
+    assert info.status == "connected"
+    assert [r.path for r in lightspeed.requests] == ["/oauth/authorize", "/oauth/token"]
+
+
+def _company(database) -> int:
+    with database.session() as session:
+        return company_by_name(session, COMPANY).id
+
+
+# --- sync ----------------------------------------------------------------------------------
+
+
+def test_sync_stores_locations_with_timezone_and_day_start_and_caches_items(connected, lightspeed):
+    with connected.session() as session:
+        locations = {
+            loc.external_id: (loc.name, loc.timezone, loc.business_day_start)
+            for loc in session.scalars(select(ExternalLocation))
+        }
+        items = session.scalar(select(func.count()).select_from(PosItem))
+        modifier = session.scalar(select(PosItem).where(PosItem.key == "MOD-CHS"))
+    expected = {
+        str(location.id): (location.name, location.timezone, location.day_start)
+        for location in lightspeed.locations.values()
+    }
+    assert locations == expected
+    assert locations[str(GOLDEN_LOCATION_ID)][2] == time(5, 0)
+    assert items >= 300
+    assert modifier.kind.value == "modifier"
+
+
+def test_a_second_sync_keeps_links_and_reports_nothing_new(connected, settings, policy):
+    summary = connections.sync_locations(
+        connected.factory, settings, connected.connection_id, policy=policy
+    )
+    assert summary.created == [] and summary.missing == []
+    items = connections.sync_items(
+        connected.factory, settings, connected.connection_id, policy=policy
+    )
+    assert items.created == [] and items.updated == []
+    with connected.session() as session:
+        assert session.get_one(ExternalLocation, connected.location_id).active
+
+
+# --- a day of sales ------------------------------------------------------------------------
+
+
+def test_the_reference_day_lands_as_the_rules_say(connected, settings, policy, lightspeed):
+    report = transfer(connected, settings, policy)
+    assert report.outcome is RunOutcome.POSTED
+    expected = lightspeed.expected_item_quantities(GOLDEN_LOCATION_ID, GOLDEN_DATE)
+    assert expected == {
+        "BRG-01": Decimal(1),
+        "MOD-CHS": Decimal(1),
+        "SID-FRY": Decimal(1),
+        "DRK-COLA": Decimal(0),
+        "SAL-CSR": Decimal(1),
+    }
+    # the cancelled burger is skipped, fries net 2 - 1 refunded, the voided cola nets to 0,
+    # the cheese modifier is its own line
+    assert balances(connected) == {
+        "Beef patty": Decimal(-1),
+        "Cheese slice": Decimal(-1),
+        "Fries": Decimal(-1),
+        "Salad": Decimal(-1),
+    }
+    with connected.session() as session:
+        dispositions = dict(
+            session.execute(
+                select(RawSaleLine.line_id, RawSaleLine.disposition).where(
+                    RawSaleLine.run_id == report.run_id
+                )
+            )
+            .tuples()
+            .all()
+        )
+        kinds = dict(
+            session.execute(
+                select(RawSaleLine.line_id, RawSaleLine.kind).where(
+                    RawSaleLine.run_id == report.run_id
+                )
+            )
+            .tuples()
+            .all()
+        )
+    assert dispositions["S81234.570"] == "skipped:cancelled_sale"
+    assert dispositions["S81234.505"] == "mapped"  # the void line nets, it is not dropped
+    assert kinds["S81234.502"] == "modifier"
+    assert report.stats["sales"] == 4
+
+
+def test_a_day_fetched_twice_gives_the_same_movements(connected, settings, policy):
+    first = transfer(connected, settings, policy)
+    movements = movement_count(connected)
+    again = transfer(connected, settings, policy)
+    assert again.outcome is RunOutcome.UNCHANGED
+    assert again.stats["unchanged_from_run"] == first.run_id
+    assert movement_count(connected) == movements
+
+
+def test_a_generated_day_matches_the_sandbox_truth(connected, settings, policy, lightspeed):
+    day = GOLDEN_DATE + timedelta(days=7)
+    report = transfer(connected, settings, policy, day)
+    expected = lightspeed.expected_item_quantities(GOLDEN_LOCATION_ID, day)
+    mapped = {sku: qty for sku, qty in expected.items() if sku in GOLDEN_MAPPING and qty}
+    assert balances(connected) == {GOLDEN_MAPPING[s]: -q for s, q in mapped.items()}
+    unmapped = {item["key"]: Decimal(item["quantity"]) for item in report.unmapped}
+    assert unmapped == {sku: qty for sku, qty in expected.items() if sku not in GOLDEN_MAPPING}
+
+
+def test_an_open_day_is_refused_and_logged(connected, settings, policy, lightspeed):
+    lightspeed.clock.set(datetime.fromisoformat("2026-03-14T15:00:00+00:00"))
+    with pytest.raises(DayNotComplete, match="not complete yet") as caught:
+        transfer(connected, settings, policy)
+    assert caught.value.transient
+    _assert_failed_and_nothing_posted(connected, "not complete yet")
+
+
+# --- faults --------------------------------------------------------------------------------
+
+
+def test_token_expiry_in_the_middle_of_paging_refreshes_and_stores_the_new_tokens(
+    connected, settings, policy, lightspeed
+):
+    with connected.session() as session:
+        before = session.get_one(Connection, connected.connection_id).credentials
+    seen = len(lightspeed.requests)
+    lightspeed.faults.add(
+        _fault_hook(lightspeed.expire_access_tokens), path="/items/v1/items", after=1
+    )
+    summary = connections.sync_items(
+        connected.factory, settings, connected.connection_id, policy=policy
+    )
+    assert summary.created == []
+    with connected.session() as session:
+        connection = session.get_one(Connection, connected.connection_id)
+        assert connection.credentials != before
+        assert connection.status is ConnectionStatus.CONNECTED
+    calls = [(r.path, r.status) for r in lightspeed.requests[seen:]]
+    assert ("/items/v1/items", 401) in calls
+    assert any(path.endswith("/token") and status == 200 for path, status in calls)
+
+
+def test_a_refused_refresh_asks_for_reauthorization_and_posts_nothing(
+    connected, settings, policy, lightspeed
+):
+    lightspeed.expire_access_tokens()
+    lightspeed.revoke_refresh_tokens()
+    with pytest.raises(PosAuthError, match="reconnect Lightspeed"):
+        transfer(connected, settings, policy)
+    with connected.session() as session:
+        status = session.get_one(Connection, connected.connection_id).status
+    assert status is ConnectionStatus.NEEDS_REAUTHORIZATION
+    _assert_failed_and_nothing_posted(connected, "reconnect Lightspeed")
+    with pytest.raises(PosAuthError, match="reconnect"):
+        transfer(connected, settings, policy)
+
+
+@pytest.mark.parametrize(
+    "inject",
+    [
+        lambda ls: ls.inject_error(429, path="/sales-daily", times=2, retry_after=3),
+        lambda ls: ls.inject_error(503, path="/sales-daily", times=2),
+        lambda ls: ls.inject_error(500, path="/sales-daily"),
+        lambda ls: ls.faults.add(_truncate(), path="/sales-daily"),
+        lambda ls: ls.faults.add(_drop(), path="/sales-daily"),
+    ],
+    ids=["429", "503", "500", "truncated", "dropped"],
+)
+def test_transient_faults_are_retried_and_the_day_lands_whole(
+    connected, settings, policy, lightspeed, waits, inject
+):
+    inject(lightspeed)
+    report = transfer(connected, settings, policy)
+    assert report.outcome is RunOutcome.POSTED
+    assert balances(connected)["Fries"] == Decimal(-1)
+    assert waits, "the fault must have caused a retry"
+
+
+def test_429_waits_for_retry_after(connected, settings, policy, lightspeed, waits):
+    lightspeed.inject_error(429, path="/sales-daily", times=2, retry_after=3)
+    transfer(connected, settings, policy)
+    assert waits == [3.0, 3.0]
+
+
+def test_an_outage_that_outlasts_the_retries_fails_cleanly(connected, settings, policy, lightspeed):
+    lightspeed.inject_error(503, path="/sales-daily", times=50)
+    with pytest.raises(PosUnavailable, match="HTTP 503") as caught:
+        transfer(connected, settings, policy)
+    assert caught.value.transient
+    _assert_failed_and_nothing_posted(connected, "HTTP 503")
+
+
+def test_a_location_the_token_cannot_see_is_refused(connected, settings, policy, lightspeed):
+    lightspeed.add_user("waiter@sandbox.test", [45454565682301])
+    lightspeed.login_as("waiter@sandbox.test")
+    state, code = authorize(connected, settings, _company(connected), reauthorize=True)
+    connections.complete_lightspeed(connected.factory, settings, state=state, code=code)
+    with pytest.raises(PosRequestRefused, match="HTTP 403"):
+        transfer(connected, settings, policy)
+    _assert_failed_and_nothing_posted(connected, "HTTP 403")
+
+
+def _assert_failed_and_nothing_posted(database, reason: str) -> None:
+    assert movement_count(database) == 0
+    with database.session() as session:
+        run = session.scalars(select(TransferRun).order_by(TransferRun.id.desc())).first()
+    assert run.status is RunStatus.FAILED and reason in run.errors[0]
+
+
+def _fault_hook(hook):
+    return Fault(before=hook)
+
+
+def _truncate():
+    return Fault(truncate=True)
+
+
+def _drop():
+    return Fault(drop=True)
