@@ -78,7 +78,7 @@ class SidesAuth(httpx.Auth):
         if response.status_code in (401, 403):
             raise PosAuthError(
                 f"SIDES refused the sign-in of '{self._credentials.username}': "
-                f"{message_of(response)}. Check the username and password"
+                f"{message_of(response).rstrip('.')}. Check the username and password"
             )
         if response.status_code >= 400:
             raise PosUnavailable(
