@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
+from sqlalchemy import func, select
 
+from core import ledger
 from core.catalog.importer import import_catalog
 from core.crypto import generate_key
 from core.lookup import company_by_name
+from core.models import LedgerMovement, RunStatus, TransferRun
 from core.pos import connections
 from core.pos.http import RetryPolicy
 from core.settings import Settings
@@ -96,3 +101,28 @@ def connect_lightspeed(database, settings, company_id: int, policy=None):
     return connections.complete_lightspeed(
         database.factory, settings, state=state, code=code, policy=policy
     )
+
+
+def transfer(database, settings, policy, day: date):
+    """Fetch and transfer a day of the test's location (``database.location_id``)."""
+    return connections.transfer_day(
+        database.factory, settings, database.location_id, day, triggered_by="test", policy=policy
+    )
+
+
+def balances(database) -> dict[str, Decimal]:
+    with database.session() as session:
+        rows = ledger.balances(session, company_by_name(session, COMPANY))
+    return {row.ingredient: row.quantity for row in rows}
+
+
+def count(database, model) -> int:
+    with database.session() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def assert_failed_and_nothing_posted(database, reason: str) -> None:
+    assert count(database, LedgerMovement) == 0
+    with database.session() as session:
+        run = session.scalars(select(TransferRun).order_by(TransferRun.id.desc())).first()
+    assert run.status is RunStatus.FAILED and reason in run.errors[0]

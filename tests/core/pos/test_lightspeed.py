@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, update
 
-from core import ledger
 from core.errors import IntegrationExists, UnauthorizedCompanyAccess
 from core.locations import link_storage_unit, set_active
 from core.lookup import company_by_name
@@ -24,8 +23,6 @@ from core.models import (
     PosItem,
     RawSaleLine,
     RunOutcome,
-    RunStatus,
-    TransferRun,
 )
 from core.pos import connections
 from core.pos.connections import InvalidOAuthState
@@ -34,7 +31,15 @@ from core.pos.lightspeed.oauth import LightspeedNotConfigured, OAuthExchangeFail
 from core.settings import Settings
 from sandbox.http import Fault
 from sandbox.lightspeed import GOLDEN_DATE, GOLDEN_LOCATION_ID
-from tests.core.pos.conftest import COMPANY, authorize, connect_lightspeed
+from tests.core.pos.conftest import (
+    COMPANY,
+    assert_failed_and_nothing_posted,
+    authorize,
+    balances,
+    connect_lightspeed,
+    count,
+)
+from tests.core.pos.conftest import transfer as transfer_day_of
 
 GOLDEN_MAPPING = {
     "BRG-01": "Beef patty",
@@ -66,20 +71,7 @@ def connected(database, settings, company, policy):
 
 
 def transfer(database, settings, policy, day=GOLDEN_DATE):
-    return connections.transfer_day(
-        database.factory, settings, database.location_id, day, triggered_by="test", policy=policy
-    )
-
-
-def balances(database) -> dict[str, Decimal]:
-    with database.session() as session:
-        rows = ledger.balances(session, company_by_name(session, COMPANY))
-    return {row.ingredient: row.quantity for row in rows}
-
-
-def movement_count(database) -> int:
-    with database.session() as session:
-        return session.scalar(select(func.count()).select_from(LedgerMovement))
+    return transfer_day_of(database, settings, policy, day)
 
 
 # --- OAuth ---------------------------------------------------------------------------------
@@ -251,11 +243,11 @@ def test_the_reference_day_lands_as_the_rules_say(connected, settings, policy, l
 
 def test_a_day_fetched_twice_gives_the_same_movements(connected, settings, policy):
     first = transfer(connected, settings, policy)
-    movements = movement_count(connected)
+    movements = count(connected, LedgerMovement)
     again = transfer(connected, settings, policy)
     assert again.outcome is RunOutcome.UNCHANGED
     assert again.stats["unchanged_from_run"] == first.run_id
-    assert movement_count(connected) == movements
+    assert count(connected, LedgerMovement) == movements
 
 
 def test_a_generated_day_matches_the_sandbox_truth(connected, settings, policy, lightspeed):
@@ -273,7 +265,7 @@ def test_an_open_day_is_refused_and_logged(connected, settings, policy, lightspe
     with pytest.raises(DayNotComplete, match="not complete yet") as caught:
         transfer(connected, settings, policy)
     assert caught.value.transient
-    _assert_failed_and_nothing_posted(connected, "not complete yet")
+    assert_failed_and_nothing_posted(connected, "not complete yet")
 
 
 # --- faults --------------------------------------------------------------------------------
@@ -311,7 +303,7 @@ def test_a_refused_refresh_asks_for_reauthorization_and_posts_nothing(
     with connected.session() as session:
         status = session.get_one(Connection, connected.connection_id).status
     assert status is ConnectionStatus.NEEDS_REAUTHORIZATION
-    _assert_failed_and_nothing_posted(connected, "reconnect Lightspeed")
+    assert_failed_and_nothing_posted(connected, "reconnect Lightspeed")
     with pytest.raises(PosAuthError, match="reconnect"):
         transfer(connected, settings, policy)
 
@@ -348,7 +340,7 @@ def test_an_outage_that_outlasts_the_retries_fails_cleanly(connected, settings, 
     with pytest.raises(PosUnavailable, match="HTTP 503") as caught:
         transfer(connected, settings, policy)
     assert caught.value.transient
-    _assert_failed_and_nothing_posted(connected, "HTTP 503")
+    assert_failed_and_nothing_posted(connected, "HTTP 503")
 
 
 def test_a_location_the_token_cannot_see_is_refused(connected, settings, policy, lightspeed):
@@ -358,14 +350,7 @@ def test_a_location_the_token_cannot_see_is_refused(connected, settings, policy,
     connections.complete_lightspeed(connected.factory, settings, state=state, code=code)
     with pytest.raises(PosRequestRefused, match="HTTP 403"):
         transfer(connected, settings, policy)
-    _assert_failed_and_nothing_posted(connected, "HTTP 403")
-
-
-def _assert_failed_and_nothing_posted(database, reason: str) -> None:
-    assert movement_count(database) == 0
-    with database.session() as session:
-        run = session.scalars(select(TransferRun).order_by(TransferRun.id.desc())).first()
-    assert run.status is RunStatus.FAILED and reason in run.errors[0]
+    assert_failed_and_nothing_posted(connected, "HTTP 403")
 
 
 def _fault_hook(hook):

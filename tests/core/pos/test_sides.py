@@ -9,10 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, update
 
-from core import ledger
 from core.errors import IntegrationExists
 from core.locations import link_storage_unit, set_active
-from core.lookup import company_by_name
 from core.mapping import IgnoreChoice, IngredientChoice, set_mapping
 from core.models import (
     Connection,
@@ -23,14 +21,17 @@ from core.models import (
     PosItem,
     RawSaleLine,
     RunOutcome,
-    RunStatus,
-    TransferRun,
 )
 from core.pos import connections
 from core.pos.errors import DayNotComplete, PosAuthError, PosUnavailable
 from core.transfer.lines import item_key
 from sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME
-from tests.core.pos.conftest import COMPANY
+from tests.core.pos.conftest import (
+    assert_failed_and_nothing_posted,
+    balances,
+    count,
+)
+from tests.core.pos.conftest import transfer as transfer_day_of
 
 GOLDEN = date(2025, 3, 14)
 STORE = "36"
@@ -80,20 +81,7 @@ def map_golden(database) -> None:
 
 
 def transfer(database, settings, policy, day=GOLDEN):
-    return connections.transfer_day(
-        database.factory, settings, database.location_id, day, triggered_by="test", policy=policy
-    )
-
-
-def balances(database) -> dict[str, Decimal]:
-    with database.session() as session:
-        rows = ledger.balances(session, company_by_name(session, COMPANY))
-    return {row.ingredient: row.quantity for row in rows}
-
-
-def count(database, model) -> int:
-    with database.session() as session:
-        return session.scalar(select(func.count()).select_from(model))
+    return transfer_day_of(database, settings, policy, day)
 
 
 def test_bad_credentials_save_nothing(database, settings, company, policy):
@@ -260,7 +248,7 @@ def test_an_open_day_is_refused_and_logged(connected, settings, policy, sides):
     sides.clock.set(datetime.fromisoformat("2025-03-14T21:00:00+01:00"))
     with pytest.raises(DayNotComplete, match="not closed yet"):
         transfer(connected, settings, policy)
-    _assert_failed_and_nothing_posted(connected, "not closed yet")
+    assert_failed_and_nothing_posted(connected, "not closed yet")
 
 
 def test_an_expired_token_signs_in_again_once(connected, settings, policy, sides):
@@ -295,11 +283,4 @@ def test_an_outage_that_outlasts_the_retries_fails_cleanly(connected, settings, 
     sides.fail_next(500, "internal_error", 50)
     with pytest.raises(PosUnavailable, match="HTTP 500"):
         transfer(connected, settings, policy)
-    _assert_failed_and_nothing_posted(connected, "HTTP 500")
-
-
-def _assert_failed_and_nothing_posted(database, reason: str) -> None:
-    assert count(database, LedgerMovement) == 0
-    with database.session() as session:
-        run = session.scalars(select(TransferRun).order_by(TransferRun.id.desc())).first()
-    assert run.status is RunStatus.FAILED and reason in run.errors[0]
+    assert_failed_and_nothing_posted(connected, "HTTP 500")
