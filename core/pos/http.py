@@ -33,6 +33,8 @@ class RetryPolicy:
     max_delay: float = 30.0
     max_retry_after: float = 120.0
     """A longer ``Retry-After`` is not waited for: the request fails as unavailable instead."""
+    timeout: httpx.Timeout = field(default_factory=lambda: TIMEOUT)
+    """Per request: a slow answer counts as cut short, and is retried."""
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     jitter: Callable[[float], float] = field(default=lambda cap: random.uniform(0, cap), repr=False)
 
@@ -108,10 +110,11 @@ def make_client(
     auth: httpx.Auth | None = None,
     headers: dict[str, str] | None = None,
 ) -> httpx.Client:
+    policy = policy or RetryPolicy()
     return httpx.Client(
         base_url=base_url,
-        transport=RetryTransport(policy or RetryPolicy()),
-        timeout=TIMEOUT,
+        transport=RetryTransport(policy),
+        timeout=policy.timeout,
         auth=auth,
         headers={"Accept": "application/json", "User-Agent": "Stockpot", **(headers or {})},
     )

@@ -7,6 +7,7 @@ import socket
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
+import httpx
 import pytest
 
 from core.pos.base import send
@@ -57,6 +58,14 @@ def test_5xx_and_cut_answers_back_off_exponentially_then_succeed(api, client, wa
     assert get(client) == {"things": [1, 2, 3]}
     assert waits == [0.5, 1.0, 2.0]
     assert len(api.requests) == 4
+
+
+def test_an_answer_slower_than_the_timeout_is_retried(api, waits):
+    api.faults.add(Fault(delay=2.0))
+    policy = RetryPolicy(timeout=httpx.Timeout(0.2), sleep=waits.append, jitter=lambda cap: cap)
+    with make_client(api.url, policy=policy) as client:
+        assert get(client) == {"things": [1, 2, 3]}
+    assert waits == [0.5]
 
 
 def test_giving_up_is_a_clear_transient_error(api, client, waits):
