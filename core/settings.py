@@ -66,6 +66,28 @@ class Settings(BaseSettings):
     lightspeed_scopes: str = Field(
         default="financial-api items offline_access", validation_alias="LIGHTSPEED_SCOPES"
     )
+    slack_bot_token: SecretStr | None = Field(
+        default=None,
+        validation_alias="SLACK_BOT_TOKEN",
+        description="single workspace: the bot token (xoxb-…); unset for OAuth installs",
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_SIGNING_SECRET"
+    )
+    slack_client_id: str | None = Field(default=None, validation_alias="SLACK_CLIENT_ID")
+    slack_client_secret: SecretStr | None = Field(
+        default=None, validation_alias="SLACK_CLIENT_SECRET"
+    )
+    slack_app_token: SecretStr | None = Field(
+        default=None,
+        validation_alias="SLACK_APP_TOKEN",
+        description="xapp-… token: run over Socket Mode, no public URL needed",
+    )
+    slack_api_url: str = Field(
+        default="https://slack.com/api/",
+        validation_alias="SLACK_API_URL",
+        description="Web API base; point it at a stand-in to run without Slack",
+    )
     sides_api_url: str | None = Field(
         default=None,
         validation_alias="SIDES_API_URL",

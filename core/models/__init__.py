@@ -21,6 +21,7 @@ from core.models.pos import (
     PosMapping,
     Provider,
 )
+from core.models.slack import ChannelBinding, Member, Role, WorkspaceCompany
 from core.models.transfer import (
     RawPayload,
     RawSaleLine,
@@ -34,6 +35,7 @@ from core.models.transfer import (
 __all__ = [
     "AutomaticTransfer",
     "Base",
+    "ChannelBinding",
     "Company",
     "Connection",
     "ConnectionStatus",
@@ -41,6 +43,7 @@ __all__ = [
     "Ingredient",
     "IngredientMeasure",
     "LedgerMovement",
+    "Member",
     "MovementType",
     "OAuthState",
     "PosItem",
@@ -51,10 +54,12 @@ __all__ = [
     "RawSaleLine",
     "Recipe",
     "RecipeLine",
+    "Role",
     "RunKind",
     "RunOutcome",
     "RunStatus",
     "StorageUnit",
     "TransferDay",
     "TransferRun",
+    "WorkspaceCompany",
 ]

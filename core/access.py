@@ -1,0 +1,132 @@
+"""Tenancy and roles for Slack users: which company a request speaks for, and whether the
+user may change things there.
+
+A workspace is linked to one or more companies; a channel may be bound to one of them, else
+the workspace's first company applies. Every object a request names by id must belong to that
+company, whatever the request says.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.errors import StockpotError, UnauthorizedCompanyAccess
+from core.models import ChannelBinding, Company, Member, Role, WorkspaceCompany
+
+
+class WorkspaceNotLinked(StockpotError):
+    code = "workspace_not_linked"
+
+
+class NotAllowed(StockpotError):
+    code = "not_allowed"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person behind a Slack request, in the company it speaks for."""
+
+    team_id: str
+    user_id: str
+    company_id: int
+    company: str
+    role: Role | None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is Role.ADMIN
+
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise NotAllowed(
+                f"you need to be an admin of {self.company} to do this; an admin can add you "
+                "with `/pos members add @you admin`"
+            )
+
+    def owns(self, row: Any) -> Any:
+        """``row`` if it belongs to this company, else a refusal (ids in payloads are input)."""
+        if row is None or getattr(row, "company_id", None) != self.company_id:
+            raise UnauthorizedCompanyAccess(
+                f"that does not belong to {self.company}; nothing was changed"
+            )
+        return row
+
+
+def company_for(session: Session, team_id: str, channel_id: str | None) -> Company | None:
+    if channel_id:
+        bound = session.scalar(
+            select(Company)
+            .join(ChannelBinding, ChannelBinding.company_id == Company.id)
+            .where(ChannelBinding.team_id == team_id, ChannelBinding.channel_id == channel_id)
+        )
+        if bound is not None:
+            return bound
+    return session.scalar(
+        select(Company)
+        .join(WorkspaceCompany, WorkspaceCompany.company_id == Company.id)
+        .where(WorkspaceCompany.team_id == team_id)
+        .order_by(WorkspaceCompany.id)
+        .limit(1)
+    )
+
+
+def actor_for(session: Session, team_id: str, user_id: str, channel_id: str | None) -> Actor:
+    company = company_for(session, team_id, channel_id)
+    if company is None:
+        raise WorkspaceNotLinked(
+            "this workspace is not linked to a company yet: a workspace admin runs "
+            "`/pos setup <company name>` (or the operator runs `stockpot slack link`)"
+        )
+    role = session.scalar(
+        select(Member.role).where(
+            Member.company_id == company.id, Member.team_id == team_id, Member.user_id == user_id
+        )
+    )
+    return Actor(team_id, user_id, company.id, company.name, role)
+
+
+def link_workspace(session: Session, team_id: str, company: Company, admin_user_id: str) -> None:
+    """Link a workspace to a company; the person who links it becomes its first admin."""
+    exists = session.scalar(
+        select(WorkspaceCompany).where(
+            WorkspaceCompany.team_id == team_id, WorkspaceCompany.company_id == company.id
+        )
+    )
+    if exists is None:
+        session.add(WorkspaceCompany(team_id=team_id, company_id=company.id))
+    set_role(session, company.id, team_id, admin_user_id, Role.ADMIN)
+
+
+def bind_channel(session: Session, team_id: str, channel_id: str, company_id: int) -> None:
+    binding = session.scalar(
+        select(ChannelBinding).where(
+            ChannelBinding.team_id == team_id, ChannelBinding.channel_id == channel_id
+        )
+    )
+    if binding is None:
+        session.add(ChannelBinding(team_id=team_id, channel_id=channel_id, company_id=company_id))
+    else:
+        binding.company_id = company_id
+
+
+def set_role(
+    session: Session, company_id: int, team_id: str, user_id: str, role: Role | None
+) -> None:
+    """Give ``user_id`` a role in the company, or remove them with ``None``."""
+    member = session.scalar(
+        select(Member).where(
+            Member.company_id == company_id, Member.team_id == team_id, Member.user_id == user_id
+        )
+    )
+    if role is None:
+        if member is not None:
+            session.delete(member)
+        return
+    if member is None:
+        session.add(Member(company_id=company_id, team_id=team_id, user_id=user_id, role=role))
+    else:
+        member.role = role
