@@ -1,1 +1,13 @@
-"""Slack listeners, one module per surface, each with ``register(app)`` (the Slack bot issue)."""
+"""Slack listeners, one module per surface, each with ``register(app)``: thin, they parse,
+call ``core``, and render with ``bot.blocks``."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from handlers import actions, commands, events, views
+
+
+def register(app: App) -> None:
+    for module in (commands, actions, views, events):
+        module.register(app)

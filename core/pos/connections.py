@@ -267,6 +267,13 @@ def complete_lightspeed(
         return _info(session, connection)
 
 
+def started_by(factory: sessionmaker[Session], state: str) -> str | None:
+    """Who started the authorization behind ``state`` (to tell them how it ended)."""
+    nonce = (state or "").partition(".")[0]
+    with factory() as session:
+        return session.scalar(select(OAuthState.started_by).where(OAuthState.nonce == nonce))
+
+
 @dataclass(frozen=True)
 class _PendingAuthorization:
     company_id: int

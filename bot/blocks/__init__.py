@@ -1,0 +1,1 @@
+"""Block Kit builders: pure functions from data to dicts, within Slack's limits."""

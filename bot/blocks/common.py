@@ -1,0 +1,93 @@
+"""Small builders and the limits they enforce (reference slack.md §5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MESSAGE_BLOCKS = 50
+SECTION_TEXT = 3000
+HEADER_TEXT = 150
+BUTTON_TEXT = 75
+CONTEXT_ELEMENTS = 10
+
+Block = dict[str, Any]
+
+
+def escape(text: str) -> str:
+    """Slack escapes only these three (HTML escaping would show ``&#39;`` literally)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": {"type": "plain_text", "text": clip(text, HEADER_TEXT)}}
+
+
+def section(markdown: str, accessory: Block | None = None) -> Block:
+    block: Block = {
+        "type": "section",
+        "text": {"type": "mrkdwn", "text": clip(markdown, SECTION_TEXT)},
+    }
+    if accessory is not None:
+        block["accessory"] = accessory
+    return block
+
+
+def context(*markdown: str) -> Block:
+    return {
+        "type": "context",
+        "elements": [
+            {"type": "mrkdwn", "text": clip(text, SECTION_TEXT)}
+            for text in markdown[:CONTEXT_ELEMENTS]
+        ],
+    }
+
+
+def divider() -> Block:
+    return {"type": "divider"}
+
+
+def button(
+    text: str, action_id: str, value: str = "", *, style: str | None = None, url: str | None = None
+) -> Block:
+    element: Block = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": clip(text, BUTTON_TEXT)},
+        "action_id": action_id,
+    }
+    if value:
+        element["value"] = value
+    if style:
+        element["style"] = style
+    if url:
+        element["url"] = url
+    return element
+
+
+def actions(*elements: Block) -> Block:
+    return {"type": "actions", "elements": list(elements[:25])}
+
+
+def lines_section(title: str, lines: list[str], more: str = "…and {n} more") -> Block:
+    """A section listing lines until the text limit; what does not fit is counted."""
+    text = f"*{title}*"
+    for index, line in enumerate(lines):
+        candidate = f"{text}\n{line}"
+        rest = len(lines) - index
+        if len(candidate) + len(more) + 10 > SECTION_TEXT:
+            return section(f"{text}\n_{more.format(n=rest)}_")
+        text = candidate
+    return section(text)
+
+
+def message(text: str, blocks: list[Block]) -> dict[str, Any]:
+    """A message payload: fallback text plus at most 50 blocks."""
+    if len(blocks) > MESSAGE_BLOCKS:
+        blocks = [
+            *blocks[: MESSAGE_BLOCKS - 1],
+            context(f"_{len(blocks) - MESSAGE_BLOCKS + 1} more blocks left out_"),
+        ]
+    return {"text": clip(text, 3000), "blocks": blocks}

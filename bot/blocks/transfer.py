@@ -1,0 +1,76 @@
+"""Messages of ``/transfer``: a preview with its "Post to ledger" button, and results."""
+
+from __future__ import annotations
+
+from bot.blocks.common import (
+    Block,
+    actions,
+    button,
+    context,
+    escape,
+    header,
+    lines_section,
+    section,
+)
+from bot.ids import ActionId
+from core.exact import format_decimal
+from core.transfer.runner import TransferReport
+
+TOP_MOVEMENTS = 15
+
+
+def _stats(report: TransferReport) -> str:
+    stats = report.stats
+    skipped = ", ".join(f"{reason} {count}" for reason, count in stats.get("skipped", {}).items())
+    return (
+        f"{stats.get('sales', 0)} sales, {stats.get('lines', 0)} lines: "
+        f"{stats.get('mapped', 0)} mapped, {stats.get('unmapped', 0)} unmapped, "
+        f"{stats.get('ignored', 0)} ignored" + (f"; skipped {skipped}" if skipped else "")
+    )
+
+
+def report_blocks(report: TransferReport, *, post_value: str | None = None) -> list[Block]:
+    """The result of a run (or a preview when ``post_value`` offers to post it)."""
+    titles = {
+        "preview": f"Preview: {report.location}, {report.business_date}",
+        "posted": f"Posted: {report.location}, {report.business_date}",
+        "unchanged": f"Unchanged: {report.location}, {report.business_date}",
+    }
+    blocks: list[Block] = [header(titles[report.outcome.value]), section(_stats(report))]
+    movements = sorted(report.movements, key=lambda m: m.quantity)
+    if movements:
+        lines = [
+            f"{escape(m.storage_unit)} · {escape(m.ingredient)}: "
+            f"{format_decimal(m.quantity)} {m.unit}"
+            for m in movements[:TOP_MOVEMENTS]
+        ]
+        blocks.append(lines_section("Largest deductions", lines))
+        if len(movements) > TOP_MOVEMENTS:
+            blocks.append(context(f"{len(movements) - TOP_MOVEMENTS} more movements in the ledger"))
+    if report.unmapped:
+        lines = [
+            f"{escape(item['name'])} ({escape(item['pos_code'] or '-')}): sold {item['quantity']}"
+            for item in report.unmapped
+        ]
+        blocks.append(lines_section("Unmapped (not deducted)", lines))
+    if report.outcome.value == "unchanged":
+        blocks.append(context("Same sales, mappings and recipes as the live run: nothing posted."))
+    if post_value is not None:
+        blocks.append(
+            actions(button("Post to ledger", ActionId.TRANSFER_POST, post_value, style="primary"))
+        )
+    blocks.append(
+        context(
+            f"run {report.run_id} · "
+            f"`/transfer log {escape(report.location)} {report.business_date}`"
+        )
+    )
+    return blocks
+
+
+def failure_blocks(location: str, day: str, reason: str) -> list[Block]:
+    return [
+        header(f"Not transferred: {location}, {day}"),
+        section(f":warning: {escape(reason)}"),
+        context("Nothing was posted; the attempt is in the transfer log."),
+    ]

@@ -1,0 +1,33 @@
+"""Help and usage texts of the slash commands."""
+
+from __future__ import annotations
+
+from bot.blocks.common import Block, context, header, section
+
+POS = [
+    ("/pos setup <company>", "link this workspace to a company (workspace admins)"),
+    ("/pos connect sides", "connect SIDES with a username and password"),
+    ("/pos connect lightspeed", "connect Lightspeed K-Series (OAuth)"),
+    ("/pos test", "check every connection"),
+    ("/pos sync", "refresh locations and items from the POS"),
+    ("/pos locations", "locations, their storage unit and state"),
+    ("/pos members [add|remove] @user [admin|viewer]", "who may do what"),
+]
+TRANSFER = [
+    ("/transfer <date|yesterday> [location]", "preview a day, then post it to the ledger"),
+    ("/transfer <date|yesterday> [location] --now", "post it directly"),
+    ("/transfer log <location> <date>", "the runs of that day"),
+]
+LEDGER = [("/ledger balances [storage unit]", "stock per storage unit and ingredient")]
+
+USAGES = {"/pos": POS, "/transfer": TRANSFER, "/ledger": LEDGER}
+
+
+def help_blocks(command: str, problem: str | None = None) -> list[Block]:
+    blocks: list[Block] = []
+    if problem:
+        blocks.append(section(f":warning: {problem}"))
+    blocks.append(header(f"{command} — what it can do"))
+    blocks.append(section("\n".join(f"`{usage}` — {what}" for usage, what in USAGES[command])))
+    blocks.append(context("Changes need an admin of the company; viewers can read."))
+    return blocks

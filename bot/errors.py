@@ -1,0 +1,45 @@
+"""One place that turns any failure in a listener into a friendly, private message."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from slack_bolt import BoltResponse
+from slack_sdk import WebClient
+from slack_sdk.webhook import WebhookClient
+
+from core.errors import StockpotError
+
+log = logging.getLogger(__name__)
+
+
+def user_message(error: Exception) -> str:
+    """What the person is told: the error itself when it is meant for users, else a reference
+    to the log (the details never go to Slack)."""
+    if isinstance(error, StockpotError):
+        return f":warning: {error}"
+    reference = uuid.uuid4().hex[:8]
+    log.error("unexpected error (reference %s)", reference, exc_info=error)
+    return (
+        f":warning: Something went wrong (reference `{reference}`); the details are in the "
+        "bot's log."
+    )
+
+
+def handle_error(error: Exception, body: dict[str, Any], client: WebClient) -> BoltResponse:
+    text = user_message(error)
+    if isinstance(error, StockpotError):
+        log.info("refused: %s", error)
+    channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
+    user = body.get("user_id") or (body.get("user") or {}).get("id")
+    response_url = body.get("response_url")
+    try:
+        if response_url:
+            WebhookClient(response_url).send(text=text, response_type="ephemeral")
+        elif channel and user:
+            client.chat_postEphemeral(channel=channel, user=user, text=text)
+    except Exception:
+        log.exception("could not tell the user about an error")
+    return BoltResponse(status=200, body="")

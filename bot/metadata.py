@@ -1,0 +1,28 @@
+"""What the bot hands Slack and gets back (button values, modal metadata), as typed models.
+
+Values come back from Slack as user-controlled input: they are parsed strictly, and whatever
+they name is checked against the requester's company before use.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict
+
+
+class Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def dump(self) -> str:
+        return self.model_dump_json()
+
+
+class TransferValue(Payload):
+    location_id: int
+    business_date: date
+
+
+class ConnectSidesMetadata(Payload):
+    channel_id: str
+    company_id: int

@@ -1,0 +1,96 @@
+"""``stockpot serve``: Slack's requests, the Lightspeed OAuth callback and a health check,
+behind waitress (a production WSGI server). Socket Mode when ``SLACK_APP_TOKEN`` is set."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.errors import StockpotError
+from core.pos import connections
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PAGES = Environment(loader=PackageLoader("bot", "templates"), autoescape=select_autoescape())
+"""HTML pages only; Slack text is never rendered with HTML escaping."""
+
+StartResponse = Callable[..., Any]
+
+
+class StockpotWsgi:
+    def __init__(self, app: App, factory: sessionmaker[Session], settings: Settings) -> None:
+        self.app = app
+        self.slack = SlackRequestHandler(app, path="/slack/events")
+        self.factory = factory
+        self.settings = settings
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/healthz":
+            return _answer(start_response, "200 OK", b"ok", "text/plain")
+        if path == "/lightspeed/oauth/callback":
+            return self.lightspeed_callback(environ, start_response)
+        return self.slack(environ, start_response)
+
+    def lightspeed_callback(
+        self, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        ok, detail = False, ""
+        if "error" in query:
+            detail = f"Lightspeed answered: {query['error']}"
+        else:
+            try:
+                info = connections.complete_lightspeed(
+                    self.factory,
+                    self.settings,
+                    state=query.get("state", ""),
+                    code=query.get("code", ""),
+                )
+                ok, detail = True, f"{info.label} is connected for {info.company}."
+                self._announce(
+                    query.get("state", ""),
+                    f"Lightspeed is connected for {info.company}. Next: `/pos sync`.",
+                )
+            except StockpotError as error:
+                detail = str(error)
+        page = PAGES.get_template("lightspeed_callback.html").render(ok=ok, detail=detail)
+        status = "200 OK" if ok else "400 Bad Request"
+        return _answer(start_response, status, page.encode(), "text/html; charset=utf-8")
+
+    def _announce(self, state: str, text: str) -> None:
+        """Tell the channel the connection was started from (kept in the state's owner)."""
+        started_by = connections.started_by(self.factory, state)
+        parts = (started_by or "").split(":")
+        if len(parts) == 4 and parts[0] == "slack":
+            try:
+                self.app.client.chat_postMessage(channel=parts[3], text=f"<@{parts[2]}> {text}")
+            except Exception:
+                log.exception("could not announce the Lightspeed connection in Slack")
+
+
+def _answer(
+    start_response: StartResponse, status: str, body: bytes, content_type: str
+) -> list[bytes]:
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def serve(wsgi: StockpotWsgi, port: int, settings: Settings) -> None:
+    import waitress
+
+    if settings.slack_app_token is not None:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        SocketModeHandler(wsgi.app, settings.slack_app_token.get_secret_value()).connect()
+        log.info("connected to Slack over Socket Mode")
+    log.info("serving on port %s", port)
+    waitress.serve(wsgi, host="0.0.0.0", port=port, threads=8)

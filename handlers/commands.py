@@ -1,0 +1,460 @@
+"""Slash commands ``/pos``, ``/transfer`` and ``/ledger``.
+
+Each acknowledges at once, then parses its text; reads answer privately right away, long work
+(syncs, fetching a day) goes to the work queue and reports in the channel.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from sqlalchemy import select
+
+from bot.blocks.common import message
+from bot.blocks.ledger import balances_blocks
+from bot.blocks.pos import LocationRow, connect_sides_modal, lightspeed_blocks, locations_blocks
+from bot.blocks.transfer import failure_blocks, report_blocks
+from bot.blocks.usage import help_blocks
+from bot.metadata import ConnectSidesMetadata, TransferValue
+from core import ledger
+from core.access import Actor, NotAllowed, company_for, link_workspace, set_role
+from core.db import unit_of_work
+from core.errors import StockpotError, UnauthorizedCompanyAccess, ValidationFailed
+from core.models import (
+    Company,
+    Connection,
+    ExternalLocation,
+    Member,
+    Provider,
+    Role,
+    RunKind,
+    StorageUnit,
+    WorkspaceCompany,
+)
+from core.pos import connections
+from core.transfer.log import runs_of_day
+from handlers.context import Services, actor, post, services
+
+MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+class UsageError(StockpotError):
+    code = "usage"
+
+
+@dataclass
+class Invocation:
+    command: str
+    args: list[str]
+    team_id: str
+    user_id: str
+    channel_id: str
+    trigger_id: str
+    context: BoltContext
+    client: WebClient
+    respond: Respond
+
+    @property
+    def services(self) -> Services:
+        return services(self.context)
+
+    def actor(self) -> Actor:
+        return actor(self.context, self.channel_id)
+
+    def reply(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
+        """A private answer to the person who typed the command."""
+        self.respond(**message(text, blocks or []), response_type="ephemeral")
+
+
+Subcommand = Callable[[Invocation], None]
+
+
+def _run(table: dict[str, Subcommand], default: Subcommand | None) -> Callable[..., None]:
+    def listener(
+        ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+    ) -> None:
+        ack()
+        words = command.get("text", "").split()
+        invocation = Invocation(
+            command=command["command"],
+            args=words[1:],
+            team_id=command["team_id"],
+            user_id=command["user_id"],
+            channel_id=command["channel_id"],
+            trigger_id=command.get("trigger_id", ""),
+            context=context,
+            client=client,
+            respond=respond,
+        )
+        name = words[0].lower() if words else "help"
+        handler = table.get(name)
+        if handler is None and default is not None:
+            invocation.args = words
+            handler = default
+        if handler is None or name == "help":
+            problem = None if name == "help" else f"`{command['command']} {name}` is not a command."
+            invocation.reply(f"{command['command']} help", help_blocks(command["command"], problem))
+            return
+        try:
+            handler(invocation)
+        except UsageError as error:
+            invocation.reply(str(error), help_blocks(command["command"], str(error)))
+
+    return listener
+
+
+# --- /pos ----------------------------------------------------------------------------------
+
+
+def pos_setup(inv: Invocation) -> None:
+    name = " ".join(inv.args).strip()
+    if not name:
+        raise UsageError("give the company's name: `/pos setup Trattoria Esempio`")
+    with inv.services.factory() as session:
+        linked = company_for(session, inv.team_id, None)
+    if linked is not None:
+        inv.actor().require_admin()
+    else:
+        user = inv.client.users_info(user=inv.user_id)["user"]
+        if not (user.get("is_admin") or user.get("is_owner")):
+            raise NotAllowed(
+                "only a workspace admin or owner can set Stockpot up for this workspace"
+            )
+    with unit_of_work(inv.services.factory) as session:
+        company = session.scalar(select(Company).where(Company.name == name))
+        if company is None:
+            company = Company(name=name)
+            session.add(company)
+            session.flush()
+        else:
+            elsewhere = session.scalar(
+                select(WorkspaceCompany.team_id).where(
+                    WorkspaceCompany.company_id == company.id,
+                    WorkspaceCompany.team_id != inv.team_id,
+                )
+            )
+            if elsewhere is not None:
+                raise UnauthorizedCompanyAccess(
+                    f"{name} belongs to another workspace; its admins can link this one"
+                )
+        link_workspace(session, inv.team_id, company, inv.user_id)
+    inv.reply(f"This workspace now works for {name}, and you are its first admin.")
+
+
+def pos_locations(inv: Invocation) -> None:
+    who = inv.actor()
+    with inv.services.factory() as session:
+        units = dict(
+            session.execute(
+                select(StorageUnit.id, StorageUnit.name).where(
+                    StorageUnit.company_id == who.company_id
+                )
+            )
+            .tuples()
+            .all()
+        )
+        rows = [
+            LocationRow(
+                id=location.id,
+                name=location.name,
+                connection=location.connection.label,
+                storage_unit=units.get(location.storage_unit_id or 0),
+                active=location.active,
+                automatic_transfer=location.automatic_transfer.value,
+            )
+            for location in session.scalars(
+                select(ExternalLocation)
+                .where(ExternalLocation.company_id == who.company_id)
+                .order_by(ExternalLocation.name)
+            )
+        ]
+    inv.reply(
+        f"Locations of {who.company}", locations_blocks(who.company, rows, admin=who.is_admin)
+    )
+
+
+def pos_connect(inv: Invocation) -> None:
+    who = inv.actor()
+    who.require_admin()
+    provider = inv.args[0].lower() if inv.args else ""
+    if provider == "sides":
+        metadata = ConnectSidesMetadata(channel_id=inv.channel_id, company_id=who.company_id)
+        inv.client.views_open(trigger_id=inv.trigger_id, view=connect_sides_modal(metadata.dump()))
+    elif provider == "lightspeed":
+        with inv.services.factory() as session:
+            existing = session.scalar(
+                select(Connection).where(
+                    Connection.company_id == who.company_id,
+                    Connection.provider == Provider.LIGHTSPEED,
+                )
+            )
+        url = connections.start_lightspeed(
+            inv.services.factory,
+            inv.services.settings,
+            company_id=who.company_id,
+            started_by=f"slack:{inv.team_id}:{inv.user_id}:{inv.channel_id}",
+            reauthorize=existing is not None,
+        )
+        inv.reply("Connect Lightspeed", lightspeed_blocks(url))
+    else:
+        raise UsageError("connect what? `/pos connect sides` or `/pos connect lightspeed`")
+
+
+def _pos_connections(who: Actor, inv: Invocation) -> list[tuple[int, str]]:
+    with inv.services.factory() as session:
+        found = [
+            (c.id, c.label)
+            for c in session.scalars(
+                select(Connection)
+                .where(Connection.company_id == who.company_id, Connection.provider != Provider.CSV)
+                .order_by(Connection.id)
+            )
+        ]
+    if not found:
+        raise ValidationFailed(
+            f"{who.company} has no POS connection: `/pos connect sides` or "
+            "`/pos connect lightspeed`"
+        )
+    return found
+
+
+def pos_test(inv: Invocation) -> None:
+    who = inv.actor()
+    who.require_admin()
+    found = _pos_connections(who, inv)
+    inv.reply(f"Testing {len(found)} connection(s)…")
+
+    def work() -> None:
+        lines = []
+        for connection_id, label in found:
+            try:
+                result = connections.test_connection(
+                    inv.services.factory, inv.services.settings, connection_id
+                )
+                lines.append(f":white_check_mark: {label}: {result}")
+            except StockpotError as error:
+                lines.append(f":x: {label}: {error}")
+        inv.reply("\n".join(lines))
+
+    inv.services.work.submit(work)
+
+
+def pos_sync(inv: Invocation) -> None:
+    who = inv.actor()
+    who.require_admin()
+    found = _pos_connections(who, inv)
+    inv.reply(f"Syncing {len(found)} connection(s); the summary follows in this channel.")
+
+    def work() -> None:
+        lines = []
+        for connection_id, label in found:
+            factory, settings = inv.services.factory, inv.services.settings
+            try:
+                located = connections.sync_locations(factory, settings, connection_id)
+                items = connections.sync_items(factory, settings, connection_id)
+                lines.append(f"*{label}*: locations {located}; items {items}")
+            except StockpotError as error:
+                lines.append(f"*{label}*: :x: {error}")
+        text = f"Sync for {who.company}\n" + "\n".join(lines)
+        post(inv.client, inv.channel_id, {"text": text})
+
+    inv.services.work.submit(work)
+
+
+def pos_members(inv: Invocation) -> None:
+    who = inv.actor()
+    if not inv.args:
+        with inv.services.factory() as session:
+            members = session.scalars(
+                select(Member).where(
+                    Member.company_id == who.company_id, Member.team_id == inv.team_id
+                )
+            ).all()
+            listing = "\n".join(f"<@{m.user_id}>: {m.role.value}" for m in members)
+        inv.reply(f"Members of {who.company}:\n{listing or 'none'}")
+        return
+    who.require_admin()
+    action = inv.args[0].lower()
+    mention = MENTION.match(inv.args[1]) if len(inv.args) > 1 else None
+    if action not in ("add", "remove") or mention is None:
+        raise UsageError(
+            "`/pos members add @someone admin|viewer` or `/pos members remove @someone`"
+        )
+    user_id = mention.group(1)
+    role = None
+    if action == "add":
+        wanted = inv.args[2].lower() if len(inv.args) > 2 else "viewer"
+        if wanted not in (Role.ADMIN.value, Role.VIEWER.value):
+            raise UsageError(f"the role is admin or viewer, not '{wanted}'")
+        role = Role(wanted)
+    if user_id == inv.user_id and role is not Role.ADMIN:
+        raise ValidationFailed("you cannot remove your own admin role; ask another admin")
+    with unit_of_work(inv.services.factory) as session:
+        set_role(session, who.company_id, inv.team_id, user_id, role)
+    inv.reply(
+        f"<@{user_id}> is {'now ' + role.value if role else 'no longer a member'} of {who.company}."
+    )
+
+
+# --- /transfer -----------------------------------------------------------------------------
+
+
+def _parse_day(text: str) -> date:
+    today = date.today()  # noqa: DTZ011 - the requester's "yesterday" is close enough to ours
+    if text == "yesterday":
+        return today - timedelta(days=1)
+    if text == "today":
+        return today
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"'{text}' is not a date: use YYYY-MM-DD, `yesterday` or `today`"
+        ) from None
+
+
+def transfer_day(inv: Invocation) -> None:
+    who = inv.actor()
+    who.require_admin()
+    args = [a for a in inv.args if a != "--now"]
+    now = len(args) != len(inv.args)
+    if not args:
+        raise UsageError("which day? `/transfer yesterday` or `/transfer 2026-11-27 Main room`")
+    day = _parse_day(args[0].lower())
+    name = " ".join(args[1:])
+    with inv.services.factory() as session:
+        query = select(ExternalLocation).where(ExternalLocation.company_id == who.company_id)
+        if name:
+            query = query.where(ExternalLocation.name == name)
+        else:
+            query = query.where(ExternalLocation.active.is_(True))
+        targets = [
+            (location.id, location.name)
+            for location in session.scalars(query.order_by(ExternalLocation.name))
+            if location.connection.provider is not Provider.CSV
+        ]
+    if not targets:
+        raise ValidationFailed(
+            f"no location '{name}' with a POS in {who.company}"
+            if name
+            else f"{who.company} has no active POS location; see `/pos locations`"
+        )
+    verb = "Posting" if now else "Previewing"
+    inv.reply(f"{verb} {day} for {', '.join(n for _, n in targets)}; the result follows here.")
+    for location_id, location_name in targets:
+        inv.services.work.submit(
+            run_transfer_job,
+            inv.services,
+            inv.client,
+            inv.channel_id,
+            location_id,
+            location_name,
+            day,
+            not now,
+            f"slack:{inv.user_id}",
+        )
+
+
+def run_transfer_job(
+    svc: Services,
+    client: WebClient,
+    channel: str,
+    location_id: int,
+    location_name: str,
+    day: date,
+    preview: bool,
+    triggered_by: str,
+) -> None:
+    """Fetch and transfer (or preview) one day, and report it in the channel."""
+    try:
+        report = connections.transfer_day(
+            svc.factory,
+            svc.settings,
+            location_id,
+            day,
+            kind=RunKind.MANUAL,
+            triggered_by=triggered_by,
+            dry_run=preview,
+        )
+    except StockpotError as error:
+        post(
+            client,
+            channel,
+            message(
+                f"Not transferred: {location_name}",
+                failure_blocks(location_name, str(day), str(error)),
+            ),
+        )
+        return
+    value = TransferValue(location_id=location_id, business_date=day).dump() if preview else None
+    post(
+        client,
+        channel,
+        message(f"Transfer of {location_name}, {day}", report_blocks(report, post_value=value)),
+    )
+
+
+def transfer_log(inv: Invocation) -> None:
+    who = inv.actor()
+    if len(inv.args) < 2:
+        raise UsageError("`/transfer log <location> <date>`")
+    day = _parse_day(inv.args[-1].lower())
+    name = " ".join(inv.args[:-1])
+    with inv.services.factory() as session:
+        location = session.scalar(
+            select(ExternalLocation).where(
+                ExternalLocation.company_id == who.company_id, ExternalLocation.name == name
+            )
+        )
+        if location is None:
+            raise ValidationFailed(f"no location '{name}' in {who.company}")
+        runs = runs_of_day(session, location, day)
+        lines = [
+            f"run {r.id} · {r.kind.value} · {r.status.value}"
+            + (f" · {r.outcome.value}" if r.outcome else "")
+            + (f" · {r.stats.get('movements', 0)} movements" if r.stats else "")
+            + (f" · {r.errors[0]}" if r.errors else "")
+            for r in runs
+        ]
+    inv.reply(
+        "\n".join([f"Transfer log of {name}, {day}:", *lines])
+        if lines
+        else f"No run of {name} for {day} yet."
+    )
+
+
+# --- /ledger -------------------------------------------------------------------------------
+
+
+def ledger_balances(inv: Invocation) -> None:
+    who = inv.actor()
+    unit = " ".join(inv.args).strip() or None
+    with inv.services.factory() as session:
+        rows = ledger.balances(session, session.get_one(Company, who.company_id))
+    if unit:
+        rows = [row for row in rows if row.storage_unit == unit]
+    inv.reply(f"Stock of {who.company}", balances_blocks(who.company, rows, unit))
+
+
+def register(app: App) -> None:
+    app.command("/pos")(
+        _run(
+            {
+                "setup": pos_setup,
+                "locations": pos_locations,
+                "connect": pos_connect,
+                "test": pos_test,
+                "sync": pos_sync,
+                "members": pos_members,
+            },
+            None,
+        )
+    )
+    app.command("/transfer")(_run({"log": transfer_log}, transfer_day))
+    app.command("/ledger")(_run({"balances": ledger_balances}, None))

@@ -1,0 +1,58 @@
+"""Modal submissions: connecting SIDES, with wrong credentials shown inside the modal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.metadata import ConnectSidesMetadata
+from core.access import actor_for
+from core.errors import IntegrationExists, UnauthorizedCompanyAccess
+from core.pos import connections
+from core.pos.errors import PosError
+from handlers.context import post, services
+
+
+def _value(view: dict[str, Any], block: str, action: str) -> str:
+    return str(view["state"]["values"][block][action].get("value") or "").strip()
+
+
+def connect_sides(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    metadata = ConnectSidesMetadata.model_validate_json(view["private_metadata"])
+    svc = services(context)
+    with svc.factory() as session:
+        who = actor_for(session, context.team_id or "", context.user_id or "", metadata.channel_id)
+    if who.company_id != metadata.company_id:
+        raise UnauthorizedCompanyAccess("this form was opened for another company")
+    who.require_admin()
+    username = _value(view, BlockId.SIDES_USERNAME, ActionId.SIDES_USERNAME)
+    password = _value(view, BlockId.SIDES_PASSWORD, ActionId.SIDES_PASSWORD)
+    try:
+        info = connections.connect_sides(
+            svc.factory,
+            svc.settings,
+            company_id=who.company_id,
+            username=username,
+            password=password,
+        )
+    except IntegrationExists as error:
+        ack(response_action="errors", errors={BlockId.SIDES_USERNAME: str(error)[:150]})
+        return
+    except PosError as error:
+        ack(response_action="errors", errors={BlockId.SIDES_PASSWORD: str(error)[:150]})
+        return
+    ack()
+    post(
+        client,
+        metadata.channel_id,
+        {"text": f"<@{who.user_id}> connected {info.label} for {who.company}. Next: `/pos sync`."},
+    )
+
+
+def register(app: App) -> None:
+    app.view(CallbackId.CONNECT_SIDES)(connect_sides)

@@ -1,0 +1,292 @@
+"""A local stand-in for Slack: the Web API methods the bot calls (recorded for tests), and a
+sender that delivers correctly signed slash commands, interactions and events to the bot.
+
+The bot runs unchanged against it: point ``SLACK_API_URL`` at ``SlackStandIn.api_url``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+import httpx
+from slack_sdk.signature import SignatureVerifier
+
+from sandbox.http import Request, Response, SandboxServer
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    method: str
+    args: dict[str, Any]
+
+
+@dataclass
+class SlackUser:
+    id: str
+    name: str
+    is_admin: bool = False
+    is_owner: bool = False
+    tz: str = "Europe/Rome"
+
+
+class SlackStandIn(SandboxServer):
+    """Answers ``/api/<method>`` like Slack does and records every call."""
+
+    def __init__(self, *, team_id: str = "T0001", bot_user_id: str = "UBOT") -> None:
+        super().__init__()
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.users: dict[str, SlackUser] = {}
+        self.calls: list[ApiCall] = []
+        self._changed = threading.Condition()
+        self._ts = itertools.count(1)
+        self._views = itertools.count(1)
+        self.route("POST", r"/api/(?P<method>[\w.]+)", self._api)
+        self.route("GET", r"/api/(?P<method>[\w.]+)", self._api)
+        self.route("POST", r"/respond/(?P<key>\w+)", self._respond)
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def add_user(self, user_id: str, name: str, *, is_admin: bool = False) -> SlackUser:
+        user = SlackUser(user_id, name, is_admin=is_admin)
+        self.users[user_id] = user
+        return user
+
+    def _record(self, call: ApiCall) -> None:
+        with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        *,
+        where: Callable[[ApiCall], bool] | None = None,
+        timeout: float = 10.0,
+    ) -> list[ApiCall]:
+        """The calls of ``method`` once there are ``count`` of them (listeners run after the
+        HTTP answer, on the bot's threads); fails after ``timeout`` seconds."""
+
+        def matching() -> list[ApiCall]:
+            return [c for c in self.calls if c.method == method and (where is None or where(c))]
+
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(matching()) >= count, timeout=timeout):
+                raise AssertionError(
+                    f"expected {count} {method} call(s), got {len(matching())}: "
+                    f"{[c.method for c in self.calls]}"
+                )
+            return matching()
+
+    def _args(self, request: Request) -> dict[str, Any]:
+        args: dict[str, Any] = {k: v[0] for k, v in request.query.items()}
+        content_type = request.header("content-type") or ""
+        if request.body and "json" in content_type:
+            args.update(json.loads(request.body))
+        elif request.body:
+            args.update({k: v[0] for k, v in parse_qs(request.body.decode()).items()})
+        for key in ("blocks", "view"):
+            if isinstance(args.get(key), str):
+                args[key] = json.loads(args[key])
+        return args
+
+    def _api(self, request: Request) -> Response:
+        method = request.params["method"]
+        args = self._args(request)
+        self._record(ApiCall(method, args))
+        answer = self._answer(method, args)
+        return Response.json(answer)
+
+    def _respond(self, request: Request) -> Response:
+        self._record(ApiCall("response_url", json.loads(request.body or b"{}")))
+        return Response(200, b"ok", {"Content-Type": "text/plain"})
+
+    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://sandbox.slack.test/",
+                "team": "Sandbox",
+                "user": "stockpot",
+                "team_id": self.team_id,
+                "user_id": self.bot_user_id,
+                "bot_id": "B0001",
+            }
+        if method in ("chat.postMessage", "chat.update"):
+            ts = args.get("ts") or f"{int(time.time())}.{next(self._ts):06d}"
+            return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": args}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
+        if method.startswith("views."):
+            view = dict(args.get("view") or {})
+            view.setdefault("id", args.get("view_id") or f"V{next(self._views):05d}")
+            return {"ok": True, "view": view}
+        if method == "users.info":
+            user = self.users.get(str(args.get("user")))
+            if user is None:
+                return {"ok": False, "error": "user_not_found"}
+            return {
+                "ok": True,
+                "user": {
+                    "id": user.id,
+                    "name": user.name,
+                    "is_admin": user.is_admin,
+                    "is_owner": user.is_owner,
+                    "tz": user.tz,
+                },
+            }
+        return {"ok": True}
+
+
+class SlackSender:
+    """Delivers to the bot what Slack would: signed, form- or JSON-encoded, over HTTP."""
+
+    def __init__(self, events_url: str, signing_secret: str, stand_in: SlackStandIn) -> None:
+        self.events_url = events_url
+        self.stand_in = stand_in
+        self._verifier = SignatureVerifier(signing_secret)
+        self._http = httpx.Client(timeout=10)
+        self._responses = itertools.count(1)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        stamp = str(timestamp if timestamp is not None else int(time.time()))
+        signed = (
+            signature
+            if signature is not None
+            else self._verifier.generate_signature(timestamp=stamp, body=body)
+        )
+        return self._http.post(
+            self.events_url,
+            content=body.encode(),
+            headers={
+                "Content-Type": content_type,
+                "X-Slack-Request-Timestamp": stamp,
+                "X-Slack-Signature": signed,
+                **(headers or {}),
+            },
+        )
+
+    def command(
+        self,
+        command: str,
+        text: str = "",
+        *,
+        user: str,
+        team: str = "T0001",
+        channel: str = "C0001",
+    ) -> httpx.Response:
+        body = urlencode(
+            {
+                "token": "legacy",
+                "team_id": team,
+                "team_domain": "sandbox",
+                "channel_id": channel,
+                "channel_name": "inventory",
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": command,
+                "text": text,
+                "api_app_id": "A0001",
+                "response_url": f"{self.stand_in.url}/respond/{next(self._responses)}",
+                "trigger_id": f"trigger.{next(self._responses)}",
+            }
+        )
+        return self.post(body, "application/x-www-form-urlencoded")
+
+    def interaction(self, payload: dict[str, Any]) -> httpx.Response:
+        body = urlencode({"payload": json.dumps(payload)})
+        return self.post(body, "application/x-www-form-urlencoded")
+
+    def block_action(
+        self,
+        action_id: str,
+        value: str = "",
+        *,
+        user: str,
+        team: str = "T0001",
+        channel: str = "C0001",
+    ) -> httpx.Response:
+        return self.interaction(
+            {
+                "type": "block_actions",
+                "team": {"id": team, "domain": "sandbox"},
+                "user": {"id": user, "team_id": team},
+                "api_app_id": "A0001",
+                "trigger_id": f"trigger.{next(self._responses)}",
+                "channel": {"id": channel},
+                "container": {"type": "message", "channel_id": channel, "message_ts": "1.0"},
+                "message": {"ts": "1.0", "text": ""},
+                "response_url": f"{self.stand_in.url}/respond/{next(self._responses)}",
+                "actions": [
+                    {
+                        "type": "button",
+                        "action_id": action_id,
+                        "block_id": "b",
+                        "value": value,
+                        "action_ts": str(time.time()),
+                    }
+                ],
+            }
+        )
+
+    def view_submission(
+        self,
+        view: dict[str, Any],
+        values: dict[str, dict[str, Any]],
+        *,
+        user: str,
+        team: str = "T0001",
+    ) -> httpx.Response:
+        submitted = {
+            **view,
+            "id": view.get("id", "V00001"),
+            "team_id": team,
+            "state": {"values": values},
+        }
+        return self.interaction(
+            {
+                "type": "view_submission",
+                "team": {"id": team, "domain": "sandbox"},
+                "user": {"id": user, "team_id": team},
+                "api_app_id": "A0001",
+                "trigger_id": f"trigger.{next(self._responses)}",
+                "view": submitted,
+            }
+        )
+
+    def event(
+        self, event: dict[str, Any], *, team: str = "T0001", event_id: str = "Ev0001"
+    ) -> httpx.Response:
+        body = json.dumps(
+            {
+                "token": "legacy",
+                "team_id": team,
+                "api_app_id": "A0001",
+                "type": "event_callback",
+                "event_id": event_id,
+                "event_time": int(time.time()),
+                "event": event,
+            }
+        )
+        return self.post(body, "application/json")

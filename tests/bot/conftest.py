@@ -1,0 +1,84 @@
+"""The bot running for real: waitress on a free port, Slack replaced by the local stand-in,
+SIDES by its sandbox, requests signed as Slack signs them."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import pytest
+import waitress
+from sqlalchemy import select
+
+from bot.app import build_app
+from bot.server import StockpotWsgi
+from bot.work import WorkQueue
+from core.access import link_workspace, set_role
+from core.catalog.importer import import_catalog
+from core.crypto import generate_key
+from core.db import unit_of_work
+from core.models import Company, Role
+from core.settings import Settings
+from sandbox.sides import SidesSandbox
+from sandbox.slack import SlackSender, SlackStandIn
+from tests.catalogs import TRATTORIA
+
+SECRET = "sandbox-signing-secret"
+TEAM, OTHER_TEAM = "T0001", "T0002"
+ADMIN, VIEWER, STRANGER, OTHER_ADMIN = "UADMIN", "UVIEW", "USTRANGER", "UOTHER"
+OTHER_COMPANY = """
+company: Osteria Altra
+storage_units: [{name: Cantina, address: Napoli}]
+"""
+
+
+@dataclass
+class Bot:
+    database: object
+    slack: SlackStandIn
+    send: SlackSender
+    sides: SidesSandbox
+    work: WorkQueue
+    settings: Settings
+
+    def drain(self) -> None:
+        """Wait for the background work queued so far (syncs, transfers) to finish."""
+        self.work.join()
+
+
+@pytest.fixture
+def bot(database, monkeypatch):
+    with SlackStandIn().running() as slack, SidesSandbox(retention_days=5000).running() as sides:
+        for name, value in {
+            "SLACK_BOT_TOKEN": "xoxb-sandbox",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "SIDES_API_URL": sides.url,
+            "STOCKPOT_SECRET_KEY": generate_key(),
+        }.items():
+            monkeypatch.setenv(name, value)
+        settings = Settings()
+        import_catalog(database.factory, TRATTORIA, source="catalog.yaml")
+        import_catalog(database.factory, OTHER_COMPANY, source="other.yaml")
+        with unit_of_work(database.factory) as session:
+            trattoria = session.scalar(select(Company).where(Company.name == "Trattoria Esempio"))
+            link_workspace(session, TEAM, trattoria, ADMIN)
+            set_role(session, trattoria.id, TEAM, VIEWER, Role.VIEWER)
+            altra = session.scalar(select(Company).where(Company.name == "Osteria Altra"))
+            link_workspace(session, OTHER_TEAM, altra, OTHER_ADMIN)
+        work = WorkQueue()
+        app = build_app(settings, database.factory, work=work)
+        server = waitress.create_server(
+            StockpotWsgi(app, database.factory, settings), host="127.0.0.1", port=0, threads=4
+        )
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        sender = SlackSender(
+            f"http://127.0.0.1:{server.effective_port}/slack/events", SECRET, slack
+        )
+        try:
+            yield Bot(database, slack, sender, sides, work, settings)
+        finally:
+            sender.close()
+            server.close()
+            work.shutdown()

@@ -1,0 +1,202 @@
+"""The Slack bot end to end: signed requests over HTTP to the running app, Slack's Web API
+replaced by the recording stand-in, SIDES by its sandbox."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+
+from sqlalchemy import func, select
+
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.metadata import TransferValue
+from core.db import unit_of_work
+from core.locations import link_storage_unit
+from core.mapping import IngredientChoice, set_mapping
+from core.models import (
+    Connection,
+    ExternalLocation,
+    Ingredient,
+    LedgerMovement,
+    Member,
+    PosItem,
+    Role,
+)
+from sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME
+from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, STRANGER, VIEWER
+
+
+def texts(call) -> str:
+    """Everything a message says, blocks included."""
+    return json.dumps(call.args, ensure_ascii=False)
+
+
+def reply(bot, containing: str):
+    return bot.slack.wait_for("response_url", where=lambda c: containing in texts(c))[0]
+
+
+def posted(bot, containing: str):
+    return bot.slack.wait_for("chat.postMessage", where=lambda c: containing in texts(c))[0]
+
+
+# --- verification --------------------------------------------------------------------------
+
+
+def test_unsigned_forged_and_stale_requests_are_rejected(bot):
+    body = "command=%2Fpos&text=help&team_id=T0001&user_id=UADMIN&channel_id=C1"
+    form = "application/x-www-form-urlencoded"
+    assert bot.send.post(body, form, signature="").status_code == 401
+    assert bot.send.post(body, form, signature="v0=" + "0" * 64).status_code == 401
+    assert bot.send.post(body, form, timestamp=int(time.time()) - 600).status_code == 401
+    assert [c.method for c in bot.slack.calls if c.method != "auth.test"] == []
+    assert bot.send.command("/pos", "help", user=ADMIN).status_code == 200
+
+
+# --- commands ------------------------------------------------------------------------------
+
+
+def test_help_and_unknown_subcommands_show_the_usage(bot):
+    bot.send.command("/pos", "", user=VIEWER)
+    assert "/pos connect sides" in texts(reply(bot, "what it can do"))
+    bot.send.command("/pos", "frobnicate", user=VIEWER)
+    assert "`/pos frobnicate` is not a command" in texts(reply(bot, "frobnicate"))
+    bot.send.command("/transfer", "someday", user=ADMIN)
+    assert "use YYYY-MM-DD" in texts(reply(bot, "someday"))
+
+
+def test_a_viewer_reads_but_cannot_change_anything(bot):
+    bot.send.command("/ledger", "balances", user=VIEWER)
+    assert "No movements yet" in texts(reply(bot, "Stock of Trattoria Esempio"))
+    bot.send.command("/pos", "members add <@USTRANGER|s> admin", user=VIEWER)
+    refusal = reply(bot, "you need to be an admin of Trattoria Esempio")
+    assert refusal.args["response_type"] == "ephemeral"
+    with bot.database.session() as session:
+        assert session.scalar(select(Member).where(Member.user_id == STRANGER)) is None
+
+
+def test_admins_manage_members(bot):
+    bot.send.command("/pos", "members add <@USTRANGER|s> admin", user=ADMIN)
+    reply(bot, "is now admin of Trattoria Esempio")
+    with bot.database.session() as session:
+        role = session.scalar(select(Member.role).where(Member.user_id == STRANGER))
+    assert role is Role.ADMIN
+    bot.send.command("/pos", "members remove <@UADMIN>", user=ADMIN)
+    reply(bot, "cannot remove your own admin role")
+
+
+def test_setting_up_a_new_workspace_takes_a_slack_admin(bot):
+    bot.slack.add_user("UNEW", "new", is_admin=False)
+    bot.slack.add_user("UBOSS", "boss", is_admin=True)
+    bot.send.command("/pos", "setup Pizzeria Nuova", user="UNEW", team="T0009")
+    reply(bot, "only a workspace admin or owner")
+    bot.send.command("/pos", "setup Pizzeria Nuova", user="UBOSS", team="T0009")
+    reply(bot, "now works for Pizzeria Nuova")
+    bot.send.command("/pos", "setup Trattoria Esempio", user="UBOSS", team="T0008")
+    reply(bot, "belongs to another workspace")
+
+
+# --- SIDES, sync, transfer -----------------------------------------------------------------
+
+
+def connect_sides(bot, password=DEFAULT_PASSWORD):
+    bot.send.command("/pos", "connect sides", user=ADMIN)
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert view["callback_id"] == CallbackId.CONNECT_SIDES
+    values = {
+        BlockId.SIDES_USERNAME: {
+            ActionId.SIDES_USERNAME: {"type": "plain_text_input", "value": DEFAULT_USERNAME}
+        },
+        BlockId.SIDES_PASSWORD: {
+            ActionId.SIDES_PASSWORD: {"type": "plain_text_input", "value": password}
+        },
+    }
+    return bot.send.view_submission(view, values, user=ADMIN)
+
+
+def test_wrong_sides_credentials_are_shown_inside_the_modal(bot):
+    answer = connect_sides(bot, password="wrong")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["response_action"] == "errors"
+    assert "Check the username and password" in body["errors"][BlockId.SIDES_PASSWORD]
+    with bot.database.session() as session:
+        assert (
+            session.scalar(
+                select(func.count()).select_from(Connection).where(Connection.provider == "sides")
+            )
+            == 0
+        )
+
+
+def test_connect_sync_preview_and_post_a_day(bot):
+    answer = connect_sides(bot)
+    assert answer.status_code == 200 and answer.text == ""
+    posted(bot, "connected sides:SIDES for Trattoria Esempio")
+    bot.send.command("/pos", "sync", user=ADMIN)
+    summary = posted(bot, "Sync for Trattoria Esempio")
+    assert "locations 2 new" in texts(summary)
+    with unit_of_work(bot.database.factory) as session:
+        store = session.scalar(select(ExternalLocation).where(ExternalLocation.external_id == "36"))
+        link_storage_unit(session, store, "Kitchen")
+        store.active = True
+        cola = session.scalar(select(PosItem).where(PosItem.key == "8001"))
+        set_mapping(session, cola, IngredientChoice(_ingredient(session, "House red"), 1))
+    bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow", user=ADMIN)
+    preview = posted(bot, "Preview: Pizzeria Beispiel Teltow, 2025-03-14")
+    assert "House red: -3 pcs" in texts(preview)
+    assert _count(bot, LedgerMovement) == 0
+    button = next(
+        element
+        for block in preview.args["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    )
+    bot.send.block_action(ActionId.TRANSFER_POST, button["value"], user=ADMIN)
+    posted(bot, "Posted: Pizzeria Beispiel Teltow, 2025-03-14")
+    assert _count(bot, LedgerMovement) == 1
+    bot.send.command("/pos", "locations", user=VIEWER)
+    listing = reply(bot, "Locations of Trattoria Esempio")
+    assert "Pizzeria Beispiel Teltow" in texts(listing)
+    assert ActionId.LOCATION_DEACTIVATE not in texts(listing), "viewers get no buttons"
+
+
+def test_another_workspace_cannot_touch_this_company_by_id(bot):
+    connect_sides(bot)
+    posted(bot, "connected sides:SIDES")
+    bot.send.command("/pos", "sync", user=ADMIN)
+    posted(bot, "Sync for Trattoria Esempio")
+    with bot.database.session() as session:
+        store = session.scalar(select(ExternalLocation).where(ExternalLocation.external_id == "41"))
+    value = TransferValue(location_id=store.id, business_date=date(2025, 3, 14)).dump()
+    bot.send.block_action(ActionId.TRANSFER_POST, value, user=OTHER_ADMIN, team=OTHER_TEAM)
+    bot.send.block_action(
+        ActionId.LOCATION_ACTIVATE, str(store.id), user=OTHER_ADMIN, team=OTHER_TEAM
+    )
+    refusals = bot.slack.wait_for(
+        "response_url", 2, where=lambda c: "does not belong to Osteria Altra" in texts(c)
+    )
+    assert len(refusals) == 2
+    bot.send.block_action(ActionId.TRANSFER_POST, value, user=VIEWER)
+    reply(bot, "you need to be an admin")
+    bot.send.block_action(ActionId.TRANSFER_POST, "not json", user=ADMIN)
+    reply(bot, "not one Stockpot made")
+    bot.drain()
+    with bot.database.session() as session:
+        assert not session.get_one(ExternalLocation, store.id).active
+    assert _count(bot, LedgerMovement) == 0
+
+
+def test_the_app_home_shows_the_company(bot):
+    bot.send.event({"type": "app_home_opened", "user": ADMIN, "tab": "home"})
+    home = bot.slack.wait_for("views.publish")[0]
+    assert "Stockpot for Trattoria Esempio" in texts(home)
+
+
+def _ingredient(session, name):
+    return session.scalar(select(Ingredient.id).where(Ingredient.name == name))
+
+
+def _count(bot, model) -> int:
+    with bot.database.session() as session:
+        return session.scalar(select(func.count()).select_from(model))
