@@ -3,7 +3,9 @@ behind waitress (a production WSGI server). Socket Mode when ``SLACK_APP_TOKEN``
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs
@@ -82,6 +84,29 @@ def _answer(
 ) -> list[bytes]:
     start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body]
+
+
+class BackgroundServer:
+    """waitress in a thread (tests, the demo): ``stop()`` closes it; the select loop's error on
+    the closed socket is the expected end of ``run()``, not a failure."""
+
+    def __init__(self, wsgi: Callable[..., Any], port: int, host: str = "127.0.0.1") -> None:
+        import waitress
+
+        self._server = waitress.create_server(
+            wsgi, host=host, port=port, threads=4, asyncore_loop_timeout=0.05
+        )
+        self.port = int(self._server.effective_port)  # type: ignore[union-attr]
+        self._thread = threading.Thread(target=self._run, name="stockpot-http", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self._server.run()
+
+    def stop(self) -> None:
+        self._server.close()
+        self._thread.join(timeout=5)
 
 
 def serve(wsgi: StockpotWsgi, port: int, settings: Settings) -> None:

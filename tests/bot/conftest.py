@@ -3,15 +3,14 @@ SIDES by its sandbox, requests signed as Slack signs them."""
 
 from __future__ import annotations
 
-import threading
+import socket
 from dataclasses import dataclass
 
 import pytest
-import waitress
 from sqlalchemy import select
 
 from bot.app import build_app
-from bot.server import StockpotWsgi
+from bot.server import BackgroundServer, StockpotWsgi
 from bot.work import WorkQueue
 from core.access import link_workspace, set_role
 from core.catalog.importer import import_catalog
@@ -19,6 +18,7 @@ from core.crypto import generate_key
 from core.db import unit_of_work
 from core.models import Company, Role
 from core.settings import Settings
+from sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
 from sandbox.sides import SidesSandbox
 from sandbox.slack import SlackSender, SlackStandIn
 from tests.catalogs import TRATTORIA
@@ -46,15 +46,31 @@ class Bot:
         self.work.join()
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 @pytest.fixture
 def bot(database, monkeypatch):
-    with SlackStandIn().running() as slack, SidesSandbox(retention_days=5000).running() as sides:
+    port = free_port()
+    with (
+        SlackStandIn().running() as slack,
+        SidesSandbox(retention_days=5000).running() as sides,
+        LightspeedSandbox().running() as lightspeed,
+    ):
         for name, value in {
             "SLACK_BOT_TOKEN": "xoxb-sandbox",
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": slack.api_url,
             "SIDES_API_URL": sides.url,
             "STOCKPOT_SECRET_KEY": generate_key(),
+            "LIGHTSPEED_CLIENT_ID": DEFAULT_CLIENT_ID,
+            "LIGHTSPEED_CLIENT_SECRET": DEFAULT_CLIENT_SECRET,
+            "LIGHTSPEED_REDIRECT_URI": f"http://127.0.0.1:{port}/lightspeed/oauth/callback",
+            "LIGHTSPEED_API_URL": lightspeed.url,
+            "LIGHTSPEED_AUTH_URL": lightspeed.url,
         }.items():
             monkeypatch.setenv(name, value)
         settings = Settings()
@@ -68,17 +84,11 @@ def bot(database, monkeypatch):
             link_workspace(session, OTHER_TEAM, altra, OTHER_ADMIN)
         work = WorkQueue()
         app = build_app(settings, database.factory, work=work)
-        server = waitress.create_server(
-            StockpotWsgi(app, database.factory, settings), host="127.0.0.1", port=0, threads=4
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        sender = SlackSender(
-            f"http://127.0.0.1:{server.effective_port}/slack/events", SECRET, slack
-        )
+        server = BackgroundServer(StockpotWsgi(app, database.factory, settings), port)
+        sender = SlackSender(f"http://127.0.0.1:{server.port}/slack/events", SECRET, slack)
         try:
             yield Bot(database, slack, sender, sides, work, settings)
         finally:
             sender.close()
-            server.close()
+            server.stop()
             work.shutdown()

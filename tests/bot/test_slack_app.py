@@ -7,6 +7,7 @@ import json
 import time
 from datetime import date
 
+import httpx
 from sqlalchemy import func, select
 
 from bot.ids import ActionId, BlockId, CallbackId
@@ -200,3 +201,16 @@ def _ingredient(session, name):
 def _count(bot, model) -> int:
     with bot.database.session() as session:
         return session.scalar(select(func.count()).select_from(model))
+
+
+def test_connecting_lightspeed_ends_on_a_page_and_in_the_channel(bot):
+    bot.send.command("/pos", "connect lightspeed", user=ADMIN)
+    offer = reply(bot, "Connect Lightspeed")
+    url = next(block["accessory"]["url"] for block in offer.args["blocks"] if "accessory" in block)
+    consent = httpx.get(url, follow_redirects=False)
+    callback = httpx.get(consent.headers["location"])
+    assert callback.status_code == 200 and "Lightspeed is connected" in callback.text
+    announcement = posted(bot, "Lightspeed is connected for Trattoria Esempio")
+    assert announcement.args["channel"] == "C0001" and "<@UADMIN>" in texts(announcement)
+    again = httpx.get(consent.headers["location"])
+    assert again.status_code == 400 and "already used" in again.text
