@@ -12,12 +12,20 @@ class ActionId(StrEnum):
     LOCATION_DEACTIVATE = "location_deactivate"
     SIDES_USERNAME = "sides_username"
     SIDES_PASSWORD = "sides_password"
+    MAP_OPEN = "map_open"
+    ITEM_IGNORE = "item_ignore"
+    MAP_TARGET = "map_target"
+    MAP_FACTOR = "map_factor"
+    REPROCESS = "reprocess"
 
 
 class BlockId(StrEnum):
     SIDES_USERNAME = "sides_username_block"
     SIDES_PASSWORD = "sides_password_block"
+    MAP_TARGET = "map_target_block"
+    MAP_FACTOR = "map_factor_block"
 
 
 class CallbackId(StrEnum):
     CONNECT_SIDES = "connect_sides"
+    MAP_ITEM = "map_item"

@@ -26,3 +26,9 @@ class TransferValue(Payload):
 class ConnectSidesMetadata(Payload):
     channel_id: str
     company_id: int
+
+
+class MapItemMetadata(Payload):
+    pos_item_id: int
+    channel_id: str
+    company_id: int

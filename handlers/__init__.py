@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, commands, events, views
+from handlers import actions, commands, events, mapping, views
 
 
 def register(app: App) -> None:
-    for module in (commands, actions, views, events):
+    for module in (commands, actions, mapping, views, events):
         module.register(app)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from bot.blocks.common import message
 from bot.blocks.ledger import balances_blocks
+from bot.blocks.mapping import unmapped_blocks
 from bot.blocks.pos import LocationRow, connect_sides_modal, lightspeed_blocks, locations_blocks
 from bot.blocks.transfer import failure_blocks, report_blocks
 from bot.blocks.usage import help_blocks
@@ -39,6 +40,7 @@ from core.models import (
 )
 from core.pos import connections
 from core.transfer.log import runs_of_day
+from core.unmapped import unmapped
 from handlers.context import Services, actor, post, services
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -302,6 +304,15 @@ def pos_members(inv: Invocation) -> None:
     )
 
 
+def pos_unmapped(inv: Invocation) -> None:
+    who = inv.actor()
+    with inv.services.factory() as session:
+        rows = unmapped(session, who.company_id)
+    inv.reply(
+        f"Unmapped items of {who.company}", unmapped_blocks(who.company, rows, admin=who.is_admin)
+    )
+
+
 # --- /transfer -----------------------------------------------------------------------------
 
 
@@ -452,6 +463,7 @@ def register(app: App) -> None:
                 "test": pos_test,
                 "sync": pos_sync,
                 "members": pos_members,
+                "unmapped": pos_unmapped,
             },
             None,
         )

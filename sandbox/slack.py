@@ -250,6 +250,23 @@ class SlackSender:
             }
         )
 
+    def options(
+        self, action_id: str, value: str, *, block_id: str, user: str, team: str = "T0001"
+    ) -> httpx.Response:
+        """What Slack sends while someone types into an external select."""
+        return self.interaction(
+            {
+                "type": "block_suggestion",
+                "team": {"id": team, "domain": "sandbox"},
+                "user": {"id": user, "team_id": team},
+                "api_app_id": "A0001",
+                "action_id": action_id,
+                "block_id": block_id,
+                "value": value,
+                "view": {"id": "V00001", "type": "modal"},
+            }
+        )
+
     def view_submission(
         self,
         view: dict[str, Any],

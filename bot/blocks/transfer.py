@@ -62,7 +62,8 @@ def report_blocks(report: TransferReport, *, post_value: str | None = None) -> l
     blocks.append(
         context(
             f"run {report.run_id} · "
-            f"`/transfer log {escape(report.location)} {report.business_date}`"
+            + (f"replaces run {report.superseded_run_id} · " if report.superseded_run_id else "")
+            + f"`/transfer log {escape(report.location)} {report.business_date}`"
         )
     )
     return blocks

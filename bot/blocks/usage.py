@@ -11,6 +11,7 @@ POS = [
     ("/pos test", "check every connection"),
     ("/pos sync", "refresh locations and items from the POS"),
     ("/pos locations", "locations, their storage unit and state"),
+    ("/pos unmapped", "what sold but is not mapped, most-sold first, to map or ignore"),
     ("/pos members [add|remove] @user [admin|viewer]", "who may do what"),
 ]
 TRANSFER = [

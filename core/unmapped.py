@@ -1,0 +1,179 @@
+"""The unmapped working list: what was sold but not deducted, most-sold first.
+
+Read from the live runs of each day (what the ledger currently reflects), so an item mapped
+since, or a day rerun since, drops out by itself.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.models import (
+    Connection,
+    ExternalLocation,
+    Ingredient,
+    PosItem,
+    PosMapping,
+    Recipe,
+    TransferDay,
+    TransferRun,
+)
+
+WINDOW_DAYS = 90
+"""How far back the working list looks, from the latest transferred day."""
+"""How far back the working list looks, from the latest transferred day."""
+
+
+@dataclass
+class UnmappedRow:
+    pos_item_id: int | None
+    """``None`` when the item is not in the catalog (it is added on the next transfer)."""
+    connection: str
+    key: str
+    code: str | None
+    name: str
+    quantity: Decimal = Decimal(0)
+    days: set[tuple[int, date]] = field(default_factory=set)
+    """(location id, business date) of each day it was sold unmapped."""
+
+
+def _live_runs(session: Session, company_id: int, days: int) -> list[Any]:
+    """(location id, business date, unmapped items, connection) of each day's live run, for
+    the ``days`` up to the company's latest transferred day (not today: a company importing
+    history, or paused for a while, still gets its working list)."""
+    latest = session.scalar(
+        select(func.max(TransferDay.business_date)).where(
+            TransferDay.company_id == company_id, TransferDay.live_run_id.is_not(None)
+        )
+    )
+    if latest is None:
+        return []
+    since = latest - timedelta(days=days)
+    return list(
+        session.execute(
+            select(
+                TransferRun.location_id, TransferRun.business_date, TransferRun.unmapped, Connection
+            )
+            .join(TransferDay, TransferDay.live_run_id == TransferRun.id)
+            .join(ExternalLocation, ExternalLocation.id == TransferRun.location_id)
+            .join(Connection, Connection.id == ExternalLocation.connection_id)
+            .where(TransferRun.company_id == company_id, TransferRun.business_date >= since)
+        ).all()
+    )
+
+
+def days_unmapped(
+    session: Session, item: PosItem, days: int = WINDOW_DAYS
+) -> set[tuple[int, date]]:
+    """The (location, business date) pairs whose live run sold ``item`` unmapped: the days a
+    new mapping changes, and so the ones to rerun."""
+    return {
+        (location_id, business_date)
+        for location_id, business_date, items, connection in _live_runs(
+            session, item.company_id, days
+        )
+        if connection.id == item.connection_id
+        and any(entry["key"] == item.key for entry in items or [])
+    }
+
+
+def unmapped(session: Session, company_id: int, days: int = WINDOW_DAYS) -> list[UnmappedRow]:
+    live = _live_runs(session, company_id, days)
+    mapped = {
+        (connection_id, key): item_id
+        for connection_id, key, item_id, has_mapping in session.execute(
+            select(PosItem.connection_id, PosItem.key, PosItem.id, PosMapping.id.is_not(None))
+            .outerjoin(PosMapping, PosMapping.pos_item_id == PosItem.id)
+            .where(PosItem.company_id == company_id)
+        )
+        if not has_mapping
+    }
+    rows: dict[tuple[int, str], UnmappedRow] = {}
+    for location_id, business_date, items, connection in live:
+        for item in items or []:
+            identity = (connection.id, item["key"])
+            if identity not in mapped:
+                continue
+            row = rows.get(identity)
+            if row is None:
+                row = rows[identity] = UnmappedRow(
+                    mapped[identity],
+                    connection.label,
+                    item["key"],
+                    item.get("pos_code"),
+                    item["name"],
+                )
+            row.quantity += Decimal(item["quantity"])
+            row.days.add((location_id, business_date))
+    return sorted(rows.values(), key=lambda r: (-abs(r.quantity), r.name))
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str
+    """``ingredient`` or ``recipe``."""
+    id: int
+    name: str
+    unit: str
+    """What the factor counts: the ingredient's base unit, or ``portions``."""
+
+    @property
+    def value(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+
+def targets(session: Session, company_id: int, text: str = "", limit: int = 50) -> list[Target]:
+    """Active ingredients and recipes whose name contains ``text``, ingredients first."""
+    pattern = f"%{text.strip()}%"
+    found = [
+        Target("ingredient", i.id, i.name, i.base_unit.value)
+        for i in session.scalars(
+            select(Ingredient)
+            .where(Ingredient.company_id == company_id, Ingredient.active.is_(True))
+            .where(Ingredient.name.ilike(pattern))
+            .order_by(Ingredient.name)
+            .limit(limit)
+        )
+    ]
+    found += [
+        Target("recipe", r.id, r.name, "portions")
+        for r in session.scalars(
+            select(Recipe)
+            .where(Recipe.company_id == company_id, Recipe.active.is_(True))
+            .where(Recipe.name.ilike(pattern))
+            .order_by(Recipe.name)
+            .limit(limit)
+        )
+    ]
+    return found
+
+
+def target_named(session: Session, company_id: int, value: str) -> Target | None:
+    """The target behind an option value (``ingredient:12``), if it is this company's."""
+    kind, _, raw_id = value.partition(":")
+    if not raw_id.isdigit():
+        return None
+    if kind == "ingredient":
+        ingredient = session.get(Ingredient, int(raw_id))
+        if ingredient is not None and ingredient.company_id == company_id:
+            return Target(kind, ingredient.id, ingredient.name, ingredient.base_unit.value)
+    if kind == "recipe":
+        recipe = session.get(Recipe, int(raw_id))
+        if recipe is not None and recipe.company_id == company_id:
+            return Target(kind, recipe.id, recipe.name, "portions")
+    return None
+
+
+def closest_target(session: Session, company_id: int, name: str) -> Target | None:
+    """A suggestion only: the user confirms it, nothing is mapped automatically."""
+    candidates = targets(session, company_id, limit=10_000)
+    names = {target.name.casefold(): target for target in candidates}
+    best = difflib.get_close_matches(name.casefold(), list(names), n=1, cutoff=0.5)
+    return names[best[0]] if best else None

@@ -1,0 +1,180 @@
+"""Mapping from Slack: the Map and Ignore buttons of the unmapped list, the search behind the
+mapping modal, its submission, and rerunning the days a new mapping changes."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from pydantic import ValidationError
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from bot.blocks.common import message
+from bot.blocks.mapping import map_modal, mapped_blocks, target_options
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.metadata import MapItemMetadata
+from core.access import actor_for
+from core.db import SCALE, unit_of_work
+from core.errors import UnauthorizedCompanyAccess, ValidationFailed
+from core.exact import format_decimal
+from core.mapping import (
+    IgnoreChoice,
+    IngredientChoice,
+    RecipeChoice,
+    set_mapping,
+)
+from core.models import ExternalLocation, PosItem, Provider
+from core.unmapped import closest_target, days_unmapped, target_named, targets
+from handlers.commands import run_transfer_job
+from handlers.context import actor, services
+
+
+def _item_id(body: dict[str, Any]) -> int:
+    try:
+        return int(body["actions"][0].get("value", ""))
+    except ValueError:
+        raise ValidationFailed("that button is not one Stockpot made") from None
+
+
+def _channel(body: dict[str, Any]) -> str:
+    return str((body.get("channel") or {}).get("id") or body["container"].get("channel_id"))
+
+
+def open_map(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    ack()
+    channel = _channel(body)
+    who = actor(context, channel)
+    who.require_admin()
+    with services(context).factory() as session:
+        item = who.owns(session.get(PosItem, _item_id(body)))
+        suggestion = closest_target(session, who.company_id, item.name)
+        metadata = MapItemMetadata(
+            pos_item_id=item.id, channel_id=channel, company_id=who.company_id
+        )
+        view = map_modal(metadata.dump(), item.name, suggestion)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def ignore(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    ack()
+    who = actor(context, _channel(body))
+    who.require_admin()
+    with unit_of_work(services(context).factory) as session:
+        item = who.owns(session.get(PosItem, _item_id(body)))
+        set_mapping(session, item, IgnoreChoice(), by=f"slack:{who.user_id}")
+        name = item.name
+    respond(
+        **message(f"{name} is ignored: sold, but never taken from stock.", []),
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+def search(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
+    """Options for the external select; must answer within Slack's 3 seconds."""
+    with services(context).factory() as session:
+        who = actor_for(session, context.team_id or "", context.user_id or "", None)
+        found = targets(session, who.company_id, str(body.get("value") or ""))
+    ack(option_groups=target_options(found))
+
+
+def _factor(text: str) -> Decimal:
+    try:
+        factor = Decimal(text.strip().replace(",", "."))
+    except InvalidOperation:
+        raise ValueError("write a number, e.g. 1 or 0.009") from None
+    if not factor.is_finite() or factor <= 0:
+        raise ValueError("the quantity must be greater than 0")
+    if factor.as_tuple().exponent < -SCALE:  # type: ignore[operator]
+        raise ValueError(f"at most {SCALE} decimal places")
+    return factor
+
+
+def submit_map(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    try:
+        metadata = MapItemMetadata.model_validate_json(view["private_metadata"])
+    except ValidationError:
+        raise ValidationFailed("this form is not one Stockpot made") from None
+    svc = services(context)
+    with svc.factory() as session:
+        who = actor_for(session, context.team_id or "", context.user_id or "", metadata.channel_id)
+    if who.company_id != metadata.company_id:
+        raise UnauthorizedCompanyAccess("this form was opened for another company")
+    who.require_admin()
+    values = view["state"]["values"]
+    selected = values[BlockId.MAP_TARGET][ActionId.MAP_TARGET].get("selected_option") or {}
+    try:
+        factor = _factor(str(values[BlockId.MAP_FACTOR][ActionId.MAP_FACTOR].get("value") or ""))
+    except ValueError as error:
+        ack(response_action="errors", errors={BlockId.MAP_FACTOR: str(error)})
+        return
+    with unit_of_work(svc.factory) as session:
+        target = target_named(session, who.company_id, str(selected.get("value", "")))
+        if target is None:
+            ack(
+                response_action="errors",
+                errors={BlockId.MAP_TARGET: "choose an ingredient or a recipe of your company"},
+            )
+            return
+        choice = (
+            IngredientChoice(target.id, factor)
+            if target.kind == "ingredient"
+            else RecipeChoice(target.id, factor)
+        )
+        item = who.owns(session.get(PosItem, metadata.pos_item_id))
+        set_mapping(session, item, choice, by=f"slack:{who.user_id}")
+        days = len(days_unmapped(session, item))
+        name = item.name
+    ack()
+    client.chat_postEphemeral(
+        channel=metadata.channel_id,
+        user=who.user_id,
+        **message(
+            f"{name} is mapped",
+            mapped_blocks(name, target, format_decimal(factor), days, str(metadata.pos_item_id)),
+        ),
+    )
+
+
+def reprocess(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
+    ack()
+    channel = _channel(body)
+    who = actor(context, channel)
+    who.require_admin()
+    svc = services(context)
+    with svc.factory() as session:
+        item = who.owns(session.get(PosItem, _item_id(body)))
+        days = sorted(days_unmapped(session, item), key=lambda pair: (pair[1], pair[0]))
+        runs = []
+        for location_id, business_date in days:
+            location = session.get_one(ExternalLocation, location_id)
+            if location.connection.provider is not Provider.CSV:
+                runs.append((location_id, location.name, business_date))
+    for location_id, name, business_date in runs:
+        svc.work.submit(
+            run_transfer_job,
+            svc,
+            client,
+            channel,
+            location_id,
+            name,
+            business_date,
+            False,
+            f"slack:{who.user_id}",
+        )
+    respond(
+        **message(f"Reprocessing {len(runs)} day(s); each result follows in this channel.", []),
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+def register(app: App) -> None:
+    app.action(ActionId.MAP_OPEN)(open_map)
+    app.action(ActionId.ITEM_IGNORE)(ignore)
+    app.action(ActionId.REPROCESS)(reprocess)
+    app.options(ActionId.MAP_TARGET)(search)
+    app.view(CallbackId.MAP_ITEM)(submit_map)

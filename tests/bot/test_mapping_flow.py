@@ -1,0 +1,127 @@
+"""The unmapped working list, the mapping modal with its search, and reprocessing the days a
+new mapping changes: over HTTP, against the SIDES sandbox."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select
+
+from bot.ids import ActionId, BlockId
+from core import ledger
+from core.db import unit_of_work
+from core.locations import link_storage_unit
+from core.lookup import company_by_name
+from core.models import ExternalLocation, Ingredient, PosItem, PosMapping
+from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, VIEWER
+from tests.bot.test_slack_app import connect_sides, posted, reply, texts
+
+
+@pytest.fixture
+def day_posted(bot):
+    connect_sides(bot)
+    posted(bot, "connected sides:SIDES")
+    bot.send.command("/pos", "sync", user=ADMIN)
+    posted(bot, "Sync for Trattoria Esempio")
+    with unit_of_work(bot.database.factory) as session:
+        store = session.scalar(select(ExternalLocation).where(ExternalLocation.external_id == "36"))
+        link_storage_unit(session, store, "Kitchen")
+        store.active = True
+    bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow --now", user=ADMIN)
+    posted(bot, "Posted: Pizzeria Beispiel Teltow, 2025-03-14")
+    return bot
+
+
+def item_id(bot, key: str) -> int:
+    with bot.database.session() as session:
+        return session.scalar(select(PosItem.id).where(PosItem.key == key))
+
+
+def ingredient_id(bot, name: str) -> int:
+    with bot.database.session() as session:
+        return session.scalar(select(Ingredient.id).where(Ingredient.name == name))
+
+
+def test_the_working_list_is_most_sold_first_with_map_and_ignore(day_posted):
+    bot = day_posted
+    bot.send.command("/pos", "unmapped", user=ADMIN)
+    listing = reply(bot, "Unmapped items of Trattoria Esempio")
+    text = texts(listing)
+    assert "Pizza Salami" in text and "2025-03-14" in text and ActionId.MAP_OPEN in text
+    assert text.index("Pizza Salami") < text.index("Pizza Tonno")
+    bot.send.command("/pos", "unmapped", user=VIEWER)
+    viewer_listing = bot.slack.wait_for(
+        "response_url", 2, where=lambda c: "Unmapped items" in texts(c)
+    )[1]
+    assert ActionId.MAP_OPEN not in texts(viewer_listing)
+
+
+def test_search_offers_ingredients_and_recipes_with_their_unit(day_posted):
+    answer = day_posted.send.options(
+        ActionId.MAP_TARGET, "mozz", block_id=BlockId.MAP_TARGET, user=ADMIN
+    )
+    groups = answer.json()["option_groups"]
+    assert groups[0]["label"]["text"] == "Ingredients"
+    assert groups[0]["options"][0]["text"]["text"] == "Mozzarella (kg per sale)"
+    answer = day_posted.send.options(
+        ActionId.MAP_TARGET, "", block_id=BlockId.MAP_TARGET, user=ADMIN
+    )
+    labels = [group["label"]["text"] for group in answer.json()["option_groups"]]
+    assert labels == ["Ingredients", "Recipes"]
+
+
+def test_map_validate_save_and_reprocess_the_affected_day(day_posted):
+    bot = day_posted
+    salami = item_id(bot, "5017")
+    bot.send.block_action(ActionId.MAP_OPEN, str(salami), user=ADMIN)
+    modal = bot.slack.wait_for("views.open", 2)[-1].args["view"]
+    assert "Pizza Salami" in json.dumps(modal) and modal["callback_id"] == "map_item"
+
+    def submit(value: str, factor: str):
+        values = {
+            BlockId.MAP_TARGET: {ActionId.MAP_TARGET: {"selected_option": {"value": value}}},
+            BlockId.MAP_FACTOR: {ActionId.MAP_FACTOR: {"value": factor}},
+        }
+        return bot.send.view_submission(modal, values, user=ADMIN)
+
+    mozzarella = f"ingredient:{ingredient_id(bot, 'Mozzarella')}"
+    assert submit(mozzarella, "zero").json()["errors"] == {
+        BlockId.MAP_FACTOR: "write a number, e.g. 1 or 0.009"
+    }
+    assert (
+        submit(mozzarella, "-1").json()["errors"][BlockId.MAP_FACTOR]
+        == "the quantity must be greater than 0"
+    )
+    assert (
+        submit("ingredient:999999", "1").json()["errors"][BlockId.MAP_TARGET].startswith("choose")
+    )
+    assert submit(mozzarella, "0,2").text == ""
+    confirmation = bot.slack.wait_for(
+        "chat.postEphemeral", where=lambda c: "now takes" in texts(c)
+    )[0]
+    assert "0.2 kg of *Mozzarella*" in texts(confirmation)
+    assert "Reprocess 1 affected day" in texts(confirmation)
+    bot.send.block_action(ActionId.REPROCESS, str(salami), user=ADMIN)
+    posted(bot, "replaces run")
+    with bot.database.session() as session:
+        balances = {
+            (row.storage_unit, row.ingredient): row.quantity
+            for row in ledger.balances(session, company_by_name(session, "Trattoria Esempio"))
+        }
+    # 1 Salami sold alone + 1 in the Family Box + 1 after midnight = 3 × 0.2 kg
+    assert str(balances[("Kitchen", "Mozzarella")]) == "-0.600000000"
+
+
+def test_ignore_and_refusals(day_posted):
+    bot = day_posted
+    tonno = item_id(bot, "name:pizza tonno")
+    bot.send.block_action(ActionId.MAP_OPEN, str(tonno), user=OTHER_ADMIN, team=OTHER_TEAM)
+    reply(bot, "does not belong to Osteria Altra")
+    bot.send.block_action(ActionId.ITEM_IGNORE, str(tonno), user=VIEWER)
+    reply(bot, "you need to be an admin")
+    bot.send.block_action(ActionId.ITEM_IGNORE, str(tonno), user=ADMIN)
+    reply(bot, "Pizza Tonno is ignored")
+    with bot.database.session() as session:
+        mapping = session.scalar(select(PosMapping).where(PosMapping.pos_item_id == tonno))
+    assert mapping.ignored
