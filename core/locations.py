@@ -1,4 +1,5 @@
-"""A location's setup: which storage unit its sales are taken from, and whether it is active.
+"""A location's setup: which storage unit its sales are taken from, whether it is active, and
+whether its days are transferred automatically.
 
 A location can only be activated once it is linked to a storage unit of its own company.
 """
@@ -8,18 +9,24 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.errors import NotFound, ValidationFailed
-from core.models import ExternalLocation, StorageUnit
+from core.errors import NotFound, UnauthorizedCompanyAccess, ValidationFailed
+from core.models import AutomaticTransfer, ExternalLocation, StorageUnit
 
 
 def link_storage_unit(
-    session: Session, location: ExternalLocation, storage_unit: str
+    session: Session, location: ExternalLocation, storage_unit: str | int
 ) -> StorageUnit:
-    unit = session.scalar(
-        select(StorageUnit).where(
-            StorageUnit.company_id == location.company_id, StorageUnit.name == storage_unit
-        )
-    )
+    """Take the location's sales from this storage unit (by name, or by id from a form)."""
+    query = select(StorageUnit).where(StorageUnit.company_id == location.company_id)
+    if isinstance(storage_unit, int):
+        unit = session.get(StorageUnit, storage_unit)
+        if unit is not None and unit.company_id != location.company_id:
+            raise UnauthorizedCompanyAccess(
+                "that storage unit belongs to another company; a location takes stock from a "
+                "unit of its own company"
+            )
+    else:
+        unit = session.scalar(query.where(StorageUnit.name == storage_unit))
     if unit is None:
         known = ", ".join(
             session.scalars(
@@ -32,15 +39,28 @@ def link_storage_unit(
             f"no storage unit '{storage_unit}' in this company (known: {known or 'none'})"
         )
     if unit.archived_at is not None:
-        raise ValidationFailed(f"storage unit '{storage_unit}' is archived")
+        raise ValidationFailed(f"storage unit '{unit.name}' is archived")
     location.storage_unit_id = unit.id
     return unit
 
 
-def set_active(location: ExternalLocation, active: bool) -> None:
-    if active and location.storage_unit_id is None:
-        raise ValidationFailed(
-            f"location '{location.name}' cannot be activated before it is linked to a storage "
-            "unit (the unit its sales are taken from)"
-        )
+def set_active(session: Session, location: ExternalLocation, active: bool) -> None:
+    """Activation refuses, naming the reason: no storage unit, or one of another company."""
+    if active:
+        if location.storage_unit_id is None:
+            raise ValidationFailed(
+                f"location '{location.name}' cannot be activated before it is linked to a "
+                "storage unit (the unit its sales are taken from)"
+            )
+        unit = session.get_one(StorageUnit, location.storage_unit_id)
+        if unit.company_id != location.company_id:
+            raise ValidationFailed(
+                f"location '{location.name}' is linked to a storage unit of another company; "
+                "link one of its own company first"
+            )
     location.active = active
+
+
+def set_automatic(location: ExternalLocation, active: bool) -> None:
+    """Pause or resume automatic transfers; setup and history are kept either way."""
+    location.automatic_transfer = AutomaticTransfer.ACTIVE if active else AutomaticTransfer.PAUSED

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import ValidationError
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from bot.blocks.common import message
 from bot.ids import ActionId
 from bot.metadata import TransferValue
 from core.db import unit_of_work
 from core.errors import ValidationFailed
-from core.locations import set_active
+from core.locations import link_storage_unit, set_active, set_automatic
 from core.models import ExternalLocation
 from handlers.commands import run_transfer_job
 from handlers.context import actor, services
@@ -53,29 +55,68 @@ def post_transfer(ack: Ack, body: dict[str, Any], client: WebClient, context: Bo
     )
 
 
-def _set_active(active: bool):  # noqa: ANN202 - a listener factory
+def _location_action(
+    apply: Callable[[Session, ExternalLocation], str],
+) -> Callable[..., None]:
+    """A listener for a location's button: admins only, on their own company's locations."""
+
     def listener(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         ack()
         who = actor(context, _channel(body))
         who.require_admin()
         try:
-            location_id = int(_value(body))
+            location_id = int(_value(body).partition(":")[0])
         except ValueError:
             raise ValidationFailed("that button is not one Stockpot made") from None
         with unit_of_work(services(context).factory) as session:
             location = who.owns(session.get(ExternalLocation, location_id))
-            set_active(location, active)
-            name = location.name
-        state = "active" if active else "inactive"
-        respond(
-            **message(f"{name} is {state}", []), response_type="ephemeral", replace_original=False
-        )
+            text = apply(session, location)
+        respond(**message(text, []), response_type="ephemeral", replace_original=False)
 
     return listener
 
 
+def _activate(active: bool) -> Callable[[Session, ExternalLocation], str]:
+    def apply(session: Session, location: ExternalLocation) -> str:
+        set_active(session, location, active)
+        return f"{location.name} is {'active' if active else 'inactive'}."
+
+    return apply
+
+
+def _automatic(active: bool) -> Callable[[Session, ExternalLocation], str]:
+    def apply(session: Session, location: ExternalLocation) -> str:
+        set_automatic(location, active)
+        if active:
+            return f"Automatic transfers of {location.name} resumed."
+        return f"Automatic transfers of {location.name} paused; setup and history are kept."
+
+    return apply
+
+
+def _storage(body: dict[str, Any]) -> Callable[[Session, ExternalLocation], str]:
+    raw = str(body["actions"][0].get("selected_option", {}).get("value", ""))
+    unit_id = raw.partition(":")[2]
+    if not unit_id.isdigit():
+        raise ValidationFailed("that choice is not one Stockpot offered")
+
+    def apply(session: Session, location: ExternalLocation) -> str:
+        unit = link_storage_unit(session, location, int(unit_id))
+        return f"{location.name} now takes its sales from {unit.name}."
+
+    return apply
+
+
+def choose_storage(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    body["actions"][0]["value"] = body["actions"][0].get("selected_option", {}).get("value", "")
+    _location_action(_storage(body))(ack, body, respond, context)
+
+
 def register(app: App) -> None:
     app.action(ActionId.TRANSFER_POST)(post_transfer)
-    app.action(ActionId.LOCATION_ACTIVATE)(_set_active(True))
-    app.action(ActionId.LOCATION_DEACTIVATE)(_set_active(False))
+    app.action(ActionId.LOCATION_ACTIVATE)(_location_action(_activate(True)))
+    app.action(ActionId.LOCATION_DEACTIVATE)(_location_action(_activate(False)))
+    app.action(ActionId.LOCATION_PAUSE)(_location_action(_automatic(False)))
+    app.action(ActionId.LOCATION_RESUME)(_location_action(_automatic(True)))
+    app.action(ActionId.LOCATION_STORAGE)(choose_storage)
     app.action(ActionId.LIGHTSPEED_AUTHORIZE)(lambda ack: ack())

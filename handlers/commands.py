@@ -27,6 +27,7 @@ from core import ledger
 from core.access import Actor, NotAllowed, company_for, link_workspace, set_role
 from core.db import unit_of_work
 from core.errors import StockpotError, UnauthorizedCompanyAccess, ValidationFailed
+from core.locations import set_automatic
 from core.models import (
     Company,
     Connection,
@@ -36,6 +37,7 @@ from core.models import (
     Role,
     RunKind,
     StorageUnit,
+    TransferRun,
     WorkspaceCompany,
 )
 from core.pos import connections
@@ -169,6 +171,7 @@ def pos_locations(inv: Invocation) -> None:
                 storage_unit=units.get(location.storage_unit_id or 0),
                 active=location.active,
                 automatic_transfer=location.automatic_transfer.value,
+                storage_unit_id=location.storage_unit_id,
             )
             for location in session.scalars(
                 select(ExternalLocation)
@@ -176,9 +179,10 @@ def pos_locations(inv: Invocation) -> None:
                 .order_by(ExternalLocation.name)
             )
         ]
-    inv.reply(
-        f"Locations of {who.company}", locations_blocks(who.company, rows, admin=who.is_admin)
+    blocks = locations_blocks(
+        who.company, rows, admin=who.is_admin, units=sorted(units.items(), key=lambda u: u[1])
     )
+    inv.reply(f"Locations of {who.company}", blocks)
 
 
 def pos_connect(inv: Invocation) -> None:
@@ -411,6 +415,59 @@ def run_transfer_job(
     )
 
 
+def _company_locations(inv: Invocation, who: Actor, name: str) -> list[ExternalLocation]:
+    query = select(ExternalLocation).where(ExternalLocation.company_id == who.company_id)
+    if name and name != "all":
+        query = query.where(ExternalLocation.name == name)
+    with inv.services.factory() as session:
+        found = list(session.scalars(query.order_by(ExternalLocation.name)))
+    if not found:
+        raise ValidationFailed(f"no location '{name}' in {who.company}; see `/pos locations`")
+    return found
+
+
+def _set_automatic(active: bool) -> Subcommand:
+    def run(inv: Invocation) -> None:
+        who = inv.actor()
+        who.require_admin()
+        name = " ".join(inv.args)
+        if not name:
+            verb = "resume" if active else "pause"
+            raise UsageError(f"which location? `/transfer {verb} <location>` or `all`")
+        ids = [location.id for location in _company_locations(inv, who, name)]
+        with unit_of_work(inv.services.factory) as session:
+            for location_id in ids:
+                set_automatic(session.get_one(ExternalLocation, location_id), active)
+        state = "resumed" if active else "paused (setup and history are kept)"
+        inv.reply(f"Automatic transfers {state} for {len(ids)} location(s).")
+
+    return run
+
+
+def transfer_status(inv: Invocation) -> None:
+    who = inv.actor()
+    lines = []
+    with inv.services.factory() as session:
+        for location in session.scalars(
+            select(ExternalLocation)
+            .where(ExternalLocation.company_id == who.company_id)
+            .order_by(ExternalLocation.name)
+        ):
+            last = session.scalar(
+                select(TransferRun)
+                .where(TransferRun.location_id == location.id)
+                .order_by(TransferRun.id.desc())
+                .limit(1)
+            )
+            latest = f"last run {last.business_date} {last.status.value}" if last else "no run yet"
+            state = "active" if location.active else "inactive"
+            lines.append(
+                f"*{location.name}*: {state}, automatic {location.automatic_transfer.value}, "
+                f"{latest}"
+            )
+    inv.reply("\n".join([f"Transfers of {who.company}", *lines]))
+
+
 def transfer_log(inv: Invocation) -> None:
     who = inv.actor()
     if len(inv.args) < 2:
@@ -468,5 +525,15 @@ def register(app: App) -> None:
             None,
         )
     )
-    app.command("/transfer")(_run({"log": transfer_log}, transfer_day))
+    app.command("/transfer")(
+        _run(
+            {
+                "log": transfer_log,
+                "pause": _set_automatic(False),
+                "resume": _set_automatic(True),
+                "status": transfer_status,
+            },
+            transfer_day,
+        )
+    )
     app.command("/ledger")(_run({"balances": ledger_balances}, None))

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.blocks.common import Block, button, context, escape, header, section
+from bot.blocks.common import Block, actions, button, clip, context, escape, header, section
 from bot.ids import ActionId, BlockId, CallbackId
 
-LOCATIONS_SHOWN = 45
+LOCATIONS_SHOWN = 20
+"""Two blocks a location, within a message's 50."""
+OPTIONS = 100
 
 
 @dataclass(frozen=True)
@@ -19,9 +21,35 @@ class LocationRow:
     storage_unit: str | None
     active: bool
     automatic_transfer: str
+    storage_unit_id: int | None = None
 
 
-def locations_blocks(company: str, rows: Sequence[LocationRow], *, admin: bool) -> list[Block]:
+def _storage_select(row: LocationRow, units: Sequence[tuple[int, str]]) -> Block:
+    options = [
+        {"text": {"type": "plain_text", "text": clip(name, 75)}, "value": f"{row.id}:{unit_id}"}
+        for unit_id, name in units[:OPTIONS]
+    ]
+    select: Block = {
+        "type": "static_select",
+        "action_id": ActionId.LOCATION_STORAGE,
+        "placeholder": {"type": "plain_text", "text": "Storage unit"},
+        "options": options,
+    }
+    chosen = next((o for o in options if o["value"] == f"{row.id}:{row.storage_unit_id}"), None)
+    if chosen is not None:
+        select["initial_option"] = chosen
+    return select
+
+
+def locations_blocks(
+    company: str,
+    rows: Sequence[LocationRow],
+    *,
+    admin: bool,
+    units: Sequence[tuple[int, str]] = (),
+) -> list[Block]:
+    """Each location with its storage unit and state; admins get a storage unit select and
+    Activate/Deactivate and Pause/Resume buttons."""
     if not rows:
         return [
             section(
@@ -34,16 +62,23 @@ def locations_blocks(company: str, rows: Sequence[LocationRow], *, admin: bool) 
         unit = escape(row.storage_unit) if row.storage_unit else "_no storage unit_"
         text = (
             f"*{escape(row.name)}* ({escape(row.connection)})\n"
-            f"{unit} · {state} · automatic {row.automatic_transfer}"
+            f"{unit} · {state} · automatic transfer {row.automatic_transfer}"
         )
-        accessory = None
-        if admin:
-            accessory = (
-                button("Deactivate", ActionId.LOCATION_DEACTIVATE, str(row.id))
+        if not admin:
+            blocks.append(section(text))
+            continue
+        blocks.append(section(text, _storage_select(row, units) if units else None))
+        value = str(row.id)
+        blocks.append(
+            actions(
+                button("Deactivate", ActionId.LOCATION_DEACTIVATE, value)
                 if row.active
-                else button("Activate", ActionId.LOCATION_ACTIVATE, str(row.id), style="primary")
+                else button("Activate", ActionId.LOCATION_ACTIVATE, value, style="primary"),
+                button("Resume", ActionId.LOCATION_RESUME, value)
+                if row.automatic_transfer == "paused"
+                else button("Pause", ActionId.LOCATION_PAUSE, value),
             )
-        blocks.append(section(text, accessory))
+        )
     if len(rows) > LOCATIONS_SHOWN:
         blocks.append(context(f"{len(rows) - LOCATIONS_SHOWN} more not shown"))
     return blocks

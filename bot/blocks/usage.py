@@ -18,6 +18,8 @@ TRANSFER = [
     ("/transfer <date|yesterday> [location]", "preview a day, then post it to the ledger"),
     ("/transfer <date|yesterday> [location] --now", "post it directly"),
     ("/transfer log <location> <date>", "the runs of that day"),
+    ("/transfer pause|resume <location|all>", "stop or restart automatic transfers"),
+    ("/transfer status", "each location's state and last run"),
 ]
 LEDGER = [("/ledger balances [storage unit]", "stock per storage unit and ingredient")]
 

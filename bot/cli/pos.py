@@ -208,7 +208,7 @@ def link(location: str, company: str | None, storage_unit: str) -> None:
 def activate(location: str, company: str | None, deactivate: bool) -> None:
     """Activate a linked location (or deactivate it with --off)."""
     with unit_of_work(session_factory()) as session:
-        set_active(location_by_name(session, location, company), not deactivate)
+        set_active(session, location_by_name(session, location, company), not deactivate)
     click.echo(f"'{location}' is {'inactive' if deactivate else 'active'}")
 
 

@@ -23,6 +23,7 @@ from core.models import (
     Member,
     PosItem,
     Role,
+    StorageUnit,
 )
 from sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, STRANGER, VIEWER
@@ -214,3 +215,66 @@ def test_connecting_lightspeed_ends_on_a_page_and_in_the_channel(bot):
     assert announcement.args["channel"] == "C0001" and "<@UADMIN>" in texts(announcement)
     again = httpx.get(consent.headers["location"])
     assert again.status_code == 400 and "already used" in again.text
+
+
+def _synced(bot):
+    connect_sides(bot)
+    posted(bot, "connected sides:SIDES")
+    bot.send.command("/pos", "sync", user=ADMIN)
+    posted(bot, "Sync for Trattoria Esempio")
+    with bot.database.session() as session:
+        return session.scalar(
+            select(ExternalLocation).where(ExternalLocation.external_id == "36")
+        ).id
+
+
+def _select(bot, value: str, user: str = ADMIN, team: str = "T0001"):
+    payload_action = {
+        "type": "static_select",
+        "action_id": ActionId.LOCATION_STORAGE,
+        "block_id": "b",
+        "selected_option": {"value": value},
+        "action_ts": "1",
+    }
+    return bot.send.interaction(
+        {
+            "type": "block_actions",
+            "team": {"id": team},
+            "user": {"id": user, "team_id": team},
+            "api_app_id": "A0001",
+            "trigger_id": "t",
+            "channel": {"id": "C0001"},
+            "container": {"type": "message", "channel_id": "C0001"},
+            "response_url": f"{bot.slack.url}/respond/select",
+            "actions": [payload_action],
+        }
+    )
+
+
+def test_locations_are_set_up_from_their_message(bot):
+    store = _synced(bot)
+    bot.send.command("/pos", "locations", user=ADMIN)
+    listing = reply(bot, "Locations of Trattoria Esempio")
+    assert ActionId.LOCATION_STORAGE in texts(listing) and ActionId.LOCATION_PAUSE in texts(listing)
+    bot.send.block_action(ActionId.LOCATION_ACTIVATE, str(store), user=ADMIN)
+    reply(bot, "cannot be activated before it is linked to a storage unit")
+    with bot.database.session() as session:
+        bar = session.scalar(select(StorageUnit.id).where(StorageUnit.name == "Bar"))
+        cantina = session.scalar(select(StorageUnit.id).where(StorageUnit.name == "Cantina"))
+    _select(bot, f"{store}:{cantina}")
+    reply(bot, "belongs to another company")
+    _select(bot, f"{store}:{bar}")
+    reply(bot, "now takes its sales from Bar")
+    bot.send.block_action(ActionId.LOCATION_ACTIVATE, str(store), user=ADMIN)
+    reply(bot, "Pizzeria Beispiel Teltow is active")
+    bot.send.block_action(ActionId.LOCATION_PAUSE, str(store), user=ADMIN)
+    reply(bot, "paused; setup and history are kept")
+    with bot.database.session() as session:
+        location = session.get_one(ExternalLocation, store)
+        assert (location.storage_unit_id, location.active) == (bar, True)
+        assert location.automatic_transfer.value == "paused"
+    bot.send.command("/transfer", "resume all", user=ADMIN)
+    reply(bot, "Automatic transfers resumed for 3 location(s)")
+    bot.send.command("/transfer", "status", user=VIEWER)
+    status = reply(bot, "Transfers of Trattoria Esempio")
+    assert "*Pizzeria Beispiel Teltow*: active, automatic active, no run yet" in texts(status)

@@ -60,7 +60,7 @@ def connected(database, settings, company, policy):
             select(ExternalLocation).where(ExternalLocation.external_id == str(GOLDEN_LOCATION_ID))
         )
         link_storage_unit(session, location, "Kitchen")
-        set_active(location, True)
+        set_active(session, location, True)
         ingredients = dict(session.execute(select(Ingredient.name, Ingredient.id)).tuples().all())
         for sku, ingredient in GOLDEN_MAPPING.items():
             item = session.scalar(select(PosItem).where(PosItem.key == sku))

@@ -65,7 +65,7 @@ def connected(database, settings, company, policy):
             select(ExternalLocation).where(ExternalLocation.external_id == STORE)
         )
         link_storage_unit(session, store, "Kitchen")
-        set_active(store, True)
+        set_active(session, store, True)
         database.location_id, database.connection_id = store.id, info.id
     return database
 
