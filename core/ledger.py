@@ -57,6 +57,53 @@ def balances(session: Session, company: Company) -> list[StockLine]:
 
 
 @dataclass(frozen=True)
+class MovementTotal:
+    """The movements of one ingredient in one storage unit over a period, summed."""
+
+    storage_unit: str
+    ingredient: str
+    unit: str
+    quantity: Decimal
+    movements: int
+
+
+def movement_totals(
+    session: Session,
+    company: Company,
+    date_from: date,
+    date_to: date,
+    storage_unit: str | None = None,
+) -> list[MovementTotal]:
+    """Net change per storage unit and ingredient over business dates ``date_from`` to
+    ``date_to`` (corrections included, so it is what the period really did), largest first."""
+    query = (
+        select(
+            StorageUnit.name,
+            Ingredient.name,
+            Ingredient.base_unit,
+            func.sum(LedgerMovement.quantity),
+            func.count(LedgerMovement.id),
+        )
+        .select_from(LedgerMovement)
+        .join(StorageUnit, StorageUnit.id == LedgerMovement.storage_unit_id)
+        .join(Ingredient, Ingredient.id == LedgerMovement.ingredient_id)
+        .where(
+            LedgerMovement.company_id == company.id,
+            LedgerMovement.business_date >= date_from,
+            LedgerMovement.business_date <= date_to,
+        )
+        .group_by(StorageUnit.name, Ingredient.name, Ingredient.base_unit)
+    )
+    if storage_unit is not None:
+        query = query.where(StorageUnit.name == storage_unit)
+    rows = [
+        MovementTotal(unit_name, name, base.value, quantity, count)
+        for unit_name, name, base, quantity, count in session.execute(query)
+    ]
+    return sorted(rows, key=lambda r: (r.quantity, r.storage_unit, r.ingredient))
+
+
+@dataclass(frozen=True)
 class MovementRow:
     id: int
     type: str

@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.blocks.common import message
-from bot.blocks.ledger import balances_blocks
+from bot.blocks.ledger import TOTALS_SHOWN, balances_blocks, totals_blocks, totals_csv
 from bot.blocks.mapping import unmapped_blocks
 from bot.blocks.pos import LocationRow, connect_sides_modal, lightspeed_blocks, locations_blocks
 from bot.blocks.transfer import failure_blocks, report_blocks
@@ -510,6 +510,38 @@ def ledger_balances(inv: Invocation) -> None:
     inv.reply(f"Stock of {who.company}", balances_blocks(who.company, rows, unit))
 
 
+def _period(text: str) -> tuple[date, date]:
+    start, sep, end = text.partition("..")
+    first = _parse_day(start)
+    last = _parse_day(end) if sep else first
+    if last < first:
+        raise UsageError(f"the period {text} ends before it starts")
+    return first, last
+
+
+def ledger_movements(inv: Invocation) -> None:
+    who = inv.actor()
+    if not inv.args:
+        raise UsageError(
+            "which days? `/ledger yesterday` or `/ledger 2026-11-01..2026-11-27 Kitchen`"
+        )
+    first, last = _period(inv.args[0].lower())
+    unit = " ".join(inv.args[1:]).strip() or None
+    with inv.services.factory() as session:
+        rows = ledger.movement_totals(
+            session, session.get_one(Company, who.company_id), first, last, unit
+        )
+    period = str(first) if first == last else f"{first} to {last}"
+    inv.reply(f"Movements of {who.company}", totals_blocks(who.company, period, rows, unit))
+    if len(rows) > TOTALS_SHOWN:
+        inv.client.files_upload_v2(
+            channel=inv.channel_id,
+            content=totals_csv(rows),
+            filename=f"movements-{first}-{last}.csv",
+            title=f"Movements of {who.company}, {period}",
+        )
+
+
 def register(app: App) -> None:
     app.command("/pos")(
         _run(
@@ -536,4 +568,4 @@ def register(app: App) -> None:
             transfer_day,
         )
     )
-    app.command("/ledger")(_run({"balances": ledger_balances}, None))
+    app.command("/ledger")(_run({"balances": ledger_balances}, ledger_movements))

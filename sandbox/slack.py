@@ -51,6 +51,8 @@ class SlackStandIn(SandboxServer):
         self.route("POST", r"/api/(?P<method>[\w.]+)", self._api)
         self.route("GET", r"/api/(?P<method>[\w.]+)", self._api)
         self.route("POST", r"/respond/(?P<key>\w+)", self._respond)
+        self.route("POST", r"/upload/(?P<file>\w+)", self._upload)
+        self.uploads: dict[str, bytes] = {}
 
     @property
     def api_url(self) -> str:
@@ -111,7 +113,18 @@ class SlackStandIn(SandboxServer):
         self._record(ApiCall("response_url", json.loads(request.body or b"{}")))
         return Response(200, b"ok", {"Content-Type": "text/plain"})
 
+    def _upload(self, request: Request) -> Response:
+        self.uploads[request.params["file"]] = request.body
+        return Response(200, b"OK - uploaded", {"Content-Type": "text/plain"})
+
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts):05d}"
+            return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = args.get("files")
+            listed = json.loads(files) if isinstance(files, str) else files or []
+            return {"ok": True, "files": [{"id": f["id"], "title": f.get("title")} for f in listed]}
         if method == "auth.test":
             return {
                 "ok": True,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections.abc import Sequence
 
-from bot.blocks.common import Block, escape, header, lines_section, section
+from bot.blocks.common import Block, context, escape, header, lines_section, section
 from core.exact import format_decimal
-from core.ledger import StockLine
+from core.ledger import MovementTotal, StockLine
 
 
 def balances_blocks(
@@ -24,3 +26,35 @@ def balances_blocks(
     for unit, lines in list(by_unit.items())[:40]:
         blocks.append(lines_section(escape(unit), lines))
     return blocks
+
+
+TOTALS_SHOWN = 30
+
+
+def totals_blocks(
+    company: str, period: str, rows: Sequence[MovementTotal], unit_filter: str | None
+) -> list[Block]:
+    """A period's movements per ingredient, largest deductions first."""
+    title = f"Movements of {company}, {period}" + (f", {unit_filter}" if unit_filter else "")
+    if not rows:
+        return [header(title), section("No movements in that period.")]
+    lines = [
+        f"{escape(r.storage_unit)} · {escape(r.ingredient)}: {format_decimal(r.quantity)} "
+        f"{r.unit} ({r.movements} movement{'s' if r.movements != 1 else ''})"
+        for r in rows[:TOTALS_SHOWN]
+    ]
+    blocks = [header(title), lines_section("Net change", lines)]
+    if len(rows) > TOTALS_SHOWN:
+        blocks.append(context(f"All {len(rows)} lines are in the CSV file posted with this."))
+    return blocks
+
+
+def totals_csv(rows: Sequence[MovementTotal]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["storage_unit", "ingredient", "unit", "quantity", "movements"])
+    for r in rows:
+        writer.writerow(
+            [r.storage_unit, r.ingredient, r.unit, format_decimal(r.quantity), r.movements]
+        )
+    return out.getvalue()

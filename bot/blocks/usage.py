@@ -21,7 +21,10 @@ TRANSFER = [
     ("/transfer pause|resume <location|all>", "stop or restart automatic transfers"),
     ("/transfer status", "each location's state and last run"),
 ]
-LEDGER = [("/ledger balances [storage unit]", "stock per storage unit and ingredient")]
+LEDGER = [
+    ("/ledger <date|from..to> [storage unit]", "the movements of those days per ingredient"),
+    ("/ledger balances [storage unit]", "stock per storage unit and ingredient"),
+]
 
 USAGES = {"/pos": POS, "/transfer": TRANSFER, "/ledger": LEDGER}
 

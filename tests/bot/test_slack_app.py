@@ -6,15 +6,17 @@ from __future__ import annotations
 import json
 import time
 from datetime import date
+from decimal import Decimal
 
 import httpx
 from sqlalchemy import func, select
 
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.metadata import TransferValue
+from core.catalog.importer import import_catalog
 from core.db import unit_of_work
 from core.locations import link_storage_unit
-from core.mapping import IngredientChoice, set_mapping
+from core.mapping import IngredientChoice, import_mappings, set_mapping
 from core.models import (
     Connection,
     ExternalLocation,
@@ -25,6 +27,8 @@ from core.models import (
     Role,
     StorageUnit,
 )
+from core.transfer.lines import SaleLine
+from core.transfer.runner import RawInput, run_transfer
 from sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, STRANGER, VIEWER
 
@@ -278,3 +282,32 @@ def test_locations_are_set_up_from_their_message(bot):
     bot.send.command("/transfer", "status", user=VIEWER)
     status = reply(bot, "Transfers of Trattoria Esempio")
     assert "*Pizzeria Beispiel Teltow*: active, automatic active, no run yet" in texts(status)
+
+
+def test_ledger_movements_summarise_a_period_and_attach_a_csv_when_long(bot):
+    names = [f"Spice {i:02d}" for i in range(40)]
+    catalog = "company: Trattoria Esempio\ningredients:\n" + "".join(
+        f"  - {{name: {n}, base_unit: g}}\n" for n in names
+    )
+    import_catalog(bot.database.factory, catalog, source="spices.yaml")
+    mappings = "company: Trattoria Esempio\nconnection: csv:Till export\nmappings:\n" + "".join(
+        f'  - {{pos_code: "S{i}", ingredient: {n}, quantity: 2}}\n' for i, n in enumerate(names)
+    )
+    import_mappings(bot.database.factory, mappings, source="spices-map.yaml")
+    with bot.database.session() as session:
+        main_room = session.scalar(
+            select(ExternalLocation.id).where(ExternalLocation.name == "Main room")
+        )
+    lines = [SaleLine("S1", str(i), f"S{i}", n, Decimal(i + 1)) for i, n in enumerate(names)]
+    run_transfer(bot.database.factory, main_room, date(2026, 11, 27), lines, RawInput("t", "[]"))
+    bot.send.command("/ledger", "2026-11-27 Kitchen", user=VIEWER)
+    summary = reply(bot, "Movements of Trattoria Esempio, 2026-11-27, Kitchen")
+    assert "Spice 39: -80 g (1 movement)" in texts(summary)
+    assert "All 40 lines are in the CSV file" in texts(summary)
+    bot.slack.wait_for("files.completeUploadExternal")
+    (csv_bytes,) = bot.slack.uploads.values()
+    rows = csv_bytes.decode().splitlines()
+    assert rows[0] == "storage_unit,ingredient,unit,quantity,movements"
+    assert len(rows) == 41 and "Kitchen,Spice 00,g,-2,1" in rows
+    bot.send.command("/ledger", "2026-11-28..2026-11-01", user=VIEWER)
+    reply(bot, "ends before it starts")
