@@ -88,6 +88,14 @@ class Settings(BaseSettings):
         validation_alias="SLACK_API_URL",
         description="Web API base; point it at a stand-in to run without Slack",
     )
+    slack_file_hosts: str = Field(
+        default="files.slack.com",
+        validation_alias="SLACK_FILE_HOSTS",
+        description="hosts (and their subdomains) the bot token may be sent to for downloads",
+    )
+    slack_file_max_bytes: int = Field(
+        default=20 * 1024 * 1024, validation_alias="SLACK_FILE_MAX_BYTES"
+    )
     sides_api_url: str | None = Field(
         default=None,
         validation_alias="SIDES_API_URL",

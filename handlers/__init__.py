@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, commands, events, mapping, views
+from handlers import actions, commands, events, files, mapping, views
 
 
 def register(app: App) -> None:
-    for module in (commands, actions, mapping, views, events):
+    for module in (commands, actions, mapping, views, events, files):
         module.register(app)

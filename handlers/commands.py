@@ -24,7 +24,7 @@ from bot.blocks.transfer import failure_blocks, report_blocks
 from bot.blocks.usage import help_blocks
 from bot.metadata import ConnectSidesMetadata, TransferValue
 from core import ledger
-from core.access import Actor, NotAllowed, company_for, link_workspace, set_role
+from core.access import Actor, NotAllowed, bind_channel, company_for, link_workspace, set_role
 from core.db import unit_of_work
 from core.errors import StockpotError, UnauthorizedCompanyAccess, ValidationFailed
 from core.locations import set_automatic
@@ -308,6 +308,15 @@ def pos_members(inv: Invocation) -> None:
     )
 
 
+def pos_bind(inv: Invocation) -> None:
+    """Make this channel speak for the company (CSV files shared here are read for it)."""
+    who = inv.actor()
+    who.require_admin()
+    with unit_of_work(inv.services.factory) as session:
+        bind_channel(session, inv.team_id, inv.channel_id, who.company_id)
+    inv.reply(f"This channel now works for {who.company}.")
+
+
 def pos_unmapped(inv: Invocation) -> None:
     who = inv.actor()
     with inv.services.factory() as session:
@@ -553,6 +562,7 @@ def register(app: App) -> None:
                 "sync": pos_sync,
                 "members": pos_members,
                 "unmapped": pos_unmapped,
+                "bind": pos_bind,
             },
             None,
         )

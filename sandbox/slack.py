@@ -53,6 +53,8 @@ class SlackStandIn(SandboxServer):
         self.route("POST", r"/respond/(?P<key>\w+)", self._respond)
         self.route("POST", r"/upload/(?P<file>\w+)", self._upload)
         self.uploads: dict[str, bytes] = {}
+        self.files: dict[str, dict[str, Any]] = {}
+        self.route("GET", r"/files/(?P<file>\w+)", self._file)
 
     @property
     def api_url(self) -> str:
@@ -113,6 +115,36 @@ class SlackStandIn(SandboxServer):
         self._record(ApiCall("response_url", json.loads(request.body or b"{}")))
         return Response(200, b"ok", {"Content-Type": "text/plain"})
 
+    def add_file(
+        self,
+        file_id: str,
+        name: str,
+        content: bytes,
+        *,
+        channel: str = "C0001",
+        url: str | None = None,
+        content_type: str = "text/csv",
+    ) -> None:
+        """A file users shared; ``url`` overrides where Slack says it can be downloaded."""
+        self.files[file_id] = {
+            "content": content,
+            "content_type": content_type,
+            "info": {
+                "id": file_id,
+                "name": name,
+                "filetype": "csv" if name.endswith(".csv") else "text",
+                "size": len(content),
+                "url_private_download": url or f"{self.url}/files/{file_id}",
+                "shares": {"public": {channel: [{"ts": "1700000000.000100"}]}},
+            },
+        }
+
+    def _file(self, request: Request) -> Response:
+        stored = self.files.get(request.params["file"])
+        if stored is None or request.header("authorization") != "Bearer xoxb-sandbox":
+            return Response.html("<html>Sign in to Slack</html>")
+        return Response(200, stored["content"], {"Content-Type": stored["content_type"]})
+
     def _upload(self, request: Request) -> Response:
         self.uploads[request.params["file"]] = request.body
         return Response(200, b"OK - uploaded", {"Content-Type": "text/plain"})
@@ -144,6 +176,13 @@ class SlackStandIn(SandboxServer):
             view = dict(args.get("view") or {})
             view.setdefault("id", args.get("view_id") or f"V{next(self._views):05d}")
             return {"ok": True, "view": view}
+        if method == "files.info":
+            stored = self.files.get(str(args.get("file")))
+            return (
+                {"ok": True, "file": stored["info"]}
+                if stored
+                else {"ok": False, "error": "file_not_found"}
+            )
         if method == "users.info":
             user = self.users.get(str(args.get("user")))
             if user is None:

@@ -13,6 +13,7 @@ POS = [
     ("/pos locations", "locations, their storage unit and state"),
     ("/pos unmapped", "what sold but is not mapped, most-sold first, to map or ignore"),
     ("/pos members [add|remove] @user [admin|viewer]", "who may do what"),
+    ("/pos bind", "make this channel work for the company (CSV files shared here are read)"),
 ]
 TRANSFER = [
     ("/transfer <date|yesterday> [location]", "preview a day, then post it to the ledger"),

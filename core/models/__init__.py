@@ -21,7 +21,7 @@ from core.models.pos import (
     PosMapping,
     Provider,
 )
-from core.models.slack import ChannelBinding, Member, Role, WorkspaceCompany
+from core.models.slack import ChannelBinding, Member, Role, SlackFileEvent, WorkspaceCompany
 from core.models.transfer import (
     RawPayload,
     RawSaleLine,
@@ -58,6 +58,7 @@ __all__ = [
     "RunKind",
     "RunOutcome",
     "RunStatus",
+    "SlackFileEvent",
     "StorageUnit",
     "TransferDay",
     "TransferRun",

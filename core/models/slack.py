@@ -55,3 +55,16 @@ class Member(Base):
     user_id: Mapped[str] = mapped_column(String(32))
     role: Mapped[Role] = enum_column(Role)
     created_at: Mapped[datetime] = created_at()
+
+
+class SlackFileEvent(Base):
+    """A file Slack told us about, once: Slack retries events, the first delivery wins."""
+
+    __tablename__ = "slack_file_event"
+    __table_args__ = (UniqueConstraint("team_id", "file_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    file_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = created_at()

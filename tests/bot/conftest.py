@@ -71,6 +71,7 @@ def bot(database, monkeypatch):
             "LIGHTSPEED_REDIRECT_URI": f"http://127.0.0.1:{port}/lightspeed/oauth/callback",
             "LIGHTSPEED_API_URL": lightspeed.url,
             "LIGHTSPEED_AUTH_URL": lightspeed.url,
+            "SLACK_FILE_HOSTS": "slack-files.test,127.0.0.1",
         }.items():
             monkeypatch.setenv(name, value)
         settings = Settings()

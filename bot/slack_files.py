@@ -1,0 +1,55 @@
+"""Downloading a file shared in Slack, safely: the bot token only goes to Slack's file hosts,
+redirects are not followed, an HTML answer (Slack's login page: no access) is refused, and the
+download stops at a size limit."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import httpx
+
+from core.errors import StockpotError
+
+
+class FileRefused(StockpotError):
+    code = "file_refused"
+
+
+def allowed_host(url: str, hosts: str) -> bool:
+    split = urlsplit(url)
+    host = (split.hostname or "").lower()
+    allowed = [h.strip().lower() for h in hosts.split(",") if h.strip()]
+    return any(host == h or host.endswith(f".{h}") for h in allowed) and split.scheme in (
+        "https",
+        "http",
+    )
+
+
+def download(url: str, token: str, *, hosts: str, max_bytes: int) -> bytes:
+    if not allowed_host(url, hosts):
+        raise FileRefused(
+            f"the file is not on a Slack file host ({urlsplit(url).hostname}); it was not "
+            "downloaded"
+        )
+    client = httpx.Client(timeout=httpx.Timeout(30, connect=5), follow_redirects=False)
+    headers = {"Authorization": f"Bearer {token}"}
+    with client, client.stream("GET", url, headers=headers) as answer:
+        if answer.is_redirect:
+            raise FileRefused("Slack redirected the download elsewhere; it was not followed")
+        if answer.status_code != 200:
+            raise FileRefused(f"the download failed (HTTP {answer.status_code})")
+        if "text/html" in answer.headers.get("content-type", ""):
+            raise FileRefused(
+                "Slack answered with a web page instead of the file: the bot cannot see it "
+                "(invite it to the channel)"
+            )
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in answer.iter_bytes():
+            size += len(chunk)
+            if size > max_bytes:
+                raise FileRefused(
+                    f"the file is larger than {max_bytes // (1024 * 1024)} MB; split it"
+                )
+            chunks.append(chunk)
+    return b"".join(chunks)
