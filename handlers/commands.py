@@ -41,6 +41,7 @@ from core.models import (
     WorkspaceCompany,
 )
 from core.pos import connections
+from core.storage import create_storage_unit, storage_units
 from core.transfer.log import runs_of_day
 from core.unmapped import unmapped
 from handlers.context import Services, actor, post, services
@@ -308,6 +309,32 @@ def pos_members(inv: Invocation) -> None:
     )
 
 
+def pos_storage(inv: Invocation) -> None:
+    who = inv.actor()
+    if inv.args and inv.args[0].lower() == "add":
+        who.require_admin()
+        name, sep, address = " ".join(inv.args[1:]).partition("|")
+        if not sep:
+            raise UsageError("`/pos storage add <name> | <address>`")
+        with unit_of_work(inv.services.factory) as session:
+            unit = create_storage_unit(session, who.company_id, name, address)
+            created = unit.name
+        inv.reply(f"Storage unit {created} created; link locations to it with `/pos locations`.")
+        return
+    with inv.services.factory() as session:
+        rows = storage_units(session, who.company_id)
+    lines = [
+        f"*{r.name}* · {r.address} · {r.locations} location(s)"
+        + (" · archived" if r.archived else "")
+        for r in rows
+    ]
+    inv.reply(
+        "\n".join([f"Storage units of {who.company}", *lines])
+        if lines
+        else "No storage units yet: `/pos storage add <name> | <address>`"
+    )
+
+
 def pos_bind(inv: Invocation) -> None:
     """Make this channel speak for the company (CSV files shared here are read for it)."""
     who = inv.actor()
@@ -563,6 +590,7 @@ def register(app: App) -> None:
                 "members": pos_members,
                 "unmapped": pos_unmapped,
                 "bind": pos_bind,
+                "storage": pos_storage,
             },
             None,
         )

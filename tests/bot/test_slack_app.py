@@ -311,3 +311,22 @@ def test_ledger_movements_summarise_a_period_and_attach_a_csv_when_long(bot):
     assert len(rows) == 41 and "Kitchen,Spice 00,g,-2,1" in rows
     bot.send.command("/ledger", "2026-11-28..2026-11-01", user=VIEWER)
     reply(bot, "ends before it starts")
+
+
+def test_storage_units_are_listed_and_created_by_admins(bot):
+    bot.send.command("/pos", "storage", user=VIEWER)
+    listing = reply(bot, "Storage units of Trattoria Esempio")
+    assert "*Kitchen* · Via Roma 1, Milano · 1 location(s)" in texts(listing)
+    bot.send.command("/pos", "storage add Cold room | Via Roma 1, Milano", user=VIEWER)
+    reply(bot, "you need to be an admin")
+    bot.send.command("/pos", "storage add Cold room", user=ADMIN)
+    reply(bot, "/pos storage add <name> | <address>")
+    bot.send.command("/pos", "storage add Cold room | Via Roma 1, Milano", user=ADMIN)
+    reply(bot, "Storage unit Cold room created")
+    bot.send.command("/pos", "storage add Kitchen | elsewhere", user=ADMIN)
+    reply(bot, "already a storage unit named 'Kitchen'")
+    with bot.database.session() as session:
+        assert (
+            session.scalar(select(StorageUnit.address).where(StorageUnit.name == "Cold room"))
+            == "Via Roma 1, Milano"
+        )
