@@ -99,9 +99,10 @@ def is_sqlite(url: str | URL) -> bool:
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """An engine with the per-dialect settings Stockpot relies on.
 
-    On SQLite every transaction starts with ``BEGIN IMMEDIATE``: writers queue on the
-    database lock instead of failing halfway, which is what serialises two transfers of the
-    same day there (PostgreSQL uses a row lock). WAL lets readers go on meanwhile.
+    On SQLite a unit of work starts with ``BEGIN IMMEDIATE``: writers queue on the database
+    lock instead of failing halfway, which is what serialises two transfers of the same day
+    there (PostgreSQL uses a row lock). Read-only sessions begin deferred, and with WAL they
+    go on while a writer works.
     """
     if is_sqlite(url):
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
@@ -123,17 +124,24 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        immediate = connection.get_execution_options().get(IMMEDIATE, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+IMMEDIATE = "stockpot_write_transaction"
+"""Execution option: this transaction will write (SQLite takes the write lock at BEGIN)."""
+
+
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: committed when the block ends, rolled back if it raises."""
+    """One transaction that writes: committed when the block ends, rolled back if it raises.
+    Plain ``factory()`` sessions are for reading."""
     with factory() as session, session.begin():
+        session.connection(execution_options={IMMEDIATE: True})
         yield session
 
 
