@@ -255,6 +255,7 @@ def _resolve(
 
 @dataclass(frozen=True)
 class MappingRow:
+    pos_item_id: int
     pos_code: str | None
     pos_name: str
     key: str
@@ -290,5 +291,7 @@ def list_mappings(
             kind, target, unit = "recipe", recipe.name, "portions"
         if mapping is not None and mapping.factor is not None:
             factor = format_decimal(mapping.factor)
-        rows.append(MappingRow(item.external_id, item.name, item.key, kind, target, factor, unit))
+        rows.append(
+            MappingRow(item.id, item.external_id, item.name, item.key, kind, target, factor, unit)
+        )
     return rows

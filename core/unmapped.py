@@ -21,6 +21,7 @@ from core.models import (
     Ingredient,
     PosItem,
     PosMapping,
+    RawSaleLine,
     Recipe,
     TransferDay,
     TransferRun,
@@ -177,3 +178,42 @@ def closest_target(session: Session, company_id: int, name: str) -> Target | Non
     names = {target.name.casefold(): target for target in candidates}
     best = difflib.get_close_matches(name.casefold(), list(names), n=1, cutoff=0.5)
     return names[best[0]] if best else None
+
+
+def coverage(session: Session, company_id: int, days: int = 7) -> Decimal | None:
+    """Share of the quantity sold over the last ``days`` transferred days that is mapped
+    (ignored items count as mapped: they were decided), or ``None`` before any transfer."""
+    live = [row[0] for row in _live_run_ids(session, company_id, days)]
+    if not live:
+        return None
+    totals = dict(
+        session.execute(
+            select(RawSaleLine.disposition, func.sum(func.abs(RawSaleLine.quantity)))
+            .where(RawSaleLine.run_id.in_(live))
+            .group_by(RawSaleLine.disposition)
+        )
+        .tuples()
+        .all()
+    )
+    decided = Decimal(totals.get("mapped") or 0) + Decimal(totals.get("ignored") or 0)
+    whole = decided + Decimal(totals.get("unmapped") or 0)
+    return None if whole == 0 else decided / whole
+
+
+def _live_run_ids(session: Session, company_id: int, days: int) -> list[Any]:
+    latest = session.scalar(
+        select(func.max(TransferDay.business_date)).where(
+            TransferDay.company_id == company_id, TransferDay.live_run_id.is_not(None)
+        )
+    )
+    if latest is None:
+        return []
+    return list(
+        session.execute(
+            select(TransferDay.live_run_id).where(
+                TransferDay.company_id == company_id,
+                TransferDay.live_run_id.is_not(None),
+                TransferDay.business_date > latest - timedelta(days=days),
+            )
+        ).all()
+    )

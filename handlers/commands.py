@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bot.blocks.common import message
 from bot.blocks.ledger import TOTALS_SHOWN, balances_blocks, totals_blocks, totals_csv
-from bot.blocks.mapping import unmapped_blocks
+from bot.blocks.mapping import mappings_blocks, unmapped_blocks
 from bot.blocks.pos import LocationRow, connect_sides_modal, lightspeed_blocks, locations_blocks
 from bot.blocks.transfer import failure_blocks, report_blocks
 from bot.blocks.usage import help_blocks
@@ -28,6 +28,7 @@ from core.access import Actor, NotAllowed, bind_channel, company_for, link_works
 from core.db import unit_of_work
 from core.errors import StockpotError, UnauthorizedCompanyAccess, ValidationFailed
 from core.locations import set_automatic
+from core.mapping import list_mappings
 from core.models import (
     Company,
     Connection,
@@ -43,7 +44,7 @@ from core.models import (
 from core.pos import connections
 from core.storage import create_storage_unit, storage_units
 from core.transfer.log import runs_of_day
-from core.unmapped import unmapped
+from core.unmapped import coverage, unmapped
 from handlers.context import Services, actor, post, services
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -335,6 +336,16 @@ def pos_storage(inv: Invocation) -> None:
     )
 
 
+def pos_mappings(inv: Invocation) -> None:
+    who = inv.actor()
+    with inv.services.factory() as session:
+        company = session.get_one(Company, who.company_id)
+        rows = list_mappings(session, company)
+        share = coverage(session, who.company_id)
+    blocks = mappings_blocks(who.company, rows, share, admin=who.is_admin)
+    inv.reply(f"Mappings of {who.company}", blocks)
+
+
 def pos_bind(inv: Invocation) -> None:
     """Make this channel speak for the company (CSV files shared here are read for it)."""
     who = inv.actor()
@@ -591,6 +602,7 @@ def register(app: App) -> None:
                 "unmapped": pos_unmapped,
                 "bind": pos_bind,
                 "storage": pos_storage,
+                "mappings": pos_mappings,
             },
             None,
         )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from bot.blocks.common import Block, actions, button, clip, context, escape, header, section
 from bot.ids import ActionId, BlockId, CallbackId
 from core.exact import format_decimal
+from core.mapping import MappingRow
 from core.unmapped import Target, UnmappedRow
 
 ROWS_SHOWN = 20
@@ -119,4 +121,38 @@ def mapped_blocks(item: str, target: Target, factor: str, days: int, value: str)
     if days:
         label = f"Reprocess {days} affected day{'s' if days != 1 else ''}"
         blocks.append(actions(button(label, ActionId.REPROCESS, value)))
+    return blocks
+
+
+MAPPINGS_SHOWN = 40
+
+
+def mappings_blocks(
+    company: str, rows: Sequence[MappingRow], share: Decimal | None, *, admin: bool
+) -> list[Block]:
+    """The mappings, with the share of last week's sales they cover; admins can edit each."""
+    mapped = [row for row in rows if row.target_kind is not None]
+    covered = (
+        f"{(share * 100).quantize(Decimal(1))} % of the quantity sold in the last 7 transferred "
+        "days is mapped"
+        if share is not None
+        else "no transferred days yet"
+    )
+    blocks: list[Block] = [header(f"Mappings of {company}"), context(covered)]
+    if not mapped:
+        return [*blocks, section("Nothing is mapped yet: start with `/pos unmapped`.")]
+    for row in mapped[:MAPPINGS_SHOWN]:
+        code = f" ({escape(row.pos_code)})" if row.pos_code else ""
+        what = (
+            "ignored"
+            if row.target_kind == "ignored"
+            else f"{row.factor} {row.unit} of {escape(row.target or '')}"
+        )
+        text = f"*{escape(row.pos_name)}*{code} → {what}"
+        edit = button("Edit", ActionId.MAP_OPEN, str(row.pos_item_id)) if admin else None
+        blocks.append(section(text, edit))
+    if len(mapped) > MAPPINGS_SHOWN:
+        blocks.append(
+            context(f"{len(mapped) - MAPPINGS_SHOWN} more; `stockpot mappings list` shows all.")
+        )
     return blocks

@@ -13,6 +13,7 @@ POS = [
     ("/pos locations", "locations, their storage unit and state"),
     ("/pos storage [add <name> | <address>]", "list or create storage units"),
     ("/pos unmapped", "what sold but is not mapped, most-sold first, to map or ignore"),
+    ("/pos mappings", "what each item takes from stock, and how much of the sales is mapped"),
     ("/pos members [add|remove] @user [admin|viewer]", "who may do what"),
     ("/pos bind", "make this channel work for the company (CSV files shared here are read)"),
 ]

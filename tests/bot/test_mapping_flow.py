@@ -13,6 +13,7 @@ from core import ledger
 from core.db import unit_of_work
 from core.locations import link_storage_unit
 from core.lookup import company_by_name
+from core.mapping import IngredientChoice, set_mapping
 from core.models import ExternalLocation, Ingredient, PosItem, PosMapping
 from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, VIEWER
 from tests.bot.test_slack_app import connect_sides, posted, reply, texts
@@ -125,3 +126,23 @@ def test_ignore_and_refusals(day_posted):
     with bot.database.session() as session:
         mapping = session.scalar(select(PosMapping).where(PosMapping.pos_item_id == tonno))
     assert mapping.ignored
+
+
+def test_mappings_list_with_coverage_and_edit(day_posted):
+    bot = day_posted
+    bot.send.command("/pos", "mappings", user=ADMIN)
+    listing = reply(bot, "Mappings of Trattoria Esempio")
+    assert "0 % of the quantity sold in the last 7 transferred days is mapped" in texts(listing)
+    assert "Nothing is mapped yet" in texts(listing)
+    house_red = ingredient_id(bot, "House red")
+    with unit_of_work(bot.database.factory) as session:
+        cola = session.scalar(select(PosItem).where(PosItem.key == "8001"))
+        set_mapping(session, cola, IngredientChoice(house_red, 1))
+    bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow --now", user=ADMIN)
+    posted(bot, "replaces run")
+    bot.send.command("/pos", "mappings", user=ADMIN)
+    listing = bot.slack.wait_for(
+        "response_url", where=lambda c: "Cola" in texts(c) and "Mappings of" in texts(c)
+    )[0]
+    assert "1 pcs of House red" in texts(listing) and ActionId.MAP_OPEN in texts(listing)
+    assert "% of the quantity sold" in texts(listing) and "0 %" not in texts(listing)
