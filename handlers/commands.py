@@ -17,6 +17,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.blocks.common import message
+from bot.blocks.doctor import doctor_blocks
 from bot.blocks.ledger import TOTALS_SHOWN, balances_blocks, totals_blocks, totals_csv
 from bot.blocks.mapping import mappings_blocks, unmapped_blocks
 from bot.blocks.pos import LocationRow, connect_sides_modal, lightspeed_blocks, locations_blocks
@@ -26,6 +27,7 @@ from bot.metadata import ConnectSidesMetadata, TransferValue
 from core import ledger
 from core.access import Actor, NotAllowed, bind_channel, company_for, link_workspace, set_role
 from core.db import unit_of_work
+from core.doctor import diagnose
 from core.errors import StockpotError, UnauthorizedCompanyAccess, ValidationFailed
 from core.locations import set_automatic
 from core.mapping import list_mappings
@@ -346,6 +348,18 @@ def pos_mappings(inv: Invocation) -> None:
     inv.reply(f"Mappings of {who.company}", blocks)
 
 
+def pos_doctor(inv: Invocation) -> None:
+    who = inv.actor()
+    name = " ".join(inv.args).strip() or None
+    inv.reply("Running the checks…")
+
+    def work() -> None:
+        checks = diagnose(inv.services.factory, inv.services.settings, who, name)
+        inv.reply(f"Checks for {who.company}", doctor_blocks(who.company, checks))
+
+    inv.services.work.submit(work)
+
+
 def pos_bind(inv: Invocation) -> None:
     """Make this channel speak for the company (CSV files shared here are read for it)."""
     who = inv.actor()
@@ -603,6 +617,7 @@ def register(app: App) -> None:
                 "bind": pos_bind,
                 "storage": pos_storage,
                 "mappings": pos_mappings,
+                "doctor": pos_doctor,
             },
             None,
         )

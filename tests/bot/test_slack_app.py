@@ -330,3 +330,23 @@ def test_storage_units_are_listed_and_created_by_admins(bot):
             session.scalar(select(StorageUnit.address).where(StorageUnit.name == "Cold room"))
             == "Via Roma 1, Milano"
         )
+
+
+def test_the_doctor_runs_the_checklists_for_real(bot):
+    _synced(bot)
+    bot.send.command("/pos", "doctor Pizzeria Beispiel Teltow", user=VIEWER)
+    report = bot.slack.wait_for(
+        "response_url", where=lambda c: "Checks for Trattoria Esempio:" in texts(c)
+    )[0]
+    text = texts(report)
+    assert ":white_check_mark: credentials valid, POS reachable" in text
+    assert ":x: admin rights" in text
+    assert ":x: storage unit linked — choose one in `/pos locations`" in text
+    assert ":x: last transfer succeeded — no transfer yet" in text
+    bot.sides.disable_user("inventory@pizzeria-beispiel.de")
+    bot.send.command("/pos", "doctor", user=ADMIN)
+    report = bot.slack.wait_for(
+        "response_url", 2, where=lambda c: "Checks for Trattoria Esempio:" in texts(c)
+    )[1]
+    assert ":x: credentials valid, POS reachable — SIDES refused" in texts(report)
+    assert ":white_check_mark: admin rights" in texts(report)
