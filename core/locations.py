@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import NotFound, UnauthorizedCompanyAccess, ValidationFailed
+from core.migration import migration_running
 from core.models import AutomaticTransfer, ExternalLocation, StorageUnit
 
 
@@ -45,7 +46,12 @@ def link_storage_unit(
 
 
 def set_active(session: Session, location: ExternalLocation, active: bool) -> None:
-    """Activation refuses, naming the reason: no storage unit, or one of another company."""
+    """Activation refuses, naming the reason: no storage unit, one of another company, or a
+    migration still running."""
+    if active and migration_running(location.id):
+        raise ValidationFailed(
+            f"location '{location.name}' is being migrated; activate it when the migration ends"
+        )
     if active:
         if location.storage_unit_id is None:
             raise ValidationFailed(

@@ -7,6 +7,7 @@ Each acknowledges at once, then parses its text; reads answer privately right aw
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -15,6 +16,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from bot.blocks.common import message
 from bot.blocks.doctor import doctor_blocks
@@ -31,6 +33,7 @@ from core.doctor import diagnose
 from core.errors import StockpotError, UnauthorizedCompanyAccess, ValidationFailed
 from core.locations import set_automatic
 from core.mapping import list_mappings
+from core.migration import DEFAULT_DAYS, MigrationProgress, migrate
 from core.models import (
     Company,
     Connection,
@@ -477,7 +480,11 @@ def run_transfer_job(
 
 
 def _company_locations(inv: Invocation, who: Actor, name: str) -> list[ExternalLocation]:
-    query = select(ExternalLocation).where(ExternalLocation.company_id == who.company_id)
+    query = (
+        select(ExternalLocation)
+        .where(ExternalLocation.company_id == who.company_id)
+        .options(selectinload(ExternalLocation.connection))
+    )
     if name and name != "all":
         query = query.where(ExternalLocation.name == name)
     with inv.services.factory() as session:
@@ -618,6 +625,7 @@ def register(app: App) -> None:
                 "storage": pos_storage,
                 "mappings": pos_mappings,
                 "doctor": pos_doctor,
+                "migrate": pos_migrate,
             },
             None,
         )
@@ -634,3 +642,64 @@ def register(app: App) -> None:
         )
     )
     app.command("/ledger")(_run({"balances": ledger_balances}, ledger_movements))
+
+
+PROGRESS_EVERY = 2.0
+"""Seconds between progress updates (chat.update is rate-limited)."""
+
+
+def pos_migrate(inv: Invocation) -> None:
+    who = inv.actor()
+    who.require_admin()
+    days = DEFAULT_DAYS
+    words = list(inv.args)
+    if words and words[-1].isdigit():
+        days = int(words.pop())
+    name = " ".join(words)
+    if not name:
+        raise UsageError("`/pos migrate <location> [days]` (90 days unless you say)")
+    found = _company_locations(inv, who, name)
+    if len(found) != 1:
+        raise UsageError("migrate one location at a time: `/pos migrate <location> [days]`")
+    location = found[0]
+    if location.connection.provider is Provider.CSV:
+        raise ValidationFailed(f"'{name}' is a CSV location: its history comes from files")
+    first = inv.client.chat_postMessage(
+        channel=inv.channel_id, text=f"Migrating {name}: 0/{days} days…"
+    )
+    inv.reply(f"Migrating {days} days of {name}; progress is in the channel.")
+    inv.services.work.submit(_migration_job, inv, location.id, name, days, first["ts"])
+
+
+def _migration_job(inv: Invocation, location_id: int, name: str, days: int, ts: str) -> None:
+    last_update = [time.monotonic()]
+
+    def show(progress: MigrationProgress) -> None:
+        if time.monotonic() - last_update[0] < PROGRESS_EVERY:
+            return
+        last_update[0] = time.monotonic()
+        inv.client.chat_update(
+            channel=inv.channel_id, ts=ts, text=f"Migrating {name}: {progress.done}/{days} days…"
+        )
+
+    try:
+        result = migrate(
+            inv.services.factory,
+            inv.services.settings,
+            location_id,
+            days,
+            triggered_by=f"slack:{inv.user_id}",
+            on_progress=show,
+        )
+    except StockpotError as error:
+        inv.client.chat_update(
+            channel=inv.channel_id, ts=ts, text=f"Migration of {name} not started: {error}"
+        )
+        return
+    text = (
+        f"Migrated {name}: {result.done}/{days} days, {result.posted} posted, "
+        f"{result.unchanged} unchanged, {len(result.failed)} failed"
+    )
+    if result.failed:
+        text += "\n" + "\n".join(f"• {line}" for line in result.failed[:10])
+    inv.client.chat_update(channel=inv.channel_id, ts=ts, text=text)

@@ -15,6 +15,7 @@ POS = [
     ("/pos unmapped", "what sold but is not mapped, most-sold first, to map or ignore"),
     ("/pos mappings", "what each item takes from stock, and how much of the sales is mapped"),
     ("/pos members [add|remove] @user [admin|viewer]", "who may do what"),
+    ("/pos migrate <location> [days]", "transfer the last days (90 by default), oldest first"),
     ("/pos doctor [location]", "run the troubleshooting checks and say what to fix"),
     ("/pos bind", "make this channel work for the company (CSV files shared here are read)"),
 ]

@@ -9,14 +9,17 @@ from datetime import date
 from decimal import Decimal
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.metadata import TransferValue
 from core.catalog.importer import import_catalog
 from core.db import unit_of_work
-from core.locations import link_storage_unit
+from core.errors import ValidationFailed
+from core.locations import link_storage_unit, set_active
 from core.mapping import IngredientChoice, import_mappings, set_mapping
+from core.migration import _claim, migration_running
 from core.models import (
     Connection,
     ExternalLocation,
@@ -26,6 +29,7 @@ from core.models import (
     PosItem,
     Role,
     StorageUnit,
+    TransferRun,
 )
 from core.transfer.lines import SaleLine
 from core.transfer.runner import RawInput, run_transfer
@@ -350,3 +354,37 @@ def test_the_doctor_runs_the_checklists_for_real(bot):
     )[1]
     assert ":x: credentials valid, POS reachable — SIDES refused" in texts(report)
     assert ":white_check_mark: admin rights" in texts(report)
+
+
+def test_a_migration_reports_progress_in_one_message(bot):
+    store = _synced(bot)
+    with unit_of_work(bot.database.factory) as session:
+        link_storage_unit(session, session.get_one(ExternalLocation, store), "Kitchen")
+    bot.send.command("/pos", "migrate Pizzeria Beispiel Teltow 3", user=ADMIN)
+    reply(bot, "Migrating 3 days of Pizzeria Beispiel Teltow")
+    started = posted(bot, "Migrating Pizzeria Beispiel Teltow: 0/3 days")
+    done = bot.slack.wait_for("chat.update", where=lambda c: "Migrated Pizzeria" in texts(c))[0]
+    assert started.args["channel"] == "C0001" and done.args["channel"] == "C0001"
+    assert "3/3 days, 3 posted, 0 unchanged, 0 failed" in texts(done)
+    with bot.database.session() as session:
+        kinds = session.scalars(
+            select(TransferRun.kind).where(TransferRun.location_id == store)
+        ).all()
+    assert [k.value for k in kinds] == ["migration"] * 3
+
+
+def test_one_migration_per_location_and_no_activation_meanwhile(bot):
+    store = _synced(bot)
+    with unit_of_work(bot.database.factory) as session:
+        location = session.get_one(ExternalLocation, store)
+        link_storage_unit(session, location, "Kitchen")
+        with _claim(store, location.name):
+            assert migration_running(store)
+            with (
+                pytest.raises(ValidationFailed, match="already running"),
+                _claim(store, location.name),
+            ):
+                pass
+            with pytest.raises(ValidationFailed, match="is being migrated"):
+                set_active(session, location, True)
+    assert not migration_running(store)
