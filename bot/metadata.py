@@ -26,6 +26,8 @@ class TransferValue(Payload):
 class ConnectSidesMetadata(Payload):
     channel_id: str
     company_id: int
+    connection_id: int | None = None
+    """Set when the company has a SIDES connection: the form then updates its credentials."""
 
 
 class MapItemMetadata(Payload):

@@ -197,8 +197,18 @@ def pos_connect(inv: Invocation) -> None:
     who.require_admin()
     provider = inv.args[0].lower() if inv.args else ""
     if provider == "sides":
-        metadata = ConnectSidesMetadata(channel_id=inv.channel_id, company_id=who.company_id)
-        inv.client.views_open(trigger_id=inv.trigger_id, view=connect_sides_modal(metadata.dump()))
+        with inv.services.factory() as session:
+            existing = session.scalar(
+                select(Connection).where(
+                    Connection.company_id == who.company_id, Connection.provider == Provider.SIDES
+                )
+            )
+            connection_id = existing.id if existing else None
+        metadata = ConnectSidesMetadata(
+            channel_id=inv.channel_id, company_id=who.company_id, connection_id=connection_id
+        )
+        view = connect_sides_modal(metadata.dump(), updating=connection_id is not None)
+        inv.client.views_open(trigger_id=inv.trigger_id, view=view)
     elif provider == "lightspeed":
         with inv.services.factory() as session:
             existing = session.scalar(

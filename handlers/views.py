@@ -11,6 +11,7 @@ from bot.ids import ActionId, BlockId, CallbackId
 from bot.metadata import ConnectSidesMetadata
 from core.access import actor_for
 from core.errors import IntegrationExists, UnauthorizedCompanyAccess
+from core.models import Connection
 from core.pos import connections
 from core.pos.errors import PosError
 from handlers.context import post, services
@@ -33,13 +34,24 @@ def connect_sides(
     username = _value(view, BlockId.SIDES_USERNAME, ActionId.SIDES_USERNAME)
     password = _value(view, BlockId.SIDES_PASSWORD, ActionId.SIDES_PASSWORD)
     try:
-        info = connections.connect_sides(
-            svc.factory,
-            svc.settings,
-            company_id=who.company_id,
-            username=username,
-            password=password,
-        )
+        if metadata.connection_id is not None:
+            with svc.factory() as session:
+                who.owns(session.get(Connection, metadata.connection_id))
+            info = connections.update_sides_credentials(
+                svc.factory,
+                svc.settings,
+                metadata.connection_id,
+                username=username,
+                password=password,
+            )
+        else:
+            info = connections.connect_sides(
+                svc.factory,
+                svc.settings,
+                company_id=who.company_id,
+                username=username,
+                password=password,
+            )
     except IntegrationExists as error:
         ack(response_action="errors", errors={BlockId.SIDES_USERNAME: str(error)[:150]})
         return
@@ -50,7 +62,11 @@ def connect_sides(
     post(
         client,
         metadata.channel_id,
-        {"text": f"<@{who.user_id}> connected {info.label} for {who.company}. Next: `/pos sync`."},
+        {
+            "text": f"<@{who.user_id}> "
+            + ("updated the sign-in of" if metadata.connection_id else "connected")
+            + f" {info.label} for {who.company}. Next: `/pos sync`."
+        },
     )
 
 

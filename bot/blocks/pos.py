@@ -84,28 +84,29 @@ def locations_blocks(
     return blocks
 
 
-def connect_sides_modal(metadata: str, *, username: str = "") -> dict:
+def connect_sides_modal(metadata: str, *, updating: bool = False) -> dict:
     return {
         "type": "modal",
         "callback_id": CallbackId.CONNECT_SIDES,
         "private_metadata": metadata,
-        "title": {"type": "plain_text", "text": "Connect SIDES"},
-        "submit": {"type": "plain_text", "text": "Connect"},
+        "title": {"type": "plain_text", "text": "SIDES sign-in" if updating else "Connect SIDES"},
+        "submit": {"type": "plain_text", "text": "Update" if updating else "Connect"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
             section(
-                "Stockpot signs in to SIDES with this user to read stores, products and daily "
+                (
+                    "New credentials replace the old ones; stores, links and mappings stay. "
+                    if updating
+                    else ""
+                )
+                + "Stockpot signs in to SIDES with this user to read stores, products and daily "
                 "reports. The password is stored encrypted."
             ),
             {
                 "type": "input",
                 "block_id": BlockId.SIDES_USERNAME,
                 "label": {"type": "plain_text", "text": "Username"},
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": ActionId.SIDES_USERNAME,
-                    **({"initial_value": username} if username else {}),
-                },
+                "element": {"type": "plain_text_input", "action_id": ActionId.SIDES_USERNAME},
             },
             {
                 "type": "input",

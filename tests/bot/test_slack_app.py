@@ -388,3 +388,22 @@ def test_one_migration_per_location_and_no_activation_meanwhile(bot):
             with pytest.raises(ValidationFailed, match="is being migrated"):
                 set_active(session, location, True)
     assert not migration_running(store)
+
+
+def test_connect_sides_again_updates_the_sign_in_and_keeps_the_setup(bot):
+    store = _synced(bot)
+    with unit_of_work(bot.database.factory) as session:
+        link_storage_unit(session, session.get_one(ExternalLocation, store), "Kitchen")
+    bot.sides.add_user("kasse@pizzeria-beispiel.de", "neu", [36, 41])
+    bot.send.command("/pos", "connect sides", user=ADMIN)
+    view = bot.slack.wait_for("views.open", 2)[-1].args["view"]
+    assert view["submit"]["text"] == "Update"
+    values = {
+        BlockId.SIDES_USERNAME: {ActionId.SIDES_USERNAME: {"value": "kasse@pizzeria-beispiel.de"}},
+        BlockId.SIDES_PASSWORD: {ActionId.SIDES_PASSWORD: {"value": "neu"}},
+    }
+    assert bot.send.view_submission(view, values, user=ADMIN).text == ""
+    posted(bot, "updated the sign-in of sides:SIDES")
+    with bot.database.session() as session:
+        assert session.get_one(ExternalLocation, store).storage_unit_id is not None
+        assert session.scalar(select(func.count()).select_from(Connection)) == 2  # csv + sides
