@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltContext
+from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -17,7 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 import handlers
 from bot.errors import handle_error
+from bot.installations import EncryptedInstallationStore, StateStore
 from bot.work import WorkQueue
+from core.crypto import secret_box
 from core.errors import ConfigurationError
 from core.settings import Settings
 from handlers.context import SERVICES, Services
@@ -34,14 +37,21 @@ def slack_client(settings: Settings) -> WebClient:
             "SLACK_BOT_TOKEN is not set: create the app from app_manifest.yml, install it to "
             "your workspace and copy its bot token (see the README)"
         )
+    return _retrying_client(settings, token=settings.slack_bot_token.get_secret_value())
+
+
+def _retrying_client(settings: Settings, *, token: str | None) -> WebClient:
     return WebClient(
-        token=settings.slack_bot_token.get_secret_value(),
+        token=token,
         base_url=settings.slack_api_url,
         retry_handlers=[
             ConnectionErrorRetryHandler(),
             RateLimitErrorRetryHandler(max_retry_count=3),
         ],
     )
+
+
+BOT_SCOPES = ["commands", "chat:write", "chat:write.public", "users:read", "files:read"]
 
 
 def build_app(
@@ -51,16 +61,46 @@ def build_app(
     work: WorkQueue | None = None,
     client: WebClient | None = None,
 ) -> App:
+    """One workspace with ``SLACK_BOT_TOKEN``; any number of workspaces installing the app
+    with ``SLACK_CLIENT_ID`` and ``SLACK_CLIENT_SECRET`` (tokens kept encrypted)."""
     if settings.slack_signing_secret is None:
         raise ConfigurationError(
             "SLACK_SIGNING_SECRET is not set: copy it from the app's Basic Information page"
         )
-    app = App(
-        client=client or slack_client(settings),
-        signing_secret=settings.slack_signing_secret.get_secret_value(),
-        listener_executor=ThreadPoolExecutor(max_workers=LISTENER_THREADS),
+    common: dict[str, Any] = {
+        "signing_secret": settings.slack_signing_secret.get_secret_value(),
+        "listener_executor": ThreadPoolExecutor(max_workers=LISTENER_THREADS),
+    }
+    installations = None
+    if settings.slack_bot_token is not None:
+        app = App(client=client or slack_client(settings), **common)
+    elif settings.slack_client_id and settings.slack_client_secret:
+        engine = factory.kw["bind"]
+        installations = EncryptedInstallationStore(
+            settings.slack_client_id, engine, secret_box(settings)
+        )
+        oauth = OAuthSettings(
+            client_id=settings.slack_client_id,
+            client_secret=settings.slack_client_secret.get_secret_value(),
+            scopes=BOT_SCOPES,
+            installation_store=installations,
+            state_store=StateStore(engine),
+            authorization_url=settings.slack_authorize_url,
+        )
+        oauth.installation_store_bot_only = True
+        app = App(
+            client=client or _retrying_client(settings, token=None),
+            oauth_settings=oauth,
+            **common,
+        )
+    else:
+        raise ConfigurationError(
+            "Slack is not configured: set SLACK_BOT_TOKEN for one workspace, or SLACK_CLIENT_ID "
+            "and SLACK_CLIENT_SECRET to let workspaces install the app (see the README)"
+        )
+    bundle = Services(
+        factory=factory, settings=settings, work=work or WorkQueue(), installations=installations
     )
-    bundle = Services(factory=factory, settings=settings, work=work or WorkQueue())
 
     @app.middleware
     def provide_services(context: BoltContext, next: Any) -> None:

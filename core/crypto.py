@@ -51,6 +51,17 @@ class SecretBox:
                 "changed without keeping the old one after it?"
             ) from None
 
+    def encrypt_text(self, text: str) -> str:
+        return self._fernet.encrypt(text.encode()).decode()
+
+    def decrypt_text(self, token: str) -> str:
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken:
+            raise ConfigurationError(
+                "a stored Slack token cannot be decrypted with STOCKPOT_SECRET_KEY"
+            ) from None
+
     def sign(self, text: str) -> str:
         """An HMAC-SHA256 of ``text`` with the newest key (for values handed to a browser)."""
         return hmac.new(self._signing_keys[0], text.encode(), hashlib.sha256).hexdigest()

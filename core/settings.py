@@ -88,6 +88,11 @@ class Settings(BaseSettings):
         validation_alias="SLACK_API_URL",
         description="Web API base; point it at a stand-in to run without Slack",
     )
+    slack_authorize_url: str = Field(
+        default="https://slack.com/oauth/v2/authorize",
+        validation_alias="SLACK_AUTHORIZE_URL",
+        description="where installs send people to approve the app (multi-workspace mode)",
+    )
     slack_file_hosts: str = Field(
         default="files.slack.com",
         validation_alias="SLACK_FILE_HOSTS",

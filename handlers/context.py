@@ -21,6 +21,8 @@ class Services:
     factory: sessionmaker[Session]
     settings: Settings
     work: WorkQueue
+    installations: Any = None
+    """The installation store in multi-workspace mode (``None`` with a single bot token)."""
 
 
 def services(context: BoltContext) -> Services:

@@ -53,11 +53,22 @@ def home(event: dict[str, Any], client: WebClient, context: BoltContext) -> None
     client.views_publish(user_id=event["user"], view={"type": "home", "blocks": blocks})
 
 
-def uninstalled(event: dict[str, Any], context: BoltContext) -> None:
-    log.info("Stockpot was removed from workspace %s (%s)", context.team_id, event.get("type"))
+def uninstalled(context: BoltContext) -> None:
+    """Forget the workspace's tokens; its companies, ledgers and members stay."""
+    log.info("Stockpot was removed from workspace %s", context.team_id)
+    store = services(context).installations
+    if store is not None:
+        store.delete_all(enterprise_id=context.enterprise_id, team_id=context.team_id)
+
+
+def revoked(event: dict[str, Any], context: BoltContext) -> None:
+    log.info("tokens revoked in workspace %s", context.team_id)
+    store = services(context).installations
+    if store is not None and (event.get("tokens") or {}).get("bot"):
+        store.delete_bot(enterprise_id=context.enterprise_id, team_id=context.team_id)
 
 
 def register(app: App) -> None:
     app.event("app_home_opened")(home)
     app.event("app_uninstalled")(uninstalled)
-    app.event("tokens_revoked")(uninstalled)
+    app.event("tokens_revoked")(revoked)

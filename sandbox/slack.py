@@ -45,6 +45,9 @@ class SlackStandIn(SandboxServer):
         self.bot_user_id = bot_user_id
         self.users: dict[str, SlackUser] = {}
         self.calls: list[ApiCall] = []
+        self.installing_team = "T0003"
+        """The workspace an app install through ``oauth.v2.access`` lands in."""
+        self.installing_user = "UINSTALLER"
         self._changed = threading.Condition()
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
@@ -150,6 +153,20 @@ class SlackStandIn(SandboxServer):
         return Response(200, b"OK - uploaded", {"Content-Type": "text/plain"})
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        if method == "oauth.v2.access":
+            team = self.installing_team
+            return {
+                "ok": True,
+                "app_id": "A0001",
+                "authed_user": {"id": self.installing_user},
+                "scope": "commands,chat:write,chat:write.public,users:read,files:read",
+                "token_type": "bot",
+                "access_token": f"xoxb-installed-{team}",
+                "bot_user_id": self.bot_user_id,
+                "team": {"id": team, "name": f"Workspace {team}"},
+                "enterprise": None,
+                "is_enterprise_install": False,
+            }
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):05d}"
             return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}

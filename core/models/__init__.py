@@ -1,5 +1,6 @@
 """The tables, as typed SQLAlchemy models. The schema itself is created by Alembic."""
 
+from core.models import slack_install  # noqa: F401 - registers the Slack store tables
 from core.models.base import Base
 from core.models.catalog import (
     Company,

@@ -40,6 +40,7 @@ class Bot:
     sides: SidesSandbox
     work: WorkQueue
     settings: Settings
+    port: int
 
     def drain(self) -> None:
         """Wait for the background work queued so far (syncs, transfers) to finish."""
@@ -54,6 +55,20 @@ def free_port() -> int:
 
 @pytest.fixture
 def bot(database, monkeypatch):
+    yield from _running_bot(database, monkeypatch, {})
+
+
+@pytest.fixture
+def installable_bot(database, monkeypatch):
+    """Multi-workspace mode: no bot token, workspaces install the app through OAuth."""
+    yield from _running_bot(
+        database,
+        monkeypatch,
+        {"SLACK_BOT_TOKEN": None, "SLACK_CLIENT_ID": "111.222", "SLACK_CLIENT_SECRET": "shh"},
+    )
+
+
+def _running_bot(database, monkeypatch, overrides):
     port = free_port()
     with (
         SlackStandIn().running() as slack,
@@ -72,8 +87,13 @@ def bot(database, monkeypatch):
             "LIGHTSPEED_API_URL": lightspeed.url,
             "LIGHTSPEED_AUTH_URL": lightspeed.url,
             "SLACK_FILE_HOSTS": "slack-files.test,127.0.0.1",
+            "SLACK_AUTHORIZE_URL": f"{slack.url}/oauth/v2/authorize",
+            **overrides,
         }.items():
-            monkeypatch.setenv(name, value)
+            if value is None:
+                monkeypatch.delenv(name, raising=False)
+            else:
+                monkeypatch.setenv(name, value)
         settings = Settings()
         import_catalog(database.factory, TRATTORIA, source="catalog.yaml")
         import_catalog(database.factory, OTHER_COMPANY, source="other.yaml")
@@ -88,7 +108,7 @@ def bot(database, monkeypatch):
         server = BackgroundServer(StockpotWsgi(app, database.factory, settings), port)
         sender = SlackSender(f"http://127.0.0.1:{server.port}/slack/events", SECRET, slack)
         try:
-            yield Bot(database, slack, sender, sides, work, settings)
+            yield Bot(database, slack, sender, sides, work, settings, port)
         finally:
             sender.close()
             server.stop()

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.app import BOT_SCOPES
 from bot.blocks.usage import USAGES
 
 MANIFEST = yaml.safe_load((Path(__file__).resolve().parents[2] / "app_manifest.yml").read_text())
@@ -21,6 +22,8 @@ def test_events_and_limits():
         "app_home_opened",
         "app_uninstalled",
         "tokens_revoked",
+        "file_shared",
     ]
+    assert MANIFEST["oauth_config"]["scopes"]["bot"] == BOT_SCOPES
     assert len(MANIFEST["display_information"]["name"]) <= 35
     assert len(MANIFEST["display_information"]["description"]) <= 140

@@ -1,0 +1,90 @@
+"""Multi-workspace mode: a workspace installs the app through Slack's OAuth, its token is
+stored encrypted, its requests are authorized from the store, and uninstalling forgets it."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from slack_bolt import BoltContext
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import MetaData, select
+
+from bot.installations import EncryptedInstallationStore
+from core.crypto import secret_box
+from core.models.slack_install import slack_bots, slack_installations, slack_oauth_states
+from handlers.context import SERVICES, Services
+from handlers.events import uninstalled
+from tests.bot.test_slack_app import reply, texts
+
+
+def install(bot) -> httpx.Response:
+    base = f"http://127.0.0.1:{bot.port}"
+    with httpx.Client() as browser:
+        page = browser.get(f"{base}/slack/install")
+        assert page.status_code == 200
+        link = re.search(r'href="([^"]*oauth/v2/authorize[^"]*)"', page.text).group(1)
+        link = link.replace("&amp;", "&")
+        assert link.startswith(f"{bot.slack.url}/oauth/v2/authorize?")
+        state = re.search(r"state=([^&]+)", link).group(1)
+        assert "client_id=111.222" in link and "files:read" in link
+        # The state cookie is Secure; over plain loopback HTTP it is passed by hand, as a
+        # browser passes it over HTTPS.
+        cookie = page.headers["set-cookie"].split(";")[0]
+        return browser.get(
+            f"{base}/slack/oauth_redirect",
+            params={"code": "c0de", "state": state},
+            headers={"Cookie": cookie},
+        )
+
+
+def test_an_install_stores_the_token_encrypted_and_authorizes_that_workspace(installable_bot):
+    bot = installable_bot
+    done = install(bot)
+    assert done.status_code == 200
+    assert [c.args.get("code") for c in bot.slack.calls if c.method == "oauth.v2.access"] == [
+        "c0de"
+    ]
+    with bot.database.session() as session:
+        stored = session.execute(select(slack_bots.c.team_id, slack_bots.c.bot_token)).all()
+        dump = " ".join(str(v) for row in session.execute(select(slack_installations)) for v in row)
+    assert [team for team, _ in stored] == ["T0003"]
+    assert "xoxb-installed" not in stored[0][1] and "xoxb-installed" not in dump
+    bot.send.command("/pos", "help", user="UINSTALLER", team="T0003")
+    assert "/pos connect sides" in texts(reply(bot, "what it can do"))
+    bot.send.command("/ledger", "balances", user="UINSTALLER", team="T0003")
+    reply(bot, "not linked to a company yet")
+
+
+def test_an_unknown_workspace_is_asked_to_install_and_uninstalling_forgets_the_tokens(
+    installable_bot,
+):
+    bot = installable_bot
+    answer = bot.send.command("/pos", "help", user="U1", team="T0404")
+    assert answer.status_code == 200
+    reply(bot, "reinstall this app")
+    install(bot)
+    store = EncryptedInstallationStore("111.222", bot.database.engine, secret_box(bot.settings))
+    assert store.find_bot(enterprise_id=None, team_id="T0003").bot_token == "xoxb-installed-T0003"
+    context = BoltContext(
+        {
+            "team_id": "T0003",
+            "enterprise_id": None,
+            SERVICES: Services(bot.database.factory, bot.settings, bot.work, store),
+        }
+    )
+    uninstalled(context)
+    assert store.find_bot(enterprise_id=None, team_id="T0003") is None
+    with bot.database.session() as session:
+        assert session.execute(select(slack_installations.c.id)).first() is None
+
+
+def test_our_tables_have_every_column_slack_sdk_writes():
+    theirs = MetaData()
+    for ours, built in (
+        (slack_installations, SQLAlchemyInstallationStore.build_installations_table(theirs, "i")),
+        (slack_bots, SQLAlchemyInstallationStore.build_bots_table(theirs, "b")),
+        (slack_oauth_states, SQLAlchemyOAuthStateStore.build_oauth_states_table(theirs, "s")),
+    ):
+        assert [c.name for c in ours.columns] == [c.name for c in built.columns]
