@@ -26,6 +26,7 @@ from bot.blocks.pos import LocationRow, connect_sides_modal, lightspeed_blocks, 
 from bot.blocks.transfer import failure_blocks, report_blocks
 from bot.blocks.usage import help_blocks
 from bot.metadata import ConnectSidesMetadata, TransferValue
+from bot.text import render
 from core import ledger
 from core.access import Actor, NotAllowed, bind_channel, company_for, link_workspace, set_role
 from core.db import unit_of_work
@@ -706,10 +707,5 @@ def _migration_job(inv: Invocation, location_id: int, name: str, days: int, ts: 
             channel=inv.channel_id, ts=ts, text=f"Migration of {name} not started: {error}"
         )
         return
-    text = (
-        f"Migrated {name}: {result.done}/{days} days, {result.posted} posted, "
-        f"{result.unchanged} unchanged, {len(result.failed)} failed"
-    )
-    if result.failed:
-        text += "\n" + "\n".join(f"• {line}" for line in result.failed[:10])
+    text = render("migration_summary.txt", name=name, days=days, result=result)
     inv.client.chat_update(channel=inv.channel_id, ts=ts, text=text)

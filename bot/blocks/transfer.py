@@ -13,6 +13,7 @@ from bot.blocks.common import (
     section,
 )
 from bot.ids import ActionId
+from bot.text import render
 from core.exact import format_decimal
 from core.transfer.runner import TransferReport
 
@@ -20,13 +21,7 @@ TOP_MOVEMENTS = 15
 
 
 def _stats(report: TransferReport) -> str:
-    stats = report.stats
-    skipped = ", ".join(f"{reason} {count}" for reason, count in stats.get("skipped", {}).items())
-    return (
-        f"{stats.get('sales', 0)} sales, {stats.get('lines', 0)} lines: "
-        f"{stats.get('mapped', 0)} mapped, {stats.get('unmapped', 0)} unmapped, "
-        f"{stats.get('ignored', 0)} ignored" + (f"; skipped {skipped}" if skipped else "")
-    )
+    return render("transfer_stats.txt", stats=report.stats)
 
 
 def report_blocks(report: TransferReport, *, post_value: str | None = None) -> list[Block]:

@@ -7,13 +7,18 @@ from datetime import date
 from decimal import Decimal
 
 from bot.blocks.common import MESSAGE_BLOCKS, escape, message
-from bot.blocks.ledger import balances_blocks
+from bot.blocks.doctor import doctor_blocks
+from bot.blocks.ledger import balances_blocks, totals_blocks
+from bot.blocks.mapping import map_modal, mappings_blocks, target_options, unmapped_blocks
 from bot.blocks.pos import LocationRow, connect_sides_modal, locations_blocks
 from bot.blocks.transfer import report_blocks
 from bot.blocks.usage import USAGES, help_blocks
-from core.ledger import StockLine
+from core.doctor import Check
+from core.ledger import MovementTotal, StockLine
+from core.mapping import MappingRow
 from core.models import RunKind, RunOutcome
 from core.transfer.runner import TransferReport
+from core.unmapped import Target, UnmappedRow
 
 LONG = "Pizza <Quattro> & Formaggi " * 40
 
@@ -83,3 +88,35 @@ def test_the_sides_modal_respects_modal_limits():
 
 def test_slack_escaping_touches_only_three_characters():
     assert escape('Tom\'s <b> & "x"') == 'Tom\'s &lt;b&gt; &amp; "x"'
+
+
+def test_every_other_builder_fits_with_large_data():
+    rows = [
+        UnmappedRow(
+            i,
+            "sides:SIDES",
+            str(i),
+            f"C{i}",
+            f"{LONG} {i}",
+            Decimal(i),
+            {(1, date(2026, 1, d % 28 + 1)) for d in range(i % 40)},
+        )
+        for i in range(500)
+    ]
+    check(unmapped_blocks(LONG, rows, admin=True))
+    mappings = [
+        MappingRow(i, f"C{i}", f"{LONG} {i}", str(i), "recipe", LONG, "1.5", "portions")
+        for i in range(500)
+    ]
+    check(mappings_blocks(LONG, mappings, Decimal("0.8765"), admin=True))
+    checks = [Check(f"{LONG} {i % 30}", f"check {i}", i % 2 == 0, LONG) for i in range(500)]
+    check(doctor_blocks(LONG, checks))
+    totals = [MovementTotal(LONG, f"{LONG} {i}", "kg", Decimal(-i), i) for i in range(500)]
+    check(totals_blocks(LONG, "2026-11-01 to 2026-11-27", totals, LONG))
+    modal = map_modal('{"pos_item_id": 1}', LONG, Target("recipe", 1, LONG, "portions"))
+    assert len(modal["title"]["text"]) <= 24 and len(modal["blocks"]) <= 100
+    select = modal["blocks"][1]["element"]["initial_option"]
+    assert len(select["text"]["text"]) <= 75 and len(select["value"]) <= 150
+    groups = target_options([Target("ingredient", i, f"{LONG} {i}", "g") for i in range(300)])
+    assert sum(len(g["options"]) for g in groups) <= 100
+    assert all(len(o["text"]["text"]) <= 75 for g in groups for o in g["options"])

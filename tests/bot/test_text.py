@@ -1,0 +1,30 @@
+from types import SimpleNamespace
+
+from bot.text import render
+
+
+def test_text_templates_escape_for_slack_not_for_html():
+    text = render(
+        "migration_summary.txt",
+        name="Tom's <Bar> & Grill",
+        days=3,
+        result=SimpleNamespace(done=3, posted=2, unchanged=0, failed=["2026-11-27: <error>"]),
+    )
+    assert text.splitlines() == [
+        "Migrated Tom's &lt;Bar&gt; &amp; Grill: 3/3 days, 2 posted, 0 unchanged, 1 failed",
+        "• 2026-11-27: &lt;error&gt;",
+    ]
+
+
+def test_transfer_statistics_read_as_one_line():
+    stats = {
+        "sales": 4,
+        "lines": 9,
+        "mapped": 5,
+        "unmapped": 1,
+        "ignored": 1,
+        "skipped": {"voided_line": 1, "non_item": 2},
+    }
+    assert render("transfer_stats.txt", stats=stats) == (
+        "4 sales, 9 lines: 5 mapped, 1 unmapped, 1 ignored; skipped voided_line 1, non_item 2"
+    )
