@@ -9,10 +9,10 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.blocks.common import context as context_block
-from bot.blocks.common import header, section
+from bot.blocks.home import HomeLocation, home_view, not_linked_view
 from core.access import WorkspaceNotLinked, actor_for
-from core.models import Connection, ExternalLocation
+from core.models import Connection, ExternalLocation, TransferRun
+from core.unmapped import unmapped
 from handlers.context import services
 
 log = logging.getLogger(__name__)
@@ -24,33 +24,38 @@ def home(event: dict[str, Any], client: WebClient, context: BoltContext) -> None
         try:
             who = actor_for(session, context.team_id or "", event["user"], None)
         except WorkspaceNotLinked as error:
-            blocks = [header("Stockpot"), section(str(error))]
+            view = not_linked_view(str(error))
         else:
-            connected = session.scalars(
-                select(Connection).where(Connection.company_id == who.company_id)
-            ).all()
-            located = session.scalars(
-                select(ExternalLocation).where(ExternalLocation.company_id == who.company_id)
-            ).all()
-            blocks = [
-                header(f"Stockpot for {who.company}"),
-                section(
-                    "*Connections*\n"
-                    + ("\n".join(f"{c.label}: {c.status.value}" for c in connected) or "none yet")
-                ),
-                section(
-                    "*Locations*\n"
-                    + (
-                        "\n".join(
-                            f"{loc.name}: {'active' if loc.active else 'inactive'}"
-                            for loc in located[:40]
-                        )
-                        or "none yet"
-                    )
-                ),
-                context_block("`/pos help` · `/transfer help` · `/ledger help`"),
+            linked = [
+                (c.label, c.status.value)
+                for c in session.scalars(
+                    select(Connection).where(Connection.company_id == who.company_id)
+                )
             ]
-    client.views_publish(user_id=event["user"], view={"type": "home", "blocks": blocks})
+            places = []
+            for location in session.scalars(
+                select(ExternalLocation)
+                .where(ExternalLocation.company_id == who.company_id)
+                .order_by(ExternalLocation.name)
+            ):
+                last = session.scalar(
+                    select(TransferRun)
+                    .where(TransferRun.location_id == location.id)
+                    .order_by(TransferRun.id.desc())
+                    .limit(1)
+                )
+                places.append(
+                    HomeLocation(
+                        location.name,
+                        location.active,
+                        location.automatic_transfer.value,
+                        f"{last.business_date} {(last.outcome or last.status).value}"
+                        if last
+                        else None,
+                    )
+                )
+            view = home_view(who.company, linked, places, len(unmapped(session, who.company_id)))
+    client.views_publish(user_id=event["user"], view=view)
 
 
 def uninstalled(context: BoltContext) -> None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from bot.blocks.common import MESSAGE_BLOCKS, escape, message
 from bot.blocks.doctor import doctor_blocks
+from bot.blocks.home import HomeLocation, home_view
 from bot.blocks.ledger import balances_blocks, totals_blocks
 from bot.blocks.mapping import map_modal, mappings_blocks, target_options, unmapped_blocks
 from bot.blocks.pos import LocationRow, connect_sides_modal, locations_blocks
@@ -117,6 +118,11 @@ def test_every_other_builder_fits_with_large_data():
     assert len(modal["title"]["text"]) <= 24 and len(modal["blocks"]) <= 100
     select = modal["blocks"][1]["element"]["initial_option"]
     assert len(select["text"]["text"]) <= 75 and len(select["value"]) <= 150
+    home = home_view(
+        LONG, [(LONG, "connected")] * 300, [HomeLocation(LONG, True, "active", None)] * 300, 500
+    )
+    assert len(home["blocks"]) <= 100
+    check(home["blocks"])
     groups = target_options([Target("ingredient", i, f"{LONG} {i}", "g") for i in range(300)])
     assert sum(len(g["options"]) for g in groups) <= 100
     assert all(len(o["text"]["text"]) <= 75 for g in groups for o in g["options"])

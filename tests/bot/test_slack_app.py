@@ -201,6 +201,13 @@ def test_the_app_home_shows_the_company(bot):
     bot.send.event({"type": "app_home_opened", "user": ADMIN, "tab": "home"})
     home = bot.slack.wait_for("views.publish")[0]
     assert "Stockpot for Trattoria Esempio" in texts(home)
+    assert "Main room: active, automatic active, no transfer yet" in texts(home)
+    assert "csv:Till export: connected" in texts(home) and "*Unmapped items:* 0" in texts(home)
+    bot.send.event(
+        {"type": "app_home_opened", "user": "U9", "tab": "home"}, team="T0777", event_id="Ev7"
+    )
+    lonely = bot.slack.wait_for("views.publish", 2)[1]
+    assert "not linked to a company yet" in texts(lonely)
 
 
 def _ingredient(session, name):
