@@ -13,6 +13,7 @@ class ActionId(StrEnum):
     LOCATION_PAUSE = "location_pause"
     LOCATION_RESUME = "location_resume"
     LOCATION_STORAGE = "location_storage"
+    LOCATION_MIGRATE = "location_migrate"
     SIDES_USERNAME = "sides_username"
     SIDES_PASSWORD = "sides_password"
     MAP_OPEN = "map_open"

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from bot.blocks.common import message
 from bot.ids import ActionId
@@ -17,7 +17,7 @@ from core.db import unit_of_work
 from core.errors import ValidationFailed
 from core.locations import link_storage_unit, set_active, set_automatic
 from core.models import ExternalLocation
-from handlers.commands import run_transfer_job
+from handlers.commands import run_transfer_job, start_migration
 from handlers.context import actor, services
 
 
@@ -112,6 +112,27 @@ def choose_storage(ack: Ack, body: dict[str, Any], respond: Respond, context: Bo
     _location_action(_storage(body))(ack, body, respond, context)
 
 
+def migrate_location(
+    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    ack()
+    channel = _channel(body)
+    who = actor(context, channel)
+    who.require_admin()
+    try:
+        location_id = int(_value(body))
+    except ValueError:
+        raise ValidationFailed("that button is not one Stockpot made") from None
+    svc = services(context)
+    with svc.factory() as session:
+        location = who.owns(
+            session.get(
+                ExternalLocation, location_id, options=[selectinload(ExternalLocation.connection)]
+            )
+        )
+    start_migration(svc, client, channel, who.user_id, location)
+
+
 def register(app: App) -> None:
     app.action(ActionId.TRANSFER_POST)(post_transfer)
     app.action(ActionId.LOCATION_ACTIVATE)(_location_action(_activate(True)))
@@ -119,4 +140,5 @@ def register(app: App) -> None:
     app.action(ActionId.LOCATION_PAUSE)(_location_action(_automatic(False)))
     app.action(ActionId.LOCATION_RESUME)(_location_action(_automatic(True)))
     app.action(ActionId.LOCATION_STORAGE)(choose_storage)
+    app.action(ActionId.LOCATION_MIGRATE)(migrate_location)
     app.action(ActionId.LIGHTSPEED_AUTHORIZE)(lambda ack: ack())

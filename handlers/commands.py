@@ -132,11 +132,12 @@ def pos_setup(inv: Invocation) -> None:
         linked = company_for(session, inv.team_id, None)
     if linked is not None:
         inv.actor().require_admin()
-    else:
+    elif not _installer(inv):
         user = inv.client.users_info(user=inv.user_id)["user"]
         if not (user.get("is_admin") or user.get("is_owner")):
             raise NotAllowed(
-                "only a workspace admin or owner can set Stockpot up for this workspace"
+                "only the person who installed Stockpot, or a workspace admin or owner, can set "
+                "it up for this workspace"
             )
     with unit_of_work(inv.services.factory) as session:
         company = session.scalar(select(Company).where(Company.name == name))
@@ -157,6 +158,15 @@ def pos_setup(inv: Invocation) -> None:
                 )
         link_workspace(session, inv.team_id, company, inv.user_id)
     inv.reply(f"This workspace now works for {name}, and you are its first admin.")
+
+
+def _installer(inv: Invocation) -> bool:
+    """Whether the requester installed the app into this workspace (multi-workspace mode)."""
+    store = inv.services.installations
+    if store is None:
+        return False
+    installation = store.find_installation(enterprise_id=None, team_id=inv.team_id)
+    return installation is not None and installation.user_id == inv.user_id
 
 
 def pos_locations(inv: Invocation) -> None:
@@ -672,40 +682,60 @@ def pos_migrate(inv: Invocation) -> None:
     found = _company_locations(inv, who, name)
     if len(found) != 1:
         raise UsageError("migrate one location at a time: `/pos migrate <location> [days]`")
-    location = found[0]
-    if location.connection.provider is Provider.CSV:
-        raise ValidationFailed(f"'{name}' is a CSV location: its history comes from files")
-    first = inv.client.chat_postMessage(
-        channel=inv.channel_id, text=f"Migrating {name}: 0/{days} days…"
-    )
+    start_migration(inv.services, inv.client, inv.channel_id, who.user_id, found[0], days)
     inv.reply(f"Migrating {days} days of {name}; progress is in the channel.")
-    inv.services.work.submit(_migration_job, inv, location.id, name, days, first["ts"])
 
 
-def _migration_job(inv: Invocation, location_id: int, name: str, days: int, ts: str) -> None:
+def start_migration(
+    svc: Services,
+    client: WebClient,
+    channel: str,
+    user_id: str,
+    location: ExternalLocation,
+    days: int = DEFAULT_DAYS,
+) -> None:
+    """Post the progress message and queue the migration (from the command or the button)."""
+    if location.connection.provider is Provider.CSV:
+        raise ValidationFailed(f"'{location.name}' is a CSV location: its history comes from files")
+    first = client.chat_postMessage(
+        channel=channel, text=f"Migrating {location.name}: 0/{days} days…"
+    )
+    svc.work.submit(
+        _migration_job, svc, client, channel, user_id, location.id, location.name, days, first["ts"]
+    )
+
+
+def _migration_job(
+    svc: Services,
+    client: WebClient,
+    channel: str,
+    user_id: str,
+    location_id: int,
+    name: str,
+    days: int,
+    ts: str,
+) -> None:
     last_update = [time.monotonic()]
 
     def show(progress: MigrationProgress) -> None:
         if time.monotonic() - last_update[0] < PROGRESS_EVERY:
             return
         last_update[0] = time.monotonic()
-        inv.client.chat_update(
-            channel=inv.channel_id, ts=ts, text=f"Migrating {name}: {progress.done}/{days} days…"
+        client.chat_update(
+            channel=channel, ts=ts, text=f"Migrating {name}: {progress.done}/{days} days…"
         )
 
     try:
         result = migrate(
-            inv.services.factory,
-            inv.services.settings,
+            svc.factory,
+            svc.settings,
             location_id,
             days,
-            triggered_by=f"slack:{inv.user_id}",
+            triggered_by=f"slack:{user_id}",
             on_progress=show,
         )
     except StockpotError as error:
-        inv.client.chat_update(
-            channel=inv.channel_id, ts=ts, text=f"Migration of {name} not started: {error}"
-        )
+        client.chat_update(channel=channel, ts=ts, text=f"Migration of {name} not started: {error}")
         return
     text = render("migration_summary.txt", name=name, days=days, result=result)
-    inv.client.chat_update(channel=inv.channel_id, ts=ts, text=text)
+    client.chat_update(channel=channel, ts=ts, text=text)

@@ -77,6 +77,7 @@ def locations_blocks(
                 button("Resume", ActionId.LOCATION_RESUME, value)
                 if row.automatic_transfer == "paused"
                 else button("Pause", ActionId.LOCATION_PAUSE, value),
+                button("Migrate 90 days", ActionId.LOCATION_MIGRATE, value),
             )
         )
     if len(rows) > LOCATIONS_SHOWN:

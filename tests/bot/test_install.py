@@ -55,6 +55,8 @@ def test_an_install_stores_the_token_encrypted_and_authorizes_that_workspace(ins
     assert "/pos connect sides" in texts(reply(bot, "what it can do"))
     bot.send.command("/ledger", "balances", user="UINSTALLER", team="T0003")
     reply(bot, "not linked to a company yet")
+    bot.send.command("/pos", "setup Bistro Nuovo", user="UINSTALLER", team="T0003")
+    reply(bot, "now works for Bistro Nuovo, and you are its first admin")
 
 
 def test_an_unknown_workspace_is_asked_to_install_and_uninstalling_forgets_the_tokens(

@@ -99,7 +99,7 @@ def test_setting_up_a_new_workspace_takes_a_slack_admin(bot):
     bot.slack.add_user("UNEW", "new", is_admin=False)
     bot.slack.add_user("UBOSS", "boss", is_admin=True)
     bot.send.command("/pos", "setup Pizzeria Nuova", user="UNEW", team="T0009")
-    reply(bot, "only a workspace admin or owner")
+    reply(bot, "or a workspace admin or owner, can set it up")
     bot.send.command("/pos", "setup Pizzeria Nuova", user="UBOSS", team="T0009")
     reply(bot, "now works for Pizzeria Nuova")
     bot.send.command("/pos", "setup Trattoria Esempio", user="UBOSS", team="T0008")
@@ -414,3 +414,26 @@ def test_connect_sides_again_updates_the_sign_in_and_keeps_the_setup(bot):
     with bot.database.session() as session:
         assert session.get_one(ExternalLocation, store).storage_unit_id is not None
         assert session.scalar(select(func.count()).select_from(Connection)) == 2  # csv + sides
+
+
+def test_the_migrate_button_and_the_remaining_commands(bot):
+    store = _synced(bot)
+    with unit_of_work(bot.database.factory) as session:
+        link_storage_unit(session, session.get_one(ExternalLocation, store), "Kitchen")
+    bot.send.block_action(ActionId.LOCATION_MIGRATE, str(store), user=ADMIN)
+    posted(bot, "Migrating Pizzeria Beispiel Teltow: 0/90 days")
+    bot.slack.wait_for(
+        "chat.update",
+        where=lambda c: "Migrated Pizzeria Beispiel Teltow: 90/90" in texts(c),
+        timeout=60,
+    )
+    bot.send.command("/pos", "test", user=ADMIN)
+    result = reply(bot, "sides:SIDES: connected as inventory@pizzeria-beispiel.de")
+    assert ":white_check_mark:" in texts(result)
+    with bot.database.session() as session:
+        day = session.scalar(
+            select(TransferRun.business_date).where(TransferRun.location_id == store).limit(1)
+        )
+    bot.send.command("/transfer", f"log Pizzeria Beispiel Teltow {day}", user=VIEWER)
+    log = reply(bot, f"Transfer log of Pizzeria Beispiel Teltow, {day}")
+    assert "migration · succeeded" in texts(log)
