@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from core.access import Actor
 from core.errors import StockpotError
-from core.models import Connection, ExternalLocation, Provider, RunStatus, StorageUnit, TransferRun
+from core.models import Connection, ExternalLocation, Provider, RunStatus, StorageUnit
 from core.pos import connections
 from core.settings import Settings
+from core.transfer.log import last_run
 from core.unmapped import unmapped
 
 
@@ -115,12 +116,7 @@ def _location_checks(session: Session, who: Actor, name: str | None) -> list[Che
                 else f"{len(unmapped_here)} item(s) sold unmapped: `/pos unmapped`",
             )
         )
-        last = session.scalar(
-            select(TransferRun)
-            .where(TransferRun.location_id == location.id)
-            .order_by(TransferRun.id.desc())
-            .limit(1)
-        )
+        last = last_run(session, location.id)
         if last is None:
             checks.append(
                 Check(

@@ -45,15 +45,20 @@ class UnmappedRow:
     """(location id, business date) of each day it was sold unmapped."""
 
 
-def _live_runs(session: Session, company_id: int, days: int) -> list[Any]:
-    """(location id, business date, unmapped items, connection) of each day's live run, for
-    the ``days`` up to the company's latest transferred day (not today: a company importing
-    history, or paused for a while, still gets its working list)."""
-    latest = session.scalar(
+def _latest_day(session: Session, company_id: int) -> date | None:
+    """The company's latest business date with a live run."""
+    return session.scalar(
         select(func.max(TransferDay.business_date)).where(
             TransferDay.company_id == company_id, TransferDay.live_run_id.is_not(None)
         )
     )
+
+
+def _live_runs(session: Session, company_id: int, days: int) -> list[Any]:
+    """(location id, business date, unmapped items, connection) of each day's live run, for
+    the ``days`` up to the company's latest transferred day (not today: a company importing
+    history, or paused for a while, still gets its working list)."""
+    latest = _latest_day(session, company_id)
     if latest is None:
         return []
     since = latest - timedelta(days=days)
@@ -201,11 +206,7 @@ def coverage(session: Session, company_id: int, days: int = 7) -> Decimal | None
 
 
 def _live_run_ids(session: Session, company_id: int, days: int) -> list[Any]:
-    latest = session.scalar(
-        select(func.max(TransferDay.business_date)).where(
-            TransferDay.company_id == company_id, TransferDay.live_run_id.is_not(None)
-        )
-    )
+    latest = _latest_day(session, company_id)
     if latest is None:
         return []
     return list(

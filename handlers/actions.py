@@ -18,24 +18,16 @@ from core.errors import ValidationFailed
 from core.locations import link_storage_unit, set_active, set_automatic
 from core.models import ExternalLocation
 from handlers.commands import run_transfer_job, start_migration
-from handlers.context import actor, services
-
-
-def _value(body: dict[str, Any]) -> str:
-    return str(body["actions"][0].get("value", ""))
-
-
-def _channel(body: dict[str, Any]) -> str:
-    return str((body.get("channel") or {}).get("id") or body["container"].get("channel_id"))
+from handlers.context import actor, button_id, channel_of, services
 
 
 def post_transfer(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     ack()
-    channel = _channel(body)
+    channel = channel_of(body)
     who = actor(context, channel)
     who.require_admin()
     try:
-        value = TransferValue.model_validate_json(_value(body))
+        value = TransferValue.model_validate_json(str(body["actions"][0].get("value", "")))
     except ValidationError:
         raise ValidationFailed("that button is not one Stockpot made; nothing was posted") from None
     svc = services(context)
@@ -62,12 +54,9 @@ def _location_action(
 
     def listener(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         ack()
-        who = actor(context, _channel(body))
+        who = actor(context, channel_of(body))
         who.require_admin()
-        try:
-            location_id = int(_value(body).partition(":")[0])
-        except ValueError:
-            raise ValidationFailed("that button is not one Stockpot made") from None
+        location_id = button_id(body)
         with unit_of_work(services(context).factory) as session:
             location = who.owns(session.get(ExternalLocation, location_id))
             text = apply(session, location)
@@ -108,7 +97,6 @@ def _storage(body: dict[str, Any]) -> Callable[[Session, ExternalLocation], str]
 
 
 def choose_storage(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
-    body["actions"][0]["value"] = body["actions"][0].get("selected_option", {}).get("value", "")
     _location_action(_storage(body))(ack, body, respond, context)
 
 
@@ -116,13 +104,10 @@ def migrate_location(
     ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
     ack()
-    channel = _channel(body)
+    channel = channel_of(body)
     who = actor(context, channel)
     who.require_admin()
-    try:
-        location_id = int(_value(body))
-    except ValueError:
-        raise ValidationFailed("that button is not one Stockpot made") from None
+    location_id = button_id(body)
     svc = services(context)
     with svc.factory() as session:
         location = who.owns(

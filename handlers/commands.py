@@ -44,12 +44,11 @@ from core.models import (
     Role,
     RunKind,
     StorageUnit,
-    TransferRun,
     WorkspaceCompany,
 )
 from core.pos import connections
 from core.storage import create_storage_unit, storage_units
-from core.transfer.log import runs_of_day
+from core.transfer.log import last_run, runs_of_day
 from core.unmapped import coverage, unmapped
 from handlers.context import Services, actor, post, services
 
@@ -542,12 +541,7 @@ def transfer_status(inv: Invocation) -> None:
             .where(ExternalLocation.company_id == who.company_id)
             .order_by(ExternalLocation.name)
         ):
-            last = session.scalar(
-                select(TransferRun)
-                .where(TransferRun.location_id == location.id)
-                .order_by(TransferRun.id.desc())
-                .limit(1)
-            )
+            last = last_run(session, location.id)
             latest = f"last run {last.business_date} {last.status.value}" if last else "no run yet"
             state = "active" if location.active else "inactive"
             lines.append(

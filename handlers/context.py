@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel, ValidationError
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.work import WorkQueue
 from core.access import Actor, actor_for
+from core.errors import UnauthorizedCompanyAccess, ValidationFailed
 from core.settings import Settings
 
 SERVICES = "stockpot"
@@ -37,3 +39,40 @@ def actor(context: BoltContext, channel_id: str | None = None) -> Actor:
 
 def post(client: WebClient, channel: str, message: dict[str, Any]) -> None:
     client.chat_postMessage(channel=channel, **message)
+
+
+def channel_of(body: dict[str, Any]) -> str:
+    """The channel of an interaction (a message's, whatever container it came in)."""
+    return str((body.get("channel") or {}).get("id") or body["container"].get("channel_id"))
+
+
+def button_id(body: dict[str, Any]) -> int:
+    """The id a Stockpot button carries (``42``, or ``42:7`` from a select); anything else
+    is refused, not guessed."""
+    action = body["actions"][0]
+    raw = str(action.get("value") or (action.get("selected_option") or {}).get("value") or "")
+    head = raw.partition(":")[0]
+    if not head.isdigit():
+        raise ValidationFailed("that button is not one Stockpot made")
+    return int(head)
+
+
+FormMetadata = TypeVar("FormMetadata", bound=BaseModel)
+
+
+def form_actor(
+    context: BoltContext, view: dict[str, Any], model: type[FormMetadata]
+) -> tuple[Actor, FormMetadata]:
+    """Who submits a modal, for the company the modal was opened for: an admin of it, or a
+    refusal. The metadata is the app's own, but it comes back through the user's client."""
+    try:
+        metadata = model.model_validate_json(view["private_metadata"])
+    except ValidationError:
+        raise ValidationFailed("this form is not one Stockpot made") from None
+    channel = getattr(metadata, "channel_id", None)
+    with services(context).factory() as session:
+        who = actor_for(session, context.team_id or "", context.user_id or "", channel)
+    if who.company_id != getattr(metadata, "company_id", None):
+        raise UnauthorizedCompanyAccess("this form was opened for another company")
+    who.require_admin()
+    return who, metadata

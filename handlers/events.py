@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from bot.blocks.home import HomeLocation, home_view, not_linked_view
 from core.access import WorkspaceNotLinked, actor_for
-from core.models import Connection, ExternalLocation, TransferRun
+from core.models import Connection, ExternalLocation
+from core.transfer.log import last_run
 from core.unmapped import unmapped
 from handlers.context import services
 
@@ -38,12 +39,7 @@ def home(event: dict[str, Any], client: WebClient, context: BoltContext) -> None
                 .where(ExternalLocation.company_id == who.company_id)
                 .order_by(ExternalLocation.name)
             ):
-                last = session.scalar(
-                    select(TransferRun)
-                    .where(TransferRun.location_id == location.id)
-                    .order_by(TransferRun.id.desc())
-                    .limit(1)
-                )
+                last = last_run(session, location.id)
                 places.append(
                     HomeLocation(
                         location.name,

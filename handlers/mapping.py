@@ -6,7 +6,6 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from pydantic import ValidationError
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
@@ -16,7 +15,6 @@ from bot.ids import ActionId, BlockId, CallbackId
 from bot.metadata import MapItemMetadata
 from core.access import actor_for
 from core.db import SCALE, unit_of_work
-from core.errors import UnauthorizedCompanyAccess, ValidationFailed
 from core.exact import format_decimal
 from core.mapping import (
     IgnoreChoice,
@@ -27,27 +25,16 @@ from core.mapping import (
 from core.models import ExternalLocation, PosItem, Provider
 from core.unmapped import closest_target, days_unmapped, target_named, targets
 from handlers.commands import run_transfer_job
-from handlers.context import actor, services
-
-
-def _item_id(body: dict[str, Any]) -> int:
-    try:
-        return int(body["actions"][0].get("value", ""))
-    except ValueError:
-        raise ValidationFailed("that button is not one Stockpot made") from None
-
-
-def _channel(body: dict[str, Any]) -> str:
-    return str((body.get("channel") or {}).get("id") or body["container"].get("channel_id"))
+from handlers.context import actor, button_id, channel_of, form_actor, services
 
 
 def open_map(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     ack()
-    channel = _channel(body)
+    channel = channel_of(body)
     who = actor(context, channel)
     who.require_admin()
     with services(context).factory() as session:
-        item = who.owns(session.get(PosItem, _item_id(body)))
+        item = who.owns(session.get(PosItem, button_id(body)))
         suggestion = closest_target(session, who.company_id, item.name)
         metadata = MapItemMetadata(
             pos_item_id=item.id, channel_id=channel, company_id=who.company_id
@@ -58,10 +45,10 @@ def open_map(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCon
 
 def ignore(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
-    who = actor(context, _channel(body))
+    who = actor(context, channel_of(body))
     who.require_admin()
     with unit_of_work(services(context).factory) as session:
-        item = who.owns(session.get(PosItem, _item_id(body)))
+        item = who.owns(session.get(PosItem, button_id(body)))
         set_mapping(session, item, IgnoreChoice(), by=f"slack:{who.user_id}")
         name = item.name
     respond(
@@ -92,16 +79,8 @@ def _factor(text: str) -> Decimal:
 
 
 def submit_map(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    try:
-        metadata = MapItemMetadata.model_validate_json(view["private_metadata"])
-    except ValidationError:
-        raise ValidationFailed("this form is not one Stockpot made") from None
+    who, metadata = form_actor(context, view, MapItemMetadata)
     svc = services(context)
-    with svc.factory() as session:
-        who = actor_for(session, context.team_id or "", context.user_id or "", metadata.channel_id)
-    if who.company_id != metadata.company_id:
-        raise UnauthorizedCompanyAccess("this form was opened for another company")
-    who.require_admin()
     values = view["state"]["values"]
     selected = values[BlockId.MAP_TARGET][ActionId.MAP_TARGET].get("selected_option") or {}
     try:
@@ -141,12 +120,12 @@ def reprocess(
     ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
 ) -> None:
     ack()
-    channel = _channel(body)
+    channel = channel_of(body)
     who = actor(context, channel)
     who.require_admin()
     svc = services(context)
     with svc.factory() as session:
-        item = who.owns(session.get(PosItem, _item_id(body)))
+        item = who.owns(session.get(PosItem, button_id(body)))
         days = sorted(days_unmapped(session, item), key=lambda pair: (pair[1], pair[0]))
         runs = []
         for location_id, business_date in days:

@@ -9,12 +9,11 @@ from slack_sdk import WebClient
 
 from bot.ids import ActionId, BlockId, CallbackId
 from bot.metadata import ConnectSidesMetadata
-from core.access import actor_for
-from core.errors import IntegrationExists, UnauthorizedCompanyAccess
+from core.errors import IntegrationExists
 from core.models import Connection
 from core.pos import connections
 from core.pos.errors import PosError
-from handlers.context import post, services
+from handlers.context import form_actor, post, services
 
 
 def _value(view: dict[str, Any], block: str, action: str) -> str:
@@ -24,13 +23,8 @@ def _value(view: dict[str, Any], block: str, action: str) -> str:
 def connect_sides(
     ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
 ) -> None:
-    metadata = ConnectSidesMetadata.model_validate_json(view["private_metadata"])
+    who, metadata = form_actor(context, view, ConnectSidesMetadata)
     svc = services(context)
-    with svc.factory() as session:
-        who = actor_for(session, context.team_id or "", context.user_id or "", metadata.channel_id)
-    if who.company_id != metadata.company_id:
-        raise UnauthorizedCompanyAccess("this form was opened for another company")
-    who.require_admin()
     username = _value(view, BlockId.SIDES_USERNAME, ActionId.SIDES_USERNAME)
     password = _value(view, BlockId.SIDES_PASSWORD, ActionId.SIDES_PASSWORD)
     try:

@@ -26,6 +26,15 @@ def runs_of_day(
     )
 
 
+def last_run(session: Session, location_id: int) -> TransferRun | None:
+    return session.scalar(
+        select(TransferRun)
+        .where(TransferRun.location_id == location_id)
+        .order_by(TransferRun.id.desc())
+        .limit(1)
+    )
+
+
 def run_to_json(run: TransferRun) -> dict[str, Any]:
     return {
         "run_id": run.id,
