@@ -15,7 +15,7 @@ from bot.installations import EncryptedInstallationStore
 from core.crypto import secret_box
 from core.models.slack_install import slack_bots, slack_installations, slack_oauth_states
 from handlers.context import SERVICES, Services
-from handlers.events import uninstalled
+from handlers.events import revoked, uninstalled
 from tests.bot.test_slack_app import reply, texts
 
 
@@ -90,3 +90,20 @@ def test_our_tables_have_every_column_slack_sdk_writes():
         (slack_oauth_states, SQLAlchemyOAuthStateStore.build_oauth_states_table(theirs, "s")),
     ):
         assert [c.name for c in ours.columns] == [c.name for c in built.columns]
+
+
+def test_revoked_bot_tokens_are_forgotten(installable_bot):
+    bot = installable_bot
+    install(bot)
+    store = EncryptedInstallationStore("111.222", bot.database.engine, secret_box(bot.settings))
+    context = BoltContext(
+        {
+            "team_id": "T0003",
+            "enterprise_id": None,
+            SERVICES: Services(bot.database.factory, bot.settings, bot.work, store),
+        }
+    )
+    revoked({"type": "tokens_revoked", "tokens": {"oauth": [], "bot": []}}, context)
+    assert store.find_bot(enterprise_id=None, team_id="T0003") is not None
+    revoked({"type": "tokens_revoked", "tokens": {"bot": ["UBOT"]}}, context)
+    assert store.find_bot(enterprise_id=None, team_id="T0003") is None

@@ -437,3 +437,31 @@ def test_the_migrate_button_and_the_remaining_commands(bot):
     bot.send.command("/transfer", f"log Pizzeria Beispiel Teltow {day}", user=VIEWER)
     log = reply(bot, f"Transfer log of Pizzeria Beispiel Teltow, {day}")
     assert "migration · succeeded" in texts(log)
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        ActionId.LOCATION_ACTIVATE,
+        ActionId.LOCATION_DEACTIVATE,
+        ActionId.LOCATION_PAUSE,
+        ActionId.LOCATION_RESUME,
+        ActionId.LOCATION_MIGRATE,
+    ],
+)
+def test_location_buttons_refuse_viewers_and_other_workspaces(bot, action):
+    with bot.database.session() as session:
+        location = session.scalar(
+            select(ExternalLocation).where(ExternalLocation.name == "Main room")
+        )
+        before = (location.active, location.automatic_transfer)
+    bot.send.block_action(action, str(location.id), user=VIEWER)
+    reply(bot, "you need to be an admin of Trattoria Esempio")
+    bot.send.block_action(action, str(location.id), user=OTHER_ADMIN, team=OTHER_TEAM)
+    reply(bot, "does not belong to Osteria Altra")
+    bot.send.block_action(action, "../../etc", user=ADMIN)
+    reply(bot, "not one Stockpot made")
+    with bot.database.session() as session:
+        after = session.get_one(ExternalLocation, location.id)
+        assert (after.active, after.automatic_transfer) == before
+    assert not [c for c in bot.slack.calls if c.method == "chat.postMessage"]
