@@ -69,14 +69,15 @@ class StockpotWsgi:
         return _answer(start_response, status, page.encode(), "text/html; charset=utf-8")
 
     def _announce(self, state: str, text: str) -> None:
-        """Tell the channel the connection was started from (kept in the state's owner)."""
-        started_by = connections.started_by(self.factory, state)
-        parts = (started_by or "").split(":")
-        if len(parts) == 4 and parts[0] == "slack":
-            try:
-                self.app.client.chat_postMessage(channel=parts[3], text=f"<@{parts[2]}> {text}")
-            except Exception:
-                log.exception("could not announce the Lightspeed connection in Slack")
+        """Tell the channel the connection was started from."""
+        target = connections.who_to_tell(self.factory, state)
+        if target is None:
+            return
+        channel, user = target
+        try:
+            self.app.client.chat_postMessage(channel=channel, text=f"<@{user}> {text}")
+        except Exception:
+            log.exception("could not announce the Lightspeed connection in Slack")
 
 
 def _answer(

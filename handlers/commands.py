@@ -231,7 +231,8 @@ def pos_connect(inv: Invocation) -> None:
             inv.services.factory,
             inv.services.settings,
             company_id=who.company_id,
-            started_by=f"slack:{inv.team_id}:{inv.user_id}:{inv.channel_id}",
+            started_by=f"slack:{inv.team_id}:{inv.user_id}",
+            notify=(inv.channel_id, inv.user_id),
             reauthorize=existing is not None,
         )
         inv.reply("Connect Lightspeed", lightspeed_blocks(url))

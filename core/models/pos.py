@@ -164,6 +164,10 @@ class OAuthState(Base):
     started_by: Mapped[str] = mapped_column(String(200))
     connection_name: Mapped[str] = mapped_column(String(200))
     reauthorize: Mapped[bool] = mapped_column(default=False)
+    notify_channel: Mapped[str | None] = mapped_column(
+        String(32), doc="the Slack channel to tell how the authorization ended"
+    )
+    notify_user: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = created_at()
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]

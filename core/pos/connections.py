@@ -195,6 +195,7 @@ def start_lightspeed(
     started_by: str,
     name: str = "Lightspeed",
     reauthorize: bool = False,
+    notify: tuple[str, str] | None = None,
 ) -> str:
     """The URL to send the user to. ``reauthorize`` renews the tokens of the company's existing
     connection (keeping its locations, links and mappings); without it a second connection is
@@ -212,6 +213,8 @@ def start_lightspeed(
                 started_by=started_by,
                 connection_name=name,
                 reauthorize=reauthorize,
+                notify_channel=notify[0] if notify else None,
+                notify_user=notify[1] if notify else None,
                 expires_at=utcnow() + STATE_TTL,
             )
         )
@@ -267,11 +270,18 @@ def complete_lightspeed(
         return _info(session, connection)
 
 
-def started_by(factory: sessionmaker[Session], state: str) -> str | None:
-    """Who started the authorization behind ``state`` (to tell them how it ended)."""
+def who_to_tell(factory: sessionmaker[Session], state: str) -> tuple[str, str] | None:
+    """The (Slack channel, user) the authorization behind ``state`` was started from."""
     nonce = (state or "").partition(".")[0]
     with factory() as session:
-        return session.scalar(select(OAuthState.started_by).where(OAuthState.nonce == nonce))
+        row = session.execute(
+            select(OAuthState.notify_channel, OAuthState.notify_user).where(
+                OAuthState.nonce == nonce
+            )
+        ).first()
+    if row is None or row[0] is None or row[1] is None:
+        return None
+    return row[0], row[1]
 
 
 @dataclass(frozen=True)
