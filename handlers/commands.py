@@ -7,7 +7,6 @@ Each acknowledges at once, then parses its text; reads answer privately right aw
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -26,6 +25,7 @@ from bot.blocks.pos import LocationRow, connect_sides_modal, lightspeed_blocks, 
 from bot.blocks.transfer import failure_blocks, report_blocks
 from bot.blocks.usage import help_blocks
 from bot.metadata import ConnectSidesMetadata, TransferValue
+from bot.progress import ProgressMessage
 from bot.text import render
 from core import ledger
 from core.access import Actor, NotAllowed, bind_channel, company_for, link_workspace, set_role
@@ -34,7 +34,7 @@ from core.doctor import diagnose
 from core.errors import StockpotError, UnauthorizedCompanyAccess, ValidationFailed
 from core.locations import set_automatic
 from core.mapping import list_mappings
-from core.migration import DEFAULT_DAYS, MigrationProgress, migrate
+from core.migration import DEFAULT_DAYS, migrate
 from core.models import (
     Company,
     Connection,
@@ -283,20 +283,23 @@ def pos_sync(inv: Invocation) -> None:
     who = inv.actor()
     who.require_admin()
     found = _pos_connections(who, inv)
-    inv.reply(f"Syncing {len(found)} connection(s); the summary follows in this channel.")
+    inv.reply(f"Syncing {len(found)} connection(s); progress and summary follow in this channel.")
 
     def work() -> None:
+        title = f"Sync for {who.company}"
+        progress = ProgressMessage(inv.client, inv.channel_id, f"{title}: starting…")
         lines = []
         for connection_id, label in found:
             factory, settings = inv.services.factory, inv.services.settings
             try:
+                progress.update(f"{title}: {label}, locations…")
                 located = connections.sync_locations(factory, settings, connection_id)
+                progress.update(f"{title}: {label}, items…")
                 items = connections.sync_items(factory, settings, connection_id)
                 lines.append(f"*{label}*: locations {located}; items {items}")
             except StockpotError as error:
                 lines.append(f"*{label}*: :x: {error}")
-        text = f"Sync for {who.company}\n" + "\n".join(lines)
-        post(inv.client, inv.channel_id, {"text": text})
+        progress.finish(f"{title}, done\n" + "\n".join(lines))
 
     inv.services.work.submit(work)
 
@@ -660,10 +663,6 @@ def register(app: App) -> None:
     app.command("/ledger")(_run({"balances": ledger_balances}, ledger_movements))
 
 
-PROGRESS_EVERY = 2.0
-"""Seconds between progress updates (chat.update is rate-limited)."""
-
-
 def pos_migrate(inv: Invocation) -> None:
     who = inv.actor()
     who.require_admin()
@@ -692,34 +691,18 @@ def start_migration(
     """Post the progress message and queue the migration (from the command or the button)."""
     if location.connection.provider is Provider.CSV:
         raise ValidationFailed(f"'{location.name}' is a CSV location: its history comes from files")
-    first = client.chat_postMessage(
-        channel=channel, text=f"Migrating {location.name}: 0/{days} days…"
-    )
-    svc.work.submit(
-        _migration_job, svc, client, channel, user_id, location.id, location.name, days, first["ts"]
-    )
+    progress = ProgressMessage(client, channel, f"Migrating {location.name}: 0/{days} days…")
+    svc.work.submit(_migration_job, svc, progress, user_id, location.id, location.name, days)
 
 
 def _migration_job(
     svc: Services,
-    client: WebClient,
-    channel: str,
+    progress: ProgressMessage,
     user_id: str,
     location_id: int,
     name: str,
     days: int,
-    ts: str,
 ) -> None:
-    last_update = [time.monotonic()]
-
-    def show(progress: MigrationProgress) -> None:
-        if time.monotonic() - last_update[0] < PROGRESS_EVERY:
-            return
-        last_update[0] = time.monotonic()
-        client.chat_update(
-            channel=channel, ts=ts, text=f"Migrating {name}: {progress.done}/{days} days…"
-        )
-
     try:
         result = migrate(
             svc.factory,
@@ -727,10 +710,9 @@ def _migration_job(
             location_id,
             days,
             triggered_by=f"slack:{user_id}",
-            on_progress=show,
+            on_progress=lambda p: progress.update(f"Migrating {name}: {p.done}/{days} days…"),
         )
     except StockpotError as error:
-        client.chat_update(channel=channel, ts=ts, text=f"Migration of {name} not started: {error}")
+        progress.finish(f"Migration of {name} not started: {error}")
         return
-    text = render("migration_summary.txt", name=name, days=days, result=result)
-    client.chat_update(channel=channel, ts=ts, text=text)
+    progress.finish(render("migration_summary.txt", name=name, days=days, result=result))

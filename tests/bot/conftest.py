@@ -3,7 +3,6 @@ SIDES by its sandbox, requests signed as Slack signs them."""
 
 from __future__ import annotations
 
-import socket
 from dataclasses import dataclass
 
 import pytest
@@ -47,10 +46,15 @@ class Bot:
         self.work.join()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+class LateApp:
+    """A WSGI app set after the server is listening: the bot's settings need the server's
+    port (the Lightspeed redirect address), and binding first leaves no race for a port."""
+
+    def __init__(self) -> None:
+        self.app = None
+
+    def __call__(self, environ, start_response):
+        return self.app(environ, start_response)
 
 
 @pytest.fixture
@@ -69,7 +73,16 @@ def installable_bot(database, monkeypatch):
 
 
 def _running_bot(database, monkeypatch, overrides):
-    port = free_port()
+    late = LateApp()
+    server = BackgroundServer(late, 0)
+    port = server.port
+    try:
+        yield from _serve(database, monkeypatch, overrides, late, port)
+    finally:
+        server.stop()
+
+
+def _serve(database, monkeypatch, overrides, late, port):
     with (
         SlackStandIn().running() as slack,
         SidesSandbox(retention_days=5000).running() as sides,
@@ -105,11 +118,10 @@ def _running_bot(database, monkeypatch, overrides):
             link_workspace(session, OTHER_TEAM, altra, OTHER_ADMIN)
         work = WorkQueue()
         app = build_app(settings, database.factory, work=work)
-        server = BackgroundServer(StockpotWsgi(app, database.factory, settings), port)
-        sender = SlackSender(f"http://127.0.0.1:{server.port}/slack/events", SECRET, slack)
+        late.app = StockpotWsgi(app, database.factory, settings)
+        sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET, slack)
         try:
             yield Bot(database, slack, sender, sides, work, settings, port)
         finally:
             sender.close()
-            server.stop()
             work.shutdown()

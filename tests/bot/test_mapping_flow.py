@@ -16,7 +16,7 @@ from core.lookup import company_by_name
 from core.mapping import IngredientChoice, set_mapping
 from core.models import ExternalLocation, Ingredient, PosItem, PosMapping
 from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, VIEWER
-from tests.bot.test_slack_app import connect_sides, posted, reply, texts
+from tests.bot.test_slack_app import connect_sides, posted, reply, synced, texts
 
 
 @pytest.fixture
@@ -24,7 +24,7 @@ def day_posted(bot):
     connect_sides(bot)
     posted(bot, "connected sides:SIDES")
     bot.send.command("/pos", "sync", user=ADMIN)
-    posted(bot, "Sync for Trattoria Esempio")
+    synced(bot)
     with unit_of_work(bot.database.factory) as session:
         store = session.scalar(select(ExternalLocation).where(ExternalLocation.external_id == "36"))
         link_storage_unit(session, store, "Kitchen")

@@ -50,6 +50,18 @@ def posted(bot, containing: str):
     return bot.slack.wait_for("chat.postMessage", where=lambda c: containing in texts(c))[0]
 
 
+def synced(bot):
+    """The final state of the sync's progress message."""
+    started = posted(bot, "Sync for Trattoria Esempio: starting")
+    done = bot.slack.wait_for(
+        "chat.update", where=lambda c: "Sync for Trattoria Esempio, done" in texts(c)
+    )[0]
+    assert (
+        done.args["ts"] == started.args.get("ts") or done.args["channel"] == started.args["channel"]
+    )
+    return done
+
+
 # --- verification --------------------------------------------------------------------------
 
 
@@ -144,7 +156,7 @@ def test_connect_sync_preview_and_post_a_day(bot):
     assert answer.status_code == 200 and answer.text == ""
     posted(bot, "connected sides:SIDES for Trattoria Esempio")
     bot.send.command("/pos", "sync", user=ADMIN)
-    summary = posted(bot, "Sync for Trattoria Esempio")
+    summary = synced(bot)
     assert "locations 2 new" in texts(summary)
     with unit_of_work(bot.database.factory) as session:
         store = session.scalar(select(ExternalLocation).where(ExternalLocation.external_id == "36"))
@@ -175,7 +187,7 @@ def test_another_workspace_cannot_touch_this_company_by_id(bot):
     connect_sides(bot)
     posted(bot, "connected sides:SIDES")
     bot.send.command("/pos", "sync", user=ADMIN)
-    posted(bot, "Sync for Trattoria Esempio")
+    synced(bot)
     with bot.database.session() as session:
         store = session.scalar(select(ExternalLocation).where(ExternalLocation.external_id == "41"))
     value = TransferValue(location_id=store.id, business_date=date(2025, 3, 14)).dump()
@@ -236,7 +248,7 @@ def _synced(bot):
     connect_sides(bot)
     posted(bot, "connected sides:SIDES")
     bot.send.command("/pos", "sync", user=ADMIN)
-    posted(bot, "Sync for Trattoria Esempio")
+    synced(bot)
     with bot.database.session() as session:
         return session.scalar(
             select(ExternalLocation).where(ExternalLocation.external_id == "36")
