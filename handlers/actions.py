@@ -17,8 +17,9 @@ from core.db import unit_of_work
 from core.errors import ValidationFailed
 from core.locations import link_storage_unit, set_active, set_automatic
 from core.models import ExternalLocation
-from handlers.commands import run_transfer_job, start_migration
 from handlers.context import actor, button_id, channel_of, services
+from handlers.pos_commands import start_migration
+from handlers.transfer_commands import run_transfer_job
 
 
 def post_transfer(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:

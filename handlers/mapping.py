@@ -24,8 +24,8 @@ from core.mapping import (
 )
 from core.models import ExternalLocation, PosItem, Provider
 from core.unmapped import closest_target, days_unmapped, target_named, targets
-from handlers.commands import run_transfer_job
 from handlers.context import actor, button_id, channel_of, form_actor, services
+from handlers.transfer_commands import run_transfer_job
 
 
 def open_map(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:

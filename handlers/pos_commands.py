@@ -1,0 +1,376 @@
+"""``/pos``: setup, connections, locations, storage, mapping lists, members, migrations and
+the doctor."""
+
+from __future__ import annotations
+
+import re
+
+from slack_sdk import WebClient
+from sqlalchemy import select
+
+from bot.blocks.doctor import doctor_blocks
+from bot.blocks.mapping import mappings_blocks, unmapped_blocks
+from bot.blocks.pos import LocationRow, connect_sides_modal, lightspeed_blocks, locations_blocks
+from bot.metadata import ConnectSidesMetadata
+from bot.progress import ProgressMessage
+from bot.text import render
+from core.access import Actor, NotAllowed, bind_channel, company_for, link_workspace, set_role
+from core.db import unit_of_work
+from core.doctor import diagnose
+from core.errors import StockpotError, UnauthorizedCompanyAccess, ValidationFailed
+from core.mapping import list_mappings
+from core.migration import DEFAULT_DAYS, migrate
+from core.models import (
+    Company,
+    Connection,
+    ExternalLocation,
+    Member,
+    Provider,
+    Role,
+    StorageUnit,
+    WorkspaceCompany,
+)
+from core.pos import connections
+from core.storage import create_storage_unit, storage_units
+from core.unmapped import coverage, unmapped
+from handlers.context import Services
+from handlers.slash import Invocation, UsageError, company_locations
+
+MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
+
+
+def pos_setup(inv: Invocation) -> None:
+    name = " ".join(inv.args).strip()
+    if not name:
+        raise UsageError("give the company's name: `/pos setup Trattoria Esempio`")
+    with inv.services.factory() as session:
+        linked = company_for(session, inv.team_id, None)
+    if linked is not None:
+        inv.actor().require_admin()
+    elif not _installer(inv):
+        user = inv.client.users_info(user=inv.user_id)["user"]
+        if not (user.get("is_admin") or user.get("is_owner")):
+            raise NotAllowed(
+                "only the person who installed Stockpot, or a workspace admin or owner, can set "
+                "it up for this workspace"
+            )
+    with unit_of_work(inv.services.factory) as session:
+        company = session.scalar(select(Company).where(Company.name == name))
+        if company is None:
+            company = Company(name=name)
+            session.add(company)
+            session.flush()
+        else:
+            elsewhere = session.scalar(
+                select(WorkspaceCompany.team_id).where(
+                    WorkspaceCompany.company_id == company.id,
+                    WorkspaceCompany.team_id != inv.team_id,
+                )
+            )
+            if elsewhere is not None:
+                raise UnauthorizedCompanyAccess(
+                    f"{name} belongs to another workspace; its admins can link this one"
+                )
+        link_workspace(session, inv.team_id, company, inv.user_id)
+    inv.reply(f"This workspace now works for {name}, and you are its first admin.")
+
+
+def _installer(inv: Invocation) -> bool:
+    """Whether the requester installed the app into this workspace (multi-workspace mode)."""
+    store = inv.services.installations
+    if store is None:
+        return False
+    installation = store.find_installation(enterprise_id=None, team_id=inv.team_id)
+    return installation is not None and installation.user_id == inv.user_id
+
+
+def pos_locations(inv: Invocation) -> None:
+    who = inv.actor()
+    with inv.services.factory() as session:
+        units = dict(
+            session.execute(
+                select(StorageUnit.id, StorageUnit.name).where(
+                    StorageUnit.company_id == who.company_id
+                )
+            )
+            .tuples()
+            .all()
+        )
+        rows = [
+            LocationRow(
+                id=location.id,
+                name=location.name,
+                connection=location.connection.label,
+                storage_unit=units.get(location.storage_unit_id or 0),
+                active=location.active,
+                automatic_transfer=location.automatic_transfer.value,
+                storage_unit_id=location.storage_unit_id,
+            )
+            for location in session.scalars(
+                select(ExternalLocation)
+                .where(ExternalLocation.company_id == who.company_id)
+                .order_by(ExternalLocation.name)
+            )
+        ]
+    blocks = locations_blocks(
+        who.company, rows, admin=who.is_admin, units=sorted(units.items(), key=lambda u: u[1])
+    )
+    inv.reply(f"Locations of {who.company}", blocks)
+
+
+def pos_connect(inv: Invocation) -> None:
+    who = inv.actor()
+    who.require_admin()
+    provider = inv.args[0].lower() if inv.args else ""
+    if provider == "sides":
+        with inv.services.factory() as session:
+            existing = session.scalar(
+                select(Connection).where(
+                    Connection.company_id == who.company_id, Connection.provider == Provider.SIDES
+                )
+            )
+            connection_id = existing.id if existing else None
+        metadata = ConnectSidesMetadata(
+            channel_id=inv.channel_id, company_id=who.company_id, connection_id=connection_id
+        )
+        view = connect_sides_modal(metadata.dump(), updating=connection_id is not None)
+        inv.client.views_open(trigger_id=inv.trigger_id, view=view)
+    elif provider == "lightspeed":
+        with inv.services.factory() as session:
+            existing = session.scalar(
+                select(Connection).where(
+                    Connection.company_id == who.company_id,
+                    Connection.provider == Provider.LIGHTSPEED,
+                )
+            )
+        url = connections.start_lightspeed(
+            inv.services.factory,
+            inv.services.settings,
+            company_id=who.company_id,
+            started_by=f"slack:{inv.team_id}:{inv.user_id}",
+            notify=(inv.channel_id, inv.user_id),
+            reauthorize=existing is not None,
+        )
+        inv.reply("Connect Lightspeed", lightspeed_blocks(url))
+    else:
+        raise UsageError("connect what? `/pos connect sides` or `/pos connect lightspeed`")
+
+
+def _pos_connections(who: Actor, inv: Invocation) -> list[tuple[int, str]]:
+    with inv.services.factory() as session:
+        found = [
+            (c.id, c.label)
+            for c in session.scalars(
+                select(Connection)
+                .where(Connection.company_id == who.company_id, Connection.provider != Provider.CSV)
+                .order_by(Connection.id)
+            )
+        ]
+    if not found:
+        raise ValidationFailed(
+            f"{who.company} has no POS connection: `/pos connect sides` or "
+            "`/pos connect lightspeed`"
+        )
+    return found
+
+
+def pos_test(inv: Invocation) -> None:
+    who = inv.actor()
+    who.require_admin()
+    found = _pos_connections(who, inv)
+    inv.reply(f"Testing {len(found)} connection(s)…")
+
+    def work() -> None:
+        lines = []
+        for connection_id, label in found:
+            try:
+                result = connections.test_connection(
+                    inv.services.factory, inv.services.settings, connection_id
+                )
+                lines.append(f":white_check_mark: {label}: {result}")
+            except StockpotError as error:
+                lines.append(f":x: {label}: {error}")
+        inv.reply("\n".join(lines))
+
+    inv.services.work.submit(work)
+
+
+def pos_sync(inv: Invocation) -> None:
+    who = inv.actor()
+    who.require_admin()
+    found = _pos_connections(who, inv)
+    inv.reply(f"Syncing {len(found)} connection(s); progress and summary follow in this channel.")
+
+    def work() -> None:
+        title = f"Sync for {who.company}"
+        progress = ProgressMessage(inv.client, inv.channel_id, f"{title}: starting…")
+        lines = []
+        for connection_id, label in found:
+            factory, settings = inv.services.factory, inv.services.settings
+            try:
+                progress.update(f"{title}: {label}, locations…")
+                located = connections.sync_locations(factory, settings, connection_id)
+                progress.update(f"{title}: {label}, items…")
+                items = connections.sync_items(factory, settings, connection_id)
+                lines.append(f"*{label}*: locations {located}; items {items}")
+            except StockpotError as error:
+                lines.append(f"*{label}*: :x: {error}")
+        progress.finish(f"{title}, done\n" + "\n".join(lines))
+
+    inv.services.work.submit(work)
+
+
+def pos_members(inv: Invocation) -> None:
+    who = inv.actor()
+    if not inv.args:
+        with inv.services.factory() as session:
+            members = session.scalars(
+                select(Member).where(
+                    Member.company_id == who.company_id, Member.team_id == inv.team_id
+                )
+            ).all()
+            listing = "\n".join(f"<@{m.user_id}>: {m.role.value}" for m in members)
+        inv.reply(f"Members of {who.company}:\n{listing or 'none'}")
+        return
+    who.require_admin()
+    action = inv.args[0].lower()
+    mention = MENTION.match(inv.args[1]) if len(inv.args) > 1 else None
+    if action not in ("add", "remove") or mention is None:
+        raise UsageError(
+            "`/pos members add @someone admin|viewer` or `/pos members remove @someone`"
+        )
+    user_id = mention.group(1)
+    role = None
+    if action == "add":
+        wanted = inv.args[2].lower() if len(inv.args) > 2 else "viewer"
+        if wanted not in (Role.ADMIN.value, Role.VIEWER.value):
+            raise UsageError(f"the role is admin or viewer, not '{wanted}'")
+        role = Role(wanted)
+    if user_id == inv.user_id and role is not Role.ADMIN:
+        raise ValidationFailed("you cannot remove your own admin role; ask another admin")
+    with unit_of_work(inv.services.factory) as session:
+        set_role(session, who.company_id, inv.team_id, user_id, role)
+    inv.reply(
+        f"<@{user_id}> is {'now ' + role.value if role else 'no longer a member'} of {who.company}."
+    )
+
+
+def pos_storage(inv: Invocation) -> None:
+    who = inv.actor()
+    if inv.args and inv.args[0].lower() == "add":
+        who.require_admin()
+        name, sep, address = " ".join(inv.args[1:]).partition("|")
+        if not sep:
+            raise UsageError("`/pos storage add <name> | <address>`")
+        with unit_of_work(inv.services.factory) as session:
+            unit = create_storage_unit(session, who.company_id, name, address)
+            created = unit.name
+        inv.reply(f"Storage unit {created} created; link locations to it with `/pos locations`.")
+        return
+    with inv.services.factory() as session:
+        rows = storage_units(session, who.company_id)
+    lines = [
+        f"*{r.name}* · {r.address} · {r.locations} location(s)"
+        + (" · archived" if r.archived else "")
+        for r in rows
+    ]
+    inv.reply(
+        "\n".join([f"Storage units of {who.company}", *lines])
+        if lines
+        else "No storage units yet: `/pos storage add <name> | <address>`"
+    )
+
+
+def pos_mappings(inv: Invocation) -> None:
+    who = inv.actor()
+    with inv.services.factory() as session:
+        company = session.get_one(Company, who.company_id)
+        rows = list_mappings(session, company)
+        share = coverage(session, who.company_id)
+    blocks = mappings_blocks(who.company, rows, share, admin=who.is_admin)
+    inv.reply(f"Mappings of {who.company}", blocks)
+
+
+def pos_doctor(inv: Invocation) -> None:
+    who = inv.actor()
+    name = " ".join(inv.args).strip() or None
+    inv.reply("Running the checks…")
+
+    def work() -> None:
+        checks = diagnose(inv.services.factory, inv.services.settings, who, name)
+        inv.reply(f"Checks for {who.company}", doctor_blocks(who.company, checks))
+
+    inv.services.work.submit(work)
+
+
+def pos_bind(inv: Invocation) -> None:
+    """Make this channel speak for the company (CSV files shared here are read for it)."""
+    who = inv.actor()
+    who.require_admin()
+    with unit_of_work(inv.services.factory) as session:
+        bind_channel(session, inv.team_id, inv.channel_id, who.company_id)
+    inv.reply(f"This channel now works for {who.company}.")
+
+
+def pos_unmapped(inv: Invocation) -> None:
+    who = inv.actor()
+    with inv.services.factory() as session:
+        rows = unmapped(session, who.company_id)
+    inv.reply(
+        f"Unmapped items of {who.company}", unmapped_blocks(who.company, rows, admin=who.is_admin)
+    )
+
+
+def pos_migrate(inv: Invocation) -> None:
+    who = inv.actor()
+    who.require_admin()
+    days = DEFAULT_DAYS
+    words = list(inv.args)
+    if words and words[-1].isdigit():
+        days = int(words.pop())
+    name = " ".join(words)
+    if not name:
+        raise UsageError("`/pos migrate <location> [days]` (90 days unless you say)")
+    found = company_locations(inv, who, name)
+    if len(found) != 1:
+        raise UsageError("migrate one location at a time: `/pos migrate <location> [days]`")
+    start_migration(inv.services, inv.client, inv.channel_id, who.user_id, found[0], days)
+    inv.reply(f"Migrating {days} days of {name}; progress is in the channel.")
+
+
+def start_migration(
+    svc: Services,
+    client: WebClient,
+    channel: str,
+    user_id: str,
+    location: ExternalLocation,
+    days: int = DEFAULT_DAYS,
+) -> None:
+    """Post the progress message and queue the migration (from the command or the button)."""
+    if location.connection.provider is Provider.CSV:
+        raise ValidationFailed(f"'{location.name}' is a CSV location: its history comes from files")
+    progress = ProgressMessage(client, channel, f"Migrating {location.name}: 0/{days} days…")
+    svc.work.submit(_migration_job, svc, progress, user_id, location.id, location.name, days)
+
+
+def _migration_job(
+    svc: Services,
+    progress: ProgressMessage,
+    user_id: str,
+    location_id: int,
+    name: str,
+    days: int,
+) -> None:
+    try:
+        result = migrate(
+            svc.factory,
+            svc.settings,
+            location_id,
+            days,
+            triggered_by=f"slack:{user_id}",
+            on_progress=lambda p: progress.update(f"Migrating {name}: {p.done}/{days} days…"),
+        )
+    except StockpotError as error:
+        progress.finish(f"Migration of {name} not started: {error}")
+        return
+    progress.finish(render("migration_summary.txt", name=name, days=days, result=result))

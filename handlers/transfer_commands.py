@@ -1,0 +1,171 @@
+"""``/transfer``: preview or post a day, pause and resume, status and log."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from slack_sdk import WebClient
+from sqlalchemy import select
+
+from bot.blocks.common import message
+from bot.blocks.transfer import failure_blocks, report_blocks
+from bot.metadata import TransferValue
+from core.db import unit_of_work
+from core.errors import StockpotError, ValidationFailed
+from core.locations import set_automatic
+from core.models import (
+    ExternalLocation,
+    Provider,
+    RunKind,
+)
+from core.pos import connections
+from core.transfer.log import last_run, runs_of_day
+from handlers.context import Services, post
+from handlers.slash import Invocation, Subcommand, UsageError, company_locations, parse_day
+
+
+def transfer_day(inv: Invocation) -> None:
+    who = inv.actor()
+    who.require_admin()
+    args = [a for a in inv.args if a != "--now"]
+    now = len(args) != len(inv.args)
+    if not args:
+        raise UsageError("which day? `/transfer yesterday` or `/transfer 2026-11-27 Main room`")
+    day = parse_day(args[0].lower())
+    name = " ".join(args[1:])
+    with inv.services.factory() as session:
+        query = select(ExternalLocation).where(ExternalLocation.company_id == who.company_id)
+        if name:
+            query = query.where(ExternalLocation.name == name)
+        else:
+            query = query.where(ExternalLocation.active.is_(True))
+        targets = [
+            (location.id, location.name)
+            for location in session.scalars(query.order_by(ExternalLocation.name))
+            if location.connection.provider is not Provider.CSV
+        ]
+    if not targets:
+        raise ValidationFailed(
+            f"no location '{name}' with a POS in {who.company}"
+            if name
+            else f"{who.company} has no active POS location; see `/pos locations`"
+        )
+    verb = "Posting" if now else "Previewing"
+    inv.reply(f"{verb} {day} for {', '.join(n for _, n in targets)}; the result follows here.")
+    for location_id, location_name in targets:
+        inv.services.work.submit(
+            run_transfer_job,
+            inv.services,
+            inv.client,
+            inv.channel_id,
+            location_id,
+            location_name,
+            day,
+            not now,
+            f"slack:{inv.user_id}",
+        )
+
+
+def run_transfer_job(
+    svc: Services,
+    client: WebClient,
+    channel: str,
+    location_id: int,
+    location_name: str,
+    day: date,
+    preview: bool,
+    triggered_by: str,
+) -> None:
+    """Fetch and transfer (or preview) one day, and report it in the channel."""
+    try:
+        report = connections.transfer_day(
+            svc.factory,
+            svc.settings,
+            location_id,
+            day,
+            kind=RunKind.MANUAL,
+            triggered_by=triggered_by,
+            dry_run=preview,
+        )
+    except StockpotError as error:
+        post(
+            client,
+            channel,
+            message(
+                f"Not transferred: {location_name}",
+                failure_blocks(location_name, str(day), str(error)),
+            ),
+        )
+        return
+    value = TransferValue(location_id=location_id, business_date=day).dump() if preview else None
+    post(
+        client,
+        channel,
+        message(f"Transfer of {location_name}, {day}", report_blocks(report, post_value=value)),
+    )
+
+
+def automatic_switch(active: bool) -> Subcommand:
+    def run(inv: Invocation) -> None:
+        who = inv.actor()
+        who.require_admin()
+        name = " ".join(inv.args)
+        if not name:
+            verb = "resume" if active else "pause"
+            raise UsageError(f"which location? `/transfer {verb} <location>` or `all`")
+        ids = [location.id for location in company_locations(inv, who, name)]
+        with unit_of_work(inv.services.factory) as session:
+            for location_id in ids:
+                set_automatic(session.get_one(ExternalLocation, location_id), active)
+        state = "resumed" if active else "paused (setup and history are kept)"
+        inv.reply(f"Automatic transfers {state} for {len(ids)} location(s).")
+
+    return run
+
+
+def transfer_status(inv: Invocation) -> None:
+    who = inv.actor()
+    lines = []
+    with inv.services.factory() as session:
+        for location in session.scalars(
+            select(ExternalLocation)
+            .where(ExternalLocation.company_id == who.company_id)
+            .order_by(ExternalLocation.name)
+        ):
+            last = last_run(session, location.id)
+            latest = f"last run {last.business_date} {last.status.value}" if last else "no run yet"
+            state = "active" if location.active else "inactive"
+            lines.append(
+                f"*{location.name}*: {state}, automatic {location.automatic_transfer.value}, "
+                f"{latest}"
+            )
+    inv.reply("\n".join([f"Transfers of {who.company}", *lines]))
+
+
+def transfer_log(inv: Invocation) -> None:
+    who = inv.actor()
+    if len(inv.args) < 2:
+        raise UsageError("`/transfer log <location> <date>`")
+    day = parse_day(inv.args[-1].lower())
+    name = " ".join(inv.args[:-1])
+    with inv.services.factory() as session:
+        location = session.scalar(
+            select(ExternalLocation).where(
+                ExternalLocation.company_id == who.company_id, ExternalLocation.name == name
+            )
+        )
+        if location is None:
+            raise ValidationFailed(f"no location '{name}' in {who.company}")
+        runs = runs_of_day(session, location, day)
+        lines = [
+            f"run {r.id} · {r.kind.value} · {r.status.value}"
+            + (f" · {r.outcome.value}" if r.outcome else "")
+            + (f" · {r.stats.get('movements', 0)} movements" if r.stats else "")
+            + (f" · {r.errors[0]}" if r.errors else "")
+            for r in runs
+        ]
+    inv.reply(
+        "\n".join([f"Transfer log of {name}, {day}:", *lines])
+        if lines
+        else f"No run of {name} for {day} yet."
+    )
