@@ -80,9 +80,8 @@ def mappings(rng: random.Random) -> str:
             out.append(f'  - {{pos_code: "P{k}", recipe: R{rng.randrange(RECIPES)}, quantity: 1}}')
         else:
             factor = f"0.{rng.randint(1, 999):03d}"
-            out.append(
-                f'  - {{pos_code: "P{k}", ingredient: I{rng.randrange(INGREDIENTS)}, quantity: {factor}}}'
-            )
+            ingredient = f"I{rng.randrange(INGREDIENTS)}"
+            out.append(f'  - {{pos_code: "P{k}", ingredient: {ingredient}, quantity: {factor}}}')
     return "\n".join(out)
 
 
