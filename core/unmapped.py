@@ -55,17 +55,21 @@ def _latest_day(session: Session, company_id: int) -> date | None:
 
 
 def _live_runs(session: Session, company_id: int, days: int) -> list[Any]:
-    """(location id, business date, unmapped items, connection) of each day's live run, for
-    the ``days`` up to the company's latest transferred day (not today: a company importing
-    history, or paused for a while, still gets its working list)."""
+    """(run id, location id, business date, unmapped items, connection) of each day's live
+    run, for the last ``days`` days up to and including the company's latest transferred day
+    (not today: a company importing history, or paused for a while, still gets its list)."""
     latest = _latest_day(session, company_id)
     if latest is None:
         return []
-    since = latest - timedelta(days=days)
+    since = latest - timedelta(days=days - 1)
     return list(
         session.execute(
             select(
-                TransferRun.location_id, TransferRun.business_date, TransferRun.unmapped, Connection
+                TransferRun.id,
+                TransferRun.location_id,
+                TransferRun.business_date,
+                TransferRun.unmapped,
+                Connection,
             )
             .join(TransferDay, TransferDay.live_run_id == TransferRun.id)
             .join(ExternalLocation, ExternalLocation.id == TransferRun.location_id)
@@ -82,7 +86,7 @@ def days_unmapped(
     new mapping changes, and so the ones to rerun."""
     return {
         (location_id, business_date)
-        for location_id, business_date, items, connection in _live_runs(
+        for _, location_id, business_date, items, connection in _live_runs(
             session, item.company_id, days
         )
         if connection.id == item.connection_id
@@ -102,7 +106,7 @@ def unmapped(session: Session, company_id: int, days: int = WINDOW_DAYS) -> list
         if not has_mapping
     }
     rows: dict[tuple[int, str], UnmappedRow] = {}
-    for location_id, business_date, items, connection in live:
+    for _, location_id, business_date, items, connection in live:
         for item in items or []:
             identity = (connection.id, item["key"])
             if identity not in mapped:
@@ -188,7 +192,7 @@ def closest_target(session: Session, company_id: int, name: str) -> Target | Non
 def coverage(session: Session, company_id: int, days: int = 7) -> Decimal | None:
     """Share of the quantity sold over the last ``days`` transferred days that is mapped
     (ignored items count as mapped: they were decided), or ``None`` before any transfer."""
-    live = [row[0] for row in _live_run_ids(session, company_id, days)]
+    live = [row[0] for row in _live_runs(session, company_id, days)]
     if not live:
         return None
     totals = dict(
@@ -203,18 +207,3 @@ def coverage(session: Session, company_id: int, days: int = 7) -> Decimal | None
     decided = Decimal(totals.get("mapped") or 0) + Decimal(totals.get("ignored") or 0)
     whole = decided + Decimal(totals.get("unmapped") or 0)
     return None if whole == 0 else decided / whole
-
-
-def _live_run_ids(session: Session, company_id: int, days: int) -> list[Any]:
-    latest = _latest_day(session, company_id)
-    if latest is None:
-        return []
-    return list(
-        session.execute(
-            select(TransferDay.live_run_id).where(
-                TransferDay.company_id == company_id,
-                TransferDay.live_run_id.is_not(None),
-                TransferDay.business_date > latest - timedelta(days=days),
-            )
-        ).all()
-    )
