@@ -147,11 +147,13 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 def insert_ignoring_conflicts(
     session: Session, table: Any, rows: list[dict[str, Any]], *, index_elements: list[str]
-) -> None:
+) -> int:
     """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect: rows that exist stay as
-    they are. On PostgreSQL a concurrent insert of the same key waits, then does nothing."""
+    they are. On PostgreSQL a concurrent insert of the same key waits, then does nothing.
+    Returns how many rows were inserted (counted from RETURNING: drivers' rowcount is not
+    reliable for conflicts skipped)."""
     if not rows:
-        return
+        return 0
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
@@ -159,5 +161,9 @@ def insert_ignoring_conflicts(
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     else:  # pragma: no cover - guarded by the settings' supported URLs
         raise NotImplementedError(f"unsupported database '{dialect}'")
-    statement = dialect_insert(table).on_conflict_do_nothing(index_elements=index_elements)
-    session.execute(statement, rows)
+    statement = (
+        dialect_insert(table)
+        .on_conflict_do_nothing(index_elements=index_elements)
+        .returning(table.c[index_elements[0]])
+    )
+    return len(session.execute(statement, rows).all())

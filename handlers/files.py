@@ -28,21 +28,17 @@ PREVIEW_BYTES = 64 * 1024
 
 
 def _first_time(context: BoltContext, file_id: str, channel_id: str) -> bool:
-    """Record the file; ``False`` when Slack already delivered it (a retry)."""
+    """Record the file; ``False`` when Slack already delivered it (a retry). The unique key
+    decides, so two deliveries racing each other cannot both win."""
     team_id = context.team_id or ""
     with unit_of_work(services(context).factory) as session:
-        before = session.scalar(
-            select(SlackFileEvent.id).where(
-                SlackFileEvent.team_id == team_id, SlackFileEvent.file_id == file_id
-            )
-        )
-        insert_ignoring_conflicts(
+        inserted = insert_ignoring_conflicts(
             session,
             SlackFileEvent.__table__,
             [{"team_id": team_id, "file_id": file_id, "channel_id": channel_id}],
             index_elements=["team_id", "file_id"],
         )
-    return before is None
+    return inserted == 1
 
 
 def _preview(data: bytes) -> str:
