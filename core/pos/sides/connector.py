@@ -139,19 +139,12 @@ class SidesConnector:
             )
 
     def fetch_day(self, location: LocationRef, business_date: date) -> FetchedDay:
-        path = api.daily_report(location.external_id, business_date)
         texts: list[str] = []
         orders: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            response = request(
-                self._client,
-                "GET",
-                path,
-                service=SERVICE,
-                params={api.PAGE: page, api.PER_PAGE: api.REPORT_PER_PAGE},
-            )
-            body = decode(response, service=SERVICE)
+        pages = self._page_answers(
+            api.daily_report(location.external_id, business_date), api.REPORT_PER_PAGE
+        )
+        for response, body in pages:
             if not field(body, api.IS_CLOSED, False):
                 raise DayNotComplete(
                     f"{SERVICE} says {business_date} is not closed yet for '{location.name}'. "
@@ -159,9 +152,6 @@ class SidesConnector:
                 )
             texts.append(response.text)
             orders.extend(field(body, api.DATA) or [])
-            if not _has_next(body, page):
-                break
-            page += 1
         return FetchedDay(
             raw=RawInput(source="sides:daily-report", body="[" + ",".join(texts) + "]"),
             lines=order_lines(orders, refunds_need_restock=self.refunds_need_restock),
@@ -170,16 +160,24 @@ class SidesConnector:
     def _pages(
         self, path: str, per_page: int, params: dict[str, Any] | None = None
     ) -> Iterator[dict[str, Any]]:
+        for _, body in self._page_answers(path, per_page, params):
+            yield from field(body, api.DATA) or []
+
+    def _page_answers(
+        self, path: str, per_page: int, params: dict[str, Any] | None = None
+    ) -> Iterator[tuple[httpx.Response, dict[str, Any]]]:
+        """Each page of a listing, as received and decoded, until the last."""
         page = 1
         while True:
-            body = send(
+            response = request(
                 self._client,
                 "GET",
                 path,
                 service=SERVICE,
                 params={**(params or {}), api.PAGE: page, api.PER_PAGE: per_page},
             )
-            yield from field(body, api.DATA) or []
+            body = decode(response, service=SERVICE)
+            yield response, body
             if not _has_next(body, page):
                 return
             page += 1
