@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import httpx
 
-from core.models import PosItemKind
+from core.models import ExternalLocation, PosItemKind
 from core.pos.errors import PosAuthError, PosError, PosRequestRefused, PosUnavailable
 from core.transfer.lines import SaleLine
 from core.transfer.runner import RawInput
@@ -51,6 +51,12 @@ class LocationRef:
     name: str
     timezone: str
     business_day_start: time
+
+    @classmethod
+    def of(cls, location: ExternalLocation) -> LocationRef:
+        return cls(
+            location.external_id, location.name, location.timezone, location.business_day_start
+        )
 
 
 @dataclass(frozen=True)

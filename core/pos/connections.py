@@ -411,7 +411,7 @@ def sync_locations(
 
 def location_refs(session: Session, connection_id: int) -> list[LocationRef]:
     return [
-        LocationRef(loc.external_id, loc.name, loc.timezone, loc.business_day_start)
+        LocationRef.of(loc)
         for loc in session.scalars(
             select(ExternalLocation).where(ExternalLocation.connection_id == connection_id)
         )
@@ -497,9 +497,7 @@ def transfer_day(
     logged as a failed run and posts nothing."""
     with factory() as session:
         location = session.get_one(ExternalLocation, location_id)
-        ref = LocationRef(
-            location.external_id, location.name, location.timezone, location.business_day_start
-        )
+        ref = LocationRef.of(location)
         connection_id = location.connection_id
     run_kind = RunKind.DRY_RUN if dry_run else kind
     try:

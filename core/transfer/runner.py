@@ -319,9 +319,11 @@ def _store_lines(
     ]
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        cursor = connection.connection.driver_connection.cursor()
         columns = ", ".join(RAW_LINE_COLUMNS)
-        with cursor.copy(f"COPY raw_sale_line ({columns}) FROM STDIN") as copy:
+        with (
+            connection.connection.driver_connection.cursor() as cursor,
+            cursor.copy(f"COPY raw_sale_line ({columns}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
         return
