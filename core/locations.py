@@ -6,12 +6,65 @@ A location can only be activated once it is linked to a storage unit of its own 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import time
+
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from core.errors import NotFound, UnauthorizedCompanyAccess, ValidationFailed
 from core.migration import migration_running
 from core.models import AutomaticTransfer, ExternalLocation, StorageUnit
+
+
+@dataclass(frozen=True)
+class LocationOverview:
+    """A location as its setup screens show it."""
+
+    id: int
+    name: str
+    connection: str
+    external_id: str
+    timezone: str
+    business_day_start: time
+    storage_unit: str | None
+    storage_unit_id: int | None
+    active: bool
+    automatic_transfer: str
+
+
+def overview(
+    session: Session, company_id: int
+) -> tuple[list[LocationOverview], list[tuple[int, str]]]:
+    """The company's locations by name, and its storage units (id, name) by name."""
+    units = sorted(
+        session.execute(
+            select(StorageUnit.id, StorageUnit.name).where(StorageUnit.company_id == company_id)
+        ).tuples(),
+        key=lambda unit: unit[1],
+    )
+    names = dict(units)
+    rows = [
+        LocationOverview(
+            id=location.id,
+            name=location.name,
+            connection=location.connection.label,
+            external_id=location.external_id,
+            timezone=location.timezone,
+            business_day_start=location.business_day_start,
+            storage_unit=names.get(location.storage_unit_id or 0),
+            storage_unit_id=location.storage_unit_id,
+            active=location.active,
+            automatic_transfer=location.automatic_transfer.value,
+        )
+        for location in session.scalars(
+            select(ExternalLocation)
+            .where(ExternalLocation.company_id == company_id)
+            .options(selectinload(ExternalLocation.connection))
+            .order_by(ExternalLocation.name)
+        )
+    ]
+    return rows, units
 
 
 def link_storage_unit(

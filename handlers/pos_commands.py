@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bot.blocks.doctor import doctor_blocks
 from bot.blocks.mapping import mappings_blocks, unmapped_blocks
-from bot.blocks.pos import LocationRow, connect_sides_modal, lightspeed_blocks, locations_blocks
+from bot.blocks.pos import connect_sides_modal, lightspeed_blocks, locations_blocks
 from bot.metadata import ConnectSidesMetadata
 from bot.progress import ProgressMessage
 from bot.text import render
@@ -18,6 +18,7 @@ from core.access import Actor, NotAllowed, bind_channel, company_for, link_works
 from core.db import unit_of_work
 from core.doctor import diagnose
 from core.errors import StockpotError, UnauthorizedCompanyAccess, ValidationFailed
+from core.locations import overview
 from core.mapping import list_mappings
 from core.migration import DEFAULT_DAYS, migrate
 from core.models import (
@@ -27,7 +28,6 @@ from core.models import (
     Member,
     Provider,
     Role,
-    StorageUnit,
     WorkspaceCompany,
 )
 from core.pos import connections
@@ -87,34 +87,8 @@ def _installer(inv: Invocation) -> bool:
 def pos_locations(inv: Invocation) -> None:
     who = inv.actor()
     with inv.services.factory() as session:
-        units = dict(
-            session.execute(
-                select(StorageUnit.id, StorageUnit.name).where(
-                    StorageUnit.company_id == who.company_id
-                )
-            )
-            .tuples()
-            .all()
-        )
-        rows = [
-            LocationRow(
-                id=location.id,
-                name=location.name,
-                connection=location.connection.label,
-                storage_unit=units.get(location.storage_unit_id or 0),
-                active=location.active,
-                automatic_transfer=location.automatic_transfer.value,
-                storage_unit_id=location.storage_unit_id,
-            )
-            for location in session.scalars(
-                select(ExternalLocation)
-                .where(ExternalLocation.company_id == who.company_id)
-                .order_by(ExternalLocation.name)
-            )
-        ]
-    blocks = locations_blocks(
-        who.company, rows, admin=who.is_admin, units=sorted(units.items(), key=lambda u: u[1])
-    )
+        rows, units = overview(session, who.company_id)
+    blocks = locations_blocks(who.company, rows, admin=who.is_admin, units=units)
     inv.reply(f"Locations of {who.company}", blocks)
 
 

@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from bot.blocks.common import Block, actions, button, clip, context, escape, header, section
 from bot.ids import ActionId, BlockId, CallbackId
+from core.locations import LocationOverview
 
 LOCATIONS_SHOWN = 20
 """Two blocks a location, within a message's 50."""
 OPTIONS = 100
 
 
-@dataclass(frozen=True)
-class LocationRow:
-    id: int
-    name: str
-    connection: str
-    storage_unit: str | None
-    active: bool
-    automatic_transfer: str
-    storage_unit_id: int | None = None
-
-
-def _storage_select(row: LocationRow, units: Sequence[tuple[int, str]]) -> Block:
+def _storage_select(row: LocationOverview, units: Sequence[tuple[int, str]]) -> Block:
     options = [
         {"text": {"type": "plain_text", "text": clip(name, 75)}, "value": f"{row.id}:{unit_id}"}
         for unit_id, name in units[:OPTIONS]
@@ -43,7 +32,7 @@ def _storage_select(row: LocationRow, units: Sequence[tuple[int, str]]) -> Block
 
 def locations_blocks(
     company: str,
-    rows: Sequence[LocationRow],
+    rows: Sequence[LocationOverview],
     *,
     admin: bool,
     units: Sequence[tuple[int, str]] = (),

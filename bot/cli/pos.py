@@ -5,13 +5,11 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import click
-from sqlalchemy import select
 
 from bot.cli.support import emit_json, reports_errors, session_factory, session_scope, table
 from core.db import unit_of_work
-from core.locations import link_storage_unit, set_active
+from core.locations import link_storage_unit, overview, set_active
 from core.lookup import company_by_name, connection_by_label, location_by_name
-from core.models import ExternalLocation, StorageUnit
 from core.pos import connections
 from core.settings import get_settings
 
@@ -143,31 +141,20 @@ def sync(company: str, label: str, items: bool) -> None:
 def locations(company: str, as_json: bool) -> None:
     """The company's POS locations, their storage unit and state."""
     with session_scope() as session:
-        owner = company_by_name(session, company)
-        units = dict(
-            session.execute(
-                select(StorageUnit.id, StorageUnit.name).where(StorageUnit.company_id == owner.id)
-            )
-            .tuples()
-            .all()
-        )
-        rows = [
-            {
-                "location": location.name,
-                "connection": location.connection.label,
-                "external_id": location.external_id,
-                "timezone": location.timezone,
-                "business_day_start": location.business_day_start.strftime("%H:%M"),
-                "storage_unit": units.get(location.storage_unit_id or 0),
-                "active": location.active,
-                "automatic_transfer": location.automatic_transfer.value,
-            }
-            for location in session.scalars(
-                select(ExternalLocation)
-                .where(ExternalLocation.company_id == owner.id)
-                .order_by(ExternalLocation.name)
-            )
-        ]
+        found, _ = overview(session, company_by_name(session, company).id)
+    rows = [
+        {
+            "location": row.name,
+            "connection": row.connection,
+            "external_id": row.external_id,
+            "timezone": row.timezone,
+            "business_day_start": row.business_day_start.strftime("%H:%M"),
+            "storage_unit": row.storage_unit,
+            "active": row.active,
+            "automatic_transfer": row.automatic_transfer,
+        }
+        for row in found
+    ]
     if as_json:
         emit_json(rows)
         return

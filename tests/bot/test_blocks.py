@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 
 from bot.blocks.common import MESSAGE_BLOCKS, escape, message
@@ -11,11 +11,12 @@ from bot.blocks.doctor import doctor_blocks
 from bot.blocks.home import HomeLocation, home_view
 from bot.blocks.ledger import balances_blocks, totals_blocks
 from bot.blocks.mapping import map_modal, mappings_blocks, target_options, unmapped_blocks
-from bot.blocks.pos import LocationRow, connect_sides_modal, locations_blocks
+from bot.blocks.pos import connect_sides_modal, locations_blocks
 from bot.blocks.transfer import report_blocks
 from bot.blocks.usage import USAGES, help_blocks
 from core.doctor import Check
 from core.ledger import MovementTotal, StockLine
+from core.locations import LocationOverview
 from core.mapping import MappingRow
 from core.models import RunKind, RunOutcome
 from core.transfer.runner import TransferReport
@@ -74,7 +75,19 @@ def test_balances_locations_and_help_fit_with_large_data():
     rows = [StockLine(f"Unit {i % 60} {LONG}", f"{LONG} {i}", "g", Decimal(i)) for i in range(3000)]
     check(balances_blocks(LONG, rows, None))
     locations = [
-        LocationRow(i, f"{LONG} {i}", "sides:SIDES", LONG, i % 2 == 0, "active") for i in range(200)
+        LocationOverview(
+            id=i,
+            name=f"{LONG} {i}",
+            connection="sides:SIDES",
+            external_id=str(i),
+            timezone="UTC",
+            business_day_start=time(5),
+            storage_unit=LONG,
+            storage_unit_id=1,
+            active=i % 2 == 0,
+            automatic_transfer="active",
+        )
+        for i in range(200)
     ]
     check(locations_blocks(LONG, locations, admin=True))
     for command in USAGES:
