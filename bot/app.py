@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 import handlers
 from bot.errors import handle_error
 from bot.installations import EncryptedInstallationStore, StateStore
+from bot.jobs.runtime import JobRuntime
 from bot.work import WorkQueue
 from core.crypto import secret_box
 from core.errors import ConfigurationError
@@ -51,6 +52,27 @@ def _retrying_client(settings: Settings, *, token: str | None) -> WebClient:
     )
 
 
+def installation_store(
+    settings: Settings, factory: sessionmaker[Session]
+) -> EncryptedInstallationStore | None:
+    """The workspaces' bot tokens (multi-workspace mode only), encrypted at rest."""
+    if not (settings.slack_client_id and settings.slack_client_secret):
+        return None
+    return EncryptedInstallationStore(
+        settings.slack_client_id, factory.kw["bind"], secret_box(settings)
+    )
+
+
+def worker_slack(settings: Settings, factory: sessionmaker[Session]) -> dict[str, Any]:
+    """How a worker process without a Bolt app reaches Slack: the bot token's client, or the
+    installed workspaces' bots; neither when Slack is not configured (results are logged)."""
+    if settings.slack_bot_token is not None:
+        return {"client": slack_client(settings), "installations": None}
+    installations = installation_store(settings, factory)
+    client = _retrying_client(settings, token=None) if installations is not None else None
+    return {"client": client, "installations": installations}
+
+
 BOT_SCOPES = ["commands", "chat:write", "chat:write.public", "users:read", "files:read"]
 
 
@@ -59,6 +81,7 @@ def build_app(
     factory: sessionmaker[Session],
     *,
     work: WorkQueue | None = None,
+    jobs: JobRuntime | None = None,
     client: WebClient | None = None,
 ) -> App:
     """One workspace with ``SLACK_BOT_TOKEN``; any number of workspaces installing the app
@@ -75,10 +98,8 @@ def build_app(
     if settings.slack_bot_token is not None:
         app = App(client=client or slack_client(settings), **common)
     elif settings.slack_client_id and settings.slack_client_secret:
+        installations = installation_store(settings, factory)
         engine = factory.kw["bind"]
-        installations = EncryptedInstallationStore(
-            settings.slack_client_id, engine, secret_box(settings)
-        )
         oauth = OAuthSettings(
             client_id=settings.slack_client_id,
             client_secret=settings.slack_client_secret.get_secret_value(),
@@ -99,7 +120,11 @@ def build_app(
             "and SLACK_CLIENT_SECRET to let workspaces install the app (see the README)"
         )
     bundle = Services(
-        factory=factory, settings=settings, work=work or WorkQueue(), installations=installations
+        factory=factory,
+        settings=settings,
+        work=work or WorkQueue(),
+        jobs=jobs or JobRuntime(factory),
+        installations=installations,
     )
 
     @app.middleware

@@ -21,6 +21,10 @@ class ActionId(StrEnum):
     MAP_TARGET = "map_target"
     MAP_FACTOR = "map_factor"
     REPROCESS = "reprocess"
+    JOB_RETRY = "job_retry"
+    JOB_CANCEL = "job_cancel"
+    CATCH_UP = "catch_up"
+    CONNECTION_RECONNECT = "connection_reconnect"
 
 
 class BlockId(StrEnum):

@@ -34,3 +34,11 @@ class MapItemMetadata(Payload):
     pos_item_id: int
     channel_id: str
     company_id: int
+
+
+class CatchUpValue(Payload):
+    """Days a location missed while paused (the range; days transferred since are skipped)."""
+
+    location_id: int
+    first: date
+    last: date

@@ -146,14 +146,30 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
 
 
 def insert_ignoring_conflicts(
-    session: Session, table: Any, rows: list[dict[str, Any]], *, index_elements: list[str]
+    session: Session,
+    table: Any,
+    rows: list[dict[str, Any]],
+    *,
+    index_elements: list[str] | None = None,
 ) -> int:
     """``INSERT … ON CONFLICT DO NOTHING`` in the session's dialect: rows that exist stay as
     they are. On PostgreSQL a concurrent insert of the same key waits, then does nothing.
+    Without ``index_elements`` any unique constraint or index counts as a conflict.
     Returns how many rows were inserted (counted from RETURNING: drivers' rowcount is not
     reliable for conflicts skipped)."""
+    return len(inserted_ids(session, table, rows, index_elements=index_elements))
+
+
+def inserted_ids(
+    session: Session,
+    table: Any,
+    rows: list[dict[str, Any]],
+    *,
+    index_elements: list[str] | None = None,
+) -> list[Any]:
+    """The primary keys of the rows an ``INSERT … ON CONFLICT DO NOTHING`` inserted."""
     if not rows:
-        return 0
+        return []
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
@@ -161,9 +177,8 @@ def insert_ignoring_conflicts(
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     else:  # pragma: no cover - guarded by the settings' supported URLs
         raise NotImplementedError(f"unsupported database '{dialect}'")
+    key = next(iter(table.primary_key.columns))
     statement = (
-        dialect_insert(table)
-        .on_conflict_do_nothing(index_elements=index_elements)
-        .returning(table.c[index_elements[0]])
+        dialect_insert(table).on_conflict_do_nothing(index_elements=index_elements).returning(key)
     )
-    return len(session.execute(statement, rows).all())
+    return list(session.scalars(statement, rows).all())

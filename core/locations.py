@@ -13,6 +13,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from core.errors import NotFound, UnauthorizedCompanyAccess, ValidationFailed
+from core.jobs import schedule
+from core.jobs.schedule import MissedDays
 from core.migration import migration_running
 from core.models import AutomaticTransfer, ExternalLocation, StorageUnit
 
@@ -101,7 +103,7 @@ def link_storage_unit(
 def set_active(session: Session, location: ExternalLocation, active: bool) -> None:
     """Activation refuses, naming the reason: no storage unit, one of another company, or a
     migration still running."""
-    if active and migration_running(location.id):
+    if active and migration_running(session, location.id):
         raise ValidationFailed(
             f"location '{location.name}' is being migrated; activate it when the migration ends"
         )
@@ -117,9 +119,23 @@ def set_active(session: Session, location: ExternalLocation, active: bool) -> No
                 f"location '{location.name}' is linked to a storage unit of another company; "
                 "link one of its own company first"
             )
+    if active and not location.active:
+        schedule.activate(location)
     location.active = active
 
 
-def set_automatic(location: ExternalLocation, active: bool) -> None:
-    """Pause or resume automatic transfers; setup and history are kept either way."""
-    location.automatic_transfer = AutomaticTransfer.ACTIVE if active else AutomaticTransfer.PAUSED
+def set_transfer_time(location: ExternalLocation, at: time) -> None:
+    """When each business day is transferred: ``at`` local time, once the day has closed.
+    Days already covered keep their place; the next due day moves to the new time."""
+    location.transfer_time = at
+
+
+def set_automatic(session: Session, location: ExternalLocation, active: bool) -> MissedDays | None:
+    """Pause or resume automatic transfers; setup and history are kept either way. Resuming
+    returns the days that fell due while paused (to offer catching them up)."""
+    if active:
+        if location.automatic_transfer is AutomaticTransfer.ACTIVE:
+            return None
+        return schedule.resume(session, location)
+    schedule.pause(location)
+    return None

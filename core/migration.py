@@ -1,16 +1,17 @@
 """Historical migration: a location's last N business days, oldest first, each an ordinary
 transfer run of kind ``migration`` (so rerunning it after fixing mappings corrects each day).
 
-One migration per location at a time. Until the jobs system, that is kept in this process.
+A migration is a job (one pending per location, see ``core.jobs.specs``); this module is the
+work itself. It calls ``checkpoint`` before each day, which is where a cancellation stops it,
+and reports progress after each day, which is what a retry on another worker resumes from.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,43 +19,44 @@ from sqlalchemy.orm import Session, sessionmaker
 from core.business_day import business_date_of
 from core.db import utcnow
 from core.errors import StockpotError, ValidationFailed
-from core.models import ExternalLocation, RunKind, RunOutcome
+from core.jobs.queue import pending
+from core.models import ExternalLocation, JobKind, RunKind, RunOutcome
 from core.pos import connections
-from core.pos.errors import DayNotComplete
+from core.pos.errors import DayNotComplete, PosAuthError
 from core.settings import Settings
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 400
 
-_running: set[int] = set()
-_lock = threading.Lock()
-
-
-def migration_running(location_id: int) -> bool:
-    with _lock:
-        return location_id in _running
-
-
-@contextmanager
-def _claim(location_id: int, name: str) -> Iterator[None]:
-    with _lock:
-        if location_id in _running:
-            raise ValidationFailed(f"a migration of '{name}' is already running")
-        _running.add(location_id)
-    try:
-        yield
-    finally:
-        with _lock:
-            _running.discard(location_id)
-
 
 @dataclass
 class MigrationProgress:
-    total: int
+    first: date
+    last: date
     done: int = 0
     posted: int = 0
     unchanged: int = 0
     failed: list[str] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def dump(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["first"], data["last"] = self.first.isoformat(), self.last.isoformat()
+        return data
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> MigrationProgress:
+        return cls(
+            first=date.fromisoformat(data["first"]),
+            last=date.fromisoformat(data["last"]),
+            done=int(data.get("done", 0)),
+            posted=int(data.get("posted", 0)),
+            unchanged=int(data.get("unchanged", 0)),
+            failed=list(data.get("failed", [])),
+        )
 
 
 def last_complete_day(location: ExternalLocation) -> date:
@@ -63,45 +65,60 @@ def last_complete_day(location: ExternalLocation) -> date:
     return today - timedelta(days=1)
 
 
+def plan(session: Session, location: ExternalLocation, days: int) -> MigrationProgress:
+    """The days a migration of ``days`` covers, refusing what cannot be migrated."""
+    if not 1 <= days <= MAX_DAYS:
+        raise ValidationFailed(f"migrate between 1 and {MAX_DAYS} days, not {days}")
+    if location.storage_unit_id is None:
+        raise ValidationFailed(f"link a storage unit to '{location.name}' before migrating it")
+    last = last_complete_day(location)
+    return MigrationProgress(first=last - timedelta(days=days - 1), last=last)
+
+
+def migration_running(session: Session, location_id: int) -> bool:
+    return pending(session, JobKind.MIGRATION, location_id) is not None
+
+
 def migrate(
     factory: sessionmaker[Session],
     settings: Settings,
     location_id: int,
-    days: int = DEFAULT_DAYS,
+    progress: MigrationProgress,
     *,
     triggered_by: str = "",
+    checkpoint: Callable[[], None] = lambda: None,
     on_progress: Callable[[MigrationProgress], None] = lambda progress: None,
 ) -> MigrationProgress:
-    if not 1 <= days <= MAX_DAYS:
-        raise ValidationFailed(f"migrate between 1 and {MAX_DAYS} days, not {days}")
-    with factory() as session:
-        location = session.get_one(ExternalLocation, location_id)
-        name, last = location.name, last_complete_day(location)
-        if location.storage_unit_id is None:
-            raise ValidationFailed(f"link a storage unit to '{name}' before migrating it")
-    progress = MigrationProgress(total=days)
-    with _claim(location_id, name):
-        for offset in range(days - 1, -1, -1):
-            day = last - timedelta(days=offset)
-            try:
-                report = connections.transfer_day(
-                    factory,
-                    settings,
-                    location_id,
-                    day,
-                    kind=RunKind.MIGRATION,
-                    triggered_by=triggered_by,
-                )
-            except DayNotComplete as error:
-                progress.failed.append(f"{day}: {error}")
-                break
-            except StockpotError as error:
-                progress.failed.append(f"{day}: {error}")
-            else:
-                if report.outcome is RunOutcome.UNCHANGED:
-                    progress.unchanged += 1
-                else:
-                    progress.posted += 1
-            progress.done += 1
+    """Transfer the days ``progress`` has not done yet, oldest first.
+
+    A day the POS could not serve for now raises, so the job is retried from that day; one
+    that cannot be transferred as things are is noted and the migration goes on; credentials
+    that stop working, or a day the POS has not closed, end it."""
+    while progress.done < progress.total:
+        checkpoint()
+        day = progress.first + timedelta(days=progress.done)
+        try:
+            report = connections.transfer_day(
+                factory,
+                settings,
+                location_id,
+                day,
+                kind=RunKind.MIGRATION,
+                triggered_by=triggered_by,
+            )
+        except (DayNotComplete, PosAuthError) as error:
+            progress.failed.append(f"{day}: {error}")
             on_progress(progress)
+            break
+        except StockpotError as error:
+            if getattr(error, "transient", False):
+                raise
+            progress.failed.append(f"{day}: {error}")
+        else:
+            if report.outcome is RunOutcome.UNCHANGED:
+                progress.unchanged += 1
+            else:
+                progress.posted += 1
+        progress.done += 1
+        on_progress(progress)
     return progress

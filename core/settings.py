@@ -106,6 +106,46 @@ class Settings(BaseSettings):
         validation_alias="SIDES_API_URL",
         description="SIDES API base (the part before /api/v1); no public default exists",
     )
+    worker_threads: int = Field(
+        default=4,
+        ge=1,
+        validation_alias="STOCKPOT_WORKER_THREADS",
+        description="jobs one worker process runs at once (bounds concurrent migrations)",
+    )
+    job_lease_seconds: float = Field(
+        default=300,
+        gt=0,
+        validation_alias="STOCKPOT_JOB_LEASE_SECONDS",
+        description="a running job's lease; renewed every third of it, taken over once expired",
+    )
+    job_retry_seconds: float = Field(
+        default=60,
+        ge=0,
+        validation_alias="STOCKPOT_JOB_RETRY_SECONDS",
+        description="first wait before retrying a transient failure; doubles each attempt",
+    )
+    job_max_attempts: int = Field(default=5, ge=1, validation_alias="STOCKPOT_JOB_MAX_ATTEMPTS")
+    day_open_retry_seconds: float = Field(
+        default=1800,
+        ge=0,
+        validation_alias="STOCKPOT_DAY_OPEN_RETRY_SECONDS",
+        description="how long to wait before asking again for a day the POS reports still open",
+    )
+    worker_poll_seconds: float = Field(
+        default=1.0, gt=0, validation_alias="STOCKPOT_WORKER_POLL_SECONDS"
+    )
+    scheduler_seconds: float = Field(
+        default=60,
+        gt=0,
+        validation_alias="STOCKPOT_SCHEDULER_SECONDS",
+        description="how often the scheduler looks for due transfers and reports",
+    )
+    pos_requests_per_second: float = Field(
+        default=5,
+        gt=0,
+        validation_alias="STOCKPOT_POS_REQUESTS_PER_SECOND",
+        description="requests per second one process sends to one POS connection",
+    )
 
     @property
     def is_production(self) -> bool:

@@ -1,122 +1,254 @@
-"""Buttons: post a previewed day, activate or deactivate a location."""
+"""Buttons: post a previewed day; activate, pause, resume or migrate a location; retry,
+cancel or catch up jobs; reconnect a POS whose credentials stopped working."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.blocks.common import message
+from bot.blocks.common import Block, button, message, section
+from bot.blocks.jobs import catch_up_blocks
+from bot.blocks.pos import connect_sides_modal, lightspeed_blocks
 from bot.ids import ActionId
-from bot.metadata import TransferValue
+from bot.metadata import CatchUpValue, ConnectSidesMetadata, TransferValue
+from core.access import Actor
 from core.db import unit_of_work
 from core.errors import ValidationFailed
+from core.jobs import queue, specs
+from core.jobs.schedule import catch_up
 from core.locations import link_storage_unit, set_active, set_automatic
-from core.models import ExternalLocation
-from handlers.context import actor, button_id, channel_of, services
+from core.migration import DEFAULT_DAYS
+from core.models import (
+    Company,
+    Connection,
+    ExternalLocation,
+    Provider,
+    RunKind,
+    TransferDay,
+)
+from core.pos import connections
+from core.reports import send_reports_to
+from handlers.context import actor, button_id, channel_of, notify, services
 from handlers.pos_commands import start_migration
-from handlers.transfer_commands import run_transfer_job
+
+Reply = tuple[str, list[Block]]
 
 
-def post_transfer(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
-    ack()
-    channel = channel_of(body)
-    who = actor(context, channel)
-    who.require_admin()
+def _value(body: dict[str, Any], model: type[BaseModel]) -> Any:
     try:
-        value = TransferValue.model_validate_json(str(body["actions"][0].get("value", "")))
+        return model.model_validate_json(str(body["actions"][0].get("value", "")))
     except ValidationError:
-        raise ValidationFailed("that button is not one Stockpot made; nothing was posted") from None
+        raise ValidationFailed("that button is not one Stockpot made; nothing was done") from None
+
+
+def _admin(context: BoltContext, body: dict[str, Any]) -> Actor:
+    who = actor(context, channel_of(body))
+    who.require_admin()
+    return who
+
+
+def post_transfer(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    ack()
+    who = _admin(context, body)
+    value: TransferValue = _value(body, TransferValue)
     svc = services(context)
     with svc.factory() as session:
         location = who.owns(session.get(ExternalLocation, value.location_id))
         name = location.name
-    svc.work.submit(
-        run_transfer_job,
-        svc,
-        client,
-        channel,
-        value.location_id,
-        name,
-        value.business_date,
-        False,
-        f"slack:{who.user_id}",
+    svc.jobs.enqueue(
+        specs.transfer(
+            who.company_id,
+            value.location_id,
+            value.business_date,
+            run_kind=RunKind.MANUAL,
+            triggered_by=f"slack:{who.user_id}",
+            notify=notify(context, channel_of(body)),
+        )
+    )
+    respond(
+        text=f"Posting {name}, {value.business_date}; the result follows.",
+        response_type="ephemeral",
+        replace_original=False,
     )
 
 
 def _location_action(
-    apply: Callable[[Session, ExternalLocation], str],
+    apply: Callable[[Session, ExternalLocation, BoltContext, dict[str, Any]], Reply],
 ) -> Callable[..., None]:
     """A listener for a location's button: admins only, on their own company's locations."""
 
     def listener(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         ack()
-        who = actor(context, channel_of(body))
-        who.require_admin()
+        who = _admin(context, body)
         location_id = button_id(body)
         with unit_of_work(services(context).factory) as session:
             location = who.owns(session.get(ExternalLocation, location_id))
-            text = apply(session, location)
-        respond(**message(text, []), response_type="ephemeral", replace_original=False)
+            text, blocks = apply(session, location, context, body)
+        respond(**message(text, blocks), response_type="ephemeral", replace_original=False)
 
     return listener
 
 
-def _activate(active: bool) -> Callable[[Session, ExternalLocation], str]:
-    def apply(session: Session, location: ExternalLocation) -> str:
+def _activate(active: bool) -> Callable[..., Reply]:
+    def apply(
+        session: Session, location: ExternalLocation, context: BoltContext, body: dict[str, Any]
+    ) -> Reply:
         set_active(session, location, active)
-        return f"{location.name} is {'active' if active else 'inactive'}."
+        if not active:
+            return f"{location.name} is inactive.", []
+        text = f"{location.name} is active: each closed business day is transferred at " + (
+            f"{location.transfer_time:%H:%M} local time."
+        )
+        company = session.get_one(Company, location.company_id)
+        if company.report_channel_id is None:
+            send_reports_to(company, context.team_id, channel_of(body))
+            text += " The daily report and alerts will come to this channel (`/pos report`)."
+        offer = section(
+            f"Transfer its history too? The last {DEFAULT_DAYS} days, oldest first.",
+            button(f"Migrate {DEFAULT_DAYS} days", ActionId.LOCATION_MIGRATE, str(location.id)),
+        )
+        return text, [section(text), offer]
 
     return apply
 
 
-def _automatic(active: bool) -> Callable[[Session, ExternalLocation], str]:
-    def apply(session: Session, location: ExternalLocation) -> str:
-        set_automatic(location, active)
+def _automatic(active: bool) -> Callable[..., Reply]:
+    def apply(
+        session: Session, location: ExternalLocation, context: BoltContext, body: dict[str, Any]
+    ) -> Reply:
+        missed = set_automatic(session, location, active)
+        if missed is not None:
+            blocks = catch_up_blocks(location.name, location.id, missed)
+            return f"Automatic transfers of {location.name} resumed.", blocks
         if active:
-            return f"Automatic transfers of {location.name} resumed."
-        return f"Automatic transfers of {location.name} paused; setup and history are kept."
+            return f"Automatic transfers of {location.name} are running.", []
+        text = f"Automatic transfers of {location.name} paused; setup and history are kept."
+        return text, []
 
     return apply
 
 
-def _storage(body: dict[str, Any]) -> Callable[[Session, ExternalLocation], str]:
+def _storage(
+    session: Session, location: ExternalLocation, context: BoltContext, body: dict[str, Any]
+) -> Reply:
     raw = str(body["actions"][0].get("selected_option", {}).get("value", ""))
     unit_id = raw.partition(":")[2]
     if not unit_id.isdigit():
         raise ValidationFailed("that choice is not one Stockpot offered")
-
-    def apply(session: Session, location: ExternalLocation) -> str:
-        unit = link_storage_unit(session, location, int(unit_id))
-        return f"{location.name} now takes its sales from {unit.name}."
-
-    return apply
-
-
-def choose_storage(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
-    _location_action(_storage(body))(ack, body, respond, context)
+    unit = link_storage_unit(session, location, int(unit_id))
+    return f"{location.name} now takes its sales from {unit.name}.", []
 
 
 def migrate_location(
-    ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext
+    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
     ack()
-    channel = channel_of(body)
-    who = actor(context, channel)
-    who.require_admin()
-    location_id = button_id(body)
+    who = _admin(context, body)
     svc = services(context)
     with svc.factory() as session:
         location = who.owns(
             session.get(
-                ExternalLocation, location_id, options=[selectinload(ExternalLocation.connection)]
+                ExternalLocation,
+                button_id(body),
+                options=[selectinload(ExternalLocation.connection)],
             )
         )
-    start_migration(svc, client, channel, who.user_id, location)
+    text = start_migration(svc, notify(context, channel_of(body)), location)
+    respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def retry_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    ack()
+    who = _admin(context, body)
+    with unit_of_work(services(context).factory) as session:
+        job = queue.requeue(session, button_id(body), who.company_id)
+        kind = job.kind.value
+    services(context).jobs.wake()
+    respond(
+        text=f"Trying the {kind} again; the result follows.",
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+def cancel_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    ack()
+    who = _admin(context, body)
+    with unit_of_work(services(context).factory) as session:
+        job = queue.request_cancel(session, button_id(body), who.company_id)
+        state = job.state
+    text = "Cancelled." if state.value == "canceled" else "Stopping after the day in progress…"
+    respond(text=text, response_type="ephemeral", replace_original=False)
+
+
+def catch_up_days(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    ack()
+    who = _admin(context, body)
+    value: CatchUpValue = _value(body, CatchUpValue)
+    svc = services(context)
+    with svc.factory() as session:
+        location = who.owns(session.get(ExternalLocation, value.location_id))
+        done = set(
+            session.scalars(
+                select(TransferDay.business_date).where(
+                    TransferDay.location_id == location.id,
+                    TransferDay.business_date.between(value.first, value.last),
+                    TransferDay.live_run_id.is_not(None),
+                )
+            )
+        )
+        days = [value.first + timedelta(days=n) for n in range((value.last - value.first).days + 1)]
+        missing = [day for day in days if day not in done]
+        jobs = catch_up(location, missing, f"slack:{who.user_id}")
+        name = location.name
+    queued = svc.jobs.enqueue_many(jobs)
+    respond(
+        text=f"Catching up {queued} day(s) of {name}; failures are reported here.",
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+def reconnect(
+    ack: Ack, body: dict[str, Any], respond: Respond, client: WebClient, context: BoltContext
+) -> None:
+    """The fix for credentials that stopped working: SIDES asks for them again, Lightspeed
+    sends the admin through its authorization."""
+    ack()
+    who = _admin(context, body)
+    svc = services(context)
+    channel = channel_of(body)
+    with svc.factory() as session:
+        connection = who.owns(session.get(Connection, button_id(body)))
+        provider, connection_id = connection.provider, connection.id
+    if provider is Provider.SIDES:
+        metadata = ConnectSidesMetadata(
+            channel_id=channel, company_id=who.company_id, connection_id=connection_id
+        )
+        client.views_open(
+            trigger_id=body["trigger_id"], view=connect_sides_modal(metadata.dump(), updating=True)
+        )
+        return
+    url = connections.start_lightspeed(
+        svc.factory,
+        svc.settings,
+        company_id=who.company_id,
+        started_by=f"slack:{context.team_id}:{who.user_id}",
+        notify=(channel, who.user_id),
+        reauthorize=True,
+    )
+    respond(
+        **message("Reconnect Lightspeed", lightspeed_blocks(url)),
+        response_type="ephemeral",
+        replace_original=False,
+    )
 
 
 def register(app: App) -> None:
@@ -125,6 +257,10 @@ def register(app: App) -> None:
     app.action(ActionId.LOCATION_DEACTIVATE)(_location_action(_activate(False)))
     app.action(ActionId.LOCATION_PAUSE)(_location_action(_automatic(False)))
     app.action(ActionId.LOCATION_RESUME)(_location_action(_automatic(True)))
-    app.action(ActionId.LOCATION_STORAGE)(choose_storage)
+    app.action(ActionId.LOCATION_STORAGE)(_location_action(_storage))
     app.action(ActionId.LOCATION_MIGRATE)(migrate_location)
+    app.action(ActionId.JOB_RETRY)(retry_job)
+    app.action(ActionId.JOB_CANCEL)(cancel_job)
+    app.action(ActionId.CATCH_UP)(catch_up_days)
+    app.action(ActionId.CONNECTION_RECONNECT)(reconnect)
     app.action(ActionId.LIGHTSPEED_AUTHORIZE)(lambda ack: ack())

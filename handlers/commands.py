@@ -1,6 +1,6 @@
 """Slash commands ``/pos``, ``/transfer`` and ``/ledger``: each acknowledges at once, then
 parses its text; reads answer privately right away, long work (syncs, fetching a day,
-migrations) goes to the work queue and reports in the channel."""
+migrations, reports) is queued as a job and reports in the channel."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from handlers.pos_commands import (
     pos_mappings,
     pos_members,
     pos_migrate,
+    pos_report,
     pos_setup,
     pos_storage,
     pos_sync,
@@ -27,6 +28,7 @@ from handlers.transfer_commands import (
     transfer_day,
     transfer_log,
     transfer_status,
+    transfer_time,
 )
 
 
@@ -46,6 +48,7 @@ def register(app: App) -> None:
                 "mappings": pos_mappings,
                 "doctor": pos_doctor,
                 "migrate": pos_migrate,
+                "report": pos_report,
             },
             None,
         )
@@ -57,6 +60,7 @@ def register(app: App) -> None:
                 "pause": automatic_switch(False),
                 "resume": automatic_switch(True),
                 "status": transfer_status,
+                "time": transfer_time,
             },
             transfer_day,
         )

@@ -10,9 +10,11 @@ from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.jobs.runtime import JobRuntime
 from bot.work import WorkQueue
 from core.access import Actor, actor_for
 from core.errors import UnauthorizedCompanyAccess, ValidationFailed
+from core.jobs.specs import Notify
 from core.settings import Settings
 
 SERVICES = "stockpot"
@@ -23,6 +25,9 @@ class Services:
     factory: sessionmaker[Session]
     settings: Settings
     work: WorkQueue
+    """Short work off the listener thread (a connection test, a file preview)."""
+    jobs: JobRuntime
+    """Long work (syncs, transfers, migrations, reports): queued for a worker."""
     installations: Any = None
     """The installation store in multi-workspace mode (``None`` with a single bot token)."""
 
@@ -39,6 +44,13 @@ def actor(context: BoltContext, channel_id: str | None = None) -> Actor:
 
 def post(client: WebClient, channel: str, message: dict[str, Any]) -> None:
     client.chat_postMessage(channel=channel, **message)
+
+
+def notify(context: BoltContext, channel_id: str) -> Notify:
+    """Where a job asked for here reports: this channel, mentioning who asked."""
+    return Notify(
+        team_id=context.team_id or "", channel_id=channel_id, user_id=context.user_id or None
+    )
 
 
 def channel_of(body: dict[str, Any]) -> str:

@@ -16,16 +16,16 @@ from bot.metadata import MapItemMetadata
 from core.access import actor_for
 from core.db import SCALE, unit_of_work
 from core.exact import format_decimal
+from core.jobs import specs
 from core.mapping import (
     IgnoreChoice,
     IngredientChoice,
     RecipeChoice,
     set_mapping,
 )
-from core.models import ExternalLocation, PosItem, Provider
+from core.models import ExternalLocation, PosItem, Provider, RunKind
 from core.unmapped import closest_target, days_unmapped, target_named, targets
-from handlers.context import actor, button_id, channel_of, form_actor, services
-from handlers.transfer_commands import run_transfer_job
+from handlers.context import actor, button_id, channel_of, form_actor, notify, services
 
 
 def open_map(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -127,23 +127,21 @@ def reprocess(
     with svc.factory() as session:
         item = who.owns(session.get(PosItem, button_id(body)))
         days = sorted(days_unmapped(session, item), key=lambda pair: (pair[1], pair[0]))
-        runs = []
-        for location_id, business_date in days:
-            location = session.get_one(ExternalLocation, location_id)
-            if location.connection.provider is not Provider.CSV:
-                runs.append((location_id, location.name, business_date))
-    for location_id, name, business_date in runs:
-        svc.work.submit(
-            run_transfer_job,
-            svc,
-            client,
-            channel,
-            location_id,
-            name,
-            business_date,
-            False,
-            f"slack:{who.user_id}",
-        )
+        runs = [
+            specs.transfer(
+                who.company_id,
+                location_id,
+                business_date,
+                run_kind=RunKind.MANUAL,
+                triggered_by=f"slack:{who.user_id}",
+                notify=notify(context, channel),
+            )
+            for location_id, business_date in days
+            if session.get_one(ExternalLocation, location_id).connection.provider
+            is not Provider.CSV
+        ]
+    for spec in runs:
+        svc.jobs.enqueue(spec)
     respond(
         **message(f"Reprocessing {len(runs)} day(s); each result follows in this channel.", []),
         response_type="ephemeral",

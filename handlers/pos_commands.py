@@ -5,22 +5,21 @@ from __future__ import annotations
 
 import re
 
-from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.blocks.doctor import doctor_blocks
 from bot.blocks.mapping import mappings_blocks, unmapped_blocks
 from bot.blocks.pos import connect_sides_modal, lightspeed_blocks, locations_blocks
 from bot.metadata import ConnectSidesMetadata
-from bot.progress import ProgressMessage
-from bot.text import render
 from core.access import Actor, NotAllowed, bind_channel, company_for, link_workspace, set_role
 from core.db import unit_of_work
 from core.doctor import diagnose
 from core.errors import StockpotError, UnauthorizedCompanyAccess, ValidationFailed
+from core.jobs import specs
+from core.jobs.specs import Notify
 from core.locations import overview
 from core.mapping import list_mappings
-from core.migration import DEFAULT_DAYS, migrate
+from core.migration import DEFAULT_DAYS, plan
 from core.models import (
     Company,
     Connection,
@@ -31,10 +30,11 @@ from core.models import (
     WorkspaceCompany,
 )
 from core.pos import connections
+from core.reports import parse_clock_time, send_reports_to
 from core.storage import create_storage_unit, storage_units
 from core.unmapped import coverage, unmapped
 from handlers.context import Services
-from handlers.slash import Invocation, UsageError, company_locations
+from handlers.slash import Invocation, UsageError, company_locations, parse_day
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 
@@ -173,25 +173,16 @@ def pos_sync(inv: Invocation) -> None:
     who = inv.actor()
     who.require_admin()
     found = _pos_connections(who, inv)
+    for connection_id, _ in found:
+        inv.services.jobs.enqueue(
+            specs.sync(
+                who.company_id,
+                connection_id,
+                triggered_by=f"slack:{inv.user_id}",
+                notify=inv.notify(),
+            )
+        )
     inv.reply(f"Syncing {len(found)} connection(s); progress and summary follow in this channel.")
-
-    def work() -> None:
-        title = f"Sync for {who.company}"
-        progress = ProgressMessage(inv.client, inv.channel_id, f"{title}: starting…")
-        lines = []
-        for connection_id, label in found:
-            factory, settings = inv.services.factory, inv.services.settings
-            try:
-                progress.update(f"{title}: {label}, locations…")
-                located = connections.sync_locations(factory, settings, connection_id)
-                progress.update(f"{title}: {label}, items…")
-                items = connections.sync_items(factory, settings, connection_id)
-                lines.append(f"*{label}*: locations {located}; items {items}")
-            except StockpotError as error:
-                lines.append(f"*{label}*: :x: {error}")
-        progress.finish(f"{title}, done\n" + "\n".join(lines))
-
-    inv.services.work.submit(work)
 
 
 def pos_members(inv: Invocation) -> None:
@@ -308,43 +299,64 @@ def pos_migrate(inv: Invocation) -> None:
     found = company_locations(inv, who, name)
     if len(found) != 1:
         raise UsageError("migrate one location at a time: `/pos migrate <location> [days]`")
-    start_migration(inv.services, inv.client, inv.channel_id, who.user_id, found[0], days)
-    inv.reply(f"Migrating {days} days of {name}; progress is in the channel.")
+    inv.reply(start_migration(inv.services, inv.notify(), found[0], days))
 
 
 def start_migration(
-    svc: Services,
-    client: WebClient,
-    channel: str,
-    user_id: str,
-    location: ExternalLocation,
-    days: int = DEFAULT_DAYS,
-) -> None:
-    """Post the progress message and queue the migration (from the command or the button)."""
+    svc: Services, notify: Notify, location: ExternalLocation, days: int = DEFAULT_DAYS
+) -> str:
+    """Queue the migration (from the command or a button) and say what happens next."""
     if location.connection.provider is Provider.CSV:
         raise ValidationFailed(f"'{location.name}' is a CSV location: its history comes from files")
-    progress = ProgressMessage(client, channel, f"Migrating {location.name}: 0/{days} days…")
-    svc.work.submit(_migration_job, svc, progress, user_id, location.id, location.name, days)
-
-
-def _migration_job(
-    svc: Services,
-    progress: ProgressMessage,
-    user_id: str,
-    location_id: int,
-    name: str,
-    days: int,
-) -> None:
-    try:
-        result = migrate(
-            svc.factory,
-            svc.settings,
-            location_id,
+    with svc.factory() as session:
+        plan(session, session.get_one(ExternalLocation, location.id), days)
+    queued = svc.jobs.enqueue(
+        specs.migration(
+            location.company_id,
+            location.id,
             days,
-            triggered_by=f"slack:{user_id}",
-            on_progress=lambda p: progress.update(f"Migrating {name}: {p.done}/{days} days…"),
+            triggered_by=f"slack:{notify.user_id}",
+            notify=notify,
         )
-    except StockpotError as error:
-        progress.finish(f"Migration of {name} not started: {error}")
+    )
+    if not queued.created:
+        return f"{location.name} is already being migrated; its progress is in the channel."
+    return f"Migrating {days} days of {location.name}; progress is in the channel."
+
+
+def pos_report(inv: Invocation) -> None:
+    """``/pos report``: show, set (``here [HH:MM] [timezone]``), stop (``off``) or send now."""
+    who = inv.actor()
+    action = inv.args[0].lower() if inv.args else ""
+    if action == "now":
+        day = parse_day(inv.args[1].lower()) if len(inv.args) > 1 else parse_day("yesterday")
+        inv.services.jobs.enqueue(specs.report(who.company_id, day, notify=inv.notify()))
+        inv.reply(f"The report of {day} follows in this channel.")
         return
-    progress.finish(render("migration_summary.txt", name=name, days=days, result=result))
+    if action in ("here", "off"):
+        who.require_admin()
+        at = parse_clock_time(inv.args[1]) if action == "here" and len(inv.args) > 1 else None
+        timezone = inv.args[2] if action == "here" and len(inv.args) > 2 else None
+        with unit_of_work(inv.services.factory) as session:
+            company = session.get_one(Company, who.company_id)
+            if action == "here":
+                send_reports_to(company, inv.team_id, inv.channel_id, at, timezone)
+            else:
+                send_reports_to(company, None, None)
+    elif action:
+        raise UsageError(
+            "`/pos report here [HH:MM] [timezone]`, `/pos report off` or `/pos report now`"
+        )
+    with inv.services.factory() as session:
+        company = session.get_one(Company, who.company_id)
+        if company.report_channel_id is None:
+            inv.reply(
+                f"{who.company} gets no daily report: `/pos report here [HH:MM]` sends it to "
+                "a channel."
+            )
+            return
+        zone = company.report_timezone or "the first location's timezone"
+        inv.reply(
+            f"The daily report of {who.company} and its alerts go to "
+            f"<#{company.report_channel_id}> at {company.report_time:%H:%M} ({zone})."
+        )

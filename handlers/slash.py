@@ -17,8 +17,9 @@ from bot.blocks.common import message
 from bot.blocks.usage import help_blocks
 from core.access import Actor
 from core.errors import StockpotError, ValidationFailed
+from core.jobs.specs import Notify
 from core.models import ExternalLocation
-from handlers.context import Services, actor, services
+from handlers.context import Services, actor, notify, services
 
 
 class UsageError(StockpotError):
@@ -43,6 +44,9 @@ class Invocation:
 
     def actor(self) -> Actor:
         return actor(self.context, self.channel_id)
+
+    def notify(self) -> Notify:
+        return notify(self.context, self.channel_id)
 
     def reply(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         """A private answer to the person who typed the command."""

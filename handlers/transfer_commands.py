@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
-
-from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.blocks.common import message
-from bot.blocks.transfer import failure_blocks, report_blocks
-from bot.metadata import TransferValue
+from bot.blocks.common import Block, section
+from bot.blocks.jobs import catch_up_blocks
 from core.db import unit_of_work
-from core.errors import StockpotError, ValidationFailed
-from core.locations import set_automatic
-from core.models import (
-    ExternalLocation,
-    Provider,
-    RunKind,
-)
-from core.pos import connections
+from core.errors import ValidationFailed
+from core.jobs import specs
+from core.locations import set_automatic, set_transfer_time
+from core.models import ExternalLocation, Provider, RunKind
+from core.reports import parse_clock_time
 from core.transfer.log import last_run, runs_of_day
-from handlers.context import Services, post
 from handlers.slash import Invocation, Subcommand, UsageError, company_locations, parse_day
 
 
@@ -51,58 +43,19 @@ def transfer_day(inv: Invocation) -> None:
             else f"{who.company} has no active POS location; see `/pos locations`"
         )
     verb = "Posting" if now else "Previewing"
+    for location_id, _ in targets:
+        inv.services.jobs.enqueue(
+            specs.transfer(
+                who.company_id,
+                location_id,
+                day,
+                run_kind=RunKind.MANUAL,
+                triggered_by=f"slack:{inv.user_id}",
+                dry_run=not now,
+                notify=inv.notify(),
+            )
+        )
     inv.reply(f"{verb} {day} for {', '.join(n for _, n in targets)}; the result follows here.")
-    for location_id, location_name in targets:
-        inv.services.work.submit(
-            run_transfer_job,
-            inv.services,
-            inv.client,
-            inv.channel_id,
-            location_id,
-            location_name,
-            day,
-            not now,
-            f"slack:{inv.user_id}",
-        )
-
-
-def run_transfer_job(
-    svc: Services,
-    client: WebClient,
-    channel: str,
-    location_id: int,
-    location_name: str,
-    day: date,
-    preview: bool,
-    triggered_by: str,
-) -> None:
-    """Fetch and transfer (or preview) one day, and report it in the channel."""
-    try:
-        report = connections.transfer_day(
-            svc.factory,
-            svc.settings,
-            location_id,
-            day,
-            kind=RunKind.MANUAL,
-            triggered_by=triggered_by,
-            dry_run=preview,
-        )
-    except StockpotError as error:
-        post(
-            client,
-            channel,
-            message(
-                f"Not transferred: {location_name}",
-                failure_blocks(location_name, str(day), str(error)),
-            ),
-        )
-        return
-    value = TransferValue(location_id=location_id, business_date=day).dump() if preview else None
-    post(
-        client,
-        channel,
-        message(f"Transfer of {location_name}, {day}", report_blocks(report, post_value=value)),
-    )
 
 
 def automatic_switch(active: bool) -> Subcommand:
@@ -114,11 +67,16 @@ def automatic_switch(active: bool) -> Subcommand:
             verb = "resume" if active else "pause"
             raise UsageError(f"which location? `/transfer {verb} <location>` or `all`")
         ids = [location.id for location in company_locations(inv, who, name)]
+        blocks: list[Block] = []
         with unit_of_work(inv.services.factory) as session:
             for location_id in ids:
-                set_automatic(session.get_one(ExternalLocation, location_id), active)
+                location = session.get_one(ExternalLocation, location_id)
+                missed = set_automatic(session, location, active)
+                if missed is not None:
+                    blocks.extend(catch_up_blocks(location.name, location.id, missed))
         state = "resumed" if active else "paused (setup and history are kept)"
-        inv.reply(f"Automatic transfers {state} for {len(ids)} location(s).")
+        text = f"Automatic transfers {state} for {len(ids)} location(s)."
+        inv.reply(text, [section(text), *blocks] if blocks else None)
 
     return run
 
@@ -168,4 +126,21 @@ def transfer_log(inv: Invocation) -> None:
         "\n".join([f"Transfer log of {name}, {day}:", *lines])
         if lines
         else f"No run of {name} for {day} yet."
+    )
+
+
+def transfer_time(inv: Invocation) -> None:
+    """``/transfer time <location|all> HH:MM``: when each closed day is transferred."""
+    who = inv.actor()
+    who.require_admin()
+    if len(inv.args) < 2:
+        raise UsageError("`/transfer time <location|all> HH:MM` (06:00 unless you say)")
+    at = parse_clock_time(inv.args[-1])
+    ids = [location.id for location in company_locations(inv, who, " ".join(inv.args[:-1]))]
+    with unit_of_work(inv.services.factory) as session:
+        for location_id in ids:
+            set_transfer_time(session.get_one(ExternalLocation, location_id), at)
+    inv.reply(
+        f"{len(ids)} location(s) now transfer each business day at {at:%H:%M} local time, "
+        "once the day has closed."
     )

@@ -64,9 +64,28 @@ def report_blocks(report: TransferReport, *, post_value: str | None = None) -> l
     return blocks
 
 
-def failure_blocks(location: str, day: str, reason: str) -> list[Block]:
-    return [
+def failure_blocks(
+    location: str,
+    day: str,
+    reason: str,
+    *,
+    retry_job: int | None = None,
+    reconnect: int | None = None,
+) -> list[Block]:
+    """A transfer that did not happen, with the buttons that fix it: try again, or reconnect
+    the POS when its credentials stopped working."""
+    blocks = [
         header(f"Not transferred: {location}, {day}"),
         section(f":warning: {escape(reason)}"),
         context("Nothing was posted; the attempt is in the transfer log."),
     ]
+    buttons = []
+    if reconnect is not None:
+        buttons.append(
+            button("Reconnect", ActionId.CONNECTION_RECONNECT, str(reconnect), style="primary")
+        )
+    if retry_job is not None:
+        buttons.append(button("Retry", ActionId.JOB_RETRY, str(retry_job)))
+    if buttons:
+        blocks.append(actions(*buttons))
+    return blocks

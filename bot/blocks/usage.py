@@ -18,6 +18,7 @@ POS = [
     ("/pos migrate <location> [days]", "transfer the last days (90 by default), oldest first"),
     ("/pos doctor [location]", "run the troubleshooting checks and say what to fix"),
     ("/pos bind", "make this channel work for the company (CSV files shared here are read)"),
+    ("/pos report [here [HH:MM] [timezone]|off|now [date]]", "the daily report and alerts"),
 ]
 TRANSFER = [
     ("/transfer <date|yesterday> [location]", "preview a day, then post it to the ledger"),
@@ -25,6 +26,7 @@ TRANSFER = [
     ("/transfer log <location> <date>", "the runs of that day"),
     ("/transfer pause|resume <location|all>", "stop or restart automatic transfers"),
     ("/transfer status", "each location's state and last run"),
+    ("/transfer time <location|all> HH:MM", "when each closed day is transferred (06:00)"),
 ]
 LEDGER = [
     ("/ledger <date|from..to> [storage unit]", "the movements of those days per ingredient"),

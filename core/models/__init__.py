@@ -10,6 +10,7 @@ from core.models.catalog import (
     RecipeLine,
     StorageUnit,
 )
+from core.models.job import Job, JobKind, JobState
 from core.models.ledger import LedgerMovement, MovementType
 from core.models.pos import (
     AutomaticTransfer,
@@ -43,6 +44,9 @@ __all__ = [
     "ExternalLocation",
     "Ingredient",
     "IngredientMeasure",
+    "Job",
+    "JobKind",
+    "JobState",
     "LedgerMovement",
     "Member",
     "MovementType",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from decimal import Decimal
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
@@ -20,6 +20,14 @@ class Company(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
+    report_team_id: Mapped[str | None] = mapped_column(String(32))
+    report_channel_id: Mapped[str | None] = mapped_column(
+        String(32), doc="where the daily report and alerts go; none until someone sets it"
+    )
+    report_time: Mapped[time] = mapped_column(default=time(8, 0))
+    report_timezone: Mapped[str | None] = mapped_column(
+        String(64), doc="the report's clock; the first location's timezone when not set"
+    )
     created_at: Mapped[datetime] = created_at()
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -91,6 +91,13 @@ class ExternalLocation(Base):
     automatic_transfer: Mapped[AutomaticTransfer] = enum_column(
         AutomaticTransfer, default=AutomaticTransfer.ACTIVE
     )
+    transfer_time: Mapped[time] = mapped_column(
+        default=time(6, 0), doc="local time after a business day closes when it is transferred"
+    )
+    automatic_since: Mapped[date | None] = mapped_column(
+        doc="the first business date automatic transfers cover (set on activation and resume)"
+    )
+    paused_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_at()
 
     connection: Mapped[Connection] = relationship(back_populates="locations")

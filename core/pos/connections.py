@@ -33,8 +33,8 @@ from core.models import (
     RunKind,
 )
 from core.pos.base import LocationRef, PosConnector
-from core.pos.errors import PosAuthError, PosError
-from core.pos.http import RetryPolicy, make_client
+from core.pos.errors import DayNotComplete, PosAuthError, PosError
+from core.pos.http import RequestPacer, RetryPolicy, make_client, pacer_for
 from core.pos.lightspeed.connector import LightspeedConnector
 from core.pos.lightspeed.oauth import (
     OAuthExchangeFailed,
@@ -97,7 +97,10 @@ def connector_for(
     if provider is Provider.LIGHTSPEED:
         tokens = ConnectionTokens(factory, connection_id, box, oauth_config(settings), policy)
         client = make_client(
-            settings.lightspeed_api_url, policy=policy, auth=LightspeedAuth(tokens)
+            settings.lightspeed_api_url,
+            policy=policy,
+            auth=LightspeedAuth(tokens),
+            pacer=pacer_for(f"connection:{connection_id}", settings.pos_requests_per_second),
         )
         return LightspeedConnector(client)
     if provider is Provider.SIDES:
@@ -107,6 +110,7 @@ def connector_for(
             settings,
             SidesCredentials(**box.decrypt(credentials)),
             policy=policy,
+            pacer=pacer_for(f"connection:{connection_id}", settings.pos_requests_per_second),
             refunds_need_restock=bool(options.get("refunds_need_restock", True)),
         )
     raise ValidationFailed(
@@ -120,13 +124,14 @@ def _sides_connector(
     *,
     policy: RetryPolicy | None = None,
     refunds_need_restock: bool = True,
+    pacer: RequestPacer | None = None,
 ) -> SidesConnector:
     if not settings.sides_api_url:
         raise ConfigurationError(
             "SIDES is not configured: set SIDES_API_URL to the SIDES API address (see the README)"
         )
     auth = SidesAuth(settings.sides_api_url, credentials)
-    client = make_client(settings.sides_api_url, policy=policy, auth=auth)
+    client = make_client(settings.sides_api_url, policy=policy, auth=auth, pacer=pacer)
     return SidesConnector(client, refunds_need_restock=refunds_need_restock)
 
 
@@ -503,6 +508,8 @@ def transfer_day(
     try:
         connector = connector_for(factory, settings, connection_id, policy=policy)
         fetched = connector.fetch_day(ref, business_date)
+    except DayNotComplete:
+        raise
     except PosError as error:
         record_failed_run(factory, location_id, business_date, run_kind, triggered_by, str(error))
         raise

@@ -11,6 +11,7 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -103,17 +104,65 @@ class RetryTransport(httpx.BaseTransport):
         self.inner.close()
 
 
+class RequestPacer:
+    """At most ``rate`` requests per second, shared by every client of one POS connection in
+    this process: each request takes the next free slot and waits for it."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.interval = 1.0 / rate
+        self._clock = clock
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def wait(self, sleep: Callable[[float], None] = time.sleep) -> None:
+        with self._lock:
+            now = self._clock()
+            slot = max(now, self._next)
+            self._next = slot + self.interval
+        if slot > now:
+            sleep(slot - now)
+
+
+_pacers: dict[str, RequestPacer] = {}
+_pacers_lock = threading.Lock()
+
+
+def pacer_for(key: str, rate: float) -> RequestPacer:
+    """The process's pacer for ``key`` (a connection), made on first use."""
+    with _pacers_lock:
+        pacer = _pacers.get(key)
+        if pacer is None or pacer.interval != 1.0 / rate:
+            pacer = _pacers[key] = RequestPacer(rate)
+        return pacer
+
+
+class PacedTransport(httpx.BaseTransport):
+    def __init__(self, pacer: RequestPacer, inner: httpx.BaseTransport | None = None) -> None:
+        self.pacer = pacer
+        self.inner = inner or httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.pacer.wait()
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 def make_client(
     base_url: str,
     *,
     policy: RetryPolicy | None = None,
     auth: httpx.Auth | None = None,
     headers: dict[str, str] | None = None,
+    pacer: RequestPacer | None = None,
 ) -> httpx.Client:
+    """A client that retries (every retry paced too, when a pacer is given)."""
     policy = policy or RetryPolicy()
+    inner = PacedTransport(pacer) if pacer is not None else None
     return httpx.Client(
         base_url=base_url,
-        transport=RetryTransport(policy),
+        transport=RetryTransport(policy, inner),
         timeout=policy.timeout,
         auth=auth,
         headers={"Accept": "application/json", "User-Agent": "Stockpot", **(headers or {})},

@@ -3,18 +3,21 @@ SIDES by its sandbox, requests signed as Slack signs them."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import pytest
 from sqlalchemy import select
 
-from bot.app import build_app
+from bot.app import build_app, installation_store
+from bot.jobs.runtime import JobRuntime, build_worker
 from bot.server import BackgroundServer, StockpotWsgi
 from bot.work import WorkQueue
 from core.access import link_workspace, set_role
 from core.catalog.importer import import_catalog
 from core.crypto import generate_key
 from core.db import unit_of_work
+from core.jobs.worker import Worker
 from core.models import Company, Role
 from core.settings import Settings
 from sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
@@ -40,10 +43,13 @@ class Bot:
     work: WorkQueue
     settings: Settings
     port: int
+    worker: Worker
 
-    def drain(self) -> None:
-        """Wait for the background work queued so far (syncs, transfers) to finish."""
+    def drain(self) -> int:
+        """Finish the work queued so far: short tasks, then every due job (helping the
+        background worker, and waiting for what it is running)."""
         self.work.join()
+        return self.worker.run_until_idle(wait_for_others=True)
 
 
 class LateApp:
@@ -101,6 +107,9 @@ def _serve(database, monkeypatch, overrides, late, port):
             "LIGHTSPEED_AUTH_URL": lightspeed.url,
             "SLACK_FILE_HOSTS": "slack-files.test,127.0.0.1",
             "SLACK_AUTHORIZE_URL": f"{slack.url}/oauth/v2/authorize",
+            "STOCKPOT_WORKER_POLL_SECONDS": "0.05",
+            "STOCKPOT_JOB_RETRY_SECONDS": "0",
+            "STOCKPOT_POS_REQUESTS_PER_SECOND": "1000",
             **overrides,
         }.items():
             if value is None:
@@ -117,11 +126,24 @@ def _serve(database, monkeypatch, overrides, late, port):
             altra = session.scalar(select(Company).where(Company.name == "Osteria Altra"))
             link_workspace(session, OTHER_TEAM, altra, OTHER_ADMIN)
         work = WorkQueue()
-        app = build_app(settings, database.factory, work=work)
+        runtime = JobRuntime(database.factory)
+        app = build_app(settings, database.factory, work=work, jobs=runtime)
+        worker = build_worker(
+            settings,
+            database.factory,
+            client=app.client,
+            installations=installation_store(settings, database.factory),
+        )
+        runtime.worker = worker
         late.app = StockpotWsgi(app, database.factory, settings)
         sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET, slack)
+        stop = threading.Event()
+        background = threading.Thread(target=worker.run, args=(stop,), daemon=True)
+        background.start()
         try:
-            yield Bot(database, slack, sender, sides, work, settings, port)
+            yield Bot(database, slack, sender, sides, work, settings, port, worker)
         finally:
+            stop.set()
+            background.join()
             sender.close()
             work.shutdown()

@@ -6,6 +6,7 @@ import pytest
 from slack_bolt import BoltContext
 from sqlalchemy import func, select
 
+from bot.jobs.runtime import JobRuntime
 from bot.slack_files import FileRefused, allowed_host, download
 from core.models import SlackFileEvent
 from handlers.context import SERVICES, Services
@@ -51,7 +52,12 @@ def test_files_elsewhere_html_answers_and_big_files_are_refused(bot):
 
 def test_a_file_event_is_handled_once(bot):
     context = BoltContext(
-        {"team_id": "T0001", SERVICES: Services(bot.database.factory, bot.settings, bot.work)}
+        {
+            "team_id": "T0001",
+            SERVICES: Services(
+                bot.database.factory, bot.settings, bot.work, JobRuntime(bot.database.factory)
+            ),
+        }
     )
     assert _first_time(context, "F9", "C0001") is True
     assert _first_time(context, "F9", "C0001") is False

@@ -12,6 +12,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import MetaData, select
 
 from bot.installations import EncryptedInstallationStore
+from bot.jobs.runtime import JobRuntime
 from core.crypto import secret_box
 from core.models.slack_install import slack_bots, slack_installations, slack_oauth_states
 from handlers.context import SERVICES, Services
@@ -73,7 +74,13 @@ def test_an_unknown_workspace_is_asked_to_install_and_uninstalling_forgets_the_t
         {
             "team_id": "T0003",
             "enterprise_id": None,
-            SERVICES: Services(bot.database.factory, bot.settings, bot.work, store),
+            SERVICES: Services(
+                bot.database.factory,
+                bot.settings,
+                bot.work,
+                JobRuntime(bot.database.factory),
+                installations=store,
+            ),
         }
     )
     uninstalled(context)
@@ -100,7 +107,13 @@ def test_revoked_bot_tokens_are_forgotten(installable_bot):
         {
             "team_id": "T0003",
             "enterprise_id": None,
-            SERVICES: Services(bot.database.factory, bot.settings, bot.work, store),
+            SERVICES: Services(
+                bot.database.factory,
+                bot.settings,
+                bot.work,
+                JobRuntime(bot.database.factory),
+                installations=store,
+            ),
         }
     )
     revoked({"type": "tokens_revoked", "tokens": {"oauth": [], "bot": []}}, context)

@@ -17,9 +17,11 @@ from bot.metadata import TransferValue
 from core.catalog.importer import import_catalog
 from core.db import unit_of_work
 from core.errors import ValidationFailed
+from core.jobs import specs
+from core.jobs.queue import enqueue
 from core.locations import link_storage_unit, set_active
 from core.mapping import IngredientChoice, import_mappings, set_mapping
-from core.migration import _claim, migration_running
+from core.migration import migration_running
 from core.models import (
     Connection,
     ExternalLocation,
@@ -33,6 +35,7 @@ from core.models import (
 )
 from core.transfer.lines import SaleLine
 from core.transfer.runner import RawInput, run_transfer
+from sandbox.http import Fault
 from sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, STRANGER, VIEWER
 
@@ -52,9 +55,9 @@ def posted(bot, containing: str):
 
 def synced(bot):
     """The final state of the sync's progress message."""
-    started = posted(bot, "Sync for Trattoria Esempio: starting")
+    started = posted(bot, "Sync of sides:SIDES: locations")
     done = bot.slack.wait_for(
-        "chat.update", where=lambda c: "Sync for Trattoria Esempio, done" in texts(c)
+        "chat.update", where=lambda c: "Sync of sides:SIDES, done" in texts(c)
     )[0]
     assert (
         done.args["ts"] == started.args.get("ts") or done.args["channel"] == started.args["channel"]
@@ -384,7 +387,7 @@ def test_a_migration_reports_progress_in_one_message(bot):
     started = posted(bot, "Migrating Pizzeria Beispiel Teltow: 0/3 days")
     done = bot.slack.wait_for("chat.update", where=lambda c: "Migrated Pizzeria" in texts(c))[0]
     assert started.args["channel"] == "C0001" and done.args["channel"] == "C0001"
-    assert "3/3 days, 3 posted, 0 unchanged, 0 failed" in texts(done)
+    assert "3/3 days" in texts(done) and "3 posted, 0 unchanged, 0 failed" in texts(done)
     with bot.database.session() as session:
         kinds = session.scalars(
             select(TransferRun.kind).where(TransferRun.location_id == store)
@@ -394,19 +397,25 @@ def test_a_migration_reports_progress_in_one_message(bot):
 
 def test_one_migration_per_location_and_no_activation_meanwhile(bot):
     store = _synced(bot)
+    bot.sides.faults.add(Fault.status(503), path="/api/v1/", times=1000)
     with unit_of_work(bot.database.factory) as session:
         location = session.get_one(ExternalLocation, store)
         link_storage_unit(session, location, "Kitchen")
-        with _claim(store, location.name):
-            assert migration_running(store)
-            with (
-                pytest.raises(ValidationFailed, match="already running"),
-                _claim(store, location.name),
-            ):
-                pass
-            with pytest.raises(ValidationFailed, match="is being migrated"):
-                set_active(session, location, True)
-    assert not migration_running(store)
+        first = enqueue(session, specs.migration(location.company_id, store, 3, triggered_by="t"))
+        again = enqueue(session, specs.migration(location.company_id, store, 3, triggered_by="t"))
+        assert first.created and not again.created and again.job_id == first.job_id
+        assert migration_running(session, store)
+    bot.send.command("/pos", "migrate Pizzeria Beispiel Teltow 3", user=ADMIN)
+    reply(bot, "Pizzeria Beispiel Teltow is already being migrated")
+    with (
+        unit_of_work(bot.database.factory) as session,
+        pytest.raises(ValidationFailed, match="is being migrated"),
+    ):
+        set_active(session, session.get_one(ExternalLocation, store), True)
+    bot.sides.faults.clear()
+    bot.drain()
+    with bot.database.session() as session:
+        assert not migration_running(session, store)
 
 
 def test_connect_sides_again_updates_the_sign_in_and_keeps_the_setup(bot):

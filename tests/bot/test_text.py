@@ -1,17 +1,24 @@
-from types import SimpleNamespace
+from datetime import date
 
 from bot.text import render
+from core.migration import MigrationProgress
 
 
 def test_text_templates_escape_for_slack_not_for_html():
     text = render(
         "migration_summary.txt",
         name="Tom's <Bar> & Grill",
-        days=3,
-        result=SimpleNamespace(done=3, posted=2, unchanged=0, failed=["2026-11-27: <error>"]),
+        result=MigrationProgress(
+            first=date(2026, 11, 25),
+            last=date(2026, 11, 27),
+            done=3,
+            posted=2,
+            failed=["2026-11-27: <error>"],
+        ),
     )
     assert text.splitlines() == [
-        "Migrated Tom's &lt;Bar&gt; &amp; Grill: 3/3 days, 2 posted, 0 unchanged, 1 failed",
+        "Migrated Tom's &lt;Bar&gt; &amp; Grill: 3/3 days (2026-11-25 to 2026-11-27), "
+        "2 posted, 0 unchanged, 1 failed",
         "• 2026-11-27: &lt;error&gt;",
     ]
 

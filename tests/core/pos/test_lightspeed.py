@@ -34,6 +34,7 @@ from sandbox.lightspeed import GOLDEN_DATE, GOLDEN_LOCATION_ID
 from tests.core.pos.conftest import (
     COMPANY,
     assert_failed_and_nothing_posted,
+    assert_open_day_left_alone,
     authorize,
     balances,
     connect_lightspeed,
@@ -260,12 +261,12 @@ def test_a_generated_day_matches_the_sandbox_truth(connected, settings, policy, 
     assert unmapped == {sku: qty for sku, qty in expected.items() if sku not in GOLDEN_MAPPING}
 
 
-def test_an_open_day_is_refused_and_logged(connected, settings, policy, lightspeed):
+def test_an_open_day_is_refused_and_left_for_later(connected, settings, policy, lightspeed):
     lightspeed.clock.set(datetime.fromisoformat("2026-03-14T15:00:00+00:00"))
     with pytest.raises(DayNotComplete, match="not complete yet") as caught:
         transfer(connected, settings, policy)
     assert caught.value.transient
-    assert_failed_and_nothing_posted(connected, "not complete yet")
+    assert_open_day_left_alone(connected)
 
 
 # --- faults --------------------------------------------------------------------------------

@@ -1,0 +1,50 @@
+"""Messages of long work: a migration's progress, a sync's, and catching up paused days."""
+
+from __future__ import annotations
+
+from bot.blocks.common import Block, actions, button, context, escape, section
+from bot.ids import ActionId
+from bot.metadata import CatchUpValue
+from bot.text import render
+from core.jobs.schedule import MissedDays
+from core.migration import MigrationProgress
+
+
+def migration_blocks(
+    name: str, progress: MigrationProgress, job_id: int, *, running: bool
+) -> list[Block]:
+    if running:
+        blocks = [
+            section(
+                f"Migrating *{escape(name)}*: {progress.done}/{progress.total} days "
+                f"({progress.first} to {progress.last}), {progress.posted} posted, "
+                f"{progress.unchanged} unchanged, {len(progress.failed)} failed…"
+            ),
+            actions(button("Cancel", ActionId.JOB_CANCEL, str(job_id), style="danger")),
+        ]
+    else:
+        blocks = [section(render("migration_summary.txt", name=name, result=progress))]
+    return blocks
+
+
+def migration_stopped_blocks(name: str, reason: str, job_id: int) -> list[Block]:
+    return [
+        section(f":warning: The migration of *{escape(name)}* stopped: {escape(reason)}"),
+        actions(button("Retry", ActionId.JOB_RETRY, str(job_id))),
+    ]
+
+
+def catch_up_blocks(name: str, location_id: int, missed: MissedDays) -> list[Block]:
+    """After resuming: the days that fell due while paused, with a button to transfer them."""
+    text = f"Automatic transfers of *{escape(name)}* resumed."
+    if not missed.days:
+        return [section(text + " No day was missed while paused.")]
+    value = CatchUpValue(location_id=location_id, first=missed.first, last=missed.last)
+    return [
+        section(
+            f"{text} {len(missed.days)} day(s) fell due while paused and are not transferred: "
+            f"{missed.days[0]} to {missed.days[-1]}."
+        ),
+        actions(button("Catch up", ActionId.CATCH_UP, value.dump(), style="primary")),
+        context("Nothing is transferred for those days unless you catch up."),
+    ]

@@ -1,0 +1,110 @@
+"""``stockpot jobs`` and ``stockpot migrate``: the queue as an operator sees it."""
+
+from __future__ import annotations
+
+import click
+from sqlalchemy import select
+
+from bot.cli.support import emit_json, reports_errors, session_factory, session_scope, table
+from core.jobs import queue, specs
+from core.jobs.queue import enqueue
+from core.lookup import location_by_name
+from core.migration import DEFAULT_DAYS, plan
+from core.models import Job, JobState
+
+
+@click.group("jobs")
+def jobs() -> None:
+    """The job queue: what is queued, running, done or failed."""
+
+
+@jobs.command("list")
+@click.option("--state", type=click.Choice([s.value for s in JobState]))
+@click.option("--limit", default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@reports_errors
+def jobs_list(state: str | None, limit: int, as_json: bool) -> None:
+    query = select(Job).order_by(Job.id.desc()).limit(limit)
+    if state:
+        query = query.where(Job.state == JobState(state))
+    with session_factory()() as session:
+        rows = [
+            {
+                "id": job.id,
+                "kind": job.kind.value,
+                "state": job.state.value,
+                "location_id": job.location_id,
+                "business_date": job.business_date.isoformat() if job.business_date else None,
+                "attempts": f"{job.attempts}/{job.max_attempts}",
+                "run_after": job.run_after.isoformat(timespec="seconds"),
+                "last_error": job.last_error or "",
+            }
+            for job in session.scalars(query)
+        ]
+    if as_json:
+        emit_json(rows)
+        return
+    table(
+        [
+            [
+                str(r[k] or "")
+                for k in (
+                    "id",
+                    "kind",
+                    "state",
+                    "location_id",
+                    "business_date",
+                    "attempts",
+                    "last_error",
+                )
+            ]
+            for r in rows
+        ],
+        ["id", "kind", "state", "location", "date", "attempts", "last error"],
+    )
+
+
+@jobs.command("retry")
+@click.argument("job_id", type=int)
+@reports_errors
+def jobs_retry(job_id: int) -> None:
+    """Queue a failed or cancelled job again."""
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        company_id = job.company_id if job else 0
+        queue.requeue(session, job_id, company_id)
+    click.echo(f"job {job_id} is queued again")
+
+
+@jobs.command("cancel")
+@click.argument("job_id", type=int)
+@reports_errors
+def jobs_cancel(job_id: int) -> None:
+    with session_scope() as session:
+        job = session.get(Job, job_id)
+        queue.request_cancel(session, job_id, job.company_id if job else 0)
+    click.echo(f"job {job_id} is cancelled (a running one stops at its next day)")
+
+
+@click.command("migrate")
+@click.argument("location")
+@click.option("--company", help="needed only when two companies have a location of that name")
+@click.option("--days", default=DEFAULT_DAYS, show_default=True)
+@reports_errors
+def migrate_command(location: str, company: str | None, days: int) -> None:
+    """Queue a location's historical migration: its last DAYS business days, oldest first.
+    A running worker (`stockpot worker`, `stockpot run`) does it."""
+    with session_scope() as session:
+        found = location_by_name(session, location, company)
+        plan(session, found, days)
+        queued = enqueue(
+            session,
+            specs.migration(found.company_id, found.id, days, triggered_by="cli"),
+        )
+    state = "queued" if queued.created else "already queued"
+    click.echo(f"migration of {location} ({days} days) {state} as job {queued.job_id}")
+
+
+def register(main: click.Group) -> None:
+    main.add_command(jobs)
+    main.add_command(migrate_command)

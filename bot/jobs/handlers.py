@@ -1,0 +1,201 @@
+"""The job kinds: each runs a core service and tells Slack what came of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.blocks.common import message
+from bot.blocks.jobs import migration_blocks, migration_stopped_blocks
+from bot.blocks.transfer import failure_blocks, report_blocks
+from bot.jobs.report import ReportJob
+from bot.jobs.slack import Notifier, Target
+from bot.metadata import TransferValue
+from bot.progress import ProgressMessage
+from core.jobs.specs import notify_of
+from core.jobs.worker import JobContext, JobHandler
+from core.migration import MigrationProgress, migrate, plan
+from core.models import Connection, ExternalLocation, JobKind, Provider, RunKind
+from core.pos import connections
+from core.pos.errors import PosAuthError
+
+
+def _location(factory: sessionmaker[Session], location_id: int) -> tuple[str, int, Provider]:
+    with factory() as session:
+        location = session.get_one(ExternalLocation, location_id)
+        return location.name, location.connection_id, location.connection.provider
+
+
+class _Notifying(JobHandler):
+    def __init__(self, notifier: Notifier) -> None:
+        self.notifier = notifier
+
+    def target(self, context: JobContext) -> Target | None:
+        return self.notifier.target(context.job.company_id, notify_of(context.job.payload))
+
+    @staticmethod
+    def mention(context: JobContext) -> str:
+        notify = notify_of(context.job.payload)
+        return f"<@{notify.user_id}> " if notify and notify.user_id else ""
+
+
+class TransferJob(_Notifying):
+    """One location-day. A manual transfer reports to where it was asked; an automatic one
+    reports only when it fails (the daily report sums up the rest)."""
+
+    def run(self, context: JobContext) -> dict[str, Any]:
+        job, payload = context.job, context.job.payload
+        assert job.location_id is not None and job.business_date is not None
+        dry_run = bool(payload.get("dry_run"))
+        report = connections.transfer_day(
+            context.factory,
+            context.settings,
+            job.location_id,
+            job.business_date,
+            kind=RunKind(payload.get("run_kind", RunKind.MANUAL.value)),
+            triggered_by=str(payload.get("triggered_by", "")),
+            dry_run=dry_run,
+        )
+        notify = notify_of(payload)
+        if notify is not None:
+            value = (
+                TransferValue(location_id=job.location_id, business_date=job.business_date).dump()
+                if dry_run
+                else None
+            )
+            self.notifier.post(
+                Target.of(notify),
+                message(
+                    f"Transfer of {report.location}, {report.business_date}",
+                    report_blocks(report, post_value=value),
+                ),
+            )
+        return {"run_id": report.run_id, "outcome": report.outcome.value}
+
+    def failed(self, context: JobContext, error: Exception, reason: str, *, final: bool) -> None:
+        if not final:
+            return
+        job = context.job
+        assert job.location_id is not None
+        name, connection_id, _ = _location(context.factory, job.location_id)
+        self.notifier.post(
+            self.target(context),
+            message(
+                f"Not transferred: {name}, {job.business_date}",
+                failure_blocks(
+                    name,
+                    str(job.business_date),
+                    reason,
+                    retry_job=job.id,
+                    reconnect=connection_id if isinstance(error, PosAuthError) else None,
+                ),
+            ),
+        )
+
+
+class MigrationJob(_Notifying):
+    """A location's history, day by day, in one progress message with a Cancel button."""
+
+    def run(self, context: JobContext) -> dict[str, Any]:
+        job = context.job
+        assert job.location_id is not None
+        with context.factory() as session:
+            location = session.get_one(ExternalLocation, job.location_id)
+            name = location.name
+            saved = context.result.get("progress")
+            progress = (
+                MigrationProgress.load(saved)
+                if saved
+                else plan(session, location, int(job.payload.get("days", 90)))
+            )
+        target = self.target(context)
+        shown = ProgressMessage(self.notifier, target, context.result.get("message_ts"))
+        ts = shown.start(self._message(name, progress, job.id, running=True))
+        context.save(message_ts=ts, progress=progress.dump())
+
+        def advanced(now: MigrationProgress) -> None:
+            context.save(progress=now.dump())
+            shown.update(self._message(name, now, job.id, running=True))
+
+        done = migrate(
+            context.factory,
+            context.settings,
+            job.location_id,
+            progress,
+            triggered_by=str(job.payload.get("triggered_by", "")),
+            checkpoint=context.checkpoint,
+            on_progress=advanced,
+        )
+        shown.finish(self._message(name, done, job.id, running=False))
+        self.notifier.post(
+            target,
+            message(
+                f"{self.mention(context)}the migration of {name} finished",
+                migration_blocks(name, done, job.id, running=False),
+            ),
+        )
+        return {"progress": done.dump()}
+
+    @staticmethod
+    def _message(
+        name: str, progress: MigrationProgress, job_id: int, *, running: bool
+    ) -> dict[str, Any]:
+        state = "Migrating" if running else "Migrated"
+        return message(
+            f"{state} {name}: {progress.done}/{progress.total} days",
+            migration_blocks(name, progress, job_id, running=running),
+        )
+
+    def failed(self, context: JobContext, error: Exception, reason: str, *, final: bool) -> None:
+        if not final:
+            return
+        self._stopped(context, reason)
+
+    def cancelled(self, context: JobContext) -> None:
+        self._stopped(context, "cancelled on request; the days done so far stay transferred")
+
+    def _stopped(self, context: JobContext, reason: str) -> None:
+        job = context.job
+        assert job.location_id is not None
+        name, _, _ = _location(context.factory, job.location_id)
+        stopped = message(
+            f"The migration of {name} stopped", migration_stopped_blocks(name, reason, job.id)
+        )
+        target = self.target(context)
+        ts = context.result.get("message_ts")
+        if target is not None and ts:
+            self.notifier.update(target, ts, stopped)
+        else:
+            self.notifier.post(target, stopped)
+
+
+class SyncJob(_Notifying):
+    """A connection's locations, then its items."""
+
+    def run(self, context: JobContext) -> dict[str, Any]:
+        job = context.job
+        assert job.connection_id is not None
+        with context.factory() as session:
+            label = session.get_one(Connection, job.connection_id).label
+        title = f"Sync of {label}"
+        shown = ProgressMessage(self.notifier, self.target(context), context.result.get("ts"))
+        context.save(ts=shown.start(message(f"{title}: locations…", [])))
+        located = connections.sync_locations(context.factory, context.settings, job.connection_id)
+        shown.update(message(f"{title}: items…", []))
+        items = connections.sync_items(context.factory, context.settings, job.connection_id)
+        shown.finish(message(f"{title}, done: locations {located}; items {items}", []))
+        return {"locations": str(located), "items": str(items)}
+
+    def failed(self, context: JobContext, error: Exception, reason: str, *, final: bool) -> None:
+        if final:
+            self.notifier.post(self.target(context), message(f":x: The sync stopped: {reason}", []))
+
+
+def job_handlers(notifier: Notifier) -> dict[JobKind, JobHandler]:
+    return {
+        JobKind.TRANSFER: TransferJob(notifier),
+        JobKind.MIGRATION: MigrationJob(notifier),
+        JobKind.SYNC: SyncJob(notifier),
+        JobKind.REPORT: ReportJob(notifier),
+    }

@@ -1,0 +1,43 @@
+"""The daily report job: the report message, then its chart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.blocks.common import message
+from bot.blocks.report import report_blocks
+from bot.charts import consumption_chart
+from bot.jobs.slack import Notifier
+from core.jobs.specs import notify_of
+from core.jobs.worker import JobContext, JobHandler
+from core.reports import CHART_DAYS, daily_report
+
+
+class ReportJob(JobHandler):
+    def __init__(self, notifier: Notifier) -> None:
+        self.notifier = notifier
+
+    def run(self, context: JobContext) -> dict[str, Any]:
+        job = context.job
+        assert job.business_date is not None
+        target = self.notifier.target(job.company_id, notify_of(job.payload))
+        if target is None:
+            return {"posted": False, "why": "no report channel: `/pos report here` sets one"}
+        with context.factory() as session:
+            report = daily_report(session, job.company_id, job.business_date)
+        if "ts" not in context.result:
+            ts = self.notifier.post(
+                target, message(f"Daily report of {report.company}", report_blocks(report))
+            )
+            context.save(ts=ts)
+        chart = consumption_chart(
+            report.consumption, f"{report.company}: consumption, last {CHART_DAYS} days"
+        )
+        if chart is not None:
+            self.notifier.upload(
+                target,
+                filename=f"consumption-{report.day}.png",
+                content=chart,
+                title=f"Consumption of the top ingredients to {report.day}",
+            )
+        return {"posted": True, "locations": len(report.locations)}

@@ -1,0 +1,57 @@
+"""How the bot's processes reach the job system: listeners enqueue, workers run.
+
+``stockpot serve`` only enqueues; ``stockpot worker`` runs jobs and the scheduler; ``stockpot
+run`` does all three in one process (the SQLite default), where enqueueing wakes the worker at
+once instead of at its next poll.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.jobs.handlers import job_handlers
+from bot.jobs.slack import Notifier
+from core.db import unit_of_work
+from core.jobs.queue import Enqueued, JobSpec, enqueue, enqueue_many
+from core.jobs.worker import Worker
+from core.settings import Settings
+
+
+class JobRuntime:
+    def __init__(self, factory: sessionmaker[Session], worker: Worker | None = None) -> None:
+        self.factory = factory
+        self.worker = worker
+
+    def enqueue(self, spec: JobSpec) -> Enqueued:
+        with unit_of_work(self.factory) as session:
+            queued = enqueue(session, spec)
+        self.wake()
+        return queued
+
+    def enqueue_many(self, specs: Iterable[JobSpec]) -> int:
+        with unit_of_work(self.factory) as session:
+            count = enqueue_many(session, specs)
+        self.wake()
+        return count
+
+    def wake(self) -> None:
+        """Tell this process's worker (if it has one) that a job is waiting."""
+        if self.worker is not None:
+            self.worker.wake()
+
+
+def build_worker(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    *,
+    client: WebClient | None,
+    installations: Any = None,
+) -> Worker:
+    """A worker whose jobs report through ``client`` (single workspace) or each workspace's
+    installed bot (``installations``); with neither, results are only logged."""
+    notifier = Notifier(factory, client=client, installations=installations)
+    return Worker(factory, settings, job_handlers(notifier))

@@ -1,0 +1,103 @@
+"""Where a job's messages go, and the Slack client that may post there.
+
+A job asked for from Slack reports to the channel it was asked from; scheduled work (automatic
+transfers, reports) reports to the company's report channel. In multi-workspace mode the
+client is the workspace's own bot, read from the encrypted installation store.
+
+Posting never fails a job: the ledger is already right when a message cannot be delivered,
+so a Slack outage is logged (the client itself retries 429s and dropped connections).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.jobs.specs import Notify
+from core.models import Company
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Target:
+    team_id: str
+    channel_id: str
+    user_id: str | None = None
+
+    @classmethod
+    def of(cls, notify: Notify) -> Target:
+        return cls(notify.team_id, notify.channel_id, notify.user_id)
+
+
+class Notifier:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        *,
+        client: WebClient | None = None,
+        installations: Any = None,
+    ) -> None:
+        self._factory = factory
+        self._client = client
+        self._installations = installations
+
+    def client(self, team_id: str) -> WebClient | None:
+        if self._installations is not None:
+            bot = self._installations.find_bot(enterprise_id=None, team_id=team_id)
+            if bot is None:
+                return None
+            base = self._client
+            return WebClient(
+                token=bot.bot_token,
+                base_url=base.base_url if base else WebClient.BASE_URL,
+                retry_handlers=base.retry_handlers if base else None,
+            )
+        return self._client
+
+    def target(self, company_id: int, notify: Notify | None) -> Target | None:
+        """``notify`` when the work was asked for there, else the company's report channel."""
+        if notify is not None:
+            return Target.of(notify)
+        with self._factory() as session:
+            company = session.get_one(Company, company_id)
+            if company.report_channel_id and company.report_team_id:
+                return Target(company.report_team_id, company.report_channel_id)
+        return None
+
+    def post(self, target: Target | None, message: dict[str, Any]) -> str | None:
+        """Post and return the message's ``ts``, or ``None`` when it could not be delivered."""
+        client = self.client(target.team_id) if target else None
+        if target is None or client is None:
+            log.info("no Slack channel to tell: %s", message.get("text"))
+            return None
+        try:
+            return str(client.chat_postMessage(channel=target.channel_id, **message)["ts"])
+        except (SlackApiError, SlackClientError, OSError):
+            log.warning("could not post to Slack channel %s", target.channel_id, exc_info=True)
+            return None
+
+    def update(self, target: Target, ts: str, message: dict[str, Any]) -> None:
+        client = self.client(target.team_id)
+        if client is None:
+            return
+        try:
+            client.chat_update(channel=target.channel_id, ts=ts, **message)
+        except (SlackApiError, SlackClientError, OSError):
+            log.warning("could not update Slack message %s", ts, exc_info=True)
+
+    def upload(self, target: Target, *, filename: str, content: bytes, title: str) -> None:
+        client = self.client(target.team_id)
+        if client is None:
+            return
+        try:
+            client.files_upload_v2(
+                channel=target.channel_id, filename=filename, content=content, title=title
+            )
+        except (SlackApiError, SlackClientError, OSError):
+            log.warning("could not upload %s to Slack", filename, exc_info=True)

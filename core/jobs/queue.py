@@ -1,0 +1,335 @@
+"""The job queue: enqueue idempotently, claim with a lease, and record how each attempt ended.
+
+Every change of a job's state is one short transaction. Claims use ``FOR UPDATE SKIP LOCKED``
+on PostgreSQL, so any number of workers share the queue without waiting on each other; on
+SQLite the write lock taken at ``BEGIN IMMEDIATE`` serialises claims instead (the clause is
+not rendered there). Finishing an attempt is guarded by the worker's id: a worker whose lease
+expired and whose job was taken over cannot overwrite what the new owner records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.db import inserted_ids, unit_of_work, utcnow
+from core.errors import NotFound, ValidationFailed
+from core.models import Job, JobKind, JobState
+
+INTERACTIVE = 0
+"""Priority of work someone is waiting for in Slack or a terminal."""
+SCHEDULED = 5
+BULK = 10
+"""Priority of long work (migrations): it yields to everything else."""
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What to enqueue. ``dedupe_key``: one pending job per key; ``once_key``: one job ever."""
+
+    kind: JobKind
+    company_id: int
+    location_id: int | None = None
+    connection_id: int | None = None
+    business_date: date | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+    dedupe_key: str | None = None
+    once_key: str | None = None
+    priority: int = SCHEDULED
+    max_attempts: int = 5
+    run_after: datetime | None = None
+
+    def row(self, now: datetime) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "state": JobState.QUEUED,
+            "priority": self.priority,
+            "company_id": self.company_id,
+            "location_id": self.location_id,
+            "connection_id": self.connection_id,
+            "business_date": self.business_date,
+            "dedupe_key": self.dedupe_key,
+            "once_key": self.once_key,
+            "payload": self.payload,
+            "result": {},
+            "attempts": 0,
+            "max_attempts": self.max_attempts,
+            "run_after": self.run_after or now,
+            "cancel_requested": False,
+            "created_at": now,
+        }
+
+
+@dataclass(frozen=True)
+class Enqueued:
+    job_id: int
+    created: bool
+    """``False`` when an equal job was already pending (or, for a ``once_key``, ever queued)."""
+
+
+def enqueue(session: Session, spec: JobSpec) -> Enqueued:
+    """Queue a job unless an equal one is pending; either way say which job will do the work."""
+    clauses = []
+    if spec.dedupe_key is not None:
+        clauses.append(and_(Job.dedupe_key == spec.dedupe_key, Job.state.in_(_pending_states())))
+    if spec.once_key is not None:
+        clauses.append(Job.once_key == spec.once_key)
+    for _ in range(3):
+        ids = inserted_ids(session, Job.__table__, [spec.row(utcnow())])
+        if ids:
+            return Enqueued(ids[0], True)
+        existing = session.scalar(select(Job.id).where(or_(*clauses)).limit(1))
+        if existing is not None:
+            return Enqueued(existing, False)
+        # The pending holder of the key finished in between: queue anew.
+    raise ValidationFailed("that work is being queued by another request right now; try again")
+
+
+def enqueue_many(session: Session, specs: Iterable[JobSpec]) -> int:
+    """Queue each job whose keys are free; returns how many were queued (the scheduler's
+    path: whatever another scheduler already queued is skipped, not duplicated)."""
+    now = utcnow()
+    return len(inserted_ids(session, Job.__table__, [spec.row(now) for spec in specs]))
+
+
+def _pending_states() -> tuple[JobState, ...]:
+    return (JobState.QUEUED, JobState.RUNNING)
+
+
+@dataclass(frozen=True)
+class ClaimedJob:
+    """A job as its worker sees it for one attempt."""
+
+    id: int
+    kind: JobKind
+    company_id: int
+    location_id: int | None
+    connection_id: int | None
+    business_date: date | None
+    payload: dict[str, Any]
+    result: dict[str, Any]
+    attempts: int
+    max_attempts: int
+    created_at: datetime
+    worker_id: str
+
+    @property
+    def last_attempt(self) -> bool:
+        return self.attempts >= self.max_attempts
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(
+        and_(Job.state == JobState.QUEUED, Job.run_after <= now),
+        and_(Job.state == JobState.RUNNING, Job.lease_expires_at < now),
+    )
+
+
+def claim(
+    factory: sessionmaker[Session],
+    worker_id: str,
+    lease: timedelta,
+    kinds: Sequence[JobKind] | None = None,
+) -> ClaimedJob | None:
+    """Take the most urgent due job (or one whose worker's lease expired), or ``None``.
+
+    A job taken over after its worker died counts an attempt; one that has used them all is
+    failed instead of being run again.
+    """
+    while True:
+        with unit_of_work(factory) as session:
+            now = utcnow()
+            query = select(Job).where(_claimable(now))
+            if kinds:
+                query = query.where(Job.kind.in_(kinds))
+            job = session.scalars(
+                query.order_by(Job.priority, Job.run_after, Job.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if job is None:
+                return None
+            taken_over = job.state is JobState.RUNNING
+            if taken_over and job.attempts >= job.max_attempts:
+                job.state = JobState.FAILED
+                job.finished_at = now
+                job.last_error = (
+                    f"its worker stopped during each of {job.attempts} attempts "
+                    f"(last error: {job.last_error or 'none'})"
+                )
+                continue
+            job.state = JobState.RUNNING
+            job.attempts += 1
+            job.worker_id = worker_id
+            job.lease_expires_at = now + lease
+            job.started_at = job.started_at or now
+            return ClaimedJob(
+                id=job.id,
+                kind=job.kind,
+                company_id=job.company_id,
+                location_id=job.location_id,
+                connection_id=job.connection_id,
+                business_date=job.business_date,
+                payload=dict(job.payload),
+                result=dict(job.result),
+                attempts=job.attempts,
+                max_attempts=job.max_attempts,
+                created_at=job.created_at,
+                worker_id=worker_id,
+            )
+
+
+@dataclass(frozen=True)
+class Lease:
+    held: bool
+    cancel_requested: bool
+
+
+def renew(factory: sessionmaker[Session], job: ClaimedJob, lease: timedelta) -> Lease:
+    """Extend the lease if this worker still holds it, and say whether cancellation was asked."""
+    with unit_of_work(factory) as session:
+        row = session.execute(
+            update(Job)
+            .where(_held_by(job))
+            .values(lease_expires_at=utcnow() + lease)
+            .returning(Job.cancel_requested)
+        ).first()
+    return Lease(held=row is not None, cancel_requested=bool(row and row[0]))
+
+
+def _held_by(job: ClaimedJob) -> Any:
+    return and_(Job.id == job.id, Job.worker_id == job.worker_id, Job.state == JobState.RUNNING)
+
+
+def save_progress(factory: sessionmaker[Session], job: ClaimedJob, result: dict[str, Any]) -> None:
+    """Keep what a long job has done so far (its Slack message, its counts) for the next
+    attempt, should this worker die."""
+    with unit_of_work(factory) as session:
+        session.execute(update(Job).where(_held_by(job)).values(result=result))
+
+
+def succeed(factory: sessionmaker[Session], job: ClaimedJob, result: dict[str, Any]) -> bool:
+    return _end(factory, job, state=JobState.SUCCEEDED, result=result, last_error=None)
+
+
+def cancelled(factory: sessionmaker[Session], job: ClaimedJob, result: dict[str, Any]) -> bool:
+    return _end(factory, job, state=JobState.CANCELED, result=result)
+
+
+def fail(factory: sessionmaker[Session], job: ClaimedJob, error: str) -> bool:
+    return _end(factory, job, state=JobState.FAILED, last_error=error)
+
+
+def _end(factory: sessionmaker[Session], job: ClaimedJob, **values: Any) -> bool:
+    now = utcnow()
+    with unit_of_work(factory) as session:
+        done = session.execute(
+            update(Job)
+            .where(_held_by(job))
+            .values(finished_at=now, lease_expires_at=None, **values)
+            .returning(Job.id)
+        ).first()
+    return done is not None
+
+
+def retry_later(
+    factory: sessionmaker[Session],
+    job: ClaimedJob,
+    error: str,
+    at: datetime,
+    *,
+    count_attempt: bool = True,
+) -> bool:
+    """Queue the job again for ``at``. Without ``count_attempt`` the attempt is given back
+    (the POS said the day is still open: nothing failed)."""
+    values: dict[str, Any] = {
+        "state": JobState.QUEUED,
+        "run_after": at,
+        "lease_expires_at": None,
+        "last_error": error,
+    }
+    if not count_attempt:
+        values["attempts"] = Job.attempts - 1
+    with unit_of_work(factory) as session:
+        done = session.execute(
+            update(Job).where(_held_by(job)).values(**values).returning(Job.id)
+        ).first()
+    return done is not None
+
+
+def request_cancel(session: Session, job_id: int, company_id: int) -> Job:
+    """Ask a pending job to stop: a queued job is cancelled at once, a running one stops at
+    its next checkpoint."""
+    job = session.get(Job, job_id)
+    if job is None or job.company_id != company_id:
+        raise NotFound(f"no job {job_id} in this company")
+    if job.state is JobState.QUEUED:
+        job.state = JobState.CANCELED
+        job.finished_at = utcnow()
+    elif job.state is JobState.RUNNING:
+        job.cancel_requested = True
+    return job
+
+
+def requeue(session: Session, job_id: int, company_id: int) -> Job:
+    """Run a failed or cancelled job again, with its attempts counted from zero."""
+    job = session.get(Job, job_id)
+    if job is None or job.company_id != company_id:
+        raise NotFound(f"no job {job_id} in this company")
+    if job.state.pending:
+        return job
+    if job.dedupe_key is not None and session.scalar(
+        select(
+            exists().where(
+                Job.dedupe_key == job.dedupe_key,
+                Job.state.in_(_pending_states()),
+                Job.id != job.id,
+            )
+        )
+    ):
+        raise ValidationFailed("the same work is already queued; its result will follow")
+    job.state = JobState.QUEUED
+    job.attempts = 0
+    job.run_after = utcnow()
+    job.cancel_requested = False
+    job.finished_at = None
+    job.worker_id = None
+    return job
+
+
+def pending(session: Session, kind: JobKind, location_id: int) -> Job | None:
+    """The location's queued or running job of this kind, if any."""
+    return session.scalar(
+        select(Job)
+        .where(
+            Job.kind == kind,
+            Job.location_id == location_id,
+            Job.state.in_(_pending_states()),
+        )
+        .limit(1)
+    )
+
+
+def next_wake(session: Session) -> datetime | None:
+    """When the soonest job becomes claimable: a queued job's time, or a running job's lease
+    end (its worker may have died)."""
+    queued = session.scalar(
+        select(Job.run_after).where(Job.state == JobState.QUEUED).order_by(Job.run_after).limit(1)
+    )
+    leased = session.scalar(
+        select(Job.lease_expires_at)
+        .where(Job.state == JobState.RUNNING)
+        .order_by(Job.lease_expires_at)
+        .limit(1)
+    )
+    times = [t for t in (queued, leased) if t is not None]
+    return min(times) if times else None
+
+
+def running_count(session: Session) -> int:
+    return len(session.scalars(select(Job.id).where(Job.state == JobState.RUNNING)).all())

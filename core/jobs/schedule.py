@@ -1,0 +1,222 @@
+"""When work is due: automatic transfers per location, daily reports per company.
+
+The scheduler process only calls ``tick`` now and then; every decision is computed from the
+clock and the database, so a restart, a second scheduler or a missed tick changes nothing
+(each occurrence has a ``once_key``). Due times are local wall-clock times built with
+``zoneinfo``, so they stay right across DST changes: business date D is transferred at the
+location's ``transfer_time`` on the first local day after D's window has closed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload, sessionmaker
+
+from core.business_day import business_date_of, business_day_window
+from core.db import unit_of_work, utcnow
+from core.jobs import specs
+from core.jobs.queue import JobSpec, enqueue_many
+from core.models import (
+    AutomaticTransfer,
+    Company,
+    Connection,
+    ConnectionStatus,
+    ExternalLocation,
+    Job,
+    JobKind,
+    Provider,
+    RunKind,
+    TransferDay,
+)
+
+LOOKBACK_DAYS = 31
+"""How far back the scheduler still queues a due day it has not queued (it was down)."""
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A location's schedule: its timezone, when its business day starts, when to transfer."""
+
+    timezone: ZoneInfo
+    day_start: time
+    transfer_time: time
+
+    @classmethod
+    def of(cls, location: ExternalLocation) -> Clock:
+        return cls(ZoneInfo(location.timezone), location.business_day_start, location.transfer_time)
+
+    def due_at(self, day: date) -> datetime:
+        """When business date ``day`` is transferred: ``transfer_time`` on the first local
+        date whose ``transfer_time`` falls after the day's window has closed."""
+        _, end = business_day_window(day, self.timezone, self.day_start)
+        local_day = end.astimezone(self.timezone).date()
+        due = datetime.combine(local_day, self.transfer_time, tzinfo=self.timezone)
+        if due < end:
+            due = datetime.combine(local_day + timedelta(days=1), self.transfer_time, self.timezone)
+        return due
+
+    def first_day_due_after(self, instant: datetime) -> date:
+        """The earliest business date whose transfer is due after ``instant``."""
+        day = business_date_of(instant, self.timezone, self.day_start) - timedelta(days=2)
+        while self.due_at(day) <= instant:
+            day += timedelta(days=1)
+        return day
+
+    def due_days(self, since: date, now: datetime) -> list[date]:
+        """The days from ``since`` (at most ``LOOKBACK_DAYS`` back) already due at ``now``."""
+        today = business_date_of(now, self.timezone, self.day_start)
+        day = max(since, today - timedelta(days=LOOKBACK_DAYS))
+        days = []
+        while self.due_at(day) <= now:
+            days.append(day)
+            day += timedelta(days=1)
+        return days
+
+
+def coverage_start(location: ExternalLocation, now: datetime) -> date:
+    """The first day automatic transfers cover: set on activation and resume; for a location
+    activated before the scheduler existed, yesterday."""
+    if location.automatic_since is not None:
+        return location.automatic_since
+    clock = Clock.of(location)
+    return business_date_of(now, clock.timezone, clock.day_start) - timedelta(days=1)
+
+
+def activate(location: ExternalLocation, now: datetime | None = None) -> None:
+    """Automatic transfers start with the first day due after now (earlier days are what a
+    migration is for)."""
+    location.automatic_since = Clock.of(location).first_day_due_after(now or utcnow())
+    location.paused_at = None
+
+
+def pause(location: ExternalLocation, now: datetime | None = None) -> None:
+    if location.automatic_transfer is AutomaticTransfer.ACTIVE:
+        location.automatic_transfer = AutomaticTransfer.PAUSED
+        location.paused_at = now or utcnow()
+
+
+@dataclass(frozen=True)
+class MissedDays:
+    first: date
+    last: date
+    days: list[date] = field(default_factory=list)
+
+
+def resume(session: Session, location: ExternalLocation, now: datetime | None = None) -> MissedDays:
+    """Resume automatic transfers from the next due day, and return the days that fell due
+    while paused and have no transfer yet: they are offered for catching up, never skipped
+    silently."""
+    now = now or utcnow()
+    clock = Clock.of(location)
+    resumed_from = clock.first_day_due_after(now)
+    paused_at = location.paused_at
+    location.automatic_transfer = AutomaticTransfer.ACTIVE
+    location.automatic_since = resumed_from
+    location.paused_at = None
+    if paused_at is None:
+        return MissedDays(resumed_from, resumed_from)
+    first = clock.first_day_due_after(paused_at)
+    candidates = [first + timedelta(days=n) for n in range((resumed_from - first).days)]
+    transferred = set(
+        session.scalars(
+            select(TransferDay.business_date).where(
+                TransferDay.location_id == location.id,
+                TransferDay.business_date.in_(candidates),
+                TransferDay.live_run_id.is_not(None),
+            )
+        )
+    )
+    missed = [day for day in candidates if day not in transferred]
+    return MissedDays(first, resumed_from - timedelta(days=1), missed)
+
+
+def catch_up(location: ExternalLocation, days: list[date], triggered_by: str) -> list[JobSpec]:
+    """Automatic transfers for days missed while paused (the same once-keys the scheduler
+    would have used, so catching up twice queues each day once)."""
+    return [
+        specs.transfer(
+            location.company_id,
+            location.id,
+            day,
+            run_kind=RunKind.AUTOMATIC,
+            triggered_by=triggered_by,
+        )
+        for day in days
+    ]
+
+
+def report_day_due(company: Company, timezone: ZoneInfo, now: datetime) -> date:
+    """The latest business date whose report time has passed: yesterday's report is due at
+    ``report_time`` today."""
+    local = now.astimezone(timezone)
+    due_today = datetime.combine(local.date(), company.report_time, tzinfo=timezone)
+    return local.date() - timedelta(days=1 if now >= due_today else 2)
+
+
+def report_timezone(company: Company, locations: list[ExternalLocation]) -> ZoneInfo:
+    if company.report_timezone:
+        return ZoneInfo(company.report_timezone)
+    return ZoneInfo(locations[0].timezone if locations else "UTC")
+
+
+@dataclass
+class TickSummary:
+    transfers: int = 0
+    reports: int = 0
+
+
+def due_jobs(session: Session, now: datetime) -> list[JobSpec]:
+    """Every automatic transfer and report due at ``now`` and not queued yet."""
+    wanted: list[JobSpec] = []
+    locations = session.scalars(
+        select(ExternalLocation)
+        .join(Connection)
+        .where(
+            ExternalLocation.active.is_(True),
+            ExternalLocation.automatic_transfer == AutomaticTransfer.ACTIVE,
+            Connection.provider != Provider.CSV,
+            Connection.status == ConnectionStatus.CONNECTED,
+        )
+        .options(selectinload(ExternalLocation.connection))
+    ).all()
+    for location in locations:
+        clock = Clock.of(location)
+        for day in clock.due_days(coverage_start(location, now), now):
+            wanted.append(
+                specs.transfer(
+                    location.company_id,
+                    location.id,
+                    day,
+                    run_kind=RunKind.AUTOMATIC,
+                    triggered_by="schedule",
+                )
+            )
+    by_company: dict[int, list[ExternalLocation]] = {}
+    for location in session.scalars(select(ExternalLocation).order_by(ExternalLocation.id)):
+        by_company.setdefault(location.company_id, []).append(location)
+    for company in session.scalars(select(Company).where(Company.report_channel_id.is_not(None))):
+        timezone = report_timezone(company, by_company.get(company.id, []))
+        wanted.append(specs.report(company.id, report_day_due(company, timezone, now)))
+    keys = [spec.once_key for spec in wanted if spec.once_key]
+    taken = (
+        set(session.scalars(select(Job.once_key).where(Job.once_key.in_(keys)))) if keys else set()
+    )
+    return [spec for spec in wanted if spec.once_key not in taken]
+
+
+def tick(factory: sessionmaker[Session], now: datetime | None = None) -> TickSummary:
+    """Queue what is due. Safe to run from any number of processes at once."""
+    now = now or utcnow()
+    with factory() as session:
+        due = due_jobs(session, now)
+    if not due:
+        return TickSummary()
+    with unit_of_work(factory) as session:
+        return TickSummary(
+            transfers=enqueue_many(session, [s for s in due if s.kind is JobKind.TRANSFER]),
+            reports=enqueue_many(session, [s for s in due if s.kind is JobKind.REPORT]),
+        )

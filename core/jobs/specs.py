@@ -1,0 +1,107 @@
+"""What each kind of job is queued with, and the keys that make queueing it idempotent.
+
+One place for every key format: a manual transfer of a day is pending once, a location
+migrates once at a time, a connection syncs once at a time, and the scheduler's automatic
+transfer of a day and a company's report of a day are queued once ever.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel
+
+from core.jobs.queue import BULK, INTERACTIVE, SCHEDULED, JobSpec
+from core.models import JobKind, RunKind
+
+
+class Notify(BaseModel):
+    """Where a job reports: a Slack channel (and who asked, to mention them)."""
+
+    team_id: str
+    channel_id: str
+    user_id: str | None = None
+
+
+def _payload(notify: Notify | None, **values: Any) -> dict[str, Any]:
+    return {**values, "notify": notify.model_dump() if notify else None}
+
+
+def notify_of(payload: dict[str, Any]) -> Notify | None:
+    data = payload.get("notify")
+    return Notify.model_validate(data) if data else None
+
+
+def automatic_transfer_key(location_id: int, day: date) -> str:
+    return f"auto-transfer:{location_id}:{day.isoformat()}"
+
+
+def transfer(
+    company_id: int,
+    location_id: int,
+    day: date,
+    *,
+    run_kind: RunKind,
+    triggered_by: str,
+    dry_run: bool = False,
+    notify: Notify | None = None,
+) -> JobSpec:
+    automatic = run_kind is RunKind.AUTOMATIC
+    return JobSpec(
+        kind=JobKind.TRANSFER,
+        company_id=company_id,
+        location_id=location_id,
+        business_date=day,
+        payload=_payload(
+            notify, run_kind=run_kind.value, dry_run=dry_run, triggered_by=triggered_by
+        ),
+        dedupe_key=f"transfer:{location_id}:{day.isoformat()}:{'preview' if dry_run else 'post'}",
+        once_key=automatic_transfer_key(location_id, day) if automatic else None,
+        priority=SCHEDULED if automatic else INTERACTIVE,
+    )
+
+
+def migration(
+    company_id: int,
+    location_id: int,
+    days: int,
+    *,
+    triggered_by: str,
+    notify: Notify | None = None,
+) -> JobSpec:
+    return JobSpec(
+        kind=JobKind.MIGRATION,
+        company_id=company_id,
+        location_id=location_id,
+        payload=_payload(notify, days=days, triggered_by=triggered_by),
+        dedupe_key=f"migration:{location_id}",
+        priority=BULK,
+    )
+
+
+def sync(
+    company_id: int, connection_id: int, *, triggered_by: str, notify: Notify | None = None
+) -> JobSpec:
+    return JobSpec(
+        kind=JobKind.SYNC,
+        company_id=company_id,
+        connection_id=connection_id,
+        payload=_payload(notify, triggered_by=triggered_by),
+        dedupe_key=f"sync:{connection_id}",
+        priority=INTERACTIVE,
+    )
+
+
+def report(company_id: int, day: date, *, notify: Notify | None = None) -> JobSpec:
+    """A company's daily report of ``day``; with ``notify`` it was asked for, not scheduled."""
+    key = f"report:{company_id}:{day.isoformat()}"
+    return JobSpec(
+        kind=JobKind.REPORT,
+        company_id=company_id,
+        business_date=day,
+        payload=_payload(notify),
+        dedupe_key=key,
+        once_key=None if notify else key,
+        priority=INTERACTIVE if notify else SCHEDULED,
+    )

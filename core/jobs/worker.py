@@ -1,0 +1,297 @@
+"""The worker: claims jobs, runs each with a renewed lease, and decides what a failure means.
+
+* A transient failure (the POS timed out or answered 5xx/429 after every retry, the database
+  was unreachable) queues the job again with a doubling wait, up to its attempt limit.
+* A permanent one (credentials refused, a location without a storage unit) fails at once with
+  the error's own message, which says what to do.
+* ``DayNotComplete`` is neither: the day is asked for again later without using an attempt,
+  for up to ``OPEN_DAY_PATIENCE``.
+* A job whose worker dies keeps its lease until it expires; then any worker takes it over.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.db import utcnow
+from core.errors import StockpotError
+from core.jobs import queue
+from core.jobs.queue import ClaimedJob
+from core.models import JobKind
+from core.pos.errors import DayNotComplete
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+OPEN_DAY_PATIENCE = timedelta(days=3)
+"""How long a day the POS keeps reporting open is asked for again before the job fails."""
+MAX_RETRY_WAIT = timedelta(hours=1)
+
+
+class JobCanceled(StockpotError):
+    code = "job_canceled"
+
+
+class LeaseLost(Exception):
+    """Another worker took this job over (this one was presumed dead): stop without a word."""
+
+
+class JobContext:
+    """What a handler gets: its job, the services, and a checkpoint to call between steps."""
+
+    def __init__(
+        self,
+        job: ClaimedJob,
+        factory: sessionmaker[Session],
+        settings: Settings,
+        heartbeat: _Heartbeat,
+    ) -> None:
+        self.job = job
+        self.factory = factory
+        self.settings = settings
+        self._heartbeat = heartbeat
+        self.result: dict[str, Any] = dict(job.result)
+
+    def checkpoint(self) -> None:
+        """Renew the lease now; raise if the job was cancelled or taken over."""
+        lease = queue.renew(self.factory, self.job, self._heartbeat.lease)
+        if not lease.held:
+            raise LeaseLost
+        if lease.cancel_requested:
+            raise JobCanceled("cancelled on request")
+
+    def save(self, **values: Any) -> None:
+        """Record progress in the job row, so a retry on another worker can go on from it."""
+        self.result.update(values)
+        queue.save_progress(self.factory, self.job, self.result)
+
+
+class JobHandler:
+    """What a kind of job does, and whom it tells when it fails. Subclasses implement ``run``."""
+
+    def run(self, context: JobContext) -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    def failed(self, context: JobContext, error: Exception, reason: str, *, final: bool) -> None:
+        """Tell whoever should know. ``final``: no attempt is left."""
+
+    def cancelled(self, context: JobContext) -> None:
+        """Say that the job stopped on request."""
+
+
+class FunctionHandler(JobHandler):
+    def __init__(self, run: Callable[[JobContext], dict[str, Any] | None]) -> None:
+        self._run = run
+
+    def run(self, context: JobContext) -> dict[str, Any] | None:
+        return self._run(context)
+
+
+class _Heartbeat:
+    """Renews a running job's lease every third of it, in its own thread."""
+
+    def __init__(self, factory: sessionmaker[Session], job: ClaimedJob, lease: timedelta) -> None:
+        self.lease = lease
+        self._factory = factory
+        self._job = job
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._beat, name=f"stockpot-lease-{job.id}", daemon=True
+        )
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.lease.total_seconds() / 3):
+            try:
+                if not queue.renew(self._factory, self._job, self.lease).held:
+                    return
+            except SQLAlchemyError:
+                log.warning("could not renew the lease of job %s", self._job.id, exc_info=True)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    first_wait: timedelta
+    open_day_wait: timedelta
+
+    def wait(self, attempts: int) -> timedelta:
+        return min(self.first_wait * (2 ** max(attempts - 1, 0)), MAX_RETRY_WAIT)
+
+    @classmethod
+    def of(cls, settings: Settings) -> RetryPolicy:
+        return cls(
+            first_wait=timedelta(seconds=settings.job_retry_seconds),
+            open_day_wait=timedelta(seconds=settings.day_open_retry_seconds),
+        )
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class Worker:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        settings: Settings,
+        handlers: Mapping[JobKind, JobHandler],
+        *,
+        worker_id: str | None = None,
+        kinds: Sequence[JobKind] | None = None,
+    ) -> None:
+        self.factory = factory
+        self.settings = settings
+        self.handlers = handlers
+        self.worker_id = worker_id or default_worker_id()
+        self.kinds = list(kinds or handlers)
+        self.lease = timedelta(seconds=settings.job_lease_seconds)
+        self.retry = RetryPolicy.of(settings)
+        self._wake = threading.Event()
+
+    def run_one(self) -> bool:
+        """Claim and run one job in this thread; ``False`` when none is due."""
+        job = queue.claim(self.factory, self.worker_id, self.lease, self.kinds)
+        if job is None:
+            return False
+        self.execute(job)
+        return True
+
+    def run_until_idle(self, *, wait_for_others: bool = False) -> int:
+        """Run due jobs one after another until none is left; returns how many ran.
+
+        With ``wait_for_others`` it also waits while other workers hold jobs, taking each
+        over if its lease expires (a worker that died), and stops once nothing is running.
+        """
+        ran = 0
+        stop = threading.Event()
+        while True:
+            if self.run_one():
+                ran += 1
+                continue
+            if not wait_for_others:
+                return ran
+            with self.factory() as session:
+                if not queue.running_count(session):
+                    return ran
+                wake = queue.next_wake(session)
+            stop.wait(self._pause_until(wake))
+
+    def run(self, stop: threading.Event) -> None:
+        """Run jobs on ``settings.worker_threads`` threads until ``stop`` is set."""
+        slots = threading.Semaphore(self.settings.worker_threads)
+        poll = self.settings.worker_poll_seconds
+        with ThreadPoolExecutor(
+            max_workers=self.settings.worker_threads, thread_name_prefix="stockpot-job"
+        ) as pool:
+            while not stop.is_set():
+                if not slots.acquire(timeout=poll):
+                    continue
+                try:
+                    job = queue.claim(self.factory, self.worker_id, self.lease, self.kinds)
+                except SQLAlchemyError:
+                    slots.release()
+                    log.warning("could not reach the database to claim a job", exc_info=True)
+                    stop.wait(poll * 5)
+                    continue
+                if job is None:
+                    slots.release()
+                    self._wake.wait(poll)
+                    self._wake.clear()
+                    continue
+                pool.submit(self._execute_releasing, job, slots)
+
+    def wake(self) -> None:
+        """Look for work now (a job was just queued in this process)."""
+        self._wake.set()
+
+    def _execute_releasing(self, job: ClaimedJob, slots: threading.Semaphore) -> None:
+        try:
+            self.execute(job)
+        finally:
+            slots.release()
+            self._wake.set()
+
+    def _pause_until(self, wake: datetime | None) -> float:
+        poll = self.settings.worker_poll_seconds
+        if wake is None:
+            return poll
+        return min(poll, max((wake - utcnow()).total_seconds(), 0.01))
+
+    def execute(self, job: ClaimedJob) -> None:
+        handler = self.handlers[job.kind]
+        with _Heartbeat(self.factory, job, self.lease) as heartbeat:
+            context = JobContext(job, self.factory, self.settings, heartbeat)
+            try:
+                result = handler.run(context)
+            except LeaseLost:
+                log.warning("job %s was taken over by another worker; leaving it", job.id)
+                return
+            except JobCanceled:
+                if queue.cancelled(self.factory, job, context.result):
+                    handler.cancelled(context)
+                return
+            except Exception as error:
+                self._failed(handler, context, error)
+                return
+        context.result.update(result or {})
+        queue.succeed(self.factory, job, context.result)
+
+    def _failed(self, handler: JobHandler, context: JobContext, error: Exception) -> None:
+        job = context.job
+        reason = describe(error, job.id)
+        now = utcnow()
+        try:
+            if isinstance(error, DayNotComplete) and now - job.created_at < OPEN_DAY_PATIENCE:
+                queue.retry_later(
+                    self.factory, job, reason, now + self.retry.open_day_wait, count_attempt=False
+                )
+                return
+            if is_transient(error) and not job.last_attempt:
+                log.info("job %s attempt %s failed, retrying: %s", job.id, job.attempts, reason)
+                queue.retry_later(self.factory, job, reason, now + self.retry.wait(job.attempts))
+                handler.failed(context, error, reason, final=False)
+                return
+            queue.fail(self.factory, job, reason)
+        except SQLAlchemyError:
+            log.error("job %s failed and the failure could not be recorded", job.id, exc_info=True)
+            return
+        handler.failed(context, error, reason, final=True)
+
+
+def is_transient(error: Exception) -> bool:
+    """Trying again later can help: the POS or the database was away, or an error we did not
+    foresee (logged in full; the attempt limit bounds it)."""
+    if isinstance(error, StockpotError):
+        return bool(getattr(error, "transient", False))
+    return True
+
+
+def describe(error: Exception, job_id: int) -> str:
+    if isinstance(error, StockpotError):
+        return str(error)
+    if isinstance(error, SQLAlchemyError):
+        log.warning("job %s: database error", job_id, exc_info=error)
+        return "the database could not be reached; the job will be tried again"
+    log.error("job %s failed unexpectedly", job_id, exc_info=error)
+    return (
+        f"an unexpected error ({type(error).__name__}); the worker's log has it under job {job_id}"
+    )

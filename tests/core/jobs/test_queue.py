@@ -1,0 +1,152 @@
+"""The queue on both databases: idempotent enqueueing, claims, leases, attempts."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from core.db import unit_of_work, utcnow
+from core.errors import NotFound, ValidationFailed
+from core.jobs import queue
+from core.jobs.queue import BULK, INTERACTIVE, JobSpec, claim, enqueue, enqueue_many
+from core.models import Company, Job, JobKind, JobState
+
+LEASE = timedelta(minutes=5)
+
+
+@pytest.fixture
+def company(database) -> int:
+    with unit_of_work(database.factory) as session:
+        company = Company(name="Queue Test")
+        session.add(company)
+        session.flush()
+        return company.id
+
+
+def spec(company: int, **values) -> JobSpec:
+    return JobSpec(kind=JobKind.REPORT, company_id=company, **values)
+
+
+def queue_one(database, job: JobSpec) -> queue.Enqueued:
+    with unit_of_work(database.factory) as session:
+        return enqueue(session, job)
+
+
+def state(database, job_id: int) -> Job:
+    with database.session() as session:
+        return session.get_one(Job, job_id)
+
+
+def test_a_pending_key_is_queued_once_and_free_again_when_done(database, company):
+    first = queue_one(database, spec(company, dedupe_key="k"))
+    again = queue_one(database, spec(company, dedupe_key="k"))
+    assert first.created and not again.created and again.job_id == first.job_id
+    claimed = claim(database.factory, "w1", LEASE)
+    assert claimed is not None and claimed.id == first.job_id
+    assert not queue_one(database, spec(company, dedupe_key="k")).created, "running counts"
+    assert queue.succeed(database.factory, claimed, {"ok": True})
+    later = queue_one(database, spec(company, dedupe_key="k"))
+    assert later.created and later.job_id != first.job_id
+
+
+def test_a_once_key_is_queued_once_ever(database, company):
+    first = queue_one(database, spec(company, once_key="report:1:2026-11-27"))
+    job = claim(database.factory, "w1", LEASE)
+    queue.fail(database.factory, job, "broken")
+    again = queue_one(database, spec(company, once_key="report:1:2026-11-27"))
+    assert not again.created and again.job_id == first.job_id
+    with unit_of_work(database.factory) as session:
+        assert enqueue_many(session, [spec(company, once_key="report:1:2026-11-27")]) == 0
+        assert enqueue_many(session, [spec(company, once_key="report:1:2026-11-28")]) == 1
+
+
+def test_claims_take_the_most_urgent_due_job_first(database, company):
+    bulk = queue_one(database, spec(company, priority=BULK)).job_id
+    later = queue_one(database, spec(company, run_after=utcnow() + timedelta(hours=1))).job_id
+    urgent = queue_one(database, spec(company, priority=INTERACTIVE)).job_id
+    order = [claim(database.factory, "w", LEASE), claim(database.factory, "w", LEASE)]
+    assert [job.id for job in order if job] == [urgent, bulk]
+    assert claim(database.factory, "w", LEASE) is None, f"job {later} is not due yet"
+
+
+def test_an_expired_lease_is_taken_over_and_the_old_worker_cannot_finish(database, company):
+    job_id = queue_one(database, spec(company, max_attempts=2)).job_id
+    dead = claim(database.factory, "dead", LEASE)
+    assert claim(database.factory, "other", LEASE) is None, "the lease holds"
+    with unit_of_work(database.factory) as session:
+        session.execute(update(Job).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
+    taken = claim(database.factory, "other", LEASE)
+    assert taken is not None and taken.id == job_id and taken.attempts == 2
+    assert not queue.succeed(database.factory, dead, {"by": "dead"})
+    assert not queue.renew(database.factory, dead, LEASE).held
+    assert queue.succeed(database.factory, taken, {"by": "other"})
+    assert state(database, job_id).result == {"by": "other"}
+
+
+def test_a_job_whose_workers_keep_dying_fails_instead_of_looping(database, company):
+    job_id = queue_one(database, spec(company, max_attempts=1)).job_id
+    claim(database.factory, "dead", LEASE)
+    with unit_of_work(database.factory) as session:
+        session.execute(update(Job).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
+    assert claim(database.factory, "other", LEASE) is None
+    failed = state(database, job_id)
+    assert failed.state is JobState.FAILED and "its worker stopped" in failed.last_error
+
+
+def test_retry_later_can_give_the_attempt_back(database, company):
+    job_id = queue_one(database, spec(company)).job_id
+    job = claim(database.factory, "w", LEASE)
+    at = utcnow() + timedelta(minutes=30)
+    assert queue.retry_later(database.factory, job, "open", at, count_attempt=False)
+    row = state(database, job_id)
+    assert (row.state, row.attempts, row.last_error) == (JobState.QUEUED, 0, "open")
+    assert claim(database.factory, "w", LEASE) is None, "not before its time"
+
+
+def test_cancel_and_requeue_stay_within_the_company(database, company):
+    with unit_of_work(database.factory) as session:
+        other = Company(name="Someone Else")
+        session.add(other)
+        session.flush()
+        other_id = other.id
+    queued = queue_one(database, spec(company)).job_id
+    with unit_of_work(database.factory) as session, pytest.raises(NotFound):
+        queue.request_cancel(session, queued, other_id)
+    with unit_of_work(database.factory) as session:
+        assert queue.request_cancel(session, queued, company).state is JobState.CANCELED
+    running = queue_one(database, spec(company)).job_id
+    job = claim(database.factory, "w", LEASE)
+    with unit_of_work(database.factory) as session:
+        queue.request_cancel(session, running, company)
+    assert queue.renew(database.factory, job, LEASE).cancel_requested
+    queue.fail(database.factory, job, "stopped")
+    with unit_of_work(database.factory) as session:
+        again = queue.requeue(session, running, company)
+        assert (again.state, again.attempts, again.cancel_requested) == (
+            JobState.QUEUED,
+            0,
+            False,
+        )
+
+
+def test_requeue_refuses_while_the_same_work_is_pending(database, company):
+    failed = queue_one(database, spec(company, dedupe_key="day")).job_id
+    queue.fail(database.factory, claim(database.factory, "w", LEASE), "x")
+    queue_one(database, spec(company, dedupe_key="day"))
+    with (
+        unit_of_work(database.factory) as session,
+        pytest.raises(ValidationFailed, match="already queued"),
+    ):
+        queue.requeue(session, failed, company)
+
+
+def test_pending_finds_a_locations_job_of_a_kind(database, company):
+    with unit_of_work(database.factory) as session:
+        assert queue.pending(session, JobKind.MIGRATION, 1) is None
+        assert session.scalars(select(Job)).all() == []
+        assert queue.next_wake(session) is None
+    queue_one(database, spec(company, business_date=date(2026, 11, 27)))
+    with database.session() as session:
+        assert queue.next_wake(session) is not None

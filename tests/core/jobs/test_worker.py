@@ -1,0 +1,127 @@
+"""What the worker makes of each way a job can end."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.exc import OperationalError
+
+from core.db import unit_of_work
+from core.errors import ValidationFailed
+from core.jobs.queue import JobSpec, enqueue
+from core.jobs.worker import JobContext, JobHandler, Worker
+from core.models import Company, Job, JobKind, JobState
+from core.pos.errors import DayNotComplete, PosAuthError, PosUnavailable
+from core.settings import Settings
+
+
+class Scripted(JobHandler):
+    """Raises the scripted errors in turn, then succeeds; remembers what it was told."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.runs = 0
+        self.told: list[tuple[str, bool]] = []
+        self.cancelled_jobs: list[int] = []
+
+    def run(self, context: JobContext) -> dict:
+        self.runs += 1
+        context.checkpoint()
+        if self.errors:
+            raise self.errors.pop(0)
+        return {"runs": self.runs}
+
+    def failed(self, context, error, reason, *, final):
+        self.told.append((reason, final))
+
+    def cancelled(self, context):
+        self.cancelled_jobs.append(context.job.id)
+
+
+@pytest.fixture
+def queued(database):
+    with unit_of_work(database.factory) as session:
+        company = Company(name="Worker Test")
+        session.add(company)
+        session.flush()
+        job_id = enqueue(
+            session, JobSpec(kind=JobKind.SYNC, company_id=company.id, max_attempts=3)
+        ).job_id
+    return job_id
+
+
+def worker(database, handler: JobHandler, **settings) -> Worker:
+    values = {"STOCKPOT_JOB_RETRY_SECONDS": 0, "STOCKPOT_DAY_OPEN_RETRY_SECONDS": 0, **settings}
+    return Worker(database.factory, Settings(**values), {JobKind.SYNC: handler}, worker_id="w")
+
+
+def job(database, job_id: int) -> Job:
+    with database.session() as session:
+        return session.get_one(Job, job_id)
+
+
+def test_a_transient_failure_is_retried_until_it_succeeds(database, queued):
+    handler = Scripted(PosUnavailable("SIDES answered 503"), OperationalError("x", {}, None))
+    assert worker(database, handler).run_until_idle() == 3
+    done = job(database, queued)
+    assert (done.state, done.attempts, done.result) == (JobState.SUCCEEDED, 3, {"runs": 3})
+    assert handler.told == [
+        ("SIDES answered 503", False),
+        ("the database could not be reached; the job will be tried again", False),
+    ]
+
+
+def test_transient_failures_stop_at_the_attempt_limit(database, queued):
+    handler = Scripted(*(PosUnavailable("down") for _ in range(5)))
+    worker(database, handler).run_until_idle()
+    failed = job(database, queued)
+    assert (failed.state, failed.attempts, failed.last_error) == (JobState.FAILED, 3, "down")
+    assert handler.told[-1] == ("down", True)
+
+
+def test_a_permanent_failure_fails_at_once_with_its_message(database, queued):
+    handler = Scripted(PosAuthError("SIDES refused the sign-in: update the credentials"))
+    worker(database, handler).run_until_idle()
+    failed = job(database, queued)
+    assert failed.state is JobState.FAILED and failed.attempts == 1
+    assert handler.told == [("SIDES refused the sign-in: update the credentials", True)]
+
+
+def test_an_unforeseen_error_is_retried_and_named_without_its_details(database, queued):
+    handler = Scripted(KeyError("secret detail"), KeyError("secret detail"), KeyError("x"))
+    worker(database, handler).run_until_idle()
+    failed = job(database, queued)
+    assert failed.state is JobState.FAILED
+    assert failed.last_error.startswith("an unexpected error (KeyError)")
+    assert "secret" not in failed.last_error
+
+
+def test_an_open_day_waits_without_using_attempts(database, queued):
+    handler = Scripted(*(DayNotComplete("the day is not closed yet") for _ in range(4)))
+    assert worker(database, handler).run_until_idle() == 5
+    done = job(database, queued)
+    assert done.state is JobState.SUCCEEDED and done.attempts == 1
+    assert handler.told == []
+
+
+def test_an_open_day_waits_until_the_next_ask(database, queued):
+    handler = Scripted(DayNotComplete("not closed"))
+    assert worker(database, handler, STOCKPOT_DAY_OPEN_RETRY_SECONDS=1800).run_until_idle() == 1
+    waiting = job(database, queued)
+    assert waiting.state is JobState.QUEUED and waiting.attempts == 0
+    assert waiting.run_after - waiting.created_at >= timedelta(minutes=29)
+
+
+def test_a_cancelled_job_stops_at_its_checkpoint(database, queued):
+    with unit_of_work(database.factory) as session:
+        session.get_one(Job, queued).state = JobState.RUNNING
+        session.get_one(Job, queued).worker_id = "w"
+    handler = Scripted(ValidationFailed("never reached"))
+    runner = worker(database, handler)
+    with unit_of_work(database.factory) as session:
+        row = session.get_one(Job, queued)
+        row.state, row.cancel_requested = JobState.QUEUED, True
+    runner.run_until_idle()
+    assert job(database, queued).state is JobState.CANCELED
+    assert handler.cancelled_jobs == [queued]
