@@ -10,7 +10,7 @@ location's ``transfer_time`` on the first local day after D's window has closed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -57,7 +57,9 @@ class Clock:
         due = datetime.combine(local_day, self.transfer_time, tzinfo=self.timezone)
         if due < end:
             due = datetime.combine(local_day + timedelta(days=1), self.transfer_time, self.timezone)
-        return due
+        # In UTC: Python never finds a local time inside a DST gap or fold equal to an
+        # instant of another zone, and compares two times of one zone by wall clock.
+        return due.astimezone(UTC)
 
     def first_day_due_after(self, instant: datetime) -> date:
         """The earliest business date whose transfer is due after ``instant``."""
@@ -153,7 +155,7 @@ def report_day_due(company: Company, timezone: ZoneInfo, now: datetime) -> date:
     """The latest business date whose report time has passed: yesterday's report is due at
     ``report_time`` today."""
     local = now.astimezone(timezone)
-    due_today = datetime.combine(local.date(), company.report_time, tzinfo=timezone)
+    due_today = datetime.combine(local.date(), company.report_time, tzinfo=timezone).astimezone(UTC)
     return local.date() - timedelta(days=1 if now >= due_today else 2)
 
 

@@ -1,0 +1,186 @@
+"""When automatic transfers and reports fall due: timezones, business-day starts, both DST
+changes, pause and resume. The clock is frozen; the database is real."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy import select
+
+from core.db import unit_of_work
+from core.jobs.queue import enqueue_many
+from core.jobs.schedule import Clock, activate, catch_up, pause, resume, tick
+from core.locations import set_automatic
+from core.models import (
+    Company,
+    Connection,
+    ExternalLocation,
+    Job,
+    JobKind,
+    Provider,
+    RunKind,
+    TransferDay,
+)
+
+BERLIN, NEW_YORK, TOKYO = (
+    ZoneInfo("Europe/Berlin"),
+    ZoneInfo("America/New_York"),
+    ZoneInfo("Asia/Tokyo"),
+)
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+@pytest.mark.parametrize(
+    ("zone", "day_start", "transfer", "day", "due"),
+    [
+        (BERLIN, time(0), time(6), date(2026, 11, 27), "2026-11-28T06:00+01:00"),
+        (NEW_YORK, time(5), time(6), date(2026, 11, 27), "2026-11-28T06:00-05:00"),
+        (TOKYO, time(0), time(23, 30), date(2026, 11, 27), "2026-11-28T23:30+09:00"),
+        # The day closes at 07:00 the next morning: 06:00 that morning is too early.
+        (BERLIN, time(7), time(6), date(2026, 11, 27), "2026-11-29T06:00+01:00"),
+        # Spring forward (Berlin, 29 March 2026, 02:00 -> 03:00): the 23-hour day.
+        (BERLIN, time(0), time(6), date(2026, 3, 28), "2026-03-29T06:00+02:00"),
+        (BERLIN, time(5), time(6), date(2026, 3, 29), "2026-03-30T06:00+02:00"),
+        # A transfer time inside the gap resolves with the offset before the change.
+        (BERLIN, time(0), time(2, 30), date(2026, 3, 28), "2026-03-29T02:30+01:00"),
+        # Fall back (Berlin, 25 October 2026, 03:00 -> 02:00): the 25-hour day.
+        (BERLIN, time(0), time(6), date(2026, 10, 24), "2026-10-25T06:00+01:00"),
+        (BERLIN, time(4), time(5), date(2026, 10, 25), "2026-10-26T05:00+01:00"),
+        # New York's changes: 8 March and 1 November 2026.
+        (NEW_YORK, time(0), time(6), date(2026, 3, 7), "2026-03-08T06:00-04:00"),
+        (NEW_YORK, time(0), time(6), date(2026, 10, 31), "2026-11-01T06:00-05:00"),
+    ],
+)
+def test_a_day_is_due_at_its_transfer_time_after_it_closed(zone, day_start, transfer, day, due):
+    clock = Clock(zone, day_start, transfer)
+    assert clock.due_at(day) == at(due)
+    assert clock.first_day_due_after(at(due)) == date.fromordinal(day.toordinal() + 1)
+    before = datetime.fromtimestamp(at(due).timestamp() - 1, UTC)
+    assert clock.first_day_due_after(before) == day
+
+
+@pytest.fixture
+def shop(database):
+    """A company with a SIDES location in Berlin, active, automatic transfers on."""
+    with unit_of_work(database.factory) as session:
+        company = Company(name="Schedule Test")
+        session.add(company)
+        session.flush()
+        connection = Connection(company_id=company.id, provider=Provider.SIDES, name="SIDES")
+        session.add(connection)
+        session.flush()
+        location = ExternalLocation(
+            company_id=company.id,
+            connection_id=connection.id,
+            external_id="36",
+            name="Mitte",
+            timezone="Europe/Berlin",
+            business_day_start=time(5),
+            active=True,
+        )
+        session.add(location)
+        session.flush()
+        with freeze_time("2026-03-26T12:00:00+01:00"):
+            activate(location)
+        return location.id
+
+
+def queued_days(database, kind=JobKind.TRANSFER) -> list[date]:
+    with database.session() as session:
+        return sorted(session.scalars(select(Job.business_date).where(Job.kind == kind)).all())
+
+
+def test_each_day_is_queued_once_at_its_time_across_the_spring_change(database, shop):
+    with freeze_time("2026-03-27T05:59:59+01:00"):
+        assert tick(database.factory).transfers == 0, "26 March is due at 06:00"
+    with freeze_time("2026-03-27T06:00:00+01:00"):
+        assert tick(database.factory).transfers == 1
+        assert tick(database.factory).transfers == 0, "a second tick or scheduler adds nothing"
+    with freeze_time("2026-03-30T05:59:00+02:00"):
+        assert tick(database.factory).transfers == 2, "27 and 28 March; 29 March not yet"
+    with freeze_time("2026-03-30T06:00:00+02:00"):
+        tick(database.factory)
+    assert queued_days(database) == [date(2026, 3, 26 + n) for n in range(4)]
+    with database.session() as session:
+        job = session.scalars(select(Job).order_by(Job.id)).first()
+        assert job.payload["run_kind"] == RunKind.AUTOMATIC.value
+        assert job.once_key == f"auto-transfer:{shop}:2026-03-26"
+
+
+def test_a_restarted_scheduler_catches_up_the_days_it_was_away(database, shop):
+    with freeze_time("2026-10-27T09:00:00+01:00"):
+        tick(database.factory)
+    days = queued_days(database)
+    assert days[0] == date(2026, 9, 26), "at most a month back"
+    assert days[-1] == date(2026, 10, 26) and len(days) == 31
+
+
+def test_paused_days_are_offered_for_catch_up_not_skipped(database, shop):
+    with freeze_time("2026-03-27T07:00:00+01:00"):
+        tick(database.factory)
+    with freeze_time("2026-03-27T09:00:00+01:00"), unit_of_work(database.factory) as session:
+        set_automatic(session, session.get_one(ExternalLocation, shop), False)
+    with freeze_time("2026-03-31T12:00:00+02:00"):
+        assert tick(database.factory).transfers == 0, "paused"
+        with unit_of_work(database.factory) as session:
+            location = session.get_one(ExternalLocation, shop)
+            session.add(
+                TransferDay(
+                    location_id=shop,
+                    business_date=date(2026, 3, 28),
+                    company_id=location.company_id,
+                )
+            )
+            missed = set_automatic(session, location, True)
+            assert missed is not None
+            assert missed.days == [
+                date(2026, 3, 27),
+                date(2026, 3, 28),
+                date(2026, 3, 29),
+                date(2026, 3, 30),
+            ], "no live run on 28 March either"
+            assert location.automatic_since == date(2026, 3, 31)
+            specs = catch_up(location, missed.days, "test")
+        assert tick(database.factory).transfers == 0, "resumed from 31 March, due tomorrow"
+        with unit_of_work(database.factory) as session:
+            assert enqueue_many(session, specs) == 4
+            assert enqueue_many(session, specs) == 0, "catching up twice queues nothing more"
+    with freeze_time("2026-04-01T06:00:00+02:00"):
+        assert tick(database.factory).transfers == 1
+    assert queued_days(database) == [date(2026, 3, 26 + n) for n in range(6)]
+
+
+def test_resuming_without_a_pause_offers_nothing(database, shop):
+    with freeze_time("2026-03-27T09:00:00+01:00"), unit_of_work(database.factory) as session:
+        location = session.get_one(ExternalLocation, shop)
+        assert set_automatic(session, location, True) is None
+        pause(location)
+        missed = resume(session, location)
+        assert missed.days == []
+
+
+def test_inactive_or_csv_locations_are_not_scheduled(database, shop):
+    with unit_of_work(database.factory) as session:
+        session.get_one(ExternalLocation, shop).active = False
+    with freeze_time("2026-03-29T09:00:00+02:00"):
+        assert tick(database.factory).transfers == 0
+
+
+def test_the_report_is_due_at_its_time_in_the_companys_timezone(database, shop):
+    with unit_of_work(database.factory) as session:
+        company = session.scalars(select(Company)).one()
+        company.report_team_id, company.report_channel_id = "T1", "C1"
+        company.report_time = time(8, 30)
+    with freeze_time("2026-11-28T08:29:00+01:00"):
+        tick(database.factory)
+    assert queued_days(database, JobKind.REPORT) == [date(2026, 11, 26)]
+    with freeze_time("2026-11-28T08:30:00+01:00"):
+        assert tick(database.factory).reports == 1
+        assert tick(database.factory).reports == 0
+    assert queued_days(database, JobKind.REPORT) == [date(2026, 11, 26), date(2026, 11, 27)]
