@@ -1,0 +1,175 @@
+"""Jobs seen from Slack: the daily report and its chart, alerts with the buttons that fix
+them, cancelling a migration, and catching up days missed while paused."""
+
+from __future__ import annotations
+
+import threading
+from datetime import date, timedelta
+
+from sqlalchemy import select, update
+
+from bot.ids import ActionId
+from core.db import unit_of_work, utcnow
+from core.jobs import specs
+from core.locations import link_storage_unit, set_active
+from core.mapping import IngredientChoice, set_mapping
+from core.models import (
+    Company,
+    ExternalLocation,
+    Ingredient,
+    Job,
+    JobState,
+    PosItem,
+    RunKind,
+    TransferRun,
+)
+from sandbox.http import Fault
+from tests.bot.conftest import ADMIN, VIEWER
+from tests.bot.test_slack_app import _synced, posted, reply, texts
+
+GOLDEN = date(2025, 3, 14)
+
+
+def _ready(bot) -> int:
+    """SIDES connected and synced, the golden store linked and active."""
+    store = _synced(bot)
+    with unit_of_work(bot.database.factory) as session:
+        location = session.get_one(ExternalLocation, store)
+        link_storage_unit(session, location, "Kitchen")
+        set_active(session, location, True)
+        cola = session.scalar(select(PosItem).where(PosItem.key == "8001"))
+        wine = session.scalar(select(Ingredient.id).where(Ingredient.name == "House red"))
+        set_mapping(session, cola, IngredientChoice(wine, 1))
+    return store
+
+
+def _enqueue(bot, spec) -> int:
+    with unit_of_work(bot.database.factory) as session:
+        from core.jobs.queue import enqueue
+
+        return enqueue(session, spec).job_id
+
+
+def _job(bot, job_id: int) -> Job:
+    with bot.database.session() as session:
+        return session.get_one(Job, job_id)
+
+
+def test_the_daily_report_goes_to_the_report_channel_with_its_chart(bot):
+    _ready(bot)
+    bot.send.command("/transfer", f"{GOLDEN} Pizzeria Beispiel Teltow --now", user=ADMIN)
+    posted(bot, f"Posted: Pizzeria Beispiel Teltow, {GOLDEN}")
+    bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=VIEWER)
+    reply(bot, "you need to be an admin")
+    bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN)
+    reply(bot, "go to <#C0001> at 07:30 (Europe/Berlin)")
+    bot.send.command("/pos", f"report now {GOLDEN}", user=VIEWER)
+    reply(bot, f"The report of {GOLDEN} follows")
+    report = posted(bot, "Daily report of Trattoria Esempio")
+    shown = texts(report)
+    assert "Pizzeria Beispiel Teltow*: posted" in shown and "deducted 3 pcs" in shown
+    assert "Negative balances" in shown and "House red: -3 pcs" in shown
+    assert "Mapping coverage" in shown and ActionId.MAP_OPEN in shown, "unmapped items to map"
+    upload = bot.slack.wait_for("files.completeUploadExternal")[0]
+    assert upload.args["channel_id"] == "C0001"
+    (png,) = bot.slack.uploads.values()
+    assert png.startswith(b"\x89PNG")
+    with bot.database.session() as session:
+        company = session.scalar(select(Company).where(Company.name == "Trattoria Esempio"))
+        assert (company.report_channel_id, company.report_time.isoformat()) == ("C0001", "07:30:00")
+
+
+def test_activating_offers_the_migration_and_sends_alerts_to_that_channel(bot):
+    store = _synced(bot)
+    with unit_of_work(bot.database.factory) as session:
+        link_storage_unit(session, session.get_one(ExternalLocation, store), "Kitchen")
+    bot.send.block_action(ActionId.LOCATION_ACTIVATE, str(store), user=ADMIN, channel="C0777")
+    answer = reply(bot, "Pizzeria Beispiel Teltow is active")
+    assert "Migrate 90 days" in texts(answer) and "will come to this channel" in texts(answer)
+    with bot.database.session() as session:
+        location = session.get_one(ExternalLocation, store)
+        assert location.automatic_since is not None
+        company = session.get_one(Company, location.company_id)
+        assert company.report_channel_id == "C0777"
+
+
+def test_a_failed_automatic_transfer_is_posted_with_retry_and_reconnect(bot):
+    store = _ready(bot)
+    bot.send.command("/pos", "report here", user=ADMIN)
+    reply(bot, "go to <#C0001>")
+    bot.sides.faults.add(Fault.status(401, {"error": "invalid_credentials"}), path="", times=50)
+    with bot.database.session() as session:
+        company_id = session.get_one(ExternalLocation, store).company_id
+    job_id = _enqueue(
+        bot,
+        specs.transfer(company_id, store, GOLDEN, run_kind=RunKind.AUTOMATIC, triggered_by="t"),
+    )
+    bot.worker.wake()
+    alert = posted(bot, f"Not transferred: Pizzeria Beispiel Teltow, {GOLDEN}")
+    assert ActionId.JOB_RETRY in texts(alert) and ActionId.CONNECTION_RECONNECT in texts(alert)
+    assert _job(bot, job_id).state is JobState.FAILED
+    bot.sides.faults.clear()
+    bot.send.block_action(ActionId.JOB_RETRY, str(job_id), user=VIEWER)
+    reply(bot, "you need to be an admin")
+    bot.send.block_action(ActionId.JOB_RETRY, str(job_id), user=ADMIN)
+    reply(bot, "Trying the transfer again")
+    bot.drain()
+    assert _job(bot, job_id).state is JobState.SUCCEEDED
+    with bot.database.session() as session:
+        assert session.scalar(select(TransferRun.kind).where(TransferRun.status == "succeeded"))
+
+
+def test_a_migration_can_be_cancelled_from_its_message(bot):
+    _ready(bot)
+    arrived, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        arrived.set()
+        release.wait(30)
+
+    bot.sides.faults.add(Fault(before=hold), path="/daily-reports/", times=1)
+    bot.send.command("/pos", "migrate Pizzeria Beispiel Teltow 30", user=ADMIN)
+    reply(bot, "Migrating 30 days")
+    progress = posted(bot, "Migrating Pizzeria Beispiel Teltow: 0/30 days")
+    assert arrived.wait(30)
+    with bot.database.session() as session:
+        job_id = session.scalar(select(Job.id).where(Job.kind == "migration"))
+    assert ActionId.JOB_CANCEL in texts(progress)
+    bot.send.block_action(ActionId.JOB_CANCEL, str(job_id), user=ADMIN)
+    reply(bot, "Stopping after the day in progress")
+    release.set()
+    bot.drain()
+    assert _job(bot, job_id).state is JobState.CANCELED
+    stopped = bot.slack.wait_for("chat.update", where=lambda c: "stopped" in texts(c))[0]
+    assert "cancelled on request" in texts(stopped)
+    with bot.database.session() as session:
+        assert len(session.scalars(select(TransferRun)).all()) == 1, "only the day in progress"
+
+
+def test_resuming_offers_to_catch_up_the_paused_days(bot):
+    store = _ready(bot)
+    bot.send.command("/transfer", "pause Pizzeria Beispiel Teltow", user=ADMIN)
+    reply(bot, "Automatic transfers paused")
+    with unit_of_work(bot.database.factory) as session:
+        session.execute(
+            update(ExternalLocation)
+            .where(ExternalLocation.id == store)
+            .values(paused_at=utcnow() - timedelta(days=3))
+        )
+    bot.send.command("/transfer", "resume Pizzeria Beispiel Teltow", user=ADMIN)
+    offer = reply(bot, "Automatic transfers resumed")
+    assert "3 day(s) fell due while paused" in texts(offer)
+    button = next(
+        element
+        for block in offer.args["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    )
+    bot.send.block_action(ActionId.CATCH_UP, button["value"], user=ADMIN)
+    reply(bot, "Catching up 3 day(s)")
+    bot.drain()
+    with bot.database.session() as session:
+        kinds = session.scalars(select(TransferRun.kind)).all()
+    assert [kind.value for kind in kinds] == ["automatic"] * 3
+    bot.send.block_action(ActionId.CATCH_UP, button["value"], user=ADMIN)
+    reply(bot, "Catching up 0 day(s)")
