@@ -12,7 +12,7 @@ import pytest
 
 from core.pos.base import send
 from core.pos.errors import PosRequestRefused, PosUnavailable
-from core.pos.http import RetryPolicy, make_client, retry_after_seconds
+from core.pos.http import RequestPacer, RetryPolicy, make_client, pacer_for, retry_after_seconds
 from sandbox.http import Fault, Response, SandboxServer
 
 
@@ -136,3 +136,17 @@ def test_backoff_is_capped_and_jittered_below_the_cap():
     )
     assert [policy.backoff(attempt) for attempt in range(6)] == [0.5, 1, 2, 4, 5, 5]
     assert drawn == [1, 2, 4, 8, 10, 10]
+
+
+def test_requests_to_one_connection_are_paced_to_its_rate():
+    now = [100.0]
+    slept: list[float] = []
+    pacer = RequestPacer(5, clock=lambda: now[0])
+    for _ in range(3):
+        pacer.wait(sleep=slept.append)
+    assert slept == pytest.approx([0.2, 0.4])
+    now[0] += 10
+    pacer.wait(sleep=slept.append)
+    assert len(slept) == 2, "after a quiet spell the next request goes at once"
+    assert pacer_for("connection:1", 5) is pacer_for("connection:1", 5)
+    assert pacer_for("connection:1", 5) is not pacer_for("connection:2", 5)

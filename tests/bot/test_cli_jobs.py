@@ -1,0 +1,46 @@
+"""``stockpot migrate``, ``stockpot jobs`` and ``stockpot worker --until-idle`` against the SIDES
+sandbox, on both databases."""
+
+from __future__ import annotations
+
+import json
+
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from bot.cli import main
+from core.models import TransferRun
+from tests.core.pos.conftest import (  # noqa: F401 - fixtures
+    company,
+    lightspeed,
+    policy,
+    settings,
+    sides,
+    waits,
+)
+from tests.core.pos.test_sides import connected  # noqa: F401 - fixtures
+
+
+def run(*args: str, code: int = 0) -> str:
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def test_a_migration_is_queued_then_run_by_a_worker(connected, settings, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", connected.url)
+    monkeypatch.setenv("STOCKPOT_POS_REQUESTS_PER_SECOND", "1000")
+    queued = run("migrate", "Pizzeria Beispiel Teltow", "--days", "3")
+    assert "migration of Pizzeria Beispiel Teltow (3 days) queued as job 1" in queued
+    assert "already queued as job 1" in run("migrate", "Pizzeria Beispiel Teltow", "--days", "3")
+    listed = json.loads(run("jobs", "list", "--json"))
+    assert [(j["kind"], j["state"]) for j in listed] == [("migration", "queued")]
+    assert "ran 1 job(s)" in run("worker", "--until-idle")
+    (done,) = json.loads(run("jobs", "list", "--json"))
+    assert (done["state"], done["attempts"]) == ("succeeded", "1/5")
+    with connected.session() as session:
+        assert len(session.scalars(select(TransferRun)).all()) == 3
+    assert "error: migrate between 1 and 400 days" in run(
+        "migrate", "Pizzeria Beispiel Teltow", "--days", "0", code=1
+    )
+    assert "error: no job 9" in run("jobs", "retry", "9", code=1)
