@@ -1,0 +1,93 @@
+"""The daily report's figures, from real runs on both databases."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+from core.db import unit_of_work
+from core.jobs import specs
+from core.jobs.queue import claim, enqueue, fail
+from core.models import AutomaticTransfer, ExternalLocation, RunKind
+from core.reports import daily_report
+from core.transfer.lines import SaleLine
+from core.transfer.runner import RawInput, run_transfer
+from tests.catalogs import ids, setup_trattoria
+
+DAY = date(2026, 11, 27)
+
+
+def _sell(database, location_id: int, day: date, espressos: int) -> None:
+    lines = [
+        SaleLine("S1", "1", "300", "Espresso", Decimal(espressos)),
+        SaleLine("S1", "2", "231", "Red bottle", Decimal(1)),
+        SaleLine("S1", "3", "555", "Limoncello", Decimal(2)),
+    ]
+    run_transfer(database.factory, location_id, day, lines, RawInput("t", "[]"))
+
+
+def test_a_posted_day_shows_its_deductions_coverage_and_negative_balances(database):
+    setup_trattoria(database)
+    with database.session() as session:
+        found = ids(session)
+    room = found["location:Main room"]
+    for offset in range(3):
+        _sell(database, room, DAY - timedelta(days=offset), espressos=100 + offset)
+    with database.session() as session:
+        report = daily_report(session, found["company"], DAY)
+    (row,) = report.locations
+    assert (row.name, row.state, row.lines, row.unmapped_lines) == ("Main room", "posted", 3, 1)
+    assert row.deducted_total == {"kg": Decimal("0.9"), "pcs": Decimal(1)}
+    assert [(d.ingredient, d.quantity) for d in row.deductions] == [
+        ("House red", Decimal(1)),
+        ("Espresso beans", Decimal("0.9")),
+    ]
+    assert report.coverage is not None and Decimal("0.9") < report.coverage < 1
+    assert [item.name for item in report.top_unmapped] == ["Limoncello"]
+    assert {line.ingredient for line in report.negative} == {"Espresso beans", "House red"}
+    beans = report.consumption["Espresso beans (kg)"]
+    assert len(beans) == 14 and beans[0] == (DAY - timedelta(days=13), Decimal(0))
+    assert beans[-3:] == [
+        (DAY - timedelta(days=2), Decimal("0.918")),
+        (DAY - timedelta(days=1), Decimal("0.909")),
+        (DAY, Decimal("0.9")),
+    ]
+
+
+def test_failed_pending_paused_and_missing_days_are_told_apart(database):
+    setup_trattoria(database)
+    with database.session() as session:
+        found = ids(session)
+    room = found["location:Main room"]
+    with unit_of_work(database.factory) as session:
+        transfer = specs.transfer(
+            found["company"], room, DAY, run_kind=RunKind.AUTOMATIC, triggered_by="t"
+        )
+        enqueue(session, transfer)
+    job = claim(database.factory, "w", timedelta(minutes=1))
+    fail(database.factory, job, "SIDES refused the sign-in")
+    with database.session() as session:
+        (failed,) = daily_report(session, found["company"], DAY).locations
+        (missing,) = daily_report(session, found["company"], DAY - timedelta(days=1)).locations
+    assert (failed.state, failed.failure, failed.failed_job_id) == (
+        "failed",
+        "SIDES refused the sign-in",
+        job.id,
+    )
+    assert missing.state == "not transferred"
+    with unit_of_work(database.factory) as session:
+        enqueue(
+            session,
+            specs.transfer(
+                found["company"],
+                room,
+                DAY - timedelta(days=2),
+                run_kind=RunKind.MANUAL,
+                triggered_by="t",
+            ),
+        )
+        session.get_one(ExternalLocation, room).automatic_transfer = AutomaticTransfer.PAUSED
+    with database.session() as session:
+        (pending,) = daily_report(session, found["company"], DAY - timedelta(days=2)).locations
+        (paused,) = daily_report(session, found["company"], DAY - timedelta(days=1)).locations
+    assert (pending.state, paused.state) == ("pending", "paused")
