@@ -3,6 +3,7 @@ changes, pause and resume. The clock is frozen; the database is real."""
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
@@ -184,3 +185,21 @@ def test_the_report_is_due_at_its_time_in_the_companys_timezone(database, shop):
         assert tick(database.factory).reports == 1
         assert tick(database.factory).reports == 0
     assert queued_days(database, JobKind.REPORT) == [date(2026, 11, 26), date(2026, 11, 27)]
+
+
+def test_schedulers_ticking_at_once_queue_each_day_once(database, shop):
+    barrier = threading.Barrier(4)
+    queued: list[int] = []
+
+    def scheduler() -> None:
+        barrier.wait()
+        queued.append(tick(database.factory).transfers)
+
+    with freeze_time("2026-03-31T12:00:00+02:00"):
+        threads = [threading.Thread(target=scheduler) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert sum(queued) == 5, f"each due day queued by exactly one scheduler: {queued}"
+    assert queued_days(database) == [date(2026, 3, 26 + n) for n in range(5)]
