@@ -91,9 +91,10 @@ def migrate(
 ) -> MigrationProgress:
     """Transfer the days ``progress`` has not done yet, oldest first.
 
-    A day the POS could not serve for now raises, so the job is retried from that day; one
-    that cannot be transferred as things are is noted and the migration goes on; credentials
-    that stop working, or a day the POS has not closed, end it."""
+    A day the POS could not serve for now raises, so the job is retried from that day, and so
+    do credentials that stop working (the migration goes on from that day once reconnected);
+    a day that cannot be transferred as things are is noted and the migration goes on; a day
+    the POS has not closed ends it."""
     while progress.done < progress.total:
         checkpoint()
         day = progress.first + timedelta(days=progress.done)
@@ -106,10 +107,12 @@ def migrate(
                 kind=RunKind.MIGRATION,
                 triggered_by=triggered_by,
             )
-        except (DayNotComplete, PosAuthError) as error:
+        except DayNotComplete as error:
             progress.failed.append(f"{day}: {error}")
             on_progress(progress)
             break
+        except PosAuthError:
+            raise
         except StockpotError as error:
             if getattr(error, "transient", False):
                 raise

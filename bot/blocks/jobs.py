@@ -27,10 +27,29 @@ def migration_blocks(
     return blocks
 
 
-def migration_stopped_blocks(name: str, reason: str, job_id: int) -> list[Block]:
+def fix_buttons(job_id: int, reconnect: int | None = None) -> Block:
+    """Retry, and Reconnect first when the POS refused the credentials."""
+    buttons = [button("Retry", ActionId.JOB_RETRY, str(job_id))]
+    if reconnect is not None:
+        buttons.insert(
+            0, button("Reconnect", ActionId.CONNECTION_RECONNECT, str(reconnect), style="primary")
+        )
+    return actions(*buttons)
+
+
+def migration_stopped_blocks(
+    name: str, reason: str, job_id: int, reconnect: int | None = None
+) -> list[Block]:
     return [
         section(f":warning: The migration of *{escape(name)}* stopped: {escape(reason)}"),
-        actions(button("Retry", ActionId.JOB_RETRY, str(job_id))),
+        fix_buttons(job_id, reconnect),
+    ]
+
+
+def sync_failed_blocks(label: str, reason: str, job_id: int, reconnect: int | None) -> list[Block]:
+    return [
+        section(f":x: The sync of *{escape(label)}* stopped: {escape(reason)}"),
+        fix_buttons(job_id, reconnect),
     ]
 
 

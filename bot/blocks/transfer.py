@@ -12,6 +12,7 @@ from bot.blocks.common import (
     lines_section,
     section,
 )
+from bot.blocks.jobs import fix_buttons
 from bot.ids import ActionId
 from bot.text import render
 from core.exact import format_decimal
@@ -79,13 +80,6 @@ def failure_blocks(
         section(f":warning: {escape(reason)}"),
         context("Nothing was posted; the attempt is in the transfer log."),
     ]
-    buttons = []
-    if reconnect is not None:
-        buttons.append(
-            button("Reconnect", ActionId.CONNECTION_RECONNECT, str(reconnect), style="primary")
-        )
     if retry_job is not None:
-        buttons.append(button("Retry", ActionId.JOB_RETRY, str(retry_job)))
-    if buttons:
-        blocks.append(actions(*buttons))
+        blocks.append(fix_buttons(retry_job, reconnect))
     return blocks

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.blocks.common import message
-from bot.blocks.jobs import migration_blocks, migration_stopped_blocks
+from bot.blocks.jobs import migration_blocks, migration_stopped_blocks, sync_failed_blocks
 from bot.blocks.transfer import failure_blocks, report_blocks
 from bot.jobs.report import ReportJob
 from bot.jobs.slack import Notifier, Target
@@ -150,17 +150,18 @@ class MigrationJob(_Notifying):
     def failed(self, context: JobContext, error: Exception, reason: str, *, final: bool) -> None:
         if not final:
             return
-        self._stopped(context, reason)
+        self._stopped(context, reason, reauthorize=isinstance(error, PosAuthError))
 
     def cancelled(self, context: JobContext) -> None:
         self._stopped(context, "cancelled on request; the days done so far stay transferred")
 
-    def _stopped(self, context: JobContext, reason: str) -> None:
+    def _stopped(self, context: JobContext, reason: str, *, reauthorize: bool = False) -> None:
         job = context.job
         assert job.location_id is not None
-        name, _, _ = _location(context.factory, job.location_id)
+        name, connection_id, _ = _location(context.factory, job.location_id)
         stopped = message(
-            f"The migration of {name} stopped", migration_stopped_blocks(name, reason, job.id)
+            f"The migration of {name} stopped",
+            migration_stopped_blocks(name, reason, job.id, connection_id if reauthorize else None),
         )
         target = self.target(context)
         ts = context.result.get("message_ts")
@@ -188,8 +189,20 @@ class SyncJob(_Notifying):
         return {"locations": str(located), "items": str(items)}
 
     def failed(self, context: JobContext, error: Exception, reason: str, *, final: bool) -> None:
-        if final:
-            self.notifier.post(self.target(context), message(f":x: The sync stopped: {reason}", []))
+        if not final:
+            return
+        job = context.job
+        assert job.connection_id is not None
+        with context.factory() as session:
+            label = session.get_one(Connection, job.connection_id).label
+        reconnect = job.connection_id if isinstance(error, PosAuthError) else None
+        self.notifier.post(
+            self.target(context),
+            message(
+                f"The sync of {label} stopped: {reason}",
+                sync_failed_blocks(label, reason, job.id, reconnect),
+            ),
+        )
 
 
 def job_handlers(notifier: Notifier) -> dict[JobKind, JobHandler]:

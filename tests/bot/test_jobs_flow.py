@@ -173,3 +173,22 @@ def test_resuming_offers_to_catch_up_the_paused_days(bot):
     assert [kind.value for kind in kinds] == ["automatic"] * 3
     bot.send.block_action(ActionId.CATCH_UP, button["value"], user=ADMIN)
     reply(bot, "Catching up 0 day(s)")
+
+
+def test_refused_credentials_during_a_sync_offer_reconnect(bot):
+    _synced(bot)
+    bot.sides.faults.add(Fault.status(401, {"error": "invalid_credentials"}), path="", times=50)
+    bot.send.command("/pos", "sync", user=ADMIN)
+    reply(bot, "Syncing 1 connection(s)")
+    alert = posted(bot, "The sync of sides:SIDES stopped")
+    assert ActionId.CONNECTION_RECONNECT in texts(alert)
+    button = next(
+        element
+        for block in alert.args["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == ActionId.CONNECTION_RECONNECT
+    )
+    bot.send.block_action(ActionId.CONNECTION_RECONNECT, button["value"], user=ADMIN)
+    modal = bot.slack.wait_for("views.open", 2)[-1].args["view"]
+    assert modal["submit"]["text"] == "Update", "the sign-in modal, to update the credentials"
