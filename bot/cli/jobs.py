@@ -44,6 +44,9 @@ def jobs_list(state: str | None, limit: int, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
+    if not rows:
+        click.echo("no jobs" + (f" {state}" if state else ""))
+        return
     table(
         [
             [
