@@ -9,6 +9,7 @@ and reports progress after each day, which is what a retry on another worker res
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -22,11 +23,15 @@ from core.errors import StockpotError, ValidationFailed
 from core.jobs.queue import pending
 from core.models import ExternalLocation, JobKind, RunKind, RunOutcome
 from core.pos import connections
+from core.pos.base import FetchedDay
 from core.pos.errors import DayNotComplete, PosAuthError
 from core.settings import Settings
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 400
+PREFETCH = 3
+"""Days fetched ahead of the one being posted: the POS's answer time overlaps, while the
+connection's request pacing still caps the rate."""
 
 
 @dataclass
@@ -91,37 +96,59 @@ def migrate(
 ) -> MigrationProgress:
     """Transfer the days ``progress`` has not done yet, oldest first.
 
-    A day the POS could not serve for now raises, so the job is retried from that day, and so
-    do credentials that stop working (the migration goes on from that day once reconnected);
-    a day that cannot be transferred as things are is noted and the migration goes on; a day
+    The next days are fetched while the current one is posted (``PREFETCH``), so a migration
+    is bound by the POS's request rate rather than by its answer time or by posting. A day
+    the POS could not serve for now raises, so the job is retried from that day, and so do
+    credentials that stop working (the migration goes on from that day once reconnected). A
+    day that cannot be transferred as things are is noted and the migration goes on; a day
     the POS has not closed ends it."""
-    while progress.done < progress.total:
-        checkpoint()
-        day = progress.first + timedelta(days=progress.done)
-        try:
-            report = connections.transfer_day(
-                factory,
-                settings,
-                location_id,
-                day,
-                kind=RunKind.MIGRATION,
-                triggered_by=triggered_by,
-            )
-        except DayNotComplete as error:
-            progress.failed.append(f"{day}: {error}")
-            on_progress(progress)
-            break
-        except PosAuthError:
-            raise
-        except StockpotError as error:
-            if getattr(error, "transient", False):
+
+    def fetch(day: date) -> FetchedDay:
+        return connections.fetch_day(
+            factory,
+            settings,
+            location_id,
+            day,
+            run_kind=RunKind.MIGRATION,
+            triggered_by=triggered_by,
+        )
+
+    ahead = ThreadPoolExecutor(max_workers=PREFETCH, thread_name_prefix="stockpot-prefetch")
+    in_flight: dict[date, Future[FetchedDay]] = {}
+    try:
+        while progress.done < progress.total:
+            checkpoint()
+            day = progress.first + timedelta(days=progress.done)
+            for step in range(PREFETCH):
+                later = day + timedelta(days=step)
+                if later <= progress.last and later not in in_flight:
+                    in_flight[later] = ahead.submit(fetch, later)
+            try:
+                report = connections.transfer_fetched(
+                    factory,
+                    location_id,
+                    day,
+                    in_flight.pop(day).result(),
+                    kind=RunKind.MIGRATION,
+                    triggered_by=triggered_by,
+                )
+            except DayNotComplete as error:
+                progress.failed.append(f"{day}: {error}")
+                on_progress(progress)
+                break
+            except PosAuthError:
                 raise
-            progress.failed.append(f"{day}: {error}")
-        else:
-            if report.outcome is RunOutcome.UNCHANGED:
-                progress.unchanged += 1
+            except StockpotError as error:
+                if getattr(error, "transient", False):
+                    raise
+                progress.failed.append(f"{day}: {error}")
             else:
-                progress.posted += 1
-        progress.done += 1
-        on_progress(progress)
+                if report.outcome is RunOutcome.UNCHANGED:
+                    progress.unchanged += 1
+                else:
+                    progress.posted += 1
+            progress.done += 1
+            on_progress(progress)
+    finally:
+        ahead.shutdown(wait=True, cancel_futures=True)
     return progress

@@ -32,7 +32,7 @@ from core.models import (
     Provider,
     RunKind,
 )
-from core.pos.base import LocationRef, PosConnector
+from core.pos.base import FetchedDay, LocationRef, PosConnector
 from core.pos.errors import DayNotComplete, PosAuthError, PosError
 from core.pos.http import RequestPacer, RetryPolicy, make_client, pacer_for
 from core.pos.lightspeed.connector import LightspeedConnector
@@ -487,24 +487,22 @@ def sync_items(
     return summary
 
 
-def transfer_day(
+def fetch_day(
     factory: sessionmaker[Session],
     settings: Settings,
     location_id: int,
     business_date: date,
     *,
-    kind: RunKind = RunKind.MANUAL,
+    run_kind: RunKind = RunKind.MANUAL,
     triggered_by: str = "",
-    dry_run: bool = False,
     policy: RetryPolicy | None = None,
-) -> TransferReport:
-    """Fetch a business day from the location's POS and transfer it. A fetch that fails is
-    logged as a failed run and posts nothing."""
+) -> FetchedDay:
+    """Fetch a business day from the location's POS. A fetch that fails is logged as a failed
+    run (a day the POS has not closed is not: it is asked for again later)."""
     with factory() as session:
         location = session.get_one(ExternalLocation, location_id)
         ref = LocationRef.of(location)
         connection_id = location.connection_id
-    run_kind = RunKind.DRY_RUN if dry_run else kind
     try:
         connector = connector_for(factory, settings, connection_id, policy=policy)
         fetched = connector.fetch_day(ref, business_date)
@@ -521,12 +519,58 @@ def transfer_day(
             session.get_one(
                 ExternalLocation, location_id
             ).business_day_start = fetched.business_day_start
+    return fetched
+
+
+def transfer_fetched(
+    factory: sessionmaker[Session],
+    location_id: int,
+    business_date: date,
+    day: FetchedDay,
+    *,
+    kind: RunKind = RunKind.MANUAL,
+    triggered_by: str = "",
+    dry_run: bool = False,
+) -> TransferReport:
     return run_transfer(
         factory,
         location_id,
         business_date,
-        fetched.lines,
-        fetched.raw,
+        day.lines,
+        day.raw,
+        kind=kind,
+        triggered_by=triggered_by,
+        dry_run=dry_run,
+    )
+
+
+def transfer_day(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    location_id: int,
+    business_date: date,
+    *,
+    kind: RunKind = RunKind.MANUAL,
+    triggered_by: str = "",
+    dry_run: bool = False,
+    policy: RetryPolicy | None = None,
+) -> TransferReport:
+    """Fetch a business day from the location's POS and transfer it. A fetch that fails is
+    logged as a failed run and posts nothing."""
+    fetched = fetch_day(
+        factory,
+        settings,
+        location_id,
+        business_date,
+        run_kind=RunKind.DRY_RUN if dry_run else kind,
+        triggered_by=triggered_by,
+        policy=policy,
+    )
+    return transfer_fetched(
+        factory,
+        location_id,
+        business_date,
+        fetched,
         kind=kind,
         triggered_by=triggered_by,
         dry_run=dry_run,

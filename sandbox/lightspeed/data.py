@@ -24,7 +24,7 @@ import random
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -875,8 +875,10 @@ def signed_item_quantities(
 class LightspeedData:
     """Businesses, catalogues and (lazily generated, cached) sales days for one seed."""
 
-    def __init__(self, seed: int = 1, *, cache_days: int = 256) -> None:
+    def __init__(self, seed: int = 1, *, cache_days: int = 256, volume: float = 1.0) -> None:
         self.seed = seed
+        self.volume = volume
+        """Scales every location's sales per day (benchmarks ask for busier days)."""
         self.businesses: tuple[Business, ...] = default_businesses()
         self.locations: dict[int, Location] = {
             location.id: location for business in self.businesses for location in business.locations
@@ -959,7 +961,7 @@ class LightspeedData:
         else:
             builder = _DayBuilder(
                 self.seed,
-                location,
+                replace(location, volume=location.volume * self.volume),
                 self.business(location.id),
                 self._menus[location.business_id],
                 business_date,

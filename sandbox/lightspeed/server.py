@@ -15,7 +15,9 @@ import json
 import re
 import secrets
 import threading
+import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -132,10 +134,17 @@ class LightspeedSandbox(SandboxServer):
         seed: int = 1,
         clock: Clock | None = None,
         access_token_ttl: timedelta = timedelta(minutes=25),
+        volume: float = 1.0,
+        rate_limit: float | None = None,
     ) -> None:
         super().__init__(clock=clock)
         self.seed = seed
-        self.data = LightspeedData(seed)
+        self.data = LightspeedData(seed, volume=volume)
+        self.rate_limit = rate_limit
+        """Requests per second per access token before answering 429 with ``Retry-After: 1``
+        (the real API throttles per client without publishing a number)."""
+        self.throttled = 0
+        self._windows: dict[str, deque[float]] = {}
         self.businesses: tuple[Business, ...] = self.data.businesses
         self.locations: dict[int, Location] = self.data.locations
         self.access_token_ttl = access_token_ttl
@@ -269,12 +278,29 @@ class LightspeedSandbox(SandboxServer):
 
     def _guarded(self, handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
         def run(request: Request) -> Response:
+            if self._over_limit(request.header("authorization") or ""):
+                return Response.json({"error": "Too Many Requests"}, 429, {"Retry-After": "1"})
             try:
                 return handler(request)
             except _Abort as abort:
                 return abort.response
 
         return run
+
+    def _over_limit(self, client: str) -> bool:
+        """A sliding one-second window per client (per access token)."""
+        if self.rate_limit is None:
+            return False
+        now = time.monotonic()
+        with self._lock:
+            window = self._windows.setdefault(client, deque())
+            while window and now - window[0] >= 1.0:
+                window.popleft()
+            if len(window) >= self.rate_limit:
+                self.throttled += 1
+                return True
+            window.append(now)
+            return False
 
     @staticmethod
     def _redirect_allowed(uri: str) -> bool:

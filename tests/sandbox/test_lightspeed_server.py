@@ -26,7 +26,7 @@ from sandbox.lightspeed import (
     GOLDEN_DATE,
     LightspeedSandbox,
 )
-from sandbox.lightspeed.data import parse_instant
+from sandbox.lightspeed.data import LightspeedData, parse_instant
 
 REFERENCE = Path(__file__).parent / "reference"
 BRIGHTON, HOVE, BROOKLYN, BERLIN = 45454565682155, 45454565682301, 45454565690017, 45454565690452
@@ -710,3 +710,22 @@ def test_responses_validate_against_the_openapi_documents(ls):
     error_schema = _validator(v2, "/components/schemas/financial-apiErrorResponse")
     ls.inject_error(500, path="/sales")
     _valid(error_schema, sales_range(ls, HOVE, headers, **window).json())
+
+
+def test_a_rate_limit_answers_429_with_retry_after_per_client():
+    with LightspeedSandbox(rate_limit=2).running() as server:
+        answers = [httpx.get(f"{server.url}/f/data/businesses").status_code for _ in range(3)]
+        other = httpx.get(
+            f"{server.url}/f/data/businesses", headers={"Authorization": "Bearer other"}
+        )
+        throttled = httpx.get(f"{server.url}/f/data/businesses")
+    assert answers == [401, 401, 429], "the limit counts requests, answered or not"
+    assert other.status_code == 401, "each client has its own window"
+    assert throttled.headers["Retry-After"] == "1" and server.throttled == 2
+
+
+def test_volume_scales_the_sales_of_a_day():
+    day = date(2026, 11, 20)
+    quiet = LightspeedData(1).day(45454565682155, day).sales
+    busy = LightspeedData(1, volume=4).day(45454565682155, day).sales
+    assert len(busy) > 3 * len(quiet)

@@ -1,0 +1,340 @@
+"""Benchmark 2: a historical migration against the rate-limited Lightspeed sandbox.
+
+90 business days of about 3,000 sales lines each, for one location, fetched from the sandbox
+Lightspeed with 50 ms of latency per request and a limit of 5 requests per second per client
+(answered with 429 and ``Retry-After`` beyond it). The migration runs as a job in a worker,
+exactly as in production. Its wall time is compared with the lower bound the rate limit sets:
+the requests it needed divided by 5 per second. The ledger is then checked against 90 manual
+transfers of the same days.
+
+Then 20 locations (20 companies, each with its own connection and token) migrate on 4 worker
+processes, to show how it scales.
+
+    python -m bench.migration            # PostgreSQL at BENCH_DATABASE_URL (created afresh)
+    python -m bench.migration --days 30 --locations 8 --workers 4   # a quicker run
+
+Prints a table and one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import multiprocessing
+import os
+import subprocess
+import sys
+import time
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bench.transfer import URL, fresh_database
+from bot.jobs.handlers import job_handlers
+from bot.jobs.slack import Notifier
+from core.catalog.importer import import_catalog
+from core.crypto import generate_key
+from core.db import make_engine, make_session_factory, unit_of_work
+from core.jobs import specs
+from core.jobs.queue import enqueue
+from core.jobs.worker import Worker
+from core.locations import link_storage_unit, set_active
+from core.mapping import IngredientChoice, set_mapping
+from core.migration import last_complete_day
+from core.models import (
+    Company,
+    ExternalLocation,
+    Ingredient,
+    Job,
+    LedgerMovement,
+    PosItem,
+    RawSaleLine,
+    RunKind,
+    TransferDay,
+    TransferRun,
+)
+from core.pos import connections
+from core.settings import Settings
+from sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
+
+LATENCY = 0.05
+RATE = 5.0
+VOLUME = 11.5
+"""Scales the sandbox's days to about 3,000 lines on average at the benchmark's location."""
+LOCATION = 45454565682155
+REDIRECT = "http://127.0.0.1:9/lightspeed/oauth/callback"
+
+
+class RemoteSandbox:
+    """The sandbox in a process of its own, as a real POS would be (in this process it would
+    share the interpreter lock with the worker being measured). ``configure`` sets its latency
+    and rate limit between phases; ``counts`` reads its request log."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._commands: Any = context.Queue()
+        self._answers: Any = context.Queue()
+        self._process = context.Process(
+            target=_serve, args=(self._commands, self._answers), daemon=True
+        )
+        self._process.start()
+        self.url: str = self._answers.get(timeout=60)
+
+    def _ask(self, *command: Any) -> Any:
+        self._commands.put(command)
+        return self._answers.get(timeout=60)
+
+    def configure(self, latency: float, rate_limit: float | None) -> None:
+        self._ask("configure", latency, rate_limit)
+
+    def counts(self) -> tuple[int, int]:
+        """(requests so far, of which answered 429)"""
+        return self._ask("counts")
+
+    def stop(self) -> None:
+        self._ask("stop")
+        self._process.join(timeout=30)
+
+
+def _serve(commands: Any, answers: Any) -> None:
+    sandbox = LightspeedSandbox(volume=VOLUME).start()
+    answers.put(sandbox.url)
+    while True:
+        command, *args = commands.get()
+        if command == "configure":
+            sandbox.latency, sandbox.rate_limit = args
+            answers.put(None)
+        elif command == "counts":
+            answers.put((len(sandbox.requests), sandbox.throttled))
+        else:
+            sandbox.stop()
+            answers.put(None)
+            return
+
+
+def settings_for(sandbox: RemoteSandbox, key: str) -> Settings:
+    return Settings(
+        DATABASE_URL=URL,
+        STOCKPOT_SECRET_KEY=key,
+        LIGHTSPEED_API_URL=sandbox.url,
+        LIGHTSPEED_AUTH_URL=sandbox.url,
+        LIGHTSPEED_CLIENT_ID=DEFAULT_CLIENT_ID,
+        LIGHTSPEED_CLIENT_SECRET=DEFAULT_CLIENT_SECRET,
+        LIGHTSPEED_REDIRECT_URI=REDIRECT,
+        STOCKPOT_POS_REQUESTS_PER_SECOND=RATE,
+        STOCKPOT_WORKER_POLL_SECONDS=0.05,
+    )
+
+
+def set_up_company(
+    factory: sessionmaker[Session], settings: Settings, name: str, location_id: int
+) -> int:
+    """A company with one Lightspeed location, every item mapped to one ingredient; returns
+    the location's id."""
+    import_catalog(
+        factory,
+        f"company: {name}\nstorage_units: [{{name: Kitchen, address: x}}]\n"
+        "ingredients: [{name: Stock, base_unit: pcs}]",
+        source="bench.yaml",
+    )
+    with factory() as session:
+        company_id = session.scalars(select(Company.id).where(Company.name == name)).one()
+    url = connections.start_lightspeed(factory, settings, company_id=company_id, started_by="b")
+    redirect = httpx.get(url, follow_redirects=False).headers["location"]
+    query = parse_qs(urlsplit(redirect).query)
+    info = connections.complete_lightspeed(
+        factory, settings, state=query["state"][0], code=query["code"][0]
+    )
+    connections.sync_locations(factory, settings, info.id)
+    connections.sync_items(factory, settings, info.id)
+    with unit_of_work(factory) as session:
+        location = session.scalars(
+            select(ExternalLocation).where(
+                ExternalLocation.connection_id == info.id,
+                ExternalLocation.external_id == str(location_id),
+            )
+        ).one()
+        link_storage_unit(session, location, "Kitchen")
+        set_active(session, location, True)
+        stock = session.scalars(
+            select(Ingredient.id).where(Ingredient.company_id == company_id)
+        ).one()
+        for item in session.scalars(select(PosItem).where(PosItem.connection_id == info.id)):
+            set_mapping(session, item, IngredientChoice(stock, Decimal(1)))
+        return location.id
+
+
+def ledger_by_day(factory: sessionmaker[Session]) -> dict[tuple[object, int], Decimal]:
+    with factory() as session:
+        rows = session.execute(
+            select(
+                LedgerMovement.business_date,
+                LedgerMovement.ingredient_id,
+                func.sum(LedgerMovement.quantity),
+            ).group_by(LedgerMovement.business_date, LedgerMovement.ingredient_id)
+        )
+        return {(day, ingredient): total for day, ingredient, total in rows if total}
+
+
+def one_location(days: int) -> dict[str, object]:
+    key = generate_key()
+    sandbox = RemoteSandbox()
+    try:
+        settings = settings_for(sandbox, key)
+        fresh_database(URL)
+        engine = make_engine(URL)
+        factory = make_session_factory(engine)
+        location_id = set_up_company(factory, settings, "Bench", LOCATION)
+        with unit_of_work(factory) as session:
+            location = session.get_one(ExternalLocation, location_id)
+            enqueue(
+                session, specs.migration(location.company_id, location_id, days, triggered_by="b")
+            )
+        worker = Worker(factory, settings, job_handlers(Notifier(factory)))
+        sandbox.configure(LATENCY, RATE)
+        before, _ = sandbox.counts()
+        started = time.perf_counter()
+        worker.run_until_idle()
+        wall = time.perf_counter() - started
+        after, throttled = sandbox.counts()
+        requests = after - before
+        with factory() as session:
+            job = session.scalars(select(Job)).one()
+            lines = session.scalar(select(func.count()).select_from(RawSaleLine)) or 0
+        migrated = ledger_by_day(factory)
+        sandbox.configure(0.0, None)
+        with unit_of_work(factory) as session:
+            session.execute(delete(LedgerMovement))
+            session.execute(delete(TransferDay))
+            session.execute(delete(TransferRun))
+        with factory() as session:
+            last = last_complete_day(session.get_one(ExternalLocation, location_id))
+        for offset in range(days):
+            connections.transfer_day(
+                factory,
+                settings,
+                location_id,
+                last - timedelta(days=days - 1 - offset),
+                kind=RunKind.MANUAL,
+            )
+        identical = ledger_by_day(factory) == migrated
+        engine.dispose()
+    finally:
+        sandbox.stop()
+    bound = requests / RATE
+    return {
+        "days": days,
+        "job": job.state.value,
+        "lines": lines,
+        "lines_per_day": round(lines / days),
+        "requests": requests,
+        "throttled": throttled,
+        "wall_s": round(wall, 2),
+        "bound_s": round(bound, 2),
+        "ratio": round(wall / bound, 3),
+        "ledger_identical": identical,
+    }
+
+
+def many_locations(days: int, locations: int, workers: int) -> dict[str, object]:
+    """``locations`` companies migrating the same sandbox location through their own
+    connections, on ``workers`` worker processes of one thread each."""
+    key = generate_key()
+    sandbox = RemoteSandbox()
+    try:
+        settings = settings_for(sandbox, key)
+        fresh_database(URL)
+        engine = make_engine(URL)
+        factory = make_session_factory(engine)
+        ids = [set_up_company(factory, settings, f"Bench {n}", LOCATION) for n in range(locations)]
+        with unit_of_work(factory) as session:
+            for location_id in ids:
+                company = session.get_one(ExternalLocation, location_id).company_id
+                enqueue(session, specs.migration(company, location_id, days, triggered_by="b"))
+        sandbox.configure(LATENCY, RATE)
+        before, _ = sandbox.counts()
+        environment = {
+            **os.environ,
+            "DATABASE_URL": URL,
+            "STOCKPOT_SECRET_KEY": key,
+            "LIGHTSPEED_API_URL": sandbox.url,
+            "LIGHTSPEED_AUTH_URL": sandbox.url,
+            "LIGHTSPEED_CLIENT_ID": DEFAULT_CLIENT_ID,
+            "LIGHTSPEED_CLIENT_SECRET": DEFAULT_CLIENT_SECRET,
+            "LIGHTSPEED_REDIRECT_URI": REDIRECT,
+            "STOCKPOT_POS_REQUESTS_PER_SECOND": str(RATE),
+            "STOCKPOT_WORKER_POLL_SECONDS": "0.05",
+            "STOCKPOT_WORKER_THREADS": "1",
+            "LOG_LEVEL": "WARNING",
+        }
+        stockpot = str(Path(sys.executable).with_name("stockpot"))
+        started = time.perf_counter()
+        processes = [
+            subprocess.Popen(
+                [stockpot, "worker", "--no-scheduler", "--until-idle"], env=environment
+            )
+            for _ in range(workers)
+        ]
+        for process in processes:
+            process.wait()
+        wall = time.perf_counter() - started
+        after, throttled = sandbox.counts()
+        requests = after - before
+        with factory() as session:
+            done = session.scalar(
+                select(func.count()).select_from(Job).where(Job.state == "succeeded")
+            )
+        engine.dispose()
+    finally:
+        sandbox.stop()
+    per_location = requests / locations / RATE
+    ideal = per_location * -(-locations // workers)
+    return {
+        "locations": locations,
+        "workers": workers,
+        "days": days,
+        "succeeded": done,
+        "requests": requests,
+        "throttled": throttled,
+        "wall_s": round(wall, 2),
+        "ideal_s": round(ideal, 2),
+        "ratio": round(wall / ideal, 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", type=int, default=90)
+    parser.add_argument("--locations", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--scaling-days", type=int, default=30)
+    options = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    single = one_location(options.days)
+    scaled = many_locations(options.scaling_days, options.locations, options.workers)
+    print(f"Migration benchmark (PostgreSQL, sandbox latency {LATENCY * 1000:.0f} ms, {RATE:g}/s)")
+    print(f"  one location, {single['days']} days, {single['lines_per_day']} lines/day:")
+    print(f"    requests {single['requests']}, throttled {single['throttled']}")
+    print(
+        f"    wall {single['wall_s']} s vs rate-limit bound {single['bound_s']} s: "
+        f"{single['ratio']} x (target <= 1.5)"
+    )
+    print(
+        f"    ledger identical to {single['days']} manual transfers: {single['ledger_identical']}"
+    )
+    print(
+        f"  {scaled['locations']} locations x {scaled['days']} days on {scaled['workers']} "
+        f"workers: wall {scaled['wall_s']} s vs ideal {scaled['ideal_s']} s: {scaled['ratio']} x"
+    )
+    print(json.dumps({"benchmark": "migration", "one": single, "scaled": scaled}))
+
+
+if __name__ == "__main__":
+    main()
