@@ -21,6 +21,7 @@ from bot.errors import handle_error
 from bot.installations import EncryptedInstallationStore, StateStore
 from bot.jobs.runtime import JobRuntime
 from bot.work import WorkQueue
+from core import redaction
 from core.crypto import secret_box
 from core.errors import ConfigurationError
 from core.settings import Settings
@@ -86,6 +87,7 @@ def build_app(
 ) -> App:
     """One workspace with ``SLACK_BOT_TOKEN``; any number of workspaces installing the app
     with ``SLACK_CLIENT_ID`` and ``SLACK_CLIENT_SECRET`` (tokens kept encrypted)."""
+    redaction.install()
     if settings.slack_signing_secret is None:
         raise ConfigurationError(
             "SLACK_SIGNING_SECRET is not set: copy it from the app's Basic Information page"

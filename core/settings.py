@@ -158,6 +158,9 @@ def get_settings() -> Settings:
 
 
 def configure_logging(settings: Settings) -> None:
+    from core import redaction
+
+    redaction.install()
     logging.basicConfig(
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

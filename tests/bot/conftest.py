@@ -26,6 +26,7 @@ from sandbox.slack import SlackSender, SlackStandIn
 from tests.catalogs import TRATTORIA
 
 SECRET = "sandbox-signing-secret"
+CLIENT_SECRET = "sandbox-client-secret-5f1c0e"
 TEAM, OTHER_TEAM = "T0001", "T0002"
 ADMIN, VIEWER, STRANGER, OTHER_ADMIN = "UADMIN", "UVIEW", "USTRANGER", "UOTHER"
 OTHER_COMPANY = """
@@ -44,6 +45,7 @@ class Bot:
     settings: Settings
     port: int
     worker: Worker
+    lightspeed: LightspeedSandbox | None = None
 
     def drain(self) -> int:
         """Finish the work queued so far: short tasks, then every due job (helping the
@@ -74,7 +76,11 @@ def installable_bot(database, monkeypatch):
     yield from _running_bot(
         database,
         monkeypatch,
-        {"SLACK_BOT_TOKEN": None, "SLACK_CLIENT_ID": "111.222", "SLACK_CLIENT_SECRET": "shh"},
+        {
+            "SLACK_BOT_TOKEN": None,
+            "SLACK_CLIENT_ID": "111.222",
+            "SLACK_CLIENT_SECRET": CLIENT_SECRET,
+        },
     )
 
 
@@ -141,7 +147,7 @@ def _serve(database, monkeypatch, overrides, late, port):
         background = threading.Thread(target=worker.run, args=(stop,), daemon=True)
         background.start()
         try:
-            yield Bot(database, slack, sender, sides, work, settings, port, worker)
+            yield Bot(database, slack, sender, sides, work, settings, port, worker, lightspeed)
         finally:
             stop.set()
             background.join()

@@ -1,0 +1,68 @@
+"""No secret in plain text: after a full scenario, every table and every log line is searched
+for the passwords, tokens and keys that went through the system."""
+
+from __future__ import annotations
+
+import logging
+
+import httpx
+from sqlalchemy import text
+
+from core.models import Base
+from sandbox.lightspeed import DEFAULT_CLIENT_SECRET
+from sandbox.sides import DEFAULT_PASSWORD
+from tests.bot.conftest import ADMIN, CLIENT_SECRET, SECRET
+from tests.bot.test_install import install
+from tests.bot.test_slack_app import _synced, posted, reply
+
+
+def everything_stored(database) -> str:
+    """Every row of every table, as text."""
+    dumped = []
+    with database.engine.connect() as connection:
+        for table in Base.metadata.sorted_tables:
+            rows = connection.execute(text(f'SELECT * FROM "{table.name}"')).all()
+            dumped.append(f"{table.name}: {rows!r}")
+    return "\n".join(dumped)
+
+
+def assert_nowhere(secrets: set[str], *haystacks: str) -> None:
+    assert secrets, "the scenario produced secrets to look for"
+    for secret in secrets:
+        for haystack in haystacks:
+            assert secret not in haystack
+
+
+def test_pos_credentials_and_tokens_are_never_stored_or_logged_in_plain_text(bot, caplog):
+    caplog.set_level(logging.DEBUG)
+    _synced(bot)
+    bot.send.command("/pos", "connect lightspeed", user=ADMIN)
+    offer = reply(bot, "Connect Lightspeed")
+    url = next(block["accessory"]["url"] for block in offer.args["blocks"] if "accessory" in block)
+    consent = httpx.get(url, follow_redirects=False)
+    assert httpx.get(consent.headers["location"]).status_code == 200
+    posted(bot, "Lightspeed is connected")
+    bot.send.command("/pos", "sync", user=ADMIN)
+    bot.drain()
+    bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow --now", user=ADMIN)
+    bot.drain()
+    lightspeed = bot.lightspeed
+    secrets = {
+        DEFAULT_PASSWORD,
+        DEFAULT_CLIENT_SECRET,
+        SECRET,
+        bot.settings.secret_key.get_secret_value(),
+        *lightspeed._access,
+        *lightspeed._refresh,
+    }
+    calls = "\n".join(repr(call.args) for call in bot.slack.calls)
+    assert_nowhere(secrets, everything_stored(bot.database), caplog.text, calls)
+
+
+def test_installed_workspace_tokens_are_never_stored_or_logged_in_plain_text(
+    installable_bot, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    assert install(installable_bot).status_code == 200
+    secrets = {"xoxb-installed-T0003", CLIENT_SECRET, SECRET}
+    assert_nowhere(secrets, everything_stored(installable_bot.database), caplog.text)
