@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import select, update
 
 from bot.ids import ActionId
+from bot.metadata import CatchUpValue
 from core.db import unit_of_work, utcnow
 from core.jobs import specs
 from core.locations import link_storage_unit, set_active
@@ -24,7 +25,7 @@ from core.models import (
     TransferRun,
 )
 from sandbox.http import Fault
-from tests.bot.conftest import ADMIN, VIEWER
+from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, VIEWER
 from tests.bot.test_slack_app import _synced, posted, reply, texts
 
 GOLDEN = date(2025, 3, 14)
@@ -192,3 +193,36 @@ def test_refused_credentials_during_a_sync_offer_reconnect(bot):
     bot.send.block_action(ActionId.CONNECTION_RECONNECT, button["value"], user=ADMIN)
     modal = bot.slack.wait_for("views.open", 2)[-1].args["view"]
     assert modal["submit"]["text"] == "Update", "the sign-in modal, to update the credentials"
+
+
+def test_job_and_connection_buttons_refuse_other_companies_and_viewers(bot):
+    store = _ready(bot)
+    with bot.database.session() as session:
+        location = session.get_one(ExternalLocation, store)
+        company_id, connection_id = location.company_id, location.connection_id
+    job_id = _enqueue(bot, specs.report(company_id, GOLDEN))
+    bot.drain()
+    modals = len([c for c in bot.slack.calls if c.method == "views.open"])
+    catch_up_value = CatchUpValue(location_id=store, first=GOLDEN, last=GOLDEN).dump()
+    buttons = [
+        (ActionId.JOB_RETRY, str(job_id)),
+        (ActionId.JOB_CANCEL, str(job_id)),
+        (ActionId.CATCH_UP, catch_up_value),
+        (ActionId.CONNECTION_RECONNECT, str(connection_id)),
+    ]
+    for action, value in buttons:
+        bot.send.block_action(action, value, user=OTHER_ADMIN, team=OTHER_TEAM)
+        bot.send.block_action(action, value, user=VIEWER)
+    bot.slack.wait_for(
+        "response_url",
+        len(buttons),
+        where=lambda c: "no job" in texts(c) or "does not belong to Osteria Altra" in texts(c),
+    )
+    bot.slack.wait_for(
+        "response_url", len(buttons), where=lambda c: "you need to be an admin" in texts(c)
+    )
+    bot.drain()
+    assert _job(bot, job_id).state is JobState.SUCCEEDED and _job(bot, job_id).attempts == 1
+    with bot.database.session() as session:
+        assert session.scalar(select(TransferRun.id)) is None, "nothing was caught up"
+    assert len([c for c in bot.slack.calls if c.method == "views.open"]) == modals
