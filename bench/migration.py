@@ -23,6 +23,7 @@ import json
 import logging
 import multiprocessing
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -98,6 +99,9 @@ class RemoteSandbox:
         """(requests so far, of which answered 429)"""
         return self._ask("counts")
 
+    def cpu_seconds(self) -> float:
+        return self._ask("cpu")
+
     def stop(self) -> None:
         self._ask("stop")
         self._process.join(timeout=30)
@@ -113,6 +117,9 @@ def _serve(commands: Any, answers: Any) -> None:
             answers.put(None)
         elif command == "counts":
             answers.put((len(sandbox.requests), sandbox.throttled))
+        elif command == "cpu":
+            times = os.times()
+            answers.put(times.user + times.system)
         else:
             sandbox.stop()
             answers.put(None)
@@ -260,6 +267,9 @@ def many_locations(days: int, locations: int, workers: int) -> dict[str, object]
                 enqueue(session, specs.migration(company, location_id, days, triggered_by="b"))
         sandbox.configure(LATENCY, RATE)
         before, _ = sandbox.counts()
+        sandbox_cpu = sandbox.cpu_seconds()
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        children_cpu = children.ru_utime + children.ru_stime
         environment = {
             **os.environ,
             "DATABASE_URL": URL,
@@ -287,6 +297,9 @@ def many_locations(days: int, locations: int, workers: int) -> dict[str, object]
         wall = time.perf_counter() - started
         after, throttled = sandbox.counts()
         requests = after - before
+        sandbox_cpu = sandbox.cpu_seconds() - sandbox_cpu
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        workers_cpu = children.ru_utime + children.ru_stime - children_cpu
         with factory() as session:
             done = session.scalar(
                 select(func.count()).select_from(Job).where(Job.state == "succeeded")
@@ -296,6 +309,8 @@ def many_locations(days: int, locations: int, workers: int) -> dict[str, object]
         sandbox.stop()
     per_location = requests / locations / RATE
     ideal = per_location * -(-locations // workers)
+    cores = os.cpu_count() or 1
+    cpu_bound = (workers_cpu + sandbox_cpu) / cores
     return {
         "locations": locations,
         "workers": workers,
@@ -306,6 +321,11 @@ def many_locations(days: int, locations: int, workers: int) -> dict[str, object]
         "wall_s": round(wall, 2),
         "ideal_s": round(ideal, 2),
         "ratio": round(wall / ideal, 3),
+        "workers_cpu_s": round(workers_cpu, 1),
+        "sandbox_cpu_s": round(sandbox_cpu, 1),
+        "cores": cores,
+        "cpu_bound_s": round(cpu_bound, 1),
+        "ratio_to_cpu_bound": round(wall / max(cpu_bound, ideal), 3),
     }
 
 
@@ -331,7 +351,13 @@ def main() -> None:
     )
     print(
         f"  {scaled['locations']} locations x {scaled['days']} days on {scaled['workers']} "
-        f"workers: wall {scaled['wall_s']} s vs ideal {scaled['ideal_s']} s: {scaled['ratio']} x"
+        f"workers: wall {scaled['wall_s']} s vs rate-limit ideal {scaled['ideal_s']} s: "
+        f"{scaled['ratio']} x"
+    )
+    print(
+        f"    CPU used: workers {scaled['workers_cpu_s']} s + sandbox {scaled['sandbox_cpu_s']} s "
+        f"on {scaled['cores']} cores = at least {scaled['cpu_bound_s']} s: "
+        f"{scaled['ratio_to_cpu_bound']} x of the larger bound"
     )
     print(json.dumps({"benchmark": "migration", "one": single, "scaled": scaled}))
 
