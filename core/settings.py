@@ -140,6 +140,12 @@ class Settings(BaseSettings):
         validation_alias="STOCKPOT_SCHEDULER_SECONDS",
         description="how often the scheduler looks for due transfers and reports",
     )
+    pos_retry_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        validation_alias="STOCKPOT_POS_RETRY_SECONDS",
+        description="first backoff between retries of one POS request (doubling, jittered)",
+    )
     pos_requests_per_second: float = Field(
         default=5,
         gt=0,

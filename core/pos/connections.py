@@ -94,6 +94,9 @@ def connector_for(
         provider, credentials = connection.provider, connection.credentials
         options = dict(connection.settings or {})
     box = secret_box(settings)
+    policy = policy or RetryPolicy(
+        base_delay=settings.pos_retry_seconds, max_delay=max(settings.pos_retry_seconds, 30.0)
+    )
     if provider is Provider.LIGHTSPEED:
         tokens = ConnectionTokens(factory, connection_id, box, oauth_config(settings), policy)
         client = make_client(
