@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from operator import itemgetter
 from typing import Any
 
 from core.errors import InvalidDocument, Problem
@@ -192,6 +194,28 @@ def lines_to_json(lines: Iterable[SaleLine]) -> list[dict[str, Any]]:
     return [line.to_json() for line in lines]
 
 
-def sorted_for_hash(lines: Sequence[SaleLine]) -> list[dict[str, Any]]:
-    """The lines in a canonical order, so a re-fetch in another order hashes the same."""
-    return sorted(lines_to_json(lines), key=lambda d: (d["sale_id"], d["line_id"]))
+def lines_digest(lines: Sequence[SaleLine]) -> str:
+    """SHA-256 of the lines in a canonical order (sale id, line id), so a re-fetch in another
+    order hashes the same; quantities in plain notation, so 1.0 and 1 hash the same."""
+    text_of: dict[Decimal, str] = {}
+    rows = []
+    for line in lines:
+        quantity = text_of.get(line.quantity)
+        if quantity is None:
+            quantity = text_of[line.quantity] = format_decimal(line.quantity)
+        rows.append(
+            (
+                line.sale_id,
+                line.line_id,
+                line.pos_code,
+                line.name,
+                quantity,
+                line.parent_line_id,
+                line.voided,
+                line.cancelled,
+                line.kind.value,
+                line.skip_reason,
+            )
+        )
+    rows.sort(key=itemgetter(0, 1))
+    return hashlib.sha256(json.dumps(rows, separators=(",", ":")).encode()).hexdigest()
