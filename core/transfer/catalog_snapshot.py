@@ -17,6 +17,7 @@ from sqlalchemy import Select, func, literal, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
+from core.exact import decimal_fractions
 from core.models import Ingredient, IngredientMeasure, PosItem, PosMapping, Recipe, RecipeLine
 from core.transfer.snapshot import (
     Ignored,
@@ -128,6 +129,7 @@ def load_snapshot(
 ) -> Snapshot:
     wanted = set(keys)
     mappings: dict[str, Target | None] = dict.fromkeys(wanted)
+    fraction = decimal_fractions()
     rows = session.execute(_mapping_rows(connection_id))
     for key, ingredient_id, recipe_id, factor, ignored in rows:
         if key not in wanted:
@@ -135,14 +137,19 @@ def load_snapshot(
         if ignored:
             mappings[key] = Ignored()
         elif ingredient_id is not None:
-            mappings[key] = IngredientTarget(ingredient_id, Fraction(factor))
+            mappings[key] = IngredientTarget(ingredient_id, fraction(factor))
         else:
-            mappings[key] = RecipeTarget(recipe_id, Fraction(factor))
+            mappings[key] = RecipeTarget(recipe_id, fraction(factor))
     roots = {t.recipe_id for t in mappings.values() if isinstance(t, RecipeTarget)}
-    return Snapshot(mappings=mappings, recipes=_recipes(session, company_id, roots))
+    return Snapshot(mappings=mappings, recipes=_recipes(session, company_id, roots, fraction))
 
 
-def _recipes(session: Session, company_id: int, roots: set[int]) -> dict[int, RecipeSpec]:
+def _recipes(
+    session: Session,
+    company_id: int,
+    roots: set[int],
+    fraction: Callable[[Decimal], Fraction],
+) -> dict[int, RecipeSpec]:
     """The recipes reachable from ``roots``, every ingredient line in base units."""
     if not roots:
         return {}
@@ -166,14 +173,14 @@ def _recipes(session: Session, company_id: int, roots: set[int]) -> dict[int, Re
         name, portions, default_storage = headers[recipe_id]
         specs = []
         for ingredient_id, sub_recipe_id, quantity, unit, trim, storage in lines[recipe_id]:
-            amount = Fraction(quantity)
+            amount = fraction(quantity)
             if ingredient_id is not None:
                 amount *= factor(ingredient_id, unit)
             specs.append(
-                RecipeLineSpec(ingredient_id, sub_recipe_id, amount, Fraction(trim), storage)
+                RecipeLineSpec(ingredient_id, sub_recipe_id, amount, fraction(trim), storage)
             )
         result[recipe_id] = RecipeSpec(
-            recipe_id, name, Fraction(portions), default_storage, tuple(specs)
+            recipe_id, name, fraction(portions), default_storage, tuple(specs)
         )
     return result
 

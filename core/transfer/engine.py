@@ -174,6 +174,7 @@ class DemandExpander:
 
     def __init__(self, recipes: Mapping[int, RecipeSpec]) -> None:
         self._recipes = recipes
+        self._shares: dict[int, list[Fraction]] = {}
 
     def expand(self, demand: Mapping[tuple[int, int], Fraction]) -> dict[StockKey, Fraction]:
         pending: dict[tuple[int, int], Fraction] = defaultdict(Fraction, demand)
@@ -193,15 +194,19 @@ class DemandExpander:
         recipe = self._recipes.get(recipe_id)
         if recipe is None:
             raise EngineError(f"recipe {recipe_id} is missing from the snapshot")
+        shares = self._shares.get(recipe_id)
+        if shares is None:
+            shares = self._shares[recipe_id] = [
+                line.quantity / recipe.portions / (1 - line.trim)
+                if line.ingredient_id is not None
+                else line.quantity / recipe.portions
+                for line in recipe.lines
+            ]
         fallback = recipe.default_issue_storage_id or inherited_storage
-        result = []
-        for line in recipe.lines:
-            share = line.quantity / recipe.portions
-            if line.ingredient_id is not None:
-                share /= 1 - line.trim
-            storage = line.issue_storage_id or fallback
-            result.append((storage, line.ingredient_id, line.sub_recipe_id, share))
-        return result
+        return [
+            (line.issue_storage_id or fallback, line.ingredient_id, line.sub_recipe_id, share)
+            for line, share in zip(recipe.lines, shares, strict=True)
+        ]
 
     def _parents_first(self, roots: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
         done: set[tuple[int, int]] = set()
