@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from operator import itemgetter
@@ -51,10 +51,11 @@ class SaleLine:
     kind: LineKind = LineKind.ITEM
     skip_reason: str | None = None
     """Set by a connector whose rules exclude the line (e.g. a refund not put back in stock)."""
+    key: str = field(init=False, repr=False, compare=False)
+    """The item's identity (``item_key``), computed once: every step of a transfer reads it."""
 
-    @property
-    def key(self) -> str:
-        return item_key(self.pos_code, self.name)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", item_key(self.pos_code, self.name))
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
