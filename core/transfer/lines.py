@@ -214,7 +214,7 @@ def lines_digest(lines: Sequence[SaleLine]) -> str:
                 line.parent_line_id,
                 line.voided,
                 line.cancelled,
-                line.kind.value,
+                line.kind,  # a StrEnum: JSON writes its value
                 line.skip_reason,
             )
         )
