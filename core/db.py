@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Dialect, Engine, Numeric, create_engine, event
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Dialect,
+    Engine,
+    Numeric,
+    create_engine,
+    event,
+    insert,
+)
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator, TypeEngine
@@ -182,3 +191,23 @@ def inserted_ids(
         dialect_insert(table).on_conflict_do_nothing(index_elements=index_elements).returning(key)
     )
     return list(session.scalars(statement, rows).all())
+
+
+def copy_rows(
+    session: Session, table: Any, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
+) -> None:
+    """Bulk insert in the session's transaction: ``COPY`` on PostgreSQL (values as the
+    database takes them: enum values, quantized decimals), else an executemany."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        names = ", ".join(columns)
+        with (
+            connection.connection.driver_connection.cursor() as cursor,
+            cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy,
+        ):
+            for row in rows:
+                copy.write_row(row)
+        return
+    batch = [dict(zip(columns, row, strict=True)) for row in rows]
+    if batch:
+        session.execute(insert(table), batch)

@@ -6,6 +6,7 @@ so the engine computes with ``Fraction`` and rounds exactly once, when a movemen
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
@@ -24,17 +25,32 @@ def fraction_to_decimal(value: Fraction) -> Decimal:
 def fraction_text(value: Fraction) -> str:
     """``"0.15"`` when the value is a terminating decimal, else ``"1/3"``: exact either way."""
     denominator = value.denominator
-    for prime in (2, 5):
-        while denominator % prime == 0:
-            denominator //= prime
+    twos = fives = 0
+    while denominator % 2 == 0:
+        denominator //= 2
+        twos += 1
+    while denominator % 5 == 0:
+        denominator //= 5
+        fives += 1
     if denominator != 1:
         return f"{value.numerator}/{value.denominator}"
-    exponent = 0
-    scaled = value
-    while scaled.denominator != 1:
-        scaled *= 10
-        exponent += 1
-    return format_decimal(Decimal(scaled.numerator).scaleb(-exponent))
+    exponent = max(twos, fives)
+    scaled = value.numerator * (10**exponent // value.denominator)
+    return format_decimal(Decimal(scaled).scaleb(-exponent))
+
+
+def decimal_fractions() -> Callable[[Decimal], Fraction]:
+    """Decimal → Fraction, memoised (catalog quantities repeat a lot; ``Fraction(Decimal)``
+    is slow)."""
+    memo: dict[Decimal, Fraction] = {}
+
+    def convert(value: Decimal) -> Fraction:
+        result = memo.get(value)
+        if result is None:
+            result = memo[value] = Fraction(*value.as_integer_ratio())
+        return result
+
+    return convert
 
 
 def format_decimal(value: Decimal) -> str:

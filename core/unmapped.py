@@ -143,9 +143,9 @@ def targets(session: Session, company_id: int, text: str = "", limit: int = 50) 
     """Active ingredients and recipes whose name contains ``text``, ingredients first."""
     pattern = f"%{text.strip()}%"
     found = [
-        Target("ingredient", i.id, i.name, i.base_unit.value)
-        for i in session.scalars(
-            select(Ingredient)
+        Target("ingredient", ingredient_id, name, base_unit.value)
+        for ingredient_id, name, base_unit in session.execute(
+            select(Ingredient.id, Ingredient.name, Ingredient.base_unit)
             .where(Ingredient.company_id == company_id, Ingredient.active.is_(True))
             .where(Ingredient.name.ilike(pattern))
             .order_by(Ingredient.name)
@@ -153,9 +153,9 @@ def targets(session: Session, company_id: int, text: str = "", limit: int = 50) 
         )
     ]
     found += [
-        Target("recipe", r.id, r.name, "portions")
-        for r in session.scalars(
-            select(Recipe)
+        Target("recipe", recipe_id, name, "portions")
+        for recipe_id, name in session.execute(
+            select(Recipe.id, Recipe.name)
             .where(Recipe.company_id == company_id, Recipe.active.is_(True))
             .where(Recipe.name.ilike(pattern))
             .order_by(Recipe.name)

@@ -25,6 +25,7 @@ from core.mapping import (
 )
 from core.models import ExternalLocation, PosItem, Provider, RunKind
 from core.unmapped import closest_target, days_unmapped, target_named, targets
+from handlers.answers import ack_first
 from handlers.context import actor, button_id, channel_of, form_actor, notify, services
 
 
@@ -150,7 +151,7 @@ def reprocess(
 
 
 def register(app: App) -> None:
-    app.action(ActionId.MAP_OPEN)(open_map)
+    app.action(ActionId.MAP_OPEN)(ack_first(open_map))
     app.action(ActionId.ITEM_IGNORE)(ignore)
     app.action(ActionId.REPROCESS)(reprocess)
     app.options(ActionId.MAP_TARGET)(search)

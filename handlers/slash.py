@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from slack_bolt import Ack, BoltContext, Respond
+from slack_bolt import BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -19,6 +19,7 @@ from core.access import Actor
 from core.errors import StockpotError, ValidationFailed
 from core.jobs.specs import Notify
 from core.models import ExternalLocation
+from handlers.answers import ack_first
 from handlers.context import Services, actor, notify, services
 
 
@@ -57,10 +58,9 @@ Subcommand = Callable[[Invocation], None]
 
 
 def dispatcher(table: dict[str, Subcommand], default: Subcommand | None) -> Callable[..., None]:
-    def listener(
-        ack: Ack, command: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+    def answer(
+        command: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
     ) -> None:
-        ack()
         words = command.get("text", "").split()
         invocation = Invocation(
             command=command["command"],
@@ -87,7 +87,7 @@ def dispatcher(table: dict[str, Subcommand], default: Subcommand | None) -> Call
         except UsageError as error:
             invocation.reply(str(error), help_blocks(command["command"], str(error)))
 
-    return listener
+    return ack_first(answer)
 
 
 def parse_day(text: str) -> date:

@@ -84,6 +84,9 @@ class TransferRun(Base):
         JSON, default=dict, doc="the mappings and recipes this run used, for audit and tracing"
     )
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    input_fingerprint: Mapped[str | None] = mapped_column(
+        String(64), doc="digest of the lines and of the whole catalog they were read against"
+    )
     superseded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("transfer_run.id", ondelete="SET NULL")
     )

@@ -18,7 +18,7 @@ A pure function (no database, no clock). Rules, in order:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -168,6 +168,67 @@ def expand_target(
     raise TypeError(target)
 
 
+class DemandExpander:
+    """Portions demanded per (recipe, inherited storage unit), pushed down the recipe tree
+    parents first, so each recipe line is multiplied once per run instead of once per item."""
+
+    def __init__(self, recipes: Mapping[int, RecipeSpec]) -> None:
+        self._recipes = recipes
+        self._shares: dict[int, list[Fraction]] = {}
+
+    def expand(self, demand: Mapping[tuple[int, int], Fraction]) -> dict[StockKey, Fraction]:
+        pending: dict[tuple[int, int], Fraction] = defaultdict(Fraction, demand)
+        result: dict[StockKey, Fraction] = defaultdict(Fraction)
+        for node in self._parents_first(demand):
+            portions = pending[node]
+            for storage, ingredient_id, sub_recipe_id, amount in self._lines(node):
+                if ingredient_id is not None:
+                    result[(storage, ingredient_id)] += portions * amount
+                elif sub_recipe_id is not None:
+                    pending[(sub_recipe_id, storage)] += portions * amount
+        return result
+
+    def _lines(self, node: tuple[int, int]) -> list[tuple[int, int | None, int | None, Fraction]]:
+        """(storage unit, ingredient, sub-recipe, amount per portion) of each recipe line."""
+        recipe_id, inherited_storage = node
+        recipe = self._recipes.get(recipe_id)
+        if recipe is None:
+            raise EngineError(f"recipe {recipe_id} is missing from the snapshot")
+        shares = self._shares.get(recipe_id)
+        if shares is None:
+            shares = self._shares[recipe_id] = [
+                line.quantity / recipe.portions / (1 - line.trim)
+                if line.ingredient_id is not None
+                else line.quantity / recipe.portions
+                for line in recipe.lines
+            ]
+        fallback = recipe.default_issue_storage_id or inherited_storage
+        return [
+            (line.issue_storage_id or fallback, line.ingredient_id, line.sub_recipe_id, share)
+            for line, share in zip(recipe.lines, shares, strict=True)
+        ]
+
+    def _parents_first(self, roots: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+        done: set[tuple[int, int]] = set()
+        order: list[tuple[int, int]] = []
+
+        def visit(node: tuple[int, int], path: tuple[int, ...]) -> None:
+            if node in done:
+                return
+            recipe_id = node[0]
+            if recipe_id in path:
+                raise EngineError(f"recipe {recipe_id} contains itself (path {(*path, recipe_id)})")
+            for storage, _, sub_recipe_id, _ in self._lines(node):
+                if sub_recipe_id is not None:
+                    visit((sub_recipe_id, storage), (*path, recipe_id))
+            done.add(node)
+            order.append(node)
+
+        for root in roots:
+            visit(root, ())
+        return order[::-1]
+
+
 def _skip_reason(line: SaleLine, voided_parents: set[tuple[str, str]]) -> str | None:
     if line.cancelled:
         return SkipReason.CANCELLED_SALE
@@ -182,8 +243,10 @@ def _skip_reason(line: SaleLine, voided_parents: set[tuple[str, str]]) -> str | 
 
 def _voided_lines(lines: Sequence[SaleLine]) -> set[tuple[str, str]]:
     """Lines that are voided themselves or through an ancestor (modifiers of modifiers)."""
-    parent_of = {(line.sale_id, line.line_id): line.parent_line_id for line in lines}
     voided = {(line.sale_id, line.line_id) for line in lines if line.voided}
+    if not voided:
+        return set()
+    parent_of = {(line.sale_id, line.line_id): line.parent_line_id for line in lines}
     result: set[tuple[str, str]] = set()
     for sale_id, line_id in parent_of:
         seen: set[str] = set()
@@ -206,6 +269,7 @@ def run_engine(lines: Sequence[SaleLine], snapshot: Snapshot, storage_unit_id: i
     line_counts: Counter[str] = Counter()
     first_line: dict[str, SaleLine] = {}
     outcome_counts: Counter[str] = Counter()
+    disposition_of: dict[str, str] = {}
 
     for line in lines:
         reason = _skip_reason(line, voided)
@@ -216,15 +280,19 @@ def run_engine(lines: Sequence[SaleLine], snapshot: Snapshot, storage_unit_id: i
                 skipped.append(SkippedLine(line.sale_id, line.line_id, line.name, reason))
             continue
         key = line.key
-        net[key] = net.get(key, Decimal(0)) + line.quantity
+        disposition = disposition_of.get(key)
+        if disposition is None:
+            disposition = disposition_of[key] = _disposition(snapshot.mappings.get(key)).value
+            net[key] = line.quantity
+            first_line[key] = line
+        else:
+            net[key] += line.quantity
         line_counts[key] += 1
-        first_line.setdefault(key, line)
-        disposition = _disposition(snapshot.mappings.get(key))
-        dispositions.append(disposition.value)
-        outcome_counts[disposition.value] += 1
+        dispositions.append(disposition)
+        outcome_counts[disposition] += 1
 
-    expander = RecipeExpander(snapshot.recipes)
     deductions: dict[StockKey, Fraction] = defaultdict(Fraction)
+    demand: dict[tuple[int, int], Fraction] = defaultdict(Fraction)
     unmapped: list[UnmappedItem] = []
     for key, quantity in net.items():
         target = snapshot.mappings.get(key)
@@ -234,9 +302,13 @@ def run_engine(lines: Sequence[SaleLine], snapshot: Snapshot, storage_unit_id: i
             continue
         if quantity == 0:
             continue
-        sold = Fraction(quantity)
-        for stock_key, amount in expand_target(target, expander, storage_unit_id).items():
-            deductions[stock_key] += sold * amount
+        match target:
+            case IngredientTarget(ingredient_id, factor):
+                deductions[(storage_unit_id, ingredient_id)] += Fraction(quantity) * factor
+            case RecipeTarget(recipe_id, factor):
+                demand[(recipe_id, storage_unit_id)] += Fraction(quantity) * factor
+    for stock_key, amount in DemandExpander(snapshot.recipes).expand(demand).items():
+        deductions[stock_key] += amount
 
     result = EngineResult(
         deductions={key: amount for key, amount in deductions.items() if amount != 0},

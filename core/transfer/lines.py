@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from operator import itemgetter
 from typing import Any
 
 from core.errors import InvalidDocument, Problem
@@ -49,10 +51,11 @@ class SaleLine:
     kind: LineKind = LineKind.ITEM
     skip_reason: str | None = None
     """Set by a connector whose rules exclude the line (e.g. a refund not put back in stock)."""
+    key: str = field(init=False, repr=False, compare=False)
+    """The item's identity (``item_key``), computed once: every step of a transfer reads it."""
 
-    @property
-    def key(self) -> str:
-        return item_key(self.pos_code, self.name)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", item_key(self.pos_code, self.name))
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -192,6 +195,28 @@ def lines_to_json(lines: Iterable[SaleLine]) -> list[dict[str, Any]]:
     return [line.to_json() for line in lines]
 
 
-def sorted_for_hash(lines: Sequence[SaleLine]) -> list[dict[str, Any]]:
-    """The lines in a canonical order, so a re-fetch in another order hashes the same."""
-    return sorted(lines_to_json(lines), key=lambda d: (d["sale_id"], d["line_id"]))
+def lines_digest(lines: Sequence[SaleLine]) -> str:
+    """SHA-256 of the lines in a canonical order (sale id, line id), so a re-fetch in another
+    order hashes the same; quantities in plain notation, so 1.0 and 1 hash the same."""
+    text_of: dict[Decimal, str] = {}
+    rows = []
+    for line in lines:
+        quantity = text_of.get(line.quantity)
+        if quantity is None:
+            quantity = text_of[line.quantity] = format_decimal(line.quantity)
+        rows.append(
+            (
+                line.sale_id,
+                line.line_id,
+                line.pos_code,
+                line.name,
+                quantity,
+                line.parent_line_id,
+                line.voided,
+                line.cancelled,
+                line.kind,  # a StrEnum: JSON writes its value
+                line.skip_reason,
+            )
+        )
+    rows.sort(key=itemgetter(0, 1))
+    return hashlib.sha256(json.dumps(rows, separators=(",", ":")).encode()).hexdigest()

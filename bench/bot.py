@@ -1,0 +1,115 @@
+"""Serving the bot for the Slack benchmarks: ``stockpot serve`` (or the bare reference app) in
+its own process on loopback, Slack replaced by the local stand-in, requests signed like
+Slack's, fired from a pool of concurrent connections."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.access import link_workspace
+from core.crypto import generate_key
+from core.db import unit_of_work
+from core.models import Company
+from sandbox.slack import SlackSender, SlackStandIn
+
+SECRET = "bench-signing-secret"
+TEAM, ADMIN = "T0001", "UADMIN"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def link_bench_workspace(factory: sessionmaker[Session], company: str) -> None:
+    """The stand-in's workspace works for ``company``, with ``ADMIN`` as its admin."""
+    with unit_of_work(factory) as session:
+        found = session.scalars(select(Company).where(Company.name == company)).one()
+        link_workspace(session, TEAM, found, ADMIN)
+
+
+@contextlib.contextmanager
+def served(command: Sequence[str], env: dict[str, str], port: int) -> Iterator[str]:
+    """Run a server process until the block ends; yields its Slack events URL."""
+    log = Path(f"/tmp/stockpot-bench-{port}.log").open("w")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        _wait_for_port(port, process)
+        yield f"http://127.0.0.1:{port}/slack/events"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        log.close()
+
+
+def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server exited ({process.returncode}); see its log in /tmp")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"nothing listens on port {port} after 30 s")
+
+
+def stockpot_serve(database_url: str, slack: SlackStandIn) -> AbstractContextManager[str]:
+    """``stockpot serve`` itself (waitress, the production WSGI server)."""
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "stockpot"), "serve", "--port", str(port)]
+    env = {
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "STOCKPOT_SECRET_KEY": generate_key(),
+    }
+    return served(command, env, port)
+
+
+def bare_serve(slack: SlackStandIn) -> AbstractContextManager[str]:
+    port = free_port()
+    command = [sys.executable, "-m", "bench.bare_app", "--port", str(port)]
+    env = {"SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.api_url}
+    return served(command, env, port)
+
+
+Request = Callable[[SlackSender], httpx.Response]
+
+
+def latencies(
+    events_url: str, slack: SlackStandIn, requests: Sequence[Request], concurrency: int
+) -> list[float]:
+    """Seconds from sending each request to its answer, ``concurrency`` at a time; any answer
+    but 200 is an error (Slack would show the user a failure)."""
+    sender = SlackSender(events_url, SECRET, slack)  # httpx keeps up to 20 connections alive
+
+    def one(request: Request) -> float:
+        started = time.perf_counter()
+        answer = request(sender)
+        elapsed = time.perf_counter() - started
+        if answer.status_code != 200:
+            raise RuntimeError(f"answer {answer.status_code}: {answer.text[:200]}")
+        return elapsed
+
+    try:
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            return list(pool.map(one, requests))
+    finally:
+        sender.close()
