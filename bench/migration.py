@@ -10,7 +10,7 @@ transfers of the same days.
 Then 20 locations (20 companies, each with its own connection and token) migrate on 4 worker
 processes, to show how it scales.
 
-    python -m bench.migration            # PostgreSQL at BENCH_DATABASE_URL (created afresh)
+    python -m bench.migration            # PostgreSQL at BENCH_DATABASE_URL (recreated)
     python -m bench.migration --days 30 --locations 8 --workers 4   # a quicker run
 
 Prints a table and one JSON line.
@@ -19,7 +19,6 @@ Prints a table and one JSON line.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import multiprocessing
 import os
@@ -37,7 +36,7 @@ import httpx
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.transfer import URL, fresh_database
+from bench.common import DEFAULT_URL, fresh_database, report
 from bot.jobs.handlers import job_handlers
 from bot.jobs.slack import Notifier
 from core.catalog.importer import import_catalog
@@ -65,6 +64,7 @@ from core.pos import connections
 from core.settings import Settings
 from sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
 
+URL = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
 LATENCY = 0.05
 RATE = 5.0
 VOLUME = 11.5
@@ -337,29 +337,25 @@ def main() -> None:
     parser.add_argument("--scaling-days", type=int, default=30)
     options = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    single = one_location(options.days)
-    scaled = many_locations(options.scaling_days, options.locations, options.workers)
-    print(f"Migration benchmark (PostgreSQL, sandbox latency {LATENCY * 1000:.0f} ms, {RATE:g}/s)")
-    print(f"  one location, {single['days']} days, {single['lines_per_day']} lines/day:")
-    print(f"    requests {single['requests']}, throttled {single['throttled']}")
-    print(
-        f"    wall {single['wall_s']} s vs rate-limit bound {single['bound_s']} s: "
-        f"{single['ratio']} x (target <= 1.5)"
+    one = one_location(options.days)
+    many = many_locations(options.scaling_days, options.locations, options.workers)
+    days, n, w = one["days"], many["locations"], many["workers"]
+    report(
+        "migration",
+        [
+            (f"1 location, {days} days, lines/day", str(one["lines_per_day"]), "about 3,000"),
+            ("requests (429 answered)", f"{one['requests']} ({one['throttled']})", ""),
+            ("wall time", f"{one['wall_s']} s", ""),
+            (f"rate-limit bound ({RATE:g}/s)", f"{one['bound_s']} s", ""),
+            ("wall / bound", f"{one['ratio']}", "<= 1.5"),
+            (f"ledger = {days} manual transfers", str(one["ledger_identical"]), "True"),
+            (f"{n} locations x {many['days']} days, {w} workers", f"{many['wall_s']} s", ""),
+            ("rate-limit ideal", f"{many['ideal_s']} s", ""),
+            ("CPU bound (all CPU / cores)", f"{many['cpu_bound_s']} s", ""),
+            ("wall / larger bound", f"{many['ratio_to_cpu_bound']}", ""),
+        ],
+        {"one": one, "many": many, "latency_s": LATENCY, "rate": RATE},
     )
-    print(
-        f"    ledger identical to {single['days']} manual transfers: {single['ledger_identical']}"
-    )
-    print(
-        f"  {scaled['locations']} locations x {scaled['days']} days on {scaled['workers']} "
-        f"workers: wall {scaled['wall_s']} s vs rate-limit ideal {scaled['ideal_s']} s: "
-        f"{scaled['ratio']} x"
-    )
-    print(
-        f"    CPU used: workers {scaled['workers_cpu_s']} s + sandbox {scaled['sandbox_cpu_s']} s "
-        f"on {scaled['cores']} cores = at least {scaled['cpu_bound_s']} s: "
-        f"{scaled['ratio_to_cpu_bound']} x of the larger bound"
-    )
-    print(json.dumps({"benchmark": "migration", "one": single, "scaled": scaled}))
 
 
 if __name__ == "__main__":
