@@ -39,7 +39,10 @@ STOCKPOT = str(Path(sys.executable).with_name("stockpot"))
 @pytest.fixture
 def postgres(connected):
     if connected.dialect != "postgresql":
-        pytest.skip("several worker processes share a queue on PostgreSQL; SQLite runs one")
+        pytest.skip(
+            "PostgreSQL only: worker processes sharing a queue, killed workers and a server "
+            "going away need a real server (SQLite runs one process)"
+        )
     return connected
 
 

@@ -1,0 +1,95 @@
+"""The database goes away in the middle of a transfer: nothing is half-posted, the job is
+tried again once the database is back, and the ledger ends exact (PostgreSQL)."""
+
+from __future__ import annotations
+
+import psycopg
+from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
+
+from bot.jobs.handlers import job_handlers
+from bot.jobs.slack import Notifier
+from core.db import unit_of_work
+from core.jobs import specs
+from core.jobs.queue import enqueue
+from core.jobs.worker import Worker
+from core.models import ExternalLocation, Job, JobState, LedgerMovement, RunKind
+from core.settings import Settings
+from sandbox.http import Fault
+from sandbox.sides.data import GOLDEN_DATE
+from tests.core.jobs.test_worker_processes import postgres  # noqa: F401 - fixture
+from tests.core.pos.conftest import (  # noqa: F401 - fixtures
+    balances,
+    company,
+    lightspeed,
+    policy,
+    settings,
+    sides,
+    waits,
+)
+from tests.core.pos.test_sides import MAPPED, connected, map_golden  # noqa: F401 - fixtures
+
+
+class Outage:
+    """Cuts the test database off (existing sessions killed, new ones refused) and back."""
+
+    def __init__(self, url: str) -> None:
+        parsed = make_url(url)
+        self.name = parsed.database
+        self.admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(
+            hide_password=False
+        )
+
+    def _run(self, *statements: str) -> None:
+        with psycopg.connect(self.admin, autocommit=True) as connection:
+            for statement in statements:
+                connection.execute(statement)
+
+    def begin(self) -> None:
+        self._run(
+            f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false',
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            f"WHERE datname = '{self.name}' AND pid <> pg_backend_pid()",
+        )
+
+    def end(self) -> None:
+        self._run(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS true')
+
+
+def test_a_transfer_cut_off_from_the_database_posts_nothing_and_is_retried(
+    postgres, sides, monkeypatch
+):
+    map_golden(postgres)
+    monkeypatch.setenv("STOCKPOT_JOB_LEASE_SECONDS", "0.5")
+    monkeypatch.setenv("STOCKPOT_JOB_RETRY_SECONDS", "0")
+    monkeypatch.setenv("STOCKPOT_POS_REQUESTS_PER_SECOND", "1000")
+    quick = Settings()
+    with unit_of_work(postgres.factory) as session:
+        location = session.get_one(ExternalLocation, postgres.location_id)
+        job_id = enqueue(
+            session,
+            specs.transfer(
+                location.company_id,
+                location.id,
+                GOLDEN_DATE,
+                run_kind=RunKind.AUTOMATIC,
+                triggered_by="t",
+            ),
+        ).job_id
+    outage = Outage(postgres.url)
+    sides.faults.add(Fault(before=outage.begin), path="/daily-reports/", times=1)
+    worker = Worker(postgres.factory, quick, job_handlers(Notifier(postgres.factory)))
+    try:
+        assert worker.run_one(), "the job ran, and met the outage mid-way"
+    finally:
+        outage.end()
+    with postgres.session() as session:
+        job = session.get_one(Job, job_id)
+        assert job.state is JobState.RUNNING, "its failure could not even be recorded"
+        assert session.scalar(select(func.count()).select_from(LedgerMovement)) == 0
+    worker.run_until_idle(wait_for_others=True)
+    with postgres.session() as session:
+        job = session.get_one(Job, job_id)
+        assert (job.state, job.attempts) == (JobState.SUCCEEDED, 2)
+    expected = sides.expected_consumption(36, GOLDEN_DATE, expand_menus=True)
+    assert balances(postgres) == {MAPPED[key]: -expected[key] for key in MAPPED}
