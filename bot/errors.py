@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from typing import Any
@@ -32,6 +33,8 @@ def handle_error(error: Exception, body: dict[str, Any], client: WebClient) -> B
     text = user_message(error)
     if isinstance(error, StockpotError):
         log.info("refused: %s", error)
+    if body.get("type") == "view_submission":
+        return _in_the_form(body, text)
     channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
     user = body.get("user_id") or (body.get("user") or {}).get("id")
     response_url = body.get("response_url")
@@ -43,3 +46,19 @@ def handle_error(error: Exception, body: dict[str, Any], client: WebClient) -> B
     except Exception:
         log.exception("could not tell the user about an error")
     return BoltResponse(status=200, body="")
+
+
+def _in_the_form(body: dict[str, Any], text: str) -> BoltResponse:
+    """A refused form keeps its modal open and says why under its first input (a submission
+    has no channel to answer in)."""
+    inputs = [
+        block.get("block_id")
+        for block in (body.get("view") or {}).get("blocks", [])
+        if block.get("type") == "input" and block.get("block_id")
+    ]
+    if not inputs:
+        return BoltResponse(status=200, body="")
+    answer = {"response_action": "errors", "errors": {inputs[0]: text[:150]}}
+    return BoltResponse(
+        status=200, body=json.dumps(answer), headers={"content-type": "application/json"}
+    )
