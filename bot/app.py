@@ -23,6 +23,7 @@ from bot.jobs.runtime import JobRuntime
 from bot.work import WorkQueue
 from core import redaction
 from core.crypto import secret_box
+from core.db import writing_engine
 from core.errors import ConfigurationError
 from core.settings import Settings
 from handlers.context import SERVICES, Services
@@ -60,7 +61,7 @@ def installation_store(
     if not (settings.slack_client_id and settings.slack_client_secret):
         return None
     return EncryptedInstallationStore(
-        settings.slack_client_id, factory.kw["bind"], secret_box(settings)
+        settings.slack_client_id, writing_engine(factory.kw["bind"]), secret_box(settings)
     )
 
 
@@ -101,7 +102,7 @@ def build_app(
         app = App(client=client or slack_client(settings), **common)
     elif settings.slack_client_id and settings.slack_client_secret:
         installations = installation_store(settings, factory)
-        engine = factory.kw["bind"]
+        engine = writing_engine(factory.kw["bind"])
         oauth = OAuthSettings(
             client_id=settings.slack_client_id,
             client_secret=settings.slack_client_secret.get_secret_value(),

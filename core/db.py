@@ -145,6 +145,14 @@ IMMEDIATE = "stockpot_write_transaction"
 """Execution option: this transaction will write (SQLite takes the write lock at BEGIN)."""
 
 
+def writing_engine(engine: Engine) -> Engine:
+    """The same engine, every transaction of which takes SQLite's write lock at BEGIN: for
+    code we do not own (slack_sdk's stores) that reads, then writes, in one transaction. In
+    WAL mode such a transaction cannot wait for another writer to finish (its snapshot would
+    be stale): it fails at once with "database is locked". Unchanged on PostgreSQL."""
+    return engine.execution_options(**{IMMEDIATE: True})
+
+
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction that writes: committed when the block ends, rolled back if it raises.

@@ -142,6 +142,13 @@ def claim(
     failed instead of being run again.
     """
     while True:
+        with factory() as session:
+            # An idle worker polls: look first without the write lock (SQLite) or row locks.
+            due = select(Job.id).where(_claimable(utcnow()))
+            if kinds:
+                due = due.where(Job.kind.in_(kinds))
+            if session.scalar(due.limit(1)) is None:
+                return None
         with unit_of_work(factory) as session:
             now = utcnow()
             query = select(Job).where(_claimable(now))
