@@ -86,7 +86,7 @@ def transfer_days(url: str, started: Event, stop: Event, done: multiprocessing.V
 
 
 def main() -> None:
-    options = arguments(__doc__.splitlines()[0])
+    options = arguments(__doc__)
     url = options.database_url
     logging.disable(logging.WARNING)
     rng = random.Random(20261128)
