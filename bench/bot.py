@@ -44,7 +44,8 @@ def link_bench_workspace(factory: sessionmaker[Session], company: str) -> None:
 
 @contextlib.contextmanager
 def served(command: Sequence[str], env: dict[str, str], port: int) -> Iterator[str]:
-    """Run a server process until the block ends; yields its Slack events URL."""
+    """Run a server process until the block ends (its output in /tmp/stockpot-bench-PORT.log);
+    yields its Slack events URL."""
     log = Path(f"/tmp/stockpot-bench-{port}.log").open("w")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT

@@ -19,16 +19,17 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/stockpot_bench"
 SMALL = {"kg": "g", "l": "ml", "pcs": "pcs"}
 
 
-def arguments(description: str) -> argparse.Namespace:
+def arguments(doc: str | None, *, profile: bool = False) -> argparse.Namespace:
     """``--database-url`` (else ``BENCH_DATABASE_URL``, else ``DEFAULT_URL``): a PostgreSQL
-    database that the benchmark drops and creates afresh."""
-    parser = argparse.ArgumentParser(description=description)
+    database that the benchmark drops and creates afresh; ``--profile`` if it offers one."""
+    parser = argparse.ArgumentParser(description=" ".join((doc or "").split("\n\n")[0].split()))
     parser.add_argument(
         "--database-url",
         default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL),
         help=f"PostgreSQL database to recreate (env BENCH_DATABASE_URL, default {DEFAULT_URL})",
     )
-    parser.add_argument("--profile", action="store_true", help="print a cProfile of one round")
+    if profile:
+        parser.add_argument("--profile", action="store_true", help="print a cProfile as well")
     return parser.parse_args()
 
 

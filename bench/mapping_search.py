@@ -58,7 +58,7 @@ def search(text: str) -> Request:
 
 
 def main() -> None:
-    options = arguments(__doc__.splitlines()[0])
+    options = arguments(__doc__)
     logging.disable(logging.WARNING)
     rng = random.Random(20261128)
     fresh_database(options.database_url)

@@ -140,7 +140,7 @@ def profile_first_run(
 
 
 def main() -> None:
-    options = arguments(__doc__.splitlines()[0])
+    options = arguments(__doc__, profile=True)
     logging.disable(logging.WARNING)
     rng = random.Random(20261128)
     fresh_database(options.database_url)

@@ -20,8 +20,8 @@ from bot.errors import handle_error
 
 ANSWER_THREADS = 4
 """Few on purpose: answers hold the GIL while building rows and blocks, and every extra
-answering thread delays acks (bench.slack_ack, p99 ack / bare app: 8 threads 2.9-3.3,
-4 threads 1.7, 2 threads 1.6 but half the answer throughput)."""
+answering thread delays acks (bench.slack_ack single passes, p99 ack / bare app: 8 threads
+2.9-3.3, 4 threads 1.7, 2 threads 1.6 but half the answer throughput)."""
 ANSWERS = ThreadPoolExecutor(max_workers=ANSWER_THREADS, thread_name_prefix="stockpot-answer")
 
 

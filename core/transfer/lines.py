@@ -8,7 +8,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from operator import itemgetter
 from typing import Any
 
 from core.errors import InvalidDocument, Problem
@@ -196,27 +195,21 @@ def lines_to_json(lines: Iterable[SaleLine]) -> list[dict[str, Any]]:
 
 
 def lines_digest(lines: Sequence[SaleLine]) -> str:
-    """SHA-256 of the lines in a canonical order (sale id, line id), so a re-fetch in another
-    order hashes the same; quantities in plain notation, so 1.0 and 1 hash the same."""
+    """SHA-256 of the lines as a sorted list of texts, so a re-fetch in another order hashes
+    the same; quantities in plain notation, so 1.0 and 1 hash the same. Each line is one
+    string (reprs of its fields: unambiguous), and strings are not tracked by the cyclic
+    garbage collector, whose full collections otherwise doubled the time of an unchanged
+    rerun (20,000 tuples)."""
     text_of: dict[Decimal, str] = {}
-    rows = []
+    texts = []
     for line in lines:
         quantity = text_of.get(line.quantity)
         if quantity is None:
             quantity = text_of[line.quantity] = format_decimal(line.quantity)
-        rows.append(
-            (
-                line.sale_id,
-                line.line_id,
-                line.pos_code,
-                line.name,
-                quantity,
-                line.parent_line_id,
-                line.voided,
-                line.cancelled,
-                line.kind,  # a StrEnum: JSON writes its value
-                line.skip_reason,
-            )
+        texts.append(
+            f"{line.sale_id!r} {line.line_id!r} {line.pos_code!r} {line.name!r} {quantity} "
+            f"{line.parent_line_id!r} {line.voided:d}{line.cancelled:d} {line.kind} "
+            f"{line.skip_reason!r}"
         )
-    rows.sort(key=itemgetter(0, 1))
-    return hashlib.sha256(json.dumps(rows, separators=(",", ":")).encode()).hexdigest()
+    texts.sort()
+    return hashlib.sha256("\n".join(texts).encode()).hexdigest()

@@ -11,25 +11,31 @@ import pytest
 from sqlalchemy import func, select, update
 
 from core import ledger
+from core.catalog.importer import import_catalog
 from core.errors import ValidationFailed
 from core.lookup import company_by_name
 from core.mapping import import_mappings
 from core.models import (
     ExternalLocation,
+    Ingredient,
+    IngredientMeasure,
     LedgerMovement,
     PosItem,
     RawPayload,
     RawSaleLine,
+    Recipe,
     RecipeLine,
     RunOutcome,
     RunStatus,
     TransferDay,
     TransferRun,
 )
-from core.transfer.catalog_snapshot import load_snapshot
+from core.transfer import runner
+from core.transfer.catalog_snapshot import catalog_fingerprint, load_snapshot
 from core.transfer.engine import run_engine
 from core.transfer.lines import LineKind, SaleLine
 from core.transfer.runner import RawInput, TransferFailed, run_transfer
+from core.units import Unit
 from tests.catalogs import ids, setup_trattoria
 
 DAY = date(2026, 11, 27)
@@ -337,3 +343,61 @@ def test_movements_trace_back_to_the_sales_lines_that_caused_them(trattoria):
         assert reversal.run_id == second.run_id
         back = ledger.trace(session, reversal.id)
     assert [t.contribution for t in back] == [-t.contribution for t in traced]
+
+
+def _unreadable(*_args, **_kwargs):
+    raise AssertionError("the catalog was read")
+
+
+def test_an_unchanged_rerun_is_recognised_without_reading_the_catalog(trattoria, monkeypatch):
+    first = transfer(trattoria, SALES)
+    monkeypatch.setattr(runner, "load_snapshot", _unreadable)
+    again = transfer(trattoria, list(reversed(SALES)))
+    assert again.outcome is RunOutcome.UNCHANGED
+    assert again.stats["unchanged_from_run"] == first.run_id
+
+
+def test_a_catalog_edit_the_day_does_not_use_leaves_a_rerun_unchanged(trattoria):
+    transfer(trattoria, SALES)
+    import_catalog(
+        trattoria.factory,
+        "company: Trattoria Esempio\ningredients:\n  - {name: Sugar, base_unit: kg}\n",
+        source="sugar.yaml",
+    )
+    assert transfer(trattoria, SALES).outcome is RunOutcome.UNCHANGED
+
+
+def _fingerprint(database) -> str:
+    with database.session() as session:
+        location = session.get_one(ExternalLocation, database.ids["location:Main room"])
+        return catalog_fingerprint(session, location.company_id, location.connection_id)
+
+
+CATALOG_EDITS = {
+    "recipe line quantity": update(RecipeLine)
+    .where(RecipeLine.quantity == Decimal("1.8"))
+    .values(quantity=Decimal("2")),
+    "recipe line trim": update(RecipeLine)
+    .where(RecipeLine.trim == Decimal("0.04"))
+    .values(trim=Decimal("0.05")),
+    "recipe portions": update(Recipe).where(Recipe.name == "Sponge").values(portions=4),
+    "measure": update(IngredientMeasure).values(amount=Decimal("0.7")),
+    "ingredient base unit": update(Ingredient)
+    .where(Ingredient.name == "Basil")
+    .values(base_unit=Unit.KG),
+}
+
+
+@pytest.mark.parametrize("edit", CATALOG_EDITS, ids=list(CATALOG_EDITS))
+def test_every_input_of_a_snapshot_changes_the_catalog_fingerprint(trattoria, edit):
+    before = _fingerprint(trattoria)
+    assert _fingerprint(trattoria) == before
+    with trattoria.session() as session, session.begin():
+        assert session.execute(CATALOG_EDITS[edit]).rowcount >= 1
+    assert _fingerprint(trattoria) != before
+
+
+def test_a_mapping_change_changes_the_catalog_fingerprint(trattoria):
+    before = _fingerprint(trattoria)
+    remap_espresso(trattoria, "0.018")
+    assert _fingerprint(trattoria) != before
