@@ -19,6 +19,29 @@ import httpx
 from slack_sdk.signature import SignatureVerifier
 
 from sandbox.http import Request, Response, SandboxServer
+from sandbox.slack_blockkit import message_problems, view_problems
+from sandbox.slack_workspace import Message, Workspace
+
+METHODS = frozenset(
+    {
+        "auth.test",
+        "chat.postMessage",
+        "chat.update",
+        "chat.postEphemeral",
+        "chat.delete",
+        "views.open",
+        "views.update",
+        "views.push",
+        "views.publish",
+        "files.info",
+        "files.getUploadURLExternal",
+        "files.completeUploadExternal",
+        "users.info",
+        "conversations.info",
+        "oauth.v2.access",
+    }
+)
+"""The Web API methods the stand-in answers; any other is ``unknown_method``, as in Slack."""
 
 
 @dataclass(frozen=True)
@@ -58,10 +81,37 @@ class SlackStandIn(SandboxServer):
         self.uploads: dict[str, bytes] = {}
         self.files: dict[str, dict[str, Any]] = {}
         self.route("GET", r"/files/(?P<file>\w+)", self._file)
+        self.route("GET", r"/uploaded/(?P<file>\w+)", self._uploaded)
+        self.workspace = Workspace(bot_user_id)
+        self.upload_names: dict[str, str] = {}
+        self._page: Any = None
 
     @property
     def api_url(self) -> str:
         return f"{self.url}/api/"
+
+    def attach_bot(
+        self,
+        events_url: str,
+        signing_secret: str,
+        *,
+        user_id: str,
+        channel_id: str,
+        channel_name: str,
+    ) -> None:
+        """Serve the page at ``/`` for one person in one channel, talking to the bot at
+        ``events_url`` as Slack would (signed with ``signing_secret``)."""
+        from sandbox.slack_page import Page
+
+        user = self.users.get(user_id)
+        self._page = Page(
+            stand_in=self,
+            sender=SlackSender(events_url, signing_secret, self),
+            user_id=user_id,
+            user_name=user.name if user else user_id,
+            channel_id=channel_id,
+            channel_name=channel_name,
+        )
 
     def add_user(self, user_id: str, name: str, *, is_admin: bool = False) -> SlackUser:
         user = SlackUser(user_id, name, is_admin=is_admin)
@@ -110,13 +160,107 @@ class SlackStandIn(SandboxServer):
     def _api(self, request: Request) -> Response:
         method = request.params["method"]
         args = self._args(request)
+        refused = self._refusal(method, args, request)
+        if refused is not None:
+            return Response.json(refused)
         self._record(ApiCall(method, args))
         answer = self._answer(method, args)
+        self._show(method, args, answer)
         return Response.json(answer)
 
+    @staticmethod
+    def _refusal(method: str, args: dict[str, Any], request: Request) -> dict[str, Any] | None:
+        """What Slack answers a request it will not carry out, or ``None``."""
+        if method not in METHODS:
+            return {"ok": False, "error": "unknown_method"}
+        if method != "oauth.v2.access":
+            bearer = (request.header("authorization") or "").removeprefix("Bearer ").strip()
+            token = bearer or str(args.get("token") or "")
+            if not token:
+                return {"ok": False, "error": "not_authed"}
+            if not token.startswith("xox"):
+                return {"ok": False, "error": "invalid_auth"}
+        problems: list[str] = []
+        if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
+            if not args.get("channel"):
+                return {"ok": False, "error": "channel_not_found"}
+            if not args.get("text") and not args.get("blocks"):
+                return {"ok": False, "error": "no_text"}
+            problems = message_problems(list(args.get("blocks") or []))
+        elif method.startswith("views."):
+            problems = view_problems(dict(args.get("view") or {}))
+        if problems:
+            error = "invalid_blocks" if method.startswith("chat.") else "invalid_arguments"
+            return {"ok": False, "error": error, "response_metadata": {"messages": problems}}
+        return None
+
+    def _show(self, method: str, args: dict[str, Any], answer: dict[str, Any]) -> None:
+        """Keep what a person would see of this call (the page shows it)."""
+        board = self.workspace
+        if method == "chat.postMessage":
+            board.post(
+                Message(
+                    ts=str(answer["ts"]),
+                    channel=str(args.get("channel")),
+                    user=self.bot_user_id,
+                    text=str(args.get("text") or ""),
+                    blocks=list(args.get("blocks") or []),
+                    thread_ts=args.get("thread_ts"),
+                )
+            )
+        elif method == "chat.update":
+            board.update(str(args.get("ts")), str(args.get("text") or ""), args.get("blocks") or [])
+        elif method == "chat.postEphemeral":
+            board.post(
+                Message(
+                    ts=board.next_ts(),
+                    channel=str(args.get("channel")),
+                    user=self.bot_user_id,
+                    text=str(args.get("text") or ""),
+                    blocks=list(args.get("blocks") or []),
+                    ephemeral=True,
+                )
+            )
+        elif method in ("views.open", "views.push", "views.publish"):
+            board.open_view(answer["view"], push=method == "views.push")
+        elif method == "views.update":
+            board.update_view(answer["view"])
+        elif method == "files.completeUploadExternal":
+            files = args.get("files")
+            listed = json.loads(files) if isinstance(files, str) else files or []
+            board.post(
+                Message(
+                    ts=board.next_ts(),
+                    channel=str(args.get("channel_id") or ""),
+                    user=self.bot_user_id,
+                    text=str(args.get("initial_comment") or ""),
+                    thread_ts=args.get("thread_ts"),
+                    files=[
+                        {
+                            "id": f["id"],
+                            "title": f.get("title") or self.upload_names.get(f["id"], ""),
+                            "name": self.upload_names.get(f["id"], ""),
+                            "url": f"{self.url}/uploaded/{f['id']}",
+                        }
+                        for f in listed
+                    ],
+                )
+            )
+
     def _respond(self, request: Request) -> Response:
-        self._record(ApiCall("response_url", json.loads(request.body or b"{}")))
+        payload = json.loads(request.body or b"{}")
+        self._record(ApiCall("response_url", payload))
+        channel = self._page.channel_id if self._page else ""
+        self.workspace.answer(channel, self.bot_user_id, payload)
         return Response(200, b"ok", {"Content-Type": "text/plain"})
+
+    def _uploaded(self, request: Request) -> Response:
+        content = self.uploads.get(request.params["file"])
+        if content is None:
+            return Response(404, b"no such file")
+        name = self.upload_names.get(request.params["file"], "")
+        kind = "image/png" if name.endswith(".png") else "application/octet-stream"
+        return Response(200, content, {"Content-Type": kind})
 
     def add_file(
         self,
@@ -127,8 +271,10 @@ class SlackStandIn(SandboxServer):
         channel: str = "C0001",
         url: str | None = None,
         content_type: str = "text/csv",
+        share_ts: str = "1700000000.000100",
     ) -> None:
-        """A file users shared; ``url`` overrides where Slack says it can be downloaded."""
+        """A file users shared (in the message ``share_ts``); ``url`` overrides where Slack
+        says it can be downloaded."""
         self.files[file_id] = {
             "content": content,
             "content_type": content_type,
@@ -138,7 +284,7 @@ class SlackStandIn(SandboxServer):
                 "filetype": "csv" if name.endswith(".csv") else "text",
                 "size": len(content),
                 "url_private_download": url or f"{self.url}/files/{file_id}",
-                "shares": {"public": {channel: [{"ts": "1700000000.000100"}]}},
+                "shares": {"public": {channel: [{"ts": share_ts}]}},
             },
         }
 
@@ -169,6 +315,7 @@ class SlackStandIn(SandboxServer):
             }
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts):05d}"
+            self.upload_names[file_id] = str(args.get("filename") or "")
             return {"ok": True, "upload_url": f"{self.url}/upload/{file_id}", "file_id": file_id}
         if method == "files.completeUploadExternal":
             files = args.get("files")
@@ -296,31 +443,56 @@ class SlackSender:
         team: str = "T0001",
         channel: str = "C0001",
     ) -> httpx.Response:
-        return self.interaction(
-            {
-                "type": "block_actions",
-                "team": {"id": team, "domain": "sandbox"},
-                "user": {"id": user, "team_id": team},
-                "api_app_id": "A0001",
-                "trigger_id": f"trigger.{next(self._responses)}",
-                "channel": {"id": channel},
-                "container": {"type": "message", "channel_id": channel, "message_ts": "1.0"},
-                "message": {"ts": "1.0", "text": ""},
-                "response_url": f"{self.stand_in.url}/respond/{next(self._responses)}",
-                "actions": [
-                    {
-                        "type": "button",
-                        "action_id": action_id,
-                        "block_id": "b",
-                        "value": value,
-                        "action_ts": str(time.time()),
-                    }
-                ],
-            }
+        return self.action(
+            {"type": "button", "action_id": action_id, "block_id": "b", "value": value},
+            user=user,
+            team=team,
+            channel=channel,
         )
 
+    def action(
+        self,
+        action: dict[str, Any],
+        *,
+        user: str,
+        team: str = "T0001",
+        channel: str = "C0001",
+        message: dict[str, Any] | None = None,
+        view: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """A click (or choice) on an element of a message, or of a modal when ``view``."""
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "team": {"id": team, "domain": "sandbox"},
+            "user": {"id": user, "team_id": team},
+            "api_app_id": "A0001",
+            "trigger_id": f"trigger.{next(self._responses)}",
+            "actions": [{**action, "action_ts": str(time.time())}],
+        }
+        if view is not None:
+            payload["container"] = {"type": "view", "view_id": view.get("id")}
+            payload["view"] = view
+        else:
+            shown = message or {"ts": "1.0", "text": ""}
+            payload["channel"] = {"id": channel}
+            payload["container"] = {
+                "type": "message",
+                "channel_id": channel,
+                "message_ts": shown["ts"],
+            }
+            payload["message"] = shown
+            payload["response_url"] = f"{self.stand_in.url}/respond/{next(self._responses)}"
+        return self.interaction(payload)
+
     def options(
-        self, action_id: str, value: str, *, block_id: str, user: str, team: str = "T0001"
+        self,
+        action_id: str,
+        value: str,
+        *,
+        block_id: str,
+        user: str,
+        team: str = "T0001",
+        view: dict[str, Any] | None = None,
     ) -> httpx.Response:
         """What Slack sends while someone types into an external select."""
         return self.interaction(
@@ -332,7 +504,7 @@ class SlackSender:
                 "action_id": action_id,
                 "block_id": block_id,
                 "value": value,
-                "view": {"id": "V00001", "type": "modal"},
+                "view": view or {"id": "V00001", "type": "modal"},
             }
         )
 

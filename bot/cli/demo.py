@@ -1,0 +1,40 @@
+"""``stockpot demo``: everything on one machine, in a browser, with no accounts."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import click
+
+from bot.cli.support import reports_errors
+from bot.demo import Demo
+
+
+@click.command("demo")
+@click.option("--port", default=8080, show_default=True, help="the page's port")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(".stockpot-demo"),
+    show_default=True,
+    help="where the demo keeps its database; a second start reuses it",
+)
+@reports_errors
+def demo(port: int, data_dir: Path) -> None:
+    """Run Stockpot against sandbox POS servers and a local Slack stand-in, and print the
+    address of the page to open. Ctrl-C stops it."""
+    running = Demo(data_dir=data_dir, port=port)
+    try:
+        url = running.start()
+        click.echo(f"Stockpot demo: open {url}  (data in {data_dir}; Ctrl-C stops)")
+        signal.signal(signal.SIGTERM, lambda *_: running.stop())
+        running.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()
+
+
+def register(main: click.Group) -> None:
+    main.add_command(demo)

@@ -1,0 +1,196 @@
+"""``stockpot demo``: the whole product on one machine, with no accounts.
+
+One process runs the sandbox Lightspeed and SIDES servers, the Slack stand-in (which serves the
+page people use), the real bot over HTTP, the scheduler and a worker, on a SQLite file in the
+data directory. The bot is the production bot, pointed at the stand-in by its settings; only
+the data it starts with is the demo's: the company's catalog, its till export's mappings, and
+the SIDES mappings, imported when SIDES is first synced (so the walkthrough connects SIDES
+itself and still finds half of the menu mapped and half to map).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.app import build_app
+from bot.jobs.handlers import SyncJob, job_handlers
+from bot.jobs.runtime import JobRuntime
+from bot.jobs.slack import Notifier
+from bot.scheduler import start_scheduler
+from bot.server import BackgroundServer, StockpotWsgi
+from core import schema
+from core.access import bind_channel, link_workspace
+from core.catalog.importer import import_catalog
+from core.db import make_engine, make_session_factory, unit_of_work
+from core.jobs.worker import JobContext, Worker
+from core.mapping import import_mappings
+from core.models import Company, Connection, JobKind, PosItem, PosMapping, Provider
+from core.settings import Settings
+from sandbox import demo as data
+from sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
+from sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME, SidesSandbox
+from sandbox.slack import SlackStandIn
+
+log = logging.getLogger(__name__)
+
+TEAM = "TDEMO"
+USER = "UDEMO"
+USER_NAME = "you"
+CHANNEL = "CDEMO"
+CHANNEL_NAME = "stockpot"
+BOT_TOKEN = "xoxb-sandbox"
+
+
+class DemoSyncJob(SyncJob):
+    """A sync that, the first time SIDES is synced, maps half of the demo stores' menu."""
+
+    def run(self, context: JobContext) -> dict[str, Any]:
+        result = super().run(context)
+        with context.factory() as session:
+            connection = session.get_one(Connection, context.job.connection_id)
+            provider, label = connection.provider, connection.label
+            mapped = session.scalar(
+                select(PosMapping.id)
+                .join(PosItem, PosItem.id == PosMapping.pos_item_id)
+                .where(PosItem.connection_id == connection.id)
+                .limit(1)
+            )
+        if provider is Provider.SIDES and mapped is None:
+            import_mappings(
+                context.factory, data.text("sides-mappings.yaml"), source="sides-mappings.yaml"
+            )
+            log.info("demo: mapped half of %s's menu", label)
+        return result
+
+
+@dataclass
+class Demo:
+    data_dir: Path
+    port: int = 8080
+    pos_requests_per_second: float = 50
+    """The sandbox is on this machine: the demo need not wait like a real POS asks."""
+    servers: list[Any] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    @property
+    def database_url(self) -> str:
+        return f"sqlite:///{self.data_dir / 'demo.db'}"
+
+    def start(self) -> str:
+        """Start everything; returns the page's address."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        lightspeed = LightspeedSandbox().start(0)
+        sides = SidesSandbox(retention_days=5000).start(0)
+        slack = SlackStandIn(team_id=TEAM).start(self.port)
+        self.servers += [lightspeed, sides, slack]
+        late = _LateApp()
+        http = BackgroundServer(late, 0)
+        self.servers.append(http)
+        settings = self._settings(lightspeed.url, sides.url, slack, http.port)
+        schema.upgrade(self.database_url)
+        factory = make_session_factory(make_engine(self.database_url))
+        first_start = self._seed(factory)
+        runtime = JobRuntime(factory)
+        app = build_app(settings, factory, jobs=runtime)
+        notifier = Notifier(factory, client=app.client)
+        handlers = {**job_handlers(notifier), JobKind.SYNC: DemoSyncJob(notifier)}
+        runtime.worker = Worker(factory, settings, handlers)
+        late.app = StockpotWsgi(app, factory, settings)
+        worker = threading.Thread(target=runtime.worker.run, args=(self._stop,), daemon=True)
+        worker.start()
+        self._threads.append(worker)
+        self._scheduler = start_scheduler(factory, settings)
+        slack.add_user(USER, USER_NAME, is_admin=True)
+        slack.attach_bot(
+            f"http://127.0.0.1:{http.port}/slack/events",
+            settings.slack_signing_secret.get_secret_value(),  # type: ignore[union-attr]
+            user_id=USER,
+            channel_id=CHANNEL,
+            channel_name=CHANNEL_NAME,
+        )
+        app.client.chat_postMessage(channel=CHANNEL, **_welcome(first_start))
+        return f"{slack.url}/"
+
+    def _settings(self, lightspeed: str, sides: str, slack: SlackStandIn, port: int) -> Settings:
+        secret_file = self.data_dir / "signing-secret"
+        if not secret_file.exists():
+            secret_file.write_text(secrets.token_hex(16))
+            secret_file.chmod(0o600)
+        return Settings(
+            DATABASE_URL=self.database_url,
+            STOCKPOT_DATA_DIR=str(self.data_dir),
+            SLACK_BOT_TOKEN=BOT_TOKEN,
+            SLACK_SIGNING_SECRET=secret_file.read_text().strip(),
+            SLACK_API_URL=slack.api_url,
+            SLACK_FILE_HOSTS="127.0.0.1",
+            SIDES_API_URL=sides,
+            LIGHTSPEED_API_URL=lightspeed,
+            LIGHTSPEED_AUTH_URL=lightspeed,
+            LIGHTSPEED_CLIENT_ID=DEFAULT_CLIENT_ID,
+            LIGHTSPEED_CLIENT_SECRET=DEFAULT_CLIENT_SECRET,
+            LIGHTSPEED_REDIRECT_URI=f"http://127.0.0.1:{port}/lightspeed/oauth/callback",
+            STOCKPOT_POS_REQUESTS_PER_SECOND=self.pos_requests_per_second,
+            STOCKPOT_WORKER_POLL_SECONDS=0.2,
+        )
+
+    @staticmethod
+    def _seed(factory: sessionmaker[Session]) -> bool:
+        """The demo company, once: a second start reuses the data directory as it is."""
+        with factory() as session:
+            if session.scalar(select(Company.id).where(Company.name == data.COMPANY)):
+                return False
+        import_catalog(factory, data.text("catalog.yaml"), source="catalog.yaml")
+        import_mappings(factory, data.text("kasse-mappings.yaml"), source="kasse-mappings.yaml")
+        with unit_of_work(factory) as session:
+            company = session.scalars(select(Company).where(Company.name == data.COMPANY)).one()
+            link_workspace(session, TEAM, company, USER)
+            bind_channel(session, TEAM, CHANNEL, company.id)
+        return True
+
+    def wait(self) -> None:
+        self._stop.wait()
+
+    def stop(self) -> None:
+        self._stop.set()
+        scheduler = getattr(self, "_scheduler", None)
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+        for thread in self._threads:
+            thread.join(timeout=10)
+        for server in reversed(self.servers):
+            server.stop()
+
+
+class _LateApp:
+    """The bot's WSGI app, set once the server's port is known (the OAuth redirect needs it)."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self.app(environ, start_response)
+
+
+def _welcome(first_start: bool) -> dict[str, Any]:
+    again = "" if first_start else " (your data from last time is still here)"
+    text = (
+        f"*Welcome to the Stockpot demo{again}.* This is a stand-in for Slack; the bot, the "
+        "POS connectors and the database are the real ones, against sandbox POS servers.\n"
+        f"1. `/pos connect sides` and sign in as `{DEFAULT_USERNAME}` / `{DEFAULT_PASSWORD}`\n"
+        "2. `/pos sync`, then `/pos locations`: pick a storage unit, *Activate*, *Migrate*\n"
+        "3. `/pos unmapped`: *Map* one item\n"
+        "4. `/transfer yesterday`, then *Post to ledger*\n"
+        "5. `/ledger balances`\n"
+        "6. Upload a till export (CSV) into this channel\n"
+        "`/pos help` lists everything."
+    )
+    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}

@@ -1,0 +1,127 @@
+"""The Block Kit limits Slack enforces (reference slack.md §5), as pure checks: a list of the
+problems with a message's blocks or a view, empty when Slack would take them. The stand-in
+refuses what these find, so the bot cannot pass here and fail in a workspace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+MESSAGE_BLOCKS = 50
+VIEW_BLOCKS = 100
+BLOCK_TYPES = {
+    "section",
+    "header",
+    "context",
+    "divider",
+    "actions",
+    "image",
+    "input",
+    "rich_text",
+    "file",
+    "markdown",
+    "table",
+    "video",
+}
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("text", ""))
+    return str(value or "")
+
+
+def _too_long(where: str, value: Any, limit: int) -> Iterator[str]:
+    if len(_text(value)) > limit:
+        yield f"{where}: more than {limit} characters"
+
+
+def _element(where: str, element: dict[str, Any]) -> Iterator[str]:
+    kind = element.get("type")
+    if not kind:
+        yield f"{where}: an element without a type"
+    yield from _too_long(f"{where}.action_id", element.get("action_id"), 255)
+    if kind == "button":
+        yield from _too_long(f"{where}.text", element.get("text"), 75)
+        yield from _too_long(f"{where}.value", element.get("value"), 2000)
+        yield from _too_long(f"{where}.url", element.get("url"), 3000)
+    if kind in ("static_select", "multi_static_select"):
+        options = element.get("options") or []
+        if len(options) > 100:
+            yield f"{where}.options: more than 100"
+    for index, option in enumerate(element.get("options") or []):
+        yield from _too_long(f"{where}.options[{index}].text", option.get("text"), 75)
+        yield from _too_long(f"{where}.options[{index}].value", option.get("value"), 150)
+    yield from _too_long(f"{where}.placeholder", element.get("placeholder"), 150)
+
+
+def _block(where: str, block: dict[str, Any], ids: set[str]) -> Iterator[str]:
+    kind = block.get("type")
+    if kind not in BLOCK_TYPES:
+        yield f"{where}: unknown block type {kind!r}"
+        return
+    block_id = block.get("block_id")
+    if block_id is not None:
+        if block_id in ids:
+            yield f"{where}.block_id: {block_id!r} is used twice"
+        ids.add(block_id)
+        yield from _too_long(f"{where}.block_id", block_id, 255)
+    if kind == "section":
+        if not block.get("text") and not block.get("fields"):
+            yield f"{where}: a section needs text or fields"
+        yield from _too_long(f"{where}.text", block.get("text"), 3000)
+        fields = block.get("fields") or []
+        if len(fields) > 10:
+            yield f"{where}.fields: more than 10"
+        for index, item in enumerate(fields):
+            yield from _too_long(f"{where}.fields[{index}]", item, 2000)
+        if block.get("accessory"):
+            yield from _element(f"{where}.accessory", block["accessory"])
+    elif kind == "header":
+        yield from _too_long(f"{where}.text", block.get("text"), 150)
+    elif kind == "context":
+        if len(block.get("elements") or []) > 10:
+            yield f"{where}.elements: more than 10"
+    elif kind == "actions":
+        elements = block.get("elements") or []
+        if len(elements) > 25:
+            yield f"{where}.elements: more than 25"
+        for index, element in enumerate(elements):
+            yield from _element(f"{where}.elements[{index}]", element)
+    elif kind == "input":
+        yield from _too_long(f"{where}.label", block.get("label"), 2000)
+        if not block.get("element"):
+            yield f"{where}: an input needs an element"
+        else:
+            yield from _element(f"{where}.element", block["element"])
+
+
+def message_problems(blocks: list[dict[str, Any]]) -> list[str]:
+    if len(blocks) > MESSAGE_BLOCKS:
+        return [f"blocks: {len(blocks)} blocks, more than {MESSAGE_BLOCKS}"]
+    ids: set[str] = set()
+    return [p for i, b in enumerate(blocks) for p in _block(f"blocks[{i}]", b, ids)]
+
+
+def view_problems(view: dict[str, Any]) -> list[str]:
+    problems: list[str] = []
+    kind = view.get("type")
+    if kind not in ("modal", "home"):
+        problems.append(f"view.type: {kind!r} is not modal or home")
+    blocks = view.get("blocks") or []
+    if len(blocks) > VIEW_BLOCKS:
+        problems.append(f"view.blocks: {len(blocks)} blocks, more than {VIEW_BLOCKS}")
+    for name in ("title", "submit", "close"):
+        if len(_text(view.get(name))) > 24:
+            problems.append(f"view.{name}: more than 24 characters")
+    if kind == "modal" and not view.get("title"):
+        problems.append("view.title: a modal needs a title")
+    if kind == "modal" and any(b.get("type") == "input" for b in blocks) and not view.get("submit"):
+        problems.append("view.submit: a modal with inputs needs a submit button")
+    if len(str(view.get("private_metadata") or "")) > 3000:
+        problems.append("view.private_metadata: more than 3000 characters")
+    if len(str(view.get("callback_id") or "")) > 255:
+        problems.append("view.callback_id: more than 255 characters")
+    ids: set[str] = set()
+    problems += [p for i, b in enumerate(blocks) for p in _block(f"view.blocks[{i}]", b, ids)]
+    return problems

@@ -1,0 +1,128 @@
+"""What a person in the Slack stand-in sees, kept from the bot's Web API calls: the channel's
+messages (with threads, ephemeral answers and files), the open modals and the App Home.
+
+The page (``sandbox/slack_ui``) polls ``state()``; whatever the person does there is sent to
+the bot signed, exactly as Slack would send it, by ``SlackSender``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Message:
+    ts: str
+    channel: str
+    user: str
+    text: str = ""
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    thread_ts: str | None = None
+    ephemeral: bool = False
+    files: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ts": self.ts,
+            "channel": self.channel,
+            "user": self.user,
+            "text": self.text,
+            "blocks": self.blocks,
+            "thread_ts": self.thread_ts,
+            "ephemeral": self.ephemeral,
+            "files": self.files,
+        }
+
+
+class Workspace:
+    """One channel, its modals and the App Home, as the bot has shaped them so far."""
+
+    def __init__(self, bot_user: str) -> None:
+        self.bot_user = bot_user
+        self.messages: list[Message] = []
+        self.modals: list[dict[str, Any]] = []
+        self.home: dict[str, Any] | None = None
+        self.version = 0
+        self._ts = itertools.count(1)
+        self._lock = threading.Condition()
+
+    def next_ts(self) -> str:
+        return f"{int(time.time())}.{next(self._ts):06d}"
+
+    def _changed(self) -> None:
+        self.version += 1
+        self._lock.notify_all()
+
+    def state(self, since: int = -1, wait: float = 0.0) -> dict[str, Any]:
+        """The page's view of everything; waits up to ``wait`` seconds for a change."""
+        with self._lock:
+            if wait and self.version <= since:
+                self._lock.wait_for(lambda: self.version > since, timeout=wait)
+            return {
+                "version": self.version,
+                "messages": [m.to_json() for m in self.messages],
+                "modal": self.modals[-1] if self.modals else None,
+                "home": self.home,
+            }
+
+    def post(self, message: Message) -> None:
+        with self._lock:
+            self.messages.append(message)
+            self._changed()
+
+    def update(self, ts: str, text: str, blocks: list[dict[str, Any]]) -> None:
+        with self._lock:
+            for message in self.messages:
+                if message.ts == ts:
+                    message.text, message.blocks = text, blocks
+            self._changed()
+
+    def answer(self, channel: str, user: str, payload: dict[str, Any]) -> None:
+        """A ``response_url`` answer: private unless it says ``in_channel``."""
+        self.post(
+            Message(
+                ts=self.next_ts(),
+                channel=channel,
+                user=self.bot_user,
+                text=str(payload.get("text", "")),
+                blocks=list(payload.get("blocks") or []),
+                ephemeral=payload.get("response_type") != "in_channel",
+            )
+        )
+
+    def open_view(self, view: dict[str, Any], *, push: bool = False) -> None:
+        with self._lock:
+            if view.get("type") == "home":
+                self.home = view
+            elif push or not self.modals:
+                self.modals.append(view)
+            else:
+                self.modals = [view]
+            self._changed()
+
+    def update_view(self, view: dict[str, Any]) -> None:
+        with self._lock:
+            for index, shown in enumerate(self.modals):
+                if shown.get("id") == view.get("id"):
+                    self.modals[index] = view
+            self._changed()
+
+    def close_view(self, *, everything: bool = False) -> None:
+        with self._lock:
+            if everything:
+                self.modals.clear()
+            elif self.modals:
+                self.modals.pop()
+            self._changed()
+
+    def view(self, view_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return next((v for v in self.modals if v.get("id") == view_id), None)
+
+    def message(self, ts: str) -> Message | None:
+        with self._lock:
+            return next((m for m in self.messages if m.ts == ts), None)
