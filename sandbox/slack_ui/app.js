@@ -270,7 +270,8 @@ function messageNode(message) {
 
 function renderMessages() {
   const list = document.getElementById("messages");
-  const stick = list.scrollTop + list.clientHeight >= list.scrollHeight - 40;
+  const grew = list.dataset.count !== String(state.data.messages.length);
+  list.dataset.count = String(state.data.messages.length);
   const messages = state.data.messages.filter((m) => m.channel === state.data.channel.id || !m.channel);
   const top = messages.filter((m) => !m.thread_ts || !messages.some((p) => p.ts === m.thread_ts));
   list.replaceChildren(...top.map((message) => {
@@ -279,7 +280,7 @@ function renderMessages() {
     if (replies.length) node.append(el("div", { class: "thread" }, replies.map(messageNode)));
     return node;
   }));
-  if (stick) list.scrollTop = list.scrollHeight;
+  if (grew) list.scrollTop = list.scrollHeight;
 }
 
 // --- modals ----------------------------------------------------------------------------

@@ -1,0 +1,176 @@
+"""``stockpot demo`` end to end in a real browser: the README's walkthrough, typed and clicked
+in the stand-in's page (Chromium headless, driven by Playwright), against the real bot, the
+real connectors and the real database. Screenshots of every step go to ``screenshots/``
+(``STOCKPOT_SCREENSHOTS`` to put them elsewhere), for a person to look at."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.demo import Demo
+from core.db import make_engine, make_session_factory
+from core.models import Company, LedgerMovement
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = Path(os.environ.get("STOCKPOT_SCREENSHOTS", ROOT / "screenshots")) / "demo-walkthrough"
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="no Chromium on this machine: install Debian's `chromium` (.ci/run does)",
+)
+
+
+@pytest.fixture
+def demo(tmp_path) -> Iterator[tuple[Demo, str]]:
+    running = Demo(data_dir=tmp_path / "demo", port=0)
+    url = running.start()
+    try:
+        yield running, url
+    finally:
+        running.stop()
+
+
+@pytest.fixture
+def page(demo):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            tab = browser.new_page(viewport={"width": 1280, "height": 1000})
+            tab.set_default_timeout(30_000)
+            tab.goto(demo[1])
+            yield tab
+        finally:
+            browser.close()
+
+
+class Walk:
+    """Types into the message box, clicks, and keeps a numbered screenshot of each step."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.step = 0
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        for old in SHOTS.glob("*.png"):
+            old.unlink()
+
+    def shot(self, name: str) -> None:
+        self.step += 1
+        self.page.screenshot(path=str(SHOTS / f"{self.step:02d}-{name}.png"), full_page=True)
+
+    def say(self, text: str) -> None:
+        box = self.page.get_by_test_id("message-box")
+        box.fill(text)
+        box.press("Enter")
+
+    def messages(self):
+        return self.page.get_by_test_id("messages")
+
+    def latest(self, containing: str):
+        return self.page.get_by_test_id("message").filter(has_text=containing).last
+
+
+def test_the_readme_walkthrough_in_a_browser(demo, page):
+    from playwright.sync_api import expect
+
+    walk = Walk(page)
+    expect(walk.latest("Welcome to the Stockpot demo")).to_be_visible()
+    walk.shot("welcome")
+
+    walk.say("/pos connect sides")
+    modal = page.get_by_test_id("modal")
+    expect(modal).to_contain_text("Connect SIDES")
+    fields = modal.locator("input")
+    fields.nth(0).fill("inventory@pizzeria-beispiel.de")
+    fields.nth(1).fill("not the password")
+    page.get_by_test_id("modal-submit").click()
+    expect(page.get_by_test_id("modal-error")).to_contain_text("Check the username and password")
+    walk.shot("connect-sides-refused")
+    fields.nth(1).fill("s3cret")
+    page.get_by_test_id("modal-submit").click()
+    expect(modal).to_be_hidden()
+    expect(walk.messages()).to_contain_text("connected sides:SIDES for Pizzeria Beispiel")
+    walk.shot("connected")
+
+    walk.say("/pos sync")
+    expect(walk.messages()).to_contain_text("Sync of sides:SIDES, done: locations 2 new")
+    walk.shot("synced")
+
+    walk.say("/pos locations")
+    listing = walk.latest("Locations of Pizzeria Beispiel")
+    teltow = listing.locator(".section", has_text="Pizzeria Beispiel Teltow")
+    teltow.locator("select").select_option(label="Küche")
+    expect(walk.messages()).to_contain_text("now takes its sales from Küche")
+    teltow_buttons = listing.locator(
+        "xpath=.//div[contains(@class,'section')][contains(., 'Pizzeria Beispiel Teltow')]"
+        "/following-sibling::div[contains(@class,'actions')][1]"
+    )
+    teltow_buttons.get_by_role("button", name="Activate").click()
+    activated = walk.latest("Pizzeria Beispiel Teltow is active")
+    expect(activated).to_contain_text("daily report and alerts will come to this channel")
+    walk.shot("activated")
+    activated.get_by_role("button", name="Migrate 90 days").click()
+    expect(walk.messages()).to_contain_text(
+        "Migrated Pizzeria Beispiel Teltow: 90/90 days", timeout=120_000
+    )
+    walk.shot("migrated")
+
+    walk.say("/pos unmapped")
+    unmapped = walk.latest("Unmapped items of Pizzeria Beispiel")
+    unmapped.get_by_role("button", name="Map").first.click()
+    expect(modal).to_be_visible()
+    search = modal.locator("[data-action-id=map_target]")
+    search.fill("Mozz")
+    page.get_by_test_id("suggestions").get_by_text("Mozzarella").first.click()
+    modal.locator("[data-action-id=map_factor]").fill("0.1")
+    walk.shot("mapping")
+    page.get_by_test_id("modal-submit").click()
+    expect(modal).to_be_hidden()
+    expect(walk.messages()).to_contain_text("now takes")
+    walk.shot("mapped")
+
+    walk.say("/transfer yesterday Pizzeria Beispiel Teltow")
+    preview = walk.latest("Preview: Pizzeria Beispiel Teltow")
+    expect(preview).to_be_visible()
+    preview.get_by_role("button", name="Post to ledger").click()
+    expect(walk.latest("Pizzeria Beispiel Teltow")).to_contain_text("run")
+    walk.shot("transferred")
+
+    walk.say("/ledger balances")
+    expect(walk.latest("Stock of Pizzeria Beispiel")).to_contain_text("Küche")
+    walk.shot("balances")
+
+    page.get_by_test_id("home-tab").click()
+    expect(page.get_by_test_id("home")).to_contain_text("Stockpot for Pizzeria Beispiel")
+    walk.shot("home")
+
+    running, _ = demo
+    engine = make_engine(running.database_url)
+    try:
+        with make_session_factory(engine)() as session:
+            assert session.scalar(select(func.count()).select_from(LedgerMovement)) > 0
+            assert session.scalar(select(func.count()).select_from(Company)) == 1
+    finally:
+        engine.dispose()
+
+
+def test_a_second_start_reuses_the_data(tmp_path):
+    first = Demo(data_dir=tmp_path / "demo", port=0)
+    first.start()
+    first.stop()
+    again = Demo(data_dir=tmp_path / "demo", port=0)
+    again.start()
+    try:
+        engine = make_engine(again.database_url)
+        with make_session_factory(engine)() as session:
+            assert session.scalar(select(func.count()).select_from(Company)) == 1
+        engine.dispose()
+    finally:
+        again.stop()
