@@ -1,0 +1,94 @@
+"""The Slack stand-in refuses what Slack refuses, with Slack's error shapes."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+import pytest
+
+from sandbox.slack import SlackStandIn
+from sandbox.slack_blockkit import message_problems, view_problems
+
+TOKEN = {"Authorization": "Bearer xoxb-sandbox"}
+
+
+@pytest.fixture
+def slack():
+    with SlackStandIn().running() as server:
+        yield server
+
+
+def call(slack, method: str, headers=TOKEN, **args) -> dict:
+    return httpx.post(f"{slack.api_url}{method}", json=args, headers=headers).json()
+
+
+def section(text: str = "hi", **extra) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}, **extra}
+
+
+def test_unknown_methods_and_missing_or_malformed_tokens_are_refused(slack):
+    assert call(slack, "chat.postMessagez", channel="C1", text="x")["error"] == "unknown_method"
+    assert call(slack, "chat.postMessage", headers={}, channel="C1", text="x")["error"] == (
+        "not_authed"
+    )
+    bad = {"Authorization": "Bearer hunter2"}
+    assert call(slack, "chat.postMessage", headers=bad, channel="C1", text="x")["error"] == (
+        "invalid_auth"
+    )
+    assert call(slack, "chat.postMessage", text="x")["error"] == "channel_not_found"
+    assert call(slack, "chat.postMessage", channel="C1")["error"] == "no_text"
+    assert call(slack, "chat.postMessage", channel="C1", text="x")["ok"]
+    assert [c.method for c in slack.calls] == ["chat.postMessage"], "refusals are not recorded"
+
+
+def test_blocks_beyond_slacks_limits_are_refused(slack):
+    answer = call(slack, "chat.postMessage", channel="C1", text="x", blocks=[section()] * 51)
+    assert answer["error"] == "invalid_blocks"
+    assert "more than 50" in json.dumps(answer["response_metadata"])
+    long_title = {"type": "modal", "title": {"type": "plain_text", "text": "x" * 25}, "blocks": []}
+    answer = call(slack, "views.open", trigger_id="t", view=long_title)
+    assert answer["error"] == "invalid_arguments"
+    assert "view.title" in answer["response_metadata"]["messages"][0]
+
+
+@pytest.mark.parametrize(
+    ("blocks", "problem"),
+    [
+        ([section("x" * 3001)], "blocks[0].text: more than 3000"),
+        ([{"type": "header", "text": {"type": "plain_text", "text": "x" * 151}}], "more than 150"),
+        ([section(fields=[{"type": "mrkdwn", "text": "f"}] * 11)], "fields: more than 10"),
+        ([section(block_id="a"), section(block_id="a")], "'a' is used twice"),
+        ([{"type": "banner"}], "unknown block type"),
+        (
+            [
+                {
+                    "type": "actions",
+                    "elements": [
+                        {"type": "button", "text": {"type": "plain_text", "text": "b" * 76}}
+                    ],
+                }
+            ],
+            "elements[0].text: more than 75",
+        ),
+    ],
+)
+def test_each_message_limit(blocks, problem):
+    assert any(problem in found for found in message_problems(blocks))
+
+
+def test_view_limits():
+    inputs = [{"type": "input", "label": {"type": "plain_text", "text": "L"}, "element": {}}]
+    problems = view_problems(
+        {
+            "type": "modal",
+            "title": {"type": "plain_text", "text": "ok"},
+            "private_metadata": "m" * 3001,
+            "blocks": inputs,
+        }
+    )
+    assert any("private_metadata" in p for p in problems)
+    assert any("needs a submit" in p for p in problems)
+    assert any("needs an element" in p for p in problems)
+    assert view_problems({"type": "home", "blocks": [section()] * 100}) == []
+    assert view_problems({"type": "home", "blocks": [section()] * 101})
