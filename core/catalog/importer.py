@@ -376,6 +376,7 @@ def _get_or_add(
         session.add(row)
     return row
 
+
 def _by_name(session: Session, model: type[Named], company: Company) -> dict[str, Named]:
     rows = session.scalars(select(model).where(model.company_id == company.id))
     return {row.name: row for row in rows}

@@ -10,6 +10,7 @@ from core.models.catalog import (
     RecipeLine,
     StorageUnit,
 )
+from core.models.csv_import import CsvImport, ImportStatus
 from core.models.ledger import LedgerMovement, MovementType
 from core.models.pos import (
     AutomaticTransfer,
@@ -40,7 +41,9 @@ __all__ = [
     "Company",
     "Connection",
     "ConnectionStatus",
+    "CsvImport",
     "ExternalLocation",
+    "ImportStatus",
     "Ingredient",
     "IngredientMeasure",
     "LedgerMovement",
