@@ -21,6 +21,10 @@ class ActionId(StrEnum):
     MAP_TARGET = "map_target"
     MAP_FACTOR = "map_factor"
     REPROCESS = "reprocess"
+    CSV_IMPORT = "csv_import"
+    CSV_CANCEL = "csv_cancel"
+    CSV_UNDO = "csv_undo"
+    CSV_DATE = "csv_date"
 
 
 class BlockId(StrEnum):
@@ -28,6 +32,7 @@ class BlockId(StrEnum):
     SIDES_PASSWORD = "sides_password_block"
     MAP_TARGET = "map_target_block"
     MAP_FACTOR = "map_factor_block"
+    CSV_DATE = "csv_date_block"
 
 
 class CallbackId(StrEnum):

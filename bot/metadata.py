@@ -34,3 +34,15 @@ class MapItemMetadata(Payload):
     pos_item_id: int
     channel_id: str
     company_id: int
+
+
+class CsvFileValue(Payload):
+    """A previewed CSV file's Import button: the Slack file, read again on import."""
+
+    file_id: str
+    connection_id: int
+    thread_ts: str | None = None
+    default_date: date | None = None
+    """The date offered for rows without one (the file has no date column)."""
+    valid_only: bool = False
+    force: bool = False

@@ -295,17 +295,25 @@ class SlackSender:
         user: str,
         team: str = "T0001",
         channel: str = "C0001",
+        state: dict[str, Any] | None = None,
+        thread_ts: str | None = None,
     ) -> httpx.Response:
+        """A click on a button; ``state`` is the message's inputs (``{block: {action: …}}``),
+        ``thread_ts`` the thread the message is in."""
+        message: dict[str, Any] = {"ts": "1.0", "text": ""}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
         return self.interaction(
             {
                 "type": "block_actions",
+                "state": {"values": state or {}},
                 "team": {"id": team, "domain": "sandbox"},
                 "user": {"id": user, "team_id": team},
                 "api_app_id": "A0001",
                 "trigger_id": f"trigger.{next(self._responses)}",
                 "channel": {"id": channel},
                 "container": {"type": "message", "channel_id": channel, "message_ts": "1.0"},
-                "message": {"ts": "1.0", "text": ""},
+                "message": message,
                 "response_url": f"{self.stand_in.url}/respond/{next(self._responses)}",
                 "actions": [
                     {
