@@ -22,7 +22,7 @@ from core.mapping import (
     RecipeChoice,
     set_mapping,
 )
-from core.models import ExternalLocation, PosItem, Provider
+from core.models import ExternalLocation, PosItem
 from core.unmapped import closest_target, days_unmapped, target_named, targets
 from handlers.context import actor, button_id, channel_of, form_actor, services
 from handlers.transfer_commands import run_transfer_job
@@ -130,8 +130,7 @@ def reprocess(
         runs = []
         for location_id, business_date in days:
             location = session.get_one(ExternalLocation, location_id)
-            if location.connection.provider is not Provider.CSV:
-                runs.append((location_id, location.name, business_date))
+            runs.append((location_id, location.name, business_date))
     for location_id, name, business_date in runs:
         svc.work.submit(
             run_transfer_job,

@@ -173,3 +173,27 @@ def test_profiles_are_listed_with_their_settings(database):
     assert listed["csv:Bons"].locations.keys() == {"Room", "Terrace"}
     with pytest.raises(ValidationFailed, match="has no rule"):
         _ = listed["csv:Till export"].profile.rule
+
+
+def test_a_mapping_added_later_reprocesses_a_csv_day_from_its_stored_lines(database):
+    from core.pos.connections import transfer_day
+    from core.settings import Settings
+
+    setup_csv(database)
+    run_import(database)
+    mapping = """
+company: Trattoria Esempio
+connection: csv:Kasse
+mappings:
+  - {pos_code: "777", pos_name: Käsekuchen, ingredient: Eggs, quantity: 2}
+"""
+    from core.mapping import import_mappings
+
+    import_mappings(database.factory, mapping, source="m.yaml")
+    with database.session() as session:
+        location_id = session.scalar(select(TransferRun.location_id).limit(1))
+    report = transfer_day(database.factory, Settings(), location_id, date(2026, 11, 28))
+    assert report.outcome.value == "posted" and report.unmapped == []
+    found = balances(database)
+    assert found[("Kitchen", "Eggs")] == Decimal(-2)
+    assert found[("Kitchen", "House red")] == Decimal("-1.5")  # the day's other sales stay
