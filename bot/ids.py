@@ -25,6 +25,8 @@ class ActionId(StrEnum):
     CSV_CANCEL = "csv_cancel"
     CSV_UNDO = "csv_undo"
     CSV_DATE = "csv_date"
+    CSV_FILE = "csv_file"
+    CSV_PROFILE = "csv_profile"
 
 
 class BlockId(StrEnum):
@@ -33,8 +35,11 @@ class BlockId(StrEnum):
     MAP_TARGET = "map_target_block"
     MAP_FACTOR = "map_factor_block"
     CSV_DATE = "csv_date_block"
+    CSV_FILE = "csv_file_block"
+    CSV_PROFILE = "csv_profile_block"
 
 
 class CallbackId(StrEnum):
     CONNECT_SIDES = "connect_sides"
     MAP_ITEM = "map_item"
+    CSV_UPLOAD = "csv_upload"

@@ -46,3 +46,8 @@ class CsvFileValue(Payload):
     """The date offered for rows without one (the file has no date column)."""
     valid_only: bool = False
     force: bool = False
+
+
+class CsvUploadMetadata(Payload):
+    channel_id: str
+    company_id: int

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from handlers.csv_upload import pos_csv
 from handlers.ledger_commands import ledger_balances, ledger_movements
 from handlers.pos_commands import (
     pos_bind,
@@ -46,6 +47,7 @@ def register(app: App) -> None:
                 "mappings": pos_mappings,
                 "doctor": pos_doctor,
                 "migrate": pos_migrate,
+                "csv": pos_csv,
             },
             None,
         )

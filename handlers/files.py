@@ -62,11 +62,20 @@ def fetch(svc: Services, client: WebClient, file_id: str) -> tuple[str, bytes]:
 
 
 def choose_profile(
-    svc: Services, company_id: int, name: str, data: bytes, default_date: date
+    svc: Services,
+    company_id: int,
+    name: str,
+    data: bytes,
+    default_date: date,
+    connection_id: int | None = None,
 ) -> tuple[str, Preview, CsvFileValue, bool]:
-    """The first of the company's CSV profiles whose columns the file has, and its preview.
-    A profile without a date column offers ``default_date`` for the rows."""
-    candidates = [p for p in profiles(svc.factory, company_id) if p.profile.rules]
+    """The first of the company's CSV profiles whose columns the file has (or the one
+    chosen), and its preview. A profile without a date column offers ``default_date``."""
+    candidates = [
+        p
+        for p in profiles(svc.factory, company_id)
+        if p.profile.rules and connection_id in (None, p.connection_id)
+    ]
     if not candidates:
         raise ValidationFailed(
             "this company has no CSV connection with a rule yet: declare one in the catalog's "
@@ -103,12 +112,17 @@ def preview_job(
     file_id: str,
     name: str,
     thread: str,
+    connection_id: int | None = None,
+    default_date: date | None = None,
 ) -> None:
+    """Read the file and post its preview (in ``thread`` when it has one)."""
     try:
         name, data = fetch(svc, client, file_id)
-        yesterday = utcnow().date() - timedelta(days=1)
-        label, preview, value, needs_date = choose_profile(svc, company_id, name, data, yesterday)
-        value = value.model_copy(update={"file_id": file_id, "thread_ts": thread})
+        when = default_date or utcnow().date() - timedelta(days=1)
+        label, preview, value, needs_date = choose_profile(
+            svc, company_id, name, data, when, connection_id
+        )
+        value = value.model_copy(update={"file_id": file_id, "thread_ts": thread or None})
         blocks = preview_blocks(name, label, preview, value, needs_date=needs_date)
         text = f"CSV {name}: {preview.scan.rows} rows read"
     except Exception as error:  # the thread is where the person looks for the outcome

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from bot.blocks.common import Block, actions, button, context, escape, lines_section, section
-from bot.ids import ActionId, BlockId
+from bot.blocks.common import (
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    escape,
+    lines_section,
+    section,
+)
+from bot.ids import ActionId, BlockId, CallbackId
 from bot.metadata import CsvFileValue
 from core.csv_import.cells import inert
 from core.csv_import.importer import ImportResult, Preview, UndoResult
@@ -131,3 +140,51 @@ def undone_blocks(result: UndoResult) -> list[Block]:
             "its rows; other imports of those days stay."
         )
     ]
+
+
+def upload_modal(metadata: str, profiles: list[tuple[int, str]]) -> dict:
+    """``/pos csv``: a file, the profile to read it with, and the date of rows without one."""
+    options = [
+        {"text": {"type": "plain_text", "text": clip(label, 75)}, "value": str(connection_id)}
+        for connection_id, label in profiles[:100]
+    ]
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.CSV_UPLOAD,
+        "private_metadata": metadata,
+        "title": {"type": "plain_text", "text": "Import a CSV export"},
+        "submit": {"type": "plain_text", "text": "Preview"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": BlockId.CSV_FILE,
+                "label": {"type": "plain_text", "text": "The till's export"},
+                "element": {
+                    "type": "file_input",
+                    "action_id": ActionId.CSV_FILE,
+                    "filetypes": ["csv", "tsv", "txt"],
+                    "max_files": 1,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": BlockId.CSV_PROFILE,
+                "label": {"type": "plain_text", "text": "Read it as"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": ActionId.CSV_PROFILE,
+                    "options": options,
+                    "initial_option": options[0],
+                },
+            },
+            {
+                "type": "input",
+                "block_id": BlockId.CSV_DATE,
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Date of rows without one"},
+                "element": {"type": "datepicker", "action_id": ActionId.CSV_DATE},
+            },
+            context("You get a preview in the channel first; nothing is posted before Import."),
+        ],
+    }

@@ -17,6 +17,7 @@ POS = [
     ("/pos members [add|remove] @user [admin|viewer]", "who may do what"),
     ("/pos migrate <location> [days]", "transfer the last days (90 by default), oldest first"),
     ("/pos doctor [location]", "run the troubleshooting checks and say what to fix"),
+    ("/pos csv", "import a till's CSV export: upload it, preview, then Import"),
     ("/pos bind", "make this channel work for the company (CSV files shared here are read)"),
 ]
 TRANSFER = [

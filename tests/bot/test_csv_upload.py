@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from bot.ids import ActionId, BlockId
+from bot.ids import ActionId, BlockId, CallbackId
 from core.catalog.importer import import_catalog
 from core.mapping import import_mappings
 from core.models import CsvImport, ImportStatus, LedgerMovement, TransferRun
@@ -133,3 +133,32 @@ def test_unreadable_files_are_answered_in_the_thread(bot):
     other = share(bot, "F6", "other.csv", b"Foo;Bar\n1;2\n")
     assert "has no column source_column 'Artikelnummer'" in texts(other)
     assert movements(bot) == 0
+
+
+def test_pos_csv_opens_a_modal_whose_file_gets_the_same_preview(bot):
+    setup(bot)
+    bot.slack.add_file("F7", "kasse.csv", GERMAN)
+    bot.send.command("/pos", "csv", user=ADMIN)
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert view["callback_id"] == CallbackId.CSV_UPLOAD
+    profile = next(b for b in view["blocks"] if b.get("block_id") == BlockId.CSV_PROFILE)
+    kasse = next(o for o in profile["element"]["options"] if o["value"] and "Kasse" in str(o))
+    missing = {BlockId.CSV_FILE: {ActionId.CSV_FILE: {"type": "file_input", "files": []}}}
+    refused = bot.send.view_submission(view, missing, user=ADMIN).json()
+    assert refused["errors"][BlockId.CSV_FILE] == "Choose the export to import"
+    values = {
+        BlockId.CSV_FILE: {
+            ActionId.CSV_FILE: {"type": "file_input", "files": [{"id": "F7", "name": "kasse.csv"}]}
+        },
+        BlockId.CSV_PROFILE: {
+            ActionId.CSV_PROFILE: {"type": "static_select", "selected_option": kasse}
+        },
+        BlockId.CSV_DATE: {ActionId.CSV_DATE: {"type": "datepicker", "selected_date": None}},
+    }
+    assert bot.send.view_submission(view, values, user=ADMIN).text == ""
+    bot.drain()
+    preview = posted(bot, "CSV kasse.csv")
+    assert "read with *csv:Kasse*: cp1252, semicolon, 5 rows" in texts(preview)
+    assert "thread_ts" not in preview.args
+    bot.send.command("/pos", "csv", user=VIEWER)
+    reply(bot, "admin")
