@@ -197,3 +197,26 @@ mappings:
     found = balances(database)
     assert found[("Kitchen", "Eggs")] == Decimal(-2)
     assert found[("Kitchen", "House red")] == Decimal("-1.5")  # the day's other sales stay
+
+
+def test_files_imported_at_the_same_time_for_one_day_all_count(database):
+    import threading
+
+    setup_csv(database)
+    barrier, errors = threading.Barrier(4), []
+
+    def worker(index: int) -> None:
+        data = f"Datum;Artikelnummer;Menge\n27.11.2026;300;{index + 1}\n".encode()
+        barrier.wait()
+        try:
+            run_import(database, data, file_name=f"part{index}.csv")
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert balances(database)[("Kitchen", "Espresso beans")] == Decimal("-0.090")  # 10 × 0.009
