@@ -38,7 +38,10 @@ def _picked_date(body: dict[str, Any]) -> date | None:
     values = (body.get("state") or {}).get("values") or {}
     picked = (values.get(BlockId.CSV_DATE) or {}).get(ActionId.CSV_DATE) or {}
     text = picked.get("selected_date")
-    return date.fromisoformat(text) if text else None
+    try:
+        return date.fromisoformat(text) if text else None
+    except (TypeError, ValueError):
+        raise ValidationFailed("that date is not one the date picker gives") from None
 
 
 def import_job(

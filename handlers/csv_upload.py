@@ -52,6 +52,10 @@ def submit_upload(ack: Ack, view: dict[str, Any], client: WebClient, context: Bo
     with svc.factory() as session:
         who.owns(session.get(Connection, int(raw_id)))
     picked = (values.get(BlockId.CSV_DATE) or {}).get(ActionId.CSV_DATE, {}).get("selected_date")
+    try:
+        when = date.fromisoformat(picked) if picked else None
+    except (TypeError, ValueError):
+        raise ValidationFailed("that date is not one the date picker gives") from None
     ack()
     file = files[0]
     svc.work.submit(
@@ -64,7 +68,7 @@ def submit_upload(ack: Ack, view: dict[str, Any], client: WebClient, context: Bo
         str(file.get("name") or file.get("id")),
         "",
         int(raw_id),
-        date.fromisoformat(picked) if picked else None,
+        when,
     )
 
 

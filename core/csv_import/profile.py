@@ -39,7 +39,7 @@ class CsvProfile(DocumentModel):
     date_formats: list[str] = Field(default_factory=lambda: [ISO_DATE], min_length=1)
     code_separator: str | None = Field(default=None, min_length=1, max_length=5)
     header_row: bool = True
-    default_quantity: Decimal = Field(default=Decimal(1), decimal_places=9)
+    default_quantity: Decimal = Field(default=Decimal(1), gt=0, decimal_places=9)
     location_column: Column | None = None
 
     @field_validator("date_formats")

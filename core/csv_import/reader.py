@@ -19,7 +19,6 @@ from core.csv_import.dialect import Dialect, UnreadableFile
 from core.csv_import.profile import CsvProfile
 
 MAX_CODE = 200
-MAX_FIELD = 100_000
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,6 @@ def read_rows(
     """Every record of ``stream`` after the header, in order. Problems with the whole file
     (no header, a configured column missing, undecodable bytes) raise ``UnreadableFile``."""
     text = io.TextIOWrapper(stream, encoding=dialect.encoding, newline="")
-    csv.field_size_limit(MAX_FIELD)
     reader = csv.reader(text, delimiter=dialect.delimiter)
     records = _records(reader, dialect)
     first = next(records, None)
@@ -130,7 +128,7 @@ def _records(reader: Iterator[list[str]], dialect: Dialect) -> Iterator[tuple[in
 def _columns(header: list[str], profile: CsvProfile, needs_location: bool) -> Columns:
     rule = profile.rule
     names = (
-        tuple(cell.strip() for cell in header)
+        tuple(cell.strip().lstrip("\ufeff") for cell in header)
         if profile.header_row
         else tuple(str(number) for number in range(1, len(header) + 1))
     )

@@ -173,3 +173,22 @@ def test_a_profile_that_is_wrong_says_so():
         CsvProfile.model_validate({"date_formats": ["%Y"]})
     with pytest.raises(ValueError, match="column_values_to_pos_codes"):
         CsvProfile.model_validate({"rules": [{"type": "regex", "source_column": "A"}]})
+
+
+def test_a_bom_is_ignored_even_when_the_encoding_is_fixed_to_utf8():
+    fixed = TAB_PROFILE.model_copy(update={"encoding": "utf-8"})
+    result = read(TABBED, fixed, locations=["Room", "Terrace"], default_date=DAY)
+    assert result.error_count == 0 and result.rows == 3
+
+
+def test_rows_without_a_quantity_column_take_the_default_quantity():
+    profile = CsvProfile.model_validate(
+        {
+            "rules": [{"type": "column_values_to_pos_codes", "source_column": "Code"}],
+            "default_quantity": "2",
+        }
+    )
+    result = read(b"Code\n101\n101\n", profile, default_date=DAY)
+    assert result.totals == {(DAY, "Filiale Mitte", "101"): Decimal(4)}
+    with pytest.raises(ValueError, match="greater than 0"):
+        CsvProfile.model_validate({"default_quantity": 0})
