@@ -43,3 +43,4 @@ class CallbackId(StrEnum):
     CONNECT_SIDES = "connect_sides"
     MAP_ITEM = "map_item"
     CSV_UPLOAD = "csv_upload"
+    CSV_PROFILE_FORM = "csv_profile_form"

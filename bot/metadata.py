@@ -51,3 +51,10 @@ class CsvFileValue(Payload):
 class CsvUploadMetadata(Payload):
     channel_id: str
     company_id: int
+
+
+class CsvProfileMetadata(Payload):
+    channel_id: str
+    company_id: int
+    connection_id: int | None = None
+    """Set when the form edits an existing profile."""

@@ -162,3 +162,52 @@ def test_pos_csv_opens_a_modal_whose_file_gets_the_same_preview(bot):
     assert "thread_ts" not in preview.args
     bot.send.command("/pos", "csv", user=VIEWER)
     reply(bot, "admin")
+
+
+def _field(key: str, value: str) -> dict:
+    return {key: {key: {"type": "plain_text_input", "value": value}}}
+
+
+def _choice(key: str, value: str) -> dict:
+    return {key: {key: {"type": "static_select", "selected_option": {"value": value}}}}
+
+
+def test_a_profile_is_created_and_edited_in_a_modal_with_errors_on_their_input(bot):
+    setup(bot)
+    bot.send.command("/pos", "csv profile", user=ADMIN)
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert view["callback_id"] == CallbackId.CSV_PROFILE_FORM
+    values = {
+        **_field("name", "Kasse Süd"),
+        **_field("source_column", "Artikel"),
+        **_field("quantity_source_column", "Menge"),
+        **_field("date_formats", "%d.%m"),
+        **_choice("delimiter", ";"),
+        **_choice("decimal_separator", ","),
+        **_field("location_name", "Filiale Süd"),
+        **_choice("location_storage_unit", "Kitchen"),
+        **_field("location_timezone", "Europe/Berlin"),
+    }
+    refused = bot.send.view_submission(view, values, user=ADMIN).json()
+    assert "needs %d, %m and %Y" in refused["errors"]["date_formats"]
+    values.update(_field("date_formats", "%d.%m.%Y, %Y-%m-%d"))
+    assert bot.send.view_submission(view, values, user=ADMIN).text == ""
+    posted(bot, "saved the CSV profile csv:Kasse Süd")
+    with bot.database.session() as session:
+        from core.models import Connection, ExternalLocation
+
+        saved = session.scalar(select(Connection).where(Connection.name == "Kasse Süd"))
+        assert saved.settings["delimiter"] == ";" and saved.settings["rules"][0]["source_column"]
+        assert (
+            session.scalar(
+                select(ExternalLocation.name).where(ExternalLocation.connection_id == saved.id)
+            )
+            == "Filiale Süd"
+        )
+
+    bot.send.command("/pos", "csv profile Kasse Süd", user=ADMIN)
+    edit = bot.slack.wait_for("views.open", 2)[-1].args["view"]
+    source = next(b for b in edit["blocks"] if b.get("block_id") == "source_column")
+    assert source["element"]["initial_value"] == "Artikel"
+    renamed = bot.send.view_submission(edit, {**values, **_field("name", "Other")}, user=ADMIN)
+    assert "renaming is not supported" in renamed.json()["errors"]["name"]
