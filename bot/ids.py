@@ -25,6 +25,12 @@ class ActionId(StrEnum):
     JOB_CANCEL = "job_cancel"
     CATCH_UP = "catch_up"
     CONNECTION_RECONNECT = "connection_reconnect"
+    CSV_IMPORT = "csv_import"
+    CSV_CANCEL = "csv_cancel"
+    CSV_UNDO = "csv_undo"
+    CSV_DATE = "csv_date"
+    CSV_FILE = "csv_file"
+    CSV_PROFILE = "csv_profile"
 
 
 class BlockId(StrEnum):
@@ -32,8 +38,13 @@ class BlockId(StrEnum):
     SIDES_PASSWORD = "sides_password_block"
     MAP_TARGET = "map_target_block"
     MAP_FACTOR = "map_factor_block"
+    CSV_DATE = "csv_date_block"
+    CSV_FILE = "csv_file_block"
+    CSV_PROFILE = "csv_profile_block"
 
 
 class CallbackId(StrEnum):
     CONNECT_SIDES = "connect_sides"
     MAP_ITEM = "map_item"
+    CSV_UPLOAD = "csv_upload"
+    CSV_PROFILE_FORM = "csv_profile_form"

@@ -42,3 +42,27 @@ class CatchUpValue(Payload):
     location_id: int
     first: date
     last: date
+
+
+class CsvFileValue(Payload):
+    """A previewed CSV file's Import button: the Slack file, read again on import."""
+
+    file_id: str
+    connection_id: int
+    thread_ts: str | None = None
+    default_date: date | None = None
+    """The date offered for rows without one (the file has no date column)."""
+    valid_only: bool = False
+    force: bool = False
+
+
+class CsvUploadMetadata(Payload):
+    channel_id: str
+    company_id: int
+
+
+class CsvProfileMetadata(Payload):
+    channel_id: str
+    company_id: int
+    connection_id: int | None = None
+    """Set when the form edits an existing profile."""

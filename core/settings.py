@@ -101,6 +101,11 @@ class Settings(BaseSettings):
     slack_file_max_bytes: int = Field(
         default=20 * 1024 * 1024, validation_alias="SLACK_FILE_MAX_BYTES"
     )
+    csv_max_bytes: int = Field(
+        default=200 * 1024 * 1024,
+        validation_alias="CSV_MAX_BYTES",
+        description="the largest CSV file `stockpot csv import` reads",
+    )
     sides_api_url: str | None = Field(
         default=None,
         validation_alias="SIDES_API_URL",

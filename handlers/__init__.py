@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, commands, events, files, mapping, views
+from handlers import actions, commands, csv_actions, csv_upload, events, files, mapping, views
 
 
 def register(app: App) -> None:
-    for module in (commands, actions, mapping, views, events, files):
+    for module in (commands, actions, mapping, views, events, files, csv_actions, csv_upload):
         module.register(app)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from handlers.csv_upload import pos_csv
 from handlers.ledger_commands import ledger_balances, ledger_movements
 from handlers.pos_commands import (
     pos_bind,
@@ -49,6 +50,7 @@ def register(app: App) -> None:
                 "doctor": pos_doctor,
                 "migrate": pos_migrate,
                 "report": pos_report,
+                "csv": pos_csv,
             },
             None,
         )

@@ -1,30 +1,31 @@
-"""CSV files shared in a bound channel: once per file, a threaded preview.
-
-The import itself belongs to the CSV issue; until then the reply previews and says so.
-"""
+"""CSV files shared in a bound channel: once per file, a threaded preview with Import /
+Cancel. Reading the file runs on the work queue, never on Slack's listener thread."""
 
 from __future__ import annotations
 
-import csv
 import io
 import logging
+from datetime import date, timedelta
 from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.blocks.common import context as context_block
 from bot.blocks.common import escape, message, section
+from bot.blocks.csv import preview_blocks
+from bot.errors import user_message
+from bot.metadata import CsvFileValue
 from bot.slack_files import download
-from core.db import insert_ignoring_conflicts, unit_of_work
-from core.errors import StockpotError
+from core.csv_import.dialect import UnreadableFile
+from core.csv_import.importer import Preview, preview_csv, profiles
+from core.db import insert_ignoring_conflicts, unit_of_work, utcnow
+from core.errors import ValidationFailed
 from core.models import ChannelBinding, SlackFileEvent
-from handlers.context import services
+from handlers.context import Services, services
 
 log = logging.getLogger(__name__)
-PREVIEW_ROWS = 5
-PREVIEW_BYTES = 64 * 1024
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 
 
 def _first_time(context: BoltContext, file_id: str, channel_id: str) -> bool:
@@ -41,15 +42,93 @@ def _first_time(context: BoltContext, file_id: str, channel_id: str) -> bool:
     return inserted == 1
 
 
-def _preview(data: bytes) -> str:
-    text = data[:PREVIEW_BYTES].decode("utf-8-sig", errors="replace")
+def is_csv(info: dict[str, Any]) -> bool:
+    name = str(info.get("name", "")).lower()
+    return info.get("filetype") in ("csv", "tsv") or name.endswith(CSV_SUFFIXES)
+
+
+def fetch(svc: Services, client: WebClient, file_id: str) -> tuple[str, bytes]:
+    """The file's name and bytes, from Slack's file hosts only, within the size limit."""
+    info = client.files_info(file=file_id)["file"]
+    if not is_csv(info):
+        raise ValidationFailed(f"{info.get('name')} is not a CSV file (.csv, .tsv or .txt)")
+    data = download(
+        str(info.get("url_private_download") or info.get("url_private") or ""),
+        client.token or "",
+        hosts=svc.settings.slack_file_hosts,
+        max_bytes=svc.settings.slack_file_max_bytes,
+    )
+    return str(info.get("name") or file_id), data
+
+
+def choose_profile(
+    svc: Services,
+    company_id: int,
+    name: str,
+    data: bytes,
+    default_date: date,
+    connection_id: int | None = None,
+) -> tuple[str, Preview, CsvFileValue, bool]:
+    """The first of the company's CSV profiles whose columns the file has (or the one
+    chosen), and its preview. A profile without a date column offers ``default_date``."""
+    candidates = [
+        p
+        for p in profiles(svc.factory, company_id)
+        if p.profile.rules and connection_id in (None, p.connection_id)
+    ]
+    if not candidates:
+        raise ValidationFailed(
+            "this company has no CSV connection with a rule yet: declare one in the catalog's "
+            "csv_connections (see the README, File formats) and share the file again"
+        )
+    refusals: list[str] = []
+    for candidate in candidates:
+        needs_date = candidate.profile.rule.date_source_column is None
+        when = default_date if needs_date else None
+        try:
+            preview = preview_csv(
+                svc.factory,
+                candidate.connection_id,
+                io.BytesIO(data),
+                file_name=name,
+                max_bytes=svc.settings.slack_file_max_bytes,
+                default_date=when,
+            )
+        except UnreadableFile as error:
+            refusals.append(f"{candidate.label}: {error}")
+            continue
+        value = CsvFileValue(file_id="", connection_id=candidate.connection_id, default_date=when)
+        return candidate.label, preview, value, needs_date
+    if len(refusals) == 1:
+        raise UnreadableFile(refusals[0])
+    raise UnreadableFile("no CSV profile reads this file:\n" + "\n".join(refusals))
+
+
+def preview_job(
+    svc: Services,
+    client: WebClient,
+    channel: str,
+    company_id: int,
+    file_id: str,
+    name: str,
+    thread: str,
+    connection_id: int | None = None,
+    default_date: date | None = None,
+) -> None:
+    """Read the file and post its preview (in ``thread`` when it has one)."""
     try:
-        dialect = csv.Sniffer().sniff(text.splitlines()[0] if text else ",", delimiters=",;\t|")
-    except csv.Error:
-        dialect = csv.excel
-    rows = list(csv.reader(io.StringIO(text), dialect))[: PREVIEW_ROWS + 1]
-    shown = "\n".join(" | ".join(cell[:30] for cell in row) for row in rows)
-    return f"```{escape(shown)[:2800]}```"
+        name, data = fetch(svc, client, file_id)
+        when = default_date or utcnow().date() - timedelta(days=1)
+        label, preview, value, needs_date = choose_profile(
+            svc, company_id, name, data, when, connection_id
+        )
+        value = value.model_copy(update={"file_id": file_id, "thread_ts": thread or None})
+        blocks = preview_blocks(name, label, preview, value, needs_date=needs_date)
+        text = f"CSV {name}: {preview.scan.rows} rows read"
+    except Exception as error:  # the thread is where the person looks for the outcome
+        blocks = [section(escape(user_message(error)))]
+        text = f"CSV {name} not read"
+    client.chat_postMessage(channel=channel, thread_ts=thread or None, **message(text, blocks))
 
 
 def file_shared(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -65,29 +144,11 @@ def file_shared(event: dict[str, Any], client: WebClient, context: BoltContext) 
     if bound is None or not _first_time(context, file_id, channel_id):
         return
     info = client.files_info(file=file_id)["file"]
-    if info.get("filetype") != "csv" and not str(info.get("name", "")).lower().endswith(".csv"):
+    if not is_csv(info):
         return
     thread = (info.get("shares", {}).get("public", {}).get(channel_id) or [{}])[0].get("ts")
-    token = client.token or ""
-    try:
-        data = download(
-            str(info.get("url_private_download") or info.get("url_private") or ""),
-            token,
-            hosts=svc.settings.slack_file_hosts,
-            max_bytes=svc.settings.slack_file_max_bytes,
-        )
-        blocks = [
-            section(f"*{escape(str(info.get('name')))}*: first rows as read"),
-            section(_preview(data)),
-            context_block(
-                "Importing CSV exports is the next step of Stockpot; nothing was imported."
-            ),
-        ]
-        text = f"CSV {info.get('name')} received"
-    except StockpotError as error:
-        blocks = [section(f":warning: {escape(str(error))}")]
-        text = f"CSV {info.get('name')} not read"
-    client.chat_postMessage(channel=channel_id, thread_ts=thread, **message(text, blocks))
+    name = str(info.get("name") or file_id)
+    svc.work.submit(preview_job, svc, client, channel_id, bound, file_id, name, thread or "")
 
 
 def register(app: App) -> None:

@@ -23,7 +23,7 @@ from core.mapping import (
     RecipeChoice,
     set_mapping,
 )
-from core.models import ExternalLocation, PosItem, Provider, RunKind
+from core.models import PosItem, RunKind
 from core.unmapped import closest_target, days_unmapped, target_named, targets
 from handlers.answers import ack_first
 from handlers.context import actor, button_id, channel_of, form_actor, notify, services
@@ -138,8 +138,6 @@ def reprocess(
                 notify=notify(context, channel),
             )
             for location_id, business_date in days
-            if session.get_one(ExternalLocation, location_id).connection.provider
-            is not Provider.CSV
         ]
     for spec in runs:
         svc.jobs.enqueue(spec)

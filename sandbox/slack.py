@@ -442,12 +442,21 @@ class SlackSender:
         user: str,
         team: str = "T0001",
         channel: str = "C0001",
+        state: dict[str, Any] | None = None,
+        thread_ts: str | None = None,
     ) -> httpx.Response:
+        """A click on a button; ``state`` is the message's inputs (``{block: {action: …}}``),
+        ``thread_ts`` the thread the message is in."""
+        message: dict[str, Any] = {"ts": "1.0", "text": ""}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
         return self.action(
             {"type": "button", "action_id": action_id, "block_id": "b", "value": value},
             user=user,
             team=team,
             channel=channel,
+            message=message,
+            state=state,
         )
 
     def action(
@@ -459,10 +468,13 @@ class SlackSender:
         channel: str = "C0001",
         message: dict[str, Any] | None = None,
         view: dict[str, Any] | None = None,
+        state: dict[str, Any] | None = None,
     ) -> httpx.Response:
-        """A click (or choice) on an element of a message, or of a modal when ``view``."""
+        """A click (or choice) on an element of a message, or of a modal when ``view``;
+        ``state`` holds the message's other inputs, as Slack sends them."""
         payload: dict[str, Any] = {
             "type": "block_actions",
+            "state": {"values": state or {}},
             "team": {"id": team, "domain": "sandbox"},
             "user": {"id": user, "team_id": team},
             "api_app_id": "A0001",

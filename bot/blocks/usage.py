@@ -17,6 +17,8 @@ POS = [
     ("/pos members [add|remove] @user [admin|viewer]", "who may do what"),
     ("/pos migrate <location> [days]", "transfer the last days (90 by default), oldest first"),
     ("/pos doctor [location]", "run the troubleshooting checks and say what to fix"),
+    ("/pos csv", "import a till's CSV export: upload it, preview, then Import"),
+    ("/pos csv profile [name]", "create or edit a CSV profile (how a till's exports are read)"),
     ("/pos bind", "make this channel work for the company (CSV files shared here are read)"),
     ("/pos report [here [HH:MM] [timezone]|off|now [date]]", "the daily report and alerts"),
 ]

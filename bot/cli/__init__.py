@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli import catalog, database, demo, jobs, ledger, pos, sandbox, serve, transfer
+from bot.cli import catalog, csv, database, demo, jobs, ledger, pos, sandbox, serve, transfer
 from core.crypto import secret_box
 from core.errors import ConfigurationError
 from core.settings import configure_logging, get_settings
@@ -25,7 +25,7 @@ def main() -> None:
             raise click.ClickException(str(error)) from None
 
 
-for _module in (database, catalog, pos, transfer, ledger, jobs, sandbox, serve, demo):
+for _module in (database, catalog, pos, transfer, csv, ledger, jobs, sandbox, serve, demo):
     _module.register(main)
 
 __all__ = ["main"]

@@ -11,7 +11,7 @@ from bot.cli.support import emit_json, reports_errors, session_factory, session_
 from core.db import unit_of_work
 from core.exact import format_decimal
 from core.lookup import location_by_name
-from core.models import Provider, RunKind
+from core.models import RunKind
 from core.pos.connections import transfer_day
 from core.settings import get_settings
 from core.transfer.lines import parse_lines_file
@@ -49,7 +49,7 @@ def transfer_run(
     factory = session_factory()
     with unit_of_work(factory) as session:
         found = location_by_name(session, location, company)
-        location_id, provider = found.id, found.connection.provider
+        location_id = found.id
     if lines_file is not None:
         body = lines_file.read_text(encoding="utf-8")
         lines = parse_lines_file(body, source=str(lines_file))
@@ -62,11 +62,6 @@ def transfer_run(
             kind=RunKind.MANUAL,
             triggered_by="cli",
             dry_run=dry_run,
-        )
-    elif provider is Provider.CSV:
-        raise click.UsageError(
-            f"'{location}' is a CSV location: its sales come from files; pass them with "
-            "--lines FILE"
         )
     else:
         report = transfer_day(

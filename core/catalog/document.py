@@ -6,8 +6,9 @@ from datetime import time
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
+from core.csv_import.profile import CsvProfile
 from core.db import SCALE
 from core.documents import DocumentModel
 
@@ -52,18 +53,19 @@ class CsvLocationDoc(DocumentModel):
     business_day_start: time = time(0, 0)
 
 
-class CsvConnectionDoc(DocumentModel):
-    """A CSV profile. Keys other than ``name`` and ``locations`` are its reading rules, kept
-    as the profile's settings (the CSV import defines and checks them)."""
-
-    model_config = ConfigDict(extra="allow")
+class CsvConnectionDoc(CsvProfile):
+    """A CSV connection: its locations and its profile (how its files are read), checked
+    here so a typo in a reading setting is an error with its line, not a surprise later."""
 
     name: Name
     locations: list[CsvLocationDoc] = Field(default_factory=list)
 
-    @property
-    def rules(self) -> dict[str, Any]:
-        return dict(self.model_extra or {})
+    def profile_settings(self) -> dict[str, Any]:
+        """The reading settings the file gives, as stored on the connection."""
+        settings = self.settings_json()
+        settings.pop("name", None)
+        settings.pop("locations", None)
+        return settings
 
 
 class CatalogDoc(DocumentModel):

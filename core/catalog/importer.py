@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -338,7 +336,7 @@ def _write_csv_connection(
         connection = Connection(company_id=company.id, provider=Provider.CSV, name=doc.name)
         session.add(connection)
         session.flush()
-    connection.settings = json.loads(json.dumps(doc.rules, default=_json_default))
+    connection.settings = doc.profile_settings()
     locations = {
         location.external_id: location
         for location in session.scalars(
@@ -377,12 +375,6 @@ def _get_or_add(
         row = rows[name] = model(company_id=company.id, name=name)
         session.add(row)
     return row
-
-
-def _json_default(value: object) -> str:
-    if isinstance(value, Decimal):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _by_name(session: Session, model: type[Named], company: Company) -> dict[str, Named]:

@@ -10,6 +10,7 @@ from core.models.catalog import (
     RecipeLine,
     StorageUnit,
 )
+from core.models.csv_import import CsvImport, ImportStatus
 from core.models.job import Job, JobKind, JobState
 from core.models.ledger import LedgerMovement, MovementType
 from core.models.pos import (
@@ -41,7 +42,9 @@ __all__ = [
     "Company",
     "Connection",
     "ConnectionStatus",
+    "CsvImport",
     "ExternalLocation",
+    "ImportStatus",
     "Ingredient",
     "IngredientMeasure",
     "Job",

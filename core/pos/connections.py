@@ -45,7 +45,8 @@ from core.pos.lightspeed.oauth import (
 from core.pos.lightspeed.tokens import ConnectionTokens, LightspeedAuth
 from core.pos.sides.connector import SidesAuth, SidesConnector, SidesCredentials
 from core.settings import Settings
-from core.transfer.runner import TransferReport, record_failed_run, run_transfer
+from core.transfer.live import live_lines
+from core.transfer.runner import RawInput, TransferReport, record_failed_run, run_transfer
 
 log = logging.getLogger(__name__)
 
@@ -117,7 +118,7 @@ def connector_for(
             refunds_need_restock=bool(options.get("refunds_need_restock", True)),
         )
     raise ValidationFailed(
-        "CSV connections have no POS to ask: their sales come from files (`--lines FILE` for now)"
+        "CSV connections have no POS to ask: their sales come from files (`stockpot csv import`)"
     )
 
 
@@ -559,7 +560,32 @@ def transfer_day(
     policy: RetryPolicy | None = None,
 ) -> TransferReport:
     """Fetch a business day from the location's POS and transfer it. A fetch that fails is
-    logged as a failed run and posts nothing."""
+    logged as a failed run and posts nothing. A CSV location has no POS to ask: its day runs
+    again from the lines its live run stored (the imports of that day), e.g. after a mapping
+    changed."""
+    with factory() as session:
+        location = session.get_one(ExternalLocation, location_id)
+        name = location.name
+        stored = (
+            live_lines(session, location_id, business_date)
+            if location.connection.provider is Provider.CSV
+            else None
+        )
+    if stored is not None:
+        if not stored:
+            raise ValidationFailed(
+                f"{name} has no CSV import for {business_date}; import a file for that day"
+            )
+        return run_transfer(
+            factory,
+            location_id,
+            business_date,
+            stored,
+            RawInput("csv", '{"rerun": "lines of the live run"}'),
+            kind=kind,
+            triggered_by=triggered_by,
+            dry_run=dry_run,
+        )
     fetched = fetch_day(
         factory,
         settings,

@@ -136,6 +136,21 @@ def run_transfer(
         ) from error
 
 
+def transfer_in_session(
+    session: Session,
+    location_id: int,
+    business_date: date,
+    lines: Sequence[SaleLine],
+    raw: RawInput,
+    *,
+    kind: RunKind,
+    triggered_by: str = "",
+) -> TransferReport:
+    """``run_transfer`` inside the caller's transaction, for callers that post several days
+    all or nothing (a CSV import). A failure raises and leaves the caller to roll back."""
+    return _run(session, location_id, business_date, lines, raw, kind, triggered_by)
+
+
 def _run(
     session: Session,
     location_id: int,

@@ -140,8 +140,8 @@ def test_errors_are_one_clear_message_and_a_failing_exit_code(cli, tmp_path):
     assert "no location 'Terrace' (known: Main room)" in cli(
         "transfer", "run", "--location", "Terrace", "--date", "2026-11-27", "--lines", SALES, code=1
     )
-    assert "is a CSV location: its sales come from files" in cli(
-        "transfer", "run", "--location", "Main room", "--date", "2026-11-27", code=2
+    assert "Main room has no CSV import for 2026-11-27; import a file" in cli(
+        "transfer", "run", "--location", "Main room", "--date", "2026-11-27", code=1
     )
     assert "no company 'Nope'" in cli("ledger", "balances", "--company", "Nope", code=1)
 

@@ -24,16 +24,6 @@ def share(bot, file_id: str, event_id: str = "Ev1"):
     )
 
 
-def test_a_csv_in_a_bound_channel_gets_a_threaded_preview(bot):
-    bot.slack.add_file("F1", "kasse.csv", CSV)
-    bot.send.command("/pos", "bind", user=ADMIN)
-    reply(bot, "This channel now works for Trattoria Esempio")
-    assert share(bot, "F1").status_code == 200
-    preview = posted(bot, "kasse.csv")
-    assert preview.args["thread_ts"] == "1700000000.000100"
-    assert "Artikelnummer | Menge" in texts(preview) and "nothing was imported" in texts(preview)
-
-
 def test_files_elsewhere_html_answers_and_big_files_are_refused(bot):
     bot.send.command("/pos", "bind", user=ADMIN)
     reply(bot, "now works for")

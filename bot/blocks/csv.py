@@ -1,0 +1,190 @@
+"""Block Kit for CSV uploads: the threaded preview with Import / Cancel, and the outcome."""
+
+from __future__ import annotations
+
+from bot.blocks.common import (
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    escape,
+    lines_section,
+    section,
+)
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.metadata import CsvFileValue
+from core.csv_import.cells import inert
+from core.csv_import.importer import ImportResult, Preview, UndoResult
+from core.exact import format_decimal
+from core.transfer.runner import TransferReport
+
+SAMPLE_ROWS = 5
+
+
+def _text(value: str, limit: int = 40) -> str:
+    """A cell from a file, as Slack text: formula-safe, escaped."""
+    return escape(inert(value, limit))
+
+
+def preview_blocks(
+    file_name: str, label: str, preview: Preview, value: CsvFileValue, *, needs_date: bool
+) -> list[Block]:
+    scan = preview.scan
+    dates = ", ".join(d.isoformat() for d in scan.dates[:10]) or "none"
+    if len(scan.dates) > 10:
+        dates += f" … ({len(scan.dates)} dates)"
+    blocks: list[Block] = [
+        section(
+            f"*{_text(file_name, 80)}* read with *{escape(label)}*: {scan.dialect.describe()}, "
+            f"{scan.rows} rows, dates {dates}"
+        )
+    ]
+    rows = [
+        f"line {row.line} · {row.business_date} · {escape(row.location)} · "
+        f"{' + '.join(_text(code) for code in row.codes)} × {format_decimal(row.quantity)}"
+        for row in scan.sample[:SAMPLE_ROWS]
+    ]
+    if rows:
+        blocks.append(lines_section("First rows as read", rows))
+    if preview.unmapped:
+        blocks.append(
+            lines_section(
+                "Unmapped codes (not deducted until mapped)",
+                [
+                    f"{_text(code)} sold {format_decimal(quantity)}"
+                    for code, quantity in sorted(preview.unmapped.items(), key=lambda i: -i[1])
+                ],
+            )
+        )
+    if scan.error_count:
+        blocks.append(
+            lines_section(
+                f":warning: {scan.error_count} errors; nothing is imported unless you choose "
+                "the valid rows only",
+                [escape(str(problem)) for problem in scan.errors],
+                more=f"…and {scan.error_count - len(scan.errors)} more",
+            )
+        )
+    if preview.duplicate_of is not None:
+        blocks.append(
+            section(
+                f":warning: This file was already imported (import {preview.duplicate_of}); "
+                "importing it again counts its sales twice."
+            )
+        )
+    if needs_date:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": BlockId.CSV_DATE,
+                "elements": [
+                    {
+                        "type": "datepicker",
+                        "action_id": ActionId.CSV_DATE,
+                        "initial_date": value.default_date.isoformat()
+                        if value.default_date
+                        else None,
+                        "placeholder": {"type": "plain_text", "text": "Date of rows without one"},
+                    }
+                ],
+            }
+        )
+    forced = preview.duplicate_of is not None
+    buttons: list[Block] = []
+    if not scan.error_count or scan.rows > scan.invalid_rows:
+        label_text = "Import again" if forced else "Import"
+        update = {"force": forced, "valid_only": bool(scan.error_count)}
+        if scan.error_count:
+            label_text = "Import valid rows only"
+        buttons.append(
+            button(
+                label_text,
+                ActionId.CSV_IMPORT,
+                value.model_copy(update=update).dump(),
+                style="primary",
+            )
+        )
+    buttons.append(button("Cancel", ActionId.CSV_CANCEL, value.dump()))
+    blocks.append(actions(*buttons))
+    return blocks
+
+
+def _day(report: TransferReport) -> str:
+    unmapped = f", {len(report.unmapped)} unmapped" if report.unmapped else ""
+    return (
+        f"{escape(report.location)}, {report.business_date}: run {report.run_id}, "
+        f"{len(report.movements)} movements{unmapped}"
+    )
+
+
+def imported_blocks(result: ImportResult) -> list[Block]:
+    skipped = f", {result.rows_skipped} invalid rows left out" if result.rows_skipped else ""
+    blocks = [
+        section(
+            f"Imported *{_text(result.file_name, 80)}* as import {result.import_id}: "
+            f"{result.rows} rows{skipped}."
+        ),
+        lines_section("Days posted", [_day(report) for report in result.reports]),
+    ]
+    if result.unmapped:
+        blocks.append(context(f"{len(result.unmapped)} unmapped codes: `/pos unmapped` maps them"))
+    blocks.append(actions(button("Undo import", ActionId.CSV_UNDO, str(result.import_id))))
+    return blocks
+
+
+def undone_blocks(result: UndoResult) -> list[Block]:
+    return [
+        section(
+            f"Import {result.import_id} undone: {len(result.reports)} days ran again without "
+            "its rows; other imports of those days stay."
+        )
+    ]
+
+
+def upload_modal(metadata: str, profiles: list[tuple[int, str]]) -> dict:
+    """``/pos csv``: a file, the profile to read it with, and the date of rows without one."""
+    options = [
+        {"text": {"type": "plain_text", "text": clip(label, 75)}, "value": str(connection_id)}
+        for connection_id, label in profiles[:100]
+    ]
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.CSV_UPLOAD,
+        "private_metadata": metadata,
+        "title": {"type": "plain_text", "text": "Import a CSV export"},
+        "submit": {"type": "plain_text", "text": "Preview"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": BlockId.CSV_FILE,
+                "label": {"type": "plain_text", "text": "The till's export"},
+                "element": {
+                    "type": "file_input",
+                    "action_id": ActionId.CSV_FILE,
+                    "filetypes": ["csv", "tsv", "txt"],
+                    "max_files": 1,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": BlockId.CSV_PROFILE,
+                "label": {"type": "plain_text", "text": "Read it as"},
+                "element": {
+                    "type": "static_select",
+                    "action_id": ActionId.CSV_PROFILE,
+                    "options": options,
+                    "initial_option": options[0],
+                },
+            },
+            {
+                "type": "input",
+                "block_id": BlockId.CSV_DATE,
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Date of rows without one"},
+                "element": {"type": "datepicker", "action_id": ActionId.CSV_DATE},
+            },
+            context("You get a preview in the channel first; nothing is posted before Import."),
+        ],
+    }

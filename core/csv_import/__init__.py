@@ -1,0 +1,1 @@
+"""CSV upload: sales exports of any POS read by a connection's profile into transfer runs."""

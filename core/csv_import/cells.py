@@ -1,0 +1,72 @@
+"""Turning cells into values, and values back into text that is safe to show.
+
+Nothing read from a file is ever evaluated. A cell that a spreadsheet would run as a formula
+(``=``, ``+``, ``-``, ``@`` first) is kept as text, and shown with a leading apostrophe
+wherever it is written back out (Slack, messages, CSV files), so pasting it anywhere cannot
+turn it into a formula.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+MAX_SCALE = 9
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_THOUSANDS = {
+    ",": re.compile(r"[+-]?\d{1,3}(\.\d{3})+(,\d+)?"),
+    ".": re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?"),
+}
+
+
+def inert(value: str, limit: int = 60) -> str:
+    """``value`` as text that no spreadsheet evaluates, cut to ``limit`` characters."""
+    shown = value if len(value) <= limit else value[: limit - 1] + "…"
+    return "'" + shown if shown.startswith(FORMULA_START) else shown
+
+
+def is_number(value: str) -> bool:
+    return bool(_NUMBER.fullmatch(value))
+
+
+def parse_quantity(value: str, decimal_separator: str) -> Decimal:
+    """A decimal written with ``decimal_separator`` (``1,5`` or ``1.5``; thousands groups
+    such as ``1.234,5`` are understood). Raises ``ValueError`` with the fix."""
+    text = value.strip().replace("\u00a0", "").replace(" ", "")
+    other = "." if decimal_separator == "," else ","
+    if _THOUSANDS[decimal_separator].fullmatch(text):
+        text = text.replace(other, "")
+    if other in text:
+        raise ValueError(
+            f"uses '{other}' but this profile's decimal separator is '{decimal_separator}'; "
+            f"write it like 1{decimal_separator}5 or change decimal_separator"
+        )
+    text = text.replace(decimal_separator, ".")
+    if not _NUMBER.fullmatch(text):
+        raise ValueError(f"is not a number; write quantities like 2 or 1{decimal_separator}5")
+    try:
+        quantity = Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
+        raise ValueError("is not a number") from None
+    if quantity.as_tuple().exponent < -MAX_SCALE:  # type: ignore[operator]
+        raise ValueError(f"has more than {MAX_SCALE} decimal places")
+    return quantity
+
+
+def parse_date(value: str, formats: list[str]) -> date:
+    """The date in ``value`` by the first of ``formats`` that reads it; a time after the date
+    (``27.11.2026 14:32``) is allowed and ignored. Raises ``ValueError`` with the fix."""
+    text = value.strip()
+    candidates = [text, text.split(" ")[0].split("T")[0]] if text else []
+    for pattern in formats:
+        for candidate in candidates:
+            try:
+                # a business date, not an instant: no time zone to attach
+                return datetime.strptime(candidate, pattern).date()  # noqa: DTZ007
+            except ValueError:
+                continue
+    example = date(2026, 11, 27)
+    shown = " or ".join(f"{pattern} (e.g. {example.strftime(pattern)})" for pattern in formats)
+    raise ValueError(f"is not a date in the format {shown}; fix the date or date_formats")

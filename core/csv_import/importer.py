@@ -1,0 +1,332 @@
+"""The CSV import service: preview, import, undo. Plain functions over a sessionmaker,
+callable from the CLI, Slack and (later) background jobs.
+
+Each import is its own source of sales: its rows become lines tagged ``csv:<import id>``
+in the transfer run of every (location, business date) it touches. The new run of a day
+carries the live run's lines plus the import's, so two different files for one day add
+up, a mapping change reprocesses the day like any POS day, and the ledger still equals the
+live runs. Undo runs each day again without the import's lines. A file whose bytes were
+already imported into the connection is refused unless forced. All days of one import (or
+undo) are posted in one transaction: all or nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any, BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from core.csv_import.profile import CsvProfile
+from core.csv_import.scan import Scan, scan
+from core.db import unit_of_work, utcnow
+from core.errors import NotFound, StockpotError, ValidationFailed
+from core.models import (
+    Connection,
+    CsvImport,
+    ExternalLocation,
+    ImportStatus,
+    PosItem,
+    PosMapping,
+    Provider,
+    RunKind,
+)
+from core.transfer.lines import SaleLine
+from core.transfer.live import live_lines
+from core.transfer.runner import RawInput, TransferReport, transfer_in_session
+
+SOURCE = "csv"
+
+
+class DuplicateFile(StockpotError):
+    code = "csv_duplicate_file"
+
+    def __init__(self, file_name: str, previous: CsvImport) -> None:
+        self.previous_id = previous.id
+        super().__init__(
+            f"{file_name} was already imported as import {previous.id} (same content, "
+            f"{previous.created_at:%Y-%m-%d %H:%M} UTC as '{previous.file_name}'); importing "
+            "it again would count its sales twice. Confirm (--force) only if that is intended"
+        )
+
+
+@dataclass(frozen=True)
+class Profile:
+    connection_id: int
+    company_id: int
+    label: str
+    locations: dict[str, int]
+    """location name → id"""
+    profile: CsvProfile
+
+
+@dataclass
+class Preview:
+    scan: Scan
+    unmapped: dict[str, Decimal]
+    duplicate_of: int | None
+
+
+@dataclass
+class ImportResult:
+    import_id: int
+    file_name: str
+    rows: int
+    rows_skipped: int
+    reports: list[TransferReport] = field(default_factory=list)
+
+    @property
+    def unmapped(self) -> dict[str, Decimal]:
+        totals: dict[str, Decimal] = {}
+        for report in self.reports:
+            for item in report.unmapped:
+                key = str(item.get("key") or item.get("pos_code") or item.get("name"))
+                totals[key] = totals.get(key, Decimal(0)) + Decimal(str(item["quantity"]))
+        return totals
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "import_id": self.import_id,
+            "file_name": self.file_name,
+            "rows": self.rows,
+            "rows_skipped": self.rows_skipped,
+            "runs": [report.to_json() for report in self.reports],
+        }
+
+
+@dataclass
+class UndoResult:
+    import_id: int
+    reports: list[TransferReport]
+
+
+def profiles(factory: sessionmaker[Session], company_id: int | None = None) -> list[Profile]:
+    """Every CSV connection's profile (of one company, when given)."""
+    with factory() as session:
+        query = select(Connection).where(Connection.provider == Provider.CSV)
+        if company_id is not None:
+            query = query.where(Connection.company_id == company_id)
+        return [_profile(c) for c in session.scalars(query.order_by(Connection.name))]
+
+
+def load_profile(session: Session, connection_id: int) -> Profile:
+    connection = session.get(Connection, connection_id)
+    if connection is None or connection.provider is not Provider.CSV:
+        raise NotFound(f"no CSV connection with id {connection_id}")
+    return _profile(connection)
+
+
+def _profile(connection: Connection) -> Profile:
+    return Profile(
+        connection.id,
+        connection.company_id,
+        connection.label,
+        {location.name: location.id for location in connection.locations},
+        CsvProfile.of_settings(connection.settings, label=connection.label),
+    )
+
+
+def _scan(
+    factory: sessionmaker[Session],
+    connection_id: int,
+    stream: BinaryIO,
+    file_name: str,
+    default_date: date | None,
+    max_bytes: int,
+) -> tuple[Profile, Scan]:
+    with factory() as session:
+        profile = load_profile(session, connection_id)
+    result = scan(
+        stream,
+        profile.profile,
+        file_name=file_name,
+        locations=list(profile.locations),
+        default_date=default_date,
+        max_bytes=max_bytes,
+    )
+    if not result.totals and not result.error_count:
+        raise ValidationFailed(f"{file_name} has no sales rows")
+    return profile, result
+
+
+def preview_csv(
+    factory: sessionmaker[Session],
+    connection_id: int,
+    stream: BinaryIO,
+    *,
+    file_name: str,
+    max_bytes: int,
+    default_date: date | None = None,
+) -> Preview:
+    """Read and check the file, post nothing: what an import would do."""
+    _, result = _scan(factory, connection_id, stream, file_name, default_date, max_bytes)
+    with factory() as session:
+        mapped = set(
+            session.scalars(
+                select(PosItem.key)
+                .join(PosMapping, PosMapping.pos_item_id == PosItem.id)
+                .where(PosItem.connection_id == connection_id)
+            )
+        )
+        previous = _previous(session, connection_id, result.content_hash)
+    unmapped = {code: qty for code, qty in result.by_code().items() if code not in mapped}
+    return Preview(result, unmapped, previous.id if previous else None)
+
+
+def _previous(session: Session, connection_id: int, digest: str) -> CsvImport | None:
+    return session.scalar(
+        select(CsvImport)
+        .where(
+            CsvImport.connection_id == connection_id,
+            CsvImport.content_hash == digest,
+            CsvImport.status == ImportStatus.IMPORTED,
+        )
+        .order_by(CsvImport.id)
+        .limit(1)
+    )
+
+
+def import_csv(
+    factory: sessionmaker[Session],
+    connection_id: int,
+    stream: BinaryIO,
+    *,
+    file_name: str,
+    max_bytes: int,
+    default_date: date | None = None,
+    valid_only: bool = False,
+    force: bool = False,
+    triggered_by: str = "",
+) -> ImportResult:
+    """Import the file: one transfer run of kind ``csv`` per (location, business date), all
+    in one transaction. A file with invalid rows imports nothing unless ``valid_only``."""
+    profile, result = _scan(factory, connection_id, stream, file_name, default_date, max_bytes)
+    if not valid_only:
+        result.refuse_if_invalid()
+    if not result.totals:
+        raise ValidationFailed(f"{file_name}: no valid rows to import")
+    with unit_of_work(factory) as session:
+        _serialise(session, connection_id)
+        previous = _previous(session, connection_id, result.content_hash)
+        if previous is not None and not force:
+            raise DuplicateFile(file_name, previous)
+        record = CsvImport(
+            company_id=profile.company_id,
+            connection_id=connection_id,
+            file_name=file_name[:300],
+            content_hash=result.content_hash,
+            status=ImportStatus.IMPORTED,
+            rows=result.rows - result.invalid_rows,
+            rows_skipped=result.invalid_rows,
+            imported_by=triggered_by,
+        )
+        session.add(record)
+        session.flush()
+        tag = f"{SOURCE}:{record.id}"
+        outcome = ImportResult(record.id, file_name, record.rows, record.rows_skipped)
+        raw = RawInput(SOURCE, json.dumps({"import_id": record.id, "file_name": file_name}))
+        for location, business_date in result.days:
+            location_id = profile.locations[location]
+            new = [
+                SaleLine(tag, code, code, code, quantity)
+                for (when, where, code), quantity in sorted(result.totals.items())
+                if where == location and when == business_date
+            ]
+            lines = live_lines(session, location_id, business_date) + new
+            report = transfer_in_session(
+                session,
+                location_id,
+                business_date,
+                lines,
+                raw,
+                kind=RunKind.CSV,
+                triggered_by=triggered_by,
+            )
+            outcome.reports.append(report)
+        record.days = [
+            {
+                "location_id": profile.locations[r.location],
+                "business_date": str(r.business_date),
+                "run_id": r.run_id,
+            }
+            for r in outcome.reports
+        ]
+    return outcome
+
+
+def _serialise(session: Session, connection_id: int) -> None:
+    """Imports and undos of one connection take turns (a row lock on PostgreSQL; SQLite's
+    write lock already serialises them): each reads a day's live lines and posts the next
+    run, so two at once would drop the other's lines, or both pass the duplicate check."""
+    session.execute(select(Connection.id).where(Connection.id == connection_id).with_for_update())
+
+
+def imports(
+    factory: sessionmaker[Session], connection_id: int, *, limit: int = 20
+) -> list[CsvImport]:
+    """The latest imports of a connection, newest first."""
+    with factory() as session:
+        return list(
+            session.scalars(
+                select(CsvImport)
+                .where(CsvImport.connection_id == connection_id)
+                .order_by(CsvImport.id.desc())
+                .limit(limit)
+            )
+        )
+
+
+def undo_import(
+    factory: sessionmaker[Session],
+    import_id: int,
+    *,
+    company_id: int | None = None,
+    triggered_by: str = "",
+) -> UndoResult:
+    """Reverse exactly one import: each of its days runs again without its lines, in one
+    transaction. Other imports of those days stay."""
+    with unit_of_work(factory) as session:
+        record = session.get(CsvImport, import_id)
+        if record is None or (company_id is not None and record.company_id != company_id):
+            raise NotFound(f"no CSV import {import_id}; `stockpot csv imports` lists them")
+        if record.status is ImportStatus.UNDONE:
+            raise ValidationFailed(
+                f"import {import_id} ({record.file_name}) was already undone "
+                f"{record.undone_at:%Y-%m-%d %H:%M} UTC"
+            )
+        _serialise(session, record.connection_id)
+        session.refresh(record)
+        if record.status is ImportStatus.UNDONE:
+            raise ValidationFailed(f"import {import_id} was undone meanwhile")
+        tag = f"{SOURCE}:{record.id}"
+        raw = RawInput(SOURCE, json.dumps({"undo_import_id": record.id}))
+        reports = []
+        for day in record.days:
+            location_id = int(day["location_id"])
+            business_date = date.fromisoformat(day["business_date"])
+            if session.get(ExternalLocation, location_id) is None:
+                continue
+            lines = [
+                line
+                for line in live_lines(session, location_id, business_date)
+                if line.sale_id != tag
+            ]
+            reports.append(
+                transfer_in_session(
+                    session,
+                    location_id,
+                    business_date,
+                    lines,
+                    raw,
+                    kind=RunKind.CSV,
+                    triggered_by=triggered_by,
+                )
+            )
+        record.status = ImportStatus.UNDONE
+        record.undone_at = utcnow()
+        record.undone_by = triggered_by
+    return UndoResult(import_id, reports)

@@ -1,0 +1,231 @@
+"""Reading a CSV file row by row into typed rows or placed problems.
+
+The file is decoded as a stream (``io.TextIOWrapper`` over the binary file) and the csv
+module reads one record at a time, so memory does not grow with the number of rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import BinaryIO
+
+from core.csv_import.cells import inert, parse_date, parse_quantity
+from core.csv_import.dialect import Dialect, UnreadableFile
+from core.csv_import.profile import CsvProfile
+
+MAX_CODE = 200
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One thing wrong with a row: where (line of the file, column), the value, the fix."""
+
+    line: int
+    column: str | None
+    value: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" + (f", column '{self.column}'" if self.column else "")
+        value = f" value '{inert(self.value)}'" if self.value is not None else ""
+        return f"{where}:{value} {self.message}"
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    line: int
+    business_date: date
+    location: str
+    codes: tuple[str, ...]
+    quantity: Decimal
+
+
+@dataclass
+class ReadRow:
+    """A record of the file: its row when it is valid, else its problems."""
+
+    line: int
+    row: CsvRow | None = None
+    problems: list[RowProblem] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Columns:
+    code: int
+    quantity: int | None
+    date: int | None
+    location: int | None
+    names: tuple[str, ...]
+
+
+def read_rows(
+    stream: BinaryIO,
+    profile: CsvProfile,
+    dialect: Dialect,
+    *,
+    locations: Sequence[str],
+    default_date: date | None,
+) -> Iterator[ReadRow]:
+    """Every record of ``stream`` after the header, in order. Problems with the whole file
+    (no header, a configured column missing, undecodable bytes) raise ``UnreadableFile``."""
+    text = io.TextIOWrapper(stream, encoding=dialect.encoding, newline="")
+    reader = csv.reader(text, delimiter=dialect.delimiter)
+    records = _records(reader, dialect)
+    first = next(records, None)
+    if first is None:
+        raise UnreadableFile("the file is empty; export the sales again and upload that file")
+    columns = _columns(first[1], profile, bool(locations) and len(locations) > 1)
+    if not profile.header_row:
+        records = _chain(first, records)
+    by_name = {name.casefold(): name for name in locations}
+    seen = False
+    for line, cells in records:
+        if not any(cell.strip() for cell in cells):
+            continue
+        seen = True
+        yield _row(line, cells, columns, profile, by_name, default_date)
+    if not seen:
+        raise UnreadableFile(
+            "the file has a header but no rows of sales; export a period with sales"
+            if profile.header_row
+            else "the file has no rows of sales"
+        )
+
+
+def _chain(
+    first: tuple[int, list[str]], rest: Iterator[tuple[int, list[str]]]
+) -> Iterator[tuple[int, list[str]]]:
+    yield first
+    yield from rest
+
+
+def _records(reader: Iterator[list[str]], dialect: Dialect) -> Iterator[tuple[int, list[str]]]:
+    """(first line of the record, cells), turning decoding and CSV errors into clear ones."""
+    line = 1
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except UnicodeDecodeError:
+            raise UnreadableFile(
+                f"the file is not valid {dialect.encoding} near line {line}; set the profile's "
+                "encoding (e.g. cp1252 for Windows exports) or export as UTF-8"
+            ) from None
+        except csv.Error as error:
+            raise UnreadableFile(
+                f"line {line}: the file cannot be read as CSV ({error}); check its quotes"
+            ) from None
+        yield line, cells
+        line = reader.line_num + 1  # type: ignore[attr-defined]
+
+
+def _columns(header: list[str], profile: CsvProfile, needs_location: bool) -> Columns:
+    rule = profile.rule
+    names = (
+        tuple(cell.strip().lstrip("\ufeff") for cell in header)
+        if profile.header_row
+        else tuple(str(number) for number in range(1, len(header) + 1))
+    )
+    index = {name.casefold(): position for position, name in enumerate(names)}
+    missing = []
+
+    def find(setting: str, column: str | None) -> int | None:
+        if column is None:
+            return None
+        position = index.get(column.strip().casefold())
+        if position is None:
+            missing.append(f"{setting} '{column}'")
+        return position
+
+    code = find("source_column", rule.source_column)
+    quantity = find("quantity_source_column", rule.quantity_source_column)
+    when = find("date_source_column", rule.date_source_column)
+    location = find("location_column", profile.location_column)
+    if missing:
+        found = ", ".join(f"'{inert(name, 40)}'" for name in names[:30])
+        raise UnreadableFile(
+            f"the file has no column {' and no column '.join(missing)}; its columns are "
+            f"{found}. Rename the column in the export or fix the profile"
+        )
+    if location is None and needs_location:
+        raise UnreadableFile(
+            "this profile has several locations but no location_column: set location_column "
+            "to the column naming the location, or import into a profile with one location"
+        )
+    assert code is not None
+    return Columns(code, quantity, when, location, names)
+
+
+def _cell(cells: list[str], position: int | None) -> str | None:
+    if position is None:
+        return None
+    return cells[position] if position < len(cells) else ""
+
+
+def _row(
+    line: int,
+    cells: list[str],
+    columns: Columns,
+    profile: CsvProfile,
+    locations: dict[str, str],
+    default_date: date | None,
+) -> ReadRow:
+    read = ReadRow(line)
+
+    def problem(position: int | None, value: str | None, message: str) -> None:
+        column = columns.names[position] if position is not None else None
+        read.problems.append(RowProblem(line, column, value, message))
+
+    raw_codes = _cell(cells, columns.code) or ""
+    parts = raw_codes.split(profile.code_separator) if profile.code_separator else [raw_codes]
+    codes = tuple(code.strip() for code in parts if code.strip())
+    if not codes:
+        problem(columns.code, None, "has no POS code; fill it in or delete the row")
+    elif any(len(code) > MAX_CODE for code in codes):
+        problem(columns.code, raw_codes, f"holds a code longer than {MAX_CODE} characters")
+
+    quantity = profile.default_quantity
+    raw_quantity = _cell(cells, columns.quantity)
+    if raw_quantity is not None and raw_quantity.strip():
+        try:
+            quantity = parse_quantity(raw_quantity, profile.decimal_separator)
+        except ValueError as error:
+            problem(columns.quantity, raw_quantity, str(error))
+    elif raw_quantity is not None:
+        problem(columns.quantity, None, "is empty; fill in the quantity sold (negative: refund)")
+
+    business_date = default_date
+    raw_date = _cell(cells, columns.date)
+    if raw_date is not None and raw_date.strip():
+        try:
+            business_date = parse_date(raw_date, profile.date_formats)
+        except ValueError as error:
+            problem(columns.date, raw_date, str(error))
+    elif business_date is None:
+        problem(columns.date, None, "has no date and none was given; give the date of the sales")
+
+    location = next(iter(locations.values()), "")
+    raw_location = _cell(cells, columns.location)
+    if raw_location is not None:
+        found = locations.get(raw_location.strip().casefold())
+        if found is None:
+            known = ", ".join(f"'{name}'" for name in locations.values())
+            problem(
+                columns.location,
+                raw_location,
+                f"is not a location of this profile ({known}); add it to the profile's "
+                "locations or fix the cell",
+            )
+        else:
+            location = found
+    if not location and not read.problems:
+        problem(None, None, "this profile has no location; add one to its locations")
+    if not read.problems and business_date is not None:
+        read.row = CsvRow(line, business_date, location, codes, quantity)
+    return read

@@ -1,0 +1,43 @@
+"""The sales lines of a day's live run, read back from the raw lines it stored.
+
+Sources without a POS to fetch from again (CSV imports) rerun a day from these. A
+connector's own skip reasons are not restored: CSV lines never carry one.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.models import RawSaleLine, TransferDay
+from core.transfer.lines import LineKind, SaleLine
+
+
+def live_lines(session: Session, location_id: int, business_date: date) -> list[SaleLine]:
+    """The lines the live run of (location, date) transferred; none when no run is live."""
+    live_run_id = session.scalar(
+        select(TransferDay.live_run_id).where(
+            TransferDay.location_id == location_id, TransferDay.business_date == business_date
+        )
+    )
+    if live_run_id is None:
+        return []
+    rows = session.scalars(
+        select(RawSaleLine).where(RawSaleLine.run_id == live_run_id).order_by(RawSaleLine.position)
+    )
+    return [
+        SaleLine(
+            sale_id=row.sale_id,
+            line_id=row.line_id,
+            pos_code=row.pos_code,
+            name=row.name,
+            quantity=row.quantity,
+            parent_line_id=row.parent_line_id,
+            voided=row.voided,
+            cancelled=row.cancelled,
+            kind=LineKind(row.kind),
+        )
+        for row in rows
+    ]

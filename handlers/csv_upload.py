@@ -1,0 +1,182 @@
+"""``/pos csv``: a modal with a file input; its file gets the same preview as a file shared
+in the channel."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from sqlalchemy import select
+
+from bot.blocks.csv import upload_modal
+from bot.blocks.csv_profile import SELECT_KEYS, TEXT_KEYS, profile_modal
+from bot.ids import ActionId, BlockId, CallbackId
+from bot.metadata import CsvProfileMetadata, CsvUploadMetadata
+from core.access import Actor
+from core.csv_import.configure import save_profile
+from core.csv_import.importer import profiles
+from core.errors import InvalidDocument, Problem, ValidationFailed
+from core.models import Connection, Provider, StorageUnit
+from handlers.context import form_actor, post, services
+from handlers.files import preview_job
+from handlers.slash import Invocation
+
+
+def pos_csv(inv: Invocation) -> None:
+    who = inv.actor()
+    who.require_admin()
+    if inv.args and inv.args[0].lower() == "profile":
+        open_profile(inv, who, " ".join(inv.args[1:]).strip())
+        return
+    found = [
+        (p.connection_id, p.label)
+        for p in profiles(inv.services.factory, who.company_id)
+        if p.profile.rules
+    ]
+    if not found:
+        raise ValidationFailed(
+            f"{who.company} has no CSV connection with a rule yet: declare one in the "
+            "catalog's csv_connections (see the README, File formats)"
+        )
+    metadata = CsvUploadMetadata(channel_id=inv.channel_id, company_id=who.company_id)
+    inv.client.views_open(trigger_id=inv.trigger_id, view=upload_modal(metadata.dump(), found))
+
+
+def submit_upload(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    who, metadata = form_actor(context, view, CsvUploadMetadata)
+    values = view["state"]["values"]
+    files = (values.get(BlockId.CSV_FILE) or {}).get(ActionId.CSV_FILE, {}).get("files") or []
+    if not files:
+        ack(response_action="errors", errors={BlockId.CSV_FILE: "Choose the export to import"})
+        return
+    chosen = values[BlockId.CSV_PROFILE][ActionId.CSV_PROFILE].get("selected_option") or {}
+    raw_id = str(chosen.get("value") or "")
+    if not raw_id.isdigit():
+        raise ValidationFailed("that choice is not one Stockpot offered")
+    svc = services(context)
+    with svc.factory() as session:
+        who.owns(session.get(Connection, int(raw_id)))
+    picked = (values.get(BlockId.CSV_DATE) or {}).get(ActionId.CSV_DATE, {}).get("selected_date")
+    try:
+        when = date.fromisoformat(picked) if picked else None
+    except (TypeError, ValueError):
+        raise ValidationFailed("that date is not one the date picker gives") from None
+    ack()
+    file = files[0]
+    svc.work.submit(
+        preview_job,
+        svc,
+        client,
+        metadata.channel_id,
+        who.company_id,
+        str(file.get("id")),
+        str(file.get("name") or file.get("id")),
+        "",
+        int(raw_id),
+        when,
+    )
+
+
+def open_profile(inv: Invocation, who: Actor, name: str) -> None:
+    """``/pos csv profile [name]``: edit that profile, or create one."""
+    with inv.services.factory() as session:
+        connection = None
+        if name:
+            connection = session.scalar(
+                select(Connection).where(
+                    Connection.company_id == who.company_id,
+                    Connection.provider == Provider.CSV,
+                    Connection.name == name,
+                )
+            )
+        units = list(
+            session.scalars(
+                select(StorageUnit.name)
+                .where(StorageUnit.company_id == who.company_id)
+                .order_by(StorageUnit.name)
+            )
+        )
+        current = dict(connection.settings or {}) if connection else {}
+    metadata = CsvProfileMetadata(
+        channel_id=inv.channel_id,
+        company_id=who.company_id,
+        connection_id=connection.id if connection else None,
+    )
+    view = profile_modal(metadata.dump(), current, units, name)
+    inv.client.views_open(trigger_id=inv.trigger_id, view=view)
+
+
+def _form_settings(values: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, str] | None]:
+    def text(key: str) -> str:
+        return str((values.get(key) or {}).get(key, {}).get("value") or "").strip()
+
+    def chosen(key: str) -> str:
+        option = (values.get(key) or {}).get(key, {}).get("selected_option") or {}
+        return str(option.get("value") or "")
+
+    rule = {"type": "column_values_to_pos_codes", "source_column": text("source_column")}
+    for key in ("quantity_source_column", "date_source_column"):
+        if text(key):
+            rule[key] = text(key)
+    settings: dict[str, Any] = {"rules": [rule]}
+    for key in SELECT_KEYS:
+        if chosen(key):
+            settings[key] = chosen(key)
+    if text("date_formats"):
+        settings["date_formats"] = [f.strip() for f in text("date_formats").split(",") if f]
+    for key in ("code_separator", "location_column", "default_quantity"):
+        if text(key):
+            settings[key] = text(key)
+    location = None
+    if text("location_name"):
+        location = {
+            "name": text("location_name"),
+            "storage_unit": chosen("location_storage_unit"),
+            "timezone": text("location_timezone") or "UTC",
+        }
+    return text("name"), settings, location
+
+
+def _block_of(problem: Problem) -> str:
+    """The form input a catalog problem is about (``csv_connections[0].rules[0].x`` → x)."""
+    words = [w for w in re.split(r"[\[\].]+", problem.place) if w and not w.isdigit()]
+    last = words[-1] if words else "name"
+    if "locations" in words:
+        return {"storage_unit": "location_storage_unit", "timezone": "location_timezone"}.get(
+            last, "location_name"
+        )
+    if last in TEXT_KEYS or last in SELECT_KEYS:
+        return last
+    return "source_column" if last in ("rules", "type") else "name"
+
+
+def submit_profile(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    who, metadata = form_actor(context, view, CsvProfileMetadata)
+    name, settings, location = _form_settings(view["state"]["values"])
+    if metadata.connection_id is not None:
+        with services(context).factory() as session:
+            editing = who.owns(session.get(Connection, metadata.connection_id))
+            if editing.name != name:
+                message = f"renaming is not supported; keep '{editing.name}' or create anew"
+                ack(response_action="errors", errors={"name": message[:150]})
+                return
+    try:
+        save_profile(services(context).factory, who.company, name, settings, location)
+    except InvalidDocument as error:
+        errors: dict[str, str] = {}
+        for problem in error.problems:
+            errors.setdefault(_block_of(problem), problem.message[:150])
+        ack(response_action="errors", errors=errors)
+        return
+    ack()
+    post(
+        client, metadata.channel_id, {"text": f"<@{who.user_id}> saved the CSV profile csv:{name}."}
+    )
+
+
+def register(app: App) -> None:
+    app.view(CallbackId.CSV_UPLOAD)(submit_upload)
+    app.view(CallbackId.CSV_PROFILE_FORM)(submit_profile)

@@ -1,0 +1,50 @@
+"""The CSV builders stay within Block Kit's limits, and show cells inert and escaped."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+from bot.blocks.csv import imported_blocks, preview_blocks, upload_modal
+from bot.metadata import CsvFileValue
+from core.csv_import.dialect import Dialect
+from core.csv_import.importer import ImportResult, Preview
+from core.csv_import.reader import CsvRow, RowProblem
+from core.csv_import.scan import Scan
+from tests.bot.test_blocks import LONG, check
+
+FORMULA = '=HYPERLINK("http://evil.example","<click>")'
+
+
+def big_preview() -> Preview:
+    scan = Scan(LONG, Dialect("cp1252", ";"), "0" * 64, 10**7, rows=10**6, invalid_rows=5000)
+    scan.error_count = 5000
+    scan.errors = [RowProblem(n, LONG, FORMULA * 5, LONG) for n in range(20)]
+    scan.sample = [
+        CsvRow(n, date(2026, 11, 27), LONG, (FORMULA,) * 50, Decimal(-1)) for n in range(5)
+    ]
+    for n in range(400):
+        scan.totals[(date(2026, 1, 1) + timedelta(days=n), LONG, f"{FORMULA}{n}")] = Decimal(n)
+    return Preview(scan, {f"{FORMULA}{n}": Decimal(n) for n in range(1000)}, duplicate_of=3)
+
+
+def test_a_huge_preview_fits_and_shows_no_live_formula_or_markup():
+    value = CsvFileValue(file_id="F1", connection_id=1, thread_ts="1.2")
+    blocks = preview_blocks(LONG, "csv:Kasse", big_preview(), value, needs_date=False)
+    payload = check(blocks)
+    text = json.dumps(payload)
+    assert '"=HYPERLINK' not in text and " =HYPERLINK" not in text
+    assert "'=HYPERLINK" in text and "<click>" not in text and "&lt;cli" in text
+    assert "Import valid rows only" in text and "already imported (import 3)" in text
+    with_date = preview_blocks(LONG, "csv:Kasse", big_preview(), value, needs_date=True)
+    assert len(with_date) <= 50 and any(b.get("block_id") == "csv_date_block" for b in with_date)
+
+
+def test_the_outcome_and_the_modal_fit():
+    result = ImportResult(1, LONG, 10**6, 0)
+    check(imported_blocks(result))
+    modal = upload_modal("{}", [(n, LONG) for n in range(300)])
+    select = modal["blocks"][1]["element"]
+    assert len(select["options"]) == 100
+    assert all(len(o["text"]["text"]) <= 75 for o in select["options"])

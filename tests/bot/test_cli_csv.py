@@ -1,0 +1,56 @@
+"""``stockpot csv`` end to end, on both databases, with files the test writes."""
+
+from __future__ import annotations
+
+import json
+
+from tests.bot.test_cli import cli  # noqa: F401 - the fixture
+from tests.core.csv_import.files import GERMAN, setup_csv
+
+
+def test_profiles_import_dry_run_duplicate_and_undo(cli, tmp_path, database):
+    cli("db", "upgrade")
+    setup_csv(database)
+    listed = cli("csv", "profiles", "--company", "Trattoria Esempio")
+    assert "csv:Kasse  locations: Filiale Mitte" in listed
+    assert "source_column=Artikelnummer" in listed and "decimal_separator=','" in listed
+    assert json.loads(cli("csv", "profiles", "--json"))[0]["profile"]["code_separator"] == "+"
+
+    export = tmp_path / "kasse.csv"
+    export.write_bytes(GERMAN)
+    preview = cli("csv", "import", str(export), "--connection", "Kasse", "--dry-run")
+    assert "cp1252, semicolon, 5 rows, dates 2026-11-27, 2026-11-28 (dry run" in preview
+    assert "777" in preview.split("Unmapped codes")[1]
+
+    imported = cli("csv", "import", str(export), "--connection", "csv:Kasse")
+    assert "as import 1: 5 rows (undo: stockpot csv undo 1)" in imported
+    assert "Transfer of Filiale Mitte, 2026-11-28: posted" in imported
+
+    refused = cli("csv", "import", str(export), "--connection", "Kasse", code=1)
+    assert "already imported as import 1" in refused and "--force" in refused
+    listing = cli("csv", "imports", "--connection", "Kasse")
+    assert "kasse.csv" in listing and "imported" in listing
+
+    assert "Import 1 undone (2 days run again)" in cli("csv", "undo", "1")
+    assert "already undone" in cli("csv", "undo", "1", code=1)
+
+
+def test_bad_files_and_names_give_one_clear_message(cli, tmp_path, database):
+    cli("db", "upgrade")
+    setup_csv(database)
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"Datum;Artikelnummer;Menge\n27.11.2026;101;-\n27.11.2026;300;1\n")
+    out = cli("csv", "import", str(bad), "--connection", "Kasse", code=1)
+    assert "1 error, nothing was imported" in out and "line 2, column 'Menge'" in out
+    ok = cli("csv", "import", str(bad), "--connection", "Kasse", "--valid-only")
+    assert "1 rows, 1 invalid rows left out" in ok
+    assert "no CSV connection 'Nope'" in cli(
+        "csv", "import", str(bad), "--connection", "Nope", code=1
+    )
+    tsv = tmp_path / "bons.tsv"
+    tsv.write_bytes(b"Outlet\tCodes\tQty\nRoom\t101\t1\n")
+    assert "has no date and none was given" in cli(
+        "csv", "import", str(tsv), "--connection", "Bons", code=1
+    )
+    dated = cli("csv", "import", str(tsv), "--connection", "Bons", "--date", "2026-11-27")
+    assert "Transfer of Room, 2026-11-27: posted" in dated

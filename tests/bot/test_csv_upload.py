@@ -1,0 +1,213 @@
+"""CSV upload from Slack over real HTTP: a shared file gets a threaded preview; Import,
+Cancel and Undo work from its buttons, for admins of the company only."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from bot.ids import ActionId, BlockId, CallbackId
+from core.catalog.importer import import_catalog
+from core.mapping import import_mappings
+from core.models import CsvImport, ImportStatus, LedgerMovement, TransferRun
+from tests.bot.conftest import ADMIN, VIEWER
+from tests.bot.test_slack_app import posted, reply, texts
+from tests.core.csv_import.files import GERMAN, KASSE, MAPPINGS, TABBED
+
+THREAD = "1700000000.000100"
+
+
+def setup(bot) -> None:
+    import_catalog(bot.database.factory, KASSE, source="kasse.yaml")
+    for name in ("Kasse", "Bons"):
+        import_mappings(bot.database.factory, MAPPINGS.format(name=name), source="m.yaml")
+    bot.send.command("/pos", "bind", user=ADMIN)
+    reply(bot, "This channel now works for Trattoria Esempio")
+
+
+def share(bot, file_id: str, name: str, content: bytes):
+    bot.slack.add_file(file_id, name, content)
+    response = bot.send.event(
+        {"type": "file_shared", "file_id": file_id, "channel_id": "C0001", "user_id": ADMIN},
+        event_id=f"Ev{file_id}",
+    )
+    assert response.status_code == 200
+    bot.drain()
+    return posted(bot, f"CSV {name}")
+
+
+def value_of(call, action_id: str) -> str:
+    for block in call.args.get("blocks") or json.loads(call.args.get("blocks", "[]")):
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id:
+                return element.get("value", "")
+    raise AssertionError(f"no {action_id} in {texts(call)}")
+
+
+def movements(bot) -> int:
+    with bot.database.session() as session:
+        return session.scalar(select(func.count()).select_from(LedgerMovement))
+
+
+def test_preview_import_and_undo_in_the_thread(bot):
+    setup(bot)
+    preview = share(bot, "F1", "kasse.csv", GERMAN)
+    assert preview.args["thread_ts"] == THREAD
+    shown = texts(preview)
+    assert "read with *csv:Kasse*: cp1252, semicolon, 5 rows" in shown
+    assert "dates 2026-11-27, 2026-11-28" in shown and "777 sold 1" in shown
+    assert movements(bot) == 0  # a preview posts nothing
+
+    viewer = bot.send.block_action(
+        ActionId.CSV_IMPORT, value_of(preview, ActionId.CSV_IMPORT), user=VIEWER
+    )
+    assert viewer.status_code == 200
+    reply(bot, "admin")
+    assert movements(bot) == 0
+
+    bot.send.block_action(ActionId.CSV_IMPORT, value_of(preview, ActionId.CSV_IMPORT), user=ADMIN)
+    reply(bot, "Importing, started by <@UADMIN>")
+    bot.drain()
+    done = posted(bot, "Imported kasse.csv")
+    assert done.args["thread_ts"] == THREAD
+    assert "as import 1: 5 rows" in texts(done) and "Filiale Mitte, 2026-11-28" in texts(done)
+    with bot.database.session() as session:
+        kinds = set(session.scalars(select(TransferRun.kind)))
+        assert {kind.value for kind in kinds} == {"csv"}
+    assert movements(bot) > 0
+
+    again = share(bot, "F2", "kasse-copy.csv", GERMAN)
+    assert "already imported (import 1)" in texts(again) and "Import again" in texts(again)
+    assert json.loads(value_of(again, ActionId.CSV_IMPORT))["force"] is True
+
+    bot.send.block_action(
+        ActionId.CSV_UNDO, value_of(done, ActionId.CSV_UNDO), user=ADMIN, thread_ts=THREAD
+    )
+    bot.drain()
+    undone = posted(bot, "Import 1 undone")
+    assert undone.args["thread_ts"] == THREAD
+    with bot.database.session() as session:
+        assert session.get(CsvImport, 1).status is ImportStatus.UNDONE
+        total = session.scalar(select(func.sum(LedgerMovement.quantity)))
+        assert total == Decimal(0)
+
+
+def test_errors_are_listed_and_only_valid_rows_can_be_imported(bot):
+    setup(bot)
+    bad = b"Datum;Artikelnummer;Menge\n27.11.2026;101;zwei\n27.11.2026;=1+1;1\n27.11.2026;300;1\n"
+    preview = share(bot, "F3", "bad.csv", bad)
+    shown = texts(preview)
+    assert "1 errors" in shown and "line 2, column 'Menge': value 'zwei' is not a number" in shown
+    assert "'=1+1 sold 1" in shown  # a formula-like code is shown inert, never evaluated
+    assert "Import valid rows only" in shown
+    value = json.loads(value_of(preview, ActionId.CSV_IMPORT))
+    assert value["valid_only"] is True
+
+    bot.send.block_action(ActionId.CSV_CANCEL, value_of(preview, ActionId.CSV_CANCEL), user=ADMIN)
+    reply(bot, "nothing was imported")
+    assert movements(bot) == 0
+
+
+def test_a_file_without_dates_takes_the_date_picked(bot):
+    setup(bot)
+    preview = share(bot, "F4", "bons.tsv", TABBED)
+    assert "read with *csv:Bons*: utf-8-sig, tab" in texts(preview)
+    assert ActionId.CSV_DATE.value in texts(preview)
+    state = {
+        BlockId.CSV_DATE: {ActionId.CSV_DATE: {"type": "datepicker", "selected_date": "2026-11-20"}}
+    }
+    bot.send.block_action(
+        ActionId.CSV_IMPORT, value_of(preview, ActionId.CSV_IMPORT), user=ADMIN, state=state
+    )
+    bot.drain()
+    done = posted(bot, "Imported bons.tsv")
+    assert "Room, 2026-11-20" in texts(done) and "Terrace, 2026-11-20" in texts(done)
+
+
+def test_unreadable_files_are_answered_in_the_thread(bot):
+    setup(bot)
+    empty = share(bot, "F5", "empty.csv", b"")
+    assert "the file is empty" in texts(empty)
+    other = share(bot, "F6", "other.csv", b"Foo;Bar\n1;2\n")
+    assert "has no column source_column 'Artikelnummer'" in texts(other)
+    assert movements(bot) == 0
+
+
+def test_pos_csv_opens_a_modal_whose_file_gets_the_same_preview(bot):
+    setup(bot)
+    bot.slack.add_file("F7", "kasse.csv", GERMAN)
+    bot.send.command("/pos", "csv", user=ADMIN)
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert view["callback_id"] == CallbackId.CSV_UPLOAD
+    profile = next(b for b in view["blocks"] if b.get("block_id") == BlockId.CSV_PROFILE)
+    kasse = next(o for o in profile["element"]["options"] if o["value"] and "Kasse" in str(o))
+    missing = {BlockId.CSV_FILE: {ActionId.CSV_FILE: {"type": "file_input", "files": []}}}
+    refused = bot.send.view_submission(view, missing, user=ADMIN).json()
+    assert refused["errors"][BlockId.CSV_FILE] == "Choose the export to import"
+    values = {
+        BlockId.CSV_FILE: {
+            ActionId.CSV_FILE: {"type": "file_input", "files": [{"id": "F7", "name": "kasse.csv"}]}
+        },
+        BlockId.CSV_PROFILE: {
+            ActionId.CSV_PROFILE: {"type": "static_select", "selected_option": kasse}
+        },
+        BlockId.CSV_DATE: {ActionId.CSV_DATE: {"type": "datepicker", "selected_date": None}},
+    }
+    assert bot.send.view_submission(view, values, user=ADMIN).text == ""
+    bot.drain()
+    preview = posted(bot, "CSV kasse.csv")
+    assert "read with *csv:Kasse*: cp1252, semicolon, 5 rows" in texts(preview)
+    assert "thread_ts" not in preview.args
+    bot.send.command("/pos", "csv", user=VIEWER)
+    reply(bot, "admin")
+
+
+def _field(key: str, value: str) -> dict:
+    return {key: {key: {"type": "plain_text_input", "value": value}}}
+
+
+def _choice(key: str, value: str) -> dict:
+    return {key: {key: {"type": "static_select", "selected_option": {"value": value}}}}
+
+
+def test_a_profile_is_created_and_edited_in_a_modal_with_errors_on_their_input(bot):
+    setup(bot)
+    bot.send.command("/pos", "csv profile", user=ADMIN)
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert view["callback_id"] == CallbackId.CSV_PROFILE_FORM
+    values = {
+        **_field("name", "Kasse Süd"),
+        **_field("source_column", "Artikel"),
+        **_field("quantity_source_column", "Menge"),
+        **_field("date_formats", "%d.%m"),
+        **_choice("delimiter", ";"),
+        **_choice("decimal_separator", ","),
+        **_field("location_name", "Filiale Süd"),
+        **_choice("location_storage_unit", "Kitchen"),
+        **_field("location_timezone", "Europe/Berlin"),
+    }
+    refused = bot.send.view_submission(view, values, user=ADMIN).json()
+    assert "needs %d, %m and %Y" in refused["errors"]["date_formats"]
+    values.update(_field("date_formats", "%d.%m.%Y, %Y-%m-%d"))
+    assert bot.send.view_submission(view, values, user=ADMIN).text == ""
+    posted(bot, "saved the CSV profile csv:Kasse Süd")
+    with bot.database.session() as session:
+        from core.models import Connection, ExternalLocation
+
+        saved = session.scalar(select(Connection).where(Connection.name == "Kasse Süd"))
+        assert saved.settings["delimiter"] == ";" and saved.settings["rules"][0]["source_column"]
+        assert (
+            session.scalar(
+                select(ExternalLocation.name).where(ExternalLocation.connection_id == saved.id)
+            )
+            == "Filiale Süd"
+        )
+
+    bot.send.command("/pos", "csv profile Kasse Süd", user=ADMIN)
+    edit = bot.slack.wait_for("views.open", 2)[-1].args["view"]
+    source = next(b for b in edit["blocks"] if b.get("block_id") == "source_column")
+    assert source["element"]["initial_value"] == "Artikel"
+    renamed = bot.send.view_submission(edit, {**values, **_field("name", "Other")}, user=ADMIN)
+    assert "renaming is not supported" in renamed.json()["errors"]["name"]

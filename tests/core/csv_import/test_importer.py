@@ -1,0 +1,222 @@
+"""Importing CSV files into the ledger, refusing duplicates, undoing, on a real database."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from core import ledger
+from core.csv_import.dialect import UnreadableFile
+from core.csv_import.importer import (
+    DuplicateFile,
+    import_csv,
+    preview_csv,
+    profiles,
+    undo_import,
+)
+from core.csv_import.scan import InvalidCsv
+from core.errors import ValidationFailed
+from core.lookup import company_by_name
+from core.models import (
+    Connection,
+    CsvImport,
+    ImportStatus,
+    LedgerMovement,
+    PosItem,
+    RunKind,
+    TransferRun,
+)
+from core.unmapped import unmapped
+from tests.core.csv_import.files import GERMAN, TABBED, setup_csv
+
+DAY = date(2026, 11, 27)
+LIMIT = 10**6
+
+
+def connection_id(database, name: str = "Kasse") -> int:
+    with database.session() as session:
+        return session.scalar(select(Connection.id).where(Connection.name == name))
+
+
+def balances(database) -> dict[tuple[str, str], Decimal]:
+    with database.session() as session:
+        company = company_by_name(session, "Trattoria Esempio")
+        return {
+            (b.storage_unit, b.ingredient): b.quantity for b in ledger.balances(session, company)
+        }
+
+
+def run_import(database, data: bytes = GERMAN, name: str = "Kasse", **kw):
+    return import_csv(
+        database.factory,
+        connection_id(database, name),
+        io.BytesIO(data),
+        file_name=kw.pop("file_name", "kasse.csv"),
+        max_bytes=LIMIT,
+        triggered_by="test",
+        **kw,
+    )
+
+
+def test_a_german_export_becomes_one_csv_run_per_day(database):
+    setup_csv(database)
+    result = run_import(database)
+    assert [(r.business_date, r.kind, r.outcome.value) for r in result.reports] == [
+        (DAY, RunKind.CSV, "posted"),
+        (date(2026, 11, 28), RunKind.CSV, "posted"),
+    ]
+    assert result.unmapped == {"777": Decimal(1)}
+    found = balances(database)
+    assert found[("Kitchen", "Espresso beans")] == Decimal("-0.018")  # 3 sold, 1 refunded
+    assert found[("Kitchen", "House red")] == Decimal("-1.5")
+    with database.session() as session:
+        company = company_by_name(session, "Trattoria Esempio")
+        assert "777" in {row.key for row in unmapped(session, company.id, days=10_000)}
+        assert session.scalar(select(PosItem.name).where(PosItem.key == "777")) == "777"
+
+
+def test_the_same_file_twice_is_refused_unless_forced_and_another_file_adds_up(database):
+    setup_csv(database)
+    run_import(database)
+    with pytest.raises(DuplicateFile, match="already imported as import 1"):
+        run_import(database, file_name="kasse (1).csv")
+    other = b"Datum;Artikelnummer;Menge\n27.11.2026;300;1\n"
+    run_import(database, other, file_name="late.csv")
+    assert balances(database)[("Kitchen", "Espresso beans")] == Decimal("-0.027")
+    run_import(database, force=True)
+    assert balances(database)[("Kitchen", "Espresso beans")] == Decimal("-0.045")
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(CsvImport)) == 3
+
+
+def test_undo_reverses_exactly_that_import(database):
+    setup_csv(database)
+    first = run_import(database)
+    other = b"Datum;Artikelnummer;Menge\n27.11.2026;300;1\n"
+    run_import(database, other, file_name="late.csv")
+    undone = undo_import(database.factory, first.import_id, triggered_by="test")
+    assert len(undone.reports) == 2
+    found = balances(database)
+    assert found[("Kitchen", "Espresso beans")] == Decimal("-0.009")  # late.csv stays
+    assert found.get(("Kitchen", "House red"), Decimal(0)) == 0
+    with database.session() as session:
+        assert session.get(CsvImport, first.import_id).status is ImportStatus.UNDONE
+        reversals = session.scalar(
+            select(func.count()).where(LedgerMovement.reverses_id.is_not(None))
+        )
+        assert reversals > 0
+    with pytest.raises(ValidationFailed, match="already undone"):
+        undo_import(database.factory, first.import_id)
+    run_import(database)  # undone, so importing it again is no duplicate
+    assert balances(database)[("Kitchen", "House red")] == Decimal("-1.5")
+
+
+def test_a_file_with_errors_posts_nothing_unless_valid_rows_only(database):
+    setup_csv(database)
+    bad = b"Datum;Artikelnummer;Menge\n27.11.2026;101;zwei\n27.11.2026;300;1\n"
+    with pytest.raises(InvalidCsv, match="line 2, column 'Menge': value 'zwei'"):
+        run_import(database, bad)
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(TransferRun)) == 0
+        assert session.scalar(select(func.count()).select_from(CsvImport)) == 0
+    result = run_import(database, bad, valid_only=True)
+    assert (result.rows, result.rows_skipped) == (1, 1)
+    assert balances(database)[("Kitchen", "Espresso beans")] == Decimal("-0.009")
+
+
+def test_unreadable_files_post_nothing(database):
+    setup_csv(database)
+    for data in (b"", b"Datum;Artikelnummer;Menge\n", b"\x00\x01\x02binary"):
+        with pytest.raises(UnreadableFile):
+            run_import(database, data)
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(TransferRun)) == 0
+
+
+def test_a_location_column_and_several_codes_per_cell(database):
+    setup_csv(database)
+    preview = preview_csv(
+        database.factory,
+        connection_id(database, "Bons"),
+        io.BytesIO(TABBED),
+        file_name="bons.tsv",
+        max_bytes=LIMIT,
+        default_date=DAY,
+    )
+    assert preview.unmapped == {} and preview.duplicate_of is None
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(TransferRun)) == 0
+    result = run_import(database, TABBED, name="Bons", default_date=DAY)
+    assert sorted(r.location for r in result.reports) == ["Room", "Terrace"]
+    found = balances(database)
+    assert found[("Bar", "House red")] == Decimal(-1)
+    assert found[("Kitchen", "Espresso beans")] == Decimal("-0.0315")
+    again = preview_csv(
+        database.factory,
+        connection_id(database, "Bons"),
+        io.BytesIO(TABBED),
+        file_name="bons.tsv",
+        max_bytes=LIMIT,
+        default_date=DAY,
+    )
+    assert again.duplicate_of == result.import_id
+
+
+def test_profiles_are_listed_with_their_settings(database):
+    setup_csv(database)
+    listed = {p.label: p for p in profiles(database.factory)}
+    assert listed["csv:Kasse"].profile.decimal_separator == ","
+    assert listed["csv:Bons"].locations.keys() == {"Room", "Terrace"}
+    with pytest.raises(ValidationFailed, match="has no rule"):
+        _ = listed["csv:Till export"].profile.rule
+
+
+def test_a_mapping_added_later_reprocesses_a_csv_day_from_its_stored_lines(database):
+    from core.pos.connections import transfer_day
+    from core.settings import Settings
+
+    setup_csv(database)
+    run_import(database)
+    mapping = """
+company: Trattoria Esempio
+connection: csv:Kasse
+mappings:
+  - {pos_code: "777", pos_name: Käsekuchen, ingredient: Eggs, quantity: 2}
+"""
+    from core.mapping import import_mappings
+
+    import_mappings(database.factory, mapping, source="m.yaml")
+    with database.session() as session:
+        location_id = session.scalar(select(TransferRun.location_id).limit(1))
+    report = transfer_day(database.factory, Settings(), location_id, date(2026, 11, 28))
+    assert report.outcome.value == "posted" and report.unmapped == []
+    found = balances(database)
+    assert found[("Kitchen", "Eggs")] == Decimal(-2)
+    assert found[("Kitchen", "House red")] == Decimal("-1.5")  # the day's other sales stay
+
+
+def test_files_imported_at_the_same_time_for_one_day_all_count(database):
+    import threading
+
+    setup_csv(database)
+    barrier, errors = threading.Barrier(4), []
+
+    def worker(index: int) -> None:
+        data = f"Datum;Artikelnummer;Menge\n27.11.2026;300;{index + 1}\n".encode()
+        barrier.wait()
+        try:
+            run_import(database, data, file_name=f"part{index}.csv")
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert balances(database)[("Kitchen", "Espresso beans")] == Decimal("-0.090")  # 10 × 0.009

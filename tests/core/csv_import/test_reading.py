@@ -1,0 +1,194 @@
+"""Reading exports without a database: dialects, cells, and the messages for bad input."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from core.csv_import.cells import inert, parse_date, parse_quantity
+from core.csv_import.dialect import UnreadableFile, detect
+from core.csv_import.profile import CsvProfile
+from core.csv_import.scan import InvalidCsv, scan
+from tests.core.csv_import.files import GERMAN, TABBED
+
+DAY = date(2026, 11, 27)
+GERMAN_PROFILE = CsvProfile.model_validate(
+    {
+        "rules": [
+            {
+                "type": "column_values_to_pos_codes",
+                "source_column": "Artikelnummer",
+                "quantity_source_column": "Menge",
+                "date_source_column": "Datum",
+            }
+        ],
+        "decimal_separator": ",",
+        "date_formats": ["%d.%m.%Y"],
+    }
+)
+TAB_PROFILE = CsvProfile.model_validate(
+    {
+        "rules": [
+            {
+                "type": "column_values_to_pos_codes",
+                "source_column": "Codes",
+                "quantity_source_column": "Qty",
+            }
+        ],
+        "code_separator": "+",
+        "location_column": "Outlet",
+    }
+)
+
+
+def read(data: bytes, profile: CsvProfile = GERMAN_PROFILE, **kw):
+    options = {"locations": ["Filiale Mitte"], "default_date": None, "max_bytes": 10**6}
+    return scan(io.BytesIO(data), profile, file_name="kasse.csv", **{**options, **kw})
+
+
+def test_a_german_export_semicolons_decimal_commas_cp1252():
+    result = read(GERMAN)
+    assert result.dialect.describe() == "cp1252, semicolon"
+    assert (result.rows, result.error_count) == (5, 0)
+    assert result.dates == [DAY, date(2026, 11, 28)]
+    assert result.totals == {
+        (DAY, "Filiale Mitte", "101"): Decimal(2),
+        (DAY, "Filiale Mitte", "300"): Decimal(2),  # 3 sold, 1 refunded
+        (date(2026, 11, 28), "Filiale Mitte", "231"): Decimal("1.5"),
+        (date(2026, 11, 28), "Filiale Mitte", "777"): Decimal(1),
+    }
+
+
+def test_tabs_bom_several_codes_a_location_column_and_quoted_newlines():
+    result = read(TABBED, TAB_PROFILE, locations=["Room", "Terrace"], default_date=DAY)
+    assert result.dialect.describe() == "utf-8-sig, tab"
+    assert (result.rows, result.error_count) == (3, 0)
+    assert result.totals == {
+        (DAY, "Room", "101"): Decimal(2),
+        (DAY, "Room", "300"): Decimal("3.5"),
+        (DAY, "Terrace", "231"): Decimal(1),
+    }
+    assert [row.line for row in result.sample] == [2, 4, 5]  # the quoted newline counts
+
+
+def test_quoted_delimiters_stay_in_their_cell():
+    data = b'Artikelnummer,Menge,Datum,Name\n"101",2,2026-11-27,"Pizza, large"\n'
+    profile = GERMAN_PROFILE.model_copy(
+        update={"decimal_separator": ".", "date_formats": ["%Y-%m-%d"]}
+    )
+    result = read(data, profile)
+    assert result.dialect.delimiter == "," and result.totals == {
+        (DAY, "Filiale Mitte", "101"): Decimal(2)
+    }
+
+
+def test_bad_rows_are_reported_by_line_column_value_and_fix():
+    data = (
+        b"Datum;Artikelnummer;Menge\n"
+        b"27.11.2026;101;zwei\n"
+        b"31.02.2026;101;1\n"
+        b"27.11.2026;;1\n"
+        b'27.11.2026;=HYPERLINK("http://x");=1+1\n'
+        b"27.11.2026;300;-2\n"
+    )
+    result = read(data)
+    assert result.error_count == 4 and result.invalid_rows == 4
+    messages = [str(problem) for problem in result.errors]
+    assert messages[0] == (
+        "line 2, column 'Menge': value 'zwei' is not a number; write quantities like 2 or 1,5"
+    )
+    assert messages[1].startswith("line 3, column 'Datum': value '31.02.2026' is not a date")
+    assert "%d.%m.%Y (e.g. 27.11.2026)" in messages[1]
+    assert (
+        messages[2]
+        == "line 4, column 'Artikelnummer': has no POS code; fill it in or delete the row"
+    )
+    assert messages[3].startswith("line 5, column 'Menge': value ''=1+1' is not a number")
+    with pytest.raises(InvalidCsv) as refused:
+        result.refuse_if_invalid()
+    assert "4 errors, nothing was imported" in str(refused.value)
+    assert result.totals == {(DAY, "Filiale Mitte", "300"): Decimal(-2)}  # refunds are fine
+
+
+def test_only_the_first_twenty_errors_are_listed_with_the_total():
+    data = b"Datum;Artikelnummer;Menge\n" + b"27.11.2026;101;x\n" * 30
+    result = read(data)
+    assert (len(result.errors), result.error_count) == (20, 30)
+    with pytest.raises(InvalidCsv, match="and 10 more"):
+        result.refuse_if_invalid()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"  \r\n", "the file is empty"),
+        (b"Datum;Artikelnummer;Menge\r\n", "header but no rows"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary data"),
+        (b"Datum;Code;Menge\n27.11.2026;101;1\n", "no column source_column 'Artikelnummer'"),
+    ],
+)
+def test_unreadable_files_say_why(data, message):
+    with pytest.raises(UnreadableFile, match=message):
+        read(data)
+
+
+def test_a_file_over_the_limit_is_refused_before_reading():
+    with pytest.raises(UnreadableFile, match="over the limit of 1 MB; split it"):
+        read(GERMAN * 10_000, max_bytes=1_048_576)
+
+
+def test_a_date_is_needed_when_the_file_has_none():
+    profile = TAB_PROFILE
+    result = read(TABBED, profile, locations=["Room", "Terrace"])
+    assert result.error_count == 3
+    assert "has no date and none was given" in str(result.errors[0])
+
+
+def test_cells():
+    assert parse_quantity("1,5", ",") == Decimal("1.5")
+    assert parse_quantity("1.234,5", ",") == Decimal("1234.5")
+    assert parse_quantity("-2", ".") == Decimal(-2)
+    with pytest.raises(ValueError, match="decimal separator is ','"):
+        parse_quantity("1.5", ",")
+    with pytest.raises(ValueError, match="more than 9 decimal places"):
+        parse_quantity("0.0000000001", ".")
+    assert parse_date("27.11.2026 14:32", ["%d.%m.%Y"]) == DAY
+    assert inert("=cmd|' /C calc'!A0") == "'=cmd|' /C calc'!A0"
+    assert inert("@SUM(A1)") == "'@SUM(A1)" and inert("101") == "101"
+
+
+def test_detection_falls_back_to_cp1252_and_fixed_settings_win():
+    assert detect("Käse;1\n".encode("cp1252"), GERMAN_PROFILE).encoding == "cp1252"
+    assert detect("Käse;1\n".encode(), GERMAN_PROFILE).encoding == "utf-8"
+    fixed = GERMAN_PROFILE.model_copy(update={"delimiter": "|", "encoding": "latin-1"})
+    assert detect(b"a;b\n", fixed).describe() == "latin-1, pipe"
+
+
+def test_a_profile_that_is_wrong_says_so():
+    with pytest.raises(ValueError, match="needs %d, %m and %Y"):
+        CsvProfile.model_validate({"date_formats": ["%Y"]})
+    with pytest.raises(ValueError, match="column_values_to_pos_codes"):
+        CsvProfile.model_validate({"rules": [{"type": "regex", "source_column": "A"}]})
+
+
+def test_a_bom_is_ignored_even_when_the_encoding_is_fixed_to_utf8():
+    fixed = TAB_PROFILE.model_copy(update={"encoding": "utf-8"})
+    result = read(TABBED, fixed, locations=["Room", "Terrace"], default_date=DAY)
+    assert result.error_count == 0 and result.rows == 3
+
+
+def test_rows_without_a_quantity_column_take_the_default_quantity():
+    profile = CsvProfile.model_validate(
+        {
+            "rules": [{"type": "column_values_to_pos_codes", "source_column": "Code"}],
+            "default_quantity": "2",
+        }
+    )
+    result = read(b"Code\n101\n101\n", profile, default_date=DAY)
+    assert result.totals == {(DAY, "Filiale Mitte", "101"): Decimal(4)}
+    with pytest.raises(ValueError, match="greater than 0"):
+        CsvProfile.model_validate({"default_quantity": 0})
