@@ -4,11 +4,14 @@ download stops at a size limit."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+from slack_sdk import WebClient
 
-from core.errors import StockpotError
+from core.errors import StockpotError, ValidationFailed
+from core.settings import Settings
 
 
 class FileRefused(StockpotError):
@@ -53,3 +56,26 @@ def download(url: str, token: str, *, hosts: str, max_bytes: int) -> bytes:
                 )
             chunks.append(chunk)
     return b"".join(chunks)
+
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
+
+
+def is_csv(info: dict[str, Any]) -> bool:
+    name = str(info.get("name", "")).lower()
+    return info.get("filetype") in ("csv", "tsv") or name.endswith(CSV_SUFFIXES)
+
+
+def fetch_csv(settings: Settings, client: WebClient, file_id: str) -> tuple[str, bytes]:
+    """A shared CSV file's name and bytes, from Slack's file hosts only, within the size
+    limit."""
+    info = client.files_info(file=file_id)["file"]
+    if not is_csv(info):
+        raise ValidationFailed(f"{info.get('name')} is not a CSV file (.csv, .tsv or .txt)")
+    data = download(
+        str(info.get("url_private_download") or info.get("url_private") or ""),
+        client.token or "",
+        hosts=settings.slack_file_hosts,
+        max_bytes=settings.slack_file_max_bytes,
+    )
+    return str(info.get("name") or file_id), data

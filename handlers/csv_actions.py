@@ -1,12 +1,11 @@
 """The buttons of a CSV preview (Import, Cancel) and of an import's outcome (Undo).
 
-Admins only, on their own company's connections and imports; the import itself runs on the
-work queue and reports in the file's thread.
+Admins only, on their own company's connections and imports; the import (or undo) is a job,
+which reports in the file's thread.
 """
 
 from __future__ import annotations
 
-import io
 from datetime import date
 from typing import Any
 
@@ -14,16 +13,13 @@ from pydantic import ValidationError
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.blocks.common import escape, message, section
-from bot.blocks.csv import imported_blocks, undone_blocks
-from bot.errors import user_message
+from bot.blocks.common import message
 from bot.ids import ActionId, BlockId
 from bot.metadata import CsvFileValue
-from core.csv_import.importer import import_csv, undo_import
 from core.errors import ValidationFailed
+from core.jobs import specs
 from core.models import Connection, CsvImport
-from handlers.context import Services, actor, button_id, channel_of, services
-from handlers.files import fetch
+from handlers.context import actor, button_id, channel_of, notify, services
 
 
 def _value(body: dict[str, Any]) -> CsvFileValue:
@@ -44,34 +40,6 @@ def _picked_date(body: dict[str, Any]) -> date | None:
         raise ValidationFailed("that date is not one the date picker gives") from None
 
 
-def import_job(
-    svc: Services,
-    client: WebClient,
-    channel: str,
-    value: CsvFileValue,
-    default_date: date | None,
-    user: str,
-) -> None:
-    try:
-        name, data = fetch(svc, client, value.file_id)
-        result = import_csv(
-            svc.factory,
-            value.connection_id,
-            io.BytesIO(data),
-            file_name=name,
-            max_bytes=svc.settings.slack_file_max_bytes,
-            default_date=default_date,
-            valid_only=value.valid_only,
-            force=value.force,
-            triggered_by=f"slack:{user}",
-        )
-        text, blocks = f"Imported {name}", imported_blocks(result)
-    except Exception as error:
-        text = "CSV import refused"
-        blocks = [section(escape(user_message(error)))]
-    client.chat_postMessage(channel=channel, thread_ts=value.thread_ts, **message(text, blocks))
-
-
 def import_file(
     ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
 ) -> None:
@@ -84,11 +52,23 @@ def import_file(
     with svc.factory() as session:
         who.owns(session.get(Connection, value.connection_id))
     when = _picked_date(body) or value.default_date
+    svc.jobs.enqueue(
+        specs.csv_import(
+            who.company_id,
+            value.connection_id,
+            value.file_id,
+            default_date=when,
+            valid_only=value.valid_only,
+            force=value.force,
+            thread_ts=value.thread_ts,
+            triggered_by=f"slack:{who.user_id}",
+            notify=notify(context, channel),
+        )
+    )
     respond(
         **message(f"Importing, started by <@{who.user_id}>…", []),
         replace_original=True,
     )
-    svc.work.submit(import_job, svc, client, channel, value, when, who.user_id)
 
 
 def cancel(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
@@ -99,17 +79,6 @@ def cancel(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContex
         **message(f"Cancelled by <@{who.user_id}>; nothing was imported.", []),
         replace_original=True,
     )
-
-
-def undo_job(
-    svc: Services, client: WebClient, channel: str, thread: str | None, import_id: int, user: str
-) -> None:
-    try:
-        result = undo_import(svc.factory, import_id, triggered_by=f"slack:{user}")
-        text, blocks = f"Import {import_id} undone", undone_blocks(result)
-    except Exception as error:
-        text, blocks = "Undo refused", [section(escape(user_message(error)))]
-    client.chat_postMessage(channel=channel, thread_ts=thread, **message(text, blocks))
 
 
 def undo(
@@ -124,7 +93,15 @@ def undo(
     with svc.factory() as session:
         who.owns(session.get(CsvImport, import_id))
     thread = (body.get("message") or {}).get("thread_ts")
-    svc.work.submit(undo_job, svc, client, channel, thread, import_id, who.user_id)
+    svc.jobs.enqueue(
+        specs.csv_undo(
+            who.company_id,
+            import_id,
+            thread_ts=thread,
+            triggered_by=f"slack:{who.user_id}",
+            notify=notify(context, channel),
+        )
+    )
 
 
 def register(app: App) -> None:

@@ -16,7 +16,7 @@ from bot.blocks.common import escape, message, section
 from bot.blocks.csv import preview_blocks
 from bot.errors import user_message
 from bot.metadata import CsvFileValue
-from bot.slack_files import download
+from bot.slack_files import fetch_csv, is_csv
 from core.csv_import.dialect import UnreadableFile
 from core.csv_import.importer import Preview, preview_csv, profiles
 from core.db import insert_ignoring_conflicts, unit_of_work, utcnow
@@ -25,7 +25,6 @@ from core.models import ChannelBinding, SlackFileEvent
 from handlers.context import Services, services
 
 log = logging.getLogger(__name__)
-CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 
 
 def _first_time(context: BoltContext, file_id: str, channel_id: str) -> bool:
@@ -40,25 +39,6 @@ def _first_time(context: BoltContext, file_id: str, channel_id: str) -> bool:
             index_elements=["team_id", "file_id"],
         )
     return inserted == 1
-
-
-def is_csv(info: dict[str, Any]) -> bool:
-    name = str(info.get("name", "")).lower()
-    return info.get("filetype") in ("csv", "tsv") or name.endswith(CSV_SUFFIXES)
-
-
-def fetch(svc: Services, client: WebClient, file_id: str) -> tuple[str, bytes]:
-    """The file's name and bytes, from Slack's file hosts only, within the size limit."""
-    info = client.files_info(file=file_id)["file"]
-    if not is_csv(info):
-        raise ValidationFailed(f"{info.get('name')} is not a CSV file (.csv, .tsv or .txt)")
-    data = download(
-        str(info.get("url_private_download") or info.get("url_private") or ""),
-        client.token or "",
-        hosts=svc.settings.slack_file_hosts,
-        max_bytes=svc.settings.slack_file_max_bytes,
-    )
-    return str(info.get("name") or file_id), data
 
 
 def choose_profile(
@@ -117,7 +97,7 @@ def preview_job(
 ) -> None:
     """Read the file and post its preview (in ``thread`` when it has one)."""
     try:
-        name, data = fetch(svc, client, file_id)
+        name, data = fetch_csv(svc.settings, client, file_id)
         when = default_date or utcnow().date() - timedelta(days=1)
         label, preview, value, needs_date = choose_profile(
             svc, company_id, name, data, when, connection_id

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.blocks.common import message
 from bot.blocks.jobs import migration_blocks, migration_stopped_blocks, sync_failed_blocks
 from bot.blocks.transfer import failure_blocks, report_blocks
+from bot.jobs.csv import CsvImportJob, CsvUndoJob
 from bot.jobs.report import ReportJob
 from bot.jobs.slack import Notifier, Target
 from bot.metadata import TransferValue
@@ -211,4 +212,6 @@ def job_handlers(notifier: Notifier) -> dict[JobKind, JobHandler]:
         JobKind.MIGRATION: MigrationJob(notifier),
         JobKind.SYNC: SyncJob(notifier),
         JobKind.REPORT: ReportJob(notifier),
+        JobKind.CSV_IMPORT: CsvImportJob(notifier),
+        JobKind.CSV_UNDO: CsvUndoJob(notifier),
     }

@@ -105,3 +105,55 @@ def report(company_id: int, day: date, *, notify: Notify | None = None) -> JobSp
         once_key=None if notify else key,
         priority=INTERACTIVE if notify else SCHEDULED,
     )
+
+
+def csv_import(
+    company_id: int,
+    connection_id: int,
+    file_id: str,
+    *,
+    default_date: date | None,
+    valid_only: bool,
+    force: bool,
+    thread_ts: str | None,
+    triggered_by: str,
+    notify: Notify,
+) -> JobSpec:
+    """Import a file shared in Slack (read again from Slack by the worker)."""
+    return JobSpec(
+        kind=JobKind.CSV_IMPORT,
+        company_id=company_id,
+        connection_id=connection_id,
+        payload=_payload(
+            notify,
+            file_id=file_id,
+            default_date=default_date.isoformat() if default_date else None,
+            valid_only=valid_only,
+            force=force,
+            thread_ts=thread_ts,
+            triggered_by=triggered_by,
+        ),
+        dedupe_key=f"csv:{notify.team_id}:{file_id}",
+        priority=INTERACTIVE,
+        max_attempts=3,
+    )
+
+
+def csv_undo(
+    company_id: int,
+    import_id: int,
+    *,
+    thread_ts: str | None,
+    triggered_by: str,
+    notify: Notify,
+) -> JobSpec:
+    return JobSpec(
+        kind=JobKind.CSV_UNDO,
+        company_id=company_id,
+        payload=_payload(
+            notify, import_id=import_id, thread_ts=thread_ts, triggered_by=triggered_by
+        ),
+        dedupe_key=f"csv-undo:{import_id}",
+        priority=INTERACTIVE,
+        max_attempts=3,
+    )

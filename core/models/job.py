@@ -17,6 +17,7 @@ class JobKind(StrEnum):
     TRANSFER = "transfer"
     MIGRATION = "migration"
     CSV_IMPORT = "csv_import"
+    CSV_UNDO = "csv_undo"
     REPORT = "report"
 
 
