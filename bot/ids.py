@@ -48,3 +48,22 @@ class CallbackId(StrEnum):
     MAP_ITEM = "map_item"
     CSV_UPLOAD = "csv_upload"
     CSV_PROFILE_FORM = "csv_profile_form"
+
+
+class CsvProfileField(StrEnum):
+    """Inputs of the CSV profile modal: block and action id are both the profile key set."""
+
+    NAME = "name"
+    SOURCE_COLUMN = "source_column"
+    QUANTITY_SOURCE_COLUMN = "quantity_source_column"
+    DATE_SOURCE_COLUMN = "date_source_column"
+    DELIMITER = "delimiter"
+    ENCODING = "encoding"
+    DECIMAL_SEPARATOR = "decimal_separator"
+    DATE_FORMATS = "date_formats"
+    CODE_SEPARATOR = "code_separator"
+    LOCATION_COLUMN = "location_column"
+    DEFAULT_QUANTITY = "default_quantity"
+    LOCATION_NAME = "location_name"
+    LOCATION_TIMEZONE = "location_timezone"
+    LOCATION_STORAGE_UNIT = "location_storage_unit"

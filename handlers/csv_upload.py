@@ -14,6 +14,7 @@ from sqlalchemy import select
 from bot.blocks.csv import upload_modal
 from bot.blocks.csv_profile import SELECT_KEYS, TEXT_KEYS, profile_modal
 from bot.ids import ActionId, BlockId, CallbackId
+from bot.ids import CsvProfileField as F
 from bot.metadata import CsvProfileMetadata, CsvUploadMetadata
 from core.access import Actor
 from core.csv_import.configure import save_profile
@@ -117,27 +118,30 @@ def _form_settings(values: dict[str, Any]) -> tuple[str, dict[str, Any], dict[st
         option = (values.get(key) or {}).get(key, {}).get("selected_option") or {}
         return str(option.get("value") or "")
 
-    rule = {"type": "column_values_to_pos_codes", "source_column": text("source_column")}
-    for key in ("quantity_source_column", "date_source_column"):
+    rule: dict[str, str] = {
+        "type": "column_values_to_pos_codes",
+        "source_column": text(F.SOURCE_COLUMN),
+    }
+    for key in (F.QUANTITY_SOURCE_COLUMN, F.DATE_SOURCE_COLUMN):
         if text(key):
             rule[key] = text(key)
     settings: dict[str, Any] = {"rules": [rule]}
     for key in SELECT_KEYS:
         if chosen(key):
             settings[key] = chosen(key)
-    if text("date_formats"):
-        settings["date_formats"] = [f.strip() for f in text("date_formats").split(",") if f]
-    for key in ("code_separator", "location_column", "default_quantity"):
+    if text(F.DATE_FORMATS):
+        settings["date_formats"] = [f.strip() for f in text(F.DATE_FORMATS).split(",") if f]
+    for key in (F.CODE_SEPARATOR, F.LOCATION_COLUMN, F.DEFAULT_QUANTITY):
         if text(key):
             settings[key] = text(key)
     location = None
-    if text("location_name"):
+    if text(F.LOCATION_NAME):
         location = {
-            "name": text("location_name"),
-            "storage_unit": chosen("location_storage_unit"),
-            "timezone": text("location_timezone") or "UTC",
+            "name": text(F.LOCATION_NAME),
+            "storage_unit": chosen(F.LOCATION_STORAGE_UNIT),
+            "timezone": text(F.LOCATION_TIMEZONE) or "UTC",
         }
-    return text("name"), settings, location
+    return text(F.NAME), settings, location
 
 
 def _block_of(problem: Problem) -> str:
@@ -145,12 +149,12 @@ def _block_of(problem: Problem) -> str:
     words = [w for w in re.split(r"[\[\].]+", problem.place) if w and not w.isdigit()]
     last = words[-1] if words else "name"
     if "locations" in words:
-        return {"storage_unit": "location_storage_unit", "timezone": "location_timezone"}.get(
-            last, "location_name"
+        return {"storage_unit": F.LOCATION_STORAGE_UNIT, "timezone": F.LOCATION_TIMEZONE}.get(
+            last, F.LOCATION_NAME
         )
     if last in TEXT_KEYS or last in SELECT_KEYS:
         return last
-    return "source_column" if last in ("rules", "type") else "name"
+    return F.SOURCE_COLUMN if last in ("rules", "type") else F.NAME
 
 
 def submit_profile(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -161,7 +165,7 @@ def submit_profile(ack: Ack, view: dict[str, Any], client: WebClient, context: B
             editing = who.owns(session.get(Connection, metadata.connection_id))
             if editing.name != name:
                 message = f"renaming is not supported; keep '{editing.name}' or create anew"
-                ack(response_action="errors", errors={"name": message[:150]})
+                ack(response_action="errors", errors={F.NAME: message[:150]})
                 return
     try:
         save_profile(services(context).factory, who.company, name, settings, location)

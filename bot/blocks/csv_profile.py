@@ -1,7 +1,7 @@
 """The modal that creates or edits a CSV profile (``/pos csv profile [name]``).
 
-Every input's block id and action id is the profile key it sets, so the handler reads the
-form and places the catalog's errors back on the right input without a table of its own.
+Every input's block id and action id is the profile key it sets (``bot.ids.CsvProfileField``),
+so the handler reads the form and places the catalog's errors back on the right input.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Any
 
 from bot.blocks.common import Block, clip, context
 from bot.ids import CallbackId
+from bot.ids import CsvProfileField as F
 
 DELIMITER_CHOICES = [
     ("auto", "auto-detect"),
@@ -27,21 +28,21 @@ ENCODING_CHOICES = [
 ]
 DECIMAL_CHOICES = [(".", "point 1.5"), (",", "comma 1,5")]
 TEXT_KEYS = {
-    "name": ("Profile name", False),
-    "source_column": ("Column with the POS code(s)", False),
-    "quantity_source_column": ("Column with the quantity", True),
-    "date_source_column": ("Column with the date", True),
-    "date_formats": ("Date formats, comma-separated (e.g. %d.%m.%Y)", True),
-    "code_separator": ("Separator of several codes in one cell (e.g. +)", True),
-    "location_column": ("Column naming the location", True),
-    "default_quantity": ("Quantity of rows without one (default 1)", True),
-    "location_name": ("New location (name)", True),
-    "location_timezone": ("Its timezone (IANA, e.g. Europe/Berlin)", True),
+    F.NAME: ("Profile name", False),
+    F.SOURCE_COLUMN: ("Column with the POS code(s)", False),
+    F.QUANTITY_SOURCE_COLUMN: ("Column with the quantity", True),
+    F.DATE_SOURCE_COLUMN: ("Column with the date", True),
+    F.DATE_FORMATS: ("Date formats, comma-separated (e.g. %d.%m.%Y)", True),
+    F.CODE_SEPARATOR: ("Separator of several codes in one cell (e.g. +)", True),
+    F.LOCATION_COLUMN: ("Column naming the location", True),
+    F.DEFAULT_QUANTITY: ("Quantity of rows without one (default 1)", True),
+    F.LOCATION_NAME: ("New location (name)", True),
+    F.LOCATION_TIMEZONE: ("Its timezone (IANA, e.g. Europe/Berlin)", True),
 }
 SELECT_KEYS = {
-    "delimiter": ("Delimiter", DELIMITER_CHOICES),
-    "encoding": ("Encoding", ENCODING_CHOICES),
-    "decimal_separator": ("Decimal separator", DECIMAL_CHOICES),
+    F.DELIMITER: ("Delimiter", DELIMITER_CHOICES),
+    F.ENCODING: ("Encoding", ENCODING_CHOICES),
+    F.DECIMAL_SEPARATOR: ("Decimal separator", DECIMAL_CHOICES),
 }
 
 
@@ -106,12 +107,12 @@ def profile_modal(
     blocks.append(
         {
             "type": "input",
-            "block_id": "location_storage_unit",
+            "block_id": F.LOCATION_STORAGE_UNIT,
             "optional": True,
             "label": {"type": "plain_text", "text": "Its storage unit"},
             "element": {
                 "type": "static_select",
-                "action_id": "location_storage_unit",
+                "action_id": F.LOCATION_STORAGE_UNIT,
                 "options": [_option(unit, unit) for unit in storage_units[:100]]
                 or [_option("-", "no storage units yet")],
             },

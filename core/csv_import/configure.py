@@ -3,6 +3,7 @@ and a catalog file are checked by the same rules and written by the same code.""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
@@ -26,5 +27,6 @@ def save_profile(
     entry: dict[str, Any] = {"name": name, **settings}
     if location:
         entry["locations"] = [location]
-    text = yaml.safe_dump({"company": company, "csv_connections": [entry]}, allow_unicode=True)
+    plain = json.loads(json.dumps({"company": company, "csv_connections": [entry]}))
+    text = yaml.safe_dump(plain, allow_unicode=True)
     return import_catalog(factory, text, source=FORM_SOURCE)

@@ -79,14 +79,9 @@ class ImportResult:
     rows_skipped: int
     reports: list[TransferReport] = field(default_factory=list)
 
-    @property
-    def unmapped(self) -> dict[str, Decimal]:
-        totals: dict[str, Decimal] = {}
-        for report in self.reports:
-            for item in report.unmapped:
-                key = str(item.get("key") or item.get("pos_code") or item.get("name"))
-                totals[key] = totals.get(key, Decimal(0)) + Decimal(str(item["quantity"]))
-        return totals
+    unmapped: dict[str, Decimal] = field(default_factory=dict)
+    """The file's codes that are not mapped, with the file's quantities (a day's run also
+    lists what other imports of that day left unmapped)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -94,6 +89,7 @@ class ImportResult:
             "file_name": self.file_name,
             "rows": self.rows,
             "rows_skipped": self.rows_skipped,
+            "unmapped": {code: str(quantity) for code, quantity in self.unmapped.items()},
             "runs": [report.to_json() for report in self.reports],
         }
 
@@ -247,6 +243,10 @@ def import_csv(
                 triggered_by=triggered_by,
             )
             outcome.reports.append(report)
+        unmapped_keys = {item["key"] for report in outcome.reports for item in report.unmapped}
+        outcome.unmapped = {
+            code: quantity for code, quantity in result.by_code().items() if code in unmapped_keys
+        }
         record.days = [
             {
                 "location_id": profile.locations[r.location],
