@@ -84,6 +84,8 @@ class SlackStandIn(SandboxServer):
         self.route("GET", r"/uploaded/(?P<file>\w+)", self._uploaded)
         self.workspace = Workspace(bot_user_id)
         self.upload_names: dict[str, str] = {}
+        self.response_targets: dict[str, str] = {}
+        """A response URL's key → the ts of the message whose action it answers."""
         self._page: Any = None
 
     @property
@@ -251,7 +253,13 @@ class SlackStandIn(SandboxServer):
         payload = json.loads(request.body or b"{}")
         self._record(ApiCall("response_url", payload))
         channel = self._page.channel_id if self._page else ""
-        self.workspace.answer(channel, self.bot_user_id, payload)
+        original = self.response_targets.get(request.params["key"])
+        if original and payload.get("replace_original"):
+            self.workspace.update(
+                original, str(payload.get("text", "")), list(payload.get("blocks") or [])
+            )
+        else:
+            self.workspace.answer(channel, self.bot_user_id, payload)
         return Response(200, b"ok", {"Content-Type": "text/plain"})
 
     def _uploaded(self, request: Request) -> Response:
@@ -493,7 +501,9 @@ class SlackSender:
                 "message_ts": shown["ts"],
             }
             payload["message"] = shown
-            payload["response_url"] = f"{self.stand_in.url}/respond/{next(self._responses)}"
+            key = str(next(self._responses))
+            self.stand_in.response_targets[key] = str(shown["ts"])
+            payload["response_url"] = f"{self.stand_in.url}/respond/{key}"
         return self.interaction(payload)
 
     def options(

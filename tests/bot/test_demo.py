@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from bot.demo import Demo
 from core.db import make_engine, make_session_factory
 from core.models import Company, LedgerMovement
 
+EXPORT = files("sandbox.demo").joinpath("kasse-export.csv")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = Path(os.environ.get("STOCKPOT_SCREENSHOTS", ROOT / "screenshots")) / "demo-walkthrough"
@@ -146,6 +148,14 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     walk.say("/ledger balances")
     expect(walk.latest("Stock of Pizzeria Beispiel")).to_contain_text("Küche")
     walk.shot("balances")
+
+    page.get_by_test_id("upload-input").set_input_files(str(EXPORT))
+    preview = walk.latest("kasse-export.csv")
+    expect(preview).to_contain_text("12 rows")
+    walk.shot("csv-preview")
+    preview.get_by_role("button", name="Import", exact=True).click()
+    expect(walk.messages()).to_contain_text("Imported kasse-export.csv")
+    walk.shot("csv-imported")
 
     page.get_by_test_id("home-tab").click()
     expect(page.get_by_test_id("home")).to_contain_text("Stockpot for Pizzeria Beispiel")
