@@ -1,0 +1,165 @@
+"""Benchmark 3: importing a till's CSV export against Python's csv module merely reading it.
+
+A German export (semicolons, decimal commas, dd.mm.yyyy dates, cp1252) of 1,000,000 rows over
+30 days and 3,000 article numbers (90 % mapped), imported into PostgreSQL with `stockpot`'s
+importer: detect the dialect, validate every row, total per (date, location, code), post one
+transfer run per day. In the same run, `csv.reader` reads the same file. Each size runs in a
+child process of its own, so its peak memory (max RSS) is its own: 100,000 rows against
+1,000,000 shows whether memory grows with the file.
+
+    python -m bench.csv_import            # PostgreSQL at BENCH_DATABASE_URL (recreated)
+    python -m bench.csv_import --rows 200000
+
+Prints a table and one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+from bench.common import DEFAULT_URL, fresh_database, report
+from core.catalog.importer import import_catalog
+from core.csv_import.importer import import_csv
+from core.db import make_engine, make_session_factory
+from core.mapping import import_mappings
+from core.models import Connection
+
+URL = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+CODES = 3000
+DAYS = 30
+CATALOG = """
+company: Bench CSV
+storage_units: [{name: Lager, address: x}]
+ingredients: [{name: Ware, base_unit: pcs}, {name: Mehl, base_unit: kg}]
+csv_connections:
+  - name: Kasse
+    locations: [{name: Filiale, storage_unit: Lager, timezone: Europe/Berlin}]
+    rules:
+      - {type: column_values_to_pos_codes, source_column: Artikelnummer,
+         quantity_source_column: Menge, date_source_column: Datum}
+    decimal_separator: ","
+    date_formats: ["%d.%m.%Y"]
+"""
+
+
+def write_export(path: Path, rows: int) -> None:
+    rng = random.Random(rows)
+    first = date(2026, 10, 29)
+    with path.open("w", encoding="cp1252", newline="") as out:
+        writer = csv.writer(out, delimiter=";")
+        writer.writerow(["Datum", "Artikelnummer", "Artikel", "Menge", "Preis"])
+        for n in range(rows):
+            code = rng.randrange(CODES)
+            day = first + timedelta(days=n * DAYS // rows)
+            quantity = f"{rng.randint(1, 4)},{rng.choice(['0', '5'])}"
+            writer.writerow(
+                [f"{day:%d.%m.%Y}", f"A{code}", f"Artikel {code} groß", quantity, "4,50"]
+            )
+
+
+def mappings() -> str:
+    out = ["company: Bench CSV", "connection: csv:Kasse", "mappings:"]
+    for code in range(int(CODES * 0.9)):
+        target = "Ware" if code % 2 else "Mehl"
+        out.append(f'  - {{pos_code: "A{code}", ingredient: {target}, quantity: 0.25}}')
+    return "\n".join(out)
+
+
+def child(rows: int, directory: Path, database: bool) -> dict[str, float]:
+    """Runs in its own process: read the file with csv, or import it; report time and RSS."""
+    path = directory / f"export-{rows}.csv"
+    if not database:
+        started = time.perf_counter()
+        with path.open(encoding="cp1252", newline="") as source:
+            count = sum(1 for _ in csv.reader(source, delimiter=";")) - 1
+        seconds = time.perf_counter() - started
+    else:
+        engine = make_engine(URL)
+        factory = make_session_factory(engine)
+        with factory() as session:
+            connection_id = session.query(Connection.id).filter_by(name="Kasse").scalar()
+        started = time.perf_counter()
+        with path.open("rb") as source:
+            result = import_csv(
+                factory,
+                connection_id,
+                source,
+                file_name=path.name,
+                max_bytes=1 << 34,
+                force=True,
+            )
+        seconds = time.perf_counter() - started
+        count = result.rows
+        engine.dispose()
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"rows": count, "seconds": seconds, "peak_mb": peak_kb / 1024}
+
+
+def run_child(rows: int, directory: Path, database: bool) -> dict[str, float]:
+    command = [sys.executable, "-m", "bench.csv_import", "--child", str(rows), str(directory)]
+    if database:
+        command.append("--database")
+    answer = subprocess.run(command, check=True, capture_output=True, text=True)
+    return json.loads(answer.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--small", type=int, default=100_000)
+    parser.add_argument("--child", nargs=2, metavar=("ROWS", "DIR"), help=argparse.SUPPRESS)
+    parser.add_argument("--database", action="store_true", help=argparse.SUPPRESS)
+    options = parser.parse_args()
+    if options.child:
+        rows, directory = int(options.child[0]), Path(options.child[1])
+        print(json.dumps(child(rows, directory, options.database)))
+        return
+    fresh_database(URL)
+    factory = make_session_factory(make_engine(URL))
+    import_catalog(factory, CATALOG, source="bench.yaml")
+    import_mappings(factory, mappings(), source="bench-mappings.yaml")
+    factory.kw["bind"].dispose()
+    figures: dict[str, object] = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = Path(scratch)
+        for rows in (options.small, options.rows):
+            write_export(directory / f"export-{rows}.csv", rows)
+            read = run_child(rows, directory, database=False)
+            imported = run_child(rows, directory, database=True)
+            figures[str(rows)] = {
+                "read_rows_per_s": round(read["rows"] / read["seconds"]),
+                "import_rows_per_s": round(imported["rows"] / imported["seconds"]),
+                "ratio": round(read["seconds"] / imported["seconds"], 3),
+                "import_s": round(imported["seconds"], 2),
+                "import_peak_mb": round(imported["peak_mb"], 1),
+                "read_peak_mb": round(read["peak_mb"], 1),
+            }
+    big, small = figures[str(options.rows)], figures[str(options.small)]
+    assert isinstance(big, dict) and isinstance(small, dict)
+    report(
+        "csv_import",
+        [
+            (f"import {options.rows:,} rows", f"{big['import_s']} s", ""),
+            ("import rows/s", f"{big['import_rows_per_s']:,}", ""),
+            ("csv.reader rows/s (same file)", f"{big['read_rows_per_s']:,}", ""),
+            ("import / read rate", str(big["ratio"]), ">= 0.3"),
+            (f"peak RSS, {options.small:,} rows", f"{small['import_peak_mb']} MB", "< 150 MB"),
+            (f"peak RSS, {options.rows:,} rows", f"{big['import_peak_mb']} MB", "< 150 MB"),
+        ],
+        {"sizes": figures},
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""Fuzzing what comes back from Slack: button values and modal metadata are user-controlled,
+so any value gives a clear refusal, never a crash and never another company's object."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from bot.metadata import (
+    CatchUpValue,
+    ConnectSidesMetadata,
+    CsvFileValue,
+    MapItemMetadata,
+    TransferValue,
+)
+from core.errors import ValidationFailed
+from handlers.context import button_id
+
+MODELS = [TransferValue, CatchUpValue, ConnectSidesMetadata, MapItemMetadata, CsvFileValue]
+values = st.one_of(
+    st.text(max_size=200),
+    st.from_regex(r"\{.{0,80}\}", fullmatch=True),
+    st.integers().map(str),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(values)
+def test_a_button_value_is_an_id_or_refused(raw):
+    body = {"actions": [{"value": raw}]}
+    try:
+        found = button_id(body)
+    except ValidationFailed:
+        return
+    assert found >= 0 and raw.partition(":")[0].isdigit()
+
+
+@pytest.mark.parametrize("model", MODELS)
+@settings(max_examples=150, deadline=None)
+@given(raw=values)
+def test_a_payload_parses_strictly_or_is_refused(model, raw):
+    try:
+        parsed = model.model_validate_json(raw)
+    except ValidationError:
+        return
+    assert parsed.dump() and model.model_validate_json(parsed.dump()) == parsed
