@@ -41,7 +41,8 @@ class JobSpec:
     dedupe_key: str | None = None
     once_key: str | None = None
     priority: int = SCHEDULED
-    max_attempts: int = 5
+    max_attempts: int | None = None
+    """``None``: as many as the worker's ``STOCKPOT_JOB_MAX_ATTEMPTS``."""
     run_after: datetime | None = None
 
     def row(self, now: datetime) -> dict[str, Any]:
@@ -135,11 +136,14 @@ def claim(
     worker_id: str,
     lease: timedelta,
     kinds: Sequence[JobKind] | None = None,
+    *,
+    max_attempts: int = 5,
 ) -> ClaimedJob | None:
     """Take the most urgent due job (or one whose worker's lease expired), or ``None``.
 
     A job taken over after its worker died counts an attempt; one that has used them all is
-    failed instead of being run again.
+    failed instead of being run again. ``max_attempts`` applies to jobs queued without
+    their own limit.
     """
     while True:
         with factory() as session:
@@ -162,7 +166,8 @@ def claim(
             if job is None:
                 return None
             taken_over = job.state is JobState.RUNNING
-            if taken_over and job.attempts >= job.max_attempts:
+            limit = job.max_attempts or max_attempts
+            if taken_over and job.attempts >= limit:
                 job.state = JobState.FAILED
                 job.finished_at = now
                 job.last_error = (
@@ -185,7 +190,7 @@ def claim(
                 payload=dict(job.payload),
                 result=dict(job.result),
                 attempts=job.attempts,
-                max_attempts=job.max_attempts,
+                max_attempts=limit,
                 created_at=job.created_at,
                 worker_id=worker_id,
             )

@@ -169,7 +169,13 @@ class Worker:
 
     def run_one(self) -> bool:
         """Claim and run one job in this thread; ``False`` when none is due."""
-        job = queue.claim(self.factory, self.worker_id, self.lease, self.kinds)
+        job = queue.claim(
+            self.factory,
+            self.worker_id,
+            self.lease,
+            self.kinds,
+            max_attempts=self.settings.job_max_attempts,
+        )
         if job is None:
             return False
         self.execute(job)
@@ -206,7 +212,13 @@ class Worker:
                 if not slots.acquire(timeout=poll):
                     continue
                 try:
-                    job = queue.claim(self.factory, self.worker_id, self.lease, self.kinds)
+                    job = queue.claim(
+                        self.factory,
+                        self.worker_id,
+                        self.lease,
+                        self.kinds,
+                        max_attempts=self.settings.job_max_attempts,
+                    )
                 except SQLAlchemyError:
                     slots.release()
                     log.warning("could not reach the database to claim a job", exc_info=True)

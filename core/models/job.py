@@ -77,7 +77,9 @@ class Job(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     attempts: Mapped[int] = mapped_column(default=0)
-    max_attempts: Mapped[int] = mapped_column(default=5)
+    max_attempts: Mapped[int | None] = mapped_column(
+        doc="``None``: the worker's STOCKPOT_JOB_MAX_ATTEMPTS"
+    )
     run_after: Mapped[datetime]
     lease_expires_at: Mapped[datetime | None]
     worker_id: Mapped[str | None] = mapped_column(String(100))

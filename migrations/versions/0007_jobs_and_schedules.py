@@ -62,7 +62,7 @@ def upgrade() -> None:
         sa.Column("payload", sa.JSON(), nullable=False),
         sa.Column("result", sa.JSON(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("max_attempts", sa.Integer(), nullable=False),
+        sa.Column("max_attempts", sa.Integer(), nullable=True),
         sa.Column("run_after", core.db.UtcDateTime(timezone=True), nullable=False),
         sa.Column("lease_expires_at", core.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("worker_id", sa.String(length=100), nullable=True),
