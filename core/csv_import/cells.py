@@ -11,8 +11,11 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 MAX_SCALE = 9
+CACHED = 4096
+"""Distinct cells remembered by the parsers: bounded, so memory stays flat on any file."""
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 _THOUSANDS = {
@@ -31,9 +34,11 @@ def is_number(value: str) -> bool:
     return bool(_NUMBER.fullmatch(value))
 
 
+@lru_cache(maxsize=CACHED)
 def parse_quantity(value: str, decimal_separator: str) -> Decimal:
     """A decimal written with ``decimal_separator`` (``1,5`` or ``1.5``; thousands groups
-    such as ``1.234,5`` are understood). Raises ``ValueError`` with the fix."""
+    such as ``1.234,5`` are understood). Raises ``ValueError`` with the fix. Remembered:
+    an export repeats the same few quantities (and dates) on every row."""
     text = value.strip().replace("\u00a0", "").replace(" ", "")
     other = "." if decimal_separator == "," else ","
     if _THOUSANDS[decimal_separator].fullmatch(text):
@@ -58,6 +63,11 @@ def parse_quantity(value: str, decimal_separator: str) -> Decimal:
 def parse_date(value: str, formats: list[str]) -> date:
     """The date in ``value`` by the first of ``formats`` that reads it; a time after the date
     (``27.11.2026 14:32``) is allowed and ignored. Raises ``ValueError`` with the fix."""
+    return _parse_date(value, tuple(formats))
+
+
+@lru_cache(maxsize=CACHED)
+def _parse_date(value: str, formats: tuple[str, ...]) -> date:
     text = value.strip()
     candidates = [text, text.split(" ")[0].split("T")[0]] if text else []
     for pattern in formats:
