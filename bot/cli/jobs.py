@@ -11,6 +11,7 @@ from core.jobs.queue import enqueue
 from core.lookup import location_by_name
 from core.migration import DEFAULT_DAYS, plan
 from core.models import Job, JobState
+from core.settings import get_settings
 
 
 @click.group("jobs")
@@ -24,6 +25,7 @@ def jobs() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @reports_errors
 def jobs_list(state: str | None, limit: int, as_json: bool) -> None:
+    limit_of_attempts = get_settings().job_max_attempts
     query = select(Job).order_by(Job.id.desc()).limit(limit)
     if state:
         query = query.where(Job.state == JobState(state))
@@ -35,7 +37,7 @@ def jobs_list(state: str | None, limit: int, as_json: bool) -> None:
                 "state": job.state.value,
                 "location_id": job.location_id,
                 "business_date": job.business_date.isoformat() if job.business_date else None,
-                "attempts": f"{job.attempts}/{job.max_attempts}",
+                "attempts": f"{job.attempts}/{job.max_attempts or limit_of_attempts}",
                 "run_after": job.run_after.isoformat(timespec="seconds"),
                 "last_error": job.last_error or "",
             }

@@ -258,14 +258,22 @@ class Worker:
                 log.warning("job %s was taken over by another worker; leaving it", job.id)
                 return
             except JobCanceled:
-                if queue.cancelled(self.factory, job, context.result):
-                    handler.cancelled(context)
+                try:
+                    if queue.cancelled(self.factory, job, context.result):
+                        handler.cancelled(context)
+                except SQLAlchemyError:
+                    log.error("job %s was cancelled but could not be recorded", job.id)
                 return
             except Exception as error:
                 self._failed(handler, context, error)
                 return
         context.result.update(result or {})
-        queue.succeed(self.factory, job, context.result)
+        try:
+            queue.succeed(self.factory, job, context.result)
+        except SQLAlchemyError:
+            # The work is done but not recorded: the lease runs out and the job runs again,
+            # which finds its progress (a posted message's ts, a transfer already live).
+            log.error("job %s finished but could not be recorded", job.id, exc_info=True)
 
     def _failed(self, handler: JobHandler, context: JobContext, error: Exception) -> None:
         job = context.job

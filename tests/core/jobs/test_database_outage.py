@@ -4,6 +4,7 @@ tried again once the database is back, and the ledger ends exact (PostgreSQL).""
 from __future__ import annotations
 
 import psycopg
+from slack_sdk import WebClient
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
@@ -13,10 +14,12 @@ from core.db import unit_of_work
 from core.jobs import specs
 from core.jobs.queue import enqueue
 from core.jobs.worker import Worker
-from core.models import ExternalLocation, Job, JobState, LedgerMovement, RunKind
+from core.models import Company, ExternalLocation, Job, JobState, LedgerMovement, RunKind
+from core.pos import connections
 from core.settings import Settings
 from sandbox.http import Fault
 from sandbox.sides.data import GOLDEN_DATE
+from sandbox.slack import SlackStandIn
 from tests.core.jobs.test_worker_processes import postgres  # noqa: F401 - fixture
 from tests.core.pos.conftest import (  # noqa: F401 - fixtures
     balances,
@@ -93,3 +96,39 @@ def test_a_transfer_cut_off_from_the_database_posts_nothing_and_is_retried(
         assert (job.state, job.attempts) == (JobState.SUCCEEDED, 2)
     expected = sides.expected_consumption(36, GOLDEN_DATE, expand_menus=True)
     assert balances(postgres) == {MAPPED[key]: -expected[key] for key in MAPPED}
+
+
+def test_a_report_whose_worker_loses_the_database_at_the_end_is_not_posted_twice(
+    postgres, sides, monkeypatch
+):
+    """The report is posted (its message recorded), then the database goes away while its
+    chart is uploaded, before the job is marked done: the job runs again later and does not
+    post the report again."""
+    monkeypatch.setenv("STOCKPOT_JOB_LEASE_SECONDS", "0.5")
+    monkeypatch.setenv("STOCKPOT_JOB_RETRY_SECONDS", "0")
+    monkeypatch.setenv("STOCKPOT_POS_REQUESTS_PER_SECOND", "1000")
+    quick = Settings()
+    map_golden(postgres)
+    connections.transfer_day(postgres.factory, quick, postgres.location_id, GOLDEN_DATE)
+    outage = Outage(postgres.url)
+    with unit_of_work(postgres.factory) as session:
+        location = session.get_one(ExternalLocation, postgres.location_id)
+        company = session.get_one(Company, location.company_id)
+        company.report_team_id, company.report_channel_id = "T0001", "C0001"
+        job_id = enqueue(session, specs.report(company.id, GOLDEN_DATE)).job_id
+    with SlackStandIn().running() as slack:
+        slack.faults.add(Fault(before=outage.begin), path="/api/files.getUploadURLExternal")
+        client = WebClient(token="xoxb-sandbox", base_url=slack.api_url)
+        worker = Worker(
+            postgres.factory, quick, job_handlers(Notifier(postgres.factory, client=client))
+        )
+        try:
+            assert worker.run_one()
+        finally:
+            outage.end()
+        worker.run_until_idle(wait_for_others=True)
+        reports = [c for c in slack.calls if c.method == "chat.postMessage"]
+    with postgres.session() as session:
+        job = session.get_one(Job, job_id)
+    assert (job.state, job.attempts) == (JobState.SUCCEEDED, 2)
+    assert len(reports) == 1, "the retry found the report already posted"
