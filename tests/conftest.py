@@ -126,3 +126,16 @@ def _fresh_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``postgresql_only`` (worker processes, killed workers, outages) are not
+    collected for SQLite at all, rather than skipped there."""
+    kept, dropped = [], []
+    for item in items:
+        params = getattr(item, "callspec", None)
+        sqlite = params is not None and params.params.get("database") == "sqlite"
+        (dropped if sqlite and item.get_closest_marker("postgresql_only") else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

@@ -4,6 +4,7 @@ tried again once the database is back, and the ledger ends exact (PostgreSQL).""
 from __future__ import annotations
 
 import psycopg
+import pytest
 from slack_sdk import WebClient
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
@@ -31,6 +32,8 @@ from tests.core.pos.conftest import (  # noqa: F401 - fixtures
     waits,
 )
 from tests.core.pos.test_sides import MAPPED, connected, map_golden  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.postgresql_only
 
 
 class Outage:

@@ -34,6 +34,8 @@ from tests.core.test_migration import forget_transfers, ledger_by_day
 KILLS = 50
 DAYS = 40
 
+pytestmark = pytest.mark.postgresql_only
+
 
 @pytest.mark.slow
 def test_a_worker_killed_50_times_leaves_every_job_done_and_the_ledger_exact(

@@ -35,6 +35,8 @@ from tests.core.pos.test_sides import MAPPED, connected, map_golden  # noqa: F40
 
 STOCKPOT = str(Path(sys.executable).with_name("stockpot"))
 
+pytestmark = pytest.mark.postgresql_only
+
 
 @pytest.fixture
 def postgres(connected):
