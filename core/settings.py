@@ -176,3 +176,6 @@ def configure_logging(settings: Settings) -> None:
         level=settings.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if logging.getLogger().level > logging.DEBUG:
+        # APScheduler announces every tick at INFO; its warnings and errors still show.
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
