@@ -9,6 +9,7 @@ from bot.blocks.jobs import catch_up_blocks
 from core.db import unit_of_work
 from core.errors import ValidationFailed
 from core.jobs import specs
+from core.jobs.queue import jobs_by_location
 from core.locations import set_automatic, set_transfer_time
 from core.models import ExternalLocation, Provider, RunKind
 from core.reports import parse_clock_time
@@ -85,6 +86,7 @@ def transfer_status(inv: Invocation) -> None:
     who = inv.actor()
     lines = []
     with inv.services.factory() as session:
+        jobs = jobs_by_location(session, who.company_id)
         for location in session.scalars(
             select(ExternalLocation)
             .where(ExternalLocation.company_id == who.company_id)
@@ -93,10 +95,23 @@ def transfer_status(inv: Invocation) -> None:
             last = last_run(session, location.id)
             latest = f"last run {last.business_date} {last.status.value}" if last else "no run yet"
             state = "active" if location.active else "inactive"
-            lines.append(
-                f"*{location.name}*: {state}, automatic {location.automatic_transfer.value}, "
-                f"{latest}"
+            when = (
+                ""
+                if location.connection.provider is Provider.CSV
+                else f" at {location.transfer_time:%H:%M}"
             )
+            line = (
+                f"*{location.name}*: {state}, automatic {location.automatic_transfer.value}"
+                f"{when}, {latest}"
+            )
+            waiting = jobs.get(location.id)
+            if waiting and waiting.pending:
+                line += f", {waiting.pending} job(s) queued or running"
+            if waiting and waiting.failed:
+                failed = waiting.failed
+                day = f" of {failed.business_date}" if failed.business_date else ""
+                line += f"\n    :x: {failed.kind.value}{day} failed: {failed.last_error}"
+            lines.append(line)
     inv.reply("\n".join([f"Transfers of {who.company}", *lines]))
 
 

@@ -345,3 +345,32 @@ def next_wake(session: Session) -> datetime | None:
 
 def running_count(session: Session) -> int:
     return len(session.scalars(select(Job.id).where(Job.state == JobState.RUNNING)).all())
+
+
+@dataclass(frozen=True)
+class LocationJobs:
+    """What is waiting and what last failed for one location, as a status line shows it."""
+
+    pending: int
+    failed: Job | None
+
+
+def jobs_by_location(session: Session, company_id: int) -> dict[int, LocationJobs]:
+    rows = session.scalars(
+        select(Job)
+        .where(
+            Job.company_id == company_id,
+            Job.location_id.is_not(None),
+            Job.state.in_((*_pending_states(), JobState.FAILED)),
+        )
+        .order_by(Job.id)
+    ).all()
+    found: dict[int, LocationJobs] = {}
+    for job in rows:
+        assert job.location_id is not None
+        seen = found.get(job.location_id, LocationJobs(0, None))
+        if job.state is JobState.FAILED:
+            found[job.location_id] = LocationJobs(seen.pending, job)
+        else:
+            found[job.location_id] = LocationJobs(seen.pending + 1, seen.failed)
+    return found

@@ -109,6 +109,9 @@ def test_a_failed_automatic_transfer_is_posted_with_retry_and_reconnect(bot):
     alert = posted(bot, f"Not transferred: Pizzeria Beispiel Teltow, {GOLDEN}")
     assert ActionId.JOB_RETRY in texts(alert) and ActionId.CONNECTION_RECONNECT in texts(alert)
     assert _job(bot, job_id).state is JobState.FAILED
+    bot.send.command("/transfer", "status", user=VIEWER)
+    status = reply(bot, "Transfers of Trattoria Esempio")
+    assert f"transfer of {GOLDEN} failed" in texts(status) and "at 06:00" in texts(status)
     bot.sides.faults.clear()
     bot.send.block_action(ActionId.JOB_RETRY, str(job_id), user=VIEWER)
     reply(bot, "you need to be an admin")

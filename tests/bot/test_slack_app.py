@@ -307,7 +307,9 @@ def test_locations_are_set_up_from_their_message(bot):
     reply(bot, "Automatic transfers resumed for 3 location(s)")
     bot.send.command("/transfer", "status", user=VIEWER)
     status = reply(bot, "Transfers of Trattoria Esempio")
-    assert "*Pizzeria Beispiel Teltow*: active, automatic active, no run yet" in texts(status)
+    assert "*Pizzeria Beispiel Teltow*: active, automatic active at 06:00, no run yet" in texts(
+        status
+    )
 
 
 def test_ledger_movements_summarise_a_period_and_attach_a_csv_when_long(bot):
