@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from core.errors import NotFound
 from core.exact import format_decimal, fraction_to_decimal
-from core.models import Company, Ingredient, LedgerMovement, RawSaleLine, StorageUnit, TransferRun
+from core.models import Company, Ingredient, LedgerMovement, StorageUnit, TransferRun
 from core.transfer.engine import contributions
-from core.transfer.lines import LineKind, SaleLine
+from core.transfer.live import stored_line, stored_rows
 from core.transfer.snapshot import Snapshot
 
 
@@ -199,23 +199,8 @@ def trace(session: Session, movement_id: int, company: Company | None = None) ->
     if movement.run_id is None:
         return []
     run = session.get_one(TransferRun, movement.run_id)
-    raw = session.scalars(
-        select(RawSaleLine).where(RawSaleLine.run_id == run.id).order_by(RawSaleLine.position)
-    ).all()
-    lines = [
-        SaleLine(
-            sale_id=row.sale_id,
-            line_id=row.line_id,
-            pos_code=row.pos_code,
-            name=row.name,
-            quantity=row.quantity,
-            parent_line_id=row.parent_line_id,
-            voided=row.voided,
-            cancelled=row.cancelled,
-            kind=LineKind(row.kind),
-        )
-        for row in raw
-    ]
+    raw = stored_rows(session, run.id)
+    lines = [stored_line(row) for row in raw]
     found = contributions(
         lines,
         [row.disposition for row in raw],

@@ -24,20 +24,28 @@ def live_lines(session: Session, location_id: int, business_date: date) -> list[
     )
     if live_run_id is None:
         return []
-    rows = session.scalars(
-        select(RawSaleLine).where(RawSaleLine.run_id == live_run_id).order_by(RawSaleLine.position)
-    )
-    return [
-        SaleLine(
-            sale_id=row.sale_id,
-            line_id=row.line_id,
-            pos_code=row.pos_code,
-            name=row.name,
-            quantity=row.quantity,
-            parent_line_id=row.parent_line_id,
-            voided=row.voided,
-            cancelled=row.cancelled,
-            kind=LineKind(row.kind),
+    return [stored_line(row) for row in stored_rows(session, live_run_id)]
+
+
+def stored_rows(session: Session, run_id: int) -> list[RawSaleLine]:
+    """A run's raw lines, in the order it read them."""
+    return list(
+        session.scalars(
+            select(RawSaleLine).where(RawSaleLine.run_id == run_id).order_by(RawSaleLine.position)
         )
-        for row in rows
-    ]
+    )
+
+
+def stored_line(row: RawSaleLine) -> SaleLine:
+    """A raw line as the engine read it (for reruns and for tracing a movement)."""
+    return SaleLine(
+        sale_id=row.sale_id,
+        line_id=row.line_id,
+        pos_code=row.pos_code,
+        name=row.name,
+        quantity=row.quantity,
+        parent_line_id=row.parent_line_id,
+        voided=row.voided,
+        cancelled=row.cancelled,
+        kind=LineKind(row.kind),
+    )
