@@ -576,25 +576,17 @@ def transfer_day(
             raise ValidationFailed(
                 f"{name} has no CSV import for {business_date}; import a file for that day"
             )
-        return run_transfer(
+        fetched = FetchedDay(RawInput("csv", '{"rerun": "lines of the live run"}'), stored)
+    else:
+        fetched = fetch_day(
             factory,
+            settings,
             location_id,
             business_date,
-            stored,
-            RawInput("csv", '{"rerun": "lines of the live run"}'),
-            kind=kind,
+            run_kind=RunKind.DRY_RUN if dry_run else kind,
             triggered_by=triggered_by,
-            dry_run=dry_run,
+            policy=policy,
         )
-    fetched = fetch_day(
-        factory,
-        settings,
-        location_id,
-        business_date,
-        run_kind=RunKind.DRY_RUN if dry_run else kind,
-        triggered_by=triggered_by,
-        policy=policy,
-    )
     return transfer_fetched(
         factory,
         location_id,
