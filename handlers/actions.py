@@ -18,7 +18,6 @@ from bot.blocks.jobs import catch_up_blocks
 from bot.blocks.pos import connect_sides_modal, lightspeed_blocks
 from bot.ids import ActionId
 from bot.metadata import CatchUpValue, ConnectSidesMetadata, TransferValue
-from core.access import Actor
 from core.db import unit_of_work
 from core.errors import ValidationFailed
 from core.jobs import queue, specs
@@ -35,7 +34,7 @@ from core.models import (
 )
 from core.pos import connections
 from core.reports import send_reports_to
-from handlers.context import actor, button_id, channel_of, notify, services
+from handlers.context import button_admin, button_id, channel_of, notify, services
 from handlers.pos_commands import start_migration
 
 Reply = tuple[str, list[Block]]
@@ -48,15 +47,9 @@ def _value(body: dict[str, Any], model: type[BaseModel]) -> Any:
         raise ValidationFailed("that button is not one Stockpot made; nothing was done") from None
 
 
-def _admin(context: BoltContext, body: dict[str, Any]) -> Actor:
-    who = actor(context, channel_of(body))
-    who.require_admin()
-    return who
-
-
 def post_transfer(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
-    who = _admin(context, body)
+    who = button_admin(context, body)
     value: TransferValue = _value(body, TransferValue)
     svc = services(context)
     with svc.factory() as session:
@@ -86,7 +79,7 @@ def _location_action(
 
     def listener(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         ack()
-        who = _admin(context, body)
+        who = button_admin(context, body)
         location_id = button_id(body)
         with unit_of_work(services(context).factory) as session:
             location = who.owns(session.get(ExternalLocation, location_id))
@@ -150,7 +143,7 @@ def migrate_location(
     ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
 ) -> None:
     ack()
-    who = _admin(context, body)
+    who = button_admin(context, body)
     svc = services(context)
     with svc.factory() as session:
         location = who.owns(
@@ -166,7 +159,7 @@ def migrate_location(
 
 def retry_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
-    who = _admin(context, body)
+    who = button_admin(context, body)
     with unit_of_work(services(context).factory) as session:
         job = queue.requeue(session, button_id(body), who.company_id)
         kind = job.kind.value
@@ -180,7 +173,7 @@ def retry_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltCon
 
 def cancel_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
-    who = _admin(context, body)
+    who = button_admin(context, body)
     with unit_of_work(services(context).factory) as session:
         job = queue.request_cancel(session, button_id(body), who.company_id)
         state = job.state
@@ -190,7 +183,7 @@ def cancel_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltCo
 
 def catch_up_days(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
-    who = _admin(context, body)
+    who = button_admin(context, body)
     value: CatchUpValue = _value(body, CatchUpValue)
     svc = services(context)
     with svc.factory() as session:
@@ -222,7 +215,7 @@ def reconnect(
     """The fix for credentials that stopped working: SIDES asks for them again, Lightspeed
     sends the admin through its authorization."""
     ack()
-    who = _admin(context, body)
+    who = button_admin(context, body)
     svc = services(context)
     channel = channel_of(body)
     with svc.factory() as session:

@@ -42,6 +42,13 @@ def actor(context: BoltContext, channel_id: str | None = None) -> Actor:
         return actor_for(session, context.team_id or "", context.user_id or "", channel_id)
 
 
+def button_admin(context: BoltContext, body: dict[str, Any]) -> Actor:
+    """Who pressed a button: an admin of the company its channel speaks for, or a refusal."""
+    who = actor(context, channel_of(body))
+    who.require_admin()
+    return who
+
+
 def post(client: WebClient, channel: str, message: dict[str, Any]) -> None:
     client.chat_postMessage(channel=channel, **message)
 

@@ -19,7 +19,7 @@ from bot.metadata import CsvFileValue
 from core.errors import ValidationFailed
 from core.jobs import specs
 from core.models import Connection, CsvImport
-from handlers.context import actor, button_id, channel_of, notify, services
+from handlers.context import button_admin, button_id, channel_of, notify, services
 
 
 def _value(body: dict[str, Any]) -> CsvFileValue:
@@ -45,8 +45,7 @@ def import_file(
 ) -> None:
     ack()
     channel = channel_of(body)
-    who = actor(context, channel)
-    who.require_admin()
+    who = button_admin(context, body)
     value = _value(body)
     svc = services(context)
     with svc.factory() as session:
@@ -73,8 +72,7 @@ def import_file(
 
 def cancel(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
-    who = actor(context, channel_of(body))
-    who.require_admin()
+    who = button_admin(context, body)
     respond(
         **message(f"Cancelled by <@{who.user_id}>; nothing was imported.", []),
         replace_original=True,
@@ -86,8 +84,7 @@ def undo(
 ) -> None:
     ack()
     channel = channel_of(body)
-    who = actor(context, channel)
-    who.require_admin()
+    who = button_admin(context, body)
     import_id = button_id(body)
     svc = services(context)
     with svc.factory() as session:

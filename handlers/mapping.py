@@ -26,14 +26,20 @@ from core.mapping import (
 from core.models import PosItem, RunKind
 from core.unmapped import closest_target, days_unmapped, target_named, targets
 from handlers.answers import ack_first
-from handlers.context import actor, button_id, channel_of, form_actor, notify, services
+from handlers.context import (
+    button_admin,
+    button_id,
+    channel_of,
+    form_actor,
+    notify,
+    services,
+)
 
 
 def open_map(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     ack()
     channel = channel_of(body)
-    who = actor(context, channel)
-    who.require_admin()
+    who = button_admin(context, body)
     with services(context).factory() as session:
         item = who.owns(session.get(PosItem, button_id(body)))
         suggestion = closest_target(session, who.company_id, item.name)
@@ -46,8 +52,7 @@ def open_map(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCon
 
 def ignore(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
-    who = actor(context, channel_of(body))
-    who.require_admin()
+    who = button_admin(context, body)
     with unit_of_work(services(context).factory) as session:
         item = who.owns(session.get(PosItem, button_id(body)))
         set_mapping(session, item, IgnoreChoice(), by=f"slack:{who.user_id}")
@@ -122,8 +127,7 @@ def reprocess(
 ) -> None:
     ack()
     channel = channel_of(body)
-    who = actor(context, channel)
-    who.require_admin()
+    who = button_admin(context, body)
     svc = services(context)
     with svc.factory() as session:
         item = who.owns(session.get(PosItem, button_id(body)))
