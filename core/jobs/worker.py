@@ -169,17 +169,20 @@ class Worker:
 
     def run_one(self) -> bool:
         """Claim and run one job in this thread; ``False`` when none is due."""
-        job = queue.claim(
+        job = self._claim()
+        if job is None:
+            return False
+        self.execute(job)
+        return True
+
+    def _claim(self) -> ClaimedJob | None:
+        return queue.claim(
             self.factory,
             self.worker_id,
             self.lease,
             self.kinds,
             max_attempts=self.settings.job_max_attempts,
         )
-        if job is None:
-            return False
-        self.execute(job)
-        return True
 
     def run_until_idle(self, *, wait_for_others: bool = False) -> int:
         """Run due jobs one after another until none is left; returns how many ran.
@@ -212,13 +215,7 @@ class Worker:
                 if not slots.acquire(timeout=poll):
                     continue
                 try:
-                    job = queue.claim(
-                        self.factory,
-                        self.worker_id,
-                        self.lease,
-                        self.kinds,
-                        max_attempts=self.settings.job_max_attempts,
-                    )
+                    job = self._claim()
                 except SQLAlchemyError:
                     slots.release()
                     log.warning("could not reach the database to claim a job", exc_info=True)
