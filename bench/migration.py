@@ -26,6 +26,9 @@ import resource
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -126,18 +129,43 @@ def _serve(commands: Any, answers: Any) -> None:
             return
 
 
-def settings_for(sandbox: RemoteSandbox, key: str) -> Settings:
-    return Settings(
-        DATABASE_URL=URL,
-        STOCKPOT_SECRET_KEY=key,
-        LIGHTSPEED_API_URL=sandbox.url,
-        LIGHTSPEED_AUTH_URL=sandbox.url,
-        LIGHTSPEED_CLIENT_ID=DEFAULT_CLIENT_ID,
-        LIGHTSPEED_CLIENT_SECRET=DEFAULT_CLIENT_SECRET,
-        LIGHTSPEED_REDIRECT_URI=REDIRECT,
-        STOCKPOT_POS_REQUESTS_PER_SECOND=RATE,
-        STOCKPOT_WORKER_POLL_SECONDS=0.05,
-    )
+@dataclass
+class Bench:
+    """The sandbox, the settings pointing Stockpot at it (as environment variables too, for
+    worker processes), and a fresh database."""
+
+    sandbox: RemoteSandbox
+    variables: dict[str, str]
+    factory: sessionmaker[Session]
+
+    @property
+    def settings(self) -> Settings:
+        return Settings(**self.variables)
+
+
+@contextmanager
+def prepared() -> Iterator[Bench]:
+    sandbox = RemoteSandbox()
+    try:
+        variables = {
+            "DATABASE_URL": URL,
+            "STOCKPOT_SECRET_KEY": generate_key(),
+            "LIGHTSPEED_API_URL": sandbox.url,
+            "LIGHTSPEED_AUTH_URL": sandbox.url,
+            "LIGHTSPEED_CLIENT_ID": DEFAULT_CLIENT_ID,
+            "LIGHTSPEED_CLIENT_SECRET": DEFAULT_CLIENT_SECRET,
+            "LIGHTSPEED_REDIRECT_URI": REDIRECT,
+            "STOCKPOT_POS_REQUESTS_PER_SECOND": str(RATE),
+            "STOCKPOT_WORKER_POLL_SECONDS": "0.05",
+        }
+        fresh_database(URL)
+        engine = make_engine(URL)
+        try:
+            yield Bench(sandbox, variables, make_session_factory(engine))
+        finally:
+            engine.dispose()
+    finally:
+        sandbox.stop()
 
 
 def set_up_company(
@@ -191,13 +219,8 @@ def ledger_by_day(factory: sessionmaker[Session]) -> dict[tuple[object, int], De
 
 
 def one_location(days: int) -> dict[str, object]:
-    key = generate_key()
-    sandbox = RemoteSandbox()
-    try:
-        settings = settings_for(sandbox, key)
-        fresh_database(URL)
-        engine = make_engine(URL)
-        factory = make_session_factory(engine)
+    with prepared() as bench:
+        sandbox, settings, factory = bench.sandbox, bench.settings, bench.factory
         location_id = set_up_company(factory, settings, "Bench", LOCATION)
         with unit_of_work(factory) as session:
             location = session.get_one(ExternalLocation, location_id)
@@ -232,9 +255,6 @@ def one_location(days: int) -> dict[str, object]:
                 kind=RunKind.MANUAL,
             )
         identical = ledger_by_day(factory) == migrated
-        engine.dispose()
-    finally:
-        sandbox.stop()
     bound = requests / RATE
     return {
         "days": days,
@@ -253,13 +273,8 @@ def one_location(days: int) -> dict[str, object]:
 def many_locations(days: int, locations: int, workers: int) -> dict[str, object]:
     """``locations`` companies migrating the same sandbox location through their own
     connections, on ``workers`` worker processes of one thread each."""
-    key = generate_key()
-    sandbox = RemoteSandbox()
-    try:
-        settings = settings_for(sandbox, key)
-        fresh_database(URL)
-        engine = make_engine(URL)
-        factory = make_session_factory(engine)
+    with prepared() as bench:
+        sandbox, settings, factory = bench.sandbox, bench.settings, bench.factory
         ids = [set_up_company(factory, settings, f"Bench {n}", LOCATION) for n in range(locations)]
         with unit_of_work(factory) as session:
             for location_id in ids:
@@ -272,15 +287,7 @@ def many_locations(days: int, locations: int, workers: int) -> dict[str, object]
         children_cpu = children.ru_utime + children.ru_stime
         environment = {
             **os.environ,
-            "DATABASE_URL": URL,
-            "STOCKPOT_SECRET_KEY": key,
-            "LIGHTSPEED_API_URL": sandbox.url,
-            "LIGHTSPEED_AUTH_URL": sandbox.url,
-            "LIGHTSPEED_CLIENT_ID": DEFAULT_CLIENT_ID,
-            "LIGHTSPEED_CLIENT_SECRET": DEFAULT_CLIENT_SECRET,
-            "LIGHTSPEED_REDIRECT_URI": REDIRECT,
-            "STOCKPOT_POS_REQUESTS_PER_SECOND": str(RATE),
-            "STOCKPOT_WORKER_POLL_SECONDS": "0.05",
+            **bench.variables,
             "STOCKPOT_WORKER_THREADS": "1",
             "LOG_LEVEL": "WARNING",
         }
@@ -304,9 +311,6 @@ def many_locations(days: int, locations: int, workers: int) -> dict[str, object]
             done = session.scalar(
                 select(func.count()).select_from(Job).where(Job.state == "succeeded")
             )
-        engine.dispose()
-    finally:
-        sandbox.stop()
     per_location = requests / locations / RATE
     ideal = per_location * -(-locations // workers)
     cores = os.cpu_count() or 1
