@@ -159,10 +159,9 @@ def report_day_due(company: Company, timezone: ZoneInfo, now: datetime) -> date:
     return local.date() - timedelta(days=1 if now >= due_today else 2)
 
 
-def report_timezone(company: Company, locations: list[ExternalLocation]) -> ZoneInfo:
-    if company.report_timezone:
-        return ZoneInfo(company.report_timezone)
-    return ZoneInfo(locations[0].timezone if locations else "UTC")
+def report_timezone(company: Company, first_location_timezone: str | None) -> ZoneInfo:
+    """The company's report timezone, else its first location's, else UTC."""
+    return ZoneInfo(company.report_timezone or first_location_timezone or "UTC")
 
 
 @dataclass
@@ -197,11 +196,17 @@ def due_jobs(session: Session, now: datetime) -> list[JobSpec]:
                     triggered_by="schedule",
                 )
             )
-    by_company: dict[int, list[ExternalLocation]] = {}
-    for location in session.scalars(select(ExternalLocation).order_by(ExternalLocation.id)):
-        by_company.setdefault(location.company_id, []).append(location)
-    for company in session.scalars(select(Company).where(Company.report_channel_id.is_not(None))):
-        timezone = report_timezone(company, by_company.get(company.id, []))
+    reporting = session.scalars(select(Company).where(Company.report_channel_id.is_not(None))).all()
+    first_timezone: dict[int, str] = {}
+    if reporting:
+        for company_id, zone in session.execute(
+            select(ExternalLocation.company_id, ExternalLocation.timezone)
+            .where(ExternalLocation.company_id.in_([c.id for c in reporting]))
+            .order_by(ExternalLocation.id)
+        ):
+            first_timezone.setdefault(company_id, zone)
+    for company in reporting:
+        timezone = report_timezone(company, first_timezone.get(company.id))
         wanted.append(specs.report(company.id, report_day_due(company, timezone, now)))
     keys = [spec.once_key for spec in wanted if spec.once_key]
     taken = (
