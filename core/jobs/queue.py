@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.db import inserted_ids, unit_of_work, utcnow
@@ -344,7 +344,10 @@ def next_wake(session: Session) -> datetime | None:
 
 
 def running_count(session: Session) -> int:
-    return len(session.scalars(select(Job.id).where(Job.state == JobState.RUNNING)).all())
+    return (
+        session.scalar(select(func.count()).select_from(Job).where(Job.state == JobState.RUNNING))
+        or 0
+    )
 
 
 @dataclass(frozen=True)
