@@ -19,11 +19,11 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.access import link_workspace
-from core.crypto import generate_key
-from core.db import unit_of_work
-from core.models import Company
-from sandbox.slack import SlackSender, SlackStandIn
+from stockpot.core.access import link_workspace
+from stockpot.core.crypto import generate_key
+from stockpot.core.db import unit_of_work
+from stockpot.core.models import Company
+from stockpot.sandbox.slack import SlackSender, SlackStandIn
 
 SECRET = "bench-signing-secret"
 TEAM, ADMIN = "T0001", "UADMIN"

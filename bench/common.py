@@ -13,7 +13,7 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
-from core import schema
+from stockpot.migrations import schema
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/stockpot_bench"
 SMALL = {"kg": "g", "l": "ml", "pcs": "pcs"}

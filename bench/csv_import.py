@@ -29,11 +29,11 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bench.common import DEFAULT_URL, fresh_database, report
-from core.catalog.importer import import_catalog
-from core.csv_import.importer import import_csv
-from core.db import make_engine, make_session_factory
-from core.mapping import import_mappings
-from core.models import Connection
+from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.csv_import.importer import import_csv
+from stockpot.core.db import make_engine, make_session_factory
+from stockpot.core.mapping import import_mappings
+from stockpot.core.models import Connection
 
 URL = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
 CODES = 3000

@@ -30,10 +30,10 @@ from bench.bot import (
     stockpot_serve,
 )
 from bench.common import arguments, catalog, fresh_database, libpq_url, median, percentile, report
-from bot.ids import ActionId, BlockId
-from core.catalog.importer import import_catalog
-from core.db import make_engine, make_session_factory
-from sandbox.slack import SlackSender, SlackStandIn
+from stockpot.bot.ids import ActionId, BlockId
+from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.db import make_engine, make_session_factory
+from stockpot.sandbox.slack import SlackSender, SlackStandIn
 
 INGREDIENTS, RECIPES = 14_000, 6_000
 REQUESTS = 1_000

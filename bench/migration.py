@@ -40,18 +40,18 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.common import DEFAULT_URL, fresh_database, report
-from bot.jobs.handlers import job_handlers
-from bot.jobs.slack import Notifier
-from core.catalog.importer import import_catalog
-from core.crypto import generate_key
-from core.db import make_engine, make_session_factory, unit_of_work
-from core.jobs import specs
-from core.jobs.queue import enqueue
-from core.jobs.worker import Worker
-from core.locations import link_storage_unit, set_active
-from core.mapping import IngredientChoice, set_mapping
-from core.migration import last_complete_day
-from core.models import (
+from stockpot.bot.jobs.handlers import job_handlers
+from stockpot.bot.jobs.slack import Notifier
+from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.crypto import generate_key
+from stockpot.core.db import make_engine, make_session_factory, unit_of_work
+from stockpot.core.jobs import specs
+from stockpot.core.jobs.queue import enqueue
+from stockpot.core.jobs.worker import Worker
+from stockpot.core.locations import link_storage_unit, set_active
+from stockpot.core.mapping import IngredientChoice, set_mapping
+from stockpot.core.migration import last_complete_day
+from stockpot.core.models import (
     Company,
     ExternalLocation,
     Ingredient,
@@ -63,9 +63,9 @@ from core.models import (
     TransferDay,
     TransferRun,
 )
-from core.pos import connections
-from core.settings import Settings
-from sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
+from stockpot.core.pos import connections
+from stockpot.core.settings import Settings
+from stockpot.sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
 
 URL = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
 LATENCY = 0.05

@@ -31,14 +31,14 @@ from sqlalchemy import select
 from bench.bot import ADMIN, Request, bare_serve, latencies, link_bench_workspace, stockpot_serve
 from bench.common import arguments, catalog, fresh_database, mappings, median, percentile, report
 from bench.transfer import FIRST_DAY, INGREDIENTS, ITEMS, RECIPES, day
-from bot.ids import ActionId
-from core.catalog.importer import import_catalog
-from core.db import make_engine, make_session_factory
-from core.lookup import location_by_name
-from core.mapping import import_mappings
-from core.models import PosItem, PosMapping
-from core.transfer.runner import RawInput, run_transfer
-from sandbox.slack import SlackSender, SlackStandIn
+from stockpot.bot.ids import ActionId
+from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.db import make_engine, make_session_factory
+from stockpot.core.lookup import location_by_name
+from stockpot.core.mapping import import_mappings
+from stockpot.core.models import PosItem, PosMapping
+from stockpot.core.transfer.runner import RawInput, run_transfer
+from stockpot.sandbox.slack import SlackSender, SlackStandIn
 
 REQUESTS, CONCURRENCY, WARM_UP = 1_000, 20, 40
 PASSES, SETTLE_S = 3, 3.0

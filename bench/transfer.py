@@ -28,12 +28,12 @@ import psycopg
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench.common import arguments, catalog, fresh_database, libpq_url, mappings, median, report
-from core.catalog.importer import import_catalog
-from core.db import make_engine, make_session_factory, quantize
-from core.lookup import location_by_name
-from core.mapping import import_mappings
-from core.transfer.lines import LineKind, SaleLine
-from core.transfer.runner import RAW_LINE_COLUMNS, RawInput, run_transfer
+from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.db import make_engine, make_session_factory, quantize
+from stockpot.core.lookup import location_by_name
+from stockpot.core.mapping import import_mappings
+from stockpot.core.transfer.lines import LineKind, SaleLine
+from stockpot.core.transfer.runner import RAW_LINE_COLUMNS, RawInput, run_transfer
 
 INGREDIENTS, RECIPES, ITEMS, LINES = 2000, 800, 3000, 20_000
 ROUNDS = 5

@@ -16,17 +16,17 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-import handlers
-from bot.errors import handle_error
-from bot.installations import EncryptedInstallationStore, StateStore
-from bot.jobs.runtime import JobRuntime
-from bot.work import WorkQueue
-from core import redaction
-from core.crypto import secret_box
-from core.db import writing_engine
-from core.errors import ConfigurationError
-from core.settings import Settings
-from handlers.context import SERVICES, Services
+from stockpot import handlers
+from stockpot.bot.errors import handle_error
+from stockpot.bot.installations import EncryptedInstallationStore, StateStore
+from stockpot.bot.jobs.runtime import JobRuntime
+from stockpot.bot.work import WorkQueue
+from stockpot.core import redaction
+from stockpot.core.crypto import secret_box
+from stockpot.core.db import writing_engine
+from stockpot.core.errors import ConfigurationError
+from stockpot.core.settings import Settings
+from stockpot.handlers.context import SERVICES, Services
 
 log = logging.getLogger(__name__)
 

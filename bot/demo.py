@@ -20,24 +20,24 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.app import build_app
-from bot.jobs.handlers import SyncJob, job_handlers
-from bot.jobs.runtime import JobRuntime
-from bot.jobs.slack import Notifier
-from bot.scheduler import start_scheduler
-from bot.server import BackgroundServer, StockpotWsgi
-from core import schema
-from core.access import bind_channel, link_workspace
-from core.catalog.importer import import_catalog
-from core.db import make_engine, make_session_factory, unit_of_work
-from core.jobs.worker import JobContext, Worker
-from core.mapping import import_mappings
-from core.models import Company, Connection, JobKind, PosItem, PosMapping, Provider
-from core.settings import Settings
-from sandbox import demo as data
-from sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
-from sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME, SidesSandbox
-from sandbox.slack import SlackStandIn
+from stockpot.bot.app import build_app
+from stockpot.bot.jobs.handlers import SyncJob, job_handlers
+from stockpot.bot.jobs.runtime import JobRuntime
+from stockpot.bot.jobs.slack import Notifier
+from stockpot.bot.scheduler import start_scheduler
+from stockpot.bot.server import BackgroundServer, StockpotWsgi
+from stockpot.core.access import bind_channel, link_workspace
+from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.db import make_engine, make_session_factory, unit_of_work
+from stockpot.core.jobs.worker import JobContext, Worker
+from stockpot.core.mapping import import_mappings
+from stockpot.core.models import Company, Connection, JobKind, PosItem, PosMapping, Provider
+from stockpot.core.settings import Settings
+from stockpot.migrations import schema
+from stockpot.sandbox import demo as data
+from stockpot.sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
+from stockpot.sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME, SidesSandbox
+from stockpot.sandbox.slack import SlackStandIn
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from slack_bolt import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
-from core.errors import StockpotError
+from stockpot.core.errors import StockpotError
 
 log = logging.getLogger(__name__)
 

@@ -12,8 +12,8 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
 
-from core.crypto import SecretBox
-from core.models.slack_install import slack_bots, slack_installations, slack_oauth_states
+from stockpot.core.crypto import SecretBox
+from stockpot.core.models.slack_install import slack_bots, slack_installations, slack_oauth_states
 
 TOKENS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bot.jobs.slack import Notifier, Target
+from stockpot.bot.jobs.slack import Notifier, Target
 
 EVERY = 2.0
 """Seconds between updates."""

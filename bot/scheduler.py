@@ -12,9 +12,9 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import utcnow
-from core.jobs.schedule import tick
-from core.settings import Settings
+from stockpot.core.db import utcnow
+from stockpot.core.jobs.schedule import tick
+from stockpot.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -15,13 +15,15 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.errors import StockpotError
-from core.pos import connections
-from core.settings import Settings
+from stockpot.core.errors import StockpotError
+from stockpot.core.pos import connections
+from stockpot.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
-PAGES = Environment(loader=PackageLoader("bot", "templates"), autoescape=select_autoescape())
+PAGES = Environment(
+    loader=PackageLoader("stockpot.bot", "templates"), autoescape=select_autoescape()
+)
 """HTML pages only; Slack text is never rendered with HTML escaping."""
 
 StartResponse = Callable[..., Any]

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 import httpx
 from slack_sdk import WebClient
 
-from core.errors import StockpotError, ValidationFailed
-from core.settings import Settings
+from stockpot.core.errors import StockpotError, ValidationFailed
+from stockpot.core.settings import Settings
 
 
 class FileRefused(StockpotError):

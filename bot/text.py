@@ -7,10 +7,10 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from bot.blocks.common import escape
+from stockpot.bot.blocks.common import escape
 
 TEXTS = Environment(
-    loader=PackageLoader("bot", "templates"),
+    loader=PackageLoader("stockpot.bot", "templates"),
     autoescape=False,
     undefined=StrictUndefined,
     trim_blocks=True,

@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.errors import StockpotError, UnauthorizedCompanyAccess
-from core.models import ChannelBinding, Company, Member, Role, WorkspaceCompany
+from stockpot.core.errors import StockpotError, UnauthorizedCompanyAccess
+from stockpot.core.models import ChannelBinding, Company, Member, Role, WorkspaceCompany
 
 
 class WorkspaceNotLinked(StockpotError):

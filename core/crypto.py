@@ -18,8 +18,8 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-from core.errors import ConfigurationError
-from core.settings import Settings
+from stockpot.core.errors import ConfigurationError
+from stockpot.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.access import Actor
-from core.errors import StockpotError
-from core.models import Connection, ExternalLocation, Provider, RunStatus, StorageUnit
-from core.pos import connections
-from core.settings import Settings
-from core.transfer.log import last_run
-from core.unmapped import unmapped
+from stockpot.core.access import Actor
+from stockpot.core.errors import StockpotError
+from stockpot.core.models import Connection, ExternalLocation, Provider, RunStatus, StorageUnit
+from stockpot.core.pos import connections
+from stockpot.core.settings import Settings
+from stockpot.core.transfer.log import last_run
+from stockpot.core.unmapped import unmapped
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from core.errors import InvalidDocument, Problem
-from core.yaml_source import Path, YamlDocument
+from stockpot.core.errors import InvalidDocument, Problem
+from stockpot.core.yaml_source import Path, YamlDocument
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
-from core.db import quantize
+from stockpot.core.db import quantize
 
 
 def to_fraction(value: Decimal | Fraction | int | str) -> Fraction:

@@ -11,12 +11,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.errors import NotFound
-from core.exact import format_decimal, fraction_to_decimal
-from core.models import Company, Ingredient, LedgerMovement, StorageUnit, TransferRun
-from core.transfer.engine import contributions
-from core.transfer.live import stored_line, stored_rows
-from core.transfer.snapshot import Snapshot
+from stockpot.core.errors import NotFound
+from stockpot.core.exact import format_decimal, fraction_to_decimal
+from stockpot.core.models import Company, Ingredient, LedgerMovement, StorageUnit, TransferRun
+from stockpot.core.transfer.engine import contributions
+from stockpot.core.transfer.live import stored_line, stored_rows
+from stockpot.core.transfer.snapshot import Snapshot
 
 
 @dataclass(frozen=True)

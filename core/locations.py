@@ -12,11 +12,11 @@ from datetime import time
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from core.errors import NotFound, UnauthorizedCompanyAccess, ValidationFailed
-from core.jobs import schedule
-from core.jobs.schedule import MissedDays
-from core.migration import migration_running
-from core.models import AutomaticTransfer, ExternalLocation, StorageUnit
+from stockpot.core.errors import NotFound, UnauthorizedCompanyAccess, ValidationFailed
+from stockpot.core.jobs import schedule
+from stockpot.core.jobs.schedule import MissedDays
+from stockpot.core.migration import migration_running
+from stockpot.core.models import AutomaticTransfer, ExternalLocation, StorageUnit
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.errors import NotFound, ValidationFailed
-from core.models import Company, Connection, ExternalLocation, Provider
+from stockpot.core.errors import NotFound, ValidationFailed
+from stockpot.core.models import Company, Connection, ExternalLocation, Provider
 
 
 def company_by_name(session: Session, name: str) -> Company:

@@ -14,15 +14,15 @@ from pydantic import Field, model_validator
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from core.catalog.document import Name, Positive
-from core.db import unit_of_work, utcnow
-from core.documents import DocumentModel, parse_document, parse_each
-from core.errors import InvalidDocument, ValidationFailed
-from core.exact import format_decimal
-from core.lookup import company_by_name, connection_by_label
-from core.models import Company, Connection, Ingredient, PosItem, PosMapping, Recipe
-from core.transfer.lines import item_key
-from core.yaml_source import load_yaml
+from stockpot.core.catalog.document import Name, Positive
+from stockpot.core.db import unit_of_work, utcnow
+from stockpot.core.documents import DocumentModel, parse_document, parse_each
+from stockpot.core.errors import InvalidDocument, ValidationFailed
+from stockpot.core.exact import format_decimal
+from stockpot.core.lookup import company_by_name, connection_by_label
+from stockpot.core.models import Company, Connection, Ingredient, PosItem, PosMapping, Recipe
+from stockpot.core.transfer.lines import item_key
+from stockpot.core.yaml_source import load_yaml
 
 
 @dataclass(frozen=True)

@@ -17,15 +17,15 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.business_day import business_date_of
-from core.db import utcnow
-from core.errors import StockpotError, ValidationFailed
-from core.jobs.queue import pending
-from core.models import ExternalLocation, JobKind, RunKind, RunOutcome
-from core.pos import connections
-from core.pos.base import FetchedDay
-from core.pos.errors import DayNotComplete, PosAuthError
-from core.settings import Settings
+from stockpot.core.business_day import business_date_of
+from stockpot.core.db import utcnow
+from stockpot.core.errors import StockpotError, ValidationFailed
+from stockpot.core.jobs.queue import pending
+from stockpot.core.models import ExternalLocation, JobKind, RunKind, RunOutcome
+from stockpot.core.pos import connections
+from stockpot.core.pos.base import FetchedDay
+from stockpot.core.pos.errors import DayNotComplete, PosAuthError
+from stockpot.core.settings import Settings
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 400

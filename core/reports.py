@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.errors import ValidationFailed
-from core.ledger import StockLine, balances
-from core.models import (
+from stockpot.core.errors import ValidationFailed
+from stockpot.core.ledger import StockLine, balances
+from stockpot.core.models import (
     Company,
     ExternalLocation,
     Ingredient,
@@ -24,7 +24,7 @@ from core.models import (
     TransferDay,
     TransferRun,
 )
-from core.unmapped import UnmappedRow, coverage, unmapped
+from stockpot.core.unmapped import UnmappedRow, coverage, unmapped
 
 TOP_DEDUCTIONS = 5
 TOP_UNMAPPED = 5

@@ -169,7 +169,7 @@ def get_settings() -> Settings:
 
 
 def configure_logging(settings: Settings) -> None:
-    from core import redaction
+    from stockpot.core import redaction
 
     redaction.install()
     logging.basicConfig(

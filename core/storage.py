@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.errors import ValidationFailed
-from core.models import ExternalLocation, StorageUnit
+from stockpot.core.errors import ValidationFailed
+from stockpot.core.models import ExternalLocation, StorageUnit
 
 
 @dataclass(frozen=True)

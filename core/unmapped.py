@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.models import (
+from stockpot.core.models import (
     Connection,
     ExternalLocation,
     Ingredient,

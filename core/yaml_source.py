@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from core.errors import InvalidDocument, Problem
+from stockpot.core.errors import InvalidDocument, Problem
 
 Path = tuple[str | int, ...]
 

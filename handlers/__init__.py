@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers import actions, commands, csv_actions, csv_upload, events, files, mapping, views
+from stockpot.handlers import (
+    actions,
+    commands,
+    csv_actions,
+    csv_upload,
+    events,
+    files,
+    mapping,
+    views,
+)
 
 
 def register(app: App) -> None:

@@ -13,18 +13,18 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from bot.blocks.common import Block, button, message, section
-from bot.blocks.jobs import catch_up_blocks
-from bot.blocks.pos import connect_sides_modal, lightspeed_blocks
-from bot.ids import ActionId
-from bot.metadata import CatchUpValue, ConnectSidesMetadata, TransferValue
-from core.db import unit_of_work
-from core.errors import ValidationFailed
-from core.jobs import queue, specs
-from core.jobs.schedule import catch_up
-from core.locations import link_storage_unit, set_active, set_automatic
-from core.migration import DEFAULT_DAYS
-from core.models import (
+from stockpot.bot.blocks.common import Block, button, message, section
+from stockpot.bot.blocks.jobs import catch_up_blocks
+from stockpot.bot.blocks.pos import connect_sides_modal, lightspeed_blocks
+from stockpot.bot.ids import ActionId
+from stockpot.bot.metadata import CatchUpValue, ConnectSidesMetadata, TransferValue
+from stockpot.core.db import unit_of_work
+from stockpot.core.errors import ValidationFailed
+from stockpot.core.jobs import queue, specs
+from stockpot.core.jobs.schedule import catch_up
+from stockpot.core.locations import link_storage_unit, set_active, set_automatic
+from stockpot.core.migration import DEFAULT_DAYS
+from stockpot.core.models import (
     Company,
     Connection,
     ExternalLocation,
@@ -32,10 +32,10 @@ from core.models import (
     RunKind,
     TransferDay,
 )
-from core.pos import connections
-from core.reports import send_reports_to
-from handlers.context import button_admin, button_id, channel_of, notify, services
-from handlers.pos_commands import start_migration
+from stockpot.core.pos import connections
+from stockpot.core.reports import send_reports_to
+from stockpot.handlers.context import button_admin, button_id, channel_of, notify, services
+from stockpot.handlers.pos_commands import start_migration
 
 Reply = tuple[str, list[Block]]
 

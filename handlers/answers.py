@@ -16,7 +16,7 @@ from typing import Any
 
 from slack_bolt import Args
 
-from bot.errors import handle_error
+from stockpot.bot.errors import handle_error
 
 ANSWER_THREADS = 4
 """Few on purpose: answers hold the GIL while building rows and blocks, and every extra

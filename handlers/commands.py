@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from handlers.csv_upload import pos_csv
-from handlers.ledger_commands import ledger_balances, ledger_movements
-from handlers.pos_commands import (
+from stockpot.handlers.csv_upload import pos_csv
+from stockpot.handlers.ledger_commands import ledger_balances, ledger_movements
+from stockpot.handlers.pos_commands import (
     pos_bind,
     pos_connect,
     pos_doctor,
@@ -23,8 +23,8 @@ from handlers.pos_commands import (
     pos_test,
     pos_unmapped,
 )
-from handlers.slash import dispatcher
-from handlers.transfer_commands import (
+from stockpot.handlers.slash import dispatcher
+from stockpot.handlers.transfer_commands import (
     automatic_switch,
     transfer_day,
     transfer_log,

@@ -10,12 +10,12 @@ from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.jobs.runtime import JobRuntime
-from bot.work import WorkQueue
-from core.access import Actor, actor_for
-from core.errors import UnauthorizedCompanyAccess, ValidationFailed
-from core.jobs.specs import Notify
-from core.settings import Settings
+from stockpot.bot.jobs.runtime import JobRuntime
+from stockpot.bot.work import WorkQueue
+from stockpot.core.access import Actor, actor_for
+from stockpot.core.errors import UnauthorizedCompanyAccess, ValidationFailed
+from stockpot.core.jobs.specs import Notify
+from stockpot.core.settings import Settings
 
 SERVICES = "stockpot"
 

@@ -13,13 +13,13 @@ from pydantic import ValidationError
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.blocks.common import message
-from bot.ids import ActionId, BlockId
-from bot.metadata import CsvFileValue
-from core.errors import ValidationFailed
-from core.jobs import specs
-from core.models import Connection, CsvImport
-from handlers.context import button_admin, button_id, channel_of, notify, services
+from stockpot.bot.blocks.common import message
+from stockpot.bot.ids import ActionId, BlockId
+from stockpot.bot.metadata import CsvFileValue
+from stockpot.core.errors import ValidationFailed
+from stockpot.core.jobs import specs
+from stockpot.core.models import Connection, CsvImport
+from stockpot.handlers.context import button_admin, button_id, channel_of, notify, services
 
 
 def _value(body: dict[str, Any]) -> CsvFileValue:

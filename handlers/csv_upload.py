@@ -11,19 +11,19 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.blocks.csv import upload_modal
-from bot.blocks.csv_profile import SELECT_KEYS, TEXT_KEYS, profile_modal
-from bot.ids import ActionId, BlockId, CallbackId
-from bot.ids import CsvProfileField as F
-from bot.metadata import CsvProfileMetadata, CsvUploadMetadata
-from core.access import Actor
-from core.csv_import.configure import save_profile
-from core.csv_import.importer import profiles
-from core.errors import InvalidDocument, Problem, ValidationFailed
-from core.models import Connection, Provider, StorageUnit
-from handlers.context import form_actor, post, services
-from handlers.files import preview_job
-from handlers.slash import Invocation
+from stockpot.bot.blocks.csv import upload_modal
+from stockpot.bot.blocks.csv_profile import SELECT_KEYS, TEXT_KEYS, profile_modal
+from stockpot.bot.ids import ActionId, BlockId, CallbackId
+from stockpot.bot.ids import CsvProfileField as F
+from stockpot.bot.metadata import CsvProfileMetadata, CsvUploadMetadata
+from stockpot.core.access import Actor
+from stockpot.core.csv_import.configure import save_profile
+from stockpot.core.csv_import.importer import profiles
+from stockpot.core.errors import InvalidDocument, Problem, ValidationFailed
+from stockpot.core.models import Connection, Provider, StorageUnit
+from stockpot.handlers.context import form_actor, post, services
+from stockpot.handlers.files import preview_job
+from stockpot.handlers.slash import Invocation
 
 
 def pos_csv(inv: Invocation) -> None:

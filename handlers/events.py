@@ -9,12 +9,12 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.blocks.home import HomeLocation, home_view, not_linked_view
-from core.access import WorkspaceNotLinked, actor_for
-from core.models import Connection, ExternalLocation
-from core.transfer.log import last_run
-from core.unmapped import unmapped
-from handlers.context import services
+from stockpot.bot.blocks.home import HomeLocation, home_view, not_linked_view
+from stockpot.core.access import WorkspaceNotLinked, actor_for
+from stockpot.core.models import Connection, ExternalLocation
+from stockpot.core.transfer.log import last_run
+from stockpot.core.unmapped import unmapped
+from stockpot.handlers.context import services
 
 log = logging.getLogger(__name__)
 

@@ -12,17 +12,17 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.blocks.common import escape, message, section
-from bot.blocks.csv import preview_blocks
-from bot.errors import user_message
-from bot.metadata import CsvFileValue
-from bot.slack_files import fetch_csv, is_csv
-from core.csv_import.dialect import UnreadableFile
-from core.csv_import.importer import Preview, preview_csv, profiles
-from core.db import insert_ignoring_conflicts, unit_of_work, utcnow
-from core.errors import ValidationFailed
-from core.models import ChannelBinding, SlackFileEvent
-from handlers.context import Services, services
+from stockpot.bot.blocks.common import escape, message, section
+from stockpot.bot.blocks.csv import preview_blocks
+from stockpot.bot.errors import user_message
+from stockpot.bot.metadata import CsvFileValue
+from stockpot.bot.slack_files import fetch_csv, is_csv
+from stockpot.core.csv_import.dialect import UnreadableFile
+from stockpot.core.csv_import.importer import Preview, preview_csv, profiles
+from stockpot.core.db import insert_ignoring_conflicts, unit_of_work, utcnow
+from stockpot.core.errors import ValidationFailed
+from stockpot.core.models import ChannelBinding, SlackFileEvent
+from stockpot.handlers.context import Services, services
 
 log = logging.getLogger(__name__)
 

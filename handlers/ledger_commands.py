@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from bot.blocks.ledger import TOTALS_SHOWN, balances_blocks, totals_blocks, totals_csv
-from core import ledger
-from core.models import Company
-from handlers.slash import Invocation, UsageError, parse_day
+from stockpot.bot.blocks.ledger import TOTALS_SHOWN, balances_blocks, totals_blocks, totals_csv
+from stockpot.core import ledger
+from stockpot.core.models import Company
+from stockpot.handlers.slash import Invocation, UsageError, parse_day
 
 
 def ledger_balances(inv: Invocation) -> None:

@@ -9,24 +9,24 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.blocks.common import message
-from bot.blocks.mapping import map_modal, mapped_blocks, target_options
-from bot.ids import ActionId, BlockId, CallbackId
-from bot.metadata import MapItemMetadata
-from core.access import actor_for
-from core.db import SCALE, unit_of_work
-from core.exact import format_decimal
-from core.jobs import specs
-from core.mapping import (
+from stockpot.bot.blocks.common import message
+from stockpot.bot.blocks.mapping import map_modal, mapped_blocks, target_options
+from stockpot.bot.ids import ActionId, BlockId, CallbackId
+from stockpot.bot.metadata import MapItemMetadata
+from stockpot.core.access import actor_for
+from stockpot.core.db import SCALE, unit_of_work
+from stockpot.core.exact import format_decimal
+from stockpot.core.jobs import specs
+from stockpot.core.mapping import (
     IgnoreChoice,
     IngredientChoice,
     RecipeChoice,
     set_mapping,
 )
-from core.models import PosItem, RunKind
-from core.unmapped import closest_target, days_unmapped, target_named, targets
-from handlers.answers import ack_first
-from handlers.context import (
+from stockpot.core.models import PosItem, RunKind
+from stockpot.core.unmapped import closest_target, days_unmapped, target_named, targets
+from stockpot.handlers.answers import ack_first
+from stockpot.handlers.context import (
     button_admin,
     button_id,
     channel_of,

@@ -7,20 +7,27 @@ import re
 
 from sqlalchemy import select
 
-from bot.blocks.doctor import doctor_blocks
-from bot.blocks.mapping import mappings_blocks, unmapped_blocks
-from bot.blocks.pos import connect_sides_modal, lightspeed_blocks, locations_blocks
-from bot.metadata import ConnectSidesMetadata
-from core.access import Actor, NotAllowed, bind_channel, company_for, link_workspace, set_role
-from core.db import unit_of_work
-from core.doctor import diagnose
-from core.errors import StockpotError, UnauthorizedCompanyAccess, ValidationFailed
-from core.jobs import specs
-from core.jobs.specs import Notify
-from core.locations import overview
-from core.mapping import list_mappings
-from core.migration import DEFAULT_DAYS, plan
-from core.models import (
+from stockpot.bot.blocks.doctor import doctor_blocks
+from stockpot.bot.blocks.mapping import mappings_blocks, unmapped_blocks
+from stockpot.bot.blocks.pos import connect_sides_modal, lightspeed_blocks, locations_blocks
+from stockpot.bot.metadata import ConnectSidesMetadata
+from stockpot.core.access import (
+    Actor,
+    NotAllowed,
+    bind_channel,
+    company_for,
+    link_workspace,
+    set_role,
+)
+from stockpot.core.db import unit_of_work
+from stockpot.core.doctor import diagnose
+from stockpot.core.errors import StockpotError, UnauthorizedCompanyAccess, ValidationFailed
+from stockpot.core.jobs import specs
+from stockpot.core.jobs.specs import Notify
+from stockpot.core.locations import overview
+from stockpot.core.mapping import list_mappings
+from stockpot.core.migration import DEFAULT_DAYS, plan
+from stockpot.core.models import (
     Company,
     Connection,
     ExternalLocation,
@@ -29,12 +36,12 @@ from core.models import (
     Role,
     WorkspaceCompany,
 )
-from core.pos import connections
-from core.reports import parse_clock_time, send_reports_to
-from core.storage import create_storage_unit, storage_units
-from core.unmapped import coverage, unmapped
-from handlers.context import Services
-from handlers.slash import Invocation, UsageError, company_locations, parse_day
+from stockpot.core.pos import connections
+from stockpot.core.reports import parse_clock_time, send_reports_to
+from stockpot.core.storage import create_storage_unit, storage_units
+from stockpot.core.unmapped import coverage, unmapped
+from stockpot.handlers.context import Services
+from stockpot.handlers.slash import Invocation, UsageError, company_locations, parse_day
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
 

@@ -13,14 +13,14 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from bot.blocks.common import message
-from bot.blocks.usage import help_blocks
-from core.access import Actor
-from core.errors import StockpotError, ValidationFailed
-from core.jobs.specs import Notify
-from core.models import ExternalLocation
-from handlers.answers import ack_first
-from handlers.context import Services, actor, notify, services
+from stockpot.bot.blocks.common import message
+from stockpot.bot.blocks.usage import help_blocks
+from stockpot.core.access import Actor
+from stockpot.core.errors import StockpotError, ValidationFailed
+from stockpot.core.jobs.specs import Notify
+from stockpot.core.models import ExternalLocation
+from stockpot.handlers.answers import ack_first
+from stockpot.handlers.context import Services, actor, notify, services
 
 
 class UsageError(StockpotError):

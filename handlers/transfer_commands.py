@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.blocks.common import Block, section
-from bot.blocks.jobs import catch_up_blocks
-from core.db import unit_of_work
-from core.errors import ValidationFailed
-from core.jobs import specs
-from core.jobs.queue import jobs_by_location
-from core.locations import set_automatic, set_transfer_time
-from core.models import ExternalLocation, Provider, RunKind
-from core.reports import parse_clock_time
-from core.transfer.log import last_run, runs_of_day
-from handlers.slash import Invocation, Subcommand, UsageError, company_locations, parse_day
+from stockpot.bot.blocks.common import Block, section
+from stockpot.bot.blocks.jobs import catch_up_blocks
+from stockpot.core.db import unit_of_work
+from stockpot.core.errors import ValidationFailed
+from stockpot.core.jobs import specs
+from stockpot.core.jobs.queue import jobs_by_location
+from stockpot.core.locations import set_automatic, set_transfer_time
+from stockpot.core.models import ExternalLocation, Provider, RunKind
+from stockpot.core.reports import parse_clock_time
+from stockpot.core.transfer.log import last_run, runs_of_day
+from stockpot.handlers.slash import Invocation, Subcommand, UsageError, company_locations, parse_day
 
 
 def transfer_day(inv: Invocation) -> None:

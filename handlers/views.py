@@ -7,13 +7,13 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from bot.ids import ActionId, BlockId, CallbackId
-from bot.metadata import ConnectSidesMetadata
-from core.errors import IntegrationExists
-from core.models import Connection
-from core.pos import connections
-from core.pos.errors import PosError
-from handlers.context import form_actor, post, services
+from stockpot.bot.ids import ActionId, BlockId, CallbackId
+from stockpot.bot.metadata import ConnectSidesMetadata
+from stockpot.core.errors import IntegrationExists
+from stockpot.core.models import Connection
+from stockpot.core.pos import connections
+from stockpot.core.pos.errors import PosError
+from stockpot.handlers.context import form_actor, post, services
 
 
 def _value(view: dict[str, Any], block: str, action: str) -> str:

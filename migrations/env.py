@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from alembic import context
 
-from core.db import make_engine
-from core.models import Base
-from core.settings import get_settings
+from stockpot.core.db import make_engine
+from stockpot.core.models import Base
+from stockpot.core.settings import get_settings
 
 config = context.config
 target_metadata = Base.metadata
@@ -45,7 +45,7 @@ def _run_with(connection: object) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,
         compare_type=True,
-        user_module_prefix="core.db.",
+        user_module_prefix="stockpot.core.db.",
     )
     with context.begin_transaction():
         context.run_migrations()

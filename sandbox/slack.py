@@ -18,9 +18,9 @@ from urllib.parse import parse_qs, urlencode
 import httpx
 from slack_sdk.signature import SignatureVerifier
 
-from sandbox.http import Request, Response, SandboxServer
-from sandbox.slack_blockkit import message_problems, view_problems
-from sandbox.slack_workspace import Message, Workspace
+from stockpot.sandbox.http import Request, Response, SandboxServer
+from stockpot.sandbox.slack_blockkit import message_problems, view_problems
+from stockpot.sandbox.slack_workspace import Message, Workspace
 
 METHODS = frozenset(
     {
@@ -103,7 +103,7 @@ class SlackStandIn(SandboxServer):
     ) -> None:
         """Serve the page at ``/`` for one person in one channel, talking to the bot at
         ``events_url`` as Slack would (signed with ``signing_secret``)."""
-        from sandbox.slack_page import Page
+        from stockpot.sandbox.slack_page import Page
 
         user = self.users.get(user_id)
         self._page = Page(

@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from importlib.resources import files
 from typing import TYPE_CHECKING, Any
 
-from sandbox.http import Request, Response
-from sandbox.slack_workspace import Message
+from stockpot.sandbox.http import Request, Response
+from stockpot.sandbox.slack_workspace import Message
 
 if TYPE_CHECKING:
-    from sandbox.slack import SlackSender, SlackStandIn
+    from stockpot.sandbox.slack import SlackSender, SlackStandIn
 
 STATIC = {"app.js": "text/javascript", "app.css": "text/css", "index.html": "text/html"}
 FILE_LIMIT = 50 * 1024 * 1024
@@ -55,7 +55,7 @@ class Page:
 
     @staticmethod
     def _static(name: str) -> Response:
-        body = files("sandbox.slack_ui").joinpath(name).read_bytes()
+        body = files("stockpot.sandbox.slack_ui").joinpath(name).read_bytes()
         return Response(200, body, {"Content-Type": f"{STATIC[name]}; charset=utf-8"})
 
     def _state(self, request: Request) -> Response:

@@ -8,9 +8,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.catalog.importer import import_catalog
-from core.mapping import import_mappings
-from core.models import Company, ExternalLocation, Ingredient, Recipe, StorageUnit
+from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.mapping import import_mappings
+from stockpot.core.models import Company, ExternalLocation, Ingredient, Recipe, StorageUnit
 from tests.conftest import Database
 
 TRATTORIA = """

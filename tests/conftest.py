@@ -20,10 +20,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from core import schema
-from core.db import make_engine, make_session_factory
-from core.models import Base
-from core.settings import get_settings
+from stockpot.core.db import make_engine, make_session_factory
+from stockpot.core.models import Base
+from stockpot.core.settings import get_settings
+from stockpot.migrations import schema
 
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/stockpot_test"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.blocks.common import (
+from stockpot.bot.blocks.common import (
     Block,
     actions,
     button,
@@ -12,12 +12,12 @@ from bot.blocks.common import (
     lines_section,
     section,
 )
-from bot.ids import ActionId, BlockId, CallbackId
-from bot.metadata import CsvFileValue
-from core.csv_import.cells import inert
-from core.csv_import.importer import ImportResult, Preview, UndoResult
-from core.exact import format_decimal
-from core.transfer.runner import TransferReport
+from stockpot.bot.ids import ActionId, BlockId, CallbackId
+from stockpot.bot.metadata import CsvFileValue
+from stockpot.core.csv_import.cells import inert
+from stockpot.core.csv_import.importer import ImportResult, Preview, UndoResult
+from stockpot.core.exact import format_decimal
+from stockpot.core.transfer.runner import TransferReport
 
 SAMPLE_ROWS = 5
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.common import Block, clip, context
-from bot.ids import CallbackId
-from bot.ids import CsvProfileField as F
+from stockpot.bot.blocks.common import Block, clip, context
+from stockpot.bot.ids import CallbackId
+from stockpot.bot.ids import CsvProfileField as F
 
 DELIMITER_CHOICES = [
     ("auto", "auto-detect"),

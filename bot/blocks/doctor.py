@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.blocks.common import Block, escape, header, lines_section
-from core.doctor import Check
+from stockpot.bot.blocks.common import Block, escape, header, lines_section
+from stockpot.core.doctor import Check
 
 
 def doctor_blocks(company: str, checks: Sequence[Check]) -> list[Block]:

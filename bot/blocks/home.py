@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.blocks.common import Block, context, escape, header, lines_section, section
+from stockpot.bot.blocks.common import Block, context, escape, header, lines_section, section
 
 HOME_LOCATIONS = 40
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.blocks.common import Block, actions, button, context, escape, section
-from bot.ids import ActionId
-from bot.metadata import CatchUpValue
-from bot.text import render
-from core.jobs.schedule import MissedDays
-from core.migration import MigrationProgress
+from stockpot.bot.blocks.common import Block, actions, button, context, escape, section
+from stockpot.bot.ids import ActionId
+from stockpot.bot.metadata import CatchUpValue
+from stockpot.bot.text import render
+from stockpot.core.jobs.schedule import MissedDays
+from stockpot.core.migration import MigrationProgress
 
 
 def migration_blocks(

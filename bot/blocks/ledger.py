@@ -6,9 +6,9 @@ import csv
 import io
 from collections.abc import Sequence
 
-from bot.blocks.common import Block, context, escape, header, lines_section, section
-from core.exact import format_decimal
-from core.ledger import MovementTotal, StockLine
+from stockpot.bot.blocks.common import Block, context, escape, header, lines_section, section
+from stockpot.core.exact import format_decimal
+from stockpot.core.ledger import MovementTotal, StockLine
 
 
 def balances_blocks(

@@ -5,11 +5,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from bot.blocks.common import Block, actions, button, clip, context, escape, header, section
-from bot.ids import ActionId, BlockId, CallbackId
-from core.exact import format_decimal
-from core.mapping import MappingRow
-from core.unmapped import Target, UnmappedRow
+from stockpot.bot.blocks.common import (
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    escape,
+    header,
+    section,
+)
+from stockpot.bot.ids import ActionId, BlockId, CallbackId
+from stockpot.core.exact import format_decimal
+from stockpot.core.mapping import MappingRow
+from stockpot.core.unmapped import Target, UnmappedRow
 
 ROWS_SHOWN = 20
 """Two blocks a row; the message keeps room for its header and footer within 50 blocks."""

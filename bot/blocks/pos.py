@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.blocks.common import Block, actions, button, clip, context, escape, header, section
-from bot.ids import ActionId, BlockId, CallbackId
-from core.locations import LocationOverview
+from stockpot.bot.blocks.common import (
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    escape,
+    header,
+    section,
+)
+from stockpot.bot.ids import ActionId, BlockId, CallbackId
+from stockpot.core.locations import LocationOverview
 
 LOCATIONS_SHOWN = 20
 """Two blocks a location, within a message's 50."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.blocks.common import (
+from stockpot.bot.blocks.common import (
     MESSAGE_BLOCKS,
     Block,
     actions,
@@ -14,9 +14,9 @@ from bot.blocks.common import (
     lines_section,
     section,
 )
-from bot.ids import ActionId
-from core.exact import format_decimal
-from core.reports import DailyReport, LocationDay
+from stockpot.bot.ids import ActionId
+from stockpot.core.exact import format_decimal
+from stockpot.core.reports import DailyReport, LocationDay
 
 STATE_ICONS = {
     "posted": ":white_check_mark:",

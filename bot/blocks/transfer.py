@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.blocks.common import (
+from stockpot.bot.blocks.common import (
     Block,
     actions,
     button,
@@ -12,11 +12,11 @@ from bot.blocks.common import (
     lines_section,
     section,
 )
-from bot.blocks.jobs import fix_buttons
-from bot.ids import ActionId
-from bot.text import render
-from core.exact import format_decimal
-from core.transfer.runner import TransferReport
+from stockpot.bot.blocks.jobs import fix_buttons
+from stockpot.bot.ids import ActionId
+from stockpot.bot.text import render
+from stockpot.core.exact import format_decimal
+from stockpot.core.transfer.runner import TransferReport
 
 TOP_MOVEMENTS = 15
 

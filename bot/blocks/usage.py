@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.blocks.common import Block, context, header, section
+from stockpot.bot.blocks.common import Block, context, header, section
 
 POS = [
     ("/pos setup <company>", "link this workspace to a company (workspace admins)"),

@@ -7,10 +7,21 @@ from __future__ import annotations
 
 import click
 
-from bot.cli import catalog, csv, database, demo, jobs, ledger, pos, sandbox, serve, transfer
-from core.crypto import secret_box
-from core.errors import ConfigurationError
-from core.settings import configure_logging, get_settings
+from stockpot.bot.cli import (
+    catalog,
+    csv,
+    database,
+    demo,
+    jobs,
+    ledger,
+    pos,
+    sandbox,
+    serve,
+    transfer,
+)
+from stockpot.core.crypto import secret_box
+from stockpot.core.errors import ConfigurationError
+from stockpot.core.settings import configure_logging, get_settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

@@ -6,10 +6,16 @@ from pathlib import Path
 
 import click
 
-from bot.cli.support import emit_json, reports_errors, session_factory, session_scope, table
-from core.catalog.importer import import_catalog
-from core.lookup import company_by_name, connection_by_label
-from core.mapping import import_mappings, list_mappings
+from stockpot.bot.cli.support import (
+    emit_json,
+    reports_errors,
+    session_factory,
+    session_scope,
+    table,
+)
+from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.lookup import company_by_name, connection_by_label
+from stockpot.core.mapping import import_mappings, list_mappings
 
 
 @click.group()

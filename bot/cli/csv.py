@@ -9,10 +9,10 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.cli.support import emit_json, reports_errors, session_factory, table
-from bot.cli.transfer import print_report
-from core.csv_import.cells import inert
-from core.csv_import.importer import (
+from stockpot.bot.cli.support import emit_json, reports_errors, session_factory, table
+from stockpot.bot.cli.transfer import print_report
+from stockpot.core.csv_import.cells import inert
+from stockpot.core.csv_import.importer import (
     Preview,
     import_csv,
     imports,
@@ -20,10 +20,10 @@ from core.csv_import.importer import (
     profiles,
     undo_import,
 )
-from core.errors import NotFound, ValidationFailed
-from core.exact import format_decimal
-from core.models import Company, Connection, Provider
-from core.settings import get_settings
+from stockpot.core.errors import NotFound, ValidationFailed
+from stockpot.core.exact import format_decimal
+from stockpot.core.models import Company, Connection, Provider
+from stockpot.core.settings import get_settings
 
 DATE = click.DateTime(["%Y-%m-%d"])
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import click
 
-from bot.cli.support import (
+from stockpot.bot.cli.support import (
     reports_errors,
     safe_url,
 )
-from core import schema
-from core.crypto import generate_key
-from core.settings import get_settings
+from stockpot.core.crypto import generate_key
+from stockpot.core.settings import get_settings
+from stockpot.migrations import schema
 
 
 @click.group()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from bot.cli.support import reports_errors
-from bot.demo import Demo
+from stockpot.bot.cli.support import reports_errors
+from stockpot.bot.demo import Demo
 
 
 @click.command("demo")

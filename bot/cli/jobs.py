@@ -5,13 +5,19 @@ from __future__ import annotations
 import click
 from sqlalchemy import select
 
-from bot.cli.support import emit_json, reports_errors, session_factory, session_scope, table
-from core.jobs import queue, specs
-from core.jobs.queue import enqueue
-from core.lookup import location_by_name
-from core.migration import DEFAULT_DAYS, plan
-from core.models import Job, JobState
-from core.settings import get_settings
+from stockpot.bot.cli.support import (
+    emit_json,
+    reports_errors,
+    session_factory,
+    session_scope,
+    table,
+)
+from stockpot.core.jobs import queue, specs
+from stockpot.core.jobs.queue import enqueue
+from stockpot.core.lookup import location_by_name
+from stockpot.core.migration import DEFAULT_DAYS, plan
+from stockpot.core.models import Job, JobState
+from stockpot.core.settings import get_settings
 
 
 @click.group("jobs")

@@ -6,10 +6,10 @@ from typing import Any
 
 import click
 
-from bot.cli.support import emit_json, reports_errors, session_scope, table
-from core import ledger
-from core.exact import format_decimal
-from core.lookup import company_by_name
+from stockpot.bot.cli.support import emit_json, reports_errors, session_scope, table
+from stockpot.core import ledger
+from stockpot.core.exact import format_decimal
+from stockpot.core.lookup import company_by_name
 
 
 @click.group("ledger")

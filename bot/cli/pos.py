@@ -6,12 +6,18 @@ from urllib.parse import parse_qs, urlsplit
 
 import click
 
-from bot.cli.support import emit_json, reports_errors, session_factory, session_scope, table
-from core.db import unit_of_work
-from core.locations import link_storage_unit, overview, set_active
-from core.lookup import company_by_name, connection_by_label, location_by_name
-from core.pos import connections
-from core.settings import get_settings
+from stockpot.bot.cli.support import (
+    emit_json,
+    reports_errors,
+    session_factory,
+    session_scope,
+    table,
+)
+from stockpot.core.db import unit_of_work
+from stockpot.core.locations import link_storage_unit, overview, set_active
+from stockpot.core.lookup import company_by_name, connection_by_label, location_by_name
+from stockpot.core.pos import connections
+from stockpot.core.settings import get_settings
 
 
 @click.group()

@@ -6,8 +6,8 @@ import threading
 
 import click
 
-from sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
-from sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME, SidesSandbox
+from stockpot.sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
+from stockpot.sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME, SidesSandbox
 
 
 @click.command("sandbox")

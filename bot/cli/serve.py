@@ -12,14 +12,14 @@ from contextlib import contextmanager
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.app import build_app, worker_slack
-from bot.cli.support import reports_errors, session_factory
-from bot.jobs.runtime import JobRuntime, build_worker
-from bot.scheduler import start_scheduler
-from bot.server import StockpotWsgi, serve
-from core.db import is_sqlite
-from core.jobs.worker import Worker
-from core.settings import Settings, get_settings
+from stockpot.bot.app import build_app, worker_slack
+from stockpot.bot.cli.support import reports_errors, session_factory
+from stockpot.bot.jobs.runtime import JobRuntime, build_worker
+from stockpot.bot.scheduler import start_scheduler
+from stockpot.bot.server import StockpotWsgi, serve
+from stockpot.core.db import is_sqlite
+from stockpot.core.jobs.worker import Worker
+from stockpot.core.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from core import schema
-from core.db import make_engine, make_session_factory, unit_of_work
-from core.errors import ConfigurationError, StockpotError
-from core.settings import get_settings
+from stockpot.core.db import make_engine, make_session_factory, unit_of_work
+from stockpot.core.errors import ConfigurationError, StockpotError
+from stockpot.core.settings import get_settings
+from stockpot.migrations import schema
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -7,16 +7,16 @@ from typing import Any
 
 import click
 
-from bot.cli.support import emit_json, reports_errors, session_factory, session_scope
-from core.db import unit_of_work
-from core.exact import format_decimal
-from core.lookup import location_by_name
-from core.models import RunKind
-from core.pos.connections import transfer_day
-from core.settings import get_settings
-from core.transfer.lines import parse_lines_file
-from core.transfer.log import run_to_json, runs_of_day
-from core.transfer.runner import RawInput, TransferReport, run_transfer
+from stockpot.bot.cli.support import emit_json, reports_errors, session_factory, session_scope
+from stockpot.core.db import unit_of_work
+from stockpot.core.exact import format_decimal
+from stockpot.core.lookup import location_by_name
+from stockpot.core.models import RunKind
+from stockpot.core.pos.connections import transfer_day
+from stockpot.core.settings import get_settings
+from stockpot.core.transfer.lines import parse_lines_file
+from stockpot.core.transfer.log import run_to_json, runs_of_day
+from stockpot.core.transfer.runner import RawInput, TransferReport, run_transfer
 
 
 @click.group()

@@ -7,14 +7,14 @@ import io
 from datetime import date
 from typing import Any
 
-from bot.blocks.common import escape, message, section
-from bot.blocks.csv import imported_blocks, undone_blocks
-from bot.jobs.slack import Notifier, Target
-from bot.slack_files import fetch_csv
-from core.csv_import.importer import import_csv, undo_import
-from core.errors import ConfigurationError
-from core.jobs.specs import notify_of
-from core.jobs.worker import JobContext, JobHandler
+from stockpot.bot.blocks.common import escape, message, section
+from stockpot.bot.blocks.csv import imported_blocks, undone_blocks
+from stockpot.bot.jobs.slack import Notifier, Target
+from stockpot.bot.slack_files import fetch_csv
+from stockpot.core.csv_import.importer import import_csv, undo_import
+from stockpot.core.errors import ConfigurationError
+from stockpot.core.jobs.specs import notify_of
+from stockpot.core.jobs.worker import JobContext, JobHandler
 
 
 class _InThread(JobHandler):

@@ -6,20 +6,20 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.blocks.common import message
-from bot.blocks.jobs import migration_blocks, migration_stopped_blocks, sync_failed_blocks
-from bot.blocks.transfer import failure_blocks, report_blocks
-from bot.jobs.csv import CsvImportJob, CsvUndoJob
-from bot.jobs.report import ReportJob
-from bot.jobs.slack import Notifier, Target
-from bot.metadata import TransferValue
-from bot.progress import ProgressMessage
-from core.jobs.specs import notify_of
-from core.jobs.worker import JobContext, JobHandler
-from core.migration import MigrationProgress, migrate, plan
-from core.models import Connection, ExternalLocation, JobKind, Provider, RunKind
-from core.pos import connections
-from core.pos.errors import PosAuthError
+from stockpot.bot.blocks.common import message
+from stockpot.bot.blocks.jobs import migration_blocks, migration_stopped_blocks, sync_failed_blocks
+from stockpot.bot.blocks.transfer import failure_blocks, report_blocks
+from stockpot.bot.jobs.csv import CsvImportJob, CsvUndoJob
+from stockpot.bot.jobs.report import ReportJob
+from stockpot.bot.jobs.slack import Notifier, Target
+from stockpot.bot.metadata import TransferValue
+from stockpot.bot.progress import ProgressMessage
+from stockpot.core.jobs.specs import notify_of
+from stockpot.core.jobs.worker import JobContext, JobHandler
+from stockpot.core.migration import MigrationProgress, migrate, plan
+from stockpot.core.models import Connection, ExternalLocation, JobKind, Provider, RunKind
+from stockpot.core.pos import connections
+from stockpot.core.pos.errors import PosAuthError
 
 
 def _location(factory: sessionmaker[Session], location_id: int) -> tuple[str, int, Provider]:

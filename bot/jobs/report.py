@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.blocks.common import message
-from bot.blocks.report import report_blocks
-from bot.charts import consumption_chart
-from bot.jobs.slack import Notifier
-from core.jobs.specs import notify_of
-from core.jobs.worker import JobContext, JobHandler
-from core.reports import CHART_DAYS, daily_report
+from stockpot.bot.blocks.common import message
+from stockpot.bot.blocks.report import report_blocks
+from stockpot.bot.charts import consumption_chart
+from stockpot.bot.jobs.slack import Notifier
+from stockpot.core.jobs.specs import notify_of
+from stockpot.core.jobs.worker import JobContext, JobHandler
+from stockpot.core.reports import CHART_DAYS, daily_report
 
 
 class ReportJob(JobHandler):

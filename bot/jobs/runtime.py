@@ -13,12 +13,12 @@ from typing import Any
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.jobs.handlers import job_handlers
-from bot.jobs.slack import Notifier
-from core.db import unit_of_work
-from core.jobs.queue import Enqueued, JobSpec, enqueue, enqueue_many
-from core.jobs.worker import Worker
-from core.settings import Settings
+from stockpot.bot.jobs.handlers import job_handlers
+from stockpot.bot.jobs.slack import Notifier
+from stockpot.core.db import unit_of_work
+from stockpot.core.jobs.queue import Enqueued, JobSpec, enqueue, enqueue_many
+from stockpot.core.jobs.worker import Worker
+from stockpot.core.settings import Settings
 
 
 class JobRuntime:

@@ -18,8 +18,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.jobs.specs import Notify
-from core.models import Company
+from stockpot.core.jobs.specs import Notify
+from stockpot.core.models import Company
 
 log = logging.getLogger(__name__)
 

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from core.csv_import.profile import CsvProfile
-from core.db import SCALE
-from core.documents import DocumentModel
+from stockpot.core.csv_import.profile import CsvProfile
+from stockpot.core.db import SCALE
+from stockpot.core.documents import DocumentModel
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Positive = Annotated[Decimal, Field(gt=0, decimal_places=SCALE)]

@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.catalog.document import CatalogDoc, CsvConnectionDoc, RecipeDoc
-from core.catalog.rules import (
+from stockpot.core.catalog.document import CatalogDoc, CsvConnectionDoc, RecipeDoc
+from stockpot.core.catalog.rules import (
     CatalogDraft,
     IngredientDef,
     RecipeDef,
@@ -20,10 +20,10 @@ from core.catalog.rules import (
     Where,
     check_catalog,
 )
-from core.db import unit_of_work
-from core.documents import parse_document
-from core.errors import InvalidDocument, Problem
-from core.models import (
+from stockpot.core.db import unit_of_work
+from stockpot.core.documents import parse_document
+from stockpot.core.errors import InvalidDocument, Problem
+from stockpot.core.models import (
     Company,
     Connection,
     ExternalLocation,
@@ -35,8 +35,8 @@ from core.models import (
     RecipeLine,
     StorageUnit,
 )
-from core.units import parse_unit
-from core.yaml_source import YamlDocument, load_yaml, place
+from stockpot.core.units import parse_unit
+from stockpot.core.yaml_source import YamlDocument, load_yaml, place
 
 Named = TypeVar("Named", StorageUnit, Ingredient, Recipe)
 KINDS: dict[type, str] = {

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from core.units import Unit, UnitError, conversion_factor, parse_unit
+from stockpot.core.units import Unit, UnitError, conversion_factor, parse_unit
 
 Where = tuple[str | int, ...] | str
 """A path in the input file, or a description of a stored row that the file does not name."""

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.catalog.importer import ImportSummary, import_catalog
+from stockpot.core.catalog.importer import ImportSummary, import_catalog
 
 FORM_SOURCE = "CSV profile form"
 

@@ -7,8 +7,8 @@ import csv
 import io
 from dataclasses import dataclass
 
-from core.csv_import.profile import DELIMITERS, CsvProfile
-from core.errors import ValidationFailed
+from stockpot.core.csv_import.profile import DELIMITERS, CsvProfile
+from stockpot.core.errors import ValidationFailed
 
 SAMPLE_BYTES = 64 * 1024
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}

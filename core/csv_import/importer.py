@@ -21,11 +21,11 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.csv_import.profile import CsvProfile
-from core.csv_import.scan import Scan, scan
-from core.db import unit_of_work, utcnow
-from core.errors import NotFound, StockpotError, ValidationFailed
-from core.models import (
+from stockpot.core.csv_import.profile import CsvProfile
+from stockpot.core.csv_import.scan import Scan, scan
+from stockpot.core.db import unit_of_work, utcnow
+from stockpot.core.errors import NotFound, StockpotError, ValidationFailed
+from stockpot.core.models import (
     Connection,
     CsvImport,
     ExternalLocation,
@@ -35,9 +35,9 @@ from core.models import (
     Provider,
     RunKind,
 )
-from core.transfer.lines import SaleLine
-from core.transfer.live import live_lines
-from core.transfer.runner import RawInput, TransferReport, transfer_in_session
+from stockpot.core.transfer.lines import SaleLine
+from stockpot.core.transfer.live import live_lines
+from stockpot.core.transfer.runner import RawInput, TransferReport, transfer_in_session
 
 SOURCE = "csv"
 

@@ -11,8 +11,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
-from core.documents import DocumentModel
-from core.errors import ValidationFailed
+from stockpot.core.documents import DocumentModel
+from stockpot.core.errors import ValidationFailed
 
 Column = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 DELIMITERS = (",", ";", "\t", "|")

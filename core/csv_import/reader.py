@@ -14,9 +14,9 @@ from datetime import date
 from decimal import Decimal
 from typing import BinaryIO
 
-from core.csv_import.cells import inert, parse_date, parse_quantity
-from core.csv_import.dialect import Dialect, UnreadableFile
-from core.csv_import.profile import CsvProfile
+from stockpot.core.csv_import.cells import inert, parse_date, parse_quantity
+from stockpot.core.csv_import.dialect import Dialect, UnreadableFile
+from stockpot.core.csv_import.profile import CsvProfile
 
 MAX_CODE = 200
 

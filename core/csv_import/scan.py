@@ -14,10 +14,10 @@ from datetime import date
 from decimal import Decimal
 from typing import BinaryIO
 
-from core.csv_import.dialect import SAMPLE_BYTES, Dialect, UnreadableFile, detect
-from core.csv_import.profile import CsvProfile
-from core.csv_import.reader import CsvRow, RowProblem, read_rows
-from core.errors import ValidationFailed
+from stockpot.core.csv_import.dialect import SAMPLE_BYTES, Dialect, UnreadableFile, detect
+from stockpot.core.csv_import.profile import CsvProfile
+from stockpot.core.csv_import.reader import CsvRow, RowProblem, read_rows
+from stockpot.core.errors import ValidationFailed
 
 MAX_ERRORS_SHOWN = 20
 SAMPLE_ROWS = 5

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import inserted_ids, unit_of_work, utcnow
-from core.errors import NotFound, ValidationFailed
-from core.models import Job, JobKind, JobState
+from stockpot.core.db import inserted_ids, unit_of_work, utcnow
+from stockpot.core.errors import NotFound, ValidationFailed
+from stockpot.core.models import Job, JobKind, JobState
 
 INTERACTIVE = 0
 """Priority of work someone is waiting for in Slack or a terminal."""

@@ -16,11 +16,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from core.business_day import business_date_of, business_day_window
-from core.db import unit_of_work, utcnow
-from core.jobs import specs
-from core.jobs.queue import JobSpec, enqueue_many
-from core.models import (
+from stockpot.core.business_day import business_date_of, business_day_window
+from stockpot.core.db import unit_of_work, utcnow
+from stockpot.core.jobs import specs
+from stockpot.core.jobs.queue import JobSpec, enqueue_many
+from stockpot.core.models import (
     AutomaticTransfer,
     Company,
     Connection,

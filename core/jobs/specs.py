@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from core.jobs.queue import BULK, INTERACTIVE, SCHEDULED, JobSpec
-from core.models import JobKind, RunKind
+from stockpot.core.jobs.queue import BULK, INTERACTIVE, SCHEDULED, JobSpec
+from stockpot.core.models import JobKind, RunKind
 
 
 class Notify(BaseModel):

@@ -25,13 +25,13 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.db import utcnow
-from core.errors import StockpotError
-from core.jobs import queue
-from core.jobs.queue import ClaimedJob
-from core.models import JobKind
-from core.pos.errors import DayNotComplete
-from core.settings import Settings
+from stockpot.core.db import utcnow
+from stockpot.core.errors import StockpotError
+from stockpot.core.jobs import queue
+from stockpot.core.jobs.queue import ClaimedJob
+from stockpot.core.models import JobKind
+from stockpot.core.pos.errors import DayNotComplete
+from stockpot.core.settings import Settings
 
 log = logging.getLogger(__name__)
 

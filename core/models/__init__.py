@@ -1,8 +1,8 @@
 """The tables, as typed SQLAlchemy models. The schema itself is created by Alembic."""
 
-from core.models import slack_install  # noqa: F401 - registers the Slack store tables
-from core.models.base import Base
-from core.models.catalog import (
+from stockpot.core.models import slack_install  # noqa: F401 - registers the Slack store tables
+from stockpot.core.models.base import Base
+from stockpot.core.models.catalog import (
     Company,
     Ingredient,
     IngredientMeasure,
@@ -10,10 +10,10 @@ from core.models.catalog import (
     RecipeLine,
     StorageUnit,
 )
-from core.models.csv_import import CsvImport, ImportStatus
-from core.models.job import Job, JobKind, JobState
-from core.models.ledger import LedgerMovement, MovementType
-from core.models.pos import (
+from stockpot.core.models.csv_import import CsvImport, ImportStatus
+from stockpot.core.models.job import Job, JobKind, JobState
+from stockpot.core.models.ledger import LedgerMovement, MovementType
+from stockpot.core.models.pos import (
     AutomaticTransfer,
     Connection,
     ConnectionStatus,
@@ -24,8 +24,14 @@ from core.models.pos import (
     PosMapping,
     Provider,
 )
-from core.models.slack import ChannelBinding, Member, Role, SlackFileEvent, WorkspaceCompany
-from core.models.transfer import (
+from stockpot.core.models.slack import (
+    ChannelBinding,
+    Member,
+    Role,
+    SlackFileEvent,
+    WorkspaceCompany,
+)
+from stockpot.core.models.transfer import (
     RawPayload,
     RawSaleLine,
     RunKind,

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Enum, ForeignKey, Integer, MetaData
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from core.db import Quantity, UtcDateTime, utcnow
+from stockpot.core.db import Quantity, UtcDateTime, utcnow
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",

@@ -8,9 +8,9 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import SCALE
-from core.models.base import Base, company_fk, created_at, enum_column
-from core.units import Unit
+from stockpot.core.db import SCALE
+from stockpot.core.models.base import Base, company_fk, created_at, enum_column
+from stockpot.core.units import Unit
 
 
 class Company(Base):

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models.base import Base, company_fk, created_at, enum_column
+from stockpot.core.models.base import Base, company_fk, created_at, enum_column
 
 
 class JobKind(StrEnum):

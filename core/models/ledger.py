@@ -9,7 +9,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models.base import Base, BigId, created_at, enum_column
+from stockpot.core.models.base import Base, BigId, created_at, enum_column
 
 
 class MovementType(StrEnum):

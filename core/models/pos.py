@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.models.base import Base, company_fk, created_at, enum_column
+from stockpot.core.models.base import Base, company_fk, created_at, enum_column
 
 
 class Provider(StrEnum):

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models.base import Base, company_fk, created_at, enum_column
+from stockpot.core.models.base import Base, company_fk, created_at, enum_column
 
 
 class Role(StrEnum):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Table, Text, func
 
-from core.models.base import Base
+from stockpot.core.models.base import Base
 
 metadata = Base.metadata
 

@@ -10,10 +10,10 @@ from typing import Any, Protocol
 
 import httpx
 
-from core.models import ExternalLocation, PosItemKind
-from core.pos.errors import PosAuthError, PosError, PosRequestRefused, PosUnavailable
-from core.transfer.lines import SaleLine
-from core.transfer.runner import RawInput
+from stockpot.core.models import ExternalLocation, PosItemKind
+from stockpot.core.pos.errors import PosAuthError, PosError, PosRequestRefused, PosUnavailable
+from stockpot.core.transfer.lines import SaleLine
+from stockpot.core.transfer.runner import RawInput
 
 
 @dataclass(frozen=True)

@@ -14,15 +14,15 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.crypto import secret_box
-from core.db import insert_ignoring_conflicts, unit_of_work, utcnow
-from core.errors import (
+from stockpot.core.crypto import secret_box
+from stockpot.core.db import insert_ignoring_conflicts, unit_of_work, utcnow
+from stockpot.core.errors import (
     ConfigurationError,
     IntegrationExists,
     UnauthorizedCompanyAccess,
     ValidationFailed,
 )
-from core.models import (
+from stockpot.core.models import (
     Company,
     Connection,
     ConnectionStatus,
@@ -32,21 +32,21 @@ from core.models import (
     Provider,
     RunKind,
 )
-from core.pos.base import FetchedDay, LocationRef, PosConnector
-from core.pos.errors import DayNotComplete, PosAuthError, PosError
-from core.pos.http import RequestPacer, RetryPolicy, make_client, pacer_for
-from core.pos.lightspeed.connector import LightspeedConnector
-from core.pos.lightspeed.oauth import (
+from stockpot.core.pos.base import FetchedDay, LocationRef, PosConnector
+from stockpot.core.pos.errors import DayNotComplete, PosAuthError, PosError
+from stockpot.core.pos.http import RequestPacer, RetryPolicy, make_client, pacer_for
+from stockpot.core.pos.lightspeed.connector import LightspeedConnector
+from stockpot.core.pos.lightspeed.oauth import (
     OAuthExchangeFailed,
     OAuthGrantRefused,
     oauth_config,
     request_tokens,
 )
-from core.pos.lightspeed.tokens import ConnectionTokens, LightspeedAuth
-from core.pos.sides.connector import SidesAuth, SidesConnector, SidesCredentials
-from core.settings import Settings
-from core.transfer.live import live_lines
-from core.transfer.runner import RawInput, TransferReport, record_failed_run, run_transfer
+from stockpot.core.pos.lightspeed.tokens import ConnectionTokens, LightspeedAuth
+from stockpot.core.pos.sides.connector import SidesAuth, SidesConnector, SidesCredentials
+from stockpot.core.settings import Settings
+from stockpot.core.transfer.live import live_lines
+from stockpot.core.transfer.runner import RawInput, TransferReport, record_failed_run, run_transfer
 
 log = logging.getLogger(__name__)
 

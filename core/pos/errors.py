@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.errors import StockpotError
+from stockpot.core.errors import StockpotError
 
 
 class PosError(StockpotError):

@@ -17,9 +17,16 @@ from sqlalchemy import Select, func, literal, literal_column, select
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
-from core.exact import decimal_fractions
-from core.models import Ingredient, IngredientMeasure, PosItem, PosMapping, Recipe, RecipeLine
-from core.transfer.snapshot import (
+from stockpot.core.exact import decimal_fractions
+from stockpot.core.models import (
+    Ingredient,
+    IngredientMeasure,
+    PosItem,
+    PosMapping,
+    Recipe,
+    RecipeLine,
+)
+from stockpot.core.transfer.snapshot import (
     Ignored,
     IngredientTarget,
     RecipeLineSpec,
@@ -28,7 +35,7 @@ from core.transfer.snapshot import (
     Snapshot,
     Target,
 )
-from core.units import Unit, conversion_factor
+from stockpot.core.units import Unit, conversion_factor
 
 
 def _mapping_rows(connection_id: int) -> Select[Any]:

@@ -25,9 +25,9 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
-from core.exact import format_decimal, fraction_to_decimal
-from core.transfer.lines import LineKind, SaleLine
-from core.transfer.snapshot import (
+from stockpot.core.exact import format_decimal, fraction_to_decimal
+from stockpot.core.transfer.lines import LineKind, SaleLine
+from stockpot.core.transfer.snapshot import (
     Ignored,
     IngredientTarget,
     RecipeSpec,

@@ -10,8 +10,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from core.errors import InvalidDocument, Problem
-from core.exact import format_decimal, parse_decimal
+from stockpot.core.errors import InvalidDocument, Problem
+from stockpot.core.exact import format_decimal, parse_decimal
 
 MAX_SCALE = 9
 

@@ -11,8 +11,8 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.models import RawSaleLine, TransferDay
-from core.transfer.lines import LineKind, SaleLine
+from stockpot.core.models import RawSaleLine, TransferDay
+from stockpot.core.transfer.lines import LineKind, SaleLine
 
 
 def live_lines(session: Session, location_id: int, business_date: date) -> list[SaleLine]:

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
-from core.models import ExternalLocation, TransferRun
+from stockpot.core.models import ExternalLocation, TransferRun
 
 
 def runs_of_day(

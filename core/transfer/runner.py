@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import insert, literal, select
 from sqlalchemy.orm import Session, defer, sessionmaker
 
-from core.db import (
+from stockpot.core.db import (
     UtcDateTime,
     copy_rows,
     insert_ignoring_conflicts,
@@ -29,9 +29,9 @@ from core.db import (
     unit_of_work,
     utcnow,
 )
-from core.errors import StockpotError, ValidationFailed
-from core.ledger import StockLine
-from core.models import (
+from stockpot.core.errors import StockpotError, ValidationFailed
+from stockpot.core.ledger import StockLine
+from stockpot.core.models import (
     ExternalLocation,
     Ingredient,
     LedgerMovement,
@@ -47,9 +47,9 @@ from core.models import (
     TransferDay,
     TransferRun,
 )
-from core.transfer.catalog_snapshot import catalog_fingerprint, load_snapshot
-from core.transfer.engine import EngineResult, StockKey, run_engine
-from core.transfer.lines import LineKind, SaleLine, lines_digest
+from stockpot.core.transfer.catalog_snapshot import catalog_fingerprint, load_snapshot
+from stockpot.core.transfer.engine import EngineResult, StockKey, run_engine
+from stockpot.core.transfer.lines import LineKind, SaleLine, lines_digest
 
 log = logging.getLogger(__name__)
 

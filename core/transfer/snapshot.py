@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from core.exact import fraction_text
+from stockpot.core.exact import fraction_text
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import core.db
+import stockpot.core.db
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -25,7 +25,7 @@ def upgrade() -> None:
         "company",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("created_at", core.db.UtcDateTime(), nullable=False),
+        sa.Column("created_at", stockpot.core.db.UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_company")),
         sa.UniqueConstraint("name", name=op.f("uq_company_name")),
     )
@@ -53,7 +53,7 @@ def upgrade() -> None:
         ),
         sa.Column("credentials", sa.Text(), nullable=True),
         sa.Column("settings", sa.JSON(), nullable=False),
-        sa.Column("created_at", core.db.UtcDateTime(), nullable=False),
+        sa.Column("created_at", stockpot.core.db.UtcDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["company_id"],
             ["company.id"],
@@ -91,7 +91,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", core.db.UtcDateTime(), nullable=False),
+        sa.Column("created_at", stockpot.core.db.UtcDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["company_id"],
             ["company.id"],
@@ -110,8 +110,8 @@ def upgrade() -> None:
         sa.Column("company_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("address", sa.Text(), nullable=False),
-        sa.Column("archived_at", core.db.UtcDateTime(), nullable=True),
-        sa.Column("created_at", core.db.UtcDateTime(), nullable=False),
+        sa.Column("archived_at", stockpot.core.db.UtcDateTime(), nullable=True),
+        sa.Column("created_at", stockpot.core.db.UtcDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["company_id"],
             ["company.id"],
@@ -142,7 +142,7 @@ def upgrade() -> None:
             sa.Enum("active", "paused", name="automatictransfer", native_enum=False, length=32),
             nullable=False,
         ),
-        sa.Column("created_at", core.db.UtcDateTime(), nullable=False),
+        sa.Column("created_at", stockpot.core.db.UtcDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["company_id"],
             ["company.id"],
@@ -194,7 +194,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("amount", core.db.Quantity(), nullable=False),
+        sa.Column("amount", stockpot.core.db.Quantity(), nullable=False),
         sa.CheckConstraint("amount > 0", name=op.f("ck_ingredient_measure_amount_positive")),
         sa.ForeignKeyConstraint(
             ["ingredient_id"],
@@ -228,8 +228,8 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("first_seen_in_sales_at", core.db.UtcDateTime(), nullable=True),
-        sa.Column("created_at", core.db.UtcDateTime(), nullable=False),
+        sa.Column("first_seen_in_sales_at", stockpot.core.db.UtcDateTime(), nullable=True),
+        sa.Column("created_at", stockpot.core.db.UtcDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["company_id"],
             ["company.id"],
@@ -253,10 +253,10 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("company_id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("portions", core.db.Quantity(), nullable=False),
+        sa.Column("portions", stockpot.core.db.Quantity(), nullable=False),
         sa.Column("default_issue_storage_id", sa.Integer(), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
-        sa.Column("created_at", core.db.UtcDateTime(), nullable=False),
+        sa.Column("created_at", stockpot.core.db.UtcDateTime(), nullable=False),
         sa.CheckConstraint("portions > 0", name=op.f("ck_recipe_portions_positive")),
         sa.ForeignKeyConstraint(
             ["company_id"],
@@ -283,9 +283,9 @@ def upgrade() -> None:
         sa.Column("pos_item_id", sa.Integer(), nullable=False),
         sa.Column("ingredient_id", sa.Integer(), nullable=True),
         sa.Column("recipe_id", sa.Integer(), nullable=True),
-        sa.Column("factor", core.db.Quantity(), nullable=True),
+        sa.Column("factor", stockpot.core.db.Quantity(), nullable=True),
         sa.Column("ignored", sa.Boolean(), nullable=False),
-        sa.Column("updated_at", core.db.UtcDateTime(), nullable=False),
+        sa.Column("updated_at", stockpot.core.db.UtcDateTime(), nullable=False),
         sa.Column("updated_by", sa.String(length=200), nullable=True),
         sa.CheckConstraint(
             "(CASE WHEN ingredient_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN recipe_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN ignored THEN 1 ELSE 0 END) = 1",
@@ -333,7 +333,7 @@ def upgrade() -> None:
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("ingredient_id", sa.Integer(), nullable=True),
         sa.Column("sub_recipe_id", sa.Integer(), nullable=True),
-        sa.Column("quantity", core.db.Quantity(), nullable=False),
+        sa.Column("quantity", stockpot.core.db.Quantity(), nullable=False),
         sa.Column(
             "unit",
             sa.Enum(
@@ -351,7 +351,7 @@ def upgrade() -> None:
             ),
             nullable=True,
         ),
-        sa.Column("trim_fraction", core.db.Quantity(), nullable=False),
+        sa.Column("trim_fraction", stockpot.core.db.Quantity(), nullable=False),
         sa.Column("issue_storage_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
             "(ingredient_id IS NULL) <> (sub_recipe_id IS NULL)",
@@ -448,8 +448,8 @@ def upgrade() -> None:
             nullable=True,
         ),
         sa.Column("generation", sa.Integer(), nullable=True),
-        sa.Column("started_at", core.db.UtcDateTime(), nullable=False),
-        sa.Column("finished_at", core.db.UtcDateTime(), nullable=True),
+        sa.Column("started_at", stockpot.core.db.UtcDateTime(), nullable=False),
+        sa.Column("finished_at", stockpot.core.db.UtcDateTime(), nullable=True),
         sa.Column("triggered_by", sa.String(length=200), nullable=False),
         sa.Column("stats", sa.JSON(), nullable=False),
         sa.Column("errors", sa.JSON(), nullable=False),
@@ -545,13 +545,13 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.Column("quantity", core.db.Quantity(), nullable=False),
+        sa.Column("quantity", stockpot.core.db.Quantity(), nullable=False),
         sa.Column("business_date", sa.Date(), nullable=False),
         sa.Column("run_id", sa.Integer(), nullable=True),
         sa.Column(
             "reverses_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=True
         ),
-        sa.Column("created_at", core.db.UtcDateTime(), nullable=False),
+        sa.Column("created_at", stockpot.core.db.UtcDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["company_id"],
             ["company.id"],
@@ -619,7 +619,7 @@ def upgrade() -> None:
         sa.Column("pos_code", sa.String(length=200), nullable=True),
         sa.Column("name", sa.String(length=300), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
-        sa.Column("quantity", core.db.Quantity(), nullable=False),
+        sa.Column("quantity", stockpot.core.db.Quantity(), nullable=False),
         sa.Column("voided", sa.Boolean(), nullable=False),
         sa.Column("cancelled", sa.Boolean(), nullable=False),
         sa.Column("item_key", sa.String(length=300), nullable=False),

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import core.db
+import stockpot.core.db
 
 revision: str = "0002"
 down_revision: str | None = "0001"
@@ -34,9 +34,9 @@ def upgrade() -> None:
         sa.Column("started_by", sa.String(length=200), nullable=False),
         sa.Column("connection_name", sa.String(length=200), nullable=False),
         sa.Column("reauthorize", sa.Boolean(), nullable=False),
-        sa.Column("created_at", core.db.UtcDateTime(), nullable=False),
-        sa.Column("expires_at", core.db.UtcDateTime(), nullable=False),
-        sa.Column("used_at", core.db.UtcDateTime(), nullable=True),
+        sa.Column("created_at", stockpot.core.db.UtcDateTime(), nullable=False),
+        sa.Column("expires_at", stockpot.core.db.UtcDateTime(), nullable=False),
+        sa.Column("used_at", stockpot.core.db.UtcDateTime(), nullable=True),
         sa.ForeignKeyConstraint(
             ["company_id"],
             ["company.id"],

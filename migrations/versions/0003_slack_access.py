@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import core.db
+import stockpot.core.db
 
 revision: str = "0003"
 down_revision: str | None = "0002"
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("team_id", sa.String(length=32), nullable=False),
         sa.Column("channel_id", sa.String(length=32), nullable=False),
         sa.Column("company_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", core.db.UtcDateTime(), nullable=False),
+        sa.Column("created_at", stockpot.core.db.UtcDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["company_id"],
             ["company.id"],
@@ -55,7 +55,7 @@ def upgrade() -> None:
             sa.Enum("admin", "viewer", name="role", native_enum=False, length=32),
             nullable=False,
         ),
-        sa.Column("created_at", core.db.UtcDateTime(), nullable=False),
+        sa.Column("created_at", stockpot.core.db.UtcDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["company_id"],
             ["company.id"],
@@ -75,7 +75,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("team_id", sa.String(length=32), nullable=False),
         sa.Column("company_id", sa.Integer(), nullable=False),
-        sa.Column("created_at", core.db.UtcDateTime(), nullable=False),
+        sa.Column("created_at", stockpot.core.db.UtcDateTime(), nullable=False),
         sa.ForeignKeyConstraint(
             ["company_id"],
             ["company.id"],

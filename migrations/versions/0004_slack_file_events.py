@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import core.db
+import stockpot.core.db
 
 revision: str = "0004"
 down_revision: str | None = "0003"
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("team_id", sa.String(length=32), nullable=False),
         sa.Column("file_id", sa.String(length=32), nullable=False),
         sa.Column("channel_id", sa.String(length=32), nullable=False),
-        sa.Column("created_at", core.db.UtcDateTime(), nullable=False),
+        sa.Column("created_at", stockpot.core.db.UtcDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_slack_file_event")),
         sa.UniqueConstraint("team_id", "file_id", name=op.f("uq_slack_file_event_team_id_file_id")),
     )

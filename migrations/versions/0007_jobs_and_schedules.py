@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import core.db
+import stockpot.core.db
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -63,14 +63,14 @@ def upgrade() -> None:
         sa.Column("result", sa.JSON(), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("max_attempts", sa.Integer(), nullable=True),
-        sa.Column("run_after", core.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("lease_expires_at", core.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("run_after", stockpot.core.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("lease_expires_at", stockpot.core.db.UtcDateTime(timezone=True), nullable=True),
         sa.Column("worker_id", sa.String(length=100), nullable=True),
         sa.Column("cancel_requested", sa.Boolean(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
-        sa.Column("created_at", core.db.UtcDateTime(timezone=True), nullable=False),
-        sa.Column("started_at", core.db.UtcDateTime(timezone=True), nullable=True),
-        sa.Column("finished_at", core.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", stockpot.core.db.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("started_at", stockpot.core.db.UtcDateTime(timezone=True), nullable=True),
+        sa.Column("finished_at", stockpot.core.db.UtcDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["company_id"],
             ["company.id"],
@@ -118,7 +118,7 @@ def upgrade() -> None:
         )
         batch_op.add_column(sa.Column("automatic_since", sa.Date(), nullable=True))
         batch_op.add_column(
-            sa.Column("paused_at", core.db.UtcDateTime(timezone=True), nullable=True)
+            sa.Column("paused_at", stockpot.core.db.UtcDateTime(timezone=True), nullable=True)
         )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import core.db
+import stockpot.core.db
 
 revision: str = "0009"
 down_revision: str | None = "0008"
@@ -37,8 +37,8 @@ def upgrade() -> None:
         sa.Column("rows_skipped", sa.Integer(), nullable=False),
         sa.Column("days", sa.JSON(), nullable=False),
         sa.Column("imported_by", sa.String(length=200), nullable=False),
-        sa.Column("created_at", core.db.UtcDateTime(), nullable=False),
-        sa.Column("undone_at", core.db.UtcDateTime(), nullable=True),
+        sa.Column("created_at", stockpot.core.db.UtcDateTime(), nullable=False),
+        sa.Column("undone_at", stockpot.core.db.UtcDateTime(), nullable=True),
         sa.Column("undone_by", sa.String(length=200), nullable=True),
         sa.ForeignKeyConstraint(
             ["company_id"],

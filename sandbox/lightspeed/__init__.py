@@ -1,13 +1,13 @@
 """A fake Lightspeed Restaurant K-Series (OAuth V1/V2, Financial and Items APIs) on loopback."""
 
-from sandbox.lightspeed.data import (
+from stockpot.sandbox.lightspeed.data import (
     GOLDEN_DATE,
     GOLDEN_LOCATION_ID,
     Business,
     LightspeedData,
     Location,
 )
-from sandbox.lightspeed.server import (
+from stockpot.sandbox.lightspeed.server import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     DEFAULT_SCOPES,

@@ -26,8 +26,8 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from sandbox.http import Clock, Fault, Request, Response, SandboxServer
-from sandbox.lightspeed.data import (
+from stockpot.sandbox.http import Clock, Fault, Request, Response, SandboxServer
+from stockpot.sandbox.lightspeed.data import (
     Business,
     LightspeedData,
     Location,

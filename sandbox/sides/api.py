@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sandbox.sides.data import (
+from stockpot.sandbox.sides.data import (
     TENANT_KEY,
     TENANT_NAME,
     TENANT_TIMEZONE,

@@ -23,10 +23,10 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from sandbox.http import Clock, Fault, Request, Response, SandboxServer
-from sandbox.sides import api
-from sandbox.sides.api import Code
-from sandbox.sides.data import (
+from stockpot.sandbox.http import Clock, Fault, Request, Response, SandboxServer
+from stockpot.sandbox.sides import api
+from stockpot.sandbox.sides.api import Code
+from stockpot.sandbox.sides.data import (
     GROUP_PIZZA,
     PRODUCT_TYPES,
     VAT_7,

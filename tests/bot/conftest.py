@@ -9,20 +9,20 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from bot.app import build_app, installation_store
-from bot.jobs.runtime import JobRuntime, build_worker
-from bot.server import BackgroundServer, StockpotWsgi
-from bot.work import WorkQueue
-from core.access import link_workspace, set_role
-from core.catalog.importer import import_catalog
-from core.crypto import generate_key
-from core.db import unit_of_work
-from core.jobs.worker import Worker
-from core.models import Company, Role
-from core.settings import Settings
-from sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
-from sandbox.sides import SidesSandbox
-from sandbox.slack import SlackSender, SlackStandIn
+from stockpot.bot.app import build_app, installation_store
+from stockpot.bot.jobs.runtime import JobRuntime, build_worker
+from stockpot.bot.server import BackgroundServer, StockpotWsgi
+from stockpot.bot.work import WorkQueue
+from stockpot.core.access import link_workspace, set_role
+from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.crypto import generate_key
+from stockpot.core.db import unit_of_work
+from stockpot.core.jobs.worker import Worker
+from stockpot.core.models import Company, Role
+from stockpot.core.settings import Settings
+from stockpot.sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
+from stockpot.sandbox.sides import SidesSandbox
+from stockpot.sandbox.slack import SlackSender, SlackStandIn
 from tests.catalogs import TRATTORIA
 
 SECRET = "sandbox-signing-secret"

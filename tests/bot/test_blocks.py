@@ -6,21 +6,21 @@ import json
 from datetime import date, time
 from decimal import Decimal
 
-from bot.blocks.common import MESSAGE_BLOCKS, escape, message
-from bot.blocks.doctor import doctor_blocks
-from bot.blocks.home import HomeLocation, home_view
-from bot.blocks.ledger import balances_blocks, totals_blocks
-from bot.blocks.mapping import map_modal, mappings_blocks, target_options, unmapped_blocks
-from bot.blocks.pos import connect_sides_modal, locations_blocks
-from bot.blocks.transfer import report_blocks
-from bot.blocks.usage import USAGES, help_blocks
-from core.doctor import Check
-from core.ledger import MovementTotal, StockLine
-from core.locations import LocationOverview
-from core.mapping import MappingRow
-from core.models import RunKind, RunOutcome
-from core.transfer.runner import TransferReport
-from core.unmapped import Target, UnmappedRow
+from stockpot.bot.blocks.common import MESSAGE_BLOCKS, escape, message
+from stockpot.bot.blocks.doctor import doctor_blocks
+from stockpot.bot.blocks.home import HomeLocation, home_view
+from stockpot.bot.blocks.ledger import balances_blocks, totals_blocks
+from stockpot.bot.blocks.mapping import map_modal, mappings_blocks, target_options, unmapped_blocks
+from stockpot.bot.blocks.pos import connect_sides_modal, locations_blocks
+from stockpot.bot.blocks.transfer import report_blocks
+from stockpot.bot.blocks.usage import USAGES, help_blocks
+from stockpot.core.doctor import Check
+from stockpot.core.ledger import MovementTotal, StockLine
+from stockpot.core.locations import LocationOverview
+from stockpot.core.mapping import MappingRow
+from stockpot.core.models import RunKind, RunOutcome
+from stockpot.core.transfer.runner import TransferReport
+from stockpot.core.unmapped import Target, UnmappedRow
 
 LONG = "Pizza <Quattro> & Formaggi " * 40
 

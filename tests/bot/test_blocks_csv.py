@@ -6,12 +6,12 @@ import json
 from datetime import date, timedelta
 from decimal import Decimal
 
-from bot.blocks.csv import imported_blocks, preview_blocks, upload_modal
-from bot.metadata import CsvFileValue
-from core.csv_import.dialect import Dialect
-from core.csv_import.importer import ImportResult, Preview
-from core.csv_import.reader import CsvRow, RowProblem
-from core.csv_import.scan import Scan
+from stockpot.bot.blocks.csv import imported_blocks, preview_blocks, upload_modal
+from stockpot.bot.metadata import CsvFileValue
+from stockpot.core.csv_import.dialect import Dialect
+from stockpot.core.csv_import.importer import ImportResult, Preview
+from stockpot.core.csv_import.reader import CsvRow, RowProblem
+from stockpot.core.csv_import.scan import Scan
 from tests.bot.test_blocks import LONG, check
 
 FORMULA = '=HYPERLINK("http://evil.example","<click>")'

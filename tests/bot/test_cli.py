@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
+from stockpot.bot.cli import main
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CATALOG = str(EXAMPLES / "catalog.yaml")

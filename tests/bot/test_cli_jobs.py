@@ -8,8 +8,8 @@ import json
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from bot.cli import main
-from core.models import TransferRun
+from stockpot.bot.cli import main
+from stockpot.core.models import TransferRun
 from tests.core.pos.conftest import (  # noqa: F401 - fixtures
     company,
     lightspeed,

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from bot.ids import ActionId, BlockId, CallbackId
-from core.catalog.importer import import_catalog
-from core.mapping import import_mappings
-from core.models import CsvImport, ImportStatus, LedgerMovement, TransferRun
+from stockpot.bot.ids import ActionId, BlockId, CallbackId
+from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.mapping import import_mappings
+from stockpot.core.models import CsvImport, ImportStatus, LedgerMovement, TransferRun
 from tests.bot.conftest import ADMIN, VIEWER
 from tests.bot.test_slack_app import posted, reply, texts
 from tests.core.csv_import.files import GERMAN, KASSE, MAPPINGS, TABBED
@@ -194,7 +194,7 @@ def test_a_profile_is_created_and_edited_in_a_modal_with_errors_on_their_input(b
     assert bot.send.view_submission(view, values, user=ADMIN).text == ""
     posted(bot, "saved the CSV profile csv:Kasse Süd")
     with bot.database.session() as session:
-        from core.models import Connection, ExternalLocation
+        from stockpot.core.models import Connection, ExternalLocation
 
         saved = session.scalar(select(Connection).where(Connection.name == "Kasse Süd"))
         assert saved.settings["delimiter"] == ";" and saved.settings["rules"][0]["source_column"]

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.demo import Demo
-from core.db import make_engine, make_session_factory
-from core.models import Company, LedgerMovement
+from stockpot.bot.demo import Demo
+from stockpot.core.db import make_engine, make_session_factory
+from stockpot.core.models import Company, LedgerMovement
 
-EXPORT = files("sandbox.demo").joinpath("kasse-export.csv")
+EXPORT = files("stockpot.sandbox.demo").joinpath("kasse-export.csv")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ROOT = Path(__file__).resolve().parents[2]
 SHOTS = Path(os.environ.get("STOCKPOT_SCREENSHOTS", ROOT / "screenshots")) / "demo-walkthrough"

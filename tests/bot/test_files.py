@@ -6,11 +6,11 @@ import pytest
 from slack_bolt import BoltContext
 from sqlalchemy import func, select
 
-from bot.jobs.runtime import JobRuntime
-from bot.slack_files import FileRefused, allowed_host, download
-from core.models import SlackFileEvent
-from handlers.context import SERVICES, Services
-from handlers.files import _first_time
+from stockpot.bot.jobs.runtime import JobRuntime
+from stockpot.bot.slack_files import FileRefused, allowed_host, download
+from stockpot.core.models import SlackFileEvent
+from stockpot.handlers.context import SERVICES, Services
+from stockpot.handlers.files import _first_time
 from tests.bot.conftest import ADMIN
 from tests.bot.test_slack_app import posted, reply, texts
 

@@ -11,12 +11,12 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import MetaData, select
 
-from bot.installations import EncryptedInstallationStore
-from bot.jobs.runtime import JobRuntime
-from core.crypto import secret_box
-from core.models.slack_install import slack_bots, slack_installations, slack_oauth_states
-from handlers.context import SERVICES, Services
-from handlers.events import revoked, uninstalled
+from stockpot.bot.installations import EncryptedInstallationStore
+from stockpot.bot.jobs.runtime import JobRuntime
+from stockpot.core.crypto import secret_box
+from stockpot.core.models.slack_install import slack_bots, slack_installations, slack_oauth_states
+from stockpot.handlers.context import SERVICES, Services
+from stockpot.handlers.events import revoked, uninstalled
 from tests.bot.test_slack_app import reply, texts
 
 

@@ -9,12 +9,12 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from bot.blocks.mapping import map_modal
-from bot.blocks.pos import connect_sides_modal
-from bot.ids import ActionId, BlockId
-from bot.metadata import ConnectSidesMetadata, MapItemMetadata
-from core.mapping import import_mappings
-from core.models import ExternalLocation, Job, LedgerMovement, PosItem, PosMapping
+from stockpot.bot.blocks.mapping import map_modal
+from stockpot.bot.blocks.pos import connect_sides_modal
+from stockpot.bot.ids import ActionId, BlockId
+from stockpot.bot.metadata import ConnectSidesMetadata, MapItemMetadata
+from stockpot.core.mapping import import_mappings
+from stockpot.core.models import ExternalLocation, Job, LedgerMovement, PosItem, PosMapping
 from tests.bot.conftest import OTHER_ADMIN, OTHER_TEAM
 from tests.bot.test_slack_app import texts
 from tests.catalogs import TRATTORIA_MAPPINGS

@@ -8,13 +8,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
-from bot.ids import ActionId
-from bot.metadata import CatchUpValue
-from core.db import unit_of_work, utcnow
-from core.jobs import specs
-from core.locations import link_storage_unit, set_active
-from core.mapping import IngredientChoice, set_mapping
-from core.models import (
+from stockpot.bot.ids import ActionId
+from stockpot.bot.metadata import CatchUpValue
+from stockpot.core.db import unit_of_work, utcnow
+from stockpot.core.jobs import specs
+from stockpot.core.locations import link_storage_unit, set_active
+from stockpot.core.mapping import IngredientChoice, set_mapping
+from stockpot.core.models import (
     Company,
     ExternalLocation,
     Ingredient,
@@ -24,7 +24,7 @@ from core.models import (
     RunKind,
     TransferRun,
 )
-from sandbox.http import Fault
+from stockpot.sandbox.http import Fault
 from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, VIEWER
 from tests.bot.test_slack_app import _synced, posted, reply, texts
 
@@ -46,7 +46,7 @@ def _ready(bot) -> int:
 
 def _enqueue(bot, spec) -> int:
     with unit_of_work(bot.database.factory) as session:
-        from core.jobs.queue import enqueue
+        from stockpot.core.jobs.queue import enqueue
 
         return enqueue(session, spec).job_id
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import yaml
 
-from bot.app import BOT_SCOPES
-from bot.blocks.usage import USAGES
+from stockpot.bot.app import BOT_SCOPES
+from stockpot.bot.blocks.usage import USAGES
 
 MANIFEST = yaml.safe_load((Path(__file__).resolve().parents[2] / "app_manifest.yml").read_text())
 

@@ -8,13 +8,13 @@ import json
 import pytest
 from sqlalchemy import select
 
-from bot.ids import ActionId, BlockId
-from core import ledger
-from core.db import unit_of_work
-from core.locations import link_storage_unit
-from core.lookup import company_by_name
-from core.mapping import IngredientChoice, set_mapping
-from core.models import ExternalLocation, Ingredient, PosItem, PosMapping
+from stockpot.bot.ids import ActionId, BlockId
+from stockpot.core import ledger
+from stockpot.core.db import unit_of_work
+from stockpot.core.locations import link_storage_unit
+from stockpot.core.lookup import company_by_name
+from stockpot.core.mapping import IngredientChoice, set_mapping
+from stockpot.core.models import ExternalLocation, Ingredient, PosItem, PosMapping
 from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, VIEWER
 from tests.bot.test_slack_app import connect_sides, posted, reply, synced, texts
 

@@ -8,15 +8,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bot.metadata import (
+from stockpot.bot.metadata import (
     CatchUpValue,
     ConnectSidesMetadata,
     CsvFileValue,
     MapItemMetadata,
     TransferValue,
 )
-from core.errors import ValidationFailed
-from handlers.context import button_id
+from stockpot.core.errors import ValidationFailed
+from stockpot.handlers.context import button_id
 
 MODELS = [TransferValue, CatchUpValue, ConnectSidesMetadata, MapItemMetadata, CsvFileValue]
 values = st.one_of(

@@ -8,10 +8,10 @@ from datetime import time
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED
 from sqlalchemy import select
 
-from bot.scheduler import start_scheduler
-from core.db import unit_of_work
-from core.models import Company, Job, JobKind
-from core.settings import Settings
+from stockpot.bot.scheduler import start_scheduler
+from stockpot.core.db import unit_of_work
+from stockpot.core.models import Company, Job, JobKind
+from stockpot.core.settings import Settings
 
 
 def test_the_scheduler_queues_the_due_report_on_its_first_tick(database):

@@ -8,9 +8,9 @@ import logging
 import httpx
 from sqlalchemy import text
 
-from core.models import Base
-from sandbox.lightspeed import DEFAULT_CLIENT_SECRET
-from sandbox.sides import DEFAULT_PASSWORD
+from stockpot.core.models import Base
+from stockpot.sandbox.lightspeed import DEFAULT_CLIENT_SECRET
+from stockpot.sandbox.sides import DEFAULT_PASSWORD
 from tests.bot.conftest import ADMIN, CLIENT_SECRET, SECRET
 from tests.bot.test_install import install
 from tests.bot.test_slack_app import _synced, posted, reply

@@ -12,17 +12,17 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from bot.ids import ActionId, BlockId, CallbackId
-from bot.metadata import TransferValue
-from core.catalog.importer import import_catalog
-from core.db import unit_of_work
-from core.errors import ValidationFailed
-from core.jobs import specs
-from core.jobs.queue import enqueue
-from core.locations import link_storage_unit, set_active
-from core.mapping import IngredientChoice, import_mappings, set_mapping
-from core.migration import migration_running
-from core.models import (
+from stockpot.bot.ids import ActionId, BlockId, CallbackId
+from stockpot.bot.metadata import TransferValue
+from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.db import unit_of_work
+from stockpot.core.errors import ValidationFailed
+from stockpot.core.jobs import specs
+from stockpot.core.jobs.queue import enqueue
+from stockpot.core.locations import link_storage_unit, set_active
+from stockpot.core.mapping import IngredientChoice, import_mappings, set_mapping
+from stockpot.core.migration import migration_running
+from stockpot.core.models import (
     Connection,
     ExternalLocation,
     Ingredient,
@@ -33,10 +33,10 @@ from core.models import (
     StorageUnit,
     TransferRun,
 )
-from core.transfer.lines import SaleLine
-from core.transfer.runner import RawInput, run_transfer
-from sandbox.http import Fault
-from sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME
+from stockpot.core.transfer.lines import SaleLine
+from stockpot.core.transfer.runner import RawInput, run_transfer
+from stockpot.sandbox.http import Fault
+from stockpot.sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, STRANGER, VIEWER
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from core.models import Job, JobState, LedgerMovement, TransferRun
-from sandbox.http import Fault
+from stockpot.core.models import Job, JobState, LedgerMovement, TransferRun
+from stockpot.sandbox.http import Fault
 from tests.bot.conftest import ADMIN
 from tests.bot.test_jobs_flow import GOLDEN, _ready
 from tests.bot.test_slack_app import reply, texts

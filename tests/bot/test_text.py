@@ -1,7 +1,7 @@
 from datetime import date
 
-from bot.text import render
-from core.migration import MigrationProgress
+from stockpot.bot.text import render
+from stockpot.core.migration import MigrationProgress
 
 
 def test_text_templates_escape_for_slack_not_for_html():

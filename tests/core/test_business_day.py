@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.business_day import business_date_of, business_day_window
+from stockpot.core.business_day import business_date_of, business_day_window
 
 ROME = ZoneInfo("Europe/Rome")
 FIVE = time(5, 0)

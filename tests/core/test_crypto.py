@@ -2,9 +2,9 @@ import stat
 
 import pytest
 
-from core.crypto import KEY_FILE, generate_key, secret_box
-from core.errors import ConfigurationError
-from core.settings import Settings
+from stockpot.core.crypto import KEY_FILE, generate_key, secret_box
+from stockpot.core.errors import ConfigurationError
+from stockpot.core.settings import Settings
 
 
 def test_secrets_round_trip_and_are_not_plain_text(monkeypatch):

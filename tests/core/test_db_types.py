@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core.models import Company, Ingredient, LedgerMovement, MovementType, StorageUnit
-from core.units import Unit
+from stockpot.core.models import Company, Ingredient, LedgerMovement, MovementType, StorageUnit
+from stockpot.core.units import Unit
 
 
 def _setup(session):

@@ -3,7 +3,7 @@ from fractions import Fraction
 
 import pytest
 
-from core.exact import format_decimal, fraction_text, fraction_to_decimal, parse_decimal
+from stockpot.core.exact import format_decimal, fraction_text, fraction_to_decimal, parse_decimal
 
 
 @pytest.mark.parametrize(

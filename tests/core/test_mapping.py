@@ -7,10 +7,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core.catalog.importer import import_catalog
-from core.errors import InvalidDocument, NotFound
-from core.lookup import company_by_name
-from core.mapping import (
+from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.errors import InvalidDocument, NotFound
+from stockpot.core.lookup import company_by_name
+from stockpot.core.mapping import (
     IgnoreChoice,
     IngredientChoice,
     MappingTargetError,
@@ -19,7 +19,7 @@ from core.mapping import (
     list_mappings,
     set_mapping,
 )
-from core.models import PosItem, PosMapping
+from stockpot.core.models import PosItem, PosMapping
 from tests.catalogs import TRATTORIA_MAPPINGS, ids, setup_trattoria
 
 OTHER_COMPANY = """

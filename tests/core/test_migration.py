@@ -6,16 +6,16 @@ from datetime import timedelta
 
 from sqlalchemy import delete, func, select
 
-from core.db import unit_of_work
-from core.migration import migrate, plan
-from core.models import (
+from stockpot.core.db import unit_of_work
+from stockpot.core.migration import migrate, plan
+from stockpot.core.models import (
     ExternalLocation,
     LedgerMovement,
     RunKind,
     TransferDay,
     TransferRun,
 )
-from core.pos import connections
+from stockpot.core.pos import connections
 from tests.core.pos.conftest import (  # noqa: F401 - fixtures
     company,
     lightspeed,

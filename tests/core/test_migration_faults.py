@@ -8,16 +8,16 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from bot.jobs.handlers import job_handlers
-from bot.jobs.slack import Notifier
-from core.db import unit_of_work
-from core.jobs import specs
-from core.jobs.queue import enqueue
-from core.jobs.worker import Worker
-from core.models import ExternalLocation, Job, JobState, RunStatus, TransferRun
-from core.pos import connections
-from core.settings import Settings
-from sandbox.http import Fault
+from stockpot.bot.jobs.handlers import job_handlers
+from stockpot.bot.jobs.slack import Notifier
+from stockpot.core.db import unit_of_work
+from stockpot.core.jobs import specs
+from stockpot.core.jobs.queue import enqueue
+from stockpot.core.jobs.worker import Worker
+from stockpot.core.models import ExternalLocation, Job, JobState, RunStatus, TransferRun
+from stockpot.core.pos import connections
+from stockpot.core.settings import Settings
+from stockpot.sandbox.http import Fault
 from tests.core.pos.conftest import (  # noqa: F401 - fixtures
     company,
     lightspeed,

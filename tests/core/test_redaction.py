@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from core import redaction
+from stockpot.core import redaction
 
 
 def test_tokens_passwords_and_bearers_are_redacted_from_every_record(caplog):

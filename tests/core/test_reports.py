@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from decimal import Decimal
 
-from core.db import unit_of_work
-from core.jobs import specs
-from core.jobs.queue import claim, enqueue, fail
-from core.models import AutomaticTransfer, ExternalLocation, RunKind
-from core.reports import daily_report
-from core.transfer.lines import SaleLine
-from core.transfer.runner import RawInput, run_transfer
+from stockpot.core.db import unit_of_work
+from stockpot.core.jobs import specs
+from stockpot.core.jobs.queue import claim, enqueue, fail
+from stockpot.core.models import AutomaticTransfer, ExternalLocation, RunKind
+from stockpot.core.reports import daily_report
+from stockpot.core.transfer.lines import SaleLine
+from stockpot.core.transfer.runner import RawInput, run_transfer
 from tests.catalogs import ids, setup_trattoria
 
 DAY = date(2026, 11, 27)

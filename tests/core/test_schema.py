@@ -7,9 +7,9 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
-from core import schema
-from core.db import make_engine
-from core.models import Base
+from stockpot.core.db import make_engine
+from stockpot.core.models import Base
+from stockpot.migrations import schema
 
 
 def test_migrations_and_models_agree(database):

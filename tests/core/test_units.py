@@ -3,7 +3,7 @@ from fractions import Fraction
 
 import pytest
 
-from core.units import Unit, UnitError, conversion_factor, parse_unit
+from stockpot.core.units import Unit, UnitError, conversion_factor, parse_unit
 
 
 @pytest.mark.parametrize(

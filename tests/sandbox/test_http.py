@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from sandbox.http import Clock, Fault, Response, SandboxServer
+from stockpot.sandbox.http import Clock, Fault, Response, SandboxServer
 
 
 class Echo(SandboxServer):

@@ -19,14 +19,14 @@ from jsonschema import Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from sandbox.http import Clock
-from sandbox.lightspeed import (
+from stockpot.sandbox.http import Clock
+from stockpot.sandbox.lightspeed import (
     DEFAULT_CLIENT_ID,
     DEFAULT_CLIENT_SECRET,
     GOLDEN_DATE,
     LightspeedSandbox,
 )
-from sandbox.lightspeed.data import LightspeedData, parse_instant
+from stockpot.sandbox.lightspeed.data import LightspeedData, parse_instant
 
 REFERENCE = Path(__file__).parent / "reference"
 BRIGHTON, HOVE, BROOKLYN, BERLIN = 45454565682155, 45454565682301, 45454565690017, 45454565690452

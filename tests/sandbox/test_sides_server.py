@@ -14,8 +14,8 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from sandbox.http import Clock
-from sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME, SidesSandbox
+from stockpot.sandbox.http import Clock
+from stockpot.sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME, SidesSandbox
 
 NOW = datetime(2025, 3, 20, 12, 0, tzinfo=UTC)
 """The golden day is closed and well within retention."""

@@ -7,8 +7,8 @@ import json
 import httpx
 import pytest
 
-from sandbox.slack import SlackStandIn
-from sandbox.slack_blockkit import message_problems, view_problems
+from stockpot.sandbox.slack import SlackStandIn
+from stockpot.sandbox.slack_blockkit import message_problems, view_problems
 
 TOKEN = {"Authorization": "Bearer xoxb-sandbox"}
 

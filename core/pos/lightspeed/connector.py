@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
-from core.models import PosItemKind
-from core.pos.base import (
+from stockpot.core.models import PosItemKind
+from stockpot.core.pos.base import (
     ConnectionCheck,
     FetchedDay,
     LocationRef,
@@ -26,9 +26,9 @@ from core.pos.base import (
     request,
     send,
 )
-from core.pos.errors import DayNotComplete, PosRequestRefused, PosUnavailable
-from core.transfer.lines import LineKind, SaleLine, item_key
-from core.transfer.runner import RawInput
+from stockpot.core.pos.errors import DayNotComplete, PosRequestRefused, PosUnavailable
+from stockpot.core.transfer.lines import LineKind, SaleLine, item_key
+from stockpot.core.transfer.runner import RawInput
 
 SERVICE = "Lightspeed"
 ITEMS_PAGE = 100

@@ -14,12 +14,12 @@ from urllib.parse import urlencode
 
 import httpx
 
-from core.db import utcnow
-from core.errors import ConfigurationError, StockpotError
-from core.pos.base import message_of
-from core.pos.errors import PosUnavailable
-from core.pos.http import RetryPolicy, make_client
-from core.settings import Settings
+from stockpot.core.db import utcnow
+from stockpot.core.errors import ConfigurationError, StockpotError
+from stockpot.core.pos.base import message_of
+from stockpot.core.pos.errors import PosUnavailable
+from stockpot.core.pos.http import RetryPolicy, make_client
+from stockpot.core.settings import Settings
 
 SERVICE = "Lightspeed"
 

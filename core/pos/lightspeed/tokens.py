@@ -14,12 +14,17 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from core.crypto import SecretBox
-from core.db import unit_of_work, utcnow
-from core.models import Connection, ConnectionStatus
-from core.pos.errors import PosAuthError
-from core.pos.http import RetryPolicy
-from core.pos.lightspeed.oauth import OAuthConfig, OAuthGrantRefused, Tokens, request_tokens
+from stockpot.core.crypto import SecretBox
+from stockpot.core.db import unit_of_work, utcnow
+from stockpot.core.models import Connection, ConnectionStatus
+from stockpot.core.pos.errors import PosAuthError
+from stockpot.core.pos.http import RetryPolicy
+from stockpot.core.pos.lightspeed.oauth import (
+    OAuthConfig,
+    OAuthGrantRefused,
+    Tokens,
+    request_tokens,
+)
 
 REFRESH_MARGIN = timedelta(seconds=60)
 """Refresh this long before the access token expires."""

@@ -18,9 +18,9 @@ from typing import Any
 
 import httpx
 
-from core.db import utcnow
-from core.models import PosItemKind
-from core.pos.base import (
+from stockpot.core.db import utcnow
+from stockpot.core.models import PosItemKind
+from stockpot.core.pos.base import (
     ConnectionCheck,
     FetchedDay,
     LocationRef,
@@ -31,11 +31,11 @@ from core.pos.base import (
     request,
     send,
 )
-from core.pos.errors import DayNotComplete, PosAuthError, PosUnavailable
-from core.pos.sides import api
-from core.pos.sides.api import field
-from core.transfer.lines import LineKind, SaleLine
-from core.transfer.runner import RawInput
+from stockpot.core.pos.errors import DayNotComplete, PosAuthError, PosUnavailable
+from stockpot.core.pos.sides import api
+from stockpot.core.pos.sides.api import field
+from stockpot.core.transfer.lines import LineKind, SaleLine
+from stockpot.core.transfer.runner import RawInput
 
 SERVICE = "SIDES"
 PRODUCT_KINDS = {"topping": PosItemKind.TOPPING, "menu": PosItemKind.MENU}

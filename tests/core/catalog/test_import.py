@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core.catalog.importer import import_catalog
-from core.errors import InvalidDocument
-from core.models import (
+from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.errors import InvalidDocument
+from stockpot.core.models import (
     Company,
     Connection,
     ExternalLocation,
@@ -19,7 +19,7 @@ from core.models import (
     RecipeLine,
     StorageUnit,
 )
-from core.units import Unit
+from stockpot.core.units import Unit
 from tests.catalogs import TRATTORIA, setup_trattoria
 
 HEADER = """
@@ -291,8 +291,8 @@ def test_bad_yaml_says_where(database):
 def test_changing_the_base_unit_of_an_ingredient_with_movements_is_refused(database):
     from datetime import date
 
-    from core.transfer.lines import SaleLine
-    from core.transfer.runner import RawInput, run_transfer
+    from stockpot.core.transfer.lines import SaleLine
+    from stockpot.core.transfer.runner import RawInput, run_transfer
     from tests.catalogs import ids
 
     setup_trattoria(database)

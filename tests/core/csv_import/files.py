@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from core.catalog.importer import import_catalog
-from core.mapping import import_mappings
+from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.mapping import import_mappings
 from tests.catalogs import setup_trattoria
 from tests.conftest import Database
 

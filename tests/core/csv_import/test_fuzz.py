@@ -8,8 +8,8 @@ import io
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.csv_import.scan import scan
-from core.errors import StockpotError
+from stockpot.core.csv_import.scan import scan
+from stockpot.core.errors import StockpotError
 from tests.core.csv_import.test_reading import GERMAN_PROFILE, TAB_PROFILE
 
 HEADER = "Datum;Artikelnummer;Artikel;Menge\r\n"

@@ -9,19 +9,19 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core import ledger
-from core.csv_import.dialect import UnreadableFile
-from core.csv_import.importer import (
+from stockpot.core import ledger
+from stockpot.core.csv_import.dialect import UnreadableFile
+from stockpot.core.csv_import.importer import (
     DuplicateFile,
     import_csv,
     preview_csv,
     profiles,
     undo_import,
 )
-from core.csv_import.scan import InvalidCsv
-from core.errors import ValidationFailed
-from core.lookup import company_by_name
-from core.models import (
+from stockpot.core.csv_import.scan import InvalidCsv
+from stockpot.core.errors import ValidationFailed
+from stockpot.core.lookup import company_by_name
+from stockpot.core.models import (
     Connection,
     CsvImport,
     ImportStatus,
@@ -30,7 +30,7 @@ from core.models import (
     RunKind,
     TransferRun,
 )
-from core.unmapped import unmapped
+from stockpot.core.unmapped import unmapped
 from tests.core.csv_import.files import GERMAN, TABBED, setup_csv
 
 DAY = date(2026, 11, 27)
@@ -176,8 +176,8 @@ def test_profiles_are_listed_with_their_settings(database):
 
 
 def test_a_mapping_added_later_reprocesses_a_csv_day_from_its_stored_lines(database):
-    from core.pos.connections import transfer_day
-    from core.settings import Settings
+    from stockpot.core.pos.connections import transfer_day
+    from stockpot.core.settings import Settings
 
     setup_csv(database)
     run_import(database)
@@ -187,7 +187,7 @@ connection: csv:Kasse
 mappings:
   - {pos_code: "777", pos_name: Käsekuchen, ingredient: Eggs, quantity: 2}
 """
-    from core.mapping import import_mappings
+    from stockpot.core.mapping import import_mappings
 
     import_mappings(database.factory, mapping, source="m.yaml")
     with database.session() as session:

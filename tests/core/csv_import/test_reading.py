@@ -8,10 +8,10 @@ from decimal import Decimal
 
 import pytest
 
-from core.csv_import.cells import inert, parse_date, parse_quantity
-from core.csv_import.dialect import UnreadableFile, detect
-from core.csv_import.profile import CsvProfile
-from core.csv_import.scan import InvalidCsv, scan
+from stockpot.core.csv_import.cells import inert, parse_date, parse_quantity
+from stockpot.core.csv_import.dialect import UnreadableFile, detect
+from stockpot.core.csv_import.profile import CsvProfile
+from stockpot.core.csv_import.scan import InvalidCsv, scan
 from tests.core.csv_import.files import GERMAN, TABBED
 
 DAY = date(2026, 11, 27)

@@ -9,18 +9,18 @@ from slack_sdk import WebClient
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from bot.jobs.handlers import job_handlers
-from bot.jobs.slack import Notifier
-from core.db import unit_of_work
-from core.jobs import specs
-from core.jobs.queue import enqueue
-from core.jobs.worker import Worker
-from core.models import Company, ExternalLocation, Job, JobState, LedgerMovement, RunKind
-from core.pos import connections
-from core.settings import Settings
-from sandbox.http import Fault
-from sandbox.sides.data import GOLDEN_DATE
-from sandbox.slack import SlackStandIn
+from stockpot.bot.jobs.handlers import job_handlers
+from stockpot.bot.jobs.slack import Notifier
+from stockpot.core.db import unit_of_work
+from stockpot.core.jobs import specs
+from stockpot.core.jobs.queue import enqueue
+from stockpot.core.jobs.worker import Worker
+from stockpot.core.models import Company, ExternalLocation, Job, JobState, LedgerMovement, RunKind
+from stockpot.core.pos import connections
+from stockpot.core.settings import Settings
+from stockpot.sandbox.http import Fault
+from stockpot.sandbox.sides.data import GOLDEN_DATE
+from stockpot.sandbox.slack import SlackStandIn
 from tests.core.jobs.test_worker_processes import postgres  # noqa: F401 - fixture
 from tests.core.pos.conftest import (  # noqa: F401 - fixtures
     balances,

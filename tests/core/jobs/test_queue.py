@@ -7,11 +7,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from core.db import unit_of_work, utcnow
-from core.errors import NotFound, ValidationFailed
-from core.jobs import queue
-from core.jobs.queue import BULK, INTERACTIVE, JobSpec, claim, enqueue, enqueue_many
-from core.models import Company, Job, JobKind, JobState
+from stockpot.core.db import unit_of_work, utcnow
+from stockpot.core.errors import NotFound, ValidationFailed
+from stockpot.core.jobs import queue
+from stockpot.core.jobs.queue import BULK, INTERACTIVE, JobSpec, claim, enqueue, enqueue_many
+from stockpot.core.models import Company, Job, JobKind, JobState
 
 LEASE = timedelta(minutes=5)
 

@@ -11,11 +11,11 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from core.db import unit_of_work
-from core.jobs.queue import enqueue_many
-from core.jobs.schedule import Clock, activate, catch_up, pause, resume, tick
-from core.locations import set_automatic
-from core.models import (
+from stockpot.core.db import unit_of_work
+from stockpot.core.jobs.queue import enqueue_many
+from stockpot.core.jobs.schedule import Clock, activate, catch_up, pause, resume, tick
+from stockpot.core.locations import set_automatic
+from stockpot.core.models import (
     Company,
     Connection,
     ExternalLocation,

@@ -7,13 +7,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from core.db import unit_of_work
-from core.errors import ValidationFailed
-from core.jobs.queue import JobSpec, enqueue
-from core.jobs.worker import JobContext, JobHandler, Worker
-from core.models import Company, Job, JobKind, JobState
-from core.pos.errors import DayNotComplete, PosAuthError, PosUnavailable
-from core.settings import Settings
+from stockpot.core.db import unit_of_work
+from stockpot.core.errors import ValidationFailed
+from stockpot.core.jobs.queue import JobSpec, enqueue
+from stockpot.core.jobs.worker import JobContext, JobHandler, Worker
+from stockpot.core.models import Company, Job, JobKind, JobState
+from stockpot.core.pos.errors import DayNotComplete, PosAuthError, PosUnavailable
+from stockpot.core.settings import Settings
 
 
 class Scripted(JobHandler):

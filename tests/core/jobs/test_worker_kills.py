@@ -12,13 +12,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from core.db import unit_of_work
-from core.jobs import specs
-from core.jobs.queue import enqueue_many
-from core.models import ExternalLocation, Job, JobState, RunKind, RunOutcome, TransferRun
-from core.pos import connections
-from sandbox.http import Fault
-from sandbox.sides.data import GOLDEN_DATE
+from stockpot.core.db import unit_of_work
+from stockpot.core.jobs import specs
+from stockpot.core.jobs.queue import enqueue_many
+from stockpot.core.models import ExternalLocation, Job, JobState, RunKind, RunOutcome, TransferRun
+from stockpot.core.pos import connections
+from stockpot.sandbox.http import Fault
+from stockpot.sandbox.sides.data import GOLDEN_DATE
 from tests.core.jobs.test_worker_processes import finish, postgres, worker_process  # noqa: F401
 from tests.core.pos.conftest import (  # noqa: F401 - fixtures
     company,

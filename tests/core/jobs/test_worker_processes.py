@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from core.db import unit_of_work
-from core.jobs import specs
-from core.jobs.queue import enqueue_many
-from core.locations import link_storage_unit
-from core.models import ExternalLocation, Job, JobState, RunKind, TransferRun
-from sandbox.http import Fault
-from sandbox.sides.data import GOLDEN_DATE
+from stockpot.core.db import unit_of_work
+from stockpot.core.jobs import specs
+from stockpot.core.jobs.queue import enqueue_many
+from stockpot.core.locations import link_storage_unit
+from stockpot.core.models import ExternalLocation, Job, JobState, RunKind, TransferRun
+from stockpot.sandbox.http import Fault
+from stockpot.sandbox.sides.data import GOLDEN_DATE
 from tests.core.pos.conftest import (  # noqa: F401 - fixtures
     balances,
     company,

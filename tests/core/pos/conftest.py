@@ -10,16 +10,16 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from core import ledger
-from core.catalog.importer import import_catalog
-from core.crypto import generate_key
-from core.lookup import company_by_name
-from core.models import LedgerMovement, RunStatus, TransferRun
-from core.pos import connections
-from core.pos.http import RetryPolicy
-from core.settings import Settings
-from sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
-from sandbox.sides import SidesSandbox
+from stockpot.core import ledger
+from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.crypto import generate_key
+from stockpot.core.lookup import company_by_name
+from stockpot.core.models import LedgerMovement, RunStatus, TransferRun
+from stockpot.core.pos import connections
+from stockpot.core.pos.http import RetryPolicy
+from stockpot.core.settings import Settings
+from stockpot.sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
+from stockpot.sandbox.sides import SidesSandbox
 
 REDIRECT = "http://127.0.0.1:3000/lightspeed/oauth/callback"
 COMPANY = "Harbour Kitchen"

@@ -10,10 +10,16 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-from core.pos.base import send
-from core.pos.errors import PosRequestRefused, PosUnavailable
-from core.pos.http import RequestPacer, RetryPolicy, make_client, pacer_for, retry_after_seconds
-from sandbox.http import Fault, Response, SandboxServer
+from stockpot.core.pos.base import send
+from stockpot.core.pos.errors import PosRequestRefused, PosUnavailable
+from stockpot.core.pos.http import (
+    RequestPacer,
+    RetryPolicy,
+    make_client,
+    pacer_for,
+    retry_after_seconds,
+)
+from stockpot.sandbox.http import Fault, Response, SandboxServer
 
 
 class Api(SandboxServer):

@@ -9,11 +9,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, update
 
-from core.errors import IntegrationExists, UnauthorizedCompanyAccess
-from core.locations import link_storage_unit, set_active
-from core.lookup import company_by_name
-from core.mapping import IngredientChoice, set_mapping
-from core.models import (
+from stockpot.core.errors import IntegrationExists, UnauthorizedCompanyAccess
+from stockpot.core.locations import link_storage_unit, set_active
+from stockpot.core.lookup import company_by_name
+from stockpot.core.mapping import IngredientChoice, set_mapping
+from stockpot.core.models import (
     Connection,
     ConnectionStatus,
     ExternalLocation,
@@ -24,13 +24,13 @@ from core.models import (
     RawSaleLine,
     RunOutcome,
 )
-from core.pos import connections
-from core.pos.connections import InvalidOAuthState
-from core.pos.errors import DayNotComplete, PosAuthError, PosRequestRefused, PosUnavailable
-from core.pos.lightspeed.oauth import LightspeedNotConfigured, OAuthExchangeFailed
-from core.settings import Settings
-from sandbox.http import Fault
-from sandbox.lightspeed import GOLDEN_DATE, GOLDEN_LOCATION_ID
+from stockpot.core.pos import connections
+from stockpot.core.pos.connections import InvalidOAuthState
+from stockpot.core.pos.errors import DayNotComplete, PosAuthError, PosRequestRefused, PosUnavailable
+from stockpot.core.pos.lightspeed.oauth import LightspeedNotConfigured, OAuthExchangeFailed
+from stockpot.core.settings import Settings
+from stockpot.sandbox.http import Fault
+from stockpot.sandbox.lightspeed import GOLDEN_DATE, GOLDEN_LOCATION_ID
 from tests.core.pos.conftest import (
     COMPANY,
     assert_failed_and_nothing_posted,

@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, update
 
-from core.errors import IntegrationExists
-from core.locations import link_storage_unit, set_active
-from core.mapping import IgnoreChoice, IngredientChoice, set_mapping
-from core.models import (
+from stockpot.core.errors import IntegrationExists
+from stockpot.core.locations import link_storage_unit, set_active
+from stockpot.core.mapping import IgnoreChoice, IngredientChoice, set_mapping
+from stockpot.core.models import (
     Connection,
     ConnectionStatus,
     ExternalLocation,
@@ -22,10 +22,10 @@ from core.models import (
     RawSaleLine,
     RunOutcome,
 )
-from core.pos import connections
-from core.pos.errors import DayNotComplete, PosAuthError, PosUnavailable
-from core.transfer.lines import item_key
-from sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME
+from stockpot.core.pos import connections
+from stockpot.core.pos.errors import DayNotComplete, PosAuthError, PosUnavailable
+from stockpot.core.transfer.lines import item_key
+from stockpot.sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from tests.core.pos.conftest import (
     assert_failed_and_nothing_posted,
     assert_open_day_left_alone,

@@ -14,9 +14,9 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from core.models import LedgerMovement, RunOutcome, RunStatus, TransferDay, TransferRun
-from core.transfer.lines import SaleLine
-from core.transfer.runner import RawInput, TransferReport, run_transfer
+from stockpot.core.models import LedgerMovement, RunOutcome, RunStatus, TransferDay, TransferRun
+from stockpot.core.transfer.lines import SaleLine
+from stockpot.core.transfer.runner import RawInput, TransferReport, run_transfer
 from tests.catalogs import ids, setup_trattoria
 
 DAY = date(2026, 11, 27)

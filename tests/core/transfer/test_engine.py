@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.transfer.engine import EngineError, run_engine
-from core.transfer.lines import LineKind, SaleLine
-from core.transfer.snapshot import (
+from stockpot.core.transfer.engine import EngineError, run_engine
+from stockpot.core.transfer.lines import LineKind, SaleLine
+from stockpot.core.transfer.snapshot import (
     Ignored,
     IngredientTarget,
     RecipeLineSpec,

@@ -1,7 +1,7 @@
 import pytest
 
-from core.errors import InvalidDocument
-from core.transfer.lines import LineKind, item_key, parse_lines_file
+from stockpot.core.errors import InvalidDocument
+from stockpot.core.transfer.lines import LineKind, item_key, parse_lines_file
 
 
 def test_lines_parse_with_defaults_and_optional_fields():

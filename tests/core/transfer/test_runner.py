@@ -10,12 +10,12 @@ from fractions import Fraction
 import pytest
 from sqlalchemy import func, select, update
 
-from core import ledger
-from core.catalog.importer import import_catalog
-from core.errors import ValidationFailed
-from core.lookup import company_by_name
-from core.mapping import import_mappings
-from core.models import (
+from stockpot.core import ledger
+from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.errors import ValidationFailed
+from stockpot.core.lookup import company_by_name
+from stockpot.core.mapping import import_mappings
+from stockpot.core.models import (
     ExternalLocation,
     Ingredient,
     IngredientMeasure,
@@ -30,12 +30,12 @@ from core.models import (
     TransferDay,
     TransferRun,
 )
-from core.transfer import runner
-from core.transfer.catalog_snapshot import catalog_fingerprint, load_snapshot
-from core.transfer.engine import run_engine
-from core.transfer.lines import LineKind, SaleLine
-from core.transfer.runner import RawInput, TransferFailed, run_transfer
-from core.units import Unit
+from stockpot.core.transfer import runner
+from stockpot.core.transfer.catalog_snapshot import catalog_fingerprint, load_snapshot
+from stockpot.core.transfer.engine import run_engine
+from stockpot.core.transfer.lines import LineKind, SaleLine
+from stockpot.core.transfer.runner import RawInput, TransferFailed, run_transfer
+from stockpot.core.units import Unit
 from tests.catalogs import ids, setup_trattoria
 
 DAY = date(2026, 11, 27)

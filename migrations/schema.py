@@ -1,4 +1,8 @@
-"""Schema management through Alembic (``stockpot db upgrade``)."""
+"""Schema management through Alembic (``stockpot db upgrade``).
+
+The scripts are found next to this module, inside the installed package, never through the
+working directory.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +12,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection
 
-import migrations
-
-MIGRATIONS_DIR = Path(migrations.__file__).parent
+MIGRATIONS_DIR = Path(__file__).parent
 
 
 def alembic_config(database_url: str | None = None, connection: Connection | None = None) -> Config:

@@ -1,0 +1,5 @@
+"""``python -m stockpot`` is the ``stockpot`` command."""
+
+from stockpot.bot.cli import main
+
+main()
