@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from stockpot.core.ids import parse_id
 from stockpot.core.models import (
     Connection,
     ExternalLocation,
@@ -168,14 +169,15 @@ def targets(session: Session, company_id: int, text: str = "", limit: int = 50) 
 def target_named(session: Session, company_id: int, value: str) -> Target | None:
     """The target behind an option value (``ingredient:12``), if it is this company's."""
     kind, _, raw_id = value.partition(":")
-    if not raw_id.isdigit():
+    row_id = parse_id(raw_id)
+    if row_id is None:
         return None
     if kind == "ingredient":
-        ingredient = session.get(Ingredient, int(raw_id))
+        ingredient = session.get(Ingredient, row_id)
         if ingredient is not None and ingredient.company_id == company_id:
             return Target(kind, ingredient.id, ingredient.name, ingredient.base_unit.value)
     if kind == "recipe":
-        recipe = session.get(Recipe, int(raw_id))
+        recipe = session.get(Recipe, row_id)
         if recipe is not None and recipe.company_id == company_id:
             return Target(kind, recipe.id, recipe.name, "portions")
     return None

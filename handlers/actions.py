@@ -20,6 +20,7 @@ from stockpot.bot.ids import ActionId
 from stockpot.bot.metadata import CatchUpValue, ConnectSidesMetadata, TransferValue
 from stockpot.core.db import unit_of_work
 from stockpot.core.errors import ValidationFailed
+from stockpot.core.ids import parse_id
 from stockpot.core.jobs import queue, specs
 from stockpot.core.jobs.schedule import catch_up
 from stockpot.core.locations import link_storage_unit, set_active, set_automatic
@@ -132,10 +133,10 @@ def _storage(
     session: Session, location: ExternalLocation, context: BoltContext, body: dict[str, Any]
 ) -> Reply:
     raw = str(body["actions"][0].get("selected_option", {}).get("value", ""))
-    unit_id = raw.partition(":")[2]
-    if not unit_id.isdigit():
+    unit_id = parse_id(raw.partition(":")[2])
+    if unit_id is None:
         raise ValidationFailed("that choice is not one Stockpot offered")
-    unit = link_storage_unit(session, location, int(unit_id))
+    unit = link_storage_unit(session, location, unit_id)
     return f"{location.name} now takes its sales from {unit.name}.", []
 
 

@@ -14,6 +14,7 @@ from stockpot.bot.jobs.runtime import JobRuntime
 from stockpot.bot.work import WorkQueue
 from stockpot.core.access import Actor, actor_for
 from stockpot.core.errors import UnauthorizedCompanyAccess, ValidationFailed
+from stockpot.core.ids import parse_id
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.settings import Settings
 
@@ -70,10 +71,10 @@ def button_id(body: dict[str, Any]) -> int:
     is refused, not guessed."""
     action = body["actions"][0]
     raw = str(action.get("value") or (action.get("selected_option") or {}).get("value") or "")
-    head = raw.partition(":")[0]
-    if not head.isdigit():
+    row_id = parse_id(raw.partition(":")[0])
+    if row_id is None:
         raise ValidationFailed("that button is not one Stockpot made")
-    return int(head)
+    return row_id
 
 
 FormMetadata = TypeVar("FormMetadata", bound=BaseModel)

@@ -20,6 +20,7 @@ from stockpot.core.access import Actor
 from stockpot.core.csv_import.configure import save_profile
 from stockpot.core.csv_import.importer import profiles
 from stockpot.core.errors import InvalidDocument, Problem, ValidationFailed
+from stockpot.core.ids import parse_id
 from stockpot.core.models import Connection, Provider, StorageUnit
 from stockpot.handlers.context import form_actor, post, services
 from stockpot.handlers.files import preview_job
@@ -54,12 +55,12 @@ def submit_upload(ack: Ack, view: dict[str, Any], client: WebClient, context: Bo
         ack(response_action="errors", errors={BlockId.CSV_FILE: "Choose the export to import"})
         return
     chosen = values[BlockId.CSV_PROFILE][ActionId.CSV_PROFILE].get("selected_option") or {}
-    raw_id = str(chosen.get("value") or "")
-    if not raw_id.isdigit():
+    connection_id = parse_id(str(chosen.get("value") or ""))
+    if connection_id is None:
         raise ValidationFailed("that choice is not one Stockpot offered")
     svc = services(context)
     with svc.factory() as session:
-        who.owns(session.get(Connection, int(raw_id)))
+        who.owns(session.get(Connection, connection_id))
     picked = (values.get(BlockId.CSV_DATE) or {}).get(ActionId.CSV_DATE, {}).get("selected_date")
     try:
         when = date.fromisoformat(picked) if picked else None
@@ -76,7 +77,7 @@ def submit_upload(ack: Ack, view: dict[str, Any], client: WebClient, context: Bo
         str(file.get("id")),
         str(file.get("name") or file.get("id")),
         "",
-        int(raw_id),
+        connection_id,
         when,
     )
 

@@ -298,7 +298,7 @@ def pos_migrate(inv: Invocation) -> None:
     who.require_admin()
     days = DEFAULT_DAYS
     words = list(inv.args)
-    if words and words[-1].isdigit():
+    if words and words[-1].isascii() and words[-1].isdigit():
         days = int(words.pop())
     name = " ".join(words)
     if not name:

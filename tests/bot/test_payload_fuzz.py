@@ -16,6 +16,7 @@ from stockpot.bot.metadata import (
     TransferValue,
 )
 from stockpot.core.errors import ValidationFailed
+from stockpot.core.ids import MAX_ID
 from stockpot.handlers.context import button_id
 
 MODELS = [TransferValue, CatchUpValue, ConnectSidesMetadata, MapItemMetadata, CsvFileValue]
@@ -34,7 +35,14 @@ def test_a_button_value_is_an_id_or_refused(raw):
         found = button_id(body)
     except ValidationFailed:
         return
-    assert found >= 0 and raw.partition(":")[0].isdigit()
+    head = raw.partition(":")[0]
+    assert 0 < found <= MAX_ID and head.isascii() and head.isdigit() and int(head) == found
+
+
+@pytest.mark.parametrize("raw", ["²", "٣", "0", "2147483648", "9" * 400, "-1", " 1", "1.0"])
+def test_a_button_value_that_is_no_row_id_is_refused(raw):
+    with pytest.raises(ValidationFailed):
+        button_id({"actions": [{"value": raw}]})
 
 
 @pytest.mark.parametrize("model", MODELS)
