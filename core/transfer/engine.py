@@ -115,62 +115,11 @@ class EngineResult:
         return result
 
 
-class RecipeExpander:
-    """Per-portion expansion of recipes, memoised per (recipe, inherited storage unit)."""
-
-    def __init__(self, recipes: Mapping[int, RecipeSpec]) -> None:
-        self._recipes = recipes
-        self._memo: dict[tuple[int, int], dict[StockKey, Fraction]] = {}
-
-    def per_portion(self, recipe_id: int, storage_unit_id: int) -> dict[StockKey, Fraction]:
-        return self._expand(recipe_id, storage_unit_id, ())
-
-    def _expand(
-        self, recipe_id: int, inherited_storage: int, path: tuple[int, ...]
-    ) -> dict[StockKey, Fraction]:
-        memo_key = (recipe_id, inherited_storage)
-        cached = self._memo.get(memo_key)
-        if cached is not None:
-            return cached
-        if recipe_id in path:
-            raise EngineError(f"recipe {recipe_id} contains itself (path {(*path, recipe_id)})")
-        recipe = self._recipes.get(recipe_id)
-        if recipe is None:
-            raise EngineError(f"recipe {recipe_id} is missing from the snapshot")
-        fallback = recipe.default_issue_storage_id or inherited_storage
-        result: dict[StockKey, Fraction] = defaultdict(Fraction)
-        for line in recipe.lines:
-            share = line.quantity / recipe.portions
-            storage = line.issue_storage_id or fallback
-            if line.ingredient_id is not None:
-                result[(storage, line.ingredient_id)] += share / (1 - line.trim)
-            elif line.sub_recipe_id is not None:
-                inner = self._expand(line.sub_recipe_id, storage, (*path, recipe_id))
-                for key, amount in inner.items():
-                    result[key] += share * amount
-        expanded = dict(result)
-        self._memo[memo_key] = expanded
-        return expanded
-
-
-def expand_target(
-    target: Target, expander: RecipeExpander, storage_unit_id: int
-) -> dict[StockKey, Fraction]:
-    """What selling one item with this mapping takes from stock, exactly."""
-    match target:
-        case Ignored():
-            return {}
-        case IngredientTarget(ingredient_id, factor):
-            return {(storage_unit_id, ingredient_id): factor}
-        case RecipeTarget(recipe_id, factor):
-            per_portion = expander.per_portion(recipe_id, storage_unit_id)
-            return {key: amount * factor for key, amount in per_portion.items()}
-    raise TypeError(target)
-
-
-class DemandExpander:
-    """Portions demanded per (recipe, inherited storage unit), pushed down the recipe tree
-    parents first, so each recipe line is multiplied once per run instead of once per item."""
+class RecipeTree:
+    """The one expansion of recipes: portions demanded per (recipe, inherited storage unit),
+    pushed down the recipe tree parents first, so each recipe line is multiplied once per run
+    instead of once per item. Line shares (with trim), the storage fallback and the cycle check
+    are written here only; posting and tracing both expand through it."""
 
     def __init__(self, recipes: Mapping[int, RecipeSpec]) -> None:
         self._recipes = recipes
@@ -227,6 +176,27 @@ class DemandExpander:
         for root in roots:
             visit(root, ())
         return order[::-1]
+
+
+def deductions_of(
+    quantities: Mapping[str, Decimal],
+    mappings: Mapping[str, Target | None],
+    tree: RecipeTree,
+    storage_unit_id: int,
+) -> dict[StockKey, Fraction]:
+    """What selling ``quantities`` (net per POS item) takes from stock, exactly: ingredient
+    mappings directly, recipe mappings as portions demanded of the recipe tree."""
+    deductions: dict[StockKey, Fraction] = defaultdict(Fraction)
+    demand: dict[tuple[int, int], Fraction] = defaultdict(Fraction)
+    for key, quantity in quantities.items():
+        match mappings.get(key):
+            case IngredientTarget(ingredient_id, factor):
+                deductions[(storage_unit_id, ingredient_id)] += Fraction(quantity) * factor
+            case RecipeTarget(recipe_id, factor):
+                demand[(recipe_id, storage_unit_id)] += Fraction(quantity) * factor
+    for stock_key, amount in tree.expand(demand).items():
+        deductions[stock_key] += amount
+    return {key: amount for key, amount in deductions.items() if amount != 0}
 
 
 def _skip_reason(line: SaleLine, voided_parents: set[tuple[str, str]]) -> str | None:
@@ -291,27 +261,18 @@ def run_engine(lines: Sequence[SaleLine], snapshot: Snapshot, storage_unit_id: i
         dispositions.append(disposition)
         outcome_counts[disposition] += 1
 
-    deductions: dict[StockKey, Fraction] = defaultdict(Fraction)
-    demand: dict[tuple[int, int], Fraction] = defaultdict(Fraction)
-    unmapped: list[UnmappedItem] = []
-    for key, quantity in net.items():
-        target = snapshot.mappings.get(key)
-        if target is None:
-            line = first_line[key]
-            unmapped.append(UnmappedItem(key, line.pos_code, line.name, quantity, line_counts[key]))
-            continue
-        if quantity == 0:
-            continue
-        match target:
-            case IngredientTarget(ingredient_id, factor):
-                deductions[(storage_unit_id, ingredient_id)] += Fraction(quantity) * factor
-            case RecipeTarget(recipe_id, factor):
-                demand[(recipe_id, storage_unit_id)] += Fraction(quantity) * factor
-    for stock_key, amount in DemandExpander(snapshot.recipes).expand(demand).items():
-        deductions[stock_key] += amount
+    unmapped = [
+        UnmappedItem(
+            key, first_line[key].pos_code, first_line[key].name, quantity, line_counts[key]
+        )
+        for key, quantity in net.items()
+        if snapshot.mappings.get(key) is None
+    ]
+    tree = RecipeTree(snapshot.recipes)
+    deductions = deductions_of(net, snapshot.mappings, tree, storage_unit_id)
 
     result = EngineResult(
-        deductions={key: amount for key, amount in deductions.items() if amount != 0},
+        deductions=deductions,
         dispositions=dispositions,
         item_quantities=net,
         unmapped=sorted(unmapped, key=lambda item: (-abs(item.quantity), item.key)),
@@ -347,8 +308,10 @@ def contributions(
     stock_key: StockKey,
 ) -> list[tuple[int, Fraction]]:
     """Which lines (by position) make up the deduction of one (storage unit, ingredient),
-    and how much each one took: the trace from a movement back to the sales."""
-    expander = RecipeExpander(snapshot.recipes)
+    and how much each one took: the trace from a movement back to the sales. An item's share
+    is what one sale of it takes through the same expansion as the posting, so the
+    contributions add up to the posted deduction exactly."""
+    tree = RecipeTree(snapshot.recipes)
     per_item: dict[str, Fraction] = {}
     result: list[tuple[int, Fraction]] = []
     for position, (line, disposition) in enumerate(zip(lines, dispositions, strict=True)):
@@ -356,11 +319,8 @@ def contributions(
             continue
         key = line.key
         if key not in per_item:
-            target = snapshot.mappings[key]
-            assert target is not None
-            per_item[key] = expand_target(target, expander, storage_unit_id).get(
-                stock_key, Fraction(0)
-            )
+            one_sale = deductions_of({key: Decimal(1)}, snapshot.mappings, tree, storage_unit_id)
+            per_item[key] = one_sale.get(stock_key, Fraction(0))
         amount = per_item[key] * Fraction(line.quantity)
         if amount != 0:
             result.append((position, amount))

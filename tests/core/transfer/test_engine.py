@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from stockpot.core.transfer.engine import EngineError, run_engine
+from stockpot.core.transfer.engine import EngineError, contributions, run_engine
 from stockpot.core.transfer.lines import LineKind, SaleLine
 from stockpot.core.transfer.snapshot import (
     Ignored,
@@ -357,6 +357,20 @@ def test_the_order_of_lines_does_not_matter(snap, lines, seed):
         run_engine(shuffled, snap, LOCATION).movements()
         == run_engine(lines, snap, LOCATION).movements()
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(snap=snapshots(), lines=days())
+def test_the_traced_contributions_of_every_deduction_add_up_to_it_exactly(snap, lines):
+    result = run_engine(lines, snap, LOCATION)
+    for stock_key, deducted in result.deductions.items():
+        traced = contributions(lines, result.dispositions, snap, LOCATION, stock_key)
+        assert sum(amount for _, amount in traced) == deducted
+        assert all(result.dispositions[position] == "mapped" for position, _ in traced)
+    for stock_key in {(unit, item) for unit in (LOCATION, 31, 32) for item in INGREDIENTS}:
+        if stock_key not in result.deductions:
+            traced = contributions(lines, result.dispositions, snap, LOCATION, stock_key)
+            assert sum(amount for _, amount in traced) == 0
 
 
 def test_a_connector_may_exclude_a_line_with_its_own_reason():
