@@ -105,6 +105,22 @@ class TransferReport:
         }
 
 
+@dataclass(frozen=True)
+class TransferRequest:
+    """One transfer asked for: which day of which location, from which lines, by whom."""
+
+    location_id: int
+    business_date: date
+    lines: Sequence[SaleLine]
+    raw: RawInput
+    kind: RunKind
+    triggered_by: str = ""
+
+    @property
+    def dry_run(self) -> bool:
+        return self.kind is RunKind.DRY_RUN
+
+
 def run_transfer(
     factory: sessionmaker[Session],
     location_id: int,
@@ -117,19 +133,28 @@ def run_transfer(
     dry_run: bool = False,
 ) -> TransferReport:
     """Transfer one business day of ``lines`` into the ledger (or preview it with ``dry_run``)."""
-    run_kind = RunKind.DRY_RUN if dry_run else kind
+    request = TransferRequest(
+        location_id,
+        business_date,
+        lines,
+        raw,
+        RunKind.DRY_RUN if dry_run else kind,
+        triggered_by,
+    )
     try:
         with unit_of_work(factory) as session:
-            return _run(session, location_id, business_date, lines, raw, run_kind, triggered_by)
+            return _run(session, request)
     except StockpotError as error:
         log.warning("transfer of location %s for %s refused: %s", location_id, business_date, error)
-        record_failed_run(factory, location_id, business_date, run_kind, triggered_by, str(error))
+        record_failed_run(
+            factory, location_id, business_date, request.kind, triggered_by, str(error)
+        )
         raise
     except Exception as error:
         log.exception("transfer of location %s for %s failed", location_id, business_date)
         message = f"internal error: {error!r}"
         run_id = record_failed_run(
-            factory, location_id, business_date, run_kind, triggered_by, message
+            factory, location_id, business_date, request.kind, triggered_by, message
         )
         raise TransferFailed(
             f"the transfer failed and posted nothing (run {run_id}): {message}", run_id
@@ -148,96 +173,130 @@ def transfer_in_session(
 ) -> TransferReport:
     """``run_transfer`` inside the caller's transaction, for callers that post several days
     all or nothing (a CSV import). A failure raises and leaves the caller to roll back."""
-    return _run(session, location_id, business_date, lines, raw, kind, triggered_by)
+    return _run(
+        session, TransferRequest(location_id, business_date, lines, raw, kind, triggered_by)
+    )
 
 
-def _run(
-    session: Session,
-    location_id: int,
-    business_date: date,
-    lines: Sequence[SaleLine],
-    raw: RawInput,
-    kind: RunKind,
-    triggered_by: str,
-) -> TransferReport:
+@dataclass
+class _Plan:
+    """What a run starts from: the location, the day it holds locked, the live run."""
+
+    location: ExternalLocation
+    storage_unit_id: int
+    day: TransferDay | None
+    """Locked for the run; ``None`` for a preview, which posts nothing."""
+    lines_hash: str
+    fingerprint: str | None
+    """Lines and catalog digest: equal to the live run's means nothing can have changed."""
+    live: TransferRun | None
+
+
+@dataclass
+class _Outcome:
+    run: TransferRun
+    result: EngineResult | None = None
+    """``None`` when the live run's result stands (unchanged input)."""
+    movements: dict[StockKey, Decimal] = field(default_factory=dict)
+
+
+def _run(session: Session, request: TransferRequest) -> TransferReport:
+    """Plan (lock the day, find the live run), compute (or recognise unchanged input), post."""
     started = utcnow()
-    location = session.get(ExternalLocation, location_id)
+    plan = _plan(session, request)
+    outcome = _compute(session, request, plan)
+    outcome.run.started_at = started
+    _record(session, request, plan, outcome)
+    run = outcome.run
+    return TransferReport(
+        run_id=run.id,
+        location=plan.location.name,
+        business_date=request.business_date,
+        kind=request.kind,
+        outcome=run.outcome,
+        generation=run.generation,
+        stats=run.stats,
+        unmapped=run.unmapped,
+        movements=_named(session, outcome.movements),
+        superseded_run_id=(
+            plan.live.id if plan.live and run.outcome is RunOutcome.POSTED else None
+        ),
+    )
+
+
+def _plan(session: Session, request: TransferRequest) -> _Plan:
+    location = session.get(ExternalLocation, request.location_id)
     if location is None:
-        raise ValidationFailed(f"no location with id {location_id}")
-    day = None if kind is RunKind.DRY_RUN else _lock_day(session, location, business_date)
+        raise ValidationFailed(f"no location with id {request.location_id}")
+    day = None if request.dry_run else _lock_day(session, location, request.business_date)
     storage_unit_id = location.storage_unit_id
     if storage_unit_id is None:
         raise ValidationFailed(
             f"location '{location.name}' has no storage unit linked; link one before "
             "transferring its sales"
         )
-    lines_hash = lines_digest(lines)
-    fingerprint = None
+    lines_hash = lines_digest(request.lines)
+    if day is None:
+        return _Plan(location, storage_unit_id, None, lines_hash, None, None)
+    catalog = catalog_fingerprint(session, location.company_id, location.connection_id)
     live = None
-    if day is not None:
-        catalog = catalog_fingerprint(session, location.company_id, location.connection_id)
-        fingerprint = _sha256(f"{lines_hash}/{catalog}/{storage_unit_id}")
-        if day.live_run_id is not None:
-            live = session.get_one(
-                TransferRun, day.live_run_id, options=[defer(TransferRun.snapshot)]
-            )
+    if day.live_run_id is not None:
+        live = session.get_one(TransferRun, day.live_run_id, options=[defer(TransferRun.snapshot)])
+    fingerprint = _sha256(f"{lines_hash}/{catalog}/{storage_unit_id}")
+    return _Plan(location, storage_unit_id, day, lines_hash, fingerprint, live)
+
+
+def _compute(session: Session, request: TransferRequest, plan: _Plan) -> _Outcome:
+    """The run's result: the live run's when nothing changed (known from the fingerprint
+    before the catalog is read, else from the content hash), otherwise the engine's."""
+    location, live = plan.location, plan.live
     run = TransferRun(
         company_id=location.company_id,
         location_id=location.id,
-        business_date=business_date,
-        kind=kind,
+        business_date=request.business_date,
+        kind=request.kind,
         status=RunStatus.SUCCEEDED,
-        started_at=started,
-        triggered_by=triggered_by,
-        input_fingerprint=fingerprint,
+        triggered_by=request.triggered_by,
+        input_fingerprint=plan.fingerprint,
     )
-    movements: dict[StockKey, Decimal] = {}
-    result: EngineResult | None = None
-    if live is not None and live.input_fingerprint == fingerprint:
-        # Same lines against the same catalog: the snapshot would be the same; skip reading it.
+    if live is not None and live.input_fingerprint == plan.fingerprint:
         run.content_hash = live.content_hash
         _unchanged(run, live)
+        return _Outcome(run)
+    snapshot = load_snapshot(
+        session, location.company_id, location.connection_id, (line.key for line in request.lines)
+    )
+    snapshot_json = {**snapshot.to_json(), "storage_unit_id": plan.storage_unit_id}
+    run.content_hash = _content_hash(plan.lines_hash, snapshot_json)
+    if live is not None and live.content_hash == run.content_hash:
+        _unchanged(run, live)
+        return _Outcome(run)
+    result = run_engine(request.lines, snapshot, plan.storage_unit_id)
+    run.stats = result.stats
+    run.unmapped = [item.to_json() for item in result.unmapped]
+    run.skipped = [line.to_json() for line in result.skipped]
+    run.snapshot = snapshot_json
+    if plan.day is None:
+        run.outcome = RunOutcome.PREVIEW
     else:
-        snapshot = load_snapshot(
-            session, location.company_id, location.connection_id, (line.key for line in lines)
-        )
-        snapshot_json = {**snapshot.to_json(), "storage_unit_id": storage_unit_id}
-        run.content_hash = _content_hash(lines_hash, snapshot_json)
-        if live is not None and live.content_hash == run.content_hash:
-            # Same lines, mappings and recipes: the live run's result stands; skip the engine.
-            _unchanged(run, live)
-        else:
-            result = run_engine(lines, snapshot, storage_unit_id)
-            movements = result.movements()
-            run.stats = result.stats
-            run.unmapped = [item.to_json() for item in result.unmapped]
-            run.skipped = [line.to_json() for line in result.skipped]
-            run.snapshot = snapshot_json
-            if day is None:
-                run.outcome = RunOutcome.PREVIEW
-            else:
-                run.outcome = RunOutcome.POSTED
-                run.generation = day.generation + 1
+        run.outcome = RunOutcome.POSTED
+        run.generation = plan.day.generation + 1
+    return _Outcome(run, result, result.movements())
+
+
+def _record(session: Session, request: TransferRequest, plan: _Plan, outcome: _Outcome) -> None:
+    """Log the run; a posted one also stores its input, reverses the live run and posts its
+    movements, and becomes the day's live run."""
+    run = outcome.run
     run.finished_at = utcnow()
     session.add(run)
     session.flush()
-    if run.outcome is RunOutcome.POSTED:
-        assert day is not None and result is not None
-        _post(session, run, location, lines, raw, result, movements, live)
-        day.generation = run.generation or 0
-        day.live_run_id = run.id
-    return TransferReport(
-        run_id=run.id,
-        location=location.name,
-        business_date=business_date,
-        kind=kind,
-        outcome=run.outcome,
-        generation=run.generation,
-        stats=run.stats,
-        unmapped=run.unmapped,
-        movements=_named(session, movements),
-        superseded_run_id=live.id if live and run.outcome is RunOutcome.POSTED else None,
-    )
+    if run.outcome is not RunOutcome.POSTED:
+        return
+    assert plan.day is not None and outcome.result is not None
+    _post(session, run, plan.location, request, outcome, plan.live)
+    plan.day.generation = run.generation or 0
+    plan.day.live_run_id = run.id
 
 
 def _lock_day(session: Session, location: ExternalLocation, business_date: date) -> TransferDay:
@@ -281,17 +340,16 @@ def _post(
     session: Session,
     run: TransferRun,
     location: ExternalLocation,
-    lines: Sequence[SaleLine],
-    raw: RawInput,
-    result: EngineResult,
-    movements: dict[StockKey, Decimal],
+    request: TransferRequest,
+    outcome: _Outcome,
     live: TransferRun | None,
 ) -> None:
+    assert outcome.result is not None
     now = utcnow()
-    session.add(RawPayload(run_id=run.id, source=raw.source, body=raw.body))
-    if lines:
-        _store_lines(session, run.id, lines, result.dispositions)
-    _register_items(session, location, lines, result, now)
+    session.add(RawPayload(run_id=run.id, source=request.raw.source, body=request.raw.body))
+    if request.lines:
+        _store_lines(session, run.id, request.lines, outcome.result.dispositions)
+    _register_items(session, location, request.lines, outcome.result, now)
     if live is not None:
         _reverse(session, live, run, now)
         live.status = RunStatus.SUPERSEDED
@@ -311,7 +369,7 @@ def _post(
                 run.id,
                 now,
             )
-            for (storage_unit_id, ingredient_id), quantity in movements.items()
+            for (storage_unit_id, ingredient_id), quantity in outcome.movements.items()
         ),
     )
 
