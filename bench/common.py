@@ -19,9 +19,12 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/stockpot_bench"
 SMALL = {"kg": "g", "l": "ml", "pcs": "pcs"}
 
 
-def arguments(doc: str | None, *, profile: bool = False) -> argparse.Namespace:
+def arguments(
+    doc: str | None, *, profile: bool = False, sizes: Sequence[int] = ()
+) -> argparse.Namespace:
     """``--database-url`` (else ``BENCH_DATABASE_URL``, else ``DEFAULT_URL``): a PostgreSQL
-    database that the benchmark drops and creates afresh; ``--profile`` if it offers one."""
+    database that the benchmark drops and creates afresh; ``--profile`` if it offers one;
+    ``--sizes`` if it measures several (default ``sizes``)."""
     parser = argparse.ArgumentParser(description=" ".join((doc or "").split("\n\n")[0].split()))
     parser.add_argument(
         "--database-url",
@@ -30,6 +33,13 @@ def arguments(doc: str | None, *, profile: bool = False) -> argparse.Namespace:
     )
     if profile:
         parser.add_argument("--profile", action="store_true", help="print a cProfile as well")
+    if sizes:
+        parser.add_argument(
+            "--sizes",
+            type=lambda text: [int(part) for part in text.split(",")],
+            default=list(sizes),
+            help=f"comma-separated sizes (default {','.join(map(str, sizes))})",
+        )
     return parser.parse_args()
 
 
@@ -109,11 +119,20 @@ def median(values: Sequence[float]) -> float:
     return percentile(values, 0.5)
 
 
+def load_average() -> str:
+    """The machine's 1, 5 and 15 minute load averages, printed beside every benchmark's
+    figures: a ratio measured on a busy machine says so."""
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} CPUs)"
+
+
 def report(benchmark: str, rows: Sequence[tuple[str, str, str]], figures: dict[str, Any]) -> None:
-    """The table (measure, value, target) and one JSON line with every figure."""
+    """The table (measure, value, target) and one JSON line with every figure, with the load
+    average at the end of the run."""
+    rows = [*rows, ("load average 1/5/15 min", load_average(), "")]
     width = max(len(row[0]) for row in rows) + 2
     print(f"{'measure':<{width}}{'value':>16}  target")
     for measure, value, target in rows:
         print(f"{measure:<{width}}{value:>16}  {target}")
     rounded = {k: round(v, 4) if isinstance(v, float) else v for k, v in figures.items()}
-    print(json.dumps({"benchmark": benchmark, **rounded}))
+    print(json.dumps({"benchmark": benchmark, **rounded, "load_average": os.getloadavg()}))

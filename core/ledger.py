@@ -15,7 +15,7 @@ from stockpot.core.errors import NotFound
 from stockpot.core.exact import format_decimal, fraction_to_decimal
 from stockpot.core.models import Company, Ingredient, LedgerMovement, StorageUnit, TransferRun
 from stockpot.core.transfer.engine import contributions
-from stockpot.core.transfer.live import stored_line, stored_rows
+from stockpot.core.transfer.live import run_dispositions
 from stockpot.core.transfer.snapshot import Snapshot
 
 
@@ -186,7 +186,7 @@ class TracedLine:
 
 
 def trace(session: Session, movement_id: int, company: Company | None = None) -> list[TracedLine]:
-    """The sales lines behind a movement, recomputed exactly from the run's stored raw lines and
+    """The sales lines behind a movement, recomputed exactly from the lines the run stored and
     snapshot. A reversal traces to the lines of the movement it reverses, with the sign flipped.
     """
     movement = session.get(LedgerMovement, movement_id)
@@ -199,11 +199,11 @@ def trace(session: Session, movement_id: int, company: Company | None = None) ->
     if movement.run_id is None:
         return []
     run = session.get_one(TransferRun, movement.run_id)
-    raw = stored_rows(session, run.id)
-    lines = [stored_line(row) for row in raw]
+    stored = run_dispositions(session, run.id)
+    lines = [entry.line for entry in stored]
     found = contributions(
         lines,
-        [row.disposition for row in raw],
+        [entry.disposition for entry in stored],
         Snapshot.from_json(run.snapshot),
         run.snapshot["storage_unit_id"],
         (movement.storage_unit_id, movement.ingredient_id),

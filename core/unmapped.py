@@ -7,6 +7,7 @@ since, or a day rerun since, drops out by itself.
 from __future__ import annotations
 
 import difflib
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -22,7 +23,6 @@ from stockpot.core.models import (
     Ingredient,
     PosItem,
     PosMapping,
-    RawSaleLine,
     Recipe,
     TransferDay,
     TransferRun,
@@ -193,19 +193,15 @@ def closest_target(session: Session, company_id: int, name: str) -> Target | Non
 
 def coverage(session: Session, company_id: int, days: int = 7) -> Decimal | None:
     """Share of the quantity sold over the last ``days`` transferred days that is mapped
-    (ignored items count as mapped: they were decided), or ``None`` before any transfer."""
+    (ignored items count as mapped: they were decided), or ``None`` before any transfer.
+    Each run's statistics hold the quantity of its lines per disposition."""
     live = [row[0] for row in _live_runs(session, company_id, days)]
     if not live:
         return None
-    totals = dict(
-        session.execute(
-            select(RawSaleLine.disposition, func.sum(func.abs(RawSaleLine.quantity)))
-            .where(RawSaleLine.run_id.in_(live))
-            .group_by(RawSaleLine.disposition)
-        )
-        .tuples()
-        .all()
-    )
-    decided = Decimal(totals.get("mapped") or 0) + Decimal(totals.get("ignored") or 0)
-    whole = decided + Decimal(totals.get("unmapped") or 0)
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for (stats,) in session.execute(select(TransferRun.stats).where(TransferRun.id.in_(live))):
+        for disposition, quantity in (stats or {}).get("quantities", {}).items():
+            totals[disposition] += Decimal(quantity)
+    decided = totals["mapped"] + totals["ignored"]
+    whole = decided + totals["unmapped"]
     return None if whole == 0 else decided / whole

@@ -33,12 +33,12 @@ from stockpot.core.models.slack import (
 )
 from stockpot.core.models.transfer import (
     RawPayload,
-    RawSaleLine,
     RunKind,
     RunOutcome,
     RunStatus,
     TransferDay,
     TransferRun,
+    TransferRunLines,
 )
 
 __all__ = [
@@ -65,7 +65,6 @@ __all__ = [
     "PosMapping",
     "Provider",
     "RawPayload",
-    "RawSaleLine",
     "Recipe",
     "RecipeLine",
     "Role",
@@ -76,5 +75,6 @@ __all__ = [
     "StorageUnit",
     "TransferDay",
     "TransferRun",
+    "TransferRunLines",
     "WorkspaceCompany",
 ]

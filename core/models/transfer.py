@@ -1,13 +1,12 @@
-"""Transfer runs (the transfer log), the raw sales they read, and the day they own."""
+"""Transfer runs (the transfer log), the sales they read, and the day they own."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from stockpot.core.models.base import Base, company_fk, created_at, enum_column
@@ -104,25 +103,16 @@ class RawPayload(Base):
     body: Mapped[str] = mapped_column(Text)
 
 
-class RawSaleLine(Base):
-    """A normalised sales line of a run, with what the run did with it."""
+class TransferRunLines(Base):
+    """The normalised sales lines a run read, in their canonical order, as one compressed
+    value (see ``core.transfer.line_store``): a day's lines are read back whole, never one by
+    one, and storing a row per line was most of a transfer's cost."""
 
-    __tablename__ = "raw_sale_line"
+    __tablename__ = "transfer_run_lines"
 
     run_id: Mapped[int] = mapped_column(
         ForeignKey("transfer_run.id", ondelete="CASCADE"), primary_key=True
     )
-    position: Mapped[int] = mapped_column(primary_key=True)
-    sale_id: Mapped[str] = mapped_column(String(200))
-    line_id: Mapped[str] = mapped_column(String(200))
-    parent_line_id: Mapped[str | None] = mapped_column(String(200))
-    pos_code: Mapped[str | None] = mapped_column(String(200))
-    name: Mapped[str] = mapped_column(String(300))
-    kind: Mapped[str] = mapped_column(String(32))
-    quantity: Mapped[Decimal]
-    voided: Mapped[bool]
-    cancelled: Mapped[bool]
-    item_key: Mapped[str] = mapped_column(String(300))
-    disposition: Mapped[str] = mapped_column(
-        String(64), doc="mapped, unmapped, ignored, or skipped:<reason>"
-    )
+    layout: Mapped[int] = mapped_column(doc="the encoding's version (line_store.FORMAT)")
+    count: Mapped[int]
+    body: Mapped[bytes] = mapped_column(LargeBinary)

@@ -239,6 +239,7 @@ def run_engine(lines: Sequence[SaleLine], snapshot: Snapshot, storage_unit_id: i
     line_counts: Counter[str] = Counter()
     first_line: dict[str, SaleLine] = {}
     outcome_counts: Counter[str] = Counter()
+    volume: dict[str, Decimal] = defaultdict(Decimal)
     disposition_of: dict[str, str] = {}
 
     for line in lines:
@@ -260,6 +261,7 @@ def run_engine(lines: Sequence[SaleLine], snapshot: Snapshot, storage_unit_id: i
         line_counts[key] += 1
         dispositions.append(disposition)
         outcome_counts[disposition] += 1
+        volume[disposition] += abs(line.quantity)
 
     unmapped = [
         UnmappedItem(
@@ -288,6 +290,7 @@ def run_engine(lines: Sequence[SaleLine], snapshot: Snapshot, storage_unit_id: i
         "items": len(net),
         "unmapped_items": len(unmapped),
         "movements": len(result.movements()),
+        "quantities": {key: format_decimal(value) for key, value in sorted(volume.items())},
     }
     return result
 

@@ -1,18 +1,19 @@
-"""The sales lines of a day's live run, read back from the raw lines it stored.
-
-Sources without a POS to fetch from again (CSV imports) rerun a day from these. A
-connector's own skip reasons are not restored: CSV lines never carry one.
-"""
+"""The sales lines a run read, read back: to rerun a day from them (sources without a POS to
+fetch from again, such as CSV imports) and to trace a movement to them."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stockpot.core.models import RawSaleLine, TransferDay
-from stockpot.core.transfer.lines import LineKind, SaleLine
+from stockpot.core.models import TransferDay, TransferRun, TransferRunLines
+from stockpot.core.transfer.engine import run_engine
+from stockpot.core.transfer.line_store import decode_lines
+from stockpot.core.transfer.lines import SaleLine
+from stockpot.core.transfer.snapshot import Snapshot
 
 
 def live_lines(session: Session, location_id: int, business_date: date) -> list[SaleLine]:
@@ -22,30 +23,36 @@ def live_lines(session: Session, location_id: int, business_date: date) -> list[
             TransferDay.location_id == location_id, TransferDay.business_date == business_date
         )
     )
-    if live_run_id is None:
-        return []
-    return [stored_line(row) for row in stored_rows(session, live_run_id)]
+    return [] if live_run_id is None else run_lines(session, live_run_id)
 
 
-def stored_rows(session: Session, run_id: int) -> list[RawSaleLine]:
-    """A run's raw lines, in the order it read them."""
-    return list(
-        session.scalars(
-            select(RawSaleLine).where(RawSaleLine.run_id == run_id).order_by(RawSaleLine.position)
+def run_lines(session: Session, run_id: int) -> list[SaleLine]:
+    """A run's lines in their canonical order (the order its engine read them); none for a
+    run that posted nothing."""
+    stored = session.execute(
+        select(TransferRunLines.layout, TransferRunLines.body).where(
+            TransferRunLines.run_id == run_id
         )
-    )
+    ).first()
+    return [] if stored is None else decode_lines(stored.body, stored.layout)
 
 
-def stored_line(row: RawSaleLine) -> SaleLine:
-    """A raw line as the engine read it (for reruns and for tracing a movement)."""
-    return SaleLine(
-        sale_id=row.sale_id,
-        line_id=row.line_id,
-        pos_code=row.pos_code,
-        name=row.name,
-        quantity=row.quantity,
-        parent_line_id=row.parent_line_id,
-        voided=row.voided,
-        cancelled=row.cancelled,
-        kind=LineKind(row.kind),
-    )
+@dataclass(frozen=True)
+class StoredLine:
+    line: SaleLine
+    disposition: str
+    """What the run did with it: mapped, unmapped, ignored or skipped:<reason>."""
+
+
+def run_dispositions(session: Session, run_id: int) -> list[StoredLine]:
+    """A run's lines with what it did with each: recomputed from the lines and the snapshot
+    the run stored (the engine is a pure function of both), so nothing per line is stored."""
+    snapshot = session.scalar(select(TransferRun.snapshot).where(TransferRun.id == run_id))
+    lines = run_lines(session, run_id)
+    if not snapshot or not lines:
+        return []
+    result = run_engine(lines, Snapshot.from_json(snapshot), snapshot["storage_unit_id"])
+    return [
+        StoredLine(line, disposition)
+        for line, disposition in zip(lines, result.dispositions, strict=True)
+    ]

@@ -21,7 +21,6 @@ from stockpot.core.models import (
     LedgerMovement,
     OAuthState,
     PosItem,
-    RawSaleLine,
     RunOutcome,
 )
 from stockpot.core.pos import connections
@@ -29,6 +28,7 @@ from stockpot.core.pos.connections import InvalidOAuthState
 from stockpot.core.pos.errors import DayNotComplete, PosAuthError, PosRequestRefused, PosUnavailable
 from stockpot.core.pos.lightspeed.oauth import LightspeedNotConfigured, OAuthExchangeFailed
 from stockpot.core.settings import Settings
+from stockpot.core.transfer.live import run_dispositions
 from stockpot.sandbox.http import Fault
 from stockpot.sandbox.lightspeed import GOLDEN_DATE, GOLDEN_LOCATION_ID
 from tests.core.pos.conftest import (
@@ -218,24 +218,9 @@ def test_the_reference_day_lands_as_the_rules_say(connected, settings, policy, l
         "Salad": Decimal(-1),
     }
     with connected.session() as session:
-        dispositions = dict(
-            session.execute(
-                select(RawSaleLine.line_id, RawSaleLine.disposition).where(
-                    RawSaleLine.run_id == report.run_id
-                )
-            )
-            .tuples()
-            .all()
-        )
-        kinds = dict(
-            session.execute(
-                select(RawSaleLine.line_id, RawSaleLine.kind).where(
-                    RawSaleLine.run_id == report.run_id
-                )
-            )
-            .tuples()
-            .all()
-        )
+        stored = run_dispositions(session, report.run_id)
+        dispositions = {entry.line.line_id: entry.disposition for entry in stored}
+        kinds = {entry.line.line_id: entry.line.kind.value for entry in stored}
     assert dispositions["S81234.570"] == "skipped:cancelled_sale"
     assert dispositions["S81234.505"] == "mapped"  # the void line nets, it is not dropped
     assert kinds["S81234.502"] == "modifier"

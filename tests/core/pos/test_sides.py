@@ -19,12 +19,12 @@ from stockpot.core.models import (
     Ingredient,
     LedgerMovement,
     PosItem,
-    RawSaleLine,
     RunOutcome,
 )
 from stockpot.core.pos import connections
 from stockpot.core.pos.errors import DayNotComplete, PosAuthError, PosUnavailable
 from stockpot.core.transfer.lines import item_key
+from stockpot.core.transfer.live import run_dispositions
 from stockpot.sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from tests.core.pos.conftest import (
     assert_failed_and_nothing_posted,
@@ -200,15 +200,8 @@ def test_the_reference_day_lands_as_the_rules_say(connected, settings, policy, s
     assert balances(connected) == {MAPPED[key]: -expected[key] for key in MAPPED}
     assert [(u["key"], u["quantity"]) for u in report.unmapped] == [("name:pizza tonno", "1")]
     with connected.session() as session:
-        dispositions = dict(
-            session.execute(
-                select(RawSaleLine.line_id, RawSaleLine.disposition).where(
-                    RawSaleLine.run_id == report.run_id
-                )
-            )
-            .tuples()
-            .all()
-        )
+        stored = run_dispositions(session, report.run_id)
+        dispositions = {entry.line.line_id: entry.disposition for entry in stored}
     assert dispositions["990006"] == "skipped:voided_line"
     assert dispositions["990031"] == "skipped:cancelled_sale"
     assert {

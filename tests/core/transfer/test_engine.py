@@ -223,6 +223,7 @@ def test_statistics_count_sales_lines_and_movements():
         "items": 3,
         "unmapped_items": 0,
         "movements": 3,
+        "quantities": {"ignored": "1", "mapped": "2"},
     }
 
 

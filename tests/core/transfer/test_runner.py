@@ -22,18 +22,19 @@ from stockpot.core.models import (
     LedgerMovement,
     PosItem,
     RawPayload,
-    RawSaleLine,
     Recipe,
     RecipeLine,
     RunOutcome,
     RunStatus,
     TransferDay,
     TransferRun,
+    TransferRunLines,
 )
 from stockpot.core.transfer import runner
 from stockpot.core.transfer.catalog_snapshot import catalog_fingerprint, load_snapshot
 from stockpot.core.transfer.engine import run_engine
 from stockpot.core.transfer.lines import LineKind, SaleLine
+from stockpot.core.transfer.live import run_dispositions
 from stockpot.core.transfer.runner import RawInput, TransferFailed, run_transfer
 from stockpot.core.units import Unit
 from tests.catalogs import ids, setup_trattoria
@@ -135,10 +136,11 @@ def test_a_day_is_posted_with_its_raw_sales_log_and_new_items(trattoria):
             "tester",
         )
         assert run.finished_at is not None and run.finished_at >= run.started_at
-        raw = session.scalars(
-            select(RawSaleLine).where(RawSaleLine.run_id == run.id).order_by(RawSaleLine.position)
-        ).all()
-        assert [r.disposition for r in raw] == [
+        stored = run_dispositions(session, run.id)
+        assert [entry.line for entry in stored] == sorted(
+            SALES, key=lambda line: (line.sale_id, line.line_id)
+        )
+        assert [entry.disposition for entry in stored] == [
             "mapped",
             "mapped",
             "ignored",
@@ -160,7 +162,7 @@ def test_an_identical_rerun_is_unchanged_and_posts_nothing(trattoria):
     assert again.outcome is RunOutcome.UNCHANGED and again.generation is None
     assert again.stats["unchanged_from_run"] == first.run_id
     assert count(trattoria, LedgerMovement) == movements
-    assert count(trattoria, RawSaleLine) == len(SALES)
+    assert count(trattoria, TransferRunLines) == 1
     assert balances(trattoria) == EXPECTED
 
 
@@ -269,7 +271,7 @@ def test_a_dry_run_computes_and_logs_but_posts_and_registers_nothing(trattoria):
     assert report.outcome is RunOutcome.PREVIEW and report.kind.value == "dry_run"
     assert {(m.storage_unit, m.ingredient): m.quantity for m in report.movements} == EXPECTED
     assert count(trattoria, LedgerMovement) == 0
-    assert count(trattoria, RawSaleLine) == 0
+    assert count(trattoria, TransferRunLines) == 0
     assert count(trattoria, TransferDay) == 0
     with trattoria.session() as session:
         assert session.scalar(select(PosItem).where(PosItem.key == "555")) is None
