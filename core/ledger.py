@@ -13,10 +13,9 @@ from sqlalchemy.orm import Session
 
 from stockpot.core.errors import NotFound
 from stockpot.core.exact import format_decimal, fraction_to_decimal
-from stockpot.core.models import Company, Ingredient, LedgerMovement, StorageUnit, TransferRun
+from stockpot.core.models import Company, Ingredient, LedgerMovement, StorageUnit
 from stockpot.core.transfer.engine import contributions
-from stockpot.core.transfer.live import run_dispositions
-from stockpot.core.transfer.snapshot import Snapshot
+from stockpot.core.transfer.live import run_dispositions, run_snapshot
 
 
 @dataclass(frozen=True)
@@ -198,14 +197,15 @@ def trace(session: Session, movement_id: int, company: Company | None = None) ->
         movement = session.get_one(LedgerMovement, movement.reverses_id)
     if movement.run_id is None:
         return []
-    run = session.get_one(TransferRun, movement.run_id)
-    stored = run_dispositions(session, run.id)
+    snapshot = run_snapshot(session, movement.run_id)
+    if snapshot is None:
+        return []
+    stored = run_dispositions(session, movement.run_id)
     lines = [entry.line for entry in stored]
     found = contributions(
         lines,
         [entry.disposition for entry in stored],
-        Snapshot.from_json(run.snapshot),
-        run.snapshot["storage_unit_id"],
+        *snapshot,
         (movement.storage_unit_id, movement.ingredient_id),
     )
     return [

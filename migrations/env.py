@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
 from stockpot.core.db import make_engine
 from stockpot.core.models import Base
@@ -39,16 +40,45 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run_with(connection: object) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        render_as_batch=True,
-        compare_type=True,
-        user_module_prefix="stockpot.core.db.",
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+def _run_with(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        _sqlite_foreign_keys(connection, enforced=False)
+    try:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=True,
+            compare_type=True,
+            user_module_prefix="stockpot.core.db.",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+        if sqlite:
+            _check_sqlite_foreign_keys(connection)
+    finally:
+        if sqlite:
+            _sqlite_foreign_keys(connection, enforced=True)
+
+
+def _sqlite_foreign_keys(connection: Connection, *, enforced: bool) -> None:
+    """SQLite rebuilds a table to alter it (Alembic's batch mode): it drops the old table,
+    which with foreign keys enforced deletes, or nulls, every row that references it. They
+    are off while migrating (the pragma only takes effect outside a transaction, so it goes
+    to the driver's connection, which is in autocommit mode) and checked afterwards."""
+    if connection.in_transaction():
+        raise RuntimeError("SQLite migrations need a connection outside a transaction")
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    driver.execute(f"PRAGMA foreign_keys={'ON' if enforced else 'OFF'}")
+
+
+def _check_sqlite_foreign_keys(connection: Connection) -> None:
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    broken = driver.execute("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        raise RuntimeError(f"the migration left rows with broken references: {broken[:10]}")
 
 
 if context.is_offline_mode():

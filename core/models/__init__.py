@@ -39,6 +39,7 @@ from stockpot.core.models.transfer import (
     TransferDay,
     TransferRun,
     TransferRunLines,
+    TransferSnapshot,
 )
 
 __all__ = [
@@ -76,5 +77,6 @@ __all__ = [
     "TransferDay",
     "TransferRun",
     "TransferRunLines",
+    "TransferSnapshot",
     "WorkspaceCompany",
 ]

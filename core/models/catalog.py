@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, time
 from decimal import Decimal
 
@@ -27,6 +28,12 @@ class Company(Base):
     report_time: Mapped[time] = mapped_column(default=time(8, 0))
     report_timezone: Mapped[str | None] = mapped_column(
         String(64), doc="the report's clock; the first location's timezone when not set"
+    )
+    catalog_token: Mapped[str | None] = mapped_column(
+        String(32),
+        default=lambda: secrets.token_hex(16),
+        doc="a new random value with every write that can change a transfer's snapshot (set "
+        "by database triggers, see migration 0011): transfers cache their catalog under it",
     )
     created_at: Mapped[datetime] = created_at()
 

@@ -79,8 +79,9 @@ class TransferRun(Base):
     errors: Mapped[list[str]] = mapped_column(JSON, default=list)
     unmapped: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     skipped: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
-    snapshot: Mapped[dict[str, Any]] = mapped_column(
-        JSON, default=dict, doc="the mappings and recipes this run used, for audit and tracing"
+    snapshot_digest: Mapped[str | None] = mapped_column(
+        ForeignKey("transfer_snapshot.digest"),
+        doc="the mappings and recipes this run used, for audit and tracing",
     )
     content_hash: Mapped[str | None] = mapped_column(String(64))
     input_fingerprint: Mapped[str | None] = mapped_column(
@@ -89,6 +90,17 @@ class TransferRun(Base):
     superseded_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("transfer_run.id", ondelete="SET NULL")
     )
+
+
+class TransferSnapshot(Base):
+    """A snapshot as runs store it (canonical JSON, see ``Snapshot.text``), kept once however
+    many runs read the same one: the days of a migration mostly do."""
+
+    __tablename__ = "transfer_snapshot"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    body: Mapped[str] = mapped_column(Text)
 
 
 class RawPayload(Base):

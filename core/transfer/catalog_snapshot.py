@@ -1,31 +1,38 @@
-"""Reading a transfer's snapshot from the database: the day's mappings and their recipes.
+"""A transfer's snapshot of the catalog: the day's mappings and the recipes they reach.
 
-Plain column queries, not ORM objects: a large company has thousands of recipe lines and
-this runs on every transfer.
+Everything a snapshot can be cut from (a connection's mappings, the company's recipes in base
+units, the names a report shows) is read once per *catalog token* and kept in a small
+process-wide cache: the token changes, in the same transaction, with every write that could
+change a snapshot (database triggers on mappings, recipes, recipe lines, ingredients, their
+measures and storage units; see migration 0011). A day then only cuts its subset from the
+cached catalog. A migration of 90 days, or a CSV file of 30, reads the catalog once.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
-from collections.abc import Callable, Iterable
+import threading
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import Select, func, literal, literal_column, select
-from sqlalchemy.dialects.postgresql import aggregate_order_by
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from stockpot.core.exact import decimal_fractions
 from stockpot.core.models import (
+    Company,
     Ingredient,
     IngredientMeasure,
     PosItem,
     PosMapping,
     Recipe,
     RecipeLine,
+    StorageUnit,
 )
+from stockpot.core.transfer.engine import RecipeTree
 from stockpot.core.transfer.snapshot import (
     Ignored,
     IngredientTarget,
@@ -34,8 +41,216 @@ from stockpot.core.transfer.snapshot import (
     RecipeTarget,
     Snapshot,
     Target,
+    canonical_json,
+    recipe_json,
+    snapshot_text,
+    target_json,
 )
 from stockpot.core.units import Unit, conversion_factor
+
+CACHED_CATALOGS = 16
+"""Catalogs (connection × token) kept per process: a few MB each for a large company."""
+
+
+@dataclass(frozen=True)
+class DaySnapshot:
+    """What one run reads of the catalog, and how it is stored: the snapshot's canonical
+    JSON text (shared by every run whose snapshot is the same) and its digest."""
+
+    snapshot: Snapshot
+    tree: RecipeTree
+    """The catalog's recipe tree: its shares are computed once per catalog, not per run."""
+    text: str
+    digest: str
+
+
+@dataclass
+class Catalog:
+    """A connection's mappings and its company's recipes, as of one catalog token."""
+
+    token: str
+    mappings: dict[str, Target]
+    recipe_rows: dict[int, tuple[str, Decimal, int | None]]
+    line_rows: dict[int, list[tuple[Any, ...]]]
+    ingredients: dict[int, tuple[str, Unit]]
+    measures: dict[int, dict[Unit, Decimal]]
+    storage_units: dict[int, str]
+    recipes: dict[int, RecipeSpec] = field(default_factory=dict)
+    """Converted on first use: a recipe no day reaches is never converted."""
+    mapping_text: dict[str, str] = field(default_factory=dict)
+    recipe_text: dict[int, str] = field(default_factory=dict)
+    tree: RecipeTree = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.tree = RecipeTree(_LazyRecipes(self))
+
+    def recipe(self, recipe_id: int) -> RecipeSpec:
+        spec = self.recipes.get(recipe_id)
+        if spec is None:
+            spec = self.recipes[recipe_id] = self._convert(recipe_id)
+        return spec
+
+    def _convert(self, recipe_id: int) -> RecipeSpec:
+        name, portions, default_storage = self.recipe_rows[recipe_id]
+        fraction = decimal_fractions()
+        specs = []
+        for ingredient_id, sub_recipe_id, quantity, unit, trim, storage in self.line_rows.get(
+            recipe_id, []
+        ):
+            amount = fraction(quantity)
+            if ingredient_id is not None:
+                ingredient, base = self.ingredients[ingredient_id]
+                amount *= conversion_factor(unit, base, self.measures[ingredient_id], ingredient)
+            specs.append(
+                RecipeLineSpec(ingredient_id, sub_recipe_id, amount, fraction(trim), storage)
+            )
+        return RecipeSpec(recipe_id, name, fraction(portions), default_storage, tuple(specs))
+
+    def cut(self, keys: Iterable[str], storage_unit_id: int) -> DaySnapshot:
+        """The snapshot of a day whose lines have ``keys``: their mappings (``None`` for the
+        unmapped) and every recipe they reach."""
+        wanted = sorted(set(keys))
+        mappings = {key: self.mappings.get(key) for key in wanted}
+        pending = [t.recipe_id for t in mappings.values() if isinstance(t, RecipeTarget)]
+        reached: set[int] = set()
+        while pending:
+            recipe_id = pending.pop()
+            if recipe_id not in reached:
+                reached.add(recipe_id)
+                pending.extend(
+                    line.sub_recipe_id
+                    for line in self.recipe(recipe_id).lines
+                    if line.sub_recipe_id is not None
+                )
+        recipes = {recipe_id: self.recipe(recipe_id) for recipe_id in sorted(reached)}
+        text = snapshot_text(
+            ((key, self._mapping_text(key)) for key in wanted),
+            ((recipe_id, self._recipe_text(recipe_id)) for recipe_id in recipes),
+            storage_unit_id,
+        )
+        return DaySnapshot(
+            snapshot=Snapshot(mappings=mappings, recipes=recipes),
+            tree=self.tree,
+            text=text,
+            digest=hashlib.sha256(text.encode()).hexdigest(),
+        )
+
+    def _mapping_text(self, key: str) -> str:
+        text = self.mapping_text.get(key)
+        if text is None:
+            text = self.mapping_text[key] = canonical_json(target_json(self.mappings.get(key)))
+        return text
+
+    def _recipe_text(self, recipe_id: int) -> str:
+        text = self.recipe_text.get(recipe_id)
+        if text is None:
+            text = self.recipe_text[recipe_id] = canonical_json(recipe_json(self.recipe(recipe_id)))
+        return text
+
+
+class _LazyRecipes(dict[int, RecipeSpec]):
+    """The catalog's recipes as the recipe tree reads them: converted when first asked for."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        super().__init__()
+        self._catalog = catalog
+
+    def get(self, recipe_id: int, default: Any = None) -> Any:  # type: ignore[override]
+        if recipe_id not in self._catalog.recipe_rows:
+            return default
+        return self._catalog.recipe(recipe_id)
+
+
+def catalog_token(session: Session, company_id: int) -> str | None:
+    """The company's catalog token: equal tokens mean an equal catalog (``None`` for a
+    company row written without one: its catalog is read every time)."""
+    return session.execute(
+        select(Company.catalog_token).where(Company.id == company_id)
+    ).scalar_one()
+
+
+class CatalogCache:
+    """The catalogs of the last few (connection, token) pairs, shared by a process's runs."""
+
+    def __init__(self, size: int = CACHED_CATALOGS) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[int, str], Catalog] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, company_id: int, connection_id: int) -> Catalog:
+        token = catalog_token(session, company_id)
+        if token is None:
+            return _read(session, company_id, connection_id, "")
+        key = (connection_id, token)
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+                return found
+        catalog = _read(session, company_id, connection_id, token)
+        if catalog_token(session, company_id) == token:
+            # Nothing committed a catalog change while it was read: it is the token's.
+            with self._lock:
+                self._entries[key] = catalog
+                while len(self._entries) > self._size:
+                    self._entries.popitem(last=False)
+        return catalog
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+CATALOGS = CatalogCache()
+
+
+def _read(session: Session, company_id: int, connection_id: int, token: str) -> Catalog:
+    fraction = decimal_fractions()
+    mappings: dict[str, Target] = {}
+    for key, ingredient_id, recipe_id, factor, ignored in session.execute(
+        _mapping_rows(connection_id)
+    ):
+        if ignored:
+            mappings[key] = Ignored()
+        elif ingredient_id is not None:
+            mappings[key] = IngredientTarget(ingredient_id, fraction(factor))
+        else:
+            mappings[key] = RecipeTarget(recipe_id, fraction(factor))
+    line_rows: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in session.execute(_recipe_line_rows(company_id)):
+        line_rows[row[0]].append(tuple(row[1:7]))  # without the position, which orders them
+    measures: dict[int, dict[Unit, Decimal]] = defaultdict(dict)
+    for ingredient_id, unit, amount in session.execute(_measure_rows(company_id)):
+        measures[ingredient_id][unit] = amount
+    return Catalog(
+        token=token,
+        mappings=mappings,
+        recipe_rows={
+            recipe_id: (name, portions, default_storage)
+            for recipe_id, name, portions, default_storage in session.execute(
+                select(
+                    Recipe.id, Recipe.name, Recipe.portions, Recipe.default_issue_storage_id
+                ).where(Recipe.company_id == company_id)
+            )
+        },
+        line_rows=dict(line_rows),
+        ingredients={
+            ingredient_id: (name, base)
+            for ingredient_id, name, base in session.execute(
+                select(Ingredient.id, Ingredient.name, Ingredient.base_unit).where(
+                    Ingredient.company_id == company_id
+                )
+            )
+        },
+        measures=measures,
+        storage_units=dict(
+            session.execute(
+                select(StorageUnit.id, StorageUnit.name).where(StorageUnit.company_id == company_id)
+            )
+            .tuples()
+            .all()
+        ),
+    )
 
 
 def _mapping_rows(connection_id: int) -> Select[Any]:
@@ -49,12 +264,6 @@ def _mapping_rows(connection_id: int) -> Select[Any]:
         )
         .join(PosMapping, PosMapping.pos_item_id == PosItem.id)
         .where(PosItem.connection_id == connection_id)
-    )
-
-
-def _recipe_rows(company_id: int) -> Select[Any]:
-    return select(Recipe.id, Recipe.name, Recipe.portions, Recipe.default_issue_storage_id).where(
-        Recipe.company_id == company_id
     )
 
 
@@ -76,12 +285,6 @@ def _recipe_line_rows(company_id: int) -> Select[Any]:
     )
 
 
-def _ingredient_rows(company_id: int) -> Select[Any]:
-    return select(Ingredient.id, Ingredient.name, Ingredient.base_unit).where(
-        Ingredient.company_id == company_id
-    )
-
-
 def _measure_rows(company_id: int) -> Select[Any]:
     return (
         select(IngredientMeasure.ingredient_id, IngredientMeasure.unit, IngredientMeasure.amount)
@@ -90,124 +293,8 @@ def _measure_rows(company_id: int) -> Select[Any]:
     )
 
 
-def _sources(company_id: int, connection_id: int) -> list[Select[Any]]:
-    """Every row a snapshot is built from."""
-    return [
-        _mapping_rows(connection_id),
-        _recipe_rows(company_id),
-        _recipe_line_rows(company_id),
-        _ingredient_rows(company_id),
-        _measure_rows(company_id),
-    ]
-
-
-def catalog_fingerprint(session: Session, company_id: int, connection_id: int) -> str:
-    """A digest of every row a snapshot of this connection could be built from: equal
-    fingerprints mean equal snapshots for any set of items. On PostgreSQL the rows are
-    digested by the server (one round trip, nothing fetched); elsewhere here."""
-    sources = _sources(company_id, connection_id)
-    if session.get_bind().dialect.name == "postgresql":
-        digests = []
-        for number, source in enumerate(sources):
-            rows = source.order_by(None).subquery(f"s{number}")
-            row_text = literal_column(f"s{number}::text")
-            digests.append(
-                select(
-                    func.md5(
-                        func.coalesce(
-                            func.string_agg(row_text, aggregate_order_by(literal("|"), row_text)),
-                            "",
-                        )
-                    )
-                )
-                .select_from(rows)
-                .scalar_subquery()
-            )
-        parts = session.execute(select(*digests)).one()
-    else:
-        parts = tuple(
-            repr(sorted(map(tuple, session.execute(source)), key=repr)) for source in sources
-        )
-    return hashlib.sha256("/".join(parts).encode()).hexdigest()
-
-
 def load_snapshot(
     session: Session, company_id: int, connection_id: int, keys: Iterable[str]
 ) -> Snapshot:
-    wanted = set(keys)
-    mappings: dict[str, Target | None] = dict.fromkeys(wanted)
-    fraction = decimal_fractions()
-    rows = session.execute(_mapping_rows(connection_id))
-    for key, ingredient_id, recipe_id, factor, ignored in rows:
-        if key not in wanted:
-            continue
-        if ignored:
-            mappings[key] = Ignored()
-        elif ingredient_id is not None:
-            mappings[key] = IngredientTarget(ingredient_id, fraction(factor))
-        else:
-            mappings[key] = RecipeTarget(recipe_id, fraction(factor))
-    roots = {t.recipe_id for t in mappings.values() if isinstance(t, RecipeTarget)}
-    return Snapshot(mappings=mappings, recipes=_recipes(session, company_id, roots, fraction))
-
-
-def _recipes(
-    session: Session,
-    company_id: int,
-    roots: set[int],
-    fraction: Callable[[Decimal], Fraction],
-) -> dict[int, RecipeSpec]:
-    """The recipes reachable from ``roots``, every ingredient line in base units."""
-    if not roots:
-        return {}
-    headers = {
-        recipe_id: (name, portions, default_storage)
-        for recipe_id, name, portions, default_storage in session.execute(_recipe_rows(company_id))
-    }
-    lines: dict[int, list[tuple]] = defaultdict(list)
-    for row in session.execute(_recipe_line_rows(company_id)):
-        lines[row[0]].append(row[1:7])  # without the position, which orders them
-    reachable: set[int] = set()
-    pending = list(roots)
-    while pending:
-        recipe_id = pending.pop()
-        if recipe_id not in reachable:
-            reachable.add(recipe_id)
-            pending.extend(line[1] for line in lines[recipe_id] if line[1] is not None)
-    factor = _conversions(session, company_id)
-    result: dict[int, RecipeSpec] = {}
-    for recipe_id in reachable:
-        name, portions, default_storage = headers[recipe_id]
-        specs = []
-        for ingredient_id, sub_recipe_id, quantity, unit, trim, storage in lines[recipe_id]:
-            amount = fraction(quantity)
-            if ingredient_id is not None:
-                amount *= factor(ingredient_id, unit)
-            specs.append(
-                RecipeLineSpec(ingredient_id, sub_recipe_id, amount, fraction(trim), storage)
-            )
-        result[recipe_id] = RecipeSpec(
-            recipe_id, name, fraction(portions), default_storage, tuple(specs)
-        )
-    return result
-
-
-def _conversions(session: Session, company_id: int) -> Callable[[int, Unit], Fraction]:
-    """Base units per recipe-line unit, per ingredient, memoised for this snapshot."""
-    ingredients = {
-        ingredient_id: (name, base)
-        for ingredient_id, name, base in session.execute(_ingredient_rows(company_id))
-    }
-    measures: dict[int, dict[Unit, Decimal]] = defaultdict(dict)
-    for ingredient_id, unit, amount in session.execute(_measure_rows(company_id)):
-        measures[ingredient_id][unit] = amount
-    memo: dict[tuple[int, Unit], Fraction] = {}
-
-    def factor(ingredient_id: int, unit: Unit) -> Fraction:
-        key = (ingredient_id, unit)
-        if key not in memo:
-            name, base = ingredients[ingredient_id]
-            memo[key] = conversion_factor(unit, base, measures[ingredient_id], name)
-        return memo[key]
-
-    return factor
+    """A snapshot of the catalog for ``keys`` (previews and tests)."""
+    return CATALOGS.get(session, company_id, connection_id).cut(keys, 0).snapshot

@@ -230,7 +230,14 @@ def _voided_lines(lines: Sequence[SaleLine]) -> set[tuple[str, str]]:
     return result
 
 
-def run_engine(lines: Sequence[SaleLine], snapshot: Snapshot, storage_unit_id: int) -> EngineResult:
+def run_engine(
+    lines: Sequence[SaleLine],
+    snapshot: Snapshot,
+    storage_unit_id: int,
+    tree: RecipeTree | None = None,
+) -> EngineResult:
+    """The day's deductions. ``tree``: a recipe tree over (at least) the snapshot's recipes,
+    kept across runs so its line shares are computed once per catalog."""
     voided = _voided_lines(lines)
     dispositions: list[str] = []
     skipped: list[SkippedLine] = []
@@ -270,7 +277,7 @@ def run_engine(lines: Sequence[SaleLine], snapshot: Snapshot, storage_unit_id: i
         for key, quantity in net.items()
         if snapshot.mappings.get(key) is None
     ]
-    tree = RecipeTree(snapshot.recipes)
+    tree = tree or RecipeTree(snapshot.recipes)
     deductions = deductions_of(net, snapshot.mappings, tree, storage_unit_id)
 
     result = EngineResult(

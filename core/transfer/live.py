@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stockpot.core.models import TransferDay, TransferRun, TransferRunLines
+from stockpot.core.models import TransferDay, TransferRun, TransferRunLines, TransferSnapshot
 from stockpot.core.transfer.engine import run_engine
 from stockpot.core.transfer.line_store import decode_lines
 from stockpot.core.transfer.lines import SaleLine
@@ -47,12 +47,22 @@ class StoredLine:
 def run_dispositions(session: Session, run_id: int) -> list[StoredLine]:
     """A run's lines with what it did with each: recomputed from the lines and the snapshot
     the run stored (the engine is a pure function of both), so nothing per line is stored."""
-    snapshot = session.scalar(select(TransferRun.snapshot).where(TransferRun.id == run_id))
+    stored = run_snapshot(session, run_id)
     lines = run_lines(session, run_id)
-    if not snapshot or not lines:
+    if stored is None or not lines:
         return []
-    result = run_engine(lines, Snapshot.from_json(snapshot), snapshot["storage_unit_id"])
+    result = run_engine(lines, *stored)
     return [
         StoredLine(line, disposition)
         for line, disposition in zip(lines, result.dispositions, strict=True)
     ]
+
+
+def run_snapshot(session: Session, run_id: int) -> tuple[Snapshot, int] | None:
+    """The snapshot a run computed with, and the storage unit it issued from."""
+    body = session.scalar(
+        select(TransferSnapshot.body)
+        .join(TransferRun, TransferRun.snapshot_digest == TransferSnapshot.digest)
+        .where(TransferRun.id == run_id)
+    )
+    return None if body is None else Snapshot.parse(body)

@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm import Session
 
 from stockpot.core.models import ExternalLocation, TransferRun
 
@@ -27,10 +27,9 @@ def runs_of_day(
 
 
 def last_run(session: Session, location_id: int) -> TransferRun | None:
-    """The newest run, without its snapshot (large, and read only when tracing)."""
+    """The newest run."""
     return session.scalar(
         select(TransferRun)
-        .options(defer(TransferRun.snapshot))
         .where(TransferRun.location_id == location_id)
         .order_by(TransferRun.id.desc())
         .limit(1)

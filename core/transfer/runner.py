@@ -10,7 +10,6 @@ database write lock (SQLite), so they never post concurrently.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,8 +18,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, literal, select
-from sqlalchemy.orm import Session, defer, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
+from stockpot.core.collector import collector_paused
 from stockpot.core.db import (
     UtcDateTime,
     copy_rows,
@@ -32,7 +32,6 @@ from stockpot.core.errors import StockpotError, ValidationFailed
 from stockpot.core.ledger import StockLine
 from stockpot.core.models import (
     ExternalLocation,
-    Ingredient,
     LedgerMovement,
     MovementType,
     PosItem,
@@ -41,12 +40,17 @@ from stockpot.core.models import (
     RunKind,
     RunOutcome,
     RunStatus,
-    StorageUnit,
     TransferDay,
     TransferRun,
     TransferRunLines,
+    TransferSnapshot,
 )
-from stockpot.core.transfer.catalog_snapshot import catalog_fingerprint, load_snapshot
+from stockpot.core.transfer.catalog_snapshot import (
+    CATALOGS,
+    Catalog,
+    DaySnapshot,
+    catalog_token,
+)
 from stockpot.core.transfer.engine import EngineResult, StockKey, run_engine
 from stockpot.core.transfer.line_store import FORMAT, EncodedLines, encode_lines
 from stockpot.core.transfer.lines import LineKind, SaleLine
@@ -199,9 +203,16 @@ class _Outcome:
     result: EngineResult | None = None
     """``None`` when the live run's result stands (unchanged input)."""
     movements: dict[StockKey, Decimal] = field(default_factory=dict)
+    catalog: Catalog | None = None
+    """The catalog the engine read (names the movements)."""
 
 
 def _run(session: Session, request: TransferRequest) -> TransferReport:
+    with collector_paused():
+        return _run_paused(session, request)
+
+
+def _run_paused(session: Session, request: TransferRequest) -> TransferReport:
     """Plan (lock the day, find the live run), compute (or recognise unchanged input), post."""
     started = utcnow()
     plan = _plan(session, request)
@@ -218,7 +229,7 @@ def _run(session: Session, request: TransferRequest) -> TransferReport:
         generation=run.generation,
         stats=run.stats,
         unmapped=run.unmapped,
-        movements=_named(session, outcome.movements),
+        movements=_named(outcome),
         superseded_run_id=(
             plan.live.id if plan.live and run.outcome is RunOutcome.POSTED else None
         ),
@@ -239,11 +250,9 @@ def _plan(session: Session, request: TransferRequest) -> _Plan:
     encoded = encode_lines(request.lines)
     if day is None:
         return _Plan(location, storage_unit_id, None, None, None, encoded)
-    catalog = catalog_fingerprint(session, location.company_id, location.connection_id)
-    live = None
-    if day.live_run_id is not None:
-        live = session.get_one(TransferRun, day.live_run_id, options=[defer(TransferRun.snapshot)])
-    fingerprint = _sha256(f"{encoded.digest}/{catalog}/{storage_unit_id}")
+    token = catalog_token(session, location.company_id)
+    live = None if day.live_run_id is None else session.get_one(TransferRun, day.live_run_id)
+    fingerprint = None if token is None else _sha256(f"{encoded.digest}/{token}/{storage_unit_id}")
     return _Plan(location, storage_unit_id, day, fingerprint, live, encoded)
 
 
@@ -260,30 +269,38 @@ def _compute(session: Session, request: TransferRequest, plan: _Plan) -> _Outcom
         triggered_by=request.triggered_by,
         input_fingerprint=plan.fingerprint,
     )
-    if live is not None and live.input_fingerprint == plan.fingerprint:
-        run.content_hash = live.content_hash
+    if live is not None and plan.fingerprint and live.input_fingerprint == plan.fingerprint:
         _unchanged(run, live)
         return _Outcome(run)
     lines = plan.encoded.lines
-    snapshot = load_snapshot(
-        session, location.company_id, location.connection_id, (line.key for line in lines)
-    )
-    snapshot_json = {**snapshot.to_json(), "storage_unit_id": plan.storage_unit_id}
-    run.content_hash = _content_hash(plan.encoded.digest, snapshot_json)
+    catalog = CATALOGS.get(session, location.company_id, location.connection_id)
+    day = catalog.cut((line.key for line in lines), plan.storage_unit_id)
+    run.content_hash = _sha256(f"{plan.encoded.digest}/{day.digest}")
+    run.snapshot_digest = day.digest
     if live is not None and live.content_hash == run.content_hash:
         _unchanged(run, live)
         return _Outcome(run)
-    result = run_engine(lines, snapshot, plan.storage_unit_id)
+    _store_snapshot(session, location.company_id, day)
+    result = run_engine(lines, day.snapshot, plan.storage_unit_id, day.tree)
     run.stats = result.stats
     run.unmapped = [item.to_json() for item in result.unmapped]
     run.skipped = [line.to_json() for line in result.skipped]
-    run.snapshot = snapshot_json
     if plan.day is None:
         run.outcome = RunOutcome.PREVIEW
     else:
         run.outcome = RunOutcome.POSTED
         run.generation = plan.day.generation + 1
-    return _Outcome(run, result, result.movements())
+    return _Outcome(run, result, result.movements(), catalog)
+
+
+def _store_snapshot(session: Session, company_id: int, day: DaySnapshot) -> None:
+    """The snapshot's text, once for every run that reads the same one."""
+    insert_ignoring_conflicts(
+        session,
+        TransferSnapshot.__table__,
+        [{"digest": day.digest, "company_id": company_id, "body": day.text}],
+        index_elements=["digest"],
+    )
 
 
 def _record(session: Session, request: TransferRequest, plan: _Plan, outcome: _Outcome) -> None:
@@ -325,13 +342,9 @@ def _lock_day(session: Session, location: ExternalLocation, business_date: date)
 
 def _unchanged(run: TransferRun, live: TransferRun) -> None:
     run.outcome = RunOutcome.UNCHANGED
+    run.content_hash, run.snapshot_digest = live.content_hash, live.snapshot_digest
     run.stats = {**live.stats, "movements": 0, "unchanged_from_run": live.id}
     run.unmapped, run.skipped = live.unmapped, live.skipped
-
-
-def _content_hash(lines_hash: str, snapshot_json: dict[str, Any]) -> str:
-    snapshot = json.dumps(snapshot_json, sort_keys=True, separators=(",", ":"))
-    return _sha256(f"{lines_hash}/{snapshot}")
 
 
 def _sha256(text: str) -> str:
@@ -448,34 +461,19 @@ def _reverse(session: Session, live: TransferRun, run: TransferRun, now: Any) ->
     )
 
 
-def _named(session: Session, movements: dict[StockKey, Decimal]) -> list[StockLine]:
-    if not movements:
+def _named(outcome: _Outcome) -> list[StockLine]:
+    catalog = outcome.catalog
+    if catalog is None:
         return []
-    unit_ids = {key[0] for key in movements}
-    ingredient_ids = {key[1] for key in movements}
-    units = {
-        unit_id: name
-        for unit_id, name in session.execute(
-            select(StorageUnit.id, StorageUnit.name).where(StorageUnit.id.in_(unit_ids))
-        )
-    }
-    ingredients = {
-        row.id: row
-        for row in session.execute(
-            select(Ingredient.id, Ingredient.name, Ingredient.base_unit).where(
-                Ingredient.id.in_(ingredient_ids)
-            )
-        )
-    }
     return sorted(
         (
             StockLine(
-                units[unit_id],
-                ingredients[ingredient_id].name,
-                ingredients[ingredient_id].base_unit.value,
+                catalog.storage_units[unit_id],
+                catalog.ingredients[ingredient_id][0],
+                catalog.ingredients[ingredient_id][1].value,
                 quantity,
             )
-            for (unit_id, ingredient_id), quantity in movements.items()
+            for (unit_id, ingredient_id), quantity in outcome.movements.items()
         ),
         key=lambda m: (m.storage_unit, m.ingredient),
     )

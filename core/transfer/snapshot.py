@@ -7,7 +7,8 @@ traced later exactly as it was computed, whatever has been edited since.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -64,9 +65,23 @@ class Snapshot:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "mappings": {key: _target_json(t) for key, t in sorted(self.mappings.items())},
-            "recipes": {str(rid): _recipe_json(r) for rid, r in sorted(self.recipes.items())},
+            "mappings": {key: target_json(t) for key, t in sorted(self.mappings.items())},
+            "recipes": {str(rid): recipe_json(r) for rid, r in sorted(self.recipes.items())},
         }
+
+    def text(self, storage_unit_id: int) -> str:
+        """The canonical JSON a run stores (see ``snapshot_text``)."""
+        return snapshot_text(
+            ((key, canonical_json(target_json(t))) for key, t in sorted(self.mappings.items())),
+            ((rid, canonical_json(recipe_json(r))) for rid, r in sorted(self.recipes.items())),
+            storage_unit_id,
+        )
+
+    @classmethod
+    def parse(cls, text: str) -> tuple[Snapshot, int]:
+        """A stored snapshot and the storage unit its run issued from."""
+        data = json.loads(text)
+        return cls.from_json(data), int(data["storage_unit_id"])
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Snapshot:
@@ -78,7 +93,28 @@ class Snapshot:
         )
 
 
-def _target_json(target: Target | None) -> dict[str, Any] | None:
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def snapshot_text(
+    mappings: Iterable[tuple[str, str]], recipes: Iterable[tuple[int, str]], storage_unit_id: int
+) -> str:
+    """A snapshot as stored: its mappings and recipes (each already canonical JSON, in key
+    order) and the storage unit, as one JSON object. Equal snapshots give equal texts, so
+    runs that read the same snapshot share one stored copy."""
+    return "".join(
+        [
+            '{"mappings":{',
+            ",".join(f"{json.dumps(key, ensure_ascii=False)}:{text}" for key, text in mappings),
+            '},"recipes":{',
+            ",".join(f'"{recipe_id}":{text}' for recipe_id, text in recipes),
+            f'}},"storage_unit_id":{storage_unit_id}}}',
+        ]
+    )
+
+
+def target_json(target: Target | None) -> dict[str, Any] | None:
     match target:
         case None:
             return None
@@ -101,7 +137,7 @@ def _target_from(data: Mapping[str, Any] | None) -> Target | None:
     return RecipeTarget(int(data["recipe_id"]), Fraction(data["factor"]))
 
 
-def _recipe_json(recipe: RecipeSpec) -> dict[str, Any]:
+def recipe_json(recipe: RecipeSpec) -> dict[str, Any]:
     return {
         "name": recipe.name,
         "portions": fraction_text(recipe.portions),

@@ -126,7 +126,9 @@ def _encode(bind: sa.Connection, run_ids: list[int]) -> None:
     stats = dict(
         bind.execute(
             sa.select(transfer_run.c.id, transfer_run.c.stats).where(transfer_run.c.id.in_(run_ids))
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     for run_id, quantities in volume.items():
         bind.execute(
@@ -170,8 +172,9 @@ def downgrade() -> None:
     )
     bind = op.get_bind()
     stored = bind.execute(
-        sa.select(run_lines.c.run_id, run_lines.c.layout, run_lines.c.body, transfer_run.c.snapshot)
-        .join(transfer_run, transfer_run.c.id == run_lines.c.run_id)
+        sa.select(
+            run_lines.c.run_id, run_lines.c.layout, run_lines.c.body, transfer_run.c.snapshot
+        ).join(transfer_run, transfer_run.c.id == run_lines.c.run_id)
     ).all()
     for run_id, layout, body, snapshot in stored:
         lines = decode_lines(body, layout)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from stockpot.core import ledger
 from stockpot.core.catalog.importer import import_catalog
@@ -21,17 +21,19 @@ from stockpot.core.models import (
     IngredientMeasure,
     LedgerMovement,
     PosItem,
+    PosMapping,
     RawPayload,
     Recipe,
     RecipeLine,
     RunOutcome,
     RunStatus,
+    StorageUnit,
     TransferDay,
     TransferRun,
     TransferRunLines,
 )
 from stockpot.core.transfer import runner
-from stockpot.core.transfer.catalog_snapshot import catalog_fingerprint, load_snapshot
+from stockpot.core.transfer.catalog_snapshot import catalog_token, load_snapshot
 from stockpot.core.transfer.engine import run_engine
 from stockpot.core.transfer.lines import LineKind, SaleLine
 from stockpot.core.transfer.live import run_dispositions
@@ -353,7 +355,7 @@ def _unreadable(*_args, **_kwargs):
 
 def test_an_unchanged_rerun_is_recognised_without_reading_the_catalog(trattoria, monkeypatch):
     first = transfer(trattoria, SALES)
-    monkeypatch.setattr(runner, "load_snapshot", _unreadable)
+    monkeypatch.setattr(runner.CATALOGS, "get", _unreadable)
     again = transfer(trattoria, list(reversed(SALES)))
     assert again.outcome is RunOutcome.UNCHANGED
     assert again.stats["unchanged_from_run"] == first.run_id
@@ -372,7 +374,7 @@ def test_a_catalog_edit_the_day_does_not_use_leaves_a_rerun_unchanged(trattoria)
 def _fingerprint(database) -> str:
     with database.session() as session:
         location = session.get_one(ExternalLocation, database.ids["location:Main room"])
-        return catalog_fingerprint(session, location.company_id, location.connection_id)
+        return catalog_token(session, location.company_id)
 
 
 CATALOG_EDITS = {
@@ -387,6 +389,13 @@ CATALOG_EDITS = {
     "ingredient base unit": update(Ingredient)
     .where(Ingredient.name == "Basil")
     .values(base_unit=Unit.KG),
+    "ingredient name": update(Ingredient).where(Ingredient.name == "Basil").values(name="Basilico"),
+    "recipe name": update(Recipe).where(Recipe.name == "Sponge").values(name="Sponge cake"),
+    "storage unit name": update(StorageUnit).values(name=StorageUnit.name + " (old)"),
+    "recipe line deleted": delete(RecipeLine).where(RecipeLine.trim == Decimal("0.04")),
+    "measure deleted": delete(IngredientMeasure),
+    "mapping deleted": delete(PosMapping),
+    "item key": update(PosItem).where(PosItem.key == "300").values(key="300b"),
 }
 
 
@@ -397,6 +406,14 @@ def test_every_input_of_a_snapshot_changes_the_catalog_fingerprint(trattoria, ed
     with trattoria.session() as session, session.begin():
         assert session.execute(CATALOG_EDITS[edit]).rowcount >= 1
     assert _fingerprint(trattoria) != before
+
+
+def test_a_catalog_write_that_cannot_change_a_snapshot_keeps_the_catalog_token(trattoria):
+    before = _fingerprint(trattoria)
+    with trattoria.session() as session, session.begin():
+        session.execute(update(Ingredient).values(active=Ingredient.active))
+        session.execute(update(PosItem).values(name=PosItem.name + "!"))
+    assert _fingerprint(trattoria) == before
 
 
 def test_a_mapping_change_changes_the_catalog_fingerprint(trattoria):

@@ -1,0 +1,41 @@
+"""The garbage collector is paused while any run is going on, and only then."""
+
+from __future__ import annotations
+
+import gc
+import threading
+
+from stockpot.core.collector import collector_paused
+
+
+def test_the_collector_resumes_when_the_last_overlapping_run_ends():
+    assert gc.isenabled()
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen: list[bool] = []
+
+    def first() -> None:
+        with collector_paused():
+            first_in.set()
+            second_in.wait()
+        first_out.set()
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    first_in.wait()
+    with collector_paused():
+        second_in.set()
+        first_out.wait()
+        seen.append(gc.isenabled())  # the first run ended, this one still runs
+    thread.join()
+    assert seen == [False]
+    assert gc.isenabled()
+
+
+def test_a_collector_that_was_off_stays_off():
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
