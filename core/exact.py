@@ -1,7 +1,9 @@
 """Exact arithmetic helpers: rationals inside the engine, decimal strings at the edges.
 
 Dividing by portions or by ``1 - trim`` can give non-terminating decimals (1/3 of a dough),
-so the engine computes with ``Fraction`` and rounds exactly once, when a movement is posted.
+so the engine computes with exact rationals and rounds exactly once, when a movement is posted:
+``Fraction`` at the edges (snapshots, catalog), gmpy2's ``mpq`` (the same values, about ten
+times faster, equal and hashing equal to ``Fraction``) in the engine's arithmetic.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 
+from gmpy2 import mpq
+
 from stockpot.core.db import quantize
 
 
@@ -17,9 +21,9 @@ def to_fraction(value: Decimal | Fraction | int | str) -> Fraction:
     return value if isinstance(value, Fraction) else Fraction(value)
 
 
-def fraction_to_decimal(value: Fraction) -> Decimal:
+def fraction_to_decimal(value: Fraction | mpq) -> Decimal:
     """Round a rational to the stored scale (half-even)."""
-    return quantize(Decimal(value.numerator) / Decimal(value.denominator))
+    return quantize(Decimal(int(value.numerator)) / Decimal(int(value.denominator)))
 
 
 def fraction_text(value: Fraction) -> str:

@@ -22,8 +22,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from fractions import Fraction
 from typing import Any
+
+from gmpy2 import mpq
 
 from stockpot.core.exact import format_decimal, fraction_to_decimal
 from stockpot.core.transfer.lines import LineKind, SaleLine
@@ -96,7 +97,7 @@ class SkippedLine:
 
 @dataclass
 class EngineResult:
-    deductions: dict[StockKey, Fraction]
+    deductions: dict[StockKey, mpq]
     """Exact quantity taken from stock per (storage unit, ingredient); positive = out."""
     dispositions: list[str]
     """Per input line: mapped, unmapped, ignored or skipped:<reason>."""
@@ -123,11 +124,11 @@ class RecipeTree:
 
     def __init__(self, recipes: Mapping[int, RecipeSpec]) -> None:
         self._recipes = recipes
-        self._shares: dict[int, list[Fraction]] = {}
+        self._shares: dict[int, list[mpq]] = {}
 
-    def expand(self, demand: Mapping[tuple[int, int], Fraction]) -> dict[StockKey, Fraction]:
-        pending: dict[tuple[int, int], Fraction] = defaultdict(Fraction, demand)
-        result: dict[StockKey, Fraction] = defaultdict(Fraction)
+    def expand(self, demand: Mapping[tuple[int, int], mpq]) -> dict[StockKey, mpq]:
+        pending: dict[tuple[int, int], mpq] = defaultdict(mpq, demand)
+        result: dict[StockKey, mpq] = defaultdict(mpq)
         for node in self._parents_first(demand):
             portions = pending[node]
             for storage, ingredient_id, sub_recipe_id, amount in self._lines(node):
@@ -137,7 +138,7 @@ class RecipeTree:
                     pending[(sub_recipe_id, storage)] += portions * amount
         return result
 
-    def _lines(self, node: tuple[int, int]) -> list[tuple[int, int | None, int | None, Fraction]]:
+    def _lines(self, node: tuple[int, int]) -> list[tuple[int, int | None, int | None, mpq]]:
         """(storage unit, ingredient, sub-recipe, amount per portion) of each recipe line."""
         recipe_id, inherited_storage = node
         recipe = self._recipes.get(recipe_id)
@@ -145,10 +146,11 @@ class RecipeTree:
             raise EngineError(f"recipe {recipe_id} is missing from the snapshot")
         shares = self._shares.get(recipe_id)
         if shares is None:
+            portions = mpq(recipe.portions)
             shares = self._shares[recipe_id] = [
-                line.quantity / recipe.portions / (1 - line.trim)
+                mpq(line.quantity) / portions / (1 - mpq(line.trim))
                 if line.ingredient_id is not None
-                else line.quantity / recipe.portions
+                else mpq(line.quantity) / portions
                 for line in recipe.lines
             ]
         fallback = recipe.default_issue_storage_id or inherited_storage
@@ -183,17 +185,17 @@ def deductions_of(
     mappings: Mapping[str, Target | None],
     tree: RecipeTree,
     storage_unit_id: int,
-) -> dict[StockKey, Fraction]:
+) -> dict[StockKey, mpq]:
     """What selling ``quantities`` (net per POS item) takes from stock, exactly: ingredient
     mappings directly, recipe mappings as portions demanded of the recipe tree."""
-    deductions: dict[StockKey, Fraction] = defaultdict(Fraction)
-    demand: dict[tuple[int, int], Fraction] = defaultdict(Fraction)
+    deductions: dict[StockKey, mpq] = defaultdict(mpq)
+    demand: dict[tuple[int, int], mpq] = defaultdict(mpq)
     for key, quantity in quantities.items():
         match mappings.get(key):
             case IngredientTarget(ingredient_id, factor):
-                deductions[(storage_unit_id, ingredient_id)] += Fraction(quantity) * factor
+                deductions[(storage_unit_id, ingredient_id)] += mpq(quantity) * mpq(factor)
             case RecipeTarget(recipe_id, factor):
-                demand[(recipe_id, storage_unit_id)] += Fraction(quantity) * factor
+                demand[(recipe_id, storage_unit_id)] += mpq(quantity) * mpq(factor)
     for stock_key, amount in tree.expand(demand).items():
         deductions[stock_key] += amount
     return {key: amount for key, amount in deductions.items() if amount != 0}
@@ -316,22 +318,22 @@ def contributions(
     snapshot: Snapshot,
     storage_unit_id: int,
     stock_key: StockKey,
-) -> list[tuple[int, Fraction]]:
+) -> list[tuple[int, mpq]]:
     """Which lines (by position) make up the deduction of one (storage unit, ingredient),
     and how much each one took: the trace from a movement back to the sales. An item's share
     is what one sale of it takes through the same expansion as the posting, so the
     contributions add up to the posted deduction exactly."""
     tree = RecipeTree(snapshot.recipes)
-    per_item: dict[str, Fraction] = {}
-    result: list[tuple[int, Fraction]] = []
+    per_item: dict[str, mpq] = {}
+    result: list[tuple[int, mpq]] = []
     for position, (line, disposition) in enumerate(zip(lines, dispositions, strict=True)):
         if disposition != Disposition.MAPPED.value:
             continue
         key = line.key
         if key not in per_item:
             one_sale = deductions_of({key: Decimal(1)}, snapshot.mappings, tree, storage_unit_id)
-            per_item[key] = one_sale.get(stock_key, Fraction(0))
-        amount = per_item[key] * Fraction(line.quantity)
+            per_item[key] = one_sale.get(stock_key, mpq())
+        amount = per_item[key] * mpq(line.quantity)
         if amount != 0:
             result.append((position, amount))
     return result
