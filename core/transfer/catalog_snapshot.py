@@ -43,6 +43,7 @@ from stockpot.core.transfer.snapshot import (
     Target,
     canonical_json,
     recipe_json,
+    snapshot_entry,
     snapshot_text,
     target_json,
 )
@@ -78,7 +79,10 @@ class Catalog:
     recipes: dict[int, RecipeSpec] = field(default_factory=dict)
     """Converted on first use: a recipe no day reaches is never converted."""
     mapping_text: dict[str, str] = field(default_factory=dict)
+    """Each item's entry of a snapshot's text (``"key":{...}``), made once."""
     recipe_text: dict[int, str] = field(default_factory=dict)
+    closures: dict[int, frozenset[int]] = field(default_factory=dict)
+    """Each recipe with every recipe it reaches."""
     tree: RecipeTree = field(init=False)
 
     def __post_init__(self) -> None:
@@ -111,21 +115,14 @@ class Catalog:
         unmapped) and every recipe they reach."""
         wanted = sorted(set(keys))
         mappings = {key: self.mappings.get(key) for key in wanted}
-        pending = [t.recipe_id for t in mappings.values() if isinstance(t, RecipeTarget)]
         reached: set[int] = set()
-        while pending:
-            recipe_id = pending.pop()
-            if recipe_id not in reached:
-                reached.add(recipe_id)
-                pending.extend(
-                    line.sub_recipe_id
-                    for line in self.recipe(recipe_id).lines
-                    if line.sub_recipe_id is not None
-                )
+        for target in mappings.values():
+            if isinstance(target, RecipeTarget):
+                reached |= self._closure(target.recipe_id)
         recipes = {recipe_id: self.recipe(recipe_id) for recipe_id in sorted(reached)}
         text = snapshot_text(
-            ((key, self._mapping_text(key)) for key in wanted),
-            ((recipe_id, self._recipe_text(recipe_id)) for recipe_id in recipes),
+            [self._mapping_text(key) for key in wanted],
+            [self._recipe_text(recipe_id) for recipe_id in recipes],
             storage_unit_id,
         )
         return DaySnapshot(
@@ -135,16 +132,32 @@ class Catalog:
             digest=hashlib.sha256(text.encode()).hexdigest(),
         )
 
+    def _closure(self, recipe_id: int) -> frozenset[int]:
+        found = self.closures.get(recipe_id)
+        if found is None:
+            reached, pending = {recipe_id}, [recipe_id]
+            while pending:
+                for line in self.recipe(pending.pop()).lines:
+                    if line.sub_recipe_id is not None and line.sub_recipe_id not in reached:
+                        reached.add(line.sub_recipe_id)
+                        pending.append(line.sub_recipe_id)
+            found = self.closures[recipe_id] = frozenset(reached)
+        return found
+
     def _mapping_text(self, key: str) -> str:
         text = self.mapping_text.get(key)
         if text is None:
-            text = self.mapping_text[key] = canonical_json(target_json(self.mappings.get(key)))
+            text = self.mapping_text[key] = snapshot_entry(
+                key, canonical_json(target_json(self.mappings.get(key)))
+            )
         return text
 
     def _recipe_text(self, recipe_id: int) -> str:
         text = self.recipe_text.get(recipe_id)
         if text is None:
-            text = self.recipe_text[recipe_id] = canonical_json(recipe_json(self.recipe(recipe_id)))
+            text = self.recipe_text[recipe_id] = snapshot_entry(
+                str(recipe_id), canonical_json(recipe_json(self.recipe(recipe_id)))
+            )
         return text
 
 

@@ -125,6 +125,14 @@ class RecipeTree:
     def __init__(self, recipes: Mapping[int, RecipeSpec]) -> None:
         self._recipes = recipes
         self._shares: dict[int, list[mpq]] = {}
+        self._factors: dict[Target, mpq] = {}
+
+    def factor(self, target: IngredientTarget | RecipeTarget) -> mpq:
+        """A mapping's factor as ``mpq``, converted once per tree."""
+        found = self._factors.get(target)
+        if found is None:
+            found = self._factors[target] = mpq(target.factor)
+        return found
 
     def expand(self, demand: Mapping[tuple[int, int], mpq]) -> dict[StockKey, mpq]:
         pending: dict[tuple[int, int], mpq] = defaultdict(mpq, demand)
@@ -190,15 +198,39 @@ def deductions_of(
     mappings directly, recipe mappings as portions demanded of the recipe tree."""
     deductions: dict[StockKey, mpq] = defaultdict(mpq)
     demand: dict[tuple[int, int], mpq] = defaultdict(mpq)
+    exact: dict[Decimal, mpq] = {}
     for key, quantity in quantities.items():
-        match mappings.get(key):
-            case IngredientTarget(ingredient_id, factor):
-                deductions[(storage_unit_id, ingredient_id)] += mpq(quantity) * mpq(factor)
-            case RecipeTarget(recipe_id, factor):
-                demand[(recipe_id, storage_unit_id)] += mpq(quantity) * mpq(factor)
+        target = mappings.get(key)
+        if target is None or isinstance(target, Ignored) or not quantity:
+            continue
+        sold = exact.get(quantity)
+        if sold is None:
+            sold = exact[quantity] = mpq(quantity)
+        if isinstance(target, IngredientTarget):
+            deductions[(storage_unit_id, target.ingredient_id)] += sold * tree.factor(target)
+        else:
+            demand[(target.recipe_id, storage_unit_id)] += sold * tree.factor(target)
     for stock_key, amount in tree.expand(demand).items():
         deductions[stock_key] += amount
     return {key: amount for key, amount in deductions.items() if amount != 0}
+
+
+class _Item:
+    """One POS item's lines of the day, summed as they are read."""
+
+    __slots__ = ("disposition", "first", "lines", "net", "volume")
+
+    def __init__(self, disposition: str, first: SaleLine) -> None:
+        self.disposition = disposition
+        self.first = first
+        self.net = Decimal(0)
+        self.volume = Decimal(0)
+        self.lines = 0
+
+    def add(self, quantity: Decimal) -> None:
+        self.net += quantity
+        self.volume += abs(quantity)
+        self.lines += 1
 
 
 def _skip_reason(line: SaleLine, voided_parents: set[tuple[str, str]]) -> str | None:
@@ -244,33 +276,36 @@ def run_engine(
     dispositions: list[str] = []
     skipped: list[SkippedLine] = []
     skip_counts: Counter[str] = Counter()
-    net: dict[str, Decimal] = {}
-    line_counts: Counter[str] = Counter()
-    first_line: dict[str, SaleLine] = {}
-    outcome_counts: Counter[str] = Counter()
-    volume: dict[str, Decimal] = defaultdict(Decimal)
-    disposition_of: dict[str, str] = {}
-
+    items: dict[str, _Item] = {}
+    non_item = LineKind.NON_ITEM
     for line in lines:
-        reason = _skip_reason(line, voided)
-        if reason is not None:
-            dispositions.append(f"skipped:{reason}")
-            skip_counts[reason] += 1
-            if len(skipped) < SKIPPED_DETAIL_LIMIT:
-                skipped.append(SkippedLine(line.sale_id, line.line_id, line.name, reason))
-            continue
-        key = line.key
-        disposition = disposition_of.get(key)
-        if disposition is None:
-            disposition = disposition_of[key] = _disposition(snapshot.mappings.get(key)).value
-            net[key] = line.quantity
-            first_line[key] = line
-        else:
-            net[key] += line.quantity
-        line_counts[key] += 1
-        dispositions.append(disposition)
-        outcome_counts[disposition] += 1
-        volume[disposition] += abs(line.quantity)
+        if (
+            line.cancelled
+            or line.voided
+            or line.skip_reason is not None
+            or line.kind is non_item
+            or (voided and line.parent_line_id is not None)
+        ):
+            reason = _skip_reason(line, voided)
+            if reason is not None:
+                dispositions.append(f"skipped:{reason}")
+                skip_counts[reason] += 1
+                if len(skipped) < SKIPPED_DETAIL_LIMIT:
+                    skipped.append(SkippedLine(line.sale_id, line.line_id, line.name, reason))
+                continue
+        item = items.get(line.key)
+        if item is None:
+            disposition = _disposition(snapshot.mappings.get(line.key)).value
+            item = items[line.key] = _Item(disposition, line)
+        item.add(line.quantity)
+        dispositions.append(item.disposition)
+    net = {key: item.net for key, item in items.items()}
+    line_counts = {key: item.lines for key, item in items.items()}
+    first_line = {key: item.first for key, item in items.items()}
+    outcome_counts = Counter(dispositions)
+    volume: dict[str, Decimal] = defaultdict(Decimal)
+    for item in items.values():
+        volume[item.disposition] += item.volume
 
     unmapped = [
         UnmappedItem(

@@ -8,7 +8,7 @@ traced later exactly as it was computed, whatever has been edited since.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -72,8 +72,14 @@ class Snapshot:
     def text(self, storage_unit_id: int) -> str:
         """The canonical JSON a run stores (see ``snapshot_text``)."""
         return snapshot_text(
-            ((key, canonical_json(target_json(t))) for key, t in sorted(self.mappings.items())),
-            ((rid, canonical_json(recipe_json(r))) for rid, r in sorted(self.recipes.items())),
+            [
+                snapshot_entry(key, canonical_json(target_json(target)))
+                for key, target in sorted(self.mappings.items())
+            ],
+            [
+                snapshot_entry(str(recipe_id), canonical_json(recipe_json(recipe)))
+                for recipe_id, recipe in sorted(self.recipes.items())
+            ],
             storage_unit_id,
         )
 
@@ -97,18 +103,21 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def snapshot_text(
-    mappings: Iterable[tuple[str, str]], recipes: Iterable[tuple[int, str]], storage_unit_id: int
-) -> str:
-    """A snapshot as stored: its mappings and recipes (each already canonical JSON, in key
+def snapshot_entry(key: str, value_json: str) -> str:
+    """One member of a snapshot's text: ``"key":value``."""
+    return f"{json.dumps(key, ensure_ascii=False)}:{value_json}"
+
+
+def snapshot_text(mappings: list[str], recipes: list[str], storage_unit_id: int) -> str:
+    """A snapshot as stored: its mapping and recipe entries (``snapshot_entry``, in key
     order) and the storage unit, as one JSON object. Equal snapshots give equal texts, so
     runs that read the same snapshot share one stored copy."""
     return "".join(
         [
             '{"mappings":{',
-            ",".join(f"{json.dumps(key, ensure_ascii=False)}:{text}" for key, text in mappings),
+            ",".join(mappings),
             '},"recipes":{',
-            ",".join(f'"{recipe_id}":{text}' for recipe_id, text in recipes),
+            ",".join(recipes),
             f'}},"storage_unit_id":{storage_unit_id}}}',
         ]
     )
