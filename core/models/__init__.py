@@ -40,6 +40,7 @@ from stockpot.core.models.transfer import (
     TransferDay,
     TransferRun,
 )
+from stockpot.core.models.worker import WorkerHeartbeat
 
 __all__ = [
     "AutomaticTransfer",
@@ -76,5 +77,6 @@ __all__ = [
     "StorageUnit",
     "TransferDay",
     "TransferRun",
+    "WorkerHeartbeat",
     "WorkspaceCompany",
 ]

@@ -105,6 +105,7 @@ def connector_for(
             policy=policy,
             auth=LightspeedAuth(tokens),
             pacer=pacer_for(f"connection:{connection_id}", settings.pos_requests_per_second),
+            provider="lightspeed",
         )
         return LightspeedConnector(client)
     if provider is Provider.SIDES:
@@ -135,7 +136,9 @@ def _sides_connector(
             "SIDES is not configured: set SIDES_API_URL to the SIDES API address (see the README)"
         )
     auth = SidesAuth(settings.sides_api_url, credentials)
-    client = make_client(settings.sides_api_url, policy=policy, auth=auth, pacer=pacer)
+    client = make_client(
+        settings.sides_api_url, policy=policy, auth=auth, pacer=pacer, provider="sides"
+    )
     return SidesConnector(client, refunds_need_restock=refunds_need_restock)
 
 

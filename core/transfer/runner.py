@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,6 +22,7 @@ from typing import Any
 from sqlalchemy import insert, literal, select
 from sqlalchemy.orm import Session, defer, sessionmaker
 
+from stockpot.core import metrics
 from stockpot.core.db import (
     UtcDateTime,
     copy_rows,
@@ -118,9 +120,14 @@ def run_transfer(
 ) -> TransferReport:
     """Transfer one business day of ``lines`` into the ledger (or preview it with ``dry_run``)."""
     run_kind = RunKind.DRY_RUN if dry_run else kind
+    started = time.monotonic()
     try:
         with unit_of_work(factory) as session:
-            return _run(session, location_id, business_date, lines, raw, run_kind, triggered_by)
+            report = _run(session, location_id, business_date, lines, raw, run_kind, triggered_by)
+        metrics.transfer_done(
+            run_kind.value, report.outcome.value, time.monotonic() - started, len(lines)
+        )
+        return report
     except StockpotError as error:
         log.warning("transfer of location %s for %s refused: %s", location_id, business_date, error)
         record_failed_run(factory, location_id, business_date, run_kind, triggered_by, str(error))
