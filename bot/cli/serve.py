@@ -79,7 +79,6 @@ def worker_command(until_idle: bool, no_scheduler: bool) -> None:
         ran = worker.run_until_idle(wait_for_others=True)
         click.echo(f"ran {ran} job(s); nothing is left to do")
         return
-    click.echo(f"Stockpot worker {worker.worker_id}: {settings.worker_threads} thread(s)")
     ops = None
     if settings.metrics_port is not None:
         ops = GracefulServer(
@@ -87,6 +86,8 @@ def worker_command(until_idle: bool, no_scheduler: bool) -> None:
         )
         click.echo(f"metrics on port {ops.start().port} (/metrics, /healthz, /readyz)")
     with _working(settings, factory, worker, not no_scheduler) as stop:
+        # Said once SIGTERM is handled: from here on a stop is graceful.
+        click.echo(f"Stockpot worker {worker.worker_id}: {settings.worker_threads} thread(s)")
         stop.wait()
     if ops is not None:
         ops.drain(0)
