@@ -89,6 +89,8 @@ class SlackStandIn(SandboxServer):
         self.workspace = Workspace(bot_user_id)
         self.upload_names: dict[str, str] = {}
         self.response_targets: dict[str, str] = {}
+        self.response_keys: list[str] = []
+        """The key of each response URL answered, in order (an answer twice shows twice)."""
         """A response URL's key → the ts of the message whose action it answers."""
         self._page: Any = None
         self.socket_mode: SocketModeStandIn | None = None
@@ -283,6 +285,7 @@ class SlackStandIn(SandboxServer):
 
     def _respond(self, request: Request) -> Response:
         payload = json.loads(request.body or b"{}")
+        self.response_keys.append(request.params["key"])
         self._record(ApiCall("response_url", payload))
         channel = self._page.channel_id if self._page else ""
         original = self.response_targets.get(request.params["key"])

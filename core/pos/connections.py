@@ -361,6 +361,18 @@ def _set_status(
         session.get_one(Connection, connection_id).status = status
 
 
+def pos_connections(factory: sessionmaker[Session]) -> list[tuple[int, str, str]]:
+    """Every connection to a POS that can be asked (not CSV): id, company, label."""
+    with factory() as session:
+        rows = session.execute(
+            select(Connection, Company.name)
+            .join(Company, Company.id == Connection.company_id)
+            .where(Connection.provider != Provider.CSV)
+            .order_by(Company.name, Connection.id)
+        ).all()
+        return [(connection.id, company, connection.label) for connection, company in rows]
+
+
 def test_connection(
     factory: sessionmaker[Session],
     settings: Settings,
