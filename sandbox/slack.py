@@ -123,13 +123,20 @@ class SlackStandIn(SandboxServer):
         channel_name: str,
     ) -> None:
         """Serve the page at ``/`` for one person in one channel, talking to the bot at
-        ``events_url`` as Slack would (signed with ``signing_secret``)."""
+        ``events_url`` as Slack would (signed with ``signing_secret``), or over Socket Mode
+        once ``enable_socket_mode`` was called."""
         from stockpot.sandbox.slack_page import Page
+        from stockpot.sandbox.slack_socket import SocketSender
 
         user = self.users.get(user_id)
+        sender = (
+            SocketSender(self)
+            if self.socket_mode is not None
+            else SlackSender(events_url, signing_secret, self)
+        )
         self._page = Page(
             stand_in=self,
-            sender=SlackSender(events_url, signing_secret, self),
+            sender=sender,
             user_id=user_id,
             user_name=user.name if user else user_id,
             channel_id=channel_id,
