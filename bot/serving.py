@@ -18,9 +18,11 @@ from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App
+from slack_sdk.errors import SlackApiError
 
 from stockpot.bot.ops_http import OpsRoutes
 from stockpot.bot.server import StockpotWsgi
+from stockpot.core.errors import ConfigurationError
 from stockpot.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -108,7 +110,16 @@ def serve(
 
     socket_mode = None
     if settings.slack_app_token is not None:
-        socket_mode = SocketMode(wsgi.app, settings.slack_app_token.get_secret_value()).connect()
+        try:
+            socket_mode = SocketMode(
+                wsgi.app, settings.slack_app_token.get_secret_value()
+            ).connect()
+        except SlackApiError as error:
+            raise ConfigurationError(
+                f"Slack refused the Socket Mode connection ({error.response.get('error')}): "
+                "check SLACK_APP_TOKEN (an app-level token, xapp-…, with connections:write) "
+                "and that Socket Mode is on in the app's settings; `stockpot check` tells more"
+            ) from None
         log.info("connected to Slack over Socket Mode")
     server = GracefulServer(OpsRoutes(wsgi, wsgi.factory, settings), port, host, HTTP_THREADS)
     server.start()

@@ -107,6 +107,10 @@ class QueueCollector(Collector):
     def __init__(self, factory: sessionmaker[Session]) -> None:
         self.factory = factory
 
+    def describe(self) -> list[GaugeMetricFamily]:
+        """Nothing to declare up front: registering must not query the database."""
+        return []
+
     def collect(self) -> Iterator[GaugeMetricFamily]:
         jobs = GaugeMetricFamily(
             "stockpot_jobs", "Jobs in the shared queue, by kind and state", labels=["kind", "state"]

@@ -6,20 +6,20 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, text
 
-from stockpot.core.db import make_engine, make_session_factory, unit_of_work
-from stockpot.core.jobs import specs
-from stockpot.core.jobs.queue import enqueue_many
-from stockpot.core.locations import link_storage_unit
-from stockpot.core.models import ExternalLocation, Job, JobState, RunKind, TransferRun
-from stockpot.sandbox.sides.data import GOLDEN_DATE
+from stockpot.core.db import make_engine, make_session_factory
+from stockpot.core.models import Job, JobState, TransferRun
 from tests.catalogs import ids, setup_trattoria
 from tests.conftest import Database
-from tests.core.jobs.test_worker_processes import finish, postgres, worker_process  # noqa: F401
+from tests.core.jobs.test_worker_processes import (  # noqa: F401 - fixture
+    finish,
+    postgres,
+    queue_location_days,
+    worker_process,
+)
 from tests.core.pos.conftest import (  # noqa: F401 - fixtures
     company,
     lightspeed,
@@ -52,22 +52,7 @@ def bounced(database, pgbouncer_url):
 
 
 def test_worker_processes_share_the_queue_through_pgbouncer(postgres, settings, pgbouncer_url):
-    with unit_of_work(postgres.factory) as session:
-        locations = session.scalars(select(ExternalLocation).order_by(ExternalLocation.id)).all()
-        for location in locations:
-            link_storage_unit(session, location, "Kitchen")
-        jobs = [
-            specs.transfer(
-                location.company_id,
-                location.id,
-                GOLDEN_DATE - timedelta(days=n),
-                run_kind=RunKind.AUTOMATIC,
-                triggered_by="test",
-            )
-            for location in locations
-            for n in range(60)
-        ]
-        assert enqueue_many(session, jobs) == 120
+    assert queue_location_days(postgres, 60) == 120
     workers = [
         worker_process(
             Bounced(pgbouncer_url), settings, "--until-idle", STOCKPOT_WORKER_THREADS="3"

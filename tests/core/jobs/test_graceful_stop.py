@@ -21,7 +21,6 @@ from stockpot.core.models import (
     ExternalLocation,
     Job,
     JobState,
-    RunKind,
     RunStatus,
     TransferRun,
     WorkerHeartbeat,
@@ -30,7 +29,12 @@ from stockpot.sandbox.http import Fault
 from stockpot.sandbox.sides.data import GOLDEN_DATE
 from stockpot.sandbox.slack import SlackStandIn
 from tests.core.csv_import.files import GERMAN, KASSE
-from tests.core.jobs.test_worker_processes import finish, postgres, worker_process  # noqa: F401
+from tests.core.jobs.test_worker_processes import (  # noqa: F401 - fixture
+    finish,
+    postgres,
+    queue_golden_transfer,
+    worker_process,
+)
 from tests.core.pos.conftest import (  # noqa: F401 - fixtures
     balances,
     company,
@@ -70,20 +74,7 @@ def test_a_transfer_in_flight_is_finished_before_the_worker_exits(postgres, sett
     map_golden(postgres)
     gate = Gate()
     sides.faults.add(Fault(before=gate.hold), path="/daily-reports/", times=1)
-    with unit_of_work(postgres.factory) as session:
-        location = session.get_one(ExternalLocation, postgres.location_id)
-        enqueue_many(
-            session,
-            [
-                specs.transfer(
-                    location.company_id,
-                    location.id,
-                    GOLDEN_DATE,
-                    run_kind=RunKind.AUTOMATIC,
-                    triggered_by="test",
-                )
-            ],
-        )
+    queue_golden_transfer(postgres)
     stop_while_held(worker_process(postgres, settings, **LONG_LEASE), gate)
     with postgres.session() as session:
         job = session.scalars(select(Job)).one()
