@@ -14,7 +14,10 @@
   one, the old one stays until then) or ``link_disabled`` (Socket Mode was turned off; the
   link is closed). After a ``refresh_requested`` nothing new goes to the old link.
 * An ``events_api`` envelope not acked is delivered again with ``retry_attempt`` one higher
-  and ``retry_reason`` ``timeout``; envelopes not acked when a link drops go to the next.
+  and ``retry_reason`` ``timeout``, also when its link drops before the ack; commands and
+  interactions are not retried by Slack (the person sees an error), but their ack is taken
+  on any link of the app, so a refresh loses none. Envelopes sent while no link is open wait
+  for the next one.
 
 ``lose_next_ack(n)`` makes the stand-in ignore the next ``n`` acks of events (as if they never
 arrived), which redelivers those envelopes: the test of "handled once".
@@ -233,7 +236,9 @@ class SocketModeStandIn:
         link = _Link(connection, next(self._numbers))
         with self._changed:
             self._links.append(link)
-            waiting = list(self._pending.values())
+            # Envelopes queued while no link was open; those out on another link wait for
+            # their ack there (an ack may come back on any link of the app).
+            waiting = [e for e in self._pending.values() if e.deliveries == 0]
         connection.send(
             json.dumps(
                 {
@@ -248,7 +253,7 @@ class SocketModeStandIn:
             self.hellos += 1
             self._changed.notify_all()
         for envelope in waiting:
-            self._deliver(link, envelope, retry=envelope.deliveries > 0)
+            self._deliver(link, envelope)
         try:
             for raw in connection:
                 self._received(raw)
@@ -258,7 +263,11 @@ class SocketModeStandIn:
             with self._changed:
                 self._links.remove(link)
                 after = self._newest()
-                orphans = [e for e in self._pending.values() if e.envelope_id in link.delivered]
+                orphans = [
+                    e
+                    for e in self._pending.values()
+                    if e.envelope_id in link.delivered and e.type == "events_api"
+                ]
             if after is not None:
                 for envelope in orphans:
                     self._deliver(after, envelope, retry=True)
