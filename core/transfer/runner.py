@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, literal, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, defer, sessionmaker
 
 from stockpot.core import metrics
@@ -138,9 +139,13 @@ def run_transfer(
         run_id = record_failed_run(
             factory, location_id, business_date, run_kind, triggered_by, message
         )
-        raise TransferFailed(
+        failure = TransferFailed(
             f"the transfer failed and posted nothing (run {run_id}): {message}", run_id
-        ) from error
+        )
+        # The database gave up on this attempt (a deadlock, a lost connection): the next
+        # attempt may well go through.
+        failure.transient = isinstance(error, OperationalError)
+        raise failure from error
 
 
 def transfer_in_session(
@@ -407,8 +412,14 @@ def _register_items(
             "first_seen_in_sales_at": now,
             "created_at": now,
         }
+    # In key order: transfers of a connection's locations run at once and meet on the same
+    # new items; inserting in one order makes the later wait for the earlier instead of
+    # deadlocking with it.
     insert_ignoring_conflicts(
-        session, PosItem.__table__, list(new.values()), index_elements=["connection_id", "key"]
+        session,
+        PosItem.__table__,
+        [new[key] for key in sorted(new)],
+        index_elements=["connection_id", "key"],
     )
 
 
