@@ -58,10 +58,10 @@ from stockpot.core.models import (
     Job,
     LedgerMovement,
     PosItem,
-    RawSaleLine,
     RunKind,
     TransferDay,
     TransferRun,
+    TransferRunLines,
 )
 from stockpot.core.pos import connections
 from stockpot.core.settings import Settings
@@ -237,7 +237,7 @@ def one_location(days: int) -> dict[str, object]:
         requests = after - before
         with factory() as session:
             job = session.scalars(select(Job)).one()
-            lines = session.scalar(select(func.count()).select_from(RawSaleLine)) or 0
+            lines = session.scalar(select(func.sum(TransferRunLines.count))) or 0
         migrated = ledger_by_day(factory)
         sandbox.configure(0.0, None)
         with unit_of_work(factory) as session:

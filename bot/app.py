@@ -4,7 +4,6 @@ every listener needs, the error handler and the listeners."""
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -20,6 +19,12 @@ from stockpot import handlers
 from stockpot.bot.errors import handle_error
 from stockpot.bot.installations import EncryptedInstallationStore, StateStore
 from stockpot.bot.jobs.runtime import JobRuntime
+from stockpot.bot.observed import (
+    ContextCarryingExecutor,
+    MeteredWebClient,
+    metered_clients,
+    request_context,
+)
 from stockpot.bot.work import WorkQueue
 from stockpot.core import redaction
 from stockpot.core.crypto import secret_box
@@ -44,7 +49,7 @@ def slack_client(settings: Settings) -> WebClient:
 
 
 def _retrying_client(settings: Settings, *, token: str | None) -> WebClient:
-    return WebClient(
+    return MeteredWebClient(
         token=token,
         base_url=settings.slack_api_url,
         retry_handlers=[
@@ -95,7 +100,7 @@ def build_app(
         )
     common: dict[str, Any] = {
         "signing_secret": settings.slack_signing_secret.get_secret_value(),
-        "listener_executor": ThreadPoolExecutor(max_workers=LISTENER_THREADS),
+        "listener_executor": ContextCarryingExecutor(max_workers=LISTENER_THREADS),
     }
     installations = None
     if settings.slack_bot_token is not None:
@@ -129,6 +134,9 @@ def build_app(
         jobs=jobs or JobRuntime(factory),
         installations=installations,
     )
+
+    app.middleware(request_context)
+    app.middleware(metered_clients)
 
     @app.middleware
     def provide_services(context: BoltContext, next: Any) -> None:

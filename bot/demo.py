@@ -26,6 +26,7 @@ from stockpot.bot.jobs.runtime import JobRuntime
 from stockpot.bot.jobs.slack import Notifier
 from stockpot.bot.scheduler import start_scheduler
 from stockpot.bot.server import BackgroundServer, StockpotWsgi
+from stockpot.bot.socket_mode import SocketMode
 from stockpot.core.access import bind_channel, link_workspace
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.db import make_engine, make_session_factory, unit_of_work
@@ -47,6 +48,7 @@ USER_NAME = "you"
 CHANNEL = "CDEMO"
 CHANNEL_NAME = "stockpot"
 BOT_TOKEN = "xoxb-sandbox"
+APP_TOKEN = "xapp-1-ADEMO-1-sandbox"
 
 
 class DemoSyncJob(SyncJob):
@@ -77,6 +79,8 @@ class Demo:
     port: int = 8080
     pos_requests_per_second: float = 50
     """The sandbox is on this machine: the demo need not wait like a real POS asks."""
+    socket_mode: bool = False
+    """Reach the bot over Socket Mode (a WebSocket it opens) instead of HTTP requests."""
     servers: list[Any] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
@@ -95,6 +99,8 @@ class Demo:
         late = _LateApp()
         http = BackgroundServer(late, 0)
         self.servers.append(http)
+        if self.socket_mode:
+            slack.enable_socket_mode(APP_TOKEN)
         settings = self._settings(lightspeed.url, sides.url, slack, http.port)
         schema.upgrade(self.database_url)
         factory = make_session_factory(make_engine(self.database_url))
@@ -109,6 +115,10 @@ class Demo:
         worker.start()
         self._threads.append(worker)
         self._scheduler = start_scheduler(factory, settings)
+        if self.socket_mode:
+            self._socket = SocketMode(app, APP_TOKEN).connect()
+            assert slack.socket_mode is not None
+            slack.socket_mode.wait_connected()
         slack.add_user(USER, USER_NAME, is_admin=True)
         slack.attach_bot(
             f"http://127.0.0.1:{http.port}/slack/events",
@@ -140,6 +150,7 @@ class Demo:
             LIGHTSPEED_REDIRECT_URI=f"http://127.0.0.1:{port}/lightspeed/oauth/callback",
             STOCKPOT_POS_REQUESTS_PER_SECOND=self.pos_requests_per_second,
             STOCKPOT_WORKER_POLL_SECONDS=0.2,
+            SLACK_APP_TOKEN=APP_TOKEN if self.socket_mode else None,
         )
 
     @staticmethod
@@ -164,6 +175,9 @@ class Demo:
         scheduler = getattr(self, "_scheduler", None)
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        socket = getattr(self, "_socket", None)
+        if socket is not None:
+            socket.close()
         for thread in self._threads:
             thread.join(timeout=10)
         for server in reversed(self.servers):

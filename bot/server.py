@@ -1,5 +1,5 @@
-"""``stockpot serve``: Slack's requests, the Lightspeed OAuth callback and a health check,
-behind waitress (a production WSGI server). Socket Mode when ``SLACK_APP_TOKEN`` is set."""
+"""``stockpot serve``'s application: Slack's requests and the Lightspeed OAuth callback
+(``bot.serving`` runs it behind waitress, with the operator routes of ``bot.ops_http``)."""
 
 from __future__ import annotations
 
@@ -38,8 +38,6 @@ class StockpotWsgi:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if path == "/healthz":
-            return _answer(start_response, "200 OK", b"ok", "text/plain")
         if path == "/lightspeed/oauth/callback":
             return self.lightspeed_callback(environ, start_response)
         return self.slack(environ, start_response)
@@ -110,15 +108,3 @@ class BackgroundServer:
     def stop(self) -> None:
         self._server.close()
         self._thread.join(timeout=5)
-
-
-def serve(wsgi: StockpotWsgi, port: int, settings: Settings) -> None:
-    import waitress
-
-    if settings.slack_app_token is not None:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        SocketModeHandler(wsgi.app, settings.slack_app_token.get_secret_value()).connect()
-        log.info("connected to Slack over Socket Mode")
-    log.info("serving on port %s", port)
-    waitress.serve(wsgi, host="0.0.0.0", port=port, threads=8)

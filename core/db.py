@@ -117,7 +117,12 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    # No server-side prepared statements (psycopg prepares a query after its fifth run):
+    # behind PgBouncer in transaction pooling, the next transaction may run on another server
+    # connection, where the statement does not exist. Stockpot keeps no other session state
+    # (no advisory locks, SET, LISTEN or temporary tables across transactions).
+    connect_args = {"prepare_threshold": None, **kwargs.pop("connect_args", {})}
+    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def _configure_sqlite(engine: Engine) -> None:

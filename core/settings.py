@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         description="where local state lives (the generated development key)",
     )
     log_level: str = Field(default="INFO", validation_alias="LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        validation_alias="LOG_FORMAT",
+        description="json: one JSON object per line with the request, job, company and location",
+    )
 
     lightspeed_client_id: str | None = Field(default=None, validation_alias="LIGHTSPEED_CLIENT_ID")
     lightspeed_client_secret: SecretStr | None = Field(
@@ -158,6 +163,32 @@ class Settings(BaseSettings):
         description="requests per second one process sends to one POS connection",
     )
 
+    metrics_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        validation_alias="STOCKPOT_METRICS_PORT",
+        description="where a worker serves /metrics, /healthz and /readyz (unset: not served)",
+    )
+    heartbeat_seconds: float = Field(
+        default=10,
+        gt=0,
+        validation_alias="STOCKPOT_HEARTBEAT_SECONDS",
+        description="how often a worker records that it is alive",
+    )
+    ready_heartbeat_seconds: float = Field(
+        default=60,
+        gt=0,
+        validation_alias="STOCKPOT_READY_HEARTBEAT_SECONDS",
+        description="/readyz fails when no worker has beaten for this long",
+    )
+    shutdown_seconds: float = Field(
+        default=30,
+        ge=0,
+        validation_alias="STOCKPOT_SHUTDOWN_SECONDS",
+        description="on SIGTERM, how long serve waits for requests in flight",
+    )
+
     @property
     def is_production(self) -> bool:
         return self.environment is Environment.PRODUCTION
@@ -172,10 +203,14 @@ def configure_logging(settings: Settings) -> None:
     from stockpot.core import redaction
 
     redaction.install()
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler()
+    if settings.log_format == "json":
+        from stockpot.core.log_format import JsonFormatter
+
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=settings.log_level.upper(), handlers=[handler])
     if logging.getLogger().level > logging.DEBUG:
         # APScheduler announces every tick at INFO; its warnings and errors still show.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)

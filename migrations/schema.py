@@ -10,6 +10,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection
 
 MIGRATIONS_DIR = Path(__file__).parent
@@ -27,3 +29,9 @@ def alembic_config(database_url: str | None = None, connection: Connection | Non
 
 def upgrade(database_url: str | None = None, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
+
+
+def revisions(connection: Connection) -> tuple[str | None, str | None]:
+    """The database's revision and the newest one this release knows."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    return MigrationContext.configure(connection).get_current_revision(), head

@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
 
 import httpx
@@ -21,6 +21,9 @@ from slack_sdk.signature import SignatureVerifier
 from stockpot.sandbox.http import Request, Response, SandboxServer
 from stockpot.sandbox.slack_blockkit import message_problems, view_problems
 from stockpot.sandbox.slack_workspace import Message, Workspace
+
+if TYPE_CHECKING:
+    from stockpot.sandbox.slack_socket import SocketModeStandIn
 
 METHODS = frozenset(
     {
@@ -39,6 +42,7 @@ METHODS = frozenset(
         "users.info",
         "conversations.info",
         "oauth.v2.access",
+        "apps.connections.open",
     }
 )
 """The Web API methods the stand-in answers; any other is ``unknown_method``, as in Slack."""
@@ -85,8 +89,25 @@ class SlackStandIn(SandboxServer):
         self.workspace = Workspace(bot_user_id)
         self.upload_names: dict[str, str] = {}
         self.response_targets: dict[str, str] = {}
+        self.response_keys: list[str] = []
+        """The key of each response URL answered, in order (an answer twice shows twice)."""
         """A response URL's key → the ts of the message whose action it answers."""
         self._page: Any = None
+        self.socket_mode: SocketModeStandIn | None = None
+        """Socket Mode's WebSocket side, once ``enable_socket_mode`` started it."""
+
+    def enable_socket_mode(self, app_token: str = "xapp-1-A0001-1-sandbox") -> SocketModeStandIn:
+        """Answer ``apps.connections.open`` for ``app_token`` with a WebSocket of our own
+        (stopped with the stand-in)."""
+        from stockpot.sandbox.slack_socket import SocketModeStandIn
+
+        self.socket_mode = SocketModeStandIn(app_token).start()
+        return self.socket_mode
+
+    def stop(self) -> None:
+        if self.socket_mode is not None:
+            self.socket_mode.stop()
+        super().stop()
 
     @property
     def api_url(self) -> str:
@@ -102,13 +123,20 @@ class SlackStandIn(SandboxServer):
         channel_name: str,
     ) -> None:
         """Serve the page at ``/`` for one person in one channel, talking to the bot at
-        ``events_url`` as Slack would (signed with ``signing_secret``)."""
+        ``events_url`` as Slack would (signed with ``signing_secret``), or over Socket Mode
+        once ``enable_socket_mode`` was called."""
         from stockpot.sandbox.slack_page import Page
+        from stockpot.sandbox.slack_socket import SocketSender
 
         user = self.users.get(user_id)
+        sender = (
+            SocketSender(self)
+            if self.socket_mode is not None
+            else SlackSender(events_url, signing_secret, self)
+        )
         self._page = Page(
             stand_in=self,
-            sender=SlackSender(events_url, signing_secret, self),
+            sender=sender,
             user_id=user_id,
             user_name=user.name if user else user_id,
             channel_id=channel_id,
@@ -162,6 +190,8 @@ class SlackStandIn(SandboxServer):
     def _api(self, request: Request) -> Response:
         method = request.params["method"]
         args = self._args(request)
+        if method == "apps.connections.open":
+            return Response.json(self._open_connection(request, args))
         refused = self._refusal(method, args, request)
         if refused is not None:
             return Response.json(refused)
@@ -169,6 +199,17 @@ class SlackStandIn(SandboxServer):
         answer = self._answer(method, args)
         self._show(method, args, answer)
         return Response.json(answer)
+
+    def _open_connection(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
+        bearer = (request.header("authorization") or "").removeprefix("Bearer ").strip()
+        token = bearer or str(args.get("token") or "")
+        if self.socket_mode is None:
+            # The app has no Socket Mode (turned off in its settings).
+            return {"ok": False, "error": "not_authed" if not token else "invalid_auth"}
+        answer = self.socket_mode.open_connection(token)
+        if answer["ok"]:
+            self._record(ApiCall("apps.connections.open", {}))
+        return answer
 
     @staticmethod
     def _refusal(method: str, args: dict[str, Any], request: Request) -> dict[str, Any] | None:
@@ -251,6 +292,7 @@ class SlackStandIn(SandboxServer):
 
     def _respond(self, request: Request) -> Response:
         payload = json.loads(request.body or b"{}")
+        self.response_keys.append(request.params["key"])
         self._record(ApiCall("response_url", payload))
         channel = self._page.channel_id if self._page else ""
         original = self.response_targets.get(request.params["key"])

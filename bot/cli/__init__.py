@@ -9,6 +9,7 @@ import click
 
 from stockpot.bot.cli import (
     catalog,
+    check,
     csv,
     database,
     demo,
@@ -36,7 +37,7 @@ def main() -> None:
             raise click.ClickException(str(error)) from None
 
 
-for _module in (database, catalog, pos, transfer, csv, ledger, jobs, sandbox, serve, demo):
+for _module in (database, catalog, pos, transfer, csv, ledger, jobs, sandbox, serve, demo, check):
     _module.register(main)
 
 __all__ = ["main"]

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import click
 
-from stockpot.bot.cli.support import (
-    reports_errors,
-    safe_url,
-)
+from stockpot.bot.cli.support import reports_errors
+from stockpot.bot.health import safe_url
 from stockpot.core.crypto import generate_key
 from stockpot.core.settings import get_settings
 from stockpot.migrations import schema

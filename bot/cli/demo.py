@@ -20,14 +20,20 @@ from stockpot.bot.demo import Demo
     show_default=True,
     help="where the demo keeps its database; a second start reuses it",
 )
+@click.option(
+    "--socket-mode",
+    is_flag=True,
+    help="the stand-in reaches the bot over Socket Mode (a WebSocket), as behind a firewall",
+)
 @reports_errors
-def demo(port: int, data_dir: Path) -> None:
+def demo(port: int, data_dir: Path, socket_mode: bool) -> None:
     """Run Stockpot against sandbox POS servers and a local Slack stand-in, and print the
     address of the page to open. Ctrl-C stops it."""
-    running = Demo(data_dir=data_dir, port=port)
+    running = Demo(data_dir=data_dir, port=port, socket_mode=socket_mode)
     try:
         url = running.start()
-        click.echo(f"Stockpot demo: open {url}  (data in {data_dir}; Ctrl-C stops)")
+        over = " over Socket Mode" if socket_mode else ""
+        click.echo(f"Stockpot demo{over}: open {url}  (data in {data_dir}; Ctrl-C stops)")
         signal.signal(signal.SIGTERM, lambda *_: running.stop())
         running.wait()
     except KeyboardInterrupt:

@@ -6,8 +6,15 @@ from typing import Any
 
 import click
 
-from stockpot.bot.cli.support import emit_json, reports_errors, session_scope, table
-from stockpot.core import ledger
+from stockpot.bot.cli.support import (
+    emit_json,
+    reports_errors,
+    session_factory,
+    session_scope,
+    table,
+)
+from stockpot.core import ledger, ledger_export
+from stockpot.core.errors import ValidationFailed
 from stockpot.core.exact import format_decimal
 from stockpot.core.lookup import company_by_name
 
@@ -93,6 +100,33 @@ def ledger_trace(movement_id: int, as_json: bool) -> None:
         ],
         ["SALE", "LINE", "CODE", "ITEM", "SOLD", "CONTRIBUTION"],
     )
+
+
+@ledger_group.command("export")
+@click.option("--company", required=True)
+@click.option("--from", "date_from", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "date_to", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--format", "kind", type=click.Choice(sorted(ledger_export.WRITERS)), default="csv")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), help="default: stdout")
+@reports_errors
+def ledger_export_command(
+    company: str, date_from: Any, date_to: Any, kind: str, output: str | None
+) -> None:
+    """Stream the movements of a range of business dates (inclusive) as CSV or JSON lines,
+    with their run, storage unit, ingredient, quantity and origin, for accounting and BI."""
+    if date_to < date_from:
+        raise ValidationFailed("--to is before --from: give the first business date first")
+    write = ledger_export.WRITERS[kind]
+    with (
+        session_factory()() as session,
+        session.begin(),
+        click.open_file(output or "-", "w", encoding="utf-8") as out,
+    ):
+        found = company_by_name(session, company)
+        rows = ledger_export.stream(session, found.id, date_from.date(), date_to.date())
+        count = write(rows, out)
+    if output:
+        click.echo(f"{count} movement(s) written to {output}", err=True)
 
 
 def register(main: click.Group) -> None:

@@ -4,7 +4,6 @@ scheduler and the job runner) and ``run`` (all of it in one process, for SQLite)
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,8 +14,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from stockpot.bot.app import build_app, worker_slack
 from stockpot.bot.cli.support import reports_errors, session_factory
 from stockpot.bot.jobs.runtime import JobRuntime, build_worker
+from stockpot.bot.ops_http import OpsRoutes
 from stockpot.bot.scheduler import start_scheduler
-from stockpot.bot.server import StockpotWsgi, serve
+from stockpot.bot.server import StockpotWsgi
+from stockpot.bot.serving import GracefulServer, serve, stop_on_signals
 from stockpot.core.db import is_sqlite
 from stockpot.core.jobs.worker import Worker
 from stockpot.core.settings import Settings, get_settings
@@ -28,8 +29,9 @@ log = logging.getLogger(__name__)
 @click.option("--port", default=3000, show_default=True)
 @reports_errors
 def serve_command(port: int) -> None:
-    """Serve Slack (/slack/events), the Lightspeed OAuth callback and /healthz. Jobs are only
-    queued here: run `stockpot worker` beside it (or `stockpot run` for one process)."""
+    """Serve Slack (/slack/events), the Lightspeed OAuth callback, /healthz, /readyz and
+    /metrics. Jobs are only queued here: run `stockpot worker` beside it (or `stockpot run`
+    for one process). SIGTERM: stop accepting, answer what is in flight, exit."""
     settings, factory = get_settings(), session_factory()
     if is_sqlite(settings.database_url):
         click.echo(
@@ -38,17 +40,20 @@ def serve_command(port: int) -> None:
             err=True,
         )
     app = build_app(settings, factory)
-    click.echo(f"Stockpot is listening on port {port} (/slack/events, /healthz)")
-    serve(StockpotWsgi(app, factory, settings), port, settings)
+    stop = threading.Event()
+    stop_on_signals(stop)
+    click.echo(f"Stockpot is listening on port {port} (/slack/events, /healthz, /metrics)")
+    serve(StockpotWsgi(app, factory, settings), port, settings, stop=stop)
 
 
 @contextmanager
 def _working(
     settings: Settings, factory: sessionmaker[Session], worker: Worker, scheduler: bool
 ) -> Iterator[threading.Event]:
-    """The scheduler and the worker's threads, stopped cleanly on exit or SIGTERM."""
+    """The scheduler and the worker's threads, stopped cleanly on exit, SIGTERM or SIGINT:
+    the worker claims nothing more and finishes (or hands back) what it runs."""
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    stop_on_signals(stop)
     schedule = start_scheduler(factory, settings) if scheduler else None
     thread = threading.Thread(target=worker.run, args=(stop,), name="stockpot-worker")
     thread.start()
@@ -74,10 +79,18 @@ def worker_command(until_idle: bool, no_scheduler: bool) -> None:
         ran = worker.run_until_idle(wait_for_others=True)
         click.echo(f"ran {ran} job(s); nothing is left to do")
         return
-    click.echo(f"Stockpot worker {worker.worker_id}: {settings.worker_threads} thread(s)")
+    ops = None
+    if settings.metrics_port is not None:
+        ops = GracefulServer(
+            OpsRoutes(None, factory, settings), settings.metrics_port, "0.0.0.0", 2
+        )
+        click.echo(f"metrics on port {ops.start().port} (/metrics, /healthz, /readyz)")
     with _working(settings, factory, worker, not no_scheduler) as stop:
-        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        # Said once SIGTERM is handled: from here on a stop is graceful.
+        click.echo(f"Stockpot worker {worker.worker_id}: {settings.worker_threads} thread(s)")
         stop.wait()
+    if ops is not None:
+        ops.drain(0)
 
 
 @click.command("run")
@@ -89,9 +102,9 @@ def run_command(port: int) -> None:
     runtime = JobRuntime(factory)
     app = build_app(settings, factory, jobs=runtime)
     runtime.worker = build_worker(settings, factory, **worker_slack(settings, factory))
-    with _working(settings, factory, runtime.worker, scheduler=True):
+    with _working(settings, factory, runtime.worker, scheduler=True) as stop:
         click.echo(f"Stockpot is listening on port {port} and running jobs")
-        serve(StockpotWsgi(app, factory, settings), port, settings)
+        serve(StockpotWsgi(app, factory, settings), port, settings, stop=stop)
 
 
 def register(main: click.Group) -> None:

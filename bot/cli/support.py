@@ -10,15 +10,12 @@ from functools import wraps
 from typing import Any, TypeVar
 
 import click
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from stockpot.bot.health import schema_problem
 from stockpot.core.db import make_engine, make_session_factory, unit_of_work
 from stockpot.core.errors import ConfigurationError, StockpotError
 from stockpot.core.settings import get_settings
-from stockpot.migrations import schema
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,22 +34,12 @@ def reports_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def safe_url(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
-
-
 def session_factory() -> sessionmaker[Session]:
     """Sessions on the configured database, refusing one whose schema is not current."""
-    url = get_settings().database_url
-    engine = make_engine(url)
-    head = ScriptDirectory.from_config(schema.alembic_config(url)).get_current_head()
-    with engine.connect() as connection:
-        current = MigrationContext.configure(connection).get_current_revision()
-    if current != head:
-        state = "is not initialised" if current is None else f"is at revision {current}"
-        raise ConfigurationError(
-            f"the database {safe_url(url)} {state}; run `stockpot db upgrade` first"
-        )
+    engine = make_engine(get_settings().database_url)
+    problem = schema_problem(engine)
+    if problem is not None:
+        raise ConfigurationError(f"{problem}; run `stockpot db upgrade` first")
     return make_session_factory(engine)
 
 

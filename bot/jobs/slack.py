@@ -18,6 +18,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session, sessionmaker
 
+from stockpot.bot.observed import metered
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.models import Company
 
@@ -53,10 +54,12 @@ class Notifier:
             if bot is None:
                 return None
             base = self._client
-            return WebClient(
-                token=bot.bot_token,
-                base_url=base.base_url if base else WebClient.BASE_URL,
-                retry_handlers=base.retry_handlers if base else None,
+            return metered(
+                WebClient(
+                    token=bot.bot_token,
+                    base_url=base.base_url if base else WebClient.BASE_URL,
+                    retry_handlers=base.retry_handlers if base else None,
+                )
             )
         return self._client
 

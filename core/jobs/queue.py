@@ -274,6 +274,26 @@ def retry_later(
     return done is not None
 
 
+def hand_back(factory: sessionmaker[Session], job: ClaimedJob, result: dict[str, Any]) -> bool:
+    """Give a job back because its worker is stopping (SIGTERM): queued again at once, with
+    its progress and without using an attempt, so another worker takes it now instead of
+    after the lease would have run out."""
+    with unit_of_work(factory) as session:
+        done = session.execute(
+            update(Job)
+            .where(_held_by(job))
+            .values(
+                state=JobState.QUEUED,
+                run_after=utcnow(),
+                lease_expires_at=None,
+                attempts=Job.attempts - 1,
+                result=result,
+            )
+            .returning(Job.id)
+        ).first()
+    return done is not None
+
+
 def request_cancel(session: Session, job_id: int, company_id: int) -> Job:
     """Ask a pending job to stop: a queued job is cancelled at once, a running one stops at
     its next checkpoint."""

@@ -7,6 +7,9 @@
 * ``DayNotComplete`` is neither: the day is asked for again later without using an attempt,
   for up to ``OPEN_DAY_PATIENCE``.
 * A job whose worker dies keeps its lease until it expires; then any worker takes it over.
+* A worker told to stop (SIGTERM) claims nothing more and finishes what it runs; a job that
+  reaches a checkpoint meanwhile (a migration between days) is handed back, queued again at
+  once with its progress, for another worker to go on with.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,9 +29,11 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from stockpot.core import log_context, metrics
 from stockpot.core.db import utcnow
 from stockpot.core.errors import StockpotError
 from stockpot.core.jobs import queue
+from stockpot.core.jobs.heartbeat import HeartbeatThread
 from stockpot.core.jobs.queue import ClaimedJob
 from stockpot.core.models import JobKind
 from stockpot.core.pos.errors import DayNotComplete
@@ -48,6 +54,10 @@ class LeaseLost(Exception):
     """Another worker took this job over (this one was presumed dead): stop without a word."""
 
 
+class HandBack(Exception):
+    """This worker is stopping: give the job back at its checkpoint."""
+
+
 class JobContext:
     """What a handler gets: its job, the services, and a checkpoint to call between steps."""
 
@@ -57,15 +67,20 @@ class JobContext:
         factory: sessionmaker[Session],
         settings: Settings,
         heartbeat: _Heartbeat,
+        stopping: threading.Event | None = None,
     ) -> None:
         self.job = job
         self.factory = factory
         self.settings = settings
         self._heartbeat = heartbeat
+        self._stopping = stopping
         self.result: dict[str, Any] = dict(job.result)
 
     def checkpoint(self) -> None:
-        """Renew the lease now; raise if the job was cancelled or taken over."""
+        """Renew the lease now; raise if the job was cancelled or taken over, or if this
+        worker is stopping (the job is handed back)."""
+        if self._stopping is not None and self._stopping.is_set():
+            raise HandBack
         lease = queue.renew(self.factory, self.job, self._heartbeat.lease)
         if not lease.held:
             raise LeaseLost
@@ -166,6 +181,9 @@ class Worker:
         self.lease = timedelta(seconds=settings.job_lease_seconds)
         self.retry = RetryPolicy.of(settings)
         self._wake = threading.Event()
+        self._stopping: threading.Event | None = None
+        self._running = 0
+        self._running_lock = threading.Lock()
 
     def run_one(self) -> bool:
         """Claim and run one job in this thread; ``False`` when none is due."""
@@ -205,12 +223,24 @@ class Worker:
             stop.wait(self._pause_until(wake))
 
     def run(self, stop: threading.Event) -> None:
-        """Run jobs on ``settings.worker_threads`` threads until ``stop`` is set."""
+        """Run jobs on ``settings.worker_threads`` threads until ``stop`` is set; then claim
+        nothing more, let the running jobs finish (or hand them back at their next
+        checkpoint) and return."""
+        self._stopping = stop
         slots = threading.Semaphore(self.settings.worker_threads)
         poll = self.settings.worker_poll_seconds
-        with ThreadPoolExecutor(
-            max_workers=self.settings.worker_threads, thread_name_prefix="stockpot-job"
-        ) as pool:
+        with (
+            HeartbeatThread(
+                self.factory,
+                self.worker_id,
+                self.settings.heartbeat_seconds,
+                threads=self.settings.worker_threads,
+                running=lambda: self._running,
+            ),
+            ThreadPoolExecutor(
+                max_workers=self.settings.worker_threads, thread_name_prefix="stockpot-job"
+            ) as pool,
+        ):
             while not stop.is_set():
                 if not slots.acquire(timeout=poll):
                     continue
@@ -226,6 +256,11 @@ class Worker:
                     self._wake.wait(poll)
                     self._wake.clear()
                     continue
+                if stop.is_set():
+                    # Claimed while being told to stop: give it back untouched.
+                    queue.hand_back(self.factory, job, dict(job.result))
+                    slots.release()
+                    break
                 pool.submit(self._execute_releasing, job, slots)
 
     def wake(self) -> None:
@@ -246,24 +281,52 @@ class Worker:
         return min(poll, max((wake - utcnow()).total_seconds(), 0.01))
 
     def execute(self, job: ClaimedJob) -> None:
+        kind = str(job.kind)
+        started = time.monotonic()
+        in_process = metrics.JOBS_IN_PROCESS.labels(kind)
+        in_process.inc()
+        with self._running_lock:
+            self._running += 1
+        try:
+            with log_context.bound(
+                job_id=job.id,
+                job_kind=kind,
+                company_id=job.company_id,
+                location_id=job.location_id,
+            ):
+                outcome = self._execute(job)
+        finally:
+            in_process.dec()
+            with self._running_lock:
+                self._running -= 1
+        metrics.job_finished(kind, outcome, time.monotonic() - started)
+
+    def _execute(self, job: ClaimedJob) -> str:
+        """Run one attempt; returns how it ended, for the metrics."""
         handler = self.handlers[job.kind]
         with _Heartbeat(self.factory, job, self.lease) as heartbeat:
-            context = JobContext(job, self.factory, self.settings, heartbeat)
+            context = JobContext(job, self.factory, self.settings, heartbeat, self._stopping)
             try:
                 result = handler.run(context)
             except LeaseLost:
                 log.warning("job %s was taken over by another worker; leaving it", job.id)
-                return
+                return "lost"
+            except HandBack:
+                try:
+                    queue.hand_back(self.factory, job, context.result)
+                    log.info("job %s handed back: this worker is stopping", job.id)
+                except SQLAlchemyError:
+                    log.error("job %s could not be handed back; its lease will run out", job.id)
+                return "handed_back"
             except JobCanceled:
                 try:
                     if queue.cancelled(self.factory, job, context.result):
                         handler.cancelled(context)
                 except SQLAlchemyError:
                     log.error("job %s was cancelled but could not be recorded", job.id)
-                return
+                return "cancelled"
             except Exception as error:
-                self._failed(handler, context, error)
-                return
+                return self._failed(handler, context, error)
         context.result.update(result or {})
         try:
             queue.succeed(self.factory, job, context.result)
@@ -271,8 +334,9 @@ class Worker:
             # The work is done but not recorded: the lease runs out and the job runs again,
             # which finds its progress (a posted message's ts, a transfer already live).
             log.error("job %s finished but could not be recorded", job.id, exc_info=True)
+        return "succeeded"
 
-    def _failed(self, handler: JobHandler, context: JobContext, error: Exception) -> None:
+    def _failed(self, handler: JobHandler, context: JobContext, error: Exception) -> str:
         job = context.job
         reason = describe(error, job.id)
         now = utcnow()
@@ -281,17 +345,18 @@ class Worker:
                 queue.retry_later(
                     self.factory, job, reason, now + self.retry.open_day_wait, count_attempt=False
                 )
-                return
+                return "day_open"
             if is_transient(error) and not job.last_attempt:
                 log.info("job %s attempt %s failed, retrying: %s", job.id, job.attempts, reason)
                 queue.retry_later(self.factory, job, reason, now + self.retry.wait(job.attempts))
                 handler.failed(context, error, reason, final=False)
-                return
+                return "retried"
             queue.fail(self.factory, job, reason)
         except SQLAlchemyError:
             log.error("job %s failed and the failure could not be recorded", job.id, exc_info=True)
-            return
+            return "failed"
         handler.failed(context, error, reason, final=True)
+        return "failed"
 
 
 def is_transient(error: Exception) -> bool:

@@ -41,6 +41,7 @@ from stockpot.core.models.transfer import (
     TransferRunLines,
     TransferSnapshot,
 )
+from stockpot.core.models.worker import WorkerHeartbeat
 
 __all__ = [
     "AutomaticTransfer",
@@ -78,5 +79,6 @@ __all__ = [
     "TransferRun",
     "TransferRunLines",
     "TransferSnapshot",
+    "WorkerHeartbeat",
     "WorkspaceCompany",
 ]

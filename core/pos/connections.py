@@ -105,6 +105,7 @@ def connector_for(
             policy=policy,
             auth=LightspeedAuth(tokens),
             pacer=pacer_for(f"connection:{connection_id}", settings.pos_requests_per_second),
+            provider="lightspeed",
         )
         return LightspeedConnector(client)
     if provider is Provider.SIDES:
@@ -135,7 +136,9 @@ def _sides_connector(
             "SIDES is not configured: set SIDES_API_URL to the SIDES API address (see the README)"
         )
     auth = SidesAuth(settings.sides_api_url, credentials)
-    client = make_client(settings.sides_api_url, policy=policy, auth=auth, pacer=pacer)
+    client = make_client(
+        settings.sides_api_url, policy=policy, auth=auth, pacer=pacer, provider="sides"
+    )
     return SidesConnector(client, refunds_need_restock=refunds_need_restock)
 
 
@@ -356,6 +359,18 @@ def _set_status(
 ) -> None:
     with unit_of_work(factory) as session:
         session.get_one(Connection, connection_id).status = status
+
+
+def pos_connections(factory: sessionmaker[Session]) -> list[tuple[int, str, str]]:
+    """Every connection to a POS that can be asked (not CSV): id, company, label."""
+    with factory() as session:
+        rows = session.execute(
+            select(Connection, Company.name)
+            .join(Company, Company.id == Connection.company_id)
+            .where(Connection.provider != Provider.CSV)
+            .order_by(Company.name, Connection.id)
+        ).all()
+        return [(connection.id, company, connection.label) for connection, company in rows]
 
 
 def test_connection(

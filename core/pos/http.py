@@ -19,6 +19,8 @@ from datetime import UTC, datetime
 
 import httpx
 
+from stockpot.core import metrics
+
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -61,11 +63,19 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
 
 
 class RetryTransport(httpx.BaseTransport):
-    """Wraps a transport; reads each body inside the retry loop so a cut body is retried too."""
+    """Wraps a transport; reads each body inside the retry loop so a cut body is retried too.
+    Every try and every retry is counted for ``provider`` (the metrics)."""
 
-    def __init__(self, policy: RetryPolicy, inner: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        inner: httpx.BaseTransport | None = None,
+        *,
+        provider: str = "other",
+    ) -> None:
         self.policy = policy
         self.inner = inner or httpx.HTTPTransport()
+        self.provider = provider
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         policy = self.policy
@@ -75,15 +85,18 @@ class RetryTransport(httpx.BaseTransport):
                 response = self.inner.handle_request(request)
                 response.read()
             except httpx.ConnectError:
+                metrics.pos_request(self.provider, None)
                 if last:
                     raise
-                self._wait(request, policy.backoff(attempt), "connection failed")
+                self._wait(request, policy.backoff(attempt), "connection failed", "connection")
                 continue
             except (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError):
+                metrics.pos_request(self.provider, None)
                 if last or request.method not in IDEMPOTENT:
                     raise
-                self._wait(request, policy.backoff(attempt), "answer cut short")
+                self._wait(request, policy.backoff(attempt), "answer cut short", "cut_short")
                 continue
+            metrics.pos_request(self.provider, response.status_code)
             if response.status_code not in RETRY_STATUSES or last:
                 return response
             if request.method not in IDEMPOTENT and response.status_code != 429:
@@ -93,10 +106,12 @@ class RetryTransport(httpx.BaseTransport):
                 return response
             response.close()
             wait = delay if delay is not None else policy.backoff(attempt)
-            self._wait(request, wait, f"HTTP {response.status_code}")
+            status = response.status_code
+            self._wait(request, wait, f"HTTP {status}", "429" if status == 429 else "5xx")
         raise AssertionError("unreachable: the last attempt returns or raises")
 
-    def _wait(self, request: httpx.Request, seconds: float, why: str) -> None:
+    def _wait(self, request: httpx.Request, seconds: float, why: str, reason: str) -> None:
+        metrics.pos_retry(self.provider, reason)
         log.info("%s %s: %s, retrying in %.2f s", request.method, request.url.path, why, seconds)
         self.policy.sleep(seconds)
 
@@ -156,13 +171,15 @@ def make_client(
     auth: httpx.Auth | None = None,
     headers: dict[str, str] | None = None,
     pacer: RequestPacer | None = None,
+    provider: str = "other",
 ) -> httpx.Client:
-    """A client that retries (every retry paced too, when a pacer is given)."""
+    """A client that retries (every retry paced too, when a pacer is given); its requests
+    are counted under ``provider``."""
     policy = policy or RetryPolicy()
     inner = PacedTransport(pacer) if pacer is not None else None
     return httpx.Client(
         base_url=base_url,
-        transport=RetryTransport(policy, inner),
+        transport=RetryTransport(policy, inner, provider=provider),
         timeout=policy.timeout,
         auth=auth,
         headers={"Accept": "application/json", "User-Agent": "Stockpot", **(headers or {})},

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -192,24 +191,3 @@ def parse_lines_file(text: str, *, source: str) -> list[SaleLine]:
 
 def lines_to_json(lines: Iterable[SaleLine]) -> list[dict[str, Any]]:
     return [line.to_json() for line in lines]
-
-
-def lines_digest(lines: Sequence[SaleLine]) -> str:
-    """SHA-256 of the lines as a sorted list of texts, so a re-fetch in another order hashes
-    the same; quantities in plain notation, so 1.0 and 1 hash the same. Each line is one
-    string (reprs of its fields: unambiguous), and strings are not tracked by the cyclic
-    garbage collector, whose full collections otherwise doubled the time of an unchanged
-    rerun (20,000 tuples)."""
-    text_of: dict[Decimal, str] = {}
-    texts = []
-    for line in lines:
-        quantity = text_of.get(line.quantity)
-        if quantity is None:
-            quantity = text_of[line.quantity] = format_decimal(line.quantity)
-        texts.append(
-            f"{line.sale_id!r} {line.line_id!r} {line.pos_code!r} {line.name!r} {quantity} "
-            f"{line.parent_line_id!r} {line.voided:d}{line.cancelled:d} {line.kind} "
-            f"{line.skip_reason!r}"
-        )
-    texts.sort()
-    return hashlib.sha256("\n".join(texts).encode()).hexdigest()

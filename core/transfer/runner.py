@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,8 +19,10 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import insert, literal, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from stockpot.core import metrics
 from stockpot.core.collector import collector_paused
 from stockpot.core.db import (
     UtcDateTime,
@@ -145,9 +148,14 @@ def run_transfer(
         RunKind.DRY_RUN if dry_run else kind,
         triggered_by,
     )
+    started = time.monotonic()
     try:
         with unit_of_work(factory) as session:
-            return _run(session, request)
+            report = _run(session, request)
+        metrics.transfer_done(
+            request.kind.value, report.outcome.value, time.monotonic() - started, len(lines)
+        )
+        return report
     except StockpotError as error:
         log.warning("transfer of location %s for %s refused: %s", location_id, business_date, error)
         record_failed_run(
@@ -160,9 +168,13 @@ def run_transfer(
         run_id = record_failed_run(
             factory, location_id, business_date, request.kind, triggered_by, message
         )
-        raise TransferFailed(
+        failure = TransferFailed(
             f"the transfer failed and posted nothing (run {run_id}): {message}", run_id
-        ) from error
+        )
+        # The database gave up on this attempt (a deadlock, a lost connection): the next
+        # attempt may well go through.
+        failure.transient = isinstance(error, OperationalError)
+        raise failure from error
 
 
 def transfer_in_session(
@@ -424,8 +436,14 @@ def _register_items(
             "first_seen_in_sales_at": now,
             "created_at": now,
         }
+    # In key order: transfers of a connection's locations run at once and meet on the same
+    # new items; inserting in one order makes the later wait for the earlier instead of
+    # deadlocking with it.
     insert_ignoring_conflicts(
-        session, PosItem.__table__, list(new.values()), index_elements=["connection_id", "key"]
+        session,
+        PosItem.__table__,
+        [new[key] for key in sorted(new)],
+        index_elements=["connection_id", "key"],
     )
 
 

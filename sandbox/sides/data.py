@@ -82,6 +82,12 @@ class Store:
     """Weekdays (Monday = 0) the store does not trade: those days are empty."""
     sales_until: date | None = None
     """Last trading day of a store that has shut down."""
+    price_list: int | None = None
+    """A branch sells the products of this store at its prices (``None``: its own)."""
+
+    @property
+    def price_list_id(self) -> int:
+        return self.price_list if self.price_list is not None else self.id
 
     @property
     def tz(self) -> ZoneInfo:
@@ -1366,7 +1372,7 @@ class DayGenerator:
                 for product in self.catalogue.values()
                 if product.type == kind
                 and (group is None or product.commodity_group == group)
-                and product.sellable_in(store.id)
+                and product.sellable_in(store.price_list_id)
             ]
         return self._choices[key]
 
@@ -1535,7 +1541,7 @@ class DayGenerator:
                 [1, 2, 3, 4], weights=[60, 25, 10, 5] if kind == "drink" else [85, 12, 3, 0]
             )[0]
         )
-        price = product.price_for(store.id, fulfillment) or ZERO
+        price = product.price_for(store.price_list_id, fulfillment) or ZERO
         parent = lines.add(
             "item",
             product.name,
@@ -1576,7 +1582,7 @@ class DayGenerator:
                 lines.add(
                     "topping_added",
                     f"+ {topping.name}",
-                    topping.price_for(store.id, fulfillment) or ZERO,
+                    topping.price_for(store.price_list_id, fulfillment) or ZERO,
                     product=topping,
                     parent=parent,
                     unit_quantity=Decimal("0.5") if half else Decimal(1),
@@ -1603,7 +1609,7 @@ class DayGenerator:
             lines.add(
                 "deposit",
                 deposit.name,
-                deposit.price_for(store.id, fulfillment) or ZERO,
+                deposit.price_for(store.price_list_id, fulfillment) or ZERO,
                 product=deposit,
                 parent=parent,
                 unit_quantity=Decimal(1),
@@ -1622,7 +1628,7 @@ class DayGenerator:
         void: tuple[datetime, str] | None,
     ) -> None:
         quantity = Decimal(rng.choices([1, 2], weights=[90, 10])[0])
-        price = menu.price_for(store.id, fulfillment) or ZERO
+        price = menu.price_for(store.price_list_id, fulfillment) or ZERO
         picks: list[tuple[MenuGroup, Product, int]] = []
         for group in menu.menu_groups or ():
             chosen = Counter(
@@ -1633,7 +1639,7 @@ class DayGenerator:
         # The menu price split by VAT rate, in proportion to the components' list prices.
         weights: dict[Decimal, Decimal] = defaultdict(Decimal)
         for _, product, count in picks:
-            list_price = product.price_for(store.id, fulfillment) or Decimal(1)
+            list_price = product.price_for(store.price_list_id, fulfillment) or Decimal(1)
             weights[lines.vat(product)] += list_price * count
         total = money(price * quantity)
         split: list[tuple[Decimal, Decimal]] = []
@@ -1705,7 +1711,7 @@ class DayGenerator:
             lines.add(
                 "voucher_sale",
                 voucher.name,
-                voucher.price_for(store.id, "in_house") or ZERO,
+                voucher.price_for(store.price_list_id, "in_house") or ZERO,
                 product=voucher,
                 vat_rate=VAT_0,
             )

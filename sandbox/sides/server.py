@@ -143,6 +143,26 @@ class SidesSandbox(SandboxServer):
 
     # ------------------------------------------------------------------ helpers for tests
 
+    def add_branches(self, count: int, *, like: int = 36, first_id: int = 1000) -> list[int]:
+        """A bigger tenant: ``count`` more stores trading every day like store ``like`` (each
+        with its own deterministic sales), visible to every user who sees ``like``."""
+        model = self.stores[like]
+        added = list(range(first_id, first_id + count))
+        with self._lock:
+            for store_id in added:
+                self.stores[store_id] = replace(
+                    model,
+                    id=store_id,
+                    number=f"{store_id:04d}",
+                    name=f"{model.name} {store_id}",
+                    closed_weekdays=frozenset(),
+                    price_list=like,
+                )
+            for username, user in list(self.users.items()):
+                if like in user.store_ids:
+                    self.users[username] = replace(user, store_ids=(*user.store_ids, *added))
+        return added
+
     def add_user(
         self,
         username: str,

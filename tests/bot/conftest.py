@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from stockpot.bot.app import build_app, installation_store
 from stockpot.bot.jobs.runtime import JobRuntime, build_worker
+from stockpot.bot.ops_http import OpsRoutes
 from stockpot.bot.server import BackgroundServer, StockpotWsgi
+from stockpot.bot.socket_mode import SocketMode
 from stockpot.bot.work import WorkQueue
 from stockpot.core.access import link_workspace, set_role
 from stockpot.core.catalog.importer import import_catalog
@@ -23,9 +25,11 @@ from stockpot.core.settings import Settings
 from stockpot.sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
 from stockpot.sandbox.sides import SidesSandbox
 from stockpot.sandbox.slack import SlackSender, SlackStandIn
+from stockpot.sandbox.slack_socket import SocketSender
 from tests.catalogs import TRATTORIA
 
 SECRET = "sandbox-signing-secret"
+APP_TOKEN = "xapp-1-A0001-1-sandbox"
 CLIENT_SECRET = "sandbox-client-secret-5f1c0e"
 TEAM, OTHER_TEAM = "T0001", "T0002"
 ADMIN, VIEWER, STRANGER, OTHER_ADMIN = "UADMIN", "UVIEW", "USTRANGER", "UOTHER"
@@ -68,6 +72,13 @@ class LateApp:
 @pytest.fixture
 def bot(database, monkeypatch):
     yield from _running_bot(database, monkeypatch, {})
+
+
+@pytest.fixture
+def socket_bot(database, monkeypatch):
+    """The same bot reached over Socket Mode: Slack's envelopes come through a WebSocket the
+    bot opened (``bot.send`` sends the same payloads as envelopes and returns the ack)."""
+    yield from _running_bot(database, monkeypatch, {"SLACK_APP_TOKEN": APP_TOKEN})
 
 
 @pytest.fixture
@@ -141,8 +152,17 @@ def _serve(database, monkeypatch, overrides, late, port):
             installations=installation_store(settings, database.factory),
         )
         runtime.worker = worker
-        late.app = StockpotWsgi(app, database.factory, settings)
-        sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET, slack)
+        late.app = OpsRoutes(
+            StockpotWsgi(app, database.factory, settings), database.factory, settings
+        )
+        socket_mode = None
+        if settings.slack_app_token is not None:
+            slack.enable_socket_mode(APP_TOKEN)
+            socket_mode = SocketMode(app, APP_TOKEN).connect()
+            slack.socket_mode.wait_connected()
+            sender = SocketSender(slack)
+        else:
+            sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET, slack)
         stop = threading.Event()
         background = threading.Thread(target=worker.run, args=(stop,), daemon=True)
         background.start()
@@ -151,5 +171,7 @@ def _serve(database, monkeypatch, overrides, late, port):
         finally:
             stop.set()
             background.join()
+            if socket_mode is not None:
+                socket_mode.close()
             sender.close()
             work.shutdown()

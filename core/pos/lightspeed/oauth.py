@@ -140,7 +140,7 @@ def request_tokens(
 ) -> Tokens:
     """POST to the token endpoint; ``OAuthGrantRefused`` when the grant is refused."""
     now = utcnow()
-    with make_client("", policy=policy) as client:
+    with make_client("", policy=policy, provider="lightspeed") as client:
         try:
             response = client.post(
                 config.token_url,

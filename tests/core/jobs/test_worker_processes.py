@@ -75,24 +75,36 @@ def finish(process: subprocess.Popen) -> str:
     return output
 
 
-def test_two_workers_process_300_location_days_exactly_once(postgres, settings):
-    with unit_of_work(postgres.factory) as session:
+def transfer_spec(location: ExternalLocation, day) -> specs.JobSpec:
+    return specs.transfer(
+        location.company_id, location.id, day, run_kind=RunKind.AUTOMATIC, triggered_by="test"
+    )
+
+
+def queue_golden_transfer(database) -> None:
+    """The automatic transfer of the golden day of the connected store."""
+    with unit_of_work(database.factory) as session:
+        location = session.get_one(ExternalLocation, database.location_id)
+        enqueue_many(session, [transfer_spec(location, GOLDEN_DATE)])
+
+
+def queue_location_days(database, days: int) -> int:
+    """Both stores linked, and ``days`` days of each queued; returns how many jobs."""
+    with unit_of_work(database.factory) as session:
         locations = session.scalars(select(ExternalLocation).order_by(ExternalLocation.id)).all()
         assert len(locations) == 2
         for location in locations:
             link_storage_unit(session, location, "Kitchen")
         jobs = [
-            specs.transfer(
-                location.company_id,
-                location.id,
-                GOLDEN_DATE - timedelta(days=n),
-                run_kind=RunKind.AUTOMATIC,
-                triggered_by="test",
-            )
+            transfer_spec(location, GOLDEN_DATE - timedelta(days=n))
             for location in locations
-            for n in range(150)
+            for n in range(days)
         ]
-        assert enqueue_many(session, jobs) == 300
+        return enqueue_many(session, jobs)
+
+
+def test_two_workers_process_300_location_days_exactly_once(postgres, settings):
+    assert queue_location_days(postgres, 150) == 300
     workers = [worker_process(postgres, settings, "--until-idle") for _ in range(2)]
     for process in workers:
         finish(process)
@@ -123,20 +135,7 @@ def test_a_killed_workers_job_is_finished_by_another_with_the_ledger_exact(
         release.wait(60)
 
     sides.faults.add(Fault(before=hold), path="/daily-reports/", times=1)
-    with unit_of_work(postgres.factory) as session:
-        location = session.get_one(ExternalLocation, postgres.location_id)
-        enqueue_many(
-            session,
-            [
-                specs.transfer(
-                    location.company_id,
-                    location.id,
-                    GOLDEN_DATE,
-                    run_kind=RunKind.AUTOMATIC,
-                    triggered_by="test",
-                )
-            ],
-        )
+    queue_golden_transfer(postgres)
     lease = {"STOCKPOT_JOB_LEASE_SECONDS": "1"}
     doomed = worker_process(postgres, settings, **lease)
     assert arrived.wait(60), "the worker fetched the day"

@@ -1,0 +1,144 @@
+"""``stockpot check``: is this installation fit to run? Settings, the database and its schema,
+Slack (``auth.test``, and the app token for Socket Mode) and every connected POS, each with
+what is wrong and how to fix it; exit 1 when anything is."""
+
+from __future__ import annotations
+
+import click
+from pydantic import ValidationError
+from slack_sdk.errors import SlackApiError, SlackClientError
+from sqlalchemy.orm import Session, sessionmaker
+
+from stockpot.bot.app import slack_client
+from stockpot.bot.health import Check, database
+from stockpot.core.crypto import secret_box
+from stockpot.core.db import make_engine, make_session_factory
+from stockpot.core.errors import StockpotError
+from stockpot.core.pos import connections
+from stockpot.core.settings import Settings, get_settings
+
+SLACK_FIXES = {
+    "invalid_auth": "the token is wrong or was revoked: reinstall the app and copy its token",
+    "not_authed": "no token was sent: set SLACK_BOT_TOKEN",
+    "account_inactive": "the workspace or the bot user was deactivated: reinstall the app",
+    "token_revoked": "the token was revoked: reinstall the app and copy its new token",
+    "not_allowed_token_type": "this is not an app-level token: create one (connections:write) "
+    "under Basic Information → App-Level Tokens and set SLACK_APP_TOKEN",
+}
+
+
+def settings_checks(settings: Settings) -> list[Check]:
+    checks = []
+    try:
+        secret_box(settings)
+        checks.append(Check("secret key", True, "stored credentials can be decrypted"))
+    except StockpotError as error:
+        checks.append(Check("secret key", False, str(error), "set STOCKPOT_SECRET_KEY"))
+    slack_ready = settings.slack_bot_token is not None or (
+        settings.slack_client_id is not None and settings.slack_client_secret is not None
+    )
+    if not slack_ready or settings.slack_signing_secret is None:
+        checks.append(
+            Check(
+                "slack settings",
+                False,
+                "Slack is not configured",
+                "set SLACK_SIGNING_SECRET and SLACK_BOT_TOKEN (or SLACK_CLIENT_ID and "
+                "SLACK_CLIENT_SECRET); see the README",
+            )
+        )
+    if settings.slack_app_token is not None and not (
+        settings.slack_app_token.get_secret_value().startswith("xapp-")
+    ):
+        checks.append(
+            Check(
+                "socket mode",
+                False,
+                "SLACK_APP_TOKEN is not an app-level token (xapp-…)",
+                SLACK_FIXES["not_allowed_token_type"],
+            )
+        )
+    return checks
+
+
+def slack_checks(settings: Settings) -> list[Check]:
+    if settings.slack_bot_token is None:
+        return []
+    client = slack_client(settings)
+    checks = []
+    try:
+        answer = client.auth_test()
+        checks.append(
+            Check("slack", True, f"bot {answer.get('user_id')} in workspace {answer.get('team')}")
+        )
+    except SlackApiError as error:
+        code = str(error.response.get("error"))
+        checks.append(
+            Check("slack", False, f"auth.test answered {code}", SLACK_FIXES.get(code, ""))
+        )
+    except SlackClientError as error:
+        checks.append(
+            Check("slack", False, f"Slack cannot be reached: {error}", "check SLACK_API_URL")
+        )
+    if settings.slack_app_token is not None:
+        try:
+            client.apps_connections_open(app_token=settings.slack_app_token.get_secret_value())
+            checks.append(Check("socket mode", True, "the app token opens a connection"))
+        except SlackApiError as error:
+            code = str(error.response.get("error"))
+            checks.append(
+                Check(
+                    "socket mode",
+                    False,
+                    f"apps.connections.open answered {code}",
+                    SLACK_FIXES.get(code, "turn Socket Mode on in the app's settings"),
+                )
+            )
+    return checks
+
+
+def pos_checks(settings: Settings, factory: sessionmaker[Session]) -> list[Check]:
+    checks = []
+    for connection_id, company, label in connections.pos_connections(factory):
+        name = f"{company}: {label}"
+        try:
+            detail = connections.test_connection(factory, settings, connection_id)
+            checks.append(Check(name, True, detail))
+        except StockpotError as error:
+            checks.append(
+                Check(name, False, str(error), f"`stockpot pos test --company '{company}'`")
+            )
+    return checks
+
+
+@click.command("check")
+def check_command() -> None:
+    """Check settings, database, Slack and every connected POS; exit 1 on any problem."""
+    try:
+        settings = get_settings()
+    except ValidationError as error:
+        click.echo(f"✗ settings: {error}", err=True)
+        raise SystemExit(1) from None
+    checks = settings_checks(settings)
+    engine = make_engine(settings.database_url)
+    try:
+        found = database(engine)
+        checks += found
+        checks += slack_checks(settings)
+        if all(check.ok for check in found):
+            checks += pos_checks(settings, make_session_factory(engine))
+    finally:
+        engine.dispose()
+    for check in checks:
+        mark = "✓" if check.ok else "✗"
+        line = f"{mark} {check.name}: {check.detail}"
+        click.echo(line if check.ok else f"{line}\n    fix: {check.fix}")
+    problems = sum(not check.ok for check in checks)
+    if problems:
+        click.echo(f"{problems} problem(s)", err=True)
+        raise SystemExit(1)
+    click.echo("everything answers")
+
+
+def register(main: click.Group) -> None:
+    main.add_command(check_command)

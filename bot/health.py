@@ -1,0 +1,101 @@
+"""Is this process fit to serve? The checks behind ``/readyz`` and ``stockpot check``.
+
+Each check says what is wrong and how to fix it, like every other error in Stockpot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from stockpot.core.db import utcnow
+from stockpot.core.jobs import heartbeat
+from stockpot.migrations import schema
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+    def to_json(self) -> dict[str, object]:
+        return {"check": self.name, "ok": self.ok, "detail": self.detail, "fix": self.fix}
+
+
+def safe_url(url: str) -> str:
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def schema_problem(engine: Engine) -> str | None:
+    """Why this database cannot be used by this release, or ``None`` (it is current).
+    Raises ``SQLAlchemyError`` when the database cannot be reached."""
+    with engine.connect() as connection:
+        current, head = schema.revisions(connection)
+    if current == head:
+        return None
+    state = "is not initialised" if current is None else f"is at revision {current}, not {head}"
+    return f"the database {safe_url(str(engine.url))} {state}"
+
+
+def database(engine: Engine) -> list[Check]:
+    """Reachable, and its schema is this release's."""
+    url = safe_url(engine.url.render_as_string(hide_password=False))
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        problem = schema_problem(engine)
+    except SQLAlchemyError as error:
+        reason = str(error.orig if hasattr(error, "orig") else error).strip().splitlines()[0]
+        return [
+            Check(
+                "database",
+                False,
+                f"{url} cannot be reached: {reason}",
+                "check DATABASE_URL, that the server runs and accepts this user",
+            )
+        ]
+    checks = [Check("database", True, f"{url} answers")]
+    if problem is None:
+        checks.append(Check("schema", True, "the schema is current"))
+    else:
+        checks.append(Check("schema", False, problem, "run `stockpot db upgrade`"))
+    return checks
+
+
+def workers(factory: sessionmaker[Session], max_age: timedelta) -> Check:
+    try:
+        with factory() as session:
+            beat = heartbeat.latest(session)
+    except SQLAlchemyError:
+        return Check("worker", False, "the heartbeats cannot be read", "see the database check")
+    if beat is None:
+        return Check(
+            "worker",
+            False,
+            "no worker has ever beaten",
+            "start `stockpot worker` (or `stockpot run`) against this database",
+        )
+    age = utcnow() - beat
+    if age > max_age:
+        return Check(
+            "worker",
+            False,
+            f"the last worker heartbeat is {int(age.total_seconds())} s old",
+            "a worker is down or cannot reach the database: start one, read its log",
+        )
+    return Check("worker", True, f"a worker beat {int(age.total_seconds())} s ago")
+
+
+def readiness(factory: sessionmaker[Session], max_age: timedelta) -> list[Check]:
+    engine = factory.kw["bind"]
+    checks = database(engine)
+    if all(check.ok for check in checks):
+        checks.append(workers(factory, max_age))
+    return checks

@@ -1,0 +1,47 @@
+"""Slack over Socket Mode: the same Bolt app, reached through a WebSocket that Stockpot opens
+to Slack, for installs without a public address.
+
+slack_bolt's ``SocketModeHandler`` on slack_sdk's built-in client (no extra package): it asks
+``apps.connections.open`` with the app-level token (``xapp-…``) for a WebSocket URL, acks
+each envelope with the listener's answer (a view's errors, a command's text) and reconnects
+on ``disconnect`` (``refresh_requested``, ``link_disabled``) or a dropped link. Slack
+redelivers an envelope that was not acked, so an effect is never lost; Stockpot's listeners
+are idempotent, so it is not doubled either.
+"""
+
+from __future__ import annotations
+
+from slack_bolt import App
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_sdk.socket_mode.builtin import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
+
+from stockpot.core import log_context, metrics
+
+ENVELOPE_TYPES = frozenset({"slash_commands", "interactive", "events_api"})
+
+
+class _ObservedHandler(SocketModeHandler):
+    def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        kind = req.type if req.type in ENVELOPE_TYPES else "other"
+        metrics.SOCKET_MODE_ENVELOPES.labels(kind).inc()
+        with log_context.bound(request_id=req.envelope_id[:64]):
+            super().handle(client, req)
+
+
+class SocketMode:
+    def __init__(self, app: App, app_token: str, *, ping_interval: float = 10) -> None:
+        self._handler = _ObservedHandler(app, app_token, ping_interval=ping_interval)
+
+    def connect(self) -> SocketMode:
+        """Open the connection (``apps.connections.open`` first); returns at once."""
+        self._handler.connect()
+        return self
+
+    @property
+    def connected(self) -> bool:
+        return self._handler.client.is_connected()
+
+    def close(self) -> None:
+        """Stop receiving envelopes; those not acked yet are redelivered by Slack."""
+        self._handler.close()

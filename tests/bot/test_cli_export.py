@@ -1,0 +1,79 @@
+"""``stockpot ledger export``: every movement of the period, streamed as CSV or JSON lines,
+with names a spreadsheet would run written inert and quantities exact."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from sqlalchemy import func, select, update
+
+from stockpot.core.db import unit_of_work
+from stockpot.core.ledger_export import COLUMNS
+from stockpot.core.models import Ingredient, LedgerMovement
+from tests.bot.test_cli import CATALOG, COMPANY, MAPPINGS, SALES, cli  # noqa: F401 - fixture
+
+
+def posted_day(cli, database) -> None:
+    cli("catalog", "import", CATALOG)
+    cli("mappings", "import", MAPPINGS)
+    with unit_of_work(database.factory) as session:
+        session.execute(
+            update(Ingredient)
+            .where(Ingredient.name == "Mozzarella")
+            .values(name='=HYPERLINK("http://x","Mozzarella")')
+        )
+    cli("transfer", "run", "--location", "Main room", "--date", "2026-11-27", "--lines", SALES)
+
+
+def test_csv_has_every_movement_with_its_origin_and_inert_names(cli, database):
+    posted_day(cli, database)
+    exported = cli(
+        "ledger", "export", "--company", COMPANY, "--from", "2026-11-01", "--to", "2026-11-30"
+    )
+    rows = list(csv.DictReader(io.StringIO(exported)))
+    with database.session() as session:
+        count = session.scalar(select(func.count()).select_from(LedgerMovement))
+    assert tuple(rows[0]) == COLUMNS and len(rows) == count > 0
+    mozzarella = next(r for r in rows if "Mozzarella" in r["ingredient"])
+    assert mozzarella["ingredient"] == '\'=HYPERLINK("http://x","Mozzarella")'
+    assert mozzarella["quantity"].startswith("-"), "numbers are not neutralised, names are"
+    assert {r["origin"] for r in rows} == {"manual"}
+    assert {r["location"] for r in rows} == {"Main room"}
+    assert all(r["run_id"] and r["business_date"] == "2026-11-27" for r in rows)
+
+
+def test_jsonl_is_one_object_per_movement_and_a_period_without_movements_is_empty(cli, database):
+    posted_day(cli, database)
+    lines = cli(
+        "ledger",
+        "export",
+        "--company",
+        COMPANY,
+        "--from",
+        "2026-11-27",
+        "--to",
+        "2026-11-27",
+        "--format",
+        "jsonl",
+    ).splitlines()
+    objects = [json.loads(line) for line in lines]
+    assert objects and all(set(o) == set(COLUMNS) for o in objects)
+    assert any(o["ingredient"].startswith("=HYPERLINK") for o in objects), "JSON keeps names"
+    empty = cli(
+        "ledger", "export", "--company", COMPANY, "--from", "2026-12-01", "--to", "2026-12-31"
+    )
+    assert empty.strip() == ",".join(COLUMNS)
+    refused = cli(
+        "ledger",
+        "export",
+        "--company",
+        COMPANY,
+        "--from",
+        "2026-12-31",
+        "--to",
+        "2026-12-01",
+        code=1,
+    )
+    assert "--to is before --from" in refused

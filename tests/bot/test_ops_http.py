@@ -1,0 +1,102 @@
+"""/healthz, /readyz and /metrics of the running bot, over HTTP."""
+
+from __future__ import annotations
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import delete
+
+from stockpot.bot.ops_http import OpsRoutes
+from stockpot.bot.server import BackgroundServer
+from stockpot.core.db import make_engine, make_session_factory, unit_of_work
+from stockpot.core.models import WorkerHeartbeat
+from stockpot.core.settings import Settings
+from stockpot.migrations import schema
+from stockpot.sandbox.http import Fault
+from tests.bot.conftest import ADMIN
+from tests.bot.test_slack_app import connect_sides, posted, synced
+
+BOUNDED_LABELS = {"kind", "state", "outcome", "provider", "status", "reason", "method", "route"}
+BOUNDED_LABELS |= {"type", "le"}
+
+
+def get(bot, path: str) -> httpx.Response:
+    return httpx.get(f"http://127.0.0.1:{bot.port}{path}", timeout=10)
+
+
+def samples(bot) -> dict[tuple[str, tuple], float]:
+    text = get(bot, "/metrics").text
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def value(found, name: str, **labels) -> float:
+    return found.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def test_health_and_readiness(bot):
+    assert get(bot, "/healthz").text == "ok"
+    ready = get(bot, "/readyz")
+    assert ready.status_code == 200, ready.text
+    assert {c["check"] for c in ready.json()["checks"]} == {"database", "schema", "worker"}
+
+
+def test_not_ready_without_a_recent_worker_heartbeat_or_with_an_old_schema(database, tmp_path):
+    with unit_of_work(database.factory) as session:
+        session.execute(delete(WorkerHeartbeat))
+    server = BackgroundServer(OpsRoutes(None, database.factory, Settings()), 0)
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{server.port}/readyz")
+        assert answer.status_code == 503
+        worker = next(c for c in answer.json()["checks"] if c["check"] == "worker")
+        assert (
+            "no worker has ever beaten" in worker["detail"] and "stockpot worker" in worker["fix"]
+        )
+        assert httpx.get(f"http://127.0.0.1:{server.port}/healthz").status_code == 200
+    finally:
+        server.stop()
+    old = f"sqlite:///{tmp_path / 'old.db'}"
+    schema.upgrade(old, "0009")
+    engine = make_engine(old)
+    server = BackgroundServer(OpsRoutes(None, make_session_factory(engine), Settings()), 0)
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{server.port}/readyz").json()
+        (check,) = [c for c in answer["checks"] if c["check"] == "schema"]
+        assert "is at revision 0009" in check["detail"] and "db upgrade" in check["fix"]
+    finally:
+        server.stop()
+        engine.dispose()
+
+
+def test_metrics_count_slack_calls_jobs_pos_requests_and_retries(bot):
+    before = samples(bot)
+    bot.sides.faults.add(
+        Fault.status(429, {"error": "slow down"}, {"Retry-After": "0"}), path="/stores", times=1
+    )
+    connect_sides(bot)
+    posted(bot, "connected sides:SIDES")
+    bot.send.command("/pos", "sync", user=ADMIN)
+    synced(bot)
+    bot.drain()
+    after = samples(bot)
+
+    def grew(name, **labels):
+        return value(after, name, **labels) - value(before, name, **labels)
+
+    assert grew("stockpot_slack_api_calls_total", method="chat.postMessage", outcome="ok") >= 2
+    assert grew("stockpot_jobs_finished_total", kind="sync", outcome="succeeded") == 1
+    assert grew("stockpot_job_duration_seconds_count", kind="sync", outcome="succeeded") == 1
+    assert grew("stockpot_pos_requests_total", provider="sides", status="429") == 1
+    assert grew("stockpot_pos_retries_total", provider="sides", reason="429") == 1
+    assert grew("stockpot_pos_requests_total", provider="sides", status="200") >= 2
+    assert grew("stockpot_http_requests_total", route="slack_events", status="200") >= 2
+    assert value(after, "stockpot_database_up") == 1
+    assert value(after, "stockpot_jobs", kind="sync", state="queued") == 0
+    assert value(after, "stockpot_oldest_queued_job_age_seconds") == 0
+    assert value(after, "stockpot_worker_heartbeat_age_seconds") >= 0
+    names = {labels for (name, labels) in after if name.startswith("stockpot_")}
+    used = {key for labels in names for key, _ in labels}
+    assert used <= BOUNDED_LABELS, "no id, company or location is a label"

@@ -1,0 +1,101 @@
+"""``stockpot serve`` as a real process: SIGTERM closes the door to new requests, and what is
+in flight (here a command's answer, sent after the ack) still arrives before it exits."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from stockpot.core.crypto import generate_key
+from stockpot.sandbox.http import Fault
+from stockpot.sandbox.slack import SlackSender, SlackStandIn
+from tests.bot.conftest import SECRET, VIEWER
+
+STOCKPOT = str(Path(sys.executable).with_name("stockpot"))
+
+pytestmark = pytest.mark.postgresql_only
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def until(condition, timeout: float = 30.0) -> bool:
+    """Look until ``condition()`` holds (a process's socket has no event to wait on)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def refuses(port: int) -> bool:
+    try:
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+    except httpx.ConnectError:
+        return True
+    except httpx.TransportError:
+        return False
+    return False
+
+
+def test_sigterm_stops_accepting_and_finishes_what_is_in_flight(database):
+    arrived, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        arrived.set()
+        release.wait(60)
+
+    port = free_port()
+    with SlackStandIn().running() as slack:
+        slack.faults.add(Fault(before=hold), path="/respond/", times=1)
+        process = subprocess.Popen(
+            [STOCKPOT, "serve", "--port", str(port)],
+            env={
+                **os.environ,
+                "DATABASE_URL": database.url,
+                "SLACK_BOT_TOKEN": "xoxb-sandbox",
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": slack.api_url,
+                "STOCKPOT_SECRET_KEY": generate_key(),
+                "LOG_LEVEL": "WARNING",
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            assert until(lambda: answers(port) or process.poll() is not None)
+            sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET, slack)
+            assert sender.command("/pos", "", user=VIEWER).status_code == 200
+            assert arrived.wait(30), "the answer is being sent"
+            process.send_signal(signal.SIGTERM)
+            assert until(lambda: refuses(port)), "no new connection is accepted"
+            release.set()
+            output, _ = process.communicate(timeout=60)
+        finally:
+            release.set()
+            if process.poll() is None:
+                process.kill()
+        assert process.returncode == 0, output
+        (reply,) = [c for c in slack.calls if c.method == "response_url"]
+        assert "what it can do" in str(reply.args)

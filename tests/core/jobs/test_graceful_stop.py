@@ -1,0 +1,171 @@
+"""SIGTERM to a real worker process on PostgreSQL: the job in hand is finished, or handed back
+at its checkpoint for another worker to take at once; each completes exactly once."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.db import unit_of_work
+from stockpot.core.jobs import specs
+from stockpot.core.jobs.queue import enqueue_many
+from stockpot.core.jobs.specs import Notify
+from stockpot.core.lookup import company_by_name
+from stockpot.core.models import (
+    Connection,
+    CsvImport,
+    ExternalLocation,
+    Job,
+    JobState,
+    RunStatus,
+    TransferRun,
+    WorkerHeartbeat,
+)
+from stockpot.sandbox.http import Fault
+from stockpot.sandbox.sides.data import GOLDEN_DATE
+from stockpot.sandbox.slack import SlackStandIn
+from tests.core.csv_import.files import GERMAN, KASSE
+from tests.core.jobs.test_worker_processes import (  # noqa: F401 - fixture
+    finish,
+    postgres,
+    queue_golden_transfer,
+    worker_process,
+)
+from tests.core.pos.conftest import (  # noqa: F401 - fixtures
+    balances,
+    company,
+    lightspeed,
+    policy,
+    settings,
+    sides,
+    waits,
+)
+from tests.core.pos.test_sides import MAPPED, connected, map_golden  # noqa: F401 - fixtures
+
+pytestmark = pytest.mark.postgresql_only
+
+LONG_LEASE = {"STOCKPOT_JOB_LEASE_SECONDS": "600"}
+"""Nothing here may wait for a lease to run out: a job is finished or handed back."""
+
+
+class Gate:
+    """Holds the first matching request until released; says when it arrived."""
+
+    def __init__(self) -> None:
+        self.arrived, self.release = threading.Event(), threading.Event()
+
+    def hold(self) -> None:
+        self.arrived.set()
+        self.release.wait(60)
+
+
+def stop_while_held(process, gate: Gate) -> str:
+    assert gate.arrived.wait(60), "the worker reached the held request"
+    process.send_signal(signal.SIGTERM)
+    gate.release.set()
+    return finish(process)
+
+
+def test_a_transfer_in_flight_is_finished_before_the_worker_exits(postgres, settings, sides):
+    map_golden(postgres)
+    gate = Gate()
+    sides.faults.add(Fault(before=gate.hold), path="/daily-reports/", times=1)
+    queue_golden_transfer(postgres)
+    stop_while_held(worker_process(postgres, settings, **LONG_LEASE), gate)
+    with postgres.session() as session:
+        job = session.scalars(select(Job)).one()
+        assert (job.state, job.attempts, job.lease_expires_at) == (JobState.SUCCEEDED, 1, None)
+        assert [run.status for run in session.scalars(select(TransferRun))] == [RunStatus.SUCCEEDED]
+    expected = sides.expected_consumption(36, GOLDEN_DATE, expand_menus=True)
+    assert balances(postgres) == {MAPPED[key]: -expected[key] for key in MAPPED}
+
+
+def test_a_migration_is_handed_back_at_its_checkpoint_and_finished_by_another_worker(
+    postgres, settings, sides
+):
+    map_golden(postgres)
+    gate = Gate()
+    sides.faults.add(Fault(before=gate.hold), path="/daily-reports/", times=1)
+    days = 8
+    with unit_of_work(postgres.factory) as session:
+        location = session.get_one(ExternalLocation, postgres.location_id)
+        enqueue_many(
+            session,
+            [specs.migration(location.company_id, location.id, days, triggered_by="test")],
+        )
+    stop_while_held(worker_process(postgres, settings, **LONG_LEASE), gate)
+    with postgres.session() as session:
+        job = session.scalars(select(Job)).one()
+        assert (job.state, job.attempts, job.lease_expires_at) == (JobState.QUEUED, 0, None), (
+            "handed back: queued at once, its attempt given back"
+        )
+        done_before = job.result["progress"]["done"]
+        assert 1 <= done_before < days, "it stopped between days, keeping its progress"
+    finish(worker_process(postgres, settings, "--until-idle", **LONG_LEASE))
+    with postgres.session() as session:
+        job = session.scalars(select(Job)).one()
+        assert (job.state, job.attempts) == (JobState.SUCCEEDED, 1)
+        assert job.result["progress"]["done"] == days
+        per_day = session.execute(
+            select(TransferRun.business_date, func.count()).group_by(TransferRun.business_date)
+        ).all()
+    assert len(per_day) == days
+    assert all(count == 1 for _, count in per_day), "no day was transferred twice"
+
+
+def test_a_csv_import_in_flight_is_finished_before_the_worker_exits(postgres, settings):
+    kasse_profile = KASSE.replace("Trattoria Esempio", "Harbour Kitchen")
+    import_catalog(postgres.factory, kasse_profile, source="kasse.yaml")
+    gate = Gate()
+    with SlackStandIn().running() as slack:
+        slack.add_file("F1", "kasse.csv", GERMAN)
+        slack.faults.add(Fault(before=gate.hold), path="/files/F1", times=1)
+        with unit_of_work(postgres.factory) as session:
+            company_id = company_by_name(session, "Harbour Kitchen").id
+            kasse = session.scalar(select(Connection).where(Connection.name == "Kasse"))
+            enqueue_many(
+                session,
+                [
+                    specs.csv_import(
+                        company_id,
+                        kasse.id,
+                        "F1",
+                        default_date=None,
+                        valid_only=True,
+                        force=False,
+                        thread_ts="1.0",
+                        triggered_by="test",
+                        notify=Notify(team_id="T0001", channel_id="C0001"),
+                    )
+                ],
+            )
+        worker = worker_process(
+            postgres,
+            settings,
+            SLACK_BOT_TOKEN="xoxb-sandbox",
+            SLACK_API_URL=slack.api_url,
+            SLACK_FILE_HOSTS="127.0.0.1",
+            **LONG_LEASE,
+        )
+        stop_while_held(worker, gate)
+        answers = [c for c in slack.calls if c.method == "chat.postMessage"]
+    with postgres.session() as session:
+        job = session.scalars(select(Job)).one()
+        assert (job.state, job.attempts) == (JobState.SUCCEEDED, 1), job.last_error
+        assert session.scalar(select(func.count()).select_from(CsvImport)) == 1
+        days = session.scalars(select(TransferRun.business_date).distinct()).all()
+    assert len(days) == 2
+    assert [c.args["text"] for c in answers] == ["Imported kasse.csv"]
+
+
+def test_a_worker_that_stops_cleanly_leaves_no_heartbeat(postgres, settings):
+    process = worker_process(postgres, settings, STOCKPOT_HEARTBEAT_SECONDS="0.05")
+    assert (process.stdout.readline() or "").startswith("Stockpot worker"), "it started"
+    process.send_signal(signal.SIGTERM)
+    finish(process)
+    with postgres.session() as session:
+        assert session.scalar(select(func.count()).select_from(WorkerHeartbeat)) == 0
