@@ -13,6 +13,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from stockpot.core.documents import DocumentModel
 from stockpot.core.errors import ValidationFailed
+from stockpot.core.quantities import PositiveQuantity
 
 Column = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 DELIMITERS = (",", ";", "\t", "|")
@@ -39,7 +40,7 @@ class CsvProfile(DocumentModel):
     date_formats: list[str] = Field(default_factory=lambda: [ISO_DATE], min_length=1)
     code_separator: str | None = Field(default=None, min_length=1, max_length=5)
     header_row: bool = True
-    default_quantity: Decimal = Field(default=Decimal(1), gt=0, decimal_places=9)
+    default_quantity: PositiveQuantity = Decimal(1)
     location_column: Column | None = None
 
     @field_validator("date_formats")

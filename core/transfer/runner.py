@@ -47,6 +47,7 @@ from stockpot.core.models import (
     TransferDay,
     TransferRun,
 )
+from stockpot.core.quantities import quantity_problem
 from stockpot.core.transfer.catalog_snapshot import catalog_fingerprint, load_snapshot
 from stockpot.core.transfer.engine import EngineResult, StockKey, run_engine
 from stockpot.core.transfer.lines import LineKind, SaleLine, lines_digest
@@ -171,6 +172,7 @@ def _run(
             f"location '{location.name}' has no storage unit linked; link one before "
             "transferring its sales"
         )
+    _check_quantities(lines)
     lines_hash = lines_digest(lines)
     fingerprint = None
     live = None
@@ -209,6 +211,7 @@ def _run(
         else:
             result = run_engine(lines, snapshot, storage_unit_id)
             movements = result.movements()
+            _check_movements(session, movements)
             run.stats = result.stats
             run.unmapped = [item.to_json() for item in result.unmapped]
             run.skipped = [line.to_json() for line in result.skipped]
@@ -238,6 +241,33 @@ def _run(
         movements=_named(session, movements),
         superseded_run_id=live.id if live and run.outcome is RunOutcome.POSTED else None,
     )
+
+
+def _check_quantities(lines: Sequence[SaleLine]) -> None:
+    """Every source's lines (a POS's answer, a CSV file) meet the one quantity rule before
+    anything is stored; a day's lines repeat few distinct quantities."""
+    seen: set[Decimal] = set()
+    for line in lines:
+        if line.quantity in seen:
+            continue
+        problem = quantity_problem(line.quantity)
+        if problem is not None:
+            raise ValidationFailed(
+                f"sale {line.sale_id}, line {line.line_id} ({line.name}): the quantity "
+                f"{problem}; nothing was posted"
+            )
+        seen.add(line.quantity)
+
+
+def _check_movements(session: Session, movements: dict[StockKey, Decimal]) -> None:
+    for (_, ingredient_id), quantity in movements.items():
+        problem = quantity_problem(quantity)
+        if problem is not None:
+            name = session.get_one(Ingredient, ingredient_id).name
+            raise ValidationFailed(
+                f"the day would post {quantity:f} of {name}: {problem}. Check the sold "
+                "quantities and the mapping factors; nothing was posted"
+            )
 
 
 def _lock_day(session: Session, location: ExternalLocation, business_date: date) -> TransferDay:
