@@ -36,7 +36,7 @@ from stockpot.core.models import (
     RunKind,
 )
 from stockpot.core.transfer.lines import SaleLine
-from stockpot.core.transfer.live import live_lines
+from stockpot.core.transfer.live import live_lines, take_turn
 from stockpot.core.transfer.runner import RawInput, TransferReport, transfer_in_session
 
 SOURCE = "csv"
@@ -206,7 +206,7 @@ def import_csv(
     if not result.totals:
         raise ValidationFailed(f"{file_name}: no valid rows to import")
     with unit_of_work(factory) as session:
-        _serialise(session, connection_id)
+        take_turn(session, connection_id)
         previous = _previous(session, connection_id, result.content_hash)
         if previous is not None and not force:
             raise DuplicateFile(file_name, previous)
@@ -258,13 +258,6 @@ def import_csv(
     return outcome
 
 
-def _serialise(session: Session, connection_id: int) -> None:
-    """Imports and undos of one connection take turns (a row lock on PostgreSQL; SQLite's
-    write lock already serialises them): each reads a day's live lines and posts the next
-    run, so two at once would drop the other's lines, or both pass the duplicate check."""
-    session.execute(select(Connection.id).where(Connection.id == connection_id).with_for_update())
-
-
 def imports(
     factory: sessionmaker[Session], connection_id: int, *, limit: int = 20
 ) -> list[CsvImport]:
@@ -298,7 +291,7 @@ def undo_import(
                 f"import {import_id} ({record.file_name}) was already undone "
                 f"{record.undone_at:%Y-%m-%d %H:%M} UTC"
             )
-        _serialise(session, record.connection_id)
+        take_turn(session, record.connection_id)
         session.refresh(record)
         if record.status is ImportStatus.UNDONE:
             raise ValidationFailed(f"import {import_id} was undone meanwhile")

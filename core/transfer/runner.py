@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -106,22 +106,29 @@ class TransferReport:
         }
 
 
+LinesReader = Callable[[Session], Sequence[SaleLine]]
+"""Reads a day's lines inside the run's own transaction (and takes the locks that reading
+them needs): a CSV day rerun from what its imports stored."""
+
+
 def run_transfer(
     factory: sessionmaker[Session],
     location_id: int,
     business_date: date,
-    lines: Sequence[SaleLine],
+    lines: Sequence[SaleLine] | LinesReader,
     raw: RawInput,
     *,
     kind: RunKind = RunKind.MANUAL,
     triggered_by: str = "",
     dry_run: bool = False,
 ) -> TransferReport:
-    """Transfer one business day of ``lines`` into the ledger (or preview it with ``dry_run``)."""
+    """Transfer one business day of ``lines`` into the ledger (or preview it with ``dry_run``).
+    ``lines`` may be a ``LinesReader``, called first in the run's transaction."""
     run_kind = RunKind.DRY_RUN if dry_run else kind
     try:
         with unit_of_work(factory) as session:
-            return _run(session, location_id, business_date, lines, raw, run_kind, triggered_by)
+            day_lines = lines(session) if callable(lines) else lines
+            return _run(session, location_id, business_date, day_lines, raw, run_kind, triggered_by)
     except StockpotError as error:
         log.warning("transfer of location %s for %s refused: %s", location_id, business_date, error)
         record_failed_run(factory, location_id, business_date, run_kind, triggered_by, str(error))
