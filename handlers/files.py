@@ -63,7 +63,7 @@ def choose_profile(
         )
     refusals: list[str] = []
     for candidate in candidates:
-        needs_date = candidate.profile.rule.date_source_column is None
+        needs_date = candidate.profile.needs_date
         when = default_date if needs_date else None
         try:
             preview = preview_csv(

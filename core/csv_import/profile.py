@@ -56,19 +56,38 @@ class CsvProfile(DocumentModel):
         return formats
 
     @model_validator(mode="after")
+    def _rules_read_different_columns(self) -> CsvProfile:
+        """Every rule is applied to every row: two rules on one code column would count each
+        of its codes twice."""
+        seen: dict[str, int] = {}
+        for index, rule in enumerate(self.rules):
+            column = rule.source_column.strip().casefold()
+            if column in seen:
+                raise ValueError(
+                    f"rules[{index}] reads the same source_column '{rule.source_column}' as "
+                    f"rules[{seen[column]}]; every rule is applied to every row, so its codes "
+                    "would count twice. Give each rule its own code column"
+                )
+            seen[column] = index
+        return self
+
+    @model_validator(mode="after")
     def _separators_differ(self) -> CsvProfile:
         if self.code_separator is not None and self.code_separator == self.delimiter:
             raise ValueError("code_separator must differ from the delimiter")
         return self
 
     @property
-    def rule(self) -> CodesRule:
+    def needs_date(self) -> bool:
+        """Some rule reads no date column: its sales take the date given with the file."""
+        return any(rule.date_source_column is None for rule in self.rules)
+
+    def require_rules(self) -> None:
         if not self.rules:
             raise ValidationFailed(
                 "this CSV connection has no rule: add one of type column_values_to_pos_codes "
                 "with the source_column that holds the POS codes (catalog csv_connections)"
             )
-        return self.rules[0]
 
     def settings_json(self, *, only_set: bool = True) -> dict[str, Any]:
         """The profile as stored on the connection (decimals as strings)."""

@@ -104,15 +104,15 @@ def scan(
     result = Scan(file_name, dialect, digest, size)
     for read in read_rows(stream, profile, dialect, locations=locations, default_date=default_date):
         result.rows += 1
-        if read.row is None:
+        if read.problems:
             result.invalid_rows += 1
             result.error_count += len(read.problems)
             room = MAX_ERRORS_SHOWN - len(result.errors)
             result.errors.extend(read.problems[: max(room, 0)])
             continue
-        row = read.row
-        if len(result.sample) < SAMPLE_ROWS:
-            result.sample.append(row)
-        for code in row.codes:
-            result.totals[(row.business_date, row.location, code)] += row.quantity
+        for row in read.rows:
+            if len(result.sample) < SAMPLE_ROWS:
+                result.sample.append(row)
+            for code in row.codes:
+                result.totals[(row.business_date, row.location, code)] += row.quantity
     return result
