@@ -13,6 +13,7 @@ from stockpot.bot.jobs.slack import Notifier, Target
 from stockpot.bot.slack_files import fetch_csv
 from stockpot.core.csv_import.importer import import_csv, undo_import
 from stockpot.core.errors import ConfigurationError
+from stockpot.core.jobs.effects import job_key
 from stockpot.core.jobs.specs import notify_of
 from stockpot.core.jobs.worker import JobContext, JobHandler
 
@@ -23,18 +24,29 @@ class _InThread(JobHandler):
     def __init__(self, notifier: Notifier) -> None:
         self.notifier = notifier
 
-    def _tell(self, context: JobContext, text: str, blocks: list[dict[str, Any]]) -> None:
+    def _tell(
+        self, context: JobContext, text: str, blocks: list[dict[str, Any]], *, once: bool = True
+    ) -> None:
+        """Answer in the file's thread; the result once per job (a retry updates it)."""
         notify = notify_of(context.job.payload)
         target = Target.of(notify) if notify else None
         answer = message(text, blocks)
         thread = context.job.payload.get("thread_ts")
         if thread:
             answer["thread_ts"] = thread
-        self.notifier.post(target, answer)
+        if once:
+            self.notifier.post_once(context, "answer_ts", target, answer)
+        else:
+            self.notifier.post(target, answer)
 
     def failed(self, context: JobContext, error: Exception, reason: str, *, final: bool) -> None:
         if final:
-            self._tell(context, f"{self.verb} refused", [section(f":warning: {escape(reason)}")])
+            self._tell(
+                context,
+                f"{self.verb} refused",
+                [section(f":warning: {escape(reason)}")],
+                once=False,
+            )
 
 
 class CsvImportJob(_InThread):
@@ -56,6 +68,7 @@ class CsvImportJob(_InThread):
             valid_only=bool(payload.get("valid_only")),
             force=bool(payload.get("force")),
             triggered_by=str(payload.get("triggered_by", "")),
+            effect_key=job_key(job.id),
         )
         self._tell(context, f"Imported {name}", imported_blocks(result))
         return {"import_id": result.import_id}
@@ -68,7 +81,10 @@ class CsvUndoJob(_InThread):
         payload = context.job.payload
         import_id = int(payload["import_id"])
         result = undo_import(
-            context.factory, import_id, triggered_by=str(payload.get("triggered_by", ""))
+            context.factory,
+            import_id,
+            triggered_by=str(payload.get("triggered_by", "")),
+            effect_key=job_key(context.job.id),
         )
         self._tell(context, f"Import {import_id} undone", undone_blocks(result))
         return {"undone": import_id}

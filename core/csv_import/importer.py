@@ -25,6 +25,7 @@ from stockpot.core.csv_import.profile import CsvProfile
 from stockpot.core.csv_import.scan import Scan, scan
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.errors import NotFound, StockpotError, ValidationFailed
+from stockpot.core.jobs import effects
 from stockpot.core.models import (
     Connection,
     CsvImport,
@@ -93,11 +94,29 @@ class ImportResult:
             "runs": [report.to_json() for report in self.reports],
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ImportResult:
+        return cls(
+            int(data["import_id"]),
+            str(data["file_name"]),
+            int(data["rows"]),
+            int(data["rows_skipped"]),
+            [TransferReport.from_json(run) for run in data["runs"]],
+            {code: Decimal(quantity) for code, quantity in data["unmapped"].items()},
+        )
+
 
 @dataclass
 class UndoResult:
     import_id: int
     reports: list[TransferReport]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"import_id": self.import_id, "runs": [r.to_json() for r in self.reports]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> UndoResult:
+        return cls(int(data["import_id"]), [TransferReport.from_json(r) for r in data["runs"]])
 
 
 def profiles(factory: sessionmaker[Session], company_id: int | None = None) -> list[Profile]:
@@ -197,15 +216,22 @@ def import_csv(
     valid_only: bool = False,
     force: bool = False,
     triggered_by: str = "",
+    effect_key: str | None = None,
 ) -> ImportResult:
     """Import the file: one transfer run of kind ``csv`` per (location, business date), all
-    in one transaction. A file with invalid rows imports nothing unless ``valid_only``."""
+    in one transaction. A file with invalid rows imports nothing unless ``valid_only``. With
+    ``effect_key`` (a job's), an import made earlier under that key is reported instead of
+    importing again (a forced import whose worker died before the job was marked done)."""
     profile, result = _scan(factory, connection_id, stream, file_name, default_date, max_bytes)
     if not valid_only:
         result.refuse_if_invalid()
     if not result.totals:
         raise ValidationFailed(f"{file_name}: no valid rows to import")
     with unit_of_work(factory) as session:
+        if effect_key is not None:
+            earlier = effects.take(session, effect_key, profile.company_id)
+            if earlier:
+                return ImportResult.from_json(earlier)
         take_turn(session, connection_id)
         previous = _previous(session, connection_id, result.content_hash)
         if previous is not None and not force:
@@ -255,6 +281,8 @@ def import_csv(
             }
             for r in outcome.reports
         ]
+        if effect_key is not None:
+            effects.record(session, effect_key, outcome.to_json())
     return outcome
 
 
@@ -279,13 +307,19 @@ def undo_import(
     *,
     company_id: int | None = None,
     triggered_by: str = "",
+    effect_key: str | None = None,
 ) -> UndoResult:
     """Reverse exactly one import: each of its days runs again without its lines, in one
-    transaction. Other imports of those days stay."""
+    transaction. Other imports of those days stay. With ``effect_key`` (a job's), an undo
+    made earlier under that key is reported again."""
     with unit_of_work(factory) as session:
         record = session.get(CsvImport, import_id)
         if record is None or (company_id is not None and record.company_id != company_id):
             raise NotFound(f"no CSV import {import_id}; `stockpot csv imports` lists them")
+        if effect_key is not None:
+            earlier = effects.take(session, effect_key, record.company_id)
+            if earlier:
+                return UndoResult.from_json(earlier)
         if record.status is ImportStatus.UNDONE:
             raise ValidationFailed(
                 f"import {import_id} ({record.file_name}) was already undone "
@@ -322,4 +356,7 @@ def undo_import(
         record.status = ImportStatus.UNDONE
         record.undone_at = utcnow()
         record.undone_by = triggered_by
-    return UndoResult(import_id, reports)
+        result = UndoResult(import_id, reports)
+        if effect_key is not None:
+            effects.record(session, effect_key, result.to_json())
+    return result

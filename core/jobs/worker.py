@@ -166,6 +166,9 @@ class Worker:
         self.lease = timedelta(seconds=settings.job_lease_seconds)
         self.retry = RetryPolicy.of(settings)
         self._wake = threading.Event()
+        self.before_done: Callable[[ClaimedJob], None] | None = None
+        """A fault hook for tests: runs when a job's work has returned (its effects
+        committed) and before the job is recorded done, the window a killed worker leaves."""
 
     def run_one(self) -> bool:
         """Claim and run one job in this thread; ``False`` when none is due."""
@@ -265,6 +268,8 @@ class Worker:
                 self._failed(handler, context, error)
                 return
         context.result.update(result or {})
+        if self.before_done is not None:
+            self.before_done(job)
         try:
             queue.succeed(self.factory, job, context.result)
         except SQLAlchemyError:

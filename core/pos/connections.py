@@ -535,6 +535,7 @@ def transfer_fetched(
     kind: RunKind = RunKind.MANUAL,
     triggered_by: str = "",
     dry_run: bool = False,
+    effect_key: str | None = None,
 ) -> TransferReport:
     return run_transfer(
         factory,
@@ -545,6 +546,7 @@ def transfer_fetched(
         kind=kind,
         triggered_by=triggered_by,
         dry_run=dry_run,
+        effect_key=effect_key,
     )
 
 
@@ -558,6 +560,7 @@ def transfer_day(
     triggered_by: str = "",
     dry_run: bool = False,
     policy: RetryPolicy | None = None,
+    effect_key: str | None = None,
 ) -> TransferReport:
     """Fetch a business day from the location's POS and transfer it. A fetch that fails is
     logged as a failed run and posts nothing. A CSV location has no POS to ask: its day runs
@@ -576,6 +579,7 @@ def transfer_day(
             kind=kind,
             triggered_by=triggered_by,
             dry_run=dry_run,
+            effect_key=effect_key,
         )
     fetched = fetch_day(
         factory,
@@ -594,4 +598,5 @@ def transfer_day(
         kind=kind,
         triggered_by=triggered_by,
         dry_run=dry_run,
+        effect_key=effect_key,
     )

@@ -30,6 +30,7 @@ from stockpot.core.db import (
     utcnow,
 )
 from stockpot.core.errors import StockpotError, ValidationFailed
+from stockpot.core.jobs import effects
 from stockpot.core.ledger import StockLine
 from stockpot.core.models import (
     ExternalLocation,
@@ -105,6 +106,21 @@ class TransferReport:
             "movements": [movement.to_json() for movement in self.movements],
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TransferReport:
+        return cls(
+            run_id=int(data["run_id"]),
+            location=str(data["location"]),
+            business_date=date.fromisoformat(data["business_date"]),
+            kind=RunKind(data["kind"]),
+            outcome=RunOutcome(data["outcome"]),
+            generation=data["generation"],
+            stats=dict(data["stats"]),
+            unmapped=list(data["unmapped"]),
+            movements=[StockLine.from_json(m) for m in data["movements"]],
+            superseded_run_id=data["superseded_run_id"],
+        )
+
 
 LinesReader = Callable[[Session], Sequence[SaleLine]]
 """Reads a day's lines inside the run's own transaction (and takes the locks that reading
@@ -121,14 +137,26 @@ def run_transfer(
     kind: RunKind = RunKind.MANUAL,
     triggered_by: str = "",
     dry_run: bool = False,
+    effect_key: str | None = None,
 ) -> TransferReport:
     """Transfer one business day of ``lines`` into the ledger (or preview it with ``dry_run``).
-    ``lines`` may be a ``LinesReader``, called first in the run's transaction."""
+    ``lines`` may be a ``LinesReader``, called first in the run's transaction. With
+    ``effect_key`` (a job's), an earlier run under that key is reported instead of posting
+    again."""
     run_kind = RunKind.DRY_RUN if dry_run else kind
     try:
         with unit_of_work(factory) as session:
+            if effect_key is not None:
+                earlier = _earlier(session, effect_key, location_id)
+                if earlier is not None:
+                    return earlier
             day_lines = lines(session) if callable(lines) else lines
-            return _run(session, location_id, business_date, day_lines, raw, run_kind, triggered_by)
+            report = _run(
+                session, location_id, business_date, day_lines, raw, run_kind, triggered_by
+            )
+            if effect_key is not None:
+                effects.record(session, effect_key, report.to_json())
+            return report
     except StockpotError as error:
         log.warning("transfer of location %s for %s refused: %s", location_id, business_date, error)
         record_failed_run(factory, location_id, business_date, run_kind, triggered_by, str(error))
@@ -142,6 +170,14 @@ def run_transfer(
         raise TransferFailed(
             f"the transfer failed and posted nothing (run {run_id}): {message}", run_id
         ) from error
+
+
+def _earlier(session: Session, key: str, location_id: int) -> TransferReport | None:
+    location = session.get(ExternalLocation, location_id)
+    if location is None:
+        return None
+    earlier = effects.take(session, key, location.company_id)
+    return TransferReport.from_json(earlier) if earlier else None
 
 
 def transfer_in_session(
