@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from stockpot.bot.blocks.common import message
 from stockpot.bot.blocks.jobs import migration_blocks, migration_stopped_blocks, sync_failed_blocks
 from stockpot.bot.blocks.transfer import failure_blocks, report_blocks
-from stockpot.bot.jobs.csv import CsvImportJob, CsvUndoJob
+from stockpot.bot.jobs.csv import CsvImportJob, CsvPreviewJob, CsvUndoJob
 from stockpot.bot.jobs.report import ReportJob
 from stockpot.bot.jobs.slack import Notifier, Target
 from stockpot.bot.metadata import TransferValue
@@ -221,4 +221,5 @@ def job_handlers(notifier: Notifier) -> dict[JobKind, JobHandler]:
         JobKind.REPORT: ReportJob(notifier),
         JobKind.CSV_IMPORT: CsvImportJob(notifier),
         JobKind.CSV_UNDO: CsvUndoJob(notifier),
+        JobKind.CSV_PREVIEW: CsvPreviewJob(notifier),
     }

@@ -21,6 +21,7 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from stockpot.core.csv_import.dialect import UnreadableFile
 from stockpot.core.csv_import.profile import CsvProfile
 from stockpot.core.csv_import.scan import Scan, scan
 from stockpot.core.db import unit_of_work, utcnow
@@ -190,6 +191,62 @@ def preview_csv(
         previous = _previous(session, connection_id, result.content_hash)
     unmapped = {code: qty for code, qty in result.by_code().items() if code not in mapped}
     return Preview(result, unmapped, previous.id if previous else None)
+
+
+@dataclass
+class ProfilePreview:
+    """The preview of a file by the first profile that reads it."""
+
+    label: str
+    connection_id: int
+    preview: Preview
+    default_date: date | None
+    """The date offered for rows without one (``None`` when every rule reads a date)."""
+
+
+def preview_with_profiles(
+    factory: sessionmaker[Session],
+    company_id: int,
+    stream: BinaryIO,
+    *,
+    file_name: str,
+    max_bytes: int,
+    default_date: date,
+    connection_id: int | None = None,
+) -> ProfilePreview:
+    """The first of the company's CSV profiles whose columns the file has (or the one
+    chosen), and its preview. A profile with a rule that reads no date offers
+    ``default_date``. ``stream`` is read once per profile tried (it must be seekable)."""
+    candidates = [
+        p
+        for p in profiles(factory, company_id)
+        if p.profile.rules and connection_id in (None, p.connection_id)
+    ]
+    if not candidates:
+        raise ValidationFailed(
+            "this company has no CSV connection with a rule yet: declare one in the catalog's "
+            "csv_connections (see the README, File formats) and share the file again"
+        )
+    refusals: list[str] = []
+    for candidate in candidates:
+        when = default_date if candidate.profile.needs_date else None
+        stream.seek(0)
+        try:
+            preview = preview_csv(
+                factory,
+                candidate.connection_id,
+                stream,
+                file_name=file_name,
+                max_bytes=max_bytes,
+                default_date=when,
+            )
+        except UnreadableFile as error:
+            refusals.append(f"{candidate.label}: {error}")
+            continue
+        return ProfilePreview(candidate.label, candidate.connection_id, preview, when)
+    if len(refusals) == 1:
+        raise UnreadableFile(refusals[0])
+    raise UnreadableFile("no CSV profile reads this file:\n" + "\n".join(refusals))
 
 
 def _previous(session: Session, connection_id: int, digest: str) -> CsvImport | None:

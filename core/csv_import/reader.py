@@ -85,6 +85,19 @@ def read_rows(
     """Every record of ``stream`` after the header, in order. Problems with the whole file
     (no header, a configured column missing, undecodable bytes) raise ``UnreadableFile``."""
     text = io.TextIOWrapper(stream, encoding=dialect.encoding, newline="")
+    try:
+        yield from _read(text, profile, dialect, locations, default_date)
+    finally:
+        text.detach()  # the caller's stream stays open (it may be read again)
+
+
+def _read(
+    text: io.TextIOWrapper,
+    profile: CsvProfile,
+    dialect: Dialect,
+    locations: Sequence[str],
+    default_date: date | None,
+) -> Iterator[ReadRow]:
     reader = csv.reader(text, delimiter=dialect.delimiter)
     records = _records(reader, dialect)
     first = next(records, None)

@@ -191,7 +191,8 @@ class Worker:
         """Run due jobs one after another until none is left; returns how many ran.
 
         With ``wait_for_others`` it also waits while other workers hold jobs, taking each
-        over if its lease expires (a worker that died), and stops once nothing is running.
+        over if its lease expires (a worker that died), and stops once nothing is running or
+        due (a due job may be in the middle of another worker's claim).
         """
         ran = 0
         stop = threading.Event()
@@ -202,7 +203,7 @@ class Worker:
             if not wait_for_others:
                 return ran
             with self.factory() as session:
-                if not queue.running_count(session):
+                if not queue.unfinished_count(session, self.kinds):
                     return ran
                 wake = queue.next_wake(session)
             stop.wait(self._pause_until(wake))

@@ -18,6 +18,7 @@ class JobKind(StrEnum):
     MIGRATION = "migration"
     CSV_IMPORT = "csv_import"
     CSV_UNDO = "csv_undo"
+    CSV_PREVIEW = "csv_preview"
     REPORT = "report"
 
 
