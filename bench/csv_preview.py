@@ -31,6 +31,7 @@ from datetime import date
 from pathlib import Path
 
 from bench.common import report
+from bench.csv_import import CATALOG
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.csv_import import scan as scan_module
 from stockpot.core.csv_import.dialect import UnreadableFile
@@ -39,18 +40,6 @@ from stockpot.core.db import make_engine, make_session_factory
 from stockpot.core.lookup import company_by_name
 from stockpot.migrations import schema
 
-CATALOG = """
-company: Bench Preview
-storage_units: [{name: Lager, address: x}]
-csv_connections:
-  - name: Kasse
-    locations: [{name: Filiale, storage_unit: Lager, timezone: Europe/Berlin}]
-    rules:
-      - {type: column_values_to_pos_codes, source_column: Artikelnummer,
-         quantity_source_column: Menge, date_source_column: Datum}
-    decimal_separator: ","
-    date_formats: ["%d.%m.%Y"]
-"""
 DAY = date(2026, 11, 27)
 
 
@@ -71,7 +60,7 @@ def child(scenario: str, database: str, files: list[str]) -> None:
     engine = make_engine(f"sqlite:///{database}")
     factory = make_session_factory(engine)
     with factory() as session:
-        company = company_by_name(session, "Bench Preview").id
+        company = company_by_name(session, "Bench CSV").id
     outcomes: list[str] = []
     at_once = threading.BoundedSemaphore(4 if scenario == "before" else 2)
     if scenario == "before":
