@@ -147,6 +147,7 @@ def test_a_migration_whose_worker_died_before_done_says_finished_once(bot):
 def test_a_report_whose_worker_died_before_done_is_posted_once_with_one_chart(bot):
     _ready(bot)
     bot.send.command("/transfer", f"{GOLDEN} Pizzeria Beispiel Teltow --now", user=ADMIN)
+    reply(bot, f"Posting {GOLDEN}")  # queued: the command is answered after Slack's ack
     bot.drain()
     bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN)
     reply(bot, "go to <#C0001>")
