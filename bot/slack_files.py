@@ -4,7 +4,8 @@ download stops at a size limit."""
 
 from __future__ import annotations
 
-from typing import Any
+import tempfile
+from typing import Any, BinaryIO, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -28,7 +29,13 @@ def allowed_host(url: str, hosts: str) -> bool:
     )
 
 
-def download(url: str, token: str, *, hosts: str, max_bytes: int) -> bytes:
+IN_MEMORY = 1024 * 1024
+"""Bytes of a download kept in memory; the rest of the file goes to a temporary file."""
+
+
+def download(url: str, token: str, *, hosts: str, max_bytes: int) -> BinaryIO:
+    """The file at ``url`` as a seekable stream: at most ``IN_MEMORY`` bytes of it in memory,
+    the rest spooled to disk as it arrives. The caller closes it."""
     if not allowed_host(url, hosts):
         raise FileRefused(
             f"the file is not on a Slack file host ({urlsplit(url).hostname}); it was not "
@@ -46,16 +53,26 @@ def download(url: str, token: str, *, hosts: str, max_bytes: int) -> bytes:
                 "Slack answered with a web page instead of the file: the bot cannot see it "
                 "(invite it to the channel)"
             )
-        chunks: list[bytes] = []
-        size = 0
-        for chunk in answer.iter_bytes():
-            size += len(chunk)
-            if size > max_bytes:
-                raise FileRefused(
-                    f"the file is larger than {max_bytes // (1024 * 1024)} MB; split it"
-                )
-            chunks.append(chunk)
-    return b"".join(chunks)
+        spool = tempfile.SpooledTemporaryFile(max_size=IN_MEMORY)  # noqa: SIM115 - returned
+        try:
+            size = 0
+            for chunk in answer.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise FileRefused(_too_large(max_bytes))
+                spool.write(chunk)
+        except BaseException:
+            spool.close()
+            raise
+    spool.seek(0)
+    return cast(BinaryIO, spool)
+
+
+def _too_large(max_bytes: int) -> str:
+    return (
+        f"the file is larger than {max_bytes // (1024 * 1024)} MB, the most Stockpot reads "
+        "from Slack; split it by date and share the parts"
+    )
 
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
@@ -66,12 +83,15 @@ def is_csv(info: dict[str, Any]) -> bool:
     return info.get("filetype") in ("csv", "tsv") or name.endswith(CSV_SUFFIXES)
 
 
-def fetch_csv(settings: Settings, client: WebClient, file_id: str) -> tuple[str, bytes]:
-    """A shared CSV file's name and bytes, from Slack's file hosts only, within the size
-    limit."""
+def fetch_csv(settings: Settings, client: WebClient, file_id: str) -> tuple[str, BinaryIO]:
+    """A shared CSV file's name and contents (a stream the caller closes), from Slack's file
+    hosts only, within the size limit: a file Slack says is larger is refused before it is
+    downloaded, and a download that grows past the limit is cut off."""
     info = client.files_info(file=file_id)["file"]
     if not is_csv(info):
         raise ValidationFailed(f"{info.get('name')} is not a CSV file (.csv, .tsv or .txt)")
+    if int(info.get("size") or 0) > settings.slack_file_max_bytes:
+        raise FileRefused(_too_large(settings.slack_file_max_bytes))
     data = download(
         str(info.get("url_private_download") or info.get("url_private") or ""),
         client.token or "",

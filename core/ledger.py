@@ -36,6 +36,12 @@ class StockLine:
             "quantity": format_decimal(self.quantity),
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, str]) -> StockLine:
+        return cls(
+            data["storage_unit"], data["ingredient"], data["unit"], Decimal(data["quantity"])
+        )
+
 
 def balances(session: Session, company: Company) -> list[StockLine]:
     """Stock per storage unit and ingredient: the sum of its movements, in base units."""

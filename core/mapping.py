@@ -21,6 +21,7 @@ from stockpot.core.errors import InvalidDocument, ValidationFailed
 from stockpot.core.exact import format_decimal
 from stockpot.core.lookup import company_by_name, connection_by_label
 from stockpot.core.models import Company, Connection, Ingredient, PosItem, PosMapping, Recipe
+from stockpot.core.quantities import quantity_problem
 from stockpot.core.transfer.lines import item_key
 from stockpot.core.yaml_source import load_yaml
 
@@ -78,6 +79,9 @@ def set_mapping(
 def _positive(factor: Decimal) -> Decimal:
     if factor <= 0:
         raise MappingTargetError(f"the quantity factor must be greater than 0, got {factor}")
+    problem = quantity_problem(factor)
+    if problem is not None:
+        raise MappingTargetError(f"the quantity factor {problem}")
     return factor
 
 

@@ -93,6 +93,7 @@ def migrate(
     triggered_by: str = "",
     checkpoint: Callable[[], None] = lambda: None,
     on_progress: Callable[[MigrationProgress], None] = lambda progress: None,
+    effect_key: str | None = None,
 ) -> MigrationProgress:
     """Transfer the days ``progress`` has not done yet, oldest first.
 
@@ -101,7 +102,9 @@ def migrate(
     the POS could not serve for now raises, so the job is retried from that day, and so do
     credentials that stop working (the migration goes on from that day once reconnected). A
     day that cannot be transferred as things are is noted and the migration goes on; a day
-    the POS has not closed ends it."""
+    the POS has not closed ends it. With ``effect_key`` each day's run is kept under
+    ``<effect_key>:<day>``, so a retry after a day was posted but before the progress was
+    saved reports that day's run instead of posting it again."""
 
     def fetch(day: date) -> FetchedDay:
         return connections.fetch_day(
@@ -131,6 +134,7 @@ def migrate(
                     in_flight.pop(day).result(),
                     kind=RunKind.MIGRATION,
                     triggered_by=triggered_by,
+                    effect_key=f"{effect_key}:{day}" if effect_key else None,
                 )
             except DayNotComplete as error:
                 progress.failed.append(f"{day}: {error}")

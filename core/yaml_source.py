@@ -17,13 +17,19 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's parser when PyYAML was built with it (ten times faster), else the pure one."""
 
 
+_SPECIAL = {".nan": "NaN", ".inf": "Infinity"}
+
+
 class _DecimalLoader(_SafeLoader):  # type: ignore[misc, valid-type]
     """Safe YAML, but ``0.75`` becomes ``Decimal("0.75")``, never a float."""
 
 
 def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
-    text = str(loader.construct_scalar(node)).replace("_", "")
-    return Decimal(text)
+    """YAML's ``.nan`` and ``.inf`` become Decimal's NaN and Infinity, which the quantity
+    rule then refuses with the value's place."""
+    text = str(loader.construct_scalar(node)).replace("_", "").lower()
+    digits = text.lstrip("+-")
+    return Decimal(text[: len(text) - len(digits)] + _SPECIAL.get(digits, digits))
 
 
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
@@ -69,7 +75,28 @@ def _index_lines(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:
             _index_lines(item, (*path, index), lines)
 
 
+def _refuse_aliases(text: str, source: str) -> None:
+    """Anchors and aliases are refused before anything is built: a few hundred bytes of
+    nested aliases expand to billions of values (the "billion laughs"). Stockpot's files
+    never need them; the parse is one linear pass over the events."""
+    try:
+        for event in yaml.parse(text, Loader=_SafeLoader):
+            alias = isinstance(event, yaml.AliasEvent)
+            if alias or getattr(event, "anchor", None) is not None:
+                what = f"alias *{event.anchor}" if alias else f"anchor &{event.anchor}"
+                problem = Problem(
+                    "",
+                    f"YAML anchors and aliases are not accepted ({what}); write the values "
+                    "out in full",
+                    event.start_mark.line + 1,
+                )
+                raise InvalidDocument(source, [problem])
+    except yaml.YAMLError:
+        return  # the loader below reports it with its place
+
+
 def load_yaml(text: str, *, source: str) -> YamlDocument:
+    _refuse_aliases(text, source)
     loader = _DecimalLoader(text)
     try:
         node = loader.get_single_node()

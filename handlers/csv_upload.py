@@ -21,9 +21,9 @@ from stockpot.core.csv_import.configure import save_profile
 from stockpot.core.csv_import.importer import profiles
 from stockpot.core.errors import InvalidDocument, Problem, ValidationFailed
 from stockpot.core.ids import parse_id
+from stockpot.core.jobs import specs
 from stockpot.core.models import Connection, Provider, StorageUnit
-from stockpot.handlers.context import form_actor, post, services
-from stockpot.handlers.files import preview_job
+from stockpot.handlers.context import form_actor, notify, post, services
 from stockpot.handlers.slash import Invocation
 
 
@@ -68,17 +68,16 @@ def submit_upload(ack: Ack, view: dict[str, Any], client: WebClient, context: Bo
         raise ValidationFailed("that date is not one the date picker gives") from None
     ack()
     file = files[0]
-    svc.work.submit(
-        preview_job,
-        svc,
-        client,
-        metadata.channel_id,
-        who.company_id,
-        str(file.get("id")),
-        str(file.get("name") or file.get("id")),
-        "",
-        connection_id,
-        when,
+    svc.jobs.enqueue(
+        specs.csv_preview(
+            who.company_id,
+            str(file.get("id")),
+            str(file.get("name") or file.get("id")),
+            thread_ts=None,
+            connection_id=connection_id,
+            default_date=when,
+            notify=notify(context, metadata.channel_id),
+        )
     )
 
 

@@ -3,7 +3,7 @@ mapping modal, its submission, and rerunning the days a new mapping changes."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -14,7 +14,7 @@ from stockpot.bot.blocks.mapping import map_modal, mapped_blocks, target_options
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import MapItemMetadata
 from stockpot.core.access import actor_for
-from stockpot.core.db import SCALE, unit_of_work
+from stockpot.core.db import unit_of_work
 from stockpot.core.exact import format_decimal
 from stockpot.core.jobs import specs
 from stockpot.core.mapping import (
@@ -24,6 +24,7 @@ from stockpot.core.mapping import (
     set_mapping,
 )
 from stockpot.core.models import PosItem, RunKind
+from stockpot.core.quantities import parse_quantity_text
 from stockpot.core.unmapped import closest_target, days_unmapped, target_named, targets
 from stockpot.handlers.answers import ack_first
 from stockpot.handlers.context import (
@@ -73,14 +74,9 @@ def search(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
 
 
 def _factor(text: str) -> Decimal:
-    try:
-        factor = Decimal(text.strip().replace(",", "."))
-    except InvalidOperation:
-        raise ValueError("write a number, e.g. 1 or 0.009") from None
-    if not factor.is_finite() or factor <= 0:
+    factor = parse_quantity_text(text)
+    if factor <= 0:
         raise ValueError("the quantity must be greater than 0")
-    if factor.as_tuple().exponent < -SCALE:  # type: ignore[operator]
-        raise ValueError(f"at most {SCALE} decimal places")
     return factor
 
 

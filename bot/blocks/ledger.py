@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Sequence
 
 from stockpot.bot.blocks.common import Block, context, escape, header, lines_section, section
+from stockpot.core.csv_export import csv_text
 from stockpot.core.exact import format_decimal
 from stockpot.core.ledger import MovementTotal, StockLine
 
@@ -50,11 +49,7 @@ def totals_blocks(
 
 
 def totals_csv(rows: Sequence[MovementTotal]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["storage_unit", "ingredient", "unit", "quantity", "movements"])
-    for r in rows:
-        writer.writerow(
-            [r.storage_unit, r.ingredient, r.unit, format_decimal(r.quantity), r.movements]
-        )
-    return out.getvalue()
+    return csv_text(
+        ["storage_unit", "ingredient", "unit", "quantity", "movements"],
+        ([r.storage_unit, r.ingredient, r.unit, r.quantity, r.movements] for r in rows),
+    )

@@ -3,16 +3,25 @@ token of the workspace it was shared in), imports it, and answers in the file's 
 
 from __future__ import annotations
 
-import io
-from datetime import date
-from typing import Any
+import threading
+from datetime import date, timedelta
+from typing import Any, BinaryIO
 
 from stockpot.bot.blocks.common import escape, message, section
-from stockpot.bot.blocks.csv import imported_blocks, undone_blocks
+from stockpot.bot.blocks.csv import imported_blocks, preview_blocks, undone_blocks
+from stockpot.bot.errors import user_message
 from stockpot.bot.jobs.slack import Notifier, Target
+from stockpot.bot.metadata import CsvFileValue
 from stockpot.bot.slack_files import fetch_csv
-from stockpot.core.csv_import.importer import import_csv, undo_import
-from stockpot.core.errors import ConfigurationError
+from stockpot.core.csv_import.importer import (
+    ImportResult,
+    import_csv,
+    preview_with_profiles,
+    undo_import,
+)
+from stockpot.core.db import utcnow
+from stockpot.core.errors import ConfigurationError, StockpotError
+from stockpot.core.jobs.effects import job_key
 from stockpot.core.jobs.specs import notify_of
 from stockpot.core.jobs.worker import JobContext, JobHandler
 
@@ -23,18 +32,29 @@ class _InThread(JobHandler):
     def __init__(self, notifier: Notifier) -> None:
         self.notifier = notifier
 
-    def _tell(self, context: JobContext, text: str, blocks: list[dict[str, Any]]) -> None:
+    def _tell(
+        self, context: JobContext, text: str, blocks: list[dict[str, Any]], *, once: bool = True
+    ) -> None:
+        """Answer in the file's thread; the result once per job (a retry updates it)."""
         notify = notify_of(context.job.payload)
         target = Target.of(notify) if notify else None
         answer = message(text, blocks)
         thread = context.job.payload.get("thread_ts")
         if thread:
             answer["thread_ts"] = thread
-        self.notifier.post(target, answer)
+        if once:
+            self.notifier.post_once(context, "answer_ts", target, answer)
+        else:
+            self.notifier.post(target, answer)
 
     def failed(self, context: JobContext, error: Exception, reason: str, *, final: bool) -> None:
         if final:
-            self._tell(context, f"{self.verb} refused", [section(f":warning: {escape(reason)}")])
+            self._tell(
+                context,
+                f"{self.verb} refused",
+                [section(f":warning: {escape(reason)}")],
+                once=False,
+            )
 
 
 class CsvImportJob(_InThread):
@@ -46,19 +66,29 @@ class CsvImportJob(_InThread):
             raise ConfigurationError("Slack is not reachable from this worker to read the file")
         name, data = fetch_csv(context.settings, client, str(payload["file_id"]))
         default = payload.get("default_date")
-        result = import_csv(
+        with data:
+            result = self._import(context, name, data, default)
+        self._tell(context, f"Imported {name}", imported_blocks(result))
+        return {"import_id": result.import_id}
+
+    @staticmethod
+    def _import(
+        context: JobContext, name: str, data: BinaryIO, default: str | None
+    ) -> ImportResult:
+        job, payload = context.job, context.job.payload
+        assert job.connection_id is not None
+        return import_csv(
             context.factory,
             job.connection_id,
-            io.BytesIO(data),
+            data,
             file_name=name,
             max_bytes=context.settings.slack_file_max_bytes,
             default_date=date.fromisoformat(default) if default else None,
             valid_only=bool(payload.get("valid_only")),
             force=bool(payload.get("force")),
             triggered_by=str(payload.get("triggered_by", "")),
+            effect_key=job_key(job.id),
         )
-        self._tell(context, f"Imported {name}", imported_blocks(result))
-        return {"import_id": result.import_id}
 
 
 class CsvUndoJob(_InThread):
@@ -68,7 +98,60 @@ class CsvUndoJob(_InThread):
         payload = context.job.payload
         import_id = int(payload["import_id"])
         result = undo_import(
-            context.factory, import_id, triggered_by=str(payload.get("triggered_by", ""))
+            context.factory,
+            import_id,
+            triggered_by=str(payload.get("triggered_by", "")),
+            effect_key=job_key(context.job.id),
         )
         self._tell(context, f"Import {import_id} undone", undone_blocks(result))
         return {"undone": import_id}
+
+
+PREVIEWS_AT_ONCE = 2
+"""Previews one process reads at a time (each holds up to ``scan.MAX_TOTALS`` totals)."""
+_previewing = threading.BoundedSemaphore(PREVIEWS_AT_ONCE)
+
+
+class CsvPreviewJob(_InThread):
+    """Read a shared file and post its preview in the file's thread: the worker's work, so
+    the web process never holds a file, and at most ``PREVIEWS_AT_ONCE`` at a time."""
+
+    verb = "CSV preview"
+
+    def run(self, context: JobContext) -> dict[str, Any]:
+        payload = context.job.payload
+        notify = notify_of(payload)
+        client = self.notifier.client(notify.team_id) if notify else None
+        if client is None:
+            raise ConfigurationError("Slack is not reachable from this worker to read the file")
+        file_id = str(payload["file_id"])
+        name = str(payload.get("name") or file_id)
+        picked = payload.get("default_date")
+        when = date.fromisoformat(picked) if picked else utcnow().date() - timedelta(days=1)
+        try:
+            with _previewing:
+                name, data = fetch_csv(context.settings, client, file_id)
+                with data:
+                    found = preview_with_profiles(
+                        context.factory,
+                        context.job.company_id,
+                        data,
+                        file_name=name,
+                        max_bytes=context.settings.slack_file_max_bytes,
+                        default_date=when,
+                        connection_id=context.job.connection_id,
+                    )
+        except StockpotError as error:  # the thread is where the person looks for the outcome
+            self._tell(context, f"CSV {name} not read", [section(escape(user_message(error)))])
+            return {"read": False}
+        value = CsvFileValue(
+            file_id=file_id,
+            connection_id=found.connection_id,
+            default_date=found.default_date,
+            thread_ts=payload.get("thread_ts") or None,
+        )
+        blocks = preview_blocks(
+            name, found.label, found.preview, value, needs_date=found.default_date is not None
+        )
+        self._tell(context, f"CSV {name}: {found.preview.scan.rows} rows read", blocks)
+        return {"read": True, "rows": found.preview.scan.rows}

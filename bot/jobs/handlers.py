@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from stockpot.bot.blocks.common import message
 from stockpot.bot.blocks.jobs import migration_blocks, migration_stopped_blocks, sync_failed_blocks
 from stockpot.bot.blocks.transfer import failure_blocks, report_blocks
-from stockpot.bot.jobs.csv import CsvImportJob, CsvUndoJob
+from stockpot.bot.jobs.csv import CsvImportJob, CsvPreviewJob, CsvUndoJob
 from stockpot.bot.jobs.report import ReportJob
 from stockpot.bot.jobs.slack import Notifier, Target
 from stockpot.bot.metadata import TransferValue
 from stockpot.bot.progress import ProgressMessage
+from stockpot.core.jobs.effects import job_key
 from stockpot.core.jobs.specs import notify_of
 from stockpot.core.jobs.worker import JobContext, JobHandler
 from stockpot.core.migration import MigrationProgress, migrate, plan
@@ -57,6 +58,7 @@ class TransferJob(_Notifying):
             kind=RunKind(payload.get("run_kind", RunKind.MANUAL.value)),
             triggered_by=str(payload.get("triggered_by", "")),
             dry_run=dry_run,
+            effect_key=job_key(job.id),
         )
         notify = notify_of(payload)
         if notify is not None:
@@ -65,7 +67,9 @@ class TransferJob(_Notifying):
                 if dry_run
                 else None
             )
-            self.notifier.post(
+            self.notifier.post_once(
+                context,
+                "result_ts",
                 Target.of(notify),
                 message(
                     f"Transfer of {report.location}, {report.business_date}",
@@ -127,9 +131,12 @@ class MigrationJob(_Notifying):
             triggered_by=str(job.payload.get("triggered_by", "")),
             checkpoint=context.checkpoint,
             on_progress=advanced,
+            effect_key=job_key(job.id),
         )
         shown.finish(self._message(name, done, job.id, running=False))
-        self.notifier.post(
+        self.notifier.post_once(
+            context,
+            "finished_ts",
             target,
             message(
                 f"{self.mention(context)}the migration of {name} finished",
@@ -214,4 +221,5 @@ def job_handlers(notifier: Notifier) -> dict[JobKind, JobHandler]:
         JobKind.REPORT: ReportJob(notifier),
         JobKind.CSV_IMPORT: CsvImportJob(notifier),
         JobKind.CSV_UNDO: CsvUndoJob(notifier),
+        JobKind.CSV_PREVIEW: CsvPreviewJob(notifier),
     }

@@ -25,19 +25,21 @@ class ReportJob(JobHandler):
             return {"posted": False, "why": "no report channel: `/pos report here` sets one"}
         with context.factory() as session:
             report = daily_report(session, job.company_id, job.business_date)
-        if "ts" not in context.result:
-            ts = self.notifier.post(
-                target, message(f"Daily report of {report.company}", report_blocks(report))
-            )
-            context.save(ts=ts)
+        self.notifier.post_once(
+            context,
+            "ts",
+            target,
+            message(f"Daily report of {report.company}", report_blocks(report)),
+        )
         chart = consumption_chart(
             report.consumption, f"{report.company}: consumption, last {CHART_DAYS} days"
         )
-        if chart is not None:
+        if chart is not None and "chart_uploaded" not in context.result:
             self.notifier.upload(
                 target,
                 filename=f"consumption-{report.day}.png",
                 content=chart,
                 title=f"Consumption of the top ingredients to {report.day}",
             )
+            context.save(chart_uploaded=True)
         return {"posted": True, "locations": len(report.locations)}

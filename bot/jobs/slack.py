@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.bot.observed import metered
 from stockpot.core.jobs.specs import Notify
+from stockpot.core.jobs.worker import JobContext
 from stockpot.core.models import Company
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,22 @@ class Notifier:
         except (SlackApiError, SlackClientError, OSError):
             log.warning("could not post to Slack channel %s", target.channel_id, exc_info=True)
             return None
+
+    def post_once(
+        self, context: JobContext, key: str, target: Target | None, message: dict[str, Any]
+    ) -> str | None:
+        """Post a job's message unless an earlier attempt of the job did: its ``ts`` is kept
+        in the job under ``key`` right after posting, and a retry updates that message
+        instead. (Slack takes no idempotency key: a worker that dies between Slack's answer
+        and saving the ``ts`` still leaves the message to be posted again.)"""
+        ts = context.result.get(key)
+        if ts and target is not None:
+            self.update(target, str(ts), message)
+            return str(ts)
+        ts = self.post(target, message)
+        if ts:
+            context.save(**{key: ts})
+        return ts
 
     def update(self, target: Target, ts: str, message: dict[str, Any]) -> None:
         client = self.client(target.team_id)

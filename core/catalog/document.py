@@ -9,12 +9,12 @@ from typing import Annotated, Any
 from pydantic import Field, StringConstraints
 
 from stockpot.core.csv_import.profile import CsvProfile
-from stockpot.core.db import SCALE
 from stockpot.core.documents import DocumentModel
+from stockpot.core.quantities import FractionBelowOne, PositiveQuantity
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-Positive = Annotated[Decimal, Field(gt=0, decimal_places=SCALE)]
-Fraction01 = Annotated[Decimal, Field(ge=0, lt=1, decimal_places=SCALE)]
+Positive = PositiveQuantity
+Fraction01 = FractionBelowOne
 
 
 class StorageUnitDoc(DocumentModel):

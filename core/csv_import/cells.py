@@ -13,7 +13,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-MAX_SCALE = 9
+from stockpot.core.quantities import check_quantity
+
 CACHED = 4096
 """Distinct cells remembered by the parsers: bounded, so memory stays flat on any file."""
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -24,10 +25,15 @@ _THOUSANDS = {
 }
 
 
+def neutral(value: str) -> str:
+    """``value`` as text that no spreadsheet evaluates: a leading apostrophe before a
+    formula's first character."""
+    return "'" + value if value.startswith(FORMULA_START) else value
+
+
 def inert(value: str, limit: int = 60) -> str:
     """``value`` as text that no spreadsheet evaluates, cut to ``limit`` characters."""
-    shown = value if len(value) <= limit else value[: limit - 1] + "…"
-    return "'" + shown if shown.startswith(FORMULA_START) else shown
+    return neutral(value if len(value) <= limit else value[: limit - 1] + "…")
 
 
 def is_number(value: str) -> bool:
@@ -55,9 +61,7 @@ def parse_quantity(value: str, decimal_separator: str) -> Decimal:
         quantity = Decimal(text)
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
         raise ValueError("is not a number") from None
-    if quantity.as_tuple().exponent < -MAX_SCALE:  # type: ignore[operator]
-        raise ValueError(f"has more than {MAX_SCALE} decimal places")
-    return quantity
+    return check_quantity(quantity)
 
 
 def parse_date(value: str, formats: list[str]) -> date:

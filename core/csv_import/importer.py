@@ -21,10 +21,12 @@ from typing import Any, BinaryIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from stockpot.core.csv_import.dialect import UnreadableFile
 from stockpot.core.csv_import.profile import CsvProfile
 from stockpot.core.csv_import.scan import Scan, scan
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.errors import NotFound, StockpotError, ValidationFailed
+from stockpot.core.jobs import effects
 from stockpot.core.models import (
     Connection,
     CsvImport,
@@ -36,7 +38,7 @@ from stockpot.core.models import (
     RunKind,
 )
 from stockpot.core.transfer.lines import SaleLine
-from stockpot.core.transfer.live import live_lines
+from stockpot.core.transfer.live import live_lines, take_turn
 from stockpot.core.transfer.runner import RawInput, TransferReport, transfer_in_session
 
 SOURCE = "csv"
@@ -93,11 +95,29 @@ class ImportResult:
             "runs": [report.to_json() for report in self.reports],
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ImportResult:
+        return cls(
+            int(data["import_id"]),
+            str(data["file_name"]),
+            int(data["rows"]),
+            int(data["rows_skipped"]),
+            [TransferReport.from_json(run) for run in data["runs"]],
+            {code: Decimal(quantity) for code, quantity in data["unmapped"].items()},
+        )
+
 
 @dataclass
 class UndoResult:
     import_id: int
     reports: list[TransferReport]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"import_id": self.import_id, "runs": [r.to_json() for r in self.reports]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> UndoResult:
+        return cls(int(data["import_id"]), [TransferReport.from_json(r) for r in data["runs"]])
 
 
 def profiles(factory: sessionmaker[Session], company_id: int | None = None) -> list[Profile]:
@@ -173,6 +193,62 @@ def preview_csv(
     return Preview(result, unmapped, previous.id if previous else None)
 
 
+@dataclass
+class ProfilePreview:
+    """The preview of a file by the first profile that reads it."""
+
+    label: str
+    connection_id: int
+    preview: Preview
+    default_date: date | None
+    """The date offered for rows without one (``None`` when every rule reads a date)."""
+
+
+def preview_with_profiles(
+    factory: sessionmaker[Session],
+    company_id: int,
+    stream: BinaryIO,
+    *,
+    file_name: str,
+    max_bytes: int,
+    default_date: date,
+    connection_id: int | None = None,
+) -> ProfilePreview:
+    """The first of the company's CSV profiles whose columns the file has (or the one
+    chosen), and its preview. A profile with a rule that reads no date offers
+    ``default_date``. ``stream`` is read once per profile tried (it must be seekable)."""
+    candidates = [
+        p
+        for p in profiles(factory, company_id)
+        if p.profile.rules and connection_id in (None, p.connection_id)
+    ]
+    if not candidates:
+        raise ValidationFailed(
+            "this company has no CSV connection with a rule yet: declare one in the catalog's "
+            "csv_connections (see the README, File formats) and share the file again"
+        )
+    refusals: list[str] = []
+    for candidate in candidates:
+        when = default_date if candidate.profile.needs_date else None
+        stream.seek(0)
+        try:
+            preview = preview_csv(
+                factory,
+                candidate.connection_id,
+                stream,
+                file_name=file_name,
+                max_bytes=max_bytes,
+                default_date=when,
+            )
+        except UnreadableFile as error:
+            refusals.append(f"{candidate.label}: {error}")
+            continue
+        return ProfilePreview(candidate.label, candidate.connection_id, preview, when)
+    if len(refusals) == 1:
+        raise UnreadableFile(refusals[0])
+    raise UnreadableFile("no CSV profile reads this file:\n" + "\n".join(refusals))
+
+
 def _previous(session: Session, connection_id: int, digest: str) -> CsvImport | None:
     return session.scalar(
         select(CsvImport)
@@ -197,16 +273,23 @@ def import_csv(
     valid_only: bool = False,
     force: bool = False,
     triggered_by: str = "",
+    effect_key: str | None = None,
 ) -> ImportResult:
     """Import the file: one transfer run of kind ``csv`` per (location, business date), all
-    in one transaction. A file with invalid rows imports nothing unless ``valid_only``."""
+    in one transaction. A file with invalid rows imports nothing unless ``valid_only``. With
+    ``effect_key`` (a job's), an import made earlier under that key is reported instead of
+    importing again (a forced import whose worker died before the job was marked done)."""
     profile, result = _scan(factory, connection_id, stream, file_name, default_date, max_bytes)
     if not valid_only:
         result.refuse_if_invalid()
     if not result.totals:
         raise ValidationFailed(f"{file_name}: no valid rows to import")
     with unit_of_work(factory) as session:
-        _serialise(session, connection_id)
+        if effect_key is not None:
+            earlier = effects.take(session, effect_key, profile.company_id)
+            if earlier:
+                return ImportResult.from_json(earlier)
+        take_turn(session, connection_id)
         previous = _previous(session, connection_id, result.content_hash)
         if previous is not None and not force:
             raise DuplicateFile(file_name, previous)
@@ -255,14 +338,9 @@ def import_csv(
             }
             for r in outcome.reports
         ]
+        if effect_key is not None:
+            effects.record(session, effect_key, outcome.to_json())
     return outcome
-
-
-def _serialise(session: Session, connection_id: int) -> None:
-    """Imports and undos of one connection take turns (a row lock on PostgreSQL; SQLite's
-    write lock already serialises them): each reads a day's live lines and posts the next
-    run, so two at once would drop the other's lines, or both pass the duplicate check."""
-    session.execute(select(Connection.id).where(Connection.id == connection_id).with_for_update())
 
 
 def imports(
@@ -286,19 +364,25 @@ def undo_import(
     *,
     company_id: int | None = None,
     triggered_by: str = "",
+    effect_key: str | None = None,
 ) -> UndoResult:
     """Reverse exactly one import: each of its days runs again without its lines, in one
-    transaction. Other imports of those days stay."""
+    transaction. Other imports of those days stay. With ``effect_key`` (a job's), an undo
+    made earlier under that key is reported again."""
     with unit_of_work(factory) as session:
         record = session.get(CsvImport, import_id)
         if record is None or (company_id is not None and record.company_id != company_id):
             raise NotFound(f"no CSV import {import_id}; `stockpot csv imports` lists them")
+        if effect_key is not None:
+            earlier = effects.take(session, effect_key, record.company_id)
+            if earlier:
+                return UndoResult.from_json(earlier)
         if record.status is ImportStatus.UNDONE:
             raise ValidationFailed(
                 f"import {import_id} ({record.file_name}) was already undone "
                 f"{record.undone_at:%Y-%m-%d %H:%M} UTC"
             )
-        _serialise(session, record.connection_id)
+        take_turn(session, record.connection_id)
         session.refresh(record)
         if record.status is ImportStatus.UNDONE:
             raise ValidationFailed(f"import {import_id} was undone meanwhile")
@@ -329,4 +413,7 @@ def undo_import(
         record.status = ImportStatus.UNDONE
         record.undone_at = utcnow()
         record.undone_by = triggered_by
-    return UndoResult(import_id, reports)
+        result = UndoResult(import_id, reports)
+        if effect_key is not None:
+            effects.record(session, effect_key, result.to_json())
+    return result

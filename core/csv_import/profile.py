@@ -13,6 +13,7 @@ from pydantic import Field, StringConstraints, field_validator, model_validator
 
 from stockpot.core.documents import DocumentModel
 from stockpot.core.errors import ValidationFailed
+from stockpot.core.quantities import PositiveQuantity
 
 Column = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 DELIMITERS = (",", ";", "\t", "|")
@@ -39,7 +40,7 @@ class CsvProfile(DocumentModel):
     date_formats: list[str] = Field(default_factory=lambda: [ISO_DATE], min_length=1)
     code_separator: str | None = Field(default=None, min_length=1, max_length=5)
     header_row: bool = True
-    default_quantity: Decimal = Field(default=Decimal(1), gt=0, decimal_places=9)
+    default_quantity: PositiveQuantity = Decimal(1)
     location_column: Column | None = None
 
     @field_validator("date_formats")
@@ -55,19 +56,38 @@ class CsvProfile(DocumentModel):
         return formats
 
     @model_validator(mode="after")
+    def _rules_read_different_columns(self) -> CsvProfile:
+        """Every rule is applied to every row: two rules on one code column would count each
+        of its codes twice."""
+        seen: dict[str, int] = {}
+        for index, rule in enumerate(self.rules):
+            column = rule.source_column.strip().casefold()
+            if column in seen:
+                raise ValueError(
+                    f"rules[{index}] reads the same source_column '{rule.source_column}' as "
+                    f"rules[{seen[column]}]; every rule is applied to every row, so its codes "
+                    "would count twice. Give each rule its own code column"
+                )
+            seen[column] = index
+        return self
+
+    @model_validator(mode="after")
     def _separators_differ(self) -> CsvProfile:
         if self.code_separator is not None and self.code_separator == self.delimiter:
             raise ValueError("code_separator must differ from the delimiter")
         return self
 
     @property
-    def rule(self) -> CodesRule:
+    def needs_date(self) -> bool:
+        """Some rule reads no date column: its sales take the date given with the file."""
+        return any(rule.date_source_column is None for rule in self.rules)
+
+    def require_rules(self) -> None:
         if not self.rules:
             raise ValidationFailed(
                 "this CSV connection has no rule: add one of type column_values_to_pos_codes "
                 "with the source_column that holds the POS codes (catalog csv_connections)"
             )
-        return self.rules[0]
 
     def settings_json(self, *, only_set: bool = True) -> dict[str, Any]:
         """The profile as stored on the connection (decimals as strings)."""

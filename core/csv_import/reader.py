@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -38,6 +38,8 @@ class RowProblem:
 
 @dataclass(frozen=True)
 class CsvRow:
+    """What one rule of the profile reads from one record of the file."""
+
     line: int
     business_date: date
     location: str
@@ -47,18 +49,27 @@ class CsvRow:
 
 @dataclass
 class ReadRow:
-    """A record of the file: its row when it is valid, else its problems."""
+    """A record of the file: a row per rule that found codes in it when it is valid, else
+    its problems."""
 
     line: int
-    row: CsvRow | None = None
+    rows: list[CsvRow] = field(default_factory=list)
     problems: list[RowProblem] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
-class Columns:
+class RuleColumns:
+    """The columns one rule reads: its codes, and its own quantity and date if it names
+    them."""
+
     code: int
     quantity: int | None
     date: int | None
+
+
+@dataclass(frozen=True)
+class Columns:
+    rules: tuple[RuleColumns, ...]
     location: int | None
     names: tuple[str, ...]
 
@@ -74,6 +85,19 @@ def read_rows(
     """Every record of ``stream`` after the header, in order. Problems with the whole file
     (no header, a configured column missing, undecodable bytes) raise ``UnreadableFile``."""
     text = io.TextIOWrapper(stream, encoding=dialect.encoding, newline="")
+    try:
+        yield from _read(text, profile, dialect, locations, default_date)
+    finally:
+        text.detach()  # the caller's stream stays open (it may be read again)
+
+
+def _read(
+    text: io.TextIOWrapper,
+    profile: CsvProfile,
+    dialect: Dialect,
+    locations: Sequence[str],
+    default_date: date | None,
+) -> Iterator[ReadRow]:
     reader = csv.reader(text, delimiter=dialect.delimiter)
     records = _records(reader, dialect)
     first = next(records, None)
@@ -126,7 +150,7 @@ def _records(reader: Iterator[list[str]], dialect: Dialect) -> Iterator[tuple[in
 
 
 def _columns(header: list[str], profile: CsvProfile, needs_location: bool) -> Columns:
-    rule = profile.rule
+    profile.require_rules()
     names = (
         tuple(cell.strip().lstrip("\ufeff") for cell in header)
         if profile.header_row
@@ -143,9 +167,14 @@ def _columns(header: list[str], profile: CsvProfile, needs_location: bool) -> Co
             missing.append(f"{setting} '{column}'")
         return position
 
-    code = find("source_column", rule.source_column)
-    quantity = find("quantity_source_column", rule.quantity_source_column)
-    when = find("date_source_column", rule.date_source_column)
+    rules = [
+        (
+            find("source_column", rule.source_column),
+            find("quantity_source_column", rule.quantity_source_column),
+            find("date_source_column", rule.date_source_column),
+        )
+        for rule in profile.rules
+    ]
     location = find("location_column", profile.location_column)
     if missing:
         found = ", ".join(f"'{inert(name, 40)}'" for name in names[:30])
@@ -158,8 +187,13 @@ def _columns(header: list[str], profile: CsvProfile, needs_location: bool) -> Co
             "this profile has several locations but no location_column: set location_column "
             "to the column naming the location, or import into a profile with one location"
         )
-    assert code is not None
-    return Columns(code, quantity, when, location, names)
+    return Columns(
+        tuple(
+            RuleColumns(code, quantity, when) for code, quantity, when in rules if code is not None
+        ),
+        location,
+        names,
+    )
 
 
 def _cell(cells: list[str], position: int | None) -> str | None:
@@ -176,40 +210,28 @@ def _row(
     locations: dict[str, str],
     default_date: date | None,
 ) -> ReadRow:
+    """Every rule applied to one record: each rule whose code column holds codes is a sale
+    of those codes, with the rule's quantity and date (or the defaults)."""
     read = ReadRow(line)
 
     def problem(position: int | None, value: str | None, message: str) -> None:
         column = columns.names[position] if position is not None else None
         read.problems.append(RowProblem(line, column, value, message))
 
-    raw_codes = _cell(cells, columns.code) or ""
-    parts = raw_codes.split(profile.code_separator) if profile.code_separator else [raw_codes]
-    codes = tuple(code.strip() for code in parts if code.strip())
-    if not codes:
-        problem(columns.code, None, "has no POS code; fill it in or delete the row")
-    elif any(len(code) > MAX_CODE for code in codes):
-        problem(columns.code, raw_codes, f"holds a code longer than {MAX_CODE} characters")
-
-    quantity = profile.default_quantity
-    raw_quantity = _cell(cells, columns.quantity)
-    if raw_quantity is not None and raw_quantity.strip():
-        try:
-            quantity = parse_quantity(raw_quantity, profile.decimal_separator)
-        except ValueError as error:
-            problem(columns.quantity, raw_quantity, str(error))
-    elif raw_quantity is not None:
-        problem(columns.quantity, None, "is empty; fill in the quantity sold (negative: refund)")
-
-    business_date = default_date
-    raw_date = _cell(cells, columns.date)
-    if raw_date is not None and raw_date.strip():
-        try:
-            business_date = parse_date(raw_date, profile.date_formats)
-        except ValueError as error:
-            problem(columns.date, raw_date, str(error))
-    elif business_date is None:
-        problem(columns.date, None, "has no date and none was given; give the date of the sales")
-
+    sales = []
+    for rule in columns.rules:
+        raw_codes = _cell(cells, rule.code) or ""
+        parts = raw_codes.split(profile.code_separator) if profile.code_separator else [raw_codes]
+        codes = tuple(code.strip() for code in parts if code.strip())
+        if not codes:
+            continue
+        if any(len(code) > MAX_CODE for code in codes):
+            problem(rule.code, raw_codes, f"holds a code longer than {MAX_CODE} characters")
+        quantity = _quantity(cells, rule, profile, problem)
+        business_date = _date(cells, rule, profile, default_date, problem)
+        sales.append((codes, quantity, business_date))
+    if not sales:
+        problem(columns.rules[0].code, None, "has no POS code; fill it in or delete the row")
     location = next(iter(locations.values()), "")
     raw_location = _cell(cells, columns.location)
     if raw_location is not None:
@@ -226,6 +248,46 @@ def _row(
             location = found
     if not location and not read.problems:
         problem(None, None, "this profile has no location; add one to its locations")
-    if not read.problems and business_date is not None:
-        read.row = CsvRow(line, business_date, location, codes, quantity)
+    if not read.problems:
+        read.rows = [
+            CsvRow(line, business_date, location, codes, quantity)
+            for codes, quantity, business_date in sales
+            if business_date is not None
+        ]
     return read
+
+
+Problem = Callable[[int | None, str | None, str], None]
+
+
+def _quantity(
+    cells: list[str], rule: RuleColumns, profile: CsvProfile, problem: Problem
+) -> Decimal:
+    raw = _cell(cells, rule.quantity)
+    if raw is not None and raw.strip():
+        try:
+            return parse_quantity(raw, profile.decimal_separator)
+        except ValueError as error:
+            problem(rule.quantity, raw, str(error))
+    elif raw is not None:
+        problem(rule.quantity, None, "is empty; fill in the quantity sold (negative: refund)")
+    return profile.default_quantity
+
+
+def _date(
+    cells: list[str],
+    rule: RuleColumns,
+    profile: CsvProfile,
+    default_date: date | None,
+    problem: Problem,
+) -> date | None:
+    raw = _cell(cells, rule.date)
+    if raw is not None and raw.strip():
+        try:
+            return parse_date(raw, profile.date_formats)
+        except ValueError as error:
+            problem(rule.date, raw, str(error))
+            return None
+    if default_date is None:
+        problem(rule.date, None, "has no date and none was given; give the date of the sales")
+    return default_date

@@ -20,6 +20,9 @@ from stockpot.core.csv_import.reader import CsvRow, RowProblem, read_rows
 from stockpot.core.errors import ValidationFailed
 
 MAX_ERRORS_SHOWN = 20
+MAX_TOTALS = 100_000
+"""Distinct (business date, location, POS code) a file may hold: what a scan keeps is
+bounded by this, not by the file (a month of 3,000 articles is 90,000). About 35 MB."""
 SAMPLE_ROWS = 5
 Total = tuple[date, str, str]
 """(business date, location name, POS code)"""
@@ -104,15 +107,22 @@ def scan(
     result = Scan(file_name, dialect, digest, size)
     for read in read_rows(stream, profile, dialect, locations=locations, default_date=default_date):
         result.rows += 1
-        if read.row is None:
+        if read.problems:
             result.invalid_rows += 1
             result.error_count += len(read.problems)
             room = MAX_ERRORS_SHOWN - len(result.errors)
             result.errors.extend(read.problems[: max(room, 0)])
             continue
-        row = read.row
-        if len(result.sample) < SAMPLE_ROWS:
-            result.sample.append(row)
-        for code in row.codes:
-            result.totals[(row.business_date, row.location, code)] += row.quantity
+        for row in read.rows:
+            if len(result.sample) < SAMPLE_ROWS:
+                result.sample.append(row)
+            for code in row.codes:
+                result.totals[(row.business_date, row.location, code)] += row.quantity
+            if len(result.totals) > MAX_TOTALS:
+                raise UnreadableFile(
+                    f"{file_name} has more than {MAX_TOTALS:,} different combinations of date, "
+                    f"location and POS code (line {row.line}); a till export has a few "
+                    "thousand codes: check that source_column is the article code, or split "
+                    "the file by date"
+                )
     return result

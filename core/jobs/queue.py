@@ -363,9 +363,17 @@ def next_wake(session: Session) -> datetime | None:
     return min(times) if times else None
 
 
-def running_count(session: Session) -> int:
+def unfinished_count(session: Session, kinds: Sequence[JobKind] | None = None) -> int:
+    """Jobs running anywhere, plus jobs of ``kinds`` that are due. A due job another worker
+    is claiming right now is invisible to a ``SKIP LOCKED`` claim and not yet ``running``
+    either: only counting it as due keeps an idle check from ending while it is taken."""
+    due = and_(Job.state == JobState.QUEUED, Job.run_after <= utcnow())
+    if kinds:
+        due = and_(due, Job.kind.in_(kinds))
     return (
-        session.scalar(select(func.count()).select_from(Job).where(Job.state == JobState.RUNNING))
+        session.scalar(
+            select(func.count()).select_from(Job).where(or_(Job.state == JobState.RUNNING, due))
+        )
         or 0
     )
 

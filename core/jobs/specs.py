@@ -139,6 +139,35 @@ def csv_import(
     )
 
 
+def csv_preview(
+    company_id: int,
+    file_id: str,
+    name: str,
+    *,
+    thread_ts: str | None,
+    connection_id: int | None,
+    default_date: date | None,
+    notify: Notify,
+) -> JobSpec:
+    """Read a shared file and post its preview: in the worker, never in the web process
+    (a 20 MB file costs tens of MB while it is read)."""
+    return JobSpec(
+        kind=JobKind.CSV_PREVIEW,
+        company_id=company_id,
+        connection_id=connection_id,
+        payload=_payload(
+            notify,
+            file_id=file_id,
+            name=name,
+            thread_ts=thread_ts,
+            default_date=default_date.isoformat() if default_date else None,
+        ),
+        dedupe_key=f"csv-preview:{notify.team_id}:{file_id}:{connection_id}:{default_date}",
+        priority=INTERACTIVE,
+        max_attempts=3,
+    )
+
+
 def csv_undo(
     company_id: int,
     import_id: int,

@@ -184,6 +184,9 @@ class Worker:
         self._stopping: threading.Event | None = None
         self._running = 0
         self._running_lock = threading.Lock()
+        self.before_done: Callable[[ClaimedJob], None] | None = None
+        """A fault hook for tests: runs when a job's work has returned (its effects
+        committed) and before the job is recorded done, the window a killed worker leaves."""
 
     def run_one(self) -> bool:
         """Claim and run one job in this thread; ``False`` when none is due."""
@@ -206,7 +209,8 @@ class Worker:
         """Run due jobs one after another until none is left; returns how many ran.
 
         With ``wait_for_others`` it also waits while other workers hold jobs, taking each
-        over if its lease expires (a worker that died), and stops once nothing is running.
+        over if its lease expires (a worker that died), and stops once nothing is running or
+        due (a due job may be in the middle of another worker's claim).
         """
         ran = 0
         stop = threading.Event()
@@ -217,7 +221,7 @@ class Worker:
             if not wait_for_others:
                 return ran
             with self.factory() as session:
-                if not queue.running_count(session):
+                if not queue.unfinished_count(session, self.kinds):
                     return ran
                 wake = queue.next_wake(session)
             stop.wait(self._pause_until(wake))
@@ -328,6 +332,8 @@ class Worker:
             except Exception as error:
                 return self._failed(handler, context, error)
         context.result.update(result or {})
+        if self.before_done is not None:
+            self.before_done(job)
         try:
             queue.succeed(self.factory, job, context.result)
         except SQLAlchemyError:

@@ -11,7 +11,7 @@ from stockpot.core.models.catalog import (
     StorageUnit,
 )
 from stockpot.core.models.csv_import import CsvImport, ImportStatus
-from stockpot.core.models.job import Job, JobKind, JobState
+from stockpot.core.models.job import Job, JobEffect, JobKind, JobState
 from stockpot.core.models.ledger import LedgerMovement, MovementType
 from stockpot.core.models.pos import (
     AutomaticTransfer,
@@ -56,6 +56,7 @@ __all__ = [
     "Ingredient",
     "IngredientMeasure",
     "Job",
+    "JobEffect",
     "JobKind",
     "JobState",
     "LedgerMovement",

@@ -18,6 +18,7 @@ class JobKind(StrEnum):
     MIGRATION = "migration"
     CSV_IMPORT = "csv_import"
     CSV_UNDO = "csv_undo"
+    CSV_PREVIEW = "csv_preview"
     REPORT = "report"
 
 
@@ -88,3 +89,17 @@ class Job(Base):
     created_at: Mapped[datetime] = created_at()
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+
+
+class JobEffect(Base):
+    """What a job's work did, written in the same transaction as the work (a transfer run, a
+    CSV import or undo), under the job's idempotency key. A retry of a job whose worker died
+    after that commit but before the job was marked done finds it and reports it instead of
+    doing the work again."""
+
+    __tablename__ = "job_effect"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = created_at()

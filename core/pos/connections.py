@@ -45,7 +45,7 @@ from stockpot.core.pos.lightspeed.oauth import (
 from stockpot.core.pos.lightspeed.tokens import ConnectionTokens, LightspeedAuth
 from stockpot.core.pos.sides.connector import SidesAuth, SidesConnector, SidesCredentials
 from stockpot.core.settings import Settings
-from stockpot.core.transfer.live import live_lines
+from stockpot.core.transfer.live import rerun_lines
 from stockpot.core.transfer.runner import RawInput, TransferReport, record_failed_run, run_transfer
 
 log = logging.getLogger(__name__)
@@ -550,6 +550,7 @@ def transfer_fetched(
     kind: RunKind = RunKind.MANUAL,
     triggered_by: str = "",
     dry_run: bool = False,
+    effect_key: str | None = None,
 ) -> TransferReport:
     return run_transfer(
         factory,
@@ -560,6 +561,7 @@ def transfer_fetched(
         kind=kind,
         triggered_by=triggered_by,
         dry_run=dry_run,
+        effect_key=effect_key,
     )
 
 
@@ -573,6 +575,7 @@ def transfer_day(
     triggered_by: str = "",
     dry_run: bool = False,
     policy: RetryPolicy | None = None,
+    effect_key: str | None = None,
 ) -> TransferReport:
     """Fetch a business day from the location's POS and transfer it. A fetch that fails is
     logged as a failed run and posts nothing. A CSV location has no POS to ask: its day runs
@@ -580,28 +583,28 @@ def transfer_day(
     changed."""
     with factory() as session:
         location = session.get_one(ExternalLocation, location_id)
-        name = location.name
-        stored = (
-            live_lines(session, location_id, business_date)
-            if location.connection.provider is Provider.CSV
-            else None
-        )
-    if stored is not None:
-        if not stored:
-            raise ValidationFailed(
-                f"{name} has no CSV import for {business_date}; import a file for that day"
-            )
-        fetched = FetchedDay(RawInput("csv", '{"rerun": "lines of the live run"}'), stored)
-    else:
-        fetched = fetch_day(
+        stored = location.connection.provider is Provider.CSV
+    if stored:
+        return run_transfer(
             factory,
-            settings,
             location_id,
             business_date,
-            run_kind=RunKind.DRY_RUN if dry_run else kind,
+            rerun_lines(location_id, business_date),
+            RawInput("csv", '{"rerun": "lines of the live run"}'),
+            kind=kind,
             triggered_by=triggered_by,
-            policy=policy,
+            dry_run=dry_run,
+            effect_key=effect_key,
         )
+    fetched = fetch_day(
+        factory,
+        settings,
+        location_id,
+        business_date,
+        run_kind=RunKind.DRY_RUN if dry_run else kind,
+        triggered_by=triggered_by,
+        policy=policy,
+    )
     return transfer_fetched(
         factory,
         location_id,
@@ -610,4 +613,5 @@ def transfer_day(
         kind=kind,
         triggered_by=triggered_by,
         dry_run=dry_run,
+        effect_key=effect_key,
     )

@@ -11,8 +11,7 @@ from typing import Any
 
 from stockpot.core.errors import InvalidDocument, Problem
 from stockpot.core.exact import format_decimal, parse_decimal
-
-MAX_SCALE = 9
+from stockpot.core.quantities import quantity_problem
 
 
 class LineKind(StrEnum):
@@ -121,8 +120,9 @@ def line_from_json(data: Any) -> SaleLine:
     if data.get("quantity") not in (None, ""):
         try:
             quantity = parse_decimal(data["quantity"], what="'quantity'")
-            if quantity.as_tuple().exponent < -MAX_SCALE:  # type: ignore[operator]
-                problems.append(f"'quantity' has more than {MAX_SCALE} decimal places")
+            problem = quantity_problem(quantity)
+            if problem is not None:
+                problems.append(f"'quantity' {problem}")
         except ValueError as error:
             problems.append(str(error))
     flags: dict[str, bool] = {}

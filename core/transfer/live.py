@@ -3,17 +3,52 @@ fetch from again, such as CSV imports) and to trace a movement to them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stockpot.core.models import TransferDay, TransferRun, TransferRunLines, TransferSnapshot
+from stockpot.core.errors import ValidationFailed
+from stockpot.core.models import (
+    Connection,
+    ExternalLocation,
+    TransferDay,
+    TransferRun,
+    TransferRunLines,
+    TransferSnapshot,
+)
 from stockpot.core.transfer.engine import run_engine
 from stockpot.core.transfer.line_store import decode_lines
 from stockpot.core.transfer.lines import SaleLine
 from stockpot.core.transfer.snapshot import Snapshot
+
+
+def take_turn(session: Session, connection_id: int) -> None:
+    """Imports, undos and reruns of a CSV connection's days take turns (a row lock on the
+    connection on PostgreSQL; SQLite's write lock already serialises them): each reads a
+    day's live lines and posts the next run, so two at once would drop the other's lines,
+    bring undone lines back, or both pass the duplicate check. Taken before any day's lock,
+    always in that order."""
+    session.execute(select(Connection.id).where(Connection.id == connection_id).with_for_update())
+
+
+def rerun_lines(location_id: int, business_date: date) -> Callable[[Session], list[SaleLine]]:
+    """A ``LinesReader`` for a day with no POS to ask again: under the connection's turn,
+    the lines its live run stored (the imports of that day)."""
+
+    def read(session: Session) -> list[SaleLine]:
+        location = session.get_one(ExternalLocation, location_id)
+        take_turn(session, location.connection_id)
+        lines = live_lines(session, location_id, business_date)
+        if not lines:
+            raise ValidationFailed(
+                f"{location.name} has no CSV import for {business_date}; import a file for that day"
+            )
+        return lines
+
+    return read
 
 
 def live_lines(session: Session, location_id: int, business_date: date) -> list[SaleLine]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -32,6 +32,7 @@ from stockpot.core.db import (
     utcnow,
 )
 from stockpot.core.errors import StockpotError, ValidationFailed
+from stockpot.core.jobs import effects
 from stockpot.core.ledger import StockLine
 from stockpot.core.models import (
     ExternalLocation,
@@ -48,6 +49,7 @@ from stockpot.core.models import (
     TransferRunLines,
     TransferSnapshot,
 )
+from stockpot.core.quantities import quantity_problem
 from stockpot.core.transfer.catalog_snapshot import (
     CATALOGS,
     Catalog,
@@ -111,6 +113,26 @@ class TransferReport:
             "movements": [movement.to_json() for movement in self.movements],
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> TransferReport:
+        return cls(
+            run_id=int(data["run_id"]),
+            location=str(data["location"]),
+            business_date=date.fromisoformat(data["business_date"]),
+            kind=RunKind(data["kind"]),
+            outcome=RunOutcome(data["outcome"]),
+            generation=data["generation"],
+            stats=dict(data["stats"]),
+            unmapped=list(data["unmapped"]),
+            movements=[StockLine.from_json(m) for m in data["movements"]],
+            superseded_run_id=data["superseded_run_id"],
+        )
+
+
+LinesReader = Callable[[Session], Sequence[SaleLine]]
+"""Reads a day's lines inside the run's own transaction (and takes the locks that reading
+them needs): a CSV day rerun from what its imports stored."""
+
 
 @dataclass(frozen=True)
 class TransferRequest:
@@ -132,41 +154,46 @@ def run_transfer(
     factory: sessionmaker[Session],
     location_id: int,
     business_date: date,
-    lines: Sequence[SaleLine],
+    lines: Sequence[SaleLine] | LinesReader,
     raw: RawInput,
     *,
     kind: RunKind = RunKind.MANUAL,
     triggered_by: str = "",
     dry_run: bool = False,
+    effect_key: str | None = None,
 ) -> TransferReport:
-    """Transfer one business day of ``lines`` into the ledger (or preview it with ``dry_run``)."""
-    request = TransferRequest(
-        location_id,
-        business_date,
-        lines,
-        raw,
-        RunKind.DRY_RUN if dry_run else kind,
-        triggered_by,
-    )
+    """Transfer one business day of ``lines`` into the ledger (or preview it with ``dry_run``).
+    ``lines`` may be a ``LinesReader``, called first in the run's transaction. With
+    ``effect_key`` (a job's), an earlier run under that key is reported instead of posting
+    again."""
+    run_kind = RunKind.DRY_RUN if dry_run else kind
     started = time.monotonic()
     try:
         with unit_of_work(factory) as session:
+            if effect_key is not None:
+                earlier = _earlier(session, effect_key, location_id)
+                if earlier is not None:
+                    return earlier
+            day_lines = lines(session) if callable(lines) else lines
+            request = TransferRequest(
+                location_id, business_date, day_lines, raw, run_kind, triggered_by
+            )
             report = _run(session, request)
+            if effect_key is not None:
+                effects.record(session, effect_key, report.to_json())
         metrics.transfer_done(
-            request.kind.value, report.outcome.value, time.monotonic() - started, len(lines)
+            run_kind.value, report.outcome.value, time.monotonic() - started, len(day_lines)
         )
         return report
     except StockpotError as error:
         log.warning("transfer of location %s for %s refused: %s", location_id, business_date, error)
-        record_failed_run(
-            factory, location_id, business_date, request.kind, triggered_by, str(error)
-        )
+        record_failed_run(factory, location_id, business_date, run_kind, triggered_by, str(error))
         raise
     except Exception as error:
         log.exception("transfer of location %s for %s failed", location_id, business_date)
         message = f"internal error: {error!r}"
         run_id = record_failed_run(
-            factory, location_id, business_date, request.kind, triggered_by, message
+            factory, location_id, business_date, run_kind, triggered_by, message
         )
         failure = TransferFailed(
             f"the transfer failed and posted nothing (run {run_id}): {message}", run_id
@@ -175,6 +202,14 @@ def run_transfer(
         # attempt may well go through.
         failure.transient = isinstance(error, OperationalError)
         raise failure from error
+
+
+def _earlier(session: Session, key: str, location_id: int) -> TransferReport | None:
+    location = session.get(ExternalLocation, location_id)
+    if location is None:
+        return None
+    earlier = effects.take(session, key, location.company_id)
+    return TransferReport.from_json(earlier) if earlier else None
 
 
 def transfer_in_session(
@@ -259,6 +294,7 @@ def _plan(session: Session, request: TransferRequest) -> _Plan:
             f"location '{location.name}' has no storage unit linked; link one before "
             "transferring its sales"
         )
+    _check_quantities(request.lines)
     encoded = encode_lines(request.lines)
     if day is None:
         return _Plan(location, storage_unit_id, None, None, None, encoded)
@@ -294,6 +330,8 @@ def _compute(session: Session, request: TransferRequest, plan: _Plan) -> _Outcom
         return _Outcome(run)
     _store_snapshot(session, location.company_id, day)
     result = run_engine(lines, day.snapshot, plan.storage_unit_id, day.tree)
+    movements = result.movements()
+    _check_movements(catalog, movements)
     run.stats = result.stats
     run.unmapped = [item.to_json() for item in result.unmapped]
     run.skipped = [line.to_json() for line in result.skipped]
@@ -302,7 +340,7 @@ def _compute(session: Session, request: TransferRequest, plan: _Plan) -> _Outcom
     else:
         run.outcome = RunOutcome.POSTED
         run.generation = plan.day.generation + 1
-    return _Outcome(run, result, result.movements(), catalog)
+    return _Outcome(run, result, movements, catalog)
 
 
 def _store_snapshot(session: Session, company_id: int, day: DaySnapshot) -> None:
@@ -328,6 +366,33 @@ def _record(session: Session, request: TransferRequest, plan: _Plan, outcome: _O
     _post(session, run, plan, request.raw, outcome)
     plan.day.generation = run.generation or 0
     plan.day.live_run_id = run.id
+
+
+def _check_quantities(lines: Sequence[SaleLine]) -> None:
+    """Every source's lines (a POS's answer, a CSV file) meet the one quantity rule before
+    anything is stored; a day's lines repeat few distinct quantities."""
+    seen: set[Decimal] = set()
+    for line in lines:
+        if line.quantity in seen:
+            continue
+        problem = quantity_problem(line.quantity)
+        if problem is not None:
+            raise ValidationFailed(
+                f"sale {line.sale_id}, line {line.line_id} ({line.name}): the quantity "
+                f"{problem}; nothing was posted"
+            )
+        seen.add(line.quantity)
+
+
+def _check_movements(catalog: Catalog, movements: dict[StockKey, Decimal]) -> None:
+    for (_, ingredient_id), quantity in movements.items():
+        problem = quantity_problem(quantity)
+        if problem is not None:
+            name = catalog.ingredients[ingredient_id][0]
+            raise ValidationFailed(
+                f"the day would post {quantity:f} of {name}: {problem}. Check the sold "
+                "quantities and the mapping factors; nothing was posted"
+            )
 
 
 def _lock_day(session: Session, location: ExternalLocation, business_date: date) -> TransferDay:

@@ -37,7 +37,7 @@ def test_files_elsewhere_html_answers_and_big_files_are_refused(bot):
     url = bot.slack.files["F4"]["info"]["url_private_download"]
     with pytest.raises(FileRefused, match="larger than"):
         download(url, "xoxb-sandbox", hosts="127.0.0.1", max_bytes=1000)
-    assert download(url, "xoxb-sandbox", hosts="127.0.0.1", max_bytes=10**6) == CSV * 1000
+    assert download(url, "xoxb-sandbox", hosts="127.0.0.1", max_bytes=10**6).read() == CSV * 1000
 
 
 def test_a_file_event_is_handled_once(bot):

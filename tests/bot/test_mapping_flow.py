@@ -15,6 +15,7 @@ from stockpot.core.locations import link_storage_unit
 from stockpot.core.lookup import company_by_name
 from stockpot.core.mapping import IngredientChoice, set_mapping
 from stockpot.core.models import ExternalLocation, Ingredient, PosItem, PosMapping
+from stockpot.core.quantities import QUANTITY_RANGE
 from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, VIEWER
 from tests.bot.test_slack_app import connect_sides, posted, reply, synced, texts
 
@@ -94,6 +95,8 @@ def test_map_validate_save_and_reprocess_the_affected_day(day_posted):
         submit(mozzarella, "-1").json()["errors"][BlockId.MAP_FACTOR]
         == "the quantity must be greater than 0"
     )
+    for hostile in ("NaN", "1e19", "12345678901234567890"):
+        assert QUANTITY_RANGE in submit(mozzarella, hostile).json()["errors"][BlockId.MAP_FACTOR]
     assert (
         submit("ingredient:999999", "1").json()["errors"][BlockId.MAP_TARGET].startswith("choose")
     )

@@ -19,6 +19,7 @@ from stockpot.core.models import (
     RecipeLine,
     StorageUnit,
 )
+from stockpot.core.quantities import QUANTITY_RANGE
 from stockpot.core.units import Unit
 from tests.catalogs import TRATTORIA, setup_trattoria
 
@@ -244,8 +245,8 @@ recipes:
         "line 8: recipes[0].portions: Input should be greater than 0",
         "line 10: recipes[0].lines[0].quantity: Input should be greater than 0",
         "line 10: recipes[0].lines[0].trim: Input should be less than 1",
-        "line 11: recipes[0].lines[1].quantity: Decimal input should have no more than 9 "
-        "decimal places",
+        "line 11: recipes[0].lines[1].quantity: 0.0000000001 has more than 9 decimal places; "
+        f"{QUANTITY_RANGE}",
     ]
 
 

@@ -172,7 +172,7 @@ def test_profiles_are_listed_with_their_settings(database):
     assert listed["csv:Kasse"].profile.decimal_separator == ","
     assert listed["csv:Bons"].locations.keys() == {"Room", "Terrace"}
     with pytest.raises(ValidationFailed, match="has no rule"):
-        _ = listed["csv:Till export"].profile.rule
+        listed["csv:Till export"].profile.require_rules()
 
 
 def test_a_mapping_added_later_reprocesses_a_csv_day_from_its_stored_lines(database):

@@ -150,3 +150,20 @@ def test_pending_finds_a_locations_job_of_a_kind(database, company):
     queue_one(database, spec(company, business_date=date(2026, 11, 27)))
     with database.session() as session:
         assert queue.next_wake(session) is not None
+
+
+@pytest.mark.postgresql_only
+def test_a_job_in_the_middle_of_another_worker_s_claim_is_not_idle(database, company):
+    """The flake of tests/bot/test_slack_faults.py: a drain (``run_until_idle`` waiting for
+    others) looked while the bot's worker was claiming the job: its ``SKIP LOCKED`` claim
+    found nothing, the job was not ``running`` yet, and the drain ended with the job unrun."""
+    job_id = queue_one(database, spec(company)).job_id
+    with database.engine.connect() as other_worker, other_worker.begin():
+        other_worker.execute(select(Job.id).where(Job.id == job_id).with_for_update())
+        assert claim(database.factory, "w1", LEASE) is None, "skipped: another claim holds it"
+        with database.session() as session:
+            assert queue.unfinished_count(session) == 1
+            assert queue.unfinished_count(session, [JobKind.SYNC]) == 0, "not this worker's"
+    with database.session() as session:
+        assert queue.unfinished_count(session) == 1
+    assert claim(database.factory, "w1", LEASE) is not None

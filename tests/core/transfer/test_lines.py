@@ -1,6 +1,7 @@
 import pytest
 
 from stockpot.core.errors import InvalidDocument
+from stockpot.core.quantities import QUANTITY_RANGE
 from stockpot.core.transfer.lines import LineKind, item_key, parse_lines_file
 
 
@@ -36,7 +37,7 @@ def test_every_bad_line_is_reported_by_index():
         "[4]: 'sale_id' is missing; unknown field(s) colour; known fields: cancelled, kind, "
         "line_id, name, parent_line_id, pos_code, quantity, sale_id, skip_reason, voided; 'voided' must be "
         "true or false, got 'yes'",
-        "[5]: 'quantity' has more than 9 decimal places",
+        f"[5]: 'quantity' 0.0000000001 has more than 9 decimal places; {QUANTITY_RANGE}",
     ]
 
 

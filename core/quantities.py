@@ -1,0 +1,68 @@
+"""The one rule for every quantity Stockpot reads: a catalog quantity, trim, measure or
+portion count, a mapping factor, a CSV cell, a CSV profile's default quantity, a factor typed
+into Slack, and every sales line before it is stored.
+
+Quantities are stored as NUMERIC(30, 9) on PostgreSQL and as integers of 10⁻⁹ units on
+SQLite, whose 64-bit integers end at about 9.2 × 10⁹ units. Inputs are therefore held to
+nine integer digits and nine decimal places: any one value fits both databases with a
+thousandfold margin for the sums and products a day's posting makes of them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
+
+from stockpot.core.db import SCALE
+
+LIMIT = Decimal(10) ** 9
+"""Every quantity's magnitude stays below this."""
+QUANTITY_RANGE = (
+    f"quantities must lie between -{LIMIT - Decimal(1).scaleb(-SCALE):,} and "
+    f"{LIMIT - Decimal(1).scaleb(-SCALE):,}, with at most {SCALE} decimal places"
+)
+
+
+def quantity_problem(value: Decimal | int) -> str | None:
+    """Why ``value`` cannot be a quantity (for a message that names its place), or ``None``."""
+    value = Decimal(value)
+    if not value.is_finite():
+        return f"{value} is not a finite number; {QUANTITY_RANGE}"
+    if abs(value) >= LIMIT:
+        return f"{value:f} is too large; {QUANTITY_RANGE}"
+    if value.as_tuple().exponent < -SCALE:  # type: ignore[operator]
+        return f"{value:f} has more than {SCALE} decimal places; {QUANTITY_RANGE}"
+    return None
+
+
+def check_quantity(value: Decimal) -> Decimal:
+    """``value`` if it is a quantity Stockpot can store, else ``ValueError`` saying why."""
+    problem = quantity_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def parse_quantity_text(text: str) -> Decimal:
+    """A quantity typed by a person (``0,5`` or ``0.5``), checked by the same rule."""
+    try:
+        value = Decimal(text.strip().replace(",", "."))
+    except InvalidOperation:
+        raise ValueError("write a number, e.g. 1 or 0.009") from None
+    return check_quantity(value)
+
+
+def _validated(value: Decimal) -> Decimal:
+    problem = quantity_problem(value)
+    if problem is not None:
+        raise PydanticCustomError("quantity_range", problem)
+    return value
+
+
+Quantity = Annotated[Decimal, Field(allow_inf_nan=True), AfterValidator(_validated)]
+"""A quantity field of an input document (pydantic): finite, in range, at most 9 places."""
+PositiveQuantity = Annotated[Quantity, Field(gt=0)]
+FractionBelowOne = Annotated[Quantity, Field(ge=0, lt=1)]

@@ -1,0 +1,161 @@
+"""A worker that dies after a job's work committed but before the job was marked done: the
+retry finds the work's effect under the job's key and reports it, so every job kind that
+posts to the ledger or to Slack does so once.
+
+The death is injected at that exact point (``Worker.before_done``): the hook expires the
+job's lease, as a dead worker's lease runs out, and raises out of the worker; the next claim
+takes the job over as it would after a SIGKILL.
+"""
+
+from __future__ import annotations
+
+import threading
+from contextlib import suppress
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from stockpot.bot.ids import ActionId
+from stockpot.core.db import unit_of_work, utcnow
+from stockpot.core.jobs.queue import ClaimedJob
+from stockpot.core.models import (
+    CsvImport,
+    ImportStatus,
+    Job,
+    JobKind,
+    JobState,
+    LedgerMovement,
+    RunOutcome,
+    TransferRun,
+)
+from tests.bot.conftest import ADMIN
+from tests.bot.test_csv_upload import THREAD, setup, share, value_of
+from tests.bot.test_jobs_flow import GOLDEN, _ready
+from tests.bot.test_slack_app import posted, reply, texts
+from tests.core.csv_import.files import GERMAN
+
+
+class WorkerDied(BaseException):
+    """Stands for SIGKILL: nothing after it runs in that worker."""
+
+
+def die_once_before_done(bot, kind: JobKind) -> threading.Event:
+    died = threading.Event()
+
+    def hook(job: ClaimedJob) -> None:
+        if job.kind is not kind or died.is_set():
+            return
+        died.set()
+        with unit_of_work(bot.database.factory) as session:
+            session.execute(
+                update(Job)
+                .where(Job.id == job.id)
+                .values(lease_expires_at=utcnow() - timedelta(seconds=1))
+            )
+        raise WorkerDied
+
+    bot.worker.before_done = hook
+    return died
+
+
+def drain_through_death(bot, died: threading.Event) -> None:
+    with suppress(WorkerDied):  # on the test's thread when its drain ran the job
+        bot.drain()
+    assert died.wait(60), "the worker never reached the end of the job's work"
+    bot.drain()
+    with bot.database.session() as session:
+        states = session.scalars(select(Job.state)).all()
+    assert set(states) == {JobState.SUCCEEDED}, states
+
+
+def messages(bot, containing: str) -> list:
+    return [c for c in bot.slack.calls if c.method == "chat.postMessage" and containing in texts(c)]
+
+
+def test_a_forced_import_whose_worker_died_before_done_is_imported_once(bot):
+    setup(bot)
+    first = share(bot, "F1", "kasse.csv", GERMAN)
+    bot.send.block_action(ActionId.CSV_IMPORT, value_of(first, ActionId.CSV_IMPORT), user=ADMIN)
+    bot.drain()
+    posted(bot, "Imported kasse.csv")
+    again = share(bot, "F2", "kasse-copy.csv", GERMAN)
+    assert "Import again" in texts(again)
+
+    died = die_once_before_done(bot, JobKind.CSV_IMPORT)
+    bot.send.block_action(ActionId.CSV_IMPORT, value_of(again, ActionId.CSV_IMPORT), user=ADMIN)
+    reply(bot, "Importing")
+    drain_through_death(bot, died)
+
+    with bot.database.session() as session:
+        assert session.scalar(select(func.count()).select_from(CsvImport)) == 2
+        job = session.scalar(
+            select(Job).where(Job.kind == JobKind.CSV_IMPORT).order_by(Job.id.desc())
+        )
+        assert job.attempts == 2 and job.result["import_id"] == 2
+    answers = messages(bot, "Imported kasse-copy.csv")
+    assert len(answers) == 1 and answers[0].args["thread_ts"] == THREAD
+    assert "as import 2" in texts(answers[0])
+
+
+def test_an_undo_whose_worker_died_before_done_reports_the_undo_once(bot):
+    setup(bot)
+    preview = share(bot, "F1", "kasse.csv", GERMAN)
+    bot.send.block_action(ActionId.CSV_IMPORT, value_of(preview, ActionId.CSV_IMPORT), user=ADMIN)
+    bot.drain()
+    done = posted(bot, "Imported kasse.csv")
+
+    died = die_once_before_done(bot, JobKind.CSV_UNDO)
+    bot.send.block_action(
+        ActionId.CSV_UNDO, value_of(done, ActionId.CSV_UNDO), user=ADMIN, thread_ts=THREAD
+    )
+    drain_through_death(bot, died)
+
+    assert len(messages(bot, "Import 1 undone")) == 1
+    assert messages(bot, "Undo refused") == [], "the retry reports the undo, not 'already undone'"
+    with bot.database.session() as session:
+        assert session.get(CsvImport, 1).status is ImportStatus.UNDONE
+        assert session.scalar(select(func.sum(LedgerMovement.quantity))) == 0
+
+
+def test_a_transfer_whose_worker_died_before_done_posts_and_reports_once(bot):
+    _ready(bot)
+    died = die_once_before_done(bot, JobKind.TRANSFER)
+    bot.send.command("/transfer", f"{GOLDEN} Pizzeria Beispiel Teltow --now", user=ADMIN)
+    reply(bot, f"Posting {GOLDEN}")
+    drain_through_death(bot, died)
+
+    with bot.database.session() as session:
+        outcomes = session.scalars(select(TransferRun.outcome)).all()
+    assert outcomes == [RunOutcome.POSTED], "the retry reports the run, it does not rerun"
+    assert len(messages(bot, "Posted: Pizzeria Beispiel Teltow")) == 1
+    assert messages(bot, "Unchanged") == []
+
+
+def test_a_migration_whose_worker_died_before_done_says_finished_once(bot):
+    _ready(bot)
+    died = die_once_before_done(bot, JobKind.MIGRATION)
+    bot.send.command("/pos", "migrate Pizzeria Beispiel Teltow 3", user=ADMIN)
+    reply(bot, "Migrating 3 days")
+    drain_through_death(bot, died)
+
+    assert len(messages(bot, "the migration of Pizzeria Beispiel Teltow finished")) == 1
+    assert len(messages(bot, "Migrating Pizzeria Beispiel Teltow")) == 1
+    with bot.database.session() as session:
+        assert session.scalar(select(func.count()).select_from(TransferRun)) == 3
+
+
+def test_a_report_whose_worker_died_before_done_is_posted_once_with_one_chart(bot):
+    _ready(bot)
+    bot.send.command("/transfer", f"{GOLDEN} Pizzeria Beispiel Teltow --now", user=ADMIN)
+    reply(bot, f"Posting {GOLDEN}")  # queued: the command is answered after Slack's ack
+    bot.drain()
+    bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN)
+    reply(bot, "go to <#C0001>")
+    died = die_once_before_done(bot, JobKind.REPORT)
+    bot.send.command("/pos", f"report now {GOLDEN}", user=ADMIN)
+    reply(bot, f"The report of {GOLDEN} follows")
+    drain_through_death(bot, died)
+
+    assert len(messages(bot, "Daily report of Trattoria Esempio")) == 1
+    uploads = [c for c in bot.slack.calls if c.method == "files.completeUploadExternal"]
+    assert len(uploads) == 1

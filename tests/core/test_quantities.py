@@ -1,0 +1,167 @@
+"""One rule for every quantity read from outside: finite, in range, at most 9 places, in
+every importer, with the place named and nothing posted."""
+
+from __future__ import annotations
+
+import io
+import time
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.csv_import.importer import import_csv
+from stockpot.core.csv_import.profile import CsvProfile
+from stockpot.core.csv_import.scan import InvalidCsv
+from stockpot.core.errors import InvalidDocument, ValidationFailed
+from stockpot.core.mapping import import_mappings
+from stockpot.core.models import Connection, LedgerMovement, TransferRun
+from stockpot.core.quantities import LIMIT, QUANTITY_RANGE, check_quantity, parse_quantity_text
+from tests.catalogs import setup_trattoria
+from tests.core.csv_import.files import setup_csv
+
+CATALOG = """
+company: Trattoria Esempio
+ingredients:
+  - {{name: Flour, base_unit: kg, measures: {{pcs: {measure}}}}}
+recipes:
+  - name: Bread
+    portions: {portions}
+    lines:
+      - {{ingredient: Flour, quantity: {quantity}, unit: kg, trim: {trim}}}
+"""
+GOOD = {"measure": "0.5", "portions": "1", "quantity": "1", "trim": "0"}
+MAPPINGS = """
+company: Trattoria Esempio
+connection: csv:Till export
+mappings:
+  - {{pos_code: "1", ingredient: Flour, quantity: {quantity}}}
+"""
+BILLION_LAUGHS = """
+company: &a Trattoria Esempio
+x1: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]
+x2: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]
+x3: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]
+x4: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]
+x5: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e, *e]
+x6: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f, *f]
+x7: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g, *g]
+x8: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h, *h]
+x9: [*i, *i, *i, *i, *i, *i, *i, *i, *i, *i]
+"""
+
+
+@given(st.decimals(allow_nan=True, allow_infinity=True))
+def test_the_rule_accepts_exactly_the_storable_quantities(value):
+    storable = value.is_finite() and abs(value) < LIMIT and value.as_tuple().exponent >= -9
+    if storable:
+        assert check_quantity(value) == value
+    else:
+        with pytest.raises(ValueError, match="quantities must lie between"):
+            check_quantity(value)
+
+
+def test_typed_quantities_go_through_the_same_rule():
+    assert parse_quantity_text(" 0,009 ") == Decimal("0.009")
+    for text in ("NaN", "Infinity", "1e19", "12345678901234567890", "0.0000000001"):
+        with pytest.raises(ValueError, match="quantities must lie between"):
+            parse_quantity_text(text)
+    with pytest.raises(ValueError, match="write a number"):
+        parse_quantity_text("two")
+
+
+def _counts(database) -> tuple[int, int]:
+    with database.session() as session:
+        return (
+            session.scalar(select(func.count()).select_from(LedgerMovement)),
+            session.scalar(select(func.count()).select_from(Connection)),
+        )
+
+
+def _catalog_errors(database, text: str) -> list[str]:
+    before = _counts(database)
+    with pytest.raises(InvalidDocument) as refused:
+        import_catalog(database.factory, text, source="catalog.yaml")
+    assert _counts(database) == before
+    return [str(problem) for problem in refused.value.problems]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "place"),
+    [
+        ("quantity", ".nan", "line 9: recipes[0].lines[0].quantity: "),
+        ("quantity", ".inf", "line 9: recipes[0].lines[0].quantity: "),
+        ("quantity", "-.inf", "line 9: recipes[0].lines[0].quantity: "),
+        ("quantity", "1.0e+19", "line 9: recipes[0].lines[0].quantity: "),
+        ("quantity", "1e19", "line 9: recipes[0].lines[0].quantity: "),
+        ("quantity", "12345678901234567890", "line 9: recipes[0].lines[0].quantity: "),
+        ("trim", ".nan", "line 9: recipes[0].lines[0].trim: "),
+        ("measure", "1.0e+19", "line 4: ingredients[0].measures.pcs: "),
+        ("portions", ".inf", "line 7: recipes[0].portions: "),
+    ],
+)
+def test_catalog_numbers_out_of_range_are_refused_with_their_place(database, field, value, place):
+    (error,) = _catalog_errors(database, CATALOG.format(**{**GOOD, field: value}))
+    assert error.startswith(place) and QUANTITY_RANGE in error
+
+
+def test_a_mapping_factor_out_of_range_is_refused_with_its_place(database):
+    setup_trattoria(database, mappings=False)
+    for value in (".nan", "1.0e19", "99999999999999999999"):
+        with pytest.raises(InvalidDocument) as refused:
+            import_mappings(database.factory, MAPPINGS.format(quantity=value), source="m.yaml")
+        (problem,) = refused.value.problems
+        assert str(problem).startswith("line 5: ") and QUANTITY_RANGE in str(problem)
+
+
+@pytest.mark.parametrize("importer", [import_catalog, import_mappings])
+def test_nested_aliases_are_refused_at_once_with_their_line(database, importer):
+    started = time.process_time()
+    with pytest.raises(InvalidDocument) as refused:
+        importer(database.factory, BILLION_LAUGHS, source="bomb.yaml")
+    (problem,) = refused.value.problems
+    assert str(problem) == (
+        "line 2: YAML anchors and aliases are not accepted (anchor &a); write the values out "
+        "in full"
+    )
+    assert time.process_time() - started < 5  # a bound, not a timing: the bomb takes hours
+
+
+def test_a_single_alias_is_refused_too(database):
+    (error,) = _catalog_errors(database, "company: X\nstorage_units:\n  - *unit\n")
+    assert error.startswith("line 3: YAML anchors and aliases are not accepted (alias *unit)")
+
+
+def test_a_csv_quantity_of_twenty_digits_posts_nothing_and_says_where(database):
+    setup_csv(database)
+    with database.session() as session:
+        kasse = session.scalar(select(Connection.id).where(Connection.name == "Kasse"))
+    data = b"Datum;Artikelnummer;Menge\n27.11.2026;101;12345678901234567890\n"
+    with pytest.raises(InvalidCsv) as refused:
+        import_csv(database.factory, kasse, io.BytesIO(data), file_name="k.csv", max_bytes=10**6)
+    assert (
+        "line 2, column 'Menge': value '12345678901234567890' 12345678901234567890 is too "
+        f"large; {QUANTITY_RANGE}"
+    ) in str(refused.value)
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(TransferRun)) == 0
+
+
+def test_many_large_rows_that_sum_beyond_the_range_post_nothing(database):
+    setup_csv(database)
+    with database.session() as session:
+        kasse = session.scalar(select(Connection.id).where(Connection.name == "Kasse"))
+    data = b"Datum;Artikelnummer;Menge\n" + b"27.11.2026;231;999999999\n" * 3
+    with pytest.raises(ValidationFailed, match="quantities must lie between") as refused:
+        import_csv(database.factory, kasse, io.BytesIO(data), file_name="k.csv", max_bytes=10**6)
+    assert "231" in str(refused.value) and "nothing was posted" in str(refused.value)
+    assert _counts(database)[0] == 0
+
+
+@pytest.mark.parametrize("value", ["1e19", "NaN", "0.0000000001"])
+def test_a_csv_profile_default_quantity_out_of_range_is_refused(value):
+    with pytest.raises(ValueError, match="quantities must lie between"):
+        CsvProfile.model_validate({"default_quantity": value})
