@@ -25,11 +25,11 @@ from stockpot.core.models import (
     ImportStatus,
     Ingredient,
     LedgerMovement,
-    RawSaleLine,
     TransferDay,
 )
 from stockpot.core.pos.connections import transfer_day
 from stockpot.core.settings import Settings
+from stockpot.core.transfer.live import run_lines
 from tests.core.csv_import.files import setup_csv
 
 pytestmark = pytest.mark.postgresql_only
@@ -118,9 +118,7 @@ def test_imports_undos_and_reruns_of_one_day_from_several_processes(database):
         live_run = session.scalar(
             select(TransferDay.live_run_id).where(TransferDay.location_id == location_id)
         )
-        tags = set(
-            session.scalars(select(RawSaleLine.sale_id).where(RawSaleLine.run_id == live_run))
-        )
+        tags = {line.sale_id for line in run_lines(session, live_run)}
         assert tags == {f"csv:{i.id}" for i in live_imports}
 
 
