@@ -54,9 +54,15 @@ def _run_with(connection: Connection) -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+        if connection.in_transaction():
+            # With nothing to migrate, reading the version table autobegins a transaction
+            # that Alembic's (empty) migration transaction does not end.
+            connection.commit()
         if sqlite:
             _check_sqlite_foreign_keys(connection)
     finally:
+        if connection.in_transaction():
+            connection.rollback()
         if sqlite:
             _sqlite_foreign_keys(connection, enforced=True)
 
