@@ -331,7 +331,7 @@ def _compute(session: Session, request: TransferRequest, plan: _Plan) -> _Outcom
         return _Outcome(run)
     _store_snapshot(session, location.company_id, day)
     result = run_engine(lines, day.snapshot, plan.storage_unit_id, day.tree)
-    movements = result.movements()
+    movements = result.movements
     _check_movements(catalog, movements)
     run.stats = result.stats
     run.unmapped = [item.to_json() for item in result.unmapped]
