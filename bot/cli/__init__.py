@@ -18,6 +18,7 @@ from stockpot.bot.cli import (
     pos,
     sandbox,
     serve,
+    stock,
     transfer,
 )
 from stockpot.core.crypto import secret_box
@@ -37,7 +38,20 @@ def main() -> None:
             raise click.ClickException(str(error)) from None
 
 
-for _module in (database, catalog, pos, transfer, csv, ledger, jobs, sandbox, serve, demo, check):
+for _module in (
+    database,
+    catalog,
+    pos,
+    transfer,
+    csv,
+    ledger,
+    stock,
+    jobs,
+    sandbox,
+    serve,
+    demo,
+    check,
+):
     _module.register(main)
 
 __all__ = ["main"]
