@@ -50,7 +50,7 @@ from stockpot.core.models import (
     TransferSnapshot,
 )
 from stockpot.core.quantities import quantity_problem
-from stockpot.core.stock.ledger import absorb_run
+from stockpot.core.stock.ledger import absorb_runs
 from stockpot.core.transfer.catalog_snapshot import (
     CATALOGS,
     Catalog,
@@ -573,8 +573,10 @@ def _post(session: Session, posted: Sequence[Posted]) -> None:
             for (storage_unit_id, ingredient_id), quantity in outcome.movements.items()
         ),
     )
-    # A count after this day fixes its balances: it absorbs what the run changed.
-    absorb_run(session, location.company_id, run.id)
+    # A count after a day fixes its balances: it absorbs what the day's run changed.
+    absorb_runs(
+        session, [(plan.location.company_id, outcome.run.id) for _, plan, outcome in posted]
+    )
 
 
 MOVEMENT_COLUMNS = (
