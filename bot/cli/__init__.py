@@ -16,6 +16,7 @@ from stockpot.bot.cli import (
     jobs,
     ledger,
     pos,
+    recipe,
     sandbox,
     serve,
     transfer,
@@ -37,7 +38,20 @@ def main() -> None:
             raise click.ClickException(str(error)) from None
 
 
-for _module in (database, catalog, pos, transfer, csv, ledger, jobs, sandbox, serve, demo, check):
+for _module in (
+    database,
+    catalog,
+    recipe,
+    pos,
+    transfer,
+    csv,
+    ledger,
+    jobs,
+    sandbox,
+    serve,
+    demo,
+    check,
+):
     _module.register(main)
 
 __all__ = ["main"]
