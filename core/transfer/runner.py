@@ -50,6 +50,7 @@ from stockpot.core.models import (
     TransferSnapshot,
 )
 from stockpot.core.quantities import quantity_problem
+from stockpot.core.stock.ledger import absorb_run
 from stockpot.core.transfer.catalog_snapshot import (
     CATALOGS,
     Catalog,
@@ -461,6 +462,8 @@ def _post(
             for (storage_unit_id, ingredient_id), quantity in outcome.movements.items()
         ),
     )
+    # A count after this day fixes its balances: it absorbs what the run changed.
+    absorb_run(session, location.company_id, run.id)
 
 
 MOVEMENT_COLUMNS = (
