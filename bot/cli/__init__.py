@@ -19,6 +19,7 @@ from stockpot.bot.cli import (
     recipe,
     sandbox,
     serve,
+    stock,
     transfer,
 )
 from stockpot.core.crypto import secret_box
@@ -46,6 +47,7 @@ for _module in (
     transfer,
     csv,
     ledger,
+    stock,
     jobs,
     sandbox,
     serve,

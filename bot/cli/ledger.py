@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import click
@@ -18,6 +19,8 @@ from stockpot.core.csv_export import csv_text
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.exact import format_decimal
 from stockpot.core.lookup import company_by_name
+from stockpot.core.stock import variance
+from stockpot.core.stock.costs import money
 from stockpot.core.why import WHY_CSV_HEADER, Why, explain, why_csv_rows
 
 
@@ -31,16 +34,100 @@ def ledger_group() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @reports_errors
 def ledger_balances(company: str, as_json: bool) -> None:
-    """Stock per storage unit and ingredient, in base units."""
+    """Stock per storage unit and ingredient, in base units, and its value at cost."""
     with session_scope() as session:
-        rows = ledger.balances(session, company_by_name(session, company))
+        found = company_by_name(session, company)
+        rows = ledger.balances(session, found)
+        currency = found.currency
     if as_json:
         emit_json([row.to_json() for row in rows])
         return
     table(
-        [[r.storage_unit, r.ingredient, format_decimal(r.quantity), r.unit] for r in rows],
-        ["STORAGE UNIT", "INGREDIENT", "BALANCE", "UNIT"],
+        [
+            [
+                r.storage_unit,
+                r.ingredient,
+                format_decimal(r.quantity),
+                r.unit,
+                money(r.value, currency),
+            ]
+            for r in rows
+        ],
+        ["STORAGE UNIT", "INGREDIENT", "BALANCE", "UNIT", "VALUE"],
     )
+    total = sum((r.value for r in rows if r.value is not None), Decimal(0))
+    click.echo(f"total value: {money(total, currency)} (ingredients with a cost)")
+
+
+@ledger_group.command("variance")
+@click.option("--company", required=True)
+@click.option("--storage-unit", "storage_unit", help="default: every storage unit counted twice")
+@click.option(
+    "--period", help="last (default), a count date, or two count dates: 2026-11-01..2026-11-30"
+)
+@click.option("--json", "as_json", is_flag=True)
+@reports_errors
+def ledger_variance(
+    company: str, storage_unit: str | None, period: str | None, as_json: bool
+) -> None:
+    """Actual against theoretical usage between two counts of a storage unit."""
+    with session_scope() as session:
+        found = company_by_name(session, company)
+        reports = (
+            [variance.variance(session, found, storage_unit, period)]
+            if storage_unit
+            else variance.last_periods(session, found)
+        )
+    if as_json:
+        emit_json([report.to_json() for report in reports])
+        return
+    if not reports:
+        click.echo("no storage unit has been counted twice yet: a variance runs between two counts")
+    for report in reports:
+        show_variance(report)
+
+
+def show_variance(report: variance.Variance) -> None:
+    click.echo(
+        f"{report.storage_unit}: {report.opening_date} → {report.closing_date} "
+        f"(counts at the close of each day)"
+    )
+    table(
+        [
+            [
+                line.ingredient,
+                line.unit,
+                format_decimal(line.opening),
+                format_decimal(line.receipts),
+                format_decimal(line.moves),
+                format_decimal(line.waste),
+                format_decimal(line.closing),
+                format_decimal(line.actual),
+                format_decimal(line.theoretical),
+                format_decimal(line.variance),
+                "–" if line.percent is None else f"{line.percent}%",
+                money(line.value, report.currency),
+            ]
+            for line in report.lines
+        ],
+        [
+            "INGREDIENT",
+            "UNIT",
+            "OPENING",
+            "RECEIVED",
+            "MOVED",
+            "WASTED",
+            "CLOSING",
+            "ACTUAL",
+            "THEORETICAL",
+            "VARIANCE",
+            "%",
+            "VALUE",
+        ],
+    )
+    click.echo(f"total variance: {money(report.total_value, report.currency)}")
+    if report.uncosted:
+        click.echo(f"no cost (not in the total): {', '.join(report.uncosted)}")
 
 
 @ledger_group.command("movements")

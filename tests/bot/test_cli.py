@@ -102,7 +102,15 @@ def test_the_readme_walkthrough(cli):
     listing = cli("mappings", "list", "--company", COMPANY, "--unmapped")
     assert "Tiramisu" in listing and "Margherita" not in listing
     table = cli("ledger", "balances", "--company", COMPANY)
-    assert table.splitlines()[0].split() == ["STORAGE", "UNIT", "INGREDIENT", "BALANCE", "UNIT"]
+    assert table.splitlines()[0].split() == [
+        "STORAGE",
+        "UNIT",
+        "INGREDIENT",
+        "BALANCE",
+        "UNIT",
+        "VALUE",
+    ]
+    assert "-0.83 EUR" in table  # 0.045 kg of espresso beans at 18.50
 
 
 def test_a_mapping_fix_and_rerun_shows_the_correction(cli, tmp_path):
