@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.bot.app import build_app
+from stockpot.bot.app import answer_job, build_app
 from stockpot.bot.jobs.handlers import SyncJob, job_handlers
 from stockpot.bot.jobs.runtime import JobRuntime
 from stockpot.bot.jobs.slack import Notifier
@@ -108,8 +108,12 @@ class Demo:
         runtime = JobRuntime(factory)
         app = build_app(settings, factory, jobs=runtime)
         notifier = Notifier(factory, client=app.client)
-        handlers = {**job_handlers(notifier), JobKind.SYNC: DemoSyncJob(notifier)}
-        runtime.worker = Worker(factory, settings, handlers)
+        handlers = {
+            **job_handlers(notifier),
+            JobKind.SYNC: DemoSyncJob(notifier),
+            JobKind.ANSWER: answer_job(settings, factory, runtime, client=app.client),
+        }
+        runtime.worker = Worker(factory, settings, handlers, interactive=[JobKind.ANSWER])
         late.app = StockpotWsgi(app, factory, settings)
         worker = threading.Thread(target=runtime.worker.run, args=(self._stop,), daemon=True)
         worker.start()

@@ -31,6 +31,9 @@ class Services:
     """Long work (syncs, transfers, migrations, reports): queued for a worker."""
     installations: Any = None
     """The installation store in multi-workspace mode (``None`` with a single bot token)."""
+    answer_here: bool = False
+    """``True`` in a worker's answering app: listeners that ``ack_first`` answer at once.
+    ``False`` in the web app: they ack and queue the answer for a worker."""
 
 
 def services(context: BoltContext) -> Services:

@@ -72,6 +72,9 @@ class SlackStandIn(SandboxServer):
         self.bot_user_id = bot_user_id
         self.users: dict[str, SlackUser] = {}
         self.calls: list[ApiCall] = []
+        self.response_arrivals: dict[str, float] = {}
+        """``time.perf_counter()`` when each response_url key was first answered (benchmarks
+        measure the time from the ack to the answer)."""
         self.installing_team = "T0003"
         """The workspace an app install through ``oauth.v2.access`` lands in."""
         self.installing_user = "UINSTALLER"
@@ -292,6 +295,7 @@ class SlackStandIn(SandboxServer):
 
     def _respond(self, request: Request) -> Response:
         payload = json.loads(request.body or b"{}")
+        self.response_arrivals.setdefault(request.params["key"], time.perf_counter())
         self.response_keys.append(request.params["key"])
         self._record(ApiCall("response_url", payload))
         channel = self._page.channel_id if self._page else ""
@@ -461,7 +465,11 @@ class SlackSender:
         user: str,
         team: str = "T0001",
         channel: str = "C0001",
+        response_key: str | None = None,
     ) -> httpx.Response:
+        """A slash command; its answers go to ``/respond/<response_key>`` (a fresh key when
+        not given)."""
+        key = response_key or str(next(self._responses))
         body = urlencode(
             {
                 "token": "legacy",
@@ -474,7 +482,7 @@ class SlackSender:
                 "command": command,
                 "text": text,
                 "api_app_id": "A0001",
-                "response_url": f"{self.stand_in.url}/respond/{next(self._responses)}",
+                "response_url": f"{self.stand_in.url}/respond/{key}",
                 "trigger_id": f"trigger.{next(self._responses)}",
             }
         )

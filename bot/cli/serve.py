@@ -11,8 +11,9 @@ from contextlib import contextmanager
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.bot.app import build_app, worker_slack
+from stockpot.bot.app import answer_job, build_app, worker_slack
 from stockpot.bot.cli.support import reports_errors, session_factory
+from stockpot.bot.jobs.answers import AnswerJob
 from stockpot.bot.jobs.runtime import JobRuntime, build_worker
 from stockpot.bot.ops_http import OpsRoutes
 from stockpot.bot.scheduler import start_scheduler
@@ -74,7 +75,11 @@ def worker_command(until_idle: bool, no_scheduler: bool) -> None:
     """Run queued jobs (and, unless told otherwise, queue due transfers and reports). Any
     number of workers may run on PostgreSQL."""
     settings, factory = get_settings(), session_factory()
-    worker = build_worker(settings, factory, **worker_slack(settings, factory))
+    runtime = JobRuntime(factory)
+    worker = build_worker(
+        settings, factory, **worker_slack(settings, factory), answers=_answers(settings, runtime)
+    )
+    runtime.worker = worker
     if until_idle:
         ran = worker.run_until_idle(wait_for_others=True)
         click.echo(f"ran {ran} job(s); nothing is left to do")
@@ -101,10 +106,22 @@ def run_command(port: int) -> None:
     settings, factory = get_settings(), session_factory()
     runtime = JobRuntime(factory)
     app = build_app(settings, factory, jobs=runtime)
-    runtime.worker = build_worker(settings, factory, **worker_slack(settings, factory))
+    runtime.worker = build_worker(
+        settings, factory, **worker_slack(settings, factory), answers=_answers(settings, runtime)
+    )
     with _working(settings, factory, runtime.worker, scheduler=True) as stop:
         click.echo(f"Stockpot is listening on port {port} and running jobs")
         serve(StockpotWsgi(app, factory, settings), port, settings, stop=stop)
+
+
+def _answers(settings: Settings, runtime: JobRuntime) -> AnswerJob | None:
+    """Slack answers, when this process can reach Slack (else answer jobs wait for a worker
+    that can)."""
+    if settings.slack_bot_token is None and not (
+        settings.slack_client_id and settings.slack_client_secret
+    ):
+        return None
+    return answer_job(settings, runtime.factory, runtime)
 
 
 def register(main: click.Group) -> None:

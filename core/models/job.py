@@ -20,6 +20,8 @@ class JobKind(StrEnum):
     CSV_UNDO = "csv_undo"
     CSV_PREVIEW = "csv_preview"
     REPORT = "report"
+    ANSWER = "answer"
+    """A Slack command's answer, worked out by a worker (the web process only acks)."""
 
 
 class JobState(StrEnum):

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from stockpot.bot.app import build_app, installation_store
+from stockpot.bot.app import answer_job, build_app, installation_store
 from stockpot.bot.jobs.runtime import JobRuntime, build_worker
 from stockpot.bot.ops_http import OpsRoutes
 from stockpot.bot.server import BackgroundServer, StockpotWsgi
@@ -151,6 +151,7 @@ def _serve(database, monkeypatch, overrides, late, port):
             database.factory,
             client=app.client,
             installations=installation_store(settings, database.factory),
+            answers=answer_job(settings, database.factory, runtime, client=app.client),
         )
         runtime.worker = worker
         late.app = OpsRoutes(
