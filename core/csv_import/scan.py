@@ -290,7 +290,8 @@ class _Tally:
         default_quantity = profile.default_quantity
         decimal_separator = profile.decimal_separator
         quantity_memo: dict[str, Decimal | None] = {}
-        sums = keyed.sums
+        meaning = keyed.meaning
+        totals = result.totals
         following = reader.line_num + 1
         try:
             for cells in reader:
@@ -311,15 +312,17 @@ class _Tally:
                         self.slow(line, cells)
                         continue
                 key = raw_key(cells)
-                total = sums.get(key)
-                if total is None and not keyed.first_sight(key, line):
-                    self.slow(line, cells)
-                    continue
+                places = meaning.get(key)
+                if places is None:
+                    places = keyed.first_sight(key, line)
+                    if places is None:
+                        self.slow(line, cells)
+                        continue
                 result.rows += 1
-                sums[key] = quantity if total is None else total + quantity
+                for place in places:
+                    totals[place] += quantity
         except (UnicodeDecodeError, csv.Error) as error:
             raise read_error(error, self.result.dialect, following) from None
-        keyed.fold()
 
     def slow(self, line: int, cells: list[str]) -> None:
         """One record read by ``read_row``: problems recorded, valid rows totalled."""
@@ -363,12 +366,11 @@ class _Tally:
 
 class _KeyReader:
     """The meaning of a one-rule record's raw key cells (code, then date, then location, those
-    the profile reads), parsed once per distinct key; and the sums per key."""
+    the profile reads): the totals they add to, parsed once per distinct key."""
 
     def __init__(self, tally: _Tally, rule: RuleColumns, location_at: int | None) -> None:
         self.tally = tally
-        self.sums: dict[Any, Decimal] = {}
-        self.meaning: dict[Any, tuple[date, str, tuple[str, ...]]] = {}
+        self.meaning: dict[Any, tuple[Total, ...]] = {}
         self.has_date = rule.date is not None
         self.has_location = location_at is not None
         self.single = not self.has_date and not self.has_location
@@ -376,44 +378,37 @@ class _KeyReader:
         self.separator, self.formats = profile.code_separator, profile.date_formats
         self.only_location = next(iter(tally.start.locations.values()), "")
 
-    def first_sight(self, key: Any, line: int) -> bool:
-        """Whether ``read_row`` finds the key's cells valid; if so the key is registered in
-        the totals (their size checked at ``line``) with a zero sum."""
+    def first_sight(self, key: Any, line: int) -> tuple[Total, ...] | None:
+        """The totals the key's cells add to (registered in order, their count checked at
+        ``line``), or ``None`` when ``read_row`` finds them invalid."""
         cells = (key,) if self.single else key
         codes = _codes(cells[0], self.separator)
         if not codes:
-            return False
+            return None
         position = 1
         when = self.tally.default_date
         if self.has_date:
             when = _date(cells[position], self.formats, when)
             position += 1
         if when is None:
-            return False
+            return None
         location = self.only_location
         if self.has_location:
             location = self.tally.start.locations.get(cells[position].strip().casefold())
         if not location:
-            return False
-        if len(self.sums) > PENDING_LIMIT:
-            self.fold()
+            return None
+        if len(self.meaning) > MEMO_LIMIT:
+            self.meaning.clear()
         totals = self.tally.result.totals
+        places = []
         for code in codes:
-            if (when, location, code) not in totals:
-                totals[(when, location, code)] = Decimal()
+            place = (when, location, code)
+            if place not in totals:
+                totals[place] = Decimal()
+            places.append(place)
         self.tally.check_size(line)
-        self.meaning[key] = (when, location, codes)
-        self.sums[key] = Decimal()
-        return True
-
-    def fold(self) -> None:
-        totals, meaning = self.tally.result.totals, self.meaning
-        for key, quantity in self.sums.items():
-            when, location, codes = meaning[key]
-            for code in codes:
-                totals[(when, location, code)] += quantity
-        self.sums.clear()
-        self.meaning.clear()
+        found = self.meaning[key] = tuple(places)
+        return found
 
 
 def _codes(raw: str, separator: str | None) -> tuple[str, ...] | None:
