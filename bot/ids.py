@@ -24,6 +24,7 @@ class ActionId(StrEnum):
     MAPPING_REMOVE = "mapping_remove"
     ITEM_UNIGNORE = "item_unignore"
     MAPPINGS_PAGE = "mappings_page"
+    LEDGER_WHY = "ledger_why"
     JOB_RETRY = "job_retry"
     JOB_CANCEL = "job_cancel"
     CATCH_UP = "catch_up"

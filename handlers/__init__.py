@@ -11,6 +11,7 @@ from stockpot.handlers import (
     csv_actions,
     csv_upload,
     events,
+    explain,
     files,
     mapping,
     views,
@@ -18,5 +19,15 @@ from stockpot.handlers import (
 
 
 def register(app: App) -> None:
-    for module in (commands, actions, mapping, views, events, files, csv_actions, csv_upload):
+    for module in (
+        commands,
+        actions,
+        mapping,
+        views,
+        events,
+        files,
+        csv_actions,
+        csv_upload,
+        explain,
+    ):
         module.register(app)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from slack_bolt import App
 
 from stockpot.handlers.csv_upload import pos_csv
+from stockpot.handlers.explain import ledger_why, pos_recipe
 from stockpot.handlers.ledger_commands import ledger_balances, ledger_movements
 from stockpot.handlers.pos_commands import (
     pos_bind,
@@ -51,6 +52,7 @@ def register(app: App) -> None:
                 "migrate": pos_migrate,
                 "report": pos_report,
                 "csv": pos_csv,
+                "recipe": pos_recipe,
             },
             None,
         )
@@ -67,4 +69,6 @@ def register(app: App) -> None:
             transfer_day,
         )
     )
-    app.command("/ledger")(dispatcher({"balances": ledger_balances}, ledger_movements))
+    app.command("/ledger")(
+        dispatcher({"balances": ledger_balances, "why": ledger_why}, ledger_movements)
+    )

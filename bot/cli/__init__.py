@@ -16,6 +16,7 @@ from stockpot.bot.cli import (
     jobs,
     ledger,
     pos,
+    recipe,
     sandbox,
     serve,
     stock,
@@ -41,6 +42,7 @@ def main() -> None:
 for _module in (
     database,
     catalog,
+    recipe,
     pos,
     transfer,
     csv,

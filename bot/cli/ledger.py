@@ -1,4 +1,4 @@
-"""``stockpot ledger``: balances, movements, traces."""
+"""``stockpot ledger``: balances, movements, traces, and why an ingredient moved."""
 
 from __future__ import annotations
 
@@ -15,11 +15,13 @@ from stockpot.bot.cli.support import (
     table,
 )
 from stockpot.core import ledger, ledger_export
+from stockpot.core.csv_export import csv_text
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.exact import format_decimal
 from stockpot.core.lookup import company_by_name
 from stockpot.core.stock import variance
 from stockpot.core.stock.costs import money
+from stockpot.core.why import WHY_CSV_HEADER, Why, explain, why_csv_rows
 
 
 @click.group("ledger")
@@ -214,6 +216,98 @@ def ledger_export_command(
         count = write(rows, out)
     if output:
         click.echo(f"{count} movement(s) written to {output}", err=True)
+
+
+@ledger_group.command("why")
+@click.argument("ingredient")
+@click.option("--company", required=True)
+@click.option("--date", "day", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help="end of a period")
+@click.option("--storage", help="only this storage unit")
+@click.option(
+    "--lines",
+    "lines_file",
+    type=click.Path(dir_okay=False, writable=True),
+    help="write every sales line behind it to this CSV file",
+)
+@click.option("--json", "as_json", is_flag=True)
+@reports_errors
+def ledger_why(
+    ingredient: str,
+    company: str,
+    day: Any,
+    last: Any,
+    storage: str | None,
+    lines_file: str | None,
+    as_json: bool,
+) -> None:
+    """Why INGREDIENT moved: the POS items behind its sales deduction, what each took and
+    the recipe path it went through (the ledger's trace, summed per item)."""
+    first = day.date()
+    end = last.date() if last else first
+    if end < first:
+        raise ValidationFailed(f"the period {first} to {end} ends before it starts")
+    with session_scope() as session:
+        owner = company_by_name(session, company)
+        why = explain(session, owner.id, ingredient, first, end, storage)
+    if lines_file:
+        with open(lines_file, "w", encoding="utf-8", newline="") as out:
+            out.write(csv_text(WHY_CSV_HEADER, why_csv_rows(why)))
+    if as_json:
+        emit_json(why_json(why))
+        return
+    where = f" in {why.storage_unit}" if why.storage_unit else ""
+    period = str(first) if first == end else f"{first} to {end}"
+    click.echo(
+        f"{why.ingredient}{where}, {period}: {format_decimal(why.from_sales)} {why.unit} from "
+        f"sales ({why.days} transferred day(s), {len(why.lines)} sales line(s))"
+    )
+    for kind, quantity in sorted(why.other.items()):
+        click.echo(f"  {kind}: {format_decimal(quantity)} {why.unit}")
+    table(
+        [
+            [
+                item.pos_code or "",
+                item.name,
+                format_decimal(item.sold),
+                f"{format_decimal(item.contribution)} {why.unit}",
+                item.path,
+            ]
+            for item in why.items
+        ],
+        ["CODE", "ITEM", "SOLD", "TOOK", "PATH (PER SALE)"],
+    )
+
+
+def why_json(why: Why) -> dict[str, Any]:
+    return {
+        "ingredient": why.ingredient,
+        "unit": why.unit,
+        "storage_unit": why.storage_unit,
+        "from": why.first.isoformat(),
+        "to": why.last.isoformat(),
+        "from_sales": format_decimal(why.from_sales),
+        "other": {kind: format_decimal(q) for kind, q in why.other.items()},
+        "items": [
+            {
+                "pos_code": item.pos_code,
+                "name": item.name,
+                "sold": format_decimal(item.sold),
+                "lines": item.lines,
+                "contribution": format_decimal(item.contribution),
+                "path": item.path,
+            }
+            for item in why.items
+        ],
+        "lines": [
+            {
+                "business_date": entry.business_date.isoformat(),
+                "location": entry.location,
+                **entry.line.to_json(),
+            }
+            for entry in why.lines
+        ],
+    }
 
 
 def register(main: click.Group) -> None:
