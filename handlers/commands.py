@@ -1,11 +1,12 @@
-"""Slash commands ``/pos``, ``/transfer`` and ``/ledger``: each acknowledges at once, then
-parses its text; reads answer privately right away, long work (syncs, fetching a day,
+"""Slash commands ``/pos``, ``/transfer``, ``/ledger`` and ``/stock``: each acknowledges at
+once, then parses its text; reads answer privately right away, long work (syncs, fetching a day,
 migrations, reports) is queued as a job and reports in the channel."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
+from stockpot.core.models import StockKind
 from stockpot.handlers.csv_upload import pos_csv
 from stockpot.handlers.explain import ledger_why, pos_recipe
 from stockpot.handlers.ledger_commands import ledger_balances, ledger_movements
@@ -25,6 +26,13 @@ from stockpot.handlers.pos_commands import (
     pos_unmapped,
 )
 from stockpot.handlers.slash import dispatcher
+from stockpot.handlers.stock_commands import (
+    ledger_variance,
+    stock_correct,
+    stock_count,
+    stock_flow,
+    stock_template,
+)
 from stockpot.handlers.transfer_commands import (
     automatic_switch,
     transfer_day,
@@ -70,5 +78,21 @@ def register(app: App) -> None:
         )
     )
     app.command("/ledger")(
-        dispatcher({"balances": ledger_balances, "why": ledger_why}, ledger_movements)
+        dispatcher(
+            {"balances": ledger_balances, "why": ledger_why, "variance": ledger_variance},
+            ledger_movements,
+        )
+    )
+    app.command("/stock")(
+        dispatcher(
+            {
+                "count": stock_count,
+                "receive": stock_flow(StockKind.RECEIPT),
+                "waste": stock_flow(StockKind.WASTE),
+                "move": stock_flow(StockKind.MOVE),
+                "correct": stock_correct,
+                "template": stock_template,
+            },
+            None,
+        )
     )

@@ -137,7 +137,9 @@ def submit_count(
                     Ingredient.company_id == company.id,
                     Ingredient.id.in_([i for _, i, _ in counted]),
                 )
-            ).tuples()
+            )
+            .tuples()
+            .all()
         )
         groups = files.sheet(session, company, unit.id)
     pages = sheet_pages(
@@ -163,9 +165,7 @@ def submit_count(
         except InvalidDocument as error:
             ack(
                 response_action="errors",
-                errors={
-                    counted[(p.line or 1) - 1][0]: p.message[:150] for p in error.problems
-                },
+                errors={counted[(p.line or 1) - 1][0]: p.message[:150] for p in error.problems},
             )
             return
     elif following >= len(pages):
@@ -270,7 +270,17 @@ def stock_flow(kind: StockKind) -> Any:
             inv.client.views_open(trigger_id=inv.trigger_id, view=view)
             return
         parsed = files.read_arguments([part for part in rest.split(",") if part.strip()])
-        result = _post(inv.services.factory, who.company_id, kind, unit, to_unit, day, parsed.lines, f"slack:{who.user_id}", None)
+        result = _post(
+            inv.services.factory,
+            who.company_id,
+            kind,
+            unit,
+            to_unit,
+            day,
+            parsed.lines,
+            f"slack:{who.user_id}",
+            None,
+        )
         announce(inv.client, inv.channel_id, result, who.user_id)
 
     return handle
@@ -308,8 +318,8 @@ def submit_form(ack: Ack, view: dict[str, Any], client: WebClient, context: Bolt
     who, metadata = form_actor(context, view, StockFormMetadata)
     values = view["state"]["values"]
     text = str(values[BlockId.STOCK_LINES][ActionId.STOCK_LINES].get("value") or "")
-    picked = (values.get(BlockId.STOCK_DATE) or {}).get(ActionId.STOCK_DATE, {}).get(
-        "selected_date"
+    picked = (
+        (values.get(BlockId.STOCK_DATE) or {}).get(ActionId.STOCK_DATE, {}).get("selected_date")
     )
     note = str(
         (values.get(BlockId.STOCK_NOTE) or {}).get(ActionId.STOCK_NOTE, {}).get("value") or ""
@@ -343,14 +353,18 @@ def stock_correct(inv: Invocation) -> None:
     if not inv.args or not inv.args[0].isdigit():
         raise UsageError("which posting? `/stock correct 42` (its number is in its message)")
     reason = " ".join(inv.args[1:]) or None
-    result = correct(inv.services.factory, who.company_id, int(inv.args[0]), f"slack:{who.user_id}", reason)
+    result = correct(
+        inv.services.factory, who.company_id, int(inv.args[0]), f"slack:{who.user_id}", reason
+    )
     announce(inv.client, inv.channel_id, result, who.user_id)
 
 
 def stock_template(inv: Invocation) -> None:
     """``/stock template <storage unit>``: the unit's count CSV, to fill in and upload."""
     who = inv.actor()
-    name, _ = _take_unit(" ".join(inv.args), _units(inv, who.company_id), "`/stock template Kitchen`")
+    name, _ = _take_unit(
+        " ".join(inv.args), _units(inv, who.company_id), "`/stock template Kitchen`"
+    )
     with inv.services.factory() as session:
         company = session.get_one(Company, who.company_id)
         unit = storage_unit_by_name(session, company, name)

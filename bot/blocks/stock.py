@@ -71,7 +71,11 @@ def count_modal(
     intro = context(
         f"Counted stock of *{escape(unit)}* at the close of {day}. Leave an ingredient empty "
         "if you did not count it: only what you fill in is counted."
-        + (f" Page {number + 1} of {pages}: each page is posted when you go on." if pages > 1 else "")
+        + (
+            f" Page {number + 1} of {pages}: each page is posted when you go on."
+            if pages > 1
+            else ""
+        )
     )
     last = number + 1 >= pages
     return {

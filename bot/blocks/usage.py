@@ -35,9 +35,21 @@ LEDGER = [
     ("/ledger <date|from..to> [storage unit]", "the movements of those days per ingredient"),
     ("/ledger balances [storage unit]", "stock per storage unit and ingredient"),
     ("/ledger why <ingredient> <date|from..to> [storage unit]", "the sales behind a deduction"),
+    (
+        "/ledger variance [storage unit] [last|date|from..to]",
+        "actual against theoretical usage between two counts, in money",
+    ),
+]
+STOCK = [
+    ("/stock count <storage unit> [date]", "open the unit's count sheet (empty = not counted)"),
+    ("/stock template <storage unit>", "the unit's count CSV: fill it in, upload it here"),
+    ("/stock receive <storage unit> [Flour=25kg@0.9, …]", "goods received (a form without lines)"),
+    ("/stock waste <storage unit> [Basil=20g, …]", "waste (a form without lines)"),
+    ("/stock move <storage unit> to <storage unit> [House red=2, …]", "move stock between units"),
+    ("/stock correct <posting>", "reverse a posting (never edited)"),
 ]
 
-USAGES = {"/pos": POS, "/transfer": TRANSFER, "/ledger": LEDGER}
+USAGES = {"/pos": POS, "/transfer": TRANSFER, "/ledger": LEDGER, "/stock": STOCK}
 
 
 def help_blocks(command: str, problem: str | None = None) -> list[Block]:
