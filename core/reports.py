@@ -24,6 +24,7 @@ from stockpot.core.models import (
     TransferDay,
     TransferRun,
 )
+from stockpot.core.stock.costs import value
 from stockpot.core.unmapped import UnmappedRow, coverage, unmapped
 
 TOP_DEDUCTIONS = 5
@@ -37,6 +38,8 @@ class Deduction:
     ingredient: str
     unit: str
     quantity: Decimal
+    value: Decimal | None = None
+    """At the ingredient's cost, when it has one."""
 
 
 @dataclass
@@ -52,6 +55,8 @@ class LocationDay:
     deductions: list[Deduction] = field(default_factory=list)
     deducted_total: dict[str, Decimal] = field(default_factory=dict)
     """Sum of the day's deductions per base unit."""
+    deducted_value: Decimal = Decimal(0)
+    """The day's deductions at cost (ingredients with a cost)."""
     failure: str | None = None
     failed_job_id: int | None = None
 
@@ -66,6 +71,7 @@ class DailyReport:
     negative: list[StockLine]
     consumption: dict[str, list[tuple[date, Decimal]]]
     """Per top ingredient (label with its unit), what was consumed each of the last days."""
+    currency: str = "EUR"
 
 
 def daily_report(session: Session, company_id: int, day: date) -> DailyReport:
@@ -83,6 +89,7 @@ def daily_report(session: Session, company_id: int, day: date) -> DailyReport:
         top_unmapped=unmapped(session, company_id)[:TOP_UNMAPPED],
         negative=[line for line in balances(session, company) if line.quantity < 0],
         consumption=consumption(session, company_id, day),
+        currency=company.currency,
     )
 
 
@@ -126,23 +133,29 @@ def _add_deductions(
 ) -> None:
     total = func.sum(LedgerMovement.quantity)
     query = (
-        select(Ingredient.name, Ingredient.base_unit, total)
+        select(Ingredient.name, Ingredient.base_unit, Ingredient.cost, total)
         .join(Ingredient, Ingredient.id == LedgerMovement.ingredient_id)
         .join(TransferRun, TransferRun.id == LedgerMovement.run_id)
         .where(TransferRun.location_id == location.id, LedgerMovement.business_date == day)
-        .group_by(Ingredient.name, Ingredient.base_unit)
+        .group_by(Ingredient.name, Ingredient.base_unit, Ingredient.cost)
     )
-    rows = sorted(session.execute(query).tuples(), key=lambda r: (r[2], r[0]))
-    for _, unit, quantity in rows:
-        if quantity < 0:
-            row.deducted_total[unit.value] = (
-                row.deducted_total.get(unit.value, Decimal(0)) - quantity
-            )
-    row.deductions = [
-        Deduction(name, unit.value, -quantity)
-        for name, unit, quantity in rows[:TOP_DEDUCTIONS]
+    deducted = [
+        Deduction(name, unit.value, -quantity, value(-quantity, cost))
+        for name, unit, cost, quantity in session.execute(query).tuples()
         if quantity < 0
     ]
+    for deduction in deducted:
+        row.deducted_total[deduction.unit] = (
+            row.deducted_total.get(deduction.unit, Decimal(0)) + deduction.quantity
+        )
+        row.deducted_value += deduction.value or Decimal(0)
+    row.deductions = sorted(deducted, key=by_money)[:TOP_DEDUCTIONS]
+
+
+def by_money(deduction: Deduction) -> tuple[bool, Decimal, str]:
+    """Largest value first where costs are known; the others after, by name (kilograms and
+    pieces are never compared)."""
+    return (deduction.value is None, -(deduction.value or Decimal(0)), deduction.ingredient)
 
 
 def consumption(
@@ -155,6 +168,7 @@ def consumption(
         select(
             Ingredient.name,
             Ingredient.base_unit,
+            Ingredient.cost,
             LedgerMovement.business_date,
             func.sum(LedgerMovement.quantity),
         )
@@ -165,12 +179,18 @@ def consumption(
             LedgerMovement.business_date >= first,
             LedgerMovement.business_date <= last,
         )
-        .group_by(Ingredient.name, Ingredient.base_unit, LedgerMovement.business_date)
+        .group_by(
+            Ingredient.name, Ingredient.base_unit, Ingredient.cost, LedgerMovement.business_date
+        )
     ).tuples()
     per: dict[str, dict[date, Decimal]] = {}
-    for name, unit, day, quantity in rows:
-        per.setdefault(f"{name} ({unit.value})", {})[day] = -quantity
-    top = sorted(per, key=lambda label: (-sum(per[label].values()), label))[:CHART_INGREDIENTS]
+    ranks: dict[str, Deduction] = {}
+    for name, unit, cost, day, quantity in rows:
+        label = f"{name} ({unit.value})"
+        per.setdefault(label, {})[day] = -quantity
+        used = sum(per[label].values(), Decimal(0))
+        ranks[label] = Deduction(name, unit.value, used, value(used, cost))
+    top = sorted(per, key=lambda label: by_money(ranks[label]))[:CHART_INGREDIENTS]
     return {
         label: [
             (first + timedelta(days=n), per[label].get(first + timedelta(days=n), Decimal(0)))

@@ -17,6 +17,7 @@ from stockpot.bot.blocks.common import (
 from stockpot.bot.ids import ActionId
 from stockpot.core.exact import format_decimal
 from stockpot.core.reports import DailyReport, LocationDay
+from stockpot.core.stock.costs import money
 
 STATE_ICONS = {
     "posted": ":white_check_mark:",
@@ -28,7 +29,7 @@ STATE_ICONS = {
 }
 
 
-def _location(row: LocationDay) -> list[Block]:
+def _location(row: LocationDay, currency: str) -> list[Block]:
     head = f"{STATE_ICONS.get(row.state, '')} *{escape(row.name)}*: {row.state}"
     if row.run_id is not None:
         totals = ", ".join(
@@ -38,6 +39,8 @@ def _location(row: LocationDay) -> list[Block]:
         head += (
             f" · {row.lines} lines, {row.unmapped_lines} unmapped · deducted {totals or 'nothing'}"
         )
+        if row.deducted_value:
+            head += f" ({money(row.deducted_value, currency)} at cost)"
     blocks = [section(head)]
     if row.deductions:
         blocks.append(
@@ -45,6 +48,7 @@ def _location(row: LocationDay) -> list[Block]:
                 "Top deductions: "
                 + ", ".join(
                     f"{escape(d.ingredient)} {format_decimal(d.quantity)} {d.unit}"
+                    + (f" ({money(d.value, currency)})" if d.value is not None else "")
                     for d in row.deductions
                 )
             )
@@ -61,7 +65,7 @@ def report_blocks(report: DailyReport) -> list[Block]:
     if not report.locations:
         blocks.append(section("No active location yet: `/pos locations` to activate one."))
     for row in report.locations:
-        blocks.extend(_location(row))
+        blocks.extend(_location(row, report.currency))
     blocks.append(divider())
     share = (
         f"{format_decimal((report.coverage * 100).quantize(1))} %"
@@ -85,6 +89,10 @@ def report_blocks(report: DailyReport) -> list[Block]:
             f"{format_decimal(line.quantity)} {line.unit}"
             for line in report.negative
         ]
-        blocks.append(lines_section(":warning: Negative balances (count or receive stock)", lines))
+        blocks.append(
+            lines_section(
+                ":warning: Negative balances (`/stock count` or `/stock receive` them)", lines
+            )
+        )
     blocks.append(context("`/pos unmapped` for the full list · `/transfer status` for every run"))
     return blocks[:MESSAGE_BLOCKS]
