@@ -201,7 +201,11 @@ def _path(
         for line in recipe.lines:
             storage = line.issue_storage_id or fallback
             if line.ingredient_id == ingredient.id and storage == storage_unit_id:
-                trim = f", trim {format_decimal(fraction_to_decimal(line.trim * 100))} %"
+                gross = _amount(line.quantity / (1 - line.trim), unit)
+                trim = (
+                    f", trim {format_decimal(fraction_to_decimal(line.trim * 100))} % "
+                    f"(takes {gross})"
+                )
                 return [
                     f"{_amount(line.quantity, unit)} {ingredient.name}{per}"
                     + (trim if line.trim else "")
