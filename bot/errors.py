@@ -11,6 +11,7 @@ from slack_bolt import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
+from stockpot.bot.blocks.common import escape
 from stockpot.core.errors import StockpotError
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,9 @@ def handle_error(error: Exception, body: dict[str, Any], client: WebClient) -> B
     if isinstance(error, StockpotError):
         log.info("refused: %s", error)
     if body.get("type") == "view_submission":
-        return _in_the_form(body, text)
+        return _in_the_form(body, text)  # a form's errors are plain text: not escaped
+    # Escaped as Slack's mrkdwn requires: a "<company name>" would vanish otherwise.
+    text = escape(text)
     channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
     user = body.get("user_id") or (body.get("user") or {}).get("id")
     response_url = body.get("response_url")

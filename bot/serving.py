@@ -21,7 +21,7 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from stockpot.bot.ops_http import OpsRoutes
-from stockpot.bot.server import StockpotWsgi
+from stockpot.bot.server import LOOP_SECONDS, StockpotWsgi
 from stockpot.core.errors import ConfigurationError
 from stockpot.core.settings import Settings
 
@@ -38,7 +38,7 @@ class GracefulServer:
         import waitress
 
         self._server: Any = waitress.create_server(
-            wsgi, host=host, port=port, threads=threads, asyncore_loop_timeout=0.1
+            wsgi, host=host, port=port, threads=threads, asyncore_loop_timeout=LOOP_SECONDS
         )
         self.port = int(self._server.effective_port)
         self._thread = threading.Thread(target=self._server.run, name="stockpot-http")

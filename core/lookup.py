@@ -2,11 +2,55 @@
 
 from __future__ import annotations
 
+import difflib
+import unicodedata
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stockpot.core.errors import NotFound, ValidationFailed
-from stockpot.core.models import Company, Connection, ExternalLocation, Provider
+from stockpot.core.models import Company, Connection, ExternalLocation, Provider, StorageUnit
+
+
+def fold(text: str) -> str:
+    """How a name compares when people type it: no case, no accents (Küche ~ kuche)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
+    """The known names ``name`` was probably meant to be, best first (typos, accents, case)."""
+    by_fold: dict[str, str] = {}
+    for candidate in known:
+        by_fold.setdefault(fold(candidate), candidate)
+    wanted = fold(name)
+    found = difflib.get_close_matches(wanted, list(by_fold), n=n, cutoff=0.6)
+    contained = [f for f in by_fold if wanted and wanted in f and f not in found]
+    return [by_fold[f] for f in [*found, *contained][:n]]
+
+
+def not_found(what: str, name: str, known: Iterable[str]) -> NotFound:
+    """``no storage unit 'Kuche'; did you mean Küche?``, or what exists when nothing is close."""
+    names = sorted(set(known))
+    suggestions = closest(name, names)
+    if suggestions:
+        return NotFound(f"no {what} '{name}'; did you mean {' or '.join(suggestions)}?")
+    listed = ", ".join(names[:10]) + (", …" if len(names) > 10 else "")
+    return NotFound(f"no {what} '{name}' (known: {listed or 'none'})")
+
+
+def storage_unit_by_name(session: Session, company_id: int, name: str) -> StorageUnit:
+    """The company's storage unit called ``name`` (case aside), or a ``NotFound`` that names the
+    closest ones."""
+    units = list(session.scalars(select(StorageUnit).where(StorageUnit.company_id == company_id)))
+    for unit in units:
+        if unit.name == name:
+            return unit
+    same = [unit for unit in units if unit.name.casefold() == name.casefold()]
+    if len(same) == 1:
+        return same[0]
+    raise not_found("storage unit", name, (unit.name for unit in units))
 
 
 def company_by_name(session: Session, name: str) -> Company:
@@ -47,14 +91,23 @@ def connection_by_label(session: Session, company: Company, label: str) -> Conne
     return connection
 
 
+def location_names(session: Session, company_id: int) -> list[str]:
+    return list(
+        session.scalars(
+            select(ExternalLocation.name)
+            .where(ExternalLocation.company_id == company_id)
+            .order_by(ExternalLocation.name)
+        )
+    )
+
+
 def location_by_name(session: Session, name: str, company: str | None = None) -> ExternalLocation:
     query = select(ExternalLocation).where(ExternalLocation.name == name)
     if company is not None:
         query = query.where(ExternalLocation.company_id == company_by_name(session, company).id)
     matches = session.scalars(query).all()
     if not matches:
-        known = ", ".join(sorted(set(session.scalars(select(ExternalLocation.name)))))
-        raise NotFound(f"no location '{name}' (known: {known or 'none'})")
+        raise not_found("location", name, session.scalars(select(ExternalLocation.name)))
     if len(matches) > 1:
         owners = ", ".join(
             f"{session.get_one(Company, m.company_id).name} ({m.connection.label})" for m in matches

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from stockpot.bot.commands import DEFAULT, LEDGER, POS, TRANSFER
 from stockpot.handlers.csv_upload import pos_csv
 from stockpot.handlers.ledger_commands import ledger_balances, ledger_movements
 from stockpot.handlers.pos_commands import (
@@ -34,8 +35,9 @@ from stockpot.handlers.transfer_commands import (
 
 
 def register(app: App) -> None:
-    app.command("/pos")(
+    app.command(POS.name)(
         dispatcher(
+            POS,
             {
                 "setup": pos_setup,
                 "locations": pos_locations,
@@ -52,19 +54,21 @@ def register(app: App) -> None:
                 "report": pos_report,
                 "csv": pos_csv,
             },
-            None,
         )
     )
-    app.command("/transfer")(
+    app.command(TRANSFER.name)(
         dispatcher(
+            TRANSFER,
             {
+                DEFAULT: transfer_day,
                 "log": transfer_log,
                 "pause": automatic_switch(False),
                 "resume": automatic_switch(True),
                 "status": transfer_status,
                 "time": transfer_time,
             },
-            transfer_day,
         )
     )
-    app.command("/ledger")(dispatcher({"balances": ledger_balances}, ledger_movements))
+    app.command(LEDGER.name)(
+        dispatcher(LEDGER, {DEFAULT: ledger_movements, "balances": ledger_balances})
+    )

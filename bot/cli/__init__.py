@@ -15,6 +15,7 @@ from stockpot.bot.cli import (
     demo,
     jobs,
     ledger,
+    manifest,
     pos,
     sandbox,
     serve,
@@ -37,7 +38,20 @@ def main() -> None:
             raise click.ClickException(str(error)) from None
 
 
-for _module in (database, catalog, pos, transfer, csv, ledger, jobs, sandbox, serve, demo, check):
+for _module in (
+    database,
+    catalog,
+    pos,
+    transfer,
+    csv,
+    ledger,
+    jobs,
+    sandbox,
+    serve,
+    demo,
+    check,
+    manifest,
+):
     _module.register(main)
 
 __all__ = ["main"]

@@ -13,7 +13,8 @@ from stockpot.bot.blocks.ledger import balances_blocks, totals_blocks
 from stockpot.bot.blocks.mapping import map_modal, mappings_blocks, target_options, unmapped_blocks
 from stockpot.bot.blocks.pos import connect_sides_modal, locations_blocks
 from stockpot.bot.blocks.transfer import report_blocks
-from stockpot.bot.blocks.usage import USAGES, help_blocks
+from stockpot.bot.blocks.usage import help_blocks
+from stockpot.bot.commands import COMMANDS
 from stockpot.core.doctor import Check
 from stockpot.core.ledger import MovementTotal, StockLine
 from stockpot.core.locations import LocationOverview
@@ -90,7 +91,7 @@ def test_balances_locations_and_help_fit_with_large_data():
         for i in range(200)
     ]
     check(locations_blocks(LONG, locations, admin=True))
-    for command in USAGES:
+    for command in COMMANDS:
         check(help_blocks(command, LONG))
 
 
