@@ -92,9 +92,16 @@ POS = SlashCommand(
         ),
         Subcommand(
             "mappings",
-            "",
-            "what each item takes from stock, and how much of the sales is mapped",
-            "mappings",
+            "[text]",
+            "what each item takes from stock (search, edit, remove), and how much of the sales "
+            "is mapped",
+            "mappings diavola",
+        ),
+        Subcommand(
+            "recipe",
+            "<name>",
+            "a recipe's lines, quantities, trim, sub-recipes and storage",
+            "recipe Pizza Margherita",
         ),
         Subcommand(
             "members",
@@ -176,7 +183,7 @@ TRANSFER = SlashCommand(
 
 LEDGER = SlashCommand(
     "/ledger",
-    "Movements and stock per storage unit and ingredient",
+    "Stock per storage unit and ingredient, movements, variance",
     (
         Subcommand(
             DEFAULT,
@@ -192,8 +199,63 @@ LEDGER = SlashCommand(
             "stock per storage unit and ingredient",
             "balances Küche",
         ),
+        Subcommand(
+            "why",
+            "<ingredient> <date|from..to> [storage unit]",
+            "the sales behind a deduction",
+            "why Mozzarella 2026-11-27",
+        ),
+        Subcommand(
+            "variance",
+            "[storage unit] [last|date|from..to]",
+            "actual against theoretical usage between two counts, in money",
+            "variance Küche last",
+        ),
     ),
 )
 
-COMMANDS: dict[str, SlashCommand] = {c.name: c for c in (POS, TRANSFER, LEDGER)}
+STOCK = SlashCommand(
+    "/stock",
+    "Count, receive, waste and move stock (admins)",
+    (
+        Subcommand(
+            "count",
+            "<storage unit> [date]",
+            "open the unit's count sheet (empty = not counted)",
+            "count Küche",
+        ),
+        Subcommand(
+            "template",
+            "<storage unit>",
+            "the unit's count CSV: fill it in, upload it here",
+            "template Küche",
+        ),
+        Subcommand(
+            "receive",
+            "<storage unit> [Flour=25kg@0.9, …]",
+            "goods received (a form without lines)",
+            "receive Küche Mozzarella=10kg@8.5",
+        ),
+        Subcommand(
+            "waste",
+            "<storage unit> [Basil=20g, …]",
+            "waste (a form without lines)",
+            "waste Küche Basil=20g",
+        ),
+        Subcommand(
+            "move",
+            "<storage unit> to <storage unit> [House red=2, …]",
+            "move stock between units",
+            "move Lager to Bar House red=2",
+        ),
+        Subcommand(
+            "correct",
+            "<posting>",
+            "reverse a posting (never edited)",
+            "correct 42",
+        ),
+    ),
+)
+
+COMMANDS: dict[str, SlashCommand] = {c.name: c for c in (POS, TRANSFER, LEDGER, STOCK)}
 """Every slash command the app declares, in the manifest's order."""

@@ -116,3 +116,19 @@ def location_by_name(session: Session, name: str, company: str | None = None) ->
             f"{len(matches)} locations are named '{name}': {owners}; add --company to choose"
         )
     return matches[0]
+
+
+def storage_unit_by_name(session: Session, company: Company, name: str) -> StorageUnit:
+    unit = session.scalar(
+        select(StorageUnit).where(
+            StorageUnit.company_id == company.id, StorageUnit.name == name.strip()
+        )
+    )
+    if unit is None:
+        known = session.scalars(
+            select(StorageUnit.name)
+            .where(StorageUnit.company_id == company.id, StorageUnit.archived_at.is_(None))
+            .order_by(StorageUnit.name)
+        ).all()
+        raise NotFound(f"no storage unit '{name}' (known: {', '.join(known) or 'none'})")
+    return unit

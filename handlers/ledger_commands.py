@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from stockpot.bot.blocks.explain import why_picker
 from stockpot.bot.blocks.ledger import TOTALS_SHOWN, balances_blocks, totals_blocks, totals_csv
 from stockpot.core import ledger
 from stockpot.core.lookup import storage_unit_by_name
@@ -38,9 +39,13 @@ def ledger_movements(inv: Invocation) -> None:
         rows = ledger.movement_totals(
             session, session.get_one(Company, who.company_id), first, last, unit
         )
+    blocks = totals_blocks(who.company, period.describe(), rows, unit)
+    picker = why_picker(
+        [(row.storage_unit, row.ingredient) for row in rows[:TOTALS_SHOWN]], str(first), str(last)
+    )
     inv.reply(
         f"Movements of {who.company}, {period.describe()}",
-        totals_blocks(who.company, period.describe(), rows, unit),
+        blocks + ([picker] if picker else []),
     )
     if len(rows) > TOTALS_SHOWN:
         inv.client.files_upload_v2(

@@ -17,8 +17,10 @@ from stockpot.bot.cli import (
     ledger,
     manifest,
     pos,
+    recipe,
     sandbox,
     serve,
+    stock,
     transfer,
 )
 from stockpot.core.crypto import secret_box
@@ -41,10 +43,12 @@ def main() -> None:
 for _module in (
     database,
     catalog,
+    recipe,
     pos,
     transfer,
     csv,
     ledger,
+    stock,
     jobs,
     sandbox,
     serve,
