@@ -95,4 +95,3 @@ def test_a_form_sent_again_after_a_refusal_is_a_new_delivery(bot):
     assert connect_sides(bot).status_code == 200
     posted(bot, "connected sides:SIDES for Trattoria Esempio")
     assert count(bot, SlackDelivery) >= 4
-
