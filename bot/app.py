@@ -82,7 +82,14 @@ def worker_slack(settings: Settings, factory: sessionmaker[Session]) -> dict[str
     return {"client": client, "installations": installations}
 
 
-BOT_SCOPES = ["commands", "chat:write", "chat:write.public", "users:read", "files:read"]
+BOT_SCOPES = [
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "users:read",
+    "files:read",
+    "files:write",
+]
 
 
 def build_app(
