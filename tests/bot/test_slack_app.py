@@ -264,7 +264,7 @@ def _select(bot, value: str, user: str = ADMIN, team: str = "T0001"):
         "action_id": ActionId.LOCATION_STORAGE,
         "block_id": "b",
         "selected_option": {"value": value},
-        "action_ts": "1",
+        "action_ts": str(time.time()),
     }
     return bot.send.interaction(
         {
@@ -272,7 +272,7 @@ def _select(bot, value: str, user: str = ADMIN, team: str = "T0001"):
             "team": {"id": team},
             "user": {"id": user, "team_id": team},
             "api_app_id": "A0001",
-            "trigger_id": "t",
+            "trigger_id": f"t{time.time()}",
             "channel": {"id": "C0001"},
             "container": {"type": "message", "channel_id": "C0001"},
             "response_url": f"{bot.slack.url}/respond/select",
