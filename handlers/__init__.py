@@ -14,6 +14,7 @@ from stockpot.handlers import (
     explain,
     files,
     mapping,
+    stock_commands,
     views,
 )
 
@@ -29,5 +30,6 @@ def register(app: App) -> None:
         csv_actions,
         csv_upload,
         explain,
+        stock_commands,
     ):
         module.register(app)

@@ -75,7 +75,7 @@ def test_why_names_the_items_and_the_recipe_path(salami_as_margherita):
     bot.send.command("/ledger", "why flour 2025-03-14 Kuche", user=VIEWER)
     reply(bot, "no storage unit 'Kuche'")
     bot.send.command("/ledger", "why flour", user=VIEWER)
-    reply(bot, "which day?")
+    reply(bot, "which ingredient, which days?")
     bot.send.command("/ledger", "why Basil 2025-03-10", user=VIEWER)
     reply(bot, "No sales took Basil on 2025-03-10.")
 
