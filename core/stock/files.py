@@ -42,6 +42,7 @@ from stockpot.core.models import (
     Ingredient,
     LedgerMovement,
     StockCountLine,
+    StorageUnit,
 )
 from stockpot.core.quantities import Quantity, parse_quantity_text
 from stockpot.core.stock.services import LineInput
@@ -264,3 +265,24 @@ def count_file(name: str) -> tuple[str, date | None] | None:
     except ValueError:
         return None
     return match["unit"], day
+
+
+def unit_names(session: Session, company_id: int) -> list[str]:
+    """The company's storage units that can be counted (not archived), by name."""
+    return list(
+        session.scalars(
+            select(StorageUnit.name)
+            .where(StorageUnit.company_id == company_id, StorageUnit.archived_at.is_(None))
+            .order_by(StorageUnit.name)
+        )
+    )
+
+
+def ingredient_names(session: Session, company_id: int, ids: Sequence[int]) -> dict[int, str]:
+    """Names of the company's ingredients among ``ids`` (a count sheet's inputs carry ids)."""
+    rows = session.execute(
+        select(Ingredient.id, Ingredient.name).where(
+            Ingredient.company_id == company_id, Ingredient.id.in_(list(ids))
+        )
+    )
+    return dict(rows.tuples().all())
