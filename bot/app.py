@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from stockpot import handlers
 from stockpot.bot.errors import handle_error
 from stockpot.bot.installations import EncryptedInstallationStore, StateStore
-from stockpot.bot.jobs.runtime import JobRuntime
 from stockpot.bot.observed import (
     ContextCarryingExecutor,
     MeteredWebClient,
@@ -30,6 +29,7 @@ from stockpot.core import redaction
 from stockpot.core.crypto import secret_box
 from stockpot.core.db import writing_engine
 from stockpot.core.errors import ConfigurationError
+from stockpot.core.jobs.runtime import JobRuntime
 from stockpot.core.settings import Settings
 from stockpot.handlers.context import SERVICES, Services
 

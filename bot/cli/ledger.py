@@ -17,6 +17,7 @@ from stockpot.core import ledger, ledger_export
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.exact import format_decimal
 from stockpot.core.lookup import company_by_name
+from stockpot.core.transfer import trace
 
 
 @click.group("ledger")
@@ -82,7 +83,7 @@ def ledger_movements(company: str, date_from: Any, date_to: Any, as_json: bool) 
 def ledger_trace(movement_id: int, as_json: bool) -> None:
     """The sales lines behind a movement, and what each contributed."""
     with session_scope() as session:
-        lines = ledger.trace(session, movement_id)
+        lines = trace.trace(session, movement_id)
     if as_json:
         emit_json([line.to_json() for line in lines])
         return

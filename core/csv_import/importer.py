@@ -37,9 +37,9 @@ from stockpot.core.models import (
     Provider,
     RunKind,
 )
-from stockpot.core.transfer.lines import SaleLine
+from stockpot.core.transfer.lines import RawInput, SaleLine
 from stockpot.core.transfer.live import live_lines, take_turn
-from stockpot.core.transfer.runner import RawInput, TransferReport, transfer_in_session
+from stockpot.core.transfer.runner import TransferReport, transfer_in_session
 
 SOURCE = "csv"
 
