@@ -36,6 +36,13 @@ class MapItemMetadata(Payload):
     company_id: int
 
 
+class MappingsPageValue(Payload):
+    """A page button of ``/pos mappings``: the search it pages through, and the page."""
+
+    text: str = ""
+    page: int
+
+
 class CatchUpValue(Payload):
     """Days a location missed while paused (the range; days transferred since are skipped)."""
 

@@ -14,7 +14,7 @@ from fractions import Fraction
 
 from gmpy2 import mpq
 
-from stockpot.core.db import quantize
+from stockpot.core.db import SCALE
 
 
 def to_fraction(value: Decimal | Fraction | int | str) -> Fraction:
@@ -22,8 +22,20 @@ def to_fraction(value: Decimal | Fraction | int | str) -> Fraction:
 
 
 def fraction_to_decimal(value: Fraction | mpq) -> Decimal:
-    """Round a rational to the stored scale (half-even)."""
-    return quantize(Decimal(int(value.numerator)) / Decimal(int(value.denominator)))
+    """Round a rational to the stored scale (half-even), exactly.
+
+    Integer arithmetic only: a ``Decimal`` division rounds to the context's 28 digits first,
+    so a large or finely divided value could be rounded twice. Here the count of 10⁻⁹ units
+    is rounded once, half to even, and the decimal is built from its text (no context)."""
+    numerator = int(value.numerator) * 10**SCALE
+    denominator = int(value.denominator)
+    units, remainder = divmod(numerator, denominator)
+    twice = 2 * remainder
+    if twice > denominator or (twice == denominator and units % 2):
+        units += 1
+    if units == 0 and numerator < 0:
+        return Decimal(f"-0e-{SCALE}")
+    return Decimal(f"{units}e-{SCALE}")
 
 
 def fraction_text(value: Fraction) -> str:

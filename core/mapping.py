@@ -11,13 +11,13 @@ from decimal import Decimal
 from typing import Annotated, Any, Self
 
 from pydantic import Field, model_validator
-from sqlalchemy import select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from stockpot.core.catalog.document import Name, Positive
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.documents import DocumentModel, parse_document, parse_each
-from stockpot.core.errors import InvalidDocument, ValidationFailed
+from stockpot.core.errors import InvalidDocument, NotFound, ValidationFailed
 from stockpot.core.exact import format_decimal
 from stockpot.core.lookup import company_by_name, connection_by_label
 from stockpot.core.models import Company, Connection, Ingredient, PosItem, PosMapping, Recipe
@@ -74,6 +74,17 @@ def set_mapping(
     mapping.updated_at = utcnow()
     mapping.updated_by = by
     return mapping
+
+
+def remove_mapping(session: Session, item: PosItem) -> bool:
+    """Take ``item`` back to unmapped (a mapping removed, or an ignored item un-ignored): its
+    next transfer lists it as unmapped again. False when it had no mapping."""
+    mapping = item.mapping
+    if mapping is None:
+        return False
+    item.mapping = None
+    session.delete(mapping)
+    return True
 
 
 def _positive(factor: Decimal) -> Decimal:
@@ -268,34 +279,129 @@ class MappingRow:
     target: str | None
     factor: str | None
     unit: str | None
+    connection: str = ""
+    """The item's connection as users name it (``sides:SIDES``, ``csv:Till export``): two
+    connections may each sell a "Cola (201)"."""
 
 
-def list_mappings(
-    session: Session, company: Company, connection: Connection | None = None
-) -> list[MappingRow]:
-    """Every POS item of the company (or one connection) with its mapping, if any."""
+def _mappings_query(company_id: int, connection: Connection | None, text: str | None) -> Select:
     query = (
-        select(PosItem, PosMapping, Ingredient, Recipe)
+        select(PosItem, PosMapping, Ingredient, Recipe, Connection)
+        .join(Connection, Connection.id == PosItem.connection_id)
         .outerjoin(PosMapping, PosMapping.pos_item_id == PosItem.id)
         .outerjoin(Ingredient, Ingredient.id == PosMapping.ingredient_id)
         .outerjoin(Recipe, Recipe.id == PosMapping.recipe_id)
-        .where(PosItem.company_id == company.id)
-        .order_by(PosItem.name, PosItem.key)
+        .where(PosItem.company_id == company_id)
     )
     if connection is not None:
         query = query.where(PosItem.connection_id == connection.id)
-    rows: list[MappingRow] = []
-    for item, mapping, ingredient, recipe in session.execute(query):
-        kind = target = factor = unit = None
-        if mapping is not None and mapping.ignored:
-            kind = "ignored"
-        elif ingredient is not None:
-            kind, target, unit = "ingredient", ingredient.name, ingredient.base_unit.value
-        elif recipe is not None:
-            kind, target, unit = "recipe", recipe.name, "portions"
-        if mapping is not None and mapping.factor is not None:
-            factor = format_decimal(mapping.factor)
-        rows.append(
-            MappingRow(item.id, item.external_id, item.name, item.key, kind, target, factor, unit)
+    if text and text.strip():
+        pattern = f"%{text.strip()}%"
+        query = query.where(
+            or_(
+                PosItem.name.ilike(pattern),
+                PosItem.external_id.ilike(pattern),
+                Ingredient.name.ilike(pattern),
+                Recipe.name.ilike(pattern),
+            )
         )
-    return rows
+    return query
+
+
+def _row(
+    item: PosItem,
+    mapping: PosMapping | None,
+    ingredient: Ingredient | None,
+    recipe: Recipe | None,
+    connection: Connection,
+) -> MappingRow:
+    kind = target = factor = unit = None
+    if mapping is not None and mapping.ignored:
+        kind = "ignored"
+    elif ingredient is not None:
+        kind, target, unit = "ingredient", ingredient.name, ingredient.base_unit.value
+    elif recipe is not None:
+        kind, target, unit = "recipe", recipe.name, "portions"
+    if mapping is not None and mapping.factor is not None:
+        factor = format_decimal(mapping.factor)
+    return MappingRow(
+        item.id, item.external_id, item.name, item.key, kind, target, factor, unit, connection.label
+    )
+
+
+def list_mappings(
+    session: Session,
+    company: Company,
+    connection: Connection | None = None,
+    text: str | None = None,
+) -> list[MappingRow]:
+    """Every POS item of the company (or one connection) with its mapping, if any; ``text``
+    keeps the items whose name, code or target contains it."""
+    query = _mappings_query(company.id, connection, text).order_by(
+        PosItem.name, Connection.provider, Connection.name, PosItem.key
+    )
+    return [_row(*found) for found in session.execute(query)]
+
+
+@dataclass(frozen=True)
+class MappingPage:
+    rows: list[MappingRow]
+    page: int
+    """1-based; clamped to the last page."""
+    pages: int
+    total: int
+
+
+def mapping_page(
+    session: Session, company_id: int, text: str | None, page: int, size: int
+) -> MappingPage:
+    """One page of the company's decided items (mapped or ignored) matching ``text``: what
+    ``/pos mappings`` shows, counted and paged in the database."""
+    query = _mappings_query(company_id, None, text).where(PosMapping.id.is_not(None))
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    pages = max(1, -(-total // size))
+    page = min(max(page, 1), pages)
+    rows = session.execute(
+        query.order_by(PosItem.name, Connection.provider, Connection.name, PosItem.key)
+        .offset((page - 1) * size)
+        .limit(size)
+    )
+    return MappingPage([_row(*found) for found in rows], page, pages, total)
+
+
+def find_item(
+    session: Session, company: Company, connection: Connection | None, text: str
+) -> PosItem:
+    """The POS item a person names by code, key or exact name (case-insensitive); refuses
+    an ambiguous name with the candidates and their connections."""
+    wanted = text.strip()
+    query = (
+        select(PosItem, Connection)
+        .join(Connection, Connection.id == PosItem.connection_id)
+        .where(PosItem.company_id == company.id)
+        .where(
+            or_(
+                PosItem.external_id == wanted,
+                PosItem.key == wanted,
+                func.lower(PosItem.name) == wanted.lower(),
+            )
+        )
+        .options(selectinload(PosItem.mapping))
+    )
+    if connection is not None:
+        query = query.where(PosItem.connection_id == connection.id)
+    found = list(session.execute(query).tuples())
+    if len(found) == 1:
+        return found[0][0]
+    if not found:
+        raise NotFound(
+            f"no POS item '{wanted}' in {company.name}; `stockpot mappings list --company "
+            f'"{company.name}" --search <text>` shows the items and their codes'
+        )
+    candidates = ", ".join(
+        f"{item.name} ({item.external_id or item.key}, {connection.label})"
+        for item, connection in found
+    )
+    raise ValidationFailed(
+        f"'{wanted}' names {len(found)} items: {candidates}; give --connection or the code"
+    )

@@ -7,6 +7,7 @@ since, or a day rerun since, drops out by itself.
 from __future__ import annotations
 
 import difflib
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -26,6 +27,7 @@ from stockpot.core.models import (
     Recipe,
     TransferDay,
     TransferRun,
+    TransferSnapshot,
 )
 
 WINDOW_DAYS = 90
@@ -78,21 +80,6 @@ def _live_runs(session: Session, company_id: int, days: int) -> list[Any]:
             .where(TransferRun.company_id == company_id, TransferRun.business_date >= since)
         ).all()
     )
-
-
-def days_unmapped(
-    session: Session, item: PosItem, days: int = WINDOW_DAYS
-) -> set[tuple[int, date]]:
-    """The (location, business date) pairs whose live run sold ``item`` unmapped: the days a
-    new mapping changes, and so the ones to rerun."""
-    return {
-        (location_id, business_date)
-        for _, location_id, business_date, items, connection in _live_runs(
-            session, item.company_id, days
-        )
-        if connection.id == item.connection_id
-        and any(entry["key"] == item.key for entry in items or [])
-    }
 
 
 def unmapped(session: Session, company_id: int, days: int = WINDOW_DAYS) -> list[UnmappedRow]:
@@ -183,12 +170,73 @@ def target_named(session: Session, company_id: int, value: str) -> Target | None
     return None
 
 
-def closest_target(session: Session, company_id: int, name: str) -> Target | None:
-    """A suggestion only: the user confirms it, nothing is mapped automatically."""
+SUGGESTIONS = 5
+
+
+def suggestions(session: Session, company_id: int, name: str, n: int = SUGGESTIONS) -> list[Target]:
+    """Targets whose names are close to ``name``, closest first: offered first in the mapping
+    modal's choices, labelled as suggestions, never selected for the user (the reference
+    product does not guess, and a wrong guess saved by habit deducts the wrong stock)."""
     candidates = targets(session, company_id, limit=10_000)
-    names = {target.name.casefold(): target for target in candidates}
-    best = difflib.get_close_matches(name.casefold(), list(names), n=1, cutoff=0.5)
-    return names[best[0]] if best else None
+    names: dict[str, list[Target]] = defaultdict(list)
+    for target in candidates:
+        names[target.name.casefold()].append(target)
+    wanted = name.casefold()
+    close = difflib.get_close_matches(wanted, list(names), n=n, cutoff=0.5)
+    close += [known for known in names if known not in close and known in wanted]
+    return [target for known in close for target in names[known]][:n]
+
+
+def current_target(session: Session, item: PosItem) -> tuple[Target, Decimal] | None:
+    """What ``item`` is mapped to now and its factor; ``None`` when unmapped or ignored. The
+    mapping modal opens with it, so saving without a change keeps the mapping as it was."""
+    mapping = item.mapping
+    if mapping is None or mapping.factor is None:
+        return None
+    if mapping.ingredient_id is not None:
+        ingredient = session.get_one(Ingredient, mapping.ingredient_id)
+        target = Target("ingredient", ingredient.id, ingredient.name, ingredient.base_unit.value)
+    elif mapping.recipe_id is not None:
+        recipe = session.get_one(Recipe, mapping.recipe_id)
+        target = Target("recipe", recipe.id, recipe.name, "portions")
+    else:
+        return None
+    return target, mapping.factor
+
+
+def days_with_item(session: Session, item: PosItem) -> list[tuple[int, date]]:
+    """Every (location, business date) whose live run sold ``item``, by date: the days any
+    change of its mapping (new, edited, ignored, removed) changes, so the ones to rerun.
+
+    A run's snapshot lists every item key of its day (mapped or not), so one query over the
+    live runs of the item's connection finds the candidates; the snapshot text is searched
+    for the key, and each distinct snapshot is parsed once to confirm it is a mapping key."""
+    entry = json.dumps(item.key, ensure_ascii=False) + ":"
+    found = session.execute(
+        select(TransferRun.location_id, TransferRun.business_date, TransferSnapshot.digest)
+        .join(TransferDay, TransferDay.live_run_id == TransferRun.id)
+        .join(ExternalLocation, ExternalLocation.id == TransferRun.location_id)
+        .join(TransferSnapshot, TransferSnapshot.digest == TransferRun.snapshot_digest)
+        .where(
+            TransferRun.company_id == item.company_id,
+            ExternalLocation.connection_id == item.connection_id,
+            TransferSnapshot.body.contains(entry, autoescape=True),
+        )
+    ).all()
+    digests = {digest for _, _, digest in found}
+    holding = {
+        digest
+        for digest, body in session.execute(
+            select(TransferSnapshot.digest, TransferSnapshot.body).where(
+                TransferSnapshot.digest.in_(digests)
+            )
+        )
+        if item.key in json.loads(body).get("mappings", {})
+    }
+    return sorted(
+        {(location, day) for location, day, digest in found if digest in holding},
+        key=lambda pair: (pair[1], pair[0]),
+    )
 
 
 def coverage(session: Session, company_id: int, days: int = 7) -> Decimal | None:

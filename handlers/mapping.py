@@ -1,33 +1,53 @@
-"""Mapping from Slack: the Map and Ignore buttons of the unmapped list, the search behind the
-mapping modal, its submission, and rerunning the days a new mapping changes."""
+"""Mapping from Slack: the Map, Edit, Ignore, Remove and Un-ignore buttons, the search behind
+the mapping modal, its submission, the pages of ``/pos mappings``, and rerunning the days a
+mapping change affects (every live day that sold the item)."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any
 
+from pydantic import ValidationError as PydanticError
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from stockpot.bot.blocks.common import message
-from stockpot.bot.blocks.mapping import map_modal, mapped_blocks, target_options
+from stockpot.bot.blocks.common import escape, message
+from stockpot.bot.blocks.mapping import (
+    PAGE_SIZE,
+    changed_blocks,
+    map_modal,
+    mapped_blocks,
+    mappings_blocks,
+    target_options,
+)
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
-from stockpot.bot.metadata import MapItemMetadata
+from stockpot.bot.metadata import MapItemMetadata, MappingsPageValue
 from stockpot.core.access import actor_for
 from stockpot.core.db import unit_of_work
+from stockpot.core.errors import ValidationFailed
 from stockpot.core.exact import format_decimal
 from stockpot.core.jobs import specs
 from stockpot.core.mapping import (
     IgnoreChoice,
     IngredientChoice,
     RecipeChoice,
+    mapping_page,
+    remove_mapping,
     set_mapping,
 )
 from stockpot.core.models import PosItem, RunKind
 from stockpot.core.quantities import parse_quantity_text
-from stockpot.core.unmapped import closest_target, days_unmapped, target_named, targets
+from stockpot.core.unmapped import (
+    coverage,
+    current_target,
+    days_with_item,
+    suggestions,
+    target_named,
+    targets,
+)
 from stockpot.handlers.answers import ack_first
 from stockpot.handlers.context import (
+    actor,
     button_admin,
     button_id,
     channel_of,
@@ -43,11 +63,12 @@ def open_map(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCon
     who = button_admin(context, body)
     with services(context).factory() as session:
         item = who.owns(session.get(PosItem, button_id(body)))
-        suggestion = closest_target(session, who.company_id, item.name)
+        current = current_target(session, item)
+        suggested = [] if current else suggestions(session, who.company_id, item.name)
         metadata = MapItemMetadata(
             pos_item_id=item.id, channel_id=channel, company_id=who.company_id
         )
-        view = map_modal(metadata.dump(), item.name, suggestion)
+        view = map_modal(metadata.dump(), item.name, current, suggested)
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
@@ -57,20 +78,74 @@ def ignore(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContex
     with unit_of_work(services(context).factory) as session:
         item = who.owns(session.get(PosItem, button_id(body)))
         set_mapping(session, item, IgnoreChoice(), by=f"slack:{who.user_id}")
-        name = item.name
+        name, days = item.name, len(days_with_item(session, item))
+    text = f"{name} is ignored: sold, but never taken from stock."
     respond(
-        **message(f"{name} is ignored: sold, but never taken from stock.", []),
+        **message(text, changed_blocks(escape(text), days, str(item.id))),
         response_type="ephemeral",
         replace_original=False,
     )
 
 
+def unmap(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    """Remove a mapping, or un-ignore an ignored item: either way it is unmapped again."""
+    ack()
+    who = button_admin(context, body)
+    with unit_of_work(services(context).factory) as session:
+        item = who.owns(session.get(PosItem, button_id(body)))
+        was_ignored = item.mapping is not None and item.mapping.ignored
+        if not remove_mapping(session, item):
+            raise ValidationFailed(f"{item.name} is not mapped; nothing changed")
+        name, days = item.name, len(days_with_item(session, item))
+    done = "is no longer ignored" if was_ignored else "is no longer mapped"
+    text = f"{name} {done}: it is on the unmapped list again (`/pos unmapped`)."
+    respond(
+        **message(text, changed_blocks(escape(text), days, str(item.id))),
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+def turn_page(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+    """Previous/Next of ``/pos mappings``: the same message shows the other page."""
+    ack()
+    raw = str(body["actions"][0].get("value") or "")
+    try:
+        value = MappingsPageValue.model_validate_json(raw)
+    except PydanticError:
+        raise ValidationFailed("that button is not one Stockpot made") from None
+    who = actor(context, channel_of(body))
+    with services(context).factory() as session:
+        page = mapping_page(session, who.company_id, value.text, value.page, PAGE_SIZE)
+        share = coverage(session, who.company_id)
+    blocks = mappings_blocks(who.company, page, share, value.text, admin=who.is_admin)
+    respond(**message(f"Mappings of {who.company}", blocks), replace_original=True)
+
+
 def search(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
-    """Options for the external select; must answer within Slack's 3 seconds."""
+    """Options for the external select; must answer within Slack's 3 seconds. With nothing
+    typed yet, names close to the item's come first, labelled as suggestions."""
+    text = str(body.get("value") or "")
     with services(context).factory() as session:
         who = actor_for(session, context.team_id or "", context.user_id or "", None)
-        found = targets(session, who.company_id, str(body.get("value") or ""))
-    ack(option_groups=target_options(found))
+        found = targets(session, who.company_id, text)
+        item_id = _modal_item_id(body) if not text.strip() else None
+        item = session.get(PosItem, item_id) if item_id is not None else None
+        suggested = (
+            suggestions(session, who.company_id, item.name)
+            if item is not None and item.company_id == who.company_id
+            else []
+        )
+    ack(option_groups=target_options(found, suggested))
+
+
+def _modal_item_id(body: dict[str, Any]) -> int | None:
+    """The item the mapping modal is open for (its metadata), if the modal is Stockpot's."""
+    raw = str((body.get("view") or {}).get("private_metadata") or "")
+    try:
+        return MapItemMetadata.model_validate_json(raw).pos_item_id
+    except PydanticError:
+        return None
 
 
 def _factor(text: str) -> Decimal:
@@ -105,7 +180,8 @@ def submit_map(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltC
         )
         item = who.owns(session.get(PosItem, metadata.pos_item_id))
         set_mapping(session, item, choice, by=f"slack:{who.user_id}")
-        days = len(days_unmapped(session, item))
+        session.flush()
+        days = len(days_with_item(session, item))
         name = item.name
     ack()
     client.chat_postEphemeral(
@@ -127,7 +203,7 @@ def reprocess(
     svc = services(context)
     with svc.factory() as session:
         item = who.owns(session.get(PosItem, button_id(body)))
-        days = sorted(days_unmapped(session, item), key=lambda pair: (pair[1], pair[0]))
+        days = days_with_item(session, item)
         runs = [
             specs.transfer(
                 who.company_id,
@@ -152,5 +228,8 @@ def register(app: App) -> None:
     app.action(ActionId.MAP_OPEN)(ack_first(open_map))
     app.action(ActionId.ITEM_IGNORE)(ignore)
     app.action(ActionId.REPROCESS)(reprocess)
+    app.action(ActionId.MAPPING_REMOVE)(unmap)
+    app.action(ActionId.ITEM_UNIGNORE)(unmap)
+    app.action(ActionId.MAPPINGS_PAGE)(turn_page)
     app.options(ActionId.MAP_TARGET)(search)
     app.view(CallbackId.MAP_ITEM)(submit_map)

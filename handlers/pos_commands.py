@@ -8,7 +8,7 @@ import re
 from sqlalchemy import select
 
 from stockpot.bot.blocks.doctor import doctor_blocks
-from stockpot.bot.blocks.mapping import mappings_blocks, unmapped_blocks
+from stockpot.bot.blocks.mapping import PAGE_SIZE, mappings_blocks, unmapped_blocks
 from stockpot.bot.blocks.pos import connect_sides_modal, lightspeed_blocks, locations_blocks
 from stockpot.bot.metadata import ConnectSidesMetadata
 from stockpot.core.access import (
@@ -25,7 +25,7 @@ from stockpot.core.errors import StockpotError, UnauthorizedCompanyAccess, Valid
 from stockpot.core.jobs import specs
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.locations import overview
-from stockpot.core.mapping import list_mappings
+from stockpot.core.mapping import mapping_page
 from stockpot.core.migration import DEFAULT_DAYS, plan
 from stockpot.core.models import (
     Company,
@@ -254,12 +254,13 @@ def pos_storage(inv: Invocation) -> None:
 
 
 def pos_mappings(inv: Invocation) -> None:
+    """``/pos mappings [text]``: the mapped and ignored items, searched and paged."""
     who = inv.actor()
+    text = " ".join(inv.args).strip()
     with inv.services.factory() as session:
-        company = session.get_one(Company, who.company_id)
-        rows = list_mappings(session, company)
+        page = mapping_page(session, who.company_id, text, 1, PAGE_SIZE)
         share = coverage(session, who.company_id)
-    blocks = mappings_blocks(who.company, rows, share, admin=who.is_admin)
+    blocks = mappings_blocks(who.company, page, share, text, admin=who.is_admin)
     inv.reply(f"Mappings of {who.company}", blocks)
 
 

@@ -50,8 +50,27 @@ def divider() -> Block:
     return {"type": "divider"}
 
 
+def confirm(title: str, text: str, yes: str, *, danger: bool = True) -> Block:
+    """Block Kit's confirmation dialog: Slack asks before the button's action is sent."""
+    dialog: Block = {
+        "title": {"type": "plain_text", "text": clip(title, 100)},
+        "text": {"type": "mrkdwn", "text": clip(text, 300)},
+        "confirm": {"type": "plain_text", "text": clip(yes, 30)},
+        "deny": {"type": "plain_text", "text": "Cancel"},
+    }
+    if danger:
+        dialog["style"] = "danger"
+    return dialog
+
+
 def button(
-    text: str, action_id: str, value: str = "", *, style: str | None = None, url: str | None = None
+    text: str,
+    action_id: str,
+    value: str = "",
+    *,
+    style: str | None = None,
+    url: str | None = None,
+    confirm: Block | None = None,
 ) -> Block:
     element: Block = {
         "type": "button",
@@ -64,6 +83,8 @@ def button(
         element["style"] = style
     if url:
         element["url"] = url
+    if confirm is not None:
+        element["confirm"] = confirm
     return element
 
 

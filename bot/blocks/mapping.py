@@ -10,14 +10,16 @@ from stockpot.bot.blocks.common import (
     actions,
     button,
     clip,
+    confirm,
     context,
     escape,
     header,
     section,
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
+from stockpot.bot.metadata import MappingsPageValue
 from stockpot.core.exact import format_decimal
-from stockpot.core.mapping import MappingRow
+from stockpot.core.mapping import MappingPage, MappingRow
 from stockpot.core.unmapped import Target, UnmappedRow
 
 ROWS_SHOWN = 20
@@ -56,43 +58,67 @@ def unmapped_blocks(company: str, rows: Sequence[UnmappedRow], *, admin: bool) -
     return blocks
 
 
-def target_option(target: Target) -> dict:
+def target_option(target: Target, label: str = "") -> dict:
     per = f"{target.unit} per sale"
     return {
-        "text": {"type": "plain_text", "text": clip(f"{target.name} ({per})", 75)},
+        "text": {"type": "plain_text", "text": clip(f"{label}{target.name} ({per})", 75)},
         "value": target.value,
     }
 
 
-def target_options(found: Sequence[Target]) -> list[dict]:
-    """Option groups for the external select: ingredients, then recipes, 100 at most."""
+OPTIONS_LIMIT = 100
+"""Slack shows at most 100 options in a select, over all its groups."""
+
+
+def target_options(found: Sequence[Target], suggested: Sequence[Target] = ()) -> list[dict]:
+    """Option groups for the external select: close names first (labelled as suggestions,
+    never pre-selected), then ingredients, then recipes; 100 options at most."""
     groups = []
+    room = OPTIONS_LIMIT
+    if suggested:
+        options = [target_option(t) for t in suggested][:room]
+        room -= len(options)
+        label = "Suggestions: close names, check first"
+        groups.append({"label": {"type": "plain_text", "text": label}, "options": options})
     for kind, label in (("ingredient", "Ingredients"), ("recipe", "Recipes")):
-        options = [target_option(t) for t in found if t.kind == kind][:50]
+        options = [target_option(t) for t in found if t.kind == kind][: min(50, room)]
+        room -= len(options)
         if options:
             groups.append({"label": {"type": "plain_text", "text": label}, "options": options})
     return groups
 
 
-def map_modal(metadata: str, item_name: str, suggestion: Target | None) -> dict:
+def map_modal(
+    metadata: str,
+    item_name: str,
+    current: tuple[Target, Decimal] | None,
+    suggested: Sequence[Target] = (),
+) -> dict:
+    """The mapping modal. Editing opens with the current target and factor, so Save without a
+    change keeps the mapping; a new mapping opens with nothing chosen."""
     select: dict = {
         "type": "external_select",
         "action_id": ActionId.MAP_TARGET,
         "min_query_length": 0,
         "placeholder": {"type": "plain_text", "text": "Search ingredients and recipes"},
     }
-    if suggestion is not None:
-        select["initial_option"] = target_option(suggestion)
-    hint = (
-        f"Suggested by name: {suggestion.name}. Check it before saving."
-        if suggestion is not None
-        else "Type part of a name."
-    )
+    factor = "1"
+    if current is not None:
+        target, amount = current
+        select["initial_option"] = target_option(target)
+        factor = format_decimal(amount)
+        hint = f"Now: {factor} {target.unit} of {target.name}. Change it only if it is wrong."
+    elif suggested:
+        names = ", ".join(t.name for t in suggested[:3])
+        hint = f"Type part of a name. Close names are listed first ({names}); pick one yourself."
+    else:
+        hint = "Type part of a name."
+    title = "Edit a mapping" if current is not None else "Map a POS item"
     return {
         "type": "modal",
         "callback_id": CallbackId.MAP_ITEM,
         "private_metadata": metadata,
-        "title": {"type": "plain_text", "text": "Map a POS item"},
+        "title": {"type": "plain_text", "text": title},
         "submit": {"type": "plain_text", "text": "Save"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
@@ -116,52 +142,127 @@ def map_modal(metadata: str, item_name: str, suggestion: Target | None) -> dict:
                 "element": {
                     "type": "plain_text_input",
                     "action_id": ActionId.MAP_FACTOR,
-                    "initial_value": "1",
+                    "initial_value": factor,
                 },
             },
         ],
     }
 
 
-def mapped_blocks(item: str, target: Target, factor: str, days: int, value: str) -> list[Block]:
-    """The confirmation of a mapping, offering to rerun exactly the days it was missing from."""
-    text = f"*{escape(item)}* now takes {factor} {target.unit} of *{escape(target.name)}* per sale."
+def reprocess_button(days: int, value: str) -> Block | None:
+    """The offer to rerun every live day that sold the item (its deductions change)."""
+    if not days:
+        return None
+    label = f"Reprocess {days} affected day{'s' if days != 1 else ''}"
+    return actions(button(label, ActionId.REPROCESS, value))
+
+
+def changed_blocks(text: str, days: int, value: str) -> list[Block]:
+    """A mapping change's answer: what it is now, and the days it changes."""
     blocks = [section(text)]
-    if days:
-        label = f"Reprocess {days} affected day{'s' if days != 1 else ''}"
-        blocks.append(actions(button(label, ActionId.REPROCESS, value)))
+    offer = reprocess_button(days, value)
+    if offer is not None:
+        blocks.append(offer)
+        blocks.append(
+            context(
+                f"{days} transferred day{'s' if days != 1 else ''} sold this item; "
+                "the ledger changes only when they are reprocessed."
+            )
+        )
     return blocks
 
 
-MAPPINGS_SHOWN = 40
+def mapped_blocks(item: str, target: Target, factor: str, days: int, value: str) -> list[Block]:
+    """The confirmation of a mapping, offering to rerun every day that sold the item."""
+    text = f"*{escape(item)}* now takes {factor} {target.unit} of *{escape(target.name)}* per sale."
+    return changed_blocks(text, days, value)
+
+
+PAGE_SIZE = 20
+"""Two blocks a row (the item, its buttons): 40, plus header, search line and page buttons,
+within Slack's 50 blocks a message."""
+
+
+def _row_text(row: MappingRow) -> str:
+    code = f" ({escape(row.pos_code)})" if row.pos_code else ""
+    what = (
+        "_ignored_: sold, never taken from stock"
+        if row.target_kind == "ignored"
+        else f"{row.factor} {row.unit} of *{escape(row.target or '')}*"
+    )
+    return f"*{escape(row.pos_name)}*{code} · {escape(row.connection)}\n→ {what}"
+
+
+def _row_buttons(row: MappingRow) -> Block:
+    value = str(row.pos_item_id)
+    name = escape(row.pos_name)
+    if row.target_kind == "ignored":
+        return actions(
+            button("Map", ActionId.MAP_OPEN, value),
+            button(
+                "Un-ignore",
+                ActionId.ITEM_UNIGNORE,
+                value,
+                confirm=confirm(
+                    "Un-ignore this item?",
+                    f"*{name}* goes back to the unmapped list; its days can then be reprocessed.",
+                    "Un-ignore",
+                    danger=False,
+                ),
+            ),
+        )
+    return actions(
+        button("Edit", ActionId.MAP_OPEN, value),
+        button(
+            "Remove",
+            ActionId.MAPPING_REMOVE,
+            value,
+            confirm=confirm(
+                "Remove this mapping?",
+                f"Selling *{name}* will take nothing from stock until it is mapped again; "
+                "it goes back to the unmapped list.",
+                "Remove",
+            ),
+        ),
+    )
 
 
 def mappings_blocks(
-    company: str, rows: Sequence[MappingRow], share: Decimal | None, *, admin: bool
+    company: str, page: MappingPage, share: Decimal | None, text: str, *, admin: bool
 ) -> list[Block]:
-    """The mappings, with the share of last week's sales they cover; admins can edit each."""
-    mapped = [row for row in rows if row.target_kind is not None]
+    """One page of the mappings (search with `/pos mappings <text>`), with the share of last
+    week's sales they cover; admins can edit, remove and un-ignore each."""
     covered = (
         f"{(share * 100).quantize(Decimal(1))} % of the quantity sold in the last 7 transferred "
         "days is mapped"
         if share is not None
         else "no transferred days yet"
     )
+    searched = f" matching “{escape(text)}”" if text else ""
     blocks: list[Block] = [header(f"Mappings of {company}"), context(covered)]
-    if not mapped:
+    if not page.total:
+        if text:
+            return [*blocks, section(f"No mapped or ignored item{searched}.")]
         return [*blocks, section("Nothing is mapped yet: start with `/pos unmapped`.")]
-    for row in mapped[:MAPPINGS_SHOWN]:
-        code = f" ({escape(row.pos_code)})" if row.pos_code else ""
-        what = (
-            "ignored"
-            if row.target_kind == "ignored"
-            else f"{row.factor} {row.unit} of {escape(row.target or '')}"
+    first = (page.page - 1) * PAGE_SIZE + 1
+    last = first + len(page.rows) - 1
+    blocks.append(
+        context(
+            f"{page.total} item(s){searched}; showing {first}–{last}. "
+            "Search with `/pos mappings <text>`."
         )
-        text = f"*{escape(row.pos_name)}*{code} → {what}"
-        edit = button("Edit", ActionId.MAP_OPEN, str(row.pos_item_id)) if admin else None
-        blocks.append(section(text, edit))
-    if len(mapped) > MAPPINGS_SHOWN:
-        blocks.append(
-            context(f"{len(mapped) - MAPPINGS_SHOWN} more; `stockpot mappings list` shows all.")
-        )
+    )
+    for row in page.rows:
+        blocks.append(section(_row_text(row)))
+        if admin:
+            blocks.append(_row_buttons(row))
+    turns = []
+    if page.page > 1:
+        value = MappingsPageValue(text=text, page=page.page - 1).dump()
+        turns.append(button("Previous", ActionId.MAPPINGS_PAGE, value))
+    if page.page < page.pages:
+        value = MappingsPageValue(text=text, page=page.page + 1).dump()
+        turns.append(button(f"Next ({page.page + 1}/{page.pages})", ActionId.MAPPINGS_PAGE, value))
+    if turns:
+        blocks.append(actions(*turns))
     return blocks

@@ -14,8 +14,10 @@ from stockpot.bot.cli.support import (
     table,
 )
 from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.errors import ValidationFailed
 from stockpot.core.lookup import company_by_name, connection_by_label
-from stockpot.core.mapping import import_mappings, list_mappings
+from stockpot.core.mapping import find_item, import_mappings, list_mappings, remove_mapping
+from stockpot.core.unmapped import days_with_item
 
 
 @click.group()
@@ -50,10 +52,11 @@ def mappings_import(file: Path) -> None:
 @click.option("--company", required=True)
 @click.option("--connection", "connection_label", help="provider:name, e.g. csv:Till export")
 @click.option("--unmapped", is_flag=True, help="only the items without a mapping")
+@click.option("--search", "text", help="only items whose name, code or target contains TEXT")
 @click.option("--json", "as_json", is_flag=True)
 @reports_errors
 def mappings_list(
-    company: str, connection_label: str | None, unmapped: bool, as_json: bool
+    company: str, connection_label: str | None, unmapped: bool, text: str | None, as_json: bool
 ) -> None:
     """The POS items of a company and what each one is mapped to."""
     with session_scope() as session:
@@ -61,7 +64,7 @@ def mappings_list(
         connection = (
             connection_by_label(session, owner, connection_label) if connection_label else None
         )
-        rows = list_mappings(session, owner, connection)
+        rows = list_mappings(session, owner, connection, text)
     if unmapped:
         rows = [row for row in rows if row.target_kind is None]
     if as_json:
@@ -70,6 +73,7 @@ def mappings_list(
     table(
         [
             [
+                row.connection,
                 row.pos_code or "",
                 row.pos_name,
                 row.target_kind or "UNMAPPED",
@@ -78,8 +82,37 @@ def mappings_list(
             ]
             for row in rows
         ],
-        ["CODE", "POS ITEM", "MAPPED TO", "TARGET", "PER ITEM SOLD"],
+        ["CONNECTION", "CODE", "POS ITEM", "MAPPED TO", "TARGET", "PER ITEM SOLD"],
     )
+
+
+@mappings.command("remove")
+@click.argument("item")
+@click.option("--company", required=True)
+@click.option("--connection", "connection_label", help="provider:name, when ITEM is ambiguous")
+@reports_errors
+def mappings_remove(item: str, company: str, connection_label: str | None) -> None:
+    """Take ITEM (its code, key or exact name) back to unmapped: removes its mapping, or
+    un-ignores it. Lists the transferred days that sold it, to rerun."""
+    with session_scope() as session:
+        owner = company_by_name(session, company)
+        connection = (
+            connection_by_label(session, owner, connection_label) if connection_label else None
+        )
+        found = find_item(session, owner, connection, item)
+        was = "ignored" if found.mapping is not None and found.mapping.ignored else "mapped"
+        if not remove_mapping(session, found):
+            raise ValidationFailed(f"{found.name} is not mapped; nothing changed")
+        session.flush()
+        days = days_with_item(session, found)
+        name = found.name
+    click.echo(f"{name} is no longer {was}; it is unmapped again.")
+    if days:
+        dates = ", ".join(str(day) for _, day in days[:10]) + (" …" if len(days) > 10 else "")
+        click.echo(
+            f"{len(days)} transferred day(s) sold it ({dates}); rerun them with "
+            "`stockpot transfer run` for the ledger to change."
+        )
 
 
 def register(main: click.Group) -> None:

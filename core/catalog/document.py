@@ -10,7 +10,7 @@ from pydantic import Field, StringConstraints
 
 from stockpot.core.csv_import.profile import CsvProfile
 from stockpot.core.documents import DocumentModel
-from stockpot.core.quantities import FractionBelowOne, PositiveQuantity
+from stockpot.core.quantities import FractionBelowOne, PositiveQuantity, Quantity
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Positive = PositiveQuantity
@@ -27,6 +27,8 @@ class IngredientDoc(DocumentModel):
     base_unit: str
     measures: dict[str, Positive] = Field(default_factory=dict)
     active: bool = True
+    cost: Annotated[Quantity, Field(ge=0)] | None = None
+    """Cost per base unit in the company's currency; absent keeps the stored cost."""
 
 
 class RecipeLineDoc(DocumentModel):
@@ -70,6 +72,8 @@ class CsvConnectionDoc(CsvProfile):
 
 class CatalogDoc(DocumentModel):
     company: Name
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
+    """ISO 4217 code (EUR, CHF, USD…) of the company's costs; absent keeps the stored one."""
     storage_units: list[StorageUnitDoc] = Field(default_factory=list)
     ingredients: list[IngredientDoc] = Field(default_factory=list)
     recipes: list[RecipeDoc] = Field(default_factory=list)

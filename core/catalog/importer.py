@@ -251,6 +251,8 @@ def _write(session: Session, company: Company | None, doc: CatalogDoc) -> Import
         company = Company(name=doc.company)
         session.add(company)
         session.flush()
+    if doc.currency is not None:
+        company.currency = doc.currency
     units = _by_name(session, StorageUnit, company)
     for unit_doc in doc.storage_units:
         unit = _get_or_add(session, units, unit_doc.name, StorageUnit, company, summary)
@@ -263,6 +265,8 @@ def _write(session: Session, company: Company | None, doc: CatalogDoc) -> Import
         )
         ingredient.base_unit = parse_unit(ingredient_doc.base_unit)
         ingredient.active = ingredient_doc.active
+        if ingredient_doc.cost is not None:
+            ingredient.cost = ingredient_doc.cost
         wanted = {parse_unit(unit): amount for unit, amount in ingredient_doc.measures.items()}
         ingredient.measures = [m for m in ingredient.measures if m.unit in wanted]
         for measure in ingredient.measures:

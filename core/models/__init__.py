@@ -31,6 +31,7 @@ from stockpot.core.models.slack import (
     SlackFileEvent,
     WorkspaceCompany,
 )
+from stockpot.core.models.stock import StockCountLine, StockKind, StockPosting
 from stockpot.core.models.transfer import (
     RawPayload,
     RunKind,
@@ -75,6 +76,9 @@ __all__ = [
     "RunOutcome",
     "RunStatus",
     "SlackFileEvent",
+    "StockCountLine",
+    "StockKind",
+    "StockPosting",
     "StorageUnit",
     "TransferDay",
     "TransferRun",

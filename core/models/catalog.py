@@ -25,6 +25,9 @@ class Company(Base):
     report_channel_id: Mapped[str | None] = mapped_column(
         String(32), doc="where the daily report and alerts go; none until someone sets it"
     )
+    currency: Mapped[str] = mapped_column(
+        String(3), default="EUR", doc="ISO 4217 code of every cost and value of the company"
+    )
     report_time: Mapped[time] = mapped_column(default=time(8, 0))
     report_timezone: Mapped[str | None] = mapped_column(
         String(64), doc="the report's clock; the first location's timezone when not set"
@@ -63,6 +66,10 @@ class Ingredient(Base):
     name: Mapped[str] = mapped_column(String(200))
     base_unit: Mapped[Unit] = enum_column(Unit)
     active: Mapped[bool] = mapped_column(default=True)
+    cost: Mapped[Decimal | None] = mapped_column(
+        doc="cost per base unit in the company's currency: from the catalog, then the latest "
+        "receipt with a unit cost (core.stock.costs)"
+    )
     created_at: Mapped[datetime] = created_at()
 
     measures: Mapped[list[IngredientMeasure]] = relationship(

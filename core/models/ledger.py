@@ -37,6 +37,7 @@ class LedgerMovement(Base):
             "ingredient_id",
         ),
         Index("ix_ledger_movement_company_date", "company_id", "business_date"),
+        Index("ix_ledger_movement_unit_date", "company_id", "storage_unit_id", "business_date"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -51,5 +52,20 @@ class LedgerMovement(Base):
     )
     reverses_id: Mapped[int | None] = mapped_column(
         BigId, ForeignKey("ledger_movement.id", ondelete="RESTRICT"), unique=True
+    )
+    posting_id: Mapped[int | None] = mapped_column(
+        BigId,
+        ForeignKey("stock_posting.id", ondelete="RESTRICT"),
+        index=True,
+        doc="the stock posting (count, receipt, waste, move, correction) that posted it",
+    )
+    count_id: Mapped[int | None] = mapped_column(
+        BigId,
+        ForeignKey("stock_posting.id", ondelete="RESTRICT"),
+        index=True,
+        doc="for an ADJUSTMENT: the count whose adjustment it is (see core.stock)",
+    )
+    unit_cost: Mapped[Decimal | None] = mapped_column(
+        doc="a receipt's cost per base unit, in the company's currency"
     )
     created_at: Mapped[datetime] = created_at()

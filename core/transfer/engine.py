@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from gmpy2 import mpq
@@ -106,8 +107,10 @@ class EngineResult:
     skipped: list[SkippedLine]
     stats: dict[str, Any] = field(default_factory=dict)
 
+    @cached_property
     def movements(self) -> dict[StockKey, Decimal]:
-        """Signed ledger quantities (negative for an issue), rounded once; zeros dropped."""
+        """Signed ledger quantities (negative for an issue), rounded once; zeros dropped.
+        Computed once per result: the runner, the stats and tracing all read it."""
         result: dict[StockKey, Decimal] = {}
         for key, amount in sorted(self.deductions.items()):
             quantity = fraction_to_decimal(-amount)
@@ -333,7 +336,7 @@ def run_engine(
         "skipped": dict(sorted(skip_counts.items())),
         "items": len(net),
         "unmapped_items": len(unmapped),
-        "movements": len(result.movements()),
+        "movements": len(result.movements),
         "quantities": {key: format_decimal(value) for key, value in sorted(volume.items())},
     }
     return result

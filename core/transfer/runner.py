@@ -50,6 +50,7 @@ from stockpot.core.models import (
     TransferSnapshot,
 )
 from stockpot.core.quantities import quantity_problem
+from stockpot.core.stock.ledger import absorb_run
 from stockpot.core.transfer.catalog_snapshot import (
     CATALOGS,
     Catalog,
@@ -322,7 +323,7 @@ def _compute(session: Session, request: TransferRequest, plan: _Plan) -> _Outcom
         return _Outcome(run)
     _store_snapshot(session, location.company_id, day)
     result = run_engine(lines, day.snapshot, plan.storage_unit_id, day.tree)
-    movements = result.movements()
+    movements = result.movements
     _check_movements(catalog, movements)
     run.stats = result.stats
     run.unmapped = [item.to_json() for item in result.unmapped]
@@ -453,6 +454,8 @@ def _post(
             for (storage_unit_id, ingredient_id), quantity in outcome.movements.items()
         ),
     )
+    # A count after this day fixes its balances: it absorbs what the run changed.
+    absorb_run(session, location.company_id, run.id)
 
 
 MOVEMENT_COLUMNS = (

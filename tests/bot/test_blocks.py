@@ -10,14 +10,20 @@ from stockpot.bot.blocks.common import MESSAGE_BLOCKS, escape, message
 from stockpot.bot.blocks.doctor import doctor_blocks
 from stockpot.bot.blocks.home import HomeLocation, home_view
 from stockpot.bot.blocks.ledger import balances_blocks, totals_blocks
-from stockpot.bot.blocks.mapping import map_modal, mappings_blocks, target_options, unmapped_blocks
+from stockpot.bot.blocks.mapping import (
+    PAGE_SIZE,
+    map_modal,
+    mappings_blocks,
+    target_options,
+    unmapped_blocks,
+)
 from stockpot.bot.blocks.pos import connect_sides_modal, locations_blocks
 from stockpot.bot.blocks.transfer import report_blocks
 from stockpot.bot.blocks.usage import USAGES, help_blocks
 from stockpot.core.doctor import Check
 from stockpot.core.ledger import MovementTotal, StockLine
 from stockpot.core.locations import LocationOverview
-from stockpot.core.mapping import MappingRow
+from stockpot.core.mapping import MappingPage, MappingRow
 from stockpot.core.models import RunKind, RunOutcome
 from stockpot.core.transfer.runner import TransferReport
 from stockpot.core.unmapped import Target, UnmappedRow
@@ -119,15 +125,30 @@ def test_every_other_builder_fits_with_large_data():
     ]
     check(unmapped_blocks(LONG, rows, admin=True))
     mappings = [
-        MappingRow(i, f"C{i}", f"{LONG} {i}", str(i), "recipe", LONG, "1.5", "portions")
-        for i in range(500)
+        MappingRow(
+            i,
+            f"C{i}",
+            f"{LONG} {i}",
+            str(i),
+            "recipe" if i % 2 else "ignored",
+            LONG,
+            "1.5",
+            "portions",
+            LONG,
+        )
+        for i in range(PAGE_SIZE)
     ]
-    check(mappings_blocks(LONG, mappings, Decimal("0.8765"), admin=True))
+    page = MappingPage(mappings, 3, 25, 500)
+    shown = check(mappings_blocks(LONG, page, Decimal("0.8765"), LONG, admin=True))
+    assert len(shown["blocks"]) <= MESSAGE_BLOCKS and "left out" not in json.dumps(shown)
+    turns = shown["blocks"][-1]["elements"]
+    assert [b["text"]["text"] for b in turns] == ["Previous", "Next (4/25)"]
     checks = [Check(f"{LONG} {i % 30}", f"check {i}", i % 2 == 0, LONG) for i in range(500)]
     check(doctor_blocks(LONG, checks))
     totals = [MovementTotal(LONG, f"{LONG} {i}", "kg", Decimal(-i), i) for i in range(500)]
     check(totals_blocks(LONG, "2026-11-01 to 2026-11-27", totals, LONG))
-    modal = map_modal('{"pos_item_id": 1}', LONG, Target("recipe", 1, LONG, "portions"))
+    current = (Target("recipe", 1, LONG, "portions"), Decimal("0.25"))
+    modal = map_modal('{"pos_item_id": 1}', LONG, current)
     assert len(modal["title"]["text"]) <= 24 and len(modal["blocks"]) <= 100
     select = modal["blocks"][1]["element"]["initial_option"]
     assert len(select["text"]["text"]) <= 75 and len(select["value"]) <= 150
@@ -136,6 +157,9 @@ def test_every_other_builder_fits_with_large_data():
     )
     assert len(home["blocks"]) <= 100
     check(home["blocks"])
-    groups = target_options([Target("ingredient", i, f"{LONG} {i}", "g") for i in range(300)])
+    many = [
+        Target(kind, i, f"{LONG} {i}", "g") for i in range(300) for kind in ("ingredient", "recipe")
+    ]
+    groups = target_options(many, many[:5])
     assert sum(len(g["options"]) for g in groups) <= 100
     assert all(len(o["text"]["text"]) <= 75 for g in groups for o in g["options"])

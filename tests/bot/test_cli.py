@@ -183,3 +183,22 @@ def test_secret_generate_prints_a_usable_key(monkeypatch):
     monkeypatch.setenv("STOCKPOT_ENV", "production")
     monkeypatch.setenv("STOCKPOT_SECRET_KEY", key)
     assert CliRunner().invoke(main, ["secret", "generate"]).exit_code == 0
+
+
+def test_mappings_search_and_remove_with_the_days_to_rerun(cli):
+    cli("catalog", "import", CATALOG)
+    cli("mappings", "import", MAPPINGS)
+    cli("transfer", "run", "--location", "Main room", "--date", "2026-11-27", "--lines", SALES)
+    found = cli("mappings", "list", "--company", COMPANY, "--search", "red")
+    assert found.splitlines()[0].split()[:2] == ["CONNECTION", "CODE"]
+    assert "csv:Till export" in found and "Red bottle" in found and "Espresso" not in found
+    removed = cli("mappings", "remove", "Margherita", "--company", COMPANY)
+    assert "Margherita is no longer mapped" in removed
+    assert "1 transferred day(s) sold it (2026-11-27)" in removed
+    assert "Tip is no longer ignored" in cli("mappings", "remove", "999", "--company", COMPANY)
+    listing = cli("mappings", "list", "--company", COMPANY, "--unmapped")
+    assert "Margherita" in listing and "Tip" in listing
+    again = cli("mappings", "remove", "Margherita", "--company", COMPANY, code=1)
+    assert "Margherita is not mapped; nothing changed" in again
+    unknown = cli("mappings", "remove", "Calzone", "--company", COMPANY, code=1)
+    assert "no POS item 'Calzone'" in unknown

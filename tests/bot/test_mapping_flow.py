@@ -4,6 +4,7 @@ new mapping changes: over HTTP, against the SIDES sandbox."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -13,8 +14,15 @@ from stockpot.core import ledger
 from stockpot.core.db import unit_of_work
 from stockpot.core.locations import link_storage_unit
 from stockpot.core.lookup import company_by_name
-from stockpot.core.mapping import IngredientChoice, set_mapping
-from stockpot.core.models import ExternalLocation, Ingredient, PosItem, PosMapping
+from stockpot.core.mapping import IgnoreChoice, IngredientChoice, set_mapping
+from stockpot.core.models import (
+    Connection,
+    ExternalLocation,
+    Ingredient,
+    PosItem,
+    PosMapping,
+    Provider,
+)
 from stockpot.core.quantities import QUANTITY_RANGE
 from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, VIEWER
 from tests.bot.test_slack_app import connect_sides, posted, reply, synced, texts
@@ -147,5 +155,152 @@ def test_mappings_list_with_coverage_and_edit(day_posted):
     listing = bot.slack.wait_for(
         "response_url", where=lambda c: "Cola" in texts(c) and "Mappings of" in texts(c)
     )[0]
-    assert "1 pcs of House red" in texts(listing) and ActionId.MAP_OPEN in texts(listing)
+    assert "1 pcs of *House red*" in texts(listing) and ActionId.MAP_OPEN in texts(listing)
+    assert "sides:SIDES" in texts(listing)
     assert "% of the quantity sold" in texts(listing) and "0 %" not in texts(listing)
+
+
+def map_to(bot, key: str, ingredient: str, factor: str) -> int:
+    with unit_of_work(bot.database.factory) as session:
+        item = session.scalar(select(PosItem).where(PosItem.key == key))
+        set_mapping(
+            session, item, IngredientChoice(ingredient_id(bot, ingredient), Decimal(factor))
+        )
+        return item.id
+
+
+def submit_modal(bot, modal, value: str | None, factor: str):
+    values = {
+        BlockId.MAP_TARGET: {
+            ActionId.MAP_TARGET: {"selected_option": {"value": value} if value else None}
+        },
+        BlockId.MAP_FACTOR: {ActionId.MAP_FACTOR: {"value": factor}},
+    }
+    return bot.send.view_submission(modal, values, user=ADMIN)
+
+
+def test_edit_opens_with_the_current_mapping_and_save_keeps_it(day_posted):
+    bot = day_posted
+    salami = map_to(bot, "5017", "Mozzarella", "0.1")
+    bot.drain()
+    bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow --now", user=ADMIN)
+    posted(bot, "replaces run")
+    bot.send.block_action(ActionId.MAP_OPEN, str(salami), user=ADMIN)
+    modal = bot.slack.wait_for("views.open", 2)[-1].args["view"]
+    target = modal["blocks"][1]["element"]["initial_option"]
+    assert target["value"] == f"ingredient:{ingredient_id(bot, 'Mozzarella')}"
+    assert target["text"]["text"] == "Mozzarella (kg per sale)"
+    assert modal["blocks"][2]["element"]["initial_value"] == "0.1"
+    assert modal["title"]["text"] == "Edit a mapping" and "Now: 0.1 kg of Mozzarella" in texts(
+        bot.slack.wait_for("views.open", 2)[-1]
+    )
+    assert submit_modal(bot, modal, target["value"], "0.1").text == ""
+    confirmation = bot.slack.wait_for(
+        "chat.postEphemeral", where=lambda c: "now takes" in texts(c)
+    )[0]
+    # the day sold Salami mapped, not unmapped: it is still affected by an edit
+    assert "Reprocess 1 affected day" in texts(confirmation)
+    with bot.database.session() as session:
+        mapping = session.scalar(select(PosMapping).where(PosMapping.pos_item_id == salami))
+    assert mapping.factor == Decimal("0.1") and mapping.ingredient_id == ingredient_id(
+        bot, "Mozzarella"
+    )
+
+
+def test_map_selects_nothing_and_offers_close_names_first_as_suggestions(day_posted):
+    bot = day_posted
+    salami = item_id(bot, "5017")
+    bot.send.block_action(ActionId.MAP_OPEN, str(salami), user=ADMIN)
+    modal = bot.slack.wait_for("views.open", 2)[-1].args["view"]
+    assert "initial_option" not in modal["blocks"][1]["element"]
+    assert modal["blocks"][2]["element"]["initial_value"] == "1"
+    answer = bot.send.options(
+        ActionId.MAP_TARGET, "", block_id=BlockId.MAP_TARGET, user=ADMIN, view=modal
+    )
+    groups = answer.json()["option_groups"]
+    assert groups[0]["label"]["text"].startswith("Suggestions")
+    assert "Pizza dough" in json.dumps(groups[0]["options"])
+    assert [g["label"]["text"] for g in groups[1:]] == ["Ingredients", "Recipes"]
+    assert sum(len(g["options"]) for g in groups) <= 100
+    # typing searches as before, without suggestions
+    typed = bot.send.options(
+        ActionId.MAP_TARGET, "mozz", block_id=BlockId.MAP_TARGET, user=ADMIN, view=modal
+    )
+    assert typed.json()["option_groups"][0]["label"]["text"] == "Ingredients"
+    # saving without a choice is refused: nothing was chosen for the user
+    refused = submit_modal(bot, modal, None, "1").json()["errors"]
+    assert refused[BlockId.MAP_TARGET].startswith("choose")
+
+
+def test_remove_and_unignore_take_an_item_back_to_unmapped(day_posted):
+    bot = day_posted
+    salami = map_to(bot, "5017", "Mozzarella", "0.1")
+    bot.send.command("/pos", "mappings", user=ADMIN)
+    listing = reply(bot, "Mappings of Trattoria Esempio")
+    buttons = [
+        element
+        for block in listing.args["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+    remove = next(b for b in buttons if b["action_id"] == ActionId.MAPPING_REMOVE)
+    assert remove["value"] == str(salami) and remove["confirm"]["style"] == "danger"
+    bot.send.block_action(ActionId.MAPPING_REMOVE, str(salami), user=VIEWER)
+    reply(bot, "you need to be an admin")
+    bot.send.block_action(ActionId.MAPPING_REMOVE, str(salami), user=ADMIN)
+    removed = reply(bot, "Pizza Salami is no longer mapped")
+    assert "Reprocess 1 affected day" in texts(removed)
+    with bot.database.session() as session:
+        assert session.scalar(select(PosMapping).where(PosMapping.pos_item_id == salami)) is None
+    bot.send.block_action(ActionId.MAPPING_REMOVE, str(salami), user=ADMIN)
+    reply(bot, "Pizza Salami is not mapped; nothing changed")
+
+    bot.send.block_action(ActionId.ITEM_IGNORE, str(salami), user=ADMIN)
+    assert "Reprocess 1 affected day" in texts(reply(bot, "Pizza Salami is ignored"))
+    bot.send.command("/pos", "mappings salami", user=ADMIN)
+    ignored = bot.slack.wait_for(
+        "response_url", where=lambda c: "ignored" in texts(c) and "Un-ignore" in texts(c)
+    )[0]
+    assert ActionId.ITEM_UNIGNORE in texts(ignored)
+    bot.send.block_action(ActionId.ITEM_UNIGNORE, str(salami), user=ADMIN)
+    reply(bot, "Pizza Salami is no longer ignored")
+    bot.send.block_action(ActionId.REPROCESS, str(salami), user=ADMIN)
+    reply(bot, "Reprocessing 1 day")
+
+
+def test_mappings_search_pages_and_connections(day_posted):
+    bot = day_posted
+    with unit_of_work(bot.database.factory) as session:
+        items = session.scalars(select(PosItem).order_by(PosItem.name).limit(25)).all()
+        cola = session.scalar(select(PosItem).where(PosItem.key == "8001"))
+        for item in items:
+            set_mapping(session, item, IngredientChoice(ingredient_id(bot, "Mozzarella"), 1))
+        csv = Connection(company_id=cola.company_id, provider=Provider.CSV, name="Bar export")
+        session.add(csv)
+        session.flush()
+        twin = PosItem(
+            company_id=cola.company_id,
+            connection_id=csv.id,
+            key="8001",
+            external_id="8001",
+            name=cola.name,
+        )
+        session.add(twin)
+        session.flush()
+        set_mapping(session, twin, IgnoreChoice())
+        set_mapping(session, cola, IngredientChoice(ingredient_id(bot, "House red"), 1))
+    bot.send.command("/pos", "mappings", user=ADMIN)
+    first = bot.slack.wait_for("response_url", where=lambda c: "showing 1–20" in texts(c))[0]
+    assert len(first.args["blocks"]) <= 50
+    pager = first.args["blocks"][-1]["elements"][-1]
+    assert pager["action_id"] == ActionId.MAPPINGS_PAGE and pager["text"]["text"] == "Next (2/2)"
+    bot.send.block_action(ActionId.MAPPINGS_PAGE, pager["value"], user=ADMIN)
+    second = bot.slack.wait_for("response_url", where=lambda c: "showing 21–27" in texts(c))[0]
+    assert second.args["replace_original"] is True
+    bot.send.command("/pos", "mappings cola", user=ADMIN)
+    found = bot.slack.wait_for("response_url", where=lambda c: "matching “cola”" in texts(c))[0]
+    text = texts(found)
+    assert "2 item(s)" in text and "sides:SIDES" in text and "csv:Bar export" in text
+    assert "Next" not in text
+    bot.send.command("/pos", "mappings nothing-like-this", user=ADMIN)
+    reply(bot, "No mapped or ignored item matching")

@@ -1,8 +1,12 @@
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 from fractions import Fraction
 
 import pytest
+from gmpy2 import mpq
+from hypothesis import example, given
+from hypothesis import strategies as st
 
+from stockpot.core.db import QUANTUM
 from stockpot.core.exact import format_decimal, fraction_text, fraction_to_decimal, parse_decimal
 
 
@@ -19,6 +23,33 @@ def test_rounding_is_half_even_at_nine_places():
     assert fraction_to_decimal(Fraction(1, 3)) == Decimal("0.333333333")
     assert fraction_to_decimal(Fraction(5, 10**10)) == Decimal("0")
     assert fraction_to_decimal(Fraction(15, 10**10)) == Decimal("0.000000002")
+
+
+def _decimal_rounding(value: Fraction) -> Decimal:
+    """Decimal's own half-even quantize of the exact rational. The division is carried far
+    enough that its last digit cannot move a value onto or off a tie: a rational with
+    denominator q is either exactly a tie or at least 1/(2·10⁹·q) away from one."""
+    digits = len(str(abs(value.numerator))) + 2 * len(str(value.denominator)) + 30
+    with localcontext() as context:
+        context.prec = digits
+        exact = Decimal(value.numerator) / Decimal(value.denominator)
+        return exact.quantize(QUANTUM, rounding=ROUND_HALF_EVEN)
+
+
+@given(
+    st.fractions(max_denominator=10**30)
+    | st.integers(-(10**40), 10**40).map(lambda n: Fraction(n, 2 * 10**9))
+    | st.builds(Fraction, st.integers(-(10**60), 10**60), st.integers(1, 10**45))
+)
+@example(Fraction(1, 3))
+@example(Fraction(-5, 10**10))
+@example(Fraction(25, 10**10))
+@example(Fraction(10**40 + 1, 3))
+def test_rounding_equals_decimal_quantize_of_the_exact_rational(value):
+    expected = _decimal_rounding(value)
+    assert fraction_to_decimal(value) == expected
+    assert fraction_to_decimal(mpq(value.numerator, value.denominator)) == expected
+    assert fraction_to_decimal(value).as_tuple().exponent == expected.as_tuple().exponent
 
 
 @pytest.mark.parametrize(

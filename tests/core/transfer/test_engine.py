@@ -71,7 +71,7 @@ def test_ingredient_mapping_deducts_quantity_times_factor():
         snapshot(ESP=IngredientTarget(COFFEE, Fraction("0.009"))),
         LOCATION,
     )
-    assert result.movements() == {(LOCATION, COFFEE): Decimal("-0.045")}
+    assert result.movements == {(LOCATION, COFFEE): Decimal("-0.045")}
 
 
 def test_recipe_mapping_takes_portions_per_item_and_divides_by_recipe_portions():
@@ -79,7 +79,7 @@ def test_recipe_mapping_takes_portions_per_item_and_divides_by_recipe_portions()
         [line("PLATTER", 1)], snapshot(PLATTER=RecipeTarget(100, Fraction(4))), LOCATION
     )
     # 4 portions of a dough whose 10 portions take 1.8 kg of flour
-    assert result.movements() == {(LOCATION, FLOUR): Decimal("-0.72")}
+    assert result.movements == {(LOCATION, FLOUR): Decimal("-0.72")}
 
 
 def test_trim_grosses_up_and_sub_recipes_inherit_the_storage_of_their_parent():
@@ -88,7 +88,7 @@ def test_trim_grosses_up_and_sub_recipes_inherit_the_storage_of_their_parent():
         (KITCHEN, FLOUR): Fraction("0.36"),
         (KITCHEN, MOZZARELLA): Fraction("0.25") / Fraction("0.96"),
     }
-    assert result.movements()[(KITCHEN, MOZZARELLA)] == Decimal("-0.260416667")
+    assert result.movements[(KITCHEN, MOZZARELLA)] == Decimal("-0.260416667")
 
 
 def test_storage_precedence_line_then_recipe_default_then_parent_then_location():
@@ -119,14 +119,14 @@ def test_refunds_net_against_sales_of_the_same_item():
     lines = [line("ESP", 3), line("ESP", -1, sale="S2"), line("ESP", 2, sale="S3")]
     result = run_engine(lines, snapshot(ESP=IngredientTarget(COFFEE, Fraction("0.01"))), LOCATION)
     assert result.item_quantities == {"ESP": Decimal(4)}
-    assert result.movements() == {(LOCATION, COFFEE): Decimal("-0.04")}
+    assert result.movements == {(LOCATION, COFFEE): Decimal("-0.04")}
 
 
 def test_a_day_of_only_refunds_returns_stock():
     result = run_engine(
         [line("ESP", -2)], snapshot(ESP=IngredientTarget(COFFEE, Fraction("0.01"))), LOCATION
     )
-    assert result.movements() == {(LOCATION, COFFEE): Decimal("0.02")}
+    assert result.movements == {(LOCATION, COFFEE): Decimal("0.02")}
 
 
 def test_skipped_lines_carry_their_reason_and_take_nothing():
@@ -153,7 +153,7 @@ def test_skipped_lines_carry_their_reason_and_take_nothing():
         "parent_voided": 2,
         "voided_line": 1,
     }
-    assert result.movements() == {(LOCATION, COFFEE): Decimal(-1)}
+    assert result.movements == {(LOCATION, COFFEE): Decimal(-1)}
 
 
 def test_modifiers_are_lines_of_their_own_mapped_like_any_item():
@@ -166,7 +166,7 @@ def test_modifiers_are_lines_of_their_own_mapped_like_any_item():
         snapshot(BURGER=Ignored(), CHEESE=IngredientTarget(MOZZARELLA, Fraction("0.02"))),
         LOCATION,
     )
-    assert result.movements() == {(LOCATION, MOZZARELLA): Decimal("-0.02")}
+    assert result.movements == {(LOCATION, MOZZARELLA): Decimal("-0.02")}
     assert result.stats["ignored"] == 1 and result.stats["mapped"] == 1
 
 
@@ -178,7 +178,7 @@ def test_unmapped_items_are_reported_with_net_quantity_and_deduct_nothing():
         line(None, 1, sale="S3", name="deliveroo burger"),
     ]
     result = run_engine(lines, snapshot(), LOCATION)
-    assert result.movements() == {}
+    assert result.movements == {}
     assert [(u.key, u.quantity, u.lines) for u in result.unmapped] == [
         ("NEW", Decimal(3), 2),
         ("name:deliveroo burger", Decimal(2), 2),
@@ -193,7 +193,7 @@ def test_rounding_happens_once_on_the_aggregate():
         lines, Snapshot({"X": RecipeTarget(300, Fraction(1))}, {300: third}), LOCATION
     )
     # three sales of a third each: exactly 1, not 3 × 0.333333333
-    assert result.movements() == {(LOCATION, FLOUR): Decimal(-1)}
+    assert result.movements == {(LOCATION, FLOUR): Decimal(-1)}
 
 
 def test_a_cycle_in_a_snapshot_is_an_engine_error_not_an_endless_loop():
@@ -355,8 +355,8 @@ def test_the_order_of_lines_does_not_matter(snap, lines, seed):
     shuffled = list(lines)
     seed.shuffle(shuffled)
     assert (
-        run_engine(shuffled, snap, LOCATION).movements()
-        == run_engine(lines, snap, LOCATION).movements()
+        run_engine(shuffled, snap, LOCATION).movements
+        == run_engine(lines, snap, LOCATION).movements
     )
 
 
@@ -379,4 +379,4 @@ def test_a_connector_may_exclude_a_line_with_its_own_reason():
     result = run_engine(lines, snapshot(ESP=IngredientTarget(COFFEE, Fraction(1))), LOCATION)
     assert result.dispositions == ["skipped:refund_not_restocked", "mapped"]
     assert result.stats["skipped"] == {"refund_not_restocked": 1}
-    assert result.movements() == {(LOCATION, COFFEE): Decimal(-2)}
+    assert result.movements == {(LOCATION, COFFEE): Decimal(-2)}

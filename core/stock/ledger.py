@@ -1,0 +1,270 @@
+"""Writing stock movements: balances just before a moment, live counts, the absorption rule,
+and reversals. Used by the stock services and by the transfer runner (a POS day rerun).
+
+Locking (PostgreSQL; SQLite serialises writers with ``BEGIN IMMEDIATE``): a count takes its
+storage unit's row ``FOR UPDATE`` before it reads a balance; every other writer takes the
+storage units it wrote ``FOR SHARE`` before it looks for the counts that must absorb it. Either
+the count waits and then reads balances that include the other write, or the other writer
+waits and then sees the count and posts the absorbing adjustment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import and_, exists, func, insert, literal, select, tuple_
+from sqlalchemy.orm import Session, aliased
+
+from stockpot.core.db import UtcDateTime, utcnow
+from stockpot.core.models import (
+    LedgerMovement,
+    MovementType,
+    StockCountLine,
+    StockPosting,
+    StorageUnit,
+)
+
+Key = tuple[int, int]
+"""(storage unit id, ingredient id)."""
+DatedKey = tuple[int, int, date]
+
+
+def live_count_lines() -> Any:
+    """The condition on ``StockCountLine`` that its count has not been reversed."""
+    correction = aliased(StockPosting)
+    return ~exists(select(1).where(correction.reverses_id == StockCountLine.posting_id))
+
+
+def lock_units(session: Session, unit_ids: Iterable[int], *, exclusive: bool) -> None:
+    """Take the storage units' rows in id order (no deadlock between two writers)."""
+    ids = sorted(set(unit_ids))
+    if not ids:
+        return
+    session.execute(
+        select(StorageUnit.id)
+        .where(StorageUnit.id.in_(ids))
+        .order_by(StorageUnit.id)
+        .with_for_update(read=not exclusive)
+    ).all()
+
+
+def balances_at(
+    session: Session, company_id: int, unit_id: int, ingredient_ids: Iterable[int], day: date
+) -> dict[int, Decimal]:
+    """Balance per ingredient of a storage unit at the close of ``day`` (movements dated
+    ``day`` or earlier), in base units; ingredients with no movement are absent."""
+    ids = list(set(ingredient_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(LedgerMovement.ingredient_id, func.sum(LedgerMovement.quantity))
+        .where(
+            LedgerMovement.company_id == company_id,
+            LedgerMovement.storage_unit_id == unit_id,
+            LedgerMovement.ingredient_id.in_(ids),
+            LedgerMovement.business_date <= day,
+        )
+        .group_by(LedgerMovement.ingredient_id)
+    )
+    return {ingredient: quantity for ingredient, quantity in rows}
+
+
+def counted_on(
+    session: Session, company_id: int, unit_id: int, ingredient_ids: Iterable[int], day: date
+) -> dict[int, int]:
+    """Ingredients of the unit that a live count already counted on ``day``: their count."""
+    ids = list(set(ingredient_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(StockCountLine.ingredient_id, StockCountLine.posting_id).where(
+            StockCountLine.company_id == company_id,
+            StockCountLine.storage_unit_id == unit_id,
+            StockCountLine.ingredient_id.in_(ids),
+            StockCountLine.business_date == day,
+            live_count_lines(),
+        )
+    )
+    return dict(rows.tuples().all())
+
+
+def insert_movements(session: Session, rows: list[dict[str, Any]]) -> None:
+    """One executemany for a posting's movements (no per-row ORM flush)."""
+    if rows:
+        now = utcnow()
+        session.execute(insert(LedgerMovement), [{"created_at": now, **row} for row in rows])
+
+
+def absorb(
+    session: Session,
+    company_id: int,
+    deltas: Mapping[DatedKey, Decimal],
+    *,
+    posting_id: int | None = None,
+    except_count: int | None = None,
+) -> list[tuple[int, int, int, Decimal]]:
+    """Hand every change posted at or before a live count to the first such count of its
+    storage unit and ingredient, as an ``ADJUSTMENT`` of the opposite amount dated the count's
+    date. Returns what was absorbed: (count id, storage unit id, ingredient id, adjustment).
+
+    ``deltas`` is the net change per (storage unit, ingredient, business date) just posted;
+    ``except_count`` is a count being posted or reversed (it does not absorb itself)."""
+    changed = {key: amount for key, amount in deltas.items() if amount != 0}
+    lock_units(session, (unit for unit, _, _ in changed), exclusive=False)
+    if not changed:
+        return []
+    pairs = sorted({(unit, ingredient) for unit, ingredient, _ in changed})
+    earliest = min(day for _, _, day in changed)
+    query = (
+        select(
+            StockCountLine.storage_unit_id,
+            StockCountLine.ingredient_id,
+            StockCountLine.business_date,
+            StockCountLine.posting_id,
+        )
+        .where(
+            StockCountLine.company_id == company_id,
+            StockCountLine.business_date >= earliest,
+            live_count_lines(),
+        )
+        .order_by(StockCountLine.business_date)
+    )
+    if len(pairs) <= 500:
+        query = query.where(
+            tuple_(StockCountLine.storage_unit_id, StockCountLine.ingredient_id).in_(pairs)
+        )
+    if except_count is not None:
+        query = query.where(StockCountLine.posting_id != except_count)
+    later: dict[Key, list[tuple[date, int]]] = {}
+    for unit, ingredient, day, count_id in session.execute(query):
+        later.setdefault((unit, ingredient), []).append((day, count_id))
+    absorbed: dict[tuple[int, int, int, date], Decimal] = {}
+    for (unit, ingredient, day), amount in changed.items():
+        count = next((c for c in later.get((unit, ingredient), ()) if c[0] >= day), None)
+        if count is None:
+            continue
+        key = (count[1], unit, ingredient, count[0])
+        absorbed[key] = absorbed.get(key, Decimal(0)) - amount
+    insert_movements(
+        session,
+        [
+            {
+                "company_id": company_id,
+                "storage_unit_id": unit,
+                "ingredient_id": ingredient,
+                "type": MovementType.ADJUSTMENT,
+                "quantity": amount,
+                "business_date": day,
+                "posting_id": posting_id,
+                "count_id": count_id,
+            }
+            for (count_id, unit, ingredient, day), amount in absorbed.items()
+            if amount != 0
+        ],
+    )
+    return [
+        (count_id, unit, ingredient, amount)
+        for (count_id, unit, ingredient, _), amount in absorbed.items()
+        if amount != 0
+    ]
+
+
+def absorb_run(session: Session, company_id: int, run_id: int) -> None:
+    """After a transfer run posted (its reversal of the live run and its new movements, all
+    under its id): the net change of each key goes to the first live count at or after it."""
+    rows = session.execute(
+        select(
+            LedgerMovement.storage_unit_id,
+            LedgerMovement.ingredient_id,
+            LedgerMovement.business_date,
+            func.sum(LedgerMovement.quantity),
+        )
+        .where(LedgerMovement.run_id == run_id)
+        .group_by(
+            LedgerMovement.storage_unit_id,
+            LedgerMovement.ingredient_id,
+            LedgerMovement.business_date,
+        )
+    ).tuples()
+    deltas = {(unit, ingredient, day): amount for unit, ingredient, day, amount in rows}
+    if not deltas:
+        return
+    absorb(session, company_id, deltas)
+
+
+def reverse_movements(
+    session: Session, correction: StockPosting, condition: Any
+) -> dict[DatedKey, Decimal]:
+    """Post the negation of the movements matching ``condition`` (and not yet reversed) under
+    ``correction``; returns the net change per dated key."""
+    movement = LedgerMovement.__table__
+    reversed_already = aliased(LedgerMovement)
+    source = (
+        select(
+            movement.c.company_id,
+            movement.c.storage_unit_id,
+            movement.c.ingredient_id,
+            movement.c.type,
+            -movement.c.quantity,
+            movement.c.business_date,
+            literal(correction.id),
+            movement.c.count_id,
+            movement.c.id,
+            literal(utcnow(), UtcDateTime()),
+        )
+        .where(
+            condition,
+            movement.c.reverses_id.is_(None),
+            ~exists(select(1).where(reversed_already.reverses_id == movement.c.id)),
+        )
+        .order_by(movement.c.id)
+    )
+    deltas: dict[DatedKey, Decimal] = {}
+    targets = session.execute(
+        select(
+            movement.c.storage_unit_id,
+            movement.c.ingredient_id,
+            movement.c.business_date,
+            func.sum(movement.c.quantity),
+        )
+        .where(
+            condition,
+            movement.c.reverses_id.is_(None),
+            ~exists(select(1).where(reversed_already.reverses_id == movement.c.id)),
+        )
+        .group_by(movement.c.storage_unit_id, movement.c.ingredient_id, movement.c.business_date)
+    ).tuples()
+    for unit, ingredient, day, amount in targets:
+        deltas[(unit, ingredient, day)] = -amount
+    session.execute(
+        insert(movement).from_select(
+            [
+                "company_id",
+                "storage_unit_id",
+                "ingredient_id",
+                "type",
+                "quantity",
+                "business_date",
+                "posting_id",
+                "count_id",
+                "reverses_id",
+                "created_at",
+            ],
+            source,
+        )
+    )
+    return deltas
+
+
+def own_movements(posting_id: int) -> Any:
+    """A non-count posting's own movements (not the adjustments it caused on later counts)."""
+    movement = LedgerMovement.__table__
+    return and_(movement.c.posting_id == posting_id, movement.c.count_id.is_(None))
+
+
+def count_movements(count_id: int) -> Any:
+    """Every adjustment of a count: its own and those it absorbed."""
+    return LedgerMovement.__table__.c.count_id == count_id

@@ -1,0 +1,559 @@
+"""Posting stock: counts, receipts, waste, moves and corrections (the rules are in
+``stockpot.core.stock``). Slack handlers, the CLI and the demo all call ``post_stock`` and
+``correct``.
+
+Every request is checked whole before anything is written: bad input raises
+``InvalidDocument`` listing each problem with its line, and nothing is posted. A dry run does
+the same work in a transaction that is rolled back, so its preview is what posting would do.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from stockpot.core.db import quantize, unit_of_work
+from stockpot.core.errors import InvalidDocument, NotFound, Problem, ValidationFailed
+from stockpot.core.exact import format_decimal, fraction_to_decimal, to_fraction
+from stockpot.core.models import (
+    Company,
+    Ingredient,
+    LedgerMovement,
+    MovementType,
+    StockCountLine,
+    StockKind,
+    StockPosting,
+    StorageUnit,
+)
+from stockpot.core.quantities import quantity_problem
+from stockpot.core.stock import costs
+from stockpot.core.stock.ledger import (
+    DatedKey,
+    absorb,
+    balances_at,
+    count_movements,
+    counted_on,
+    insert_movements,
+    lock_units,
+    own_movements,
+    reverse_movements,
+)
+from stockpot.core.units import UnitError, conversion_factor, parse_unit
+
+POSTING_KINDS = (StockKind.COUNT, StockKind.RECEIPT, StockKind.WASTE, StockKind.MOVE)
+
+
+@dataclass(frozen=True)
+class LineInput:
+    """One line as a person wrote it: an ingredient, a quantity in any convertible unit (the
+    base unit when none), and for a receipt an optional cost per that unit."""
+
+    ingredient: str
+    quantity: Decimal
+    unit: str | None = None
+    unit_cost: Decimal | None = None
+    line: int | None = None
+    """Where it came from (a file's line, a form's row), for error messages."""
+
+
+@dataclass(frozen=True)
+class StockRequest:
+    kind: StockKind
+    company_id: int
+    storage_unit: str
+    business_date: date
+    posted_by: str
+    lines: Sequence[LineInput]
+    to_storage_unit: str | None = None
+    supplier: str | None = None
+    reference: str | None = None
+    reason: str | None = None
+    source: str = "input"
+
+
+@dataclass(frozen=True)
+class PostedLine:
+    ingredient: str
+    unit: str
+    quantity: Decimal
+    """Base units: what was counted (a count), received, wasted or moved."""
+    adjustment: Decimal | None = None
+    """A count's adjustment: counted − balance just before the count."""
+    value: Decimal | None = None
+    """``quantity`` (for a count: ``adjustment``) at the ingredient's cost, when known."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ingredient": self.ingredient,
+            "unit": self.unit,
+            "quantity": _text(self.quantity),
+            "adjustment": _text(self.adjustment),
+            "value": _text(self.value),
+        }
+
+
+@dataclass(frozen=True)
+class Absorbed:
+    """An adjustment a later count took over (the rule that a count fixes its balance)."""
+
+    count_id: int
+    storage_unit: str
+    ingredient: str
+    unit: str
+    quantity: Decimal
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "count_id": self.count_id,
+            "storage_unit": self.storage_unit,
+            "ingredient": self.ingredient,
+            "unit": self.unit,
+            "quantity": _text(self.quantity),
+        }
+
+
+@dataclass
+class StockResult:
+    kind: StockKind
+    storage_unit: str
+    business_date: date
+    posted_by: str
+    currency: str
+    lines: list[PostedLine]
+    posting_id: int | None = None
+    """``None`` for a dry run."""
+    to_storage_unit: str | None = None
+    reverses_id: int | None = None
+    absorbed: list[Absorbed] = field(default_factory=list)
+
+    @property
+    def dry_run(self) -> bool:
+        return self.posting_id is None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "posting_id": self.posting_id,
+            "dry_run": self.dry_run,
+            "kind": self.kind.value,
+            "storage_unit": self.storage_unit,
+            "to_storage_unit": self.to_storage_unit,
+            "business_date": self.business_date.isoformat(),
+            "posted_by": self.posted_by,
+            "currency": self.currency,
+            "reverses": self.reverses_id,
+            "lines": [line.to_json() for line in self.lines],
+            "absorbed": [item.to_json() for item in self.absorbed],
+        }
+
+
+def _text(value: Decimal | None) -> str | None:
+    return None if value is None else format_decimal(value)
+
+
+class _DryRun(Exception):
+    def __init__(self, result: StockResult) -> None:
+        self.result = result
+
+
+def post_stock(
+    factory: sessionmaker[Session], request: StockRequest, *, dry_run: bool = False
+) -> StockResult:
+    """Check and post one count, receipt, waste or move, all or nothing."""
+    try:
+        with unit_of_work(factory) as session:
+            result = post_in_session(session, request, dry_run=dry_run)
+            if dry_run:
+                raise _DryRun(result)
+            return result
+    except _DryRun as preview:
+        return preview.result
+
+
+@dataclass
+class _Resolved:
+    ingredient: Ingredient
+    quantity: Decimal
+    """In base units."""
+    unit_cost: Decimal | None
+    """Per base unit."""
+
+
+def post_in_session(session: Session, request: StockRequest, *, dry_run: bool) -> StockResult:
+    """``post_stock`` in the caller's transaction (the demo posts its week in one)."""
+    if request.kind not in POSTING_KINDS:
+        raise ValidationFailed(f"'{request.kind.value}' is not posted this way; use correct()")
+    company = session.get(Company, request.company_id)
+    if company is None:
+        raise NotFound(f"no company {request.company_id}")
+    problems: list[Problem] = []
+    unit = _unit(session, company, request.storage_unit, "storage_unit", problems)
+    to_unit = None
+    if request.kind is StockKind.MOVE:
+        if not request.to_storage_unit:
+            problems.append(Problem("to", "a move needs a destination storage unit"))
+        else:
+            to_unit = _unit(session, company, request.to_storage_unit, "to", problems)
+        if unit is not None and to_unit is not None and unit.id == to_unit.id:
+            problems.append(
+                Problem("to", f"a move goes from one storage unit to another, not to '{unit.name}'")
+            )
+    resolved = _resolve_lines(session, company, request, problems)
+    if unit is not None and request.kind is StockKind.COUNT and resolved:
+        lock_units(session, [unit.id], exclusive=True)
+        already = counted_on(
+            session,
+            company.id,
+            unit.id,
+            [item.ingredient.id for _, item in resolved],
+            request.business_date,
+        )
+        for line, item in resolved:
+            if item.ingredient.id in already:
+                problems.append(
+                    Problem(
+                        "ingredient",
+                        f"'{item.ingredient.name}' was already counted in '{unit.name}' on "
+                        f"{request.business_date} (count {already[item.ingredient.id]}); "
+                        "correct that count first, then count again",
+                        line,
+                    )
+                )
+    if problems:
+        raise InvalidDocument(request.source, problems)
+    assert unit is not None
+    posting = StockPosting(
+        company_id=company.id,
+        kind=request.kind,
+        storage_unit_id=unit.id,
+        to_storage_unit_id=to_unit.id if to_unit is not None else None,
+        business_date=request.business_date,
+        posted_by=request.posted_by,
+        supplier=request.supplier,
+        reference=request.reference,
+        reason=request.reason,
+    )
+    session.add(posting)
+    session.flush()
+    items = [item for _, item in resolved]
+    if request.kind is StockKind.COUNT:
+        lines, deltas = _post_count(session, company, posting, items)
+        except_count: int | None = posting.id
+    else:
+        lines, deltas = _post_flow(session, company, posting, items, to_unit)
+        except_count = None
+    absorbed = absorb(session, company.id, deltas, posting_id=posting.id, except_count=except_count)
+    return StockResult(
+        kind=request.kind,
+        storage_unit=unit.name,
+        to_storage_unit=to_unit.name if to_unit is not None else None,
+        business_date=request.business_date,
+        posted_by=request.posted_by,
+        currency=company.currency,
+        lines=lines,
+        posting_id=None if dry_run else posting.id,
+        absorbed=_named_absorbed(session, absorbed),
+    )
+
+
+def _post_count(
+    session: Session, company: Company, posting: StockPosting, items: list[_Resolved]
+) -> tuple[list[PostedLine], dict[DatedKey, Decimal]]:
+    day, unit_id = posting.business_date, posting.storage_unit_id
+    before = balances_at(session, company.id, unit_id, [i.ingredient.id for i in items], day)
+    session.execute(
+        StockCountLine.__table__.insert(),
+        [
+            {
+                "posting_id": posting.id,
+                "company_id": company.id,
+                "storage_unit_id": unit_id,
+                "ingredient_id": item.ingredient.id,
+                "business_date": day,
+                "counted": item.quantity,
+            }
+            for item in items
+        ],
+    )
+    rows: list[dict[str, Any]] = []
+    lines: list[PostedLine] = []
+    deltas: dict[DatedKey, Decimal] = {}
+    for item in items:
+        adjustment = item.quantity - before.get(item.ingredient.id, Decimal(0))
+        lines.append(
+            PostedLine(
+                item.ingredient.name,
+                item.ingredient.base_unit.value,
+                item.quantity,
+                adjustment,
+                costs.value(adjustment, item.ingredient.cost),
+            )
+        )
+        if adjustment == 0:
+            continue
+        deltas[(unit_id, item.ingredient.id, day)] = adjustment
+        rows.append(
+            _movement(posting, unit_id, item.ingredient, MovementType.ADJUSTMENT, adjustment)
+            | {"count_id": posting.id}
+        )
+    insert_movements(session, rows)
+    return lines, deltas
+
+
+def _post_flow(
+    session: Session,
+    company: Company,
+    posting: StockPosting,
+    items: list[_Resolved],
+    to_unit: StorageUnit | None,
+) -> tuple[list[PostedLine], dict[DatedKey, Decimal]]:
+    """Receipts, waste and moves: quantities that flow in or out (a move: both legs)."""
+    unit_id, day = posting.storage_unit_id, posting.business_date
+    legs: list[tuple[int, MovementType, int]] = {
+        StockKind.RECEIPT: [(unit_id, MovementType.RECEIPT, 1)],
+        StockKind.WASTE: [(unit_id, MovementType.WASTE, -1)],
+        StockKind.MOVE: [
+            (unit_id, MovementType.TRANSFER_OUT, -1),
+            (to_unit.id if to_unit else 0, MovementType.TRANSFER_IN, 1),
+        ],
+    }[posting.kind]
+    rows: list[dict[str, Any]] = []
+    deltas: dict[DatedKey, Decimal] = {}
+    lines: list[PostedLine] = []
+    for item in items:
+        for leg_unit, kind, sign in legs:
+            quantity = sign * item.quantity
+            row = _movement(posting, leg_unit, item.ingredient, kind, quantity)
+            if kind is MovementType.RECEIPT and item.unit_cost is not None:
+                row["unit_cost"] = item.unit_cost
+            rows.append(row)
+            key = (leg_unit, item.ingredient.id, day)
+            deltas[key] = deltas.get(key, Decimal(0)) + quantity
+        if posting.kind is StockKind.RECEIPT and item.unit_cost is not None:
+            costs.receive(item.ingredient, item.unit_cost)
+        lines.append(
+            PostedLine(
+                item.ingredient.name,
+                item.ingredient.base_unit.value,
+                item.quantity,
+                value=costs.value(item.quantity, item.unit_cost or item.ingredient.cost),
+            )
+        )
+    insert_movements(session, rows)
+    return lines, deltas
+
+
+def _movement(
+    posting: StockPosting,
+    unit_id: int,
+    ingredient: Ingredient,
+    kind: MovementType,
+    quantity: Decimal,
+) -> dict[str, Any]:
+    return {
+        "company_id": posting.company_id,
+        "storage_unit_id": unit_id,
+        "ingredient_id": ingredient.id,
+        "type": kind,
+        "quantity": quantity,
+        "business_date": posting.business_date,
+        "posting_id": posting.id,
+    }
+
+
+def correct(
+    factory: sessionmaker[Session],
+    company_id: int,
+    posting_id: int,
+    posted_by: str,
+    reason: str | None = None,
+) -> StockResult:
+    """Reverse a whole posting (never edit it): a new posting of the negated movements. A
+    corrected count stops being a count; what it fixed passes to the next count, if any."""
+    with unit_of_work(factory) as session:
+        original = session.get(StockPosting, posting_id)
+        if original is None or original.company_id != company_id:
+            raise NotFound(f"no stock posting {posting_id}")
+        if original.kind is StockKind.CORRECTION:
+            raise ValidationFailed(
+                f"posting {posting_id} is itself a correction; post the movement again instead"
+            )
+        lock_units(
+            session,
+            [original.storage_unit_id, original.to_storage_unit_id or original.storage_unit_id],
+            exclusive=True,
+        )
+        done = session.scalar(select(StockPosting.id).where(StockPosting.reverses_id == posting_id))
+        if done is not None:
+            raise ValidationFailed(f"posting {posting_id} was already corrected by {done}")
+        correction = StockPosting(
+            company_id=company_id,
+            kind=StockKind.CORRECTION,
+            storage_unit_id=original.storage_unit_id,
+            to_storage_unit_id=original.to_storage_unit_id,
+            business_date=original.business_date,
+            posted_by=posted_by,
+            reason=reason,
+            reverses_id=original.id,
+        )
+        session.add(correction)
+        session.flush()
+        if original.kind is StockKind.COUNT:
+            deltas = reverse_movements(session, correction, count_movements(original.id))
+        else:
+            deltas = reverse_movements(session, correction, own_movements(original.id))
+        absorbed = absorb(
+            session, company_id, deltas, posting_id=correction.id, except_count=original.id
+        )
+        company = session.get_one(Company, company_id)
+        return StockResult(
+            kind=StockKind.CORRECTION,
+            storage_unit=session.get_one(StorageUnit, original.storage_unit_id).name,
+            business_date=original.business_date,
+            posted_by=posted_by,
+            currency=company.currency,
+            lines=_reversed_lines(session, correction.id),
+            posting_id=correction.id,
+            reverses_id=original.id,
+            absorbed=_named_absorbed(session, absorbed),
+        )
+
+
+def _reversed_lines(session: Session, correction_id: int) -> list[PostedLine]:
+    rows = session.execute(
+        select(StorageUnit.name, Ingredient.name, Ingredient.base_unit, LedgerMovement.quantity)
+        .join(StorageUnit, StorageUnit.id == LedgerMovement.storage_unit_id)
+        .join(Ingredient, Ingredient.id == LedgerMovement.ingredient_id)
+        .where(LedgerMovement.posting_id == correction_id, LedgerMovement.reverses_id.is_not(None))
+        .order_by(LedgerMovement.id)
+    )
+    return [
+        PostedLine(f"{ingredient} ({unit_name})", base.value, quantity)
+        for unit_name, ingredient, base, quantity in rows
+    ]
+
+
+def _named_absorbed(
+    session: Session, absorbed: list[tuple[int, int, int, Decimal]]
+) -> list[Absorbed]:
+    if not absorbed:
+        return []
+    units = dict(session.execute(select(StorageUnit.id, StorageUnit.name)).tuples().all())
+    ids = {ingredient for _, _, ingredient, _ in absorbed}
+    ingredients = {
+        i.id: i for i in session.scalars(select(Ingredient).where(Ingredient.id.in_(ids)))
+    }
+    return [
+        Absorbed(
+            count_id,
+            units[unit],
+            ingredients[ingredient].name,
+            ingredients[ingredient].base_unit.value,
+            quantity,
+        )
+        for count_id, unit, ingredient, quantity in absorbed
+    ]
+
+
+def _unit(
+    session: Session, company: Company, name: str, place: str, problems: list[Problem]
+) -> StorageUnit | None:
+    unit = session.scalar(
+        select(StorageUnit).where(
+            StorageUnit.company_id == company.id, StorageUnit.name == name.strip()
+        )
+    )
+    if unit is None:
+        known = session.scalars(
+            select(StorageUnit.name)
+            .where(StorageUnit.company_id == company.id, StorageUnit.archived_at.is_(None))
+            .order_by(StorageUnit.name)
+        ).all()
+        problems.append(
+            Problem(place, f"no storage unit '{name}' (known: {', '.join(known) or 'none'})")
+        )
+        return None
+    if unit.archived_at is not None:
+        problems.append(Problem(place, f"storage unit '{name}' is archived"))
+        return None
+    return unit
+
+
+def _resolve_lines(
+    session: Session, company: Company, request: StockRequest, problems: list[Problem]
+) -> list[tuple[int | None, _Resolved]]:
+    if not request.lines:
+        problems.append(Problem("lines", "nothing to post: give at least one ingredient"))
+        return []
+    by_name = {
+        ingredient.name.casefold(): ingredient
+        for ingredient in session.scalars(
+            select(Ingredient).where(Ingredient.company_id == company.id)
+        )
+    }
+    resolved: list[tuple[int | None, _Resolved]] = []
+    seen: dict[int, int | None] = {}
+    counting = request.kind is StockKind.COUNT
+    for index, line in enumerate(request.lines):
+        where = line.line if line.line is not None else index + 1
+        ingredient = by_name.get(line.ingredient.strip().casefold())
+        if ingredient is None:
+            close = difflib.get_close_matches(line.ingredient.strip().casefold(), by_name, n=3)
+            hint = (
+                f"; did you mean {', '.join(repr(by_name[c].name) for c in close)}?"
+                if close
+                else "; `stockpot catalog import` adds ingredients"
+            )
+            problems.append(
+                Problem("ingredient", f"unknown ingredient '{line.ingredient}'{hint}", where)
+            )
+            continue
+        if not ingredient.active:
+            problems.append(Problem("ingredient", f"'{ingredient.name}' is inactive", where))
+            continue
+        if counting and ingredient.id in seen:
+            problems.append(
+                Problem(
+                    "ingredient",
+                    f"'{ingredient.name}' is counted twice (also line {seen[ingredient.id]})",
+                    where,
+                )
+            )
+            continue
+        seen[ingredient.id] = where
+        problem = quantity_problem(line.quantity)
+        if problem is None and counting and line.quantity < 0:
+            problem = f"a counted quantity cannot be negative, got {line.quantity}"
+        if problem is None and not counting and line.quantity <= 0:
+            problem = f"the quantity must be more than 0, got {line.quantity}"
+        if problem is not None:
+            problems.append(Problem("quantity", problem, where))
+            continue
+        try:
+            unit = parse_unit(line.unit) if line.unit else ingredient.base_unit
+            measures = {measure.unit: measure.amount for measure in ingredient.measures}
+            factor = conversion_factor(unit, ingredient.base_unit, measures, ingredient.name)
+        except UnitError as error:
+            problems.append(Problem("unit", str(error), where))
+            continue
+        quantity = fraction_to_decimal(to_fraction(line.quantity) * factor)
+        unit_cost = None
+        if line.unit_cost is not None:
+            if request.kind is not StockKind.RECEIPT:
+                problems.append(Problem("unit_cost", "only receipts carry a unit cost", where))
+                continue
+            problem = quantity_problem(line.unit_cost)
+            if problem is None and line.unit_cost < 0:
+                problem = f"a unit cost cannot be negative, got {line.unit_cost}"
+            if problem is not None:
+                problems.append(Problem("unit_cost", problem, where))
+                continue
+            unit_cost = quantize(fraction_to_decimal(to_fraction(line.unit_cost) / factor))
+        resolved.append((where, _Resolved(ingredient, quantity, unit_cost)))
+    return resolved

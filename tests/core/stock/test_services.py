@@ -1,0 +1,192 @@
+"""Counts, receipts, waste, moves, corrections and variance on a real database."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from stockpot.core import ledger
+from stockpot.core.errors import InvalidDocument, ValidationFailed
+from stockpot.core.lookup import company_by_name
+from stockpot.core.models import Ingredient, LedgerMovement, MovementType, StockKind, StockPosting
+from stockpot.core.stock.services import LineInput, StockRequest, correct, post_stock
+from stockpot.core.stock.variance import variance
+from stockpot.core.transfer.lines import SaleLine
+from stockpot.core.transfer.runner import RawInput, run_transfer
+from tests.catalogs import ids, setup_trattoria
+
+D1, D2, D3, D4 = (date(2026, 11, day) for day in (1, 2, 3, 4))
+
+
+@pytest.fixture
+def trattoria(database):
+    setup_trattoria(database)
+    with database.session() as session:
+        database.ids = ids(session)
+    return database
+
+
+def post(database, kind, unit, day, *lines, dry_run=False, **kwargs):
+    return post_stock(
+        database.factory,
+        StockRequest(
+            StockKind(kind),
+            database.ids["company"],
+            unit,
+            day,
+            kwargs.pop("by", "cli:chef"),
+            [LineInput(*line) if isinstance(line, tuple) else line for line in lines],
+            **kwargs,
+        ),
+        dry_run=dry_run,
+    )
+
+
+def espresso_day(database, day, espressos):
+    line = SaleLine(
+        sale_id="S", line_id="L1", pos_code="300", name="Espresso", quantity=Decimal(espressos)
+    )
+    run_transfer(
+        database.factory, database.ids["location:Main room"], day, [line], RawInput("t", "x")
+    )
+
+
+def balance(database, unit, ingredient):
+    with database.session() as session:
+        rows = ledger.balances(session, company_by_name(session, "Trattoria Esempio"))
+    return {(r.storage_unit, r.ingredient): r.quantity for r in rows}.get((unit, ingredient))
+
+
+def movements_count(database):
+    with database.session() as session:
+        return session.scalar(select(func.count()).select_from(LedgerMovement))
+
+
+def set_cost(database, name, cost):
+    with database.factory.begin() as session:
+        session.scalars(select(Ingredient).where(Ingredient.name == name)).one().cost = cost
+
+
+def test_first_count_is_the_opening_balance_and_counts_convert_units(trattoria):
+    espresso_day(trattoria, D1, 100)  # 0.9 kg of beans sold before anything was counted
+    assert balance(trattoria, "Kitchen", "Espresso beans") == Decimal("-0.9")
+    result = post(trattoria, "count", "Kitchen", D1, ("Espresso beans", Decimal(2500), "g"))
+    assert result.lines[0].quantity == Decimal("2.5")
+    assert result.lines[0].adjustment == Decimal("3.4")
+    assert balance(trattoria, "Kitchen", "Espresso beans") == Decimal("2.5")
+
+
+def test_variance_reconciles_with_the_closing_count_adjustment(trattoria):
+    set_cost(trattoria, "Espresso beans", Decimal("18.50"))
+    post(trattoria, "count", "Kitchen", D1, ("Espresso beans", Decimal(5)), ("Flour", Decimal(10)))
+    post(trattoria, "receipt", "Kitchen", D2, ("Espresso beans", Decimal(2), "kg", Decimal(20)))
+    espresso_day(trattoria, D2, 200)  # 1.8 kg
+    post(trattoria, "waste", "Kitchen", D3, ("Espresso beans", Decimal("0.25")), reason="spilled")
+    post(trattoria, "move", "Kitchen", D3, ("Espresso beans", Decimal(1)), to_storage_unit="Bar")
+    espresso_day(trattoria, D3, 100)  # 0.9 kg
+    closing = post(
+        trattoria, "count", "Kitchen", D4, ("Espresso beans", Decimal("3.7")), ("Flour", 9)
+    )
+    with trattoria.session() as session:
+        found = variance(session, company_by_name(session, "Trattoria Esempio"), "Kitchen")
+    lines = {line.ingredient: line for line in found.lines}
+    beans = lines["Espresso beans"]
+    assert (beans.opening, beans.receipts, beans.moves, beans.waste, beans.closing) == (
+        Decimal(5),
+        Decimal(2),
+        Decimal(-1),
+        Decimal("0.25"),
+        Decimal("3.7"),
+    )
+    assert beans.actual == Decimal("2.05") and beans.theoretical == Decimal("2.7")
+    adjustments = {line.ingredient: line.adjustment for line in closing.lines}
+    for name, line in lines.items():
+        assert line.actual - line.theoretical == -adjustments[name]
+    assert beans.variance == Decimal("-0.65")
+    assert beans.value == Decimal("-13.00")  # the receipt's 20/kg became the cost
+    assert beans.percent == Decimal("-24.1")
+    assert lines["Flour"].value is None and found.uncosted == ["Flour"]
+    assert found.total_value == Decimal("-13.00")
+
+
+def test_a_rerun_before_a_count_changes_the_variance_not_the_balance_after(trattoria):
+    post(trattoria, "count", "Kitchen", D1, ("Espresso beans", Decimal(5)))
+    espresso_day(trattoria, D2, 100)
+    post(trattoria, "count", "Kitchen", D3, ("Espresso beans", Decimal(4)))
+    espresso_day(trattoria, D4, 10)
+    before = balance(trattoria, "Kitchen", "Espresso beans")
+    assert before == Decimal("3.91")
+    espresso_day(trattoria, D2, 50)  # the POS corrected day 2: half as many espressos
+    assert balance(trattoria, "Kitchen", "Espresso beans") == before
+    with trattoria.session() as session:
+        company = company_by_name(session, "Trattoria Esempio")
+        period = variance(session, company, "Kitchen", "2026-11-01..2026-11-03")
+    beans = period.lines[0]
+    assert (beans.theoretical, beans.actual) == (Decimal("0.45"), Decimal(1))
+
+
+def test_a_move_posts_two_legs_that_balance(trattoria):
+    result = post(
+        trattoria, "move", "Kitchen", D1, ("House red", Decimal("1.5"), "l"), to_storage_unit="Bar"
+    )
+    assert result.lines[0].quantity == Decimal(2)  # bottles of 0.75 l
+    assert balance(trattoria, "Kitchen", "House red") == Decimal(-2)
+    assert balance(trattoria, "Bar", "House red") == Decimal(2)
+
+
+def test_bad_lines_are_all_reported_with_their_line_and_nothing_is_posted(trattoria):
+    lines = [
+        LineInput("Espreso beans", Decimal(1), line=2),
+        LineInput("Flour", Decimal(-1), line=3),
+        LineInput("Basil", Decimal(1), "l", line=4),
+        LineInput("Water", Decimal(1), line=5),
+    ]
+    with pytest.raises(InvalidDocument) as error:
+        post(trattoria, "receipt", "Kitchen", D1, *lines, source="delivery.csv")
+    message = str(error.value)
+    assert "delivery.csv: 3 errors, nothing was imported" in message
+    assert (
+        "line 2: ingredient: unknown ingredient 'Espreso beans'; did you mean 'Espresso beans'"
+        in message
+    )
+    assert "line 3: quantity: the quantity must be more than 0" in message
+    assert "line 4: unit: unit 'l' cannot be converted to 'g'" in message
+    assert movements_count(trattoria) == 0
+    with pytest.raises(InvalidDocument, match="no storage unit 'Cellar'"):
+        post(trattoria, "waste", "Cellar", D1, ("Flour", Decimal(1)))
+
+
+def test_a_dry_run_previews_and_posts_nothing(trattoria):
+    espresso_day(trattoria, D1, 100)
+    before = movements_count(trattoria)
+    result = post(trattoria, "count", "Kitchen", D1, ("Espresso beans", 1), dry_run=True)
+    assert result.dry_run and result.lines[0].adjustment == Decimal("1.9")
+    assert movements_count(trattoria) == before
+
+
+def test_a_correction_reverses_and_a_recount_is_then_allowed(trattoria):
+    first = post(trattoria, "count", "Kitchen", D1, ("Flour", Decimal(10)))
+    with pytest.raises(InvalidDocument, match="already counted in 'Kitchen' on 2026-11-01"):
+        post(trattoria, "count", "Kitchen", D1, ("Flour", Decimal(12)))
+    fixed = correct(trattoria.factory, trattoria.ids["company"], first.posting_id, "slack:U1")
+    assert fixed.reverses_id == first.posting_id and fixed.posted_by == "slack:U1"
+    assert balance(trattoria, "Kitchen", "Flour") == 0
+    with pytest.raises(ValidationFailed, match="already corrected"):
+        correct(trattoria.factory, trattoria.ids["company"], first.posting_id, "slack:U1")
+    post(trattoria, "count", "Kitchen", D1, ("Flour", Decimal(12)))
+    assert balance(trattoria, "Kitchen", "Flour") == Decimal(12)
+    with trattoria.session() as session:
+        who = set(session.scalars(select(StockPosting.posted_by)))
+        types = set(session.scalars(select(LedgerMovement.type)))
+    assert who == {"cli:chef", "slack:U1"}
+    assert types == {MovementType.ADJUSTMENT}
+
+
+def test_a_receipt_cost_per_unit_becomes_the_cost_per_base_unit(trattoria):
+    post(trattoria, "receipt", "Kitchen", D1, ("Basil", Decimal("0.2"), "kg", Decimal(15)))
+    with trattoria.session() as session:
+        basil = session.scalars(select(Ingredient).where(Ingredient.name == "Basil")).one()
+    assert basil.cost == Decimal("0.015")  # 15 per kg is 0.015 per g, the base unit
