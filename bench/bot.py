@@ -80,6 +80,7 @@ def stockpot_serve(database_url: str, slack: SlackStandIn) -> AbstractContextMan
         "SLACK_BOT_TOKEN": "xoxb-bench",
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_API_URL": slack.api_url,
+        "SLACK_RESPONSE_HOSTS": "127.0.0.1",
         "STOCKPOT_SECRET_KEY": generate_key(),
     }
     return served(command, env, port)

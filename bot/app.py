@@ -16,7 +16,8 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot import handlers
-from stockpot.bot.errors import handle_error
+from stockpot.bot.errors import error_handler
+from stockpot.bot.gate import response_hosts_guard, signing_secret
 from stockpot.bot.installations import EncryptedInstallationStore, StateStore
 from stockpot.bot.observed import (
     ContextCarryingExecutor,
@@ -80,7 +81,14 @@ def worker_slack(settings: Settings, factory: sessionmaker[Session]) -> dict[str
     return {"client": client, "installations": installations}
 
 
-BOT_SCOPES = ["commands", "chat:write", "chat:write.public", "users:read", "files:read"]
+BOT_SCOPES = [
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "users:read",
+    "files:read",
+    "files:write",
+]
 
 
 def build_app(
@@ -94,12 +102,11 @@ def build_app(
     """One workspace with ``SLACK_BOT_TOKEN``; any number of workspaces installing the app
     with ``SLACK_CLIENT_ID`` and ``SLACK_CLIENT_SECRET`` (tokens kept encrypted)."""
     redaction.install()
-    if settings.slack_signing_secret is None:
-        raise ConfigurationError(
-            "SLACK_SIGNING_SECRET is not set: copy it from the app's Basic Information page"
-        )
     common: dict[str, Any] = {
-        "signing_secret": settings.slack_signing_secret.get_secret_value(),
+        "signing_secret": signing_secret(settings),
+        # ``bot.gate`` verifies every HTTP request before Bolt sees it (Bolt's check raised on
+        # a malformed timestamp and logged refused bodies); Socket Mode needs no signature.
+        "request_verification_enabled": False,
         "listener_executor": ContextCarryingExecutor(max_workers=LISTENER_THREADS),
     }
     installations = None
@@ -136,6 +143,7 @@ def build_app(
     )
 
     app.middleware(request_context)
+    app.middleware(response_hosts_guard(settings.slack_response_hosts))
     app.middleware(metered_clients)
 
     @app.middleware
@@ -143,6 +151,6 @@ def build_app(
         context[SERVICES] = bundle
         next()
 
-    app.error(handle_error)
+    app.error(error_handler(settings.slack_response_hosts))
     handlers.register(app)
     return app

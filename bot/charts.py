@@ -33,3 +33,23 @@ def consumption_chart(series: dict[str, list[tuple[date, Decimal]]], title: str)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     return buffer.getvalue()
+
+
+def variance_chart(items: list[tuple[str, Decimal]], title: str, currency: str) -> bytes | None:
+    """Horizontal bars of the largest variances by money (losses right, gains left), or
+    ``None`` when no line has a value."""
+    if not items:
+        return None
+    figure = Figure(figsize=(8, 0.45 * len(items) + 1.2), dpi=100)
+    figure.suptitle(title)
+    ax = figure.subplots()
+    labels = [label for label, _ in reversed(items)]
+    values = [float(amount) for _, amount in reversed(items)]
+    ax.barh(labels, values, color=["#b5483b" if v > 0 else "#4a7c59" for v in values])
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    ax.set_xlabel(f"actual − theoretical usage, {currency}", fontsize=8)
+    ax.tick_params(labelsize=8)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

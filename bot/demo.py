@@ -142,6 +142,7 @@ class Demo:
             SLACK_SIGNING_SECRET=secret_file.read_text().strip(),
             SLACK_API_URL=slack.api_url,
             SLACK_FILE_HOSTS="127.0.0.1",
+            SLACK_RESPONSE_HOSTS="127.0.0.1",
             SIDES_API_URL=sides,
             LIGHTSPEED_API_URL=lightspeed,
             LIGHTSPEED_AUTH_URL=lightspeed,

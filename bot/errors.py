@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import BoltResponse
+from slack_bolt import BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
+from stockpot.bot.gate import is_verified
+from stockpot.bot.slack_files import allowed_host
 from stockpot.core.errors import StockpotError
 
 log = logging.getLogger(__name__)
@@ -29,7 +32,33 @@ def user_message(error: Exception) -> str:
     )
 
 
-def handle_error(error: Exception, body: dict[str, Any], client: WebClient) -> BoltResponse:
+ANSWER_TIMEOUT_SECONDS = 5
+"""The error handler may run on a request thread: it never waits long for Slack."""
+
+
+def error_handler(response_hosts: str) -> Callable[..., BoltResponse]:
+    """Bolt's global error handler; answers go only to ``response_url``s on ``response_hosts``."""
+
+    def handle(
+        error: Exception, body: dict[str, Any], client: WebClient, request: BoltRequest
+    ) -> BoltResponse:
+        return handle_error(error, body, client, request, response_hosts)
+
+    return handle
+
+
+def handle_error(
+    error: Exception,
+    body: dict[str, Any],
+    client: WebClient,
+    request: BoltRequest,
+    response_hosts: str,
+) -> BoltResponse:
+    """Only a request the gate verified (or one from the Socket Mode connection) is answered
+    in Slack; anything else gets a 401 and no outbound call."""
+    if request.mode != "socket_mode" and not is_verified(request.headers):
+        log.warning("an error on a request that was not verified; nothing sent to Slack")
+        return BoltResponse(status=401, body="")
     text = user_message(error)
     if isinstance(error, StockpotError):
         log.info("refused: %s", error)
@@ -39,8 +68,10 @@ def handle_error(error: Exception, body: dict[str, Any], client: WebClient) -> B
     user = body.get("user_id") or (body.get("user") or {}).get("id")
     response_url = body.get("response_url")
     try:
-        if response_url:
-            WebhookClient(response_url).send(text=text, response_type="ephemeral")
+        if response_url and allowed_host(str(response_url), response_hosts):
+            WebhookClient(str(response_url), timeout=ANSWER_TIMEOUT_SECONDS).send(
+                text=text, response_type="ephemeral"
+            )
         elif channel and user:
             client.chat_postEphemeral(channel=channel, user=user, text=text)
     except Exception:

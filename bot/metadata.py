@@ -73,3 +73,23 @@ class CsvProfileMetadata(Payload):
     company_id: int
     connection_id: int | None = None
     """Set when the form edits an existing profile."""
+
+
+class StockCountMetadata(Payload):
+    """A count sheet's page: where it counts, for which day, and which page it is."""
+
+    channel_id: str
+    company_id: int
+    storage_unit_id: int
+    business_date: date
+    page: int = 0
+
+
+class StockFormMetadata(Payload):
+    """The receive / waste / move modal."""
+
+    channel_id: str
+    company_id: int
+    kind: str
+    storage_unit: str
+    to_storage_unit: str | None = None

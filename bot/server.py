@@ -15,6 +15,7 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.orm import Session, sessionmaker
 
+from stockpot.bot.gate import MAX_BODY_BYTES, SlackGate, signing_secret
 from stockpot.core.errors import StockpotError
 from stockpot.core.pos import connections
 from stockpot.core.settings import Settings
@@ -32,7 +33,10 @@ StartResponse = Callable[..., Any]
 class StockpotWsgi:
     def __init__(self, app: App, factory: sessionmaker[Session], settings: Settings) -> None:
         self.app = app
-        self.slack = SlackRequestHandler(app, path="/slack/events")
+        self.slack = SlackGate(
+            SlackRequestHandler(app, path="/slack/events"),
+            signing_secret(settings),
+        )
         self.factory = factory
         self.settings = settings
 
@@ -95,7 +99,12 @@ class BackgroundServer:
         import waitress
 
         self._server = waitress.create_server(
-            wsgi, host=host, port=port, threads=4, asyncore_loop_timeout=0.05
+            wsgi,
+            host=host,
+            port=port,
+            threads=4,
+            asyncore_loop_timeout=0.05,
+            max_request_body_size=MAX_BODY_BYTES,
         )
         self.port = int(self._server.effective_port)  # type: ignore[union-attr]
         self._thread = threading.Thread(target=self._run, name="stockpot-http", daemon=True)

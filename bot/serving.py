@@ -20,6 +20,7 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
+from stockpot.bot.gate import MAX_BODY_BYTES
 from stockpot.bot.ops_http import OpsRoutes
 from stockpot.bot.server import StockpotWsgi
 from stockpot.core.errors import ConfigurationError
@@ -38,7 +39,12 @@ class GracefulServer:
         import waitress
 
         self._server: Any = waitress.create_server(
-            wsgi, host=host, port=port, threads=threads, asyncore_loop_timeout=0.1
+            wsgi,
+            host=host,
+            port=port,
+            threads=threads,
+            asyncore_loop_timeout=0.1,
+            max_request_body_size=MAX_BODY_BYTES,
         )
         self.port = int(self._server.effective_port)
         self._thread = threading.Thread(target=self._server.run, name="stockpot-http")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from stockpot.core.exact import format_decimal
 from stockpot.core.models import Company, Ingredient, LedgerMovement, StorageUnit
+from stockpot.core.stock.costs import value
 
 
 @dataclass(frozen=True)
@@ -24,37 +25,48 @@ class StockLine:
     ingredient: str
     unit: str
     quantity: Decimal
+    value: Decimal | None = None
+    """A balance at the ingredient's cost per base unit, when it has one."""
 
     def to_json(self) -> dict[str, str]:
-        return {
+        data = {
             "storage_unit": self.storage_unit,
             "ingredient": self.ingredient,
             "unit": self.unit,
             "quantity": format_decimal(self.quantity),
         }
+        if self.value is not None:
+            data["value"] = format_decimal(self.value)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, str]) -> StockLine:
+        value = data.get("value")
         return cls(
-            data["storage_unit"], data["ingredient"], data["unit"], Decimal(data["quantity"])
+            data["storage_unit"],
+            data["ingredient"],
+            data["unit"],
+            Decimal(data["quantity"]),
+            None if value is None else Decimal(value),
         )
 
 
 def balances(session: Session, company: Company) -> list[StockLine]:
-    """Stock per storage unit and ingredient: the sum of its movements, in base units."""
+    """Stock per storage unit and ingredient: the sum of its movements, in base units, and
+    its value at the ingredient's cost."""
     total = func.sum(LedgerMovement.quantity)
     rows = session.execute(
-        select(StorageUnit.name, Ingredient.name, Ingredient.base_unit, total)
+        select(StorageUnit.name, Ingredient.name, Ingredient.base_unit, Ingredient.cost, total)
         .select_from(LedgerMovement)
         .join(StorageUnit, StorageUnit.id == LedgerMovement.storage_unit_id)
         .join(Ingredient, Ingredient.id == LedgerMovement.ingredient_id)
         .where(LedgerMovement.company_id == company.id)
-        .group_by(StorageUnit.name, Ingredient.name, Ingredient.base_unit)
+        .group_by(StorageUnit.name, Ingredient.name, Ingredient.base_unit, Ingredient.cost)
         .order_by(StorageUnit.name, Ingredient.name)
     )
     return [
-        StockLine(unit, ingredient, base.value, quantity)
-        for unit, ingredient, base, quantity in rows
+        StockLine(unit, ingredient, base.value, quantity, value(quantity, cost))
+        for unit, ingredient, base, cost, quantity in rows
     ]
 
 

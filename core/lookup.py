@@ -2,11 +2,42 @@
 
 from __future__ import annotations
 
+import difflib
+import unicodedata
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stockpot.core.errors import NotFound, ValidationFailed
-from stockpot.core.models import Company, Connection, ExternalLocation, Provider
+from stockpot.core.models import Company, Connection, ExternalLocation, Provider, StorageUnit
+
+
+def fold(text: str) -> str:
+    """How a name compares when people type it: no case, no accents (Küche ~ kuche)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
+    """The known names ``name`` was probably meant to be, best first (typos, accents, case)."""
+    by_fold: dict[str, str] = {}
+    for candidate in known:
+        by_fold.setdefault(fold(candidate), candidate)
+    wanted = fold(name)
+    found = difflib.get_close_matches(wanted, list(by_fold), n=n, cutoff=0.6)
+    contained = [f for f in by_fold if wanted and wanted in f and f not in found]
+    return [by_fold[f] for f in [*found, *contained][:n]]
+
+
+def not_found(what: str, name: str, known: Iterable[str]) -> NotFound:
+    """``no storage unit 'Kuche'; did you mean Küche?``, or what exists when nothing is close."""
+    names = sorted(set(known))
+    suggestions = closest(name, names)
+    if suggestions:
+        return NotFound(f"no {what} '{name}'; did you mean {' or '.join(suggestions)}?")
+    listed = ", ".join(names[:10]) + (", …" if len(names) > 10 else "")
+    return NotFound(f"no {what} '{name}' (known: {listed or 'none'})")
 
 
 def company_by_name(session: Session, name: str) -> Company:
@@ -63,3 +94,19 @@ def location_by_name(session: Session, name: str, company: str | None = None) ->
             f"{len(matches)} locations are named '{name}': {owners}; add --company to choose"
         )
     return matches[0]
+
+
+def storage_unit_by_name(session: Session, company: Company, name: str) -> StorageUnit:
+    unit = session.scalar(
+        select(StorageUnit).where(
+            StorageUnit.company_id == company.id, StorageUnit.name == name.strip()
+        )
+    )
+    if unit is None:
+        known = session.scalars(
+            select(StorageUnit.name)
+            .where(StorageUnit.company_id == company.id, StorageUnit.archived_at.is_(None))
+            .order_by(StorageUnit.name)
+        ).all()
+        raise NotFound(f"no storage unit '{name}' (known: {', '.join(known) or 'none'})")
+    return unit

@@ -12,18 +12,28 @@ import logging
 import re
 from typing import Any
 
+_KEY = (
+    r"(?:access_token|refresh_token|bot_token|user_token|id_token|client_secret|"
+    r"signing_secret|password|secret_key)"
+)
+_QUOTE = r"(?:\\*\"|\\*'|%5C%22|%22|%27|&quot;)"
+"""A quote as it appears in text, JSON-escaped (``\\"``) or URL-encoded (``%22``)."""
+_SEP = r"(?:\s|%20|\+)*(?::|=|%3A|%3D)(?:\s|%20|\+)*"
+"""``:`` or ``=``, plain or URL-encoded, with any spaces around."""
+_QUOTED = rf"(?:(?!{_QUOTE}).)+"
+_BARE = r"(?:(?!%22|%26|%2C|%5C|%7B|%7D|&quot;)[^\"'\\&,\s{}])+"
+_INPUT = rf"{_KEY}\w*{_QUOTE}?{_SEP}(?:\{{|%7B)(?:(?!%7D|\}}).)*?value{_QUOTE}?{_SEP}{_QUOTE}"
+"""A Slack form input named for a secret: ``"sides_password": {"type": …, "value": "…"}``."""
+
 PATTERNS = (
     (re.compile(r"xox[a-z]-[A-Za-z0-9-]+"), "xox…[redacted]"),
-    (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1[redacted]"),
-    (
-        re.compile(
-            r"(?i)([\"']?(?:access_token|refresh_token|bot_token|user_token|id_token|"
-            r"client_secret|signing_secret|password|secret_key)[\"']?\s*[:=]\s*[\"']?)"
-            r"[^\"'&,\s}]+"
-        ),
-        r"\1[redacted]",
-    ),
+    (re.compile(r"(?i)(bearer(?:\s|%20|\+)+)[A-Za-z0-9._~+/=-]{8,}"), r"\1[redacted]"),
+    (re.compile(rf"(?i)({_INPUT}){_QUOTED}"), r"\1[redacted]"),
+    (re.compile(rf"(?i)({_KEY}{_QUOTE}?{_SEP}{_QUOTE}){_QUOTED}"), r"\1[redacted]"),
+    (re.compile(rf"(?i)({_KEY}{_QUOTE}?{_SEP})(?!{_QUOTE}){_BARE}"), r"\1[redacted]"),
 )
+"""Each secret in plain text, in JSON (also escaped inside a string) and URL-encoded (a form
+body or a query string), so a secret logged in any of these shapes is caught."""
 
 _installed = False
 

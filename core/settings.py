@@ -103,6 +103,11 @@ class Settings(BaseSettings):
         validation_alias="SLACK_FILE_HOSTS",
         description="hosts (and their subdomains) the bot token may be sent to for downloads",
     )
+    slack_response_hosts: str = Field(
+        default="hooks.slack.com",
+        validation_alias="SLACK_RESPONSE_HOSTS",
+        description="hosts (and their subdomains) a request's response_url may point to",
+    )
     slack_file_max_bytes: int = Field(
         default=20 * 1024 * 1024, validation_alias="SLACK_FILE_MAX_BYTES"
     )

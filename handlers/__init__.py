@@ -11,12 +11,25 @@ from stockpot.handlers import (
     csv_actions,
     csv_upload,
     events,
+    explain,
     files,
     mapping,
+    stock_commands,
     views,
 )
 
 
 def register(app: App) -> None:
-    for module in (commands, actions, mapping, views, events, files, csv_actions, csv_upload):
+    for module in (
+        commands,
+        actions,
+        mapping,
+        views,
+        events,
+        files,
+        csv_actions,
+        csv_upload,
+        explain,
+        stock_commands,
+    ):
         module.register(app)

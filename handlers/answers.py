@@ -17,6 +17,7 @@ from typing import Any
 from slack_bolt import Args
 
 from stockpot.bot.errors import handle_error
+from stockpot.handlers.context import services
 
 ANSWER_THREADS = 4
 """Few on purpose: answers hold the GIL while building rows and blocks, and every extra
@@ -44,7 +45,8 @@ def ack_first(listener: Callable[..., None]) -> Callable[[Args], None]:
         try:
             listener(**kwargs)
         except Exception as error:
-            handle_error(error, args.body, args.client)
+            hosts = services(args.context).settings.slack_response_hosts
+            handle_error(error, args.body, args.client, args.request, hosts)
 
     def acking(args: Args) -> None:
         args.ack()

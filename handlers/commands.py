@@ -1,12 +1,14 @@
-"""Slash commands ``/pos``, ``/transfer`` and ``/ledger``: each acknowledges at once, then
-parses its text; reads answer privately right away, long work (syncs, fetching a day,
+"""Slash commands ``/pos``, ``/transfer``, ``/ledger`` and ``/stock``: each acknowledges at
+once, then parses its text; reads answer privately right away, long work (syncs, fetching a day,
 migrations, reports) is queued as a job and reports in the channel."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
+from stockpot.core.models import StockKind
 from stockpot.handlers.csv_upload import pos_csv
+from stockpot.handlers.explain import ledger_why, pos_recipe
 from stockpot.handlers.ledger_commands import ledger_balances, ledger_movements
 from stockpot.handlers.pos_commands import (
     pos_bind,
@@ -24,6 +26,13 @@ from stockpot.handlers.pos_commands import (
     pos_unmapped,
 )
 from stockpot.handlers.slash import dispatcher
+from stockpot.handlers.stock_commands import (
+    ledger_variance,
+    stock_correct,
+    stock_count,
+    stock_flow,
+    stock_template,
+)
 from stockpot.handlers.transfer_commands import (
     automatic_switch,
     transfer_day,
@@ -51,6 +60,7 @@ def register(app: App) -> None:
                 "migrate": pos_migrate,
                 "report": pos_report,
                 "csv": pos_csv,
+                "recipe": pos_recipe,
             },
             None,
         )
@@ -67,4 +77,22 @@ def register(app: App) -> None:
             transfer_day,
         )
     )
-    app.command("/ledger")(dispatcher({"balances": ledger_balances}, ledger_movements))
+    app.command("/ledger")(
+        dispatcher(
+            {"balances": ledger_balances, "why": ledger_why, "variance": ledger_variance},
+            ledger_movements,
+        )
+    )
+    app.command("/stock")(
+        dispatcher(
+            {
+                "count": stock_count,
+                "receive": stock_flow(StockKind.RECEIPT),
+                "waste": stock_flow(StockKind.WASTE),
+                "move": stock_flow(StockKind.MOVE),
+                "correct": stock_correct,
+                "template": stock_template,
+            },
+            None,
+        )
+    )

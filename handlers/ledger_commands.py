@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from stockpot.bot.blocks.explain import why_picker
 from stockpot.bot.blocks.ledger import TOTALS_SHOWN, balances_blocks, totals_blocks, totals_csv
 from stockpot.core import ledger
 from stockpot.core.models import Company
@@ -42,7 +43,11 @@ def ledger_movements(inv: Invocation) -> None:
             session, session.get_one(Company, who.company_id), first, last, unit
         )
     period = str(first) if first == last else f"{first} to {last}"
-    inv.reply(f"Movements of {who.company}", totals_blocks(who.company, period, rows, unit))
+    blocks = totals_blocks(who.company, period, rows, unit)
+    picker = why_picker(
+        [(row.storage_unit, row.ingredient) for row in rows[:TOTALS_SHOWN]], str(first), str(last)
+    )
+    inv.reply(f"Movements of {who.company}", blocks + ([picker] if picker else []))
     if len(rows) > TOTALS_SHOWN:
         inv.client.files_upload_v2(
             channel=inv.channel_id,

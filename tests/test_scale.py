@@ -109,6 +109,7 @@ def test_three_web_and_three_workers_on_pgbouncer(
             "SLACK_BOT_TOKEN": "xoxb-sandbox",
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": slack.api_url,
+            "SLACK_RESPONSE_HOSTS": "127.0.0.1",
             "STOCKPOT_POS_REQUESTS_PER_SECOND": "1000",
             "STOCKPOT_WORKER_POLL_SECONDS": "0.2",
             "STOCKPOT_SCHEDULER_SECONDS": "1",

@@ -13,7 +13,8 @@ POS = [
     ("/pos locations", "locations, their storage unit and state"),
     ("/pos storage [add <name> | <address>]", "list or create storage units"),
     ("/pos unmapped", "what sold but is not mapped, most-sold first, to map or ignore"),
-    ("/pos mappings", "what each item takes from stock, and how much of the sales is mapped"),
+    ("/pos mappings [text]", "what each item takes from stock (search, edit, remove)"),
+    ("/pos recipe <name>", "a recipe's lines, quantities, trim, sub-recipes and storage"),
     ("/pos members [add|remove] @user [admin|viewer]", "who may do what"),
     ("/pos migrate <location> [days]", "transfer the last days (90 by default), oldest first"),
     ("/pos doctor [location]", "run the troubleshooting checks and say what to fix"),
@@ -33,9 +34,22 @@ TRANSFER = [
 LEDGER = [
     ("/ledger <date|from..to> [storage unit]", "the movements of those days per ingredient"),
     ("/ledger balances [storage unit]", "stock per storage unit and ingredient"),
+    ("/ledger why <ingredient> <date|from..to> [storage unit]", "the sales behind a deduction"),
+    (
+        "/ledger variance [storage unit] [last|date|from..to]",
+        "actual against theoretical usage between two counts, in money",
+    ),
+]
+STOCK = [
+    ("/stock count <storage unit> [date]", "open the unit's count sheet (empty = not counted)"),
+    ("/stock template <storage unit>", "the unit's count CSV: fill it in, upload it here"),
+    ("/stock receive <storage unit> [Flour=25kg@0.9, …]", "goods received (a form without lines)"),
+    ("/stock waste <storage unit> [Basil=20g, …]", "waste (a form without lines)"),
+    ("/stock move <storage unit> to <storage unit> [House red=2, …]", "move stock between units"),
+    ("/stock correct <posting>", "reverse a posting (never edited)"),
 ]
 
-USAGES = {"/pos": POS, "/transfer": TRANSFER, "/ledger": LEDGER}
+USAGES = {"/pos": POS, "/transfer": TRANSFER, "/ledger": LEDGER, "/stock": STOCK}
 
 
 def help_blocks(command: str, problem: str | None = None) -> list[Block]:

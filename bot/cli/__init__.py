@@ -16,8 +16,10 @@ from stockpot.bot.cli import (
     jobs,
     ledger,
     pos,
+    recipe,
     sandbox,
     serve,
+    stock,
     transfer,
 )
 from stockpot.core.crypto import secret_box
@@ -37,7 +39,21 @@ def main() -> None:
             raise click.ClickException(str(error)) from None
 
 
-for _module in (database, catalog, pos, transfer, csv, ledger, jobs, sandbox, serve, demo, check):
+for _module in (
+    database,
+    catalog,
+    recipe,
+    pos,
+    transfer,
+    csv,
+    ledger,
+    stock,
+    jobs,
+    sandbox,
+    serve,
+    demo,
+    check,
+):
     _module.register(main)
 
 __all__ = ["main"]

@@ -1,7 +1,8 @@
-"""``stockpot ledger``: balances, movements, traces."""
+"""``stockpot ledger``: balances, movements, traces, and why an ingredient moved."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import click
@@ -14,10 +15,14 @@ from stockpot.bot.cli.support import (
     table,
 )
 from stockpot.core import ledger, ledger_export
+from stockpot.core.csv_export import csv_text
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.exact import format_decimal
 from stockpot.core.lookup import company_by_name
+from stockpot.core.stock import variance
+from stockpot.core.stock.costs import money
 from stockpot.core.transfer import trace
+from stockpot.core.why import WHY_CSV_HEADER, Why, explain, why_csv_rows
 
 
 @click.group("ledger")
@@ -30,16 +35,100 @@ def ledger_group() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @reports_errors
 def ledger_balances(company: str, as_json: bool) -> None:
-    """Stock per storage unit and ingredient, in base units."""
+    """Stock per storage unit and ingredient, in base units, and its value at cost."""
     with session_scope() as session:
-        rows = ledger.balances(session, company_by_name(session, company))
+        found = company_by_name(session, company)
+        rows = ledger.balances(session, found)
+        currency = found.currency
     if as_json:
         emit_json([row.to_json() for row in rows])
         return
     table(
-        [[r.storage_unit, r.ingredient, format_decimal(r.quantity), r.unit] for r in rows],
-        ["STORAGE UNIT", "INGREDIENT", "BALANCE", "UNIT"],
+        [
+            [
+                r.storage_unit,
+                r.ingredient,
+                format_decimal(r.quantity),
+                r.unit,
+                money(r.value, currency),
+            ]
+            for r in rows
+        ],
+        ["STORAGE UNIT", "INGREDIENT", "BALANCE", "UNIT", "VALUE"],
     )
+    total = sum((r.value for r in rows if r.value is not None), Decimal(0))
+    click.echo(f"total value: {money(total, currency)} (ingredients with a cost)")
+
+
+@ledger_group.command("variance")
+@click.option("--company", required=True)
+@click.option("--storage-unit", "storage_unit", help="default: every storage unit counted twice")
+@click.option(
+    "--period", help="last (default), a count date, or two count dates: 2026-11-01..2026-11-30"
+)
+@click.option("--json", "as_json", is_flag=True)
+@reports_errors
+def ledger_variance(
+    company: str, storage_unit: str | None, period: str | None, as_json: bool
+) -> None:
+    """Actual against theoretical usage between two counts of a storage unit."""
+    with session_scope() as session:
+        found = company_by_name(session, company)
+        reports = (
+            [variance.variance(session, found, storage_unit, period)]
+            if storage_unit
+            else variance.last_periods(session, found)
+        )
+    if as_json:
+        emit_json([report.to_json() for report in reports])
+        return
+    if not reports:
+        click.echo("no storage unit has been counted twice yet: a variance runs between two counts")
+    for report in reports:
+        show_variance(report)
+
+
+def show_variance(report: variance.Variance) -> None:
+    click.echo(
+        f"{report.storage_unit}: {report.opening_date} → {report.closing_date} "
+        f"(counts at the close of each day)"
+    )
+    table(
+        [
+            [
+                line.ingredient,
+                line.unit,
+                format_decimal(line.opening),
+                format_decimal(line.receipts),
+                format_decimal(line.moves),
+                format_decimal(line.waste),
+                format_decimal(line.closing),
+                format_decimal(line.actual),
+                format_decimal(line.theoretical),
+                format_decimal(line.variance),
+                "–" if line.percent is None else f"{line.percent}%",
+                money(line.value, report.currency),
+            ]
+            for line in report.lines
+        ],
+        [
+            "INGREDIENT",
+            "UNIT",
+            "OPENING",
+            "RECEIVED",
+            "MOVED",
+            "WASTED",
+            "CLOSING",
+            "ACTUAL",
+            "THEORETICAL",
+            "VARIANCE",
+            "%",
+            "VALUE",
+        ],
+    )
+    click.echo(f"total variance: {money(report.total_value, report.currency)}")
+    if report.uncosted:
+        click.echo(f"no cost (not in the total): {', '.join(report.uncosted)}")
 
 
 @ledger_group.command("movements")
@@ -128,6 +217,98 @@ def ledger_export_command(
         count = write(rows, out)
     if output:
         click.echo(f"{count} movement(s) written to {output}", err=True)
+
+
+@ledger_group.command("why")
+@click.argument("ingredient")
+@click.option("--company", required=True)
+@click.option("--date", "day", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--to", "last", type=click.DateTime(["%Y-%m-%d"]), help="end of a period")
+@click.option("--storage", help="only this storage unit")
+@click.option(
+    "--lines",
+    "lines_file",
+    type=click.Path(dir_okay=False, writable=True),
+    help="write every sales line behind it to this CSV file",
+)
+@click.option("--json", "as_json", is_flag=True)
+@reports_errors
+def ledger_why(
+    ingredient: str,
+    company: str,
+    day: Any,
+    last: Any,
+    storage: str | None,
+    lines_file: str | None,
+    as_json: bool,
+) -> None:
+    """Why INGREDIENT moved: the POS items behind its sales deduction, what each took and
+    the recipe path it went through (the ledger's trace, summed per item)."""
+    first = day.date()
+    end = last.date() if last else first
+    if end < first:
+        raise ValidationFailed(f"the period {first} to {end} ends before it starts")
+    with session_scope() as session:
+        owner = company_by_name(session, company)
+        why = explain(session, owner.id, ingredient, first, end, storage)
+    if lines_file:
+        with open(lines_file, "w", encoding="utf-8", newline="") as out:
+            out.write(csv_text(WHY_CSV_HEADER, why_csv_rows(why)))
+    if as_json:
+        emit_json(why_json(why))
+        return
+    where = f" in {why.storage_unit}" if why.storage_unit else ""
+    period = str(first) if first == end else f"{first} to {end}"
+    click.echo(
+        f"{why.ingredient}{where}, {period}: {format_decimal(why.from_sales)} {why.unit} from "
+        f"sales ({why.days} transferred day(s), {len(why.lines)} sales line(s))"
+    )
+    for kind, quantity in sorted(why.other.items()):
+        click.echo(f"  {kind}: {format_decimal(quantity)} {why.unit}")
+    table(
+        [
+            [
+                item.pos_code or "",
+                item.name,
+                format_decimal(item.sold),
+                f"{format_decimal(item.contribution)} {why.unit}",
+                item.path,
+            ]
+            for item in why.items
+        ],
+        ["CODE", "ITEM", "SOLD", "TOOK", "PATH (PER SALE)"],
+    )
+
+
+def why_json(why: Why) -> dict[str, Any]:
+    return {
+        "ingredient": why.ingredient,
+        "unit": why.unit,
+        "storage_unit": why.storage_unit,
+        "from": why.first.isoformat(),
+        "to": why.last.isoformat(),
+        "from_sales": format_decimal(why.from_sales),
+        "other": {kind: format_decimal(q) for kind, q in why.other.items()},
+        "items": [
+            {
+                "pos_code": item.pos_code,
+                "name": item.name,
+                "sold": format_decimal(item.sold),
+                "lines": item.lines,
+                "contribution": format_decimal(item.contribution),
+                "path": item.path,
+            }
+            for item in why.items
+        ],
+        "lines": [
+            {
+                "business_date": entry.business_date.isoformat(),
+                "location": entry.location,
+                **entry.line.to_json(),
+            }
+            for entry in why.lines
+        ],
+    }
 
 
 def register(main: click.Group) -> None:

@@ -38,8 +38,12 @@ from stockpot.core.models import (
     RunKind,
 )
 from stockpot.core.transfer.lines import RawInput, SaleLine
-from stockpot.core.transfer.live import live_lines, take_turn
-from stockpot.core.transfer.runner import TransferReport, transfer_in_session
+from stockpot.core.transfer.live import live_lines_of_days, take_turn
+from stockpot.core.transfer.runner import (
+    TransferReport,
+    TransferRequest,
+    transfer_days_in_session,
+)
 
 SOURCE = "csv"
 
@@ -274,11 +278,14 @@ def import_csv(
     force: bool = False,
     triggered_by: str = "",
     effect_key: str | None = None,
+    batch_days: int | None = None,
 ) -> ImportResult:
     """Import the file: one transfer run of kind ``csv`` per (location, business date), all
-    in one transaction. A file with invalid rows imports nothing unless ``valid_only``. With
-    ``effect_key`` (a job's), an import made earlier under that key is reported instead of
-    importing again (a forced import whose worker died before the job was marked done)."""
+    in one transaction, posted as one batch (``transfer_days_in_session``), or in batches of
+    ``batch_days`` days (1: day by day, as the batch's test compares). A file with invalid
+    rows imports nothing unless ``valid_only``. With ``effect_key`` (a job's), an import made
+    earlier under that key is reported instead of importing again (a forced import whose
+    worker died before the job was marked done)."""
     profile, result = _scan(factory, connection_id, stream, file_name, default_date, max_bytes)
     if not valid_only:
         result.refuse_if_invalid()
@@ -308,24 +315,21 @@ def import_csv(
         tag = f"{SOURCE}:{record.id}"
         outcome = ImportResult(record.id, file_name, record.rows, record.rows_skipped)
         raw = RawInput(SOURCE, json.dumps({"import_id": record.id, "file_name": file_name}))
-        for location, business_date in result.days:
-            location_id = profile.locations[location]
-            new = [
-                SaleLine(tag, code, code, code, quantity)
-                for (when, where, code), quantity in sorted(result.totals.items())
-                if where == location and when == business_date
+        days = result.by_day()
+        ids = {day: (profile.locations[day[0]], day[1]) for day in days}
+        for batch in _batches(list(days), batch_days):
+            live = live_lines_of_days(session, [ids[day] for day in batch])
+            requests = [
+                TransferRequest(
+                    *ids[day],
+                    live[ids[day]] + [SaleLine(tag, code, code, code, q) for code, q in days[day]],
+                    raw,
+                    RunKind.CSV,
+                    triggered_by,
+                )
+                for day in batch
             ]
-            lines = live_lines(session, location_id, business_date) + new
-            report = transfer_in_session(
-                session,
-                location_id,
-                business_date,
-                lines,
-                raw,
-                kind=RunKind.CSV,
-                triggered_by=triggered_by,
-            )
-            outcome.reports.append(report)
+            outcome.reports.extend(transfer_days_in_session(session, requests))
         unmapped_keys = {item["key"] for report in outcome.reports for item in report.unmapped}
         outcome.unmapped = {
             code: quantity for code, quantity in result.by_code().items() if code in unmapped_keys
@@ -341,6 +345,12 @@ def import_csv(
         if effect_key is not None:
             effects.record(session, effect_key, outcome.to_json())
     return outcome
+
+
+def _batches(days: list[Any], size: int | None) -> list[list[Any]]:
+    if size is None:
+        return [days]
+    return [days[start : start + size] for start in range(0, len(days), size)]
 
 
 def imports(
@@ -388,28 +398,24 @@ def undo_import(
             raise ValidationFailed(f"import {import_id} was undone meanwhile")
         tag = f"{SOURCE}:{record.id}"
         raw = RawInput(SOURCE, json.dumps({"undo_import_id": record.id}))
-        reports = []
-        for day in record.days:
-            location_id = int(day["location_id"])
-            business_date = date.fromisoformat(day["business_date"])
-            if session.get(ExternalLocation, location_id) is None:
-                continue
-            lines = [
-                line
-                for line in live_lines(session, location_id, business_date)
-                if line.sale_id != tag
-            ]
-            reports.append(
-                transfer_in_session(
-                    session,
-                    location_id,
-                    business_date,
-                    lines,
-                    raw,
-                    kind=RunKind.CSV,
-                    triggered_by=triggered_by,
-                )
+        days = [
+            (int(day["location_id"]), date.fromisoformat(day["business_date"]))
+            for day in record.days
+        ]
+        days = [day for day in days if session.get(ExternalLocation, day[0]) is not None]
+        live = live_lines_of_days(session, days)
+        requests = [
+            TransferRequest(
+                location_id,
+                business_date,
+                [line for line in live[(location_id, business_date)] if line.sale_id != tag],
+                raw,
+                RunKind.CSV,
+                triggered_by,
             )
+            for location_id, business_date in days
+        ]
+        reports = transfer_days_in_session(session, requests)
         record.status = ImportStatus.UNDONE
         record.undone_at = utcnow()
         record.undone_by = triggered_by

@@ -14,7 +14,8 @@ from datetime import date
 from decimal import Decimal
 from typing import BinaryIO
 
-from stockpot.core.csv_import.cells import inert, parse_date, parse_quantity
+from stockpot.core.cell_text import inert
+from stockpot.core.csv_import.cells import parse_date, parse_quantity
 from stockpot.core.csv_import.dialect import Dialect, UnreadableFile
 from stockpot.core.csv_import.profile import CsvProfile
 
@@ -91,6 +92,41 @@ def read_rows(
         text.detach()  # the caller's stream stays open (it may be read again)
 
 
+@dataclass(frozen=True)
+class Start:
+    """What the first record of a file fixes: the columns read, the locations by folded
+    name, and the first data record when the file has no header row."""
+
+    columns: Columns
+    locations: dict[str, str]
+    first: tuple[int, list[str]] | None
+
+
+def begin(
+    records: Iterator[tuple[int, list[str]]],
+    profile: CsvProfile,
+    locations: Sequence[str],
+) -> Start:
+    first = next(records, None)
+    if first is None:
+        raise UnreadableFile("the file is empty; export the sales again and upload that file")
+    columns = columns_of(first[1], profile, bool(locations) and len(locations) > 1)
+    by_name = {name.casefold(): name for name in locations}
+    return Start(columns, by_name, None if profile.header_row else first)
+
+
+def no_rows(profile: CsvProfile) -> UnreadableFile:
+    return UnreadableFile(
+        "the file has a header but no rows of sales; export a period with sales"
+        if profile.header_row
+        else "the file has no rows of sales"
+    )
+
+
+def is_blank(cells: list[str]) -> bool:
+    return not any(cell.strip() for cell in cells)
+
+
 def _read(
     text: io.TextIOWrapper,
     profile: CsvProfile,
@@ -98,27 +134,18 @@ def _read(
     locations: Sequence[str],
     default_date: date | None,
 ) -> Iterator[ReadRow]:
-    reader = csv.reader(text, delimiter=dialect.delimiter)
-    records = _records(reader, dialect)
-    first = next(records, None)
-    if first is None:
-        raise UnreadableFile("the file is empty; export the sales again and upload that file")
-    columns = _columns(first[1], profile, bool(locations) and len(locations) > 1)
-    if not profile.header_row:
-        records = _chain(first, records)
-    by_name = {name.casefold(): name for name in locations}
+    records = records_of(csv.reader(text, delimiter=dialect.delimiter), dialect)
+    start = begin(records, profile, locations)
+    if start.first is not None:
+        records = _chain(start.first, records)
     seen = False
     for line, cells in records:
-        if not any(cell.strip() for cell in cells):
+        if is_blank(cells):
             continue
         seen = True
-        yield _row(line, cells, columns, profile, by_name, default_date)
+        yield read_row(line, cells, start.columns, profile, start.locations, default_date)
     if not seen:
-        raise UnreadableFile(
-            "the file has a header but no rows of sales; export a period with sales"
-            if profile.header_row
-            else "the file has no rows of sales"
-        )
+        raise no_rows(profile)
 
 
 def _chain(
@@ -128,7 +155,7 @@ def _chain(
     yield from rest
 
 
-def _records(reader: Iterator[list[str]], dialect: Dialect) -> Iterator[tuple[int, list[str]]]:
+def records_of(reader: Iterator[list[str]], dialect: Dialect) -> Iterator[tuple[int, list[str]]]:
     """(first line of the record, cells), turning decoding and CSV errors into clear ones."""
     line = 1
     while True:
@@ -136,20 +163,25 @@ def _records(reader: Iterator[list[str]], dialect: Dialect) -> Iterator[tuple[in
             cells = next(reader)
         except StopIteration:
             return
-        except UnicodeDecodeError:
-            raise UnreadableFile(
-                f"the file is not valid {dialect.encoding} near line {line}; set the profile's "
-                "encoding (e.g. cp1252 for Windows exports) or export as UTF-8"
-            ) from None
-        except csv.Error as error:
-            raise UnreadableFile(
-                f"line {line}: the file cannot be read as CSV ({error}); check its quotes"
-            ) from None
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise read_error(error, dialect, line) from None
         yield line, cells
         line = reader.line_num + 1  # type: ignore[attr-defined]
 
 
-def _columns(header: list[str], profile: CsvProfile, needs_location: bool) -> Columns:
+def read_error(error: Exception, dialect: Dialect, line: int) -> UnreadableFile:
+    """A decoding or CSV error met in the record that starts at ``line``, said clearly."""
+    if isinstance(error, UnicodeDecodeError):
+        return UnreadableFile(
+            f"the file is not valid {dialect.encoding} near line {line}; set the profile's "
+            "encoding (e.g. cp1252 for Windows exports) or export as UTF-8"
+        )
+    return UnreadableFile(
+        f"line {line}: the file cannot be read as CSV ({error}); check its quotes"
+    )
+
+
+def columns_of(header: list[str], profile: CsvProfile, needs_location: bool) -> Columns:
     profile.require_rules()
     names = (
         tuple(cell.strip().lstrip("\ufeff") for cell in header)
@@ -196,13 +228,13 @@ def _columns(header: list[str], profile: CsvProfile, needs_location: bool) -> Co
     )
 
 
-def _cell(cells: list[str], position: int | None) -> str | None:
+def cell(cells: list[str], position: int | None) -> str | None:
     if position is None:
         return None
     return cells[position] if position < len(cells) else ""
 
 
-def _row(
+def read_row(
     line: int,
     cells: list[str],
     columns: Columns,
@@ -220,7 +252,7 @@ def _row(
 
     sales = []
     for rule in columns.rules:
-        raw_codes = _cell(cells, rule.code) or ""
+        raw_codes = cell(cells, rule.code) or ""
         parts = raw_codes.split(profile.code_separator) if profile.code_separator else [raw_codes]
         codes = tuple(code.strip() for code in parts if code.strip())
         if not codes:
@@ -233,7 +265,7 @@ def _row(
     if not sales:
         problem(columns.rules[0].code, None, "has no POS code; fill it in or delete the row")
     location = next(iter(locations.values()), "")
-    raw_location = _cell(cells, columns.location)
+    raw_location = cell(cells, columns.location)
     if raw_location is not None:
         found = locations.get(raw_location.strip().casefold())
         if found is None:
@@ -263,7 +295,7 @@ Problem = Callable[[int | None, str | None, str], None]
 def _quantity(
     cells: list[str], rule: RuleColumns, profile: CsvProfile, problem: Problem
 ) -> Decimal:
-    raw = _cell(cells, rule.quantity)
+    raw = cell(cells, rule.quantity)
     if raw is not None and raw.strip():
         try:
             return parse_quantity(raw, profile.decimal_separator)
@@ -281,7 +313,7 @@ def _date(
     default_date: date | None,
     problem: Problem,
 ) -> date | None:
-    raw = _cell(cells, rule.date)
+    raw = cell(cells, rule.date)
     if raw is not None and raw.strip():
         try:
             return parse_date(raw, profile.date_formats)

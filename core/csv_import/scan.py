@@ -6,17 +6,32 @@ distinct codes and dates of the file, not by its rows.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import BinaryIO
+from operator import itemgetter
+from typing import Any, BinaryIO
 
+from stockpot.core.csv_import.cells import parse_date, parse_quantity
 from stockpot.core.csv_import.dialect import SAMPLE_BYTES, Dialect, UnreadableFile, detect
 from stockpot.core.csv_import.profile import CsvProfile
-from stockpot.core.csv_import.reader import CsvRow, RowProblem, read_rows
+from stockpot.core.csv_import.reader import (
+    MAX_CODE,
+    CsvRow,
+    RowProblem,
+    RuleColumns,
+    begin,
+    is_blank,
+    no_rows,
+    read_error,
+    read_row,
+    records_of,
+)
 from stockpot.core.errors import ValidationFailed
 
 MAX_ERRORS_SHOWN = 20
@@ -64,6 +79,14 @@ class Scan:
     def days(self) -> list[tuple[str, date]]:
         return sorted({(location, when) for when, location, _ in self.totals})
 
+    def by_day(self) -> dict[tuple[str, date], list[tuple[str, Decimal]]]:
+        """Each (location, date)'s codes with their totals, by code, days in order: one pass
+        over the totals (not one pass per day)."""
+        grouped: dict[tuple[str, date], list[tuple[str, Decimal]]] = defaultdict(list)
+        for (when, location, code), quantity in self.totals.items():
+            grouped[(location, when)].append((code, quantity))
+        return {day: sorted(grouped[day]) for day in sorted(grouped)}
+
     def by_code(self) -> dict[str, Decimal]:
         quantities: dict[str, Decimal] = defaultdict(Decimal)
         for (_, _, code), quantity in self.totals.items():
@@ -105,24 +128,316 @@ def scan(
     dialect = detect(stream.read(SAMPLE_BYTES), profile)
     stream.seek(0)
     result = Scan(file_name, dialect, digest, size)
-    for read in read_rows(stream, profile, dialect, locations=locations, default_date=default_date):
+    text = io.TextIOWrapper(stream, encoding=dialect.encoding, newline="")
+    try:
+        _Tally(result, profile, locations, default_date).read(text)
+    finally:
+        text.detach()  # the caller's stream stays open (it may be read again)
+    return result
+
+
+_UNSEEN: Any = object()
+MEMO_LIMIT = 100_000
+"""Distinct cells remembered per kind (codes, quantities, dates, locations) before the memo
+starts over: bounded memory whatever the file."""
+PENDING_LIMIT = 2 * MAX_TOTALS
+"""Distinct (date, location, codes) summed before they are folded into the totals."""
+
+
+class _Tally:
+    """The lean scan: every record is checked and totalled with one parse per distinct cell
+    and no object per row. A record the fast path cannot vouch for (a problem, a blank
+    record, a short record, the first rows kept as the sample) goes through ``read_row``,
+    the one reading of a row, so its problems and line numbers are exactly the reader's.
+    Valid records only add to a sum per (date, location, codes), folded into the totals at
+    the end: ``read_rows`` over the same file gives the same totals (tests/core/csv_import/
+    test_fuzz.py)."""
+
+    def __init__(
+        self,
+        result: Scan,
+        profile: CsvProfile,
+        locations: Sequence[str],
+        default_date: date | None,
+    ) -> None:
+        self.result, self.profile = result, profile
+        self.locations, self.default_date = locations, default_date
+        self.pending: dict[tuple[date, str, tuple[str, ...]], Decimal] = {}
+
+    def read(self, text: io.TextIOWrapper) -> None:
+        dialect = self.result.dialect
+        reader = csv.reader(text, delimiter=dialect.delimiter)
+        start = begin(records_of(reader, dialect), self.profile, self.locations)
+        self.start = start
+        if start.first is not None:
+            self.slow(*start.first)
+        if len(start.columns.rules) == 1:
+            self._one_rule_rows(reader)
+        else:
+            self._rows(reader)
+        self.fold()
+        if not self.result.rows:
+            raise no_rows(self.profile)
+
+    def _rows(self, reader: Any) -> None:
+        result, profile, start = self.result, self.profile, self.start
+        columns = start.columns
+        rules = [(rule.code, rule.quantity, rule.date) for rule in columns.rules]
+        positions = [p for rule in rules for p in rule if p is not None]
+        if columns.location is not None:
+            positions.append(columns.location)
+        width = max(positions) + 1
+        location_at = columns.location
+        only_location = next(iter(start.locations.values()), "")
+        separator = profile.code_separator
+        default_quantity, default_date = profile.default_quantity, self.default_date
+        decimal_separator, formats = profile.decimal_separator, profile.date_formats
+        code_memo: dict[str, tuple[str, ...] | None] = {}
+        quantity_memo: dict[str, Decimal | None] = {}
+        date_memo: dict[str, date | None] = {}
+        location_memo: dict[str, str | None] = {}
+        pending = self.pending
+        totals = result.totals
+        sampling = len(result.sample) < SAMPLE_ROWS
+        following = reader.line_num + 1
+        try:
+            for cells in reader:
+                line, following = following, reader.line_num + 1
+                if sampling or len(cells) < width:
+                    self.slow(line, cells)
+                    sampling = len(result.sample) < SAMPLE_ROWS
+                    continue
+                if location_at is None:
+                    location = only_location
+                else:
+                    raw = cells[location_at]
+                    location = location_memo.get(raw, _UNSEEN)
+                    if location is _UNSEEN:
+                        if len(location_memo) > MEMO_LIMIT:
+                            location_memo.clear()
+                        location = location_memo[raw] = start.locations.get(raw.strip().casefold())
+                if not location:
+                    self.slow(line, cells)
+                    continue
+                sales = []
+                for code_at, quantity_at, date_at in rules:
+                    raw = cells[code_at]
+                    codes = code_memo.get(raw, _UNSEEN)
+                    if codes is _UNSEEN:
+                        if len(code_memo) > MEMO_LIMIT:
+                            code_memo.clear()
+                        codes = code_memo[raw] = _codes(raw, separator)
+                    if codes is None:
+                        break
+                    if not codes:
+                        continue
+                    if quantity_at is None:
+                        quantity = default_quantity
+                    else:
+                        raw = cells[quantity_at]
+                        quantity = quantity_memo.get(raw, _UNSEEN)
+                        if quantity is _UNSEEN:
+                            if len(quantity_memo) > MEMO_LIMIT:
+                                quantity_memo.clear()
+                            quantity = quantity_memo[raw] = _quantity(raw, decimal_separator)
+                        if quantity is None:
+                            break
+                    if date_at is None:
+                        when = default_date
+                    else:
+                        raw = cells[date_at]
+                        when = date_memo.get(raw, _UNSEEN)
+                        if when is _UNSEEN:
+                            if len(date_memo) > MEMO_LIMIT:
+                                date_memo.clear()
+                            when = date_memo[raw] = _date(raw, formats, default_date)
+                    if when is None:
+                        break
+                    sales.append((when, codes, quantity))
+                else:
+                    if sales:
+                        result.rows += 1
+                        for when, codes, quantity in sales:
+                            key = (when, location, codes)
+                            before = pending.get(key)
+                            if before is not None:
+                                pending[key] = before + quantity
+                                continue
+                            pending[key] = quantity
+                            for code in codes:
+                                if (when, location, code) not in totals:
+                                    totals[(when, location, code)] = Decimal()
+                            self.check_size(line)
+                        if len(pending) > PENDING_LIMIT:
+                            self.fold()
+                        continue
+                self.slow(line, cells)
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise read_error(error, self.result.dialect, following) from None
+
+    def _one_rule_rows(self, reader: Any) -> None:
+        """The usual profile (one rule): a record is summed under its raw cells (code, date,
+        location); only a first sight of those cells is parsed and checked. The quantity
+        cell is checked on every record (through its own memo)."""
+        result, profile, start = self.result, self.profile, self.start
+        columns = start.columns
+        rule = columns.rules[0]
+        positions = [p for p in (rule.code, rule.date, columns.location) if p is not None]
+        raw_key = itemgetter(*positions)
+        keyed = _KeyReader(self, rule, columns.location)
+        width = max([*positions, rule.quantity or 0]) + 1
+        quantity_at = rule.quantity
+        default_quantity = profile.default_quantity
+        decimal_separator = profile.decimal_separator
+        quantity_memo: dict[str, Decimal | None] = {}
+        sums = keyed.sums
+        following = reader.line_num + 1
+        try:
+            for cells in reader:
+                line, following = following, reader.line_num + 1
+                if len(cells) < width or len(result.sample) < SAMPLE_ROWS:
+                    self.slow(line, cells)
+                    continue
+                if quantity_at is None:
+                    quantity = default_quantity
+                else:
+                    raw = cells[quantity_at]
+                    quantity = quantity_memo.get(raw, _UNSEEN)
+                    if quantity is _UNSEEN:
+                        if len(quantity_memo) > MEMO_LIMIT:
+                            quantity_memo.clear()
+                        quantity = quantity_memo[raw] = _quantity(raw, decimal_separator)
+                    if quantity is None:
+                        self.slow(line, cells)
+                        continue
+                key = raw_key(cells)
+                total = sums.get(key)
+                if total is None and not keyed.first_sight(key, line):
+                    self.slow(line, cells)
+                    continue
+                result.rows += 1
+                sums[key] = quantity if total is None else total + quantity
+        except (UnicodeDecodeError, csv.Error) as error:
+            raise read_error(error, self.result.dialect, following) from None
+        keyed.fold()
+
+    def slow(self, line: int, cells: list[str]) -> None:
+        """One record read by ``read_row``: problems recorded, valid rows totalled."""
+        if is_blank(cells):
+            return
+        result = self.result
+        start = self.start
+        read = read_row(
+            line, cells, start.columns, self.profile, start.locations, self.default_date
+        )
         result.rows += 1
         if read.problems:
             result.invalid_rows += 1
             result.error_count += len(read.problems)
             room = MAX_ERRORS_SHOWN - len(result.errors)
             result.errors.extend(read.problems[: max(room, 0)])
-            continue
+            return
         for row in read.rows:
             if len(result.sample) < SAMPLE_ROWS:
                 result.sample.append(row)
             for code in row.codes:
                 result.totals[(row.business_date, row.location, code)] += row.quantity
-            if len(result.totals) > MAX_TOTALS:
-                raise UnreadableFile(
-                    f"{file_name} has more than {MAX_TOTALS:,} different combinations of date, "
-                    f"location and POS code (line {row.line}); a till export has a few "
-                    "thousand codes: check that source_column is the article code, or split "
-                    "the file by date"
-                )
-    return result
+            self.check_size(row.line)
+
+    def check_size(self, line: int) -> None:
+        if len(self.result.totals) > MAX_TOTALS:
+            raise UnreadableFile(
+                f"{self.result.file_name} has more than {MAX_TOTALS:,} different combinations "
+                f"of date, location and POS code (line {line}); a till export has a few "
+                "thousand codes: check that source_column is the article code, or split "
+                "the file by date"
+            )
+
+    def fold(self) -> None:
+        totals = self.result.totals
+        for (when, location, codes), quantity in self.pending.items():
+            for code in codes:
+                totals[(when, location, code)] += quantity
+        self.pending.clear()
+
+
+class _KeyReader:
+    """The meaning of a one-rule record's raw key cells (code, then date, then location, those
+    the profile reads), parsed once per distinct key; and the sums per key."""
+
+    def __init__(self, tally: _Tally, rule: RuleColumns, location_at: int | None) -> None:
+        self.tally = tally
+        self.sums: dict[Any, Decimal] = {}
+        self.meaning: dict[Any, tuple[date, str, tuple[str, ...]]] = {}
+        self.has_date = rule.date is not None
+        self.has_location = location_at is not None
+        self.single = not self.has_date and not self.has_location
+        profile = tally.profile
+        self.separator, self.formats = profile.code_separator, profile.date_formats
+        self.only_location = next(iter(tally.start.locations.values()), "")
+
+    def first_sight(self, key: Any, line: int) -> bool:
+        """Whether ``read_row`` finds the key's cells valid; if so the key is registered in
+        the totals (their size checked at ``line``) with a zero sum."""
+        cells = (key,) if self.single else key
+        codes = _codes(cells[0], self.separator)
+        if not codes:
+            return False
+        position = 1
+        when = self.tally.default_date
+        if self.has_date:
+            when = _date(cells[position], self.formats, when)
+            position += 1
+        if when is None:
+            return False
+        location = self.only_location
+        if self.has_location:
+            location = self.tally.start.locations.get(cells[position].strip().casefold())
+        if not location:
+            return False
+        if len(self.sums) > PENDING_LIMIT:
+            self.fold()
+        totals = self.tally.result.totals
+        for code in codes:
+            if (when, location, code) not in totals:
+                totals[(when, location, code)] = Decimal()
+        self.tally.check_size(line)
+        self.meaning[key] = (when, location, codes)
+        self.sums[key] = Decimal()
+        return True
+
+    def fold(self) -> None:
+        totals, meaning = self.tally.result.totals, self.meaning
+        for key, quantity in self.sums.items():
+            when, location, codes = meaning[key]
+            for code in codes:
+                totals[(when, location, code)] += quantity
+        self.sums.clear()
+        self.meaning.clear()
+
+
+def _codes(raw: str, separator: str | None) -> tuple[str, ...] | None:
+    """The codes of a cell as ``read_row`` splits them; ``None`` when one is too long."""
+    parts = raw.split(separator) if separator else [raw]
+    codes = tuple(code.strip() for code in parts if code.strip())
+    return None if any(len(code) > MAX_CODE for code in codes) else codes
+
+
+def _quantity(raw: str, decimal_separator: str) -> Decimal | None:
+    """The quantity of a non-missing cell, ``None`` when ``read_row`` would find a problem."""
+    if not raw.strip():
+        return None
+    try:
+        return parse_quantity(raw, decimal_separator)
+    except ValueError:
+        return None
+
+
+def _date(raw: str, formats: list[str], default: date | None) -> date | None:
+    """The date of a cell (or the default for an empty one); ``None`` for a problem."""
+    if not raw.strip():
+        return default
+    try:
+        return parse_date(raw, formats)
+    except ValueError:
+        return None

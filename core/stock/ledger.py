@@ -10,7 +10,7 @@ waits and then sees the count and posts the absorbing adjustment.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -172,27 +172,35 @@ def absorb(
     ]
 
 
-def absorb_run(session: Session, company_id: int, run_id: int) -> None:
-    """After a transfer run posted (its reversal of the live run and its new movements, all
-    under its id): the net change of each key goes to the first live count at or after it."""
+def absorb_runs(session: Session, runs: Sequence[tuple[int, int]]) -> None:
+    """After transfer runs posted (each its reversal of the live run and its new movements,
+    all under its id), for each (company id, run id) in order: the net change of each key goes
+    to the first live count at or after it. One query reads every run's changes (a batch of
+    days posts many runs at once)."""
+    if not runs:
+        return
     rows = session.execute(
         select(
+            LedgerMovement.run_id,
             LedgerMovement.storage_unit_id,
             LedgerMovement.ingredient_id,
             LedgerMovement.business_date,
             func.sum(LedgerMovement.quantity),
         )
-        .where(LedgerMovement.run_id == run_id)
+        .where(LedgerMovement.run_id.in_([run_id for _, run_id in runs]))
         .group_by(
+            LedgerMovement.run_id,
             LedgerMovement.storage_unit_id,
             LedgerMovement.ingredient_id,
             LedgerMovement.business_date,
         )
     ).tuples()
-    deltas = {(unit, ingredient, day): amount for unit, ingredient, day, amount in rows}
-    if not deltas:
-        return
-    absorb(session, company_id, deltas)
+    deltas: dict[int, dict[DatedKey, Decimal]] = {}
+    for run_id, unit, ingredient, day, amount in rows:
+        deltas.setdefault(run_id, {})[(unit, ingredient, day)] = amount
+    for company_id, run_id in runs:
+        if deltas.get(run_id):
+            absorb(session, company_id, deltas[run_id])
 
 
 def reverse_movements(

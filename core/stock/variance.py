@@ -28,8 +28,9 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import Session
 
 from stockpot.core.db import quantize
-from stockpot.core.errors import NotFound, ValidationFailed
+from stockpot.core.errors import ValidationFailed
 from stockpot.core.exact import format_decimal
+from stockpot.core.lookup import storage_unit_by_name
 from stockpot.core.models import (
     Company,
     Ingredient,
@@ -185,18 +186,7 @@ def parse_period(text: str | None, dates: list[date], unit: str) -> tuple[date, 
 def variance(
     session: Session, company: Company, unit_name: str, period: str | None = None
 ) -> Variance:
-    unit = session.scalar(
-        select(StorageUnit).where(
-            StorageUnit.company_id == company.id, StorageUnit.name == unit_name.strip()
-        )
-    )
-    if unit is None:
-        known = session.scalars(
-            select(StorageUnit.name)
-            .where(StorageUnit.company_id == company.id)
-            .order_by(StorageUnit.name)
-        ).all()
-        raise NotFound(f"no storage unit '{unit_name}' (known: {', '.join(known) or 'none'})")
+    unit = storage_unit_by_name(session, company, unit_name)
     opening, closing = parse_period(period, count_dates(session, company.id, unit.id), unit.name)
     return period_variance(session, company, unit, opening, closing)
 
@@ -291,3 +281,15 @@ def closed_by(session: Session, company: Company, count_id: int) -> Variance | N
         return None
     unit = session.get_one(StorageUnit, line.storage_unit_id)
     return period_variance(session, company, unit, earlier[-1], line.business_date)
+
+
+def last_periods(session: Session, company: Company) -> list[Variance]:
+    """The last period of every storage unit counted at least twice."""
+    found = []
+    for unit in session.scalars(
+        select(StorageUnit).where(StorageUnit.company_id == company.id).order_by(StorageUnit.name)
+    ):
+        dates = count_dates(session, company.id, unit.id)
+        if len(dates) >= 2:
+            found.append(period_variance(session, company, unit, dates[-2], dates[-1]))
+    return found

@@ -3,7 +3,8 @@ fetch from again, such as CSV imports) and to trace a movement to them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -59,6 +60,25 @@ def live_lines(session: Session, location_id: int, business_date: date) -> list[
         )
     )
     return [] if live_run_id is None else run_lines(session, live_run_id)
+
+
+def live_lines_of_days(
+    session: Session, days: Sequence[tuple[int, date]]
+) -> dict[tuple[int, date], list[SaleLine]]:
+    """``live_lines`` of many (location, date) pairs in one query per location."""
+    found: dict[tuple[int, date], list[SaleLine]] = {day: [] for day in days}
+    by_location: dict[int, list[date]] = defaultdict(list)
+    for location_id, business_date in days:
+        by_location[location_id].append(business_date)
+    for location_id, dates in by_location.items():
+        stored = session.execute(
+            select(TransferDay.business_date, TransferRunLines.layout, TransferRunLines.body)
+            .join(TransferRunLines, TransferRunLines.run_id == TransferDay.live_run_id)
+            .where(TransferDay.location_id == location_id, TransferDay.business_date.in_(dates))
+        )
+        for business_date, layout, body in stored:
+            found[(location_id, business_date)] = decode_lines(body, layout)
+    return found
 
 
 def run_lines(session: Session, run_id: int) -> list[SaleLine]:

@@ -18,7 +18,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, literal, select
+from sqlalchemy import and_, case, insert, literal, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,7 +50,7 @@ from stockpot.core.models import (
     TransferSnapshot,
 )
 from stockpot.core.quantities import quantity_problem
-from stockpot.core.stock.ledger import absorb_run
+from stockpot.core.stock.ledger import absorb_runs
 from stockpot.core.transfer.catalog_snapshot import (
     CATALOGS,
     Catalog,
@@ -217,9 +217,25 @@ def transfer_in_session(
 ) -> TransferReport:
     """``run_transfer`` inside the caller's transaction, for callers that post several days
     all or nothing (a CSV import). A failure raises and leaves the caller to roll back."""
-    return _run(
-        session, TransferRequest(location_id, business_date, lines, raw, kind, triggered_by)
-    )
+    request = TransferRequest(location_id, business_date, lines, raw, kind, triggered_by)
+    return transfer_days_in_session(session, [request])[0]
+
+
+def transfer_days_in_session(
+    session: Session, requests: Sequence[TransferRequest]
+) -> list[TransferReport]:
+    """Several days (distinct (location, date) pairs) posted in the caller's transaction as
+    one batch: their days locked in one statement, one catalog read, one engine pass per day,
+    then one statement per table for the whole batch (snapshots, runs, stored lines, new
+    items, reversals, one COPY of the movements). Each day gets the run, stored lines,
+    snapshot and movements it would get posted alone, in the same order (the CSV importer's
+    test_batch_posts_what_day_by_day_posts). A failure raises and leaves the caller to roll
+    back."""
+    seen = {(request.location_id, request.business_date) for request in requests}
+    if len(seen) != len(requests):
+        raise ValueError("a batch of transfers holds one request per (location, date)")
+    with collector_paused():
+        return _run_batch(session, requests)
 
 
 @dataclass
@@ -245,20 +261,32 @@ class _Outcome:
     movements: dict[StockKey, Decimal] = field(default_factory=dict)
     catalog: Catalog | None = None
     """The catalog the engine read (names the movements)."""
+    snapshot: DaySnapshot | None = None
+    """The snapshot the engine read, stored with the batch."""
 
 
 def _run(session: Session, request: TransferRequest) -> TransferReport:
     with collector_paused():
-        return _run_paused(session, request)
+        return _run_batch(session, [request])[0]
 
 
-def _run_paused(session: Session, request: TransferRequest) -> TransferReport:
-    """Plan (lock the day, find the live run), compute (or recognise unchanged input), post."""
+def _run_batch(session: Session, requests: Sequence[TransferRequest]) -> list[TransferReport]:
+    """Plan (lock the days, find the live runs), compute (or recognise unchanged input), post."""
     started = utcnow()
-    plan = _plan(session, request)
-    outcome = _compute(session, request, plan)
-    outcome.run.started_at = started
-    _record(session, request, plan, outcome)
+    plans = _plans(session, requests)
+    outcomes = [
+        _compute(session, request, plan) for request, plan in zip(requests, plans, strict=True)
+    ]
+    for outcome in outcomes:
+        outcome.run.started_at = started
+    _record(session, requests, plans, outcomes)
+    return [
+        _report(request, plan, outcome)
+        for request, plan, outcome in zip(requests, plans, outcomes, strict=True)
+    ]
+
+
+def _report(request: TransferRequest, plan: _Plan, outcome: _Outcome) -> TransferReport:
     run = outcome.run
     return TransferReport(
         run_id=run.id,
@@ -276,25 +304,54 @@ def _run_paused(session: Session, request: TransferRequest) -> TransferReport:
     )
 
 
-def _plan(session: Session, request: TransferRequest) -> _Plan:
-    location = session.get(ExternalLocation, request.location_id)
-    if location is None:
-        raise ValidationFailed(f"no location with id {request.location_id}")
-    day = None if request.dry_run else _lock_day(session, location, request.business_date)
-    storage_unit_id = location.storage_unit_id
-    if storage_unit_id is None:
-        raise ValidationFailed(
-            f"location '{location.name}' has no storage unit linked; link one before "
-            "transferring its sales"
+def _plans(session: Session, requests: Sequence[TransferRequest]) -> list[_Plan]:
+    located = []
+    for request in requests:
+        location = session.get(ExternalLocation, request.location_id)
+        if location is None:
+            raise ValidationFailed(f"no location with id {request.location_id}")
+        located.append(location)
+    posted = [
+        (location, request.business_date)
+        for location, request in zip(located, requests, strict=True)
+        if not request.dry_run
+    ]
+    days = _lock_days(session, posted)
+    tokens: dict[int, str | None] = {}
+    lives = _live_runs(session, [day.live_run_id for day in days.values()])
+    plans = []
+    for location, request in zip(located, requests, strict=True):
+        storage_unit_id = location.storage_unit_id
+        if storage_unit_id is None:
+            raise ValidationFailed(
+                f"location '{location.name}' has no storage unit linked; link one before "
+                "transferring its sales"
+            )
+        _check_quantities(request.lines)
+        encoded = encode_lines(request.lines)
+        day = days.get((location.id, request.business_date))
+        if day is None:
+            plans.append(_Plan(location, storage_unit_id, None, None, None, encoded))
+            continue
+        if location.company_id not in tokens:
+            tokens[location.company_id] = catalog_token(session, location.company_id)
+        token = tokens[location.company_id]
+        live = None if day.live_run_id is None else lives[day.live_run_id]
+        fingerprint = (
+            None if token is None else _sha256(f"{encoded.digest}/{token}/{storage_unit_id}")
         )
-    _check_quantities(request.lines)
-    encoded = encode_lines(request.lines)
-    if day is None:
-        return _Plan(location, storage_unit_id, None, None, None, encoded)
-    token = catalog_token(session, location.company_id)
-    live = None if day.live_run_id is None else session.get_one(TransferRun, day.live_run_id)
-    fingerprint = None if token is None else _sha256(f"{encoded.digest}/{token}/{storage_unit_id}")
-    return _Plan(location, storage_unit_id, day, fingerprint, live, encoded)
+        plans.append(_Plan(location, storage_unit_id, day, fingerprint, live, encoded))
+    return plans
+
+
+def _live_runs(session: Session, run_ids: Sequence[int | None]) -> dict[int, TransferRun]:
+    wanted = sorted({run_id for run_id in run_ids if run_id is not None})
+    if not wanted:
+        return {}
+    return {
+        run.id: run
+        for run in session.scalars(select(TransferRun).where(TransferRun.id.in_(wanted)))
+    }
 
 
 def _compute(session: Session, request: TransferRequest, plan: _Plan) -> _Outcome:
@@ -321,7 +378,6 @@ def _compute(session: Session, request: TransferRequest, plan: _Plan) -> _Outcom
     if live is not None and live.content_hash == run.content_hash:
         _unchanged(run, live)
         return _Outcome(run)
-    _store_snapshot(session, location.company_id, day)
     result = run_engine(lines, day.snapshot, plan.storage_unit_id, day.tree)
     movements = result.movements
     _check_movements(catalog, movements)
@@ -333,32 +389,47 @@ def _compute(session: Session, request: TransferRequest, plan: _Plan) -> _Outcom
     else:
         run.outcome = RunOutcome.POSTED
         run.generation = plan.day.generation + 1
-    return _Outcome(run, result, movements, catalog)
+    return _Outcome(run, result, movements, catalog, day)
 
 
-def _store_snapshot(session: Session, company_id: int, day: DaySnapshot) -> None:
-    """The snapshot's text, once for every run that reads the same one."""
+def _store_snapshots(session: Session, outcomes: Sequence[_Outcome]) -> None:
+    """Each distinct snapshot's text, once for every run that reads the same one."""
+    rows: dict[str, dict[str, Any]] = {}
+    for outcome in outcomes:
+        day = outcome.snapshot
+        if day is not None and day.digest not in rows:
+            company_id = outcome.run.company_id
+            rows[day.digest] = {"digest": day.digest, "company_id": company_id, "body": day.text}
     insert_ignoring_conflicts(
-        session,
-        TransferSnapshot.__table__,
-        [{"digest": day.digest, "company_id": company_id, "body": day.text}],
-        index_elements=["digest"],
+        session, TransferSnapshot.__table__, list(rows.values()), index_elements=["digest"]
     )
 
 
-def _record(session: Session, request: TransferRequest, plan: _Plan, outcome: _Outcome) -> None:
-    """Log the run; a posted one also stores its input, reverses the live run and posts its
-    movements, and becomes the day's live run."""
-    run = outcome.run
-    run.finished_at = utcnow()
-    session.add(run)
+def _record(
+    session: Session,
+    requests: Sequence[TransferRequest],
+    plans: Sequence[_Plan],
+    outcomes: Sequence[_Outcome],
+) -> None:
+    """Log the runs; the posted ones also store their input, reverse their live runs and
+    post their movements, and become their days' live runs."""
+    _store_snapshots(session, outcomes)
+    for outcome in outcomes:
+        outcome.run.finished_at = utcnow()
+    session.add_all([outcome.run for outcome in outcomes])
     session.flush()
-    if run.outcome is not RunOutcome.POSTED:
+    posted = [
+        (request, plan, outcome)
+        for request, plan, outcome in zip(requests, plans, outcomes, strict=True)
+        if outcome.run.outcome is RunOutcome.POSTED
+    ]
+    if not posted:
         return
-    assert plan.day is not None and outcome.result is not None
-    _post(session, run, plan, request.raw, outcome)
-    plan.day.generation = run.generation or 0
-    plan.day.live_run_id = run.id
+    _post(session, posted)
+    for _, plan, outcome in posted:
+        assert plan.day is not None
+        plan.day.generation = outcome.run.generation or 0
+        plan.day.live_run_id = outcome.run.id
 
 
 def _check_quantities(lines: Sequence[SaleLine]) -> None:
@@ -388,26 +459,58 @@ def _check_movements(catalog: Catalog, movements: dict[StockKey, Decimal]) -> No
             )
 
 
-def _lock_day(session: Session, location: ExternalLocation, business_date: date) -> TransferDay:
+def _lock_days(
+    session: Session, days: Sequence[tuple[ExternalLocation, date]]
+) -> dict[tuple[int, date], TransferDay]:
+    """The days' rows, created if missing and locked, in key order (two batches meeting on
+    the same days wait for each other instead of deadlocking)."""
+    if not days:
+        return {}
+    keys = sorted({(location.id, when): location.company_id for location, when in days}.items())
     insert_ignoring_conflicts(
         session,
         TransferDay.__table__,
         [
             {
-                "location_id": location.id,
-                "business_date": business_date,
-                "company_id": location.company_id,
+                "location_id": location_id,
+                "business_date": when,
+                "company_id": company_id,
                 "generation": 0,
             }
+            for (location_id, when), company_id in keys
         ],
         index_elements=["location_id", "business_date"],
     )
-    return session.scalars(
-        select(TransferDay)
-        .where(TransferDay.location_id == location.id, TransferDay.business_date == business_date)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).one()
+    found = {}
+    for chunk in _chunks([key for key, _ in keys], LOCK_CHUNK):
+        query = (
+            select(TransferDay)
+            .where(
+                or_(
+                    *(
+                        and_(
+                            TransferDay.location_id == location_id,
+                            TransferDay.business_date == when,
+                        )
+                        for location_id, when in chunk
+                    )
+                )
+            )
+            .order_by(TransferDay.location_id, TransferDay.business_date)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        for day in session.scalars(query):
+            found[(day.location_id, day.business_date)] = day
+    return found
+
+
+LOCK_CHUNK = 200
+"""Days locked per statement (a batch of a year of days stays a few statements)."""
+
+
+def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 def _unchanged(run: TransferRun, live: TransferRun) -> None:
@@ -421,41 +524,51 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _post(
-    session: Session, run: TransferRun, plan: _Plan, raw: RawInput, outcome: _Outcome
-) -> None:
-    assert outcome.result is not None
-    location, live, encoded = plan.location, plan.live, plan.encoded
+Posted = tuple[TransferRequest, _Plan, _Outcome]
+
+
+def _post(session: Session, posted: Sequence[Posted]) -> None:
+    """Store the posted runs' input, register new items, reverse the live runs and COPY the
+    new movements: one statement each for the whole batch."""
     now = utcnow()
-    session.add(RawPayload(run_id=run.id, source=raw.source, body=raw.body))
-    session.add(
-        TransferRunLines(run_id=run.id, layout=FORMAT, count=len(encoded.lines), body=encoded.body)
-    )
-    _register_items(session, location, encoded.lines, outcome.result, now)
-    if live is not None:
-        _reverse(session, live, run, now)
-        live.status = RunStatus.SUPERSEDED
-        live.superseded_by_id = run.id
+    for request, plan, outcome in posted:
+        run, encoded = outcome.run, plan.encoded
+        session.add(RawPayload(run_id=run.id, source=request.raw.source, body=request.raw.body))
+        session.add(
+            TransferRunLines(
+                run_id=run.id, layout=FORMAT, count=len(encoded.lines), body=encoded.body
+            )
+        )
+    _register_items(session, posted, now)
+    replaced = {plan.live.id: outcome.run.id for _, plan, outcome in posted if plan.live}
+    _reverse(session, replaced, now)
+    for _, plan, outcome in posted:
+        if plan.live is not None:
+            plan.live.status = RunStatus.SUPERSEDED
+            plan.live.superseded_by_id = outcome.run.id
     copy_rows(
         session,
         LedgerMovement.__table__,
         MOVEMENT_COLUMNS,
         (
             (
-                location.company_id,
+                plan.location.company_id,
                 storage_unit_id,
                 ingredient_id,
                 MovementType.ISSUE.value,
                 quantity,
-                run.business_date,
-                run.id,
+                outcome.run.business_date,
+                outcome.run.id,
                 now,
             )
+            for _, plan, outcome in posted
             for (storage_unit_id, ingredient_id), quantity in outcome.movements.items()
         ),
     )
-    # A count after this day fixes its balances: it absorbs what the run changed.
-    absorb_run(session, location.company_id, run.id)
+    # A count after a day fixes its balances: it absorbs what the day's run changed.
+    absorb_runs(
+        session, [(plan.location.company_id, outcome.run.id) for _, plan, outcome in posted]
+    )
 
 
 MOVEMENT_COLUMNS = (
@@ -470,32 +583,33 @@ MOVEMENT_COLUMNS = (
 )
 
 
-def _register_items(
-    session: Session,
-    location: ExternalLocation,
-    lines: Sequence[SaleLine],
-    result: EngineResult,
-    now: Any,
-) -> None:
-    """Items first seen in sales join the catalog, so unmapped ones can be mapped."""
-    known = set(
-        session.scalars(select(PosItem.key).where(PosItem.connection_id == location.connection_id))
-    )
-    new: dict[str, dict[str, Any]] = {}
-    for line in lines:
-        key = line.key
-        if key in known or key in new or key not in result.item_quantities:
-            continue
-        new[key] = {
-            "company_id": location.company_id,
-            "connection_id": location.connection_id,
-            "key": key,
-            "external_id": line.pos_code,
-            "name": line.name,
-            "kind": ITEM_KIND.get(line.kind, PosItemKind.ITEM),
-            "first_seen_in_sales_at": now,
-            "created_at": now,
-        }
+def _register_items(session: Session, posted: Sequence[Posted], now: Any) -> None:
+    """Items first seen in sales join the catalog, so unmapped ones can be mapped (named by
+    the first line that brings them, in the batch's order)."""
+    known: dict[int, set[str]] = {}
+    new: dict[tuple[int, str], dict[str, Any]] = {}
+    for _, plan, outcome in posted:
+        location = plan.location
+        connection_id = location.connection_id
+        if connection_id not in known:
+            known[connection_id] = set(
+                session.scalars(select(PosItem.key).where(PosItem.connection_id == connection_id))
+            )
+        seen, sold = known[connection_id], outcome.result.item_quantities
+        for line in plan.encoded.lines:
+            key = line.key
+            if key in seen or (connection_id, key) in new or key not in sold:
+                continue
+            new[(connection_id, key)] = {
+                "company_id": location.company_id,
+                "connection_id": connection_id,
+                "key": key,
+                "external_id": line.pos_code,
+                "name": line.name,
+                "kind": ITEM_KIND.get(line.kind, PosItemKind.ITEM),
+                "first_seen_in_sales_at": now,
+                "created_at": now,
+            }
     # In key order: transfers of a connection's locations run at once and meet on the same
     # new items; inserting in one order makes the later wait for the earlier instead of
     # deadlocking with it.
@@ -507,8 +621,11 @@ def _register_items(
     )
 
 
-def _reverse(session: Session, live: TransferRun, run: TransferRun, now: Any) -> None:
-    """Post the negation of every movement the live run posted (not its own reversals)."""
+def _reverse(session: Session, replaced: dict[int, int], now: Any) -> None:
+    """Post the negation of every movement the live runs posted (not their own reversals),
+    each under the run that replaces its run: ``replaced`` maps live run → new run."""
+    if not replaced:
+        return
     movement = LedgerMovement.__table__
     columns = [
         "company_id",
@@ -521,6 +638,11 @@ def _reverse(session: Session, live: TransferRun, run: TransferRun, now: Any) ->
         "reverses_id",
         "created_at",
     ]
+    new_run = (
+        literal(next(iter(replaced.values())))
+        if len(replaced) == 1
+        else case(replaced, value=movement.c.run_id)
+    )
     session.execute(
         insert(movement).from_select(
             columns,
@@ -531,10 +653,12 @@ def _reverse(session: Session, live: TransferRun, run: TransferRun, now: Any) ->
                 movement.c.type,
                 -movement.c.quantity,
                 movement.c.business_date,
-                literal(run.id),
+                new_run,
                 movement.c.id,
                 literal(now, UtcDateTime()),
-            ).where(movement.c.run_id == live.id, movement.c.reverses_id.is_(None)),
+            )
+            .where(movement.c.run_id.in_(sorted(replaced)), movement.c.reverses_id.is_(None))
+            .order_by(movement.c.id),
         )
     )
 

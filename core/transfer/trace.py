@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from stockpot.core.errors import NotFound
 from stockpot.core.exact import format_decimal, fraction_to_decimal
-from stockpot.core.models import Company, LedgerMovement
+from stockpot.core.models import Company, LedgerMovement, MovementType
 from stockpot.core.transfer.engine import contributions
 from stockpot.core.transfer.live import run_dispositions, run_snapshot
 
@@ -53,7 +53,7 @@ def trace(session: Session, movement_id: int, company: Company | None = None) ->
     if movement.reverses_id is not None:
         sign = -1
         movement = session.get_one(LedgerMovement, movement.reverses_id)
-    if movement.run_id is None:
+    if movement.run_id is None or movement.type is not MovementType.ISSUE:
         return []
     snapshot = run_snapshot(session, movement.run_id)
     if snapshot is None:

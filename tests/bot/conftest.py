@@ -125,6 +125,7 @@ def _serve(database, monkeypatch, overrides, late, port):
             "LIGHTSPEED_API_URL": lightspeed.url,
             "LIGHTSPEED_AUTH_URL": lightspeed.url,
             "SLACK_FILE_HOSTS": "slack-files.test,127.0.0.1",
+            "SLACK_RESPONSE_HOSTS": "127.0.0.1",
             "SLACK_AUTHORIZE_URL": f"{slack.url}/oauth/v2/authorize",
             "STOCKPOT_WORKER_POLL_SECONDS": "0.05",
             "STOCKPOT_JOB_RETRY_SECONDS": "0",

@@ -102,7 +102,15 @@ def test_the_readme_walkthrough(cli):
     listing = cli("mappings", "list", "--company", COMPANY, "--unmapped")
     assert "Tiramisu" in listing and "Margherita" not in listing
     table = cli("ledger", "balances", "--company", COMPANY)
-    assert table.splitlines()[0].split() == ["STORAGE", "UNIT", "INGREDIENT", "BALANCE", "UNIT"]
+    assert table.splitlines()[0].split() == [
+        "STORAGE",
+        "UNIT",
+        "INGREDIENT",
+        "BALANCE",
+        "UNIT",
+        "VALUE",
+    ]
+    assert "-0.83 EUR" in table  # 0.045 kg of espresso beans at 18.50
 
 
 def test_a_mapping_fix_and_rerun_shows_the_correction(cli, tmp_path):
@@ -202,3 +210,46 @@ def test_mappings_search_and_remove_with_the_days_to_rerun(cli):
     assert "Margherita is not mapped; nothing changed" in again
     unknown = cli("mappings", "remove", "Calzone", "--company", COMPANY, code=1)
     assert "no POS item 'Calzone'" in unknown
+
+
+def test_a_recipe_and_why_an_ingredient_moved(cli, tmp_path):
+    cli("catalog", "import", CATALOG)
+    cli("mappings", "import", MAPPINGS)
+    cli("transfer", "run", "--location", "Main room", "--date", "2026-11-27", "--lines", SALES)
+    recipe = cli("recipe", "show", "margherita", "--company", COMPANY)
+    assert "issued from Kitchen unless a line says otherwise" in recipe
+    assert "  - 1.8 kg Flour · from Kitchen" in recipe  # the sub-recipe's lines, indented
+    assert "- 125 g Mozzarella, trim 4 % · from Kitchen" in recipe
+    assert "sold as: Margherita (101, csv:Till export) × 1 portion" in recipe
+    data = json.loads(cli("recipe", "show", "Pizza dough", "--company", COMPANY, "--json"))
+    assert data["portions"] == "10" and data["used_in"] == ["Margherita"]
+    assert "did you mean Margherita?" in cli(
+        "recipe", "show", "Margarita", "--company", COMPANY, code=1
+    )
+    lines = tmp_path / "lines.csv"
+    why = cli(
+        "ledger",
+        "why",
+        "flour",
+        "--company",
+        COMPANY,
+        "--date",
+        "2026-11-27",
+        "--lines",
+        str(lines),
+    )
+    assert "Flour, 2026-11-27: -0.36 kg from sales (1 transferred day(s), 3 sales line(s))" in why
+    assert (
+        "1 portion of Margherita per sale → 1 portion of Pizza dough → 1.8 kg Flour per 10 portions"
+        in why
+    )
+    written = lines.read_text().splitlines()
+    assert written[0].startswith("business_date,location,sale_id") and len(written) == 4
+    exact = json.loads(
+        cli("ledger", "why", "Mozzarella", "--company", COMPANY, "--date", "2026-11-27", "--json")
+    )
+    contributions = sum(Decimal(line["contribution"]) for line in exact["lines"])
+    assert contributions == Decimal(exact["from_sales"]) == Decimal("-0.260416667")
+    assert "did you mean Flour?" in cli(
+        "ledger", "why", "flor", "--company", COMPANY, "--date", "2026-11-27", code=1
+    )

@@ -3,11 +3,15 @@ for the passwords, tokens and keys that went through the system."""
 
 from __future__ import annotations
 
+import json
 import logging
+import time
+from urllib.parse import quote, quote_plus, urlencode
 
 import httpx
 from sqlalchemy import text
 
+from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.core.models import Base
 from stockpot.sandbox.lightspeed import DEFAULT_CLIENT_SECRET
 from stockpot.sandbox.sides import DEFAULT_PASSWORD
@@ -66,3 +70,33 @@ def test_installed_workspace_tokens_are_never_stored_or_logged_in_plain_text(
     assert install(installable_bot).status_code == 200
     secrets = {"xoxb-installed-T0003", CLIENT_SECRET, SECRET}
     assert_nowhere(secrets, everything_stored(installable_bot.database), caplog.text)
+
+
+def test_a_rejected_sign_in_leaves_no_password_anywhere(bot, caplog):
+    """Slack's request refused (clock skew, a rotated signing secret, a late delivery): the
+    SIDES sign-in it carried reaches no log, no table and no Slack call."""
+    caplog.set_level(logging.DEBUG)
+    password = "p@ss w0rd&more"
+    values = {
+        BlockId.SIDES_PASSWORD: {
+            ActionId.SIDES_PASSWORD: {"type": "plain_text_input", "value": password}
+        },
+        BlockId.SIDES_USERNAME: {
+            ActionId.SIDES_USERNAME: {"type": "plain_text_input", "value": "alice"}
+        },
+    }
+    payload = {
+        "type": "view_submission",
+        "team": {"id": "T0001"},
+        "user": {"id": ADMIN, "team_id": "T0001"},
+        "view": {"id": "V1", "callback_id": CallbackId.CONNECT_SIDES, "state": {"values": values}},
+    }
+    body = urlencode({"payload": json.dumps(payload)})
+    form = "application/x-www-form-urlencoded"
+    skewed = bot.send.post(body, form, timestamp=int(time.time()) - 3600)
+    forged = bot.send.post(body, form, signature="v0=" + "a" * 64)
+    malformed = bot.send.post(body, form, timestamp="1796327496.5")  # type: ignore[arg-type]
+    assert (skewed.status_code, forged.status_code, malformed.status_code) == (401, 401, 400)
+    calls = "\n".join(repr(call.args) for call in bot.slack.calls)
+    forms = {password, quote(password), quote_plus(password), json.dumps(password)[1:-1]}
+    assert_nowhere(forms, everything_stored(bot.database), caplog.text, calls)

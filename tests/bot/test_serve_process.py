@@ -77,6 +77,7 @@ def test_sigterm_stops_accepting_and_finishes_what_is_in_flight(database):
                 "SLACK_BOT_TOKEN": "xoxb-sandbox",
                 "SLACK_SIGNING_SECRET": SECRET,
                 "SLACK_API_URL": slack.api_url,
+                "SLACK_RESPONSE_HOSTS": "127.0.0.1",
                 "STOCKPOT_SECRET_KEY": generate_key(),
                 "LOG_LEVEL": "WARNING",
             },

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import logging
+from urllib.parse import quote, quote_plus, urlencode
+
+import pytest
 
 from stockpot.core import redaction
 
@@ -24,3 +28,50 @@ def test_redact_leaves_ordinary_text_alone():
     assert redaction.redact("transfer of 2026-11-27: 12 lines") == (
         "transfer of 2026-11-27: 12 lines"
     )
+
+
+SECRET = "s3cr et!p@ss"
+SIGN_IN = {
+    "type": "view_submission",
+    "view": {
+        "state": {
+            "values": {
+                "sides_password_block": {
+                    "sides_password": {"type": "plain_text_input", "value": SECRET}
+                },
+                "sides_username_block": {
+                    "sides_username": {"type": "plain_text_input", "value": "alice"}
+                },
+            }
+        }
+    },
+}
+
+
+@pytest.mark.parametrize(
+    "shape",
+    [
+        lambda text: text,
+        lambda text: urlencode({"payload": text}),
+        quote,
+        lambda text: json.dumps({"body": text}),
+        lambda text: json.dumps(json.dumps({"body": text})),
+    ],
+    ids=["json", "form", "url-encoded", "json-escaped", "escaped-twice"],
+)
+def test_a_secret_is_redacted_in_any_encoding(shape):
+    for document in (
+        SIGN_IN,
+        {"password": SECRET, "user": "alice"},
+        {"refresh_token": SECRET, "user": "alice"},
+    ):
+        redacted = redaction.redact(shape(json.dumps(document)))
+        for form in (SECRET, quote(SECRET), quote_plus(SECRET), "s3cr"):
+            assert form not in redacted
+        assert "alice" in redacted, "the rest stays readable"
+
+
+def test_form_and_query_secrets_are_redacted_also_inside_json():
+    query = urlencode({"refresh_token": "r-99", "code": "c1", "password": SECRET})
+    redacted = redaction.redact(json.dumps({"url": f"https://pos.test/token?{query}"}))
+    assert "r-99" not in redacted and "s3cr" not in redacted and "code=c1" in redacted

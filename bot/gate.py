@@ -1,0 +1,230 @@
+"""The gate in front of Bolt: nothing reaches a listener, a middleware or the error handler
+unless Slack signed it, recently, and it has the shape Slack gives its requests.
+
+Bolt's own verification runs inside ``App.dispatch``, after the body was read whole and parsed;
+a timestamp that is not an integer makes it raise, and the global error handler then acted on
+the unverified body (it posted to whatever ``response_url`` the body named). The gate runs
+before Bolt, on the raw WSGI request, in this order:
+
+1. size: ``Content-Length`` is required and at most ``MAX_BODY_BYTES`` (411/413), checked
+   before a byte is read; a chunked body without a length is refused the same way;
+2. timestamp: digits only (400 when malformed), within five minutes of now (401);
+3. signature: HMAC-SHA256 of ``v0:<timestamp>:<body>`` compared in constant time (401);
+4. shape: a form with a JSON object in ``payload`` or a slash command's fields, or a JSON
+   event; anything else is 400.
+
+Each refusal is one log line that names the reason and never the body. A request that passes
+carries ``x-stockpot-verified`` with this process's random mark (any such header a client sent
+is dropped first), which the error handler checks before it talks to Slack.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import io
+import json
+import logging
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from stockpot.bot.slack_files import allowed_host
+from stockpot.core.errors import ConfigurationError
+from stockpot.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+StartResponse = Callable[..., Any]
+Wsgi = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+MAX_BODY_BYTES = 1024 * 1024
+"""Slack's requests are a few kilobytes (a large modal's submission stays well under this)."""
+
+MAX_SKEW_SECONDS = 5 * 60
+"""Slack's own rule: a request signed longer ago than this may be a replay."""
+
+VERIFIED_HEADER = "x-stockpot-verified"
+VERIFIED_MARK = secrets.token_hex(16)
+"""Unguessable per process, so a client cannot send a request that looks verified."""
+
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+_FORM = "application/x-www-form-urlencoded"
+_JSON = "application/json"
+
+
+class Refused(Exception):
+    def __init__(self, status: str, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def _bad(reason: str) -> Refused:
+    return Refused("400 Bad Request", reason)
+
+
+def _unverified(reason: str) -> Refused:
+    return Refused("401 Unauthorized", reason)
+
+
+def signing_secret(settings: Settings) -> str:
+    if settings.slack_signing_secret is None:
+        raise ConfigurationError(
+            "SLACK_SIGNING_SECRET is not set: copy it from the app's Basic Information page"
+        )
+    return settings.slack_signing_secret.get_secret_value()
+
+
+def is_verified(headers: dict[str, Any]) -> bool:
+    """Whether the gate let this request through (Bolt's headers: lists of values)."""
+    value = headers.get(VERIFIED_HEADER)
+    if isinstance(value, list | tuple):
+        value = value[0] if value else None
+    return isinstance(value, str) and hmac.compare_digest(value, VERIFIED_MARK)
+
+
+class SlackGate:
+    """WSGI middleware for Slack's endpoint: ``POST`` requests are checked as above before
+    ``inner`` (Bolt's handler) sees them; other methods (the install pages) pass through."""
+
+    def __init__(
+        self,
+        inner: Wsgi,
+        signing_secret: str,
+        *,
+        max_bytes: int = MAX_BODY_BYTES,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.inner = inner
+        self._secret = signing_secret.encode()
+        self.max_bytes = max_bytes
+        self.clock = clock
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        environ.pop("HTTP_X_STOCKPOT_VERIFIED", None)
+        if environ.get("REQUEST_METHOD", "GET") != "POST":
+            return self.inner(environ, start_response)
+        try:
+            body = self._check(environ)
+        except Refused as refused:
+            log.warning(
+                "refused a request to %s: %s (%s)",
+                environ.get("PATH_INFO", ""),
+                refused.reason,
+                refused.status.split(" ", 1)[0],
+            )
+            return _answer(start_response, refused.status, refused.reason)
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        environ["HTTP_X_STOCKPOT_VERIFIED"] = VERIFIED_MARK
+        return self.inner(environ, start_response)
+
+    def _check(self, environ: dict[str, Any]) -> bytes:
+        body = self._read(environ)
+        stamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP")
+        signature = environ.get("HTTP_X_SLACK_SIGNATURE")
+        if stamp is None or signature is None:
+            raise _unverified("not signed (no X-Slack-Request-Timestamp or X-Slack-Signature)")
+        if not _TIMESTAMP.fullmatch(stamp):
+            raise _bad("X-Slack-Request-Timestamp is not a whole number of seconds")
+        if abs(self.clock() - int(stamp)) > MAX_SKEW_SECONDS:
+            raise _unverified("the request was signed more than five minutes from now")
+        signed = b"v0:" + stamp.encode() + b":" + body
+        expected = "v0=" + hmac.new(self._secret, signed, hashlib.sha256).hexdigest()
+        if not (_SIGNATURE.fullmatch(signature) and hmac.compare_digest(expected, signature)):
+            raise _unverified("the signature does not match")
+        _check_shape(environ.get("CONTENT_TYPE", ""), body)
+        return body
+
+    def _read(self, environ: dict[str, Any]) -> bytes:
+        length = environ.get("CONTENT_LENGTH") or ""
+        if not length.isdigit():
+            raise Refused("411 Length Required", "the request has no Content-Length")
+        size = int(length)
+        if size > self.max_bytes:
+            raise Refused(
+                "413 Content Too Large", f"the body is larger than {self.max_bytes} bytes"
+            )
+        body = environ["wsgi.input"].read(size)
+        if len(body) != size:
+            raise _bad("the body is shorter than its Content-Length")
+        return bytes(body)
+
+
+def _check_shape(content_type: str, body: bytes) -> None:
+    """Slack's request shapes, so Bolt never parses (and fails on) anything else."""
+    kind = content_type.split(";", 1)[0].strip().lower()
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise _bad("the body is not UTF-8") from None
+    if kind == _JSON:
+        _json_object(text, "the body")
+        return
+    if kind != _FORM:
+        raise _bad(f"unexpected content type {kind or '(none)'}")
+    form = parse_qs(text, keep_blank_values=True)
+    if "payload" in form:
+        payload = _json_object(form["payload"][0], "payload")
+        user = payload.get("user")
+        if user is not None and not (isinstance(user, dict) and isinstance(user.get("id"), str)):
+            raise _bad("payload's user has no id")
+        return
+    if form.get("ssl_check") == ["1"]:
+        return
+    missing = [f for f in ("command", "team_id", "user_id", "channel_id") if not form.get(f)]
+    if missing:
+        raise _bad(f"a slash command without {', '.join(missing)}")
+
+
+def _json_object(text: str, what: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        raise _bad(f"{what} is not JSON") from None
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("type"), str):
+        raise _bad(f"{what} is not a JSON object with a type")
+    return parsed
+
+
+def _answer(start_response: StartResponse, status: str, reason: str) -> list[bytes]:
+    body = json.dumps({"error": reason}).encode()
+    start_response(
+        status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))]
+    )
+    return [body]
+
+
+def response_urls(body: dict[str, Any]) -> list[str]:
+    """Every address a request asks to be answered at (commands and buttons give one,
+    a modal with a conversation picker gives a list)."""
+    urls = [body.get("response_url")]
+    urls += [
+        entry.get("response_url")
+        for entry in body.get("response_urls") or []
+        if isinstance(entry, dict)
+    ]
+    return [url for url in urls if url]
+
+
+def response_hosts_guard(hosts: str) -> Callable[..., Any]:
+    """A Bolt middleware: a request whose ``response_url`` is not on Slack's hosts (the
+    ``SLACK_RESPONSE_HOSTS`` setting) is refused before any listener could answer there."""
+    from slack_bolt import BoltResponse
+
+    def guard(body: dict[str, Any], next: Callable[[], Any]) -> Any:
+        foreign = [url for url in response_urls(body) if not allowed_host(str(url), hosts)]
+        if foreign:
+            log.warning(
+                "refused a request whose response_url is not on SLACK_RESPONSE_HOSTS (%s)",
+                urlsplit(str(foreign[0])).hostname,
+            )
+            return BoltResponse(status=400, body="response_url is not on Slack's hosts")
+        return next()
+
+    return guard

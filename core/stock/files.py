@@ -1,0 +1,248 @@
+"""Stock postings written as files (YAML or CSV), as CLI arguments, and the count sheet of a
+storage unit (its ingredients, grouped, and the CSV template people fill in).
+
+YAML::
+
+    storage_unit: Kitchen        # a move: from
+    to: Bar                      # a move only
+    date: 2026-11-30             # default: today in the company's report timezone
+    supplier: Metro              # receipts
+    reference: DN-4411           # receipts
+    reason: dropped a tray       # waste
+    lines:
+      - {ingredient: Flour, quantity: 25, unit: kg, unit_cost: 0.9}
+
+CSV: a header row ``ingredient,quantity`` and optional ``unit`` and ``unit_cost`` columns;
+the storage unit and date come from the command. A count CSV's empty quantity cells are not
+counted (the template lists every ingredient of the unit with an empty quantity).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from datetime import date as Date  # noqa: N812 - the YAML key `date` shadows the type
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+
+from stockpot.core.csv_export import csv_text
+from stockpot.core.documents import DocumentModel, parse_document
+from stockpot.core.errors import InvalidDocument, Problem
+from stockpot.core.jobs.schedule import report_timezone
+from stockpot.core.models import (
+    Company,
+    ExternalLocation,
+    Ingredient,
+    LedgerMovement,
+    StockCountLine,
+)
+from stockpot.core.quantities import Quantity, parse_quantity_text
+from stockpot.core.stock.services import LineInput
+from stockpot.core.units import Family
+from stockpot.core.yaml_source import load_yaml
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+GROUPS = {Family.MASS: "Weighed", Family.VOLUME: "Measured", Family.COUNT: "Counted"}
+
+
+class StockLineDoc(DocumentModel):
+    ingredient: Name
+    quantity: Quantity
+    unit: str | None = None
+    unit_cost: Annotated[Quantity, Field(ge=0)] | None = None
+
+
+class StockFileDoc(DocumentModel):
+    storage_unit: Name | None = None
+    to: Name | None = None
+    date: Date | None = None
+    supplier: str | None = None
+    reference: str | None = None
+    reason: str | None = None
+    lines: list[StockLineDoc] = Field(default_factory=list)
+
+
+@dataclass
+class StockFile:
+    """What a file says; the command's options fill what it leaves out."""
+
+    lines: list[LineInput]
+    storage_unit: str | None = None
+    to: str | None = None
+    business_date: date | None = None
+    supplier: str | None = None
+    reference: str | None = None
+    reason: str | None = None
+    skipped: list[str] = field(default_factory=list)
+    """Ingredients left empty in a count sheet (not counted)."""
+
+
+def read_stock_file(text: str, *, source: str) -> StockFile:
+    """A YAML or CSV stock file (by its name, else by its first line)."""
+    lowered = source.lower()
+    first = text.lstrip().splitlines()[0] if text.strip() else ""
+    is_csv = lowered.endswith((".csv", ".txt")) or (
+        not lowered.endswith((".yaml", ".yml")) and first.lower().startswith("ingredient")
+    )
+    return read_csv(text, source=source) if is_csv else read_yaml(text, source=source)
+
+
+def read_yaml(text: str, *, source: str) -> StockFile:
+    document = load_yaml(text, source=source)
+    doc = parse_document(document, StockFileDoc)
+    return StockFile(
+        lines=[
+            LineInput(
+                line.ingredient,
+                line.quantity,
+                line.unit,
+                line.unit_cost,
+                document.line_of(("lines", index)),
+            )
+            for index, line in enumerate(doc.lines)
+        ],
+        storage_unit=doc.storage_unit,
+        to=doc.to,
+        business_date=doc.date,
+        supplier=doc.supplier,
+        reference=doc.reference,
+        reason=doc.reason,
+    )
+
+
+def read_csv(text: str, *, source: str) -> StockFile:
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    if not rows:
+        raise InvalidDocument(source, [Problem("", "the file is empty", 1)])
+    header = [cell.strip().casefold().replace(" ", "_") for cell in rows[0]]
+    missing = [name for name in ("ingredient", "quantity") if name not in header]
+    unknown = [
+        name for name in header if name not in ("ingredient", "quantity", "unit", "unit_cost")
+    ]
+    if missing or unknown:
+        problems = [Problem("header", f"missing column '{name}'", 1) for name in missing]
+        problems += [
+            Problem(
+                "header",
+                f"unknown column '{name}'; columns are ingredient, quantity, unit, unit_cost",
+                1,
+            )
+            for name in unknown
+        ]
+        raise InvalidDocument(source, problems)
+    problems: list[Problem] = []
+    result = StockFile(lines=[])
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        cells = dict(zip(header, (cell.strip() for cell in row), strict=False))
+        name = cells.get("ingredient", "")
+        if not name:
+            problems.append(Problem("ingredient", "the ingredient is empty", number))
+            continue
+        if not cells.get("quantity"):
+            result.skipped.append(name)
+            continue
+        try:
+            quantity = parse_quantity_text(cells["quantity"])
+            cost = parse_quantity_text(cells["unit_cost"]) if cells.get("unit_cost") else None
+        except ValueError as error:
+            problems.append(Problem("quantity", f"'{cells['quantity']}': {error}", number))
+            continue
+        result.lines.append(LineInput(name, quantity, cells.get("unit") or None, cost, number))
+    if problems:
+        raise InvalidDocument(source, problems)
+    return result
+
+
+ARGUMENT = re.compile(
+    r"^\s*(?P<name>.+?)\s*=\s*(?P<quantity>[-+]?[0-9]+(?:[.,][0-9]+)?)\s*(?P<unit>[^\s@]*)"
+    r"\s*(?:@\s*(?P<cost>[0-9]+(?:[.,][0-9]+)?))?\s*$"
+)
+
+
+def read_arguments(texts: Sequence[str], *, source: str = "arguments") -> StockFile:
+    """``Flour=25kg@0.9`` (ingredient=quantity, optional unit, optional @cost per that unit),
+    one per argument or comma-separated in Slack's short form."""
+    lines: list[LineInput] = []
+    problems: list[Problem] = []
+    for number, text in enumerate(texts, start=1):
+        match = ARGUMENT.match(text)
+        if match is None:
+            problems.append(
+                Problem(
+                    "",
+                    f"'{text}' should read ingredient=quantity[unit][@unit cost], "
+                    "e.g. Flour=25kg@0.9",
+                    number,
+                )
+            )
+            continue
+        try:
+            quantity = parse_quantity_text(match["quantity"])
+            cost = parse_quantity_text(match["cost"]) if match["cost"] else None
+        except ValueError as error:
+            problems.append(Problem("quantity", f"'{text}': {error}", number))
+            continue
+        lines.append(LineInput(match["name"], quantity, match["unit"] or None, cost, number))
+    if problems:
+        raise InvalidDocument(source, problems)
+    return StockFile(lines=lines)
+
+
+def today(session: Session, company: Company, now: datetime | None = None) -> date:
+    """Today in the company's report timezone (its first location's, else UTC)."""
+    first = session.scalar(
+        select(ExternalLocation.timezone)
+        .where(ExternalLocation.company_id == company.id)
+        .order_by(ExternalLocation.id)
+        .limit(1)
+    )
+    zone = report_timezone(company, first)
+    return (now or datetime.now(zone)).astimezone(zone).date()
+
+
+def sheet(session: Session, company: Company, unit_id: int) -> dict[str, list[Ingredient]]:
+    """A storage unit's count sheet: the active ingredients it has held (any movement or
+    count there), else every active ingredient; grouped by how they are counted."""
+    held = or_(
+        exists(
+            select(1).where(
+                LedgerMovement.storage_unit_id == unit_id,
+                LedgerMovement.ingredient_id == Ingredient.id,
+            )
+        ),
+        exists(
+            select(1).where(
+                StockCountLine.storage_unit_id == unit_id,
+                StockCountLine.ingredient_id == Ingredient.id,
+            )
+        ),
+    )
+    base = select(Ingredient).where(
+        Ingredient.company_id == company.id, Ingredient.active.is_(True)
+    )
+    ingredients = session.scalars(base.where(held).order_by(Ingredient.name)).all()
+    if not ingredients:
+        ingredients = session.scalars(base.order_by(Ingredient.name)).all()
+    groups: dict[str, list[Ingredient]] = {}
+    for family, label in GROUPS.items():
+        members = [i for i in ingredients if i.base_unit.family is family]
+        if members:
+            groups[label] = members
+    return groups
+
+
+def template(groups: dict[str, list[Ingredient]]) -> str:
+    """The count CSV of a sheet: every ingredient with its base unit and an empty quantity."""
+    return csv_text(
+        ["ingredient", "quantity", "unit"],
+        [[i.name, None, i.base_unit.value] for members in groups.values() for i in members],
+    )

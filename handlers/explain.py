@@ -1,0 +1,118 @@
+"""Why a number is what it is: ``/pos recipe <name>``, ``/ledger why <ingredient> <date>
+[storage]`` and the Why? picker under ``/ledger``'s lines. Tracing recomputes runs, so it
+runs off Slack's listener threads."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+
+from stockpot.bot.blocks.common import message
+from stockpot.bot.blocks.explain import recipe_blocks, why_blocks, why_needs_file
+from stockpot.bot.ids import ActionId
+from stockpot.core.csv_export import csv_text
+from stockpot.core.errors import StockpotError, ValidationFailed
+from stockpot.core.recipes import recipe_view
+from stockpot.core.why import WHY_CSV_HEADER, Why, explain, why_csv_rows
+from stockpot.handlers.context import actor, channel_of, services
+from stockpot.handlers.slash import Invocation, UsageError, parse_day
+
+WHY_USAGE = (
+    "`/ledger why <ingredient> <date or from..to> [storage unit]`, "
+    "e.g. `/ledger why Flour yesterday Kitchen`"
+)
+
+
+def pos_recipe(inv: Invocation) -> None:
+    name = " ".join(inv.args).strip()
+    if not name:
+        raise UsageError("which recipe? `/pos recipe Margherita`")
+    who = inv.actor()
+    with inv.services.factory() as session:
+        view = recipe_view(session, who.company_id, name)
+    inv.reply(f"Recipe {view.name}", recipe_blocks(view))
+
+
+def _period(word: str) -> tuple[date, date] | None:
+    start, sep, end = word.lower().partition("..")
+    try:
+        first = parse_day(start)
+        last = parse_day(end) if sep else first
+    except UsageError:
+        return None
+    if last < first:
+        raise UsageError(f"the period {word} ends before it starts")
+    return first, last
+
+
+def ledger_why(inv: Invocation) -> None:
+    """``/ledger why Flour 2026-11-27 Kitchen``: the ingredient is every word before the
+    date, the storage unit every word after it."""
+    found = [(i, p) for i, p in enumerate(map(_period, inv.args)) if p is not None]
+    if not found:
+        raise UsageError(f"which day? {WHY_USAGE}")
+    index, period = found[0]
+    ingredient = " ".join(inv.args[:index]).strip()
+    if not ingredient:
+        raise UsageError(f"which ingredient? {WHY_USAGE}")
+    storage = " ".join(inv.args[index + 1 :]).strip() or None
+    who = inv.actor()
+    first, last = period
+
+    def work() -> None:
+        try:
+            with inv.services.factory() as session:
+                why = explain(session, who.company_id, ingredient, first, last, storage)
+        except StockpotError as error:
+            inv.reply(str(error))
+            return
+        _answer(inv.client, inv.channel_id, why, lambda m: inv.reply(m["text"], m["blocks"]))
+
+    inv.services.work.submit(work)
+
+
+def _answer(client: WebClient, channel: str, why: Why, say: Any) -> None:
+    say(message(f"Why {why.ingredient}", why_blocks(why)))
+    if why_needs_file(why):
+        client.files_upload_v2(
+            channel=channel,
+            content=csv_text(WHY_CSV_HEADER, why_csv_rows(why)),
+            filename=f"why-{why.ingredient}-{why.first}-{why.last}.csv",
+            title=f"Sales lines behind {why.ingredient}, {why.first} to {why.last}",
+        )
+
+
+def why_picked(
+    ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext, client: WebClient
+) -> None:
+    """The Why? picker of ``/ledger``: the chosen line, explained below the message."""
+    ack()
+    raw = str((body["actions"][0].get("selected_option") or {}).get("value") or "")
+    try:
+        ingredient, storage, first, last = json.loads(raw)
+        period = (date.fromisoformat(first), date.fromisoformat(last))
+    except (ValueError, TypeError):
+        raise ValidationFailed("that choice is not one Stockpot made; nothing was done") from None
+    channel = channel_of(body)
+    who = actor(context, channel)
+    svc = services(context)
+
+    def work() -> None:
+        with svc.factory() as session:
+            why = explain(session, who.company_id, str(ingredient), *period, str(storage))
+        _answer(
+            client,
+            channel,
+            why,
+            lambda m: respond(**m, response_type="ephemeral", replace_original=False),
+        )
+
+    svc.work.submit(work)
+
+
+def register(app: App) -> None:
+    app.action(ActionId.LEDGER_WHY)(why_picked)

@@ -1,0 +1,139 @@
+"""``stockpot stock`` and ``stockpot ledger variance``, end to end with the README's example
+files, on both databases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from stockpot.bot.cli import main
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+COMPANY = "Trattoria Esempio"
+
+
+@pytest.fixture
+def cli(database, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", database.url)
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    runner = CliRunner()
+
+    def invoke(*args: str, code: int = 0) -> str:
+        result = runner.invoke(main, list(args), catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        return result.output
+
+    invoke("catalog", "import", str(EXAMPLES / "catalog.yaml"))
+    invoke("mappings", "import", str(EXAMPLES / "mappings.yaml"))
+    return invoke
+
+
+def stock(cli, *args, code=0):
+    return cli("stock", *args[:1], "--company", COMPANY, *args[1:], code=code)
+
+
+def test_the_readme_stock_walkthrough(cli):
+    opening = json.loads(
+        stock(
+            cli,
+            "count",
+            "--file",
+            str(EXAMPLES / "count-2026-11-26.yaml"),
+            "--json",
+            "--by",
+            "cli:anna",
+        )
+    )
+    assert opening["posted_by"] == "cli:anna" and opening["business_date"] == "2026-11-26"
+    cli(
+        "transfer",
+        "run",
+        "--location",
+        "Main room",
+        "--date",
+        "2026-11-27",
+        "--lines",
+        str(EXAMPLES / "sales-2026-11-27.json"),
+    )
+    receipt = stock(
+        cli,
+        "receive",
+        "--storage-unit",
+        "Kitchen",
+        "--date",
+        "2026-11-27",
+        "--file",
+        str(EXAMPLES / "delivery-2026-11-27.csv"),
+        "--supplier",
+        "Metro",
+    )
+    assert "posted receipt" in receipt and "22.00 EUR" in receipt  # 25 kg at 0.88
+    closing = stock(
+        cli,
+        "count",
+        "--storage-unit",
+        "Kitchen",
+        "--date",
+        "2026-11-27",
+        "--file",
+        str(EXAMPLES / "count-2026-11-27.csv"),
+    )
+    assert "not counted (left empty): Water" in closing
+    report = json.loads(cli("ledger", "variance", "--company", COMPANY, "--json"))
+    assert len(report) == 1 and report[0]["opening_count"] == "2026-11-26"
+    lines = {line["ingredient"]: line for line in report[0]["lines"]}
+    mozzarella = lines["Mozzarella"]
+    assert (mozzarella["actual"], mozzarella["theoretical"]) == ("0.4", "0.260416667")
+    assert mozzarella["value"] == "1.367916663"  # 0.139583333 kg at 9.80 (the receipt's cost)
+    assert report[0]["total_value"] == "1.759616663"  # flour at the receipt's 0.88
+    text = cli("ledger", "variance", "--company", COMPANY, "--storage-unit", "Kitchen")
+    assert "total variance: 1.76 EUR" in text
+    balances = cli("ledger", "balances", "--company", COMPANY)
+    assert "Mozzarella      6.6" in balances and "64.68 EUR" in balances
+
+
+def test_arguments_dry_run_and_moves(cli):
+    preview = stock(
+        cli,
+        "receive",
+        "--storage-unit",
+        "Bar",
+        "House red=6@6.2",
+        "--dry-run",
+        "--date",
+        "2026-11-27",
+    )
+    assert preview.startswith("would post") and "37.20 EUR" in preview
+    assert "Bar" not in cli("ledger", "balances", "--company", COMPANY)
+    moved = json.loads(
+        stock(cli, "move", "--storage-unit", "Bar", "--to", "Kitchen", "House red=1.5l", "--json")
+    )
+    assert moved["lines"][0]["quantity"] == "2" and moved["to_storage_unit"] == "Kitchen"
+
+
+def test_bad_files_name_their_lines_and_post_nothing(cli, tmp_path):
+    bad = tmp_path / "count.csv"
+    bad.write_text(
+        "ingredient,quantity,unit\nFlour,12,kg\nFlour,abc,kg\nMozarella,3,kg\nBasil,2,l\n"
+    )
+    output = stock(cli, "count", "--storage-unit", "Kitchen", "--file", str(bad), code=1)
+    assert "line 3: quantity: 'abc': write a number" in output
+    bad.write_text("ingredient,quantity,unit\nFlour,12,kg\nMozarella,3,kg\nBasil,2,l\n")
+    output = stock(cli, "count", "--storage-unit", "Kitchen", "--file", str(bad), code=1)
+    assert "count.csv: 2 errors, nothing was imported" in output
+    assert (
+        "line 3: ingredient: unknown ingredient 'Mozarella'; did you mean 'Mozzarella'?" in output
+    )
+    assert "line 4: unit: unit 'l' cannot be converted to 'g'" in output
+    assert "Flour" not in cli("ledger", "balances", "--company", COMPANY)
+    output = stock(cli, "waste", "--storage-unit", "Kitchen", "Flour 2kg", code=1)
+    assert "should read ingredient=quantity[unit][@unit cost]" in output
+
+
+def test_the_template_lists_the_units_ingredients_with_their_unit(cli):
+    template = stock(cli, "template", "--storage-unit", "Bar")
+    assert template.splitlines()[0] == "ingredient,quantity,unit"
+    assert "House red,,pcs" in template and "Basil,,g" in template

@@ -1,0 +1,112 @@
+"""Seeing why a number is what it is, from Slack over HTTP against the SIDES sandbox: a
+recipe (`/pos recipe`), and the sales behind a deduction (`/ledger why`, the Why? picker)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from stockpot.bot.blocks.explain import ITEMS_SHOWN, why_blocks, why_needs_file
+from stockpot.bot.ids import ActionId
+from stockpot.core.db import unit_of_work
+from stockpot.core.mapping import RecipeChoice, set_mapping
+from stockpot.core.models import PosItem, Recipe
+from stockpot.core.transfer.trace import TracedLine
+from stockpot.core.why import Why, WhyItem, WhyLine
+from tests.bot.conftest import ADMIN, VIEWER
+from tests.bot.test_mapping_flow import day_posted  # noqa: F401 - the fixture
+from tests.bot.test_slack_app import posted, reply, texts
+
+
+@pytest.fixture
+def salami_as_margherita(day_posted):
+    bot = day_posted
+    with unit_of_work(bot.database.factory) as session:
+        salami = session.scalar(select(PosItem).where(PosItem.key == "5017"))
+        margherita = session.scalar(select(Recipe).where(Recipe.name == "Margherita"))
+        set_mapping(session, salami, RecipeChoice(margherita.id, Decimal(1)))
+    bot.drain()
+    bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow --now", user=ADMIN)
+    posted(bot, "replaces run")
+    return bot
+
+
+def test_a_recipe_shows_lines_trim_sub_recipes_and_storage(day_posted):
+    bot = day_posted
+    bot.send.command("/pos", "recipe margherita", user=VIEWER)
+    shown = texts(reply(bot, "Recipe: Margherita"))
+    assert "issued from Kitchen unless a line says otherwise" in shown
+    assert "1 portion *Pizza dough* _(recipe)_ · from Kitchen" in shown
+    assert "1.8 kg *Flour* · from Kitchen" in shown  # the sub-recipe's own lines
+    assert "125 g *Mozzarella*, trim 4 % · from Kitchen" in shown
+    assert "*Used in:*" not in shown
+    bot.send.command("/pos", "recipe Tiramisu", user=VIEWER)
+    tiramisu = texts(reply(bot, "Recipe: Tiramisu"))
+    assert "100 g *Eggs* · from Pastry" in tiramisu  # the sub-recipe's default storage
+    bot.send.command("/pos", "recipe pizza dogh", user=VIEWER)
+    reply(bot, "no recipe 'pizza dogh'; did you mean Pizza dough?")
+    bot.send.command("/pos", "recipe", user=VIEWER)
+    reply(bot, "which recipe?")
+
+
+def test_why_names_the_items_and_the_recipe_path(salami_as_margherita):
+    bot = salami_as_margherita
+    bot.send.command("/ledger", "why flour 2025-03-14 kitchen", user=VIEWER)
+    answer = reply(bot, "Why Flour in Kitchen: 2025-03-14")
+    text = texts(answer)
+    # 3 Salami (1 alone, 1 in the Family Box, 1 after midnight) × 1.8 kg / 10 portions
+    assert "*-0.54 kg* of Flour from sales: 1 item, 3 sales lines" in text
+    assert "*Pizza Salami* (5017): 3 sold → -0.54 kg" in text
+    assert (
+        "1 portion of Margherita per sale → 1 portion of Pizza dough → "
+        "1.8 kg Flour per 10 portions" in text
+    )
+    assert len(answer.args["blocks"]) <= 6 and "attached file" not in text
+    bot.send.command("/ledger", "why Mozzarella 2025-03-14", user=VIEWER)
+    mozzarella = texts(reply(bot, "Why Mozzarella: 2025-03-14"))
+    assert "0.125 kg Mozzarella, trim 4 %" in mozzarella
+    bot.send.command("/ledger", "why flor 2025-03-14", user=VIEWER)
+    reply(bot, "no ingredient 'flor'; did you mean Flour?")
+    bot.send.command("/ledger", "why flour 2025-03-14 Kuche", user=VIEWER)
+    reply(bot, "no storage unit 'Kuche'")
+    bot.send.command("/ledger", "why flour", user=VIEWER)
+    reply(bot, "which day?")
+    bot.send.command("/ledger", "why Basil 2025-03-10", user=VIEWER)
+    reply(bot, "No sales took Basil on 2025-03-10.")
+
+
+def test_the_ledger_offers_why_on_its_lines(salami_as_margherita):
+    bot = salami_as_margherita
+    bot.send.command("/ledger", "2025-03-14", user=VIEWER)
+    listing = reply(bot, "Movements of Trattoria Esempio")
+    picker = listing.args["blocks"][-1]["elements"][0]
+    assert picker["action_id"] == ActionId.LEDGER_WHY
+    option = next(o for o in picker["options"] if o["text"]["text"] == "Kitchen · Flour")
+    assert json.loads(option["value"]) == ["Flour", "Kitchen", "2025-03-14", "2025-03-14"]
+    bot.send.action(
+        {
+            "type": "static_select",
+            "action_id": ActionId.LEDGER_WHY,
+            "block_id": "b",
+            "selected_option": option,
+        },
+        user=VIEWER,
+    )
+    answer = reply(bot, "Why Flour in Kitchen: 2025-03-14")
+    assert answer.args["replace_original"] is False and "-0.54 kg" in texts(answer)
+
+
+def test_a_long_why_shows_the_top_items_and_points_to_the_file():
+    line = TracedLine("S", "1", "1", "x", Decimal(1), Decimal("-0.0012345"))
+    why = Why("Flour", "kg", None, date(2026, 11, 1), date(2026, 11, 30), Decimal("-5.12345"))
+    why.items = [
+        WhyItem(f"Item {i}", str(i), Decimal(i), 1, Decimal(-i), "path") for i in range(30)
+    ]
+    why.lines = [WhyLine(date(2026, 11, 1), "Main", line)] * 40
+    text = json.dumps(why_blocks(why), ensure_ascii=False)
+    assert why_needs_file(why) and "attached file" in text and "22 more items" in text
+    assert text.count("sold →") == ITEMS_SHOWN and "-5.123 kg" in text

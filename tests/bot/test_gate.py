@@ -1,0 +1,217 @@
+"""The gate in front of Bolt, over real HTTP against the served app: a request that is not
+verified, is malformed or is too large is refused before Bolt sees it, with one log line, no
+traceback, no body in the log and no outbound call."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from slack_bolt import BoltRequest
+from slack_sdk import WebClient
+
+from stockpot.bot.errors import handle_error
+from stockpot.bot.gate import MAX_BODY_BYTES, SlackGate
+from tests.bot.conftest import ADMIN, SECRET
+from tests.bot.test_slack_app import reply
+
+FORM = "application/x-www-form-urlencoded"
+
+
+class BlackHole:
+    """A host that accepts connections and never answers: anything sent there would hold the
+    sender until its timeout. Counts the connections it was offered."""
+
+    def __init__(self) -> None:
+        self._socket = socket.socket()
+        self._socket.bind(("127.0.0.1", 0))
+        self._socket.listen(64)
+        self.port = self._socket.getsockname()[1]
+        self.accepted: list[socket.socket] = []
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._socket.accept()
+            except OSError:
+                return
+            self.accepted.append(connection)
+
+    def url(self, path: str = "/hook", host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    def close(self) -> None:
+        self._socket.close()
+        for connection in self.accepted:
+            connection.close()
+
+
+@pytest.fixture
+def black_hole():
+    hole = BlackHole()
+    yield hole
+    hole.close()
+
+
+def command_body(response_url: str, **fields: str) -> str:
+    return urlencode(
+        {
+            "command": "/pos",
+            "text": "help",
+            "team_id": "T0001",
+            "user_id": ADMIN,
+            "channel_id": "C0001",
+            "response_url": response_url,
+            **fields,
+        }
+    )
+
+
+@pytest.mark.parametrize("signed", [True, False])
+def test_malformed_timestamps_reach_nothing_and_real_commands_still_ack(
+    bot, black_hole, signed, caplog
+):
+    caplog.set_level(logging.DEBUG)
+    stamps = ["abc", "1796327496.5", "", "1_796_327_496", "-1", "1e9", "0x10", "0" * 13, "9" * 40]
+    stamps.append("+1")
+    body = command_body(black_hole.url())
+
+    def attack(stamp: str) -> httpx.Response:
+        signature = None if signed else "v0=" + "0" * 64
+        return bot.send.post(body, FORM, timestamp=stamp, signature=signature)  # type: ignore[arg-type]
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(attack, stamps))
+    assert [a.status_code for a in answers] == [400] * 10
+    assert bot.send.command("/pos", "help", user=ADMIN).status_code == 200
+    reply(bot, "what it can do")
+    assert black_hole.accepted == []
+    assert [c.method for c in bot.slack.calls if c.method == "chat.postEphemeral"] == []
+    assert "Traceback" not in caplog.text
+    assert all(record.exc_info is None for record in caplog.records)
+    assert black_hole.url() not in caplog.text, "the body is never logged"
+
+
+def test_malformed_requests_get_400_with_one_log_line_and_no_traceback(bot, caplog):
+    caplog.set_level(logging.DEBUG)
+    marker = "MARKER-" + "x" * 10
+    malformed = [
+        (urlencode({"payload": "{not json " + marker}), FORM),
+        (urlencode({"payload": json.dumps(["a list", marker])}), FORM),
+        (urlencode({"payload": json.dumps({"type": "block_actions", "user": marker})}), FORM),
+        (urlencode({"text": marker, "team_id": "T0001"}), FORM),
+        (json.dumps({"text": marker}), "application/json"),
+        ("[" + marker, "application/json"),
+        (marker, "text/plain"),
+        (marker, ""),
+    ]
+    for body, content_type in malformed:
+        answer = bot.send.post(body, content_type)
+        assert answer.status_code == 400, (body, answer.text)
+    stale = int(time.time()) - 3600
+    assert bot.send.post(malformed[0][0], FORM, timestamp=stale).status_code == 401
+    assert bot.send.post(malformed[0][0], FORM, signature="v0=" + "1" * 64).status_code == 401
+    gate_lines = [r for r in caplog.records if r.name == "stockpot.bot.gate"]
+    assert len(gate_lines) == len(malformed) + 2
+    assert all(record.exc_info is None for record in caplog.records)
+    assert "Traceback" not in caplog.text
+    assert marker not in caplog.text
+    assert [c.method for c in bot.slack.calls if c.method != "auth.test"] == []
+
+
+def test_a_body_that_is_not_utf8_is_refused(bot):
+    stamp = str(int(time.time()))
+    body = b"command=%2Fpos&text=\xff\xfe"
+    mac = hmac.new(SECRET.encode(), f"v0:{stamp}:".encode() + body, hashlib.sha256)
+    signature = "v0=" + mac.hexdigest()
+    answer = httpx.post(
+        bot.send.events_url,
+        content=body,
+        headers={
+            "Content-Type": FORM,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signature,
+        },
+    )
+    assert answer.status_code == 400
+
+
+def test_a_large_body_is_refused_before_it_is_read(bot):
+    """A 100 MB Content-Length is answered 413 while the client has sent no byte of it."""
+    with socket.create_connection(("127.0.0.1", bot.port), timeout=10) as connection:
+        connection.sendall(
+            b"POST /slack/events HTTP/1.1\r\nHost: x\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: 104857600\r\n\r\n"
+        )
+        status_line = connection.recv(200).split(b"\r\n", 1)[0]
+    assert b" 413 " in status_line
+
+
+def test_a_large_chunked_body_is_refused(bot):
+    def chunks():
+        for _ in range(MAX_BODY_BYTES // 65536 + 2):
+            yield b"a" * 65536
+
+    answer = httpx.post(bot.send.events_url, content=chunks(), headers={"Content-Type": FORM})
+    assert answer.status_code == 413
+
+
+def test_the_gate_refuses_a_body_without_a_length_or_above_the_limit():
+    """Behind a server that passes chunked bodies through (no Content-Length), the gate itself
+    refuses; and its own limit holds whatever the server's is."""
+    reached = []
+
+    def inner(environ, start_response):
+        reached.append(environ)
+        start_response("200 OK", [])
+        return [b""]
+
+    gate = SlackGate(inner, SECRET, max_bytes=10)
+    statuses = []
+
+    def start_response(status, headers):
+        statuses.append(status)
+
+    class Unread:
+        def read(self, *_):
+            raise AssertionError("the body was read")
+
+    base = {"REQUEST_METHOD": "POST", "PATH_INFO": "/slack/events", "wsgi.input": Unread()}
+    gate({**base}, start_response)
+    gate({**base, "CONTENT_LENGTH": "11"}, start_response)
+    assert statuses == ["411 Length Required", "413 Content Too Large"]
+    assert reached == []
+
+
+def test_a_response_url_off_slack_s_hosts_is_refused_and_never_called(bot, black_hole):
+    """The tests' Slack answers on 127.0.0.1 (``SLACK_RESPONSE_HOSTS``); ``localhost`` is not
+    on the list, though it is the same machine."""
+    body = command_body(black_hole.url(host="localhost"))
+    answer = bot.send.post(body, FORM)
+    assert answer.status_code == 400
+    bot.drain()
+    assert black_hole.accepted == []
+    assert [c.method for c in bot.slack.calls if c.method != "auth.test"] == []
+
+
+def test_the_error_handler_never_answers_a_request_the_gate_did_not_verify(black_hole):
+    """Should anything ever hand Bolt a request around the gate, its error handler answers
+    401 and talks to no one."""
+    body = command_body(black_hole.url())
+    request = BoltRequest(body=body, headers={"content-type": FORM})
+    client = WebClient(token="xoxb-unused", base_url=black_hole.url("/api/"), timeout=1)
+    answer = handle_error(RuntimeError("boom"), request.body, client, request, "127.0.0.1")
+    assert answer.status == 401
+    assert black_hole.accepted == []

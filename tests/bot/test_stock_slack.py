@@ -1,0 +1,126 @@
+"""``/stock`` and ``/ledger variance`` through the running bot: signed requests, the Slack
+stand-in recording what the bot sends."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from stockpot.bot.blocks.stock import MODAL_BLOCKS, SheetRow, count_modal, sheet_pages
+from stockpot.bot.ids import ActionId, BlockId, CallbackId
+from stockpot.core.models import ExternalLocation, Ingredient, StockPosting
+from stockpot.core.transfer.lines import RawInput, SaleLine
+from stockpot.core.transfer.runner import run_transfer
+from tests.bot.conftest import ADMIN, VIEWER
+
+
+def texts(call) -> str:
+    return json.dumps(call.args, ensure_ascii=False)
+
+
+def reply(bot, containing: str):
+    return bot.slack.wait_for("response_url", where=lambda c: containing in texts(c))[0]
+
+
+def posted(bot, containing: str):
+    return bot.slack.wait_for("chat.postMessage", where=lambda c: containing in texts(c))[0]
+
+
+def ingredient_ids(bot) -> dict[str, int]:
+    with bot.database.session() as session:
+        return dict(session.execute(select(Ingredient.name, Ingredient.id)).tuples().all())
+
+
+def count(bot, day: str, quantities: dict[str, str], user=ADMIN):
+    bot.send.command("/stock", f"count Kitchen {day}", user=user)
+    view = bot.slack.wait_for(
+        "views.open", where=lambda c: day in texts(c) and "Count Kitchen" in texts(c)
+    )[-1].args["view"]
+    assert view["callback_id"] == CallbackId.STOCK_COUNT
+    ids = ingredient_ids(bot)
+    values = {
+        block["block_id"]: {ActionId.STOCK_QUANTITY: {"type": "number_input", "value": None}}
+        for block in view["blocks"]
+        if block["type"] == "input"
+    }
+    for name, quantity in quantities.items():
+        block = f"{BlockId.STOCK_INGREDIENT_PREFIX}{ids[name]}"
+        values[block][ActionId.STOCK_QUANTITY]["value"] = quantity
+    return bot.send.view_submission(view, values, user=user)
+
+
+def espressos(bot, day: date, sold: int) -> None:
+    with bot.database.session() as session:
+        room = session.scalar(
+            select(ExternalLocation.id).where(ExternalLocation.name == "Main room")
+        )
+    line = SaleLine("S1", "1", "300", "Espresso", Decimal(sold))
+    run_transfer(bot.database.factory, room, day, [line], RawInput("t", str(sold)))
+
+
+def test_a_count_from_slack_then_the_variance_of_the_period(bot):
+    from stockpot.core.mapping import import_mappings
+    from tests.catalogs import TRATTORIA_MAPPINGS
+
+    import_mappings(bot.database.factory, TRATTORIA_MAPPINGS, source="mappings.yaml")
+    with bot.database.factory.begin() as session:
+        beans = session.scalars(select(Ingredient).where(Ingredient.name == "Espresso beans")).one()
+        beans.cost = Decimal("18.50")
+    answer = count(bot, "2026-11-26", {"Espresso beans": "2", "Flour": "10"})
+    assert answer.status_code == 200 and answer.text == ""
+    opening = posted(bot, "counted in Kitchen for 2026-11-26")
+    assert "<@UADMIN>" in texts(opening) and "Espresso beans: 2 kg" in texts(opening)
+    espressos(bot, date(2026, 11, 27), 100)  # 0.9 kg
+    count(bot, "2026-11-27", {"Espresso beans": "1"})
+    report = posted(bot, "Variance of Kitchen: 2026-11-26")
+    assert "Espresso beans: used 1 kg, sold 0.9 → 0.1 (11.1%) · 1.85 EUR" in texts(report)
+    chart = bot.slack.wait_for("files.completeUploadExternal")[0]
+    assert "variance" in texts(chart).lower()
+    bot.send.command("/ledger", "variance Kitchen", user=VIEWER)
+    assert "Total variance: 1.85 EUR" in texts(reply(bot, "Variance of Kitchen"))
+    with bot.database.session() as session:
+        who = set(session.scalars(select(StockPosting.posted_by)))
+    assert who == {"slack:UADMIN"}
+
+
+def test_viewers_read_but_do_not_post_and_bad_lines_are_named(bot):
+    bot.send.command("/stock", "receive Kitchen Flour=25kg", user=VIEWER)
+    reply(bot, "you need to be an admin of Trattoria Esempio")
+    bot.send.command("/stock", "receive Kitchen Flour=25kg@0.9, Basil=200g", user=ADMIN)
+    message = posted(bot, "received in Kitchen")
+    assert "Flour: 25 kg · 22.50 EUR" in texts(message) and "<@UADMIN>" in texts(message)
+    bot.send.command("/stock", "waste Kitchen Flor=1kg", user=ADMIN)
+    assert "did you mean 'Flour'" in texts(reply(bot, "unknown ingredient 'Flor'"))
+    bot.send.command("/stock", "move Kitchen to Bar House red=2", user=ADMIN)
+    posted(bot, "moved in Kitchen → Bar")
+    bot.send.command("/stock", "waste Kitchen", user=ADMIN)
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert view["callback_id"] == CallbackId.STOCK_FORM
+    values = {
+        BlockId.STOCK_LINES: {
+            ActionId.STOCK_LINES: {"type": "plain_text_input", "value": "Basil=l"}
+        },
+        BlockId.STOCK_DATE: {ActionId.STOCK_DATE: {"type": "datepicker", "selected_date": None}},
+        BlockId.STOCK_NOTE: {ActionId.STOCK_NOTE: {"type": "plain_text_input", "value": "wilted"}},
+    }
+    errors = bot.send.view_submission(view, values, user=ADMIN).json()
+    assert "should read ingredient=quantity" in errors["errors"][BlockId.STOCK_LINES]
+    values[BlockId.STOCK_LINES][ActionId.STOCK_LINES]["value"] = "Basil=20g"
+    assert bot.send.view_submission(view, values, user=ADMIN).text == ""
+    posted(bot, "wasted in Kitchen")
+
+
+def test_a_long_count_sheet_is_paged_within_the_modal_limit():
+    rows = [SheetRow(i, f"Spice {i:03d}", "g") for i in range(250)]
+    pages = sheet_pages({"Weighed": rows, "Counted": [SheetRow(999, "Eggs", "pcs")]})
+    assert len(pages) == 3
+    inputs = [b for page in pages for b in page if b["type"] == "input"]
+    assert len(inputs) == 251 and inputs[0]["label"]["text"] == "Spice 000 (g)"
+    for number, page in enumerate(pages):
+        modal = count_modal("{}", "Kitchen", date(2026, 11, 27), page, number, len(pages))
+        assert len(modal["blocks"]) <= MODAL_BLOCKS
+        assert modal["blocks"][1]["type"] == "header"  # a continued group repeats its header
+    assert modal["submit"]["text"] == "Post count"
