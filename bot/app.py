@@ -25,6 +25,7 @@ from stockpot.bot.observed import (
     metered_clients,
     request_context,
 )
+from stockpot.bot.replays import once_per_delivery
 from stockpot.bot.work import WorkQueue
 from stockpot.core import redaction
 from stockpot.core.crypto import secret_box
@@ -151,6 +152,7 @@ def build_app(
         context[SERVICES] = bundle
         next()
 
+    app.middleware(once_per_delivery)
     app.error(error_handler(settings.slack_response_hosts))
     handlers.register(app)
     return app

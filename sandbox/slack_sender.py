@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import secrets
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -25,9 +26,15 @@ class SlackSender:
         self._verifier = SignatureVerifier(signing_secret)
         self._http = httpx.Client(timeout=10)
         self._responses = itertools.count(1)
+        self.last: tuple[bytes, dict[str, str]] | None = None
 
     def close(self) -> None:
         self._http.close()
+
+    def _trigger_id(self) -> str:
+        """Unique like Slack's (``13345224609.738474920.8088930838d88f008e0``), also across
+        senders: the bot acts on each trigger once."""
+        return f"{next(self._responses)}.{secrets.token_hex(10)}"
 
     def post(
         self,
@@ -44,16 +51,21 @@ class SlackSender:
             if signature is not None
             else self._verifier.generate_signature(timestamp=stamp, body=body)
         )
-        return self._http.post(
-            self.events_url,
-            content=body.encode(),
-            headers={
-                "Content-Type": content_type,
-                "X-Slack-Request-Timestamp": stamp,
-                "X-Slack-Signature": signed,
-                **(headers or {}),
-            },
-        )
+        sent = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signed,
+            **(headers or {}),
+        }
+        self.last = (body.encode(), sent)
+        return self._http.post(self.events_url, content=body.encode(), headers=sent)
+
+    def replay(self) -> httpx.Response:
+        """The last request again, byte for byte with its signature: what someone who
+        captured it could send within Slack's five minutes."""
+        assert self.last is not None, "nothing was sent yet"
+        body, headers = self.last
+        return self._http.post(self.events_url, content=body, headers=headers)
 
     def command(
         self,
@@ -77,7 +89,7 @@ class SlackSender:
                 "text": text,
                 "api_app_id": "A0001",
                 "response_url": f"{self.stand_in.url}/respond/{next(self._responses)}",
-                "trigger_id": f"trigger.{next(self._responses)}",
+                "trigger_id": self._trigger_id(),
             }
         )
         return self.post(body, "application/x-www-form-urlencoded")
@@ -130,7 +142,7 @@ class SlackSender:
             "team": {"id": team, "domain": "sandbox"},
             "user": {"id": user, "team_id": team},
             "api_app_id": "A0001",
-            "trigger_id": f"trigger.{next(self._responses)}",
+            "trigger_id": self._trigger_id(),
             "actions": [{**action, "action_ts": str(time.time())}],
         }
         if view is not None:
@@ -194,7 +206,7 @@ class SlackSender:
                 "team": {"id": team, "domain": "sandbox"},
                 "user": {"id": user, "team_id": team},
                 "api_app_id": "A0001",
-                "trigger_id": f"trigger.{next(self._responses)}",
+                "trigger_id": self._trigger_id(),
                 "view": submitted,
             }
         )

@@ -15,6 +15,7 @@ from stockpot.bot.cli import (
     demo,
     jobs,
     ledger,
+    manifest,
     pos,
     recipe,
     sandbox,
@@ -53,6 +54,7 @@ for _module in (
     serve,
     demo,
     check,
+    manifest,
 ):
     _module.register(main)
 

@@ -28,6 +28,7 @@ from stockpot.core.models.slack import (
     ChannelBinding,
     Member,
     Role,
+    SlackDelivery,
     SlackFileEvent,
     WorkspaceCompany,
 )
@@ -75,6 +76,7 @@ __all__ = [
     "RunKind",
     "RunOutcome",
     "RunStatus",
+    "SlackDelivery",
     "SlackFileEvent",
     "StockCountLine",
     "StockKind",
