@@ -25,7 +25,6 @@ from stockpot.bot.app import BOT_SCOPES, build_app
 from stockpot.bot.commands import COMMANDS
 from stockpot.bot.demo_stock import seed_week
 from stockpot.bot.jobs.handlers import SyncJob, job_handlers
-from stockpot.bot.jobs.runtime import JobRuntime
 from stockpot.bot.jobs.slack import Notifier
 from stockpot.bot.scheduler import start_scheduler
 from stockpot.bot.server import BackgroundServer, StockpotWsgi
@@ -33,6 +32,7 @@ from stockpot.bot.socket_mode import SocketMode
 from stockpot.core.access import bind_channel, link_workspace
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.db import make_engine, make_session_factory, unit_of_work
+from stockpot.core.jobs.runtime import JobRuntime
 from stockpot.core.jobs.worker import JobContext, Worker
 from stockpot.core.mapping import import_mappings
 from stockpot.core.models import Company, Connection, JobKind, PosItem, PosMapping, Provider

@@ -26,8 +26,8 @@ from stockpot.core.models import (
     StorageUnit,
 )
 from stockpot.core.stock.services import LineInput, StockRequest, post_stock
-from stockpot.core.transfer.lines import SaleLine
-from stockpot.core.transfer.runner import RawInput, run_transfer
+from stockpot.core.transfer.lines import RawInput, SaleLine
+from stockpot.core.transfer.runner import run_transfer
 
 STORE = "Lager"
 LOCATION = "Filiale Mitte"

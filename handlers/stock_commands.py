@@ -38,6 +38,7 @@ from stockpot.core.stock.services import (
     correct,
     post_stock,
 )
+from stockpot.core.storage import archived_refusal
 from stockpot.handlers.context import form_actor, post, services
 from stockpot.handlers.slash import Invocation, UsageError, parse_day
 
@@ -45,9 +46,18 @@ log = logging.getLogger(__name__)
 CHART_LINES = 10
 
 
-def _units(inv: Invocation, company_id: int) -> list[str]:
+class Units(list[str]):
+    """The storage units in use (the choices), knowing the archived ones to refuse them."""
+
+    archived: list[str]
+
+
+def _units(inv: Invocation, company_id: int) -> Units:
     with inv.services.factory() as session:
-        return files.unit_names(session, company_id)
+        in_use, archived = files.unit_names(session, company_id)
+    units = Units(in_use)
+    units.archived = archived
+    return units
 
 
 def _take_unit(text: str, units: list[str], usage: str) -> tuple[str, str]:
@@ -55,6 +65,9 @@ def _take_unit(text: str, units: list[str], usage: str) -> tuple[str, str]:
     for name in sorted(units, key=len, reverse=True):
         if text == name or text.startswith(name + " "):
             return name, text[len(name) :].strip()
+    for name in getattr(units, "archived", []):
+        if text == name or text.startswith(name + " "):
+            raise ValidationFailed(archived_refusal(name))
     raise UsageError(f"which storage unit? {usage} (storage units: {', '.join(units) or 'none'})")
 
 

@@ -21,6 +21,7 @@ from stockpot.bot.cli import (
     sandbox,
     serve,
     stock,
+    storage,
     transfer,
 )
 from stockpot.core.crypto import secret_box
@@ -49,6 +50,7 @@ for _module in (
     csv,
     ledger,
     stock,
+    storage,
     jobs,
     sandbox,
     serve,

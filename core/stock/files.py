@@ -267,15 +267,15 @@ def count_file(name: str) -> tuple[str, date | None] | None:
     return match["unit"], day
 
 
-def unit_names(session: Session, company_id: int) -> list[str]:
-    """The company's storage units that can be counted (not archived), by name."""
-    return list(
-        session.scalars(
-            select(StorageUnit.name)
-            .where(StorageUnit.company_id == company_id, StorageUnit.archived_at.is_(None))
-            .order_by(StorageUnit.name)
-        )
-    )
+def unit_names(session: Session, company_id: int) -> tuple[list[str], list[str]]:
+    """The company's storage units by name: those in use, and the archived ones."""
+    rows = session.execute(
+        select(StorageUnit.name, StorageUnit.archived_at)
+        .where(StorageUnit.company_id == company_id)
+        .order_by(StorageUnit.name)
+    ).all()
+    in_use = [name for name, archived in rows if archived is None]
+    return in_use, [name for name, archived in rows if archived is not None]
 
 
 def ingredient_names(session: Session, company_id: int, ids: Sequence[int]) -> dict[int, str]:

@@ -13,8 +13,8 @@ from stockpot.bot.blocks.stock import MODAL_BLOCKS, SheetRow, count_modal, sheet
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.models import ExternalLocation, Ingredient, StockPosting
-from stockpot.core.transfer.lines import SaleLine
-from stockpot.core.transfer.runner import RawInput, run_transfer
+from stockpot.core.transfer.lines import RawInput, SaleLine
+from stockpot.core.transfer.runner import run_transfer
 from tests.bot.conftest import ADMIN, VIEWER
 from tests.bot.test_slack_app import posted, reply, texts
 
