@@ -14,6 +14,7 @@ from stockpot.handlers.pos_commands import (
     pos_bind,
     pos_connect,
     pos_doctor,
+    pos_link,
     pos_locations,
     pos_mappings,
     pos_members,
@@ -47,6 +48,7 @@ def register(app: App) -> None:
         dispatcher(
             {
                 "setup": pos_setup,
+                "link": pos_link,
                 "locations": pos_locations,
                 "connect": pos_connect,
                 "test": pos_test,

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from stockpot.bot.blocks.common import message
 from stockpot.bot.blocks.usage import help_blocks
 from stockpot.core.access import Actor
+from stockpot.core.business_day import sane_date
 from stockpot.core.errors import StockpotError, ValidationFailed
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.models import ExternalLocation
@@ -97,11 +98,12 @@ def parse_day(text: str) -> date:
     if text == "today":
         return today
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise UsageError(
             f"'{text}' is not a date: use YYYY-MM-DD, `yesterday` or `today`"
         ) from None
+    return sane_date(day, today)
 
 
 def company_locations(inv: Invocation, who: Actor, name: str) -> list[ExternalLocation]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from stockpot.bot.blocks.common import Block, context, header, section
 
 POS = [
-    ("/pos setup <company>", "link this workspace to a company (workspace admins)"),
+    ("/pos setup <company>", "set up a new company for this workspace (workspace admins)"),
+    ("/pos link <code>", "link this workspace to an existing company with the operator's code"),
     ("/pos connect sides", "connect SIDES with a username and password"),
     ("/pos connect lightspeed", "connect Lightspeed K-Series (OAuth)"),
     ("/pos test", "check every connection"),

@@ -19,6 +19,7 @@ from stockpot.bot.cli import (
     recipe,
     sandbox,
     serve,
+    slack,
     stock,
     transfer,
 )
@@ -53,6 +54,7 @@ for _module in (
     serve,
     demo,
     check,
+    slack,
 ):
     _module.register(main)
 
