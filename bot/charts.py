@@ -13,20 +13,26 @@ from decimal import Decimal
 
 from matplotlib.figure import Figure
 
+from stockpot.bot.amounts import display_unit
 
-def consumption_chart(series: dict[str, list[tuple[date, Decimal]]], title: str) -> bytes | None:
-    """A PNG, or ``None`` when nothing was consumed."""
+
+def consumption_chart(
+    series: dict[tuple[str, str], list[tuple[date, Decimal]]], title: str
+) -> bytes | None:
+    """A PNG, or ``None`` when nothing was consumed; each panel in the unit people read
+    (kg rather than thousands of g: ``bot.amounts.display_unit``)."""
     if not series:
         return None
     figure = Figure(figsize=(8, 1.6 * len(series) + 0.6), dpi=100)
     figure.suptitle(title)
     axes = figure.subplots(len(series), 1, sharex=True, squeeze=False)
-    for (label, points), (ax,) in zip(series.items(), axes, strict=True):
+    for ((name, unit), points), (ax,) in zip(series.items(), axes, strict=True):
         days = [day for day, _ in points]
+        shown, factor = display_unit(max((abs(q) for _, q in points), default=Decimal(0)), unit)
         # Plotting needs floats; the figures themselves stay exact in the ledger.
-        values = [float(quantity) for _, quantity in points]
+        values = [float(quantity * factor) for _, quantity in points]
         ax.bar(days, values, color="#4a7c59")
-        ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=8)
+        ax.set_ylabel(f"{name} ({shown})", rotation=0, ha="right", va="center", fontsize=8)
         ax.tick_params(labelsize=7)
     figure.autofmt_xdate()
     figure.tight_layout()

@@ -5,7 +5,7 @@ page people use), the real bot over HTTP, the scheduler and a worker, on a SQLit
 data directory. The bot is the production bot, pointed at the stand-in by its settings; only
 the data it starts with is the demo's: the company's catalog, its till export's mappings, and
 the SIDES mappings, imported when SIDES is first synced (so the walkthrough connects SIDES
-itself and still finds half of the menu mapped and half to map).
+itself and still finds its 19 best sellers mapped and the rest to map).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.bot.app import build_app
+from stockpot.bot.app import BOT_SCOPES, build_app
+from stockpot.bot.commands import COMMANDS
 from stockpot.bot.jobs.handlers import SyncJob, job_handlers
 from stockpot.bot.jobs.runtime import JobRuntime
 from stockpot.bot.jobs.slack import Notifier
@@ -52,7 +53,7 @@ APP_TOKEN = "xapp-1-ADEMO-1-sandbox"
 
 
 class DemoSyncJob(SyncJob):
-    """A sync that, the first time SIDES is synced, maps half of the demo stores' menu."""
+    """A sync that, the first time SIDES is synced, maps the demo stores' 19 best sellers."""
 
     def run(self, context: JobContext) -> dict[str, Any]:
         result = super().run(context)
@@ -69,7 +70,7 @@ class DemoSyncJob(SyncJob):
             import_mappings(
                 context.factory, data.text("sides-mappings.yaml"), source="sides-mappings.yaml"
             )
-            log.info("demo: mapped half of %s's menu", label)
+            log.info("demo: mapped the best sellers of %s", label)
         return result
 
 
@@ -84,6 +85,7 @@ class Demo:
     servers: list[Any] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
+    _stopped: bool = False
 
     @property
     def database_url(self) -> str:
@@ -119,6 +121,7 @@ class Demo:
             self._socket = SocketMode(app, APP_TOKEN).connect()
             assert slack.socket_mode is not None
             slack.socket_mode.wait_connected()
+        slack.install(BOT_TOKEN, BOT_SCOPES)
         slack.add_user(USER, USER_NAME, is_admin=True)
         slack.attach_bot(
             f"http://127.0.0.1:{http.port}/slack/events",
@@ -126,6 +129,7 @@ class Demo:
             user_id=USER,
             channel_id=CHANNEL,
             channel_name=CHANNEL_NAME,
+            commands=COMMANDS,
         )
         app.client.chat_postMessage(channel=CHANNEL, **_welcome(first_start))
         return f"{slack.url}/"
@@ -150,7 +154,7 @@ class Demo:
             LIGHTSPEED_CLIENT_SECRET=DEFAULT_CLIENT_SECRET,
             LIGHTSPEED_REDIRECT_URI=f"http://127.0.0.1:{port}/lightspeed/oauth/callback",
             STOCKPOT_POS_REQUESTS_PER_SECOND=self.pos_requests_per_second,
-            STOCKPOT_WORKER_POLL_SECONDS=0.2,
+            STOCKPOT_WORKER_POLL_SECONDS=2,
             SLACK_APP_TOKEN=APP_TOKEN if self.socket_mode else None,
         )
 
@@ -172,6 +176,10 @@ class Demo:
         self._stop.wait()
 
     def stop(self) -> None:
+        """Stop everything started; a second call (Ctrl-C after SIGTERM) does nothing."""
+        if self._stopped:
+            return
+        self._stopped = True
         self._stop.set()
         scheduler = getattr(self, "_scheduler", None)
         if scheduler is not None:

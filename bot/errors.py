@@ -12,6 +12,7 @@ from slack_bolt import BoltRequest, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
 
+from stockpot.bot.blocks.common import escape
 from stockpot.bot.gate import is_verified
 from stockpot.bot.slack_files import allowed_host
 from stockpot.core.errors import StockpotError
@@ -63,7 +64,9 @@ def handle_error(
     if isinstance(error, StockpotError):
         log.info("refused: %s", error)
     if body.get("type") == "view_submission":
-        return _in_the_form(body, text)
+        return _in_the_form(body, text)  # a form's errors are plain text: not escaped
+    # Escaped as Slack's mrkdwn requires: a "<company name>" would vanish otherwise.
+    text = escape(text)
     channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
     user = body.get("user_id") or (body.get("user") or {}).get("id")
     response_url = body.get("response_url")

@@ -91,9 +91,15 @@ def _answer(
     return [body]
 
 
+LOOP_SECONDS = 1
+"""How long waitress's select loop sleeps when nothing happens. waitress reads
+``asyncore_loop_timeout`` as whole seconds (``int``): 0.05 became 0, a loop that never slept
+(a whole core while idle). Stopping does not wait for it: ``stop`` wakes the loop."""
+
+
 class BackgroundServer:
-    """waitress in a thread (tests, the demo): ``stop()`` closes it; the select loop's error on
-    the closed socket is the expected end of ``run()``, not a failure."""
+    """waitress in a thread (tests, the demo): ``stop()`` closes every channel from inside the
+    server's own loop (woken by its trigger), which ends ``run()``."""
 
     def __init__(self, wsgi: Callable[..., Any], port: int, host: str = "127.0.0.1") -> None:
         import waitress
@@ -103,7 +109,7 @@ class BackgroundServer:
             host=host,
             port=port,
             threads=4,
-            asyncore_loop_timeout=0.05,
+            asyncore_loop_timeout=LOOP_SECONDS,
             max_request_body_size=MAX_BODY_BYTES,
         )
         self.port = int(self._server.effective_port)  # type: ignore[union-attr]
@@ -115,5 +121,9 @@ class BackgroundServer:
             self._server.run()
 
     def stop(self) -> None:
-        self._server.close()
-        self._thread.join(timeout=5)
+        from waitress import wasyncore
+
+        if self._thread.is_alive():
+            self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+            self._thread.join(timeout=5)
+        self._server.task_dispatcher.shutdown()

@@ -12,8 +12,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from stockpot.core.errors import ValidationFailed
-
 
 def business_day_window(
     day: date, timezone: ZoneInfo, day_start: time
@@ -37,19 +35,3 @@ def business_date_of(instant: datetime, timezone: ZoneInfo, day_start: time) -> 
         return day + timedelta(days=1)
     return day
 
-
-FIRST_DATE = date(2000, 1, 1)
-MAX_DAYS_AHEAD = 366
-
-
-def sane_date(day: date, today: date) -> date:
-    """``day`` when Stockpot can work with it: from 2000-01-01 to a year after ``today``.
-    A date outside (``0001-01-01``, a typo'd year) is refused where it is read, with the range,
-    before any job or query is built on it."""
-    last = today + timedelta(days=MAX_DAYS_AHEAD)
-    if not FIRST_DATE <= day <= last:
-        raise ValidationFailed(
-            f"{day.isoformat()} is outside the dates Stockpot works with "
-            f"({FIRST_DATE.isoformat()} to {last.isoformat()}); check the year"
-        )
-    return day

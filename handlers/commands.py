@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from slack_bolt import App
 
+from stockpot.bot.commands import DEFAULT, LEDGER, POS, STOCK, TRANSFER
 from stockpot.core.models import StockKind
 from stockpot.handlers.csv_upload import pos_csv
 from stockpot.handlers.explain import ledger_why, pos_recipe
@@ -44,8 +45,9 @@ from stockpot.handlers.transfer_commands import (
 
 
 def register(app: App) -> None:
-    app.command("/pos")(
+    app.command(POS.name)(
         dispatcher(
+            POS,
             {
                 "setup": pos_setup,
                 "link": pos_link,
@@ -64,29 +66,35 @@ def register(app: App) -> None:
                 "csv": pos_csv,
                 "recipe": pos_recipe,
             },
-            None,
         )
     )
-    app.command("/transfer")(
+    app.command(TRANSFER.name)(
         dispatcher(
+            TRANSFER,
             {
+                DEFAULT: transfer_day,
                 "log": transfer_log,
                 "pause": automatic_switch(False),
                 "resume": automatic_switch(True),
                 "status": transfer_status,
                 "time": transfer_time,
             },
-            transfer_day,
         )
     )
-    app.command("/ledger")(
+    app.command(LEDGER.name)(
         dispatcher(
-            {"balances": ledger_balances, "why": ledger_why, "variance": ledger_variance},
-            ledger_movements,
+            LEDGER,
+            {
+                DEFAULT: ledger_movements,
+                "balances": ledger_balances,
+                "why": ledger_why,
+                "variance": ledger_variance,
+            },
         )
     )
-    app.command("/stock")(
+    app.command(STOCK.name)(
         dispatcher(
+            STOCK,
             {
                 "count": stock_count,
                 "receive": stock_flow(StockKind.RECEIPT),
@@ -95,6 +103,5 @@ def register(app: App) -> None:
                 "correct": stock_correct,
                 "template": stock_template,
             },
-            None,
         )
     )

@@ -248,7 +248,7 @@ def pos_storage(inv: Invocation) -> None:
     inv.reply(
         "\n".join([f"Storage units of {who.company}", *lines])
         if lines
-        else "No storage units yet: `/pos storage add <name> | <address>`"
+        else "No storage units yet: `/pos storage add &lt;name&gt; | &lt;address&gt;`"
     )
 
 

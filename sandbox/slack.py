@@ -11,7 +11,7 @@ import json
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode
@@ -48,6 +48,24 @@ METHODS = frozenset(
 )
 """The Web API methods the stand-in answers; any other is ``unknown_method``, as in Slack."""
 
+METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "chat.postMessage": ("chat:write",),
+    "chat.update": ("chat:write",),
+    "chat.postEphemeral": ("chat:write",),
+    "chat.delete": ("chat:write",),
+    "files.info": ("files:read",),
+    "files.getUploadURLExternal": ("files:write",),
+    "files.completeUploadExternal": ("files:write",),
+    "users.info": ("users:read",),
+    "conversations.info": ("channels:read", "groups:read", "im:read", "mpim:read"),
+}
+"""The bot scopes each method accepts (any one of them), from each method's page on
+docs.slack.dev; a method not listed needs none (``auth.test``, ``views.*``) or is not called
+with a bot token (``oauth.v2.access``, ``apps.connections.open``)."""
+
+LEGACY_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "files:read")
+"""What an install granted before the app declared its scopes to the stand-in."""
+
 
 @dataclass(frozen=True)
 class ApiCall:
@@ -76,6 +94,14 @@ class SlackStandIn(SandboxServer):
         self.installing_team = "T0003"
         """The workspace an app install through ``oauth.v2.access`` lands in."""
         self.installing_user = "UINSTALLER"
+        self.installing_scopes: tuple[str, ...] = LEGACY_SCOPES
+        """The bot scopes an install through ``oauth.v2.access`` grants (the app's own)."""
+        self.tokens: dict[str, frozenset[str]] = {}
+        """Installed bot tokens and their scopes (``install``)."""
+        self.outside_channels: set[str] = set()
+        """Public channels the bot is not a member of (it is a member of every other one)."""
+        self.private_channels: set[str] = set()
+        """Of ``outside_channels``, those that are private (invisible to the bot)."""
         self._changed = threading.Condition()
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
@@ -122,10 +148,12 @@ class SlackStandIn(SandboxServer):
         user_id: str,
         channel_id: str,
         channel_name: str,
+        commands: Iterable[str] | None = None,
     ) -> None:
         """Serve the page at ``/`` for one person in one channel, talking to the bot at
         ``events_url`` as Slack would (signed with ``signing_secret``), or over Socket Mode
-        once ``enable_socket_mode`` was called."""
+        once ``enable_socket_mode`` was called. ``commands`` are the app's slash commands
+        (Slack answers any other itself); ``None`` sends every command to the bot."""
         from stockpot.sandbox.slack_page import Page
         from stockpot.sandbox.slack_socket import SocketSender
 
@@ -142,7 +170,13 @@ class SlackStandIn(SandboxServer):
             user_name=user.name if user else user_id,
             channel_id=channel_id,
             channel_name=channel_name,
+            commands=None if commands is None else frozenset(commands),
         )
+
+    def install(self, token: str, scopes: Iterable[str]) -> None:
+        """The app is installed with ``scopes``: a method they do not allow answers
+        ``missing_scope`` for ``token``. A token never installed may call every method."""
+        self.tokens[token] = frozenset(scopes)
 
     def add_user(self, user_id: str, name: str, *, is_admin: bool = False) -> SlackUser:
         user = SlackUser(user_id, name, is_admin=is_admin)
@@ -193,13 +227,43 @@ class SlackStandIn(SandboxServer):
         args = self._args(request)
         if method == "apps.connections.open":
             return Response.json(self._open_connection(request, args))
-        refused = self._refusal(method, args, request)
+        token = _token(request, args)
+        scopes = self.tokens.get(token)
+        headers = {"X-OAuth-Scopes": ",".join(sorted(scopes))} if scopes is not None else {}
+        if method in METHOD_SCOPES:
+            headers["X-Accepted-OAuth-Scopes"] = ",".join(METHOD_SCOPES[method])
+        refused = self._refusal(method, args, request) or self._not_allowed(method, args, scopes)
         if refused is not None:
-            return Response.json(refused)
+            return Response.json(refused, headers=headers)
         self._record(ApiCall(method, args))
         answer = self._answer(method, args)
         self._show(method, args, answer)
-        return Response.json(answer)
+        return Response.json(answer, headers=headers)
+
+    def _not_allowed(
+        self, method: str, args: dict[str, Any], scopes: frozenset[str] | None
+    ) -> dict[str, Any] | None:
+        """``missing_scope`` as Slack words it, or a channel the bot may not post in."""
+        if scopes is None:
+            return None
+        accepted = METHOD_SCOPES.get(method, ())
+        if accepted and not scopes & set(accepted):
+            return {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": accepted[0],
+                "provided": ",".join(sorted(scopes)),
+            }
+        channel = str(args.get("channel") or args.get("channel_id") or "")
+        if channel not in self.outside_channels:
+            return None
+        if channel in self.private_channels:
+            return {"ok": False, "error": "channel_not_found"}
+        if method == "chat.postMessage" and "chat:write.public" in scopes:
+            return None
+        if method in ("chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal"):
+            return {"ok": False, "error": "not_in_channel"}
+        return None
 
     def _open_connection(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         bearer = (request.header("authorization") or "").removeprefix("Bearer ").strip()
@@ -218,8 +282,7 @@ class SlackStandIn(SandboxServer):
         if method not in METHODS:
             return {"ok": False, "error": "unknown_method"}
         if method != "oauth.v2.access":
-            bearer = (request.header("authorization") or "").removeprefix("Bearer ").strip()
-            token = bearer or str(args.get("token") or "")
+            token = _token(request, args)
             if not token:
                 return {"ok": False, "error": "not_authed"}
             if not token.startswith("xox"):
@@ -352,11 +415,12 @@ class SlackStandIn(SandboxServer):
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "oauth.v2.access":
             team = self.installing_team
+            self.install(f"xoxb-installed-{team}", self.installing_scopes)
             return {
                 "ok": True,
                 "app_id": "A0001",
                 "authed_user": {"id": self.installing_user},
-                "scope": "commands,chat:write,chat:write.public,users:read,files:read",
+                "scope": ",".join(self.installing_scopes),
                 "token_type": "bot",
                 "access_token": f"xoxb-installed-{team}",
                 "bot_user_id": self.bot_user_id,
@@ -413,6 +477,11 @@ class SlackStandIn(SandboxServer):
                 },
             }
         return {"ok": True}
+
+
+def _token(request: Request, args: dict[str, Any]) -> str:
+    bearer = (request.header("authorization") or "").removeprefix("Bearer ").strip()
+    return bearer or str(args.get("token") or "")
 
 
 class SlackSender:

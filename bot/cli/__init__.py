@@ -15,6 +15,7 @@ from stockpot.bot.cli import (
     demo,
     jobs,
     ledger,
+    manifest,
     pos,
     recipe,
     sandbox,
@@ -54,6 +55,7 @@ for _module in (
     serve,
     demo,
     check,
+    manifest,
     slack,
 ):
     _module.register(main)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from stockpot.bot.app import build_app, installation_store
+from stockpot.bot.app import BOT_SCOPES, build_app, installation_store
 from stockpot.bot.jobs.runtime import JobRuntime, build_worker
 from stockpot.bot.ops_http import OpsRoutes
 from stockpot.bot.server import BackgroundServer, StockpotWsgi
@@ -111,6 +111,9 @@ def _serve(database, monkeypatch, overrides, late, port):
         SidesSandbox(retention_days=5000).running() as sides,
         LightspeedSandbox().running() as lightspeed,
     ):
+        # Installed as a workspace installs it: with exactly the manifest's scopes.
+        slack.install("xoxb-sandbox", BOT_SCOPES)
+        slack.installing_scopes = tuple(BOT_SCOPES)
         for name, value in {
             "SLACK_BOT_TOKEN": "xoxb-sandbox",
             "SLACK_SIGNING_SECRET": SECRET,

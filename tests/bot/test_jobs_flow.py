@@ -70,7 +70,10 @@ def test_the_daily_report_goes_to_the_report_channel_with_its_chart(bot):
     reply(bot, f"The report of {GOLDEN} follows")
     report = posted(bot, "Daily report of Trattoria Esempio")
     shown = texts(report)
-    assert "Pizzeria Beispiel Teltow*: posted" in shown and "deducted 3 pcs" in shown
+    assert (
+        "Pizzeria Beispiel Teltow*: posted" in shown
+        and "1 ingredient deducted (1 counted)" in shown
+    )
     assert "Negative balances" in shown and "House red: -3 pcs" in shown
     assert "Mapping coverage" in shown and ActionId.MAP_OPEN in shown, "unmapped items to map"
     upload = bot.slack.wait_for("files.completeUploadExternal")[0]

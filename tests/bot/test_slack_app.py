@@ -329,7 +329,7 @@ def test_ledger_movements_summarise_a_period_and_attach_a_csv_when_long(bot):
     lines = [SaleLine("S1", str(i), f"S{i}", n, Decimal(i + 1)) for i, n in enumerate(names)]
     run_transfer(bot.database.factory, main_room, date(2026, 11, 27), lines, RawInput("t", "[]"))
     bot.send.command("/ledger", "2026-11-27 Kitchen", user=VIEWER)
-    summary = reply(bot, "Movements of Trattoria Esempio, 2026-11-27, Kitchen")
+    summary = reply(bot, "Movements of Trattoria Esempio, Fri 2026-11-27, Kitchen")
     assert "Spice 39: -80 g (1 movement)" in texts(summary)
     assert "All 40 lines are in the CSV file" in texts(summary)
     bot.slack.wait_for("files.completeUploadExternal")
@@ -348,7 +348,7 @@ def test_storage_units_are_listed_and_created_by_admins(bot):
     bot.send.command("/pos", "storage add Cold room | Via Roma 1, Milano", user=VIEWER)
     reply(bot, "you need to be an admin")
     bot.send.command("/pos", "storage add Cold room", user=ADMIN)
-    reply(bot, "/pos storage add <name> | <address>")
+    reply(bot, "/pos storage add &lt;name&gt; | &lt;address&gt;")
     bot.send.command("/pos", "storage add Cold room | Via Roma 1, Milano", user=ADMIN)
     reply(bot, "Storage unit Cold room created")
     bot.send.command("/pos", "storage add Kitchen | elsewhere", user=ADMIN)
