@@ -34,4 +34,3 @@ def business_date_of(instant: datetime, timezone: ZoneInfo, day_start: time) -> 
     if instant >= end:
         return day + timedelta(days=1)
     return day
-
