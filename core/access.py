@@ -101,23 +101,29 @@ def actor_for(
         )
     )
     if role is None and members_only:
-        raise NotAMember(_whom_to_ask(session, company, team_id))
+        admins = _admins(session, company, team_id)
+        raise NotAMember(
+            f"you are not a member of {company.name}, so its data is not shown to you; ask "
+            f"{'one of its admins' if admins else 'an admin of it'} to add you with "
+            "`/pos members add @you viewer`",
+            mention=admins,
+        )
     return Actor(team_id, user_id, company.id, company.name, role)
 
 
-def _whom_to_ask(session: Session, company: Company, team_id: str) -> str:
-    admins = session.scalars(
-        select(Member.user_id)
-        .where(
-            Member.company_id == company.id, Member.team_id == team_id, Member.role == Role.ADMIN
+def _admins(session: Session, company: Company, team_id: str) -> tuple[str, ...]:
+    """Whom a workspace user asks to become a member: the company's admins there."""
+    return tuple(
+        session.scalars(
+            select(Member.user_id)
+            .where(
+                Member.company_id == company.id,
+                Member.team_id == team_id,
+                Member.role == Role.ADMIN,
+            )
+            .order_by(Member.id)
+            .limit(5)
         )
-        .order_by(Member.id)
-        .limit(5)
-    ).all()
-    ask = ", ".join(f"<@{admin}>" for admin in admins) or "an admin of it"
-    return (
-        f"you are not a member of {company.name}, so its data is not shown to you; ask {ask} "
-        "to add you with `/pos members add @you viewer`"
     )
 
 
