@@ -27,6 +27,14 @@ class StockpotError(Exception):
         self.mention = mention
 
 
+class NotReadyYet(StockpotError):
+    """What was asked for does not exist yet (a POS day still open): asking again later will
+    find it. Job workers wait for it without counting an attempt; the sources that know when
+    something is ready (the POS connectors) raise a subclass of their own."""
+
+    code = "not_ready_yet"
+
+
 class NotFound(StockpotError):
     code = "not_found"
 

@@ -1,7 +1,7 @@
 """Why an ingredient's stock moved on a day: the POS items behind the deduction, how many were
 sold, what each took and the recipe path it went through.
 
-Built on the one trace the ledger has (``ledger.trace``: the run's stored lines and snapshot
+Built on the one trace there is (``transfer.trace``: the run's stored lines and snapshot
 recomputed through the engine's ``RecipeTree``), over the live sales movements of the period,
 so the contributions add up to what the ledger holds.
 """
@@ -18,7 +18,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from stockpot.core.exact import format_decimal, fraction_to_decimal
-from stockpot.core.ledger import TracedLine, trace
 from stockpot.core.lookup import fold, not_found, storage_unit_by_name
 from stockpot.core.models import (
     ExternalLocation,
@@ -37,6 +36,7 @@ from stockpot.core.transfer.snapshot import (
     Snapshot,
     Target,
 )
+from stockpot.core.transfer.trace import TracedLine, trace
 
 
 @dataclass

@@ -36,7 +36,12 @@ from stockpot.core.models import (
 )
 from stockpot.core.pos import connections
 from stockpot.core.reports import parse_clock_time, send_reports_to
-from stockpot.core.storage import create_storage_unit, storage_units
+from stockpot.core.storage import (
+    archive_storage_unit,
+    create_storage_unit,
+    rename_storage_unit,
+    storage_units,
+)
 from stockpot.core.unmapped import coverage, unmapped
 from stockpot.core.workspaces import redeem_link_code, set_up_workspace
 from stockpot.handlers.context import Services
@@ -226,8 +231,47 @@ def pos_members(inv: Invocation) -> None:
     )
 
 
+STORAGE_USAGE = (
+    "`/pos storage add <name> | <address>`, `/pos storage rename <name> | <new name>`, "
+    "`/pos storage archive <name>` or `/pos storage unarchive <name>`"
+)
+
+
+def _storage_change(inv: Invocation, action: str) -> bool:
+    """Rename, archive or unarchive; ``False`` when the words ask for something else."""
+    if action not in ("rename", "archive", "unarchive"):
+        return False
+    who = inv.actor()
+    who.require_admin()
+    text = " ".join(inv.args[1:]).strip()
+    if action == "rename":
+        old, sep, new = text.partition("|")
+        if not sep or not old.strip() or not new.strip():
+            raise UsageError("`/pos storage rename <name> | <new name>`")
+        with unit_of_work(inv.services.factory) as session:
+            before, unit = rename_storage_unit(session, who.company_id, old, new)
+            answer = f"Storage unit {before} is now called {unit.name}; its history follows."
+    else:
+        if not text:
+            raise UsageError(f"`/pos storage {action} <name>`")
+        with unit_of_work(inv.services.factory) as session:
+            unit = archive_storage_unit(session, who.company_id, text, archived=action == "archive")
+            answer = (
+                f"Storage unit {unit.name} is archived: hidden from choices, nothing can be "
+                "posted to it, its history is kept. `/pos storage unarchive` brings it back."
+                if action == "archive"
+                else f"Storage unit {unit.name} is in use again."
+            )
+    inv.reply(answer)
+    return True
+
+
 def pos_storage(inv: Invocation) -> None:
     who = inv.actor()
+    if inv.args and _storage_change(inv, inv.args[0].lower()):
+        return
+    if inv.args and inv.args[0].lower() != "add":
+        raise UsageError(f"what should change? {STORAGE_USAGE}")
     if inv.args and inv.args[0].lower() == "add":
         who.require_admin()
         name, sep, address = " ".join(inv.args[1:]).partition("|")

@@ -39,6 +39,7 @@ from stockpot.core.stock.services import (
     correct,
     post_stock,
 )
+from stockpot.core.storage import archived_refusal
 from stockpot.handlers.context import form_actor, post, services
 from stockpot.handlers.slash import Invocation, UsageError, parse_day
 
@@ -46,15 +47,22 @@ log = logging.getLogger(__name__)
 CHART_LINES = 10
 
 
-def _units(inv: Invocation, company_id: int) -> list[str]:
+class Units(list[str]):
+    """The storage units in use (the choices), knowing the archived ones to refuse them."""
+
+    archived: list[str]
+
+
+def _units(inv: Invocation, company_id: int) -> Units:
     with inv.services.factory() as session:
-        return list(
-            session.scalars(
-                select(StorageUnit.name)
-                .where(StorageUnit.company_id == company_id, StorageUnit.archived_at.is_(None))
-                .order_by(StorageUnit.name)
-            )
-        )
+        rows = session.execute(
+            select(StorageUnit.name, StorageUnit.archived_at)
+            .where(StorageUnit.company_id == company_id)
+            .order_by(StorageUnit.name)
+        ).all()
+    units = Units(name for name, archived in rows if archived is None)
+    units.archived = [name for name, archived in rows if archived is not None]
+    return units
 
 
 def _take_unit(text: str, units: list[str], usage: str) -> tuple[str, str]:
@@ -62,6 +70,9 @@ def _take_unit(text: str, units: list[str], usage: str) -> tuple[str, str]:
     for name in sorted(units, key=len, reverse=True):
         if text == name or text.startswith(name + " "):
             return name, text[len(name) :].strip()
+    for name in getattr(units, "archived", []):
+        if text == name or text.startswith(name + " "):
+            raise ValidationFailed(archived_refusal(name))
     raise UsageError(f"which storage unit? {usage} (storage units: {', '.join(units) or 'none'})")
 
 

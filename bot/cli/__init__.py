@@ -22,6 +22,7 @@ from stockpot.bot.cli import (
     serve,
     slack,
     stock,
+    storage,
     transfer,
 )
 from stockpot.core.crypto import secret_box
@@ -50,6 +51,7 @@ for _module in (
     csv,
     ledger,
     stock,
+    storage,
     jobs,
     sandbox,
     serve,

@@ -246,3 +246,21 @@ def template(groups: dict[str, list[Ingredient]]) -> str:
         ["ingredient", "quantity", "unit"],
         [[i.name, None, i.base_unit.value] for members in groups.values() for i in members],
     )
+
+
+COUNT_FILE = re.compile(
+    r"^count[-_ ](?P<unit>.+?)(?:[-_ ](?P<day>\d{4}-\d{2}-\d{2}))?\.(?:csv|txt)$", re.IGNORECASE
+)
+
+
+def count_file(name: str) -> tuple[str, date | None] | None:
+    """A count CSV shared in a channel is named for its storage unit, as the template is:
+    ``count-Kitchen.csv`` (today) or ``count-Kitchen-2026-11-30.csv``; else ``None``."""
+    match = COUNT_FILE.match(name.strip())
+    if match is None:
+        return None
+    try:
+        day = date.fromisoformat(match["day"]) if match["day"] else None
+    except ValueError:
+        return None
+    return match["unit"], day

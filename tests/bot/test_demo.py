@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -192,6 +193,27 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     preview.get_by_role("button", name="Import", exact=True).click()
     expect(walk.messages()).to_contain_text("Imported kasse-export.csv")
     walk.shot("csv-imported")
+
+    walk.say("/ledger variance Lager")
+    seeded = walk.latest("Variance of Lager")
+    expect(seeded).to_contain_text("Total variance")
+    expect(seeded).to_contain_text("Mozzarella: used")
+    walk.shot("variance-last-week")
+
+    walk.say("/stock count Lager")
+    expect(modal).to_contain_text("Count Lager")
+    modal.locator(".input-block", has_text="Mozzarella (kg)").locator("input").fill("20.5")
+    modal.locator(".input-block", has_text="Cola 0,33l (pcs)").locator("input").fill("96")
+    walk.shot("count-sheet")
+    page.get_by_test_id("modal-submit").click()
+    expect(modal).to_be_hidden()
+    counted = walk.latest("counted in Lager")
+    expect(counted).to_contain_text("Mozzarella: 20.5 kg")
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date()
+    report = walk.latest(f"→ {today}")  # the period the count just closed
+    expect(report).to_contain_text("Variance of Lager")
+    expect(report).to_contain_text("Mozzarella: used")
+    walk.shot("counted-and-variance")
 
     page.get_by_test_id("home-tab").click()
     expect(page.get_by_test_id("home")).to_contain_text("Stockpot for Pizzeria Beispiel")

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from stockpot.bot.blocks.explain import ITEMS_SHOWN, why_blocks, why_needs_file
 from stockpot.bot.ids import ActionId
 from stockpot.core.db import unit_of_work
-from stockpot.core.ledger import TracedLine
 from stockpot.core.mapping import RecipeChoice, set_mapping
 from stockpot.core.models import PosItem, Recipe
+from stockpot.core.transfer.trace import TracedLine
 from stockpot.core.why import Why, WhyItem, WhyLine
 from tests.bot.conftest import ADMIN, VIEWER
 from tests.bot.test_mapping_flow import day_posted  # noqa: F401 - the fixture

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from stockpot.bot.blocks.stock import MODAL_BLOCKS, SheetRow, count_modal, sheet_pages
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.core.models import ExternalLocation, Ingredient, StockPosting
-from stockpot.core.transfer.lines import SaleLine
-from stockpot.core.transfer.runner import RawInput, run_transfer
+from stockpot.core.transfer.lines import RawInput, SaleLine
+from stockpot.core.transfer.runner import run_transfer
 from tests.bot.conftest import ADMIN, VIEWER
 
 
@@ -76,7 +76,7 @@ def test_a_count_from_slack_then_the_variance_of_the_period(bot):
     espressos(bot, date(2026, 11, 27), 100)  # 0.9 kg
     count(bot, "2026-11-27", {"Espresso beans": "1"})
     report = posted(bot, "Variance of Kitchen: 2026-11-26")
-    assert "Espresso beans: used 1 kg, sold 0.9 → 0.1 (11.1%) · 1.85 EUR" in texts(report)
+    assert "Espresso beans: used 1 kg, sold 900 g → 100 g (11.1%) · 1.85 EUR" in texts(report)
     chart = bot.slack.wait_for("files.completeUploadExternal")[0]
     assert "variance" in texts(chart).lower()
     bot.send.command("/ledger", "variance Kitchen", user=VIEWER)
@@ -124,3 +124,56 @@ def test_a_long_count_sheet_is_paged_within_the_modal_limit():
         assert len(modal["blocks"]) <= MODAL_BLOCKS
         assert modal["blocks"][1]["type"] == "header"  # a continued group repeats its header
     assert modal["submit"]["text"] == "Post count"
+
+
+COUNT_FILE = b"ingredient,quantity,unit\nFlour,12,kg\nBasil,250,g\nWater,,l\n"
+
+
+def share(bot, file_id: str, name: str, content: bytes):
+    bot.slack.add_file(file_id, name, content)
+    response = bot.send.event(
+        {"type": "file_shared", "file_id": file_id, "channel_id": "C0001", "user_id": ADMIN},
+        event_id=f"Ev{file_id}",
+    )
+    assert response.status_code == 200
+    bot.drain()
+
+
+def button_value(call, action_id: str) -> str:
+    for block in call.args.get("blocks") or []:
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id:
+                return element["value"]
+    raise AssertionError(f"no {action_id} in {texts(call)}")
+
+
+def test_a_count_csv_shared_in_the_channel_is_previewed_then_posted(bot):
+    bot.send.command("/pos", "bind", user=ADMIN)
+    reply(bot, "This channel now works for Trattoria Esempio")
+    share(bot, "FBAD", "count-Kitchen.csv", b"ingredient,quantity\nFlor,2\nBasil,x\n")
+    problems = posted(bot, "Count file count-Kitchen.csv")
+    assert "line 3: quantity: 'x': write a number" in texts(problems)
+    share(bot, "FCOUNT", "count-Kitchen-2026-11-26.csv", COUNT_FILE)
+    preview = posted(bot, "count-Kitchen-2026-11-26.csv*: Kitchen at the close of 2026-11-26")
+    assert "Flour: 12 kg (adjustment 12 kg)" in texts(preview)
+    assert "Left empty, not counted: Water" in texts(preview)
+    with bot.database.session() as session:
+        assert session.scalar(select(StockPosting.id)) is None  # a preview posts nothing
+    value = button_value(preview, ActionId.STOCK_FILE_POST)
+    bot.send.block_action(ActionId.STOCK_FILE_POST, value, user=VIEWER)
+    bot.drain()
+    with bot.database.session() as session:
+        assert session.scalar(select(StockPosting.id)) is None  # viewers do not post
+    bot.send.block_action(ActionId.STOCK_FILE_POST, value, user=ADMIN)
+    bot.drain()
+    posted(bot, "counted in Kitchen for 2026-11-26")
+    with bot.database.session() as session:
+        assert list(session.scalars(select(StockPosting.posted_by))) == ["slack:UADMIN"]
+
+
+def test_the_template_is_offered_as_a_file_per_unit(bot):
+    bot.send.command("/stock", "template Bar", user=VIEWER)
+    reply(bot, "count-Bar.csv")
+    bot.slack.wait_for("files.completeUploadExternal")
+    (content,) = bot.slack.uploads.values()
+    assert content.decode().splitlines()[0] == "ingredient,quantity,unit"
