@@ -14,7 +14,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from sqlalchemy import select
 
 from stockpot.bot.blocks.common import message
 from stockpot.bot.blocks.stock import (
@@ -30,7 +29,7 @@ from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import StockCountMetadata, StockFormMetadata
 from stockpot.core.errors import InvalidDocument, ValidationFailed
 from stockpot.core.lookup import storage_unit_by_name
-from stockpot.core.models import Company, Ingredient, StockKind, StorageUnit
+from stockpot.core.models import Company, StockKind, StorageUnit
 from stockpot.core.stock import files, variance
 from stockpot.core.stock.services import (
     LineInput,
@@ -55,13 +54,9 @@ class Units(list[str]):
 
 def _units(inv: Invocation, company_id: int) -> Units:
     with inv.services.factory() as session:
-        rows = session.execute(
-            select(StorageUnit.name, StorageUnit.archived_at)
-            .where(StorageUnit.company_id == company_id)
-            .order_by(StorageUnit.name)
-        ).all()
-    units = Units(name for name, archived in rows if archived is None)
-    units.archived = [name for name, archived in rows if archived is not None]
+        in_use, archived = files.unit_names(session, company_id)
+    units = Units(in_use)
+    units.archived = archived
     return units
 
 
@@ -142,16 +137,7 @@ def submit_count(
         unit = session.get(StorageUnit, metadata.storage_unit_id)
         who.owns(unit)
         assert unit is not None
-        names = dict(
-            session.execute(
-                select(Ingredient.id, Ingredient.name).where(
-                    Ingredient.company_id == company.id,
-                    Ingredient.id.in_([i for _, i, _ in counted]),
-                )
-            )
-            .tuples()
-            .all()
-        )
+        names = files.ingredient_names(session, company.id, [i for _, i, _ in counted])
         groups = files.sheet(session, company, unit.id)
     pages = sheet_pages(
         {g: [SheetRow(i.id, i.name, i.base_unit.value) for i in m] for g, m in groups.items()}
