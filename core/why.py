@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from stockpot.core.exact import format_decimal, fraction_to_decimal
-from stockpot.core.lookup import fold, not_found, storage_unit_by_name
+from stockpot.core.lookup import catalog_row_by_name, storage_unit_by_name
 from stockpot.core.models import (
     ExternalLocation,
     Ingredient,
@@ -88,12 +88,7 @@ def exact_amount(value: Decimal, unit: str) -> str:
 
 
 def ingredient_by_name(session: Session, company_id: int, name: str) -> Ingredient:
-    rows = list(session.scalars(select(Ingredient).where(Ingredient.company_id == company_id)))
-    wanted = fold(name)
-    for row in rows:
-        if fold(row.name) == wanted:
-            return row
-    raise not_found("ingredient", name, [row.name for row in rows])
+    return catalog_row_by_name(session, Ingredient, company_id, name)
 
 
 def explain(
