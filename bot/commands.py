@@ -61,8 +61,14 @@ POS = SlashCommand(
         Subcommand(
             "setup",
             "<company>",
-            "link this workspace to a company (workspace admins)",
+            "set up a new company for this workspace (workspace admins)",
             "setup Pizzeria Beispiel",
+        ),
+        Subcommand(
+            "link",
+            "<code>",
+            "link this workspace to an existing company with the operator's one-time code",
+            "link K7QF-3MZP-XRTA",
         ),
         Subcommand(
             "connect",

@@ -4,6 +4,7 @@ the doctor."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from sqlalchemy import select
 
@@ -11,17 +12,17 @@ from stockpot.bot.blocks.doctor import doctor_blocks
 from stockpot.bot.blocks.mapping import PAGE_SIZE, mappings_blocks, unmapped_blocks
 from stockpot.bot.blocks.pos import connect_sides_modal, lightspeed_blocks, locations_blocks
 from stockpot.bot.metadata import ConnectSidesMetadata
+from stockpot.core import periods
 from stockpot.core.access import (
     Actor,
     NotAllowed,
     bind_channel,
     company_for,
-    link_workspace,
     set_role,
 )
 from stockpot.core.db import unit_of_work
 from stockpot.core.doctor import diagnose
-from stockpot.core.errors import StockpotError, UnauthorizedCompanyAccess, ValidationFailed
+from stockpot.core.errors import StockpotError, ValidationFailed
 from stockpot.core.jobs import specs
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.locations import overview
@@ -34,7 +35,6 @@ from stockpot.core.models import (
     Member,
     Provider,
     Role,
-    WorkspaceCompany,
 )
 from stockpot.core.pos import connections
 from stockpot.core.reports import parse_clock_time, send_reports_to
@@ -45,6 +45,7 @@ from stockpot.core.storage import (
     storage_units,
 )
 from stockpot.core.unmapped import coverage, unmapped
+from stockpot.core.workspaces import redeem_link_code, set_up_workspace
 from stockpot.handlers.context import Services
 from stockpot.handlers.slash import Invocation, UsageError, company_locations, parse_day
 
@@ -57,9 +58,7 @@ def pos_setup(inv: Invocation) -> None:
         raise UsageError("give the company's name: `/pos setup Trattoria Esempio`")
     with inv.services.factory() as session:
         linked = company_for(session, inv.team_id, None)
-    if linked is not None:
-        inv.actor().require_admin()
-    elif not _installer(inv):
+    if linked is None and not _installer(inv):
         user = inv.client.users_info(user=inv.user_id)["user"]
         if not (user.get("is_admin") or user.get("is_owner")):
             raise NotAllowed(
@@ -67,24 +66,26 @@ def pos_setup(inv: Invocation) -> None:
                 "it up for this workspace"
             )
     with unit_of_work(inv.services.factory) as session:
-        company = session.scalar(select(Company).where(Company.name == name))
-        if company is None:
-            company = Company(name=name)
-            session.add(company)
-            session.flush()
-        else:
-            elsewhere = session.scalar(
-                select(WorkspaceCompany.team_id).where(
-                    WorkspaceCompany.company_id == company.id,
-                    WorkspaceCompany.team_id != inv.team_id,
-                )
-            )
-            if elsewhere is not None:
-                raise UnauthorizedCompanyAccess(
-                    f"{name} belongs to another workspace; its admins can link this one"
-                )
-        link_workspace(session, inv.team_id, company, inv.user_id)
+        set_up_workspace(
+            session,
+            inv.team_id,
+            inv.user_id,
+            name,
+            may_link_existing=inv.services.installations is None,
+        )
     inv.reply(f"This workspace now works for {name}, and you are its first admin.")
+
+
+def pos_link(inv: Invocation) -> None:
+    """``/pos link <code>``: link this workspace to the company the operator's code is for."""
+    if len(inv.args) != 1:
+        raise UsageError(
+            "give the code the operator printed with `stockpot slack link <company>`: "
+            "`/pos link ABCD-EFGH-JKLM`"
+        )
+    with unit_of_work(inv.services.factory) as session:
+        company = redeem_link_code(session, inv.team_id, inv.user_id, inv.args[0])
+    inv.reply(f"This workspace now works for {company}, and you are an admin of it.")
 
 
 def _installer(inv: Invocation) -> bool:
@@ -308,13 +309,25 @@ def pos_mappings(inv: Invocation) -> None:
     inv.reply(f"Mappings of {who.company}", blocks)
 
 
+def doctor_args(words: list[str]) -> tuple[str | None, date | None]:
+    """``[location] [date]``: the last word is the day when it reads as one."""
+    day = None
+    if words:
+        try:
+            day = periods.parse_day(words[-1], date.today())  # noqa: DTZ011 - as /ledger
+            words = words[:-1]
+        except periods.PeriodError:
+            day = None
+    return " ".join(words).strip() or None, day
+
+
 def pos_doctor(inv: Invocation) -> None:
     who = inv.actor()
-    name = " ".join(inv.args).strip() or None
+    name, day = doctor_args(inv.args)
     inv.reply("Running the checks…")
 
     def work() -> None:
-        checks = diagnose(inv.services.factory, inv.services.settings, who, name)
+        checks = diagnose(inv.services.factory, inv.services.settings, who, name, day)
         inv.reply(f"Checks for {who.company}", doctor_blocks(who.company, checks))
 
     inv.services.work.submit(work)
@@ -381,6 +394,7 @@ def pos_report(inv: Invocation) -> None:
     who = inv.actor()
     action = inv.args[0].lower() if inv.args else ""
     if action == "now":
+        who.require_admin()  # the report goes to the channel, for everyone in it to read
         day = parse_day(inv.args[1].lower()) if len(inv.args) > 1 else parse_day("yesterday")
         inv.services.jobs.enqueue(specs.report(who.company_id, day, notify=inv.notify()))
         inv.reply(f"The report of {day} follows in this channel.")

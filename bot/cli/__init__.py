@@ -20,6 +20,7 @@ from stockpot.bot.cli import (
     recipe,
     sandbox,
     serve,
+    slack,
     stock,
     storage,
     transfer,
@@ -57,6 +58,7 @@ for _module in (
     demo,
     check,
     manifest,
+    slack,
 ):
     _module.register(main)
 
