@@ -43,6 +43,8 @@ from stockpot.core.transfer.trace import TracedLine, trace
 class WhyItem:
     name: str
     pos_code: str | None
+    location: str
+    """Where it sold: two locations (a CSV till and a POS) may each sell a "Pizza Hawaii"."""
     sold: Decimal = Decimal(0)
     lines: int = 0
     contribution: Decimal = Decimal(0)
@@ -130,7 +132,7 @@ def explain(
         if quantity:
             why.other[kind.value] = Decimal(quantity)
     why.days = len({movement.business_date for movement, _ in live})
-    items: dict[tuple[str | None, str], WhyItem] = {}
+    items: dict[tuple[str, str | None, str], WhyItem] = {}
     snapshots: dict[int, tuple[Snapshot, int] | None] = {}
     for movement, location in live:
         why.from_sales += movement.quantity
@@ -141,9 +143,10 @@ def explain(
         stored = snapshots[run_id]
         for traced in trace(session, movement.id):
             why.lines.append(WhyLine(movement.business_date, location, traced))
-            item = items.get((traced.pos_code, traced.name))
+            identity = (location, traced.pos_code, traced.name)
+            item = items.get(identity)
             if item is None:
-                item = items[(traced.pos_code, traced.name)] = WhyItem(traced.name, traced.pos_code)
+                item = items[identity] = WhyItem(traced.name, traced.pos_code, location)
                 if stored is not None:
                     snapshot, _ = stored
                     target = snapshot.mappings.get(item_key(traced.pos_code, traced.name))

@@ -86,9 +86,11 @@ def why_blocks(why: Why) -> list[Block]:
             f"line{'s' if lines != 1 else ''}, {why.days} transferred day"
             f"{'s' if why.days != 1 else ''}."
         )
+        several = len({item.location for item in why.items}) > 1
         rows = [
             f"*{escape(item.name)}*"
             + (f" ({escape(item.pos_code)})" if item.pos_code else "")
+            + (f" · {escape(item.location)}" if several else "")
             + f": {format_decimal(item.sold)} sold → {human(item.contribution, why.unit)}"
             + (f"\n\u2003_{escape(item.path)}_" if item.path else "")
             for item in why.items[:ITEMS_SHOWN]

@@ -107,12 +107,17 @@ def test_a_long_why_shows_the_top_items_and_points_to_the_file():
     line = TracedLine("S", "1", "1", "x", Decimal(1), Decimal("-0.0012345"))
     why = Why("Flour", "kg", None, date(2026, 11, 1), date(2026, 11, 30), Decimal("-5.12345"))
     why.items = [
-        WhyItem(f"Item {i}", str(i), Decimal(i), 1, Decimal(-i), "path") for i in range(30)
+        WhyItem(f"Item {i}", str(i), f"Loc {i % 2}", Decimal(i), 1, Decimal(-i), "path")
+        for i in range(30)
     ]
     why.lines = [WhyLine(date(2026, 11, 1), "Main", line)] * 40
     text = json.dumps(why_blocks(why), ensure_ascii=False)
     assert why_needs_file(why) and "attached file" in text and "22 more items" in text
-    assert text.count("sold →") == ITEMS_SHOWN and "-5.12 kg" in text
+    assert (
+        text.count("sold →") == ITEMS_SHOWN
+        and "*Item 7* (7) · Loc 1" in text
+        and "-5.12 kg" in text
+    )
 
 
 def test_a_period_with_many_lines_attaches_every_line_as_a_file(salami_as_margherita):
