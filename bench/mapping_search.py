@@ -44,7 +44,8 @@ from bench.common import (
 from stockpot.bot.ids import ActionId, BlockId
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.db import libpq_url, make_engine, make_session_factory
-from stockpot.sandbox.slack import SlackSender, SlackStandIn
+from stockpot.sandbox.slack import SlackStandIn
+from stockpot.sandbox.slack_sender import SlackSender
 
 INGREDIENTS, RECIPES = 14_000, 6_000
 REQUESTS = 1_000

@@ -20,18 +20,19 @@ from stockpot.bot.errors import error_handler
 from stockpot.bot.gate import response_hosts_guard, signing_secret
 from stockpot.bot.installations import EncryptedInstallationStore, StateStore
 from stockpot.bot.jobs.answers import AnswerJob
-from stockpot.bot.jobs.runtime import JobRuntime
 from stockpot.bot.observed import (
     ContextCarryingExecutor,
     MeteredWebClient,
     metered_clients,
     request_context,
 )
+from stockpot.bot.replays import once_per_delivery
 from stockpot.bot.work import WorkQueue
 from stockpot.core import redaction
 from stockpot.core.crypto import secret_box
 from stockpot.core.db import writing_engine
 from stockpot.core.errors import ConfigurationError
+from stockpot.core.jobs.runtime import JobRuntime
 from stockpot.core.settings import Settings
 from stockpot.handlers.context import SERVICES, Services
 
@@ -82,7 +83,14 @@ def worker_slack(settings: Settings, factory: sessionmaker[Session]) -> dict[str
     return {"client": client, "installations": installations}
 
 
-BOT_SCOPES = ["commands", "chat:write", "chat:write.public", "users:read", "files:read"]
+BOT_SCOPES = [
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "users:read",
+    "files:read",
+    "files:write",
+]
 
 
 def build_app(
@@ -153,6 +161,8 @@ def build_app(
         context[SERVICES] = bundle
         next()
 
+    if not answering:  # the web process let this delivery through once already
+        app.middleware(once_per_delivery)
     app.error(error_handler(settings.slack_response_hosts))
     handlers.register(app)
     return app

@@ -5,7 +5,8 @@ page people use), the real bot over HTTP, the scheduler and a worker, on a SQLit
 data directory. The bot is the production bot, pointed at the stand-in by its settings; only
 the data it starts with is the demo's: the company's catalog, its till export's mappings, and
 the SIDES mappings, imported when SIDES is first synced (so the walkthrough connects SIDES
-itself and still finds half of the menu mapped and half to map).
+itself and still finds its 19 best sellers mapped and the rest to map), and last week's stock
+of the Mitte branch's store (``bot.demo_stock``: counts, deliveries, a variance to read).
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.bot.app import answer_job, build_app
+from stockpot.bot.app import BOT_SCOPES, answer_job, build_app
+from stockpot.bot.commands import COMMANDS
+from stockpot.bot.demo_stock import seed_week
 from stockpot.bot.jobs.handlers import SyncJob, job_handlers
-from stockpot.bot.jobs.runtime import JobRuntime
 from stockpot.bot.jobs.slack import Notifier
 from stockpot.bot.scheduler import start_scheduler
 from stockpot.bot.server import BackgroundServer, StockpotWsgi
@@ -30,10 +32,12 @@ from stockpot.bot.socket_mode import SocketMode
 from stockpot.core.access import bind_channel, link_workspace
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.db import make_engine, make_session_factory, unit_of_work
+from stockpot.core.jobs.runtime import JobRuntime
 from stockpot.core.jobs.worker import JobContext, Worker
 from stockpot.core.mapping import import_mappings
 from stockpot.core.models import Company, Connection, JobKind, PosItem, PosMapping, Provider
 from stockpot.core.settings import Settings
+from stockpot.core.stock import files as stock_files
 from stockpot.migrations import schema
 from stockpot.sandbox import demo as data
 from stockpot.sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
@@ -52,7 +56,7 @@ APP_TOKEN = "xapp-1-ADEMO-1-sandbox"
 
 
 class DemoSyncJob(SyncJob):
-    """A sync that, the first time SIDES is synced, maps half of the demo stores' menu."""
+    """A sync that, the first time SIDES is synced, maps the demo stores' 19 best sellers."""
 
     def run(self, context: JobContext) -> dict[str, Any]:
         result = super().run(context)
@@ -69,7 +73,7 @@ class DemoSyncJob(SyncJob):
             import_mappings(
                 context.factory, data.text("sides-mappings.yaml"), source="sides-mappings.yaml"
             )
-            log.info("demo: mapped half of %s's menu", label)
+            log.info("demo: mapped the best sellers of %s", label)
         return result
 
 
@@ -84,6 +88,7 @@ class Demo:
     servers: list[Any] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _threads: list[threading.Thread] = field(default_factory=list)
+    _stopped: bool = False
 
     @property
     def database_url(self) -> str:
@@ -123,6 +128,7 @@ class Demo:
             self._socket = SocketMode(app, APP_TOKEN).connect()
             assert slack.socket_mode is not None
             slack.socket_mode.wait_connected()
+        slack.install(BOT_TOKEN, BOT_SCOPES)
         slack.add_user(USER, USER_NAME, is_admin=True)
         slack.attach_bot(
             f"http://127.0.0.1:{http.port}/slack/events",
@@ -130,6 +136,7 @@ class Demo:
             user_id=USER,
             channel_id=CHANNEL,
             channel_name=CHANNEL_NAME,
+            commands=COMMANDS,
         )
         app.client.chat_postMessage(channel=CHANNEL, **_welcome(first_start))
         return f"{slack.url}/"
@@ -154,7 +161,7 @@ class Demo:
             LIGHTSPEED_CLIENT_SECRET=DEFAULT_CLIENT_SECRET,
             LIGHTSPEED_REDIRECT_URI=f"http://127.0.0.1:{port}/lightspeed/oauth/callback",
             STOCKPOT_POS_REQUESTS_PER_SECOND=self.pos_requests_per_second,
-            STOCKPOT_WORKER_POLL_SECONDS=0.2,
+            STOCKPOT_WORKER_POLL_SECONDS=2,
             SLACK_APP_TOKEN=APP_TOKEN if self.socket_mode else None,
         )
 
@@ -170,12 +177,18 @@ class Demo:
             company = session.scalars(select(Company).where(Company.name == data.COMPANY)).one()
             link_workspace(session, TEAM, company, USER)
             bind_channel(session, TEAM, CHANNEL, company.id)
+            today = stock_files.today(session, company)
+        seed_week(factory, data.COMPANY, today)
         return True
 
     def wait(self) -> None:
         self._stop.wait()
 
     def stop(self) -> None:
+        """Stop everything started; a second call (Ctrl-C after SIGTERM) does nothing."""
+        if self._stopped:
+            return
+        self._stopped = True
         self._stop.set()
         scheduler = getattr(self, "_scheduler", None)
         if scheduler is not None:
@@ -210,6 +223,8 @@ def _welcome(first_start: bool) -> dict[str, Any]:
         "4. `/transfer yesterday`, then *Post to ledger*\n"
         "5. `/ledger balances`\n"
         "6. Upload a till export (CSV) into this channel\n"
+        "7. `/ledger variance Lager`: last week's counts against the till, in euros\n"
+        "8. `/stock count Lager`: count the store yourself\n"
         "`/pos help` lists everything."
     )
     return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}

@@ -35,6 +35,13 @@ class ActionId(StrEnum):
     CSV_DATE = "csv_date"
     CSV_FILE = "csv_file"
     CSV_PROFILE = "csv_profile"
+    STOCK_QUANTITY = "stock_quantity"
+    STOCK_DATE = "stock_date"
+    STOCK_LINES = "stock_lines"
+    STOCK_NOTE = "stock_note"
+    STOCK_TEMPLATE = "stock_template"
+    STOCK_FILE_POST = "stock_file_post"
+    STOCK_FILE_CANCEL = "stock_file_cancel"
 
 
 class BlockId(StrEnum):
@@ -45,6 +52,11 @@ class BlockId(StrEnum):
     CSV_DATE = "csv_date_block"
     CSV_FILE = "csv_file_block"
     CSV_PROFILE = "csv_profile_block"
+    STOCK_DATE = "stock_date_block"
+    STOCK_LINES = "stock_lines_block"
+    STOCK_NOTE = "stock_note_block"
+    STOCK_INGREDIENT_PREFIX = "stock_ingredient:"
+    """A count sheet's input block per ingredient: this prefix and the ingredient's id."""
 
 
 class CallbackId(StrEnum):
@@ -52,6 +64,8 @@ class CallbackId(StrEnum):
     MAP_ITEM = "map_item"
     CSV_UPLOAD = "csv_upload"
     CSV_PROFILE_FORM = "csv_profile_form"
+    STOCK_COUNT = "stock_count"
+    STOCK_FORM = "stock_form"
 
 
 class CsvProfileField(StrEnum):

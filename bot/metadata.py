@@ -73,3 +73,31 @@ class CsvProfileMetadata(Payload):
     company_id: int
     connection_id: int | None = None
     """Set when the form edits an existing profile."""
+
+
+class StockCountMetadata(Payload):
+    """A count sheet's page: where it counts, for which day, and which page it is."""
+
+    channel_id: str
+    company_id: int
+    storage_unit_id: int
+    business_date: date
+    page: int = 0
+
+
+class StockFormMetadata(Payload):
+    """The receive / waste / move modal."""
+
+    channel_id: str
+    company_id: int
+    kind: str
+    storage_unit: str
+    to_storage_unit: str | None = None
+
+
+class StockFileValue(Payload):
+    """The Post count button of a count file's preview: which file, for which unit and day."""
+
+    file_id: str
+    storage_unit: str
+    business_date: date

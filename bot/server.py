@@ -73,15 +73,20 @@ class StockpotWsgi:
         return _answer(start_response, status, page.encode(), "text/html; charset=utf-8")
 
     def _announce(self, state: str, text: str) -> None:
-        """Tell the channel the connection was started from."""
+        """Tell the channel the connection was started from, off the request thread (the
+        page answers at once, whatever Slack's delay)."""
         target = connections.who_to_tell(self.factory, state)
         if target is None:
             return
         channel, user = target
-        try:
-            self.app.client.chat_postMessage(channel=channel, text=f"<@{user}> {text}")
-        except Exception:
-            log.exception("could not announce the Lightspeed connection in Slack")
+
+        def post() -> None:
+            try:
+                self.app.client.chat_postMessage(channel=channel, text=f"<@{user}> {text}")
+            except Exception:
+                log.exception("could not announce the Lightspeed connection in Slack")
+
+        self.app.listener_runner.listener_executor.submit(post)
 
 
 def _answer(
@@ -91,9 +96,15 @@ def _answer(
     return [body]
 
 
+LOOP_SECONDS = 1
+"""How long waitress's select loop sleeps when nothing happens. waitress reads
+``asyncore_loop_timeout`` as whole seconds (``int``): 0.05 became 0, a loop that never slept
+(a whole core while idle). Stopping does not wait for it: ``stop`` wakes the loop."""
+
+
 class BackgroundServer:
-    """waitress in a thread (tests, the demo): ``stop()`` closes it; the select loop's error on
-    the closed socket is the expected end of ``run()``, not a failure."""
+    """waitress in a thread (tests, the demo): ``stop()`` closes every channel from inside the
+    server's own loop (woken by its trigger), which ends ``run()``."""
 
     def __init__(self, wsgi: Callable[..., Any], port: int, host: str = "127.0.0.1") -> None:
         import waitress
@@ -103,7 +114,7 @@ class BackgroundServer:
             host=host,
             port=port,
             threads=4,
-            asyncore_loop_timeout=0.05,
+            asyncore_loop_timeout=LOOP_SECONDS,
             max_request_body_size=MAX_BODY_BYTES,
         )
         self.port = int(self._server.effective_port)  # type: ignore[union-attr]
@@ -115,5 +126,9 @@ class BackgroundServer:
             self._server.run()
 
     def stop(self) -> None:
-        self._server.close()
-        self._thread.join(timeout=5)
+        from waitress import wasyncore
+
+        if self._thread.is_alive():
+            self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+            self._thread.join(timeout=5)
+        self._server.task_dispatcher.shutdown()

@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 
 from stockpot.bot.gate import MAX_BODY_BYTES
 from stockpot.bot.ops_http import OpsRoutes
-from stockpot.bot.server import StockpotWsgi
+from stockpot.bot.server import LOOP_SECONDS, StockpotWsgi
 from stockpot.core.errors import ConfigurationError
 from stockpot.core.settings import Settings
 
@@ -43,7 +43,7 @@ class GracefulServer:
             host=host,
             port=port,
             threads=threads,
-            asyncore_loop_timeout=0.1,
+            asyncore_loop_timeout=LOOP_SECONDS,
             max_request_body_size=MAX_BODY_BYTES,
         )
         self.port = int(self._server.effective_port)

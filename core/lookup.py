@@ -5,12 +5,21 @@ from __future__ import annotations
 import difflib
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stockpot.core.errors import NotFound, ValidationFailed
-from stockpot.core.models import Company, Connection, ExternalLocation, Provider, StorageUnit
+from stockpot.core.models import (
+    Company,
+    Connection,
+    ExternalLocation,
+    Ingredient,
+    Provider,
+    Recipe,
+    StorageUnit,
+)
 
 
 def fold(text: str) -> str:
@@ -38,6 +47,35 @@ def not_found(what: str, name: str, known: Iterable[str]) -> NotFound:
         return NotFound(f"no {what} '{name}'; did you mean {' or '.join(suggestions)}?")
     listed = ", ".join(names[:10]) + (", …" if len(names) > 10 else "")
     return NotFound(f"no {what} '{name}' (known: {listed or 'none'})")
+
+
+def catalog_row_by_name(
+    session: Session, model: type[Ingredient] | type[Recipe], company_id: int, name: str
+) -> Any:
+    """The company's ingredient or recipe called ``name`` (case and accents aside), or a
+    ``NotFound`` naming the closest ones."""
+    rows = list(session.scalars(select(model).where(model.company_id == company_id)))
+    wanted = fold(name)
+    for row in rows:
+        if fold(row.name) == wanted:
+            return row
+    raise not_found(model.__tablename__, name, [row.name for row in rows])
+
+
+def storage_unit_by_name(session: Session, company: Company | int, name: str) -> StorageUnit:
+    """The company's storage unit called ``name`` (case aside; archived ones too, for their
+    history), or a ``NotFound`` that names the closest units in use."""
+    company_id = company if isinstance(company, int) else company.id
+    wanted = name.strip()
+    units = list(session.scalars(select(StorageUnit).where(StorageUnit.company_id == company_id)))
+    for unit in units:
+        if unit.name == wanted:
+            return unit
+    same = [unit for unit in units if unit.name.casefold() == wanted.casefold()]
+    if len(same) == 1:
+        return same[0]
+    in_use = (unit.name for unit in units if unit.archived_at is None)
+    raise not_found("storage unit", wanted, in_use)
 
 
 def company_by_name(session: Session, name: str) -> Company:
@@ -78,14 +116,23 @@ def connection_by_label(session: Session, company: Company, label: str) -> Conne
     return connection
 
 
+def location_names(session: Session, company_id: int) -> list[str]:
+    return list(
+        session.scalars(
+            select(ExternalLocation.name)
+            .where(ExternalLocation.company_id == company_id)
+            .order_by(ExternalLocation.name)
+        )
+    )
+
+
 def location_by_name(session: Session, name: str, company: str | None = None) -> ExternalLocation:
     query = select(ExternalLocation).where(ExternalLocation.name == name)
     if company is not None:
         query = query.where(ExternalLocation.company_id == company_by_name(session, company).id)
     matches = session.scalars(query).all()
     if not matches:
-        known = ", ".join(sorted(set(session.scalars(select(ExternalLocation.name)))))
-        raise NotFound(f"no location '{name}' (known: {known or 'none'})")
+        raise not_found("location", name, session.scalars(select(ExternalLocation.name)))
     if len(matches) > 1:
         owners = ", ".join(
             f"{session.get_one(Company, m.company_id).name} ({m.connection.label})" for m in matches
@@ -94,19 +141,3 @@ def location_by_name(session: Session, name: str, company: str | None = None) ->
             f"{len(matches)} locations are named '{name}': {owners}; add --company to choose"
         )
     return matches[0]
-
-
-def storage_unit_by_name(session: Session, company: Company, name: str) -> StorageUnit:
-    unit = session.scalar(
-        select(StorageUnit).where(
-            StorageUnit.company_id == company.id, StorageUnit.name == name.strip()
-        )
-    )
-    if unit is None:
-        known = session.scalars(
-            select(StorageUnit.name)
-            .where(StorageUnit.company_id == company.id, StorageUnit.archived_at.is_(None))
-            .order_by(StorageUnit.name)
-        ).all()
-        raise NotFound(f"no storage unit '{name}' (known: {', '.join(known) or 'none'})")
-    return unit

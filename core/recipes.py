@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stockpot.core.exact import format_decimal
-from stockpot.core.lookup import fold, not_found
+from stockpot.core.lookup import catalog_row_by_name
 from stockpot.core.models import Connection, Ingredient, PosItem, PosMapping, Recipe, StorageUnit
 
 DEPTH = 3
@@ -35,7 +35,9 @@ class RecipeLineView:
     issue_storage: str
     """Where this line is taken from: its own storage, the recipe's default, or the location's."""
     lines: list[RecipeLineView] = field(default_factory=list)
-    """A sub-recipe's own lines (up to ``DEPTH`` levels)."""
+    """A sub-recipe's own lines (up to ``DEPTH`` levels), for all the portions it makes."""
+    makes: Decimal | None = None
+    """Portions a sub-recipe's lines make (its lines are for all of them, not one)."""
 
 
 def amount_text(quantity: Decimal, unit: str) -> str:
@@ -65,12 +67,7 @@ class RecipeView:
 def recipe_by_name(session: Session, company_id: int, name: str) -> Recipe:
     """The company's recipe called ``name`` (case and accents aside), or a ``NotFound`` naming
     the closest ones."""
-    recipes = list(session.scalars(select(Recipe).where(Recipe.company_id == company_id)))
-    wanted = fold(name)
-    for recipe in recipes:
-        if fold(recipe.name) == wanted:
-            return recipe
-    raise not_found("recipe", name, [recipe.name for recipe in recipes])
+    return catalog_row_by_name(session, Recipe, company_id, name)
 
 
 def recipe_view(session: Session, company_id: int, name: str) -> RecipeView:
@@ -140,6 +137,7 @@ def recipe_view(session: Session, company_id: int, name: str) -> RecipeView:
                     Decimal(0),
                     storage,
                     lines_of(sub, storage, depth + 1) if depth < DEPTH else [],
+                    sub.portions,
                 )
             )
         return views

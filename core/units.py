@@ -7,10 +7,11 @@ wine measures 0.75 l. An impossible conversion raises; it never becomes a silent
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
+from typing import TypeVar
 
 
 class Family(StrEnum):
@@ -115,3 +116,64 @@ def conversion_factor(
         f"unit '{unit}' cannot be converted to '{base_unit}' for ingredient '{ingredient}'; "
         f"give the ingredient a measure in {unit.family} units (e.g. measures: {{{unit}: ...}})"
     )
+
+
+FAMILY_ORDER = (Family.MASS, Family.VOLUME, Family.COUNT)
+"""The order unit groups are shown in: weighed, then by volume, then counted."""
+
+T = TypeVar("T")
+
+
+def in_reference(quantity: Decimal, unit: str) -> Decimal:
+    """``quantity`` of ``unit`` in its family's smallest unit (mg, ml, pcs): comparable with
+    quantities of the same family only."""
+    size = parse_unit(unit).size
+    return quantity * Decimal(size.numerator) / Decimal(size.denominator)
+
+
+def largest_by_family(
+    items: Iterable[T], quantity: Callable[[T], Decimal], unit: Callable[[T], str]
+) -> dict[Family, list[T]]:
+    """``items`` per unit family, each family's largest magnitude first (grams are compared
+    with kilograms after conversion). Families never mix: a kilogram is not more than a
+    piece or a litre; without costs there is no common measure."""
+    grouped: dict[Family, list[T]] = {}
+    for item in items:
+        grouped.setdefault(parse_unit(unit(item)).family, []).append(item)
+    return {
+        family: sorted(
+            grouped[family], key=lambda item: -abs(in_reference(quantity(item), unit(item)))
+        )
+        for family in FAMILY_ORDER
+        if family in grouped
+    }
+
+
+def in_turns(groups: dict[Family, list[T]], limit: int) -> list[T]:
+    """Up to ``limit`` items taking the next largest of each family in turn (the unit-free
+    ranking of the report's chart: the top weighed, the top counted, the top by volume, …)."""
+    queues = [list(items) for items in groups.values()]
+    picked: list[T] = []
+    while len(picked) < limit and any(queues):
+        for queue in queues:
+            if queue and len(picked) < limit:
+                picked.append(queue.pop(0))
+    return picked
+
+
+def ranked(
+    items: Iterable[T],
+    quantity: Callable[[T], Decimal],
+    unit: Callable[[T], str],
+    value: Callable[[T], Decimal | None],
+    limit: int,
+) -> list[T]:
+    """The ``limit`` items that matter most: by value (money) when every item has one, else
+    the largest of each unit family in turns (``in_turns``). Never kilograms against pieces,
+    and never grams of one ingredient added to kilograms of another."""
+    listed = list(items)
+    values = [value(item) for item in listed]
+    if listed and all(v is not None for v in values):
+        order = sorted(range(len(listed)), key=lambda i: -abs(values[i]))  # type: ignore[arg-type]
+        return [listed[i] for i in order[:limit]]
+    return in_turns(largest_by_family(listed, quantity, unit), limit)

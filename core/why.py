@@ -1,14 +1,14 @@
 """Why an ingredient's stock moved on a day: the POS items behind the deduction, how many were
 sold, what each took and the recipe path it went through.
 
-Built on the one trace the ledger has (``ledger.trace``: the run's stored lines and snapshot
+Built on the one trace there is (``transfer.trace``: the run's stored lines and snapshot
 recomputed through the engine's ``RecipeTree``), over the live sales movements of the period,
 so the contributions add up to what the ledger holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -18,14 +18,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from stockpot.core.exact import format_decimal, fraction_to_decimal
-from stockpot.core.ledger import TracedLine, trace
-from stockpot.core.lookup import fold, not_found
+from stockpot.core.lookup import catalog_row_by_name, storage_unit_by_name
 from stockpot.core.models import (
     ExternalLocation,
     Ingredient,
     LedgerMovement,
     MovementType,
-    StorageUnit,
     TransferDay,
     TransferRun,
 )
@@ -38,12 +36,15 @@ from stockpot.core.transfer.snapshot import (
     Snapshot,
     Target,
 )
+from stockpot.core.transfer.trace import TracedLine, trace
 
 
 @dataclass
 class WhyItem:
     name: str
     pos_code: str | None
+    location: str
+    """Where it sold: two locations (a CSV till and a POS) may each sell a "Pizza Hawaii"."""
     sold: Decimal = Decimal(0)
     lines: int = 0
     contribution: Decimal = Decimal(0)
@@ -80,22 +81,16 @@ class Why:
     """Transferred days with a deduction of it."""
 
 
+AmountText = Callable[[Decimal, str], str]
+"""How a quantity of a unit is written: exact for the CLI and files, rounded for people."""
+
+
+def exact_amount(value: Decimal, unit: str) -> str:
+    return f"{format_decimal(value)} {unit}"
+
+
 def ingredient_by_name(session: Session, company_id: int, name: str) -> Ingredient:
-    rows = list(session.scalars(select(Ingredient).where(Ingredient.company_id == company_id)))
-    wanted = fold(name)
-    for row in rows:
-        if fold(row.name) == wanted:
-            return row
-    raise not_found("ingredient", name, [row.name for row in rows])
-
-
-def _storage_by_name(session: Session, company_id: int, name: str) -> StorageUnit:
-    rows = list(session.scalars(select(StorageUnit).where(StorageUnit.company_id == company_id)))
-    wanted = fold(name)
-    for row in rows:
-        if fold(row.name) == wanted:
-            return row
-    raise not_found("storage unit", name, [row.name for row in rows])
+    return catalog_row_by_name(session, Ingredient, company_id, name)
 
 
 def explain(
@@ -105,9 +100,10 @@ def explain(
     first: date,
     last: date,
     storage_name: str | None = None,
+    written: AmountText = exact_amount,
 ) -> Why:
     ingredient = ingredient_by_name(session, company_id, ingredient_name)
-    storage = _storage_by_name(session, company_id, storage_name) if storage_name else None
+    storage = storage_unit_by_name(session, company_id, storage_name) if storage_name else None
     why = Why(ingredient.name, ingredient.base_unit.value, storage and storage.name, first, last)
     scope = [
         LedgerMovement.company_id == company_id,
@@ -136,7 +132,7 @@ def explain(
         if quantity:
             why.other[kind.value] = Decimal(quantity)
     why.days = len({movement.business_date for movement, _ in live})
-    items: dict[tuple[str | None, str], WhyItem] = {}
+    items: dict[tuple[str, str | None, str], WhyItem] = {}
     snapshots: dict[int, tuple[Snapshot, int] | None] = {}
     for movement, location in live:
         why.from_sales += movement.quantity
@@ -147,9 +143,10 @@ def explain(
         stored = snapshots[run_id]
         for traced in trace(session, movement.id):
             why.lines.append(WhyLine(movement.business_date, location, traced))
-            item = items.get((traced.pos_code, traced.name))
+            identity = (location, traced.pos_code, traced.name)
+            item = items.get(identity)
             if item is None:
-                item = items[(traced.pos_code, traced.name)] = WhyItem(traced.name, traced.pos_code)
+                item = items[identity] = WhyItem(traced.name, traced.pos_code, location)
                 if stored is not None:
                     snapshot, _ = stored
                     target = snapshot.mappings.get(item_key(traced.pos_code, traced.name))
@@ -160,6 +157,7 @@ def explain(
                         ingredient,
                         movement.storage_unit_id,
                         stored[1],
+                        written,
                     )
             item.sold += traced.quantity
             item.lines += 1
@@ -168,12 +166,8 @@ def explain(
     return why
 
 
-def _amount(value: Fraction, unit: str) -> str:
-    return f"{format_decimal(fraction_to_decimal(value))} {unit}"
-
-
 def _portions(value: Fraction) -> str:
-    return _amount(value, "portion" if value == 1 else "portions")
+    return f"{format_decimal(fraction_to_decimal(value))} portion{'' if value == 1 else 's'}"
 
 
 def _path(
@@ -183,9 +177,14 @@ def _path(
     ingredient: Ingredient,
     storage_unit_id: int,
     location_storage_id: int,
+    written: AmountText,
 ) -> str:
     """One sale's way to the ingredient in that storage unit, as the engine expands it."""
     unit = ingredient.base_unit.value
+
+    def _amount(value: Fraction, unit: str) -> str:
+        return written(fraction_to_decimal(value), unit)
+
     if target is None or isinstance(target, Ignored):
         return ""
     if isinstance(target, IngredientTarget):
@@ -201,7 +200,11 @@ def _path(
         for line in recipe.lines:
             storage = line.issue_storage_id or fallback
             if line.ingredient_id == ingredient.id and storage == storage_unit_id:
-                trim = f", trim {format_decimal(fraction_to_decimal(line.trim * 100))} %"
+                gross = _amount(line.quantity / (1 - line.trim), unit)
+                trim = (
+                    f", trim {format_decimal(fraction_to_decimal(line.trim * 100))} % "
+                    f"(takes {gross})"
+                )
                 return [
                     f"{_amount(line.quantity, unit)} {ingredient.name}{per}"
                     + (trim if line.trim else "")

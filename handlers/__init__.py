@@ -14,6 +14,8 @@ from stockpot.handlers import (
     explain,
     files,
     mapping,
+    stock_commands,
+    stock_files,
     views,
 )
 
@@ -29,5 +31,7 @@ def register(app: App) -> None:
         csv_actions,
         csv_upload,
         explain,
+        stock_commands,
+        stock_files,
     ):
         module.register(app)

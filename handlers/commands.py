@@ -1,11 +1,13 @@
-"""Slash commands ``/pos``, ``/transfer`` and ``/ledger``: each acknowledges at once, then
-parses its text; reads answer privately right away, long work (syncs, fetching a day,
+"""Slash commands ``/pos``, ``/transfer``, ``/ledger`` and ``/stock``: each acknowledges at
+once, then parses its text; reads answer privately right away, long work (syncs, fetching a day,
 migrations, reports) is queued as a job and reports in the channel."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
+from stockpot.bot.commands import DEFAULT, LEDGER, POS, STOCK, TRANSFER
+from stockpot.core.models import StockKind
 from stockpot.handlers.csv_upload import pos_csv
 from stockpot.handlers.explain import ledger_why, pos_recipe
 from stockpot.handlers.ledger_commands import ledger_balances, ledger_movements
@@ -13,6 +15,7 @@ from stockpot.handlers.pos_commands import (
     pos_bind,
     pos_connect,
     pos_doctor,
+    pos_link,
     pos_locations,
     pos_mappings,
     pos_members,
@@ -25,6 +28,13 @@ from stockpot.handlers.pos_commands import (
     pos_unmapped,
 )
 from stockpot.handlers.slash import dispatcher
+from stockpot.handlers.stock_commands import (
+    ledger_variance,
+    stock_correct,
+    stock_count,
+    stock_flow,
+    stock_template,
+)
 from stockpot.handlers.transfer_commands import (
     automatic_switch,
     transfer_day,
@@ -35,10 +45,12 @@ from stockpot.handlers.transfer_commands import (
 
 
 def register(app: App) -> None:
-    app.command("/pos")(
+    app.command(POS.name)(
         dispatcher(
+            POS,
             {
                 "setup": pos_setup,
+                "link": pos_link,
                 "locations": pos_locations,
                 "connect": pos_connect,
                 "test": pos_test,
@@ -54,21 +66,42 @@ def register(app: App) -> None:
                 "csv": pos_csv,
                 "recipe": pos_recipe,
             },
-            None,
         )
     )
-    app.command("/transfer")(
+    app.command(TRANSFER.name)(
         dispatcher(
+            TRANSFER,
             {
+                DEFAULT: transfer_day,
                 "log": transfer_log,
                 "pause": automatic_switch(False),
                 "resume": automatic_switch(True),
                 "status": transfer_status,
                 "time": transfer_time,
             },
-            transfer_day,
         )
     )
-    app.command("/ledger")(
-        dispatcher({"balances": ledger_balances, "why": ledger_why}, ledger_movements)
+    app.command(LEDGER.name)(
+        dispatcher(
+            LEDGER,
+            {
+                DEFAULT: ledger_movements,
+                "balances": ledger_balances,
+                "why": ledger_why,
+                "variance": ledger_variance,
+            },
+        )
+    )
+    app.command(STOCK.name)(
+        dispatcher(
+            STOCK,
+            {
+                "count": stock_count,
+                "receive": stock_flow(StockKind.RECEIPT),
+                "waste": stock_flow(StockKind.WASTE),
+                "move": stock_flow(StockKind.MOVE),
+                "correct": stock_correct,
+                "template": stock_template,
+            },
+        )
     )

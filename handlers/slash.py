@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from slack_bolt import BoltContext, Respond
@@ -13,11 +13,14 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from stockpot.bot.blocks.common import message
+from stockpot.bot.blocks.common import escape, message
 from stockpot.bot.blocks.usage import help_blocks
+from stockpot.bot.commands import DEFAULT, SlashCommand
+from stockpot.core import periods
 from stockpot.core.access import Actor
-from stockpot.core.errors import StockpotError, ValidationFailed
+from stockpot.core.errors import StockpotError
 from stockpot.core.jobs.specs import Notify
+from stockpot.core.lookup import location_names, not_found
 from stockpot.core.models import ExternalLocation
 from stockpot.handlers.answers import ack_first
 from stockpot.handlers.context import Services, actor, notify, services
@@ -55,53 +58,70 @@ class Invocation:
 
 
 Subcommand = Callable[[Invocation], None]
+"""A subcommand's handler."""
 
 
-def dispatcher(table: dict[str, Subcommand], default: Subcommand | None) -> Callable[..., None]:
+def dispatcher(command: SlashCommand, table: dict[str, Subcommand]) -> Callable[..., None]:
+    """Answer ``command``: each subcommand of the command table (``bot.commands``) by its
+    handler in ``table`` (``DEFAULT`` for text that names no subcommand). Every subcommand of
+    the table needs a handler and every handler a line in the table (help cannot drift)."""
+    declared = {sub.name for sub in command.subcommands}
+    if declared != set(table):
+        raise ValueError(
+            f"{command.name}: subcommands without a handler {sorted(declared - set(table))}, "
+            f"handlers not in bot/commands.py {sorted(set(table) - declared)}"
+        )
+    default = table.get(DEFAULT)
+
     def answer(
-        command: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+        body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
     ) -> None:
-        words = command.get("text", "").split()
+        words = body.get("text", "").split()
         invocation = Invocation(
-            command=command["command"],
+            command=body["command"],
             args=words[1:],
-            team_id=command["team_id"],
-            user_id=command["user_id"],
-            channel_id=command["channel_id"],
-            trigger_id=command.get("trigger_id", ""),
+            team_id=body["team_id"],
+            user_id=body["user_id"],
+            channel_id=body["channel_id"],
+            trigger_id=body.get("trigger_id", ""),
             context=context,
             client=client,
             respond=respond,
         )
         name = words[0].lower() if words else "help"
-        handler = table.get(name)
-        if handler is None and default is not None:
+        handler = table.get(name) if name != DEFAULT else None
+        if name == "help":
+            invocation.reply(f"{command.name} help", help_blocks(command.name))
+            return
+        if handler is None and default is None:
+            problem = f"`{command.name} {name}` is not a command.{_did_you_mean(command, name)}"
+            invocation.reply(problem, help_blocks(command.name, problem))
+            return
+        if handler is None:
             invocation.args = words
             handler = default
-        if handler is None or name == "help":
-            problem = None if name == "help" else f"`{command['command']} {name}` is not a command."
-            invocation.reply(f"{command['command']} help", help_blocks(command["command"], problem))
-            return
         try:
             handler(invocation)
         except UsageError as error:
-            invocation.reply(str(error), help_blocks(command["command"], str(error)))
+            problem = str(error)
+            if handler is default:
+                problem += _did_you_mean(command, name)
+            invocation.reply(escape(problem), help_blocks(command.name, problem))
 
     return ack_first(answer)
 
 
+def _did_you_mean(command: SlashCommand, word: str) -> str:
+    closest = command.closest(word)
+    return f" Did you mean `{command.name} {closest}`?" if closest else ""
+
+
 def parse_day(text: str) -> date:
-    today = date.today()  # noqa: DTZ011 - the requester's "yesterday" is close enough to ours
-    if text == "yesterday":
-        return today - timedelta(days=1)
-    if text == "today":
-        return today
+    """A day as people name it (``core.periods``), counted from today."""
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(
-            f"'{text}' is not a date: use YYYY-MM-DD, `yesterday` or `today`"
-        ) from None
+        return periods.parse_day(text, date.today())  # noqa: DTZ011 - the requester's "yesterday" is close enough to ours
+    except periods.PeriodError as error:
+        raise UsageError(str(error)) from None
 
 
 def company_locations(inv: Invocation, who: Actor, name: str) -> list[ExternalLocation]:
@@ -115,5 +135,7 @@ def company_locations(inv: Invocation, who: Actor, name: str) -> list[ExternalLo
     with inv.services.factory() as session:
         found = list(session.scalars(query.order_by(ExternalLocation.name)))
     if not found:
-        raise ValidationFailed(f"no location '{name}' in {who.company}; see `/pos locations`")
+        with inv.services.factory() as session:
+            known = location_names(session, who.company_id)
+        raise not_found(f"location in {who.company}", name, known)
     return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +20,9 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+IDLE_POLL_SECONDS = 2.0
+"""How often an idle server's loop wakes; a short one (it was 0.02 s) costs CPU all the time."""
 
 
 class Clock:
@@ -182,12 +186,12 @@ class SandboxServer:
         return f"http://{host}:{port}"
 
     def start(self, port: int = 0, host: str = "127.0.0.1") -> SandboxServer:
-        server = ThreadingHTTPServer((host, port), _make_handler(self))
+        server = _QuietServer((host, port), _make_handler(self))
         server.daemon_threads = True
         self._server = server
         self._thread = threading.Thread(
             target=server.serve_forever,
-            kwargs={"poll_interval": 0.02},
+            kwargs={"poll_interval": IDLE_POLL_SECONDS},
             name=type(self).__name__,
             daemon=True,
         )
@@ -195,10 +199,20 @@ class SandboxServer:
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        server = self._server
+        if server is None:
+            return
+        # serve_forever looks at the shutdown flag only when its select wakes: a connection
+        # wakes it at once instead of after up to IDLE_POLL_SECONDS.
+        stopping = threading.Thread(target=server.shutdown, daemon=True)
+        stopping.start()
+        address = server.server_address[:2]
+        while stopping.is_alive():
+            with suppress(OSError), socket.create_connection(address, timeout=1):
+                pass
+            stopping.join(0.05)
+        server.server_close()
+        self._server = None
 
     @contextmanager
     def running(self, port: int = 0) -> Iterator[SandboxServer]:
@@ -222,6 +236,16 @@ class SandboxServer:
     def _log(self, request: Request, status: int | None) -> None:
         with self._log_lock:
             self.requests.append(LoggedRequest(request.method, request.path, request.query, status))
+
+
+class _QuietServer(ThreadingHTTPServer):
+    """A browser that reloads drops its long poll: the failed write is expected, not a
+    traceback on the terminal. Other errors are still printed."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 def _make_handler(app: SandboxServer) -> type[BaseHTTPRequestHandler]:

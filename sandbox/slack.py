@@ -10,16 +10,14 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlencode
-
-import httpx
-from slack_sdk.signature import SignatureVerifier
+from urllib.parse import parse_qs
 
 from stockpot.sandbox.http import Request, Response, SandboxServer
 from stockpot.sandbox.slack_blockkit import message_problems, view_problems
+from stockpot.sandbox.slack_sender import SlackSender
 from stockpot.sandbox.slack_workspace import Message, Workspace
 
 if TYPE_CHECKING:
@@ -46,6 +44,24 @@ METHODS = frozenset(
     }
 )
 """The Web API methods the stand-in answers; any other is ``unknown_method``, as in Slack."""
+
+METHOD_SCOPES: dict[str, tuple[str, ...]] = {
+    "chat.postMessage": ("chat:write",),
+    "chat.update": ("chat:write",),
+    "chat.postEphemeral": ("chat:write",),
+    "chat.delete": ("chat:write",),
+    "files.info": ("files:read",),
+    "files.getUploadURLExternal": ("files:write",),
+    "files.completeUploadExternal": ("files:write",),
+    "users.info": ("users:read",),
+    "conversations.info": ("channels:read", "groups:read", "im:read", "mpim:read"),
+}
+"""The bot scopes each method accepts (any one of them), from each method's page on
+docs.slack.dev; a method not listed needs none (``auth.test``, ``views.*``) or is not called
+with a bot token (``oauth.v2.access``, ``apps.connections.open``)."""
+
+LEGACY_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "files:read")
+"""What an install granted before the app declared its scopes to the stand-in."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +94,14 @@ class SlackStandIn(SandboxServer):
         self.installing_team = "T0003"
         """The workspace an app install through ``oauth.v2.access`` lands in."""
         self.installing_user = "UINSTALLER"
+        self.installing_scopes: tuple[str, ...] = LEGACY_SCOPES
+        """The bot scopes an install through ``oauth.v2.access`` grants (the app's own)."""
+        self.tokens: dict[str, frozenset[str]] = {}
+        """Installed bot tokens and their scopes (``install``)."""
+        self.outside_channels: set[str] = set()
+        """Public channels the bot is not a member of (it is a member of every other one)."""
+        self.private_channels: set[str] = set()
+        """Of ``outside_channels``, those that are private (invisible to the bot)."""
         self._changed = threading.Condition()
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
@@ -124,10 +148,12 @@ class SlackStandIn(SandboxServer):
         user_id: str,
         channel_id: str,
         channel_name: str,
+        commands: Iterable[str] | None = None,
     ) -> None:
         """Serve the page at ``/`` for one person in one channel, talking to the bot at
         ``events_url`` as Slack would (signed with ``signing_secret``), or over Socket Mode
-        once ``enable_socket_mode`` was called."""
+        once ``enable_socket_mode`` was called. ``commands`` are the app's slash commands
+        (Slack answers any other itself); ``None`` sends every command to the bot."""
         from stockpot.sandbox.slack_page import Page
         from stockpot.sandbox.slack_socket import SocketSender
 
@@ -144,7 +170,13 @@ class SlackStandIn(SandboxServer):
             user_name=user.name if user else user_id,
             channel_id=channel_id,
             channel_name=channel_name,
+            commands=None if commands is None else frozenset(commands),
         )
+
+    def install(self, token: str, scopes: Iterable[str]) -> None:
+        """The app is installed with ``scopes``: a method they do not allow answers
+        ``missing_scope`` for ``token``. A token never installed may call every method."""
+        self.tokens[token] = frozenset(scopes)
 
     def add_user(self, user_id: str, name: str, *, is_admin: bool = False) -> SlackUser:
         user = SlackUser(user_id, name, is_admin=is_admin)
@@ -195,13 +227,43 @@ class SlackStandIn(SandboxServer):
         args = self._args(request)
         if method == "apps.connections.open":
             return Response.json(self._open_connection(request, args))
-        refused = self._refusal(method, args, request)
+        token = _token(request, args)
+        scopes = self.tokens.get(token)
+        headers = {"X-OAuth-Scopes": ",".join(sorted(scopes))} if scopes is not None else {}
+        if method in METHOD_SCOPES:
+            headers["X-Accepted-OAuth-Scopes"] = ",".join(METHOD_SCOPES[method])
+        refused = self._refusal(method, args, request) or self._not_allowed(method, args, scopes)
         if refused is not None:
-            return Response.json(refused)
+            return Response.json(refused, headers=headers)
         self._record(ApiCall(method, args))
         answer = self._answer(method, args)
         self._show(method, args, answer)
-        return Response.json(answer)
+        return Response.json(answer, headers=headers)
+
+    def _not_allowed(
+        self, method: str, args: dict[str, Any], scopes: frozenset[str] | None
+    ) -> dict[str, Any] | None:
+        """``missing_scope`` as Slack words it, or a channel the bot may not post in."""
+        if scopes is None:
+            return None
+        accepted = METHOD_SCOPES.get(method, ())
+        if accepted and not scopes & set(accepted):
+            return {
+                "ok": False,
+                "error": "missing_scope",
+                "needed": accepted[0],
+                "provided": ",".join(sorted(scopes)),
+            }
+        channel = str(args.get("channel") or args.get("channel_id") or "")
+        if channel not in self.outside_channels:
+            return None
+        if channel in self.private_channels:
+            return {"ok": False, "error": "channel_not_found"}
+        if method == "chat.postMessage" and "chat:write.public" in scopes:
+            return None
+        if method in ("chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal"):
+            return {"ok": False, "error": "not_in_channel"}
+        return None
 
     def _open_connection(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
         bearer = (request.header("authorization") or "").removeprefix("Bearer ").strip()
@@ -220,8 +282,7 @@ class SlackStandIn(SandboxServer):
         if method not in METHODS:
             return {"ok": False, "error": "unknown_method"}
         if method != "oauth.v2.access":
-            bearer = (request.header("authorization") or "").removeprefix("Bearer ").strip()
-            token = bearer or str(args.get("token") or "")
+            token = _token(request, args)
             if not token:
                 return {"ok": False, "error": "not_authed"}
             if not token.startswith("xox"):
@@ -355,11 +416,12 @@ class SlackStandIn(SandboxServer):
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method == "oauth.v2.access":
             team = self.installing_team
+            self.install(f"xoxb-installed-{team}", self.installing_scopes)
             return {
                 "ok": True,
                 "app_id": "A0001",
                 "authed_user": {"id": self.installing_user},
-                "scope": "commands,chat:write,chat:write.public,users:read,files:read",
+                "scope": ",".join(self.installing_scopes),
                 "token_type": "bot",
                 "access_token": f"xoxb-installed-{team}",
                 "bot_user_id": self.bot_user_id,
@@ -418,205 +480,6 @@ class SlackStandIn(SandboxServer):
         return {"ok": True}
 
 
-class SlackSender:
-    """Delivers to the bot what Slack would: signed, form- or JSON-encoded, over HTTP."""
-
-    def __init__(self, events_url: str, signing_secret: str, stand_in: SlackStandIn) -> None:
-        self.events_url = events_url
-        self.stand_in = stand_in
-        self._verifier = SignatureVerifier(signing_secret)
-        self._http = httpx.Client(timeout=10)
-        self._responses = itertools.count(1)
-
-    def close(self) -> None:
-        self._http.close()
-
-    def post(
-        self,
-        body: str,
-        content_type: str,
-        *,
-        timestamp: int | None = None,
-        signature: str | None = None,
-        headers: dict[str, str] | None = None,
-    ) -> httpx.Response:
-        stamp = str(timestamp if timestamp is not None else int(time.time()))
-        signed = (
-            signature
-            if signature is not None
-            else self._verifier.generate_signature(timestamp=stamp, body=body)
-        )
-        return self._http.post(
-            self.events_url,
-            content=body.encode(),
-            headers={
-                "Content-Type": content_type,
-                "X-Slack-Request-Timestamp": stamp,
-                "X-Slack-Signature": signed,
-                **(headers or {}),
-            },
-        )
-
-    def command(
-        self,
-        command: str,
-        text: str = "",
-        *,
-        user: str,
-        team: str = "T0001",
-        channel: str = "C0001",
-        response_key: str | None = None,
-    ) -> httpx.Response:
-        """A slash command; its answers go to ``/respond/<response_key>`` (a fresh key when
-        not given)."""
-        key = response_key or str(next(self._responses))
-        body = urlencode(
-            {
-                "token": "legacy",
-                "team_id": team,
-                "team_domain": "sandbox",
-                "channel_id": channel,
-                "channel_name": "inventory",
-                "user_id": user,
-                "user_name": user.lower(),
-                "command": command,
-                "text": text,
-                "api_app_id": "A0001",
-                "response_url": f"{self.stand_in.url}/respond/{key}",
-                "trigger_id": f"trigger.{next(self._responses)}",
-            }
-        )
-        return self.post(body, "application/x-www-form-urlencoded")
-
-    def interaction(self, payload: dict[str, Any]) -> httpx.Response:
-        body = urlencode({"payload": json.dumps(payload)})
-        return self.post(body, "application/x-www-form-urlencoded")
-
-    def block_action(
-        self,
-        action_id: str,
-        value: str = "",
-        *,
-        user: str,
-        team: str = "T0001",
-        channel: str = "C0001",
-        state: dict[str, Any] | None = None,
-        thread_ts: str | None = None,
-    ) -> httpx.Response:
-        """A click on a button; ``state`` is the message's inputs (``{block: {action: …}}``),
-        ``thread_ts`` the thread the message is in."""
-        message: dict[str, Any] = {"ts": "1.0", "text": ""}
-        if thread_ts:
-            message["thread_ts"] = thread_ts
-        return self.action(
-            {"type": "button", "action_id": action_id, "block_id": "b", "value": value},
-            user=user,
-            team=team,
-            channel=channel,
-            message=message,
-            state=state,
-        )
-
-    def action(
-        self,
-        action: dict[str, Any],
-        *,
-        user: str,
-        team: str = "T0001",
-        channel: str = "C0001",
-        message: dict[str, Any] | None = None,
-        view: dict[str, Any] | None = None,
-        state: dict[str, Any] | None = None,
-    ) -> httpx.Response:
-        """A click (or choice) on an element of a message, or of a modal when ``view``;
-        ``state`` holds the message's other inputs, as Slack sends them."""
-        payload: dict[str, Any] = {
-            "type": "block_actions",
-            "state": {"values": state or {}},
-            "team": {"id": team, "domain": "sandbox"},
-            "user": {"id": user, "team_id": team},
-            "api_app_id": "A0001",
-            "trigger_id": f"trigger.{next(self._responses)}",
-            "actions": [{**action, "action_ts": str(time.time())}],
-        }
-        if view is not None:
-            payload["container"] = {"type": "view", "view_id": view.get("id")}
-            payload["view"] = view
-        else:
-            shown = message or {"ts": "1.0", "text": ""}
-            payload["channel"] = {"id": channel}
-            payload["container"] = {
-                "type": "message",
-                "channel_id": channel,
-                "message_ts": shown["ts"],
-            }
-            payload["message"] = shown
-            key = str(next(self._responses))
-            self.stand_in.response_targets[key] = str(shown["ts"])
-            payload["response_url"] = f"{self.stand_in.url}/respond/{key}"
-        return self.interaction(payload)
-
-    def options(
-        self,
-        action_id: str,
-        value: str,
-        *,
-        block_id: str,
-        user: str,
-        team: str = "T0001",
-        view: dict[str, Any] | None = None,
-    ) -> httpx.Response:
-        """What Slack sends while someone types into an external select."""
-        return self.interaction(
-            {
-                "type": "block_suggestion",
-                "team": {"id": team, "domain": "sandbox"},
-                "user": {"id": user, "team_id": team},
-                "api_app_id": "A0001",
-                "action_id": action_id,
-                "block_id": block_id,
-                "value": value,
-                "view": view or {"id": "V00001", "type": "modal"},
-            }
-        )
-
-    def view_submission(
-        self,
-        view: dict[str, Any],
-        values: dict[str, dict[str, Any]],
-        *,
-        user: str,
-        team: str = "T0001",
-    ) -> httpx.Response:
-        submitted = {
-            **view,
-            "id": view.get("id", "V00001"),
-            "team_id": team,
-            "state": {"values": values},
-        }
-        return self.interaction(
-            {
-                "type": "view_submission",
-                "team": {"id": team, "domain": "sandbox"},
-                "user": {"id": user, "team_id": team},
-                "api_app_id": "A0001",
-                "trigger_id": f"trigger.{next(self._responses)}",
-                "view": submitted,
-            }
-        )
-
-    def event(
-        self, event: dict[str, Any], *, team: str = "T0001", event_id: str = "Ev0001"
-    ) -> httpx.Response:
-        body = json.dumps(
-            {
-                "token": "legacy",
-                "team_id": team,
-                "api_app_id": "A0001",
-                "type": "event_callback",
-                "event_id": event_id,
-                "event_time": int(time.time()),
-                "event": event,
-            }
-        )
-        return self.post(body, "application/json")
+def _token(request: Request, args: dict[str, Any]) -> str:
+    bearer = (request.header("authorization") or "").removeprefix("Bearer ").strip()
+    return bearer or str(args.get("token") or "")

@@ -20,7 +20,8 @@ from stockpot.sandbox.http import Request, Response
 from stockpot.sandbox.slack_workspace import Message
 
 if TYPE_CHECKING:
-    from stockpot.sandbox.slack import SlackSender, SlackStandIn
+    from stockpot.sandbox.slack import SlackStandIn
+    from stockpot.sandbox.slack_sender import SlackSender
 
 STATIC = {"app.js": "text/javascript", "app.css": "text/css", "index.html": "text/html"}
 FILE_LIMIT = 50 * 1024 * 1024
@@ -34,6 +35,8 @@ class Page:
     user_name: str
     channel_id: str
     channel_name: str
+    commands: frozenset[str] | None = None
+    """The slash commands the app declares; Slack answers any other itself. ``None``: all."""
 
     def __post_init__(self) -> None:
         self._files = itertools.count(1)
@@ -79,6 +82,13 @@ class Page:
             self._person(text)
             return Response.json({"ok": True})
         command, _, rest = text.partition(" ")
+        if self.commands is not None and command not in self.commands:
+            self._slackbot(
+                f"`{command}` is not a valid command. In Slack, all messages that start with "
+                'the "/" character are interpreted as commands.\n\nIf you are trying to send a '
+                'message and not run a command, try preceding the "/" with an empty space.'
+            )
+            return Response.json({"ok": False, "error": "invalid_command"})
         answer = self.sender.command(
             command,
             rest.strip(),
@@ -87,6 +97,19 @@ class Page:
             channel=self.channel_id,
         )
         return self._relay(answer.status_code, answer.text)
+
+    def _slackbot(self, text: str) -> None:
+        """What Slack itself says, only to this person (it never reaches the app)."""
+        board = self.stand_in.workspace
+        board.post(
+            Message(
+                ts=board.next_ts(),
+                channel=self.channel_id,
+                user="USLACKBOT",
+                text=text,
+                ephemeral=True,
+            )
+        )
 
     def _action(self, request: Request) -> Response:
         data = request.json()

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from stockpot.bot.blocks.common import Block, actions, button, context, escape, section
+from stockpot.bot.blocks.text import render
 from stockpot.bot.ids import ActionId
 from stockpot.bot.metadata import CatchUpValue
-from stockpot.bot.text import render
 from stockpot.core.jobs.schedule import MissedDays
 from stockpot.core.migration import MigrationProgress
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from stockpot.bot.amounts import human
 from stockpot.bot.blocks.common import Block, context, escape, header, lines_section, section
 from stockpot.core.csv_export import csv_text
-from stockpot.core.exact import format_decimal
 from stockpot.core.ledger import MovementTotal, StockLine
+from stockpot.core.units import largest_by_family
 
 
 def balances_blocks(
@@ -20,7 +21,7 @@ def balances_blocks(
     by_unit: dict[str, list[str]] = {}
     for row in rows:
         by_unit.setdefault(row.storage_unit, []).append(
-            f"{escape(row.ingredient)}: {format_decimal(row.quantity)} {row.unit}"
+            f"{escape(row.ingredient)}: {human(row.quantity, row.unit)}"
         )
     for unit, lines in list(by_unit.items())[:40]:
         blocks.append(lines_section(escape(unit), lines))
@@ -33,19 +34,37 @@ TOTALS_SHOWN = 30
 def totals_blocks(
     company: str, period: str, rows: Sequence[MovementTotal], unit_filter: str | None
 ) -> list[Block]:
-    """A period's movements per ingredient, largest deductions first."""
+    """A period's net change per ingredient: per storage unit, the largest of each unit family
+    first (weighed, by volume, counted; kilograms are never ranked against pieces). Rounded
+    here; the CSV file keeps the exact values."""
     title = f"Movements of {company}, {period}" + (f", {unit_filter}" if unit_filter else "")
     if not rows:
         return [header(title), section("No movements in that period.")]
     lines = [
-        f"{escape(r.storage_unit)} · {escape(r.ingredient)}: {format_decimal(r.quantity)} "
-        f"{r.unit} ({r.movements} movement{'s' if r.movements != 1 else ''})"
-        for r in rows[:TOTALS_SHOWN]
+        f"{escape(r.storage_unit)} · {escape(r.ingredient)}: {human(r.quantity, r.unit)} "
+        f"({r.movements} movement{'s' if r.movements != 1 else ''})"
+        for r in ranked(rows)[:TOTALS_SHOWN]
     ]
     blocks = [header(title), lines_section("Net change", lines)]
     if len(rows) > TOTALS_SHOWN:
         blocks.append(context(f"All {len(rows)} lines are in the CSV file posted with this."))
     return blocks
+
+
+def ranked(rows: Sequence[MovementTotal]) -> list[MovementTotal]:
+    by_unit: dict[str, list[MovementTotal]] = {}
+    for row in rows:
+        by_unit.setdefault(row.storage_unit, []).append(row)
+    return [
+        row
+        for unit in sorted(by_unit)
+        for group in largest_by_family(
+            sorted(by_unit[unit], key=lambda r: r.ingredient),
+            lambda r: r.quantity,
+            lambda r: r.unit,
+        ).values()
+        for row in group
+    ]
 
 
 def totals_csv(rows: Sequence[MovementTotal]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from stockpot.bot.amounts import count, human
 from stockpot.bot.blocks.common import (
     MESSAGE_BLOCKS,
     Block,
@@ -17,6 +18,7 @@ from stockpot.bot.blocks.common import (
 from stockpot.bot.ids import ActionId
 from stockpot.core.exact import format_decimal
 from stockpot.core.reports import DailyReport, LocationDay
+from stockpot.core.stock.costs import money
 
 STATE_ICONS = {
     "posted": ":white_check_mark:",
@@ -28,27 +30,37 @@ STATE_ICONS = {
 }
 
 
-def _location(row: LocationDay) -> list[Block]:
+FAMILY_WORDS = {"mass": "weighed", "volume": "by volume", "count": "counted"}
+
+
+def _deducted(row: LocationDay) -> str:
+    """How many ingredients were deducted, per kind: quantities of different ingredients
+    (grams of yeast, kilograms of mozzarella) are never added up."""
+    total = sum(row.deducted_count.values())
+    if not total:
+        return "nothing deducted"
+    kinds = ", ".join(f"{n} {FAMILY_WORDS[family]}" for family, n in row.deducted_count.items())
+    return f"{total} ingredient{'s' if total != 1 else ''} deducted ({kinds})"
+
+
+def _largest(row: LocationDay, currency: str) -> str:
+    if all(d.value is not None for d in row.deductions):
+        return "Largest deductions by value: " + ", ".join(
+            f"{escape(d.ingredient)} {human(d.quantity, d.unit)} ({money(d.value, currency)})"
+            for d in row.deductions
+        )
+    return "Largest deductions (the top of each kind: weighed, by volume, counted): " + ", ".join(
+        f"{escape(d.ingredient)} {human(d.quantity, d.unit)}" for d in row.deductions
+    )
+
+
+def _location(row: LocationDay, currency: str) -> list[Block]:
     head = f"{STATE_ICONS.get(row.state, '')} *{escape(row.name)}*: {row.state}"
     if row.run_id is not None:
-        totals = ", ".join(
-            f"{format_decimal(quantity)} {unit}"
-            for unit, quantity in sorted(row.deducted_total.items())
-        )
-        head += (
-            f" · {row.lines} lines, {row.unmapped_lines} unmapped · deducted {totals or 'nothing'}"
-        )
+        head += f" · {row.lines} lines, {row.unmapped_lines} unmapped · {_deducted(row)}"
     blocks = [section(head)]
     if row.deductions:
-        blocks.append(
-            context(
-                "Top deductions: "
-                + ", ".join(
-                    f"{escape(d.ingredient)} {format_decimal(d.quantity)} {d.unit}"
-                    for d in row.deductions
-                )
-            )
-        )
+        blocks.append(context(_largest(row, currency)))
     if row.failure:
         blocks.append(context(f":warning: {escape(row.failure)}"))
     if row.failed_job_id is not None:
@@ -61,7 +73,7 @@ def report_blocks(report: DailyReport) -> list[Block]:
     if not report.locations:
         blocks.append(section("No active location yet: `/pos locations` to activate one."))
     for row in report.locations:
-        blocks.extend(_location(row))
+        blocks.extend(_location(row, report.currency))
     blocks.append(divider())
     share = (
         f"{format_decimal((report.coverage * 100).quantize(1))} %"
@@ -75,14 +87,14 @@ def report_blocks(report: DailyReport) -> list[Block]:
         code = f" ({escape(row.code)})" if row.code else ""
         blocks.append(
             section(
-                f"Unmapped: *{escape(row.name)}*{code}, sold {format_decimal(row.quantity)}",
+                f"Unmapped: *{escape(row.name)}*{code}, sold {count(row.quantity)}",
                 button("Map", ActionId.MAP_OPEN, str(row.pos_item_id), style="primary"),
             )
         )
     if report.negative:
         lines = [
             f"{escape(line.storage_unit)} · {escape(line.ingredient)}: "
-            f"{format_decimal(line.quantity)} {line.unit}"
+            f"{human(line.quantity, line.unit)}"
             for line in report.negative
         ]
         blocks.append(lines_section(":warning: Negative balances (count or receive stock)", lines))

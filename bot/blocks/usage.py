@@ -1,50 +1,37 @@
-"""Help and usage texts of the slash commands."""
+"""Help texts of the slash commands, from the command table (``bot.commands``).
+
+Every text is escaped as Slack's formatting requires: an unescaped ``<company>`` is read as a
+link or mention and disappears, so ``<``, ``>`` and ``&`` become ``&lt;``, ``&gt;``, ``&amp;``.
+"""
 
 from __future__ import annotations
 
-from stockpot.bot.blocks.common import Block, context, header, section
+from stockpot.bot.blocks.common import SECTION_TEXT, Block, context, escape, header, section
+from stockpot.bot.commands import COMMANDS, SlashCommand, Subcommand
 
-POS = [
-    ("/pos setup <company>", "link this workspace to a company (workspace admins)"),
-    ("/pos connect sides", "connect SIDES with a username and password"),
-    ("/pos connect lightspeed", "connect Lightspeed K-Series (OAuth)"),
-    ("/pos test", "check every connection"),
-    ("/pos sync", "refresh locations and items from the POS"),
-    ("/pos locations", "locations, their storage unit and state"),
-    ("/pos storage [add <name> | <address>]", "list or create storage units"),
-    ("/pos unmapped", "what sold but is not mapped, most-sold first, to map or ignore"),
-    ("/pos mappings [text]", "what each item takes from stock (search, edit, remove)"),
-    ("/pos recipe <name>", "a recipe's lines, quantities, trim, sub-recipes and storage"),
-    ("/pos members [add|remove] @user [admin|viewer]", "who may do what"),
-    ("/pos migrate <location> [days]", "transfer the last days (90 by default), oldest first"),
-    ("/pos doctor [location]", "run the troubleshooting checks and say what to fix"),
-    ("/pos csv", "import a till's CSV export: upload it, preview, then Import"),
-    ("/pos csv profile [name]", "create or edit a CSV profile (how a till's exports are read)"),
-    ("/pos bind", "make this channel work for the company (CSV files shared here are read)"),
-    ("/pos report [here [HH:MM] [timezone]|off|now [date]]", "the daily report and alerts"),
-]
-TRANSFER = [
-    ("/transfer <date|yesterday> [location]", "preview a day, then post it to the ledger"),
-    ("/transfer <date|yesterday> [location] --now", "post it directly"),
-    ("/transfer log <location> <date>", "the runs of that day"),
-    ("/transfer pause|resume <location|all>", "stop or restart automatic transfers"),
-    ("/transfer status", "each location's state and last run"),
-    ("/transfer time <location|all> HH:MM", "when each closed day is transferred (06:00)"),
-]
-LEDGER = [
-    ("/ledger <date|from..to> [storage unit]", "the movements of those days per ingredient"),
-    ("/ledger balances [storage unit]", "stock per storage unit and ingredient"),
-    ("/ledger why <ingredient> <date|from..to> [storage unit]", "the sales behind a deduction"),
-]
 
-USAGES = {"/pos": POS, "/transfer": TRANSFER, "/ledger": LEDGER}
+def _line(command: SlashCommand, sub: Subcommand) -> str:
+    usage = escape(f"{command.name} {sub.usage}")
+    example = escape(f"{command.name} {sub.example}")
+    return f"`{usage}`\n      {escape(sub.does)}  ·  e.g. `{example}`"
 
 
 def help_blocks(command: str, problem: str | None = None) -> list[Block]:
+    """What ``command`` can do, each usage with an example; ``problem`` (plain text from the
+    user's side, escaped here) goes first."""
+    table = COMMANDS[command]
     blocks: list[Block] = []
     if problem:
-        blocks.append(section(f":warning: {problem}"))
+        blocks.append(section(f":warning: {escape(problem)}"))
     blocks.append(header(f"{command} — what it can do"))
-    blocks.append(section("\n".join(f"`{usage}` — {what}" for usage, what in USAGES[command])))
+    chunk: list[str] = []
+    for sub in table.subcommands:
+        line = _line(table, sub)
+        if chunk and len("\n".join([*chunk, line])) > SECTION_TEXT:
+            blocks.append(section("\n".join(chunk)))
+            chunk = []
+        chunk.append(line)
+    chunk.append(f"`{command} help` — this list")
+    blocks.append(section("\n".join(chunk)))
     blocks.append(context("Changes need an admin of the company; viewers can read."))
     return blocks

@@ -15,11 +15,14 @@ from stockpot.bot.cli import (
     demo,
     jobs,
     ledger,
+    manifest,
     pos,
     recipe,
     sandbox,
     serve,
+    slack,
     stock,
+    storage,
     transfer,
 )
 from stockpot.core.crypto import secret_box
@@ -48,11 +51,14 @@ for _module in (
     csv,
     ledger,
     stock,
+    storage,
     jobs,
     sandbox,
     serve,
     demo,
     check,
+    manifest,
+    slack,
 ):
     _module.register(main)
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import logging
+import os
 import signal
 from pathlib import Path
 
@@ -9,6 +12,7 @@ import click
 
 from stockpot.bot.cli.support import reports_errors
 from stockpot.bot.demo import Demo
+from stockpot.core.errors import ConfigurationError
 
 
 @click.command("demo")
@@ -29,9 +33,19 @@ from stockpot.bot.demo import Demo
 def demo(port: int, data_dir: Path, socket_mode: bool) -> None:
     """Run Stockpot against sandbox POS servers and a local Slack stand-in, and print the
     address of the page to open. Ctrl-C stops it."""
+    if "LOG_LEVEL" not in os.environ:
+        # A person runs the demo: only warnings and errors, not every migration and job.
+        logging.getLogger().setLevel(logging.WARNING)
     running = Demo(data_dir=data_dir, port=port, socket_mode=socket_mode)
     try:
-        url = running.start()
+        try:
+            url = running.start()
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            raise ConfigurationError(
+                f"port {port} is in use (another demo?): stop it, or pick another with --port"
+            ) from None
         over = " over Socket Mode" if socket_mode else ""
         click.echo(f"Stockpot demo{over}: open {url}  (data in {data_dir}; Ctrl-C stops)")
         signal.signal(signal.SIGTERM, lambda *_: running.stop())

@@ -12,30 +12,13 @@ from typing import Any
 from slack_bolt import App, BoltRequest
 
 from stockpot.core.db import utcnow
-from stockpot.core.jobs.queue import INTERACTIVE, JobSpec
 from stockpot.core.jobs.worker import JobContext, JobHandler
-from stockpot.core.models import JobKind
 
 log = logging.getLogger(__name__)
 
 RESPONSE_URL_LIFETIME = timedelta(minutes=30)
 """Slack accepts answers on a ``response_url`` for 30 minutes: an answer queued longer
 (every worker was down) is dropped, not posted late."""
-NOT_STORED = ("token",)
-"""Slack's legacy verification token travels in every request; it is never stored."""
-
-
-def answer_spec(company_id: int, body: dict[str, Any]) -> JobSpec:
-    """The job of answering ``body`` (a slash command's form or an interaction's payload, as
-    Bolt parsed it). One attempt: an answer posted twice would show twice."""
-    kept = {key: value for key, value in body.items() if key not in NOT_STORED}
-    return JobSpec(
-        kind=JobKind.ANSWER,
-        company_id=company_id,
-        payload={"body": kept},
-        priority=INTERACTIVE,
-        max_attempts=1,
-    )
 
 
 class AnswerJob(JobHandler):

@@ -10,10 +10,11 @@ from stockpot.bot.blocks.common import message
 from stockpot.bot.blocks.jobs import migration_blocks, migration_stopped_blocks, sync_failed_blocks
 from stockpot.bot.blocks.transfer import failure_blocks, report_blocks
 from stockpot.bot.jobs.csv import CsvImportJob, CsvPreviewJob, CsvUndoJob
+from stockpot.bot.jobs.progress import ProgressMessage
 from stockpot.bot.jobs.report import ReportJob
 from stockpot.bot.jobs.slack import Notifier, Target
+from stockpot.bot.jobs.variance import VarianceJob
 from stockpot.bot.metadata import TransferValue
-from stockpot.bot.progress import ProgressMessage
 from stockpot.core.jobs.effects import job_key
 from stockpot.core.jobs.specs import notify_of
 from stockpot.core.jobs.worker import JobContext, JobHandler
@@ -222,4 +223,5 @@ def job_handlers(notifier: Notifier) -> dict[JobKind, JobHandler]:
         JobKind.CSV_IMPORT: CsvImportJob(notifier),
         JobKind.CSV_UNDO: CsvUndoJob(notifier),
         JobKind.CSV_PREVIEW: CsvPreviewJob(notifier),
+        JobKind.VARIANCE: VarianceJob(notifier),
     }

@@ -107,6 +107,22 @@ def report(company_id: int, day: date, *, notify: Notify | None = None) -> JobSp
     )
 
 
+def variance(
+    company_id: int, storage_unit_id: int, day: date, *, notify: Notify | None = None
+) -> JobSpec:
+    """The variance report of the period a count of ``day`` closed (queued with the count, in
+    its transaction; pages of one count sheet posted before it runs make one report)."""
+    return JobSpec(
+        kind=JobKind.VARIANCE,
+        company_id=company_id,
+        business_date=day,
+        payload=_payload(notify, storage_unit_id=storage_unit_id),
+        dedupe_key=f"variance:{company_id}:{storage_unit_id}:{day.isoformat()}",
+        once_key=None,
+        priority=INTERACTIVE if notify else SCHEDULED,
+    )
+
+
 def csv_import(
     company_id: int,
     connection_id: int,
@@ -185,4 +201,21 @@ def csv_undo(
         dedupe_key=f"csv-undo:{import_id}",
         priority=INTERACTIVE,
         max_attempts=3,
+    )
+
+
+NOT_STORED = ("token",)
+"""Slack's legacy verification token travels in every request; it is never stored."""
+
+
+def answer(company_id: int, body: dict[str, Any]) -> JobSpec:
+    """Answering a Slack request (a slash command's form or an interaction's payload, as
+    Bolt parsed it) in a worker. One attempt: an answer posted twice would show twice."""
+    kept = {key: value for key, value in body.items() if key not in NOT_STORED}
+    return JobSpec(
+        kind=JobKind.ANSWER,
+        company_id=company_id,
+        payload={"body": kept},
+        priority=INTERACTIVE,
+        max_attempts=1,
     )

@@ -28,8 +28,10 @@ from stockpot.core.models.slack import (
     ChannelBinding,
     Member,
     Role,
+    SlackDelivery,
     SlackFileEvent,
     WorkspaceCompany,
+    WorkspaceLinkCode,
 )
 from stockpot.core.models.stock import StockCountLine, StockKind, StockPosting
 from stockpot.core.models.transfer import (
@@ -75,6 +77,7 @@ __all__ = [
     "RunKind",
     "RunOutcome",
     "RunStatus",
+    "SlackDelivery",
     "SlackFileEvent",
     "StockCountLine",
     "StockKind",
@@ -86,4 +89,5 @@ __all__ = [
     "TransferSnapshot",
     "WorkerHeartbeat",
     "WorkspaceCompany",
+    "WorkspaceLinkCode",
 ]

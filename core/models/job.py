@@ -20,6 +20,7 @@ class JobKind(StrEnum):
     CSV_UNDO = "csv_undo"
     CSV_PREVIEW = "csv_preview"
     REPORT = "report"
+    VARIANCE = "variance"
     ANSWER = "answer"
     """A Slack command's answer, worked out by a worker (the web process only acks)."""
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 from sqlalchemy import String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from stockpot.core.db import utcnow
 from stockpot.core.models.base import Base, company_fk, created_at, enum_column
 
 
@@ -67,4 +68,32 @@ class SlackFileEvent(Base):
     team_id: Mapped[str] = mapped_column(String(32))
     file_id: Mapped[str] = mapped_column(String(32))
     channel_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = created_at()
+
+
+class SlackDelivery(Base):
+    """A request Slack delivered, once: a replayed request (the same signed bytes sent again
+    within Slack's five minutes) or a retried event finds its key here and does nothing."""
+
+    __tablename__ = "slack_delivery"
+    __table_args__ = (UniqueConstraint("team_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class WorkspaceLinkCode(Base):
+    """A one-time code an operator hands to a workspace to link it to an existing company
+    (``stockpot slack link``). Only its hash is kept; it expires and is used once."""
+
+    __tablename__ = "workspace_link_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_team: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = created_at()

@@ -52,8 +52,24 @@ function mrkdwn(source) {
   return pieces.join("");
 }
 
+// The shortcodes Slack shows as emoji (the ones the bot uses, and a few common ones).
+const EMOJI = {
+  warning: "⚠️", x: "❌", white_check_mark: "✅", heavy_check_mark: "✔️", tada: "🎉",
+  memory: "📝", hourglass_flowing_sand: "⏳", hourglass: "⌛", grey_question: "❔",
+  question: "❓", double_vertical_bar: "⏸️", arrow_forward: "▶️", information_source: "ℹ️",
+  bar_chart: "📊", chart_with_downwards_trend: "📉", chart_with_upwards_trend: "📈",
+  package: "📦", pizza: "🍕", bell: "🔔", mag: "🔍", wrench: "🔧", rotating_light: "🚨",
+  red_circle: "🔴", large_green_circle: "🟢", large_yellow_circle: "🟡", clock1: "🕐",
+  calendar: "📅", inbox_tray: "📥", outbox_tray: "📤", leftwards_arrow_with_hook: "↩️",
+  no_entry: "⛔", thumbsup: "👍", "+1": "👍", eyes: "👀", link: "🔗", lock: "🔒",
+};
+
+function emoji(text) {
+  return text.replace(/:([a-z0-9_+-]+):/g, (whole, name) => EMOJI[name] || whole);
+}
+
 function inline(text) {
-  return text
+  return emoji(text)
     .replace(/(^|[\s(])\*([^*\n]+)\*(?=$|[\s).,:;!?])/g, "$1<b>$2</b>")
     .replace(/(^|[\s(])_([^_\n]+)_(?=$|[\s).,:;!?])/g, "$1<i>$2</i>")
     .replace(/(^|[\s(])~([^~\n]+)~(?=$|[\s).,:;!?])/g, "$1<s>$2</s>");
@@ -79,7 +95,7 @@ function textNode(object, className) {
   const node = el("div", { class: className });
   if (!object) return node;
   if (object.type === "mrkdwn") node.innerHTML = mrkdwn(object.text);
-  else node.textContent = object.text;
+  else node.textContent = object.emoji === false ? object.text : emoji(object.text);
   return node;
 }
 
@@ -97,11 +113,11 @@ function elementNode(element, where) {
         class: `btn${style}`,
         type: "button",
         "data-action-id": element.action_id,
-        onclick: () => {
+        onclick: () => confirmed(element.confirm, () => {
           if (element.url) window.open(element.url, "_blank");
           act(where, element, { type: "button", value: element.value || "" });
-        },
-      }, element.text.text);
+        }),
+      }, emoji(element.text.text));
     }
     case "static_select":
     case "overflow": {
@@ -230,6 +246,23 @@ function blocksNode(blocks, where) {
 
 // --- messages --------------------------------------------------------------------------
 
+// A Block Kit `confirm` object: Slack asks first and sends nothing unless confirmed.
+function confirmed(confirm, go) {
+  if (!confirm) { go(); return; }
+  const close = () => overlay.remove();
+  const overlay = el("div", { class: "confirm-overlay", "data-testid": "confirm-dialog" },
+    el("div", { class: "confirm" },
+      el("div", { class: "modal-head" }, confirm.title ? confirm.title.text : "Are you sure?"),
+      textNode(confirm.text, "confirm-text"),
+      el("div", { class: "modal-foot" },
+        el("button", { class: "btn", type: "button", "data-testid": "confirm-deny",
+          onclick: close }, confirm.deny ? confirm.deny.text : "Cancel"),
+        el("button", { class: `btn ${confirm.style === "danger" ? "danger" : "primary"}`,
+          type: "button", "data-testid": "confirm-yes",
+          onclick: () => { close(); go(); } }, confirm.confirm ? confirm.confirm.text : "Yes"))));
+  document.body.append(overlay);
+}
+
 async function act(where, element, action) {
   const payload = { action: { ...action, action_id: element.action_id, block_id: where.blockId } };
   if (where.viewId) payload.view_id = where.viewId;
@@ -239,6 +272,7 @@ async function act(where, element, action) {
 
 function who(message) {
   const me = state.data.me;
+  if (message.user === "USLACKBOT") return "Slackbot";
   return message.user === me.id ? me.name : "Stockpot";
 }
 
@@ -293,15 +327,17 @@ function inputNode(block, where) {
   };
   const field = where.input ? { ...where, input: record } : where;
   let control;
-  if (element.type === "plain_text_input") {
+  if (element.type === "plain_text_input" || element.type === "number_input") {
+    const numeric = element.type === "number_input";
     control = el(element.multiline ? "textarea" : "input", {
-      type: "text", "data-action-id": element.action_id,
+      type: numeric ? "number" : "text", step: numeric ? "any" : null,
+      "data-action-id": element.action_id,
       placeholder: element.placeholder ? element.placeholder.text : null,
     });
     const typed = (state.values[blockId] || {})[element.action_id];
     if (typed) control.value = typed.value || "";
     else if (element.initial_value) control.value = element.initial_value;
-    const keep = () => record(element, { type: "plain_text_input", value: control.value });
+    const keep = () => record(element, { type: element.type, value: control.value });
     control.addEventListener("input", keep);
     keep();
   } else if (element.type === "file_input") {

@@ -19,7 +19,8 @@ from stockpot.bot.blocks.mapping import (
 )
 from stockpot.bot.blocks.pos import connect_sides_modal, locations_blocks
 from stockpot.bot.blocks.transfer import report_blocks
-from stockpot.bot.blocks.usage import USAGES, help_blocks
+from stockpot.bot.blocks.usage import help_blocks
+from stockpot.bot.commands import COMMANDS
 from stockpot.core.doctor import Check
 from stockpot.core.ledger import MovementTotal, StockLine
 from stockpot.core.locations import LocationOverview
@@ -96,7 +97,7 @@ def test_balances_locations_and_help_fit_with_large_data():
         for i in range(200)
     ]
     check(locations_blocks(LONG, locations, admin=True))
-    for command in USAGES:
+    for command in COMMANDS:
         check(help_blocks(command, LONG))
 
 

@@ -4,12 +4,15 @@ files, on both databases."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from stockpot.bot.cli import main
+from stockpot.core.models import Job, JobKind
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 COMPANY = "Trattoria Esempio"
@@ -35,7 +38,7 @@ def stock(cli, *args, code=0):
     return cli("stock", *args[:1], "--company", COMPANY, *args[1:], code=code)
 
 
-def test_the_readme_stock_walkthrough(cli):
+def test_the_readme_stock_walkthrough(cli, database):
     opening = json.loads(
         stock(
             cli,
@@ -82,6 +85,9 @@ def test_the_readme_stock_walkthrough(cli):
         str(EXAMPLES / "count-2026-11-27.csv"),
     )
     assert "not counted (left empty): Water" in closing
+    with database.session() as session:  # the closing count queued its variance report once
+        queued = session.execute(select(Job.kind, Job.business_date)).tuples().all()
+    assert queued == [(JobKind.VARIANCE, date(2026, 11, 27))]
     report = json.loads(cli("ledger", "variance", "--company", COMPANY, "--json"))
     assert len(report) == 1 and report[0]["opening_count"] == "2026-11-26"
     lines = {line["ingredient"]: line for line in report[0]["lines"]}

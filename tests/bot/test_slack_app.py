@@ -33,8 +33,8 @@ from stockpot.core.models import (
     StorageUnit,
     TransferRun,
 )
-from stockpot.core.transfer.lines import SaleLine
-from stockpot.core.transfer.runner import RawInput, run_transfer
+from stockpot.core.transfer.lines import RawInput, SaleLine
+from stockpot.core.transfer.runner import run_transfer
 from stockpot.sandbox.http import Fault
 from stockpot.sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, STRANGER, VIEWER
@@ -118,7 +118,7 @@ def test_setting_up_a_new_workspace_takes_a_slack_admin(bot):
     bot.send.command("/pos", "setup Pizzeria Nuova", user="UBOSS", team="T0009")
     reply(bot, "now works for Pizzeria Nuova")
     bot.send.command("/pos", "setup Trattoria Esempio", user="UBOSS", team="T0008")
-    reply(bot, "belongs to another workspace")
+    reply(bot, 'stockpot slack link \\"Trattoria Esempio\\"')
 
 
 # --- SIDES, sync, transfer -----------------------------------------------------------------
@@ -264,7 +264,7 @@ def _select(bot, value: str, user: str = ADMIN, team: str = "T0001"):
         "action_id": ActionId.LOCATION_STORAGE,
         "block_id": "b",
         "selected_option": {"value": value},
-        "action_ts": "1",
+        "action_ts": str(time.time()),
     }
     return bot.send.interaction(
         {
@@ -272,7 +272,7 @@ def _select(bot, value: str, user: str = ADMIN, team: str = "T0001"):
             "team": {"id": team},
             "user": {"id": user, "team_id": team},
             "api_app_id": "A0001",
-            "trigger_id": "t",
+            "trigger_id": f"t{time.time()}",
             "channel": {"id": "C0001"},
             "container": {"type": "message", "channel_id": "C0001"},
             "response_url": f"{bot.slack.url}/respond/select",
@@ -329,7 +329,7 @@ def test_ledger_movements_summarise_a_period_and_attach_a_csv_when_long(bot):
     lines = [SaleLine("S1", str(i), f"S{i}", n, Decimal(i + 1)) for i, n in enumerate(names)]
     run_transfer(bot.database.factory, main_room, date(2026, 11, 27), lines, RawInput("t", "[]"))
     bot.send.command("/ledger", "2026-11-27 Kitchen", user=VIEWER)
-    summary = reply(bot, "Movements of Trattoria Esempio, 2026-11-27, Kitchen")
+    summary = reply(bot, "Movements of Trattoria Esempio, Fri 2026-11-27, Kitchen")
     assert "Spice 39: -80 g (1 movement)" in texts(summary)
     assert "All 40 lines are in the CSV file" in texts(summary)
     bot.slack.wait_for("files.completeUploadExternal")
@@ -348,7 +348,7 @@ def test_storage_units_are_listed_and_created_by_admins(bot):
     bot.send.command("/pos", "storage add Cold room | Via Roma 1, Milano", user=VIEWER)
     reply(bot, "you need to be an admin")
     bot.send.command("/pos", "storage add Cold room", user=ADMIN)
-    reply(bot, "/pos storage add <name> | <address>")
+    reply(bot, "/pos storage add &lt;name&gt; | &lt;address&gt;")
     bot.send.command("/pos", "storage add Cold room | Via Roma 1, Milano", user=ADMIN)
     reply(bot, "Storage unit Cold room created")
     bot.send.command("/pos", "storage add Kitchen | elsewhere", user=ADMIN)

@@ -126,5 +126,5 @@ def _command(bot, number: int) -> dict[str, str]:
         "text": "locations",
         "api_app_id": "A0001",
         "response_url": f"{bot.slack.url}/respond/socket{number}",
-        "trigger_id": "trigger.socket",
+        "trigger_id": f"trigger.socket{number}",  # Slack gives every command its own
     }

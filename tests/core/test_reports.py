@@ -10,8 +10,8 @@ from stockpot.core.jobs import specs
 from stockpot.core.jobs.queue import claim, enqueue, fail
 from stockpot.core.models import AutomaticTransfer, ExternalLocation, RunKind
 from stockpot.core.reports import daily_report
-from stockpot.core.transfer.lines import SaleLine
-from stockpot.core.transfer.runner import RawInput, run_transfer
+from stockpot.core.transfer.lines import RawInput, SaleLine
+from stockpot.core.transfer.runner import run_transfer
 from tests.catalogs import ids, setup_trattoria
 
 DAY = date(2026, 11, 27)
@@ -37,15 +37,16 @@ def test_a_posted_day_shows_its_deductions_coverage_and_negative_balances(databa
         report = daily_report(session, found["company"], DAY)
     (row,) = report.locations
     assert (row.name, row.state, row.lines, row.unmapped_lines) == ("Main room", "posted", 3, 1)
-    assert row.deducted_total == {"kg": Decimal("0.9"), "pcs": Decimal(1)}
+    assert row.deducted_count == {"mass": 1, "count": 1}, "ingredients counted, not added up"
+    # No costs in this catalog: the largest of each kind in turns (weighed first).
     assert [(d.ingredient, d.quantity) for d in row.deductions] == [
-        ("House red", Decimal(1)),
         ("Espresso beans", Decimal("0.9")),
+        ("House red", Decimal(1)),
     ]
     assert report.coverage is not None and Decimal("0.9") < report.coverage < 1
     assert [item.name for item in report.top_unmapped] == ["Limoncello"]
     assert {line.ingredient for line in report.negative} == {"Espresso beans", "House red"}
-    beans = report.consumption["Espresso beans (kg)"]
+    beans = report.consumption[("Espresso beans", "kg")]
     assert len(beans) == 14 and beans[0] == (DAY - timedelta(days=13), Decimal(0))
     assert beans[-3:] == [
         (DAY - timedelta(days=2), Decimal("0.918")),

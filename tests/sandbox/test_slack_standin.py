@@ -92,3 +92,52 @@ def test_view_limits():
     assert any("needs an element" in p for p in problems)
     assert view_problems({"type": "home", "blocks": [section()] * 100}) == []
     assert view_problems({"type": "home", "blocks": [section()] * 101})
+
+
+def test_a_method_the_installed_scopes_do_not_allow_is_missing_scope(slack):
+    slack.install("xoxb-sandbox", ["commands", "chat:write", "files:read"])
+    answer = httpx.post(
+        f"{slack.api_url}files.getUploadURLExternal",
+        data={"filename": "a.csv", "length": "3"},
+        headers=TOKEN,
+    )
+    assert answer.json() == {
+        "ok": False,
+        "error": "missing_scope",
+        "needed": "files:write",
+        "provided": "chat:write,commands,files:read",
+    }
+    assert answer.headers["x-oauth-scopes"] == "chat:write,commands,files:read"
+    assert answer.headers["x-accepted-oauth-scopes"] == "files:write"
+    assert call(slack, "users.info", user="U1")["needed"] == "users:read"
+    # Methods that need no scope, and those the scopes allow, still answer.
+    assert call(slack, "auth.test")["ok"]
+    assert call(slack, "chat.postMessage", channel="C1", text="x")["ok"]
+    assert [c.method for c in slack.calls] == ["auth.test", "chat.postMessage"]
+
+
+def test_channels_the_bot_is_not_in_are_refused_as_slack_does(slack):
+    slack.install("xoxb-sandbox", ["chat:write", "files:write"])
+    slack.outside_channels |= {"CPUB", "GPRIV"}
+    slack.private_channels.add("GPRIV")
+    assert call(slack, "chat.postMessage", channel="CPUB", text="x")["error"] == "not_in_channel"
+    assert call(slack, "chat.postEphemeral", channel="CPUB", user="U1", text="x")["error"] == (
+        "not_in_channel"
+    )
+    assert call(slack, "chat.postMessage", channel="GPRIV", text="x")["error"] == (
+        "channel_not_found"
+    )
+    # chat:write.public lets a bot post (not whisper) in public channels it has not joined.
+    slack.install("xoxb-sandbox", ["chat:write", "chat:write.public"])
+    assert call(slack, "chat.postMessage", channel="CPUB", text="x")["ok"]
+    assert call(slack, "chat.postMessage", channel="GPRIV", text="x")["error"] == (
+        "channel_not_found"
+    )
+
+
+def test_an_install_grants_the_apps_scopes(slack):
+    slack.installing_scopes = ("commands", "chat:write")
+    answer = httpx.post(f"{slack.api_url}oauth.v2.access", data={"code": "c"}).json()
+    assert answer["scope"] == "commands,chat:write"
+    token = {"Authorization": f"Bearer {answer['access_token']}"}
+    assert call(slack, "files.info", headers=token, file="F1")["error"] == "missing_scope"

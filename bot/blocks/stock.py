@@ -1,0 +1,247 @@
+"""Messages and modals of ``/stock`` and ``/ledger variance`` (quantities rounded for
+people by ``bot.amounts.human``; the CLI, JSON and the ledger keep them exact).
+
+A count sheet is a modal of one optional number input per ingredient, labelled with its
+unit, under a header per group. A modal holds at most 100 blocks: a sheet longer than a page
+is split into pages of at most ``PAGE_BLOCKS`` blocks, each submitted (and posted, as a
+partial count of what it lists) on its own, the next page opening in its place.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from stockpot.bot.amounts import human
+from stockpot.bot.blocks.common import (
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    escape,
+    header,
+    lines_section,
+    section,
+)
+from stockpot.bot.ids import ActionId, BlockId, CallbackId
+from stockpot.core.stock.costs import money
+from stockpot.core.stock.services import StockResult
+from stockpot.core.stock.variance import Variance
+
+MODAL_BLOCKS = 100
+PAGE_BLOCKS = 90
+"""Blocks of a count sheet page: below the modal's 100, leaving room for its intro."""
+TITLE = 24
+"""A modal title's limit."""
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    ingredient_id: int
+    name: str
+    unit: str
+
+
+def sheet_pages(groups: dict[str, Sequence[SheetRow]]) -> list[list[Block]]:
+    """The sheet's input blocks, split into pages that each fit a modal (a group continued
+    on the next page repeats its header)."""
+    pages: list[list[Block]] = [[]]
+    for group, rows in groups.items():
+        started = False
+        for row in rows:
+            page = pages[-1]
+            if len(page) + (1 if started else 2) > PAGE_BLOCKS:
+                pages.append([])
+                page, started = pages[-1], False
+            if not started:
+                page.append(header(group))
+                started = True
+            page.append(
+                {
+                    "type": "input",
+                    "block_id": f"{BlockId.STOCK_INGREDIENT_PREFIX}{row.ingredient_id}",
+                    "optional": True,
+                    "label": {"type": "plain_text", "text": clip(f"{row.name} ({row.unit})", 2000)},
+                    "element": {
+                        "type": "number_input",
+                        "is_decimal_allowed": True,
+                        "min_value": "0",
+                        "action_id": ActionId.STOCK_QUANTITY,
+                        "placeholder": {"type": "plain_text", "text": row.unit},
+                    },
+                }
+            )
+    return pages
+
+
+def count_modal(
+    metadata: str, unit: str, day: date, page: list[Block], number: int, pages: int
+) -> Block:
+    intro = context(
+        f"Counted stock of *{escape(unit)}* at the close of {day}. Leave an ingredient empty "
+        "if you did not count it: only what you fill in is counted."
+        + (
+            f" Page {number + 1} of {pages}: each page is posted when you go on."
+            if pages > 1
+            else ""
+        )
+    )
+    last = number + 1 >= pages
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.STOCK_COUNT,
+        "private_metadata": metadata,
+        "title": {"type": "plain_text", "text": clip(f"Count {unit}", TITLE)},
+        "submit": {"type": "plain_text", "text": "Post count" if last else "Post, next page"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [intro, *page][:MODAL_BLOCKS],
+    }
+
+
+def stock_form_modal(metadata: str, kind: str, unit: str, to_unit: str | None) -> Block:
+    """Receive, waste or move: lines typed one per row (``Flour=25kg@0.9``) and a note."""
+    where = f"{unit} → {to_unit}" if to_unit else unit
+    note = {"receipt": "Supplier and delivery note", "waste": "Reason", "move": "Note"}[kind]
+    return {
+        "type": "modal",
+        "callback_id": CallbackId.STOCK_FORM,
+        "private_metadata": metadata,
+        "title": {"type": "plain_text", "text": clip(f"{kind.capitalize()}: {where}", TITLE)},
+        "submit": {"type": "plain_text", "text": "Post"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            {
+                "type": "input",
+                "block_id": BlockId.STOCK_LINES,
+                "label": {"type": "plain_text", "text": "One ingredient per line"},
+                "hint": {
+                    "type": "plain_text",
+                    "text": "ingredient=quantity[unit][@cost per that unit], e.g. Flour=25kg@0.9",
+                },
+                "element": {
+                    "type": "plain_text_input",
+                    "multiline": True,
+                    "action_id": ActionId.STOCK_LINES,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": BlockId.STOCK_DATE,
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Business date (default: today)"},
+                "element": {"type": "datepicker", "action_id": ActionId.STOCK_DATE},
+            },
+            {
+                "type": "input",
+                "block_id": BlockId.STOCK_NOTE,
+                "optional": True,
+                "label": {"type": "plain_text", "text": note},
+                "element": {"type": "plain_text_input", "action_id": ActionId.STOCK_NOTE},
+            },
+        ],
+    }
+
+
+VERBS = {
+    "count": "counted",
+    "receipt": "received",
+    "waste": "wasted",
+    "move": "moved",
+    "correction": "corrected",
+}
+
+
+def posted_blocks(result: StockResult, user_id: str | None) -> list[Block]:
+    """What a posting did, and who posted it (every posting says who)."""
+    who = f"<@{user_id}>" if user_id else escape(result.posted_by)
+    where = escape(result.storage_unit) + (
+        f" → {escape(result.to_storage_unit)}" if result.to_storage_unit else ""
+    )
+    kind = result.kind.value
+    lines = []
+    for line in result.lines:
+        text = f"{escape(line.ingredient)}: {human(line.quantity, line.unit)}"
+        if line.adjustment is not None:
+            text += f" (adjustment {human(line.adjustment, line.unit)})"
+        if line.value is not None:
+            text += f" · {money(line.value, result.currency)}"
+        lines.append(text)
+    blocks = [
+        section(
+            f"{who} {VERBS.get(kind, kind)} in {where} for {result.business_date} "
+            f"({kind} {result.posting_id})"
+        ),
+        lines_section("Lines", lines),
+    ]
+    if result.absorbed:
+        blocks.append(
+            context(
+                f"{len(result.absorbed)} change(s) dated before a later count were absorbed by "
+                "that count: a count fixes the balance at its day."
+            )
+        )
+    return blocks
+
+
+VARIANCE_SHOWN = 15
+
+
+def variance_blocks(report: Variance) -> list[Block]:
+    title = f"Variance of {report.storage_unit}: {report.opening_date} → {report.closing_date}"
+    if not report.lines:
+        return [header(clip(title, 150)), section("The closing count counted nothing.")]
+    lines = []
+    for line in report.lines[:VARIANCE_SHOWN]:
+        percent = "" if line.percent is None else f" ({line.percent}%)"
+        lines.append(
+            f"{escape(line.ingredient)}: used {human(line.actual, line.unit)}, "
+            f"sold {human(line.theoretical, line.unit)} → {human(line.variance, line.unit)}"
+            f"{percent} · {money(line.value, report.currency)}"
+        )
+    blocks = [
+        header(clip(title, 150)),
+        section(f"*Total variance: {money(report.total_value, report.currency)}*"),
+        lines_section("Largest by money (actual − theoretical usage)", lines),
+    ]
+    notes = ["Positive: more used than the POS sales explain."]
+    if len(report.lines) > VARIANCE_SHOWN:
+        notes.append(f"{len(report.lines) - VARIANCE_SHOWN} more in `stockpot ledger variance`.")
+    if report.uncosted:
+        notes.append(f"No cost, not in the total: {escape(', '.join(report.uncosted[:10]))}.")
+    blocks.append(context(*notes))
+    return blocks
+
+
+def count_file_blocks(
+    name: str, result: StockResult, value: str, skipped: Sequence[str]
+) -> list[Block]:
+    """A count CSV's preview: what posting it would count and adjust, with Post / Cancel."""
+    blocks = [
+        section(
+            f"*Count file {escape(name)}*: {escape(result.storage_unit)} at the close of "
+            f"{result.business_date}, {len(result.lines)} ingredient(s). Nothing is posted yet."
+        ),
+        *posted_blocks(result, None)[1:],
+    ]
+    if skipped:
+        blocks.append(context(f"Left empty, not counted: {escape(', '.join(skipped[:30]))}"))
+    blocks.append(
+        actions(
+            button("Post count", ActionId.STOCK_FILE_POST, value, style="primary"),
+            button("Cancel", ActionId.STOCK_FILE_CANCEL, value),
+        )
+    )
+    return blocks
+
+
+def problems_blocks(name: str, problems: Sequence[str]) -> list[Block]:
+    shown = [escape(problem) for problem in problems[:20]]
+    more = f"…and {len(problems) - 20} more" if len(problems) > 20 else ""
+    return [
+        section(
+            f":warning: *Count file {escape(name)}* was not posted; fix it and share it again:"
+        ),
+        lines_section("Problems", [*shown, more] if more else shown),
+    ]

@@ -1,0 +1,370 @@
+"""``/stock`` (count, receive, waste, move, correct, template) and ``/ledger variance``.
+
+Only admins post; viewers read. Every posting is announced in the channel with who posted
+it; a count that closes a period (its storage unit was counted before) queues the period's
+variance report (``bot.jobs.variance``), posted here with a chart of the largest variances.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from stockpot.bot.blocks.common import message
+from stockpot.bot.blocks.stock import (
+    SheetRow,
+    count_modal,
+    posted_blocks,
+    sheet_pages,
+    stock_form_modal,
+    variance_blocks,
+)
+from stockpot.bot.ids import ActionId, BlockId, CallbackId
+from stockpot.bot.metadata import StockCountMetadata, StockFormMetadata
+from stockpot.core.errors import InvalidDocument, ValidationFailed
+from stockpot.core.lookup import storage_unit_by_name
+from stockpot.core.models import Company, StockKind, StorageUnit
+from stockpot.core.stock import files, variance
+from stockpot.core.stock.services import (
+    LineInput,
+    StockRequest,
+    StockResult,
+    correct,
+    post_stock,
+)
+from stockpot.core.storage import archived_refusal
+from stockpot.handlers.context import form_actor, notify, post, services
+from stockpot.handlers.slash import Invocation, UsageError, parse_day
+
+log = logging.getLogger(__name__)
+
+
+class Units(list[str]):
+    """The storage units in use (the choices), knowing the archived ones to refuse them."""
+
+    archived: list[str]
+
+
+def _units(inv: Invocation, company_id: int) -> Units:
+    with inv.services.factory() as session:
+        in_use, archived = files.unit_names(session, company_id)
+    units = Units(in_use)
+    units.archived = archived
+    return units
+
+
+def _take_unit(text: str, units: list[str], usage: str) -> tuple[str, str]:
+    """The storage unit the text starts with (the longest name that fits), and the rest."""
+    for name in sorted(units, key=len, reverse=True):
+        if text == name or text.startswith(name + " "):
+            return name, text[len(name) :].strip()
+    for name in getattr(units, "archived", []):
+        if text == name or text.startswith(name + " "):
+            raise ValidationFailed(archived_refusal(name))
+    raise UsageError(f"which storage unit? {usage} (storage units: {', '.join(units) or 'none'})")
+
+
+def _take_day(text: str) -> tuple[date | None, str]:
+    first, _, rest = text.partition(" ")
+    if first in ("today", "yesterday") or (len(first) == 10 and first[4:5] == "-"):
+        return parse_day(first), rest.strip()
+    return None, text
+
+
+def stock_count(inv: Invocation) -> None:
+    """``/stock count <storage unit> [date]``: open the unit's count sheet."""
+    who = inv.actor()
+    who.require_admin()
+    text = " ".join(inv.args)
+    day, text = _take_day(text)
+    name, rest = _take_unit(text, _units(inv, who.company_id), "`/stock count Kitchen`")
+    if rest:
+        day, rest = _take_day(rest)
+    with inv.services.factory() as session:
+        company = session.get_one(Company, who.company_id)
+        unit = storage_unit_by_name(session, company, name)
+        groups = files.sheet(session, company, unit.id)
+        day = day or files.today(session, company)
+    rows = {
+        group: [SheetRow(i.id, i.name, i.base_unit.value) for i in members]
+        for group, members in groups.items()
+    }
+    if not rows:
+        raise ValidationFailed(f"{who.company} has no active ingredient to count")
+    pages = sheet_pages(rows)
+    metadata = StockCountMetadata(
+        channel_id=inv.channel_id,
+        company_id=who.company_id,
+        storage_unit_id=unit.id,
+        business_date=day,
+    )
+    view = count_modal(metadata.dump(), unit.name, day, pages[0], 0, len(pages))
+    inv.client.views_open(trigger_id=inv.trigger_id, view=view)
+
+
+def submit_count(
+    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: BoltContext
+) -> None:
+    who, metadata = form_actor(context, view, StockCountMetadata)
+    svc = services(context)
+    counted: list[tuple[str, int, Decimal]] = []
+    errors: dict[str, str] = {}
+    for block_id, block in view["state"]["values"].items():
+        if not block_id.startswith(BlockId.STOCK_INGREDIENT_PREFIX):
+            continue
+        raw = str((block.get(ActionId.STOCK_QUANTITY) or {}).get("value") or "").strip()
+        if not raw:
+            continue  # empty inputs are not counted
+        try:
+            quantity = Decimal(raw)
+        except InvalidOperation:
+            errors[block_id] = "write a number, e.g. 12.5"
+            continue
+        ingredient_id = int(block_id.removeprefix(BlockId.STOCK_INGREDIENT_PREFIX))
+        counted.append((block_id, ingredient_id, quantity))
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
+    with svc.factory() as session:
+        company = session.get_one(Company, who.company_id)
+        unit = session.get(StorageUnit, metadata.storage_unit_id)
+        who.owns(unit)
+        assert unit is not None
+        names = files.ingredient_names(session, company.id, [i for _, i, _ in counted])
+        groups = files.sheet(session, company, unit.id)
+    pages = sheet_pages(
+        {g: [SheetRow(i.id, i.name, i.base_unit.value) for i in m] for g, m in groups.items()}
+    )
+    following = metadata.page + 1
+    result = None
+    if counted:
+        request = StockRequest(
+            StockKind.COUNT,
+            who.company_id,
+            unit.name,
+            metadata.business_date,
+            f"slack:{who.user_id}",
+            [
+                LineInput(names.get(i, str(i)), q, line=n)
+                for n, (_, i, q) in enumerate(counted, start=1)
+            ],
+            source="count sheet",
+            notify=notify(context, metadata.channel_id),
+        )
+        try:
+            result = post_stock(svc.factory, request)
+        except InvalidDocument as error:
+            ack(
+                response_action="errors",
+                errors={counted[(p.line or 1) - 1][0]: p.message[:150] for p in error.problems},
+            )
+            return
+    elif following >= len(pages):
+        first = next((b for b in view["blocks"] if b.get("type") == "input"), None)
+        if first is not None:
+            ack(
+                response_action="errors",
+                errors={first["block_id"]: "Fill in at least one counted quantity"},
+            )
+            return
+    if following < len(pages):
+        next_metadata = metadata.model_copy(update={"page": following})
+        ack(
+            response_action="update",
+            view=count_modal(
+                next_metadata.dump(),
+                unit.name,
+                metadata.business_date,
+                pages[following],
+                following,
+                len(pages),
+            ),
+        )
+    else:
+        ack()
+    if result is not None:
+        announce(client, metadata.channel_id, result, who.user_id)
+
+
+def announce(client: WebClient, channel: str, result: StockResult, user_id: str) -> None:
+    post(
+        client,
+        channel,
+        message(
+            f"{result.kind.value} {result.posting_id} posted by <@{user_id}>",
+            posted_blocks(result, user_id),
+        ),
+    )
+
+
+def stock_flow(kind: StockKind) -> Any:
+    """``/stock receive|waste|move <unit> [to <unit>] [lines]``: lines posted at once, or
+    the modal when none are given."""
+    usage = {
+        StockKind.RECEIPT: "`/stock receive Kitchen Flour=25kg@0.9, Basil=200g`",
+        StockKind.WASTE: "`/stock waste Kitchen Basil=20g`",
+        StockKind.MOVE: "`/stock move Kitchen to Bar House red=2`",
+    }[kind]
+
+    def handle(inv: Invocation) -> None:
+        who = inv.actor()
+        who.require_admin()
+        units = _units(inv, who.company_id)
+        day, text = _take_day(" ".join(inv.args))
+        unit, rest = _take_unit(text, units, usage)
+        to_unit = None
+        if kind is StockKind.MOVE:
+            if not rest.startswith("to "):
+                raise UsageError(f"where to? {usage}")
+            to_unit, rest = _take_unit(rest[3:].strip(), units, usage)
+        if not rest:
+            metadata = StockFormMetadata(
+                channel_id=inv.channel_id,
+                company_id=who.company_id,
+                kind=kind.value,
+                storage_unit=unit,
+                to_storage_unit=to_unit,
+            )
+            view = stock_form_modal(metadata.dump(), kind.value, unit, to_unit)
+            inv.client.views_open(trigger_id=inv.trigger_id, view=view)
+            return
+        parsed = files.read_arguments([part for part in rest.split(",") if part.strip()])
+        result = _post(
+            inv.services.factory,
+            who.company_id,
+            kind,
+            unit,
+            to_unit,
+            day,
+            parsed.lines,
+            f"slack:{who.user_id}",
+            None,
+        )
+        announce(inv.client, inv.channel_id, result, who.user_id)
+
+    return handle
+
+
+def _post(
+    factory: Any,
+    company_id: int,
+    kind: StockKind,
+    unit: str,
+    to_unit: str | None,
+    day: date | None,
+    lines: list[LineInput],
+    posted_by: str,
+    note: str | None,
+) -> StockResult:
+    with factory() as session:
+        day = day or files.today(session, session.get_one(Company, company_id))
+    request = StockRequest(
+        kind,
+        company_id,
+        unit,
+        day,
+        posted_by,
+        lines,
+        to_storage_unit=to_unit,
+        supplier=note if kind is StockKind.RECEIPT else None,
+        reason=note if kind is not StockKind.RECEIPT else None,
+        source="your lines",
+    )
+    return post_stock(factory, request)
+
+
+def submit_form(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    who, metadata = form_actor(context, view, StockFormMetadata)
+    values = view["state"]["values"]
+    text = str(values[BlockId.STOCK_LINES][ActionId.STOCK_LINES].get("value") or "")
+    picked = (
+        (values.get(BlockId.STOCK_DATE) or {}).get(ActionId.STOCK_DATE, {}).get("selected_date")
+    )
+    note = str(
+        (values.get(BlockId.STOCK_NOTE) or {}).get(ActionId.STOCK_NOTE, {}).get("value") or ""
+    ).strip()
+    try:
+        day = date.fromisoformat(picked) if picked else None
+        parsed = files.read_arguments([line for line in text.splitlines() if line.strip()])
+        result = _post(
+            services(context).factory,
+            who.company_id,
+            StockKind(metadata.kind),
+            metadata.storage_unit,
+            metadata.to_storage_unit,
+            day,
+            parsed.lines,
+            f"slack:{who.user_id}",
+            note or None,
+        )
+    except InvalidDocument as error:
+        listing = "; ".join(str(problem) for problem in error.problems)
+        ack(response_action="errors", errors={BlockId.STOCK_LINES: listing[:150]})
+        return
+    ack()
+    announce(client, metadata.channel_id, result, who.user_id)
+
+
+def stock_correct(inv: Invocation) -> None:
+    """``/stock correct <posting id>``: reverse a posting."""
+    who = inv.actor()
+    who.require_admin()
+    if not inv.args or not inv.args[0].isdigit():
+        raise UsageError("which posting? `/stock correct 42` (its number is in its message)")
+    reason = " ".join(inv.args[1:]) or None
+    result = correct(
+        inv.services.factory, who.company_id, int(inv.args[0]), f"slack:{who.user_id}", reason
+    )
+    announce(inv.client, inv.channel_id, result, who.user_id)
+
+
+def stock_template(inv: Invocation) -> None:
+    """``/stock template <storage unit>``: the unit's count CSV, to fill in and upload."""
+    who = inv.actor()
+    name, _ = _take_unit(
+        " ".join(inv.args), _units(inv, who.company_id), "`/stock template Kitchen`"
+    )
+    with inv.services.factory() as session:
+        company = session.get_one(Company, who.company_id)
+        unit = storage_unit_by_name(session, company, name)
+        content = files.template(files.sheet(session, company, unit.id))
+    inv.client.files_upload_v2(
+        channel=inv.channel_id,
+        content=content,
+        filename=f"count-{unit.name}.csv",
+        title=f"Count sheet of {unit.name}: fill in the quantity column, then upload it here",
+    )
+    inv.reply(f"The count sheet of {unit.name} is in the channel as count-{unit.name}.csv.")
+
+
+def ledger_variance(inv: Invocation) -> None:
+    """``/ledger variance [storage unit] [period]``: readable by viewers."""
+    who = inv.actor()
+    text = " ".join(inv.args)
+    with inv.services.factory() as session:
+        company = session.get_one(Company, who.company_id)
+        if text:
+            unit, period = _take_unit(
+                text, _units(inv, who.company_id), "`/ledger variance Kitchen last`"
+            )
+            reports = [variance.variance(session, company, unit, period or None)]
+        else:
+            reports = variance.last_periods(session, company)
+    if not reports:
+        inv.reply(
+            "No storage unit has been counted twice yet: a variance runs from one count to the "
+            "next (`/stock count <storage unit>`)."
+        )
+        return
+    blocks = [block for report in reports[:3] for block in variance_blocks(report)]
+    inv.reply(f"Variance of {who.company}", blocks)
+
+
+def register(app: App) -> None:
+    app.view(CallbackId.STOCK_COUNT)(submit_count)
+    app.view(CallbackId.STOCK_FORM)(submit_form)

@@ -1,0 +1,55 @@
+"""Quantities shown rounded for people, in the unit people read; ranked without mixing units."""
+
+from decimal import Decimal
+
+import pytest
+
+from stockpot.bot.amounts import count, human
+from stockpot.core.units import ranked
+
+
+@pytest.mark.parametrize(
+    ("quantity", "unit", "shown"),
+    [
+        ("-523.333333333", "pcs", "-523.33 pcs"),
+        ("-1.603333333", "kg", "-1.6 kg"),
+        ("16.833333333", "g", "16.8 g"),
+        ("-1600.4", "g", "-1.6 kg"),
+        ("240000", "g", "240 kg"),
+        ("1234.5", "kg", "1235 kg"),
+        ("0.5", "g", "0.5 g"),
+        ("-0.75", "l", "-750 ml"),
+        ("1500", "ml", "1.5 l"),
+        ("12.5", "cl", "125 ml"),
+        ("0", "kg", "0 kg"),
+        ("0.0001", "pcs", "≈0 pcs"),
+        ("3", "pcs", "3 pcs"),
+    ],
+)
+def test_quantities_are_rounded_in_the_unit_people_read(quantity, unit, shown):
+    assert human(Decimal(quantity), unit) == shown
+
+
+def test_counts():
+    assert count(Decimal("12.000")) == "12" and count(Decimal("2.505")) == "2.51"
+
+
+ROWS = [
+    ("Oregano", Decimal(300), "g", None),
+    ("Yeast", Decimal(900), "g", None),
+    ("Mozzarella", Decimal(240), "kg", None),
+    ("Cola", Decimal(120), "pcs", None),
+    ("Wine", Decimal(3), "l", None),
+]
+
+
+def test_without_costs_each_kind_takes_its_turn_and_grams_meet_kilograms_converted():
+    top = ranked(ROWS, lambda r: r[1], lambda r: r[2], lambda r: r[3], 4)
+    assert [r[0] for r in top] == ["Mozzarella", "Wine", "Cola", "Yeast"]
+
+
+def test_with_costs_value_decides():
+    costs = [Decimal(c) for c in ("0.05", "0.01", "8", "1", "6")]
+    priced = [(n, q, u, q * c) for (n, q, u, _), c in zip(ROWS, costs, strict=True)]
+    top = ranked(priced, lambda r: r[1], lambda r: r[2], lambda r: r[3], 3)
+    assert [r[0] for r in top] == ["Mozzarella", "Cola", "Wine"]

@@ -1,0 +1,204 @@
+"""``/stock`` and ``/ledger variance`` through the running bot: signed requests, the Slack
+stand-in recording what the bot sends."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+
+from stockpot.bot.blocks.stock import MODAL_BLOCKS, SheetRow, count_modal, sheet_pages
+from stockpot.bot.ids import ActionId, BlockId, CallbackId
+from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.models import ExternalLocation, Ingredient, StockPosting
+from stockpot.core.transfer.lines import RawInput, SaleLine
+from stockpot.core.transfer.runner import run_transfer
+from tests.bot.conftest import ADMIN, VIEWER
+from tests.bot.test_slack_app import posted, reply, texts
+
+
+def ingredient_ids(bot) -> dict[str, int]:
+    with bot.database.session() as session:
+        return dict(session.execute(select(Ingredient.name, Ingredient.id)).tuples().all())
+
+
+def count(bot, day: str, quantities: dict[str, str], user=ADMIN):
+    bot.send.command("/stock", f"count Kitchen {day}", user=user)
+    view = bot.slack.wait_for(
+        "views.open", where=lambda c: day in texts(c) and "Count Kitchen" in texts(c)
+    )[-1].args["view"]
+    assert view["callback_id"] == CallbackId.STOCK_COUNT
+    ids = ingredient_ids(bot)
+    values = {
+        block["block_id"]: {ActionId.STOCK_QUANTITY: {"type": "number_input", "value": None}}
+        for block in view["blocks"]
+        if block["type"] == "input"
+    }
+    for name, quantity in quantities.items():
+        block = f"{BlockId.STOCK_INGREDIENT_PREFIX}{ids[name]}"
+        values[block][ActionId.STOCK_QUANTITY]["value"] = quantity
+    return bot.send.view_submission(view, values, user=user)
+
+
+def espressos(bot, day: date, sold: int) -> None:
+    with bot.database.session() as session:
+        room = session.scalar(
+            select(ExternalLocation.id).where(ExternalLocation.name == "Main room")
+        )
+    line = SaleLine("S1", "1", "300", "Espresso", Decimal(sold))
+    run_transfer(bot.database.factory, room, day, [line], RawInput("t", str(sold)))
+
+
+def test_a_count_from_slack_then_the_variance_of_the_period(bot):
+    from stockpot.core.mapping import import_mappings
+    from tests.catalogs import TRATTORIA_MAPPINGS
+
+    import_mappings(bot.database.factory, TRATTORIA_MAPPINGS, source="mappings.yaml")
+    with bot.database.factory.begin() as session:
+        beans = session.scalars(select(Ingredient).where(Ingredient.name == "Espresso beans")).one()
+        beans.cost = Decimal("18.50")
+    answer = count(bot, "2026-11-26", {"Espresso beans": "2", "Flour": "10"})
+    assert answer.status_code == 200 and answer.text == ""
+    opening = posted(bot, "counted in Kitchen for 2026-11-26")
+    assert "<@UADMIN>" in texts(opening) and "Espresso beans: 2 kg" in texts(opening)
+    espressos(bot, date(2026, 11, 27), 100)  # 0.9 kg
+    count(bot, "2026-11-27", {"Espresso beans": "1"})
+    report = posted(bot, "Variance of Kitchen: 2026-11-26")
+    assert "Espresso beans: used 1 kg, sold 900 g → 100 g (11.1%) · 1.85 EUR" in texts(report)
+    chart = bot.slack.wait_for("files.completeUploadExternal")[0]
+    assert "variance" in texts(chart).lower()
+    bot.send.command("/ledger", "variance Kitchen", user=VIEWER)
+    assert "Total variance: 1.85 EUR" in texts(reply(bot, "Variance of Kitchen"))
+    with bot.database.session() as session:
+        who = set(session.scalars(select(StockPosting.posted_by)))
+    assert who == {"slack:UADMIN"}
+
+
+def test_viewers_read_but_do_not_post_and_bad_lines_are_named(bot):
+    bot.send.command("/stock", "receive Kitchen Flour=25kg", user=VIEWER)
+    reply(bot, "you need to be an admin of Trattoria Esempio")
+    bot.send.command("/stock", "receive Kitchen Flour=25kg@0.9, Basil=200g", user=ADMIN)
+    message = posted(bot, "received in Kitchen")
+    assert "Flour: 25 kg · 22.50 EUR" in texts(message) and "<@UADMIN>" in texts(message)
+    bot.send.command("/stock", "waste Kitchen Flor=1kg", user=ADMIN)
+    assert "did you mean 'Flour'" in texts(reply(bot, "unknown ingredient 'Flor'"))
+    bot.send.command("/stock", "move Kitchen to Bar House red=2", user=ADMIN)
+    posted(bot, "moved in Kitchen → Bar")
+    bot.send.command("/stock", "waste Kitchen", user=ADMIN)
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert view["callback_id"] == CallbackId.STOCK_FORM
+    values = {
+        BlockId.STOCK_LINES: {
+            ActionId.STOCK_LINES: {"type": "plain_text_input", "value": "Basil=l"}
+        },
+        BlockId.STOCK_DATE: {ActionId.STOCK_DATE: {"type": "datepicker", "selected_date": None}},
+        BlockId.STOCK_NOTE: {ActionId.STOCK_NOTE: {"type": "plain_text_input", "value": "wilted"}},
+    }
+    errors = bot.send.view_submission(view, values, user=ADMIN).json()
+    assert "should read ingredient=quantity" in errors["errors"][BlockId.STOCK_LINES]
+    values[BlockId.STOCK_LINES][ActionId.STOCK_LINES]["value"] = "Basil=20g"
+    assert bot.send.view_submission(view, values, user=ADMIN).text == ""
+    posted(bot, "wasted in Kitchen")
+
+
+def test_a_long_count_sheet_is_paged_within_the_modal_limit():
+    rows = [SheetRow(i, f"Spice {i:03d}", "g") for i in range(250)]
+    pages = sheet_pages({"Weighed": rows, "Counted": [SheetRow(999, "Eggs", "pcs")]})
+    assert len(pages) == 3
+    inputs = [b for page in pages for b in page if b["type"] == "input"]
+    assert len(inputs) == 251 and inputs[0]["label"]["text"] == "Spice 000 (g)"
+    for number, page in enumerate(pages):
+        modal = count_modal("{}", "Kitchen", date(2026, 11, 27), page, number, len(pages))
+        assert len(modal["blocks"]) <= MODAL_BLOCKS
+        assert modal["blocks"][1]["type"] == "header"  # a continued group repeats its header
+    assert modal["submit"]["text"] == "Post count"
+
+
+COUNT_FILE = b"ingredient,quantity,unit\nFlour,12,kg\nBasil,250,g\nWater,,l\n"
+
+
+def share(bot, file_id: str, name: str, content: bytes):
+    bot.slack.add_file(file_id, name, content)
+    response = bot.send.event(
+        {"type": "file_shared", "file_id": file_id, "channel_id": "C0001", "user_id": ADMIN},
+        event_id=f"Ev{file_id}",
+    )
+    assert response.status_code == 200
+    bot.drain()
+
+
+def button_value(call, action_id: str) -> str:
+    for block in call.args.get("blocks") or []:
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id:
+                return element["value"]
+    raise AssertionError(f"no {action_id} in {texts(call)}")
+
+
+def test_a_count_csv_shared_in_the_channel_is_previewed_then_posted(bot):
+    bot.send.command("/pos", "bind", user=ADMIN)
+    reply(bot, "This channel now works for Trattoria Esempio")
+    share(bot, "FBAD", "count-Kitchen.csv", b"ingredient,quantity\nFlor,2\nBasil,x\n")
+    problems = posted(bot, "Count file count-Kitchen.csv")
+    assert "line 3: quantity: 'x': write a number" in texts(problems)
+    share(bot, "FCOUNT", "count-Kitchen-2026-11-26.csv", COUNT_FILE)
+    preview = posted(bot, "count-Kitchen-2026-11-26.csv*: Kitchen at the close of 2026-11-26")
+    assert "Flour: 12 kg (adjustment 12 kg)" in texts(preview)
+    assert "Left empty, not counted: Water" in texts(preview)
+    with bot.database.session() as session:
+        assert session.scalar(select(StockPosting.id)) is None  # a preview posts nothing
+    value = button_value(preview, ActionId.STOCK_FILE_POST)
+    bot.send.block_action(ActionId.STOCK_FILE_POST, value, user=VIEWER)
+    bot.drain()
+    with bot.database.session() as session:
+        assert session.scalar(select(StockPosting.id)) is None  # viewers do not post
+    bot.send.block_action(ActionId.STOCK_FILE_POST, value, user=ADMIN)
+    bot.drain()
+    posted(bot, "counted in Kitchen for 2026-11-26")
+    with bot.database.session() as session:
+        assert list(session.scalars(select(StockPosting.posted_by))) == ["slack:UADMIN"]
+
+
+def test_the_template_is_offered_as_a_file_per_unit(bot):
+    bot.send.command("/stock", "template Bar", user=VIEWER)
+    reply(bot, "count-Bar.csv")
+    bot.slack.wait_for("files.completeUploadExternal")
+    (content,) = bot.slack.uploads.values()
+    assert content.decode().splitlines()[0] == "ingredient,quantity,unit"
+
+
+def test_a_count_sheet_longer_than_a_modal_is_posted_page_by_page(bot):
+    spices = "".join(f"  - {{name: Spice {n:03d}, base_unit: g}}\n" for n in range(120))
+    import_catalog(
+        bot.database.factory, f"company: Trattoria Esempio\ningredients:\n{spices}", source="s"
+    )
+    bot.send.command("/stock", "count Pastry 2026-11-30", user=ADMIN)
+    first = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert first["submit"]["text"] == "Post, next page" and len(first["blocks"]) <= 100
+    ids = ingredient_ids(bot)
+
+    def filled(view, names):
+        values = {}
+        for block in view["blocks"]:
+            if block["type"] == "input":
+                values[block["block_id"]] = {
+                    ActionId.STOCK_QUANTITY: {"type": "number_input", "value": None}
+                }
+        for name in names:
+            key = f"{BlockId.STOCK_INGREDIENT_PREFIX}{ids[name]}"
+            if key in values:
+                values[key][ActionId.STOCK_QUANTITY]["value"] = "5"
+        return values
+
+    answer = bot.send.view_submission(first, filled(first, ["Basil", "Spice 000"]), user=ADMIN)
+    following = answer.json()
+    assert following["response_action"] == "update"
+    second = following["view"]
+    assert "Page 2 of 2" in json.dumps(second) and second["submit"]["text"] == "Post count"
+    assert bot.send.view_submission(second, filled(second, ["Spice 119"]), user=ADMIN).text == ""
+    with bot.database.session() as session:
+        counted = session.scalars(select(StockPosting.id)).all()
+    assert len(counted) == 2  # each page posted what it counted
+    posted(bot, "Spice 119: 5 g")
