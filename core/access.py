@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stockpot.core.errors import StockpotError, UnauthorizedCompanyAccess
+from stockpot.core.errors import StockpotError, UnauthorizedCompanyAccess, ValidationFailed
 from stockpot.core.models import ChannelBinding, Company, Member, Role, WorkspaceCompany
 
 
@@ -26,6 +26,11 @@ class NotAllowed(StockpotError):
     code = "not_allowed"
 
 
+def slack_who(user_id: str) -> str:
+    """Who did it, as runs, jobs, postings and connections record a Slack user."""
+    return f"slack:{user_id}"
+
+
 @dataclass(frozen=True)
 class Actor:
     """The person behind a Slack request, in the company it speaks for."""
@@ -35,6 +40,12 @@ class Actor:
     company_id: int
     company: str
     role: Role | None
+
+    @property
+    def audit(self) -> str:
+        """Who did it, as runs, jobs, postings and connections record it: ``slack:<user>``
+        (the CLI records ``cli``, the scheduler ``schedule``)."""
+        return slack_who(self.user_id)
 
     @property
     def is_admin(self) -> bool:
@@ -130,3 +141,29 @@ def set_role(
         session.add(Member(company_id=company_id, team_id=team_id, user_id=user_id, role=role))
     else:
         member.role = role
+
+
+def setup_company(session: Session, team_id: str, user_id: str, name: str) -> Company:
+    """``/pos setup <name>``: the company ``name`` (created when new) now works with this
+    workspace, and ``user_id`` is its admin. A company another workspace set up stays theirs:
+    one workspace per company, unless its admins link another (``stockpot slack link``)."""
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("give the company's name: `/pos setup Trattoria Esempio`")
+    company = session.scalar(select(Company).where(Company.name == name))
+    if company is None:
+        company = Company(name=name)
+        session.add(company)
+        session.flush()
+    else:
+        elsewhere = session.scalar(
+            select(WorkspaceCompany.team_id).where(
+                WorkspaceCompany.company_id == company.id, WorkspaceCompany.team_id != team_id
+            )
+        )
+        if elsewhere is not None:
+            raise UnauthorizedCompanyAccess(
+                f"{name} belongs to another workspace; its admins can link this one"
+            )
+    link_workspace(session, team_id, company, user_id)
+    return company

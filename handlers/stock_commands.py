@@ -14,7 +14,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from sqlalchemy import select
 
 from stockpot.bot.blocks.common import message
 from stockpot.bot.blocks.stock import (
@@ -28,9 +27,11 @@ from stockpot.bot.blocks.stock import (
 from stockpot.bot.charts import variance_chart
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import StockCountMetadata, StockFormMetadata
+from stockpot.core import scope
+from stockpot.core.access import Actor
+from stockpot.core.db import SessionFactory
 from stockpot.core.errors import InvalidDocument, ValidationFailed
-from stockpot.core.lookup import storage_unit_by_name
-from stockpot.core.models import Company, Ingredient, StockKind, StorageUnit
+from stockpot.core.models import StockKind, StorageUnit
 from stockpot.core.stock import files, variance
 from stockpot.core.stock.services import (
     LineInput,
@@ -39,22 +40,16 @@ from stockpot.core.stock.services import (
     correct,
     post_stock,
 )
-from stockpot.handlers.context import form_actor, post, services
+from stockpot.handlers.context import form_actor, post, reading, services
 from stockpot.handlers.slash import Invocation, UsageError, parse_day
 
 log = logging.getLogger(__name__)
 CHART_LINES = 10
 
 
-def _units(inv: Invocation, company_id: int) -> list[str]:
-    with inv.services.factory() as session:
-        return list(
-            session.scalars(
-                select(StorageUnit.name)
-                .where(StorageUnit.company_id == company_id, StorageUnit.archived_at.is_(None))
-                .order_by(StorageUnit.name)
-            )
-        )
+def _units(inv: Invocation, who: Actor) -> list[str]:
+    with inv.reading(who) as rows:
+        return rows.storage_unit_names(include_archived=False)
 
 
 def _take_unit(text: str, units: list[str], usage: str) -> tuple[str, str]:
@@ -78,14 +73,14 @@ def stock_count(inv: Invocation) -> None:
     who.require_admin()
     text = " ".join(inv.args)
     day, text = _take_day(text)
-    name, rest = _take_unit(text, _units(inv, who.company_id), "`/stock count Kitchen`")
+    name, rest = _take_unit(text, _units(inv, who), "`/stock count Kitchen`")
     if rest:
         day, rest = _take_day(rest)
-    with inv.services.factory() as session:
-        company = session.get_one(Company, who.company_id)
-        unit = storage_unit_by_name(session, company, name)
-        groups = files.sheet(session, company, unit.id)
-        day = day or files.today(session, company)
+    with inv.reading(who) as rows:
+        company = rows.company()
+        unit = rows.storage_unit(name)
+        groups = files.sheet(rows.session, company, unit.id)
+        day = day or files.today(rows.session, company)
     rows = {
         group: [SheetRow(i.id, i.name, i.base_unit.value) for i in members]
         for group, members in groups.items()
@@ -126,22 +121,10 @@ def submit_count(
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    with svc.factory() as session:
-        company = session.get_one(Company, who.company_id)
-        unit = session.get(StorageUnit, metadata.storage_unit_id)
-        who.owns(unit)
-        assert unit is not None
-        names = dict(
-            session.execute(
-                select(Ingredient.id, Ingredient.name).where(
-                    Ingredient.company_id == company.id,
-                    Ingredient.id.in_([i for _, i, _ in counted]),
-                )
-            )
-            .tuples()
-            .all()
-        )
-        groups = files.sheet(session, company, unit.id)
+    with reading(context, who) as rows:
+        unit = rows.get(StorageUnit, metadata.storage_unit_id)
+        names = rows.ingredient_names([i for _, i, _ in counted])
+        groups = files.sheet(rows.session, rows.company(), unit.id)
     pages = sheet_pages(
         {g: [SheetRow(i.id, i.name, i.base_unit.value) for i in m] for g, m in groups.items()}
     )
@@ -153,7 +136,7 @@ def submit_count(
             who.company_id,
             unit.name,
             metadata.business_date,
-            f"slack:{who.user_id}",
+            who.audit,
             [
                 LineInput(names.get(i, str(i)), q, line=n)
                 for n, (_, i, q) in enumerate(counted, start=1)
@@ -194,7 +177,7 @@ def submit_count(
     if result is not None:
         announce(client, metadata.channel_id, result, who.user_id)
     if following >= len(pages) and result is not None and result.posting_id is not None:
-        post_variance(client, svc.factory, who.company_id, result.posting_id, metadata.channel_id)
+        post_variance(client, svc.factory, who, result.posting_id, metadata.channel_id)
 
 
 def announce(client: WebClient, channel: str, result: StockResult, user_id: str) -> None:
@@ -209,12 +192,12 @@ def announce(client: WebClient, channel: str, result: StockResult, user_id: str)
 
 
 def post_variance(
-    client: WebClient, factory: Any, company_id: int, count_id: int, channel: str
+    client: WebClient, factory: SessionFactory, who: Actor, count_id: int, channel: str
 ) -> None:
     """The variance of the period a count closed, to the report channel (else here)."""
-    with factory() as session:
-        company = session.get_one(Company, company_id)
-        report = variance.closed_by(session, company, count_id)
+    with scope.reading(factory, who) as rows:
+        company = rows.company()
+        report = variance.closed_by(rows.session, company, count_id)
         target = company.report_channel_id or channel
     if report is None:
         return
@@ -250,7 +233,7 @@ def stock_flow(kind: StockKind) -> Any:
     def handle(inv: Invocation) -> None:
         who = inv.actor()
         who.require_admin()
-        units = _units(inv, who.company_id)
+        units = _units(inv, who)
         day, text = _take_day(" ".join(inv.args))
         unit, rest = _take_unit(text, units, usage)
         to_unit = None
@@ -272,13 +255,13 @@ def stock_flow(kind: StockKind) -> Any:
         parsed = files.read_arguments([part for part in rest.split(",") if part.strip()])
         result = _post(
             inv.services.factory,
-            who.company_id,
+            who,
             kind,
             unit,
             to_unit,
             day,
             parsed.lines,
-            f"slack:{who.user_id}",
+            who.audit,
             None,
         )
         announce(inv.client, inv.channel_id, result, who.user_id)
@@ -287,8 +270,8 @@ def stock_flow(kind: StockKind) -> Any:
 
 
 def _post(
-    factory: Any,
-    company_id: int,
+    factory: SessionFactory,
+    who: Actor,
     kind: StockKind,
     unit: str,
     to_unit: str | None,
@@ -297,11 +280,11 @@ def _post(
     posted_by: str,
     note: str | None,
 ) -> StockResult:
-    with factory() as session:
-        day = day or files.today(session, session.get_one(Company, company_id))
+    with scope.reading(factory, who) as rows:
+        day = day or files.today(rows.session, rows.company())
     request = StockRequest(
         kind,
-        company_id,
+        who.company_id,
         unit,
         day,
         posted_by,
@@ -329,13 +312,13 @@ def submit_form(ack: Ack, view: dict[str, Any], client: WebClient, context: Bolt
         parsed = files.read_arguments([line for line in text.splitlines() if line.strip()])
         result = _post(
             services(context).factory,
-            who.company_id,
+            who,
             StockKind(metadata.kind),
             metadata.storage_unit,
             metadata.to_storage_unit,
             day,
             parsed.lines,
-            f"slack:{who.user_id}",
+            who.audit,
             note or None,
         )
     except InvalidDocument as error:
@@ -353,22 +336,17 @@ def stock_correct(inv: Invocation) -> None:
     if not inv.args or not inv.args[0].isdigit():
         raise UsageError("which posting? `/stock correct 42` (its number is in its message)")
     reason = " ".join(inv.args[1:]) or None
-    result = correct(
-        inv.services.factory, who.company_id, int(inv.args[0]), f"slack:{who.user_id}", reason
-    )
+    result = correct(inv.services.factory, who.company_id, int(inv.args[0]), who.audit, reason)
     announce(inv.client, inv.channel_id, result, who.user_id)
 
 
 def stock_template(inv: Invocation) -> None:
     """``/stock template <storage unit>``: the unit's count CSV, to fill in and upload."""
     who = inv.actor()
-    name, _ = _take_unit(
-        " ".join(inv.args), _units(inv, who.company_id), "`/stock template Kitchen`"
-    )
-    with inv.services.factory() as session:
-        company = session.get_one(Company, who.company_id)
-        unit = storage_unit_by_name(session, company, name)
-        content = files.template(files.sheet(session, company, unit.id))
+    name, _ = _take_unit(" ".join(inv.args), _units(inv, who), "`/stock template Kitchen`")
+    with inv.reading(who) as rows:
+        unit = rows.storage_unit(name)
+        content = files.template(files.sheet(rows.session, rows.company(), unit.id))
     inv.client.files_upload_v2(
         channel=inv.channel_id,
         content=content,
@@ -382,15 +360,14 @@ def ledger_variance(inv: Invocation) -> None:
     """``/ledger variance [storage unit] [period]``: readable by viewers."""
     who = inv.actor()
     text = " ".join(inv.args)
-    with inv.services.factory() as session:
-        company = session.get_one(Company, who.company_id)
+    units = _units(inv, who) if text else []
+    with inv.reading(who) as rows:
+        company = rows.company()
         if text:
-            unit, period = _take_unit(
-                text, _units(inv, who.company_id), "`/ledger variance Kitchen last`"
-            )
-            reports = [variance.variance(session, company, unit, period or None)]
+            unit, period = _take_unit(text, units, "`/ledger variance Kitchen last`")
+            reports = [variance.variance(rows.session, company, unit, period or None)]
         else:
-            reports = variance.last_periods(session, company)
+            reports = variance.last_periods(rows.session, company)
     if not reports:
         inv.reply(
             "No storage unit has been counted twice yet: a variance runs from one count to the "
