@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -33,6 +34,8 @@ class Services:
     """Long work (syncs, transfers, migrations, reports): queued for a worker."""
     installations: Any = None
     """The installation store in multi-workspace mode (``None`` with a single bot token)."""
+    answers: Executor | None = None
+    """Where acknowledged listeners answer (``handlers.answers``); the app's own pool."""
 
 
 def services(context: BoltContext) -> Services:

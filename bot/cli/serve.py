@@ -11,15 +11,13 @@ from contextlib import contextmanager
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.bot.app import build_app, worker_slack
+from stockpot.bot.bootstrap import running
 from stockpot.bot.cli.support import reports_errors, session_factory
-from stockpot.bot.jobs.runtime import build_worker
 from stockpot.bot.ops_http import OpsRoutes
 from stockpot.bot.scheduler import start_scheduler
 from stockpot.bot.server import StockpotWsgi
 from stockpot.bot.serving import GracefulServer, serve, stop_on_signals
 from stockpot.core.db import is_sqlite
-from stockpot.core.jobs.runtime import JobRuntime
 from stockpot.core.jobs.worker import Worker
 from stockpot.core.settings import Settings, get_settings
 
@@ -40,11 +38,12 @@ def serve_command(port: int) -> None:
             "alone, queued jobs wait for a `stockpot worker`",
             err=True,
         )
-    app = build_app(settings, factory)
-    stop = threading.Event()
-    stop_on_signals(stop)
-    click.echo(f"Stockpot is listening on port {port} (/slack/events, /healthz, /metrics)")
-    serve(StockpotWsgi(app, factory, settings), port, settings, stop=stop)
+    with running(settings, factory) as stockpot:
+        assert stockpot.app is not None
+        stop = threading.Event()
+        stop_on_signals(stop)
+        click.echo(f"Stockpot is listening on port {port} (/slack/events, /healthz, /metrics)")
+        serve(StockpotWsgi(stockpot.app, factory, settings), port, settings, stop=stop)
 
 
 @contextmanager
@@ -75,7 +74,18 @@ def worker_command(until_idle: bool, no_scheduler: bool) -> None:
     """Run queued jobs (and, unless told otherwise, queue due transfers and reports). Any
     number of workers may run on PostgreSQL."""
     settings, factory = get_settings(), session_factory()
-    worker = build_worker(settings, factory, **worker_slack(settings, factory))
+    with running(settings, factory, app=False, worker=True) as stockpot:
+        assert stockpot.worker is not None
+        _work(settings, factory, stockpot.worker, until_idle, no_scheduler)
+
+
+def _work(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    worker: Worker,
+    until_idle: bool,
+    no_scheduler: bool,
+) -> None:
     if until_idle:
         ran = worker.run_until_idle(wait_for_others=True)
         click.echo(f"ran {ran} job(s); nothing is left to do")
@@ -100,12 +110,11 @@ def worker_command(until_idle: bool, no_scheduler: bool) -> None:
 def run_command(port: int) -> None:
     """Serve Slack, schedule and run jobs, all in this process (the SQLite default)."""
     settings, factory = get_settings(), session_factory()
-    runtime = JobRuntime(factory)
-    app = build_app(settings, factory, jobs=runtime)
-    runtime.worker = build_worker(settings, factory, **worker_slack(settings, factory))
-    with _working(settings, factory, runtime.worker, scheduler=True) as stop:
-        click.echo(f"Stockpot is listening on port {port} and running jobs")
-        serve(StockpotWsgi(app, factory, settings), port, settings, stop=stop)
+    with running(settings, factory, worker=True) as stockpot:
+        assert stockpot.app is not None and stockpot.worker is not None
+        with _working(settings, factory, stockpot.worker, scheduler=True) as stop:
+            click.echo(f"Stockpot is listening on port {port} and running jobs")
+            serve(StockpotWsgi(stockpot.app, factory, settings), port, settings, stop=stop)
 
 
 def register(main: click.Group) -> None:
