@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stockpot.core.errors import StockpotError, UnauthorizedCompanyAccess, ValidationFailed
+from stockpot.core.errors import StockpotError, UnauthorizedCompanyAccess
 from stockpot.core.models import ChannelBinding, Company, Member, Role, WorkspaceCompany
 
 
@@ -29,6 +29,10 @@ class NotAllowed(StockpotError):
 def slack_who(user_id: str) -> str:
     """Who did it, as runs, jobs, postings and connections record a Slack user."""
     return f"slack:{user_id}"
+
+
+class NotAMember(NotAllowed):
+    code = "not_a_member"
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,17 @@ def company_for(session: Session, team_id: str, channel_id: str | None) -> Compa
     )
 
 
-def actor_for(session: Session, team_id: str, user_id: str, channel_id: str | None) -> Actor:
+def actor_for(
+    session: Session,
+    team_id: str,
+    user_id: str,
+    channel_id: str | None,
+    *,
+    members_only: bool = True,
+) -> Actor:
+    """The requester in the company this workspace or channel works for. Only the company's
+    members see its data: anyone else is refused (``NotAMember``, naming whom to ask) unless
+    ``members_only`` is off (a command that shows nothing of the company, like setting up)."""
     company = company_for(session, team_id, channel_id)
     if company is None:
         raise WorkspaceNotLinked(
@@ -97,7 +111,31 @@ def actor_for(session: Session, team_id: str, user_id: str, channel_id: str | No
             Member.company_id == company.id, Member.team_id == team_id, Member.user_id == user_id
         )
     )
+    if role is None and members_only:
+        admins = _admins(session, company, team_id)
+        raise NotAMember(
+            f"you are not a member of {company.name}, so its data is not shown to you; ask "
+            f"{'one of its admins' if admins else 'an admin of it'} to add you with "
+            "`/pos members add @you viewer`",
+            mention=admins,
+        )
     return Actor(team_id, user_id, company.id, company.name, role)
+
+
+def _admins(session: Session, company: Company, team_id: str) -> tuple[str, ...]:
+    """Whom a workspace user asks to become a member: the company's admins there."""
+    return tuple(
+        session.scalars(
+            select(Member.user_id)
+            .where(
+                Member.company_id == company.id,
+                Member.team_id == team_id,
+                Member.role == Role.ADMIN,
+            )
+            .order_by(Member.id)
+            .limit(5)
+        )
+    )
 
 
 def link_workspace(session: Session, team_id: str, company: Company, admin_user_id: str) -> None:
@@ -141,29 +179,3 @@ def set_role(
         session.add(Member(company_id=company_id, team_id=team_id, user_id=user_id, role=role))
     else:
         member.role = role
-
-
-def setup_company(session: Session, team_id: str, user_id: str, name: str) -> Company:
-    """``/pos setup <name>``: the company ``name`` (created when new) now works with this
-    workspace, and ``user_id`` is its admin. A company another workspace set up stays theirs:
-    one workspace per company, unless its admins link another (``stockpot slack link``)."""
-    name = name.strip()
-    if not name:
-        raise ValidationFailed("give the company's name: `/pos setup Trattoria Esempio`")
-    company = session.scalar(select(Company).where(Company.name == name))
-    if company is None:
-        company = Company(name=name)
-        session.add(company)
-        session.flush()
-    else:
-        elsewhere = session.scalar(
-            select(WorkspaceCompany.team_id).where(
-                WorkspaceCompany.company_id == company.id, WorkspaceCompany.team_id != team_id
-            )
-        )
-        if elsewhere is not None:
-            raise UnauthorizedCompanyAccess(
-                f"{name} belongs to another workspace; its admins can link this one"
-            )
-    link_workspace(session, team_id, company, user_id)
-    return company

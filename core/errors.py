@@ -14,11 +14,17 @@ class StockpotError(Exception):
     """A failure a user can act on. ``str(error)`` is the message to show."""
 
     code: str = "stockpot_error"
+    mention: tuple[str, ...] = ()
+    """Slack user ids the message points to (e.g. whom to ask), shown after it as mentions:
+    the message itself is escaped, so it cannot carry mentions of its own."""
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, mention: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code
+        self.mention = mention
 
 
 class NotReadyYet(StockpotError):

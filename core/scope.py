@@ -25,7 +25,6 @@ from stockpot.core.models import (
     Company,
     Connection,
     ExternalLocation,
-    Ingredient,
     Member,
     Provider,
     StorageUnit,
@@ -116,22 +115,14 @@ class CompanyScope:
             )
         )
 
-    def storage_unit_names(self, *, include_archived: bool = True) -> list[str]:
-        query = select(StorageUnit.name).where(StorageUnit.company_id == self.actor.company_id)
-        if not include_archived:
-            query = query.where(StorageUnit.archived_at.is_(None))
-        return list(self.session.scalars(query.order_by(StorageUnit.name)))
-
-    def ingredient_names(self, ids: list[int]) -> dict[int, str]:
-        """The names of the company's ingredients among ``ids`` (others are left out)."""
-        return dict(
-            self.session.execute(
-                select(Ingredient.id, Ingredient.name).where(
-                    Ingredient.company_id == self.actor.company_id, Ingredient.id.in_(ids)
-                )
+    def storage_unit_names(self) -> list[str]:
+        """Every storage unit's name, archived ones too, by name."""
+        return list(
+            self.session.scalars(
+                select(StorageUnit.name)
+                .where(StorageUnit.company_id == self.actor.company_id)
+                .order_by(StorageUnit.name)
             )
-            .tuples()
-            .all()
         )
 
     def connections(self) -> list[Connection]:

@@ -9,7 +9,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from stockpot.bot.blocks.home import HomeLocation, home_view, not_linked_view
-from stockpot.core.access import WorkspaceNotLinked, actor_for
+from stockpot.core.access import NotAMember, WorkspaceNotLinked, actor_for
 from stockpot.core.transfer.log import last_run
 from stockpot.core.unmapped import unmapped
 from stockpot.handlers.context import reading, services
@@ -22,7 +22,7 @@ def home(event: dict[str, Any], client: WebClient, context: BoltContext) -> None
     try:
         with svc.factory() as session:
             who = actor_for(session, context.team_id or "", event["user"], None)
-    except WorkspaceNotLinked as error:
+    except (WorkspaceNotLinked, NotAMember) as error:
         view = not_linked_view(str(error))
     else:
         with reading(context, who) as rows:

@@ -40,6 +40,7 @@ from stockpot.core.stock.services import (
     correct,
     post_stock,
 )
+from stockpot.core.storage import archived_refusal
 from stockpot.handlers.context import form_actor, post, reading, services
 from stockpot.handlers.slash import Invocation, UsageError, parse_day
 
@@ -47,9 +48,18 @@ log = logging.getLogger(__name__)
 CHART_LINES = 10
 
 
-def _units(inv: Invocation, who: Actor) -> list[str]:
-    with inv.reading(who) as rows:
-        return rows.storage_unit_names(include_archived=False)
+class Units(list[str]):
+    """The storage units in use (the choices), knowing the archived ones to refuse them."""
+
+    archived: list[str]
+
+
+def _units(inv: Invocation, company_id: int) -> Units:
+    with inv.services.factory() as session:
+        in_use, archived = files.unit_names(session, company_id)
+    units = Units(in_use)
+    units.archived = archived
+    return units
 
 
 def _take_unit(text: str, units: list[str], usage: str) -> tuple[str, str]:
@@ -57,6 +67,9 @@ def _take_unit(text: str, units: list[str], usage: str) -> tuple[str, str]:
     for name in sorted(units, key=len, reverse=True):
         if text == name or text.startswith(name + " "):
             return name, text[len(name) :].strip()
+    for name in getattr(units, "archived", []):
+        if text == name or text.startswith(name + " "):
+            raise ValidationFailed(archived_refusal(name))
     raise UsageError(f"which storage unit? {usage} (storage units: {', '.join(units) or 'none'})")
 
 
@@ -73,7 +86,7 @@ def stock_count(inv: Invocation) -> None:
     who.require_admin()
     text = " ".join(inv.args)
     day, text = _take_day(text)
-    name, rest = _take_unit(text, _units(inv, who), "`/stock count Kitchen`")
+    name, rest = _take_unit(text, _units(inv, who.company_id), "`/stock count Kitchen`")
     if rest:
         day, rest = _take_day(rest)
     with inv.reading(who) as rows:
@@ -122,9 +135,11 @@ def submit_count(
         ack(response_action="errors", errors=errors)
         return
     with reading(context, who) as rows:
+        session, company = rows.session, rows.company()
         unit = rows.get(StorageUnit, metadata.storage_unit_id)
-        names = rows.ingredient_names([i for _, i, _ in counted])
-        groups = files.sheet(rows.session, rows.company(), unit.id)
+        assert unit is not None
+        names = files.ingredient_names(session, company.id, [i for _, i, _ in counted])
+        groups = files.sheet(session, company, unit.id)
     pages = sheet_pages(
         {g: [SheetRow(i.id, i.name, i.base_unit.value) for i in m] for g, m in groups.items()}
     )
@@ -233,7 +248,7 @@ def stock_flow(kind: StockKind) -> Any:
     def handle(inv: Invocation) -> None:
         who = inv.actor()
         who.require_admin()
-        units = _units(inv, who)
+        units = _units(inv, who.company_id)
         day, text = _take_day(" ".join(inv.args))
         unit, rest = _take_unit(text, units, usage)
         to_unit = None
@@ -343,7 +358,9 @@ def stock_correct(inv: Invocation) -> None:
 def stock_template(inv: Invocation) -> None:
     """``/stock template <storage unit>``: the unit's count CSV, to fill in and upload."""
     who = inv.actor()
-    name, _ = _take_unit(" ".join(inv.args), _units(inv, who), "`/stock template Kitchen`")
+    name, _ = _take_unit(
+        " ".join(inv.args), _units(inv, who.company_id), "`/stock template Kitchen`"
+    )
     with inv.reading(who) as rows:
         unit = rows.storage_unit(name)
         content = files.template(files.sheet(rows.session, rows.company(), unit.id))
@@ -360,14 +377,15 @@ def ledger_variance(inv: Invocation) -> None:
     """``/ledger variance [storage unit] [period]``: readable by viewers."""
     who = inv.actor()
     text = " ".join(inv.args)
-    units = _units(inv, who) if text else []
     with inv.reading(who) as rows:
-        company = rows.company()
+        session, company = rows.session, rows.company()
         if text:
-            unit, period = _take_unit(text, units, "`/ledger variance Kitchen last`")
-            reports = [variance.variance(rows.session, company, unit, period or None)]
+            unit, period = _take_unit(
+                text, _units(inv, who.company_id), "`/ledger variance Kitchen last`"
+            )
+            reports = [variance.variance(session, company, unit, period or None)]
         else:
-            reports = variance.last_periods(rows.session, company)
+            reports = variance.last_periods(session, company)
     if not reports:
         inv.reply(
             "No storage unit has been counted twice yet: a variance runs from one count to the "

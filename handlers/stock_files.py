@@ -128,7 +128,7 @@ def post_count(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
     )
     announce(client, channel, result, who.user_id)
     assert result.posting_id is not None
-    post_variance(client, svc.factory, who.company_id, result.posting_id, channel)
+    post_variance(client, svc.factory, who, result.posting_id, channel)
 
 
 def cancel(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:

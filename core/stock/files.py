@@ -43,6 +43,7 @@ from stockpot.core.models import (
     Ingredient,
     LedgerMovement,
     StockCountLine,
+    StorageUnit,
 )
 from stockpot.core.quantities import Quantity, parse_quantity_text
 from stockpot.core.stock.services import LineInput
@@ -271,3 +272,24 @@ def company_today(factory: SessionFactory, company_id: int) -> date:
     """``today`` for a company known by id (a posting's default date)."""
     with factory() as session:
         return today(session, session.get_one(Company, company_id))
+
+
+def unit_names(session: Session, company_id: int) -> tuple[list[str], list[str]]:
+    """The company's storage units by name: those in use, and the archived ones."""
+    rows = session.execute(
+        select(StorageUnit.name, StorageUnit.archived_at)
+        .where(StorageUnit.company_id == company_id)
+        .order_by(StorageUnit.name)
+    ).all()
+    in_use = [name for name, archived in rows if archived is None]
+    return in_use, [name for name, archived in rows if archived is not None]
+
+
+def ingredient_names(session: Session, company_id: int, ids: Sequence[int]) -> dict[int, str]:
+    """Names of the company's ingredients among ``ids`` (a count sheet's inputs carry ids)."""
+    rows = session.execute(
+        select(Ingredient.id, Ingredient.name).where(
+            Ingredient.company_id == company_id, Ingredient.id.in_(list(ids))
+        )
+    )
+    return dict(rows.tuples().all())

@@ -118,7 +118,7 @@ def test_setting_up_a_new_workspace_takes_a_slack_admin(bot):
     bot.send.command("/pos", "setup Pizzeria Nuova", user="UBOSS", team="T0009")
     reply(bot, "now works for Pizzeria Nuova")
     bot.send.command("/pos", "setup Trattoria Esempio", user="UBOSS", team="T0008")
-    reply(bot, "belongs to another workspace")
+    reply(bot, 'stockpot slack link \\"Trattoria Esempio\\"')
 
 
 # --- SIDES, sync, transfer -----------------------------------------------------------------

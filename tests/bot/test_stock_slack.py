@@ -11,22 +11,12 @@ from sqlalchemy import select
 
 from stockpot.bot.blocks.stock import MODAL_BLOCKS, SheetRow, count_modal, sheet_pages
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
+from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.models import ExternalLocation, Ingredient, StockPosting
 from stockpot.core.transfer.lines import RawInput, SaleLine
 from stockpot.core.transfer.runner import run_transfer
 from tests.bot.conftest import ADMIN, VIEWER
-
-
-def texts(call) -> str:
-    return json.dumps(call.args, ensure_ascii=False)
-
-
-def reply(bot, containing: str):
-    return bot.slack.wait_for("response_url", where=lambda c: containing in texts(c))[0]
-
-
-def posted(bot, containing: str):
-    return bot.slack.wait_for("chat.postMessage", where=lambda c: containing in texts(c))[0]
+from tests.bot.test_slack_app import posted, reply, texts
 
 
 def ingredient_ids(bot) -> dict[str, int]:
@@ -177,3 +167,38 @@ def test_the_template_is_offered_as_a_file_per_unit(bot):
     bot.slack.wait_for("files.completeUploadExternal")
     (content,) = bot.slack.uploads.values()
     assert content.decode().splitlines()[0] == "ingredient,quantity,unit"
+
+
+def test_a_count_sheet_longer_than_a_modal_is_posted_page_by_page(bot):
+    spices = "".join(f"  - {{name: Spice {n:03d}, base_unit: g}}\n" for n in range(120))
+    import_catalog(
+        bot.database.factory, f"company: Trattoria Esempio\ningredients:\n{spices}", source="s"
+    )
+    bot.send.command("/stock", "count Pastry 2026-11-30", user=ADMIN)
+    first = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert first["submit"]["text"] == "Post, next page" and len(first["blocks"]) <= 100
+    ids = ingredient_ids(bot)
+
+    def filled(view, names):
+        values = {}
+        for block in view["blocks"]:
+            if block["type"] == "input":
+                values[block["block_id"]] = {
+                    ActionId.STOCK_QUANTITY: {"type": "number_input", "value": None}
+                }
+        for name in names:
+            key = f"{BlockId.STOCK_INGREDIENT_PREFIX}{ids[name]}"
+            if key in values:
+                values[key][ActionId.STOCK_QUANTITY]["value"] = "5"
+        return values
+
+    answer = bot.send.view_submission(first, filled(first, ["Basil", "Spice 000"]), user=ADMIN)
+    following = answer.json()
+    assert following["response_action"] == "update"
+    second = following["view"]
+    assert "Page 2 of 2" in json.dumps(second) and second["submit"]["text"] == "Post count"
+    assert bot.send.view_submission(second, filled(second, ["Spice 119"]), user=ADMIN).text == ""
+    with bot.database.session() as session:
+        counted = session.scalars(select(StockPosting.id)).all()
+    assert len(counted) == 2  # each page posted what it counted
+    posted(bot, "Spice 119: 5 g")
