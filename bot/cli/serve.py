@@ -7,19 +7,20 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.bot.bootstrap import running
 from stockpot.bot.cli.support import reports_errors, session_factory
-from stockpot.bot.ops_http import OpsRoutes
-from stockpot.bot.scheduler import start_scheduler
-from stockpot.bot.server import StockpotWsgi
-from stockpot.bot.serving import GracefulServer, serve, stop_on_signals
 from stockpot.core.db import is_sqlite
-from stockpot.core.jobs.worker import Worker
 from stockpot.core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from stockpot.core.jobs.worker import Worker
+
+# The processes' own modules (Slack, the app, servers, the scheduler) are imported by the
+# commands that run them, so that every other command (and `--help`) starts without them.
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,10 @@ def serve_command(port: int) -> None:
     """Serve Slack (/slack/events), the Lightspeed OAuth callback, /healthz, /readyz and
     /metrics. Jobs are only queued here: run `stockpot worker` beside it (or `stockpot run`
     for one process). SIGTERM: stop accepting, answer what is in flight, exit."""
+    from stockpot.bot.bootstrap import running
+    from stockpot.bot.server import StockpotWsgi
+    from stockpot.bot.serving import serve, stop_on_signals
+
     settings, factory = get_settings(), session_factory()
     if is_sqlite(settings.database_url):
         click.echo(
@@ -52,6 +57,9 @@ def _working(
 ) -> Iterator[threading.Event]:
     """The scheduler and the worker's threads, stopped cleanly on exit, SIGTERM or SIGINT:
     the worker claims nothing more and finishes (or hands back) what it runs."""
+    from stockpot.bot.scheduler import start_scheduler
+    from stockpot.bot.serving import stop_on_signals
+
     stop = threading.Event()
     stop_on_signals(stop)
     schedule = start_scheduler(factory, settings) if scheduler else None
@@ -73,6 +81,8 @@ def _working(
 def worker_command(until_idle: bool, no_scheduler: bool) -> None:
     """Run queued jobs (and, unless told otherwise, queue due transfers and reports). Any
     number of workers may run on PostgreSQL."""
+    from stockpot.bot.bootstrap import running
+
     settings, factory = get_settings(), session_factory()
     with running(settings, factory, app=False, worker=True) as stockpot:
         assert stockpot.worker is not None
@@ -90,6 +100,9 @@ def _work(
         ran = worker.run_until_idle(wait_for_others=True)
         click.echo(f"ran {ran} job(s); nothing is left to do")
         return
+    from stockpot.bot.ops_http import OpsRoutes
+    from stockpot.bot.serving import GracefulServer
+
     ops = None
     if settings.metrics_port is not None:
         ops = GracefulServer(
@@ -109,6 +122,10 @@ def _work(
 @reports_errors
 def run_command(port: int) -> None:
     """Serve Slack, schedule and run jobs, all in this process (the SQLite default)."""
+    from stockpot.bot.bootstrap import running
+    from stockpot.bot.server import StockpotWsgi
+    from stockpot.bot.serving import serve
+
     settings, factory = get_settings(), session_factory()
     with running(settings, factory, worker=True) as stockpot:
         assert stockpot.app is not None and stockpot.worker is not None

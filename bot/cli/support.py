@@ -13,7 +13,12 @@ import click
 from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.bot.health import schema_problem
-from stockpot.core.db import make_engine, make_session_factory, unit_of_work
+from stockpot.core.db import (
+    make_engine,
+    make_session_factory,
+    missing_sqlite_file,
+    unit_of_work,
+)
 from stockpot.core.errors import ConfigurationError, StockpotError
 from stockpot.core.settings import get_settings
 
@@ -35,8 +40,16 @@ def reports_errors(command: F) -> F:
 
 
 def session_factory() -> sessionmaker[Session]:
-    """Sessions on the configured database, refusing one whose schema is not current."""
-    engine = make_engine(get_settings().database_url)
+    """Sessions on the configured database, refusing one whose schema is not current (and,
+    on SQLite, one that does not exist: connecting would leave an empty file behind)."""
+    url = get_settings().database_url
+    missing = missing_sqlite_file(url)
+    if missing is not None:
+        raise ConfigurationError(
+            f"there is no database at {missing}; run `stockpot db upgrade` to create it "
+            "(or set DATABASE_URL)"
+        )
+    engine = make_engine(url)
     problem = schema_problem(engine)
     if problem is not None:
         raise ConfigurationError(f"{problem}; run `stockpot db upgrade` first")
