@@ -10,7 +10,6 @@ from pathlib import Path
 
 import click
 
-from stockpot.bot.cli.support import reports_errors
 from stockpot.core.errors import ConfigurationError
 
 
@@ -28,7 +27,6 @@ from stockpot.core.errors import ConfigurationError
     is_flag=True,
     help="the stand-in reaches the bot over Socket Mode (a WebSocket), as behind a firewall",
 )
-@reports_errors
 def demo(port: int, data_dir: Path, socket_mode: bool) -> None:
     """Run Stockpot against sandbox POS servers and a local Slack stand-in, and print the
     address of the page to open. Ctrl-C stops it."""

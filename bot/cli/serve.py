@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.bot.cli.support import reports_errors, session_factory
+from stockpot.bot.cli.support import session_factory
 from stockpot.core.db import is_sqlite
 from stockpot.core.settings import Settings, get_settings
 
@@ -27,7 +27,6 @@ log = logging.getLogger(__name__)
 
 @click.command("serve")
 @click.option("--port", default=3000, show_default=True)
-@reports_errors
 def serve_command(port: int) -> None:
     """Serve Slack (/slack/events), the Lightspeed OAuth callback, /healthz, /readyz and
     /metrics. Jobs are only queued here: run `stockpot worker` beside it (or `stockpot run`
@@ -77,7 +76,6 @@ def _working(
 @click.command("worker")
 @click.option("--until-idle", is_flag=True, help="run what is queued, then exit")
 @click.option("--no-scheduler", is_flag=True, help="only run jobs; another process schedules")
-@reports_errors
 def worker_command(until_idle: bool, no_scheduler: bool) -> None:
     """Run queued jobs (and, unless told otherwise, queue due transfers and reports). Any
     number of workers may run on PostgreSQL."""
@@ -119,7 +117,6 @@ def _work(
 
 @click.command("run")
 @click.option("--port", default=3000, show_default=True)
-@reports_errors
 def run_command(port: int) -> None:
     """Serve Slack, schedule and run jobs, all in this process (the SQLite default)."""
     from stockpot.bot.bootstrap import running

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from stockpot.bot.cli.support import emit_json, reports_errors, session_factory, session_scope
+from stockpot.bot.cli.support import emit_json, session_factory, session_scope
 from stockpot.core.db import unit_of_work
 from stockpot.core.exact import format_decimal
 from stockpot.core.lookup import location_by_name
@@ -36,7 +36,6 @@ def transfer() -> None:
 )
 @click.option("--dry-run", is_flag=True, help="compute and log, post nothing")
 @click.option("--json", "as_json", is_flag=True)
-@reports_errors
 def transfer_run(
     location: str,
     company: str | None,
@@ -115,7 +114,6 @@ def print_report(report: TransferReport) -> None:
 @click.option("--company")
 @click.option("--date", "business_date", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--json", "as_json", is_flag=True)
-@reports_errors
 def transfer_log(location: str, company: str | None, business_date: Any, as_json: bool) -> None:
     """Every run of a location's business date, oldest first."""
     with session_scope() as session:
