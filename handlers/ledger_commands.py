@@ -18,9 +18,10 @@ def ledger_balances(inv: Invocation) -> None:
         if unit:
             unit = scope.storage_unit(unit).name
         rows = ledger.balances(scope.session, scope.company())
+        currency = scope.company().currency
     if unit:
         rows = [row for row in rows if row.storage_unit == unit]
-    inv.reply(f"Stock of {who.company}", balances_blocks(who.company, rows, unit))
+    inv.reply(f"Stock of {who.company}", balances_blocks(who.company, rows, unit, currency))
 
 
 def ledger_movements(inv: Invocation) -> None:

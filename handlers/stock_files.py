@@ -20,12 +20,13 @@ from stockpot.bot.slack_files import fetch_csv
 from stockpot.core.access import slack_who
 from stockpot.core.db import SessionFactory
 from stockpot.core.errors import InvalidDocument, StockpotError, ValidationFailed
+from stockpot.core.jobs.specs import Notify
 from stockpot.core.models import StockKind
 from stockpot.core.settings import Settings
 from stockpot.core.stock import files
 from stockpot.core.stock.services import StockRequest, StockResult, post_stock
-from stockpot.handlers.context import button_admin, channel_of, services
-from stockpot.handlers.stock_commands import announce, post_variance
+from stockpot.handlers.context import button_admin, channel_of, notify, services
+from stockpot.handlers.stock_commands import announce
 
 log = logging.getLogger(__name__)
 
@@ -43,9 +44,12 @@ def _request(
     day: date | None,
     parsed: files.StockFile,
     who: str,
+    where: Notify | None = None,
 ) -> StockRequest:
     day = day or files.company_today(factory, company_id)
-    return StockRequest(StockKind.COUNT, company_id, unit, day, who, parsed.lines, source="file")
+    return StockRequest(
+        StockKind.COUNT, company_id, unit, day, who, parsed.lines, source="file", notify=where
+    )
 
 
 def preview_count(
@@ -111,6 +115,7 @@ def post_count(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
         value.business_date,
         parsed,
         who.audit,
+        notify(context, channel),
     )
     result: StockResult = post_stock(svc.factory, request)
     client.chat_update(
@@ -127,8 +132,6 @@ def post_count(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
         ),
     )
     announce(client, channel, result, who.user_id)
-    assert result.posting_id is not None
-    post_variance(client, svc.factory, who, result.posting_id, channel)
 
 
 def cancel(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:

@@ -6,11 +6,10 @@ from stockpot.bot.blocks.common import Block, section
 from stockpot.bot.blocks.jobs import catch_up_blocks
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.jobs import specs
-from stockpot.core.jobs.queue import jobs_by_location
-from stockpot.core.locations import set_automatic, set_transfer_time
-from stockpot.core.models import Provider, RunKind
+from stockpot.core.locations import set_automatic, set_transfer_time, transfer_statuses
+from stockpot.core.models import RunKind
 from stockpot.core.reports import parse_clock_time
-from stockpot.core.transfer.log import last_run, runs_of_day
+from stockpot.core.transfer.log import runs_of_day
 from stockpot.handlers.slash import Invocation, Subcommand, UsageError, company_locations, parse_day
 
 
@@ -71,30 +70,21 @@ def automatic_switch(active: bool) -> Subcommand:
 
 def transfer_status(inv: Invocation) -> None:
     who = inv.actor()
+    with inv.reading(who) as scope:
+        rows = transfer_statuses(scope.session, who.company_id)
     lines = []
-    with inv.reading(who) as rows:
-        jobs = jobs_by_location(rows.session, who.company_id)
-        for location in rows.locations():
-            last = last_run(rows.session, location.id)
-            latest = f"last run {last.business_date} {last.status.value}" if last else "no run yet"
-            state = "active" if location.active else "inactive"
-            when = (
-                ""
-                if location.connection.provider is Provider.CSV
-                else f" at {location.transfer_time:%H:%M}"
-            )
-            line = (
-                f"*{location.name}*: {state}, automatic {location.automatic_transfer.value}"
-                f"{when}, {latest}"
-            )
-            waiting = jobs.get(location.id)
-            if waiting and waiting.pending:
-                line += f", {waiting.pending} job(s) queued or running"
-            if waiting and waiting.failed:
-                failed = waiting.failed
-                day = f" of {failed.business_date}" if failed.business_date else ""
-                line += f"\n    :x: {failed.kind.value}{day} failed: {failed.last_error}"
-            lines.append(line)
+    for row in rows:
+        when = f" at {row.transfer_time}" if row.transfer_time else ""
+        latest = f"last run {row.last_run}" if row.last_run else "no run yet"
+        line = (
+            f"*{row.name}*: {'active' if row.active else 'inactive'}, automatic "
+            f"{row.automatic}{when}, {latest}"
+        )
+        if row.pending:
+            line += f", {row.pending} job(s) queued or running"
+        if row.failed:
+            line += f"\n    :x: {row.failed}"
+        lines.append(line)
     inv.reply("\n".join([f"Transfers of {who.company}", *lines]))
 
 

@@ -261,6 +261,7 @@ def ledger_why(
     table(
         [
             [
+                item.location,
                 item.pos_code or "",
                 item.name,
                 format_decimal(item.sold),
@@ -269,7 +270,7 @@ def ledger_why(
             ]
             for item in why.items
         ],
-        ["CODE", "ITEM", "SOLD", "TOOK", "PATH (PER SALE)"],
+        ["LOCATION", "CODE", "ITEM", "SOLD", "TOOK", "PATH (PER SALE)"],
     )
 
 
@@ -286,6 +287,7 @@ def why_json(why: Why) -> dict[str, Any]:
             {
                 "pos_code": item.pos_code,
                 "name": item.name,
+                "location": item.location,
                 "sold": format_decimal(item.sold),
                 "lines": item.lines,
                 "contribution": format_decimal(item.contribution),

@@ -56,6 +56,10 @@ class ReportPayload(JobPayload):
     pass
 
 
+class VariancePayload(JobPayload):
+    storage_unit_id: int
+
+
 class CsvImportPayload(JobPayload):
     file_id: str
     default_date: date | None = None
@@ -83,6 +87,7 @@ PAYLOADS: dict[JobKind, type[JobPayload]] = {
     JobKind.MIGRATION: MigrationPayload,
     JobKind.SYNC: SyncPayload,
     JobKind.REPORT: ReportPayload,
+    JobKind.VARIANCE: VariancePayload,
     JobKind.CSV_IMPORT: CsvImportPayload,
     JobKind.CSV_PREVIEW: CsvPreviewPayload,
     JobKind.CSV_UNDO: CsvUndoPayload,
@@ -172,6 +177,22 @@ def report(company_id: int, day: date, *, notify: Notify | None = None) -> JobSp
         payload=ReportPayload(notify=notify).dump(),
         dedupe_key=key,
         once_key=None if notify else key,
+        priority=INTERACTIVE if notify else SCHEDULED,
+    )
+
+
+def variance(
+    company_id: int, storage_unit_id: int, day: date, *, notify: Notify | None = None
+) -> JobSpec:
+    """The variance report of the period a count of ``day`` closed (queued with the count, in
+    its transaction; pages of one count sheet posted before it runs make one report)."""
+    return JobSpec(
+        kind=JobKind.VARIANCE,
+        company_id=company_id,
+        business_date=day,
+        payload=VariancePayload(notify=notify, storage_unit_id=storage_unit_id).dump(),
+        dedupe_key=f"variance:{company_id}:{storage_unit_id}:{day.isoformat()}",
+        once_key=None,
         priority=INTERACTIVE if notify else SCHEDULED,
     )
 

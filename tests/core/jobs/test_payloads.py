@@ -22,6 +22,7 @@ def test_what_is_queued_reads_back_as_it_was_written():
         specs.migration(1, 2, 30, triggered_by="slack:U1", notify=NOTIFY),
         specs.sync(1, 3, triggered_by="cli"),
         specs.report(1, DAY, notify=NOTIFY),
+        specs.variance(1, 4, DAY, notify=NOTIFY),
         specs.csv_import(
             1,
             3,
@@ -51,7 +52,7 @@ def test_what_is_queued_reads_back_as_it_was_written():
         assert read.dump() == spec.payload
     transfer = payload_of(specs.TransferPayload, queued[0].payload)
     assert transfer.run_kind is RunKind.AUTOMATIC and transfer.notify is None
-    assert payload_of(specs.CsvImportPayload, queued[4].payload).default_date == DAY
+    assert payload_of(specs.CsvImportPayload, queued[5].payload).default_date == DAY
     assert specs.notify_of(queued[1].payload) == NOTIFY
 
 
