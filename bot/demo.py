@@ -27,7 +27,7 @@ from stockpot.bot.commands import COMMANDS
 from stockpot.bot.demo_stock import seed_week
 from stockpot.bot.jobs.handlers import SyncJob
 from stockpot.bot.scheduler import start_scheduler
-from stockpot.bot.server import BackgroundServer, StockpotWsgi
+from stockpot.bot.server import BackgroundServer, LateApp, StockpotWsgi
 from stockpot.bot.socket_mode import SocketMode
 from stockpot.core.access import bind_channel, link_workspace
 from stockpot.core.catalog.importer import import_catalog
@@ -100,7 +100,7 @@ class Demo:
         sides = SidesSandbox(retention_days=5000).start(0)
         slack = SlackStandIn(team_id=TEAM).start(self.port)
         self.servers += [lightspeed, sides, slack]
-        late = _LateApp()
+        late = LateApp()
         http = BackgroundServer(late, 0)
         self.servers.append(http)
         if self.socket_mode:
@@ -198,16 +198,6 @@ class Demo:
             stockpot.close()
         for server in reversed(self.servers):
             server.stop()
-
-
-class _LateApp:
-    """The bot's WSGI app, set once the server's port is known (the OAuth redirect needs it)."""
-
-    def __init__(self) -> None:
-        self.app: Any = None
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        return self.app(environ, start_response)
 
 
 def _welcome(first_start: bool) -> dict[str, Any]:

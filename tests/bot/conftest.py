@@ -12,7 +12,7 @@ from sqlalchemy import select
 from stockpot.bot.app import BOT_SCOPES
 from stockpot.bot.bootstrap import bootstrap
 from stockpot.bot.ops_http import OpsRoutes
-from stockpot.bot.server import BackgroundServer, StockpotWsgi
+from stockpot.bot.server import BackgroundServer, LateApp, StockpotWsgi
 from stockpot.bot.socket_mode import SocketMode
 from stockpot.bot.work import WorkQueue
 from stockpot.core.access import link_workspace, set_role
@@ -57,17 +57,6 @@ class Bot:
         background worker, and waiting for what it is running)."""
         self.work.join()
         return self.worker.run_until_idle(wait_for_others=True)
-
-
-class LateApp:
-    """A WSGI app set after the server is listening: the bot's settings need the server's
-    port (the Lightspeed redirect address), and binding first leaves no race for a port."""
-
-    def __init__(self) -> None:
-        self.app = None
-
-    def __call__(self, environ, start_response):
-        return self.app(environ, start_response)
 
 
 @pytest.fixture
