@@ -22,7 +22,8 @@ from stockpot.core.csv_import.importer import profiles
 from stockpot.core.errors import InvalidDocument, Problem, ValidationFailed
 from stockpot.core.ids import parse_id
 from stockpot.core.jobs import specs
-from stockpot.core.models import Connection, Provider, StorageUnit
+from stockpot.core.models import Connection, Provider
+from stockpot.core.storage import unit_choices
 from stockpot.handlers.context import form_actor, notify, post, services
 from stockpot.handlers.slash import Invocation
 
@@ -93,13 +94,7 @@ def open_profile(inv: Invocation, who: Actor, name: str) -> None:
                     Connection.name == name,
                 )
             )
-        units = list(
-            session.scalars(
-                select(StorageUnit.name)
-                .where(StorageUnit.company_id == who.company_id)
-                .order_by(StorageUnit.name)
-            )
-        )
+        units = unit_choices(session, who.company_id)
         current = dict(connection.settings or {}) if connection else {}
     metadata = CsvProfileMetadata(
         channel_id=inv.channel_id,
