@@ -20,6 +20,7 @@ class JobKind(StrEnum):
     CSV_UNDO = "csv_undo"
     CSV_PREVIEW = "csv_preview"
     REPORT = "report"
+    VARIANCE = "variance"
 
 
 class JobState(StrEnum):
