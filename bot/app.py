@@ -4,6 +4,7 @@ every listener needs, the error handler and the listeners."""
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -34,6 +35,7 @@ from stockpot.core.db import writing_engine
 from stockpot.core.errors import ConfigurationError
 from stockpot.core.jobs.runtime import JobRuntime
 from stockpot.core.settings import Settings
+from stockpot.handlers.answers import answer_pool
 from stockpot.handlers.context import SERVICES, Services
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,7 @@ def build_app(
     work: WorkQueue | None = None,
     jobs: JobRuntime | None = None,
     client: WebClient | None = None,
+    answers: Executor | None = None,
     answering: bool = False,
 ) -> App:
     """One workspace with ``SLACK_BOT_TOKEN``; any number of workspaces installing the app
@@ -149,6 +152,7 @@ def build_app(
         work=work or WorkQueue(),
         jobs=jobs or JobRuntime(factory),
         installations=installations,
+        answers=answers or answer_pool(),
         answer_here=answering,
     )
 

@@ -22,8 +22,13 @@ from stockpot.bot.errors import handle_error
 from stockpot.handlers.context import services
 
 ANSWER_THREADS = 2
-"""Only for requests no worker can take (no company yet): few, they hold the GIL."""
-ANSWERS = ThreadPoolExecutor(max_workers=ANSWER_THREADS, thread_name_prefix="stockpot-answer")
+"""Answers worked out in the web process: only requests no worker can take (a workspace that
+speaks for no company yet). Few: they hold the GIL the acks need."""
+
+
+def answer_pool() -> ThreadPoolExecutor:
+    """The pool answers run on: one per app, shut down with it (``stockpot.bot.bootstrap``)."""
+    return ThreadPoolExecutor(max_workers=ANSWER_THREADS, thread_name_prefix="stockpot-answer")
 
 
 def _already_acknowledged(*_: Any, **__: Any) -> None:
@@ -55,7 +60,7 @@ def ack_first(listener: Callable[..., None]) -> Callable[[Args], None]:
             run(args)
             return
         if not bundle.jobs.answer_later(args.body, args.context.team_id or "", _channel(args)):
-            ANSWERS.submit(run, args)
+            bundle.answers.submit(run, args)
 
     return acking
 

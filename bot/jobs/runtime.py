@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_sdk import WebClient
@@ -13,6 +14,8 @@ from stockpot.core.jobs.worker import JobHandler, Worker
 from stockpot.core.models import JobKind
 from stockpot.core.settings import Settings
 
+Replacing = Callable[[Notifier], Mapping[JobKind, JobHandler]]
+
 
 def build_worker(
     settings: Settings,
@@ -20,14 +23,15 @@ def build_worker(
     *,
     client: WebClient | None,
     installations: Any = None,
+    replacing: Replacing | None = None,
     answers: JobHandler | None = None,
 ) -> Worker:
     """A worker whose jobs report through ``client`` (single workspace) or each workspace's
-    installed bot (``installations``); with neither, results are only logged. With
-    ``answers`` (``bot.app.answer_job``) it also answers Slack requests, on a lane of its
-    own."""
+    installed bot (``installations``); with neither, results are only logged. ``replacing``
+    swaps some kinds' handlers (the demo's sync). With ``answers`` (``bot.app.answer_job``)
+    it also answers Slack requests, on a lane of its own."""
     notifier = Notifier(factory, client=client, installations=installations)
-    handlers = job_handlers(notifier)
+    handlers = {**job_handlers(notifier), **(replacing(notifier) if replacing else {})}
     if answers is None:
         return Worker(factory, settings, handlers)
     handlers[JobKind.ANSWER] = answers

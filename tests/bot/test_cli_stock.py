@@ -3,6 +3,7 @@ files, on both databases."""
 
 from __future__ import annotations
 
+import getpass
 import json
 from datetime import date
 from pathlib import Path
@@ -95,6 +96,23 @@ def test_the_readme_stock_walkthrough(cli, database):
     assert (mozzarella["actual"], mozzarella["theoretical"]) == ("0.4", "0.260416667")
     assert mozzarella["value"] == "1.367916663"  # 0.139583333 kg at 9.80 (the receipt's cost)
     assert report[0]["total_value"] == "1.759616663"  # flour at the receipt's 0.88
+    moved = json.loads(
+        cli(
+            "ledger",
+            "movements",
+            "--company",
+            COMPANY,
+            "--from",
+            "2026-11-27",
+            "--to",
+            "2026-11-27",
+            "--json",
+        )
+    )
+    receipts = [m for m in moved if m["type"] == "RECEIPT"]
+    assert {(m["posted_by"], m["posting_id"]) for m in receipts} == {
+        ("cli:" + getpass.getuser(), 2)
+    }
     text = cli("ledger", "variance", "--company", COMPANY, "--storage-unit", "Kitchen")
     assert "total variance: 1.76 EUR" in text
     balances = cli("ledger", "balances", "--company", COMPANY)
