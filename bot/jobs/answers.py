@@ -12,6 +12,7 @@ from typing import Any
 from slack_bolt import App, BoltRequest
 
 from stockpot.core.db import utcnow
+from stockpot.core.jobs.specs import AnswerPayload, payload_of
 from stockpot.core.jobs.worker import JobContext, JobHandler
 
 log = logging.getLogger(__name__)
@@ -34,5 +35,6 @@ class AnswerJob(JobHandler):
             return {"answered": False}
         # Bolt's Socket Mode form: a parsed body, no signature to check (the web process
         # verified the request before queueing it).
-        self.app.dispatch(BoltRequest(body=job.payload["body"], mode="socket_mode"))
+        body = payload_of(AnswerPayload, job.payload).body
+        self.app.dispatch(BoltRequest(body=body, mode="socket_mode"))
         return {"answered": True}

@@ -82,6 +82,12 @@ class CsvUndoPayload(JobPayload):
     triggered_by: str = ""
 
 
+class AnswerPayload(JobPayload):
+    body: dict[str, Any]
+    """The Slack request as Bolt parsed it (a command's form, an interaction's payload),
+    without Slack's legacy verification token."""
+
+
 PAYLOADS: dict[JobKind, type[JobPayload]] = {
     JobKind.TRANSFER: TransferPayload,
     JobKind.MIGRATION: MigrationPayload,
@@ -91,6 +97,7 @@ PAYLOADS: dict[JobKind, type[JobPayload]] = {
     JobKind.CSV_IMPORT: CsvImportPayload,
     JobKind.CSV_PREVIEW: CsvPreviewPayload,
     JobKind.CSV_UNDO: CsvUndoPayload,
+    JobKind.ANSWER: AnswerPayload,
 }
 """Every job kind's payload model (tests/core/jobs check that none is missing)."""
 
@@ -289,7 +296,7 @@ def answer(company_id: int, body: dict[str, Any]) -> JobSpec:
     return JobSpec(
         kind=JobKind.ANSWER,
         company_id=company_id,
-        payload={"body": kept},
+        payload=AnswerPayload(body=kept).dump(),
         priority=INTERACTIVE,
         max_attempts=1,
     )
