@@ -34,6 +34,11 @@ class LocationOverview:
     active: bool
     automatic_transfer: str
 
+    @property
+    def from_csv(self) -> bool:
+        """Fed by uploaded files: nothing to fetch, so no automatic transfer or migration."""
+        return self.connection.startswith("csv:")
+
 
 def overview(
     session: Session, company_id: int

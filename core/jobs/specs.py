@@ -22,6 +22,9 @@ class Notify(BaseModel):
     team_id: str
     channel_id: str
     user_id: str | None = None
+    message_ts: str | None = None
+    """A message of the bot's to update with the result instead of posting a new one (a
+    preview whose **Post to ledger** was pressed)."""
 
 
 def _payload(notify: Notify | None, **values: Any) -> dict[str, Any]:
@@ -77,6 +80,30 @@ def migration(
         payload=_payload(notify, days=days, triggered_by=triggered_by),
         dedupe_key=f"migration:{location_id}",
         priority=BULK,
+    )
+
+
+def reprocess(
+    company_id: int,
+    days: list[tuple[int, date]],
+    *,
+    what: str,
+    triggered_by: str,
+    notify: Notify | None = None,
+) -> JobSpec:
+    """Rerun ``days`` (location id, business date) in date order, as one job: one message
+    that advances and ends in a summary (``what``: the change, e.g. the item's name)."""
+    ordered = sorted(days, key=lambda day: (day[1], day[0]))
+    return JobSpec(
+        kind=JobKind.REPROCESS,
+        company_id=company_id,
+        payload=_payload(
+            notify,
+            days=[[location_id, day.isoformat()] for location_id, day in ordered],
+            what=what,
+            triggered_by=triggered_by,
+        ),
+        priority=INTERACTIVE,
     )
 
 

@@ -169,7 +169,8 @@ def test_connect_sync_preview_and_post_a_day(bot):
         set_mapping(session, cola, IngredientChoice(_ingredient(session, "House red"), 1))
     bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow", user=ADMIN)
     preview = posted(bot, "Preview: Pizzeria Beispiel Teltow, 2025-03-14")
-    assert "House red: -3 pcs" in texts(preview)
+    assert "*1 deduction* (1 counted)" in texts(preview)
+    assert "Largest: House red -3 pcs · Kitchen" in texts(preview)
     assert _count(bot, LedgerMovement) == 0
     button = next(
         element
@@ -177,8 +178,22 @@ def test_connect_sync_preview_and_post_a_day(bot):
         if block["type"] == "actions"
         for element in block["elements"]
     )
-    bot.send.block_action(ActionId.TRANSFER_POST, button["value"], user=ADMIN)
-    posted(bot, "Posted: Pizzeria Beispiel Teltow, 2025-03-14")
+    assert button["confirm"]["confirm"]["text"] == "Post", "posting asks first"
+    ts = bot.slack.wait_for("chat.postMessage", where=lambda c: c is preview)[0]
+    shown = {"ts": "1733.000100", "text": preview.args["text"], "blocks": preview.args["blocks"]}
+    bot.send.action(
+        {"type": "button", "action_id": ActionId.TRANSFER_POST, "value": button["value"]},
+        user=ADMIN,
+        message=shown,
+    )
+    # The preview itself becomes the result: the spent button goes, then "Posted".
+    spent = reply(bot, "to the ledger…")
+    assert spent.args["replace_original"] and ActionId.TRANSFER_POST not in texts(spent)
+    done = bot.slack.wait_for("chat.update", where=lambda c: "Posted: Pizzeria" in texts(c))[0]
+    assert done.args["ts"] == shown["ts"] and ts
+    assert not [
+        c for c in bot.slack.calls if c.method == "chat.postMessage" and "Posted:" in texts(c)
+    ]
     assert _count(bot, LedgerMovement) == 1
     bot.send.command("/pos", "locations", user=VIEWER)
     listing = reply(bot, "Locations of Trattoria Esempio")
