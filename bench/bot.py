@@ -23,7 +23,8 @@ from stockpot.core.access import link_workspace
 from stockpot.core.crypto import generate_key
 from stockpot.core.db import unit_of_work
 from stockpot.core.models import Company
-from stockpot.sandbox.slack import SlackSender, SlackStandIn
+from stockpot.sandbox.slack import SlackStandIn
+from stockpot.sandbox.slack_sender import SlackSender
 
 SECRET = "bench-signing-secret"
 TEAM, ADMIN = "T0001", "UADMIN"

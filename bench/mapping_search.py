@@ -33,7 +33,8 @@ from bench.common import arguments, catalog, fresh_database, libpq_url, median, 
 from stockpot.bot.ids import ActionId, BlockId
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.db import make_engine, make_session_factory
-from stockpot.sandbox.slack import SlackSender, SlackStandIn
+from stockpot.sandbox.slack import SlackStandIn
+from stockpot.sandbox.slack_sender import SlackSender
 
 INGREDIENTS, RECIPES = 14_000, 6_000
 REQUESTS = 1_000

@@ -37,8 +37,10 @@ from stockpot.core.db import make_engine, make_session_factory
 from stockpot.core.lookup import location_by_name
 from stockpot.core.mapping import import_mappings
 from stockpot.core.models import PosItem, PosMapping
-from stockpot.core.transfer.runner import RawInput, run_transfer
-from stockpot.sandbox.slack import SlackSender, SlackStandIn
+from stockpot.core.transfer.lines import RawInput
+from stockpot.core.transfer.runner import run_transfer
+from stockpot.sandbox.slack import SlackStandIn
+from stockpot.sandbox.slack_sender import SlackSender
 
 REQUESTS, CONCURRENCY, WARM_UP = 1_000, 20, 40
 PASSES, SETTLE_S = 3, 3.0

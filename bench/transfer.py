@@ -32,8 +32,8 @@ from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.db import make_engine, make_session_factory, quantize
 from stockpot.core.lookup import location_by_name
 from stockpot.core.mapping import import_mappings
-from stockpot.core.transfer.lines import LineKind, SaleLine
-from stockpot.core.transfer.runner import RawInput, run_transfer
+from stockpot.core.transfer.lines import LineKind, RawInput, SaleLine
+from stockpot.core.transfer.runner import run_transfer
 
 INGREDIENTS, RECIPES, ITEMS = 2000, 800, 3000
 SIZES = (2_000, 20_000, 200_000)

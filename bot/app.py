@@ -19,7 +19,6 @@ from stockpot import handlers
 from stockpot.bot.errors import error_handler
 from stockpot.bot.gate import response_hosts_guard, signing_secret
 from stockpot.bot.installations import EncryptedInstallationStore, StateStore
-from stockpot.bot.jobs.runtime import JobRuntime
 from stockpot.bot.observed import (
     ContextCarryingExecutor,
     MeteredWebClient,
@@ -32,6 +31,7 @@ from stockpot.core import redaction
 from stockpot.core.crypto import secret_box
 from stockpot.core.db import writing_engine
 from stockpot.core.errors import ConfigurationError
+from stockpot.core.jobs.runtime import JobRuntime
 from stockpot.core.settings import Settings
 from stockpot.handlers.context import SERVICES, Services
 

@@ -61,8 +61,14 @@ POS = SlashCommand(
         Subcommand(
             "setup",
             "<company>",
-            "link this workspace to a company (workspace admins)",
+            "set up a new company for this workspace (workspace admins)",
             "setup Pizzeria Beispiel",
+        ),
+        Subcommand(
+            "link",
+            "<code>",
+            "link this workspace to an existing company with the operator's one-time code",
+            "link K7QF-3MZP-XRTA",
         ),
         Subcommand(
             "connect",
@@ -80,9 +86,10 @@ POS = SlashCommand(
         ),
         Subcommand(
             "storage",
-            "[add <name> | <address>]",
-            "list or create storage units",
-            "storage add Bar | Hauptstraße 1",
+            "[add|rename|archive|unarchive …]",
+            "list storage units; `add <name> | <address>`, `rename <name> | <new name>`, "
+            "`archive <name>` (hidden from choices, history kept), `unarchive <name>`",
+            "storage rename Lager | Lager Torstraße",
         ),
         Subcommand(
             "unmapped",
@@ -117,8 +124,8 @@ POS = SlashCommand(
         ),
         Subcommand(
             "doctor",
-            "[location]",
-            "run the troubleshooting checks and say what to fix",
+            "[location] [date]",
+            "run the troubleshooting checks (and a chosen day's) and say what to fix",
             "doctor Pizzeria Beispiel Teltow",
         ),
         Subcommand(

@@ -5,7 +5,8 @@ page people use), the real bot over HTTP, the scheduler and a worker, on a SQLit
 data directory. The bot is the production bot, pointed at the stand-in by its settings; only
 the data it starts with is the demo's: the company's catalog, its till export's mappings, and
 the SIDES mappings, imported when SIDES is first synced (so the walkthrough connects SIDES
-itself and still finds its 19 best sellers mapped and the rest to map).
+itself and still finds its 19 best sellers mapped and the rest to map), and last week's stock
+of the Mitte branch's store (``bot.demo_stock``: counts, deliveries, a variance to read).
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.bot.app import BOT_SCOPES, build_app
 from stockpot.bot.commands import COMMANDS
+from stockpot.bot.demo_stock import seed_week
 from stockpot.bot.jobs.handlers import SyncJob, job_handlers
-from stockpot.bot.jobs.runtime import JobRuntime
 from stockpot.bot.jobs.slack import Notifier
 from stockpot.bot.scheduler import start_scheduler
 from stockpot.bot.server import BackgroundServer, StockpotWsgi
@@ -31,10 +32,12 @@ from stockpot.bot.socket_mode import SocketMode
 from stockpot.core.access import bind_channel, link_workspace
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.db import make_engine, make_session_factory, unit_of_work
+from stockpot.core.jobs.runtime import JobRuntime
 from stockpot.core.jobs.worker import JobContext, Worker
 from stockpot.core.mapping import import_mappings
 from stockpot.core.models import Company, Connection, JobKind, PosItem, PosMapping, Provider
 from stockpot.core.settings import Settings
+from stockpot.core.stock import files as stock_files
 from stockpot.migrations import schema
 from stockpot.sandbox import demo as data
 from stockpot.sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
@@ -170,6 +173,8 @@ class Demo:
             company = session.scalars(select(Company).where(Company.name == data.COMPANY)).one()
             link_workspace(session, TEAM, company, USER)
             bind_channel(session, TEAM, CHANNEL, company.id)
+            today = stock_files.today(session, company)
+        seed_week(factory, data.COMPANY, today)
         return True
 
     def wait(self) -> None:
@@ -214,6 +219,8 @@ def _welcome(first_start: bool) -> dict[str, Any]:
         "4. `/transfer yesterday`, then *Post to ledger*\n"
         "5. `/ledger balances`\n"
         "6. Upload a till export (CSV) into this channel\n"
+        "7. `/ledger variance Lager`: last week's counts against the till, in euros\n"
+        "8. `/stock count Lager`: count the store yourself\n"
         "`/pos help` lists everything."
     )
     return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +19,8 @@ from stockpot.bot.slack_files import allowed_host
 from stockpot.core.errors import StockpotError
 
 log = logging.getLogger(__name__)
+
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 
 def user_message(error: Exception) -> str:
@@ -66,7 +69,7 @@ def handle_error(
     if body.get("type") == "view_submission":
         return _in_the_form(body, text)  # a form's errors are plain text: not escaped
     # Escaped as Slack's mrkdwn requires: a "<company name>" would vanish otherwise.
-    text = escape(text)
+    text = escape(text) + _mentions(error)
     channel = body.get("channel_id") or (body.get("channel") or {}).get("id")
     user = body.get("user_id") or (body.get("user") or {}).get("id")
     response_url = body.get("response_url")
@@ -80,6 +83,11 @@ def handle_error(
     except Exception:
         log.exception("could not tell the user about an error")
     return BoltResponse(status=200, body="")
+
+
+def _mentions(error: Exception) -> str:
+    users = [u for u in getattr(error, "mention", ()) if _USER_ID.fullmatch(u)]
+    return f" ({', '.join(f'<@{user}>' for user in users)})" if users else ""
 
 
 def _in_the_form(body: dict[str, Any], text: str) -> BoltResponse:

@@ -41,6 +41,8 @@ class ActionId(StrEnum):
     STOCK_LINES = "stock_lines"
     STOCK_NOTE = "stock_note"
     STOCK_TEMPLATE = "stock_template"
+    STOCK_FILE_POST = "stock_file_post"
+    STOCK_FILE_CANCEL = "stock_file_cancel"
 
 
 class BlockId(StrEnum):

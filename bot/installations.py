@@ -14,8 +14,9 @@ from sqlalchemy import Engine
 
 from stockpot.core.crypto import SecretBox
 from stockpot.core.models.slack_install import slack_bots, slack_installations, slack_oauth_states
+from stockpot.core.secret_rotation import SLACK_TOKENS
 
-TOKENS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
+TOKENS = SLACK_TOKENS
 
 STATE_SECONDS = 600
 

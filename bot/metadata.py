@@ -93,3 +93,11 @@ class StockFormMetadata(Payload):
     kind: str
     storage_unit: str
     to_storage_unit: str | None = None
+
+
+class StockFileValue(Payload):
+    """The Post count button of a count file's preview: which file, for which unit and day."""
+
+    file_id: str
+    storage_unit: str
+    business_date: date

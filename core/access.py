@@ -26,6 +26,10 @@ class NotAllowed(StockpotError):
     code = "not_allowed"
 
 
+class NotAMember(NotAllowed):
+    code = "not_a_member"
+
+
 @dataclass(frozen=True)
 class Actor:
     """The person behind a Slack request, in the company it speaks for."""
@@ -74,7 +78,17 @@ def company_for(session: Session, team_id: str, channel_id: str | None) -> Compa
     )
 
 
-def actor_for(session: Session, team_id: str, user_id: str, channel_id: str | None) -> Actor:
+def actor_for(
+    session: Session,
+    team_id: str,
+    user_id: str,
+    channel_id: str | None,
+    *,
+    members_only: bool = True,
+) -> Actor:
+    """The requester in the company this workspace or channel works for. Only the company's
+    members see its data: anyone else is refused (``NotAMember``, naming whom to ask) unless
+    ``members_only`` is off (a command that shows nothing of the company, like setting up)."""
     company = company_for(session, team_id, channel_id)
     if company is None:
         raise WorkspaceNotLinked(
@@ -86,7 +100,31 @@ def actor_for(session: Session, team_id: str, user_id: str, channel_id: str | No
             Member.company_id == company.id, Member.team_id == team_id, Member.user_id == user_id
         )
     )
+    if role is None and members_only:
+        admins = _admins(session, company, team_id)
+        raise NotAMember(
+            f"you are not a member of {company.name}, so its data is not shown to you; ask "
+            f"{'one of its admins' if admins else 'an admin of it'} to add you with "
+            "`/pos members add @you viewer`",
+            mention=admins,
+        )
     return Actor(team_id, user_id, company.id, company.name, role)
+
+
+def _admins(session: Session, company: Company, team_id: str) -> tuple[str, ...]:
+    """Whom a workspace user asks to become a member: the company's admins there."""
+    return tuple(
+        session.scalars(
+            select(Member.user_id)
+            .where(
+                Member.company_id == company.id,
+                Member.team_id == team_id,
+                Member.role == Role.ADMIN,
+            )
+            .order_by(Member.id)
+            .limit(5)
+        )
+    )
 
 
 def link_workspace(session: Session, team_id: str, company: Company, admin_user_id: str) -> None:

@@ -32,7 +32,9 @@ class SecretBox:
             hashlib.sha256(b"stockpot-signing:" + key.strip().encode()).digest() for key in keys
         ]
         try:
-            self._fernet = MultiFernet([Fernet(key.strip().encode()) for key in keys])
+            fernets = [Fernet(key.strip().encode()) for key in keys]
+            self._newest = fernets[0]
+            self._fernet = MultiFernet(fernets)
         except ValueError:
             raise ConfigurationError(
                 "STOCKPOT_SECRET_KEY is not a valid Fernet key (32 url-safe base64 bytes); "
@@ -60,6 +62,23 @@ class SecretBox:
         except InvalidToken:
             raise ConfigurationError(
                 "a stored Slack token cannot be decrypted with STOCKPOT_SECRET_KEY"
+            ) from None
+
+    def is_current(self, token: str) -> bool:
+        """Whether ``token`` is encrypted under the newest key (nothing to rotate)."""
+        try:
+            self._newest.decrypt(token.encode())
+        except InvalidToken:
+            return False
+        return True
+
+    def rotate(self, token: str) -> str:
+        """``token`` re-encrypted under the newest key (any of the keys decrypts it)."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken:
+            raise ConfigurationError(
+                "a stored secret cannot be decrypted with any key of STOCKPOT_SECRET_KEY"
             ) from None
 
     def sign(self, text: str) -> str:

@@ -10,7 +10,7 @@ import io
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from stockpot.core.csv_import.cells import neutral
+from stockpot.core.cell_text import neutral
 from stockpot.core.exact import format_decimal
 
 Cell = str | int | Decimal | None

@@ -14,11 +14,25 @@ class StockpotError(Exception):
     """A failure a user can act on. ``str(error)`` is the message to show."""
 
     code: str = "stockpot_error"
+    mention: tuple[str, ...] = ()
+    """Slack user ids the message points to (e.g. whom to ask), shown after it as mentions:
+    the message itself is escaped, so it cannot carry mentions of its own."""
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, mention: tuple[str, ...] = ()
+    ) -> None:
         super().__init__(message)
         if code is not None:
             self.code = code
+        self.mention = mention
+
+
+class NotReadyYet(StockpotError):
+    """What was asked for does not exist yet (a POS day still open): asking again later will
+    find it. Job workers wait for it without counting an attempt; the sources that know when
+    something is ready (the POS connectors) raise a subclass of their own."""
+
+    code = "not_ready_yet"
 
 
 class NotFound(StockpotError):

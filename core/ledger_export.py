@@ -4,7 +4,7 @@ date, storage unit, ingredient, quantity and origin, streamed.
 Rows come from the database in batches (``yield_per``: a server-side cursor on PostgreSQL)
 and are written as they come, so a year of a 20-location group takes the memory of one batch.
 Text cells that a spreadsheet would run as a formula are written inert, as everywhere else
-Stockpot writes names out (``csv_import.cells.inert``). Quantities are exact decimal strings
+Stockpot writes names out (``cell_text.inert``). Quantities are exact decimal strings
 in the ingredient's base unit. There is no value column: ingredients carry no cost yet.
 """
 
@@ -21,7 +21,7 @@ from typing import Any, TextIO
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stockpot.core.csv_import.cells import inert
+from stockpot.core.cell_text import inert
 from stockpot.core.exact import format_decimal
 from stockpot.core.models import (
     ExternalLocation,

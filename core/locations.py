@@ -17,6 +17,7 @@ from stockpot.core.jobs import schedule
 from stockpot.core.jobs.schedule import MissedDays
 from stockpot.core.migration import migration_running
 from stockpot.core.models import AutomaticTransfer, ExternalLocation, StorageUnit
+from stockpot.core.storage import archived_refusal
 
 
 @dataclass(frozen=True)
@@ -43,14 +44,18 @@ class LocationOverview:
 def overview(
     session: Session, company_id: int
 ) -> tuple[list[LocationOverview], list[tuple[int, str]]]:
-    """The company's locations by name, and its storage units (id, name) by name."""
+    """The company's locations by name, and the storage units (id, name) that can be chosen,
+    by name (archived ones keep their history but are no choice)."""
+    every = session.execute(
+        select(StorageUnit.id, StorageUnit.name, StorageUnit.archived_at).where(
+            StorageUnit.company_id == company_id
+        )
+    ).all()
+    names = {unit_id: name for unit_id, name, _ in every}
     units = sorted(
-        session.execute(
-            select(StorageUnit.id, StorageUnit.name).where(StorageUnit.company_id == company_id)
-        ).tuples(),
+        ((unit_id, name) for unit_id, name, archived in every if archived is None),
         key=lambda unit: unit[1],
     )
-    names = dict(units)
     rows = [
         LocationOverview(
             id=location.id,
@@ -100,7 +105,7 @@ def link_storage_unit(
             f"no storage unit '{storage_unit}' in this company (known: {known or 'none'})"
         )
     if unit.archived_at is not None:
-        raise ValidationFailed(f"storage unit '{unit.name}' is archived")
+        raise ValidationFailed(archived_refusal(unit.name))
     location.storage_unit_id = unit.id
     return unit
 

@@ -53,11 +53,29 @@ def parse_day(text: str, today: date) -> date:
     if word == "today":
         return today
     try:
-        return date.fromisoformat(word)
+        day = date.fromisoformat(word)
     except ValueError:
         raise PeriodError(
             f"'{text}' is not a date: use YYYY-MM-DD, `yesterday` or `today`"
         ) from None
+    return sane_date(day, today)
+
+
+FIRST_DATE = date(2000, 1, 1)
+MAX_DAYS_AHEAD = 366
+
+
+def sane_date(day: date, today: date) -> date:
+    """``day`` when Stockpot can work with it: from 2000-01-01 to a year after ``today``.
+    A date outside (``0001-01-01``, a mistyped year) is refused where it is read, with the
+    range, before any job or query is built on it (a report of year 1 crashed its job)."""
+    last = today + timedelta(days=MAX_DAYS_AHEAD)
+    if not FIRST_DATE <= day <= last:
+        raise ValidationFailed(
+            f"{day.isoformat()} is outside the dates Stockpot works with "
+            f"({FIRST_DATE.isoformat()} to {last.isoformat()}); check the year"
+        )
+    return day
 
 
 def _named(first: str, second: str, today: date) -> Period | None:

@@ -35,7 +35,9 @@ class RecipeLineView:
     issue_storage: str
     """Where this line is taken from: its own storage, the recipe's default, or the location's."""
     lines: list[RecipeLineView] = field(default_factory=list)
-    """A sub-recipe's own lines (up to ``DEPTH`` levels)."""
+    """A sub-recipe's own lines (up to ``DEPTH`` levels), for all the portions it makes."""
+    makes: Decimal | None = None
+    """Portions a sub-recipe's lines make (its lines are for all of them, not one)."""
 
 
 def amount_text(quantity: Decimal, unit: str) -> str:
@@ -140,6 +142,7 @@ def recipe_view(session: Session, company_id: int, name: str) -> RecipeView:
                     Decimal(0),
                     storage,
                     lines_of(sub, storage, depth + 1) if depth < DEPTH else [],
+                    sub.portions,
                 )
             )
         return views

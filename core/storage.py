@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from stockpot.core.db import utcnow
 from stockpot.core.errors import ValidationFailed
-from stockpot.core.models import ExternalLocation, StorageUnit
+from stockpot.core.lookup import storage_unit_by_name
+from stockpot.core.models import ExternalLocation, Recipe, RecipeLine, StorageUnit
 
 
 @dataclass(frozen=True)
@@ -23,8 +25,7 @@ def create_storage_unit(session: Session, company_id: int, name: str, address: s
     name, address = name.strip(), address.strip()
     if not name or not address:
         raise ValidationFailed("a storage unit needs a name and an address")
-    if len(name) > 200:
-        raise ValidationFailed("a storage unit's name has at most 200 characters")
+    name = _checked_name(name)
     taken = session.scalar(
         select(StorageUnit.id).where(StorageUnit.company_id == company_id, StorageUnit.name == name)
     )
@@ -33,6 +34,91 @@ def create_storage_unit(session: Session, company_id: int, name: str, address: s
     unit = StorageUnit(company_id=company_id, name=name, address=address)
     session.add(unit)
     session.flush()
+    return unit
+
+
+def archived_refusal(name: str) -> str:
+    """What a posting to an archived unit is told (stock postings, location links, Slack)."""
+    return (
+        f"storage unit '{name}' is archived: nothing can be posted to it; bring it back with "
+        f"`/pos storage unarchive {name}` or use another unit"
+    )
+
+
+def _checked_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("a storage unit needs a name")
+    if len(name) > 200:
+        raise ValidationFailed("a storage unit's name has at most 200 characters")
+    return name
+
+
+def rename_storage_unit(
+    session: Session, company_id: int, old: str, new: str
+) -> tuple[str, StorageUnit]:
+    """Rename a unit (its name before, and the unit): its movements, links and recipes
+    follow (they refer to it by id)."""
+    unit = storage_unit_by_name(session, company_id, old)
+    before = unit.name
+    name = _checked_name(new)
+    taken = session.scalar(
+        select(StorageUnit.id).where(
+            StorageUnit.company_id == company_id,
+            StorageUnit.name == name,
+            StorageUnit.id != unit.id,
+        )
+    )
+    if taken is not None:
+        raise ValidationFailed(f"there is already a storage unit named '{name}'")
+    unit.name = name
+    session.flush()
+    return before, unit
+
+
+def archive_storage_unit(
+    session: Session, company_id: int, name: str, *, archived: bool = True
+) -> StorageUnit:
+    """Archive a unit (hidden from choices, nothing can be posted to it, its history kept),
+    or bring it back. Refused while a location takes its sales from it or a recipe issues
+    from it, naming them: their stock would have nowhere to go."""
+    unit = storage_unit_by_name(session, company_id, name)
+    if not archived:
+        unit.archived_at = None
+        return unit
+    if unit.archived_at is not None:
+        raise ValidationFailed(f"storage unit '{unit.name}' is already archived")
+    locations = list(
+        session.scalars(
+            select(ExternalLocation.name)
+            .where(ExternalLocation.storage_unit_id == unit.id)
+            .order_by(ExternalLocation.name)
+        )
+    )
+    if locations:
+        raise ValidationFailed(
+            f"'{unit.name}' cannot be archived: {', '.join(locations)} take their sales from "
+            "it; link them to another storage unit first (`/pos locations`)"
+        )
+    recipes = list(
+        session.scalars(
+            select(Recipe.name)
+            .where(Recipe.company_id == company_id)
+            .where(
+                or_(
+                    Recipe.default_issue_storage_id == unit.id,
+                    Recipe.lines.any(RecipeLine.issue_storage_id == unit.id),
+                )
+            )
+            .order_by(Recipe.name)
+        )
+    )
+    if recipes:
+        raise ValidationFailed(
+            f"'{unit.name}' cannot be archived: the recipes {', '.join(recipes)} issue from "
+            "it; change their issue storage in the catalog first"
+        )
+    unit.archived_at = utcnow()
     return unit
 
 

@@ -1,7 +1,7 @@
 """Why an ingredient's stock moved on a day: the POS items behind the deduction, how many were
 sold, what each took and the recipe path it went through.
 
-Built on the one trace the ledger has (``ledger.trace``: the run's stored lines and snapshot
+Built on the one trace there is (``transfer.trace``: the run's stored lines and snapshot
 recomputed through the engine's ``RecipeTree``), over the live sales movements of the period,
 so the contributions add up to what the ledger holds.
 """
@@ -18,14 +18,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from stockpot.core.exact import format_decimal, fraction_to_decimal
-from stockpot.core.ledger import TracedLine, trace
-from stockpot.core.lookup import fold, not_found
+from stockpot.core.lookup import fold, not_found, storage_unit_by_name
 from stockpot.core.models import (
     ExternalLocation,
     Ingredient,
     LedgerMovement,
     MovementType,
-    StorageUnit,
     TransferDay,
     TransferRun,
 )
@@ -38,6 +36,7 @@ from stockpot.core.transfer.snapshot import (
     Snapshot,
     Target,
 )
+from stockpot.core.transfer.trace import TracedLine, trace
 
 
 @dataclass
@@ -89,15 +88,6 @@ def ingredient_by_name(session: Session, company_id: int, name: str) -> Ingredie
     raise not_found("ingredient", name, [row.name for row in rows])
 
 
-def _storage_by_name(session: Session, company_id: int, name: str) -> StorageUnit:
-    rows = list(session.scalars(select(StorageUnit).where(StorageUnit.company_id == company_id)))
-    wanted = fold(name)
-    for row in rows:
-        if fold(row.name) == wanted:
-            return row
-    raise not_found("storage unit", name, [row.name for row in rows])
-
-
 def explain(
     session: Session,
     company_id: int,
@@ -107,7 +97,7 @@ def explain(
     storage_name: str | None = None,
 ) -> Why:
     ingredient = ingredient_by_name(session, company_id, ingredient_name)
-    storage = _storage_by_name(session, company_id, storage_name) if storage_name else None
+    storage = storage_unit_by_name(session, company_id, storage_name) if storage_name else None
     why = Why(ingredient.name, ingredient.base_unit.value, storage and storage.name, first, last)
     scope = [
         LedgerMovement.company_id == company_id,
@@ -201,7 +191,11 @@ def _path(
         for line in recipe.lines:
             storage = line.issue_storage_id or fallback
             if line.ingredient_id == ingredient.id and storage == storage_unit_id:
-                trim = f", trim {format_decimal(fraction_to_decimal(line.trim * 100))} %"
+                gross = _amount(line.quantity / (1 - line.trim), unit)
+                trim = (
+                    f", trim {format_decimal(fraction_to_decimal(line.trim * 100))} % "
+                    f"(takes {gross})"
+                )
                 return [
                     f"{_amount(line.quantity, unit)} {ingredient.name}{per}"
                     + (trim if line.trim else "")

@@ -15,6 +15,7 @@ from stockpot.handlers import (
     files,
     mapping,
     stock_commands,
+    stock_files,
     views,
 )
 
@@ -31,5 +32,6 @@ def register(app: App) -> None:
         csv_upload,
         explain,
         stock_commands,
+        stock_files,
     ):
         module.register(app)

@@ -15,6 +15,7 @@ from stockpot.handlers.pos_commands import (
     pos_bind,
     pos_connect,
     pos_doctor,
+    pos_link,
     pos_locations,
     pos_mappings,
     pos_members,
@@ -49,6 +50,7 @@ def register(app: App) -> None:
             POS,
             {
                 "setup": pos_setup,
+                "link": pos_link,
                 "locations": pos_locations,
                 "connect": pos_connect,
                 "test": pos_test,

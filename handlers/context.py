@@ -10,11 +10,11 @@ from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.bot.jobs.runtime import JobRuntime
 from stockpot.bot.work import WorkQueue
 from stockpot.core.access import Actor, actor_for
 from stockpot.core.errors import UnauthorizedCompanyAccess, ValidationFailed
 from stockpot.core.ids import parse_id
+from stockpot.core.jobs.runtime import JobRuntime
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.settings import Settings
 

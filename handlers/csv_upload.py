@@ -17,7 +17,7 @@ from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.ids import CsvProfileField as F
 from stockpot.bot.metadata import CsvProfileMetadata, CsvUploadMetadata
 from stockpot.core.access import Actor
-from stockpot.core.csv_import.configure import save_profile
+from stockpot.core.catalog.profile_form import save_profile
 from stockpot.core.csv_import.importer import profiles
 from stockpot.core.errors import InvalidDocument, Problem, ValidationFailed
 from stockpot.core.ids import parse_id

@@ -10,7 +10,7 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from stockpot.bot.blocks.home import HomeLocation, home_view, not_linked_view
-from stockpot.core.access import WorkspaceNotLinked, actor_for
+from stockpot.core.access import NotAMember, WorkspaceNotLinked, actor_for
 from stockpot.core.models import Connection, ExternalLocation
 from stockpot.core.transfer.log import last_run
 from stockpot.core.unmapped import unmapped
@@ -24,7 +24,7 @@ def home(event: dict[str, Any], client: WebClient, context: BoltContext) -> None
     with svc.factory() as session:
         try:
             who = actor_for(session, context.team_id or "", event["user"], None)
-        except WorkspaceNotLinked as error:
+        except (WorkspaceNotLinked, NotAMember) as error:
             view = not_linked_view(str(error))
         else:
             linked = [

@@ -16,10 +16,11 @@ from stockpot.bot.blocks.explain import recipe_blocks, why_blocks, why_needs_fil
 from stockpot.bot.ids import ActionId
 from stockpot.core.csv_export import csv_text
 from stockpot.core.errors import StockpotError, ValidationFailed
+from stockpot.core.periods import Period, PeriodError, parse_period
 from stockpot.core.recipes import recipe_view
 from stockpot.core.why import WHY_CSV_HEADER, Why, explain, why_csv_rows
 from stockpot.handlers.context import actor, channel_of, services
-from stockpot.handlers.slash import Invocation, UsageError, parse_day
+from stockpot.handlers.slash import Invocation, UsageError
 
 WHY_USAGE = (
     "`/ledger why <ingredient> <date or from..to> [storage unit]`, "
@@ -37,31 +38,31 @@ def pos_recipe(inv: Invocation) -> None:
     inv.reply(f"Recipe {view.name}", recipe_blocks(view))
 
 
-def _period(word: str) -> tuple[date, date] | None:
-    start, sep, end = word.lower().partition("..")
+def _period_at(words: list[str], index: int) -> tuple[Period, list[str]] | None:
     try:
-        first = parse_day(start)
-        last = parse_day(end) if sep else first
-    except UsageError:
+        return parse_period(words[index:], date.today())  # noqa: DTZ011 - as /ledger
+    except PeriodError:
         return None
-    if last < first:
-        raise UsageError(f"the period {word} ends before it starts")
-    return first, last
 
 
 def ledger_why(inv: Invocation) -> None:
     """``/ledger why Flour 2026-11-27 Kitchen``: the ingredient is every word before the
     date, the storage unit every word after it."""
-    found = [(i, p) for i, p in enumerate(map(_period, inv.args)) if p is not None]
-    if not found:
-        raise UsageError(f"which day? {WHY_USAGE}")
-    index, period = found[0]
+    found = next(
+        (
+            (index, parsed)
+            for index in range(1, len(inv.args))
+            if (parsed := _period_at(inv.args, index)) is not None
+        ),
+        None,
+    )
+    if found is None:
+        raise UsageError(f"which ingredient, which days? {WHY_USAGE}")
+    index, (period, rest) = found
     ingredient = " ".join(inv.args[:index]).strip()
-    if not ingredient:
-        raise UsageError(f"which ingredient? {WHY_USAGE}")
-    storage = " ".join(inv.args[index + 1 :]).strip() or None
+    storage = " ".join(rest).strip() or None
     who = inv.actor()
-    first, last = period
+    first, last = period.first, period.last
 
     def work() -> None:
         try:
@@ -97,6 +98,8 @@ def why_picked(
         period = (date.fromisoformat(first), date.fromisoformat(last))
     except (ValueError, TypeError):
         raise ValidationFailed("that choice is not one Stockpot made; nothing was done") from None
+    if period[1] < period[0]:
+        raise ValidationFailed("that choice is not one Stockpot made; nothing was done")
     channel = channel_of(body)
     who = actor(context, channel)
     svc = services(context)

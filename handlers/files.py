@@ -14,7 +14,9 @@ from stockpot.bot.slack_files import is_csv
 from stockpot.core.db import insert_ignoring_conflicts, unit_of_work
 from stockpot.core.jobs import specs
 from stockpot.core.models import ChannelBinding, SlackFileEvent
+from stockpot.core.stock.files import count_file
 from stockpot.handlers.context import notify, services
+from stockpot.handlers.stock_files import preview_count
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,12 @@ def file_shared(event: dict[str, Any], client: WebClient, context: BoltContext) 
         return
     thread = (info.get("shares", {}).get("public", {}).get(channel_id) or [{}])[0].get("ts")
     name = str(info.get("name") or file_id)
+    counted = count_file(name)
+    if counted is not None:  # a count sheet (count-<unit>.csv), not a till export
+        user = str(event.get("user_id") or context.user_id or "")
+        args = (context, client, bound, file_id, counted, channel_id, thread or None, user)
+        svc.work.submit(preview_count, *args)
+        return
     svc.jobs.enqueue(
         specs.csv_preview(
             bound,

@@ -179,6 +179,7 @@ def submit_map(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltC
             else RecipeChoice(target.id, factor)
         )
         item = who.owns(session.get(PosItem, metadata.pos_item_id))
+        changed = current_target(session, item) != (target, factor)
         set_mapping(session, item, choice, by=f"slack:{who.user_id}")
         session.flush()
         days = len(days_with_item(session, item))
@@ -189,7 +190,14 @@ def submit_map(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltC
         user=who.user_id,
         **message(
             f"{name} is mapped",
-            mapped_blocks(name, target, format_decimal(factor), days, str(metadata.pos_item_id)),
+            mapped_blocks(
+                name,
+                target,
+                format_decimal(factor),
+                days,
+                str(metadata.pos_item_id),
+                changed=changed,
+            ),
         ),
     )
 

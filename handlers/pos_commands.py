@@ -16,12 +16,11 @@ from stockpot.core.access import (
     NotAllowed,
     bind_channel,
     company_for,
-    link_workspace,
     set_role,
 )
 from stockpot.core.db import unit_of_work
 from stockpot.core.doctor import diagnose
-from stockpot.core.errors import StockpotError, UnauthorizedCompanyAccess, ValidationFailed
+from stockpot.core.errors import StockpotError, ValidationFailed
 from stockpot.core.jobs import specs
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.locations import overview
@@ -34,12 +33,17 @@ from stockpot.core.models import (
     Member,
     Provider,
     Role,
-    WorkspaceCompany,
 )
 from stockpot.core.pos import connections
 from stockpot.core.reports import parse_clock_time, send_reports_to
-from stockpot.core.storage import create_storage_unit, storage_units
+from stockpot.core.storage import (
+    archive_storage_unit,
+    create_storage_unit,
+    rename_storage_unit,
+    storage_units,
+)
 from stockpot.core.unmapped import coverage, unmapped
+from stockpot.core.workspaces import redeem_link_code, set_up_workspace
 from stockpot.handlers.context import Services
 from stockpot.handlers.slash import Invocation, UsageError, company_locations, parse_day
 
@@ -52,9 +56,7 @@ def pos_setup(inv: Invocation) -> None:
         raise UsageError("give the company's name: `/pos setup Trattoria Esempio`")
     with inv.services.factory() as session:
         linked = company_for(session, inv.team_id, None)
-    if linked is not None:
-        inv.actor().require_admin()
-    elif not _installer(inv):
+    if linked is None and not _installer(inv):
         user = inv.client.users_info(user=inv.user_id)["user"]
         if not (user.get("is_admin") or user.get("is_owner")):
             raise NotAllowed(
@@ -62,24 +64,26 @@ def pos_setup(inv: Invocation) -> None:
                 "it up for this workspace"
             )
     with unit_of_work(inv.services.factory) as session:
-        company = session.scalar(select(Company).where(Company.name == name))
-        if company is None:
-            company = Company(name=name)
-            session.add(company)
-            session.flush()
-        else:
-            elsewhere = session.scalar(
-                select(WorkspaceCompany.team_id).where(
-                    WorkspaceCompany.company_id == company.id,
-                    WorkspaceCompany.team_id != inv.team_id,
-                )
-            )
-            if elsewhere is not None:
-                raise UnauthorizedCompanyAccess(
-                    f"{name} belongs to another workspace; its admins can link this one"
-                )
-        link_workspace(session, inv.team_id, company, inv.user_id)
+        set_up_workspace(
+            session,
+            inv.team_id,
+            inv.user_id,
+            name,
+            may_link_existing=inv.services.installations is None,
+        )
     inv.reply(f"This workspace now works for {name}, and you are its first admin.")
+
+
+def pos_link(inv: Invocation) -> None:
+    """``/pos link <code>``: link this workspace to the company the operator's code is for."""
+    if len(inv.args) != 1:
+        raise UsageError(
+            "give the code the operator printed with `stockpot slack link <company>`: "
+            "`/pos link ABCD-EFGH-JKLM`"
+        )
+    with unit_of_work(inv.services.factory) as session:
+        company = redeem_link_code(session, inv.team_id, inv.user_id, inv.args[0])
+    inv.reply(f"This workspace now works for {company}, and you are an admin of it.")
 
 
 def _installer(inv: Invocation) -> bool:
@@ -227,8 +231,47 @@ def pos_members(inv: Invocation) -> None:
     )
 
 
+STORAGE_USAGE = (
+    "`/pos storage add <name> | <address>`, `/pos storage rename <name> | <new name>`, "
+    "`/pos storage archive <name>` or `/pos storage unarchive <name>`"
+)
+
+
+def _storage_change(inv: Invocation, action: str) -> bool:
+    """Rename, archive or unarchive; ``False`` when the words ask for something else."""
+    if action not in ("rename", "archive", "unarchive"):
+        return False
+    who = inv.actor()
+    who.require_admin()
+    text = " ".join(inv.args[1:]).strip()
+    if action == "rename":
+        old, sep, new = text.partition("|")
+        if not sep or not old.strip() or not new.strip():
+            raise UsageError("`/pos storage rename <name> | <new name>`")
+        with unit_of_work(inv.services.factory) as session:
+            before, unit = rename_storage_unit(session, who.company_id, old, new)
+            answer = f"Storage unit {before} is now called {unit.name}; its history follows."
+    else:
+        if not text:
+            raise UsageError(f"`/pos storage {action} <name>`")
+        with unit_of_work(inv.services.factory) as session:
+            unit = archive_storage_unit(session, who.company_id, text, archived=action == "archive")
+            answer = (
+                f"Storage unit {unit.name} is archived: hidden from choices, nothing can be "
+                "posted to it, its history is kept. `/pos storage unarchive` brings it back."
+                if action == "archive"
+                else f"Storage unit {unit.name} is in use again."
+            )
+    inv.reply(answer)
+    return True
+
+
 def pos_storage(inv: Invocation) -> None:
     who = inv.actor()
+    if inv.args and _storage_change(inv, inv.args[0].lower()):
+        return
+    if inv.args and inv.args[0].lower() != "add":
+        raise UsageError(f"what should change? {STORAGE_USAGE}")
     if inv.args and inv.args[0].lower() == "add":
         who.require_admin()
         name, sep, address = " ".join(inv.args[1:]).partition("|")
@@ -337,6 +380,7 @@ def pos_report(inv: Invocation) -> None:
     who = inv.actor()
     action = inv.args[0].lower() if inv.args else ""
     if action == "now":
+        who.require_admin()  # the report goes to the channel, for everyone in it to read
         day = parse_day(inv.args[1].lower()) if len(inv.args) > 1 else parse_day("yesterday")
         inv.services.jobs.enqueue(specs.report(who.company_id, day, notify=inv.notify()))
         inv.reply(f"The report of {day} follows in this channel.")

@@ -14,7 +14,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from sqlalchemy import select
 
 from stockpot.bot.blocks.common import message
 from stockpot.bot.blocks.stock import (
@@ -30,7 +29,7 @@ from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import StockCountMetadata, StockFormMetadata
 from stockpot.core.errors import InvalidDocument, ValidationFailed
 from stockpot.core.lookup import storage_unit_by_name
-from stockpot.core.models import Company, Ingredient, StockKind, StorageUnit
+from stockpot.core.models import Company, StockKind, StorageUnit
 from stockpot.core.stock import files, variance
 from stockpot.core.stock.services import (
     LineInput,
@@ -39,6 +38,7 @@ from stockpot.core.stock.services import (
     correct,
     post_stock,
 )
+from stockpot.core.storage import archived_refusal
 from stockpot.handlers.context import form_actor, post, services
 from stockpot.handlers.slash import Invocation, UsageError, parse_day
 
@@ -46,15 +46,18 @@ log = logging.getLogger(__name__)
 CHART_LINES = 10
 
 
-def _units(inv: Invocation, company_id: int) -> list[str]:
+class Units(list[str]):
+    """The storage units in use (the choices), knowing the archived ones to refuse them."""
+
+    archived: list[str]
+
+
+def _units(inv: Invocation, company_id: int) -> Units:
     with inv.services.factory() as session:
-        return list(
-            session.scalars(
-                select(StorageUnit.name)
-                .where(StorageUnit.company_id == company_id, StorageUnit.archived_at.is_(None))
-                .order_by(StorageUnit.name)
-            )
-        )
+        in_use, archived = files.unit_names(session, company_id)
+    units = Units(in_use)
+    units.archived = archived
+    return units
 
 
 def _take_unit(text: str, units: list[str], usage: str) -> tuple[str, str]:
@@ -62,6 +65,9 @@ def _take_unit(text: str, units: list[str], usage: str) -> tuple[str, str]:
     for name in sorted(units, key=len, reverse=True):
         if text == name or text.startswith(name + " "):
             return name, text[len(name) :].strip()
+    for name in getattr(units, "archived", []):
+        if text == name or text.startswith(name + " "):
+            raise ValidationFailed(archived_refusal(name))
     raise UsageError(f"which storage unit? {usage} (storage units: {', '.join(units) or 'none'})")
 
 
@@ -131,16 +137,7 @@ def submit_count(
         unit = session.get(StorageUnit, metadata.storage_unit_id)
         who.owns(unit)
         assert unit is not None
-        names = dict(
-            session.execute(
-                select(Ingredient.id, Ingredient.name).where(
-                    Ingredient.company_id == company.id,
-                    Ingredient.id.in_([i for _, i, _ in counted]),
-                )
-            )
-            .tuples()
-            .all()
-        )
+        names = files.ingredient_names(session, company.id, [i for _, i, _ in counted])
         groups = files.sheet(session, company, unit.id)
     pages = sheet_pages(
         {g: [SheetRow(i.id, i.name, i.base_unit.value) for i in m] for g, m in groups.items()}

@@ -20,7 +20,8 @@ from stockpot.sandbox.http import Request, Response
 from stockpot.sandbox.slack_workspace import Message
 
 if TYPE_CHECKING:
-    from stockpot.sandbox.slack import SlackSender, SlackStandIn
+    from stockpot.sandbox.slack import SlackStandIn
+    from stockpot.sandbox.slack_sender import SlackSender
 
 STATIC = {"app.js": "text/javascript", "app.css": "text/css", "index.html": "text/html"}
 FILE_LIMIT = 50 * 1024 * 1024

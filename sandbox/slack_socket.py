@@ -32,14 +32,17 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.server import Server, ServerConnection, serve
 
-from stockpot.sandbox.slack import SlackSender, SlackStandIn
+from stockpot.sandbox.slack_sender import SlackSender
+
+if TYPE_CHECKING:
+    from stockpot.sandbox.slack import SlackStandIn
 
 ENVELOPE_TYPES = ("slash_commands", "interactive", "events_api")
 RESPONSE_PAYLOAD = {"slash_commands", "interactive"}

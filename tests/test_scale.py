@@ -37,7 +37,8 @@ from stockpot.core.models import (
     TransferRun,
 )
 from stockpot.core.pos import connections
-from stockpot.sandbox.slack import SlackSender, SlackStandIn
+from stockpot.sandbox.slack import SlackStandIn
+from stockpot.sandbox.slack_sender import SlackSender
 from tests.bot.test_serve_process import answers, free_port, until
 from tests.core.pos.conftest import (  # noqa: F401 - fixtures
     company,

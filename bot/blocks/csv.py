@@ -15,7 +15,7 @@ from stockpot.bot.blocks.common import (
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import CsvFileValue
-from stockpot.core.csv_import.cells import inert
+from stockpot.core.cell_text import inert
 from stockpot.core.csv_import.importer import ImportResult, Preview, UndoResult
 from stockpot.core.exact import format_decimal
 from stockpot.core.transfer.runner import TransferReport

@@ -31,7 +31,14 @@ def _recipe_lines(lines: Sequence[RecipeLineView], depth: int = 0) -> list[str]:
     for line in lines:
         pad = "\u2003" * depth
         trim = f", {trim_text(line.trim)}" if line.trim else ""
-        name = f"*{escape(line.name)}*" + (" _(recipe)_" if line.kind == "recipe" else "")
+        name = f"*{escape(line.name)}*"
+        if line.kind == "recipe":
+            makes = line.makes or Decimal(1)
+            name += (
+                " _(recipe)_"
+                if makes == 1
+                else f" _(recipe; its lines make {amount_text(makes, 'portions')})_"
+            )
         out.append(
             f"{pad}• {amount_text(line.quantity, line.unit)} {name}{trim} · "
             f"from {escape(line.issue_storage)}"

@@ -16,9 +16,9 @@ from stockpot.bot.blocks.common import (
     lines_section,
     section,
 )
+from stockpot.bot.blocks.text import render
 from stockpot.bot.ids import ActionId
 from stockpot.bot.metadata import CatchUpValue
-from stockpot.bot.text import render
 from stockpot.core.jobs.schedule import MissedDays
 from stockpot.core.migration import MigrationProgress
 

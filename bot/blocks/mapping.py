@@ -195,10 +195,15 @@ def changed_blocks(text: str, days: int, value: str) -> list[Block]:
     return blocks
 
 
-def mapped_blocks(item: str, target: Target, factor: str, days: int, value: str) -> list[Block]:
-    """The confirmation of a mapping, offering to rerun every day that sold the item."""
-    text = f"*{escape(item)}* now takes {factor} {target.unit} of *{escape(target.name)}* per sale."
-    return changed_blocks(text, days, value)
+def mapped_blocks(
+    item: str, target: Target, factor: str, days: int, value: str, *, changed: bool = True
+) -> list[Block]:
+    """The confirmation of a mapping, offering to rerun every day that sold the item; a save
+    that changed nothing says so and offers nothing to rerun."""
+    what = f"{factor} {target.unit} of *{escape(target.name)}* per sale"
+    if not changed:
+        return [section(f"*{escape(item)}* still takes {what}: nothing changed.")]
+    return changed_blocks(f"*{escape(item)}* now takes {what}.", days, value)
 
 
 PAGE_SIZE = 20
@@ -272,7 +277,7 @@ def mappings_blocks(
     blocks.append(
         context(
             f"{page.total} item(s){searched}; showing {first}–{last}. "
-            "Search with `/pos mappings <text>`."
+            "Search with `/pos mappings &lt;text&gt;`."
         )
     )
     for row in page.rows:

@@ -1,4 +1,5 @@
-"""Messages and modals of ``/stock`` and ``/ledger variance``.
+"""Messages and modals of ``/stock`` and ``/ledger variance`` (quantities rounded for
+people by ``bot.amounts.human``; the CLI, JSON and the ledger keep them exact).
 
 A count sheet is a modal of one optional number input per ingredient, labelled with its
 unit, under a header per group. A modal holds at most 100 blocks: a sheet longer than a page
@@ -12,9 +13,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from stockpot.bot.blocks.common import Block, clip, context, escape, header, lines_section, section
+from stockpot.bot.amounts import human
+from stockpot.bot.blocks.common import (
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    escape,
+    header,
+    lines_section,
+    section,
+)
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
-from stockpot.core.exact import format_decimal
 from stockpot.core.stock.costs import money
 from stockpot.core.stock.services import StockResult
 from stockpot.core.stock.variance import Variance
@@ -151,9 +162,9 @@ def posted_blocks(result: StockResult, user_id: str | None) -> list[Block]:
     kind = result.kind.value
     lines = []
     for line in result.lines:
-        text = f"{escape(line.ingredient)}: {format_decimal(line.quantity)} {line.unit}"
+        text = f"{escape(line.ingredient)}: {human(line.quantity, line.unit)}"
         if line.adjustment is not None:
-            text += f" (adjustment {format_decimal(line.adjustment)})"
+            text += f" (adjustment {human(line.adjustment, line.unit)})"
         if line.value is not None:
             text += f" · {money(line.value, result.currency)}"
         lines.append(text)
@@ -185,8 +196,8 @@ def variance_blocks(report: Variance) -> list[Block]:
     for line in report.lines[:VARIANCE_SHOWN]:
         percent = "" if line.percent is None else f" ({line.percent}%)"
         lines.append(
-            f"{escape(line.ingredient)}: used {format_decimal(line.actual)} {line.unit}, "
-            f"sold {format_decimal(line.theoretical)} → {format_decimal(line.variance)}"
+            f"{escape(line.ingredient)}: used {human(line.actual, line.unit)}, "
+            f"sold {human(line.theoretical, line.unit)} → {human(line.variance, line.unit)}"
             f"{percent} · {money(line.value, report.currency)}"
         )
     blocks = [
@@ -201,3 +212,36 @@ def variance_blocks(report: Variance) -> list[Block]:
         notes.append(f"No cost, not in the total: {escape(', '.join(report.uncosted[:10]))}.")
     blocks.append(context(*notes))
     return blocks
+
+
+def count_file_blocks(
+    name: str, result: StockResult, value: str, skipped: Sequence[str]
+) -> list[Block]:
+    """A count CSV's preview: what posting it would count and adjust, with Post / Cancel."""
+    blocks = [
+        section(
+            f"*Count file {escape(name)}*: {escape(result.storage_unit)} at the close of "
+            f"{result.business_date}, {len(result.lines)} ingredient(s). Nothing is posted yet."
+        ),
+        *posted_blocks(result, None)[1:],
+    ]
+    if skipped:
+        blocks.append(context(f"Left empty, not counted: {escape(', '.join(skipped[:30]))}"))
+    blocks.append(
+        actions(
+            button("Post count", ActionId.STOCK_FILE_POST, value, style="primary"),
+            button("Cancel", ActionId.STOCK_FILE_CANCEL, value),
+        )
+    )
+    return blocks
+
+
+def problems_blocks(name: str, problems: Sequence[str]) -> list[Block]:
+    shown = [escape(problem) for problem in problems[:20]]
+    more = f"…and {len(problems) - 20} more" if len(problems) > 20 else ""
+    return [
+        section(
+            f":warning: *Count file {escape(name)}* was not posted; fix it and share it again:"
+        ),
+        lines_section("Problems", [*shown, more] if more else shown),
+    ]

@@ -18,8 +18,8 @@ from stockpot.bot.blocks.common import (
     section,
 )
 from stockpot.bot.blocks.jobs import fix_buttons
+from stockpot.bot.blocks.text import render
 from stockpot.bot.ids import ActionId
-from stockpot.bot.text import render
 from stockpot.core.transfer.runner import TransferReport
 from stockpot.core.units import largest_by_family, ranked
 

@@ -20,7 +20,9 @@ from stockpot.bot.cli import (
     recipe,
     sandbox,
     serve,
+    slack,
     stock,
+    storage,
     transfer,
 )
 from stockpot.core.crypto import secret_box
@@ -49,12 +51,14 @@ for _module in (
     csv,
     ledger,
     stock,
+    storage,
     jobs,
     sandbox,
     serve,
     demo,
     check,
     manifest,
+    slack,
 ):
     _module.register(main)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from stockpot.bot.cli.support import emit_json, reports_errors, session_factory, table
 from stockpot.bot.cli.transfer import print_report
-from stockpot.core.csv_import.cells import inert
+from stockpot.core.cell_text import inert
 from stockpot.core.csv_import.importer import (
     Preview,
     import_csv,

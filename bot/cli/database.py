@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import click
 
-from stockpot.bot.cli.support import reports_errors
+from stockpot.bot.cli.support import reports_errors, session_factory
 from stockpot.bot.health import safe_url
-from stockpot.core.crypto import generate_key
+from stockpot.core.crypto import generate_key, secret_box
+from stockpot.core.secret_rotation import rotate_secrets
 from stockpot.core.settings import get_settings
 from stockpot.migrations import schema
 
@@ -34,6 +35,20 @@ def secret() -> None:
 def secret_generate() -> None:
     """Print a new key for STOCKPOT_SECRET_KEY."""
     click.echo(generate_key())
+
+
+@secret.command("rotate")
+@click.option("--batch", default=200, show_default=True, help="rows per transaction")
+@reports_errors
+def secret_rotate(batch: int) -> None:
+    """Re-encrypt every stored secret under the first key of STOCKPOT_SECRET_KEY. Safe to
+    stop and run again; once it reports nothing left, the old keys can be removed."""
+    settings = get_settings()
+    results = rotate_secrets(session_factory(), secret_box(settings), batch=batch)
+    for result in results:
+        click.echo(f"{result.table}: {result.rotated} of {result.values} re-encrypted")
+    if not any(result.rotated for result in results):
+        click.echo("every stored secret is under the newest key: the others can be removed")
 
 
 def register(main: click.Group) -> None:

@@ -21,6 +21,7 @@ from stockpot.core.exact import format_decimal
 from stockpot.core.lookup import company_by_name
 from stockpot.core.stock import variance
 from stockpot.core.stock.costs import money
+from stockpot.core.transfer import trace
 from stockpot.core.why import WHY_CSV_HEADER, Why, explain, why_csv_rows
 
 
@@ -171,7 +172,7 @@ def ledger_movements(company: str, date_from: Any, date_to: Any, as_json: bool) 
 def ledger_trace(movement_id: int, as_json: bool) -> None:
     """The sales lines behind a movement, and what each contributed."""
     with session_scope() as session:
-        lines = ledger.trace(session, movement_id)
+        lines = trace.trace(session, movement_id)
     if as_json:
         emit_json([line.to_json() for line in lines])
         return

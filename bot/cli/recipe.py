@@ -21,7 +21,14 @@ def recipe_group() -> None:
 def _line_text(line: RecipeLineView, depth: int) -> list[str]:
     indent = "  " * depth
     trim = f", {trim_text(line.trim)}" if line.trim else ""
-    kind = " (recipe)" if line.kind == "recipe" else ""
+    kind = ""
+    if line.kind == "recipe":
+        makes = line.makes or 1
+        kind = (
+            " (recipe)"
+            if makes == 1
+            else f" (recipe; its lines make {amount_text(makes, 'portions')})"
+        )
     text = (
         f"{indent}- {amount_text(line.quantity, line.unit)} {line.name}{kind}{trim}"
         f" · from {line.issue_storage}"

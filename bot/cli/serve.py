@@ -13,12 +13,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.bot.app import build_app, worker_slack
 from stockpot.bot.cli.support import reports_errors, session_factory
-from stockpot.bot.jobs.runtime import JobRuntime, build_worker
+from stockpot.bot.jobs.runtime import build_worker
 from stockpot.bot.ops_http import OpsRoutes
 from stockpot.bot.scheduler import start_scheduler
 from stockpot.bot.server import StockpotWsgi
 from stockpot.bot.serving import GracefulServer, serve, stop_on_signals
 from stockpot.core.db import is_sqlite
+from stockpot.core.jobs.runtime import JobRuntime
 from stockpot.core.jobs.worker import Worker
 from stockpot.core.settings import Settings, get_settings
 

@@ -14,9 +14,9 @@ from stockpot.core.lookup import location_by_name
 from stockpot.core.models import RunKind
 from stockpot.core.pos.connections import transfer_day
 from stockpot.core.settings import get_settings
-from stockpot.core.transfer.lines import parse_lines_file
+from stockpot.core.transfer.lines import RawInput, parse_lines_file
 from stockpot.core.transfer.log import run_to_json, runs_of_day
-from stockpot.core.transfer.runner import RawInput, TransferReport, run_transfer
+from stockpot.core.transfer.runner import TransferReport, run_transfer
 
 
 @click.group()

@@ -17,10 +17,10 @@ from stockpot.bot.blocks.jobs import (
 )
 from stockpot.bot.blocks.transfer import failure_blocks, report_blocks
 from stockpot.bot.jobs.csv import CsvImportJob, CsvPreviewJob, CsvUndoJob
+from stockpot.bot.jobs.progress import ProgressMessage
 from stockpot.bot.jobs.report import ReportJob
 from stockpot.bot.jobs.slack import Notifier, Target
 from stockpot.bot.metadata import TransferValue
-from stockpot.bot.progress import ProgressMessage
 from stockpot.core.errors import StockpotError
 from stockpot.core.jobs.effects import job_key
 from stockpot.core.jobs.specs import notify_of

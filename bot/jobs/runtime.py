@@ -1,13 +1,7 @@
-"""How the bot's processes reach the job system: listeners enqueue, workers run.
-
-``stockpot serve`` only enqueues; ``stockpot worker`` runs jobs and the scheduler; ``stockpot
-run`` does all three in one process (the SQLite default), where enqueueing wakes the worker at
-once instead of at its next poll.
-"""
+"""The bot's worker: the job handlers that report to Slack, on core's generic worker."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from slack_sdk import WebClient
@@ -15,33 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.bot.jobs.handlers import job_handlers
 from stockpot.bot.jobs.slack import Notifier
-from stockpot.core.db import unit_of_work
-from stockpot.core.jobs.queue import Enqueued, JobSpec, enqueue, enqueue_many
 from stockpot.core.jobs.worker import Worker
 from stockpot.core.settings import Settings
-
-
-class JobRuntime:
-    def __init__(self, factory: sessionmaker[Session], worker: Worker | None = None) -> None:
-        self.factory = factory
-        self.worker = worker
-
-    def enqueue(self, spec: JobSpec) -> Enqueued:
-        with unit_of_work(self.factory) as session:
-            queued = enqueue(session, spec)
-        self.wake()
-        return queued
-
-    def enqueue_many(self, specs: Iterable[JobSpec]) -> int:
-        with unit_of_work(self.factory) as session:
-            count = enqueue_many(session, specs)
-        self.wake()
-        return count
-
-    def wake(self) -> None:
-        """Tell this process's worker (if it has one) that a job is waiting."""
-        if self.worker is not None:
-            self.worker.wake()
 
 
 def build_worker(

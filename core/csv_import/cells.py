@@ -17,23 +17,11 @@ from stockpot.core.quantities import check_quantity
 
 CACHED = 4096
 """Distinct cells remembered by the parsers: bounded, so memory stays flat on any file."""
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 _THOUSANDS = {
     ",": re.compile(r"[+-]?\d{1,3}(\.\d{3})+(,\d+)?"),
     ".": re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?"),
 }
-
-
-def neutral(value: str) -> str:
-    """``value`` as text that no spreadsheet evaluates: a leading apostrophe before a
-    formula's first character."""
-    return "'" + value if value.startswith(FORMULA_START) else value
-
-
-def inert(value: str, limit: int = 60) -> str:
-    """``value`` as text that no spreadsheet evaluates, cut to ``limit`` characters."""
-    return neutral(value if len(value) <= limit else value[: limit - 1] + "…")
 
 
 def is_number(value: str) -> bool:

@@ -37,10 +37,9 @@ from stockpot.core.models import (
     Provider,
     RunKind,
 )
-from stockpot.core.transfer.lines import SaleLine
+from stockpot.core.transfer.lines import RawInput, SaleLine
 from stockpot.core.transfer.live import live_lines_of_days, take_turn
 from stockpot.core.transfer.runner import (
-    RawInput,
     TransferReport,
     TransferRequest,
     transfer_days_in_session,

@@ -14,7 +14,8 @@ from datetime import date
 from decimal import Decimal
 from typing import BinaryIO
 
-from stockpot.core.csv_import.cells import inert, parse_date, parse_quantity
+from stockpot.core.cell_text import inert
+from stockpot.core.csv_import.cells import parse_date, parse_quantity
 from stockpot.core.csv_import.dialect import Dialect, UnreadableFile
 from stockpot.core.csv_import.profile import CsvProfile
 

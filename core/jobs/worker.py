@@ -4,8 +4,8 @@
   was unreachable) queues the job again with a doubling wait, up to its attempt limit.
 * A permanent one (credentials refused, a location without a storage unit) fails at once with
   the error's own message, which says what to do.
-* ``DayNotComplete`` is neither: the day is asked for again later without using an attempt,
-  for up to ``OPEN_DAY_PATIENCE``.
+* ``NotReadyYet`` (a POS day still open) is neither: the day is asked for again later
+  without using an attempt, for up to ``OPEN_DAY_PATIENCE``.
 * A job whose worker dies keeps its lease until it expires; then any worker takes it over.
 * A worker told to stop (SIGTERM) claims nothing more and finishes what it runs; a job that
   reaches a checkpoint meanwhile (a migration between days) is handed back, queued again at
@@ -31,12 +31,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.core import log_context, metrics
 from stockpot.core.db import utcnow
-from stockpot.core.errors import StockpotError
+from stockpot.core.errors import NotReadyYet, StockpotError
 from stockpot.core.jobs import queue
 from stockpot.core.jobs.heartbeat import HeartbeatThread
 from stockpot.core.jobs.queue import ClaimedJob
 from stockpot.core.models import JobKind
-from stockpot.core.pos.errors import DayNotComplete
 from stockpot.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -347,7 +346,7 @@ class Worker:
         reason = describe(error, job.id)
         now = utcnow()
         try:
-            if isinstance(error, DayNotComplete) and now - job.created_at < OPEN_DAY_PATIENCE:
+            if isinstance(error, NotReadyYet) and now - job.created_at < OPEN_DAY_PATIENCE:
                 queue.retry_later(
                     self.factory, job, reason, now + self.retry.open_day_wait, count_attempt=False
                 )

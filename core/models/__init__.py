@@ -31,6 +31,7 @@ from stockpot.core.models.slack import (
     SlackDelivery,
     SlackFileEvent,
     WorkspaceCompany,
+    WorkspaceLinkCode,
 )
 from stockpot.core.models.stock import StockCountLine, StockKind, StockPosting
 from stockpot.core.models.transfer import (
@@ -88,4 +89,5 @@ __all__ = [
     "TransferSnapshot",
     "WorkerHeartbeat",
     "WorkspaceCompany",
+    "WorkspaceLinkCode",
 ]

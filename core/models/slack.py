@@ -82,3 +82,18 @@ class SlackDelivery(Base):
     team_id: Mapped[str] = mapped_column(String(32))
     key: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class WorkspaceLinkCode(Base):
+    """A one-time code an operator hands to a workspace to link it to an existing company
+    (``stockpot slack link``). Only its hash is kept; it expires and is used once."""
+
+    __tablename__ = "workspace_link_code"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = company_fk()
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    used_by_team: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = created_at()

@@ -12,8 +12,7 @@ import httpx
 
 from stockpot.core.models import ExternalLocation, PosItemKind
 from stockpot.core.pos.errors import PosAuthError, PosError, PosRequestRefused, PosUnavailable
-from stockpot.core.transfer.lines import SaleLine
-from stockpot.core.transfer.runner import RawInput
+from stockpot.core.transfer.lines import RawInput, SaleLine
 
 
 @dataclass(frozen=True)

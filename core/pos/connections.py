@@ -45,8 +45,9 @@ from stockpot.core.pos.lightspeed.oauth import (
 from stockpot.core.pos.lightspeed.tokens import ConnectionTokens, LightspeedAuth
 from stockpot.core.pos.sides.connector import SidesAuth, SidesConnector, SidesCredentials
 from stockpot.core.settings import Settings
+from stockpot.core.transfer.lines import RawInput
 from stockpot.core.transfer.live import rerun_lines
-from stockpot.core.transfer.runner import RawInput, TransferReport, record_failed_run, run_transfer
+from stockpot.core.transfer.runner import TransferReport, record_failed_run, run_transfer
 
 log = logging.getLogger(__name__)
 

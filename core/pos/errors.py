@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stockpot.core.errors import StockpotError
+from stockpot.core.errors import NotReadyYet, StockpotError
 
 
 class PosError(StockpotError):
@@ -31,7 +31,7 @@ class PosAuthError(PosError):
     code = "pos_auth_failed"
 
 
-class DayNotComplete(PosError):
+class DayNotComplete(PosError, NotReadyYet):
     """The POS says the business day is still open; its sales can be fetched once it closes."""
 
     code = "day_not_complete"

@@ -37,4 +37,5 @@ def money(amount: Decimal | None, currency: str) -> str:
     """``12.35 EUR``: for people; stored and exported amounts stay exact."""
     if amount is None:
         return "–"
-    return f"{amount.quantize(CENT, rounding=ROUND_HALF_EVEN):,.2f} {currency}"
+    rounded = amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
+    return f"{abs(rounded) if rounded == 0 else rounded:,.2f} {currency}"

@@ -42,6 +42,7 @@ from stockpot.core.models import (
     Ingredient,
     LedgerMovement,
     StockCountLine,
+    StorageUnit,
 )
 from stockpot.core.quantities import Quantity, parse_quantity_text
 from stockpot.core.stock.services import LineInput
@@ -246,3 +247,42 @@ def template(groups: dict[str, list[Ingredient]]) -> str:
         ["ingredient", "quantity", "unit"],
         [[i.name, None, i.base_unit.value] for members in groups.values() for i in members],
     )
+
+
+COUNT_FILE = re.compile(
+    r"^count[-_ ](?P<unit>.+?)(?:[-_ ](?P<day>\d{4}-\d{2}-\d{2}))?\.(?:csv|txt)$", re.IGNORECASE
+)
+
+
+def count_file(name: str) -> tuple[str, date | None] | None:
+    """A count CSV shared in a channel is named for its storage unit, as the template is:
+    ``count-Kitchen.csv`` (today) or ``count-Kitchen-2026-11-30.csv``; else ``None``."""
+    match = COUNT_FILE.match(name.strip())
+    if match is None:
+        return None
+    try:
+        day = date.fromisoformat(match["day"]) if match["day"] else None
+    except ValueError:
+        return None
+    return match["unit"], day
+
+
+def unit_names(session: Session, company_id: int) -> tuple[list[str], list[str]]:
+    """The company's storage units by name: those in use, and the archived ones."""
+    rows = session.execute(
+        select(StorageUnit.name, StorageUnit.archived_at)
+        .where(StorageUnit.company_id == company_id)
+        .order_by(StorageUnit.name)
+    ).all()
+    in_use = [name for name, archived in rows if archived is None]
+    return in_use, [name for name, archived in rows if archived is not None]
+
+
+def ingredient_names(session: Session, company_id: int, ids: Sequence[int]) -> dict[int, str]:
+    """Names of the company's ingredients among ``ids`` (a count sheet's inputs carry ids)."""
+    rows = session.execute(
+        select(Ingredient.id, Ingredient.name).where(
+            Ingredient.company_id == company_id, Ingredient.id.in_(list(ids))
+        )
+    )
+    return dict(rows.tuples().all())

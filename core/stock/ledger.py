@@ -195,12 +195,15 @@ def absorb_runs(session: Session, runs: Sequence[tuple[int, int]]) -> None:
             LedgerMovement.business_date,
         )
     ).tuples()
+    company_of = dict(((run_id, company_id) for company_id, run_id in runs))
     deltas: dict[int, dict[DatedKey, Decimal]] = {}
     for run_id, unit, ingredient, day, amount in rows:
-        deltas.setdefault(run_id, {})[(unit, ingredient, day)] = amount
-    for company_id, run_id in runs:
-        if deltas.get(run_id):
-            absorb(session, company_id, deltas[run_id])
+        # Absorption is per dated key, so one company's runs are absorbed together: one
+        # lock and one count query for a whole batch of days.
+        changes = deltas.setdefault(company_of[run_id], {})
+        changes[(unit, ingredient, day)] = changes.get((unit, ingredient, day), 0) + amount
+    for company_id, changes in deltas.items():
+        absorb(session, company_id, changes)
 
 
 def reverse_movements(

@@ -45,6 +45,7 @@ from stockpot.core.stock.ledger import (
     own_movements,
     reverse_movements,
 )
+from stockpot.core.storage import archived_refusal
 from stockpot.core.units import UnitError, conversion_factor, parse_unit
 
 POSTING_KINDS = (StockKind.COUNT, StockKind.RECEIPT, StockKind.WASTE, StockKind.MOVE)
@@ -480,7 +481,7 @@ def _unit(
         )
         return None
     if unit.archived_at is not None:
-        problems.append(Problem(place, f"storage unit '{name}' is archived"))
+        problems.append(Problem(place, archived_refusal(unit.name)))
         return None
     return unit
 

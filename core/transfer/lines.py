@@ -35,6 +35,14 @@ def item_key(pos_code: str | None, name: str) -> str:
     return "name:" + " ".join(name.split()).casefold()
 
 
+@dataclass(frozen=True)
+class RawInput:
+    """The POS payload as received, stored with the run for audit and reruns."""
+
+    source: str
+    body: str
+
+
 @dataclass(frozen=True, slots=True)
 class SaleLine:
     sale_id: str

@@ -59,7 +59,7 @@ from stockpot.core.transfer.catalog_snapshot import (
 )
 from stockpot.core.transfer.engine import EngineResult, StockKey, run_engine
 from stockpot.core.transfer.line_store import FORMAT, EncodedLines, encode_lines
-from stockpot.core.transfer.lines import LineKind, SaleLine
+from stockpot.core.transfer.lines import LineKind, RawInput, SaleLine
 
 log = logging.getLogger(__name__)
 
@@ -77,14 +77,6 @@ class TransferFailed(StockpotError):
     def __init__(self, message: str, run_id: int | None) -> None:
         super().__init__(message)
         self.run_id = run_id
-
-
-@dataclass(frozen=True)
-class RawInput:
-    """The POS payload as received, stored with the run for audit and reruns."""
-
-    source: str
-    body: str
 
 
 @dataclass

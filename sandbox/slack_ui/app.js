@@ -327,15 +327,17 @@ function inputNode(block, where) {
   };
   const field = where.input ? { ...where, input: record } : where;
   let control;
-  if (element.type === "plain_text_input") {
+  if (element.type === "plain_text_input" || element.type === "number_input") {
+    const numeric = element.type === "number_input";
     control = el(element.multiline ? "textarea" : "input", {
-      type: "text", "data-action-id": element.action_id,
+      type: numeric ? "number" : "text", step: numeric ? "any" : null,
+      "data-action-id": element.action_id,
       placeholder: element.placeholder ? element.placeholder.text : null,
     });
     const typed = (state.values[blockId] || {})[element.action_id];
     if (typed) control.value = typed.value || "";
     else if (element.initial_value) control.value = element.initial_value;
-    const keep = () => record(element, { type: "plain_text_input", value: control.value });
+    const keep = () => record(element, { type: element.type, value: control.value });
     control.addEventListener("input", keep);
     keep();
   } else if (element.type === "file_input") {

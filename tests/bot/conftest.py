@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from stockpot.bot.app import BOT_SCOPES, build_app, installation_store
-from stockpot.bot.jobs.runtime import JobRuntime, build_worker
+from stockpot.bot.jobs.runtime import build_worker
 from stockpot.bot.ops_http import OpsRoutes
 from stockpot.bot.server import BackgroundServer, StockpotWsgi
 from stockpot.bot.socket_mode import SocketMode
@@ -19,12 +19,14 @@ from stockpot.core.access import link_workspace, set_role
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.crypto import generate_key
 from stockpot.core.db import unit_of_work
+from stockpot.core.jobs.runtime import JobRuntime
 from stockpot.core.jobs.worker import Worker
 from stockpot.core.models import Company, Role
 from stockpot.core.settings import Settings
 from stockpot.sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
 from stockpot.sandbox.sides import SidesSandbox
-from stockpot.sandbox.slack import SlackSender, SlackStandIn
+from stockpot.sandbox.slack import SlackStandIn
+from stockpot.sandbox.slack_sender import SlackSender
 from stockpot.sandbox.slack_socket import SocketSender
 from tests.catalogs import TRATTORIA
 

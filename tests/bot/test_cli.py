@@ -253,3 +253,23 @@ def test_a_recipe_and_why_an_ingredient_moved(cli, tmp_path):
     assert "did you mean Flour?" in cli(
         "ledger", "why", "flor", "--company", COMPANY, "--date", "2026-11-27", code=1
     )
+
+
+def test_storage_units_renamed_and_archived(cli):
+    cli("catalog", "import", CATALOG)
+    cli("mappings", "import", MAPPINGS)
+    cli("transfer", "run", "--location", "Main room", "--date", "2026-11-27", "--lines", SALES)
+    assert "Kitchen is now called Cucina" in cli(
+        "storage", "rename", "kitchen", "Cucina", "--company", COMPANY
+    )
+    assert "Cucina" in cli("ledger", "balances", "--company", COMPANY)
+    refused = cli("storage", "archive", "Cucina", "--company", COMPANY, code=1)
+    assert "Main room take their sales from it" in refused
+    assert "did you mean Cucina?" in cli(
+        "storage", "archive", "Cucna", "--company", COMPANY, code=1
+    )
+    assert "Glass of red issue from it" in cli(
+        "storage", "archive", "Bar", "--company", COMPANY, code=1
+    )
+    listing = cli("storage", "list", "--company", COMPANY)
+    assert listing.splitlines()[0].split() == ["STORAGE", "UNIT", "ADDRESS", "LOCATIONS", "STATE"]

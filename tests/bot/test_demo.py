@@ -9,9 +9,10 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -157,6 +158,10 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     unmapped.get_by_role("button", name="Map").first.click()
     expect(modal).to_be_visible()
     search = modal.locator("[data-action-id=map_target]")
+    expect(search).to_have_value("")  # nothing is chosen for the user
+    search.focus()
+    expect(page.get_by_test_id("suggestions")).to_contain_text("Suggestions")
+    walk.shot("map-suggestions")
     search.fill("Mozz")
     page.get_by_test_id("suggestions").get_by_text("Mozzarella").first.click()
     modal.locator("[data-action-id=map_factor]").fill("0.1")
@@ -165,6 +170,36 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     expect(modal).to_be_hidden()
     expect(walk.messages()).to_contain_text("now takes")
     walk.shot("mapped")
+    mapped = walk.latest("now takes").inner_text()
+    item = mapped.split(" now takes", 1)[0].strip().splitlines()[-1].strip()
+
+    walk.say(f"/pos mappings {item}")
+    mappings = walk.latest(f"matching “{item}”")
+    expect(mappings).to_contain_text("0.1 kg of Mozzarella")
+    expect(mappings).to_contain_text("sides:SIDES")
+    walk.shot("mappings-search")
+    mappings.get_by_role("button", name="Edit").first.click()
+    expect(page.get_by_test_id("modal-title")).to_have_text("Edit a mapping")
+    expect(modal.locator("[data-action-id=map_target]")).to_have_value("Mozzarella (kg per sale)")
+    expect(modal.locator("[data-action-id=map_factor]")).to_have_value("0.1")
+    expect(modal).to_contain_text("Now: 0.1 kg of Mozzarella")
+    walk.shot("edit-mapping-prefilled")
+    page.get_by_test_id("modal-submit").click()
+    expect(modal).to_be_hidden()
+    expect(walk.latest("still takes")).to_contain_text("nothing changed")
+    walk.shot("edit-saved-unchanged")
+
+    migrated_day = (datetime.now(UTC).date() - timedelta(days=3)).isoformat()
+    walk.say(f"/ledger why Mozzarella {migrated_day}")
+    why = walk.latest("Why Mozzarella")
+    expect(why).to_contain_text("Largest contributors")
+    expect(why).to_contain_text("portion of Pizza")
+    walk.shot("ledger-why")
+
+    walk.say("/pos recipe pizza margherita")
+    expect(walk.latest("Recipe: Pizza Margherita")).to_contain_text("Pizzaboden")
+    walk.shot("recipe")
+
     offer = walk.latest("now takes")
     offer.get_by_role("button", name="Reprocess").click()
     walk.confirm("reprocess-confirm")
@@ -211,6 +246,27 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     walk.confirm("undo-confirm")  # a destructive button asks first
     expect(walk.messages()).to_contain_text("undone:")
     walk.shot("csv-undone")
+
+    walk.say("/ledger variance Lager")
+    seeded = walk.latest("Variance of Lager")
+    expect(seeded).to_contain_text("Total variance")
+    expect(seeded).to_contain_text("Mozzarella: used")
+    walk.shot("variance-last-week")
+
+    walk.say("/stock count Lager")
+    expect(modal).to_contain_text("Count Lager")
+    modal.locator(".input-block", has_text="Mozzarella (kg)").locator("input").fill("20.5")
+    modal.locator(".input-block", has_text="Cola 0,33l (pcs)").locator("input").fill("96")
+    walk.shot("count-sheet")
+    page.get_by_test_id("modal-submit").click()
+    expect(modal).to_be_hidden()
+    counted = walk.latest("counted in Lager")
+    expect(counted).to_contain_text("Mozzarella: 20.5 kg")
+    today = datetime.now(ZoneInfo("Europe/Berlin")).date()
+    report = walk.latest(f"→ {today}")  # the period the count just closed
+    expect(report).to_contain_text("Variance of Lager")
+    expect(report).to_contain_text("Mozzarella: used")
+    walk.shot("counted-and-variance")
 
     page.get_by_test_id("home-tab").click()
     expect(page.get_by_test_id("home")).to_contain_text("Stockpot for Pizzeria Beispiel")

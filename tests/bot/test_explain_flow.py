@@ -13,9 +13,9 @@ from sqlalchemy import select
 from stockpot.bot.blocks.explain import ITEMS_SHOWN, why_blocks, why_needs_file
 from stockpot.bot.ids import ActionId
 from stockpot.core.db import unit_of_work
-from stockpot.core.ledger import TracedLine
 from stockpot.core.mapping import RecipeChoice, set_mapping
 from stockpot.core.models import PosItem, Recipe
+from stockpot.core.transfer.trace import TracedLine
 from stockpot.core.why import Why, WhyItem, WhyLine
 from tests.bot.conftest import ADMIN, VIEWER
 from tests.bot.test_mapping_flow import day_posted  # noqa: F401 - the fixture
@@ -40,7 +40,8 @@ def test_a_recipe_shows_lines_trim_sub_recipes_and_storage(day_posted):
     bot.send.command("/pos", "recipe margherita", user=VIEWER)
     shown = texts(reply(bot, "Recipe: Margherita"))
     assert "issued from Kitchen unless a line says otherwise" in shown
-    assert "1 portion *Pizza dough* _(recipe)_ · from Kitchen" in shown
+    # a sub-recipe's lines are for all its portions, and the message says how many
+    assert "1 portion *Pizza dough* _(recipe; its lines make 10 portions)_ · from Kitchen" in shown
     assert "1.8 kg *Flour* · from Kitchen" in shown  # the sub-recipe's own lines
     assert "125 g *Mozzarella*, trim 4 % · from Kitchen" in shown
     assert "*Used in:*" not in shown
@@ -68,13 +69,13 @@ def test_why_names_the_items_and_the_recipe_path(salami_as_margherita):
     assert len(answer.args["blocks"]) <= 6 and "attached file" not in text
     bot.send.command("/ledger", "why Mozzarella 2025-03-14", user=VIEWER)
     mozzarella = texts(reply(bot, "Why Mozzarella: 2025-03-14"))
-    assert "0.125 kg Mozzarella, trim 4 %" in mozzarella
+    assert "0.125 kg Mozzarella, trim 4 % (takes 0.130208333 kg)" in mozzarella
     bot.send.command("/ledger", "why flor 2025-03-14", user=VIEWER)
     reply(bot, "no ingredient 'flor'; did you mean Flour?")
     bot.send.command("/ledger", "why flour 2025-03-14 Kuche", user=VIEWER)
     reply(bot, "no storage unit 'Kuche'")
     bot.send.command("/ledger", "why flour", user=VIEWER)
-    reply(bot, "which day?")
+    reply(bot, "which ingredient, which days?")
     bot.send.command("/ledger", "why Basil 2025-03-10", user=VIEWER)
     reply(bot, "No sales took Basil on 2025-03-10.")
 

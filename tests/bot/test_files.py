@@ -6,8 +6,8 @@ import pytest
 from slack_bolt import BoltContext
 from sqlalchemy import func, select
 
-from stockpot.bot.jobs.runtime import JobRuntime
 from stockpot.bot.slack_files import FileRefused, allowed_host, download
+from stockpot.core.jobs.runtime import JobRuntime
 from stockpot.core.models import SlackFileEvent
 from stockpot.handlers.context import SERVICES, Services
 from stockpot.handlers.files import _first_time

@@ -12,8 +12,8 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import MetaData, select
 
 from stockpot.bot.installations import EncryptedInstallationStore
-from stockpot.bot.jobs.runtime import JobRuntime
 from stockpot.core.crypto import secret_box
+from stockpot.core.jobs.runtime import JobRuntime
 from stockpot.core.models.slack_install import slack_bots, slack_installations, slack_oauth_states
 from stockpot.handlers.context import SERVICES, Services
 from stockpot.handlers.events import revoked, uninstalled

@@ -65,6 +65,8 @@ def test_the_daily_report_goes_to_the_report_channel_with_its_chart(bot):
     bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN)
     reply(bot, "go to <#C0001> at 07:30 (Europe/Berlin)")
     bot.send.command("/pos", f"report now {GOLDEN}", user=VIEWER)
+    reply(bot, "you need to be an admin of Trattoria Esempio")  # it posts to the channel
+    bot.send.command("/pos", f"report now {GOLDEN}", user=ADMIN)
     reply(bot, f"The report of {GOLDEN} follows")
     report = posted(bot, "Daily report of Trattoria Esempio")
     shown = texts(report)

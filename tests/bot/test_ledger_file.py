@@ -11,8 +11,8 @@ from decimal import Decimal
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.csv_export import csv_text
 from stockpot.core.mapping import import_mappings
-from stockpot.core.transfer.lines import SaleLine
-from stockpot.core.transfer.runner import RawInput, run_transfer
+from stockpot.core.transfer.lines import RawInput, SaleLine
+from stockpot.core.transfer.runner import run_transfer
 from tests.bot.conftest import ADMIN
 from tests.catalogs import ids
 

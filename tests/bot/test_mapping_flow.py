@@ -201,6 +201,9 @@ def test_edit_opens_with_the_current_mapping_and_save_keeps_it(day_posted):
         bot.slack.wait_for("views.open", 2)[-1]
     )
     assert submit_modal(bot, modal, target["value"], "0.1").text == ""
+    same = bot.slack.wait_for("chat.postEphemeral", where=lambda c: "still takes" in texts(c))[0]
+    assert "nothing changed" in texts(same) and "Reprocess" not in texts(same)
+    assert submit_modal(bot, modal, target["value"], "0.15").text == ""
     confirmation = bot.slack.wait_for(
         "chat.postEphemeral", where=lambda c: "now takes" in texts(c)
     )[0]
@@ -208,7 +211,7 @@ def test_edit_opens_with_the_current_mapping_and_save_keeps_it(day_posted):
     assert "Reprocess 1 affected day" in texts(confirmation)
     with bot.database.session() as session:
         mapping = session.scalar(select(PosMapping).where(PosMapping.pos_item_id == salami))
-    assert mapping.factor == Decimal("0.1") and mapping.ingredient_id == ingredient_id(
+    assert mapping.factor == Decimal("0.15") and mapping.ingredient_id == ingredient_id(
         bot, "Mozzarella"
     )
 

@@ -17,7 +17,8 @@ import pytest
 
 from stockpot.core.crypto import generate_key
 from stockpot.sandbox.http import Fault
-from stockpot.sandbox.slack import SlackSender, SlackStandIn
+from stockpot.sandbox.slack import SlackStandIn
+from stockpot.sandbox.slack_sender import SlackSender
 from tests.bot.conftest import SECRET, VIEWER
 
 STOCKPOT = str(Path(sys.executable).with_name("stockpot"))

@@ -33,8 +33,8 @@ from stockpot.core.models import (
     StorageUnit,
     TransferRun,
 )
-from stockpot.core.transfer.lines import SaleLine
-from stockpot.core.transfer.runner import RawInput, run_transfer
+from stockpot.core.transfer.lines import RawInput, SaleLine
+from stockpot.core.transfer.runner import run_transfer
 from stockpot.sandbox.http import Fault
 from stockpot.sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, STRANGER, VIEWER
@@ -118,7 +118,7 @@ def test_setting_up_a_new_workspace_takes_a_slack_admin(bot):
     bot.send.command("/pos", "setup Pizzeria Nuova", user="UBOSS", team="T0009")
     reply(bot, "now works for Pizzeria Nuova")
     bot.send.command("/pos", "setup Trattoria Esempio", user="UBOSS", team="T0008")
-    reply(bot, "belongs to another workspace")
+    reply(bot, 'stockpot slack link \\"Trattoria Esempio\\"')
 
 
 # --- SIDES, sync, transfer -----------------------------------------------------------------

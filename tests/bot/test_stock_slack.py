@@ -11,22 +11,12 @@ from sqlalchemy import select
 
 from stockpot.bot.blocks.stock import MODAL_BLOCKS, SheetRow, count_modal, sheet_pages
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
+from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.models import ExternalLocation, Ingredient, StockPosting
-from stockpot.core.transfer.lines import SaleLine
-from stockpot.core.transfer.runner import RawInput, run_transfer
+from stockpot.core.transfer.lines import RawInput, SaleLine
+from stockpot.core.transfer.runner import run_transfer
 from tests.bot.conftest import ADMIN, VIEWER
-
-
-def texts(call) -> str:
-    return json.dumps(call.args, ensure_ascii=False)
-
-
-def reply(bot, containing: str):
-    return bot.slack.wait_for("response_url", where=lambda c: containing in texts(c))[0]
-
-
-def posted(bot, containing: str):
-    return bot.slack.wait_for("chat.postMessage", where=lambda c: containing in texts(c))[0]
+from tests.bot.test_slack_app import posted, reply, texts
 
 
 def ingredient_ids(bot) -> dict[str, int]:
@@ -76,7 +66,7 @@ def test_a_count_from_slack_then_the_variance_of_the_period(bot):
     espressos(bot, date(2026, 11, 27), 100)  # 0.9 kg
     count(bot, "2026-11-27", {"Espresso beans": "1"})
     report = posted(bot, "Variance of Kitchen: 2026-11-26")
-    assert "Espresso beans: used 1 kg, sold 0.9 → 0.1 (11.1%) · 1.85 EUR" in texts(report)
+    assert "Espresso beans: used 1 kg, sold 900 g → 100 g (11.1%) · 1.85 EUR" in texts(report)
     chart = bot.slack.wait_for("files.completeUploadExternal")[0]
     assert "variance" in texts(chart).lower()
     bot.send.command("/ledger", "variance Kitchen", user=VIEWER)
@@ -124,3 +114,91 @@ def test_a_long_count_sheet_is_paged_within_the_modal_limit():
         assert len(modal["blocks"]) <= MODAL_BLOCKS
         assert modal["blocks"][1]["type"] == "header"  # a continued group repeats its header
     assert modal["submit"]["text"] == "Post count"
+
+
+COUNT_FILE = b"ingredient,quantity,unit\nFlour,12,kg\nBasil,250,g\nWater,,l\n"
+
+
+def share(bot, file_id: str, name: str, content: bytes):
+    bot.slack.add_file(file_id, name, content)
+    response = bot.send.event(
+        {"type": "file_shared", "file_id": file_id, "channel_id": "C0001", "user_id": ADMIN},
+        event_id=f"Ev{file_id}",
+    )
+    assert response.status_code == 200
+    bot.drain()
+
+
+def button_value(call, action_id: str) -> str:
+    for block in call.args.get("blocks") or []:
+        for element in block.get("elements", []):
+            if element.get("action_id") == action_id:
+                return element["value"]
+    raise AssertionError(f"no {action_id} in {texts(call)}")
+
+
+def test_a_count_csv_shared_in_the_channel_is_previewed_then_posted(bot):
+    bot.send.command("/pos", "bind", user=ADMIN)
+    reply(bot, "This channel now works for Trattoria Esempio")
+    share(bot, "FBAD", "count-Kitchen.csv", b"ingredient,quantity\nFlor,2\nBasil,x\n")
+    problems = posted(bot, "Count file count-Kitchen.csv")
+    assert "line 3: quantity: 'x': write a number" in texts(problems)
+    share(bot, "FCOUNT", "count-Kitchen-2026-11-26.csv", COUNT_FILE)
+    preview = posted(bot, "count-Kitchen-2026-11-26.csv*: Kitchen at the close of 2026-11-26")
+    assert "Flour: 12 kg (adjustment 12 kg)" in texts(preview)
+    assert "Left empty, not counted: Water" in texts(preview)
+    with bot.database.session() as session:
+        assert session.scalar(select(StockPosting.id)) is None  # a preview posts nothing
+    value = button_value(preview, ActionId.STOCK_FILE_POST)
+    bot.send.block_action(ActionId.STOCK_FILE_POST, value, user=VIEWER)
+    bot.drain()
+    with bot.database.session() as session:
+        assert session.scalar(select(StockPosting.id)) is None  # viewers do not post
+    bot.send.block_action(ActionId.STOCK_FILE_POST, value, user=ADMIN)
+    bot.drain()
+    posted(bot, "counted in Kitchen for 2026-11-26")
+    with bot.database.session() as session:
+        assert list(session.scalars(select(StockPosting.posted_by))) == ["slack:UADMIN"]
+
+
+def test_the_template_is_offered_as_a_file_per_unit(bot):
+    bot.send.command("/stock", "template Bar", user=VIEWER)
+    reply(bot, "count-Bar.csv")
+    bot.slack.wait_for("files.completeUploadExternal")
+    (content,) = bot.slack.uploads.values()
+    assert content.decode().splitlines()[0] == "ingredient,quantity,unit"
+
+
+def test_a_count_sheet_longer_than_a_modal_is_posted_page_by_page(bot):
+    spices = "".join(f"  - {{name: Spice {n:03d}, base_unit: g}}\n" for n in range(120))
+    import_catalog(
+        bot.database.factory, f"company: Trattoria Esempio\ningredients:\n{spices}", source="s"
+    )
+    bot.send.command("/stock", "count Pastry 2026-11-30", user=ADMIN)
+    first = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert first["submit"]["text"] == "Post, next page" and len(first["blocks"]) <= 100
+    ids = ingredient_ids(bot)
+
+    def filled(view, names):
+        values = {}
+        for block in view["blocks"]:
+            if block["type"] == "input":
+                values[block["block_id"]] = {
+                    ActionId.STOCK_QUANTITY: {"type": "number_input", "value": None}
+                }
+        for name in names:
+            key = f"{BlockId.STOCK_INGREDIENT_PREFIX}{ids[name]}"
+            if key in values:
+                values[key][ActionId.STOCK_QUANTITY]["value"] = "5"
+        return values
+
+    answer = bot.send.view_submission(first, filled(first, ["Basil", "Spice 000"]), user=ADMIN)
+    following = answer.json()
+    assert following["response_action"] == "update"
+    second = following["view"]
+    assert "Page 2 of 2" in json.dumps(second) and second["submit"]["text"] == "Post count"
+    assert bot.send.view_submission(second, filled(second, ["Spice 119"]), user=ADMIN).text == ""
+    with bot.database.session() as session:
+        counted = session.scalars(select(StockPosting.id)).all()
+    assert len(counted) == 2  # each page posted what it counted
+    posted(bot, "Spice 119: 5 g")

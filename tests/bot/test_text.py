@@ -1,6 +1,6 @@
 from datetime import date
 
-from stockpot.bot.text import render
+from stockpot.bot.blocks.text import render
 from stockpot.core.migration import MigrationProgress
 
 

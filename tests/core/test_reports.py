@@ -10,8 +10,8 @@ from stockpot.core.jobs import specs
 from stockpot.core.jobs.queue import claim, enqueue, fail
 from stockpot.core.models import AutomaticTransfer, ExternalLocation, RunKind
 from stockpot.core.reports import daily_report
-from stockpot.core.transfer.lines import SaleLine
-from stockpot.core.transfer.runner import RawInput, run_transfer
+from stockpot.core.transfer.lines import RawInput, SaleLine
+from stockpot.core.transfer.runner import run_transfer
 from tests.catalogs import ids, setup_trattoria
 
 DAY = date(2026, 11, 27)

@@ -17,6 +17,7 @@ from stockpot.core import ledger
 from stockpot.core.db import make_engine, make_session_factory
 from stockpot.core.lookup import company_by_name
 from stockpot.core.models import LedgerMovement, TransferRun
+from stockpot.core.transfer import trace
 from stockpot.core.transfer.live import live_lines, run_dispositions
 from stockpot.core.unmapped import coverage
 from stockpot.migrations import schema
@@ -50,7 +51,7 @@ def _state(database: Database) -> dict:
         movements = session.scalars(select(LedgerMovement.id).order_by(LedgerMovement.id)).all()
         return {
             "balances": [row.to_json() for row in ledger.balances(session, company)],
-            "traces": {m: [t.to_json() for t in ledger.trace(session, m)] for m in movements},
+            "traces": {m: [t.to_json() for t in trace.trace(session, m)] for m in movements},
             "dispositions": {
                 run: [(e.line, e.disposition) for e in run_dispositions(session, run)]
                 for run in runs

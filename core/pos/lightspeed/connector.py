@@ -27,8 +27,7 @@ from stockpot.core.pos.base import (
     send,
 )
 from stockpot.core.pos.errors import DayNotComplete, PosRequestRefused, PosUnavailable
-from stockpot.core.transfer.lines import LineKind, SaleLine, item_key
-from stockpot.core.transfer.runner import RawInput
+from stockpot.core.transfer.lines import LineKind, RawInput, SaleLine, item_key
 
 SERVICE = "Lightspeed"
 ITEMS_PAGE = 100

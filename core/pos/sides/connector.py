@@ -34,8 +34,7 @@ from stockpot.core.pos.base import (
 from stockpot.core.pos.errors import DayNotComplete, PosAuthError, PosUnavailable
 from stockpot.core.pos.sides import api
 from stockpot.core.pos.sides.api import field
-from stockpot.core.transfer.lines import LineKind, SaleLine
-from stockpot.core.transfer.runner import RawInput
+from stockpot.core.transfer.lines import LineKind, RawInput, SaleLine
 
 SERVICE = "SIDES"
 PRODUCT_KINDS = {"topping": PosItemKind.TOPPING, "menu": PosItemKind.MENU}

@@ -292,8 +292,8 @@ def test_bad_yaml_says_where(database):
 def test_changing_the_base_unit_of_an_ingredient_with_movements_is_refused(database):
     from datetime import date
 
-    from stockpot.core.transfer.lines import SaleLine
-    from stockpot.core.transfer.runner import RawInput, run_transfer
+    from stockpot.core.transfer.lines import RawInput, SaleLine
+    from stockpot.core.transfer.runner import run_transfer
     from tests.catalogs import ids
 
     setup_trattoria(database)

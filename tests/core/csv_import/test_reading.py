@@ -8,7 +8,8 @@ from decimal import Decimal
 
 import pytest
 
-from stockpot.core.csv_import.cells import inert, parse_date, parse_quantity
+from stockpot.core.cell_text import inert
+from stockpot.core.csv_import.cells import parse_date, parse_quantity
 from stockpot.core.csv_import.dialect import UnreadableFile, detect
 from stockpot.core.csv_import.profile import CsvProfile
 from stockpot.core.csv_import.scan import InvalidCsv, scan

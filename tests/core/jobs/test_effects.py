@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from stockpot.core.csv_import.importer import import_csv, undo_import
 from stockpot.core.models import Connection, CsvImport, LedgerMovement, TransferRun
-from stockpot.core.transfer.lines import SaleLine
-from stockpot.core.transfer.runner import RawInput, run_transfer
+from stockpot.core.transfer.lines import RawInput, SaleLine
+from stockpot.core.transfer.runner import run_transfer
 from tests.catalogs import ids, setup_trattoria
 from tests.core.csv_import.files import GERMAN, setup_csv
 

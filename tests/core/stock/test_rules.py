@@ -19,8 +19,8 @@ from stockpot.core.errors import InvalidDocument
 from stockpot.core.mapping import import_mappings
 from stockpot.core.models import LedgerMovement, MovementType, StockKind
 from stockpot.core.stock.services import LineInput, StockRequest, correct, post_stock
-from stockpot.core.transfer.lines import SaleLine
-from stockpot.core.transfer.runner import RawInput, run_transfer
+from stockpot.core.transfer.lines import RawInput, SaleLine
+from stockpot.core.transfer.runner import run_transfer
 from tests.catalogs import TRATTORIA, TRATTORIA_MAPPINGS, ids
 
 START = date(2026, 11, 1)

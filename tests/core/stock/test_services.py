@@ -14,8 +14,8 @@ from stockpot.core.lookup import company_by_name
 from stockpot.core.models import Ingredient, LedgerMovement, MovementType, StockKind, StockPosting
 from stockpot.core.stock.services import LineInput, StockRequest, correct, post_stock
 from stockpot.core.stock.variance import variance
-from stockpot.core.transfer.lines import SaleLine
-from stockpot.core.transfer.runner import RawInput, run_transfer
+from stockpot.core.transfer.lines import RawInput, SaleLine
+from stockpot.core.transfer.runner import run_transfer
 from tests.catalogs import ids, setup_trattoria
 
 D1, D2, D3, D4 = (date(2026, 11, day) for day in (1, 2, 3, 4))

@@ -15,8 +15,8 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from stockpot.core.models import LedgerMovement, RunOutcome, RunStatus, TransferDay, TransferRun
-from stockpot.core.transfer.lines import SaleLine
-from stockpot.core.transfer.runner import RawInput, TransferReport, run_transfer
+from stockpot.core.transfer.lines import RawInput, SaleLine
+from stockpot.core.transfer.runner import TransferReport, run_transfer
 from tests.catalogs import ids, setup_trattoria
 
 DAY = date(2026, 11, 27)

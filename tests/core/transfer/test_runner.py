@@ -32,12 +32,12 @@ from stockpot.core.models import (
     TransferRun,
     TransferRunLines,
 )
-from stockpot.core.transfer import runner
+from stockpot.core.transfer import runner, trace
 from stockpot.core.transfer.catalog_snapshot import catalog_token, load_snapshot
 from stockpot.core.transfer.engine import run_engine
-from stockpot.core.transfer.lines import LineKind, SaleLine
+from stockpot.core.transfer.lines import LineKind, RawInput, SaleLine
 from stockpot.core.transfer.live import run_dispositions
-from stockpot.core.transfer.runner import RawInput, TransferFailed, run_transfer
+from stockpot.core.transfer.runner import TransferFailed, run_transfer
 from stockpot.core.units import Unit
 from tests.catalogs import ids, setup_trattoria
 
@@ -330,7 +330,7 @@ def test_movements_trace_back_to_the_sales_lines_that_caused_them(trattoria):
                 LedgerMovement.run_id == report.run_id, LedgerMovement.ingredient_id == coffee
             )
         )
-        traced = ledger.trace(session, movement.id)
+        traced = trace.trace(session, movement.id)
     assert [(t.sale_id, t.quantity, t.contribution) for t in traced] == [
         ("A", Decimal(5), Decimal("-0.045")),
         ("B", Decimal(2), Decimal("-0.018")),
@@ -345,7 +345,7 @@ def test_movements_trace_back_to_the_sales_lines_that_caused_them(trattoria):
             select(LedgerMovement).where(LedgerMovement.reverses_id == movement.id)
         )
         assert reversal.run_id == second.run_id
-        back = ledger.trace(session, reversal.id)
+        back = trace.trace(session, reversal.id)
     assert [t.contribution for t in back] == [-t.contribution for t in traced]
 
 

@@ -1,0 +1,141 @@
+"""Count CSVs shared in a bound channel (named like the template, ``count-<unit>.csv``): a
+preview in the file's thread with what the count would adjust, then **Post count** (admins)
+or **Cancel**. Reading the file is short work off the listener thread; posting re-reads it,
+so what is posted is exactly the file that was previewed."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+
+from stockpot.bot.blocks.common import escape, message, section
+from stockpot.bot.blocks.stock import count_file_blocks, problems_blocks
+from stockpot.bot.ids import ActionId
+from stockpot.bot.metadata import StockFileValue
+from stockpot.bot.slack_files import fetch_csv
+from stockpot.core.errors import InvalidDocument, StockpotError, ValidationFailed
+from stockpot.core.models import Company, StockKind
+from stockpot.core.settings import Settings
+from stockpot.core.stock import files
+from stockpot.core.stock.services import StockRequest, StockResult, post_stock
+from stockpot.handlers.context import button_admin, channel_of, services
+from stockpot.handlers.stock_commands import announce, post_variance
+
+log = logging.getLogger(__name__)
+
+
+def _fetch(settings: Settings, client: WebClient, file_id: str) -> tuple[str, str]:
+    name, data = fetch_csv(settings, client, file_id)
+    with data:
+        return name, data.read().decode("utf-8-sig", errors="replace")
+
+
+def _request(
+    factory: Any, company_id: int, unit: str, day: date | None, parsed: files.StockFile, who: str
+) -> StockRequest:
+    with factory() as session:
+        day = day or files.today(session, session.get_one(Company, company_id))
+    return StockRequest(StockKind.COUNT, company_id, unit, day, who, parsed.lines, source="file")
+
+
+def preview_count(
+    context: BoltContext,
+    client: WebClient,
+    company_id: int,
+    file_id: str,
+    target: tuple[str, date | None],
+    channel: str,
+    thread: str | None,
+    user_id: str,
+) -> None:
+    """Short work: read the shared file, check it whole, and post the preview."""
+    svc = services(context)
+    name = file_id
+    try:
+        name, text = _fetch(svc.settings, client, file_id)
+        parsed = files.read_csv(text, source=name)
+        request = _request(svc.factory, company_id, *target, parsed, f"slack:{user_id}")
+        preview = post_stock(svc.factory, request, dry_run=True)
+    except InvalidDocument as error:
+        client.chat_postMessage(
+            channel=channel,
+            thread_ts=thread,
+            **message(
+                f"Count file {name} has errors",
+                problems_blocks(name, [str(p) for p in error.problems]),
+            ),
+        )
+        return
+    except StockpotError as error:
+        client.chat_postMessage(channel=channel, thread_ts=thread, text=f":warning: {error}")
+        return
+    value = StockFileValue(
+        file_id=file_id, storage_unit=preview.storage_unit, business_date=preview.business_date
+    ).dump()
+    client.chat_postMessage(
+        channel=channel,
+        thread_ts=thread,
+        **message(f"Count file {name}", count_file_blocks(name, preview, value, parsed.skipped)),
+    )
+
+
+def _value(body: dict[str, Any]) -> StockFileValue:
+    try:
+        return StockFileValue.model_validate_json(str(body["actions"][0].get("value") or ""))
+    except ValueError:
+        raise ValidationFailed("that button is not one Stockpot made") from None
+
+
+def post_count(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    ack()
+    who = button_admin(context, body)
+    svc = services(context)
+    value = _value(body)
+    channel = channel_of(body)
+    name, text = _fetch(svc.settings, client, value.file_id)
+    parsed = files.read_csv(text, source=name)
+    request = _request(
+        svc.factory,
+        who.company_id,
+        value.storage_unit,
+        value.business_date,
+        parsed,
+        f"slack:{who.user_id}",
+    )
+    result: StockResult = post_stock(svc.factory, request)
+    client.chat_update(
+        channel=channel,
+        ts=body["message"]["ts"],
+        **message(
+            f"Count file {name} posted",
+            [
+                section(
+                    f"*Count file {escape(name)}*: posted as count {result.posting_id} "
+                    f"by <@{who.user_id}>."
+                )
+            ],
+        ),
+    )
+    announce(client, channel, result, who.user_id)
+    assert result.posting_id is not None
+    post_variance(client, svc.factory, who.company_id, result.posting_id, channel)
+
+
+def cancel(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    ack()
+    who = button_admin(context, body)
+    client.chat_update(
+        channel=channel_of(body),
+        ts=body["message"]["ts"],
+        text=f"Count file not posted: <@{who.user_id}> cancelled it.",
+        blocks=[],
+    )
+
+
+def register(app: App) -> None:
+    app.action(ActionId.STOCK_FILE_POST)(post_count)
+    app.action(ActionId.STOCK_FILE_CANCEL)(cancel)

@@ -1,0 +1,228 @@
+"""What Slack sends to a bot, sent to ours: signed slash commands, interactions and events
+over HTTP (``SlackStandIn`` makes one for its page; tests and benchmarks make their own)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import secrets
+import time
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+import httpx
+from slack_sdk.signature import SignatureVerifier
+
+if TYPE_CHECKING:
+    from stockpot.sandbox.slack import SlackStandIn
+
+
+class SlackSender:
+    """Delivers to the bot what Slack would: signed, form- or JSON-encoded, over HTTP."""
+
+    def __init__(self, events_url: str, signing_secret: str, stand_in: SlackStandIn) -> None:
+        self.events_url = events_url
+        self.stand_in = stand_in
+        self._verifier = SignatureVerifier(signing_secret)
+        self._http = httpx.Client(timeout=10)
+        self._responses = itertools.count(1)
+        self.last: tuple[bytes, dict[str, str]] | None = None
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _trigger_id(self) -> str:
+        """Unique like Slack's (``13345224609.738474920.8088930838d88f008e0``), also across
+        senders: the bot acts on each trigger once."""
+        return f"{next(self._responses)}.{secrets.token_hex(10)}"
+
+    def post(
+        self,
+        body: str,
+        content_type: str,
+        *,
+        timestamp: int | None = None,
+        signature: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
+        stamp = str(timestamp if timestamp is not None else int(time.time()))
+        signed = (
+            signature
+            if signature is not None
+            else self._verifier.generate_signature(timestamp=stamp, body=body)
+        )
+        sent = {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": signed,
+            **(headers or {}),
+        }
+        self.last = (body.encode(), sent)
+        return self._http.post(self.events_url, content=body.encode(), headers=sent)
+
+    def replay(self) -> httpx.Response:
+        """The last request again, byte for byte with its signature: what someone who
+        captured it could send within Slack's five minutes."""
+        assert self.last is not None, "nothing was sent yet"
+        body, headers = self.last
+        return self._http.post(self.events_url, content=body, headers=headers)
+
+    def command(
+        self,
+        command: str,
+        text: str = "",
+        *,
+        user: str,
+        team: str = "T0001",
+        channel: str = "C0001",
+    ) -> httpx.Response:
+        body = urlencode(
+            {
+                "token": "legacy",
+                "team_id": team,
+                "team_domain": "sandbox",
+                "channel_id": channel,
+                "channel_name": "inventory",
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": command,
+                "text": text,
+                "api_app_id": "A0001",
+                "response_url": f"{self.stand_in.url}/respond/{next(self._responses)}",
+                "trigger_id": self._trigger_id(),
+            }
+        )
+        return self.post(body, "application/x-www-form-urlencoded")
+
+    def interaction(self, payload: dict[str, Any]) -> httpx.Response:
+        body = urlencode({"payload": json.dumps(payload)})
+        return self.post(body, "application/x-www-form-urlencoded")
+
+    def block_action(
+        self,
+        action_id: str,
+        value: str = "",
+        *,
+        user: str,
+        team: str = "T0001",
+        channel: str = "C0001",
+        state: dict[str, Any] | None = None,
+        thread_ts: str | None = None,
+    ) -> httpx.Response:
+        """A click on a button; ``state`` is the message's inputs (``{block: {action: …}}``),
+        ``thread_ts`` the thread the message is in."""
+        message: dict[str, Any] = {"ts": "1.0", "text": ""}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        return self.action(
+            {"type": "button", "action_id": action_id, "block_id": "b", "value": value},
+            user=user,
+            team=team,
+            channel=channel,
+            message=message,
+            state=state,
+        )
+
+    def action(
+        self,
+        action: dict[str, Any],
+        *,
+        user: str,
+        team: str = "T0001",
+        channel: str = "C0001",
+        message: dict[str, Any] | None = None,
+        view: dict[str, Any] | None = None,
+        state: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """A click (or choice) on an element of a message, or of a modal when ``view``;
+        ``state`` holds the message's other inputs, as Slack sends them."""
+        payload: dict[str, Any] = {
+            "type": "block_actions",
+            "state": {"values": state or {}},
+            "team": {"id": team, "domain": "sandbox"},
+            "user": {"id": user, "team_id": team},
+            "api_app_id": "A0001",
+            "trigger_id": self._trigger_id(),
+            "actions": [{**action, "action_ts": str(time.time())}],
+        }
+        if view is not None:
+            payload["container"] = {"type": "view", "view_id": view.get("id")}
+            payload["view"] = view
+        else:
+            shown = message or {"ts": "1.0", "text": ""}
+            payload["channel"] = {"id": channel}
+            payload["container"] = {
+                "type": "message",
+                "channel_id": channel,
+                "message_ts": shown["ts"],
+            }
+            payload["message"] = shown
+            key = str(next(self._responses))
+            self.stand_in.response_targets[key] = str(shown["ts"])
+            payload["response_url"] = f"{self.stand_in.url}/respond/{key}"
+        return self.interaction(payload)
+
+    def options(
+        self,
+        action_id: str,
+        value: str,
+        *,
+        block_id: str,
+        user: str,
+        team: str = "T0001",
+        view: dict[str, Any] | None = None,
+    ) -> httpx.Response:
+        """What Slack sends while someone types into an external select."""
+        return self.interaction(
+            {
+                "type": "block_suggestion",
+                "team": {"id": team, "domain": "sandbox"},
+                "user": {"id": user, "team_id": team},
+                "api_app_id": "A0001",
+                "action_id": action_id,
+                "block_id": block_id,
+                "value": value,
+                "view": view or {"id": "V00001", "type": "modal"},
+            }
+        )
+
+    def view_submission(
+        self,
+        view: dict[str, Any],
+        values: dict[str, dict[str, Any]],
+        *,
+        user: str,
+        team: str = "T0001",
+    ) -> httpx.Response:
+        submitted = {
+            **view,
+            "id": view.get("id", "V00001"),
+            "team_id": team,
+            "state": {"values": values},
+        }
+        return self.interaction(
+            {
+                "type": "view_submission",
+                "team": {"id": team, "domain": "sandbox"},
+                "user": {"id": user, "team_id": team},
+                "api_app_id": "A0001",
+                "trigger_id": self._trigger_id(),
+                "view": submitted,
+            }
+        )
+
+    def event(
+        self, event: dict[str, Any], *, team: str = "T0001", event_id: str = "Ev0001"
+    ) -> httpx.Response:
+        body = json.dumps(
+            {
+                "token": "legacy",
+                "team_id": team,
+                "api_app_id": "A0001",
+                "type": "event_callback",
+                "event_id": event_id,
+                "event_time": int(time.time()),
+                "event": event,
+            }
+        )
+        return self.post(body, "application/json")
