@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from stockpot.bot.blocks.home import HomeLocation, home_view, not_linked_view
 from stockpot.core.access import NotAMember, WorkspaceNotLinked, actor_for
-from stockpot.core.models import Connection, ExternalLocation
-from stockpot.core.transfer.log import last_run
+from stockpot.core.models import Connection, ExternalLocation, Provider
+from stockpot.core.transfer.log import latest_day_run
 from stockpot.core.unmapped import unmapped
 from stockpot.handlers.context import services
 
@@ -39,7 +39,7 @@ def home(event: dict[str, Any], client: WebClient, context: BoltContext) -> None
                 .where(ExternalLocation.company_id == who.company_id)
                 .order_by(ExternalLocation.name)
             ):
-                last = last_run(session, location.id)
+                last = latest_day_run(session, location.id)
                 places.append(
                     HomeLocation(
                         location.name,
@@ -48,6 +48,7 @@ def home(event: dict[str, Any], client: WebClient, context: BoltContext) -> None
                         f"{last.business_date} {(last.outcome or last.status).value}"
                         if last
                         else None,
+                        from_csv=location.connection.provider is Provider.CSV,
                     )
                 )
             view = home_view(who.company, linked, places, len(unmapped(session, who.company_id)))

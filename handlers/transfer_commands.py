@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from stockpot.bot.blocks.common import Block, section
+from stockpot.bot.blocks.common import Block, escape, section
 from stockpot.bot.blocks.jobs import catch_up_blocks
+from stockpot.bot.blocks.pos import location_state
 from stockpot.core.db import unit_of_work
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.jobs import specs
@@ -13,7 +14,7 @@ from stockpot.core.jobs.queue import jobs_by_location
 from stockpot.core.locations import set_automatic, set_transfer_time
 from stockpot.core.models import ExternalLocation, Provider, RunKind
 from stockpot.core.reports import parse_clock_time
-from stockpot.core.transfer.log import last_run, runs_of_day
+from stockpot.core.transfer.log import latest_day_run, runs_of_day
 from stockpot.handlers.slash import Invocation, Subcommand, UsageError, company_locations, parse_day
 
 
@@ -92,18 +93,21 @@ def transfer_status(inv: Invocation) -> None:
             .where(ExternalLocation.company_id == who.company_id)
             .order_by(ExternalLocation.name)
         ):
-            last = last_run(session, location.id)
-            latest = f"last run {last.business_date} {last.status.value}" if last else "no run yet"
-            state = "active" if location.active else "inactive"
+            last = latest_day_run(session, location.id)
+            latest = (
+                f"latest day {last.business_date} {(last.outcome or last.status).value}"
+                if last
+                else "no day transferred yet"
+            )
+            from_csv = location.connection.provider is Provider.CSV
+            automatic = location.automatic_transfer.value
             when = (
-                ""
-                if location.connection.provider is Provider.CSV
-                else f" at {location.transfer_time:%H:%M}"
+                f" at {location.transfer_time:%H:%M}"
+                if location.active and not from_csv and automatic == "active"
+                else ""
             )
-            line = (
-                f"*{location.name}*: {state}, automatic {location.automatic_transfer.value}"
-                f"{when}, {latest}"
-            )
+            state = location_state(location.active, automatic, from_csv=from_csv)
+            line = f"*{escape(location.name)}*: {state}{when} · {latest}"
             waiting = jobs.get(location.id)
             if waiting and waiting.pending:
                 line += f", {waiting.pending} job(s) queued or running"

@@ -122,9 +122,24 @@ def reprocess_blocks(
 
 
 def reprocess_details(done: list[list[Any]]) -> list[Block]:
+    """Every day, compactly: per location and outcome the dates (oldest first); a failed day
+    with its reason."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    failures: list[str] = []
+    for location, day, outcome, detail in done:
+        if outcome == "failed":
+            failures.append(f"{day} · {escape(str(location))}: {escape(str(detail))}")
+        else:
+            grouped.setdefault((str(location), str(outcome)), []).append(str(day))
     lines = [
-        f"{day} · {escape(str(location))}: "
-        + (f"failed: {escape(str(detail))}" if outcome == "failed" else f"{outcome}, run {detail}")
-        for location, day, outcome, detail in done
+        f"*{escape(location)}*, {OUTCOME_WORDS.get(outcome, outcome)} ({len(days)}): "
+        + ", ".join(days)
+        for (location, outcome), days in grouped.items()
     ]
-    return [lines_section("Days reprocessed, oldest first", lines)]
+    blocks = [lines_section("Days reprocessed, oldest first", lines)]
+    if failures:
+        blocks.append(lines_section(":warning: Not reprocessed", failures))
+    return blocks
+
+
+OUTCOME_WORDS = {"posted": "changed", "unchanged": "unchanged"}

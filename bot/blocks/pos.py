@@ -41,13 +41,17 @@ def _storage_select(row: LocationOverview, units: Sequence[tuple[int, str]]) -> 
 
 
 def _state(row: LocationOverview) -> str:
-    """What the location does, truly: an inactive one transfers nothing automatically, and a
-    CSV location is fed by uploaded files."""
-    if row.from_csv:
-        return ("active" if row.active else "inactive") + " · days come from uploaded CSV files"
-    if not row.active:
+    return location_state(row.active, row.automatic_transfer, from_csv=row.from_csv)
+
+
+def location_state(active: bool, automatic: str, *, from_csv: bool) -> str:
+    """What a location does, truly: an inactive one transfers nothing automatically, and a
+    CSV location is fed by uploaded files (the locations list and the Home tab say this)."""
+    if from_csv:
+        return ("active" if active else "inactive") + " · days come from uploaded CSV files"
+    if not active:
         return "inactive · nothing is transferred until it is activated"
-    if row.automatic_transfer == "paused":
+    if automatic == "paused":
         return "active · automatic transfer paused"
     return "active · each closed day is transferred automatically"
 

@@ -42,6 +42,7 @@ def _deductions(report: TransferReport) -> list[Block]:
     groups = largest_by_family(moved, lambda m: m.quantity, lambda m: m.unit)
     kinds = ", ".join(f"{len(items)} {KINDS[family.value]}" for family, items in groups.items())
     top = ranked(moved, lambda m: m.quantity, lambda m: m.unit, lambda m: m.value, TOP_DEDUCTIONS)
+    by_value = all(m.value is not None for m in moved)
     lines = [
         f"{escape(clip(m.ingredient, 60))} {human(m.quantity, m.unit)} · "
         f"{escape(clip(m.storage_unit, 40))}"
@@ -50,7 +51,7 @@ def _deductions(report: TransferReport) -> list[Block]:
     return [
         section(
             f"*{len(moved)} deduction{'s' if len(moved) != 1 else ''}* ({kinds})\n"
-            f"Largest: {', '.join(lines)}"
+            f"{'Largest by value' if by_value else 'Largest of each kind'}: {', '.join(lines)}"
         )
     ]
 

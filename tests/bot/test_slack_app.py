@@ -170,7 +170,7 @@ def test_connect_sync_preview_and_post_a_day(bot):
     bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow", user=ADMIN)
     preview = posted(bot, "Preview: Pizzeria Beispiel Teltow, 2025-03-14")
     assert "*1 deduction* (1 counted)" in texts(preview)
-    assert "Largest: House red -3 pcs · Kitchen" in texts(preview)
+    assert "Largest of each kind: House red -3 pcs · Kitchen" in texts(preview)
     assert _count(bot, LedgerMovement) == 0
     button = next(
         element
@@ -231,7 +231,9 @@ def test_the_app_home_shows_the_company(bot):
     bot.send.event({"type": "app_home_opened", "user": ADMIN, "tab": "home"})
     home = bot.slack.wait_for("views.publish")[0]
     assert "Stockpot for Trattoria Esempio" in texts(home)
-    assert "Main room: active, automatic active, no transfer yet" in texts(home)
+    assert "Main room: active · days come from uploaded CSV files · no day transferred yet" in (
+        texts(home)
+    ), "a CSV location says where its days come from, not 'automatic transfer active'"
     assert "csv:Till export: connected" in texts(home) and "*Unmapped items:* 0" in texts(home)
     bot.send.event(
         {"type": "app_home_opened", "user": "U9", "tab": "home"}, team="T0777", event_id="Ev7"
@@ -322,8 +324,9 @@ def test_locations_are_set_up_from_their_message(bot):
     reply(bot, "Automatic transfers resumed for 3 location(s)")
     bot.send.command("/transfer", "status", user=VIEWER)
     status = reply(bot, "Transfers of Trattoria Esempio")
-    assert "*Pizzeria Beispiel Teltow*: active, automatic active at 06:00, no run yet" in texts(
-        status
+    assert (
+        "*Pizzeria Beispiel Teltow*: active · each closed day is transferred automatically at 06:00 · no day transferred yet"
+        in texts(status)
     )
 
 
