@@ -18,7 +18,6 @@ from stockpot.bot.ids import ActionId, BlockId
 from stockpot.bot.metadata import CsvFileValue
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.jobs import specs
-from stockpot.core.jobs.specs import Notify
 from stockpot.core.models import Connection, CsvImport
 from stockpot.handlers.context import button_admin, button_id, channel_of, notify, services
 
@@ -62,20 +61,13 @@ def import_file(
             force=value.force,
             thread_ts=value.thread_ts,
             triggered_by=f"slack:{who.user_id}",
-            notify=_in_place(notify(context, channel), body),
+            notify=notify(context, channel),
         )
     )
-    # The preview becomes "Importing…", and then the result itself (no second message).
     respond(
         **message(f"Importing, started by <@{who.user_id}>…", []),
         replace_original=True,
     )
-
-
-def _in_place(target: Notify, body: dict[str, Any]) -> Notify:
-    """Where a button's job reports: into the message the button was on."""
-    ts = (body.get("message") or {}).get("ts")
-    return target.model_copy(update={"message_ts": str(ts)}) if ts else target
 
 
 def cancel(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
@@ -104,7 +96,7 @@ def undo(
             import_id,
             thread_ts=thread,
             triggered_by=f"slack:{who.user_id}",
-            notify=_in_place(notify(context, channel), body),
+            notify=notify(context, channel),
         )
     )
 
