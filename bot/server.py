@@ -73,15 +73,20 @@ class StockpotWsgi:
         return _answer(start_response, status, page.encode(), "text/html; charset=utf-8")
 
     def _announce(self, state: str, text: str) -> None:
-        """Tell the channel the connection was started from."""
+        """Tell the channel the connection was started from, off the request thread (the
+        page answers at once, whatever Slack's delay)."""
         target = connections.who_to_tell(self.factory, state)
         if target is None:
             return
         channel, user = target
-        try:
-            self.app.client.chat_postMessage(channel=channel, text=f"<@{user}> {text}")
-        except Exception:
-            log.exception("could not announce the Lightspeed connection in Slack")
+
+        def post() -> None:
+            try:
+                self.app.client.chat_postMessage(channel=channel, text=f"<@{user}> {text}")
+            except Exception:
+                log.exception("could not announce the Lightspeed connection in Slack")
+
+        self.app.listener_runner.listener_executor.submit(post)
 
 
 def _answer(

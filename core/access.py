@@ -93,7 +93,8 @@ def actor_for(
     if company is None:
         raise WorkspaceNotLinked(
             "this workspace is not linked to a company yet: a workspace admin runs "
-            "`/pos setup <company name>` (or the operator runs `stockpot slack link`)"
+            "`/pos setup <company name>` for a new company, or `/pos link <code>` with the code "
+            "the operator prints with `stockpot slack link <company>` for an existing one"
         )
     role = session.scalar(
         select(Member.role).where(

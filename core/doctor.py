@@ -4,15 +4,31 @@ what to do when it fails."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.core.access import Actor
 from stockpot.core.errors import StockpotError
-from stockpot.core.models import Connection, ExternalLocation, Provider, RunStatus, StorageUnit
+from stockpot.core.lookup import not_found
+from stockpot.core.migration import migration_running
+from stockpot.core.models import (
+    Connection,
+    ExternalLocation,
+    Job,
+    JobKind,
+    JobState,
+    PosItem,
+    Provider,
+    RunStatus,
+    StorageUnit,
+    TransferDay,
+    TransferRun,
+)
 from stockpot.core.pos import connections
 from stockpot.core.settings import Settings
+from stockpot.core.storage import archived_refusal
 from stockpot.core.transfer.log import last_run
 from stockpot.core.unmapped import unmapped
 
@@ -27,8 +43,14 @@ class Check:
 
 
 def diagnose(
-    factory: sessionmaker[Session], settings: Settings, who: Actor, location: str | None = None
+    factory: sessionmaker[Session],
+    settings: Settings,
+    who: Actor,
+    location: str | None = None,
+    day: date | None = None,
 ) -> list[Check]:
+    """Every check, for the company or one location, and for ``day`` when given. A check
+    that has nothing to look at (no transfer yet) says so instead of passing."""
     checks = [
         Check(
             who.company,
@@ -41,16 +63,34 @@ def diagnose(
     ]
     with factory() as session:
         linked = session.scalars(
-            select(Connection).where(
-                Connection.company_id == who.company_id, Connection.provider != Provider.CSV
-            )
+            select(Connection)
+            .where(Connection.company_id == who.company_id)
+            .order_by(Connection.id)
         ).all()
-        targets = [(c.id, c.label) for c in linked]
-    if not targets:
+        targets = [(c.id, c.label) for c in linked if c.provider is not Provider.CSV]
+        files = [c.label for c in linked if c.provider is Provider.CSV]
+        synced = {c.id: _last_sync(session, c.id) for c in linked if c.provider is not Provider.CSV}
+        items = {
+            connection_id: count
+            for connection_id, count in session.execute(
+                select(PosItem.connection_id, func.count(PosItem.id))
+                .where(PosItem.company_id == who.company_id)
+                .group_by(PosItem.connection_id)
+            )
+        }
+    if not targets and not files:
         checks.append(
             Check(
-                who.company, "POS connected", False, "connect one: `/pos connect sides|lightspeed`"
+                who.company,
+                "sales source connected",
+                False,
+                "connect a POS (`/pos connect sides|lightspeed`) or set up CSV imports "
+                "(`/pos csv profile`)",
             )
+        )
+    for label in files:
+        checks.append(
+            Check(label, "sales source", True, "CSV imports: no POS login to test, no sync")
         )
     for connection_id, label in targets:
         try:
@@ -58,80 +98,206 @@ def diagnose(
             checks.append(Check(label, "credentials valid, POS reachable", True, found))
         except StockpotError as error:
             checks.append(Check(label, "credentials valid, POS reachable", False, str(error)))
+        last = synced[connection_id]
+        checks.append(
+            Check(
+                label,
+                "items synced",
+                last is not None,
+                f"last synced {last:%Y-%m-%d %H:%M} UTC, {items.get(connection_id, 0)} items known"
+                if last is not None
+                else f"never synced ({items.get(connection_id, 0)} items seen in sales): "
+                "`/pos sync`",
+            )
+        )
     with factory() as session:
-        checks.extend(_location_checks(session, who, location))
+        checks.extend(_location_checks(session, who, location, day))
     return checks
 
 
-def _location_checks(session: Session, who: Actor, name: str | None) -> list[Check]:
-    query = select(ExternalLocation).where(ExternalLocation.company_id == who.company_id)
-    if name:
-        query = query.where(ExternalLocation.name == name)
-    found = session.scalars(query.order_by(ExternalLocation.name)).all()
+def _last_sync(session: Session, connection_id: int) -> datetime | None:
+    return session.scalar(
+        select(func.max(Job.finished_at)).where(
+            Job.kind == JobKind.SYNC,
+            Job.connection_id == connection_id,
+            Job.state == JobState.SUCCEEDED,
+        )
+    )
+
+
+def _location_checks(
+    session: Session, who: Actor, name: str | None, day: date | None
+) -> list[Check]:
+    every = session.scalars(
+        select(ExternalLocation)
+        .where(ExternalLocation.company_id == who.company_id)
+        .order_by(ExternalLocation.name)
+    ).all()
+    found = [loc for loc in every if name is None or loc.name.casefold() == name.casefold()]
     if name and not found:
-        return [Check(name, "location synced", False, "not found: run `/pos sync`, check the name")]
+        error = not_found("location", name, [loc.name for loc in every])
+        return [Check(name, "location known", False, f"{error} (`/pos sync` refreshes the list)")]
     open_items = {row.key: row for row in unmapped(session, who.company_id)}
     checks: list[Check] = []
     for location in found:
-        unit = (
-            session.get(StorageUnit, location.storage_unit_id) if location.storage_unit_id else None
-        )
-        checks.append(Check(location.name, "location synced", True, location.connection.label))
+        checks.extend(_one_location(session, location, open_items, day))
+    return checks
+
+
+def _one_location(
+    session: Session, location: ExternalLocation, open_items: dict, day: date | None
+) -> list[Check]:
+    csv = location.connection.provider is Provider.CSV
+    subject = location.name
+    unit = session.get(StorageUnit, location.storage_unit_id) if location.storage_unit_id else None
+    checks = [
+        Check(
+            subject,
+            "location known",
+            True,
+            f"{location.connection.label}" + (" (declared by the CSV profile)" if csv else ""),
+        ),
+        Check(
+            subject,
+            "storage unit linked",
+            unit is not None,
+            unit.name
+            if unit
+            else "set it in the CSV profile (`/pos csv profile`)"
+            if csv
+            else "choose one in `/pos locations`",
+        ),
+    ]
+    if unit is not None:
+        same = unit.company_id == location.company_id
         checks.append(
             Check(
-                location.name,
-                "storage unit linked",
-                unit is not None,
-                unit.name if unit else "choose one in `/pos locations`",
+                subject,
+                "storage unit of the same company",
+                same,
+                "yes" if same else "link a storage unit of this company",
             )
         )
-        if unit is not None:
-            same = unit.company_id == location.company_id
-            checks.append(
-                Check(
-                    location.name,
-                    "storage unit of the same company",
-                    same,
-                    "yes" if same else "link a storage unit of this company",
-                )
-            )
+        if unit.archived_at is not None:
+            checks.append(Check(subject, "storage unit in use", False, archived_refusal(unit.name)))
+    if not csv:
         checks.append(
             Check(
-                location.name,
+                subject,
                 "active",
                 location.active,
                 "yes" if location.active else "activate it in `/pos locations`",
             )
         )
+    migrating = migration_running(session, location.id)
+    checks.append(
+        Check(
+            subject,
+            "no migration running",
+            not migrating,
+            "a migration of its history is running: wait for its summary before activating "
+            "or rerunning days"
+            if migrating
+            else "none",
+        )
+    )
+    transferred = session.scalar(
+        select(func.count())
+        .select_from(TransferDay)
+        .where(TransferDay.location_id == location.id, TransferDay.live_run_id.is_not(None))
+    )
+    first_step = (
+        "upload a till export into a bound channel (`/pos csv`)"
+        if csv
+        else f"`/transfer yesterday {location.name}`"
+    )
+    if not transferred:
+        checks.append(
+            Check(
+                subject,
+                "items mapped",
+                False,
+                f"no transfers yet, so no sold item was checked: {first_step}",
+            )
+        )
+    else:
         unmapped_here = [
             row for row in open_items.values() if any(lid == location.id for lid, _ in row.days)
         ]
         checks.append(
             Check(
-                location.name,
+                subject,
                 "items mapped",
                 not unmapped_here,
-                "every item sold is mapped"
+                f"every item sold in its {transferred} transferred day(s) is mapped"
                 if not unmapped_here
                 else f"{len(unmapped_here)} item(s) sold unmapped: `/pos unmapped`",
             )
         )
-        last = last_run(session, location.id)
-        if last is None:
-            checks.append(
-                Check(
-                    location.name,
-                    "last transfer succeeded",
-                    False,
-                    "no transfer yet: `/transfer yesterday`",
-                )
-            )
-        else:
-            ok = last.status is not RunStatus.FAILED
-            detail = (
-                f"{last.business_date}: {last.outcome.value if last.outcome else last.status.value}"
-                if ok
-                else f"{last.business_date} failed: {(last.errors or ['?'])[0]}"
-            )
-            checks.append(Check(location.name, "last transfer succeeded", ok, detail))
+    last = last_run(session, location.id)
+    if last is None:
+        checks.append(
+            Check(subject, "last transfer succeeded", False, f"no transfer yet: {first_step}")
+        )
+    else:
+        ok = last.status is not RunStatus.FAILED
+        detail = (
+            f"{last.business_date}: {last.outcome.value if last.outcome else last.status.value}"
+            if ok
+            else f"{last.business_date} failed: {(last.errors or ['?'])[0]}"
+        )
+        checks.append(Check(subject, "last transfer succeeded", ok, detail))
+    if day is not None:
+        checks.extend(_day_checks(session, location, day, csv))
+    return checks
+
+
+def _day_checks(session: Session, location: ExternalLocation, day: date, csv: bool) -> list[Check]:
+    """A chosen day: transferred or not, by which run, what stayed unmapped, a failure."""
+    subject = f"{location.name}, {day}"
+    live = session.scalar(
+        select(TransferRun)
+        .join(TransferDay, TransferDay.live_run_id == TransferRun.id)
+        .where(TransferDay.location_id == location.id, TransferDay.business_date == day)
+    )
+    newest = session.scalar(
+        select(TransferRun)
+        .where(TransferRun.location_id == location.id, TransferRun.business_date == day)
+        .order_by(TransferRun.id.desc())
+        .limit(1)
+    )
+    checks: list[Check] = []
+    if newest is not None and newest.status is RunStatus.FAILED:
+        checks.append(
+            Check(subject, "latest run succeeded", False, (newest.errors or ["no reason kept"])[0])
+        )
+    if live is None:
+        again = (
+            "upload that day's export (`/pos csv`)" if csv else f"`/transfer {day} {location.name}`"
+        )
+        checks.append(Check(subject, "transferred", False, f"not in the ledger: {again}"))
+        return checks
+    stats = live.stats or {}
+    checks.append(
+        Check(
+            subject,
+            "transferred",
+            True,
+            f"run {live.id} ({live.kind.value}): {stats.get('lines', 0)} lines, "
+            f"{stats.get('movements', 0)} movements",
+        )
+    )
+    missing = live.unmapped or []
+    names = ", ".join(str(entry.get("name")) for entry in missing[:5])
+    checks.append(
+        Check(
+            subject,
+            "items mapped that day",
+            not missing,
+            "every item sold that day is mapped"
+            if not missing
+            else f"{len(missing)} unmapped ({names}{', …' if len(missing) > 5 else ''}): map "
+            "them in `/pos unmapped`, then Reprocess",
+        )
+    )
     return checks

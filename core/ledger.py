@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from stockpot.core.exact import format_decimal
-from stockpot.core.models import Company, Ingredient, LedgerMovement, StorageUnit
+from stockpot.core.models import Company, Ingredient, LedgerMovement, StockPosting, StorageUnit
 from stockpot.core.stock.costs import value
 
 
@@ -129,9 +129,17 @@ class MovementRow:
     run_id: int | None
     reverses_id: int | None
     created_at: datetime
+    posting_id: int | None = None
+    """The stock posting (count, receipt, waste, move, correction) that posted it."""
+    count_id: int | None = None
+    """For an adjustment: the count it belongs to."""
+    posted_by: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
+            "posting_id": self.posting_id,
+            "count_id": self.count_id,
+            "posted_by": self.posted_by,
             "id": self.id,
             "type": self.type,
             "storage_unit": self.storage_unit,
@@ -150,9 +158,16 @@ def movements(
 ) -> list[MovementRow]:
     """Movements of business dates ``date_from`` to ``date_to`` inclusive, oldest first."""
     rows = session.execute(
-        select(LedgerMovement, StorageUnit.name, Ingredient.name, Ingredient.base_unit)
+        select(
+            LedgerMovement,
+            StorageUnit.name,
+            Ingredient.name,
+            Ingredient.base_unit,
+            StockPosting.posted_by,
+        )
         .join(StorageUnit, StorageUnit.id == LedgerMovement.storage_unit_id)
         .join(Ingredient, Ingredient.id == LedgerMovement.ingredient_id)
+        .outerjoin(StockPosting, StockPosting.id == LedgerMovement.posting_id)
         .where(
             LedgerMovement.company_id == company.id,
             LedgerMovement.business_date >= date_from,
@@ -172,6 +187,9 @@ def movements(
             run_id=movement.run_id,
             reverses_id=movement.reverses_id,
             created_at=movement.created_at,
+            posting_id=movement.posting_id,
+            count_id=movement.count_id,
+            posted_by=posted_by,
         )
-        for movement, unit, ingredient, base in rows
+        for movement, unit, ingredient, base, posted_by in rows
     ]

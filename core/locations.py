@@ -14,10 +14,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from stockpot.core.errors import NotFound, UnauthorizedCompanyAccess, ValidationFailed
 from stockpot.core.jobs import schedule
+from stockpot.core.jobs.queue import jobs_by_location
 from stockpot.core.jobs.schedule import MissedDays
 from stockpot.core.migration import migration_running
-from stockpot.core.models import AutomaticTransfer, ExternalLocation, StorageUnit
+from stockpot.core.models import AutomaticTransfer, ExternalLocation, Provider, StorageUnit
 from stockpot.core.storage import archived_refusal
+from stockpot.core.transfer.log import latest_day_run
 
 
 @dataclass(frozen=True)
@@ -149,3 +151,53 @@ def set_automatic(session: Session, location: ExternalLocation, active: bool) ->
         return schedule.resume(session, location)
     schedule.pause(location)
     return None
+
+
+@dataclass(frozen=True)
+class TransferStatus:
+    """One location's automatic transfer state and latest work (``/transfer status`` and
+    ``stockpot transfer status``)."""
+
+    name: str
+    active: bool
+    automatic: str
+    transfer_time: str | None
+    """``HH:MM`` local; ``None`` for CSV locations (their days come from files)."""
+    last_run: str | None
+    """The latest business date's run, ``2026-11-27 posted``; ``None`` before the first."""
+    pending: int
+    failed: str | None
+    """The latest failed job: ``transfer of 2026-11-27 failed: …``."""
+
+
+def transfer_statuses(session: Session, company_id: int) -> list[TransferStatus]:
+    jobs = jobs_by_location(session, company_id)
+    rows = []
+    for location in session.scalars(
+        select(ExternalLocation)
+        .where(ExternalLocation.company_id == company_id)
+        .order_by(ExternalLocation.name)
+    ):
+        last = latest_day_run(session, location.id)
+        waiting = jobs.get(location.id)
+        failed = None
+        if waiting and waiting.failed:
+            job = waiting.failed
+            day = f" of {job.business_date}" if job.business_date else ""
+            failed = f"{job.kind.value}{day} failed: {job.last_error}"
+        rows.append(
+            TransferStatus(
+                name=location.name,
+                active=location.active,
+                automatic=location.automatic_transfer.value,
+                transfer_time=None
+                if location.connection.provider is Provider.CSV
+                else f"{location.transfer_time:%H:%M}",
+                last_run=f"{last.business_date} {(last.outcome or last.status).value}"
+                if last
+                else None,
+                pending=waiting.pending if waiting else 0,
+                failed=failed,
+            )
+        )
+    return rows

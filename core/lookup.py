@@ -5,12 +5,21 @@ from __future__ import annotations
 import difflib
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stockpot.core.errors import NotFound, ValidationFailed
-from stockpot.core.models import Company, Connection, ExternalLocation, Provider, StorageUnit
+from stockpot.core.models import (
+    Company,
+    Connection,
+    ExternalLocation,
+    Ingredient,
+    Provider,
+    Recipe,
+    StorageUnit,
+)
 
 
 def fold(text: str) -> str:
@@ -38,6 +47,19 @@ def not_found(what: str, name: str, known: Iterable[str]) -> NotFound:
         return NotFound(f"no {what} '{name}'; did you mean {' or '.join(suggestions)}?")
     listed = ", ".join(names[:10]) + (", …" if len(names) > 10 else "")
     return NotFound(f"no {what} '{name}' (known: {listed or 'none'})")
+
+
+def catalog_row_by_name(
+    session: Session, model: type[Ingredient] | type[Recipe], company_id: int, name: str
+) -> Any:
+    """The company's ingredient or recipe called ``name`` (case and accents aside), or a
+    ``NotFound`` naming the closest ones."""
+    rows = list(session.scalars(select(model).where(model.company_id == company_id)))
+    wanted = fold(name)
+    for row in rows:
+        if fold(row.name) == wanted:
+            return row
+    raise not_found(model.__tablename__, name, [row.name for row in rows])
 
 
 def storage_unit_by_name(session: Session, company: Company | int, name: str) -> StorageUnit:

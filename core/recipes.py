@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stockpot.core.exact import format_decimal
-from stockpot.core.lookup import fold, not_found
+from stockpot.core.lookup import catalog_row_by_name
 from stockpot.core.models import Connection, Ingredient, PosItem, PosMapping, Recipe, StorageUnit
 
 DEPTH = 3
@@ -67,12 +67,7 @@ class RecipeView:
 def recipe_by_name(session: Session, company_id: int, name: str) -> Recipe:
     """The company's recipe called ``name`` (case and accents aside), or a ``NotFound`` naming
     the closest ones."""
-    recipes = list(session.scalars(select(Recipe).where(Recipe.company_id == company_id)))
-    wanted = fold(name)
-    for recipe in recipes:
-        if fold(recipe.name) == wanted:
-            return recipe
-    raise not_found("recipe", name, [recipe.name for recipe in recipes])
+    return catalog_row_by_name(session, Recipe, company_id, name)
 
 
 def recipe_view(session: Session, company_id: int, name: str) -> RecipeView:

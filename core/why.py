@@ -8,7 +8,7 @@ so the contributions add up to what the ledger holds.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from stockpot.core.exact import format_decimal, fraction_to_decimal
-from stockpot.core.lookup import fold, not_found, storage_unit_by_name
+from stockpot.core.lookup import catalog_row_by_name, storage_unit_by_name
 from stockpot.core.models import (
     ExternalLocation,
     Ingredient,
@@ -43,6 +43,8 @@ from stockpot.core.transfer.trace import TracedLine, trace
 class WhyItem:
     name: str
     pos_code: str | None
+    location: str
+    """Where it sold: two locations (a CSV till and a POS) may each sell a "Pizza Hawaii"."""
     sold: Decimal = Decimal(0)
     lines: int = 0
     contribution: Decimal = Decimal(0)
@@ -79,13 +81,16 @@ class Why:
     """Transferred days with a deduction of it."""
 
 
+AmountText = Callable[[Decimal, str], str]
+"""How a quantity of a unit is written: exact for the CLI and files, rounded for people."""
+
+
+def exact_amount(value: Decimal, unit: str) -> str:
+    return f"{format_decimal(value)} {unit}"
+
+
 def ingredient_by_name(session: Session, company_id: int, name: str) -> Ingredient:
-    rows = list(session.scalars(select(Ingredient).where(Ingredient.company_id == company_id)))
-    wanted = fold(name)
-    for row in rows:
-        if fold(row.name) == wanted:
-            return row
-    raise not_found("ingredient", name, [row.name for row in rows])
+    return catalog_row_by_name(session, Ingredient, company_id, name)
 
 
 def explain(
@@ -95,6 +100,7 @@ def explain(
     first: date,
     last: date,
     storage_name: str | None = None,
+    written: AmountText = exact_amount,
 ) -> Why:
     ingredient = ingredient_by_name(session, company_id, ingredient_name)
     storage = storage_unit_by_name(session, company_id, storage_name) if storage_name else None
@@ -126,7 +132,7 @@ def explain(
         if quantity:
             why.other[kind.value] = Decimal(quantity)
     why.days = len({movement.business_date for movement, _ in live})
-    items: dict[tuple[str | None, str], WhyItem] = {}
+    items: dict[tuple[str, str | None, str], WhyItem] = {}
     snapshots: dict[int, tuple[Snapshot, int] | None] = {}
     for movement, location in live:
         why.from_sales += movement.quantity
@@ -137,9 +143,10 @@ def explain(
         stored = snapshots[run_id]
         for traced in trace(session, movement.id):
             why.lines.append(WhyLine(movement.business_date, location, traced))
-            item = items.get((traced.pos_code, traced.name))
+            identity = (location, traced.pos_code, traced.name)
+            item = items.get(identity)
             if item is None:
-                item = items[(traced.pos_code, traced.name)] = WhyItem(traced.name, traced.pos_code)
+                item = items[identity] = WhyItem(traced.name, traced.pos_code, location)
                 if stored is not None:
                     snapshot, _ = stored
                     target = snapshot.mappings.get(item_key(traced.pos_code, traced.name))
@@ -150,6 +157,7 @@ def explain(
                         ingredient,
                         movement.storage_unit_id,
                         stored[1],
+                        written,
                     )
             item.sold += traced.quantity
             item.lines += 1
@@ -158,12 +166,8 @@ def explain(
     return why
 
 
-def _amount(value: Fraction, unit: str) -> str:
-    return f"{format_decimal(fraction_to_decimal(value))} {unit}"
-
-
 def _portions(value: Fraction) -> str:
-    return _amount(value, "portion" if value == 1 else "portions")
+    return f"{format_decimal(fraction_to_decimal(value))} portion{'' if value == 1 else 's'}"
 
 
 def _path(
@@ -173,9 +177,14 @@ def _path(
     ingredient: Ingredient,
     storage_unit_id: int,
     location_storage_id: int,
+    written: AmountText,
 ) -> str:
     """One sale's way to the ingredient in that storage unit, as the engine expands it."""
     unit = ingredient.base_unit.value
+
+    def _amount(value: Fraction, unit: str) -> str:
+        return written(fraction_to_decimal(value), unit)
+
     if target is None or isinstance(target, Ignored):
         return ""
     if isinstance(target, IngredientTarget):

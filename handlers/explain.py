@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
+from stockpot.bot.amounts import human
 from stockpot.bot.blocks.common import message
 from stockpot.bot.blocks.explain import recipe_blocks, why_blocks, why_needs_file
 from stockpot.bot.ids import ActionId
@@ -67,7 +68,7 @@ def ledger_why(inv: Invocation) -> None:
     def work() -> None:
         try:
             with inv.services.factory() as session:
-                why = explain(session, who.company_id, ingredient, first, last, storage)
+                why = explain(session, who.company_id, ingredient, first, last, storage, human)
         except StockpotError as error:
             inv.reply(str(error))
             return
@@ -106,7 +107,7 @@ def why_picked(
 
     def work() -> None:
         with svc.factory() as session:
-            why = explain(session, who.company_id, str(ingredient), *period, str(storage))
+            why = explain(session, who.company_id, str(ingredient), *period, str(storage), human)
         _answer(
             client,
             channel,

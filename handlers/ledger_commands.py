@@ -19,10 +19,12 @@ def ledger_balances(inv: Invocation) -> None:
     with inv.services.factory() as session:
         if unit:
             unit = storage_unit_by_name(session, who.company_id, unit).name
-        rows = ledger.balances(session, session.get_one(Company, who.company_id))
+        company = session.get_one(Company, who.company_id)
+        rows = ledger.balances(session, company)
+        currency = company.currency
     if unit:
         rows = [row for row in rows if row.storage_unit == unit]
-    inv.reply(f"Stock of {who.company}", balances_blocks(who.company, rows, unit))
+    inv.reply(f"Stock of {who.company}", balances_blocks(who.company, rows, unit, currency))
 
 
 def ledger_movements(inv: Invocation) -> None:

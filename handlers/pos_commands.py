@@ -4,6 +4,7 @@ the doctor."""
 from __future__ import annotations
 
 import re
+from datetime import date
 
 from sqlalchemy import select
 
@@ -11,6 +12,7 @@ from stockpot.bot.blocks.doctor import doctor_blocks
 from stockpot.bot.blocks.mapping import PAGE_SIZE, mappings_blocks, unmapped_blocks
 from stockpot.bot.blocks.pos import connect_sides_modal, lightspeed_blocks, locations_blocks
 from stockpot.bot.metadata import ConnectSidesMetadata
+from stockpot.core import periods
 from stockpot.core.access import (
     Actor,
     NotAllowed,
@@ -307,13 +309,25 @@ def pos_mappings(inv: Invocation) -> None:
     inv.reply(f"Mappings of {who.company}", blocks)
 
 
+def doctor_args(words: list[str]) -> tuple[str | None, date | None]:
+    """``[location] [date]``: the last word is the day when it reads as one."""
+    day = None
+    if words:
+        try:
+            day = periods.parse_day(words[-1], date.today())  # noqa: DTZ011 - as /ledger
+            words = words[:-1]
+        except periods.PeriodError:
+            day = None
+    return " ".join(words).strip() or None, day
+
+
 def pos_doctor(inv: Invocation) -> None:
     who = inv.actor()
-    name = " ".join(inv.args).strip() or None
+    name, day = doctor_args(inv.args)
     inv.reply("Running the checks…")
 
     def work() -> None:
-        checks = diagnose(inv.services.factory, inv.services.settings, who, name)
+        checks = diagnose(inv.services.factory, inv.services.settings, who, name, day)
         inv.reply(f"Checks for {who.company}", doctor_blocks(who.company, checks))
 
     inv.services.work.submit(work)

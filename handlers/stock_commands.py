@@ -1,8 +1,8 @@
 """``/stock`` (count, receive, waste, move, correct, template) and ``/ledger variance``.
 
 Only admins post; viewers read. Every posting is announced in the channel with who posted
-it, and a count that closes a period (its storage unit was counted before) posts the
-period's variance to the report channel, with a chart of the largest variances by money.
+it; a count that closes a period (its storage unit was counted before) queues the period's
+variance report (``bot.jobs.variance``), posted here with a chart of the largest variances.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from stockpot.bot.blocks.stock import (
     stock_form_modal,
     variance_blocks,
 )
-from stockpot.bot.charts import variance_chart
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import StockCountMetadata, StockFormMetadata
 from stockpot.core.errors import InvalidDocument, ValidationFailed
@@ -39,11 +38,10 @@ from stockpot.core.stock.services import (
     post_stock,
 )
 from stockpot.core.storage import archived_refusal
-from stockpot.handlers.context import form_actor, post, services
+from stockpot.handlers.context import form_actor, notify, post, services
 from stockpot.handlers.slash import Invocation, UsageError, parse_day
 
 log = logging.getLogger(__name__)
-CHART_LINES = 10
 
 
 class Units(list[str]):
@@ -156,6 +154,7 @@ def submit_count(
                 for n, (_, i, q) in enumerate(counted, start=1)
             ],
             source="count sheet",
+            notify=notify(context, metadata.channel_id),
         )
         try:
             result = post_stock(svc.factory, request)
@@ -190,8 +189,6 @@ def submit_count(
         ack()
     if result is not None:
         announce(client, metadata.channel_id, result, who.user_id)
-    if following >= len(pages) and result is not None and result.posting_id is not None:
-        post_variance(client, svc.factory, who.company_id, result.posting_id, metadata.channel_id)
 
 
 def announce(client: WebClient, channel: str, result: StockResult, user_id: str) -> None:
@@ -203,36 +200,6 @@ def announce(client: WebClient, channel: str, result: StockResult, user_id: str)
             posted_blocks(result, user_id),
         ),
     )
-
-
-def post_variance(
-    client: WebClient, factory: Any, company_id: int, count_id: int, channel: str
-) -> None:
-    """The variance of the period a count closed, to the report channel (else here)."""
-    with factory() as session:
-        company = session.get_one(Company, company_id)
-        report = variance.closed_by(session, company, count_id)
-        target = company.report_channel_id or channel
-    if report is None:
-        return
-    post(
-        client,
-        target,
-        message(f"Variance of {report.storage_unit}", variance_blocks(report)),
-    )
-    largest = [(line.ingredient, line.value) for line in report.lines if line.value is not None]
-    chart = variance_chart(
-        [(name, value) for name, value in largest[:CHART_LINES] if value is not None],
-        f"{report.storage_unit}: largest variances, {report.opening_date} → {report.closing_date}",
-        report.currency,
-    )
-    if chart is not None:
-        client.files_upload_v2(
-            channel=target,
-            content=chart,
-            filename=f"variance-{report.closing_date}.png",
-            title=f"Largest variances of {report.storage_unit} by money",
-        )
 
 
 def stock_flow(kind: StockKind) -> Any:

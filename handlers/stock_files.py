@@ -18,12 +18,13 @@ from stockpot.bot.ids import ActionId
 from stockpot.bot.metadata import StockFileValue
 from stockpot.bot.slack_files import fetch_csv
 from stockpot.core.errors import InvalidDocument, StockpotError, ValidationFailed
+from stockpot.core.jobs.specs import Notify
 from stockpot.core.models import Company, StockKind
 from stockpot.core.settings import Settings
 from stockpot.core.stock import files
 from stockpot.core.stock.services import StockRequest, StockResult, post_stock
-from stockpot.handlers.context import button_admin, channel_of, services
-from stockpot.handlers.stock_commands import announce, post_variance
+from stockpot.handlers.context import button_admin, channel_of, notify, services
+from stockpot.handlers.stock_commands import announce
 
 log = logging.getLogger(__name__)
 
@@ -35,11 +36,19 @@ def _fetch(settings: Settings, client: WebClient, file_id: str) -> tuple[str, st
 
 
 def _request(
-    factory: Any, company_id: int, unit: str, day: date | None, parsed: files.StockFile, who: str
+    factory: Any,
+    company_id: int,
+    unit: str,
+    day: date | None,
+    parsed: files.StockFile,
+    who: str,
+    where: Notify | None = None,
 ) -> StockRequest:
     with factory() as session:
         day = day or files.today(session, session.get_one(Company, company_id))
-    return StockRequest(StockKind.COUNT, company_id, unit, day, who, parsed.lines, source="file")
+    return StockRequest(
+        StockKind.COUNT, company_id, unit, day, who, parsed.lines, source="file", notify=where
+    )
 
 
 def preview_count(
@@ -105,6 +114,7 @@ def post_count(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
         value.business_date,
         parsed,
         f"slack:{who.user_id}",
+        notify(context, channel),
     )
     result: StockResult = post_stock(svc.factory, request)
     client.chat_update(
@@ -121,8 +131,6 @@ def post_count(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
         ),
     )
     announce(client, channel, result, who.user_id)
-    assert result.posting_id is not None
-    post_variance(client, svc.factory, who.company_id, result.posting_id, channel)
 
 
 def cancel(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:

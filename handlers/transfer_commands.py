@@ -10,11 +10,10 @@ from stockpot.bot.blocks.pos import location_state
 from stockpot.core.db import unit_of_work
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.jobs import specs
-from stockpot.core.jobs.queue import jobs_by_location
-from stockpot.core.locations import set_automatic, set_transfer_time
+from stockpot.core.locations import set_automatic, set_transfer_time, transfer_statuses
 from stockpot.core.models import ExternalLocation, Provider, RunKind
 from stockpot.core.reports import parse_clock_time
-from stockpot.core.transfer.log import latest_day_run, runs_of_day
+from stockpot.core.transfer.log import runs_of_day
 from stockpot.handlers.slash import Invocation, Subcommand, UsageError, company_locations, parse_day
 
 
@@ -85,37 +84,24 @@ def automatic_switch(active: bool) -> Subcommand:
 
 def transfer_status(inv: Invocation) -> None:
     who = inv.actor()
-    lines = []
     with inv.services.factory() as session:
-        jobs = jobs_by_location(session, who.company_id)
-        for location in session.scalars(
-            select(ExternalLocation)
-            .where(ExternalLocation.company_id == who.company_id)
-            .order_by(ExternalLocation.name)
-        ):
-            last = latest_day_run(session, location.id)
-            latest = (
-                f"latest day {last.business_date} {(last.outcome or last.status).value}"
-                if last
-                else "no day transferred yet"
-            )
-            from_csv = location.connection.provider is Provider.CSV
-            automatic = location.automatic_transfer.value
-            when = (
-                f" at {location.transfer_time:%H:%M}"
-                if location.active and not from_csv and automatic == "active"
-                else ""
-            )
-            state = location_state(location.active, automatic, from_csv=from_csv)
-            line = f"*{escape(location.name)}*: {state}{when} · {latest}"
-            waiting = jobs.get(location.id)
-            if waiting and waiting.pending:
-                line += f", {waiting.pending} job(s) queued or running"
-            if waiting and waiting.failed:
-                failed = waiting.failed
-                day = f" of {failed.business_date}" if failed.business_date else ""
-                line += f"\n    :x: {failed.kind.value}{day} failed: {failed.last_error}"
-            lines.append(line)
+        rows = transfer_statuses(session, who.company_id)
+    lines = []
+    for row in rows:
+        from_csv = row.transfer_time is None
+        when = (
+            f" at {row.transfer_time}"
+            if row.active and not from_csv and row.automatic == "active"
+            else ""
+        )
+        latest = f"latest day {row.last_run}" if row.last_run else "no day transferred yet"
+        state = location_state(row.active, row.automatic, from_csv=from_csv)
+        line = f"*{escape(row.name)}*: {state}{when} · {latest}"
+        if row.pending:
+            line += f", {row.pending} job(s) queued or running"
+        if row.failed:
+            line += f"\n    :x: {row.failed}"
+        lines.append(line)
     inv.reply("\n".join([f"Transfers of {who.company}", *lines]))
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
 
+from stockpot.bot.amounts import human
 from stockpot.bot.blocks.common import Block, clip, context, escape, header, lines_section, section
 from stockpot.bot.ids import ActionId
 from stockpot.core.exact import format_decimal
@@ -19,11 +20,6 @@ LINES_IN_MESSAGE = 20
 """Up to this many sales lines, the message says it all and no file is attached."""
 OPTION_VALUE = 150
 """Slack's limit on a select option's value."""
-
-
-def _shown(value: Decimal) -> str:
-    """Rounded for people (3 decimals); the ledger, the CLI and the file keep exact values."""
-    return format_decimal(value.quantize(Decimal("0.001"), rounding=ROUND_HALF_EVEN))
 
 
 def _recipe_lines(lines: Sequence[RecipeLineView], depth: int = 0) -> list[str]:
@@ -78,22 +74,24 @@ def why_blocks(why: Why) -> list[Block]:
         found = (
             f"No sales took {escape(why.ingredient)}{escape(where)} on {period}."
             if not why.from_sales
-            else f"Sales took {_shown(why.from_sales)} {why.unit}, but the lines behind it "
+            else f"Sales took {human(why.from_sales, why.unit)}, but the lines behind it "
             "could not be read back."
         )
         blocks = [header(title), section(found)]
     else:
         lines = len(why.lines)
         summary = (
-            f"*{_shown(why.from_sales)} {why.unit}* of {escape(why.ingredient)} from sales: "
+            f"*{human(why.from_sales, why.unit)}* of {escape(why.ingredient)} from sales: "
             f"{len(why.items)} item{'s' if len(why.items) != 1 else ''}, {lines} sales "
             f"line{'s' if lines != 1 else ''}, {why.days} transferred day"
             f"{'s' if why.days != 1 else ''}."
         )
+        several = len({item.location for item in why.items}) > 1
         rows = [
             f"*{escape(item.name)}*"
             + (f" ({escape(item.pos_code)})" if item.pos_code else "")
-            + f": {format_decimal(item.sold)} sold → {_shown(item.contribution)} {why.unit}"
+            + (f" · {escape(item.location)}" if several else "")
+            + f": {format_decimal(item.sold)} sold → {human(item.contribution, why.unit)}"
             + (f"\n\u2003_{escape(item.path)}_" if item.path else "")
             for item in why.items[:ITEMS_SHOWN]
         ]
@@ -108,7 +106,7 @@ def why_blocks(why: Why) -> list[Block]:
             blocks.append(context(" ".join(notes)))
     if why.other:
         other = ", ".join(
-            f"{kind.lower().replace('_', ' ')} {_shown(q)} {why.unit}"
+            f"{kind.lower().replace('_', ' ')} {human(q, why.unit)}"
             for kind, q in sorted(why.other.items())
         )
         blocks.append(context(f"Not from sales, same period: {other}."))

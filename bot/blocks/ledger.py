@@ -3,28 +3,38 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from stockpot.bot.amounts import human
 from stockpot.bot.blocks.common import Block, context, escape, header, lines_section, section
 from stockpot.core.csv_export import csv_text
 from stockpot.core.ledger import MovementTotal, StockLine
+from stockpot.core.stock.costs import money
 from stockpot.core.units import largest_by_family
 
 
 def balances_blocks(
-    company: str, rows: Sequence[StockLine], unit_filter: str | None
+    company: str, rows: Sequence[StockLine], unit_filter: str | None, currency: str = "EUR"
 ) -> list[Block]:
+    """Stock per storage unit, each line with its value at cost where the ingredient has one,
+    and each unit's total value (money adds up; quantities of different things do not)."""
     title = f"Stock of {company}" + (f" in {unit_filter}" if unit_filter else "")
     if not rows:
         return [header(title), section("No movements yet.")]
     blocks: list[Block] = [header(title)]
     by_unit: dict[str, list[str]] = {}
+    totals: dict[str, Decimal] = {}
     for row in rows:
-        by_unit.setdefault(row.storage_unit, []).append(
-            f"{escape(row.ingredient)}: {human(row.quantity, row.unit)}"
-        )
+        line = f"{escape(row.ingredient)}: {human(row.quantity, row.unit)}"
+        if row.value is not None:
+            line += f" · {money(row.value, currency)}"
+            totals[row.storage_unit] = totals.get(row.storage_unit, Decimal(0)) + row.value
+        by_unit.setdefault(row.storage_unit, []).append(line)
     for unit, lines in list(by_unit.items())[:40]:
-        blocks.append(lines_section(escape(unit), lines))
+        title = escape(unit)
+        if unit in totals:
+            title += f" ({money(totals[unit], currency)} at cost)"
+        blocks.append(lines_section(title, lines))
     return blocks
 
 

@@ -268,6 +268,7 @@ def ledger_why(
     table(
         [
             [
+                item.location,
                 item.pos_code or "",
                 item.name,
                 format_decimal(item.sold),
@@ -276,7 +277,7 @@ def ledger_why(
             ]
             for item in why.items
         ],
-        ["CODE", "ITEM", "SOLD", "TOOK", "PATH (PER SALE)"],
+        ["LOCATION", "CODE", "ITEM", "SOLD", "TOOK", "PATH (PER SALE)"],
     )
 
 
@@ -293,6 +294,7 @@ def why_json(why: Why) -> dict[str, Any]:
             {
                 "pos_code": item.pos_code,
                 "name": item.name,
+                "location": item.location,
                 "sold": format_decimal(item.sold),
                 "lines": item.lines,
                 "contribution": format_decimal(item.contribution),

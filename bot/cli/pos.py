@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import click
@@ -13,9 +14,12 @@ from stockpot.bot.cli.support import (
     session_scope,
     table,
 )
+from stockpot.core.access import Actor
 from stockpot.core.db import unit_of_work
+from stockpot.core.doctor import diagnose
 from stockpot.core.locations import link_storage_unit, overview, set_active
 from stockpot.core.lookup import company_by_name, connection_by_label, location_by_name
+from stockpot.core.models import Role
 from stockpot.core.pos import connections
 from stockpot.core.settings import get_settings
 
@@ -203,6 +207,29 @@ def activate(location: str, company: str | None, deactivate: bool) -> None:
     with unit_of_work(session_factory()) as session:
         set_active(session, location_by_name(session, location, company), not deactivate)
     click.echo(f"'{location}' is {'inactive' if deactivate else 'active'}")
+
+
+@pos.command("doctor")
+@click.option("--company", required=True)
+@click.option("--location", help="only this location")
+@click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="also check this day")
+@click.option("--json", "as_json", is_flag=True)
+@reports_errors
+def doctor(company: str, location: str | None, day: Any, as_json: bool) -> None:
+    """The troubleshooting checks of `/pos doctor`; exits 1 when one fails."""
+    factory = session_factory()
+    with factory() as session:
+        owner = company_by_name(session, company)
+        operator = Actor("", "cli", owner.id, owner.name, Role.ADMIN)
+    checks = diagnose(factory, get_settings(), operator, location, day.date() if day else None)
+    if as_json:
+        emit_json([check.__dict__ for check in checks])
+    else:
+        for check in checks:
+            mark = "ok  " if check.ok else "FAIL"
+            click.echo(f"{mark} {check.subject}: {check.name} — {check.detail}")
+    if not all(check.ok for check in checks):
+        raise SystemExit(1)
 
 
 def register(main: click.Group) -> None:

@@ -6,12 +6,14 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy import select
 
 from stockpot.bot.cli.support import emit_json, reports_errors, session_factory, session_scope
 from stockpot.core.db import unit_of_work
 from stockpot.core.exact import format_decimal
-from stockpot.core.lookup import location_by_name
-from stockpot.core.models import RunKind
+from stockpot.core.locations import set_automatic, transfer_statuses
+from stockpot.core.lookup import company_by_name, location_by_name, not_found
+from stockpot.core.models import ExternalLocation, RunKind
 from stockpot.core.pos.connections import transfer_day
 from stockpot.core.settings import get_settings
 from stockpot.core.transfer.lines import RawInput, parse_lines_file
@@ -138,6 +140,76 @@ def transfer_log(location: str, company: str | None, business_date: Any, as_json
             f"run {run['run_id']}  {run['started_at'][:19]}  {run['kind']:<9} {run['status']:<10} "
             f"{run['outcome'] or '':<9} gen {run['generation'] or '-':<3} {summary}"
         )
+
+
+def _switch(active: bool) -> click.Command:
+    verb = "resume" if active else "pause"
+
+    @click.option("--company", required=True)
+    @click.option("--location", required=True, help="a location's name, or `all`")
+    @reports_errors
+    def run(company: str, location: str) -> None:
+        with session_scope() as session:
+            owner = company_by_name(session, company)
+            found = [
+                row
+                for row in session.scalars(
+                    select(ExternalLocation)
+                    .where(ExternalLocation.company_id == owner.id)
+                    .order_by(ExternalLocation.name)
+                )
+                if location == "all" or row.name == location
+            ]
+            if not found:
+                raise not_found(
+                    "location",
+                    location,
+                    session.scalars(
+                        select(ExternalLocation.name).where(ExternalLocation.company_id == owner.id)
+                    ),
+                )
+            for row in found:
+                missed = set_automatic(session, row, active)
+                state = "resumed" if active else "paused (setup and history are kept)"
+                click.echo(f"{row.name}: automatic transfers {state}")
+                if missed is not None and missed.days:
+                    click.echo(
+                        f"  missed while paused: {missed.first} to {missed.last}; transfer "
+                        "them with `stockpot transfer run`"
+                    )
+
+    run.__doc__ = (
+        "Resume automatic transfers (and list the days missed meanwhile)."
+        if active
+        else "Pause automatic transfers; setup and history are kept."
+    )
+    return click.command(verb)(run)
+
+
+transfer.add_command(_switch(False))
+transfer.add_command(_switch(True))
+
+
+@transfer.command("status")
+@click.option("--company", required=True)
+@click.option("--json", "as_json", is_flag=True)
+@reports_errors
+def transfer_status(company: str, as_json: bool) -> None:
+    """Each location's automatic transfer state, last run and waiting or failed jobs."""
+    with session_scope() as session:
+        rows = transfer_statuses(session, company_by_name(session, company).id)
+    if as_json:
+        emit_json([row.__dict__ for row in rows])
+        return
+    for row in rows:
+        when = f" at {row.transfer_time}" if row.transfer_time else ""
+        latest = f"last run {row.last_run}" if row.last_run else "no run yet"
+        click.echo(
+            f"{row.name}: {'active' if row.active else 'inactive'}, automatic {row.automatic}"
+            f"{when}, {latest}" + (f", {row.pending} job(s) waiting" if row.pending else "")
+        )
+        if row.failed:
+            click.echo(f"  FAILED {row.failed}")
 
 
 def register(main: click.Group) -> None:

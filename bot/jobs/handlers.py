@@ -20,6 +20,7 @@ from stockpot.bot.jobs.csv import CsvImportJob, CsvPreviewJob, CsvUndoJob
 from stockpot.bot.jobs.progress import ProgressMessage
 from stockpot.bot.jobs.report import ReportJob
 from stockpot.bot.jobs.slack import Notifier, Target
+from stockpot.bot.jobs.variance import VarianceJob
 from stockpot.bot.metadata import TransferValue
 from stockpot.core.errors import StockpotError
 from stockpot.core.jobs.effects import job_key
@@ -281,4 +282,5 @@ def job_handlers(notifier: Notifier) -> dict[JobKind, JobHandler]:
         JobKind.CSV_UNDO: CsvUndoJob(notifier),
         JobKind.CSV_PREVIEW: CsvPreviewJob(notifier),
         JobKind.REPROCESS: ReprocessJob(notifier),
+        JobKind.VARIANCE: VarianceJob(notifier),
     }

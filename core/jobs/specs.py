@@ -134,6 +134,22 @@ def report(company_id: int, day: date, *, notify: Notify | None = None) -> JobSp
     )
 
 
+def variance(
+    company_id: int, storage_unit_id: int, day: date, *, notify: Notify | None = None
+) -> JobSpec:
+    """The variance report of the period a count of ``day`` closed (queued with the count, in
+    its transaction; pages of one count sheet posted before it runs make one report)."""
+    return JobSpec(
+        kind=JobKind.VARIANCE,
+        company_id=company_id,
+        business_date=day,
+        payload=_payload(notify, storage_unit_id=storage_unit_id),
+        dedupe_key=f"variance:{company_id}:{storage_unit_id}:{day.isoformat()}",
+        once_key=None,
+        priority=INTERACTIVE if notify else SCHEDULED,
+    )
+
+
 def csv_import(
     company_id: int,
     connection_id: int,

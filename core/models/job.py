@@ -22,6 +22,7 @@ class JobKind(StrEnum):
     REPORT = "report"
     REPROCESS = "reprocess"
     """Rerun the live days a mapping change touches, as one job with one message."""
+    VARIANCE = "variance"
 
 
 class JobState(StrEnum):

@@ -22,6 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from stockpot.core.db import quantize, unit_of_work
 from stockpot.core.errors import InvalidDocument, NotFound, Problem, ValidationFailed
 from stockpot.core.exact import format_decimal, fraction_to_decimal, to_fraction
+from stockpot.core.jobs import specs
+from stockpot.core.jobs.queue import enqueue
+from stockpot.core.jobs.specs import Notify
 from stockpot.core.models import (
     Company,
     Ingredient,
@@ -45,6 +48,7 @@ from stockpot.core.stock.ledger import (
     own_movements,
     reverse_movements,
 )
+from stockpot.core.stock.variance import count_dates
 from stockpot.core.storage import archived_refusal
 from stockpot.core.units import UnitError, conversion_factor, parse_unit
 
@@ -77,6 +81,8 @@ class StockRequest:
     reference: str | None = None
     reason: str | None = None
     source: str = "input"
+    notify: Notify | None = None
+    """Where a count's variance report goes when asked from Slack (else the report channel)."""
 
 
 @dataclass(frozen=True)
@@ -250,6 +256,8 @@ def post_in_session(session: Session, request: StockRequest, *, dry_run: bool) -
         lines, deltas = _post_flow(session, company, posting, items, to_unit)
         except_count = None
     absorbed = absorb(session, company.id, deltas, posting_id=posting.id, except_count=except_count)
+    if request.kind is StockKind.COUNT and not dry_run:
+        _queue_variance(session, company.id, unit.id, request.business_date, request.notify)
     return StockResult(
         kind=request.kind,
         storage_unit=unit.name,
@@ -261,6 +269,15 @@ def post_in_session(session: Session, request: StockRequest, *, dry_run: bool) -
         posting_id=None if dry_run else posting.id,
         absorbed=_named_absorbed(session, absorbed),
     )
+
+
+def _queue_variance(
+    session: Session, company_id: int, unit_id: int, day: date, notify: Notify | None
+) -> None:
+    """A count that closes a period (its unit was counted on an earlier day) queues the
+    period's variance report, in its own transaction: posted once, whoever posted the count."""
+    if any(earlier < day for earlier in count_dates(session, company_id, unit_id)):
+        enqueue(session, specs.variance(company_id, unit_id, day, notify=notify))
 
 
 def _post_count(

@@ -273,3 +273,38 @@ def test_storage_units_renamed_and_archived(cli):
     )
     listing = cli("storage", "list", "--company", COMPANY)
     assert listing.splitlines()[0].split() == ["STORAGE", "UNIT", "ADDRESS", "LOCATIONS", "STATE"]
+
+
+def test_the_cli_pauses_resumes_reports_status_and_runs_the_doctor(cli):
+    cli("catalog", "import", CATALOG)
+    cli("mappings", "import", MAPPINGS)
+    never = cli("pos", "doctor", "--company", COMPANY, code=1)
+    assert "FAIL Main room: items mapped — no transfers yet, so no sold item was checked" in never
+    assert "upload a till export into a bound channel" in never
+    assert "ok   csv:Till export: sales source — CSV imports" in never
+    cli("transfer", "run", "--location", "Main room", "--date", "2026-11-27", "--lines", SALES)
+    assert "Main room: automatic transfers paused" in cli(
+        "transfer", "pause", "--company", COMPANY, "--location", "all"
+    )
+    status = cli("transfer", "status", "--company", COMPANY)
+    assert "Main room: active, automatic paused, last run 2026-11-27 posted" in status
+    assert "resumed" in cli("transfer", "resume", "--company", COMPANY, "--location", "Main room")
+    assert "did you mean Main room?" in cli(
+        "transfer", "pause", "--company", COMPANY, "--location", "Main rom", code=1
+    )
+    day = cli(
+        "pos",
+        "doctor",
+        "--company",
+        COMPANY,
+        "--location",
+        "main room",
+        "--date",
+        "2026-11-27",
+        code=1,
+    )
+    assert "ok   Main room, 2026-11-27: transferred — run 1 (manual)" in day
+    assert "FAIL Main room, 2026-11-27: items mapped that day — 1 unmapped (Tiramisu)" in day
+    assert "active —" not in day  # CSV locations are not activated
+    checks = json.loads(cli("pos", "doctor", "--company", COMPANY, "--json", code=1))
+    assert {"subject", "name", "ok", "detail"} <= set(checks[0])

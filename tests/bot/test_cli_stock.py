@@ -3,13 +3,17 @@ files, on both databases."""
 
 from __future__ import annotations
 
+import getpass
 import json
+from datetime import date
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from stockpot.bot.cli import main
+from stockpot.core.models import Job, JobKind
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 COMPANY = "Trattoria Esempio"
@@ -35,7 +39,7 @@ def stock(cli, *args, code=0):
     return cli("stock", *args[:1], "--company", COMPANY, *args[1:], code=code)
 
 
-def test_the_readme_stock_walkthrough(cli):
+def test_the_readme_stock_walkthrough(cli, database):
     opening = json.loads(
         stock(
             cli,
@@ -82,6 +86,9 @@ def test_the_readme_stock_walkthrough(cli):
         str(EXAMPLES / "count-2026-11-27.csv"),
     )
     assert "not counted (left empty): Water" in closing
+    with database.session() as session:  # the closing count queued its variance report once
+        queued = session.execute(select(Job.kind, Job.business_date)).tuples().all()
+    assert queued == [(JobKind.VARIANCE, date(2026, 11, 27))]
     report = json.loads(cli("ledger", "variance", "--company", COMPANY, "--json"))
     assert len(report) == 1 and report[0]["opening_count"] == "2026-11-26"
     lines = {line["ingredient"]: line for line in report[0]["lines"]}
@@ -89,6 +96,23 @@ def test_the_readme_stock_walkthrough(cli):
     assert (mozzarella["actual"], mozzarella["theoretical"]) == ("0.4", "0.260416667")
     assert mozzarella["value"] == "1.367916663"  # 0.139583333 kg at 9.80 (the receipt's cost)
     assert report[0]["total_value"] == "1.759616663"  # flour at the receipt's 0.88
+    moved = json.loads(
+        cli(
+            "ledger",
+            "movements",
+            "--company",
+            COMPANY,
+            "--from",
+            "2026-11-27",
+            "--to",
+            "2026-11-27",
+            "--json",
+        )
+    )
+    receipts = [m for m in moved if m["type"] == "RECEIPT"]
+    assert {(m["posted_by"], m["posting_id"]) for m in receipts} == {
+        ("cli:" + getpass.getuser(), 2)
+    }
     text = cli("ledger", "variance", "--company", COMPANY, "--storage-unit", "Kitchen")
     assert "total variance: 1.76 EUR" in text
     balances = cli("ledger", "balances", "--company", COMPANY)

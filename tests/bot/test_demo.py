@@ -194,6 +194,7 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     why = walk.latest("Why Mozzarella")
     expect(why).to_contain_text("Largest contributors")
     expect(why).to_contain_text("portion of Pizza")
+    expect(why).to_contain_text("125 g Mozzarella")
     walk.shot("ledger-why")
 
     walk.say("/pos recipe pizza margherita")

@@ -21,8 +21,9 @@ from slack_sdk import WebClient
 
 from stockpot.bot.errors import handle_error
 from stockpot.bot.gate import MAX_BODY_BYTES, SlackGate
+from stockpot.sandbox.http import Fault
 from tests.bot.conftest import ADMIN, SECRET
-from tests.bot.test_slack_app import reply
+from tests.bot.test_slack_app import posted, reply
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -215,3 +216,27 @@ def test_the_error_handler_never_answers_a_request_the_gate_did_not_verify(black
     answer = handle_error(RuntimeError("boom"), request.body, client, request, "127.0.0.1")
     assert answer.status == 401
     assert black_hole.accepted == []
+
+
+def test_the_lightspeed_page_answers_while_slack_holds_the_announcement(bot):
+    """The callback's message to the channel is posted off the request thread: the page is
+    answered while Slack has not answered the post."""
+    arrived, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        arrived.set()
+        release.wait(30)
+
+    bot.send.command("/pos", "connect lightspeed", user=ADMIN)
+    offer = reply(bot, "Connect Lightspeed")
+    url = next(block["accessory"]["url"] for block in offer.args["blocks"] if "accessory" in block)
+    consent = httpx.get(url, follow_redirects=False)
+    bot.slack.faults.add(Fault(before=hold), path="chat.postMessage", times=1)
+    try:
+        callback = httpx.get(consent.headers["location"], timeout=20)
+        assert callback.status_code == 200 and "Lightspeed is connected" in callback.text
+        assert arrived.wait(20), "the announcement was sent"
+        assert not [c for c in bot.slack.calls if "Lightspeed is connected" in json.dumps(c.args)]
+    finally:
+        release.set()
+    posted(bot, "Lightspeed is connected for Trattoria Esempio")

@@ -6,6 +6,7 @@ an interrupted one continues where that stopped."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,8 +19,9 @@ from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.crypto import SecretBox, generate_key
 from stockpot.core.db import unit_of_work
 from stockpot.core.errors import ConfigurationError
-from stockpot.core.models import Company, Connection, Provider
+from stockpot.core.models import Base, Company, Connection, Provider
 from stockpot.core.models.slack_install import slack_bots, slack_installations
+from stockpot.core.secret_rotation import ENCRYPTED
 from tests.bot.test_secrets import everything_stored
 from tests.catalogs import TRATTORIA
 
@@ -153,3 +155,27 @@ def test_a_secret_no_key_decrypts_stops_the_run_with_its_row(database):
         with database.engine.connect() as connection:
             token = connection.execute(select(table.c.bot_token)).scalar_one()
         assert SecretBox([OLD]).is_current(token), "later tables wait for the next run"
+
+
+NOT_SECRETS = {
+    "company.catalog_token",  # a cache key, not a credential
+    "slack_installations.token_type",
+    "slack_installations.bot_token_expires_at",
+    "slack_installations.user_token_expires_at",
+    "slack_bots.bot_token_expires_at",
+    "workspace_link_code.code_hash",  # a hash: nothing to decrypt
+}
+
+
+def test_every_column_that_holds_a_secret_is_rotated():
+    """A new column named like a secret must be encrypted and listed in ENCRYPTED (or named
+    here as not a secret), so rotation cannot leave it behind."""
+    rotated = {f"{table.name}.{name}" for table, names in ENCRYPTED for name in names}
+    tables = [*Base.metadata.sorted_tables, slack_installations, slack_bots]
+    named_like_secrets = {
+        f"{table.name}.{column.name}"
+        for table in tables
+        for column in table.columns
+        if re.search(r"token|secret|credential|password|code_hash", column.name)
+    }
+    assert named_like_secrets - NOT_SECRETS == rotated

@@ -1,0 +1,72 @@
+"""``/pos doctor [location] [date]`` over HTTP against the SIDES sandbox: it never passes a
+check it had nothing to look at, checks a chosen day, the last item sync and a running
+migration, and gives CSV locations advice that works for them."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from stockpot.core.db import unit_of_work, utcnow
+from stockpot.core.models import ExternalLocation, Job, JobKind, JobState
+from tests.bot.conftest import ADMIN, VIEWER
+from tests.bot.test_mapping_flow import day_posted  # noqa: F401 - the fixture
+from tests.bot.test_slack_app import texts
+
+TELTOW = "Pizzeria Beispiel Teltow"
+
+
+def doctor(bot, text: str, count: int = 1) -> str:
+    bot.send.command("/pos", f"doctor {text}".strip(), user=VIEWER)
+    return texts(
+        bot.slack.wait_for(
+            "response_url", count, where=lambda c: "Checks for Trattoria Esempio" in texts(c)
+        )[count - 1]
+    )
+
+
+def test_a_chosen_day_the_sync_and_no_vacuous_pass(day_posted):
+    bot = day_posted
+    report = doctor(bot, f"{TELTOW} 2025-03-14")
+    assert ":white_check_mark: items synced — last synced " in report
+    assert ":white_check_mark: no migration running — none" in report
+    assert ":white_check_mark: transferred — run " in report
+    assert re.search(r":x: items mapped that day — \d+ unmapped \(.*then Reprocess", report)
+    assert "every item sold" not in report
+
+    report = doctor(bot, "", 2)
+    # a location never transferred does not pass "items mapped"
+    assert ":x: items mapped — no transfers yet, so no sold item was checked" in report
+    # the CSV location: no sync, no activation, its advice is an upload
+    assert ":white_check_mark: sales source — CSV imports: no POS login to test" in report
+    assert "upload a till export into a bound channel (`/pos csv`)" in report
+
+    report = doctor(bot, f"{TELTOW} 2025-03-13", 3)
+    assert (
+        ":x: transferred — not in the ledger: `/transfer 2025-03-13 Pizzeria Beispiel Teltow`"
+        in report
+    )
+    report = doctor(bot, "Pizzeria Beispiel Telto", 4)
+    assert "no location 'Pizzeria Beispiel Telto'; did you mean Pizzeria Beispiel Teltow" in report
+
+
+def test_a_running_migration_is_named(day_posted):
+    bot = day_posted
+    with unit_of_work(bot.database.factory) as session:
+        store = session.scalar(select(ExternalLocation).where(ExternalLocation.name == TELTOW))
+        session.add(
+            Job(
+                kind=JobKind.MIGRATION,
+                state=JobState.RUNNING,
+                company_id=store.company_id,
+                location_id=store.id,
+                run_after=utcnow(),
+                lease_expires_at=utcnow() + timedelta(hours=1),
+                worker_id="another-worker",
+            )
+        )
+    report = doctor(bot, TELTOW)
+    assert ":x: no migration running — a migration of its history is running" in report
+    bot.send.command("/pos", "doctor", user=ADMIN)
