@@ -4,6 +4,7 @@ every listener needs, the error handler and the listeners."""
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, BoltContext
@@ -33,6 +34,7 @@ from stockpot.core.db import writing_engine
 from stockpot.core.errors import ConfigurationError
 from stockpot.core.jobs.runtime import JobRuntime
 from stockpot.core.settings import Settings
+from stockpot.handlers.answers import answer_pool
 from stockpot.handlers.context import SERVICES, Services
 
 log = logging.getLogger(__name__)
@@ -99,6 +101,7 @@ def build_app(
     work: WorkQueue | None = None,
     jobs: JobRuntime | None = None,
     client: WebClient | None = None,
+    answers: Executor | None = None,
 ) -> App:
     """One workspace with ``SLACK_BOT_TOKEN``; any number of workspaces installing the app
     with ``SLACK_CLIENT_ID`` and ``SLACK_CLIENT_SECRET`` (tokens kept encrypted)."""
@@ -141,6 +144,7 @@ def build_app(
         work=work or WorkQueue(),
         jobs=jobs or JobRuntime(factory),
         installations=installations,
+        answers=answers or answer_pool(),
     )
 
     app.middleware(request_context)

@@ -11,8 +11,6 @@ import io
 from datetime import date
 from decimal import Decimal
 
-from matplotlib.figure import Figure
-
 from stockpot.bot.amounts import display_unit
 
 
@@ -23,6 +21,8 @@ def consumption_chart(
     (kg rather than thousands of g: ``bot.amounts.display_unit``)."""
     if not series:
         return None
+    from matplotlib.figure import Figure  # matplotlib loads with the first chart drawn
+
     figure = Figure(figsize=(8, 1.6 * len(series) + 0.6), dpi=100)
     figure.suptitle(title)
     axes = figure.subplots(len(series), 1, sharex=True, squeeze=False)
@@ -46,6 +46,8 @@ def variance_chart(items: list[tuple[str, Decimal]], title: str, currency: str) 
     ``None`` when no line has a value."""
     if not items:
         return None
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(8, 0.45 * len(items) + 1.2), dpi=100)
     figure.suptitle(title)
     ax = figure.subplots()

@@ -21,19 +21,18 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.bot.app import BOT_SCOPES, build_app
+from stockpot.bot.app import BOT_SCOPES
+from stockpot.bot.bootstrap import bootstrap
 from stockpot.bot.commands import COMMANDS
 from stockpot.bot.demo_stock import seed_week
-from stockpot.bot.jobs.handlers import SyncJob, job_handlers
-from stockpot.bot.jobs.slack import Notifier
+from stockpot.bot.jobs.handlers import SyncJob
 from stockpot.bot.scheduler import start_scheduler
-from stockpot.bot.server import BackgroundServer, StockpotWsgi
+from stockpot.bot.server import BackgroundServer, LateApp, StockpotWsgi
 from stockpot.bot.socket_mode import SocketMode
 from stockpot.core.access import bind_channel, link_workspace
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.db import make_engine, make_session_factory, unit_of_work
-from stockpot.core.jobs.runtime import JobRuntime
-from stockpot.core.jobs.worker import JobContext, Worker
+from stockpot.core.jobs.worker import JobContext
 from stockpot.core.mapping import import_mappings
 from stockpot.core.models import Company, Connection, JobKind, PosItem, PosMapping, Provider
 from stockpot.core.settings import Settings
@@ -101,7 +100,7 @@ class Demo:
         sides = SidesSandbox(retention_days=5000).start(0)
         slack = SlackStandIn(team_id=TEAM).start(self.port)
         self.servers += [lightspeed, sides, slack]
-        late = _LateApp()
+        late = LateApp()
         http = BackgroundServer(late, 0)
         self.servers.append(http)
         if self.socket_mode:
@@ -110,13 +109,13 @@ class Demo:
         schema.upgrade(self.database_url)
         factory = make_session_factory(make_engine(self.database_url))
         first_start = self._seed(factory)
-        runtime = JobRuntime(factory)
-        app = build_app(settings, factory, jobs=runtime)
-        notifier = Notifier(factory, client=app.client)
-        handlers = {**job_handlers(notifier), JobKind.SYNC: DemoSyncJob(notifier)}
-        runtime.worker = Worker(factory, settings, handlers)
+        self._stockpot = bootstrap(
+            settings, factory, worker=True, replacing=lambda n: {JobKind.SYNC: DemoSyncJob(n)}
+        )
+        app, runner = self._stockpot.app, self._stockpot.worker
+        assert app is not None and runner is not None
         late.app = StockpotWsgi(app, factory, settings)
-        worker = threading.Thread(target=runtime.worker.run, args=(self._stop,), daemon=True)
+        worker = threading.Thread(target=runner.run, args=(self._stop,), daemon=True)
         worker.start()
         self._threads.append(worker)
         self._scheduler = start_scheduler(factory, settings)
@@ -194,18 +193,11 @@ class Demo:
             socket.close()
         for thread in self._threads:
             thread.join(timeout=10)
+        stockpot = getattr(self, "_stockpot", None)
+        if stockpot is not None:
+            stockpot.close()
         for server in reversed(self.servers):
             server.stop()
-
-
-class _LateApp:
-    """The bot's WSGI app, set once the server's port is known (the OAuth redirect needs it)."""
-
-    def __init__(self) -> None:
-        self.app: Any = None
-
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
-        return self.app(environ, start_response)
 
 
 def _welcome(first_start: bool) -> dict[str, Any]:

@@ -102,6 +102,18 @@ LOOP_SECONDS = 1
 (a whole core while idle). Stopping does not wait for it: ``stop`` wakes the loop."""
 
 
+class LateApp:
+    """A WSGI app set after its server is listening: the bot's settings need the server's
+    port (the Lightspeed redirect address), and binding first leaves no race for a port.
+    The demo and the bot tests serve through one."""
+
+    def __init__(self) -> None:
+        self.app: Any = None
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        return self.app(environ, start_response)
+
+
 class BackgroundServer:
     """waitress in a thread (tests, the demo): ``stop()`` closes every channel from inside the
     server's own loop (woken by its trigger), which ends ``run()``."""

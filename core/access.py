@@ -26,6 +26,11 @@ class NotAllowed(StockpotError):
     code = "not_allowed"
 
 
+def slack_who(user_id: str) -> str:
+    """Who did it, as runs, jobs, postings and connections record a Slack user."""
+    return f"slack:{user_id}"
+
+
 class NotAMember(NotAllowed):
     code = "not_a_member"
 
@@ -39,6 +44,12 @@ class Actor:
     company_id: int
     company: str
     role: Role | None
+
+    @property
+    def audit(self) -> str:
+        """Who did it, as runs, jobs, postings and connections record it: ``slack:<user>``
+        (the CLI records ``cli``, the scheduler ``schedule``)."""
+        return slack_who(self.user_id)
 
     @property
     def is_admin(self) -> bool:

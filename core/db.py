@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
@@ -105,6 +106,16 @@ def is_sqlite(url: str | URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def missing_sqlite_file(url: str | URL) -> str | None:
+    """The file an SQLite URL names when it does not exist (connecting would create it
+    empty), else ``None`` (it exists, is in memory, or the database is not SQLite)."""
+    parsed = make_url(url)
+    path = parsed.database
+    if not is_sqlite(parsed) or not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    return None if Path(path).exists() else path
+
+
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """An engine with the per-dialect settings Stockpot relies on.
 
@@ -142,7 +153,11 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+SessionFactory = sessionmaker[Session]
+"""What services and listeners are given to open sessions with (one per unit of work)."""
+
+
+def make_session_factory(engine: Engine) -> SessionFactory:
     return sessionmaker(engine, expire_on_commit=False)
 
 

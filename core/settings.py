@@ -204,6 +204,9 @@ def get_settings() -> Settings:
     return Settings()
 
 
+CHATTY_LIBRARIES = ("apscheduler", "httpx", "httpcore")
+
+
 def configure_logging(settings: Settings) -> None:
     from stockpot.core import redaction
 
@@ -217,5 +220,8 @@ def configure_logging(settings: Settings) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=settings.log_level.upper(), handlers=[handler])
     if logging.getLogger().level > logging.DEBUG:
-        # APScheduler announces every tick at INFO; its warnings and errors still show.
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+        # Library chatter stays out of the terminal unless LOG_LEVEL=DEBUG: APScheduler
+        # announces every tick at INFO, httpx every request (each POS call); their warnings
+        # and errors still show.
+        for chatty in CHATTY_LIBRARIES:
+            logging.getLogger(chatty).setLevel(logging.WARNING)

@@ -10,8 +10,6 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
 
 from stockpot.bot.blocks.common import Block, message, section
 from stockpot.bot.blocks.common import context as context_block
@@ -20,25 +18,26 @@ from stockpot.bot.blocks.pos import connect_sides_modal, lightspeed_blocks, migr
 from stockpot.bot.blocks.transfer import unmapped_modal
 from stockpot.bot.ids import ActionId
 from stockpot.bot.metadata import CatchUpValue, ConnectSidesMetadata, TransferValue
-from stockpot.core.db import unit_of_work
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.ids import parse_id
 from stockpot.core.jobs import queue, specs
 from stockpot.core.jobs.schedule import catch_up
 from stockpot.core.locations import link_storage_unit, set_active, set_automatic
 from stockpot.core.migration import DEFAULT_DAYS
-from stockpot.core.models import (
-    Company,
-    Connection,
-    ExternalLocation,
-    Provider,
-    RunKind,
-    TransferDay,
-    TransferRun,
-)
+from stockpot.core.models import Connection, ExternalLocation, Provider, RunKind, TransferRun
 from stockpot.core.pos import connections
 from stockpot.core.reports import send_reports_to
-from stockpot.handlers.context import actor, button_admin, button_id, channel_of, notify, services
+from stockpot.core.scope import CompanyScope
+from stockpot.handlers.context import (
+    actor,
+    button_admin,
+    button_id,
+    changing,
+    channel_of,
+    notify,
+    reading,
+    services,
+)
 from stockpot.handlers.pos_commands import start_migration
 
 Reply = tuple[str, list[Block]]
@@ -56,9 +55,8 @@ def post_transfer(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
     who = button_admin(context, body)
     value: TransferValue = _value(body, TransferValue)
     svc = services(context)
-    with svc.factory() as session:
-        location = who.owns(session.get(ExternalLocation, value.location_id))
-        name = location.name
+    with reading(context, who) as rows:
+        name = rows.location(value.location_id).name
     preview = body.get("message") or {}
     target = notify(context, channel_of(body))
     if preview.get("ts"):
@@ -70,7 +68,7 @@ def post_transfer(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
             value.location_id,
             value.business_date,
             run_kind=RunKind.MANUAL,
-            triggered_by=f"slack:{who.user_id}",
+            triggered_by=who.audit,
             notify=target,
         )
     )
@@ -96,16 +94,16 @@ def show_unmapped(ack: Ack, body: dict[str, Any], client: WebClient, context: Bo
     """A transfer summary's **Show all**: every unmapped item of that run, in a modal."""
     ack()
     who = actor(context, channel_of(body))
-    with services(context).factory() as session:
-        run = session.get(TransferRun, button_id(body))
-        location = who.owns(session.get(ExternalLocation, run.location_id) if run else None)
+    with reading(context, who) as rows:
+        run = rows.session.get(TransferRun, button_id(body))
+        location = rows.location(run.location_id if run else None)
         assert run is not None
         view = unmapped_modal(location.name, str(run.business_date), list(run.unmapped))
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def _location_action(
-    apply: Callable[[Session, ExternalLocation, BoltContext, dict[str, Any]], Reply],
+    apply: Callable[[CompanyScope, ExternalLocation, BoltContext, dict[str, Any]], Reply],
 ) -> Callable[..., None]:
     """A listener for a location's button: admins only, on their own company's locations."""
 
@@ -113,9 +111,8 @@ def _location_action(
         ack()
         who = button_admin(context, body)
         location_id = button_id(body)
-        with unit_of_work(services(context).factory) as session:
-            location = who.owns(session.get(ExternalLocation, location_id))
-            text, blocks = apply(session, location, context, body)
+        with changing(context, who) as rows:
+            text, blocks = apply(rows, rows.location(location_id), context, body)
         respond(**message(text, blocks), response_type="ephemeral", replace_original=False)
 
     return listener
@@ -123,15 +120,15 @@ def _location_action(
 
 def _activate(active: bool) -> Callable[..., Reply]:
     def apply(
-        session: Session, location: ExternalLocation, context: BoltContext, body: dict[str, Any]
+        rows: CompanyScope, location: ExternalLocation, context: BoltContext, body: dict[str, Any]
     ) -> Reply:
-        set_active(session, location, active)
+        set_active(rows.session, location, active)
         if not active:
             return f"{location.name} is inactive.", []
         text = f"{location.name} is active: each closed business day is transferred at " + (
             f"{location.transfer_time:%H:%M} local time."
         )
-        company = session.get_one(Company, location.company_id)
+        company = rows.company()
         if company.report_channel_id is None:
             send_reports_to(company, context.team_id, channel_of(body))
             text += " The daily report and alerts will come to this channel (`/pos report`)."
@@ -146,9 +143,9 @@ def _activate(active: bool) -> Callable[..., Reply]:
 
 def _automatic(active: bool) -> Callable[..., Reply]:
     def apply(
-        session: Session, location: ExternalLocation, context: BoltContext, body: dict[str, Any]
+        rows: CompanyScope, location: ExternalLocation, context: BoltContext, body: dict[str, Any]
     ) -> Reply:
-        missed = set_automatic(session, location, active)
+        missed = set_automatic(rows.session, location, active)
         if missed is not None:
             blocks = catch_up_blocks(location.name, location.id, missed)
             return f"Automatic transfers of {location.name} resumed.", blocks
@@ -161,13 +158,13 @@ def _automatic(active: bool) -> Callable[..., Reply]:
 
 
 def _storage(
-    session: Session, location: ExternalLocation, context: BoltContext, body: dict[str, Any]
+    rows: CompanyScope, location: ExternalLocation, context: BoltContext, body: dict[str, Any]
 ) -> Reply:
     raw = str(body["actions"][0].get("selected_option", {}).get("value", ""))
     unit_id = parse_id(raw.partition(":")[2])
     if unit_id is None:
         raise ValidationFailed("that choice is not one Stockpot offered")
-    unit = link_storage_unit(session, location, unit_id)
+    unit = link_storage_unit(rows.session, location, unit_id)
     return f"{location.name} now takes its sales from {unit.name}.", []
 
 
@@ -177,23 +174,17 @@ def migrate_location(
     ack()
     who = button_admin(context, body)
     svc = services(context)
-    with svc.factory() as session:
-        location = who.owns(
-            session.get(
-                ExternalLocation,
-                button_id(body),
-                options=[selectinload(ExternalLocation.connection)],
-            )
-        )
-    text = start_migration(svc, notify(context, channel_of(body)), location)
+    with reading(context, who) as rows:
+        location = rows.location(button_id(body))
+    text = start_migration(svc, who, notify(context, channel_of(body)), location)
     respond(text=text, response_type="ephemeral", replace_original=False)
 
 
 def retry_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
     who = button_admin(context, body)
-    with unit_of_work(services(context).factory) as session:
-        job = queue.requeue(session, button_id(body), who.company_id)
+    with changing(context, who) as rows:
+        job = queue.requeue(rows.session, button_id(body), who.company_id)
         kind = job.kind.value
     services(context).jobs.wake()
     respond(
@@ -206,8 +197,8 @@ def retry_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltCon
 def cancel_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
     who = button_admin(context, body)
-    with unit_of_work(services(context).factory) as session:
-        job = queue.request_cancel(session, button_id(body), who.company_id)
+    with changing(context, who) as rows:
+        job = queue.request_cancel(rows.session, button_id(body), who.company_id)
         state = job.state
     text = "Cancelled." if state.value == "canceled" else "Stopping after the day in progress…"
     respond(text=text, response_type="ephemeral", replace_original=False)
@@ -218,20 +209,12 @@ def catch_up_days(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
     who = button_admin(context, body)
     value: CatchUpValue = _value(body, CatchUpValue)
     svc = services(context)
-    with svc.factory() as session:
-        location = who.owns(session.get(ExternalLocation, value.location_id))
-        done = set(
-            session.scalars(
-                select(TransferDay.business_date).where(
-                    TransferDay.location_id == location.id,
-                    TransferDay.business_date.between(value.first, value.last),
-                    TransferDay.live_run_id.is_not(None),
-                )
-            )
-        )
+    with reading(context, who) as rows:
+        location = rows.location(value.location_id)
+        done = rows.transferred_days(location, value.first, value.last)
         days = [value.first + timedelta(days=n) for n in range((value.last - value.first).days + 1)]
         missing = [day for day in days if day not in done]
-        jobs = catch_up(location, missing, f"slack:{who.user_id}")
+        jobs = catch_up(location, missing, who.audit)
         name = location.name
     queued = svc.jobs.enqueue_many(jobs)
     respond(
@@ -250,8 +233,8 @@ def reconnect(
     who = button_admin(context, body)
     svc = services(context)
     channel = channel_of(body)
-    with svc.factory() as session:
-        connection = who.owns(session.get(Connection, button_id(body)))
+    with reading(context, who) as rows:
+        connection = rows.get(Connection, button_id(body))
         provider, connection_id = connection.provider, connection.id
     if provider is Provider.SIDES:
         metadata = ConnectSidesMetadata(
@@ -265,7 +248,7 @@ def reconnect(
         svc.factory,
         svc.settings,
         company_id=who.company_id,
-        started_by=f"slack:{context.team_id}:{who.user_id}",
+        started_by=who.audit,
         notify=(channel, who.user_id),
         reauthorize=True,
     )

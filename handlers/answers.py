@@ -23,7 +23,11 @@ ANSWER_THREADS = 4
 """Few on purpose: answers hold the GIL while building rows and blocks, and every extra
 answering thread delays acks (bench.slack_ack single passes, p99 ack / bare app: 8 threads
 2.9-3.3, 4 threads 1.7, 2 threads 1.6 but half the answer throughput)."""
-ANSWERS = ThreadPoolExecutor(max_workers=ANSWER_THREADS, thread_name_prefix="stockpot-answer")
+
+
+def answer_pool() -> ThreadPoolExecutor:
+    """The pool answers run on: one per app, shut down with it (``stockpot.bot.bootstrap``)."""
+    return ThreadPoolExecutor(max_workers=ANSWER_THREADS, thread_name_prefix="stockpot-answer")
 
 
 def _already_acknowledged(*_: Any, **__: Any) -> None:
@@ -50,6 +54,6 @@ def ack_first(listener: Callable[..., None]) -> Callable[[Args], None]:
 
     def acking(args: Args) -> None:
         args.ack()
-        ANSWERS.submit(run, args)
+        services(args.context).answers.submit(run, args)
 
     return acking

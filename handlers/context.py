@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
-from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.bot.work import WorkQueue
+from stockpot.core import scope
 from stockpot.core.access import Actor, actor_for
+from stockpot.core.db import SessionFactory
 from stockpot.core.errors import UnauthorizedCompanyAccess, ValidationFailed
 from stockpot.core.ids import parse_id
 from stockpot.core.jobs.runtime import JobRuntime
@@ -23,7 +26,7 @@ SERVICES = "stockpot"
 
 @dataclass(frozen=True)
 class Services:
-    factory: sessionmaker[Session]
+    factory: SessionFactory
     settings: Settings
     work: WorkQueue
     """Short work off the listener thread (a connection test, a file preview)."""
@@ -31,6 +34,8 @@ class Services:
     """Long work (syncs, transfers, migrations, reports): queued for a worker."""
     installations: Any = None
     """The installation store in multi-workspace mode (``None`` with a single bot token)."""
+    answers: Executor | None = None
+    """Where acknowledged listeners answer (``handlers.answers``); the app's own pool."""
 
 
 def services(context: BoltContext) -> Services:
@@ -41,6 +46,16 @@ def actor(context: BoltContext, channel_id: str | None = None) -> Actor:
     """The requester in the company this workspace (or channel) speaks for."""
     with services(context).factory() as session:
         return actor_for(session, context.team_id or "", context.user_id or "", channel_id)
+
+
+def reading(context: BoltContext, who: Actor) -> AbstractContextManager[scope.CompanyScope]:
+    """The rows of ``who``'s company, to read."""
+    return scope.reading(services(context).factory, who)
+
+
+def changing(context: BoltContext, who: Actor) -> AbstractContextManager[scope.CompanyScope]:
+    """The rows of ``who``'s company, changed in one transaction."""
+    return scope.changing(services(context).factory, who)
 
 
 def button_admin(context: BoltContext, body: dict[str, Any]) -> Actor:
@@ -90,8 +105,7 @@ def form_actor(
     except ValidationError:
         raise ValidationFailed("this form is not one Stockpot made") from None
     channel = getattr(metadata, "channel_id", None)
-    with services(context).factory() as session:
-        who = actor_for(session, context.team_id or "", context.user_id or "", channel)
+    who = actor(context, channel)
     if who.company_id != getattr(metadata, "company_id", None):
         raise UnauthorizedCompanyAccess("this form was opened for another company")
     who.require_admin()

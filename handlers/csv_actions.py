@@ -19,7 +19,7 @@ from stockpot.bot.metadata import CsvFileValue
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.jobs import specs
 from stockpot.core.models import Connection, CsvImport
-from stockpot.handlers.context import button_admin, button_id, channel_of, notify, services
+from stockpot.handlers.context import button_admin, button_id, channel_of, notify, reading, services
 
 
 def _value(body: dict[str, Any]) -> CsvFileValue:
@@ -48,8 +48,8 @@ def import_file(
     who = button_admin(context, body)
     value = _value(body)
     svc = services(context)
-    with svc.factory() as session:
-        who.owns(session.get(Connection, value.connection_id))
+    with reading(context, who) as rows:
+        rows.get(Connection, value.connection_id)
     when = _picked_date(body) or value.default_date
     svc.jobs.enqueue(
         specs.csv_import(
@@ -60,7 +60,7 @@ def import_file(
             valid_only=value.valid_only,
             force=value.force,
             thread_ts=value.thread_ts,
-            triggered_by=f"slack:{who.user_id}",
+            triggered_by=who.audit,
             notify=notify(context, channel),
         )
     )
@@ -87,15 +87,15 @@ def undo(
     who = button_admin(context, body)
     import_id = button_id(body)
     svc = services(context)
-    with svc.factory() as session:
-        who.owns(session.get(CsvImport, import_id))
+    with reading(context, who) as rows:
+        rows.get(CsvImport, import_id)
     thread = (body.get("message") or {}).get("thread_ts")
     svc.jobs.enqueue(
         specs.csv_undo(
             who.company_id,
             import_id,
             thread_ts=thread,
-            triggered_by=f"slack:{who.user_id}",
+            triggered_by=who.audit,
             notify=notify(context, channel),
         )
     )

@@ -9,7 +9,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from sqlalchemy import select
 
 from stockpot.bot.blocks.csv import upload_modal
 from stockpot.bot.blocks.csv_profile import SELECT_KEYS, TEXT_KEYS, profile_modal
@@ -22,8 +21,8 @@ from stockpot.core.csv_import.importer import profiles
 from stockpot.core.errors import InvalidDocument, Problem, ValidationFailed
 from stockpot.core.ids import parse_id
 from stockpot.core.jobs import specs
-from stockpot.core.models import Connection, Provider, StorageUnit
-from stockpot.handlers.context import form_actor, notify, post, services
+from stockpot.core.models import Connection
+from stockpot.handlers.context import form_actor, notify, post, reading, services
 from stockpot.handlers.slash import Invocation
 
 
@@ -59,8 +58,8 @@ def submit_upload(ack: Ack, view: dict[str, Any], client: WebClient, context: Bo
     if connection_id is None:
         raise ValidationFailed("that choice is not one Stockpot offered")
     svc = services(context)
-    with svc.factory() as session:
-        who.owns(session.get(Connection, connection_id))
+    with reading(context, who) as rows:
+        rows.get(Connection, connection_id)
     picked = (values.get(BlockId.CSV_DATE) or {}).get(ActionId.CSV_DATE, {}).get("selected_date")
     try:
         when = date.fromisoformat(picked) if picked else None
@@ -83,23 +82,9 @@ def submit_upload(ack: Ack, view: dict[str, Any], client: WebClient, context: Bo
 
 def open_profile(inv: Invocation, who: Actor, name: str) -> None:
     """``/pos csv profile [name]``: edit that profile, or create one."""
-    with inv.services.factory() as session:
-        connection = None
-        if name:
-            connection = session.scalar(
-                select(Connection).where(
-                    Connection.company_id == who.company_id,
-                    Connection.provider == Provider.CSV,
-                    Connection.name == name,
-                )
-            )
-        units = list(
-            session.scalars(
-                select(StorageUnit.name)
-                .where(StorageUnit.company_id == who.company_id)
-                .order_by(StorageUnit.name)
-            )
-        )
+    with inv.reading(who) as rows:
+        connection = rows.csv_profile(name) if name else None
+        units = rows.storage_unit_names()
         current = dict(connection.settings or {}) if connection else {}
     metadata = CsvProfileMetadata(
         channel_id=inv.channel_id,
@@ -161,8 +146,8 @@ def submit_profile(ack: Ack, view: dict[str, Any], client: WebClient, context: B
     who, metadata = form_actor(context, view, CsvProfileMetadata)
     name, settings, location = _form_settings(view["state"]["values"])
     if metadata.connection_id is not None:
-        with services(context).factory() as session:
-            editing = who.owns(session.get(Connection, metadata.connection_id))
+        with reading(context, who) as rows:
+            editing = rows.get(Connection, metadata.connection_id)
             if editing.name != name:
                 message = f"renaming is not supported; keep '{editing.name}' or create anew"
                 ack(response_action="errors", errors={F.NAME: message[:150]})

@@ -7,39 +7,30 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
-from sqlalchemy import select
 
 from stockpot.bot.blocks.home import HomeLocation, home_view, not_linked_view
 from stockpot.core.access import NotAMember, WorkspaceNotLinked, actor_for
-from stockpot.core.models import Connection, ExternalLocation, Provider
+from stockpot.core.models import Provider
 from stockpot.core.transfer.log import latest_day_run
 from stockpot.core.unmapped import unmapped
-from stockpot.handlers.context import services
+from stockpot.handlers.context import reading, services
 
 log = logging.getLogger(__name__)
 
 
 def home(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     svc = services(context)
-    with svc.factory() as session:
-        try:
+    try:
+        with svc.factory() as session:
             who = actor_for(session, context.team_id or "", event["user"], None)
-        except (WorkspaceNotLinked, NotAMember) as error:
-            view = not_linked_view(str(error))
-        else:
-            linked = [
-                (c.label, c.status.value)
-                for c in session.scalars(
-                    select(Connection).where(Connection.company_id == who.company_id)
-                )
-            ]
+    except (WorkspaceNotLinked, NotAMember) as error:
+        view = not_linked_view(str(error))
+    else:
+        with reading(context, who) as rows:
+            linked = [(c.label, c.status.value) for c in rows.connections()]
             places = []
-            for location in session.scalars(
-                select(ExternalLocation)
-                .where(ExternalLocation.company_id == who.company_id)
-                .order_by(ExternalLocation.name)
-            ):
-                last = latest_day_run(session, location.id)
+            for location in rows.locations():
+                last = latest_day_run(rows.session, location.id)
                 places.append(
                     HomeLocation(
                         location.name,
@@ -51,7 +42,8 @@ def home(event: dict[str, Any], client: WebClient, context: BoltContext) -> None
                         from_csv=location.connection.provider is Provider.CSV,
                     )
                 )
-            view = home_view(who.company, linked, places, len(unmapped(session, who.company_id)))
+            unmapped_count = len(unmapped(rows.session, who.company_id))
+        view = home_view(who.company, linked, places, unmapped_count)
     client.views_publish(user_id=event["user"], view=view)
 
 

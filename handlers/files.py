@@ -8,12 +8,10 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
-from sqlalchemy import select
 
 from stockpot.bot.slack_files import is_csv
-from stockpot.core.db import insert_ignoring_conflicts, unit_of_work
+from stockpot.core.csv_import.shared import bound_company, first_share
 from stockpot.core.jobs import specs
-from stockpot.core.models import ChannelBinding, SlackFileEvent
 from stockpot.core.stock.files import count_file
 from stockpot.handlers.context import notify, services
 from stockpot.handlers.stock_files import preview_count
@@ -21,31 +19,13 @@ from stockpot.handlers.stock_files import preview_count
 log = logging.getLogger(__name__)
 
 
-def _first_time(context: BoltContext, file_id: str, channel_id: str) -> bool:
-    """Record the file; ``False`` when Slack already delivered it (a retry). The unique key
-    decides, so two deliveries racing each other cannot both win."""
-    team_id = context.team_id or ""
-    with unit_of_work(services(context).factory) as session:
-        inserted = insert_ignoring_conflicts(
-            session,
-            SlackFileEvent.__table__,
-            [{"team_id": team_id, "file_id": file_id, "channel_id": channel_id}],
-            index_elements=["team_id", "file_id"],
-        )
-    return inserted == 1
-
-
 def file_shared(event: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     file_id, channel_id = event.get("file_id", ""), event.get("channel_id", "")
     svc = services(context)
+    team_id = context.team_id or ""
     with svc.factory() as session:
-        bound = session.scalar(
-            select(ChannelBinding.company_id).where(
-                ChannelBinding.team_id == (context.team_id or ""),
-                ChannelBinding.channel_id == channel_id,
-            )
-        )
-    if bound is None or not _first_time(context, file_id, channel_id):
+        bound = bound_company(session, team_id, channel_id)
+    if bound is None or not first_share(svc.factory, team_id, file_id, channel_id):
         return
     info = client.files_info(file=file_id)["file"]
     if not is_csv(info):

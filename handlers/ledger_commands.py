@@ -7,8 +7,6 @@ from datetime import date
 from stockpot.bot.blocks.explain import why_picker
 from stockpot.bot.blocks.ledger import TOTALS_SHOWN, balances_blocks, totals_blocks, totals_csv
 from stockpot.core import ledger
-from stockpot.core.lookup import storage_unit_by_name
-from stockpot.core.models import Company
 from stockpot.core.periods import PeriodError, parse_period
 from stockpot.handlers.slash import Invocation, UsageError
 
@@ -16,12 +14,11 @@ from stockpot.handlers.slash import Invocation, UsageError
 def ledger_balances(inv: Invocation) -> None:
     who = inv.actor()
     unit = " ".join(inv.args).strip() or None
-    with inv.services.factory() as session:
+    with inv.reading(who) as scope:
         if unit:
-            unit = storage_unit_by_name(session, who.company_id, unit).name
-        company = session.get_one(Company, who.company_id)
-        rows = ledger.balances(session, company)
-        currency = company.currency
+            unit = scope.storage_unit(unit).name
+        rows = ledger.balances(scope.session, scope.company())
+        currency = scope.company().currency
     if unit:
         rows = [row for row in rows if row.storage_unit == unit]
     inv.reply(f"Stock of {who.company}", balances_blocks(who.company, rows, unit, currency))
@@ -35,12 +32,10 @@ def ledger_movements(inv: Invocation) -> None:
         raise UsageError(str(error)) from None
     first, last = period.first, period.last
     unit = " ".join(rest).strip() or None
-    with inv.services.factory() as session:
+    with inv.reading(who) as scope:
         if unit:
-            unit = storage_unit_by_name(session, who.company_id, unit).name
-        rows = ledger.movement_totals(
-            session, session.get_one(Company, who.company_id), first, last, unit
-        )
+            unit = scope.storage_unit(unit).name
+        rows = ledger.movement_totals(scope.session, scope.company(), first, last, unit)
     blocks = totals_blocks(who.company, period.describe(), rows, unit)
     picker = why_picker(
         [(row.storage_unit, row.ingredient) for row in rows[:TOTALS_SHOWN]], str(first), str(last)

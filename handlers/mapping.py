@@ -22,8 +22,6 @@ from stockpot.bot.blocks.mapping import (
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import MapItemMetadata, MappingsPageValue
-from stockpot.core.access import actor_for
-from stockpot.core.db import unit_of_work
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.exact import format_decimal
 from stockpot.core.jobs import specs
@@ -50,9 +48,11 @@ from stockpot.handlers.context import (
     actor,
     button_admin,
     button_id,
+    changing,
     channel_of,
     form_actor,
     notify,
+    reading,
     services,
 )
 
@@ -61,10 +61,10 @@ def open_map(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCon
     ack()
     channel = channel_of(body)
     who = button_admin(context, body)
-    with services(context).factory() as session:
-        item = who.owns(session.get(PosItem, button_id(body)))
-        current = current_target(session, item)
-        suggested = [] if current else suggestions(session, who.company_id, item.name)
+    with reading(context, who) as rows:
+        item = rows.get(PosItem, button_id(body))
+        current = current_target(rows.session, item)
+        suggested = [] if current else suggestions(rows.session, who.company_id, item.name)
         metadata = MapItemMetadata(
             pos_item_id=item.id, channel_id=channel, company_id=who.company_id
         )
@@ -75,10 +75,10 @@ def open_map(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCon
 def ignore(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
     who = button_admin(context, body)
-    with unit_of_work(services(context).factory) as session:
-        item = who.owns(session.get(PosItem, button_id(body)))
-        set_mapping(session, item, IgnoreChoice(), by=f"slack:{who.user_id}")
-        name, days = item.name, len(days_with_item(session, item))
+    with changing(context, who) as rows:
+        item = rows.get(PosItem, button_id(body))
+        set_mapping(rows.session, item, IgnoreChoice(), by=who.audit)
+        name, days = item.name, len(days_with_item(rows.session, item))
     text = f"{name} is ignored: sold, but never taken from stock."
     respond(
         **message(text, changed_blocks(escape(text), days, str(item.id))),
@@ -91,12 +91,12 @@ def unmap(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
     """Remove a mapping, or un-ignore an ignored item: either way it is unmapped again."""
     ack()
     who = button_admin(context, body)
-    with unit_of_work(services(context).factory) as session:
-        item = who.owns(session.get(PosItem, button_id(body)))
+    with changing(context, who) as rows:
+        item = rows.get(PosItem, button_id(body))
         was_ignored = item.mapping is not None and item.mapping.ignored
-        if not remove_mapping(session, item):
+        if not remove_mapping(rows.session, item):
             raise ValidationFailed(f"{item.name} is not mapped; nothing changed")
-        name, days = item.name, len(days_with_item(session, item))
+        name, days = item.name, len(days_with_item(rows.session, item))
     done = "is no longer ignored" if was_ignored else "is no longer mapped"
     text = f"{name} {done}: it is on the unmapped list again (`/pos unmapped`)."
     respond(
@@ -115,9 +115,9 @@ def turn_page(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltCon
     except PydanticError:
         raise ValidationFailed("that button is not one Stockpot made") from None
     who = actor(context, channel_of(body))
-    with services(context).factory() as session:
-        page = mapping_page(session, who.company_id, value.text, value.page, PAGE_SIZE)
-        share = coverage(session, who.company_id)
+    with reading(context, who) as rows:
+        page = mapping_page(rows.session, who.company_id, value.text, value.page, PAGE_SIZE)
+        share = coverage(rows.session, who.company_id)
     blocks = mappings_blocks(who.company, page, share, value.text, admin=who.is_admin)
     respond(**message(f"Mappings of {who.company}", blocks), replace_original=True)
 
@@ -126,16 +126,12 @@ def search(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     """Options for the external select; must answer within Slack's 3 seconds. With nothing
     typed yet, names close to the item's come first, labelled as suggestions."""
     text = str(body.get("value") or "")
-    with services(context).factory() as session:
-        who = actor_for(session, context.team_id or "", context.user_id or "", None)
-        found = targets(session, who.company_id, text)
+    who = actor(context)
+    with reading(context, who) as rows:
+        found = targets(rows.session, who.company_id, text)
         item_id = _modal_item_id(body) if not text.strip() else None
-        item = session.get(PosItem, item_id) if item_id is not None else None
-        suggested = (
-            suggestions(session, who.company_id, item.name)
-            if item is not None and item.company_id == who.company_id
-            else []
-        )
+        item = rows.find(PosItem, item_id)
+        suggested = suggestions(rows.session, who.company_id, item.name) if item else []
     ack(option_groups=target_options(found, suggested))
 
 
@@ -157,7 +153,6 @@ def _factor(text: str) -> Decimal:
 
 def submit_map(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     who, metadata = form_actor(context, view, MapItemMetadata)
-    svc = services(context)
     values = view["state"]["values"]
     selected = values[BlockId.MAP_TARGET][ActionId.MAP_TARGET].get("selected_option") or {}
     try:
@@ -165,8 +160,8 @@ def submit_map(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltC
     except ValueError as error:
         ack(response_action="errors", errors={BlockId.MAP_FACTOR: str(error)})
         return
-    with unit_of_work(svc.factory) as session:
-        target = target_named(session, who.company_id, str(selected.get("value", "")))
+    with changing(context, who) as rows:
+        target = target_named(rows.session, who.company_id, str(selected.get("value", "")))
         if target is None:
             ack(
                 response_action="errors",
@@ -178,11 +173,10 @@ def submit_map(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltC
             if target.kind == "ingredient"
             else RecipeChoice(target.id, factor)
         )
-        item = who.owns(session.get(PosItem, metadata.pos_item_id))
-        changed = current_target(session, item) != (target, factor)
-        set_mapping(session, item, choice, by=f"slack:{who.user_id}")
-        session.flush()
-        days = len(days_with_item(session, item))
+        item = rows.get(PosItem, metadata.pos_item_id)
+        changed = current_target(rows.session, item) != (target, factor)
+        set_mapping(rows.session, item, choice, by=who.audit)
+        days = len(days_with_item(rows.session, item))
         name = item.name
     ack()
     client.chat_postEphemeral(
@@ -209,9 +203,9 @@ def reprocess(
     channel = channel_of(body)
     who = button_admin(context, body)
     svc = services(context)
-    with svc.factory() as session:
-        item = who.owns(session.get(PosItem, button_id(body)))
-        days = days_with_item(session, item)
+    with reading(context, who) as rows:
+        item = rows.get(PosItem, button_id(body))
+        days = days_with_item(rows.session, item)
         name = item.name
     if not days:
         respond(
@@ -225,7 +219,7 @@ def reprocess(
             who.company_id,
             list(days),
             what=name,
-            triggered_by=f"slack:{who.user_id}",
+            triggered_by=who.audit,
             notify=notify(context, channel),
         )
     )

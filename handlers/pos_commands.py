@@ -6,13 +6,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from sqlalchemy import select
-
 from stockpot.bot.blocks.doctor import doctor_blocks
 from stockpot.bot.blocks.mapping import PAGE_SIZE, mappings_blocks, unmapped_blocks
 from stockpot.bot.blocks.pos import connect_sides_modal, lightspeed_blocks, locations_blocks
 from stockpot.bot.metadata import ConnectSidesMetadata
-from stockpot.core import periods
+from stockpot.core import periods, scope
 from stockpot.core.access import (
     Actor,
     NotAllowed,
@@ -29,10 +27,7 @@ from stockpot.core.locations import overview
 from stockpot.core.mapping import mapping_page
 from stockpot.core.migration import DEFAULT_DAYS, plan
 from stockpot.core.models import (
-    Company,
-    Connection,
     ExternalLocation,
-    Member,
     Provider,
     Role,
 )
@@ -110,12 +105,8 @@ def pos_connect(inv: Invocation) -> None:
     who.require_admin()
     provider = inv.args[0].lower() if inv.args else ""
     if provider == "sides":
-        with inv.services.factory() as session:
-            existing = session.scalar(
-                select(Connection).where(
-                    Connection.company_id == who.company_id, Connection.provider == Provider.SIDES
-                )
-            )
+        with inv.reading(who) as rows:
+            existing = rows.connection(Provider.SIDES)
             connection_id = existing.id if existing else None
         metadata = ConnectSidesMetadata(
             channel_id=inv.channel_id, company_id=who.company_id, connection_id=connection_id
@@ -123,18 +114,13 @@ def pos_connect(inv: Invocation) -> None:
         view = connect_sides_modal(metadata.dump(), updating=connection_id is not None)
         inv.client.views_open(trigger_id=inv.trigger_id, view=view)
     elif provider == "lightspeed":
-        with inv.services.factory() as session:
-            existing = session.scalar(
-                select(Connection).where(
-                    Connection.company_id == who.company_id,
-                    Connection.provider == Provider.LIGHTSPEED,
-                )
-            )
+        with inv.reading(who) as rows:
+            existing = rows.connection(Provider.LIGHTSPEED)
         url = connections.start_lightspeed(
             inv.services.factory,
             inv.services.settings,
             company_id=who.company_id,
-            started_by=f"slack:{inv.team_id}:{inv.user_id}",
+            started_by=who.audit,
             notify=(inv.channel_id, inv.user_id),
             reauthorize=existing is not None,
         )
@@ -144,15 +130,8 @@ def pos_connect(inv: Invocation) -> None:
 
 
 def _pos_connections(who: Actor, inv: Invocation) -> list[tuple[int, str]]:
-    with inv.services.factory() as session:
-        found = [
-            (c.id, c.label)
-            for c in session.scalars(
-                select(Connection)
-                .where(Connection.company_id == who.company_id, Connection.provider != Provider.CSV)
-                .order_by(Connection.id)
-            )
-        ]
+    with inv.reading(who) as rows:
+        found = [(c.id, c.label) for c in rows.pos_connections()]
     if not found:
         raise ValidationFailed(
             f"{who.company} has no POS connection: `/pos connect sides` or "
@@ -191,7 +170,7 @@ def pos_sync(inv: Invocation) -> None:
             specs.sync(
                 who.company_id,
                 connection_id,
-                triggered_by=f"slack:{inv.user_id}",
+                triggered_by=who.audit,
                 notify=inv.notify(),
             )
         )
@@ -201,12 +180,8 @@ def pos_sync(inv: Invocation) -> None:
 def pos_members(inv: Invocation) -> None:
     who = inv.actor()
     if not inv.args:
-        with inv.services.factory() as session:
-            members = session.scalars(
-                select(Member).where(
-                    Member.company_id == who.company_id, Member.team_id == inv.team_id
-                )
-            ).all()
+        with inv.reading(who) as rows:
+            members = rows.members()
             listing = "\n".join(f"<@{m.user_id}>: {m.role.value}" for m in members)
         inv.reply(f"Members of {who.company}:\n{listing or 'none'}")
         return
@@ -364,23 +339,23 @@ def pos_migrate(inv: Invocation) -> None:
     found = company_locations(inv, who, name)
     if len(found) != 1:
         raise UsageError("migrate one location at a time: `/pos migrate <location> [days]`")
-    inv.reply(start_migration(inv.services, inv.notify(), found[0], days))
+    inv.reply(start_migration(inv.services, who, inv.notify(), found[0], days))
 
 
 def start_migration(
-    svc: Services, notify: Notify, location: ExternalLocation, days: int = DEFAULT_DAYS
+    svc: Services, who: Actor, notify: Notify, location: ExternalLocation, days: int = DEFAULT_DAYS
 ) -> str:
     """Queue the migration (from the command or a button) and say what happens next."""
     if location.connection.provider is Provider.CSV:
         raise ValidationFailed(f"'{location.name}' is a CSV location: its history comes from files")
-    with svc.factory() as session:
-        plan(session, session.get_one(ExternalLocation, location.id), days)
+    with scope.reading(svc.factory, who) as rows:
+        plan(rows.session, rows.location(location.id), days)
     queued = svc.jobs.enqueue(
         specs.migration(
             location.company_id,
             location.id,
             days,
-            triggered_by=f"slack:{notify.user_id}",
+            triggered_by=who.audit,
             notify=notify,
         )
     )
@@ -403,8 +378,8 @@ def pos_report(inv: Invocation) -> None:
         who.require_admin()
         at = parse_clock_time(inv.args[1]) if action == "here" and len(inv.args) > 1 else None
         timezone = inv.args[2] if action == "here" and len(inv.args) > 2 else None
-        with unit_of_work(inv.services.factory) as session:
-            company = session.get_one(Company, who.company_id)
+        with inv.changing(who) as rows:
+            company = rows.company()
             if action == "here":
                 send_reports_to(company, inv.team_id, inv.channel_id, at, timezone)
             else:
@@ -413,8 +388,8 @@ def pos_report(inv: Invocation) -> None:
         raise UsageError(
             "`/pos report here [HH:MM] [timezone]`, `/pos report off` or `/pos report now`"
         )
-    with inv.services.factory() as session:
-        company = session.get_one(Company, who.company_id)
+    with inv.reading(who) as rows:
+        company = rows.company()
         if company.report_channel_id is None:
             inv.reply(
                 f"{who.company} gets no daily report: `/pos report here [HH:MM]` sends it to "

@@ -4,26 +4,25 @@ the right usage when the text is wrong."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from slack_bolt import BoltContext, Respond
 from slack_sdk import WebClient
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from stockpot.bot.blocks.common import escape, message
 from stockpot.bot.blocks.usage import help_blocks
 from stockpot.bot.commands import DEFAULT, SlashCommand
 from stockpot.core import periods
 from stockpot.core.access import Actor
-from stockpot.core.errors import StockpotError
+from stockpot.core.errors import StockpotError, ValidationFailed
 from stockpot.core.jobs.specs import Notify
-from stockpot.core.lookup import location_names, not_found
 from stockpot.core.models import ExternalLocation
+from stockpot.core.scope import CompanyScope
 from stockpot.handlers.answers import ack_first
-from stockpot.handlers.context import Services, actor, notify, services
+from stockpot.handlers.context import Services, actor, changing, notify, reading, services
 
 
 class UsageError(StockpotError):
@@ -48,6 +47,14 @@ class Invocation:
 
     def actor(self) -> Actor:
         return actor(self.context, self.channel_id)
+
+    def reading(self, who: Actor) -> AbstractContextManager[CompanyScope]:
+        """The rows of ``who``'s company, to read."""
+        return reading(self.context, who)
+
+    def changing(self, who: Actor) -> AbstractContextManager[CompanyScope]:
+        """The rows of ``who``'s company, changed in one transaction."""
+        return changing(self.context, who)
 
     def notify(self) -> Notify:
         return notify(self.context, self.channel_id)
@@ -125,17 +132,9 @@ def parse_day(text: str) -> date:
 
 
 def company_locations(inv: Invocation, who: Actor, name: str) -> list[ExternalLocation]:
-    query = (
-        select(ExternalLocation)
-        .where(ExternalLocation.company_id == who.company_id)
-        .options(selectinload(ExternalLocation.connection))
-    )
-    if name and name != "all":
-        query = query.where(ExternalLocation.name == name)
-    with inv.services.factory() as session:
-        found = list(session.scalars(query.order_by(ExternalLocation.name)))
+    """The locations ``name`` means (``all``: every one), refused with the closest names."""
+    with inv.reading(who) as rows:
+        found = rows.locations(name)
     if not found:
-        with inv.services.factory() as session:
-            known = location_names(session, who.company_id)
-        raise not_found(f"location in {who.company}", name, known)
+        raise ValidationFailed(f"{who.company} has no location yet; see `/pos locations`")
     return found

@@ -26,9 +26,11 @@ from stockpot.bot.blocks.stock import (
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import StockCountMetadata, StockFormMetadata
+from stockpot.core import scope
+from stockpot.core.access import Actor
+from stockpot.core.db import SessionFactory
 from stockpot.core.errors import InvalidDocument, ValidationFailed
-from stockpot.core.lookup import storage_unit_by_name
-from stockpot.core.models import Company, StockKind, StorageUnit
+from stockpot.core.models import StockKind, StorageUnit
 from stockpot.core.stock import files, variance
 from stockpot.core.stock.services import (
     LineInput,
@@ -38,7 +40,7 @@ from stockpot.core.stock.services import (
     post_stock,
 )
 from stockpot.core.storage import archived_refusal
-from stockpot.handlers.context import form_actor, notify, post, services
+from stockpot.handlers.context import form_actor, notify, post, reading, services
 from stockpot.handlers.slash import Invocation, UsageError, parse_day
 
 log = logging.getLogger(__name__)
@@ -85,11 +87,11 @@ def stock_count(inv: Invocation) -> None:
     name, rest = _take_unit(text, _units(inv, who.company_id), "`/stock count Kitchen`")
     if rest:
         day, rest = _take_day(rest)
-    with inv.services.factory() as session:
-        company = session.get_one(Company, who.company_id)
-        unit = storage_unit_by_name(session, company, name)
-        groups = files.sheet(session, company, unit.id)
-        day = day or files.today(session, company)
+    with inv.reading(who) as rows:
+        company = rows.company()
+        unit = rows.storage_unit(name)
+        groups = files.sheet(rows.session, company, unit.id)
+        day = day or files.today(rows.session, company)
     rows = {
         group: [SheetRow(i.id, i.name, i.base_unit.value) for i in members]
         for group, members in groups.items()
@@ -130,10 +132,9 @@ def submit_count(
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    with svc.factory() as session:
-        company = session.get_one(Company, who.company_id)
-        unit = session.get(StorageUnit, metadata.storage_unit_id)
-        who.owns(unit)
+    with reading(context, who) as rows:
+        session, company = rows.session, rows.company()
+        unit = rows.get(StorageUnit, metadata.storage_unit_id)
         assert unit is not None
         names = files.ingredient_names(session, company.id, [i for _, i, _ in counted])
         groups = files.sheet(session, company, unit.id)
@@ -148,7 +149,7 @@ def submit_count(
             who.company_id,
             unit.name,
             metadata.business_date,
-            f"slack:{who.user_id}",
+            who.audit,
             [
                 LineInput(names.get(i, str(i)), q, line=n)
                 for n, (_, i, q) in enumerate(counted, start=1)
@@ -236,13 +237,13 @@ def stock_flow(kind: StockKind) -> Any:
         parsed = files.read_arguments([part for part in rest.split(",") if part.strip()])
         result = _post(
             inv.services.factory,
-            who.company_id,
+            who,
             kind,
             unit,
             to_unit,
             day,
             parsed.lines,
-            f"slack:{who.user_id}",
+            who.audit,
             None,
         )
         announce(inv.client, inv.channel_id, result, who.user_id)
@@ -251,8 +252,8 @@ def stock_flow(kind: StockKind) -> Any:
 
 
 def _post(
-    factory: Any,
-    company_id: int,
+    factory: SessionFactory,
+    who: Actor,
     kind: StockKind,
     unit: str,
     to_unit: str | None,
@@ -261,11 +262,11 @@ def _post(
     posted_by: str,
     note: str | None,
 ) -> StockResult:
-    with factory() as session:
-        day = day or files.today(session, session.get_one(Company, company_id))
+    with scope.reading(factory, who) as rows:
+        day = day or files.today(rows.session, rows.company())
     request = StockRequest(
         kind,
-        company_id,
+        who.company_id,
         unit,
         day,
         posted_by,
@@ -293,13 +294,13 @@ def submit_form(ack: Ack, view: dict[str, Any], client: WebClient, context: Bolt
         parsed = files.read_arguments([line for line in text.splitlines() if line.strip()])
         result = _post(
             services(context).factory,
-            who.company_id,
+            who,
             StockKind(metadata.kind),
             metadata.storage_unit,
             metadata.to_storage_unit,
             day,
             parsed.lines,
-            f"slack:{who.user_id}",
+            who.audit,
             note or None,
         )
     except InvalidDocument as error:
@@ -317,9 +318,7 @@ def stock_correct(inv: Invocation) -> None:
     if not inv.args or not inv.args[0].isdigit():
         raise UsageError("which posting? `/stock correct 42` (its number is in its message)")
     reason = " ".join(inv.args[1:]) or None
-    result = correct(
-        inv.services.factory, who.company_id, int(inv.args[0]), f"slack:{who.user_id}", reason
-    )
+    result = correct(inv.services.factory, who.company_id, int(inv.args[0]), who.audit, reason)
     announce(inv.client, inv.channel_id, result, who.user_id)
 
 
@@ -329,10 +328,9 @@ def stock_template(inv: Invocation) -> None:
     name, _ = _take_unit(
         " ".join(inv.args), _units(inv, who.company_id), "`/stock template Kitchen`"
     )
-    with inv.services.factory() as session:
-        company = session.get_one(Company, who.company_id)
-        unit = storage_unit_by_name(session, company, name)
-        content = files.template(files.sheet(session, company, unit.id))
+    with inv.reading(who) as rows:
+        unit = rows.storage_unit(name)
+        content = files.template(files.sheet(rows.session, rows.company(), unit.id))
     inv.client.files_upload_v2(
         channel=inv.channel_id,
         content=content,
@@ -346,8 +344,8 @@ def ledger_variance(inv: Invocation) -> None:
     """``/ledger variance [storage unit] [period]``: readable by viewers."""
     who = inv.actor()
     text = " ".join(inv.args)
-    with inv.services.factory() as session:
-        company = session.get_one(Company, who.company_id)
+    with inv.reading(who) as rows:
+        session, company = rows.session, rows.company()
         if text:
             unit, period = _take_unit(
                 text, _units(inv, who.company_id), "`/ledger variance Kitchen last`"

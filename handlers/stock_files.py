@@ -17,9 +17,11 @@ from stockpot.bot.blocks.stock import count_file_blocks, problems_blocks
 from stockpot.bot.ids import ActionId
 from stockpot.bot.metadata import StockFileValue
 from stockpot.bot.slack_files import fetch_csv
+from stockpot.core.access import slack_who
+from stockpot.core.db import SessionFactory
 from stockpot.core.errors import InvalidDocument, StockpotError, ValidationFailed
 from stockpot.core.jobs.specs import Notify
-from stockpot.core.models import Company, StockKind
+from stockpot.core.models import StockKind
 from stockpot.core.settings import Settings
 from stockpot.core.stock import files
 from stockpot.core.stock.services import StockRequest, StockResult, post_stock
@@ -36,7 +38,7 @@ def _fetch(settings: Settings, client: WebClient, file_id: str) -> tuple[str, st
 
 
 def _request(
-    factory: Any,
+    factory: SessionFactory,
     company_id: int,
     unit: str,
     day: date | None,
@@ -44,8 +46,7 @@ def _request(
     who: str,
     where: Notify | None = None,
 ) -> StockRequest:
-    with factory() as session:
-        day = day or files.today(session, session.get_one(Company, company_id))
+    day = day or files.company_today(factory, company_id)
     return StockRequest(
         StockKind.COUNT, company_id, unit, day, who, parsed.lines, source="file", notify=where
     )
@@ -67,7 +68,7 @@ def preview_count(
     try:
         name, text = _fetch(svc.settings, client, file_id)
         parsed = files.read_csv(text, source=name)
-        request = _request(svc.factory, company_id, *target, parsed, f"slack:{user_id}")
+        request = _request(svc.factory, company_id, *target, parsed, slack_who(user_id))
         preview = post_stock(svc.factory, request, dry_run=True)
     except InvalidDocument as error:
         client.chat_postMessage(
@@ -113,7 +114,7 @@ def post_count(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
         value.storage_unit,
         value.business_date,
         parsed,
-        f"slack:{who.user_id}",
+        who.audit,
         notify(context, channel),
     )
     result: StockResult = post_stock(svc.factory, request)

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from stockpot.bot.blocks.common import Block, escape, section
 from stockpot.bot.blocks.jobs import catch_up_blocks
 from stockpot.bot.blocks.pos import location_state
-from stockpot.core.db import unit_of_work
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.jobs import specs
 from stockpot.core.locations import set_automatic, set_transfer_time, transfer_statuses
-from stockpot.core.models import ExternalLocation, Provider, RunKind
+from stockpot.core.models import RunKind
 from stockpot.core.reports import parse_clock_time
 from stockpot.core.transfer.log import runs_of_day
 from stockpot.handlers.slash import Invocation, Subcommand, UsageError, company_locations, parse_day
@@ -26,23 +23,13 @@ def transfer_day(inv: Invocation) -> None:
         raise UsageError("which day? `/transfer yesterday` or `/transfer 2026-11-27 Main room`")
     day = parse_day(args[0].lower())
     name = " ".join(args[1:])
-    with inv.services.factory() as session:
-        query = select(ExternalLocation).where(ExternalLocation.company_id == who.company_id)
-        if name:
-            query = query.where(ExternalLocation.name == name)
-        else:
-            query = query.where(ExternalLocation.active.is_(True))
+    with inv.reading(who) as rows:
         targets = [
             (location.id, location.name)
-            for location in session.scalars(query.order_by(ExternalLocation.name))
-            if location.connection.provider is not Provider.CSV
+            for location in rows.locations(name, pos_only=True, active_only=not name)
         ]
     if not targets:
-        raise ValidationFailed(
-            f"no location '{name}' with a POS in {who.company}"
-            if name
-            else f"{who.company} has no active POS location; see `/pos locations`"
-        )
+        raise ValidationFailed(f"{who.company} has no active POS location; see `/pos locations`")
     verb = "Posting" if now else "Previewing"
     for location_id, _ in targets:
         inv.services.jobs.enqueue(
@@ -51,7 +38,7 @@ def transfer_day(inv: Invocation) -> None:
                 location_id,
                 day,
                 run_kind=RunKind.MANUAL,
-                triggered_by=f"slack:{inv.user_id}",
+                triggered_by=who.audit,
                 dry_run=not now,
                 notify=inv.notify(),
             )
@@ -69,10 +56,10 @@ def automatic_switch(active: bool) -> Subcommand:
             raise UsageError(f"which location? `/transfer {verb} <location>` or `all`")
         ids = [location.id for location in company_locations(inv, who, name)]
         blocks: list[Block] = []
-        with unit_of_work(inv.services.factory) as session:
+        with inv.changing(who) as rows:
             for location_id in ids:
-                location = session.get_one(ExternalLocation, location_id)
-                missed = set_automatic(session, location, active)
+                location = rows.location(location_id)
+                missed = set_automatic(rows.session, location, active)
                 if missed is not None:
                     blocks.extend(catch_up_blocks(location.name, location.id, missed))
         state = "resumed" if active else "paused (setup and history are kept)"
@@ -84,8 +71,8 @@ def automatic_switch(active: bool) -> Subcommand:
 
 def transfer_status(inv: Invocation) -> None:
     who = inv.actor()
-    with inv.services.factory() as session:
-        rows = transfer_statuses(session, who.company_id)
+    with inv.reading(who) as scope:
+        rows = transfer_statuses(scope.session, who.company_id)
     lines = []
     for row in rows:
         from_csv = row.transfer_time is None
@@ -111,15 +98,11 @@ def transfer_log(inv: Invocation) -> None:
         raise UsageError("`/transfer log <location> <date>`")
     day = parse_day(inv.args[-1].lower())
     name = " ".join(inv.args[:-1])
-    with inv.services.factory() as session:
-        location = session.scalar(
-            select(ExternalLocation).where(
-                ExternalLocation.company_id == who.company_id, ExternalLocation.name == name
-            )
-        )
-        if location is None:
-            raise ValidationFailed(f"no location '{name}' in {who.company}")
-        runs = runs_of_day(session, location, day)
+    if name == "all":
+        raise UsageError("one location at a time: `/transfer log <location> <date>`")
+    with inv.reading(who) as rows:
+        location = rows.locations(name)[0]
+        runs = runs_of_day(rows.session, location, day)
         lines = [
             f"run {r.id} · {r.kind.value} · {r.status.value}"
             + (f" · {r.outcome.value}" if r.outcome else "")
@@ -142,9 +125,9 @@ def transfer_time(inv: Invocation) -> None:
         raise UsageError("`/transfer time <location|all> HH:MM` (06:00 unless you say)")
     at = parse_clock_time(inv.args[-1])
     ids = [location.id for location in company_locations(inv, who, " ".join(inv.args[:-1]))]
-    with unit_of_work(inv.services.factory) as session:
+    with inv.changing(who) as rows:
         for location_id in ids:
-            set_transfer_time(session.get_one(ExternalLocation, location_id), at)
+            set_transfer_time(rows.location(location_id), at)
     inv.reply(
         f"{len(ids)} location(s) now transfer each business day at {at:%H:%M} local time, "
         "once the day has closed."

@@ -13,7 +13,7 @@ from stockpot.core.errors import IntegrationExists
 from stockpot.core.models import Connection
 from stockpot.core.pos import connections
 from stockpot.core.pos.errors import PosError
-from stockpot.handlers.context import form_actor, post, services
+from stockpot.handlers.context import form_actor, post, reading, services
 
 
 def _value(view: dict[str, Any], block: str, action: str) -> str:
@@ -29,8 +29,8 @@ def connect_sides(
     password = _value(view, BlockId.SIDES_PASSWORD, ActionId.SIDES_PASSWORD)
     try:
         if metadata.connection_id is not None:
-            with svc.factory() as session:
-                who.owns(session.get(Connection, metadata.connection_id))
+            with reading(context, who) as rows:
+                rows.get(Connection, metadata.connection_id)
             info = connections.update_sides_credentials(
                 svc.factory,
                 svc.settings,

@@ -6,18 +6,23 @@ working directory.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect, text
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent
+VERSION_TABLE = "alembic_version"
 
 
 def alembic_config(database_url: str | None = None, connection: Connection | None = None) -> Config:
+    # Alembic is imported where it is used: reading the revision (every command) needs none.
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if database_url is not None:
@@ -28,10 +33,32 @@ def alembic_config(database_url: str | None = None, connection: Connection | Non
 
 
 def upgrade(database_url: str | None = None, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(database_url), revision)
 
 
 def revisions(connection: Connection) -> tuple[str | None, str | None]:
-    """The database's revision and the newest one this release knows."""
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    return MigrationContext.configure(connection).get_current_revision(), head
+    """The database's revision and the newest one this release knows: one query, and no
+    Alembic environment (which logged two lines on every command)."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None, head_revision()
+    current = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+    return current, head_revision()
+
+
+@cache
+def head_revision() -> str:
+    """The newest revision this release knows. The chain is linear and every script is named
+    after its revision (``NNNN_name.py``, revision ``NNNN``), so the newest is the highest
+    number; ``tests/core/test_schema.py`` checks this against Alembic's own reading."""
+    return max(
+        path.name.split("_", 1)[0] for path in (MIGRATIONS_DIR / "versions").glob("[0-9]*_*.py")
+    )
+
+
+def alembic_head() -> str | None:
+    """The head as Alembic reads it (every script imported): for tests and ``db upgrade``."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()

@@ -25,12 +25,13 @@ from stockpot.bot.cli import (
     storage,
     transfer,
 )
+from stockpot.bot.cli.support import StockpotGroup
 from stockpot.core.crypto import secret_box
 from stockpot.core.errors import ConfigurationError
 from stockpot.core.settings import configure_logging, get_settings
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=StockpotGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
     """Stockpot: POS sales into an exact inventory ledger, run from Slack."""
     settings = get_settings()

@@ -8,7 +8,6 @@ import click
 
 from stockpot.bot.cli.support import (
     emit_json,
-    reports_errors,
     session_factory,
     session_scope,
     table,
@@ -27,7 +26,6 @@ def catalog() -> None:
 
 @catalog.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@reports_errors
 def catalog_import(file: Path) -> None:
     """Upsert a company's catalog from a YAML FILE, all or nothing."""
     summary = import_catalog(session_factory(), file.read_text(encoding="utf-8"), source=str(file))
@@ -41,7 +39,6 @@ def mappings() -> None:
 
 @mappings.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@reports_errors
 def mappings_import(file: Path) -> None:
     """Create or replace mappings from a YAML FILE, all or nothing."""
     summary = import_mappings(session_factory(), file.read_text(encoding="utf-8"), source=str(file))
@@ -54,7 +51,6 @@ def mappings_import(file: Path) -> None:
 @click.option("--unmapped", is_flag=True, help="only the items without a mapping")
 @click.option("--search", "text", help="only items whose name, code or target contains TEXT")
 @click.option("--json", "as_json", is_flag=True)
-@reports_errors
 def mappings_list(
     company: str, connection_label: str | None, unmapped: bool, text: str | None, as_json: bool
 ) -> None:
@@ -90,7 +86,6 @@ def mappings_list(
 @click.argument("item")
 @click.option("--company", required=True)
 @click.option("--connection", "connection_label", help="provider:name, when ITEM is ambiguous")
-@reports_errors
 def mappings_remove(item: str, company: str, connection_label: str | None) -> None:
     """Take ITEM (its code, key or exact name) back to unmapped: removes its mapping, or
     un-ignores it. Lists the transferred days that sold it, to rerun."""

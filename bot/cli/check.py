@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import click
 from pydantic import ValidationError
-from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.bot.app import slack_client
 from stockpot.bot.health import Check, database
 from stockpot.core.crypto import secret_box
 from stockpot.core.db import make_engine, make_session_factory
 from stockpot.core.errors import StockpotError
-from stockpot.core.pos import connections
 from stockpot.core.settings import Settings, get_settings
 
 SLACK_FIXES = {
@@ -64,6 +61,11 @@ def settings_checks(settings: Settings) -> list[Check]:
 def slack_checks(settings: Settings) -> list[Check]:
     if settings.slack_bot_token is None:
         return []
+    # Slack (and the app with it) is imported by the command that asks it, not by `--help`.
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    from stockpot.bot.app import slack_client
+
     client = slack_client(settings)
     checks = []
     try:
@@ -98,6 +100,8 @@ def slack_checks(settings: Settings) -> list[Check]:
 
 
 def pos_checks(settings: Settings, factory: sessionmaker[Session]) -> list[Check]:
+    from stockpot.core.pos import connections
+
     checks = []
     for connection_id, company, label in connections.pos_connections(factory):
         name = f"{company}: {label}"

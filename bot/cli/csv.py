@@ -9,7 +9,7 @@ import click
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stockpot.bot.cli.support import emit_json, reports_errors, session_factory, table
+from stockpot.bot.cli.support import emit_json, session_factory, table
 from stockpot.bot.cli.transfer import print_report
 from stockpot.core.cell_text import inert
 from stockpot.core.csv_import.importer import (
@@ -64,7 +64,6 @@ def _connection(session: Session, name: str, company: str | None) -> int:
 @csv.command("profiles")
 @click.option("--company", help="only this company's profiles")
 @click.option("--json", "as_json", is_flag=True)
-@reports_errors
 def csv_profiles(company: str | None, as_json: bool) -> None:
     """Every CSV connection, its locations and how its files are read."""
     factory = session_factory()
@@ -107,7 +106,6 @@ def csv_profiles(company: str | None, as_json: bool) -> None:
 @click.option("--valid-only", is_flag=True, help="import the valid rows, leave out the rest")
 @click.option("--force", is_flag=True, help="import a file whose content was imported before")
 @click.option("--json", "as_json", is_flag=True)
-@reports_errors
 def csv_import(
     file: Path,
     connection: str,
@@ -208,7 +206,6 @@ def _print_preview(preview: Preview, as_json: bool) -> None:
 @click.option("--connection", required=True)
 @click.option("--company")
 @click.option("--json", "as_json", is_flag=True)
-@reports_errors
 def csv_imports(connection: str, company: str | None, as_json: bool) -> None:
     """The latest imports of a CSV connection, newest first."""
     factory = session_factory()
@@ -247,7 +244,6 @@ def csv_imports(connection: str, company: str | None, as_json: bool) -> None:
 
 @csv.command("undo")
 @click.argument("import_id", type=int)
-@reports_errors
 def csv_undo(import_id: int) -> None:
     """Reverse one import: its days run again without its rows; other imports stay."""
     result = undo_import(session_factory(), import_id, triggered_by="cli")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from stockpot.bot.cli.support import reports_errors, session_factory
+from stockpot.bot.cli.support import session_factory
 from stockpot.bot.health import safe_url
 from stockpot.core.crypto import generate_key, secret_box
 from stockpot.core.secret_rotation import rotate_secrets
@@ -18,7 +18,6 @@ def db() -> None:
 
 
 @db.command("upgrade")
-@reports_errors
 def db_upgrade() -> None:
     """Create or migrate the schema to the latest version."""
     url = get_settings().database_url
@@ -39,7 +38,6 @@ def secret_generate() -> None:
 
 @secret.command("rotate")
 @click.option("--batch", default=200, show_default=True, help="rows per transaction")
-@reports_errors
 def secret_rotate(batch: int) -> None:
     """Re-encrypt every stored secret under the first key of STOCKPOT_SECRET_KEY. Safe to
     stop and run again; once it reports nothing left, the old keys can be removed."""

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import click
 
-from stockpot.bot.cli.support import reports_errors
-from stockpot.bot.demo import Demo
 from stockpot.core.errors import ConfigurationError
 
 
@@ -29,13 +27,15 @@ from stockpot.core.errors import ConfigurationError
     is_flag=True,
     help="the stand-in reaches the bot over Socket Mode (a WebSocket), as behind a firewall",
 )
-@reports_errors
 def demo(port: int, data_dir: Path, socket_mode: bool) -> None:
     """Run Stockpot against sandbox POS servers and a local Slack stand-in, and print the
     address of the page to open. Ctrl-C stops it."""
     if "LOG_LEVEL" not in os.environ:
         # A person runs the demo: only warnings and errors, not every migration and job.
         logging.getLogger().setLevel(logging.WARNING)
+    # The whole bot and its sandboxes load here, when the demo runs, not for `--help`.
+    from stockpot.bot.demo import Demo
+
     running = Demo(data_dir=data_dir, port=port, socket_mode=socket_mode)
     try:
         try:

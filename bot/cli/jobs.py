@@ -7,7 +7,6 @@ from sqlalchemy import select
 
 from stockpot.bot.cli.support import (
     emit_json,
-    reports_errors,
     session_factory,
     session_scope,
     table,
@@ -29,7 +28,6 @@ def jobs() -> None:
 @click.option("--state", type=click.Choice([s.value for s in JobState]))
 @click.option("--limit", default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
-@reports_errors
 def jobs_list(state: str | None, limit: int, as_json: bool) -> None:
     limit_of_attempts = get_settings().job_max_attempts
     query = select(Job).order_by(Job.id.desc()).limit(limit)
@@ -77,7 +75,6 @@ def jobs_list(state: str | None, limit: int, as_json: bool) -> None:
 
 @jobs.command("retry")
 @click.argument("job_id", type=int)
-@reports_errors
 def jobs_retry(job_id: int) -> None:
     """Queue a failed or cancelled job again."""
     with session_scope() as session:
@@ -89,7 +86,6 @@ def jobs_retry(job_id: int) -> None:
 
 @jobs.command("cancel")
 @click.argument("job_id", type=int)
-@reports_errors
 def jobs_cancel(job_id: int) -> None:
     with session_scope() as session:
         job = session.get(Job, job_id)
@@ -101,7 +97,6 @@ def jobs_cancel(job_id: int) -> None:
 @click.argument("location")
 @click.option("--company", help="needed only when two companies have a location of that name")
 @click.option("--days", default=DEFAULT_DAYS, show_default=True)
-@reports_errors
 def migrate_command(location: str, company: str | None, days: int) -> None:
     """Queue a location's historical migration: its last DAYS business days, oldest first.
     A running worker (`stockpot worker`, `stockpot run`) does it."""

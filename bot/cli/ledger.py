@@ -9,7 +9,6 @@ import click
 
 from stockpot.bot.cli.support import (
     emit_json,
-    reports_errors,
     session_factory,
     session_scope,
     table,
@@ -33,7 +32,6 @@ def ledger_group() -> None:
 @ledger_group.command("balances")
 @click.option("--company", required=True)
 @click.option("--json", "as_json", is_flag=True)
-@reports_errors
 def ledger_balances(company: str, as_json: bool) -> None:
     """Stock per storage unit and ingredient, in base units, and its value at cost."""
     with session_scope() as session:
@@ -67,7 +65,6 @@ def ledger_balances(company: str, as_json: bool) -> None:
     "--period", help="last (default), a count date, or two count dates: 2026-11-01..2026-11-30"
 )
 @click.option("--json", "as_json", is_flag=True)
-@reports_errors
 def ledger_variance(
     company: str, storage_unit: str | None, period: str | None, as_json: bool
 ) -> None:
@@ -136,7 +133,6 @@ def show_variance(report: variance.Variance) -> None:
 @click.option("--from", "date_from", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--to", "date_to", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--json", "as_json", is_flag=True)
-@reports_errors
 def ledger_movements(company: str, date_from: Any, date_to: Any, as_json: bool) -> None:
     """Movements of a range of business dates (inclusive)."""
     with session_scope() as session:
@@ -168,7 +164,6 @@ def ledger_movements(company: str, date_from: Any, date_to: Any, as_json: bool) 
 @ledger_group.command("trace")
 @click.argument("movement_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
-@reports_errors
 def ledger_trace(movement_id: int, as_json: bool) -> None:
     """The sales lines behind a movement, and what each contributed."""
     with session_scope() as session:
@@ -198,7 +193,6 @@ def ledger_trace(movement_id: int, as_json: bool) -> None:
 @click.option("--to", "date_to", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--format", "kind", type=click.Choice(sorted(ledger_export.WRITERS)), default="csv")
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), help="default: stdout")
-@reports_errors
 def ledger_export_command(
     company: str, date_from: Any, date_to: Any, kind: str, output: str | None
 ) -> None:
@@ -232,7 +226,6 @@ def ledger_export_command(
     help="write every sales line behind it to this CSV file",
 )
 @click.option("--json", "as_json", is_flag=True)
-@reports_errors
 def ledger_why(
     ingredient: str,
     company: str,

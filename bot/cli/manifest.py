@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from stockpot.bot.manifest import manifest_text
-
 
 @click.command("manifest")
 @click.option(
@@ -19,6 +17,8 @@ from stockpot.bot.manifest import manifest_text
 )
 def manifest_command(path: str | None) -> None:
     """Print the Slack app manifest (slash commands, usage hints, scopes, events)."""
+    from stockpot.bot.manifest import manifest_text  # the app's scopes: Slack loads here
+
     text = manifest_text()
     if path is None:
         click.echo(text, nl=False)

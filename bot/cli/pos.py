@@ -9,7 +9,6 @@ import click
 
 from stockpot.bot.cli.support import (
     emit_json,
-    reports_errors,
     session_factory,
     session_scope,
     table,
@@ -39,7 +38,6 @@ def pos() -> None:
     help="prompted for (hidden) unless SIDES_PASSWORD is set",
 )
 @click.option("--name", default="SIDES", show_default=True)
-@reports_errors
 def connect_sides(company: str, username: str, password: str, name: str) -> None:
     """Test SIDES credentials and save the connection (nothing is saved if they fail)."""
     factory = session_factory()
@@ -61,7 +59,6 @@ def connect_sides(company: str, username: str, password: str, name: str) -> None
 @click.option("--connection", "label", default="sides:SIDES", show_default=True)
 @click.option("--username", required=True)
 @click.password_option("--password", envvar="SIDES_PASSWORD", confirmation_prompt=False)
-@reports_errors
 def update_sides(company: str, label: str, username: str, password: str) -> None:
     """Replace SIDES credentials (tested first); stores, links and mappings are kept."""
     factory = session_factory()
@@ -76,7 +73,6 @@ def update_sides(company: str, label: str, username: str, password: str) -> None
 @pos.command("connect-lightspeed")
 @click.option("--company", required=True)
 @click.option("--reauthorize", is_flag=True, help="renew the existing connection's access")
-@reports_errors
 def connect_lightspeed(company: str, reauthorize: bool) -> None:
     """Print the Lightspeed page to authorize Stockpot on (valid 10 minutes)."""
     factory = session_factory()
@@ -95,7 +91,6 @@ def connect_lightspeed(company: str, reauthorize: bool) -> None:
 
 @pos.command("finish-lightspeed")
 @click.argument("redirected_url")
-@reports_errors
 def finish_lightspeed(redirected_url: str) -> None:
     """Complete a Lightspeed connection from the address Lightspeed redirected to."""
     query = parse_qs(urlsplit(redirected_url).query)
@@ -118,7 +113,6 @@ def _connection_id(company: str, label: str) -> int:
 @pos.command("test")
 @click.option("--company", required=True)
 @click.option("--connection", "label", required=True, help="provider:name, e.g. sides:SIDES")
-@reports_errors
 def test(company: str, label: str) -> None:
     """Check that the POS answers and accepts the stored credentials."""
     click.echo(
@@ -134,7 +128,6 @@ def test(company: str, label: str) -> None:
     "--connection", "label", required=True, help="provider:name, e.g. lightspeed:Lightspeed"
 )
 @click.option("--items/--no-items", default=True, show_default=True, help="also refresh items")
-@reports_errors
 def sync(company: str, label: str, items: bool) -> None:
     """Refresh the locations (and items) cached from the POS."""
     factory, settings = session_factory(), get_settings()
@@ -147,7 +140,6 @@ def sync(company: str, label: str, items: bool) -> None:
 @pos.command("locations")
 @click.option("--company", required=True)
 @click.option("--json", "as_json", is_flag=True)
-@reports_errors
 def locations(company: str, as_json: bool) -> None:
     """The company's POS locations, their storage unit and state."""
     with session_scope() as session:
@@ -188,7 +180,6 @@ def locations(company: str, as_json: bool) -> None:
 @click.option("--location", required=True)
 @click.option("--company")
 @click.option("--storage-unit", required=True)
-@reports_errors
 def link(location: str, company: str | None, storage_unit: str) -> None:
     """Take a location's sales from this storage unit."""
     with unit_of_work(session_factory()) as session:
@@ -201,7 +192,6 @@ def link(location: str, company: str | None, storage_unit: str) -> None:
 @click.option("--location", required=True)
 @click.option("--company")
 @click.option("--off", "deactivate", is_flag=True, help="deactivate instead")
-@reports_errors
 def activate(location: str, company: str | None, deactivate: bool) -> None:
     """Activate a linked location (or deactivate it with --off)."""
     with unit_of_work(session_factory()) as session:
@@ -214,7 +204,6 @@ def activate(location: str, company: str | None, deactivate: bool) -> None:
 @click.option("--location", help="only this location")
 @click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="also check this day")
 @click.option("--json", "as_json", is_flag=True)
-@reports_errors
 def doctor(company: str, location: str | None, day: Any, as_json: bool) -> None:
     """The troubleshooting checks of `/pos doctor`; exits 1 when one fails."""
     factory = session_factory()

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from stockpot.bot.cli.support import emit_json, reports_errors, session_scope
+from stockpot.bot.cli.support import emit_json, session_scope
 from stockpot.core.exact import format_decimal
 from stockpot.core.lookup import company_by_name
 from stockpot.core.recipes import RecipeLineView, amount_text, recipe_view, trim_text
@@ -53,7 +53,6 @@ def _exact(value: Any) -> Any:
 @click.argument("name")
 @click.option("--company", required=True)
 @click.option("--json", "as_json", is_flag=True)
-@reports_errors
 def recipe_show(name: str, company: str, as_json: bool) -> None:
     """The recipe NAME (case aside; unknown names get the closest ones)."""
     with session_scope() as session:

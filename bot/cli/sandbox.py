@@ -6,9 +6,6 @@ import threading
 
 import click
 
-from stockpot.sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
-from stockpot.sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME, SidesSandbox
-
 
 @click.command("sandbox")
 @click.option("--lightspeed-port", default=8081, show_default=True)
@@ -16,6 +13,13 @@ from stockpot.sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME, SidesSand
 @click.option("--seed", default=1, show_default=True, help="seed of the generated sales")
 def sandbox(lightspeed_port: int, sides_port: int, seed: int) -> None:
     """Run fake Lightspeed and SIDES servers on this machine until interrupted."""
+    from stockpot.sandbox.lightspeed import (
+        DEFAULT_CLIENT_ID,
+        DEFAULT_CLIENT_SECRET,
+        LightspeedSandbox,
+    )
+    from stockpot.sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME, SidesSandbox
+
     lightspeed = LightspeedSandbox(seed=seed).start(lightspeed_port)
     sides = SidesSandbox(seed=seed, retention_days=5000).start(sides_port)
     click.echo("Sandbox POS servers are running. Point Stockpot at them with:\n")

@@ -7,32 +7,34 @@ import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.bot.app import build_app, worker_slack
-from stockpot.bot.cli.support import reports_errors, session_factory
-from stockpot.bot.jobs.runtime import build_worker
-from stockpot.bot.ops_http import OpsRoutes
-from stockpot.bot.scheduler import start_scheduler
-from stockpot.bot.server import StockpotWsgi
-from stockpot.bot.serving import GracefulServer, serve, stop_on_signals
+from stockpot.bot.cli.support import session_factory
 from stockpot.core.db import is_sqlite
-from stockpot.core.jobs.runtime import JobRuntime
-from stockpot.core.jobs.worker import Worker
 from stockpot.core.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from stockpot.core.jobs.worker import Worker
+
+# The processes' own modules (Slack, the app, servers, the scheduler) are imported by the
+# commands that run them, so that every other command (and `--help`) starts without them.
 
 log = logging.getLogger(__name__)
 
 
 @click.command("serve")
 @click.option("--port", default=3000, show_default=True)
-@reports_errors
 def serve_command(port: int) -> None:
     """Serve Slack (/slack/events), the Lightspeed OAuth callback, /healthz, /readyz and
     /metrics. Jobs are only queued here: run `stockpot worker` beside it (or `stockpot run`
     for one process). SIGTERM: stop accepting, answer what is in flight, exit."""
+    from stockpot.bot.bootstrap import running
+    from stockpot.bot.server import StockpotWsgi
+    from stockpot.bot.serving import serve, stop_on_signals
+
     settings, factory = get_settings(), session_factory()
     if is_sqlite(settings.database_url):
         click.echo(
@@ -40,11 +42,12 @@ def serve_command(port: int) -> None:
             "alone, queued jobs wait for a `stockpot worker`",
             err=True,
         )
-    app = build_app(settings, factory)
-    stop = threading.Event()
-    stop_on_signals(stop)
-    click.echo(f"Stockpot is listening on port {port} (/slack/events, /healthz, /metrics)")
-    serve(StockpotWsgi(app, factory, settings), port, settings, stop=stop)
+    with running(settings, factory) as stockpot:
+        assert stockpot.app is not None
+        stop = threading.Event()
+        stop_on_signals(stop)
+        click.echo(f"Stockpot is listening on port {port} (/slack/events, /healthz, /metrics)")
+        serve(StockpotWsgi(stockpot.app, factory, settings), port, settings, stop=stop)
 
 
 @contextmanager
@@ -53,6 +56,9 @@ def _working(
 ) -> Iterator[threading.Event]:
     """The scheduler and the worker's threads, stopped cleanly on exit, SIGTERM or SIGINT:
     the worker claims nothing more and finishes (or hands back) what it runs."""
+    from stockpot.bot.scheduler import start_scheduler
+    from stockpot.bot.serving import stop_on_signals
+
     stop = threading.Event()
     stop_on_signals(stop)
     schedule = start_scheduler(factory, settings) if scheduler else None
@@ -70,16 +76,31 @@ def _working(
 @click.command("worker")
 @click.option("--until-idle", is_flag=True, help="run what is queued, then exit")
 @click.option("--no-scheduler", is_flag=True, help="only run jobs; another process schedules")
-@reports_errors
 def worker_command(until_idle: bool, no_scheduler: bool) -> None:
     """Run queued jobs (and, unless told otherwise, queue due transfers and reports). Any
     number of workers may run on PostgreSQL."""
+    from stockpot.bot.bootstrap import running
+
     settings, factory = get_settings(), session_factory()
-    worker = build_worker(settings, factory, **worker_slack(settings, factory))
+    with running(settings, factory, app=False, worker=True) as stockpot:
+        assert stockpot.worker is not None
+        _work(settings, factory, stockpot.worker, until_idle, no_scheduler)
+
+
+def _work(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    worker: Worker,
+    until_idle: bool,
+    no_scheduler: bool,
+) -> None:
     if until_idle:
         ran = worker.run_until_idle(wait_for_others=True)
         click.echo(f"ran {ran} job(s); nothing is left to do")
         return
+    from stockpot.bot.ops_http import OpsRoutes
+    from stockpot.bot.serving import GracefulServer
+
     ops = None
     if settings.metrics_port is not None:
         ops = GracefulServer(
@@ -96,16 +117,18 @@ def worker_command(until_idle: bool, no_scheduler: bool) -> None:
 
 @click.command("run")
 @click.option("--port", default=3000, show_default=True)
-@reports_errors
 def run_command(port: int) -> None:
     """Serve Slack, schedule and run jobs, all in this process (the SQLite default)."""
+    from stockpot.bot.bootstrap import running
+    from stockpot.bot.server import StockpotWsgi
+    from stockpot.bot.serving import serve
+
     settings, factory = get_settings(), session_factory()
-    runtime = JobRuntime(factory)
-    app = build_app(settings, factory, jobs=runtime)
-    runtime.worker = build_worker(settings, factory, **worker_slack(settings, factory))
-    with _working(settings, factory, runtime.worker, scheduler=True) as stop:
-        click.echo(f"Stockpot is listening on port {port} and running jobs")
-        serve(StockpotWsgi(app, factory, settings), port, settings, stop=stop)
+    with running(settings, factory, worker=True) as stockpot:
+        assert stockpot.app is not None and stockpot.worker is not None
+        with _working(settings, factory, stockpot.worker, scheduler=True) as stop:
+            click.echo(f"Stockpot is listening on port {port} and running jobs")
+            serve(StockpotWsgi(stockpot.app, factory, settings), port, settings, stop=stop)
 
 
 def register(main: click.Group) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from stockpot.bot.cli.support import reports_errors, session_scope
+from stockpot.bot.cli.support import session_scope
 from stockpot.core.workspaces import LINK_CODE_TTL, new_link_code
 
 
@@ -15,7 +15,6 @@ def slack() -> None:
 
 @slack.command("link")
 @click.argument("company")
-@reports_errors
 def slack_link(company: str) -> None:
     """Print a one-time code that links a workspace to COMPANY: someone in the workspace runs
     `/pos link <code>` (and becomes an admin of COMPANY). Only the code's hash is stored."""

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from stockpot.bot.cli.support import emit_json, reports_errors, session_factory, table
+from stockpot.bot.cli.support import emit_json, session_factory, table
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.exact import format_decimal
 from stockpot.core.lookup import company_by_name, storage_unit_by_name
@@ -42,7 +42,7 @@ def _common(command: Any) -> Any:
     ]
     for option in reversed(options):
         command = option(command)
-    return reports_errors(command)
+    return command
 
 
 def _post(kind: StockKind, options: dict[str, Any]) -> None:
@@ -156,7 +156,6 @@ def stock_move(**options: Any) -> None:
 @click.option("--reason")
 @click.option("--by", help="who corrects (default: cli:<your login>)")
 @click.option("--json", "as_json", is_flag=True)
-@reports_errors
 def stock_correct(
     posting_id: int, company: str, reason: str | None, by: str | None, as_json: bool
 ) -> None:
@@ -174,7 +173,6 @@ def stock_correct(
 @stock_group.command("template")
 @click.option("--company", required=True)
 @click.option("--storage-unit", "storage_unit", required=True)
-@reports_errors
 def stock_template(company: str, storage_unit: str) -> None:
     """Print a storage unit's count CSV: its ingredients, each with its unit."""
     with session_factory()() as session:

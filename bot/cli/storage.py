@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import click
 
-from stockpot.bot.cli.support import emit_json, reports_errors, session_scope, table
+from stockpot.bot.cli.support import emit_json, session_scope, table
 from stockpot.core.lookup import company_by_name
 from stockpot.core.storage import archive_storage_unit, rename_storage_unit, storage_units
 
@@ -18,7 +18,6 @@ def storage_group() -> None:
 @storage_group.command("list")
 @click.option("--company", required=True)
 @click.option("--json", "as_json", is_flag=True)
-@reports_errors
 def storage_list(company: str, as_json: bool) -> None:
     """Every storage unit, archived ones marked."""
     with session_scope() as session:
@@ -36,7 +35,6 @@ def storage_list(company: str, as_json: bool) -> None:
 @click.argument("name")
 @click.argument("new_name")
 @click.option("--company", required=True)
-@reports_errors
 def storage_rename(name: str, new_name: str, company: str) -> None:
     """Rename NAME to NEW_NAME; its movements, links and recipes follow."""
     with session_scope() as session:
@@ -48,7 +46,6 @@ def storage_rename(name: str, new_name: str, company: str) -> None:
 @storage_group.command("archive")
 @click.argument("name")
 @click.option("--company", required=True)
-@reports_errors
 def storage_archive(name: str, company: str) -> None:
     """Archive NAME: hidden from choices, nothing can be posted to it, history kept."""
     with session_scope() as session:
@@ -59,7 +56,6 @@ def storage_archive(name: str, company: str) -> None:
 @storage_group.command("unarchive")
 @click.argument("name")
 @click.option("--company", required=True)
-@reports_errors
 def storage_unarchive(name: str, company: str) -> None:
     """Bring NAME back into use."""
     with session_scope() as session:

@@ -8,7 +8,7 @@ from typing import Any
 import click
 from sqlalchemy import select
 
-from stockpot.bot.cli.support import emit_json, reports_errors, session_factory, session_scope
+from stockpot.bot.cli.support import emit_json, session_factory, session_scope
 from stockpot.core.db import unit_of_work
 from stockpot.core.exact import format_decimal
 from stockpot.core.locations import set_automatic, transfer_statuses
@@ -38,7 +38,6 @@ def transfer() -> None:
 )
 @click.option("--dry-run", is_flag=True, help="compute and log, post nothing")
 @click.option("--json", "as_json", is_flag=True)
-@reports_errors
 def transfer_run(
     location: str,
     company: str | None,
@@ -117,7 +116,6 @@ def print_report(report: TransferReport) -> None:
 @click.option("--company")
 @click.option("--date", "business_date", required=True, type=click.DateTime(["%Y-%m-%d"]))
 @click.option("--json", "as_json", is_flag=True)
-@reports_errors
 def transfer_log(location: str, company: str | None, business_date: Any, as_json: bool) -> None:
     """Every run of a location's business date, oldest first."""
     with session_scope() as session:
@@ -147,7 +145,6 @@ def _switch(active: bool) -> click.Command:
 
     @click.option("--company", required=True)
     @click.option("--location", required=True, help="a location's name, or `all`")
-    @reports_errors
     def run(company: str, location: str) -> None:
         with session_scope() as session:
             owner = company_by_name(session, company)
@@ -193,7 +190,6 @@ transfer.add_command(_switch(True))
 @transfer.command("status")
 @click.option("--company", required=True)
 @click.option("--json", "as_json", is_flag=True)
-@reports_errors
 def transfer_status(company: str, as_json: bool) -> None:
     """Each location's automatic transfer state, last run and waiting or failed jobs."""
     with session_scope() as session:

@@ -22,7 +22,13 @@ from stockpot.core.csv_import.importer import (
 from stockpot.core.db import utcnow
 from stockpot.core.errors import ConfigurationError, StockpotError
 from stockpot.core.jobs.effects import job_key
-from stockpot.core.jobs.specs import notify_of
+from stockpot.core.jobs.specs import (
+    CsvImportPayload,
+    CsvPreviewPayload,
+    CsvUndoPayload,
+    notify_of,
+    payload_of,
+)
 from stockpot.core.jobs.worker import JobContext, JobHandler
 
 
@@ -39,7 +45,7 @@ class _InThread(JobHandler):
         notify = notify_of(context.job.payload)
         target = Target.of(notify) if notify else None
         answer = message(text, blocks)
-        thread = context.job.payload.get("thread_ts")
+        thread = context.job.payload.get("thread_ts")  # every CSV job's payload has it
         if thread:
             answer["thread_ts"] = thread
         if once:
@@ -59,13 +65,13 @@ class _InThread(JobHandler):
 
 class CsvImportJob(_InThread):
     def run(self, context: JobContext) -> dict[str, Any]:
-        job, payload = context.job, context.job.payload
-        notify = notify_of(payload)
+        job, payload = context.job, payload_of(CsvImportPayload, context.job.payload)
+        notify = payload.notify
         client = self.notifier.client(notify.team_id) if notify else None
         if client is None or job.connection_id is None:
             raise ConfigurationError("Slack is not reachable from this worker to read the file")
-        name, data = fetch_csv(context.settings, client, str(payload["file_id"]))
-        default = payload.get("default_date")
+        name, data = fetch_csv(context.settings, client, payload.file_id)
+        default = payload.default_date
         with data:
             result = self._import(context, name, data, default)
         self._tell(context, f"Imported {name}", imported_blocks(result))
@@ -73,9 +79,9 @@ class CsvImportJob(_InThread):
 
     @staticmethod
     def _import(
-        context: JobContext, name: str, data: BinaryIO, default: str | None
+        context: JobContext, name: str, data: BinaryIO, default: date | None
     ) -> ImportResult:
-        job, payload = context.job, context.job.payload
+        job, payload = context.job, payload_of(CsvImportPayload, context.job.payload)
         assert job.connection_id is not None
         return import_csv(
             context.factory,
@@ -83,10 +89,10 @@ class CsvImportJob(_InThread):
             data,
             file_name=name,
             max_bytes=context.settings.slack_file_max_bytes,
-            default_date=date.fromisoformat(default) if default else None,
-            valid_only=bool(payload.get("valid_only")),
-            force=bool(payload.get("force")),
-            triggered_by=str(payload.get("triggered_by", "")),
+            default_date=default,
+            valid_only=payload.valid_only,
+            force=payload.force,
+            triggered_by=payload.triggered_by,
             effect_key=job_key(job.id),
         )
 
@@ -95,12 +101,12 @@ class CsvUndoJob(_InThread):
     verb = "Undo"
 
     def run(self, context: JobContext) -> dict[str, Any]:
-        payload = context.job.payload
-        import_id = int(payload["import_id"])
+        payload = payload_of(CsvUndoPayload, context.job.payload)
+        import_id = payload.import_id
         result = undo_import(
             context.factory,
             import_id,
-            triggered_by=str(payload.get("triggered_by", "")),
+            triggered_by=payload.triggered_by,
             effect_key=job_key(context.job.id),
         )
         self._tell(context, f"Import {import_id} undone", undone_blocks(result))
@@ -119,15 +125,14 @@ class CsvPreviewJob(_InThread):
     verb = "CSV preview"
 
     def run(self, context: JobContext) -> dict[str, Any]:
-        payload = context.job.payload
-        notify = notify_of(payload)
+        payload = payload_of(CsvPreviewPayload, context.job.payload)
+        notify = payload.notify
         client = self.notifier.client(notify.team_id) if notify else None
         if client is None:
             raise ConfigurationError("Slack is not reachable from this worker to read the file")
-        file_id = str(payload["file_id"])
-        name = str(payload.get("name") or file_id)
-        picked = payload.get("default_date")
-        when = date.fromisoformat(picked) if picked else utcnow().date() - timedelta(days=1)
+        file_id = payload.file_id
+        name = payload.name or file_id
+        when = payload.default_date or utcnow().date() - timedelta(days=1)
         try:
             with _previewing:
                 name, data = fetch_csv(context.settings, client, file_id)
@@ -148,7 +153,7 @@ class CsvPreviewJob(_InThread):
             file_id=file_id,
             connection_id=found.connection_id,
             default_date=found.default_date,
-            thread_ts=payload.get("thread_ts") or None,
+            thread_ts=payload.thread_ts or None,
         )
         blocks = preview_blocks(
             name, found.label, found.preview, value, needs_date=found.default_date is not None

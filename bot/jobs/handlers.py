@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,7 +23,13 @@ from stockpot.bot.jobs.variance import VarianceJob
 from stockpot.bot.metadata import TransferValue
 from stockpot.core.errors import StockpotError
 from stockpot.core.jobs.effects import job_key
-from stockpot.core.jobs.specs import notify_of
+from stockpot.core.jobs.specs import (
+    MigrationPayload,
+    ReprocessPayload,
+    TransferPayload,
+    notify_of,
+    payload_of,
+)
 from stockpot.core.jobs.worker import JobContext, JobHandler
 from stockpot.core.migration import MigrationProgress, migrate, plan
 from stockpot.core.models import Connection, ExternalLocation, JobKind, Provider, RunKind
@@ -56,20 +61,20 @@ class TransferJob(_Notifying):
     reports only when it fails (the daily report sums up the rest)."""
 
     def run(self, context: JobContext) -> dict[str, Any]:
-        job, payload = context.job, context.job.payload
+        job, payload = context.job, payload_of(TransferPayload, context.job.payload)
         assert job.location_id is not None and job.business_date is not None
-        dry_run = bool(payload.get("dry_run"))
+        dry_run = payload.dry_run
         report = connections.transfer_day(
             context.factory,
             context.settings,
             job.location_id,
             job.business_date,
-            kind=RunKind(payload.get("run_kind", RunKind.MANUAL.value)),
-            triggered_by=str(payload.get("triggered_by", "")),
+            kind=payload.run_kind,
+            triggered_by=payload.triggered_by,
             dry_run=dry_run,
             effect_key=job_key(job.id),
         )
-        notify = notify_of(payload)
+        notify = payload.notify
         if notify is not None:
             value = (
                 TransferValue(location_id=job.location_id, business_date=job.business_date).dump()
@@ -121,7 +126,7 @@ class MigrationJob(_Notifying):
             progress = (
                 MigrationProgress.load(saved)
                 if saved
-                else plan(session, location, int(job.payload.get("days", 90)))
+                else plan(session, location, payload_of(MigrationPayload, job.payload).days)
             )
         target = self.target(context)
         shown = ProgressMessage(self.notifier, target, context.result.get("message_ts"))
@@ -137,7 +142,7 @@ class MigrationJob(_Notifying):
             context.settings,
             job.location_id,
             progress,
-            triggered_by=str(job.payload.get("triggered_by", "")),
+            triggered_by=payload_of(MigrationPayload, job.payload).triggered_by,
             checkpoint=context.checkpoint,
             on_progress=advanced,
             effect_key=job_key(job.id),
@@ -221,9 +226,9 @@ class ReprocessJob(_Notifying):
 
     def run(self, context: JobContext) -> dict[str, Any]:
         job = context.job
-        payload = job.payload
-        what = str(payload.get("what", "the change"))
-        days = [(int(location_id), date.fromisoformat(day)) for location_id, day in payload["days"]]
+        payload = payload_of(ReprocessPayload, job.payload)
+        what = payload.what
+        days = list(payload.days)
         done: list[list[Any]] = list(context.result.get("done", []))
         names: dict[int, str] = {}
 
@@ -253,7 +258,7 @@ class ReprocessJob(_Notifying):
                     location_id,
                     day,
                     kind=RunKind.MANUAL,
-                    triggered_by=str(payload.get("triggered_by", "")),
+                    triggered_by=payload.triggered_by,
                     effect_key=f"{job_key(job.id)}:{location_id}:{day.isoformat()}",
                 )
                 done.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_sdk import WebClient
@@ -9,8 +10,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.bot.jobs.handlers import job_handlers
 from stockpot.bot.jobs.slack import Notifier
-from stockpot.core.jobs.worker import Worker
+from stockpot.core.jobs.worker import JobHandler, Worker
+from stockpot.core.models import JobKind
 from stockpot.core.settings import Settings
+
+Replacing = Callable[[Notifier], Mapping[JobKind, JobHandler]]
 
 
 def build_worker(
@@ -19,8 +23,11 @@ def build_worker(
     *,
     client: WebClient | None,
     installations: Any = None,
+    replacing: Replacing | None = None,
 ) -> Worker:
     """A worker whose jobs report through ``client`` (single workspace) or each workspace's
-    installed bot (``installations``); with neither, results are only logged."""
+    installed bot (``installations``); with neither, results are only logged. ``replacing``
+    swaps some kinds' handlers (the demo's sync)."""
     notifier = Notifier(factory, client=client, installations=installations)
-    return Worker(factory, settings, job_handlers(notifier))
+    handlers = {**job_handlers(notifier), **(replacing(notifier) if replacing else {})}
+    return Worker(factory, settings, handlers)

@@ -11,7 +11,7 @@ from stockpot.bot.blocks.common import message
 from stockpot.bot.blocks.stock import variance_blocks
 from stockpot.bot.charts import variance_chart
 from stockpot.bot.jobs.slack import Notifier
-from stockpot.core.jobs.specs import notify_of
+from stockpot.core.jobs.specs import VariancePayload, notify_of, payload_of
 from stockpot.core.jobs.worker import JobContext, JobHandler
 from stockpot.core.models import Company, StorageUnit
 from stockpot.core.stock.variance import count_dates, period_variance
@@ -32,7 +32,9 @@ class VarianceJob(JobHandler):
             return {"posted": False, "why": "no report channel: `/pos report here` sets one"}
         with context.factory() as session:
             company = session.get_one(Company, job.company_id)
-            unit = session.get_one(StorageUnit, int(job.payload["storage_unit_id"]))
+            unit = session.get_one(
+                StorageUnit, payload_of(VariancePayload, job.payload).storage_unit_id
+            )
             earlier = [d for d in count_dates(session, company.id, unit.id) if d < closing]
             if not earlier:
                 return {"posted": False, "why": "the count opens the first period"}

@@ -8,9 +8,9 @@ transfer of a day and a company's report of a day are queued once ever.
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from stockpot.core.jobs.queue import BULK, INTERACTIVE, SCHEDULED, JobSpec
 from stockpot.core.models import JobKind, RunKind
@@ -27,13 +27,95 @@ class Notify(BaseModel):
     preview whose **Post to ledger** was pressed)."""
 
 
-def _payload(notify: Notify | None, **values: Any) -> dict[str, Any]:
-    return {**values, "notify": notify.model_dump() if notify else None}
+class JobPayload(BaseModel):
+    """What a job of one kind is queued with: written here, read by its handler with
+    ``payload_of`` (stored as JSON; fields added later have defaults so queued jobs still
+    read)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    notify: Notify | None = None
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class TransferPayload(JobPayload):
+    run_kind: RunKind = RunKind.MANUAL
+    dry_run: bool = False
+    triggered_by: str = ""
+
+
+class MigrationPayload(JobPayload):
+    days: int = 90
+    triggered_by: str = ""
+
+
+class ReprocessPayload(JobPayload):
+    days: list[tuple[int, date]]
+    """(location id, business date), oldest first."""
+    what: str = "the change"
+    triggered_by: str = ""
+
+
+class SyncPayload(JobPayload):
+    triggered_by: str = ""
+
+
+class ReportPayload(JobPayload):
+    pass
+
+
+class VariancePayload(JobPayload):
+    storage_unit_id: int
+
+
+class CsvImportPayload(JobPayload):
+    file_id: str
+    default_date: date | None = None
+    valid_only: bool = False
+    force: bool = False
+    thread_ts: str | None = None
+    triggered_by: str = ""
+
+
+class CsvPreviewPayload(JobPayload):
+    file_id: str
+    name: str = ""
+    thread_ts: str | None = None
+    default_date: date | None = None
+
+
+class CsvUndoPayload(JobPayload):
+    import_id: int
+    thread_ts: str | None = None
+    triggered_by: str = ""
+
+
+PAYLOADS: dict[JobKind, type[JobPayload]] = {
+    JobKind.TRANSFER: TransferPayload,
+    JobKind.MIGRATION: MigrationPayload,
+    JobKind.SYNC: SyncPayload,
+    JobKind.REPORT: ReportPayload,
+    JobKind.VARIANCE: VariancePayload,
+    JobKind.REPROCESS: ReprocessPayload,
+    JobKind.CSV_IMPORT: CsvImportPayload,
+    JobKind.CSV_PREVIEW: CsvPreviewPayload,
+    JobKind.CSV_UNDO: CsvUndoPayload,
+}
+"""Every job kind's payload model (tests/core/jobs check that none is missing)."""
+
+Payload = TypeVar("Payload", bound=JobPayload)
+
+
+def payload_of(model: type[Payload], payload: dict[str, Any]) -> Payload:
+    """A queued job's payload, read as ``model``."""
+    return model.model_validate(payload)
 
 
 def notify_of(payload: dict[str, Any]) -> Notify | None:
-    data = payload.get("notify")
-    return Notify.model_validate(data) if data else None
+    """Where any job reports (every payload may carry it)."""
+    return JobPayload.model_validate({"notify": payload.get("notify")}).notify
 
 
 def automatic_transfer_key(location_id: int, day: date) -> str:
@@ -56,9 +138,9 @@ def transfer(
         company_id=company_id,
         location_id=location_id,
         business_date=day,
-        payload=_payload(
-            notify, run_kind=run_kind.value, dry_run=dry_run, triggered_by=triggered_by
-        ),
+        payload=TransferPayload(
+            notify=notify, run_kind=run_kind, dry_run=dry_run, triggered_by=triggered_by
+        ).dump(),
         dedupe_key=f"transfer:{location_id}:{day.isoformat()}:{'preview' if dry_run else 'post'}",
         once_key=automatic_transfer_key(location_id, day) if automatic else None,
         priority=SCHEDULED if automatic else INTERACTIVE,
@@ -77,7 +159,7 @@ def migration(
         kind=JobKind.MIGRATION,
         company_id=company_id,
         location_id=location_id,
-        payload=_payload(notify, days=days, triggered_by=triggered_by),
+        payload=MigrationPayload(notify=notify, days=days, triggered_by=triggered_by).dump(),
         dedupe_key=f"migration:{location_id}",
         priority=BULK,
     )
@@ -97,12 +179,9 @@ def reprocess(
     return JobSpec(
         kind=JobKind.REPROCESS,
         company_id=company_id,
-        payload=_payload(
-            notify,
-            days=[[location_id, day.isoformat()] for location_id, day in ordered],
-            what=what,
-            triggered_by=triggered_by,
-        ),
+        payload=ReprocessPayload(
+            notify=notify, days=ordered, what=what, triggered_by=triggered_by
+        ).dump(),
         priority=INTERACTIVE,
     )
 
@@ -114,7 +193,7 @@ def sync(
         kind=JobKind.SYNC,
         company_id=company_id,
         connection_id=connection_id,
-        payload=_payload(notify, triggered_by=triggered_by),
+        payload=SyncPayload(notify=notify, triggered_by=triggered_by).dump(),
         dedupe_key=f"sync:{connection_id}",
         priority=INTERACTIVE,
     )
@@ -127,7 +206,7 @@ def report(company_id: int, day: date, *, notify: Notify | None = None) -> JobSp
         kind=JobKind.REPORT,
         company_id=company_id,
         business_date=day,
-        payload=_payload(notify),
+        payload=ReportPayload(notify=notify).dump(),
         dedupe_key=key,
         once_key=None if notify else key,
         priority=INTERACTIVE if notify else SCHEDULED,
@@ -143,7 +222,7 @@ def variance(
         kind=JobKind.VARIANCE,
         company_id=company_id,
         business_date=day,
-        payload=_payload(notify, storage_unit_id=storage_unit_id),
+        payload=VariancePayload(notify=notify, storage_unit_id=storage_unit_id).dump(),
         dedupe_key=f"variance:{company_id}:{storage_unit_id}:{day.isoformat()}",
         once_key=None,
         priority=INTERACTIVE if notify else SCHEDULED,
@@ -167,15 +246,15 @@ def csv_import(
         kind=JobKind.CSV_IMPORT,
         company_id=company_id,
         connection_id=connection_id,
-        payload=_payload(
-            notify,
+        payload=CsvImportPayload(
+            notify=notify,
             file_id=file_id,
-            default_date=default_date.isoformat() if default_date else None,
+            default_date=default_date,
             valid_only=valid_only,
             force=force,
             thread_ts=thread_ts,
             triggered_by=triggered_by,
-        ),
+        ).dump(),
         dedupe_key=f"csv:{notify.team_id}:{file_id}",
         priority=INTERACTIVE,
         max_attempts=3,
@@ -198,13 +277,13 @@ def csv_preview(
         kind=JobKind.CSV_PREVIEW,
         company_id=company_id,
         connection_id=connection_id,
-        payload=_payload(
-            notify,
+        payload=CsvPreviewPayload(
+            notify=notify,
             file_id=file_id,
             name=name,
             thread_ts=thread_ts,
-            default_date=default_date.isoformat() if default_date else None,
-        ),
+            default_date=default_date,
+        ).dump(),
         dedupe_key=f"csv-preview:{notify.team_id}:{file_id}:{connection_id}:{default_date}",
         priority=INTERACTIVE,
         max_attempts=3,
@@ -222,9 +301,9 @@ def csv_undo(
     return JobSpec(
         kind=JobKind.CSV_UNDO,
         company_id=company_id,
-        payload=_payload(
-            notify, import_id=import_id, thread_ts=thread_ts, triggered_by=triggered_by
-        ),
+        payload=CsvUndoPayload(
+            notify=notify, import_id=import_id, thread_ts=thread_ts, triggered_by=triggered_by
+        ).dump(),
         dedupe_key=f"csv-undo:{import_id}",
         priority=INTERACTIVE,
         max_attempts=3,

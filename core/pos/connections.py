@@ -18,7 +18,6 @@ from stockpot.core.crypto import secret_box
 from stockpot.core.db import insert_ignoring_conflicts, unit_of_work, utcnow
 from stockpot.core.errors import (
     ConfigurationError,
-    IntegrationExists,
     UnauthorizedCompanyAccess,
     ValidationFailed,
 )
@@ -44,6 +43,7 @@ from stockpot.core.pos.lightspeed.oauth import (
 )
 from stockpot.core.pos.lightspeed.tokens import ConnectionTokens, LightspeedAuth
 from stockpot.core.pos.sides.connector import SidesAuth, SidesConnector, SidesCredentials
+from stockpot.core.scope import provider_connection, refuse_second_connection
 from stockpot.core.settings import Settings
 from stockpot.core.transfer.lines import RawInput
 from stockpot.core.transfer.live import rerun_lines
@@ -69,16 +69,6 @@ class ConnectionInfo:
 def _info(session: Session, connection: Connection) -> ConnectionInfo:
     company = session.get_one(Company, connection.company_id)
     return ConnectionInfo(connection.id, company.name, connection.label, connection.status.value)
-
-
-def _refuse_second(session: Session, company_id: int, provider: Provider) -> None:
-    existing = session.scalar(
-        select(Connection).where(
-            Connection.company_id == company_id, Connection.provider == provider
-        )
-    )
-    if existing is not None:
-        raise IntegrationExists(provider.value, session.get_one(Company, company_id).name)
 
 
 # --- building connectors -------------------------------------------------------------------
@@ -158,12 +148,12 @@ def connect_sides(
 ) -> ConnectionInfo:
     """Test the credentials, then save the connection; bad credentials save nothing."""
     with factory() as session:
-        _refuse_second(session, company_id, Provider.SIDES)
+        refuse_second_connection(session, company_id, Provider.SIDES)
     credentials = SidesCredentials(username, password)
     _sides_connector(settings, credentials, policy=policy).test()
     encrypted = secret_box(settings).encrypt({"username": username, "password": password})
     with unit_of_work(factory) as session:
-        _refuse_second(session, company_id, Provider.SIDES)
+        refuse_second_connection(session, company_id, Provider.SIDES)
         connection = Connection(
             company_id=company_id,
             provider=Provider.SIDES,
@@ -217,7 +207,7 @@ def start_lightspeed(
     nonce = secrets.token_urlsafe(24)
     with unit_of_work(factory) as session:
         if not reauthorize:
-            _refuse_second(session, company_id, Provider.LIGHTSPEED)
+            refuse_second_connection(session, company_id, Provider.LIGHTSPEED)
         session.add(
             OAuthState(
                 nonce=nonce,
@@ -260,16 +250,9 @@ def complete_lightspeed(
         ) from error
     encrypted = secret_box(settings).encrypt(tokens.to_json())
     with unit_of_work(factory) as session:
-        connection = session.scalar(
-            select(Connection).where(
-                Connection.company_id == pending.company_id,
-                Connection.provider == Provider.LIGHTSPEED,
-            )
-        )
-        if connection is not None and not pending.reauthorize:
-            raise IntegrationExists(
-                "lightspeed", session.get_one(Company, connection.company_id).name
-            )
+        if not pending.reauthorize:
+            refuse_second_connection(session, pending.company_id, Provider.LIGHTSPEED)
+        connection = provider_connection(session, pending.company_id, Provider.LIGHTSPEED)
         if connection is None:
             connection = Connection(
                 company_id=pending.company_id,

@@ -33,6 +33,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from stockpot.core.csv_export import csv_text
+from stockpot.core.db import SessionFactory
 from stockpot.core.documents import DocumentModel, parse_document
 from stockpot.core.errors import InvalidDocument, Problem
 from stockpot.core.jobs.schedule import report_timezone
@@ -265,6 +266,12 @@ def count_file(name: str) -> tuple[str, date | None] | None:
     except ValueError:
         return None
     return match["unit"], day
+
+
+def company_today(factory: SessionFactory, company_id: int) -> date:
+    """``today`` for a company known by id (a posting's default date)."""
+    with factory() as session:
+        return today(session, session.get_one(Company, company_id))
 
 
 def unit_names(session: Session, company_id: int) -> tuple[list[str], list[str]]:

@@ -9,17 +9,16 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import select
 
-from stockpot.bot.app import BOT_SCOPES, build_app, installation_store
-from stockpot.bot.jobs.runtime import build_worker
+from stockpot.bot.app import BOT_SCOPES
+from stockpot.bot.bootstrap import bootstrap
 from stockpot.bot.ops_http import OpsRoutes
-from stockpot.bot.server import BackgroundServer, StockpotWsgi
+from stockpot.bot.server import BackgroundServer, LateApp, StockpotWsgi
 from stockpot.bot.socket_mode import SocketMode
 from stockpot.bot.work import WorkQueue
 from stockpot.core.access import link_workspace, set_role
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.crypto import generate_key
 from stockpot.core.db import unit_of_work
-from stockpot.core.jobs.runtime import JobRuntime
 from stockpot.core.jobs.worker import Worker
 from stockpot.core.models import Company, Role
 from stockpot.core.settings import Settings
@@ -58,17 +57,6 @@ class Bot:
         background worker, and waiting for what it is running)."""
         self.work.join()
         return self.worker.run_until_idle(wait_for_others=True)
-
-
-class LateApp:
-    """A WSGI app set after the server is listening: the bot's settings need the server's
-    port (the Lightspeed redirect address), and binding first leaves no race for a port."""
-
-    def __init__(self) -> None:
-        self.app = None
-
-    def __call__(self, environ, start_response):
-        return self.app(environ, start_response)
 
 
 @pytest.fixture
@@ -148,16 +136,8 @@ def _serve(database, monkeypatch, overrides, late, port):
             set_role(session, trattoria.id, TEAM, VIEWER, Role.VIEWER)
             altra = session.scalar(select(Company).where(Company.name == "Osteria Altra"))
             link_workspace(session, OTHER_TEAM, altra, OTHER_ADMIN)
-        work = WorkQueue()
-        runtime = JobRuntime(database.factory)
-        app = build_app(settings, database.factory, work=work, jobs=runtime)
-        worker = build_worker(
-            settings,
-            database.factory,
-            client=app.client,
-            installations=installation_store(settings, database.factory),
-        )
-        runtime.worker = worker
+        stockpot = bootstrap(settings, database.factory, worker=True)
+        app, worker, work = stockpot.app, stockpot.worker, stockpot.work
         late.app = OpsRoutes(
             StockpotWsgi(app, database.factory, settings), database.factory, settings
         )
@@ -180,4 +160,4 @@ def _serve(database, monkeypatch, overrides, late, port):
             if socket_mode is not None:
                 socket_mode.close()
             sender.close()
-            work.shutdown()
+            stockpot.close()

@@ -155,6 +155,7 @@ def test_errors_are_one_clear_message_and_a_failing_exit_code(cli, tmp_path):
 
 
 def test_an_uninitialised_database_is_named_without_its_password(monkeypatch, tmp_path):
+    (tmp_path / "empty.db").touch()  # there, but never upgraded (a missing one: test_cli_start)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     result = CliRunner().invoke(main, ["ledger", "balances", "--company", COMPANY])
     assert result.exit_code == 1

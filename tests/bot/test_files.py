@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from slack_bolt import BoltContext
 from sqlalchemy import func, select
 
 from stockpot.bot.slack_files import FileRefused, allowed_host, download
-from stockpot.core.jobs.runtime import JobRuntime
+from stockpot.core.csv_import.shared import first_share
 from stockpot.core.models import SlackFileEvent
-from stockpot.handlers.context import SERVICES, Services
-from stockpot.handlers.files import _first_time
 from tests.bot.conftest import ADMIN
 from tests.bot.test_slack_app import posted, reply, texts
 
@@ -41,16 +38,8 @@ def test_files_elsewhere_html_answers_and_big_files_are_refused(bot):
 
 
 def test_a_file_event_is_handled_once(bot):
-    context = BoltContext(
-        {
-            "team_id": "T0001",
-            SERVICES: Services(
-                bot.database.factory, bot.settings, bot.work, JobRuntime(bot.database.factory)
-            ),
-        }
-    )
-    assert _first_time(context, "F9", "C0001") is True
-    assert _first_time(context, "F9", "C0001") is False
+    assert first_share(bot.database.factory, "T0001", "F9", "C0001") is True
+    assert first_share(bot.database.factory, "T0001", "F9", "C0001") is False
     with bot.database.session() as session:
         assert session.scalar(select(func.count()).select_from(SlackFileEvent)) == 1
 

@@ -33,3 +33,11 @@ def test_downgrade_to_nothing_and_back_up(tmp_path):
     schema.upgrade(url)
     assert "ledger_movement" in inspect(engine).get_table_names()
     engine.dispose()
+
+
+def test_the_quick_head_is_alembics_head(database):
+    """The revision check reads the head from the scripts' names (no Alembic environment);
+    it is the head Alembic finds, and a migrated database is at it."""
+    assert schema.head_revision() == schema.alembic_head()
+    with database.engine.connect() as connection:
+        assert schema.revisions(connection) == (schema.head_revision(), schema.head_revision())

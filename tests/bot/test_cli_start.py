@@ -1,0 +1,64 @@
+"""The CLI starts at once: `--help` loads no Slack, chart or demo code; a read-only command
+in an empty directory leaves no database file behind; the schema check logs nothing."""
+
+from __future__ import annotations
+
+import logging
+import subprocess
+import sys
+
+from click.testing import CliRunner
+
+from stockpot.bot.cli import main
+from stockpot.core.settings import CHATTY_LIBRARIES, Settings, configure_logging
+
+HEAVY = ("slack_bolt", "slack_sdk", "matplotlib", "stockpot.bot.demo", "stockpot.sandbox")
+
+
+def test_the_command_line_loads_no_slack_chart_or_demo_code():
+    code = (
+        "import sys; import stockpot.bot.cli; "
+        f"print(sorted({{m.split('.')[0] if not m.startswith('stockpot') else m "
+        f"for m in sys.modules if m.startswith({HEAVY!r})}}))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    assert loaded == "[]"
+
+
+def test_a_read_only_command_in_an_empty_directory_creates_no_database(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("STOCKPOT_DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(main, ["ledger", "balances", "--company", "Trattoria"])
+    assert result.exit_code == 1
+    assert "there is no database at" in result.output
+    assert "stockpot db upgrade" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_schema_check_logs_nothing(database, caplog):
+    from stockpot.bot.health import schema_problem
+
+    with caplog.at_level(logging.DEBUG):
+        assert schema_problem(database.engine) is None
+    assert [r for r in caplog.records if r.name.startswith("alembic")] == []
+
+
+def test_library_chatter_shows_only_at_debug(monkeypatch):
+    root = logging.getLogger()
+    saved = root.level, list(root.handlers)
+    try:
+        configure_logging(Settings(LOG_LEVEL="INFO"))
+        assert all(logging.getLogger(n).level == logging.WARNING for n in CHATTY_LIBRARIES)
+        for name in CHATTY_LIBRARIES:
+            logging.getLogger(name).setLevel(logging.NOTSET)
+        root.setLevel(logging.DEBUG)
+        configure_logging(Settings(LOG_LEVEL="DEBUG"))
+        assert logging.getLogger("httpx").getEffectiveLevel() == logging.DEBUG
+    finally:
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
+        for name in CHATTY_LIBRARIES:
+            logging.getLogger(name).setLevel(logging.NOTSET)
