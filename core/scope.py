@@ -30,6 +30,7 @@ from stockpot.core.models import (
     StorageUnit,
     TransferDay,
 )
+from stockpot.core.storage import unit_choices
 
 Owned = TypeVar("Owned")
 
@@ -116,14 +117,8 @@ class CompanyScope:
         )
 
     def storage_unit_names(self) -> list[str]:
-        """Every storage unit's name, archived ones too, by name."""
-        return list(
-            self.session.scalars(
-                select(StorageUnit.name)
-                .where(StorageUnit.company_id == self.actor.company_id)
-                .order_by(StorageUnit.name)
-            )
-        )
+        """The storage units a person may choose (archived ones are no choice), by name."""
+        return unit_choices(self.session, self.actor.company_id)
 
     def connections(self) -> list[Connection]:
         """Every connection of the company (POS and CSV), oldest first."""

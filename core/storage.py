@@ -122,6 +122,17 @@ def archive_storage_unit(
     return unit
 
 
+def unit_choices(session: Session, company_id: int) -> list[str]:
+    """The names a person may choose from (archived units are no choice), by name."""
+    return list(
+        session.scalars(
+            select(StorageUnit.name)
+            .where(StorageUnit.company_id == company_id, StorageUnit.archived_at.is_(None))
+            .order_by(StorageUnit.name)
+        )
+    )
+
+
 def storage_units(session: Session, company_id: int) -> list[StorageRow]:
     linked = dict(
         session.execute(

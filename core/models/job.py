@@ -23,6 +23,8 @@ class JobKind(StrEnum):
     REPROCESS = "reprocess"
     """Rerun the live days a mapping change touches, as one job with one message."""
     VARIANCE = "variance"
+    ANSWER = "answer"
+    """A Slack command's answer, worked out by a worker (the web process only acks)."""
 
 
 class JobState(StrEnum):

@@ -44,6 +44,9 @@ def test_rename_and_archive_a_storage_unit(bot):
     bot.send.command("/pos", "locations", user=ADMIN)
     listing = texts(reply(bot, "Locations of Trattoria Esempio"))
     assert "Main kitchen" in listing and "Cellar" not in listing
+    bot.send.command("/pos", "csv profile", user=ADMIN)
+    form = texts(bot.slack.wait_for("views.open")[-1])
+    assert "Main kitchen" in form and "Cellar" not in form
     with unit_of_work(bot.database.factory) as session:
         location = session.scalar(
             select(ExternalLocation).where(ExternalLocation.name == "Main room")
