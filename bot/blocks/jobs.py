@@ -116,7 +116,10 @@ def reprocess_blocks(
     icon = ":warning:" if outcomes["failed"] else ":white_check_mark:"
     blocks = [
         section(f"{icon} Reprocessed *{escape(what)}*: {len(done)} days ({span}) · {counts}."),
-        context("Each day's run is in the thread; `/transfer log &lt;location&gt; &lt;date&gt;` tells more."),
+        context(
+            "Each day's run is in the thread; "
+            "`/transfer log &lt;location&gt; &lt;date&gt;` tells more."
+        ),
     ]
     return blocks
 
