@@ -71,19 +71,45 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"nothing listens on port {port} after 30 s")
 
 
-def stockpot_serve(database_url: str, slack: SlackStandIn) -> AbstractContextManager[str]:
-    """``stockpot serve`` itself (waitress, the production WSGI server)."""
-    port = free_port()
-    command = [str(Path(sys.executable).parent / "stockpot"), "serve", "--port", str(port)]
-    env = {
+def stockpot_env(
+    database_url: str, slack: SlackStandIn, extra: dict[str, str] | None = None
+) -> dict[str, str]:
+    """What ``stockpot serve`` and ``stockpot worker`` share: the database, Slack (the
+    stand-in) and one secret key (pass the same environment to both)."""
+    return {
         "DATABASE_URL": database_url,
         "SLACK_BOT_TOKEN": "xoxb-bench",
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_API_URL": slack.api_url,
         "SLACK_RESPONSE_HOSTS": "127.0.0.1",
         "STOCKPOT_SECRET_KEY": generate_key(),
+        **(extra or {}),
     }
-    return served(command, env, port)
+
+
+def stockpot_serve(
+    database_url: str, slack: SlackStandIn, env: dict[str, str] | None = None
+) -> AbstractContextManager[str]:
+    """``stockpot serve`` itself (waitress, the production WSGI server)."""
+    port = free_port()
+    command = [str(Path(sys.executable).parent / "stockpot"), "serve", "--port", str(port)]
+    return served(command, env or stockpot_env(database_url, slack), port)
+
+
+@contextlib.contextmanager
+def stockpot_worker(env: dict[str, str]) -> Iterator[None]:
+    """``stockpot worker`` (no scheduler): it works out the answers ``serve`` queues."""
+    log = Path("/tmp/stockpot-bench-worker.log").open("w")  # noqa: SIM115 - closed below
+    command = [str(Path(sys.executable).parent / "stockpot"), "worker", "--no-scheduler"]
+    process = subprocess.Popen(
+        command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+    )
+    try:
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+        log.close()
 
 
 def bare_serve(slack: SlackStandIn) -> AbstractContextManager[str]:
@@ -101,18 +127,26 @@ def latencies(
 ) -> list[float]:
     """Seconds from sending each request to its answer, ``concurrency`` at a time; any answer
     but 200 is an error (Slack would show the user a failure)."""
+    return acked(events_url, slack, requests, concurrency)[0]
+
+
+def acked(
+    events_url: str, slack: SlackStandIn, requests: Sequence[Request], concurrency: int
+) -> tuple[list[float], list[float]]:
+    """``latencies``, and when each answer arrived (``time.perf_counter()``)."""
     sender = SlackSender(events_url, SECRET, slack)  # httpx keeps up to 20 connections alive
 
-    def one(request: Request) -> float:
+    def one(request: Request) -> tuple[float, float]:
         started = time.perf_counter()
         answer = request(sender)
-        elapsed = time.perf_counter() - started
+        finished = time.perf_counter()
         if answer.status_code != 200:
             raise RuntimeError(f"answer {answer.status_code}: {answer.text[:200]}")
-        return elapsed
+        return finished - started, finished
 
     try:
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
-            return list(pool.map(one, requests))
+            results = list(pool.map(one, requests))
     finally:
         sender.close()
+    return [elapsed for elapsed, _ in results], [at for _, at in results]

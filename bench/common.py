@@ -43,10 +43,6 @@ def arguments(
     return parser.parse_args()
 
 
-def libpq_url(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 def fresh_database(url: str) -> None:
     parsed = make_url(url)
     admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(

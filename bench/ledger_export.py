@@ -17,9 +17,9 @@ from pathlib import Path
 
 import psycopg
 
-from bench.common import arguments, fresh_database, libpq_url, report
+from bench.common import arguments, fresh_database, report
 from stockpot.core.catalog.importer import import_catalog
-from stockpot.core.db import make_engine, make_session_factory
+from stockpot.core.db import libpq_url, make_engine, make_session_factory
 
 LOCATIONS = 20
 DAYS = 365

@@ -27,9 +27,9 @@ from decimal import Decimal
 import psycopg
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.common import arguments, catalog, fresh_database, libpq_url, mappings, median, report
+from bench.common import arguments, catalog, fresh_database, mappings, median, report
 from stockpot.core.catalog.importer import import_catalog
-from stockpot.core.db import make_engine, make_session_factory, quantize
+from stockpot.core.db import libpq_url, make_engine, make_session_factory, quantize
 from stockpot.core.lookup import location_by_name
 from stockpot.core.mapping import import_mappings
 from stockpot.core.transfer.lines import LineKind, RawInput, SaleLine

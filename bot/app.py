@@ -20,6 +20,7 @@ from stockpot import handlers
 from stockpot.bot.errors import error_handler
 from stockpot.bot.gate import response_hosts_guard, signing_secret
 from stockpot.bot.installations import EncryptedInstallationStore, StateStore
+from stockpot.bot.jobs.answers import AnswerJob
 from stockpot.bot.observed import (
     ContextCarryingExecutor,
     MeteredWebClient,
@@ -102,12 +103,19 @@ def build_app(
     jobs: JobRuntime | None = None,
     client: WebClient | None = None,
     answers: Executor | None = None,
+    answering: bool = False,
 ) -> App:
     """One workspace with ``SLACK_BOT_TOKEN``; any number of workspaces installing the app
-    with ``SLACK_CLIENT_ID`` and ``SLACK_CLIENT_SECRET`` (tokens kept encrypted)."""
+    with ``SLACK_CLIENT_ID`` and ``SLACK_CLIENT_SECRET`` (tokens kept encrypted).
+
+    ``answering``: a worker's app, answering requests the web process verified and queued
+    (``answer_job``): it needs no signing secret, and runs each listener to its end."""
     redaction.install()
     common: dict[str, Any] = {
-        "signing_secret": signing_secret(settings),
+        "signing_secret": "" if answering else signing_secret(settings),
+        "process_before_response": answering,
+        # A worker's app starts without asking Slack (auth.test): the web app already did.
+        "token_verification_enabled": not answering,
         # ``bot.gate`` verifies every HTTP request before Bolt sees it (Bolt's check raised on
         # a malformed timestamp and logged refused bodies); Socket Mode needs no signature.
         "request_verification_enabled": False,
@@ -145,6 +153,7 @@ def build_app(
         jobs=jobs or JobRuntime(factory),
         installations=installations,
         answers=answers or answer_pool(),
+        answer_here=answering,
     )
 
     app.middleware(request_context)
@@ -156,7 +165,21 @@ def build_app(
         context[SERVICES] = bundle
         next()
 
-    app.middleware(once_per_delivery)
+    if not answering:  # the web process let this delivery through once already
+        app.middleware(once_per_delivery)
     app.error(error_handler(settings.slack_response_hosts))
     handlers.register(app)
     return app
+
+
+def answer_job(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    jobs: JobRuntime,
+    *,
+    client: WebClient | None = None,
+) -> AnswerJob:
+    """What lets a worker answer Slack requests (``build_worker(answers=…)``): its answering
+    app, built now (so the first answer does not wait for it); ``jobs`` is the worker's
+    runtime (work an answer queues wakes it)."""
+    return AnswerJob(build_app(settings, factory, jobs=jobs, client=client, answering=True))

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from stockpot.bot.app import build_app, installation_store, worker_slack
+from stockpot.bot.app import answer_job, build_app, installation_store, worker_slack
+from stockpot.bot.jobs.answers import AnswerJob
 from stockpot.bot.jobs.runtime import Replacing, build_worker
 from stockpot.bot.work import WorkQueue
 from stockpot.core.db import SessionFactory
@@ -76,8 +77,26 @@ def bootstrap(
             if built.app is not None
             else worker_slack(settings, factory)
         )
-        built.jobs.worker = build_worker(settings, factory, replacing=replacing, **slack)
+        built.jobs.worker = build_worker(
+            settings,
+            factory,
+            replacing=replacing,
+            answers=_answers(settings, factory, built.jobs, slack["client"]),
+            **slack,
+        )
     return built
+
+
+def _answers(
+    settings: Settings, factory: SessionFactory, jobs: JobRuntime, client: WebClient | None
+) -> AnswerJob | None:
+    """The worker's answering of Slack requests, when this process can reach Slack (else the
+    answer jobs wait for a worker that can)."""
+    if settings.slack_bot_token is None and not (
+        settings.slack_client_id and settings.slack_client_secret
+    ):
+        return None
+    return answer_job(settings, factory, jobs, client=client)
 
 
 @contextmanager

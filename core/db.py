@@ -29,6 +29,12 @@ SCALE = 9
 QUANTUM = Decimal(1).scaleb(-SCALE)
 
 
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy PostgreSQL URL as libpq takes it (for psycopg used directly: COPY in
+    benchmarks, the workers' LISTEN connection)."""
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
 def quantize(value: Decimal) -> Decimal:
     """Round once, half-even, to the stored scale."""
     return value.quantize(QUANTUM, rounding=ROUND_HALF_EVEN)

@@ -149,6 +149,25 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(
         default=1.0, gt=0, validation_alias="STOCKPOT_WORKER_POLL_SECONDS"
     )
+    answer_threads: int = Field(
+        default=2,
+        ge=1,
+        validation_alias="STOCKPOT_ANSWER_THREADS",
+        description="Slack answers one worker process works out at once, on threads of their "
+        "own (never queued behind transfers or migrations)",
+    )
+    listen_url: SecretStr | None = Field(
+        default=None,
+        validation_alias="STOCKPOT_LISTEN_URL",
+        description="PostgreSQL URL of a direct connection (not PgBouncer in transaction "
+        "pooling) on which workers LISTEN for new jobs; default DATABASE_URL",
+    )
+    listen: bool = Field(
+        default=True,
+        validation_alias="STOCKPOT_LISTEN",
+        description="PostgreSQL: wake workers at once with LISTEN/NOTIFY; off: they poll "
+        "every STOCKPOT_WORKER_POLL_SECONDS",
+    )
     scheduler_seconds: float = Field(
         default=60,
         gt=0,

@@ -1,10 +1,12 @@
-"""Acknowledge on Bolt's listener thread, answer on a pool of our own.
+"""Acknowledge in the web process, answer in a worker.
 
-A listener that acks and then works on Bolt's listener thread keeps that thread until its
-answer is sent; under load (``bench.slack_ack``: 20 requests at a time) every listener thread
-was busy answering and new requests waited for one before they could even ack. Listeners
-wrapped here ack and return at once; the listener itself runs on the answer pool, where its
-own ``ack()`` does nothing and any error is reported as Bolt's error handler would.
+Working out an answer (queries, rows, blocks) holds the GIL: done in the web process it
+delayed the acks of every other request (bench.slack_ack, issue 17). Listeners wrapped here
+ack, queue the request as an ``answer`` job and return; a worker, woken at once (PostgreSQL
+LISTEN/NOTIFY, or the in-process worker of ``stockpot run`` on SQLite), dispatches the same
+request through its own answering app, where the wrapper runs the listener (its own
+``ack()`` does nothing, and any error is reported as Bolt's error handler would). A request
+whose workspace speaks for no company yet (``/pos setup``) is answered here, on a small pool.
 """
 
 from __future__ import annotations
@@ -19,10 +21,9 @@ from slack_bolt import Args
 from stockpot.bot.errors import handle_error
 from stockpot.handlers.context import services
 
-ANSWER_THREADS = 4
-"""Few on purpose: answers hold the GIL while building rows and blocks, and every extra
-answering thread delays acks (bench.slack_ack single passes, p99 ack / bare app: 8 threads
-2.9-3.3, 4 threads 1.7, 2 threads 1.6 but half the answer throughput)."""
+ANSWER_THREADS = 2
+"""Answers worked out in the web process: only requests no worker can take (a workspace that
+speaks for no company yet). Few: they hold the GIL the acks need."""
 
 
 def answer_pool() -> ThreadPoolExecutor:
@@ -54,6 +55,18 @@ def ack_first(listener: Callable[..., None]) -> Callable[[Args], None]:
 
     def acking(args: Args) -> None:
         args.ack()
-        services(args.context).answers.submit(run, args)
+        bundle = services(args.context)
+        if bundle.answer_here:
+            run(args)
+            return
+        if not bundle.jobs.answer_later(args.body, args.context.team_id or "", _channel(args)):
+            bundle.answers.submit(run, args)
 
     return acking
+
+
+def _channel(args: Args) -> str | None:
+    body = args.body
+    if body.get("channel_id"):
+        return str(body["channel_id"])
+    return args.context.channel_id

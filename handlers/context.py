@@ -36,6 +36,9 @@ class Services:
     """The installation store in multi-workspace mode (``None`` with a single bot token)."""
     answers: Executor | None = None
     """Where acknowledged listeners answer (``handlers.answers``); the app's own pool."""
+    answer_here: bool = False
+    """``True`` in a worker's answering app: listeners that ``ack_first`` answer at once.
+    ``False`` in the web app: they ack and queue the answer for a worker."""
 
 
 def services(context: BoltContext) -> Services:

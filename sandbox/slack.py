@@ -88,6 +88,9 @@ class SlackStandIn(SandboxServer):
         self.bot_user_id = bot_user_id
         self.users: dict[str, SlackUser] = {}
         self.calls: list[ApiCall] = []
+        self.response_arrivals: dict[str, float] = {}
+        """``time.perf_counter()`` when each response_url key was first answered (benchmarks
+        measure the time from the ack to the answer)."""
         self.installing_team = "T0003"
         """The workspace an app install through ``oauth.v2.access`` lands in."""
         self.installing_user = "UINSTALLER"
@@ -353,6 +356,7 @@ class SlackStandIn(SandboxServer):
 
     def _respond(self, request: Request) -> Response:
         payload = json.loads(request.body or b"{}")
+        self.response_arrivals.setdefault(request.params["key"], time.perf_counter())
         self.response_keys.append(request.params["key"])
         self._record(ApiCall("response_url", payload))
         channel = self._page.channel_id if self._page else ""

@@ -75,7 +75,11 @@ class SlackSender:
         user: str,
         team: str = "T0001",
         channel: str = "C0001",
+        response_key: str | None = None,
     ) -> httpx.Response:
+        """A slash command; its answers go to ``/respond/<response_key>`` (a fresh key when
+        not given)."""
+        key = response_key or str(next(self._responses))
         body = urlencode(
             {
                 "token": "legacy",
@@ -88,7 +92,7 @@ class SlackSender:
                 "command": command,
                 "text": text,
                 "api_app_id": "A0001",
-                "response_url": f"{self.stand_in.url}/respond/{next(self._responses)}",
+                "response_url": f"{self.stand_in.url}/respond/{key}",
                 "trigger_id": self._trigger_id(),
             }
         )

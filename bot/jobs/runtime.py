@@ -24,10 +24,15 @@ def build_worker(
     client: WebClient | None,
     installations: Any = None,
     replacing: Replacing | None = None,
+    answers: JobHandler | None = None,
 ) -> Worker:
     """A worker whose jobs report through ``client`` (single workspace) or each workspace's
     installed bot (``installations``); with neither, results are only logged. ``replacing``
-    swaps some kinds' handlers (the demo's sync)."""
+    swaps some kinds' handlers (the demo's sync). With ``answers`` (``bot.app.answer_job``)
+    it also answers Slack requests, on a lane of its own."""
     notifier = Notifier(factory, client=client, installations=installations)
     handlers = {**job_handlers(notifier), **(replacing(notifier) if replacing else {})}
-    return Worker(factory, settings, handlers)
+    if answers is None:
+        return Worker(factory, settings, handlers)
+    handlers[JobKind.ANSWER] = answers
+    return Worker(factory, settings, handlers, interactive=[JobKind.ANSWER])

@@ -46,6 +46,9 @@ from stockpot.core.transfer.runner import (
 )
 
 SOURCE = "csv"
+BATCH_DAYS = 10
+"""Days posted per batch: a month of a 3,000-article till in three batches (a few statements
+each) while the days' lines and results held at once stay a third of the month's."""
 
 
 class DuplicateFile(StockpotError):
@@ -278,11 +281,11 @@ def import_csv(
     force: bool = False,
     triggered_by: str = "",
     effect_key: str | None = None,
-    batch_days: int | None = None,
+    batch_days: int | None = BATCH_DAYS,
 ) -> ImportResult:
     """Import the file: one transfer run of kind ``csv`` per (location, business date), all
-    in one transaction, posted as one batch (``transfer_days_in_session``), or in batches of
-    ``batch_days`` days (1: day by day, as the batch's test compares). A file with invalid
+    in one transaction, posted in batches of ``batch_days`` days (``transfer_days_in_session``;
+    ``None``: all at once, 1: day by day, as the batch's test compares). A file with invalid
     rows imports nothing unless ``valid_only``. With ``effect_key`` (a job's), an import made
     earlier under that key is reported instead of importing again (a forced import whose
     worker died before the job was marked done)."""
@@ -315,14 +318,17 @@ def import_csv(
         tag = f"{SOURCE}:{record.id}"
         outcome = ImportResult(record.id, file_name, record.rows, record.rows_skipped)
         raw = RawInput(SOURCE, json.dumps({"import_id": record.id, "file_name": file_name}))
-        days = result.by_day()
+        days, by_code = result.by_day(), result.by_code()
+        result.totals.clear()  # grouped by day now: the file's totals are not kept twice
         ids = {day: (profile.locations[day[0]], day[1]) for day in days}
-        for batch in _batches(list(days), batch_days):
+        order = list(days)
+        for batch in _batches(order, batch_days):
             live = live_lines_of_days(session, [ids[day] for day in batch])
             requests = [
                 TransferRequest(
                     *ids[day],
-                    live[ids[day]] + [SaleLine(tag, code, code, code, q) for code, q in days[day]],
+                    live[ids[day]]
+                    + [SaleLine(tag, code, code, code, q) for code, q in days.pop(day)],
                     raw,
                     RunKind.CSV,
                     triggered_by,
@@ -332,7 +338,7 @@ def import_csv(
             outcome.reports.extend(transfer_days_in_session(session, requests))
         unmapped_keys = {item["key"] for report in outcome.reports for item in report.unmapped}
         outcome.unmapped = {
-            code: quantity for code, quantity in result.by_code().items() if code in unmapped_keys
+            code: quantity for code, quantity in by_code.items() if code in unmapped_keys
         }
         record.days = [
             {

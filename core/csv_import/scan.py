@@ -10,7 +10,7 @@ import csv
 import hashlib
 import io
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -136,7 +136,6 @@ def scan(
     return result
 
 
-_UNSEEN: Any = object()
 MEMO_LIMIT = 100_000
 """Distinct cells remembered per kind (codes, quantities, dates, locations) before the memo
 starts over: bounded memory whatever the file."""
@@ -192,10 +191,10 @@ class _Tally:
         separator = profile.code_separator
         default_quantity, default_date = profile.default_quantity, self.default_date
         decimal_separator, formats = profile.decimal_separator, profile.date_formats
-        code_memo: dict[str, tuple[str, ...] | None] = {}
-        quantity_memo: dict[str, Decimal | None] = {}
-        date_memo: dict[str, date | None] = {}
-        location_memo: dict[str, str | None] = {}
+        code_memo = _Memo(lambda raw: _codes(raw, separator))
+        quantity_memo = _Memo(lambda raw: _quantity(raw, decimal_separator))
+        date_memo = _Memo(lambda raw: _date(raw, formats, default_date))
+        location_memo = _Memo(lambda raw: start.locations.get(raw.strip().casefold()))
         pending = self.pending
         totals = result.totals
         sampling = len(result.sample) < SAMPLE_ROWS
@@ -210,23 +209,13 @@ class _Tally:
                 if location_at is None:
                     location = only_location
                 else:
-                    raw = cells[location_at]
-                    location = location_memo.get(raw, _UNSEEN)
-                    if location is _UNSEEN:
-                        if len(location_memo) > MEMO_LIMIT:
-                            location_memo.clear()
-                        location = location_memo[raw] = start.locations.get(raw.strip().casefold())
+                    location = location_memo[cells[location_at]]
                 if not location:
                     self.slow(line, cells)
                     continue
                 sales = []
                 for code_at, quantity_at, date_at in rules:
-                    raw = cells[code_at]
-                    codes = code_memo.get(raw, _UNSEEN)
-                    if codes is _UNSEEN:
-                        if len(code_memo) > MEMO_LIMIT:
-                            code_memo.clear()
-                        codes = code_memo[raw] = _codes(raw, separator)
+                    codes = code_memo[cells[code_at]]
                     if codes is None:
                         break
                     if not codes:
@@ -234,23 +223,10 @@ class _Tally:
                     if quantity_at is None:
                         quantity = default_quantity
                     else:
-                        raw = cells[quantity_at]
-                        quantity = quantity_memo.get(raw, _UNSEEN)
-                        if quantity is _UNSEEN:
-                            if len(quantity_memo) > MEMO_LIMIT:
-                                quantity_memo.clear()
-                            quantity = quantity_memo[raw] = _quantity(raw, decimal_separator)
+                        quantity = quantity_memo[cells[quantity_at]]
                         if quantity is None:
                             break
-                    if date_at is None:
-                        when = default_date
-                    else:
-                        raw = cells[date_at]
-                        when = date_memo.get(raw, _UNSEEN)
-                        if when is _UNSEEN:
-                            if len(date_memo) > MEMO_LIMIT:
-                                date_memo.clear()
-                            when = date_memo[raw] = _date(raw, formats, default_date)
+                    when = default_date if date_at is None else date_memo[cells[date_at]]
                     if when is None:
                         break
                     sales.append((when, codes, quantity))
@@ -289,8 +265,9 @@ class _Tally:
         quantity_at = rule.quantity
         default_quantity = profile.default_quantity
         decimal_separator = profile.decimal_separator
-        quantity_memo: dict[str, Decimal | None] = {}
-        sums = keyed.sums
+        quantity_memo = _Memo(lambda raw: _quantity(raw, decimal_separator))
+        meaning = keyed.meaning
+        totals = result.totals
         following = reader.line_num + 1
         try:
             for cells in reader:
@@ -301,25 +278,22 @@ class _Tally:
                 if quantity_at is None:
                     quantity = default_quantity
                 else:
-                    raw = cells[quantity_at]
-                    quantity = quantity_memo.get(raw, _UNSEEN)
-                    if quantity is _UNSEEN:
-                        if len(quantity_memo) > MEMO_LIMIT:
-                            quantity_memo.clear()
-                        quantity = quantity_memo[raw] = _quantity(raw, decimal_separator)
+                    quantity = quantity_memo[cells[quantity_at]]
                     if quantity is None:
                         self.slow(line, cells)
                         continue
                 key = raw_key(cells)
-                total = sums.get(key)
-                if total is None and not keyed.first_sight(key, line):
-                    self.slow(line, cells)
-                    continue
+                places = meaning.get(key)
+                if places is None:
+                    places = keyed.first_sight(key, line)
+                    if places is None:
+                        self.slow(line, cells)
+                        continue
                 result.rows += 1
-                sums[key] = quantity if total is None else total + quantity
+                for place in places:
+                    totals[place] += quantity
         except (UnicodeDecodeError, csv.Error) as error:
             raise read_error(error, self.result.dialect, following) from None
-        keyed.fold()
 
     def slow(self, line: int, cells: list[str]) -> None:
         """One record read by ``read_row``: problems recorded, valid rows totalled."""
@@ -361,14 +335,29 @@ class _Tally:
         self.pending.clear()
 
 
+class _Memo(dict[str, Any]):
+    """Cells parsed once per distinct text (``memo[text]``: a dictionary lookup in C when
+    seen, ``parse`` when not); it starts over past ``MEMO_LIMIT`` entries, so memory stays
+    bounded whatever the file."""
+
+    def __init__(self, parse: Callable[[str], Any]) -> None:
+        super().__init__()
+        self.parse = parse
+
+    def __missing__(self, raw: str) -> Any:
+        if len(self) > MEMO_LIMIT:
+            self.clear()
+        value = self[raw] = self.parse(raw)
+        return value
+
+
 class _KeyReader:
     """The meaning of a one-rule record's raw key cells (code, then date, then location, those
-    the profile reads), parsed once per distinct key; and the sums per key."""
+    the profile reads): the totals they add to, parsed once per distinct key."""
 
     def __init__(self, tally: _Tally, rule: RuleColumns, location_at: int | None) -> None:
         self.tally = tally
-        self.sums: dict[Any, Decimal] = {}
-        self.meaning: dict[Any, tuple[date, str, tuple[str, ...]]] = {}
+        self.meaning: dict[Any, tuple[Total, ...]] = {}
         self.has_date = rule.date is not None
         self.has_location = location_at is not None
         self.single = not self.has_date and not self.has_location
@@ -376,44 +365,37 @@ class _KeyReader:
         self.separator, self.formats = profile.code_separator, profile.date_formats
         self.only_location = next(iter(tally.start.locations.values()), "")
 
-    def first_sight(self, key: Any, line: int) -> bool:
-        """Whether ``read_row`` finds the key's cells valid; if so the key is registered in
-        the totals (their size checked at ``line``) with a zero sum."""
+    def first_sight(self, key: Any, line: int) -> tuple[Total, ...] | None:
+        """The totals the key's cells add to (registered in order, their count checked at
+        ``line``), or ``None`` when ``read_row`` finds them invalid."""
         cells = (key,) if self.single else key
         codes = _codes(cells[0], self.separator)
         if not codes:
-            return False
+            return None
         position = 1
         when = self.tally.default_date
         if self.has_date:
             when = _date(cells[position], self.formats, when)
             position += 1
         if when is None:
-            return False
+            return None
         location = self.only_location
         if self.has_location:
             location = self.tally.start.locations.get(cells[position].strip().casefold())
         if not location:
-            return False
-        if len(self.sums) > PENDING_LIMIT:
-            self.fold()
+            return None
+        if len(self.meaning) > MEMO_LIMIT:
+            self.meaning.clear()
         totals = self.tally.result.totals
+        places = []
         for code in codes:
-            if (when, location, code) not in totals:
-                totals[(when, location, code)] = Decimal()
+            place = (when, location, code)
+            if place not in totals:
+                totals[place] = Decimal()
+            places.append(place)
         self.tally.check_size(line)
-        self.meaning[key] = (when, location, codes)
-        self.sums[key] = Decimal()
-        return True
-
-    def fold(self) -> None:
-        totals, meaning = self.tally.result.totals, self.meaning
-        for key, quantity in self.sums.items():
-            when, location, codes = meaning[key]
-            for code in codes:
-                totals[(when, location, code)] += quantity
-        self.sums.clear()
-        self.meaning.clear()
+        found = self.meaning[key] = tuple(places)
+        return found
 
 
 def _codes(raw: str, separator: str | None) -> tuple[str, ...] | None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.core.db import inserted_ids, unit_of_work, utcnow
@@ -83,6 +83,7 @@ def enqueue(session: Session, spec: JobSpec) -> Enqueued:
     for _ in range(3):
         ids = inserted_ids(session, Job.__table__, [spec.row(utcnow())])
         if ids:
+            notify_workers(session)
             return Enqueued(ids[0], True)
         existing = session.scalar(select(Job.id).where(or_(*clauses)).limit(1))
         if existing is not None:
@@ -95,7 +96,22 @@ def enqueue_many(session: Session, specs: Iterable[JobSpec]) -> int:
     """Queue each job whose keys are free; returns how many were queued (the scheduler's
     path: whatever another scheduler already queued is skipped, not duplicated)."""
     now = utcnow()
-    return len(inserted_ids(session, Job.__table__, [spec.row(now) for spec in specs]))
+    count = len(inserted_ids(session, Job.__table__, [spec.row(now) for spec in specs]))
+    if count:
+        notify_workers(session)
+    return count
+
+
+CHANNEL = "stockpot_jobs"
+"""The PostgreSQL notification channel workers LISTEN on (``core.jobs.listen``)."""
+
+
+def notify_workers(session: Session) -> None:
+    """On PostgreSQL, wake every listening worker when this transaction commits (NOTIFY is
+    delivered at commit, so no worker looks before the job is visible). Works through
+    PgBouncer in transaction pooling too; only LISTEN needs a direct connection."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {CHANNEL}"))
 
 
 def _pending_states() -> tuple[JobState, ...]:

@@ -82,6 +82,12 @@ class CsvUndoPayload(JobPayload):
     triggered_by: str = ""
 
 
+class AnswerPayload(JobPayload):
+    body: dict[str, Any]
+    """The Slack request as Bolt parsed it (a command's form, an interaction's payload),
+    without Slack's legacy verification token."""
+
+
 PAYLOADS: dict[JobKind, type[JobPayload]] = {
     JobKind.TRANSFER: TransferPayload,
     JobKind.MIGRATION: MigrationPayload,
@@ -91,6 +97,7 @@ PAYLOADS: dict[JobKind, type[JobPayload]] = {
     JobKind.CSV_IMPORT: CsvImportPayload,
     JobKind.CSV_PREVIEW: CsvPreviewPayload,
     JobKind.CSV_UNDO: CsvUndoPayload,
+    JobKind.ANSWER: AnswerPayload,
 }
 """Every job kind's payload model (tests/core/jobs check that none is missing)."""
 
@@ -275,4 +282,21 @@ def csv_undo(
         dedupe_key=f"csv-undo:{import_id}",
         priority=INTERACTIVE,
         max_attempts=3,
+    )
+
+
+NOT_STORED = ("token",)
+"""Slack's legacy verification token travels in every request; it is never stored."""
+
+
+def answer(company_id: int, body: dict[str, Any]) -> JobSpec:
+    """Answering a Slack request (a slash command's form or an interaction's payload, as
+    Bolt parsed it) in a worker. One attempt: an answer posted twice would show twice."""
+    kept = {key: value for key, value in body.items() if key not in NOT_STORED}
+    return JobSpec(
+        kind=JobKind.ANSWER,
+        company_id=company_id,
+        payload=AnswerPayload(body=kept).dump(),
+        priority=INTERACTIVE,
+        max_attempts=1,
     )

@@ -34,6 +34,7 @@ from stockpot.core.db import utcnow
 from stockpot.core.errors import NotReadyYet, StockpotError
 from stockpot.core.jobs import queue
 from stockpot.core.jobs.heartbeat import HeartbeatThread
+from stockpot.core.jobs.listen import JobListener
 from stockpot.core.jobs.queue import ClaimedJob
 from stockpot.core.models import JobKind
 from stockpot.core.settings import Settings
@@ -171,15 +172,22 @@ class Worker:
         *,
         worker_id: str | None = None,
         kinds: Sequence[JobKind] | None = None,
+        interactive: Sequence[JobKind] = (),
     ) -> None:
+        """``interactive``: kinds someone waits for in Slack (answers); ``run`` claims them
+        on a lane of their own (``settings.answer_threads`` threads), so they never queue
+        behind transfers or migrations holding every other thread."""
         self.factory = factory
         self.settings = settings
         self.handlers = handlers
         self.worker_id = worker_id or default_worker_id()
         self.kinds = list(kinds or handlers)
+        self.interactive = [kind for kind in interactive if kind in self.kinds]
         self.lease = timedelta(seconds=settings.job_lease_seconds)
         self.retry = RetryPolicy.of(settings)
-        self._wake = threading.Event()
+        self._wakes: list[threading.Event] = [threading.Event()]
+        self.listening = threading.Event()
+        """Set while this worker LISTENs for new jobs (PostgreSQL)."""
         self._stopping: threading.Event | None = None
         self._running = 0
         self._running_lock = threading.Lock()
@@ -195,12 +203,12 @@ class Worker:
         self.execute(job)
         return True
 
-    def _claim(self) -> ClaimedJob | None:
+    def _claim(self, kinds: Sequence[JobKind] | None = None) -> ClaimedJob | None:
         return queue.claim(
             self.factory,
             self.worker_id,
             self.lease,
-            self.kinds,
+            self.kinds if kinds is None else kinds,
             max_attempts=self.settings.job_max_attempts,
         )
 
@@ -226,29 +234,73 @@ class Worker:
             stop.wait(self._pause_until(wake))
 
     def run(self, stop: threading.Event) -> None:
-        """Run jobs on ``settings.worker_threads`` threads until ``stop`` is set; then claim
-        nothing more, let the running jobs finish (or hand them back at their next
-        checkpoint) and return."""
+        """Run jobs on ``settings.worker_threads`` threads (and the interactive kinds on
+        ``settings.answer_threads`` of their own) until ``stop`` is set; then claim nothing
+        more, let the running jobs finish (or hand them back at their next checkpoint) and
+        return. On PostgreSQL a LISTEN connection wakes the lanes as soon as a job is
+        queued (``core.jobs.listen``); polling stays underneath."""
         self._stopping = stop
-        slots = threading.Semaphore(self.settings.worker_threads)
-        poll = self.settings.worker_poll_seconds
-        with (
-            HeartbeatThread(
-                self.factory,
-                self.worker_id,
-                self.settings.heartbeat_seconds,
-                threads=self.settings.worker_threads,
-                running=lambda: self._running,
-            ),
-            ThreadPoolExecutor(
-                max_workers=self.settings.worker_threads, thread_name_prefix="stockpot-job"
-            ) as pool,
+        settings = self.settings
+        lanes = [
+            (
+                [kind for kind in self.kinds if kind not in self.interactive],
+                settings.worker_threads,
+                self._wakes[0],
+            )
+        ]
+        if self.interactive:
+            self._wakes.append(threading.Event())
+            lanes.append((self.interactive, settings.answer_threads, self._wakes[1]))
+        listener = self._listener(stop)
+        with HeartbeatThread(
+            self.factory,
+            self.worker_id,
+            settings.heartbeat_seconds,
+            threads=sum(threads for _, threads, _ in lanes),
+            running=lambda: self._running,
         ):
+            others = [
+                threading.Thread(target=self._lane, args=(stop, *lane), name="stockpot-answers")
+                for lane in lanes[1:]
+            ]
+            for thread in others:
+                thread.start()
+            try:
+                self._lane(stop, *lanes[0])
+            finally:
+                for thread in others:
+                    thread.join()
+                if listener is not None:
+                    listener.join(timeout=5)
+
+    def _listener(self, stop: threading.Event) -> JobListener | None:
+        url = self.factory.kw["bind"].url
+        if not self.settings.listen or url.get_backend_name() != "postgresql":
+            return None
+        listen_url = self.settings.listen_url
+        target = (
+            listen_url.get_secret_value()
+            if listen_url is not None
+            else url.render_as_string(hide_password=False)
+        )
+        return JobListener(target, self.wake, stop, self.listening).start()
+
+    def _lane(
+        self,
+        stop: threading.Event,
+        kinds: Sequence[JobKind],
+        threads: int,
+        wake: threading.Event,
+    ) -> None:
+        """Claim ``kinds`` for ``threads`` threads of a pool of their own."""
+        slots = threading.Semaphore(threads)
+        poll = self.settings.worker_poll_seconds
+        with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="stockpot-job") as pool:
             while not stop.is_set():
                 if not slots.acquire(timeout=poll):
                     continue
                 try:
-                    job = self._claim()
+                    job = self._claim(kinds)
                 except SQLAlchemyError:
                     slots.release()
                     log.warning("could not reach the database to claim a job", exc_info=True)
@@ -256,26 +308,30 @@ class Worker:
                     continue
                 if job is None:
                     slots.release()
-                    self._wake.wait(poll)
-                    self._wake.clear()
+                    wake.wait(poll)
+                    wake.clear()
                     continue
                 if stop.is_set():
                     # Claimed while being told to stop: give it back untouched.
                     queue.hand_back(self.factory, job, dict(job.result))
                     slots.release()
                     break
-                pool.submit(self._execute_releasing, job, slots)
+                pool.submit(self._execute_releasing, job, slots, wake)
 
     def wake(self) -> None:
-        """Look for work now (a job was just queued in this process)."""
-        self._wake.set()
+        """Look for work now (a job was just queued, in this process or, on PostgreSQL,
+        anywhere)."""
+        for event in self._wakes:
+            event.set()
 
-    def _execute_releasing(self, job: ClaimedJob, slots: threading.Semaphore) -> None:
+    def _execute_releasing(
+        self, job: ClaimedJob, slots: threading.Semaphore, wake: threading.Event
+    ) -> None:
         try:
             self.execute(job)
         finally:
             slots.release()
-            self._wake.set()
+            wake.set()
 
     def _pause_until(self, wake: datetime | None) -> float:
         poll = self.settings.worker_poll_seconds

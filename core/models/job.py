@@ -21,6 +21,8 @@ class JobKind(StrEnum):
     CSV_PREVIEW = "csv_preview"
     REPORT = "report"
     VARIANCE = "variance"
+    ANSWER = "answer"
+    """A Slack command's answer, worked out by a worker (the web process only acks)."""
 
 
 class JobState(StrEnum):

@@ -14,7 +14,14 @@ from stockpot.bot.blocks.pos import connect_sides_modal
 from stockpot.bot.ids import ActionId, BlockId
 from stockpot.bot.metadata import ConnectSidesMetadata, MapItemMetadata
 from stockpot.core.mapping import import_mappings
-from stockpot.core.models import ExternalLocation, Job, LedgerMovement, PosItem, PosMapping
+from stockpot.core.models import (
+    ExternalLocation,
+    Job,
+    JobKind,
+    LedgerMovement,
+    PosItem,
+    PosMapping,
+)
 from tests.bot.conftest import OTHER_ADMIN, OTHER_TEAM
 from tests.bot.test_slack_app import texts
 from tests.catalogs import TRATTORIA_MAPPINGS
@@ -43,7 +50,11 @@ def _state(bot) -> dict:
         room = session.scalar(select(ExternalLocation).where(ExternalLocation.name == "Main room"))
         return {
             "room": (room.active, room.automatic_transfer, room.transfer_time),
-            "jobs": session.scalar(select(func.count()).select_from(Job)),
+            # work queued (the answers to the requests themselves are jobs too, of no company
+            # but the asker's: they touch nothing)
+            "jobs": session.scalar(
+                select(func.count()).select_from(Job).where(Job.kind != JobKind.ANSWER)
+            ),
             "movements": session.scalar(select(func.count()).select_from(LedgerMovement)),
             "mappings": session.scalar(select(func.count()).select_from(PosMapping)),
         }

@@ -17,7 +17,15 @@ from sqlalchemy import func, select, update
 from stockpot.bot.ids import ActionId, BlockId
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.db import unit_of_work, utcnow
-from stockpot.core.models import Company, Job, Member, Role, WorkspaceCompany, WorkspaceLinkCode
+from stockpot.core.models import (
+    Company,
+    Job,
+    JobKind,
+    Member,
+    Role,
+    WorkspaceCompany,
+    WorkspaceLinkCode,
+)
 from stockpot.core.workspaces import new_link_code
 from tests.bot.conftest import ADMIN, STRANGER, VIEWER
 from tests.bot.test_install import install
@@ -32,8 +40,11 @@ storage_units: [{name: Dispensa, address: Roma}]
 
 
 def jobs(bot) -> int:
+    """Work queued (the answers to the requests themselves are jobs too, and queue nothing)."""
     with bot.database.session() as session:
-        return session.scalar(select(func.count()).select_from(Job))
+        return session.scalar(
+            select(func.count()).select_from(Job).where(Job.kind != JobKind.ANSWER)
+        )
 
 
 def links_of(bot, team: str) -> list[str]:

@@ -44,6 +44,7 @@ def test_what_is_queued_reads_back_as_it_was_written():
             notify=NOTIFY,
         ),
         specs.csv_undo(1, 9, thread_ts="1.2", triggered_by="slack:U1", notify=NOTIFY),
+        specs.answer(1, {"command": "/pos", "text": "help", "token": "legacy"}),
     ]
     assert {spec.kind for spec in queued} == set(JobKind)
     for spec in queued:
@@ -54,6 +55,8 @@ def test_what_is_queued_reads_back_as_it_was_written():
     assert transfer.run_kind is RunKind.AUTOMATIC and transfer.notify is None
     assert payload_of(specs.CsvImportPayload, queued[5].payload).default_date == DAY
     assert specs.notify_of(queued[1].payload) == NOTIFY
+    answer = payload_of(specs.AnswerPayload, queued[-1].payload)
+    assert answer.body == {"command": "/pos", "text": "help"}  # Slack's token is not stored
 
 
 def test_a_payload_queued_before_a_field_existed_still_reads():
