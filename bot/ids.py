@@ -7,6 +7,7 @@ from enum import StrEnum
 
 class ActionId(StrEnum):
     TRANSFER_POST = "transfer_post"
+    TRANSFER_UNMAPPED = "transfer_unmapped"
     LIGHTSPEED_AUTHORIZE = "lightspeed_authorize"
     LOCATION_ACTIVATE = "location_activate"
     LOCATION_DEACTIVATE = "location_deactivate"

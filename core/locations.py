@@ -19,7 +19,7 @@ from stockpot.core.jobs.schedule import MissedDays
 from stockpot.core.migration import migration_running
 from stockpot.core.models import AutomaticTransfer, ExternalLocation, Provider, StorageUnit
 from stockpot.core.storage import archived_refusal
-from stockpot.core.transfer.log import last_run
+from stockpot.core.transfer.log import latest_day_run
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,11 @@ class LocationOverview:
     storage_unit_id: int | None
     active: bool
     automatic_transfer: str
+
+    @property
+    def from_csv(self) -> bool:
+        """Fed by uploaded files: nothing to fetch, so no automatic transfer or migration."""
+        return self.connection.startswith("csv:")
 
 
 def overview(
@@ -159,7 +164,7 @@ class TransferStatus:
     transfer_time: str | None
     """``HH:MM`` local; ``None`` for CSV locations (their days come from files)."""
     last_run: str | None
-    """``2026-11-27 succeeded``; ``None`` before the first run."""
+    """The latest business date's run, ``2026-11-27 posted``; ``None`` before the first."""
     pending: int
     failed: str | None
     """The latest failed job: ``transfer of 2026-11-27 failed: …``."""
@@ -173,7 +178,7 @@ def transfer_statuses(session: Session, company_id: int) -> list[TransferStatus]
         .where(ExternalLocation.company_id == company_id)
         .order_by(ExternalLocation.name)
     ):
-        last = last_run(session, location.id)
+        last = latest_day_run(session, location.id)
         waiting = jobs.get(location.id)
         failed = None
         if waiting and waiting.failed:
@@ -188,7 +193,9 @@ def transfer_statuses(session: Session, company_id: int) -> list[TransferStatus]
                 transfer_time=None
                 if location.connection.provider is Provider.CSV
                 else f"{location.transfer_time:%H:%M}",
-                last_run=f"{last.business_date} {last.status.value}" if last else None,
+                last_run=f"{last.business_date} {(last.outcome or last.status).value}"
+                if last
+                else None,
                 pending=waiting.pending if waiting else 0,
                 failed=failed,
             )

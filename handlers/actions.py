@@ -11,9 +11,11 @@ from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from stockpot.bot.blocks.common import Block, button, message, section
+from stockpot.bot.blocks.common import Block, message, section
+from stockpot.bot.blocks.common import context as context_block
 from stockpot.bot.blocks.jobs import catch_up_blocks
-from stockpot.bot.blocks.pos import connect_sides_modal, lightspeed_blocks
+from stockpot.bot.blocks.pos import connect_sides_modal, lightspeed_blocks, migrate_button
+from stockpot.bot.blocks.transfer import unmapped_modal
 from stockpot.bot.ids import ActionId
 from stockpot.bot.metadata import CatchUpValue, ConnectSidesMetadata, TransferValue
 from stockpot.core.errors import ValidationFailed
@@ -22,11 +24,12 @@ from stockpot.core.jobs import queue, specs
 from stockpot.core.jobs.schedule import catch_up
 from stockpot.core.locations import link_storage_unit, set_active, set_automatic
 from stockpot.core.migration import DEFAULT_DAYS
-from stockpot.core.models import Connection, ExternalLocation, Provider, RunKind
+from stockpot.core.models import Connection, ExternalLocation, Provider, RunKind, TransferRun
 from stockpot.core.pos import connections
 from stockpot.core.reports import send_reports_to
 from stockpot.core.scope import CompanyScope
 from stockpot.handlers.context import (
+    actor,
     button_admin,
     button_id,
     changing,
@@ -54,6 +57,11 @@ def post_transfer(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
     svc = services(context)
     with reading(context, who) as rows:
         name = rows.location(value.location_id).name
+    preview = body.get("message") or {}
+    target = notify(context, channel_of(body))
+    if preview.get("ts"):
+        # The result replaces the preview: one message, from preview to posted.
+        target = target.model_copy(update={"message_ts": str(preview["ts"])})
     svc.jobs.enqueue(
         specs.transfer(
             who.company_id,
@@ -61,14 +69,37 @@ def post_transfer(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
             value.business_date,
             run_kind=RunKind.MANUAL,
             triggered_by=who.audit,
-            notify=notify(context, channel_of(body)),
+            notify=target,
         )
     )
-    respond(
-        text=f"Posting {name}, {value.business_date}; the result follows.",
-        response_type="ephemeral",
-        replace_original=False,
-    )
+    posting = f"Posting {name}, {value.business_date} to the ledger…"
+    if preview.get("ts"):
+        spent = [
+            block
+            for block in preview.get("blocks") or []
+            if not (
+                block.get("type") == "actions"
+                and any(e.get("action_id") == ActionId.TRANSFER_POST for e in block["elements"])
+            )
+        ]
+        respond(
+            **message(posting, [*spent, context_block(f":hourglass_flowing_sand: {posting}")]),
+            replace_original=True,
+        )
+    else:
+        respond(text=posting, response_type="ephemeral", replace_original=False)
+
+
+def show_unmapped(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """A transfer summary's **Show all**: every unmapped item of that run, in a modal."""
+    ack()
+    who = actor(context, channel_of(body))
+    with reading(context, who) as rows:
+        run = rows.session.get(TransferRun, button_id(body))
+        location = rows.location(run.location_id if run else None)
+        assert run is not None
+        view = unmapped_modal(location.name, str(run.business_date), list(run.unmapped))
+    client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 def _location_action(
@@ -103,7 +134,7 @@ def _activate(active: bool) -> Callable[..., Reply]:
             text += " The daily report and alerts will come to this channel (`/pos report`)."
         offer = section(
             f"Transfer its history too? The last {DEFAULT_DAYS} days, oldest first.",
-            button(f"Migrate {DEFAULT_DAYS} days", ActionId.LOCATION_MIGRATE, str(location.id)),
+            migrate_button(location.id, location.name, DEFAULT_DAYS),
         )
         return text, [section(text), offer]
 
@@ -230,6 +261,7 @@ def reconnect(
 
 def register(app: App) -> None:
     app.action(ActionId.TRANSFER_POST)(post_transfer)
+    app.action(ActionId.TRANSFER_UNMAPPED)(show_unmapped)
     app.action(ActionId.LOCATION_ACTIVATE)(_location_action(_activate(True)))
     app.action(ActionId.LOCATION_DEACTIVATE)(_location_action(_activate(False)))
     app.action(ActionId.LOCATION_PAUSE)(_location_action(_automatic(False)))

@@ -10,7 +10,8 @@ from slack_sdk import WebClient
 
 from stockpot.bot.blocks.home import HomeLocation, home_view, not_linked_view
 from stockpot.core.access import NotAMember, WorkspaceNotLinked, actor_for
-from stockpot.core.transfer.log import last_run
+from stockpot.core.models import Provider
+from stockpot.core.transfer.log import latest_day_run
 from stockpot.core.unmapped import unmapped
 from stockpot.handlers.context import reading, services
 
@@ -29,7 +30,7 @@ def home(event: dict[str, Any], client: WebClient, context: BoltContext) -> None
             linked = [(c.label, c.status.value) for c in rows.connections()]
             places = []
             for location in rows.locations():
-                last = last_run(rows.session, location.id)
+                last = latest_day_run(rows.session, location.id)
                 places.append(
                     HomeLocation(
                         location.name,
@@ -38,6 +39,7 @@ def home(event: dict[str, Any], client: WebClient, context: BoltContext) -> None
                         f"{last.business_date} {(last.outcome or last.status).value}"
                         if last
                         else None,
+                        from_csv=location.connection.provider is Provider.CSV,
                     )
                 )
             unmapped_count = len(unmapped(rows.session, who.company_id))

@@ -33,7 +33,7 @@ from stockpot.core.mapping import (
     remove_mapping,
     set_mapping,
 )
-from stockpot.core.models import PosItem, RunKind
+from stockpot.core.models import PosItem
 from stockpot.core.quantities import parse_quantity_text
 from stockpot.core.unmapped import (
     coverage,
@@ -206,23 +206,32 @@ def reprocess(
     with reading(context, who) as rows:
         item = rows.get(PosItem, button_id(body))
         days = days_with_item(rows.session, item)
-        runs = [
-            specs.transfer(
-                who.company_id,
-                location_id,
-                business_date,
-                run_kind=RunKind.MANUAL,
-                triggered_by=who.audit,
-                notify=notify(context, channel),
-            )
-            for location_id, business_date in days
-        ]
-    for spec in runs:
-        svc.jobs.enqueue(spec)
+        name = item.name
+    if not days:
+        respond(
+            **message(f"No transferred day sold {name}: nothing to reprocess.", []),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
+    svc.jobs.enqueue(
+        specs.reprocess(
+            who.company_id,
+            list(days),
+            what=name,
+            triggered_by=who.audit,
+            notify=notify(context, channel),
+        )
+    )
+    # The offer is spent: it becomes what was started (the progress follows in the channel).
     respond(
-        **message(f"Reprocessing {len(runs)} day(s); each result follows in this channel.", []),
+        **message(
+            f"Reprocessing {len(days)} day{'s' if len(days) != 1 else ''} for {name}, oldest "
+            "first; one message in the channel shows the progress and the summary.",
+            [],
+        ),
         response_type="ephemeral",
-        replace_original=False,
+        replace_original=True,
     )
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from stockpot.bot.blocks.common import Block, section
+from stockpot.bot.blocks.common import Block, escape, section
 from stockpot.bot.blocks.jobs import catch_up_blocks
+from stockpot.bot.blocks.pos import location_state
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.jobs import specs
 from stockpot.core.locations import set_automatic, set_transfer_time, transfer_statuses
@@ -74,12 +75,15 @@ def transfer_status(inv: Invocation) -> None:
         rows = transfer_statuses(scope.session, who.company_id)
     lines = []
     for row in rows:
-        when = f" at {row.transfer_time}" if row.transfer_time else ""
-        latest = f"last run {row.last_run}" if row.last_run else "no run yet"
-        line = (
-            f"*{row.name}*: {'active' if row.active else 'inactive'}, automatic "
-            f"{row.automatic}{when}, {latest}"
+        from_csv = row.transfer_time is None
+        when = (
+            f" at {row.transfer_time}"
+            if row.active and not from_csv and row.automatic == "active"
+            else ""
         )
+        latest = f"latest day {row.last_run}" if row.last_run else "no day transferred yet"
+        state = location_state(row.active, row.automatic, from_csv=from_csv)
+        line = f"*{escape(row.name)}*: {state}{when} · {latest}"
         if row.pending:
             line += f", {row.pending} job(s) queued or running"
         if row.failed:

@@ -448,10 +448,12 @@ class SlackStandIn(SandboxServer):
                 "bot_id": "B0001",
             }
         if method in ("chat.postMessage", "chat.update"):
-            ts = args.get("ts") or f"{int(time.time())}.{next(self._ts):06d}"
+            # One counter for every message of the workspace (the page's too): two messages never
+            # share a ts, so an update never lands on another message.
+            ts = args.get("ts") or self.workspace.next_ts()
             return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": args}
         if method == "chat.postEphemeral":
-            return {"ok": True, "message_ts": f"{int(time.time())}.{next(self._ts):06d}"}
+            return {"ok": True, "message_ts": self.workspace.next_ts()}
         if method.startswith("views."):
             view = dict(args.get("view") or {})
             view.setdefault("id", args.get("view_id") or f"V{next(self._views):05d}")

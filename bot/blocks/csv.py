@@ -7,6 +7,7 @@ from stockpot.bot.blocks.common import (
     actions,
     button,
     clip,
+    confirm,
     context,
     escape,
     lines_section,
@@ -103,9 +104,22 @@ def preview_blocks(
                 ActionId.CSV_IMPORT,
                 value.model_copy(update=update).dump(),
                 style="primary",
+                confirm=confirm(
+                    f"{label_text}?",
+                    "The file's days are posted to the ledger (*Undo import* takes them back).",
+                    label_text,
+                    danger=False,
+                ),
             )
         )
-    buttons.append(button("Cancel", ActionId.CSV_CANCEL, value.dump()))
+    buttons.append(
+        button(
+            "Cancel",
+            ActionId.CSV_CANCEL,
+            value.dump(),
+            confirm=confirm("Cancel this file?", "Nothing is imported.", "Cancel the file"),
+        )
+    )
     blocks.append(actions(*buttons))
     return blocks
 
@@ -129,7 +143,20 @@ def imported_blocks(result: ImportResult) -> list[Block]:
     ]
     if result.unmapped:
         blocks.append(context(f"{len(result.unmapped)} unmapped codes: `/pos unmapped` maps them"))
-    blocks.append(actions(button("Undo import", ActionId.CSV_UNDO, str(result.import_id))))
+    blocks.append(
+        actions(
+            button(
+                "Undo import",
+                ActionId.CSV_UNDO,
+                str(result.import_id),
+                confirm=confirm(
+                    "Undo this import?",
+                    f"Every movement of import {result.import_id} is reversed in the ledger.",
+                    "Undo import",
+                ),
+            )
+        )
+    )
     return blocks
 
 

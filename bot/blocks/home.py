@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from stockpot.bot.blocks.common import Block, context, escape, header, lines_section, section
+from stockpot.bot.blocks.pos import location_state
 
 HOME_LOCATIONS = 40
 
@@ -16,7 +17,9 @@ class HomeLocation:
     active: bool
     automatic: str
     last_run: str | None
-    """``2026-11-27 posted`` / ``… failed``, or ``None`` before the first transfer."""
+    """The latest business date's run, ``2026-11-27 posted`` / ``… failed``, or ``None``
+    before the first transfer."""
+    from_csv: bool = False
 
 
 def home_view(
@@ -37,8 +40,9 @@ def home_view(
         lines_section(
             "Locations",
             [
-                f"{escape(loc.name)}: {'active' if loc.active else 'inactive'}, automatic "
-                f"{loc.automatic}, {loc.last_run or 'no transfer yet'}"
+                f"{escape(loc.name)}: "
+                f"{location_state(loc.active, loc.automatic, from_csv=loc.from_csv)} · "
+                f"{'latest day: ' + loc.last_run if loc.last_run else 'no day transferred yet'}"
                 for loc in locations[:HOME_LOCATIONS]
             ]
             or ["none yet: `/pos sync`"],

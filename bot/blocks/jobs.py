@@ -2,7 +2,20 @@
 
 from __future__ import annotations
 
-from stockpot.bot.blocks.common import Block, actions, button, context, escape, section
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from stockpot.bot.blocks.common import (
+    Block,
+    actions,
+    button,
+    confirm,
+    context,
+    escape,
+    lines_section,
+    section,
+)
 from stockpot.bot.blocks.text import render
 from stockpot.bot.ids import ActionId
 from stockpot.bot.metadata import CatchUpValue
@@ -20,7 +33,19 @@ def migration_blocks(
                 f"({progress.first} to {progress.last}), {progress.posted} posted, "
                 f"{progress.unchanged} unchanged, {len(progress.failed)} failed…"
             ),
-            actions(button("Cancel", ActionId.JOB_CANCEL, str(job_id), style="danger")),
+            actions(
+                button(
+                    "Cancel",
+                    ActionId.JOB_CANCEL,
+                    str(job_id),
+                    style="danger",
+                    confirm=confirm(
+                        "Cancel the migration?",
+                        "The days done stay posted; the rest are not transferred.",
+                        "Cancel migration",
+                    ),
+                )
+            ),
         ]
     else:
         blocks = [section(render("migration_summary.txt", name=name, result=progress))]
@@ -67,3 +92,57 @@ def catch_up_blocks(name: str, location_id: int, missed: MissedDays) -> list[Blo
         actions(button("Catch up", ActionId.CATCH_UP, value.dump(), style="primary")),
         context("Nothing is transferred for those days unless you catch up."),
     ]
+
+
+def reprocess_blocks(
+    what: str, days: list[tuple[int, date]], done: list[list[Any]], *, running: bool
+) -> list[Block]:
+    """Reprocessing's one message: how far it is, then what came of it (each day's result is
+    in the thread)."""
+    outcomes = Counter(str(row[2]) for row in done)
+    first, last = days[0][1], days[-1][1]
+    span = f"{first} to {last}" if first != last else str(first)
+    counts = (
+        f"{outcomes['posted']} changed, {outcomes['unchanged']} unchanged, "
+        f"{outcomes['failed']} failed"
+    )
+    if running:
+        return [
+            section(
+                f":hourglass_flowing_sand: Reprocessing *{escape(what)}*: {len(done)}/{len(days)} "
+                f"days ({span}, oldest first) · {counts}…"
+            )
+        ]
+    icon = ":warning:" if outcomes["failed"] else ":white_check_mark:"
+    blocks = [
+        section(f"{icon} Reprocessed *{escape(what)}*: {len(done)} days ({span}) · {counts}."),
+        context(
+            "Each day's run is in the thread; "
+            "`/transfer log &lt;location&gt; &lt;date&gt;` tells more."
+        ),
+    ]
+    return blocks
+
+
+def reprocess_details(done: list[list[Any]]) -> list[Block]:
+    """Every day, compactly: per location and outcome the dates (oldest first); a failed day
+    with its reason."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    failures: list[str] = []
+    for location, day, outcome, detail in done:
+        if outcome == "failed":
+            failures.append(f"{day} · {escape(str(location))}: {escape(str(detail))}")
+        else:
+            grouped.setdefault((str(location), str(outcome)), []).append(str(day))
+    lines = [
+        f"*{escape(location)}*, {OUTCOME_WORDS.get(outcome, outcome)} ({len(days)}): "
+        + ", ".join(days)
+        for (location, outcome), days in grouped.items()
+    ]
+    blocks = [lines_section("Days reprocessed, oldest first", lines)]
+    if failures:
+        blocks.append(lines_section(":warning: Not reprocessed", failures))
+    return blocks
+
+
+OUTCOME_WORDS = {"posted": "changed", "unchanged": "unchanged"}

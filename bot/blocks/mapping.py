@@ -50,7 +50,17 @@ def unmapped_blocks(company: str, rows: Sequence[UnmappedRow], *, admin: bool) -
             blocks.append(
                 actions(
                     button("Map", ActionId.MAP_OPEN, value, style="primary"),
-                    button("Ignore", ActionId.ITEM_IGNORE, value),
+                    button(
+                        "Ignore",
+                        ActionId.ITEM_IGNORE,
+                        value,
+                        confirm=confirm(
+                            "Ignore this item?",
+                            f"Selling *{escape(row.name)}* will take nothing from stock "
+                            "(e.g. a tip or a note); `/pos mappings` can un-ignore it.",
+                            "Ignore",
+                        ),
+                    ),
                 )
             )
     if len(rows) > ROWS_SHOWN:
@@ -154,7 +164,20 @@ def reprocess_button(days: int, value: str) -> Block | None:
     if not days:
         return None
     label = f"Reprocess {days} affected day{'s' if days != 1 else ''}"
-    return actions(button(label, ActionId.REPROCESS, value))
+    return actions(
+        button(
+            label,
+            ActionId.REPROCESS,
+            value,
+            confirm=confirm(
+                f"{label}?",
+                "Those days are transferred again with the current mappings; their movements "
+                "are replaced in the ledger.",
+                "Reprocess",
+                danger=False,
+            ),
+        )
+    )
 
 
 def changed_blocks(text: str, days: int, value: str) -> list[Block]:

@@ -9,6 +9,7 @@ from stockpot.bot.blocks.common import (
     actions,
     button,
     clip,
+    confirm,
     context,
     escape,
     header,
@@ -39,6 +40,67 @@ def _storage_select(row: LocationOverview, units: Sequence[tuple[int, str]]) -> 
     return select
 
 
+def _state(row: LocationOverview) -> str:
+    return location_state(row.active, row.automatic_transfer, from_csv=row.from_csv)
+
+
+def location_state(active: bool, automatic: str, *, from_csv: bool) -> str:
+    """What a location does, truly: an inactive one transfers nothing automatically, and a
+    CSV location is fed by uploaded files (the locations list and the Home tab say this)."""
+    if from_csv:
+        return ("active" if active else "inactive") + " · days come from uploaded CSV files"
+    if not active:
+        return "inactive · nothing is transferred until it is activated"
+    if automatic == "paused":
+        return "active · automatic transfer paused"
+    return "active · each closed day is transferred automatically"
+
+
+def _location_buttons(row: LocationOverview) -> Block:
+    """Activate/Deactivate; for a POS location also Pause/Resume and Migrate (a CSV location
+    has nothing to fetch). Deactivating and migrating ask first."""
+    value = str(row.id)
+    name = escape(row.name)
+    buttons: list[Block] = [
+        button(
+            "Deactivate",
+            ActionId.LOCATION_DEACTIVATE,
+            value,
+            confirm=confirm(
+                f"Deactivate {clip(row.name, 60)}?",
+                f"*{name}* stops transferring its days; what it posted stays in the ledger.",
+                "Deactivate",
+            ),
+        )
+        if row.active
+        else button("Activate", ActionId.LOCATION_ACTIVATE, value, style="primary")
+    ]
+    if not row.from_csv:
+        buttons.append(
+            button("Resume", ActionId.LOCATION_RESUME, value)
+            if row.automatic_transfer == "paused"
+            else button("Pause", ActionId.LOCATION_PAUSE, value)
+        )
+        buttons.append(migrate_button(row.id, row.name))
+    return actions(*buttons)
+
+
+def migrate_button(location_id: int, name: str, days: int = 90) -> Block:
+    """Transfer a location's history: it posts many days, so Slack asks first."""
+    return button(
+        f"Migrate {days} days",
+        ActionId.LOCATION_MIGRATE,
+        str(location_id),
+        confirm=confirm(
+            f"Migrate {days} days?",
+            f"The last {days} closed days of *{escape(name)}* are transferred to the ledger, "
+            "oldest first (days already transferred are rerun only if something changed).",
+            "Migrate",
+            danger=False,
+        ),
+    )
+
+
 def locations_blocks(
     company: str,
     rows: Sequence[LocationOverview],
@@ -56,28 +118,13 @@ def locations_blocks(
         ]
     blocks: list[Block] = [header(f"Locations of {company}")]
     for row in rows[:LOCATIONS_SHOWN]:
-        state = "active" if row.active else "inactive"
         unit = escape(row.storage_unit) if row.storage_unit else "_no storage unit_"
-        text = (
-            f"*{escape(row.name)}* ({escape(row.connection)})\n"
-            f"{unit} · {state} · automatic transfer {row.automatic_transfer}"
-        )
+        text = f"*{escape(row.name)}* ({escape(row.connection)})\n{unit} · {_state(row)}"
         if not admin:
             blocks.append(section(text))
             continue
         blocks.append(section(text, _storage_select(row, units) if units else None))
-        value = str(row.id)
-        blocks.append(
-            actions(
-                button("Deactivate", ActionId.LOCATION_DEACTIVATE, value)
-                if row.active
-                else button("Activate", ActionId.LOCATION_ACTIVATE, value, style="primary"),
-                button("Resume", ActionId.LOCATION_RESUME, value)
-                if row.automatic_transfer == "paused"
-                else button("Pause", ActionId.LOCATION_PAUSE, value),
-                button("Migrate 90 days", ActionId.LOCATION_MIGRATE, value),
-            )
-        )
+        blocks.append(_location_buttons(row))
     if len(rows) > LOCATIONS_SHOWN:
         blocks.append(context(f"{len(rows) - LOCATIONS_SHOWN} more not shown"))
     return blocks

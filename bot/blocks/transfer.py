@@ -2,58 +2,111 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Any
+
+from stockpot.bot.amounts import count, human
 from stockpot.bot.blocks.common import (
     Block,
     actions,
     button,
+    clip,
+    confirm,
     context,
     escape,
     header,
-    lines_section,
     section,
 )
 from stockpot.bot.blocks.jobs import fix_buttons
 from stockpot.bot.blocks.text import render
 from stockpot.bot.ids import ActionId
-from stockpot.core.exact import format_decimal
 from stockpot.core.transfer.runner import TransferReport
-
-TOP_MOVEMENTS = 15
+from stockpot.core.units import largest_by_family, ranked
 
 
 def _stats(report: TransferReport) -> str:
     return render("transfer_stats.txt", stats=report.stats)
 
 
+TOP_DEDUCTIONS = 5
+TOP_UNMAPPED = 5
+KINDS = {"mass": "weighed", "volume": "by volume", "count": "counted"}
+
+
+def _deductions(report: TransferReport) -> list[Block]:
+    """How many ingredients move, per kind, and the largest: by value when every one has a
+    value, else the largest of each kind in turns (``units.ranked``)."""
+    moved = report.movements
+    if not moved:
+        return [section("*Deductions*: none")]
+    groups = largest_by_family(moved, lambda m: m.quantity, lambda m: m.unit)
+    kinds = ", ".join(f"{len(items)} {KINDS[family.value]}" for family, items in groups.items())
+    top = ranked(moved, lambda m: m.quantity, lambda m: m.unit, lambda m: m.value, TOP_DEDUCTIONS)
+    by_value = all(m.value is not None for m in moved)
+    lines = [
+        f"{escape(clip(m.ingredient, 60))} {human(m.quantity, m.unit)} · "
+        f"{escape(clip(m.storage_unit, 40))}"
+        for m in top
+    ]
+    return [
+        section(
+            f"*{len(moved)} deduction{'s' if len(moved) != 1 else ''}* ({kinds})\n"
+            f"{'Largest by value' if by_value else 'Largest of each kind'}: {', '.join(lines)}"
+        )
+    ]
+
+
+def _unmapped(report: TransferReport) -> list[Block]:
+    items = sorted(report.unmapped, key=lambda item: -Decimal(str(item["quantity"])))
+    lines = [
+        f"{escape(clip(item['name'], 60))} ({escape(clip(item['pos_code'] or '-', 20))}) sold "
+        f"{count(Decimal(str(item['quantity'])))}"
+        for item in items[:TOP_UNMAPPED]
+    ]
+    text = f"*{len(items)} unmapped* (not deducted): " + ", ".join(lines)
+    if len(items) <= TOP_UNMAPPED:
+        return [section(text)]
+    return [
+        section(
+            text + f", and {len(items) - TOP_UNMAPPED} more",
+            button("Show all", ActionId.TRANSFER_UNMAPPED, str(report.run_id)),
+        )
+    ]
+
+
 def report_blocks(report: TransferReport, *, post_value: str | None = None) -> list[Block]:
-    """The result of a run (or a preview when ``post_value`` offers to post it)."""
+    """A run (or a preview when ``post_value`` offers to post it) as a short summary: its
+    lines, how many deductions and the largest, the most-sold unmapped items with a way to
+    see all; the ledger and ``/transfer log`` have the rest."""
     titles = {
         "preview": f"Preview: {report.location}, {report.business_date}",
         "posted": f"Posted: {report.location}, {report.business_date}",
         "unchanged": f"Unchanged: {report.location}, {report.business_date}",
     }
     blocks: list[Block] = [header(titles[report.outcome.value]), section(_stats(report))]
-    movements = sorted(report.movements, key=lambda m: m.quantity)
-    if movements:
-        lines = [
-            f"{escape(m.storage_unit)} · {escape(m.ingredient)}: "
-            f"{format_decimal(m.quantity)} {m.unit}"
-            for m in movements[:TOP_MOVEMENTS]
-        ]
-        blocks.append(lines_section("Largest deductions", lines))
-        if len(movements) > TOP_MOVEMENTS:
-            blocks.append(context(f"{len(movements) - TOP_MOVEMENTS} more movements in the ledger"))
+    if report.movements or report.outcome.value != "unchanged":
+        blocks.extend(_deductions(report))
     if report.unmapped:
-        lines = [
-            f"{escape(item['name'])} ({escape(item['pos_code'] or '-')}): sold {item['quantity']}"
-            for item in report.unmapped
-        ]
-        blocks.append(lines_section("Unmapped (not deducted)", lines))
+        blocks.extend(_unmapped(report))
     if report.outcome.value == "unchanged":
         blocks.append(context("Same sales, mappings and recipes as the live run: nothing posted."))
     if post_value is not None:
         blocks.append(
-            actions(button("Post to ledger", ActionId.TRANSFER_POST, post_value, style="primary"))
+            actions(
+                button(
+                    "Post to ledger",
+                    ActionId.TRANSFER_POST,
+                    post_value,
+                    style="primary",
+                    confirm=confirm(
+                        "Post to the ledger?",
+                        f"The deductions of *{escape(report.location)}*, "
+                        f"{report.business_date} are posted (a later rerun replaces them).",
+                        "Post",
+                        danger=False,
+                    ),
+                )
+            )
         )
     blocks.append(
         context(
@@ -63,6 +116,29 @@ def report_blocks(report: TransferReport, *, post_value: str | None = None) -> l
         )
     )
     return blocks
+
+
+def unmapped_modal(location: str, day: str, items: list[dict[str, Any]]) -> Block:
+    """Every unmapped item of a run, most sold first."""
+    ordered = sorted(items, key=lambda item: -Decimal(str(item["quantity"])))
+    lines = [
+        f"{escape(clip(item['name'], 60))} ({escape(clip(item['pos_code'] or '-', 20))}): sold "
+        f"{count(Decimal(str(item['quantity'])))}"
+        for item in ordered
+    ]
+    chunks: list[Block] = []
+    for start in range(0, len(lines), 40):
+        chunks.append(section("\n".join(lines[start : start + 40])))
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Unmapped items"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [
+            section(f"*{escape(location)}, {day}*: {len(items)} items sold but not mapped"),
+            *chunks[:90],
+            context("`/pos unmapped` maps them, most sold first."),
+        ],
+    }
 
 
 def failure_blocks(

@@ -7,7 +7,13 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.bot.blocks.common import message
-from stockpot.bot.blocks.jobs import migration_blocks, migration_stopped_blocks, sync_failed_blocks
+from stockpot.bot.blocks.jobs import (
+    migration_blocks,
+    migration_stopped_blocks,
+    reprocess_blocks,
+    reprocess_details,
+    sync_failed_blocks,
+)
 from stockpot.bot.blocks.transfer import failure_blocks, report_blocks
 from stockpot.bot.jobs.csv import CsvImportJob, CsvPreviewJob, CsvUndoJob
 from stockpot.bot.jobs.progress import ProgressMessage
@@ -15,11 +21,18 @@ from stockpot.bot.jobs.report import ReportJob
 from stockpot.bot.jobs.slack import Notifier, Target
 from stockpot.bot.jobs.variance import VarianceJob
 from stockpot.bot.metadata import TransferValue
+from stockpot.core.errors import StockpotError
 from stockpot.core.jobs.effects import job_key
-from stockpot.core.jobs.specs import MigrationPayload, TransferPayload, notify_of, payload_of
+from stockpot.core.jobs.specs import (
+    MigrationPayload,
+    ReprocessPayload,
+    TransferPayload,
+    notify_of,
+    payload_of,
+)
 from stockpot.core.jobs.worker import JobContext, JobHandler
 from stockpot.core.migration import MigrationProgress, migrate, plan
-from stockpot.core.models import Connection, ExternalLocation, JobKind, Provider
+from stockpot.core.models import Connection, ExternalLocation, JobKind, Provider, RunKind
 from stockpot.core.pos import connections
 from stockpot.core.pos.errors import PosAuthError
 
@@ -134,16 +147,9 @@ class MigrationJob(_Notifying):
             on_progress=advanced,
             effect_key=job_key(job.id),
         )
-        shown.finish(self._message(name, done, job.id, running=False))
-        self.notifier.post_once(
-            context,
-            "finished_ts",
-            target,
-            message(
-                f"{self.mention(context)}the migration of {name} finished",
-                migration_blocks(name, done, job.id, running=False),
-            ),
-        )
+        # The progress message becomes the summary: the result appears once.
+        finished = self._message(name, done, job.id, running=False)
+        shown.finish({**finished, "text": f"{self.mention(context)}{finished['text']}"})
         return {"progress": done.dump()}
 
     @staticmethod
@@ -214,6 +220,63 @@ class SyncJob(_Notifying):
         )
 
 
+class ReprocessJob(_Notifying):
+    """The days a mapping change touched, in date order: one message that advances and ends
+    in a summary, each day's result in its thread."""
+
+    def run(self, context: JobContext) -> dict[str, Any]:
+        job = context.job
+        payload = payload_of(ReprocessPayload, job.payload)
+        what = payload.what
+        days = list(payload.days)
+        done: list[list[Any]] = list(context.result.get("done", []))
+        names: dict[int, str] = {}
+
+        def name(location_id: int) -> str:
+            if location_id not in names:
+                names[location_id] = _location(context.factory, location_id)[0]
+            return names[location_id]
+
+        def shown(running: bool) -> dict[str, Any]:
+            state = "Reprocessing" if running else "Reprocessed"
+            return message(
+                f"{'' if running else self.mention(context)}{state} {len(done)}/{len(days)} "
+                f"days for {what}",
+                reprocess_blocks(what, days, done, running=running),
+            )
+
+        target = self.target(context)
+        progress = ProgressMessage(self.notifier, target, context.result.get("message_ts"))
+        ts = progress.start(shown(running=True))
+        context.save(message_ts=ts)
+        for location_id, day in days[len(done) :]:
+            context.checkpoint()
+            try:
+                report = connections.transfer_day(
+                    context.factory,
+                    context.settings,
+                    location_id,
+                    day,
+                    kind=RunKind.MANUAL,
+                    triggered_by=payload.triggered_by,
+                    effect_key=f"{job_key(job.id)}:{location_id}:{day.isoformat()}",
+                )
+                done.append(
+                    [name(location_id), day.isoformat(), report.outcome.value, report.run_id]
+                )
+            except StockpotError as error:
+                done.append([name(location_id), day.isoformat(), "failed", str(error)])
+            context.save(done=done)
+            progress.update(shown(running=True))
+        progress.finish(shown(running=False))
+        if target is not None and ts and not context.result.get("details_ts"):
+            details = self.notifier.post(
+                target, {**message(f"Each day of {what}", reprocess_details(done)), "thread_ts": ts}
+            )
+            context.save(details_ts=details)
+        return {"days": len(done)}
+
+
 def job_handlers(notifier: Notifier) -> dict[JobKind, JobHandler]:
     return {
         JobKind.TRANSFER: TransferJob(notifier),
@@ -223,5 +286,6 @@ def job_handlers(notifier: Notifier) -> dict[JobKind, JobHandler]:
         JobKind.CSV_IMPORT: CsvImportJob(notifier),
         JobKind.CSV_UNDO: CsvUndoJob(notifier),
         JobKind.CSV_PREVIEW: CsvPreviewJob(notifier),
+        JobKind.REPROCESS: ReprocessJob(notifier),
         JobKind.VARIANCE: VarianceJob(notifier),
     }

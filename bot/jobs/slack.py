@@ -31,10 +31,12 @@ class Target:
     team_id: str
     channel_id: str
     user_id: str | None = None
+    message_ts: str | None = None
+    """The message the result replaces, if any (``Notify.message_ts``)."""
 
     @classmethod
     def of(cls, notify: Notify) -> Target:
-        return cls(notify.team_id, notify.channel_id, notify.user_id)
+        return cls(notify.team_id, notify.channel_id, notify.user_id, notify.message_ts)
 
 
 class Notifier:
@@ -93,8 +95,9 @@ class Notifier:
         in the job under ``key`` right after posting, and a retry updates that message
         instead. (Slack takes no idempotency key: a worker that dies between Slack's answer
         and saving the ``ts`` still leaves the message to be posted again.)"""
-        ts = context.result.get(key)
+        ts = context.result.get(key) or (target.message_ts if target is not None else None)
         if ts and target is not None:
+            context.save(**{key: ts})
             self.update(target, str(ts), message)
             return str(ts)
         ts = self.post(target, message)

@@ -22,6 +22,9 @@ class Notify(BaseModel):
     team_id: str
     channel_id: str
     user_id: str | None = None
+    message_ts: str | None = None
+    """A message of the bot's to update with the result instead of posting a new one (a
+    preview whose **Post to ledger** was pressed)."""
 
 
 class JobPayload(BaseModel):
@@ -45,6 +48,13 @@ class TransferPayload(JobPayload):
 
 class MigrationPayload(JobPayload):
     days: int = 90
+    triggered_by: str = ""
+
+
+class ReprocessPayload(JobPayload):
+    days: list[tuple[int, date]]
+    """(location id, business date), oldest first."""
+    what: str = "the change"
     triggered_by: str = ""
 
 
@@ -94,6 +104,7 @@ PAYLOADS: dict[JobKind, type[JobPayload]] = {
     JobKind.SYNC: SyncPayload,
     JobKind.REPORT: ReportPayload,
     JobKind.VARIANCE: VariancePayload,
+    JobKind.REPROCESS: ReprocessPayload,
     JobKind.CSV_IMPORT: CsvImportPayload,
     JobKind.CSV_PREVIEW: CsvPreviewPayload,
     JobKind.CSV_UNDO: CsvUndoPayload,
@@ -158,6 +169,27 @@ def migration(
         payload=MigrationPayload(notify=notify, days=days, triggered_by=triggered_by).dump(),
         dedupe_key=f"migration:{location_id}",
         priority=BULK,
+    )
+
+
+def reprocess(
+    company_id: int,
+    days: list[tuple[int, date]],
+    *,
+    what: str,
+    triggered_by: str,
+    notify: Notify | None = None,
+) -> JobSpec:
+    """Rerun ``days`` (location id, business date) in date order, as one job: one message
+    that advances and ends in a summary (``what``: the change, e.g. the item's name)."""
+    ordered = sorted(days, key=lambda day: (day[1], day[0]))
+    return JobSpec(
+        kind=JobKind.REPROCESS,
+        company_id=company_id,
+        payload=ReprocessPayload(
+            notify=notify, days=ordered, what=what, triggered_by=triggered_by
+        ).dump(),
+        priority=INTERACTIVE,
     )
 
 

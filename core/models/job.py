@@ -20,6 +20,8 @@ class JobKind(StrEnum):
     CSV_UNDO = "csv_undo"
     CSV_PREVIEW = "csv_preview"
     REPORT = "report"
+    REPROCESS = "reprocess"
+    """Rerun the live days a mapping change touches, as one job with one message."""
     VARIANCE = "variance"
     ANSWER = "answer"
     """A Slack command's answer, worked out by a worker (the web process only acks)."""

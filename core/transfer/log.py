@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from stockpot.core.models import ExternalLocation, TransferRun
+from stockpot.core.models import ExternalLocation, RunKind, TransferRun
 
 
 def runs_of_day(
@@ -32,6 +32,17 @@ def last_run(session: Session, location_id: int) -> TransferRun | None:
         select(TransferRun)
         .where(TransferRun.location_id == location_id)
         .order_by(TransferRun.id.desc())
+        .limit(1)
+    )
+
+
+def latest_day_run(session: Session, location_id: int) -> TransferRun | None:
+    """The newest run of the latest business date transferred (previews aside): what the
+    location's ledger now reflects, whatever order days were rerun in."""
+    return session.scalar(
+        select(TransferRun)
+        .where(TransferRun.location_id == location_id, TransferRun.kind != RunKind.DRY_RUN)
+        .order_by(TransferRun.business_date.desc(), TransferRun.id.desc())
         .limit(1)
     )
 

@@ -28,6 +28,7 @@ from stockpot.core.mapping import MappingPage, MappingRow
 from stockpot.core.models import RunKind, RunOutcome
 from stockpot.core.transfer.runner import TransferReport
 from stockpot.core.unmapped import Target, UnmappedRow
+from stockpot.sandbox.slack_blockkit import view_problems
 
 LONG = "Pizza <Quattro> & Formaggi " * 40
 
@@ -164,3 +165,13 @@ def test_every_other_builder_fits_with_large_data():
     groups = target_options(many, many[:5])
     assert sum(len(g["options"]) for g in groups) <= 100
     assert all(len(o["text"]["text"]) <= 75 for g in groups for o in g["options"])
+
+
+def test_the_show_all_modal_lists_every_unmapped_item_within_limits():
+    from stockpot.bot.blocks.transfer import unmapped_modal
+
+    items = [{"pos_code": str(i), "name": f"{LONG} {i}", "quantity": str(i)} for i in range(500)]
+    view = unmapped_modal(LONG, "2026-11-27", items)
+    assert view_problems(view) == []
+    dumped = json.dumps(view)
+    assert "500 items sold but not mapped" in dumped and "sold 499" in dumped

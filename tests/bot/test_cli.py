@@ -273,7 +273,7 @@ def test_the_cli_pauses_resumes_reports_status_and_runs_the_doctor(cli):
         "transfer", "pause", "--company", COMPANY, "--location", "all"
     )
     status = cli("transfer", "status", "--company", COMPANY)
-    assert "Main room: active, automatic paused, last run 2026-11-27 succeeded" in status
+    assert "Main room: active, automatic paused, last run 2026-11-27 posted" in status
     assert "resumed" in cli("transfer", "resume", "--company", COMPANY, "--location", "Main room")
     assert "did you mean Main room?" in cli(
         "transfer", "pause", "--company", COMPANY, "--location", "Main rom", code=1

@@ -6,6 +6,7 @@ real connectors and the real database. Screenshots of every step go to ``screens
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -80,6 +81,20 @@ class Walk:
     def latest(self, containing: str):
         return self.page.get_by_test_id("message").filter(has_text=containing).last
 
+    def confirm(self, shot: str | None = None) -> None:
+        """Slack's confirmation dialog of the button just pressed: say yes."""
+        from playwright.sync_api import expect
+
+        dialog = self.page.get_by_test_id("confirm-dialog")
+        expect(dialog).to_be_visible()
+        if shot:
+            self.shot(shot)
+        dialog.get_by_test_id("confirm-yes").click()
+        expect(dialog).to_be_hidden()
+
+    def count(self, containing: str) -> int:
+        return self.page.get_by_test_id("message").filter(has_text=containing).count()
+
 
 def test_the_readme_walkthrough_in_a_browser(demo, page):
     from playwright.sync_api import expect
@@ -87,6 +102,17 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     walk = Walk(page)
     expect(walk.latest("Welcome to the Stockpot demo")).to_be_visible()
     walk.shot("welcome")
+
+    walk.say("/pos help")
+    helped = walk.latest("/pos — what it can do")
+    # Escaped as Slack requires, the placeholders show (they vanish unescaped in real Slack).
+    expect(helped).to_contain_text("/pos setup <company>")
+    expect(helped).to_contain_text("e.g. /pos setup Pizzeria Beispiel")
+    walk.shot("pos-help")
+    walk.say("/pos sycn")
+    expect(walk.latest("is not a command")).to_contain_text("Did you mean /pos sync?")
+    walk.say("/frobnicate")
+    expect(walk.latest("is not a valid command")).to_contain_text("Slackbot")
 
     walk.say("/pos connect sides")
     modal = page.get_by_test_id("modal")
@@ -121,6 +147,7 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     expect(activated).to_contain_text("daily report and alerts will come to this channel")
     walk.shot("activated")
     activated.get_by_role("button", name="Migrate 90 days").click()
+    walk.confirm()
     expect(walk.messages()).to_contain_text(
         "Migrated Pizzeria Beispiel Teltow: 90/90 days", timeout=120_000
     )
@@ -174,13 +201,34 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     expect(walk.latest("Recipe: Pizza Margherita")).to_contain_text("Pizzaboden")
     walk.shot("recipe")
 
+    offer = walk.latest("now takes")
+    offer.get_by_role("button", name="Reprocess").click()
+    walk.confirm("reprocess-confirm")
+    # Every affected day in one message, in date order, ending in a summary.
+    summary = walk.latest("Reprocessed Pizza")
+    expect(summary).to_contain_text("0 failed", timeout=120_000)
+    expect(summary).to_contain_text("Days reprocessed, oldest first")  # its thread
+    assert walk.count("Reprocessed Pizza") == 1, "one message for every day"
+    assert walk.count("Posted:") == 0, "no message per day"
+    expect(offer).not_to_contain_text("Reprocess 62")  # the spent offer is replaced
+    walk.shot("reprocessed")
+
     # A day surely closed: "yesterday" is still open in Berlin until its business day ends.
     closed = date.today() - timedelta(days=2)  # noqa: DTZ011 - the demo runs on this machine
     walk.say(f"/transfer {closed} Pizzeria Beispiel Teltow")
     preview = walk.latest("Preview: Pizzeria Beispiel Teltow")
     expect(preview).to_be_visible()
+    walk.shot("transfer-preview")
     preview.get_by_role("button", name="Post to ledger").click()
-    expect(walk.latest("Pizzeria Beispiel Teltow")).to_contain_text("run")
+    walk.confirm("post-confirm")
+    # The preview itself becomes the result (no second message, no spent button).
+    # (Unchanged: the migration and the reprocessing already posted that day as it is.)
+    result = walk.latest(f"Pizzeria Beispiel Teltow, {closed}")
+    expect(result).to_contain_text(
+        re.compile(f"(Posted|Unchanged): Pizzeria Beispiel Teltow, {closed}")
+    )
+    assert walk.count(f"Pizzeria Beispiel Teltow, {closed}") == 1
+    expect(result).not_to_contain_text("Post to ledger")
     walk.shot("transferred")
 
     walk.say("/ledger balances")
@@ -192,8 +240,13 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     expect(preview).to_contain_text("12 rows")
     walk.shot("csv-preview")
     preview.get_by_role("button", name="Import", exact=True).click()
+    walk.confirm()
     expect(walk.messages()).to_contain_text("Imported kasse-export.csv")
     walk.shot("csv-imported")
+    walk.latest("Imported kasse-export.csv").get_by_role("button", name="Undo import").click()
+    walk.confirm("undo-confirm")  # a destructive button asks first
+    expect(walk.messages()).to_contain_text("undone:")
+    walk.shot("csv-undone")
 
     walk.say("/ledger variance Lager")
     seeded = walk.latest("Variance of Lager")

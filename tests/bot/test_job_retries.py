@@ -138,8 +138,12 @@ def test_a_migration_whose_worker_died_before_done_says_finished_once(bot):
     reply(bot, "Migrating 3 days")
     drain_through_death(bot, died)
 
-    assert len(messages(bot, "the migration of Pizzeria Beispiel Teltow finished")) == 1
     assert len(messages(bot, "Migrating Pizzeria Beispiel Teltow")) == 1
+    assert messages(bot, "Migrated") == [], "the progress message becomes the summary"
+    assert any(
+        c.method == "chat.update" and "Migrated Pizzeria Beispiel Teltow: 3/3" in texts(c)
+        for c in bot.slack.calls
+    )
     with bot.database.session() as session:
         assert session.scalar(select(func.count()).select_from(TransferRun)) == 3
 

@@ -97,7 +97,13 @@ def test_map_validate_save_and_reprocess_the_affected_day(day_posted):
     assert "0.2 kg of *Mozzarella*" in texts(confirmation)
     assert "Reprocess 1 affected day" in texts(confirmation)
     bot.send.block_action(ActionId.REPROCESS, str(salami), user=ADMIN)
-    posted(bot, "replaces run")
+    # One message for the whole reprocessing, updated to its summary; each day in its thread.
+    summary = bot.slack.wait_for(
+        "chat.update", where=lambda c: "Reprocessed *Pizza Salami*: 1 days" in texts(c)
+    )[0]
+    assert "1 changed, 0 unchanged, 0 failed" in texts(summary)
+    details = bot.slack.wait_for("chat.postMessage", where=lambda c: "Days reprocessed" in texts(c))
+    assert details[0].args["thread_ts"] == summary.args["ts"]
     with bot.database.session() as session:
         balances = {
             (row.storage_unit, row.ingredient): row.quantity

@@ -169,7 +169,8 @@ def test_connect_sync_preview_and_post_a_day(bot):
         set_mapping(session, cola, IngredientChoice(_ingredient(session, "House red"), 1))
     bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow", user=ADMIN)
     preview = posted(bot, "Preview: Pizzeria Beispiel Teltow, 2025-03-14")
-    assert "House red: -3 pcs" in texts(preview)
+    assert "*1 deduction* (1 counted)" in texts(preview)
+    assert "Largest of each kind: House red -3 pcs · Kitchen" in texts(preview)
     assert _count(bot, LedgerMovement) == 0
     button = next(
         element
@@ -177,8 +178,22 @@ def test_connect_sync_preview_and_post_a_day(bot):
         if block["type"] == "actions"
         for element in block["elements"]
     )
-    bot.send.block_action(ActionId.TRANSFER_POST, button["value"], user=ADMIN)
-    posted(bot, "Posted: Pizzeria Beispiel Teltow, 2025-03-14")
+    assert button["confirm"]["confirm"]["text"] == "Post", "posting asks first"
+    ts = bot.slack.wait_for("chat.postMessage", where=lambda c: c is preview)[0]
+    shown = {"ts": "1733.000100", "text": preview.args["text"], "blocks": preview.args["blocks"]}
+    bot.send.action(
+        {"type": "button", "action_id": ActionId.TRANSFER_POST, "value": button["value"]},
+        user=ADMIN,
+        message=shown,
+    )
+    # The preview itself becomes the result: the spent button goes, then "Posted".
+    spent = reply(bot, "to the ledger…")
+    assert spent.args["replace_original"] and ActionId.TRANSFER_POST not in texts(spent)
+    done = bot.slack.wait_for("chat.update", where=lambda c: "Posted: Pizzeria" in texts(c))[0]
+    assert done.args["ts"] == shown["ts"] and ts
+    assert not [
+        c for c in bot.slack.calls if c.method == "chat.postMessage" and "Posted:" in texts(c)
+    ]
     assert _count(bot, LedgerMovement) == 1
     bot.send.command("/pos", "locations", user=VIEWER)
     listing = reply(bot, "Locations of Trattoria Esempio")
@@ -216,7 +231,9 @@ def test_the_app_home_shows_the_company(bot):
     bot.send.event({"type": "app_home_opened", "user": ADMIN, "tab": "home"})
     home = bot.slack.wait_for("views.publish")[0]
     assert "Stockpot for Trattoria Esempio" in texts(home)
-    assert "Main room: active, automatic active, no transfer yet" in texts(home)
+    assert "Main room: active · days come from uploaded CSV files · no day transferred yet" in (
+        texts(home)
+    ), "a CSV location says where its days come from, not 'automatic transfer active'"
     assert "csv:Till export: connected" in texts(home) and "*Unmapped items:* 0" in texts(home)
     bot.send.event(
         {"type": "app_home_opened", "user": "U9", "tab": "home"}, team="T0777", event_id="Ev7"
@@ -307,8 +324,9 @@ def test_locations_are_set_up_from_their_message(bot):
     reply(bot, "Automatic transfers resumed for 3 location(s)")
     bot.send.command("/transfer", "status", user=VIEWER)
     status = reply(bot, "Transfers of Trattoria Esempio")
-    assert "*Pizzeria Beispiel Teltow*: active, automatic active at 06:00, no run yet" in texts(
-        status
+    assert (
+        "*Pizzeria Beispiel Teltow*: active · each closed day is transferred automatically at 06:00 · no day transferred yet"
+        in texts(status)
     )
 
 

@@ -62,7 +62,10 @@ def test_command_button_modal_and_file_give_the_same_results_over_both_transport
         bot.send.block_action(ActionId.TRANSFER_POST, button["value"], user=ADMIN).status_code
         == 200
     )
-    posted(bot, "Posted: Pizzeria Beispiel Teltow, 2025-03-14")
+    # The preview becomes the result (chat.update of the message the button was on).
+    bot.slack.wait_for(
+        "chat.update", where=lambda c: "Posted: Pizzeria Beispiel Teltow, 2025-03-14" in texts(c)
+    )
     assert movements(bot) == 1
 
     setup_csv(bot)

@@ -3,17 +3,8 @@ that say what they were understood as."""
 
 from __future__ import annotations
 
-import json
-
 from tests.bot.conftest import ADMIN, VIEWER
-
-
-def texts(call) -> str:
-    return json.dumps(call.args, ensure_ascii=False)
-
-
-def reply(bot, containing: str):
-    return bot.slack.wait_for("response_url", where=lambda c: containing in texts(c))[0]
+from tests.bot.test_slack_app import reply, texts
 
 
 def test_help_is_escaped_as_slack_requires_and_has_an_example_per_usage(bot):

@@ -44,6 +44,9 @@ def test_what_is_queued_reads_back_as_it_was_written():
             notify=NOTIFY,
         ),
         specs.csv_undo(1, 9, thread_ts="1.2", triggered_by="slack:U1", notify=NOTIFY),
+        specs.reprocess(
+            1, [(2, DAY), (3, DAY)], what="Pizza Diavola", triggered_by="slack:U1", notify=NOTIFY
+        ),
         specs.answer(1, {"command": "/pos", "text": "help", "token": "legacy"}),
     ]
     assert {spec.kind for spec in queued} == set(JobKind)
