@@ -25,6 +25,8 @@ from stockpot.core.models import Base
 from stockpot.core.settings import get_settings
 from stockpot.migrations import schema
 
+pytest_plugins = ["tests.plugin"]
+
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/stockpot_test"
 
 

@@ -59,9 +59,8 @@ def _answers(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def pgbouncer_url(postgres_url: str) -> Iterator[str]:
-    """The test database's URL through PgBouncer (transaction pooling)."""
+def running(postgres_url: str) -> Iterator[str]:
+    """The test database's URL through PgBouncer (transaction pooling), while it runs."""
     if not Path(BINARY).exists():
         reason = "pgbouncer is not installed (apt-get install pgbouncer; .ci/run does)"
         if os.environ.get("TEST_REQUIRE_POSTGRESQL"):

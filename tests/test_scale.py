@@ -40,16 +40,7 @@ from stockpot.core.pos import connections
 from stockpot.sandbox.slack import SlackStandIn
 from stockpot.sandbox.slack_sender import SlackSender
 from tests.bot.test_serve_process import answers, free_port, until
-from tests.core.pos.conftest import (  # noqa: F401 - fixtures
-    company,
-    lightspeed,
-    policy,
-    settings,
-    sides,
-    waits,
-)
-from tests.core.pos.test_sides import connect
-from tests.pgbouncer import pgbouncer_url  # noqa: F401 - fixture
+from tests.pos import connect
 
 STOCKPOT = str(Path(sys.executable).with_name("stockpot"))
 LOCATIONS = 200

@@ -7,10 +7,12 @@ import threading
 from dataclasses import dataclass
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 from stockpot.bot.app import BOT_SCOPES
 from stockpot.bot.bootstrap import bootstrap
+from stockpot.bot.cli import main
 from stockpot.bot.ops_http import OpsRoutes
 from stockpot.bot.server import BackgroundServer, LateApp, StockpotWsgi
 from stockpot.bot.socket_mode import SocketMode
@@ -20,7 +22,8 @@ from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.crypto import generate_key
 from stockpot.core.db import unit_of_work
 from stockpot.core.jobs.worker import Worker
-from stockpot.core.models import Company, Role
+from stockpot.core.locations import link_storage_unit
+from stockpot.core.models import Company, ExternalLocation, Role
 from stockpot.core.settings import Settings
 from stockpot.sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
 from stockpot.sandbox.sides import SidesSandbox
@@ -161,3 +164,37 @@ def _serve(database, monkeypatch, overrides, late, port):
                 socket_mode.close()
             sender.close()
             stockpot.close()
+
+
+@pytest.fixture
+def cli(database, monkeypatch):
+    """Runs ``stockpot`` on the test database; returns its output, asserting the exit code."""
+    monkeypatch.setenv("DATABASE_URL", database.url)
+    monkeypatch.setenv("LOG_LEVEL", "WARNING")
+    runner = CliRunner()
+
+    def invoke(*args: str, code: int = 0) -> str:
+        result = runner.invoke(main, list(args), catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        return result.output
+
+    return invoke
+
+
+@pytest.fixture
+def day_posted(bot):
+    """SIDES connected and synced, store 36 linked and active, 2025-03-14 posted."""
+    # Imported here: the Slack helpers import this conftest's users and teams.
+    from tests.bot.test_slack_app import connect_sides, posted, synced
+
+    connect_sides(bot)
+    posted(bot, "connected sides:SIDES")
+    bot.send.command("/pos", "sync", user=ADMIN)
+    synced(bot)
+    with unit_of_work(bot.database.factory) as session:
+        store = session.scalar(select(ExternalLocation).where(ExternalLocation.external_id == "36"))
+        link_storage_unit(session, store, "Kitchen")
+        store.active = True
+    bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow --now", user=ADMIN)
+    posted(bot, "Posted: Pizzeria Beispiel Teltow, 2025-03-14")
+    return bot

@@ -8,7 +8,6 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from stockpot.bot.cli import main
@@ -18,20 +17,6 @@ CATALOG = str(EXAMPLES / "catalog.yaml")
 MAPPINGS = str(EXAMPLES / "mappings.yaml")
 SALES = str(EXAMPLES / "sales-2026-11-27.json")
 COMPANY = "Trattoria Esempio"
-
-
-@pytest.fixture
-def cli(database, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", database.url)
-    monkeypatch.setenv("LOG_LEVEL", "WARNING")
-    runner = CliRunner()
-
-    def invoke(*args: str, code: int = 0) -> str:
-        result = runner.invoke(main, list(args), catch_exceptions=False)
-        assert result.exit_code == code, result.output
-        return result.output
-
-    return invoke
 
 
 def test_the_readme_walkthrough(cli):

@@ -10,15 +10,6 @@ from stockpot.bot.cli import main
 from stockpot.core.settings import get_settings
 from stockpot.sandbox.sides import DEFAULT_USERNAME
 from stockpot.sandbox.slack import SlackStandIn
-from tests.core.pos.conftest import (  # noqa: F401 - fixtures
-    company,
-    lightspeed,
-    policy,
-    settings,
-    sides,
-    waits,
-)
-from tests.core.pos.test_sides import connected  # noqa: F401 - fixture
 
 
 def check(monkeypatch, **env: str):

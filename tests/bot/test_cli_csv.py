@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-from tests.bot.test_cli import cli  # noqa: F401 - the fixture
 from tests.core.csv_import.files import GERMAN, setup_csv
 
 

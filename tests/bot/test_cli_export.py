@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from stockpot.core.db import unit_of_work
 from stockpot.core.ledger_export import COLUMNS
 from stockpot.core.models import Ingredient, LedgerMovement
-from tests.bot.test_cli import CATALOG, COMPANY, MAPPINGS, SALES, cli  # noqa: F401 - fixture
+from tests.bot.test_cli import CATALOG, COMPANY, MAPPINGS, SALES
 
 
 def posted_day(cli, database) -> None:

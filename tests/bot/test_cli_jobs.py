@@ -10,15 +10,6 @@ from sqlalchemy import select
 
 from stockpot.bot.cli import main
 from stockpot.core.models import TransferRun
-from tests.core.pos.conftest import (  # noqa: F401 - fixtures
-    company,
-    lightspeed,
-    policy,
-    settings,
-    sides,
-    waits,
-)
-from tests.core.pos.test_sides import connected  # noqa: F401 - fixtures
 
 
 def run(*args: str, code: int = 0) -> str:

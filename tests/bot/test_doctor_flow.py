@@ -12,7 +12,6 @@ from sqlalchemy import select
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.models import ExternalLocation, Job, JobKind, JobState
 from tests.bot.conftest import ADMIN, VIEWER
-from tests.bot.test_mapping_flow import day_posted  # noqa: F401 - the fixture
 from tests.bot.test_slack_app import texts
 
 TELTOW = "Pizzeria Beispiel Teltow"

@@ -20,7 +20,6 @@ from stockpot.core.models import Ingredient, LedgerMovement, PosItem, Recipe, Tr
 from stockpot.core.transfer.trace import TracedLine
 from stockpot.core.why import Why, WhyItem, WhyLine
 from tests.bot.conftest import ADMIN, VIEWER
-from tests.bot.test_mapping_flow import day_posted  # noqa: F401 - the fixture
 from tests.bot.test_slack_app import posted, reply, texts
 
 

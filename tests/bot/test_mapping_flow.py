@@ -6,18 +6,15 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-import pytest
 from sqlalchemy import select
 
 from stockpot.bot.ids import ActionId, BlockId
 from stockpot.core import ledger
 from stockpot.core.db import unit_of_work
-from stockpot.core.locations import link_storage_unit
 from stockpot.core.lookup import company_by_name
 from stockpot.core.mapping import IgnoreChoice, IngredientChoice, set_mapping
 from stockpot.core.models import (
     Connection,
-    ExternalLocation,
     Ingredient,
     PosItem,
     PosMapping,
@@ -25,22 +22,7 @@ from stockpot.core.models import (
 )
 from stockpot.core.quantities import QUANTITY_RANGE
 from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, VIEWER
-from tests.bot.test_slack_app import connect_sides, posted, reply, synced, texts
-
-
-@pytest.fixture
-def day_posted(bot):
-    connect_sides(bot)
-    posted(bot, "connected sides:SIDES")
-    bot.send.command("/pos", "sync", user=ADMIN)
-    synced(bot)
-    with unit_of_work(bot.database.factory) as session:
-        store = session.scalar(select(ExternalLocation).where(ExternalLocation.external_id == "36"))
-        link_storage_unit(session, store, "Kitchen")
-        store.active = True
-    bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow --now", user=ADMIN)
-    posted(bot, "Posted: Pizzeria Beispiel Teltow, 2025-03-14")
-    return bot
+from tests.bot.test_slack_app import posted, reply, texts
 
 
 def item_id(bot, key: str) -> int:

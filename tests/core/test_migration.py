@@ -16,15 +16,7 @@ from stockpot.core.models import (
     TransferRun,
 )
 from stockpot.core.pos import connections
-from tests.core.pos.conftest import (  # noqa: F401 - fixtures
-    company,
-    lightspeed,
-    policy,
-    settings,
-    sides,
-    waits,
-)
-from tests.core.pos.test_sides import connected, map_golden  # noqa: F401 - fixtures
+from tests.pos import map_golden
 
 
 def ledger_by_day(database) -> dict:

@@ -18,15 +18,6 @@ from stockpot.core.models import ExternalLocation, Job, JobState, RunStatus, Tra
 from stockpot.core.pos import connections
 from stockpot.core.settings import Settings
 from stockpot.sandbox.http import Fault
-from tests.core.pos.conftest import (  # noqa: F401 - fixtures
-    company,
-    lightspeed,
-    policy,
-    settings,
-    sides,
-    waits,
-)
-from tests.core.pos.test_lightspeed import connected  # noqa: F401 - fixtures
 from tests.core.test_migration import forget_transfers, ledger_by_day
 
 DAYS = 30
@@ -62,7 +53,7 @@ def plan_outages(lightspeed, seed: int) -> list[str]:
 
 
 def test_a_migration_through_outages_posts_each_day_exactly_once(
-    connected, settings, lightspeed, monkeypatch
+    lightspeed_connected, settings, lightspeed, monkeypatch
 ):
     monkeypatch.setenv("STOCKPOT_POS_RETRY_SECONDS", "0")
     monkeypatch.setenv("STOCKPOT_JOB_RETRY_SECONDS", "0")
@@ -71,15 +62,17 @@ def test_a_migration_through_outages_posts_each_day_exactly_once(
     quick = Settings()
     kinds = plan_outages(lightspeed, seed=7)
     assert {"503-burst", "drop", "expire", "truncate"} <= set(kinds)
-    with unit_of_work(connected.factory) as session:
-        location = session.get_one(ExternalLocation, connected.location_id)
+    with unit_of_work(lightspeed_connected.factory) as session:
+        location = session.get_one(ExternalLocation, lightspeed_connected.location_id)
         enqueue(
             session,
             specs.migration(location.company_id, location.id, DAYS, triggered_by="t"),
         )
-    worker = Worker(connected.factory, quick, job_handlers(Notifier(connected.factory)))
+    worker = Worker(
+        lightspeed_connected.factory, quick, job_handlers(Notifier(lightspeed_connected.factory))
+    )
     worker.run_until_idle()
-    with connected.session() as session:
+    with lightspeed_connected.session() as session:
         job = session.scalars(select(Job)).one()
         assert job.state is JobState.SUCCEEDED and job.attempts > 1, "bursts made it retry"
         assert job.result["progress"]["done"] == DAYS and job.result["progress"]["failed"] == []
@@ -95,14 +88,19 @@ def test_a_migration_through_outages_posts_each_day_exactly_once(
         )
     assert len(live) == DAYS and all(count == 1 for _, count in live), "each day posted once"
     assert failed >= job.attempts - 1 >= 1, "each fetch that ran out of retries is logged"
-    migrated = ledger_by_day(connected)
+    migrated = ledger_by_day(lightspeed_connected)
 
     lightspeed.faults.clear()
-    forget_transfers(connected)
+    forget_transfers(lightspeed_connected)
     first = min(day for day, _ in live)
     for offset in range(DAYS):
         connections.transfer_day(
-            connected.factory, quick, connected.location_id, first + timedelta(days=offset)
+            lightspeed_connected.factory,
+            quick,
+            lightspeed_connected.location_id,
+            first + timedelta(days=offset),
         )
-    assert ledger_by_day(connected) == migrated, "the same ledger as a migration without faults"
+    assert ledger_by_day(lightspeed_connected) == migrated, (
+        "the same ledger as a migration without faults"
+    )
     assert kinds.count("none") < DAYS // 2

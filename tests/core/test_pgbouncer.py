@@ -14,23 +14,8 @@ from stockpot.core.db import make_engine, make_session_factory
 from stockpot.core.models import Job, JobState, TransferRun
 from tests.catalogs import ids, setup_trattoria
 from tests.conftest import Database
-from tests.core.jobs.test_worker_processes import (  # noqa: F401 - fixture
-    finish,
-    postgres,
-    queue_location_days,
-    worker_process,
-)
-from tests.core.pos.conftest import (  # noqa: F401 - fixtures
-    company,
-    lightspeed,
-    policy,
-    settings,
-    sides,
-    waits,
-)
-from tests.core.pos.test_sides import connected  # noqa: F401 - fixtures
+from tests.core.jobs.test_worker_processes import finish, queue_location_days, worker_process
 from tests.core.transfer.test_concurrency import ROUNDS, THREADS, _check_day, _race
-from tests.pgbouncer import pgbouncer_url  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.postgresql_only
 

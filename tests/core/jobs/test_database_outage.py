@@ -21,17 +21,7 @@ from stockpot.core.settings import Settings
 from stockpot.sandbox.http import Fault
 from stockpot.sandbox.sides.data import GOLDEN_DATE
 from stockpot.sandbox.slack import SlackStandIn
-from tests.core.jobs.test_worker_processes import postgres  # noqa: F401 - fixture
-from tests.core.pos.conftest import (  # noqa: F401 - fixtures
-    balances,
-    company,
-    lightspeed,
-    policy,
-    settings,
-    sides,
-    waits,
-)
-from tests.core.pos.test_sides import MAPPED, connected, map_golden  # noqa: F401 - fixtures
+from tests.pos import MAPPED, balances, map_golden
 
 pytestmark = pytest.mark.postgresql_only
 

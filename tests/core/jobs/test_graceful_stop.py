@@ -29,22 +29,8 @@ from stockpot.sandbox.http import Fault
 from stockpot.sandbox.sides.data import GOLDEN_DATE
 from stockpot.sandbox.slack import SlackStandIn
 from tests.core.csv_import.files import GERMAN, KASSE
-from tests.core.jobs.test_worker_processes import (  # noqa: F401 - fixture
-    finish,
-    postgres,
-    queue_golden_transfer,
-    worker_process,
-)
-from tests.core.pos.conftest import (  # noqa: F401 - fixtures
-    balances,
-    company,
-    lightspeed,
-    policy,
-    settings,
-    sides,
-    waits,
-)
-from tests.core.pos.test_sides import MAPPED, connected, map_golden  # noqa: F401 - fixtures
+from tests.core.jobs.test_worker_processes import finish, queue_golden_transfer, worker_process
+from tests.pos import MAPPED, balances, map_golden
 
 pytestmark = pytest.mark.postgresql_only
 

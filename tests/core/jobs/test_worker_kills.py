@@ -19,17 +19,9 @@ from stockpot.core.models import ExternalLocation, Job, JobState, RunKind, RunOu
 from stockpot.core.pos import connections
 from stockpot.sandbox.http import Fault
 from stockpot.sandbox.sides.data import GOLDEN_DATE
-from tests.core.jobs.test_worker_processes import finish, postgres, worker_process  # noqa: F401
-from tests.core.pos.conftest import (  # noqa: F401 - fixtures
-    company,
-    lightspeed,
-    policy,
-    settings,
-    sides,
-    waits,
-)
-from tests.core.pos.test_sides import connected, map_golden  # noqa: F401 - fixtures
+from tests.core.jobs.test_worker_processes import finish, worker_process
 from tests.core.test_migration import forget_transfers, ledger_by_day
+from tests.pos import map_golden
 
 KILLS = 50
 DAYS = 40

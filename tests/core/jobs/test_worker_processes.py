@@ -22,30 +22,11 @@ from stockpot.core.locations import link_storage_unit
 from stockpot.core.models import ExternalLocation, Job, JobState, RunKind, TransferRun
 from stockpot.sandbox.http import Fault
 from stockpot.sandbox.sides.data import GOLDEN_DATE
-from tests.core.pos.conftest import (  # noqa: F401 - fixtures
-    balances,
-    company,
-    lightspeed,
-    policy,
-    settings,
-    sides,
-    waits,
-)
-from tests.core.pos.test_sides import MAPPED, connected, map_golden  # noqa: F401 - fixtures
+from tests.pos import MAPPED, balances, map_golden
 
 STOCKPOT = str(Path(sys.executable).with_name("stockpot"))
 
 pytestmark = pytest.mark.postgresql_only
-
-
-@pytest.fixture
-def postgres(connected):
-    if connected.dialect != "postgresql":
-        pytest.skip(
-            "PostgreSQL only: worker processes sharing a queue, killed workers and a server "
-            "going away need a real server (SQLite runs one process)"
-        )
-    return connected
 
 
 def worker_process(database, settings, *extra: str, **env: str) -> subprocess.Popen:

@@ -10,14 +10,11 @@ import pytest
 from sqlalchemy import func, select, update
 
 from stockpot.core.errors import IntegrationExists, UnauthorizedCompanyAccess
-from stockpot.core.locations import link_storage_unit, set_active
 from stockpot.core.lookup import company_by_name
-from stockpot.core.mapping import IngredientChoice, set_mapping
 from stockpot.core.models import (
     Connection,
     ConnectionStatus,
     ExternalLocation,
-    Ingredient,
     LedgerMovement,
     OAuthState,
     PosItem,
@@ -31,8 +28,9 @@ from stockpot.core.settings import Settings
 from stockpot.core.transfer.live import run_dispositions
 from stockpot.sandbox.http import Fault
 from stockpot.sandbox.lightspeed import GOLDEN_DATE, GOLDEN_LOCATION_ID
-from tests.core.pos.conftest import (
+from tests.pos import (
     COMPANY,
+    GOLDEN_MAPPING,
     assert_failed_and_nothing_posted,
     assert_open_day_left_alone,
     authorize,
@@ -40,35 +38,7 @@ from tests.core.pos.conftest import (
     connect_lightspeed,
     count,
 )
-from tests.core.pos.conftest import transfer as transfer_day_of
-
-GOLDEN_MAPPING = {
-    "BRG-01": "Beef patty",
-    "MOD-CHS": "Cheese slice",
-    "SID-FRY": "Fries",
-    "DRK-COLA": "Cola can",
-    "SAL-CSR": "Salad",
-}
-
-
-@pytest.fixture
-def connected(database, settings, company, policy):
-    info = connect_lightspeed(database, settings, company, policy)
-    connections.sync_locations(database.factory, settings, info.id, policy=policy)
-    connections.sync_items(database.factory, settings, info.id, policy=policy)
-    with database.session() as session, session.begin():
-        location = session.scalar(
-            select(ExternalLocation).where(ExternalLocation.external_id == str(GOLDEN_LOCATION_ID))
-        )
-        link_storage_unit(session, location, "Kitchen")
-        set_active(session, location, True)
-        ingredients = dict(session.execute(select(Ingredient.name, Ingredient.id)).tuples().all())
-        for sku, ingredient in GOLDEN_MAPPING.items():
-            item = session.scalar(select(PosItem).where(PosItem.key == sku))
-            set_mapping(session, item, IngredientChoice(ingredients[ingredient], Decimal(1)))
-        database.location_id = location.id
-        database.connection_id = info.id
-    return database
+from tests.pos import transfer as transfer_day_of
 
 
 def transfer(database, settings, policy, day=GOLDEN_DATE):
@@ -115,22 +85,29 @@ def test_an_expired_state_is_refused(database, settings, company):
 
 
 def test_a_second_connection_is_refused_but_reauthorizing_keeps_everything(
-    connected, settings, policy
+    lightspeed_connected, settings, policy
 ):
     with pytest.raises(IntegrationExists) as caught:
         connections.start_lightspeed(
-            connected.factory, settings, company_id=_company(connected), started_by="U1"
+            lightspeed_connected.factory,
+            settings,
+            company_id=_company(lightspeed_connected),
+            started_by="U1",
         )
     assert caught.value.code == "lightspeed_integration_exists"
-    with connected.session() as session, session.begin():
+    with lightspeed_connected.session() as session, session.begin():
         session.execute(update(Connection).values(status=ConnectionStatus.NEEDS_REAUTHORIZATION))
-    state, code = authorize(connected, settings, _company(connected), reauthorize=True)
-    info = connections.complete_lightspeed(connected.factory, settings, state=state, code=code)
-    assert info.status == "connected" and info.id == connected.connection_id
-    with connected.session() as session:
-        location = session.get_one(ExternalLocation, connected.location_id)
+    state, code = authorize(
+        lightspeed_connected, settings, _company(lightspeed_connected), reauthorize=True
+    )
+    info = connections.complete_lightspeed(
+        lightspeed_connected.factory, settings, state=state, code=code
+    )
+    assert info.status == "connected" and info.id == lightspeed_connected.connection_id
+    with lightspeed_connected.session() as session:
+        location = session.get_one(ExternalLocation, lightspeed_connected.location_id)
         assert location.storage_unit_id is not None and location.active
-    assert transfer(connected, settings, policy).outcome is RunOutcome.POSTED
+    assert transfer(lightspeed_connected, settings, policy).outcome is RunOutcome.POSTED
 
 
 def test_missing_configuration_and_a_bad_code_have_the_product_error_codes(
@@ -164,8 +141,10 @@ def _company(database) -> int:
 # --- sync ----------------------------------------------------------------------------------
 
 
-def test_sync_stores_locations_with_timezone_and_day_start_and_caches_items(connected, lightspeed):
-    with connected.session() as session:
+def test_sync_stores_locations_with_timezone_and_day_start_and_caches_items(
+    lightspeed_connected, lightspeed
+):
+    with lightspeed_connected.session() as session:
         locations = {
             loc.external_id: (loc.name, loc.timezone, loc.business_day_start)
             for loc in session.scalars(select(ExternalLocation))
@@ -182,24 +161,26 @@ def test_sync_stores_locations_with_timezone_and_day_start_and_caches_items(conn
     assert modifier.kind.value == "modifier"
 
 
-def test_a_second_sync_keeps_links_and_reports_nothing_new(connected, settings, policy):
+def test_a_second_sync_keeps_links_and_reports_nothing_new(lightspeed_connected, settings, policy):
     summary = connections.sync_locations(
-        connected.factory, settings, connected.connection_id, policy=policy
+        lightspeed_connected.factory, settings, lightspeed_connected.connection_id, policy=policy
     )
     assert summary.created == [] and summary.missing == []
     items = connections.sync_items(
-        connected.factory, settings, connected.connection_id, policy=policy
+        lightspeed_connected.factory, settings, lightspeed_connected.connection_id, policy=policy
     )
     assert items.created == [] and items.updated == []
-    with connected.session() as session:
-        assert session.get_one(ExternalLocation, connected.location_id).active
+    with lightspeed_connected.session() as session:
+        assert session.get_one(ExternalLocation, lightspeed_connected.location_id).active
 
 
 # --- a day of sales ------------------------------------------------------------------------
 
 
-def test_the_reference_day_lands_as_the_rules_say(connected, settings, policy, lightspeed):
-    report = transfer(connected, settings, policy)
+def test_the_reference_day_lands_as_the_rules_say(
+    lightspeed_connected, settings, policy, lightspeed
+):
+    report = transfer(lightspeed_connected, settings, policy)
     assert report.outcome is RunOutcome.POSTED
     expected = lightspeed.expected_item_quantities(GOLDEN_LOCATION_ID, GOLDEN_DATE)
     assert expected == {
@@ -211,13 +192,13 @@ def test_the_reference_day_lands_as_the_rules_say(connected, settings, policy, l
     }
     # the cancelled burger is skipped, fries net 2 - 1 refunded, the voided cola nets to 0,
     # the cheese modifier is its own line
-    assert balances(connected) == {
+    assert balances(lightspeed_connected) == {
         "Beef patty": Decimal(-1),
         "Cheese slice": Decimal(-1),
         "Fries": Decimal(-1),
         "Salad": Decimal(-1),
     }
-    with connected.session() as session:
+    with lightspeed_connected.session() as session:
         stored = run_dispositions(session, report.run_id)
         dispositions = {entry.line.line_id: entry.disposition for entry in stored}
         kinds = {entry.line.line_id: entry.line.kind.value for entry in stored}
@@ -227,51 +208,55 @@ def test_the_reference_day_lands_as_the_rules_say(connected, settings, policy, l
     assert report.stats["sales"] == 4
 
 
-def test_a_day_fetched_twice_gives_the_same_movements(connected, settings, policy):
-    first = transfer(connected, settings, policy)
-    movements = count(connected, LedgerMovement)
-    again = transfer(connected, settings, policy)
+def test_a_day_fetched_twice_gives_the_same_movements(lightspeed_connected, settings, policy):
+    first = transfer(lightspeed_connected, settings, policy)
+    movements = count(lightspeed_connected, LedgerMovement)
+    again = transfer(lightspeed_connected, settings, policy)
     assert again.outcome is RunOutcome.UNCHANGED
     assert again.stats["unchanged_from_run"] == first.run_id
-    assert count(connected, LedgerMovement) == movements
+    assert count(lightspeed_connected, LedgerMovement) == movements
 
 
-def test_a_generated_day_matches_the_sandbox_truth(connected, settings, policy, lightspeed):
+def test_a_generated_day_matches_the_sandbox_truth(
+    lightspeed_connected, settings, policy, lightspeed
+):
     day = GOLDEN_DATE + timedelta(days=7)
-    report = transfer(connected, settings, policy, day)
+    report = transfer(lightspeed_connected, settings, policy, day)
     expected = lightspeed.expected_item_quantities(GOLDEN_LOCATION_ID, day)
     mapped = {sku: qty for sku, qty in expected.items() if sku in GOLDEN_MAPPING and qty}
-    assert balances(connected) == {GOLDEN_MAPPING[s]: -q for s, q in mapped.items()}
+    assert balances(lightspeed_connected) == {GOLDEN_MAPPING[s]: -q for s, q in mapped.items()}
     unmapped = {item["key"]: Decimal(item["quantity"]) for item in report.unmapped}
     assert unmapped == {sku: qty for sku, qty in expected.items() if sku not in GOLDEN_MAPPING}
 
 
-def test_an_open_day_is_refused_and_left_for_later(connected, settings, policy, lightspeed):
+def test_an_open_day_is_refused_and_left_for_later(
+    lightspeed_connected, settings, policy, lightspeed
+):
     lightspeed.clock.set(datetime.fromisoformat("2026-03-14T15:00:00+00:00"))
     with pytest.raises(DayNotComplete, match="not complete yet") as caught:
-        transfer(connected, settings, policy)
+        transfer(lightspeed_connected, settings, policy)
     assert caught.value.transient
-    assert_open_day_left_alone(connected)
+    assert_open_day_left_alone(lightspeed_connected)
 
 
 # --- faults --------------------------------------------------------------------------------
 
 
 def test_token_expiry_in_the_middle_of_paging_refreshes_and_stores_the_new_tokens(
-    connected, settings, policy, lightspeed
+    lightspeed_connected, settings, policy, lightspeed
 ):
-    with connected.session() as session:
-        before = session.get_one(Connection, connected.connection_id).credentials
+    with lightspeed_connected.session() as session:
+        before = session.get_one(Connection, lightspeed_connected.connection_id).credentials
     seen = len(lightspeed.requests)
     lightspeed.faults.add(
         _fault_hook(lightspeed.expire_access_tokens), path="/items/v1/items", after=1
     )
     summary = connections.sync_items(
-        connected.factory, settings, connected.connection_id, policy=policy
+        lightspeed_connected.factory, settings, lightspeed_connected.connection_id, policy=policy
     )
     assert summary.created == []
-    with connected.session() as session:
-        connection = session.get_one(Connection, connected.connection_id)
+    with lightspeed_connected.session() as session:
+        connection = session.get_one(Connection, lightspeed_connected.connection_id)
         assert connection.credentials != before
         assert connection.status is ConnectionStatus.CONNECTED
     calls = [(r.path, r.status) for r in lightspeed.requests[seen:]]
@@ -280,18 +265,18 @@ def test_token_expiry_in_the_middle_of_paging_refreshes_and_stores_the_new_token
 
 
 def test_a_refused_refresh_asks_for_reauthorization_and_posts_nothing(
-    connected, settings, policy, lightspeed
+    lightspeed_connected, settings, policy, lightspeed
 ):
     lightspeed.expire_access_tokens()
     lightspeed.revoke_refresh_tokens()
     with pytest.raises(PosAuthError, match="reconnect Lightspeed"):
-        transfer(connected, settings, policy)
-    with connected.session() as session:
-        status = session.get_one(Connection, connected.connection_id).status
+        transfer(lightspeed_connected, settings, policy)
+    with lightspeed_connected.session() as session:
+        status = session.get_one(Connection, lightspeed_connected.connection_id).status
     assert status is ConnectionStatus.NEEDS_REAUTHORIZATION
-    assert_failed_and_nothing_posted(connected, "reconnect Lightspeed")
+    assert_failed_and_nothing_posted(lightspeed_connected, "reconnect Lightspeed")
     with pytest.raises(PosAuthError, match="reconnect"):
-        transfer(connected, settings, policy)
+        transfer(lightspeed_connected, settings, policy)
 
 
 @pytest.mark.parametrize(
@@ -306,37 +291,43 @@ def test_a_refused_refresh_asks_for_reauthorization_and_posts_nothing(
     ids=["429", "503", "500", "truncated", "dropped"],
 )
 def test_transient_faults_are_retried_and_the_day_lands_whole(
-    connected, settings, policy, lightspeed, waits, inject
+    lightspeed_connected, settings, policy, lightspeed, waits, inject
 ):
     inject(lightspeed)
-    report = transfer(connected, settings, policy)
+    report = transfer(lightspeed_connected, settings, policy)
     assert report.outcome is RunOutcome.POSTED
-    assert balances(connected)["Fries"] == Decimal(-1)
+    assert balances(lightspeed_connected)["Fries"] == Decimal(-1)
     assert waits, "the fault must have caused a retry"
 
 
-def test_429_waits_for_retry_after(connected, settings, policy, lightspeed, waits):
+def test_429_waits_for_retry_after(lightspeed_connected, settings, policy, lightspeed, waits):
     lightspeed.inject_error(429, path="/sales-daily", times=2, retry_after=3)
-    transfer(connected, settings, policy)
+    transfer(lightspeed_connected, settings, policy)
     assert waits == [3.0, 3.0]
 
 
-def test_an_outage_that_outlasts_the_retries_fails_cleanly(connected, settings, policy, lightspeed):
+def test_an_outage_that_outlasts_the_retries_fails_cleanly(
+    lightspeed_connected, settings, policy, lightspeed
+):
     lightspeed.inject_error(503, path="/sales-daily", times=50)
     with pytest.raises(PosUnavailable, match="HTTP 503") as caught:
-        transfer(connected, settings, policy)
+        transfer(lightspeed_connected, settings, policy)
     assert caught.value.transient
-    assert_failed_and_nothing_posted(connected, "HTTP 503")
+    assert_failed_and_nothing_posted(lightspeed_connected, "HTTP 503")
 
 
-def test_a_location_the_token_cannot_see_is_refused(connected, settings, policy, lightspeed):
+def test_a_location_the_token_cannot_see_is_refused(
+    lightspeed_connected, settings, policy, lightspeed
+):
     lightspeed.add_user("waiter@sandbox.test", [45454565682301])
     lightspeed.login_as("waiter@sandbox.test")
-    state, code = authorize(connected, settings, _company(connected), reauthorize=True)
-    connections.complete_lightspeed(connected.factory, settings, state=state, code=code)
+    state, code = authorize(
+        lightspeed_connected, settings, _company(lightspeed_connected), reauthorize=True
+    )
+    connections.complete_lightspeed(lightspeed_connected.factory, settings, state=state, code=code)
     with pytest.raises(PosRequestRefused, match="HTTP 403"):
-        transfer(connected, settings, policy)
-    assert_failed_and_nothing_posted(connected, "HTTP 403")
+        transfer(lightspeed_connected, settings, policy)
+    assert_failed_and_nothing_posted(lightspeed_connected, "HTTP 403")
 
 
 def _fault_hook(hook):

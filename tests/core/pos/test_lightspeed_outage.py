@@ -13,15 +13,6 @@ from stockpot.core.models import Connection, ConnectionStatus
 from stockpot.core.pos import connections
 from stockpot.sandbox.http import Fault
 from tests.core.jobs.test_database_outage import Outage
-from tests.core.pos.conftest import (  # noqa: F401 - fixtures
-    company,
-    lightspeed,
-    policy,
-    settings,
-    sides,
-    waits,
-)
-from tests.core.pos.test_lightspeed import connected  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.postgresql_only
 
@@ -29,11 +20,11 @@ OUTAGE_SECONDS = 3.0
 
 
 def test_a_database_blip_during_a_token_refresh_keeps_the_connection(
-    connected, settings, policy, lightspeed
+    lightspeed_connected, settings, policy, lightspeed
 ):
-    if connected.dialect != "postgresql":
+    if lightspeed_connected.dialect != "postgresql":
         pytest.skip("PostgreSQL only: the database is cut off through the server")
-    outage = Outage(connected.url)
+    outage = Outage(lightspeed_connected.url)
     ended = threading.Event()
 
     def cut_off_while_lightspeed_rotates() -> None:
@@ -49,20 +40,23 @@ def test_a_database_blip_during_a_token_refresh_keeps_the_connection(
     lightspeed.faults.add(Fault(before=cut_off_while_lightspeed_rotates), path="/token", times=1)
     try:
         summary = connections.sync_items(
-            connected.factory, settings, connected.connection_id, policy=policy
+            lightspeed_connected.factory,
+            settings,
+            lightspeed_connected.connection_id,
+            policy=policy,
         )
     finally:
         assert ended.wait(30)
     assert summary.created == [], "the sync went on with the new tokens"
-    with connected.session() as session:
+    with lightspeed_connected.session() as session:
         connection = session.scalar(
-            select(Connection).where(Connection.id == connected.connection_id)
+            select(Connection).where(Connection.id == lightspeed_connected.connection_id)
         )
         assert connection.status is ConnectionStatus.CONNECTED
 
     lightspeed.expire_access_tokens()
     again = connections.sync_items(
-        connected.factory, settings, connected.connection_id, policy=policy
+        lightspeed_connected.factory, settings, lightspeed_connected.connection_id, policy=policy
     )
     assert again.created == [], "the stored refresh token is the one Lightspeed issued last"
     token_calls = [r.status for r in lightspeed.requests if r.path.endswith("/token")]

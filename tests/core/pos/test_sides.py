@@ -10,13 +10,10 @@ import pytest
 from sqlalchemy import func, select, update
 
 from stockpot.core.errors import IntegrationExists
-from stockpot.core.locations import link_storage_unit, set_active
-from stockpot.core.mapping import IgnoreChoice, IngredientChoice, set_mapping
 from stockpot.core.models import (
     Connection,
     ConnectionStatus,
     ExternalLocation,
-    Ingredient,
     LedgerMovement,
     PosItem,
     RunOutcome,
@@ -26,59 +23,18 @@ from stockpot.core.pos.errors import DayNotComplete, PosAuthError, PosUnavailabl
 from stockpot.core.transfer.lines import item_key
 from stockpot.core.transfer.live import run_dispositions
 from stockpot.sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME
-from tests.core.pos.conftest import (
+from tests.pos import (
+    MAPPED,
     assert_failed_and_nothing_posted,
     assert_open_day_left_alone,
     balances,
+    connect,
     count,
+    map_golden,
 )
-from tests.core.pos.conftest import transfer as transfer_day_of
+from tests.pos import transfer as transfer_day_of
 
 GOLDEN = date(2025, 3, 14)
-STORE = "36"
-MAPPED = {
-    "5016": "Beef patty",  # Pizza Margherita, standing in for its recipe
-    "5017": "Salad",  # Pizza Salami
-    "8001": "Cola can",
-    "7002": "Cheese slice",  # topping Salami
-    "7003": "Fries",  # topping Basilikum
-}
-
-
-def connect(database, settings, company, policy, password=DEFAULT_PASSWORD):
-    return connections.connect_sides(
-        database.factory,
-        settings,
-        company_id=company,
-        username=DEFAULT_USERNAME,
-        password=password,
-        policy=policy,
-    )
-
-
-@pytest.fixture
-def connected(database, settings, company, policy):
-    info = connect(database, settings, company, policy)
-    connections.sync_locations(database.factory, settings, info.id, policy=policy)
-    connections.sync_items(database.factory, settings, info.id, policy=policy)
-    with database.session() as session, session.begin():
-        store = session.scalar(
-            select(ExternalLocation).where(ExternalLocation.external_id == STORE)
-        )
-        link_storage_unit(session, store, "Kitchen")
-        set_active(session, store, True)
-        database.location_id, database.connection_id = store.id, info.id
-    return database
-
-
-def map_golden(database) -> None:
-    with database.session() as session, session.begin():
-        ingredients = dict(session.execute(select(Ingredient.name, Ingredient.id)).tuples().all())
-        for key, ingredient in MAPPED.items():
-            item = session.scalar(select(PosItem).where(PosItem.key == key))
-            set_mapping(session, item, IngredientChoice(ingredients[ingredient], Decimal(1)))
-        menu = session.scalar(select(PosItem).where(PosItem.key == "6001"))
-        set_mapping(session, menu, IgnoreChoice())
 
 
 def transfer(database, settings, policy, day=GOLDEN):

@@ -1,4 +1,5 @@
-"""POS tests: the sandbox servers on free ports, settings pointing at them, and a company."""
+"""POS test helpers: the test company's catalog, connecting to the sandboxes, and what a
+transfer left behind (the fixtures built on them are in ``tests.plugin``)."""
 
 from __future__ import annotations
 
@@ -7,19 +8,14 @@ from decimal import Decimal
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
 from sqlalchemy import func, select
 
 from stockpot.core import ledger
-from stockpot.core.catalog.importer import import_catalog
-from stockpot.core.crypto import generate_key
 from stockpot.core.lookup import company_by_name
-from stockpot.core.models import LedgerMovement, RunStatus, TransferRun
+from stockpot.core.mapping import IgnoreChoice, IngredientChoice, set_mapping
+from stockpot.core.models import Ingredient, LedgerMovement, PosItem, RunStatus, TransferRun
 from stockpot.core.pos import connections
-from stockpot.core.pos.http import RetryPolicy
-from stockpot.core.settings import Settings
-from stockpot.sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
-from stockpot.sandbox.sides import SidesSandbox
+from stockpot.sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME
 
 REDIRECT = "http://127.0.0.1:3000/lightspeed/oauth/callback"
 COMPANY = "Harbour Kitchen"
@@ -35,53 +31,6 @@ ingredients:
   - {name: Cola can, base_unit: pcs}
   - {name: Salad, base_unit: pcs}
 """
-
-
-@pytest.fixture
-def lightspeed():
-    with LightspeedSandbox().running() as server:
-        yield server
-
-
-@pytest.fixture
-def sides():
-    """Long retention, so the reference day of 2025-03-14 can be fetched today."""
-    with SidesSandbox(retention_days=5000).running() as server:
-        yield server
-
-
-@pytest.fixture
-def settings(monkeypatch, lightspeed, sides) -> Settings:
-    for name, value in {
-        "STOCKPOT_SECRET_KEY": generate_key(),
-        "LIGHTSPEED_CLIENT_ID": DEFAULT_CLIENT_ID,
-        "LIGHTSPEED_CLIENT_SECRET": DEFAULT_CLIENT_SECRET,
-        "LIGHTSPEED_REDIRECT_URI": REDIRECT,
-        "LIGHTSPEED_API_URL": lightspeed.url,
-        "LIGHTSPEED_AUTH_URL": lightspeed.url,
-        "SIDES_API_URL": sides.url,
-        "STOCKPOT_POS_REQUESTS_PER_SECOND": "1000",
-    }.items():
-        monkeypatch.setenv(name, value)
-    return Settings()
-
-
-@pytest.fixture
-def waits():
-    """Retry waits, recorded instead of slept."""
-    return []
-
-
-@pytest.fixture
-def policy(waits) -> RetryPolicy:
-    return RetryPolicy(attempts=5, sleep=waits.append, jitter=lambda cap: cap)
-
-
-@pytest.fixture
-def company(database) -> int:
-    import_catalog(database.factory, CATALOG, source="catalog.yaml")
-    with database.session() as session:
-        return company_by_name(session, COMPANY).id
 
 
 def authorize(database, settings, company_id: int, **kwargs) -> tuple[str, str]:
@@ -134,3 +83,43 @@ def assert_failed_and_nothing_posted(database, reason: str) -> None:
     with database.session() as session:
         run = session.scalars(select(TransferRun).order_by(TransferRun.id.desc())).first()
     assert run.status is RunStatus.FAILED and reason in run.errors[0]
+
+
+GOLDEN_MAPPING = {
+    "BRG-01": "Beef patty",
+    "MOD-CHS": "Cheese slice",
+    "SID-FRY": "Fries",
+    "DRK-COLA": "Cola can",
+    "SAL-CSR": "Salad",
+}
+
+
+STORE = "36"
+MAPPED = {
+    "5016": "Beef patty",  # Pizza Margherita, standing in for its recipe
+    "5017": "Salad",  # Pizza Salami
+    "8001": "Cola can",
+    "7002": "Cheese slice",  # topping Salami
+    "7003": "Fries",  # topping Basilikum
+}
+
+
+def connect(database, settings, company, policy, password=DEFAULT_PASSWORD):
+    return connections.connect_sides(
+        database.factory,
+        settings,
+        company_id=company,
+        username=DEFAULT_USERNAME,
+        password=password,
+        policy=policy,
+    )
+
+
+def map_golden(database) -> None:
+    with database.session() as session, session.begin():
+        ingredients = dict(session.execute(select(Ingredient.name, Ingredient.id)).tuples().all())
+        for key, ingredient in MAPPED.items():
+            item = session.scalar(select(PosItem).where(PosItem.key == key))
+            set_mapping(session, item, IngredientChoice(ingredients[ingredient], Decimal(1)))
+        menu = session.scalar(select(PosItem).where(PosItem.key == "6001"))
+        set_mapping(session, menu, IgnoreChoice())

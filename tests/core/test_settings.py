@@ -1,0 +1,82 @@
+"""Every environment variable README's Configuration table documents is read into the setting
+it names: ``LIGHTSPEED_CLIENT_ID`` into ``settings.lightspeed.client_id``, ``STOCKPOT_X`` into
+``settings.x``, ``LOG_LEVEL`` into ``settings.log.level``."""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+
+from stockpot.core.settings import Settings
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+SAMPLES = {
+    "STOCKPOT_ENV": "production",
+    "LOG_FORMAT": "json",
+    "LIGHTSPEED_AUTH_VERSION": "v1",
+    "STOCKPOT_METRICS_PORT": "9123",
+}
+
+
+def documented() -> list[str]:
+    """The variables in the first column of README's Configuration table."""
+    section = README.read_text().split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    return [name for row in rows for name in re.findall(r"`([A-Z][A-Z0-9_]+)`", row.split("|")[1])]
+
+
+def setting_named(settings: Settings, variable: str) -> object:
+    """The setting a variable names: its group (the prefix) then the rest of its name; the
+    ``STOCKPOT_`` settings sit on ``Settings`` itself."""
+    name = variable.lower()
+    flat = {"stockpot_env": "environment"}.get(name, name.removeprefix("stockpot_"))
+    if hasattr(settings, flat):  # the flat layout, before the groups
+        return getattr(settings, flat)
+    group, _, rest = name.partition("_")
+    if group == "stockpot":
+        return getattr(settings, rest)
+    return getattr(getattr(settings, group), rest)
+
+
+def shown(value: object) -> str:
+    if isinstance(value, SecretStr):
+        value = value.get_secret_value()
+    if isinstance(value, Enum):
+        value = value.value
+    return str(value).lower()
+
+
+def sample(variable: str, default: object) -> str:
+    if variable in SAMPLES:
+        return SAMPLES[variable]
+    if isinstance(default, bool):
+        return str(not default).lower()
+    if isinstance(default, int):
+        return str(default + 7)
+    if isinstance(default, float):
+        return str(default + 7.5)
+    if isinstance(default, Path):
+        return "/srv/stockpot-state"
+    return f"https://{variable.lower()}.example/"
+
+
+def test_the_table_documents_every_group():
+    names = documented()
+    assert len(names) == len(set(names)) > 30
+    assert {"DATABASE_URL", "LIGHTSPEED_CLIENT_ID", "SLACK_BOT_TOKEN", "SIDES_API_URL"} <= set(
+        names
+    )
+
+
+@pytest.mark.parametrize("variable", documented())
+def test_a_documented_variable_is_read_into_the_setting_it_names(variable, monkeypatch):
+    default = setting_named(Settings(), variable)
+    value = sample(variable, default)
+    monkeypatch.setenv(variable, value)
+    read = setting_named(Settings(), variable)
+    assert shown(read) == value.lower(), f"{variable}={value} was read as {read!r}"
+    assert shown(read) != shown(default)
