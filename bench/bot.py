@@ -5,6 +5,7 @@ Slack's, fired from a pool of concurrent connections."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import socket
 import subprocess
@@ -28,6 +29,8 @@ from stockpot.sandbox.slack_sender import SlackSender
 
 SECRET = "bench-signing-secret"
 TEAM, ADMIN = "T0001", "UADMIN"
+PACED_THREADS = 20
+"""Enough senders that a slow ack never delays the next request of a paced pass."""
 
 
 def free_port() -> int:
@@ -135,18 +138,43 @@ def acked(
 ) -> tuple[list[float], list[float]]:
     """``latencies``, and when each answer arrived (``time.perf_counter()``)."""
     sender = SlackSender(events_url, SECRET, slack)  # httpx keeps up to 20 connections alive
-
-    def one(request: Request) -> tuple[float, float]:
-        started = time.perf_counter()
-        answer = request(sender)
-        finished = time.perf_counter()
-        if answer.status_code != 200:
-            raise RuntimeError(f"answer {answer.status_code}: {answer.text[:200]}")
-        return finished - started, finished
+    one = functools.partial(_timed, sender)
 
     try:
         with ThreadPoolExecutor(max_workers=concurrency) as pool:
             results = list(pool.map(one, requests))
+    finally:
+        sender.close()
+    return [elapsed for elapsed, _ in results], [at for _, at in results]
+
+
+def _timed(sender: SlackSender, request: Request) -> tuple[float, float]:
+    """How long ``request`` took to be acknowledged, and when (``time.perf_counter()``)."""
+    started = time.perf_counter()
+    answer = request(sender)
+    finished = time.perf_counter()
+    if answer.status_code != 200:
+        raise RuntimeError(f"answer {answer.status_code}: {answer.text[:200]}")
+    return finished - started, finished
+
+
+def paced(
+    events_url: str, slack: SlackStandIn, requests: Sequence[Request], rate: float
+) -> tuple[list[float], list[float]]:
+    """``acked``, but the requests are sent at a steady ``rate`` a second (request ``i`` at
+    ``i / rate`` s from the start, whether or not earlier ones were answered), as users
+    would send them, instead of as fast as ``concurrency`` allows."""
+    sender = SlackSender(events_url, SECRET, slack)
+    one = functools.partial(_timed, sender)
+
+    try:
+        with ThreadPoolExecutor(max_workers=PACED_THREADS) as pool:
+            start = time.perf_counter()
+            futures = []
+            for number, request in enumerate(requests):
+                time.sleep(max(0.0, start + number / rate - time.perf_counter()))
+                futures.append(pool.submit(one, request))
+            results = [future.result() for future in futures]
     finally:
         sender.close()
     return [elapsed for elapsed, _ in results], [at for _, at in results]

@@ -20,11 +20,16 @@ SMALL = {"kg": "g", "l": "ml", "pcs": "pcs"}
 
 
 def arguments(
-    doc: str | None, *, profile: bool = False, sizes: Sequence[int] = ()
+    doc: str | None,
+    *,
+    profile: bool = False,
+    sizes: Sequence[int] = (),
+    flags: Sequence[tuple[str, str]] = (),
 ) -> argparse.Namespace:
     """``--database-url`` (else ``BENCH_DATABASE_URL``, else ``DEFAULT_URL``): a PostgreSQL
     database that the benchmark drops and creates afresh; ``--profile`` if it offers one;
-    ``--sizes`` if it measures several (default ``sizes``)."""
+    ``--sizes`` if it measures several (default ``sizes``); any other on/off ``flags``
+    (name, help)."""
     parser = argparse.ArgumentParser(description=" ".join((doc or "").split("\n\n")[0].split()))
     parser.add_argument(
         "--database-url",
@@ -40,6 +45,8 @@ def arguments(
             default=list(sizes),
             help=f"comma-separated sizes (default {','.join(map(str, sizes))})",
         )
+    for name, text in flags:
+        parser.add_argument(name, action="store_true", help=text)
     return parser.parse_args()
 
 

@@ -12,7 +12,12 @@ worker's CPU is busy). Reported: ack p50, p95 and p99 (Slack shows an error afte
 p99 within 1.2 × the bare app's), and the answer latency of the commands, from the ack to the
 answer arriving at the response_url (target: under 1 s at p99).
 
-    python -m bench.slack_ack [--database-url URL]
+A burst of 1,000 is a throughput test: its answer latency is the queue behind it. So first,
+paced passes: the same mix of requests sent at a steady rate (``RATES`` a second, for about
+``PACED_SECONDS`` s or ``PACED_MAX`` requests each), as users send them, reporting ack and
+answer p50/p95/p99 per rate and the highest rate whose answers stay under 1 s at p99.
+
+    python -m bench.slack_ack [--database-url URL] [--paced-only]
 
 Prints a table and one JSON line.
 """
@@ -34,6 +39,7 @@ from bench.bot import (
     acked,
     bare_serve,
     link_bench_workspace,
+    paced,
     stockpot_env,
     stockpot_serve,
     stockpot_worker,
@@ -68,6 +74,8 @@ from stockpot.sandbox.slack_sender import SlackSender
 REQUESTS, CONCURRENCY, WARM_UP = 1_000, 20, 40
 PASSES, SETTLE_S = 3, 3.0
 MIGRATION_DAYS = 90
+RATES, PACED_SECONDS, PACED_MAX = (2, 5, 10, 20, 30, 40), 30, 200
+ANSWER_TARGET_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -135,11 +143,17 @@ def job_state(factory: Any, job_id: int) -> str:
         return str(session.get_one(Job, job_id).state)
 
 
-def timed_pass(events: str, slack: SlackStandIn, requests: list[Ask], tag: str) -> Timings:
-    """One pass: each request's ack time; commands carry a response key of the pass, so the
-    time their answer reached the stand-in gives the answer latency."""
+def timed_pass(
+    events: str, slack: SlackStandIn, requests: list[Ask], tag: str, rate: float | None = None
+) -> Timings:
+    """One pass (``CONCURRENCY`` at a time, or ``rate`` a second): each request's ack time;
+    commands carry a response key of the pass, so the time their answer reached the stand-in
+    gives the answer latency."""
     keyed = [request.keyed(f"{tag}x{number}") for number, request in enumerate(requests)]
-    acks, acked_at = acked(events, slack, keyed, CONCURRENCY)
+    if rate is None:
+        acks, acked_at = acked(events, slack, keyed, CONCURRENCY)
+    else:
+        acks, acked_at = paced(events, slack, keyed, rate)
     answers = []
     deadline = time.perf_counter() + 30
     for request, at in zip(keyed, acked_at, strict=True):
@@ -153,7 +167,7 @@ def timed_pass(events: str, slack: SlackStandIn, requests: list[Ask], tag: str) 
 
 
 def main() -> None:
-    options = arguments(__doc__)
+    options = arguments(__doc__, flags=[("--paced-only", "only the paced passes (no burst)")])
     url = options.database_url
     logging.disable(logging.WARNING)
     rng = random.Random(20261128)
@@ -198,6 +212,10 @@ def main() -> None:
             ):
                 for events in (bare, ours):
                     timed_pass(events, slack, requests[:WARM_UP], "warm")
+                steady = paced_passes(ours, slack, requests)
+                if options.paced_only:
+                    report("slack_ack", paced_rows(steady), {"paced": steady})
+                    return
                 for number in range(PASSES):  # each stockpot pass paired with a bare one
                     pair = {"bare": timed_pass(bare, slack, requests, f"b{number}")}
                     pair["stockpot"] = timed_pass(ours, slack, requests, f"s{number}")
@@ -218,7 +236,8 @@ def main() -> None:
     finally:
         sandbox.stop()
     figures = summarise(pairs, migrating, migration_state)
-    rows = [
+    figures["paced"] = steady
+    rows = paced_rows(steady) + [
         (f"{label} {measure} (ms)", f"{figures[f'{key}_{measure}_ms']:.1f}", target)
         for key, label in (("bare", "bare Bolt"), ("stockpot", "stockpot serve"))
         for measure, target in (("p50", ""), ("p95", ""), ("p99", ""))
@@ -241,6 +260,61 @@ def main() -> None:
         ("migration job at the end of its pass", migration_state, "running"),
     ]
     report("slack_ack", rows, figures)
+
+
+def paced_passes(events: str, slack: SlackStandIn, requests: list[Ask]) -> dict[str, Any]:
+    """The same mix at each of ``RATES`` a second against ``stockpot serve``: per rate, ack
+    and answer p50/p95/p99 (ms), how many answers are missing, and the load."""
+    figures: dict[str, Any] = {}
+    for rate in RATES:
+        count = min(PACED_MAX, rate * PACED_SECONDS)
+        timings = timed_pass(events, slack, requests[:count], f"p{rate}", rate)
+        row: dict[str, Any] = {"requests": count, "answers": len(timings.answers)}
+        for name, values in (("ack", timings.acks), ("answer", timings.answers)):
+            for measure, share in (("p50", 0.5), ("p95", 0.95), ("p99", 0.99)):
+                row[f"{name}_{measure}_ms"] = round(percentile(values, share) * 1000, 1)
+        row["missing"], row["load"] = timings.missing, load_average()
+        figures[str(rate)] = row
+        print(
+            f"paced {rate}/s ({count} requests): ack p50/p95/p99 {row['ack_p50_ms']:.0f}/"
+            f"{row['ack_p95_ms']:.0f}/{row['ack_p99_ms']:.0f} ms; answers p50/p95/p99 "
+            f"{row['answer_p50_ms']:.0f}/{row['answer_p95_ms']:.0f}/"
+            f"{row['answer_p99_ms']:.0f} ms ({timings.missing} missing); load {row['load']}",
+            flush=True,
+        )
+        time.sleep(SETTLE_S)
+    within = [
+        rate
+        for rate in RATES
+        if figures[str(rate)]["missing"] == 0
+        and figures[str(rate)]["answer_p99_ms"] < ANSWER_TARGET_S * 1000
+    ]
+    figures["highest_rate_within_target"] = max(within, default=0)
+    return figures
+
+
+def paced_rows(steady: dict[str, Any]) -> list[tuple[str, str, str]]:
+    rows = []
+    for rate in RATES:
+        row = steady[str(rate)]
+        rows.append(
+            (
+                f"paced {rate}/s: ack p50/p95/p99 (ms)",
+                f"{row['ack_p50_ms']:.0f}/{row['ack_p95_ms']:.0f}/{row['ack_p99_ms']:.0f}",
+                "",
+            )
+        )
+        rows.append(
+            (
+                f"paced {rate}/s: answer p50/p95/p99 (ms)",
+                f"{row['answer_p50_ms']:.0f}/{row['answer_p95_ms']:.0f}/{row['answer_p99_ms']:.0f}",
+                "p99 < 1000",
+            )
+        )
+    rows.append(
+        ("highest rate with answer p99 < 1 s (/s)", str(steady["highest_rate_within_target"]), "")
+    )
+    return rows
 
 
 def describe(label: str, pair: dict[str, Any]) -> str:
