@@ -143,7 +143,7 @@ class Bench:
 
     @property
     def settings(self) -> Settings:
-        return Settings(**self.variables)
+        return Settings.from_variables(**self.variables)
 
 
 @contextmanager

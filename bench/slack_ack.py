@@ -129,7 +129,7 @@ def start_migration(url: str, env: dict[str, str], sandbox: RemoteSandbox, days:
     """A company with a Lightspeed location (the sandbox's), and its migration queued; the
     worker picks it up at once. Returns the job's id."""
     factory = make_session_factory(make_engine(url))
-    settings = Settings(**env)
+    settings = Settings.from_variables(**env)
     location_id = set_up_company(factory, settings, "Migrating", LOCATION)
     with unit_of_work(factory) as session:
         company = session.get_one(ExternalLocation, location_id).company_id

@@ -45,18 +45,18 @@ LISTENER_THREADS = 16
 
 
 def slack_client(settings: Settings) -> WebClient:
-    if settings.slack_bot_token is None:
+    if settings.slack.bot_token is None:
         raise ConfigurationError(
             "SLACK_BOT_TOKEN is not set: create the app from app_manifest.yml, install it to "
             "your workspace and copy its bot token (see the README)"
         )
-    return _retrying_client(settings, token=settings.slack_bot_token.get_secret_value())
+    return _retrying_client(settings, token=settings.slack.bot_token.get_secret_value())
 
 
 def _retrying_client(settings: Settings, *, token: str | None) -> WebClient:
     return MeteredWebClient(
         token=token,
-        base_url=settings.slack_api_url,
+        base_url=settings.slack.api_url,
         retry_handlers=[
             ConnectionErrorRetryHandler(),
             RateLimitErrorRetryHandler(max_retry_count=3),
@@ -68,17 +68,17 @@ def installation_store(
     settings: Settings, factory: sessionmaker[Session]
 ) -> EncryptedInstallationStore | None:
     """The workspaces' bot tokens (multi-workspace mode only), encrypted at rest."""
-    if not (settings.slack_client_id and settings.slack_client_secret):
+    if not (settings.slack.client_id and settings.slack.client_secret):
         return None
     return EncryptedInstallationStore(
-        settings.slack_client_id, writing_engine(factory.kw["bind"]), secret_box(settings)
+        settings.slack.client_id, writing_engine(factory.kw["bind"]), secret_box(settings)
     )
 
 
 def worker_slack(settings: Settings, factory: sessionmaker[Session]) -> dict[str, Any]:
     """How a worker process without a Bolt app reaches Slack: the bot token's client, or the
     installed workspaces' bots; neither when Slack is not configured (results are logged)."""
-    if settings.slack_bot_token is not None:
+    if settings.slack.bot_token is not None:
         return {"client": slack_client(settings), "installations": None}
     installations = installation_store(settings, factory)
     client = _retrying_client(settings, token=None) if installations is not None else None
@@ -122,18 +122,18 @@ def build_app(
         "listener_executor": ContextCarryingExecutor(max_workers=LISTENER_THREADS),
     }
     installations = None
-    if settings.slack_bot_token is not None:
+    if settings.slack.bot_token is not None:
         app = App(client=client or slack_client(settings), **common)
-    elif settings.slack_client_id and settings.slack_client_secret:
+    elif settings.slack.client_id and settings.slack.client_secret:
         installations = installation_store(settings, factory)
         engine = writing_engine(factory.kw["bind"])
         oauth = OAuthSettings(
-            client_id=settings.slack_client_id,
-            client_secret=settings.slack_client_secret.get_secret_value(),
+            client_id=settings.slack.client_id,
+            client_secret=settings.slack.client_secret.get_secret_value(),
             scopes=BOT_SCOPES,
             installation_store=installations,
             state_store=StateStore(engine),
-            authorization_url=settings.slack_authorize_url,
+            authorization_url=settings.slack.authorize_url,
         )
         oauth.installation_store_bot_only = True
         app = App(
@@ -157,7 +157,7 @@ def build_app(
     )
 
     app.middleware(request_context)
-    app.middleware(response_hosts_guard(settings.slack_response_hosts))
+    app.middleware(response_hosts_guard(settings.slack.response_hosts))
     app.middleware(metered_clients)
 
     @app.middleware
@@ -167,7 +167,7 @@ def build_app(
 
     if not answering:  # the web process let this delivery through once already
         app.middleware(once_per_delivery)
-    app.error(error_handler(settings.slack_response_hosts))
+    app.error(error_handler(settings.slack.response_hosts))
     handlers.register(app)
     return app
 

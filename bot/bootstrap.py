@@ -92,8 +92,8 @@ def _answers(
 ) -> AnswerJob | None:
     """The worker's answering of Slack requests, when this process can reach Slack (else the
     answer jobs wait for a worker that can)."""
-    if settings.slack_bot_token is None and not (
-        settings.slack_client_id and settings.slack_client_secret
+    if settings.slack.bot_token is None and not (
+        settings.slack.client_id and settings.slack.client_secret
     ):
         return None
     return answer_job(settings, factory, jobs, client=client)

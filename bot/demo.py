@@ -127,7 +127,7 @@ class Demo:
         slack.add_user(USER, USER_NAME, is_admin=True)
         slack.attach_bot(
             f"http://127.0.0.1:{http.port}/slack/events",
-            settings.slack_signing_secret.get_secret_value(),  # type: ignore[union-attr]
+            settings.slack.signing_secret.get_secret_value(),  # type: ignore[union-attr]
             user_id=USER,
             channel_id=CHANNEL,
             channel_name=CHANNEL_NAME,
@@ -141,7 +141,7 @@ class Demo:
         if not secret_file.exists():
             secret_file.write_text(secrets.token_hex(16))
             secret_file.chmod(0o600)
-        return Settings(
+        return Settings.from_variables(
             DATABASE_URL=self.database_url,
             STOCKPOT_DATA_DIR=str(self.data_dir),
             SLACK_BOT_TOKEN=BOT_TOKEN,

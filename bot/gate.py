@@ -73,11 +73,11 @@ def _unverified(reason: str) -> Refused:
 
 
 def signing_secret(settings: Settings) -> str:
-    if settings.slack_signing_secret is None:
+    if settings.slack.signing_secret is None:
         raise ConfigurationError(
             "SLACK_SIGNING_SECRET is not set: copy it from the app's Basic Information page"
         )
-    return settings.slack_signing_secret.get_secret_value()
+    return settings.slack.signing_secret.get_secret_value()
 
 
 def is_verified(headers: dict[str, Any]) -> bool:

@@ -115,10 +115,10 @@ def serve(
     from stockpot.bot.socket_mode import SocketMode
 
     socket_mode = None
-    if settings.slack_app_token is not None:
+    if settings.slack.app_token is not None:
         try:
             socket_mode = SocketMode(
-                wsgi.app, settings.slack_app_token.get_secret_value()
+                wsgi.app, settings.slack.app_token.get_secret_value()
             ).connect()
         except SlackApiError as error:
             raise ConfigurationError(

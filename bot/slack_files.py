@@ -90,12 +90,12 @@ def fetch_csv(settings: Settings, client: WebClient, file_id: str) -> tuple[str,
     info = client.files_info(file=file_id)["file"]
     if not is_csv(info):
         raise ValidationFailed(f"{info.get('name')} is not a CSV file (.csv, .tsv or .txt)")
-    if int(info.get("size") or 0) > settings.slack_file_max_bytes:
-        raise FileRefused(_too_large(settings.slack_file_max_bytes))
+    if int(info.get("size") or 0) > settings.slack.file_max_bytes:
+        raise FileRefused(_too_large(settings.slack.file_max_bytes))
     data = download(
         str(info.get("url_private_download") or info.get("url_private") or ""),
         client.token or "",
-        hosts=settings.slack_file_hosts,
-        max_bytes=settings.slack_file_max_bytes,
+        hosts=settings.slack.file_hosts,
+        max_bytes=settings.slack.file_max_bytes,
     )
     return str(info.get("name") or file_id), data

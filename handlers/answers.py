@@ -50,7 +50,7 @@ def ack_first(listener: Callable[..., None]) -> Callable[[Args], None]:
         try:
             listener(**kwargs)
         except Exception as error:
-            hosts = services(args.context).settings.slack_response_hosts
+            hosts = services(args.context).settings.slack.response_hosts
             handle_error(error, args.body, args.client, args.request, hosts)
 
     def acking(args: Args) -> None:

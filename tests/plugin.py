@@ -77,40 +77,38 @@ def company(database) -> int:
         return company_by_name(session, COMPANY).id
 
 
+def synced_and_linked(database, settings, policy, connection_id: int, external_id: str):
+    """Sync a connection's locations and items, link one location to the Kitchen and switch
+    it on; the database remembers which (``location_id``, ``connection_id``)."""
+    connections.sync_locations(database.factory, settings, connection_id, policy=policy)
+    connections.sync_items(database.factory, settings, connection_id, policy=policy)
+    with database.session() as session, session.begin():
+        location = session.scalar(
+            select(ExternalLocation).where(ExternalLocation.external_id == external_id)
+        )
+        link_storage_unit(session, location, "Kitchen")
+        set_active(session, location, True)
+        database.location_id, database.connection_id = location.id, connection_id
+    return database
+
+
 @pytest.fixture
 def connected(database, settings, company, policy):
     """SIDES connected and synced, its store 36 linked to the Kitchen and active."""
     info = connect(database, settings, company, policy)
-    connections.sync_locations(database.factory, settings, info.id, policy=policy)
-    connections.sync_items(database.factory, settings, info.id, policy=policy)
-    with database.session() as session, session.begin():
-        store = session.scalar(
-            select(ExternalLocation).where(ExternalLocation.external_id == STORE)
-        )
-        link_storage_unit(session, store, "Kitchen")
-        set_active(session, store, True)
-        database.location_id, database.connection_id = store.id, info.id
-    return database
+    return synced_and_linked(database, settings, policy, info.id, STORE)
 
 
 @pytest.fixture
 def lightspeed_connected(database, settings, company, policy):
     """Lightspeed connected and synced, the golden location linked, active and mapped."""
     info = connect_lightspeed(database, settings, company, policy)
-    connections.sync_locations(database.factory, settings, info.id, policy=policy)
-    connections.sync_items(database.factory, settings, info.id, policy=policy)
+    synced_and_linked(database, settings, policy, info.id, str(GOLDEN_LOCATION_ID))
     with database.session() as session, session.begin():
-        location = session.scalar(
-            select(ExternalLocation).where(ExternalLocation.external_id == str(GOLDEN_LOCATION_ID))
-        )
-        link_storage_unit(session, location, "Kitchen")
-        set_active(session, location, True)
         ingredients = dict(session.execute(select(Ingredient.name, Ingredient.id)).tuples().all())
         for sku, ingredient in GOLDEN_MAPPING.items():
             item = session.scalar(select(PosItem).where(PosItem.key == sku))
             set_mapping(session, item, IngredientChoice(ingredients[ingredient], Decimal(1)))
-        database.location_id = location.id
-        database.connection_id = info.id
     return database
 
 

@@ -96,7 +96,7 @@ def test_three_web_and_three_workers_on_pgbouncer(
         env = {
             "DATABASE_URL": pgbouncer_url,
             "STOCKPOT_SECRET_KEY": settings.secret_key.get_secret_value(),
-            "SIDES_API_URL": settings.sides_api_url,
+            "SIDES_API_URL": settings.sides.api_url,
             "SLACK_BOT_TOKEN": "xoxb-sandbox",
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": slack.api_url,

@@ -31,10 +31,10 @@ def settings_checks(settings: Settings) -> list[Check]:
         checks.append(Check("secret key", True, "stored credentials can be decrypted"))
     except StockpotError as error:
         checks.append(Check("secret key", False, str(error), "set STOCKPOT_SECRET_KEY"))
-    slack_ready = settings.slack_bot_token is not None or (
-        settings.slack_client_id is not None and settings.slack_client_secret is not None
+    slack_ready = settings.slack.bot_token is not None or (
+        settings.slack.client_id is not None and settings.slack.client_secret is not None
     )
-    if not slack_ready or settings.slack_signing_secret is None:
+    if not slack_ready or settings.slack.signing_secret is None:
         checks.append(
             Check(
                 "slack settings",
@@ -44,8 +44,8 @@ def settings_checks(settings: Settings) -> list[Check]:
                 "SLACK_CLIENT_SECRET); see the README",
             )
         )
-    if settings.slack_app_token is not None and not (
-        settings.slack_app_token.get_secret_value().startswith("xapp-")
+    if settings.slack.app_token is not None and not (
+        settings.slack.app_token.get_secret_value().startswith("xapp-")
     ):
         checks.append(
             Check(
@@ -59,7 +59,7 @@ def settings_checks(settings: Settings) -> list[Check]:
 
 
 def slack_checks(settings: Settings) -> list[Check]:
-    if settings.slack_bot_token is None:
+    if settings.slack.bot_token is None:
         return []
     # Slack (and the app with it) is imported by the command that asks it, not by `--help`.
     from slack_sdk.errors import SlackApiError, SlackClientError
@@ -82,9 +82,9 @@ def slack_checks(settings: Settings) -> list[Check]:
         checks.append(
             Check("slack", False, f"Slack cannot be reached: {error}", "check SLACK_API_URL")
         )
-    if settings.slack_app_token is not None:
+    if settings.slack.app_token is not None:
         try:
-            client.apps_connections_open(app_token=settings.slack_app_token.get_secret_value())
+            client.apps_connections_open(app_token=settings.slack.app_token.get_secret_value())
             checks.append(Check("socket mode", True, "the app token opens a connection"))
         except SlackApiError as error:
             code = str(error.response.get("error"))
@@ -124,7 +124,7 @@ def check_command() -> None:
         click.echo(f"✗ settings: {error}", err=True)
         raise SystemExit(1) from None
     checks = settings_checks(settings)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database.url)
     try:
         found = database(engine)
         checks += found

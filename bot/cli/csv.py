@@ -121,7 +121,7 @@ def csv_import(
     with factory() as session:
         connection_id = _connection(session, connection, company)
     when = default_date.date() if default_date else None
-    max_bytes = get_settings().csv_max_bytes
+    max_bytes = get_settings().csv.max_bytes
     with file.open("rb") as stream:
         if dry_run:
             preview = preview_csv(

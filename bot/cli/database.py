@@ -20,7 +20,7 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to the latest version."""
-    url = get_settings().database_url
+    url = get_settings().database.url
     schema.upgrade(url)
     click.echo(f"database {safe_url(url)} is up to date")
 

@@ -36,7 +36,7 @@ def serve_command(port: int) -> None:
     from stockpot.bot.serving import serve, stop_on_signals
 
     settings, factory = get_settings(), session_factory()
-    if is_sqlite(settings.database_url):
+    if is_sqlite(settings.database.url):
         click.echo(
             "note: on SQLite `stockpot run` serves and works in one process; with `serve` "
             "alone, queued jobs wait for a `stockpot worker`",

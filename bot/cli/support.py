@@ -37,7 +37,7 @@ class StockpotGroup(click.Group):
 def session_factory() -> sessionmaker[Session]:
     """Sessions on the configured database, refusing one whose schema is not current (and,
     on SQLite, one that does not exist: connecting would leave an empty file behind)."""
-    url = get_settings().database_url
+    url = get_settings().database.url
     missing = missing_sqlite_file(url)
     if missing is not None:
         raise ConfigurationError(

@@ -88,7 +88,7 @@ class CsvImportJob(_InThread):
             job.connection_id,
             data,
             file_name=name,
-            max_bytes=context.settings.slack_file_max_bytes,
+            max_bytes=context.settings.slack.file_max_bytes,
             default_date=default,
             valid_only=payload.valid_only,
             force=payload.force,
@@ -142,7 +142,7 @@ class CsvPreviewJob(_InThread):
                         context.job.company_id,
                         data,
                         file_name=name,
-                        max_bytes=context.settings.slack_file_max_bytes,
+                        max_bytes=context.settings.slack.file_max_bytes,
                         default_date=when,
                         connection_id=context.job.connection_id,
                     )

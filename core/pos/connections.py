@@ -92,7 +92,7 @@ def connector_for(
     if provider is Provider.LIGHTSPEED:
         tokens = ConnectionTokens(factory, connection_id, box, oauth_config(settings), policy)
         client = make_client(
-            settings.lightspeed_api_url,
+            settings.lightspeed.api_url,
             policy=policy,
             auth=LightspeedAuth(tokens),
             pacer=pacer_for(f"connection:{connection_id}", settings.pos_requests_per_second),
@@ -122,13 +122,13 @@ def _sides_connector(
     refunds_need_restock: bool = True,
     pacer: RequestPacer | None = None,
 ) -> SidesConnector:
-    if not settings.sides_api_url:
+    if not settings.sides.api_url:
         raise ConfigurationError(
             "SIDES is not configured: set SIDES_API_URL to the SIDES API address (see the README)"
         )
-    auth = SidesAuth(settings.sides_api_url, credentials)
+    auth = SidesAuth(settings.sides.api_url, credentials)
     client = make_client(
-        settings.sides_api_url, policy=policy, auth=auth, pacer=pacer, provider="sides"
+        settings.sides.api_url, policy=policy, auth=auth, pacer=pacer, provider="sides"
     )
     return SidesConnector(client, refunds_need_restock=refunds_need_restock)
 

@@ -145,7 +145,7 @@ def _serve(database, monkeypatch, overrides, late, port):
             StockpotWsgi(app, database.factory, settings), database.factory, settings
         )
         socket_mode = None
-        if settings.slack_app_token is not None:
+        if settings.slack.app_token is not None:
             slack.enable_socket_mode(APP_TOKEN)
             socket_mode = SocketMode(app, APP_TOKEN).connect()
             slack.socket_mode.wait_connected()

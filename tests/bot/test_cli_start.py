@@ -50,12 +50,12 @@ def test_library_chatter_shows_only_at_debug(monkeypatch):
     root = logging.getLogger()
     saved = root.level, list(root.handlers)
     try:
-        configure_logging(Settings(LOG_LEVEL="INFO"))
+        configure_logging(Settings.from_variables(LOG_LEVEL="INFO"))
         assert all(logging.getLogger(n).level == logging.WARNING for n in CHATTY_LIBRARIES)
         for name in CHATTY_LIBRARIES:
             logging.getLogger(name).setLevel(logging.NOTSET)
         root.setLevel(logging.DEBUG)
-        configure_logging(Settings(LOG_LEVEL="DEBUG"))
+        configure_logging(Settings.from_variables(LOG_LEVEL="DEBUG"))
         assert logging.getLogger("httpx").getEffectiveLevel() == logging.DEBUG
     finally:
         root.setLevel(saved[0])

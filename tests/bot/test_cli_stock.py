@@ -9,10 +9,8 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
-from stockpot.bot.cli import main
 from stockpot.core.models import Job, JobKind
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -20,19 +18,11 @@ COMPANY = "Trattoria Esempio"
 
 
 @pytest.fixture
-def cli(database, monkeypatch):
-    monkeypatch.setenv("DATABASE_URL", database.url)
-    monkeypatch.setenv("LOG_LEVEL", "WARNING")
-    runner = CliRunner()
-
-    def invoke(*args: str, code: int = 0) -> str:
-        result = runner.invoke(main, list(args), catch_exceptions=False)
-        assert result.exit_code == code, result.output
-        return result.output
-
-    invoke("catalog", "import", str(EXAMPLES / "catalog.yaml"))
-    invoke("mappings", "import", str(EXAMPLES / "mappings.yaml"))
-    return invoke
+def cli(cli):
+    """The shared ``cli`` (tests/bot/conftest.py), with the README's catalog and mappings."""
+    cli("catalog", "import", str(EXAMPLES / "catalog.yaml"))
+    cli("mappings", "import", str(EXAMPLES / "mappings.yaml"))
+    return cli
 
 
 def stock(cli, *args, code=0):

@@ -27,7 +27,7 @@ def _share(bot, file_id: str, name: str, content: bytes):
 
 def test_a_file_over_the_size_limit_is_refused_before_it_is_downloaded(bot):
     setup(bot)
-    big = HEADER + b"27.11.2026;101;1\n" * (bot.settings.slack_file_max_bytes // 17 + 1)
+    big = HEADER + b"27.11.2026;101;1\n" * (bot.settings.slack.file_max_bytes // 17 + 1)
     shown = texts(_share(bot, "F1", "big.csv", big))
     assert "larger than 20 MB, the most Stockpot reads from Slack; split it by date" in shown
     assert not [r for r in bot.slack.requests if r.path.startswith("/files/")], "not downloaded"

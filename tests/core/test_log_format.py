@@ -82,7 +82,7 @@ def test_log_format_json_configures_the_root_handler(monkeypatch):
     for handler in before:
         root.removeHandler(handler)
     try:
-        configure_logging(Settings(LOG_FORMAT="json"))
+        configure_logging(Settings.from_variables(LOG_FORMAT="json"))
         assert any(isinstance(h.formatter, JsonFormatter) for h in root.handlers)
     finally:
         for handler in list(root.handlers):

@@ -33,9 +33,6 @@ def setting_named(settings: Settings, variable: str) -> object:
     """The setting a variable names: its group (the prefix) then the rest of its name; the
     ``STOCKPOT_`` settings sit on ``Settings`` itself."""
     name = variable.lower()
-    flat = {"stockpot_env": "environment"}.get(name, name.removeprefix("stockpot_"))
-    if hasattr(settings, flat):  # the flat layout, before the groups
-        return getattr(settings, flat)
     group, _, rest = name.partition("_")
     if group == "stockpot":
         return getattr(settings, rest)
@@ -80,3 +77,24 @@ def test_a_documented_variable_is_read_into_the_setting_it_names(variable, monke
     read = setting_named(Settings(), variable)
     assert shown(read) == value.lower(), f"{variable}={value} was read as {read!r}"
     assert shown(read) != shown(default)
+
+
+@pytest.mark.parametrize("variable", documented())
+def test_the_demo_and_benchmarks_set_a_variable_by_its_name_too(variable):
+    """``Settings.from_variables`` takes the documented names, as the demo passes them."""
+    value = sample(variable, setting_named(Settings(), variable))
+    read = setting_named(Settings.from_variables(**{variable: value}), variable)
+    assert shown(read) == value.lower(), f"{variable}={value} was read as {read!r}"
+
+
+def test_a_group_given_by_name_keeps_the_rest_of_its_prefix_from_the_environment(monkeypatch):
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "from-the-environment")
+    settings = Settings.from_variables(SLACK_BOT_TOKEN="xoxb-given")
+    assert settings.slack.bot_token.get_secret_value() == "xoxb-given"
+    assert settings.slack.signing_secret.get_secret_value() == "from-the-environment"
+
+
+@pytest.mark.parametrize("variable", ["SLACK_BOT_TOKN", "STOCKPOT_WORKERS", "STOCKPOT_SLACK"])
+def test_a_name_no_setting_has_is_refused(variable):
+    with pytest.raises(ValueError, match=f"{variable} is not a Stockpot setting"):
+        Settings.from_variables(**{variable: "1"})

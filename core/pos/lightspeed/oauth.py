@@ -63,9 +63,9 @@ def oauth_config(settings: Settings) -> OAuthConfig:
     missing = [
         name
         for name, value in (
-            ("LIGHTSPEED_CLIENT_ID", settings.lightspeed_client_id),
-            ("LIGHTSPEED_CLIENT_SECRET", settings.lightspeed_client_secret),
-            ("LIGHTSPEED_REDIRECT_URI", settings.lightspeed_redirect_uri),
+            ("LIGHTSPEED_CLIENT_ID", settings.lightspeed.client_id),
+            ("LIGHTSPEED_CLIENT_SECRET", settings.lightspeed.client_secret),
+            ("LIGHTSPEED_REDIRECT_URI", settings.lightspeed.redirect_uri),
         )
         if not value
     ]
@@ -74,18 +74,18 @@ def oauth_config(settings: Settings) -> OAuthConfig:
             f"Lightspeed is not configured: set {', '.join(missing)} (register an API client "
             "in the Lightspeed developer portal; see the README)"
         )
-    assert settings.lightspeed_client_secret is not None
-    base = settings.lightspeed_auth_url.rstrip("/")
-    if settings.lightspeed_auth_version == "v2":
+    assert settings.lightspeed.client_secret is not None
+    base = settings.lightspeed.auth_url.rstrip("/")
+    if settings.lightspeed.auth_version == "v2":
         prefix = f"{base}/realms/k-series/protocol/openid-connect"
         authorize_url, token_url, in_query = f"{prefix}/auth", f"{prefix}/token", False
     else:
         authorize_url, token_url, in_query = f"{base}/oauth/authorize", f"{base}/oauth/token", True
     return OAuthConfig(
-        client_id=settings.lightspeed_client_id or "",
-        client_secret=settings.lightspeed_client_secret.get_secret_value(),
-        redirect_uri=settings.lightspeed_redirect_uri or "",
-        scopes=settings.lightspeed_scopes,
+        client_id=settings.lightspeed.client_id or "",
+        client_secret=settings.lightspeed.client_secret.get_secret_value(),
+        redirect_uri=settings.lightspeed.redirect_uri or "",
+        scopes=settings.lightspeed.scopes,
         authorize_url=authorize_url,
         token_url=token_url,
         token_params_in_query=in_query,

@@ -43,7 +43,9 @@ def test_a_listening_worker_claims_a_new_job_on_its_notify(database):
     company_id = company(database)
     ran = threading.Event()
     handlers = {JobKind.REPORT: FunctionHandler(lambda context: ran.set())}
-    worker = Worker(database.factory, Settings(STOCKPOT_WORKER_POLL_SECONDS=NEVER), handlers)
+    worker = Worker(
+        database.factory, Settings.from_variables(STOCKPOT_WORKER_POLL_SECONDS=NEVER), handlers
+    )
     stop, thread = running(worker)
     try:
         assert worker.listening.wait(10)
@@ -60,7 +62,7 @@ def test_a_listening_worker_claims_a_new_job_on_its_notify(database):
 def test_without_listen_the_worker_waits_for_its_poll(database):
     if database.dialect != "postgresql":
         pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
-    settings = Settings(STOCKPOT_WORKER_POLL_SECONDS=NEVER, STOCKPOT_LISTEN=False)
+    settings = Settings.from_variables(STOCKPOT_WORKER_POLL_SECONDS=NEVER, STOCKPOT_LISTEN=False)
     worker = Worker(database.factory, settings, {JobKind.REPORT: FunctionHandler(lambda c: None)})
     stop, thread = running(worker)
     try:
@@ -86,7 +88,7 @@ def test_answers_run_beside_long_work_on_a_lane_of_their_own(database):
         JobKind.MIGRATION: FunctionHandler(long_work),
         JobKind.ANSWER: FunctionHandler(lambda context: answered.set()),
     }
-    settings = Settings(STOCKPOT_WORKER_THREADS=1, STOCKPOT_WORKER_POLL_SECONDS=0.05)
+    settings = Settings.from_variables(STOCKPOT_WORKER_THREADS=1, STOCKPOT_WORKER_POLL_SECONDS=0.05)
     worker = Worker(database.factory, settings, handlers, interactive=[JobKind.ANSWER])
     stop, thread = running(worker)
     try:

@@ -53,7 +53,9 @@ def queued(database):
 
 def worker(database, handler: JobHandler, **settings) -> Worker:
     values = {"STOCKPOT_JOB_RETRY_SECONDS": 0, "STOCKPOT_DAY_OPEN_RETRY_SECONDS": 0, **settings}
-    return Worker(database.factory, Settings(**values), {JobKind.SYNC: handler}, worker_id="w")
+    return Worker(
+        database.factory, Settings.from_variables(**values), {JobKind.SYNC: handler}, worker_id="w"
+    )
 
 
 def job(database, job_id: int) -> Job:

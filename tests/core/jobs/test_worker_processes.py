@@ -34,7 +34,7 @@ def worker_process(database, settings, *extra: str, **env: str) -> subprocess.Po
         **os.environ,
         "DATABASE_URL": database.url,
         "STOCKPOT_SECRET_KEY": settings.secret_key.get_secret_value(),
-        "SIDES_API_URL": settings.sides_api_url,
+        "SIDES_API_URL": settings.sides.api_url,
         "STOCKPOT_POS_REQUESTS_PER_SECOND": "1000",
         "STOCKPOT_WORKER_POLL_SECONDS": "0.05",
         "STOCKPOT_JOB_RETRY_SECONDS": "0",
