@@ -8,6 +8,7 @@ from concurrent.futures import Executor
 from typing import Any
 
 from slack_bolt import App, BoltContext
+from slack_bolt.error import BoltError
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -123,7 +124,7 @@ def build_app(
     }
     installations = None
     if settings.slack.bot_token is not None:
-        app = App(client=client or slack_client(settings), **common)
+        app = _checked_app(client or slack_client(settings), common)
     elif settings.slack.client_id and settings.slack.client_secret:
         installations = installation_store(settings, factory)
         engine = writing_engine(factory.kw["bind"])
@@ -183,3 +184,16 @@ def answer_job(
     app, built now (so the first answer does not wait for it); ``jobs`` is the worker's
     runtime (work an answer queues wakes it)."""
     return AnswerJob(build_app(settings, factory, jobs=jobs, client=client, answering=True))
+
+
+def _checked_app(client: WebClient, common: dict[str, Any]) -> App:
+    """Bolt asks Slack (auth.test) whether the bot token works before it serves anything;
+    a refused token or an unreachable Slack is a configuration problem, said in one line."""
+    try:
+        return App(client=client, **common)
+    except (BoltError, OSError) as error:
+        raise ConfigurationError(
+            f"Slack did not accept SLACK_BOT_TOKEN or could not be reached (auth.test: "
+            f"{type(error).__name__}: {error}); check the token and that this host reaches "
+            f"{client.base_url} (`stockpot check` tests both)"
+        ) from error

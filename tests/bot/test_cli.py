@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from decimal import Decimal
@@ -294,3 +295,22 @@ def test_the_cli_pauses_resumes_reports_status_and_runs_the_doctor(cli):
     assert "active —" not in day  # CSV locations are not activated
     checks = json.loads(cli("pos", "doctor", "--company", COMPANY, "--json", code=1))
     assert {"subject", "name", "ok", "detail"} <= set(checks[0])
+
+
+def test_serve_says_in_one_line_when_slack_cannot_be_reached(cli, monkeypatch):
+    """Bolt checks the bot token with auth.test before serving; an unreachable Slack (or a
+    refused token) is an operator's configuration problem: one line naming what to check."""
+    from stockpot.core.settings import get_settings
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "signing-secret")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-never-installed")
+    monkeypatch.setenv("SLACK_API_URL", f"http://127.0.0.1:{closed}/api/")
+    get_settings.cache_clear()
+    cli("db", "upgrade")
+    unreachable = cli("serve", "--port", "0", code=1)
+    assert "could not be reached" in unreachable
+    assert "xoxb-never-installed" not in unreachable
+    assert "Traceback" not in unreachable
