@@ -33,5 +33,5 @@ def test_transfer_statistics_read_as_one_line():
         "skipped": {"voided_line": 1, "non_item": 2},
     }
     assert render("transfer_stats.txt", stats=stats) == (
-        "4 sales, 9 lines: 5 mapped, 1 unmapped, 1 ignored; skipped voided_line 1, non_item 2"
+        "4 sales, 9 lines: 5 mapped, 1 unmapped, 1 ignored; left out: voided line 1, non item 2"
     )
