@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, overload
 
 MESSAGE_BLOCKS = 50
 SECTION_TEXT = 3000
@@ -11,6 +12,7 @@ BUTTON_TEXT = 75
 CONTEXT_ELEMENTS = 10
 
 Block = dict[str, Any]
+T = TypeVar("T")
 
 
 def escape(text: str) -> str:
@@ -92,8 +94,9 @@ def actions(*elements: Block) -> Block:
     return {"type": "actions", "elements": list(elements[:25])}
 
 
-def lines_section(title: str, lines: list[str], more: str = "…and {n} more") -> Block:
-    """A section listing lines until the text limit; what does not fit is counted."""
+def lines_section(title: str, lines: Sequence[str], more: str = "…and {n} more") -> Block:
+    """A section listing lines until the text limit; what does not fit is counted. ``lines``
+    may be ``LazyLines``: only the lines that fit are then formatted."""
     text = f"*{title}*"
     for index, line in enumerate(lines):
         candidate = f"{text}\n{line}"
@@ -102,6 +105,30 @@ def lines_section(title: str, lines: list[str], more: str = "…and {n} more") -
             return section(f"{text}\n_{more.format(n=rest)}_")
         text = candidate
     return section(text)
+
+
+class LazyLines(Sequence[str]):
+    """``render`` of each item, worked out only when read: a section shows a few dozen lines
+    of thousands (``/ledger balances`` of 2,000 ingredients formatted every quantity, most
+    of which never fit; issue 17's answer profile)."""
+
+    def __init__(self, items: Sequence[T], render: Callable[[T], str]) -> None:
+        self._items: Sequence[Any] = items
+        self._render: Callable[[Any], str] = render
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        if isinstance(index, slice):
+            return [self._render(item) for item in self._items[index]]
+        return self._render(self._items[index])
 
 
 def message(text: str, blocks: list[Block]) -> dict[str, Any]:

@@ -6,7 +6,15 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from stockpot.bot.amounts import human
-from stockpot.bot.blocks.common import Block, context, escape, header, lines_section, section
+from stockpot.bot.blocks.common import (
+    Block,
+    LazyLines,
+    context,
+    escape,
+    header,
+    lines_section,
+    section,
+)
 from stockpot.core.csv_export import csv_text
 from stockpot.core.ledger import MovementTotal, StockLine
 from stockpot.core.stock.costs import money
@@ -22,19 +30,22 @@ def balances_blocks(
     if not rows:
         return [header(title), section("No movements yet.")]
     blocks: list[Block] = [header(title)]
-    by_unit: dict[str, list[str]] = {}
+    by_unit: dict[str, list[StockLine]] = {}
     totals: dict[str, Decimal] = {}
     for row in rows:
-        line = f"{escape(row.ingredient)}: {human(row.quantity, row.unit)}"
         if row.value is not None:
-            line += f" · {money(row.value, currency)}"
             totals[row.storage_unit] = totals.get(row.storage_unit, Decimal(0)) + row.value
-        by_unit.setdefault(row.storage_unit, []).append(line)
-    for unit, lines in list(by_unit.items())[:40]:
+        by_unit.setdefault(row.storage_unit, []).append(row)
+
+    def line(row: StockLine) -> str:
+        text = f"{escape(row.ingredient)}: {human(row.quantity, row.unit)}"
+        return text if row.value is None else f"{text} · {money(row.value, currency)}"
+
+    for unit, unit_rows in list(by_unit.items())[:40]:
         title = escape(unit)
         if unit in totals:
             title += f" ({money(totals[unit], currency)} at cost)"
-        blocks.append(lines_section(title, lines))
+        blocks.append(lines_section(title, LazyLines(unit_rows, line)))
     return blocks
 
 

@@ -6,7 +6,7 @@ import json
 from datetime import date, time
 from decimal import Decimal
 
-from stockpot.bot.blocks.common import MESSAGE_BLOCKS, escape, message
+from stockpot.bot.blocks.common import MESSAGE_BLOCKS, LazyLines, escape, message
 from stockpot.bot.blocks.doctor import doctor_blocks
 from stockpot.bot.blocks.home import HomeLocation, home_view
 from stockpot.bot.blocks.ledger import balances_blocks, totals_blocks
@@ -175,3 +175,29 @@ def test_the_show_all_modal_lists_every_unmapped_item_within_limits():
     assert view_problems(view) == []
     dumped = json.dumps(view)
     assert "500 items sold but not mapped" in dumped and "sold 499" in dumped
+
+
+def test_balances_count_what_does_not_fit_and_total_every_line():
+    """Lines are formatted only while they fit (``LazyLines``); the rest are still counted,
+    and the unit's value at cost still adds up every line."""
+    rows = [StockLine("Kitchen", f"Flour {i}", "g", Decimal(1500), Decimal(2)) for i in range(2000)]
+    [_, block] = balances_blocks("Bench", rows, None)
+    title, *shown, more = block["text"]["text"].splitlines()
+    assert title == "*Kitchen (4,000.00 EUR at cost)*"
+    assert 0 < len(shown) < 2000
+    assert shown[0] == "Flour 0: 1.5 kg · 2.00 EUR" and shown[-1].startswith(
+        f"Flour {len(shown) - 1}:"
+    )
+    assert more == f"_…and {2000 - len(shown)} more_"
+
+
+def test_lazy_lines_render_only_what_is_read():
+    seen: list[int] = []
+
+    def render(number: int) -> str:
+        seen.append(number)
+        return f"line {number}"
+
+    lines = LazyLines(range(1000), render)
+    assert len(lines) == 1000 and lines[3] == "line 3" and lines[5:7] == ["line 5", "line 6"]
+    assert seen == [3, 5, 6]
