@@ -161,19 +161,14 @@ def claim(
     failed instead of being run again. ``max_attempts`` applies to jobs queued without
     their own limit.
     """
-    # An idle worker polls: on SQLite look first without the write lock, which BEGIN
-    # IMMEDIATE would take even to find nothing. PostgreSQL's SKIP LOCKED claim finds nothing
-    # just as cheaply, so the look would only cost every claim a round trip (answer profile,
-    # issue 17).
-    look_first = factory.kw["bind"].dialect.name != "postgresql"
     while True:
-        if look_first:
-            with factory() as session:
-                due = select(Job.id).where(_claimable(utcnow()))
-                if kinds:
-                    due = due.where(Job.kind.in_(kinds))
-                if session.scalar(due.limit(1)) is None:
-                    return None
+        with factory() as session:
+            # An idle worker polls: look first without the write lock (SQLite) or row locks.
+            due = select(Job.id).where(_claimable(utcnow()))
+            if kinds:
+                due = due.where(Job.kind.in_(kinds))
+            if session.scalar(due.limit(1)) is None:
+                return None
         with unit_of_work(factory) as session:
             now = utcnow()
             query = select(Job).where(_claimable(now))
