@@ -34,12 +34,11 @@ class ReportJob(JobHandler):
         chart = consumption_chart(
             report.consumption, f"{report.company}: consumption, last {CHART_DAYS} days"
         )
-        if chart is not None and "chart_uploaded" not in context.result:
-            self.notifier.upload(
-                target,
-                filename=f"consumption-{report.day}.png",
-                content=chart,
-                title=f"Consumption of the top ingredients to {report.day}",
-            )
-            context.save(chart_uploaded=True)
+        self.notifier.upload_once(
+            context,
+            target,
+            filename=f"consumption-{report.day}.png",
+            content=chart,
+            title=f"Consumption of the top ingredients to {report.day}",
+        )
         return {"posted": True, "locations": len(report.locations)}

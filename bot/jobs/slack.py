@@ -114,6 +114,21 @@ class Notifier:
         except (SlackApiError, SlackClientError, OSError):
             log.warning("could not update Slack message %s", ts, exc_info=True)
 
+    def upload_once(
+        self,
+        context: JobContext,
+        target: Target,
+        *,
+        filename: str,
+        content: bytes | None,
+        title: str,
+    ) -> None:
+        """Upload a job's file at most once across its retries (recorded in the job's result)."""
+        if content is None or "chart_uploaded" in context.result:
+            return
+        self.upload(target, filename=filename, content=content, title=title)
+        context.save(chart_uploaded=True)
+
     def upload(self, target: Target, *, filename: str, content: bytes, title: str) -> None:
         client = self.client(target.team_id)
         if client is None:

@@ -52,12 +52,11 @@ class VarianceJob(JobHandler):
             f"{report.opening_date} → {report.closing_date}",
             report.currency,
         )
-        if chart is not None and "chart_uploaded" not in context.result:
-            self.notifier.upload(
-                target,
-                filename=f"variance-{unit.name}-{closing}.png",
-                content=chart,
-                title=f"Largest variances of {report.storage_unit} by money",
-            )
-            context.save(chart_uploaded=True)
+        self.notifier.upload_once(
+            context,
+            target,
+            filename=f"variance-{unit.name}-{closing}.png",
+            content=chart,
+            title=f"Largest variances of {report.storage_unit} by money",
+        )
         return {"posted": True, "lines": len(report.lines)}
