@@ -291,13 +291,13 @@ class Lease:
 
 def renew(factory: sessionmaker[Session], job: ClaimedJob, lease: timedelta) -> Lease:
     """Extend the lease if this worker still holds it, and say whether cancellation was asked."""
-    with unit_of_work(factory) as session:
-        row = session.execute(
-            update(Job)
-            .where(_held_by(job))
-            .values(lease_expires_at=utcnow() + lease)
-            .returning(Job.cancel_requested)
-        ).first()
+    row = _one(
+        factory,
+        update(Job)
+        .where(_held_by(job))
+        .values(lease_expires_at=utcnow() + lease)
+        .returning(Job.cancel_requested),
+    )
     return Lease(held=row is not None, cancel_requested=bool(row and row[0]))
 
 
@@ -305,12 +305,20 @@ def renew_held(
     factory: sessionmaker[Session], worker_id: str, job_ids: Sequence[int], lease: timedelta
 ) -> None:
     """Extend the leases of the jobs ``worker_id`` still holds among ``job_ids``."""
-    with unit_of_work(factory) as session:
-        session.execute(
-            update(Job)
-            .where(Job.id.in_(job_ids), Job.worker_id == worker_id, Job.state == JobState.RUNNING)
-            .values(lease_expires_at=utcnow() + lease)
-        )
+    _one(
+        factory,
+        update(Job)
+        .where(Job.id.in_(job_ids), Job.worker_id == worker_id, Job.state == JobState.RUNNING)
+        .values(lease_expires_at=utcnow() + lease),
+    )
+
+
+def _one(factory: sessionmaker[Session], statement: Any) -> Any:
+    """Run a job's change of state, one statement, as its own transaction (on PostgreSQL
+    without ``BEGIN`` and ``COMMIT`` round trips); its first row, if it returns any."""
+    with one_statement(factory.kw["bind"]) as connection:
+        result = connection.execute(statement)
+        return result.first() if result.returns_rows else None
 
 
 def _held_by(job: ClaimedJob) -> Any:
@@ -320,8 +328,7 @@ def _held_by(job: ClaimedJob) -> Any:
 def save_progress(factory: sessionmaker[Session], job: ClaimedJob, result: dict[str, Any]) -> None:
     """Keep what a long job has done so far (its Slack message, its counts) for the next
     attempt, should this worker die."""
-    with unit_of_work(factory) as session:
-        session.execute(update(Job).where(_held_by(job)).values(result=result))
+    _one(factory, update(Job).where(_held_by(job)).values(result=result))
 
 
 def succeed(factory: sessionmaker[Session], job: ClaimedJob, result: dict[str, Any]) -> bool:
@@ -338,13 +345,13 @@ def fail(factory: sessionmaker[Session], job: ClaimedJob, error: str) -> bool:
 
 def _end(factory: sessionmaker[Session], job: ClaimedJob, **values: Any) -> bool:
     now = utcnow()
-    with unit_of_work(factory) as session:
-        done = session.execute(
-            update(Job)
-            .where(_held_by(job))
-            .values(finished_at=now, lease_expires_at=None, **values)
-            .returning(Job.id)
-        ).first()
+    done = _one(
+        factory,
+        update(Job)
+        .where(_held_by(job))
+        .values(finished_at=now, lease_expires_at=None, **values)
+        .returning(Job.id),
+    )
     return done is not None
 
 
@@ -366,10 +373,7 @@ def retry_later(
     }
     if not count_attempt:
         values["attempts"] = Job.attempts - 1
-    with unit_of_work(factory) as session:
-        done = session.execute(
-            update(Job).where(_held_by(job)).values(**values).returning(Job.id)
-        ).first()
+    done = _one(factory, update(Job).where(_held_by(job)).values(**values).returning(Job.id))
     return done is not None
 
 
@@ -377,19 +381,19 @@ def hand_back(factory: sessionmaker[Session], job: ClaimedJob, result: dict[str,
     """Give a job back because its worker is stopping (SIGTERM): queued again at once, with
     its progress and without using an attempt, so another worker takes it now instead of
     after the lease would have run out."""
-    with unit_of_work(factory) as session:
-        done = session.execute(
-            update(Job)
-            .where(_held_by(job))
-            .values(
-                state=JobState.QUEUED,
-                run_after=utcnow(),
-                lease_expires_at=None,
-                attempts=Job.attempts - 1,
-                result=result,
-            )
-            .returning(Job.id)
-        ).first()
+    done = _one(
+        factory,
+        update(Job)
+        .where(_held_by(job))
+        .values(
+            state=JobState.QUEUED,
+            run_after=utcnow(),
+            lease_expires_at=None,
+            attempts=Job.attempts - 1,
+            result=result,
+        )
+        .returning(Job.id),
+    )
     return done is not None
 
 
