@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import multiprocessing
 import os
 import socket
 import subprocess
@@ -15,6 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import select
@@ -31,6 +33,55 @@ SECRET = "bench-signing-secret"
 TEAM, ADMIN = "T0001", "UADMIN"
 PACED_THREADS = 20
 """Enough senders that a slow ack never delays the next request of a paced pass."""
+
+
+class RemoteSlack:
+    """The Slack stand-in in a process of its own, as Slack is: in the benchmark's process
+    it would take the interpreter lock from the client timing the acks while the worker posts
+    answers to it (only in the stockpot passes: the bare app posts nothing). Its arrival
+    times are ``time.perf_counter()`` of that process: the same monotonic clock."""
+
+    def __init__(self) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._commands: Any = context.Queue()
+        self._answers: Any = context.Queue()
+        self._process = context.Process(
+            target=_serve_slack, args=(self._commands, self._answers), daemon=True
+        )
+        self._process.start()
+        self.url, self.api_url = self._answers.get(timeout=60)
+        self.response_targets: dict[str, str] = {}
+        """What ``SlackSender`` notes for a click's message (the remote stand-in has none)."""
+
+    def arrivals(self) -> dict[str, float]:
+        """When each response key's first answer arrived."""
+        self._commands.put("arrivals")
+        return dict(self._answers.get(timeout=60))
+
+    def stop(self) -> None:
+        self._commands.put("stop")
+        self._process.join(timeout=30)
+
+    @classmethod
+    @contextlib.contextmanager
+    def running(cls) -> Iterator[RemoteSlack]:
+        slack = cls()
+        try:
+            yield slack
+        finally:
+            slack.stop()
+
+
+AnySlack = SlackStandIn | RemoteSlack
+
+
+def _serve_slack(commands: Any, answers: Any) -> None:
+    slack = SlackStandIn()
+    slack.start()
+    answers.put((slack.url, slack.api_url))
+    while commands.get() != "stop":
+        answers.put(dict(slack.response_arrivals))
+    slack.stop()
 
 
 def free_port() -> int:
@@ -75,7 +126,7 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
 
 
 def stockpot_env(
-    database_url: str, slack: SlackStandIn, extra: dict[str, str] | None = None
+    database_url: str, slack: AnySlack, extra: dict[str, str] | None = None
 ) -> dict[str, str]:
     """What ``stockpot serve`` and ``stockpot worker`` share: the database, Slack (the
     stand-in) and one secret key (pass the same environment to both)."""
@@ -91,7 +142,7 @@ def stockpot_env(
 
 
 def stockpot_serve(
-    database_url: str, slack: SlackStandIn, env: dict[str, str] | None = None
+    database_url: str, slack: AnySlack, env: dict[str, str] | None = None
 ) -> AbstractContextManager[str]:
     """``stockpot serve`` itself (waitress, the production WSGI server)."""
     port = free_port()
@@ -115,7 +166,7 @@ def stockpot_worker(env: dict[str, str]) -> Iterator[None]:
         log.close()
 
 
-def bare_serve(slack: SlackStandIn) -> AbstractContextManager[str]:
+def bare_serve(slack: AnySlack) -> AbstractContextManager[str]:
     port = free_port()
     command = [sys.executable, "-m", "bench.bare_app", "--port", str(port)]
     env = {"SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.api_url}
@@ -126,7 +177,7 @@ Request = Callable[[SlackSender], httpx.Response]
 
 
 def latencies(
-    events_url: str, slack: SlackStandIn, requests: Sequence[Request], concurrency: int
+    events_url: str, slack: AnySlack, requests: Sequence[Request], concurrency: int
 ) -> list[float]:
     """Seconds from sending each request to its answer, ``concurrency`` at a time; any answer
     but 200 is an error (Slack would show the user a failure)."""
@@ -134,7 +185,7 @@ def latencies(
 
 
 def acked(
-    events_url: str, slack: SlackStandIn, requests: Sequence[Request], concurrency: int
+    events_url: str, slack: AnySlack, requests: Sequence[Request], concurrency: int
 ) -> tuple[list[float], list[float]]:
     """``latencies``, and when each answer arrived (``time.perf_counter()``)."""
     sender = SlackSender(events_url, SECRET, slack)  # httpx keeps up to 20 connections alive
@@ -159,7 +210,7 @@ def _timed(sender: SlackSender, request: Request) -> tuple[float, float]:
 
 
 def paced(
-    events_url: str, slack: SlackStandIn, requests: Sequence[Request], rate: float
+    events_url: str, slack: AnySlack, requests: Sequence[Request], rate: float
 ) -> tuple[list[float], list[float]]:
     """``acked``, but the requests are sent at a steady ``rate`` a second (request ``i`` at
     ``i / rate`` s from the start, whether or not earlier ones were answered), as users

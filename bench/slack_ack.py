@@ -37,6 +37,7 @@ from sqlalchemy import select
 
 from bench.bot import (
     ADMIN,
+    RemoteSlack,
     acked,
     bare_serve,
     link_bench_workspace,
@@ -69,7 +70,6 @@ from stockpot.core.settings import Settings
 from stockpot.core.transfer.lines import RawInput
 from stockpot.core.transfer.runner import run_transfer
 from stockpot.sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET
-from stockpot.sandbox.slack import SlackStandIn
 from stockpot.sandbox.slack_sender import SlackSender
 
 REQUESTS, CONCURRENCY, WARM_UP = 1_000, 20, 40
@@ -148,7 +148,7 @@ def job_state(factory: Any, job_id: int) -> str:
 
 
 def timed_pass(
-    events: str, slack: SlackStandIn, requests: list[Ask], tag: str, rate: float | None = None
+    events: str, slack: RemoteSlack, requests: list[Ask], tag: str, rate: float | None = None
 ) -> Timings:
     """One pass (``CONCURRENCY`` at a time, or ``rate`` a second): each request's ack time;
     commands carry a response key of the pass, so the time their answer reached the stand-in
@@ -158,16 +158,18 @@ def timed_pass(
         acks, acked_at = acked(events, slack, keyed, CONCURRENCY)
     else:
         acks, acked_at = paced(events, slack, keyed, rate)
-    answers = []
+    expected = {request.key for request in keyed if request.key is not None}
     deadline = time.perf_counter() + 30
-    for request, at in zip(keyed, acked_at, strict=True):
-        if request.key is None:
-            continue
-        while request.key not in slack.response_arrivals and time.perf_counter() < deadline:
-            time.sleep(0.01)
-        if request.key in slack.response_arrivals:
-            answers.append(slack.response_arrivals[request.key] - at)
-    return Timings(acks, answers, len([r for r in keyed if r.key]) - len(answers))
+    arrivals = slack.arrivals()
+    while not expected <= arrivals.keys() and time.perf_counter() < deadline:
+        time.sleep(0.1)
+        arrivals = slack.arrivals()
+    answers = [
+        arrivals[request.key] - at
+        for request, at in zip(keyed, acked_at, strict=True)
+        if request.key in arrivals
+    ]
+    return Timings(acks, answers, len(expected) - len(answers))
 
 
 def main() -> None:
@@ -196,7 +198,7 @@ def main() -> None:
     pairs: list[dict[str, Timings]] = []
     sandbox = RemoteSandbox()
     try:
-        with SlackStandIn().running() as slack:
+        with RemoteSlack.running() as slack:
             env = stockpot_env(
                 url,
                 slack,
@@ -266,7 +268,7 @@ def main() -> None:
     report("slack_ack", rows, figures)
 
 
-def paced_passes(events: str, slack: SlackStandIn, requests: list[Ask]) -> dict[str, Any]:
+def paced_passes(events: str, slack: RemoteSlack, requests: list[Ask]) -> dict[str, Any]:
     """The same mix at each of ``RATES`` a second against ``stockpot serve``: per rate, ack
     and answer p50/p95/p99 (ms), how many answers are missing, and the load."""
     figures: dict[str, Any] = {}
