@@ -228,24 +228,18 @@ def inserted_ids(
     """The primary keys of the rows an ``INSERT … ON CONFLICT DO NOTHING`` inserted."""
     if not rows:
         return []
-    key = next(iter(table.primary_key.columns))
-    statement = (
-        insert_in(session.get_bind().dialect.name, table)
-        .on_conflict_do_nothing(index_elements=index_elements)
-        .returning(key)
-    )
-    return list(session.scalars(statement, rows).all())
-
-
-def insert_in(dialect: str, table: Any) -> Any:
-    """The dialect's ``INSERT`` (the one with ``on_conflict_do_nothing``)."""
+    dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     else:  # pragma: no cover - guarded by the settings' supported URLs
         raise NotImplementedError(f"unsupported database '{dialect}'")
-    return dialect_insert(table)
+    key = next(iter(table.primary_key.columns))
+    statement = (
+        dialect_insert(table).on_conflict_do_nothing(index_elements=index_elements).returning(key)
+    )
+    return list(session.scalars(statement, rows).all())
 
 
 def copy_rows(

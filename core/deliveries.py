@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import bindparam, delete, exists, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.core.db import insert_in, one_statement, utcnow
+from stockpot.core.db import one_statement, utcnow
 from stockpot.core.models import SlackDelivery
 
 KEEP = timedelta(days=1)
@@ -28,19 +29,26 @@ def first_delivery(factory: sessionmaker[Session], team_id: str, key: str) -> bo
     """Record the delivery; ``False`` when its key was recorded before (a replay). The unique
     key decides, so two copies racing each other cannot both win. One statement that
     commits by itself (a request the web process answers itself waits for it before its
-    listener runs)."""
+    listener runs): Core's ``INSERT … SELECT … WHERE NOT EXISTS``, which SQLAlchemy compiles
+    once, not the dialects' ``ON CONFLICT``, which it compiles for every execution."""
     global _seen
     _seen += 1
     table = SlackDelivery.__table__
-    engine = factory.kw["bind"]
+    team, key = bindparam("team", team_id[:32]), bindparam("key", key[:200])
+    seen = exists().where(table.c.team_id == team, table.c.key == key)
     statement = (
-        insert_in(engine.dialect.name, table)
-        .values(team_id=team_id[:32], key=key[:200], created_at=utcnow())
-        .on_conflict_do_nothing()
-        .returning(table.c.key)
+        insert(table)
+        .from_select(
+            ["team_id", "key", "created_at"],
+            select(team, key, bindparam("at", utcnow())).where(~seen),
+        )
+        .returning(table.c.id)
     )
-    with one_statement(engine) as connection:
-        inserted = connection.execute(statement).first() is not None
-        if _seen % PRUNE_EVERY == 0:
-            connection.execute(delete(table).where(table.c.created_at < utcnow() - KEEP))
+    try:
+        with one_statement(factory.kw["bind"]) as connection:
+            inserted = connection.execute(statement).first() is not None
+            if _seen % PRUNE_EVERY == 0:
+                connection.execute(delete(table).where(table.c.created_at < utcnow() - KEEP))
+    except IntegrityError:
+        return False  # its racing copy recorded it a moment before
     return inserted

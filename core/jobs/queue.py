@@ -21,14 +21,16 @@ from sqlalchemy import (
     bindparam,
     exists,
     func,
+    insert,
     or_,
     select,
     text,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.core.db import insert_in, inserted_ids, one_statement, unit_of_work, utcnow
+from stockpot.core.db import inserted_ids, one_statement, unit_of_work, utcnow
 from stockpot.core.errors import NotFound, ValidationFailed
 from stockpot.core.models import Job, JobKind, JobState
 
@@ -118,27 +120,31 @@ def enqueue_answer(engine: Engine, spec: JobSpec, company: ScalarSelect[Any]) ->
     (``INSERT … SELECT``: the lookup is part of it) that commits by itself; on PostgreSQL its
     ``pg_notify`` wakes the workers when it does. Nothing is queued when ``company`` is
     ``NULL`` or a job with the spec's ``once_key`` exists (the key is unique for ever: the
-    same Slack delivery sent again queues nothing). Returns the new job's id, or ``None``."""
+    same Slack delivery sent again queues nothing). Returns the new job's id, or ``None``.
+
+    Core's ``INSERT … SELECT … WHERE NOT EXISTS``, not the dialects' ``ON CONFLICT`` (which
+    SQLAlchemy compiles anew for every execution: most of the cost of a request); two copies
+    racing past the ``NOT EXISTS`` meet the unique key, and the loser queues nothing."""
     row = spec.row(utcnow())
     del row["company_id"]
     table = Job.__table__
     picked = select(company.label("company_id")).subquery()
-    values = [
-        bindparam(f"v_{name}", value, type_=table.c[name].type) for name, value in row.items()
-    ]
-    chosen = select(*values, picked.c.company_id).where(picked.c.company_id.is_not(None))
-    dialect = engine.dialect.name
-    statement: Any = (
-        insert_in(dialect, table)
-        .from_select([*row, "company_id"], chosen)
-        .on_conflict_do_nothing()
-        .returning(table.c.id)
+    values = {name: bindparam(f"v_{name}", row[name], type_=table.c[name].type) for name in row}
+    taken = exists().where(table.c.once_key == values["once_key"])
+    chosen = select(*values.values(), picked.c.company_id).where(
+        picked.c.company_id.is_not(None), ~taken
     )
-    if dialect == "postgresql":
+    statement: Any = insert(table).from_select([*row, "company_id"], chosen).returning(table.c.id)
+    if engine.dialect.name == "postgresql":
         inserted = statement.cte("inserted")
         statement = select(inserted.c.id, func.pg_notify(CHANNEL, ""))
-    with one_statement(engine) as connection:
-        found = connection.execute(statement).first()
+    try:
+        with one_statement(engine) as connection:
+            found = connection.execute(statement).first()
+    except IntegrityError:
+        if spec.once_key is None:
+            raise
+        return None  # the same delivery, queued a moment before by its racing copy
     return None if found is None else int(found[0])
 
 
