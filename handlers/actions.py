@@ -111,10 +111,11 @@ def _relist(
     text: str,
     note: list[Block],
 ) -> None:
-    """Replace the locations list a button was pressed on with the list as it is now."""
+    """Replace the locations list a button was pressed on with the list as it is now;
+    ``text`` (mrkdwn, names escaped) says what was done, under the location's row."""
     with reading(context, who) as rows:
         listed, units = overview(rows.session, who.company_id)
-    done = note or [context_block(f":white_check_mark: {escape(text)}")]
+    done = note or [context_block(f":white_check_mark: {text}")]
     blocks = locations_blocks(
         who.company, listed, admin=who.is_admin, units=units, notes={location_id: done}
     )
@@ -126,11 +127,11 @@ def _activate(active: bool) -> Callable[..., Reply]:
         rows: CompanyScope, location: ExternalLocation, context: BoltContext, body: dict[str, Any]
     ) -> Reply:
         set_active(rows.session, location, active)
-        by = f"<@{rows.actor.user_id}>"
+        name, by = escape(location.name), f"<@{rows.actor.user_id}>"
         if not active:
-            return f"{location.name} deactivated by {by}: nothing more is transferred.", []
+            return f"{name} deactivated by {by}: nothing more is transferred.", []
         from_csv = location.connection.provider is Provider.CSV
-        text = f"{location.name} activated by {by}: " + (
+        text = f"{name} activated by {by}: " + (
             "its days come from the CSV files you upload."
             if from_csv
             else f"each closed business day is transferred at {location.transfer_time:%H:%M} "
@@ -152,13 +153,13 @@ def _automatic(active: bool) -> Callable[..., Reply]:
         rows: CompanyScope, location: ExternalLocation, context: BoltContext, body: dict[str, Any]
     ) -> Reply:
         missed = set_automatic(rows.session, location, active)
+        name = escape(location.name)
         if missed is not None:
             blocks = catch_up_blocks(location.name, location.id, missed)
-            return f"Automatic transfers of {location.name} resumed.", blocks
+            return f"Automatic transfers of {name} resumed.", blocks
         if active:
-            return f"Automatic transfers of {location.name} are running.", []
-        text = f"Automatic transfers of {location.name} paused; setup and history are kept."
-        return text, []
+            return f"Automatic transfers of {name} are running.", []
+        return f"Automatic transfers of {name} paused; setup and history are kept.", []
 
     return apply
 
@@ -171,7 +172,7 @@ def _storage(
     if unit_id is None:
         raise ValidationFailed("that choice is not one Stockpot offered")
     unit = link_storage_unit(rows.session, location, unit_id)
-    return f"{location.name} now takes its sales from {unit.name}.", []
+    return f"{escape(location.name)} now takes its sales from {escape(unit.name)}.", []
 
 
 def migrate_location(
@@ -183,7 +184,7 @@ def migrate_location(
     with reading(context, who) as rows:
         location = rows.location(button_id(body))
     text = start_migration(svc, who, notify(context, channel_of(body)), location)
-    _relist(respond, context, who, location.id, text, [])
+    _relist(respond, context, who, location.id, escape(text), [])
 
 
 def retry_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:

@@ -216,7 +216,7 @@ class SlackSender:
                     state=state,
                 )
         raise AssertionError(
-            f"message {ts} shows no {action_id} {value or choose or ''}: {shown.text!r}"
+            f"message {ts} shows no {action_id} button {value or choose or ''}: {shown.text!r}"
         )
 
     def options(

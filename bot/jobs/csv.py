@@ -31,6 +31,12 @@ from stockpot.core.jobs.specs import (
     payload_of,
 )
 from stockpot.core.jobs.worker import JobContext, JobHandler
+from stockpot.core.models import CsvImport
+
+
+def _asked_by(context: JobContext) -> str | None:
+    notify = notify_of(context.job.payload)
+    return notify.user_id if notify else None
 
 
 class _InThread(JobHandler):
@@ -74,7 +80,7 @@ class CsvImportJob(_InThread):
         default = payload.default_date
         with data:
             result = self._import(context, name, data, default)
-        self._tell(context, f"Imported {name}", imported_blocks(result))
+        self._tell(context, f"Imported {name}", imported_blocks(result, _asked_by(context)))
         return {"import_id": result.import_id}
 
     @staticmethod
@@ -109,7 +115,13 @@ class CsvUndoJob(_InThread):
             triggered_by=payload.triggered_by,
             effect_key=job_key(context.job.id),
         )
-        self._tell(context, f"Import {import_id} undone", undone_blocks(result))
+        with context.factory() as session:
+            name = session.get_one(CsvImport, import_id).file_name
+        self._tell(
+            context,
+            f"Import {import_id} of {name} undone",
+            undone_blocks(result, name, _asked_by(context)),
+        )
         return {"undone": import_id}
 
 

@@ -100,7 +100,9 @@ def test_preview_import_and_undo_in_one_message_of_the_thread(bot):
     )
     bot.drain()
     (done,) = updates(bot, preview.ts, "Imported kasse.csv")
-    assert "as import 1: 5 rows" in texts(done) and "Filiale Mitte, 2026-11-28" in texts(done)
+    assert "as import 1 by <@UADMIN>: 5 rows" in texts(
+        done
+    ) and "Filiale Mitte, 2026-11-28" in texts(done)
     assert "Importing" not in bot.slack.workspace.message(preview.ts).text
     assert not [
         c for c in bot.slack.calls if c.method == "chat.postMessage" and "Imported" in texts(c)
@@ -144,7 +146,9 @@ def test_preview_import_and_undo_in_one_message_of_the_thread(bot):
     bot.send.click(preview.ts, ActionId.CSV_UNDO, user=ADMIN)
     assert ActionId.CSV_UNDO not in texts(reply(bot, "Undoing import 1"))
     bot.drain()
-    (undone,) = updates(bot, preview.ts, "Import 1 undone")
+    (undone,) = updates(bot, preview.ts, "Import 1 of kasse.csv undone")
+    assert "undone by <@UADMIN>: 2 days now as if it had never been imported" in texts(undone)
+    assert "Filiale Mitte, 2026-11-27" in texts(undone)
     assert "thread_ts" not in undone.args  # chat.update edits the message where it is
     assert not [
         c for c in bot.slack.calls if c.method == "chat.postMessage" and "undone" in texts(c)
@@ -165,7 +169,7 @@ def test_preview_import_and_undo_in_one_message_of_the_thread(bot):
     assert "already undone by <@UADMIN>" in texts(reply(bot, "is already undone"))
     bot.drain()
     assert jobs(bot, JobKind.CSV_UNDO) == 1
-    assert len(updates(bot, preview.ts, "Import 1 undone")) == 1
+    assert len(updates(bot, preview.ts, "Import 1 of kasse.csv undone")) == 1
     with bot.database.session() as session:
         assert session.scalar(select(func.sum(LedgerMovement.quantity))) == Decimal(0)
 

@@ -110,7 +110,7 @@ def test_an_undo_whose_worker_died_before_done_reports_the_undo_once(bot):
     bot.send.click(preview.ts, ActionId.CSV_UNDO, user=ADMIN)
     drain_through_death(bot, died)
 
-    assert len(updates(bot, preview.ts, "Import 1 undone")) == 1
+    assert len(updates(bot, preview.ts, "Import 1 of kasse.csv undone")) == 1
     assert messages(bot, "undone") == []
     assert "refused" not in texts_of(bot, preview.ts), (
         "the retry reports the undo, not 'already undone'"

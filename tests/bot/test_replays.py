@@ -53,11 +53,13 @@ def test_a_replayed_import_again_imports_nothing(bot):
 
     bot.send.click(again.ts, ActionId.CSV_UNDO, user=ADMIN)
     bot.drain()
-    (undone,) = updates(bot, again.ts, "Import 2 undone")
+    (undone,) = updates(bot, again.ts, "Import 2 of kasse-copy.csv undone")
     undone_once = movements(bot)
     replayed(bot)
     assert movements(bot) == undone_once
-    assert updates(bot, again.ts, "Import 2 undone") == [undone], "the message is updated once"
+    assert updates(bot, again.ts, "Import 2 of kasse-copy.csv undone") == [undone], (
+        "the message is updated once"
+    )
 
 
 def test_a_replayed_event_previews_nothing(bot):
