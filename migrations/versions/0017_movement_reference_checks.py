@@ -54,13 +54,15 @@ def _fk_name(column: str) -> str:
 
 def _missing_parent(column: str, table: str) -> str:
     """The statement's rows whose ``column`` names no row of ``table`` in the movement's own
-    company; each distinct (company, id) is looked up once."""
+    company; each distinct (company, id) is looked up once, by the parent's primary key (a
+    join on id alone: with the company in the join condition the planner may pick the
+    parent's company index and scan a company's rows once per id)."""
     present = f" WHERE {column} IS NOT NULL" if column == "run_id" else ""
     return (
         f"SELECT n.company_id, n.{column} AS id "
         f"FROM (SELECT DISTINCT company_id, {column} FROM new_rows{present}) n "
-        f"WHERE NOT EXISTS (SELECT 1 FROM {table} p "
-        f"WHERE p.id = n.{column} AND p.company_id = n.company_id)"
+        f"LEFT JOIN {table} p ON p.id = n.{column} "
+        "WHERE p.company_id IS DISTINCT FROM n.company_id"
     )
 
 
