@@ -129,6 +129,8 @@ class RecipeTree:
         self._recipes = recipes
         self._shares: dict[int, list[mpq]] = {}
         self._factors: dict[Target, mpq] = {}
+        self._node_lines: dict[tuple[int, int], list[tuple[int, int | None, int | None, mpq]]]
+        self._node_lines = {}
 
     def factor(self, target: IngredientTarget | RecipeTarget) -> mpq:
         """A mapping's factor as ``mpq``, converted once per tree."""
@@ -150,7 +152,15 @@ class RecipeTree:
         return result
 
     def _lines(self, node: tuple[int, int]) -> list[tuple[int, int | None, int | None, mpq]]:
-        """(storage unit, ingredient, sub-recipe, amount per portion) of each recipe line."""
+        """(storage unit, ingredient, sub-recipe, amount per portion) of each recipe line;
+        worked out once per (recipe, inherited storage) for the tree's lifetime (a catalog's:
+        every run of that catalog reads the same lines)."""
+        found = self._node_lines.get(node)
+        if found is None:
+            found = self._node_lines[node] = self._resolve(node)
+        return found
+
+    def _resolve(self, node: tuple[int, int]) -> list[tuple[int, int | None, int | None, mpq]]:
         recipe_id, inherited_storage = node
         recipe = self._recipes.get(recipe_id)
         if recipe is None:
