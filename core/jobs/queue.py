@@ -103,6 +103,11 @@ def enqueue(session: Session, spec: JobSpec) -> Enqueued:
     raise ValidationFailed("that work is being queued by another request right now; try again")
 
 
+def queued_once(session: Session, once_key: str) -> bool:
+    """Whether a job with ``once_key`` was ever queued (it is never queued again)."""
+    return session.scalar(select(exists().where(Job.once_key == once_key))) or False
+
+
 def enqueue_many(session: Session, specs: Iterable[JobSpec]) -> int:
     """Queue each job whose keys are free; returns how many were queued (the scheduler's
     path: whatever another scheduler already queued is skipped, not duplicated)."""
