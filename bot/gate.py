@@ -6,8 +6,8 @@ a timestamp that is not an integer makes it raise, and the global error handler 
 the unverified body (it posted to whatever ``response_url`` the body named). The gate runs
 before Bolt, on the raw WSGI request, in this order:
 
-1. size: ``Content-Length`` is required and at most ``MAX_BODY_BYTES`` (411/413), checked
-   before a byte is read; a chunked body without a length is refused the same way;
+1. size: ``Content-Length`` is required and at most ``SLACK_REQUEST_MAX_BYTES`` (411/413),
+   checked before a byte is read; a chunked body without a length is refused the same way;
 2. timestamp: digits only (400 when malformed), within five minutes of now (401);
 3. signature: HMAC-SHA256 of ``v0:<timestamp>:<body>`` compared in constant time (401);
 4. shape: a form with a JSON object in ``payload`` or a slash command's fields, or a JSON
@@ -34,15 +34,12 @@ from urllib.parse import parse_qs, urlsplit
 
 from stockpot.bot.slack_files import allowed_host
 from stockpot.core.errors import ConfigurationError
-from stockpot.core.settings import Settings
+from stockpot.core.settings import SLACK_REQUEST_MAX_BYTES, Settings
 
 log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
 Wsgi = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-
-MAX_BODY_BYTES = 1024 * 1024
-"""Slack's requests are a few kilobytes (a large modal's submission stays well under this)."""
 
 MAX_SKEW_SECONDS = 5 * 60
 """Slack's own rule: a request signed longer ago than this may be a replay."""
@@ -97,7 +94,7 @@ class SlackGate:
         inner: Wsgi,
         signing_secret: str,
         *,
-        max_bytes: int = MAX_BODY_BYTES,
+        max_bytes: int = SLACK_REQUEST_MAX_BYTES,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.inner = inner
