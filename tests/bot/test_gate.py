@@ -66,6 +66,12 @@ def black_hole():
     hole.close()
 
 
+def payload(kind: str, **fields: object) -> str:
+    """An interaction of type ``kind`` from a member, with ``fields``."""
+    body = {"type": kind, "user": {"id": ADMIN}, "team": {"id": "T0001"}, **fields}
+    return urlencode({"payload": json.dumps(body)})
+
+
 def command_body(response_url: str, **fields: str) -> str:
     return urlencode(
         {
@@ -117,6 +123,22 @@ def test_malformed_requests_get_400_with_one_log_line_and_no_traceback(bot, capl
         ("[" + marker, "application/json"),
         (marker, "text/plain"),
         (marker, ""),
+        # Shapes Bolt indexes without looking: each raised inside Bolt (a traceback, then the
+        # error handler), or ended in its multi-line "unhandled request" warning.
+        ("[" * 100_000 + marker + "]" * 100_000, "application/json"),
+        (urlencode({"payload": "[" * 100_000 + "]" * 100_000}), FORM),
+        (payload("block_actions", actions=marker), FORM),
+        (payload("block_actions", actions=[{"value": marker}]), FORM),
+        (payload("block_actions", actions=[]), FORM),
+        (payload("view_submission", view=[marker]), FORM),
+        (payload("view_closed", view={"id": marker}), FORM),
+        (payload("block_suggestion", action_id="a", block_id="b", value=5), FORM),
+        (payload("interactive_message", callback_id=marker), FORM),
+        (payload("shortcut"), FORM),
+        (json.dumps({"type": "event_callback", "event": marker}), "application/json"),
+        (json.dumps({"type": "url_verification"}), "application/json"),
+        (json.dumps({"type": "something_else", "x": marker}), "application/json"),
+        (command_body(marker, command="/evil"), FORM),
     ]
     for body, content_type in malformed:
         answer = bot.send.post(body, content_type)
