@@ -28,6 +28,22 @@ def fold(text: str) -> str:
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
 
 
+LIKE_ESCAPE = "\\"
+
+
+def containing(text: str) -> str:
+    """An ``ILIKE`` pattern (with ``escape=LIKE_ESCAPE``) for names containing ``text`` as
+    typed: ``%`` and ``_`` are letters a person typed, not wildcards (a search for ``%`` is
+    not a search for everything, and ``Item_1`` does not find ``ItemX1``)."""
+    escaped = (
+        text.strip()
+        .replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return f"%{escaped}%"
+
+
 def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
     """The known names ``name`` was probably meant to be, best first (typos, accents, case)."""
     by_fold: dict[str, str] = {}
