@@ -63,9 +63,15 @@ def check_quantity(value: Decimal) -> Decimal:
 
 
 def parse_quantity_text(text: str) -> Decimal:
-    """A quantity typed by a person (``0,5`` or ``0.5``), checked by the same rule."""
+    """A quantity typed by a person (``0,5`` or ``0.5``), checked by the same rule.
+
+    Only ASCII digits, without ``_``: ``Decimal`` itself reads ``١٢`` as 12 and ``1_000``
+    as 1000, which nobody reading the form back would see."""
+    cleaned = text.strip().replace(",", ".")
     try:
-        value = Decimal(text.strip().replace(",", "."))
+        if not cleaned.isascii() or "_" in cleaned:
+            raise InvalidOperation
+        value = Decimal(cleaned)
     except InvalidOperation:
         raise ValueError("write a number, e.g. 1 or 0.009") from None
     return check_quantity(value)
