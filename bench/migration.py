@@ -13,7 +13,7 @@ on 4 worker processes, against the larger of the rate-limit bound and the CPU bo
 spent, workers and sandbox, over the cores), with the CPU per location-day: what one worker
 host sustains.
 
-    python -m bench.migration            # PostgreSQL at BENCH_DATABASE_URL (recreated)
+    python -m bench.migration            # PostgreSQL at --database-url (recreated)
     python -m bench.migration --days 30 --locations 8 --workers 4   # a quicker run
 
 Prints a table and one JSON line.
@@ -22,10 +22,12 @@ Prints a table and one JSON line.
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import multiprocessing
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -42,7 +44,7 @@ import httpx
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from bench.common import DEFAULT_URL, fresh_database, load_average, report
+from bench.common import database_url_argument, fresh_database, load_average, report
 from stockpot.bot.jobs.handlers import job_handlers
 from stockpot.bot.jobs.slack import Notifier
 from stockpot.core.catalog.importer import import_catalog
@@ -70,7 +72,6 @@ from stockpot.core.pos import connections
 from stockpot.core.settings import Settings
 from stockpot.sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
 
-URL = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
 LATENCY = 0.05
 RATE = 5.0
 VOLUME = 11.5
@@ -105,6 +106,11 @@ class RemoteSandbox:
         """(requests so far, of which answered 429)"""
         return self._ask("counts")
 
+    def arrivals(self, since: int) -> list[tuple[float, int | None]]:
+        """When each request from the ``since``-th on arrived (``time.monotonic()``, the same
+        clock in every process of this machine) and its status."""
+        return self._ask("arrivals", since)
+
     def cpu_seconds(self) -> float:
         return self._ask("cpu")
 
@@ -123,6 +129,8 @@ def _serve(commands: Any, answers: Any) -> None:
             answers.put(None)
         elif command == "counts":
             answers.put((len(sandbox.requests), sandbox.throttled))
+        elif command == "arrivals":
+            answers.put([(r.arrived, r.status) for r in sandbox.requests[args[0] :]])
         elif command == "cpu":
             times = os.times()
             answers.put(times.user + times.system)
@@ -147,22 +155,21 @@ class Bench:
 
 
 @contextmanager
-def prepared() -> Iterator[Bench]:
+def prepared(url: str) -> Iterator[Bench]:
     sandbox = RemoteSandbox()
     try:
         variables = {
-            "DATABASE_URL": URL,
+            "DATABASE_URL": url,
             "STOCKPOT_SECRET_KEY": generate_key(),
             "LIGHTSPEED_API_URL": sandbox.url,
             "LIGHTSPEED_AUTH_URL": sandbox.url,
             "LIGHTSPEED_CLIENT_ID": DEFAULT_CLIENT_ID,
             "LIGHTSPEED_CLIENT_SECRET": DEFAULT_CLIENT_SECRET,
             "LIGHTSPEED_REDIRECT_URI": REDIRECT,
-            "STOCKPOT_POS_REQUESTS_PER_SECOND": str(RATE),
             "STOCKPOT_WORKER_POLL_SECONDS": "0.05",
         }
-        fresh_database(URL)
-        engine = make_engine(URL)
+        fresh_database(url)
+        engine = make_engine(url)
         try:
             yield Bench(sandbox, variables, make_session_factory(engine))
         finally:
@@ -221,8 +228,8 @@ def ledger_by_day(factory: sessionmaker[Session]) -> dict[tuple[object, int], De
         return {(day, ingredient): total for day, ingredient, total in rows if total}
 
 
-def one_location(days: int) -> dict[str, object]:
-    with prepared() as bench:
+def one_location(url: str, days: int) -> dict[str, object]:
+    with prepared(url) as bench:
         sandbox, settings, factory = bench.sandbox, bench.settings, bench.factory
         location_id = set_up_company(factory, settings, "Bench", LOCATION)
         with unit_of_work(factory) as session:
@@ -233,11 +240,13 @@ def one_location(days: int) -> dict[str, object]:
         worker = Worker(factory, settings, job_handlers(Notifier(factory)))
         sandbox.configure(LATENCY, RATE)
         before, throttled_before = sandbox.counts()
-        started, cpu_started = time.perf_counter(), time.process_time()
+        started, cpu_started = time.monotonic(), time.process_time()
         worker.run_until_idle()
-        wall = time.perf_counter() - started
+        ended = time.monotonic()
+        wall = ended - started
         worker_cpu = time.process_time() - cpu_started
         after, throttled = sandbox.counts()
+        timeline = phases(sandbox.arrivals(before), started, ended)
         throttled -= throttled_before
         requests = after - before
         with factory() as session:
@@ -274,13 +283,35 @@ def one_location(days: int) -> dict[str, object]:
         "bound_s": round(bound, 2),
         "ratio": round(wall / bound, 3),
         "ledger_identical": identical,
+        **timeline,
     }
 
 
-def many_locations(days: int, locations: int, workers: int) -> dict[str, object]:
+def phases(
+    arrivals: list[tuple[float, int | None]], started: float, ended: float
+) -> dict[str, float]:
+    """Where the wall time went, from when the requests arrived at the sandbox: before the
+    first, between the first and the last (against the ideal spacing of the rate), after the
+    last; and the gaps between answered requests."""
+    times = sorted(at for at, _ in arrivals)
+    if not times:
+        return {}
+    gaps = sorted(b - a for a, b in itertools.pairwise(times))
+    return {
+        "to_first_request_s": round(times[0] - started, 3),
+        "first_to_last_s": round(times[-1] - times[0], 3),
+        "paced_ideal_s": round((len(times) - 1) / RATE, 3),
+        "after_last_request_s": round(ended - times[-1], 3),
+        "gap_min_ms": round(gaps[0] * 1000, 1) if gaps else 0.0,
+        "gap_median_ms": round(statistics.median(gaps) * 1000, 1) if gaps else 0.0,
+        "gap_max_ms": round(gaps[-1] * 1000, 1) if gaps else 0.0,
+    }
+
+
+def many_locations(url: str, days: int, locations: int, workers: int) -> dict[str, object]:
     """``locations`` companies migrating the same sandbox location through their own
     connections, on ``workers`` worker processes of one thread each."""
-    with prepared() as bench:
+    with prepared(url) as bench:
         sandbox, settings, factory = bench.sandbox, bench.settings, bench.factory
         ids = [set_up_company(factory, settings, f"Bench {n}", LOCATION) for n in range(locations)]
         with unit_of_work(factory) as session:
@@ -350,6 +381,7 @@ def many_locations(days: int, locations: int, workers: int) -> dict[str, object]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    database_url_argument(parser)
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--locations", type=int, default=200)
     parser.add_argument("--workers", type=int, default=4)
@@ -362,10 +394,12 @@ def main() -> None:
         {"days": 0, "lines_per_day": 0, "requests": 0, "throttled": 0, "wall_s": 0}
         | {"bound_s": 0, "ratio": 0, "ledger_identical": None, "worker_cpu_per_day_ms": 0}
         if options.skip_one
-        else one_location(options.days)
+        else one_location(options.database_url, options.days)
     )
     print(f"load average after one location: {load_average()}", flush=True)
-    many = many_locations(options.scaling_days, options.locations, options.workers)
+    many = many_locations(
+        options.database_url, options.scaling_days, options.locations, options.workers
+    )
     days, n, w = one["days"], many["locations"], many["workers"]
     report(
         "migration",

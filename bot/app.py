@@ -20,6 +20,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot import handlers
+from stockpot.bot import acks
 from stockpot.bot.errors import error_handler
 from stockpot.bot.gate import response_hosts_guard, signing_secret
 from stockpot.bot.installations import (
@@ -35,7 +36,6 @@ from stockpot.bot.observed import (
     metered_clients,
     request_context,
 )
-from stockpot.bot.replays import once_per_delivery
 from stockpot.bot.slack_tokens import SLACK_FIXES
 from stockpot.bot.work import WorkQueue
 from stockpot.core import redaction
@@ -167,7 +167,6 @@ def build_app(
         jobs=jobs or JobRuntime(factory),
         installations=installations,
         answers=answers or answer_pool(),
-        answer_here=answering,
     )
 
     app.middleware(request_context)
@@ -179,10 +178,10 @@ def build_app(
         context[SERVICES] = bundle
         next()
 
-    if not answering:  # the web process let this delivery through once already
-        app.middleware(once_per_delivery)
     app.error(error_handler(settings.slack.response_hosts))
     handlers.register(app)
+    if not answering:  # the web process acked and let this delivery through once already
+        acks.route(app)
     return app
 
 

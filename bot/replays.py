@@ -12,7 +12,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import BoltContext, BoltResponse
+from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 
 from stockpot.core.deliveries import first_delivery
 from stockpot.handlers.context import services
@@ -38,9 +39,23 @@ def delivery_key(body: dict[str, Any]) -> str | None:
     return f"{body.get('command') or kind or 'request'}:{trigger}"
 
 
-def once_per_delivery(context: BoltContext, body: dict[str, Any], next: Callable[[], Any]) -> Any:
-    key = delivery_key(body)
-    if key is None or first_delivery(services(context).factory, context.team_id or "", key):
-        return next()
+class OncePerDelivery(Middleware):
+    """A listener's middleware (``bot.acks`` attaches it to every listener the web process
+    answers itself): the delivery is recorded before the listener runs, and a delivery seen
+    before gets an empty 200 (Slack must not retry it) and nothing else. Requests answered
+    by a worker skip it: their answer job is their record (``core.jobs.queue.enqueue_answer``)."""
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], Any]
+    ) -> BoltResponse | None:
+        key = delivery_key(req.body)
+        context = req.context
+        if key is None or first_delivery(services(context).factory, context.team_id or "", key):
+            next()
+            return resp
+        ignored(key)
+        return BoltResponse(status=200, body="")
+
+
+def ignored(key: str) -> None:
     log.warning("ignored a request delivered before (%s)", key.split(":", 1)[0])
-    return BoltResponse(status=200, body="")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
 from stockpot.core.errors import StockpotError, UnauthorizedCompanyAccess
@@ -71,22 +71,30 @@ class Actor:
         return row
 
 
-def company_for(session: Session, team_id: str, channel_id: str | None) -> Company | None:
-    if channel_id:
-        bound = session.scalar(
-            select(Company)
-            .join(ChannelBinding, ChannelBinding.company_id == Company.id)
-            .where(ChannelBinding.team_id == team_id, ChannelBinding.channel_id == channel_id)
-        )
-        if bound is not None:
-            return bound
-    return session.scalar(
-        select(Company)
-        .join(WorkspaceCompany, WorkspaceCompany.company_id == Company.id)
+def company_id_for(team_id: str, channel_id: str | None) -> ScalarSelect[Any]:
+    """The rule, as one SQL expression: the company a channel is bound to, else the
+    workspace's first linked company (``NULL``: none). ``company_for`` reads it; an answer
+    job's insert embeds it (``core.jobs.queue.enqueue_answer``), so queueing an answer needs
+    no lookup first."""
+    linked = (
+        select(WorkspaceCompany.company_id)
         .where(WorkspaceCompany.team_id == team_id)
         .order_by(WorkspaceCompany.id)
         .limit(1)
+        .scalar_subquery()
     )
+    if not channel_id:
+        return linked
+    bound = (
+        select(ChannelBinding.company_id)
+        .where(ChannelBinding.team_id == team_id, ChannelBinding.channel_id == channel_id)
+        .scalar_subquery()
+    )
+    return select(func.coalesce(bound, linked)).scalar_subquery()
+
+
+def company_for(session: Session, team_id: str, channel_id: str | None) -> Company | None:
+    return session.scalar(select(Company).where(Company.id == company_id_for(team_id, channel_id)))
 
 
 def actor_for(

@@ -19,7 +19,7 @@ from sqlalchemy import (
     event,
     insert,
 )
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -188,6 +188,21 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def one_statement(engine: Engine) -> Iterator[Connection]:
+    """A connection for one statement that commits by itself: on PostgreSQL in autocommit
+    (the statement is its own transaction: no ``BEGIN`` and ``COMMIT`` round trips, and a
+    ``pg_notify`` in it is delivered when it ends); on SQLite in a transaction that takes the
+    write lock at ``BEGIN``, committed when the block ends. For the few statements a Slack
+    request costs (``core.deliveries``, ``core.jobs.queue.enqueue_answer``)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            yield connection
+        return
+    with writing_engine(engine).begin() as connection:
+        yield connection
+
+
 def insert_ignoring_conflicts(
     session: Session,
     table: Any,
@@ -213,18 +228,24 @@ def inserted_ids(
     """The primary keys of the rows an ``INSERT … ON CONFLICT DO NOTHING`` inserted."""
     if not rows:
         return []
-    dialect = session.get_bind().dialect.name
+    key = next(iter(table.primary_key.columns))
+    statement = (
+        insert_in(session.get_bind().dialect.name, table)
+        .on_conflict_do_nothing(index_elements=index_elements)
+        .returning(key)
+    )
+    return list(session.scalars(statement, rows).all())
+
+
+def insert_in(dialect: str, table: Any) -> Any:
+    """The dialect's ``INSERT`` (the one with ``on_conflict_do_nothing``)."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     else:  # pragma: no cover - guarded by the settings' supported URLs
         raise NotImplementedError(f"unsupported database '{dialect}'")
-    key = next(iter(table.primary_key.columns))
-    statement = (
-        dialect_insert(table).on_conflict_do_nothing(index_elements=index_elements).returning(key)
-    )
-    return list(session.scalars(statement, rows).all())
+    return dialect_insert(table)
 
 
 def copy_rows(

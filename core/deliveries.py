@@ -14,7 +14,7 @@ from datetime import timedelta
 from sqlalchemy import delete
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.core.db import insert_ignoring_conflicts, unit_of_work, utcnow
+from stockpot.core.db import insert_in, one_statement, utcnow
 from stockpot.core.models import SlackDelivery
 
 KEEP = timedelta(days=1)
@@ -26,16 +26,21 @@ _seen = 0
 
 def first_delivery(factory: sessionmaker[Session], team_id: str, key: str) -> bool:
     """Record the delivery; ``False`` when its key was recorded before (a replay). The unique
-    key decides, so two copies racing each other cannot both win."""
+    key decides, so two copies racing each other cannot both win. One statement that
+    commits by itself (a request the web process answers itself waits for it before its
+    listener runs)."""
     global _seen
     _seen += 1
-    with unit_of_work(factory) as session:
-        inserted = insert_ignoring_conflicts(
-            session,
-            SlackDelivery.__table__,
-            [{"team_id": team_id[:32], "key": key[:200], "created_at": utcnow()}],
-            index_elements=["team_id", "key"],
-        )
+    table = SlackDelivery.__table__
+    engine = factory.kw["bind"]
+    statement = (
+        insert_in(engine.dialect.name, table)
+        .values(team_id=team_id[:32], key=key[:200], created_at=utcnow())
+        .on_conflict_do_nothing()
+        .returning(table.c.key)
+    )
+    with one_statement(engine) as connection:
+        inserted = connection.execute(statement).first() is not None
         if _seen % PRUNE_EVERY == 0:
-            session.execute(delete(SlackDelivery).where(SlackDelivery.created_at < utcnow() - KEEP))
-    return inserted == 1
+            connection.execute(delete(table).where(table.c.created_at < utcnow() - KEEP))
+    return inserted

@@ -25,6 +25,7 @@ from stockpot.core.models import ExternalLocation, JobKind, RunKind, RunOutcome
 from stockpot.core.pos import connections
 from stockpot.core.pos.base import FetchedDay
 from stockpot.core.pos.errors import DayNotComplete, PosAuthError
+from stockpot.core.pos.http import RetryPolicy
 from stockpot.core.settings import Settings
 
 DEFAULT_DAYS = 90
@@ -94,6 +95,7 @@ def migrate(
     checkpoint: Callable[[], None] = lambda: None,
     on_progress: Callable[[MigrationProgress], None] = lambda progress: None,
     effect_key: str | None = None,
+    policy: RetryPolicy | None = None,
 ) -> MigrationProgress:
     """Transfer the days ``progress`` has not done yet, oldest first.
 
@@ -104,18 +106,18 @@ def migrate(
     day that cannot be transferred as things are is noted and the migration goes on; a day
     the POS has not closed ends it. With ``effect_key`` each day's run is kept under
     ``<effect_key>:<day>``, so a retry after a day was posted but before the progress was
-    saved reports that day's run instead of posting it again."""
+    saved reports that day's run instead of posting it again. ``policy``: how the POS's
+    requests are retried (and waited for: the fetches wait in their own threads, outside any
+    database transaction)."""
 
-    def fetch(day: date) -> FetchedDay:
-        return connections.fetch_day(
-            factory,
-            settings,
-            location_id,
-            day,
-            run_kind=RunKind.MIGRATION,
-            triggered_by=triggered_by,
-        )
-
+    fetch = connections.DayFetcher(
+        factory,
+        settings,
+        location_id,
+        run_kind=RunKind.MIGRATION,
+        triggered_by=triggered_by,
+        policy=policy,
+    )
     ahead = ThreadPoolExecutor(max_workers=PREFETCH, thread_name_prefix="stockpot-prefetch")
     in_flight: dict[date, Future[FetchedDay]] = {}
     try:
@@ -155,4 +157,5 @@ def migrate(
             on_progress(progress)
     finally:
         ahead.shutdown(wait=True, cancel_futures=True)
+        fetch.close()
     return progress

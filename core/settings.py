@@ -215,10 +215,12 @@ class Settings(SettingsGroup):
         ge=0,
         description="first backoff between retries of one POS request (doubling, jittered)",
     )
-    pos_requests_per_second: float = Field(
-        default=5,
+    pos_requests_per_second: float | None = Field(
+        default=None,
         gt=0,
-        description="requests per second one process sends to one POS connection",
+        description="requests per second one process sends to one POS connection (unset: "
+        "the POS's documented policy, Lightspeed 5, SIDES 2; `stockpot pos pace` sets one "
+        "connection's)",
     )
     metrics_port: int | None = Field(
         default=None,

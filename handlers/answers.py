@@ -2,11 +2,13 @@
 
 Working out an answer (queries, rows, blocks) holds the GIL: done in the web process it
 delayed the acks of every other request (bench.slack_ack, issue 17). Listeners wrapped here
-ack, queue the request as an ``answer`` job and return; a worker, woken at once (PostgreSQL
-LISTEN/NOTIFY, or the in-process worker of ``stockpot run`` on SQLite), dispatches the same
-request through its own answering app, where the wrapper runs the listener (its own
-``ack()`` does nothing, and any error is reported as Bolt's error handler would). A request
-whose workspace speaks for no company yet (``/pos setup``) is answered here, on a small pool.
+are marked; in the web process ``bot.acks`` acks them at once, in the request's own thread,
+and queues the request as an ``answer`` job after the ack; a worker, woken at once
+(PostgreSQL LISTEN/NOTIFY, or the in-process worker of ``stockpot run`` on SQLite),
+dispatches the same request through its own answering app, where the wrapper runs the
+listener (its own ``ack()`` does nothing, and any error is reported as Bolt's error handler
+would). A request whose workspace speaks for no company yet (``/pos setup``) is answered in
+the web process, on a small pool.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ ANSWER_THREADS = 2
 """Answers worked out in the web process: only requests no worker can take (a workspace that
 speaks for no company yet). Few: they hold the GIL the acks need."""
 
+ANSWERED_BY_JOB = "stockpot_answered_by_job"
+"""The mark ``ack_first`` leaves on a listener (``bot.acks`` looks for it)."""
+
 
 def answer_pool() -> ThreadPoolExecutor:
     """The pool answers run on: one per app, shut down with it (``stockpot.bot.bootstrap``)."""
@@ -32,18 +37,19 @@ def answer_pool() -> ThreadPoolExecutor:
 
 
 def _already_acknowledged(*_: Any, **__: Any) -> None:
-    """The wrapper acked before the listener ran."""
+    """The request was acked before the listener ran."""
 
 
 def ack_first(listener: Callable[..., None]) -> Callable[[Args], None]:
-    """``listener`` (taking Bolt's usual named arguments) answered off the listener thread.
-    Only for listeners that ack with nothing (not options or view submissions that answer in
-    the ack). Responses go to the response URL (valid 30 minutes). A modal must open within
-    3 s of the click: behind a long queue of answers it may not (Slack then ignores it), but
-    the click itself never fails for want of an ack."""
+    """``listener`` (taking Bolt's usual named arguments) answered after an empty ack,
+    in a worker. Only for listeners that ack with nothing (not options or view submissions
+    that answer in the ack). Responses go to the response URL (valid 30 minutes). A modal
+    must open within 3 s of the click: behind a long queue of answers it may not (Slack then
+    ignores it), but the click itself never fails for want of an ack."""
     names = list(inspect.signature(listener).parameters)
 
-    def run(args: Args) -> None:
+    def answer(args: Args) -> None:
+        args.ack()
         kwargs = {name: getattr(args, name) for name in names}
         if "ack" in kwargs:
             kwargs["ack"] = _already_acknowledged
@@ -53,20 +59,9 @@ def ack_first(listener: Callable[..., None]) -> Callable[[Args], None]:
             hosts = services(args.context).settings.slack.response_hosts
             handle_error(error, args.body, args.client, args.request, hosts)
 
-    def acking(args: Args) -> None:
-        args.ack()
-        bundle = services(args.context)
-        if bundle.answer_here:
-            run(args)
-            return
-        if not bundle.jobs.answer_later(args.body, args.context.team_id or "", _channel(args)):
-            bundle.answers.submit(run, args)
-
-    return acking
+    setattr(answer, ANSWERED_BY_JOB, True)
+    return answer
 
 
-def _channel(args: Args) -> str | None:
-    body = args.body
-    if body.get("channel_id"):
-        return str(body["channel_id"])
-    return args.context.channel_id
+def answered_by_job(listener: Callable[..., Any]) -> bool:
+    return bool(getattr(listener, ANSWERED_BY_JOB, False))

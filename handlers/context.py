@@ -35,10 +35,7 @@ class Services:
     installations: Any = None
     """The installation store in multi-workspace mode (``None`` with a single bot token)."""
     answers: Executor | None = None
-    """Where acknowledged listeners answer (``handlers.answers``); the app's own pool."""
-    answer_here: bool = False
-    """``True`` in a worker's answering app: listeners that ``ack_first`` answer at once.
-    ``False`` in the web app: they ack and queue the answer for a worker."""
+    """Where the web process answers what no worker can (``bot.acks``); the app's own pool."""
 
 
 def services(context: BoltContext) -> Services:

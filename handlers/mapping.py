@@ -55,6 +55,7 @@ from stockpot.handlers.context import (
     reading,
     services,
 )
+from stockpot.handlers.offers import spend
 
 
 def open_map(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -214,6 +215,13 @@ def reprocess(
             replace_original=False,
         )
         return
+    # The offer is spent: it becomes what was started (the progress follows in the channel).
+    spend(
+        respond,
+        body,
+        f"Reprocessing {len(days)} day{'s' if len(days) != 1 else ''} for {name}, oldest "
+        "first; one message in the channel shows the progress and the summary.",
+    )
     svc.jobs.enqueue(
         specs.reprocess(
             who.company_id,
@@ -222,16 +230,6 @@ def reprocess(
             triggered_by=who.audit,
             notify=notify(context, channel),
         )
-    )
-    # The offer is spent: it becomes what was started (the progress follows in the channel).
-    respond(
-        **message(
-            f"Reprocessing {len(days)} day{'s' if len(days) != 1 else ''} for {name}, oldest "
-            "first; one message in the channel shows the progress and the summary.",
-            [],
-        ),
-        response_type="ephemeral",
-        replace_original=True,
     )
 
 

@@ -12,7 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -81,6 +81,14 @@ uninstalled the app is ``account_inactive``, and one revoked (``auth.revoke``, o
 class ApiCall:
     method: str
     args: dict[str, Any]
+    answer: dict[str, Any] = field(default_factory=dict, compare=False)
+    """What the stand-in answered (a posted message's ``ts`` is only here)."""
+
+    @property
+    def ts(self) -> str | None:
+        """The ``ts`` of the message a ``chat.postMessage`` or ``chat.update`` was about."""
+        ts = self.answer.get("ts")
+        return str(ts) if ts else None
 
 
 @dataclass
@@ -139,9 +147,11 @@ class SlackStandIn(SandboxServer):
         self.workspace = Workspace(bot_user_id)
         self.upload_names: dict[str, str] = {}
         self.response_targets: dict[str, str] = {}
+        """A response URL's key → the ts of the message whose action it answers."""
+        self.response_channels: dict[str, str] = {}
+        """A response URL's key → the channel its command or click came from."""
         self.response_keys: list[str] = []
         """The key of each response URL answered, in order (an answer twice shows twice)."""
-        """A response URL's key → the ts of the message whose action it answers."""
         self._page: Any = None
         self.socket_mode: SocketModeStandIn | None = None
         """Socket Mode's WebSocket side, once ``enable_socket_mode`` started it."""
@@ -283,13 +293,31 @@ class SlackStandIn(SandboxServer):
         headers = {"X-OAuth-Scopes": ",".join(sorted(scopes))} if scopes is not None else {}
         if method in METHOD_SCOPES:
             headers["X-Accepted-OAuth-Scopes"] = ",".join(METHOD_SCOPES[method])
-        refused = self._refusal(method, args, request) or self._not_allowed(method, args, scopes)
+        refused = (
+            self._refusal(method, args, request)
+            or self._not_allowed(method, args, scopes)
+            or self._not_updatable(method, args)
+        )
         if refused is not None:
             return Response.json(refused, headers=headers)
-        self._record(ApiCall(method, args))
         answer = self._answer(method, args, token)
         self._show(method, args, answer)
+        self._record(ApiCall(method, args, answer))
         return Response.json(answer, headers=headers)
+
+    def _not_updatable(self, method: str, args: dict[str, Any]) -> dict[str, Any] | None:
+        """``chat.update`` edits an existing message of the app's in that channel, as in
+        Slack: an unknown ``ts`` (or one of another channel, or an ephemeral message, which
+        only ``response_url`` can replace) is ``message_not_found``; someone else's message is
+        ``cant_update_message``."""
+        if method != "chat.update":
+            return None
+        shown = self.workspace.message(str(args.get("ts") or ""))
+        if shown is None or shown.ephemeral or shown.channel != str(args.get("channel")):
+            return {"ok": False, "error": "message_not_found"}
+        if shown.user != self.bot_user_id:
+            return {"ok": False, "error": "cant_update_message"}
+        return None
 
     def _not_allowed(
         self, method: str, args: dict[str, Any], scopes: frozenset[str] | None
@@ -424,15 +452,17 @@ class SlackStandIn(SandboxServer):
         payload = json.loads(request.body or b"{}")
         self.response_arrivals.setdefault(request.params["key"], time.perf_counter())
         self.response_keys.append(request.params["key"])
-        self._record(ApiCall("response_url", payload))
-        channel = self._page.channel_id if self._page else ""
-        original = self.response_targets.get(request.params["key"])
+        key = request.params["key"]
+        channel = self.response_channels.get(key) or (self._page.channel_id if self._page else "")
+        original = self.response_targets.get(key)
         if original and payload.get("replace_original"):
             self.workspace.update(
                 original, str(payload.get("text", "")), list(payload.get("blocks") or [])
             )
+            ts = original
         else:
-            self.workspace.answer(channel, self.bot_user_id, payload)
+            ts = self.workspace.answer(channel, self.bot_user_id, payload)
+        self._record(ApiCall("response_url", payload, {"ts": ts}))
         return Response(200, b"ok", {"Content-Type": "text/plain"})
 
     def _uploaded(self, request: Request) -> Response:

@@ -18,6 +18,7 @@ from stockpot.core.mapping import IngredientChoice, set_mapping
 from stockpot.core.models import ExternalLocation, Ingredient, PosItem
 from stockpot.core.pos import connections
 from stockpot.core.pos.http import RetryPolicy
+from stockpot.core.pos.pacing import forget_pacers
 from stockpot.core.settings import Settings
 from stockpot.sandbox.lightspeed import (
     DEFAULT_CLIENT_ID,
@@ -56,7 +57,9 @@ def sides():
 
 
 @pytest.fixture
-def settings(monkeypatch, lightspeed, sides) -> Settings:
+def settings(monkeypatch, lightspeed, sides) -> Iterator[Settings]:
+    """Settings pointing at the sandboxes; each test's connections are paced afresh (their ids
+    come again in the next test)."""
     for name, value in {
         "STOCKPOT_SECRET_KEY": generate_key(),
         "LIGHTSPEED_CLIENT_ID": DEFAULT_CLIENT_ID,
@@ -68,7 +71,9 @@ def settings(monkeypatch, lightspeed, sides) -> Settings:
         "STOCKPOT_POS_REQUESTS_PER_SECOND": "1000",
     }.items():
         monkeypatch.setenv(name, value)
-    return Settings()
+    forget_pacers()
+    yield Settings()
+    forget_pacers()
 
 
 @pytest.fixture

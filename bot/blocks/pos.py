@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from stockpot.bot.blocks.common import (
     Block,
@@ -107,9 +107,12 @@ def locations_blocks(
     *,
     admin: bool,
     units: Sequence[tuple[int, str]] = (),
+    notes: Mapping[int, Sequence[Block]] | None = None,
 ) -> list[Block]:
     """Each location with its storage unit and state; admins get a storage unit select and
-    Activate/Deactivate and Pause/Resume buttons."""
+    Activate/Deactivate and Pause/Resume buttons. ``notes``: what a button just did, under
+    its location's row (the list is redrawn in place after each change)."""
+    notes = notes or {}
     if not rows:
         return [
             section(
@@ -125,6 +128,7 @@ def locations_blocks(
             continue
         blocks.append(section(text, _storage_select(row, units) if units else None))
         blocks.append(_location_buttons(row))
+        blocks.extend(notes.get(row.id, ()))
     if len(rows) > LOCATIONS_SHOWN:
         blocks.append(context(f"{len(rows) - LOCATIONS_SHOWN} more not shown"))
     return blocks

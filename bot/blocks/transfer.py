@@ -127,8 +127,9 @@ def unmapped_modal(location: str, day: str, items: list[dict[str, Any]]) -> Bloc
         for item in ordered
     ]
     chunks: list[Block] = []
-    for start in range(0, len(lines), 40):
-        chunks.append(section("\n".join(lines[start : start + 40])))
+    # 25 lines of at most ~95 characters stay under a section's 3000.
+    for start in range(0, len(lines), 25):
+        chunks.append(section("\n".join(lines[start : start + 25])))
     return {
         "type": "modal",
         "title": {"type": "plain_text", "text": "Unmapped items"},

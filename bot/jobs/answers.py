@@ -12,6 +12,7 @@ from typing import Any
 from slack_bolt import App, BoltRequest
 
 from stockpot.core.db import utcnow
+from stockpot.core.errors import StockpotError
 from stockpot.core.jobs.specs import AnswerPayload, payload_of
 from stockpot.core.jobs.worker import JobContext, JobHandler
 
@@ -36,5 +37,15 @@ class AnswerJob(JobHandler):
         # Bolt's Socket Mode form: a parsed body, no signature to check (the web process
         # verified the request before queueing it).
         body = payload_of(AnswerPayload, job.payload).body
-        self.app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+        try:
+            self.app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+        except Exception as error:
+            # Not retried: the answer may be half given. The second attempt an answer job
+            # has is for a worker that died mid-answer (``core.jobs.specs.answer``).
+            raise AnswerFailed(f"the answer failed ({type(error).__name__})") from error
         return {"answered": True}
+
+
+class AnswerFailed(StockpotError):
+    code = "answer_failed"
+    transient = False

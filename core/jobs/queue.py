@@ -14,10 +14,21 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, text, update
+from sqlalchemy import (
+    Engine,
+    ScalarSelect,
+    and_,
+    bindparam,
+    exists,
+    func,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.core.db import inserted_ids, unit_of_work, utcnow
+from stockpot.core.db import insert_in, inserted_ids, one_statement, unit_of_work, utcnow
 from stockpot.core.errors import NotFound, ValidationFailed
 from stockpot.core.models import Job, JobKind, JobState
 
@@ -92,6 +103,11 @@ def enqueue(session: Session, spec: JobSpec) -> Enqueued:
     raise ValidationFailed("that work is being queued by another request right now; try again")
 
 
+def queued_once(session: Session, once_key: str) -> bool:
+    """Whether a job with ``once_key`` was ever queued (it is never queued again)."""
+    return session.scalar(select(exists().where(Job.once_key == once_key))) or False
+
+
 def enqueue_many(session: Session, specs: Iterable[JobSpec]) -> int:
     """Queue each job whose keys are free; returns how many were queued (the scheduler's
     path: whatever another scheduler already queued is skipped, not duplicated)."""
@@ -100,6 +116,35 @@ def enqueue_many(session: Session, specs: Iterable[JobSpec]) -> int:
     if count:
         notify_workers(session)
     return count
+
+
+def enqueue_answer(engine: Engine, spec: JobSpec, company: ScalarSelect[Any]) -> int | None:
+    """Queue ``spec`` for the company the SQL expression ``company`` names, in one statement
+    (``INSERT … SELECT``: the lookup is part of it) that commits by itself; on PostgreSQL its
+    ``pg_notify`` wakes the workers when it does. Nothing is queued when ``company`` is
+    ``NULL`` or a job with the spec's ``once_key`` exists (the key is unique for ever: the
+    same Slack delivery sent again queues nothing). Returns the new job's id, or ``None``."""
+    row = spec.row(utcnow())
+    del row["company_id"]
+    table = Job.__table__
+    picked = select(company.label("company_id")).subquery()
+    values = [
+        bindparam(f"v_{name}", value, type_=table.c[name].type) for name, value in row.items()
+    ]
+    chosen = select(*values, picked.c.company_id).where(picked.c.company_id.is_not(None))
+    dialect = engine.dialect.name
+    statement: Any = (
+        insert_in(dialect, table)
+        .from_select([*row, "company_id"], chosen)
+        .on_conflict_do_nothing()
+        .returning(table.c.id)
+    )
+    if dialect == "postgresql":
+        inserted = statement.cte("inserted")
+        statement = select(inserted.c.id, func.pg_notify(CHANNEL, ""))
+    with one_statement(engine) as connection:
+        found = connection.execute(statement).first()
+    return None if found is None else int(found[0])
 
 
 CHANNEL = "stockpot_jobs"
@@ -155,7 +200,23 @@ def claim(
     *,
     max_attempts: int = 5,
 ) -> ClaimedJob | None:
-    """Take the most urgent due job (or one whose worker's lease expired), or ``None``.
+    """Take the most urgent due job (or one whose worker's lease expired), or ``None``
+    (``claim_many`` of one)."""
+    jobs = claim_many(factory, worker_id, lease, kinds, max_attempts=max_attempts)
+    return jobs[0] if jobs else None
+
+
+def claim_many(
+    factory: sessionmaker[Session],
+    worker_id: str,
+    lease: timedelta,
+    kinds: Sequence[JobKind] | None = None,
+    *,
+    limit: int = 1,
+    max_attempts: int = 5,
+) -> list[ClaimedJob]:
+    """Take up to ``limit`` of the most urgent due jobs (or jobs whose worker's lease
+    expired), in one transaction; an empty list when none is due.
 
     A job taken over after its worker died counts an attempt; one that has used them all is
     failed instead of being run again. ``max_attempts`` applies to jobs queued without
@@ -168,48 +229,63 @@ def claim(
             if kinds:
                 due = due.where(Job.kind.in_(kinds))
             if session.scalar(due.limit(1)) is None:
-                return None
+                return []
         with unit_of_work(factory) as session:
             now = utcnow()
             query = select(Job).where(_claimable(now))
             if kinds:
                 query = query.where(Job.kind.in_(kinds))
-            job = session.scalars(
+            found = session.scalars(
                 query.order_by(Job.priority, Job.run_after, Job.id)
-                .limit(1)
+                .limit(limit)
                 .with_for_update(skip_locked=True)
-            ).first()
-            if job is None:
-                return None
-            taken_over = job.state is JobState.RUNNING
-            limit = job.max_attempts or max_attempts
-            if taken_over and job.attempts >= limit:
-                job.state = JobState.FAILED
-                job.finished_at = now
-                job.last_error = (
-                    f"its worker stopped during each of {job.attempts} attempts "
-                    f"(last error: {job.last_error or 'none'})"
-                )
-                continue
-            job.state = JobState.RUNNING
-            job.attempts += 1
-            job.worker_id = worker_id
-            job.lease_expires_at = now + lease
-            job.started_at = job.started_at or now
-            return ClaimedJob(
-                id=job.id,
-                kind=job.kind,
-                company_id=job.company_id,
-                location_id=job.location_id,
-                connection_id=job.connection_id,
-                business_date=job.business_date,
-                payload=dict(job.payload),
-                result=dict(job.result),
-                attempts=job.attempts,
-                max_attempts=limit,
-                created_at=job.created_at,
-                worker_id=worker_id,
-            )
+            ).all()
+            if not found:
+                return []
+            claimed = [
+                claimed
+                for job in found
+                if (claimed := _take(job, worker_id, now, lease, max_attempts)) is not None
+            ]
+            if claimed:
+                return claimed
+        # Every job found had used its attempts (and is failed now): look again.
+
+
+def _take(
+    job: Job, worker_id: str, now: datetime, lease: timedelta, max_attempts: int
+) -> ClaimedJob | None:
+    """Make ``job`` this worker's (in the claiming transaction), or fail it when it was taken
+    over with no attempt left."""
+    taken_over = job.state is JobState.RUNNING
+    limit = job.max_attempts or max_attempts
+    if taken_over and job.attempts >= limit:
+        job.state = JobState.FAILED
+        job.finished_at = now
+        job.last_error = (
+            f"its worker stopped during each of {job.attempts} attempts "
+            f"(last error: {job.last_error or 'none'})"
+        )
+        return None
+    job.state = JobState.RUNNING
+    job.attempts += 1
+    job.worker_id = worker_id
+    job.lease_expires_at = now + lease
+    job.started_at = job.started_at or now
+    return ClaimedJob(
+        id=job.id,
+        kind=job.kind,
+        company_id=job.company_id,
+        location_id=job.location_id,
+        connection_id=job.connection_id,
+        business_date=job.business_date,
+        payload=dict(job.payload),
+        result=dict(job.result),
+        attempts=job.attempts,
+        max_attempts=limit,
+        created_at=job.created_at,
+        worker_id=worker_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -228,6 +304,18 @@ def renew(factory: sessionmaker[Session], job: ClaimedJob, lease: timedelta) -> 
             .returning(Job.cancel_requested)
         ).first()
     return Lease(held=row is not None, cancel_requested=bool(row and row[0]))
+
+
+def renew_held(
+    factory: sessionmaker[Session], worker_id: str, job_ids: Sequence[int], lease: timedelta
+) -> None:
+    """Extend the leases of the jobs ``worker_id`` still holds among ``job_ids``."""
+    with unit_of_work(factory) as session:
+        session.execute(
+            update(Job)
+            .where(Job.id.in_(job_ids), Job.worker_id == worker_id, Job.state == JobState.RUNNING)
+            .values(lease_expires_at=utcnow() + lease)
+        )
 
 
 def _held_by(job: ClaimedJob) -> Any:

@@ -7,6 +7,7 @@ transfer of a day and a company's report of a day are queued once ever.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import Any, TypeVar
 
@@ -236,6 +237,15 @@ def variance(
     )
 
 
+def csv_import_key(notify: Notify) -> str | None:
+    """One import per preview message, ever: its Import button is spent once pressed (a stale
+    copy of it, or an "Import again" pressed twice, imports nothing more). ``None`` when the
+    import was not started from a message."""
+    if not notify.message_ts:
+        return None
+    return f"csv-import:{notify.team_id}:{notify.channel_id}:{notify.message_ts}"
+
+
 def csv_import(
     company_id: int,
     connection_id: int,
@@ -263,6 +273,7 @@ def csv_import(
             triggered_by=triggered_by,
         ).dump(),
         dedupe_key=f"csv:{notify.team_id}:{file_id}",
+        once_key=csv_import_key(notify),
         priority=INTERACTIVE,
         max_attempts=3,
     )
@@ -321,14 +332,27 @@ NOT_STORED = ("token",)
 """Slack's legacy verification token travels in every request; it is never stored."""
 
 
-def answer(company_id: int, body: dict[str, Any]) -> JobSpec:
+def answer(company_id: int, body: dict[str, Any], delivery: str | None = None) -> JobSpec:
     """Answering a Slack request (a slash command's form or an interaction's payload, as
-    Bolt parsed it) in a worker. One attempt: an answer posted twice would show twice."""
+    Bolt parsed it) in a worker. ``delivery``: the request's delivery key
+    (``bot.replays.delivery_key``), kept as the job's ``once_key``, so the same delivery sent
+    again queues nothing (``core.jobs.queue.enqueue_answer``). Two attempts: the answering
+    app reports its own errors (``bot.jobs.answers`` fails a job whose dispatch raised, without
+    a retry), so the second attempt is only ever a takeover: the first worker died mid-answer
+    and its lease ran out. An answer is then posted late rather than never (or, if the worker
+    died between posting and recording, twice)."""
     kept = {key: value for key, value in body.items() if key not in NOT_STORED}
     return JobSpec(
         kind=JobKind.ANSWER,
         company_id=company_id,
         payload=AnswerPayload(body=kept).dump(),
         priority=INTERACTIVE,
-        max_attempts=1,
+        max_attempts=2,
+        once_key=answer_key(delivery) if delivery else None,
     )
+
+
+def answer_key(delivery: str) -> str:
+    """An answer job's ``once_key`` (200 characters at most: a longer key is hashed)."""
+    key = f"answer:{delivery}"
+    return key if len(key) <= 200 else f"answer:{hashlib.sha256(key.encode()).hexdigest()}"

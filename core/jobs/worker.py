@@ -66,13 +66,13 @@ class JobContext:
         job: ClaimedJob,
         factory: sessionmaker[Session],
         settings: Settings,
-        heartbeat: _Heartbeat,
+        lease: timedelta,
         stopping: threading.Event | None = None,
     ) -> None:
         self.job = job
         self.factory = factory
         self.settings = settings
-        self._heartbeat = heartbeat
+        self._lease = lease
         self._stopping = stopping
         self.result: dict[str, Any] = dict(job.result)
 
@@ -81,7 +81,7 @@ class JobContext:
         worker is stopping (the job is handed back)."""
         if self._stopping is not None and self._stopping.is_set():
             raise HandBack
-        lease = queue.renew(self.factory, self.job, self._heartbeat.lease)
+        lease = queue.renew(self.factory, self.job, self._lease)
         if not lease.held:
             raise LeaseLost
         if lease.cancel_requested:
@@ -114,33 +114,47 @@ class FunctionHandler(JobHandler):
         return self._run(context)
 
 
-class _Heartbeat:
-    """Renews a running job's lease every third of it, in its own thread."""
+class LeaseKeeper:
+    """Renews the leases of every job a worker runs, every third of the lease, in one
+    statement, from one thread: not a thread per job (an answer takes milliseconds; starting
+    and joining a thread for it, and a renewal transaction per job, cost as much as the
+    answer). The thread starts with the first job and ends at a tick that finds none; a job
+    whose worker died is not renewed, so its lease runs out and another worker takes it
+    over."""
 
-    def __init__(self, factory: sessionmaker[Session], job: ClaimedJob, lease: timedelta) -> None:
+    def __init__(self, factory: sessionmaker[Session], worker_id: str, lease: timedelta) -> None:
         self.lease = lease
         self._factory = factory
-        self._job = job
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._beat, name=f"stockpot-lease-{job.id}", daemon=True
-        )
+        self._worker_id = worker_id
+        self._held: set[int] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
 
-    def __enter__(self) -> _Heartbeat:
-        self._thread.start()
-        return self
+    def hold(self, job: ClaimedJob) -> None:
+        with self._lock:
+            self._held.add(job.id)
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._renew, name="stockpot-leases", daemon=True
+                )
+                self._thread.start()
 
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
+    def release(self, job: ClaimedJob) -> None:
+        with self._lock:
+            self._held.discard(job.id)
 
-    def _beat(self) -> None:
-        while not self._stop.wait(self.lease.total_seconds() / 3):
-            try:
-                if not queue.renew(self._factory, self._job, self.lease).held:
+    def _renew(self) -> None:
+        while True:
+            time.sleep(self.lease.total_seconds() / 3)
+            with self._lock:
+                held = sorted(self._held)
+                if not held:
+                    self._thread = None
                     return
+            try:
+                queue.renew_held(self._factory, self._worker_id, held, self.lease)
             except SQLAlchemyError:
-                log.warning("could not renew the lease of job %s", self._job.id, exc_info=True)
+                log.warning("could not renew the leases of jobs %s", held, exc_info=True)
 
 
 @dataclass(frozen=True)
@@ -184,6 +198,7 @@ class Worker:
         self.kinds = list(kinds or handlers)
         self.interactive = [kind for kind in interactive if kind in self.kinds]
         self.lease = timedelta(seconds=settings.job_lease_seconds)
+        self.leases = LeaseKeeper(factory, self.worker_id, self.lease)
         self.retry = RetryPolicy.of(settings)
         self._wakes: list[threading.Event] = [threading.Event()]
         self.listening = threading.Event()
@@ -204,11 +219,16 @@ class Worker:
         return True
 
     def _claim(self, kinds: Sequence[JobKind] | None = None) -> ClaimedJob | None:
-        return queue.claim(
+        jobs = self._claim_many(self.kinds if kinds is None else kinds, 1)
+        return jobs[0] if jobs else None
+
+    def _claim_many(self, kinds: Sequence[JobKind], limit: int) -> list[ClaimedJob]:
+        return queue.claim_many(
             self.factory,
             self.worker_id,
             self.lease,
-            self.kinds if kinds is None else kinds,
+            kinds,
+            limit=limit,
             max_attempts=self.settings.job_max_attempts,
         )
 
@@ -292,31 +312,38 @@ class Worker:
         threads: int,
         wake: threading.Event,
     ) -> None:
-        """Claim ``kinds`` for ``threads`` threads of a pool of their own."""
+        """Claim ``kinds`` for ``threads`` threads of a pool of their own: as many jobs in one
+        claim as threads are free (a burst of answers costs a claim per batch, not per
+        answer)."""
         slots = threading.Semaphore(threads)
         poll = self.settings.worker_poll_seconds
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="stockpot-job") as pool:
             while not stop.is_set():
                 if not slots.acquire(timeout=poll):
                     continue
+                free = 1
+                while free < threads and slots.acquire(blocking=False):
+                    free += 1
                 try:
-                    job = self._claim(kinds)
+                    jobs = self._claim_many(kinds, free)
                 except SQLAlchemyError:
-                    slots.release()
+                    _release(slots, free)
                     log.warning("could not reach the database to claim a job", exc_info=True)
                     stop.wait(poll * 5)
                     continue
-                if job is None:
-                    slots.release()
+                _release(slots, free - len(jobs))
+                if not jobs:
                     wake.wait(poll)
                     wake.clear()
                     continue
                 if stop.is_set():
-                    # Claimed while being told to stop: give it back untouched.
-                    queue.hand_back(self.factory, job, dict(job.result))
-                    slots.release()
+                    # Claimed while being told to stop: give them back untouched.
+                    for job in jobs:
+                        queue.hand_back(self.factory, job, dict(job.result))
+                    _release(slots, len(jobs))
                     break
-                pool.submit(self._execute_releasing, job, slots, wake)
+                for job in jobs:
+                    pool.submit(self._execute_releasing, job, slots, wake)
 
     def wake(self) -> None:
         """Look for work now (a job was just queued, in this process or, on PostgreSQL,
@@ -363,29 +390,35 @@ class Worker:
     def _execute(self, job: ClaimedJob) -> str:
         """Run one attempt; returns how it ended, for the metrics."""
         handler = self.handlers[job.kind]
-        with _Heartbeat(self.factory, job, self.lease) as heartbeat:
-            context = JobContext(job, self.factory, self.settings, heartbeat, self._stopping)
+        self.leases.hold(job)
+        try:
+            return self._attempt(handler, job)
+        finally:
+            self.leases.release(job)
+
+    def _attempt(self, handler: JobHandler, job: ClaimedJob) -> str:
+        context = JobContext(job, self.factory, self.settings, self.lease, self._stopping)
+        try:
+            result = handler.run(context)
+        except LeaseLost:
+            log.warning("job %s was taken over by another worker; leaving it", job.id)
+            return "lost"
+        except HandBack:
             try:
-                result = handler.run(context)
-            except LeaseLost:
-                log.warning("job %s was taken over by another worker; leaving it", job.id)
-                return "lost"
-            except HandBack:
-                try:
-                    queue.hand_back(self.factory, job, context.result)
-                    log.info("job %s handed back: this worker is stopping", job.id)
-                except SQLAlchemyError:
-                    log.error("job %s could not be handed back; its lease will run out", job.id)
-                return "handed_back"
-            except JobCanceled:
-                try:
-                    if queue.cancelled(self.factory, job, context.result):
-                        handler.cancelled(context)
-                except SQLAlchemyError:
-                    log.error("job %s was cancelled but could not be recorded", job.id)
-                return "cancelled"
-            except Exception as error:
-                return self._failed(handler, context, error)
+                queue.hand_back(self.factory, job, context.result)
+                log.info("job %s handed back: this worker is stopping", job.id)
+            except SQLAlchemyError:
+                log.error("job %s could not be handed back; its lease will run out", job.id)
+            return "handed_back"
+        except JobCanceled:
+            try:
+                if queue.cancelled(self.factory, job, context.result):
+                    handler.cancelled(context)
+            except SQLAlchemyError:
+                log.error("job %s was cancelled but could not be recorded", job.id)
+            return "cancelled"
+        except Exception as error:
+            return self._failed(handler, context, error)
         context.result.update(result or {})
         if self.before_done is not None:
             self.before_done(job)
@@ -418,6 +451,11 @@ class Worker:
             return "failed"
         handler.failed(context, error, reason, final=True)
         return "failed"
+
+
+def _release(slots: threading.Semaphore, count: int) -> None:
+    for _ in range(count):
+        slots.release()
 
 
 def is_transient(error: Exception) -> bool:

@@ -11,6 +11,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from stockpot.core.models.base import Base, BigId, created_at, enum_column
 
+STATEMENT_CHECKED = frozenset({"company_id", "storage_unit_id", "ingredient_id", "run_id"})
+"""References of a movement that PostgreSQL checks once per statement (a trigger over the
+statement's rows, migration 0017) instead of by per-row foreign keys: the storage unit,
+ingredient and run exist and belong to the movement's company. SQLite declares them as the
+model does, plus a trigger for the company rule."""
+
 
 class MovementType(StrEnum):
     ISSUE = "ISSUE"

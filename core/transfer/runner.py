@@ -18,14 +18,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, insert, literal, or_, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.core import metrics
 from stockpot.core.collector import collector_paused
 from stockpot.core.db import (
-    UtcDateTime,
     copy_rows,
     insert_ignoring_conflicts,
     unit_of_work,
@@ -50,7 +49,7 @@ from stockpot.core.models import (
     TransferSnapshot,
 )
 from stockpot.core.quantities import quantity_problem
-from stockpot.core.stock.ledger import absorb_runs
+from stockpot.core.stock.ledger import absorb_runs, reversal
 from stockpot.core.transfer.catalog_snapshot import (
     CATALOGS,
     Catalog,
@@ -251,6 +250,9 @@ class _Plan:
     live: TransferRun | None
     encoded: EncodedLines
     """The lines in their canonical order, their digest and what the run stores of them."""
+    token: str | None = None
+    """The company's catalog token, read once under the day's lock (``None``: not read, or
+    a company without one)."""
 
 
 @dataclass
@@ -340,7 +342,7 @@ def _plans(session: Session, requests: Sequence[TransferRequest]) -> list[_Plan]
         fingerprint = (
             None if token is None else _sha256(f"{encoded.digest}/{token}/{storage_unit_id}")
         )
-        plans.append(_Plan(location, storage_unit_id, day, fingerprint, live, encoded))
+        plans.append(_Plan(location, storage_unit_id, day, fingerprint, live, encoded, token))
     return plans
 
 
@@ -371,7 +373,11 @@ def _compute(session: Session, request: TransferRequest, plan: _Plan) -> _Outcom
         _unchanged(run, live)
         return _Outcome(run)
     lines = plan.encoded.lines
-    catalog = CATALOGS.get(session, location.company_id, location.connection_id)
+    catalog = (
+        CATALOGS.get(session, location.company_id, location.connection_id)
+        if plan.day is None
+        else CATALOGS.for_token(session, location.company_id, location.connection_id, plan.token)
+    )
     day = catalog.cut((line.key for line in lines), plan.storage_unit_id)
     run.content_hash = _sha256(f"{plan.encoded.digest}/{day.digest}")
     run.snapshot_digest = day.digest
@@ -567,7 +573,11 @@ def _post(session: Session, posted: Sequence[Posted]) -> None:
     )
     # A count after a day fixes its balances: it absorbs what the day's run changed.
     absorb_runs(
-        session, [(plan.location.company_id, outcome.run.id) for _, plan, outcome in posted]
+        session,
+        [
+            (plan.location.company_id, outcome.run.id, outcome.run.business_date)
+            for _, plan, outcome in posted
+        ],
     )
 
 
@@ -626,41 +636,9 @@ def _reverse(session: Session, replaced: dict[int, int], now: Any) -> None:
     each under the run that replaces its run: ``replaced`` maps live run → new run."""
     if not replaced:
         return
-    movement = LedgerMovement.__table__
-    columns = [
-        "company_id",
-        "storage_unit_id",
-        "ingredient_id",
-        "type",
-        "quantity",
-        "business_date",
-        "run_id",
-        "reverses_id",
-        "created_at",
-    ]
-    new_run = (
-        literal(next(iter(replaced.values())))
-        if len(replaced) == 1
-        else case(replaced, value=movement.c.run_id)
-    )
-    session.execute(
-        insert(movement).from_select(
-            columns,
-            select(
-                movement.c.company_id,
-                movement.c.storage_unit_id,
-                movement.c.ingredient_id,
-                movement.c.type,
-                -movement.c.quantity,
-                movement.c.business_date,
-                new_run,
-                movement.c.id,
-                literal(now, UtcDateTime()),
-            )
-            .where(movement.c.run_id.in_(sorted(replaced)), movement.c.reverses_id.is_(None))
-            .order_by(movement.c.id),
-        )
-    )
+    run_id = LedgerMovement.__table__.c.run_id
+    new_run = next(iter(replaced.values())) if len(replaced) == 1 else case(replaced, value=run_id)
+    session.execute(reversal(run_id.in_(sorted(replaced)), "run_id", new_run, now))
 
 
 def _named(outcome: _Outcome) -> list[StockLine]:

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import threading
 
+import pytest
 from sqlalchemy import select
 
 from stockpot.bot.ids import ActionId
-from stockpot.core.models import Job, JobKind, JobState
-from tests.bot.conftest import ADMIN
+from stockpot.core.access import link_workspace
+from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.crypto import generate_key
+from stockpot.core.db import unit_of_work
+from stockpot.core.jobs.runtime import Answer, JobRuntime
+from stockpot.core.models import Company, Job, JobKind, JobState
+from stockpot.sandbox.http import Fault, Response
+from stockpot.sandbox.slack import SlackStandIn
+from tests.bot.conftest import ADMIN, TEAM
+from tests.catalogs import TRATTORIA
+from tests.core.jobs.test_worker_processes import STOCKPOT
 
 
 def test_a_command_is_acked_here_and_answered_by_the_worker(bot):
@@ -34,3 +48,86 @@ def test_a_button_is_answered_by_the_worker_too(bot):
     with bot.database.session() as session:
         kinds = session.scalars(select(Job.kind).where(Job.kind == JobKind.ANSWER)).all()
     assert kinds == [JobKind.ANSWER]
+
+
+@pytest.mark.postgresql_only
+def test_an_answer_whose_worker_is_killed_mid_answer_is_given_by_another(database):
+    """A real ``stockpot worker`` process is SIGKILLed while it posts an answer (the
+    stand-in holds the post, then fails it: nothing reached the user); its lease runs out
+    and a second worker process answers: once, on the answer job's second attempt."""
+    import_catalog(database.factory, TRATTORIA, source="catalog.yaml")
+    with unit_of_work(database.factory) as session:
+        company = session.scalars(select(Company)).one()
+        link_workspace(session, TEAM, company, ADMIN)
+    arrived, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        arrived.set()
+        release.wait(60)
+
+    with SlackStandIn().running() as slack:
+        body = {
+            "team_id": TEAM,
+            "channel_id": "C0001",
+            "user_id": ADMIN,
+            "command": "/pos",
+            "text": "help",
+            "response_url": f"{slack.url}/respond/killed",
+            "trigger_id": "1.killed",
+        }
+        queued = JobRuntime(database.factory).answer_later(body, TEAM, "C0001", "/pos:1.killed")
+        assert queued is Answer.QUEUED
+        slack.faults.add(
+            Fault(before=hold, respond=Response.json({"error": "held"}, 500)), path="/respond/"
+        )
+        environment = {
+            **os.environ,
+            "DATABASE_URL": database.url,
+            "STOCKPOT_SECRET_KEY": generate_key(),
+            "SLACK_BOT_TOKEN": "xoxb-sandbox",
+            "SLACK_API_URL": slack.api_url,
+            "SLACK_RESPONSE_HOSTS": "127.0.0.1",
+            "STOCKPOT_JOB_LEASE_SECONDS": "1",
+            "STOCKPOT_WORKER_POLL_SECONDS": "0.05",
+            "LOG_LEVEL": "WARNING",
+        }
+
+        def worker(*extra: str) -> subprocess.Popen:
+            command = [STOCKPOT, "worker", "--no-scheduler", *extra]
+            return subprocess.Popen(
+                command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+            )
+
+        doomed = worker()
+        assert arrived.wait(60), "the first worker was posting its answer"
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(30)
+        release.set()
+        second = worker("--until-idle")
+        output, _ = second.communicate(timeout=120)
+        assert second.returncode == 0, output
+        assert slack.response_keys.count("killed") == 1, "answered once, by the second worker"
+        (answer,) = [call for call in slack.calls if call.method == "response_url"]
+        assert "/pos help" in json.dumps(answer.args)
+    with database.session() as session:
+        job = session.scalars(select(Job).where(Job.kind == JobKind.ANSWER)).one()
+    assert (job.state, job.attempts) == (JobState.SUCCEEDED, 2)
+
+
+def test_the_same_delivery_queues_one_answer(database):
+    """The answer job is the delivery's replay record: queueing the same delivery again
+    queues nothing, whichever database."""
+    import_catalog(database.factory, TRATTORIA, source="catalog.yaml")
+    runtime = JobRuntime(database.factory)
+    body = {"team_id": TEAM, "channel_id": "C1", "user_id": ADMIN, "command": "/pos"}
+    assert runtime.answer_later(body, TEAM, "C1", "/pos:1.a") is Answer.NO_COMPANY
+    with unit_of_work(database.factory) as session:
+        link_workspace(session, TEAM, session.scalars(select(Company)).one(), ADMIN)
+    assert runtime.answer_later(body, TEAM, "C1", "/pos:1.a") is Answer.QUEUED
+    assert runtime.answer_later(body, TEAM, "C1", "/pos:1.a") is Answer.DELIVERED_BEFORE
+    assert runtime.answer_later(body, TEAM, "C1", "/pos:2.b") is Answer.QUEUED
+    with database.session() as session:
+        jobs = session.scalars(select(Job).order_by(Job.id)).all()
+    assert [(job.kind, job.company_id, job.max_attempts) for job in jobs] == [
+        (JobKind.ANSWER, jobs[0].company_id, 2)
+    ] * 2

@@ -90,8 +90,9 @@ def test_activating_offers_the_migration_and_sends_alerts_to_that_channel(bot):
     with unit_of_work(bot.database.factory) as session:
         link_storage_unit(session, session.get_one(ExternalLocation, store), "Kitchen")
     bot.send.block_action(ActionId.LOCATION_ACTIVATE, str(store), user=ADMIN, channel="C0777")
-    answer = reply(bot, "Pizzeria Beispiel Teltow is active")
+    answer = reply(bot, "Pizzeria Beispiel Teltow activated by <@UADMIN>")
     assert "Migrate 90 days" in texts(answer) and "will come to this channel" in texts(answer)
+    assert answer.args["replace_original"], "the locations list shows it, in place"
     with bot.database.session() as session:
         location = session.get_one(ExternalLocation, store)
         assert location.automatic_since is not None

@@ -7,6 +7,7 @@ import json
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from stockpot.bot.blocks.stock import MODAL_BLOCKS, SheetRow, count_modal, sheet_pages
@@ -152,14 +153,20 @@ def test_a_count_csv_shared_in_the_channel_is_previewed_then_posted(bot):
     assert "Left empty, not counted: Water" in texts(preview)
     with bot.database.session() as session:
         assert session.scalar(select(StockPosting.id)) is None  # a preview posts nothing
-    value = button_value(preview, ActionId.STOCK_FILE_POST)
-    bot.send.block_action(ActionId.STOCK_FILE_POST, value, user=VIEWER)
+    assert button_value(preview, ActionId.STOCK_FILE_POST)
+    bot.send.click(preview.ts, ActionId.STOCK_FILE_POST, user=VIEWER)
     bot.drain()
     with bot.database.session() as session:
         assert session.scalar(select(StockPosting.id)) is None  # viewers do not post
-    bot.send.block_action(ActionId.STOCK_FILE_POST, value, user=ADMIN)
+    bot.send.click(preview.ts, ActionId.STOCK_FILE_POST, user=ADMIN)
     bot.drain()
     posted(bot, "counted in Kitchen for 2026-11-26")
+    # The preview became the result: its Post button is spent.
+    assert "posted as count" in bot.slack.workspace.message(preview.ts).text + json.dumps(
+        bot.slack.workspace.message(preview.ts).blocks
+    )
+    with pytest.raises(AssertionError, match="shows no stock_file_post button"):
+        bot.send.click(preview.ts, ActionId.STOCK_FILE_POST, user=ADMIN)
     with bot.database.session() as session:
         assert list(session.scalars(select(StockPosting.posted_by))) == ["slack:UADMIN"]
 
