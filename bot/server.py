@@ -15,10 +15,10 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.bot.gate import MAX_BODY_BYTES, SlackGate, signing_secret
+from stockpot.bot.gate import SlackGate, signing_secret
 from stockpot.core.errors import StockpotError
 from stockpot.core.pos import connections
-from stockpot.core.settings import Settings
+from stockpot.core.settings import SLACK_REQUEST_MAX_BYTES, Settings
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ class StockpotWsgi:
         self.slack = SlackGate(
             SlackRequestHandler(app, path="/slack/events"),
             signing_secret(settings),
+            max_bytes=settings.slack.request_max_bytes,
         )
         self.factory = factory
         self.settings = settings
@@ -118,7 +119,13 @@ class BackgroundServer:
     """waitress in a thread (tests, the demo): ``stop()`` closes every channel from inside the
     server's own loop (woken by its trigger), which ends ``run()``."""
 
-    def __init__(self, wsgi: Callable[..., Any], port: int, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        wsgi: Callable[..., Any],
+        port: int,
+        host: str = "127.0.0.1",
+        max_body_bytes: int = SLACK_REQUEST_MAX_BYTES,
+    ) -> None:
         import waitress
 
         self._server = waitress.create_server(
@@ -127,7 +134,7 @@ class BackgroundServer:
             port=port,
             threads=4,
             asyncore_loop_timeout=LOOP_SECONDS,
-            max_request_body_size=MAX_BODY_BYTES,
+            max_request_body_size=max_body_bytes,
         )
         self.port = int(self._server.effective_port)  # type: ignore[union-attr]
         self._thread = threading.Thread(target=self._run, name="stockpot-http", daemon=True)

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from stockpot.core.ids import parse_id
+from stockpot.core.lookup import LIKE_ESCAPE, containing
 from stockpot.core.models import (
     Connection,
     ExternalLocation,
@@ -129,13 +130,13 @@ class Target:
 
 def targets(session: Session, company_id: int, text: str = "", limit: int = 50) -> list[Target]:
     """Active ingredients and recipes whose name contains ``text``, ingredients first."""
-    pattern = f"%{text.strip()}%"
+    pattern = containing(text)
     found = [
         Target("ingredient", ingredient_id, name, base_unit.value)
         for ingredient_id, name, base_unit in session.execute(
             select(Ingredient.id, Ingredient.name, Ingredient.base_unit)
             .where(Ingredient.company_id == company_id, Ingredient.active.is_(True))
-            .where(Ingredient.name.ilike(pattern))
+            .where(Ingredient.name.ilike(pattern, escape=LIKE_ESCAPE))
             .order_by(Ingredient.name)
             .limit(limit)
         )
@@ -145,7 +146,7 @@ def targets(session: Session, company_id: int, text: str = "", limit: int = 50) 
         for recipe_id, name in session.execute(
             select(Recipe.id, Recipe.name)
             .where(Recipe.company_id == company_id, Recipe.active.is_(True))
-            .where(Recipe.name.ilike(pattern))
+            .where(Recipe.name.ilike(pattern, escape=LIKE_ESCAPE))
             .order_by(Recipe.name)
             .limit(limit)
         )

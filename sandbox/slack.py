@@ -6,6 +6,7 @@ The bot runs unchanged against it: point ``SLACK_API_URL`` at ``SlackStandIn.api
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import threading
@@ -63,6 +64,18 @@ with a bot token (``oauth.v2.access``, ``apps.connections.open``)."""
 LEGACY_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "files:read")
 """What an install granted before the app declared its scopes to the stand-in."""
 
+TOKEN_ERRORS = {
+    "not_authed": "No authentication token provided.",
+    "invalid_auth": "Some aspect of authentication cannot be validated: the token is invalid.",
+    "account_inactive": "Authentication token is for a deleted user or workspace (bot token).",
+    "token_revoked": "Authentication token is for a deleted user or workspace or the app has "
+    "been removed.",
+}
+"""How Slack refuses a token, as every method's page on docs.slack.dev lists it: no token is
+``not_authed``, a token Slack never issued ``invalid_auth``; a bot token of a workspace that
+uninstalled the app is ``account_inactive``, and one revoked (``auth.revoke``, or the
+``tokens_revoked`` event) ``token_revoked``."""
+
 
 @dataclass(frozen=True)
 class ApiCall:
@@ -105,7 +118,17 @@ class SlackStandIn(SandboxServer):
         self.installing_scopes: tuple[str, ...] = LEGACY_SCOPES
         """The bot scopes an install through ``oauth.v2.access`` grants (the app's own)."""
         self.tokens: dict[str, frozenset[str]] = {}
-        """Installed bot tokens and their scopes (``install``)."""
+        """Installed bot tokens and their scopes (``install``, or an install through
+        ``oauth.v2.access``): Slack answers ``invalid_auth`` to any other token."""
+        self.token_teams: dict[str, str] = {}
+        """The workspace each installed token belongs to (what ``auth.test`` says)."""
+        self.dead_tokens: dict[str, str] = {}
+        """Tokens that worked once, and the error Slack answers them now (``uninstall``,
+        ``revoke``)."""
+        self.oauth_client: tuple[str, str] | None = None
+        """The app's client id and secret: when set, ``oauth.v2.access`` refuses others
+        (``invalid_client_id``, ``bad_client_secret``), as Slack does."""
+        self._used_codes: set[str] = set()
         self.outside_channels: set[str] = set()
         """Public channels the bot is not a member of (it is a member of every other one)."""
         self.private_channels: set[str] = set()
@@ -183,10 +206,38 @@ class SlackStandIn(SandboxServer):
             commands=None if commands is None else frozenset(commands),
         )
 
-    def install(self, token: str, scopes: Iterable[str]) -> None:
-        """The app is installed with ``scopes``: a method they do not allow answers
-        ``missing_scope`` for ``token``. A token never installed may call every method."""
+    def install(self, token: str, scopes: Iterable[str], *, team_id: str | None = None) -> None:
+        """The app is installed into ``team_id`` (the stand-in's own workspace by default)
+        with ``scopes``, and ``token`` is its bot token: a method the scopes do not allow
+        answers ``missing_scope``. A token never installed is ``invalid_auth``, as in Slack."""
         self.tokens[token] = frozenset(scopes)
+        self.token_teams[token] = team_id or self.team_id
+        self.dead_tokens.pop(token, None)
+
+    def uninstall(self, team_id: str | None = None) -> None:
+        """The workspace removes the app: its bot tokens answer ``account_inactive`` from
+        now on."""
+        team = team_id or self.team_id
+        for token in [t for t, owner in self.token_teams.items() if owner == team]:
+            self._kill(token, "account_inactive")
+
+    def revoke(self, token: str) -> None:
+        """The token is revoked: Slack answers it ``token_revoked`` from now on."""
+        self._kill(token, "token_revoked")
+
+    def _kill(self, token: str, error: str) -> None:
+        self.tokens.pop(token, None)
+        self.token_teams.pop(token, None)
+        self.dead_tokens[token] = error
+
+    def token_error(self, token: str) -> str | None:
+        """What Slack answers a call made with ``token`` before looking at anything else, or
+        ``None`` for a live installed token."""
+        if not token:
+            return "not_authed"
+        if token in self.tokens:
+            return None
+        return self.dead_tokens.get(token, "invalid_auth")
 
     def add_user(self, user_id: str, name: str, *, is_admin: bool = False) -> SlackUser:
         user = SlackUser(user_id, name, is_admin=is_admin)
@@ -249,7 +300,7 @@ class SlackStandIn(SandboxServer):
         )
         if refused is not None:
             return Response.json(refused, headers=headers)
-        answer = self._answer(method, args)
+        answer = self._answer(method, args, token)
         self._show(method, args, answer)
         self._record(ApiCall(method, args, answer))
         return Response.json(answer, headers=headers)
@@ -304,17 +355,17 @@ class SlackStandIn(SandboxServer):
             self._record(ApiCall("apps.connections.open", {}))
         return answer
 
-    @staticmethod
-    def _refusal(method: str, args: dict[str, Any], request: Request) -> dict[str, Any] | None:
+    def _refusal(
+        self, method: str, args: dict[str, Any], request: Request
+    ) -> dict[str, Any] | None:
         """What Slack answers a request it will not carry out, or ``None``."""
         if method not in METHODS:
             return {"ok": False, "error": "unknown_method"}
-        if method != "oauth.v2.access":
-            token = _token(request, args)
-            if not token:
-                return {"ok": False, "error": "not_authed"}
-            if not token.startswith("xox"):
-                return {"ok": False, "error": "invalid_auth"}
+        if method == "oauth.v2.access":
+            return self._oauth_refusal(request, args)
+        error = self.token_error(_token(request, args))
+        if error is not None:
+            return {"ok": False, "error": error}
         problems: list[str] = []
         if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
             if not args.get("channel"):
@@ -327,6 +378,21 @@ class SlackStandIn(SandboxServer):
         if problems:
             error = "invalid_blocks" if method.startswith("chat.") else "invalid_arguments"
             return {"ok": False, "error": error, "response_metadata": {"messages": problems}}
+        return None
+
+    def _oauth_refusal(self, request: Request, args: dict[str, Any]) -> dict[str, Any] | None:
+        """``oauth.v2.access`` takes the app's client id and secret (HTTP Basic or
+        parameters) and a code, which works once."""
+        client_id, client_secret = _client_credentials(request, args)
+        code = str(args.get("code") or "")
+        if self.oauth_client is not None:
+            if client_id != self.oauth_client[0]:
+                return {"ok": False, "error": "invalid_client_id"}
+            if client_secret != self.oauth_client[1]:
+                return {"ok": False, "error": "bad_client_secret"}
+        if not code or code in self._used_codes:
+            return {"ok": False, "error": "invalid_code"}
+        self._used_codes.add(code)
         return None
 
     def _show(self, method: str, args: dict[str, Any], answer: dict[str, Any]) -> None:
@@ -435,7 +501,8 @@ class SlackStandIn(SandboxServer):
 
     def _file(self, request: Request) -> Response:
         stored = self.files.get(request.params["file"])
-        if stored is None or request.header("authorization") != "Bearer xoxb-sandbox":
+        bearer = (request.header("authorization") or "").removeprefix("Bearer ").strip()
+        if stored is None or self.token_error(bearer) is not None:
             return Response.html("<html>Sign in to Slack</html>")
         return Response(200, stored["content"], {"Content-Type": stored["content_type"]})
 
@@ -443,10 +510,10 @@ class SlackStandIn(SandboxServer):
         self.uploads[request.params["file"]] = request.body
         return Response(200, b"OK - uploaded", {"Content-Type": "text/plain"})
 
-    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, method: str, args: dict[str, Any], token: str) -> dict[str, Any]:
         if method == "oauth.v2.access":
             team = self.installing_team
-            self.install(f"xoxb-installed-{team}", self.installing_scopes)
+            self.install(f"xoxb-installed-{team}", self.installing_scopes, team_id=team)
             return {
                 "ok": True,
                 "app_id": "A0001",
@@ -473,7 +540,7 @@ class SlackStandIn(SandboxServer):
                 "url": "https://sandbox.slack.test/",
                 "team": "Sandbox",
                 "user": "stockpot",
-                "team_id": self.team_id,
+                "team_id": self.token_teams.get(token, self.team_id),
                 "user_id": self.bot_user_id,
                 "bot_id": "B0001",
             }
@@ -510,6 +577,19 @@ class SlackStandIn(SandboxServer):
                 },
             }
         return {"ok": True}
+
+
+def _client_credentials(request: Request, args: dict[str, Any]) -> tuple[str, str]:
+    """The client id and secret of an ``oauth.v2.access`` call: HTTP Basic, else parameters."""
+    header = request.header("authorization") or ""
+    if header.startswith("Basic "):
+        try:
+            decoded = base64.b64decode(header.removeprefix("Basic ").strip()).decode()
+        except (ValueError, UnicodeDecodeError):
+            return "", ""
+        client_id, _, client_secret = decoded.partition(":")
+        return client_id, client_secret
+    return str(args.get("client_id") or ""), str(args.get("client_secret") or "")
 
 
 def _token(request: Request, args: dict[str, Any]) -> str:

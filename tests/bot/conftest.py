@@ -112,6 +112,7 @@ def _serve(database, monkeypatch, overrides, late, port):
         # Installed as a workspace installs it: with exactly the manifest's scopes.
         slack.install("xoxb-sandbox", BOT_SCOPES)
         slack.installing_scopes = tuple(BOT_SCOPES)
+        slack.oauth_client = ("111.222", CLIENT_SECRET)
         for name, value in {
             "SLACK_BOT_TOKEN": "xoxb-sandbox",
             "SLACK_SIGNING_SECRET": SECRET,

@@ -4,6 +4,7 @@ stored encrypted, its requests are authorized from the store, and uninstalling f
 from __future__ import annotations
 
 import re
+import threading
 
 import httpx
 from slack_bolt import BoltContext
@@ -17,12 +18,13 @@ from stockpot.core.jobs.runtime import JobRuntime
 from stockpot.core.models.slack_install import slack_bots, slack_installations, slack_oauth_states
 from stockpot.handlers.context import SERVICES, Services
 from stockpot.handlers.events import revoked, uninstalled
+from stockpot.sandbox.http import Fault
 from tests.bot.test_slack_app import reply, texts
 
 
-def install(bot) -> httpx.Response:
+def install(bot, *, timeout: float = 5, code: str = "c0de") -> httpx.Response:
     base = f"http://127.0.0.1:{bot.port}"
-    with httpx.Client() as browser:
+    with httpx.Client(timeout=timeout) as browser:
         page = browser.get(f"{base}/slack/install")
         assert page.status_code == 200
         link = re.search(r'href="([^"]*oauth/v2/authorize[^"]*)"', page.text).group(1)
@@ -35,7 +37,7 @@ def install(bot) -> httpx.Response:
         cookie = page.headers["set-cookie"].split(";")[0]
         return browser.get(
             f"{base}/slack/oauth_redirect",
-            params={"code": "c0de", "state": state},
+            params={"code": code, "state": state},
             headers={"Cookie": cookie},
         )
 
@@ -120,3 +122,26 @@ def test_revoked_bot_tokens_are_forgotten(installable_bot):
     assert store.find_bot(enterprise_id=None, team_id="T0003") is not None
     revoked({"type": "tokens_revoked", "tokens": {"bot": ["UBOT"]}}, context)
     assert store.find_bot(enterprise_id=None, team_id="T0003") is None
+
+
+def test_an_install_slack_does_not_answer_ends_in_a_clear_page_not_a_held_thread(
+    installable_bot,
+):
+    """oauth.v2.access runs on the redirect's request thread: a Slack that never answers it
+    is given up after the bounded timeout (slack_sdk's default is 30 s, beyond this test's
+    patience), the person gets a page sending them back to the install page, nothing is
+    stored, and the next install works."""
+    bot = installable_bot
+    release = threading.Event()
+    bot.slack.faults.add(Fault(before=lambda: release.wait(60)), path="oauth.v2.access", times=1)
+    try:
+        page = install(bot, timeout=20)
+    finally:
+        release.set()
+    assert page.status_code == 504
+    assert "slack_did_not_answer_in_time" in page.text and 'href="/slack/install"' in page.text
+    with bot.database.session() as session:
+        assert session.execute(select(slack_bots.c.team_id)).all() == []
+    assert install(bot, code="c0de-again").status_code == 200
+    with bot.database.session() as session:
+        assert session.execute(select(slack_bots.c.team_id)).all() == [("T0003",)]

@@ -313,3 +313,27 @@ def test_mappings_search_pages_and_connections(day_posted):
     assert "Next" not in text
     bot.send.command("/pos", "mappings nothing-like-this", user=ADMIN)
     reply(bot, "No mapped or ignored item matching")
+
+
+def test_a_search_reads_percent_and_underscore_as_typed_not_as_wildcards(bot):
+    """``%`` and ``_`` went into ILIKE unescaped: typing ``%`` offered every ingredient and
+    recipe, ``_`` matched any letter."""
+    from stockpot.core.catalog.importer import import_catalog
+
+    import_catalog(
+        bot.database.factory,
+        "company: Trattoria Esempio\ningredients:\n  - {name: Cream 30% fat, base_unit: l}\n",
+        source="cream.yaml",
+    )
+
+    def offered(text: str) -> list[str]:
+        answer = bot.send.options(
+            ActionId.MAP_TARGET, text, block_id=BlockId.MAP_TARGET, user=ADMIN
+        )
+        return [o["text"]["text"] for g in answer.json()["option_groups"] for o in g["options"]]
+
+    assert offered("%") == ["Cream 30% fat (l per sale)"]
+    assert offered("0%") == ["Cream 30% fat (l per sale)"]
+    assert offered("_") == []
+    assert offered("M_zzarella") == []
+    assert offered("mozz") == ["Mozzarella (kg per sale)"]

@@ -212,3 +212,21 @@ def test_a_count_sheet_longer_than_a_modal_is_posted_page_by_page(bot):
         counted = session.scalars(select(StockPosting.id)).all()
     assert len(counted) == 2  # each page posted what it counted
     posted(bot, "Spice 119: 5 g")
+
+
+def test_a_count_sheet_reads_numbers_by_the_one_rule(bot):
+    """The sheet read its inputs with ``Decimal()`` itself: ``1,5`` was refused (every other
+    typed quantity takes a decimal comma), ``١٢`` counted 12 and ``1_000`` 1000, unseen."""
+    ids = ingredient_ids(bot)
+
+    def refusal(quantity: str) -> str:
+        answer = count(bot, "2026-11-26", {"Basil": quantity})
+        assert answer.status_code == 200
+        return answer.json()["errors"][f"{BlockId.STOCK_INGREDIENT_PREFIX}{ids['Basil']}"]
+
+    assert refusal("١٢") == "write a number, e.g. 1 or 0.009"
+    assert refusal("1_000") == "write a number, e.g. 1 or 0.009"
+    assert refusal("NaN").startswith("NaN is not a finite number")
+    assert refusal("1e99999999").startswith("1.000000E+99999999 is too large")
+    assert count(bot, "2026-11-26", {"Flour": "1,5"}).text == ""
+    assert "Flour: 1.5 kg" in texts(posted(bot, "counted in Kitchen for 2026-11-26"))
