@@ -33,7 +33,19 @@ def _days(row: UnmappedRow) -> str:
     return f"{len(dates)} days, {dates[0]} to {dates[-1]}"
 
 
-def unmapped_blocks(company: str, rows: Sequence[UnmappedRow], *, admin: bool) -> list[Block]:
+def unmapped_blocks(
+    company: str, rows: Sequence[UnmappedRow], *, admin: bool, transferred: bool = True
+) -> list[Block]:
+    """The working list; with no day transferred yet it says so instead of claiming that
+    everything sold is mapped (nothing was checked)."""
+    if not rows and not transferred:
+        return [
+            section(
+                f"No day of {escape(company)} is transferred yet, so no sold item was checked. "
+                "Activate a location (`/pos locations`) or share a till's CSV export; what "
+                "sold unmapped then shows here."
+            )
+        ]
     if not rows:
         return [section(f"Everything {escape(company)} sold recently is mapped. :tada:")]
     blocks: list[Block] = [header(f"Unmapped items of {company}")]
