@@ -595,20 +595,27 @@ MOVEMENT_COLUMNS = (
 
 def _register_items(session: Session, posted: Sequence[Posted], now: Any) -> None:
     """Items first seen in sales join the catalog, so unmapped ones can be mapped (named by
-    the first line that brings them, in the batch's order)."""
-    known: dict[int, set[str]] = {}
-    new: dict[tuple[int, str], dict[str, Any]] = {}
+    the first line that brings them, in the batch's order). A mapped or ignored item is in
+    the catalog the run read, so it exists: only the day's unmapped keys are looked up."""
+    candidates: dict[int, set[str]] = {}
     for _, plan, outcome in posted:
+        assert outcome.result is not None and outcome.catalog is not None
+        mapped = outcome.catalog.mappings
+        candidates.setdefault(plan.location.connection_id, set()).update(
+            key for key in outcome.result.item_quantities if key not in mapped
+        )
+    known = {
+        connection_id: _known_keys(session, connection_id, keys)
+        for connection_id, keys in candidates.items()
+    }
+    new: dict[tuple[int, str], dict[str, Any]] = {}
+    for _, plan, _outcome in posted:
         location = plan.location
         connection_id = location.connection_id
-        if connection_id not in known:
-            known[connection_id] = set(
-                session.scalars(select(PosItem.key).where(PosItem.connection_id == connection_id))
-            )
-        seen, sold = known[connection_id], outcome.result.item_quantities
+        wanted, seen = candidates[connection_id], known[connection_id]
         for line in plan.encoded.lines:
             key = line.key
-            if key in seen or (connection_id, key) in new or key not in sold:
+            if key not in wanted or key in seen or (connection_id, key) in new:
                 continue
             new[(connection_id, key)] = {
                 "company_id": location.company_id,
@@ -629,6 +636,24 @@ def _register_items(session: Session, posted: Sequence[Posted], now: Any) -> Non
         [new[key] for key in sorted(new)],
         index_elements=["connection_id", "key"],
     )
+
+
+KEYS_PER_QUERY = 500
+"""Keys looked up per statement (SQLite allows a limited number of parameters)."""
+
+
+def _known_keys(session: Session, connection_id: int, keys: set[str]) -> set[str]:
+    found: set[str] = set()
+    ordered = sorted(keys)
+    for chunk in _chunks(ordered, KEYS_PER_QUERY):
+        found.update(
+            session.scalars(
+                select(PosItem.key).where(
+                    PosItem.connection_id == connection_id, PosItem.key.in_(chunk)
+                )
+            )
+        )
+    return found
 
 
 def _reverse(session: Session, replaced: dict[int, int], now: Any) -> None:
