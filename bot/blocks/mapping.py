@@ -221,8 +221,11 @@ def _row_text(row: MappingRow) -> str:
     return f"*{escape(row.pos_name)}*{code} · {escape(row.connection)}\n→ {what}"
 
 
-def _row_buttons(row: MappingRow) -> Block:
+def _row_buttons(row: MappingRow, shown: MappingsPageValue) -> Block:
+    """Edit (or Map), and Remove (or Un-ignore), which also carry the search and page they are
+    shown on (``<item>:<page>``): the page is redrawn in place after them."""
     value = str(row.pos_item_id)
+    undo = f"{value}:{shown.dump()}"
     name = escape(row.pos_name)
     if row.target_kind == "ignored":
         return actions(
@@ -230,7 +233,7 @@ def _row_buttons(row: MappingRow) -> Block:
             button(
                 "Un-ignore",
                 ActionId.ITEM_UNIGNORE,
-                value,
+                undo,
                 confirm=confirm(
                     "Un-ignore this item?",
                     f"*{name}* goes back to the unmapped list; its days can then be reprocessed.",
@@ -244,7 +247,7 @@ def _row_buttons(row: MappingRow) -> Block:
         button(
             "Remove",
             ActionId.MAPPING_REMOVE,
-            value,
+            undo,
             confirm=confirm(
                 "Remove this mapping?",
                 f"Selling *{name}* will take nothing from stock until it is mapped again; "
@@ -280,10 +283,11 @@ def mappings_blocks(
             "Search with `/pos mappings &lt;text&gt;`."
         )
     )
+    shown = MappingsPageValue(text=text[:200], page=page.page)
     for row in page.rows:
         blocks.append(section(_row_text(row)))
         if admin:
-            blocks.append(_row_buttons(row))
+            blocks.append(_row_buttons(row, shown))
     turns = []
     if page.page > 1:
         value = MappingsPageValue(text=text, page=page.page - 1).dump()

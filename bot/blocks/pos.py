@@ -57,7 +57,8 @@ def location_state(active: bool, automatic: str, *, from_csv: bool) -> str:
 
 
 def _location_buttons(row: LocationOverview) -> Block:
-    """Activate/Deactivate; for a POS location also Pause/Resume and Migrate (a CSV location
+    """Activate/Deactivate; for a POS location also Pause/Resume while it is active (an
+    inactive one has nothing to pause) and Migrate once it has a storage unit (a CSV location
     has nothing to fetch). Deactivating and migrating ask first."""
     value = str(row.id)
     name = escape(row.name)
@@ -75,12 +76,13 @@ def _location_buttons(row: LocationOverview) -> Block:
         if row.active
         else button("Activate", ActionId.LOCATION_ACTIVATE, value, style="primary")
     ]
-    if not row.from_csv:
+    if not row.from_csv and row.active:
         buttons.append(
             button("Resume", ActionId.LOCATION_RESUME, value)
             if row.automatic_transfer == "paused"
             else button("Pause", ActionId.LOCATION_PAUSE, value)
         )
+    if not row.from_csv and row.storage_unit_id is not None:
         buttons.append(migrate_button(row.id, row.name))
     return actions(*buttons)
 

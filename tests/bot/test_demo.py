@@ -145,6 +145,7 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
 
     walk.say("/pos locations")
     listing = walk.latest("Locations of Pizzeria Beispiel")
+    expect(listing).to_contain_text("nothing is transferred until it is activated")
     walk.shot("locations")
     teltow = listing.locator(".section", has_text="Pizzeria Beispiel Teltow")
     teltow.locator("select").select_option(label="Küche")

@@ -298,7 +298,10 @@ def test_locations_are_set_up_from_their_message(bot):
     store = _synced(bot)
     bot.send.command("/pos", "locations", user=ADMIN)
     listing = reply(bot, "Locations of Trattoria Esempio")
-    assert ActionId.LOCATION_STORAGE in texts(listing) and ActionId.LOCATION_PAUSE in texts(listing)
+    assert ActionId.LOCATION_STORAGE in texts(listing)
+    # Inactive and unlinked: nothing to pause, nothing to migrate into yet.
+    assert ActionId.LOCATION_PAUSE not in texts(listing)
+    assert ActionId.LOCATION_MIGRATE not in texts(listing)
     bot.send.click(listing.ts, ActionId.LOCATION_ACTIVATE, value=str(store), user=ADMIN)
     reply(bot, "cannot be activated before it is linked to a storage unit")
     with bot.database.session() as session:
@@ -310,7 +313,7 @@ def test_locations_are_set_up_from_their_message(bot):
     linked = reply(bot, "now takes its sales from Bar")
     assert linked.args["replace_original"] and linked.ts == listing.ts
 
-    assert "Bar · inactive" in texts(linked)
+    assert "Bar · inactive" in texts(linked) and ActionId.LOCATION_MIGRATE in texts(linked)
     bot.send.click(listing.ts, ActionId.LOCATION_ACTIVATE, value=str(store), user=ADMIN)
     activated = reply(bot, "Pizzeria Beispiel Teltow activated by <@UADMIN>")
     assert activated.ts == listing.ts
