@@ -25,7 +25,7 @@ from stockpot.core.jobs import queue, specs
 from stockpot.core.jobs.schedule import catch_up
 from stockpot.core.locations import link_storage_unit, overview, set_active, set_automatic
 from stockpot.core.migration import DEFAULT_DAYS
-from stockpot.core.models import Connection, ExternalLocation, Job, Provider, RunKind, TransferRun
+from stockpot.core.models import Connection, ExternalLocation, Provider, RunKind, TransferRun
 from stockpot.core.pos import connections
 from stockpot.core.reports import send_reports_to
 from stockpot.core.scope import CompanyScope
@@ -192,7 +192,7 @@ def retry_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltCon
     who = button_admin(context, body)
     job_id = button_id(body)
     with reading(context, who) as rows:
-        kind = rows.get(Job, job_id).kind.value.replace("_", " ")
+        kind = queue.retryable(rows.session, job_id, who.company_id).kind.value.replace("_", " ")
     # Spent before the job runs again: its result may replace this very message.
     spend(
         respond, body, f"Trying the {kind} again, started by <@{who.user_id}>; the result follows."
