@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import logging
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import BoltRequest, BoltResponse
@@ -16,6 +17,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackClientError
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
 
@@ -81,6 +83,17 @@ class StateStore(SQLAlchemyOAuthStateStore):
         super().__init__(expiration_seconds=STATE_SECONDS, engine=engine)
         self.metadata = slack_oauth_states.metadata
         self.oauth_states = slack_oauth_states
+
+    def issue(self, *args: Any, **kwargs: Any) -> str:
+        """A new state, after forgetting the expired ones: every visit of the public
+        ``/slack/install`` page stores a state, and slack_sdk deletes one only when it is
+        used, so anyone could grow the table without end by reloading the page."""
+        now = normalize_datetime_for_db(datetime.now(tz=UTC))
+        with self.engine.begin() as connection:
+            connection.execute(
+                self.oauth_states.delete().where(self.oauth_states.c.expire_at <= now)
+            )
+        return str(super().issue(*args, **kwargs))
 
 
 INSTALL_TIMEOUT_SECONDS = ANSWER_TIMEOUT_SECONDS

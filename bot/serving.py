@@ -21,7 +21,7 @@ from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
 from stockpot.bot.ops_http import OpsRoutes
-from stockpot.bot.server import LOOP_SECONDS, StockpotWsgi
+from stockpot.bot.server import StockpotWsgi, waitress_options
 from stockpot.core.errors import ConfigurationError
 from stockpot.core.settings import SLACK_REQUEST_MAX_BYTES, Settings
 
@@ -47,12 +47,7 @@ class GracefulServer:
         import waitress
 
         self._server: Any = waitress.create_server(
-            wsgi,
-            host=host,
-            port=port,
-            threads=threads,
-            asyncore_loop_timeout=LOOP_SECONDS,
-            max_request_body_size=max_body_bytes,
+            wsgi, host=host, port=port, threads=threads, **waitress_options(max_body_bytes)
         )
         self.port = int(self._server.effective_port)
         self._thread = threading.Thread(target=self._server.run, name="stockpot-http")

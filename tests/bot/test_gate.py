@@ -295,3 +295,21 @@ def test_the_lightspeed_page_answers_while_slack_holds_the_announcement(bot):
     finally:
         release.set()
     posted(bot, "Lightspeed is connected for Trattoria Esempio")
+
+
+def test_idle_connections_do_not_shut_slack_out(bot):
+    """150 connections that send half a request and wait: past waitress's default limit of
+    100 open connections it stopped accepting, and a real command waited beyond Slack's three
+    seconds (here: past this client's timeout)."""
+    idle = []
+    try:
+        for _ in range(150):
+            connection = socket.create_connection(("127.0.0.1", bot.port), timeout=10)
+            connection.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\n")
+            idle.append(connection)
+        bot.send._http.timeout = httpx.Timeout(10)
+        assert bot.send.command("/pos", "help", user=ADMIN).status_code == 200
+        reply(bot, "what it can do")
+    finally:
+        for connection in idle:
+            connection.close()

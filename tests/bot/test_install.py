@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import re
 import threading
+from datetime import timedelta
 
 import httpx
 from slack_bolt import BoltContext
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, func, select, update
 
 from stockpot.bot.installations import EncryptedInstallationStore
 from stockpot.core.crypto import secret_box
@@ -145,3 +146,25 @@ def test_an_install_slack_does_not_answer_ends_in_a_clear_page_not_a_held_thread
     assert install(bot, code="c0de-again").status_code == 200
     with bot.database.session() as session:
         assert session.execute(select(slack_bots.c.team_id)).all() == [("T0003",)]
+
+
+def test_visits_of_the_install_page_do_not_grow_the_states_without_end(installable_bot):
+    """Each visit of the public install page stores a state, and slack_sdk deletes one only
+    when it is used: reloading the page grew the table for ever. Expired states are now
+    forgotten when a new one is issued."""
+    bot = installable_bot
+    page = f"http://127.0.0.1:{bot.port}/slack/install"
+    for _ in range(5):
+        assert httpx.get(page).status_code == 200
+    with bot.database.session() as session:
+        assert session.scalar(select(func.count()).select_from(slack_oauth_states)) == 5
+    with bot.database.factory.begin() as session:
+        session.execute(
+            update(slack_oauth_states).values(
+                expire_at=slack_oauth_states.c.expire_at - timedelta(hours=1)
+            )
+        )
+    assert httpx.get(page).status_code == 200
+    with bot.database.session() as session:
+        assert session.scalar(select(func.count()).select_from(slack_oauth_states)) == 1
+    assert install(bot).status_code == 200, "a fresh state still installs"
