@@ -49,7 +49,7 @@ class UnmappedRow:
     """(location id, business date) of each day it was sold unmapped."""
 
 
-def _latest_day(session: Session, company_id: int) -> date | None:
+def latest_day(session: Session, company_id: int) -> date | None:
     """The company's latest business date with a live run."""
     return session.scalar(
         select(func.max(TransferDay.business_date)).where(
@@ -62,7 +62,7 @@ def _live_runs(session: Session, company_id: int, days: int) -> list[Any]:
     """(run id, location id, business date, unmapped items, connection) of each day's live
     run, for the last ``days`` days up to and including the company's latest transferred day
     (not today: a company importing history, or paused for a while, still gets its list)."""
-    latest = _latest_day(session, company_id)
+    latest = latest_day(session, company_id)
     if latest is None:
         return []
     since = latest - timedelta(days=days - 1)

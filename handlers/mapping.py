@@ -42,6 +42,7 @@ from stockpot.core.unmapped import (
     coverage,
     current_target,
     days_with_item,
+    latest_day,
     suggestions,
     target_named,
     targets,
@@ -66,9 +67,9 @@ def unmapped_list(factory: SessionFactory, who: Actor) -> tuple[str, list[Block]
     """``/pos unmapped``: the working list, most sold first (redrawn in place after Ignore)."""
     with factory() as session:
         rows = unmapped(session, who.company_id)
-    return f"Unmapped items of {who.company}", unmapped_blocks(
-        who.company, rows, admin=who.is_admin
-    )
+        transferred = bool(rows) or latest_day(session, who.company_id) is not None
+    blocks = unmapped_blocks(who.company, rows, admin=who.is_admin, transferred=transferred)
+    return f"Unmapped items of {who.company}", blocks
 
 
 def mappings_list(

@@ -50,6 +50,13 @@ def test_the_working_list_is_most_sold_first_with_map_and_ignore(day_posted):
     assert ActionId.MAP_OPEN not in texts(viewer_listing)
 
 
+def test_the_working_list_never_claims_everything_is_mapped_before_any_day_is_checked(bot):
+    bot.send.command("/pos", "unmapped", user=VIEWER)
+    answer = texts(reply(bot, "Unmapped items of Trattoria Esempio"))
+    assert "No day of Trattoria Esempio is transferred yet, so no sold item was checked" in answer
+    assert "is mapped" not in answer
+
+
 def test_search_offers_ingredients_and_recipes_with_their_unit(day_posted):
     answer = day_posted.send.options(
         ActionId.MAP_TARGET, "mozz", block_id=BlockId.MAP_TARGET, user=ADMIN
