@@ -31,6 +31,18 @@ from tests import pgbouncer
 from tests.pos import CATALOG, COMPANY, GOLDEN_MAPPING, REDIRECT, STORE, connect, connect_lightspeed
 
 
+@pytest.fixture(autouse=True)
+def no_worker_process_outlives_its_test() -> Iterator[None]:
+    from tests.core.jobs.test_worker_processes import STARTED
+
+    yield
+    while STARTED:
+        process = STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=30)
+
+
 @pytest.fixture
 def lightspeed():
     with LightspeedSandbox().running() as server:

@@ -237,6 +237,15 @@ def variance(
     )
 
 
+def csv_import_key(notify: Notify) -> str | None:
+    """One import per preview message, ever: its Import button is spent once pressed (a stale
+    copy of it, or an "Import again" pressed twice, imports nothing more). ``None`` when the
+    import was not started from a message."""
+    if not notify.message_ts:
+        return None
+    return f"csv-import:{notify.team_id}:{notify.channel_id}:{notify.message_ts}"
+
+
 def csv_import(
     company_id: int,
     connection_id: int,
@@ -264,6 +273,7 @@ def csv_import(
             triggered_by=triggered_by,
         ).dump(),
         dedupe_key=f"csv:{notify.team_id}:{file_id}",
+        once_key=csv_import_key(notify),
         priority=INTERACTIVE,
         max_attempts=3,
     )
