@@ -6,6 +6,7 @@ with movements cannot be deleted."""
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 from decimal import Decimal
 
@@ -28,6 +29,7 @@ from stockpot.core.models import (
 from stockpot.core.transfer.lines import RawInput, SaleLine
 from stockpot.core.transfer.runner import MOVEMENT_COLUMNS, run_transfer
 from tests.catalogs import ids, setup_trattoria
+from tests.core.stock.test_locking import waiting_for_a_lock
 
 DAY = date(2026, 11, 2)
 OTHER = """
@@ -167,3 +169,54 @@ def test_a_parent_never_moves_to_another_company(posted):
         session.get(Ingredient, posted.ids["ingredient:Espresso beans"]).company_id = posted.other[
             "company"
         ]
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.parametrize("first", ["writer", "deleter"])
+def test_a_delete_racing_a_movement_writer_never_leaves_an_orphan(posted, first):
+    """The check is per statement, not a row lock on the parent: a delete takes the ledger
+    in SHARE mode, so it waits for an uncommitted writer and then sees its movement (or the
+    writer waits for the delete and then finds the ingredient gone)."""
+    with posted.factory.begin() as session:
+        spare = Ingredient(company_id=posted.ids["company"], name="Spare", base_unit="kg")
+        session.add(spare)
+        session.flush()
+        spare_id = spare.id
+    outcome: dict[str, BaseException | None] = {}
+
+    def second() -> None:
+        try:
+            with posted.factory.begin() as session:
+                if first == "writer":
+                    session.execute(delete(Ingredient).where(Ingredient.id == spare_id))
+                else:
+                    session.execute(
+                        insert(LedgerMovement), [_movement(posted, ingredient_id=spare_id)]
+                    )
+            outcome["error"] = None
+        except BaseException as error:
+            outcome["error"] = error
+
+    with posted.factory.begin() as session:
+        if first == "writer":
+            session.execute(insert(LedgerMovement), [_movement(posted, ingredient_id=spare_id)])
+        else:
+            session.execute(delete(Ingredient).where(Ingredient.id == spare_id))
+        worker = threading.Thread(target=second)
+        worker.start()
+        for _ in range(10_000):  # until the second one waits for the first one's lock
+            if waiting_for_a_lock(posted) or "error" in outcome:
+                break
+        assert "error" not in outcome, "the second transaction did not wait for the first"
+    worker.join()
+    assert isinstance(outcome["error"], IntegrityError)
+    with posted.session() as session:
+        orphans = session.scalar(
+            select(func.count())
+            .select_from(LedgerMovement)
+            .where(
+                LedgerMovement.ingredient_id == spare_id,
+                ~select(Ingredient.id).where(Ingredient.id == spare_id).exists(),
+            )
+        )
+    assert orphans == 0
