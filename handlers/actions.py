@@ -192,8 +192,10 @@ def migrate_location(
     svc = services(context)
     with reading(context, who) as rows:
         location = rows.location(button_id(body))
-    text = start_migration(svc, who, notify(context, channel_of(body)), location)
-    _relist(respond, context, who, location.id, escape(text), [])
+    text = escape(start_migration(svc, who, notify(context, channel_of(body)), location))
+    # Started, not done: the list is a snapshot, the migration's own message shows the rest.
+    note = context_block(f":hourglass_flowing_sand: Started by <@{who.user_id}>: {text}")
+    _relist(respond, context, who, location.id, text, [note])
 
 
 def retry_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
