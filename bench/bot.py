@@ -22,6 +22,7 @@ import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from stockpot.bot.app import BOT_SCOPES
 from stockpot.core.access import link_workspace
 from stockpot.core.crypto import generate_key
 from stockpot.core.db import unit_of_work
@@ -30,6 +31,9 @@ from stockpot.sandbox.slack import SlackStandIn
 from stockpot.sandbox.slack_sender import SlackSender
 
 SECRET = "bench-signing-secret"
+BENCH_TOKEN = "xoxb-bench"
+BARE_TOKEN = "xoxb-bare"
+"""Must match ``bench/bare_app.py``."""
 TEAM, ADMIN = "T0001", "UADMIN"
 PACED_THREADS = 20
 """Enough senders that a slow ack never delays the next request of a paced pass."""
@@ -129,10 +133,12 @@ def stockpot_env(
     database_url: str, slack: AnySlack, extra: dict[str, str] | None = None
 ) -> dict[str, str]:
     """What ``stockpot serve`` and ``stockpot worker`` share: the database, Slack (the
-    stand-in) and one secret key (pass the same environment to both)."""
+    stand-in, where the bench's bot token is installed as a workspace installs the app) and
+    one secret key (pass the same environment to both)."""
+    slack.install(BENCH_TOKEN, BOT_SCOPES)
     return {
         "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": "xoxb-bench",
+        "SLACK_BOT_TOKEN": BENCH_TOKEN,
         "SLACK_SIGNING_SECRET": SECRET,
         "SLACK_API_URL": slack.api_url,
         "SLACK_RESPONSE_HOSTS": "127.0.0.1",
@@ -169,6 +175,7 @@ def stockpot_worker(env: dict[str, str]) -> Iterator[None]:
 def bare_serve(slack: AnySlack) -> AbstractContextManager[str]:
     port = free_port()
     command = [sys.executable, "-m", "bench.bare_app", "--port", str(port)]
+    slack.install(BARE_TOKEN, BOT_SCOPES)
     env = {"SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": slack.api_url}
     return served(command, env, port)
 

@@ -31,11 +31,7 @@ def arguments(
     ``--sizes`` if it measures several (default ``sizes``); any other on/off ``flags``
     (name, help)."""
     parser = argparse.ArgumentParser(description=" ".join((doc or "").split("\n\n")[0].split()))
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL),
-        help=f"PostgreSQL database to recreate (env BENCH_DATABASE_URL, default {DEFAULT_URL})",
-    )
+    database_url_argument(parser)
     if profile:
         parser.add_argument("--profile", action="store_true", help="print a cProfile as well")
     if sizes:
@@ -48,6 +44,14 @@ def arguments(
     for name, text in flags:
         parser.add_argument(name, action="store_true", help=text)
     return parser.parse_args()
+
+
+def database_url_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL),
+        help=f"PostgreSQL database to recreate (env BENCH_DATABASE_URL, default {DEFAULT_URL})",
+    )
 
 
 def fresh_database(url: str) -> None:

@@ -9,8 +9,10 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_bolt.error import BoltError
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
@@ -21,7 +23,12 @@ from stockpot import handlers
 from stockpot.bot import acks
 from stockpot.bot.errors import error_handler
 from stockpot.bot.gate import response_hosts_guard, signing_secret
-from stockpot.bot.installations import EncryptedInstallationStore, StateStore
+from stockpot.bot.installations import (
+    INSTALL_TIMEOUT_SECONDS,
+    BoundedOAuthFlow,
+    EncryptedInstallationStore,
+    StateStore,
+)
 from stockpot.bot.jobs.answers import AnswerJob
 from stockpot.bot.observed import (
     ContextCarryingExecutor,
@@ -29,6 +36,7 @@ from stockpot.bot.observed import (
     metered_clients,
     request_context,
 )
+from stockpot.bot.slack_tokens import SLACK_FIXES
 from stockpot.bot.work import WorkQueue
 from stockpot.core import redaction
 from stockpot.core.crypto import secret_box
@@ -63,6 +71,11 @@ def _retrying_client(settings: Settings, *, token: str | None) -> WebClient:
             RateLimitErrorRetryHandler(max_retry_count=3),
         ],
     )
+
+
+def _install_client(settings: Settings) -> WebClient:
+    """The install redirect's client: no retries, and ``INSTALL_TIMEOUT_SECONDS``."""
+    return MeteredWebClient(base_url=settings.slack.api_url, timeout=INSTALL_TIMEOUT_SECONDS)
 
 
 def installation_store(
@@ -139,7 +152,7 @@ def build_app(
         oauth.installation_store_bot_only = True
         app = App(
             client=client or _retrying_client(settings, token=None),
-            oauth_settings=oauth,
+            oauth_flow=BoundedOAuthFlow(client=_install_client(settings), settings=oauth),
             **common,
         )
     else:
@@ -187,12 +200,37 @@ def answer_job(
 
 def _checked_app(client: WebClient, common: dict[str, Any]) -> App:
     """Bolt asks Slack (auth.test) whether the bot token works before it serves anything;
-    a refused token or an unreachable Slack is a configuration problem, said in one line."""
+    a refused token or an unreachable Slack is a configuration problem, said in one line
+    with its fix (the same words as ``stockpot check``), never retried: nothing serves."""
     try:
         return App(client=client, **common)
-    except (BoltError, OSError) as error:
+    except BoltError as error:
+        refused = error.__context__
+        if not isinstance(refused, SlackApiError):
+            raise _unreachable(client, error) from error
+        code = str(refused.response.get("error"))
+        fix = SLACK_FIXES.get(code, "check SLACK_BOT_TOKEN (`stockpot check` tests it)")
         raise ConfigurationError(
-            f"Slack did not accept SLACK_BOT_TOKEN or could not be reached (auth.test: "
-            f"{type(error).__name__}: {error}); check the token and that this host reaches "
-            f"{client.base_url} (`stockpot check` tests both)"
-        ) from error
+            f"Slack refused SLACK_BOT_TOKEN (auth.test answered {code}): {fix}"
+        ) from None
+    except (SlackClientError, OSError) as error:
+        raise _unreachable(client, error) from error
+
+
+def _unreachable(client: WebClient, error: Exception) -> ConfigurationError:
+    return ConfigurationError(
+        f"Slack could not be reached (auth.test: {type(error).__name__}: {error}); check that "
+        f"this host reaches {client.base_url} (`stockpot check` tests it)"
+    )
+
+
+class _GivenClientWins(logging.Filter):
+    """Bolt reads ``SLACK_BOT_TOKEN`` from the environment by itself and warns at each start
+    that the client given to it wins over it; ours carries that very token, so the warning
+    is noise in front of the one line an operator should read."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+logging.getLogger("slack_bolt.App").addFilter(_GivenClientWins())

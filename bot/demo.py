@@ -105,6 +105,8 @@ class Demo:
         self.servers.append(http)
         if self.socket_mode:
             slack.enable_socket_mode(APP_TOKEN)
+        # Installed first, as a workspace installs the app: Bolt asks auth.test at start.
+        slack.install(BOT_TOKEN, BOT_SCOPES)
         settings = self._settings(lightspeed.url, sides.url, slack, http.port)
         schema.upgrade(self.database_url)
         factory = make_session_factory(make_engine(self.database_url))
@@ -123,7 +125,6 @@ class Demo:
             self._socket = SocketMode(app, APP_TOKEN).connect()
             assert slack.socket_mode is not None
             slack.socket_mode.wait_connected()
-        slack.install(BOT_TOKEN, BOT_SCOPES)
         slack.add_user(USER, USER_NAME, is_admin=True)
         slack.attach_bot(
             f"http://127.0.0.1:{http.port}/slack/events",

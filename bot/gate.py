@@ -6,8 +6,8 @@ a timestamp that is not an integer makes it raise, and the global error handler 
 the unverified body (it posted to whatever ``response_url`` the body named). The gate runs
 before Bolt, on the raw WSGI request, in this order:
 
-1. size: ``Content-Length`` is required and at most ``MAX_BODY_BYTES`` (411/413), checked
-   before a byte is read; a chunked body without a length is refused the same way;
+1. size: ``Content-Length`` is required and at most ``SLACK_REQUEST_MAX_BYTES`` (411/413),
+   checked before a byte is read; a chunked body without a length is refused the same way;
 2. timestamp: digits only (400 when malformed), within five minutes of now (401);
 3. signature: HMAC-SHA256 of ``v0:<timestamp>:<body>`` compared in constant time (401);
 4. shape: a form with a JSON object in ``payload`` or a slash command's fields, or a JSON
@@ -32,17 +32,15 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from stockpot.bot.commands import COMMANDS
 from stockpot.bot.slack_files import allowed_host
 from stockpot.core.errors import ConfigurationError
-from stockpot.core.settings import Settings
+from stockpot.core.settings import SLACK_REQUEST_MAX_BYTES, Settings
 
 log = logging.getLogger(__name__)
 
 StartResponse = Callable[..., Any]
 Wsgi = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-
-MAX_BODY_BYTES = 1024 * 1024
-"""Slack's requests are a few kilobytes (a large modal's submission stays well under this)."""
 
 MAX_SKEW_SECONDS = 5 * 60
 """Slack's own rule: a request signed longer ago than this may be a replay."""
@@ -97,7 +95,7 @@ class SlackGate:
         inner: Wsgi,
         signing_secret: str,
         *,
-        max_bytes: int = MAX_BODY_BYTES,
+        max_bytes: int = SLACK_REQUEST_MAX_BYTES,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.inner = inner
@@ -157,36 +155,80 @@ class SlackGate:
 
 
 def _check_shape(content_type: str, body: bytes) -> None:
-    """Slack's request shapes, so Bolt never parses (and fails on) anything else."""
+    """Slack's request shapes, so Bolt never parses (and fails on) anything else: Bolt's
+    matchers index what Slack always sends (an action's ``action_id``, a view's
+    ``callback_id``), and a payload without it raised inside Bolt (a traceback, then the
+    error handler) instead of being refused."""
     kind = content_type.split(";", 1)[0].strip().lower()
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise _bad("the body is not UTF-8") from None
     if kind == _JSON:
-        _json_object(text, "the body")
+        _check_event(_json_object(text, "the body"))
         return
     if kind != _FORM:
         raise _bad(f"unexpected content type {kind or '(none)'}")
     form = parse_qs(text, keep_blank_values=True)
     if "payload" in form:
-        payload = _json_object(form["payload"][0], "payload")
-        user = payload.get("user")
-        if user is not None and not (isinstance(user, dict) and isinstance(user.get("id"), str)):
-            raise _bad("payload's user has no id")
+        _check_payload(_json_object(form["payload"][0], "payload"))
         return
     if form.get("ssl_check") == ["1"]:
         return
     missing = [f for f in ("command", "team_id", "user_id", "channel_id") if not form.get(f)]
     if missing:
         raise _bad(f"a slash command without {', '.join(missing)}")
+    if form["command"][0] not in COMMANDS:
+        raise _bad("a slash command this app does not have")
+
+
+def _check_event(event: dict[str, Any]) -> None:
+    """An Events API delivery: an ``event_callback`` with its event, or Slack's URL check."""
+    kind = event["type"]
+    if kind == "url_verification":
+        _field(event, "challenge", str, "url_verification")
+    elif kind == "event_callback":
+        inner = _field(event, "event", dict, "event_callback")
+        _field(inner, "type", str, "event_callback's event")
+    elif kind != "app_rate_limited":
+        raise _bad(f"an event delivery of type {kind!r}")
+
+
+def _check_payload(payload: dict[str, Any]) -> None:
+    """An interaction payload of a type this app handles, with the fields Bolt reads."""
+    kind = payload["type"]
+    user = payload.get("user")
+    if user is not None and not (isinstance(user, dict) and isinstance(user.get("id"), str)):
+        raise _bad("payload's user has no id")
+    if kind == "block_actions":
+        actions = _field(payload, "actions", list, kind)
+        if not actions or not all(
+            isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions
+        ):
+            raise _bad("block_actions' actions are not objects with an action_id")
+    elif kind == "block_suggestion":
+        for name in ("action_id", "block_id", "value"):
+            _field(payload, name, str, kind)
+    elif kind in ("view_submission", "view_closed"):
+        _field(_field(payload, "view", dict, kind), "callback_id", str, f"{kind}'s view")
+    elif kind in ("shortcut", "message_action"):
+        _field(payload, "callback_id", str, kind)
+    else:
+        raise _bad(f"a payload of type {kind!r}")
+
+
+def _field(parent: dict[str, Any], name: str, kind: type, what: str) -> Any:
+    value = parent.get(name)
+    if not isinstance(value, kind):
+        raise _bad(f"{what} has no {name} ({kind.__name__})")
+    return value
 
 
 def _json_object(text: str, what: str) -> dict[str, Any]:
     try:
         parsed = json.loads(text)
-    except ValueError:
-        raise _bad(f"{what} is not JSON") from None
+    except (ValueError, RecursionError):
+        raise _bad(f"{what} is not JSON (or nested too deep)") from None
     if not isinstance(parsed, dict) or not isinstance(parsed.get("type"), str):
         raise _bad(f"{what} is not a JSON object with a type")
     return parsed

@@ -4,17 +4,29 @@ token encrypted at rest."""
 from __future__ import annotations
 
 import copy
+import logging
 import threading
+from datetime import UTC, datetime
 from typing import Any
 
+from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt.oauth.callback_options import FailureArgs
+from slack_bolt.oauth.oauth_flow import OAuthFlow
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackClientError
 from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine
 
+from stockpot.bot.errors import ANSWER_TIMEOUT_SECONDS
 from stockpot.core.crypto import SecretBox
 from stockpot.core.models.slack_install import slack_bots, slack_installations, slack_oauth_states
 from stockpot.core.secret_rotation import SLACK_TOKENS
+
+log = logging.getLogger(__name__)
 
 TOKENS = SLACK_TOKENS
 
@@ -71,3 +83,58 @@ class StateStore(SQLAlchemyOAuthStateStore):
         super().__init__(expiration_seconds=STATE_SECONDS, engine=engine)
         self.metadata = slack_oauth_states.metadata
         self.oauth_states = slack_oauth_states
+
+    def issue(self, *args: Any, **kwargs: Any) -> str:
+        """A new state, after forgetting the expired ones: every visit of the public
+        ``/slack/install`` page stores a state, and slack_sdk deletes one only when it is
+        used, so anyone could grow the table without end by reloading the page."""
+        now = normalize_datetime_for_db(datetime.now(tz=UTC))
+        with self.engine.begin() as connection:
+            connection.execute(
+                self.oauth_states.delete().where(self.oauth_states.c.expire_at <= now)
+            )
+        return str(super().issue(*args, **kwargs))
+
+
+INSTALL_TIMEOUT_SECONDS = ANSWER_TIMEOUT_SECONDS
+"""oauth.v2.access (and the auth.test after it) run on the request thread of the install
+redirect: like every call made on a request thread, they wait at most this long for Slack."""
+
+
+class _SlackDidNotAnswer(Exception):
+    pass
+
+
+class BoundedOAuthFlow(OAuthFlow):
+    """Bolt's OAuth flow, with a Slack client of its own that gives up after
+    ``INSTALL_TIMEOUT_SECONDS`` (slack_sdk's default is 30 s per call, on a waitress
+    thread), and a page that says so instead of a 500: the state is spent, so the page
+    sends the person back to the install page. Nothing is stored."""
+
+    def __init__(self, *, client: WebClient, settings: OAuthSettings) -> None:
+        super().__init__(client=client, settings=settings)
+
+    def run_installation(self, code: str) -> Installation | None:
+        try:
+            return super().run_installation(code)
+        except (SlackClientError, OSError) as error:
+            raise _SlackDidNotAnswer(type(error).__name__) from error
+
+    def handle_callback(self, request: BoltRequest) -> BoltResponse:
+        try:
+            return super().handle_callback(request)
+        except _SlackDidNotAnswer as error:
+            log.warning(
+                "an install did not finish: Slack did not answer oauth.v2.access within %s s (%s)",
+                INSTALL_TIMEOUT_SECONDS,
+                error,
+            )
+            return self.failure_handler(
+                FailureArgs(
+                    request=request,
+                    reason="slack_did_not_answer_in_time",
+                    suggested_status_code=504,
+                    settings=self.settings,
+                    default=self.default_callback_options,
+                )
+            )

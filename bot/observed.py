@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import contextvars
 import re
+import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from slack_bolt import BoltContext
@@ -74,6 +75,26 @@ class ContextCarryingExecutor(ThreadPoolExecutor):
     """A pool whose tasks run in a copy of the submitter's context variables: Bolt runs
     listeners on its executor after the ack, and their log lines keep the request's id."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._running: set[Future[Any]] = set()
+        self._guard = threading.Lock()
+
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         copied = contextvars.copy_context()
-        return super().submit(copied.run, fn, *args, **kwargs)
+        future = super().submit(copied.run, fn, *args, **kwargs)
+        with self._guard:
+            self._running.add(future)
+        future.add_done_callback(self._finished)
+        return future
+
+    def join(self, timeout: float = 60.0) -> None:
+        """Wait until every listener submitted so far has finished (the tests' drain: a click
+        is acked before its listener queues the click's job)."""
+        with self._guard:
+            running = list(self._running)
+        wait(running, timeout=timeout)
+
+    def _finished(self, future: Future[Any]) -> None:
+        with self._guard:
+            self._running.discard(future)

@@ -15,10 +15,10 @@ from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.bot.gate import MAX_BODY_BYTES, SlackGate, signing_secret
+from stockpot.bot.gate import SlackGate, signing_secret
 from stockpot.core.errors import StockpotError
 from stockpot.core.pos import connections
-from stockpot.core.settings import Settings
+from stockpot.core.settings import SLACK_REQUEST_MAX_BYTES, Settings
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,7 @@ class StockpotWsgi:
         self.slack = SlackGate(
             SlackRequestHandler(app, path="/slack/events"),
             signing_secret(settings),
+            max_bytes=settings.slack.request_max_bytes,
         )
         self.factory = factory
         self.settings = settings
@@ -101,6 +102,28 @@ LOOP_SECONDS = 1
 ``asyncore_loop_timeout`` as whole seconds (``int``): 0.05 became 0, a loop that never slept
 (a whole core while idle). Stopping does not wait for it: ``stop`` wakes the loop."""
 
+CONNECTION_LIMIT = 1000
+"""Open connections waitress accepts at once. Its default, 100, let 100 idle connections
+(a client that opens them and sends half a request) shut Slack out: every later command
+waited for a free place past Slack's three seconds."""
+
+IDLE_SECONDS = 30
+"""A connection that sends nothing this long is closed (waitress's default: 120 s)."""
+
+
+def waitress_options(max_body_bytes: int) -> dict[str, Any]:
+    """What every waitress server here runs with (``serve``, ``run``, the worker's metrics,
+    the demo and the tests): ``poll()`` rather than ``select()``, which fails past file
+    descriptor 1024, so the connection limit can be above it."""
+    return {
+        "asyncore_loop_timeout": LOOP_SECONDS,
+        "asyncore_use_poll": True,
+        "connection_limit": CONNECTION_LIMIT,
+        "channel_timeout": IDLE_SECONDS,
+        "cleanup_interval": IDLE_SECONDS // 3,
+        "max_request_body_size": max_body_bytes,
+    }
+
 
 class LateApp:
     """A WSGI app set after its server is listening: the bot's settings need the server's
@@ -118,16 +141,17 @@ class BackgroundServer:
     """waitress in a thread (tests, the demo): ``stop()`` closes every channel from inside the
     server's own loop (woken by its trigger), which ends ``run()``."""
 
-    def __init__(self, wsgi: Callable[..., Any], port: int, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self,
+        wsgi: Callable[..., Any],
+        port: int,
+        host: str = "127.0.0.1",
+        max_body_bytes: int = SLACK_REQUEST_MAX_BYTES,
+    ) -> None:
         import waitress
 
         self._server = waitress.create_server(
-            wsgi,
-            host=host,
-            port=port,
-            threads=4,
-            asyncore_loop_timeout=LOOP_SECONDS,
-            max_request_body_size=MAX_BODY_BYTES,
+            wsgi, host=host, port=port, threads=4, **waitress_options(max_body_bytes)
         )
         self.port = int(self._server.effective_port)  # type: ignore[union-attr]
         self._thread = threading.Thread(target=self._run, name="stockpot-http", daemon=True)

@@ -20,11 +20,10 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk.errors import SlackApiError
 
-from stockpot.bot.gate import MAX_BODY_BYTES
 from stockpot.bot.ops_http import OpsRoutes
-from stockpot.bot.server import LOOP_SECONDS, StockpotWsgi
+from stockpot.bot.server import StockpotWsgi, waitress_options
 from stockpot.core.errors import ConfigurationError
-from stockpot.core.settings import Settings
+from stockpot.core.settings import SLACK_REQUEST_MAX_BYTES, Settings
 
 log = logging.getLogger(__name__)
 
@@ -35,16 +34,20 @@ class GracefulServer:
     """waitress in a thread, with a ``drain`` that stops accepting and waits for what is in
     flight. ``port`` 0 takes a free port (``self.port`` says which)."""
 
-    def __init__(self, wsgi: Callable[..., Any], port: int, host: str, threads: int) -> None:
+    def __init__(
+        self,
+        wsgi: Callable[..., Any],
+        port: int,
+        host: str,
+        threads: int,
+        max_body_bytes: int = SLACK_REQUEST_MAX_BYTES,
+    ) -> None:
+        """``max_body_bytes``: waitress answers 413 to a longer ``Content-Length`` before it
+        buffers the body (the Slack gate checks the same limit in WSGI terms)."""
         import waitress
 
         self._server: Any = waitress.create_server(
-            wsgi,
-            host=host,
-            port=port,
-            threads=threads,
-            asyncore_loop_timeout=LOOP_SECONDS,
-            max_request_body_size=MAX_BODY_BYTES,
+            wsgi, host=host, port=port, threads=threads, **waitress_options(max_body_bytes)
         )
         self.port = int(self._server.effective_port)
         self._thread = threading.Thread(target=self._server.run, name="stockpot-http")
@@ -127,7 +130,13 @@ def serve(
                 "and that Socket Mode is on in the app's settings; `stockpot check` tells more"
             ) from None
         log.info("connected to Slack over Socket Mode")
-    server = GracefulServer(OpsRoutes(wsgi, wsgi.factory, settings), port, host, HTTP_THREADS)
+    server = GracefulServer(
+        OpsRoutes(wsgi, wsgi.factory, settings),
+        port,
+        host,
+        HTTP_THREADS,
+        max_body_bytes=settings.slack.request_max_bytes,
+    )
     server.start()
     log.info("serving on port %s", server.port)
     stop.wait()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
@@ -26,6 +27,38 @@ def fold(text: str) -> str:
     """How a name compares when people type it: no case, no accents (Küche ~ kuche)."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+
+
+_UNSHOWABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Control characters (NUL, line breaks, tabs) and the bidirectional overrides and isolates
+(a name that reads backwards where it is shown)."""
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot name a company, storage unit, ingredient, recipe or location, or
+    ``None``: PostgreSQL refuses NUL in text (a crash at the first query that named it), a
+    line break splits the name wherever it is listed (Slack, CSV files), and bidirectional
+    controls make one name look like another."""
+    found = _UNSHOWABLE.search(name)
+    if found is None:
+        return None
+    return f"a name cannot contain the control character U+{ord(found.group()):04X}"
+
+
+LIKE_ESCAPE = "\\"
+
+
+def containing(text: str) -> str:
+    """An ``ILIKE`` pattern (with ``escape=LIKE_ESCAPE``) for names containing ``text`` as
+    typed: ``%`` and ``_`` are letters a person typed, not wildcards (a search for ``%`` is
+    not a search for everything, and ``Item_1`` does not find ``ItemX1``)."""
+    escaped = (
+        text.strip()
+        .replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return f"%{escaped}%"
 
 
 def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:

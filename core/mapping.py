@@ -19,7 +19,7 @@ from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.documents import DocumentModel, parse_document, parse_each
 from stockpot.core.errors import InvalidDocument, NotFound, ValidationFailed
 from stockpot.core.exact import format_decimal
-from stockpot.core.lookup import company_by_name, connection_by_label
+from stockpot.core.lookup import LIKE_ESCAPE, company_by_name, connection_by_label, containing
 from stockpot.core.models import Company, Connection, Ingredient, PosItem, PosMapping, Recipe
 from stockpot.core.quantities import quantity_problem
 from stockpot.core.transfer.lines import item_key
@@ -296,13 +296,13 @@ def _mappings_query(company_id: int, connection: Connection | None, text: str | 
     if connection is not None:
         query = query.where(PosItem.connection_id == connection.id)
     if text and text.strip():
-        pattern = f"%{text.strip()}%"
+        pattern = containing(text)
         query = query.where(
             or_(
-                PosItem.name.ilike(pattern),
-                PosItem.external_id.ilike(pattern),
-                Ingredient.name.ilike(pattern),
-                Recipe.name.ilike(pattern),
+                PosItem.name.ilike(pattern, escape=LIKE_ESCAPE),
+                PosItem.external_id.ilike(pattern, escape=LIKE_ESCAPE),
+                Ingredient.name.ilike(pattern, escape=LIKE_ESCAPE),
+                Recipe.name.ilike(pattern, escape=LIKE_ESCAPE),
             )
         )
     return query

@@ -27,15 +27,31 @@ QUANTITY_RANGE = (
 
 
 def quantity_problem(value: Decimal | int) -> str | None:
-    """Why ``value`` cannot be a quantity (for a message that names its place), or ``None``."""
+    """Why ``value`` cannot be a quantity (for a message that names its place), or ``None``.
+
+    Decided from the digits and the exponent alone: arithmetic on a value like ``1e99999999``
+    (a YAML, JSON or Slack input) raises ``decimal.Overflow``, and writing it out in full
+    would make a message of that many digits."""
     value = Decimal(value)
     if not value.is_finite():
         return f"{value} is not a finite number; {QUANTITY_RANGE}"
-    if abs(value) >= LIMIT:
-        return f"{value:f} is too large; {QUANTITY_RANGE}"
+    if value != 0 and value.adjusted() >= LIMIT.adjusted():
+        return f"{shown(value)} is too large; {QUANTITY_RANGE}"
     if value.as_tuple().exponent < -SCALE:  # type: ignore[operator]
-        return f"{value:f} has more than {SCALE} decimal places; {QUANTITY_RANGE}"
+        return f"{shown(value)} has more than {SCALE} decimal places; {QUANTITY_RANGE}"
     return None
+
+
+SHOWN_DIGITS = 40
+"""Longer numbers are shown in scientific notation in messages."""
+
+
+def shown(value: Decimal) -> str:
+    """A finite ``value`` for a message: as written (``1234.5``), or in scientific notation
+    when that would take more than ``SHOWN_DIGITS`` digits (``1.000000E+999999``)."""
+    if len(value.as_tuple().digits) <= SHOWN_DIGITS and abs(value.adjusted()) <= SHOWN_DIGITS:
+        return f"{value:f}"
+    return f"{value:.6E}"
 
 
 def check_quantity(value: Decimal) -> Decimal:
@@ -43,13 +59,19 @@ def check_quantity(value: Decimal) -> Decimal:
     problem = quantity_problem(value)
     if problem is not None:
         raise ValueError(problem)
-    return value
+    return _plain(value)
 
 
 def parse_quantity_text(text: str) -> Decimal:
-    """A quantity typed by a person (``0,5`` or ``0.5``), checked by the same rule."""
+    """A quantity typed by a person (``0,5`` or ``0.5``), checked by the same rule.
+
+    Only ASCII digits, without ``_``: ``Decimal`` itself reads ``١٢`` as 12 and ``1_000``
+    as 1000, which nobody reading the form back would see."""
+    cleaned = text.strip().replace(",", ".")
     try:
-        value = Decimal(text.strip().replace(",", "."))
+        if not cleaned.isascii() or "_" in cleaned:
+            raise InvalidOperation
+        value = Decimal(cleaned)
     except InvalidOperation:
         raise ValueError("write a number, e.g. 1 or 0.009") from None
     return check_quantity(value)
@@ -59,7 +81,12 @@ def _validated(value: Decimal) -> Decimal:
     problem = quantity_problem(value)
     if problem is not None:
         raise PydanticCustomError("quantity_range", problem)
-    return value
+    return _plain(value)
+
+
+def _plain(value: Decimal) -> Decimal:
+    """Zero as ``0``: ``-0`` and ``0E+100`` are zero too, and are never shown as written."""
+    return Decimal(0) if value.is_zero() else value
 
 
 Quantity = Annotated[Decimal, Field(allow_inf_nan=True), AfterValidator(_validated)]

@@ -11,6 +11,15 @@ from typing import Literal
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+SLACK_REQUEST_MAX_BYTES = 1024 * 1024
+"""The default largest request body the Slack endpoint reads. Slack's requests are a few
+kilobytes; the largest it sends, a modal of 100 inputs submitted full (3000 characters each)
+with its view, URL-encoded, comes to about 0.8 MB."""
+
+SLACK_REQUEST_MAX_BYTES_RANGE = (256 * 1024, 16 * 1024 * 1024)
+"""What ``SLACK_REQUEST_MAX_BYTES`` may be set to: below 256 KiB a large modal's submission
+is refused; above 16 MiB each of the HTTP threads may hold that much of one request."""
+
 
 class Environment(StrEnum):
     DEVELOPMENT = "development"
@@ -115,6 +124,12 @@ class SlackSettings(SettingsGroup):
         description="hosts (and their subdomains) a request's response_url may point to",
     )
     file_max_bytes: int = Field(default=20 * 1024 * 1024)
+    request_max_bytes: int = Field(
+        default=SLACK_REQUEST_MAX_BYTES,
+        ge=SLACK_REQUEST_MAX_BYTES_RANGE[0],
+        le=SLACK_REQUEST_MAX_BYTES_RANGE[1],
+        description="the largest request body /slack/events reads (413 beyond, before reading)",
+    )
 
 
 class SidesSettings(SettingsGroup):
@@ -200,10 +215,12 @@ class Settings(SettingsGroup):
         ge=0,
         description="first backoff between retries of one POS request (doubling, jittered)",
     )
-    pos_requests_per_second: float = Field(
-        default=5,
+    pos_requests_per_second: float | None = Field(
+        default=None,
         gt=0,
-        description="requests per second one process sends to one POS connection",
+        description="requests per second one process sends to one POS connection (unset: "
+        "the POS's documented policy, Lightspeed 5, SIDES 2; `stockpot pos pace` sets one "
+        "connection's)",
     )
     metrics_port: int | None = Field(
         default=None,

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from stockpot.core.db import utcnow
 from stockpot.core.errors import ValidationFailed
-from stockpot.core.lookup import storage_unit_by_name
+from stockpot.core.lookup import name_problem, storage_unit_by_name
 from stockpot.core.models import ExternalLocation, Recipe, RecipeLine, StorageUnit
 
 
@@ -51,6 +51,9 @@ def _checked_name(name: str) -> str:
         raise ValidationFailed("a storage unit needs a name")
     if len(name) > 200:
         raise ValidationFailed("a storage unit's name has at most 200 characters")
+    problem = name_problem(name)
+    if problem is not None:
+        raise ValidationFailed(problem)
     return name
 
 

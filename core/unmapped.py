@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from stockpot.core.ids import parse_id
+from stockpot.core.lookup import LIKE_ESCAPE, containing
 from stockpot.core.models import (
     Connection,
     ExternalLocation,
@@ -48,7 +49,7 @@ class UnmappedRow:
     """(location id, business date) of each day it was sold unmapped."""
 
 
-def _latest_day(session: Session, company_id: int) -> date | None:
+def latest_day(session: Session, company_id: int) -> date | None:
     """The company's latest business date with a live run."""
     return session.scalar(
         select(func.max(TransferDay.business_date)).where(
@@ -61,7 +62,7 @@ def _live_runs(session: Session, company_id: int, days: int) -> list[Any]:
     """(run id, location id, business date, unmapped items, connection) of each day's live
     run, for the last ``days`` days up to and including the company's latest transferred day
     (not today: a company importing history, or paused for a while, still gets its list)."""
-    latest = _latest_day(session, company_id)
+    latest = latest_day(session, company_id)
     if latest is None:
         return []
     since = latest - timedelta(days=days - 1)
@@ -129,13 +130,13 @@ class Target:
 
 def targets(session: Session, company_id: int, text: str = "", limit: int = 50) -> list[Target]:
     """Active ingredients and recipes whose name contains ``text``, ingredients first."""
-    pattern = f"%{text.strip()}%"
+    pattern = containing(text)
     found = [
         Target("ingredient", ingredient_id, name, base_unit.value)
         for ingredient_id, name, base_unit in session.execute(
             select(Ingredient.id, Ingredient.name, Ingredient.base_unit)
             .where(Ingredient.company_id == company_id, Ingredient.active.is_(True))
-            .where(Ingredient.name.ilike(pattern))
+            .where(Ingredient.name.ilike(pattern, escape=LIKE_ESCAPE))
             .order_by(Ingredient.name)
             .limit(limit)
         )
@@ -145,7 +146,7 @@ def targets(session: Session, company_id: int, text: str = "", limit: int = 50) 
         for recipe_id, name in session.execute(
             select(Recipe.id, Recipe.name)
             .where(Recipe.company_id == company_id, Recipe.active.is_(True))
-            .where(Recipe.name.ilike(pattern))
+            .where(Recipe.name.ilike(pattern, escape=LIKE_ESCAPE))
             .order_by(Recipe.name)
             .limit(limit)
         )

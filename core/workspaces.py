@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from stockpot.core.access import NotAllowed, company_for, link_workspace
 from stockpot.core.db import utcnow
 from stockpot.core.errors import NotFound, UnauthorizedCompanyAccess, ValidationFailed
+from stockpot.core.lookup import name_problem
 from stockpot.core.models import Company, WorkspaceCompany, WorkspaceLinkCode
 
 LINK_CODE_TTL = timedelta(minutes=30)
@@ -109,6 +110,9 @@ def set_up_workspace(
     """Create the company ``name`` for a workspace that works for none yet; the requester is
     its first admin. An existing company is linked only when ``may_link_existing`` (a single
     workspace install) and no other workspace has it; otherwise it takes a link code."""
+    problem = name_problem(name)
+    if problem is not None:
+        raise ValidationFailed(problem)
     _refuse_if_linked(session, team_id, name)
     company = session.scalar(select(Company).where(Company.name == name))
     if company is None:

@@ -34,6 +34,23 @@ def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decima
 
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 
+INT_DIGITS = 40
+"""Longer integers are refused where they are read: Python refuses to read one of more
+than 4300 digits with a ``ValueError`` PyYAML does not turn into a YAML error (a traceback),
+and no number Stockpot reads has more than 18 digits."""
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    text = str(loader.construct_scalar(node))
+    if len(text) > INT_DIGITS:
+        raise yaml.constructor.ConstructorError(
+            None, None, f"an integer of {len(text)} characters is too long", node.start_mark
+        )
+    return int(yaml.SafeLoader.construct_yaml_int(loader, node))
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
 
 def place(path: Path) -> str:
     """``("recipes", 1, "lines", 0)`` → ``recipes[1].lines[0]``."""
@@ -95,11 +112,37 @@ def _refuse_aliases(text: str, source: str) -> None:
         return  # the loader below reports it with its place
 
 
+def _refuse_duplicate_keys(node: yaml.Node, source: str) -> None:
+    """A key given twice in one mapping is refused with both lines: PyYAML keeps the last
+    one silently (a second ``ingredients:`` would drop the first list)."""
+    pending = [node]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for key_node, value_node in current.value:
+                pending.append(value_node)
+                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+                    continue
+                line = key_node.start_mark.line + 1
+                if key_node.value in seen:
+                    message = (
+                        f"the key '{key_node.value}' is given twice (lines {seen[key_node.value]} "
+                        f"and {line}); give it once"
+                    )
+                    raise InvalidDocument(source, [Problem("", message, line)])
+                seen[key_node.value] = line
+        elif isinstance(current, yaml.SequenceNode):
+            pending.extend(current.value)
+
+
 def load_yaml(text: str, *, source: str) -> YamlDocument:
     _refuse_aliases(text, source)
     loader = _DecimalLoader(text)
     try:
         node = loader.get_single_node()
+        if node is not None:
+            _refuse_duplicate_keys(node, source)
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark

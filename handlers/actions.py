@@ -11,18 +11,19 @@ from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from stockpot.bot.blocks.common import Block, message, section
+from stockpot.bot.blocks.common import Block, escape, message
 from stockpot.bot.blocks.common import context as context_block
 from stockpot.bot.blocks.jobs import catch_up_blocks
-from stockpot.bot.blocks.pos import connect_sides_modal, lightspeed_blocks, migrate_button
+from stockpot.bot.blocks.pos import connect_sides_modal, lightspeed_blocks, locations_blocks
 from stockpot.bot.blocks.transfer import unmapped_modal
 from stockpot.bot.ids import ActionId
 from stockpot.bot.metadata import CatchUpValue, ConnectSidesMetadata, TransferValue
+from stockpot.core.access import Actor
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.ids import parse_id
 from stockpot.core.jobs import queue, specs
 from stockpot.core.jobs.schedule import catch_up
-from stockpot.core.locations import link_storage_unit, set_active, set_automatic
+from stockpot.core.locations import link_storage_unit, overview, set_active, set_automatic
 from stockpot.core.migration import DEFAULT_DAYS
 from stockpot.core.models import Connection, ExternalLocation, Provider, RunKind, TransferRun
 from stockpot.core.pos import connections
@@ -38,6 +39,7 @@ from stockpot.handlers.context import (
     reading,
     services,
 )
+from stockpot.handlers.offers import already_started, offered_in, spend
 from stockpot.handlers.pos_commands import start_migration
 
 Reply = tuple[str, list[Block]]
@@ -57,11 +59,17 @@ def post_transfer(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
     svc = services(context)
     with reading(context, who) as rows:
         name = rows.location(value.location_id).name
-    preview = body.get("message") or {}
-    target = notify(context, channel_of(body))
-    if preview.get("ts"):
-        # The result replaces the preview: one message, from preview to posted.
-        target = target.model_copy(update={"message_ts": str(preview["ts"])})
+    target = offered_in(notify(context, channel_of(body)), body)
+    if already_started(svc.factory, "transfer-post", target):
+        # A stale copy of a spent Post to ledger: the preview already shows the result.
+        respond(
+            text="This preview was already posted; its message shows the result.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
+    # The preview shows what was started, then becomes the result: one message.
+    spend(respond, body, f"Posting {name}, {value.business_date} to the ledger…")
     svc.jobs.enqueue(
         specs.transfer(
             who.company_id,
@@ -72,22 +80,6 @@ def post_transfer(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
             notify=target,
         )
     )
-    posting = f"Posting {name}, {value.business_date} to the ledger…"
-    if preview.get("ts"):
-        spent = [
-            block
-            for block in preview.get("blocks") or []
-            if not (
-                block.get("type") == "actions"
-                and any(e.get("action_id") == ActionId.TRANSFER_POST for e in block["elements"])
-            )
-        ]
-        respond(
-            **message(posting, [*spent, context_block(f":hourglass_flowing_sand: {posting}")]),
-            replace_original=True,
-        )
-    else:
-        respond(text=posting, response_type="ephemeral", replace_original=False)
 
 
 def show_unmapped(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -105,7 +97,9 @@ def show_unmapped(ack: Ack, body: dict[str, Any], client: WebClient, context: Bo
 def _location_action(
     apply: Callable[[CompanyScope, ExternalLocation, BoltContext, dict[str, Any]], Reply],
 ) -> Callable[..., None]:
-    """A listener for a location's button: admins only, on their own company's locations."""
+    """A listener for a location's button: admins only, on their own company's locations.
+    The list the button is on is redrawn in place: each location's new state and buttons,
+    and what was done under the location's row (no stale Activate left to press)."""
 
     def listener(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
         ack()
@@ -113,9 +107,28 @@ def _location_action(
         location_id = button_id(body)
         with changing(context, who) as rows:
             text, blocks = apply(rows, rows.location(location_id), context, body)
-        respond(**message(text, blocks), response_type="ephemeral", replace_original=False)
+        _relist(respond, context, who, location_id, text, blocks)
 
     return listener
+
+
+def _relist(
+    respond: Respond,
+    context: BoltContext,
+    who: Actor,
+    location_id: int,
+    text: str,
+    note: list[Block],
+) -> None:
+    """Replace the locations list a button was pressed on with the list as it is now;
+    ``text`` (mrkdwn, names escaped) says what was done, under the location's row."""
+    with reading(context, who) as rows:
+        listed, units = overview(rows.session, who.company_id)
+    done = note or [context_block(f":white_check_mark: {text}")]
+    blocks = locations_blocks(
+        who.company, listed, admin=who.is_admin, units=units, notes={location_id: done}
+    )
+    respond(**message(text, blocks), replace_original=True)
 
 
 def _activate(active: bool) -> Callable[..., Reply]:
@@ -123,20 +136,23 @@ def _activate(active: bool) -> Callable[..., Reply]:
         rows: CompanyScope, location: ExternalLocation, context: BoltContext, body: dict[str, Any]
     ) -> Reply:
         set_active(rows.session, location, active)
+        name, by = escape(location.name), f"<@{rows.actor.user_id}>"
         if not active:
-            return f"{location.name} is inactive.", []
-        text = f"{location.name} is active: each closed business day is transferred at " + (
-            f"{location.transfer_time:%H:%M} local time."
+            return f"{name} deactivated by {by}: nothing more is transferred.", []
+        from_csv = location.connection.provider is Provider.CSV
+        text = f"{name} activated by {by}: " + (
+            "its days come from the CSV files you upload."
+            if from_csv
+            else f"each closed business day is transferred at {location.transfer_time:%H:%M} "
+            "local time."
         )
         company = rows.company()
         if company.report_channel_id is None:
             send_reports_to(company, context.team_id, channel_of(body))
             text += " The daily report and alerts will come to this channel (`/pos report`)."
-        offer = section(
-            f"Transfer its history too? The last {DEFAULT_DAYS} days, oldest first.",
-            migrate_button(location.id, location.name, DEFAULT_DAYS),
-        )
-        return text, [section(text), offer]
+        if not from_csv:
+            text += f" Its history too? *Migrate {DEFAULT_DAYS} days* above (oldest first)."
+        return text, []
 
     return apply
 
@@ -146,13 +162,13 @@ def _automatic(active: bool) -> Callable[..., Reply]:
         rows: CompanyScope, location: ExternalLocation, context: BoltContext, body: dict[str, Any]
     ) -> Reply:
         missed = set_automatic(rows.session, location, active)
+        name = escape(location.name)
         if missed is not None:
             blocks = catch_up_blocks(location.name, location.id, missed)
-            return f"Automatic transfers of {location.name} resumed.", blocks
+            return f"Automatic transfers of {name} resumed.", blocks
         if active:
-            return f"Automatic transfers of {location.name} are running.", []
-        text = f"Automatic transfers of {location.name} paused; setup and history are kept."
-        return text, []
+            return f"Automatic transfers of {name} are running.", []
+        return f"Automatic transfers of {name} paused; setup and history are kept.", []
 
     return apply
 
@@ -165,7 +181,7 @@ def _storage(
     if unit_id is None:
         raise ValidationFailed("that choice is not one Stockpot offered")
     unit = link_storage_unit(rows.session, location, unit_id)
-    return f"{location.name} now takes its sales from {unit.name}.", []
+    return f"{escape(location.name)} now takes its sales from {escape(unit.name)}.", []
 
 
 def migrate_location(
@@ -176,22 +192,25 @@ def migrate_location(
     svc = services(context)
     with reading(context, who) as rows:
         location = rows.location(button_id(body))
-    text = start_migration(svc, who, notify(context, channel_of(body)), location)
-    respond(text=text, response_type="ephemeral", replace_original=False)
+    text = escape(start_migration(svc, who, notify(context, channel_of(body)), location))
+    # Started, not done: the list is a snapshot, the migration's own message shows the rest.
+    note = context_block(f":hourglass_flowing_sand: Started by <@{who.user_id}>: {text}")
+    _relist(respond, context, who, location.id, text, [note])
 
 
 def retry_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
     who = button_admin(context, body)
-    with changing(context, who) as rows:
-        job = queue.requeue(rows.session, button_id(body), who.company_id)
-        kind = job.kind.value
-    services(context).jobs.wake()
-    respond(
-        text=f"Trying the {kind} again; the result follows.",
-        response_type="ephemeral",
-        replace_original=False,
+    job_id = button_id(body)
+    with reading(context, who) as rows:
+        kind = queue.retryable(rows.session, job_id, who.company_id).kind.value.replace("_", " ")
+    # Spent before the job runs again: its result may replace this very message.
+    spend(
+        respond, body, f"Trying the {kind} again, started by <@{who.user_id}>; the result follows."
     )
+    with changing(context, who) as rows:
+        queue.requeue(rows.session, job_id, who.company_id)
+    services(context).jobs.wake()
 
 
 def cancel_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
@@ -217,11 +236,7 @@ def catch_up_days(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
         jobs = catch_up(location, missing, who.audit)
         name = location.name
     queued = svc.jobs.enqueue_many(jobs)
-    respond(
-        text=f"Catching up {queued} day(s) of {name}; failures are reported here.",
-        response_type="ephemeral",
-        replace_original=False,
-    )
+    spend(respond, body, f"Catching up {queued} day(s) of {name}; failures are reported here.")
 
 
 def reconnect(

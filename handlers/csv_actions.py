@@ -1,7 +1,10 @@
 """The buttons of a CSV preview (Import, Cancel) and of an import's outcome (Undo).
 
-Admins only, on their own company's connections and imports; the import (or undo) is a job,
-which reports in the file's thread.
+Admins only, on their own company's connections and imports; the import (or undo) is a job.
+Each button is spent when pressed: the message it is on says what started, and the job's
+result then replaces that message (the preview becomes "Importing…", then the import's
+outcome with **Undo import**, then the undo's outcome), so a file's thread holds one
+message per file and no button that could act twice.
 """
 
 from __future__ import annotations
@@ -18,8 +21,10 @@ from stockpot.bot.ids import ActionId, BlockId
 from stockpot.bot.metadata import CsvFileValue
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.jobs import specs
-from stockpot.core.models import Connection, CsvImport
+from stockpot.core.jobs.specs import Notify
+from stockpot.core.models import Connection, CsvImport, ImportStatus
 from stockpot.handlers.context import button_admin, button_id, channel_of, notify, reading, services
+from stockpot.handlers.offers import already_started, in_place, offered_in, spend
 
 
 def _value(body: dict[str, Any]) -> CsvFileValue:
@@ -40,17 +45,43 @@ def _picked_date(body: dict[str, Any]) -> date | None:
         raise ValidationFailed("that date is not one the date picker gives") from None
 
 
+def _preview(context: BoltContext, body: dict[str, Any]) -> Notify:
+    """Where an import started from a preview reports: into the preview's message."""
+    return offered_in(notify(context, channel_of(body)), body)
+
+
+def _started(context: BoltContext, body: dict[str, Any]) -> bool:
+    """Whether this preview's Import was pressed before (a stale copy of it is pressed)."""
+    return already_started(services(context).factory, "csv-import", _preview(context, body))
+
+
 def import_file(
     ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
 ) -> None:
     ack()
-    channel = channel_of(body)
     who = button_admin(context, body)
     value = _value(body)
     svc = services(context)
     with reading(context, who) as rows:
         rows.get(Connection, value.connection_id)
+    if _started(context, body):
+        # A stale copy of a spent Import: the message itself shows the import's outcome.
+        respond(
+            text="This file was already imported from this preview; its message shows the "
+            "result (a file shared again gets a new preview).",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
     when = _picked_date(body) or value.default_date
+    # The preview shows "Importing…" first, then the job replaces it with the result.
+    spend(
+        respond,
+        body,
+        f"Importing, started by <@{who.user_id}>…",
+        ActionId.CSV_CANCEL,
+        ActionId.CSV_DATE,
+    )
     svc.jobs.enqueue(
         specs.csv_import(
             who.company_id,
@@ -61,18 +92,22 @@ def import_file(
             force=value.force,
             thread_ts=value.thread_ts,
             triggered_by=who.audit,
-            notify=notify(context, channel),
+            notify=_preview(context, body),
         )
-    )
-    respond(
-        **message(f"Importing, started by <@{who.user_id}>…", []),
-        replace_original=True,
     )
 
 
 def cancel(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
     who = button_admin(context, body)
+    if _started(context, body):
+        respond(
+            text="This file's import has started; its message shows the result, and "
+            "*Undo import* there takes it back.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
     respond(
         **message(f"Cancelled by <@{who.user_id}>; nothing was imported.", []),
         replace_original=True,
@@ -88,15 +123,29 @@ def undo(
     import_id = button_id(body)
     svc = services(context)
     with reading(context, who) as rows:
-        rows.get(CsvImport, import_id)
+        record = rows.get(CsvImport, import_id)
+        undone = record.status is ImportStatus.UNDONE
+        name, when, by = record.file_name, record.undone_at, record.undone_by
+    if undone:
+        # A stale copy of a spent Undo import: never undone twice.
+        by_whom = f" by <@{by.removeprefix('slack:')}>" if by and by.startswith("slack:") else ""
+        respond(
+            text=f"Import {import_id} ({name}) is already undone{by_whom}"
+            + (f" at {when:%Y-%m-%d %H:%M} UTC" if when else "")
+            + "; nothing was done.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
     thread = (body.get("message") or {}).get("thread_ts")
+    ts = spend(respond, body, f"Undoing import {import_id}, started by <@{who.user_id}>…")
     svc.jobs.enqueue(
         specs.csv_undo(
             who.company_id,
             import_id,
             thread_ts=thread,
             triggered_by=who.audit,
-            notify=notify(context, channel),
+            notify=in_place(notify(context, channel), ts),
         )
     )
 

@@ -11,7 +11,7 @@ from pydantic import ValidationError as PydanticError
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from stockpot.bot.blocks.common import escape, message
+from stockpot.bot.blocks.common import Block, escape, message
 from stockpot.bot.blocks.mapping import (
     PAGE_SIZE,
     changed_blocks,
@@ -19,9 +19,12 @@ from stockpot.bot.blocks.mapping import (
     mapped_blocks,
     mappings_blocks,
     target_options,
+    unmapped_blocks,
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import MapItemMetadata, MappingsPageValue
+from stockpot.core.access import Actor
+from stockpot.core.db import SessionFactory
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.exact import format_decimal
 from stockpot.core.jobs import specs
@@ -39,9 +42,11 @@ from stockpot.core.unmapped import (
     coverage,
     current_target,
     days_with_item,
+    latest_day,
     suggestions,
     target_named,
     targets,
+    unmapped,
 )
 from stockpot.handlers.answers import ack_first
 from stockpot.handlers.context import (
@@ -55,6 +60,27 @@ from stockpot.handlers.context import (
     reading,
     services,
 )
+from stockpot.handlers.offers import spend
+
+
+def unmapped_list(factory: SessionFactory, who: Actor) -> tuple[str, list[Block]]:
+    """``/pos unmapped``: the working list, most sold first (redrawn in place after Ignore)."""
+    with factory() as session:
+        rows = unmapped(session, who.company_id)
+        transferred = bool(rows) or latest_day(session, who.company_id) is not None
+    blocks = unmapped_blocks(who.company, rows, admin=who.is_admin, transferred=transferred)
+    return f"Unmapped items of {who.company}", blocks
+
+
+def mappings_list(
+    factory: SessionFactory, who: Actor, text: str = "", page: int = 1
+) -> tuple[str, list[Block]]:
+    """A page of ``/pos mappings [text]`` (redrawn in place after Remove or Un-ignore)."""
+    with factory() as session:
+        found = mapping_page(session, who.company_id, text, page, PAGE_SIZE)
+        share = coverage(session, who.company_id)
+    blocks = mappings_blocks(who.company, found, share, text, admin=who.is_admin)
+    return f"Mappings of {who.company}", blocks
 
 
 def open_map(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -79,6 +105,9 @@ def ignore(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContex
         item = rows.get(PosItem, button_id(body))
         set_mapping(rows.session, item, IgnoreChoice(), by=who.audit)
         name, days = item.name, len(days_with_item(rows.session, item))
+    # The list shows the item gone (no Ignore left to press); what was done, with its
+    # Reprocess offer, is a message of its own.
+    respond(**message(*unmapped_list(services(context).factory, who)), replace_original=True)
     text = f"{name} is ignored: sold, but never taken from stock."
     respond(
         **message(text, changed_blocks(escape(text), days, str(item.id))),
@@ -99,6 +128,11 @@ def unmap(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
         name, days = item.name, len(days_with_item(rows.session, item))
     done = "is no longer ignored" if was_ignored else "is no longer mapped"
     text = f"{name} {done}: it is on the unmapped list again (`/pos unmapped`)."
+    page = _page_of(body)
+    respond(
+        **message(*mappings_list(services(context).factory, who, page.text, page.page)),
+        replace_original=True,
+    )
     respond(
         **message(text, changed_blocks(escape(text), days, str(item.id))),
         response_type="ephemeral",
@@ -115,11 +149,19 @@ def turn_page(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltCon
     except PydanticError:
         raise ValidationFailed("that button is not one Stockpot made") from None
     who = actor(context, channel_of(body))
-    with reading(context, who) as rows:
-        page = mapping_page(rows.session, who.company_id, value.text, value.page, PAGE_SIZE)
-        share = coverage(rows.session, who.company_id)
-    blocks = mappings_blocks(who.company, page, share, value.text, admin=who.is_admin)
-    respond(**message(f"Mappings of {who.company}", blocks), replace_original=True)
+    listed = mappings_list(services(context).factory, who, value.text, value.page)
+    respond(**message(*listed), replace_original=True)
+
+
+def _page_of(body: dict[str, Any]) -> MappingsPageValue:
+    """The search and page a Remove or Un-ignore button was shown on (``<item>:<page>``)."""
+    _, _, raw = str(body["actions"][0].get("value") or "").partition(":")
+    if not raw:
+        return MappingsPageValue(page=1)
+    try:
+        return MappingsPageValue.model_validate_json(raw)
+    except PydanticError:
+        raise ValidationFailed("that button is not one Stockpot made") from None
 
 
 def search(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
@@ -214,6 +256,13 @@ def reprocess(
             replace_original=False,
         )
         return
+    # The offer is spent: it becomes what was started (the progress follows in the channel).
+    spend(
+        respond,
+        body,
+        f"Reprocessing {len(days)} day{'s' if len(days) != 1 else ''} for {name}, oldest "
+        "first; one message in the channel shows the progress and the summary.",
+    )
     svc.jobs.enqueue(
         specs.reprocess(
             who.company_id,
@@ -222,16 +271,6 @@ def reprocess(
             triggered_by=who.audit,
             notify=notify(context, channel),
         )
-    )
-    # The offer is spent: it becomes what was started (the progress follows in the channel).
-    respond(
-        **message(
-            f"Reprocessing {len(days)} day{'s' if len(days) != 1 else ''} for {name}, oldest "
-            "first; one message in the channel shows the progress and the summary.",
-            [],
-        ),
-        response_type="ephemeral",
-        replace_original=True,
     )
 
 

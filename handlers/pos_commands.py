@@ -7,7 +7,6 @@ import re
 from datetime import date
 
 from stockpot.bot.blocks.doctor import doctor_blocks
-from stockpot.bot.blocks.mapping import PAGE_SIZE, mappings_blocks, unmapped_blocks
 from stockpot.bot.blocks.pos import connect_sides_modal, lightspeed_blocks, locations_blocks
 from stockpot.bot.metadata import ConnectSidesMetadata
 from stockpot.core import periods, scope
@@ -24,7 +23,6 @@ from stockpot.core.errors import StockpotError, ValidationFailed
 from stockpot.core.jobs import specs
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.locations import overview
-from stockpot.core.mapping import mapping_page
 from stockpot.core.migration import DEFAULT_DAYS, plan
 from stockpot.core.models import (
     ExternalLocation,
@@ -39,9 +37,9 @@ from stockpot.core.storage import (
     rename_storage_unit,
     storage_units,
 )
-from stockpot.core.unmapped import coverage, unmapped
 from stockpot.core.workspaces import redeem_link_code, set_up_workspace
 from stockpot.handlers.context import Services
+from stockpot.handlers.mapping import mappings_list, unmapped_list
 from stockpot.handlers.slash import Invocation, UsageError, company_locations, parse_day
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -275,13 +273,7 @@ def pos_storage(inv: Invocation) -> None:
 
 def pos_mappings(inv: Invocation) -> None:
     """``/pos mappings [text]``: the mapped and ignored items, searched and paged."""
-    who = inv.actor()
-    text = " ".join(inv.args).strip()
-    with inv.services.factory() as session:
-        page = mapping_page(session, who.company_id, text, 1, PAGE_SIZE)
-        share = coverage(session, who.company_id)
-    blocks = mappings_blocks(who.company, page, share, text, admin=who.is_admin)
-    inv.reply(f"Mappings of {who.company}", blocks)
+    inv.reply(*mappings_list(inv.services.factory, inv.actor(), " ".join(inv.args).strip()))
 
 
 def doctor_args(words: list[str]) -> tuple[str | None, date | None]:
@@ -318,12 +310,7 @@ def pos_bind(inv: Invocation) -> None:
 
 
 def pos_unmapped(inv: Invocation) -> None:
-    who = inv.actor()
-    with inv.services.factory() as session:
-        rows = unmapped(session, who.company_id)
-    inv.reply(
-        f"Unmapped items of {who.company}", unmapped_blocks(who.company, rows, admin=who.is_admin)
-    )
+    inv.reply(*unmapped_list(inv.services.factory, inv.actor()))
 
 
 def pos_migrate(inv: Invocation) -> None:

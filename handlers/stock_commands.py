@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -31,6 +31,7 @@ from stockpot.core.access import Actor
 from stockpot.core.db import SessionFactory
 from stockpot.core.errors import InvalidDocument, ValidationFailed
 from stockpot.core.models import StockKind, StorageUnit
+from stockpot.core.quantities import parse_quantity_text
 from stockpot.core.stock import files, variance
 from stockpot.core.stock.services import (
     LineInput,
@@ -123,9 +124,9 @@ def submit_count(
         if not raw:
             continue  # empty inputs are not counted
         try:
-            quantity = Decimal(raw)
-        except InvalidOperation:
-            errors[block_id] = "write a number, e.g. 12.5"
+            quantity = parse_quantity_text(raw)
+        except ValueError as error:
+            errors[block_id] = str(error)
             continue
         ingredient_id = int(block_id.removeprefix(BlockId.STOCK_INGREDIENT_PREFIX))
         counted.append((block_id, ingredient_id, quantity))

@@ -8,6 +8,7 @@ from sqlalchemy import Connection
 from stockpot.core.db import make_engine
 from stockpot.core.models import Base
 from stockpot.core.settings import get_settings
+from stockpot.migrations.schema import include_object
 
 config = context.config
 target_metadata = Base.metadata
@@ -50,6 +51,7 @@ def _run_with(connection: Connection) -> None:
             target_metadata=target_metadata,
             render_as_batch=True,
             compare_type=True,
+            include_object=include_object(connection.dialect.name),
             user_module_prefix="stockpot.core.db.",
         )
         with context.begin_transaction():

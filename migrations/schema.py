@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, inspect, text
 
@@ -62,3 +62,18 @@ def alembic_head() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def include_object(dialect: str) -> Any:
+    """Alembic's ``include_object`` for comparing the models with a database: on PostgreSQL
+    the movement references that a statement trigger checks are not foreign keys
+    (``core.models.ledger.STATEMENT_CHECKED``, migration 0017)."""
+    from stockpot.core.models.ledger import STATEMENT_CHECKED
+
+    def include(item: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        if dialect != "postgresql" or type_ != "foreign_key_constraint":
+            return True
+        columns = {column.name for column in item.columns}
+        return not (item.table.name == "ledger_movement" and columns <= STATEMENT_CHECKED)
+
+    return include

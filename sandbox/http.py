@@ -56,6 +56,7 @@ class Request:
     body: bytes
     params: dict[str, str] = field(default_factory=dict)
     """Named groups of the route's pattern."""
+    arrived: float = field(default_factory=time.monotonic)
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -155,6 +156,9 @@ class LoggedRequest:
     path: str
     query: dict[str, list[str]]
     status: int | None
+    arrived: float = 0.0
+    """``time.monotonic()`` when the request had been read (before any latency): the
+    spacing a POS sees. The clock is the machine's, so another process can compare."""
 
 
 class SandboxServer:
@@ -234,8 +238,9 @@ class SandboxServer:
         return Response.json({"error": f"no route for {request.method} {request.path}"}, 404)
 
     def _log(self, request: Request, status: int | None) -> None:
+        logged = LoggedRequest(request.method, request.path, request.query, status, request.arrived)
         with self._log_lock:
-            self.requests.append(LoggedRequest(request.method, request.path, request.query, status))
+            self.requests.append(logged)
 
 
 class _QuietServer(ThreadingHTTPServer):

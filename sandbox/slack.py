@@ -6,12 +6,13 @@ The bot runs unchanged against it: point ``SLACK_API_URL`` at ``SlackStandIn.api
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -63,11 +64,31 @@ with a bot token (``oauth.v2.access``, ``apps.connections.open``)."""
 LEGACY_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "files:read")
 """What an install granted before the app declared its scopes to the stand-in."""
 
+TOKEN_ERRORS = {
+    "not_authed": "No authentication token provided.",
+    "invalid_auth": "Some aspect of authentication cannot be validated: the token is invalid.",
+    "account_inactive": "Authentication token is for a deleted user or workspace (bot token).",
+    "token_revoked": "Authentication token is for a deleted user or workspace or the app has "
+    "been removed.",
+}
+"""How Slack refuses a token, as every method's page on docs.slack.dev lists it: no token is
+``not_authed``, a token Slack never issued ``invalid_auth``; a bot token of a workspace that
+uninstalled the app is ``account_inactive``, and one revoked (``auth.revoke``, or the
+``tokens_revoked`` event) ``token_revoked``."""
+
 
 @dataclass(frozen=True)
 class ApiCall:
     method: str
     args: dict[str, Any]
+    answer: dict[str, Any] = field(default_factory=dict, compare=False)
+    """What the stand-in answered (a posted message's ``ts`` is only here)."""
+
+    @property
+    def ts(self) -> str | None:
+        """The ``ts`` of the message a ``chat.postMessage`` or ``chat.update`` was about."""
+        ts = self.answer.get("ts")
+        return str(ts) if ts else None
 
 
 @dataclass
@@ -97,7 +118,17 @@ class SlackStandIn(SandboxServer):
         self.installing_scopes: tuple[str, ...] = LEGACY_SCOPES
         """The bot scopes an install through ``oauth.v2.access`` grants (the app's own)."""
         self.tokens: dict[str, frozenset[str]] = {}
-        """Installed bot tokens and their scopes (``install``)."""
+        """Installed bot tokens and their scopes (``install``, or an install through
+        ``oauth.v2.access``): Slack answers ``invalid_auth`` to any other token."""
+        self.token_teams: dict[str, str] = {}
+        """The workspace each installed token belongs to (what ``auth.test`` says)."""
+        self.dead_tokens: dict[str, str] = {}
+        """Tokens that worked once, and the error Slack answers them now (``uninstall``,
+        ``revoke``)."""
+        self.oauth_client: tuple[str, str] | None = None
+        """The app's client id and secret: when set, ``oauth.v2.access`` refuses others
+        (``invalid_client_id``, ``bad_client_secret``), as Slack does."""
+        self._used_codes: set[str] = set()
         self.outside_channels: set[str] = set()
         """Public channels the bot is not a member of (it is a member of every other one)."""
         self.private_channels: set[str] = set()
@@ -116,9 +147,11 @@ class SlackStandIn(SandboxServer):
         self.workspace = Workspace(bot_user_id)
         self.upload_names: dict[str, str] = {}
         self.response_targets: dict[str, str] = {}
+        """A response URL's key → the ts of the message whose action it answers."""
+        self.response_channels: dict[str, str] = {}
+        """A response URL's key → the channel its command or click came from."""
         self.response_keys: list[str] = []
         """The key of each response URL answered, in order (an answer twice shows twice)."""
-        """A response URL's key → the ts of the message whose action it answers."""
         self._page: Any = None
         self.socket_mode: SocketModeStandIn | None = None
         """Socket Mode's WebSocket side, once ``enable_socket_mode`` started it."""
@@ -173,10 +206,38 @@ class SlackStandIn(SandboxServer):
             commands=None if commands is None else frozenset(commands),
         )
 
-    def install(self, token: str, scopes: Iterable[str]) -> None:
-        """The app is installed with ``scopes``: a method they do not allow answers
-        ``missing_scope`` for ``token``. A token never installed may call every method."""
+    def install(self, token: str, scopes: Iterable[str], *, team_id: str | None = None) -> None:
+        """The app is installed into ``team_id`` (the stand-in's own workspace by default)
+        with ``scopes``, and ``token`` is its bot token: a method the scopes do not allow
+        answers ``missing_scope``. A token never installed is ``invalid_auth``, as in Slack."""
         self.tokens[token] = frozenset(scopes)
+        self.token_teams[token] = team_id or self.team_id
+        self.dead_tokens.pop(token, None)
+
+    def uninstall(self, team_id: str | None = None) -> None:
+        """The workspace removes the app: its bot tokens answer ``account_inactive`` from
+        now on."""
+        team = team_id or self.team_id
+        for token in [t for t, owner in self.token_teams.items() if owner == team]:
+            self._kill(token, "account_inactive")
+
+    def revoke(self, token: str) -> None:
+        """The token is revoked: Slack answers it ``token_revoked`` from now on."""
+        self._kill(token, "token_revoked")
+
+    def _kill(self, token: str, error: str) -> None:
+        self.tokens.pop(token, None)
+        self.token_teams.pop(token, None)
+        self.dead_tokens[token] = error
+
+    def token_error(self, token: str) -> str | None:
+        """What Slack answers a call made with ``token`` before looking at anything else, or
+        ``None`` for a live installed token."""
+        if not token:
+            return "not_authed"
+        if token in self.tokens:
+            return None
+        return self.dead_tokens.get(token, "invalid_auth")
 
     def add_user(self, user_id: str, name: str, *, is_admin: bool = False) -> SlackUser:
         user = SlackUser(user_id, name, is_admin=is_admin)
@@ -232,13 +293,31 @@ class SlackStandIn(SandboxServer):
         headers = {"X-OAuth-Scopes": ",".join(sorted(scopes))} if scopes is not None else {}
         if method in METHOD_SCOPES:
             headers["X-Accepted-OAuth-Scopes"] = ",".join(METHOD_SCOPES[method])
-        refused = self._refusal(method, args, request) or self._not_allowed(method, args, scopes)
+        refused = (
+            self._refusal(method, args, request)
+            or self._not_allowed(method, args, scopes)
+            or self._not_updatable(method, args)
+        )
         if refused is not None:
             return Response.json(refused, headers=headers)
-        self._record(ApiCall(method, args))
-        answer = self._answer(method, args)
+        answer = self._answer(method, args, token)
         self._show(method, args, answer)
+        self._record(ApiCall(method, args, answer))
         return Response.json(answer, headers=headers)
+
+    def _not_updatable(self, method: str, args: dict[str, Any]) -> dict[str, Any] | None:
+        """``chat.update`` edits an existing message of the app's in that channel, as in
+        Slack: an unknown ``ts`` (or one of another channel, or an ephemeral message, which
+        only ``response_url`` can replace) is ``message_not_found``; someone else's message is
+        ``cant_update_message``."""
+        if method != "chat.update":
+            return None
+        shown = self.workspace.message(str(args.get("ts") or ""))
+        if shown is None or shown.ephemeral or shown.channel != str(args.get("channel")):
+            return {"ok": False, "error": "message_not_found"}
+        if shown.user != self.bot_user_id:
+            return {"ok": False, "error": "cant_update_message"}
+        return None
 
     def _not_allowed(
         self, method: str, args: dict[str, Any], scopes: frozenset[str] | None
@@ -276,17 +355,17 @@ class SlackStandIn(SandboxServer):
             self._record(ApiCall("apps.connections.open", {}))
         return answer
 
-    @staticmethod
-    def _refusal(method: str, args: dict[str, Any], request: Request) -> dict[str, Any] | None:
+    def _refusal(
+        self, method: str, args: dict[str, Any], request: Request
+    ) -> dict[str, Any] | None:
         """What Slack answers a request it will not carry out, or ``None``."""
         if method not in METHODS:
             return {"ok": False, "error": "unknown_method"}
-        if method != "oauth.v2.access":
-            token = _token(request, args)
-            if not token:
-                return {"ok": False, "error": "not_authed"}
-            if not token.startswith("xox"):
-                return {"ok": False, "error": "invalid_auth"}
+        if method == "oauth.v2.access":
+            return self._oauth_refusal(request, args)
+        error = self.token_error(_token(request, args))
+        if error is not None:
+            return {"ok": False, "error": error}
         problems: list[str] = []
         if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
             if not args.get("channel"):
@@ -299,6 +378,21 @@ class SlackStandIn(SandboxServer):
         if problems:
             error = "invalid_blocks" if method.startswith("chat.") else "invalid_arguments"
             return {"ok": False, "error": error, "response_metadata": {"messages": problems}}
+        return None
+
+    def _oauth_refusal(self, request: Request, args: dict[str, Any]) -> dict[str, Any] | None:
+        """``oauth.v2.access`` takes the app's client id and secret (HTTP Basic or
+        parameters) and a code, which works once."""
+        client_id, client_secret = _client_credentials(request, args)
+        code = str(args.get("code") or "")
+        if self.oauth_client is not None:
+            if client_id != self.oauth_client[0]:
+                return {"ok": False, "error": "invalid_client_id"}
+            if client_secret != self.oauth_client[1]:
+                return {"ok": False, "error": "bad_client_secret"}
+        if not code or code in self._used_codes:
+            return {"ok": False, "error": "invalid_code"}
+        self._used_codes.add(code)
         return None
 
     def _show(self, method: str, args: dict[str, Any], answer: dict[str, Any]) -> None:
@@ -358,15 +452,17 @@ class SlackStandIn(SandboxServer):
         payload = json.loads(request.body or b"{}")
         self.response_arrivals.setdefault(request.params["key"], time.perf_counter())
         self.response_keys.append(request.params["key"])
-        self._record(ApiCall("response_url", payload))
-        channel = self._page.channel_id if self._page else ""
-        original = self.response_targets.get(request.params["key"])
+        key = request.params["key"]
+        channel = self.response_channels.get(key) or (self._page.channel_id if self._page else "")
+        original = self.response_targets.get(key)
         if original and payload.get("replace_original"):
             self.workspace.update(
                 original, str(payload.get("text", "")), list(payload.get("blocks") or [])
             )
+            ts = original
         else:
-            self.workspace.answer(channel, self.bot_user_id, payload)
+            ts = self.workspace.answer(channel, self.bot_user_id, payload)
+        self._record(ApiCall("response_url", payload, {"ts": ts}))
         return Response(200, b"ok", {"Content-Type": "text/plain"})
 
     def _uploaded(self, request: Request) -> Response:
@@ -405,7 +501,8 @@ class SlackStandIn(SandboxServer):
 
     def _file(self, request: Request) -> Response:
         stored = self.files.get(request.params["file"])
-        if stored is None or request.header("authorization") != "Bearer xoxb-sandbox":
+        bearer = (request.header("authorization") or "").removeprefix("Bearer ").strip()
+        if stored is None or self.token_error(bearer) is not None:
             return Response.html("<html>Sign in to Slack</html>")
         return Response(200, stored["content"], {"Content-Type": stored["content_type"]})
 
@@ -413,10 +510,10 @@ class SlackStandIn(SandboxServer):
         self.uploads[request.params["file"]] = request.body
         return Response(200, b"OK - uploaded", {"Content-Type": "text/plain"})
 
-    def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+    def _answer(self, method: str, args: dict[str, Any], token: str) -> dict[str, Any]:
         if method == "oauth.v2.access":
             team = self.installing_team
-            self.install(f"xoxb-installed-{team}", self.installing_scopes)
+            self.install(f"xoxb-installed-{team}", self.installing_scopes, team_id=team)
             return {
                 "ok": True,
                 "app_id": "A0001",
@@ -443,7 +540,7 @@ class SlackStandIn(SandboxServer):
                 "url": "https://sandbox.slack.test/",
                 "team": "Sandbox",
                 "user": "stockpot",
-                "team_id": self.team_id,
+                "team_id": self.token_teams.get(token, self.team_id),
                 "user_id": self.bot_user_id,
                 "bot_id": "B0001",
             }
@@ -480,6 +577,19 @@ class SlackStandIn(SandboxServer):
                 },
             }
         return {"ok": True}
+
+
+def _client_credentials(request: Request, args: dict[str, Any]) -> tuple[str, str]:
+    """The client id and secret of an ``oauth.v2.access`` call: HTTP Basic, else parameters."""
+    header = request.header("authorization") or ""
+    if header.startswith("Basic "):
+        try:
+            decoded = base64.b64decode(header.removeprefix("Basic ").strip()).decode()
+        except (ValueError, UnicodeDecodeError):
+            return "", ""
+        client_id, _, client_secret = decoded.partition(":")
+        return client_id, client_secret
+    return str(args.get("client_id") or ""), str(args.get("client_secret") or "")
 
 
 def _token(request: Request, args: dict[str, Any]) -> str:

@@ -122,9 +122,7 @@ class Page:
             )
         else:
             shown = self.stand_in.workspace.message(str(data.get("message_ts")))
-            message = (
-                {"ts": shown.ts, "text": shown.text, "blocks": shown.blocks} if shown else None
-            )
+            message = shown.payload() if shown else None
             answer = self.sender.action(
                 action,
                 user=self.user_id,

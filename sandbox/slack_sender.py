@@ -80,6 +80,7 @@ class SlackSender:
         """A slash command; its answers go to ``/respond/<response_key>`` (a fresh key when
         not given)."""
         key = response_key or str(next(self._responses))
+        self.stand_in.response_channels[key] = channel
         body = urlencode(
             {
                 "token": "legacy",
@@ -154,17 +155,69 @@ class SlackSender:
             payload["view"] = view
         else:
             shown = message or {"ts": "1.0", "text": ""}
+            ephemeral = bool(shown.get("ephemeral"))
             payload["channel"] = {"id": channel}
             payload["container"] = {
                 "type": "message",
                 "channel_id": channel,
                 "message_ts": shown["ts"],
+                "is_ephemeral": ephemeral,
             }
-            payload["message"] = shown
+            if shown.get("thread_ts"):
+                payload["container"]["thread_ts"] = shown["thread_ts"]
+            if not ephemeral:
+                # Slack sends the message itself only for messages in the channel; a click
+                # on an ephemeral one comes with its container alone.
+                payload["message"] = {k: v for k, v in shown.items() if k != "ephemeral"}
             key = str(next(self._responses))
             self.stand_in.response_targets[key] = str(shown["ts"])
+            self.stand_in.response_channels[key] = channel
             payload["response_url"] = f"{self.stand_in.url}/respond/{key}"
         return self.interaction(payload)
+
+    def click(
+        self,
+        ts: str,
+        action_id: str,
+        *,
+        user: str,
+        team: str = "T0001",
+        state: dict[str, Any] | None = None,
+        value: str | None = None,
+        choose: str | None = None,
+    ) -> httpx.Response:
+        """A click on the element ``action_id`` of the message ``ts`` as it is shown now (the
+        one whose value is ``value``, when several share the id; ``choose``: the option of a
+        select to pick): what a person can press. An element the message no longer shows
+        cannot be pressed (``AssertionError``)."""
+        shown = self.stand_in.workspace.message(ts)
+        assert shown is not None, f"no message {ts} in the workspace"
+        for block in shown.blocks:
+            elements = list(block.get("elements") or [])
+            if block.get("accessory"):
+                elements.append(block["accessory"])
+            for element in elements:
+                if element.get("action_id") != action_id:
+                    continue
+                if value is not None and element.get("value") != value:
+                    continue
+                action = {**element, "block_id": block.get("block_id") or "b"}
+                if choose is not None:
+                    options = [o for o in element.get("options") or [] if o["value"] == choose]
+                    if not options:
+                        continue
+                    action["selected_option"] = options[0]
+                return self.action(
+                    action,
+                    user=user,
+                    team=team,
+                    channel=shown.channel,
+                    message=shown.payload(),
+                    state=state,
+                )
+        raise AssertionError(
+            f"message {ts} shows no {action_id} button {value or choose or ''}: {shown.text!r}"
+        )
 
     def options(
         self,

@@ -37,6 +37,22 @@ class Message:
             "files": self.files,
         }
 
+    def payload(self) -> dict[str, Any]:
+        """The message as Slack puts it into a click's payload (``ephemeral`` tells
+        ``SlackSender.action`` to leave it out, as Slack does for ephemeral messages)."""
+        shown: dict[str, Any] = {
+            "type": "message",
+            "ts": self.ts,
+            "user": self.user,
+            "text": self.text,
+            "blocks": self.blocks,
+        }
+        if self.thread_ts:
+            shown["thread_ts"] = self.thread_ts
+        if self.ephemeral:
+            shown["ephemeral"] = True
+        return shown
+
 
 class Workspace:
     """One channel, its modals and the App Home, as the bot has shaped them so far."""
@@ -81,11 +97,12 @@ class Workspace:
                     message.text, message.blocks = text, blocks
             self._changed()
 
-    def answer(self, channel: str, user: str, payload: dict[str, Any]) -> None:
-        """A ``response_url`` answer: private unless it says ``in_channel``."""
+    def answer(self, channel: str, user: str, payload: dict[str, Any]) -> str:
+        """A ``response_url`` answer: private unless it says ``in_channel``; returns its ts."""
+        ts = self.next_ts()
         self.post(
             Message(
-                ts=self.next_ts(),
+                ts=ts,
                 channel=channel,
                 user=self.bot_user,
                 text=str(payload.get("text", "")),
@@ -93,6 +110,7 @@ class Workspace:
                 ephemeral=payload.get("response_type") != "in_channel",
             )
         )
+        return ts
 
     def open_view(self, view: dict[str, Any], *, push: bool = False) -> None:
         with self._lock:

@@ -18,6 +18,7 @@ from stockpot.core.mapping import IngredientChoice, set_mapping
 from stockpot.core.models import ExternalLocation, Ingredient, PosItem
 from stockpot.core.pos import connections
 from stockpot.core.pos.http import RetryPolicy
+from stockpot.core.pos.pacing import forget_pacers
 from stockpot.core.settings import Settings
 from stockpot.sandbox.lightspeed import (
     DEFAULT_CLIENT_ID,
@@ -28,6 +29,18 @@ from stockpot.sandbox.lightspeed import (
 from stockpot.sandbox.sides import SidesSandbox
 from tests import pgbouncer
 from tests.pos import CATALOG, COMPANY, GOLDEN_MAPPING, REDIRECT, STORE, connect, connect_lightspeed
+
+
+@pytest.fixture(autouse=True)
+def no_worker_process_outlives_its_test() -> Iterator[None]:
+    from tests.core.jobs.test_worker_processes import STARTED
+
+    yield
+    while STARTED:
+        process = STARTED.pop()
+        if process.poll() is None:
+            process.kill()
+            process.communicate(timeout=30)
 
 
 @pytest.fixture
@@ -44,7 +57,9 @@ def sides():
 
 
 @pytest.fixture
-def settings(monkeypatch, lightspeed, sides) -> Settings:
+def settings(monkeypatch, lightspeed, sides) -> Iterator[Settings]:
+    """Settings pointing at the sandboxes; each test's connections are paced afresh (their ids
+    come again in the next test)."""
     for name, value in {
         "STOCKPOT_SECRET_KEY": generate_key(),
         "LIGHTSPEED_CLIENT_ID": DEFAULT_CLIENT_ID,
@@ -56,7 +71,9 @@ def settings(monkeypatch, lightspeed, sides) -> Settings:
         "STOCKPOT_POS_REQUESTS_PER_SECOND": "1000",
     }.items():
         monkeypatch.setenv(name, value)
-    return Settings()
+    forget_pacers()
+    yield Settings()
+    forget_pacers()
 
 
 @pytest.fixture

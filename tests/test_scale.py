@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from stockpot.bot.app import BOT_SCOPES
 from stockpot.core.access import link_workspace
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.jobs.schedule import Clock
@@ -93,6 +94,7 @@ def test_three_web_and_three_workers_on_pgbouncer(
     due = _group(database, settings, company, policy, sides)
     ports = [free_port() for _ in range(WEB)]
     with SlackStandIn().running() as slack:
+        slack.install("xoxb-sandbox", BOT_SCOPES)
         env = {
             "DATABASE_URL": pgbouncer_url,
             "STOCKPOT_SECRET_KEY": settings.secret_key.get_secret_value(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar, overload
 
 MESSAGE_BLOCKS = 50
@@ -139,3 +139,21 @@ def message(text: str, blocks: list[Block]) -> dict[str, Any]:
             context(f"_{len(blocks) - MESSAGE_BLOCKS + 1} more blocks left out_"),
         ]
     return {"text": clip(text, 3000), "blocks": blocks}
+
+
+def without_buttons(blocks: Sequence[Block], action_ids: Iterable[str]) -> list[Block]:
+    """``blocks`` with every element of ``action_ids`` taken out (an actions block left
+    empty goes; so does a section's accessory): what a message shows once those are spent."""
+    spent = set(action_ids)
+    kept: list[Block] = []
+    for block in blocks:
+        if block.get("type") == "actions":
+            elements = [e for e in block.get("elements") or [] if e.get("action_id") not in spent]
+            if elements:
+                kept.append({**block, "elements": elements})
+            continue
+        accessory = block.get("accessory") or {}
+        if accessory.get("action_id") in spent:
+            block = {k: v for k, v in block.items() if k != "accessory"}
+        kept.append(block)
+    return kept

@@ -132,11 +132,16 @@ def _day(report: TransferReport) -> str:
     )
 
 
-def imported_blocks(result: ImportResult) -> list[Block]:
+def _by(user_id: str | None) -> str:
+    return f" by <@{user_id}>" if user_id else ""
+
+
+def imported_blocks(result: ImportResult, by: str | None = None) -> list[Block]:
+    """An import's outcome, with **Undo import** (it replaces the file's preview)."""
     skipped = f", {result.rows_skipped} invalid rows left out" if result.rows_skipped else ""
     blocks = [
         section(
-            f"Imported *{_text(result.file_name, 80)}* as import {result.import_id}: "
+            f"Imported *{_text(result.file_name, 80)}* as import {result.import_id}{_by(by)}: "
             f"{result.rows} rows{skipped}."
         ),
         lines_section("Days posted", [_day(report) for report in result.reports]),
@@ -160,12 +165,17 @@ def imported_blocks(result: ImportResult) -> list[Block]:
     return blocks
 
 
-def undone_blocks(result: UndoResult) -> list[Block]:
+def undone_blocks(result: UndoResult, file_name: str, by: str | None = None) -> list[Block]:
+    """An undo's outcome, in place of the import's: which days are as if the file had never
+    been imported."""
+    days = [f"{escape(report.location)}, {report.business_date}" for report in result.reports]
     return [
         section(
-            f"Import {result.import_id} undone: {len(result.reports)} days ran again without "
-            "its rows; other imports of those days stay."
-        )
+            f"Import {result.import_id} of *{_text(file_name, 80)}* undone{_by(by)}: "
+            f"{len(days)} day{'s' if len(days) != 1 else ''} now as if it had never been "
+            "imported; other imports of those days stay."
+        ),
+        lines_section("Days taken back", days),
     ]
 
 

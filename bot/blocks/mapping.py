@@ -20,6 +20,7 @@ from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import MappingsPageValue
 from stockpot.core.exact import format_decimal
 from stockpot.core.mapping import MappingPage, MappingRow
+from stockpot.core.recipes import amount_text
 from stockpot.core.unmapped import Target, UnmappedRow
 
 ROWS_SHOWN = 20
@@ -33,7 +34,19 @@ def _days(row: UnmappedRow) -> str:
     return f"{len(dates)} days, {dates[0]} to {dates[-1]}"
 
 
-def unmapped_blocks(company: str, rows: Sequence[UnmappedRow], *, admin: bool) -> list[Block]:
+def unmapped_blocks(
+    company: str, rows: Sequence[UnmappedRow], *, admin: bool, transferred: bool = True
+) -> list[Block]:
+    """The working list; with no day transferred yet it says so instead of claiming that
+    everything sold is mapped (nothing was checked)."""
+    if not rows and not transferred:
+        return [
+            section(
+                f"No day of {escape(company)} is transferred yet, so no sold item was checked. "
+                "Activate a location (`/pos locations`) or share a till's CSV export; what "
+                "sold unmapped then shows here."
+            )
+        ]
     if not rows:
         return [section(f"Everything {escape(company)} sold recently is mapped. :tada:")]
     blocks: list[Block] = [header(f"Unmapped items of {company}")]
@@ -200,7 +213,7 @@ def mapped_blocks(
 ) -> list[Block]:
     """The confirmation of a mapping, offering to rerun every day that sold the item; a save
     that changed nothing says so and offers nothing to rerun."""
-    what = f"{factor} {target.unit} of *{escape(target.name)}* per sale"
+    what = f"{amount_text(Decimal(factor), target.unit)} of *{escape(target.name)}* per sale"
     if not changed:
         return [section(f"*{escape(item)}* still takes {what}: nothing changed.")]
     return changed_blocks(f"*{escape(item)}* now takes {what}.", days, value)
@@ -216,13 +229,16 @@ def _row_text(row: MappingRow) -> str:
     what = (
         "_ignored_: sold, never taken from stock"
         if row.target_kind == "ignored"
-        else f"{row.factor} {row.unit} of *{escape(row.target or '')}*"
+        else f"{amount_text(Decimal(str(row.factor)), row.unit)} of *{escape(row.target or '')}*"
     )
     return f"*{escape(row.pos_name)}*{code} · {escape(row.connection)}\n→ {what}"
 
 
-def _row_buttons(row: MappingRow) -> Block:
+def _row_buttons(row: MappingRow, shown: MappingsPageValue) -> Block:
+    """Edit (or Map), and Remove (or Un-ignore), which also carry the search and page they are
+    shown on (``<item>:<page>``): the page is redrawn in place after them."""
     value = str(row.pos_item_id)
+    undo = f"{value}:{shown.dump()}"
     name = escape(row.pos_name)
     if row.target_kind == "ignored":
         return actions(
@@ -230,7 +246,7 @@ def _row_buttons(row: MappingRow) -> Block:
             button(
                 "Un-ignore",
                 ActionId.ITEM_UNIGNORE,
-                value,
+                undo,
                 confirm=confirm(
                     "Un-ignore this item?",
                     f"*{name}* goes back to the unmapped list; its days can then be reprocessed.",
@@ -244,7 +260,7 @@ def _row_buttons(row: MappingRow) -> Block:
         button(
             "Remove",
             ActionId.MAPPING_REMOVE,
-            value,
+            undo,
             confirm=confirm(
                 "Remove this mapping?",
                 f"Selling *{name}* will take nothing from stock until it is mapped again; "
@@ -280,10 +296,11 @@ def mappings_blocks(
             "Search with `/pos mappings &lt;text&gt;`."
         )
     )
+    shown = MappingsPageValue(text=text[:200], page=page.page)
     for row in page.rows:
         blocks.append(section(_row_text(row)))
         if admin:
-            blocks.append(_row_buttons(row))
+            blocks.append(_row_buttons(row, shown))
     turns = []
     if page.page > 1:
         value = MappingsPageValue(text=text, page=page.page - 1).dump()

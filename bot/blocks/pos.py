@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from stockpot.bot.blocks.common import (
     Block,
@@ -57,7 +57,8 @@ def location_state(active: bool, automatic: str, *, from_csv: bool) -> str:
 
 
 def _location_buttons(row: LocationOverview) -> Block:
-    """Activate/Deactivate; for a POS location also Pause/Resume and Migrate (a CSV location
+    """Activate/Deactivate; for a POS location also Pause/Resume while it is active (an
+    inactive one has nothing to pause) and Migrate once it has a storage unit (a CSV location
     has nothing to fetch). Deactivating and migrating ask first."""
     value = str(row.id)
     name = escape(row.name)
@@ -75,12 +76,13 @@ def _location_buttons(row: LocationOverview) -> Block:
         if row.active
         else button("Activate", ActionId.LOCATION_ACTIVATE, value, style="primary")
     ]
-    if not row.from_csv:
+    if not row.from_csv and row.active:
         buttons.append(
             button("Resume", ActionId.LOCATION_RESUME, value)
             if row.automatic_transfer == "paused"
             else button("Pause", ActionId.LOCATION_PAUSE, value)
         )
+    if not row.from_csv and row.storage_unit_id is not None:
         buttons.append(migrate_button(row.id, row.name))
     return actions(*buttons)
 
@@ -107,9 +109,12 @@ def locations_blocks(
     *,
     admin: bool,
     units: Sequence[tuple[int, str]] = (),
+    notes: Mapping[int, Sequence[Block]] | None = None,
 ) -> list[Block]:
     """Each location with its storage unit and state; admins get a storage unit select and
-    Activate/Deactivate and Pause/Resume buttons."""
+    Activate/Deactivate and Pause/Resume buttons. ``notes``: what a button just did, under
+    its location's row (the list is redrawn in place after each change)."""
+    notes = notes or {}
     if not rows:
         return [
             section(
@@ -125,6 +130,7 @@ def locations_blocks(
             continue
         blocks.append(section(text, _storage_select(row, units) if units else None))
         blocks.append(_location_buttons(row))
+        blocks.extend(notes.get(row.id, ()))
     if len(rows) > LOCATIONS_SHOWN:
         blocks.append(context(f"{len(rows) - LOCATIONS_SHOWN} more not shown"))
     return blocks

@@ -23,9 +23,31 @@ from stockpot.bot.ids import ActionId
 from stockpot.core.transfer.runner import TransferReport
 from stockpot.core.units import largest_by_family, ranked
 
+LEFT_OUT = {
+    "cancelled_sale": ("line of a cancelled sale", "lines of cancelled sales"),
+    "voided_line": ("voided line", "voided lines"),
+    "parent_voided": ("line under a voided item", "lines under voided items"),
+    "non_item": ("tip, fee or discount line", "tip, fee or discount lines"),
+    "refund_not_restocked": ("refund not put back in stock", "refunds not put back in stock"),
+}
+"""Why lines were left out, as a count reads ("4 voided lines", never "voided line 4", which
+reads as line number 4)."""
+
+
+def left_out(skipped: dict[str, int]) -> str:
+    phrases = []
+    for reason, number in skipped.items():
+        one, many = LEFT_OUT.get(reason, (reason.replace("_", " "),) * 2)
+        phrases.append(f"{number} {one if number == 1 else many}")
+    return ", ".join(phrases)
+
 
 def _stats(report: TransferReport) -> str:
-    return render("transfer_stats.txt", stats=report.stats)
+    return render(
+        "transfer_stats.txt",
+        stats=report.stats,
+        left_out=left_out(report.stats.get("skipped") or {}),
+    )
 
 
 TOP_DEDUCTIONS = 5
@@ -63,7 +85,9 @@ def _unmapped(report: TransferReport) -> list[Block]:
         f"{count(Decimal(str(item['quantity'])))}"
         for item in items[:TOP_UNMAPPED]
     ]
-    text = f"*{len(items)} unmapped* (not deducted): " + ", ".join(lines)
+    # Items, not lines: the stats above count sales lines (one item sells on many lines).
+    noun = "item" if len(items) == 1 else "items"
+    text = f"*{len(items)} unmapped {noun}* (not deducted): " + ", ".join(lines)
     if len(items) <= TOP_UNMAPPED:
         return [section(text)]
     return [
@@ -127,8 +151,9 @@ def unmapped_modal(location: str, day: str, items: list[dict[str, Any]]) -> Bloc
         for item in ordered
     ]
     chunks: list[Block] = []
-    for start in range(0, len(lines), 40):
-        chunks.append(section("\n".join(lines[start : start + 40])))
+    # 25 lines of at most ~95 characters stay under a section's 3000.
+    for start in range(0, len(lines), 25):
+        chunks.append(section("\n".join(lines[start : start + 25])))
     return {
         "type": "modal",
         "title": {"type": "plain_text", "text": "Unmapped items"},

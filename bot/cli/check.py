@@ -9,19 +9,11 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.bot.health import Check, database
+from stockpot.bot.slack_tokens import SLACK_FIXES
 from stockpot.core.crypto import secret_box
 from stockpot.core.db import make_engine, make_session_factory
 from stockpot.core.errors import StockpotError
 from stockpot.core.settings import Settings, get_settings
-
-SLACK_FIXES = {
-    "invalid_auth": "the token is wrong or was revoked: reinstall the app and copy its token",
-    "not_authed": "no token was sent: set SLACK_BOT_TOKEN",
-    "account_inactive": "the workspace or the bot user was deactivated: reinstall the app",
-    "token_revoked": "the token was revoked: reinstall the app and copy its new token",
-    "not_allowed_token_type": "this is not an app-level token: create one (connections:write) "
-    "under Basic Information → App-Level Tokens and set SLACK_APP_TOKEN",
-}
 
 
 def settings_checks(settings: Settings) -> list[Check]:

@@ -137,6 +137,26 @@ def sync(company: str, label: str, items: bool) -> None:
         click.echo(f"items: {connections.sync_items(factory, settings, connection_id)}")
 
 
+@pos.command("pace")
+@click.option("--company", required=True)
+@click.option("--connection", "label", required=True, help="provider:name, e.g. sides:SIDES")
+@click.option(
+    "--requests-per-second",
+    "per_second",
+    type=click.FloatRange(min=0, min_open=True, max=1000),
+    help="this connection's own pace",
+)
+@click.option("--default", "to_default", is_flag=True, help="back to the setting or the POS's")
+def pace(company: str, label: str, per_second: float | None, to_default: bool) -> None:
+    """How many requests a second each process sends to this POS connection."""
+    if (per_second is None) == (not to_default):
+        raise click.UsageError("give --requests-per-second N or --default")
+    policy = connections.set_pace(
+        session_factory(), get_settings(), _connection_id(company, label), per_second
+    )
+    click.echo(f"{label} is paced at {policy.per_second:g} requests a second per process")
+
+
 @pos.command("locations")
 @click.option("--company", required=True)
 @click.option("--json", "as_json", is_flag=True)

@@ -9,6 +9,7 @@ from typing import Any, BinaryIO
 
 from stockpot.bot.blocks.common import escape, message, section
 from stockpot.bot.blocks.csv import imported_blocks, preview_blocks, undone_blocks
+from stockpot.bot.blocks.jobs import fix_buttons
 from stockpot.bot.errors import user_message
 from stockpot.bot.jobs.slack import Notifier, Target
 from stockpot.bot.metadata import CsvFileValue
@@ -30,6 +31,12 @@ from stockpot.core.jobs.specs import (
     payload_of,
 )
 from stockpot.core.jobs.worker import JobContext, JobHandler
+from stockpot.core.models import CsvImport
+
+
+def _asked_by(context: JobContext) -> str | None:
+    notify = notify_of(context.job.payload)
+    return notify.user_id if notify else None
 
 
 class _InThread(JobHandler):
@@ -38,28 +45,27 @@ class _InThread(JobHandler):
     def __init__(self, notifier: Notifier) -> None:
         self.notifier = notifier
 
-    def _tell(
-        self, context: JobContext, text: str, blocks: list[dict[str, Any]], *, once: bool = True
-    ) -> None:
-        """Answer in the file's thread; the result once per job (a retry updates it)."""
+    def _tell(self, context: JobContext, text: str, blocks: list[dict[str, Any]]) -> None:
+        """Answer once per job (a retry updates the same message): in place of the message
+        whose button started the job (``Notify.message_ts``), else in the file's thread."""
         notify = notify_of(context.job.payload)
         target = Target.of(notify) if notify else None
         answer = message(text, blocks)
         thread = context.job.payload.get("thread_ts")  # every CSV job's payload has it
         if thread:
             answer["thread_ts"] = thread
-        if once:
-            self.notifier.post_once(context, "answer_ts", target, answer)
-        else:
-            self.notifier.post(target, answer)
+        self.notifier.post_once(context, "answer_ts", target, answer)
 
     def failed(self, context: JobContext, error: Exception, reason: str, *, final: bool) -> None:
         if final:
+            # In place of "Importing…" too: no message is left saying work goes on.
             self._tell(
                 context,
                 f"{self.verb} refused",
-                [section(f":warning: {escape(reason)}")],
-                once=False,
+                [
+                    section(f":warning: {self.verb} refused: {escape(reason)}"),
+                    fix_buttons(context.job.id),
+                ],
             )
 
 
@@ -74,7 +80,7 @@ class CsvImportJob(_InThread):
         default = payload.default_date
         with data:
             result = self._import(context, name, data, default)
-        self._tell(context, f"Imported {name}", imported_blocks(result))
+        self._tell(context, f"Imported {name}", imported_blocks(result, _asked_by(context)))
         return {"import_id": result.import_id}
 
     @staticmethod
@@ -109,7 +115,13 @@ class CsvUndoJob(_InThread):
             triggered_by=payload.triggered_by,
             effect_key=job_key(context.job.id),
         )
-        self._tell(context, f"Import {import_id} undone", undone_blocks(result))
+        with context.factory() as session:
+            name = session.get_one(CsvImport, import_id).file_name
+        self._tell(
+            context,
+            f"Import {import_id} of {name} undone",
+            undone_blocks(result, name, _asked_by(context)),
+        )
         return {"undone": import_id}
 
 

@@ -10,8 +10,11 @@ so a Slack outage is logged (the client itself retries 429s and dropped connecti
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any
 
 from slack_sdk import WebClient
@@ -24,6 +27,23 @@ from stockpot.core.jobs.worker import JobContext
 from stockpot.core.models import Company
 
 log = logging.getLogger(__name__)
+
+GONE = frozenset({"message_not_found", "cant_update_message"})
+"""``chat.update`` errors that mean the message cannot be replaced, ever."""
+
+
+class Edit(Enum):
+    """How a ``chat.update`` went."""
+
+    DONE = "done"
+    GONE = "gone"
+    """Slack has no such message of the app's to replace (someone deleted it)."""
+    FAILED = "failed"
+    """Slack could not be reached or refused for another reason (logged)."""
+
+
+def _digest(message: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(message, sort_keys=True, default=str).encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -91,28 +111,47 @@ class Notifier:
     def post_once(
         self, context: JobContext, key: str, target: Target | None, message: dict[str, Any]
     ) -> str | None:
-        """Post a job's message unless an earlier attempt of the job did: its ``ts`` is kept
-        in the job under ``key`` right after posting, and a retry updates that message
-        instead. (Slack takes no idempotency key: a worker that dies between Slack's answer
-        and saving the ``ts`` still leaves the message to be posted again.)"""
+        """Deliver a job's message once across the job's attempts.
+
+        The message goes where the job was asked to report (``Target.message_ts``: the
+        message whose button started it, which the result replaces) or, with no such message,
+        is posted; its ``ts`` is kept in the job under ``key`` and a retry updates that same
+        message. A retry that has the very message already delivered (a worker that died
+        after telling Slack) sends nothing. A message that is gone (deleted in Slack) is
+        posted anew rather than lost. (Slack takes no idempotency key: a worker that dies
+        between Slack's answer and saving the ``ts`` still leaves the message to be posted
+        again.)"""
+        digest = _digest(message)
+        sent = f"{key}_sent"
         ts = context.result.get(key) or (target.message_ts if target is not None else None)
         if ts and target is not None:
-            context.save(**{key: ts})
-            self.update(target, str(ts), message)
-            return str(ts)
+            if context.result.get(key) == ts and context.result.get(sent) == digest:
+                return str(ts)
+            edit = self.update(target, str(ts), message)
+            if edit is not Edit.GONE:
+                context.save(**{key: ts, sent: digest if edit is Edit.DONE else None})
+                return str(ts)
         ts = self.post(target, message)
         if ts:
-            context.save(**{key: ts})
+            context.save(**{key: ts, sent: digest})
         return ts
 
-    def update(self, target: Target, ts: str, message: dict[str, Any]) -> None:
+    def update(self, target: Target, ts: str, message: dict[str, Any]) -> Edit:
+        """Replace the message ``ts`` with ``message``."""
         client = self.client(target.team_id)
         if client is None:
-            return
+            return Edit.FAILED
+        # chat.update edits a message where it is; a thread is not one of its arguments.
+        edit = {k: v for k, v in message.items() if k != "thread_ts"}
         try:
-            client.chat_update(channel=target.channel_id, ts=ts, **message)
-        except (SlackApiError, SlackClientError, OSError):
+            client.chat_update(channel=target.channel_id, ts=ts, **edit)
+        except SlackApiError as error:
+            log.warning("could not update Slack message %s: %s", ts, error.response.get("error"))
+            return Edit.GONE if error.response.get("error") in GONE else Edit.FAILED
+        except (SlackClientError, OSError):
             log.warning("could not update Slack message %s", ts, exc_info=True)
+            return Edit.FAILED
+        return Edit.DONE
 
     def upload_once(
         self,

@@ -6,13 +6,23 @@ from datetime import time
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
+from pydantic_core import PydanticCustomError
 
 from stockpot.core.csv_import.profile import CsvProfile
 from stockpot.core.documents import DocumentModel
+from stockpot.core.lookup import name_problem
 from stockpot.core.quantities import FractionBelowOne, PositiveQuantity, Quantity
 
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+def _name(text: str) -> str:
+    problem = name_problem(text)
+    if problem is not None:
+        raise PydanticCustomError("name", problem)
+    return text
+
+
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_name)]
 Positive = PositiveQuantity
 Fraction01 = FractionBelowOne
 

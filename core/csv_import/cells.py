@@ -17,10 +17,13 @@ from stockpot.core.quantities import check_quantity
 
 CACHED = 4096
 """Distinct cells remembered by the parsers: bounded, so memory stays flat on any file."""
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
+"""ASCII digits only: a bare digit class also matches ``١٢``, ``１２`` and ``²``, which
+``Decimal`` then read as 12, 12 and 2 (a till's export writes ASCII digits; anything else is
+refused with its line, like any cell that is not a number)."""
 _THOUSANDS = {
-    ",": re.compile(r"[+-]?\d{1,3}(\.\d{3})+(,\d+)?"),
-    ".": re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?"),
+    ",": re.compile(r"[+-]?\d{1,3}(\.\d{3})+(,\d+)?", re.ASCII),
+    ".": re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", re.ASCII),
 }
 
 

@@ -105,6 +105,11 @@ def enqueue(session: Session, spec: JobSpec) -> Enqueued:
     raise ValidationFailed("that work is being queued by another request right now; try again")
 
 
+def queued_once(session: Session, once_key: str) -> bool:
+    """Whether a job with ``once_key`` was ever queued (it is never queued again)."""
+    return session.scalar(select(exists().where(Job.once_key == once_key))) or False
+
+
 def enqueue_many(session: Session, specs: Iterable[JobSpec]) -> int:
     """Queue each job whose keys are free; returns how many were queued (the scheduler's
     path: whatever another scheduler already queued is skipped, not duplicated)."""
@@ -405,10 +410,9 @@ def hand_back(factory: sessionmaker[Session], job: ClaimedJob, result: dict[str,
 
 def request_cancel(session: Session, job_id: int, company_id: int) -> Job:
     """Ask a pending job to stop: a queued job is cancelled at once, a running one stops at
-    its next checkpoint."""
-    job = session.get(Job, job_id)
-    if job is None or job.company_id != company_id:
-        raise NotFound(f"no job {job_id} in this company")
+    its next checkpoint. Slack's answers are not work anyone stops (cancelling one would
+    leave a person's request unanswered)."""
+    job = _company_job(session, job_id, company_id)
     if job.state is JobState.QUEUED:
         job.state = JobState.CANCELED
         job.finished_at = utcnow()
@@ -418,10 +422,11 @@ def request_cancel(session: Session, job_id: int, company_id: int) -> Job:
 
 
 def requeue(session: Session, job_id: int, company_id: int) -> Job:
-    """Run a failed or cancelled job again, with its attempts counted from zero."""
-    job = session.get(Job, job_id)
-    if job is None or job.company_id != company_id:
-        raise NotFound(f"no job {job_id} in this company")
+    """Run a failed or cancelled job again, with its attempts counted from zero. Only
+    those: a job that succeeded did its work (run again, a report would be posted twice),
+    and a Slack answer is never run twice (it would act on a request again, past the replay
+    check its delivery passed once)."""
+    job = retryable(session, job_id, company_id)
     if job.state.pending:
         return job
     if job.dedupe_key is not None and session.scalar(
@@ -440,6 +445,23 @@ def requeue(session: Session, job_id: int, company_id: int) -> Job:
     job.cancel_requested = False
     job.finished_at = None
     job.worker_id = None
+    return job
+
+
+def retryable(session: Session, job_id: int, company_id: int) -> Job:
+    """The company's job ``job_id`` if ``requeue`` may run it again (or it is pending)."""
+    job = _company_job(session, job_id, company_id)
+    if not job.state.pending and job.state not in (JobState.FAILED, JobState.CANCELED):
+        raise ValidationFailed("only a failed or cancelled job can be tried again")
+    return job
+
+
+def _company_job(session: Session, job_id: int, company_id: int) -> Job:
+    """The company's job ``job_id`` that a person may retry or cancel: Slack's answers are
+    the bot's own bookkeeping, refused like another company's job."""
+    job = session.get(Job, job_id)
+    if job is None or job.company_id != company_id or job.kind is JobKind.ANSWER:
+        raise NotFound(f"no job {job_id} in this company")
     return job
 
 

@@ -6,10 +6,16 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index
+from sqlalchemy import ForeignKey, Index, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from stockpot.core.models.base import Base, BigId, created_at, enum_column
+
+STATEMENT_CHECKED = frozenset({"company_id", "storage_unit_id", "ingredient_id", "run_id"})
+"""References of a movement that PostgreSQL checks once per statement (a trigger over the
+statement's rows, migration 0017) instead of by per-row foreign keys: the storage unit,
+ingredient and run exist and belong to the movement's company. SQLite declares them as the
+model does, plus a trigger for the company rule."""
 
 
 class MovementType(StrEnum):
@@ -38,6 +44,17 @@ class LedgerMovement(Base):
         ),
         Index("ix_ledger_movement_company_date", "company_id", "business_date"),
         Index("ix_ledger_movement_unit_date", "company_id", "storage_unit_id", "business_date"),
+        # Sales movements (almost all rows) have neither: the indexes hold only the rows
+        # that have one, so a transfer's COPY does not insert thousands of NULL entries.
+        *(
+            Index(
+                f"ix_ledger_movement_{column}",
+                column,
+                postgresql_where=text(f"{column} IS NOT NULL"),
+                sqlite_where=text(f"{column} IS NOT NULL"),
+            )
+            for column in ("posting_id", "count_id")
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -56,13 +73,11 @@ class LedgerMovement(Base):
     posting_id: Mapped[int | None] = mapped_column(
         BigId,
         ForeignKey("stock_posting.id", ondelete="RESTRICT"),
-        index=True,
         doc="the stock posting (count, receipt, waste, move, correction) that posted it",
     )
     count_id: Mapped[int | None] = mapped_column(
         BigId,
         ForeignKey("stock_posting.id", ondelete="RESTRICT"),
-        index=True,
         doc="for an ADJUSTMENT: the count whose adjustment it is (see core.stock)",
     )
     unit_cost: Mapped[Decimal | None] = mapped_column(

@@ -79,6 +79,10 @@ class PosConnector(Protocol):
 
     def fetch_day(self, location: LocationRef, business_date: date) -> FetchedDay: ...
 
+    def close(self) -> None:
+        """Close the HTTP client (its kept-alive connections)."""
+        ...
+
 
 def message_of(response: httpx.Response) -> str:
     """The most useful words of an error answer, whatever envelope the service uses."""

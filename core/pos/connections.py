@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select, update
@@ -33,7 +34,8 @@ from stockpot.core.models import (
 )
 from stockpot.core.pos.base import FetchedDay, LocationRef, PosConnector
 from stockpot.core.pos.errors import DayNotComplete, PosAuthError, PosError
-from stockpot.core.pos.http import RequestPacer, RetryPolicy, make_client, pacer_for
+from stockpot.core.pos.http import RetryPolicy, make_client
+from stockpot.core.pos.lightspeed import connector as lightspeed
 from stockpot.core.pos.lightspeed.connector import LightspeedConnector
 from stockpot.core.pos.lightspeed.oauth import (
     OAuthExchangeFailed,
@@ -42,6 +44,8 @@ from stockpot.core.pos.lightspeed.oauth import (
     request_tokens,
 )
 from stockpot.core.pos.lightspeed.tokens import ConnectionTokens, LightspeedAuth
+from stockpot.core.pos.pacing import Pacer, RatePolicy, pacer_for
+from stockpot.core.pos.sides import api as sides_api
 from stockpot.core.pos.sides.connector import SidesAuth, SidesConnector, SidesCredentials
 from stockpot.core.scope import provider_connection, refuse_second_connection
 from stockpot.core.settings import Settings
@@ -74,6 +78,51 @@ def _info(session: Session, connection: Connection) -> ConnectionInfo:
 # --- building connectors -------------------------------------------------------------------
 
 
+RATE_SETTING = "requests_per_second"
+"""The connection's own pace (its ``settings``), set by ``stockpot pos pace``."""
+DOCUMENTED_POLICIES = {
+    Provider.LIGHTSPEED: lightspeed.RATE_POLICY,
+    Provider.SIDES: sides_api.RATE_POLICY,
+}
+
+
+def rate_policy(provider: Provider, options: dict[str, object], settings: Settings) -> RatePolicy:
+    """How fast one process may send to a connection: the connection's own setting, else
+    ``STOCKPOT_POS_REQUESTS_PER_SECOND``, else the POS's documented policy."""
+    documented = DOCUMENTED_POLICIES[provider]
+    own = options.get(RATE_SETTING)
+    if isinstance(own, int | float) and not isinstance(own, bool) and own > 0:
+        return RatePolicy(float(own), documented.burst)
+    if settings.pos_requests_per_second is not None:
+        return RatePolicy(settings.pos_requests_per_second, documented.burst)
+    return documented
+
+
+def set_pace(
+    factory: sessionmaker[Session], settings: Settings, connection_id: int, per_second: float | None
+) -> RatePolicy:
+    """Give a connection its own pace (``None``: back to the setting or the documented
+    policy); returns the policy now in force. Processes pick it up with their next request."""
+    if per_second is not None and not 0 < per_second <= 1000:
+        raise ValidationFailed(f"a pace is between 0 and 1000 requests a second, not {per_second}")
+    with unit_of_work(factory) as session:
+        connection = session.get_one(Connection, connection_id)
+        if connection.provider not in DOCUMENTED_POLICIES:
+            raise ValidationFailed(f"{connection.label} asks no POS: it has no pace")
+        options = {k: v for k, v in (connection.settings or {}).items() if k != RATE_SETTING}
+        if per_second is not None:
+            options[RATE_SETTING] = per_second
+        connection.settings = options
+        return rate_policy(connection.provider, options, settings)
+
+
+def connection_pacer(
+    provider: Provider, connection_id: int, options: dict[str, object], settings: Settings
+) -> Pacer:
+    """The pacer every request to this connection takes its turn from, in this process."""
+    return pacer_for(f"connection:{connection_id}", rate_policy(provider, options, settings))
+
+
 def connector_for(
     factory: sessionmaker[Session],
     settings: Settings,
@@ -95,7 +144,7 @@ def connector_for(
             settings.lightspeed.api_url,
             policy=policy,
             auth=LightspeedAuth(tokens),
-            pacer=pacer_for(f"connection:{connection_id}", settings.pos_requests_per_second),
+            pacer=connection_pacer(provider, connection_id, options, settings),
             provider="lightspeed",
         )
         return LightspeedConnector(client)
@@ -106,7 +155,7 @@ def connector_for(
             settings,
             SidesCredentials(**box.decrypt(credentials)),
             policy=policy,
-            pacer=pacer_for(f"connection:{connection_id}", settings.pos_requests_per_second),
+            pacer=connection_pacer(provider, connection_id, options, settings),
             refunds_need_restock=bool(options.get("refunds_need_restock", True)),
         )
     raise ValidationFailed(
@@ -120,7 +169,7 @@ def _sides_connector(
     *,
     policy: RetryPolicy | None = None,
     refunds_need_restock: bool = True,
-    pacer: RequestPacer | None = None,
+    pacer: Pacer | None = None,
 ) -> SidesConnector:
     if not settings.sides.api_url:
         raise ConfigurationError(
@@ -490,6 +539,74 @@ def sync_items(
     return summary
 
 
+class DayFetcher:
+    """Fetches business days of one location through one connector, however many days and
+    threads ask: one HTTP client with its kept-alive connections, one sign-in, one token
+    read. A fetch that fails is logged as a failed run (a day the POS has not closed is not:
+    it is asked for again later). Close it (or use it as a context manager) when done."""
+
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        settings: Settings,
+        location_id: int,
+        *,
+        run_kind: RunKind = RunKind.MANUAL,
+        triggered_by: str = "",
+        policy: RetryPolicy | None = None,
+    ) -> None:
+        self._factory, self._settings, self._location_id = factory, settings, location_id
+        self._run_kind, self._triggered_by, self._policy = run_kind, triggered_by, policy
+        with factory() as session:
+            location = session.get_one(ExternalLocation, location_id)
+            self._ref = LocationRef.of(location)
+            self._connection_id = location.connection_id
+        self._connector: PosConnector | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, business_date: date) -> FetchedDay:
+        try:
+            fetched = self._connect().fetch_day(self._ref, business_date)
+        except DayNotComplete:
+            raise
+        except PosError as error:
+            record_failed_run(
+                self._factory,
+                self._location_id,
+                business_date,
+                self._run_kind,
+                self._triggered_by,
+                str(error),
+            )
+            raise
+        start = fetched.business_day_start
+        if start is not None and start != self._ref.business_day_start:
+            with unit_of_work(self._factory) as session:
+                session.get_one(ExternalLocation, self._location_id).business_day_start = start
+            self._ref = replace(self._ref, business_day_start=start)
+        return fetched
+
+    def _connect(self) -> PosConnector:
+        with self._lock:
+            if self._connector is None:
+                self._connector = connector_for(
+                    self._factory, self._settings, self._connection_id, policy=self._policy
+                )
+            return self._connector
+
+    def close(self) -> None:
+        with self._lock:
+            if self._connector is not None:
+                self._connector.close()
+                self._connector = None
+
+    def __enter__(self) -> DayFetcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def fetch_day(
     factory: sessionmaker[Session],
     settings: Settings,
@@ -500,29 +617,16 @@ def fetch_day(
     triggered_by: str = "",
     policy: RetryPolicy | None = None,
 ) -> FetchedDay:
-    """Fetch a business day from the location's POS. A fetch that fails is logged as a failed
-    run (a day the POS has not closed is not: it is asked for again later)."""
-    with factory() as session:
-        location = session.get_one(ExternalLocation, location_id)
-        ref = LocationRef.of(location)
-        connection_id = location.connection_id
-    try:
-        connector = connector_for(factory, settings, connection_id, policy=policy)
-        fetched = connector.fetch_day(ref, business_date)
-    except DayNotComplete:
-        raise
-    except PosError as error:
-        record_failed_run(factory, location_id, business_date, run_kind, triggered_by, str(error))
-        raise
-    if (
-        fetched.business_day_start is not None
-        and fetched.business_day_start != ref.business_day_start
-    ):
-        with unit_of_work(factory) as session:
-            session.get_one(
-                ExternalLocation, location_id
-            ).business_day_start = fetched.business_day_start
-    return fetched
+    """Fetch one business day from the location's POS (see ``DayFetcher``)."""
+    with DayFetcher(
+        factory,
+        settings,
+        location_id,
+        run_kind=run_kind,
+        triggered_by=triggered_by,
+        policy=policy,
+    ) as fetch:
+        return fetch(business_date)
 
 
 def transfer_fetched(

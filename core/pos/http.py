@@ -11,7 +11,6 @@ from __future__ import annotations
 import email.utils
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,12 +19,16 @@ from datetime import UTC, datetime
 import httpx
 
 from stockpot.core import metrics
+from stockpot.core.pos.pacing import Pacer
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+RETRY_AFTER_WAITED = "stockpot.retry_after_waited"
+"""Marks a retry that has waited out its 429's wait: the connection's pause (made of that
+same wait) does not hold it again."""
 
 
 @dataclass
@@ -108,6 +111,8 @@ class RetryTransport(httpx.BaseTransport):
             wait = delay if delay is not None else policy.backoff(attempt)
             status = response.status_code
             self._wait(request, wait, f"HTTP {status}", "429" if status == 429 else "5xx")
+            if status == 429:
+                request.extensions[RETRY_AFTER_WAITED] = True
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _wait(self, request: httpx.Request, seconds: float, why: str, reason: str) -> None:
@@ -119,46 +124,53 @@ class RetryTransport(httpx.BaseTransport):
         self.inner.close()
 
 
-class RequestPacer:
-    """At most ``rate`` requests per second, shared by every client of one POS connection in
-    this process: each request takes the next free slot and waits for it."""
-
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
-        self.interval = 1.0 / rate
-        self._clock = clock
-        self._next = 0.0
-        self._lock = threading.Lock()
-
-    def wait(self, sleep: Callable[[float], None] = time.sleep) -> None:
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._next)
-            self._next = slot + self.interval
-        if slot > now:
-            sleep(slot - now)
+RATE_LIMIT_REMAINING = "X-RateLimit-Remaining"
+RATE_LIMIT_RESET = "X-RateLimit-Reset"
+EPOCH_RESET = 1_000_000_000
+"""An ``X-RateLimit-Reset`` above this is an epoch time, below it seconds from now."""
+RESET_MARGIN = 1.0
+"""Seconds added to a window's reset: an epoch reset is read against our clock, not the POS's
+(and the epoch is whole seconds)."""
 
 
-_pacers: dict[str, RequestPacer] = {}
-_pacers_lock = threading.Lock()
-
-
-def pacer_for(key: str, rate: float) -> RequestPacer:
-    """The process's pacer for ``key`` (a connection), made on first use."""
-    with _pacers_lock:
-        pacer = _pacers.get(key)
-        if pacer is None or pacer.interval != 1.0 / rate:
-            pacer = _pacers[key] = RequestPacer(rate)
-        return pacer
+def window_reset_seconds(headers: httpx.Headers, max_wait: float) -> float | None:
+    """Seconds until the POS's rate window resets, when it says the window is used up
+    (``X-RateLimit-Remaining: 0``); ``None`` otherwise or beyond ``max_wait``."""
+    remaining, reset = headers.get(RATE_LIMIT_REMAINING), headers.get(RATE_LIMIT_RESET)
+    if remaining is None or remaining.strip() != "0" or reset is None:
+        return None
+    try:
+        value = float(reset)
+    except ValueError:
+        return None
+    seconds = (value - time.time() if value > EPOCH_RESET else value) + RESET_MARGIN
+    return seconds if 0 < seconds <= max_wait else None
 
 
 class PacedTransport(httpx.BaseTransport):
-    def __init__(self, pacer: RequestPacer, inner: httpx.BaseTransport | None = None) -> None:
+    """Every try takes its turn from the connection's pacer, and every answer tells it how
+    the POS took it: a 429 pauses and slows every request of the connection, a used-up rate
+    window pauses them until it resets."""
+
+    def __init__(
+        self, pacer: Pacer, policy: RetryPolicy, inner: httpx.BaseTransport | None = None
+    ) -> None:
         self.pacer = pacer
+        self.policy = policy
         self.inner = inner or httpx.HTTPTransport()
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.pacer.wait()
-        return self.inner.handle_request(request)
+        self.pacer.acquire(honour_pause=not request.extensions.pop(RETRY_AFTER_WAITED, False))
+        response = self.inner.handle_request(request)
+        if response.status_code == 429:
+            delay = retry_after_seconds(response.headers.get("Retry-After"))
+            self.pacer.throttled(None if delay is None else min(delay, self.policy.max_retry_after))
+            return response
+        self.pacer.answered()
+        reset = window_reset_seconds(response.headers, self.policy.max_retry_after)
+        if reset is not None:
+            self.pacer.pause_for(reset)
+        return response
 
     def close(self) -> None:
         self.inner.close()
@@ -170,13 +182,13 @@ def make_client(
     policy: RetryPolicy | None = None,
     auth: httpx.Auth | None = None,
     headers: dict[str, str] | None = None,
-    pacer: RequestPacer | None = None,
+    pacer: Pacer | None = None,
     provider: str = "other",
 ) -> httpx.Client:
     """A client that retries (every retry paced too, when a pacer is given); its requests
     are counted under ``provider``."""
     policy = policy or RetryPolicy()
-    inner = PacedTransport(pacer) if pacer is not None else None
+    inner = PacedTransport(pacer, policy) if pacer is not None else None
     return httpx.Client(
         base_url=base_url,
         transport=RetryTransport(policy, inner, provider=provider),

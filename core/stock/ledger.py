@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, literal, select, tuple_
+from sqlalchemy import ColumnElement, and_, exists, func, insert, literal, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from stockpot.core.db import UtcDateTime, utcnow
@@ -172,12 +172,37 @@ def absorb(
     ]
 
 
-def absorb_runs(session: Session, runs: Sequence[tuple[int, int]]) -> None:
+def absorb_runs(session: Session, runs: Sequence[tuple[int, int, date]]) -> None:
     """After transfer runs posted (each its reversal of the live run and its new movements,
-    all under its id), for each (company id, run id) in order: the net change of each key goes
-    to the first live count at or after it. One query reads every run's changes (a batch of
-    days posts many runs at once)."""
+    all under its id), for each (company id, run id, business date) in order: the net change
+    of each key goes to the first live count at or after it.
+
+    A day with no live count at or after it (almost every POS day: counts come after) costs
+    two statements: the storage units the runs wrote are locked (the protocol above), then
+    one look for a later count among them. Only when there is one are the runs' changes read
+    (one query for every run of a batch) and absorbed."""
     if not runs:
+        return
+    run_ids = [run_id for _, run_id, _ in runs]
+    movement = LedgerMovement.__table__
+    written = select(movement.c.storage_unit_id).where(movement.c.run_id.in_(run_ids))
+    units = session.scalars(
+        select(StorageUnit.id)
+        .where(StorageUnit.id.in_(written.scalar_subquery()))
+        .order_by(StorageUnit.id)
+        .with_for_update(read=True)
+    ).all()
+    later_count = session.scalar(
+        select(StockCountLine.posting_id)
+        .where(
+            StockCountLine.company_id.in_(sorted({company_id for company_id, _, _ in runs})),
+            StockCountLine.storage_unit_id.in_(units),
+            StockCountLine.business_date >= min(day for _, _, day in runs),
+            live_count_lines(),
+        )
+        .limit(1)
+    )
+    if later_count is None:
         return
     rows = session.execute(
         select(
@@ -187,7 +212,7 @@ def absorb_runs(session: Session, runs: Sequence[tuple[int, int]]) -> None:
             LedgerMovement.business_date,
             func.sum(LedgerMovement.quantity),
         )
-        .where(LedgerMovement.run_id.in_([run_id for _, run_id in runs]))
+        .where(LedgerMovement.run_id.in_(run_ids))
         .group_by(
             LedgerMovement.run_id,
             LedgerMovement.storage_unit_id,
@@ -195,7 +220,7 @@ def absorb_runs(session: Session, runs: Sequence[tuple[int, int]]) -> None:
             LedgerMovement.business_date,
         )
     ).tuples()
-    company_of = dict(((run_id, company_id) for company_id, run_id in runs))
+    company_of = {run_id: company_id for company_id, run_id, _ in runs}
     deltas: dict[int, dict[DatedKey, Decimal]] = {}
     for run_id, unit, ingredient, day, amount in rows:
         # Absorption is per dated key, so one company's runs are absorbed together: one
@@ -206,14 +231,29 @@ def absorb_runs(session: Session, runs: Sequence[tuple[int, int]]) -> None:
         absorb(session, company_id, changes)
 
 
-def reverse_movements(
-    session: Session, correction: StockPosting, condition: Any
-) -> dict[DatedKey, Decimal]:
-    """Post the negation of the movements matching ``condition`` (and not yet reversed) under
-    ``correction``; returns the net change per dated key."""
+def reversal(condition: Any, owner: str, owner_id: Any, now: Any = None) -> Any:
+    """The one reversal statement: ``INSERT … SELECT`` of the negation of every movement
+    matching ``condition`` that is not itself a reversal and not yet reversed, each pointing
+    at the movement it reverses (``reverses_id``), in id order, under ``owner`` (``run_id``
+    for a transfer rerun, ``posting_id`` for a stock correction) = ``owner_id`` (a value or
+    an SQL expression of the reversed movement). Used by stock corrections and transfer
+    reruns alike."""
     movement = LedgerMovement.__table__
     reversed_already = aliased(LedgerMovement)
-    source = (
+    owner_value = owner_id if isinstance(owner_id, ColumnElement) else literal(owner_id)
+    return insert(movement).from_select(
+        [
+            "company_id",
+            "storage_unit_id",
+            "ingredient_id",
+            "type",
+            "quantity",
+            "business_date",
+            owner,
+            "count_id",
+            "reverses_id",
+            "created_at",
+        ],
         select(
             movement.c.company_id,
             movement.c.storage_unit_id,
@@ -221,18 +261,30 @@ def reverse_movements(
             movement.c.type,
             -movement.c.quantity,
             movement.c.business_date,
-            literal(correction.id),
+            owner_value,
             movement.c.count_id,
             movement.c.id,
-            literal(utcnow(), UtcDateTime()),
+            literal(now or utcnow(), UtcDateTime()),
         )
-        .where(
-            condition,
-            movement.c.reverses_id.is_(None),
-            ~exists(select(1).where(reversed_already.reverses_id == movement.c.id)),
-        )
-        .order_by(movement.c.id)
+        .where(condition, *_not_reversed(movement, reversed_already))
+        .order_by(movement.c.id),
     )
+
+
+def _not_reversed(movement: Any, reversed_already: Any) -> tuple[Any, ...]:
+    return (
+        movement.c.reverses_id.is_(None),
+        ~exists(select(1).where(reversed_already.reverses_id == movement.c.id)),
+    )
+
+
+def reverse_movements(
+    session: Session, correction: StockPosting, condition: Any
+) -> dict[DatedKey, Decimal]:
+    """Post the negation of the movements matching ``condition`` (and not yet reversed) under
+    ``correction``; returns the net change per dated key."""
+    movement = LedgerMovement.__table__
+    reversed_already = aliased(LedgerMovement)
     deltas: dict[DatedKey, Decimal] = {}
     targets = session.execute(
         select(
@@ -241,32 +293,12 @@ def reverse_movements(
             movement.c.business_date,
             func.sum(movement.c.quantity),
         )
-        .where(
-            condition,
-            movement.c.reverses_id.is_(None),
-            ~exists(select(1).where(reversed_already.reverses_id == movement.c.id)),
-        )
+        .where(condition, *_not_reversed(movement, reversed_already))
         .group_by(movement.c.storage_unit_id, movement.c.ingredient_id, movement.c.business_date)
     ).tuples()
     for unit, ingredient, day, amount in targets:
         deltas[(unit, ingredient, day)] = -amount
-    session.execute(
-        insert(movement).from_select(
-            [
-                "company_id",
-                "storage_unit_id",
-                "ingredient_id",
-                "type",
-                "quantity",
-                "business_date",
-                "posting_id",
-                "count_id",
-                "reverses_id",
-                "created_at",
-            ],
-            source,
-        )
-    )
+    session.execute(reversal(condition, "posting_id", correction.id))
     return deltas
 
 

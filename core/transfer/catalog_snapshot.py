@@ -191,7 +191,15 @@ class CatalogCache:
         self._lock = threading.Lock()
 
     def get(self, session: Session, company_id: int, connection_id: int) -> Catalog:
-        token = catalog_token(session, company_id)
+        return self.for_token(
+            session, company_id, connection_id, catalog_token(session, company_id)
+        )
+
+    def for_token(
+        self, session: Session, company_id: int, connection_id: int, token: str | None
+    ) -> Catalog:
+        """The catalog as of ``token``, read in this transaction (a run reads the token once,
+        for its fingerprint and its catalog alike)."""
         if token is None:
             return _read(session, company_id, connection_id, "")
         key = (connection_id, token)

@@ -128,14 +128,18 @@ class RecipeTree:
     def __init__(self, recipes: Mapping[int, RecipeSpec]) -> None:
         self._recipes = recipes
         self._shares: dict[int, list[mpq]] = {}
-        self._factors: dict[Target, mpq] = {}
+        self._factors: dict[int, tuple[Target, mpq]] = {}
+        """By the target's identity (a target hashes its ``Fraction``, which is slow), with
+        the target kept so that its id is not reused while it is here."""
+        self._node_lines: dict[tuple[int, int], list[tuple[int, int | None, int | None, mpq]]]
+        self._node_lines = {}
 
     def factor(self, target: IngredientTarget | RecipeTarget) -> mpq:
         """A mapping's factor as ``mpq``, converted once per tree."""
-        found = self._factors.get(target)
-        if found is None:
-            found = self._factors[target] = mpq(target.factor)
-        return found
+        found = self._factors.get(id(target))
+        if found is None or found[0] is not target:
+            found = self._factors[id(target)] = (target, mpq(target.factor))
+        return found[1]
 
     def expand(self, demand: Mapping[tuple[int, int], mpq]) -> dict[StockKey, mpq]:
         pending: dict[tuple[int, int], mpq] = defaultdict(mpq, demand)
@@ -150,7 +154,15 @@ class RecipeTree:
         return result
 
     def _lines(self, node: tuple[int, int]) -> list[tuple[int, int | None, int | None, mpq]]:
-        """(storage unit, ingredient, sub-recipe, amount per portion) of each recipe line."""
+        """(storage unit, ingredient, sub-recipe, amount per portion) of each recipe line;
+        worked out once per (recipe, inherited storage) for the tree's lifetime (a catalog's:
+        every run of that catalog reads the same lines)."""
+        found = self._node_lines.get(node)
+        if found is None:
+            found = self._node_lines[node] = self._resolve(node)
+        return found
+
+    def _resolve(self, node: tuple[int, int]) -> list[tuple[int, int | None, int | None, mpq]]:
         recipe_id, inherited_storage = node
         recipe = self._recipes.get(recipe_id)
         if recipe is None:
@@ -298,7 +310,7 @@ def run_engine(
                 continue
         item = items.get(line.key)
         if item is None:
-            disposition = _disposition(snapshot.mappings.get(line.key)).value
+            disposition = _disposition(snapshot.mappings.get(line.key))
             item = items[line.key] = _Item(disposition, line)
         item.add(line.quantity)
         dispositions.append(item.disposition)
@@ -342,12 +354,17 @@ def run_engine(
     return result
 
 
-def _disposition(target: Target | None) -> Disposition:
-    if target is None:
-        return Disposition.UNMAPPED
-    if isinstance(target, Ignored):
-        return Disposition.IGNORED
-    return Disposition.MAPPED
+_DISPOSITION_OF: dict[type, str] = {
+    type(None): Disposition.UNMAPPED.value,
+    Ignored: Disposition.IGNORED.value,
+    IngredientTarget: Disposition.MAPPED.value,
+    RecipeTarget: Disposition.MAPPED.value,
+}
+
+
+def _disposition(target: Target | None) -> str:
+    """The disposition's value for an item's mapping (one dict lookup: it runs per item)."""
+    return _DISPOSITION_OF[type(target)]
 
 
 def contributions(

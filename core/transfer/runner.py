@@ -18,14 +18,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, insert, literal, or_, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.core import metrics
 from stockpot.core.collector import collector_paused
 from stockpot.core.db import (
-    UtcDateTime,
     copy_rows,
     insert_ignoring_conflicts,
     unit_of_work,
@@ -49,8 +48,8 @@ from stockpot.core.models import (
     TransferRunLines,
     TransferSnapshot,
 )
-from stockpot.core.quantities import quantity_problem
-from stockpot.core.stock.ledger import absorb_runs
+from stockpot.core.quantities import LIMIT, quantity_problem
+from stockpot.core.stock.ledger import absorb_runs, reversal
 from stockpot.core.transfer.catalog_snapshot import (
     CATALOGS,
     Catalog,
@@ -251,6 +250,9 @@ class _Plan:
     live: TransferRun | None
     encoded: EncodedLines
     """The lines in their canonical order, their digest and what the run stores of them."""
+    token: str | None = None
+    """The company's catalog token, read once under the day's lock (``None``: not read, or
+    a company without one)."""
 
 
 @dataclass
@@ -340,7 +342,7 @@ def _plans(session: Session, requests: Sequence[TransferRequest]) -> list[_Plan]
         fingerprint = (
             None if token is None else _sha256(f"{encoded.digest}/{token}/{storage_unit_id}")
         )
-        plans.append(_Plan(location, storage_unit_id, day, fingerprint, live, encoded))
+        plans.append(_Plan(location, storage_unit_id, day, fingerprint, live, encoded, token))
     return plans
 
 
@@ -371,7 +373,11 @@ def _compute(session: Session, request: TransferRequest, plan: _Plan) -> _Outcom
         _unchanged(run, live)
         return _Outcome(run)
     lines = plan.encoded.lines
-    catalog = CATALOGS.get(session, location.company_id, location.connection_id)
+    catalog = (
+        CATALOGS.get(session, location.company_id, location.connection_id)
+        if plan.day is None
+        else CATALOGS.for_token(session, location.company_id, location.connection_id, plan.token)
+    )
     day = catalog.cut((line.key for line in lines), plan.storage_unit_id)
     run.content_hash = _sha256(f"{plan.encoded.digest}/{day.digest}")
     run.snapshot_digest = day.digest
@@ -449,7 +455,11 @@ def _check_quantities(lines: Sequence[SaleLine]) -> None:
 
 
 def _check_movements(catalog: Catalog, movements: dict[StockKey, Decimal]) -> None:
+    """Every movement meets the quantity rule. The engine rounds them to the stored scale, so
+    only their size can break it: the rule itself runs for one not plainly inside it."""
     for (_, ingredient_id), quantity in movements.items():
+        if -LIMIT < quantity < LIMIT:
+            continue
         problem = quantity_problem(quantity)
         if problem is not None:
             name = catalog.ingredients[ingredient_id][0]
@@ -567,7 +577,11 @@ def _post(session: Session, posted: Sequence[Posted]) -> None:
     )
     # A count after a day fixes its balances: it absorbs what the day's run changed.
     absorb_runs(
-        session, [(plan.location.company_id, outcome.run.id) for _, plan, outcome in posted]
+        session,
+        [
+            (plan.location.company_id, outcome.run.id, outcome.run.business_date)
+            for _, plan, outcome in posted
+        ],
     )
 
 
@@ -585,20 +599,27 @@ MOVEMENT_COLUMNS = (
 
 def _register_items(session: Session, posted: Sequence[Posted], now: Any) -> None:
     """Items first seen in sales join the catalog, so unmapped ones can be mapped (named by
-    the first line that brings them, in the batch's order)."""
-    known: dict[int, set[str]] = {}
-    new: dict[tuple[int, str], dict[str, Any]] = {}
+    the first line that brings them, in the batch's order). A mapped or ignored item is in
+    the catalog the run read, so it exists: only the day's unmapped keys are looked up."""
+    candidates: dict[int, set[str]] = {}
     for _, plan, outcome in posted:
+        assert outcome.result is not None and outcome.catalog is not None
+        mapped = outcome.catalog.mappings
+        candidates.setdefault(plan.location.connection_id, set()).update(
+            key for key in outcome.result.item_quantities if key not in mapped
+        )
+    known = {
+        connection_id: _known_keys(session, connection_id, keys)
+        for connection_id, keys in candidates.items()
+    }
+    new: dict[tuple[int, str], dict[str, Any]] = {}
+    for _, plan, _outcome in posted:
         location = plan.location
         connection_id = location.connection_id
-        if connection_id not in known:
-            known[connection_id] = set(
-                session.scalars(select(PosItem.key).where(PosItem.connection_id == connection_id))
-            )
-        seen, sold = known[connection_id], outcome.result.item_quantities
+        wanted, seen = candidates[connection_id], known[connection_id]
         for line in plan.encoded.lines:
             key = line.key
-            if key in seen or (connection_id, key) in new or key not in sold:
+            if key not in wanted or key in seen or (connection_id, key) in new:
                 continue
             new[(connection_id, key)] = {
                 "company_id": location.company_id,
@@ -621,46 +642,32 @@ def _register_items(session: Session, posted: Sequence[Posted], now: Any) -> Non
     )
 
 
+KEYS_PER_QUERY = 500
+"""Keys looked up per statement (SQLite allows a limited number of parameters)."""
+
+
+def _known_keys(session: Session, connection_id: int, keys: set[str]) -> set[str]:
+    found: set[str] = set()
+    ordered = sorted(keys)
+    for chunk in _chunks(ordered, KEYS_PER_QUERY):
+        found.update(
+            session.scalars(
+                select(PosItem.key).where(
+                    PosItem.connection_id == connection_id, PosItem.key.in_(chunk)
+                )
+            )
+        )
+    return found
+
+
 def _reverse(session: Session, replaced: dict[int, int], now: Any) -> None:
     """Post the negation of every movement the live runs posted (not their own reversals),
     each under the run that replaces its run: ``replaced`` maps live run → new run."""
     if not replaced:
         return
-    movement = LedgerMovement.__table__
-    columns = [
-        "company_id",
-        "storage_unit_id",
-        "ingredient_id",
-        "type",
-        "quantity",
-        "business_date",
-        "run_id",
-        "reverses_id",
-        "created_at",
-    ]
-    new_run = (
-        literal(next(iter(replaced.values())))
-        if len(replaced) == 1
-        else case(replaced, value=movement.c.run_id)
-    )
-    session.execute(
-        insert(movement).from_select(
-            columns,
-            select(
-                movement.c.company_id,
-                movement.c.storage_unit_id,
-                movement.c.ingredient_id,
-                movement.c.type,
-                -movement.c.quantity,
-                movement.c.business_date,
-                new_run,
-                movement.c.id,
-                literal(now, UtcDateTime()),
-            )
-            .where(movement.c.run_id.in_(sorted(replaced)), movement.c.reverses_id.is_(None))
-            .order_by(movement.c.id),
-        )
-    )
+    run_id = LedgerMovement.__table__.c.run_id
+    new_run = next(iter(replaced.values())) if len(replaced) == 1 else case(replaced, value=run_id)
+    session.execute(reversal(run_id.in_(sorted(replaced)), "run_id", new_run, now))
 
 
 def _named(outcome: _Outcome) -> list[StockLine]:

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from stockpot.bot.app import BOT_SCOPES
 from stockpot.bot.bootstrap import bootstrap
 from stockpot.bot.cli import main
+from stockpot.bot.observed import ContextCarryingExecutor
 from stockpot.bot.ops_http import OpsRoutes
 from stockpot.bot.server import BackgroundServer, LateApp, StockpotWsgi
 from stockpot.bot.socket_mode import SocketMode
@@ -54,10 +55,14 @@ class Bot:
     port: int
     worker: Worker
     lightspeed: LightspeedSandbox | None = None
+    listeners: ContextCarryingExecutor | None = None
 
     def drain(self) -> int:
-        """Finish the work queued so far: short tasks, then every due job (helping the
-        background worker, and waiting for what it is running)."""
+        """Finish the work queued so far: the listeners of requests already acked, short
+        tasks, then every due job (helping the background worker, and waiting for what it
+        is running)."""
+        if self.listeners is not None:
+            self.listeners.join()
         self.work.join()
         return self.worker.run_until_idle(wait_for_others=True)
 
@@ -107,6 +112,7 @@ def _serve(database, monkeypatch, overrides, late, port):
         # Installed as a workspace installs it: with exactly the manifest's scopes.
         slack.install("xoxb-sandbox", BOT_SCOPES)
         slack.installing_scopes = tuple(BOT_SCOPES)
+        slack.oauth_client = ("111.222", CLIENT_SECRET)
         for name, value in {
             "SLACK_BOT_TOKEN": "xoxb-sandbox",
             "SLACK_SIGNING_SECRET": SECRET,
@@ -156,7 +162,19 @@ def _serve(database, monkeypatch, overrides, late, port):
         background = threading.Thread(target=worker.run, args=(stop,), daemon=True)
         background.start()
         try:
-            yield Bot(database, slack, sender, sides, work, settings, port, worker, lightspeed)
+            listeners = app.listener_runner.listener_executor
+            yield Bot(
+                database,
+                slack,
+                sender,
+                sides,
+                work,
+                settings,
+                port,
+                worker,
+                lightspeed,
+                listeners if isinstance(listeners, ContextCarryingExecutor) else None,
+            )
         finally:
             stop.set()
             background.join()

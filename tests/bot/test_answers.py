@@ -11,6 +11,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
+from stockpot.bot.app import BOT_SCOPES
 from stockpot.bot.ids import ActionId
 from stockpot.core.access import link_workspace
 from stockpot.core.catalog.importer import import_catalog
@@ -66,6 +67,7 @@ def test_an_answer_whose_worker_is_killed_mid_answer_is_given_by_another(databas
         release.wait(60)
 
     with SlackStandIn().running() as slack:
+        slack.install("xoxb-sandbox", BOT_SCOPES)
         body = {
             "team_id": TEAM,
             "channel_id": "C0001",

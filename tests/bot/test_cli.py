@@ -12,6 +12,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from stockpot.bot.cli import main
+from stockpot.core.models import Connection
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CATALOG = str(EXAMPLES / "catalog.yaml")
@@ -314,3 +315,13 @@ def test_serve_says_in_one_line_when_slack_cannot_be_reached(cli, monkeypatch):
     assert "could not be reached" in unreachable
     assert "xoxb-never-installed" not in unreachable
     assert "Traceback" not in unreachable
+
+
+def test_a_connection_is_given_its_own_pace_and_back(connected, cli):
+    pace = ("pos", "pace", "--company", "Harbour Kitchen", "--connection", "sides:SIDES")
+    assert "1.5 requests a second" in cli(*pace, "--requests-per-second", "1.5")
+    with connected.session() as session:
+        stored = session.get_one(Connection, connected.connection_id).settings
+    assert stored["requests_per_second"] == 1.5
+    assert "1000 requests a second" in cli(*pace, "--default"), "the setting's again"
+    assert "give --requests-per-second N or --default" in cli(*pace, code=2)

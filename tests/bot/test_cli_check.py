@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from click.testing import CliRunner
 
+from stockpot.bot.app import BOT_SCOPES
 from stockpot.bot.cli import main
 from stockpot.core.settings import get_settings
 from stockpot.sandbox.sides import DEFAULT_USERNAME
@@ -23,6 +24,7 @@ def test_a_healthy_installation_passes_and_each_problem_names_its_fix(
     connected, settings, sides, monkeypatch
 ):
     with SlackStandIn().running() as slack:
+        slack.install("xoxb-sandbox", BOT_SCOPES)
         env = {
             "DATABASE_URL": connected.url,
             "SLACK_BOT_TOKEN": "xoxb-sandbox",

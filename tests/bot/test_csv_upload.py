@@ -6,12 +6,20 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import func, select
 
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.mapping import import_mappings
-from stockpot.core.models import CsvImport, ImportStatus, LedgerMovement, TransferRun
+from stockpot.core.models import (
+    CsvImport,
+    ImportStatus,
+    Job,
+    JobKind,
+    LedgerMovement,
+    TransferRun,
+)
 from tests.bot.conftest import ADMIN, VIEWER
 from tests.bot.test_slack_app import posted, reply, texts
 from tests.core.csv_import.files import GERMAN, KASSE, MAPPINGS, TABBED
@@ -51,7 +59,24 @@ def movements(bot) -> int:
         return session.scalar(select(func.count()).select_from(LedgerMovement))
 
 
-def test_preview_import_and_undo_in_the_thread(bot):
+def jobs(bot, kind: JobKind) -> int:
+    with bot.database.session() as session:
+        return session.scalar(select(func.count()).select_from(Job).where(Job.kind == kind))
+
+
+def updates(bot, ts: str, containing: str) -> list:
+    """The ``chat.update`` calls that put ``containing`` into the message ``ts``."""
+    return [
+        c
+        for c in bot.slack.calls
+        if c.method == "chat.update" and c.args["ts"] == ts and containing in texts(c)
+    ]
+
+
+def test_preview_import_and_undo_in_one_message_of_the_thread(bot):
+    """The preview becomes "Importing…", then the import's outcome with Undo import, then the
+    undo's outcome: one message in the file's thread, updated in place; each button is gone
+    once pressed, and a stale copy of it does nothing twice."""
     setup(bot)
     preview = share(bot, "F1", "kasse.csv", GERMAN)
     assert preview.args["thread_ts"] == THREAD
@@ -60,38 +85,93 @@ def test_preview_import_and_undo_in_the_thread(bot):
     assert "dates 2026-11-27, 2026-11-28" in shown and "777 sold 1" in shown
     assert movements(bot) == 0  # a preview posts nothing
 
-    viewer = bot.send.block_action(
-        ActionId.CSV_IMPORT, value_of(preview, ActionId.CSV_IMPORT), user=VIEWER
-    )
+    viewer = bot.send.click(preview.ts, ActionId.CSV_IMPORT, user=VIEWER)
     assert viewer.status_code == 200
     reply(bot, "admin")
     assert movements(bot) == 0
 
-    bot.send.block_action(ActionId.CSV_IMPORT, value_of(preview, ActionId.CSV_IMPORT), user=ADMIN)
-    reply(bot, "Importing, started by <@UADMIN>")
+    stale = bot.slack.workspace.message(preview.ts).payload()
+    bot.send.click(preview.ts, ActionId.CSV_IMPORT, user=ADMIN)
+    importing = reply(bot, "Importing, started by <@UADMIN>")
+    assert importing.args["replace_original"]
+    assert "5 rows" in texts(importing), "the preview stays readable while it imports"
+    assert ActionId.CSV_IMPORT not in texts(importing) and ActionId.CSV_CANCEL not in texts(
+        importing
+    )
     bot.drain()
-    done = posted(bot, "Imported kasse.csv")
-    assert done.args["thread_ts"] == THREAD
-    assert "as import 1: 5 rows" in texts(done) and "Filiale Mitte, 2026-11-28" in texts(done)
+    (done,) = updates(bot, preview.ts, "Imported kasse.csv")
+    assert "as import 1 by <@UADMIN>: 5 rows" in texts(
+        done
+    ) and "Filiale Mitte, 2026-11-28" in texts(done)
+    assert "Importing" not in bot.slack.workspace.message(preview.ts).text
+    assert not [
+        c for c in bot.slack.calls if c.method == "chat.postMessage" and "Imported" in texts(c)
+    ]
     with bot.database.session() as session:
         kinds = set(session.scalars(select(TransferRun.kind)))
         assert {kind.value for kind in kinds} == {"csv"}
-    assert movements(bot) > 0
+    posted_once = movements(bot)
+    assert posted_once > 0
+
+    # A stale copy of the preview (another device) pressed again: nothing more happens.
+    bot.send.action(
+        {
+            "type": "button",
+            "action_id": ActionId.CSV_IMPORT,
+            "value": value_of(preview, ActionId.CSV_IMPORT),
+        },
+        user=ADMIN,
+        message=stale,
+    )
+    reply(bot, "already imported from this preview")
+    bot.send.action(
+        {
+            "type": "button",
+            "action_id": ActionId.CSV_CANCEL,
+            "value": value_of(preview, ActionId.CSV_CANCEL),
+        },
+        user=ADMIN,
+        message=stale,
+    )
+    reply(bot, "import has started")
+    bot.drain()
+    assert jobs(bot, JobKind.CSV_IMPORT) == 1 and movements(bot) == posted_once
+    assert "Imported kasse.csv" in bot.slack.workspace.message(preview.ts).text
 
     again = share(bot, "F2", "kasse-copy.csv", GERMAN)
     assert "already imported (import 1)" in texts(again) and "Import again" in texts(again)
     assert json.loads(value_of(again, ActionId.CSV_IMPORT))["force"] is True
 
-    bot.send.block_action(
-        ActionId.CSV_UNDO, value_of(done, ActionId.CSV_UNDO), user=ADMIN, thread_ts=THREAD
-    )
+    result = bot.slack.workspace.message(preview.ts).payload()
+    bot.send.click(preview.ts, ActionId.CSV_UNDO, user=ADMIN)
+    assert ActionId.CSV_UNDO not in texts(reply(bot, "Undoing import 1"))
     bot.drain()
-    undone = posted(bot, "Import 1 undone")
-    assert undone.args["thread_ts"] == THREAD
+    (undone,) = updates(bot, preview.ts, "Import 1 of kasse.csv undone")
+    assert "undone by <@UADMIN>: 2 days now as if it had never been imported" in texts(undone)
+    assert "Filiale Mitte, 2026-11-27" in texts(undone)
+    assert "thread_ts" not in undone.args  # chat.update edits the message where it is
+    assert not [
+        c for c in bot.slack.calls if c.method == "chat.postMessage" and "undone" in texts(c)
+    ]
+    with pytest.raises(AssertionError, match="shows no csv_undo button"):
+        bot.send.click(preview.ts, ActionId.CSV_UNDO, user=ADMIN)
     with bot.database.session() as session:
         assert session.get(CsvImport, 1).status is ImportStatus.UNDONE
         total = session.scalar(select(func.sum(LedgerMovement.quantity)))
         assert total == Decimal(0)
+
+    # The import's message as another device still shows it: Undo import pressed again.
+    bot.send.action(
+        {"type": "button", "action_id": ActionId.CSV_UNDO, "value": "1"},
+        user=ADMIN,
+        message=result,
+    )
+    assert "already undone by <@UADMIN>" in texts(reply(bot, "is already undone"))
+    bot.drain()
+    assert jobs(bot, JobKind.CSV_UNDO) == 1
+    assert len(updates(bot, preview.ts, "Import 1 of kasse.csv undone")) == 1
+    with bot.database.session() as session:
+        assert session.scalar(select(func.sum(LedgerMovement.quantity))) == Decimal(0)
 
 
 def test_errors_are_listed_and_only_valid_rows_can_be_imported(bot):
@@ -105,7 +185,7 @@ def test_errors_are_listed_and_only_valid_rows_can_be_imported(bot):
     value = json.loads(value_of(preview, ActionId.CSV_IMPORT))
     assert value["valid_only"] is True
 
-    bot.send.block_action(ActionId.CSV_CANCEL, value_of(preview, ActionId.CSV_CANCEL), user=ADMIN)
+    bot.send.click(preview.ts, ActionId.CSV_CANCEL, user=ADMIN)
     reply(bot, "nothing was imported")
     assert movements(bot) == 0
 
@@ -118,11 +198,9 @@ def test_a_file_without_dates_takes_the_date_picked(bot):
     state = {
         BlockId.CSV_DATE: {ActionId.CSV_DATE: {"type": "datepicker", "selected_date": "2026-11-20"}}
     }
-    bot.send.block_action(
-        ActionId.CSV_IMPORT, value_of(preview, ActionId.CSV_IMPORT), user=ADMIN, state=state
-    )
+    bot.send.click(preview.ts, ActionId.CSV_IMPORT, user=ADMIN, state=state)
     bot.drain()
-    done = posted(bot, "Imported bons.tsv")
+    (done,) = updates(bot, preview.ts, "Imported bons.tsv")
     assert "Room, 2026-11-20" in texts(done) and "Terrace, 2026-11-20" in texts(done)
 
 

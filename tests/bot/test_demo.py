@@ -5,6 +5,7 @@ real connectors and the real database. Screenshots of every step go to ``screens
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -95,6 +96,15 @@ class Walk:
     def count(self, containing: str) -> int:
         return self.page.get_by_test_id("message").filter(has_text=containing).count()
 
+    def saying(self, containing: str) -> int:
+        """How many messages of the channel (threads included, each counted on its own) say
+        ``containing``: read from the stand-in's state, what the page draws."""
+        state = self.page.request.get(self.page.url.rstrip("/") + "/ui/state").json()
+        return sum(
+            containing in json.dumps([m["text"], m["blocks"]], ensure_ascii=False)
+            for m in state["messages"]
+        )
+
 
 def test_the_readme_walkthrough_in_a_browser(demo, page):
     from playwright.sync_api import expect
@@ -135,19 +145,31 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
 
     walk.say("/pos locations")
     listing = walk.latest("Locations of Pizzeria Beispiel")
+    expect(listing).to_contain_text("nothing is transferred until it is activated")
+    walk.shot("locations")
     teltow = listing.locator(".section", has_text="Pizzeria Beispiel Teltow")
     teltow.locator("select").select_option(label="Küche")
-    expect(walk.messages()).to_contain_text("now takes its sales from Küche")
+    # The list itself shows the change, under the location's row: no second message.
+    expect(listing).to_contain_text("now takes its sales from Küche")
+    expect(teltow).to_contain_text("Küche · inactive")
     teltow_buttons = listing.locator(
         "xpath=.//div[contains(@class,'section')][contains(., 'Pizzeria Beispiel Teltow')]"
         "/following-sibling::div[contains(@class,'actions')][1]"
     )
     teltow_buttons.get_by_role("button", name="Activate").click()
-    activated = walk.latest("Pizzeria Beispiel Teltow is active")
-    expect(activated).to_contain_text("daily report and alerts will come to this channel")
+    expect(listing).to_contain_text("Pizzeria Beispiel Teltow activated by")
+    expect(listing).to_contain_text("daily report and alerts will come to this channel")
+    expect(teltow).to_contain_text("Küche · active · each closed day is transferred")
+    expect(teltow_buttons.get_by_role("button", name="Activate", exact=True)).to_have_count(0)
+    expect(teltow_buttons.get_by_role("button", name="Deactivate")).to_be_visible()
+    assert walk.count("Locations of Pizzeria Beispiel") == 1, "the list is updated in place"
+    assert walk.count("now takes its sales from") == 0, (
+        "the last change's note replaces the one before"
+    )
     walk.shot("activated")
-    activated.get_by_role("button", name="Migrate 90 days").click()
+    teltow_buttons.get_by_role("button", name="Migrate 90 days").click()
     walk.confirm()
+    expect(listing).to_contain_text("Migrating 90 days of Pizzeria Beispiel Teltow")
     expect(walk.messages()).to_contain_text(
         "Migrated Pizzeria Beispiel Teltow: 90/90 days", timeout=120_000
     )
@@ -201,7 +223,8 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     expect(walk.latest("Recipe: Pizza Margherita")).to_contain_text("Pizzaboden")
     walk.shot("recipe")
 
-    offer = walk.latest("now takes")
+    offered = walk.latest("now takes").get_attribute("data-ts")
+    offer = page.locator(f"[data-testid=message][data-ts='{offered}']")
     offer.get_by_role("button", name="Reprocess").click()
     walk.confirm("reprocess-confirm")
     # Every affected day in one message, in date order, ending in a summary.
@@ -210,7 +233,8 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     expect(summary).to_contain_text("Days reprocessed, oldest first")  # its thread
     assert walk.count("Reprocessed Pizza") == 1, "one message for every day"
     assert walk.count("Posted:") == 0, "no message per day"
-    expect(offer).not_to_contain_text("Reprocess 62")  # the spent offer is replaced
+    expect(offer).to_contain_text("Reprocessing 62 days")  # the spent offer is replaced
+    expect(offer.get_by_role("button")).to_have_count(0)
     walk.shot("reprocessed")
 
     # A day surely closed: "yesterday" is still open in Berlin until its business day ends.
@@ -219,6 +243,18 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     preview = walk.latest("Preview: Pizzeria Beispiel Teltow")
     expect(preview).to_be_visible()
     walk.shot("transfer-preview")
+    # Five unmapped items in the preview; Show all opens every one of the run's in a modal.
+    shown = preview.get_by_text(re.compile(r"and \d+ more")).inner_text()
+    more = int(re.search(r"and (\d+) more", shown).group(1))
+    preview.get_by_role("button", name="Show all").click()
+    expect(page.get_by_test_id("modal-title")).to_have_text("Unmapped items")
+    expect(modal).to_contain_text(f"{more + 5} items sold but not mapped")
+    assert modal.get_by_text(re.compile(r"\): sold ")).count() >= 1
+    listed = modal.inner_text().count("): sold ")
+    assert listed == more + 5, f"the modal lists every unmapped item ({listed} of {more + 5})"
+    walk.shot("transfer-show-all")
+    page.get_by_test_id("modal-close").click()
+    expect(modal).to_be_hidden()
     preview.get_by_role("button", name="Post to ledger").click()
     walk.confirm("post-confirm")
     # The preview itself becomes the result (no second message, no spent button).
@@ -236,16 +272,25 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     walk.shot("balances")
 
     page.get_by_test_id("upload-input").set_input_files(str(EXPORT))
-    preview = walk.latest("kasse-export.csv")
+    preview = walk.latest("read with")
     expect(preview).to_contain_text("12 rows")
+    ts = preview.get_attribute("data-ts")
     walk.shot("csv-preview")
     preview.get_by_role("button", name="Import", exact=True).click()
     walk.confirm()
-    expect(walk.messages()).to_contain_text("Imported kasse-export.csv")
+    # One message in the file's thread: the preview, "Importing…", then the result.
+    answer = page.locator(f"[data-testid=message][data-ts='{ts}']")
+    expect(answer).to_contain_text("Imported kasse-export.csv")
+    expect(answer).not_to_contain_text("Importing")
+    expect(answer.get_by_role("button", name="Import", exact=True)).to_have_count(0)
+    assert walk.saying("Imported kasse-export.csv") == 1
+    assert walk.saying("Importing") == 0, "no message is left saying it is importing"
     walk.shot("csv-imported")
-    walk.latest("Imported kasse-export.csv").get_by_role("button", name="Undo import").click()
+    answer.get_by_role("button", name="Undo import").click()
     walk.confirm("undo-confirm")  # a destructive button asks first
-    expect(walk.messages()).to_contain_text("undone:")
+    expect(answer).to_contain_text("undone by")
+    expect(answer.get_by_role("button", name="Undo import")).to_have_count(0)  # spent, gone
+    assert walk.saying("undone by") == 1 and walk.saying("Imported kasse-export.csv") == 0
     walk.shot("csv-undone")
 
     walk.say("/ledger variance Lager")

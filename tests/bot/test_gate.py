@@ -20,7 +20,8 @@ from slack_bolt import BoltRequest
 from slack_sdk import WebClient
 
 from stockpot.bot.errors import handle_error
-from stockpot.bot.gate import MAX_BODY_BYTES, SlackGate
+from stockpot.bot.gate import SlackGate
+from stockpot.core.settings import SLACK_REQUEST_MAX_BYTES, Settings
 from stockpot.sandbox.http import Fault
 from tests.bot.conftest import ADMIN, SECRET
 from tests.bot.test_slack_app import posted, reply
@@ -63,6 +64,12 @@ def black_hole():
     hole = BlackHole()
     yield hole
     hole.close()
+
+
+def payload(kind: str, **fields: object) -> str:
+    """An interaction of type ``kind`` from a member, with ``fields``."""
+    body = {"type": kind, "user": {"id": ADMIN}, "team": {"id": "T0001"}, **fields}
+    return urlencode({"payload": json.dumps(body)})
 
 
 def command_body(response_url: str, **fields: str) -> str:
@@ -116,6 +123,22 @@ def test_malformed_requests_get_400_with_one_log_line_and_no_traceback(bot, capl
         ("[" + marker, "application/json"),
         (marker, "text/plain"),
         (marker, ""),
+        # Shapes Bolt indexes without looking: each raised inside Bolt (a traceback, then the
+        # error handler), or ended in its multi-line "unhandled request" warning.
+        ("[" * 100_000 + marker + "]" * 100_000, "application/json"),
+        (urlencode({"payload": "[" * 100_000 + "]" * 100_000}), FORM),
+        (payload("block_actions", actions=marker), FORM),
+        (payload("block_actions", actions=[{"value": marker}]), FORM),
+        (payload("block_actions", actions=[]), FORM),
+        (payload("view_submission", view=[marker]), FORM),
+        (payload("view_closed", view={"id": marker}), FORM),
+        (payload("block_suggestion", action_id="a", block_id="b", value=5), FORM),
+        (payload("interactive_message", callback_id=marker), FORM),
+        (payload("shortcut"), FORM),
+        (json.dumps({"type": "event_callback", "event": marker}), "application/json"),
+        (json.dumps({"type": "url_verification"}), "application/json"),
+        (json.dumps({"type": "something_else", "x": marker}), "application/json"),
+        (command_body(marker, command="/evil"), FORM),
     ]
     for body, content_type in malformed:
         answer = bot.send.post(body, content_type)
@@ -162,11 +185,43 @@ def test_a_large_body_is_refused_before_it_is_read(bot):
 
 def test_a_large_chunked_body_is_refused(bot):
     def chunks():
-        for _ in range(MAX_BODY_BYTES // 65536 + 2):
+        for _ in range(SLACK_REQUEST_MAX_BYTES // 65536 + 2):
             yield b"a" * 65536
 
     answer = httpx.post(bot.send.events_url, content=chunks(), headers={"Content-Type": FORM})
     assert answer.status_code == 413
+
+
+@pytest.fixture
+def strict_bot(database, monkeypatch):
+    """The bot with the smallest body limit ``SLACK_REQUEST_MAX_BYTES`` may be set to."""
+    from tests.bot.conftest import _running_bot
+
+    yield from _running_bot(database, monkeypatch, {"SLACK_REQUEST_MAX_BYTES": str(256 * 1024)})
+
+
+def test_the_body_limit_is_the_setting(strict_bot, caplog):
+    """A signed, well-formed command just over ``SLACK_REQUEST_MAX_BYTES`` is refused 413
+    with one log line; one just under it is a command like any other."""
+    bot = strict_bot
+    limit = bot.settings.slack.request_max_bytes
+    assert limit == 256 * 1024
+    url = bot.slack.url + "/respond/big"
+    padding = limit - len(command_body(url, pad=""))
+    with caplog.at_level(logging.WARNING):
+        over = bot.send.post(command_body(url, pad="x" * (padding + 1)), FORM)
+    assert over.status_code == 413
+    assert [r.getMessage() for r in caplog.records if r.name == "stockpot.bot.gate"] == [
+        f"refused a request to /slack/events: the body is larger than {limit} bytes (413)"
+    ]
+    assert bot.send.post(command_body(url, pad="x" * padding), FORM).status_code == 200
+    bot.slack.wait_for("response_url", where=lambda c: "what it can do" in json.dumps(c.args))
+
+
+@pytest.mark.parametrize("value", ["0", "1024", str(16 * 1024 * 1024 + 1), "1e9", "-1"])
+def test_a_body_limit_outside_its_bounds_is_refused(value):
+    with pytest.raises(ValueError, match="request_max_bytes"):
+        Settings.from_variables(SLACK_REQUEST_MAX_BYTES=value)
 
 
 def test_the_gate_refuses_a_body_without_a_length_or_above_the_limit():
@@ -240,3 +295,21 @@ def test_the_lightspeed_page_answers_while_slack_holds_the_announcement(bot):
     finally:
         release.set()
     posted(bot, "Lightspeed is connected for Trattoria Esempio")
+
+
+def test_idle_connections_do_not_shut_slack_out(bot):
+    """150 connections that send half a request and wait: past waitress's default limit of
+    100 open connections it stopped accepting, and a real command waited beyond Slack's three
+    seconds (here: past this client's timeout)."""
+    idle = []
+    try:
+        for _ in range(150):
+            connection = socket.create_connection(("127.0.0.1", bot.port), timeout=10)
+            connection.sendall(b"POST /slack/events HTTP/1.1\r\nHost: x\r\n")
+            idle.append(connection)
+        bot.send._http.timeout = httpx.Timeout(10)
+        assert bot.send.command("/pos", "help", user=ADMIN).status_code == 200
+        reply(bot, "what it can do")
+    finally:
+        for connection in idle:
+            connection.close()

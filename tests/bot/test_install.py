@@ -4,12 +4,14 @@ stored encrypted, its requests are authorized from the store, and uninstalling f
 from __future__ import annotations
 
 import re
+import threading
+from datetime import timedelta
 
 import httpx
 from slack_bolt import BoltContext
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import MetaData, select
+from sqlalchemy import MetaData, func, select, update
 
 from stockpot.bot.installations import EncryptedInstallationStore
 from stockpot.core.crypto import secret_box
@@ -17,12 +19,13 @@ from stockpot.core.jobs.runtime import JobRuntime
 from stockpot.core.models.slack_install import slack_bots, slack_installations, slack_oauth_states
 from stockpot.handlers.context import SERVICES, Services
 from stockpot.handlers.events import revoked, uninstalled
+from stockpot.sandbox.http import Fault
 from tests.bot.test_slack_app import reply, texts
 
 
-def install(bot) -> httpx.Response:
+def install(bot, *, timeout: float = 5, code: str = "c0de") -> httpx.Response:
     base = f"http://127.0.0.1:{bot.port}"
-    with httpx.Client() as browser:
+    with httpx.Client(timeout=timeout) as browser:
         page = browser.get(f"{base}/slack/install")
         assert page.status_code == 200
         link = re.search(r'href="([^"]*oauth/v2/authorize[^"]*)"', page.text).group(1)
@@ -35,7 +38,7 @@ def install(bot) -> httpx.Response:
         cookie = page.headers["set-cookie"].split(";")[0]
         return browser.get(
             f"{base}/slack/oauth_redirect",
-            params={"code": "c0de", "state": state},
+            params={"code": code, "state": state},
             headers={"Cookie": cookie},
         )
 
@@ -120,3 +123,48 @@ def test_revoked_bot_tokens_are_forgotten(installable_bot):
     assert store.find_bot(enterprise_id=None, team_id="T0003") is not None
     revoked({"type": "tokens_revoked", "tokens": {"bot": ["UBOT"]}}, context)
     assert store.find_bot(enterprise_id=None, team_id="T0003") is None
+
+
+def test_an_install_slack_does_not_answer_ends_in_a_clear_page_not_a_held_thread(
+    installable_bot,
+):
+    """oauth.v2.access runs on the redirect's request thread: a Slack that never answers it
+    is given up after the bounded timeout (slack_sdk's default is 30 s, beyond this test's
+    patience), the person gets a page sending them back to the install page, nothing is
+    stored, and the next install works."""
+    bot = installable_bot
+    release = threading.Event()
+    bot.slack.faults.add(Fault(before=lambda: release.wait(60)), path="oauth.v2.access", times=1)
+    try:
+        page = install(bot, timeout=20)
+    finally:
+        release.set()
+    assert page.status_code == 504
+    assert "slack_did_not_answer_in_time" in page.text and 'href="/slack/install"' in page.text
+    with bot.database.session() as session:
+        assert session.execute(select(slack_bots.c.team_id)).all() == []
+    assert install(bot, code="c0de-again").status_code == 200
+    with bot.database.session() as session:
+        assert session.execute(select(slack_bots.c.team_id)).all() == [("T0003",)]
+
+
+def test_visits_of_the_install_page_do_not_grow_the_states_without_end(installable_bot):
+    """Each visit of the public install page stores a state, and slack_sdk deletes one only
+    when it is used: reloading the page grew the table for ever. Expired states are now
+    forgotten when a new one is issued."""
+    bot = installable_bot
+    page = f"http://127.0.0.1:{bot.port}/slack/install"
+    for _ in range(5):
+        assert httpx.get(page).status_code == 200
+    with bot.database.session() as session:
+        assert session.scalar(select(func.count()).select_from(slack_oauth_states)) == 5
+    with bot.database.factory.begin() as session:
+        session.execute(
+            update(slack_oauth_states).values(
+                expire_at=slack_oauth_states.c.expire_at - timedelta(hours=1)
+            )
+        )
+    assert httpx.get(page).status_code == 200
+    with bot.database.session() as session:
+        assert session.scalar(select(func.count()).select_from(slack_oauth_states)) == 1
+    assert install(bot).status_code == 200, "a fresh state still installs"

@@ -9,6 +9,7 @@ takes the job over as it would after a SIGKILL.
 
 from __future__ import annotations
 
+import json
 import threading
 from contextlib import suppress
 from datetime import timedelta
@@ -29,9 +30,9 @@ from stockpot.core.models import (
     TransferRun,
 )
 from tests.bot.conftest import ADMIN
-from tests.bot.test_csv_upload import THREAD, setup, share, value_of
+from tests.bot.test_csv_upload import setup, share, updates
 from tests.bot.test_jobs_flow import GOLDEN, _ready
-from tests.bot.test_slack_app import posted, reply, texts
+from tests.bot.test_slack_app import reply, texts
 from tests.core.csv_import.files import GERMAN
 
 
@@ -75,14 +76,14 @@ def messages(bot, containing: str) -> list:
 def test_a_forced_import_whose_worker_died_before_done_is_imported_once(bot):
     setup(bot)
     first = share(bot, "F1", "kasse.csv", GERMAN)
-    bot.send.block_action(ActionId.CSV_IMPORT, value_of(first, ActionId.CSV_IMPORT), user=ADMIN)
+    bot.send.click(first.ts, ActionId.CSV_IMPORT, user=ADMIN)
     bot.drain()
-    posted(bot, "Imported kasse.csv")
+    assert updates(bot, first.ts, "Imported kasse.csv")
     again = share(bot, "F2", "kasse-copy.csv", GERMAN)
     assert "Import again" in texts(again)
 
     died = die_once_before_done(bot, JobKind.CSV_IMPORT)
-    bot.send.block_action(ActionId.CSV_IMPORT, value_of(again, ActionId.CSV_IMPORT), user=ADMIN)
+    bot.send.click(again.ts, ActionId.CSV_IMPORT, user=ADMIN)
     reply(bot, "Importing")
     drain_through_death(bot, died)
 
@@ -92,29 +93,38 @@ def test_a_forced_import_whose_worker_died_before_done_is_imported_once(bot):
             select(Job).where(Job.kind == JobKind.CSV_IMPORT).order_by(Job.id.desc())
         )
         assert job.attempts == 2 and job.result["import_id"] == 2
-    answers = messages(bot, "Imported kasse-copy.csv")
-    assert len(answers) == 1 and answers[0].args["thread_ts"] == THREAD
-    assert "as import 2" in texts(answers[0])
+    # The retry finds the result already in the preview's message: it is not sent again.
+    (answer,) = updates(bot, again.ts, "Imported kasse-copy.csv")
+    assert "as import 2" in texts(answer)
+    assert messages(bot, "Imported kasse-copy.csv") == []
+    assert "as import 2" in texts_of(bot, again.ts)
 
 
 def test_an_undo_whose_worker_died_before_done_reports_the_undo_once(bot):
     setup(bot)
     preview = share(bot, "F1", "kasse.csv", GERMAN)
-    bot.send.block_action(ActionId.CSV_IMPORT, value_of(preview, ActionId.CSV_IMPORT), user=ADMIN)
+    bot.send.click(preview.ts, ActionId.CSV_IMPORT, user=ADMIN)
     bot.drain()
-    done = posted(bot, "Imported kasse.csv")
 
     died = die_once_before_done(bot, JobKind.CSV_UNDO)
-    bot.send.block_action(
-        ActionId.CSV_UNDO, value_of(done, ActionId.CSV_UNDO), user=ADMIN, thread_ts=THREAD
-    )
+    bot.send.click(preview.ts, ActionId.CSV_UNDO, user=ADMIN)
     drain_through_death(bot, died)
 
-    assert len(messages(bot, "Import 1 undone")) == 1
-    assert messages(bot, "Undo refused") == [], "the retry reports the undo, not 'already undone'"
+    assert len(updates(bot, preview.ts, "Import 1 of kasse.csv undone")) == 1
+    assert messages(bot, "undone") == []
+    assert "refused" not in texts_of(bot, preview.ts), (
+        "the retry reports the undo, not 'already undone'"
+    )
     with bot.database.session() as session:
         assert session.get(CsvImport, 1).status is ImportStatus.UNDONE
         assert session.scalar(select(func.sum(LedgerMovement.quantity))) == 0
+
+
+def texts_of(bot, ts: str) -> str:
+    """What the message ``ts`` shows now."""
+    shown = bot.slack.workspace.message(ts)
+    assert shown is not None
+    return json.dumps(shown.to_json(), ensure_ascii=False)
 
 
 def test_a_transfer_whose_worker_died_before_done_posts_and_reports_once(bot):

@@ -19,6 +19,7 @@ from stockpot.core.models import (
     ExternalLocation,
     Ingredient,
     Job,
+    JobKind,
     JobState,
     PosItem,
     RunKind,
@@ -90,8 +91,9 @@ def test_activating_offers_the_migration_and_sends_alerts_to_that_channel(bot):
     with unit_of_work(bot.database.factory) as session:
         link_storage_unit(session, session.get_one(ExternalLocation, store), "Kitchen")
     bot.send.block_action(ActionId.LOCATION_ACTIVATE, str(store), user=ADMIN, channel="C0777")
-    answer = reply(bot, "Pizzeria Beispiel Teltow is active")
+    answer = reply(bot, "Pizzeria Beispiel Teltow activated by <@UADMIN>")
     assert "Migrate 90 days" in texts(answer) and "will come to this channel" in texts(answer)
+    assert answer.args["replace_original"], "the locations list shows it, in place"
     with bot.database.session() as session:
         location = session.get_one(ExternalLocation, store)
         assert location.automatic_since is not None
@@ -236,3 +238,31 @@ def test_job_and_connection_buttons_refuse_other_companies_and_viewers(bot):
     with bot.database.session() as session:
         assert session.scalar(select(TransferRun.id)) is None, "nothing was caught up"
     assert len([c for c in bot.slack.calls if c.method == "views.open"]) == modals
+
+
+def test_only_a_failed_or_cancelled_job_is_tried_again_and_answers_never(bot):
+    """Retry requeued any job of the company: a succeeded report would be posted again, and
+    a Slack answer (a past click or command) acted on once more, past the replay check its
+    delivery passed; Cancel could leave a person's request unanswered."""
+    from stockpot.core.jobs.queue import enqueue
+
+    bot.send.command("/pos", "help", user=ADMIN)
+    reply(bot, "what it can do")
+    bot.drain()
+    with unit_of_work(bot.database.factory) as session:
+        answer_id = session.scalar(select(Job.id).where(Job.kind == JobKind.ANSWER))
+        company = session.scalar(select(Job.company_id).where(Job.id == answer_id))
+        report_id = enqueue(session, specs.report(company, date(2026, 11, 27))).job_id
+        session.execute(update(Job).where(Job.id == report_id).values(state=JobState.SUCCEEDED))
+    bot.send.block_action(ActionId.JOB_RETRY, str(answer_id), user=ADMIN)
+    reply(bot, f"no job {answer_id} in this company")
+    bot.send.block_action(ActionId.JOB_CANCEL, str(answer_id), user=ADMIN)
+    bot.slack.wait_for("response_url", 2, where=lambda c: f"no job {answer_id}" in texts(c))
+    bot.send.block_action(ActionId.JOB_RETRY, str(report_id), user=ADMIN)
+    reply(bot, "only a failed or cancelled job can be tried again")
+    bot.drain()
+    assert _job(bot, report_id).state is JobState.SUCCEEDED
+    assert _job(bot, answer_id).state is JobState.SUCCEEDED
+    answered = [c for c in bot.slack.calls if "what it can do" in texts(c)]
+    assert len(answered) == 1, "the answer was not given again"
+    assert not [c for c in bot.slack.calls if "Trying the" in texts(c)]

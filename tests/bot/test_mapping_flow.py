@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from stockpot.bot.ids import ActionId, BlockId
@@ -47,6 +48,13 @@ def test_the_working_list_is_most_sold_first_with_map_and_ignore(day_posted):
         "response_url", 2, where=lambda c: "Unmapped items" in texts(c)
     )[1]
     assert ActionId.MAP_OPEN not in texts(viewer_listing)
+
+
+def test_the_working_list_never_claims_everything_is_mapped_before_any_day_is_checked(bot):
+    bot.send.command("/pos", "unmapped", user=VIEWER)
+    answer = texts(reply(bot, "Unmapped items of Trattoria Esempio"))
+    assert "No day of Trattoria Esempio is transferred yet, so no sold item was checked" in answer
+    assert "is mapped" not in answer
 
 
 def test_search_offers_ingredients_and_recipes_with_their_unit(day_posted):
@@ -235,27 +243,44 @@ def test_remove_and_unignore_take_an_item_back_to_unmapped(day_posted):
         for element in block["elements"]
     ]
     remove = next(b for b in buttons if b["action_id"] == ActionId.MAPPING_REMOVE)
-    assert remove["value"] == str(salami) and remove["confirm"]["style"] == "danger"
-    bot.send.block_action(ActionId.MAPPING_REMOVE, str(salami), user=VIEWER)
+    assert remove["value"].startswith(f"{salami}:") and remove["confirm"]["style"] == "danger"
+    bot.send.click(listing.ts, ActionId.MAPPING_REMOVE, value=remove["value"], user=VIEWER)
     reply(bot, "you need to be an admin")
-    bot.send.block_action(ActionId.MAPPING_REMOVE, str(salami), user=ADMIN)
+    stale = bot.slack.workspace.message(listing.ts).payload()
+    bot.send.click(listing.ts, ActionId.MAPPING_REMOVE, value=remove["value"], user=ADMIN)
     removed = reply(bot, "Pizza Salami is no longer mapped")
     assert "Reprocess 1 affected day" in texts(removed)
+    # The list itself no longer shows the mapping nor its Remove button.
+    redrawn = bot.slack.wait_for("response_url", where=lambda c: c.ts == listing.ts)[-1]
+    assert redrawn.args["replace_original"] and "Pizza Salami" not in texts(redrawn)
+    with pytest.raises(AssertionError, match="shows no mapping_remove button"):
+        bot.send.click(listing.ts, ActionId.MAPPING_REMOVE, value=remove["value"], user=ADMIN)
     with bot.database.session() as session:
         assert session.scalar(select(PosMapping).where(PosMapping.pos_item_id == salami)) is None
-    bot.send.block_action(ActionId.MAPPING_REMOVE, str(salami), user=ADMIN)
+    bot.send.action(  # a stale copy of the list: refused, nothing changes
+        {"type": "button", "action_id": ActionId.MAPPING_REMOVE, "value": remove["value"]},
+        user=ADMIN,
+        message=stale,
+    )
     reply(bot, "Pizza Salami is not mapped; nothing changed")
 
-    bot.send.block_action(ActionId.ITEM_IGNORE, str(salami), user=ADMIN)
+    bot.send.command("/pos", "unmapped", user=ADMIN)
+    unmapped = reply(bot, "Unmapped items of Trattoria Esempio")
+    assert "Pizza Salami" in texts(unmapped)
+    bot.send.click(unmapped.ts, ActionId.ITEM_IGNORE, value=str(salami), user=ADMIN)
     assert "Reprocess 1 affected day" in texts(reply(bot, "Pizza Salami is ignored"))
+    relisted = bot.slack.wait_for("response_url", where=lambda c: c.ts == unmapped.ts)[-1]
+    assert "Pizza Salami" not in texts(relisted), "the unmapped list is redrawn without it"
     bot.send.command("/pos", "mappings salami", user=ADMIN)
     ignored = bot.slack.wait_for(
         "response_url", where=lambda c: "ignored" in texts(c) and "Un-ignore" in texts(c)
     )[0]
     assert ActionId.ITEM_UNIGNORE in texts(ignored)
-    bot.send.block_action(ActionId.ITEM_UNIGNORE, str(salami), user=ADMIN)
-    reply(bot, "Pizza Salami is no longer ignored")
-    bot.send.block_action(ActionId.REPROCESS, str(salami), user=ADMIN)
+    bot.send.click(ignored.ts, ActionId.ITEM_UNIGNORE, user=ADMIN)
+    unignored = reply(bot, "Pizza Salami is no longer ignored")
+    again = bot.slack.wait_for("response_url", where=lambda c: c.ts == ignored.ts)[-1]
+    assert "matching “salami”" in texts(again) and ActionId.ITEM_UNIGNORE not in texts(again)
+    bot.send.click(unignored.ts, ActionId.REPROCESS, user=ADMIN)
     reply(bot, "Reprocessing 1 day")
 
 
@@ -295,3 +320,27 @@ def test_mappings_search_pages_and_connections(day_posted):
     assert "Next" not in text
     bot.send.command("/pos", "mappings nothing-like-this", user=ADMIN)
     reply(bot, "No mapped or ignored item matching")
+
+
+def test_a_search_reads_percent_and_underscore_as_typed_not_as_wildcards(bot):
+    """``%`` and ``_`` went into ILIKE unescaped: typing ``%`` offered every ingredient and
+    recipe, ``_`` matched any letter."""
+    from stockpot.core.catalog.importer import import_catalog
+
+    import_catalog(
+        bot.database.factory,
+        "company: Trattoria Esempio\ningredients:\n  - {name: Cream 30% fat, base_unit: l}\n",
+        source="cream.yaml",
+    )
+
+    def offered(text: str) -> list[str]:
+        answer = bot.send.options(
+            ActionId.MAP_TARGET, text, block_id=BlockId.MAP_TARGET, user=ADMIN
+        )
+        return [o["text"]["text"] for g in answer.json()["option_groups"] for o in g["options"]]
+
+    assert offered("%") == ["Cream 30% fat (l per sale)"]
+    assert offered("0%") == ["Cream 30% fat (l per sale)"]
+    assert offered("_") == []
+    assert offered("M_zzarella") == []
+    assert offered("mozz") == ["Mozzarella (kg per sale)"]

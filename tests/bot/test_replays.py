@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from stockpot.bot.ids import ActionId
 from stockpot.core.models import CsvImport, Job, Member, SlackDelivery
 from tests.bot.conftest import ADMIN, STRANGER
-from tests.bot.test_csv_upload import THREAD, movements, setup, share, value_of
+from tests.bot.test_csv_upload import movements, setup, share, updates, value_of
 from tests.bot.test_slack_app import connect_sides, posted, reply, texts
 from tests.core.csv_import.files import GERMAN as GERMAN_FILE
 
@@ -38,29 +38,28 @@ def replayed(bot) -> None:
 def test_a_replayed_import_again_imports_nothing(bot):
     setup(bot)
     preview = share(bot, "F1", "kasse.csv", GERMAN_FILE)
-    bot.send.block_action(ActionId.CSV_IMPORT, value_of(preview, ActionId.CSV_IMPORT), user=ADMIN)
+    bot.send.click(preview.ts, ActionId.CSV_IMPORT, user=ADMIN)
     bot.drain()
-    posted(bot, "Imported kasse.csv")
     again = share(bot, "F2", "kasse-copy.csv", GERMAN_FILE)
-    force = value_of(again, ActionId.CSV_IMPORT)
-    assert json.loads(force)["force"] is True
-    bot.send.block_action(ActionId.CSV_IMPORT, force, user=ADMIN, thread_ts=THREAD)
+    assert json.loads(value_of(again, ActionId.CSV_IMPORT))["force"] is True
+    bot.send.click(again.ts, ActionId.CSV_IMPORT, user=ADMIN)
     bot.drain()
-    second = posted(bot, "as import 2")
+    assert updates(bot, again.ts, "as import 2")
     posted_once = movements(bot)
     assert count(bot, CsvImport) == 2
 
     replayed(bot)
     assert count(bot, CsvImport) == 2 and movements(bot) == posted_once
 
-    bot.send.block_action(
-        ActionId.CSV_UNDO, value_of(second, ActionId.CSV_UNDO), user=ADMIN, thread_ts=THREAD
-    )
+    bot.send.click(again.ts, ActionId.CSV_UNDO, user=ADMIN)
     bot.drain()
-    posted(bot, "Import 2 undone")
+    (undone,) = updates(bot, again.ts, "Import 2 of kasse-copy.csv undone")
     undone_once = movements(bot)
     replayed(bot)
     assert movements(bot) == undone_once
+    assert updates(bot, again.ts, "Import 2 of kasse-copy.csv undone") == [undone], (
+        "the message is updated once"
+    )
 
 
 def test_a_replayed_event_previews_nothing(bot):

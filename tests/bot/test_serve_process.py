@@ -15,6 +15,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from stockpot.bot.app import BOT_SCOPES
+from stockpot.bot.slack_tokens import SLACK_FIXES
 from stockpot.core.crypto import generate_key
 from stockpot.sandbox.http import Fault
 from stockpot.sandbox.slack import SlackStandIn
@@ -68,6 +70,7 @@ def test_sigterm_stops_accepting_and_finishes_what_is_in_flight(database):
 
     port = free_port()
     with SlackStandIn().running() as slack:
+        slack.install("xoxb-sandbox", BOT_SCOPES)
         slack.faults.add(Fault(before=hold), path="/respond/", times=1)
         process = subprocess.Popen(
             [STOCKPOT, "serve", "--port", str(port)],
@@ -101,3 +104,39 @@ def test_sigterm_stops_accepting_and_finishes_what_is_in_flight(database):
         assert process.returncode == 0, output
         (reply,) = [c for c in slack.calls if c.method == "response_url"]
         assert "what it can do" in str(reply.args)
+
+
+@pytest.mark.parametrize(
+    ("installed", "code"),
+    [("never", "invalid_auth"), ("uninstalled", "account_inactive"), ("revoked", "token_revoked")],
+)
+def test_a_token_slack_refuses_stops_serve_at_once_with_one_line(database, installed, code):
+    """Bolt's auth.test at start is answered as Slack answers it (the stand-in issues tokens
+    and refuses any other); ``serve`` exits 1 with one line and its fix, and never listens."""
+    port = free_port()
+    with SlackStandIn().running() as slack:
+        if installed != "never":
+            slack.install("xoxb-sandbox", BOT_SCOPES)
+            slack.uninstall() if installed == "uninstalled" else slack.revoke("xoxb-sandbox")
+        finished = subprocess.run(
+            [STOCKPOT, "serve", "--port", str(port)],
+            env={
+                **os.environ,
+                "DATABASE_URL": database.url,
+                "SLACK_BOT_TOKEN": "xoxb-sandbox",
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": slack.api_url,
+                "STOCKPOT_SECRET_KEY": generate_key(),
+                "LOG_LEVEL": "WARNING",
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert [c.method for c in slack.calls] == [], "a refused call is not carried out"
+    assert finished.returncode == 1
+    assert finished.stdout == ""
+    assert finished.stderr.splitlines() == [
+        f"error: Slack refused SLACK_BOT_TOKEN (auth.test answered {code}): " + SLACK_FIXES[code]
+    ]
+    assert not answers(port)

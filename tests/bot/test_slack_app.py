@@ -179,22 +179,27 @@ def test_connect_sync_preview_and_post_a_day(bot):
         for element in block["elements"]
     )
     assert button["confirm"]["confirm"]["text"] == "Post", "posting asks first"
-    ts = bot.slack.wait_for("chat.postMessage", where=lambda c: c is preview)[0]
-    shown = {"ts": "1733.000100", "text": preview.args["text"], "blocks": preview.args["blocks"]}
-    bot.send.action(
-        {"type": "button", "action_id": ActionId.TRANSFER_POST, "value": button["value"]},
-        user=ADMIN,
-        message=shown,
-    )
+    stale = bot.slack.workspace.message(preview.ts).payload()
+    bot.send.click(preview.ts, ActionId.TRANSFER_POST, user=ADMIN)
     # The preview itself becomes the result: the spent button goes, then "Posted".
     spent = reply(bot, "to the ledger…")
     assert spent.args["replace_original"] and ActionId.TRANSFER_POST not in texts(spent)
     done = bot.slack.wait_for("chat.update", where=lambda c: "Posted: Pizzeria" in texts(c))[0]
-    assert done.args["ts"] == shown["ts"] and ts
+    assert done.args["ts"] == preview.ts
     assert not [
         c for c in bot.slack.calls if c.method == "chat.postMessage" and "Posted:" in texts(c)
     ]
     assert _count(bot, LedgerMovement) == 1
+    # A stale copy of the preview (another device): answered, the result left as it is.
+    bot.send.action(
+        {"type": "button", "action_id": ActionId.TRANSFER_POST, "value": button["value"]},
+        user=ADMIN,
+        message=stale,
+    )
+    reply(bot, "already posted")
+    bot.drain()
+    assert "Posted: Pizzeria" in json.dumps(bot.slack.workspace.message(preview.ts).blocks)
+    assert len([c for c in bot.slack.calls if "Posted: Pizzeria" in texts(c)]) == 1
     bot.send.command("/pos", "locations", user=VIEWER)
     listing = reply(bot, "Locations of Trattoria Esempio")
     assert "Pizzeria Beispiel Teltow" in texts(listing)
@@ -299,35 +304,53 @@ def _select(bot, value: str, user: str = ADMIN, team: str = "T0001"):
 
 
 def test_locations_are_set_up_from_their_message(bot):
+    """Each button of the locations list redraws that list in place: the location's new
+    state and buttons, and what was done under its row; no stale Activate is left."""
     store = _synced(bot)
     bot.send.command("/pos", "locations", user=ADMIN)
     listing = reply(bot, "Locations of Trattoria Esempio")
-    assert ActionId.LOCATION_STORAGE in texts(listing) and ActionId.LOCATION_PAUSE in texts(listing)
-    bot.send.block_action(ActionId.LOCATION_ACTIVATE, str(store), user=ADMIN)
+    assert ActionId.LOCATION_STORAGE in texts(listing)
+    # Inactive and unlinked: nothing to pause, nothing to migrate into yet.
+    assert ActionId.LOCATION_PAUSE not in texts(listing)
+    assert ActionId.LOCATION_MIGRATE not in texts(listing)
+    bot.send.click(listing.ts, ActionId.LOCATION_ACTIVATE, value=str(store), user=ADMIN)
     reply(bot, "cannot be activated before it is linked to a storage unit")
     with bot.database.session() as session:
         bar = session.scalar(select(StorageUnit.id).where(StorageUnit.name == "Bar"))
         cantina = session.scalar(select(StorageUnit.id).where(StorageUnit.name == "Cantina"))
     _select(bot, f"{store}:{cantina}")
     reply(bot, "belongs to another company")
-    _select(bot, f"{store}:{bar}")
-    reply(bot, "now takes its sales from Bar")
-    bot.send.block_action(ActionId.LOCATION_ACTIVATE, str(store), user=ADMIN)
-    reply(bot, "Pizzeria Beispiel Teltow is active")
-    bot.send.block_action(ActionId.LOCATION_PAUSE, str(store), user=ADMIN)
-    reply(bot, "paused; setup and history are kept")
+    bot.send.click(listing.ts, ActionId.LOCATION_STORAGE, choose=f"{store}:{bar}", user=ADMIN)
+    linked = reply(bot, "now takes its sales from Bar")
+    assert linked.args["replace_original"] and linked.ts == listing.ts
+
+    assert "Bar · inactive" in texts(linked) and ActionId.LOCATION_MIGRATE in texts(linked)
+    bot.send.click(listing.ts, ActionId.LOCATION_ACTIVATE, value=str(store), user=ADMIN)
+    activated = reply(bot, "Pizzeria Beispiel Teltow activated by <@UADMIN>")
+    assert activated.ts == listing.ts
+    assert "active · each closed day is transferred automatically" in texts(activated)
+    assert "Migrate 90 days* above" in texts(activated)
+    with pytest.raises(AssertionError, match="shows no location_activate"):
+        bot.send.click(listing.ts, ActionId.LOCATION_ACTIVATE, value=str(store), user=ADMIN)
+    bot.send.click(listing.ts, ActionId.LOCATION_PAUSE, value=str(store), user=ADMIN)
+    paused = reply(bot, "paused; setup and history are kept")
+    assert paused.ts == listing.ts and "automatic transfer paused" in texts(paused)
+    assert ActionId.LOCATION_RESUME in texts(paused)
     with bot.database.session() as session:
         location = session.get_one(ExternalLocation, store)
         assert (location.storage_unit_id, location.active) == (bar, True)
         assert location.automatic_transfer.value == "paused"
-    bot.send.command("/transfer", "resume all", user=ADMIN)
-    reply(bot, "Automatic transfers resumed for 3 location(s)")
+    bot.send.click(listing.ts, ActionId.LOCATION_RESUME, value=str(store), user=ADMIN)
+    resumed = reply(bot, "Automatic transfers of Pizzeria Beispiel Teltow resumed")
+    assert resumed.ts == listing.ts and ActionId.LOCATION_PAUSE in texts(resumed)
     bot.send.command("/transfer", "status", user=VIEWER)
     status = reply(bot, "Transfers of Trattoria Esempio")
     assert (
         "*Pizzeria Beispiel Teltow*: active · each closed day is transferred automatically at 06:00 · no day transferred yet"
         in texts(status)
     )
+    lists = [m for m in bot.slack.workspace.messages if "Locations of" in json.dumps(m.blocks)]
+    assert [m.ts for m in lists] == [listing.ts], "one list, updated in place"
 
 
 def test_ledger_movements_summarise_a_period_and_attach_a_csv_when_long(bot):

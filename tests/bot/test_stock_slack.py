@@ -7,6 +7,7 @@ import json
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import select
 
 from stockpot.bot.blocks.stock import MODAL_BLOCKS, SheetRow, count_modal, sheet_pages
@@ -152,14 +153,20 @@ def test_a_count_csv_shared_in_the_channel_is_previewed_then_posted(bot):
     assert "Left empty, not counted: Water" in texts(preview)
     with bot.database.session() as session:
         assert session.scalar(select(StockPosting.id)) is None  # a preview posts nothing
-    value = button_value(preview, ActionId.STOCK_FILE_POST)
-    bot.send.block_action(ActionId.STOCK_FILE_POST, value, user=VIEWER)
+    assert button_value(preview, ActionId.STOCK_FILE_POST)
+    bot.send.click(preview.ts, ActionId.STOCK_FILE_POST, user=VIEWER)
     bot.drain()
     with bot.database.session() as session:
         assert session.scalar(select(StockPosting.id)) is None  # viewers do not post
-    bot.send.block_action(ActionId.STOCK_FILE_POST, value, user=ADMIN)
+    bot.send.click(preview.ts, ActionId.STOCK_FILE_POST, user=ADMIN)
     bot.drain()
     posted(bot, "counted in Kitchen for 2026-11-26")
+    # The preview became the result: its Post button is spent.
+    assert "posted as count" in bot.slack.workspace.message(preview.ts).text + json.dumps(
+        bot.slack.workspace.message(preview.ts).blocks
+    )
+    with pytest.raises(AssertionError, match="shows no stock_file_post button"):
+        bot.send.click(preview.ts, ActionId.STOCK_FILE_POST, user=ADMIN)
     with bot.database.session() as session:
         assert list(session.scalars(select(StockPosting.posted_by))) == ["slack:UADMIN"]
 
@@ -205,3 +212,21 @@ def test_a_count_sheet_longer_than_a_modal_is_posted_page_by_page(bot):
         counted = session.scalars(select(StockPosting.id)).all()
     assert len(counted) == 2  # each page posted what it counted
     posted(bot, "Spice 119: 5 g")
+
+
+def test_a_count_sheet_reads_numbers_by_the_one_rule(bot):
+    """The sheet read its inputs with ``Decimal()`` itself: ``1,5`` was refused (every other
+    typed quantity takes a decimal comma), ``١٢`` counted 12 and ``1_000`` 1000, unseen."""
+    ids = ingredient_ids(bot)
+
+    def refusal(quantity: str) -> str:
+        answer = count(bot, "2026-11-26", {"Basil": quantity})
+        assert answer.status_code == 200
+        return answer.json()["errors"][f"{BlockId.STOCK_INGREDIENT_PREFIX}{ids['Basil']}"]
+
+    assert refusal("١٢") == "write a number, e.g. 1 or 0.009"
+    assert refusal("1_000") == "write a number, e.g. 1 or 0.009"
+    assert refusal("NaN").startswith("NaN is not a finite number")
+    assert refusal("1e99999999").startswith("1.000000E+99999999 is too large")
+    assert count(bot, "2026-11-26", {"Flour": "1,5"}).text == ""
+    assert "Flour: 1.5 kg" in texts(posted(bot, "counted in Kitchen for 2026-11-26"))

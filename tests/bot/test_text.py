@@ -1,6 +1,7 @@
 from datetime import date
 
 from stockpot.bot.blocks.text import render
+from stockpot.bot.blocks.transfer import left_out
 from stockpot.core.migration import MigrationProgress
 
 
@@ -32,6 +33,7 @@ def test_transfer_statistics_read_as_one_line():
         "ignored": 1,
         "skipped": {"voided_line": 1, "non_item": 2},
     }
-    assert render("transfer_stats.txt", stats=stats) == (
-        "4 sales, 9 lines: 5 mapped, 1 unmapped, 1 ignored; left out: voided line 1, non item 2"
+    assert render("transfer_stats.txt", stats=stats, left_out=left_out(stats["skipped"])) == (
+        "4 sales, 9 lines: 5 mapped, 1 unmapped, 1 ignored; left out: 1 voided line, "
+        "2 tip, fee or discount lines"
     )

@@ -165,3 +165,33 @@ def test_many_large_rows_that_sum_beyond_the_range_post_nothing(database):
 def test_a_csv_profile_default_quantity_out_of_range_is_refused(value):
     with pytest.raises(ValueError, match="quantities must lie between"):
         CsvProfile.model_validate({"default_quantity": value})
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("1e999999", "1.000000E+999999 is too large"),
+        ("1e99999999", "1.000000E+99999999 is too large"),
+        ("-1E+99999999", "-1.000000E+99999999 is too large"),
+        ("1e-99999999", "1.000000E-99999999 has more than 9 decimal places"),
+        ("1" + "0" * 60, "1.000000E+60 is too large"),
+        ("sNaN", "sNaN is not a finite number"),
+    ],
+)
+def test_huge_exponents_are_refused_in_a_short_message_not_an_overflow(text, shown):
+    """``abs()`` of 1e99999999 raised ``decimal.Overflow`` (not a ValueError: a crash in
+    every importer), and 1e999999 was written out as a million digits in the message."""
+    with pytest.raises(ValueError) as refused:
+        parse_quantity_text(text)
+    assert str(refused.value).startswith(shown) and len(str(refused.value)) < 200
+
+
+@pytest.mark.parametrize("text", ["-0", "0E+100", "-0.000"])
+def test_zero_is_zero_however_it_is_written(text):
+    assert str(parse_quantity_text(text)) == "0"
+
+
+@pytest.mark.parametrize("value", ['"1e99999999"', "1e99999999", '"1e999999"'])
+def test_a_catalog_quantity_with_a_huge_exponent_is_refused_with_its_place(database, value):
+    (error,) = _catalog_errors(database, CATALOG.format(**{**GOOD, "quantity": value}))
+    assert error.startswith("line 9: recipes[0].lines[0].quantity: ") and len(error) < 300

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from stockpot.sandbox.slack import SlackStandIn
+from stockpot.sandbox.slack import METHOD_SCOPES, SlackStandIn
 from stockpot.sandbox.slack_blockkit import message_problems, view_problems
 
 TOKEN = {"Authorization": "Bearer xoxb-sandbox"}
@@ -16,7 +16,11 @@ TOKEN = {"Authorization": "Bearer xoxb-sandbox"}
 @pytest.fixture
 def slack():
     with SlackStandIn().running() as server:
+        server.install("xoxb-sandbox", METHOD_SCOPE_NAMES)
         yield server
+
+
+METHOD_SCOPE_NAMES = sorted({scope for scopes in METHOD_SCOPES.values() for scope in scopes})
 
 
 def call(slack, method: str, headers=TOKEN, **args) -> dict:
@@ -141,3 +145,52 @@ def test_an_install_grants_the_apps_scopes(slack):
     assert answer["scope"] == "commands,chat:write"
     token = {"Authorization": f"Bearer {answer['access_token']}"}
     assert call(slack, "files.info", headers=token, file="F1")["error"] == "missing_scope"
+
+
+def test_only_tokens_slack_issued_and_still_live_are_accepted(slack):
+    """docs.slack.dev, every method's errors: no token is ``not_authed``, a token Slack never
+    issued ``invalid_auth`` (whatever its prefix), a bot token of a workspace that removed the
+    app ``account_inactive``, a revoked one ``token_revoked``; none of them is recorded."""
+    never = {"Authorization": "Bearer xoxb-1-never-issued"}
+    assert call(slack, "auth.test", headers=never) == {"ok": False, "error": "invalid_auth"}
+    assert call(slack, "chat.postMessage", headers=never, channel="C1", text="x")["error"] == (
+        "invalid_auth"
+    )
+    assert call(slack, "auth.test", headers={})["error"] == "not_authed"
+    form = httpx.post(f"{slack.api_url}auth.test", data={"token": "xoxb-sandbox"}).json()
+    assert form["ok"] and form["team_id"] == slack.team_id, "a token as a POST parameter works"
+    slack.add_file("F1", "a.csv", b"a,b\n")
+    url = f"{slack.url}/files/F1"
+    assert httpx.get(url, headers=never).headers["content-type"].startswith("text/html")
+    assert httpx.get(url, headers=TOKEN).content == b"a,b\n"
+
+    slack.install("xoxb-other", ["chat:write"], team_id="T0009")
+    slack.uninstall()  # the stand-in's own workspace
+    assert call(slack, "auth.test")["error"] == "account_inactive"
+    assert httpx.get(url, headers=TOKEN).headers["content-type"].startswith("text/html")
+    other = {"Authorization": "Bearer xoxb-other"}
+    assert call(slack, "auth.test", headers=other)["team_id"] == "T0009"
+    slack.revoke("xoxb-other")
+    assert call(slack, "auth.test", headers=other)["error"] == "token_revoked"
+    slack.install("xoxb-sandbox", ["chat:write"])  # installed again: a live token
+    assert call(slack, "auth.test")["ok"]
+    assert [c.method for c in slack.calls] == ["auth.test", "auth.test", "auth.test"]
+
+
+def test_oauth_access_takes_the_apps_client_and_a_code_once(slack):
+    slack.oauth_client = ("111.222", "s3cret")
+    access = f"{slack.api_url}oauth.v2.access"
+    assert httpx.post(access, data={"code": "c"}).json()["error"] == "invalid_client_id"
+    wrong = httpx.post(access, data={"code": "c"}, auth=("111.222", "nope")).json()
+    assert wrong["error"] == "bad_client_secret"
+    assert httpx.post(access, data={"client_id": "111.222"}).json()["error"] == (
+        "bad_client_secret"
+    )
+    first = httpx.post(access, data={"code": "c"}, auth=("111.222", "s3cret")).json()
+    assert first["ok"] and first["team"]["id"] == slack.installing_team
+    again = httpx.post(access, data={"code": "c"}, auth=("111.222", "s3cret")).json()
+    assert again["error"] == "invalid_code", "a code works once"
+    as_form = {"code": "d", "client_id": "111.222", "client_secret": "s3cret"}
+    assert httpx.post(access, data=as_form).json()["ok"]
+    token = {"Authorization": f"Bearer {first['access_token']}"}
+    assert call(slack, "auth.test", headers=token)["team_id"] == slack.installing_team

@@ -27,9 +27,13 @@ from stockpot.core.pos.base import (
     send,
 )
 from stockpot.core.pos.errors import DayNotComplete, PosRequestRefused, PosUnavailable
+from stockpot.core.pos.pacing import RatePolicy
 from stockpot.core.transfer.lines import LineKind, RawInput, SaleLine, item_key
 
 SERVICE = "Lightspeed"
+RATE_POLICY = RatePolicy(per_second=5)
+"""Lightspeed publishes no number; its guidance is sequential requests per token with a
+client-side cap of about 5 a second, and 429 with ``Retry-After`` beyond (reference §7)."""
 ITEMS_PAGE = 100
 BUSINESSES_PAGE = 1000
 SALES_INCLUDE = "payments,staff,table,revenue_center,account_profile"

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from stockpot.core.pos.pacing import RatePolicy
+
 LOGIN = "/api/v1/auth/login"
 ME = "/api/v1/me"
 STORES = "/api/v1/stores"
@@ -28,6 +30,11 @@ USERNAME, PASSWORD, ACCESS_TOKEN, EXPIRES_IN = "username", "password", "access_t
 USER, TENANT, STORE_IDS, NAME = "user", "tenant", "store_ids", "name"
 ERROR, ERROR_CODE, ERROR_MESSAGE = "error", "code", "message"
 TOKEN_ERRORS = frozenset({"token_expired", "unauthorized"})
+
+# Rate limits (§6.11): 120 requests a minute per token, in fixed windows, with
+# X-RateLimit-Remaining / X-RateLimit-Reset on every answer (the client pauses when 0 remain).
+REQUESTS_PER_MINUTE = 120
+RATE_POLICY = RatePolicy(per_second=REQUESTS_PER_MINUTE / 60)
 
 # Stores (§6.4)
 ID, NUMBER, TIMEZONE, BUSINESS_DAY_START, ACTIVE = (

@@ -157,6 +157,9 @@ def test_cells():
         parse_quantity("1.5", ",")
     with pytest.raises(ValueError, match="more than 9 decimal places"):
         parse_quantity("0.0000000001", ".")
+    for other_digits in ("١٢", "１２", "1²", "٣,٥"):  # Arabic-Indic, fullwidth, superscript
+        with pytest.raises(ValueError, match="is not a number"):
+            parse_quantity(other_digits, ",")
     assert parse_date("27.11.2026 14:32", ["%d.%m.%Y"]) == DAY
     assert inert("=cmd|' /C calc'!A0") == "'=cmd|' /C calc'!A0"
     assert inert("@SUM(A1)") == "'@SUM(A1)" and inert("101") == "101"

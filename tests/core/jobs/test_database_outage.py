@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
+from stockpot.bot.app import BOT_SCOPES
 from stockpot.bot.jobs.handlers import job_handlers
 from stockpot.bot.jobs.slack import Notifier
 from stockpot.core.db import unit_of_work
@@ -110,6 +111,7 @@ def test_a_report_whose_worker_loses_the_database_at_the_end_is_not_posted_twice
         company.report_team_id, company.report_channel_id = "T0001", "C0001"
         job_id = enqueue(session, specs.report(company.id, GOLDEN_DATE)).job_id
     with SlackStandIn().running() as slack:
+        slack.install("xoxb-sandbox", BOT_SCOPES)
         slack.faults.add(Fault(before=outage.begin), path="/api/files.getUploadURLExternal")
         client = WebClient(token="xoxb-sandbox", base_url=slack.api_url)
         worker = Worker(

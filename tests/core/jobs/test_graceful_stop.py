@@ -9,6 +9,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
+from stockpot.bot.app import BOT_SCOPES
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.db import unit_of_work
 from stockpot.core.jobs import specs
@@ -108,6 +109,7 @@ def test_a_csv_import_in_flight_is_finished_before_the_worker_exits(postgres, se
     import_catalog(postgres.factory, kasse_profile, source="kasse.yaml")
     gate = Gate()
     with SlackStandIn().running() as slack:
+        slack.install("xoxb-sandbox", BOT_SCOPES)
         slack.add_file("F1", "kasse.csv", GERMAN)
         slack.faults.add(Fault(before=gate.hold), path="/files/F1", times=1)
         with unit_of_work(postgres.factory) as session:

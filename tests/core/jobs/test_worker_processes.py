@@ -41,13 +41,22 @@ def worker_process(database, settings, *extra: str, **env: str) -> subprocess.Po
         "LOG_LEVEL": "WARNING",
         **env,
     }
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [STOCKPOT, "worker", "--no-scheduler", *extra],
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
+    STARTED.append(process)
+    return process
+
+
+STARTED: list[subprocess.Popen] = []
+"""Every worker process a test started: killed when its test ends (``tests/plugin.py``),
+whether the test passed or failed. A worker left running after a failed test goes on
+claiming the next tests' jobs from the same database, which then wait for answers that
+went to the stray process."""
 
 
 def finish(process: subprocess.Popen) -> str:

@@ -12,13 +12,8 @@ import pytest
 
 from stockpot.core.pos.base import send
 from stockpot.core.pos.errors import PosRequestRefused, PosUnavailable
-from stockpot.core.pos.http import (
-    RequestPacer,
-    RetryPolicy,
-    make_client,
-    pacer_for,
-    retry_after_seconds,
-)
+from stockpot.core.pos.http import RetryPolicy, make_client, retry_after_seconds
+from stockpot.core.pos.pacing import Pacer, RatePolicy
 from stockpot.sandbox.http import Fault, Response, SandboxServer
 
 
@@ -144,15 +139,20 @@ def test_backoff_is_capped_and_jittered_below_the_cap():
     assert drawn == [1, 2, 4, 8, 10, 10]
 
 
-def test_requests_to_one_connection_are_paced_to_its_rate():
-    now = [100.0]
-    slept: list[float] = []
-    pacer = RequestPacer(5, clock=lambda: now[0])
-    for _ in range(3):
-        pacer.wait(sleep=slept.append)
-    assert slept == pytest.approx([0.2, 0.4])
-    now[0] += 10
-    pacer.wait(sleep=slept.append)
-    assert len(slept) == 2, "after a quiet spell the next request goes at once"
-    assert pacer_for("connection:1", 5) is pacer_for("connection:1", 5)
-    assert pacer_for("connection:1", 5) is not pacer_for("connection:2", 5)
+def test_a_429_pauses_every_client_of_the_connection_for_its_retry_after(api):
+    """Two clients (two jobs of one connection in one process) share the connection's pacer:
+    one is answered 429 with Retry-After, the other waits it out too before it sends."""
+    paced: list[float] = []
+    pacer = Pacer(RatePolicy(1000), sleep=paced.append)
+    retried: list[float] = []
+    first = make_client(api.url, policy=RetryPolicy(sleep=retried.append), pacer=pacer)
+    other = make_client(api.url, policy=RetryPolicy(sleep=retried.append), pacer=pacer)
+    api.faults.add(Fault.status(429, {"error": "slow down"}, {"Retry-After": "30"}))
+    with first, other:
+        assert get(first) == {"things": [1, 2, 3]}
+        assert retried == [30.0], "the throttled request waits Retry-After, once"
+        assert sum(paced) < 1
+        assert get(other) == {"things": [1, 2, 3]}
+    assert sum(paced) == pytest.approx(30, abs=1), "so does the connection's next request"
+    assert pacer.rate < 1000, "and the connection slows down for a while"
+    assert [r.status for r in api.requests] == [429, 200, 200]

@@ -1,0 +1,90 @@
+"""Catalog and mappings files written to hurt: each is refused with its line, nothing is
+imported, and nothing raises past the importer (YAML aliases: tests/core/test_quantities.py)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.errors import InvalidDocument, ValidationFailed
+from stockpot.core.mapping import import_mappings
+from stockpot.core.models import Company, Ingredient
+from stockpot.core.storage import create_storage_unit
+from stockpot.core.workspaces import set_up_workspace
+from tests.catalogs import setup_trattoria
+
+
+def refused(database, text: str, importer=import_catalog) -> str:
+    with database.session() as session:
+        before = session.scalar(select(func.count()).select_from(Ingredient))
+    with pytest.raises(InvalidDocument) as refusal:
+        importer(database.factory, text, source="hostile.yaml")
+    with database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Ingredient)) == before
+    (problem,) = refusal.value.problems
+    return str(problem)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "company: X\ningredients:\n  - {name: F, base_unit: kg, cost: " + "1" * 5000 + "}\n",
+            "line 3: not valid YAML: an integer of 5000 characters is too long",
+        ),
+        (
+            "company: X\ningredients: [{name: A, base_unit: kg}]\n"
+            "ingredients: [{name: B, base_unit: kg}]\n",
+            "line 3: the key 'ingredients' is given twice (lines 2 and 3); give it once",
+        ),
+        (
+            "company: X\ningredients:\n  - {name: F, base_unit: kg, base_unit: g}\n",
+            "line 3: the key 'base_unit' is given twice (lines 3 and 3); give it once",
+        ),
+        (
+            'company: "Trattoria\\0"\n',
+            "line 1: company: a name cannot contain the control character U+0000",
+        ),
+        (
+            'company: X\ningredients:\n  - {name: "Flour\\nSalt", base_unit: kg}\n',
+            "line 3: ingredients[0].name: a name cannot contain the control character U+000A",
+        ),
+        (
+            'company: "Trattoria\\u202eEsempio"\n',
+            "line 1: company: a name cannot contain the control character U+202E",
+        ),
+        (
+            'company: !!python/object/apply:os.system ["true"]\n',
+            "line 1: not valid YAML: could not determine a constructor for the tag "
+            "'tag:yaml.org,2002:python/object/apply:os.system'",
+        ),
+    ],
+)
+def test_a_hostile_catalog_is_refused_with_its_line(database, text, expected):
+    """A 5000-digit integer raised Python's ValueError out of the YAML loader (a traceback);
+    a key given twice silently kept the last; a NUL in a name crashed PostgreSQL's first
+    query naming it, and line breaks or bidirectional overrides split or disguised names."""
+    assert refused(database, text) == expected
+
+
+def test_a_mappings_file_with_a_key_twice_is_refused(database):
+    setup_trattoria(database, mappings=False)
+    text = (
+        "company: Trattoria Esempio\nconnection: csv:Till export\n"
+        "mappings:\n  - {pos_code: '1', ingredient: Flour, quantity: 1, quantity: 100}\n"
+    )
+    assert refused(database, text, import_mappings) == (
+        "line 4: the key 'quantity' is given twice (lines 4 and 4); give it once"
+    )
+
+
+def test_names_typed_in_slack_follow_the_same_rule(database):
+    import_catalog(database.factory, "company: Trattoria Esempio\n", source="c.yaml")
+    with database.session() as session:
+        company = session.scalar(select(Company).where(Company.name == "Trattoria Esempio"))
+        with pytest.raises(ValidationFailed, match="U\\+0000"):
+            create_storage_unit(session, company.id, "Cellar\x00", "Via Roma")
+        with pytest.raises(ValidationFailed, match="U\\+2066"):
+            set_up_workspace(session, "T9", "U9", "Bistro\u2066", may_link_existing=False)
+        session.rollback()
