@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -59,11 +59,16 @@ class RemoteSlack:
 
     def arrivals(self) -> dict[str, float]:
         """When each response key's first answer arrived."""
-        self._commands.put("arrivals")
+        self._commands.put(("arrivals",))
         return dict(self._answers.get(timeout=60))
 
+    def install(self, token: str, scopes: Iterable[str]) -> None:
+        """``SlackStandIn.install`` there."""
+        self._commands.put(("install", token, list(scopes)))
+        self._answers.get(timeout=60)
+
     def stop(self) -> None:
-        self._commands.put("stop")
+        self._commands.put(("stop",))
         self._process.join(timeout=30)
 
     @classmethod
@@ -83,8 +88,12 @@ def _serve_slack(commands: Any, answers: Any) -> None:
     slack = SlackStandIn()
     slack.start()
     answers.put((slack.url, slack.api_url))
-    while commands.get() != "stop":
-        answers.put(dict(slack.response_arrivals))
+    while (command := commands.get())[0] != "stop":
+        if command[0] == "install":
+            slack.install(command[1], command[2])
+            answers.put(None)
+        else:
+            answers.put(dict(slack.response_arrivals))
     slack.stop()
 
 
