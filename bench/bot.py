@@ -55,7 +55,9 @@ class RemoteSlack:
         self._process.start()
         self.url, self.api_url = self._answers.get(timeout=60)
         self.response_targets: dict[str, str] = {}
-        """What ``SlackSender`` notes for a click's message (the remote stand-in has none)."""
+        self.response_channels: dict[str, str] = {}
+        """What ``SlackSender`` notes of a response key's message and channel: kept here, not
+        sent (the stand-in answers without them; the benchmark only times arrivals)."""
 
     def arrivals(self) -> dict[str, float]:
         """When each response key's first answer arrived."""
