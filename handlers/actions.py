@@ -39,7 +39,7 @@ from stockpot.handlers.context import (
     reading,
     services,
 )
-from stockpot.handlers.offers import in_place, spend
+from stockpot.handlers.offers import already_started, offered_in, spend
 from stockpot.handlers.pos_commands import start_migration
 
 Reply = tuple[str, list[Block]]
@@ -59,8 +59,17 @@ def post_transfer(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
     svc = services(context)
     with reading(context, who) as rows:
         name = rows.location(value.location_id).name
+    target = offered_in(notify(context, channel_of(body)), body)
+    if already_started(svc.factory, "transfer-post", target):
+        # A stale copy of a spent Post to ledger: the preview already shows the result.
+        respond(
+            text="This preview was already posted; its message shows the result.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
     # The preview shows what was started, then becomes the result: one message.
-    ts = spend(respond, body, f"Posting {name}, {value.business_date} to the ledger…")
+    spend(respond, body, f"Posting {name}, {value.business_date} to the ledger…")
     svc.jobs.enqueue(
         specs.transfer(
             who.company_id,
@@ -68,7 +77,7 @@ def post_transfer(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
             value.business_date,
             run_kind=RunKind.MANUAL,
             triggered_by=who.audit,
-            notify=in_place(notify(context, channel_of(body)), ts),
+            notify=target,
         )
     )
 
@@ -183,8 +192,10 @@ def migrate_location(
     svc = services(context)
     with reading(context, who) as rows:
         location = rows.location(button_id(body))
-    text = start_migration(svc, who, notify(context, channel_of(body)), location)
-    _relist(respond, context, who, location.id, escape(text), [])
+    text = escape(start_migration(svc, who, notify(context, channel_of(body)), location))
+    # Started, not done: the list is a snapshot, the migration's own message shows the rest.
+    note = context_block(f":hourglass_flowing_sand: Started by <@{who.user_id}>: {text}")
+    _relist(respond, context, who, location.id, text, [note])
 
 
 def retry_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:

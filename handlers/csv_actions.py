@@ -21,11 +21,10 @@ from stockpot.bot.ids import ActionId, BlockId
 from stockpot.bot.metadata import CsvFileValue
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.jobs import specs
-from stockpot.core.jobs.queue import queued_once
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.models import Connection, CsvImport, ImportStatus
 from stockpot.handlers.context import button_admin, button_id, channel_of, notify, reading, services
-from stockpot.handlers.offers import in_place, spend
+from stockpot.handlers.offers import already_started, in_place, offered_in, spend
 
 
 def _value(body: dict[str, Any]) -> CsvFileValue:
@@ -48,17 +47,12 @@ def _picked_date(body: dict[str, Any]) -> date | None:
 
 def _preview(context: BoltContext, body: dict[str, Any]) -> Notify:
     """Where an import started from a preview reports: into the preview's message."""
-    ts = str((body.get("message") or {}).get("ts") or "") or None
-    return in_place(notify(context, channel_of(body)), ts)
+    return offered_in(notify(context, channel_of(body)), body)
 
 
 def _started(context: BoltContext, body: dict[str, Any]) -> bool:
     """Whether this preview's Import was pressed before (a stale copy of it is pressed)."""
-    key = specs.csv_import_key(_preview(context, body))
-    if key is None:
-        return False
-    with services(context).factory() as session:
-        return queued_once(session, key)
+    return already_started(services(context).factory, "csv-import", _preview(context, body))
 
 
 def import_file(

@@ -10,7 +10,9 @@ from typing import Any
 from slack_bolt import Respond
 
 from stockpot.bot.blocks.common import context, message, without_buttons
-from stockpot.core.jobs.specs import Notify
+from stockpot.core.db import SessionFactory
+from stockpot.core.jobs.queue import queued_once
+from stockpot.core.jobs.specs import Notify, offer_key
 
 
 def spend(respond: Respond, body: dict[str, Any], note: str, *also: str) -> str | None:
@@ -35,3 +37,22 @@ def spend(respond: Respond, body: dict[str, Any], note: str, *also: str) -> str 
 def in_place(target: Notify, ts: str | None) -> Notify:
     """Where a job started from a spent offer reports: into that same message."""
     return target.model_copy(update={"message_ts": ts}) if ts else target
+
+
+def offered_in(target: Notify, body: dict[str, Any]) -> Notify:
+    """Where a job started from a message's button reports: into that message (``None``
+    for an ephemeral one: Slack sends no copy of it)."""
+    shown = body.get("message")
+    if not shown or (body.get("container") or {}).get("is_ephemeral"):
+        return target
+    return in_place(target, str(shown.get("ts") or "") or None)
+
+
+def already_started(factory: SessionFactory, what: str, target: Notify) -> bool:
+    """Whether this offer's job was queued before (``specs.offer_key``): a stale copy of a
+    spent button was pressed."""
+    key = offer_key(what, target)
+    if key is None:
+        return False
+    with factory() as session:
+        return queued_once(session, key)

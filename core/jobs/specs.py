@@ -150,7 +150,11 @@ def transfer(
             notify=notify, run_kind=run_kind, dry_run=dry_run, triggered_by=triggered_by
         ).dump(),
         dedupe_key=f"transfer:{location_id}:{day.isoformat()}:{'preview' if dry_run else 'post'}",
-        once_key=automatic_transfer_key(location_id, day) if automatic else None,
+        once_key=(
+            automatic_transfer_key(location_id, day)
+            if automatic
+            else offer_key("transfer-post", notify)
+        ),
         priority=SCHEDULED if automatic else INTERACTIVE,
     )
 
@@ -237,13 +241,14 @@ def variance(
     )
 
 
-def csv_import_key(notify: Notify) -> str | None:
-    """One import per preview message, ever: its Import button is spent once pressed (a stale
-    copy of it, or an "Import again" pressed twice, imports nothing more). ``None`` when the
-    import was not started from a message."""
-    if not notify.message_ts:
+def offer_key(what: str, notify: Notify | None) -> str | None:
+    """One job ever per offer message: a button whose work was started from a message (an
+    Import on a CSV preview, a Post to ledger on a transfer preview) is spent, so a stale copy
+    of it, or a double click, queues nothing more. ``None`` when the work was not started
+    from a message."""
+    if notify is None or not notify.message_ts:
         return None
-    return f"csv-import:{notify.team_id}:{notify.channel_id}:{notify.message_ts}"
+    return f"{what}:{notify.team_id}:{notify.channel_id}:{notify.message_ts}"
 
 
 def csv_import(
@@ -273,7 +278,7 @@ def csv_import(
             triggered_by=triggered_by,
         ).dump(),
         dedupe_key=f"csv:{notify.team_id}:{file_id}",
-        once_key=csv_import_key(notify),
+        once_key=offer_key("csv-import", notify),
         priority=INTERACTIVE,
         max_attempts=3,
     )

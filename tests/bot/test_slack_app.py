@@ -179,6 +179,7 @@ def test_connect_sync_preview_and_post_a_day(bot):
         for element in block["elements"]
     )
     assert button["confirm"]["confirm"]["text"] == "Post", "posting asks first"
+    stale = bot.slack.workspace.message(preview.ts).payload()
     bot.send.click(preview.ts, ActionId.TRANSFER_POST, user=ADMIN)
     # The preview itself becomes the result: the spent button goes, then "Posted".
     spent = reply(bot, "to the ledger…")
@@ -189,6 +190,16 @@ def test_connect_sync_preview_and_post_a_day(bot):
         c for c in bot.slack.calls if c.method == "chat.postMessage" and "Posted:" in texts(c)
     ]
     assert _count(bot, LedgerMovement) == 1
+    # A stale copy of the preview (another device): answered, the result left as it is.
+    bot.send.action(
+        {"type": "button", "action_id": ActionId.TRANSFER_POST, "value": button["value"]},
+        user=ADMIN,
+        message=stale,
+    )
+    reply(bot, "already posted")
+    bot.drain()
+    assert "Posted: Pizzeria" in json.dumps(bot.slack.workspace.message(preview.ts).blocks)
+    assert len([c for c in bot.slack.calls if "Posted: Pizzeria" in texts(c)]) == 1
     bot.send.command("/pos", "locations", user=VIEWER)
     listing = reply(bot, "Locations of Trattoria Esempio")
     assert "Pizzeria Beispiel Teltow" in texts(listing)
