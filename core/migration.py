@@ -30,8 +30,10 @@ from stockpot.core.settings import Settings
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 400
-FETCH_THREADS = 3
-"""Requests of one migration in flight at most (the connection's pacer spaces them)."""
+FETCH_THREADS = 2
+"""Requests of one migration in flight at most: Lightspeed asks for sequential requests per
+token; a second one in flight covers the POS's answer time (the connection's pacer spaces
+them either way)."""
 AHEAD = 6
 """Days asked for ahead of the one being posted: the POS's answer time overlaps with
 posting, and a day whose posting takes longer (a busy host, a collection) does not hold up

@@ -124,6 +124,8 @@ class RetryTransport(httpx.BaseTransport):
         self.inner.close()
 
 
+HEADERS_SENT = "send_request_headers.complete"
+"""httpcore's trace event (``http11.`` or ``http2.`` before it) when a request has left."""
 RATE_LIMIT_REMAINING = "X-RateLimit-Remaining"
 RATE_LIMIT_RESET = "X-RateLimit-Reset"
 EPOCH_RESET = 1_000_000_000
@@ -161,7 +163,22 @@ class PacedTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         self.pacer.acquire(honour_pause=not request.extensions.pop(RETRY_AFTER_WAITED, False))
-        response = self.inner.handle_request(request)
+        earlier = request.extensions.get("trace")
+
+        def trace(event: str, info: dict[str, object]) -> None:
+            if event.endswith(HEADERS_SENT):
+                self.pacer.sent()
+            if earlier is not None:
+                earlier(event, info)
+
+        request.extensions["trace"] = trace
+        try:
+            response = self.inner.handle_request(request)
+        finally:
+            if earlier is None:
+                request.extensions.pop("trace", None)
+            else:
+                request.extensions["trace"] = earlier
         if response.status_code == 429:
             delay = retry_after_seconds(response.headers.get("Retry-After"))
             self.pacer.throttled(None if delay is None else min(delay, self.policy.max_retry_after))

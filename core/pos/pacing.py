@@ -100,6 +100,15 @@ class Pacer:
                 waited += wait
                 not_before = now + wait
 
+    def sent(self) -> None:
+        """The request that took the last token has now actually left. Between its turn and
+        the socket a thread can lose the interpreter lock for tens of milliseconds (to another
+        thread parsing a large answer); the next request is spaced from when this one left,
+        or two would reach the POS together."""
+        with self._state:
+            self._refill(self._clock())
+            self._tokens = min(self._tokens, self.policy.burst - 1.0)
+
     def throttled(self, retry_after: float | None) -> None:
         """The POS answered 429: nobody sends before ``retry_after`` seconds (one interval if
         it did not say), and the rate drops unless this spell was already counted."""

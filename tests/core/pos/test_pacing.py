@@ -59,6 +59,14 @@ def test_requests_go_one_interval_apart_with_headroom_and_at_once_after_a_quiet_
     assert [burst.acquire() for _ in range(4)] == pytest.approx([0, 0, 0, interval])
 
 
+def test_a_request_that_leaves_late_spaces_the_next_from_when_it_left(fake):
+    pacer = Pacer(RatePolicy(5), clock=fake.clock, sleep=fake.sleep)
+    pacer.acquire()
+    fake.now += 0.15  # its thread lost the interpreter lock before the socket
+    pacer.sent()
+    assert pacer.acquire() == pytest.approx(1 / (5 * (1 - HEADROOM)))
+
+
 def test_a_429_pauses_every_request_slows_down_once_and_recovers(fake):
     pacer = Pacer(RatePolicy(10), clock=fake.clock, sleep=fake.sleep)
     pacer.acquire()
