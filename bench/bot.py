@@ -168,10 +168,13 @@ def stockpot_serve(
 
 
 @contextlib.contextmanager
-def stockpot_worker(env: dict[str, str]) -> Iterator[None]:
-    """``stockpot worker`` (no scheduler): it works out the answers ``serve`` queues."""
+def stockpot_worker(env: dict[str, str], nice: int = 0) -> Iterator[None]:
+    """``stockpot worker`` (no scheduler): it works out the answers ``serve`` queues;
+    ``nice``: its scheduling priority below the web process's (on a shared host)."""
     log = Path("/tmp/stockpot-bench-worker.log").open("w")  # noqa: SIM115 - closed below
     command = [str(Path(sys.executable).parent / "stockpot"), "worker", "--no-scheduler"]
+    if nice:
+        command = ["nice", "-n", str(nice), *command]
     process = subprocess.Popen(
         command, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
     )

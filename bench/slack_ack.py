@@ -21,7 +21,10 @@ paced passes: the same mix of requests sent at a steady rate (``RATES`` a second
 answer p50/p95/p99 per rate and the highest rate whose answers stay under 1 s at p99 without
 growing through the pass (``GROWTH_LIMIT_S``: else they are queueing).
 
-    python -m bench.slack_ack [--database-url URL] [--paced-only]
+    python -m bench.slack_ack [--database-url URL] [--paced-only] [--nice-worker]
+
+``--nice-worker`` runs the worker at ``nice 10``, below the web process, as a host that runs
+both should (acks have 3 seconds, answers 30 minutes).
 
 Prints a table and one JSON line.
 """
@@ -201,7 +204,13 @@ def timed_pass(
 
 
 def main() -> None:
-    options = arguments(__doc__, flags=[("--paced-only", "only the paced passes (no burst)")])
+    options = arguments(
+        __doc__,
+        flags=[
+            ("--paced-only", "only the paced passes (no burst)"),
+            ("--nice-worker", "run the worker at nice 10, below the web process"),
+        ],
+    )
     url = options.database_url
     logging.disable(logging.WARNING)
     rng = random.Random(20261128)
@@ -242,7 +251,7 @@ def main() -> None:
             with (
                 bare_serve(slack) as bare,
                 stockpot_serve(url, slack, env) as ours,
-                stockpot_worker(env),
+                stockpot_worker(env, nice=10 if options.nice_worker else 0),
             ):
                 for events in (bare, ours):
                     timed_pass(events, slack, requests[:WARM_UP], "warm")
