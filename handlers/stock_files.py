@@ -9,7 +9,7 @@ import logging
 from datetime import date
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from stockpot.bot.blocks.common import escape, message, section
@@ -26,9 +26,11 @@ from stockpot.core.settings import Settings
 from stockpot.core.stock import files
 from stockpot.core.stock.services import StockRequest, StockResult, post_stock
 from stockpot.handlers.context import button_admin, channel_of, notify, services
+from stockpot.handlers.offers import spend
 from stockpot.handlers.stock_commands import announce
 
 log = logging.getLogger(__name__)
+CANCEL = ActionId.STOCK_FILE_CANCEL
 
 
 def _fetch(settings: Settings, client: WebClient, file_id: str) -> tuple[str, str]:
@@ -100,7 +102,9 @@ def _value(body: dict[str, Any]) -> StockFileValue:
         raise ValidationFailed("that button is not one Stockpot made") from None
 
 
-def post_count(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+def post_count(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
     ack()
     who = button_admin(context, body)
     svc = services(context)
@@ -117,10 +121,16 @@ def post_count(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
         who.audit,
         notify(context, channel),
     )
-    result: StockResult = post_stock(svc.factory, request)
-    client.chat_update(
-        channel=channel,
-        ts=body["message"]["ts"],
+    # Spent first, as every offer is (handlers.offers): nobody posts the same file twice.
+    spend(respond, body, f"Posting the count, started by <@{who.user_id}>…", CANCEL)
+    try:
+        result: StockResult = post_stock(svc.factory, request)
+    except StockpotError:
+        # Nothing was posted: the preview comes back as it was, its buttons with it.
+        shown = body.get("message") or {}
+        respond(text=shown.get("text", ""), blocks=shown.get("blocks"), replace_original=True)
+        raise
+    respond(
         **message(
             f"Count file {name} posted",
             [
@@ -130,18 +140,17 @@ def post_count(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
                 )
             ],
         ),
+        replace_original=True,
     )
     announce(client, channel, result, who.user_id)
 
 
-def cancel(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+def cancel(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
     who = button_admin(context, body)
-    client.chat_update(
-        channel=channel_of(body),
-        ts=body["message"]["ts"],
-        text=f"Count file not posted: <@{who.user_id}> cancelled it.",
-        blocks=[],
+    respond(
+        **message(f"Count file not posted: <@{who.user_id}> cancelled it.", []),
+        replace_original=True,
     )
 
 

@@ -230,3 +230,32 @@ def test_a_count_sheet_reads_numbers_by_the_one_rule(bot):
     assert refusal("1e99999999").startswith("1.000000E+99999999 is too large")
     assert count(bot, "2026-11-26", {"Flour": "1,5"}).text == ""
     assert "Flour: 1.5 kg" in texts(posted(bot, "counted in Kitchen for 2026-11-26"))
+
+
+def test_a_count_file_that_cannot_be_posted_keeps_its_preview_and_cancel_ends_it(bot):
+    bot.send.command("/pos", "bind", user=ADMIN)
+    reply(bot, "This channel now works for Trattoria Esempio")
+    share(bot, "FCOUNT", "count-Kitchen-2026-11-26.csv", COUNT_FILE)
+    first = posted(bot, "count-Kitchen-2026-11-26.csv*: Kitchen at the close of 2026-11-26")
+    share(bot, "FAGAIN", "count-Kitchen-2026-11-26.csv", COUNT_FILE)
+    again = [
+        call
+        for call in bot.slack.calls
+        if call.method == "chat.postMessage" and "Kitchen at the close" in texts(call)
+    ][-1]
+    assert again.ts != first.ts
+    bot.send.click(again.ts, ActionId.STOCK_FILE_POST, user=ADMIN)
+    bot.drain()
+    bot.send.click(first.ts, ActionId.STOCK_FILE_POST, user=ADMIN)  # that day is counted now
+    bot.drain()
+    with bot.database.session() as session:
+        assert len(session.scalars(select(StockPosting.id)).all()) == 1
+    # Nothing was posted, so the preview is as it was: its buttons are back, Cancel ends it.
+    shown = bot.slack.workspace.message(first.ts)
+    assert "Posting the count" not in shown.text + json.dumps(shown.blocks)
+    bot.send.click(first.ts, ActionId.STOCK_FILE_CANCEL, user=ADMIN)
+    bot.drain()
+    shown = bot.slack.workspace.message(first.ts)
+    assert shown.text == f"Count file not posted: <@{ADMIN}> cancelled it."
+    with pytest.raises(AssertionError, match="shows no stock_file_post button"):
+        bot.send.click(first.ts, ActionId.STOCK_FILE_POST, user=ADMIN)
