@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from stockpot.bot.blocks.ledger import BALANCES_SHOWN
 from stockpot.bot.blocks.stock import MODAL_BLOCKS, SheetRow, count_modal, sheet_pages
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.core.catalog.importer import import_catalog
@@ -259,3 +260,20 @@ def test_a_count_file_that_cannot_be_posted_keeps_its_preview_and_cancel_ends_it
     assert shown.text == f"Count file not posted: <@{ADMIN}> cancelled it."
     with pytest.raises(AssertionError, match="shows no stock_file_post button"):
         bot.send.click(first.ts, ActionId.STOCK_FILE_POST, user=ADMIN)
+
+
+def test_balances_are_a_short_summary_and_show_all_opens_every_line(bot):
+    ids = ingredient_ids(bot)
+    assert len(ids) > BALANCES_SHOWN
+    count(bot, "2026-11-26", {name: str(n + 1) for n, name in enumerate(sorted(ids))})
+    posted(bot, "counted in Kitchen for 2026-11-26")
+    bot.send.command("/ledger", "balances", user=VIEWER)
+    summary = reply(bot, "Stock of Trattoria Esempio")
+    shown = bot.slack.workspace.message(summary.ts)
+    [unit] = [b for b in shown.blocks if b["type"] == "section"]
+    assert unit["text"]["text"].startswith(f"*Kitchen* · {len(ids)} ingredients")
+    assert unit["text"]["text"].count("\n") == BALANCES_SHOWN + 1  # the kind, then five lines
+    bot.send.click(summary.ts, ActionId.LEDGER_BALANCES_ALL, user=VIEWER)
+    view = bot.slack.wait_for("views.open", where=lambda c: "Stock" in texts(c))[-1].args["view"]
+    listed = "\n".join(b["text"]["text"] for b in view["blocks"] if b["type"] == "section")
+    assert all(f"\n{name}: " in f"\n{listed}" for name in ids), listed
