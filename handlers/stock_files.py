@@ -11,9 +11,11 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from stockpot.bot.blocks.common import escape, message, section
 from stockpot.bot.blocks.stock import count_file_blocks, problems_blocks
+from stockpot.bot.errors import GONE
 from stockpot.bot.ids import ActionId
 from stockpot.bot.metadata import StockFileValue
 from stockpot.bot.slack_files import fetch_csv
@@ -130,6 +132,7 @@ def post_count(
         shown = body.get("message") or {}
         respond(text=shown.get("text", ""), blocks=shown.get("blocks"), replace_original=True)
         raise
+    # A preview deleted meanwhile shows nothing of this: the announcement below says it.
     respond(
         **message(
             f"Count file {name} posted",
@@ -145,13 +148,32 @@ def post_count(
     announce(client, channel, result, who.user_id)
 
 
-def cancel(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
+def cancel(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
     ack()
     who = button_admin(context, body)
-    respond(
-        **message(f"Count file not posted: <@{who.user_id}> cancelled it.", []),
-        replace_original=True,
-    )
+    cancelled = f"Count file not posted: <@{who.user_id}> cancelled it."
+    if not _replace_preview(client, body, {"text": cancelled, "blocks": []}):
+        respond(
+            text="That count file's preview was deleted: nothing was posted from it, so there "
+            "is nothing to cancel. Share the file again to preview it anew.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+
+
+def _replace_preview(client: WebClient, body: dict[str, Any], shown: dict[str, Any]) -> bool:
+    """Replace the clicked preview with ``shown``; ``False`` when it is gone (deleted in
+    Slack since it was clicked: ``chat.update`` answers ``message_not_found``)."""
+    try:
+        client.chat_update(channel=channel_of(body), ts=body["message"]["ts"], **shown)
+    except SlackApiError as error:
+        if error.response.get("error") not in GONE:
+            raise
+        log.info("count file preview %s is gone: %s", body["message"]["ts"], error)
+        return False
+    return True
 
 
 def register(app: App) -> None:
