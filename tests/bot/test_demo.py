@@ -268,8 +268,19 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     walk.shot("transferred")
 
     walk.say("/ledger balances")
-    expect(walk.latest("Stock of Pizzeria Beispiel")).to_contain_text("Küche")
+    stock = walk.latest("Stock of Pizzeria Beispiel")
+    # A summary per storage unit (the five largest by value), every line one click away.
+    kitchen = stock.locator(".section", has_text="Küche ·")
+    expect(kitchen).to_contain_text(re.compile(r"Küche · \d+ ingredients · -[\d,.]+ EUR at cost"))
+    expect(kitchen).to_contain_text("Largest by value")
+    assert kitchen.inner_text().count(" EUR\n") + kitchen.inner_text().endswith(" EUR") == 5
     walk.shot("balances")
+    kitchen.get_by_role("button", name="Show all").click()
+    expect(page.get_by_test_id("modal-title")).to_have_text("Stock")
+    expect(modal).to_contain_text("Zucker: ")  # the last of the alphabet, not among the five
+    walk.shot("balances-show-all")
+    page.get_by_test_id("modal-close").click()
+    expect(modal).to_be_hidden()
 
     page.get_by_test_id("upload-input").set_input_files(str(EXPORT))
     preview = walk.latest("read with")

@@ -86,7 +86,10 @@ def test_viewers_read_but_do_not_post_and_bad_lines_are_named(bot):
     assert "Flour: 25 kg · 22.50 EUR" in texts(message) and "<@UADMIN>" in texts(message)
     bot.send.command("/ledger", "balances Kitchen", user=VIEWER)
     stock = texts(reply(bot, "Stock of Trattoria Esempio"))
-    assert "Flour: 25 kg · 22.50 EUR" in stock and "Kitchen (22.50 EUR at cost)" in stock
+    assert (
+        "Flour: 25 kg · 22.50 EUR" in stock
+        and "*Kitchen* · 2 ingredients · 22.50 EUR at cost" in stock
+    )
     bot.send.command("/stock", "waste Kitchen Flor=1kg", user=ADMIN)
     assert "did you mean 'Flour'" in texts(reply(bot, "unknown ingredient 'Flor'"))
     bot.send.command("/stock", "move Kitchen to Bar House red=2", user=ADMIN)
