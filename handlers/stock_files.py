@@ -9,11 +9,13 @@ import logging
 from datetime import date
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from stockpot.bot.blocks.common import escape, message, section
 from stockpot.bot.blocks.stock import count_file_blocks, problems_blocks
+from stockpot.bot.errors import GONE
 from stockpot.bot.ids import ActionId
 from stockpot.bot.metadata import StockFileValue
 from stockpot.bot.slack_files import fetch_csv
@@ -118,10 +120,11 @@ def post_count(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
         notify(context, channel),
     )
     result: StockResult = post_stock(svc.factory, request)
-    client.chat_update(
-        channel=channel,
-        ts=body["message"]["ts"],
-        **message(
+    # A preview deleted meanwhile has nothing to show the result in: the announcement does.
+    _replace_preview(
+        client,
+        body,
+        message(
             f"Count file {name} posted",
             [
                 section(
@@ -134,15 +137,32 @@ def post_count(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
     announce(client, channel, result, who.user_id)
 
 
-def cancel(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+def cancel(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
     ack()
     who = button_admin(context, body)
-    client.chat_update(
-        channel=channel_of(body),
-        ts=body["message"]["ts"],
-        text=f"Count file not posted: <@{who.user_id}> cancelled it.",
-        blocks=[],
-    )
+    cancelled = f"Count file not posted: <@{who.user_id}> cancelled it."
+    if not _replace_preview(client, body, {"text": cancelled, "blocks": []}):
+        respond(
+            text="That count file's preview was deleted: nothing was posted from it, so there "
+            "is nothing to cancel. Share the file again to preview it anew.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+
+
+def _replace_preview(client: WebClient, body: dict[str, Any], shown: dict[str, Any]) -> bool:
+    """Replace the clicked preview with ``shown``; ``False`` when it is gone (deleted in
+    Slack since it was clicked: ``chat.update`` answers ``message_not_found``)."""
+    try:
+        client.chat_update(channel=channel_of(body), ts=body["message"]["ts"], **shown)
+    except SlackApiError as error:
+        if error.response.get("error") not in GONE:
+            raise
+        log.info("count file preview %s is gone: %s", body["message"]["ts"], error)
+        return False
+    return True
 
 
 def register(app: App) -> None:

@@ -306,17 +306,18 @@ class SlackStandIn(SandboxServer):
         return Response.json(answer, headers=headers)
 
     def _not_updatable(self, method: str, args: dict[str, Any]) -> dict[str, Any] | None:
-        """``chat.update`` edits an existing message of the app's in that channel, as in
-        Slack: an unknown ``ts`` (or one of another channel, or an ephemeral message, which
-        only ``response_url`` can replace) is ``message_not_found``; someone else's message is
-        ``cant_update_message``."""
-        if method != "chat.update":
+        """``chat.update`` (and ``chat.delete``) acts on an existing message of the app's in
+        that channel, as in Slack: an unknown ``ts`` (or one of another channel, or an
+        ephemeral message, which only ``response_url`` can replace) is ``message_not_found``;
+        someone else's message is ``cant_update_message`` (``cant_delete_message``)."""
+        if method not in ("chat.update", "chat.delete"):
             return None
         shown = self.workspace.message(str(args.get("ts") or ""))
         if shown is None or shown.ephemeral or shown.channel != str(args.get("channel")):
             return {"ok": False, "error": "message_not_found"}
         if shown.user != self.bot_user_id:
-            return {"ok": False, "error": "cant_update_message"}
+            verb = "update" if method == "chat.update" else "delete"
+            return {"ok": False, "error": f"cant_{verb}_message"}
         return None
 
     def _not_allowed(
@@ -409,6 +410,8 @@ class SlackStandIn(SandboxServer):
                     thread_ts=args.get("thread_ts"),
                 )
             )
+        elif method == "chat.delete":
+            board.delete(str(args.get("ts")))
         elif method == "chat.update":
             board.update(str(args.get("ts")), str(args.get("text") or ""), args.get("blocks") or [])
         elif method == "chat.postEphemeral":

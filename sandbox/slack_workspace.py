@@ -97,6 +97,15 @@ class Workspace:
                     message.text, message.blocks = text, blocks
             self._changed()
 
+    def delete(self, ts: str) -> bool:
+        """The message ``ts`` is deleted (by someone in the channel, or ``chat.delete``)."""
+        with self._lock:
+            kept = [message for message in self.messages if message.ts != ts]
+            deleted = len(kept) != len(self.messages)
+            self.messages[:] = kept
+            self._changed()
+            return deleted
+
     def answer(self, channel: str, user: str, payload: dict[str, Any]) -> str:
         """A ``response_url`` answer: private unless it says ``in_channel``; returns its ts."""
         ts = self.next_ts()

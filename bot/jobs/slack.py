@@ -21,15 +21,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session, sessionmaker
 
+from stockpot.bot.errors import GONE
 from stockpot.bot.observed import metered
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.jobs.worker import JobContext
 from stockpot.core.models import Company
 
 log = logging.getLogger(__name__)
-
-GONE = frozenset({"message_not_found", "cant_update_message"})
-"""``chat.update`` errors that mean the message cannot be replaced, ever."""
 
 
 class Edit(Enum):

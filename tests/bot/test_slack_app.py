@@ -26,6 +26,8 @@ from stockpot.core.models import (
     Connection,
     ExternalLocation,
     Ingredient,
+    Job,
+    JobKind,
     LedgerMovement,
     Member,
     PosItem,
@@ -529,3 +531,19 @@ def test_location_buttons_refuse_viewers_and_other_workspaces(bot, action):
         after = session.get_one(ExternalLocation, location.id)
         assert (after.active, after.automatic_transfer) == before
     assert not [c for c in bot.slack.calls if c.method == "chat.postMessage"]
+
+
+def test_a_csv_location_named_exactly_to_transfer_says_why_not_and_what_to_do(bot):
+    """``/transfer <day> Main room`` for a location whose days come from CSV files is
+    refused with the reason and the way its days get in, never "did you mean Main room?";
+    nothing is queued. A typo still gets its suggestion, of a location with a POS only."""
+    bot.send.command("/transfer", "2026-11-27 Main room", user=ADMIN)
+    answer = texts(reply(bot, "CSV files"))
+    assert "did you mean" not in answer
+    assert "Main room gets its sales from CSV files" in answer
+    assert "stockpot csv import FILE --connection Till export" in answer
+    bot.send.command("/transfer", "2026-11-27 Main rom", user=ADMIN)
+    typo = texts(reply(bot, "Main rom"))
+    assert "did you mean Main room" not in typo
+    with bot.database.session() as session:
+        assert session.scalar(select(Job.id).where(Job.kind == JobKind.TRANSFER)) is None

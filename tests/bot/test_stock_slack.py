@@ -171,6 +171,48 @@ def test_a_count_csv_shared_in_the_channel_is_previewed_then_posted(bot):
         assert list(session.scalars(select(StockPosting.posted_by))) == ["slack:UADMIN"]
 
 
+def click_deleted(bot, preview, action_id: str):
+    """A click on ``preview`` that Slack delivers after someone deleted the message (the
+    click was on a client still showing it)."""
+    shown = bot.slack.workspace.message(preview.ts)
+    (element,) = [
+        {**element, "block_id": block.get("block_id") or "b"}
+        for block in shown.blocks
+        for element in block.get("elements", [])
+        if element.get("action_id") == action_id
+    ]
+    payload = shown.payload()
+    bot.slack.workspace.delete(preview.ts)
+    assert bot.slack.workspace.message(preview.ts) is None
+    response = bot.send.action(element, user=ADMIN, channel=shown.channel, message=payload)
+    assert response.status_code == 200
+    bot.drain()
+
+
+def test_a_count_file_whose_preview_was_deleted_answers_cancel_and_post_cleanly(bot, caplog):
+    """chat.update answers ``message_not_found`` for a deleted preview: Cancel says so (no
+    traceback, no "something went wrong"); Post still posts and announces."""
+    bot.send.command("/pos", "bind", user=ADMIN)
+    reply(bot, "This channel now works for Trattoria Esempio")
+    share(bot, "FCOUNT", "count-Kitchen-2026-11-26.csv", COUNT_FILE)
+    preview = posted(bot, "count-Kitchen-2026-11-26.csv*: Kitchen at the close of 2026-11-26")
+    click_deleted(bot, preview, ActionId.STOCK_FILE_CANCEL)
+    told = reply(bot, "preview was deleted")
+    assert "nothing was posted" in texts(told)
+    assert "Something went wrong" not in json.dumps([c.args for c in bot.slack.calls])
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+    share(bot, "FCOUNT2", "count-Kitchen-2026-11-26.csv", COUNT_FILE)
+    again = bot.slack.wait_for(
+        "chat.postMessage", 2, where=lambda c: "Kitchen at the close of 2026-11-26" in texts(c)
+    )[-1]
+    click_deleted(bot, again, ActionId.STOCK_FILE_POST)
+    posted(bot, "counted in Kitchen for 2026-11-26")
+    with bot.database.session() as session:
+        assert len(list(session.scalars(select(StockPosting.id)))) == 1
+    assert "Something went wrong" not in json.dumps([c.args for c in bot.slack.calls])
+
+
 def test_the_template_is_offered_as_a_file_per_unit(bot):
     bot.send.command("/stock", "template Bar", user=VIEWER)
     reply(bot, "count-Bar.csv")
