@@ -14,6 +14,7 @@ from stockpot.bot.blocks.common import (
     context,
     escape,
     header,
+    plural,
     section,
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
@@ -292,8 +293,9 @@ def mappings_blocks(
     last = first + len(page.rows) - 1
     blocks.append(
         context(
-            f"{page.total} item(s){searched}; showing {first}–{last}. "
-            "Search with `/pos mappings &lt;text&gt;`."
+            f"{plural(page.total, 'item')}{searched}"
+            + (f"; showing {first}–{last}" if page.total > len(page.rows) else "")
+            + ". Search with `/pos mappings &lt;text&gt;`."
         )
     )
     shown = MappingsPageValue(text=text[:200], page=page.page)

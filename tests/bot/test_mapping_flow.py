@@ -107,7 +107,7 @@ def test_map_validate_save_and_reprocess_the_affected_day(day_posted):
     bot.send.block_action(ActionId.REPROCESS, str(salami), user=ADMIN)
     # One message for the whole reprocessing, updated to its summary; each day in its thread.
     summary = bot.slack.wait_for(
-        "chat.update", where=lambda c: "Reprocessed *Pizza Salami*: 1 days" in texts(c)
+        "chat.update", where=lambda c: "Reprocessed *Pizza Salami*: 1 day (" in texts(c)
     )[0]
     assert "1 changed, 0 unchanged, 0 failed" in texts(summary)
     details = bot.slack.wait_for("chat.postMessage", where=lambda c: "Days reprocessed" in texts(c))
@@ -316,7 +316,7 @@ def test_mappings_search_pages_and_connections(day_posted):
     bot.send.command("/pos", "mappings cola", user=ADMIN)
     found = bot.slack.wait_for("response_url", where=lambda c: "matching “cola”" in texts(c))[0]
     text = texts(found)
-    assert "2 item(s)" in text and "sides:SIDES" in text and "csv:Bar export" in text
+    assert "2 items matching" in text and "sides:SIDES" in text and "csv:Bar export" in text
     assert "Next" not in text
     bot.send.command("/pos", "mappings nothing-like-this", user=ADMIN)
     reply(bot, "No mapped or ignored item matching")
