@@ -237,13 +237,13 @@ def _row_text(row: MappingRow) -> str:
 
 def _row_buttons(row: MappingRow, shown: MappingsPageValue) -> Block:
     """Edit (or Map), and Remove (or Un-ignore), which also carry the search and page they are
-    shown on (``<item>:<page>``): the page is redrawn in place after them."""
-    value = str(row.pos_item_id)
-    undo = f"{value}:{shown.dump()}"
+    shown on (``<item>:<page>``): the page is redrawn in place after them (after Edit or Map,
+    once the modal is saved)."""
+    undo = f"{row.pos_item_id}:{shown.dump()}"
     name = escape(row.pos_name)
     if row.target_kind == "ignored":
         return actions(
-            button("Map", ActionId.MAP_OPEN, value),
+            button("Map", ActionId.MAP_OPEN, undo),
             button(
                 "Un-ignore",
                 ActionId.ITEM_UNIGNORE,
@@ -257,7 +257,7 @@ def _row_buttons(row: MappingRow, shown: MappingsPageValue) -> Block:
             ),
         )
     return actions(
-        button("Edit", ActionId.MAP_OPEN, value),
+        button("Edit", ActionId.MAP_OPEN, undo),
         button(
             "Remove",
             ActionId.MAPPING_REMOVE,
