@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from stockpot.bot.blocks.common import escape
 from stockpot.bot.blocks.explain import why_picker
 from stockpot.bot.blocks.ledger import TOTALS_SHOWN, balances_blocks, totals_blocks, totals_csv
 from stockpot.core import ledger
@@ -21,7 +22,7 @@ def ledger_balances(inv: Invocation) -> None:
         currency = scope.company().currency
     if unit:
         rows = [row for row in rows if row.storage_unit == unit]
-    inv.reply(f"Stock of {who.company}", balances_blocks(who.company, rows, unit, currency))
+    inv.reply(f"Stock of {escape(who.company)}", balances_blocks(who.company, rows, unit, currency))
 
 
 def ledger_movements(inv: Invocation) -> None:
@@ -41,7 +42,7 @@ def ledger_movements(inv: Invocation) -> None:
         [(row.storage_unit, row.ingredient) for row in rows[:TOTALS_SHOWN]], str(first), str(last)
     )
     inv.reply(
-        f"Movements of {who.company}, {period.describe()}",
+        f"Movements of {escape(who.company)}, {period.describe()}",
         blocks + ([picker] if picker else []),
     )
     if len(rows) > TOTALS_SHOWN:
