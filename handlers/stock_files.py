@@ -28,9 +28,11 @@ from stockpot.core.settings import Settings
 from stockpot.core.stock import files
 from stockpot.core.stock.services import StockRequest, StockResult, post_stock
 from stockpot.handlers.context import button_admin, channel_of, notify, services
+from stockpot.handlers.offers import spend
 from stockpot.handlers.stock_commands import announce
 
 log = logging.getLogger(__name__)
+CANCEL = ActionId.STOCK_FILE_CANCEL
 
 
 def _fetch(settings: Settings, client: WebClient, file_id: str) -> tuple[str, str]:
@@ -106,7 +108,9 @@ def _value(body: dict[str, Any]) -> StockFileValue:
         raise ValidationFailed("that button is not one Stockpot made") from None
 
 
-def post_count(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+def post_count(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
     ack()
     who = button_admin(context, body)
     svc = services(context)
@@ -123,12 +127,18 @@ def post_count(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
         who.audit,
         notify(context, channel),
     )
-    result: StockResult = post_stock(svc.factory, request)
-    # A preview deleted meanwhile has nothing to show the result in: the announcement does.
-    _replace_preview(
-        client,
-        body,
-        message(
+    # Spent first, as every offer is (handlers.offers): nobody posts the same file twice.
+    spend(respond, body, f"Posting the count, started by <@{who.user_id}>…", CANCEL)
+    try:
+        result: StockResult = post_stock(svc.factory, request)
+    except StockpotError:
+        # Nothing was posted: the preview comes back as it was, its buttons with it.
+        shown = body.get("message") or {}
+        respond(text=shown.get("text", ""), blocks=shown.get("blocks"), replace_original=True)
+        raise
+    # A preview deleted meanwhile shows nothing of this: the announcement below says it.
+    respond(
+        **message(
             f"Count file {escape(name)} posted",
             [
                 section(
@@ -137,6 +147,7 @@ def post_count(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
                 )
             ],
         ),
+        replace_original=True,
     )
     announce(client, channel, result, who.user_id)
 

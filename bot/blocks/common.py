@@ -24,6 +24,12 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def plural(number: int, one: str, many: str | None = None) -> str:
+    """``1 ingredient``, ``3 ingredients``, ``2 days``: a count as people write it (never
+    "1 items" nor "item(s)")."""
+    return f"{number:,} {one if number == 1 else (many or one + 's')}"
+
+
 def header(text: str) -> Block:
     return {"type": "header", "text": {"type": "plain_text", "text": clip(text, HEADER_TEXT)}}
 
