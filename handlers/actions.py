@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from stockpot.bot.blocks.common import Block, escape, message
+from stockpot.bot.blocks.common import Block, escape, message, plural
 from stockpot.bot.blocks.common import context as context_block
 from stockpot.bot.blocks.jobs import catch_up_blocks
 from stockpot.bot.blocks.pos import connect_sides_modal, lightspeed_blocks, locations_blocks
@@ -236,7 +236,9 @@ def catch_up_days(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
         jobs = catch_up(location, missing, who.audit)
         name = location.name
     queued = svc.jobs.enqueue_many(jobs)
-    spend(respond, body, f"Catching up {queued} day(s) of {name}; failures are reported here.")
+    spend(
+        respond, body, f"Catching up {plural(queued, 'day')} of {name}; failures are reported here."
+    )
 
 
 def reconnect(

@@ -91,8 +91,13 @@ def open_map(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCon
         item = rows.get(PosItem, button_id(body))
         current = current_target(rows.session, item)
         suggested = [] if current else suggestions(rows.session, who.company_id, item.name)
+        listed = ":" in str(body["actions"][0].get("value") or "")  # /pos mappings' Edit
         metadata = MapItemMetadata(
-            pos_item_id=item.id, channel_id=channel, company_id=who.company_id
+            pos_item_id=item.id,
+            channel_id=channel,
+            company_id=who.company_id,
+            list_url=body.get("response_url"),
+            list_page=_page_of(body) if listed else None,
         )
         view = map_modal(metadata.dump(), item.name, current, suggested)
     client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -236,6 +241,23 @@ def submit_map(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltC
             ),
         ),
     )
+    if changed:
+        _redraw(context, who, metadata)
+
+
+def _redraw(context: BoltContext, who: Actor, metadata: MapItemMetadata) -> None:
+    """The list whose Map or Edit opened the modal shows the saved mapping (no stale Map on
+    an item just mapped), through its ``response_url`` (lists are answers only you see)."""
+    if not metadata.list_url:
+        return
+    factory = services(context).factory
+    page = metadata.list_page
+    listed = (
+        unmapped_list(factory, who)
+        if page is None
+        else mappings_list(factory, who, page.text, page.page)
+    )
+    Respond(response_url=metadata.list_url)(**message(*listed), replace_original=True)
 
 
 def reprocess(

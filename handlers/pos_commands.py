@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from stockpot.bot.blocks.common import plural
 from stockpot.bot.blocks.doctor import doctor_blocks
 from stockpot.bot.blocks.pos import connect_sides_modal, lightspeed_blocks, locations_blocks
 from stockpot.bot.metadata import ConnectSidesMetadata
@@ -142,7 +143,7 @@ def pos_test(inv: Invocation) -> None:
     who = inv.actor()
     who.require_admin()
     found = _pos_connections(who, inv)
-    inv.reply(f"Testing {len(found)} connection(s)…")
+    inv.reply(f"Testing {plural(len(found), 'connection')}…")
 
     def work() -> None:
         lines = []
@@ -172,7 +173,9 @@ def pos_sync(inv: Invocation) -> None:
                 notify=inv.notify(),
             )
         )
-    inv.reply(f"Syncing {len(found)} connection(s); progress and summary follow in this channel.")
+    inv.reply(
+        f"Syncing {plural(len(found), 'connection')}; progress and summary follow in this channel."
+    )
 
 
 def pos_members(inv: Invocation) -> None:
@@ -260,7 +263,7 @@ def pos_storage(inv: Invocation) -> None:
     with inv.services.factory() as session:
         rows = storage_units(session, who.company_id)
     lines = [
-        f"*{r.name}* · {r.address} · {r.locations} location(s)"
+        f"*{r.name}* · {r.address} · {plural(r.locations, 'location')}"
         + (" · archived" if r.archived else "")
         for r in rows
     ]

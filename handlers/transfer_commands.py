@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from stockpot.bot.blocks.common import Block, escape, section
+from stockpot.bot.blocks.common import Block, escape, plural, section
 from stockpot.bot.blocks.jobs import catch_up_blocks
 from stockpot.bot.blocks.pos import location_state
 from stockpot.core.errors import ValidationFailed
@@ -63,7 +63,7 @@ def automatic_switch(active: bool) -> Subcommand:
                 if missed is not None:
                     blocks.extend(catch_up_blocks(location.name, location.id, missed))
         state = "resumed" if active else "paused (setup and history are kept)"
-        text = f"Automatic transfers {state} for {len(ids)} location(s)."
+        text = f"Automatic transfers {state} for {plural(len(ids), 'location')}."
         inv.reply(text, [section(text), *blocks] if blocks else None)
 
     return run
@@ -85,7 +85,7 @@ def transfer_status(inv: Invocation) -> None:
         state = location_state(row.active, row.automatic, from_csv=from_csv)
         line = f"*{escape(row.name)}*: {state}{when} · {latest}"
         if row.pending:
-            line += f", {row.pending} job(s) queued or running"
+            line += f", {plural(row.pending, 'job')} queued or running"
         if row.failed:
             line += f"\n    :x: {row.failed}"
         lines.append(line)

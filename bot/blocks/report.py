@@ -13,6 +13,7 @@ from stockpot.bot.blocks.common import (
     escape,
     header,
     lines_section,
+    plural,
     section,
 )
 from stockpot.bot.ids import ActionId
@@ -57,7 +58,7 @@ def _largest(row: LocationDay, currency: str) -> str:
 def _location(row: LocationDay, currency: str) -> list[Block]:
     head = f"{STATE_ICONS.get(row.state, '')} *{escape(row.name)}*: {row.state}"
     if row.run_id is not None:
-        head += f" · {row.lines} lines, {row.unmapped_lines} unmapped · {_deducted(row)}"
+        head += f" · {plural(row.lines, 'line')}, {row.unmapped_lines} unmapped · {_deducted(row)}"
     blocks = [section(head)]
     if row.deductions:
         blocks.append(context(_largest(row, currency)))

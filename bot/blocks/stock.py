@@ -23,6 +23,7 @@ from stockpot.bot.blocks.common import (
     escape,
     header,
     lines_section,
+    plural,
     section,
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
@@ -178,8 +179,9 @@ def posted_blocks(result: StockResult, user_id: str | None) -> list[Block]:
     if result.absorbed:
         blocks.append(
             context(
-                f"{len(result.absorbed)} change(s) dated before a later count were absorbed by "
-                "that count: a count fixes the balance at its day."
+                f"{plural(len(result.absorbed), 'change')} dated before a later count "
+                + ("was" if len(result.absorbed) == 1 else "were")
+                + " absorbed by that count: a count fixes the balance at its day."
             )
         )
     return blocks
@@ -221,7 +223,8 @@ def count_file_blocks(
     blocks = [
         section(
             f"*Count file {escape(name)}*: {escape(result.storage_unit)} at the close of "
-            f"{result.business_date}, {len(result.lines)} ingredient(s). Nothing is posted yet."
+            f"{result.business_date}, {plural(len(result.lines), 'ingredient')}. "
+            "Nothing is posted yet."
         ),
         *posted_blocks(result, None)[1:],
     ]

@@ -208,6 +208,9 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     walk.shot("mapped")
     mapped = walk.latest("now takes").inner_text()
     item = mapped.split(" now takes", 1)[0].strip().splitlines()[-1].strip()
+    # The list it was mapped from is redrawn: no stale Map on the item just mapped.
+    expect(unmapped).not_to_contain_text(f"{item} (")
+    expect(unmapped).to_contain_text("Unmapped items of Pizzeria Beispiel")
 
     # Ignore (asks first): the list loses the item, and the change offers its reprocessing.
     strudel = unmapped.locator(
@@ -221,7 +224,6 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
         ignored.get_by_role("button", name=re.compile(r"Reprocess \d+ affected days"))
     ).to_be_visible()
     expect(unmapped).not_to_contain_text("Apfelstrudel")
-    expect(unmapped).not_to_contain_text(item)  # mapped a moment ago: the list is redrawn
     walk.shot("ignored")
     walk.say("/pos mappings Apfelstrudel")
     listed = walk.pinned("matching “Apfelstrudel”")
@@ -235,6 +237,7 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     walk.say(f"/pos mappings {item}")
     mappings = walk.latest(f"matching “{item}”")
     expect(mappings).to_contain_text("0.1 kg of Mozzarella")
+    expect(mappings).to_contain_text(f"1 item matching “{item}”. Search with")  # not "1 item(s)"
     expect(mappings).to_contain_text("sides:SIDES")
     walk.shot("mappings-search")
     mappings.get_by_role("button", name="Edit").first.click()
@@ -341,6 +344,7 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     # One message in the file's thread: the preview, "Importing…", then the result.
     expect(answer).to_contain_text("Imported kasse-export.csv")
     expect(answer).not_to_contain_text("Importing")
+    expect(answer).to_contain_text("1 unmapped code: /pos unmapped maps them")  # not "1 codes"
     expect(answer.get_by_role("button", name="Import", exact=True)).to_have_count(0)
     assert walk.saying("Imported kasse-export.csv") == 1
     assert walk.saying("Importing") == 0, "no message is left saying it is importing"

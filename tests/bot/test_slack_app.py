@@ -387,7 +387,7 @@ def test_ledger_movements_summarise_a_period_and_attach_a_csv_when_long(bot):
 def test_storage_units_are_listed_and_created_by_admins(bot):
     bot.send.command("/pos", "storage", user=VIEWER)
     listing = reply(bot, "Storage units of Trattoria Esempio")
-    assert "*Kitchen* · Via Roma 1, Milano · 1 location(s)" in texts(listing)
+    assert "*Kitchen* · Via Roma 1, Milano · 1 location" in texts(listing)
     bot.send.command("/pos", "storage add Cold room | Via Roma 1, Milano", user=VIEWER)
     reply(bot, "you need to be an admin")
     bot.send.command("/pos", "storage add Cold room", user=ADMIN)
