@@ -15,7 +15,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from stockpot.bot.blocks.common import message
+from stockpot.bot.blocks.common import escape, message
 from stockpot.bot.blocks.stock import (
     SheetRow,
     count_modal,
@@ -338,7 +338,10 @@ def stock_template(inv: Invocation) -> None:
         filename=f"count-{unit.name}.csv",
         title=f"Count sheet of {unit.name}: fill in the quantity column, then upload it here",
     )
-    inv.reply(f"The count sheet of {unit.name} is in the channel as count-{unit.name}.csv.")
+    inv.reply(
+        f"The count sheet of {escape(unit.name)} is in the channel as "
+        f"count-{escape(unit.name)}.csv."
+    )
 
 
 def ledger_variance(inv: Invocation) -> None:
@@ -361,7 +364,7 @@ def ledger_variance(inv: Invocation) -> None:
         )
         return
     blocks = [block for report in reports[:3] for block in variance_blocks(report)]
-    inv.reply(f"Variance of {who.company}", blocks)
+    inv.reply(f"Variance of {escape(who.company)}", blocks)
 
 
 def register(app: App) -> None:

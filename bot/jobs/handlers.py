@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.bot.blocks.common import message
+from stockpot.bot.blocks.common import escape, message
 from stockpot.bot.blocks.jobs import (
     migration_blocks,
     migration_stopped_blocks,
@@ -86,7 +86,7 @@ class TransferJob(_Notifying):
                 "result_ts",
                 Target.of(notify),
                 message(
-                    f"Transfer of {report.location}, {report.business_date}",
+                    f"Transfer of {escape(report.location)}, {report.business_date}",
                     report_blocks(report, post_value=value),
                 ),
             )
@@ -101,7 +101,7 @@ class TransferJob(_Notifying):
         self.notifier.post(
             self.target(context),
             message(
-                f"Not transferred: {name}, {job.business_date}",
+                f"Not transferred: {escape(name)}, {job.business_date}",
                 failure_blocks(
                     name,
                     str(job.business_date),
@@ -158,7 +158,7 @@ class MigrationJob(_Notifying):
     ) -> dict[str, Any]:
         state = "Migrating" if running else "Migrated"
         return message(
-            f"{state} {name}: {progress.done}/{progress.total} days",
+            f"{state} {escape(name)}: {progress.done}/{progress.total} days",
             migration_blocks(name, progress, job_id, running=running),
         )
 
@@ -175,7 +175,7 @@ class MigrationJob(_Notifying):
         assert job.location_id is not None
         name, connection_id, _ = _location(context.factory, job.location_id)
         stopped = message(
-            f"The migration of {name} stopped",
+            f"The migration of {escape(name)} stopped",
             migration_stopped_blocks(name, reason, job.id, connection_id if reauthorize else None),
         )
         target = self.target(context)
@@ -194,7 +194,7 @@ class SyncJob(_Notifying):
         assert job.connection_id is not None
         with context.factory() as session:
             label = session.get_one(Connection, job.connection_id).label
-        title = f"Sync of {label}"
+        title = f"Sync of {escape(label)}"
         shown = ProgressMessage(self.notifier, self.target(context), context.result.get("ts"))
         context.save(ts=shown.start(message(f"{title}: locations…", [])))
         located = connections.sync_locations(context.factory, context.settings, job.connection_id)
@@ -214,7 +214,7 @@ class SyncJob(_Notifying):
         self.notifier.post(
             self.target(context),
             message(
-                f"The sync of {label} stopped: {reason}",
+                f"The sync of {escape(label)} stopped: {escape(reason)}",
                 sync_failed_blocks(label, reason, job.id, reconnect),
             ),
         )
@@ -241,7 +241,7 @@ class ReprocessJob(_Notifying):
             state = "Reprocessing" if running else "Reprocessed"
             return message(
                 f"{'' if running else self.mention(context)}{state} {len(done)}/{len(days)} "
-                f"days for {what}",
+                f"days for {escape(what)}",
                 reprocess_blocks(what, days, done, running=running),
             )
 
@@ -271,7 +271,11 @@ class ReprocessJob(_Notifying):
         progress.finish(shown(running=False))
         if target is not None and ts and not context.result.get("details_ts"):
             details = self.notifier.post(
-                target, {**message(f"Each day of {what}", reprocess_details(done)), "thread_ts": ts}
+                target,
+                {
+                    **message(f"Each day of {escape(what)}", reprocess_details(done)),
+                    "thread_ts": ts,
+                },
             )
             context.save(details_ts=details)
         return {"days": len(done)}
