@@ -106,6 +106,10 @@ BOT_SCOPES = [
     "users:read",
     "files:read",
     "files:write",
+    # Only to find a job's own message again after a worker died between posting it and
+    # saving its ts (bot.jobs.slack.Notifier.deliver): public and private channels.
+    "channels:history",
+    "groups:history",
 ]
 
 

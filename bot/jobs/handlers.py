@@ -101,7 +101,9 @@ class TransferJob(_Notifying):
         job = context.job
         assert job.location_id is not None
         name, connection_id, _ = _location(context.factory, job.location_id)
-        self.notifier.post(
+        self.notifier.deliver(
+            context,
+            "failure_ts",
             self.target(context),
             message(
                 f"Not transferred: {escape(name)}, {job.business_date}",
@@ -132,7 +134,7 @@ class MigrationJob(_Notifying):
                 else plan(session, location, payload_of(MigrationPayload, job.payload).days)
             )
         target = self.target(context)
-        shown = ProgressMessage(self.notifier, target, context.result.get("message_ts"))
+        shown = ProgressMessage(self.notifier, context, "message_ts", target)
         ts = shown.start(self._message(name, progress, job.id, running=True))
         context.save(message_ts=ts, progress=progress.dump())
 
@@ -186,7 +188,7 @@ class MigrationJob(_Notifying):
         if target is not None and ts:
             self.notifier.update(target, ts, stopped)
         else:
-            self.notifier.post(target, stopped)
+            self.notifier.deliver(context, "stopped_ts", target, stopped)
 
 
 class SyncJob(_Notifying):
@@ -198,7 +200,7 @@ class SyncJob(_Notifying):
         with context.factory() as session:
             label = session.get_one(Connection, job.connection_id).label
         title = f"Sync of {escape(label)}"
-        shown = ProgressMessage(self.notifier, self.target(context), context.result.get("ts"))
+        shown = ProgressMessage(self.notifier, context, "ts", self.target(context))
         context.save(ts=shown.start(message(f"{title}: locations…", [])))
         located = connections.sync_locations(context.factory, context.settings, job.connection_id)
         shown.update(message(f"{title}: items…", []))
@@ -214,7 +216,9 @@ class SyncJob(_Notifying):
         with context.factory() as session:
             label = session.get_one(Connection, job.connection_id).label
         reconnect = job.connection_id if isinstance(error, PosAuthError) else None
-        self.notifier.post(
+        self.notifier.deliver(
+            context,
+            "failure_ts",
             self.target(context),
             message(
                 f"The sync of {escape(label)} stopped: {escape(reason)}",
@@ -249,7 +253,7 @@ class ReprocessJob(_Notifying):
             )
 
         target = self.target(context)
-        progress = ProgressMessage(self.notifier, target, context.result.get("message_ts"))
+        progress = ProgressMessage(self.notifier, context, "message_ts", target)
         ts = progress.start(shown(running=True))
         context.save(message_ts=ts)
         for location_id, day in days[len(done) :]:
@@ -272,15 +276,9 @@ class ReprocessJob(_Notifying):
             context.save(done=done)
             progress.update(shown(running=True))
         progress.finish(shown(running=False))
-        if target is not None and ts and not context.result.get("details_ts"):
-            details = self.notifier.post(
-                target,
-                {
-                    **message(f"Each day of {escape(what)}", reprocess_details(done)),
-                    "thread_ts": ts,
-                },
-            )
-            context.save(details_ts=details)
+        if target is not None and ts:
+            details = message(f"Each day of {escape(what)}", reprocess_details(done))
+            self.notifier.deliver(context, "details_ts", target, {**details, "thread_ts": ts})
         return {"days": len(done)}
 
 
