@@ -179,6 +179,7 @@ def test_connect_sync_preview_and_post_a_day(bot):
         wine = session.scalar(select(Ingredient).where(Ingredient.name == "House red"))
         wine.cost = Decimal("4.50")
     bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow", user=ADMIN)
+    bot.drain()
     again = bot.slack.wait_for(
         "chat.postMessage", 2, where=lambda c: "Preview: Pizzeria Beispiel Teltow" in texts(c)
     )[-1]
