@@ -29,7 +29,7 @@ from stockpot.bot.installations import (
     EncryptedInstallationStore,
     StateStore,
 )
-from stockpot.bot.jobs.answers import AnswerJob
+from stockpot.bot.jobs.answers import AnswerJob, once_clients
 from stockpot.bot.observed import (
     ContextCarryingExecutor,
     MeteredWebClient,
@@ -176,6 +176,8 @@ def build_app(
     app.middleware(request_context)
     app.middleware(response_hosts_guard(settings.slack.response_hosts))
     app.middleware(metered_clients)
+    if answering:
+        app.middleware(once_clients)
 
     @app.middleware
     def provide_services(context: BoltContext, next: Any) -> None:

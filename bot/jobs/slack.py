@@ -25,7 +25,7 @@ import json
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -75,6 +75,68 @@ def stamp_of(message: dict[str, Any]) -> str | None:
 
 def _slack_ts(moment: datetime) -> str:
     return f"{moment.timestamp():.6f}"
+
+
+LOOKBACK = timedelta(minutes=5)
+"""How long before the job was queued a retry's look for its message starts (its key is
+unique, so reading further back only costs a page; it absorbs a clock apart from Slack's)."""
+
+
+def find_message(
+    client: WebClient, channel: str, stamp: str, since: datetime, thread_ts: str | None = None
+) -> str | None:
+    """The ``ts`` of the message carrying ``stamp`` posted in ``channel`` (in the thread
+    ``thread_ts``) since about ``since``, or ``None``: none, or Slack would not say (logged)."""
+    try:
+        for shown in _history(client, channel, since - LOOKBACK, thread_ts):
+            if stamp_of(shown) == stamp:
+                return str(shown["ts"])
+    except (SlackApiError, SlackClientError, OSError) as error:
+        reason = error.response.get("error") if isinstance(error, SlackApiError) else error
+        log.warning(
+            "could not look for message %s in %s (%s): it may be posted twice",
+            stamp,
+            channel,
+            reason,
+        )
+    return None
+
+
+def _history(
+    client: WebClient, channel: str, since: datetime, thread_ts: str | None
+) -> Iterator[dict[str, Any]]:
+    cursor: str | None = None
+    for _ in range(LOOKUP_PAGES):
+        args: dict[str, Any] = {
+            "channel": channel,
+            "oldest": _slack_ts(since),
+            "inclusive": True,
+            "include_all_metadata": True,
+            "limit": 200,
+        }
+        if cursor:
+            args["cursor"] = cursor
+        page = (
+            client.conversations_replies(ts=thread_ts, **args)
+            if thread_ts
+            else client.conversations_history(**args)
+        )
+        yield from page.get("messages") or []
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return
+
+
+def find_file(client: WebClient, channel: str, filename: str, title: str, since: datetime) -> bool:
+    """Whether the bot shared ``filename`` titled ``title`` in ``channel`` since ``since``."""
+    try:
+        listed = client.files_list(channel=channel, ts_from=str(int(since.timestamp())), count=100)
+    except (SlackApiError, SlackClientError, OSError):
+        log.warning("could not look for file %s: it may be uploaded twice", filename)
+        return False
+    return any(
+        f.get("name") == filename and f.get("title") == title for f in listed.get("files") or []
+    )
 
 
 def _digest(message: dict[str, Any]) -> str:
@@ -172,49 +234,10 @@ class Notifier:
     def find(
         self, target: Target, stamp: str, since: datetime, thread_ts: str | None = None
     ) -> str | None:
-        """The ``ts`` of the message carrying ``stamp`` posted since ``since`` (in the thread
-        ``thread_ts``), or ``None``: none, or Slack would not say (logged)."""
         client = self.client(target.team_id)
         if client is None:
             return None
-        try:
-            for shown in self._history(client, target.channel_id, since, thread_ts):
-                if stamp_of(shown) == stamp:
-                    return str(shown["ts"])
-        except (SlackApiError, SlackClientError, OSError) as error:
-            reason = error.response.get("error") if isinstance(error, SlackApiError) else error
-            log.warning(
-                "could not look for message %s in %s (%s): it may be posted twice",
-                stamp,
-                target.channel_id,
-                reason,
-            )
-        return None
-
-    @staticmethod
-    def _history(
-        client: WebClient, channel: str, since: datetime, thread_ts: str | None
-    ) -> Iterator[dict[str, Any]]:
-        cursor: str | None = None
-        for _ in range(LOOKUP_PAGES):
-            args: dict[str, Any] = {
-                "channel": channel,
-                "oldest": _slack_ts(since),
-                "inclusive": True,
-                "include_all_metadata": True,
-                "limit": 200,
-            }
-            if cursor:
-                args["cursor"] = cursor
-            page = (
-                client.conversations_replies(ts=thread_ts, **args)
-                if thread_ts
-                else client.conversations_history(**args)
-            )
-            yield from page.get("messages") or []
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return
+        return find_message(client, target.channel_id, stamp, since, thread_ts)
 
     def post_once(
         self, context: JobContext, key: str, target: Target | None, message: dict[str, Any]
@@ -285,20 +308,8 @@ class Notifier:
         context.save(chart_uploaded=True)
 
     def find_file(self, target: Target, filename: str, title: str, since: datetime) -> bool:
-        """Whether the bot shared ``filename`` titled ``title`` in the channel since ``since``."""
         client = self.client(target.team_id)
-        if client is None:
-            return False
-        try:
-            listed = client.files_list(
-                channel=target.channel_id, ts_from=str(int(since.timestamp())), count=100
-            )
-        except (SlackApiError, SlackClientError, OSError):
-            log.warning("could not look for file %s: it may be uploaded twice", filename)
-            return False
-        return any(
-            f.get("name") == filename and f.get("title") == title for f in listed.get("files") or []
-        )
+        return client is not None and find_file(client, target.channel_id, filename, title, since)
 
     def upload(self, target: Target, *, filename: str, content: bytes, title: str) -> None:
         client = self.client(target.team_id)

@@ -20,9 +20,9 @@ from stockpot.core.access import link_workspace
 from stockpot.core.crypto import generate_key
 from stockpot.core.db import unit_of_work
 from stockpot.core.jobs import specs
-from stockpot.core.jobs.runtime import JobRuntime
+from stockpot.core.jobs.runtime import Answer, JobRuntime
 from stockpot.core.jobs.specs import Notify
-from stockpot.core.models import Company, ExternalLocation, Job, JobKind, JobState
+from stockpot.core.models import Company, ExternalLocation, Job, JobKind, JobState, StockPosting
 from stockpot.core.transfer.lines import RawInput, SaleLine
 from stockpot.core.transfer.runner import run_transfer
 from stockpot.sandbox.http import Fault
@@ -68,6 +68,7 @@ def _killed_after(slack: SlackStandIn, database, path: str) -> subprocess.Comple
         "STOCKPOT_SECRET_KEY": generate_key(),
         "SLACK_BOT_TOKEN": "xoxb-sandbox",
         "SLACK_API_URL": slack.api_url,
+        "SLACK_RESPONSE_HOSTS": "127.0.0.1",
         "STOCKPOT_JOB_LEASE_SECONDS": "1",
         "STOCKPOT_WORKER_POLL_SECONDS": "0.05",
         "LOG_LEVEL": "WARNING",
@@ -132,3 +133,48 @@ def test_without_the_history_scope_the_retry_posts_again_rather_than_lose_it(dat
         done = _killed_after(slack, database, "/api/chat.postMessage")
         assert len(_reports(slack)) == 2
         assert b"it may be posted twice" in done.stdout
+
+
+def _answer_job(database, text: str) -> None:
+    """``/stock <text>`` in C0001, queued by the web process as an answer job."""
+    setup_trattoria(database)
+    with unit_of_work(database.factory) as session:
+        link_workspace(session, TEAM, session.scalars(select(Company)).one(), ADMIN)
+    body = {
+        "team_id": TEAM,
+        "channel_id": "C0001",
+        "user_id": ADMIN,
+        "command": "/stock",
+        "text": text,
+        "response_url": "http://127.0.0.1:9/respond/x",
+        "trigger_id": "1.once",
+    }
+    assert JobRuntime(database.factory).answer_later(body, TEAM, "C0001", "/stock:1.once") is (
+        Answer.QUEUED
+    )
+
+
+@pytest.mark.postgresql_only
+def test_an_answer_killed_after_its_receipt_and_announcement_posts_each_once(database):
+    """``/stock receive``'s worker is SIGKILLed after Slack posted its announcement (the
+    receipt committed before): the takeover posts no second receipt (the posting is keyed by
+    the answer job) and no second announcement (found by its metadata)."""
+    _answer_job(database, "receive Kitchen Flour=25kg")
+    with SlackStandIn().running() as slack:
+        slack.install("xoxb-sandbox", BOT_SCOPES)
+        _killed_after(slack, database, "/api/chat.postMessage")
+        announced = [m for m in slack.workspace.messages if "posted by" in m.text]
+        assert len(announced) == 1, [m.text for m in slack.workspace.messages]
+    with database.session() as session:
+        assert len(session.scalars(select(StockPosting)).all()) == 1
+        job = session.scalars(select(Job).where(Job.kind == JobKind.ANSWER)).one()
+    assert (job.state, job.attempts) == (JobState.SUCCEEDED, 2)
+
+
+@pytest.mark.postgresql_only
+def test_an_answer_killed_after_its_upload_uploads_once(database):
+    _answer_job(database, "template Kitchen")
+    with SlackStandIn().running() as slack:
+        slack.install("xoxb-sandbox", BOT_SCOPES)
+        _killed_after(slack, database, "/api/files.completeUploadExternal")
+        assert [f["name"] for f in slack.shared_files] == ["count-Kitchen.csv"]
