@@ -20,6 +20,10 @@ from stockpot.core.errors import StockpotError
 
 log = logging.getLogger(__name__)
 
+GONE = frozenset({"message_not_found", "cant_update_message"})
+"""``chat.update`` errors that mean the message cannot be replaced, ever (someone deleted
+it)."""
+
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 
 

@@ -30,17 +30,22 @@ class ConnectSidesMetadata(Payload):
     """Set when the company has a SIDES connection: the form then updates its credentials."""
 
 
-class MapItemMetadata(Payload):
-    pos_item_id: int
-    channel_id: str
-    company_id: int
-
-
 class MappingsPageValue(Payload):
     """A page button of ``/pos mappings``: the search it pages through, and the page."""
 
     text: str = ""
     page: int
+
+
+class MapItemMetadata(Payload):
+    pos_item_id: int
+    channel_id: str
+    company_id: int
+    list_url: str | None = None
+    """The ``response_url`` of the list whose Map or Edit opened the modal: a save redraws
+    that list (the item leaves the unmapped list; its mappings row shows the new target)."""
+    list_page: MappingsPageValue | None = None
+    """The ``/pos mappings`` search and page that list shows; ``None``: ``/pos unmapped``."""
 
 
 class CatchUpValue(Payload):

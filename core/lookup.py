@@ -75,7 +75,8 @@ def closest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
 def not_found(what: str, name: str, known: Iterable[str]) -> NotFound:
     """``no storage unit 'Kuche'; did you mean Küche?``, or what exists when nothing is close."""
     names = sorted(set(known))
-    suggestions = closest(name, names)
+    # A name that exists but is refused is the caller's to explain; never suggested to itself.
+    suggestions = [s for s in closest(name, names) if s != name]
     if suggestions:
         return NotFound(f"no {what} '{name}'; did you mean {' or '.join(suggestions)}?")
     listed = ", ".join(names[:10]) + (", …" if len(names) > 10 else "")

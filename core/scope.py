@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from stockpot.core.access import Actor
 from stockpot.core.db import SessionFactory, unit_of_work
-from stockpot.core.errors import IntegrationExists, UnauthorizedCompanyAccess
+from stockpot.core.errors import IntegrationExists, UnauthorizedCompanyAccess, ValidationFailed
 from stockpot.core.lookup import not_found, storage_unit_by_name
 from stockpot.core.models import (
     Company,
@@ -84,17 +84,26 @@ class CompanyScope:
         )
         every = list(self.session.scalars(query))
         named = bool(name) and name != "all"
+
+        def eligible(location: ExternalLocation) -> bool:
+            return (not active_only or location.active) and (
+                not pos_only or location.connection.provider is not Provider.CSV
+            )
+
         found = [
             location
             for location in every
-            if (not named or location.name == name)
-            and (not active_only or location.active)
-            and (not pos_only or location.connection.provider is not Provider.CSV)
+            if (not named or location.name == name) and eligible(location)
         ]
         if named and not found:
+            for location in every:
+                if location.name == name:
+                    raise _refused(location, pos_only=pos_only)
             what = "location with a POS" if pos_only else "location"
             raise not_found(
-                f"{what} in {self.actor.company}", name, [location.name for location in every]
+                f"{what} in {self.actor.company}",
+                name,
+                [location.name for location in every if eligible(location)],
             )
         return found
 
@@ -196,3 +205,16 @@ def changing(factory: SessionFactory, actor: Actor) -> Iterator[CompanyScope]:
     """A scope whose changes are committed together when the block ends without an error."""
     with unit_of_work(factory) as session:
         yield CompanyScope(session, actor)
+
+
+def _refused(location: ExternalLocation, *, pos_only: bool) -> ValidationFailed:
+    """Why a location named exactly is not one the command works on, and what to do
+    instead (never "did you mean" the very name typed)."""
+    if pos_only and location.connection.provider is Provider.CSV:
+        return ValidationFailed(
+            f"{location.name} gets its sales from CSV files ({location.connection.label}), "
+            "not from a POS Stockpot can ask for a day: share the day's export in a bound "
+            "channel (or `/pos csv`) and press Import, or run `stockpot csv import FILE "
+            f"--connection {location.connection.name}`"
+        )
+    return ValidationFailed(f"{location.name} is not active: activate it in `/pos locations` first")

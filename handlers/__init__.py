@@ -13,6 +13,7 @@ from stockpot.handlers import (
     events,
     explain,
     files,
+    ledger_commands,
     mapping,
     stock_commands,
     stock_files,
@@ -33,5 +34,6 @@ def register(app: App) -> None:
         explain,
         stock_commands,
         stock_files,
+        ledger_commands,
     ):
         module.register(app)

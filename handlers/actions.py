@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from stockpot.bot.blocks.common import Block, escape, message
+from stockpot.bot.blocks.common import Block, escape, message, plural
 from stockpot.bot.blocks.common import context as context_block
 from stockpot.bot.blocks.jobs import catch_up_blocks
 from stockpot.bot.blocks.pos import connect_sides_modal, lightspeed_blocks, locations_blocks
@@ -69,7 +69,7 @@ def post_transfer(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
         )
         return
     # The preview shows what was started, then becomes the result: one message.
-    spend(respond, body, f"Posting {name}, {value.business_date} to the ledger…")
+    spend(respond, body, f"Posting {escape(name)}, {value.business_date} to the ledger…")
     svc.jobs.enqueue(
         specs.transfer(
             who.company_id,
@@ -236,7 +236,11 @@ def catch_up_days(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
         jobs = catch_up(location, missing, who.audit)
         name = location.name
     queued = svc.jobs.enqueue_many(jobs)
-    spend(respond, body, f"Catching up {queued} day(s) of {name}; failures are reported here.")
+    spend(
+        respond,
+        body,
+        f"Catching up {plural(queued, 'day')} of {escape(name)}; failures are reported here.",
+    )
 
 
 def reconnect(

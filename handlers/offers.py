@@ -1,7 +1,7 @@
 """A button whose work has started is spent: the message it was pressed on shows what was
 started in place of the button, so nobody presses it twice, and the work's result later
 replaces that same message (one piece of code for every such offer: Post to ledger, Import,
-Undo import, Reprocess, Retry, Catch up)."""
+Undo import, Reprocess, Retry, Catch up, a count file's Post count)."""
 
 from __future__ import annotations
 

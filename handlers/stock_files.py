@@ -9,11 +9,13 @@ import logging
 from datetime import date
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from stockpot.bot.blocks.common import escape, message, section
 from stockpot.bot.blocks.stock import count_file_blocks, problems_blocks
+from stockpot.bot.errors import GONE
 from stockpot.bot.ids import ActionId
 from stockpot.bot.metadata import StockFileValue
 from stockpot.bot.slack_files import fetch_csv
@@ -26,9 +28,11 @@ from stockpot.core.settings import Settings
 from stockpot.core.stock import files
 from stockpot.core.stock.services import StockRequest, StockResult, post_stock
 from stockpot.handlers.context import button_admin, channel_of, notify, services
+from stockpot.handlers.offers import spend
 from stockpot.handlers.stock_commands import announce
 
 log = logging.getLogger(__name__)
+CANCEL = ActionId.STOCK_FILE_CANCEL
 
 
 def _fetch(settings: Settings, client: WebClient, file_id: str) -> tuple[str, str]:
@@ -75,13 +79,15 @@ def preview_count(
             channel=channel,
             thread_ts=thread,
             **message(
-                f"Count file {name} has errors",
+                f"Count file {escape(name)} has errors",
                 problems_blocks(name, [str(p) for p in error.problems]),
             ),
         )
         return
     except StockpotError as error:
-        client.chat_postMessage(channel=channel, thread_ts=thread, text=f":warning: {error}")
+        client.chat_postMessage(
+            channel=channel, thread_ts=thread, text=f":warning: {escape(str(error))}"
+        )
         return
     value = StockFileValue(
         file_id=file_id, storage_unit=preview.storage_unit, business_date=preview.business_date
@@ -89,7 +95,9 @@ def preview_count(
     client.chat_postMessage(
         channel=channel,
         thread_ts=thread,
-        **message(f"Count file {name}", count_file_blocks(name, preview, value, parsed.skipped)),
+        **message(
+            f"Count file {escape(name)}", count_file_blocks(name, preview, value, parsed.skipped)
+        ),
     )
 
 
@@ -100,7 +108,9 @@ def _value(body: dict[str, Any]) -> StockFileValue:
         raise ValidationFailed("that button is not one Stockpot made") from None
 
 
-def post_count(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+def post_count(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
     ack()
     who = button_admin(context, body)
     svc = services(context)
@@ -117,12 +127,19 @@ def post_count(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
         who.audit,
         notify(context, channel),
     )
-    result: StockResult = post_stock(svc.factory, request)
-    client.chat_update(
-        channel=channel,
-        ts=body["message"]["ts"],
+    # Spent first, as every offer is (handlers.offers): nobody posts the same file twice.
+    spend(respond, body, f"Posting the count, started by <@{who.user_id}>…", CANCEL)
+    try:
+        result: StockResult = post_stock(svc.factory, request)
+    except StockpotError:
+        # Nothing was posted: the preview comes back as it was, its buttons with it.
+        shown = body.get("message") or {}
+        respond(text=shown.get("text", ""), blocks=shown.get("blocks"), replace_original=True)
+        raise
+    # A preview deleted meanwhile shows nothing of this: the announcement below says it.
+    respond(
         **message(
-            f"Count file {name} posted",
+            f"Count file {escape(name)} posted",
             [
                 section(
                     f"*Count file {escape(name)}*: posted as count {result.posting_id} "
@@ -130,19 +147,37 @@ def post_count(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltC
                 )
             ],
         ),
+        replace_original=True,
     )
     announce(client, channel, result, who.user_id)
 
 
-def cancel(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+def cancel(
+    ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
+) -> None:
     ack()
     who = button_admin(context, body)
-    client.chat_update(
-        channel=channel_of(body),
-        ts=body["message"]["ts"],
-        text=f"Count file not posted: <@{who.user_id}> cancelled it.",
-        blocks=[],
-    )
+    cancelled = f"Count file not posted: <@{who.user_id}> cancelled it."
+    if not _replace_preview(client, body, {"text": cancelled, "blocks": []}):
+        respond(
+            text="That count file's preview was deleted: nothing was posted from it, so there "
+            "is nothing to cancel. Share the file again to preview it anew.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+
+
+def _replace_preview(client: WebClient, body: dict[str, Any], shown: dict[str, Any]) -> bool:
+    """Replace the clicked preview with ``shown``; ``False`` when it is gone (deleted in
+    Slack since it was clicked: ``chat.update`` answers ``message_not_found``)."""
+    try:
+        client.chat_update(channel=channel_of(body), ts=body["message"]["ts"], **shown)
+    except SlackApiError as error:
+        if error.response.get("error") not in GONE:
+            raise
+        log.info("count file preview %s is gone: %s", body["message"]["ts"], error)
+        return False
+    return True
 
 
 def register(app: App) -> None:

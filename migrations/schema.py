@@ -65,12 +65,16 @@ def alembic_head() -> str | None:
 
 
 def include_object(dialect: str) -> Any:
-    """Alembic's ``include_object`` for comparing the models with a database: on PostgreSQL
-    the movement references that a statement trigger checks are not foreign keys
-    (``core.models.ledger.STATEMENT_CHECKED``, migration 0017)."""
+    """Alembic's ``include_object`` for comparing the models with a database: an index or
+    constraint the model creates on the other database only (``ddl_if``) is not expected;
+    on PostgreSQL the movement references that a statement trigger checks are not foreign
+    keys (``core.models.ledger.STATEMENT_CHECKED``, migrations 0017 and 0019)."""
     from stockpot.core.models.ledger import STATEMENT_CHECKED
 
     def include(item: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        condition = getattr(item, "_ddl_if", None)
+        if not reflected and condition is not None and condition.dialect not in (None, dialect):
+            return False  # the model creates it on the other database only (``ddl_if``)
         if dialect != "postgresql" or type_ != "foreign_key_constraint":
             return True
         columns = {column.name for column in item.columns}

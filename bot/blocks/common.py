@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar, overload
 
+from stockpot.core.words import plural as plural  # the one rule for counts, in core
+
 MESSAGE_BLOCKS = 50
 SECTION_TEXT = 3000
 HEADER_TEXT = 150

@@ -11,6 +11,7 @@ from stockpot.bot.blocks.common import (
     context,
     escape,
     lines_section,
+    plural,
     section,
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
@@ -128,7 +129,7 @@ def _day(report: TransferReport) -> str:
     unmapped = f", {len(report.unmapped)} unmapped" if report.unmapped else ""
     return (
         f"{escape(report.location)}, {report.business_date}: run {report.run_id}, "
-        f"{len(report.movements)} movements{unmapped}"
+        f"{plural(len(report.movements), 'movement')}{unmapped}"
     )
 
 
@@ -138,16 +139,20 @@ def _by(user_id: str | None) -> str:
 
 def imported_blocks(result: ImportResult, by: str | None = None) -> list[Block]:
     """An import's outcome, with **Undo import** (it replaces the file's preview)."""
-    skipped = f", {result.rows_skipped} invalid rows left out" if result.rows_skipped else ""
+    skipped = (
+        f", {plural(result.rows_skipped, 'invalid row')} left out" if result.rows_skipped else ""
+    )
     blocks = [
         section(
             f"Imported *{_text(result.file_name, 80)}* as import {result.import_id}{_by(by)}: "
-            f"{result.rows} rows{skipped}."
+            f"{plural(result.rows, 'row')}{skipped}."
         ),
         lines_section("Days posted", [_day(report) for report in result.reports]),
     ]
     if result.unmapped:
-        blocks.append(context(f"{len(result.unmapped)} unmapped codes: `/pos unmapped` maps them"))
+        blocks.append(
+            context(f"{plural(len(result.unmapped), 'unmapped code')}: `/pos unmapped` maps them")
+        )
     blocks.append(
         actions(
             button(

@@ -14,6 +14,7 @@ from stockpot.bot.blocks.common import (
     context,
     escape,
     lines_section,
+    plural,
     section,
 )
 from stockpot.bot.blocks.text import render
@@ -86,7 +87,8 @@ def catch_up_blocks(name: str, location_id: int, missed: MissedDays) -> list[Blo
     value = CatchUpValue(location_id=location_id, first=missed.first, last=missed.last)
     return [
         section(
-            f"{text} {len(missed.days)} day(s) fell due while paused and are not transferred: "
+            f"{text} {plural(len(missed.days), 'day')} fell due while paused and are not "
+            "transferred: "
             f"{missed.days[0]} to {missed.days[-1]}."
         ),
         actions(button("Catch up", ActionId.CATCH_UP, value.dump(), style="primary")),
@@ -115,7 +117,9 @@ def reprocess_blocks(
         ]
     icon = ":warning:" if outcomes["failed"] else ":white_check_mark:"
     blocks = [
-        section(f"{icon} Reprocessed *{escape(what)}*: {len(done)} days ({span}) · {counts}."),
+        section(
+            f"{icon} Reprocessed *{escape(what)}*: {plural(len(done), 'day')} ({span}) · {counts}."
+        ),
         context(
             "Each day's run is in the thread; "
             "`/transfer log &lt;location&gt; &lt;date&gt;` tells more."

@@ -14,6 +14,7 @@ from stockpot.bot.blocks.common import (
     context,
     escape,
     header,
+    plural,
     section,
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
@@ -236,13 +237,13 @@ def _row_text(row: MappingRow) -> str:
 
 def _row_buttons(row: MappingRow, shown: MappingsPageValue) -> Block:
     """Edit (or Map), and Remove (or Un-ignore), which also carry the search and page they are
-    shown on (``<item>:<page>``): the page is redrawn in place after them."""
-    value = str(row.pos_item_id)
-    undo = f"{value}:{shown.dump()}"
+    shown on (``<item>:<page>``): the page is redrawn in place after them (after Edit or Map,
+    once the modal is saved)."""
+    undo = f"{row.pos_item_id}:{shown.dump()}"
     name = escape(row.pos_name)
     if row.target_kind == "ignored":
         return actions(
-            button("Map", ActionId.MAP_OPEN, value),
+            button("Map", ActionId.MAP_OPEN, undo),
             button(
                 "Un-ignore",
                 ActionId.ITEM_UNIGNORE,
@@ -256,7 +257,7 @@ def _row_buttons(row: MappingRow, shown: MappingsPageValue) -> Block:
             ),
         )
     return actions(
-        button("Edit", ActionId.MAP_OPEN, value),
+        button("Edit", ActionId.MAP_OPEN, undo),
         button(
             "Remove",
             ActionId.MAPPING_REMOVE,
@@ -292,8 +293,9 @@ def mappings_blocks(
     last = first + len(page.rows) - 1
     blocks.append(
         context(
-            f"{page.total} item(s){searched}; showing {first}–{last}. "
-            "Search with `/pos mappings &lt;text&gt;`."
+            f"{plural(page.total, 'item')}{searched}"
+            + (f"; showing {first}–{last}" if page.total > len(page.rows) else "")
+            + ". Search with `/pos mappings &lt;text&gt;`."
         )
     )
     shown = MappingsPageValue(text=text[:200], page=page.page)

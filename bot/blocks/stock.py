@@ -23,9 +23,11 @@ from stockpot.bot.blocks.common import (
     escape,
     header,
     lines_section,
+    plural,
     section,
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
+from stockpot.core.errors import first_problems
 from stockpot.core.stock.costs import money
 from stockpot.core.stock.services import StockResult
 from stockpot.core.stock.variance import Variance
@@ -178,8 +180,9 @@ def posted_blocks(result: StockResult, user_id: str | None) -> list[Block]:
     if result.absorbed:
         blocks.append(
             context(
-                f"{len(result.absorbed)} change(s) dated before a later count were absorbed by "
-                "that count: a count fixes the balance at its day."
+                f"{plural(len(result.absorbed), 'change')} dated before a later count "
+                + ("was" if len(result.absorbed) == 1 else "were")
+                + " absorbed by that count: a count fixes the balance at its day."
             )
         )
     return blocks
@@ -221,7 +224,8 @@ def count_file_blocks(
     blocks = [
         section(
             f"*Count file {escape(name)}*: {escape(result.storage_unit)} at the close of "
-            f"{result.business_date}, {len(result.lines)} ingredient(s). Nothing is posted yet."
+            f"{result.business_date}, {plural(len(result.lines), 'ingredient')}. "
+            "Nothing is posted yet."
         ),
         *posted_blocks(result, None)[1:],
     ]
@@ -237,8 +241,8 @@ def count_file_blocks(
 
 
 def problems_blocks(name: str, problems: Sequence[str]) -> list[Block]:
-    shown = [escape(problem) for problem in problems[:20]]
-    more = f"…and {len(problems) - 20} more" if len(problems) > 20 else ""
+    first, more = first_problems(problems)
+    shown = [escape(problem) for problem in first]
     return [
         section(
             f":warning: *Count file {escape(name)}* was not posted; fix it and share it again:"

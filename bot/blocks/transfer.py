@@ -15,6 +15,7 @@ from stockpot.bot.blocks.common import (
     context,
     escape,
     header,
+    plural,
     section,
 )
 from stockpot.bot.blocks.jobs import fix_buttons
@@ -159,7 +160,9 @@ def unmapped_modal(location: str, day: str, items: list[dict[str, Any]]) -> Bloc
         "title": {"type": "plain_text", "text": "Unmapped items"},
         "close": {"type": "plain_text", "text": "Close"},
         "blocks": [
-            section(f"*{escape(location)}, {day}*: {len(items)} items sold but not mapped"),
+            section(
+                f"*{escape(location)}, {day}*: {plural(len(items), 'item')} sold but not mapped"
+            ),
             *chunks[:90],
             context("`/pos unmapped` maps them, most sold first."),
         ],

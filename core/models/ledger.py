@@ -6,16 +6,27 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, text
+from sqlalchemy import ForeignKey, Index, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from stockpot.core.models.base import Base, BigId, created_at, enum_column
 
-STATEMENT_CHECKED = frozenset({"company_id", "storage_unit_id", "ingredient_id", "run_id"})
+STATEMENT_CHECKED = frozenset(
+    {
+        "company_id",
+        "storage_unit_id",
+        "ingredient_id",
+        "run_id",
+        "posting_id",
+        "count_id",
+        "reverses_id",
+    }
+)
 """References of a movement that PostgreSQL checks once per statement (a trigger over the
-statement's rows, migration 0017) instead of by per-row foreign keys: the storage unit,
-ingredient and run exist and belong to the movement's company. SQLite declares them as the
-model does, plus a trigger for the company rule."""
+statement's rows, migrations 0017 and 0019) instead of by per-row foreign keys: the storage
+unit, ingredient, run, posting, count and reversed movement exist and belong to the
+movement's company. SQLite declares them as the model does, plus a trigger for the company
+rule."""
 
 
 class MovementType(StrEnum):
@@ -55,6 +66,17 @@ class LedgerMovement(Base):
             )
             for column in ("posting_id", "count_id")
         ),
+        # A movement is reversed at most once. On PostgreSQL a partial unique index (no NULL
+        # entry per sales movement, migration 0019); SQLite keeps its table constraint.
+        UniqueConstraint("reverses_id", name="uq_ledger_movement_reverses_id").ddl_if(
+            dialect="sqlite"
+        ),
+        Index(
+            "ix_ledger_movement_reverses_id",
+            "reverses_id",
+            unique=True,
+            postgresql_where=text("reverses_id IS NOT NULL"),
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -68,7 +90,7 @@ class LedgerMovement(Base):
         ForeignKey("transfer_run.id", ondelete="RESTRICT"), index=True
     )
     reverses_id: Mapped[int | None] = mapped_column(
-        BigId, ForeignKey("ledger_movement.id", ondelete="RESTRICT"), unique=True
+        BigId, ForeignKey("ledger_movement.id", ondelete="RESTRICT")
     )
     posting_id: Mapped[int | None] = mapped_column(
         BigId,

@@ -9,7 +9,12 @@ from decimal import Decimal
 from stockpot.bot.blocks.common import MESSAGE_BLOCKS, LazyLines, escape, message
 from stockpot.bot.blocks.doctor import doctor_blocks
 from stockpot.bot.blocks.home import HomeLocation, home_view
-from stockpot.bot.blocks.ledger import balances_blocks, totals_blocks
+from stockpot.bot.blocks.ledger import (
+    BALANCES_SHOWN,
+    balances_blocks,
+    balances_modal,
+    totals_blocks,
+)
 from stockpot.bot.blocks.mapping import (
     PAGE_SIZE,
     map_modal,
@@ -177,18 +182,47 @@ def test_the_show_all_modal_lists_every_unmapped_item_within_limits():
     assert "500 items sold but not mapped" in dumped and "sold 499" in dumped
 
 
-def test_balances_count_what_does_not_fit_and_total_every_line():
-    """Lines are formatted only while they fit (``LazyLines``); the rest are still counted,
-    and the unit's value at cost still adds up every line."""
+def test_balances_are_a_summary_per_unit_and_show_all_lists_every_line():
+    """Per storage unit: its ingredients, their value at cost (every line adds up), how many
+    are below zero, and the five that matter most; **Show all** opens every line."""
     rows = [StockLine("Kitchen", f"Flour {i}", "g", Decimal(1500), Decimal(2)) for i in range(2000)]
+    rows[7] = StockLine("Kitchen", "Mozzarella", "kg", Decimal("-243.3333"), Decimal("-2003.05"))
     [_, block] = balances_blocks("Bench", rows, None)
-    title, *shown, more = block["text"]["text"].splitlines()
-    assert title == "*Kitchen (4,000.00 EUR at cost)*"
-    assert 0 < len(shown) < 2000
-    assert shown[0] == "Flour 0: 1.5 kg · 2.00 EUR" and shown[-1].startswith(
-        f"Flour {len(shown) - 1}:"
+    check([block])
+    title, kind, *shown = block["text"]["text"].splitlines()
+    assert title == (
+        "*Kitchen* · 2,000 ingredients · 1,994.95 EUR at cost · "
+        "1 below zero (used, not yet received or counted)"
     )
-    assert more == f"_…and {2000 - len(shown)} more_"
+    assert kind == "_Largest by value_" and len(shown) == BALANCES_SHOWN
+    assert shown[0] == "Mozzarella: -243 kg · -2,003.05 EUR"
+    assert block["accessory"]["text"]["text"] == "Show all"
+    assert block["accessory"]["value"] == "Kitchen"
+    modal = balances_modal("Kitchen", rows)
+    assert view_problems(modal) == []
+    listed = "\n".join(b["text"]["text"] for b in modal["blocks"][1:])
+    assert listed.count(" EUR") == 2000 and "Flour 1999: 1.5 kg · 2.00 EUR" in listed
+    many = [StockLine("Bar", f"Wine {i}", "pcs", Decimal(i)) for i in range(3000)]
+    modal = balances_modal("Bar", many)
+    assert view_problems(modal) == [] and len(modal["blocks"]) <= 100
+    assert "…and 550 more" in modal["blocks"][-1]["elements"][0]["text"]
+
+
+def test_balances_without_costs_rank_each_kind_and_never_kilograms_against_pieces():
+    rows = [
+        StockLine("Bar", "Lemons", "pcs", Decimal(500)),
+        StockLine("Bar", "Sugar", "g", Decimal(900)),
+        StockLine("Bar", "Ice", "kg", Decimal(40)),
+        StockLine("Bar", "Gin", "ml", Decimal(7000)),
+        StockLine("Bar", "Mint", "g", Decimal(30)),
+        StockLine("Bar", "Limes", "pcs", Decimal(3)),
+    ]
+    [_, block] = balances_blocks("Bench", rows, None)
+    title, kind, *shown = block["text"]["text"].splitlines()
+    assert title == "*Bar* · 6 ingredients" and kind == "_Largest of each kind_"
+    assert shown == ["Ice: 40 kg", "Gin: 7 l", "Lemons: 500 pcs", "Sugar: 900 g", "Limes: 3 pcs"]
+    [_, short] = balances_blocks("Bench", rows[:2], None)
+    assert "accessory" not in short and short["text"]["text"].count("\n") == 2
 
 
 def test_lazy_lines_render_only_what_is_read():
@@ -201,3 +235,27 @@ def test_lazy_lines_render_only_what_is_read():
     lines = LazyLines(range(1000), render)
     assert len(lines) == 1000 and lines[3] == "line 3" and lines[5:7] == ["line 5", "line 6"]
     assert seen == [3, 5, 6]
+
+
+def test_the_daily_report_summarises_negative_balances():
+    """A pizzeria that never counted its kitchen has dozens of balances below zero: the report
+    says how many per storage unit and shows the five largest by value, not every line."""
+    from datetime import date
+
+    from stockpot.bot.blocks.report import report_blocks as daily_blocks
+    from stockpot.core.reports import DailyReport
+
+    negative = [
+        StockLine("Küche", f"Zutat {i}", "g", Decimal(-i), Decimal(-i) / 100) for i in range(1, 37)
+    ] + [StockLine("Bar", "Aperol", "pcs", Decimal("-8.3333"), Decimal("-95.61"))]
+    report = DailyReport("Pizzeria", date(2026, 12, 3), [], None, [], negative, {})
+    blocks = check(daily_blocks(report))["blocks"]
+    [summary] = [b for b in blocks if "below zero" in json.dumps(b, ensure_ascii=False)]
+    title, kind, *lines, more = summary["text"]["text"].splitlines()
+    assert (
+        title == ":warning: *37 ingredients below zero* (Küche 36, Bar 1): count or receive stock."
+    )
+    assert kind == "_Largest by value_" and len(lines) == 5
+    assert lines[0] == "Aperol (Bar): -8.33 pcs · -95.61 EUR"
+    assert lines[1] == "Zutat 36 (Küche): -36 g · -0.36 EUR"
+    assert more == "`/ledger balances` shows every one."

@@ -9,6 +9,7 @@ import json
 import os
 import re
 import shutil
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from importlib.resources import files
@@ -21,6 +22,8 @@ from sqlalchemy import func, select
 from stockpot.bot.demo import Demo
 from stockpot.core.db import make_engine, make_session_factory
 from stockpot.core.models import Company, LedgerMovement
+from stockpot.sandbox.http import Fault
+from stockpot.sandbox.slack import SlackStandIn
 
 EXPORT = files("stockpot.sandbox.demo").joinpath("kasse-export.csv")
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -92,6 +95,17 @@ class Walk:
             self.shot(shot)
         dialog.get_by_test_id("confirm-yes").click()
         expect(dialog).to_be_hidden()
+
+    def pinned(self, containing: str, *, after: int = 0):
+        """The latest message saying ``containing``, held by its ``ts``: still that message
+        once it is redrawn and says something else. ``after``: how many said it before the
+        command just typed (its answer is the next one, not the last of those)."""
+        from playwright.sync_api import expect
+
+        saying = self.page.get_by_test_id("message").filter(has_text=containing)
+        expect(saying).to_have_count(after + 1)
+        ts = saying.last.get_attribute("data-ts")
+        return self.page.locator(f"[data-testid=message][data-ts='{ts}']")
 
     def count(self, containing: str) -> int:
         return self.page.get_by_test_id("message").filter(has_text=containing).count()
@@ -173,10 +187,11 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     expect(walk.messages()).to_contain_text(
         "Migrated Pizzeria Beispiel Teltow: 90/90 days", timeout=120_000
     )
+    assert walk.saying("Migrated Pizzeria Beispiel Teltow") == 1, "the summary, once"
     walk.shot("migrated")
 
     walk.say("/pos unmapped")
-    unmapped = walk.latest("Unmapped items of Pizzeria Beispiel")
+    unmapped = walk.pinned("Unmapped items of Pizzeria Beispiel")
     unmapped.get_by_role("button", name="Map").first.click()
     expect(modal).to_be_visible()
     search = modal.locator("[data-action-id=map_target]")
@@ -194,10 +209,36 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     walk.shot("mapped")
     mapped = walk.latest("now takes").inner_text()
     item = mapped.split(" now takes", 1)[0].strip().splitlines()[-1].strip()
+    # The list it was mapped from is redrawn: no stale Map on the item just mapped.
+    expect(unmapped).not_to_contain_text(f"{item} (")
+    expect(unmapped).to_contain_text("Unmapped items of Pizzeria Beispiel")
+
+    # Ignore (asks first): the list loses the item, and the change offers its reprocessing.
+    strudel = unmapped.locator(
+        "xpath=.//div[contains(@class,'section')][contains(., 'Apfelstrudel')]"
+        "/following-sibling::div[contains(@class,'actions')][1]"
+    )
+    strudel.get_by_role("button", name="Ignore").click()
+    walk.confirm("ignore-confirm")
+    ignored = walk.latest("Apfelstrudel is ignored")
+    expect(
+        ignored.get_by_role("button", name=re.compile(r"Reprocess \d+ affected days"))
+    ).to_be_visible()
+    expect(unmapped).not_to_contain_text("Apfelstrudel")
+    walk.shot("ignored")
+    walk.say("/pos mappings Apfelstrudel")
+    listed = walk.pinned("matching “Apfelstrudel”")
+    expect(listed).to_contain_text("ignored")
+    listed.get_by_role("button", name="Un-ignore").click()
+    walk.confirm()
+    expect(walk.latest("Apfelstrudel is no longer ignored")).to_contain_text("unmapped list again")
+    expect(listed).not_to_contain_text("Un-ignore")  # redrawn: nothing left to press
+    walk.shot("unignored")
 
     walk.say(f"/pos mappings {item}")
     mappings = walk.latest(f"matching “{item}”")
     expect(mappings).to_contain_text("0.1 kg of Mozzarella")
+    expect(mappings).to_contain_text(f"1 item matching “{item}”. Search with")  # not "1 item(s)"
     expect(mappings).to_contain_text("sides:SIDES")
     walk.shot("mappings-search")
     mappings.get_by_role("button", name="Edit").first.click()
@@ -242,6 +283,8 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     walk.say(f"/transfer {closed} Pizzeria Beispiel Teltow")
     preview = walk.latest("Preview: Pizzeria Beispiel Teltow")
     expect(preview).to_be_visible()
+    # Every demo ingredient has a cost: the largest deductions are ranked by money.
+    expect(preview).to_contain_text(re.compile(r"Largest by value: Mozzarella -[\d.]+ kg · Küche"))
     walk.shot("transfer-preview")
     # Five unmapped items in the preview; Show all opens every one of the run's in a modal.
     shown = preview.get_by_text(re.compile(r"and \d+ more")).inner_text()
@@ -268,20 +311,67 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     walk.shot("transferred")
 
     walk.say("/ledger balances")
-    expect(walk.latest("Stock of Pizzeria Beispiel")).to_contain_text("Küche")
+    stock = walk.latest("Stock of Pizzeria Beispiel")
+    # A summary per storage unit (the five largest by value), every line one click away.
+    kitchen = stock.locator(".section", has_text="Küche ·")
+    expect(kitchen).to_contain_text(re.compile(r"Küche · \d+ ingredients · -[\d,.]+ EUR at cost"))
+    expect(kitchen).to_contain_text("Largest by value")
+    assert kitchen.inner_text().count(" EUR\n") + kitchen.inner_text().endswith(" EUR") == 5
     walk.shot("balances")
+    kitchen.get_by_role("button", name="Show all").click()
+    expect(page.get_by_test_id("modal-title")).to_have_text("Stock")
+    expect(modal).to_contain_text("Zucker: ")  # the last of the alphabet, not among the five
+    walk.shot("balances-show-all")
+    page.get_by_test_id("modal-close").click()
+    expect(modal).to_be_hidden()
+
+    # Names are matched as people type them; periods say what they were understood as.
+    walk.say("/ledger balances Kuche")
+    expect(walk.latest("Kuche")).to_contain_text("did you mean Küche?")
+    walk.say("/ledger last week Küche")
+    expect(walk.latest("Movements of Pizzeria Beispiel, last week")).to_contain_text(
+        re.compile(r"last week: Mon \d{4}-\d\d-\d\d to Sun \d{4}-\d\d-\d\d \(7 days\)")
+    )
+    walk.shot("ledger-last-week")
+    walk.say("/pos doctor Pizzeria Beispiel Teltow")
+    doctor = walk.latest("Checks for Pizzeria Beispiel")
+    expect(doctor).to_contain_text("Pizzeria Beispiel Teltow")
+    expect(doctor).to_contain_text("2 locations reachable")  # not "2 location(s)"
+    expect(doctor).to_contain_text(re.compile(r"\d+ items sold unmapped"))
+    walk.shot("doctor")
+    walk.say("/pos report now")
+    report = page.get_by_test_id("message").filter(
+        has_text=re.compile(r"Pizzeria Beispiel: \w+day \d\d \w+ \d{4}")
+    )
+    expect(report.last).to_contain_text("Pizzeria Beispiel Teltow")
+    # The storage units never counted are far below zero: a summary, not forty lines.
+    expect(report.last).to_contain_text(re.compile(r"\d+ ingredients below zero \(Bar \d+, Küche"))
+    assert report.last.inner_text().count(" (Küche): ") <= 5
+    walk.shot("daily-report")
 
     page.get_by_test_id("upload-input").set_input_files(str(EXPORT))
     preview = walk.latest("read with")
     expect(preview).to_contain_text("12 rows")
     ts = preview.get_attribute("data-ts")
     walk.shot("csv-preview")
-    preview.get_by_role("button", name="Import", exact=True).click()
-    walk.confirm()
+    # The import's job waits for the file until the page has shown "Importing…" (the
+    # stand-in holds its download), so the screenshot sees that state, then the result.
+    slack = next(s for s in demo[0].servers if isinstance(s, SlackStandIn))
+    download = threading.Event()
+    slack.faults.add(Fault(before=download.wait), path=r"^/files/")
+    try:
+        preview.get_by_role("button", name="Import", exact=True).click()
+        walk.confirm()
+        answer = page.locator(f"[data-testid=message][data-ts='{ts}']")
+        expect(answer).to_contain_text("Importing, started by")
+        expect(answer.get_by_role("button")).to_have_count(0)  # Import, Cancel: spent
+        walk.shot("csv-importing")
+    finally:
+        download.set()
     # One message in the file's thread: the preview, "Importing…", then the result.
-    answer = page.locator(f"[data-testid=message][data-ts='{ts}']")
     expect(answer).to_contain_text("Imported kasse-export.csv")
     expect(answer).not_to_contain_text("Importing")
+    expect(answer).to_contain_text("1 unmapped code: /pos unmapped maps them")  # not "1 codes"
     expect(answer.get_by_role("button", name="Import", exact=True)).to_have_count(0)
     assert walk.saying("Imported kasse-export.csv") == 1
     assert walk.saying("Importing") == 0, "no message is left saying it is importing"
@@ -313,6 +403,38 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     expect(report).to_contain_text("Variance of Lager")
     expect(report).to_contain_text("Mozzarella: used")
     walk.shot("counted-and-variance")
+
+    # Remove a mapping (asks first): the item is unmapped again, its days offered for rerun.
+    before = walk.count(f"matching “{item}”")
+    walk.say(f"/pos mappings {item}")
+    mappings = walk.pinned(f"matching “{item}”", after=before)
+    mappings.get_by_role("button", name="Remove").click()
+    walk.confirm("remove-confirm")
+    removed = walk.latest(f"{item} is no longer mapped")
+    expect(
+        removed.get_by_role("button", name=re.compile(r"Reprocess \d+ affected days"))
+    ).to_be_visible()
+    expect(mappings).not_to_contain_text("Mozzarella")  # the list is redrawn
+    walk.shot("mapping-removed")
+
+    # Pause and resume a location's automatic transfers, in the list itself.
+    before = walk.count("Locations of Pizzeria Beispiel")
+    walk.say("/pos locations")
+    listing = walk.pinned("Locations of Pizzeria Beispiel", after=before)
+    teltow = listing.locator(".section", has_text="Pizzeria Beispiel Teltow (sides:SIDES)")
+    teltow_buttons = listing.locator(
+        "xpath=.//div[contains(@class,'section')][contains(., 'Teltow (sides:SIDES)')]"
+        "/following-sibling::div[contains(@class,'actions')][1]"
+    )
+    teltow_buttons.get_by_role("button", name="Pause").click()
+    expect(teltow).to_contain_text("automatic transfer paused")
+    expect(listing).to_contain_text("paused; setup and history are kept")
+    expect(teltow_buttons.get_by_role("button", name="Pause")).to_have_count(0)
+    walk.shot("paused")
+    teltow_buttons.get_by_role("button", name="Resume").click()
+    expect(teltow).to_contain_text("each closed day is transferred automatically")
+    expect(teltow_buttons.get_by_role("button", name="Pause")).to_be_visible()
+    walk.shot("resumed")
 
     page.get_by_test_id("home-tab").click()
     expect(page.get_by_test_id("home")).to_contain_text("Stockpot for Pizzeria Beispiel")

@@ -75,7 +75,9 @@ def test_the_daily_report_goes_to_the_report_channel_with_its_chart(bot):
         "Pizzeria Beispiel Teltow*: posted" in shown
         and "1 ingredient deducted (1 counted)" in shown
     )
-    assert "Negative balances" in shown and "House red: -3 pcs" in shown
+    assert (
+        "1 ingredient below zero* (Kitchen 1)" in shown and "House red (Kitchen): -3 pcs" in shown
+    )
     assert "Mapping coverage" in shown and ActionId.MAP_OPEN in shown, "unmapped items to map"
     upload = bot.slack.wait_for("files.completeUploadExternal")[0]
     assert upload.args["channel_id"] == "C0001"
@@ -171,7 +173,7 @@ def test_resuming_offers_to_catch_up_the_paused_days(bot):
         )
     bot.send.command("/transfer", "resume Pizzeria Beispiel Teltow", user=ADMIN)
     offer = reply(bot, "Automatic transfers resumed")
-    assert "3 day(s) fell due while paused" in texts(offer)
+    assert "3 days fell due while paused" in texts(offer)
     button = next(
         element
         for block in offer.args["blocks"]
@@ -179,20 +181,20 @@ def test_resuming_offers_to_catch_up_the_paused_days(bot):
         for element in block["elements"]
     )
     bot.send.block_action(ActionId.CATCH_UP, button["value"], user=ADMIN)
-    reply(bot, "Catching up 3 day(s)")
+    reply(bot, "Catching up 3 days")
     bot.drain()
     with bot.database.session() as session:
         kinds = session.scalars(select(TransferRun.kind)).all()
     assert [kind.value for kind in kinds] == ["automatic"] * 3
     bot.send.block_action(ActionId.CATCH_UP, button["value"], user=ADMIN)
-    reply(bot, "Catching up 0 day(s)")
+    reply(bot, "Catching up 0 days")
 
 
 def test_refused_credentials_during_a_sync_offer_reconnect(bot):
     _synced(bot)
     bot.sides.faults.add(Fault.status(401, {"error": "invalid_credentials"}), path="", times=50)
     bot.send.command("/pos", "sync", user=ADMIN)
-    reply(bot, "Syncing 1 connection(s)")
+    reply(bot, "Syncing 1 connection;")
     alert = posted(bot, "The sync of sides:SIDES stopped")
     assert ActionId.CONNECTION_RECONNECT in texts(alert)
     button = next(

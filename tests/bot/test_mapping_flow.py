@@ -107,7 +107,7 @@ def test_map_validate_save_and_reprocess_the_affected_day(day_posted):
     bot.send.block_action(ActionId.REPROCESS, str(salami), user=ADMIN)
     # One message for the whole reprocessing, updated to its summary; each day in its thread.
     summary = bot.slack.wait_for(
-        "chat.update", where=lambda c: "Reprocessed *Pizza Salami*: 1 days" in texts(c)
+        "chat.update", where=lambda c: "Reprocessed *Pizza Salami*: 1 day (" in texts(c)
     )[0]
     assert "1 changed, 0 unchanged, 0 failed" in texts(summary)
     details = bot.slack.wait_for("chat.postMessage", where=lambda c: "Days reprocessed" in texts(c))
@@ -316,7 +316,7 @@ def test_mappings_search_pages_and_connections(day_posted):
     bot.send.command("/pos", "mappings cola", user=ADMIN)
     found = bot.slack.wait_for("response_url", where=lambda c: "matching “cola”" in texts(c))[0]
     text = texts(found)
-    assert "2 item(s)" in text and "sides:SIDES" in text and "csv:Bar export" in text
+    assert "2 items matching" in text and "sides:SIDES" in text and "csv:Bar export" in text
     assert "Next" not in text
     bot.send.command("/pos", "mappings nothing-like-this", user=ADMIN)
     reply(bot, "No mapped or ignored item matching")
@@ -344,3 +344,38 @@ def test_a_search_reads_percent_and_underscore_as_typed_not_as_wildcards(bot):
     assert offered("_") == []
     assert offered("M_zzarella") == []
     assert offered("mozz") == ["Mozzarella (kg per sale)"]
+
+
+def test_a_saved_mapping_redraws_the_list_its_map_or_edit_was_pressed_on(day_posted):
+    """No stale Map on an item just mapped: the unmapped list loses it; the mappings row
+    shows the new target."""
+    bot = day_posted
+    salami = item_id(bot, "5017")
+    bot.send.command("/pos", "unmapped", user=ADMIN)
+    listing = reply(bot, "Unmapped items of Trattoria Esempio")
+    assert "Pizza Salami" in texts(listing)
+    bot.send.click(listing.ts, ActionId.MAP_OPEN, user=ADMIN, value=str(salami))
+    modal = bot.slack.wait_for("views.open", where=lambda c: "Pizza Salami" in texts(c))[-1]
+    mozzarella = f"ingredient:{ingredient_id(bot, 'Mozzarella')}"
+    assert submit_modal(bot, modal.args["view"], mozzarella, "0.1").text == ""
+    bot.drain()
+    shown = bot.slack.workspace.message(listing.ts)
+    assert "Unmapped items of Trattoria Esempio" in json.dumps(shown.blocks)
+    assert "Pizza Salami" not in json.dumps(shown.blocks, ensure_ascii=False)
+
+    bot.send.command("/pos", "mappings salami", user=ADMIN)
+    found = bot.slack.wait_for("response_url", where=lambda c: "matching “salami”" in texts(c))
+    found = found[0]
+    assert "0.1 kg of *Mozzarella*" in texts(found)
+    [edit] = [
+        element["value"]
+        for block in bot.slack.workspace.message(found.ts).blocks
+        for element in block.get("elements") or []
+        if element.get("action_id") == ActionId.MAP_OPEN
+    ]
+    bot.send.click(found.ts, ActionId.MAP_OPEN, user=ADMIN, value=edit)
+    modal = bot.slack.wait_for("views.open", where=lambda c: "Edit a mapping" in texts(c))[-1]
+    assert submit_modal(bot, modal.args["view"], mozzarella, "0.12").text == ""
+    bot.drain()
+    shown = json.dumps(bot.slack.workspace.message(found.ts).blocks, ensure_ascii=False)
+    assert "matching “salami”" in shown and "0.12 kg of *Mozzarella*" in shown

@@ -26,6 +26,8 @@ from stockpot.core.models import (
     Connection,
     ExternalLocation,
     Ingredient,
+    Job,
+    JobKind,
     LedgerMovement,
     Member,
     PosItem,
@@ -172,6 +174,16 @@ def test_connect_sync_preview_and_post_a_day(bot):
     assert "*1 deduction* (1 counted)" in texts(preview)
     assert "Largest of each kind: House red -3 pcs · Kitchen" in texts(preview)
     assert _count(bot, LedgerMovement) == 0
+    # With a cost (read when the report is shown), the largest deductions rank by money.
+    with unit_of_work(bot.database.factory) as session:
+        wine = session.scalar(select(Ingredient).where(Ingredient.name == "House red"))
+        wine.cost = Decimal("4.50")
+    bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow", user=ADMIN)
+    bot.drain()
+    again = bot.slack.wait_for(
+        "chat.postMessage", 2, where=lambda c: "Preview: Pizzeria Beispiel Teltow" in texts(c)
+    )[-1]
+    assert "Largest by value: House red -3 pcs · Kitchen" in texts(again)
     button = next(
         element
         for block in preview.args["blocks"]
@@ -385,7 +397,7 @@ def test_ledger_movements_summarise_a_period_and_attach_a_csv_when_long(bot):
 def test_storage_units_are_listed_and_created_by_admins(bot):
     bot.send.command("/pos", "storage", user=VIEWER)
     listing = reply(bot, "Storage units of Trattoria Esempio")
-    assert "*Kitchen* · Via Roma 1, Milano · 1 location(s)" in texts(listing)
+    assert "*Kitchen* · Via Roma 1, Milano · 1 location" in texts(listing)
     bot.send.command("/pos", "storage add Cold room | Via Roma 1, Milano", user=VIEWER)
     reply(bot, "you need to be an admin")
     bot.send.command("/pos", "storage add Cold room", user=ADMIN)
@@ -529,3 +541,19 @@ def test_location_buttons_refuse_viewers_and_other_workspaces(bot, action):
         after = session.get_one(ExternalLocation, location.id)
         assert (after.active, after.automatic_transfer) == before
     assert not [c for c in bot.slack.calls if c.method == "chat.postMessage"]
+
+
+def test_a_csv_location_named_exactly_to_transfer_says_why_not_and_what_to_do(bot):
+    """``/transfer <day> Main room`` for a location whose days come from CSV files is
+    refused with the reason and the way its days get in, never "did you mean Main room?";
+    nothing is queued. A typo still gets its suggestion, of a location with a POS only."""
+    bot.send.command("/transfer", "2026-11-27 Main room", user=ADMIN)
+    answer = texts(reply(bot, "CSV files"))
+    assert "did you mean" not in answer
+    assert "Main room gets its sales from CSV files" in answer
+    assert "stockpot csv import FILE --connection Till export" in answer
+    bot.send.command("/transfer", "2026-11-27 Main rom", user=ADMIN)
+    typo = texts(reply(bot, "Main rom"))
+    assert "did you mean Main room" not in typo
+    with bot.database.session() as session:
+        assert session.scalar(select(Job.id).where(Job.kind == JobKind.TRANSFER)) is None

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from stockpot.bot.blocks.ledger import BALANCES_SHOWN
 from stockpot.bot.blocks.stock import MODAL_BLOCKS, SheetRow, count_modal, sheet_pages
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.core.catalog.importer import import_catalog
@@ -85,7 +86,10 @@ def test_viewers_read_but_do_not_post_and_bad_lines_are_named(bot):
     assert "Flour: 25 kg · 22.50 EUR" in texts(message) and "<@UADMIN>" in texts(message)
     bot.send.command("/ledger", "balances Kitchen", user=VIEWER)
     stock = texts(reply(bot, "Stock of Trattoria Esempio"))
-    assert "Flour: 25 kg · 22.50 EUR" in stock and "Kitchen (22.50 EUR at cost)" in stock
+    assert (
+        "Flour: 25 kg · 22.50 EUR" in stock
+        and "*Kitchen* · 2 ingredients · 22.50 EUR at cost" in stock
+    )
     bot.send.command("/stock", "waste Kitchen Flor=1kg", user=ADMIN)
     assert "did you mean 'Flour'" in texts(reply(bot, "unknown ingredient 'Flor'"))
     bot.send.command("/stock", "move Kitchen to Bar House red=2", user=ADMIN)
@@ -171,6 +175,66 @@ def test_a_count_csv_shared_in_the_channel_is_previewed_then_posted(bot):
         assert list(session.scalars(select(StockPosting.posted_by))) == ["slack:UADMIN"]
 
 
+def click_deleted(bot, preview, action_id: str):
+    """A click on ``preview`` that Slack delivers after someone deleted the message (the
+    click was on a client still showing it)."""
+    shown = bot.slack.workspace.message(preview.ts)
+    (element,) = [
+        {**element, "block_id": block.get("block_id") or "b"}
+        for block in shown.blocks
+        for element in block.get("elements", [])
+        if element.get("action_id") == action_id
+    ]
+    payload = shown.payload()
+    bot.slack.workspace.delete(preview.ts)
+    assert bot.slack.workspace.message(preview.ts) is None
+    response = bot.send.action(element, user=ADMIN, channel=shown.channel, message=payload)
+    assert response.status_code == 200
+    bot.drain()
+
+
+def test_a_count_file_whose_preview_was_deleted_answers_cancel_and_post_cleanly(bot, caplog):
+    """chat.update answers ``message_not_found`` for a deleted preview: Cancel says so (no
+    traceback, no "something went wrong"); Post still posts and announces."""
+    bot.send.command("/pos", "bind", user=ADMIN)
+    reply(bot, "This channel now works for Trattoria Esempio")
+    share(bot, "FCOUNT", "count-Kitchen-2026-11-26.csv", COUNT_FILE)
+    preview = posted(bot, "count-Kitchen-2026-11-26.csv*: Kitchen at the close of 2026-11-26")
+    click_deleted(bot, preview, ActionId.STOCK_FILE_CANCEL)
+    told = reply(bot, "preview was deleted")
+    assert "nothing was posted" in texts(told)
+    assert "Something went wrong" not in json.dumps([c.args for c in bot.slack.calls])
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+    share(bot, "FCOUNT2", "count-Kitchen-2026-11-26.csv", COUNT_FILE)
+    again = bot.slack.wait_for(
+        "chat.postMessage", 2, where=lambda c: "Kitchen at the close of 2026-11-26" in texts(c)
+    )[-1]
+    click_deleted(bot, again, ActionId.STOCK_FILE_POST)
+    posted(bot, "counted in Kitchen for 2026-11-26")
+    with bot.database.session() as session:
+        assert len(list(session.scalars(select(StockPosting.id)))) == 1
+    assert "Something went wrong" not in json.dumps([c.args for c in bot.slack.calls])
+
+
+def test_thousands_of_bad_lines_in_slack_show_the_first_and_count_the_rest(bot):
+    """A command with 500 bad lines answers the first 20 and "… and 480 more" (it sent
+    every one: a message Slack cuts off), a count file likewise; nothing is posted."""
+    bot.send.command("/pos", "bind", user=ADMIN)
+    reply(bot, "This channel now works for Trattoria Esempio")
+    lines = ", ".join(f"Nothing{i}=1" for i in range(500))
+    bot.send.command("/stock", f"waste Kitchen {lines}", user=ADMIN)
+    refused = texts(reply(bot, "500 errors"))
+    assert "Nothing19" in refused and "Nothing20" not in refused
+    assert "… and 480 more" in refused
+    sheet = "ingredient,quantity\n" + "".join(f"Nothing{i},1\n" for i in range(500))
+    share(bot, "FMANY", "count-Kitchen.csv", sheet.encode())
+    problems = texts(posted(bot, "Count file count-Kitchen.csv"))
+    assert "… and 480 more" in problems and "line 22:" not in problems
+    with bot.database.session() as session:
+        assert session.scalar(select(StockPosting.id)) is None
+
+
 def test_the_template_is_offered_as_a_file_per_unit(bot):
     bot.send.command("/stock", "template Bar", user=VIEWER)
     reply(bot, "count-Bar.csv")
@@ -230,3 +294,49 @@ def test_a_count_sheet_reads_numbers_by_the_one_rule(bot):
     assert refusal("1e99999999").startswith("1.000000E+99999999 is too large")
     assert count(bot, "2026-11-26", {"Flour": "1,5"}).text == ""
     assert "Flour: 1.5 kg" in texts(posted(bot, "counted in Kitchen for 2026-11-26"))
+
+
+def test_a_count_file_that_cannot_be_posted_keeps_its_preview_and_cancel_ends_it(bot):
+    bot.send.command("/pos", "bind", user=ADMIN)
+    reply(bot, "This channel now works for Trattoria Esempio")
+    share(bot, "FCOUNT", "count-Kitchen-2026-11-26.csv", COUNT_FILE)
+    first = posted(bot, "count-Kitchen-2026-11-26.csv*: Kitchen at the close of 2026-11-26")
+    share(bot, "FAGAIN", "count-Kitchen-2026-11-26.csv", COUNT_FILE)
+    again = [
+        call
+        for call in bot.slack.calls
+        if call.method == "chat.postMessage" and "Kitchen at the close" in texts(call)
+    ][-1]
+    assert again.ts != first.ts
+    bot.send.click(again.ts, ActionId.STOCK_FILE_POST, user=ADMIN)
+    bot.drain()
+    bot.send.click(first.ts, ActionId.STOCK_FILE_POST, user=ADMIN)  # that day is counted now
+    bot.drain()
+    with bot.database.session() as session:
+        assert len(session.scalars(select(StockPosting.id)).all()) == 1
+    # Nothing was posted, so the preview is as it was: its buttons are back, Cancel ends it.
+    shown = bot.slack.workspace.message(first.ts)
+    assert "Posting the count" not in shown.text + json.dumps(shown.blocks)
+    bot.send.click(first.ts, ActionId.STOCK_FILE_CANCEL, user=ADMIN)
+    bot.drain()
+    shown = bot.slack.workspace.message(first.ts)
+    assert shown.text == f"Count file not posted: <@{ADMIN}> cancelled it."
+    with pytest.raises(AssertionError, match="shows no stock_file_post button"):
+        bot.send.click(first.ts, ActionId.STOCK_FILE_POST, user=ADMIN)
+
+
+def test_balances_are_a_short_summary_and_show_all_opens_every_line(bot):
+    ids = ingredient_ids(bot)
+    assert len(ids) > BALANCES_SHOWN
+    count(bot, "2026-11-26", {name: str(n + 1) for n, name in enumerate(sorted(ids))})
+    posted(bot, "counted in Kitchen for 2026-11-26")
+    bot.send.command("/ledger", "balances", user=VIEWER)
+    summary = reply(bot, "Stock of Trattoria Esempio")
+    shown = bot.slack.workspace.message(summary.ts)
+    [unit] = [b for b in shown.blocks if b["type"] == "section"]
+    assert unit["text"]["text"].startswith(f"*Kitchen* · {len(ids)} ingredients")
+    assert unit["text"]["text"].count("\n") == BALANCES_SHOWN + 1  # the kind, then five lines
+    bot.send.click(summary.ts, ActionId.LEDGER_BALANCES_ALL, user=VIEWER)
+    view = bot.slack.wait_for("views.open", where=lambda c: "Stock" in texts(c))[-1].args["view"]
+    listed = "\n".join(b["text"]["text"] for b in view["blocks"] if b["type"] == "section")
+    assert all(f"\n{name}: " in f"\n{listed}" for name in ids), listed

@@ -36,7 +36,7 @@ def test_rename_and_archive_a_storage_unit(bot):
     bot.send.command("/pos", "storage archive cellar", user=ADMIN)
     reply(bot, "Storage unit Cellar is archived: hidden from choices")
     bot.send.command("/pos", "storage", user=VIEWER)
-    assert "*Cellar* · Via Roma 1 · 0 location(s) · archived" in texts(
+    assert "*Cellar* · Via Roma 1 · 0 locations · archived" in texts(
         reply(bot, "Storage units of Trattoria Esempio")
     )
     bot.send.command("/stock", "receive Cellar Flour=1kg", user=ADMIN)

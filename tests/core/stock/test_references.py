@@ -1,8 +1,9 @@
-"""A movement's storage unit, ingredient and run exist and belong to its company, on both
-databases: PostgreSQL checks them once per statement (a trigger over the statement's rows,
-migration 0017), SQLite with its foreign keys and a per-row trigger. Inserted one by one or
-by COPY (the transfer's path), a bad reference is refused and nothing is written; a parent
-with movements cannot be deleted."""
+"""A movement's storage unit, ingredient, run, posting, count and reversed movement exist and
+belong to its company, on both databases: PostgreSQL checks them once per statement (a
+trigger over the statement's rows, migrations 0017 and 0019), SQLite with its foreign keys and
+a per-row trigger. Inserted one by one or by COPY (the transfer's path), a bad reference is
+refused and nothing is written; a parent with movements cannot be deleted, and a movement is
+reversed at most once."""
 
 from __future__ import annotations
 
@@ -23,6 +24,8 @@ from stockpot.core.models import (
     MovementType,
     RunKind,
     RunStatus,
+    StockKind,
+    StockPosting,
     StorageUnit,
     TransferRun,
 )
@@ -52,7 +55,27 @@ def posted(database):
         database.factory, database.ids["location:Main room"], DAY, [line], RawInput("t", "x")
     )
     database.run_id = report.run_id
+    with database.session() as session:
+        database.movement_id = session.scalar(
+            select(func.min(LedgerMovement.id)).where(LedgerMovement.run_id == report.run_id)
+        )
+        database.posting_id = _posting(session, database.ids)
+        database.other_posting_id = _posting(session, database.other, unit="unit:Back")
+        session.commit()
     return database
+
+
+def _posting(session, ids, unit="unit:Kitchen") -> int:
+    posting = StockPosting(
+        company_id=ids["company"],
+        kind=StockKind.WASTE,
+        storage_unit_id=ids[unit],
+        business_date=DAY,
+        posted_by="cli:test",
+    )
+    session.add(posting)
+    session.flush()
+    return posting.id
 
 
 def _movement(database, **changes):
@@ -84,6 +107,11 @@ def _bad(database, name):
         "another company's storage unit": {"storage_unit_id": database.other["unit:Back"]},
         "another company's ingredient": {"ingredient_id": database.other["ingredient:Salt"]},
         "filed under another company": {"company_id": database.other["company"]},
+        "missing posting": {"run_id": None, "posting_id": missing},
+        "missing count": {"run_id": None, "count_id": missing},
+        "missing reversed movement": {"reverses_id": missing},
+        "another company's posting": {"run_id": None, "posting_id": database.other_posting_id},
+        "another company's count": {"run_id": None, "count_id": database.other_posting_id},
     }[name]
 
 
@@ -94,6 +122,11 @@ BAD = [
     "another company's storage unit",
     "another company's ingredient",
     "filed under another company",
+    "missing posting",
+    "missing count",
+    "missing reversed movement",
+    "another company's posting",
+    "another company's count",
 ]
 
 
@@ -106,14 +139,25 @@ def test_a_movement_with_a_bad_reference_is_refused(posted, bad, path):
     # COPY goes to the driver's connection: its error is the driver's own IntegrityError.
     with pytest.raises((IntegrityError, psycopg.IntegrityError)), posted.factory.begin() as session:
         if path == "copy":
+            columns = [*MOVEMENT_COLUMNS, *(c for c in wrong if c not in MOVEMENT_COLUMNS)]
             copy_rows(
                 session,
                 LedgerMovement.__table__,
-                MOVEMENT_COLUMNS,
-                [tuple(row[column] for column in MOVEMENT_COLUMNS) for row in (good, wrong)],
+                columns,
+                [tuple(row.get(column) for column in columns) for row in (good, wrong)],
             )
         else:
             session.execute(insert(LedgerMovement), [good, wrong])
+    assert _count(posted) == before
+
+
+def test_a_movement_is_reversed_at_most_once(posted):
+    reversal = _movement(posted, quantity=Decimal("0.1"), reverses_id=posted.movement_id)
+    with posted.factory.begin() as session:
+        session.execute(insert(LedgerMovement), [reversal])
+    before = _count(posted)
+    with pytest.raises(IntegrityError), posted.factory.begin() as session:
+        session.execute(insert(LedgerMovement), [reversal])
     assert _count(posted) == before
 
 
@@ -144,6 +188,26 @@ def test_a_parent_with_movements_cannot_be_deleted(posted, model, key):
     before = _count(posted)
     with pytest.raises(IntegrityError), posted.factory.begin() as session:
         session.execute(delete(model).where(model.id == parent_id))
+    assert _count(posted) == before
+
+
+def test_a_posting_with_movements_cannot_be_deleted(posted):
+    row = _movement(posted, run_id=None, posting_id=posted.posting_id)
+    with posted.factory.begin() as session:
+        session.execute(insert(LedgerMovement), [row])
+    with pytest.raises(IntegrityError), posted.factory.begin() as session:
+        session.execute(delete(StockPosting).where(StockPosting.id == posted.posting_id))
+    with posted.session() as session:
+        assert session.get(StockPosting, posted.posting_id) is not None
+
+
+def test_a_reversed_movement_cannot_be_deleted_while_its_reversal_stays(posted):
+    reversal = _movement(posted, quantity=Decimal("0.1"), reverses_id=posted.movement_id)
+    with posted.factory.begin() as session:
+        session.execute(insert(LedgerMovement), [reversal])
+    before = _count(posted)
+    with pytest.raises(IntegrityError), posted.factory.begin() as session:
+        session.execute(delete(LedgerMovement).where(LedgerMovement.id == posted.movement_id))
     assert _count(posted) == before
 
 
