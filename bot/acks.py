@@ -102,16 +102,21 @@ class AnswerBatches:
         self.pool.submit(self._queue_all)
 
     def _queue_all(self) -> None:
+        burst = False
         while True:
             with self._guard:
                 batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
                 if not batch:
                     self._queueing = False
                     return
-            queue(batch)
+            queue(batch, burst=burst)
+            # Requests acked while that statement ran (if any) come in a burst: the workers
+            # hold their claims a moment (``core.jobs.worker.AckBursts``), leaving the CPU to
+            # the acks.
+            burst = True
 
 
-def queue(batch: list[Acked]) -> None:
+def queue(batch: list[Acked], *, burst: bool) -> None:
     """Queue the answer jobs of ``batch`` (one statement); a request whose workspace speaks
     for no company yet is answered here, a replayed one is ignored."""
     bundle = services(batch[0].req.context)  # one app: the same services for every request
@@ -125,7 +130,7 @@ def queue(batch: list[Acked]) -> None:
         for acked in batch
     ]
     try:
-        outcomes = bundle.jobs.answer_all_later(wanted)
+        outcomes = bundle.jobs.answer_all_later(wanted, burst=burst)
     except Exception as error:
         for acked in batch:
             acked.context.run(_tell, error, acked)

@@ -30,14 +30,15 @@ RECONNECT_SECONDS = 5.0
 
 
 class JobListener:
-    """A thread that LISTENs on ``url`` and calls ``wake`` on every notification until
+    """A thread that LISTENs on ``url`` and calls ``wake`` (with the payload) on every
+    notification until
     ``stop`` is set; a lost connection is reopened after ``RECONNECT_SECONDS`` (polling
     covers the gap)."""
 
     def __init__(
         self,
         url: str,
-        wake: Callable[[], None],
+        wake: Callable[[str], None],
         stop: threading.Event,
         listening: threading.Event,
     ) -> None:
@@ -72,7 +73,7 @@ class JobListener:
         with psycopg.connect(self._url, autocommit=True, connect_timeout=5) as connection:
             connection.execute(f"LISTEN {CHANNEL}")
             self.listening.set()
-            self._wake()  # whatever was queued before we listened
+            self._wake("")  # whatever was queued before we listened
             while not self._stop.is_set():
-                for _ in connection.notifies(timeout=0.5):
-                    self._wake()
+                for notice in connection.notifies(timeout=0.5):
+                    self._wake(notice.payload)

@@ -122,7 +122,7 @@ def enqueue_many(session: Session, specs: Iterable[JobSpec]) -> int:
 
 
 def enqueue_answers(
-    engine: Engine, wanted: Sequence[tuple[JobSpec, ScalarSelect[Any]]]
+    engine: Engine, wanted: Sequence[tuple[JobSpec, ScalarSelect[Any]]], notice: str = ""
 ) -> list[int | None]:
     """Queue each ``spec`` for the company its SQL expression names, all in one statement
     (``INSERT … SELECT``, one ``SELECT`` a job, ``UNION ALL``: the lookups are part of it)
@@ -130,7 +130,8 @@ def enqueue_answers(
     does. A job is not queued when its company is ``NULL`` or a job with its ``once_key``
     exists (the key is unique for ever: the same Slack delivery sent again queues nothing).
     Returns each new job's id, or ``None``, in the order given. Jobs are told apart by their
-    ``once_key``: at most one of ``wanted`` may have none.
+    ``once_key``: at most one of ``wanted`` may have none. ``notice``: the notification's
+    payload (``ACKING``: a web process is acking a burst).
 
     Core's ``INSERT … SELECT … WHERE NOT EXISTS``, not the dialects' ``ON CONFLICT`` (which
     SQLAlchemy compiles anew for every execution; this is compiled once per batch size). Two
@@ -163,14 +164,15 @@ def enqueue_answers(
     )
     if engine.dialect.name == "postgresql":
         inserted = statement.cte("inserted")
-        woken = select(func.pg_notify(CHANNEL, "")).scalar_subquery()  # once, not per row
+        said = bindparam("notice", notice)
+        woken = select(func.pg_notify(CHANNEL, said)).scalar_subquery()  # once, not per row
         statement = select(inserted.c.id, inserted.c.once_key, woken)
     try:
         with one_statement(engine) as connection:
             found = {key: int(job_id) for job_id, key, *_ in connection.execute(statement)}
     except IntegrityError:
         if len(wanted) > 1:
-            return [enqueue_answers(engine, [one])[0] for one in wanted]
+            return [enqueue_answers(engine, [one], notice)[0] for one in wanted]
         if wanted[0][0].once_key is None:
             raise
         return [None]  # the same delivery, queued a moment before by its racing copy
@@ -179,6 +181,12 @@ def enqueue_answers(
 
 CHANNEL = "stockpot_jobs"
 """The PostgreSQL notification channel workers LISTEN on (``core.jobs.listen``)."""
+
+ACKING = "acking"
+"""A notification's payload when the answers it announces came in a burst: a web process is
+acking requests faster than it queues them, and workers claim nothing for a moment
+(``core.jobs.worker.AckBursts``) so the acks keep the CPU. Slack waits 3 seconds for an ack;
+an answer may come later."""
 
 
 def notify_workers(session: Session) -> None:

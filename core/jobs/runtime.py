@@ -18,7 +18,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from stockpot.core.access import company_for, company_id_for
 from stockpot.core.db import unit_of_work
 from stockpot.core.jobs import specs
-from stockpot.core.jobs.queue import Enqueued, JobSpec, enqueue, enqueue_answers, enqueue_many
+from stockpot.core.jobs.queue import (
+    ACKING,
+    Enqueued,
+    JobSpec,
+    enqueue,
+    enqueue_answers,
+    enqueue_many,
+)
 from stockpot.core.jobs.worker import Worker
 
 
@@ -87,18 +94,21 @@ class JobRuntime:
         delivery was queued before (a replay: nothing is done)."""
         return self.answer_all_later([AnswerWanted(body, team_id, channel_id, delivery)])[0]
 
-    def answer_all_later(self, wanted: Sequence[AnswerWanted]) -> list[Answer]:
+    def answer_all_later(
+        self, wanted: Sequence[AnswerWanted], *, burst: bool = False
+    ) -> list[Answer]:
         """``answer_later`` for many requests at once (a burst's, in the web process): a
         statement per batch (``_batches``), not per request, and one wake-up of this process's
-        worker; each request's outcome in the order given."""
+        worker; each request's outcome in the order given. ``burst``: they came faster than
+        they were queued; the workers hold their claims a moment (``queue.ACKING``)."""
         engine = self.factory.kw["bind"]
+        notice = ACKING if burst else ""
         queued: list[int | None] = []
         for batch in _batches(wanted):
-            queued += enqueue_answers(
-                engine, [(one.spec(), company_id_for(one.team_id, one.channel_id)) for one in batch]
-            )
+            companies = [(one.spec(), company_id_for(one.team_id, one.channel_id)) for one in batch]
+            queued += enqueue_answers(engine, companies, notice)
         if any(job is not None for job in queued):
-            self.wake()
+            self.wake(notice)
         if all(job is not None for job in queued):
             return [Answer.QUEUED] * len(queued)
         answers = []
@@ -112,7 +122,8 @@ class JobRuntime:
                     answers.append(Answer.DELIVERED_BEFORE)
         return answers
 
-    def wake(self) -> None:
-        """Tell this process's worker (if it has one) that a job is waiting."""
+    def wake(self, notice: str = "") -> None:
+        """Tell this process's worker (if it has one) that a job is waiting (``notice`` as a
+        notification's payload would)."""
         if self.worker is not None:
-            self.worker.wake()
+            self.worker.wake(notice)

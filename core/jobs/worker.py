@@ -68,18 +68,24 @@ class JobContext:
         settings: Settings,
         lease: timedelta,
         stopping: threading.Event | None = None,
+        bursts: AckBursts | None = None,
     ) -> None:
         self.job = job
         self.factory = factory
         self.settings = settings
         self._lease = lease
         self._stopping = stopping
+        self._bursts = bursts
         self.result: dict[str, Any] = dict(job.result)
 
     def checkpoint(self) -> None:
         """Renew the lease now; raise if the job was cancelled or taken over, or if this
-        worker is stopping (the job is handed back)."""
-        if self._stopping is not None and self._stopping.is_set():
+        worker is stopping (the job is handed back). First, while a web process acks a burst
+        (``AckBursts``), wait: long work steps aside between its steps as claims do."""
+        stopping = self._stopping or threading.Event()
+        while self._bursts is not None and (held := self._bursts.hold()) and not stopping.is_set():
+            stopping.wait(held)
+        if stopping.is_set():
             raise HandBack
         lease = queue.renew(self.factory, self.job, self._lease)
         if not lease.held:
@@ -157,6 +163,38 @@ class LeaseKeeper:
                 log.warning("could not renew the leases of jobs %s", held, exc_info=True)
 
 
+class AckBursts:
+    """While a web process acks a burst of Slack requests (its notifications say ``ACKING``:
+    requests arrive faster than it queues them), this worker claims nothing: the acks, which
+    Slack waits 3 seconds for, keep the CPU, and the answers follow once the burst is over.
+    A hold lasts ``HOLD_S`` past the last such notice, and at most ``LONGEST_S`` in a row:
+    under a flood that never pauses, answers go on."""
+
+    HOLD_S = 0.1
+    LONGEST_S = 2.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._guard = threading.Lock()
+        self._started = self._last = -float("inf")
+
+    def seen(self) -> None:
+        """A notice of a burst arrived."""
+        now = self._clock()
+        with self._guard:
+            if now - self._last > self.HOLD_S:
+                self._started = now  # a new burst
+            self._last = now
+
+    def hold(self) -> float:
+        """Seconds to wait before the next claim (0: claim now)."""
+        now = self._clock()
+        with self._guard:
+            if now - self._started > self.LONGEST_S:
+                return 0.0
+            return max(0.0, self._last + self.HOLD_S - now)
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
     first_wait: timedelta
@@ -201,6 +239,7 @@ class Worker:
         self.leases = LeaseKeeper(factory, self.worker_id, self.lease)
         self.retry = RetryPolicy.of(settings)
         self._wakes: list[threading.Event] = [threading.Event()]
+        self.bursts = AckBursts()
         self.listening = threading.Event()
         """Set while this worker LISTENs for new jobs (PostgreSQL)."""
         self._stopping: threading.Event | None = None
@@ -319,6 +358,10 @@ class Worker:
         poll = self.settings.worker_poll_seconds
         with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="stockpot-job") as pool:
             while not stop.is_set():
+                held = self.bursts.hold()
+                if held:
+                    stop.wait(held)
+                    continue
                 if not slots.acquire(timeout=poll):
                     continue
                 free = 1
@@ -345,9 +388,11 @@ class Worker:
                 for job in jobs:
                     pool.submit(self._execute_releasing, job, slots, wake)
 
-    def wake(self) -> None:
+    def wake(self, notice: str = "") -> None:
         """Look for work now (a job was just queued, in this process or, on PostgreSQL,
-        anywhere)."""
+        anywhere; ``notice``: the notification's payload, ``queue.ACKING`` in a burst)."""
+        if notice == queue.ACKING:
+            self.bursts.seen()
         for event in self._wakes:
             event.set()
 
@@ -397,7 +442,9 @@ class Worker:
             self.leases.release(job)
 
     def _attempt(self, handler: JobHandler, job: ClaimedJob) -> str:
-        context = JobContext(job, self.factory, self.settings, self.lease, self._stopping)
+        context = JobContext(
+            job, self.factory, self.settings, self.lease, self._stopping, self.bursts
+        )
         try:
             result = handler.run(context)
         except LeaseLost:

@@ -8,6 +8,7 @@ import signal
 import subprocess
 import threading
 
+import psycopg
 import pytest
 from sqlalchemy import select, text
 
@@ -16,7 +17,8 @@ from stockpot.bot.ids import ActionId
 from stockpot.core.access import link_workspace
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.crypto import generate_key
-from stockpot.core.db import unit_of_work
+from stockpot.core.db import libpq_url, unit_of_work
+from stockpot.core.jobs.queue import ACKING, CHANNEL
 from stockpot.core.jobs.runtime import Answer, AnswerWanted, JobRuntime
 from stockpot.core.models import Company, Job, JobKind, JobState
 from stockpot.sandbox.http import Fault, Response
@@ -140,15 +142,21 @@ def test_the_same_delivery_queues_one_answer(database):
 def test_requests_acked_while_answers_are_queued_are_queued_together(bot):
     """Acks wait for no database: with the job table locked, every command is acked at once.
     The first one's statement waits for the lock; the four acked meanwhile are queued by one
-    statement after it (one batch of a power of two: one ``created_at``), and each command is
-    answered once."""
-    with bot.database.engine.connect() as holder:
+    statement after it (one batch of a power of two: one ``created_at``), whose notification
+    tells the workers of the burst (``ACKING``), and each command is answered once."""
+    with (
+        psycopg.connect(libpq_url(bot.database.url), autocommit=True) as listening,
+        bot.database.engine.connect() as holder,
+    ):
+        listening.execute(f"LISTEN {CHANNEL}")
         holder.execute(text("LOCK TABLE job IN SHARE ROW EXCLUSIVE MODE"))
         assert bot.send.command("/pos", "help", user=ADMIN).status_code == 200
         assert until(lambda: waiting_for_the_job_table(bot.database.engine))
         acks = [bot.send.command("/pos", "help", user=ADMIN) for _ in range(4)]
         assert [(ack.status_code, ack.text) for ack in acks] == [(200, "")] * 4
         holder.rollback()
+        notices = [notice.payload for notice in listening.notifies(timeout=10, stop_after=2)]
+    assert notices == ["", ACKING]
     bot.drain()
     with bot.database.session() as session:
         jobs = session.scalars(select(Job).where(Job.kind == JobKind.ANSWER).order_by(Job.id))

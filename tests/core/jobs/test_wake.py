@@ -7,9 +7,11 @@ import threading
 
 import pytest
 
+from stockpot.core.access import link_workspace
 from stockpot.core.db import unit_of_work
-from stockpot.core.jobs.queue import INTERACTIVE, JobSpec, enqueue
-from stockpot.core.jobs.worker import FunctionHandler, Worker
+from stockpot.core.jobs.queue import ACKING, CHANNEL, INTERACTIVE, JobSpec, enqueue
+from stockpot.core.jobs.runtime import AnswerWanted, JobRuntime
+from stockpot.core.jobs.worker import AckBursts, FunctionHandler, Worker
 from stockpot.core.models import Company, JobKind
 from stockpot.core.settings import Settings
 
@@ -103,3 +105,54 @@ def test_answers_run_beside_long_work_on_a_lane_of_their_own(database):
         stop.set()
         worker.wake()
         thread.join(10)
+
+
+def test_a_worker_holds_its_claims_while_a_web_process_acks_a_burst():
+    """Notices of a burst (``ACKING``) hold claims until ``HOLD_S`` after the last one, and
+    never longer than ``LONGEST_S`` in a row; other notifications hold nothing. (The clock
+    is given: the rule, not the machine's speed, is under test.)"""
+    now = [100.0]
+    bursts = AckBursts(clock=lambda: now[0])
+    assert bursts.hold() == 0.0
+    bursts.seen()
+    assert bursts.hold() == pytest.approx(AckBursts.HOLD_S)
+    now[0] += AckBursts.HOLD_S / 2
+    assert bursts.hold() == pytest.approx(AckBursts.HOLD_S / 2)
+    now[0] += AckBursts.HOLD_S
+    assert bursts.hold() == 0.0, "the burst is over"
+    for _ in range(int(AckBursts.LONGEST_S / (AckBursts.HOLD_S / 2)) + 2):
+        bursts.seen()  # a flood with no pause
+        now[0] += AckBursts.HOLD_S / 2
+    bursts.seen()
+    assert bursts.hold() == 0.0, "a hold never lasts longer than LONGEST_S"
+    now[0] += AckBursts.HOLD_S * 2
+    bursts.seen()
+    assert bursts.hold() == pytest.approx(AckBursts.HOLD_S), "after a pause, a new burst"
+
+
+def test_queueing_a_burst_of_answers_tells_the_workers(database):
+    """The web process's notification of a burst carries ``ACKING``, which holds a
+    listening worker's claims; answers queued one by one wake it as before."""
+    import psycopg
+
+    from stockpot.core.db import libpq_url
+
+    if database.dialect != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite's worker is told in-process")
+    company_id = company(database)
+    with unit_of_work(database.factory) as session:
+        link_workspace(session, "T1", session.get_one(Company, company_id), "U1")
+    runtime = JobRuntime(database.factory)
+
+    def wanted(number: int) -> AnswerWanted:
+        return AnswerWanted({"command": "/pos"}, "T1", None, f"/pos:{number}")
+
+    with psycopg.connect(libpq_url(database.url), autocommit=True) as listening:
+        listening.execute(f"LISTEN {CHANNEL}")
+        runtime.answer_all_later([wanted(1)])
+        runtime.answer_all_later([wanted(2), wanted(3), wanted(4), wanted(5)], burst=True)
+        notices = [notice.payload for notice in listening.notifies(timeout=5, stop_after=2)]
+    assert notices == ["", ACKING]
+    worker = Worker(database.factory, Settings(), {})
+    worker.wake(notices[1])
+    assert worker.bursts.hold() > 0
