@@ -73,8 +73,13 @@ class Acked:
     context: contextvars.Context
 
 
-BATCH = 64
+BATCH = 16
 """Most answer jobs queued by one statement."""
+BURST = BATCH
+"""Requests queued without a pause (each acked while the statement before it ran) that make
+a burst: from then on the workers hold their claims a moment
+(``core.jobs.worker.AckBursts``), leaving the CPU to the acks. At the rates people type a
+request is queued alone, and a few that meet are no burst."""
 
 
 class AnswerBatches:
@@ -102,18 +107,15 @@ class AnswerBatches:
         self.pool.submit(self._queue_all)
 
     def _queue_all(self) -> None:
-        burst = False
+        queued = 0
         while True:
             with self._guard:
                 batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
                 if not batch:
                     self._queueing = False
                     return
-            queue(batch, burst=burst)
-            # Requests acked while that statement ran (if any) come in a burst: the workers
-            # hold their claims a moment (``core.jobs.worker.AckBursts``), leaving the CPU to
-            # the acks.
-            burst = True
+            queue(batch, burst=queued >= BURST)
+            queued += len(batch)
 
 
 def queue(batch: list[Acked], *, burst: bool) -> None:

@@ -141,9 +141,10 @@ def test_the_same_delivery_queues_one_answer(database):
 @pytest.mark.postgresql_only
 def test_requests_acked_while_answers_are_queued_are_queued_together(bot):
     """Acks wait for no database: with the job table locked, every command is acked at once.
-    The first one's statement waits for the lock; the four acked meanwhile are queued by one
-    statement after it (one batch of a power of two: one ``created_at``), whose notification
-    tells the workers of the burst (``ACKING``), and each command is answered once."""
+    The first one's statement waits for the lock; of the 17 acked meanwhile 16 are queued by
+    one statement after it (one ``created_at``), and the last by another, whose notification
+    tells the workers of a burst (``ACKING``: a full batch was queued without a pause before
+    it); each command is answered once."""
     with (
         psycopg.connect(libpq_url(bot.database.url), autocommit=True) as listening,
         bot.database.engine.connect() as holder,
@@ -152,18 +153,19 @@ def test_requests_acked_while_answers_are_queued_are_queued_together(bot):
         holder.execute(text("LOCK TABLE job IN SHARE ROW EXCLUSIVE MODE"))
         assert bot.send.command("/pos", "help", user=ADMIN).status_code == 200
         assert until(lambda: waiting_for_the_job_table(bot.database.engine))
-        acks = [bot.send.command("/pos", "help", user=ADMIN) for _ in range(4)]
-        assert [(ack.status_code, ack.text) for ack in acks] == [(200, "")] * 4
+        acks = [bot.send.command("/pos", "help", user=ADMIN) for _ in range(17)]
+        assert [(ack.status_code, ack.text) for ack in acks] == [(200, "")] * 17
         holder.rollback()
-        notices = [notice.payload for notice in listening.notifies(timeout=10, stop_after=2)]
-    assert notices == ["", ACKING]
+        notices = [notice.payload for notice in listening.notifies(timeout=10, stop_after=3)]
+    assert notices == ["", "", ACKING]
     bot.drain()
     with bot.database.session() as session:
         jobs = session.scalars(select(Job).where(Job.kind == JobKind.ANSWER).order_by(Job.id))
         queued = [(job.created_at, job.state) for job in jobs]
-    assert len(queued) == 5 and {state for _, state in queued} == {JobState.SUCCEEDED}
-    assert len({at for at, _ in queued[1:]}) == 1 and queued[0][0] < queued[1][0]
-    assert len([c for c in bot.slack.calls if c.method == "response_url"]) == 5
+    assert len(queued) == 18 and {state for _, state in queued} == {JobState.SUCCEEDED}
+    assert len({at for at, _ in queued[1:17]}) == 1
+    assert queued[0][0] < queued[1][0] < queued[17][0]
+    assert len([c for c in bot.slack.calls if c.method == "response_url"]) == 18
 
 
 def test_a_batch_queues_each_delivery_once_and_tells_each_request_what_became_of_it(database):
