@@ -30,6 +30,7 @@ from stockpot.core import scope
 from stockpot.core.access import Actor
 from stockpot.core.db import SessionFactory
 from stockpot.core.errors import InvalidDocument, ValidationFailed
+from stockpot.core.ids import parse_id
 from stockpot.core.models import StockKind, StorageUnit
 from stockpot.core.quantities import parse_quantity_text
 from stockpot.core.stock import files, variance
@@ -326,10 +327,18 @@ def stock_correct(inv: Invocation) -> None:
     """``/stock correct <posting id>``: reverse a posting."""
     who = inv.actor()
     who.require_admin()
-    if not inv.args or not inv.args[0].isdigit():
+    posting = parse_id(inv.args[0]) if inv.args else None
+    if posting is None:
         raise UsageError("which posting? `/stock correct 42` (its number is in its message)")
     reason = " ".join(inv.args[1:]) or None
-    result = correct(inv.services.factory, who.company_id, int(inv.args[0]), who.audit, reason)
+    result = correct(
+        inv.services.factory,
+        who.company_id,
+        posting,
+        who.audit,
+        reason,
+        effect_key=effect_key(inv.context, "correct"),
+    )
     announce(inv.client, inv.channel_id, result, who.user_id)
 
 
