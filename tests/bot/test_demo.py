@@ -332,6 +332,10 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     expect(walk.latest("Movements of Pizzeria Beispiel, last week")).to_contain_text(
         re.compile(r"last week: Mon \d{4}-\d\d-\d\d to Sun \d{4}-\d\d-\d\d \(7 days\)")
     )
+    week = walk.latest("Net change")
+    expect(week).to_contain_text(re.compile(r"\nMozzarella: -[\d.]+ kg \(\d+ movements\)"))
+    # The title names the unit; the lines do not repeat it.
+    expect(week.locator(".section", has_text="Net change")).not_to_contain_text("Küche ·")
     walk.shot("ledger-last-week")
     walk.say("/pos doctor Pizzeria Beispiel Teltow")
     doctor = walk.latest("Checks for Pizzeria Beispiel")
