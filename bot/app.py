@@ -29,7 +29,7 @@ from stockpot.bot.installations import (
     EncryptedInstallationStore,
     StateStore,
 )
-from stockpot.bot.jobs.answers import AnswerJob
+from stockpot.bot.jobs.answers import AnswerJob, once_clients
 from stockpot.bot.observed import (
     ContextCarryingExecutor,
     MeteredWebClient,
@@ -106,6 +106,10 @@ BOT_SCOPES = [
     "users:read",
     "files:read",
     "files:write",
+    # Only to find a job's own message again after a worker died between posting it and
+    # saving its ts (bot.jobs.slack.Notifier.deliver): public and private channels.
+    "channels:history",
+    "groups:history",
 ]
 
 
@@ -172,6 +176,8 @@ def build_app(
     app.middleware(request_context)
     app.middleware(response_hosts_guard(settings.slack.response_hosts))
     app.middleware(metered_clients)
+    if answering:
+        app.middleware(once_clients)
 
     @app.middleware
     def provide_services(context: BoltContext, next: Any) -> None:

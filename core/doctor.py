@@ -31,6 +31,7 @@ from stockpot.core.settings import Settings
 from stockpot.core.storage import archived_refusal
 from stockpot.core.transfer.log import last_run
 from stockpot.core.unmapped import unmapped
+from stockpot.core.words import plural
 
 
 @dataclass(frozen=True)
@@ -229,9 +230,9 @@ def _one_location(
                 subject,
                 "items mapped",
                 not unmapped_here,
-                f"every item sold in its {transferred} transferred day(s) is mapped"
+                f"every item sold in its {plural(transferred, 'transferred day')} is mapped"
                 if not unmapped_here
-                else f"{len(unmapped_here)} item(s) sold unmapped: `/pos unmapped`",
+                else f"{plural(len(unmapped_here), 'item')} sold unmapped: `/pos unmapped`",
             )
         )
     last = last_run(session, location.id)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
+
+T = TypeVar("T")
 
 
 class StockpotError(Exception):
@@ -75,14 +78,33 @@ class Problem:
         return f"{where}{self.place}: {self.message}" if self.place else f"{where}{self.message}"
 
 
+PROBLEMS_SHOWN = 20
+"""How many of a document's problems a message lists (by line); the rest are counted."""
+
+
+def first_problems(problems: Sequence[T], shown: int = PROBLEMS_SHOWN) -> tuple[list[T], str]:
+    """The problems a message lists, and what it says of the rest (``""`` when none are
+    left out): one rule for the CLI, Slack messages and Slack's count-file previews."""
+    rest = len(problems) - shown
+    return list(problems[:shown]), (f"… and {rest:,} more" if rest > 0 else "")
+
+
 class InvalidDocument(ValidationFailed):
-    """An import file with errors; nothing of it was written."""
+    """An import file with errors; nothing of it was written. Its message lists the first
+    ``PROBLEMS_SHOWN`` problems by line and counts the rest (200,000 problems made a 20 MB
+    message); ``problems`` holds every one and ``listing`` writes them all out."""
 
     def __init__(self, source: str, problems: Sequence[Problem]) -> None:
         self.source = source
         self.problems = sorted(problems, key=lambda p: p.line if p.line is not None else 1 << 30)
         count = len(self.problems)
-        listing = "\n".join(f"  {problem}" for problem in self.problems)
-        super().__init__(
-            f"{source}: {count} error{'s' if count != 1 else ''}, nothing was imported:\n{listing}"
+        self.headline = (
+            f"{source}: {count:,} error{'s' if count != 1 else ''}, nothing was imported:"
         )
+        shown, more = first_problems(self.problems)
+        lines = [self.headline, *self.listing(shown)]
+        super().__init__("\n".join([*lines, f"  {more}"] if more else lines))
+
+    @staticmethod
+    def listing(problems: Sequence[Problem]) -> list[str]:
+        return [f"  {problem}" for problem in problems]

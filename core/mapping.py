@@ -23,6 +23,7 @@ from stockpot.core.lookup import LIKE_ESCAPE, company_by_name, connection_by_lab
 from stockpot.core.models import Company, Connection, Ingredient, PosItem, PosMapping, Recipe
 from stockpot.core.quantities import quantity_problem
 from stockpot.core.transfer.lines import item_key
+from stockpot.core.words import plural
 from stockpot.core.yaml_source import load_yaml
 
 
@@ -144,7 +145,7 @@ class MappingsImportSummary:
     def __str__(self) -> str:
         return (
             f"mappings: {self.created} created, {self.updated} updated; "
-            f"{self.new_items} POS item(s) added"
+            f"{plural(self.new_items, 'POS item')} added"
         )
 
 

@@ -69,7 +69,7 @@ def post_transfer(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
         )
         return
     # The preview shows what was started, then becomes the result: one message.
-    spend(respond, body, f"Posting {name}, {value.business_date} to the ledger…")
+    spend(respond, body, f"Posting {escape(name)}, {value.business_date} to the ledger…")
     svc.jobs.enqueue(
         specs.transfer(
             who.company_id,
@@ -237,7 +237,9 @@ def catch_up_days(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
         name = location.name
     queued = svc.jobs.enqueue_many(jobs)
     spend(
-        respond, body, f"Catching up {plural(queued, 'day')} of {name}; failures are reported here."
+        respond,
+        body,
+        f"Catching up {plural(queued, 'day')} of {escape(name)}; failures are reported here.",
     )
 
 

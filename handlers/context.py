@@ -5,6 +5,7 @@ from __future__ import annotations
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -22,6 +23,25 @@ from stockpot.core.jobs.specs import Notify
 from stockpot.core.settings import Settings
 
 SERVICES = "stockpot"
+ANSWERING = "stockpot_answering"
+"""The context key of the answer job a worker dispatches a request for (``Answering``)."""
+
+
+@dataclass
+class Answering:
+    """The answer job a request is being answered in, by a worker. Its takeover (the first
+    worker died mid-answer) runs the listener again: effects keyed by ``effect_key`` are not
+    done twice, and Slack posts are found again (``retry``: look before posting)."""
+
+    job_id: int
+    retry: bool
+    since: datetime
+    posts: int = 0
+
+    def next_stamp(self) -> str:
+        """The key of this answer's next message (the same sequence on every attempt)."""
+        self.posts += 1
+        return f"job:{self.job_id}:answer:{self.posts}"
 
 
 @dataclass(frozen=True)
@@ -40,6 +60,14 @@ class Services:
 
 def services(context: BoltContext) -> Services:
     return context[SERVICES]
+
+
+def effect_key(context: BoltContext, step: str) -> str | None:
+    """The idempotency key of a change this request makes (``core.jobs.effects``) when a
+    worker answers it: a takeover of its answer job finds the change done, not doing it
+    twice. ``None`` where no attempt can follow (the web process answering)."""
+    answering = context.get(ANSWERING)
+    return f"job:{answering.job_id}:{step}" if isinstance(answering, Answering) else None
 
 
 def actor(context: BoltContext, channel_id: str | None = None) -> Actor:

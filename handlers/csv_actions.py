@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from stockpot.bot.blocks.common import message
+from stockpot.bot.blocks.common import escape, message
 from stockpot.bot.ids import ActionId, BlockId
 from stockpot.bot.metadata import CsvFileValue
 from stockpot.core.errors import ValidationFailed
@@ -130,7 +130,7 @@ def undo(
         # A stale copy of a spent Undo import: never undone twice.
         by_whom = f" by <@{by.removeprefix('slack:')}>" if by and by.startswith("slack:") else ""
         respond(
-            text=f"Import {import_id} ({name}) is already undone{by_whom}"
+            text=f"Import {import_id} ({escape(name)}) is already undone{by_whom}"
             + (f" at {when:%Y-%m-%d %H:%M} UTC" if when else "")
             + "; nothing was done.",
             response_type="ephemeral",

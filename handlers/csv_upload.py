@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from stockpot.bot.blocks.common import escape
 from stockpot.bot.blocks.csv import upload_modal
 from stockpot.bot.blocks.csv_profile import SELECT_KEYS, TEXT_KEYS, profile_modal
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
@@ -162,7 +163,9 @@ def submit_profile(ack: Ack, view: dict[str, Any], client: WebClient, context: B
         return
     ack()
     post(
-        client, metadata.channel_id, {"text": f"<@{who.user_id}> saved the CSV profile csv:{name}."}
+        client,
+        metadata.channel_id,
+        {"text": f"<@{who.user_id}> saved the CSV profile csv:{escape(name)}."},
     )
 
 

@@ -12,7 +12,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from stockpot.bot.amounts import human
-from stockpot.bot.blocks.common import message
+from stockpot.bot.blocks.common import escape, message
 from stockpot.bot.blocks.explain import recipe_blocks, why_blocks, why_needs_file
 from stockpot.bot.ids import ActionId
 from stockpot.core.csv_export import csv_text
@@ -36,7 +36,7 @@ def pos_recipe(inv: Invocation) -> None:
     who = inv.actor()
     with inv.services.factory() as session:
         view = recipe_view(session, who.company_id, name)
-    inv.reply(f"Recipe {view.name}", recipe_blocks(view))
+    inv.reply(f"Recipe {escape(view.name)}", recipe_blocks(view))
 
 
 def _period_at(words: list[str], index: int) -> tuple[Period, list[str]] | None:
@@ -78,7 +78,7 @@ def ledger_why(inv: Invocation) -> None:
 
 
 def _answer(client: WebClient, channel: str, why: Why, say: Any) -> None:
-    say(message(f"Why {why.ingredient}", why_blocks(why)))
+    say(message(f"Why {escape(why.ingredient)}", why_blocks(why)))
     if why_needs_file(why):
         client.files_upload_v2(
             channel=channel,

@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from stockpot.bot.blocks.common import escape
 from stockpot.bot.blocks.explain import why_picker
 from stockpot.bot.blocks.ledger import (
     TOTALS_SHOWN,
@@ -33,7 +34,7 @@ def ledger_balances(inv: Invocation) -> None:
         currency = scope.company().currency
     if unit:
         rows = [row for row in rows if row.storage_unit == unit]
-    inv.reply(f"Stock of {who.company}", balances_blocks(who.company, rows, unit, currency))
+    inv.reply(f"Stock of {escape(who.company)}", balances_blocks(who.company, rows, unit, currency))
 
 
 def show_balances(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -69,7 +70,7 @@ def ledger_movements(inv: Invocation) -> None:
         [(row.storage_unit, row.ingredient) for row in rows[:TOTALS_SHOWN]], str(first), str(last)
     )
     inv.reply(
-        f"Movements of {who.company}, {period.describe()}",
+        f"Movements of {escape(who.company)}, {period.describe()}",
         blocks + ([picker] if picker else []),
     )
     if len(rows) > TOTALS_SHOWN:

@@ -69,7 +69,7 @@ def unmapped_list(factory: SessionFactory, who: Actor) -> tuple[str, list[Block]
         rows = unmapped(session, who.company_id)
         transferred = bool(rows) or latest_day(session, who.company_id) is not None
     blocks = unmapped_blocks(who.company, rows, admin=who.is_admin, transferred=transferred)
-    return f"Unmapped items of {who.company}", blocks
+    return f"Unmapped items of {escape(who.company)}", blocks
 
 
 def mappings_list(
@@ -80,7 +80,7 @@ def mappings_list(
         found = mapping_page(session, who.company_id, text, page, PAGE_SIZE)
         share = coverage(session, who.company_id)
     blocks = mappings_blocks(who.company, found, share, text, admin=who.is_admin)
-    return f"Mappings of {who.company}", blocks
+    return f"Mappings of {escape(who.company)}", blocks
 
 
 def open_map(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -113,9 +113,9 @@ def ignore(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContex
     # The list shows the item gone (no Ignore left to press); what was done, with its
     # Reprocess offer, is a message of its own.
     respond(**message(*unmapped_list(services(context).factory, who)), replace_original=True)
-    text = f"{name} is ignored: sold, but never taken from stock."
+    text = f"{escape(name)} is ignored: sold, but never taken from stock."
     respond(
-        **message(text, changed_blocks(escape(text), days, str(item.id))),
+        **message(text, changed_blocks(text, days, str(item.id))),
         response_type="ephemeral",
         replace_original=False,
     )
@@ -132,14 +132,14 @@ def unmap(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
             raise ValidationFailed(f"{item.name} is not mapped; nothing changed")
         name, days = item.name, len(days_with_item(rows.session, item))
     done = "is no longer ignored" if was_ignored else "is no longer mapped"
-    text = f"{name} {done}: it is on the unmapped list again (`/pos unmapped`)."
+    text = f"{escape(name)} {done}: it is on the unmapped list again (`/pos unmapped`)."
     page = _page_of(body)
     respond(
         **message(*mappings_list(services(context).factory, who, page.text, page.page)),
         replace_original=True,
     )
     respond(
-        **message(text, changed_blocks(escape(text), days, str(item.id))),
+        **message(text, changed_blocks(text, days, str(item.id))),
         response_type="ephemeral",
         replace_original=False,
     )
@@ -230,7 +230,7 @@ def submit_map(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltC
         channel=metadata.channel_id,
         user=who.user_id,
         **message(
-            f"{name} is mapped",
+            f"{escape(name)} is mapped",
             mapped_blocks(
                 name,
                 target,
@@ -273,7 +273,7 @@ def reprocess(
         name = item.name
     if not days:
         respond(
-            **message(f"No transferred day sold {name}: nothing to reprocess.", []),
+            **message(f"No transferred day sold {escape(name)}: nothing to reprocess.", []),
             response_type="ephemeral",
             replace_original=False,
         )
@@ -282,7 +282,7 @@ def reprocess(
     spend(
         respond,
         body,
-        f"Reprocessing {len(days)} day{'s' if len(days) != 1 else ''} for {name}, oldest "
+        f"Reprocessing {len(days)} day{'s' if len(days) != 1 else ''} for {escape(name)}, oldest "
         "first; one message in the channel shows the progress and the summary.",
     )
     svc.jobs.enqueue(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from stockpot.bot.blocks.common import plural
+from stockpot.bot.blocks.common import escape, plural
 from stockpot.bot.blocks.doctor import doctor_blocks
 from stockpot.bot.blocks.pos import connect_sides_modal, lightspeed_blocks, locations_blocks
 from stockpot.bot.metadata import ConnectSidesMetadata
@@ -67,7 +67,7 @@ def pos_setup(inv: Invocation) -> None:
             name,
             may_link_existing=inv.services.installations is None,
         )
-    inv.reply(f"This workspace now works for {name}, and you are its first admin.")
+    inv.reply(f"This workspace now works for {escape(name)}, and you are its first admin.")
 
 
 def pos_link(inv: Invocation) -> None:
@@ -79,7 +79,7 @@ def pos_link(inv: Invocation) -> None:
         )
     with unit_of_work(inv.services.factory) as session:
         company = redeem_link_code(session, inv.team_id, inv.user_id, inv.args[0])
-    inv.reply(f"This workspace now works for {company}, and you are an admin of it.")
+    inv.reply(f"This workspace now works for {escape(company)}, and you are an admin of it.")
 
 
 def _installer(inv: Invocation) -> bool:
@@ -96,7 +96,7 @@ def pos_locations(inv: Invocation) -> None:
     with inv.services.factory() as session:
         rows, units = overview(session, who.company_id)
     blocks = locations_blocks(who.company, rows, admin=who.is_admin, units=units)
-    inv.reply(f"Locations of {who.company}", blocks)
+    inv.reply(f"Locations of {escape(who.company)}", blocks)
 
 
 def pos_connect(inv: Invocation) -> None:
@@ -152,9 +152,9 @@ def pos_test(inv: Invocation) -> None:
                 result = connections.test_connection(
                     inv.services.factory, inv.services.settings, connection_id
                 )
-                lines.append(f":white_check_mark: {label}: {result}")
+                lines.append(f":white_check_mark: {escape(label)}: {escape(str(result))}")
             except StockpotError as error:
-                lines.append(f":x: {label}: {error}")
+                lines.append(f":x: {escape(label)}: {escape(str(error))}")
         inv.reply("\n".join(lines))
 
     inv.services.work.submit(work)
@@ -184,7 +184,7 @@ def pos_members(inv: Invocation) -> None:
         with inv.reading(who) as rows:
             members = rows.members()
             listing = "\n".join(f"<@{m.user_id}>: {m.role.value}" for m in members)
-        inv.reply(f"Members of {who.company}:\n{listing or 'none'}")
+        inv.reply(f"Members of {escape(who.company)}:\n{listing or 'none'}")
         return
     who.require_admin()
     action = inv.args[0].lower()
@@ -205,7 +205,8 @@ def pos_members(inv: Invocation) -> None:
     with unit_of_work(inv.services.factory) as session:
         set_role(session, who.company_id, inv.team_id, user_id, role)
     inv.reply(
-        f"<@{user_id}> is {'now ' + role.value if role else 'no longer a member'} of {who.company}."
+        f"<@{user_id}> is {'now ' + role.value if role else 'no longer a member'} of "
+        f"{escape(who.company)}."
     )
 
 
@@ -228,17 +229,20 @@ def _storage_change(inv: Invocation, action: str) -> bool:
             raise UsageError("`/pos storage rename <name> | <new name>`")
         with unit_of_work(inv.services.factory) as session:
             before, unit = rename_storage_unit(session, who.company_id, old, new)
-            answer = f"Storage unit {before} is now called {unit.name}; its history follows."
+            answer = (
+                f"Storage unit {escape(before)} is now called {escape(unit.name)}; "
+                "its history follows."
+            )
     else:
         if not text:
             raise UsageError(f"`/pos storage {action} <name>`")
         with unit_of_work(inv.services.factory) as session:
             unit = archive_storage_unit(session, who.company_id, text, archived=action == "archive")
             answer = (
-                f"Storage unit {unit.name} is archived: hidden from choices, nothing can be "
-                "posted to it, its history is kept. `/pos storage unarchive` brings it back."
+                f"Storage unit {escape(unit.name)} is archived: hidden from choices, nothing "
+                "can be posted to it, its history is kept. `/pos storage unarchive` brings it back."
                 if action == "archive"
-                else f"Storage unit {unit.name} is in use again."
+                else f"Storage unit {escape(unit.name)} is in use again."
             )
     inv.reply(answer)
     return True
@@ -258,17 +262,19 @@ def pos_storage(inv: Invocation) -> None:
         with unit_of_work(inv.services.factory) as session:
             unit = create_storage_unit(session, who.company_id, name, address)
             created = unit.name
-        inv.reply(f"Storage unit {created} created; link locations to it with `/pos locations`.")
+        inv.reply(
+            f"Storage unit {escape(created)} created; link locations to it with `/pos locations`."
+        )
         return
     with inv.services.factory() as session:
         rows = storage_units(session, who.company_id)
     lines = [
-        f"*{r.name}* · {r.address} · {plural(r.locations, 'location')}"
+        f"*{escape(r.name)}* · {escape(r.address or '')} · {plural(r.locations, 'location')}"
         + (" · archived" if r.archived else "")
         for r in rows
     ]
     inv.reply(
-        "\n".join([f"Storage units of {who.company}", *lines])
+        "\n".join([f"Storage units of {escape(who.company)}", *lines])
         if lines
         else "No storage units yet: `/pos storage add &lt;name&gt; | &lt;address&gt;`"
     )
@@ -298,7 +304,7 @@ def pos_doctor(inv: Invocation) -> None:
 
     def work() -> None:
         checks = diagnose(inv.services.factory, inv.services.settings, who, name, day)
-        inv.reply(f"Checks for {who.company}", doctor_blocks(who.company, checks))
+        inv.reply(f"Checks for {escape(who.company)}", doctor_blocks(who.company, checks))
 
     inv.services.work.submit(work)
 
@@ -309,7 +315,7 @@ def pos_bind(inv: Invocation) -> None:
     who.require_admin()
     with unit_of_work(inv.services.factory) as session:
         bind_channel(session, inv.team_id, inv.channel_id, who.company_id)
-    inv.reply(f"This channel now works for {who.company}.")
+    inv.reply(f"This channel now works for {escape(who.company)}.")
 
 
 def pos_unmapped(inv: Invocation) -> None:
@@ -329,7 +335,7 @@ def pos_migrate(inv: Invocation) -> None:
     found = company_locations(inv, who, name)
     if len(found) != 1:
         raise UsageError("migrate one location at a time: `/pos migrate <location> [days]`")
-    inv.reply(start_migration(inv.services, who, inv.notify(), found[0], days))
+    inv.reply(escape(start_migration(inv.services, who, inv.notify(), found[0], days)))
 
 
 def start_migration(
@@ -382,12 +388,12 @@ def pos_report(inv: Invocation) -> None:
         company = rows.company()
         if company.report_channel_id is None:
             inv.reply(
-                f"{who.company} gets no daily report: `/pos report here [HH:MM]` sends it to "
-                "a channel."
+                f"{escape(who.company)} gets no daily report: `/pos report here [HH:MM]` sends "
+                "it to a channel."
             )
             return
         zone = company.report_timezone or "the first location's timezone"
         inv.reply(
-            f"The daily report of {who.company} and its alerts go to "
-            f"<#{company.report_channel_id}> at {company.report_time:%H:%M} ({zone})."
+            f"The daily report of {escape(who.company)} and its alerts go to "
+            f"<#{company.report_channel_id}> at {company.report_time:%H:%M} ({escape(zone)})."
         )

@@ -15,7 +15,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from stockpot.bot.blocks.common import message
+from stockpot.bot.blocks.common import escape, message
 from stockpot.bot.blocks.stock import (
     SheetRow,
     count_modal,
@@ -41,7 +41,14 @@ from stockpot.core.stock.services import (
     post_stock,
 )
 from stockpot.core.storage import archived_refusal
-from stockpot.handlers.context import form_actor, notify, post, reading, services
+from stockpot.handlers.context import (
+    effect_key,
+    form_actor,
+    notify,
+    post,
+    reading,
+    services,
+)
 from stockpot.handlers.slash import Invocation, UsageError, parse_day
 
 log = logging.getLogger(__name__)
@@ -246,6 +253,7 @@ def stock_flow(kind: StockKind) -> Any:
             parsed.lines,
             who.audit,
             None,
+            effect_key(inv.context, "stock"),
         )
         announce(inv.client, inv.channel_id, result, who.user_id)
 
@@ -262,6 +270,7 @@ def _post(
     lines: list[LineInput],
     posted_by: str,
     note: str | None,
+    effect_key: str | None = None,
 ) -> StockResult:
     with scope.reading(factory, who) as rows:
         day = day or files.today(rows.session, rows.company())
@@ -276,6 +285,7 @@ def _post(
         supplier=note if kind is StockKind.RECEIPT else None,
         reason=note if kind is not StockKind.RECEIPT else None,
         source="your lines",
+        effect_key=effect_key,
     )
     return post_stock(factory, request)
 
@@ -338,7 +348,10 @@ def stock_template(inv: Invocation) -> None:
         filename=f"count-{unit.name}.csv",
         title=f"Count sheet of {unit.name}: fill in the quantity column, then upload it here",
     )
-    inv.reply(f"The count sheet of {unit.name} is in the channel as count-{unit.name}.csv.")
+    inv.reply(
+        f"The count sheet of {escape(unit.name)} is in the channel as "
+        f"count-{escape(unit.name)}.csv."
+    )
 
 
 def ledger_variance(inv: Invocation) -> None:
@@ -361,7 +374,7 @@ def ledger_variance(inv: Invocation) -> None:
         )
         return
     blocks = [block for report in reports[:3] for block in variance_blocks(report)]
-    inv.reply(f"Variance of {who.company}", blocks)
+    inv.reply(f"Variance of {escape(who.company)}", blocks)
 
 
 def register(app: App) -> None:

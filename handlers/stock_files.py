@@ -79,13 +79,15 @@ def preview_count(
             channel=channel,
             thread_ts=thread,
             **message(
-                f"Count file {name} has errors",
+                f"Count file {escape(name)} has errors",
                 problems_blocks(name, [str(p) for p in error.problems]),
             ),
         )
         return
     except StockpotError as error:
-        client.chat_postMessage(channel=channel, thread_ts=thread, text=f":warning: {error}")
+        client.chat_postMessage(
+            channel=channel, thread_ts=thread, text=f":warning: {escape(str(error))}"
+        )
         return
     value = StockFileValue(
         file_id=file_id, storage_unit=preview.storage_unit, business_date=preview.business_date
@@ -93,7 +95,9 @@ def preview_count(
     client.chat_postMessage(
         channel=channel,
         thread_ts=thread,
-        **message(f"Count file {name}", count_file_blocks(name, preview, value, parsed.skipped)),
+        **message(
+            f"Count file {escape(name)}", count_file_blocks(name, preview, value, parsed.skipped)
+        ),
     )
 
 
@@ -135,7 +139,7 @@ def post_count(
     # A preview deleted meanwhile shows nothing of this: the announcement below says it.
     respond(
         **message(
-            f"Count file {name} posted",
+            f"Count file {escape(name)} posted",
             [
                 section(
                     f"*Count file {escape(name)}*: posted as count {result.posting_id} "

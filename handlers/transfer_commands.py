@@ -43,7 +43,9 @@ def transfer_day(inv: Invocation) -> None:
                 notify=inv.notify(),
             )
         )
-    inv.reply(f"{verb} {day} for {', '.join(n for _, n in targets)}; the result follows here.")
+    inv.reply(
+        f"{verb} {day} for {', '.join(escape(n) for _, n in targets)}; the result follows here."
+    )
 
 
 def automatic_switch(active: bool) -> Subcommand:
@@ -87,9 +89,9 @@ def transfer_status(inv: Invocation) -> None:
         if row.pending:
             line += f", {plural(row.pending, 'job')} queued or running"
         if row.failed:
-            line += f"\n    :x: {row.failed}"
+            line += f"\n    :x: {escape(row.failed)}"
         lines.append(line)
-    inv.reply("\n".join([f"Transfers of {who.company}", *lines]))
+    inv.reply("\n".join([f"Transfers of {escape(who.company)}", *lines]))
 
 
 def transfer_log(inv: Invocation) -> None:
@@ -107,13 +109,13 @@ def transfer_log(inv: Invocation) -> None:
             f"run {r.id} · {r.kind.value} · {r.status.value}"
             + (f" · {r.outcome.value}" if r.outcome else "")
             + (f" · {r.stats.get('movements', 0)} movements" if r.stats else "")
-            + (f" · {r.errors[0]}" if r.errors else "")
+            + (f" · {escape(str(r.errors[0]))}" if r.errors else "")
             for r in runs
         ]
     inv.reply(
-        "\n".join([f"Transfer log of {name}, {day}:", *lines])
+        "\n".join([f"Transfer log of {escape(location.name)}, {day}:", *lines])
         if lines
-        else f"No run of {name} for {day} yet."
+        else f"No run of {escape(location.name)} for {day} yet."
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
+from stockpot.bot.blocks.common import escape
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import ConnectSidesMetadata
 from stockpot.core.errors import IntegrationExists
@@ -59,7 +60,7 @@ def connect_sides(
         {
             "text": f"<@{who.user_id}> "
             + ("updated the sign-in of" if metadata.connection_id else "connected")
-            + f" {info.label} for {who.company}. Next: `/pos sync`."
+            + f" {escape(info.label)} for {escape(who.company)}. Next: `/pos sync`."
         },
     )
 

@@ -100,7 +100,9 @@ class Fault:
 
     ``respond`` replaces the answer; ``delay`` waits first; ``truncate`` sends half the body
     and closes; ``drop`` closes the connection without answering; ``before`` runs a hook
-    (e.g. expire every token) and then answers normally.
+    (e.g. expire every token) and then answers normally; ``after`` runs a hook once the
+    request was carried out, before its answer is sent (e.g. hold it while the caller is
+    killed: the effect happened, the caller never heard of it).
     """
 
     respond: Response | None = None
@@ -108,6 +110,7 @@ class Fault:
     truncate: bool = False
     drop: bool = False
     before: Callable[[], None] | None = None
+    after: Callable[[], None] | None = None
 
     @classmethod
     def status(cls, status: int, data: Any = None, headers: dict[str, str] | None = None) -> Fault:
@@ -288,6 +291,8 @@ def _make_handler(app: SandboxServer) -> type[BaseHTTPRequestHandler]:
                     response = app.dispatch(request)
                 except Exception as error:  # a bug in the sandbox must still answer
                     response = Response.json({"error": f"sandbox error: {error!r}"}, 500)
+            if fault and fault.after:
+                fault.after()
             app._log(request, response.status)
             self.send_response(response.status)
             for key, value in response.headers.items():

@@ -40,11 +40,18 @@ METHODS = frozenset(
         "files.completeUploadExternal",
         "users.info",
         "conversations.info",
+        "conversations.history",
+        "conversations.replies",
+        "files.list",
         "oauth.v2.access",
         "apps.connections.open",
     }
 )
 """The Web API methods the stand-in answers; any other is ``unknown_method``, as in Slack."""
+
+HISTORY_SCOPES = ("channels:history", "groups:history", "im:history", "mpim:history")
+"""``conversations.history`` and ``.replies`` take any one of these; each reads its own kind
+of conversation (public channels, private ones, DMs, group DMs)."""
 
 METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "chat.postMessage": ("chat:write",),
@@ -56,6 +63,9 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "files.completeUploadExternal": ("files:write",),
     "users.info": ("users:read",),
     "conversations.info": ("channels:read", "groups:read", "im:read", "mpim:read"),
+    "conversations.history": HISTORY_SCOPES,
+    "conversations.replies": HISTORY_SCOPES,
+    "files.list": ("files:read",),
 }
 """The bot scopes each method accepts (any one of them), from each method's page on
 docs.slack.dev; a method not listed needs none (``auth.test``, ``views.*``) or is not called
@@ -141,6 +151,8 @@ class SlackStandIn(SandboxServer):
         self.route("POST", r"/respond/(?P<key>\w+)", self._respond)
         self.route("POST", r"/upload/(?P<file>\w+)", self._upload)
         self.uploads: dict[str, bytes] = {}
+        self.shared_files: list[dict[str, Any]] = []
+        """Files completed into a channel (``files.list`` lists them)."""
         self.files: dict[str, dict[str, Any]] = {}
         self.route("GET", r"/files/(?P<file>\w+)", self._file)
         self.route("GET", r"/uploaded/(?P<file>\w+)", self._uploaded)
@@ -278,9 +290,12 @@ class SlackStandIn(SandboxServer):
             args.update(json.loads(request.body))
         elif request.body:
             args.update({k: v[0] for k, v in parse_qs(request.body.decode()).items()})
-        for key in ("blocks", "view"):
+        for key in ("blocks", "view", "metadata"):
             if isinstance(args.get(key), str):
-                args[key] = json.loads(args[key])
+                try:
+                    args[key] = json.loads(args[key])
+                except ValueError:
+                    args[key] = None if key == "metadata" else args[key]
         return args
 
     def _api(self, request: Request) -> Response:
@@ -327,6 +342,9 @@ class SlackStandIn(SandboxServer):
         if scopes is None:
             return None
         accepted = METHOD_SCOPES.get(method, ())
+        if method in ("conversations.history", "conversations.replies"):
+            # Each kind of conversation is read with its own scope.
+            accepted = (_history_scope(str(args.get("channel") or ""), self.private_channels),)
         if accepted and not scopes & set(accepted):
             return {
                 "ok": False,
@@ -341,7 +359,13 @@ class SlackStandIn(SandboxServer):
             return {"ok": False, "error": "channel_not_found"}
         if method == "chat.postMessage" and "chat:write.public" in scopes:
             return None
-        if method in ("chat.postMessage", "chat.postEphemeral", "files.completeUploadExternal"):
+        if method in (
+            "chat.postMessage",
+            "chat.postEphemeral",
+            "files.completeUploadExternal",
+            "conversations.history",
+            "conversations.replies",
+        ):
             return {"ok": False, "error": "not_in_channel"}
         return None
 
@@ -374,12 +398,114 @@ class SlackStandIn(SandboxServer):
             if not args.get("text") and not args.get("blocks"):
                 return {"ok": False, "error": "no_text"}
             problems = message_problems(list(args.get("blocks") or []))
+            if "metadata" in args and method != "chat.postEphemeral":
+                refused = _metadata_refusal(args["metadata"])
+                if refused:
+                    return {"ok": False, "error": refused}
+        elif method in ("conversations.history", "conversations.replies"):
+            return self._history_refusal(method, args)
         elif method.startswith("views."):
             problems = view_problems(dict(args.get("view") or {}))
         if problems:
             error = "invalid_blocks" if method.startswith("chat.") else "invalid_arguments"
             return {"ok": False, "error": error, "response_metadata": {"messages": problems}}
         return None
+
+    def _history_refusal(self, method: str, args: dict[str, Any]) -> dict[str, Any] | None:
+        """What ``conversations.history`` / ``.replies`` refuse: no channel
+        (``channel_not_found``), a ``ts`` that is not one (``invalid_ts_oldest``,
+        ``invalid_ts_latest``), a cursor it never issued (``invalid_cursor``), a thread with no
+        such parent (``thread_not_found``)."""
+        channel = str(args.get("channel") or "")
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        for name in ("oldest", "latest"):
+            if args.get(name) not in (None, "") and _seconds(args[name]) is None:
+                return {"ok": False, "error": f"invalid_ts_{name}"}
+        if args.get("cursor") and _offset(str(args["cursor"])) is None:
+            return {"ok": False, "error": "invalid_cursor"}
+        if method == "conversations.replies":
+            ts = str(args.get("ts") or "")
+            if not any(m.ts == ts for m in self.workspace.history(channel)):
+                return {"ok": False, "error": "thread_not_found"}
+        return None
+
+    def _history(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """A page of a channel's history (newest first) or of a thread (oldest first), as
+        Slack answers: ``oldest``/``latest`` bound it (``inclusive`` takes the bounds too),
+        ``limit`` (default 100, at most 999) and ``cursor`` page it; a message's
+        ``metadata`` is shown only with ``include_all_metadata``."""
+        channel = str(args["channel"])
+        thread = str(args["ts"]) if method == "conversations.replies" else None
+        inclusive = _flag(args.get("inclusive"))
+        oldest = _seconds(args.get("oldest") or "0") or 0.0
+        latest = _seconds(args.get("latest") or "") or float("inf")
+
+        def within(ts: str) -> bool:
+            at = _seconds(ts) or 0.0
+            if inclusive:
+                return oldest <= at <= latest
+            return oldest < at < latest
+
+        found = [m for m in self.workspace.history(channel, thread) if within(m.ts)]
+        try:
+            limit = min(max(int(args.get("limit") or 100), 1), 999)
+        except (TypeError, ValueError):
+            limit = 100
+        start = _offset(str(args.get("cursor") or "")) or 0
+        page = found[start : start + limit]
+        more = start + limit < len(found)
+        metadata = _flag(args.get("include_all_metadata"))
+        messages = []
+        for shown in page:
+            listed: dict[str, Any] = {
+                "type": "message",
+                "ts": shown.ts,
+                "user": shown.user,
+                "text": shown.text,
+                "blocks": shown.blocks,
+            }
+            if shown.user == self.bot_user_id:
+                listed["bot_id"] = "B0001"
+            if shown.thread_ts:
+                listed["thread_ts"] = shown.thread_ts
+            if metadata and shown.metadata:
+                listed["metadata"] = shown.metadata
+            messages.append(listed)
+        cursor = _cursor(start + limit) if more else ""
+        return {
+            "ok": True,
+            "messages": messages,
+            "has_more": more,
+            "response_metadata": {"next_cursor": cursor},
+        }
+
+    def _files_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        """``files.list``: the files shared, newest first, narrowed by ``channel``, ``user``,
+        ``ts_from`` and ``ts_to`` (seconds, inclusive), paged by ``count`` (default 100) and
+        ``page``."""
+        ts_from = _seconds(str(args.get("ts_from") or "0")) or 0.0
+        ts_to = _seconds(str(args.get("ts_to") or "")) or float("inf")
+        channel, user = args.get("channel"), args.get("user")
+        found = [
+            f
+            for f in reversed(self.shared_files)
+            if (not channel or channel in f["channels"])
+            and (not user or f["user"] == user)
+            and ts_from <= f["created"] <= ts_to
+        ]
+        try:
+            count = max(int(args.get("count") or 100), 1)
+            page = max(int(args.get("page") or 1), 1)
+        except (TypeError, ValueError):
+            count, page = 100, 1
+        listed = found[(page - 1) * count : page * count]
+        pages = max((len(found) + count - 1) // count, 1)
+        return {
+            "ok": True,
+            "files": listed,
+            "paging": {"count": count, "total": len(found), "page": page, "pages": pages},
+        }
 
     def _oauth_refusal(self, request: Request, args: dict[str, Any]) -> dict[str, Any] | None:
         """``oauth.v2.access`` takes the app's client id and secret (HTTP Basic or
@@ -408,6 +534,7 @@ class SlackStandIn(SandboxServer):
                     text=str(args.get("text") or ""),
                     blocks=list(args.get("blocks") or []),
                     thread_ts=args.get("thread_ts"),
+                    metadata=args.get("metadata"),
                 )
             )
         elif method == "chat.delete":
@@ -432,6 +559,19 @@ class SlackStandIn(SandboxServer):
         elif method == "files.completeUploadExternal":
             files = args.get("files")
             listed = json.loads(files) if isinstance(files, str) else files or []
+            channel = str(args.get("channel_id") or "")
+            for f in listed:
+                name = self.upload_names.get(f["id"], "")
+                self.shared_files.append(
+                    {
+                        "id": f["id"],
+                        "created": int(time.time()),
+                        "name": name,
+                        "title": f.get("title") or name,
+                        "user": self.bot_user_id,
+                        "channels": [channel] if channel else [],
+                    }
+                )
             board.post(
                 Message(
                     ts=board.next_ts(),
@@ -558,6 +698,10 @@ class SlackStandIn(SandboxServer):
             view = dict(args.get("view") or {})
             view.setdefault("id", args.get("view_id") or f"V{next(self._views):05d}")
             return {"ok": True, "view": view}
+        if method in ("conversations.history", "conversations.replies"):
+            return self._history(method, args)
+        if method == "files.list":
+            return self._files_list(args)
         if method == "files.info":
             stored = self.files.get(str(args.get("file")))
             return (
@@ -598,3 +742,51 @@ def _client_credentials(request: Request, args: dict[str, Any]) -> tuple[str, st
 def _token(request: Request, args: dict[str, Any]) -> str:
     bearer = (request.header("authorization") or "").removeprefix("Bearer ").strip()
     return bearer or str(args.get("token") or "")
+
+
+def _history_scope(channel: str, private: set[str]) -> str:
+    """The scope that reads ``channel``'s history: a DM's ``im:history``, a private
+    channel's ``groups:history``, else (public) ``channels:history``."""
+    if channel.startswith("D"):
+        return "im:history"
+    return "groups:history" if channel in private else "channels:history"
+
+
+def _metadata_refusal(metadata: Any) -> str | None:
+    """Slack's ``metadata`` is an object with a string ``event_type`` and an object
+    ``event_payload``; anything else is ``invalid_metadata_format``."""
+    if metadata is None:
+        return None
+    if (
+        not isinstance(metadata, dict)
+        or not isinstance(metadata.get("event_type"), str)
+        or not isinstance(metadata.get("event_payload"), dict)
+    ):
+        return "invalid_metadata_format"
+    return None
+
+
+def _seconds(ts: Any) -> float | None:
+    try:
+        value = float(str(ts))
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
+def _flag(value: Any) -> bool:
+    return str(value).lower() in ("true", "1")
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"next:{offset}".encode()).decode()
+
+
+def _offset(cursor: str) -> int | None:
+    if not cursor:
+        return 0
+    try:
+        kind, _, number = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        return int(number) if kind == "next" else None
+    except (ValueError, UnicodeDecodeError):
+        return None

@@ -7,7 +7,6 @@ the bot signed, exactly as Slack would send it, by ``SlackSender``.
 
 from __future__ import annotations
 
-import itertools
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,6 +23,8 @@ class Message:
     thread_ts: str | None = None
     ephemeral: bool = False
     files: list[dict[str, Any]] = field(default_factory=list)
+    metadata: dict[str, Any] | None = None
+    """The app's message ``metadata`` (``event_type``, ``event_payload``), if it sent any."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -63,11 +64,28 @@ class Workspace:
         self.modals: list[dict[str, Any]] = []
         self.home: dict[str, Any] | None = None
         self.version = 0
-        self._ts = itertools.count(1)
+        self._last_ts = 0
         self._lock = threading.Condition()
 
     def next_ts(self) -> str:
-        return f"{int(time.time())}.{next(self._ts):06d}"
+        """A new message's ``ts``: the time it was posted to the microsecond, as Slack's,
+        and unique in the workspace (two messages in one microsecond get the next one)."""
+        with self._lock:
+            micros = max(int(time.time() * 1_000_000), self._last_ts + 1)
+            self._last_ts = micros
+        return f"{micros // 1_000_000}.{micros % 1_000_000:06d}"
+
+    def history(self, channel: str, thread_ts: str | None = None) -> list[Message]:
+        """The channel's messages everyone sees, newest first: those not in a thread, or the
+        thread ``thread_ts`` (its parent first, then replies, oldest first, as Slack lists
+        ``conversations.replies``)."""
+        with self._lock:
+            shown = [m for m in self.messages if m.channel == channel and not m.ephemeral]
+        if thread_ts is None:
+            top = [m for m in shown if m.thread_ts in (None, m.ts)]
+            return sorted(top, key=lambda m: _ts_key(m.ts), reverse=True)
+        thread = [m for m in shown if m.ts == thread_ts or m.thread_ts == thread_ts]
+        return sorted(thread, key=lambda m: _ts_key(m.ts))
 
     def _changed(self) -> None:
         self.version += 1
@@ -153,3 +171,8 @@ class Workspace:
     def message(self, ts: str) -> Message | None:
         with self._lock:
             return next((m for m in self.messages if m.ts == ts), None)
+
+
+def _ts_key(ts: str) -> tuple[int, int]:
+    seconds, _, micros = ts.partition(".")
+    return int(seconds), int(micros or 0)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar, overload
 
+from stockpot.core.words import plural as plural  # the one rule for counts, in core
+
 MESSAGE_BLOCKS = 50
 SECTION_TEXT = 3000
 HEADER_TEXT = 150
@@ -22,12 +24,6 @@ def escape(text: str) -> str:
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def plural(number: int, one: str, many: str | None = None) -> str:
-    """``1 ingredient``, ``3 ingredients``, ``2 days``: a count as people write it (never
-    "1 items" nor "item(s)")."""
-    return f"{number:,} {one if number == 1 else (many or one + 's')}"
 
 
 def header(text: str) -> Block:

@@ -12,11 +12,11 @@ from stockpot.bot.blocks.common import (
     divider,
     escape,
     header,
-    lines_section,
     plural,
     section,
 )
 from stockpot.bot.ids import ActionId
+from stockpot.core import units
 from stockpot.core.exact import format_decimal
 from stockpot.core.reports import DailyReport, LocationDay
 from stockpot.core.stock.costs import money
@@ -69,6 +69,39 @@ def _location(row: LocationDay, currency: str) -> list[Block]:
     return blocks
 
 
+NEGATIVE_SHOWN = 5
+
+
+def _negative(report: DailyReport) -> Block:
+    """Balances below zero, short: how many per storage unit and the few that matter most
+    (``units.ranked``: by value when every one has a cost); ``/ledger balances`` has each."""
+    negative = report.negative
+    per_unit: dict[str, int] = {}
+    for line in negative:
+        per_unit[line.storage_unit] = per_unit.get(line.storage_unit, 0) + 1
+    where = ", ".join(f"{escape(unit)} {number}" for unit, number in per_unit.items())
+    top = units.ranked(
+        negative, lambda b: b.quantity, lambda b: b.unit, lambda b: b.value, NEGATIVE_SHOWN
+    )
+    lines = [
+        f"{escape(line.ingredient)} ({escape(line.storage_unit)}): "
+        f"{human(line.quantity, line.unit)}"
+        + (f" · {money(line.value, report.currency)}" if line.value is not None else "")
+        for line in top
+    ]
+    text = (
+        f":warning: *{plural(len(negative), 'ingredient')} below zero* ({where}): count or "
+        "receive stock."
+    )
+    if len(negative) > len(top):
+        by_value = all(line.value is not None for line in negative)
+        text += f"\n_{'Largest by value' if by_value else 'Largest of each kind'}_"
+    text += "".join(f"\n{line}" for line in lines)
+    if len(negative) > len(top):
+        text += "\n`/ledger balances` shows every one."
+    return section(text)
+
+
 def report_blocks(report: DailyReport) -> list[Block]:
     blocks: list[Block] = [header(f"{report.company}: {report.day:%A %d %B %Y}")]
     if not report.locations:
@@ -93,11 +126,6 @@ def report_blocks(report: DailyReport) -> list[Block]:
             )
         )
     if report.negative:
-        lines = [
-            f"{escape(line.storage_unit)} · {escape(line.ingredient)}: "
-            f"{human(line.quantity, line.unit)}"
-            for line in report.negative
-        ]
-        blocks.append(lines_section(":warning: Negative balances (count or receive stock)", lines))
+        blocks.append(_negative(report))
     blocks.append(context("`/pos unmapped` for the full list · `/transfer status` for every run"))
     return blocks[:MESSAGE_BLOCKS]

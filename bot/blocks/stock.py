@@ -27,6 +27,7 @@ from stockpot.bot.blocks.common import (
     section,
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
+from stockpot.core.errors import first_problems
 from stockpot.core.stock.costs import money
 from stockpot.core.stock.services import StockResult
 from stockpot.core.stock.variance import Variance
@@ -240,8 +241,8 @@ def count_file_blocks(
 
 
 def problems_blocks(name: str, problems: Sequence[str]) -> list[Block]:
-    shown = [escape(problem) for problem in problems[:20]]
-    more = f"…and {len(problems) - 20} more" if len(problems) > 20 else ""
+    first, more = first_problems(problems)
+    shown = [escape(problem) for problem in first]
     return [
         section(
             f":warning: *Count file {escape(name)}* was not posted; fix it and share it again:"

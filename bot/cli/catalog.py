@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -13,7 +15,7 @@ from stockpot.bot.cli.support import (
     table,
 )
 from stockpot.core.catalog.importer import import_catalog
-from stockpot.core.errors import ValidationFailed
+from stockpot.core.errors import PROBLEMS_SHOWN, InvalidDocument, ValidationFailed
 from stockpot.core.lookup import company_by_name, connection_by_label
 from stockpot.core.mapping import find_item, import_mappings, list_mappings, remove_mapping
 from stockpot.core.unmapped import days_with_item
@@ -24,12 +26,46 @@ def catalog() -> None:
     """Storage units, ingredients, recipes and CSV connections."""
 
 
+ALL_ERRORS = click.option(
+    "--all-errors",
+    is_flag=True,
+    help=f"list every error of a refused file (else the first {PROBLEMS_SHOWN} and a count)",
+)
+
+
+def _importing(run: Callable[[], object], command: str, file: Path, all_errors: bool) -> None:
+    """Run an import; a refused file lists its first errors by line and counts the rest,
+    naming the option that lists them all (``--all-errors``: every one, on stderr)."""
+    try:
+        click.echo(str(run()))
+    except InvalidDocument as error:
+        if all_errors:
+            click.echo(
+                "\n".join([f"error: {error.headline}", *error.listing(error.problems)]), err=True
+            )
+        elif len(error.problems) > PROBLEMS_SHOWN:
+            click.echo(f"error: {error}", err=True)
+            click.echo(
+                f"every error: stockpot {command} {shlex.quote(str(file))} --all-errors", err=True
+            )
+        else:
+            click.echo(f"error: {error}", err=True)
+        raise SystemExit(1) from None
+
+
 @catalog.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def catalog_import(file: Path) -> None:
+@ALL_ERRORS
+def catalog_import(file: Path, all_errors: bool) -> None:
     """Upsert a company's catalog from a YAML FILE, all or nothing."""
-    summary = import_catalog(session_factory(), file.read_text(encoding="utf-8"), source=str(file))
-    click.echo(str(summary))
+    _importing(
+        lambda: import_catalog(
+            session_factory(), file.read_text(encoding="utf-8"), source=str(file)
+        ),
+        "catalog import",
+        file,
+        all_errors,
+    )
 
 
 @click.group()
@@ -39,10 +75,17 @@ def mappings() -> None:
 
 @mappings.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def mappings_import(file: Path) -> None:
+@ALL_ERRORS
+def mappings_import(file: Path, all_errors: bool) -> None:
     """Create or replace mappings from a YAML FILE, all or nothing."""
-    summary = import_mappings(session_factory(), file.read_text(encoding="utf-8"), source=str(file))
-    click.echo(str(summary))
+    _importing(
+        lambda: import_mappings(
+            session_factory(), file.read_text(encoding="utf-8"), source=str(file)
+        ),
+        "mappings import",
+        file,
+        all_errors,
+    )
 
 
 @mappings.command("list")

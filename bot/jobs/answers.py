@@ -1,7 +1,15 @@
 """Slack answers worked out by a worker: the web process acks and queues the request
 (``handlers.answers.ack_first``); the worker dispatches it through an answering Bolt app of
 its own (the same listeners, answering at once), which posts to the request's
-``response_url`` or opens its modal exactly as the web process used to."""
+``response_url`` or opens its modal exactly as the web process used to.
+
+An answer job has a second attempt only when its first worker died mid-answer; that attempt
+runs the listener again. What the listener changes is keyed by the job
+(``handlers.context.effect_key``: a stock posting is not posted twice), and the messages and
+files it posts through its client are found again instead of posted twice (``OnceWebClient``,
+as ``bot.jobs.slack`` does for job messages). Answers through the ``response_url`` cannot be
+looked up in Slack: a button's answer replaces its message (idempotent), a command's
+ephemeral answer may show twice to the one who asked."""
 
 from __future__ import annotations
 
@@ -9,12 +17,16 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from slack_bolt import App, BoltRequest
+from slack_bolt import App, BoltContext, BoltRequest
+from slack_sdk.web import SlackResponse
 
+from stockpot.bot.jobs.slack import find_file, find_message, stamped
+from stockpot.bot.observed import MeteredWebClient, metered
 from stockpot.core.db import utcnow
 from stockpot.core.errors import StockpotError
 from stockpot.core.jobs.specs import AnswerPayload, payload_of
 from stockpot.core.jobs.worker import JobContext, JobHandler
+from stockpot.handlers.context import ANSWERING, Answering
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +49,11 @@ class AnswerJob(JobHandler):
         # Bolt's Socket Mode form: a parsed body, no signature to check (the web process
         # verified the request before queueing it).
         body = payload_of(AnswerPayload, job.payload).body
+        answering = Answering(job.id, retry=job.attempts > 1, since=job.created_at)
         try:
-            self.app.dispatch(BoltRequest(body=body, mode="socket_mode"))
+            self.app.dispatch(
+                BoltRequest(body=body, mode="socket_mode", context={ANSWERING: answering})
+            )
         except Exception as error:
             # Not retried: the answer may be half given. The second attempt an answer job
             # has is for a worker that died mid-answer (``core.jobs.specs.answer``).
@@ -49,3 +64,56 @@ class AnswerJob(JobHandler):
 class AnswerFailed(StockpotError):
     code = "answer_failed"
     transient = False
+
+
+class OnceWebClient(MeteredWebClient):
+    """A listener's client in an answer job: each message it posts carries the answer's
+    next key in its ``metadata``; on the job's second attempt each post and upload is looked
+    for first (``find_message``, ``find_file``) and, found, answered from Slack's record
+    rather than made again."""
+
+    answering: Answering
+
+    def chat_postMessage(self, *, channel: str, **kwargs: Any) -> SlackResponse:  # noqa: N802 - slack_sdk's name
+        stamp = self.answering.next_stamp()
+        if self.answering.retry:
+            found = find_message(
+                self, channel, stamp, self.answering.since, kwargs.get("thread_ts")
+            )
+            if found:
+                return self._found({"ok": True, "channel": channel, "ts": found})
+        return super().chat_postMessage(channel=channel, **stamped(kwargs, stamp))
+
+    def files_upload_v2(self, **kwargs: Any) -> SlackResponse:
+        channel, name = kwargs.get("channel"), kwargs.get("filename")
+        title = kwargs.get("title") or name
+        if (
+            self.answering.retry
+            and channel
+            and name
+            and find_file(self, str(channel), str(name), str(title), self.answering.since)
+        ):
+            return self._found({"ok": True, "files": []})
+        return super().files_upload_v2(**kwargs)
+
+    def _found(self, data: dict[str, Any]) -> SlackResponse:
+        return SlackResponse(
+            client=self,
+            http_verb="POST",
+            api_url=self.base_url,
+            req_args={},
+            data=data,
+            headers={},
+            status_code=200,
+        )
+
+
+def once_clients(context: BoltContext, next: Any) -> None:
+    """The answering app's middleware: a request answered for an answer job gets an
+    ``OnceWebClient`` (the same client, its posting methods keyed by the job)."""
+    answering = context.get(ANSWERING)
+    if isinstance(answering, Answering) and context.client is not None:
+        client = metered(context.client)
+        client.__class__ = OnceWebClient
+        client.answering = answering  # type: ignore[attr-defined]
+    next()

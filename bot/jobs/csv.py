@@ -80,7 +80,7 @@ class CsvImportJob(_InThread):
         default = payload.default_date
         with data:
             result = self._import(context, name, data, default)
-        self._tell(context, f"Imported {name}", imported_blocks(result, _asked_by(context)))
+        self._tell(context, f"Imported {escape(name)}", imported_blocks(result, _asked_by(context)))
         return {"import_id": result.import_id}
 
     @staticmethod
@@ -119,7 +119,7 @@ class CsvUndoJob(_InThread):
             name = session.get_one(CsvImport, import_id).file_name
         self._tell(
             context,
-            f"Import {import_id} of {name} undone",
+            f"Import {import_id} of {escape(name)} undone",
             undone_blocks(result, name, _asked_by(context)),
         )
         return {"undone": import_id}
@@ -170,5 +170,5 @@ class CsvPreviewJob(_InThread):
         blocks = preview_blocks(
             name, found.label, found.preview, value, needs_date=found.default_date is not None
         )
-        self._tell(context, f"CSV {name}: {found.preview.scan.rows} rows read", blocks)
+        self._tell(context, f"CSV {escape(name)}: {found.preview.scan.rows} rows read", blocks)
         return {"read": True, "rows": found.preview.scan.rows}

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.bot.blocks.common import message
+from stockpot.bot.blocks.common import escape, message
 from stockpot.bot.blocks.jobs import (
     migration_blocks,
     migration_stopped_blocks,
@@ -21,6 +21,7 @@ from stockpot.bot.jobs.report import ReportJob
 from stockpot.bot.jobs.slack import Notifier, Target
 from stockpot.bot.jobs.variance import VarianceJob
 from stockpot.bot.metadata import TransferValue
+from stockpot.core import ledger
 from stockpot.core.errors import StockpotError
 from stockpot.core.jobs.effects import job_key
 from stockpot.core.jobs.specs import (
@@ -76,6 +77,8 @@ class TransferJob(_Notifying):
         )
         notify = payload.notify
         if notify is not None:
+            with context.factory() as session:  # the largest deductions are ranked by money
+                report.movements = ledger.valued(session, job.location_id, report.movements)
             value = (
                 TransferValue(location_id=job.location_id, business_date=job.business_date).dump()
                 if dry_run
@@ -86,7 +89,7 @@ class TransferJob(_Notifying):
                 "result_ts",
                 Target.of(notify),
                 message(
-                    f"Transfer of {report.location}, {report.business_date}",
+                    f"Transfer of {escape(report.location)}, {report.business_date}",
                     report_blocks(report, post_value=value),
                 ),
             )
@@ -98,10 +101,12 @@ class TransferJob(_Notifying):
         job = context.job
         assert job.location_id is not None
         name, connection_id, _ = _location(context.factory, job.location_id)
-        self.notifier.post(
+        self.notifier.deliver(
+            context,
+            "failure_ts",
             self.target(context),
             message(
-                f"Not transferred: {name}, {job.business_date}",
+                f"Not transferred: {escape(name)}, {job.business_date}",
                 failure_blocks(
                     name,
                     str(job.business_date),
@@ -129,7 +134,7 @@ class MigrationJob(_Notifying):
                 else plan(session, location, payload_of(MigrationPayload, job.payload).days)
             )
         target = self.target(context)
-        shown = ProgressMessage(self.notifier, target, context.result.get("message_ts"))
+        shown = ProgressMessage(self.notifier, context, "message_ts", target)
         ts = shown.start(self._message(name, progress, job.id, running=True))
         context.save(message_ts=ts, progress=progress.dump())
 
@@ -158,7 +163,7 @@ class MigrationJob(_Notifying):
     ) -> dict[str, Any]:
         state = "Migrating" if running else "Migrated"
         return message(
-            f"{state} {name}: {progress.done}/{progress.total} days",
+            f"{state} {escape(name)}: {progress.done}/{progress.total} days",
             migration_blocks(name, progress, job_id, running=running),
         )
 
@@ -175,7 +180,7 @@ class MigrationJob(_Notifying):
         assert job.location_id is not None
         name, connection_id, _ = _location(context.factory, job.location_id)
         stopped = message(
-            f"The migration of {name} stopped",
+            f"The migration of {escape(name)} stopped",
             migration_stopped_blocks(name, reason, job.id, connection_id if reauthorize else None),
         )
         target = self.target(context)
@@ -183,7 +188,7 @@ class MigrationJob(_Notifying):
         if target is not None and ts:
             self.notifier.update(target, ts, stopped)
         else:
-            self.notifier.post(target, stopped)
+            self.notifier.deliver(context, "stopped_ts", target, stopped)
 
 
 class SyncJob(_Notifying):
@@ -194,8 +199,8 @@ class SyncJob(_Notifying):
         assert job.connection_id is not None
         with context.factory() as session:
             label = session.get_one(Connection, job.connection_id).label
-        title = f"Sync of {label}"
-        shown = ProgressMessage(self.notifier, self.target(context), context.result.get("ts"))
+        title = f"Sync of {escape(label)}"
+        shown = ProgressMessage(self.notifier, context, "ts", self.target(context))
         context.save(ts=shown.start(message(f"{title}: locations…", [])))
         located = connections.sync_locations(context.factory, context.settings, job.connection_id)
         shown.update(message(f"{title}: items…", []))
@@ -211,10 +216,12 @@ class SyncJob(_Notifying):
         with context.factory() as session:
             label = session.get_one(Connection, job.connection_id).label
         reconnect = job.connection_id if isinstance(error, PosAuthError) else None
-        self.notifier.post(
+        self.notifier.deliver(
+            context,
+            "failure_ts",
             self.target(context),
             message(
-                f"The sync of {label} stopped: {reason}",
+                f"The sync of {escape(label)} stopped: {escape(reason)}",
                 sync_failed_blocks(label, reason, job.id, reconnect),
             ),
         )
@@ -241,12 +248,12 @@ class ReprocessJob(_Notifying):
             state = "Reprocessing" if running else "Reprocessed"
             return message(
                 f"{'' if running else self.mention(context)}{state} {len(done)}/{len(days)} "
-                f"days for {what}",
+                f"days for {escape(what)}",
                 reprocess_blocks(what, days, done, running=running),
             )
 
         target = self.target(context)
-        progress = ProgressMessage(self.notifier, target, context.result.get("message_ts"))
+        progress = ProgressMessage(self.notifier, context, "message_ts", target)
         ts = progress.start(shown(running=True))
         context.save(message_ts=ts)
         for location_id, day in days[len(done) :]:
@@ -269,11 +276,9 @@ class ReprocessJob(_Notifying):
             context.save(done=done)
             progress.update(shown(running=True))
         progress.finish(shown(running=False))
-        if target is not None and ts and not context.result.get("details_ts"):
-            details = self.notifier.post(
-                target, {**message(f"Each day of {what}", reprocess_details(done)), "thread_ts": ts}
-            )
-            context.save(details_ts=details)
+        if target is not None and ts:
+            details = message(f"Each day of {escape(what)}", reprocess_details(done))
+            self.notifier.deliver(context, "details_ts", target, {**details, "thread_ts": ts})
         return {"days": len(done)}
 
 

@@ -8,22 +8,30 @@ import time
 from typing import Any
 
 from stockpot.bot.jobs.slack import Notifier, Target
+from stockpot.core.jobs.worker import JobContext
 
 EVERY = 2.0
 """Seconds between updates."""
 
 
 class ProgressMessage:
-    def __init__(self, notifier: Notifier, target: Target | None, ts: str | None = None) -> None:
+    def __init__(
+        self, notifier: Notifier, context: JobContext, key: str, target: Target | None
+    ) -> None:
+        """The progress message of ``context``'s job, its ``ts`` kept under ``key``."""
         self._notifier = notifier
+        self._context = context
+        self._key = key
         self._target = target
-        self.ts = ts
+        saved = context.result.get(key)
+        self.ts: str | None = str(saved) if saved else None
         self._last = time.monotonic()
 
     def start(self, message: dict[str, Any]) -> str | None:
-        """Post the message unless an earlier attempt did."""
+        """Post the message unless an earlier attempt did (``Notifier.deliver``: also one
+        that died before saving its ``ts``)."""
         if self.ts is None:
-            self.ts = self._notifier.post(self._target, message)
+            self.ts = self._notifier.deliver(self._context, self._key, self._target, message)
             self._last = time.monotonic()
         else:
             self.finish(message)

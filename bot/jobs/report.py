@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stockpot.bot.blocks.common import message
+from stockpot.bot.blocks.common import escape, message
 from stockpot.bot.blocks.report import report_blocks
 from stockpot.bot.charts import consumption_chart
 from stockpot.bot.jobs.slack import Notifier
@@ -29,7 +29,7 @@ class ReportJob(JobHandler):
             context,
             "ts",
             target,
-            message(f"Daily report of {report.company}", report_blocks(report)),
+            message(f"Daily report of {escape(report.company)}", report_blocks(report)),
         )
         chart = consumption_chart(
             report.consumption, f"{report.company}: consumption, last {CHART_DAYS} days"

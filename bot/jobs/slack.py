@@ -6,6 +6,16 @@ client is the workspace's own bot, read from the encrypted installation store.
 
 Posting never fails a job: the ledger is already right when a message cannot be delivered,
 so a Slack outage is logged (the client itself retries 429s and dropped connections).
+
+Exactly once across a worker killed at any point: Slack takes no idempotency key, so every
+message a job posts carries its key in the message's ``metadata`` (``event_type``
+``stockpot_job_message``), and the job records that it is about to post before it posts. An
+attempt that finds that record without the message's ``ts`` (the worker died between Slack's
+answer and saving it) looks for the message in the channel (``conversations.history``, or
+``conversations.replies`` in a thread, with ``include_all_metadata``) before posting again.
+A file is found the same way through ``files.list`` (name, title, channel, uploaded since the
+job was queued). A lookup Slack refuses (a scope the install lacks, a channel the bot left)
+falls back to posting: at least once, never lost.
 """
 
 from __future__ import annotations
@@ -13,7 +23,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -23,6 +35,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.bot.errors import GONE
 from stockpot.bot.observed import metered
+from stockpot.core.jobs.effects import job_key
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.jobs.worker import JobContext
 from stockpot.core.models import Company
@@ -38,6 +51,92 @@ class Edit(Enum):
     """Slack has no such message of the app's to replace (someone deleted it)."""
     FAILED = "failed"
     """Slack could not be reached or refused for another reason (logged)."""
+
+
+JOB_MESSAGE = "stockpot_job_message"
+"""The ``event_type`` of the metadata every job message carries (its key in the payload)."""
+LOOKUP_PAGES = 5
+"""How many pages (of 200) of a channel's history a retry reads looking for its message."""
+
+
+def stamped(message: dict[str, Any], key: str) -> dict[str, Any]:
+    """``message`` carrying ``key`` in its metadata, for a retry to find it by."""
+    return {**message, "metadata": {"event_type": JOB_MESSAGE, "event_payload": {"key": key}}}
+
+
+def stamp_of(message: dict[str, Any]) -> str | None:
+    """The key a message of ours carries, if any."""
+    metadata = message.get("metadata") or {}
+    if metadata.get("event_type") != JOB_MESSAGE:
+        return None
+    key = (metadata.get("event_payload") or {}).get("key")
+    return str(key) if key else None
+
+
+def _slack_ts(moment: datetime) -> str:
+    return f"{moment.timestamp():.6f}"
+
+
+LOOKBACK = timedelta(minutes=5)
+"""How long before the job was queued a retry's look for its message starts (its key is
+unique, so reading further back only costs a page; it absorbs a clock apart from Slack's)."""
+
+
+def find_message(
+    client: WebClient, channel: str, stamp: str, since: datetime, thread_ts: str | None = None
+) -> str | None:
+    """The ``ts`` of the message carrying ``stamp`` posted in ``channel`` (in the thread
+    ``thread_ts``) since about ``since``, or ``None``: none, or Slack would not say (logged)."""
+    try:
+        for shown in _history(client, channel, since - LOOKBACK, thread_ts):
+            if stamp_of(shown) == stamp:
+                return str(shown["ts"])
+    except (SlackApiError, SlackClientError, OSError) as error:
+        reason = error.response.get("error") if isinstance(error, SlackApiError) else error
+        log.warning(
+            "could not look for message %s in %s (%s): it may be posted twice",
+            stamp,
+            channel,
+            reason,
+        )
+    return None
+
+
+def _history(
+    client: WebClient, channel: str, since: datetime, thread_ts: str | None
+) -> Iterator[dict[str, Any]]:
+    cursor: str | None = None
+    for _ in range(LOOKUP_PAGES):
+        args: dict[str, Any] = {
+            "channel": channel,
+            "oldest": _slack_ts(since),
+            "inclusive": True,
+            "include_all_metadata": True,
+            "limit": 200,
+        }
+        if cursor:
+            args["cursor"] = cursor
+        page = (
+            client.conversations_replies(ts=thread_ts, **args)
+            if thread_ts
+            else client.conversations_history(**args)
+        )
+        yield from page.get("messages") or []
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return
+
+
+def find_file(client: WebClient, channel: str, filename: str, title: str, since: datetime) -> bool:
+    """Whether the bot shared ``filename`` titled ``title`` in ``channel`` since ``since``."""
+    try:
+        listed = client.files_list(channel=channel, ts_from=str(int(since.timestamp())), count=100)
+    except (SlackApiError, SlackClientError, OSError):
+        log.warning("could not look for file %s: it may be uploaded twice", filename)
+        return False
+    return any(
+        f.get("name") == filename and f.get("title") == title for f in listed.get("files") or []
+    )
 
 
 def _digest(message: dict[str, Any]) -> str:
@@ -106,19 +205,51 @@ class Notifier:
             log.warning("could not post to Slack channel %s", target.channel_id, exc_info=True)
             return None
 
+    def deliver(
+        self, context: JobContext, key: str, target: Target | None, message: dict[str, Any]
+    ) -> str | None:
+        """Post a job's message once across its attempts and return its ``ts`` (kept in the
+        job under ``key``), or ``None`` when it could not be delivered. A message an earlier
+        attempt delivered is not posted again, whether that attempt saved its ``ts`` or died
+        first (then it is found by the key it carries)."""
+        saved = context.result.get(key)
+        if saved:
+            return str(saved)
+        if target is None:
+            return self.post(target, message)
+        stamp = job_key(context.job.id, key)
+        intent = f"{key}_posting"
+        if context.result.get(intent):
+            found = self.find(target, stamp, context.job.created_at, message.get("thread_ts"))
+            if found:
+                context.save(**{key: found})
+                return found
+        else:
+            context.save(**{intent: True})
+        ts = self.post(target, stamped(message, stamp))
+        if ts:
+            context.save(**{key: ts})
+        return ts
+
+    def find(
+        self, target: Target, stamp: str, since: datetime, thread_ts: str | None = None
+    ) -> str | None:
+        client = self.client(target.team_id)
+        if client is None:
+            return None
+        return find_message(client, target.channel_id, stamp, since, thread_ts)
+
     def post_once(
         self, context: JobContext, key: str, target: Target | None, message: dict[str, Any]
     ) -> str | None:
-        """Deliver a job's message once across the job's attempts.
+        """Deliver a job's result once across the job's attempts.
 
         The message goes where the job was asked to report (``Target.message_ts``: the
         message whose button started it, which the result replaces) or, with no such message,
-        is posted; its ``ts`` is kept in the job under ``key`` and a retry updates that same
-        message. A retry that has the very message already delivered (a worker that died
-        after telling Slack) sends nothing. A message that is gone (deleted in Slack) is
-        posted anew rather than lost. (Slack takes no idempotency key: a worker that dies
-        between Slack's answer and saving the ``ts`` still leaves the message to be posted
-        again.)"""
+        is posted (``deliver``: found again, not posted twice, after a worker died between
+        posting and saving its ``ts``); a retry updates that same message. A retry that has
+        the very message already delivered sends nothing. A message that is gone (deleted in
+        Slack) is posted anew rather than lost."""
         digest = _digest(message)
         sent = f"{key}_sent"
         ts = context.result.get(key) or (target.message_ts if target is not None else None)
@@ -129,10 +260,12 @@ class Notifier:
             if edit is not Edit.GONE:
                 context.save(**{key: ts, sent: digest if edit is Edit.DONE else None})
                 return str(ts)
-        ts = self.post(target, message)
-        if ts:
-            context.save(**{key: ts, sent: digest})
-        return ts
+            # Gone (deleted in Slack): posted anew, and that message is the one kept.
+            context.save(**{key: None, f"{key}_posting": None})
+        posted = self.deliver(context, key, target, message)
+        if posted:
+            context.save(**{key: posted, sent: digest})
+        return posted
 
     def update(self, target: Target, ts: str, message: dict[str, Any]) -> Edit:
         """Replace the message ``ts`` with ``message``."""
@@ -160,11 +293,23 @@ class Notifier:
         content: bytes | None,
         title: str,
     ) -> None:
-        """Upload a job's file at most once across its retries (recorded in the job's result)."""
+        """Upload a job's file once across its retries: recorded in the job's result, and an
+        attempt after one that died mid-upload looks for the file (``files.list``: this name
+        and title, in this channel, since the job was queued) before uploading again."""
         if content is None or "chart_uploaded" in context.result:
             return
+        if context.result.get("chart_uploading"):
+            if self.find_file(target, filename, title, context.job.created_at):
+                context.save(chart_uploaded=True)
+                return
+        else:
+            context.save(chart_uploading=True)
         self.upload(target, filename=filename, content=content, title=title)
         context.save(chart_uploaded=True)
+
+    def find_file(self, target: Target, filename: str, title: str, since: datetime) -> bool:
+        client = self.client(target.team_id)
+        return client is not None and find_file(client, target.channel_id, filename, title, since)
 
     def upload(self, target: Target, *, filename: str, content: bytes, title: str) -> None:
         client = self.client(target.team_id)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from stockpot.bot.blocks.common import message
+from stockpot.bot.blocks.common import escape, message
 from stockpot.bot.blocks.stock import variance_blocks
 from stockpot.bot.charts import variance_chart
 from stockpot.bot.jobs.slack import Notifier
@@ -43,7 +43,7 @@ class VarianceJob(JobHandler):
             context,
             "ts",
             target,
-            message(f"Variance of {report.storage_unit}", variance_blocks(report)),
+            message(f"Variance of {escape(report.storage_unit)}", variance_blocks(report)),
         )
         largest = [(line.ingredient, line.value) for line in report.lines if line.value]
         chart = variance_chart(

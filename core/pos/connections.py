@@ -52,6 +52,7 @@ from stockpot.core.settings import Settings
 from stockpot.core.transfer.lines import RawInput
 from stockpot.core.transfer.live import rerun_lines
 from stockpot.core.transfer.runner import TransferReport, record_failed_run, run_transfer
+from stockpot.core.words import plural
 
 log = logging.getLogger(__name__)
 
@@ -423,7 +424,7 @@ def test_connection(
             _set_status(factory, connection_id, ConnectionStatus.ERROR)
         raise
     _set_status(factory, connection_id, ConnectionStatus.CONNECTED)
-    return f"connected as {check.account}; {check.locations} location(s) reachable"
+    return f"connected as {check.account}; {plural(check.locations, 'location')} reachable"
 
 
 def sync_locations(

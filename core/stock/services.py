@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from stockpot.core.db import quantize, unit_of_work
 from stockpot.core.errors import InvalidDocument, NotFound, Problem, ValidationFailed
 from stockpot.core.exact import format_decimal, fraction_to_decimal, to_fraction
-from stockpot.core.jobs import specs
+from stockpot.core.jobs import effects, specs
 from stockpot.core.jobs.queue import enqueue
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.models import (
@@ -83,6 +83,10 @@ class StockRequest:
     source: str = "input"
     notify: Notify | None = None
     """Where a count's variance report goes when asked from Slack (else the report channel)."""
+    effect_key: str | None = None
+    """The request's idempotency key (``core.jobs.effects``): posted again under the same
+    key (a Slack answer retried after its worker died), it posts nothing and returns what the
+    first posting returned."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,16 @@ class PostedLine:
             "value": _text(self.value),
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PostedLine:
+        return cls(
+            ingredient=data["ingredient"],
+            unit=data["unit"],
+            quantity=Decimal(data["quantity"]),
+            adjustment=_number(data.get("adjustment")),
+            value=_number(data.get("value")),
+        )
+
 
 @dataclass(frozen=True)
 class Absorbed:
@@ -124,6 +138,16 @@ class Absorbed:
             "unit": self.unit,
             "quantity": _text(self.quantity),
         }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Absorbed:
+        return cls(
+            count_id=int(data["count_id"]),
+            storage_unit=data["storage_unit"],
+            ingredient=data["ingredient"],
+            unit=data["unit"],
+            quantity=Decimal(data["quantity"]),
+        )
 
 
 @dataclass
@@ -159,9 +183,29 @@ class StockResult:
             "absorbed": [item.to_json() for item in self.absorbed],
         }
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> StockResult:
+        """What ``to_json`` wrote (a posting's result kept under its idempotency key)."""
+        return cls(
+            kind=StockKind(data["kind"]),
+            storage_unit=data["storage_unit"],
+            business_date=date.fromisoformat(data["business_date"]),
+            posted_by=data["posted_by"],
+            currency=data["currency"],
+            lines=[PostedLine.from_json(line) for line in data["lines"]],
+            posting_id=data["posting_id"],
+            to_storage_unit=data.get("to_storage_unit"),
+            reverses_id=data.get("reverses"),
+            absorbed=[Absorbed.from_json(item) for item in data.get("absorbed") or []],
+        )
+
 
 def _text(value: Decimal | None) -> str | None:
     return None if value is None else format_decimal(value)
+
+
+def _number(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
 
 
 class _DryRun(Exception):
@@ -235,6 +279,10 @@ def post_in_session(session: Session, request: StockRequest, *, dry_run: bool) -
     if problems:
         raise InvalidDocument(request.source, problems)
     assert unit is not None
+    if request.effect_key and not dry_run:
+        earlier = effects.take(session, request.effect_key, company.id)
+        if earlier:
+            return StockResult.from_json(earlier)
     posting = StockPosting(
         company_id=company.id,
         kind=request.kind,
@@ -258,7 +306,7 @@ def post_in_session(session: Session, request: StockRequest, *, dry_run: bool) -
     absorbed = absorb(session, company.id, deltas, posting_id=posting.id, except_count=except_count)
     if request.kind is StockKind.COUNT and not dry_run:
         _queue_variance(session, company.id, unit.id, request.business_date, request.notify)
-    return StockResult(
+    result = StockResult(
         kind=request.kind,
         storage_unit=unit.name,
         to_storage_unit=to_unit.name if to_unit is not None else None,
@@ -269,6 +317,9 @@ def post_in_session(session: Session, request: StockRequest, *, dry_run: bool) -
         posting_id=None if dry_run else posting.id,
         absorbed=_named_absorbed(session, absorbed),
     )
+    if request.effect_key and not dry_run:
+        effects.record(session, request.effect_key, result.to_json())
+    return result
 
 
 def _queue_variance(

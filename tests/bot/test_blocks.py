@@ -235,3 +235,27 @@ def test_lazy_lines_render_only_what_is_read():
     lines = LazyLines(range(1000), render)
     assert len(lines) == 1000 and lines[3] == "line 3" and lines[5:7] == ["line 5", "line 6"]
     assert seen == [3, 5, 6]
+
+
+def test_the_daily_report_summarises_negative_balances():
+    """A pizzeria that never counted its kitchen has dozens of balances below zero: the report
+    says how many per storage unit and shows the five largest by value, not every line."""
+    from datetime import date
+
+    from stockpot.bot.blocks.report import report_blocks as daily_blocks
+    from stockpot.core.reports import DailyReport
+
+    negative = [
+        StockLine("Küche", f"Zutat {i}", "g", Decimal(-i), Decimal(-i) / 100) for i in range(1, 37)
+    ] + [StockLine("Bar", "Aperol", "pcs", Decimal("-8.3333"), Decimal("-95.61"))]
+    report = DailyReport("Pizzeria", date(2026, 12, 3), [], None, [], negative, {})
+    blocks = check(daily_blocks(report))["blocks"]
+    [summary] = [b for b in blocks if "below zero" in json.dumps(b, ensure_ascii=False)]
+    title, kind, *lines, more = summary["text"]["text"].splitlines()
+    assert (
+        title == ":warning: *37 ingredients below zero* (Küche 36, Bar 1): count or receive stock."
+    )
+    assert kind == "_Largest by value_" and len(lines) == 5
+    assert lines[0] == "Aperol (Bar): -8.33 pcs · -95.61 EUR"
+    assert lines[1] == "Zutat 36 (Küche): -36 g · -0.36 EUR"
+    assert more == "`/ledger balances` shows every one."

@@ -10,15 +10,49 @@ from decimal import Decimal
 from pathlib import Path
 
 from click.testing import CliRunner
+from sqlalchemy import select
 
 from stockpot.bot.cli import main
-from stockpot.core.models import Connection
+from stockpot.core.models import Company, Connection
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 CATALOG = str(EXAMPLES / "catalog.yaml")
 MAPPINGS = str(EXAMPLES / "mappings.yaml")
 SALES = str(EXAMPLES / "sales-2026-11-27.json")
 COMPANY = "Trattoria Esempio"
+
+
+def test_a_file_with_thousands_of_errors_shows_the_first_and_counts_the_rest(
+    cli, database, tmp_path
+):
+    """2,000 errors: the first 20 by line, "… and 1,980 more" and the option that lists
+    them all (every one with it); nothing is written either way."""
+    bad = tmp_path / "big.yaml"
+    bad.write_text(
+        "company: Big\ningredients:\n"
+        + "".join(f"  - {{name: I{i}, base_unit: zz}}\n" for i in range(2000))
+    )
+    output = cli("catalog", "import", str(bad), code=1)
+    lines = output.splitlines()
+    assert lines[0] == f"error: {bad}: 2,000 errors, nothing was imported:"
+    assert lines[1].startswith("  line 3: ingredients[0].base_unit: unknown unit 'zz'")
+    assert lines[20].startswith("  line 22: ingredients[19].base_unit")
+    assert lines[21:] == [
+        "  … and 1,980 more",
+        f"every error: stockpot catalog import {bad} --all-errors",
+    ]
+    every = cli("catalog", "import", str(bad), "--all-errors", code=1).splitlines()
+    assert len(every) == 2001 and every[-1].startswith("  line 2002: ingredients[1999]")
+    with database.session() as session:
+        assert session.scalar(select(Company.id).where(Company.name == "Big")) is None
+    mappings = tmp_path / "map.yaml"
+    cli("catalog", "import", CATALOG)
+    mappings.write_text(
+        f"company: {COMPANY}\nconnection: csv:Till export\nmappings:\n"
+        + "".join(f"  - {{pos_code: '{i}', ingredient: X, quantity: -1}}\n" for i in range(30))
+    )
+    refused = cli("mappings", "import", str(mappings), code=1)
+    assert len(refused.splitlines()) < 25 and "--all-errors" in refused
 
 
 def test_the_readme_walkthrough(cli):

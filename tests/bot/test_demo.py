@@ -187,6 +187,7 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     expect(walk.messages()).to_contain_text(
         "Migrated Pizzeria Beispiel Teltow: 90/90 days", timeout=120_000
     )
+    assert walk.saying("Migrated Pizzeria Beispiel Teltow") == 1, "the summary, once"
     walk.shot("migrated")
 
     walk.say("/pos unmapped")
@@ -282,6 +283,8 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     walk.say(f"/transfer {closed} Pizzeria Beispiel Teltow")
     preview = walk.latest("Preview: Pizzeria Beispiel Teltow")
     expect(preview).to_be_visible()
+    # Every demo ingredient has a cost: the largest deductions are ranked by money.
+    expect(preview).to_contain_text(re.compile(r"Largest by value: Mozzarella -[\d.]+ kg · Küche"))
     walk.shot("transfer-preview")
     # Five unmapped items in the preview; Show all opens every one of the run's in a modal.
     shown = preview.get_by_text(re.compile(r"and \d+ more")).inner_text()
@@ -321,6 +324,30 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     walk.shot("balances-show-all")
     page.get_by_test_id("modal-close").click()
     expect(modal).to_be_hidden()
+
+    # Names are matched as people type them; periods say what they were understood as.
+    walk.say("/ledger balances Kuche")
+    expect(walk.latest("Kuche")).to_contain_text("did you mean Küche?")
+    walk.say("/ledger last week Küche")
+    expect(walk.latest("Movements of Pizzeria Beispiel, last week")).to_contain_text(
+        re.compile(r"last week: Mon \d{4}-\d\d-\d\d to Sun \d{4}-\d\d-\d\d \(7 days\)")
+    )
+    walk.shot("ledger-last-week")
+    walk.say("/pos doctor Pizzeria Beispiel Teltow")
+    doctor = walk.latest("Checks for Pizzeria Beispiel")
+    expect(doctor).to_contain_text("Pizzeria Beispiel Teltow")
+    expect(doctor).to_contain_text("2 locations reachable")  # not "2 location(s)"
+    expect(doctor).to_contain_text(re.compile(r"\d+ items sold unmapped"))
+    walk.shot("doctor")
+    walk.say("/pos report now")
+    report = page.get_by_test_id("message").filter(
+        has_text=re.compile(r"Pizzeria Beispiel: \w+day \d\d \w+ \d{4}")
+    )
+    expect(report.last).to_contain_text("Pizzeria Beispiel Teltow")
+    # The storage units never counted are far below zero: a summary, not forty lines.
+    expect(report.last).to_contain_text(re.compile(r"\d+ ingredients below zero \(Bar \d+, Küche"))
+    assert report.last.inner_text().count(" (Küche): ") <= 5
+    walk.shot("daily-report")
 
     page.get_by_test_id("upload-input").set_input_files(str(EXPORT))
     preview = walk.latest("read with")

@@ -75,7 +75,9 @@ def test_the_daily_report_goes_to_the_report_channel_with_its_chart(bot):
         "Pizzeria Beispiel Teltow*: posted" in shown
         and "1 ingredient deducted (1 counted)" in shown
     )
-    assert "Negative balances" in shown and "House red: -3 pcs" in shown
+    assert (
+        "1 ingredient below zero* (Kitchen 1)" in shown and "House red (Kitchen): -3 pcs" in shown
+    )
     assert "Mapping coverage" in shown and ActionId.MAP_OPEN in shown, "unmapped items to map"
     upload = bot.slack.wait_for("files.completeUploadExternal")[0]
     assert upload.args["channel_id"] == "C0001"

@@ -217,6 +217,24 @@ def test_a_count_file_whose_preview_was_deleted_answers_cancel_and_post_cleanly(
     assert "Something went wrong" not in json.dumps([c.args for c in bot.slack.calls])
 
 
+def test_thousands_of_bad_lines_in_slack_show_the_first_and_count_the_rest(bot):
+    """A command with 500 bad lines answers the first 20 and "… and 480 more" (it sent
+    every one: a message Slack cuts off), a count file likewise; nothing is posted."""
+    bot.send.command("/pos", "bind", user=ADMIN)
+    reply(bot, "This channel now works for Trattoria Esempio")
+    lines = ", ".join(f"Nothing{i}=1" for i in range(500))
+    bot.send.command("/stock", f"waste Kitchen {lines}", user=ADMIN)
+    refused = texts(reply(bot, "500 errors"))
+    assert "Nothing19" in refused and "Nothing20" not in refused
+    assert "… and 480 more" in refused
+    sheet = "ingredient,quantity\n" + "".join(f"Nothing{i},1\n" for i in range(500))
+    share(bot, "FMANY", "count-Kitchen.csv", sheet.encode())
+    problems = texts(posted(bot, "Count file count-Kitchen.csv"))
+    assert "… and 480 more" in problems and "line 22:" not in problems
+    with bot.database.session() as session:
+        assert session.scalar(select(StockPosting.id)) is None
+
+
 def test_the_template_is_offered_as_a_file_per_unit(bot):
     bot.send.command("/stock", "template Bar", user=VIEWER)
     reply(bot, "count-Bar.csv")

@@ -194,3 +194,57 @@ def test_oauth_access_takes_the_apps_client_and_a_code_once(slack):
     assert httpx.post(access, data=as_form).json()["ok"]
     token = {"Authorization": f"Bearer {first['access_token']}"}
     assert call(slack, "auth.test", headers=token)["team_id"] == slack.installing_team
+
+
+def test_history_pages_the_channel_and_shows_metadata_only_when_asked(slack):
+    """``conversations.history`` / ``.replies`` as Slack's method pages describe them."""
+    stamp = {"event_type": "job", "event_payload": {"key": "k1"}}
+    assert (
+        call(slack, "chat.postMessage", channel="C1", text="x", metadata={"event_type": 1})["error"]
+        == "invalid_metadata_format"
+    )
+    first = call(slack, "chat.postMessage", channel="C1", text="first", metadata=stamp)["ts"]
+    for n in range(3):
+        call(slack, "chat.postMessage", channel="C1", text=f"later {n}")
+    call(slack, "chat.postMessage", channel="C1", text="reply", thread_ts=first)
+    page = call(slack, "conversations.history", channel="C1", limit=2)
+    assert [m["text"] for m in page["messages"]] == ["later 2", "later 1"] and page["has_more"]
+    assert all("metadata" not in m for m in page["messages"])
+    rest = call(
+        slack,
+        "conversations.history",
+        channel="C1",
+        include_all_metadata=True,
+        cursor=page["response_metadata"]["next_cursor"],
+    )
+    assert [m["text"] for m in rest["messages"]] == ["later 0", "first"], "no thread replies"
+    assert rest["messages"][-1]["metadata"] == stamp and not rest["has_more"]
+    newer = call(slack, "conversations.history", channel="C1", oldest=first)["messages"]
+    assert "first" not in [m["text"] for m in newer], "oldest is exclusive unless inclusive"
+    thread = call(slack, "conversations.replies", channel="C1", ts=first)["messages"]
+    assert [m["text"] for m in thread] == ["first", "reply"]
+    assert call(slack, "conversations.replies", channel="C1", ts="1.2")["error"] == (
+        "thread_not_found"
+    )
+    assert call(slack, "conversations.history", channel="C1", cursor="zz")["error"] == (
+        "invalid_cursor"
+    )
+    assert call(slack, "conversations.history", channel="C1", oldest="x")["error"] == (
+        "invalid_ts_oldest"
+    )
+    slack.outside_channels.add("C9")
+    assert call(slack, "conversations.history", channel="C9")["error"] == "not_in_channel"
+    slack.install("xoxb-sandbox", ["chat:write"])
+    refused = call(slack, "conversations.history", channel="C1")
+    assert (refused["error"], refused["needed"]) == ("missing_scope", "channels:history")
+
+
+def test_files_list_finds_shared_files_by_channel_and_time(slack):
+    ticket = call(slack, "files.getUploadURLExternal", filename="a.png", length=3)
+    httpx.post(ticket["upload_url"], content=b"png")
+    files = [{"id": ticket["file_id"], "title": "A chart"}]
+    call(slack, "files.completeUploadExternal", files=files, channel_id="C1")
+    listed = call(slack, "files.list", channel="C1", ts_from="0")
+    assert [(f["name"], f["title"]) for f in listed["files"]] == [("a.png", "A chart")]
+    assert call(slack, "files.list", channel="C2")["files"] == []
+    assert call(slack, "files.list", channel="C1", ts_from="99999999999")["files"] == []
