@@ -392,6 +392,14 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     expect(seeded).to_contain_text("Total variance")
     expect(seeded).to_contain_text("Mozzarella: used")
     walk.shot("variance-last-week")
+    # The five largest by money; every line one click away (not a CLI command to run).
+    expect(seeded).not_to_contain_text("stockpot ledger variance")
+    seeded.get_by_role("button", name="Show all").click()
+    expect(page.get_by_test_id("modal-title")).to_have_text("Variance")
+    assert modal.inner_text().count(": used ") > 5
+    walk.shot("variance-show-all")
+    page.get_by_test_id("modal-close").click()
+    expect(modal).to_be_hidden()
 
     walk.say("/stock count Lager")
     expect(modal).to_contain_text("Count Lager")

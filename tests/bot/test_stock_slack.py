@@ -8,10 +8,16 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from stockpot.bot.blocks.ledger import BALANCES_SHOWN
-from stockpot.bot.blocks.stock import MODAL_BLOCKS, SheetRow, count_modal, sheet_pages
+from stockpot.bot.blocks.stock import (
+    MODAL_BLOCKS,
+    VARIANCE_SHOWN,
+    SheetRow,
+    count_modal,
+    sheet_pages,
+)
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.models import ExternalLocation, Ingredient, StockPosting
@@ -340,3 +346,21 @@ def test_balances_are_a_short_summary_and_show_all_opens_every_line(bot):
     view = bot.slack.wait_for("views.open", where=lambda c: "Stock" in texts(c))[-1].args["view"]
     listed = "\n".join(b["text"]["text"] for b in view["blocks"] if b["type"] == "section")
     assert all(f"\n{name}: " in f"\n{listed}" for name in ids), listed
+
+
+def test_a_variance_shows_the_largest_few_and_show_all_opens_every_line(bot):
+    ids = ingredient_ids(bot)
+    assert len(ids) > VARIANCE_SHOWN
+    with bot.database.factory.begin() as session:
+        session.execute(update(Ingredient).values(cost=Decimal("1.25")))
+    count(bot, "2026-11-26", {name: str(n + 10) for n, name in enumerate(sorted(ids))})
+    count(bot, "2026-11-27", {name: "1" for name in ids})
+    report = posted(bot, "Variance of Kitchen: 2026-11-26")
+    shown = texts(report)
+    assert f"{len(ids) - VARIANCE_SHOWN} more: *Show all*." in shown
+    listed = next(b for b in report.args["blocks"] if "Largest by money" in json.dumps(b))
+    assert listed["text"]["text"].count("\n") == VARIANCE_SHOWN
+    bot.send.click(report.ts, ActionId.VARIANCE_ALL, user=VIEWER)
+    view = bot.slack.wait_for("views.open", where=lambda c: "Variance" in texts(c))[-1]
+    lines = "\n".join(b["text"]["text"] for b in view.args["view"]["blocks"][1:])
+    assert all(f"{name}: used " in lines for name in ids), lines
