@@ -64,9 +64,14 @@ def test_a_count_from_slack_then_the_variance_of_the_period(bot):
     from tests.catalogs import TRATTORIA_MAPPINGS
 
     import_mappings(bot.database.factory, TRATTORIA_MAPPINGS, source="mappings.yaml")
+    # One write, no read first: on SQLite a read-then-write transaction fails at once
+    # ("database is locked", no busy wait) when the bot's worker wrote in between.
     with bot.database.factory.begin() as session:
-        beans = session.scalars(select(Ingredient).where(Ingredient.name == "Espresso beans")).one()
-        beans.cost = Decimal("18.50")
+        session.execute(
+            update(Ingredient)
+            .where(Ingredient.name == "Espresso beans")
+            .values(cost=Decimal("18.50"))
+        )
     answer = count(bot, "2026-11-26", {"Espresso beans": "2", "Flour": "10"})
     assert answer.status_code == 200 and answer.text == ""
     opening = posted(bot, "counted in Kitchen for 2026-11-26")
