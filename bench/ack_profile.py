@@ -11,6 +11,12 @@ phases, then once more under ``cProfile``. The phases:
 * ``after ack``: what the listener thread still does once Slack has its ack (queueing the
   answer: ``handlers.answers``).
 
+Then a burst, as ``bench.slack_ack`` sends it: the same requests ``CONCURRENCY`` at a time
+(each in a thread of its own, as waitress's threads call the application): the time to
+each ack, the CPU the whole process spent per request until the listeners are idle again
+(the senders' signing and parsing included: the same in every version, so a difference is
+the web process's own), and how many statements it sent the database per request.
+
     python -m bench.ack_profile [--database-url URL] [--profile]
 
 Prints a table and one JSON line; with ``--profile`` the top of a cProfile of the requests
@@ -29,10 +35,12 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
 import httpx
+from sqlalchemy import event
 
 from bench.bot import ADMIN, SECRET, link_bench_workspace, stockpot_env
 from bench.common import arguments, catalog, fresh_database, load_average, median, percentile
@@ -48,7 +56,7 @@ from stockpot.handlers import answers
 from stockpot.sandbox.slack import SlackStandIn
 from stockpot.sandbox.slack_sender import SlackSender
 
-REQUESTS, WARM_UP = 400, 40
+REQUESTS, WARM_UP, CONCURRENCY = 400, 40, 20
 PHASES = ("gate", "to ack", "replay record", "after ack")
 
 spent: dict[str, list[float]] = defaultdict(list)
@@ -125,6 +133,7 @@ def main() -> None:
                     _idle(pool)
                     spent["after ack"].append(time.perf_counter() - acked)
                     spent["request"].append(acked - started)
+            burst = _burst(send, pool, factory)
             profile_text = _profiled(send[:200], pool) if options.profile else ""
     rows = []
     figures: dict[str, Any] = {"requests": REQUESTS, "load": load_average()}
@@ -136,6 +145,28 @@ def main() -> None:
         p50, p99 = median(values) * 1000, percentile(values, 0.99) * 1000
         figures[phase] = {"count": len(values), "p50_ms": round(p50, 2), "p99_ms": round(p99, 2)}
         rows.append((f"{phase}: p50 / p99 (ms), {len(values)} calls", f"{p50:.2f} / {p99:.2f}", ""))
+    figures["burst"] = burst
+    rows.append(
+        (
+            f"burst of {REQUESTS}, {CONCURRENCY} at a time: to ack p50 / p99 (ms)",
+            f"{burst['ack_p50_ms']:.2f} / {burst['ack_p99_ms']:.2f}",
+            "",
+        )
+    )
+    rows.append(
+        (
+            "  CPU per request (ms)",
+            f"{burst['cpu_ms_per_request']:.2f}",
+            "",
+        )
+    )
+    rows.append(
+        (
+            "  statements sent to the database per request",
+            f"{burst['statements_per_request']:.2f}",
+            "",
+        )
+    )
     print_report("ack_profile", rows, figures)
     if profile_text:
         print(profile_text)
@@ -148,6 +179,36 @@ def _idle(pool: Any) -> None:
     for _ in range(pool._max_workers):
         pool.submit(barrier.wait)
     barrier.wait()
+
+
+def _burst(send: list[Callable[[], httpx.Response]], pool: Any, factory: Any) -> dict[str, float]:
+    """The requests ``CONCURRENCY`` at a time: their time to the ack, the process's CPU per
+    request until the listeners are idle, and the statements it sent the database per
+    request."""
+    statements = [0]
+
+    def counted(*_: Any) -> None:
+        statements[0] += 1
+
+    engine = factory.kw["bind"]
+    _idle(pool)
+    alone = len(spent["to ack"])
+    event.listen(engine, "before_cursor_execute", counted)
+    started = time.process_time()
+    with ThreadPoolExecutor(max_workers=CONCURRENCY) as senders:
+        answered = list(senders.map(lambda request: request(), send))
+    _idle(pool)
+    cpu = time.process_time() - started
+    event.remove(engine, "before_cursor_execute", counted)
+    assert all(answer.status_code == 200 for answer in answered)
+    acks = spent["to ack"][alone:]
+    del spent["to ack"][alone:]
+    return {
+        "ack_p50_ms": round(median(acks) * 1000, 2),
+        "ack_p99_ms": round(percentile(acks, 0.99) * 1000, 2),
+        "cpu_ms_per_request": round(cpu / len(send) * 1000, 3),
+        "statements_per_request": round(statements[0] / len(send), 3),
+    }
 
 
 def _profiled(send: list[Callable[[], httpx.Response]], pool: Any) -> str:

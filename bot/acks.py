@@ -4,8 +4,10 @@ A request for a listener answered in a worker (``handlers.answers.ack_first``) i
 ``AckThenQueue`` in the request's own thread, before the listener would even be started:
 no database, and not Bolt's wait for an ``ack()`` from its listener thread (Bolt looks
 every 10 ms). Its answer job is queued after the ack, on Bolt's listener pool (drained on
-shutdown, so nothing acked is lost), in one statement that also finds the company and is
-the delivery's replay record: the same signed request sent again queues nothing.
+shutdown, so nothing acked is lost), by one statement that also finds the company and is
+the delivery's replay record: the same signed request sent again queues nothing. The
+requests acked while one such statement runs are queued together by the next
+(``AnswerBatches``): a burst costs a statement per batch, not per request.
 
 Every other listener (modal submissions, buttons answered here, events) runs after
 ``OncePerDelivery`` recorded its delivery, as before.
@@ -13,9 +15,12 @@ Every other listener (modal submissions, buttons answered here, events) runs aft
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import threading
 from collections.abc import Callable
 from concurrent.futures import Executor
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App, BoltRequest, BoltResponse
@@ -25,7 +30,7 @@ from slack_bolt.middleware import Middleware
 from stockpot.bot.errors import handle_error
 from stockpot.bot.replays import OncePerDelivery, delivery_key, ignored
 from stockpot.core.deliveries import first_delivery
-from stockpot.core.jobs.runtime import Answer
+from stockpot.core.jobs.runtime import Answer, AnswerWanted
 from stockpot.handlers.answers import answered_by_job
 from stockpot.handlers.context import services
 
@@ -36,9 +41,9 @@ def route(app: App) -> None:
     """Give each listener of the web app its way in (once every listener is registered).
     A worker's answering app gets neither: the web process let its requests through."""
     once = OncePerDelivery()
-    pool = app.listener_runner.listener_executor
+    answers = AnswerBatches(app.listener_runner.listener_executor)
     for listener in app._listeners:  # Bolt keeps no public list of them
-        way_in = AckThenQueue(listener, pool) if answered_by_job(listener.ack_function) else once
+        way_in = AckThenQueue(listener, answers) if answered_by_job(listener.ack_function) else once
         # Last: after Bolt's own listener middleware, the listener will run.
         listener.middleware = [*listener.middleware, way_in]
 
@@ -46,35 +51,109 @@ def route(app: App) -> None:
 class AckThenQueue(Middleware):
     """Ack now; queue the answer job after the ack (see the module's docstring)."""
 
-    def __init__(self, listener: Listener, pool: Executor) -> None:
+    def __init__(self, listener: Listener, answers: AnswerBatches) -> None:
         self.listener = listener
-        self.pool = pool
+        self.answers = answers
 
     def process(
         self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], Any]
     ) -> BoltResponse:
-        self.pool.submit(self.queue, req, resp)
+        self.answers.add(Acked(self.listener, req, resp, contextvars.copy_context()))
         return BoltResponse(status=200, body="")
 
-    def queue(self, req: BoltRequest, resp: BoltResponse) -> None:
-        context, body = req.context, req.body
-        bundle = services(context)
-        team = context.team_id or ""
-        key = delivery_key(body)
-        try:
-            queued = bundle.jobs.answer_later(body, team, _channel(req), key)
-        except Exception as error:
-            handle_error(error, body, context.client, req, bundle.settings.slack.response_hosts)
-            return
-        if queued is Answer.DELIVERED_BEFORE:
-            ignored(str(key))
-        elif queued is Answer.NO_COMPANY:
-            # Answered here (no worker can take it): recorded once, like any other request.
-            if key is None or first_delivery(bundle.factory, team, key):
-                assert bundle.answers is not None
-                bundle.answers.submit(self.listener.run_ack_function, request=req, response=resp)
-            else:
-                ignored(key)
+
+@dataclass(frozen=True)
+class Acked:
+    """A request acked here whose answer job is not queued yet; ``context``: its request's
+    context variables (its log lines keep the request's id)."""
+
+    listener: Listener
+    req: BoltRequest
+    resp: BoltResponse
+    context: contextvars.Context
+
+
+BATCH = 64
+"""Most answer jobs queued by one statement."""
+
+
+class AnswerBatches:
+    """The answer jobs of acked requests, queued by one thread at a time, in one statement
+    for all the requests acked since its last one: a burst costs a statement (and one
+    ``NOTIFY``) per batch, not per request, and one thread on the interpreter lock instead of
+    one per request. A request alone (at the rates people type) is queued at once, as before.
+
+    The thread is a task on Bolt's listener pool, so what drains that pool on shutdown
+    (``bot.serving``, ``SIGTERM`` included) waits for every acked request to be queued:
+    while it runs it takes what was acked meanwhile before it ends."""
+
+    def __init__(self, pool: Executor) -> None:
+        self.pool = pool
+        self._guard = threading.Lock()
+        self._waiting: list[Acked] = []
+        self._queueing = False
+
+    def add(self, acked: Acked) -> None:
+        with self._guard:
+            self._waiting.append(acked)
+            if self._queueing:
+                return  # the running task takes it with its next batch
+            self._queueing = True
+        self.pool.submit(self._queue_all)
+
+    def _queue_all(self) -> None:
+        while True:
+            with self._guard:
+                batch, self._waiting = self._waiting[:BATCH], self._waiting[BATCH:]
+                if not batch:
+                    self._queueing = False
+                    return
+            queue(batch)
+
+
+def queue(batch: list[Acked]) -> None:
+    """Queue the answer jobs of ``batch`` (one statement); a request whose workspace speaks
+    for no company yet is answered here, a replayed one is ignored."""
+    bundle = services(batch[0].req.context)  # one app: the same services for every request
+    wanted = [
+        AnswerWanted(
+            acked.req.body,
+            acked.req.context.team_id or "",
+            _channel(acked.req),
+            delivery_key(acked.req.body),
+        )
+        for acked in batch
+    ]
+    try:
+        outcomes = bundle.jobs.answer_all_later(wanted)
+    except Exception as error:
+        for acked in batch:
+            acked.context.run(_tell, error, acked)
+        return
+    for acked, one, outcome in zip(batch, wanted, outcomes, strict=True):
+        acked.context.run(_settle, acked, one, outcome)
+
+
+def _tell(error: Exception, acked: Acked) -> None:
+    req = acked.req
+    settings = services(req.context).settings
+    handle_error(error, req.body, req.context.client, req, settings.slack.response_hosts)
+
+
+def _settle(acked: Acked, wanted: AnswerWanted, outcome: Answer) -> None:
+    key = wanted.delivery
+    if outcome is Answer.DELIVERED_BEFORE:
+        ignored(str(key))
+    elif outcome is Answer.NO_COMPANY:
+        # Answered here (no worker can take it): recorded once, like any other request.
+        bundle = services(acked.req.context)
+        if key is None or first_delivery(bundle.factory, wanted.team_id, key):
+            assert bundle.answers is not None
+            bundle.answers.submit(
+                acked.listener.run_ack_function, request=acked.req, response=acked.resp
+            )
+        else:
+            ignored(key)
 
 
 def _channel(req: BoltRequest) -> str | None:

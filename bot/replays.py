@@ -43,7 +43,7 @@ class OncePerDelivery(Middleware):
     """A listener's middleware (``bot.acks`` attaches it to every listener the web process
     answers itself): the delivery is recorded before the listener runs, and a delivery seen
     before gets an empty 200 (Slack must not retry it) and nothing else. Requests answered
-    by a worker skip it: their answer job is their record (``core.jobs.queue.enqueue_answer``)."""
+    by a worker skip it: their answer job is their record (``core.jobs.queue.enqueue_answers``)."""
 
     def process(
         self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], Any]

@@ -74,7 +74,7 @@ class Actor:
 def company_id_for(team_id: str, channel_id: str | None) -> ScalarSelect[Any]:
     """The rule, as one SQL expression: the company a channel is bound to, else the
     workspace's first linked company (``NULL``: none). ``company_for`` reads it; an answer
-    job's insert embeds it (``core.jobs.queue.enqueue_answer``), so queueing an answer needs
+    job's insert embeds it (``core.jobs.queue.enqueue_answers``), so queueing an answer needs
     no lookup first."""
     linked = (
         select(WorkspaceCompany.company_id)

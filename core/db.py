@@ -194,7 +194,7 @@ def one_statement(engine: Engine) -> Iterator[Connection]:
     (the statement is its own transaction: no ``BEGIN`` and ``COMMIT`` round trips, and a
     ``pg_notify`` in it is delivered when it ends); on SQLite in a transaction that takes the
     write lock at ``BEGIN``, committed when the block ends. For the few statements a Slack
-    request costs (``core.deliveries``, ``core.jobs.queue.enqueue_answer``)."""
+    request costs (``core.deliveries``, ``core.jobs.queue.enqueue_answers``)."""
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             yield connection

@@ -3,7 +3,7 @@ to the sales lines that caused it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -12,7 +12,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from stockpot.core.exact import format_decimal
-from stockpot.core.models import Company, Ingredient, LedgerMovement, StockPosting, StorageUnit
+from stockpot.core.models import (
+    Company,
+    ExternalLocation,
+    Ingredient,
+    LedgerMovement,
+    StockPosting,
+    StorageUnit,
+)
 from stockpot.core.stock.costs import value
 
 
@@ -49,6 +56,26 @@ class StockLine:
             Decimal(data["quantity"]),
             None if value is None else Decimal(value),
         )
+
+
+def valued(session: Session, location_id: int, lines: list[StockLine]) -> list[StockLine]:
+    """A run's movements (named, as a transfer report holds them) with their value at each
+    ingredient's cost now, where it has one: what ranks a report's largest deductions by
+    money. Read when a report is shown, not by the run (a cost change is no catalog change)."""
+    if not lines:
+        return lines
+    names = sorted({line.ingredient for line in lines})
+    company = select(ExternalLocation.company_id).where(ExternalLocation.id == location_id)
+    costs = dict(
+        session.execute(
+            select(Ingredient.name, Ingredient.cost).where(
+                Ingredient.company_id == company.scalar_subquery(), Ingredient.name.in_(names)
+            )
+        )
+        .tuples()
+        .all()
+    )
+    return [replace(line, value=value(line.quantity, costs.get(line.ingredient))) for line in lines]
 
 
 def balances(session: Session, company: Company) -> list[StockLine]:

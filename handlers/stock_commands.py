@@ -23,9 +23,10 @@ from stockpot.bot.blocks.stock import (
     sheet_pages,
     stock_form_modal,
     variance_blocks,
+    variance_modal,
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
-from stockpot.bot.metadata import StockCountMetadata, StockFormMetadata
+from stockpot.bot.metadata import StockCountMetadata, StockFormMetadata, VarianceValue
 from stockpot.core import scope
 from stockpot.core.access import Actor
 from stockpot.core.db import SessionFactory
@@ -43,6 +44,8 @@ from stockpot.core.stock.services import (
 )
 from stockpot.core.storage import archived_refusal
 from stockpot.handlers.context import (
+    actor,
+    channel_of,
     effect_key,
     form_actor,
     notify,
@@ -386,6 +389,23 @@ def ledger_variance(inv: Invocation) -> None:
     inv.reply(f"Variance of {escape(who.company)}", blocks)
 
 
+def show_variance(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """A variance's **Show all**: every line of that period, in a modal (viewers too)."""
+    ack()
+    try:
+        value = VarianceValue.model_validate_json(str(body["actions"][0].get("value") or ""))
+    except ValueError:
+        raise ValidationFailed("that button is not one Stockpot made") from None
+    who = actor(context, channel_of(body))
+    with reading(context, who) as rows:
+        unit = rows.storage_unit(value.storage_unit)
+        report = variance.period_variance(
+            rows.session, rows.company(), unit, value.opening, value.closing
+        )
+    client.views_open(trigger_id=body["trigger_id"], view=variance_modal(report))
+
+
 def register(app: App) -> None:
+    app.action(ActionId.VARIANCE_ALL)(show_variance)
     app.view(CallbackId.STOCK_COUNT)(submit_count)
     app.view(CallbackId.STOCK_FORM)(submit_form)

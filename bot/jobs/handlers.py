@@ -21,6 +21,7 @@ from stockpot.bot.jobs.report import ReportJob
 from stockpot.bot.jobs.slack import Notifier, Target
 from stockpot.bot.jobs.variance import VarianceJob
 from stockpot.bot.metadata import TransferValue
+from stockpot.core import ledger
 from stockpot.core.errors import StockpotError
 from stockpot.core.jobs.effects import job_key
 from stockpot.core.jobs.specs import (
@@ -76,6 +77,8 @@ class TransferJob(_Notifying):
         )
         notify = payload.notify
         if notify is not None:
+            with context.factory() as session:  # the largest deductions are ranked by money
+                report.movements = ledger.valued(session, job.location_id, report.movements)
             value = (
                 TransferValue(location_id=job.location_id, business_date=job.business_date).dump()
                 if dry_run

@@ -25,6 +25,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union_all,
     update,
 )
 from sqlalchemy.exc import IntegrityError
@@ -120,37 +121,60 @@ def enqueue_many(session: Session, specs: Iterable[JobSpec]) -> int:
     return count
 
 
-def enqueue_answer(engine: Engine, spec: JobSpec, company: ScalarSelect[Any]) -> int | None:
-    """Queue ``spec`` for the company the SQL expression ``company`` names, in one statement
-    (``INSERT … SELECT``: the lookup is part of it) that commits by itself; on PostgreSQL its
-    ``pg_notify`` wakes the workers when it does. Nothing is queued when ``company`` is
-    ``NULL`` or a job with the spec's ``once_key`` exists (the key is unique for ever: the
-    same Slack delivery sent again queues nothing). Returns the new job's id, or ``None``.
+def enqueue_answers(
+    engine: Engine, wanted: Sequence[tuple[JobSpec, ScalarSelect[Any]]]
+) -> list[int | None]:
+    """Queue each ``spec`` for the company its SQL expression names, all in one statement
+    (``INSERT … SELECT``, one ``SELECT`` a job, ``UNION ALL``: the lookups are part of it)
+    that commits by itself; on PostgreSQL its one ``pg_notify`` wakes the workers when it
+    does. A job is not queued when its company is ``NULL`` or a job with its ``once_key``
+    exists (the key is unique for ever: the same Slack delivery sent again queues nothing).
+    Returns each new job's id, or ``None``, in the order given. Jobs are told apart by their
+    ``once_key``: at most one of ``wanted`` may have none.
 
     Core's ``INSERT … SELECT … WHERE NOT EXISTS``, not the dialects' ``ON CONFLICT`` (which
-    SQLAlchemy compiles anew for every execution: most of the cost of a request); two copies
-    racing past the ``NOT EXISTS`` meet the unique key, and the loser queues nothing."""
-    row = spec.row(utcnow())
-    del row["company_id"]
+    SQLAlchemy compiles anew for every execution; this is compiled once per batch size). Two
+    copies racing past the ``NOT EXISTS`` (in one batch, or in two processes) meet the
+    unique key: the batch is then queued again one job at a time, and the loser queues
+    nothing."""
+    if sum(spec.once_key is None for spec, _ in wanted) > 1:
+        raise ValueError("jobs without a once_key cannot be told apart in one batch")
     table = Job.__table__
-    picked = select(company.label("company_id")).subquery()
-    values = {name: bindparam(f"v_{name}", row[name], type_=table.c[name].type) for name in row}
-    taken = exists().where(table.c.once_key == values["once_key"])
-    chosen = select(*values.values(), picked.c.company_id).where(
-        picked.c.company_id.is_not(None), ~taken
+    now = utcnow()
+    chosen = []
+    for number, (spec, company) in enumerate(wanted):
+        row = spec.row(now)
+        del row["company_id"]
+        values = {
+            name: bindparam(f"v{number}_{name}", row[name], type_=table.c[name].type)
+            for name in row
+        }
+        picked = select(company.label("company_id")).subquery()
+        taken = exists().where(table.c.once_key == values["once_key"])
+        chosen.append(
+            select(*values.values(), picked.c.company_id).where(
+                picked.c.company_id.is_not(None), ~taken
+            )
+        )
+    columns = [*row, "company_id"]
+    rows = chosen[0] if len(chosen) == 1 else union_all(*chosen)
+    statement: Any = (
+        insert(table).from_select(columns, rows).returning(table.c.id, table.c.once_key)
     )
-    statement: Any = insert(table).from_select([*row, "company_id"], chosen).returning(table.c.id)
     if engine.dialect.name == "postgresql":
         inserted = statement.cte("inserted")
-        statement = select(inserted.c.id, func.pg_notify(CHANNEL, ""))
+        woken = select(func.pg_notify(CHANNEL, "")).scalar_subquery()  # once, not per row
+        statement = select(inserted.c.id, inserted.c.once_key, woken)
     try:
         with one_statement(engine) as connection:
-            found = connection.execute(statement).first()
+            found = {key: int(job_id) for job_id, key, *_ in connection.execute(statement)}
     except IntegrityError:
-        if spec.once_key is None:
+        if len(wanted) > 1:
+            return [enqueue_answers(engine, [one])[0] for one in wanted]
+        if wanted[0][0].once_key is None:
             raise
-        return None  # the same delivery, queued a moment before by its racing copy
-    return None if found is None else int(found[0])
+        return [None]  # the same delivery, queued a moment before by its racing copy
+    return [found.get(spec.once_key) for spec, _ in wanted]
 
 
 CHANNEL = "stockpot_jobs"

@@ -8,7 +8,8 @@ Slack side (``stockpot.bot.jobs.runtime.build_worker``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from stockpot.core.access import company_for, company_id_for
 from stockpot.core.db import unit_of_work
 from stockpot.core.jobs import specs
-from stockpot.core.jobs.queue import Enqueued, JobSpec, enqueue, enqueue_answer, enqueue_many
+from stockpot.core.jobs.queue import Enqueued, JobSpec, enqueue, enqueue_answers, enqueue_many
 from stockpot.core.jobs.worker import Worker
 
 
@@ -27,6 +28,36 @@ class Answer(Enum):
     QUEUED = "queued"
     NO_COMPANY = "no_company"
     DELIVERED_BEFORE = "delivered_before"
+
+
+@dataclass(frozen=True)
+class AnswerWanted:
+    """A Slack request to be answered by a worker (``JobRuntime.answer_all_later``):
+    ``delivery`` is its key (the answer job is the replay record)."""
+
+    body: dict[str, Any]
+    team_id: str
+    channel_id: str | None
+    delivery: str | None
+
+    def spec(self) -> JobSpec:
+        key = f"{self.team_id}:{self.delivery}" if self.delivery else None
+        return specs.answer(0, self.body, key)  # the company is looked up by the insert itself
+
+
+def _batches(wanted: Sequence[AnswerWanted]) -> Iterator[list[AnswerWanted]]:
+    """``wanted`` in order, in batches of a power of two (few statements to compile: a batch
+    of 50 is one of 32, one of 16 and one of 2), of which at most one request has no
+    delivery key (``enqueue_answers`` tells a batch's jobs apart by their keys)."""
+    rest = list(wanted)
+    while rest:
+        size = 1 << (len(rest).bit_length() - 1)
+        batch = rest[:size]
+        keyless = [number for number, one in enumerate(batch) if one.delivery is None]
+        if len(keyless) > 1:
+            batch = batch[: 1 << (keyless[1].bit_length() - 1)]  # the second key-less: next
+        yield batch
+        rest = rest[len(batch) :]
 
 
 class JobRuntime:
@@ -54,16 +85,32 @@ class JobRuntime:
         key: the answer job is the replay record). ``NO_COMPANY`` when the workspace speaks
         for no company yet (the caller answers it); ``DELIVERED_BEFORE`` when the same
         delivery was queued before (a replay: nothing is done)."""
-        key = f"{team_id}:{delivery}" if delivery else None
-        spec = specs.answer(0, body, key)  # the company is looked up by the insert itself
-        queued = enqueue_answer(self.factory.kw["bind"], spec, company_id_for(team_id, channel_id))
-        if queued is not None:
+        return self.answer_all_later([AnswerWanted(body, team_id, channel_id, delivery)])[0]
+
+    def answer_all_later(self, wanted: Sequence[AnswerWanted]) -> list[Answer]:
+        """``answer_later`` for many requests at once (a burst's, in the web process): a
+        statement per batch (``_batches``), not per request, and one wake-up of this process's
+        worker; each request's outcome in the order given."""
+        engine = self.factory.kw["bind"]
+        queued: list[int | None] = []
+        for batch in _batches(wanted):
+            queued += enqueue_answers(
+                engine, [(one.spec(), company_id_for(one.team_id, one.channel_id)) for one in batch]
+            )
+        if any(job is not None for job in queued):
             self.wake()
-            return Answer.QUEUED
+        if all(job is not None for job in queued):
+            return [Answer.QUEUED] * len(queued)
+        answers = []
         with self.factory() as session:
-            if company_for(session, team_id, channel_id) is None:
-                return Answer.NO_COMPANY
-        return Answer.DELIVERED_BEFORE
+            for one, job in zip(wanted, queued, strict=True):
+                if job is not None:
+                    answers.append(Answer.QUEUED)
+                elif company_for(session, one.team_id, one.channel_id) is None:
+                    answers.append(Answer.NO_COMPANY)
+                else:
+                    answers.append(Answer.DELIVERED_BEFORE)
+        return answers
 
     def wake(self) -> None:
         """Tell this process's worker (if it has one) that a job is waiting."""

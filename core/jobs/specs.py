@@ -341,7 +341,7 @@ def answer(company_id: int, body: dict[str, Any], delivery: str | None = None) -
     """Answering a Slack request (a slash command's form or an interaction's payload, as
     Bolt parsed it) in a worker. ``delivery``: the request's delivery key
     (``bot.replays.delivery_key``), kept as the job's ``once_key``, so the same delivery sent
-    again queues nothing (``core.jobs.queue.enqueue_answer``). Two attempts: the answering
+    again queues nothing (``core.jobs.queue.enqueue_answers``). Two attempts: the answering
     app reports its own errors (``bot.jobs.answers`` fails a job whose dispatch raised, without
     a retry), so the second attempt is only ever a takeover: the first worker died mid-answer
     and its lease ran out. An answer is then posted late rather than never (or, if the worker

@@ -9,7 +9,7 @@ import subprocess
 import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from stockpot.bot.app import BOT_SCOPES
 from stockpot.bot.ids import ActionId
@@ -17,11 +17,12 @@ from stockpot.core.access import link_workspace
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.crypto import generate_key
 from stockpot.core.db import unit_of_work
-from stockpot.core.jobs.runtime import Answer, JobRuntime
+from stockpot.core.jobs.runtime import Answer, AnswerWanted, JobRuntime
 from stockpot.core.models import Company, Job, JobKind, JobState
 from stockpot.sandbox.http import Fault, Response
 from stockpot.sandbox.slack import SlackStandIn
 from tests.bot.conftest import ADMIN, TEAM
+from tests.bot.test_serve_process import until, waiting_for_the_job_table
 from tests.catalogs import TRATTORIA
 from tests.core.jobs.test_worker_processes import STOCKPOT
 
@@ -133,3 +134,71 @@ def test_the_same_delivery_queues_one_answer(database):
     assert [(job.kind, job.company_id, job.max_attempts) for job in jobs] == [
         (JobKind.ANSWER, jobs[0].company_id, 2)
     ] * 2
+
+
+@pytest.mark.postgresql_only
+def test_requests_acked_while_answers_are_queued_are_queued_together(bot):
+    """Acks wait for no database: with the job table locked, every command is acked at once.
+    The first one's statement waits for the lock; the four acked meanwhile are queued by one
+    statement after it (one batch of a power of two: one ``created_at``), and each command is
+    answered once."""
+    with bot.database.engine.connect() as holder:
+        holder.execute(text("LOCK TABLE job IN SHARE ROW EXCLUSIVE MODE"))
+        assert bot.send.command("/pos", "help", user=ADMIN).status_code == 200
+        assert until(lambda: waiting_for_the_job_table(bot.database.engine))
+        acks = [bot.send.command("/pos", "help", user=ADMIN) for _ in range(4)]
+        assert [(ack.status_code, ack.text) for ack in acks] == [(200, "")] * 4
+        holder.rollback()
+    bot.drain()
+    with bot.database.session() as session:
+        jobs = session.scalars(select(Job).where(Job.kind == JobKind.ANSWER).order_by(Job.id))
+        queued = [(job.created_at, job.state) for job in jobs]
+    assert len(queued) == 5 and {state for _, state in queued} == {JobState.SUCCEEDED}
+    assert len({at for at, _ in queued[1:]}) == 1 and queued[0][0] < queued[1][0]
+    assert len([c for c in bot.slack.calls if c.method == "response_url"]) == 5
+
+
+def test_a_batch_queues_each_delivery_once_and_tells_each_request_what_became_of_it(database):
+    """A burst's requests are queued together (``answer_all_later``): each outcome is its own,
+    a copy of a delivery in the same batch or a later one queues nothing, requests without a
+    delivery key are each queued, and a workspace with no company is left to the caller."""
+    import_catalog(database.factory, TRATTORIA, source="catalog.yaml")
+    with unit_of_work(database.factory) as session:
+        link_workspace(session, TEAM, session.scalars(select(Company)).one(), ADMIN)
+    runtime = JobRuntime(database.factory)
+
+    def wanted(delivery: str | None, team: str = TEAM) -> AnswerWanted:
+        body = {"team_id": team, "channel_id": "C1", "command": "/pos", "text": str(delivery)}
+        return AnswerWanted(body, team, "C1", delivery)
+
+    burst = [wanted("/pos:1.a"), wanted("/pos:2.b"), wanted("/pos:1.a"), wanted(None)]
+    burst += [wanted(None), wanted("/pos:3.c", team="T0404")]
+    assert runtime.answer_all_later(burst) == [
+        Answer.QUEUED,
+        Answer.QUEUED,
+        Answer.DELIVERED_BEFORE,
+        Answer.QUEUED,
+        Answer.QUEUED,
+        Answer.NO_COMPANY,
+    ]
+    again = [wanted("/pos:2.b"), wanted("/pos:4.d"), wanted("/pos:1.a")]
+    assert runtime.answer_all_later(again) == [
+        Answer.DELIVERED_BEFORE,
+        Answer.QUEUED,
+        Answer.DELIVERED_BEFORE,
+    ]
+    with database.session() as session:
+        jobs = session.scalars(select(Job).order_by(Job.id)).all()
+    assert sorted(job.payload["body"]["text"] for job in jobs) == [
+        "/pos:1.a",
+        "/pos:2.b",
+        "/pos:4.d",
+        "None",
+        "None",
+    ]
+    assert {job.once_key for job in jobs} == {
+        f"answer:{TEAM}:/pos:1.a",
+        f"answer:{TEAM}:/pos:2.b",
+        f"answer:{TEAM}:/pos:4.d",
+        None,
+    }

@@ -14,14 +14,20 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import select, text
 
 from stockpot.bot.app import BOT_SCOPES
 from stockpot.bot.slack_tokens import SLACK_FIXES
+from stockpot.core.access import link_workspace
+from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.crypto import generate_key
+from stockpot.core.db import unit_of_work
+from stockpot.core.models import Company, Job, JobKind, JobState
 from stockpot.sandbox.http import Fault
 from stockpot.sandbox.slack import SlackStandIn
 from stockpot.sandbox.slack_sender import SlackSender
 from tests.bot.conftest import SECRET, VIEWER
+from tests.catalogs import TRATTORIA
 
 STOCKPOT = str(Path(sys.executable).with_name("stockpot"))
 
@@ -42,6 +48,18 @@ def until(condition, timeout: float = 30.0) -> bool:
             return True
         time.sleep(0.05)
     return False
+
+
+def waiting_for_the_job_table(engine) -> bool:
+    """Whether a statement waits for a lock on the job table (held by the test)."""
+    with engine.connect() as connection:
+        return bool(
+            connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'job'::regclass"
+                )
+            )
+        )
 
 
 def answers(port: int) -> bool:
@@ -140,3 +158,51 @@ def test_a_token_slack_refuses_stops_serve_at_once_with_one_line(database, insta
         f"error: Slack refused SLACK_BOT_TOKEN (auth.test answered {code}): " + SLACK_FIXES[code]
     ]
     assert not answers(port)
+
+
+def test_sigterm_queues_every_answer_it_acked_before_it_exits(database):
+    """Commands acked while their answers cannot be queued yet (the job table is locked) are
+    queued before ``stockpot serve`` exits on SIGTERM: nothing acked is lost."""
+    from tests.bot.conftest import ADMIN, TEAM
+
+    import_catalog(database.factory, TRATTORIA, source="catalog.yaml")
+    with unit_of_work(database.factory) as session:
+        link_workspace(session, TEAM, session.scalars(select(Company)).one(), ADMIN)
+    port = free_port()
+    with SlackStandIn().running() as slack, database.engine.connect() as holder:
+        slack.install("xoxb-sandbox", BOT_SCOPES)
+        process = subprocess.Popen(
+            [STOCKPOT, "serve", "--port", str(port)],
+            env={
+                **os.environ,
+                "DATABASE_URL": database.url,
+                "SLACK_BOT_TOKEN": "xoxb-sandbox",
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": slack.api_url,
+                "SLACK_RESPONSE_HOSTS": "127.0.0.1",
+                "STOCKPOT_SECRET_KEY": generate_key(),
+                "LOG_LEVEL": "WARNING",
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            assert until(lambda: answers(port) or process.poll() is not None)
+            holder.execute(text("LOCK TABLE job IN SHARE ROW EXCLUSIVE MODE"))
+            sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET, slack)
+            acks = [sender.command("/pos", "help", user=ADMIN).status_code for _ in range(5)]
+            assert acks == [200] * 5
+            assert until(lambda: waiting_for_the_job_table(database.engine))
+            process.send_signal(signal.SIGTERM)
+            assert until(lambda: refuses(port)), "no new connection is accepted"
+            holder.rollback()
+            output, _ = process.communicate(timeout=60)
+        finally:
+            holder.rollback()
+            if process.poll() is None:
+                process.kill()
+        assert process.returncode == 0, output
+    with database.session() as session:
+        queued = session.scalars(select(Job.state).where(Job.kind == JobKind.ANSWER)).all()
+    assert queued == [JobState.QUEUED] * 5

@@ -174,6 +174,16 @@ def test_connect_sync_preview_and_post_a_day(bot):
     assert "*1 deduction* (1 counted)" in texts(preview)
     assert "Largest of each kind: House red -3 pcs · Kitchen" in texts(preview)
     assert _count(bot, LedgerMovement) == 0
+    # With a cost (read when the report is shown), the largest deductions rank by money.
+    with unit_of_work(bot.database.factory) as session:
+        wine = session.scalar(select(Ingredient).where(Ingredient.name == "House red"))
+        wine.cost = Decimal("4.50")
+    bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow", user=ADMIN)
+    bot.drain()
+    again = bot.slack.wait_for(
+        "chat.postMessage", 2, where=lambda c: "Preview: Pizzeria Beispiel Teltow" in texts(c)
+    )[-1]
+    assert "Largest by value: House red -3 pcs · Kitchen" in texts(again)
     button = next(
         element
         for block in preview.args["blocks"]
