@@ -27,6 +27,7 @@ class ActionId(StrEnum):
     MAPPINGS_PAGE = "mappings_page"
     LEDGER_WHY = "ledger_why"
     LEDGER_BALANCES_ALL = "ledger_balances_all"
+    VARIANCE_ALL = "variance_all"
     JOB_RETRY = "job_retry"
     JOB_CANCEL = "job_cancel"
     CATCH_UP = "catch_up"

@@ -18,6 +18,14 @@ class Payload(BaseModel):
         return self.model_dump_json()
 
 
+class VarianceValue(Payload):
+    """A variance's **Show all**: the storage unit and the period between its two counts."""
+
+    storage_unit: str
+    opening: date
+    closing: date
+
+
 class TransferValue(Payload):
     location_id: int
     business_date: date

@@ -4,7 +4,6 @@ cancel or catch up jobs; reconnect a POS whose credentials stopped working."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -22,7 +21,7 @@ from stockpot.core.access import Actor
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.ids import parse_id
 from stockpot.core.jobs import queue, specs
-from stockpot.core.jobs.schedule import catch_up
+from stockpot.core.jobs.schedule import catch_up, catch_up_range
 from stockpot.core.locations import link_storage_unit, overview, set_active, set_automatic
 from stockpot.core.migration import DEFAULT_DAYS
 from stockpot.core.models import Connection, ExternalLocation, Provider, RunKind, TransferRun
@@ -230,8 +229,8 @@ def catch_up_days(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
     svc = services(context)
     with reading(context, who) as rows:
         location = rows.location(value.location_id)
+        days = catch_up_range(location, value.first, value.last)
         done = rows.transferred_days(location, value.first, value.last)
-        days = [value.first + timedelta(days=n) for n in range((value.last - value.first).days + 1)]
         missing = [day for day in days if day not in done]
         jobs = catch_up(location, missing, who.audit)
         name = location.name

@@ -84,7 +84,8 @@ def _answer(client: WebClient, channel: str, why: Why, say: Any) -> None:
             channel=channel,
             content=csv_text(WHY_CSV_HEADER, why_csv_rows(why)),
             filename=f"why-{why.ingredient}-{why.first}-{why.last}.csv",
-            title=f"Sales lines behind {why.ingredient}, {why.first} to {why.last}",
+            title=f"Sales lines behind {why.ingredient}, "
+            + (str(why.first) if why.first == why.last else f"{why.first} to {why.last}"),
         )
 
 

@@ -4,6 +4,7 @@ mapping change affects (every live day that sold the item)."""
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +24,7 @@ from stockpot.bot.blocks.mapping import (
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import MapItemMetadata, MappingsPageValue
+from stockpot.bot.slack_files import allowed_host
 from stockpot.core.access import Actor
 from stockpot.core.db import SessionFactory
 from stockpot.core.errors import ValidationFailed
@@ -61,6 +63,8 @@ from stockpot.handlers.context import (
     services,
 )
 from stockpot.handlers.offers import spend
+
+log = logging.getLogger(__name__)
 
 
 def unmapped_list(factory: SessionFactory, who: Actor) -> tuple[str, list[Block]]:
@@ -250,7 +254,13 @@ def _redraw(context: BoltContext, who: Actor, metadata: MapItemMetadata) -> None
     an item just mapped), through its ``response_url`` (lists are answers only you see)."""
     if not metadata.list_url:
         return
-    factory = services(context).factory
+    svc = services(context)
+    if not allowed_host(metadata.list_url, svc.settings.slack.response_hosts):
+        # The modal's metadata comes back through the user's client: a URL off Slack's
+        # hosts is never called (the gate checks the request's own response_url the same way).
+        log.warning("a map form named a list URL off SLACK_RESPONSE_HOSTS; not redrawn")
+        return
+    factory = svc.factory
     page = metadata.list_page
     listed = (
         unmapped_list(factory, who)

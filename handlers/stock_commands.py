@@ -23,13 +23,15 @@ from stockpot.bot.blocks.stock import (
     sheet_pages,
     stock_form_modal,
     variance_blocks,
+    variance_modal,
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
-from stockpot.bot.metadata import StockCountMetadata, StockFormMetadata
+from stockpot.bot.metadata import StockCountMetadata, StockFormMetadata, VarianceValue
 from stockpot.core import scope
 from stockpot.core.access import Actor
 from stockpot.core.db import SessionFactory
 from stockpot.core.errors import InvalidDocument, ValidationFailed
+from stockpot.core.ids import parse_id
 from stockpot.core.models import StockKind, StorageUnit
 from stockpot.core.quantities import parse_quantity_text
 from stockpot.core.stock import files, variance
@@ -42,6 +44,8 @@ from stockpot.core.stock.services import (
 )
 from stockpot.core.storage import archived_refusal
 from stockpot.handlers.context import (
+    actor,
+    channel_of,
     effect_key,
     form_actor,
     notify,
@@ -326,10 +330,18 @@ def stock_correct(inv: Invocation) -> None:
     """``/stock correct <posting id>``: reverse a posting."""
     who = inv.actor()
     who.require_admin()
-    if not inv.args or not inv.args[0].isdigit():
+    posting = parse_id(inv.args[0]) if inv.args else None
+    if posting is None:
         raise UsageError("which posting? `/stock correct 42` (its number is in its message)")
     reason = " ".join(inv.args[1:]) or None
-    result = correct(inv.services.factory, who.company_id, int(inv.args[0]), who.audit, reason)
+    result = correct(
+        inv.services.factory,
+        who.company_id,
+        posting,
+        who.audit,
+        reason,
+        effect_key=effect_key(inv.context, "correct"),
+    )
     announce(inv.client, inv.channel_id, result, who.user_id)
 
 
@@ -377,6 +389,23 @@ def ledger_variance(inv: Invocation) -> None:
     inv.reply(f"Variance of {escape(who.company)}", blocks)
 
 
+def show_variance(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
+    """A variance's **Show all**: every line of that period, in a modal (viewers too)."""
+    ack()
+    try:
+        value = VarianceValue.model_validate_json(str(body["actions"][0].get("value") or ""))
+    except ValueError:
+        raise ValidationFailed("that button is not one Stockpot made") from None
+    who = actor(context, channel_of(body))
+    with reading(context, who) as rows:
+        unit = rows.storage_unit(value.storage_unit)
+        report = variance.period_variance(
+            rows.session, rows.company(), unit, value.opening, value.closing
+        )
+    client.views_open(trigger_id=body["trigger_id"], view=variance_modal(report))
+
+
 def register(app: App) -> None:
+    app.action(ActionId.VARIANCE_ALL)(show_variance)
     app.view(CallbackId.STOCK_COUNT)(submit_count)
     app.view(CallbackId.STOCK_FORM)(submit_form)

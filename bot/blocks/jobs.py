@@ -121,8 +121,8 @@ def reprocess_blocks(
             f"{icon} Reprocessed *{escape(what)}*: {plural(len(done), 'day')} ({span}) · {counts}."
         ),
         context(
-            "Each day's run is in the thread; "
-            "`/transfer log &lt;location&gt; &lt;date&gt;` tells more."
+            "The days, by outcome, are in the thread; "
+            "`/transfer log &lt;location&gt; &lt;date&gt;` shows a day's run."
         ),
     ]
     return blocks

@@ -131,9 +131,11 @@ def totals_blocks(
     title = f"Movements of {company}, {period}" + (f", {unit_filter}" if unit_filter else "")
     if not rows:
         return [header(title), section("No movements in that period.")]
+    # One storage unit asked for: the title names it, each line need not.
+    where = (lambda r: "") if unit_filter else (lambda r: f"{escape(r.storage_unit)} · ")
     lines = [
-        f"{escape(r.storage_unit)} · {escape(r.ingredient)}: {human(r.quantity, r.unit)} "
-        f"({r.movements} movement{'s' if r.movements != 1 else ''})"
+        f"{where(r)}{escape(r.ingredient)}: {human(r.quantity, r.unit)} "
+        f"({plural(r.movements, 'movement')})"
         for r in ranked(rows)[:TOTALS_SHOWN]
     ]
     blocks = [header(title), lines_section("Net change", lines)]

@@ -27,10 +27,11 @@ from stockpot.bot.blocks.common import (
     section,
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
+from stockpot.bot.metadata import VarianceValue
 from stockpot.core.errors import first_problems
 from stockpot.core.stock.costs import money
 from stockpot.core.stock.services import StockResult
-from stockpot.core.stock.variance import Variance
+from stockpot.core.stock.variance import Variance, VarianceLine
 
 MODAL_BLOCKS = 100
 PAGE_BLOCKS = 90
@@ -188,33 +189,70 @@ def posted_blocks(result: StockResult, user_id: str | None) -> list[Block]:
     return blocks
 
 
-VARIANCE_SHOWN = 15
+VARIANCE_SHOWN = 5
+
+
+def _variance_line(line: VarianceLine, currency: str) -> str:
+    percent = "" if line.percent is None else f" ({line.percent}%)"
+    return (
+        f"{escape(line.ingredient)}: used {human(line.actual, line.unit)}, "
+        f"sold {human(line.theoretical, line.unit)} → {human(line.variance, line.unit)}"
+        f"{percent} · {money(line.value, currency)}"
+    )
 
 
 def variance_blocks(report: Variance) -> list[Block]:
+    """A period's variance, short: the total and the few largest by money; **Show all**
+    opens every line in a modal."""
     title = f"Variance of {report.storage_unit}: {report.opening_date} → {report.closing_date}"
     if not report.lines:
         return [header(clip(title, 150)), section("The closing count counted nothing.")]
-    lines = []
-    for line in report.lines[:VARIANCE_SHOWN]:
-        percent = "" if line.percent is None else f" ({line.percent}%)"
-        lines.append(
-            f"{escape(line.ingredient)}: used {human(line.actual, line.unit)}, "
-            f"sold {human(line.theoretical, line.unit)} → {human(line.variance, line.unit)}"
-            f"{percent} · {money(line.value, report.currency)}"
+    lines = [_variance_line(line, report.currency) for line in report.lines[:VARIANCE_SHOWN]]
+    more = None
+    if len(report.lines) > VARIANCE_SHOWN:
+        value = VarianceValue(
+            storage_unit=report.storage_unit,
+            opening=report.opening_date,
+            closing=report.closing_date,
         )
+        more = button("Show all", ActionId.VARIANCE_ALL, value.dump())
+    listed = lines_section("Largest by money (actual − theoretical usage)", lines)
+    if more is not None:
+        listed["accessory"] = more
     blocks = [
         header(clip(title, 150)),
         section(f"*Total variance: {money(report.total_value, report.currency)}*"),
-        lines_section("Largest by money (actual − theoretical usage)", lines),
+        listed,
     ]
     notes = ["Positive: more used than the POS sales explain."]
     if len(report.lines) > VARIANCE_SHOWN:
-        notes.append(f"{len(report.lines) - VARIANCE_SHOWN} more in `stockpot ledger variance`.")
+        notes.append(f"{len(report.lines) - VARIANCE_SHOWN} more: *Show all*.")
     if report.uncosted:
         notes.append(f"No cost, not in the total: {escape(', '.join(report.uncosted[:10]))}.")
     blocks.append(context(*notes))
     return blocks
+
+
+def variance_modal(report: Variance) -> Block:
+    """Every line of a period's variance, largest by money first (its **Show all**)."""
+    chunk = 20  # lines of at most ~140 characters stay under a section's 3000
+    room = (MODAL_BLOCKS - 3) * chunk
+    lines = [_variance_line(line, report.currency) for line in report.lines[:room]]
+    blocks: list[Block] = [
+        section(
+            f"*{escape(report.storage_unit)}, {report.opening_date} → {report.closing_date}*: "
+            f"total variance {money(report.total_value, report.currency)}"
+        ),
+        *(section("\n".join(lines[i : i + chunk])) for i in range(0, len(lines), chunk)),
+    ]
+    if len(report.lines) > room:
+        blocks.append(context(f"…and {len(report.lines) - room} more: `stockpot ledger variance`."))
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Variance"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": blocks,
+    }
 
 
 def count_file_blocks(

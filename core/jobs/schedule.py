@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from stockpot.core.business_day import business_date_of, business_day_window
 from stockpot.core.db import unit_of_work, utcnow
+from stockpot.core.errors import ValidationFailed
 from stockpot.core.jobs import specs
 from stockpot.core.jobs.queue import JobSpec, enqueue_many
 from stockpot.core.models import (
@@ -134,6 +135,29 @@ def resume(session: Session, location: ExternalLocation, now: datetime | None = 
     )
     missed = [day for day in candidates if day not in transferred]
     return MissedDays(first, resumed_from - timedelta(days=1), missed)
+
+
+CATCH_UP_MAX_DAYS = 400
+"""The most days one Catch up queues (a migration's limit: a longer pause is migrated)."""
+
+
+def catch_up_range(
+    location: ExternalLocation, first: date, last: date, now: datetime | None = None
+) -> list[date]:
+    """The days from ``first`` to ``last`` a Catch up may queue: days that already fell due,
+    at most ``CATCH_UP_MAX_DAYS`` of them. A button's range comes back through the user's
+    client; one that no pause could have missed (a century, days not yet due) is refused
+    before a single day is listed."""
+    due = Clock.of(location).first_day_due_after(now or utcnow())
+    span = (last - first).days + 1
+    if span < 1 or last >= due:
+        raise ValidationFailed("that button is not one Stockpot made")
+    if span > CATCH_UP_MAX_DAYS:
+        raise ValidationFailed(
+            f"{span} days is more than a catch-up takes ({CATCH_UP_MAX_DAYS}); migrate them "
+            "instead (`/pos migrate <location> <days>`)"
+        )
+    return [first + timedelta(days=n) for n in range(span)]
 
 
 def catch_up(location: ExternalLocation, days: list[date], triggered_by: str) -> list[JobSpec]:

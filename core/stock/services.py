@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from stockpot.core.db import quantize, unit_of_work
 from stockpot.core.errors import InvalidDocument, NotFound, Problem, ValidationFailed
 from stockpot.core.exact import format_decimal, fraction_to_decimal, to_fraction
+from stockpot.core.ids import MAX_ID
 from stockpot.core.jobs import effects, specs
 from stockpot.core.jobs.queue import enqueue
 from stockpot.core.jobs.specs import Notify
@@ -442,10 +443,17 @@ def correct(
     posting_id: int,
     posted_by: str,
     reason: str | None = None,
+    effect_key: str | None = None,
 ) -> StockResult:
     """Reverse a whole posting (never edit it): a new posting of the negated movements. A
-    corrected count stops being a count; what it fixed passes to the next count, if any."""
+    corrected count stops being a count; what it fixed passes to the next count, if any.
+    ``effect_key``: as ``StockRequest.effect_key`` (the same correction asked again returns
+    the first one's result)."""
+    if not 0 < posting_id <= MAX_ID:
+        raise NotFound(f"no stock posting {posting_id}")
     with unit_of_work(factory) as session:
+        if effect_key and (earlier := effects.take(session, effect_key, company_id)):
+            return StockResult.from_json(earlier)
         original = session.get(StockPosting, posting_id)
         if original is None or original.company_id != company_id:
             raise NotFound(f"no stock posting {posting_id}")
@@ -481,7 +489,7 @@ def correct(
             session, company_id, deltas, posting_id=correction.id, except_count=original.id
         )
         company = session.get_one(Company, company_id)
-        return StockResult(
+        result = StockResult(
             kind=StockKind.CORRECTION,
             storage_unit=session.get_one(StorageUnit, original.storage_unit_id).name,
             business_date=original.business_date,
@@ -492,6 +500,9 @@ def correct(
             reverses_id=original.id,
             absorbed=_named_absorbed(session, absorbed),
         )
+        if effect_key:
+            effects.record(session, effect_key, result.to_json())
+        return result
 
 
 def _reversed_lines(session: Session, correction_id: int) -> list[PostedLine]:

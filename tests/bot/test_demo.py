@@ -258,6 +258,10 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     expect(why).to_contain_text("Largest contributors")
     expect(why).to_contain_text("portion of Pizza")
     expect(why).to_contain_text("125 g Mozzarella")
+    # Its file, one day: named by that day ("2026-12-01", not "2026-12-01 to 2026-12-01").
+    expect(walk.latest("Sales lines behind Mozzarella")).to_contain_text(
+        f"Sales lines behind Mozzarella, {migrated_day} download"
+    )
     walk.shot("ledger-why")
 
     walk.say("/pos recipe pizza margherita")
@@ -332,6 +336,10 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     expect(walk.latest("Movements of Pizzeria Beispiel, last week")).to_contain_text(
         re.compile(r"last week: Mon \d{4}-\d\d-\d\d to Sun \d{4}-\d\d-\d\d \(7 days\)")
     )
+    week = walk.latest("Net change")
+    expect(week).to_contain_text(re.compile(r"\nMozzarella: -[\d.]+ kg \(\d+ movements\)"))
+    # The title names the unit; the lines do not repeat it.
+    expect(week.locator(".section", has_text="Net change")).not_to_contain_text("Küche ·")
     walk.shot("ledger-last-week")
     walk.say("/pos doctor Pizzeria Beispiel Teltow")
     doctor = walk.latest("Checks for Pizzeria Beispiel")
@@ -388,6 +396,14 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     expect(seeded).to_contain_text("Total variance")
     expect(seeded).to_contain_text("Mozzarella: used")
     walk.shot("variance-last-week")
+    # The five largest by money; every line one click away (not a CLI command to run).
+    expect(seeded).not_to_contain_text("stockpot ledger variance")
+    seeded.get_by_role("button", name="Show all").click()
+    expect(page.get_by_test_id("modal-title")).to_have_text("Variance")
+    assert modal.inner_text().count(": used ") > 5
+    walk.shot("variance-show-all")
+    page.get_by_test_id("modal-close").click()
+    expect(modal).to_be_hidden()
 
     walk.say("/stock count Lager")
     expect(modal).to_contain_text("Count Lager")

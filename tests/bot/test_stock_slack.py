@@ -8,10 +8,16 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from stockpot.bot.blocks.ledger import BALANCES_SHOWN
-from stockpot.bot.blocks.stock import MODAL_BLOCKS, SheetRow, count_modal, sheet_pages
+from stockpot.bot.blocks.stock import (
+    MODAL_BLOCKS,
+    VARIANCE_SHOWN,
+    SheetRow,
+    count_modal,
+    sheet_pages,
+)
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.models import ExternalLocation, Ingredient, StockPosting
@@ -58,9 +64,14 @@ def test_a_count_from_slack_then_the_variance_of_the_period(bot):
     from tests.catalogs import TRATTORIA_MAPPINGS
 
     import_mappings(bot.database.factory, TRATTORIA_MAPPINGS, source="mappings.yaml")
+    # One write, no read first: on SQLite a read-then-write transaction fails at once
+    # ("database is locked", no busy wait) when the bot's worker wrote in between.
     with bot.database.factory.begin() as session:
-        beans = session.scalars(select(Ingredient).where(Ingredient.name == "Espresso beans")).one()
-        beans.cost = Decimal("18.50")
+        session.execute(
+            update(Ingredient)
+            .where(Ingredient.name == "Espresso beans")
+            .values(cost=Decimal("18.50"))
+        )
     answer = count(bot, "2026-11-26", {"Espresso beans": "2", "Flour": "10"})
     assert answer.status_code == 200 and answer.text == ""
     opening = posted(bot, "counted in Kitchen for 2026-11-26")
@@ -340,3 +351,21 @@ def test_balances_are_a_short_summary_and_show_all_opens_every_line(bot):
     view = bot.slack.wait_for("views.open", where=lambda c: "Stock" in texts(c))[-1].args["view"]
     listed = "\n".join(b["text"]["text"] for b in view["blocks"] if b["type"] == "section")
     assert all(f"\n{name}: " in f"\n{listed}" for name in ids), listed
+
+
+def test_a_variance_shows_the_largest_few_and_show_all_opens_every_line(bot):
+    ids = ingredient_ids(bot)
+    assert len(ids) > VARIANCE_SHOWN
+    with bot.database.factory.begin() as session:
+        session.execute(update(Ingredient).values(cost=Decimal("1.25")))
+    count(bot, "2026-11-26", {name: str(n + 10) for n, name in enumerate(sorted(ids))})
+    count(bot, "2026-11-27", {name: "1" for name in ids})
+    report = posted(bot, "Variance of Kitchen: 2026-11-26")
+    shown = texts(report)
+    assert f"{len(ids) - VARIANCE_SHOWN} more: *Show all*." in shown
+    listed = next(b for b in report.args["blocks"] if "Largest by money" in json.dumps(b))
+    assert listed["text"]["text"].count("\n") == VARIANCE_SHOWN
+    bot.send.click(report.ts, ActionId.VARIANCE_ALL, user=VIEWER)
+    view = bot.slack.wait_for("views.open", where=lambda c: "Variance" in texts(c))[-1]
+    lines = "\n".join(b["text"]["text"] for b in view.args["view"]["blocks"][1:])
+    assert all(f"{name}: used " in lines for name in ids), lines

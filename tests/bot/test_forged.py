@@ -1,0 +1,87 @@
+"""Buttons and forms whose values come back through the user's client, forged: a catch-up
+over a century, a posting number no key can hold, a map form naming a URL off Slack's hosts.
+Each is refused with a clear answer and changes, queues and calls nothing (over HTTP)."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from stockpot.bot.blocks.mapping import map_modal
+from stockpot.bot.ids import ActionId, BlockId
+from stockpot.bot.metadata import CatchUpValue, MapItemMetadata
+from stockpot.core.models import ExternalLocation, Ingredient, Job, JobKind, PosItem
+from stockpot.core.transfer.lines import RawInput, SaleLine
+from stockpot.core.transfer.runner import run_transfer
+from stockpot.sandbox.slack import SlackStandIn
+from tests.bot.conftest import ADMIN
+from tests.bot.test_slack_app import reply, texts
+
+
+def _room(bot) -> ExternalLocation:
+    with bot.database.session() as session:
+        return session.scalar(select(ExternalLocation).where(ExternalLocation.name == "Main room"))
+
+
+def test_a_forged_catch_up_range_queues_nothing(bot):
+    """A Catch up button's range is the client's to send: a century (73,000 transfer jobs
+    before) or days not yet due are refused, and so is more than a migration's 400 days."""
+    room = _room(bot)
+    today = date.today()  # noqa: DTZ011 - the location's today is within a day of it
+    for first, last, answer in [
+        (date(1900, 1, 1), date(2100, 1, 1), "not one Stockpot made"),
+        (today - timedelta(days=3), today + timedelta(days=30), "not one Stockpot made"),
+        (date(2001, 1, 1), date(2003, 1, 1), "more than a catch-up takes (400)"),
+    ]:
+        value = CatchUpValue(location_id=room.id, first=first, last=last).dump()
+        bot.send.block_action(ActionId.CATCH_UP, value, user=ADMIN)
+        reply(bot, answer)
+    bot.drain()
+    with bot.database.session() as session:
+        assert session.scalar(select(func.count(Job.id)).where(Job.kind == JobKind.TRANSFER)) == 0
+
+
+def test_a_posting_number_no_key_can_hold_is_a_usage_answer_not_a_crash(bot):
+    for number in ("99999999999999999999999999", "²", "-1", "0"):
+        bot.send.command("/stock", f"correct {number}", user=ADMIN)
+    bot.drain()
+    answers = [c for c in bot.slack.calls if c.method == "response_url"]
+    assert len(answers) == 4
+    assert all("which posting?" in texts(c) for c in answers), [texts(c) for c in answers]
+
+
+def test_a_map_form_naming_a_list_url_off_slack_s_hosts_never_calls_it(bot):
+    """The map form's metadata carries the list to redraw; a URL off SLACK_RESPONSE_HOSTS
+    in it (the tests allow 127.0.0.1 only) is never called; the mapping is saved."""
+    room = _room(bot)
+    run_transfer(
+        bot.database.factory,
+        room.id,
+        date(2026, 11, 27),
+        [SaleLine("S1", "1", "101", "Margherita", Decimal(1))],
+        RawInput("t", "[]"),
+    )
+    with bot.database.session() as session:
+        item = session.scalar(select(PosItem).where(PosItem.key == "101"))
+        flour = session.scalar(select(Ingredient.id).where(Ingredient.name == "Flour"))
+    with SlackStandIn().running() as elsewhere:
+        evil = f"http://localhost:{elsewhere.url.rsplit(':', 1)[1]}/respond/evil"
+        metadata = MapItemMetadata(
+            pos_item_id=item.id, channel_id="C0001", company_id=item.company_id, list_url=evil
+        ).dump()
+        values = {
+            BlockId.MAP_TARGET: {
+                ActionId.MAP_TARGET: {"selected_option": {"value": f"ingredient:{flour}"}}
+            },
+            BlockId.MAP_FACTOR: {ActionId.MAP_FACTOR: {"value": "0.2"}},
+        }
+        answer = bot.send.view_submission(
+            map_modal(metadata, "Margherita", None), values, user=ADMIN
+        )
+        assert answer.status_code == 200
+        bot.slack.wait_for("chat.postEphemeral", where=lambda c: "is mapped" in json.dumps(c.args))
+        bot.drain()
+        assert elsewhere.response_keys == []
