@@ -114,7 +114,11 @@ class AnswerBatches:
                 if not batch:
                     self._queueing = False
                     return
-            queue(batch, burst=queued >= BURST)
+            try:
+                queue(batch, burst=queued >= BURST)
+            except Exception:
+                # The loop must go on: the requests acked after this batch wait on it alone.
+                log.exception("could not queue the answers of %d acked request(s)", len(batch))
             queued += len(batch)
 
 
