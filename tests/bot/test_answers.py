@@ -29,6 +29,22 @@ from tests.catalogs import TRATTORIA
 from tests.core.jobs.test_worker_processes import STOCKPOT
 
 
+def takeover_environment(database, slack: SlackStandIn) -> dict[str, str]:
+    """What ``stockpot worker`` processes need to take over each other's jobs within a
+    second of a death (a 1 s lease, a short poll), answering at the stand-in."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database.url,
+        "STOCKPOT_SECRET_KEY": generate_key(),
+        "SLACK_BOT_TOKEN": "xoxb-sandbox",
+        "SLACK_API_URL": slack.api_url,
+        "SLACK_RESPONSE_HOSTS": "127.0.0.1",
+        "STOCKPOT_JOB_LEASE_SECONDS": "1",
+        "STOCKPOT_WORKER_POLL_SECONDS": "0.05",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
 def test_a_command_is_acked_here_and_answered_by_the_worker(bot):
     answer = bot.send.command("/pos", "help", user=ADMIN)
     assert answer.status_code == 200 and answer.text == ""  # the ack carries no answer
@@ -85,17 +101,7 @@ def test_an_answer_whose_worker_is_killed_mid_answer_is_given_by_another(databas
         slack.faults.add(
             Fault(before=hold, respond=Response.json({"error": "held"}, 500)), path="/respond/"
         )
-        environment = {
-            **os.environ,
-            "DATABASE_URL": database.url,
-            "STOCKPOT_SECRET_KEY": generate_key(),
-            "SLACK_BOT_TOKEN": "xoxb-sandbox",
-            "SLACK_API_URL": slack.api_url,
-            "SLACK_RESPONSE_HOSTS": "127.0.0.1",
-            "STOCKPOT_JOB_LEASE_SECONDS": "1",
-            "STOCKPOT_WORKER_POLL_SECONDS": "0.05",
-            "LOG_LEVEL": "WARNING",
-        }
+        environment = takeover_environment(database, slack)
 
         def worker(*extra: str) -> subprocess.Popen:
             command = [STOCKPOT, "worker", "--no-scheduler", *extra]

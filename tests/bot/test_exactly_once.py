@@ -5,7 +5,6 @@ message by the key its metadata carries (``conversations.history``) or the file 
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import threading
@@ -17,7 +16,6 @@ from sqlalchemy import select
 
 from stockpot.bot.app import BOT_SCOPES
 from stockpot.core.access import link_workspace
-from stockpot.core.crypto import generate_key
 from stockpot.core.db import unit_of_work
 from stockpot.core.jobs import specs
 from stockpot.core.jobs.runtime import Answer, JobRuntime
@@ -28,6 +26,7 @@ from stockpot.core.transfer.runner import run_transfer
 from stockpot.sandbox.http import Fault
 from stockpot.sandbox.slack import SlackStandIn
 from tests.bot.conftest import ADMIN, TEAM
+from tests.bot.test_answers import takeover_environment
 from tests.catalogs import setup_trattoria
 from tests.core.jobs.test_worker_processes import STOCKPOT
 
@@ -62,17 +61,7 @@ def _killed_after(slack: SlackStandIn, database, path: str) -> subprocess.Comple
         release.wait(60)
 
     slack.faults.add(Fault(after=hold), path=path)
-    environment = {
-        **os.environ,
-        "DATABASE_URL": database.url,
-        "STOCKPOT_SECRET_KEY": generate_key(),
-        "SLACK_BOT_TOKEN": "xoxb-sandbox",
-        "SLACK_API_URL": slack.api_url,
-        "SLACK_RESPONSE_HOSTS": "127.0.0.1",
-        "STOCKPOT_JOB_LEASE_SECONDS": "1",
-        "STOCKPOT_WORKER_POLL_SECONDS": "0.05",
-        "LOG_LEVEL": "WARNING",
-    }
+    environment = takeover_environment(database, slack)
 
     def worker(*extra: str) -> subprocess.Popen:
         return subprocess.Popen(

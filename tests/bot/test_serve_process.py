@@ -79,6 +79,26 @@ def refuses(port: int) -> bool:
     return False
 
 
+def serve(database, slack: SlackStandIn, port: int) -> subprocess.Popen:
+    """``stockpot serve`` on ``port`` with its own bot token, answering at the stand-in."""
+    return subprocess.Popen(
+        [STOCKPOT, "serve", "--port", str(port)],
+        env={
+            **os.environ,
+            "DATABASE_URL": database.url,
+            "SLACK_BOT_TOKEN": "xoxb-sandbox",
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "SLACK_RESPONSE_HOSTS": "127.0.0.1",
+            "STOCKPOT_SECRET_KEY": generate_key(),
+            "LOG_LEVEL": "WARNING",
+        },
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
 def test_sigterm_stops_accepting_and_finishes_what_is_in_flight(database):
     arrived, release = threading.Event(), threading.Event()
 
@@ -90,22 +110,7 @@ def test_sigterm_stops_accepting_and_finishes_what_is_in_flight(database):
     with SlackStandIn().running() as slack:
         slack.install("xoxb-sandbox", BOT_SCOPES)
         slack.faults.add(Fault(before=hold), path="/respond/", times=1)
-        process = subprocess.Popen(
-            [STOCKPOT, "serve", "--port", str(port)],
-            env={
-                **os.environ,
-                "DATABASE_URL": database.url,
-                "SLACK_BOT_TOKEN": "xoxb-sandbox",
-                "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_API_URL": slack.api_url,
-                "SLACK_RESPONSE_HOSTS": "127.0.0.1",
-                "STOCKPOT_SECRET_KEY": generate_key(),
-                "LOG_LEVEL": "WARNING",
-            },
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        process = serve(database, slack, port)
         try:
             assert until(lambda: answers(port) or process.poll() is not None)
             sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET, slack)
@@ -171,22 +176,7 @@ def test_sigterm_queues_every_answer_it_acked_before_it_exits(database):
     port = free_port()
     with SlackStandIn().running() as slack, database.engine.connect() as holder:
         slack.install("xoxb-sandbox", BOT_SCOPES)
-        process = subprocess.Popen(
-            [STOCKPOT, "serve", "--port", str(port)],
-            env={
-                **os.environ,
-                "DATABASE_URL": database.url,
-                "SLACK_BOT_TOKEN": "xoxb-sandbox",
-                "SLACK_SIGNING_SECRET": SECRET,
-                "SLACK_API_URL": slack.api_url,
-                "SLACK_RESPONSE_HOSTS": "127.0.0.1",
-                "STOCKPOT_SECRET_KEY": generate_key(),
-                "LOG_LEVEL": "WARNING",
-            },
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        process = serve(database, slack, port)
         try:
             assert until(lambda: answers(port) or process.poll() is not None)
             holder.execute(text("LOCK TABLE job IN SHARE ROW EXCLUSIVE MODE"))
