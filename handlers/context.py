@@ -18,6 +18,7 @@ from stockpot.core.access import Actor, actor_for
 from stockpot.core.db import SessionFactory
 from stockpot.core.errors import UnauthorizedCompanyAccess, ValidationFailed
 from stockpot.core.ids import parse_id
+from stockpot.core.jobs.effects import job_key
 from stockpot.core.jobs.runtime import JobRuntime
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.settings import Settings
@@ -41,7 +42,7 @@ class Answering:
     def next_stamp(self) -> str:
         """The key of this answer's next message (the same sequence on every attempt)."""
         self.posts += 1
-        return f"job:{self.job_id}:answer:{self.posts}"
+        return job_key(self.job_id, "answer", self.posts)
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ def effect_key(context: BoltContext, step: str) -> str | None:
     worker answers it: a takeover of its answer job finds the change done, not doing it
     twice. ``None`` where no attempt can follow (the web process answering)."""
     answering = context.get(ANSWERING)
-    return f"job:{answering.job_id}:{step}" if isinstance(answering, Answering) else None
+    return job_key(answering.job_id, step) if isinstance(answering, Answering) else None
 
 
 def actor(context: BoltContext, channel_id: str | None = None) -> Actor:
