@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import threading
+from collections.abc import Callable
 
 import psycopg
 import pytest
@@ -29,10 +30,11 @@ from tests.catalogs import TRATTORIA
 from tests.core.jobs.test_worker_processes import STOCKPOT
 
 
-def takeover_environment(database, slack: SlackStandIn) -> dict[str, str]:
-    """What ``stockpot worker`` processes need to take over each other's jobs within a
-    second of a death (a 1 s lease, a short poll), answering at the stand-in."""
-    return {
+def takeover_workers(database, slack: SlackStandIn) -> Callable[..., subprocess.Popen]:
+    """How to start ``stockpot worker`` processes (given extra arguments) that take over
+    each other's jobs within a second of a death (a 1 s lease, a short poll), answering at
+    the stand-in; every one started by the returned function shares one secret key."""
+    environment = {
         **os.environ,
         "DATABASE_URL": database.url,
         "STOCKPOT_SECRET_KEY": generate_key(),
@@ -43,6 +45,16 @@ def takeover_environment(database, slack: SlackStandIn) -> dict[str, str]:
         "STOCKPOT_WORKER_POLL_SECONDS": "0.05",
         "LOG_LEVEL": "WARNING",
     }
+
+    def worker(*extra: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [STOCKPOT, "worker", "--no-scheduler", *extra],
+            env=environment,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+
+    return worker
 
 
 def test_a_command_is_acked_here_and_answered_by_the_worker(bot):
@@ -101,14 +113,7 @@ def test_an_answer_whose_worker_is_killed_mid_answer_is_given_by_another(databas
         slack.faults.add(
             Fault(before=hold, respond=Response.json({"error": "held"}, 500)), path="/respond/"
         )
-        environment = takeover_environment(database, slack)
-
-        def worker(*extra: str) -> subprocess.Popen:
-            command = [STOCKPOT, "worker", "--no-scheduler", *extra]
-            return subprocess.Popen(
-                command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-            )
-
+        worker = takeover_workers(database, slack)
         doomed = worker()
         assert arrived.wait(60), "the first worker was posting its answer"
         doomed.send_signal(signal.SIGKILL)

@@ -26,9 +26,8 @@ from stockpot.core.transfer.runner import run_transfer
 from stockpot.sandbox.http import Fault
 from stockpot.sandbox.slack import SlackStandIn
 from tests.bot.conftest import ADMIN, TEAM
-from tests.bot.test_answers import takeover_environment
+from tests.bot.test_answers import takeover_workers
 from tests.catalogs import setup_trattoria
-from tests.core.jobs.test_worker_processes import STOCKPOT
 
 DAY = date(2026, 11, 27)
 
@@ -61,16 +60,7 @@ def _killed_after(slack: SlackStandIn, database, path: str) -> subprocess.Comple
         release.wait(60)
 
     slack.faults.add(Fault(after=hold), path=path)
-    environment = takeover_environment(database, slack)
-
-    def worker(*extra: str) -> subprocess.Popen:
-        return subprocess.Popen(
-            [STOCKPOT, "worker", "--no-scheduler", *extra],
-            env=environment,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-
+    worker = takeover_workers(database, slack)
     doomed = worker()
     try:
         assert arrived.wait(60), f"the first worker reached {path}"
