@@ -8,6 +8,7 @@ from typing import Any, TypeVar, overload
 from stockpot.core.words import plural as plural  # the one rule for counts, in core
 
 MESSAGE_BLOCKS = 50
+MODAL_BLOCKS = 100
 SECTION_TEXT = 3000
 HEADER_TEXT = 150
 BUTTON_TEXT = 75
@@ -131,6 +132,36 @@ class LazyLines(Sequence[str]):
         if isinstance(index, slice):
             return [self._render(item) for item in self._items[index]]
         return self._render(self._items[index])
+
+
+def lines_modal(
+    title: str,
+    heading: str,
+    lines: Sequence[str],
+    *,
+    per_section: int,
+    more: str,
+    reserved: int = 2,
+) -> Block:
+    """A modal listing ``lines`` under ``heading``, ``per_section`` lines a section (as many
+    as stay under a section's 3,000 characters), as many sections as the modal's 100 blocks
+    hold beside ``reserved`` others; past that, ``more`` (``{n}``: how many are left out).
+    Only the lines shown are read (``LazyLines`` formats no others)."""
+    room = (MODAL_BLOCKS - reserved) * per_section
+    shown = lines[:room]
+    blocks: list[Block] = [section(heading)]
+    blocks += [
+        section("\n".join(shown[start : start + per_section]))
+        for start in range(0, len(shown), per_section)
+    ]
+    if len(lines) > room:
+        blocks.append(context(more.format(n=len(lines) - room)))
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": title},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": blocks,
+    }
 
 
 def message(text: str, blocks: list[Block]) -> dict[str, Any]:

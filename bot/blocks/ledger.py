@@ -14,11 +14,11 @@ from stockpot.bot.blocks.common import (
     context,
     escape,
     header,
+    lines_modal,
     lines_section,
     plural,
     section,
 )
-from stockpot.bot.blocks.stock import MODAL_BLOCKS
 from stockpot.bot.ids import ActionId
 from stockpot.core import units
 from stockpot.core.csv_export import csv_text
@@ -100,23 +100,13 @@ def balances_blocks(
 def balances_modal(unit: str, rows: Sequence[StockLine], currency: str = "EUR") -> Block:
     """Every stock line of one storage unit, by ingredient, in a modal (``/ledger balances``'
     **Show all**); lines are formatted only while the modal's 100 blocks hold them."""
-    chunks = (MODAL_BLOCKS - 2) * MODAL_CHUNK
-    lines = LazyLines(rows[:chunks], lambda row: _stock_line(row, currency))
-    blocks: list[Block] = [section(_unit_summary(unit, rows, currency))]
-    blocks += [
-        section("\n".join(lines[start : start + MODAL_CHUNK]))
-        for start in range(0, len(lines), MODAL_CHUNK)
-    ]
-    if len(rows) > chunks:
-        blocks.append(
-            context(f"…and {len(rows) - chunks} more: `stockpot ledger balances` lists every one.")
-        )
-    return {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": "Stock"},
-        "close": {"type": "plain_text", "text": "Close"},
-        "blocks": blocks,
-    }
+    return lines_modal(
+        "Stock",
+        _unit_summary(unit, rows, currency),
+        LazyLines(rows, lambda row: _stock_line(row, currency)),
+        per_section=MODAL_CHUNK,
+        more="…and {n} more: `stockpot ledger balances` lists every one.",
+    )
 
 
 TOTALS_SHOWN = 30

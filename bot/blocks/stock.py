@@ -15,13 +15,16 @@ from datetime import date
 
 from stockpot.bot.amounts import human
 from stockpot.bot.blocks.common import (
+    MODAL_BLOCKS,
     Block,
+    LazyLines,
     actions,
     button,
     clip,
     context,
     escape,
     header,
+    lines_modal,
     lines_section,
     plural,
     section,
@@ -33,7 +36,6 @@ from stockpot.core.stock.costs import money
 from stockpot.core.stock.services import StockResult
 from stockpot.core.stock.variance import Variance, VarianceLine
 
-MODAL_BLOCKS = 100
 PAGE_BLOCKS = 90
 """Blocks of a count sheet page: below the modal's 100, leaving room for its intro."""
 TITLE = 24
@@ -235,24 +237,15 @@ def variance_blocks(report: Variance) -> list[Block]:
 
 def variance_modal(report: Variance) -> Block:
     """Every line of a period's variance, largest by money first (its **Show all**)."""
-    chunk = 20  # lines of at most ~140 characters stay under a section's 3000
-    room = (MODAL_BLOCKS - 3) * chunk
-    lines = [_variance_line(line, report.currency) for line in report.lines[:room]]
-    blocks: list[Block] = [
-        section(
-            f"*{escape(report.storage_unit)}, {report.opening_date} → {report.closing_date}*: "
-            f"total variance {money(report.total_value, report.currency)}"
-        ),
-        *(section("\n".join(lines[i : i + chunk])) for i in range(0, len(lines), chunk)),
-    ]
-    if len(report.lines) > room:
-        blocks.append(context(f"…and {len(report.lines) - room} more: `stockpot ledger variance`."))
-    return {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": "Variance"},
-        "close": {"type": "plain_text", "text": "Close"},
-        "blocks": blocks,
-    }
+    return lines_modal(
+        "Variance",
+        f"*{escape(report.storage_unit)}, {report.opening_date} → {report.closing_date}*: "
+        f"total variance {money(report.total_value, report.currency)}",
+        LazyLines(report.lines, lambda line: _variance_line(line, report.currency)),
+        per_section=20,  # lines of at most ~140 characters stay under a section's 3000
+        more="…and {n} more: `stockpot ledger variance`.",
+        reserved=3,
+    )
 
 
 def count_file_blocks(
