@@ -97,6 +97,11 @@ def test_three_web_and_three_workers_on_pgbouncer(
         slack.install("xoxb-sandbox", BOT_SCOPES)
         env = {
             "DATABASE_URL": pgbouncer_url,
+            # As README's deployment says: LISTEN needs a session of its own, so workers behind
+            # PgBouncer in transaction pooling listen on a direct connection. (Listening
+            # through the pooler left NOTIFY packets on pooled server connections, "got packet
+            # 'A' from server when not linked", and twice stalled this test.)
+            "STOCKPOT_LISTEN_URL": database.url,
             "STOCKPOT_SECRET_KEY": settings.secret_key.get_secret_value(),
             "SIDES_API_URL": settings.sides.api_url,
             "SLACK_BOT_TOKEN": "xoxb-sandbox",
