@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from pathlib import Path
@@ -272,6 +273,58 @@ def _copy_line(row: tuple[Any, ...], moments: dict[Any, str]) -> str | None:
     return "\t".join(fields) + "\n"
 
 
+@dataclass(frozen=True, slots=True)
+class CopyBlock:
+    """Rows that end in the same values (a run's company, type, date, id and time): those
+    are written once per block, and each row's own leading values are numbers only (ints and
+    Decimals, never NULL), written as they print. A movements COPY of a day writes about
+    2,000 rows of three numbers each."""
+
+    numbers: Iterable[tuple[int | Decimal, ...]]
+    shared: tuple[Any, ...]
+
+
+def copy_blocks(
+    session: Session,
+    table: Any,
+    number_columns: Sequence[str],
+    shared_columns: Sequence[str],
+    blocks: Iterable[CopyBlock],
+) -> None:
+    """``copy_rows`` of the rows ``number_columns + shared_columns`` that ``blocks`` hold,
+    with each block's shared values formatted once."""
+    columns = (*number_columns, *shared_columns)
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        copy_rows(
+            session,
+            table,
+            columns,
+            ((*numbers, *block.shared) for block in blocks for numbers in block.numbers),
+        )
+        return
+    with _copy(connection, table, columns) as copy:
+        moments: dict[Any, str] = {}
+        for block in blocks:
+            shared = _copy_line(block.shared, moments)
+            if shared is None:
+                raise TypeError(f"a value of {block.shared!r} has no COPY text form here")
+            tail = "\t" + shared
+            text = ["\t".join(map(str, numbers)) + tail for numbers in block.numbers]
+            for start in range(0, len(text), COPY_CHUNK):
+                copy.write("".join(text[start : start + COPY_CHUNK]))
+
+
+@contextmanager
+def _copy(connection: Connection, table: Any, columns: Sequence[str]) -> Iterator[Any]:
+    names = ", ".join(columns)
+    with (
+        connection.connection.driver_connection.cursor() as cursor,
+        cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy,
+    ):
+        yield copy
+
+
 def copy_rows(
     session: Session, table: Any, columns: Sequence[str], rows: Iterable[tuple[Any, ...]]
 ) -> None:
@@ -279,11 +332,7 @@ def copy_rows(
     database takes them: enum values, quantized decimals), else an executemany."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        names = ", ".join(columns)
-        with (
-            connection.connection.driver_connection.cursor() as cursor,
-            cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy,
-        ):
+        with _copy(connection, table, columns) as copy:
             text: list[str] = []
             moments: dict[Any, str] = {}
             for row in rows:

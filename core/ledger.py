@@ -3,6 +3,7 @@ to the sales lines that caused it."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -58,12 +59,12 @@ class StockLine:
         )
 
 
-def valued(session: Session, location_id: int, lines: list[StockLine]) -> list[StockLine]:
+def valued(session: Session, location_id: int, lines: Sequence[StockLine]) -> list[StockLine]:
     """A run's movements (named, as a transfer report holds them) with their value at each
     ingredient's cost now, where it has one: what ranks a report's largest deductions by
     money. Read when a report is shown, not by the run (a cost change is no catalog change)."""
     if not lines:
-        return lines
+        return []
     names = sorted({line.ingredient for line in lines})
     company = select(ExternalLocation.company_id).where(ExternalLocation.id == location_id)
     costs = dict(

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy import ARRAY, and_, any_, case, cast, or_, select
 from sqlalchemy.exc import OperationalError
@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from stockpot.core import metrics
 from stockpot.core.collector import collector_paused
 from stockpot.core.db import (
-    copy_rows,
+    CopyBlock,
+    copy_blocks,
     insert_ignoring_conflicts,
     unit_of_work,
     utcnow,
@@ -88,7 +89,7 @@ class TransferReport:
     generation: int | None
     stats: dict[str, Any]
     unmapped: list[dict[str, Any]]
-    movements: list[StockLine] = field(default_factory=list)
+    movements: Sequence[StockLine] = field(default_factory=list)
     superseded_run_id: int | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -299,7 +300,9 @@ def _report(request: TransferRequest, plan: _Plan, outcome: _Outcome) -> Transfe
         generation=run.generation,
         stats=run.stats,
         unmapped=run.unmapped,
-        movements=_named(outcome),
+        movements=(
+            [] if outcome.catalog is None else NamedMovements(outcome.catalog, outcome.movements)
+        ),
         superseded_run_id=(
             plan.live.id if plan.live and run.outcome is RunOutcome.POSTED else None
         ),
@@ -556,7 +559,13 @@ def _post(session: Session, posted: Sequence[Posted]) -> None:
         if plan.live is not None:
             plan.live.status = RunStatus.SUPERSEDED
             plan.live.superseded_by_id = outcome.run.id
-    copy_rows(session, LedgerMovement.__table__, MOVEMENT_COLUMNS, _movement_rows(posted, now))
+    copy_blocks(
+        session,
+        LedgerMovement.__table__,
+        MOVEMENT_NUMBERS,
+        MOVEMENT_SHARED,
+        _movement_blocks(posted, now),
+    )
     # A count after a day fixes its balances: it absorbs what the day's run changed.
     absorb_runs(
         session,
@@ -567,36 +576,21 @@ def _post(session: Session, posted: Sequence[Posted]) -> None:
     )
 
 
-MOVEMENT_COLUMNS = (
-    "company_id",
-    "storage_unit_id",
-    "ingredient_id",
-    "type",
-    "quantity",
-    "business_date",
-    "run_id",
-    "created_at",
-)
+MOVEMENT_NUMBERS = ("storage_unit_id", "ingredient_id", "quantity")
+MOVEMENT_SHARED = ("company_id", "type", "business_date", "run_id", "created_at")
+MOVEMENT_COLUMNS = (*MOVEMENT_NUMBERS, *MOVEMENT_SHARED)
 
 
-def _movement_rows(posted: Sequence[Posted], now: Any) -> Iterator[tuple[Any, ...]]:
-    """The posted runs' movements as ``MOVEMENT_COLUMNS`` rows; what is the same for a whole
-    run (its company, date and id: ORM attributes, slow to read) is read once per run."""
+def _movement_blocks(posted: Sequence[Posted], now: Any) -> Iterator[CopyBlock]:
+    """The posted runs' movements, a block per run: what is the same for the whole run (its
+    company, date and id: ORM attributes, slow to read) is read and written once."""
     issue = MovementType.ISSUE.value
     for _, plan, outcome in posted:
         run = outcome.run
-        company_id, business_date, run_id = plan.location.company_id, run.business_date, run.id
-        for (storage_unit_id, ingredient_id), quantity in outcome.movements.items():
-            yield (
-                company_id,
-                storage_unit_id,
-                ingredient_id,
-                issue,
-                quantity,
-                business_date,
-                run_id,
-                now,
-            )
+        yield CopyBlock(
+            [(*key, quantity) for key, quantity in outcome.movements.items()],
+            (plan.location.company_id, issue, run.business_date, run.id, now),
+        )
 
 
 def _register_items(session: Session, posted: Sequence[Posted], now: Any) -> None:
@@ -683,22 +677,45 @@ def _reverse(session: Session, replaced: dict[int, int], now: Any) -> None:
     session.execute(reversal(run_id.in_(sorted(replaced)), "run_id", new_run, now))
 
 
-def _named(outcome: _Outcome) -> list[StockLine]:
-    catalog = outcome.catalog
-    if catalog is None:
-        return []
-    return sorted(
-        (
-            StockLine(
-                catalog.storage_units[unit_id],
-                catalog.ingredients[ingredient_id][0],
-                catalog.ingredients[ingredient_id][1].value,
-                quantity,
+class NamedMovements(Sequence[StockLine]):
+    """A run's movements named from the catalog it read, by storage unit and ingredient,
+    when first read (a migration posts ninety days and reads none of their names); their
+    count is known without naming them."""
+
+    def __init__(self, catalog: Catalog, movements: dict[StockKey, Decimal]) -> None:
+        self._catalog = catalog
+        self._movements = movements
+        self._lines: list[StockLine] | None = None
+
+    def __len__(self) -> int:
+        return len(self._movements)
+
+    @overload
+    def __getitem__(self, index: int) -> StockLine: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[StockLine]: ...
+    def __getitem__(self, index: int | slice) -> StockLine | Sequence[StockLine]:
+        return self._named()[index]
+
+    def __iter__(self) -> Iterator[StockLine]:
+        return iter(self._named())
+
+    def _named(self) -> list[StockLine]:
+        if self._lines is None:
+            catalog = self._catalog
+            self._lines = sorted(
+                (
+                    StockLine(
+                        catalog.storage_units[unit_id],
+                        catalog.ingredients[ingredient_id][0],
+                        catalog.ingredients[ingredient_id][1].value,
+                        quantity,
+                    )
+                    for (unit_id, ingredient_id), quantity in self._movements.items()
+                ),
+                key=lambda m: (m.storage_unit, m.ingredient),
             )
-            for (unit_id, ingredient_id), quantity in outcome.movements.items()
-        ),
-        key=lambda m: (m.storage_unit, m.ingredient),
-    )
+        return self._lines
 
 
 def record_failed_run(

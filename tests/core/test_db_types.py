@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from stockpot.core.db import CopyBlock, copy_blocks, utcnow
 from stockpot.core.models import Company, Ingredient, LedgerMovement, MovementType, StorageUnit
 from stockpot.core.units import Unit
 
@@ -81,3 +82,51 @@ def test_naive_times_are_refused(database):
     with database.session() as session, pytest.raises(Exception, match="naive datetime"):
         session.add(Company(name="C", created_at=datetime(2026, 1, 1)))  # noqa: DTZ001
         session.flush()
+
+
+def test_copied_blocks_keep_every_quantity_exact(database):
+    """The movements' COPY writes each row's numbers as they print: exponent forms, signs
+    and the ninth decimal arrive unchanged, under each block's own shared values."""
+    values = [
+        Decimal("0.000000001"),
+        Decimal("-123456789.123456789"),
+        Decimal("1E+3"),
+        Decimal("-1E-9"),
+        Decimal("-0.500000000"),
+    ]
+    with database.session() as session, session.begin():
+        company, unit, ingredient = _setup(session)
+        other = Ingredient(company_id=company.id, name="Pepper", base_unit=Unit.G)
+        session.add(other)
+        session.flush()
+        blocks = [
+            CopyBlock(
+                [(unit.id, ingredient.id, value) for value in values],
+                (company.id, MovementType.ISSUE.value, date(2026, 1, 1), utcnow()),
+            ),
+            CopyBlock(
+                [(unit.id, other.id, Decimal(7))],
+                (company.id, MovementType.ADJUSTMENT.value, date(2026, 1, 2), utcnow()),
+            ),
+        ]
+        copy_blocks(
+            session,
+            LedgerMovement.__table__,
+            ("storage_unit_id", "ingredient_id", "quantity"),
+            ("company_id", "type", "business_date", "created_at"),
+            blocks,
+        )
+        ids = (ingredient.id, other.id)
+    with database.session() as session:
+        rows = session.execute(
+            select(
+                LedgerMovement.ingredient_id,
+                LedgerMovement.quantity,
+                LedgerMovement.type,
+                LedgerMovement.business_date,
+            ).order_by(LedgerMovement.id)
+        ).all()
+    assert [(i, q, t, d) for i, q, t, d in rows] == [
+        *((ids[0], value, MovementType.ISSUE, date(2026, 1, 1)) for value in values),
+        (ids[1], Decimal(7), MovementType.ADJUSTMENT, date(2026, 1, 2)),
+    ]

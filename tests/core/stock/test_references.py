@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from stockpot.core.catalog.importer import import_catalog
-from stockpot.core.db import copy_rows, utcnow
+from stockpot.core.db import CopyBlock, copy_blocks, copy_rows, utcnow
 from stockpot.core.models import (
     Ingredient,
     LedgerMovement,
@@ -30,7 +30,12 @@ from stockpot.core.models import (
     TransferRun,
 )
 from stockpot.core.transfer.lines import RawInput, SaleLine
-from stockpot.core.transfer.runner import MOVEMENT_COLUMNS, run_transfer
+from stockpot.core.transfer.runner import (
+    MOVEMENT_COLUMNS,
+    MOVEMENT_NUMBERS,
+    MOVEMENT_SHARED,
+    run_transfer,
+)
 from tests.catalogs import ids, setup_trattoria
 from tests.core.stock.test_locking import waiting_for_a_lock
 
@@ -161,7 +166,7 @@ def test_a_movement_is_reversed_at_most_once(posted):
     assert _count(posted) == before
 
 
-def test_good_movements_go_in_by_both_paths(posted):
+def test_good_movements_go_in_by_every_path(posted):
     before = _count(posted)
     row = _movement(posted)
     with posted.factory.begin() as session:
@@ -171,8 +176,20 @@ def test_good_movements_go_in_by_both_paths(posted):
             MOVEMENT_COLUMNS,
             [tuple(row[column] for column in MOVEMENT_COLUMNS)],
         )
+        copy_blocks(
+            session,
+            LedgerMovement.__table__,
+            MOVEMENT_NUMBERS,
+            MOVEMENT_SHARED,
+            [
+                CopyBlock(
+                    [tuple(row[column] for column in MOVEMENT_NUMBERS)],
+                    tuple(row[column] for column in MOVEMENT_SHARED),
+                )
+            ],
+        )
         session.execute(insert(LedgerMovement), [row])
-    assert _count(posted) == before + 2
+    assert _count(posted) == before + 3
 
 
 @pytest.mark.parametrize(
