@@ -608,14 +608,19 @@ def _register_items(session: Session, posted: Sequence[Posted], now: Any) -> Non
         connection_id: _known_keys(session, connection_id, keys)
         for connection_id, keys in candidates.items()
     }
+    unknown = {
+        connection_id: keys - known[connection_id] for connection_id, keys in candidates.items()
+    }
     new: dict[tuple[int, str], dict[str, Any]] = {}
     for _, plan, _outcome in posted:
         location = plan.location
         connection_id = location.connection_id
-        wanted, seen = candidates[connection_id], known[connection_id]
+        wanted = unknown[connection_id]
+        if not wanted:  # nearly every day: its unmapped items were seen before
+            continue
         for line in plan.encoded.lines:
             key = line.key
-            if key not in wanted or key in seen or (connection_id, key) in new:
+            if key not in wanted or (connection_id, key) in new:
                 continue
             new[(connection_id, key)] = {
                 "company_id": location.company_id,
@@ -643,6 +648,8 @@ KEYS_PER_QUERY = 500
 
 
 def _known_keys(session: Session, connection_id: int, keys: set[str]) -> set[str]:
+    if not keys:
+        return set()
     ordered = sorted(keys)
     if session.get_bind().dialect.name == "postgresql":
         # One array parameter: an expanded IN of a few hundred keys cost more client CPU
