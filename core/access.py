@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy import BindParameter, ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
 from stockpot.core.errors import StockpotError, UnauthorizedCompanyAccess
@@ -71,11 +71,14 @@ class Actor:
         return row
 
 
-def company_id_for(team_id: str, channel_id: str | None) -> ScalarSelect[Any]:
+def company_id_for(
+    team_id: str | BindParameter[str], channel_id: str | BindParameter[str] | None
+) -> ScalarSelect[Any]:
     """The rule, as one SQL expression: the company a channel is bound to, else the
     workspace's first linked company (``NULL``: none). ``company_for`` reads it; an answer
-    job's insert embeds it (``core.jobs.queue.enqueue_answers``), so queueing an answer needs
-    no lookup first."""
+    job's insert embeds it with bound parameters for both ids (``core.jobs.queue``'s
+    ``enqueue_answers``, a channel bound to ``NULL`` binding nothing), so queueing an answer
+    needs no lookup first."""
     linked = (
         select(WorkspaceCompany.company_id)
         .where(WorkspaceCompany.team_id == team_id)
@@ -83,7 +86,7 @@ def company_id_for(team_id: str, channel_id: str | None) -> ScalarSelect[Any]:
         .limit(1)
         .scalar_subquery()
     )
-    if not channel_id:
+    if channel_id is None or (isinstance(channel_id, str) and not channel_id):
         return linked
     bound = (
         select(ChannelBinding.company_id)

@@ -9,6 +9,7 @@ expired and whose job was taken over cannot overwrite what the new owner records
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -16,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     Engine,
-    ScalarSelect,
+    String,
     and_,
     bindparam,
     exists,
@@ -31,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from stockpot.core.access import company_id_for
 from stockpot.core.db import inserted_ids, one_statement, unit_of_work, utcnow
 from stockpot.core.errors import NotFound, ValidationFailed
 from stockpot.core.models import Job, JobKind, JobState
@@ -122,34 +124,64 @@ def enqueue_many(session: Session, specs: Iterable[JobSpec]) -> int:
 
 
 def enqueue_answers(
-    engine: Engine, wanted: Sequence[tuple[JobSpec, ScalarSelect[Any]]], notice: str = ""
+    engine: Engine,
+    wanted: Sequence[tuple[JobSpec, str, str | None]],
+    notice: str = "",
 ) -> list[int | None]:
-    """Queue each ``spec`` for the company its SQL expression names, all in one statement
-    (``INSERT … SELECT``, one ``SELECT`` a job, ``UNION ALL``: the lookups are part of it)
-    that commits by itself; on PostgreSQL its one ``pg_notify`` wakes the workers when it
-    does. A job is not queued when its company is ``NULL`` or a job with its ``once_key``
-    exists (the key is unique for ever: the same Slack delivery sent again queues nothing).
-    Returns each new job's id, or ``None``, in the order given. Jobs are told apart by their
-    ``once_key``: at most one of ``wanted`` may have none. ``notice``: the notification's
-    payload (``ACKING``: a web process is acking a burst).
+    """Queue each ``(spec, team id, channel id)`` for the company the workspace and channel
+    speak for (``core.access.company_id_for``), all in one statement (``INSERT … SELECT``,
+    one ``SELECT`` a job, ``UNION ALL``: the lookups are part of it) that commits by itself;
+    on PostgreSQL its one ``pg_notify`` wakes the workers when it does. A job is not queued
+    when there is no such company or a job with its ``once_key`` exists (the key is unique
+    for ever: the same Slack delivery sent again queues nothing). Returns each new job's id,
+    or ``None``, in the order given. Jobs are told apart by their ``once_key``: at most one
+    of ``wanted`` may have none. ``notice``: the notification's payload (``ACKING``: a web
+    process is acking a burst).
 
-    Core's ``INSERT … SELECT … WHERE NOT EXISTS``, not the dialects' ``ON CONFLICT`` (which
-    SQLAlchemy compiles anew for every execution; this is compiled once per batch size). Two
-    copies racing past the ``NOT EXISTS`` (in one batch, or in two processes) meet the
-    unique key: the batch is then queued again one job at a time, and the loser queues
-    nothing."""
-    if sum(spec.once_key is None for spec, _ in wanted) > 1:
+    The statement is built once per batch size and column set (``_answers_statement``) and
+    run with this batch's values: built anew, SQLAlchemy walked its whole tree for a cache
+    key on every execution, most of a web process's CPU in a burst. Core's ``INSERT …
+    SELECT … WHERE NOT EXISTS``, not the dialects' ``ON CONFLICT``. Two copies racing past
+    the ``NOT EXISTS`` (in one batch, or in two processes) meet the unique key: the batch is
+    then queued again one job at a time, and the loser queues nothing."""
+    if sum(spec.once_key is None for spec, _, _ in wanted) > 1:
         raise ValueError("jobs without a once_key cannot be told apart in one batch")
-    table = Job.__table__
     now = utcnow()
-    chosen = []
-    for number, (spec, company) in enumerate(wanted):
+    params: dict[str, Any] = {"notice": notice}
+    columns: tuple[str, ...] = ()
+    for number, (spec, team_id, channel_id) in enumerate(wanted):
         row = spec.row(now)
         del row["company_id"]
+        columns = tuple(row)
+        params.update({f"v{number}_{name}": value for name, value in row.items()})
+        params[f"t{number}"], params[f"c{number}"] = team_id, channel_id
+    statement = _answers_statement(engine.dialect.name, len(wanted), columns)
+    try:
+        with one_statement(engine) as connection:
+            found = {key: int(job_id) for job_id, key, *_ in connection.execute(statement, params)}
+    except IntegrityError:
+        if len(wanted) > 1:
+            return [enqueue_answers(engine, [one], notice)[0] for one in wanted]
+        if wanted[0][0].once_key is None:
+            raise
+        return [None]  # the same delivery, queued a moment before by its racing copy
+    return [found.get(spec.once_key) for spec, _, _ in wanted]
+
+
+@functools.cache
+def _answers_statement(dialect: str, size: int, columns: tuple[str, ...]) -> Any:
+    """``enqueue_answers``'s statement for ``size`` jobs, every value a bound parameter:
+    job ``n``'s columns ``v<n>_<column>``, its team ``t<n>`` and channel ``c<n>``, and the
+    notification's payload ``notice``."""
+    table = Job.__table__
+    chosen = []
+    for number in range(size):
         values = {
-            name: bindparam(f"v{number}_{name}", row[name], type_=table.c[name].type)
-            for name in row
+            name: bindparam(f"v{number}_{name}", type_=table.c[name].type) for name in columns
         }
+        company = company_id_for(
+            bindparam(f"t{number}", type_=String()), bindparam(f"c{number}", type_=String())
+        )
         picked = select(company.label("company_id")).subquery()
         taken = exists().where(table.c.once_key == values["once_key"])
         chosen.append(
@@ -157,26 +189,18 @@ def enqueue_answers(
                 picked.c.company_id.is_not(None), ~taken
             )
         )
-    columns = [*row, "company_id"]
-    rows = chosen[0] if len(chosen) == 1 else union_all(*chosen)
+    rows = chosen[0] if size == 1 else union_all(*chosen)
     statement: Any = (
-        insert(table).from_select(columns, rows).returning(table.c.id, table.c.once_key)
+        insert(table)
+        .from_select([*columns, "company_id"], rows)
+        .returning(table.c.id, table.c.once_key)
     )
-    if engine.dialect.name == "postgresql":
+    if dialect == "postgresql":
         inserted = statement.cte("inserted")
-        said = bindparam("notice", notice)
+        said = bindparam("notice", type_=String())
         woken = select(func.pg_notify(CHANNEL, said)).scalar_subquery()  # once, not per row
         statement = select(inserted.c.id, inserted.c.once_key, woken)
-    try:
-        with one_statement(engine) as connection:
-            found = {key: int(job_id) for job_id, key, *_ in connection.execute(statement)}
-    except IntegrityError:
-        if len(wanted) > 1:
-            return [enqueue_answers(engine, [one], notice)[0] for one in wanted]
-        if wanted[0][0].once_key is None:
-            raise
-        return [None]  # the same delivery, queued a moment before by its racing copy
-    return [found.get(spec.once_key) for spec, _ in wanted]
+    return statement
 
 
 CHANNEL = "stockpot_jobs"

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.core.access import company_for, company_id_for
+from stockpot.core.access import company_for
 from stockpot.core.db import unit_of_work
 from stockpot.core.jobs import specs
 from stockpot.core.jobs.queue import (
@@ -105,8 +105,8 @@ class JobRuntime:
         notice = ACKING if burst else ""
         queued: list[int | None] = []
         for batch in _batches(wanted):
-            companies = [(one.spec(), company_id_for(one.team_id, one.channel_id)) for one in batch]
-            queued += enqueue_answers(engine, companies, notice)
+            jobs = [(one.spec(), one.team_id, one.channel_id) for one in batch]
+            queued += enqueue_answers(engine, jobs, notice)
         if any(job is not None for job in queued):
             self.wake(notice)
         if all(job is not None for job in queued):
