@@ -21,10 +21,13 @@ paced passes: the same mix of requests sent at a steady rate (``RATES`` a second
 answer p50/p95/p99 per rate and the highest rate whose answers stay under 1 s at p99 without
 growing through the pass (``GROWTH_LIMIT_S``: else they are queueing).
 
-    python -m bench.slack_ack [--database-url URL] [--paced-only] [--nice-worker]
+    python -m bench.slack_ack [--database-url URL] [--paced-only | --burst-only]
+                              [--nice-worker | --idle-worker]
 
 ``--nice-worker`` runs the worker at ``nice 10``, below the web process, as a host that runs
-both should (acks have 3 seconds, answers 30 minutes).
+both should (acks have 3 seconds, answers 30 minutes); ``--idle-worker`` under Linux's
+``SCHED_IDLE``; ``--burst-only`` skips the paced passes. The timing client's own collector is
+off during a pass (``bench.bot.client_collector_off``).
 
 Prints a table and one JSON line.
 """
@@ -209,6 +212,8 @@ def main() -> None:
         flags=[
             ("--paced-only", "only the paced passes (no burst)"),
             ("--nice-worker", "run the worker at nice 10, below the web process"),
+            ("--idle-worker", "run the worker under SCHED_IDLE, below everything else"),
+            ("--burst-only", "only the bursts (no paced passes)"),
         ],
     )
     url = options.database_url
@@ -251,11 +256,13 @@ def main() -> None:
             with (
                 bare_serve(slack) as bare,
                 stockpot_serve(url, slack, env) as ours,
-                stockpot_worker(env, nice=10 if options.nice_worker else 0),
+                stockpot_worker(
+                    env, nice=10 if options.nice_worker else 0, idle=options.idle_worker
+                ),
             ):
                 for events in (bare, ours):
                     timed_pass(events, slack, requests[:WARM_UP], "warm")
-                steady = paced_passes(ours, slack, requests, factory)
+                steady = {} if options.burst_only else paced_passes(ours, slack, requests, factory)
                 if options.paced_only:
                     report("slack_ack", paced_rows(steady), {"paced": steady})
                     return
@@ -280,7 +287,7 @@ def main() -> None:
         sandbox.stop()
     figures = summarise(pairs, migrating, migration_state)
     figures["paced"] = steady
-    rows = paced_rows(steady) + [
+    rows = (paced_rows(steady) if steady else []) + [
         (f"{label} {measure} (ms)", f"{figures[f'{key}_{measure}_ms']:.1f}", target)
         for key, label in (("bare", "bare Bolt"), ("stockpot", "stockpot serve"))
         for measure, target in (("p50", ""), ("p95", ""), ("p99", ""))

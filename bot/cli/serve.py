@@ -13,6 +13,7 @@ import click
 from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.bot.cli.support import session_factory
+from stockpot.core.collector import freeze_startup_heap
 from stockpot.core.db import is_sqlite
 from stockpot.core.settings import Settings, get_settings
 
@@ -46,6 +47,7 @@ def serve_command(port: int) -> None:
         assert stockpot.app is not None
         stop = threading.Event()
         stop_on_signals(stop)
+        freeze_startup_heap()
         click.echo(f"Stockpot is listening on port {port} (/slack/events, /healthz, /metrics)")
         serve(StockpotWsgi(stockpot.app, factory, settings), port, settings, stop=stop)
 
@@ -107,6 +109,7 @@ def _work(
             OpsRoutes(None, factory, settings), settings.metrics_port, "0.0.0.0", 2
         )
         click.echo(f"metrics on port {ops.start().port} (/metrics, /healthz, /readyz)")
+    freeze_startup_heap()
     with _working(settings, factory, worker, not no_scheduler) as stop:
         # Said once SIGTERM is handled: from here on a stop is graceful.
         click.echo(f"Stockpot worker {worker.worker_id}: {settings.worker_threads} thread(s)")
@@ -126,6 +129,7 @@ def run_command(port: int) -> None:
     settings, factory = get_settings(), session_factory()
     with running(settings, factory, worker=True) as stockpot:
         assert stockpot.app is not None and stockpot.worker is not None
+        freeze_startup_heap()
         with _working(settings, factory, stockpot.worker, scheduler=True) as stop:
             click.echo(f"Stockpot is listening on port {port} and running jobs")
             serve(StockpotWsgi(stockpot.app, factory, settings), port, settings, stop=stop)
