@@ -1,4 +1,5 @@
-"""Messages of ``/transfer``: a preview with its "Post to ledger" button, and results."""
+"""Messages of ``/transfer``: a preview with its "Post to ledger" button (or saying the day
+already matches what is posted), and results."""
 
 from __future__ import annotations
 
@@ -102,7 +103,8 @@ def _unmapped(report: TransferReport) -> list[Block]:
 def report_blocks(report: TransferReport, *, post_value: str | None = None) -> list[Block]:
     """A run (or a preview when ``post_value`` offers to post it) as a short summary: its
     lines, how many deductions and the largest, the most-sold unmapped items with a way to
-    see all; the ledger and ``/transfer log`` have the rest."""
+    see all; the ledger and ``/transfer log`` have the rest. A preview of a day that matches
+    its live run says so instead of offering to post: posting would change nothing."""
     titles = {
         "preview": f"Preview: {report.location}, {report.business_date}",
         "posted": f"Posted: {report.location}, {report.business_date}",
@@ -115,7 +117,14 @@ def report_blocks(report: TransferReport, *, post_value: str | None = None) -> l
         blocks.extend(_unmapped(report))
     if report.outcome.value == "unchanged":
         blocks.append(context("Same sales, mappings and recipes as the live run: nothing posted."))
-    if post_value is not None:
+    if report.matches_live_run_id is not None:
+        blocks.append(
+            section(
+                f":white_check_mark: Matches what is posted (run {report.matches_live_run_id}): "
+                "nothing to post."
+            )
+        )
+    elif post_value is not None:
         blocks.append(
             actions(
                 button(

@@ -1,11 +1,14 @@
 """``stockpot check``: is this installation fit to run? Settings, the database and its schema,
-Slack (``auth.test``, and the app token for Socket Mode) and every connected POS, each with
-what is wrong and how to fix it; exit 1 when anything is."""
+whether workers can LISTEN for new jobs, Slack (``auth.test``, and the app token for Socket
+Mode) and every connected POS, each with what is wrong and how to fix it; exit 1 when anything
+is."""
 
 from __future__ import annotations
 
 import click
+import psycopg
 from pydantic import ValidationError
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.bot.health import Check, database
@@ -13,6 +16,12 @@ from stockpot.bot.slack_tokens import SLACK_FIXES
 from stockpot.core.crypto import secret_box
 from stockpot.core.db import make_engine, make_session_factory
 from stockpot.core.errors import StockpotError
+from stockpot.core.jobs.listen import (
+    POOLED_FIX,
+    listen_target,
+    notifications_arrive,
+    pooled_problem,
+)
 from stockpot.core.settings import Settings, get_settings
 
 
@@ -91,6 +100,30 @@ def slack_checks(settings: Settings) -> list[Check]:
     return checks
 
 
+def listen_checks(settings: Settings) -> list[Check]:
+    """Whether a NOTIFY reaches the workers' LISTEN (the probe each worker runs at start);
+    nothing to check when they only poll."""
+    target = listen_target(settings, make_url(settings.database.url))
+    if target is None:
+        return []
+    name = "job wake-ups"
+    try:
+        arrive = notifications_arrive(target.url)
+    except psycopg.Error as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return [
+            Check(
+                name,
+                False,
+                f"workers cannot LISTEN on {target.setting}: {reason}",
+                f"check {target.setting}, that the server runs and accepts this user",
+            )
+        ]
+    if arrive:
+        return [Check(name, True, f"a NOTIFY reaches a LISTEN on {target.setting}")]
+    return [Check(name, False, pooled_problem(target.setting), POOLED_FIX)]
+
+
 def pos_checks(settings: Settings, factory: sessionmaker[Session]) -> list[Check]:
     from stockpot.core.pos import connections
 
@@ -122,6 +155,7 @@ def check_command() -> None:
         checks += found
         checks += slack_checks(settings)
         if all(check.ok for check in found):
+            checks += listen_checks(settings)
             checks += pos_checks(settings, make_session_factory(engine))
     finally:
         engine.dispose()

@@ -87,7 +87,12 @@ def print_report(report: TransferReport) -> None:
         + (f", replaces run {report.superseded_run_id})" if report.superseded_run_id else ")"),
         "unchanged": f"unchanged: same sales and mappings as run {stats.get('unchanged_from_run')}"
         f" (logged as run {report.run_id}), nothing posted",
-        "preview": f"dry run (run {report.run_id}), nothing posted",
+        "preview": f"dry run (run {report.run_id}), nothing posted"
+        + (
+            f"; matches what is posted (run {report.matches_live_run_id}): nothing to post"
+            if report.matches_live_run_id is not None
+            else ""
+        ),
     }[report.outcome.value]
     click.echo(f"Transfer of {report.location}, {report.business_date}: {headline}")
     skipped = ", ".join(f"{reason} {count}" for reason, count in stats["skipped"].items())

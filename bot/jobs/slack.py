@@ -14,8 +14,9 @@ attempt that finds that record without the message's ``ts`` (the worker died bet
 answer and saving it) looks for the message in the channel (``conversations.history``, or
 ``conversations.replies`` in a thread, with ``include_all_metadata``) before posting again.
 A file is found the same way through ``files.list`` (name, title, channel, uploaded since the
-job was queued). A lookup Slack refuses (a scope the install lacks, a channel the bot left)
-falls back to posting: at least once, never lost.
+job was queued); both look from ``LOOKBACK`` before that (``looked_back``). A lookup Slack
+refuses (a scope the install lacks, a channel the bot left) falls back to posting: at least
+once, never lost.
 """
 
 from __future__ import annotations
@@ -78,8 +79,15 @@ def _slack_ts(moment: datetime) -> str:
 
 
 LOOKBACK = timedelta(minutes=5)
-"""How long before the job was queued a retry's look for its message starts (its key is
-unique, so reading further back only costs a page; it absorbs a clock apart from Slack's)."""
+"""How long before the job was queued a retry's look for its message or file starts (a
+message's key is unique and a file's name and title are the job's, so reading further back
+only costs a page; it absorbs a clock apart from Slack's)."""
+
+
+def looked_back(since: datetime) -> datetime:
+    """Where a retry's look for what a job posted since ``since`` starts: the one rule for
+    messages (``find_message``) and files (``find_file``)."""
+    return since - LOOKBACK
 
 
 def find_message(
@@ -88,7 +96,7 @@ def find_message(
     """The ``ts`` of the message carrying ``stamp`` posted in ``channel`` (in the thread
     ``thread_ts``) since about ``since``, or ``None``: none, or Slack would not say (logged)."""
     try:
-        for shown in _history(client, channel, since - LOOKBACK, thread_ts):
+        for shown in _history(client, channel, looked_back(since), thread_ts):
             if stamp_of(shown) == stamp:
                 return str(shown["ts"])
     except (SlackApiError, SlackClientError, OSError) as error:
@@ -128,9 +136,11 @@ def _history(
 
 
 def find_file(client: WebClient, channel: str, filename: str, title: str, since: datetime) -> bool:
-    """Whether the bot shared ``filename`` titled ``title`` in ``channel`` since ``since``."""
+    """Whether the bot shared ``filename`` titled ``title`` in ``channel`` since about
+    ``since`` (``looked_back``)."""
+    oldest = int(looked_back(since).timestamp())  # files.list takes whole seconds
     try:
-        listed = client.files_list(channel=channel, ts_from=str(int(since.timestamp())), count=100)
+        listed = client.files_list(channel=channel, ts_from=str(oldest), count=100)
     except (SlackApiError, SlackClientError, OSError):
         log.warning("could not look for file %s: it may be uploaded twice", filename)
         return False

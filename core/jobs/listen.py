@@ -11,22 +11,89 @@ server connection goes back to the pool after each statement and notifications a
 there ``STOCKPOT_LISTEN_URL`` names a direct connection to PostgreSQL (or ``STOCKPOT_LISTEN=
 false`` leaves the workers polling every ``STOCKPOT_WORKER_POLL_SECONDS``). NOTIFY itself works
 through the pooler.
+
+Listening through such a pooler fails silently, so a worker first checks that a NOTIFY
+reaches a LISTEN on its URL (``notifications_arrive``); when it does not, it says so once, at
+WARNING, and polls instead of listening (``stockpot check`` runs the same probe). Comparing
+``pg_backend_pid()`` across two transactions does not tell: PgBouncer hands an idle pool's
+most recently released server connection out again (LIFO), so both report the same pid.
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import psycopg
+from sqlalchemy.engine import URL
 
 from stockpot.core.db import libpq_url
 from stockpot.core.jobs.queue import CHANNEL
+from stockpot.core.settings import Settings
 
 log = logging.getLogger(__name__)
 
 RECONNECT_SECONDS = 5.0
+
+PROBE_SECONDS = 3.0
+"""How long a probe NOTIFY may take to arrive: on a direct connection it takes milliseconds."""
+
+
+@dataclass(frozen=True)
+class ListenTarget:
+    """Where a worker LISTENs, and the setting that says so (for messages: never the URL,
+    which may hold a password)."""
+
+    url: str
+    setting: str
+
+
+def listen_target(settings: Settings, database_url: URL) -> ListenTarget | None:
+    """``STOCKPOT_LISTEN_URL``, else the database's own URL; ``None`` when workers only poll
+    (``STOCKPOT_LISTEN=false``, or a database other than PostgreSQL)."""
+    if not settings.listen or database_url.get_backend_name() != "postgresql":
+        return None
+    if settings.listen_url is not None:
+        return ListenTarget(settings.listen_url.get_secret_value(), "STOCKPOT_LISTEN_URL")
+    return ListenTarget(database_url.render_as_string(hide_password=False), "DATABASE_URL")
+
+
+def notifications_arrive(url: str, timeout: float = PROBE_SECONDS) -> bool:
+    """Whether a NOTIFY sent on ``url`` reaches a connection that LISTENs on ``url``, within
+    ``timeout`` seconds: never through a pooler in transaction pooling, which hands the
+    listening server connection back to its pool. A channel of the probe's own: no worker
+    is woken by it. Raises ``psycopg.Error`` when ``url`` cannot be reached."""
+    channel = f"stockpot_probe_{secrets.token_hex(8)}"
+    plain = libpq_url(url)
+    with psycopg.connect(
+        plain, autocommit=True, connect_timeout=5, prepare_threshold=None
+    ) as listening:
+        listening.execute(f"LISTEN {channel}")
+        with psycopg.connect(
+            plain, autocommit=True, connect_timeout=5, prepare_threshold=None
+        ) as sender:
+            sender.execute("SELECT pg_notify(%s, '')", (channel,))
+        return any(True for _ in listening.notifies(timeout=timeout, stop_after=1))
+
+
+def pooled_problem(setting: str) -> str:
+    """What is wrong, and why, when ``notifications_arrive`` says no."""
+    return (
+        f"workers cannot LISTEN for new jobs on {setting}: a NOTIFY sent there did not arrive "
+        f"within {PROBE_SECONDS:g} s, so it goes through a connection pooler in transaction "
+        "pooling (PgBouncer), which hands the listening connection back to its pool after each "
+        "transaction; notifications then land on pooled server connections, wake no worker "
+        "and can stall the pooler"
+    )
+
+
+POOLED_FIX = (
+    "set STOCKPOT_LISTEN_URL to a direct connection to PostgreSQL (not through the pooler), "
+    "or STOCKPOT_LISTEN=false to poll on purpose"
+)
 
 
 class JobListener:
@@ -37,12 +104,13 @@ class JobListener:
 
     def __init__(
         self,
-        url: str,
+        target: ListenTarget,
         wake: Callable[[str], None],
         stop: threading.Event,
         listening: threading.Event,
     ) -> None:
-        self._url = libpq_url(url)
+        self._target = target
+        self._url = libpq_url(target.url)
         self._wake = wake
         self._stop = stop
         self.listening = listening
@@ -57,8 +125,18 @@ class JobListener:
         self._thread.join(timeout)
 
     def _run(self) -> None:
+        probed = False
         while not self._stop.is_set():
             try:
+                if not probed:
+                    if not notifications_arrive(self._url):
+                        log.warning(
+                            "%s; they poll instead (every STOCKPOT_WORKER_POLL_SECONDS). Fix: %s",
+                            pooled_problem(self._target.setting),
+                            POOLED_FIX,
+                        )
+                        return
+                    probed = True
                 self._listen()
             except psycopg.Error as error:
                 self.listening.clear()

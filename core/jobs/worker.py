@@ -34,7 +34,7 @@ from stockpot.core.db import utcnow
 from stockpot.core.errors import NotReadyYet, StockpotError
 from stockpot.core.jobs import queue
 from stockpot.core.jobs.heartbeat import HeartbeatThread
-from stockpot.core.jobs.listen import JobListener
+from stockpot.core.jobs.listen import JobListener, listen_target
 from stockpot.core.jobs.queue import ClaimedJob
 from stockpot.core.models import JobKind
 from stockpot.core.settings import Settings
@@ -333,15 +333,9 @@ class Worker:
                     listener.join(timeout=5)
 
     def _listener(self, stop: threading.Event) -> JobListener | None:
-        url = self.factory.kw["bind"].url
-        if not self.settings.listen or url.get_backend_name() != "postgresql":
+        target = listen_target(self.settings, self.factory.kw["bind"].url)
+        if target is None:
             return None
-        listen_url = self.settings.listen_url
-        target = (
-            listen_url.get_secret_value()
-            if listen_url is not None
-            else url.render_as_string(hide_password=False)
-        )
         return JobListener(target, self.wake, stop, self.listening).start()
 
     def _lane(

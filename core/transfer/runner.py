@@ -3,8 +3,9 @@
 The runner stores the raw sales, the run's log and its movements together, or nothing. A
 rerun of a day reverses the live run's movements and posts the new ones in that same
 transaction; identical input (same lines, same mappings and recipes) posts nothing and is
-reported as unchanged. Two runs of one day queue on the day's row lock (PostgreSQL) or the
-database write lock (SQLite), so they never post concurrently.
+reported as unchanged (a preview of such a day says it matches the live run). Two runs of
+one day queue on the day's row lock (PostgreSQL) or the database write lock (SQLite), so
+they never post concurrently.
 """
 
 from __future__ import annotations
@@ -91,6 +92,9 @@ class TransferReport:
     unmapped: list[dict[str, Any]]
     movements: Sequence[StockLine] = field(default_factory=list)
     superseded_run_id: int | None = None
+    matches_live_run_id: int | None = None
+    """A preview of a day whose live run read the same input: posting it would change
+    nothing (``None`` otherwise, and for every run that is not a preview)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -101,6 +105,7 @@ class TransferReport:
             "outcome": self.outcome.value,
             "generation": self.generation,
             "superseded_run_id": self.superseded_run_id,
+            "matches_live_run_id": self.matches_live_run_id,
             "stats": self.stats,
             "unmapped": self.unmapped,
             "movements": [movement.to_json() for movement in self.movements],
@@ -119,6 +124,8 @@ class TransferReport:
             unmapped=list(data["unmapped"]),
             movements=[StockLine.from_json(m) for m in data["movements"]],
             superseded_run_id=data["superseded_run_id"],
+            # Reports recorded before the field existed read as no match.
+            matches_live_run_id=data.get("matches_live_run_id"),
         )
 
 
@@ -249,6 +256,7 @@ class _Plan:
     fingerprint: str | None
     """Lines and catalog digest: equal to the live run's means nothing can have changed."""
     live: TransferRun | None
+    """The day's live run; a preview reads it without locking the day, only to compare."""
     encoded: EncodedLines
     """The lines in their canonical order, their digest and what the run stores of them."""
     token: str | None = None
@@ -266,6 +274,8 @@ class _Outcome:
     """The catalog the engine read (names the movements)."""
     snapshot: DaySnapshot | None = None
     """The snapshot the engine read, stored with the batch."""
+    matches: TransferRun | None = None
+    """A preview's: the live run that read the same input (``_matching``)."""
 
 
 def _run(session: Session, request: TransferRequest) -> TransferReport:
@@ -306,6 +316,7 @@ def _report(request: TransferRequest, plan: _Plan, outcome: _Outcome) -> Transfe
         superseded_run_id=(
             plan.live.id if plan.live and run.outcome is RunOutcome.POSTED else None
         ),
+        matches_live_run_id=outcome.matches.id if outcome.matches else None,
     )
 
 
@@ -336,7 +347,8 @@ def _plans(session: Session, requests: Sequence[TransferRequest]) -> list[_Plan]
         encoded = encode_lines(request.lines)
         day = days.get((location.id, request.business_date))
         if day is None:
-            plans.append(_Plan(location, storage_unit_id, None, None, None, encoded))
+            live = _unlocked_live_run(session, location.id, request.business_date)
+            plans.append(_Plan(location, storage_unit_id, None, None, live, encoded))
             continue
         if location.company_id not in tokens:
             tokens[location.company_id] = catalog_token(session, location.company_id)
@@ -359,9 +371,24 @@ def _live_runs(session: Session, run_ids: Sequence[int | None]) -> dict[int, Tra
     }
 
 
+def _unlocked_live_run(
+    session: Session, location_id: int, business_date: date
+) -> TransferRun | None:
+    """A previewed day's live run, read without locking or creating the day's row: a preview
+    posts nothing, so it neither waits for a run of the day nor holds one up."""
+    live_run_id = session.scalar(
+        select(TransferDay.live_run_id).where(
+            TransferDay.location_id == location_id, TransferDay.business_date == business_date
+        )
+    )
+    return None if live_run_id is None else session.get(TransferRun, live_run_id)
+
+
 def _compute(session: Session, request: TransferRequest, plan: _Plan) -> _Outcome:
     """The run's result: the live run's when nothing changed (known from the fingerprint
-    before the catalog is read, else from the content hash), otherwise the engine's."""
+    before the catalog is read, else from the content hash), otherwise the engine's. A
+    preview always gets the engine's (it shows the deductions), noting a live run that read
+    the same input."""
     location, live = plan.location, plan.live
     run = TransferRun(
         company_id=location.company_id,
@@ -372,8 +399,9 @@ def _compute(session: Session, request: TransferRequest, plan: _Plan) -> _Outcom
         triggered_by=request.triggered_by,
         input_fingerprint=plan.fingerprint,
     )
-    if live is not None and plan.fingerprint and live.input_fingerprint == plan.fingerprint:
-        _unchanged(run, live)
+    known = _matching(live, run)  # before the catalog is read: by the fingerprint
+    if known is not None:
+        _unchanged(run, known)
         return _Outcome(run)
     lines = plan.encoded.lines
     catalog = (
@@ -384,8 +412,9 @@ def _compute(session: Session, request: TransferRequest, plan: _Plan) -> _Outcom
     day = catalog.cut((line.key for line in lines), plan.storage_unit_id)
     run.content_hash = _sha256(f"{plan.encoded.digest}/{day.digest}")
     run.snapshot_digest = day.digest
-    if live is not None and live.content_hash == run.content_hash:
-        _unchanged(run, live)
+    matches = _matching(live, run)
+    if matches is not None and plan.day is not None:
+        _unchanged(run, matches)
         return _Outcome(run)
     result = run_engine(lines, day.snapshot, plan.storage_unit_id, day.tree)
     movements = result.movements
@@ -398,7 +427,7 @@ def _compute(session: Session, request: TransferRequest, plan: _Plan) -> _Outcom
     else:
         run.outcome = RunOutcome.POSTED
         run.generation = plan.day.generation + 1
-    return _Outcome(run, result, movements, catalog, day)
+    return _Outcome(run, result, movements, catalog, day, matches)
 
 
 def _store_snapshots(session: Session, outcomes: Sequence[_Outcome]) -> None:
@@ -524,6 +553,20 @@ LOCK_CHUNK = 200
 
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [items[start : start + size] for start in range(0, len(items), size)]
+
+
+def _matching(live: TransferRun | None, run: TransferRun) -> TransferRun | None:
+    """The live run when ``run`` reads the same input as it (posting would change nothing):
+    the same lines against the same catalog (the fingerprint, known before the catalog is
+    read) or the same lines against the same cut of it (the content hash). The one rule for
+    reruns and previews alike."""
+    if live is None:
+        return None
+    if run.input_fingerprint and live.input_fingerprint == run.input_fingerprint:
+        return live
+    if run.content_hash and live.content_hash == run.content_hash:
+        return live
+    return None
 
 
 def _unchanged(run: TransferRun, live: TransferRun) -> None:

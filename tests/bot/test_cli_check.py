@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
 from click.testing import CliRunner
 
 from stockpot.bot.app import BOT_SCOPES
@@ -37,6 +38,10 @@ def test_a_healthy_installation_passes_and_each_problem_names_its_fix(
         assert "✓ schema: the schema is current" in healthy.output
         assert "✓ slack: bot UBOT in workspace Sandbox" in healthy.output
         assert "✓ Harbour Kitchen: sides:SIDES: connected as" in healthy.output
+        if connected.dialect == "postgresql":
+            assert "✓ job wake-ups: a NOTIFY reaches a LISTEN on DATABASE_URL" in healthy.output
+        else:
+            assert "job wake-ups" not in healthy.output, "SQLite's worker is woken in-process"
 
         user = sides.users[DEFAULT_USERNAME]
         sides.users[DEFAULT_USERNAME] = replace(user, password="changed")
@@ -61,3 +66,19 @@ def test_an_unreachable_database_is_a_problem_with_its_fix(monkeypatch, tmp_path
     )
     assert "fix: check DATABASE_URL" in result.output
     assert "✗ slack settings: Slack is not configured" in result.output
+
+
+@pytest.mark.postgresql_only
+def test_workers_listening_through_pgbouncer_are_a_problem_with_its_fix(
+    database, pgbouncer_url, monkeypatch
+):
+    env = {"DATABASE_URL": pgbouncer_url, "LOG_LEVEL": "WARNING"}
+    through = check(monkeypatch, **env)
+    assert through.exit_code == 1
+    assert (
+        "✗ job wake-ups: workers cannot LISTEN for new jobs on DATABASE_URL: a NOTIFY sent "
+        "there did not arrive within 3 s" in through.output
+    )
+    assert "fix: set STOCKPOT_LISTEN_URL to a direct connection to PostgreSQL" in through.output
+    direct = check(monkeypatch, **env, STOCKPOT_LISTEN_URL=database.url)
+    assert "✓ job wake-ups: a NOTIFY reaches a LISTEN on STOCKPOT_LISTEN_URL" in direct.output

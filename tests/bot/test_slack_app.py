@@ -178,6 +178,8 @@ def test_connect_sync_preview_and_post_a_day(bot):
     with unit_of_work(bot.database.factory) as session:
         wine = session.scalar(select(Ingredient).where(Ingredient.name == "House red"))
         wine.cost = Decimal("4.50")
+    # The preview's job has finished (its message can come first): a second is queued.
+    bot.drain()
     bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow", user=ADMIN)
     bot.drain()
     again = bot.slack.wait_for(
@@ -212,6 +214,22 @@ def test_connect_sync_preview_and_post_a_day(bot):
     bot.drain()
     assert "Posted: Pizzeria" in json.dumps(bot.slack.workspace.message(preview.ts).blocks)
     assert len([c for c in bot.slack.calls if "Posted: Pizzeria" in texts(c)]) == 1
+    # The day as posted: its preview says so and offers nothing to post.
+    bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow", user=ADMIN)
+    bot.drain()
+    matching = bot.slack.wait_for(
+        "chat.postMessage", 3, where=lambda c: "Preview: Pizzeria Beispiel Teltow" in texts(c)
+    )[-1]
+    assert "Matches what is posted (run " in texts(matching)
+    assert ActionId.TRANSFER_POST not in texts(matching)
+    # A preview shown before the day was posted still offers it: pressed now, it becomes the
+    # result (unchanged) and posts nothing more.
+    bot.send.click(again.ts, ActionId.TRANSFER_POST, user=ADMIN)
+    unchanged = bot.slack.wait_for(
+        "chat.update", where=lambda c: "Unchanged: Pizzeria" in texts(c), timeout=30
+    )[0]
+    assert unchanged.args["ts"] == again.ts and "nothing posted" in texts(unchanged)
+    assert _count(bot, LedgerMovement) == 1
     bot.send.command("/pos", "locations", user=VIEWER)
     listing = reply(bot, "Locations of Trattoria Esempio")
     assert "Pizzeria Beispiel Teltow" in texts(listing)

@@ -279,6 +279,38 @@ def test_a_dry_run_computes_and_logs_but_posts_and_registers_nothing(trattoria):
         assert session.scalar(select(PosItem).where(PosItem.key == "555")) is None
 
 
+def test_a_preview_of_a_day_as_posted_says_which_run_it_matches_and_posts_nothing(trattoria):
+    assert transfer(trattoria, SALES, dry_run=True).matches_live_run_id is None  # nothing live
+    first = transfer(trattoria, SALES)
+    movements = count(trattoria, LedgerMovement)
+    # A catalog edit the day does not use: the fingerprint differs, the content hash does not.
+    import_catalog(
+        trattoria.factory,
+        "company: Trattoria Esempio\ningredients:\n  - {name: Sugar, base_unit: kg}\n",
+        source="sugar.yaml",
+    )
+    preview = transfer(trattoria, list(reversed(SALES)), dry_run=True)
+    assert preview.outcome is RunOutcome.PREVIEW and preview.matches_live_run_id == first.run_id
+    # Still a preview: it shows what the day deducts.
+    assert {(m.storage_unit, m.ingredient): m.quantity for m in preview.movements} == EXPECTED
+    assert runner.TransferReport.from_json(preview.to_json()) == preview
+    assert count(trattoria, LedgerMovement) == movements
+    assert count(trattoria, TransferRunLines) == 1
+    with trattoria.session() as session:
+        day = session.get_one(TransferDay, (trattoria.ids["location:Main room"], DAY))
+        assert (day.generation, day.live_run_id) == (1, first.run_id)
+        assert session.get_one(TransferRun, first.run_id).status is RunStatus.SUCCEEDED
+    remap_espresso(trattoria, "0.018")
+    changed = transfer(trattoria, SALES, dry_run=True)
+    assert changed.outcome is RunOutcome.PREVIEW and changed.matches_live_run_id is None
+
+
+def test_a_report_recorded_before_previews_were_compared_still_reads(trattoria):
+    recorded = transfer(trattoria, SALES, dry_run=True).to_json()
+    del recorded["matches_live_run_id"]
+    assert runner.TransferReport.from_json(recorded).matches_live_run_id is None
+
+
 def test_a_location_without_storage_unit_is_refused_and_the_attempt_logged(trattoria):
     with trattoria.session() as session, session.begin():
         session.execute(update(ExternalLocation).values(storage_unit_id=None))

@@ -1,0 +1,54 @@
+"""The ``/transfer`` preview: a day that differs from what is posted offers to post it; a day
+that matches its live run says so and offers nothing to press."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+from stockpot.bot.blocks.transfer import report_blocks
+from stockpot.bot.ids import ActionId
+from stockpot.core.ledger import StockLine
+from stockpot.core.models import RunKind, RunOutcome
+from stockpot.core.transfer.runner import TransferReport
+from tests.bot.test_blocks import check
+
+VALUE = '{"location_id": 1, "business_date": "2026-11-27"}'
+PREVIEW = TransferReport(
+    run_id=9,
+    location="Main room",
+    business_date=date(2026, 11, 27),
+    kind=RunKind.DRY_RUN,
+    outcome=RunOutcome.PREVIEW,
+    generation=None,
+    stats={"sales": 3, "lines": 7, "mapped": 5, "unmapped": 1, "ignored": 1, "skipped": {}},
+    unmapped=[],
+    movements=[StockLine("Kitchen", "Flour", "kg", Decimal("-0.36"))],
+)
+
+
+def _buttons(blocks) -> list[str]:
+    return [
+        element["action_id"]
+        for block in blocks
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+
+
+def test_a_preview_that_differs_from_what_is_posted_offers_to_post_it():
+    blocks = check(report_blocks(PREVIEW, post_value=VALUE))["blocks"]
+    assert _buttons(blocks) == [ActionId.TRANSFER_POST]
+    assert "Matches what is posted" not in json.dumps(blocks)
+
+
+def test_a_preview_that_matches_the_live_run_says_so_and_offers_no_post():
+    matching = replace(PREVIEW, matches_live_run_id=4)
+    blocks = check(report_blocks(matching, post_value=VALUE))["blocks"]
+    text = json.dumps(blocks, ensure_ascii=False)
+    assert ActionId.TRANSFER_POST not in _buttons(blocks)
+    assert "Matches what is posted (run 4): nothing to post." in text
+    # Still the preview: its title and what the day deducts.
+    assert "Preview: Main room, 2026-11-27" in text and "Flour -360 g" in text
