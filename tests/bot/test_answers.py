@@ -153,9 +153,10 @@ def test_the_same_delivery_queues_one_answer(database):
 def test_requests_acked_while_answers_are_queued_are_queued_together(bot):
     """Acks wait for no database: with the job table locked, every command is acked at once.
     The first one's statement waits for the lock; of the 17 acked meanwhile 16 are queued by
-    one statement after it (one ``created_at``), and the last by another, whose notification
-    tells the workers of a burst (``ACKING``: a full batch was queued without a pause before
-    it); each command is answered once."""
+    one statement after it (one ``created_at``), and the last by another. The first
+    statement's notification is plain (a request alone); the second's tells the workers of a
+    burst (``ACKING``: four or more acked while one statement ran), and so does the third's
+    (a full batch was queued without a pause before it); each command is answered once."""
     with (
         psycopg.connect(libpq_url(bot.database.url), autocommit=True) as listening,
         bot.database.engine.connect() as holder,
@@ -168,7 +169,7 @@ def test_requests_acked_while_answers_are_queued_are_queued_together(bot):
         assert [(ack.status_code, ack.text) for ack in acks] == [(200, "")] * 17
         holder.rollback()
         notices = [notice.payload for notice in listening.notifies(timeout=10, stop_after=3)]
-    assert notices == ["", "", ACKING]
+    assert notices == ["", ACKING, ACKING]
     bot.drain()
     with bot.database.session() as session:
         jobs = session.scalars(select(Job).where(Job.kind == JobKind.ANSWER).order_by(Job.id))
@@ -177,6 +178,27 @@ def test_requests_acked_while_answers_are_queued_are_queued_together(bot):
     assert len({at for at, _ in queued[1:17]}) == 1
     assert queued[0][0] < queued[1][0] < queued[17][0]
     assert len([c for c in bot.slack.calls if c.method == "response_url"]) == 18
+
+
+@pytest.mark.postgresql_only
+def test_a_few_requests_meeting_are_no_burst(bot):
+    """Three acked while one statement ran (people typing at once, not a flood) are queued
+    together with a plain notification: the workers do not hold their claims for them."""
+    with (
+        psycopg.connect(libpq_url(bot.database.url), autocommit=True) as listening,
+        bot.database.engine.connect() as holder,
+    ):
+        listening.execute(f"LISTEN {CHANNEL}")
+        holder.execute(text("LOCK TABLE job IN SHARE ROW EXCLUSIVE MODE"))
+        assert bot.send.command("/pos", "help", user=ADMIN).status_code == 200
+        assert until(lambda: waiting_for_the_job_table(bot.database.engine))
+        acks = [bot.send.command("/pos", "help", user=ADMIN) for _ in range(3)]
+        assert [ack.status_code for ack in acks] == [200] * 3
+        holder.rollback()
+        notices = [notice.payload for notice in listening.notifies(timeout=10, stop_after=2)]
+    assert notices == ["", ""]
+    bot.drain()
+    assert len([c for c in bot.slack.calls if c.method == "response_url"]) == 4
 
 
 def test_a_batch_queues_each_delivery_once_and_tells_each_request_what_became_of_it(database):
