@@ -257,6 +257,40 @@ def test_posting_from_a_second_preview_while_the_first_posts_points_to_it(bot):
         assert len(posts.all()) == 1
 
 
+def test_a_sync_or_report_asked_again_meanwhile_is_told_where_it_follows(bot):
+    """The same rule for the other work started from Slack that is done once at a time."""
+    _synced(bot)
+    arrived, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        arrived.set()
+        release.wait(30)
+
+    bot.sides.faults.add(Fault(before=hold), path="", times=1)
+    bot.send.command("/pos", "sync", user=ADMIN)
+    reply(bot, "Syncing 1 connection")
+    assert arrived.wait(30), "the sync's job is running"
+    bot.send.command("/pos", "sync", user=ADMIN, channel="C0002")
+    reply(bot, "The same sync of sides:SIDES is already under way; its result follows in <#C0001>.")
+    release.set()
+    bot.drain()
+    assert len([c for c in bot.slack.calls if "Sync of sides:SIDES: locations" in texts(c)]) == 2
+    arrived.clear()
+    bot.slack.faults.add(Fault(before=hold), path="chat.postMessage", times=1)
+    release.clear()
+    bot.send.command("/pos", "report now 2025-03-14", user=ADMIN)
+    reply(bot, "The report of 2025-03-14 follows in this channel.")
+    assert arrived.wait(30), "the report's job is posting"
+    bot.send.command("/pos", "report now 2025-03-14", user=ADMIN)
+    reply(bot, "The same report of 2025-03-14 is already under way; its result follows in this")
+    release.set()
+    bot.drain()
+    reports = [
+        c for c in bot.slack.calls if c.method == "chat.postMessage" and "Daily report" in texts(c)
+    ]
+    assert len(reports) == 1
+
+
 def test_resuming_offers_to_catch_up_the_paused_days(bot):
     store = _ready(bot)
     bot.send.command("/transfer", "pause Pizzeria Beispiel Teltow", user=ADMIN)
