@@ -39,6 +39,7 @@ from stockpot.handlers.context import (
     services,
 )
 from stockpot.handlers.offers import already_started, offered_in, spend
+from stockpot.handlers.pending import joined
 from stockpot.handlers.pos_commands import start_migration
 
 Reply = tuple[str, list[Block]]
@@ -69,7 +70,7 @@ def post_transfer(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
         return
     # The preview shows what was started, then becomes the result: one message.
     spend(respond, body, f"Posting {escape(name)}, {value.business_date} to the ledger…")
-    svc.jobs.enqueue(
+    queued = svc.jobs.enqueue(
         specs.transfer(
             who.company_id,
             value.location_id,
@@ -79,6 +80,9 @@ def post_transfer(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
             notify=target,
         )
     )
+    note = joined(svc, queued, target, f"posting of {escape(name)}, {value.business_date}")
+    if note is not None:  # another request's job posts the day and answers there
+        spend(respond, body, note)
 
 
 def show_unmapped(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltContext) -> None:
@@ -191,7 +195,7 @@ def migrate_location(
     svc = services(context)
     with reading(context, who) as rows:
         location = rows.location(button_id(body))
-    text = escape(start_migration(svc, who, notify(context, channel_of(body)), location))
+    text = start_migration(svc, who, notify(context, channel_of(body)), location)
     # Started, not done: the list is a snapshot, the migration's own message shows the rest.
     note = context_block(f":hourglass_flowing_sand: Started by <@{who.user_id}>: {text}")
     _relist(respond, context, who, location.id, text, [note])

@@ -25,6 +25,7 @@ from stockpot.core.jobs.specs import Notify
 from stockpot.core.models import Connection, CsvImport, ImportStatus
 from stockpot.handlers.context import button_admin, button_id, channel_of, notify, reading, services
 from stockpot.handlers.offers import already_started, in_place, offered_in, spend
+from stockpot.handlers.pending import joined
 
 
 def _value(body: dict[str, Any]) -> CsvFileValue:
@@ -82,7 +83,8 @@ def import_file(
         ActionId.CSV_CANCEL,
         ActionId.CSV_DATE,
     )
-    svc.jobs.enqueue(
+    here = _preview(context, body)
+    queued = svc.jobs.enqueue(
         specs.csv_import(
             who.company_id,
             value.connection_id,
@@ -92,9 +94,12 @@ def import_file(
             force=value.force,
             thread_ts=value.thread_ts,
             triggered_by=who.audit,
-            notify=_preview(context, body),
+            notify=here,
         )
     )
+    note = joined(svc, queued, here, "import of this file")
+    if note is not None:  # imported from another preview of it: that one shows the result
+        spend(respond, body, note, ActionId.CSV_CANCEL, ActionId.CSV_DATE)
 
 
 def cancel(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
@@ -139,15 +144,15 @@ def undo(
         return
     thread = (body.get("message") or {}).get("thread_ts")
     ts = spend(respond, body, f"Undoing import {import_id}, started by <@{who.user_id}>…")
-    svc.jobs.enqueue(
+    here = in_place(notify(context, channel), ts)
+    queued = svc.jobs.enqueue(
         specs.csv_undo(
-            who.company_id,
-            import_id,
-            thread_ts=thread,
-            triggered_by=who.audit,
-            notify=in_place(notify(context, channel), ts),
+            who.company_id, import_id, thread_ts=thread, triggered_by=who.audit, notify=here
         )
     )
+    note = joined(svc, queued, here, f"undo of import {import_id}")
+    if note is not None:  # undone from another message, which shows the result
+        spend(respond, body, note)
 
 
 def register(app: App) -> None:

@@ -24,6 +24,7 @@ from stockpot.core.ids import parse_id
 from stockpot.core.jobs import specs
 from stockpot.core.models import Connection
 from stockpot.handlers.context import form_actor, notify, post, reading, services
+from stockpot.handlers.pending import joined
 from stockpot.handlers.slash import Invocation
 
 
@@ -68,17 +69,21 @@ def submit_upload(ack: Ack, view: dict[str, Any], client: WebClient, context: Bo
         raise ValidationFailed("that date is not one the date picker gives") from None
     ack()
     file = files[0]
-    svc.jobs.enqueue(
+    name, here = str(file.get("name") or file.get("id")), notify(context, metadata.channel_id)
+    queued = svc.jobs.enqueue(
         specs.csv_preview(
             who.company_id,
             str(file.get("id")),
-            str(file.get("name") or file.get("id")),
+            name,
             thread_ts=None,
             connection_id=connection_id,
             default_date=when,
-            notify=notify(context, metadata.channel_id),
+            notify=here,
         )
     )
+    note = joined(svc, queued, here, f"preview of {escape(name)}")
+    if note is not None:  # the modal is closed: the note goes where the preview will
+        client.chat_postEphemeral(channel=metadata.channel_id, user=who.user_id, text=note)
 
 
 def open_profile(inv: Invocation, who: Actor, name: str) -> None:

@@ -41,6 +41,7 @@ from stockpot.core.storage import (
 from stockpot.core.workspaces import redeem_link_code, set_up_workspace
 from stockpot.handlers.context import Services
 from stockpot.handlers.mapping import mappings_list, unmapped_list
+from stockpot.handlers.pending import joined
 from stockpot.handlers.slash import Invocation, UsageError, company_locations, parse_day
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -164,8 +165,9 @@ def pos_sync(inv: Invocation) -> None:
     who = inv.actor()
     who.require_admin()
     found = _pos_connections(who, inv)
-    for connection_id, _ in found:
-        inv.services.jobs.enqueue(
+    started, joins = 0, []
+    for connection_id, label in found:
+        queued = inv.services.jobs.enqueue(
             specs.sync(
                 who.company_id,
                 connection_id,
@@ -173,9 +175,15 @@ def pos_sync(inv: Invocation) -> None:
                 notify=inv.notify(),
             )
         )
-    inv.reply(
-        f"Syncing {plural(len(found), 'connection')}; progress and summary follow in this channel."
+        note = joined(inv.services, queued, inv.notify(), f"sync of {escape(label)}")
+        started += note is None
+        joins += [note] if note else []
+    lines = (
+        [f"Syncing {plural(started, 'connection')}; progress and summary follow in this channel."]
+        if started
+        else []
     )
+    inv.reply("\n".join([*lines, *joins]))
 
 
 def pos_members(inv: Invocation) -> None:
@@ -335,13 +343,14 @@ def pos_migrate(inv: Invocation) -> None:
     found = company_locations(inv, who, name)
     if len(found) != 1:
         raise UsageError("migrate one location at a time: `/pos migrate <location> [days]`")
-    inv.reply(escape(start_migration(inv.services, who, inv.notify(), found[0], days)))
+    inv.reply(start_migration(inv.services, who, inv.notify(), found[0], days))
 
 
 def start_migration(
     svc: Services, who: Actor, notify: Notify, location: ExternalLocation, days: int = DEFAULT_DAYS
 ) -> str:
-    """Queue the migration (from the command or a button) and say what happens next."""
+    """Queue the migration (from the command or a button) and say what happens next (mrkdwn,
+    the name escaped)."""
     if location.connection.provider is Provider.CSV:
         raise ValidationFailed(f"'{location.name}' is a CSV location: its history comes from files")
     with scope.reading(svc.factory, who) as rows:
@@ -355,9 +364,10 @@ def start_migration(
             notify=notify,
         )
     )
-    if not queued.created:
-        return f"{location.name} is already being migrated; its progress is in the channel."
-    return f"Migrating {days} days of {location.name}; progress is in the channel."
+    name = escape(location.name)
+    return joined(svc, queued, notify, f"migration of {name}") or (
+        f"Migrating {days} days of {name}; progress is in the channel."
+    )
 
 
 def pos_report(inv: Invocation) -> None:
@@ -367,8 +377,9 @@ def pos_report(inv: Invocation) -> None:
     if action == "now":
         who.require_admin()  # the report goes to the channel, for everyone in it to read
         day = parse_day(inv.args[1].lower()) if len(inv.args) > 1 else parse_day("yesterday")
-        inv.services.jobs.enqueue(specs.report(who.company_id, day, notify=inv.notify()))
-        inv.reply(f"The report of {day} follows in this channel.")
+        queued = inv.services.jobs.enqueue(specs.report(who.company_id, day, notify=inv.notify()))
+        note = joined(inv.services, queued, inv.notify(), f"report of {day}")
+        inv.reply(note or f"The report of {day} follows in this channel.")
         return
     if action in ("here", "off"):
         who.require_admin()

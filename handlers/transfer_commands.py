@@ -11,6 +11,7 @@ from stockpot.core.locations import set_automatic, set_transfer_time, transfer_s
 from stockpot.core.models import RunKind
 from stockpot.core.reports import parse_clock_time
 from stockpot.core.transfer.log import runs_of_day
+from stockpot.handlers.pending import joined
 from stockpot.handlers.slash import Invocation, Subcommand, UsageError, company_locations, parse_day
 
 
@@ -30,9 +31,10 @@ def transfer_day(inv: Invocation) -> None:
         ]
     if not targets:
         raise ValidationFailed(f"{who.company} has no active POS location; see `/pos locations`")
-    verb = "Posting" if now else "Previewing"
-    for location_id, _ in targets:
-        inv.services.jobs.enqueue(
+    verb, work = ("Posting", "posting") if now else ("Previewing", "preview")
+    started, joins = [], []
+    for location_id, name in targets:
+        queued = inv.services.jobs.enqueue(
             specs.transfer(
                 who.company_id,
                 location_id,
@@ -43,9 +45,13 @@ def transfer_day(inv: Invocation) -> None:
                 notify=inv.notify(),
             )
         )
-    inv.reply(
-        f"{verb} {day} for {', '.join(escape(n) for _, n in targets)}; the result follows here."
-    )
+        note = joined(inv.services, queued, inv.notify(), f"{work} of {escape(name)}, {day}")
+        if note is None:
+            started.append(escape(name))
+        else:
+            joins.append(note)
+    lines = [f"{verb} {day} for {', '.join(started)}; the result follows here."] if started else []
+    inv.reply("\n".join([*lines, *joins]))
 
 
 def automatic_switch(active: bool) -> Subcommand:

@@ -4,6 +4,7 @@ Cancel and Undo work from its buttons, for admins of the company only."""
 from __future__ import annotations
 
 import json
+import threading
 from decimal import Decimal
 
 import pytest
@@ -20,6 +21,7 @@ from stockpot.core.models import (
     LedgerMovement,
     TransferRun,
 )
+from stockpot.sandbox.http import Fault
 from tests.bot.conftest import ADMIN, VIEWER
 from tests.bot.test_slack_app import posted, reply, texts
 from tests.core.csv_import.files import GERMAN, KASSE, MAPPINGS, TABBED
@@ -233,9 +235,25 @@ def test_pos_csv_opens_a_modal_whose_file_gets_the_same_preview(bot):
         },
         BlockId.CSV_DATE: {ActionId.CSV_DATE: {"type": "datepicker", "selected_date": None}},
     }
+    arrived, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        arrived.set()
+        release.wait(30)
+
+    bot.slack.faults.add(Fault(before=hold), path=r"^/files/", times=1)
     assert bot.send.view_submission(view, values, user=ADMIN).text == ""
+    assert arrived.wait(30), "the preview's job is reading the file"
+    # The same file submitted again meanwhile: one preview, and the second is told so.
+    assert bot.send.view_submission(view, values, user=ADMIN).text == ""
+    told = bot.slack.wait_for("chat.postEphemeral")[0]
+    assert told.args["user"] == ADMIN and told.args["text"] == (
+        "The same preview of kasse.csv is already under way; its result follows in this channel."
+    )
+    release.set()
     bot.drain()
     preview = posted(bot, "CSV kasse.csv")
+    assert len([c for c in bot.slack.calls if "CSV kasse.csv" in texts(c)]) == 1
     assert "read with *csv:Kasse*: cp1252, semicolon, 5 rows" in texts(preview)
     assert "thread_ts" not in preview.args
     bot.send.command("/pos", "csv", user=VIEWER)

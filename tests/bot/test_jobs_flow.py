@@ -3,6 +3,7 @@ them, cancelling a migration, and catching up days missed while paused."""
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import date, timedelta
 
@@ -10,6 +11,7 @@ from sqlalchemy import select, update
 
 from stockpot.bot.ids import ActionId
 from stockpot.bot.metadata import CatchUpValue
+from stockpot.core.access import set_role
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.jobs import specs
 from stockpot.core.locations import link_storage_unit, set_active
@@ -22,11 +24,12 @@ from stockpot.core.models import (
     JobKind,
     JobState,
     PosItem,
+    Role,
     RunKind,
     TransferRun,
 )
 from stockpot.sandbox.http import Fault
-from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, VIEWER
+from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, STRANGER, TEAM, VIEWER
 from tests.bot.test_slack_app import _synced, posted, reply, texts
 
 GOLDEN = date(2025, 3, 14)
@@ -159,6 +162,133 @@ def test_a_migration_can_be_cancelled_from_its_message(bot):
         runs = session.scalars(select(TransferRun)).all()
     assert 1 <= len(runs) <= 3, "it stopped after the days in flight, not after 30"
     assert {run.status.value for run in runs} == {"succeeded"}
+
+
+def _held(bot) -> tuple[threading.Event, threading.Event]:
+    """The next job to read SIDES's sales stays running until ``release`` is set
+    (``arrived``: it is there)."""
+    arrived, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        arrived.set()
+        release.wait(30)
+
+    bot.sides.faults.add(Fault(before=hold), path="/daily-reports/", times=1)
+    return arrived, release
+
+
+def _previews(bot) -> list:
+    return [
+        c
+        for c in bot.slack.calls
+        if c.method == "chat.postMessage" and "Preview: Pizzeria Beispiel Teltow" in texts(c)
+    ]
+
+
+def test_a_preview_asked_again_while_the_first_runs_is_answered_once_each(bot):
+    """Two managers (and one of them again, from another channel) preview the same day while
+    the first preview's job is running: the job is not repeated, and every request is told
+    where its result is."""
+    _ready(bot)
+    with unit_of_work(bot.database.factory) as session:
+        company = session.scalar(select(Company.id).where(Company.name == "Trattoria Esempio"))
+        set_role(session, company, TEAM, STRANGER, Role.ADMIN)
+    arrived, release = _held(bot)
+    day = "2025-03-14 Pizzeria Beispiel Teltow"
+    bot.send.command("/transfer", day, user=ADMIN, response_key="first")
+    reply(bot, "Previewing 2025-03-14 for Pizzeria Beispiel Teltow; the result follows here")
+    assert arrived.wait(30), "the first preview's job is running"
+    bot.send.command("/transfer", day, user=STRANGER, response_key="second")
+    bot.send.command("/transfer", day, user=ADMIN, channel="C0002", response_key="third")
+    same = "The same preview of Pizzeria Beispiel Teltow, 2025-03-14 is already under way"
+    reply(bot, f"{same}; its result follows in this channel.")
+    reply(bot, f"{same}; its result follows in <#C0001>.")
+    release.set()
+    bot.drain()
+    (preview,) = _previews(bot)
+    assert preview.args["channel"] == "C0001"
+    with bot.database.session() as session:
+        jobs = session.scalars(select(Job.id).where(Job.kind == JobKind.TRANSFER)).all()
+    assert len(jobs) == 1, "one job did the work"
+    answers = dict(
+        zip(
+            bot.slack.response_keys,
+            [texts(c) for c in bot.slack.calls if c.method == "response_url"],
+            strict=True,
+        )
+    )
+    assert "Previewing" in answers["first"]
+    assert "in this channel" in answers["second"] and "<#C0001>" in answers["third"]
+    assert bot.slack.response_keys.count("second") == bot.slack.response_keys.count("third") == 1
+    # Once the job is done, asking again previews anew.
+    bot.send.command("/transfer", day, user=STRANGER)
+    reply(bot, "Previewing 2025-03-14 for Pizzeria Beispiel Teltow; the result follows here")
+    bot.drain()
+    assert len(_previews(bot)) == 2
+
+
+def test_posting_from_a_second_preview_while_the_first_posts_points_to_it(bot):
+    """Post to ledger pressed on two previews of the same day: the second preview says the
+    day is being posted from the other, instead of waiting for ever on "Posting…"."""
+    _ready(bot)
+    day = "2025-03-14 Pizzeria Beispiel Teltow"
+    bot.send.command("/transfer", day, user=ADMIN)
+    bot.drain()
+    bot.send.command("/transfer", day, user=ADMIN)
+    bot.drain()
+    first, second = _previews(bot)
+    arrived, release = _held(bot)
+    bot.send.click(first.ts, ActionId.TRANSFER_POST, user=ADMIN)
+    assert arrived.wait(30), "the first post's job is running"
+    bot.send.click(second.ts, ActionId.TRANSFER_POST, user=ADMIN)
+    note = (
+        "The same posting of Pizzeria Beispiel Teltow, 2025-03-14 is already under way; its "
+        "result follows in this channel, in place of the message it was started from."
+    )
+    reply(bot, note)
+    release.set()
+    bot.drain()
+    assert "Posted: Pizzeria" in json.dumps(bot.slack.workspace.message(first.ts).blocks)
+    shown = json.dumps(bot.slack.workspace.message(second.ts).blocks)
+    assert note in shown and "to the ledger…" not in shown
+    assert ActionId.TRANSFER_POST not in shown
+    with bot.database.session() as session:
+        posts = session.scalars(select(TransferRun.id).where(TransferRun.kind == RunKind.MANUAL))
+        assert len(posts.all()) == 1
+
+
+def test_a_sync_or_report_asked_again_meanwhile_is_told_where_it_follows(bot):
+    """The same rule for the other work started from Slack that is done once at a time."""
+    _synced(bot)
+    arrived, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        arrived.set()
+        release.wait(30)
+
+    bot.sides.faults.add(Fault(before=hold), path="", times=1)
+    bot.send.command("/pos", "sync", user=ADMIN)
+    reply(bot, "Syncing 1 connection")
+    assert arrived.wait(30), "the sync's job is running"
+    bot.send.command("/pos", "sync", user=ADMIN, channel="C0002")
+    reply(bot, "The same sync of sides:SIDES is already under way; its result follows in <#C0001>.")
+    release.set()
+    bot.drain()
+    assert len([c for c in bot.slack.calls if "Sync of sides:SIDES: locations" in texts(c)]) == 2
+    arrived.clear()
+    bot.slack.faults.add(Fault(before=hold), path="chat.postMessage", times=1)
+    release.clear()
+    bot.send.command("/pos", "report now 2025-03-14", user=ADMIN)
+    reply(bot, "The report of 2025-03-14 follows in this channel.")
+    assert arrived.wait(30), "the report's job is posting"
+    bot.send.command("/pos", "report now 2025-03-14", user=ADMIN)
+    reply(bot, "The same report of 2025-03-14 is already under way; its result follows in this")
+    release.set()
+    bot.drain()
+    reports = [
+        c for c in bot.slack.calls if c.method == "chat.postMessage" and "Daily report" in texts(c)
+    ]
+    assert len(reports) == 1
 
 
 def test_resuming_offers_to_catch_up_the_paused_days(bot):

@@ -178,7 +178,9 @@ def test_connect_sync_preview_and_post_a_day(bot):
     with unit_of_work(bot.database.factory) as session:
         wine = session.scalar(select(Ingredient).where(Ingredient.name == "House red"))
         wine.cost = Decimal("4.50")
-    # The preview's job has finished (its message can come first): a second is queued.
+    # A second preview that reads the new cost: asked once the first preview's job is done
+    # (its message can come first); asked while it runs, it would be pointed to that message
+    # (test_jobs_flow: a preview asked again while the first runs).
     bot.drain()
     bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow", user=ADMIN)
     bot.drain()
@@ -479,7 +481,7 @@ def test_one_migration_per_location_and_no_activation_meanwhile(bot):
         assert first.created and not again.created and again.job_id == first.job_id
         assert migration_running(session, store)
     bot.send.command("/pos", "migrate Pizzeria Beispiel Teltow 3", user=ADMIN)
-    reply(bot, "Pizzeria Beispiel Teltow is already being migrated")
+    reply(bot, "The same migration of Pizzeria Beispiel Teltow is already under way; its result")
     with (
         unit_of_work(bot.database.factory) as session,
         pytest.raises(ValidationFailed, match="is being migrated"),

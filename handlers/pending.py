@@ -1,0 +1,42 @@
+"""A request for work that is already pending: the one rule for every deduplicated job
+started from Slack (a day previewed or posted, a connection synced, a location migrated, a
+report sent now, a CSV file imported or an import undone).
+
+Such a request joins the pending job (``core.jobs.queue.enqueue`` returns it, ``created``
+false) instead of doing the work twice, and the job answers only where it was asked from.
+So the request is answered at once, in its own answer (the command's reply, or the message
+whose button was pressed): the same work is under way, and where its result follows. Nothing
+is added to the job, so its retries post exactly what they would have posted.
+"""
+
+from __future__ import annotations
+
+from stockpot.core.jobs.queue import Enqueued
+from stockpot.core.jobs.specs import Notify, reports_to
+from stockpot.handlers.context import Services
+
+
+def joined(svc: Services, queued: Enqueued, here: Notify, what: str) -> str | None:
+    """What to tell a request that joined pending work (mrkdwn; ``what`` names the work,
+    escaped, e.g. "preview of Main room, 2026-11-27"), or ``None`` when there is nothing to
+    add: the request queued its own job, or the job answers into the very message the request
+    came from (a second click on the same button: that message becomes the result)."""
+    if queued.created:
+        return None
+    with svc.factory() as session:
+        there = reports_to(session, queued.job_id)
+    if there is not None and there.message_ts and there.message_ts == here.message_ts:
+        return None
+    return f"The same {what} is already under way; its result follows {_where(there, here)}."
+
+
+def _where(there: Notify | None, here: Notify) -> str:
+    if there is None:
+        return "in the report channel"
+    if there.team_id != here.team_id:
+        return "in the channel it was asked from"
+    if there.channel_id != here.channel_id:
+        return f"in <#{there.channel_id}>"
+    if there.message_ts:
+        return "in this channel, in place of the message it was started from"
+    return "in this channel"
