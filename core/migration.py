@@ -142,6 +142,7 @@ def migrate(
                     kind=RunKind.MIGRATION,
                     triggered_by=triggered_by,
                     effect_key=f"{effect_key}:{day}" if effect_key else None,
+                    keep_movements=False,
                 )
             except DayNotComplete as error:
                 progress.failed.append(f"{day}: {error}")

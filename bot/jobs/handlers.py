@@ -267,6 +267,7 @@ class ReprocessJob(_Notifying):
                     kind=RunKind.MANUAL,
                     triggered_by=payload.triggered_by,
                     effect_key=f"{job_key(job.id)}:{location_id}:{day.isoformat()}",
+                    keep_movements=False,
                 )
                 done.append(
                     [name(location_id), day.isoformat(), report.outcome.value, report.run_id]

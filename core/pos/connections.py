@@ -640,6 +640,7 @@ def transfer_fetched(
     triggered_by: str = "",
     dry_run: bool = False,
     effect_key: str | None = None,
+    keep_movements: bool = True,
 ) -> TransferReport:
     return run_transfer(
         factory,
@@ -651,6 +652,7 @@ def transfer_fetched(
         triggered_by=triggered_by,
         dry_run=dry_run,
         effect_key=effect_key,
+        keep_movements=keep_movements,
     )
 
 
@@ -665,6 +667,7 @@ def transfer_day(
     dry_run: bool = False,
     policy: RetryPolicy | None = None,
     effect_key: str | None = None,
+    keep_movements: bool = True,
 ) -> TransferReport:
     """Fetch a business day from the location's POS and transfer it. A fetch that fails is
     logged as a failed run and posts nothing. A CSV location has no POS to ask: its day runs
@@ -684,6 +687,7 @@ def transfer_day(
             triggered_by=triggered_by,
             dry_run=dry_run,
             effect_key=effect_key,
+            keep_movements=keep_movements,
         )
     fetched = fetch_day(
         factory,
@@ -703,4 +707,5 @@ def transfer_day(
         triggered_by=triggered_by,
         dry_run=dry_run,
         effect_key=effect_key,
+        keep_movements=keep_movements,
     )
