@@ -6,7 +6,6 @@ import json
 import os
 import signal
 import subprocess
-import threading
 from collections.abc import Callable
 
 import psycopg
@@ -28,6 +27,7 @@ from tests.bot.conftest import ADMIN, TEAM
 from tests.bot.test_serve_process import until, waiting_for_the_job_table
 from tests.catalogs import TRATTORIA
 from tests.core.jobs.test_worker_processes import STOCKPOT
+from tests.holds import Hold
 
 
 def takeover_workers(database, slack: SlackStandIn) -> Callable[..., subprocess.Popen]:
@@ -91,11 +91,8 @@ def test_an_answer_whose_worker_is_killed_mid_answer_is_given_by_another(databas
     with unit_of_work(database.factory) as session:
         company = session.scalars(select(Company)).one()
         link_workspace(session, TEAM, company, ADMIN)
-    arrived, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        arrived.set()
-        release.wait(60)
+    hold = Hold(60)
+    arrived, release = hold.arrived, hold.release
 
     with SlackStandIn().running() as slack:
         slack.install("xoxb-sandbox", BOT_SCOPES)
@@ -149,14 +146,9 @@ def test_the_same_delivery_queues_one_answer(database):
     ] * 2
 
 
-@pytest.mark.postgresql_only
-def test_requests_acked_while_answers_are_queued_are_queued_together(bot):
-    """Acks wait for no database: with the job table locked, every command is acked at once.
-    The first one's statement waits for the lock; of the 17 acked meanwhile 16 are queued by
-    one statement after it (one ``created_at``), and the last by another. The first
-    statement's notification is plain (a request alone); the second's tells the workers of a
-    burst (``ACKING``: four or more acked while one statement ran), and so does the third's
-    (a full batch was queued without a pause before it); each command is answered once."""
+def _acked_while_queueing_waits(bot, meeting: int, notices: int) -> list[str]:
+    """One command whose answer's statement waits on the locked job table, then ``meeting``
+    more, each acked at once (no database): the notifications' payloads once the lock goes."""
     with (
         psycopg.connect(libpq_url(bot.database.url), autocommit=True) as listening,
         bot.database.engine.connect() as holder,
@@ -165,11 +157,21 @@ def test_requests_acked_while_answers_are_queued_are_queued_together(bot):
         holder.execute(text("LOCK TABLE job IN SHARE ROW EXCLUSIVE MODE"))
         assert bot.send.command("/pos", "help", user=ADMIN).status_code == 200
         assert until(lambda: waiting_for_the_job_table(bot.database.engine))
-        acks = [bot.send.command("/pos", "help", user=ADMIN) for _ in range(17)]
-        assert [(ack.status_code, ack.text) for ack in acks] == [(200, "")] * 17
+        acks = [bot.send.command("/pos", "help", user=ADMIN) for _ in range(meeting)]
+        assert [(ack.status_code, ack.text) for ack in acks] == [(200, "")] * meeting
         holder.rollback()
-        notices = [notice.payload for notice in listening.notifies(timeout=10, stop_after=3)]
-    assert notices == ["", ACKING, ACKING]
+        return [notice.payload for notice in listening.notifies(timeout=10, stop_after=notices)]
+
+
+@pytest.mark.postgresql_only
+def test_requests_acked_while_answers_are_queued_are_queued_together(bot):
+    """Acks wait for no database: with the job table locked, every command is acked at once.
+    The first one's statement waits for the lock; of the 17 acked meanwhile 16 are queued by
+    one statement after it (one ``created_at``), and the last by another. The first
+    statement's notification is plain (a request alone); the second's tells the workers of a
+    burst (``ACKING``: four or more acked while one statement ran), and so does the third's
+    (a full batch was queued without a pause before it); each command is answered once."""
+    assert _acked_while_queueing_waits(bot, 17, notices=3) == ["", ACKING, ACKING]
     bot.drain()
     with bot.database.session() as session:
         jobs = session.scalars(select(Job).where(Job.kind == JobKind.ANSWER).order_by(Job.id))
@@ -184,19 +186,7 @@ def test_requests_acked_while_answers_are_queued_are_queued_together(bot):
 def test_a_few_requests_meeting_are_no_burst(bot):
     """Three acked while one statement ran (people typing at once, not a flood) are queued
     together with a plain notification: the workers do not hold their claims for them."""
-    with (
-        psycopg.connect(libpq_url(bot.database.url), autocommit=True) as listening,
-        bot.database.engine.connect() as holder,
-    ):
-        listening.execute(f"LISTEN {CHANNEL}")
-        holder.execute(text("LOCK TABLE job IN SHARE ROW EXCLUSIVE MODE"))
-        assert bot.send.command("/pos", "help", user=ADMIN).status_code == 200
-        assert until(lambda: waiting_for_the_job_table(bot.database.engine))
-        acks = [bot.send.command("/pos", "help", user=ADMIN) for _ in range(3)]
-        assert [ack.status_code for ack in acks] == [200] * 3
-        holder.rollback()
-        notices = [notice.payload for notice in listening.notifies(timeout=10, stop_after=2)]
-    assert notices == ["", ""]
+    assert _acked_while_queueing_waits(bot, 3, notices=2) == ["", ""]
     bot.drain()
     assert len([c for c in bot.slack.calls if c.method == "response_url"]) == 4
 

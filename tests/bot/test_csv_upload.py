@@ -4,7 +4,6 @@ Cancel and Undo work from its buttons, for admins of the company only."""
 from __future__ import annotations
 
 import json
-import threading
 from decimal import Decimal
 
 import pytest
@@ -25,6 +24,7 @@ from stockpot.sandbox.http import Fault
 from tests.bot.conftest import ADMIN, VIEWER
 from tests.bot.test_slack_app import posted, reply, texts
 from tests.core.csv_import.files import GERMAN, KASSE, MAPPINGS, TABBED
+from tests.holds import Hold
 
 THREAD = "1700000000.000100"
 
@@ -235,11 +235,8 @@ def test_pos_csv_opens_a_modal_whose_file_gets_the_same_preview(bot):
         },
         BlockId.CSV_DATE: {ActionId.CSV_DATE: {"type": "datepicker", "selected_date": None}},
     }
-    arrived, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        arrived.set()
-        release.wait(30)
+    hold = Hold()
+    arrived, release = hold.arrived, hold.release
 
     bot.slack.faults.add(Fault(before=hold), path=r"^/files/", times=1)
     assert bot.send.view_submission(view, values, user=ADMIN).text == ""

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import threading
 from datetime import date
 from decimal import Decimal
 
@@ -28,6 +27,7 @@ from stockpot.sandbox.slack import SlackStandIn
 from tests.bot.conftest import ADMIN, TEAM
 from tests.bot.test_answers import takeover_workers
 from tests.catalogs import setup_trattoria
+from tests.holds import Hold
 
 DAY = date(2026, 11, 27)
 
@@ -53,11 +53,8 @@ def _report_job(database) -> int:
 def _killed_after(slack: SlackStandIn, database, path: str) -> subprocess.CompletedProcess:
     """Run the queued job in a ``stockpot worker`` process that Slack answers ``path`` only
     after it is SIGKILLed (Slack did it; the worker never heard), then a second worker."""
-    arrived, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        arrived.set()
-        release.wait(60)
+    hold = Hold(60)
+    arrived, release = hold.arrived, hold.release
 
     slack.faults.add(Fault(after=hold), path=path)
     worker = takeover_workers(database, slack)

@@ -25,6 +25,7 @@ from stockpot.core.settings import SLACK_REQUEST_MAX_BYTES, Settings
 from stockpot.sandbox.http import Fault
 from tests.bot.conftest import ADMIN, SECRET
 from tests.bot.test_slack_app import posted, reply
+from tests.holds import Hold
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -276,11 +277,8 @@ def test_the_error_handler_never_answers_a_request_the_gate_did_not_verify(black
 def test_the_lightspeed_page_answers_while_slack_holds_the_announcement(bot):
     """The callback's message to the channel is posted off the request thread: the page is
     answered while Slack has not answered the post."""
-    arrived, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        arrived.set()
-        release.wait(30)
+    hold = Hold()
+    arrived, release = hold.arrived, hold.release
 
     bot.send.command("/pos", "connect lightspeed", user=ADMIN)
     offer = reply(bot, "Connect Lightspeed")

@@ -31,6 +31,7 @@ from stockpot.core.models import (
 from stockpot.sandbox.http import Fault
 from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, STRANGER, TEAM, VIEWER
 from tests.bot.test_slack_app import _synced, posted, reply, texts
+from tests.holds import Hold
 
 GOLDEN = date(2025, 3, 14)
 
@@ -137,13 +138,7 @@ def test_a_failed_automatic_transfer_is_posted_with_retry_and_reconnect(bot):
 
 def test_a_migration_can_be_cancelled_from_its_message(bot):
     _ready(bot)
-    arrived, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        arrived.set()
-        release.wait(30)
-
-    bot.sides.faults.add(Fault(before=hold), path="/daily-reports/", times=1)
+    arrived, release = _held(bot)
     bot.send.command("/pos", "migrate Pizzeria Beispiel Teltow 30", user=ADMIN)
     reply(bot, "Migrating 30 days")
     progress = posted(bot, "Migrating Pizzeria Beispiel Teltow: 0/30 days")
@@ -167,11 +162,8 @@ def test_a_migration_can_be_cancelled_from_its_message(bot):
 def _held(bot) -> tuple[threading.Event, threading.Event]:
     """The next job to read SIDES's sales stays running until ``release`` is set
     (``arrived``: it is there)."""
-    arrived, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        arrived.set()
-        release.wait(30)
+    hold = Hold()
+    arrived, release = hold.arrived, hold.release
 
     bot.sides.faults.add(Fault(before=hold), path="/daily-reports/", times=1)
     return arrived, release
@@ -260,11 +252,8 @@ def test_posting_from_a_second_preview_while_the_first_posts_points_to_it(bot):
 def test_a_sync_or_report_asked_again_meanwhile_is_told_where_it_follows(bot):
     """The same rule for the other work started from Slack that is done once at a time."""
     _synced(bot)
-    arrived, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        arrived.set()
-        release.wait(30)
+    hold = Hold()
+    arrived, release = hold.arrived, hold.release
 
     bot.sides.faults.add(Fault(before=hold), path="", times=1)
     bot.send.command("/pos", "sync", user=ADMIN)

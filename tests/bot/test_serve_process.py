@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from stockpot.sandbox.slack import SlackStandIn
 from stockpot.sandbox.slack_sender import SlackSender
 from tests.bot.conftest import SECRET, VIEWER
 from tests.catalogs import TRATTORIA
+from tests.holds import Hold
 
 STOCKPOT = str(Path(sys.executable).with_name("stockpot"))
 
@@ -100,11 +100,8 @@ def serve(database, slack: SlackStandIn, port: int) -> subprocess.Popen:
 
 
 def test_sigterm_stops_accepting_and_finishes_what_is_in_flight(database):
-    arrived, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        arrived.set()
-        release.wait(60)
+    hold = Hold(60)
+    arrived, release = hold.arrived, hold.release
 
     port = free_port()
     with SlackStandIn().running() as slack:
