@@ -11,7 +11,9 @@ is added to the job, so its retries post exactly what they would have posted.
 
 from __future__ import annotations
 
-from stockpot.core.jobs.queue import Enqueued
+from collections.abc import Iterable
+
+from stockpot.core.jobs.queue import Enqueued, JobSpec
 from stockpot.core.jobs.specs import Notify, reports_to
 from stockpot.handlers.context import Services
 
@@ -28,6 +30,22 @@ def joined(svc: Services, queued: Enqueued, here: Notify, what: str) -> str | No
     if there is not None and there.message_ts and there.message_ts == here.message_ts:
         return None
     return f"The same {what} is already under way; its result follows {_where(there, here)}."
+
+
+def queue_or_join(
+    svc: Services, here: Notify, work: Iterable[tuple[JobSpec, str, str]]
+) -> tuple[list[str], list[str]]:
+    """Queue each ``(spec, name, what)`` of a command that starts several jobs at once (a day
+    of each location, a sync of each connection): the ``name`` of each one started, and what
+    to tell of each that ``joined`` pending work (``what`` names the work for ``joined``)."""
+    started, notes = [], []
+    for spec, name, what in work:
+        note = joined(svc, svc.jobs.enqueue(spec), here, what)
+        if note is None:
+            started.append(name)
+        else:
+            notes.append(note)
+    return started, notes
 
 
 def _where(there: Notify | None, here: Notify) -> str:

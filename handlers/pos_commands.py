@@ -41,7 +41,7 @@ from stockpot.core.storage import (
 from stockpot.core.workspaces import redeem_link_code, set_up_workspace
 from stockpot.handlers.context import Services
 from stockpot.handlers.mapping import mappings_list, unmapped_list
-from stockpot.handlers.pending import joined
+from stockpot.handlers.pending import joined, queue_or_join
 from stockpot.handlers.slash import Invocation, UsageError, company_locations, parse_day
 
 MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$")
@@ -165,21 +165,24 @@ def pos_sync(inv: Invocation) -> None:
     who = inv.actor()
     who.require_admin()
     found = _pos_connections(who, inv)
-    started, joins = 0, []
-    for connection_id, label in found:
-        queued = inv.services.jobs.enqueue(
-            specs.sync(
-                who.company_id,
-                connection_id,
-                triggered_by=who.audit,
-                notify=inv.notify(),
+    here = inv.notify()
+    started, joins = queue_or_join(
+        inv.services,
+        here,
+        (
+            (
+                specs.sync(who.company_id, connection_id, triggered_by=who.audit, notify=here),
+                escape(label),
+                f"sync of {escape(label)}",
             )
-        )
-        note = joined(inv.services, queued, inv.notify(), f"sync of {escape(label)}")
-        started += note is None
-        joins += [note] if note else []
+            for connection_id, label in found
+        ),
+    )
     lines = (
-        [f"Syncing {plural(started, 'connection')}; progress and summary follow in this channel."]
+        [
+            f"Syncing {plural(len(started), 'connection')}; progress and summary follow in "
+            "this channel."
+        ]
         if started
         else []
     )
@@ -377,8 +380,9 @@ def pos_report(inv: Invocation) -> None:
     if action == "now":
         who.require_admin()  # the report goes to the channel, for everyone in it to read
         day = parse_day(inv.args[1].lower()) if len(inv.args) > 1 else parse_day("yesterday")
-        queued = inv.services.jobs.enqueue(specs.report(who.company_id, day, notify=inv.notify()))
-        note = joined(inv.services, queued, inv.notify(), f"report of {day}")
+        here = inv.notify()
+        queued = inv.services.jobs.enqueue(specs.report(who.company_id, day, notify=here))
+        note = joined(inv.services, queued, here, f"report of {day}")
         inv.reply(note or f"The report of {day} follows in this channel.")
         return
     if action in ("here", "off"):

@@ -11,7 +11,7 @@ from stockpot.core.locations import set_automatic, set_transfer_time, transfer_s
 from stockpot.core.models import RunKind
 from stockpot.core.reports import parse_clock_time
 from stockpot.core.transfer.log import runs_of_day
-from stockpot.handlers.pending import joined
+from stockpot.handlers.pending import queue_or_join
 from stockpot.handlers.slash import Invocation, Subcommand, UsageError, company_locations, parse_day
 
 
@@ -32,24 +32,27 @@ def transfer_day(inv: Invocation) -> None:
     if not targets:
         raise ValidationFailed(f"{who.company} has no active POS location; see `/pos locations`")
     verb, work = ("Posting", "posting") if now else ("Previewing", "preview")
-    started, joins = [], []
-    for location_id, name in targets:
-        queued = inv.services.jobs.enqueue(
-            specs.transfer(
-                who.company_id,
-                location_id,
-                day,
-                run_kind=RunKind.MANUAL,
-                triggered_by=who.audit,
-                dry_run=not now,
-                notify=inv.notify(),
+    here = inv.notify()
+    started, joins = queue_or_join(
+        inv.services,
+        here,
+        (
+            (
+                specs.transfer(
+                    who.company_id,
+                    location_id,
+                    day,
+                    run_kind=RunKind.MANUAL,
+                    triggered_by=who.audit,
+                    dry_run=not now,
+                    notify=here,
+                ),
+                escape(name),
+                f"{work} of {escape(name)}, {day}",
             )
-        )
-        note = joined(inv.services, queued, inv.notify(), f"{work} of {escape(name)}, {day}")
-        if note is None:
-            started.append(escape(name))
-        else:
-            joins.append(note)
+            for location_id, name in targets
+        ),
+    )
     lines = [f"{verb} {day} for {', '.join(started)}; the result follows here."] if started else []
     inv.reply("\n".join([*lines, *joins]))
 

@@ -129,7 +129,7 @@ class JobListener:
         while not self._stop.is_set():
             try:
                 if not probed:
-                    if not notifications_arrive(self._url):
+                    if not notifications_arrive(self._target.url):
                         log.warning(
                             "%s; they poll instead (every STOCKPOT_WORKER_POLL_SECONDS). Fix: %s",
                             pooled_problem(self._target.setting),
