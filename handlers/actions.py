@@ -204,15 +204,17 @@ def migrate_location(
 def retry_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
     who = button_admin(context, body)
-    job_id = button_id(body)
-    with reading(context, who) as rows:
-        kind = queue.retryable(rows.session, job_id, who.company_id).kind.value.replace("_", " ")
-    # Spent before the job runs again: its result may replace this very message.
-    spend(
-        respond, body, f"Trying the {kind} again, started by <@{who.user_id}>; the result follows."
-    )
     with changing(context, who) as rows:
-        queue.requeue(rows.session, job_id, who.company_id)
+        kind = queue.requeue(rows.session, button_id(body), who.company_id).kind
+        # Said before the requeue commits: no worker can run the job (and replace this very
+        # message with its result) before the message says so, and a refused requeue (the
+        # same work already queued) leaves the message as it was.
+        spend(
+            respond,
+            body,
+            f"Trying the {kind.value.replace('_', ' ')} again, started by <@{who.user_id}>; "
+            "the result follows.",
+        )
     services(context).jobs.wake()
 
 

@@ -481,10 +481,13 @@ def requeue(session: Session, job_id: int, company_id: int) -> Job:
     """Run a failed or cancelled job again, with its attempts counted from zero. Only
     those: a job that succeeded did its work (run again, a report would be posted twice),
     and a Slack answer is never run twice (it would act on a request again, past the replay
-    check its delivery passed once)."""
-    job = retryable(session, job_id, company_id)
+    check its delivery passed once). A pending job is returned as it is."""
+    job = _company_job(session, job_id, company_id)
     if job.state.pending:
         return job
+    if job.state not in (JobState.FAILED, JobState.CANCELED):
+        raise ValidationFailed("only a failed or cancelled job can be tried again")
+    queued = ValidationFailed("the same work is already queued; its result will follow")
     if job.dedupe_key is not None and session.scalar(
         select(
             exists().where(
@@ -494,21 +497,17 @@ def requeue(session: Session, job_id: int, company_id: int) -> Job:
             )
         )
     ):
-        raise ValidationFailed("the same work is already queued; its result will follow")
+        raise queued
     job.state = JobState.QUEUED
     job.attempts = 0
     job.run_after = utcnow()
     job.cancel_requested = False
     job.finished_at = None
     job.worker_id = None
-    return job
-
-
-def retryable(session: Session, job_id: int, company_id: int) -> Job:
-    """The company's job ``job_id`` if ``requeue`` may run it again (or it is pending)."""
-    job = _company_job(session, job_id, company_id)
-    if not job.state.pending and job.state not in (JobState.FAILED, JobState.CANCELED):
-        raise ValidationFailed("only a failed or cancelled job can be tried again")
+    try:
+        session.flush()  # the same work queued since the check: refused before anyone is told
+    except IntegrityError as error:
+        raise queued from error
     return job
 
 

@@ -14,6 +14,7 @@ from stockpot.bot.metadata import CatchUpValue
 from stockpot.core.access import set_role
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.jobs import specs
+from stockpot.core.jobs.queue import enqueue
 from stockpot.core.locations import link_storage_unit, set_active
 from stockpot.core.mapping import IngredientChoice, set_mapping
 from stockpot.core.models import (
@@ -51,8 +52,6 @@ def _ready(bot) -> int:
 
 def _enqueue(bot, spec) -> int:
     with unit_of_work(bot.database.factory) as session:
-        from stockpot.core.jobs.queue import enqueue
-
         return enqueue(session, spec).job_id
 
 
@@ -134,6 +133,36 @@ def test_a_failed_automatic_transfer_is_posted_with_retry_and_reconnect(bot):
     assert _job(bot, job_id).state is JobState.SUCCEEDED
     with bot.database.session() as session:
         assert session.scalar(select(TransferRun.kind).where(TransferRun.status == "succeeded"))
+
+
+def test_retry_refused_as_already_queued_leaves_its_message_as_it_was(bot):
+    """Retry rewrote its message ("Trying the transfer again") and then found the same work
+    already queued: refused, the message said something that was not happening."""
+    store = _ready(bot)
+    bot.send.command("/pos", "report here", user=ADMIN)
+    reply(bot, "go to <#C0001>")
+    bot.sides.faults.add(Fault.status(401, {"error": "invalid_credentials"}), path="", times=50)
+    with bot.database.session() as session:
+        company_id = session.get_one(ExternalLocation, store).company_id
+    failed = _enqueue(
+        bot,
+        specs.transfer(company_id, store, GOLDEN, run_kind=RunKind.AUTOMATIC, triggered_by="t"),
+    )
+    bot.worker.wake()
+    posted(bot, f"Not transferred: Pizzeria Beispiel Teltow, {GOLDEN}")
+    assert _job(bot, failed).state is JobState.FAILED
+    with unit_of_work(bot.database.factory) as session:
+        spec = specs.transfer(company_id, store, GOLDEN, run_kind=RunKind.MANUAL, triggered_by="t")
+        again = enqueue(session, spec).job_id
+        later = utcnow() + timedelta(days=1)
+        session.execute(update(Job).where(Job.id == again).values(run_after=later))
+    bot.send.block_action(ActionId.JOB_RETRY, str(failed), user=ADMIN)
+    refused = reply(bot, "the same work is already queued")
+    assert not refused.args.get("replace_original"), "the message with Retry is left alone"
+    bot.drain()
+    assert not [c for c in bot.slack.calls if "Trying the" in texts(c)]
+    assert _job(bot, failed).state is JobState.FAILED
+    assert _job(bot, again).state is JobState.QUEUED
 
 
 def test_a_migration_can_be_cancelled_from_its_message(bot):
@@ -365,8 +394,6 @@ def test_only_a_failed_or_cancelled_job_is_tried_again_and_answers_never(bot):
     """Retry requeued any job of the company: a succeeded report would be posted again, and
     a Slack answer (a past click or command) acted on once more, past the replay check its
     delivery passed; Cancel could leave a person's request unanswered."""
-    from stockpot.core.jobs.queue import enqueue
-
     bot.send.command("/pos", "help", user=ADMIN)
     reply(bot, "what it can do")
     bot.drain()
