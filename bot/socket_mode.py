@@ -11,6 +11,9 @@ are idempotent, so it is not doubled either.
 
 from __future__ import annotations
 
+import contextlib
+import socket
+
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.socket_mode.builtin import SocketModeClient
@@ -43,5 +46,19 @@ class SocketMode:
         return self._handler.client.is_connected()
 
     def close(self) -> None:
-        """Stop receiving envelopes; those not acked yet are redelivered by Slack."""
+        """Stop receiving envelopes; those not acked yet are redelivered by Slack.
+
+        slack_sdk's own close waits for two threads that each wait on a timeout: the reader
+        holds its receive lock in ``recv`` (up to 3 s) and the dispatcher waits for a
+        message (up to 1 s), so every stop took up to 4 s for nothing. Both are woken first
+        (the socket shut down, an empty message queued), with reconnecting off so the shut
+        socket is not taken for a dropped link."""
+        client = self._handler.client
+        client.closed = True
+        client.auto_reconnect_enabled = False
+        client.message_queue.put(None)
+        sock = getattr(client.current_session, "sock", None)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
         self._handler.close()
