@@ -14,10 +14,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from stockpot.core.errors import NotFound, UnauthorizedCompanyAccess, ValidationFailed
 from stockpot.core.jobs import schedule
-from stockpot.core.jobs.queue import jobs_by_location
+from stockpot.core.jobs.queue import jobs_by_location, pending_locations
 from stockpot.core.jobs.schedule import MissedDays
 from stockpot.core.migration import migration_running
-from stockpot.core.models import AutomaticTransfer, ExternalLocation, Provider, StorageUnit
+from stockpot.core.models import (
+    AutomaticTransfer,
+    ExternalLocation,
+    JobKind,
+    Provider,
+    StorageUnit,
+)
 from stockpot.core.storage import archived_refusal
 from stockpot.core.transfer.log import latest_day_run
 
@@ -36,6 +42,8 @@ class LocationOverview:
     storage_unit_id: int | None
     active: bool
     automatic_transfer: str
+    migrating: bool = False
+    """A migration of it is queued or running (its own message shows progress and Cancel)."""
 
     @property
     def from_csv(self) -> bool:
@@ -54,6 +62,7 @@ def overview(
         )
     ).all()
     names = {unit_id: name for unit_id, name, _ in every}
+    migrating = pending_locations(session, JobKind.MIGRATION, company_id)
     units = sorted(
         ((unit_id, name) for unit_id, name, archived in every if archived is None),
         key=lambda unit: unit[1],
@@ -70,6 +79,7 @@ def overview(
             storage_unit_id=location.storage_unit_id,
             active=location.active,
             automatic_transfer=location.automatic_transfer.value,
+            migrating=location.id in migrating,
         )
         for location in session.scalars(
             select(ExternalLocation)

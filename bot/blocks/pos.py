@@ -41,7 +41,8 @@ def _storage_select(row: LocationOverview, units: Sequence[tuple[int, str]]) -> 
 
 
 def _state(row: LocationOverview) -> str:
-    return location_state(row.active, row.automatic_transfer, from_csv=row.from_csv)
+    state = location_state(row.active, row.automatic_transfer, from_csv=row.from_csv)
+    return state + (" · migrating now" if row.migrating else "")
 
 
 def location_state(active: bool, automatic: str, *, from_csv: bool) -> str:
@@ -59,7 +60,8 @@ def location_state(active: bool, automatic: str, *, from_csv: bool) -> str:
 def _location_buttons(row: LocationOverview) -> Block:
     """Activate/Deactivate; for a POS location also Pause/Resume while it is active (an
     inactive one has nothing to pause) and Migrate once it has a storage unit (a CSV location
-    has nothing to fetch). Deactivating and migrating ask first."""
+    has nothing to fetch) and no migration of it is pending. Deactivating and migrating ask
+    first."""
     value = str(row.id)
     name = escape(row.name)
     buttons: list[Block] = [
@@ -82,7 +84,7 @@ def _location_buttons(row: LocationOverview) -> Block:
             if row.automatic_transfer == "paused"
             else button("Pause", ActionId.LOCATION_PAUSE, value)
         )
-    if not row.from_csv and row.storage_unit_id is not None:
+    if not row.from_csv and row.storage_unit_id is not None and not row.migrating:
         buttons.append(migrate_button(row.id, row.name))
     return actions(*buttons)
 

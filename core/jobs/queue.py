@@ -572,6 +572,20 @@ class LocationJobs:
     failed: Job | None
 
 
+def pending_locations(session: Session, kind: JobKind, company_id: int) -> set[int]:
+    """The company's locations that have a queued or running job of this kind."""
+    return set(
+        session.scalars(
+            select(Job.location_id).where(
+                Job.company_id == company_id,
+                Job.kind == kind,
+                Job.location_id.is_not(None),
+                Job.state.in_(_pending_states()),
+            )
+        )
+    )
+
+
 def jobs_by_location(session: Session, company_id: int) -> dict[int, LocationJobs]:
     rows = session.scalars(
         select(Job)

@@ -40,6 +40,7 @@ from stockpot.core.transfer.runner import run_transfer
 from stockpot.sandbox.http import Fault
 from stockpot.sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, STRANGER, VIEWER
+from tests.holds import Hold
 
 
 def texts(call) -> str:
@@ -516,13 +517,28 @@ def test_the_migrate_button_and_the_remaining_commands(bot):
     store = _synced(bot)
     with unit_of_work(bot.database.factory) as session:
         link_storage_unit(session, session.get_one(ExternalLocation, store), "Kitchen")
+    hold = Hold()
+    bot.sides.faults.add(Fault(before=hold), path="/daily-reports/", times=1)
     bot.send.block_action(ActionId.LOCATION_MIGRATE, str(store), user=ADMIN)
     posted(bot, "Migrating Pizzeria Beispiel Teltow: 0/90 days")
+    assert hold.arrived.wait(30)
+    relisted = reply(bot, "Started by <@UADMIN>")
+    assert relisted.args["replace_original"]
+    row = _location_row(relisted, "Pizzeria Beispiel Teltow")
+    assert "migrating now" in row
+    assert ActionId.LOCATION_MIGRATE not in row, "no second Migrate while one is pending"
+    hold.release.set()
     bot.slack.wait_for(
         "chat.update",
         where=lambda c: "Migrated Pizzeria Beispiel Teltow: 90/90" in texts(c),
         timeout=60,
     )
+    bot.send.command("/pos", "locations", user=ADMIN)
+    listed = bot.slack.wait_for(
+        "response_url", 2, where=lambda c: "Locations of Trattoria Esempio" in texts(c)
+    )[-1]
+    row = _location_row(listed, "Pizzeria Beispiel Teltow")
+    assert ActionId.LOCATION_MIGRATE in row and "migrating" not in row, "offered again when done"
     bot.send.command("/pos", "test", user=ADMIN)
     result = reply(bot, "sides:SIDES: connected as inventory@pizzeria-beispiel.de")
     assert ":white_check_mark:" in texts(result)
@@ -533,6 +549,18 @@ def test_the_migrate_button_and_the_remaining_commands(bot):
     bot.send.command("/transfer", f"log Pizzeria Beispiel Teltow {day}", user=VIEWER)
     log = reply(bot, f"Transfer log of Pizzeria Beispiel Teltow, {day}")
     assert "migration · succeeded" in texts(log)
+
+
+def _location_row(message, name: str) -> str:
+    """The JSON of a locations list's row of ``name``: its section up to the next one."""
+    blocks = message.args["blocks"]
+    start = next(
+        i for i, b in enumerate(blocks) if b["type"] == "section" and f"*{name}*" in json.dumps(b)
+    )
+    end = next(
+        (i for i in range(start + 1, len(blocks)) if blocks[i]["type"] == "section"), len(blocks)
+    )
+    return json.dumps(blocks[start:end])
 
 
 @pytest.mark.parametrize(
