@@ -32,6 +32,7 @@ from stockpot.bot.blocks.common import (
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import VarianceValue
 from stockpot.core.errors import first_problems
+from stockpot.core.models import StockKind
 from stockpot.core.stock.costs import money
 from stockpot.core.stock.services import StockResult
 from stockpot.core.stock.variance import Variance, VarianceLine
@@ -173,12 +174,16 @@ def posted_blocks(result: StockResult, user_id: str | None) -> list[Block]:
         if line.value is not None:
             text += f" · {money(line.value, result.currency)}"
         lines.append(text)
+    verb = VERBS.get(kind, kind)
+    reference = f"Posting {result.posting_id}" + (
+        ""
+        if result.kind is StockKind.CORRECTION
+        else f" · `/stock correct {result.posting_id}` reverses it"
+    )
     blocks = [
-        section(
-            f"{who} {VERBS.get(kind, kind)} in {where} for {result.business_date} "
-            f"({kind} {result.posting_id})"
-        ),
-        lines_section("Lines", lines),
+        section(f"{who} {verb} in {where} for {result.business_date}"),
+        lines_section(verb.capitalize(), lines),
+        context(reference),
     ]
     if result.absorbed:
         blocks.append(

@@ -492,6 +492,11 @@ def correct(
         result = StockResult(
             kind=StockKind.CORRECTION,
             storage_unit=session.get_one(StorageUnit, original.storage_unit_id).name,
+            to_storage_unit=(
+                None
+                if original.to_storage_unit_id is None
+                else session.get_one(StorageUnit, original.to_storage_unit_id).name
+            ),
             business_date=original.business_date,
             posted_by=posted_by,
             currency=company.currency,
@@ -524,7 +529,12 @@ def _named_absorbed(
 ) -> list[Absorbed]:
     if not absorbed:
         return []
-    units = dict(session.execute(select(StorageUnit.id, StorageUnit.name)).tuples().all())
+    wanted = {unit for _, unit, _, _ in absorbed}
+    units = dict(
+        session.execute(select(StorageUnit.id, StorageUnit.name).where(StorageUnit.id.in_(wanted)))
+        .tuples()
+        .all()
+    )
     ids = {ingredient for _, _, ingredient, _ in absorbed}
     ingredients = {
         i.id: i for i in session.scalars(select(Ingredient).where(Ingredient.id.in_(ids)))

@@ -76,6 +76,11 @@ def test_a_count_from_slack_then_the_variance_of_the_period(bot):
     assert answer.status_code == 200 and answer.text == ""
     opening = posted(bot, "counted in Kitchen for 2026-11-26")
     assert "<@UADMIN>" in texts(opening) and "Espresso beans: 2 kg" in texts(opening)
+    with bot.database.session() as session:
+        posting = session.scalar(select(StockPosting.id))
+    assert f"Posting {posting} · `/stock correct {posting}` reverses it" in texts(opening), (
+        "the id is said with what it is for"
+    )
     espressos(bot, date(2026, 11, 27), 100)  # 0.9 kg
     count(bot, "2026-11-27", {"Espresso beans": "1"})
     report = posted(bot, "Variance of Kitchen: 2026-11-26")
@@ -104,7 +109,13 @@ def test_viewers_read_but_do_not_post_and_bad_lines_are_named(bot):
     bot.send.command("/stock", "waste Kitchen Flor=1kg", user=ADMIN)
     assert "did you mean 'Flour'" in texts(reply(bot, "unknown ingredient 'Flor'"))
     bot.send.command("/stock", "move Kitchen to Bar House red=2", user=ADMIN)
-    posted(bot, "moved in Kitchen → Bar")
+    moved = posted(bot, "moved in Kitchen → Bar")
+    number = texts(moved).split("Posting ")[1].split(" ")[0]
+    bot.send.command("/stock", f"correct {number}", user=ADMIN)
+    corrected = texts(posted(bot, "corrected in Kitchen → Bar"))
+    assert "Posting " in corrected and "/stock correct" not in corrected, (
+        "a correction is not offered to be corrected (it cannot be)"
+    )
     bot.send.command("/stock", "waste Kitchen", user=ADMIN)
     view = bot.slack.wait_for("views.open")[-1].args["view"]
     assert view["callback_id"] == CallbackId.STOCK_FORM
