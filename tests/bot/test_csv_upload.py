@@ -304,3 +304,41 @@ def test_a_profile_is_created_and_edited_in_a_modal_with_errors_on_their_input(b
     assert source["element"]["initial_value"] == "Artikel"
     renamed = bot.send.view_submission(edit, {**values, **_field("name", "Other")}, user=ADMIN)
     assert "renaming is not supported" in renamed.json()["errors"]["name"]
+
+
+def test_the_same_file_imported_from_two_previews_at_once_is_imported_once(bot):
+    """Two people share the same export (two previews, each offering Import) and both press
+    Import while the first import runs: the days are posted once; one preview becomes the
+    import, the other says it was already imported (whichever job ran first)."""
+    setup(bot)
+    first = share(bot, "F1", "kasse.csv", GERMAN)
+    second = share(bot, "F2", "kasse-copy.csv", GERMAN)
+    assert "already imported" not in texts(second), "nothing is imported yet"
+    hold = Hold()
+    bot.slack.faults.add(Fault(before=hold), path="files.info", times=1)
+    bot.send.click(first.ts, ActionId.CSV_IMPORT, user=ADMIN)
+    assert hold.arrived.wait(30), "the first import is running, held on reading its file"
+    bot.send.click(second.ts, ActionId.CSV_IMPORT, user=ADMIN)
+    reply(bot, "Importing, started by <@UADMIN>")
+    hold.release.set()
+    bot.drain()
+    with bot.database.session() as session:
+        imports = session.scalars(select(CsvImport)).all()
+        runs = session.scalar(select(func.count()).select_from(TransferRun))
+    assert [i.status for i in imports].count(ImportStatus.IMPORTED) == 1, imports
+    assert runs == 2, "two days, each posted once"
+    outcomes = {
+        preview.ts: [
+            texts(c)
+            for c in bot.slack.calls
+            if c.method == "chat.update" and c.args["ts"] == preview.ts
+        ]
+        for preview in (first, second)
+    }
+    imported = [ts for ts, said in outcomes.items() if any("Imported" in t for t in said)]
+    refused = [
+        ts
+        for ts, said in outcomes.items()
+        if any("was already imported as import 1 (same content" in t for t in said)
+    ]
+    assert len(imported) == 1 and len(refused) == 1 and imported != refused, outcomes
