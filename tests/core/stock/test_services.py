@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from stockpot.core import ledger
-from stockpot.core.errors import InvalidDocument, ValidationFailed
+from stockpot.core.errors import InvalidDocument, NotFound, ValidationFailed
 from stockpot.core.lookup import company_by_name
 from stockpot.core.models import Ingredient, LedgerMovement, MovementType, StockKind, StockPosting
 from stockpot.core.stock.services import LineInput, StockRequest, correct, post_stock
@@ -171,11 +171,17 @@ def test_a_correction_reverses_and_a_recount_is_then_allowed(trattoria):
     first = post(trattoria, "count", "Kitchen", D1, ("Flour", Decimal(10)))
     with pytest.raises(InvalidDocument, match="already counted in 'Kitchen' on 2026-11-01"):
         post(trattoria, "count", "Kitchen", D1, ("Flour", Decimal(12)))
+    elsewhere = trattoria.ids["company"] + 1000
+    with pytest.raises(NotFound, match=f"no stock posting {first.posting_id}"):
+        correct(trattoria.factory, elsewhere, first.posting_id, "slack:U9")
+    assert balance(trattoria, "Kitchen", "Flour") == Decimal(10), "another company's: untouched"
     fixed = correct(trattoria.factory, trattoria.ids["company"], first.posting_id, "slack:U1")
     assert fixed.reverses_id == first.posting_id and fixed.posted_by == "slack:U1"
     assert balance(trattoria, "Kitchen", "Flour") == 0
     with pytest.raises(ValidationFailed, match="already corrected"):
         correct(trattoria.factory, trattoria.ids["company"], first.posting_id, "slack:U1")
+    with pytest.raises(ValidationFailed, match="is itself a correction"):
+        correct(trattoria.factory, trattoria.ids["company"], fixed.posting_id, "slack:U1")
     post(trattoria, "count", "Kitchen", D1, ("Flour", Decimal(12)))
     assert balance(trattoria, "Kitchen", "Flour") == Decimal(12)
     with trattoria.session() as session:
