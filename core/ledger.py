@@ -59,24 +59,39 @@ class StockLine:
         )
 
 
-def valued(session: Session, location_id: int, lines: Sequence[StockLine]) -> list[StockLine]:
+@dataclass(frozen=True)
+class Valued:
+    """A run's movements with their values, and the currency those are in."""
+
+    lines: list[StockLine]
+    currency: str
+
+
+def valued(session: Session, location_id: int, lines: Sequence[StockLine]) -> Valued:
     """A run's movements (named, as a transfer report holds them) with their value at each
     ingredient's cost now, where it has one: what ranks a report's largest deductions by
     money. Read when a report is shown, not by the run (a cost change is no catalog change)."""
+    company_id, currency = session.execute(
+        select(Company.id, Company.currency)
+        .join(ExternalLocation, ExternalLocation.company_id == Company.id)
+        .where(ExternalLocation.id == location_id)
+    ).one()
     if not lines:
-        return []
+        return Valued([], currency)
     names = sorted({line.ingredient for line in lines})
-    company = select(ExternalLocation.company_id).where(ExternalLocation.id == location_id)
     costs = dict(
         session.execute(
             select(Ingredient.name, Ingredient.cost).where(
-                Ingredient.company_id == company.scalar_subquery(), Ingredient.name.in_(names)
+                Ingredient.company_id == company_id, Ingredient.name.in_(names)
             )
         )
         .tuples()
         .all()
     )
-    return [replace(line, value=value(line.quantity, costs.get(line.ingredient))) for line in lines]
+    return Valued(
+        [replace(line, value=value(line.quantity, costs.get(line.ingredient))) for line in lines],
+        currency,
+    )
 
 
 def balances(session: Session, company: Company) -> list[StockLine]:

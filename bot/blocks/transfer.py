@@ -22,6 +22,7 @@ from stockpot.bot.blocks.common import (
 from stockpot.bot.blocks.jobs import fix_buttons
 from stockpot.bot.blocks.text import render
 from stockpot.bot.ids import ActionId
+from stockpot.core.stock.costs import money
 from stockpot.core.transfer.runner import TransferReport
 from stockpot.core.units import largest_by_family, ranked
 
@@ -57,9 +58,10 @@ TOP_UNMAPPED = 5
 KINDS = {"mass": "weighed", "volume": "by volume", "count": "counted"}
 
 
-def _deductions(report: TransferReport) -> list[Block]:
-    """How many ingredients move, per kind, and the largest: by value when every one has a
-    value, else the largest of each kind in turns (``units.ranked``)."""
+def _deductions(report: TransferReport, currency: str | None) -> list[Block]:
+    """How many ingredients move, per kind, and the largest, as amounts taken: by value (each
+    with its value) when every one has a value, else the largest of each kind in turns
+    (``units.ranked``)."""
     moved = report.movements
     if not moved:
         return [section("*Deductions*: none")]
@@ -67,15 +69,21 @@ def _deductions(report: TransferReport) -> list[Block]:
     kinds = ", ".join(f"{len(items)} {KINDS[family.value]}" for family, items in groups.items())
     top = ranked(moved, lambda m: m.quantity, lambda m: m.unit, lambda m: m.value, TOP_DEDUCTIONS)
     by_value = all(m.value is not None for m in moved)
+    units = {m.storage_unit for m in top}
+    one_unit = len(units) == 1
     lines = [
-        f"{escape(clip(m.ingredient, 60))} {human(m.quantity, m.unit)} · "
-        f"{escape(clip(m.storage_unit, 40))}"
+        f"{escape(clip(m.ingredient, 60))} {human(-m.quantity, m.unit)}"
+        + (f" ({money(-m.value, currency)})" if m.value is not None and currency else "")
+        + ("" if one_unit else f" from {escape(clip(m.storage_unit, 40))}")
         for m in top
     ]
+    title = "Largest by value" if by_value else "Largest of each kind"
+    if one_unit:
+        title += f", all from {escape(clip(next(iter(units)), 40))}"
     return [
         section(
             f"*{len(moved)} deduction{'s' if len(moved) != 1 else ''}* ({kinds})\n"
-            f"{'Largest by value' if by_value else 'Largest of each kind'}: {', '.join(lines)}"
+            f"{title}: {', '.join(lines)}"
         )
     ]
 
@@ -100,11 +108,14 @@ def _unmapped(report: TransferReport) -> list[Block]:
     ]
 
 
-def report_blocks(report: TransferReport, *, post_value: str | None = None) -> list[Block]:
+def report_blocks(
+    report: TransferReport, *, post_value: str | None = None, currency: str | None = None
+) -> list[Block]:
     """A run (or a preview when ``post_value`` offers to post it) as a short summary: its
-    lines, how many deductions and the largest, the most-sold unmapped items with a way to
-    see all; the ledger and ``/transfer log`` have the rest. A preview of a day that matches
-    its live run says so instead of offering to post: posting would change nothing."""
+    lines, how many deductions and the largest (with their value in ``currency``), the
+    most-sold unmapped items with a way to see all; the ledger and ``/transfer log`` have the
+    rest. A preview of a day that matches its live run says so instead of offering to post:
+    posting would change nothing."""
     titles = {
         "preview": f"Preview: {report.location}, {report.business_date}",
         "posted": f"Posted: {report.location}, {report.business_date}",
@@ -112,7 +123,7 @@ def report_blocks(report: TransferReport, *, post_value: str | None = None) -> l
     }
     blocks: list[Block] = [header(titles[report.outcome.value]), section(_stats(report))]
     if report.movements or report.outcome.value != "unchanged":
-        blocks.extend(_deductions(report))
+        blocks.extend(_deductions(report, currency))
     if report.unmapped:
         blocks.extend(_unmapped(report))
     if report.outcome.value == "unchanged":

@@ -78,7 +78,8 @@ class TransferJob(_Notifying):
         notify = payload.notify
         if notify is not None:
             with context.factory() as session:  # the largest deductions are ranked by money
-                report.movements = ledger.valued(session, job.location_id, report.movements)
+                priced = ledger.valued(session, job.location_id, report.movements)
+            report.movements = priced.lines
             value = (
                 TransferValue(location_id=job.location_id, business_date=job.business_date).dump()
                 if dry_run
@@ -90,7 +91,7 @@ class TransferJob(_Notifying):
                 Target.of(notify),
                 message(
                     f"Transfer of {escape(report.location)}, {report.business_date}",
-                    report_blocks(report, post_value=value),
+                    report_blocks(report, post_value=value, currency=priced.currency),
                 ),
             )
         return {"run_id": report.run_id, "outcome": report.outcome.value}

@@ -51,4 +51,31 @@ def test_a_preview_that_matches_the_live_run_says_so_and_offers_no_post():
     assert ActionId.TRANSFER_POST not in _buttons(blocks)
     assert "Matches what is posted (run 4): nothing to post." in text
     # Still the preview: its title and what the day deducts.
-    assert "Preview: Main room, 2026-11-27" in text and "Flour -360 g" in text
+    assert "Preview: Main room, 2026-11-27" in text and "Flour 360 g" in text
+
+
+def test_the_largest_deductions_are_amounts_taken_with_their_value_and_unit():
+    """Deductions as amounts taken (the daily report's way: no minus sign under
+    "deductions"), each with its value when ranked by value, and the storage unit said once
+    when every one comes from the same unit."""
+    one_unit = replace(
+        PREVIEW,
+        movements=[
+            StockLine("Kitchen", "Flour", "kg", Decimal("-0.36"), Decimal("-0.324")),
+            StockLine("Kitchen", "Basil", "kg", Decimal("-0.02"), Decimal("-0.7")),
+        ],
+    )
+    text = json.dumps(check(report_blocks(one_unit, currency="EUR"))["blocks"], ensure_ascii=False)
+    assert (
+        "Largest by value, all from Kitchen: Basil 20 g (0.70 EUR), Flour 360 g (0.32 EUR)" in text
+    )
+    two_units = replace(
+        PREVIEW,
+        movements=[
+            StockLine("Kitchen", "Flour", "kg", Decimal("-0.36")),
+            StockLine("Bar", "House red", "pcs", Decimal("-2")),
+        ],
+    )
+    text = json.dumps(check(report_blocks(two_units, currency="EUR"))["blocks"], ensure_ascii=False)
+    assert "Largest of each kind: " in text and "from Kitchen" in text and "from Bar" in text
+    assert "(" not in text.split("Largest of each kind: ")[1].split('"')[0], "no value to show"

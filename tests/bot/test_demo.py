@@ -288,7 +288,9 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     preview = walk.latest("Preview: Pizzeria Beispiel Teltow")
     expect(preview).to_be_visible()
     # Every demo ingredient has a cost: the largest deductions are ranked by money.
-    expect(preview).to_contain_text(re.compile(r"Largest by value: Mozzarella -[\d.]+ kg · Küche"))
+    expect(preview).to_contain_text(
+        re.compile(r"Largest by value, all from Küche: Mozzarella [\d.]+ kg \([\d.]+ EUR\), ")
+    )
     walk.shot("transfer-preview")
     # Five unmapped items in the preview; Show all opens every one of the run's in a modal.
     shown = preview.get_by_text(re.compile(r"and \d+ more")).inner_text()

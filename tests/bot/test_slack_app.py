@@ -173,7 +173,7 @@ def test_connect_sync_preview_and_post_a_day(bot):
     bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow", user=ADMIN)
     preview = posted(bot, "Preview: Pizzeria Beispiel Teltow, 2025-03-14")
     assert "*1 deduction* (1 counted)" in texts(preview)
-    assert "Largest of each kind: House red -3 pcs · Kitchen" in texts(preview)
+    assert "Largest of each kind, all from Kitchen: House red 3 pcs" in texts(preview)
     assert _count(bot, LedgerMovement) == 0
     # With a cost (read when the report is shown), the largest deductions rank by money.
     with unit_of_work(bot.database.factory) as session:
@@ -188,7 +188,7 @@ def test_connect_sync_preview_and_post_a_day(bot):
     again = bot.slack.wait_for(
         "chat.postMessage", 2, where=lambda c: "Preview: Pizzeria Beispiel Teltow" in texts(c)
     )[-1]
-    assert "Largest by value: House red -3 pcs · Kitchen" in texts(again)
+    assert "Largest by value, all from Kitchen: House red 3 pcs (13.50 EUR)" in texts(again)
     button = next(
         element
         for block in preview.args["blocks"]
