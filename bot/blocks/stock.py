@@ -183,8 +183,9 @@ def posted_blocks(result: StockResult, user_id: str | None) -> list[Block]:
     blocks = [
         section(f"{who} {verb} in {where} for {result.business_date}"),
         lines_section(verb.capitalize(), lines),
-        context(reference),
     ]
+    if not result.dry_run:  # a preview (a count file's) has no posting to name or correct
+        blocks.append(context(reference))
     if result.absorbed:
         blocks.append(
             context(

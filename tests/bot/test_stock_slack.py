@@ -380,3 +380,15 @@ def test_a_variance_shows_the_largest_few_and_show_all_opens_every_line(bot):
     view = bot.slack.wait_for("views.open", where=lambda c: "Variance" in texts(c))[-1]
     lines = "\n".join(b["text"]["text"] for b in view.args["view"]["blocks"][1:])
     assert all(f"{name}: used " in lines for name in ids), lines
+
+
+def test_a_count_file_preview_names_no_posting_it_has_not_made(bot):
+    """A preview posts nothing: it has no posting number to correct (it said 'Posting None ·
+    /stock correct None reverses it')."""
+    bot.send.command("/pos", "bind", user=ADMIN)
+    reply(bot, "This channel now works for Trattoria Esempio")
+    share(bot, "FCOUNT", "count-Kitchen-2026-11-26.csv", COUNT_FILE)
+    preview = texts(posted(bot, "count-Kitchen-2026-11-26.csv*: Kitchen at the close of"))
+    assert "Flour: 12 kg (adjustment 12 kg)" in preview
+    assert "None" not in preview
+    assert "/stock correct" not in preview
