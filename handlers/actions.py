@@ -204,17 +204,22 @@ def migrate_location(
 def retry_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
     who = button_admin(context, body)
+    job_id = button_id(body)
+    # Checked first, so a refused retry (the same work already queued) leaves the message as
+    # it was; said before the requeue, so no worker runs the job (and replaces this very
+    # message with its result) before the message says so; and said outside the transaction
+    # that requeues it, which would hold the job's row (on SQLite the database) while Slack
+    # answers.
+    with reading(context, who) as rows:
+        kind = queue.retryable(rows.session, job_id, who.company_id).kind.value
+    spend(
+        respond,
+        body,
+        f"Trying the {kind.replace('_', ' ')} again, started by <@{who.user_id}>; "
+        "the result follows.",
+    )
     with changing(context, who) as rows:
-        kind = queue.requeue(rows.session, button_id(body), who.company_id).kind
-        # Said before the requeue commits: no worker can run the job (and replace this very
-        # message with its result) before the message says so, and a refused requeue (the
-        # same work already queued) leaves the message as it was.
-        spend(
-            respond,
-            body,
-            f"Trying the {kind.value.replace('_', ' ')} again, started by <@{who.user_id}>; "
-            "the result follows.",
-        )
+        queue.requeue(rows.session, job_id, who.company_id)
     services(context).jobs.wake()
 
 

@@ -482,12 +482,34 @@ def requeue(session: Session, job_id: int, company_id: int) -> Job:
     those: a job that succeeded did its work (run again, a report would be posted twice),
     and a Slack answer is never run twice (it would act on a request again, past the replay
     check its delivery passed once). A pending job is returned as it is."""
+    job = retryable(session, job_id, company_id)
+    if job.state.pending:
+        return job
+    job.state = JobState.QUEUED
+    job.attempts = 0
+    job.run_after = utcnow()
+    job.cancel_requested = False
+    job.finished_at = None
+    job.worker_id = None
+    try:
+        session.flush()  # the same work queued since the check: refused, not an error
+    except IntegrityError as error:
+        raise ValidationFailed(ALREADY_QUEUED) from error
+    return job
+
+
+ALREADY_QUEUED = "the same work is already queued; its result will follow"
+
+
+def retryable(session: Session, job_id: int, company_id: int) -> Job:
+    """The company's job ``job_id`` if ``requeue`` may run it again (or it is pending),
+    refused as ``requeue`` would refuse it, the same work already queued included: read
+    before a person is told it runs again, without holding a lock while they are told."""
     job = _company_job(session, job_id, company_id)
     if job.state.pending:
         return job
     if job.state not in (JobState.FAILED, JobState.CANCELED):
         raise ValidationFailed("only a failed or cancelled job can be tried again")
-    queued = ValidationFailed("the same work is already queued; its result will follow")
     if job.dedupe_key is not None and session.scalar(
         select(
             exists().where(
@@ -497,17 +519,7 @@ def requeue(session: Session, job_id: int, company_id: int) -> Job:
             )
         )
     ):
-        raise queued
-    job.state = JobState.QUEUED
-    job.attempts = 0
-    job.run_after = utcnow()
-    job.cancel_requested = False
-    job.finished_at = None
-    job.worker_id = None
-    try:
-        session.flush()  # the same work queued since the check: refused before anyone is told
-    except IntegrityError as error:
-        raise queued from error
+        raise ValidationFailed(ALREADY_QUEUED)
     return job
 
 

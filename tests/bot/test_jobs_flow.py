@@ -165,6 +165,37 @@ def test_retry_refused_as_already_queued_leaves_its_message_as_it_was(bot):
     assert _job(bot, again).state is JobState.QUEUED
 
 
+def test_a_slow_answer_to_retry_holds_up_no_other_request(bot):
+    """Retry rewrote its message inside the transaction that requeues the job: on SQLite the
+    database's write lock was held while Slack answered, so every other request (even one
+    that only reads) waited on it for as long as Slack took."""
+    store = _ready(bot)
+    bot.send.command("/pos", "report here", user=ADMIN)
+    reply(bot, "go to <#C0001>")
+    bot.sides.faults.add(Fault.status(401, {"error": "invalid_credentials"}), path="", times=50)
+    with bot.database.session() as session:
+        company_id = session.get_one(ExternalLocation, store).company_id
+    failed = _enqueue(
+        bot,
+        specs.transfer(company_id, store, GOLDEN, run_kind=RunKind.AUTOMATIC, triggered_by="t"),
+    )
+    bot.worker.wake()
+    posted(bot, f"Not transferred: Pizzeria Beispiel Teltow, {GOLDEN}")
+    bot.sides.faults.clear()
+    hold = Hold()
+    bot.slack.faults.add(Fault(before=hold), path="/respond/", times=1)
+    bot.send.block_action(ActionId.JOB_RETRY, str(failed), user=ADMIN)
+    try:
+        assert hold.arrived.wait(30)
+        bot.send.command("/transfer", "status", user=VIEWER)
+        reply(bot, "Transfers of Trattoria Esempio")
+    finally:
+        hold.release.set()
+    reply(bot, "Trying the transfer again")
+    bot.drain()
+    assert _job(bot, failed).state is JobState.SUCCEEDED
+
+
 def test_a_migration_can_be_cancelled_from_its_message(bot):
     _ready(bot)
     arrived, release = _held(bot)
