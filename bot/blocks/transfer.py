@@ -22,6 +22,7 @@ from stockpot.bot.blocks.common import (
 from stockpot.bot.blocks.jobs import fix_buttons
 from stockpot.bot.blocks.text import render
 from stockpot.bot.ids import ActionId
+from stockpot.core.ledger import StockLine
 from stockpot.core.stock.costs import money
 from stockpot.core.transfer.runner import TransferReport
 from stockpot.core.units import largest_by_family, ranked
@@ -61,10 +62,12 @@ KINDS = {"mass": "weighed", "volume": "by volume", "count": "counted"}
 def _deductions(report: TransferReport, currency: str | None) -> list[Block]:
     """How many ingredients move, per kind, and the largest, as amounts taken: by value (each
     with its value) when every one has a value, else the largest of each kind in turns
-    (``units.ranked``)."""
-    moved = report.movements
+    (``units.ranked``). Stock put back (an item refunded more than sold) is no deduction,
+    as in the daily report: said apart, never as a negative amount taken."""
+    moved = [m for m in report.movements if m.quantity < 0]
+    back = _put_back([m for m in report.movements if m.quantity > 0])
     if not moved:
-        return [section("*Deductions*: none")]
+        return [section("*Deductions*: none" + back)]
     groups = largest_by_family(moved, lambda m: m.quantity, lambda m: m.unit)
     kinds = ", ".join(f"{len(items)} {KINDS[family.value]}" for family, items in groups.items())
     top = ranked(moved, lambda m: m.quantity, lambda m: m.unit, lambda m: m.value, TOP_DEDUCTIONS)
@@ -83,9 +86,17 @@ def _deductions(report: TransferReport, currency: str | None) -> list[Block]:
     return [
         section(
             f"*{len(moved)} deduction{'s' if len(moved) != 1 else ''}* ({kinds})\n"
-            f"{title}: {', '.join(lines)}"
+            f"{title}: {', '.join(lines)}{back}"
         )
     ]
+
+
+def _put_back(added: list[StockLine]) -> str:
+    if not added:
+        return ""
+    top = ranked(added, lambda m: m.quantity, lambda m: m.unit, lambda m: m.value, TOP_DEDUCTIONS)
+    shown = ", ".join(f"{escape(clip(m.ingredient, 60))} {human(m.quantity, m.unit)}" for m in top)
+    return f"\n{plural(len(added), 'ingredient')} put back (more refunded than sold): {shown}"
 
 
 def _unmapped(report: TransferReport) -> list[Block]:

@@ -79,3 +79,25 @@ def test_the_largest_deductions_are_amounts_taken_with_their_value_and_unit():
     text = json.dumps(check(report_blocks(two_units, currency="EUR"))["blocks"], ensure_ascii=False)
     assert "Largest of each kind: " in text and "from Kitchen" in text and "from Bar" in text
     assert "(" not in text.split("Largest of each kind: ")[1].split('"')[0], "no value to show"
+
+
+def test_stock_put_back_is_no_deduction_and_never_a_negative_amount_taken():
+    """A day whose refunds of an item exceed its sales puts stock back: it was counted as a
+    deduction and shown first as the largest one, as a negative amount taken
+    ('Largest by value: House red -3 pcs (-13.50 EUR)'); the daily report counts only what
+    was taken."""
+    refunds = replace(
+        PREVIEW,
+        movements=[
+            StockLine("Kitchen", "Flour", "kg", Decimal("-0.36"), Decimal("-0.32")),
+            StockLine("Kitchen", "House red", "pcs", Decimal("3"), Decimal("13.5")),
+        ],
+    )
+    text = json.dumps(check(report_blocks(refunds, currency="EUR"))["blocks"], ensure_ascii=False)
+    assert "*1 deduction* (1 weighed)" in text
+    assert "Largest by value, all from Kitchen: Flour 360 g (0.32 EUR)" in text
+    assert "-3 pcs" not in text and "-13.50" not in text
+    assert "1 ingredient put back (more refunded than sold): House red 3 pcs" in text
+    only_back = replace(refunds, movements=refunds.movements[1:])
+    text = json.dumps(check(report_blocks(only_back, currency="EUR"))["blocks"], ensure_ascii=False)
+    assert "*Deductions*: none" in text and "House red 3 pcs" in text and "-3" not in text
