@@ -211,7 +211,15 @@ def retry_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltCon
     # that requeues it, which would hold the job's row (on SQLite the database) while Slack
     # answers.
     with reading(context, who) as rows:
-        kind = queue.retryable(rows.session, job_id, who.company_id).kind.value
+        job = queue.retryable(rows.session, job_id, who.company_id)
+        kind, pending = job.kind.value, job.state.pending
+    if pending:  # tried again already, by someone else or a second click: theirs stands
+        respond(
+            text=f"The {kind.replace('_', ' ')} is already being tried again; its result follows.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
     spend(
         respond,
         body,

@@ -127,9 +127,17 @@ def test_a_failed_automatic_transfer_is_posted_with_retry_and_reconnect(bot):
     bot.sides.faults.clear()
     bot.send.block_action(ActionId.JOB_RETRY, str(job_id), user=VIEWER)
     reply(bot, "you need to be an admin")
+    arrived, release = _held(bot)
     bot.send.block_action(ActionId.JOB_RETRY, str(job_id), user=ADMIN)
     reply(bot, "Trying the transfer again")
+    assert arrived.wait(30), "the job runs again, held on its fetch"
+    # Pressed again while it runs (a second click, another admin): told, nothing rewritten.
+    bot.send.block_action(ActionId.JOB_RETRY, str(job_id), user=ADMIN)
+    again = reply(bot, "already being tried again")
+    assert not again.args.get("replace_original")
+    release.set()
     bot.drain()
+    assert len([c for c in bot.slack.calls if "Trying the" in texts(c)]) == 1
     assert _job(bot, job_id).state is JobState.SUCCEEDED
     with bot.database.session() as session:
         assert session.scalar(select(TransferRun.kind).where(TransferRun.status == "succeeded"))
