@@ -29,7 +29,7 @@ from stockpot.core.models import (
 from stockpot.core.pos import connections
 from stockpot.core.settings import Settings
 from stockpot.core.storage import archived_refusal
-from stockpot.core.transfer.log import last_run
+from stockpot.core.transfer.log import last_run, latest_day_run
 from stockpot.core.unmapped import unmapped
 from stockpot.core.words import plural
 
@@ -243,14 +243,23 @@ def _one_location(
     else:
         ok = last.status is not RunStatus.FAILED
         detail = (
-            f"{last.business_date}: {last.outcome.value if last.outcome else last.status.value}"
+            f"{last.business_date}: {_state(last)}"
             if ok
             else f"{last.business_date} failed: {(last.errors or ['?'])[0]}"
         )
+        # The newest run may be a back-dated day or a preview; alone, its date reads as
+        # "nothing transferred since then". Say the latest day the ledger holds as well.
+        latest = latest_day_run(session, location.id)
+        if ok and latest is not None and latest.business_date != last.business_date:
+            detail = f"latest day {latest.business_date}: {_state(latest)} · last run {detail}"
         checks.append(Check(subject, "last transfer succeeded", ok, detail))
     if day is not None:
         checks.extend(_day_checks(session, location, day, csv))
     return checks
+
+
+def _state(run: TransferRun) -> str:
+    return run.outcome.value if run.outcome else run.status.value
 
 
 def _day_checks(session: Session, location: ExternalLocation, day: date, csv: bool) -> list[Check]:

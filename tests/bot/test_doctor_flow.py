@@ -12,7 +12,7 @@ from sqlalchemy import select
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.models import ExternalLocation, Job, JobKind, JobState
 from tests.bot.conftest import ADMIN, VIEWER
-from tests.bot.test_slack_app import texts
+from tests.bot.test_slack_app import posted, texts
 
 TELTOW = "Pizzeria Beispiel Teltow"
 
@@ -69,3 +69,16 @@ def test_a_running_migration_is_named(day_posted):
     report = doctor(bot, TELTOW)
     assert ":x: no migration running — a migration of its history is running" in report
     bot.send.command("/pos", "doctor", user=ADMIN)
+
+
+def test_a_back_dated_run_does_not_hide_the_latest_day(day_posted):
+    """Posting an older day after 2025-03-14 makes it the newest run; the check named only
+    that run's date, which reads as "nothing transferred since 2025-03-10"."""
+    bot = day_posted
+    bot.send.command("/transfer", f"2025-03-10 {TELTOW} --now", user=ADMIN)
+    posted(bot, f"Posted: {TELTOW}, 2025-03-10")
+    report = doctor(bot, TELTOW)
+    assert (
+        ":white_check_mark: last transfer succeeded — latest day 2025-03-14: posted"
+        " · last run 2025-03-10: posted" in report
+    )
