@@ -28,7 +28,8 @@ ROWS_SHOWN = 20
 """Two blocks a row; the message keeps room for its header and footer within 50 blocks."""
 
 
-def _days(row: UnmappedRow) -> str:
+def sold_days(row: UnmappedRow) -> str:
+    """The days an unmapped item sold on, as the list says them (its quantity is over these)."""
     dates = sorted({day for _, day in row.days})
     if len(dates) <= 3:
         return ", ".join(str(d) for d in dates)
@@ -56,7 +57,7 @@ def unmapped_blocks(
         blocks.append(
             section(
                 f"*{escape(row.name)}*{code} · {escape(row.connection)}\n"
-                f"sold {format_decimal(row.quantity)} · {_days(row)}"
+                f"sold {format_decimal(row.quantity)} · {sold_days(row)}"
             )
         )
         if admin and row.pos_item_id is not None:

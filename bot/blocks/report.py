@@ -15,6 +15,7 @@ from stockpot.bot.blocks.common import (
     plural,
     section,
 )
+from stockpot.bot.blocks.mapping import sold_days
 from stockpot.bot.ids import ActionId
 from stockpot.core import units
 from stockpot.core.exact import format_decimal
@@ -121,7 +122,8 @@ def report_blocks(report: DailyReport) -> list[Block]:
         code = f" ({escape(row.code)})" if row.code else ""
         blocks.append(
             section(
-                f"Unmapped: *{escape(row.name)}*{code}, sold {count(row.quantity)}",
+                f"Unmapped: *{escape(row.name)}*{code}, sold {count(row.quantity)} · "
+                f"{sold_days(row)}",
                 button("Map", ActionId.MAP_OPEN, str(row.pos_item_id), style="primary"),
             )
         )

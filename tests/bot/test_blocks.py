@@ -259,3 +259,29 @@ def test_the_daily_report_summarises_negative_balances():
     assert lines[0] == "Aperol (Bar): -8.33 pcs · -95.61 EUR"
     assert lines[1] == "Zutat 36 (Küche): -36 g · -0.36 EUR"
     assert more == "`/ledger balances` shows every one."
+
+
+def test_the_daily_report_says_over_which_days_an_unmapped_item_sold():
+    """The report's unmapped items are /pos unmapped's (90 days), listed under "Mapping
+    coverage (last 7 days)": a bare "sold 187" read as 187 sold last week."""
+    from datetime import date, timedelta
+
+    from stockpot.bot.blocks.report import report_blocks as daily_blocks
+    from stockpot.core.reports import DailyReport
+
+    start = date(2026, 9, 5)
+    row = UnmappedRow(
+        7,
+        "sides:SIDES",
+        "5108",
+        "5108",
+        "Familienpizza Vegetaria",
+        Decimal(187),
+        {(1, start + timedelta(days=d)) for d in range(0, 90, 3)} | {(1, date(2026, 12, 3))},
+    )
+    report = DailyReport("Pizzeria", date(2026, 12, 3), [], Decimal("0.65"), [row], [], {})
+    text = json.dumps(check(daily_blocks(report))["blocks"], ensure_ascii=False)
+    assert (
+        "Unmapped: *Familienpizza Vegetaria* (5108), sold 187 · 31 days, 2026-09-05 to 2026-12-03"
+        in text
+    )
