@@ -17,11 +17,11 @@ from stockpot.bot.blocks.common import (
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import CsvFileValue
 from stockpot.core.cell_text import inert
-from stockpot.core.csv_import.importer import ImportResult, Preview, UndoResult
+from stockpot.core.csv_import.importer import SAMPLE_NAMED, ImportResult, Preview, UndoResult
 from stockpot.core.exact import format_decimal
 from stockpot.core.transfer.runner import TransferReport
 
-SAMPLE_ROWS = 5
+SAMPLE_ROWS = SAMPLE_NAMED
 
 
 def _text(value: str, limit: int = 40) -> str:
@@ -42,9 +42,14 @@ def preview_blocks(
             f"{scan.rows} rows, dates {dates}"
         )
     ]
+
+    def named(code: str) -> str:
+        name = preview.names.get(code)
+        return f"{_text(name, 60)} ({_text(code)})" if name else _text(code)
+
     rows = [
         f"line {row.line} · {row.business_date} · {escape(row.location)} · "
-        f"{' + '.join(_text(code) for code in row.codes)} × {format_decimal(row.quantity)}"
+        f"{' + '.join(named(code) for code in row.codes)} × {format_decimal(row.quantity)}"
         for row in scan.sample[:SAMPLE_ROWS]
     ]
     if rows:
@@ -54,7 +59,7 @@ def preview_blocks(
             lines_section(
                 "Unmapped codes (not deducted until mapped)",
                 [
-                    f"{_text(code)} sold {format_decimal(quantity)}"
+                    f"{named(code)} sold {format_decimal(quantity)}"
                     for code, quantity in sorted(preview.unmapped.items(), key=lambda i: -i[1])
                 ],
             )

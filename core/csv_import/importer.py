@@ -73,11 +73,18 @@ class Profile:
     profile: CsvProfile
 
 
+SAMPLE_NAMED = 5
+"""The first rows a preview shows and names."""
+
+
 @dataclass
 class Preview:
     scan: Scan
     unmapped: dict[str, Decimal]
     duplicate_of: int | None
+    names: dict[str, str] = field(default_factory=dict)
+    """The catalog's name of the codes shown (the first rows', the most-sold unmapped), when
+    it knows them: a code alone does not say which dish it is."""
 
 
 @dataclass
@@ -196,8 +203,17 @@ def preview_csv(
             )
         )
         previous = _previous(session, connection_id, result.content_hash)
-    unmapped = {code: qty for code, qty in result.by_code().items() if code not in mapped}
-    return Preview(result, unmapped, previous.id if previous else None)
+        unmapped = {code: qty for code, qty in result.by_code().items() if code not in mapped}
+        shown = {code for row in result.sample[:SAMPLE_NAMED] for code in row.codes}
+        shown |= set(sorted(unmapped, key=lambda code: -unmapped[code])[: SAMPLE_NAMED * 20])
+        names = dict(
+            session.execute(
+                select(PosItem.key, PosItem.name).where(
+                    PosItem.connection_id == connection_id, PosItem.key.in_(shown)
+                )
+            ).all()
+        )
+    return Preview(result, unmapped, previous.id if previous else None, names)
 
 
 @dataclass

@@ -48,3 +48,21 @@ def test_the_outcome_and_the_modal_fit():
     select = modal["blocks"][1]["element"]
     assert len(select["options"]) == 100
     assert all(len(o["text"]["text"]) <= 75 for o in select["options"])
+
+
+def test_the_preview_names_the_items_it_knows():
+    """The first rows are there to check the file was read right; "101 × 14" left the
+    kitchen to remember that 101 is the Margherita. A code the catalog knows gets its name."""
+    scan = Scan("kasse-export.csv", Dialect("utf-8", ";"), "0" * 64, 100, rows=2)
+    scan.sample = [
+        CsvRow(2, date(2026, 11, 27), "Filiale Mitte", ("101",), Decimal(14)),
+        CsvRow(3, date(2026, 11, 27), "Filiale Mitte", ("155",), Decimal(3)),
+    ]
+    preview = Preview(scan, {"155": Decimal(3)}, None, names={"101": "Pizza <Margherita>"})
+    value = CsvFileValue(file_id="F1", connection_id=1, thread_ts="1.2")
+    text = json.dumps(
+        check(preview_blocks("kasse-export.csv", "csv:Kasse", preview, value, needs_date=False)),
+        ensure_ascii=False,
+    )
+    assert "Filiale Mitte · Pizza &lt;Margherita&gt; (101) × 14" in text
+    assert "Filiale Mitte · 155 × 3" in text and "155 sold 3" in text

@@ -85,6 +85,8 @@ def test_preview_import_and_undo_in_one_message_of_the_thread(bot):
     shown = texts(preview)
     assert "read with *csv:Kasse*: cp1252, semicolon, 5 rows" in shown
     assert "dates 2026-11-27, 2026-11-28" in shown and "777 sold 1" in shown
+    # the catalog's name of a code it knows, so the rows can be checked against the till
+    assert "Margherita (101) × 2" in shown and "Espresso (300) × 3" in shown
     assert movements(bot) == 0  # a preview posts nothing
 
     viewer = bot.send.click(preview.ts, ActionId.CSV_IMPORT, user=VIEWER)
