@@ -15,7 +15,14 @@ from collections.abc import Iterable
 
 from stockpot.core.jobs.queue import Enqueued, JobSpec
 from stockpot.core.jobs.specs import Notify, reports_to
+from stockpot.core.models import Job, JobKind
 from stockpot.handlers.context import Services
+
+UNANNOUNCED = (
+    "it is the day's automatic transfer, which posts no message when it succeeds (a failure "
+    "is said in the report channel); `/transfer log` shows its run once done"
+)
+"""Where the result of a transfer queued without a channel (the automatic one) is seen."""
 
 
 def joined(svc: Services, queued: Enqueued, here: Notify, what: str) -> str | None:
@@ -27,8 +34,12 @@ def joined(svc: Services, queued: Enqueued, here: Notify, what: str) -> str | No
         return None
     with svc.factory() as session:
         there = reports_to(session, queued.job_id)
+        job = session.get(Job, queued.job_id)
+        kind = job.kind if job is not None else None
     if there is not None and there.message_ts and there.message_ts == here.message_ts:
         return None
+    if there is None and kind is JobKind.TRANSFER:
+        return f"The same {what} is already under way; {UNANNOUNCED}."
     return f"The same {what} is already under way; its result follows {_where(there, here)}."
 
 

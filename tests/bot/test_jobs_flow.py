@@ -317,6 +317,32 @@ def test_posting_from_a_second_preview_while_the_first_posts_points_to_it(bot):
         assert len(posts.all()) == 1
 
 
+def test_posting_while_the_automatic_transfer_runs_says_it_posts_no_message(bot):
+    """Post to ledger pressed while the day's automatic transfer runs joins it; that run says
+    nothing when it succeeds (and there is no report channel here), so the preview must not
+    promise a result "in the report channel": it says where the run is seen instead."""
+    store = _ready(bot)
+    bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow", user=ADMIN)
+    bot.drain()
+    (preview,) = _previews(bot)
+    with bot.database.session() as session:
+        company_id = session.get_one(ExternalLocation, store).company_id
+    arrived, release = _held(bot)
+    _enqueue(
+        bot,
+        specs.transfer(company_id, store, GOLDEN, run_kind=RunKind.AUTOMATIC, triggered_by="t"),
+    )
+    bot.worker.wake()
+    assert arrived.wait(30), "the automatic transfer is running"
+    bot.send.click(preview.ts, ActionId.TRANSFER_POST, user=ADMIN)
+    note = reply(bot, "The same posting of Pizzeria Beispiel Teltow, 2025-03-14 is already")
+    assert "follows in the report channel" not in texts(note)
+    assert "automatic transfer" in texts(note) and "/transfer log" in texts(note)
+    release.set()
+    bot.drain()
+    assert not [c for c in bot.slack.calls if "Posted: Pizzeria" in texts(c)]
+
+
 def test_a_sync_or_report_asked_again_meanwhile_is_told_where_it_follows(bot):
     """The same rule for the other work started from Slack that is done once at a time."""
     _synced(bot)
