@@ -286,7 +286,7 @@ def csv_import(
             thread_ts=thread_ts,
             triggered_by=triggered_by,
         ).dump(),
-        dedupe_key=f"csv:{notify.team_id}:{file_id}",
+        dedupe_key=f"csv:{company_id}:{notify.team_id}:{file_id}",
         once_key=offer_key("csv-import", notify),
         priority=INTERACTIVE,
         max_attempts=3,

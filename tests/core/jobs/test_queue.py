@@ -167,3 +167,46 @@ def test_a_job_in_the_middle_of_another_worker_s_claim_is_not_idle(database, com
     with database.session() as session:
         assert queue.unfinished_count(session) == 1
     assert claim(database.factory, "w1", LEASE) is not None
+
+
+def test_two_companies_of_one_workspace_each_import_the_same_shared_file(database):
+    """A workspace may hold several companies (each in its own bound channels), and a file
+    shared there may be previewed by each with its own CSV connection: each company's Import
+    is its own job. Sharing a dedupe key (team and file only), the second company's import
+    joined the first's, was never done, and its preview was pointed at the other company's
+    channel."""
+    from stockpot.core.jobs import specs
+    from stockpot.core.jobs.specs import Notify
+    from stockpot.core.models import Connection, Provider
+
+    with unit_of_work(database.factory) as session:
+        ids = []
+        for name in ("Trattoria", "Osteria"):
+            company = Company(name=name)
+            session.add(company)
+            session.flush()
+            connection = Connection(company_id=company.id, provider=Provider.CSV, name="kasse")
+            session.add(connection)
+            session.flush()
+            ids.append((company.id, connection.id))
+
+    def imported(company: int, connection: int, channel: str, ts: str) -> queue.Enqueued:
+        return queue_one(
+            database,
+            specs.csv_import(
+                company,
+                connection,
+                "F1",
+                default_date=None,
+                valid_only=False,
+                force=False,
+                thread_ts=None,
+                triggered_by="slack:U1",
+                notify=Notify(team_id="T1", channel_id=channel, message_ts=ts),
+            ),
+        )
+
+    first = imported(*ids[0], "C1", "1.0")
+    second = imported(*ids[1], "C2", "1.0")
+    assert first.created and second.created and second.job_id != first.job_id
+    assert not imported(*ids[1], "C2", "2.0").created, "the same company's import is still once"
