@@ -14,9 +14,9 @@ attempt that finds that record without the message's ``ts`` (the worker died bet
 answer and saving it) looks for the message in the channel (``conversations.history``, or
 ``conversations.replies`` in a thread, with ``include_all_metadata``) before posting again.
 A file is found the same way through ``files.list`` (name, title, channel, uploaded since the
-job was queued); both look from ``LOOKBACK`` before that (``looked_back``). A lookup Slack
-refuses (a scope the install lacks, a channel the bot left) falls back to posting: at least
-once, never lost.
+job was queued, and none of those the first attempt saw there before uploading); both look
+from ``LOOKBACK`` before that (``looked_back``). A lookup Slack refuses (a scope the install
+lacks, a channel the bot left) falls back to posting: at least once, never lost.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
@@ -135,18 +135,38 @@ def _history(
             return
 
 
-def find_file(client: WebClient, channel: str, filename: str, title: str, since: datetime) -> bool:
-    """Whether the bot shared ``filename`` titled ``title`` in ``channel`` since about
-    ``since`` (``looked_back``)."""
+def files_named(
+    client: WebClient, channel: str, filename: str, title: str, since: datetime
+) -> set[str] | None:
+    """The ids of the files named ``filename`` titled ``title`` shared in ``channel`` since
+    about ``since`` (``looked_back``), or ``None`` when Slack would not say (logged)."""
     oldest = int(looked_back(since).timestamp())  # files.list takes whole seconds
     try:
         listed = client.files_list(channel=channel, ts_from=str(oldest), count=100)
     except (SlackApiError, SlackClientError, OSError):
         log.warning("could not look for file %s: it may be uploaded twice", filename)
-        return False
-    return any(
-        f.get("name") == filename and f.get("title") == title for f in listed.get("files") or []
-    )
+        return None
+    return {
+        str(f.get("id"))
+        for f in listed.get("files") or []
+        if f.get("name") == filename and f.get("title") == title
+    }
+
+
+def find_file(
+    client: WebClient,
+    channel: str,
+    filename: str,
+    title: str,
+    since: datetime,
+    besides: Collection[str] = (),
+) -> bool:
+    """Whether the bot shared ``filename`` titled ``title`` in ``channel`` since about
+    ``since`` (``looked_back``): a file other than those ``besides`` (the same name's files
+    already there before the upload looked for: another job's, such as the same day's report
+    asked for again)."""
+    found = files_named(client, channel, filename, title, since)
+    return bool(found and found - set(besides))
 
 
 def _digest(message: dict[str, Any]) -> str:
@@ -305,21 +325,36 @@ class Notifier:
     ) -> None:
         """Upload a job's file once across its retries: recorded in the job's result, and an
         attempt after one that died mid-upload looks for the file (``files.list``: this name
-        and title, in this channel, since the job was queued) before uploading again."""
+        and title, in this channel, since the job was queued, and not one of those the first
+        attempt saw there before it uploaded) before uploading again."""
         if content is None or "chart_uploaded" in context.result:
             return
         if context.result.get("chart_uploading"):
-            if self.find_file(target, filename, title, context.job.created_at):
+            besides = context.result.get("chart_besides") or []
+            if self.find_file(target, filename, title, context.job.created_at, besides):
                 context.save(chart_uploaded=True)
                 return
         else:
-            context.save(chart_uploading=True)
+            client = self.client(target.team_id)
+            there = client and files_named(
+                client, target.channel_id, filename, title, context.job.created_at
+            )
+            context.save(chart_uploading=True, chart_besides=sorted(there or ()))
         self.upload(target, filename=filename, content=content, title=title)
         context.save(chart_uploaded=True)
 
-    def find_file(self, target: Target, filename: str, title: str, since: datetime) -> bool:
+    def find_file(
+        self,
+        target: Target,
+        filename: str,
+        title: str,
+        since: datetime,
+        besides: Collection[str] = (),
+    ) -> bool:
         client = self.client(target.team_id)
-        return client is not None and find_file(client, target.channel_id, filename, title, since)
+        return client is not None and find_file(
+            client, target.channel_id, filename, title, since, besides
+        )
 
     def upload(self, target: Target, *, filename: str, content: bytes, title: str) -> None:
         client = self.client(target.team_id)

@@ -97,6 +97,30 @@ def test_a_worker_killed_between_slack_and_saving_posts_once(database, path):
 
 
 @pytest.mark.postgresql_only
+def test_a_retry_does_not_take_an_earlier_jobs_chart_for_its_own(database):
+    """The same day's report asked again minutes after the first (its chart has the same
+    name and title, in the same channel, within the look-back): a worker killed while its
+    chart uploads leaves the retry looking for that chart, and the first report's chart is
+    not it. It was taken for it, and the second report went without its chart."""
+    _report_job(database)
+    with database.session() as session:
+        job = session.scalars(select(Job)).one()
+        company_id, notify = job.company_id, job.payload["notify"]
+    with SlackStandIn().running() as slack:
+        slack.install("xoxb-sandbox", BOT_SCOPES)
+        first = takeover_workers(database, slack)("--until-idle")
+        output, _ = first.communicate(timeout=120)
+        assert first.returncode == 0, output
+        assert len(slack.shared_files) == 1, "the first report's chart"
+        JobRuntime(database.factory).enqueue(
+            specs.report(company_id, DAY, notify=Notify.model_validate(notify))
+        )
+        _killed_after(slack, database, "/api/files.getUploadURLExternal")
+        assert len(_reports(slack)) == 2
+        assert len(slack.shared_files) == 2, "the second report's chart is uploaded"
+
+
+@pytest.mark.postgresql_only
 def test_without_the_history_scope_the_retry_posts_again_rather_than_lose_it(database):
     """An install that refused the history scopes: the lookup is ``missing_scope``, so the
     retry posts a second copy (at least once, never lost), and says so in the log."""
