@@ -36,11 +36,14 @@ def joined(svc: Services, queued: Enqueued, here: Notify, what: str) -> str | No
         there = reports_to(session, queued.job_id)
         job = session.get(Job, queued.job_id)
         kind = job.kind if job is not None else None
+        # A CSV file's work answers in the file's thread.
+        threaded = job is not None and bool((job.payload or {}).get("thread_ts"))
     if there is not None and there.message_ts and there.message_ts == here.message_ts:
         return None
     if there is None and kind is JobKind.TRANSFER:
         return f"The same {what} is already under way; {UNANNOUNCED}."
-    return f"The same {what} is already under way; its result follows {_where(there, here)}."
+    where = _where(there, here, threaded)
+    return f"The same {what} is already under way; its result follows {where}."
 
 
 def queue_or_join(
@@ -59,13 +62,13 @@ def queue_or_join(
     return started, notes
 
 
-def _where(there: Notify | None, here: Notify) -> str:
+def _where(there: Notify | None, here: Notify, threaded: bool) -> str:
     if there is None:
         return "in the report channel"
     if there.team_id != here.team_id:
         return "in the channel it was asked from"
-    if there.channel_id != here.channel_id:
-        return f"in <#{there.channel_id}>"
+    channel = "this channel" if there.channel_id == here.channel_id else f"<#{there.channel_id}>"
+    where = f"in a thread of {channel}" if threaded else f"in {channel}"
     if there.message_ts:
-        return "in this channel, in place of the message it was started from"
-    return "in this channel"
+        return f"{where}, in place of the message it was started from"
+    return where

@@ -344,3 +344,45 @@ def test_the_same_file_imported_from_two_previews_at_once_is_imported_once(bot):
         if any("was already imported as import 1 (same content" in t for t in said)
     ]
     assert len(imported) == 1 and len(refused) == 1 and imported != refused, outcomes
+
+
+def test_importing_a_file_whose_threaded_preview_imports_it_points_to_that_thread(bot):
+    """The shared file's preview (in the file's thread) is importing it when Import is pressed
+    on a preview of the same file from `/pos csv` (in the channel itself): the note says the
+    result replaces the message in the thread, where it is, not just "in this channel"."""
+    setup(bot)
+    threaded = share(bot, "F1", "kasse.csv", GERMAN)
+    assert threaded.args["thread_ts"] == THREAD
+    bot.send.command("/pos", "csv", user=ADMIN)
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    profile = next(b for b in view["blocks"] if b.get("block_id") == BlockId.CSV_PROFILE)
+    kasse = next(o for o in profile["element"]["options"] if o["value"] and "Kasse" in str(o))
+    values = {
+        BlockId.CSV_FILE: {
+            ActionId.CSV_FILE: {"type": "file_input", "files": [{"id": "F1", "name": "kasse.csv"}]}
+        },
+        BlockId.CSV_PROFILE: {
+            ActionId.CSV_PROFILE: {"type": "static_select", "selected_option": kasse}
+        },
+        BlockId.CSV_DATE: {ActionId.CSV_DATE: {"type": "datepicker", "selected_date": None}},
+    }
+    assert bot.send.view_submission(view, values, user=ADMIN).text == ""
+    bot.drain()
+    top = [
+        c
+        for c in bot.slack.calls
+        if c.method == "chat.postMessage" and "CSV kasse.csv" in texts(c) and c.ts != threaded.ts
+    ][-1]
+    assert "thread_ts" not in top.args
+    hold = Hold()
+    bot.slack.faults.add(Fault(before=hold), path="files.info", times=1)
+    bot.send.click(threaded.ts, ActionId.CSV_IMPORT, user=ADMIN)
+    assert hold.arrived.wait(30), "the threaded preview's import is running"
+    bot.send.click(top.ts, ActionId.CSV_IMPORT, user=ADMIN)
+    reply(
+        bot,
+        "The same import of this file is already under way; its result follows in a thread of "
+        "this channel, in place of the message it was started from.",
+    )
+    hold.release.set()
+    bot.drain()
