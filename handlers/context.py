@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -38,11 +39,22 @@ class Answering:
     retry: bool
     since: datetime
     posts: int = 0
+    uploads: int = 0
+    kept: dict[str, Any] = field(default_factory=dict)
+    """What an earlier attempt recorded (the job's result)."""
+    keep: Callable[..., None] | None = None
+    """Record in the job's result, for a later attempt."""
 
     def next_stamp(self) -> str:
         """The key of this answer's next message (the same sequence on every attempt)."""
         self.posts += 1
         return job_key(self.job_id, "answer", self.posts)
+
+    def next_upload(self) -> str:
+        """Where the answer's next file upload records the files of its name already there
+        (the same sequence on every attempt)."""
+        self.uploads += 1
+        return f"upload_{self.uploads}_besides"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltRequest
 from slack_sdk.web import SlackResponse
 
-from stockpot.bot.jobs.slack import find_file, find_message, stamped
+from stockpot.bot.jobs.slack import files_named, find_file, find_message, stamped
 from stockpot.bot.observed import MeteredWebClient, metered
 from stockpot.core.db import utcnow
 from stockpot.core.errors import StockpotError
@@ -49,7 +49,13 @@ class AnswerJob(JobHandler):
         # Bolt's Socket Mode form: a parsed body, no signature to check (the web process
         # verified the request before queueing it).
         body = payload_of(AnswerPayload, job.payload).body
-        answering = Answering(job.id, retry=job.attempts > 1, since=job.created_at)
+        answering = Answering(
+            job.id,
+            retry=job.attempts > 1,
+            since=job.created_at,
+            kept=context.result,
+            keep=context.save,
+        )
         try:
             self.app.dispatch(
                 BoltRequest(body=body, mode="socket_mode", context={ANSWERING: answering})
@@ -87,13 +93,17 @@ class OnceWebClient(MeteredWebClient):
     def files_upload_v2(self, **kwargs: Any) -> SlackResponse:
         channel, name = kwargs.get("channel"), kwargs.get("filename")
         title = kwargs.get("title") or name
-        if (
-            self.answering.retry
-            and channel
-            and name
-            and find_file(self, str(channel), str(name), str(title), self.answering.since)
-        ):
-            return self._found({"ok": True, "files": []})
+        if not channel or not name:
+            return super().files_upload_v2(**kwargs)
+        answering, key = self.answering, self.answering.next_upload()
+        besides = answering.kept.get(key)
+        if besides is not None:  # an earlier attempt got to this upload: did Slack take it?
+            if find_file(self, str(channel), str(name), str(title), answering.since, besides):
+                return self._found({"ok": True, "files": []})
+        else:  # the files of that name already there (another answer's) are not this one
+            there = files_named(self, str(channel), str(name), str(title), answering.since)
+            if answering.keep is not None:
+                answering.keep(**{key: sorted(there or ())})
         return super().files_upload_v2(**kwargs)
 
     def _found(self, data: dict[str, Any]) -> SlackResponse:

@@ -178,3 +178,31 @@ def test_an_answer_killed_after_its_upload_uploads_once(database):
         slack.install("xoxb-sandbox", BOT_SCOPES)
         _killed_after(slack, database, "/api/files.completeUploadExternal")
         assert [f["name"] for f in slack.shared_files] == ["count-Kitchen.csv"]
+
+
+@pytest.mark.postgresql_only
+def test_an_answer_retry_does_not_take_an_earlier_answers_file_for_its_own(database):
+    """`/stock template Kitchen` asked twice within minutes: the second answer's worker is
+    killed while its file uploads, and the takeover looks for its file. The first answer's
+    count-Kitchen.csv (same name and title, same channel, within the look-back) is not it;
+    it was taken for it, and the second request never got its sheet."""
+    _answer_job(database, "template Kitchen")
+    with SlackStandIn().running() as slack:
+        slack.install("xoxb-sandbox", BOT_SCOPES)
+        first = takeover_workers(database, slack)("--until-idle")
+        output, _ = first.communicate(timeout=120)
+        assert first.returncode == 0, output
+        assert [f["name"] for f in slack.shared_files] == ["count-Kitchen.csv"]
+        body = {
+            "team_id": TEAM,
+            "channel_id": "C0001",
+            "user_id": ADMIN,
+            "command": "/stock",
+            "text": "template Kitchen",
+            "response_url": "http://127.0.0.1:9/respond/y",
+            "trigger_id": "2.once",
+        }
+        queued = JobRuntime(database.factory).answer_later(body, TEAM, "C0001", "/stock:2.once")
+        assert queued is Answer.QUEUED
+        _killed_after(slack, database, "/api/files.getUploadURLExternal")
+        assert [f["name"] for f in slack.shared_files] == ["count-Kitchen.csv"] * 2
