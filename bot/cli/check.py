@@ -9,6 +9,7 @@ import click
 import psycopg
 from pydantic import ValidationError
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.bot.health import Check, database
@@ -109,8 +110,13 @@ def listen_checks(settings: Settings) -> list[Check]:
     name = "job wake-ups"
     try:
         arrive = notifications_arrive(target.url)
-    except psycopg.Error as error:
+    except psycopg.Error as error:  # unreachable, refused
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    except (ValueError, ArgumentError):  # not echoed: its password may show in the wrong part
+        reason = "it does not read as a PostgreSQL URL (postgresql://user:password@host:port/db)"
+    else:
+        reason = None
+    if reason is not None:
         return [
             Check(
                 name,

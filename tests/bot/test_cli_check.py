@@ -82,3 +82,22 @@ def test_workers_listening_through_pgbouncer_are_a_problem_with_its_fix(
     assert "fix: set STOCKPOT_LISTEN_URL to a direct connection to PostgreSQL" in through.output
     direct = check(monkeypatch, **env, STOCKPOT_LISTEN_URL=database.url)
     assert "✓ job wake-ups: a NOTIFY reaches a LISTEN on STOCKPOT_LISTEN_URL" in direct.output
+
+
+@pytest.mark.postgresql_only
+def test_a_listen_url_that_is_no_url_is_a_problem_and_its_password_is_not_shown(
+    database, monkeypatch
+):
+    """A typo in STOCKPOT_LISTEN_URL's port (or a URL that does not parse) is the wake-ups
+    check failing with its fix, like an unreachable one, not `stockpot check` crashing."""
+    for wrong in (
+        "postgresql://stockpot:s3cret-pw@127.0.0.1:54x2/stockpot",
+        "stockpot:s3cret-pw@127.0.0.1/stockpot",
+    ):
+        result = check(
+            monkeypatch, DATABASE_URL=database.url, STOCKPOT_LISTEN_URL=wrong, LOG_LEVEL="WARNING"
+        )
+        assert result.exit_code == 1
+        assert "✗ job wake-ups: workers cannot LISTEN on STOCKPOT_LISTEN_URL: " in result.output
+        assert "fix: check STOCKPOT_LISTEN_URL" in result.output
+        assert "s3cret-pw" not in result.output
