@@ -15,14 +15,21 @@ from collections.abc import Iterable
 
 from stockpot.core.jobs.queue import Enqueued, JobSpec
 from stockpot.core.jobs.specs import Notify, reports_to
-from stockpot.core.models import Job, JobKind
+from stockpot.core.models import Company, Job, JobKind
 from stockpot.handlers.context import Services
 
 UNANNOUNCED = (
     "it is the day's automatic transfer, which posts no message when it succeeds (a failure "
-    "is said in the report channel); `/transfer log` shows its run once done"
+    "is said in the report channel, when one is set); `/transfer log` shows its run once done"
 )
 """Where the result of a transfer queued without a channel (the automatic one) is seen."""
+
+UNPOSTED = (
+    "it was not asked for from Slack and there is no report channel, so its result is not "
+    "posted in Slack (`/pos report here` sets one)"
+)
+"""Where the result of other work queued without a channel goes when the company has no
+report channel (the command line's migration, say): nowhere in Slack."""
 
 
 def joined(svc: Services, queued: Enqueued, here: Notify, what: str) -> str | None:
@@ -38,10 +45,14 @@ def joined(svc: Services, queued: Enqueued, here: Notify, what: str) -> str | No
         kind = job.kind if job is not None else None
         # A CSV file's work answers in the file's thread.
         threaded = job is not None and bool((job.payload or {}).get("thread_ts"))
+        company = session.get(Company, job.company_id) if job is not None else None
+        reported = company is not None and bool(company.report_channel_id)
     if there is not None and there.message_ts and there.message_ts == here.message_ts:
         return None
     if there is None and kind is JobKind.TRANSFER:
         return f"The same {what} is already under way; {UNANNOUNCED}."
+    if there is None and not reported:
+        return f"The same {what} is already under way; {UNPOSTED}."
     where = _where(there, here, threaded)
     return f"The same {what} is already under way; its result follows {where}."
 

@@ -482,7 +482,7 @@ def test_one_migration_per_location_and_no_activation_meanwhile(bot):
         assert first.created and not again.created and again.job_id == first.job_id
         assert migration_running(session, store)
     bot.send.command("/pos", "migrate Pizzeria Beispiel Teltow 3", user=ADMIN)
-    reply(bot, "The same migration of Pizzeria Beispiel Teltow is already under way; its result")
+    reply(bot, "The same migration of Pizzeria Beispiel Teltow is already under way;")
     with (
         unit_of_work(bot.database.factory) as session,
         pytest.raises(ValidationFailed, match="is being migrated"),
@@ -492,6 +492,24 @@ def test_one_migration_per_location_and_no_activation_meanwhile(bot):
     bot.drain()
     with bot.database.session() as session:
         assert not migration_running(session, store)
+
+
+def test_a_migration_joined_with_no_report_channel_is_not_promised_there(bot):
+    """`/pos migrate` while the command line's migration of the location runs (it reports to
+    the report channel) in a company with no report channel: its result is posted nowhere
+    in Slack, so the note must not send anyone to look "in the report channel"."""
+    store = _synced(bot)
+    bot.sides.faults.add(Fault.status(503), path="/api/v1/", times=1000)
+    with unit_of_work(bot.database.factory) as session:
+        location = session.get_one(ExternalLocation, store)
+        link_storage_unit(session, location, "Kitchen")
+        enqueue(session, specs.migration(location.company_id, store, 3, triggered_by="cli"))
+    bot.send.command("/pos", "migrate Pizzeria Beispiel Teltow 3", user=ADMIN)
+    note = reply(bot, "The same migration of Pizzeria Beispiel Teltow is already under way;")
+    assert "in the report channel" not in texts(note)
+    assert "no report channel" in texts(note) and "/pos report here" in texts(note)
+    bot.sides.faults.clear()
+    bot.drain()
 
 
 def test_connect_sides_again_updates_the_sign_in_and_keeps_the_setup(bot):
