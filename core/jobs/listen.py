@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import psycopg
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import ArgumentError
 
 from stockpot.core.db import libpq_url
 from stockpot.core.jobs.queue import CHANNEL
@@ -110,7 +111,6 @@ class JobListener:
         listening: threading.Event,
     ) -> None:
         self._target = target
-        self._url = libpq_url(target.url)
         self._wake = wake
         self._stop = stop
         self.listening = listening
@@ -138,6 +138,13 @@ class JobListener:
                         return
                     probed = True
                 self._listen()
+            except (ValueError, ArgumentError):  # never the URL: its password may show
+                log.warning(
+                    "%s does not read as a PostgreSQL URL (postgresql://user:password@host:port"
+                    "/db); workers poll instead (every STOCKPOT_WORKER_POLL_SECONDS)",
+                    self._target.setting,
+                )
+                return
             except psycopg.Error as error:
                 self.listening.clear()
                 log.warning(
@@ -148,7 +155,8 @@ class JobListener:
         self.listening.clear()
 
     def _listen(self) -> None:
-        with psycopg.connect(self._url, autocommit=True, connect_timeout=5) as connection:
+        url = libpq_url(self._target.url)
+        with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
             connection.execute(f"LISTEN {CHANNEL}")
             self.listening.set()
             self._wake("")  # whatever was queued before we listened

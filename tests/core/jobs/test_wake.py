@@ -156,3 +156,22 @@ def test_queueing_a_burst_of_answers_tells_the_workers(database):
     worker = Worker(database.factory, Settings(), {})
     worker.wake(notices[1])
     assert worker.bursts.hold() > 0
+
+
+def test_a_listen_url_that_does_not_parse_is_said_once_without_its_password(caplog):
+    """STOCKPOT_LISTEN_URL with a typo (its port) is said once, at WARNING, with the setting
+    to fix and never the URL (its password), and the worker polls; the ValueError was raised
+    where the worker starts its listener, so the worker did not start at all."""
+    import logging
+
+    from stockpot.core.jobs.listen import JobListener, ListenTarget
+
+    target = ListenTarget(
+        "postgresql://stockpot:s3cret-pw@127.0.0.1:54x2/db", "STOCKPOT_LISTEN_URL"
+    )
+    stop, listening = threading.Event(), threading.Event()
+    with caplog.at_level(logging.WARNING, logger="stockpot.core.jobs.listen"):
+        JobListener(target, lambda _: None, stop, listening)._run()  # returns: polls instead
+    said = [r.getMessage() for r in caplog.records]
+    assert len(said) == 1 and "STOCKPOT_LISTEN_URL" in said[0], said
+    assert "s3cret-pw" not in said[0] and not listening.is_set()
