@@ -30,7 +30,20 @@ class Check:
 
 
 def safe_url(url: str) -> str:
-    return make_url(url).render_as_string(hide_password=True)
+    """The URL for people, its password hidden. A host holding an ``@`` is part of a
+    password whose ``@`` was not written ``%40`` (everything after it is read as the host):
+    the URL is not shown at all."""
+    parsed = make_url(url)
+    if _password_in_host(parsed.host):
+        return f"{parsed.drivername}://… (not shown: {UNENCODED_AT})"
+    return parsed.render_as_string(hide_password=True)
+
+
+UNENCODED_AT = "its password holds an '@' not written as %40"
+
+
+def _password_in_host(host: str | None) -> bool:
+    return host is not None and "@" in host
 
 
 def schema_problem(engine: Engine) -> str | None:
@@ -47,6 +60,16 @@ def schema_problem(engine: Engine) -> str | None:
 def database(engine: Engine) -> list[Check]:
     """Reachable, and its schema is this release's."""
     url = safe_url(engine.url.render_as_string(hide_password=False))
+    if _password_in_host(engine.url.host):
+        # Not tried: the driver's error would name the "host", a piece of the password.
+        return [
+            Check(
+                "database",
+                False,
+                f"DATABASE_URL cannot be read: {UNENCODED_AT}",
+                "write each '@' in the password as %40",
+            )
+        ]
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
