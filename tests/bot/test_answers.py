@@ -184,9 +184,12 @@ def test_requests_acked_while_answers_are_queued_are_queued_together(bot):
 
 @pytest.mark.postgresql_only
 def test_a_few_requests_meeting_are_no_burst(bot):
-    """Three acked while one statement ran (people typing at once, not a flood) are queued
-    together with a plain notification: the workers do not hold their claims for them."""
-    assert _acked_while_queueing_waits(bot, 3, notices=2) == ["", ""]
+    """Three acked while one statement ran (people typing at once, not a flood) are no burst:
+    every notification is plain, so the workers do not hold their claims for them. (How many
+    statements queue them is not asserted: under load CI saw them queued by two, with three
+    plain notifications.)"""
+    notices = _acked_while_queueing_waits(bot, 3, notices=2)
+    assert len(notices) >= 2 and set(notices) == {""}, notices
     bot.drain()
     assert len([c for c in bot.slack.calls if c.method == "response_url"]) == 4
 
