@@ -185,9 +185,9 @@ def test_requests_acked_while_answers_are_queued_are_queued_together(bot):
 @pytest.mark.postgresql_only
 def test_a_few_requests_meeting_are_no_burst(bot):
     """Three acked while one statement ran (people typing at once, not a flood) are no burst:
-    every notification is plain, so the workers do not hold their claims for them. (How many
-    statements queue them is not asserted: under load CI saw them queued by two, with three
-    plain notifications.)"""
+    every notification is plain, so the workers do not hold their claims for them. (Their
+    number is not asserted: CI under load once received three plain notifications where
+    two statements queue the four requests.)"""
     notices = _acked_while_queueing_waits(bot, 3, notices=2)
     assert len(notices) >= 2 and set(notices) == {""}, notices
     bot.drain()
