@@ -29,6 +29,11 @@ PREVIEW = TransferReport(
 )
 
 
+def _shown(report: TransferReport) -> str:
+    """The report's blocks (checked against Slack's limits) as the JSON text Slack gets."""
+    return json.dumps(check(report_blocks(report, currency="EUR"))["blocks"], ensure_ascii=False)
+
+
 def _buttons(blocks) -> list[str]:
     return [
         element["action_id"]
@@ -65,7 +70,7 @@ def test_the_largest_deductions_are_amounts_taken_with_their_value_and_unit():
             StockLine("Kitchen", "Basil", "kg", Decimal("-0.02"), Decimal("-0.7")),
         ],
     )
-    text = json.dumps(check(report_blocks(one_unit, currency="EUR"))["blocks"], ensure_ascii=False)
+    text = _shown(one_unit)
     assert (
         "Largest by value, all from Kitchen: Basil 20 g (0.70 EUR), Flour 360 g (0.32 EUR)" in text
     )
@@ -76,7 +81,7 @@ def test_the_largest_deductions_are_amounts_taken_with_their_value_and_unit():
             StockLine("Bar", "House red", "pcs", Decimal("-2")),
         ],
     )
-    text = json.dumps(check(report_blocks(two_units, currency="EUR"))["blocks"], ensure_ascii=False)
+    text = _shown(two_units)
     assert "Largest of each kind: " in text and "from Kitchen" in text and "from Bar" in text
     assert "(" not in text.split("Largest of each kind: ")[1].split('"')[0], "no value to show"
 
@@ -93,11 +98,11 @@ def test_stock_put_back_is_no_deduction_and_never_a_negative_amount_taken():
             StockLine("Kitchen", "House red", "pcs", Decimal("3"), Decimal("13.5")),
         ],
     )
-    text = json.dumps(check(report_blocks(refunds, currency="EUR"))["blocks"], ensure_ascii=False)
+    text = _shown(refunds)
     assert "*1 deduction* (1 weighed)" in text
     assert "Largest by value, all from Kitchen: Flour 360 g (0.32 EUR)" in text
     assert "-3 pcs" not in text and "-13.50" not in text
     assert "1 ingredient put back (more refunded than sold): House red 3 pcs" in text
     only_back = replace(refunds, movements=refunds.movements[1:])
-    text = json.dumps(check(report_blocks(only_back, currency="EUR"))["blocks"], ensure_ascii=False)
+    text = _shown(only_back)
     assert "*Deductions*: none" in text and "House red 3 pcs" in text and "-3" not in text

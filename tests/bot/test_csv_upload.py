@@ -223,20 +223,10 @@ def test_pos_csv_opens_a_modal_whose_file_gets_the_same_preview(bot):
     bot.send.command("/pos", "csv", user=ADMIN)
     view = bot.slack.wait_for("views.open")[-1].args["view"]
     assert view["callback_id"] == CallbackId.CSV_UPLOAD
-    profile = next(b for b in view["blocks"] if b.get("block_id") == BlockId.CSV_PROFILE)
-    kasse = next(o for o in profile["element"]["options"] if o["value"] and "Kasse" in str(o))
     missing = {BlockId.CSV_FILE: {ActionId.CSV_FILE: {"type": "file_input", "files": []}}}
     refused = bot.send.view_submission(view, missing, user=ADMIN).json()
     assert refused["errors"][BlockId.CSV_FILE] == "Choose the export to import"
-    values = {
-        BlockId.CSV_FILE: {
-            ActionId.CSV_FILE: {"type": "file_input", "files": [{"id": "F7", "name": "kasse.csv"}]}
-        },
-        BlockId.CSV_PROFILE: {
-            ActionId.CSV_PROFILE: {"type": "static_select", "selected_option": kasse}
-        },
-        BlockId.CSV_DATE: {ActionId.CSV_DATE: {"type": "datepicker", "selected_date": None}},
-    }
+    values = _kasse_form(view, "F7")
     hold = Hold()
     arrived, release = hold.arrived, hold.release
 
@@ -257,6 +247,21 @@ def test_pos_csv_opens_a_modal_whose_file_gets_the_same_preview(bot):
     assert "thread_ts" not in preview.args
     bot.send.command("/pos", "csv", user=VIEWER)
     reply(bot, "admin")
+
+
+def _kasse_form(view: dict, file_id: str) -> dict:
+    """The /pos csv modal's values: kasse.csv (shared as ``file_id``), read with the Kasse
+    profile, no date picked."""
+    profile = next(b for b in view["blocks"] if b.get("block_id") == BlockId.CSV_PROFILE)
+    kasse = next(o for o in profile["element"]["options"] if o["value"] and "Kasse" in str(o))
+    chosen = [{"id": file_id, "name": "kasse.csv"}]
+    return {
+        BlockId.CSV_FILE: {ActionId.CSV_FILE: {"type": "file_input", "files": chosen}},
+        BlockId.CSV_PROFILE: {
+            ActionId.CSV_PROFILE: {"type": "static_select", "selected_option": kasse}
+        },
+        BlockId.CSV_DATE: {ActionId.CSV_DATE: {"type": "datepicker", "selected_date": None}},
+    }
 
 
 def _field(key: str, value: str) -> dict:
@@ -355,17 +360,7 @@ def test_importing_a_file_whose_threaded_preview_imports_it_points_to_that_threa
     assert threaded.args["thread_ts"] == THREAD
     bot.send.command("/pos", "csv", user=ADMIN)
     view = bot.slack.wait_for("views.open")[-1].args["view"]
-    profile = next(b for b in view["blocks"] if b.get("block_id") == BlockId.CSV_PROFILE)
-    kasse = next(o for o in profile["element"]["options"] if o["value"] and "Kasse" in str(o))
-    values = {
-        BlockId.CSV_FILE: {
-            ActionId.CSV_FILE: {"type": "file_input", "files": [{"id": "F1", "name": "kasse.csv"}]}
-        },
-        BlockId.CSV_PROFILE: {
-            ActionId.CSV_PROFILE: {"type": "static_select", "selected_option": kasse}
-        },
-        BlockId.CSV_DATE: {ActionId.CSV_DATE: {"type": "datepicker", "selected_date": None}},
-    }
+    values = _kasse_form(view, "F1")
     assert bot.send.view_submission(view, values, user=ADMIN).text == ""
     bot.drain()
     top = [

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -106,7 +107,10 @@ def test_activating_offers_the_migration_and_sends_alerts_to_that_channel(bot):
         assert company.report_channel_id == "C0777"
 
 
-def test_a_failed_automatic_transfer_is_posted_with_retry_and_reconnect(bot):
+def _failed_automatic_transfer(bot) -> tuple[int, int, int, Any]:
+    """The golden day's automatic transfer failed (SIDES refuses the credentials, and keeps
+    refusing until the faults are cleared), its alert in the report channel: (store, company
+    id, job id, alert)."""
     store = _ready(bot)
     bot.send.command("/pos", "report here", user=ADMIN)
     reply(bot, "go to <#C0001>")
@@ -119,6 +123,11 @@ def test_a_failed_automatic_transfer_is_posted_with_retry_and_reconnect(bot):
     )
     bot.worker.wake()
     alert = posted(bot, f"Not transferred: Pizzeria Beispiel Teltow, {GOLDEN}")
+    return store, company_id, job_id, alert
+
+
+def test_a_failed_automatic_transfer_is_posted_with_retry_and_reconnect(bot):
+    _, _, job_id, alert = _failed_automatic_transfer(bot)
     assert ActionId.JOB_RETRY in texts(alert) and ActionId.CONNECTION_RECONNECT in texts(alert)
     assert _job(bot, job_id).state is JobState.FAILED
     bot.send.command("/transfer", "status", user=VIEWER)
@@ -146,18 +155,7 @@ def test_a_failed_automatic_transfer_is_posted_with_retry_and_reconnect(bot):
 def test_retry_refused_as_already_queued_leaves_its_message_as_it_was(bot):
     """Retry rewrote its message ("Trying the transfer again") and then found the same work
     already queued: refused, the message said something that was not happening."""
-    store = _ready(bot)
-    bot.send.command("/pos", "report here", user=ADMIN)
-    reply(bot, "go to <#C0001>")
-    bot.sides.faults.add(Fault.status(401, {"error": "invalid_credentials"}), path="", times=50)
-    with bot.database.session() as session:
-        company_id = session.get_one(ExternalLocation, store).company_id
-    failed = _enqueue(
-        bot,
-        specs.transfer(company_id, store, GOLDEN, run_kind=RunKind.AUTOMATIC, triggered_by="t"),
-    )
-    bot.worker.wake()
-    posted(bot, f"Not transferred: Pizzeria Beispiel Teltow, {GOLDEN}")
+    store, company_id, failed, _ = _failed_automatic_transfer(bot)
     assert _job(bot, failed).state is JobState.FAILED
     with unit_of_work(bot.database.factory) as session:
         spec = specs.transfer(company_id, store, GOLDEN, run_kind=RunKind.MANUAL, triggered_by="t")
@@ -177,18 +175,7 @@ def test_a_slow_answer_to_retry_holds_up_no_other_request(bot):
     """Retry rewrote its message inside the transaction that requeues the job: on SQLite the
     database's write lock was held while Slack answered, so every other request (even one
     that only reads) waited on it for as long as Slack took."""
-    store = _ready(bot)
-    bot.send.command("/pos", "report here", user=ADMIN)
-    reply(bot, "go to <#C0001>")
-    bot.sides.faults.add(Fault.status(401, {"error": "invalid_credentials"}), path="", times=50)
-    with bot.database.session() as session:
-        company_id = session.get_one(ExternalLocation, store).company_id
-    failed = _enqueue(
-        bot,
-        specs.transfer(company_id, store, GOLDEN, run_kind=RunKind.AUTOMATIC, triggered_by="t"),
-    )
-    bot.worker.wake()
-    posted(bot, f"Not transferred: Pizzeria Beispiel Teltow, {GOLDEN}")
+    _, _, failed, _ = _failed_automatic_transfer(bot)
     bot.sides.faults.clear()
     hold = Hold()
     bot.slack.faults.add(Fault(before=hold), path="/respond/", times=1)
