@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from stockpot.core.jobs.queue import Enqueued, JobSpec
-from stockpot.core.jobs.specs import Notify, reports_to
+from stockpot.core.jobs.specs import Notify, notify_of
 from stockpot.core.models import Company, Job, JobKind
 from stockpot.handlers.context import Services
 
@@ -40,11 +40,12 @@ def joined(svc: Services, queued: Enqueued, here: Notify, what: str) -> str | No
     if queued.created:
         return None
     with svc.factory() as session:
-        there = reports_to(session, queued.job_id)
         job = session.get(Job, queued.job_id)
+        payload = (job.payload if job is not None else None) or {}
+        there = notify_of(payload)
         kind = job.kind if job is not None else None
         # A CSV file's work answers in the file's thread.
-        threaded = job is not None and bool((job.payload or {}).get("thread_ts"))
+        threaded = bool(payload.get("thread_ts"))
         company = session.get(Company, job.company_id) if job is not None else None
         reported = company is not None and bool(company.report_channel_id)
     if there is not None and there.message_ts and there.message_ts == here.message_ts:

@@ -75,6 +75,8 @@ class Profile:
 
 SAMPLE_NAMED = 5
 """The first rows a preview shows and names."""
+UNMAPPED_NAMED = 100
+"""The most-sold unmapped codes a preview names (its section shows fewer than this)."""
 
 
 @dataclass
@@ -205,7 +207,7 @@ def preview_csv(
         previous = _previous(session, connection_id, result.content_hash)
         unmapped = {code: qty for code, qty in result.by_code().items() if code not in mapped}
         shown = {code for row in result.sample[:SAMPLE_NAMED] for code in row.codes}
-        shown |= set(sorted(unmapped, key=lambda code: -unmapped[code])[: SAMPLE_NAMED * 20])
+        shown |= set(sorted(unmapped, key=lambda code: -unmapped[code])[:UNMAPPED_NAMED])
         names = dict(
             session.execute(
                 select(PosItem.key, PosItem.name).where(

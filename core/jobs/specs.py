@@ -12,11 +12,9 @@ from datetime import date
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from stockpot.core.jobs.queue import BULK, INTERACTIVE, SCHEDULED, JobSpec
-from stockpot.core.models import Job, JobKind, RunKind
+from stockpot.core.models import JobKind, RunKind
 
 
 class Notify(BaseModel):
@@ -126,13 +124,6 @@ def payload_of(model: type[Payload], payload: dict[str, Any]) -> Payload:
 def notify_of(payload: dict[str, Any]) -> Notify | None:
     """Where any job reports (every payload may carry it)."""
     return JobPayload.model_validate({"notify": payload.get("notify")}).notify
-
-
-def reports_to(session: Session, job_id: int) -> Notify | None:
-    """Where job ``job_id`` answers (``None``: the company's report channel, if any): for a
-    request that joined it rather than queueing the same work again."""
-    payload = session.scalar(select(Job.payload).where(Job.id == job_id))
-    return notify_of(payload or {})
 
 
 def automatic_transfer_key(location_id: int, day: date) -> str:
