@@ -38,6 +38,17 @@ def fraction_to_decimal(value: Fraction | mpq) -> Decimal:
     return Decimal(f"{units}e-{SCALE}")
 
 
+HALF_UNIT = mpq(1, 2 * 10**SCALE)
+"""Half of the stored scale's unit: ``fraction_to_decimal`` rounds a value within it (its
+end included, half to even) to zero."""
+
+
+def rounds_to_zero(value: Fraction | mpq) -> bool:
+    """Whether ``fraction_to_decimal(value)`` is zero, known without rounding (a comparison
+    against ``HALF_UNIT``; rounding a value is ten times as long)."""
+    return -HALF_UNIT <= value <= HALF_UNIT
+
+
 def fraction_text(value: Fraction) -> str:
     """``"0.15"`` when the value is a terminating decimal, else ``"1/3"``: exact either way."""
     denominator = value.denominator

@@ -18,7 +18,7 @@ A pure function (no database, no clock). Rules, in order:
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -27,7 +27,7 @@ from typing import Any
 
 from gmpy2 import mpq
 
-from stockpot.core.exact import format_decimal, fraction_to_decimal
+from stockpot.core.exact import format_decimal, fraction_to_decimal, rounds_to_zero
 from stockpot.core.transfer.lines import LineKind, SaleLine
 from stockpot.core.transfer.snapshot import (
     Ignored,
@@ -110,14 +110,25 @@ class EngineResult:
     @cached_property
     def movements(self) -> dict[StockKey, Decimal]:
         """Signed ledger quantities (negative for an issue), rounded once; zeros dropped.
-        Computed once per result: the runner, the stats and tracing all read it."""
+        Computed once per result: the runner and tracing both read it."""
+        return dict(self.rounded())
+
+    def rounded(self) -> Iterator[tuple[StockKey, Decimal]]:
+        """``movements``, in key order, each rounded as it is asked for: the movements COPY
+        sends the first while the rest are rounded. Read to its end, it fills
+        ``movements``."""
+        known = self.__dict__.get("movements")
+        if known is not None:
+            yield from known.items()
+            return
         deductions = self.deductions
         result: dict[StockKey, Decimal] = {}
         for key in sorted(deductions):  # keys alone: a pair compares faster than an item
             quantity = fraction_to_decimal(-deductions[key])
             if quantity:
                 result[key] = quantity
-        return result
+                yield key, quantity
+        self.__dict__["movements"] = result
 
 
 class RecipeTree:
@@ -349,7 +360,7 @@ def run_engine(
         "skipped": dict(sorted(skip_counts.items())),
         "items": len(net),
         "unmapped_items": len(unmapped),
-        "movements": len(result.movements),
+        "movements": sum(not rounds_to_zero(value) for value in deductions.values()),
         "quantities": {key: format_decimal(value) for key, value in sorted(volume.items())},
     }
     return result

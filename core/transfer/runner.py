@@ -19,6 +19,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, overload
 
+from gmpy2 import mpq
 from sqlalchemy import ARRAY, and_, any_, case, cast, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -33,6 +34,7 @@ from stockpot.core.db import (
     utcnow,
 )
 from stockpot.core.errors import StockpotError, ValidationFailed
+from stockpot.core.exact import fraction_to_decimal
 from stockpot.core.jobs import effects
 from stockpot.core.ledger import StockLine
 from stockpot.core.models import (
@@ -274,13 +276,16 @@ class _Outcome:
     run: TransferRun
     result: EngineResult | None = None
     """``None`` when the live run's result stands (unchanged input)."""
-    movements: dict[StockKey, Decimal] = field(default_factory=dict)
     catalog: Catalog | None = None
     """The catalog the engine read (names the movements)."""
     snapshot: DaySnapshot | None = None
     """The snapshot the engine read, stored with the batch."""
     matches: TransferRun | None = None
     """A preview's: the live run that read the same input (``_matching``)."""
+
+    @property
+    def movements(self) -> dict[StockKey, Decimal]:
+        return {} if self.result is None else self.result.movements
 
 
 def _run(session: Session, request: TransferRequest) -> TransferReport:
@@ -422,8 +427,7 @@ def _compute(session: Session, request: TransferRequest, plan: _Plan) -> _Outcom
         _unchanged(run, matches)
         return _Outcome(run)
     result = run_engine(lines, day.snapshot, plan.storage_unit_id, day.tree)
-    movements = result.movements
-    _check_movements(catalog, movements)
+    _check_movements(catalog, result)
     run.stats = result.stats
     run.unmapped = [item.to_json() for item in result.unmapped]
     run.skipped = [line.to_json() for line in result.skipped]
@@ -432,7 +436,7 @@ def _compute(session: Session, request: TransferRequest, plan: _Plan) -> _Outcom
     else:
         run.outcome = RunOutcome.POSTED
         run.generation = plan.day.generation + 1
-    return _Outcome(run, result, movements, catalog, day, matches)
+    return _Outcome(run, result, catalog, day, matches)
 
 
 def _store_snapshots(session: Session, outcomes: Sequence[_Outcome]) -> None:
@@ -491,12 +495,19 @@ def _check_quantities(lines: Sequence[SaleLine]) -> None:
         seen.add(line.quantity)
 
 
-def _check_movements(catalog: Catalog, movements: dict[StockKey, Decimal]) -> None:
+PLAINLY_INSIDE = mpq(int(LIMIT) - 1)
+"""A deduction within this is a movement within the quantity limit: rounding to the stored
+scale moves it by less than a unit."""
+
+
+def _check_movements(catalog: Catalog, result: EngineResult) -> None:
     """Every movement meets the quantity rule. The engine rounds them to the stored scale, so
-    only their size can break it: the rule itself runs for one not plainly inside it."""
-    for (_, ingredient_id), quantity in movements.items():
-        if -LIMIT < quantity < LIMIT:
+    only their size can break it: a deduction plainly inside it is not rounded here (the
+    movements COPY rounds each as it sends it), the rule itself runs for any other."""
+    for (_, ingredient_id), deduction in result.deductions.items():
+        if -PLAINLY_INSIDE < deduction < PLAINLY_INSIDE:
             continue
+        quantity = fraction_to_decimal(-deduction)
         problem = quantity_problem(quantity)
         if problem is not None:
             name = catalog.ingredients[ingredient_id][0]
@@ -634,9 +645,10 @@ def _movement_blocks(posted: Sequence[Posted], now: Any) -> Iterator[CopyBlock]:
     company, date and id: ORM attributes, slow to read) is read and written once."""
     issue = MovementType.ISSUE.value
     for _, plan, outcome in posted:
-        run = outcome.run
+        run, result = outcome.run, outcome.result
+        assert result is not None
         yield CopyBlock(
-            [(*key, quantity) for key, quantity in outcome.movements.items()],
+            ((*key, quantity) for key, quantity in result.rounded()),
             (plan.location.company_id, issue, run.business_date, run.id, now),
         )
 

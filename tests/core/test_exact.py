@@ -7,7 +7,13 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from stockpot.core.db import QUANTUM
-from stockpot.core.exact import format_decimal, fraction_text, fraction_to_decimal, parse_decimal
+from stockpot.core.exact import (
+    format_decimal,
+    fraction_text,
+    fraction_to_decimal,
+    parse_decimal,
+    rounds_to_zero,
+)
 
 
 @pytest.mark.parametrize(
@@ -45,11 +51,14 @@ def _decimal_rounding(value: Fraction) -> Decimal:
 @example(Fraction(-5, 10**10))
 @example(Fraction(25, 10**10))
 @example(Fraction(10**40 + 1, 3))
+@example(Fraction(5, 10**10) + Fraction(1, 10**30))
 def test_rounding_equals_decimal_quantize_of_the_exact_rational(value):
     expected = _decimal_rounding(value)
     assert fraction_to_decimal(value) == expected
     assert fraction_to_decimal(mpq(value.numerator, value.denominator)) == expected
     assert fraction_to_decimal(value).as_tuple().exponent == expected.as_tuple().exponent
+    assert rounds_to_zero(value) is (expected == 0)
+    assert rounds_to_zero(mpq(value.numerator, value.denominator)) is (expected == 0)
 
 
 @pytest.mark.parametrize(

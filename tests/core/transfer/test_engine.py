@@ -227,6 +227,20 @@ def test_statistics_count_sales_lines_and_movements():
     }
 
 
+def test_a_deduction_that_rounds_to_nothing_is_no_movement_and_not_counted():
+    """A factor of 4·10⁻¹⁰ rounds to zero at nine places; 6·10⁻¹⁰ to one unit. The count
+    in the stats is known before the movements are rounded (the COPY rounds them)."""
+    mappings = {
+        "DUST": IngredientTarget(FLOUR, Fraction(4, 10**10)),
+        "SPECK": IngredientTarget(EGGS, Fraction(6, 10**10)),
+    }
+    result = run_engine([line("DUST", 1), line("SPECK", 1)], Snapshot(mappings, RECIPES), 1)
+    assert result.stats["movements"] == 1
+    assert dict(result.rounded()) == {(1, EGGS): Decimal("-1E-9")}
+    assert result.movements == {(1, EGGS): Decimal("-1E-9")}
+    assert list(result.rounded()) == list(result.movements.items())
+
+
 def test_snapshot_survives_a_json_round_trip():
     original = snapshot(
         A=IngredientTarget(COFFEE, Fraction(1, 3)),

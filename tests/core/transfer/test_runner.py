@@ -6,6 +6,7 @@ import random
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import delete, func, select, update
@@ -38,6 +39,7 @@ from stockpot.core.transfer.engine import run_engine
 from stockpot.core.transfer.lines import LineKind, RawInput, SaleLine
 from stockpot.core.transfer.live import run_dispositions
 from stockpot.core.transfer.runner import TransferFailed, run_transfer
+from stockpot.core.transfer.snapshot import IngredientTarget, Snapshot
 from stockpot.core.units import Unit
 from tests.catalogs import ids, setup_trattoria
 
@@ -452,3 +454,22 @@ def test_a_mapping_change_changes_the_catalog_fingerprint(trattoria):
     before = _fingerprint(trattoria)
     remap_espresso(trattoria, "0.018")
     assert _fingerprint(trattoria) != before
+
+
+def test_a_movement_that_rounds_up_to_the_quantity_limit_is_refused():
+    """Inside the limit by less than half a unit, a deduction rounds onto it: checked from
+    the exact deduction, it is rounded and refused, not let through unrounded."""
+    result = run_engine(
+        [sold("X", 1)],
+        Snapshot({"X": IngredientTarget(7, Fraction(10**9) - Fraction(1, 3 * 10**9))}, {}),
+        1,
+    )
+    catalog = SimpleNamespace(ingredients={7: ("Flour", "g")})
+    with pytest.raises(ValidationFailed, match=r"would post -1000000000\.000000000 of Flour"):
+        runner._check_movements(catalog, result)
+    inside = run_engine(
+        [sold("X", 1)],
+        Snapshot({"X": IngredientTarget(7, Fraction(10**9) - Fraction(1, 10**9))}, {}),
+        1,
+    )
+    runner._check_movements(catalog, inside)
