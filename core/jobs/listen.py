@@ -33,6 +33,7 @@ from sqlalchemy.exc import ArgumentError
 
 from stockpot.core.db import libpq_url
 from stockpot.core.jobs.queue import CHANNEL
+from stockpot.core.outage import Outage, lasted
 from stockpot.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -99,9 +100,10 @@ POOLED_FIX = (
 
 class JobListener:
     """A thread that LISTENs on ``url`` and calls ``wake`` (with the payload) on every
-    notification until
-    ``stop`` is set; a lost connection is reopened after ``RECONNECT_SECONDS`` (polling
-    covers the gap)."""
+    notification until ``stop`` is set; a lost connection is reopened every
+    ``reconnect_seconds`` (polling covers the gap). The outage is logged by ``Outage``'s
+    rule (when it starts, then at growing intervals, and once when it is back), not at
+    every attempt; ``outage`` takes a clock of its own in tests."""
 
     def __init__(
         self,
@@ -109,12 +111,17 @@ class JobListener:
         wake: Callable[[str], None],
         stop: threading.Event,
         listening: threading.Event,
+        *,
+        outage: Outage | None = None,
+        reconnect_seconds: float = RECONNECT_SECONDS,
     ) -> None:
         self._target = target
         self._wake = wake
         self._stop = stop
         self.listening = listening
         """Set while the connection listens."""
+        self._outage = outage or Outage()
+        self._reconnect_seconds = reconnect_seconds
         self._thread = threading.Thread(target=self._run, name="stockpot-listen", daemon=True)
 
     def start(self) -> JobListener:
@@ -147,18 +154,49 @@ class JobListener:
                 return
             except psycopg.Error as error:
                 self.listening.clear()
-                log.warning(
-                    "LISTEN for new jobs failed (%s); polling until it is back",
-                    type(error).__name__,
-                )
-                self._stop.wait(RECONNECT_SECONDS)
+                self._down(type(error).__name__)
+                self._stop.wait(self._reconnect_seconds)
         self.listening.clear()
+
+    def _down(self, error: str) -> None:
+        """An attempt to listen failed (``error``: the exception's type name only, never its
+        text, which may name the host). Said when ``Outage`` says so: never the URL."""
+        setting = self._target.setting
+        lasting = self._outage.failed()
+        if lasting == 0:
+            log.warning(
+                "LISTEN for new jobs on %s failed (%s): workers are not woken at once when a "
+                "job is queued; jobs still run, found at each poll (every "
+                "STOCKPOT_WORKER_POLL_SECONDS). Reconnecting every %g s; said again after "
+                "1 min, then less often, and when it is back",
+                setting,
+                error,
+                self._reconnect_seconds,
+            )
+        elif lasting is not None:
+            log.warning(
+                "LISTEN for new jobs on %s still failing after %s (%s); jobs still run at "
+                "each poll",
+                setting,
+                lasted(lasting),
+                error,
+            )
+
+    def _up(self) -> None:
+        lasting = self._outage.recovered()
+        if lasting is not None:
+            log.warning(
+                "LISTEN for new jobs on %s is back after %s; workers are woken at once again",
+                self._target.setting,
+                lasted(lasting),
+            )
 
     def _listen(self) -> None:
         url = libpq_url(self._target.url)
         with psycopg.connect(url, autocommit=True, connect_timeout=5) as connection:
             connection.execute(f"LISTEN {CHANNEL}")
             self.listening.set()
+            self._up()
             self._wake("")  # whatever was queued before we listened
             while not self._stop.is_set():
                 for notice in connection.notifies(timeout=0.5):

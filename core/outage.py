@@ -1,0 +1,71 @@
+"""When to tell the operator that something stays down: once when it starts, again after
+growing intervals (1 min, then 5 min, then every 15 min), and once when it is back, with
+how long it lasted. A loop that retries every few seconds would otherwise log a line per
+attempt for as long as the outage lasts, burying everything else in the log.
+
+The rule lives here, once; the caller says what is down and what still works. The clock
+is injectable so the rule can be driven in tests without waiting.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+SAY_AGAIN_AFTER: tuple[float, ...] = (60.0, 300.0, 900.0)
+"""Seconds after each report of an ongoing outage before the next one; the last repeats."""
+
+
+class Outage:
+    """One thing that can be down (the LISTEN connection of a worker, say)."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.monotonic,
+        again_after: Sequence[float] = SAY_AGAIN_AFTER,
+    ) -> None:
+        if not again_after:
+            raise ValueError("again_after needs at least one interval")
+        self._clock = clock
+        self._again_after = tuple(again_after)
+        self._since: float | None = None
+        self._next_say = 0.0
+        self._said = 0
+
+    @property
+    def ongoing(self) -> bool:
+        return self._since is not None
+
+    def failed(self) -> float | None:
+        """An attempt failed. When the outage is to be said now: how long it has lasted in
+        seconds (0 when it starts here); ``None`` when it is not (it was said recently)."""
+        now = self._clock()
+        if self._since is None:
+            self._since, self._said = now, 0
+            self._next_say = now + self._again_after[0]
+            return 0.0
+        if now < self._next_say:
+            return None
+        self._said += 1
+        self._next_say = now + self._again_after[min(self._said, len(self._again_after) - 1)]
+        return now - self._since
+
+    def recovered(self) -> float | None:
+        """An attempt worked: how long the outage lasted (to be said once), or ``None``
+        when there was none."""
+        if self._since is None:
+            return None
+        lasted = self._clock() - self._since
+        self._since = None
+        return lasted
+
+
+def lasted(seconds: float) -> str:
+    """An outage's length for people: ``12 s``, ``3 min``, ``2 h 5 min``."""
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    if whole < 3600:
+        return f"{whole // 60} min"
+    hours, minutes = divmod(whole // 60, 60)
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
