@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.core.db import utcnow
 from stockpot.core.jobs import heartbeat
+from stockpot.core.settings import UNENCODED_AT, UNENCODED_AT_FIX, password_in_host
 from stockpot.migrations import schema
 
 
@@ -34,16 +35,9 @@ def safe_url(url: str) -> str:
     password whose ``@`` was not written ``%40`` (everything after it is read as the host):
     the URL is not shown at all."""
     parsed = make_url(url)
-    if _password_in_host(parsed.host):
+    if password_in_host(parsed):
         return f"{parsed.drivername}://… (not shown: {UNENCODED_AT})"
     return parsed.render_as_string(hide_password=True)
-
-
-UNENCODED_AT = "its password holds an '@' not written as %40"
-
-
-def _password_in_host(host: str | None) -> bool:
-    return host is not None and "@" in host
 
 
 def schema_problem(engine: Engine) -> str | None:
@@ -60,14 +54,13 @@ def schema_problem(engine: Engine) -> str | None:
 def database(engine: Engine) -> list[Check]:
     """Reachable, and its schema is this release's."""
     url = safe_url(engine.url.render_as_string(hide_password=False))
-    if _password_in_host(engine.url.host):
-        # Not tried: the driver's error would name the "host", a piece of the password.
+    if password_in_host(engine.url):
+        # Settings refuse such a DATABASE_URL (core.settings); an engine made from another
+        # URL is not tried either: the driver's error would name the "host", a piece of the
+        # password.
         return [
             Check(
-                "database",
-                False,
-                f"DATABASE_URL cannot be read: {UNENCODED_AT}",
-                "write each '@' in the password as %40",
+                "database", False, f"DATABASE_URL cannot be read: {UNENCODED_AT}", UNENCODED_AT_FIX
             )
         ]
     try:

@@ -8,8 +8,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 SLACK_REQUEST_MAX_BYTES = 1024 * 1024
 """The default largest request body the Slack endpoint reads. Slack's requests are a few
@@ -19,6 +21,30 @@ with its view, URL-encoded, comes to about 0.8 MB."""
 SLACK_REQUEST_MAX_BYTES_RANGE = (256 * 1024, 16 * 1024 * 1024)
 """What ``SLACK_REQUEST_MAX_BYTES`` may be set to: below 256 KiB a large modal's submission
 is refused; above 16 MiB each of the HTTP threads may hold that much of one request."""
+
+
+UNENCODED_AT = "its password holds an '@' not written as %40"
+UNENCODED_AT_FIX = (
+    "write each '@' in the password as %40 (postgresql+psycopg://user:p%40ss@host/db)"
+)
+
+
+def password_in_host(url: str | URL) -> bool:
+    """Whether ``url``'s host holds an ``@``: in ``user:p@ss@host`` the password ends at its
+    own ``@`` and everything after it is read as the host, so the "host" is a piece of the
+    password (a driver's error, a log line would show it). The one rule for settings and
+    ``stockpot check``."""
+    try:
+        host = make_url(url).host
+    except (ArgumentError, ValueError):  # not a URL (a port "54x2"): whoever opens it says so
+        return False
+    return host is not None and "@" in host
+
+
+def _readable_url(url: str) -> str:
+    if password_in_host(url):
+        raise ValueError(f"{UNENCODED_AT}; {UNENCODED_AT_FIX}")
+    return url
 
 
 class Environment(StrEnum):
@@ -31,7 +57,8 @@ class SettingsGroup(BaseSettings):
     from the environment and ``.env``: the field ``client_id`` of the ``LIGHTSPEED_`` group is
     ``LIGHTSPEED_CLIENT_ID``. The prefix is written once, not as an alias on every field."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+    # A refused value is never echoed: settings hold passwords and tokens.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
 
 
 class DatabaseSettings(SettingsGroup):
@@ -43,6 +70,8 @@ class DatabaseSettings(SettingsGroup):
         default="sqlite:///stockpot.db",
         description="SQLAlchemy URL; PostgreSQL as postgresql+psycopg://user@host/db",
     )
+
+    _url_readable = field_validator("url")(_readable_url)
 
 
 class LogSettings(SettingsGroup):
@@ -244,6 +273,13 @@ class Settings(SettingsGroup):
         description="on SIGTERM, how long serve waits for requests in flight",
     )
 
+    @field_validator("listen_url")
+    @classmethod
+    def _listen_url_readable(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None:
+            _readable_url(url.get_secret_value())
+        return url
+
     @property
     def is_production(self) -> bool:
         return self.env is Environment.PRODUCTION
@@ -274,6 +310,18 @@ class Settings(SettingsGroup):
 
 def _prefix(group: type[SettingsGroup]) -> str:
     return group.model_config.get("env_prefix", "")
+
+
+def settings_problem(error: ValidationError) -> str:
+    """What is wrong with the settings, each refused setting named by its environment
+    variable; never the value given (it may be a password)."""
+    groups = {group.__name__: group for group in SettingsGroup.__subclasses__()}
+    prefix = _prefix(groups[error.title]) if error.title in groups else ""
+    said = []
+    for problem in error.errors(include_url=False, include_input=False):
+        name = (prefix + "_".join(str(part) for part in problem["loc"])).upper()
+        said.append(f"{name}: {problem['msg'].removeprefix('Value error, ')}")
+    return "; ".join(said)
 
 
 @lru_cache(maxsize=1)

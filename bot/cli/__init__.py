@@ -6,6 +6,7 @@ One module per command group, each with ``register(main)``.
 from __future__ import annotations
 
 import click
+from pydantic import ValidationError
 
 from stockpot.bot.cli import (
     catalog,
@@ -28,13 +29,20 @@ from stockpot.bot.cli import (
 from stockpot.bot.cli.support import StockpotGroup
 from stockpot.core.crypto import secret_box
 from stockpot.core.errors import ConfigurationError
-from stockpot.core.settings import configure_logging, get_settings
+from stockpot.core.settings import configure_logging, get_settings, settings_problem
 
 
 @click.group(cls=StockpotGroup, context_settings={"help_option_names": ["-h", "--help"]})
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Stockpot: POS sales into an exact inventory ledger, run from Slack."""
-    settings = get_settings()
+    try:
+        settings = get_settings()
+    except ValidationError as error:
+        if ctx.invoked_subcommand == "check":
+            return  # `stockpot check` reports it among its checks, with the fix
+        click.echo(f"error: settings: {settings_problem(error)}", err=True)
+        ctx.exit(1)
     configure_logging(settings)
     if settings.is_production:
         try:

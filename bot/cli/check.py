@@ -23,7 +23,7 @@ from stockpot.core.jobs.listen import (
     notifications_arrive,
     pooled_problem,
 )
-from stockpot.core.settings import Settings, get_settings
+from stockpot.core.settings import Settings, get_settings, settings_problem
 
 
 def settings_checks(settings: Settings) -> list[Check]:
@@ -152,7 +152,7 @@ def check_command() -> None:
     try:
         settings = get_settings()
     except ValidationError as error:
-        click.echo(f"✗ settings: {error}", err=True)
+        click.echo(f"✗ settings: {settings_problem(error)}", err=True)
         raise SystemExit(1) from None
     checks = settings_checks(settings)
     engine = make_engine(settings.database.url)

@@ -62,3 +62,44 @@ def test_library_chatter_shows_only_at_debug(monkeypatch):
         root.handlers[:] = saved[1]
         for name in CHATTY_LIBRARIES:
             logging.getLogger(name).setLevel(logging.NOTSET)
+
+
+UNENCODED = "postgresql+psycopg://stockpot:s3cret@pw-tail@127.0.0.1:1/stockpot"
+"""A password holding an '@' not written %40: the URL reads "pw-tail@127.0.0.1" as its host."""
+
+
+def test_serve_and_worker_refuse_an_unencoded_at_in_the_password_and_show_none_of_it(
+    monkeypatch,
+):
+    """Only `stockpot check` caught it: `serve` and `worker` went on to connect and printed
+    the driver's "failed to resolve host 'pw-tail@127.0.0.1'", a piece of the password.
+    Settings refuse it now, naming the setting and the fix, and echo nothing of the value."""
+    monkeypatch.setenv("DATABASE_URL", UNENCODED)
+    for command in (["serve"], ["worker"], ["db", "upgrade"]):
+        result = CliRunner().invoke(main, command, catch_exceptions=False)
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith(
+            "error: settings: DATABASE_URL: its password holds an '@' not written as %40; "
+            "write each '@' in the password as %40"
+        ), result.output
+        assert "pw-tail" not in result.output and "s3cret" not in result.output
+
+
+def test_the_listen_url_is_held_to_the_same_rule(monkeypatch):
+    monkeypatch.setenv("STOCKPOT_LISTEN_URL", UNENCODED)
+    result = CliRunner().invoke(main, ["worker"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "error: settings: STOCKPOT_LISTEN_URL: its password holds an '@'" in result.output
+    assert "pw-tail" not in result.output and "s3cret" not in result.output
+
+
+def test_a_refused_setting_is_named_and_its_value_never_echoed(monkeypatch):
+    """Pydantic's own message quotes the value refused (input_value=...): a token or a
+    password set in the wrong variable would be printed."""
+    monkeypatch.setenv("STOCKPOT_WORKER_THREADS", "xoxb-not-a-number")
+    result = CliRunner().invoke(main, ["jobs", "list"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "error: settings: STOCKPOT_WORKER_THREADS: Input should be a valid integer" in (
+        result.output
+    )
+    assert "xoxb" not in result.output
