@@ -38,7 +38,7 @@ from stockpot.handlers.context import (
     reading,
     services,
 )
-from stockpot.handlers.offers import already_started, offered_in, spend
+from stockpot.handlers.offers import already_started, offered_in, spend, unspend
 from stockpot.handlers.pending import joined
 from stockpot.handlers.pos_commands import start_migration
 
@@ -205,29 +205,34 @@ def retry_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltCon
     ack()
     who = button_admin(context, body)
     job_id = button_id(body)
-    # Checked first, so a refused retry (the same work already queued) leaves the message as
-    # it was; said before the requeue, so no worker runs the job (and replaces this very
-    # message with its result) before the message says so; and said outside the transaction
-    # that requeues it, which would hold the job's row (on SQLite the database) while Slack
-    # answers.
+    # Checked first, so a retry refused at once (the same work already queued) leaves the
+    # message as it was; said before the requeue, so no worker runs the job (and replaces
+    # this very message with its result) before the message says so; and said outside the
+    # transaction that requeues it, which would hold the job's row (on SQLite the database)
+    # while Slack answers.
     with reading(context, who) as rows:
         job = queue.retryable(rows.session, job_id, who.company_id)
-        kind, pending = job.kind.value, job.state.pending
+        what, pending = job.kind.value.replace("_", " "), job.state.pending
     if pending:  # tried again already, by someone else or a second click: theirs stands
         respond(
-            text=f"The {kind.replace('_', ' ')} is already being tried again; its result follows.",
+            text=f"The {what} is already being tried again; its result follows.",
             response_type="ephemeral",
             replace_original=False,
         )
         return
     spend(
-        respond,
-        body,
-        f"Trying the {kind.replace('_', ' ')} again, started by <@{who.user_id}>; "
-        "the result follows.",
+        respond, body, f"Trying the {what} again, started by <@{who.user_id}>; the result follows."
     )
-    with changing(context, who) as rows:
-        queue.requeue(rows.session, job_id, who.company_id)
+    try:
+        # The requeue says what happened: queued, or refused (the same work queued since the
+        # check, while Slack showed the note above).
+        with changing(context, who) as rows:
+            queue.requeue(rows.session, job_id, who.company_id)
+    except ValidationFailed as refused:
+        # Rolled back by now: the message is put back outside the transaction, and the
+        # person is told why (the error handler answers with the refusal).
+        unspend(respond, body, f"Not tried again: {refused}.")
+        raise
     services(context).jobs.wake()
 
 

@@ -171,6 +171,43 @@ def test_retry_refused_as_already_queued_leaves_its_message_as_it_was(bot):
     assert _job(bot, again).state is JobState.QUEUED
 
 
+def test_retry_refused_after_its_message_was_rewritten_puts_the_message_back(bot):
+    """The same work queued between Retry's check and its requeue (while Slack showed
+    "Trying the transfer again"): the requeue was refused and the person told "already
+    queued", but the message kept saying the transfer was being tried again, with no Retry.
+    Now the message is put back as it was, Retry included."""
+    store, company_id, failed, alert = _failed_automatic_transfer(bot)
+    shown = {"ts": "1.0", "text": alert.args["text"], "blocks": alert.args["blocks"]}
+    hold = Hold()
+    bot.slack.faults.add(Fault(before=hold), path="/respond/", times=1)
+    retry = {"type": "button", "action_id": ActionId.JOB_RETRY, "block_id": "b"}
+    bot.send.action({**retry, "value": str(failed)}, user=ADMIN, message=shown)
+    try:
+        assert hold.arrived.wait(30), "Retry checked the job and is rewriting its message"
+        with unit_of_work(bot.database.factory) as session:
+            spec = specs.transfer(
+                company_id, store, GOLDEN, run_kind=RunKind.MANUAL, triggered_by="t"
+            )
+            again = enqueue(session, spec).job_id
+            later = utcnow() + timedelta(days=1)
+            session.execute(update(Job).where(Job.id == again).values(run_after=later))
+    finally:
+        hold.release.set()
+    refused = reply(bot, "the same work is already queued")
+    assert not refused.args.get("replace_original")
+    # Said one after the other by Retry: its note, the message put back, then the refusal.
+    rewrites = [
+        c for c in bot.slack.calls if c.method == "response_url" and c.args.get("replace_original")
+    ]
+    assert len(rewrites) == 2, [texts(c) for c in rewrites]
+    assert "Trying the transfer again" in texts(rewrites[0])
+    assert rewrites[-1].args["blocks"] == alert.args["blocks"], "the alert, as it was"
+    assert ActionId.JOB_RETRY in texts(rewrites[-1])
+    bot.drain()
+    assert _job(bot, failed).state is JobState.FAILED
+    assert _job(bot, again).state is JobState.QUEUED
+
+
 def test_a_slow_answer_to_retry_holds_up_no_other_request(bot):
     """Retry rewrote its message inside the transaction that requeues the job: on SQLite the
     database's write lock was held while Slack answered, so every other request (even one
