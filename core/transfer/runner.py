@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any, overload
 
 from gmpy2 import mpq
-from sqlalchemy import ARRAY, and_, any_, case, cast, or_, select
+from sqlalchemy import and_, case, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -59,6 +59,7 @@ from stockpot.core.transfer.catalog_snapshot import (
     Catalog,
     DaySnapshot,
     catalog_token,
+    items_after_commit,
 )
 from stockpot.core.transfer.engine import EngineResult, StockKey, run_engine
 from stockpot.core.transfer.line_store import FORMAT, EncodedLines, encode_lines
@@ -655,29 +656,25 @@ def _movement_blocks(posted: Sequence[Posted], now: Any) -> Iterator[CopyBlock]:
 
 def _register_items(session: Session, posted: Sequence[Posted], now: Any) -> None:
     """Items first seen in sales join the catalog, so unmapped ones can be mapped (named by
-    the first line that brings them, in the batch's order). A mapped or ignored item is in
-    the catalog the run read, so it exists: only the day's unmapped keys are looked up."""
-    candidates: dict[int, set[str]] = {}
+    the first line that brings them, in the batch's order). The catalog each run read knows
+    its connection's item keys (``Catalog.items``): only keys it does not know are inserted,
+    and ones another transaction inserted meanwhile are left as they are."""
+    unknown: dict[int, set[str]] = {}
     for _, plan, outcome in posted:
         assert outcome.result is not None and outcome.catalog is not None
-        mapped = outcome.catalog.mappings
-        candidates.setdefault(plan.location.connection_id, set()).update(
-            key for key in outcome.result.item_quantities if key not in mapped
+        known = outcome.catalog.items
+        unknown.setdefault(plan.location.connection_id, set()).update(
+            key for key in outcome.result.item_quantities if key not in known
         )
-    known = {
-        connection_id: _known_keys(session, connection_id, keys)
-        for connection_id, keys in candidates.items()
-    }
-    unknown = {
-        connection_id: keys - known[connection_id] for connection_id, keys in candidates.items()
-    }
     new: dict[tuple[int, str], dict[str, Any]] = {}
-    for _, plan, _outcome in posted:
+    for _, plan, outcome in posted:
         location = plan.location
         connection_id = location.connection_id
         wanted = unknown[connection_id]
         if not wanted:  # nearly every day: its unmapped items were seen before
             continue
+        assert outcome.catalog is not None
+        items_after_commit(session, outcome.catalog, wanted)
         for line in plan.encoded.lines:
             key = line.key
             if key not in wanted or (connection_id, key) in new:
@@ -701,37 +698,6 @@ def _register_items(session: Session, posted: Sequence[Posted], now: Any) -> Non
         [new[key] for key in sorted(new)],
         index_elements=["connection_id", "key"],
     )
-
-
-KEYS_PER_QUERY = 500
-"""Keys looked up per statement (SQLite allows a limited number of parameters)."""
-
-
-def _known_keys(session: Session, connection_id: int, keys: set[str]) -> set[str]:
-    if not keys:
-        return set()
-    ordered = sorted(keys)
-    if session.get_bind().dialect.name == "postgresql":
-        # One array parameter: an expanded IN of a few hundred keys cost more client CPU
-        # (one bound parameter each) than the look-up itself.
-        return set(
-            session.scalars(
-                select(PosItem.key).where(
-                    PosItem.connection_id == connection_id,
-                    PosItem.key == any_(cast(ordered, ARRAY(PosItem.key.type))),
-                )
-            )
-        )
-    found: set[str] = set()
-    for chunk in _chunks(ordered, KEYS_PER_QUERY):
-        found.update(
-            session.scalars(
-                select(PosItem.key).where(
-                    PosItem.connection_id == connection_id, PosItem.key.in_(chunk)
-                )
-            )
-        )
-    return found
 
 
 def _reverse(session: Session, replaced: dict[int, int], now: Any) -> None:

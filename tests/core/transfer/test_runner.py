@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from types import SimpleNamespace
@@ -13,6 +13,7 @@ from sqlalchemy import delete, func, select, update
 
 from stockpot.core import ledger
 from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.db import unit_of_work
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.lookup import company_by_name
 from stockpot.core.mapping import import_mappings
@@ -26,6 +27,7 @@ from stockpot.core.models import (
     RawPayload,
     Recipe,
     RecipeLine,
+    RunKind,
     RunOutcome,
     RunStatus,
     StorageUnit,
@@ -34,11 +36,11 @@ from stockpot.core.models import (
     TransferRunLines,
 )
 from stockpot.core.transfer import runner, trace
-from stockpot.core.transfer.catalog_snapshot import catalog_token, load_snapshot
+from stockpot.core.transfer.catalog_snapshot import CATALOGS, catalog_token, load_snapshot
 from stockpot.core.transfer.engine import run_engine
 from stockpot.core.transfer.lines import LineKind, RawInput, SaleLine
 from stockpot.core.transfer.live import run_dispositions
-from stockpot.core.transfer.runner import TransferFailed, run_transfer
+from stockpot.core.transfer.runner import TransferFailed, run_transfer, transfer_in_session
 from stockpot.core.transfer.snapshot import IngredientTarget, Snapshot
 from stockpot.core.units import Unit
 from tests.catalogs import ids, setup_trattoria
@@ -473,3 +475,47 @@ def test_a_movement_that_rounds_up_to_the_quantity_limit_is_refused():
         1,
     )
     runner._check_movements(catalog, inside)
+
+
+def _arancini_registered(database) -> list[str]:
+    with database.session() as session:
+        return list(session.scalars(select(PosItem.name).where(PosItem.key == "777")))
+
+
+def test_items_a_rolled_back_run_registered_are_registered_again(trattoria):
+    """The catalog learns a run's new items only once its transaction commits: a caller that
+    gives up after posting (a CSV import whose later day fails) leaves no item behind, and
+    the next run that sells it registers it."""
+    location = trattoria.ids["location:Main room"]
+    with pytest.raises(RuntimeError), unit_of_work(trattoria.factory) as session:
+        transfer_in_session(
+            session,
+            location,
+            DAY,
+            [sold("777", 1, name="Arancini")],
+            RawInput("t", "x"),
+            kind=RunKind.MANUAL,
+        )
+        # a second read of the catalog in the same transaction sees the uncommitted item
+        CATALOGS.clear()
+        transfer_in_session(
+            session,
+            location,
+            DAY + timedelta(days=1),
+            [sold("101", 1)],
+            RawInput("t", "x"),
+            kind=RunKind.MANUAL,
+        )
+        raise RuntimeError("the caller gives up")
+    assert _arancini_registered(trattoria) == []
+    transfer(trattoria, [sold("777", 2, name="Arancini")], day=DAY + timedelta(days=2))
+    assert _arancini_registered(trattoria) == ["Arancini"]
+
+
+def test_a_committed_runs_new_items_are_known_to_its_catalog(trattoria):
+    transfer(trattoria, [sold("777", 1, name="Arancini")])
+    with trattoria.session() as session:
+        company = session.get(ExternalLocation, trattoria.ids["location:Main room"])
+        catalog = CATALOGS.get(session, company.company_id, company.connection_id)
+    assert "777" in catalog.items
+    assert _arancini_registered(trattoria) == ["Arancini"]
