@@ -20,6 +20,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import cached_property
 
 from stockpot.core.exact import format_decimal
 from stockpot.core.transfer.lines import LineKind, SaleLine
@@ -40,8 +41,14 @@ class EncodedLines:
     """The lines in their canonical order: the order the engine reads and positions refer to."""
     digest: str
     """SHA-256 of the canonical text."""
-    body: bytes
-    """The canonical text, compressed: what the run stores."""
+    text: bytes
+    """The canonical text."""
+
+    @cached_property
+    def body(self) -> bytes:
+        """The canonical text, compressed: what a posted run stores (an unchanged rerun or a
+        preview stores none, and does not pay for it)."""
+        return zlib.compress(self.text, _COMPRESSION_LEVEL)
 
 
 def encode_lines(lines: Sequence[SaleLine]) -> EncodedLines:
@@ -69,11 +76,7 @@ def encode_lines(lines: Sequence[SaleLine]) -> EncodedLines:
             [_fields(line) for line in ordered], ensure_ascii=False, separators=(",", ":")
         )
     data = text.encode()
-    return EncodedLines(
-        lines=ordered,
-        digest=hashlib.sha256(data).hexdigest(),
-        body=zlib.compress(data, _COMPRESSION_LEVEL),
-    )
+    return EncodedLines(lines=ordered, digest=hashlib.sha256(data).hexdigest(), text=data)
 
 
 def _fields(line: SaleLine) -> list[str]:
