@@ -53,8 +53,14 @@ class LedgerMovement(Base):
             "storage_unit_id",
             "ingredient_id",
         ),
-        Index("ix_ledger_movement_company_date", "company_id", "business_date"),
-        Index("ix_ledger_movement_unit_date", "company_id", "storage_unit_id", "business_date"),
+        # One index for a company's days and a storage unit's days (its unit filtered in the
+        # index): every movement a transfer COPYs enters each index (migration 0021).
+        Index(
+            "ix_ledger_movement_company_date_unit",
+            "company_id",
+            "business_date",
+            "storage_unit_id",
+        ),
         # Sales movements (almost all rows) have neither: the indexes hold only the rows
         # that have one, so a transfer's COPY does not insert thousands of NULL entries.
         *(
