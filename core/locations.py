@@ -7,14 +7,14 @@ A location can only be activated once it is linked to a storage unit of its own 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import time
+from datetime import datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from stockpot.core.errors import NotFound, UnauthorizedCompanyAccess, ValidationFailed
 from stockpot.core.jobs import schedule
-from stockpot.core.jobs.queue import jobs_by_location, pending_locations
+from stockpot.core.jobs.queue import jobs_by_location, pending_since
 from stockpot.core.jobs.schedule import MissedDays
 from stockpot.core.migration import migration_running
 from stockpot.core.models import (
@@ -42,8 +42,15 @@ class LocationOverview:
     storage_unit_id: int | None
     active: bool
     automatic_transfer: str
-    migrating: bool = False
-    """A migration of it is queued or running (its own message shows progress and Cancel)."""
+    migration_since: datetime | None = None
+    """When a pending migration of it started (or was queued, see ``migration_started``);
+    ``None`` when none is pending. Its own message shows progress and Cancel."""
+    migration_started: bool = False
+
+    @property
+    def migrating(self) -> bool:
+        """A migration of it is queued or running (as of when the overview was read)."""
+        return self.migration_since is not None
 
     @property
     def from_csv(self) -> bool:
@@ -62,7 +69,7 @@ def overview(
         )
     ).all()
     names = {unit_id: name for unit_id, name, _ in every}
-    migrating = pending_locations(session, JobKind.MIGRATION, company_id)
+    migrating = pending_since(session, JobKind.MIGRATION, company_id)
     units = sorted(
         ((unit_id, name) for unit_id, name, archived in every if archived is None),
         key=lambda unit: unit[1],
@@ -79,7 +86,8 @@ def overview(
             storage_unit_id=location.storage_unit_id,
             active=location.active,
             automatic_transfer=location.automatic_transfer.value,
-            migrating=location.id in migrating,
+            migration_since=migrating.get(location.id, (None, False))[0],
+            migration_started=migrating.get(location.id, (None, False))[1],
         )
         for location in session.scalars(
             select(ExternalLocation)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from stockpot.bot.blocks.common import (
     Block,
@@ -40,9 +42,19 @@ def _storage_select(row: LocationOverview, units: Sequence[tuple[int, str]]) -> 
     return select
 
 
-def _state(row: LocationOverview) -> str:
+def _state(row: LocationOverview, now: datetime) -> str:
+    """What the location does; a pending migration with the local time it began, since the
+    list is read later than it is posted (never "now": it may have ended meanwhile)."""
     state = location_state(row.active, row.automatic_transfer, from_csv=row.from_csv)
-    return state + (" · migrating now" if row.migrating else "")
+    if row.migration_since is None:
+        return state
+    zone = ZoneInfo(row.timezone)
+    since = row.migration_since.astimezone(zone)
+    when = since.strftime(
+        "%H:%M" if since.date() == now.astimezone(zone).date() else "%Y-%m-%d %H:%M"
+    )
+    began = "started" if row.migration_started else "queued"
+    return f"{state} · migration {began} {when} (its own message shows how far it is)"
 
 
 def location_state(active: bool, automatic: str, *, from_csv: bool) -> str:
@@ -124,9 +136,10 @@ def locations_blocks(
             )
         ]
     blocks: list[Block] = [header(f"Locations of {company}")]
+    now = datetime.now(UTC)
     for row in rows[:LOCATIONS_SHOWN]:
         unit = escape(row.storage_unit) if row.storage_unit else "_no storage unit_"
-        text = f"*{escape(row.name)}* ({escape(row.connection)})\n{unit} · {_state(row)}"
+        text = f"*{escape(row.name)}* ({escape(row.connection)})\n{unit} · {_state(row, now)}"
         if not admin:
             blocks.append(section(text))
             continue

@@ -584,18 +584,24 @@ class LocationJobs:
     failed: Job | None
 
 
-def pending_locations(session: Session, kind: JobKind, company_id: int) -> set[int]:
-    """The company's locations that have a queued or running job of this kind."""
-    return set(
-        session.scalars(
-            select(Job.location_id).where(
-                Job.company_id == company_id,
-                Job.kind == kind,
-                Job.location_id.is_not(None),
-                Job.state.in_(_pending_states()),
-            )
+def pending_since(
+    session: Session, kind: JobKind, company_id: int
+) -> dict[int, tuple[datetime, bool]]:
+    """The company's locations that have a queued or running job of this kind, each with
+    when its earliest one started (``True``) or, none started yet, was queued (``False``)."""
+    found: dict[int, tuple[datetime, bool]] = {}
+    for location_id, created, started in session.execute(
+        select(Job.location_id, Job.created_at, Job.started_at).where(
+            Job.company_id == company_id,
+            Job.kind == kind,
+            Job.location_id.is_not(None),
+            Job.state.in_(_pending_states()),
         )
-    )
+    ):
+        since = (started or created, started is not None)
+        if location_id not in found or since[0] < found[location_id][0]:
+            found[location_id] = since
+    return found
 
 
 def jobs_by_location(session: Session, company_id: int) -> dict[int, LocationJobs]:

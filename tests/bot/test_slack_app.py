@@ -7,6 +7,7 @@ import json
 import time
 from datetime import date
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -543,7 +544,21 @@ def test_the_migrate_button_and_the_remaining_commands(bot):
     relisted = reply(bot, "Started by <@UADMIN>")
     assert relisted.args["replace_original"]
     row = _location_row(relisted, "Pizzeria Beispiel Teltow")
-    assert "migrating now" in row
+    with bot.database.session() as session:
+        location = session.get_one(ExternalLocation, store)
+        job = session.scalars(
+            select(Job).where(Job.location_id == store, Job.kind == JobKind.MIGRATION)
+        ).one()
+        assert job.started_at is not None
+        zone = ZoneInfo(location.timezone)
+        said = {
+            f"migration queued {job.created_at.astimezone(zone):%H:%M} (its own message",
+            f"migration started {job.started_at.astimezone(zone):%H:%M} (its own message",
+        }
+    # The list is read after it is posted: it says when the migration began (queued or
+    # started, as the worker had it then), never "now".
+    assert any(words in row for words in said), row
+    assert "migrating now" not in row
     assert ActionId.LOCATION_MIGRATE not in row, "no second Migrate while one is pending"
     hold.release.set()
     bot.slack.wait_for(
