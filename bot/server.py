@@ -62,7 +62,7 @@ class StockpotWsgi:
                     state=query.get("state", ""),
                     code=query.get("code", ""),
                 )
-                ok, detail = True, f"{info.label} is connected for {info.company}."
+                ok, detail = True, f"{info.shown} is connected for {info.company}."
                 self._announce(
                     query.get("state", ""),
                     f"Lightspeed is connected for {info.company}. Next: `/pos sync`.",

@@ -68,8 +68,8 @@ def diagnose(
             .where(Connection.company_id == who.company_id)
             .order_by(Connection.id)
         ).all()
-        targets = [(c.id, c.label) for c in linked if c.provider is not Provider.CSV]
-        files = [c.label for c in linked if c.provider is Provider.CSV]
+        targets = [(c.id, c.shown) for c in linked if c.provider is not Provider.CSV]
+        files = [c.shown for c in linked if c.provider is Provider.CSV]
         synced = {c.id: _last_sync(session, c.id) for c in linked if c.provider is not Provider.CSV}
         items = {
             connection_id: count
@@ -156,7 +156,7 @@ def _one_location(
             subject,
             "location known",
             True,
-            f"{location.connection.label}" + (" (declared by the CSV profile)" if csv else ""),
+            location.connection.shown + (", declared by the CSV profile" if csv else ""),
         ),
         Check(
             subject,

@@ -35,6 +35,9 @@ class LocationOverview:
     id: int
     name: str
     connection: str
+    """Its connection's key (``sides:SIDES``), as the CLI prints and takes it."""
+    connection_shown: str
+    """Its connection as users know it (``SIDES``, ``Kasse (CSV)``): what Slack shows."""
     external_id: str
     timezone: str
     business_day_start: time
@@ -79,6 +82,7 @@ def overview(
             id=location.id,
             name=location.name,
             connection=location.connection.label,
+            connection_shown=location.connection.shown,
             external_id=location.external_id,
             timezone=location.timezone,
             business_day_start=location.business_day_start,

@@ -281,8 +281,10 @@ class MappingRow:
     factor: str | None
     unit: str | None
     connection: str = ""
-    """The item's connection as users name it (``sides:SIDES``, ``csv:Till export``): two
-    connections may each sell a "Cola (201)"."""
+    """The item's connection's key (``sides:SIDES``, ``csv:Till export``), as files and the
+    CLI's ``--connection`` take it: two connections may each sell a "Cola (201)"."""
+    connection_shown: str = ""
+    """The same connection as users know it (``SIDES``, ``Till export (CSV)``): for Slack."""
 
 
 def _mappings_query(company_id: int, connection: Connection | None, text: str | None) -> Select:
@@ -326,7 +328,16 @@ def _row(
     if mapping is not None and mapping.factor is not None:
         factor = format_decimal(mapping.factor)
     return MappingRow(
-        item.id, item.external_id, item.name, item.key, kind, target, factor, unit, connection.label
+        item.id,
+        item.external_id,
+        item.name,
+        item.key,
+        kind,
+        target,
+        factor,
+        unit,
+        connection.label,
+        connection.shown,
     )
 
 

@@ -87,7 +87,7 @@ def recipe_view(session: Session, company_id: int, name: str) -> RecipeView:
         )
     }
     sold_as = [
-        f"{item.name} ({item.external_id or item.key}, {connection.label}) × "
+        f"{item.name} ({item.external_id or item.key}) via {connection.shown} × "
         f"{format_decimal(mapping.factor)} portion{'s' if mapping.factor != 1 else ''}"
         for item, mapping, connection in session.execute(
             select(PosItem, PosMapping, Connection)

@@ -212,7 +212,7 @@ def _refused(location: ExternalLocation, *, pos_only: bool) -> ValidationFailed:
     instead (never "did you mean" the very name typed)."""
     if pos_only and location.connection.provider is Provider.CSV:
         return ValidationFailed(
-            f"{location.name} gets its sales from CSV files ({location.connection.label}), "
+            f"{location.name} gets its sales from the CSV files of {location.connection.name}, "
             "not from a POS Stockpot can ask for a day: share the day's export in a bound "
             "channel (or `/pos csv`) and press Import, or run `stockpot csv import FILE "
             f"--connection {location.connection.name}`"

@@ -104,7 +104,7 @@ def unmapped(session: Session, company_id: int, days: int = WINDOW_DAYS) -> list
             if row is None:
                 row = rows[identity] = UnmappedRow(
                     mapped[identity],
-                    connection.label,
+                    connection.shown,
                     item["key"],
                     item.get("pos_code"),
                     item["name"],

@@ -35,7 +35,7 @@ def pos_csv(inv: Invocation) -> None:
         open_profile(inv, who, " ".join(inv.args[1:]).strip())
         return
     found = [
-        (p.connection_id, p.label)
+        (p.connection_id, p.shown)
         for p in profiles(inv.services.factory, who.company_id)
         if p.profile.rules
     ]
@@ -170,7 +170,7 @@ def submit_profile(ack: Ack, view: dict[str, Any], client: WebClient, context: B
     post(
         client,
         metadata.channel_id,
-        {"text": f"<@{who.user_id}> saved the CSV profile csv:{escape(name)}."},
+        {"text": f"<@{who.user_id}> saved the CSV profile {escape(name)}."},
     )
 
 

@@ -27,7 +27,7 @@ def home(event: dict[str, Any], client: WebClient, context: BoltContext) -> None
         view = not_linked_view(str(error))
     else:
         with reading(context, who) as rows:
-            linked = [(c.label, c.status.value) for c in rows.connections()]
+            linked = [(c.shown, c.status.value) for c in rows.connections()]
             places = []
             for location in rows.locations():
                 last = latest_day_run(rows.session, location.id)

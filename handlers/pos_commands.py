@@ -131,7 +131,7 @@ def pos_connect(inv: Invocation) -> None:
 
 def _pos_connections(who: Actor, inv: Invocation) -> list[tuple[int, str]]:
     with inv.reading(who) as rows:
-        found = [(c.id, c.label) for c in rows.pos_connections()]
+        found = [(c.id, c.shown) for c in rows.pos_connections()]
     if not found:
         raise ValidationFailed(
             f"{who.company} has no POS connection: `/pos connect sides` or "

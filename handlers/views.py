@@ -60,7 +60,7 @@ def connect_sides(
         {
             "text": f"<@{who.user_id}> "
             + ("updated the sign-in of" if metadata.connection_id else "connected")
-            + f" {escape(info.label)} for {escape(who.company)}. Next: `/pos sync`."
+            + f" {escape(info.shown)} for {escape(who.company)}. Next: `/pos sync`."
         },
     )
 

@@ -233,7 +233,7 @@ def _row_text(row: MappingRow) -> str:
         if row.target_kind == "ignored"
         else f"{amount_text(Decimal(str(row.factor)), row.unit)} of *{escape(row.target or '')}*"
     )
-    return f"*{escape(row.pos_name)}*{code} · {escape(row.connection)}\n→ {what}"
+    return f"*{escape(row.pos_name)}*{code} · {escape(row.connection_shown)}\n→ {what}"
 
 
 def _row_buttons(row: MappingRow, shown: MappingsPageValue) -> Block:

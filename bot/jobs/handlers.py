@@ -199,7 +199,7 @@ class SyncJob(_Notifying):
         job = context.job
         assert job.connection_id is not None
         with context.factory() as session:
-            label = session.get_one(Connection, job.connection_id).label
+            label = session.get_one(Connection, job.connection_id).shown
         title = f"Sync of {escape(label)}"
         shown = ProgressMessage(self.notifier, context, "ts", self.target(context))
         context.save(ts=shown.start(message(f"{title}: locations…", [])))
@@ -215,7 +215,7 @@ class SyncJob(_Notifying):
         job = context.job
         assert job.connection_id is not None
         with context.factory() as session:
-            label = session.get_one(Connection, job.connection_id).label
+            label = session.get_one(Connection, job.connection_id).shown
         reconnect = job.connection_id if isinstance(error, PosAuthError) else None
         self.notifier.deliver(
             context,

@@ -68,9 +68,12 @@ class Profile:
     connection_id: int
     company_id: int
     label: str
+    """The connection's key (``csv:Kasse``), as the CLI takes it."""
     locations: dict[str, int]
     """location name → id"""
     profile: CsvProfile
+    shown: str = ""
+    """The connection as users know it (``Kasse (CSV)``): what Slack shows."""
 
 
 SAMPLE_NAMED = 5
@@ -158,7 +161,8 @@ def _profile(connection: Connection) -> Profile:
         connection.company_id,
         connection.label,
         {location.name: location.id for location in connection.locations},
-        CsvProfile.of_settings(connection.settings, label=connection.label),
+        CsvProfile.of_settings(connection.settings, label=connection.shown),
+        connection.shown,
     )
 
 
@@ -223,6 +227,7 @@ class ProfilePreview:
     """The preview of a file by the first profile that reads it."""
 
     label: str
+    """The profile's connection as users know it (``Kasse (CSV)``)."""
     connection_id: int
     preview: Preview
     default_date: date | None
@@ -266,9 +271,9 @@ def preview_with_profiles(
                 default_date=when,
             )
         except UnreadableFile as error:
-            refusals.append(f"{candidate.label}: {error}")
+            refusals.append(f"{candidate.shown}: {error}")
             continue
-        return ProfilePreview(candidate.label, candidate.connection_id, preview, when)
+        return ProfilePreview(candidate.shown, candidate.connection_id, preview, when)
     if len(refusals) == 1:
         raise UnreadableFile(refusals[0])
     raise UnreadableFile("no CSV profile reads this file:\n" + "\n".join(refusals))

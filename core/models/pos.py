@@ -19,6 +19,11 @@ class Provider(StrEnum):
     CSV = "csv"
 
     @property
+    def title(self) -> str:
+        """The POS kind as people write it: ``Lightspeed``, ``SIDES``, ``CSV``."""
+        return {"lightspeed": "Lightspeed", "sides": "SIDES", "csv": "CSV"}[self.value]
+
+    @property
     def single_per_company(self) -> bool:
         """Lightspeed and SIDES allow one connection per company; CSV any number of profiles."""
         return self is not Provider.CSV
@@ -67,8 +72,16 @@ class Connection(Base):
 
     @property
     def label(self) -> str:
-        """How users name a connection: ``provider:name`` (e.g. ``csv:Till export``)."""
+        """The key operators type and files hold: ``provider:name`` (``csv:Till export``,
+        ``stockpot pos sync --connection sides:SIDES``). Slack shows ``shown`` instead."""
         return f"{self.provider.value}:{self.name}"
+
+    @property
+    def shown(self) -> str:
+        """The connection as its users know it, in every message: its name, with the POS kind
+        after it unless the name says it already (``SIDES``, ``Lightspeed``, ``Kasse (CSV)``)."""
+        kind = self.provider.title
+        return self.name if kind.casefold() in self.name.casefold() else f"{self.name} ({kind})"
 
 
 class ExternalLocation(Base):

@@ -68,12 +68,17 @@ class ConnectionInfo:
     id: int
     company: str
     label: str
+    """The key the CLI takes (``sides:SIDES``)."""
     status: str
+    shown: str = ""
+    """As users know it (``SIDES``): what Slack and the OAuth page say."""
 
 
 def _info(session: Session, connection: Connection) -> ConnectionInfo:
     company = session.get_one(Company, connection.company_id)
-    return ConnectionInfo(connection.id, company.name, connection.label, connection.status.value)
+    return ConnectionInfo(
+        connection.id, company.name, connection.label, connection.status.value, connection.shown
+    )
 
 
 # --- building connectors -------------------------------------------------------------------
@@ -231,7 +236,7 @@ def update_sides_credentials(
     with unit_of_work(factory) as session:
         connection = session.get_one(Connection, connection_id)
         if connection.provider is not Provider.SIDES:
-            raise ValidationFailed(f"{connection.label} is not a SIDES connection")
+            raise ValidationFailed(f"{connection.shown} is not a SIDES connection")
         connection.credentials = encrypted
         connection.status = ConnectionStatus.CONNECTED
         return _info(session, connection)

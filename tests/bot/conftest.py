@@ -206,7 +206,7 @@ def day_posted(bot):
     from tests.bot.test_slack_app import connect_sides, posted, synced
 
     connect_sides(bot)
-    posted(bot, "connected sides:SIDES")
+    posted(bot, "connected SIDES")
     bot.send.command("/pos", "sync", user=ADMIN)
     synced(bot)
     with unit_of_work(bot.database.factory) as session:

@@ -92,6 +92,7 @@ def test_balances_locations_and_help_fit_with_large_data():
             id=i,
             name=f"{LONG} {i}",
             connection="sides:SIDES",
+            connection_shown="SIDES",
             external_id=str(i),
             timezone="UTC",
             business_day_start=time(5),
@@ -121,7 +122,7 @@ def test_every_other_builder_fits_with_large_data():
     rows = [
         UnmappedRow(
             i,
-            "sides:SIDES",
+            "SIDES",
             str(i),
             f"C{i}",
             f"{LONG} {i}",
@@ -272,7 +273,7 @@ def test_the_daily_report_says_over_which_days_an_unmapped_item_sold():
     start = date(2026, 9, 5)
     row = UnmappedRow(
         7,
-        "sides:SIDES",
+        "SIDES",
         "5108",
         "5108",
         "Familienpizza Vegetaria",

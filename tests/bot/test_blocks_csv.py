@@ -31,13 +31,13 @@ def big_preview() -> Preview:
 
 def test_a_huge_preview_fits_and_shows_no_live_formula_or_markup():
     value = CsvFileValue(file_id="F1", connection_id=1, thread_ts="1.2")
-    blocks = preview_blocks(LONG, "csv:Kasse", big_preview(), value, needs_date=False)
+    blocks = preview_blocks(LONG, "Kasse (CSV)", big_preview(), value, needs_date=False)
     payload = check(blocks)
     text = json.dumps(payload)
     assert '"=HYPERLINK' not in text and " =HYPERLINK" not in text
     assert "'=HYPERLINK" in text and "<click>" not in text and "&lt;cli" in text
     assert "Import valid rows only" in text and "already imported (import 3)" in text
-    with_date = preview_blocks(LONG, "csv:Kasse", big_preview(), value, needs_date=True)
+    with_date = preview_blocks(LONG, "Kasse (CSV)", big_preview(), value, needs_date=True)
     assert len(with_date) <= 50 and any(b.get("block_id") == "csv_date_block" for b in with_date)
 
 
@@ -61,7 +61,7 @@ def test_the_preview_names_the_items_it_knows():
     preview = Preview(scan, {"155": Decimal(3)}, None, names={"101": "Pizza <Margherita>"})
     value = CsvFileValue(file_id="F1", connection_id=1, thread_ts="1.2")
     text = json.dumps(
-        check(preview_blocks("kasse-export.csv", "csv:Kasse", preview, value, needs_date=False)),
+        check(preview_blocks("kasse-export.csv", "Kasse (CSV)", preview, value, needs_date=False)),
         ensure_ascii=False,
     )
     assert "Filiale Mitte · Pizza &lt;Margherita&gt; (101) × 14" in text

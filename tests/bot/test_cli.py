@@ -242,7 +242,7 @@ def test_a_recipe_and_why_an_ingredient_moved(cli, tmp_path):
     assert "issued from Kitchen unless a line says otherwise" in recipe
     assert "  - 1.8 kg Flour · from Kitchen" in recipe  # the sub-recipe's lines, indented
     assert "- 125 g Mozzarella, trim 4 % · from Kitchen" in recipe
-    assert "sold as: Margherita (101, csv:Till export) × 1 portion" in recipe
+    assert "sold as: Margherita (101) via Till export (CSV) × 1 portion" in recipe
     data = json.loads(cli("recipe", "show", "Pizza dough", "--company", COMPANY, "--json"))
     assert data["portions"] == "10" and data["used_in"] == ["Margherita"]
     assert "did you mean Margherita?" in cli(
@@ -303,7 +303,7 @@ def test_the_cli_pauses_resumes_reports_status_and_runs_the_doctor(cli):
     never = cli("pos", "doctor", "--company", COMPANY, code=1)
     assert "FAIL Main room: items mapped — no transfers yet, so no sold item was checked" in never
     assert "upload a till export into a bound channel" in never
-    assert "ok   csv:Till export: sales source — CSV imports" in never
+    assert "ok   Till export (CSV): sales source — CSV imports" in never
     cli("transfer", "run", "--location", "Main room", "--date", "2026-11-27", "--lines", SALES)
     assert "Main room: automatic transfers paused" in cli(
         "transfer", "pause", "--company", COMPANY, "--location", "all"

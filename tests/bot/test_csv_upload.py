@@ -83,7 +83,7 @@ def test_preview_import_and_undo_in_one_message_of_the_thread(bot):
     preview = share(bot, "F1", "kasse.csv", GERMAN)
     assert preview.args["thread_ts"] == THREAD
     shown = texts(preview)
-    assert "read with *csv:Kasse*: cp1252, semicolon, 5 rows" in shown
+    assert "read with *Kasse (CSV)*: cp1252, semicolon, 5 rows" in shown
     assert "dates 2026-11-27, 2026-11-28" in shown and "777 sold 1" in shown
     # the catalog's name of a code it knows, so the rows can be checked against the till
     assert "Margherita (101) × 2" in shown and "Espresso (300) × 3" in shown
@@ -197,7 +197,7 @@ def test_errors_are_listed_and_only_valid_rows_can_be_imported(bot):
 def test_a_file_without_dates_takes_the_date_picked(bot):
     setup(bot)
     preview = share(bot, "F4", "bons.tsv", TABBED)
-    assert "read with *csv:Bons*: utf-8-sig, tab" in texts(preview)
+    assert "read with *Bons (CSV)*: utf-8-sig, tab" in texts(preview)
     assert ActionId.CSV_DATE.value in texts(preview)
     state = {
         BlockId.CSV_DATE: {ActionId.CSV_DATE: {"type": "datepicker", "selected_date": "2026-11-20"}}
@@ -243,7 +243,7 @@ def test_pos_csv_opens_a_modal_whose_file_gets_the_same_preview(bot):
     bot.drain()
     preview = posted(bot, "CSV kasse.csv")
     assert len([c for c in bot.slack.calls if "CSV kasse.csv" in texts(c)]) == 1
-    assert "read with *csv:Kasse*: cp1252, semicolon, 5 rows" in texts(preview)
+    assert "read with *Kasse (CSV)*: cp1252, semicolon, 5 rows" in texts(preview)
     assert "thread_ts" not in preview.args
     bot.send.command("/pos", "csv", user=VIEWER)
     reply(bot, "admin")
@@ -292,7 +292,7 @@ def test_a_profile_is_created_and_edited_in_a_modal_with_errors_on_their_input(b
     assert "needs %d, %m and %Y" in refused["errors"]["date_formats"]
     values.update(_field("date_formats", "%d.%m.%Y, %Y-%m-%d"))
     assert bot.send.view_submission(view, values, user=ADMIN).text == ""
-    posted(bot, "saved the CSV profile csv:Kasse Süd")
+    posted(bot, "saved the CSV profile Kasse Süd")
     with bot.database.session() as session:
         from stockpot.core.models import Connection, ExternalLocation
 

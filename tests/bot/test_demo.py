@@ -150,11 +150,11 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     fields.nth(1).fill("s3cret")
     page.get_by_test_id("modal-submit").click()
     expect(modal).to_be_hidden()
-    expect(walk.messages()).to_contain_text("connected sides:SIDES for Pizzeria Beispiel")
+    expect(walk.messages()).to_contain_text("connected SIDES for Pizzeria Beispiel")
     walk.shot("connected")
 
     walk.say("/pos sync")
-    expect(walk.messages()).to_contain_text("Sync of sides:SIDES, done: locations 2 new")
+    expect(walk.messages()).to_contain_text("Sync of SIDES, done: locations 2 new")
     walk.shot("synced")
 
     walk.say("/pos locations")
@@ -239,7 +239,8 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     mappings = walk.latest(f"matching “{item}”")
     expect(mappings).to_contain_text("0.1 kg of Mozzarella")
     expect(mappings).to_contain_text(f"1 item matching “{item}”. Search with")  # not "1 item(s)"
-    expect(mappings).to_contain_text("sides:SIDES")
+    expect(mappings).to_contain_text(" · SIDES")
+    expect(mappings).not_to_contain_text("sides:")
     walk.shot("mappings-search")
     mappings.get_by_role("button", name="Edit").first.click()
     expect(page.get_by_test_id("modal-title")).to_have_text("Edit a mapping")
@@ -449,9 +450,9 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     before = walk.count("Locations of Pizzeria Beispiel")
     walk.say("/pos locations")
     listing = walk.pinned("Locations of Pizzeria Beispiel", after=before)
-    teltow = listing.locator(".section", has_text="Pizzeria Beispiel Teltow (sides:SIDES)")
+    teltow = listing.locator(".section", has_text="Pizzeria Beispiel Teltow (SIDES)")
     teltow_buttons = listing.locator(
-        "xpath=.//div[contains(@class,'section')][contains(., 'Teltow (sides:SIDES)')]"
+        "xpath=.//div[contains(@class,'section')][contains(., 'Teltow (SIDES)')]"
         "/following-sibling::div[contains(@class,'actions')][1]"
     )
     teltow_buttons.get_by_role("button", name="Pause").click()

@@ -378,10 +378,10 @@ def test_a_sync_or_report_asked_again_meanwhile_is_told_where_it_follows(bot):
     reply(bot, "Syncing 1 connection")
     assert arrived.wait(30), "the sync's job is running"
     bot.send.command("/pos", "sync", user=ADMIN, channel="C0002")
-    reply(bot, "The same sync of sides:SIDES is already under way; its result follows in <#C0001>.")
+    reply(bot, "The same sync of SIDES is already under way; its result follows in <#C0001>.")
     release.set()
     bot.drain()
-    assert len([c for c in bot.slack.calls if "Sync of sides:SIDES: locations" in texts(c)]) == 2
+    assert len([c for c in bot.slack.calls if "Sync of SIDES: locations" in texts(c)]) == 2
     arrived.clear()
     bot.slack.faults.add(Fault(before=hold), path="chat.postMessage", times=1)
     release.clear()
@@ -435,7 +435,7 @@ def test_refused_credentials_during_a_sync_offer_reconnect(bot):
     bot.sides.faults.add(Fault.status(401, {"error": "invalid_credentials"}), path="", times=50)
     bot.send.command("/pos", "sync", user=ADMIN)
     bot.slack.wait_for("response_url", 2, where=lambda c: "Syncing 1 connection;" in texts(c))
-    alert = posted(bot, "The sync of sides:SIDES stopped")
+    alert = posted(bot, "The sync of SIDES stopped")
     assert ActionId.CONNECTION_RECONNECT in texts(alert)
     button = next(
         element

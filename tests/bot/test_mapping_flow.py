@@ -152,7 +152,8 @@ def test_mappings_list_with_coverage_and_edit(day_posted):
         "response_url", where=lambda c: "Cola" in texts(c) and "Mappings of" in texts(c)
     )[0]
     assert "1 pcs of *House red*" in texts(listing) and ActionId.MAP_OPEN in texts(listing)
-    assert "sides:SIDES" in texts(listing)
+    # Each item's connection as users know it, never its CLI key (``sides:SIDES``).
+    assert "· SIDES\\n" in texts(listing) and "sides:" not in texts(listing)
     assert "% of the quantity sold" in texts(listing) and "0 %" not in texts(listing)
 
 
@@ -316,7 +317,8 @@ def test_mappings_search_pages_and_connections(day_posted):
     bot.send.command("/pos", "mappings cola", user=ADMIN)
     found = bot.slack.wait_for("response_url", where=lambda c: "matching “cola”" in texts(c))[0]
     text = texts(found)
-    assert "2 items matching" in text and "sides:SIDES" in text and "csv:Bar export" in text
+    assert "2 items matching" in text and "· SIDES\\n" in text and "· Bar export (CSV)\\n" in text
+    assert "sides:" not in text and "csv:" not in text
     assert "Next" not in text
     bot.send.command("/pos", "mappings nothing-like-this", user=ADMIN)
     reply(bot, "No mapped or ignored item matching")

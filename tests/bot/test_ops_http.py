@@ -77,7 +77,7 @@ def test_metrics_count_slack_calls_jobs_pos_requests_and_retries(bot):
         Fault.status(429, {"error": "slow down"}, {"Retry-After": "0"}), path="/stores", times=1
     )
     connect_sides(bot)
-    posted(bot, "connected sides:SIDES")
+    posted(bot, "connected SIDES")
     bot.send.command("/pos", "sync", user=ADMIN)
     synced(bot)
     bot.drain()

@@ -82,9 +82,9 @@ def test_a_replayed_command_changes_and_answers_nothing(bot):
 
 def test_a_replayed_form_submission_connects_nothing_twice(bot):
     assert connect_sides(bot).status_code == 200
-    posted(bot, "connected sides:SIDES for Trattoria Esempio")
+    posted(bot, "connected SIDES for Trattoria Esempio")
     replayed(bot)
-    announced = [c for c in bot.slack.calls if "connected sides:SIDES" in texts(c)]
+    announced = [c for c in bot.slack.calls if "connected SIDES" in texts(c)]
     assert len(announced) == 1
 
 
@@ -92,7 +92,7 @@ def test_a_form_sent_again_after_a_refusal_is_a_new_delivery(bot):
     """Each submission has its own trigger: fixing a refused form is not a replay."""
     assert connect_sides(bot, password="wrong").json()["response_action"] == "errors"
     assert connect_sides(bot).status_code == 200
-    posted(bot, "connected sides:SIDES for Trattoria Esempio")
+    posted(bot, "connected SIDES for Trattoria Esempio")
     with bot.database.session() as session:
         submissions = session.scalar(
             select(func.count())

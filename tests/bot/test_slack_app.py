@@ -59,10 +59,8 @@ def posted(bot, containing: str):
 
 def synced(bot):
     """The final state of the sync's progress message."""
-    started = posted(bot, "Sync of sides:SIDES: locations")
-    done = bot.slack.wait_for(
-        "chat.update", where=lambda c: "Sync of sides:SIDES, done" in texts(c)
-    )[0]
+    started = posted(bot, "Sync of SIDES: locations")
+    done = bot.slack.wait_for("chat.update", where=lambda c: "Sync of SIDES, done" in texts(c))[0]
     assert (
         done.args["ts"] == started.args.get("ts") or done.args["channel"] == started.args["channel"]
     )
@@ -161,7 +159,7 @@ def test_wrong_sides_credentials_are_shown_inside_the_modal(bot):
 def test_connect_sync_preview_and_post_a_day(bot):
     answer = connect_sides(bot)
     assert answer.status_code == 200 and answer.text == ""
-    posted(bot, "connected sides:SIDES for Trattoria Esempio")
+    posted(bot, "connected SIDES for Trattoria Esempio")
     bot.send.command("/pos", "sync", user=ADMIN)
     summary = synced(bot)
     assert "locations 2 new" in texts(summary)
@@ -242,7 +240,7 @@ def test_connect_sync_preview_and_post_a_day(bot):
 
 def test_another_workspace_cannot_touch_this_company_by_id(bot):
     connect_sides(bot)
-    posted(bot, "connected sides:SIDES")
+    posted(bot, "connected SIDES")
     bot.send.command("/pos", "sync", user=ADMIN)
     synced(bot)
     with bot.database.session() as session:
@@ -273,7 +271,7 @@ def test_the_app_home_shows_the_company(bot):
     assert "Main room: active · days come from uploaded CSV files · no day transferred yet" in (
         texts(home)
     ), "a CSV location says where its days come from, not 'automatic transfer active'"
-    assert "csv:Till export: connected" in texts(home) and "*Unmapped items:* 0" in texts(home)
+    assert "Till export (CSV): connected" in texts(home) and "*Unmapped items:* 0" in texts(home)
     bot.send.event(
         {"type": "app_home_opened", "user": "U9", "tab": "home"}, team="T0777", event_id="Ev7"
     )
@@ -305,7 +303,7 @@ def test_connecting_lightspeed_ends_on_a_page_and_in_the_channel(bot):
 
 def _synced(bot):
     connect_sides(bot)
-    posted(bot, "connected sides:SIDES")
+    posted(bot, "connected SIDES")
     bot.send.command("/pos", "sync", user=ADMIN)
     synced(bot)
     with bot.database.session() as session:
@@ -526,7 +524,7 @@ def test_connect_sides_again_updates_the_sign_in_and_keeps_the_setup(bot):
         BlockId.SIDES_PASSWORD: {ActionId.SIDES_PASSWORD: {"value": "neu"}},
     }
     assert bot.send.view_submission(view, values, user=ADMIN).text == ""
-    posted(bot, "updated the sign-in of sides:SIDES")
+    posted(bot, "updated the sign-in of SIDES")
     with bot.database.session() as session:
         assert session.get_one(ExternalLocation, store).storage_unit_id is not None
         assert session.scalar(select(func.count()).select_from(Connection)) == 2  # csv + sides
@@ -573,7 +571,7 @@ def test_the_migrate_button_and_the_remaining_commands(bot):
     row = _location_row(listed, "Pizzeria Beispiel Teltow")
     assert ActionId.LOCATION_MIGRATE in row and "migrating" not in row, "offered again when done"
     bot.send.command("/pos", "test", user=ADMIN)
-    result = reply(bot, "sides:SIDES: connected as inventory@pizzeria-beispiel.de")
+    result = reply(bot, "SIDES: connected as inventory@pizzeria-beispiel.de")
     assert ":white_check_mark:" in texts(result)
     with bot.database.session() as session:
         day = session.scalar(
@@ -631,7 +629,7 @@ def test_a_csv_location_named_exactly_to_transfer_says_why_not_and_what_to_do(bo
     bot.send.command("/transfer", "2026-11-27 Main room", user=ADMIN)
     answer = texts(reply(bot, "CSV files"))
     assert "did you mean" not in answer
-    assert "Main room gets its sales from CSV files" in answer
+    assert "Main room gets its sales from the CSV files of Till export, not" in answer
     assert "stockpot csv import FILE --connection Till export" in answer
     bot.send.command("/transfer", "2026-11-27 Main rom", user=ADMIN)
     typo = texts(reply(bot, "Main rom"))

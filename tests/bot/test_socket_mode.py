@@ -39,7 +39,7 @@ def test_command_button_modal_and_file_give_the_same_results_over_both_transport
 
     accepted = connect_sides(bot)
     assert (accepted.status_code, accepted.text) == (200, "")
-    posted(bot, "connected sides:SIDES for Trattoria Esempio")
+    posted(bot, "connected SIDES for Trattoria Esempio")
     bot.send.command("/pos", "sync", user=ADMIN)
     assert "locations 2 new" in texts(synced(bot))
 
@@ -68,7 +68,7 @@ def test_command_button_modal_and_file_give_the_same_results_over_both_transport
 
     setup_csv(bot)
     shown = texts(share(bot, "F1", "kasse.csv", GERMAN))
-    assert "read with *csv:Kasse*: cp1252, semicolon, 5 rows" in shown
+    assert "read with *Kasse (CSV)*: cp1252, semicolon, 5 rows" in shown
     if transport == "socket_bot":
         socket = bot.slack.socket_mode
         assert socket.refused_acks == [], "every ack matched an envelope and its payload rules"

@@ -51,6 +51,7 @@ def transfer(database, settings, policy, day=GOLDEN_DATE):
 def test_oauth_connects_and_stores_only_encrypted_tokens(database, settings, company, lightspeed):
     info = connect_lightspeed(database, settings, company)
     assert (info.label, info.status) == ("lightspeed:Lightspeed", "connected")
+    assert info.shown == "Lightspeed"
     with database.session() as session:
         connection = session.scalar(select(Connection))
         stored = connection.credentials

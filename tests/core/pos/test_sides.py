@@ -50,6 +50,7 @@ def test_bad_credentials_save_nothing(database, settings, company, policy):
 def test_good_credentials_are_saved_encrypted_and_only_once(database, settings, company, policy):
     info = connect(database, settings, company, policy)
     assert (info.label, info.status) == ("sides:SIDES", "connected")
+    assert info.shown == "SIDES", "users know it by its name; the kind adds nothing"
     with database.session() as session:
         stored = session.scalar(select(Connection.credentials))
     assert DEFAULT_PASSWORD not in stored and DEFAULT_USERNAME not in stored
