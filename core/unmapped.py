@@ -207,14 +207,23 @@ def current_target(session: Session, item: PosItem) -> tuple[Target, Decimal] | 
 
 def days_with_item(session: Session, item: PosItem) -> list[tuple[int, date]]:
     """Every (location, business date) whose live run sold ``item``, by date: the days any
-    change of its mapping (new, edited, ignored, removed) changes, so the ones to rerun.
+    change of its mapping (new, edited, ignored, removed) changes, so the ones to rerun, and
+    the days the unmapped list counts for it (one count: the list and its Reprocess agree).
 
-    A run's snapshot lists every item key of its day (mapped or not), so one query over the
-    live runs of the item's connection finds the candidates; the snapshot text is searched
-    for the key, and each distinct snapshot is parsed once to confirm it is a mapping key."""
+    A run's snapshot lists every item key of its day (mapped or not, cancelled and voided
+    lines included), so one query over the live runs of the item's connection finds the
+    candidates; the snapshot text is searched for the key, and each distinct snapshot is
+    parsed once to confirm it is a mapping key. A day that had the item unmapped counts only
+    if the run's unmapped items name it: a day whose only such line was cancelled or voided
+    sold none, and a new mapping changes nothing there."""
     entry = json.dumps(item.key, ensure_ascii=False) + ":"
     found = session.execute(
-        select(TransferRun.location_id, TransferRun.business_date, TransferSnapshot.digest)
+        select(
+            TransferRun.location_id,
+            TransferRun.business_date,
+            TransferSnapshot.digest,
+            TransferRun.unmapped,
+        )
         .join(TransferDay, TransferDay.live_run_id == TransferRun.id)
         .join(ExternalLocation, ExternalLocation.id == TransferRun.location_id)
         .join(TransferSnapshot, TransferSnapshot.digest == TransferRun.snapshot_digest)
@@ -224,18 +233,24 @@ def days_with_item(session: Session, item: PosItem) -> list[tuple[int, date]]:
             TransferSnapshot.body.contains(entry, autoescape=True),
         )
     ).all()
-    digests = {digest for _, _, digest in found}
-    holding = {
-        digest
-        for digest, body in session.execute(
-            select(TransferSnapshot.digest, TransferSnapshot.body).where(
-                TransferSnapshot.digest.in_(digests)
-            )
+    digests = {digest for _, _, digest, _ in found}
+    targets: dict[str, bool] = {}
+    """digest → whether the item was mapped (or ignored) in it; absent: not a mapping key."""
+    for digest, body in session.execute(
+        select(TransferSnapshot.digest, TransferSnapshot.body).where(
+            TransferSnapshot.digest.in_(digests)
         )
-        if item.key in json.loads(body).get("mappings", {})
-    }
+    ):
+        mappings = json.loads(body).get("mappings", {})
+        if item.key in mappings:
+            targets[digest] = mappings[item.key] is not None
     return sorted(
-        {(location, day) for location, day, digest in found if digest in holding},
+        {
+            (location, day)
+            for location, day, digest, unmapped_items in found
+            if digest in targets
+            and (targets[digest] or any(u["key"] == item.key for u in unmapped_items or []))
+        },
         key=lambda pair: (pair[1], pair[0]),
     )
 

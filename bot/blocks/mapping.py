@@ -29,11 +29,14 @@ ROWS_SHOWN = 20
 
 
 def sold_days(row: UnmappedRow) -> str:
-    """The days an unmapped item sold on, as the list says them (its quantity is over these)."""
+    """The days an unmapped item sold on, as the list says them (its quantity is over these).
+    A day is a location's day, as Reprocess counts them after the item is mapped: two
+    locations selling it on one date are two days to rerun."""
     dates = sorted({day for _, day in row.days})
-    if len(dates) <= 3:
+    if len(row.days) <= 3 and len(dates) == len(row.days):
         return ", ".join(str(d) for d in dates)
-    return f"{len(dates)} days, {dates[0]} to {dates[-1]}"
+    span = str(dates[0]) if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
+    return f"{plural(len(row.days), 'day')}, {span}"
 
 
 def unmapped_blocks(

@@ -4,6 +4,7 @@ new mapping changes: over HTTP, against the SIDES sandbox."""
 from __future__ import annotations
 
 import json
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -12,16 +13,20 @@ from sqlalchemy import select
 from stockpot.bot.ids import ActionId, BlockId
 from stockpot.core import ledger
 from stockpot.core.db import unit_of_work
+from stockpot.core.locations import link_storage_unit
 from stockpot.core.lookup import company_by_name
 from stockpot.core.mapping import IgnoreChoice, IngredientChoice, set_mapping
 from stockpot.core.models import (
     Connection,
+    ExternalLocation,
     Ingredient,
     PosItem,
     PosMapping,
     Provider,
 )
 from stockpot.core.quantities import QUANTITY_RANGE
+from stockpot.core.transfer.lines import RawInput, SaleLine
+from stockpot.core.transfer.runner import run_transfer
 from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, VIEWER
 from tests.bot.test_slack_app import posted, reply, texts
 
@@ -119,6 +124,41 @@ def test_map_validate_save_and_reprocess_the_affected_day(day_posted):
         }
     # 1 Salami sold alone + 1 in the Family Box + 1 after midnight = 3 × 0.2 kg
     assert str(balances[("Kitchen", "Mozzarella")]) == "-0.600000000"
+
+
+def test_the_list_and_the_reprocess_offer_count_the_same_days(day_posted):
+    """An unmapped item's days in the list are the days its mapping offers to reprocess: a
+    day whose only such line was cancelled sold none (in neither count), and two locations
+    selling it on one date are two days in both."""
+    bot = day_posted
+    with unit_of_work(bot.database.factory) as session:
+        teltow, other = (
+            session.scalar(select(ExternalLocation.id).where(ExternalLocation.external_id == x))
+            for x in ("36", "41")
+        )
+        link_storage_unit(session, session.get_one(ExternalLocation, other), "Kitchen")
+    raw = RawInput("test", "[]")
+    salami = SaleLine("A", "1", "5017", "Pizza Salami", Decimal(1))
+    cola = SaleLine("A", "2", "8005", "Cola 1,0l", Decimal(1))
+    run_transfer(bot.database.factory, other, date(2025, 3, 14), [salami], raw)
+    cancelled = SaleLine("B", "1", "5017", "Pizza Salami", Decimal(1), cancelled=True)
+    run_transfer(bot.database.factory, teltow, date(2025, 3, 15), [cancelled, cola], raw)
+    bot.send.command("/pos", "unmapped", user=ADMIN)
+    listing = reply(bot, "Unmapped items of Trattoria Esempio")
+    (row,) = (
+        block["text"]["text"]
+        for block in listing.args["blocks"]
+        if block["type"] == "section" and "*Pizza Salami*" in block["text"]["text"]
+    )
+    assert row.endswith(" · 2 days, 2025-03-14"), row  # two locations; not the cancelled day
+    bot.send.block_action(ActionId.MAP_OPEN, str(item_id(bot, "5017")), user=ADMIN)
+    modal = bot.slack.wait_for("views.open", 2)[-1].args["view"]
+    submit_modal(bot, modal, f"ingredient:{ingredient_id(bot, 'Mozzarella')}", "0.1")
+    offer = texts(
+        bot.slack.wait_for("chat.postEphemeral", where=lambda c: "now takes" in texts(c))[0]
+    )
+    assert "Reprocess 2 affected days" in offer
+    assert "2 transferred days sold this item" in offer
 
 
 def test_ignore_and_refusals(day_posted):
