@@ -139,7 +139,7 @@ def locations_blocks(
     now = datetime.now(UTC)
     for row in rows[:LOCATIONS_SHOWN]:
         unit = escape(row.storage_unit) if row.storage_unit else "_no storage unit_"
-        text = f"*{escape(row.name)}* ({escape(row.connection_shown)})\n{unit} · {_state(row, now)}"
+        text = f"*{escape(row.name)}* · {escape(row.connection_shown)}\n{unit} · {_state(row, now)}"
         if not admin:
             blocks.append(section(text))
             continue

@@ -450,9 +450,9 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     before = walk.count("Locations of Pizzeria Beispiel")
     walk.say("/pos locations")
     listing = walk.pinned("Locations of Pizzeria Beispiel", after=before)
-    teltow = listing.locator(".section", has_text="Pizzeria Beispiel Teltow (SIDES)")
+    teltow = listing.locator(".section", has_text="Pizzeria Beispiel Teltow · SIDES")
     teltow_buttons = listing.locator(
-        "xpath=.//div[contains(@class,'section')][contains(., 'Teltow (SIDES)')]"
+        "xpath=.//div[contains(@class,'section')][contains(., 'Teltow · SIDES')]"
         "/following-sibling::div[contains(@class,'actions')][1]"
     )
     teltow_buttons.get_by_role("button", name="Pause").click()
