@@ -26,7 +26,7 @@ from stockpot.core.models import (
 )
 from stockpot.core.stock.costs import value
 from stockpot.core.units import largest_by_family, ranked
-from stockpot.core.unmapped import UnmappedRow, coverage, unmapped
+from stockpot.core.unmapped import UnmappedRow, coverage, offered_days, unmapped
 
 TOP_DEDUCTIONS = 5
 TOP_UNMAPPED = 5
@@ -89,7 +89,7 @@ def daily_report(session: Session, company_id: int, day: date) -> DailyReport:
         day=day,
         locations=[_location_day(session, location, day) for location in locations],
         coverage=coverage(session, company_id),
-        top_unmapped=unmapped(session, company_id)[:TOP_UNMAPPED],
+        top_unmapped=offered_days(session, unmapped(session, company_id)[:TOP_UNMAPPED]),
         negative=[line for line in balances(session, company) if line.quantity < 0],
         consumption=consumption(session, company_id, day),
         currency=company.currency,

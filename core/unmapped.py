@@ -255,6 +255,18 @@ def days_with_item(session: Session, item: PosItem) -> list[tuple[int, date]]:
     )
 
 
+def offered_days(session: Session, rows: list[UnmappedRow]) -> list[UnmappedRow]:
+    """``rows`` as a list shows them: each row's days are the ones mapping it offers to
+    reprocess (``days_with_item``, every live day that sold it, beyond the list's window
+    too), so the list's "61 days" and the offer's "Reprocess 61 affected days" agree.
+    Which items are listed, in which order, and the quantity stay those of the window."""
+    for row in rows:
+        if row.pos_item_id is not None:
+            item = session.get_one(PosItem, row.pos_item_id)
+            row.days = set(days_with_item(session, item)) or row.days
+    return rows
+
+
 def coverage(session: Session, company_id: int, days: int = 7) -> Decimal | None:
     """Share of the quantity sold over the last ``days`` transferred days that is mapped
     (ignored items count as mapped: they were decided), or ``None`` before any transfer.

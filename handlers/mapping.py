@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from stockpot.bot.blocks.common import Block, escape, message
 from stockpot.bot.blocks.mapping import (
     PAGE_SIZE,
+    ROWS_SHOWN,
     changed_blocks,
     map_modal,
     mapped_blocks,
@@ -45,6 +46,7 @@ from stockpot.core.unmapped import (
     current_target,
     days_with_item,
     latest_day,
+    offered_days,
     suggestions,
     target_named,
     targets,
@@ -71,6 +73,7 @@ def unmapped_list(factory: SessionFactory, who: Actor) -> tuple[str, list[Block]
     """``/pos unmapped``: the working list, most sold first (redrawn in place after Ignore)."""
     with factory() as session:
         rows = unmapped(session, who.company_id)
+        offered_days(session, rows[:ROWS_SHOWN])
         transferred = bool(rows) or latest_day(session, who.company_id) is not None
     blocks = unmapped_blocks(who.company, rows, admin=who.is_admin, transferred=transferred)
     return f"Unmapped items of {escape(who.company)}", blocks

@@ -192,6 +192,10 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
 
     walk.say("/pos unmapped")
     unmapped = walk.pinned("Unmapped items of Pizzeria Beispiel")
+    first = unmapped.locator("xpath=.//div[contains(@class,'section')][contains(., 'sold ')]")
+    listed = re.search(r" · (\d+) days, ", first.first.inner_text())
+    assert listed, first.first.inner_text()
+    sold_on = int(listed.group(1))  # the days Reprocess offers once it is mapped: one count
     unmapped.get_by_role("button", name="Map").first.click()
     expect(modal).to_be_visible()
     search = modal.locator("[data-action-id=map_target]")
@@ -206,6 +210,7 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     page.get_by_test_id("modal-submit").click()
     expect(modal).to_be_hidden()
     expect(walk.messages()).to_contain_text("now takes")
+    expect(walk.latest("now takes")).to_contain_text(f"Reprocess {sold_on} affected days")
     walk.shot("mapped")
     mapped = walk.latest("now takes").inner_text()
     item = mapped.split(" now takes", 1)[0].strip().splitlines()[-1].strip()
@@ -279,7 +284,7 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     expect(summary).to_contain_text("Days reprocessed, oldest first")  # its thread
     assert walk.count("Reprocessed Pizza") == 1, "one message for every day"
     assert walk.count("Posted:") == 0, "no message per day"
-    expect(offer).to_contain_text("Reprocessing 62 days")  # the spent offer is replaced
+    expect(offer).to_contain_text(f"Reprocessing {sold_on} days")  # the spent offer is replaced
     expect(offer.get_by_role("button")).to_have_count(0)
     walk.shot("reprocessed")
 

@@ -128,8 +128,9 @@ def test_map_validate_save_and_reprocess_the_affected_day(day_posted):
 
 def test_the_list_and_the_reprocess_offer_count_the_same_days(day_posted):
     """An unmapped item's days in the list are the days its mapping offers to reprocess: a
-    day whose only such line was cancelled sold none (in neither count), and two locations
-    selling it on one date are two days in both."""
+    day whose only such line was cancelled sold none (in neither count), two locations
+    selling it on one date are two days in both, and a day before the list's 90 days is
+    in both (Reprocess reruns it)."""
     bot = day_posted
     with unit_of_work(bot.database.factory) as session:
         teltow, other = (
@@ -141,6 +142,7 @@ def test_the_list_and_the_reprocess_offer_count_the_same_days(day_posted):
     salami = SaleLine("A", "1", "5017", "Pizza Salami", Decimal(1))
     cola = SaleLine("A", "2", "8005", "Cola 1,0l", Decimal(1))
     run_transfer(bot.database.factory, other, date(2025, 3, 14), [salami], raw)
+    run_transfer(bot.database.factory, teltow, date(2024, 11, 29), [salami], raw)
     cancelled = SaleLine("B", "1", "5017", "Pizza Salami", Decimal(1), cancelled=True)
     run_transfer(bot.database.factory, teltow, date(2025, 3, 15), [cancelled, cola], raw)
     bot.send.command("/pos", "unmapped", user=ADMIN)
@@ -150,15 +152,16 @@ def test_the_list_and_the_reprocess_offer_count_the_same_days(day_posted):
         for block in listing.args["blocks"]
         if block["type"] == "section" and "*Pizza Salami*" in block["text"]["text"]
     )
-    assert row.endswith(" · 2 days, 2025-03-14"), row  # two locations; not the cancelled day
+    # Two locations on 03-14 and the day in November; not the cancelled day.
+    assert row.endswith(" · 3 days, 2024-11-29 to 2025-03-14"), row
     bot.send.block_action(ActionId.MAP_OPEN, str(item_id(bot, "5017")), user=ADMIN)
     modal = bot.slack.wait_for("views.open", 2)[-1].args["view"]
     submit_modal(bot, modal, f"ingredient:{ingredient_id(bot, 'Mozzarella')}", "0.1")
     offer = texts(
         bot.slack.wait_for("chat.postEphemeral", where=lambda c: "now takes" in texts(c))[0]
     )
-    assert "Reprocess 2 affected days" in offer
-    assert "2 transferred days sold this item" in offer
+    assert "Reprocess 3 affected days" in offer
+    assert "3 transferred days sold this item" in offer
 
 
 def test_ignore_and_refusals(day_posted):
