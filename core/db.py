@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -188,6 +188,34 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     with factory() as session, session.begin():
         session.connection(execution_options={IMMEDIATE: True})
         yield session
+
+
+_ON_COMMIT = "stockpot.on_commit"
+"""``Session.info`` key of the actions ``on_commit`` holds."""
+
+
+def on_commit(session: Session, action: Callable[[], None]) -> None:
+    """Run ``action`` once the session's transaction commits; drop it if it rolls back. For
+    what a process learns from its own writes (the items and snapshots a catalog knows are
+    stored): true only once they are committed."""
+    session.info.setdefault(_ON_COMMIT, []).append(action)
+
+
+def committing_later(session: Session) -> bool:
+    """Whether the session's transaction holds writes that ``on_commit`` actions wait for:
+    what it reads now may include rows that roll back."""
+    return bool(session.info.get(_ON_COMMIT))
+
+
+@event.listens_for(Session, "after_commit")
+def _run_on_commit(session: Session) -> None:
+    for action in session.info.pop(_ON_COMMIT, ()):
+        action()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_on_commit(session: Session) -> None:
+    session.info.pop(_ON_COMMIT, None)
 
 
 @contextmanager

@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, event, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from stockpot.core.db import committing_later
 from stockpot.core.exact import decimal_fractions
 from stockpot.core.models import (
     Company,
@@ -51,8 +52,6 @@ from stockpot.core.units import Unit, conversion_factor
 
 CACHED_CATALOGS = 16
 """Catalogs (connection × token) kept per process: a few MB each for a large company."""
-_ITEMS_AFTER_COMMIT = "stockpot.catalog_items_after_commit"
-"""``Session.info`` key of the item keys a transaction registers (``items_after_commit``)."""
 
 
 @dataclass(frozen=True)
@@ -80,9 +79,13 @@ class Catalog:
     storage_units: dict[int, str]
     items: set[str] = field(default_factory=set)
     """Every item key the connection had when the catalog was read, and those that runs
-    registered since (``items_after_commit``). Items are deleted only with their connection,
+    registered since (learnt when they commit). Items are deleted only with their connection,
     so a key here exists: a day's unmapped items need no look-up (new items do not change
     the token, so this set alone grows)."""
+    snapshots: set[str] = field(default_factory=set)
+    """Digests of day snapshots runs of this process stored (learnt when they commit): a day
+    whose snapshot is one of them does not send its text again (a small menu's days often
+    sell every item). Snapshots are deleted only with their company."""
     recipes: dict[int, RecipeSpec] = field(default_factory=dict)
     """Converted on first use: a recipe no day reaches is never converted."""
     mapping_text: dict[str, str] = field(default_factory=dict)
@@ -216,9 +219,7 @@ class CatalogCache:
                 self._entries.move_to_end(key)
                 return found
         catalog = _read(session, company_id, connection_id, token)
-        if catalog_token(session, company_id) == token and not session.info.get(
-            _ITEMS_AFTER_COMMIT
-        ):
+        if catalog_token(session, company_id) == token and not committing_later(session):
             # Nothing committed a catalog change while it was read: it is the token's (unless
             # this transaction registered items, which it read and may yet roll back).
             with self._lock:
@@ -325,23 +326,6 @@ def _measure_rows(company_id: int) -> Select[Any]:
         .join(Ingredient, Ingredient.id == IngredientMeasure.ingredient_id)
         .where(Ingredient.company_id == company_id)
     )
-
-
-def items_after_commit(session: Session, catalog: Catalog, keys: Iterable[str]) -> None:
-    """``keys`` exist once the session's transaction commits (its run registers them, or
-    another did): the catalog learns them then, and not at all if it rolls back."""
-    session.info.setdefault(_ITEMS_AFTER_COMMIT, []).append((catalog, frozenset(keys)))
-
-
-@event.listens_for(Session, "after_commit")
-def _learn_items(session: Session) -> None:
-    for catalog, keys in session.info.pop(_ITEMS_AFTER_COMMIT, ()):
-        catalog.items.update(keys)
-
-
-@event.listens_for(Session, "after_rollback")
-def _forget_items(session: Session) -> None:
-    session.info.pop(_ITEMS_AFTER_COMMIT, None)
 
 
 def load_snapshot(

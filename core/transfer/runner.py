@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from functools import partial
 from typing import Any, overload
 
 from gmpy2 import mpq
@@ -30,6 +31,7 @@ from stockpot.core.db import (
     CopyBlock,
     copy_blocks,
     insert_ignoring_conflicts,
+    on_commit,
     unit_of_work,
     utcnow,
 )
@@ -59,7 +61,6 @@ from stockpot.core.transfer.catalog_snapshot import (
     Catalog,
     DaySnapshot,
     catalog_token,
-    items_after_commit,
 )
 from stockpot.core.transfer.engine import EngineResult, StockKey, run_engine
 from stockpot.core.transfer.line_store import FORMAT, EncodedLines, encode_lines
@@ -441,13 +442,17 @@ def _compute(session: Session, request: TransferRequest, plan: _Plan) -> _Outcom
 
 
 def _store_snapshots(session: Session, outcomes: Sequence[_Outcome]) -> None:
-    """Each distinct snapshot's text, once for every run that reads the same one."""
+    """Each distinct snapshot's text, once for every run that reads the same one, and not
+    at all when the catalog knows it is stored."""
     rows: dict[str, dict[str, Any]] = {}
     for outcome in outcomes:
-        day = outcome.snapshot
-        if day is not None and day.digest not in rows:
+        day, catalog = outcome.snapshot, outcome.catalog
+        if day is None or catalog is None or day.digest in catalog.snapshots:
+            continue
+        if day.digest not in rows:
             company_id = outcome.run.company_id
             rows[day.digest] = {"digest": day.digest, "company_id": company_id, "body": day.text}
+            on_commit(session, partial(catalog.snapshots.add, day.digest))
     insert_ignoring_conflicts(
         session, TransferSnapshot.__table__, list(rows.values()), index_elements=["digest"]
     )
@@ -674,7 +679,7 @@ def _register_items(session: Session, posted: Sequence[Posted], now: Any) -> Non
         if not wanted:  # nearly every day: its unmapped items were seen before
             continue
         assert outcome.catalog is not None
-        items_after_commit(session, outcome.catalog, wanted)
+        on_commit(session, partial(outcome.catalog.items.update, wanted))
         for line in plan.encoded.lines:
             key = line.key
             if key not in wanted or (connection_id, key) in new:

@@ -34,6 +34,7 @@ from stockpot.core.models import (
     TransferDay,
     TransferRun,
     TransferRunLines,
+    TransferSnapshot,
 )
 from stockpot.core.transfer import runner, trace
 from stockpot.core.transfer.catalog_snapshot import CATALOGS, catalog_token, load_snapshot
@@ -512,10 +513,18 @@ def test_items_a_rolled_back_run_registered_are_registered_again(trattoria):
     assert _arancini_registered(trattoria) == ["Arancini"]
 
 
-def test_a_committed_runs_new_items_are_known_to_its_catalog(trattoria):
-    transfer(trattoria, [sold("777", 1, name="Arancini")])
+def test_a_committed_runs_new_items_and_snapshot_are_known_to_its_catalog(trattoria):
+    """What the process learns from a run it committed: its new items exist, its snapshot is
+    stored (the next day with the same items does not send it again, and its run still
+    finds it)."""
+    first = transfer(trattoria, [sold("777", 1, name="Arancini")])
     with trattoria.session() as session:
-        company = session.get(ExternalLocation, trattoria.ids["location:Main room"])
-        catalog = CATALOGS.get(session, company.company_id, company.connection_id)
-    assert "777" in catalog.items
+        location = session.get(ExternalLocation, trattoria.ids["location:Main room"])
+        catalog = CATALOGS.get(session, location.company_id, location.connection_id)
+        digest = session.get(TransferRun, first.run_id).snapshot_digest
+    assert "777" in catalog.items and digest in catalog.snapshots
     assert _arancini_registered(trattoria) == ["Arancini"]
+    second = transfer(trattoria, [sold("777", 3, name="Arancini")], day=DAY + timedelta(days=1))
+    with trattoria.session() as session:
+        assert session.get(TransferRun, second.run_id).snapshot_digest == digest
+    assert count(trattoria, TransferSnapshot) == 1
