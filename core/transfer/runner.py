@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any, overload
 
 from gmpy2 import mpq
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import and_, case, insert, or_, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -609,14 +609,27 @@ def _post(session: Session, posted: Sequence[Posted]) -> None:
     """Store the posted runs' input, register new items, reverse the live runs and COPY the
     new movements: one statement each for the whole batch."""
     now = utcnow()
-    for request, plan, outcome in posted:
-        run, encoded = outcome.run, plan.encoded
-        session.add(RawPayload(run_id=run.id, source=request.raw.source, body=request.raw.body))
-        session.add(
-            TransferRunLines(
-                run_id=run.id, layout=FORMAT, count=len(encoded.lines), body=encoded.body
-            )
-        )
+    # Core inserts, not ORM objects: nothing reads these rows back in the run, and the unit
+    # of work's bookkeeping of two objects cost about 1 ms of a 2,000-line run.
+    session.execute(
+        insert(RawPayload.__table__),
+        [
+            {"run_id": outcome.run.id, "source": request.raw.source, "body": request.raw.body}
+            for request, _, outcome in posted
+        ],
+    )
+    session.execute(
+        insert(TransferRunLines.__table__),
+        [
+            {
+                "run_id": outcome.run.id,
+                "layout": FORMAT,
+                "count": len(plan.encoded.lines),
+                "body": plan.encoded.body,
+            }
+            for _, plan, outcome in posted
+        ],
+    )
     _register_items(session, posted, now)
     replaced = {plan.live.id: outcome.run.id for _, plan, outcome in posted if plan.live}
     _reverse(session, replaced, now)
