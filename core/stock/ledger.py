@@ -175,7 +175,11 @@ def absorb(
     ]
 
 
-def absorb_runs(session: Session, runs: Sequence[tuple[int, int, date]]) -> None:
+def absorb_runs(
+    session: Session,
+    runs: Sequence[tuple[int, int, date]],
+    written: Iterable[int] | None = None,
+) -> None:
     """After transfer runs posted (each its reversal of the live run and its new movements,
     all under its id), for each (company id, run id, business date) in order: the net change
     of each key goes to the first live count at or after it.
@@ -183,15 +187,21 @@ def absorb_runs(session: Session, runs: Sequence[tuple[int, int, date]]) -> None
     A day with no live count at or after it (almost every POS day: counts come after) costs
     two statements: the storage units the runs wrote are locked (the protocol above), then
     one look for a later count among them. Only when there is one are the runs' changes read
-    (one query for every run of a batch) and absorbed."""
+    (one query for every run of a batch) and absorbed. ``written``: the units the runs wrote,
+    when the caller knows them (a transfer that reversed nothing: its movements' units),
+    instead of reading them from the runs' movements."""
     if not runs:
         return
     run_ids = [run_id for _, run_id, _ in runs]
     movement = LedgerMovement.__table__
-    written = select(movement.c.storage_unit_id).where(movement.c.run_id.in_(run_ids))
+    units_written = (
+        select(movement.c.storage_unit_id).where(movement.c.run_id.in_(run_ids)).scalar_subquery()
+        if written is None
+        else sorted(set(written))
+    )
     units = session.scalars(
         select(StorageUnit.id)
-        .where(StorageUnit.id.in_(written.scalar_subquery()))
+        .where(StorageUnit.id.in_(units_written))
         .order_by(StorageUnit.id)
         .with_for_update(read=True)
     ).all()

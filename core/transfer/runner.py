@@ -644,13 +644,15 @@ def _post(session: Session, posted: Sequence[Posted]) -> None:
         MOVEMENT_SHARED,
         _movement_blocks(posted, now),
     )
-    # A count after a day fixes its balances: it absorbs what the day's run changed.
+    # A count after a day fixes its balances: it absorbs what the day's run changed. With
+    # nothing reversed, the units written are those of the new movements, known here.
     absorb_runs(
         session,
         [
             (plan.location.company_id, outcome.run.id, outcome.run.business_date)
             for _, plan, outcome in posted
         ],
+        None if replaced else {unit for _, _, outcome in posted for unit, _ in outcome.movements},
     )
 
 
