@@ -9,12 +9,13 @@ from __future__ import annotations
 import difflib
 import json
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from stockpot.core.ids import parse_id
@@ -209,16 +210,28 @@ def days_with_item(session: Session, item: PosItem) -> list[tuple[int, date]]:
     """Every (location, business date) whose live run sold ``item``, by date: the days any
     change of its mapping (new, edited, ignored, removed) changes, so the ones to rerun, and
     the days the unmapped list counts for it (one count: the list and its Reprocess agree).
+    See ``days_with_items``."""
+    return days_with_items(session, [item])[item.id]
+
+
+def days_with_items(
+    session: Session, items: Sequence[PosItem]
+) -> dict[int, list[tuple[int, date]]]:
+    """``days_with_item`` of several items (by item id), each snapshot read and parsed once
+    for all of them: the unmapped list asks it for every row it shows.
 
     A run's snapshot lists every item key of its day (mapped or not, cancelled and voided
-    lines included), so one query over the live runs of the item's connection finds the
-    candidates; the snapshot text is searched for the key, and each distinct snapshot is
-    parsed once to confirm it is a mapping key. A day that had the item unmapped counts only
-    if the run's unmapped items name it: a day whose only such line was cancelled or voided
-    sold none, and a new mapping changes nothing there."""
-    entry = json.dumps(item.key, ensure_ascii=False) + ":"
+    lines included), so one query over the live runs of the items' connections finds the
+    candidates; the snapshot text is searched for the keys, and each distinct snapshot is
+    parsed once to confirm which are mapping keys. A day that had an item unmapped counts
+    only if the run's unmapped items name it: a day whose only such line was cancelled or
+    voided sold none, and a new mapping changes nothing there."""
+    if not items:
+        return {}
+    entries = {json.dumps(item.key, ensure_ascii=False) + ":" for item in items}
     found = session.execute(
         select(
+            ExternalLocation.connection_id,
             TransferRun.location_id,
             TransferRun.business_date,
             TransferSnapshot.digest,
@@ -228,42 +241,51 @@ def days_with_item(session: Session, item: PosItem) -> list[tuple[int, date]]:
         .join(ExternalLocation, ExternalLocation.id == TransferRun.location_id)
         .join(TransferSnapshot, TransferSnapshot.digest == TransferRun.snapshot_digest)
         .where(
-            TransferRun.company_id == item.company_id,
-            ExternalLocation.connection_id == item.connection_id,
-            TransferSnapshot.body.contains(entry, autoescape=True),
+            TransferRun.company_id.in_({item.company_id for item in items}),
+            ExternalLocation.connection_id.in_({item.connection_id for item in items}),
+            or_(*(TransferSnapshot.body.contains(entry, autoescape=True) for entry in entries)),
         )
     ).all()
-    digests = {digest for _, _, digest, _ in found}
-    targets: dict[str, bool] = {}
-    """digest → whether the item was mapped (or ignored) in it; absent: not a mapping key."""
+    keys = {item.key for item in items}
+    targets: dict[tuple[str, str], bool] = {}
+    """(digest, key) → whether the item was mapped (or ignored) in it; absent: the key is
+    not one of its mapping keys."""
     for digest, body in session.execute(
         select(TransferSnapshot.digest, TransferSnapshot.body).where(
-            TransferSnapshot.digest.in_(digests)
+            TransferSnapshot.digest.in_({row.digest for row in found})
         )
     ):
         mappings = json.loads(body).get("mappings", {})
-        if item.key in mappings:
-            targets[digest] = mappings[item.key] is not None
-    return sorted(
-        {
+        for key in keys & mappings.keys():
+            targets[(digest, key)] = mappings[key] is not None
+    runs = [
+        (connection_id, location, day, digest, {u["key"] for u in unmapped_items or []})
+        for connection_id, location, day, digest, unmapped_items in found
+    ]
+    days: dict[int, list[tuple[int, date]]] = {}
+    for item in items:
+        sold = {
             (location, day)
-            for location, day, digest, unmapped_items in found
-            if digest in targets
-            and (targets[digest] or any(u["key"] == item.key for u in unmapped_items or []))
-        },
-        key=lambda pair: (pair[1], pair[0]),
-    )
+            for connection_id, location, day, digest, unmapped_keys in runs
+            if connection_id == item.connection_id
+            and (digest, item.key) in targets
+            and (targets[(digest, item.key)] or item.key in unmapped_keys)
+        }
+        days[item.id] = sorted(sold, key=lambda pair: (pair[1], pair[0]))
+    return days
 
 
 def offered_days(session: Session, rows: list[UnmappedRow]) -> list[UnmappedRow]:
     """``rows`` as a list shows them: each row's days are the ones mapping it offers to
-    reprocess (``days_with_item``, every live day that sold it, beyond the list's window
+    reprocess (``days_with_items``, every live day that sold it, beyond the list's window
     too), so the list's "61 days" and the offer's "Reprocess 61 affected days" agree.
     Which items are listed, in which order, and the quantity stay those of the window."""
+    ids = [row.pos_item_id for row in rows if row.pos_item_id is not None]
+    items = list(session.scalars(select(PosItem).where(PosItem.id.in_(ids))))
+    days = days_with_items(session, items)
     for row in rows:
         if row.pos_item_id is not None:
-            item = session.get_one(PosItem, row.pos_item_id)
-            row.days = set(days_with_item(session, item)) or row.days
+            row.days = set(days.get(row.pos_item_id, ())) or row.days
     return rows
 
 

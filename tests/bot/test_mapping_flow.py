@@ -27,6 +27,7 @@ from stockpot.core.models import (
 from stockpot.core.quantities import QUANTITY_RANGE
 from stockpot.core.transfer.lines import RawInput, SaleLine
 from stockpot.core.transfer.runner import run_transfer
+from stockpot.core.unmapped import days_with_item, days_with_items
 from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, VIEWER
 from tests.bot.test_slack_app import posted, reply, texts
 
@@ -154,6 +155,12 @@ def test_the_list_and_the_reprocess_offer_count_the_same_days(day_posted):
     )
     # Two locations on 03-14 and the day in November; not the cancelled day.
     assert row.endswith(" · 3 days, 2024-11-29 to 2025-03-14"), row
+    # The list asks for all its rows at once (each snapshot parsed once): the same days.
+    with bot.database.session() as session:
+        items = [session.get_one(PosItem, item_id(bot, code)) for code in ("5017", "8005")]
+        together = days_with_items(session, items)
+        assert together == {item.id: days_with_item(session, item) for item in items}
+    assert len(together[items[0].id]) == 3 and together[items[1].id]
     bot.send.block_action(ActionId.MAP_OPEN, str(item_id(bot, "5017")), user=ADMIN)
     modal = bot.slack.wait_for("views.open", 2)[-1].args["view"]
     submit_modal(bot, modal, f"ingredient:{ingredient_id(bot, 'Mozzarella')}", "0.1")
