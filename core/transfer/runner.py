@@ -683,18 +683,17 @@ def _register_items(session: Session, posted: Sequence[Posted], now: Any) -> Non
     for _, plan, outcome in posted:
         assert outcome.result is not None and outcome.catalog is not None
         known = outcome.catalog.items
-        unknown.setdefault(plan.location.connection_id, set()).update(
-            key for key in outcome.result.item_quantities if key not in known
-        )
+        new_here = {key for key in outcome.result.item_quantities if key not in known}
+        if new_here:  # its catalog knows them once they are committed
+            on_commit(session, partial(known.update, new_here))
+        unknown.setdefault(plan.location.connection_id, set()).update(new_here)
     new: dict[tuple[int, str], dict[str, Any]] = {}
-    for _, plan, outcome in posted:
+    for _, plan, _outcome in posted:
         location = plan.location
         connection_id = location.connection_id
         wanted = unknown[connection_id]
         if not wanted:  # nearly every day: its unmapped items were seen before
             continue
-        assert outcome.catalog is not None
-        on_commit(session, partial(outcome.catalog.items.update, wanted))
         for line in plan.encoded.lines:
             key = line.key
             if key not in wanted or (connection_id, key) in new:
