@@ -34,6 +34,11 @@ def _shown(report: TransferReport) -> str:
     return json.dumps(check(report_blocks(report, currency="EUR"))["blocks"], ensure_ascii=False)
 
 
+def _moving(*movements: StockLine) -> TransferReport:
+    """The preview, with these movements."""
+    return replace(PREVIEW, movements=list(movements))
+
+
 def _buttons(blocks) -> list[str]:
     return [
         element["action_id"]
@@ -63,23 +68,17 @@ def test_the_largest_deductions_are_amounts_taken_with_their_value_and_unit():
     """Deductions as amounts taken (the daily report's way: no minus sign under
     "deductions"), each with its value when ranked by value, and the storage unit said once
     when every one comes from the same unit."""
-    one_unit = replace(
-        PREVIEW,
-        movements=[
-            StockLine("Kitchen", "Flour", "kg", Decimal("-0.36"), Decimal("-0.324")),
-            StockLine("Kitchen", "Basil", "kg", Decimal("-0.02"), Decimal("-0.7")),
-        ],
+    one_unit = _moving(
+        StockLine("Kitchen", "Flour", "kg", Decimal("-0.36"), Decimal("-0.324")),
+        StockLine("Kitchen", "Basil", "kg", Decimal("-0.02"), Decimal("-0.7")),
     )
     text = _shown(one_unit)
     assert (
         "Largest by value, all from Kitchen: Basil 20 g (0.70 EUR), Flour 360 g (0.32 EUR)" in text
     )
-    two_units = replace(
-        PREVIEW,
-        movements=[
-            StockLine("Kitchen", "Flour", "kg", Decimal("-0.36")),
-            StockLine("Bar", "House red", "pcs", Decimal("-2")),
-        ],
+    two_units = _moving(
+        StockLine("Kitchen", "Flour", "kg", Decimal("-0.36")),
+        StockLine("Bar", "House red", "pcs", Decimal("-2")),
     )
     text = _shown(two_units)
     assert "Largest of each kind: " in text and "from Kitchen" in text and "from Bar" in text
@@ -91,12 +90,9 @@ def test_stock_put_back_is_no_deduction_and_never_a_negative_amount_taken():
     deduction and shown first as the largest one, as a negative amount taken
     ('Largest by value: House red -3 pcs (-13.50 EUR)'); the daily report counts only what
     was taken."""
-    refunds = replace(
-        PREVIEW,
-        movements=[
-            StockLine("Kitchen", "Flour", "kg", Decimal("-0.36"), Decimal("-0.32")),
-            StockLine("Kitchen", "House red", "pcs", Decimal("3"), Decimal("13.5")),
-        ],
+    refunds = _moving(
+        StockLine("Kitchen", "Flour", "kg", Decimal("-0.36"), Decimal("-0.32")),
+        StockLine("Kitchen", "House red", "pcs", Decimal("3"), Decimal("13.5")),
     )
     text = _shown(refunds)
     assert "*1 deduction* (1 weighed)" in text
