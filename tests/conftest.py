@@ -87,9 +87,33 @@ def postgres_url() -> str:
 
 
 def _truncate_all(engine: Engine) -> None:
-    names = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    """Every table empty and every id restarted, as ``TRUNCATE … RESTART IDENTITY`` leaves
+    them. A test leaves a handful of small tables with rows: deleting those rows (children
+    first) and restarting the sequences that were used takes a few milliseconds, where one
+    TRUNCATE of all the tables took ~0.13 s (a new file for each), before every test."""
+    tables = Base.metadata.sorted_tables
     with engine.begin() as connection:
-        connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        with_rows = set(
+            connection.execute(
+                text(
+                    " UNION ALL ".join(
+                        f"SELECT '{table.name}' WHERE EXISTS (SELECT FROM \"{table.name}\")"
+                        for table in tables
+                    )
+                )
+            ).scalars()
+        )
+        for table in reversed(tables):
+            if table.name in with_rows:
+                connection.execute(text(f'DELETE FROM "{table.name}"'))
+        used = connection.execute(
+            text(
+                "SELECT format('%I.%I', schemaname, sequencename) FROM pg_sequences "
+                "WHERE last_value IS NOT NULL"
+            )
+        ).scalars()
+        for sequence in list(used):
+            connection.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
 
 
 def _open(url: str) -> Iterator[Database]:
