@@ -126,7 +126,7 @@ class BoundedOAuthFlow(OAuthFlow):
         except _SlackDidNotAnswer as error:
             log.warning(
                 "an install did not finish: Slack did not answer oauth.v2.access within %s s (%s)",
-                INSTALL_TIMEOUT_SECONDS,
+                self.client.timeout,
                 error,
             )
             return self.failure_handler(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 from click.testing import CliRunner
+from slack_bolt import App
 from sqlalchemy import select
 
 from stockpot.bot.app import BOT_SCOPES
@@ -56,6 +57,7 @@ class Bot:
     worker: Worker
     lightspeed: LightspeedSandbox | None = None
     listeners: ContextCarryingExecutor | None = None
+    app: App | None = None
 
     def drain(self) -> int:
         """Finish the work queued so far: the listeners of requests already acked, short
@@ -174,6 +176,7 @@ def _serve(database, monkeypatch, overrides, late, port):
                 worker,
                 lightspeed,
                 listeners if isinstance(listeners, ContextCarryingExecutor) else None,
+                app,
             )
         finally:
             stop.set()
