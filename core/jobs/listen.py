@@ -81,11 +81,12 @@ def notifications_arrive(url: str, timeout: float = PROBE_SECONDS) -> bool:
         return any(True for _ in listening.notifies(timeout=timeout, stop_after=1))
 
 
-def pooled_problem(setting: str) -> str:
-    """What is wrong, and why, when ``notifications_arrive`` says no."""
+def pooled_problem(setting: str, probe_seconds: float = PROBE_SECONDS) -> str:
+    """What is wrong, and why, when ``notifications_arrive`` says no (having waited
+    ``probe_seconds``)."""
     return (
         f"workers cannot LISTEN for new jobs on {setting}: a NOTIFY sent there did not arrive "
-        f"within {PROBE_SECONDS:g} s, so it goes through a connection pooler in transaction "
+        f"within {probe_seconds:g} s, so it goes through a connection pooler in transaction "
         "pooling (PgBouncer), which hands the listening connection back to its pool after each "
         "transaction; notifications then land on pooled server connections, wake no worker "
         "and can stall the pooler"
@@ -103,7 +104,8 @@ class JobListener:
     notification until ``stop`` is set; a lost connection is reopened every
     ``reconnect_seconds`` (polling covers the gap). The outage is logged by ``Outage``'s
     rule (when it starts, then at growing intervals, and once when it is back), not at
-    every attempt; ``outage`` takes a clock of its own in tests."""
+    every attempt; ``outage`` takes a clock of its own in tests. Before listening, it checks
+    that a NOTIFY arrives within ``probe_seconds`` (``notifications_arrive``)."""
 
     def __init__(
         self,
@@ -114,6 +116,7 @@ class JobListener:
         *,
         outage: Outage | None = None,
         reconnect_seconds: float = RECONNECT_SECONDS,
+        probe_seconds: float = PROBE_SECONDS,
     ) -> None:
         self._target = target
         self._wake = wake
@@ -122,6 +125,7 @@ class JobListener:
         """Set while the connection listens."""
         self._outage = outage or Outage()
         self._reconnect_seconds = reconnect_seconds
+        self._probe_seconds = probe_seconds
         self._thread = threading.Thread(target=self._run, name="stockpot-listen", daemon=True)
 
     def start(self) -> JobListener:
@@ -136,10 +140,10 @@ class JobListener:
         while not self._stop.is_set():
             try:
                 if not probed:
-                    if not notifications_arrive(self._target.url):
+                    if not notifications_arrive(self._target.url, self._probe_seconds):
                         log.warning(
                             "%s; they poll instead (every STOCKPOT_WORKER_POLL_SECONDS). Fix: %s",
-                            pooled_problem(self._target.setting),
+                            pooled_problem(self._target.setting, self._probe_seconds),
                             POOLED_FIX,
                         )
                         return

@@ -34,7 +34,7 @@ from stockpot.core.db import utcnow
 from stockpot.core.errors import NotReadyYet, StockpotError
 from stockpot.core.jobs import queue
 from stockpot.core.jobs.heartbeat import HeartbeatThread
-from stockpot.core.jobs.listen import JobListener, listen_target
+from stockpot.core.jobs.listen import PROBE_SECONDS, JobListener, listen_target
 from stockpot.core.jobs.queue import ClaimedJob
 from stockpot.core.models import JobKind
 from stockpot.core.settings import Settings
@@ -242,6 +242,8 @@ class Worker:
         self.bursts = AckBursts()
         self.listening = threading.Event()
         """Set while this worker LISTENs for new jobs (PostgreSQL)."""
+        self.probe_seconds = PROBE_SECONDS
+        """How long the listener waits for its probe NOTIFY before it polls instead."""
         self._stopping: threading.Event | None = None
         self._running = 0
         self._running_lock = threading.Lock()
@@ -336,7 +338,9 @@ class Worker:
         target = listen_target(self.settings, self.factory.kw["bind"].url)
         if target is None:
             return None
-        return JobListener(target, self.wake, stop, self.listening).start()
+        return JobListener(
+            target, self.wake, stop, self.listening, probe_seconds=self.probe_seconds
+        ).start()
 
     def _lane(
         self,

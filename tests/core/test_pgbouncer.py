@@ -96,8 +96,8 @@ def test_queries_run_often_on_shared_server_connections_need_no_prepared_stateme
 def test_a_notify_reaches_a_listen_on_a_direct_connection_and_not_through_pgbouncer(
     bounced, database
 ):
-    assert notifications_arrive(database.url)
-    assert not notifications_arrive(bounced.url)
+    assert notifications_arrive(database.url, timeout=0.5)
+    assert not notifications_arrive(bounced.url, timeout=0.5)
 
 
 def test_a_worker_told_to_listen_through_pgbouncer_says_so_once_and_polls(
@@ -111,6 +111,7 @@ def test_a_worker_told_to_listen_through_pgbouncer_says_so_once_and_polls(
     worker = Worker(
         database.factory, settings, {JobKind.REPORT: FunctionHandler(lambda c: ran.set())}
     )
+    worker.probe_seconds = 0.5  # arrives in milliseconds where it arrives at all
     with caplog.at_level(logging.WARNING, logger="stockpot.core.jobs.listen"):
         stop, thread = running(worker)
         try:
