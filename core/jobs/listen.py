@@ -23,8 +23,11 @@ from __future__ import annotations
 
 import logging
 import secrets
+import select
+import socket
 import threading
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 
 import psycopg
@@ -39,6 +42,10 @@ from stockpot.core.settings import Settings
 log = logging.getLogger(__name__)
 
 RECONNECT_SECONDS = 5.0
+
+LOOK_SECONDS = 0.5
+"""How often a listener waiting for notifications looks at its ``stop`` of its own accord;
+``JobListener.join`` wakes it at once."""
 
 PROBE_SECONDS = 3.0
 """How long a probe NOTIFY may take to arrive: on a direct connection it takes milliseconds."""
@@ -127,13 +134,24 @@ class JobListener:
         self._reconnect_seconds = reconnect_seconds
         self._probe_seconds = probe_seconds
         self._thread = threading.Thread(target=self._run, name="stockpot-listen", daemon=True)
+        self._woken, self._waking = socket.socketpair()
+        """``join`` writes to ``_waking``: the wait for notifications ends at once."""
+        self._woken.setblocking(False)
+        self._waking.setblocking(False)
 
     def start(self) -> JobListener:
         self._thread.start()
         return self
 
     def join(self, timeout: float | None = None) -> None:
+        """Wait for the thread to end once ``stop`` is set: it is woken from its wait for
+        notifications now, not at its next look (``LOOK_SECONDS``)."""
+        with suppress(OSError):  # already woken (the buffer is full), or closed
+            self._waking.send(b"\0")
         self._thread.join(timeout)
+        if not self._thread.is_alive():
+            self._woken.close()
+            self._waking.close()
 
     def _run(self) -> None:
         probed = False
@@ -203,5 +221,11 @@ class JobListener:
             self._up()
             self._wake("")  # whatever was queued before we listened
             while not self._stop.is_set():
-                for notice in connection.notifies(timeout=0.5):
+                for notice in connection.notifies(timeout=0):  # those arrived: no wait
                     self._wake(notice.payload)
+                woken, _, _ = select.select(
+                    [connection.fileno(), self._woken], [], [], LOOK_SECONDS
+                )
+                if self._woken in woken:
+                    with suppress(BlockingIOError):
+                        self._woken.recv(64)
