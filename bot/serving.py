@@ -10,11 +10,13 @@ to another process), then the requests in flight are answered and the listeners 
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
+from contextlib import suppress
 from typing import Any
 
 from slack_bolt import App
@@ -100,8 +102,25 @@ def _wait_until(condition: Callable[[], bool], deadline: float) -> bool:
 
 
 def stop_on_signals(stop: threading.Event) -> None:
+    """SIGTERM and SIGINT set ``stop``, from a thread of their own rather than from the
+    signal handler: Python runs a handler in the main thread between two bytecodes, possibly
+    while that thread is inside ``stop.wait()`` holding the Event's lock, which is not
+    reentrant, and ``stop.set()`` there would wait for that lock for ever. The handler only
+    writes a byte to a pipe (no lock taken); the thread reading the pipe sets ``stop``."""
+    woken, waking = os.pipe()
+    os.set_blocking(waking, False)
+
+    def relay() -> None:
+        os.read(woken, 1)
+        stop.set()
+
+    def handler(signum: int, frame: object) -> None:
+        with suppress(BlockingIOError):  # the pipe is full: the relay has been told already
+            os.write(waking, b"\0")
+
+    threading.Thread(target=relay, name="stockpot-signals", daemon=True).start()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+        signal.signal(sig, handler)
 
 
 def serve(

@@ -150,10 +150,11 @@ def test_a_csv_import_in_flight_is_finished_before_the_worker_exits(postgres, se
     assert [c.args["text"] for c in answers] == ["Imported kasse.csv"]
 
 
-def test_a_worker_that_stops_cleanly_leaves_no_heartbeat(postgres, settings):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_worker_that_stops_cleanly_leaves_no_heartbeat(postgres, settings, sig):
     process = worker_process(postgres, settings, STOCKPOT_HEARTBEAT_SECONDS="0.05")
     assert (process.stdout.readline() or "").startswith("Stockpot worker"), "it started"
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(sig)
     finish(process)
     with postgres.session() as session:
         assert session.scalar(select(func.count()).select_from(WorkerHeartbeat)) == 0

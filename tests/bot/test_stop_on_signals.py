@@ -1,0 +1,35 @@
+"""``stop_on_signals``: SIGTERM or SIGINT stops the process even when it arrives while the
+main thread holds the stop Event's lock, as it does inside ``stop.wait()``. Setting the Event
+from the signal handler itself, which runs in the main thread, waited for that lock for
+ever (a worker once hung 240 s after SIGTERM)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+SCRIPT = """
+import os, signal, threading
+from stockpot.bot.serving import stop_on_signals
+
+stop = threading.Event()
+stop_on_signals(stop)
+with stop._cond:  # where stop.wait() is between its looks at the flag: the lock held
+    os.kill(os.getpid(), signal.{name})
+    for _ in range(10_000):  # the handler runs between these bytecodes, the lock still held
+        pass
+print("stopped" if stop.wait(30) else "not stopped")
+"""
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
+def test_a_signal_that_comes_while_the_stop_event_is_locked_still_stops(name):
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT.format(name=name)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "stopped"), result.stderr
