@@ -138,6 +138,10 @@ def build_app(
         # a malformed timestamp and logged refused bodies); Socket Mode needs no signature.
         "request_verification_enabled": False,
         "listener_executor": ContextCarryingExecutor(max_workers=LISTENER_THREADS),
+        # The name Bolt gives an unnamed app (the caller's file name, also its loggers'
+        # name), given: to find it Bolt reads the source lines of every frame on the stack
+        # (inspect.stack()), ~25 ms per app under a test runner's deep stack.
+        "name": "app.py",
     }
     installations = None
     if settings.slack.bot_token is not None:
