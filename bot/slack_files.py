@@ -12,6 +12,7 @@ import httpx
 from slack_sdk import WebClient
 
 from stockpot.core.errors import StockpotError, ValidationFailed
+from stockpot.core.pos.http import transport
 from stockpot.core.settings import Settings
 
 
@@ -41,7 +42,9 @@ def download(url: str, token: str, *, hosts: str, max_bytes: int) -> BinaryIO:
             f"the file is not on a Slack file host ({urlsplit(url).hostname}); it was not "
             "downloaded"
         )
-    client = httpx.Client(timeout=httpx.Timeout(30, connect=5), follow_redirects=False)
+    client = httpx.Client(
+        timeout=httpx.Timeout(30, connect=5), follow_redirects=False, transport=transport()
+    )
     headers = {"Authorization": f"Bearer {token}"}
     with client, client.stream("GET", url, headers=headers) as answer:
         if answer.is_redirect:
