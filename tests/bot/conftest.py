@@ -180,6 +180,7 @@ def _serve(database, monkeypatch, overrides, late, port):
             )
         finally:
             stop.set()
+            worker.wake()  # its lanes see the stop now, not after their next poll
             background.join()
             if socket_mode is not None:
                 socket_mode.close()
