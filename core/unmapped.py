@@ -34,7 +34,6 @@ from stockpot.core.models import (
 
 WINDOW_DAYS = 90
 """How far back the working list looks, from the latest transferred day."""
-"""How far back the working list looks, from the latest transferred day."""
 
 
 @dataclass
