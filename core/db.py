@@ -322,10 +322,16 @@ def copy_blocks(
     number_columns: Sequence[str],
     shared_columns: Sequence[str],
     blocks: Iterable[CopyBlock],
+    meanwhile: Callable[[], None] | None = None,
 ) -> None:
     """``copy_rows`` of the rows ``number_columns + shared_columns`` that ``blocks`` hold,
     with each block's shared values formatted once; a block's ``numbers`` are read as they
-    are sent (``COPY_CHUNK``)."""
+    are sent (``COPY_CHUNK``).
+
+    ``meanwhile``: the caller's work that needs neither the connection nor the rows in
+    place, run once the last row is sent. PostgreSQL inserts rows more slowly than they are
+    made (a day's 1,800 movements: about 4 ms to make, 12 to insert), so work done here
+    costs nothing; after the COPY it would wait for the server's backlog."""
     columns = (*number_columns, *shared_columns)
     connection = session.connection()
     if connection.dialect.name != "postgresql":
@@ -335,6 +341,8 @@ def copy_blocks(
             columns,
             ((*numbers, *block.shared) for block in blocks for numbers in block.numbers),
         )
+        if meanwhile is not None:
+            meanwhile()
         return
     with _copy(connection, table, columns) as copy:
         moments: dict[Any, str] = {}
@@ -346,6 +354,9 @@ def copy_blocks(
             numbers = iter(block.numbers)
             while text := ["\t".join(map(str, row)) + tail for row in islice(numbers, COPY_CHUNK)]:
                 copy.write("".join(text))
+        if meanwhile is not None:
+            copy.connection.pgconn.flush()  # the last rows too: the server works on them now
+            meanwhile()
 
 
 @contextmanager

@@ -606,44 +606,26 @@ Posted = tuple[TransferRequest, _Plan, _Outcome]
 
 
 def _post(session: Session, posted: Sequence[Posted]) -> None:
-    """Store the posted runs' input, register new items, reverse the live runs and COPY the
-    new movements: one statement each for the whole batch."""
+    """Reverse the live runs, COPY the new movements, store the posted runs' input and
+    register new items: one statement each for the whole batch. The input's rows are made
+    while PostgreSQL inserts the movements (``copy_blocks``'s ``meanwhile``)."""
     now = utcnow()
-    # Core inserts, not ORM objects: nothing reads these rows back in the run, and the unit
-    # of work's bookkeeping of two objects cost about 1 ms of a 2,000-line run.
-    session.execute(
-        insert(RawPayload.__table__),
-        [
-            {"run_id": outcome.run.id, "source": request.raw.source, "body": request.raw.body}
-            for request, _, outcome in posted
-        ],
-    )
-    session.execute(
-        insert(TransferRunLines.__table__),
-        [
-            {
-                "run_id": outcome.run.id,
-                "layout": FORMAT,
-                "count": len(plan.encoded.lines),
-                "body": plan.encoded.body,
-            }
-            for _, plan, outcome in posted
-        ],
-    )
-    _register_items(session, posted, now)
     replaced = {plan.live.id: outcome.run.id for _, plan, outcome in posted if plan.live}
     _reverse(session, replaced, now)
     for _, plan, outcome in posted:
         if plan.live is not None:
             plan.live.status = RunStatus.SUPERSEDED
             plan.live.superseded_by_id = outcome.run.id
+    inputs: list[_Inputs] = []
     copy_blocks(
         session,
         LedgerMovement.__table__,
         MOVEMENT_NUMBERS,
         MOVEMENT_SHARED,
         _movement_blocks(posted, now),
+        meanwhile=lambda: inputs.append(_inputs(session, posted, now)),
     )
+    _store(session, inputs[0])
     # A count after a day fixes its balances: it absorbs what the day's run changed. With
     # nothing reversed, the units written are those of the new movements, known here.
     absorb_runs(
@@ -653,6 +635,48 @@ def _post(session: Session, posted: Sequence[Posted]) -> None:
             for _, plan, outcome in posted
         ],
         None if replaced else {unit for _, _, outcome in posted for unit, _ in outcome.movements},
+    )
+
+
+@dataclass
+class _Inputs:
+    """What posted runs store beside their movements: their raw payloads, their lines (the
+    compressed canonical text) and the items first seen in them, as rows."""
+
+    payloads: list[dict[str, Any]]
+    lines: list[dict[str, Any]]
+    items: list[dict[str, Any]]
+
+
+def _inputs(session: Session, posted: Sequence[Posted], now: Any) -> _Inputs:
+    return _Inputs(
+        payloads=[
+            {"run_id": outcome.run.id, "source": request.raw.source, "body": request.raw.body}
+            for request, _, outcome in posted
+        ],
+        lines=[
+            {
+                "run_id": outcome.run.id,
+                "layout": FORMAT,
+                "count": len(plan.encoded.lines),
+                "body": plan.encoded.body,
+            }
+            for _, plan, outcome in posted
+        ],
+        items=_new_items(session, posted, now),
+    )
+
+
+def _store(session: Session, inputs: _Inputs) -> None:
+    # Core inserts, not ORM objects: nothing reads these rows back in the run, and the unit
+    # of work's bookkeeping of two objects cost about 1 ms of a 2,000-line run.
+    session.execute(insert(RawPayload.__table__), inputs.payloads)
+    session.execute(insert(TransferRunLines.__table__), inputs.lines)
+    # In key order: transfers of a connection's locations run at once and meet on the same
+    # new items; inserting in one order makes the later wait for the earlier instead of
+    # deadlocking with it.
+    insert_ignoring_conflicts(
+        session, PosItem.__table__, inputs.items, index_elements=["connection_id", "key"]
     )
 
 
@@ -674,11 +698,12 @@ def _movement_blocks(posted: Sequence[Posted], now: Any) -> Iterator[CopyBlock]:
         )
 
 
-def _register_items(session: Session, posted: Sequence[Posted], now: Any) -> None:
-    """Items first seen in sales join the catalog, so unmapped ones can be mapped (named by
-    the first line that brings them, in the batch's order). The catalog each run read knows
-    its connection's item keys (``Catalog.items``): only keys it does not know are inserted,
-    and ones another transaction inserted meanwhile are left as they are."""
+def _new_items(session: Session, posted: Sequence[Posted], now: Any) -> list[dict[str, Any]]:
+    """Rows of the items first seen in sales, in key order: they join the catalog, so
+    unmapped ones can be mapped (named by the first line that brings them, in the batch's
+    order). The catalog each run read knows its connection's item keys (``Catalog.items``):
+    only keys it does not know are inserted, and ones another transaction inserted meanwhile
+    are left as they are (``_store``)."""
     unknown: dict[int, set[str]] = {}
     for _, plan, outcome in posted:
         assert outcome.result is not None and outcome.catalog is not None
@@ -708,15 +733,7 @@ def _register_items(session: Session, posted: Sequence[Posted], now: Any) -> Non
                 "first_seen_in_sales_at": now,
                 "created_at": now,
             }
-    # In key order: transfers of a connection's locations run at once and meet on the same
-    # new items; inserting in one order makes the later wait for the earlier instead of
-    # deadlocking with it.
-    insert_ignoring_conflicts(
-        session,
-        PosItem.__table__,
-        [new[key] for key in sorted(new)],
-        index_elements=["connection_id", "key"],
-    )
+    return [new[key] for key in sorted(new)]
 
 
 def _reverse(session: Session, replaced: dict[int, int], now: Any) -> None:

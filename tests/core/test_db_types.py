@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -130,3 +131,34 @@ def test_copied_blocks_keep_every_quantity_exact(database):
         *((ids[0], value, MovementType.ISSUE, date(2026, 1, 1)) for value in values),
         (ids[1], Decimal(7), MovementType.ADJUSTMENT, date(2026, 1, 2)),
     ]
+
+
+def test_copy_blocks_runs_meanwhile_once_every_row_is_sent_and_before_it_returns(database):
+    """The caller's ``meanwhile`` work runs while the server still inserts the rows: after
+    the last row was read from the blocks, before ``copy_blocks`` returns, once."""
+    read: list[int] = []
+    seen: list[int] = []
+
+    def numbers(unit_id: int, ingredient_id: int) -> Iterator[tuple[int, int, Decimal]]:
+        for value in range(1, 600):  # several COPY chunks
+            read.append(value)
+            yield (unit_id, ingredient_id, Decimal(value))
+
+    with database.session() as session, session.begin():
+        company, unit, ingredient = _setup(session)
+        copy_blocks(
+            session,
+            LedgerMovement.__table__,
+            ("storage_unit_id", "ingredient_id", "quantity"),
+            ("company_id", "type", "business_date", "created_at"),
+            [
+                CopyBlock(
+                    numbers(unit.id, ingredient.id),
+                    (company.id, MovementType.ISSUE.value, date(2026, 1, 1), utcnow()),
+                )
+            ],
+            meanwhile=lambda: seen.append(len(read)),
+        )
+        assert seen == [599]
+        count = session.scalar(select(func.count()).select_from(LedgerMovement))
+    assert count == 599
