@@ -9,6 +9,7 @@ from datetime import date, datetime, time
 from typing import Any, Protocol
 
 import httpx
+import msgspec
 
 from stockpot.core.models import ExternalLocation, PosItemKind
 from stockpot.core.pos.errors import PosAuthError, PosError, PosRequestRefused, PosUnavailable
@@ -128,9 +129,18 @@ def request(
     return response
 
 
-def decode(response: httpx.Response, *, service: str) -> Any:
+def decode(
+    response: httpx.Response, *, service: str, shape: msgspec.json.Decoder[Any] | None = None
+) -> Any:
+    """The JSON answer; with ``shape``, only what that decoder's type declares is read (the
+    rest is skipped unparsed), as that type."""
     try:
-        return response.json()
+        return response.json() if shape is None else shape.decode(response.content)
+    except msgspec.ValidationError as error:
+        raise PosUnavailable(
+            f"{service} answered {response.request.method} {response.request.url.path} in a "
+            f"shape Stockpot does not read ({error}); it will be tried again"
+        ) from None
     except ValueError:
         raise PosUnavailable(
             f"{service} answered {response.request.method} {response.request.url.path} with a "

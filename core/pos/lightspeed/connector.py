@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import httpx
+import msgspec
 
 from stockpot.core.models import PosItemKind
 from stockpot.core.pos.base import (
@@ -106,10 +107,10 @@ class LightspeedConnector:
             service=SERVICE,
             params={"date": business_date.isoformat(), "include": SALES_INCLUDE},
         )
-        body = decode(response, service=SERVICE)
-        if not isinstance(body, dict) or not isinstance(body.get("sales"), list):
+        day = _sales_day(response)
+        if day.sales is None:
             raise PosUnavailable(f"{SERVICE} answered the day's sales without a 'sales' list")
-        if not body.get("dataComplete", False):
+        if not day.data_complete:
             raise DayNotComplete(
                 f"{SERVICE} says {business_date} is not complete yet for '{location.name}': the "
                 "business day has not closed. Transfer it once it has (automatic transfers wait "
@@ -117,8 +118,8 @@ class LightspeedConnector:
             )
         return FetchedDay(
             raw=RawInput(source="lightspeed:sales-daily", body=response.text),
-            lines=sales_lines(body["sales"]),
-            business_day_start=_local_time(body.get("nextStartOfDayAsIso8601")),
+            lines=sales_lines(day.sales),
+            business_day_start=_local_time(day.next_start_of_day_as_iso8601),
         )
 
     def _businesses(self) -> list[dict[str, Any]]:
@@ -160,7 +161,7 @@ class LightspeedConnector:
         """Lightspeed tells a location's day start only with its sales: ask for today's. A
         location that refuses (not operational yet) learns it from its first transfer."""
         try:
-            body = send(
+            response = request(
                 self._client,
                 "GET",
                 f"/f/v2/business-location/{external_id}/sales-daily",
@@ -169,7 +170,7 @@ class LightspeedConnector:
             )
         except PosRequestRefused:
             return None
-        return _local_time(body.get("nextStartOfDayAsIso8601"))
+        return _local_time(_sales_day(response).next_start_of_day_as_iso8601)
 
 
 def _item_list(body: Any) -> list[dict[str, Any]]:
@@ -212,28 +213,65 @@ def _quantity(value: Any) -> Decimal:
         raise PosUnavailable(f"{SERVICE} sent a sales line with quantity {value!r}") from None
 
 
-def sales_lines(sales: list[dict[str, Any]]) -> list[SaleLine]:
+class _WireLine(msgspec.Struct, rename="camel"):
+    """A sales line of ``sales-daily``: the fields Stockpot reads (any JSON type, checked
+    where they are read, as before), nothing else."""
+
+    id: Any = None
+    sku: Any = None
+    parent_line_id: Any = None
+    name_override: Any = None
+    name: Any = None
+    quantity: Any = None
+
+
+class _WireSale(msgspec.Struct, rename="camel"):
+    account_fisc_id: Any = None
+    account_reference: Any = None
+    type: Any = None
+    cancelled: Any = None
+    sales_lines: list[_WireLine] | None = None
+
+
+class _WireDay(msgspec.Struct, rename="camel"):
+    sales: list[_WireSale] | None = None
+    data_complete: Any = False
+    next_start_of_day_as_iso8601: Any = None
+
+
+_DAY_DECODER = msgspec.json.Decoder(_WireDay)
+
+
+def _sales_day(response: httpx.Response) -> _WireDay:
+    """A ``sales-daily`` answer, reading only the fields above: a busy day is megabytes of
+    JSON (payments, staff, tables, taxes for every line), and building all of it as Python
+    objects was most of a migrated day's CPU (100 ms of a 6 MB day, against 10 ms)."""
+    day: _WireDay = decode(response, service=SERVICE, shape=_DAY_DECODER)
+    return day
+
+
+def sales_lines(sales: list[_WireSale]) -> list[SaleLine]:
     lines: list[SaleLine] = []
     seen: set[str] = set()
     for sale in sales:
-        sale_id = str(sale.get("accountFiscId") or sale.get("accountReference") or "")
+        sale_id = str(sale.account_fisc_id or sale.account_reference or "")
         if not sale_id or sale_id in seen:
             continue
         seen.add(sale_id)
-        sale_type = str(sale.get("type") or "SALE").upper()
+        sale_type = str(sale.type or "SALE").upper()
         skip = None if sale_type in REVENUE_TYPES else f"sale_type_{sale_type.lower()}"
-        for index, line in enumerate(sale.get("salesLines") or []):
-            sku = (line.get("sku") or "").strip() or None
-            parent = line.get("parentLineId") or None
+        for index, line in enumerate(sale.sales_lines or []):
+            sku = (line.sku or "").strip() or None
+            parent = line.parent_line_id or None
             lines.append(
                 SaleLine(
                     sale_id=sale_id,
-                    line_id=str(line.get("id") or f"#{index}"),
+                    line_id=str(line.id or f"#{index}"),
                     pos_code=sku,
-                    name=str(line.get("nameOverride") or line.get("name") or sku or "?"),
-                    quantity=_quantity(line.get("quantity")),
+                    name=str(line.name_override or line.name or sku or "?"),
+                    quantity=_quantity(line.quantity),
                     parent_line_id=str(parent) if parent else None,
-                    cancelled=bool(sale.get("cancelled")),
+                    cancelled=bool(sale.cancelled),
                     kind=LineKind.MODIFIER if parent else LineKind.ITEM,
                     skip_reason=skip,
                 )

@@ -317,6 +317,31 @@ def test_an_outage_that_outlasts_the_retries_fails_cleanly(
     assert_failed_and_nothing_posted(lightspeed_connected, "HTTP 503")
 
 
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ({"sales": "none today", "dataComplete": True}, "$.sales"),
+        ({"sales": [None], "dataComplete": True}, "$.sales[0]"),
+        (
+            {"sales": [{"accountFiscId": "A1", "salesLines": {"id": 1}}], "dataComplete": True},
+            "$.sales[0].salesLines",
+        ),
+    ],
+)
+def test_a_day_in_a_shape_stockpot_does_not_read_fails_cleanly_naming_where(
+    lightspeed_connected, settings, policy, lightspeed, body, where
+):
+    """A sales-daily answer of valid JSON whose fields Stockpot reads have the wrong type:
+    refused, retried later, nothing posted, the message naming the field (it used to end in
+    an internal error, an attribute of a string or of null)."""
+    lightspeed.faults.add(Fault.status(200, body), path="/sales-daily", times=50)
+    with pytest.raises(PosUnavailable, match="shape Stockpot does not read") as caught:
+        transfer(lightspeed_connected, settings, policy)
+    assert f"at `{where}`" in str(caught.value)
+    assert caught.value.transient
+    assert_failed_and_nothing_posted(lightspeed_connected, "shape Stockpot does not read")
+
+
 def test_a_location_the_token_cannot_see_is_refused(
     lightspeed_connected, settings, policy, lightspeed
 ):
