@@ -177,6 +177,11 @@ class Demo:
         seed_week(factory, data.COMPANY, today)
         return True
 
+    @property
+    def stopping(self) -> threading.Event:
+        """Set to end ``wait`` (a signal's relay sets it: ``bot.serving.stop_on_signals``)."""
+        return self._stop
+
     def wait(self) -> None:
         self._stop.wait()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import signal
 from pathlib import Path
 
 import click
@@ -35,6 +34,7 @@ def demo(port: int, data_dir: Path, socket_mode: bool) -> None:
         logging.getLogger().setLevel(logging.WARNING)
     # The whole bot and its sandboxes load here, when the demo runs, not for `--help`.
     from stockpot.bot.demo import Demo
+    from stockpot.bot.serving import stop_on_signals
 
     running = Demo(data_dir=data_dir, port=port, socket_mode=socket_mode)
     try:
@@ -46,9 +46,11 @@ def demo(port: int, data_dir: Path, socket_mode: bool) -> None:
             raise ConfigurationError(
                 f"port {port} is in use (another demo?): stop it, or pick another with --port"
             ) from None
+        # Before the address is printed (from then on a stop is graceful); and not
+        # running.stop() in a handler of its own: that would set the Event wait() holds.
+        stop_on_signals(running.stopping)
         over = " over Socket Mode" if socket_mode else ""
         click.echo(f"Stockpot demo{over}: open {url}  (data in {data_dir}; Ctrl-C stops)")
-        signal.signal(signal.SIGTERM, lambda *_: running.stop())
         running.wait()
     except KeyboardInterrupt:
         pass

@@ -5,6 +5,7 @@ ever (a worker once hung 240 s after SIGTERM)."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 
@@ -33,3 +34,21 @@ def test_a_signal_that_comes_while_the_stop_event_is_locked_still_stops(name):
         timeout=30,
     )
     assert (result.returncode, result.stdout.strip()) == (0, "stopped"), result.stderr
+
+
+def test_the_demo_stops_cleanly_on_sigterm(tmp_path):
+    """``stockpot demo`` stops on SIGTERM through the same relay (its handler used to stop
+    the demo itself, setting the Event its main thread waits on)."""
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "stockpot", "demo", "--port", "0", "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert demo.stdout is not None
+        assert "open http://" in demo.stdout.readline()
+        demo.send_signal(signal.SIGTERM)
+        assert demo.wait(timeout=60) == 0, demo.stderr.read() if demo.stderr else ""
+    finally:
+        demo.kill()
