@@ -170,7 +170,8 @@ class LightspeedConnector:
             )
         except PosRequestRefused:
             return None
-        return _local_time(_sales_day(response).next_start_of_day_as_iso8601)
+        start: _WireDayStart = decode(response, service=SERVICE, shape=_DAY_START_DECODER)
+        return _local_time(start.next_start_of_day_as_iso8601)
 
 
 def _item_list(body: Any) -> list[dict[str, Any]]:
@@ -239,7 +240,14 @@ class _WireDay(msgspec.Struct, rename="camel"):
     next_start_of_day_as_iso8601: Any = None
 
 
+class _WireDayStart(msgspec.Struct, rename="camel"):
+    """All a sync reads of today's ``sales-daily`` answer (the sales are not looked at)."""
+
+    next_start_of_day_as_iso8601: Any = None
+
+
 _DAY_DECODER = msgspec.json.Decoder(_WireDay)
+_DAY_START_DECODER = msgspec.json.Decoder(_WireDayStart)
 
 
 def _sales_day(response: httpx.Response) -> _WireDay:

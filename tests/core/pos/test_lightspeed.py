@@ -175,6 +175,21 @@ def test_a_second_sync_keeps_links_and_reports_nothing_new(lightspeed_connected,
         assert session.get_one(ExternalLocation, lightspeed_connected.location_id).active
 
 
+def test_a_sync_learns_the_day_start_whatever_shape_todays_sales_have(
+    lightspeed_connected, settings, policy, lightspeed
+):
+    """A sync asks for today's sales only for the day start beside them: their shape is not
+    read (a sales list still open, or in an unexpected shape, does not fail the sync)."""
+    body = {"sales": "still open", "nextStartOfDayAsIso8601": "2026-03-15T06:30:00+01:00"}
+    lightspeed.faults.add(Fault.status(200, body), path="/sales-daily", times=50)
+    connections.sync_locations(
+        lightspeed_connected.factory, settings, lightspeed_connected.connection_id, policy=policy
+    )
+    with lightspeed_connected.session() as session:
+        location = session.get_one(ExternalLocation, lightspeed_connected.location_id)
+        assert location.business_day_start == time(6, 30)
+
+
 # --- a day of sales ------------------------------------------------------------------------
 
 
