@@ -7,7 +7,7 @@ import logging
 from concurrent.futures import Executor
 from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltRequest
 from slack_bolt.error import BoltError
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_bolt.oauth.oauth_settings import OAuthSettings
@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot import handlers
 from stockpot.bot import acks
+from stockpot.bot.dispatch import Before, StockpotApp, direct_matchers
 from stockpot.bot.errors import error_handler
 from stockpot.bot.gate import response_hosts_guard, signing_secret
 from stockpot.bot.installations import (
@@ -30,12 +31,7 @@ from stockpot.bot.installations import (
     StateStore,
 )
 from stockpot.bot.jobs.answers import AnswerJob, once_clients
-from stockpot.bot.observed import (
-    ContextCarryingExecutor,
-    MeteredWebClient,
-    metered_clients,
-    request_context,
-)
+from stockpot.bot.observed import ContextCarryingExecutor, MeteredWebClient, metered_clients
 from stockpot.bot.slack_tokens import SLACK_FIXES
 from stockpot.bot.work import WorkQueue
 from stockpot.core import redaction
@@ -158,7 +154,7 @@ def build_app(
             authorization_url=settings.slack.authorize_url,
         )
         oauth.installation_store_bot_only = True
-        app = App(
+        app = StockpotApp(
             client=client or _retrying_client(settings, token=None),
             oauth_flow=BoundedOAuthFlow(client=_install_client(settings), settings=oauth),
             **common,
@@ -177,19 +173,17 @@ def build_app(
         answers=answers or answer_pool(),
     )
 
-    app.middleware(request_context)
-    app.middleware(response_hosts_guard(settings.slack.response_hosts))
-    app.middleware(metered_clients)
+    def provide_services(req: BoltRequest) -> None:
+        req.context[SERVICES] = bundle
+
+    app.middleware(Before(response_hosts_guard(settings.slack.response_hosts)))
+    app.middleware(Before(metered_clients))
     if answering:
-        app.middleware(once_clients)
-
-    @app.middleware
-    def provide_services(context: BoltContext, next: Any) -> None:
-        context[SERVICES] = bundle
-        next()
-
+        app.middleware(Before(once_clients))
+    app.middleware(Before(provide_services))
     app.error(error_handler(settings.slack.response_hosts))
     handlers.register(app)
+    direct_matchers(app)
     if not answering:  # the web process acked and let this delivery through once already
         acks.route(app)
     return app
@@ -213,7 +207,7 @@ def _checked_app(client: WebClient, common: dict[str, Any]) -> App:
     a refused token or an unreachable Slack is a configuration problem, said in one line
     with its fix (the same words as ``stockpot check``), never retried: nothing serves."""
     try:
-        return App(client=client, **common)
+        return StockpotApp(client=client, **common)
     except BoltError as error:
         refused = error.__context__
         if not isinstance(refused, SlackApiError):

@@ -29,13 +29,16 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from stockpot.bot.commands import COMMANDS
 from stockpot.bot.slack_files import allowed_host
 from stockpot.core.errors import ConfigurationError
 from stockpot.core.settings import SLACK_REQUEST_MAX_BYTES, Settings
+
+if TYPE_CHECKING:
+    from slack_bolt import BoltRequest, BoltResponse
 
 log = logging.getLogger(__name__)
 
@@ -254,19 +257,20 @@ def response_urls(body: dict[str, Any]) -> list[str]:
     return [url for url in urls if url]
 
 
-def response_hosts_guard(hosts: str) -> Callable[..., Any]:
-    """A Bolt middleware: a request whose ``response_url`` is not on Slack's hosts (the
-    ``SLACK_RESPONSE_HOSTS`` setting) is refused before any listener could answer there."""
+def response_hosts_guard(hosts: str) -> Callable[[BoltRequest], BoltResponse | None]:
+    """A global middleware (``bot.dispatch.Before``): a request whose ``response_url`` is not
+    on Slack's hosts (the ``SLACK_RESPONSE_HOSTS`` setting) is refused before any listener
+    could answer there."""
     from slack_bolt import BoltResponse
 
-    def guard(body: dict[str, Any], next: Callable[[], Any]) -> Any:
-        foreign = [url for url in response_urls(body) if not allowed_host(str(url), hosts)]
+    def guard(req: BoltRequest) -> BoltResponse | None:
+        foreign = [url for url in response_urls(req.body) if not allowed_host(str(url), hosts)]
         if foreign:
             log.warning(
                 "refused a request whose response_url is not on SLACK_RESPONSE_HOSTS (%s)",
                 urlsplit(str(foreign[0])).hostname,
             )
             return BoltResponse(status=400, body="response_url is not on Slack's hosts")
-        return next()
+        return None
 
     return guard

@@ -16,12 +16,12 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
-from slack_bolt import BoltContext
+from slack_bolt import BoltRequest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
-from stockpot.core import log_context, metrics
+from stockpot.core import metrics
 
 _METHOD = re.compile(r"[a-z]+(?:\.[a-zA-Z]+){1,3}")
 
@@ -55,20 +55,10 @@ def metered(client: WebClient) -> MeteredWebClient:
     return client  # type: ignore[return-value]
 
 
-def metered_clients(context: BoltContext, next: Callable[[], Any]) -> None:
-    if context.client is not None:
-        metered(context.client)
-    next()
-
-
-def request_context(context: BoltContext, next: Callable[[], Any]) -> None:
-    """A request id (kept when the HTTP layer already gave one) and the workspace, for every
-    log line of this request, in this thread and in the listener's."""
-    with log_context.bound(
-        request_id=log_context.current().get("request_id") or log_context.new_request_id(),
-        team_id=context.team_id,
-    ):
-        next()
+def metered_clients(req: BoltRequest) -> None:
+    """A global middleware (``bot.dispatch.Before``): the request's client counts its calls."""
+    if req.context.client is not None:
+        metered(req.context.client)
 
 
 class ContextCarryingExecutor(ThreadPoolExecutor):

@@ -17,7 +17,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from slack_bolt import App, BoltContext, BoltRequest
+from slack_bolt import App, BoltRequest
 from slack_sdk.web import SlackResponse
 
 from stockpot.bot.jobs.slack import files_named, find_file, find_message, stamped
@@ -118,12 +118,13 @@ class OnceWebClient(MeteredWebClient):
         )
 
 
-def once_clients(context: BoltContext, next: Any) -> None:
-    """The answering app's middleware: a request answered for an answer job gets an
-    ``OnceWebClient`` (the same client, its posting methods keyed by the job)."""
+def once_clients(req: BoltRequest) -> None:
+    """The answering app's global middleware (``bot.dispatch.Before``): a request answered
+    for an answer job gets an ``OnceWebClient`` (the same client, its posting methods keyed
+    by the job)."""
+    context = req.context
     answering = context.get(ANSWERING)
     if isinstance(answering, Answering) and context.client is not None:
         client = metered(context.client)
         client.__class__ = OnceWebClient
         client.answering = answering  # type: ignore[attr-defined]
-    next()

@@ -21,6 +21,7 @@ from slack_sdk import WebClient
 
 from stockpot.bot.errors import handle_error
 from stockpot.bot.gate import SlackGate
+from stockpot.core import log_context
 from stockpot.core.settings import SLACK_REQUEST_MAX_BYTES, Settings
 from stockpot.sandbox.http import Fault
 from tests.bot.conftest import ADMIN, SECRET
@@ -252,15 +253,38 @@ def test_the_gate_refuses_a_body_without_a_length_or_above_the_limit():
     assert reached == []
 
 
+class ContextRecords(logging.Handler):
+    """Each record's message with the log context it was written in (``log_context``)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: list[tuple[str, dict[str, object]]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen.append((record.getMessage(), log_context.current()))
+
+
 def test_a_response_url_off_slack_s_hosts_is_refused_and_never_called(bot, black_hole):
     """The tests' Slack answers on 127.0.0.1 (``SLACK_RESPONSE_HOSTS``); ``localhost`` is not
-    on the list, though it is the same machine."""
-    body = command_body(black_hole.url(host="localhost"))
-    answer = bot.send.post(body, FORM)
+    on the list, though it is the same machine. The refusal's log line says which workspace
+    sent it: Bolt runs its middleware one after another, so the request's log context is
+    bound around its whole dispatch (a middleware's own ``with`` ended before the next)."""
+    records = ContextRecords()
+    logger = logging.getLogger("stockpot.bot.gate")
+    logger.addHandler(records)
+    try:
+        answer = bot.send.post(
+            command_body(black_hole.url(host="localhost"), team_id="T0042"), FORM
+        )
+    finally:
+        logger.removeHandler(records)
     assert answer.status_code == 400
     bot.drain()
     assert black_hole.accepted == []
     assert [c.method for c in bot.slack.calls if c.method != "auth.test"] == []
+    [(message, context)] = records.seen
+    assert "not on SLACK_RESPONSE_HOSTS (localhost)" in message
+    assert context["team_id"] == "T0042" and context["request_id"]
 
 
 def test_the_error_handler_never_answers_a_request_the_gate_did_not_verify(black_hole):
