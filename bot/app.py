@@ -32,6 +32,7 @@ from stockpot.bot.installations import (
 )
 from stockpot.bot.jobs.answers import AnswerJob, once_clients
 from stockpot.bot.observed import ContextCarryingExecutor, MeteredWebClient, metered_clients
+from stockpot.bot.responses import answer_middleware
 from stockpot.bot.slack_tokens import SLACK_FIXES
 from stockpot.bot.work import WorkQueue
 from stockpot.core import redaction
@@ -178,6 +179,7 @@ def build_app(
 
     app.middleware(Before(response_hosts_guard(settings.slack.response_hosts)))
     app.middleware(Before(metered_clients))
+    app.middleware(Before(answer_middleware))
     if answering:
         app.middleware(Before(once_clients))
     app.middleware(Before(provide_services))

@@ -11,11 +11,12 @@ from typing import Any
 
 from slack_bolt import BoltRequest, BoltResponse
 from slack_sdk import WebClient
-from slack_sdk.webhook import WebhookClient
 
 from stockpot.bot.blocks.common import escape
 from stockpot.bot.gate import is_verified
+from stockpot.bot.responses import Undelivered, send
 from stockpot.bot.slack_files import allowed_host
+from stockpot.core import log_context
 from stockpot.core.errors import StockpotError
 
 log = logging.getLogger(__name__)
@@ -67,6 +68,10 @@ def handle_error(
     if request.mode != "socket_mode" and not is_verified(request.headers):
         log.warning("an error on a request that was not verified; nothing sent to Slack")
         return BoltResponse(status=401, body="")
+    if isinstance(error, Undelivered):
+        # The answer's own response_url is what failed: nobody to tell through it.
+        _undelivered("the answer to", body, error)
+        return BoltResponse(status=200, body="")
     text = user_message(error)
     if isinstance(error, StockpotError):
         log.info("refused: %s", error)
@@ -79,14 +84,37 @@ def handle_error(
     response_url = body.get("response_url")
     try:
         if response_url and allowed_host(str(response_url), response_hosts):
-            WebhookClient(str(response_url), timeout=ANSWER_TIMEOUT_SECONDS).send(
-                text=text, response_type="ephemeral"
-            )
+            send(str(response_url), ANSWER_TIMEOUT_SECONDS, text=text, response_type="ephemeral")
         elif channel and user:
             client.chat_postEphemeral(channel=channel, user=user, text=text)
+    except Undelivered as undelivered:
+        _undelivered("the error message for", body, undelivered)
     except Exception:
         log.exception("could not tell the user about an error")
     return BoltResponse(status=200, body="")
+
+
+def _undelivered(what: str, body: dict[str, Any], error: Undelivered) -> None:
+    """One line, no traceback: what could not be answered, in which job, and why (the URL's
+    host alone: its path is the answer's secret)."""
+    job = log_context.current().get("job_id")
+    log.warning(
+        "could not deliver %s %s%s to its response_url: %s",
+        what,
+        _request_name(body),
+        f" (answer job {job})" if job is not None else "",
+        error,
+    )
+
+
+def _request_name(body: dict[str, Any]) -> str:
+    """The command, button or form a request is."""
+    if body.get("command"):
+        return str(body["command"])
+    actions = body.get("actions") or []
+    if actions:
+        return f"action {actions[0].get('action_id')}"
+    return str(body.get("type") or "request")
 
 
 def _mentions(error: Exception) -> str:

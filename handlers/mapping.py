@@ -25,6 +25,7 @@ from stockpot.bot.blocks.mapping import (
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import MapItemMetadata, MappingsPageValue
+from stockpot.bot.responses import Answer
 from stockpot.bot.slack_files import allowed_host
 from stockpot.core.access import Actor
 from stockpot.core.db import SessionFactory
@@ -270,7 +271,7 @@ def _redraw(context: BoltContext, who: Actor, metadata: MapItemMetadata) -> None
         if page is None
         else mappings_list(factory, who, page.text, page.page)
     )
-    Respond(response_url=metadata.list_url)(**message(*listed), replace_original=True)
+    Answer(response_url=metadata.list_url)(**message(*listed), replace_original=True)
 
 
 def reprocess(

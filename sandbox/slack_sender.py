@@ -85,9 +85,10 @@ class SlackSender:
         team: str = "T0001",
         channel: str = "C0001",
         response_key: str | None = None,
+        response_url: str | None = None,
     ) -> httpx.Response:
         """A slash command; its answers go to ``/respond/<response_key>`` (a fresh key when
-        not given)."""
+        not given), or to ``response_url`` when given."""
         key = response_key or str(next(self._responses))
         self.stand_in.response_channels[key] = channel
         body = urlencode(
@@ -102,7 +103,7 @@ class SlackSender:
                 "command": command,
                 "text": text,
                 "api_app_id": "A0001",
-                "response_url": f"{self.stand_in.url}/respond/{key}",
+                "response_url": response_url or f"{self.stand_in.url}/respond/{key}",
                 "trigger_id": self._trigger_id(),
             }
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -24,7 +25,7 @@ from stockpot.core.models import Company, Job, JobKind, JobState
 from stockpot.sandbox.http import Fault, Response
 from stockpot.sandbox.slack import SlackStandIn
 from tests.bot.conftest import ADMIN, TEAM
-from tests.bot.test_serve_process import until, waiting_for_the_job_table
+from tests.bot.test_serve_process import free_port, until, waiting_for_the_job_table
 from tests.catalogs import TRATTORIA
 from tests.core.jobs.test_worker_processes import STOCKPOT
 from tests.holds import Hold
@@ -80,6 +81,30 @@ def test_a_button_is_answered_by_the_worker_too(bot):
     with bot.database.session() as session:
         kinds = session.scalars(select(Job.kind).where(Job.kind == JobKind.ANSWER)).all()
     assert kinds == [JobKind.ANSWER]
+
+
+def test_an_unreachable_response_url_is_one_log_line(bot, caplog):
+    """Nothing listens at the command's response_url: the failure is logged once (what, which
+    job, the error), with no traceback and without the URL's path (the answer's secret);
+    slack_sdk's own lines about it (one per attempt) are not repeated. The answer job ends
+    as before: answered, not retried."""
+    caplog.set_level(logging.INFO)
+    secret, port = "B0SECRETPATH7", free_port()
+    url = f"http://127.0.0.1:{port}/commands/{TEAM}/1234/{secret}"
+    bot.send.command("/pos", "help", user=ADMIN, response_url=url)
+    bot.drain()
+    with bot.database.session() as session:
+        job = session.scalars(select(Job).where(Job.kind == JobKind.ANSWER)).one()
+    assert (job.state, job.attempts, job.result) == (JobState.SUCCEEDED, 1, {"answered": True})
+    failed = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in failed] == [
+        f"could not deliver the answer to /pos (answer job {job.id}) to its response_url: "
+        f"http://127.0.0.1:{port}: URLError: "
+        "<urlopen error [Errno 111] Connection refused>"
+    ]
+    assert failed[0].exc_info is None
+    assert not [r for r in caplog.records if r.name.startswith("slack_sdk.webhook")]
+    assert "Traceback" not in caplog.text and secret not in caplog.text
 
 
 @pytest.mark.postgresql_only
