@@ -12,7 +12,10 @@ are idempotent, so it is not doubled either.
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
+from collections.abc import Callable
+from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
@@ -32,9 +35,40 @@ class _ObservedHandler(SocketModeHandler):
             super().handle(client, req)
 
 
+class _PromptRefreshClient(SocketModeClient):
+    """slack_sdk's built-in client, whose reconnection does not wait for the old link.
+
+    Its ``connect`` opens the new link, then closes the old one, which takes the old reader's
+    receive lock: held in ``recv`` until the old link sends something or 3 s pass. It runs on
+    the thread that takes every message off the queue (on Slack's ``disconnect``, which comes
+    at every ``refresh_requested``), so the envelopes arriving on the new link waited too,
+    against Slack's 3 s for an ack. The old socket is shut down before it is closed, which
+    ends that ``recv`` at once."""
+
+    def connect(self) -> None:
+        old = self.current_session
+        if old is not None:
+            old.close = functools.partial(_shut_then_close, old.close, old)  # type: ignore[method-assign]
+        super().connect()
+
+
+def _shut_then_close(close: Callable[[], None], link: Any) -> None:
+    _shut_down(link)
+    close()
+
+
+def _shut_down(link: Any) -> None:
+    """Wake a reader blocked in ``recv`` on ``link`` (it gets end of file)."""
+    sock = getattr(link, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
 class SocketMode:
     def __init__(self, app: App, app_token: str, *, ping_interval: float = 10) -> None:
         self._handler = _ObservedHandler(app, app_token, ping_interval=ping_interval)
+        self._handler.client.__class__ = _PromptRefreshClient
 
     def connect(self) -> SocketMode:
         """Open the connection (``apps.connections.open`` first); returns at once."""
@@ -57,8 +91,5 @@ class SocketMode:
         client.closed = True
         client.auto_reconnect_enabled = False
         client.message_queue.put(None)
-        sock = getattr(client.current_session, "sock", None)
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
+        _shut_down(client.current_session)
         self._handler.close()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from slack_sdk.errors import SlackApiError
+from slack_sdk.socket_mode.builtin import connection
 from sqlalchemy import func, select
 
 from stockpot.bot.app import build_app
@@ -91,6 +92,36 @@ def test_a_refresh_reconnects_without_losing_an_envelope(socket_bot):
     socket_bot.work.join()
     assert len(answers) == 4
     assert socket.pending == []
+
+
+@pytest.fixture
+def quiet_links(monkeypatch):
+    """Links whose reader waits in ``recv`` for as long as the link is quiet (slack_sdk's
+    waits 3 s): a wait that only ends when the link sends something shows as a test that
+    fails, not as one 3 s slower."""
+    opened = connection._establish_new_socket_connection
+
+    def patient(*args, **kwargs):
+        sock = opened(*args, **kwargs)
+        sock.settimeout(600)
+        return sock
+
+    monkeypatch.setattr(connection, "_establish_new_socket_connection", patient)
+    monkeypatch.setattr(connection.Connection, "ping", lambda self, payload="": None)
+
+
+def test_a_refresh_does_not_hold_envelopes_behind_the_old_link(quiet_links, socket_bot):
+    """After ``refresh_requested`` Slack sends nothing more on the old link. The client closed
+    it once its reader's ``recv`` there returned, on the thread that takes every envelope off
+    the queue: the envelopes arriving on the new link waited for it."""
+    socket = socket_bot.slack.socket_mode
+    socket.disconnect("refresh_requested")
+    socket.wait_connected(links=2)
+    envelope = socket.send("slash_commands", _command(socket_bot, 2))
+    assert socket.wait_ack(envelope).envelope_id == envelope
+    assert socket_bot.slack.wait_for(
+        "response_url", 1, where=lambda c: "Locations of Trattoria Esempio" in texts(c)
+    )
 
 
 def test_an_unacked_event_is_redelivered_and_handled_once(socket_bot):
