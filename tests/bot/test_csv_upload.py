@@ -326,7 +326,11 @@ def test_the_same_file_imported_from_two_previews_at_once_is_imported_once(bot):
     bot.send.click(first.ts, ActionId.CSV_IMPORT, user=ADMIN)
     assert hold.arrived.wait(30), "the first import is running, held on reading its file"
     bot.send.click(second.ts, ActionId.CSV_IMPORT, user=ADMIN)
-    reply(bot, "Importing, started by <@UADMIN>")
+    # Both clicks' notes (the first's alone was already there): the second click was handled
+    # while the first import is held.
+    bot.slack.wait_for(
+        "response_url", 2, where=lambda c: "Importing, started by <@UADMIN>" in texts(c)
+    )
     hold.release.set()
     bot.drain()
     with bot.database.session() as session:
