@@ -129,6 +129,46 @@ def request(
     return response
 
 
+_JSON_TYPES = {
+    type(None): "null",
+    bool: "bool",
+    int: "int",
+    float: "float",
+    str: "str",
+    list: "array",
+    dict: "object",
+}
+
+
+class WrongShape(Exception):
+    """A field Stockpot reads holds another JSON type, said in msgspec's words so that every
+    connector's message reads alike. Raised where the field is read, its path relative to the
+    object read; ``inside`` prefixes the keys and indexes around it on the way out."""
+
+    def __init__(self, expected: str, value: Any, *path: str | int) -> None:
+        super().__init__(expected)
+        self.expected = expected
+        self.got = _JSON_TYPES.get(type(value), type(value).__name__)
+        self.path = path
+
+    def inside(self, *path: str | int) -> WrongShape:
+        self.path = (*path, *self.path)
+        return self
+
+    def __str__(self) -> str:
+        where = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in self.path)
+        return f"Expected `{self.expected}`, got `{self.got}` - at `${where}`"
+
+
+def unreadable(response: httpx.Response, service: str, detail: object) -> PosUnavailable:
+    """An answer in a shape Stockpot does not read (``detail`` says where): transient, as a
+    later answer may well be readable."""
+    return PosUnavailable(
+        f"{service} answered {response.request.method} {response.request.url.path} in a "
+        f"shape Stockpot does not read ({detail}); it will be tried again"
+    )
+
+
 def decode(
     response: httpx.Response, *, service: str, shape: msgspec.json.Decoder[Any] | None = None
 ) -> Any:
@@ -137,10 +177,7 @@ def decode(
     try:
         return response.json() if shape is None else shape.decode(response.content)
     except msgspec.ValidationError as error:
-        raise PosUnavailable(
-            f"{service} answered {response.request.method} {response.request.url.path} in a "
-            f"shape Stockpot does not read ({error}); it will be tried again"
-        ) from None
+        raise unreadable(response, service, error) from None
     except ValueError:
         raise PosUnavailable(
             f"{service} answered {response.request.method} {response.request.url.path} with a "
@@ -161,7 +198,9 @@ __all__ = [
     "PosError",
     "RemoteItem",
     "RemoteLocation",
+    "WrongShape",
     "decode",
     "request",
     "send",
+    "unreadable",
 ]

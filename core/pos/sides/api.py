@@ -74,5 +74,14 @@ def field(data: dict[str, Any], name: str, default: Any = None) -> Any:
     """``data[name]``, or its camelCase spelling (``bill_positions`` → ``billPositions``)."""
     if name in data:
         return data[name]
+    return data.get(camel(name), default)
+
+
+def spelled(data: dict[str, Any], name: str) -> str:
+    """The spelling of ``name`` that ``data`` uses, for messages naming a field."""
+    return name if name in data else camel(name)
+
+
+def camel(name: str) -> str:
     head, *rest = name.split("_")
-    return data.get(head + "".join(part.title() for part in rest), default)
+    return head + "".join(part.title() for part in rest)

@@ -10,11 +10,12 @@ vouchers are never inventory.
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 import httpx
 
@@ -26,19 +27,21 @@ from stockpot.core.pos.base import (
     LocationRef,
     RemoteItem,
     RemoteLocation,
+    WrongShape,
     decode,
     message_of,
     request,
-    send,
+    unreadable,
 )
 from stockpot.core.pos.errors import DayNotComplete, PosAuthError, PosUnavailable
-from stockpot.core.pos.sides import api
+from stockpot.core.pos.sides import api, wire
 from stockpot.core.pos.sides.api import field
 from stockpot.core.transfer.lines import LineKind, RawInput, SaleLine
 
 SERVICE = "SIDES"
 PRODUCT_KINDS = {"topping": PosItemKind.TOPPING, "menu": PosItemKind.MENU}
 TOKEN_MARGIN = timedelta(seconds=30)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -83,17 +86,43 @@ class SidesAuth(httpx.Auth):
             raise PosUnavailable(
                 f"SIDES sign-in failed (HTTP {response.status_code}: {message_of(response)})"
             )
-        body = response.json()
-        self._token = str(field(body, api.ACCESS_TOKEN))
-        self._expires_at = utcnow() + timedelta(seconds=int(field(body, api.EXPIRES_IN, 3600)))
+        self._token, expires_in = _read(response, _signed_in)
+        self._expires_at = utcnow() + timedelta(seconds=expires_in)
+
+
+def _signed_in(body: Any) -> tuple[str, int]:
+    answer = wire.obj(body)
+    expires_in = wire.int_field(answer, api.EXPIRES_IN)
+    return wire.text_field(answer, api.ACCESS_TOKEN), 3600 if expires_in is None else expires_in
 
 
 def _error_code(response: httpx.Response) -> str | None:
+    """The code of an error answer; ``None`` when it is not JSON (a proxy's page, say)."""
     try:
-        error = response.json().get(api.ERROR)
-    except (ValueError, AttributeError):
+        body = response.json()
+    except ValueError:
         return None
-    return error.get(api.ERROR_CODE) if isinstance(error, dict) else None
+    return _shaped(response, body, _code_of)
+
+
+def _code_of(body: Any) -> str | None:
+    return wire.within(
+        wire.obj(body), api.ERROR, lambda error: wire.optional_text_field(error, api.ERROR_CODE)
+    )
+
+
+def _read(response: httpx.Response, read: Callable[[Any], T], *, page: int = 1) -> T:
+    """What ``read`` makes of a JSON answer; an answer it cannot read is refused as
+    transient, naming the field (and the page, after the first)."""
+    return _shaped(response, decode(response, service=SERVICE), read, page=page)
+
+
+def _shaped(response: httpx.Response, body: Any, read: Callable[[Any], T], *, page: int = 1) -> T:
+    try:
+        return read(body)
+    except WrongShape as error:
+        detail = f"{error} on page {page}" if page > 1 else error
+        raise unreadable(response, SERVICE, detail) from None
 
 
 class SidesConnector:
@@ -105,23 +134,10 @@ class SidesConnector:
         self._client.close()
 
     def test(self) -> ConnectionCheck:
-        me = send(self._client, "GET", api.ME, service=SERVICE)
-        user = field(me, api.USER) or {}
-        tenant = field(me, api.TENANT) or {}
-        account = f"{field(user, api.USERNAME, '?')} ({field(tenant, api.NAME, '?')})"
-        return ConnectionCheck(account=account, locations=len(field(me, api.STORE_IDS) or []))
+        return _read(request(self._client, "GET", api.ME, service=SERVICE), _connection_check)
 
     def locations(self) -> list[RemoteLocation]:
-        return [
-            RemoteLocation(
-                external_id=str(field(store, api.ID)),
-                name=str(field(store, api.NAME)),
-                timezone=str(field(store, api.TIMEZONE) or "UTC"),
-                business_day_start=_day_start(field(store, api.BUSINESS_DAY_START)),
-                active=bool(field(store, api.ACTIVE, True)),
-            )
-            for store in self._pages(api.STORES, api.STORES_PER_PAGE)
-        ]
+        return list(self._listing(api.STORES, api.STORES_PER_PAGE, _remote_location))
 
     def items(
         self, locations: list[LocationRef], since: datetime | None = None
@@ -129,43 +145,50 @@ class SidesConnector:
         params: dict[str, Any] = {api.TYPE: ",".join(api.SOLD_PRODUCT_TYPES)}
         if since is not None:
             params[api.UPDATED_SINCE] = since.isoformat()
-        for product in self._pages(api.PRODUCTS, api.PRODUCTS_PER_PAGE, params):
-            yield RemoteItem(
-                key=str(field(product, api.ID)),
-                external_id=field(product, api.ITEM_NUMBER),
-                name=str(field(product, api.NAME)),
-                kind=PRODUCT_KINDS.get(str(field(product, api.TYPE)), PosItemKind.ITEM),
-            )
+        yield from self._listing(api.PRODUCTS, api.PRODUCTS_PER_PAGE, _remote_item, params)
 
     def fetch_day(self, location: LocationRef, business_date: date) -> FetchedDay:
         texts: list[str] = []
-        orders: list[dict[str, Any]] = []
+        lines: list[SaleLine] = []
         pages = self._page_answers(
-            api.daily_report(location.external_id, business_date), api.REPORT_PER_PAGE
+            api.daily_report(location.external_id, business_date),
+            api.REPORT_PER_PAGE,
+            partial(_report_page, refunds_need_restock=self.refunds_need_restock),
         )
-        for response, body in pages:
-            if not field(body, api.IS_CLOSED, False):
+        for response, (closed, page_lines) in pages:
+            if not closed:
                 raise DayNotComplete(
                     f"{SERVICE} says {business_date} is not closed yet for '{location.name}'. "
                     "Transfer it once it has closed (automatic transfers wait for it)"
                 )
             texts.append(response.text)
-            orders.extend(field(body, api.DATA) or [])
+            lines.extend(page_lines)
         return FetchedDay(
             raw=RawInput(source="sides:daily-report", body="[" + ",".join(texts) + "]"),
-            lines=order_lines(orders, refunds_need_restock=self.refunds_need_restock),
+            lines=lines,
         )
 
-    def _pages(
-        self, path: str, per_page: int, params: dict[str, Any] | None = None
-    ) -> Iterator[dict[str, Any]]:
-        for _, body in self._page_answers(path, per_page, params):
-            yield from field(body, api.DATA) or []
+    def _listing(
+        self,
+        path: str,
+        per_page: int,
+        make: Callable[[dict[str, Any]], T],
+        params: dict[str, Any] | None = None,
+    ) -> Iterator[T]:
+        """``make`` of every object a listing's pages hold."""
+        for _, made in self._page_answers(
+            path, per_page, lambda body: wire.each(body, api.DATA, make), params
+        ):
+            yield from made
 
     def _page_answers(
-        self, path: str, per_page: int, params: dict[str, Any] | None = None
-    ) -> Iterator[tuple[httpx.Response, dict[str, Any]]]:
-        """Each page of a listing, as received and decoded, until the last."""
+        self,
+        path: str,
+        per_page: int,
+        read: Callable[[dict[str, Any]], T],
+        params: dict[str, Any] | None = None,
+    ) -> Iterator[tuple[httpx.Response, T]]:
+        """Each page of a listing, as received and as ``read`` makes it out, until the last."""
         page = 1
         while True:
             response = request(
@@ -175,19 +198,51 @@ class SidesConnector:
                 service=SERVICE,
                 params={**(params or {}), api.PAGE: page, api.PER_PAGE: per_page},
             )
-            body = decode(response, service=SERVICE)
-            yield response, body
-            if not _has_next(body, page):
+            made, more = _read(response, partial(_page, read, page), page=page)
+            yield response, made
+            if not more:
                 return
             page += 1
 
 
+def _page(read: Callable[[dict[str, Any]], T], page: int, body: Any) -> tuple[T, bool]:
+    """What ``read`` makes of a page, and whether another follows."""
+    answer = wire.obj(body)
+    return read(answer), _has_next(answer, page)
+
+
 def _has_next(body: dict[str, Any], page: int) -> bool:
-    meta = field(body, api.META) or {}
-    total = field(meta, api.TOTAL_PAGES)
+    total = wire.within(body, api.META, lambda meta: wire.int_field(meta, api.TOTAL_PAGES))
     if total is not None:
-        return page < int(total)
-    return bool((field(body, api.LINKS) or {}).get(api.NEXT))
+        return page < total
+    return bool(wire.within(body, api.LINKS, lambda links: field(links, api.NEXT)))
+
+
+def _connection_check(body: Any) -> ConnectionCheck:
+    me = wire.obj(body)
+    user = wire.within(me, api.USER, lambda user: field(user, api.USERNAME, "?"))
+    tenant = wire.within(me, api.TENANT, lambda tenant: field(tenant, api.NAME, "?"))
+    stores = wire.list_field(me, api.STORE_IDS)
+    return ConnectionCheck(account=f"{user} ({tenant})", locations=len(stores))
+
+
+def _remote_location(store: dict[str, Any]) -> RemoteLocation:
+    return RemoteLocation(
+        external_id=str(field(store, api.ID)),
+        name=str(field(store, api.NAME)),
+        timezone=str(field(store, api.TIMEZONE) or "UTC"),
+        business_day_start=_day_start(field(store, api.BUSINESS_DAY_START)),
+        active=bool(field(store, api.ACTIVE, True)),
+    )
+
+
+def _remote_item(product: dict[str, Any]) -> RemoteItem:
+    return RemoteItem(
+        key=str(field(product, api.ID)),
+        external_id=wire.optional_text_field(product, api.ITEM_NUMBER, numbers=True),
+        name=str(field(product, api.NAME)),
+        kind=PRODUCT_KINDS.get(str(field(product, api.TYPE)), PosItemKind.ITEM),
+    )
 
 
 def _day_start(text: Any) -> time | None:
@@ -197,25 +252,37 @@ def _day_start(text: Any) -> time | None:
         return None
 
 
-def order_lines(orders: list[dict[str, Any]], *, refunds_need_restock: bool) -> list[SaleLine]:
-    lines: list[SaleLine] = []
-    for order in orders:
-        sale_id = str(field(order, api.ID))
-        cancelled = field(order, api.STATUS) == api.ORDER_CANCELLED
-        refund = field(order, api.ORDER_TYPE) == api.REFUND
-        positions = field(order, api.BILL_POSITIONS) or []
-        restocked = {str(field(p, api.ID)): field(p, api.RESTOCK) is True for p in positions}
-        counts_back = refund and refunds_need_restock
-        lines.extend(
-            _position_line(sale_id, position, cancelled, counts_back, restocked)
-            for position in positions
-        )
-    return lines
+def _report_page(
+    body: dict[str, Any], *, refunds_need_restock: bool
+) -> tuple[bool, list[SaleLine]]:
+    """Whether a daily report page says the day is closed, and then its lines."""
+    if not field(body, api.IS_CLOSED, False):
+        return False, []
+    read = partial(_order_lines, refunds_need_restock=refunds_need_restock)
+    return True, [line for lines in wire.each(body, api.DATA, read) for line in lines]
+
+
+def _order_lines(order: dict[str, Any], *, refunds_need_restock: bool) -> list[SaleLine]:
+    sale_id = str(field(order, api.ID))
+    cancelled = field(order, api.STATUS) == api.ORDER_CANCELLED
+    refund = field(order, api.ORDER_TYPE) == api.REFUND
+    positions = wire.each(order, api.BILL_POSITIONS, _with_quantity)
+    restocked = {str(field(p, api.ID)): field(p, api.RESTOCK) is True for p, _ in positions}
+    counts_back = refund and refunds_need_restock
+    return [
+        _position_line(sale_id, position, quantity, cancelled, counts_back, restocked)
+        for position, quantity in positions
+    ]
+
+
+def _with_quantity(position: dict[str, Any]) -> tuple[dict[str, Any], Decimal]:
+    return position, wire.decimal_field(position, api.QUANTITY)
 
 
 def _position_line(
     sale_id: str,
     position: dict[str, Any],
+    quantity: Decimal,
     cancelled: bool,
     needs_restock: bool,
     restocked: dict[str, bool],
@@ -225,7 +292,6 @@ def _position_line(
     kind_text = str(field(position, api.POSITION_TYPE))
     parent = field(position, api.PARENT_ID)
     parent_id = str(parent) if parent is not None else None
-    quantity = Decimal(str(field(position, api.QUANTITY) or 0))
     kind = LineKind.ITEM
     skip = None
     if kind_text == api.MENU_COMPONENT:
