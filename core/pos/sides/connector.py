@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from functools import partial
 from typing import Any, TypeVar
 
@@ -263,35 +262,34 @@ def _report_page(
 
 
 def _order_lines(order: dict[str, Any], *, refunds_need_restock: bool) -> list[SaleLine]:
-    sale_id = str(field(order, api.ID))
     cancelled = field(order, api.STATUS) == api.ORDER_CANCELLED
-    refund = field(order, api.ORDER_TYPE) == api.REFUND
-    positions = wire.each(order, api.BILL_POSITIONS, _with_quantity)
-    restocked = {str(field(p, api.ID)): field(p, api.RESTOCK) is True for p, _ in positions}
-    counts_back = refund and refunds_need_restock
-    return [
-        _position_line(sale_id, position, quantity, cancelled, counts_back, restocked)
-        for position, quantity in positions
-    ]
+    counts_back = refunds_need_restock and field(order, api.ORDER_TYPE) == api.REFUND
+    restocked = _restocked(order) if counts_back else {}
+    line = partial(_position_line, str(field(order, api.ID)), cancelled, counts_back, restocked)
+    return wire.each(order, api.BILL_POSITIONS, line)
 
 
-def _with_quantity(position: dict[str, Any]) -> tuple[dict[str, Any], Decimal]:
-    return position, wire.decimal_field(position, api.QUANTITY)
+def _restocked(order: dict[str, Any]) -> dict[str, bool]:
+    """Which positions of a refund were put back in stock, by id (their children follow)."""
+    return {
+        str(field(p, api.ID)): field(p, api.RESTOCK) is True
+        for p in wire.each(order, api.BILL_POSITIONS, lambda position: position)
+    }
 
 
 def _position_line(
     sale_id: str,
-    position: dict[str, Any],
-    quantity: Decimal,
     cancelled: bool,
     needs_restock: bool,
     restocked: dict[str, bool],
+    position: dict[str, Any],
 ) -> SaleLine:
     """One bill position as a line. ``needs_restock``: this is a refund that counts back only
     what was put back in stock; a child follows its parent unless it says otherwise."""
     kind_text = str(field(position, api.POSITION_TYPE))
     parent = field(position, api.PARENT_ID)
     parent_id = str(parent) if parent is not None else None
+    quantity = wire.decimal_field(position, api.QUANTITY)
     kind = LineKind.ITEM
     skip = None
     if kind_text == api.MENU_COMPONENT:

@@ -62,6 +62,8 @@ def each(data: dict[str, Any], name: str, read: Callable[[dict[str, Any]], T]) -
 def decimal_field(data: dict[str, Any], name: str) -> Decimal:
     """A number (or a string holding one), exactly as written; null or absent: 0."""
     value = field(data, name)
+    if type(value) is int:  # the common case, first
+        return Decimal(value)
     if value is None:
         return Decimal(0)
     if type(value) in _SCALARS:
