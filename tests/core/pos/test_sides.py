@@ -3,6 +3,7 @@ with the consumption rules of sides.md §6.7, and faults."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -22,6 +23,7 @@ from stockpot.core.pos import connections
 from stockpot.core.pos.errors import DayNotComplete, PosAuthError, PosUnavailable
 from stockpot.core.transfer.lines import item_key
 from stockpot.core.transfer.live import run_dispositions
+from stockpot.sandbox.http import Fault
 from stockpot.sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from tests.pos import (
     MAPPED,
@@ -235,3 +237,140 @@ def test_an_outage_that_outlasts_the_retries_fails_cleanly(connected, settings, 
     with pytest.raises(PosUnavailable, match="HTTP 500"):
         transfer(connected, settings, policy)
     assert_failed_and_nothing_posted(connected, "HTTP 500")
+
+
+# --- answers in a shape Stockpot does not read ---------------------------------------------
+
+REPORTS = "/daily-reports/"
+POSITION = {"id": 11, "position_type": "item", "product_id": 5016, "quantity": 1}
+ORDER = {"id": 1, "status": "completed", "order_type": "sale", "bill_positions": [POSITION]}
+
+
+def _day(data, **fields):
+    return {"is_closed": True, "data": data, **fields}
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        (_day("none today"), "$.data"),
+        (_day([None]), "$.data[0]"),
+        (_day([ORDER, {**ORDER, "bill_positions": {"id": 12}}]), "$.data[1].bill_positions"),
+        (_day([{**ORDER, "bill_positions": [POSITION, None]}]), "$.data[0].bill_positions[1]"),
+        (_day([{**ORDER, "bill_positions": [[POSITION]]}]), "$.data[0].bill_positions[0]"),
+        (
+            _day([{**ORDER, "bill_positions": [{**POSITION, "quantity": "abc"}]}]),
+            "$.data[0].bill_positions[0].quantity",
+        ),
+        (
+            {"isClosed": True, "data": [{"id": 1, "billPositions": [POSITION, None]}]},
+            "$.data[0].billPositions[1]",
+        ),
+        (_day([ORDER], meta=[1]), "$.meta"),
+        (_day([ORDER], meta={"total_pages": "many"}), "$.meta.total_pages"),
+        (_day([ORDER], links="next"), "$.links"),
+        ([ORDER], "$"),
+    ],
+)
+def test_a_day_in_a_shape_stockpot_does_not_read_fails_cleanly_naming_where(
+    connected, settings, policy, sides, body, where
+):
+    """A daily report of valid JSON whose fields Stockpot reads have another type: refused,
+    retried later, nothing posted, the message naming the field in the spelling received
+    (it used to end in an internal error: an attribute of a string or of null, an invalid
+    decimal)."""
+    map_golden(connected)
+    sides.faults.add(Fault.status(200, body), path=REPORTS, times=50)
+    with pytest.raises(PosUnavailable, match="shape Stockpot does not read") as caught:
+        transfer(connected, settings, policy)
+    assert f"at `{where}`)" in str(caught.value)
+    assert str(caught.value).startswith("SIDES answered GET /api/v1/stores/36/daily-reports/")
+    assert caught.value.transient
+    assert_failed_and_nothing_posted(connected, f"at `{where}`")
+
+
+def test_a_later_page_in_another_shape_is_named_with_its_page(connected, settings, policy, sides):
+    map_golden(connected)
+    first = _day([ORDER], meta={"total_pages": 2})
+    sides.faults.add(Fault.status(200, first), path=REPORTS, times=1)
+    sides.faults.add(Fault.status(200, _day([7])), path=REPORTS, times=50)
+    with pytest.raises(PosUnavailable, match=r"at `\$\.data\[0\]` on page 2\)"):
+        transfer(connected, settings, policy)
+    assert_failed_and_nothing_posted(connected, "on page 2")
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ([{"access_token": "t"}], "$"),
+        ({"access_token": 12345, "expires_in": 3600}, "$.access_token"),
+        ({"access_token": "t", "expires_in": "soon"}, "$.expires_in"),
+    ],
+)
+def test_a_sign_in_answer_in_another_shape_fails_cleanly(
+    connected, settings, policy, sides, body, where
+):
+    map_golden(connected)
+    sides.faults.add(Fault.status(200, body), path="/auth/login", times=50)
+    with pytest.raises(PosUnavailable, match="POST /api/v1/auth/login in a shape") as caught:
+        transfer(connected, settings, policy)
+    assert f"at `{where}`)" in str(caught.value) and caught.value.transient
+    assert_failed_and_nothing_posted(connected, f"at `{where}`")
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        ({"error": "token_expired"}, "$.error"),
+        ({"error": {"code": ["token_expired"]}}, "$.error.code"),
+    ],
+)
+def test_an_error_answer_in_another_shape_fails_cleanly(
+    connected, settings, policy, sides, body, where
+):
+    """A 401 whose error is not §6.10's object: neither taken for an expired token nor for
+    refused credentials (which would need a person to reconnect)."""
+    map_golden(connected)
+    sides.faults.add(Fault.status(401, body), path=REPORTS, times=50)
+    with pytest.raises(PosUnavailable, match=f"at `{re.escape(where)}`"):
+        transfer(connected, settings, policy)
+    assert_failed_and_nothing_posted(connected, f"at `{where}`")
+    with connected.session() as session:
+        assert session.get_one(Connection, connected.connection_id).status is not (
+            ConnectionStatus.ERROR
+        )
+
+
+@pytest.mark.parametrize(
+    ("sync", "path", "body", "where"),
+    [
+        ("sync_locations", "/stores", {"data": [None]}, "$.data[0]"),
+        ("sync_locations", "/stores", {"data": [], "meta": [], "links": {}}, "$.meta"),
+        (
+            "sync_items",
+            "/products",
+            {"data": [{"id": 9, "item_number": {"no": 1}}]},
+            "$.data[0].item_number",
+        ),
+        ("test_connection", "/me", {"user": "inventory", "store_ids": [36]}, "$.user"),
+        ("test_connection", "/me", {"user": {}, "store_ids": 36}, "$.store_ids"),
+    ],
+)
+def test_an_answer_in_another_shape_fails_a_sync_cleanly(
+    connected, settings, policy, sides, sync, path, body, where
+):
+    def stored():
+        with connected.session() as session:
+            return (
+                session.execute(select(ExternalLocation.external_id, ExternalLocation.name)).all(),
+                session.execute(select(PosItem.key, PosItem.name)).all(),
+            )
+
+    before = stored()
+    sides.faults.add(Fault.status(200, body), path=f"{path}$", times=50)
+    with pytest.raises(PosUnavailable, match=f"GET /api/v1{path} in a shape") as caught:
+        getattr(connections, sync)(
+            connected.factory, settings, connected.connection_id, policy=policy
+        )
+    assert f"at `{where}`)" in str(caught.value)
+    assert stored() == before
