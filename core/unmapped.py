@@ -46,7 +46,11 @@ class UnmappedRow:
     name: str
     quantity: Decimal = Decimal(0)
     days: set[tuple[int, date]] = field(default_factory=set)
-    """(location id, business date) of each day it was sold unmapped."""
+    """(location id, business date) of each day of the window it was sold unmapped: the days
+    ``quantity`` is over."""
+    offered: set[tuple[int, date]] | None = None
+    """Every live day that sold it, the window's and earlier ones: the days mapping it offers
+    to reprocess (``offered_days``; ``None`` until asked)."""
 
 
 def latest_day(session: Session, company_id: int) -> date | None:
@@ -275,16 +279,17 @@ def days_with_items(
 
 
 def offered_days(session: Session, rows: list[UnmappedRow]) -> list[UnmappedRow]:
-    """``rows`` as a list shows them: each row's days are the ones mapping it offers to
-    reprocess (``days_with_items``, every live day that sold it, beyond the list's window
-    too), so the list's "61 days" and the offer's "Reprocess 61 affected days" agree.
-    Which items are listed, in which order, and the quantity stay those of the window."""
+    """``rows`` with the days mapping each offers to reprocess (``UnmappedRow.offered``:
+    ``days_with_items``, every live day that sold it, beyond the list's window too), so the
+    list's "61 days in all" and the offer's "Reprocess 61 affected days" agree. The window's
+    days stay beside them: the quantity is over those (summing a day before the window would
+    mean reading its lines, and a day it was mapped on has no unmapped quantity at all)."""
     ids = [row.pos_item_id for row in rows if row.pos_item_id is not None]
     items = list(session.scalars(select(PosItem).where(PosItem.id.in_(ids))))
     days = days_with_items(session, items)
     for row in rows:
         if row.pos_item_id is not None:
-            row.days = set(days.get(row.pos_item_id, ())) or row.days
+            row.offered = set(days.get(row.pos_item_id, ())) or set(row.days)
     return rows
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from decimal import Decimal
 
 from stockpot.bot.blocks.common import (
@@ -22,21 +23,34 @@ from stockpot.bot.metadata import MappingsPageValue
 from stockpot.core.exact import format_decimal
 from stockpot.core.mapping import MappingPage, MappingRow
 from stockpot.core.recipes import amount_text
-from stockpot.core.unmapped import Target, UnmappedRow
+from stockpot.core.unmapped import WINDOW_DAYS, Target, UnmappedRow
 
 ROWS_SHOWN = 20
 """Two blocks a row; the message keeps room for its header and footer within 50 blocks."""
 
 
-def sold_days(row: UnmappedRow) -> str:
-    """The days an unmapped item sold on, as the list says them (its quantity is over these).
-    A day is a location's day, as Reprocess counts them after the item is mapped: two
+def sold_days(row: UnmappedRow, quantity: str) -> str:
+    """What an unmapped item sold, and on which days, as the list and the daily report say
+    it. The quantity is over the list's window (``WINDOW_DAYS``); when mapping it would rerun
+    more days than those (``UnmappedRow.offered``: days before the window), both are named,
+    the second as Reprocess counts them."""
+    offered = row.offered if row.offered is not None else row.days
+    if offered == row.days:
+        return f"sold {quantity} · {_days(row.days)}"
+    return (
+        f"sold {quantity} in the last {WINDOW_DAYS} days ({_days(row.days)}) · "
+        f"in all: {_days(offered)}"
+    )
+
+
+def _days(days: set[tuple[int, date]]) -> str:
+    """A day is a location's day, as Reprocess counts them after the item is mapped: two
     locations selling it on one date are two days to rerun."""
-    dates = sorted({day for _, day in row.days})
-    if len(row.days) <= 3 and len(dates) == len(row.days):
+    dates = sorted({day for _, day in days})
+    if len(days) <= 3 and len(dates) == len(days):
         return ", ".join(str(d) for d in dates)
     span = str(dates[0]) if len(dates) == 1 else f"{dates[0]} to {dates[-1]}"
-    return f"{plural(len(row.days), 'day')}, {span}"
+    return f"{plural(len(days), 'day')}, {span}"
 
 
 def unmapped_blocks(
@@ -60,7 +74,7 @@ def unmapped_blocks(
         blocks.append(
             section(
                 f"*{escape(row.name)}*{code} · {escape(row.connection)}\n"
-                f"sold {format_decimal(row.quantity)} · {sold_days(row)}"
+                f"{sold_days(row, format_decimal(row.quantity))}"
             )
         )
         if admin and row.pos_item_id is not None:

@@ -122,8 +122,7 @@ def report_blocks(report: DailyReport) -> list[Block]:
         code = f" ({escape(row.code)})" if row.code else ""
         blocks.append(
             section(
-                f"Unmapped: *{escape(row.name)}*{code}, sold {count(row.quantity)} · "
-                f"{sold_days(row)}",
+                f"Unmapped: *{escape(row.name)}*{code}, {sold_days(row, count(row.quantity))}",
                 button("Map", ActionId.MAP_OPEN, str(row.pos_item_id), style="primary"),
             )
         )

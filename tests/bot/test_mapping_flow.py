@@ -131,7 +131,9 @@ def test_the_list_and_the_reprocess_offer_count_the_same_days(day_posted):
     """An unmapped item's days in the list are the days its mapping offers to reprocess: a
     day whose only such line was cancelled sold none (in neither count), two locations
     selling it on one date are two days in both, and a day before the list's 90 days is
-    in both (Reprocess reruns it)."""
+    in both (Reprocess reruns it). Its quantity is over the 90 days alone, and the row says
+    so: "sold 4" is the two days of 2025-03-14 (3 in Teltow, 1 in the other location), not
+    the three days that include November's."""
     bot = day_posted
     with unit_of_work(bot.database.factory) as session:
         teltow, other = (
@@ -154,7 +156,10 @@ def test_the_list_and_the_reprocess_offer_count_the_same_days(day_posted):
         if block["type"] == "section" and "*Pizza Salami*" in block["text"]["text"]
     )
     # Two locations on 03-14 and the day in November; not the cancelled day.
-    assert row.endswith(" · 3 days, 2024-11-29 to 2025-03-14"), row
+    assert row.endswith(
+        "\nsold 4 in the last 90 days (2 days, 2025-03-14) · "
+        "in all: 3 days, 2024-11-29 to 2025-03-14"
+    ), row
     # The list asks for all its rows at once (each snapshot parsed once): the same days.
     with bot.database.session() as session:
         items = [session.get_one(PosItem, item_id(bot, code)) for code in ("5017", "8005")]
