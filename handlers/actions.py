@@ -4,6 +4,7 @@ cancel or catch up jobs; reconnect a POS whose credentials stopped working."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -38,7 +39,7 @@ from stockpot.handlers.context import (
     reading,
     services,
 )
-from stockpot.handlers.offers import already_started, offered_in, spend, unspend
+from stockpot.handlers.offers import already_started, offered_in, spend
 from stockpot.handlers.pending import joined
 from stockpot.handlers.pos_commands import start_migration
 
@@ -201,39 +202,45 @@ def migrate_location(
     _relist(respond, context, who, location.id, text, [note])
 
 
+RETRY_HOLD = timedelta(minutes=2)
+"""How long a job Retry queued waits for its note to be said (``queue.release`` then makes
+it due at once): longer than Slack may take to answer, so no worker replaces the message
+with the result before the note; a listener that died in between leaves the job to run
+after it."""
+
+
 def retry_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
     who = button_admin(context, body)
     job_id = button_id(body)
-    # Checked first, so a retry refused at once (the same work already queued) leaves the
-    # message as it was; said before the requeue, so no worker runs the job (and replaces
-    # this very message with its result) before the message says so; and said outside the
-    # transaction that requeues it, which would hold the job's row (on SQLite the database)
-    # while Slack answers.
-    with reading(context, who) as rows:
+    # Queued first, held (``RETRY_HOLD``), then said, then released. Queued first: of two
+    # admins pressing Retry at once, exactly one requeue takes effect (``queue.requeued``),
+    # and only that one rewrites the message, so it names whoever's retry runs; the other is
+    # told it is already being tried again, and a refusal (the same work already queued)
+    # leaves the message as it was. Held: no worker runs the job (and replaces this very
+    # message with its result) before the message says so. Said outside the transactions,
+    # which would hold the job's row (on SQLite the database) while Slack answers.
+    with changing(context, who) as rows:
         job = queue.retryable(rows.session, job_id, who.company_id)
-        what, pending = job.kind.value.replace("_", " "), job.state.pending
-    if pending:  # tried again already, by someone else or a second click: theirs stands
+        what = job.kind.value.replace("_", " ")
+        mine = not job.state.pending and queue.requeued(rows.session, job, RETRY_HOLD)
+    if not mine:  # tried again already, by someone else or a second click: theirs stands
         respond(
             text=f"The {what} is already being tried again; its result follows.",
             response_type="ephemeral",
             replace_original=False,
         )
         return
-    spend(
-        respond, body, f"Trying the {what} again, started by <@{who.user_id}>; the result follows."
-    )
     try:
-        # The requeue says what happened: queued, or refused (the same work queued since the
-        # check, while Slack showed the note above).
+        spend(
+            respond,
+            body,
+            f"Trying the {what} again, started by <@{who.user_id}>; the result follows.",
+        )
+    finally:
         with changing(context, who) as rows:
-            queue.requeue(rows.session, job_id, who.company_id)
-    except ValidationFailed as refused:
-        # Rolled back by now: the message is put back outside the transaction, and the
-        # person is told why (the error handler answers with the refusal).
-        unspend(respond, body, f"Not tried again: {refused}.")
-        raise
-    services(context).jobs.wake()
+            queue.release(rows.session, job_id)
+        services(context).jobs.wake()
 
 
 def cancel_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:

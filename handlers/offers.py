@@ -34,22 +34,6 @@ def spend(respond: Respond, body: dict[str, Any], note: str, *also: str) -> str 
     return str(shown["ts"])
 
 
-def unspend(respond: Respond, body: dict[str, Any], note: str) -> None:
-    """Put back the message ``spend`` rewrote, because the work was refused after all (it
-    changed between the check and the start): the copy Slack sent with the click, buttons
-    included, so it says nothing that is not happening. An ephemeral message has no copy:
-    ``note`` takes its place."""
-    shown = body.get("message")
-    if not shown or (body.get("container") or {}).get("is_ephemeral"):
-        respond(**message(note, []), replace_original=True)
-        return
-    respond(
-        text=str(shown.get("text") or note),
-        blocks=list(shown.get("blocks") or []),
-        replace_original=True,
-    )
-
-
 def in_place(target: Notify, ts: str | None) -> Notify:
     """Where a job started from a spent offer reports: into that same message."""
     return target.model_copy(update={"message_ts": ts}) if ts else target

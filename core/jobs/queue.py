@@ -483,19 +483,47 @@ def requeue(session: Session, job_id: int, company_id: int) -> Job:
     and a Slack answer is never run twice (it would act on a request again, past the replay
     check its delivery passed once). A pending job is returned as it is."""
     job = retryable(session, job_id, company_id)
-    if job.state.pending:
-        return job
-    job.state = JobState.QUEUED
-    job.attempts = 0
-    job.run_after = utcnow()
-    job.cancel_requested = False
-    job.finished_at = None
-    job.worker_id = None
-    try:
-        session.flush()  # the same work queued since the check: refused, not an error
-    except IntegrityError as error:
-        raise ValidationFailed(ALREADY_QUEUED) from error
+    if not job.state.pending:
+        requeued(session, job)
     return job
+
+
+def requeued(session: Session, job: Job, hold: timedelta = timedelta(0)) -> bool:
+    """Queue ``job`` (read failed or cancelled by ``retryable``) again, due after ``hold``
+    (``release`` makes it due at once); ``False`` when another requeue of it took effect
+    since it was read. A conditional update: of two at once exactly one takes effect, on
+    either database (on PostgreSQL the second waits for the first's row and then finds it
+    queued)."""
+    try:
+        done = session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.state.in_((JobState.FAILED, JobState.CANCELED)))
+            .values(
+                state=JobState.QUEUED,
+                attempts=0,
+                run_after=utcnow() + hold,
+                cancel_requested=False,
+                finished_at=None,
+                worker_id=None,
+            )
+            .returning(Job.id)
+            .execution_options(synchronize_session=False)
+        ).first()
+    except IntegrityError as error:  # the same work queued since the check: refused
+        raise ValidationFailed(ALREADY_QUEUED) from error
+    session.expire(job)
+    return done is not None
+
+
+def release(session: Session, job_id: int) -> None:
+    """Make a job ``requeued`` with a hold due now."""
+    now = utcnow()
+    session.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.state == JobState.QUEUED, Job.run_after > now)
+        .values(run_after=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 ALREADY_QUEUED = "the same work is already queued; its result will follow"
