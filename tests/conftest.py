@@ -3,7 +3,9 @@
 PostgreSQL comes from ``TEST_DATABASE_URL`` (default: the local server, database
 ``stockpot_test``, created if missing). Where no server answers, the PostgreSQL variants
 skip with the reason (CI sets ``TEST_REQUIRE_POSTGRESQL`` so they fail instead); the SQLite
-ones always run.
+ones always run. Under pytest-xdist each worker process has a database of its own, the
+URL's name with the worker's (``stockpot_test_gw0``), created at its start and dropped at
+its end, so one worker's reset never empties another's tables.
 """
 
 from __future__ import annotations
@@ -57,9 +59,19 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def worker_database_url(url: str) -> str:
+    """``url`` for this process: under pytest-xdist, with the worker's id appended to the
+    database name (``stockpot_ci_123`` → ``stockpot_ci_123_gw0``); else ``url`` itself."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def postgres_url() -> str:
-    url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL)
+def postgres_url() -> Iterator[str]:
+    url = worker_database_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL))
     admin, name = _admin_conninfo(url)
     safe = make_url(url).render_as_string(hide_password=True)
     try:
@@ -83,7 +95,10 @@ def postgres_url() -> str:
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     schema.upgrade(url)
-    return url
+    yield url
+    if url != os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL):  # a worker's own
+        with psycopg.connect(admin, connect_timeout=3, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _truncate_all(engine: Engine) -> None:
@@ -156,7 +171,9 @@ def _fresh_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked ``postgresql_only`` (worker processes, killed workers, outages) are not
-    collected for SQLite at all, rather than skipped there."""
+    collected for SQLite at all, rather than skipped there. Those marked ``slow`` (20-35 s
+    each) come first: with one test process per core, none is left for the end, run by one
+    process while the other has nothing left to do."""
     kept, dropped = [], []
     for item in items:
         params = getattr(item, "callspec", None)
@@ -164,4 +181,4 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         (dropped if sqlite and item.get_closest_marker("postgresql_only") else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
-        items[:] = kept
+    items[:] = sorted(kept, key=lambda item: item.get_closest_marker("slow") is None)

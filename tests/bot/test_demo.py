@@ -120,6 +120,7 @@ class Walk:
         )
 
 
+@pytest.mark.slow
 def test_the_readme_walkthrough_in_a_browser(demo, page):
     from playwright.sync_api import expect
 

@@ -4,7 +4,6 @@ SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 
 import psycopg
@@ -22,7 +21,7 @@ from stockpot.core.transfer.live import live_lines, run_dispositions
 from stockpot.core.unmapped import coverage
 from stockpot.migrations import schema
 from tests.catalogs import ids, setup_trattoria
-from tests.conftest import DEFAULT_PG_URL, Database
+from tests.conftest import Database
 from tests.core.transfer.test_runner import DAY, SALES, remap_espresso, sold, transfer
 
 
@@ -32,8 +31,8 @@ def empty(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrated.db'}"
         return
-    request.getfixturevalue("postgres_url")  # skips (or fails in CI) without a server
-    url = make_url(os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL))
+    # skips (or fails in CI) without a server; under xdist, the worker's database's URL
+    url = make_url(request.getfixturevalue("postgres_url"))
     name = f"{url.database}_migrations"
     admin = url.set(drivername="postgresql", database="postgres").render_as_string(False)
     with psycopg.connect(admin, autocommit=True) as connection:

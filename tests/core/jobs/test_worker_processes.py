@@ -93,6 +93,7 @@ def queue_location_days(database, days: int) -> int:
         return enqueue_many(session, jobs)
 
 
+@pytest.mark.slow
 def test_two_workers_process_300_location_days_exactly_once(postgres, settings):
     assert queue_location_days(postgres, 150) == 300
     workers = [worker_process(postgres, settings, "--until-idle") for _ in range(2)]
