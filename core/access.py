@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BindParameter, ScalarSelect, func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from stockpot.core.errors import StockpotError, UnauthorizedCompanyAccess
@@ -72,13 +72,13 @@ class Actor:
 
 
 def company_id_for(
-    team_id: str | BindParameter[str], channel_id: str | BindParameter[str] | None
-) -> ScalarSelect[Any]:
+    team_id: str | ColumnElement[str], channel_id: str | ColumnElement[str] | None
+) -> ColumnElement[Any]:
     """The rule, as one SQL expression: the company a channel is bound to, else the
     workspace's first linked company (``NULL``: none). ``company_for`` reads it; an answer
-    job's insert embeds it with bound parameters for both ids (``core.jobs.queue``'s
-    ``enqueue_answers``, a channel bound to ``NULL`` binding nothing), so queueing an answer
-    needs no lookup first."""
+    job's insert embeds it with both ids as bound parameters or columns
+    (``core.jobs.queue``'s ``enqueue_answers``; a channel that is ``NULL`` binds nothing),
+    so queueing an answer needs no lookup first."""
     linked = (
         select(WorkspaceCompany.company_id)
         .where(WorkspaceCompany.team_id == team_id)
@@ -93,7 +93,7 @@ def company_id_for(
         .where(ChannelBinding.team_id == team_id, ChannelBinding.channel_id == channel_id)
         .scalar_subquery()
     )
-    return select(func.coalesce(bound, linked)).scalar_subquery()
+    return func.coalesce(bound, linked)
 
 
 def company_for(session: Session, team_id: str, channel_id: str | None) -> Company | None:
