@@ -215,11 +215,12 @@ def _quantity(value: Any) -> Decimal:
 
 
 class _WireLine(msgspec.Struct, rename="camel"):
-    """A sales line of ``sales-daily``: the fields Stockpot reads (any JSON type, checked
-    where they are read, as before), nothing else."""
+    """A sales line of ``sales-daily``: the fields Stockpot reads, nothing else. Each is any
+    JSON type, checked where it is read, but ``sku``: a string (the API's type), which the
+    line's code is stripped as."""
 
     id: Any = None
-    sku: Any = None
+    sku: str | None = None
     parent_line_id: Any = None
     name_override: Any = None
     name: Any = None

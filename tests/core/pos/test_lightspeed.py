@@ -341,6 +341,10 @@ def test_an_outage_that_outlasts_the_retries_fails_cleanly(
             {"sales": [{"accountFiscId": "A1", "salesLines": {"id": 1}}], "dataComplete": True},
             "$.sales[0].salesLines",
         ),
+        (
+            {"sales": [{"accountFiscId": "A1", "salesLines": [{"sku": 52}]}], "dataComplete": True},
+            "$.sales[0].salesLines[0].sku",
+        ),
     ],
 )
 def test_a_day_in_a_shape_stockpot_does_not_read_fails_cleanly_naming_where(
