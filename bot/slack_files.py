@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from stockpot.core.errors import StockpotError, ValidationFailed
 from stockpot.core.pos.http import transport
@@ -86,11 +87,27 @@ def is_csv(info: dict[str, Any]) -> bool:
     return info.get("filetype") in ("csv", "tsv") or name.endswith(CSV_SUFFIXES)
 
 
+GONE = frozenset({"file_not_found", "file_deleted"})
+"""``files.info`` errors for a file deleted since it was shared (or one the bot cannot see)."""
+
+
+def _file_info(client: WebClient, file_id: str) -> dict[str, Any]:
+    try:
+        return dict(client.files_info(file=file_id)["file"])
+    except SlackApiError as error:
+        if error.response.get("error") in GONE:
+            raise FileRefused(
+                f"the file {file_id} is no longer in Slack (deleted since it was shared?); "
+                "share it again"
+            ) from None
+        raise
+
+
 def fetch_csv(settings: Settings, client: WebClient, file_id: str) -> tuple[str, BinaryIO]:
     """A shared CSV file's name and contents (a stream the caller closes), from Slack's file
     hosts only, within the size limit: a file Slack says is larger is refused before it is
     downloaded, and a download that grows past the limit is cut off."""
-    info = client.files_info(file=file_id)["file"]
+    info = _file_info(client, file_id)
     if not is_csv(info):
         raise ValidationFailed(f"{info.get('name')} is not a CSV file (.csv, .tsv or .txt)")
     if int(info.get("size") or 0) > settings.slack.file_max_bytes:

@@ -217,6 +217,25 @@ def test_unreadable_files_are_answered_in_the_thread(bot):
     assert movements(bot) == 0
 
 
+def test_import_of_a_file_deleted_after_its_preview_says_so_and_posts_nothing(bot, caplog):
+    """Someone deletes the shared file while its preview still shows Import: Slack's
+    ``files.info`` answers ``file_not_found``. The import is refused saying the file is gone
+    and to share it again (it failed "unexpectedly", with a traceback, and offered a Retry
+    that could only fail again)."""
+    setup(bot)
+    preview = share(bot, "F7", "kasse.csv", GERMAN)
+    del bot.slack.files["F7"]
+    bot.send.click(preview.ts, ActionId.CSV_IMPORT, user=ADMIN)
+    reply(bot, "Importing, started by <@UADMIN>")
+    refused = bot.slack.wait_for(
+        "chat.update", where=lambda c: c.args["ts"] == preview.ts and "refused" in texts(c)
+    )[0]
+    bot.drain()
+    assert "is no longer in Slack" in texts(refused) and "share it again" in texts(refused)
+    assert movements(bot) == 0
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
 def test_pos_csv_opens_a_modal_whose_file_gets_the_same_preview(bot):
     setup(bot)
     bot.slack.add_file("F7", "kasse.csv", GERMAN)

@@ -239,6 +239,24 @@ def test_a_count_file_whose_preview_was_deleted_answers_cancel_and_post_cleanly(
     assert "Something went wrong" not in json.dumps([c.args for c in bot.slack.calls])
 
 
+def test_post_count_of_a_file_deleted_after_its_preview_says_so_and_posts_nothing(bot, caplog):
+    """The count file is deleted while its preview still offers Post count (``files.info``
+    answers ``file_not_found``): the clicker is told the file is gone and to share it again,
+    nothing is posted ("Something went wrong" and a traceback before)."""
+    bot.send.command("/pos", "bind", user=ADMIN)
+    reply(bot, "This channel now works for Trattoria Esempio")
+    share(bot, "FGONE", "count-Kitchen-2026-11-26.csv", COUNT_FILE)
+    preview = posted(bot, "count-Kitchen-2026-11-26.csv*: Kitchen at the close of 2026-11-26")
+    del bot.slack.files["FGONE"]
+    bot.send.click(preview.ts, ActionId.STOCK_FILE_POST, user=ADMIN)
+    told = texts(reply(bot, "no longer in Slack"))
+    assert "share it again" in told
+    with bot.database.session() as session:
+        assert session.scalar(select(StockPosting.id)) is None
+    assert "Something went wrong" not in json.dumps([c.args for c in bot.slack.calls])
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
 def test_thousands_of_bad_lines_in_slack_show_the_first_and_count_the_rest(bot):
     """A command with 500 bad lines answers the first 20 and "… and 480 more" (it sent
     every one: a message Slack cuts off), a count file likewise; nothing is posted."""
