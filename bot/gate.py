@@ -178,11 +178,17 @@ def _check_shape(content_type: str, body: bytes) -> None:
         return
     if form.get("ssl_check") == ["1"]:
         return
-    missing = [f for f in ("command", "team_id", "user_id", "channel_id") if not form.get(f)]
+    missing = [f for f in _COMMAND_FIELDS if not (form.get(f) or [""])[0]]  # blank is missing
     if missing:
         raise _bad(f"a slash command without {', '.join(missing)}")
     if form["command"][0] not in COMMANDS:
         raise _bad("a slash command this app does not have")
+
+
+_COMMAND_FIELDS = ("command", "team_id", "user_id", "channel_id", "response_url", "trigger_id")
+"""What Slack sends with every slash command and the app reads without looking: without a
+``response_url`` the answer raised inside Bolt (a traceback), without a ``trigger_id`` the
+command had no replay key (``bot.replays``)."""
 
 
 def _check_event(event: dict[str, Any]) -> None:
@@ -213,7 +219,10 @@ def _check_payload(payload: dict[str, Any]) -> None:
         for name in ("action_id", "block_id", "value"):
             _field(payload, name, str, kind)
     elif kind in ("view_submission", "view_closed"):
-        _field(_field(payload, "view", dict, kind), "callback_id", str, f"{kind}'s view")
+        view = _field(payload, "view", dict, kind)
+        # Bolt's matchers read a view's type (is it a workflow step?): a KeyError and a 500.
+        for name in ("callback_id", "type"):
+            _field(view, name, str, f"{kind}'s view")
     elif kind in ("shortcut", "message_action"):
         _field(payload, "callback_id", str, kind)
     else:

@@ -83,6 +83,7 @@ def command_body(response_url: str, **fields: str) -> str:
             "user_id": ADMIN,
             "channel_id": "C0001",
             "response_url": response_url,
+            "trigger_id": "1.gate",
             **fields,
         }
     )
@@ -141,6 +142,12 @@ def test_malformed_requests_get_400_with_one_log_line_and_no_traceback(bot, capl
         (json.dumps({"type": "url_verification"}), "application/json"),
         (json.dumps({"type": "something_else", "x": marker}), "application/json"),
         (command_body(marker, command="/evil"), FORM),
+        # A command without what Slack always sends: no response_url raised in the answer
+        # (Bolt's respond, a traceback); no trigger_id left it without a replay key. A view
+        # without its type raised in Bolt's workflow-step matcher: a 500.
+        (command_body(""), FORM),
+        (command_body(marker, trigger_id=""), FORM),
+        (payload("view_submission", view={"callback_id": "map_item", "id": marker}), FORM),
     ]
     for body, content_type in malformed:
         answer = bot.send.post(body, content_type)
