@@ -7,8 +7,15 @@ they name is checked against the requester's company before use.
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from stockpot.core.ids import MAX_ID
+
+RowId = Annotated[int, Field(gt=0, le=MAX_ID)]
+"""An id a table's key can hold: a larger one (a 30-digit ``location_id``) reached the
+database, which raised (SQLite's ``OverflowError``, PostgreSQL's integer out of range)."""
 
 
 class Payload(BaseModel):
@@ -27,14 +34,14 @@ class VarianceValue(Payload):
 
 
 class TransferValue(Payload):
-    location_id: int
+    location_id: RowId
     business_date: date
 
 
 class ConnectSidesMetadata(Payload):
     channel_id: str
-    company_id: int
-    connection_id: int | None = None
+    company_id: RowId
+    connection_id: RowId | None = None
     """Set when the company has a SIDES connection: the form then updates its credentials."""
 
 
@@ -46,9 +53,9 @@ class MappingsPageValue(Payload):
 
 
 class MapItemMetadata(Payload):
-    pos_item_id: int
+    pos_item_id: RowId
     channel_id: str
-    company_id: int
+    company_id: RowId
     list_url: str | None = None
     """The ``response_url`` of the list whose Map or Edit opened the modal: a save redraws
     that list (the item leaves the unmapped list; its mappings row shows the new target)."""
@@ -59,7 +66,7 @@ class MapItemMetadata(Payload):
 class CatchUpValue(Payload):
     """Days a location missed while paused (the range; days transferred since are skipped)."""
 
-    location_id: int
+    location_id: RowId
     first: date
     last: date
 
@@ -68,7 +75,7 @@ class CsvFileValue(Payload):
     """A previewed CSV file's Import button: the Slack file, read again on import."""
 
     file_id: str
-    connection_id: int
+    connection_id: RowId
     thread_ts: str | None = None
     default_date: date | None = None
     """The date offered for rows without one (the file has no date column)."""
@@ -78,13 +85,13 @@ class CsvFileValue(Payload):
 
 class CsvUploadMetadata(Payload):
     channel_id: str
-    company_id: int
+    company_id: RowId
 
 
 class CsvProfileMetadata(Payload):
     channel_id: str
-    company_id: int
-    connection_id: int | None = None
+    company_id: RowId
+    connection_id: RowId | None = None
     """Set when the form edits an existing profile."""
 
 
@@ -92,8 +99,8 @@ class StockCountMetadata(Payload):
     """A count sheet's page: where it counts, for which day, and which page it is."""
 
     channel_id: str
-    company_id: int
-    storage_unit_id: int
+    company_id: RowId
+    storage_unit_id: RowId
     business_date: date
     page: int = 0
 
@@ -102,7 +109,7 @@ class StockFormMetadata(Payload):
     """The receive / waste / move modal."""
 
     channel_id: str
-    company_id: int
+    company_id: RowId
     kind: str
     storage_unit: str
     to_storage_unit: str | None = None

@@ -136,13 +136,29 @@ def button_id(body: dict[str, Any]) -> int:
 FormMetadata = TypeVar("FormMetadata", bound=BaseModel)
 
 
+def form_blocks(view: dict[str, Any]) -> list[str]:
+    """The block ids of a submitted form's inputs (none when its state is not Slack's)."""
+    values = (view.get("state") or {}).get("values")
+    return [str(block) for block in values] if isinstance(values, dict) else []
+
+
+def form_input(view: dict[str, Any], block: str, action: str) -> dict[str, Any]:
+    """The state of input ``action`` in ``block`` of a submitted form; ``{}`` when the form
+    sent none. Forms come back through the user's client: a block missing or of another
+    shape is an empty input (it raised ``KeyError`` or ``AttributeError`` before)."""
+    values = (view.get("state") or {}).get("values")
+    blocks = values.get(block) if isinstance(values, dict) else None
+    element = blocks.get(action) if isinstance(blocks, dict) else None
+    return element if isinstance(element, dict) else {}
+
+
 def form_actor(
     context: BoltContext, view: dict[str, Any], model: type[FormMetadata]
 ) -> tuple[Actor, FormMetadata]:
     """Who submits a modal, for the company the modal was opened for: an admin of it, or a
     refusal. The metadata is the app's own, but it comes back through the user's client."""
     try:
-        metadata = model.model_validate_json(view["private_metadata"])
+        metadata = model.model_validate_json(str(view.get("private_metadata") or ""))
     except ValidationError:
         raise ValidationFailed("this form is not one Stockpot made") from None
     channel = getattr(metadata, "channel_id", None)

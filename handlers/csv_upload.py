@@ -23,7 +23,14 @@ from stockpot.core.errors import InvalidDocument, Problem, ValidationFailed
 from stockpot.core.ids import parse_id
 from stockpot.core.jobs import specs
 from stockpot.core.models import Connection
-from stockpot.handlers.context import form_actor, notify, post, reading, services
+from stockpot.handlers.context import (
+    form_actor,
+    form_input,
+    notify,
+    post,
+    reading,
+    services,
+)
 from stockpot.handlers.pending import joined
 from stockpot.handlers.slash import Invocation
 
@@ -50,19 +57,19 @@ def pos_csv(inv: Invocation) -> None:
 
 def submit_upload(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     who, metadata = form_actor(context, view, CsvUploadMetadata)
-    values = view["state"]["values"]
-    files = (values.get(BlockId.CSV_FILE) or {}).get(ActionId.CSV_FILE, {}).get("files") or []
+    files = form_input(view, BlockId.CSV_FILE, ActionId.CSV_FILE).get("files") or []
     if not files:
         ack(response_action="errors", errors={BlockId.CSV_FILE: "Choose the export to import"})
         return
-    chosen = values[BlockId.CSV_PROFILE][ActionId.CSV_PROFILE].get("selected_option") or {}
+    chosen = form_input(view, BlockId.CSV_PROFILE, ActionId.CSV_PROFILE).get("selected_option")
+    chosen = chosen if isinstance(chosen, dict) else {}
     connection_id = parse_id(str(chosen.get("value") or ""))
     if connection_id is None:
         raise ValidationFailed("that choice is not one Stockpot offered")
     svc = services(context)
     with reading(context, who) as rows:
         rows.get(Connection, connection_id)
-    picked = (values.get(BlockId.CSV_DATE) or {}).get(ActionId.CSV_DATE, {}).get("selected_date")
+    picked = form_input(view, BlockId.CSV_DATE, ActionId.CSV_DATE).get("selected_date")
     try:
         when = date.fromisoformat(picked) if picked else None
     except (TypeError, ValueError):
@@ -101,13 +108,13 @@ def open_profile(inv: Invocation, who: Actor, name: str) -> None:
     inv.client.views_open(trigger_id=inv.trigger_id, view=view)
 
 
-def _form_settings(values: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, str] | None]:
+def _form_settings(view: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, str] | None]:
     def text(key: str) -> str:
-        return str((values.get(key) or {}).get(key, {}).get("value") or "").strip()
+        return str(form_input(view, key, key).get("value") or "").strip()
 
     def chosen(key: str) -> str:
-        option = (values.get(key) or {}).get(key, {}).get("selected_option") or {}
-        return str(option.get("value") or "")
+        option = form_input(view, key, key).get("selected_option")
+        return str(option.get("value") or "") if isinstance(option, dict) else ""
 
     rule: dict[str, str] = {
         "type": "column_values_to_pos_codes",
@@ -150,7 +157,7 @@ def _block_of(problem: Problem) -> str:
 
 def submit_profile(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     who, metadata = form_actor(context, view, CsvProfileMetadata)
-    name, settings, location = _form_settings(view["state"]["values"])
+    name, settings, location = _form_settings(view)
     if metadata.connection_id is not None:
         with reading(context, who) as rows:
             editing = rows.get(Connection, metadata.connection_id)

@@ -61,6 +61,7 @@ from stockpot.handlers.context import (
     changing,
     channel_of,
     form_actor,
+    form_input,
     notify,
     reading,
     services,
@@ -208,10 +209,12 @@ def _factor(text: str) -> Decimal:
 
 def submit_map(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     who, metadata = form_actor(context, view, MapItemMetadata)
-    values = view["state"]["values"]
-    selected = values[BlockId.MAP_TARGET][ActionId.MAP_TARGET].get("selected_option") or {}
+    chosen = form_input(view, BlockId.MAP_TARGET, ActionId.MAP_TARGET).get("selected_option")
+    selected = chosen if isinstance(chosen, dict) else {}
     try:
-        factor = _factor(str(values[BlockId.MAP_FACTOR][ActionId.MAP_FACTOR].get("value") or ""))
+        factor = _factor(
+            str(form_input(view, BlockId.MAP_FACTOR, ActionId.MAP_FACTOR).get("value") or "")
+        )
     except ValueError as error:
         ack(response_action="errors", errors={BlockId.MAP_FACTOR: str(error)})
         return

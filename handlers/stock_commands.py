@@ -48,6 +48,8 @@ from stockpot.handlers.context import (
     channel_of,
     effect_key,
     form_actor,
+    form_blocks,
+    form_input,
     notify,
     post,
     reading,
@@ -128,10 +130,10 @@ def submit_count(
     svc = services(context)
     counted: list[tuple[str, int, Decimal]] = []
     errors: dict[str, str] = {}
-    for block_id, block in view["state"]["values"].items():
+    for block_id in form_blocks(view):
         if not block_id.startswith(BlockId.STOCK_INGREDIENT_PREFIX):
             continue
-        raw = str((block.get(ActionId.STOCK_QUANTITY) or {}).get("value") or "").strip()
+        raw = str(form_input(view, block_id, ActionId.STOCK_QUANTITY).get("value") or "").strip()
         if not raw:
             continue  # empty inputs are not counted
         try:
@@ -139,7 +141,9 @@ def submit_count(
         except ValueError as error:
             errors[block_id] = str(error)
             continue
-        ingredient_id = int(block_id.removeprefix(BlockId.STOCK_INGREDIENT_PREFIX))
+        ingredient_id = parse_id(block_id.removeprefix(BlockId.STOCK_INGREDIENT_PREFIX))
+        if ingredient_id is None:
+            raise ValidationFailed("this form is not one Stockpot made")
         counted.append((block_id, ingredient_id, quantity))
     if errors:
         ack(response_action="errors", errors=errors)
@@ -178,7 +182,7 @@ def submit_count(
             )
             return
     elif following >= len(pages):
-        first = next((b for b in view["blocks"] if b.get("type") == "input"), None)
+        first = next((b for b in view.get("blocks") or [] if b.get("type") == "input"), None)
         if first is not None:
             ack(
                 response_action="errors",
@@ -296,14 +300,9 @@ def _post(
 
 def submit_form(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     who, metadata = form_actor(context, view, StockFormMetadata)
-    values = view["state"]["values"]
-    text = str(values[BlockId.STOCK_LINES][ActionId.STOCK_LINES].get("value") or "")
-    picked = (
-        (values.get(BlockId.STOCK_DATE) or {}).get(ActionId.STOCK_DATE, {}).get("selected_date")
-    )
-    note = str(
-        (values.get(BlockId.STOCK_NOTE) or {}).get(ActionId.STOCK_NOTE, {}).get("value") or ""
-    ).strip()
+    text = str(form_input(view, BlockId.STOCK_LINES, ActionId.STOCK_LINES).get("value") or "")
+    picked = form_input(view, BlockId.STOCK_DATE, ActionId.STOCK_DATE).get("selected_date")
+    note = str(form_input(view, BlockId.STOCK_NOTE, ActionId.STOCK_NOTE).get("value") or "").strip()
     try:
         day = date.fromisoformat(picked) if picked else None
         parsed = files.read_arguments([line for line in text.splitlines() if line.strip()])

@@ -14,11 +14,11 @@ from stockpot.core.errors import IntegrationExists
 from stockpot.core.models import Connection
 from stockpot.core.pos import connections
 from stockpot.core.pos.errors import PosError
-from stockpot.handlers.context import form_actor, post, reading, services
+from stockpot.handlers.context import form_actor, form_input, post, reading, services
 
 
 def _value(view: dict[str, Any], block: str, action: str) -> str:
-    return str(view["state"]["values"][block][action].get("value") or "").strip()
+    return str(form_input(view, block, action).get("value") or "").strip()
 
 
 def connect_sides(

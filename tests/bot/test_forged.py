@@ -11,9 +11,23 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from stockpot.bot.blocks.mapping import map_modal
+from stockpot.bot.blocks.stock import count_modal, stock_form_modal
 from stockpot.bot.ids import ActionId, BlockId
-from stockpot.bot.metadata import CatchUpValue, MapItemMetadata
-from stockpot.core.models import ExternalLocation, Ingredient, Job, JobKind, PosItem
+from stockpot.bot.metadata import (
+    CatchUpValue,
+    MapItemMetadata,
+    StockCountMetadata,
+    StockFormMetadata,
+)
+from stockpot.core.models import (
+    ExternalLocation,
+    Ingredient,
+    Job,
+    JobKind,
+    PosItem,
+    PosMapping,
+    StockPosting,
+)
 from stockpot.core.transfer.lines import RawInput, SaleLine
 from stockpot.core.transfer.runner import run_transfer
 from stockpot.sandbox.slack import SlackStandIn
@@ -85,3 +99,98 @@ def test_a_map_form_naming_a_list_url_off_slack_s_hosts_never_calls_it(bot):
         bot.slack.wait_for("chat.postEphemeral", where=lambda c: "is mapped" in json.dumps(c.args))
         bot.drain()
         assert elsewhere.response_keys == []
+
+
+HUGE = [10**30, 2**31]
+"""Ids no key holds: SQLite raised ``OverflowError`` on the first, PostgreSQL's INTEGER on
+both ("integer out of range")."""
+
+
+def test_button_values_naming_ids_no_key_holds_are_refused_not_crashes(bot, caplog):
+    """A forged Post to ledger, Catch up or Import naming a 30-digit id answered "Something
+    went wrong" after a traceback; each is now "not one Stockpot made" and queues nothing."""
+    forged = (
+        [
+            (ActionId.TRANSFER_POST, {"location_id": huge, "business_date": "2026-11-27"})
+            for huge in HUGE
+        ]
+        + [
+            (ActionId.CATCH_UP, {"location_id": huge, "first": "2026-11-20", "last": "2026-11-21"})
+            for huge in HUGE
+        ]
+        + [(ActionId.CSV_IMPORT, {"file_id": "F1", "connection_id": huge}) for huge in HUGE]
+    )
+    for action_id, value in forged:
+        assert bot.send.block_action(action_id, json.dumps(value), user=ADMIN).status_code == 200
+    refused = bot.slack.wait_for(
+        "response_url", len(forged), where=lambda c: "not one Stockpot made" in texts(c)
+    )
+    assert len(refused) == len(forged)
+    bot.drain()
+    assert "Something went wrong" not in json.dumps([c.args for c in bot.slack.calls])
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    with bot.database.session() as session:
+        assert session.scalar(select(func.count(Job.id)).where(Job.kind != JobKind.ANSWER)) == 0
+
+
+def _map_values(target: str, factor: str) -> dict:
+    return {
+        BlockId.MAP_TARGET: {ActionId.MAP_TARGET: {"selected_option": {"value": target}}},
+        BlockId.MAP_FACTOR: {ActionId.MAP_FACTOR: {"value": factor}},
+    }
+
+
+def test_forms_with_foreign_shapes_are_refused_in_the_form_not_crashes(bot, caplog):
+    """A form's metadata and state come back through the client: a map form for item 10³⁰,
+    forms whose inputs are missing or not objects, a count sheet's block naming no
+    ingredient id. Each raised (``OverflowError``, ``KeyError``, ``AttributeError``,
+    ``ValueError``) into "Something went wrong"; now the form says what is wrong and nothing
+    is saved."""
+    with bot.database.session() as session:
+        item = session.scalar(select(PosItem.id))
+        company = session.scalar(select(PosItem.company_id))
+    modal = map_modal(
+        MapItemMetadata(pos_item_id=item or 1, channel_id="C0001", company_id=company or 1).dump(),
+        "Margherita",
+        None,
+    )
+    metadata = json.loads(modal["private_metadata"])
+    forged = {**modal, "private_metadata": json.dumps({**metadata, "pos_item_id": 10**30})}
+    answer = bot.send.view_submission(forged, _map_values("ingredient:1", "1"), user=ADMIN)
+    assert "not one Stockpot made" in answer.text
+    for values in ({}, {BlockId.MAP_TARGET: [], BlockId.MAP_FACTOR: {ActionId.MAP_FACTOR: 5}}):
+        answer = bot.send.view_submission(modal, values, user=ADMIN)
+        assert answer.json()["response_action"] == "errors", answer.text
+    count = count_modal(
+        StockCountMetadata(
+            channel_id="C0001",
+            company_id=company or 1,
+            storage_unit_id=1,
+            business_date=date(2026, 11, 27),
+        ).dump(),
+        "Kitchen",
+        date(2026, 11, 27),
+        [{"type": "input", "block_id": f"{BlockId.STOCK_INGREDIENT_PREFIX}1", "label": {}}],
+        0,
+        1,
+    )
+    for block in ("abc", "99999999999999999999999999"):
+        values = {
+            f"{BlockId.STOCK_INGREDIENT_PREFIX}{block}": {ActionId.STOCK_QUANTITY: {"value": "1"}}
+        }
+        answer = bot.send.view_submission(count, values, user=ADMIN)
+        assert "not one Stockpot made" in answer.text, answer.text
+    form = stock_form_modal(
+        StockFormMetadata(
+            channel_id="C0001", company_id=company or 1, kind="receipt", storage_unit="Kitchen"
+        ).dump(),
+        "receipt",
+        "Kitchen",
+        None,
+    )
+    assert bot.send.view_submission(form, {}, user=ADMIN).json()["response_action"] == "errors"
+    assert "Something went wrong" not in json.dumps([c.args for c in bot.slack.calls])
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    with bot.database.session() as session:
+        assert session.scalar(select(func.count(PosMapping.id))) == 0
+        assert session.scalar(select(func.count(StockPosting.id))) == 0
