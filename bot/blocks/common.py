@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from datetime import date, timedelta
 from typing import Any, TypeVar, overload
 
 from stockpot.core.words import plural as plural  # the one rule for counts, in core
@@ -25,6 +26,27 @@ def escape(text: str) -> str:
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def day_spans(days: Iterable[date]) -> str:
+    """Dates oldest first, each run of consecutive days as one span ("2026-09-06,
+    2026-09-09 to 09-13"; a span's end drops the year it shares with its start): two months
+    reprocessed read as a few spans, not sixty dates."""
+    spans: list[str] = []
+    ordered = sorted(set(days))
+    start = 0
+    for index, day in enumerate(ordered):
+        following = ordered[index + 1] if index + 1 < len(ordered) else None
+        if following == day + timedelta(days=1):
+            continue
+        first = ordered[start]
+        if first == day:
+            spans.append(first.isoformat())
+        else:
+            end = f"{day:%m-%d}" if day.year == first.year else day.isoformat()
+            spans.append(f"{first.isoformat()} to {end}")
+        start = index + 1
+    return ", ".join(spans)
 
 
 def header(text: str) -> Block:

@@ -12,6 +12,7 @@ from stockpot.bot.blocks.common import (
     button,
     confirm,
     context,
+    day_spans,
     escape,
     lines_section,
     plural,
@@ -129,18 +130,20 @@ def reprocess_blocks(
 
 
 def reprocess_details(done: list[list[Any]]) -> list[Block]:
-    """Every day, compactly: per location and outcome the dates (oldest first); a failed day
-    with its reason."""
-    grouped: dict[tuple[str, str], list[str]] = {}
+    """Every day, compactly: per location and outcome the dates (oldest first, consecutive
+    days as spans); a failed day with its reason."""
+    grouped: dict[tuple[str, str], list[date]] = {}
     failures: list[str] = []
     for location, day, outcome, detail in done:
         if outcome == "failed":
             failures.append(f"{day} · {escape(str(location))}: {escape(str(detail))}")
         else:
-            grouped.setdefault((str(location), str(outcome)), []).append(str(day))
+            grouped.setdefault((str(location), str(outcome)), []).append(
+                date.fromisoformat(str(day))
+            )
     lines = [
         f"*{escape(location)}*, {OUTCOME_WORDS.get(outcome, outcome)} ({len(days)}): "
-        + ", ".join(days)
+        + day_spans(days)
         for (location, outcome), days in grouped.items()
     ]
     blocks = [lines_section("Days reprocessed, oldest first", lines)]

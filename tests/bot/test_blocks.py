@@ -6,9 +6,10 @@ import json
 from datetime import date, time
 from decimal import Decimal
 
-from stockpot.bot.blocks.common import MESSAGE_BLOCKS, LazyLines, escape, message
+from stockpot.bot.blocks.common import MESSAGE_BLOCKS, LazyLines, day_spans, escape, message
 from stockpot.bot.blocks.doctor import doctor_blocks
 from stockpot.bot.blocks.home import HomeLocation, home_view
+from stockpot.bot.blocks.jobs import reprocess_details
 from stockpot.bot.blocks.ledger import (
     BALANCES_SHOWN,
     balances_blocks,
@@ -293,3 +294,28 @@ def test_the_daily_report_says_over_which_days_an_unmapped_item_sold():
         "sold 187 in the last 90 days (31 days, 2026-09-05 to 2026-12-03) · "
         "in all: 32 days, 2026-05-01 to 2026-12-03" in text
     )
+
+
+def test_consecutive_days_read_as_spans():
+    days = [date(2026, 9, 6), *(date(2026, 9, d) for d in range(9, 14)), date(2026, 9, 15)]
+    days += [date(2026, 12, 31), date(2027, 1, 1), date(2026, 9, 16)]
+    assert day_spans(days) == (
+        "2026-09-06, 2026-09-09 to 09-13, 2026-09-15 to 09-16, 2026-12-31 to 2027-01-01"
+    )
+    assert day_spans([]) == ""
+    assert day_spans([date(2026, 2, 28)]) == "2026-02-28"
+
+
+def test_a_reprocess_thread_lists_two_months_of_days_as_spans():
+    """61 changed days of two months were 61 dates in the thread; runs of days are spans."""
+    done = [
+        ["Teltow", f"2026-{month:02d}-{day:02d}", "posted", ""]
+        for month in (10, 11)
+        for day in range(1, 31)
+        if day % 7
+    ]
+    done.append(["Teltow", "2026-11-30", "failed", "the POS refused"])
+    text = json.dumps(reprocess_details(done), ensure_ascii=False)
+    assert "Teltow*, changed (52): 2026-10-01 to 10-06, 2026-10-08 to 10-13" in text
+    assert "2026-11-29" in text and "2026-11-22 to 11-27" in text
+    assert "2026-11-30 · Teltow: the POS refused" in text
