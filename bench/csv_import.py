@@ -10,7 +10,7 @@ importing alternate, ``--repeat`` times (default 3), and each import is undone (
 before the next, so every repetition imports into the same state: the ratio is taken within
 each repetition, and the median and the spread are printed with the load average.
 
-    python -m bench.csv_import            # PostgreSQL at BENCH_DATABASE_URL (recreated)
+    python -m bench.csv_import            # PostgreSQL at --database-url (recreated)
     python -m bench.csv_import --rows 200000 --repeat 5
 
 Prints a table and one JSON line.
@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import random
 import resource
 import subprocess
@@ -31,14 +30,13 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from bench.common import DEFAULT_URL, fresh_database, load_average, median, report
+from bench.common import database_url_argument, fresh_database, load_average, median, report
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.csv_import.importer import import_csv, undo_import
 from stockpot.core.db import make_engine, make_session_factory
 from stockpot.core.mapping import import_mappings
 from stockpot.core.models import Connection
 
-URL = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
 CODES = 3000
 DAYS = 30
 CATALOG = """
@@ -79,16 +77,16 @@ def mappings() -> str:
     return "\n".join(out)
 
 
-def child(rows: int, directory: Path, database: bool) -> dict[str, float]:
+def child(rows: int, directory: Path, url: str | None) -> dict[str, float]:
     """Runs in its own process: read the file with csv, or import it; report time and RSS."""
     path = directory / f"export-{rows}.csv"
-    if not database:
+    if url is None:
         started = time.perf_counter()
         with path.open(encoding="cp1252", newline="") as source:
             count = sum(1 for _ in csv.reader(source, delimiter=";")) - 1
         seconds = time.perf_counter() - started
     else:
-        engine = make_engine(URL)
+        engine = make_engine(url)
         factory = make_session_factory(engine)
         with factory() as session:
             connection_id = session.query(Connection.id).filter_by(name="Kasse").scalar()
@@ -110,10 +108,10 @@ def child(rows: int, directory: Path, database: bool) -> dict[str, float]:
     return {"rows": count, "seconds": seconds, "peak_mb": peak_kb / 1024}
 
 
-def run_child(rows: int, directory: Path, database: bool) -> dict[str, float]:
+def run_child(rows: int, directory: Path, url: str | None) -> dict[str, float]:
     command = [sys.executable, "-m", "bench.csv_import", "--child", str(rows), str(directory)]
-    if database:
-        command.append("--database")
+    if url is not None:
+        command += ["--database-url", url, "--database"]
     answer = subprocess.run(command, check=True, capture_output=True, text=True)
     return json.loads(answer.stdout.strip().splitlines()[-1])
 
@@ -125,13 +123,15 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="alternated repetitions")
     parser.add_argument("--child", nargs=2, metavar=("ROWS", "DIR"), help=argparse.SUPPRESS)
     parser.add_argument("--database", action="store_true", help=argparse.SUPPRESS)
+    database_url_argument(parser)
     options = parser.parse_args()
+    url = options.database_url
     if options.child:
         rows, directory = int(options.child[0]), Path(options.child[1])
-        print(json.dumps(child(rows, directory, options.database)))
+        print(json.dumps(child(rows, directory, url if options.database else None)))
         return
-    fresh_database(URL)
-    factory = make_session_factory(make_engine(URL))
+    fresh_database(url)
+    factory = make_session_factory(make_engine(url))
     import_catalog(factory, CATALOG, source="bench.yaml")
     import_mappings(factory, mappings(), source="bench-mappings.yaml")
     factory.kw["bind"].dispose()
@@ -142,8 +142,8 @@ def main() -> None:
             write_export(directory / f"export-{rows}.csv", rows)
             passes = []
             for repetition in range(options.repeat):
-                read = run_child(rows, directory, database=False)
-                imported = run_child(rows, directory, database=True)
+                read = run_child(rows, directory, None)
+                imported = run_child(rows, directory, url)
                 passes.append((read, imported))
                 print(
                     f"{rows:>9,} rows, repetition {repetition + 1}: read {read['seconds']:.2f} s, "
