@@ -36,6 +36,7 @@ from stockpot.core.models import StockKind, StorageUnit
 from stockpot.core.quantities import parse_quantity_text
 from stockpot.core.stock import files, variance
 from stockpot.core.stock.services import (
+    DATE_PLACE,
     LineInput,
     StockRequest,
     StockResult,
@@ -318,11 +319,18 @@ def submit_form(ack: Ack, view: dict[str, Any], client: WebClient, context: Bolt
             note or None,
         )
     except InvalidDocument as error:
-        listing = "; ".join(str(problem) for problem in error.problems)
-        ack(response_action="errors", errors={BlockId.STOCK_LINES: listing[:150]})
+        ack(response_action="errors", errors=_form_errors(error))
         return
     ack()
     announce(client, metadata.channel_id, result, who.user_id)
+
+
+def _form_errors(error: InvalidDocument) -> dict[str, str]:
+    """A refused form's problems under their inputs: the date's under the date picker."""
+    dated = [str(p.message) for p in error.problems if p.place == DATE_PLACE]
+    lines = "; ".join(str(p) for p in error.problems if p.place != DATE_PLACE)
+    errors = {BlockId.STOCK_DATE: "; ".join(dated)[:150]} if dated else {}
+    return errors | ({BlockId.STOCK_LINES: lines[:150]} if lines else {})
 
 
 def stock_correct(inv: Invocation) -> None:

@@ -36,6 +36,7 @@ from stockpot.core.models import (
     StockPosting,
     StorageUnit,
 )
+from stockpot.core.periods import sane_date
 from stockpot.core.quantities import quantity_problem
 from stockpot.core.stock import costs
 from stockpot.core.stock.ledger import (
@@ -214,6 +215,10 @@ class _DryRun(Exception):
         self.result = result
 
 
+DATE_PLACE = "date"
+"""The place a posting's date problem is named by (a form shows it under its date input)."""
+
+
 def post_stock(
     factory: sessionmaker[Session], request: StockRequest, *, dry_run: bool = False
 ) -> StockResult:
@@ -245,6 +250,12 @@ def post_in_session(session: Session, request: StockRequest, *, dry_run: bool) -
     if company is None:
         raise NotFound(f"no company {request.company_id}")
     problems: list[Problem] = []
+    try:
+        # The one date rule: the receive form's date picker and a count sheet's metadata
+        # gave any date (a receipt of 1900 or 2999 was posted).
+        sane_date(request.business_date, date.today())  # noqa: DTZ011 - a day either way
+    except ValidationFailed as error:
+        problems.append(Problem(DATE_PLACE, str(error)))
     unit = _unit(session, company, request.storage_unit, "storage_unit", problems)
     to_unit = None
     if request.kind is StockKind.MOVE:

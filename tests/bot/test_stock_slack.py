@@ -133,6 +133,29 @@ def test_viewers_read_but_do_not_post_and_bad_lines_are_named(bot):
     posted(bot, "wasted in Kitchen")
 
 
+def test_a_date_picked_outside_the_dates_stockpot_works_with_is_refused_under_the_picker(bot):
+    """The receive/waste/move form's date picker gives any date: a receipt of 1900 or 2999
+    was posted. Every posting meets the one date rule (2000-01-01 to a year ahead), told
+    under the picker with the range; nothing is posted."""
+    bot.send.command("/stock", "receive Kitchen", user=ADMIN)
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    for day in ("1900-01-01", "2999-01-01"):
+        values = {
+            BlockId.STOCK_LINES: {
+                ActionId.STOCK_LINES: {"type": "plain_text_input", "value": "Flour=25kg"}
+            },
+            BlockId.STOCK_DATE: {ActionId.STOCK_DATE: {"type": "datepicker", "selected_date": day}},
+        }
+        errors = bot.send.view_submission(view, values, user=ADMIN).json()["errors"]
+        assert list(errors) == [BlockId.STOCK_DATE], errors
+        assert (
+            f"{day} is outside the dates Stockpot works with (2000-01-01 to"
+            in errors[BlockId.STOCK_DATE]
+        )
+    with bot.database.session() as session:
+        assert session.scalar(select(StockPosting.id)) is None
+
+
 def test_a_long_count_sheet_is_paged_within_the_modal_limit():
     rows = [SheetRow(i, f"Spice {i:03d}", "g") for i in range(250)]
     pages = sheet_pages({"Weighed": rows, "Counted": [SheetRow(999, "Eggs", "pcs")]})
