@@ -87,16 +87,30 @@ def format_decimal(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+def written_number_problem(text: str) -> str | None:
+    """Why ``text`` is not a number as people write it, or ``None``. ``Decimal`` itself reads
+    ``١٢`` and ``٣`` as 12 and 3 and ``1_000`` as 1000, which nobody reading the file back
+    would see: only ASCII digits, without ``_``."""
+    if not text.isascii() or "_" in text:
+        return "write it with the digits 0-9, a '.' for decimals and no separators"
+    return None
+
+
 def parse_decimal(value: object, *, what: str) -> Decimal:
     """A decimal from a JSON/YAML number or string; floats go through their shortest repr."""
+    shown = value if isinstance(value, Decimal) else repr(value)
     if isinstance(value, bool) or value is None:
-        raise ValueError(f"{what} must be a number, got {value!r}")
+        raise ValueError(f"{what} must be a number, got {shown}")
     if isinstance(value, float):
         value = repr(value)
+    text = str(value).strip()
+    problem = written_number_problem(text)
+    if problem is not None:
+        raise ValueError(f"{what} must be a number ({problem}), got {shown}")
     try:
-        result = Decimal(str(value).strip())
+        result = Decimal(text)
     except InvalidOperation:
-        raise ValueError(f"{what} must be a number, got {value!r}") from None
+        raise ValueError(f"{what} must be a number, got {shown}") from None
     if not result.is_finite():
-        raise ValueError(f"{what} must be a finite number, got {value!r}")
+        raise ValueError(f"{what} must be a finite number, got {shown}")
     return result

@@ -13,10 +13,11 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from stockpot.core.db import SCALE
+from stockpot.core.exact import written_number_problem
 
 LIMIT = Decimal(10) ** 9
 """Every quantity's magnitude stays below this."""
@@ -69,12 +70,22 @@ def parse_quantity_text(text: str) -> Decimal:
     as 1000, which nobody reading the form back would see."""
     cleaned = text.strip().replace(",", ".")
     try:
-        if not cleaned.isascii() or "_" in cleaned:
+        if written_number_problem(cleaned) is not None:
             raise InvalidOperation
         value = Decimal(cleaned)
     except InvalidOperation:
         raise ValueError("write a number, e.g. 1 or 0.009") from None
     return check_quantity(value)
+
+
+def _written(value: object) -> object:
+    """A quantity given as a string in a file (``quantity: "٣"``) follows the rule of one
+    typed in Slack: pydantic's ``Decimal`` reads other scripts' digits and ``_``."""
+    if isinstance(value, str):
+        problem = written_number_problem(value.strip())
+        if problem is not None:
+            raise PydanticCustomError("quantity_text", f"{value!r} is not a number; {problem}")
+    return value
 
 
 def _validated(value: Decimal) -> Decimal:
@@ -89,7 +100,9 @@ def _plain(value: Decimal) -> Decimal:
     return Decimal(0) if value.is_zero() else value
 
 
-Quantity = Annotated[Decimal, Field(allow_inf_nan=True), AfterValidator(_validated)]
+Quantity = Annotated[
+    Decimal, Field(allow_inf_nan=True), BeforeValidator(_written), AfterValidator(_validated)
+]
 """A quantity field of an input document (pydantic): finite, in range, at most 9 places."""
 PositiveQuantity = Annotated[Quantity, Field(gt=0)]
 FractionBelowOne = Annotated[Quantity, Field(ge=0, lt=1)]

@@ -114,14 +114,21 @@ def _refuse_aliases(text: str, source: str) -> None:
 
 def _refuse_duplicate_keys(node: yaml.Node, source: str) -> None:
     """A key given twice in one mapping is refused with both lines: PyYAML keeps the last
-    one silently (a second ``ingredients:`` would drop the first list)."""
-    pending = [node]
+    one silently (a second ``ingredients:`` would drop the first list). So is a NUL (``"\\0"``
+    in a quoted value, the only way YAML can hold one): PostgreSQL refuses it in text, so a
+    file whose address, supplier or POS code held one ended in a database error."""
+    pending: list[tuple[yaml.Node, Path]] = [(node, ())]
     while pending:
-        current = pending.pop()
+        current, path = pending.pop()
+        if isinstance(current, yaml.ScalarNode) and "\0" in current.value:
+            line = current.start_mark.line + 1
+            message = 'a NUL character ("\\0") is not accepted; remove it'
+            raise InvalidDocument(source, [Problem(place(path), message, line)])
         if isinstance(current, yaml.MappingNode):
             seen: dict[str, int] = {}
             for key_node, value_node in current.value:
-                pending.append(value_node)
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+                pending.extend(((key_node, path), (value_node, (*path, key))))
                 if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
                     continue
                 line = key_node.start_mark.line + 1
@@ -133,7 +140,7 @@ def _refuse_duplicate_keys(node: yaml.Node, source: str) -> None:
                     raise InvalidDocument(source, [Problem("", message, line)])
                 seen[key_node.value] = line
         elif isinstance(current, yaml.SequenceNode):
-            pending.extend(current.value)
+            pending.extend((item, (*path, index)) for index, item in enumerate(current.value))
 
 
 def load_yaml(text: str, *, source: str) -> YamlDocument:
@@ -144,6 +151,13 @@ def load_yaml(text: str, *, source: str) -> YamlDocument:
         if node is not None:
             _refuse_duplicate_keys(node, source)
         data = loader.construct_document(node) if node is not None else None
+    except yaml.reader.ReaderError as error:
+        line = text.count("\n", 0, error.position) + 1
+        character = error.character if isinstance(error.character, int) else 0
+        message = (
+            f"not valid YAML: the control character U+{character:04X} is not allowed; remove it"
+        )
+        raise InvalidDocument(source, [Problem("", message, line)]) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         line = mark.line + 1 if mark is not None else None

@@ -44,7 +44,17 @@ def refused(database, text: str, importer=import_catalog) -> str:
         ),
         (
             'company: "Trattoria\\0"\n',
-            "line 1: company: a name cannot contain the control character U+0000",
+            'line 1: company: a NUL character ("\\0") is not accepted; remove it',
+        ),
+        (  # PostgreSQL refused the NUL when the address was written (a traceback)
+            'company: X\nstorage_units:\n  - {name: Bar, address: "Via Roma\\0 1"}\n',
+            'line 3: storage_units[0].address: a NUL character ("\\0") is not accepted; remove it',
+        ),
+        (  # Decimal reads other scripts' digits: this was 3 kg
+            "company: X\ningredients: [{name: F, base_unit: kg}]\nrecipes:\n"
+            '  - {name: R, lines: [{ingredient: F, quantity: "٣", unit: kg}]}\n',
+            "line 4: recipes[0].lines[0].quantity: '٣' is not a number; write it with the "
+            "digits 0-9, a '.' for decimals and no separators",
         ),
         (
             'company: X\ningredients:\n  - {name: "Flour\\nSalt", base_unit: kg}\n',
