@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pathlib
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -53,3 +54,19 @@ def parse_each(
         except ValidationError as error:
             problems.extend(_problems(document, (*path, index), error))
     return parsed, problems
+
+
+def read_text_file(path: pathlib.Path, *, source: str | None = None) -> str:
+    """An input file's text: UTF-8, with or without the BOM Windows editors write. Any other
+    bytes are an ``InvalidDocument`` naming the line of the first one (a cp1252 or binary
+    file ended in a ``UnicodeDecodeError`` traceback)."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        message = (
+            f"not UTF-8 text (byte 0x{data[error.start]:02x} is not UTF-8); save the file "
+            "as UTF-8 (in Excel: CSV UTF-8; in an editor: Save with encoding UTF-8)"
+        )
+        raise InvalidDocument(source or str(path), [Problem("", message, line)]) from None

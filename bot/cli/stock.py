@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from stockpot.bot.cli.support import emit_json, session_factory, table
+from stockpot.core.documents import read_text_file
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.exact import format_decimal
 from stockpot.core.lookup import company_by_name, storage_unit_by_name
@@ -51,7 +52,9 @@ def _post(kind: StockKind, options: dict[str, Any]) -> None:
         raise ValidationFailed("give lines either in --file or as arguments, not both")
     if path:
         source = Path(path)
-        parsed = files.read_stock_file(source.read_text(encoding="utf-8"), source=source.name)
+        parsed = files.read_stock_file(
+            read_text_file(source, source=source.name), source=source.name
+        )
     elif options["lines"]:
         parsed = files.read_arguments(options["lines"])
     else:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from stockpot.bot.cli.support import emit_json, session_factory, session_scope
 from stockpot.core.db import unit_of_work
+from stockpot.core.documents import read_text_file
 from stockpot.core.exact import format_decimal
 from stockpot.core.locations import set_automatic, transfer_statuses
 from stockpot.core.lookup import company_by_name, location_by_name, not_found
@@ -52,7 +53,7 @@ def transfer_run(
         found = location_by_name(session, location, company)
         location_id = found.id
     if lines_file is not None:
-        body = lines_file.read_text(encoding="utf-8")
+        body = read_text_file(lines_file)
         lines = parse_lines_file(body, source=str(lines_file))
         report = run_transfer(
             factory,

@@ -175,6 +175,38 @@ def test_errors_are_one_clear_message_and_a_failing_exit_code(cli, tmp_path):
     assert "no company 'Nope'" in cli("ledger", "balances", "--company", "Nope", code=1)
 
 
+def test_a_file_that_is_not_utf8_is_one_clear_message_by_every_import(cli, tmp_path):
+    """A cp1252 or binary file ended each of these in a UnicodeDecodeError traceback."""
+    cli("catalog", "import", CATALOG)
+    latin = tmp_path / "latin.yaml"
+    latin.write_bytes("company: X\nstorage_units:\n  - {name: Caf\u00e9}\n".encode("cp1252"))
+    binary = tmp_path / "day.json"
+    binary.write_bytes(b"\xff\xfe\x00[")
+    expected = (
+        "not UTF-8 text (byte 0x{byte} is not UTF-8); save the file as UTF-8 (in Excel: CSV "
+        "UTF-8; in an editor: Save with encoding UTF-8)"
+    )
+    for args, where in (
+        (("catalog", "import", str(latin)), "line 3: " + expected.format(byte="e9")),
+        (("mappings", "import", str(latin)), "line 3: " + expected.format(byte="e9")),
+        (
+            (
+                "transfer",
+                "run",
+                "--location",
+                "Main room",
+                "--date",
+                "2026-11-27",
+                "--lines",
+                str(binary),
+            ),
+            "line 1: " + expected.format(byte="ff"),
+        ),
+    ):
+        output = cli(*args, code=1)
+        assert where in output and "Traceback" not in output, output
+
+
 def test_an_uninitialised_database_is_named_without_its_password(monkeypatch, tmp_path):
     (tmp_path / "empty.db").touch()  # there, but never upgraded (a missing one: test_cli_start)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
