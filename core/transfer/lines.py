@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -11,6 +12,7 @@ from typing import Any
 
 from stockpot.core.errors import InvalidDocument, Problem
 from stockpot.core.exact import format_decimal, parse_decimal
+from stockpot.core.lookup import name_problem
 from stockpot.core.quantities import quantity_problem
 
 
@@ -96,19 +98,44 @@ _KNOWN = {
 }
 
 
+TEXT_MAX = 200
+"""The longest code, name or id a sales line may carry: a POS item's code is stored in 200
+characters and its name in 300 (PostgreSQL refused a longer one mid-transfer)."""
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""Half of a UTF-16 pair: JSON's ``\\ud83d`` alone reads as one, which no database stores."""
+
+
 def _text(value: Any) -> str | None:
+    """A line's code, name or id as text; ``ValueError`` saying why it cannot be one: NUL
+    (PostgreSQL refuses it), line breaks and bidirectional controls are refused as in every
+    name Stockpot stores."""
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, str | int):
-        raise ValueError(f"must be a string, got {value!r}")
-    return str(value).strip()
+        shown = value if isinstance(value, Decimal) else repr(value)
+        raise ValueError(f"must be a string, got {shown}")
+    text = str(value).strip()
+    if len(text) > TEXT_MAX:
+        raise ValueError(f"has {len(text):,} characters; at most {TEXT_MAX} are accepted")
+    problem = name_problem(text)
+    if problem is not None:
+        raise ValueError(problem.replace("a name ", "", 1))
+    surrogate = None if text.isascii() else _SURROGATE.search(text)
+    if surrogate is not None:
+        raise ValueError(
+            f"holds half a character (the escape \\u{ord(surrogate.group()):04x} alone); write the "
+            "character itself or both halves of its escape"
+        )
+    return text
 
 
 def line_from_json(data: Any) -> SaleLine:
     """One line from its JSON object; raises ``ValueError`` with every problem in it."""
     if not isinstance(data, dict):
         raise ValueError(f"a line must be an object, got {type(data).__name__}")
-    problems: list[str] = []
+    problems = [f"'{key}' is given twice; give it once" for key in getattr(data, "twice", ())]
     for name in _REQUIRED:
         if data.get(name) in (None, ""):
             problems.append(f"'{name}' is missing")
@@ -187,13 +214,57 @@ def lines_from_json(items: Any, *, source: str) -> list[SaleLine]:
     return lines
 
 
+class _JsonObject(dict[str, Any]):
+    """A JSON object that remembers the keys it was given more than once (``json`` keeps
+    the last silently: ``"quantity": 1, "quantity": 100`` would be 100 without a word)."""
+
+    twice: tuple[str, ...] = ()
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> _JsonObject:
+    result = _JsonObject(pairs)
+    if len(result) != len(pairs):
+        keys = [key for key, _ in pairs]
+        result.twice = tuple(sorted({key for key in keys if keys.count(key) > 1}))
+    return result
+
+
+JSON_INT_DIGITS = 40
+"""Longer JSON integers are read as decimals, which the quantity and text rules refuse with
+their place: ``int`` refuses more than 4300 digits with a bare ``ValueError``."""
+
+
+def _json_int(text: str) -> int | Decimal:
+    return int(text) if len(text) <= JSON_INT_DIGITS else Decimal(text)
+
+
+def _load_json(text: str) -> Any:
+    """JSON numbers as exact decimals (a float rounds ``123456789.123456789`` to
+    ``123456789.12345679`` without a word; ``1e400`` to infinity), ``NaN`` and ``Infinity``
+    as Decimal's, which the quantity rule refuses."""
+    return json.loads(
+        text,
+        parse_float=Decimal,
+        parse_int=_json_int,
+        parse_constant=Decimal,
+        object_pairs_hook=_json_object,
+    )
+
+
 def parse_lines_file(text: str, *, source: str) -> list[SaleLine]:
     try:
-        items = json.loads(text)
+        items = _load_json(text)
     except json.JSONDecodeError as error:
         raise InvalidDocument(
             source, [Problem("", f"not valid JSON: {error.msg}", line=error.lineno)]
         ) from None
+    except RecursionError:
+        problem = Problem(
+            "",
+            "arrays or objects are nested too deeply; a sales-lines file is one array of "
+            "flat objects",
+        )
+        raise InvalidDocument(source, [problem]) from None
     return lines_from_json(items, source=source)
 
 
