@@ -23,6 +23,22 @@ _SPECIAL = {".nan": "NaN", ".inf": "Infinity"}
 class _DecimalLoader(_SafeLoader):  # type: ignore[misc, valid-type]
     """Safe YAML, but ``0.75`` becomes ``Decimal("0.75")``, never a float."""
 
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """A value its tag cannot be built from is a YAML error with its line: a date that
+        is no date (``2026-02-30``), ``!!int x`` or ``!!float x`` raised ``datetime``'s or
+        ``int``'s ``ValueError`` (or ``decimal.InvalidOperation``) out of the loader."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, ArithmeticError, LookupError, AttributeError, TypeError) as error:
+            kind = node.tag.rsplit(":", 1)[-1]
+            value = repr(node.value) if isinstance(node, yaml.ScalarNode) else "the value"
+            why = f" ({error})" if kind == "timestamp" and type(error) is ValueError else ""
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{value} is not a valid {kind}{why}", node.start_mark
+            ) from None
+
 
 def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
     """YAML's ``.nan`` and ``.inf`` become Decimal's NaN and Infinity, which the quantity
@@ -50,6 +66,17 @@ def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
 
 
 _DecimalLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+
+
+def _refuse_binary(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> object:
+    """``!!binary`` bytes became text through pydantic unchecked (a NUL in an address, which
+    PostgreSQL refuses); no Stockpot file has binary values."""
+    raise yaml.constructor.ConstructorError(
+        None, None, "binary values (!!binary) are not accepted; write the text", node.start_mark
+    )
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:binary", _refuse_binary)
 
 
 def place(path: Path) -> str:

@@ -42,6 +42,23 @@ def refused(database, text: str, importer=import_catalog) -> str:
             "company: X\ningredients:\n  - {name: F, base_unit: kg, base_unit: g}\n",
             "line 3: the key 'base_unit' is given twice (lines 3 and 3); give it once",
         ),
+        (  # datetime's ValueError out of the loader (a traceback)
+            "company: X\nstorage_units:\n  - {name: Bar, address: 2026-02-30}\n",
+            "line 3: not valid YAML: '2026-02-30' is not a valid timestamp (day is out of range "
+            "for month)",
+        ),
+        (  # decimal.InvalidOperation out of the loader
+            "company: X\ningredients:\n  - {name: F, base_unit: kg, cost: !!float abc}\n",
+            "line 3: not valid YAML: 'abc' is not a valid float",
+        ),
+        (  # the bytes became the text "\0" through pydantic, then PostgreSQL refused it
+            "company: X\nstorage_units:\n  - {name: Bar, address: !!binary AA==}\n",
+            "line 3: not valid YAML: binary values (!!binary) are not accepted; write the text",
+        ),
+        (  # a raw control character had a character position and no line
+            "company: X\nstorage_units:\n  - {name: Bar, address: a\x07b}\n",
+            "line 3: not valid YAML: the control character U+0007 is not allowed; remove it",
+        ),
         (
             'company: "Trattoria\\0"\n',
             'line 1: company: a NUL character ("\\0") is not accepted; remove it',
