@@ -23,6 +23,7 @@ from stockpot.core.catalog.rules import (
 from stockpot.core.db import unit_of_work
 from stockpot.core.documents import parse_document
 from stockpot.core.errors import InvalidDocument, Problem
+from stockpot.core.lookup import fold
 from stockpot.core.models import (
     Company,
     Connection,
@@ -87,15 +88,15 @@ def _problems(
         else:
             problems.append(Problem(where, message))
 
-    for key, items in (
-        ("storage_units", doc.storage_units),
-        ("ingredients", doc.ingredients),
-        ("recipes", doc.recipes),
-        ("csv_connections", doc.csv_connections),
-    ):
-        _report_duplicates((key,), [item.name for item in items], report)
-
     draft = _stored_draft(session, company)
+    for key, items, stored in (
+        ("storage_units", doc.storage_units, draft.storage_units),
+        ("ingredients", doc.ingredients, draft.ingredients),
+        ("recipes", doc.recipes, draft.recipes),
+        ("csv_connections", doc.csv_connections, {}),
+    ):
+        _report_duplicates((key,), [item.name for item in items], list(stored), report)
+
     for unit in doc.storage_units:
         draft.storage_units.setdefault(unit.name, False)
     for index, ingredient in enumerate(doc.ingredients):
@@ -116,14 +117,36 @@ def _problems(
     return problems
 
 
-def _report_duplicates(where: tuple[str | int, ...], names: Sequence[str], report: Any) -> None:
+def _report_duplicates(
+    where: tuple[str | int, ...], names: Sequence[str], stored: Sequence[str], report: Any
+) -> None:
+    """A name given twice, or two names that differ only by case, accents or spaces (in the
+    file, or from a stored one): Stockpot finds names that way (``lookup.fold``), so "FLOUR"
+    beside "Flour" made a count or a mapping of "flour" land on either of them."""
     first: dict[str, int] = {}
+    known: dict[str, list[str]] = {}
+    for name in stored:
+        known.setdefault(fold(name), []).append(name)
     for index, name in enumerate(names):
-        if name in first:
-            earlier = place((*where, first[name]))
-            report((*where, index), f"'{name}' appears twice (first at {earlier})")
-        else:
-            first[name] = index
+        folded = fold(name)
+        if folded in first:
+            earlier = place((*where, first[folded]))
+            if names[first[folded]] == name:
+                report((*where, index), f"'{name}' appears twice (first at {earlier})")
+            else:
+                report((*where, index), _alike(name, f"'{names[first[folded]]}' at {earlier}"))
+            continue
+        first[folded] = index
+        alike = known.get(folded, [])
+        if alike and name not in alike:
+            report((*where, index), _alike(name, f"the stored '{alike[0]}'"))
+
+
+def _alike(name: str, other: str) -> str:
+    return (
+        f"'{name}' differs from {other} only by case, accents or spaces, and names are found "
+        "regardless of those; write it the same way to update it, or give it another name"
+    )
 
 
 def _recipe_def(recipe: RecipeDoc, where: tuple[str | int, ...]) -> RecipeDef:
@@ -231,7 +254,9 @@ def _check_base_unit_changes(
 def _check_csv_connection(
     connection: CsvConnectionDoc, where: tuple[str | int, ...], draft: CatalogDraft, report: Any
 ) -> None:
-    _report_duplicates((*where, "locations"), [loc.name for loc in connection.locations], report)
+    _report_duplicates(
+        (*where, "locations"), [loc.name for loc in connection.locations], [], report
+    )
     for index, location in enumerate(connection.locations):
         place = (*where, "locations", index)
         if location.storage_unit not in draft.storage_units:

@@ -171,6 +171,24 @@ recipes:
     assert errors[1].startswith("line 14: recipes[1].lines[0]: unknown unit 'parsec'")
 
 
+def test_names_that_differ_only_by_case_accents_or_spaces_are_refused(database):
+    """Names are found regardless of case, accents and spaces (a count of "flour", a mapping
+    or a "why" of "FLOUR"), so "FLOUR" beside "Flour" made either one the answer."""
+    import_catalog(database.factory, HEADER, source="catalog.yaml")
+    alike = "only by case, accents or spaces, and names are found regardless of those; write "
+    alike += "it the same way to update it, or give it another name"
+    text = (
+        "company: Trattoria Esempio\nstorage_units:\n  - {name: kitchen}\n"
+        "ingredients:\n  - {name: Salz, base_unit: kg}\n  - {name: SÄLZ, base_unit: kg}\n"
+        "  - {name: Flour, base_unit: kg}\n  - {name: House  Red, base_unit: pcs}\n"
+    )
+    assert _errors(database, text) == [
+        f"line 3: storage_units[0]: 'kitchen' differs from the stored 'Kitchen' {alike}",
+        f"line 6: ingredients[1]: 'SÄLZ' differs from 'Salz' at ingredients[0] {alike}",
+        f"line 8: ingredients[3]: 'House  Red' differs from the stored 'House red' {alike}",
+    ]
+
+
 def test_cycles_are_refused(database):
     text = (
         HEADER
