@@ -108,15 +108,19 @@ class YamlDocument:
         return Problem(place(path), message, self.line_of(path))
 
 
-def _index_lines(node: yaml.Node, path: Path, lines: dict[Path, int]) -> None:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-            _index_lines(value_node, (*path, key), lines)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            _index_lines(item, (*path, index), lines)
+def _index_lines(root: yaml.Node, lines: dict[Path, int]) -> None:
+    """Without recursion: libyaml accepts 999 levels of nesting, and a recursive walk of
+    them ended in a ``RecursionError`` traceback."""
+    pending: list[tuple[yaml.Node, Path]] = [(root, ())]
+    while pending:
+        node, path = pending.pop()
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
+                pending.append((value_node, (*path, key)))
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend((item, (*path, index)) for index, item in enumerate(node.value))
 
 
 def _refuse_aliases(text: str, source: str) -> None:
@@ -196,5 +200,5 @@ def load_yaml(text: str, *, source: str) -> YamlDocument:
         loader.dispose()
     lines: dict[Path, int] = {}
     if node is not None:
-        _index_lines(node, (), lines)
+        _index_lines(node, lines)
     return YamlDocument(source, data, lines)

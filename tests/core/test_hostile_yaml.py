@@ -95,6 +95,14 @@ def test_a_hostile_catalog_is_refused_with_its_line(database, text, expected):
     assert refused(database, text) == expected
 
 
+@pytest.mark.parametrize("depth", [999, 5000])
+def test_yaml_nested_past_any_use_is_refused_with_its_line(database, depth):
+    """libyaml refuses 1000 levels itself; 999 ended in a RecursionError when the lines of
+    the values were indexed."""
+    text = "company: X\nstorage_units: " + "[" * depth + "]" * depth + "\n"
+    assert refused(database, text).startswith("line 2: ")
+
+
 def test_a_mappings_file_with_a_key_twice_is_refused(database):
     setup_trattoria(database, mappings=False)
     text = (
