@@ -119,8 +119,20 @@ def read_yaml(text: str, *, source: str) -> StockFile:
     )
 
 
+def _csv_rows(text: str, *, source: str) -> list[list[str]]:
+    """The file's rows, or ``InvalidDocument`` with the line where it stops being CSV: a cell
+    over the csv module's 131,072 characters raised ``_csv.Error`` (a traceback), and a quote
+    left open swallowed every later line into one cell, those counts silently lost."""
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), strict=True)
+    try:
+        return list(reader)
+    except csv.Error as error:
+        message = f"not readable as CSV ({error}); check the quotes up to this line"
+        raise InvalidDocument(source, [Problem("", message, reader.line_num)]) from None
+
+
 def read_csv(text: str, *, source: str) -> StockFile:
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    rows = _csv_rows(text, source=source)
     if not rows:
         raise InvalidDocument(source, [Problem("", "the file is empty", 1)])
     header = [cell.strip().casefold().replace(" ", "_") for cell in rows[0]]
@@ -153,10 +165,12 @@ def read_csv(text: str, *, source: str) -> StockFile:
             result.skipped.append(name)
             continue
         try:
-            quantity = parse_quantity_text(cells["quantity"])
-            cost = parse_quantity_text(cells["unit_cost"]) if cells.get("unit_cost") else None
+            column = "quantity"
+            quantity = parse_quantity_text(cells[column])
+            column = "unit_cost"
+            cost = parse_quantity_text(cells[column]) if cells.get(column) else None
         except ValueError as error:
-            problems.append(Problem("quantity", f"'{cells['quantity']}': {error}", number))
+            problems.append(Problem(column, f"'{cells[column]}': {error}", number))
             continue
         result.lines.append(LineInput(name, quantity, cells.get("unit") or None, cost, number))
     if problems:

@@ -147,6 +147,43 @@ def test_bad_files_name_their_lines_and_post_nothing(cli, tmp_path):
     assert "should read ingredient=quantity[unit][@unit cost]" in output
 
 
+def test_hostile_count_files_are_refused_with_their_line(cli, tmp_path):
+    """A cell over the csv module's limit raised _csv.Error (a traceback); a quote left open
+    took every later line into one cell (Sugar's count lost, Flour "not counted"); a bad
+    unit cost was blamed on the quantity; a cp1252 file and a YAML date that is no date were
+    tracebacks."""
+    bad = tmp_path / "count.csv"
+    cases = [
+        (
+            f"ingredient,quantity\nFlour,{'1' * 200_000}\n".encode(),
+            "line 2: not readable as CSV (field larger than field limit (131072)); check the "
+            "quotes up to this line",
+        ),
+        (
+            b'ingredient,quantity\nBasil,2\n"Flour,1\nMozzarella,3\n',
+            "line 4: not readable as CSV (unexpected end of data); check the quotes up to "
+            "this line",
+        ),
+        (
+            b"ingredient,quantity,unit,unit_cost\nFlour,12,kg,abc\n",
+            "line 2: unit_cost: 'abc': write a number, e.g. 1 or 0.009",
+        ),
+        (
+            "ingredient,quantity\nCaf\u00e9,1\n".encode("cp1252"),
+            "line 2: not UTF-8 text (byte 0xe9 is not UTF-8)",
+        ),
+    ]
+    for data, expected in cases:
+        bad.write_bytes(data)
+        output = stock(cli, "count", "--storage-unit", "Kitchen", "--file", str(bad), code=1)
+        assert expected in output and "Traceback" not in output, output
+    dated = tmp_path / "count.yaml"
+    dated.write_text("date: 2026-02-30\nlines:\n  - {ingredient: Flour, quantity: 1}\n")
+    output = stock(cli, "count", "--storage-unit", "Kitchen", "--file", str(dated), code=1)
+    assert "line 1: not valid YAML: '2026-02-30' is not a valid timestamp" in output
+    assert "Flour" not in cli("ledger", "balances", "--company", COMPANY)
+
+
 def test_the_template_lists_the_units_ingredients_with_their_unit(cli):
     template = stock(cli, "template", "--storage-unit", "Bar")
     assert template.splitlines()[0] == "ingredient,quantity,unit"
