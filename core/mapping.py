@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Annotated, Any, Self
+from typing import Any, Self
 
 from pydantic import Field, model_validator
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from stockpot.core.catalog.document import Name, Positive
+from stockpot.core.catalog.document import Name, PosCode, Positive
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.documents import DocumentModel, parse_document, parse_each
 from stockpot.core.errors import InvalidDocument, NotFound, ValidationFailed
@@ -112,7 +112,7 @@ def _owned(
 
 
 class MappingEntryDoc(DocumentModel):
-    pos_code: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    pos_code: PosCode | None = None
     pos_name: Name | None = None
     ingredient: Name | None = None
     recipe: Name | None = None

@@ -23,6 +23,9 @@ def _name(text: str) -> str:
 
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_name)]
+PosCode = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_name)]
+"""A POS code held to the rule of names: sales lines with a line break, a tab, NUL or a
+bidirectional control in their code are refused, so a mapping of one could never match."""
 Positive = PositiveQuantity
 Fraction01 = FractionBelowOne
 

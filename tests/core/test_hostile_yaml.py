@@ -114,6 +114,18 @@ def test_a_mappings_file_with_a_key_twice_is_refused(database):
     )
 
 
+def test_a_mapping_of_a_code_no_sales_line_can_have_is_refused(database):
+    """Sales lines refuse a code with a tab or a line break, so its mapping could never apply."""
+    setup_trattoria(database, mappings=False)
+    text = (
+        "company: Trattoria Esempio\nconnection: csv:Till export\n"
+        'mappings:\n  - {pos_code: "10\\t1", ingredient: Flour}\n'
+    )
+    assert refused(database, text, import_mappings) == (
+        "line 4: mappings[0].pos_code: a name cannot contain the control character U+0009"
+    )
+
+
 def test_names_typed_in_slack_follow_the_same_rule(database):
     import_catalog(database.factory, "company: Trattoria Esempio\n", source="c.yaml")
     with database.session() as session:
