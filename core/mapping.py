@@ -22,7 +22,7 @@ from stockpot.core.exact import format_decimal
 from stockpot.core.lookup import LIKE_ESCAPE, company_by_name, connection_by_label, containing
 from stockpot.core.models import Company, Connection, Ingredient, PosItem, PosMapping, Recipe
 from stockpot.core.quantities import quantity_problem
-from stockpot.core.transfer.lines import item_key
+from stockpot.core.transfer.lines import item_key, key_problem
 from stockpot.core.words import plural
 from stockpot.core.yaml_source import load_yaml
 
@@ -126,6 +126,9 @@ class MappingEntryDoc(DocumentModel):
             raise ValueError("give exactly one of 'ingredient', 'recipe' or 'ignore: true'")
         if self.pos_code is None and self.pos_name is None:
             raise ValueError("give the item's 'pos_code' (or, for items without one, 'pos_name')")
+        too_long = key_problem(self.pos_code, self.pos_name or "")
+        if too_long is not None:
+            raise ValueError(too_long.replace("'name'", "'pos_name'", 1))
         return self
 
 

@@ -37,6 +37,23 @@ def item_key(pos_code: str | None, name: str) -> str:
     return "name:" + " ".join(name.split()).casefold()
 
 
+KEY_MAX = 300
+"""The longest item key ``pos_item.key`` holds."""
+
+
+def key_problem(pos_code: str | None, name: str) -> str | None:
+    """Why the item of a line without a code cannot be stored, or ``None``: its key is the
+    case-folded name, and folding can lengthen it (``ß`` is ``ss``), so 200 characters of
+    name made a key PostgreSQL refused mid-transfer."""
+    length = len(item_key(pos_code, name))
+    if length <= KEY_MAX:
+        return None
+    return (
+        f"'name' is {length - len('name:'):,} characters long when compared regardless of "
+        f"case (ß is ss); at most {KEY_MAX - len('name:')} are accepted"
+    )
+
+
 @dataclass(frozen=True)
 class RawInput:
     """The POS payload as received, stored with the run for audit and reruns."""
@@ -151,6 +168,10 @@ def line_from_json(data: Any) -> SaleLine:
             problems.append(f"'{name}' {error}")
     if not fields.get("pos_code") and not fields.get("name") and not problems:
         problems.append("a line needs a 'pos_code' or, failing that, a 'name'")
+    if not problems:
+        too_long = key_problem(fields.get("pos_code"), fields.get("name") or "")
+        if too_long is not None:
+            problems.append(too_long)
     quantity = Decimal(0)
     if data.get("quantity") not in (None, ""):
         try:

@@ -126,6 +126,20 @@ def test_a_mapping_of_a_code_no_sales_line_can_have_is_refused(database):
     )
 
 
+def test_a_mapping_by_a_name_whose_folded_key_is_too_long_is_refused(database):
+    """An item without a code is keyed by its case-folded name: 200 × "ß" is 400 characters
+    folded, and PostgreSQL's varchar(300) refused the POS item (a DataError traceback)."""
+    setup_trattoria(database, mappings=False)
+    text = (
+        "company: Trattoria Esempio\nconnection: csv:Till export\n"
+        "mappings:\n  - {pos_name: " + "ß" * 200 + ", ingredient: Flour}\n"
+    )
+    assert refused(database, text, import_mappings) == (
+        "line 4: mappings[0]: Value error, 'pos_name' is 400 characters long when compared "
+        "regardless of case (ß is ss); at most 295 are accepted"
+    )
+
+
 def test_names_typed_in_slack_follow_the_same_rule(database):
     import_catalog(database.factory, "company: Trattoria Esempio\n", source="c.yaml")
     with database.session() as session:

@@ -108,6 +108,11 @@ def one_line(**fields: object) -> str:
             one_line(name="x" * 10_000, pos_code=None),
             "[0]: 'name' has 10,000 characters; at most 200 are accepted",
         ),
+        (  # the key is the folded name: 400 characters, varchar(300) refused it mid-transfer
+            one_line(name="ß" * 200, pos_code=None),
+            "[0]: 'name' is 400 characters long when compared regardless of case (ß is ss); "
+            "at most 295 are accepted",
+        ),
         (  # PostgreSQL: text fields cannot contain NUL
             one_line(pos_code="10\x001"),
             "[0]: 'pos_code' cannot contain the control character U+0000",
