@@ -9,13 +9,28 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from stockpot.core.errors import ValidationFailed
 from stockpot.core.ids import MAX_ID
+from stockpot.core.periods import sane_date
 
 RowId = Annotated[int, Field(gt=0, le=MAX_ID)]
 """An id a table's key can hold: a larger one (a 30-digit ``location_id``) reached the
 database, which raised (SQLite's ``OverflowError``, PostgreSQL's integer out of range)."""
+
+
+def _sane(day: date) -> date:
+    try:
+        return sane_date(day, date.today())  # noqa: DTZ011 - the range is a year wide
+    except ValidationFailed as error:
+        raise ValueError(str(error)) from None
+
+
+SaneDate = Annotated[date, AfterValidator(_sane)]
+"""A day Stockpot works with (``core.periods.sane_date``), as every typed date is: a forged
+Post to ledger of 9999-12-31 or a Catch up of year 1 queued transfers that failed at the POS
+and then showed in ``/pos doctor`` as the location's latest day."""
 
 
 class Payload(BaseModel):
@@ -29,13 +44,13 @@ class VarianceValue(Payload):
     """A variance's **Show all**: the storage unit and the period between its two counts."""
 
     storage_unit: str
-    opening: date
-    closing: date
+    opening: SaneDate
+    closing: SaneDate
 
 
 class TransferValue(Payload):
     location_id: RowId
-    business_date: date
+    business_date: SaneDate
 
 
 class ConnectSidesMetadata(Payload):
@@ -67,8 +82,8 @@ class CatchUpValue(Payload):
     """Days a location missed while paused (the range; days transferred since are skipped)."""
 
     location_id: RowId
-    first: date
-    last: date
+    first: SaneDate
+    last: SaneDate
 
 
 class CsvFileValue(Payload):
@@ -77,7 +92,7 @@ class CsvFileValue(Payload):
     file_id: str
     connection_id: RowId
     thread_ts: str | None = None
-    default_date: date | None = None
+    default_date: SaneDate | None = None
     """The date offered for rows without one (the file has no date column)."""
     valid_only: bool = False
     force: bool = False
@@ -101,7 +116,7 @@ class StockCountMetadata(Payload):
     channel_id: str
     company_id: RowId
     storage_unit_id: RowId
-    business_date: date
+    business_date: SaneDate
     page: int = 0
 
 
@@ -120,4 +135,4 @@ class StockFileValue(Payload):
 
     file_id: str
     storage_unit: str
-    business_date: date
+    business_date: SaneDate

@@ -27,6 +27,7 @@ from stockpot.core.models import (
     PosItem,
     PosMapping,
     StockPosting,
+    TransferRun,
 )
 from stockpot.core.transfer.lines import RawInput, SaleLine
 from stockpot.core.transfer.runner import run_transfer
@@ -50,7 +51,9 @@ def test_a_forged_catch_up_range_queues_nothing(bot):
         (today - timedelta(days=3), today + timedelta(days=30), "not one Stockpot made"),
         (date(2001, 1, 1), date(2003, 1, 1), "more than a catch-up takes (400)"),
     ]:
-        value = CatchUpValue(location_id=room.id, first=first, last=last).dump()
+        # Built as the client would send it: the model itself refuses a year outside the
+        # dates Stockpot works with.
+        value = CatchUpValue.model_construct(location_id=room.id, first=first, last=last).dump()
         bot.send.block_action(ActionId.CATCH_UP, value, user=ADMIN)
         reply(bot, answer)
     bot.drain()
@@ -131,6 +134,38 @@ def test_button_values_naming_ids_no_key_holds_are_refused_not_crashes(bot, capl
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
     with bot.database.session() as session:
         assert session.scalar(select(func.count(Job.id)).where(Job.kind != JobKind.ANSWER)) == 0
+
+
+def test_dates_in_button_values_outside_the_dates_stockpot_works_with_are_refused(bot, caplog):
+    """A forged Post to ledger of 9999-12-31 or Catch up of year 1 queued transfers that
+    failed at the POS, which `/pos doctor` then showed as the location's latest day; a
+    variance's Show all of years 1 to 9999 read the whole ledger. Each date in a value meets
+    the rule typed dates meet, and is refused as "not one Stockpot made"."""
+    room = _room(bot)
+    forged = [
+        (ActionId.TRANSFER_POST, {"location_id": room.id, "business_date": "9999-12-31"}),
+        (ActionId.TRANSFER_POST, {"location_id": room.id, "business_date": "0001-01-01"}),
+        (
+            ActionId.CATCH_UP,
+            {"location_id": room.id, "first": "0001-01-01", "last": "0001-01-02"},
+        ),
+        (
+            ActionId.VARIANCE_ALL,
+            {"storage_unit": "Kitchen", "opening": "0001-01-01", "closing": "9999-12-31"},
+        ),
+    ]
+    for action_id, value in forged:
+        assert bot.send.block_action(action_id, json.dumps(value), user=ADMIN).status_code == 200
+    refused = bot.slack.wait_for(
+        "response_url", len(forged), where=lambda c: "not one Stockpot made" in texts(c)
+    )
+    assert len(refused) == len(forged)
+    bot.drain()
+    assert not [c for c in bot.slack.calls if c.method == "views.open"]
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    with bot.database.session() as session:
+        assert session.scalar(select(func.count(Job.id)).where(Job.kind != JobKind.ANSWER)) == 0
+        assert session.scalar(select(func.count(TransferRun.id))) == 0
 
 
 def _map_values(target: str, factor: str) -> dict:
