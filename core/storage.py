@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from stockpot.core.db import utcnow
 from stockpot.core.errors import ValidationFailed
-from stockpot.core.lookup import name_problem, storage_unit_by_name
+from stockpot.core.lookup import fold, name_problem, storage_unit_by_name
 from stockpot.core.models import ExternalLocation, Recipe, RecipeLine, StorageUnit
 
 
@@ -26,11 +26,7 @@ def create_storage_unit(session: Session, company_id: int, name: str, address: s
     if not name or not address:
         raise ValidationFailed("a storage unit needs a name and an address")
     name = _checked_name(name)
-    taken = session.scalar(
-        select(StorageUnit.id).where(StorageUnit.company_id == company_id, StorageUnit.name == name)
-    )
-    if taken is not None:
-        raise ValidationFailed(f"there is already a storage unit named '{name}'")
+    _refuse_taken(session, company_id, name)
     unit = StorageUnit(company_id=company_id, name=name, address=address)
     session.add(unit)
     session.flush()
@@ -57,6 +53,26 @@ def _checked_name(name: str) -> str:
     return name
 
 
+def _refuse_taken(
+    session: Session, company_id: int, name: str, renamed_id: int | None = None
+) -> None:
+    """Units are found by name regardless of case, accents and spaces (as in the catalog
+    file), so a second unit whose name differs only by those is refused like the same name:
+    "kitchen" beside "Kitchen" left "KITCHEN" naming neither."""
+    units = session.execute(
+        select(StorageUnit.id, StorageUnit.name).where(StorageUnit.company_id == company_id)
+    )
+    wanted = fold(name)
+    for unit_id, existing in units:
+        if unit_id != renamed_id and fold(existing) == wanted:
+            alike = (
+                ""
+                if existing == name
+                else " (names are found regardless of case, accents and spaces)"
+            )
+            raise ValidationFailed(f"there is already a storage unit named '{existing}'{alike}")
+
+
 def rename_storage_unit(
     session: Session, company_id: int, old: str, new: str
 ) -> tuple[str, StorageUnit]:
@@ -65,15 +81,7 @@ def rename_storage_unit(
     unit = storage_unit_by_name(session, company_id, old)
     before = unit.name
     name = _checked_name(new)
-    taken = session.scalar(
-        select(StorageUnit.id).where(
-            StorageUnit.company_id == company_id,
-            StorageUnit.name == name,
-            StorageUnit.id != unit.id,
-        )
-    )
-    if taken is not None:
-        raise ValidationFailed(f"there is already a storage unit named '{name}'")
+    _refuse_taken(session, company_id, name, unit.id)
     unit.name = name
     session.flush()
     return before, unit

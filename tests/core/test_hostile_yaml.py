@@ -10,7 +10,7 @@ from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.errors import InvalidDocument, ValidationFailed
 from stockpot.core.mapping import import_mappings
 from stockpot.core.models import Company, Ingredient
-from stockpot.core.storage import create_storage_unit
+from stockpot.core.storage import create_storage_unit, rename_storage_unit
 from stockpot.core.workspaces import set_up_workspace
 from tests.catalogs import setup_trattoria
 
@@ -148,4 +148,22 @@ def test_names_typed_in_slack_follow_the_same_rule(database):
             create_storage_unit(session, company.id, "Cellar\x00", "Via Roma")
         with pytest.raises(ValidationFailed, match="U\\+2066"):
             set_up_workspace(session, "T9", "U9", "Bistro\u2066", may_link_existing=False)
+        session.rollback()
+
+
+def test_storage_units_made_in_slack_follow_the_catalog_s_rule_of_alike_names(database):
+    """A unit is found by name regardless of case, accents and spaces: "KITCHEN" beside
+    "Kitchen" and "kitchen" named neither (two matches), so the second is refused."""
+    setup_trattoria(database, mappings=False)
+    alike = "(names are found regardless of case, accents and spaces)"
+    with database.session() as session:
+        company = session.scalar(select(Company).where(Company.name == "Trattoria Esempio"))
+        with pytest.raises(ValidationFailed) as refusal:
+            create_storage_unit(session, company.id, "KITCHEN", "Via Roma 1")
+        assert str(refusal.value) == f"there is already a storage unit named 'Kitchen' {alike}"
+        with pytest.raises(ValidationFailed) as refusal:
+            rename_storage_unit(session, company.id, "Bar", "kitchen")
+        assert str(refusal.value) == f"there is already a storage unit named 'Kitchen' {alike}"
+        _, unit = rename_storage_unit(session, company.id, "Kitchen", "KITCHEN")
+        assert unit.name == "KITCHEN"
         session.rollback()
