@@ -472,7 +472,10 @@ def test_a_migration_reports_progress_in_one_message(bot):
 
 def test_one_migration_per_location_and_no_activation_meanwhile(bot):
     store = _synced(bot)
-    bot.sides.faults.add(Fault.status(503), path="/api/v1/", times=1000)
+    # Held, not refused: a migration SIDES answers 503 ran out of attempts (retries are
+    # immediate here) before the checks below, on a loaded machine, and was no longer running.
+    hold = Hold()
+    bot.sides.faults.add(Fault(before=hold), path="/api/v1/", times=1000)
     with unit_of_work(bot.database.factory) as session:
         location = session.get_one(ExternalLocation, store)
         link_storage_unit(session, location, "Kitchen")
@@ -488,6 +491,7 @@ def test_one_migration_per_location_and_no_activation_meanwhile(bot):
     ):
         set_active(session, session.get_one(ExternalLocation, store), True)
     bot.sides.faults.clear()
+    hold.release.set()
     bot.drain()
     with bot.database.session() as session:
         assert not migration_running(session, store)
@@ -498,7 +502,8 @@ def test_a_migration_joined_with_no_report_channel_is_not_promised_there(bot):
     the report channel) in a company with no report channel: its result is posted nowhere
     in Slack, so the note must not send anyone to look "in the report channel"."""
     store = _synced(bot)
-    bot.sides.faults.add(Fault.status(503), path="/api/v1/", times=1000)
+    hold = Hold()  # the migration stays under way (see the test above)
+    bot.sides.faults.add(Fault(before=hold), path="/api/v1/", times=1000)
     with unit_of_work(bot.database.factory) as session:
         location = session.get_one(ExternalLocation, store)
         link_storage_unit(session, location, "Kitchen")
@@ -508,6 +513,7 @@ def test_a_migration_joined_with_no_report_channel_is_not_promised_there(bot):
     assert "in the report channel" not in texts(note)
     assert "no report channel" in texts(note) and "/pos report here" in texts(note)
     bot.sides.faults.clear()
+    hold.release.set()
     bot.drain()
 
 
