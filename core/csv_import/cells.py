@@ -9,10 +9,11 @@ turn it into a formula.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from stockpot.core.periods import FIRST_DATE, MAX_DAYS_AHEAD
 from stockpot.core.quantities import check_quantity
 
 CACHED = 4096
@@ -57,8 +58,17 @@ def parse_quantity(value: str, decimal_separator: str) -> Decimal:
 
 def parse_date(value: str, formats: list[str]) -> date:
     """The date in ``value`` by the first of ``formats`` that reads it; a time after the date
-    (``27.11.2026 14:32``) is allowed and ignored. Raises ``ValueError`` with the fix."""
-    return _parse_date(value, tuple(formats))
+    (``27.11.2026 14:32``) is allowed and ignored. Raises ``ValueError`` with the fix.
+    A date outside the ones Stockpot works with (``core.periods.sane_date``) is a problem
+    too: a typed year (``27.11.2999``, ``01.01.1900``) was imported and posted."""
+    day = _parse_date(value, tuple(formats))
+    last = date.today() + timedelta(days=MAX_DAYS_AHEAD)  # noqa: DTZ011 - a year wide
+    if not FIRST_DATE <= day <= last:
+        raise ValueError(
+            f"is {day.isoformat()}, outside the dates Stockpot works with "
+            f"({FIRST_DATE.isoformat()} to {last.isoformat()}); check the year"
+        )
+    return day
 
 
 @lru_cache(maxsize=CACHED)

@@ -37,6 +37,7 @@ from stockpot.core.models import (
     Provider,
     RunKind,
 )
+from stockpot.core.periods import sane_date
 from stockpot.core.transfer.lines import RawInput, SaleLine
 from stockpot.core.transfer.live import live_lines_of_days, take_turn
 from stockpot.core.transfer.runner import (
@@ -174,6 +175,8 @@ def _scan(
     default_date: date | None,
     max_bytes: int,
 ) -> tuple[Profile, Scan]:
+    if default_date is not None:
+        sane_date(default_date, date.today())  # noqa: DTZ011 - the date picked for the file
     with factory() as session:
         profile = load_profile(session, connection_id)
     result = scan(

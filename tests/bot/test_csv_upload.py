@@ -236,6 +236,34 @@ def test_import_of_a_file_deleted_after_its_preview_says_so_and_posts_nothing(bo
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
 
 
+def test_a_file_dated_outside_the_dates_stockpot_works_with_is_refused_by_line(bot):
+    """A till export with a typed year (27.11.2999, 01.01.1900) was previewed with Import
+    and imported: movements dated 2999 and 1900 were posted. Each such row is a problem of
+    its line, and a date picked for a file without dates meets the same rule."""
+    setup(bot)
+    typos = (
+        "Datum;Artikelnummer;Bezeichnung;Menge;Betrag\r\n"
+        "27.11.2999;101;Pizza Margherita;2;17,00 €\r\n"
+        "01.01.1900;300;Espresso;3;7,50 €\r\n"
+    ).encode("cp1252")
+    shown = texts(share(bot, "F8", "typos.csv", typos))
+    assert "line 2" in shown and "line 3" in shown, shown
+    assert shown.count("outside the dates Stockpot works with") == 2, shown
+    preview = bot.slack.wait_for("chat.postMessage", where=lambda c: "typos.csv" in texts(c))[0]
+    assert ActionId.CSV_IMPORT not in texts(preview)
+    undated = share(bot, "F9", "bons.tsv", TABBED)
+    state = {
+        BlockId.CSV_DATE: {ActionId.CSV_DATE: {"type": "datepicker", "selected_date": "1900-01-01"}}
+    }
+    bot.send.click(undated.ts, ActionId.CSV_IMPORT, user=ADMIN, state=state)
+    refused = bot.slack.wait_for(
+        "chat.update", where=lambda c: c.args["ts"] == undated.ts and "refused" in texts(c)
+    )[0]
+    assert "1900-01-01 is outside the dates Stockpot works with" in texts(refused)
+    bot.drain()
+    assert movements(bot) == 0
+
+
 def test_pos_csv_opens_a_modal_whose_file_gets_the_same_preview(bot):
     setup(bot)
     bot.slack.add_file("F7", "kasse.csv", GERMAN)

@@ -161,6 +161,11 @@ def test_cells():
         with pytest.raises(ValueError, match="is not a number"):
             parse_quantity(other_digits, ",")
     assert parse_date("27.11.2026 14:32", ["%d.%m.%Y"]) == DAY
+    # A typed year outside the dates Stockpot works with is a problem of its cell (a file
+    # dated 2999 or 1900 was imported and posted).
+    for typo in ("27.11.2999", "01.01.1900", "31.12.1999"):
+        with pytest.raises(ValueError, match="outside the dates Stockpot works with"):
+            parse_date(typo, ["%d.%m.%Y"])
     assert inert("=cmd|' /C calc'!A0") == "'=cmd|' /C calc'!A0"
     assert inert("@SUM(A1)") == "'@SUM(A1)" and inert("101") == "101"
 
