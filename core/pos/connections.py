@@ -49,7 +49,7 @@ from stockpot.core.pos.sides import api as sides_api
 from stockpot.core.pos.sides.connector import SidesAuth, SidesConnector, SidesCredentials
 from stockpot.core.scope import provider_connection, refuse_second_connection
 from stockpot.core.settings import Settings
-from stockpot.core.transfer.lines import RawInput
+from stockpot.core.transfer.lines import RawInput, item_problem, stored_name
 from stockpot.core.transfer.live import rerun_lines
 from stockpot.core.transfer.runner import TransferReport, record_failed_run, run_transfer
 from stockpot.core.words import plural
@@ -512,6 +512,11 @@ def sync_items(
         }
         new = []
         for item in remote:
+            problem = item_problem(item.key, item.external_id, item.name)
+            if problem is not None:  # a day that sells it says so, naming its line
+                log.warning("connection %s: skipped an item of the POS: %s", connection_id, problem)
+                continue
+            name = stored_name(item.name)
             existing = known.get(item.key)
             if existing is None:
                 new.append(
@@ -520,20 +525,20 @@ def sync_items(
                         "connection_id": connection_id,
                         "key": item.key,
                         "external_id": item.external_id,
-                        "name": item.name,
+                        "name": name,
                         "kind": item.kind,
                         "created_at": started,
                     }
                 )
-                summary.created.append(item.name)
+                summary.created.append(name)
             elif (existing.name, existing.kind, existing.external_id) != (
-                item.name,
+                name,
                 item.kind,
                 item.external_id,
             ):
-                existing.name, existing.kind = item.name, item.kind
+                existing.name, existing.kind = name, item.kind
                 existing.external_id = item.external_id
-                summary.updated.append(item.name)
+                summary.updated.append(name)
         insert_ignoring_conflicts(
             session, PosItem.__table__, new, index_elements=["connection_id", "key"]
         )

@@ -41,6 +41,34 @@ KEY_MAX = 300
 """The longest item key ``pos_item.key`` holds."""
 
 
+CODE_MAX, NAME_MAX = 200, 300
+"""The longest code and name ``pos_item`` holds."""
+
+
+def stored_name(name: str) -> str:
+    """An item's name as ``pos_item`` keeps it: a NUL (PostgreSQL refuses one) shown as
+    ``�`` and a longer name clipped. A name only labels its item, so a POS's overlong or odd
+    name never stops a day (it failed the transfer as an internal error)."""
+    name = name.replace("\0", "\ufffd")
+    return name if len(name) <= NAME_MAX else name[: NAME_MAX - 1] + "…"
+
+
+def item_problem(key: str, code: str | None, name: str) -> str | None:
+    """Why an item (a sales line's, a POS catalog's) cannot be kept in ``pos_item``, or
+    ``None``. Its key is its identity, so it is never clipped: two items could become one."""
+    if code is not None and ("\0" in code or len(code) > CODE_MAX):
+        shown = code.replace("\0", "\ufffd")[:40]
+        return (
+            f"the item code '{shown}…' ({len(code):,} characters) cannot be kept: codes have "
+            f"at most {CODE_MAX} characters and no NUL; correct the item in the POS"
+        )
+    if "\0" in key or len(key) > KEY_MAX:
+        too_long = key_problem(None, name) if key.startswith("name:") else None
+        what = too_long or f"identity '{key[:40].replace(chr(0), chr(0xFFFD))}…' cannot be kept"
+        return f"the item has no code and its {what}; give it a code or a shorter name"
+    return None
+
+
 def key_problem(pos_code: str | None, name: str) -> str | None:
     """Why the item of a line without a code cannot be stored, or ``None``: its key is the
     case-folded name, and folding can lengthen it (``ß`` is ``ss``), so 200 characters of

@@ -64,7 +64,7 @@ from stockpot.core.transfer.catalog_snapshot import (
 )
 from stockpot.core.transfer.engine import EngineResult, StockKey, run_engine
 from stockpot.core.transfer.line_store import FORMAT, EncodedLines, encode_lines
-from stockpot.core.transfer.lines import LineKind, RawInput, SaleLine
+from stockpot.core.transfer.lines import LineKind, RawInput, SaleLine, item_problem, stored_name
 
 log = logging.getLogger(__name__)
 
@@ -723,12 +723,18 @@ def _new_items(session: Session, posted: Sequence[Posted], now: Any) -> list[dic
             key = line.key
             if key not in wanted or (connection_id, key) in new:
                 continue
+            problem = item_problem(key, line.pos_code, line.name)
+            if problem is not None:
+                raise ValidationFailed(
+                    f"sale {line.sale_id}, line {line.line_id}: {problem}, then transfer the "
+                    "day again; nothing was posted"
+                )
             new[(connection_id, key)] = {
                 "company_id": location.company_id,
                 "connection_id": connection_id,
                 "key": key,
                 "external_id": line.pos_code,
-                "name": line.name,
+                "name": stored_name(line.name),
                 "kind": ITEM_KIND.get(line.kind, PosItemKind.ITEM),
                 "first_seen_in_sales_at": now,
                 "created_at": now,

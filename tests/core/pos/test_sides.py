@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, update
 
-from stockpot.core.errors import IntegrationExists
+from stockpot.core.errors import IntegrationExists, ValidationFailed
 from stockpot.core.models import (
     Connection,
     ConnectionStatus,
@@ -374,3 +374,54 @@ def test_an_answer_in_another_shape_fails_a_sync_cleanly(
         )
     assert f"at `{where}`)" in str(caught.value)
     assert stored() == before
+
+
+# --- what a POS's items may hold ----------------------------------------------------------
+
+ODD_NAME = "Pizza \0" + "x" * 400
+"""A POS's name that PostgreSQL could not keep (a NUL, longer than pos_item's 300): a sync
+or a day that brought it failed as an internal error."""
+
+
+def test_a_product_with_an_odd_name_is_synced_with_its_name_clipped(
+    connected, settings, policy, sides
+):
+    sides.add_product(ODD_NAME, product_id=9101)
+    summary = connections.sync_items(
+        connected.factory, settings, connected.connection_id, policy=policy
+    )
+    with connected.session() as session:
+        name = session.scalar(select(PosItem.name).where(PosItem.key == "9101"))
+    assert len(name) == 300 and name.startswith("Pizza \ufffdxxx") and name.endswith("…")
+    assert name in summary.created
+    again = connections.sync_items(
+        connected.factory, settings, connected.connection_id, policy=policy
+    )
+    assert again.updated == [] and again.created == []  # the clipped name is the name
+
+
+def test_a_day_selling_an_item_with_an_odd_name_is_posted_the_name_clipped(
+    connected, settings, policy, sides
+):
+    map_golden(connected)
+    odd = {**POSITION, "id": 12, "product_id": 9102, "name": ODD_NAME}
+    day = _day([{**ORDER, "bill_positions": [POSITION, odd]}])
+    sides.faults.add(Fault.status(200, day), path=REPORTS, times=50)
+    assert transfer(connected, settings, policy).outcome is RunOutcome.POSTED
+    with connected.session() as session:
+        name = session.scalar(select(PosItem.name).where(PosItem.key == "9102"))
+    assert len(name) == 300 and "\ufffd" in name
+
+
+def test_a_day_selling_an_item_whose_code_cannot_be_kept_is_refused_naming_its_line(
+    connected, settings, policy, sides
+):
+    """A code is an item's identity: clipped, two items could become one. The day is
+    refused with the line to correct in the POS (it failed as an internal error)."""
+    map_golden(connected)
+    odd = {**POSITION, "id": 12, "product_id": int("9" * 250)}
+    day = _day([{**ORDER, "bill_positions": [POSITION, odd]}])
+    sides.faults.add(Fault.status(200, day), path=REPORTS, times=50)
+    with pytest.raises(ValidationFailed, match=r"line 12: the item code '9{40}…' \(250 char"):
+        transfer(connected, settings, policy)
+    assert_failed_and_nothing_posted(connected, "codes have at most 200 characters")
