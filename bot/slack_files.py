@@ -91,7 +91,8 @@ GONE = frozenset({"file_not_found", "file_deleted"})
 """``files.info`` errors for a file deleted since it was shared (or one the bot cannot see)."""
 
 
-def _file_info(client: WebClient, file_id: str) -> dict[str, Any]:
+def file_info(client: WebClient, file_id: str) -> dict[str, Any]:
+    """``files.info``'s file; a file deleted since it was shared is ``FileRefused``."""
     try:
         return dict(client.files_info(file=file_id)["file"])
     except SlackApiError as error:
@@ -107,7 +108,7 @@ def fetch_csv(settings: Settings, client: WebClient, file_id: str) -> tuple[str,
     """A shared CSV file's name and contents (a stream the caller closes), from Slack's file
     hosts only, within the size limit: a file Slack says is larger is refused before it is
     downloaded, and a download that grows past the limit is cut off."""
-    info = _file_info(client, file_id)
+    info = file_info(client, file_id)
     if not is_csv(info):
         raise ValidationFailed(f"{info.get('name')} is not a CSV file (.csv, .tsv or .txt)")
     if int(info.get("size") or 0) > settings.slack.file_max_bytes:

@@ -9,7 +9,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from stockpot.bot.slack_files import is_csv
+from stockpot.bot.slack_files import FileRefused, file_info, is_csv
 from stockpot.core.csv_import.shared import bound_company, first_share
 from stockpot.core.jobs import specs
 from stockpot.core.stock.files import count_file
@@ -27,7 +27,11 @@ def file_shared(event: dict[str, Any], client: WebClient, context: BoltContext) 
         bound = bound_company(session, team_id, channel_id)
     if bound is None or not first_share(svc.factory, team_id, file_id, channel_id):
         return
-    info = client.files_info(file=file_id)["file"]
+    try:
+        info = file_info(client, file_id)
+    except FileRefused as gone:  # deleted right after it was shared: nothing to preview
+        log.info("not previewed: %s", gone)
+        return
     if not is_csv(info):
         return
     thread = (info.get("shares", {}).get("public", {}).get(channel_id) or [{}])[0].get("ts")

@@ -264,6 +264,23 @@ def test_a_file_dated_outside_the_dates_stockpot_works_with_is_refused_by_line(b
     assert movements(bot) == 0
 
 
+def test_a_file_deleted_before_its_share_is_read_is_not_previewed_and_not_an_error(bot, caplog):
+    """``file_shared`` for a file deleted right after it was shared (``files.info`` answers
+    ``file_not_found``): nothing to preview, no "Something went wrong" told to the one who
+    shared it, no traceback."""
+    setup(bot)
+    response = bot.send.event(
+        {"type": "file_shared", "file_id": "FGONE", "channel_id": "C0001", "user_id": ADMIN},
+        event_id="EvFGONE",
+    )
+    assert response.status_code == 200
+    bot.slack.wait_for("files.info", where=lambda c: c.args.get("file") == "FGONE")
+    bot.drain()
+    assert "Something went wrong" not in json.dumps([c.args for c in bot.slack.calls])
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+    assert jobs(bot, JobKind.CSV_PREVIEW) == 0
+
+
 def test_pos_csv_opens_a_modal_whose_file_gets_the_same_preview(bot):
     setup(bot)
     bot.slack.add_file("F7", "kasse.csv", GERMAN)
