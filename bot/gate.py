@@ -191,6 +191,18 @@ _COMMAND_FIELDS = ("command", "team_id", "user_id", "channel_id", "response_url"
 command had no replay key (``bot.replays``)."""
 
 
+EVENT_FIELDS: dict[str, tuple[str, ...]] = {
+    "app_home_opened": ("user",),
+    "app_uninstalled": (),
+    "tokens_revoked": (),
+    "file_shared": ("file_id", "channel_id"),
+}
+"""The events the manifest subscribes to (``bot.manifest.BOT_EVENTS``) and the strings each
+listener reads: another event got Bolt's multi-line "Unhandled request" warning and a 404, an
+``app_home_opened`` whose user was a number a 500 from waitress, one without a user a
+``KeyError``."""
+
+
 def _check_event(event: dict[str, Any]) -> None:
     """An Events API delivery: an ``event_callback`` with its event, or Slack's URL check."""
     kind = event["type"]
@@ -198,7 +210,11 @@ def _check_event(event: dict[str, Any]) -> None:
         _field(event, "challenge", str, "url_verification")
     elif kind == "event_callback":
         inner = _field(event, "event", dict, "event_callback")
-        _field(inner, "type", str, "event_callback's event")
+        subscribed = _field(inner, "type", str, "event_callback's event")
+        if subscribed not in EVENT_FIELDS:
+            raise _bad(f"an event of type {subscribed!r}, which this app does not subscribe to")
+        for name in EVENT_FIELDS[subscribed]:
+            _field(inner, name, str, f"{subscribed} event")
     elif kind != "app_rate_limited":
         raise _bad(f"an event delivery of type {kind!r}")
 

@@ -20,7 +20,8 @@ from slack_bolt import BoltRequest
 from slack_sdk import WebClient
 
 from stockpot.bot.errors import handle_error
-from stockpot.bot.gate import SlackGate
+from stockpot.bot.gate import EVENT_FIELDS, SlackGate
+from stockpot.bot.manifest import BOT_EVENTS
 from stockpot.core import log_context
 from stockpot.core.settings import SLACK_REQUEST_MAX_BYTES, Settings
 from stockpot.sandbox.http import Fault
@@ -72,6 +73,16 @@ def payload(kind: str, **fields: object) -> str:
     """An interaction of type ``kind`` from a member, with ``fields``."""
     body = {"type": kind, "user": {"id": ADMIN}, "team": {"id": "T0001"}, **fields}
     return urlencode({"payload": json.dumps(body)})
+
+
+def event(inner: dict[str, object]) -> str:
+    """An Events API delivery of ``inner`` to the test workspace."""
+    body = {"type": "event_callback", "team_id": "T0001", "event_id": "Ev1", "event": inner}
+    return json.dumps(body)
+
+
+def test_the_gate_lets_through_exactly_the_events_the_manifest_subscribes_to():
+    assert set(EVENT_FIELDS) == set(BOT_EVENTS)
 
 
 def command_body(response_url: str, **fields: str) -> str:
@@ -148,6 +159,11 @@ def test_malformed_requests_get_400_with_one_log_line_and_no_traceback(bot, capl
         (command_body(""), FORM),
         (command_body(marker, trigger_id=""), FORM),
         (payload("view_submission", view={"callback_id": "map_item", "id": marker}), FORM),
+        # Events the app does not subscribe to, or without the strings their listener reads.
+        (event({"type": "member_joined_channel", "user": marker}), "application/json"),
+        (event({"type": "app_home_opened", "user": 7, "tab": marker}), "application/json"),
+        (event({"type": "app_home_opened", "tab": marker}), "application/json"),
+        (event({"type": "file_shared", "file_id": 5, "channel_id": marker}), "application/json"),
     ]
     for body, content_type in malformed:
         answer = bot.send.post(body, content_type)
