@@ -48,10 +48,18 @@ def name_problem(name: str) -> str | None:
 LIKE_ESCAPE = "\\"
 
 
-def containing(text: str) -> str:
+SEARCH_MAX = 300
+"""The longest name a table holds (a sales line's item name): a longer search matches none."""
+
+
+def containing(text: str) -> str | None:
     """An ``ILIKE`` pattern (with ``escape=LIKE_ESCAPE``) for names containing ``text`` as
     typed: ``%`` and ``_`` are letters a person typed, not wildcards (a search for ``%`` is
-    not a search for everything, and ``Item_1`` does not find ``ItemX1``)."""
+    not a search for everything, and ``Item_1`` does not find ``ItemX1``). ``None`` for a
+    text longer than any name: nothing contains it, and SQLite refused its pattern ("LIKE or
+    GLOB pattern too complex", a traceback) from 50,000 bytes."""
+    if len(text.strip()) > SEARCH_MAX:
+        return None
     escaped = (
         text.strip()
         .replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)

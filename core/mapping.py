@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any, Self
 
 from pydantic import Field, model_validator
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, false, func, or_, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from stockpot.core.catalog.document import Name, PosCode, Positive
@@ -303,6 +303,8 @@ def _mappings_query(company_id: int, connection: Connection | None, text: str | 
         query = query.where(PosItem.connection_id == connection.id)
     if text and text.strip():
         pattern = containing(text)
+        if pattern is None:
+            return query.where(false())
         query = query.where(
             or_(
                 PosItem.name.ilike(pattern, escape=LIKE_ESCAPE),

@@ -135,6 +135,8 @@ class Target:
 def targets(session: Session, company_id: int, text: str = "", limit: int = 50) -> list[Target]:
     """Active ingredients and recipes whose name contains ``text``, ingredients first."""
     pattern = containing(text)
+    if pattern is None:
+        return []
     found = [
         Target("ingredient", ingredient_id, name, base_unit.value)
         for ingredient_id, name, base_unit in session.execute(

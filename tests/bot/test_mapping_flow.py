@@ -401,6 +401,11 @@ def test_a_search_reads_percent_and_underscore_as_typed_not_as_wildcards(bot):
     assert offered("_") == []
     assert offered("M_zzarella") == []
     assert offered("mozz") == ["Mozzarella (kg per sale)"]
+    # Longer than any name: nothing contains it (SQLite refused the pattern from 50,000
+    # bytes with a traceback; a long paste into the search box).
+    assert offered("a" * 100_000) == []
+    bot.send.command("/pos", "mappings " + "Mozz" * 20_000, user=ADMIN)
+    assert "Something went wrong" not in texts(bot.slack.wait_for("response_url")[-1])
 
 
 def test_a_saved_mapping_redraws_the_list_its_map_or_edit_was_pressed_on(day_posted):
