@@ -248,10 +248,18 @@ def _one_location(
             else f"{last.business_date} failed: {(last.errors or ['?'])[0]}"
         )
         # The newest run may be a back-dated day or a preview; alone, its date reads as
-        # "nothing transferred since then". Say the latest day the ledger holds as well.
+        # "nothing transferred since then". Say the latest day the ledger holds as well,
+        # and fail the check when that day's run failed (a rerun of an older day after it
+        # showed a green "latest day …: failed").
         latest = latest_day_run(session, location.id)
         if ok and latest is not None and latest.business_date != last.business_date:
-            detail = f"latest day {latest.business_date}: {_state(latest)} · last run {detail}"
+            ok = latest.status is not RunStatus.FAILED
+            shown = (
+                f"{latest.business_date}: {_state(latest)}"
+                if ok
+                else f"{latest.business_date} failed: {(latest.errors or ['?'])[0]}"
+            )
+            detail = f"latest day {shown} · last run {detail}"
         checks.append(Check(subject, "last transfer succeeded", ok, detail))
     if day is not None:
         checks.extend(_day_checks(session, location, day, csv))

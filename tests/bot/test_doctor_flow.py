@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.models import ExternalLocation, Job, JobKind, JobState
+from stockpot.sandbox.http import Fault
 from tests.bot.conftest import ADMIN, VIEWER
 from tests.bot.test_slack_app import posted, texts
 
@@ -82,3 +83,20 @@ def test_a_back_dated_run_does_not_hide_the_latest_day(day_posted):
         ":white_check_mark: last transfer succeeded — latest day 2025-03-14: posted"
         " · last run 2025-03-10: posted" in report
     )
+
+
+def test_a_latest_day_that_failed_fails_the_check_though_an_older_day_was_rerun(day_posted):
+    """The latest day's transfer failed (SIDES refused it), then an older day was posted
+    again: the check showed a green "latest day 2025-03-15: failed"."""
+    bot = day_posted
+    bot.sides.faults.add(
+        Fault.status(422, {"error": "unprocessable"}), path="daily-reports/2025-03-15", times=50
+    )
+    bot.send.command("/transfer", f"2025-03-15 {TELTOW} --now", user=ADMIN)
+    bot.drain()
+    bot.sides.faults.clear()
+    bot.send.command("/transfer", f"2025-03-10 {TELTOW} --now", user=ADMIN)
+    posted(bot, f"Posted: {TELTOW}, 2025-03-10")
+    report = doctor(bot, TELTOW)
+    assert ":x: last transfer succeeded — latest day 2025-03-15 failed: " in report, report
+    assert " · last run 2025-03-10: posted" in report
