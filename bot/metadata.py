@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.ids import MAX_ID
@@ -46,6 +46,12 @@ class VarianceValue(Payload):
     storage_unit: str
     opening: SaneDate
     closing: SaneDate
+
+    @model_validator(mode="after")
+    def _in_order(self) -> VarianceValue:
+        if self.closing < self.opening:  # a forged value opened a period running backwards
+            raise ValueError("a period closes after it opens")
+        return self
 
 
 class TransferValue(Payload):

@@ -153,6 +153,11 @@ def test_dates_in_button_values_outside_the_dates_stockpot_works_with_are_refuse
             ActionId.VARIANCE_ALL,
             {"storage_unit": "Kitchen", "opening": "0001-01-01", "closing": "9999-12-31"},
         ),
+        # A period running backwards opened "Kitchen, 2026-12-01 → 2026-11-01: 0.00 EUR".
+        (
+            ActionId.VARIANCE_ALL,
+            {"storage_unit": "Kitchen", "opening": "2026-12-01", "closing": "2026-11-01"},
+        ),
     ]
     for action_id, value in forged:
         assert bot.send.block_action(action_id, json.dumps(value), user=ADMIN).status_code == 200
