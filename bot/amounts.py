@@ -10,6 +10,7 @@ whole part: 1234.5 kg is ``1235 kg``); a count keeps at most two decimals. Trail
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from stockpot.core.units import Family, Unit, parse_unit
@@ -38,6 +39,31 @@ def human(quantity: Decimal | int, unit: str) -> str:
     in_shown = value * factor
     whole_digits = len(str(int(abs(in_shown)))) if abs(in_shown) >= 1 else 0
     return f"{_rounded(in_shown, max(SIGNIFICANT - whole_digits, 0))} {shown}"
+
+
+SIDE_BY_SIDE_DECIMALS = 3
+"""At most grams of a kilogram (millilitres of a litre) when quantities are shown together."""
+
+
+def human_together(quantities: Sequence[Decimal], unit: str) -> list[str]:
+    """Quantities read side by side (used, sold and their difference) in one unit, the
+    largest's, and with the decimals the smallest needs for three significant digits (at
+    most three), so the figures add up as shown: ``used 61.8 kg, sold 56.6 kg → 5.11 kg``
+    and ``used 1 kg, sold 900 g → 100 g`` did not read as one sum."""
+    values = [Decimal(q) for q in quantities]
+    try:
+        parsed = parse_unit(unit)
+    except ValueError:
+        return [human(v, unit) for v in values]
+    if parsed.family is Family.COUNT or not any(values):
+        return [human(v, unit) for v in values]
+    shown, factor = display_unit(max((abs(v) for v in values), default=Decimal(0)), unit)
+    converted = [v * factor for v in values]
+    decimals = max(
+        (SIGNIFICANT - 1 - c.copy_abs().adjusted() for c in converted if c != 0), default=0
+    )
+    decimals = min(max(decimals, 0), SIDE_BY_SIDE_DECIMALS)
+    return [f"{_rounded(c, decimals)} {shown}" for c in converted]
 
 
 def count(quantity: Decimal | int) -> str:

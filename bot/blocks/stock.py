@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from stockpot.bot.amounts import human
+from stockpot.bot.amounts import human, human_together
 from stockpot.bot.blocks.common import (
     MODAL_BLOCKS,
     Block,
@@ -202,9 +202,11 @@ VARIANCE_SHOWN = 5
 
 def _variance_line(line: VarianceLine, currency: str) -> str:
     percent = "" if line.percent is None else f" ({line.percent}%)"
+    used, sold, difference = human_together(
+        [line.actual, line.theoretical, line.variance], line.unit
+    )
     return (
-        f"{escape(line.ingredient)}: used {human(line.actual, line.unit)}, "
-        f"sold {human(line.theoretical, line.unit)} → {human(line.variance, line.unit)}"
+        f"{escape(line.ingredient)}: used {used}, sold {sold} → {difference}"
         f"{percent} · {money(line.value, currency)}"
     )
 

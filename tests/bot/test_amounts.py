@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from stockpot.bot.amounts import count, human
+from stockpot.bot.amounts import count, human, human_together
 from stockpot.core.units import ranked
 
 
@@ -53,3 +53,20 @@ def test_with_costs_value_decides():
     priced = [(n, q, u, q * c) for (n, q, u, _), c in zip(ROWS, costs, strict=True)]
     top = ranked(priced, lambda r: r[1], lambda r: r[2], lambda r: r[3], 3)
     assert [r[0] for r in top] == ["Mozzarella", "Cola", "Wine"]
+
+
+@pytest.mark.parametrize(
+    ("quantities", "unit", "shown"),
+    [
+        # The demo's mozzarella: each figure alone read 61.8 - 56.6 = 5.11.
+        (["61.751", "56.642", "5.109"], "kg", ["61.75 kg", "56.64 kg", "5.11 kg"]),
+        (["1", "0.9", "0.1"], "kg", ["1 kg", "0.9 kg", "0.1 kg"]),  # was 1 kg, 900 g, 100 g
+        (["8.5", "8.04", "0.46"], "kg", ["8.5 kg", "8.04 kg", "0.46 kg"]),
+        (["250", "240.5", "9.5"], "g", ["250 g", "240.5 g", "9.5 g"]),
+        (["61.7512345", "61.7512", "0.0000345"], "kg", ["61.751 kg", "61.751 kg", "≈0 kg"]),
+        (["31", "28", "3"], "pcs", ["31 pcs", "28 pcs", "3 pcs"]),
+        (["0", "0", "0"], "l", ["0 l", "0 l", "0 l"]),
+    ],
+)
+def test_quantities_side_by_side_share_a_unit_and_decimals(quantities, unit, shown):
+    assert human_together([Decimal(q) for q in quantities], unit) == shown
