@@ -69,6 +69,9 @@ class StockpotWsgi:
                 )
             except StockpotError as error:
                 detail = str(error)
+        if not ok:
+            # One line, whatever the query holds (repr: no line breaks from the URL).
+            log.warning("refused a Lightspeed callback: %r", detail[:200])
         page = PAGES.get_template("lightspeed_callback.html").render(ok=ok, detail=detail)
         status = "200 OK" if ok else "400 Bad Request"
         return _answer(start_response, status, page.encode(), "text/html; charset=utf-8")

@@ -301,6 +301,18 @@ def test_connecting_lightspeed_ends_on_a_page_and_in_the_channel(bot):
     assert again.status_code == 400 and "already used" in again.text
 
 
+def test_a_refused_lightspeed_callback_is_one_log_line(bot, caplog):
+    """A forged or reused state, or Lightspeed's own error, ends on a page saying why and in
+    one log line (nothing was logged), which a line break in the URL cannot split."""
+    base = bot.settings.lightspeed.redirect_uri
+    for query in ("state=forged&code=x", "error=access_denied%0Aforged%20line&state=x"):
+        answer = httpx.get(f"{base}?{query}")
+        assert answer.status_code == 400 and "Lightspeed is not connected" in answer.text
+    refused = [r.getMessage() for r in caplog.records if "Lightspeed callback" in r.getMessage()]
+    assert len(refused) == 2, refused
+    assert "not one Stockpot started" in refused[0] and "\n" not in refused[1]
+
+
 def _synced(bot):
     connect_sides(bot)
     posted(bot, "connected SIDES")
