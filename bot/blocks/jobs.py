@@ -85,7 +85,7 @@ def catch_up_blocks(name: str, location_id: int, missed: MissedDays) -> list[Blo
     text = f"Automatic transfers of *{escape(name)}* resumed."
     if not missed.days:
         return [section(text + " No day was missed while paused.")]
-    value = CatchUpValue(location_id=location_id, first=missed.first, last=missed.last)
+    value = CatchUpValue.made(location_id=location_id, first=missed.first, last=missed.last)
     return [
         section(
             f"{text} {plural(len(missed.days), 'day')} fell due while paused and are not "

@@ -220,7 +220,7 @@ def variance_blocks(report: Variance) -> list[Block]:
     lines = [_variance_line(line, report.currency) for line in report.lines[:VARIANCE_SHOWN]]
     more = None
     if len(report.lines) > VARIANCE_SHOWN:
-        value = VarianceValue(
+        value = VarianceValue.made(
             storage_unit=report.storage_unit,
             opening=report.opening_date,
             closing=report.closing_date,

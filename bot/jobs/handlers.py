@@ -81,7 +81,9 @@ class TransferJob(_Notifying):
                 priced = ledger.valued(session, job.location_id, report.movements)
             report.movements = priced.lines
             value = (
-                TransferValue(location_id=job.location_id, business_date=job.business_date).dump()
+                TransferValue.made(
+                    location_id=job.location_id, business_date=job.business_date
+                ).dump()
                 if dry_run
                 else None
             )

@@ -3,6 +3,8 @@ so any value gives a clear refusal, never a crash and never another company's ob
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -14,6 +16,7 @@ from stockpot.bot.metadata import (
     CsvFileValue,
     MapItemMetadata,
     TransferValue,
+    VarianceValue,
 )
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.ids import MAX_ID
@@ -54,3 +57,17 @@ def test_a_payload_parses_strictly_or_is_refused(model, raw):
     except ValidationError:
         return
     assert parsed.dump() and model.model_validate_json(parsed.dump()) == parsed
+
+
+def test_a_value_the_app_makes_from_an_old_row_renders_and_is_refused_when_it_comes_back():
+    """Dates in values are checked (SaneDate); a count dated 2999, posted before postings'
+    dates were, must still render its variance: the app makes its values unchecked
+    (``made``), and the click on one is refused as a button Stockpot did not make."""
+    value = VarianceValue.made(
+        storage_unit="Lager", opening=date(2026, 11, 1), closing=date(2999, 1, 1)
+    ).dump()
+    assert '"closing":"2999-01-01"' in value
+    with pytest.raises(ValidationError, match="outside the dates Stockpot works with"):
+        VarianceValue.model_validate_json(value)
+    with pytest.raises(ValidationError):
+        VarianceValue(storage_unit="Lager", opening=date(2026, 11, 1), closing=date(2999, 1, 1))
