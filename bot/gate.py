@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from stockpot.bot.commands import COMMANDS
+from stockpot.bot.ids import ActionId, CallbackId
 from stockpot.bot.slack_files import allowed_host
 from stockpot.core.errors import ConfigurationError
 from stockpot.core.settings import SLACK_REQUEST_MAX_BYTES, Settings
@@ -185,6 +186,11 @@ def _check_shape(content_type: str, body: bytes) -> None:
         raise _bad("a slash command this app does not have")
 
 
+_ACTIONS = frozenset(ActionId)
+_CALLBACKS = frozenset(CallbackId)
+"""The action and form ids this app makes (``bot.ids``); it has no shortcuts, and no form asks
+to be told when it is closed (``view_closed``)."""
+
 _COMMAND_FIELDS = ("command", "team_id", "user_id", "channel_id", "response_url", "trigger_id")
 """What Slack sends with every slash command and the app reads without looking: without a
 ``response_url`` the answer raised inside Bolt (a traceback), without a ``trigger_id`` the
@@ -225,22 +231,25 @@ def _check_payload(payload: dict[str, Any]) -> None:
     user = payload.get("user")
     if user is not None and not (isinstance(user, dict) and isinstance(user.get("id"), str)):
         raise _bad("payload's user has no id")
+    # Ids this app never made got Bolt's multi-line "Unhandled request" warning and a 404.
     if kind == "block_actions":
         actions = _field(payload, "actions", list, kind)
         if not actions or not all(
-            isinstance(a, dict) and isinstance(a.get("action_id"), str) for a in actions
+            isinstance(a, dict) and a.get("action_id") in _ACTIONS for a in actions
         ):
-            raise _bad("block_actions' actions are not objects with an action_id")
+            raise _bad("block_actions' actions are not objects with an action_id of this app")
     elif kind == "block_suggestion":
         for name in ("action_id", "block_id", "value"):
             _field(payload, name, str, kind)
-    elif kind in ("view_submission", "view_closed"):
+        if payload["action_id"] not in _ACTIONS:
+            raise _bad("a block_suggestion for an action_id this app does not have")
+    elif kind == "view_submission":
         view = _field(payload, "view", dict, kind)
         # Bolt's matchers read a view's type (is it a workflow step?): a KeyError and a 500.
         for name in ("callback_id", "type"):
             _field(view, name, str, f"{kind}'s view")
-    elif kind in ("shortcut", "message_action"):
-        _field(payload, "callback_id", str, kind)
+        if view["callback_id"] not in _CALLBACKS:
+            raise _bad("a view_submission of a form this app does not have")
     else:
         raise _bad(f"a payload of type {kind!r}")
 

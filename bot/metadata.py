@@ -7,7 +7,7 @@ they name is checked against the requester's company before use.
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -139,7 +139,7 @@ class StockFormMetadata(Payload):
 
     channel_id: str
     company_id: RowId
-    kind: str
+    kind: Literal["receipt", "waste", "move"]
     storage_unit: str
     to_storage_unit: str | None = None
 

@@ -229,6 +229,10 @@ def test_forms_with_foreign_shapes_are_refused_in_the_form_not_crashes(bot, capl
         None,
     )
     assert bot.send.view_submission(form, {}, user=ADMIN).json()["response_action"] == "errors"
+    # A kind the form never has: ValueError ("'explode' is not a valid StockKind") before.
+    exploding = {**form, "private_metadata": form["private_metadata"].replace("receipt", "explode")}
+    answer = bot.send.view_submission(exploding, {}, user=ADMIN)
+    assert "not one Stockpot made" in answer.text, answer.text
     assert "Something went wrong" not in json.dumps([c.args for c in bot.slack.calls])
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
     with bot.database.session() as session:

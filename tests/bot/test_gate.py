@@ -161,6 +161,12 @@ def test_malformed_requests_get_400_with_one_log_line_and_no_traceback(bot, capl
         (payload("view_submission", view={"callback_id": "map_item", "id": marker}), FORM),
         # Events the app does not subscribe to, or without the strings their listener reads.
         (event({"type": "member_joined_channel", "user": marker}), "application/json"),
+        # Ids this app never made: Bolt's multi-line "Unhandled request" and a 404 before.
+        (payload("block_actions", actions=[{"action_id": marker}]), FORM),
+        (payload("block_suggestion", action_id=marker, block_id="b", value="x"), FORM),
+        (payload("view_submission", view={"callback_id": marker, "type": "modal"}), FORM),
+        (payload("view_closed", view={"callback_id": "map_item", "type": "modal"}), FORM),
+        (payload("shortcut", callback_id=marker), FORM),
         (event({"type": "app_home_opened", "user": 7, "tab": marker}), "application/json"),
         (event({"type": "app_home_opened", "tab": marker}), "application/json"),
         (event({"type": "file_shared", "file_id": 5, "channel_id": marker}), "application/json"),
