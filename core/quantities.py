@@ -10,6 +10,7 @@ thousandfold margin for the sums and products a day's posting makes of them.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
@@ -74,8 +75,16 @@ def parse_quantity_text(text: str) -> Decimal:
             raise InvalidOperation
         value = Decimal(cleaned)
     except InvalidOperation:
+        with_unit = _WITH_UNIT.fullmatch(cleaned)
+        if with_unit is not None:  # "1.5 kg": the unit is the field's, given beside it
+            number, unit = with_unit.groups()
+            raise ValueError(f"write the number alone, {number}, without '{unit}'") from None
         raise ValueError("write a number, e.g. 1 or 0.009") from None
     return check_quantity(value)
+
+
+_WITH_UNIT = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([^\W\d_][^\W\d_ ]{0,11})")
+"""A number with a unit after it (``1.5 kg``, ``12pcs``): said plainly, not as "no number"."""
 
 
 def _written(value: object) -> object:

@@ -95,6 +95,9 @@ def test_map_validate_save_and_reprocess_the_affected_day(day_posted):
     assert submit(mozzarella, "zero").json()["errors"] == {
         BlockId.MAP_FACTOR: "write a number, e.g. 1 or 0.009"
     }
+    assert submit(mozzarella, "0,2 kg").json()["errors"] == {
+        BlockId.MAP_FACTOR: "write the number alone, 0.2, without 'kg'"
+    }
     assert (
         submit(mozzarella, "-1").json()["errors"][BlockId.MAP_FACTOR]
         == "the quantity must be greater than 0"
