@@ -44,14 +44,15 @@ def _storage_select(row: LocationOverview, units: Sequence[tuple[int, str]]) -> 
 
 def _state(row: LocationOverview, now: datetime) -> str:
     """What the location does; a pending migration with the local time it began, since the
-    list is read later than it is posted (never "now": it may have ended meanwhile)."""
+    list is read later than it is posted (never "now": it may have ended meanwhile), and its
+    zone (``/pos doctor`` says UTC: one message must not read as the other's clock)."""
     state = location_state(row.active, row.automatic_transfer, from_csv=row.from_csv)
     if row.migration_since is None:
         return state
     zone = ZoneInfo(row.timezone)
     since = row.migration_since.astimezone(zone)
     when = since.strftime(
-        "%H:%M" if since.date() == now.astimezone(zone).date() else "%Y-%m-%d %H:%M"
+        "%H:%M %Z" if since.date() == now.astimezone(zone).date() else "%Y-%m-%d %H:%M %Z"
     )
     began = "started" if row.migration_started else "queued"
     return f"{state} · migration {began} {when} (its own message shows how far it is)"

@@ -568,8 +568,8 @@ def test_the_migrate_button_and_the_remaining_commands(bot):
         assert job.started_at is not None
         zone = ZoneInfo(location.timezone)
         said = {
-            f"migration queued {job.created_at.astimezone(zone):%H:%M} (its own message",
-            f"migration started {job.started_at.astimezone(zone):%H:%M} (its own message",
+            f"migration queued {job.created_at.astimezone(zone):%H:%M %Z} (its own message",
+            f"migration started {job.started_at.astimezone(zone):%H:%M %Z} (its own message",
         }
     # The list is read after it is posted: it says when the migration began (queued or
     # started, as the worker had it then), never "now".
