@@ -123,13 +123,7 @@ def test_button_values_naming_ids_no_key_holds_are_refused_not_crashes(bot, capl
         ]
         + [(ActionId.CSV_IMPORT, {"file_id": "F1", "connection_id": huge}) for huge in HUGE]
     )
-    for action_id, value in forged:
-        assert bot.send.block_action(action_id, json.dumps(value), user=ADMIN).status_code == 200
-    refused = bot.slack.wait_for(
-        "response_url", len(forged), where=lambda c: "not one Stockpot made" in texts(c)
-    )
-    assert len(refused) == len(forged)
-    bot.drain()
+    each_refused_as_forged(bot, forged)
     assert "Something went wrong" not in json.dumps([c.args for c in bot.slack.calls])
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
     with bot.database.session() as session:
@@ -159,13 +153,7 @@ def test_dates_in_button_values_outside_the_dates_stockpot_works_with_are_refuse
             {"storage_unit": "Kitchen", "opening": "2026-12-01", "closing": "2026-11-01"},
         ),
     ]
-    for action_id, value in forged:
-        assert bot.send.block_action(action_id, json.dumps(value), user=ADMIN).status_code == 200
-    refused = bot.slack.wait_for(
-        "response_url", len(forged), where=lambda c: "not one Stockpot made" in texts(c)
-    )
-    assert len(refused) == len(forged)
-    bot.drain()
+    each_refused_as_forged(bot, forged)
     assert not [c for c in bot.slack.calls if c.method == "views.open"]
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
     with bot.database.session() as session:
@@ -238,3 +226,15 @@ def test_forms_with_foreign_shapes_are_refused_in_the_form_not_crashes(bot, capl
     with bot.database.session() as session:
         assert session.scalar(select(func.count(PosMapping.id))) == 0
         assert session.scalar(select(func.count(StockPosting.id))) == 0
+
+
+def each_refused_as_forged(bot, forged: list[tuple[str, dict]]) -> None:
+    """Each (action, value) clicked is answered "not one Stockpot made", and nothing else
+    is left to do."""
+    for action_id, value in forged:
+        assert bot.send.block_action(action_id, json.dumps(value), user=ADMIN).status_code == 200
+    refused = bot.slack.wait_for(
+        "response_url", len(forged), where=lambda c: "not one Stockpot made" in texts(c)
+    )
+    assert len(refused) == len(forged)
+    bot.drain()
