@@ -66,6 +66,13 @@ class Refused(Exception):
         self.reason = reason
 
 
+class Ignored(Exception):
+    """A signed, well-formed delivery of an event the manifest does not subscribe to (an
+    admin added it in the app's settings): acked and not run. Refused, Slack counted it as a
+    failed delivery, and past 5 % of them in an hour it may disable every event subscription
+    (``file_shared`` and ``app_home_opened`` included; reference slack.md §1)."""
+
+
 def _bad(reason: str) -> Refused:
     return Refused("400 Bad Request", reason)
 
@@ -121,6 +128,10 @@ class SlackGate:
                 refused.status.split(" ", 1)[0],
             )
             return _answer(start_response, refused.status, refused.reason)
+        except Ignored as ignored:
+            log.info("acked and ignored a request to %s: %s", environ.get("PATH_INFO", ""), ignored)
+            start_response("200 OK", [("Content-Length", "0")])
+            return [b""]
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         environ["HTTP_X_STOCKPOT_VERIFIED"] = VERIFIED_MARK
@@ -218,7 +229,10 @@ def _check_event(event: dict[str, Any]) -> None:
         inner = _field(event, "event", dict, "event_callback")
         subscribed = _field(inner, "type", str, "event_callback's event")
         if subscribed not in EVENT_FIELDS:
-            raise _bad(f"an event of type {subscribed!r}, which this app does not subscribe to")
+            raise Ignored(
+                f"an event of type {subscribed!r}, which the manifest does not subscribe to "
+                "(remove it from the app's Event Subscriptions)"
+            )
         for name in EVENT_FIELDS[subscribed]:
             _field(inner, name, str, f"{subscribed} event")
     elif kind != "app_rate_limited":
