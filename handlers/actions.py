@@ -139,8 +139,11 @@ def _activate(active: bool) -> Callable[..., Reply]:
     def apply(
         rows: CompanyScope, location: ExternalLocation, context: BoltContext, body: dict[str, Any]
     ) -> Reply:
-        set_active(rows.session, location, active)
         name, by = escape(location.name), f"<@{rows.actor.user_id}>"
+        if location.active is active:  # pressed on an older copy of the list
+            state = "active" if active else "inactive"
+            return f"{name} is already {state}: nothing changed.", []
+        set_active(rows.session, location, active)
         if not active:
             return f"{name} deactivated by {by}: nothing more is transferred.", []
         from_csv = location.connection.provider is Provider.CSV

@@ -107,6 +107,13 @@ def test_activating_offers_the_migration_and_sends_alerts_to_that_channel(bot):
         assert location.automatic_since is not None
         company = session.get_one(Company, location.company_id)
         assert company.report_channel_id == "C0777"
+        activated_since = location.automatic_since
+    # Activate pressed again on an older copy of the list: said as it is, nothing redone.
+    bot.send.block_action(ActionId.LOCATION_ACTIVATE, str(store), user=ADMIN)
+    again = reply(bot, "Pizzeria Beispiel Teltow is already active: nothing changed.")
+    assert "activated by" not in texts(again) and again.args["replace_original"]
+    with bot.database.session() as session:
+        assert session.get_one(ExternalLocation, store).automatic_since == activated_since
 
 
 def _failed_automatic_transfer(bot) -> tuple[int, int, int, Any]:
