@@ -108,21 +108,6 @@ class YamlDocument:
         return Problem(place(path), message, self.line_of(path))
 
 
-def _index_lines(root: yaml.Node, lines: dict[Path, int]) -> None:
-    """Without recursion: libyaml accepts 999 levels of nesting, and a recursive walk of
-    them ended in a ``RecursionError`` traceback."""
-    pending: list[tuple[yaml.Node, Path]] = [(root, ())]
-    while pending:
-        node, path = pending.pop()
-        lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node)
-                pending.append((value_node, (*path, key)))
-        elif isinstance(node, yaml.SequenceNode):
-            pending.extend((item, (*path, index)) for index, item in enumerate(node.value))
-
-
 def _refuse_aliases(text: str, source: str) -> None:
     """Anchors and aliases are refused before anything is built: a few hundred bytes of
     nested aliases expand to billions of values (the "billion laughs"). Stockpot's files
@@ -143,24 +128,29 @@ def _refuse_aliases(text: str, source: str) -> None:
         return  # the loader below reports it with its place
 
 
-def _refuse_duplicate_keys(node: yaml.Node, source: str) -> None:
-    """A key given twice in one mapping is refused with both lines: PyYAML keeps the last
-    one silently (a second ``ingredients:`` would drop the first list). So is a NUL (``"\\0"``
-    in a quoted value, the only way YAML can hold one): PostgreSQL refuses it in text, so a
-    file whose address, supplier or POS code held one ended in a database error."""
-    pending: list[tuple[yaml.Node, Path]] = [(node, ())]
+def _checked_lines(root: yaml.Node, source: str) -> dict[Path, int]:
+    """Every value's line by its path, in one walk (without recursion: libyaml accepts 999
+    levels of nesting, and a recursive walk of them ended in a ``RecursionError``) that also
+    refuses, with its line, a key given twice in one mapping (PyYAML keeps the last one
+    silently: a second ``ingredients:`` would drop the first list) and a NUL (``"\\0"`` in a
+    quoted value, the only way YAML can hold one: PostgreSQL refuses it in text, so a file
+    whose address, supplier or POS code held one ended in a database error)."""
+    lines: dict[Path, int] = {}
+    pending: list[tuple[yaml.Node, Path, bool]] = [(root, (), True)]  # (node, path, a value)
     while pending:
-        current, path = pending.pop()
-        if isinstance(current, yaml.ScalarNode) and "\0" in current.value:
-            line = current.start_mark.line + 1
+        node, path, value = pending.pop()
+        if value:
+            lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.ScalarNode) and "\0" in node.value:
             message = 'a NUL character ("\\0") is not accepted; remove it'
-            raise InvalidDocument(source, [Problem(place(path), message, line)])
-        if isinstance(current, yaml.MappingNode):
+            raise InvalidDocument(source, [Problem(place(path), message, node.start_mark.line + 1)])
+        if isinstance(node, yaml.MappingNode):
             seen: dict[str, int] = {}
-            for key_node, value_node in current.value:
-                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
-                pending.extend(((key_node, path), (value_node, (*path, key))))
-                if not isinstance(key_node, yaml.ScalarNode) or key_node.tag.endswith(":merge"):
+            for key_node, value_node in node.value:
+                scalar = isinstance(key_node, yaml.ScalarNode)
+                key = key_node.value if scalar else "?"
+                pending.extend(((key_node, path, False), (value_node, (*path, key), True)))
+                if not scalar or key_node.tag.endswith(":merge"):
                     continue
                 line = key_node.start_mark.line + 1
                 if key_node.value in seen:
@@ -170,8 +160,9 @@ def _refuse_duplicate_keys(node: yaml.Node, source: str) -> None:
                     )
                     raise InvalidDocument(source, [Problem("", message, line)])
                 seen[key_node.value] = line
-        elif isinstance(current, yaml.SequenceNode):
-            pending.extend((item, (*path, index)) for index, item in enumerate(current.value))
+        elif isinstance(node, yaml.SequenceNode):
+            pending.extend((item, (*path, index), True) for index, item in enumerate(node.value))
+    return lines
 
 
 def load_yaml(text: str, *, source: str) -> YamlDocument:
@@ -179,8 +170,7 @@ def load_yaml(text: str, *, source: str) -> YamlDocument:
     loader = _DecimalLoader(text)
     try:
         node = loader.get_single_node()
-        if node is not None:
-            _refuse_duplicate_keys(node, source)
+        lines = _checked_lines(node, source) if node is not None else {}
         data = loader.construct_document(node) if node is not None else None
     except yaml.reader.ReaderError as error:
         line = text.count("\n", 0, error.position) + 1
@@ -198,7 +188,4 @@ def load_yaml(text: str, *, source: str) -> YamlDocument:
         raise InvalidDocument(source, [Problem("", f"not valid YAML: {error}")]) from None
     finally:
         loader.dispose()
-    lines: dict[Path, int] = {}
-    if node is not None:
-        _index_lines(node, lines)
     return YamlDocument(source, data, lines)
