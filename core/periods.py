@@ -69,13 +69,22 @@ def sane_date(day: date, today: date) -> date:
     """``day`` when Stockpot can work with it: from 2000-01-01 to a year after ``today``.
     A date outside (``0001-01-01``, a mistyped year) is refused where it is read, with the
     range, before any job or query is built on it (a report of year 1 crashed its job)."""
-    last = today + timedelta(days=MAX_DAYS_AHEAD)
-    if not FIRST_DATE <= day <= last:
-        raise ValidationFailed(
-            f"{day.isoformat()} is outside the dates Stockpot works with "
-            f"({FIRST_DATE.isoformat()} to {last.isoformat()}); check the year"
-        )
+    outside = outside_dates(day, today)
+    if outside is not None:
+        raise ValidationFailed(f"{day.isoformat()} is {outside}")
     return day
+
+
+def outside_dates(day: date, today: date) -> str | None:
+    """The rule of ``sane_date`` for a caller that words its own message (a CSV cell): what
+    is wrong with ``day`` and how to fix it, or ``None``."""
+    last = today + timedelta(days=MAX_DAYS_AHEAD)
+    if FIRST_DATE <= day <= last:
+        return None
+    return (
+        f"outside the dates Stockpot works with ({FIRST_DATE.isoformat()} to "
+        f"{last.isoformat()}); check the year"
+    )
 
 
 def _named(first: str, second: str, today: date) -> Period | None:

@@ -9,11 +9,11 @@ turn it into a formula.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from stockpot.core.periods import FIRST_DATE, MAX_DAYS_AHEAD
+from stockpot.core.periods import outside_dates
 from stockpot.core.quantities import check_quantity
 
 CACHED = 4096
@@ -62,12 +62,9 @@ def parse_date(value: str, formats: list[str]) -> date:
     A date outside the ones Stockpot works with (``core.periods.sane_date``) is a problem
     too: a typed year (``27.11.2999``, ``01.01.1900``) was imported and posted."""
     day = _parse_date(value, tuple(formats))
-    last = date.today() + timedelta(days=MAX_DAYS_AHEAD)  # noqa: DTZ011 - a year wide
-    if not FIRST_DATE <= day <= last:
-        raise ValueError(
-            f"is {day.isoformat()}, outside the dates Stockpot works with "
-            f"({FIRST_DATE.isoformat()} to {last.isoformat()}); check the year"
-        )
+    outside = outside_dates(day, date.today())  # noqa: DTZ011 - the range is a year wide
+    if outside is not None:
+        raise ValueError(f"is {day.isoformat()}, {outside}")
     return day
 
 
