@@ -25,6 +25,10 @@ class LineKind(StrEnum):
     """Tips, deposits, fees, discounts: never inventory."""
 
 
+NAME_KEY = "name:"
+"""How the key of an item without a code begins."""
+
+
 def item_key(pos_code: str | None, name: str) -> str:
     """A POS item's identity: its code or id; only a line without one is keyed by its name.
 
@@ -34,15 +38,11 @@ def item_key(pos_code: str | None, name: str) -> str:
     code = (pos_code or "").strip()
     if code:
         return code
-    return "name:" + " ".join(name.split()).casefold()
+    return NAME_KEY + " ".join(name.split()).casefold()
 
 
-KEY_MAX = 300
-"""The longest item key ``pos_item.key`` holds."""
-
-
-CODE_MAX, NAME_MAX = 200, 300
-"""The longest code and name ``pos_item`` holds."""
+KEY_MAX, CODE_MAX, NAME_MAX = 300, 200, 300
+"""The longest key, code and name ``pos_item`` holds."""
 
 
 def stored_name(name: str) -> str:
@@ -63,7 +63,7 @@ def item_problem(key: str, code: str | None, name: str) -> str | None:
             f"at most {CODE_MAX} characters and no NUL; correct the item in the POS"
         )
     if "\0" in key or len(key) > KEY_MAX:
-        too_long = key_problem(None, name) if key.startswith("name:") else None
+        too_long = _long_key(key) if key.startswith(NAME_KEY) else None
         what = too_long or f"identity '{key[:40].replace(chr(0), chr(0xFFFD))}…' cannot be kept"
         return f"the item has no code and its {what}; give it a code or a shorter name"
     return None
@@ -73,12 +73,15 @@ def key_problem(pos_code: str | None, name: str) -> str | None:
     """Why the item of a line without a code cannot be stored, or ``None``: its key is the
     case-folded name, and folding can lengthen it (``ß`` is ``ss``), so 200 characters of
     name made a key PostgreSQL refused mid-transfer."""
-    length = len(item_key(pos_code, name))
-    if length <= KEY_MAX:
+    return _long_key(item_key(pos_code, name))
+
+
+def _long_key(key: str) -> str | None:
+    if len(key) <= KEY_MAX:
         return None
     return (
-        f"'name' is {length - len('name:'):,} characters long when compared regardless of "
-        f"case (ß is ss); at most {KEY_MAX - len('name:')} are accepted"
+        f"'name' is {len(key) - len(NAME_KEY):,} characters long when compared regardless of "
+        f"case (ß is ss); at most {KEY_MAX - len(NAME_KEY)} are accepted"
     )
 
 
@@ -143,9 +146,9 @@ _KNOWN = {
 }
 
 
-TEXT_MAX = 200
-"""The longest code, name or id a sales line may carry: a POS item's code is stored in 200
-characters and its name in 300 (PostgreSQL refused a longer one mid-transfer)."""
+TEXT_MAX = CODE_MAX
+"""The longest code, name or id a sales line file may carry: a POS item's code is stored in
+``CODE_MAX`` characters (PostgreSQL refused a longer one mid-transfer)."""
 
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
