@@ -136,18 +136,23 @@ def button_id(body: dict[str, Any]) -> int:
 FormMetadata = TypeVar("FormMetadata", bound=BaseModel)
 
 
+def _form_values(view: dict[str, Any]) -> dict[str, Any]:
+    """A submitted form's ``state.values``; ``{}`` when its state is not Slack's shape."""
+    state = view.get("state")
+    values = state.get("values") if isinstance(state, dict) else None
+    return values if isinstance(values, dict) else {}
+
+
 def form_blocks(view: dict[str, Any]) -> list[str]:
     """The block ids of a submitted form's inputs (none when its state is not Slack's)."""
-    values = (view.get("state") or {}).get("values")
-    return [str(block) for block in values] if isinstance(values, dict) else []
+    return [str(block) for block in _form_values(view)]
 
 
 def form_input(view: dict[str, Any], block: str, action: str) -> dict[str, Any]:
     """The state of input ``action`` in ``block`` of a submitted form; ``{}`` when the form
     sent none. Forms come back through the user's client: a block missing or of another
     shape is an empty input (it raised ``KeyError`` or ``AttributeError`` before)."""
-    values = (view.get("state") or {}).get("values")
-    blocks = values.get(block) if isinstance(values, dict) else None
+    blocks = _form_values(view).get(block)
     element = blocks.get(action) if isinstance(blocks, dict) else None
     return element if isinstance(element, dict) else {}
 
