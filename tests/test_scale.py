@@ -86,6 +86,17 @@ def _process(args: list[str], env: dict[str, str]) -> subprocess.Popen:
     )
 
 
+def _serving(ports: list[int], processes: list[subprocess.Popen]) -> bool:
+    """Every web process answers; one that exited meanwhile (a port taken between
+    ``free_port`` and its bind, a failed start) fails the wait at once, with its output, where
+    the wait ran its 120 s out and said nothing (seen once in CI)."""
+    for process in processes:
+        if process.poll() is not None:
+            output = process.stdout.read() if process.stdout else ""
+            raise AssertionError(f"{process.args} exited with {process.returncode}:\n{output}")
+    return all(answers(port) for port in ports)
+
+
 def test_three_web_and_three_workers_on_pgbouncer(
     database, settings, company, policy, sides, pgbouncer_url
 ):
@@ -119,7 +130,7 @@ def test_three_web_and_three_workers_on_pgbouncer(
         workers = [_process(["worker"], env) for _ in range(WORKERS)]
         processes = web + workers
         try:
-            assert until(lambda: all(answers(port) for port in ports), timeout=120)
+            assert until(lambda: _serving(ports, processes), timeout=120), "every web answers"
             senders = [
                 SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET, slack)
                 for port in ports
