@@ -16,7 +16,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor
-from contextlib import suppress
 from typing import Any
 
 from slack_bolt import App
@@ -102,11 +101,17 @@ def _wait_until(condition: Callable[[], bool], deadline: float) -> bool:
 
 
 def stop_on_signals(stop: threading.Event) -> None:
-    """SIGTERM and SIGINT set ``stop``, from a thread of their own rather than from the
-    signal handler: Python runs a handler in the main thread between two bytecodes, possibly
-    while that thread is inside ``stop.wait()`` holding the Event's lock, which is not
-    reentrant, and ``stop.set()`` there would wait for that lock for ever. The handler only
-    writes a byte to a pipe (no lock taken); the thread reading the pipe sets ``stop``."""
+    """SIGTERM and SIGINT set ``stop``, from a thread of their own that reads the signal
+    module's wakeup pipe.
+
+    The kernel hands a process's signal to any of its threads. CPython's C-level handler, in
+    whichever thread that is, only notes it; the Python handler runs later in the main
+    thread, between two bytecodes. A main thread asleep in an untimed ``stop.wait()`` runs
+    none, so a signal that landed on, say, the heartbeat thread was never acted on (a worker
+    hung 240 s after SIGTERM, twice in CI). The wakeup fd is written by the C-level handler
+    itself, in the thread the signal landed on, so the relay wakes whatever the main thread
+    is doing. Setting ``stop`` from a Python handler had a second trap: the handler could run
+    while the main thread held the Event's lock inside ``wait``, and wait for it for ever."""
     woken, waking = os.pipe()
     os.set_blocking(waking, False)
 
@@ -114,13 +119,15 @@ def stop_on_signals(stop: threading.Event) -> None:
         os.read(woken, 1)
         stop.set()
 
-    def handler(signum: int, frame: object) -> None:
-        with suppress(BlockingIOError):  # the pipe is full: the relay has been told already
-            os.write(waking, b"\0")
-
     threading.Thread(target=relay, name="stockpot-signals", daemon=True).start()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, handler)
+        signal.signal(sig, _noted)
+    signal.set_wakeup_fd(waking, warn_on_full_buffer=False)
+
+
+def _noted(signum: int, frame: object) -> None:
+    """The Python-level handler: nothing to do, the wakeup pipe has been written already
+    (a handler must be set, or the signal's default action would end the process)."""
 
 
 def serve(

@@ -1,7 +1,8 @@
-"""``stop_on_signals``: SIGTERM or SIGINT stops the process even when it arrives while the
-main thread holds the stop Event's lock, as it does inside ``stop.wait()``. Setting the Event
-from the signal handler itself, which runs in the main thread, waited for that lock for
-ever (a worker once hung 240 s after SIGTERM)."""
+"""``stop_on_signals``: SIGTERM or SIGINT stops the process even when it lands on a thread
+other than the main one while the main thread sleeps in ``stop.wait()``, and even when it
+arrives while the main thread holds the stop Event's lock. A worker hung 240 s after SIGTERM
+twice in CI: the signal had landed on another thread, and CPython runs Python handlers only
+in the main thread, which slept on."""
 
 from __future__ import annotations
 
@@ -23,6 +24,39 @@ with stop._cond:  # where stop.wait() is between its looks at the flag: the lock
         pass
 print("stopped" if stop.wait(30) else "not stopped")
 """
+
+
+ELSEWHERE = """
+import signal, threading
+from stockpot.bot.serving import stop_on_signals
+
+stop = threading.Event()
+stop_on_signals(stop)
+# The main thread refuses the signal, so the kernel hands it to the relay thread: what
+# happens by chance when a signal lands on a worker's heartbeat or lane thread.
+signal.pthread_sigmask(signal.SIG_BLOCK, {{signal.{name}}})
+print("waiting", flush=True)
+stop.wait()
+print("stopped")
+"""
+
+
+@pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
+def test_a_signal_that_lands_on_another_thread_stops_a_main_thread_asleep(name):
+    process = subprocess.Popen(
+        [sys.executable, "-c", ELSEWHERE.format(name=name)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "waiting"
+        process.send_signal(getattr(signal, name))
+        output, errors = process.communicate(timeout=30)
+        assert (process.returncode, output.strip()) == (0, "stopped"), errors
+    finally:
+        process.kill()
 
 
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
