@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
+from functools import cache
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -258,7 +259,18 @@ def inserted_ids(
     """The primary keys of the rows an ``INSERT … ON CONFLICT DO NOTHING`` inserted."""
     if not rows:
         return []
-    dialect = session.get_bind().dialect.name
+    statement = _insert_ignoring(
+        table,
+        session.get_bind().dialect.name,
+        None if index_elements is None else tuple(index_elements),
+    )
+    return list(session.scalars(statement, rows).all())
+
+
+@cache
+def _insert_ignoring(table: Any, dialect: str, index_elements: tuple[str, ...] | None) -> Any:
+    """Built once per table: transfers run it for every day and its new items, and building
+    it cost about as much as its round trip."""
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     elif dialect == "sqlite":
@@ -266,10 +278,8 @@ def inserted_ids(
     else:  # pragma: no cover - guarded by the settings' supported URLs
         raise NotImplementedError(f"unsupported database '{dialect}'")
     key = next(iter(table.primary_key.columns))
-    statement = (
-        dialect_insert(table).on_conflict_do_nothing(index_elements=index_elements).returning(key)
-    )
-    return list(session.scalars(statement, rows).all())
+    elements = None if index_elements is None else list(index_elements)
+    return dialect_insert(table).on_conflict_do_nothing(index_elements=elements).returning(key)
 
 
 COPY_CHUNK = 256

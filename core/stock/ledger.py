@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, insert, literal, select, tuple_
+from sqlalchemy import ColumnElement, and_, bindparam, exists, func, insert, literal, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from stockpot.core.db import UtcDateTime, utcnow
@@ -41,17 +41,30 @@ def live_count_lines() -> Any:
     return ~exists(select(1).where(_CORRECTION.reverses_id == StockCountLine.posting_id))
 
 
-def lock_units(session: Session, unit_ids: Iterable[int], *, exclusive: bool) -> None:
-    """Take the storage units' rows in id order (no deadlock between two writers)."""
-    ids = sorted(set(unit_ids))
-    if not ids:
-        return
-    session.execute(
+def _units_locked(exclusive: bool, ids: Any) -> Any:
+    return (
         select(StorageUnit.id)
         .where(StorageUnit.id.in_(ids))
         .order_by(StorageUnit.id)
         .with_for_update(read=not exclusive)
-    ).all()
+    )
+
+
+UNITS_LOCKED = {
+    exclusive: _units_locked(exclusive, bindparam("units", expanding=True))
+    for exclusive in (False, True)
+}
+"""Built once: every transfer locks its units, and building the statement (coercing each id,
+then its cache key) cost more than the round trip."""
+
+
+def lock_units(session: Session, unit_ids: Iterable[int], *, exclusive: bool) -> list[int]:
+    """Take the storage units' rows in id order (no deadlock between two writers); returns
+    the ids of those that exist."""
+    ids = sorted(set(unit_ids))
+    if not ids:
+        return []
+    return list(session.scalars(UNITS_LOCKED[exclusive], {"units": ids}))
 
 
 def balances_at(
@@ -175,6 +188,19 @@ def absorb(
     ]
 
 
+LATER_COUNT = (
+    select(StockCountLine.posting_id)
+    .where(
+        StockCountLine.company_id.in_(bindparam("companies", expanding=True)),
+        StockCountLine.storage_unit_id.in_(bindparam("units", expanding=True)),
+        StockCountLine.business_date >= bindparam("day"),
+        live_count_lines(),
+    )
+    .limit(1)
+)
+"""A live count among ``units`` dated ``day`` or later (built once, as ``UNITS_LOCKED``)."""
+
+
 def absorb_runs(
     session: Session,
     runs: Sequence[tuple[int, int, date]],
@@ -193,27 +219,21 @@ def absorb_runs(
     if not runs:
         return
     run_ids = [run_id for _, run_id, _ in runs]
-    movement = LedgerMovement.__table__
-    units_written = (
-        select(movement.c.storage_unit_id).where(movement.c.run_id.in_(run_ids)).scalar_subquery()
-        if written is None
-        else sorted(set(written))
-    )
-    units = session.scalars(
-        select(StorageUnit.id)
-        .where(StorageUnit.id.in_(units_written))
-        .order_by(StorageUnit.id)
-        .with_for_update(read=True)
-    ).all()
+    if written is None:
+        movement = LedgerMovement.__table__
+        written_by_runs = (
+            select(movement.c.storage_unit_id).where(movement.c.run_id.in_(run_ids))
+        ).scalar_subquery()
+        units = list(session.scalars(_units_locked(False, written_by_runs)))
+    else:
+        units = lock_units(session, written, exclusive=False)
     later_count = session.scalar(
-        select(StockCountLine.posting_id)
-        .where(
-            StockCountLine.company_id.in_(sorted({company_id for company_id, _, _ in runs})),
-            StockCountLine.storage_unit_id.in_(units),
-            StockCountLine.business_date >= min(day for _, _, day in runs),
-            live_count_lines(),
-        )
-        .limit(1)
+        LATER_COUNT,
+        {
+            "companies": sorted({company_id for company_id, _, _ in runs}),
+            "units": units,
+            "day": min(day for _, _, day in runs),
+        },
     )
     if later_count is None:
         return

@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any, overload
 
 from gmpy2 import mpq
-from sqlalchemy import and_, case, insert, or_, select
+from sqlalchemy import bindparam, case, insert, select, tuple_
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -547,27 +547,23 @@ def _lock_days(
     )
     found = {}
     for chunk in _chunks([key for key, _ in keys], LOCK_CHUNK):
-        query = (
-            select(TransferDay)
-            .where(
-                or_(
-                    *(
-                        and_(
-                            TransferDay.location_id == location_id,
-                            TransferDay.business_date == when,
-                        )
-                        for location_id, when in chunk
-                    )
-                )
-            )
-            .order_by(TransferDay.location_id, TransferDay.business_date)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        for day in session.scalars(query):
+        for day in session.scalars(DAYS_LOCKED, {"days": chunk}):
             found[(day.location_id, day.business_date)] = day
     return found
 
+
+DAYS_LOCKED = (
+    select(TransferDay)
+    .where(
+        tuple_(TransferDay.location_id, TransferDay.business_date).in_(
+            bindparam("days", expanding=True)
+        )
+    )
+    .order_by(TransferDay.location_id, TransferDay.business_date)
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+"""Built once: building it per run (a condition per day) cost more than its round trip."""
 
 LOCK_CHUNK = 200
 """Days locked per statement (a batch of a year of days stays a few statements)."""
