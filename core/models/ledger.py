@@ -112,3 +112,5 @@ class LedgerMovement(Base):
         doc="a receipt's cost per base unit, in the company's currency"
     )
     created_at: Mapped[datetime] = created_at()
+    """On PostgreSQL also ``DEFAULT now()`` (migration 0022): a transfer's COPY leaves it to
+    the server, which stamps every movement of the transaction with its time."""

@@ -618,7 +618,7 @@ def _post(session: Session, posted: Sequence[Posted]) -> None:
         LedgerMovement.__table__,
         MOVEMENT_NUMBERS,
         MOVEMENT_SHARED,
-        _movement_blocks(posted, now),
+        _movement_blocks(posted),
         meanwhile=lambda: inputs.append(_inputs(session, posted, now)),
     )
     _store(session, inputs[0])
@@ -677,11 +677,14 @@ def _store(session: Session, inputs: _Inputs) -> None:
 
 
 MOVEMENT_NUMBERS = ("storage_unit_id", "ingredient_id", "quantity")
-MOVEMENT_SHARED = ("company_id", "type", "business_date", "run_id", "created_at")
+MOVEMENT_SHARED = ("company_id", "type", "business_date", "run_id")
+"""Without ``created_at``: PostgreSQL stamps the transaction's time (its column default), so
+the COPY does not send a timestamp for each row to be parsed; SQLite's insert applies the
+model's default."""
 MOVEMENT_COLUMNS = (*MOVEMENT_NUMBERS, *MOVEMENT_SHARED)
 
 
-def _movement_blocks(posted: Sequence[Posted], now: Any) -> Iterator[CopyBlock]:
+def _movement_blocks(posted: Sequence[Posted]) -> Iterator[CopyBlock]:
     """The posted runs' movements, a block per run: what is the same for the whole run (its
     company, date and id: ORM attributes, slow to read) is read and written once."""
     issue = MovementType.ISSUE.value
@@ -690,7 +693,7 @@ def _movement_blocks(posted: Sequence[Posted], now: Any) -> Iterator[CopyBlock]:
         assert result is not None
         yield CopyBlock(
             ((*key, quantity) for key, quantity in result.rounded()),
-            (plan.location.company_id, issue, run.business_date, run.id, now),
+            (plan.location.company_id, issue, run.business_date, run.id),
         )
 
 

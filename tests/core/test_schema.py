@@ -74,3 +74,16 @@ def test_a_runs_large_values_are_compressed_with_lz4_where_the_server_offers_it(
         "job.result": "l",
         "job.payload": "",
     }
+
+
+@pytest.mark.postgresql_only
+def test_postgresql_stamps_a_movements_time(database):
+    """Migration 0022: a transfer's COPY sends no timestamp per row to parse."""
+    with database.engine.connect() as connection:
+        default = connection.scalar(
+            text(
+                "SELECT column_default FROM information_schema.columns"
+                " WHERE table_name = 'ledger_movement' AND column_name = 'created_at'"
+            )
+        )
+    assert default == "now()"

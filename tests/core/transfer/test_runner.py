@@ -162,6 +162,22 @@ def test_a_day_is_posted_with_its_raw_sales_log_and_new_items(trattoria):
         assert cannoli.mapping is None
 
 
+def test_a_days_movements_are_stamped_with_one_time_of_the_transfer(trattoria):
+    """The movements COPY sends no time (migration 0022): PostgreSQL stamps the transaction's
+    time, SQLite's insert the model's default. Either way every movement has an aware time
+    between the run's start and its end."""
+    report = transfer(trattoria, SALES)
+    with trattoria.session() as session:
+        run = session.get_one(TransferRun, report.run_id)
+        stamps = session.scalars(
+            select(LedgerMovement.created_at).where(LedgerMovement.run_id == run.id)
+        ).all()
+    assert len(stamps) == len(EXPECTED)
+    assert all(stamp.utcoffset() is not None for stamp in stamps)
+    slack = timedelta(seconds=1)  # the database's clock and ours, read apart
+    assert all(run.started_at - slack <= stamp <= run.finished_at + slack for stamp in stamps)
+
+
 def test_an_identical_rerun_is_unchanged_and_posts_nothing(trattoria):
     first = transfer(trattoria, SALES)
     movements = count(trattoria, LedgerMovement)
