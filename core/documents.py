@@ -56,11 +56,30 @@ def parse_each(
     return parsed, problems
 
 
-def read_text_file(path: pathlib.Path, *, source: str | None = None) -> str:
+TEXT_FILE_MAX_BYTES = 64 * 1024 * 1024
+"""The largest file a command reads whole (a catalog, mappings, a stock file, a day's lines):
+a 200,000-line day's JSON is about 40 MB. Parsing holds several times a file's size (YAML's
+node tree far more), so a file given by mistake (a database dump, a disk image) is refused by
+its size before a byte is read, instead of exhausting the host's memory."""
+
+
+def read_text_file(
+    path: pathlib.Path, *, source: str | None = None, max_bytes: int = TEXT_FILE_MAX_BYTES
+) -> str:
     """An input file's text: UTF-8, with or without the BOM Windows editors write. Any other
     bytes are an ``InvalidDocument`` naming the line of the first one (a cp1252 or binary
-    file ended in a ``UnicodeDecodeError`` traceback)."""
-    data = path.read_bytes()
+    file ended in a ``UnicodeDecodeError`` traceback); a file over ``max_bytes`` is one
+    naming its size."""
+    name = source or str(path)
+    with path.open("rb") as file:
+        data = file.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        message = (
+            f"the file is larger than {max_bytes // (1024 * 1024)} MB, the most read at once; "
+            "check that it is the file you meant, or split it (a catalog by company, "
+            "mappings by connection)"
+        )
+        raise InvalidDocument(name, [Problem("", message)])
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -69,4 +88,4 @@ def read_text_file(path: pathlib.Path, *, source: str | None = None) -> str:
             f"not UTF-8 text (byte 0x{data[error.start]:02x} is not UTF-8); save the file "
             "as UTF-8 (in Excel: CSV UTF-8; in an editor: Save with encoding UTF-8)"
         )
-        raise InvalidDocument(source or str(path), [Problem("", message, line)]) from None
+        raise InvalidDocument(name, [Problem("", message, line)]) from None

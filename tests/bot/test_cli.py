@@ -55,6 +55,25 @@ def test_a_file_with_thousands_of_errors_shows_the_first_and_counts_the_rest(
     assert len(refused.splitlines()) < 25 and "--all-errors" in refused
 
 
+def test_a_file_too_large_to_read_whole_is_refused_by_its_size_and_nothing_is_written(
+    cli, database, tmp_path
+):
+    """A file given by mistake (a dump, a disk image) is refused after 64 MB, not read whole
+    into memory and parsed; a device that never ends is refused the same way."""
+    huge = tmp_path / "catalog.yaml"
+    with huge.open("wb") as file:
+        file.truncate(64 * 1024 * 1024 + 1)  # sparse: no disk written
+    for command, path in (("catalog", huge), ("mappings", Path("/dev/zero"))):
+        output = cli(command, "import", str(path), code=1)
+        assert output.splitlines()[:2] == [
+            f"error: {path}: 1 error, nothing was imported:",
+            "  the file is larger than 64 MB, the most read at once; check that it is the "
+            "file you meant, or split it (a catalog by company, mappings by connection)",
+        ]
+    with database.session() as session:
+        assert session.scalar(select(Company.id)) is None
+
+
 def test_the_readme_walkthrough(cli):
     assert "up to date" in cli("db", "upgrade")
     assert "recipes: 3 created" in cli("catalog", "import", CATALOG)
