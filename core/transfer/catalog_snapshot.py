@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from stockpot.core.db import committing_later
@@ -187,9 +187,11 @@ class _LazyRecipes(dict[int, RecipeSpec]):
 def catalog_token(session: Session, company_id: int) -> str | None:
     """The company's catalog token: equal tokens mean an equal catalog (``None`` for a
     company row written without one: its catalog is read every time)."""
-    return session.execute(
-        select(Company.catalog_token).where(Company.id == company_id)
-    ).scalar_one()
+    return session.execute(CATALOG_TOKEN, {"company": company_id}).scalar_one()
+
+
+CATALOG_TOKEN = select(Company.catalog_token).where(Company.id == bindparam("company"))
+"""Built once: every run reads it (as the transfer runner's locks)."""
 
 
 class CatalogCache:
