@@ -114,13 +114,19 @@ def stop_on_signals(stop: threading.Event) -> None:
     while the main thread held the Event's lock inside ``wait``, and wait for it for ever."""
     woken, waking = os.pipe()
     os.set_blocking(waking, False)
+    stopping = {signal.SIGTERM, signal.SIGINT}
 
     def relay() -> None:
-        os.read(woken, 1)
+        # The pipe carries each signal's number, of any signal with a Python handler (one
+        # a library sets for SIGUSR1, say): only ours stop the process.
+        while True:
+            numbers = os.read(woken, 64)
+            if not numbers or stopping.intersection(numbers):
+                break
         stop.set()
 
     threading.Thread(target=relay, name="stockpot-signals", daemon=True).start()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in stopping:
         signal.signal(sig, _noted)
     signal.set_wakeup_fd(waking, warn_on_full_buffer=False)
 

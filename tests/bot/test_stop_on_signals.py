@@ -59,6 +59,47 @@ def test_a_signal_that_lands_on_another_thread_stops_a_main_thread_asleep(name):
         process.kill()
 
 
+OTHER_SIGNAL = """
+import signal, sys, threading
+from stockpot.bot.serving import stop_on_signals
+
+told = threading.Event()
+stop = threading.Event()
+stop_on_signals(stop)
+signal.signal(signal.SIGUSR1, lambda *_: told.set())  # a library's own handler
+print("waiting", flush=True)
+sys.stdin.readline()  # the test has sent SIGUSR1 by now
+assert told.wait(30), "the library's handler ran"
+print("stopped" if stop.is_set() else "still running", flush=True)
+stop.wait()
+print("stopped")
+"""
+
+
+def test_another_signal_with_a_handler_of_its_own_does_not_stop_the_process():
+    """The wakeup pipe carries every signal that has a Python handler: a library's SIGUSR1
+    must not read as a stop, and SIGTERM after it still does."""
+    process = subprocess.Popen(
+        [sys.executable, "-c", OTHER_SIGNAL],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdin is not None and process.stdout is not None
+        assert process.stdout.readline().strip() == "waiting"
+        process.send_signal(signal.SIGUSR1)
+        process.stdin.write("\n")
+        process.stdin.flush()
+        assert process.stdout.readline().strip() == "still running"
+        process.send_signal(signal.SIGTERM)
+        output, errors = process.communicate(timeout=30)
+        assert (process.returncode, output.strip()) == (0, "stopped"), errors
+    finally:
+        process.kill()
+
+
 @pytest.mark.parametrize("name", ["SIGTERM", "SIGINT"])
 def test_a_signal_that_comes_while_the_stop_event_is_locked_still_stops(name):
     result = subprocess.run(
