@@ -47,6 +47,35 @@ def _readable_url(url: str) -> str:
     return url
 
 
+DATABASE_URL_FORMS = "sqlite:///path/stockpot.db or postgresql+psycopg://user:password@host/db"
+PSYCOPG_SCHEMES = ("postgres", "postgresql")
+"""Schemes read as PostgreSQL through psycopg, the one driver Stockpot ships: hosts hand out
+``postgres://`` (Heroku, Render, Fly) and ``postgresql://`` (libpq's form), which SQLAlchemy
+reads as no dialect and as psycopg2."""
+
+
+def _database_url(url: str) -> str:
+    """``DATABASE_URL`` as Stockpot opens it: SQLite, or PostgreSQL through psycopg (a plain
+    ``postgres://`` or ``postgresql://`` is read so); anything else is refused with the forms
+    that work, never echoed (it may hold a password)."""
+    _readable_url(url)
+    try:
+        drivername = make_url(url).drivername
+    except (ArgumentError, ValueError):
+        raise ValueError(f"it is not a database URL; write {DATABASE_URL_FORMS}") from None
+    backend, _, driver = drivername.partition("+")
+    if backend in PSYCOPG_SCHEMES and not driver:
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    if backend == "postgresql" and driver != "psycopg":
+        raise ValueError(
+            "Stockpot talks to PostgreSQL through psycopg; write "
+            "postgresql+psycopg://user:password@host/db"
+        )
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(f"Stockpot runs on SQLite or PostgreSQL; write {DATABASE_URL_FORMS}")
+    return url
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
@@ -71,7 +100,7 @@ class DatabaseSettings(SettingsGroup):
         description="SQLAlchemy URL; PostgreSQL as postgresql+psycopg://user@host/db",
     )
 
-    _url_readable = field_validator("url")(_readable_url)
+    _url_usable = field_validator("url")(_database_url)
 
 
 class LogSettings(SettingsGroup):

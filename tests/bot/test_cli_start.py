@@ -7,6 +7,7 @@ import logging
 import subprocess
 import sys
 
+import pytest
 from click.testing import CliRunner
 
 from stockpot.bot.cli import main
@@ -103,3 +104,56 @@ def test_a_refused_setting_is_named_and_its_value_never_echoed(monkeypatch):
         result.output
     )
     assert "xoxb" not in result.output
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "postgres://stockpot:s3cret@db.example:5433/stockpot",
+        "postgresql://stockpot:s3cret@db.example:5433/stockpot",
+    ],
+)
+def test_a_plain_postgresql_url_is_read_as_psycopg(given):
+    """Hosts hand out ``postgres://`` (Heroku, Render, Fly) or ``postgresql://`` (libpq's own
+    form, what README's example of a bad password shows): SQLAlchemy read the first as a
+    dialect that does not exist and the second as psycopg2, which Stockpot does not ship, so
+    `serve`, `worker`, `db upgrade` and `check` died in a traceback (No module named
+    'psycopg2'). Both are read as the psycopg driver Stockpot runs on."""
+    settings = Settings.from_variables(DATABASE_URL=given)
+    assert settings.database.url == "postgresql+psycopg://stockpot:s3cret@db.example:5433/stockpot"
+
+
+def test_check_reaches_a_plain_postgresql_url_instead_of_crashing(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgresql://nobody@127.0.0.1:1/none")
+    result = CliRunner().invoke(main, ["check"], catch_exceptions=False)
+    assert result.exit_code == 1
+    assert "✗ database: postgresql+psycopg://nobody@127.0.0.1:1/none cannot be reached" in (
+        result.output
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ("stockpot.db", "it is not a database URL"),
+        ("mysql://stockpot:s3cret@db.example/stockpot", "Stockpot runs on SQLite or PostgreSQL"),
+        (
+            "postgresql+asyncpg://stockpot:s3cret@db.example/stockpot",
+            "Stockpot talks to PostgreSQL through psycopg",
+        ),
+    ],
+)
+def test_a_database_url_stockpot_cannot_open_is_refused_by_name(monkeypatch, given, said):
+    """A path where a URL belongs, or another database or driver, ended `serve`, `worker`,
+    `db upgrade` and `check` in SQLAlchemy's traceback (ArgumentError, No module named
+    'MySQLdb'); now settings refuse it, naming the variable and the fix, echoing none of it."""
+    monkeypatch.setenv("DATABASE_URL", given)
+    for command in (["serve"], ["worker"], ["db", "upgrade"]):
+        result = CliRunner().invoke(main, command, catch_exceptions=False)
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith(f"error: settings: DATABASE_URL: {said}"), result.output
+        assert "postgresql+psycopg://user:password@host/db" in result.output
+        assert "s3cret" not in result.output
+    checked = CliRunner().invoke(main, ["check"], catch_exceptions=False)
+    assert checked.exit_code == 1
+    assert f"✗ settings: DATABASE_URL: {said}" in checked.output

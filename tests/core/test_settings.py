@@ -15,6 +15,7 @@ from stockpot.core.settings import Settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SAMPLES = {
+    "DATABASE_URL": "postgresql+psycopg://stockpot@db.example/stockpot",
     "STOCKPOT_ENV": "production",
     "LOG_FORMAT": "json",
     "LIGHTSPEED_AUTH_VERSION": "v1",
