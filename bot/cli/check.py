@@ -80,10 +80,8 @@ def slack_checks(settings: Settings) -> list[Check]:
         checks.append(
             Check("slack", False, f"auth.test answered {code}", SLACK_FIXES.get(code, ""))
         )
-    except SlackClientError as error:
-        checks.append(
-            Check("slack", False, f"Slack cannot be reached: {error}", "check SLACK_API_URL")
-        )
+    except (SlackClientError, OSError) as error:
+        checks.append(_unreachable("slack", settings, error))
     if settings.slack.app_token is not None:
         try:
             client.apps_connections_open(app_token=settings.slack.app_token.get_secret_value())
@@ -98,7 +96,21 @@ def slack_checks(settings: Settings) -> list[Check]:
                     SLACK_FIXES.get(code, "turn Socket Mode on in the app's settings"),
                 )
             )
+        except (SlackClientError, OSError) as error:
+            checks.append(_unreachable("socket mode", settings, error))
     return checks
+
+
+def _unreachable(name: str, settings: Settings, error: Exception) -> Check:
+    """Slack's Web API did not answer: a refused or failed connection comes as urllib's
+    ``URLError`` (an ``OSError``), not as a ``SlackClientError``."""
+    reason = getattr(error, "reason", None) or error
+    return Check(
+        name,
+        False,
+        f"Slack cannot be reached at {settings.slack.api_url}: {reason}",
+        "check SLACK_API_URL and this machine's network",
+    )
 
 
 def listen_checks(settings: Settings) -> list[Check]:

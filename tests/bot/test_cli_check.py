@@ -68,6 +68,25 @@ def test_an_unreachable_database_is_a_problem_with_its_fix(monkeypatch, tmp_path
     assert "✗ slack settings: Slack is not configured" in result.output
 
 
+def test_an_unreachable_slack_is_a_problem_with_its_fix(monkeypatch, tmp_path):
+    """A refused connection reaches us as urllib's URLError, which is no SlackClientError:
+    `stockpot check` ended in its traceback instead of saying Slack cannot be reached (the
+    socket-mode check too, with an app token)."""
+    result = check(
+        monkeypatch,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'none.db'}",
+        SLACK_BOT_TOKEN="xoxb-any",
+        SLACK_APP_TOKEN="xapp-any",
+        SLACK_SIGNING_SECRET="s",
+        SLACK_API_URL="http://127.0.0.1:1/api/",
+    )
+    assert result.exit_code == 1
+    assert "✗ slack: Slack cannot be reached at http://127.0.0.1:1/api/: " in result.output
+    assert "✗ socket mode: Slack cannot be reached at http://127.0.0.1:1/api/: " in result.output
+    assert "fix: check SLACK_API_URL and this machine's network" in result.output
+    assert "xoxb-any" not in result.output and "xapp-any" not in result.output
+
+
 def test_a_password_with_an_unencoded_at_is_named_not_shown(monkeypatch):
     """In ``user:p@ss@host`` everything after the password's own '@' is read as the host:
     the database line and the driver's error named that "host", a piece of the password.
