@@ -13,7 +13,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.core.db import utcnow
+from stockpot.core.db import missing_sqlite_file, utcnow
 from stockpot.core.jobs import heartbeat
 from stockpot.core.settings import UNENCODED_AT, UNENCODED_AT_FIX, password_in_host
 from stockpot.migrations import schema
@@ -61,6 +61,16 @@ def database(engine: Engine) -> list[Check]:
         return [
             Check(
                 "database", False, f"DATABASE_URL cannot be read: {UNENCODED_AT}", UNENCODED_AT_FIX
+            )
+        ]
+    missing = missing_sqlite_file(engine.url)
+    if missing is not None:  # connecting would create it, empty
+        return [
+            Check(
+                "database",
+                False,
+                f"there is no database at {missing}",
+                "run `stockpot db upgrade` to create it, or set DATABASE_URL",
             )
         ]
     try:

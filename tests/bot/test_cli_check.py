@@ -87,6 +87,19 @@ def test_an_unreachable_slack_is_a_problem_with_its_fix(monkeypatch, tmp_path):
     assert "xoxb-any" not in result.output and "xapp-any" not in result.output
 
 
+def test_checking_where_there_is_no_database_creates_none(monkeypatch, tmp_path):
+    """SQLite makes the file it is asked to open: `stockpot check` in the wrong directory
+    (or with a mistyped path) left an empty stockpot.db behind and called it a database that
+    answers, not initialised; the next `db upgrade` would have filled the wrong file."""
+    monkeypatch.chdir(tmp_path)
+    result = check(monkeypatch, DATABASE_URL="sqlite:///stockpot.db", LOG_LEVEL="WARNING")
+    assert result.exit_code == 1
+    assert "✗ database: there is no database at stockpot.db" in result.output
+    assert "fix: run `stockpot db upgrade` to create it, or set DATABASE_URL" in result.output
+    assert "schema" not in result.output
+    assert not (tmp_path / "stockpot.db").exists()
+
+
 def test_a_password_with_an_unencoded_at_is_named_not_shown(monkeypatch):
     """In ``user:p@ss@host`` everything after the password's own '@' is read as the host:
     the database line and the driver's error named that "host", a piece of the password.
