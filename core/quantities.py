@@ -19,6 +19,7 @@ from pydantic_core import PydanticCustomError
 
 from stockpot.core.db import SCALE
 from stockpot.core.exact import written_number_problem
+from stockpot.core.units import UnitError, parse_unit
 
 LIMIT = Decimal(10) ** 9
 """Every quantity's magnitude stays below this."""
@@ -64,8 +65,10 @@ def check_quantity(value: Decimal) -> Decimal:
     return _plain(value)
 
 
-def parse_quantity_text(text: str) -> Decimal:
-    """A quantity typed by a person (``0,5`` or ``0.5``), checked by the same rule.
+def parse_quantity_text(text: str, unit: str | None = None) -> Decimal:
+    """A quantity typed by a person (``0,5`` or ``0.5``), checked by the same rule; ``unit``
+    is what the field counts (``kg``, ``portions``), for the refusal of a number written
+    with a unit.
 
     Only ASCII digits, without ``_``: ``Decimal`` itself reads ``١٢`` as 12 and ``1_000``
     as 1000, which nobody reading the form back would see."""
@@ -77,10 +80,26 @@ def parse_quantity_text(text: str) -> Decimal:
     except InvalidOperation:
         with_unit = _WITH_UNIT.fullmatch(cleaned)
         if with_unit is not None:  # "1.5 kg": the unit is the field's, given beside it
-            number, unit = with_unit.groups()
-            raise ValueError(f"write the number alone, {number}, without '{unit}'") from None
+            raise ValueError(_number_alone(*with_unit.groups(), unit)) from None
         raise ValueError("write a number, e.g. 1 or 0.009") from None
     return check_quantity(value)
+
+
+def _number_alone(number: str, written: str, field: str | None) -> str:
+    """What to write instead of ``number`` ``written`` in a field counting ``field``: the
+    number converted when ``written`` is another unit of the field's family ("80 g" where kg
+    are counted is 0.08, never 80)."""
+    try:
+        given, counted = parse_unit(written), parse_unit(field or "")
+    except UnitError:
+        return f"write the number alone, {number}, without '{written}'"
+    if given is counted:
+        return f"write the number alone, {number}, without '{written}'"
+    if given.family is not counted.family:
+        return f"write the number alone, in {counted}: '{written}' is not {counted}"
+    ratio = given.size / counted.size
+    converted = Decimal(number) * ratio.numerator / ratio.denominator
+    return f"write the number alone, in {counted}: {converted.normalize():f} ({number} {given})"
 
 
 _WITH_UNIT = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([^\W\d_][^\W\d_ ]{0,11})")

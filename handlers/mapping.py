@@ -200,8 +200,8 @@ def _modal_item_id(body: dict[str, Any]) -> int | None:
         return None
 
 
-def _factor(text: str) -> Decimal:
-    factor = parse_quantity_text(text)
+def _factor(text: str, unit: str) -> Decimal:
+    factor = parse_quantity_text(text, unit)
     if factor <= 0:
         raise ValueError("the quantity must be greater than 0")
     return factor
@@ -211,15 +211,14 @@ def submit_map(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltC
     who, metadata = form_actor(context, view, MapItemMetadata)
     chosen = form_input(view, BlockId.MAP_TARGET, ActionId.MAP_TARGET).get("selected_option")
     selected = chosen if isinstance(chosen, dict) else {}
-    try:
-        factor = _factor(
-            str(form_input(view, BlockId.MAP_FACTOR, ActionId.MAP_FACTOR).get("value") or "")
-        )
-    except ValueError as error:
-        ack(response_action="errors", errors={BlockId.MAP_FACTOR: str(error)})
-        return
+    typed = str(form_input(view, BlockId.MAP_FACTOR, ActionId.MAP_FACTOR).get("value") or "")
     with changing(context, who) as rows:
         target = target_named(rows.session, who.company_id, str(selected.get("value", "")))
+        try:
+            factor = _factor(typed, target.unit if target is not None else "")
+        except ValueError as error:
+            ack(response_action="errors", errors={BlockId.MAP_FACTOR: str(error)})
+            return
         if target is None:
             ack(
                 response_action="errors",

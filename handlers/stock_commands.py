@@ -129,32 +129,36 @@ def submit_count(
 ) -> None:
     who, metadata = form_actor(context, view, StockCountMetadata)
     svc = services(context)
-    counted: list[tuple[str, int, Decimal]] = []
-    errors: dict[str, str] = {}
+    filled: list[tuple[str, int, str]] = []
     for block_id in form_blocks(view):
         if not block_id.startswith(BlockId.STOCK_INGREDIENT_PREFIX):
             continue
         raw = str(form_input(view, block_id, ActionId.STOCK_QUANTITY).get("value") or "").strip()
         if not raw:
             continue  # empty inputs are not counted
-        try:
-            quantity = parse_quantity_text(raw)
-        except ValueError as error:
-            errors[block_id] = str(error)
-            continue
         ingredient_id = parse_id(block_id.removeprefix(BlockId.STOCK_INGREDIENT_PREFIX))
         if ingredient_id is None:
             raise ValidationFailed("this form is not one Stockpot made")
-        counted.append((block_id, ingredient_id, quantity))
-    if errors:
-        ack(response_action="errors", errors=errors)
-        return
+        filled.append((block_id, ingredient_id, raw))
     with reading(context, who) as rows:
         session, company = rows.session, rows.company()
         unit = rows.get(StorageUnit, metadata.storage_unit_id)
         assert unit is not None
-        names = files.ingredient_names(session, company.id, [i for _, i, _ in counted])
+        names = files.ingredient_names(session, company.id, [i for _, i, _ in filled])
         groups = files.sheet(session, company, unit.id)
+    counted_in = {i.id: i.base_unit.value for members in groups.values() for i in members}
+    counted: list[tuple[str, int, Decimal]] = []
+    errors: dict[str, str] = {}
+    for block_id, ingredient_id, raw in filled:
+        try:
+            counted.append(
+                (block_id, ingredient_id, parse_quantity_text(raw, counted_in.get(ingredient_id)))
+            )
+        except ValueError as error:
+            errors[block_id] = str(error)
+    if errors:
+        ack(response_action="errors", errors=errors)
+        return
     pages = sheet_pages(
         {g: [SheetRow(i.id, i.name, i.base_unit.value) for i in m] for g, m in groups.items()}
     )

@@ -98,6 +98,9 @@ def test_map_validate_save_and_reprocess_the_affected_day(day_posted):
     assert submit(mozzarella, "0,2 kg").json()["errors"] == {
         BlockId.MAP_FACTOR: "write the number alone, 0.2, without 'kg'"
     }
+    assert submit(mozzarella, "200 g").json()["errors"] == {  # was: "200, without 'g'"
+        BlockId.MAP_FACTOR: "write the number alone, in kg: 0.2 (200 g)"
+    }
     assert (
         submit(mozzarella, "-1").json()["errors"][BlockId.MAP_FACTOR]
         == "the quantity must be greater than 0"

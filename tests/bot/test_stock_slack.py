@@ -353,7 +353,9 @@ def test_a_count_sheet_reads_numbers_by_the_one_rule(bot):
 
     assert refusal("١٢") == "write a number, e.g. 1 or 0.009"
     assert refusal("1_000") == "write a number, e.g. 1 or 0.009"
-    assert refusal("1.5 kg") == "write the number alone, 1.5, without 'kg'"  # was "write a number"
+    assert refusal("1.5 g") == "write the number alone, 1.5, without 'g'"  # was "write a number"
+    # Basil is counted in g: "1.5, without 'kg'" would have counted 1.5 g
+    assert refusal("1.5 kg") == "write the number alone, in g: 1500 (1.5 kg)"
     assert refusal("5 Stück") == "write the number alone, 5, without 'Stück'"
     assert refusal("NaN").startswith("NaN is not a finite number")
     assert refusal("1e99999999").startswith("1.000000E+99999999 is too large")

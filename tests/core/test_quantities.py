@@ -195,3 +195,25 @@ def test_zero_is_zero_however_it_is_written(text):
 def test_a_catalog_quantity_with_a_huge_exponent_is_refused_with_its_place(database, value):
     (error,) = _catalog_errors(database, CATALOG.format(**{**GOOD, "quantity": value}))
     assert error.startswith("line 9: recipes[0].lines[0].quantity: ") and len(error) < 300
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "said"),
+    [
+        ("80g", "kg", "write the number alone, in kg: 0.08 (80 g)"),
+        ("1,5 kg", "g", "write the number alone, in g: 1500 (1.5 kg)"),
+        ("33 cl", "l", "write the number alone, in l: 0.33 (33 cl)"),
+        ("0,2 kg", "kg", "write the number alone, 0.2, without 'kg'"),
+        ("2 l", "kg", "write the number alone, in kg: 'l' is not kg"),
+        ("5 Stück", "pcs", "write the number alone, 5, without 'Stück'"),
+        ("2 pcs", "portions", "write the number alone, 2, without 'pcs'"),
+        ("80g", None, "write the number alone, 80, without 'g'"),
+    ],
+)
+def test_a_number_with_another_unit_than_the_fields_is_refused_with_it_converted(text, unit, said):
+    """ "80g" typed as the grams of mozzarella on a pizza, where the field counts kg, was
+    answered "write the number alone, 80, without 'g'": followed, that maps 80 kg per
+    pizza. The refusal now gives the number in the field's unit."""
+    with pytest.raises(ValueError) as refused:
+        parse_quantity_text(text, unit)
+    assert str(refused.value) == said
