@@ -17,6 +17,7 @@ from stockpot.bot.blocks.mapping import (
     PAGE_SIZE,
     ROWS_SHOWN,
     changed_blocks,
+    kept_blocks,
     map_modal,
     mapped_blocks,
     mappings_blocks,
@@ -117,11 +118,26 @@ def ignore(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContex
     who = button_admin(context, body)
     with changing(context, who) as rows:
         item = rows.get(PosItem, button_id(body))
-        set_mapping(rows.session, item, IgnoreChoice(), by=who.audit)
+        # Pressed on a copy of the list from before someone mapped the item: ignoring it
+        # would throw that mapping away unseen.
+        kept = current_target(rows.session, item)
+        if kept is None:
+            set_mapping(rows.session, item, IgnoreChoice(), by=who.audit)
         name, days = item.name, len(days_with_item(rows.session, item))
     # The list shows the item gone (no Ignore left to press); what was done, with its
     # Reprocess offer, is a message of its own.
     respond(**message(*unmapped_list(services(context).factory, who)), replace_original=True)
+    if kept is not None:
+        target, factor = kept
+        respond(
+            **message(
+                f"{escape(name)} was mapped meanwhile; nothing changed",
+                kept_blocks(name, target, format_decimal(factor)),
+            ),
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
     text = f"{escape(name)} is ignored: sold, but never taken from stock."
     respond(
         **message(text, changed_blocks(text, days, str(item.id))),

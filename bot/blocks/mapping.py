@@ -232,10 +232,25 @@ def mapped_blocks(
 ) -> list[Block]:
     """The confirmation of a mapping, offering to rerun every day that sold the item; a save
     that changed nothing says so and offers nothing to rerun."""
-    what = f"{amount_text(Decimal(factor), target.unit)} of *{escape(target.name)}* per sale"
+    what = _per_sale(target, factor)
     if not changed:
         return [section(f"*{escape(item)}* still takes {what}: nothing changed.")]
     return changed_blocks(f"*{escape(item)}* now takes {what}.", days, value)
+
+
+def kept_blocks(item: str, target: Target, factor: str) -> list[Block]:
+    """Ignore pressed on a copy of the unmapped list from before the item was mapped: the
+    mapping stays, and where to change it."""
+    return [
+        section(
+            f"*{escape(item)}* was mapped meanwhile: it takes {_per_sale(target, factor)}; "
+            f"nothing changed. To change it: `/pos mappings {escape(item)}`."
+        )
+    ]
+
+
+def _per_sale(target: Target, factor: str) -> str:
+    return f"{amount_text(Decimal(factor), target.unit)} of *{escape(target.name)}* per sale"
 
 
 PAGE_SIZE = 20

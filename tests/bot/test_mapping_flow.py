@@ -346,6 +346,26 @@ def test_remove_and_unignore_take_an_item_back_to_unmapped(day_posted):
     reply(bot, "Reprocessing 1 day")
 
 
+def test_ignore_on_an_old_copy_of_the_list_keeps_a_mapping_made_since(day_posted):
+    """Two managers with the unmapped list open: one maps Pizza Salami to mozzarella, the
+    other, on their copy from before, presses Ignore on it. The mapping was silently
+    replaced by "ignored" (and its days' deductions with it on the next reprocess). Ignore
+    is for an unmapped item: a mapped one is kept, the list redrawn, and it says so."""
+    bot = day_posted
+    bot.send.command("/pos", "unmapped", user=ADMIN)
+    unmapped = reply(bot, "Unmapped items of Trattoria Esempio")
+    salami = map_to(bot, "5017", "Mozzarella", "0.1")  # meanwhile, by the other manager
+    bot.send.click(unmapped.ts, ActionId.ITEM_IGNORE, value=str(salami), user=ADMIN)
+    kept = reply(bot, "Pizza Salami was mapped meanwhile")
+    assert "0.1 kg of *Mozzarella* per sale" in texts(kept) and "nothing changed" in texts(kept)
+    assert "/pos mappings Pizza Salami" in texts(kept)
+    relisted = bot.slack.wait_for("response_url", where=lambda c: c.ts == unmapped.ts)[-1]
+    assert "Pizza Salami" not in texts(relisted), "the list is redrawn without it"
+    with bot.database.session() as session:
+        mapping = session.scalar(select(PosMapping).where(PosMapping.pos_item_id == salami))
+    assert not mapping.ignored and mapping.factor == Decimal("0.1")
+
+
 def test_mappings_search_pages_and_connections(day_posted):
     bot = day_posted
     with unit_of_work(bot.database.factory) as session:
