@@ -90,6 +90,9 @@ class MapItemMetadata(Payload):
     that list (the item leaves the unmapped list; its mappings row shows the new target)."""
     list_page: MappingsPageValue | None = None
     """The ``/pos mappings`` search and page that list shows; ``None``: ``/pos unmapped``."""
+    seen: str = ""
+    """The item's mapping when the modal opened (``core.unmapped.mapping_state``): a save
+    over a change made since is refused. Empty in a modal opened before it was kept."""
 
 
 class CatchUpValue(Payload):

@@ -17,6 +17,7 @@ from stockpot.bot.blocks.mapping import (
     PAGE_SIZE,
     ROWS_SHOWN,
     changed_blocks,
+    changed_meanwhile,
     kept_blocks,
     map_modal,
     mapped_blocks,
@@ -48,6 +49,7 @@ from stockpot.core.unmapped import (
     current_target,
     days_with_item,
     latest_day,
+    mapping_state,
     offered_days,
     suggestions,
     target_named,
@@ -108,6 +110,7 @@ def open_map(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCon
             company_id=who.company_id,
             list_url=body.get("response_url"),
             list_page=_page_of(body) if listed else None,
+            seen=mapping_state(item),
         )
         view = map_modal(metadata.dump(), item.name, current, suggested)
     client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -247,6 +250,14 @@ def submit_map(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltC
             else RecipeChoice(target.id, factor)
         )
         item = rows.get(PosItem, metadata.pos_item_id)
+        if metadata.seen and mapping_state(item) != metadata.seen:
+            now = current_target(rows.session, item)
+            ignored = item.mapping is not None and item.mapping.ignored
+            ack(
+                response_action="errors",
+                errors={BlockId.MAP_TARGET: changed_meanwhile(item.name, now, ignored)},
+            )
+            return
         changed = current_target(rows.session, item) != (target, factor)
         set_mapping(rows.session, item, choice, by=who.audit)
         days = len(days_with_item(rows.session, item))

@@ -249,6 +249,17 @@ def kept_blocks(item: str, target: Target, factor: str) -> list[Block]:
     ]
 
 
+def changed_meanwhile(item: str, now: tuple[Target, Decimal] | None, ignored: bool) -> str:
+    """A mapping modal's Save refused: the mapping changed after the modal opened (plain
+    text, under the modal's target field)."""
+    if now is not None:
+        target, factor = now
+        state = f"now takes {amount_text(factor, target.unit)} of {target.name} per sale"
+    else:
+        state = "is now ignored" if ignored else "is now unmapped"
+    return f"{item} was changed meanwhile: it {state}; Cancel and open it again to change it"[:150]
+
+
 def _per_sale(target: Target, factor: str) -> str:
     return f"{amount_text(Decimal(factor), target.unit)} of *{escape(target.name)}* per sale"
 

@@ -366,6 +366,32 @@ def test_ignore_on_an_old_copy_of_the_list_keeps_a_mapping_made_since(day_posted
     assert not mapping.ignored and mapping.factor == Decimal("0.1")
 
 
+def test_a_modal_saved_after_someone_else_changed_the_mapping_is_refused(day_posted):
+    """Two managers map the same item at once: the second Save silently replaced the first's
+    mapping (the last one wins, unseen). A modal keeps what the mapping was when it opened;
+    a Save over a change made since is refused, saying what it is now."""
+    bot = day_posted
+    salami = item_id(bot, "5017")
+    bot.send.block_action(ActionId.MAP_OPEN, str(salami), user=ADMIN)
+    modal = bot.slack.wait_for("views.open", 2)[-1].args["view"]
+    map_to(bot, "5017", "Mozzarella", "0.1")  # meanwhile, by the other manager
+    refused = submit_modal(bot, modal, f"ingredient:{ingredient_id(bot, 'Flour')}", "0.2")
+    error = refused.json()["errors"][BlockId.MAP_TARGET]
+    assert error.startswith("Pizza Salami was changed meanwhile: it now takes 0.1 kg of Mozzarella")
+    with bot.database.session() as session:
+        mapping = session.scalar(select(PosMapping).where(PosMapping.pos_item_id == salami))
+    assert mapping.ingredient_id == ingredient_id(bot, "Mozzarella")
+
+    bot.send.block_action(ActionId.MAP_OPEN, str(salami), user=ADMIN)  # opened on it: saved
+    modal = bot.slack.wait_for("views.open", 3)[-1].args["view"]
+    assert submit_modal(bot, modal, f"ingredient:{ingredient_id(bot, 'Flour')}", "0.2").text == ""
+    with unit_of_work(bot.database.factory) as session:
+        item = session.get(PosItem, salami)
+        set_mapping(session, item, IgnoreChoice())  # and ignored meanwhile
+    refused = submit_modal(bot, modal, f"ingredient:{ingredient_id(bot, 'Flour')}", "0.3")
+    assert "it is now ignored" in refused.json()["errors"][BlockId.MAP_TARGET]
+
+
 def test_mappings_search_pages_and_connections(day_posted):
     bot = day_posted
     with unit_of_work(bot.database.factory) as session:
