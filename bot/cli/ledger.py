@@ -9,6 +9,7 @@ import click
 
 from stockpot.bot.cli.support import (
     emit_json,
+    output_file,
     session_factory,
     session_scope,
     table,
@@ -204,7 +205,7 @@ def ledger_export_command(
     with (
         session_factory()() as session,
         session.begin(),
-        click.open_file(output or "-", "w", encoding="utf-8") as out,
+        output_file(output) as out,
     ):
         found = company_by_name(session, company)
         rows = ledger_export.stream(session, found.id, date_from.date(), date_to.date())
@@ -245,7 +246,7 @@ def ledger_why(
         owner = company_by_name(session, company)
         why = explain(session, owner.id, ingredient, first, end, storage)
     if lines_file:
-        with open(lines_file, "w", encoding="utf-8", newline="") as out:
+        with output_file(lines_file) as out:
             out.write(csv_text(WHY_CSV_HEADER, why_csv_rows(why)))
     if as_json:
         emit_json(why_json(why))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 import click
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,7 +20,7 @@ from stockpot.core.db import (
     missing_sqlite_file,
     unit_of_work,
 )
-from stockpot.core.errors import ConfigurationError, StockpotError
+from stockpot.core.errors import ConfigurationError, StockpotError, ValidationFailed
 from stockpot.core.settings import get_settings
 
 
@@ -71,3 +74,36 @@ def table(rows: list[list[str]], headers: list[str]) -> None:
                 str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)
             ).rstrip()
         )
+
+
+@contextmanager
+def output_file(path: str | None) -> Iterator[IO[str]]:
+    """Where a command writes its output: stdout, or the file ``path``, replaced only once
+    everything is written (a refusal or a failure halfway leaves the file as it was, not
+    emptied or half written). A path that cannot be written is one clear line. (click's
+    ``open_file(atomic=True)`` replaces the file even when the block raised.)"""
+    if path is None:
+        with click.open_file("-", "w", encoding="utf-8") as out:
+            yield out
+        return
+    target = Path(path)
+    try:
+        out = tempfile.NamedTemporaryFile(  # noqa: SIM115 (replaced or removed below)
+            "w", encoding="utf-8", dir=target.parent, prefix=f".{target.name}.", delete=False
+        )
+    except OSError as error:
+        raise ValidationFailed(f"cannot write {path}: {error.strerror or error}") from None
+    try:
+        with out:
+            yield out
+        os.chmod(out.name, 0o666 & ~_umask())  # as open() would make it, not mkstemp's 0600
+        os.replace(out.name, target)
+    except BaseException:
+        Path(out.name).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

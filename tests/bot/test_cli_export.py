@@ -77,3 +77,33 @@ def test_jsonl_is_one_object_per_movement_and_a_period_without_movements_is_empt
         code=1,
     )
     assert "--to is before --from" in refused
+
+
+def test_a_refused_export_leaves_the_output_file_as_it_was(cli, database, tmp_path):
+    """The file was opened (and emptied) before the company was looked up: a mistyped
+    `--company` turned last month's export into an empty file, and an export that failed
+    halfway left half a file. It is replaced only once everything is written."""
+    posted_day(cli, database)
+    exports = tmp_path / "exports"
+    exports.mkdir()
+    kept = exports / "november.csv"
+    kept.write_text("last month's export\n")
+    args = ["ledger", "export", "--from", "2026-11-27", "--to", "2026-11-27", "--output"]
+    refused = cli(*args, str(kept), "--company", "Trattoria Esempo", code=1)
+    assert "no company 'Trattoria Esempo'" in refused
+    assert kept.read_text() == "last month's export\n"
+    assert [p.name for p in exports.iterdir()] == ["november.csv"], "no temporary file left"
+    cli(*args, str(kept), "--company", COMPANY)
+    assert kept.read_text().startswith(",".join(COLUMNS))
+
+
+def test_an_output_file_that_cannot_be_written_is_one_clear_line(cli, database, tmp_path):
+    """A directory that does not exist ended in open()'s FileNotFoundError traceback."""
+    posted_day(cli, database)
+    missing = tmp_path / "no-such-dir" / "out.csv"
+    args = ["--company", COMPANY, "--from", "2026-11-27", "--to", "2026-11-27"]
+    refused = cli("ledger", "export", *args, "--output", str(missing), code=1)
+    assert refused == f"error: cannot write {missing}: No such file or directory\n"
+    why = ["ledger", "why", "Flour", "--company", COMPANY, "--date", "2026-11-27"]
+    refused = cli(*why, "--lines", str(missing), code=1)
+    assert refused == f"error: cannot write {missing}: No such file or directory\n"
