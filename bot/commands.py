@@ -239,19 +239,19 @@ STOCK = SlashCommand(
         ),
         Subcommand(
             "receive",
-            "<storage unit> [Flour=25kg@0.9, …]",
+            "<storage unit> [date] [Flour=25kg@0.9, …]",
             "goods received (a form without lines)",
             "receive Küche Mozzarella=10kg@8.5",
         ),
         Subcommand(
             "waste",
-            "<storage unit> [Basil=20g, …]",
+            "<storage unit> [date] [Basil=20g, …]",
             "waste (a form without lines)",
             "waste Küche Basil=20g",
         ),
         Subcommand(
             "move",
-            "<storage unit> to <storage unit> [House red=2, …]",
+            "<storage unit> to <storage unit> [date] [House red=2, …]",
             "move stock between units",
             "move Lager to Bar House red=2",
         ),

@@ -244,6 +244,8 @@ def stock_flow(kind: StockKind) -> Any:
             if not rest.startswith("to "):
                 raise UsageError(f"where to? {usage}")
             to_unit, rest = _take_unit(rest[3:].strip(), units, usage)
+        if day is None:  # after the unit, as in `/stock count Kitchen 2026-11-26`
+            day, rest = _take_day(rest)
         if not rest:
             metadata = StockFormMetadata(
                 channel_id=inv.channel_id,

@@ -133,6 +133,19 @@ def test_viewers_read_but_do_not_post_and_bad_lines_are_named(bot):
     posted(bot, "wasted in Kitchen")
 
 
+def test_a_date_after_the_storage_unit_is_the_postings_date_as_in_a_count(bot):
+    """`/stock count Kitchen 2026-11-26` counts that day, but `/stock receive Kitchen
+    2026-11-26 Flour=25kg` read the date as part of the ingredient's name ("unknown
+    ingredient '2026-11-26 Flour'; did you mean 'Flour'?"): taking the advice posted
+    yesterday's delivery today. The date is taken after the unit (or units) as well."""
+    bot.send.command("/stock", "receive Kitchen 2026-11-26 Flour=25kg@0.9", user=ADMIN)
+    assert "Flour: 25 kg" in texts(posted(bot, "received in Kitchen for 2026-11-26"))
+    bot.send.command("/stock", "move Kitchen to Bar 2026-11-26 House red=2", user=ADMIN)
+    posted(bot, "moved in Kitchen → Bar for 2026-11-26")
+    bot.send.command("/stock", "waste 2026-11-25 Kitchen Basil=20g", user=ADMIN)
+    posted(bot, "wasted in Kitchen for 2026-11-25")
+
+
 def test_a_date_picked_outside_the_dates_stockpot_works_with_is_refused_under_the_picker(bot):
     """The receive/waste/move form's date picker gives any date: a receipt of 1900 or 2999
     was posted. Every posting meets the one date rule (2000-01-01 to a year ahead), told
