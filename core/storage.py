@@ -95,6 +95,8 @@ def archive_storage_unit(
     from it, naming them: their stock would have nowhere to go."""
     unit = storage_unit_by_name(session, company_id, name)
     if not archived:
+        if unit.archived_at is None:
+            raise ValidationFailed(f"storage unit '{unit.name}' is not archived; nothing changed")
         unit.archived_at = None
         return unit
     if unit.archived_at is not None:

@@ -55,6 +55,10 @@ def test_rename_and_archive_a_storage_unit(bot):
         assert cellar.archived_at is not None and location.storage_unit_id != cellar.id
     bot.send.command("/pos", "storage unarchive Cellar", user=ADMIN)
     reply(bot, "Storage unit Cellar is in use again.")
+    # Said "is in use again" of a unit that was never archived (as after a refused
+    # archive): archiving twice was refused, unarchiving twice was not.
+    bot.send.command("/pos", "storage unarchive Cellar", user=ADMIN)
+    reply(bot, "storage unit 'Cellar' is not archived; nothing changed")
     bot.send.command("/stock", "receive Cellar Flour=1kg", user=ADMIN)
     bot.slack.wait_for("chat.postMessage", where=lambda c: "received in Cellar" in texts(c))
     bot.send.command("/pos", "storage remove Cellar", user=ADMIN)
