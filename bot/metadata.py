@@ -81,6 +81,23 @@ class MappingsPageValue(Payload):
     page: int
 
 
+MappingState = Annotated[str, Field(max_length=200)]
+"""An item's mapping as ``core.mapping.mapping_state`` gives it (``ingredient:7@0.1``)."""
+
+
+class MappingRowValue(MappingsPageValue):
+    """Edit, Remove and Un-ignore of a ``/pos mappings`` row (after ``<item>:``): the page
+    they are shown on, and the item's mapping when it was drawn."""
+
+    seen: MappingState = ""
+    """Remove and Un-ignore pressed on a copy from before the mapping changed keep the change.
+    Empty on rows drawn before it was kept: they act as before."""
+
+    def shown(self) -> MappingsPageValue:
+        """The page alone, as a map modal keeps it to redraw the list."""
+        return MappingsPageValue(text=self.text, page=self.page)
+
+
 class MapItemMetadata(Payload):
     pos_item_id: RowId
     channel_id: str
@@ -90,8 +107,8 @@ class MapItemMetadata(Payload):
     that list (the item leaves the unmapped list; its mappings row shows the new target)."""
     list_page: MappingsPageValue | None = None
     """The ``/pos mappings`` search and page that list shows; ``None``: ``/pos unmapped``."""
-    seen: str = ""
-    """The item's mapping when the modal opened (``core.unmapped.mapping_state``): a save
+    seen: MappingState = ""
+    """The item's mapping when the modal opened (``core.mapping.mapping_state``): a save
     over a change made since is refused. Empty in a modal opened before it was kept."""
 
 

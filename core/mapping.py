@@ -288,6 +288,8 @@ class MappingRow:
     CLI's ``--connection`` take it: two connections may each sell a "Cola (201)"."""
     connection_shown: str = ""
     """The same connection as users know it (``SIDES``, ``Till export (CSV)``): for Slack."""
+    state: str = ""
+    """The mapping as ``mapping_state`` gives it, for the row's buttons to carry."""
 
 
 def _mappings_query(company_id: int, connection: Connection | None, text: str | None) -> Select:
@@ -314,6 +316,23 @@ def _mappings_query(company_id: int, connection: Connection | None, text: str | 
             )
         )
     return query
+
+
+def mapping_state(mapping: PosMapping | None) -> str:
+    """What an item's mapping is, as one string to compare (``unmapped``, ``ignored``,
+    ``ingredient:7@0.1``, ``recipe:5@1``): a mapping modal, and the Remove and Un-ignore
+    buttons of ``/pos mappings``, keep it from when they were drawn, so a change made since
+    is not overwritten unseen."""
+    if mapping is None:
+        return "unmapped"
+    if mapping.ignored:
+        return "ignored"
+    kind, target_id = (
+        ("ingredient", mapping.ingredient_id)
+        if mapping.ingredient_id is not None
+        else ("recipe", mapping.recipe_id)
+    )
+    return f"{kind}:{target_id}@{mapping.factor.normalize() if mapping.factor else ''}"
 
 
 def _row(
@@ -343,6 +362,7 @@ def _row(
         unit,
         connection.label,
         connection.shown,
+        mapping_state(mapping),
     )
 
 

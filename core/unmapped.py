@@ -211,22 +211,6 @@ def current_target(session: Session, item: PosItem) -> tuple[Target, Decimal] | 
     return target, mapping.factor
 
 
-def mapping_state(item: PosItem) -> str:
-    """What ``item``'s mapping is, as one string to compare (``unmapped``, ``ignored``,
-    ``ingredient:7@0.1``, ``recipe:5@1``): a mapping modal keeps it from when it opened."""
-    mapping = item.mapping
-    if mapping is None:
-        return "unmapped"
-    if mapping.ignored:
-        return "ignored"
-    kind, target_id = (
-        ("ingredient", mapping.ingredient_id)
-        if mapping.ingredient_id is not None
-        else ("recipe", mapping.recipe_id)
-    )
-    return f"{kind}:{target_id}@{mapping.factor.normalize() if mapping.factor else ''}"
-
-
 def days_with_item(session: Session, item: PosItem) -> list[tuple[int, date]]:
     """Every (location, business date) whose live run sold ``item``, by date: the days any
     change of its mapping (new, edited, ignored, removed) changes, so the ones to rerun, and

@@ -26,7 +26,7 @@ from stockpot.bot.blocks.mapping import (
     unmapped_blocks,
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
-from stockpot.bot.metadata import MapItemMetadata, MappingsPageValue
+from stockpot.bot.metadata import MapItemMetadata, MappingRowValue, MappingsPageValue
 from stockpot.bot.responses import Answer
 from stockpot.bot.slack_files import allowed_host
 from stockpot.core.access import Actor
@@ -39,17 +39,18 @@ from stockpot.core.mapping import (
     IngredientChoice,
     RecipeChoice,
     mapping_page,
+    mapping_state,
     remove_mapping,
     set_mapping,
 )
 from stockpot.core.models import PosItem
 from stockpot.core.quantities import parse_quantity_text
 from stockpot.core.unmapped import (
+    Target,
     coverage,
     current_target,
     days_with_item,
     latest_day,
-    mapping_state,
     offered_days,
     suggestions,
     target_named,
@@ -109,8 +110,8 @@ def open_map(ack: Ack, body: dict[str, Any], client: WebClient, context: BoltCon
             channel_id=channel,
             company_id=who.company_id,
             list_url=body.get("response_url"),
-            list_page=_page_of(body) if listed else None,
-            seen=mapping_state(item),
+            list_page=_page_of(body).shown() if listed else None,
+            seen=mapping_state(item.mapping),
         )
         view = map_modal(metadata.dump(), item.name, current, suggested)
     client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -131,15 +132,7 @@ def ignore(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContex
     # Reprocess offer, is a message of its own.
     respond(**message(*unmapped_list(services(context).factory, who)), replace_original=True)
     if kept is not None:
-        target, factor = kept
-        respond(
-            **message(
-                f"{escape(name)} was mapped meanwhile; nothing changed",
-                kept_blocks(name, target, format_decimal(factor)),
-            ),
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        _kept(respond, name, kept, ignored=False)
         return
     text = f"{escape(name)} is ignored: sold, but never taken from stock."
     respond(
@@ -153,21 +146,42 @@ def unmap(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
     """Remove a mapping, or un-ignore an ignored item: either way it is unmapped again."""
     ack()
     who = button_admin(context, body)
+    page = _page_of(body)
     with changing(context, who) as rows:
         item = rows.get(PosItem, button_id(body))
         was_ignored = item.mapping is not None and item.mapping.ignored
-        if not remove_mapping(rows.session, item):
+        # Pressed on a copy of the list from before someone changed the mapping: removing
+        # it would throw that change away unseen.
+        stale = bool(page.seen) and mapping_state(item.mapping) != page.seen
+        now = current_target(rows.session, item) if stale else None
+        if not stale and not remove_mapping(rows.session, item):
             raise ValidationFailed(f"{item.name} is not mapped; nothing changed")
         name, days = item.name, len(days_with_item(rows.session, item))
-    done = "is no longer ignored" if was_ignored else "is no longer mapped"
-    text = f"{escape(name)} {done}: it is on the unmapped list again (`/pos unmapped`)."
-    page = _page_of(body)
     respond(
         **message(*mappings_list(services(context).factory, who, page.text, page.page)),
         replace_original=True,
     )
+    if stale:
+        _kept(respond, name, now, ignored=was_ignored)
+        return
+    done = "is no longer ignored" if was_ignored else "is no longer mapped"
+    text = f"{escape(name)} {done}: it is on the unmapped list again (`/pos unmapped`)."
     respond(
         **message(text, changed_blocks(text, days, str(item.id))),
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+def _kept(
+    respond: Respond, name: str, now: tuple[Target, Decimal] | None, *, ignored: bool
+) -> None:
+    """The answer to a button pressed on a list drawn before the mapping changed."""
+    respond(
+        **message(
+            f"{escape(name)} was changed meanwhile; nothing changed",
+            kept_blocks(name, now, ignored),
+        ),
         response_type="ephemeral",
         replace_original=False,
     )
@@ -186,13 +200,14 @@ def turn_page(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltCon
     respond(**message(*listed), replace_original=True)
 
 
-def _page_of(body: dict[str, Any]) -> MappingsPageValue:
-    """The search and page a Remove or Un-ignore button was shown on (``<item>:<page>``)."""
+def _page_of(body: dict[str, Any]) -> MappingRowValue:
+    """The search and page a Remove or Un-ignore button was shown on, and the mapping it was
+    drawn for (``<item>:<MappingRowValue>``)."""
     _, _, raw = str(body["actions"][0].get("value") or "").partition(":")
     if not raw:
-        return MappingsPageValue(page=1)
+        return MappingRowValue(page=1)
     try:
-        return MappingsPageValue.model_validate_json(raw)
+        return MappingRowValue.model_validate_json(raw)
     except PydanticError:
         raise ValidationFailed("that button is not one Stockpot made") from None
 
@@ -250,7 +265,7 @@ def submit_map(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltC
             else RecipeChoice(target.id, factor)
         )
         item = rows.get(PosItem, metadata.pos_item_id)
-        if metadata.seen and mapping_state(item) != metadata.seen:
+        if metadata.seen and mapping_state(item.mapping) != metadata.seen:
             now = current_target(rows.session, item)
             ignored = item.mapping is not None and item.mapping.ignored
             ack(

@@ -19,7 +19,7 @@ from stockpot.bot.blocks.common import (
     section,
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
-from stockpot.bot.metadata import MappingsPageValue
+from stockpot.bot.metadata import MappingRowValue, MappingsPageValue
 from stockpot.core.exact import format_decimal
 from stockpot.core.mapping import MappingPage, MappingRow
 from stockpot.core.recipes import amount_text
@@ -238,13 +238,16 @@ def mapped_blocks(
     return changed_blocks(f"*{escape(item)}* now takes {what}.", days, value)
 
 
-def kept_blocks(item: str, target: Target, factor: str) -> list[Block]:
-    """Ignore pressed on a copy of the unmapped list from before the item was mapped: the
-    mapping stays, and where to change it."""
+def kept_blocks(item: str, now: tuple[Target, Decimal] | None, ignored: bool) -> list[Block]:
+    """A button pressed on a copy of a list from before the item's mapping changed (Ignore
+    on ``/pos unmapped``, Remove or Un-ignore on ``/pos mappings``): the change made since
+    stays; what it is, and where to change it."""
+    unmapped = now is None and not ignored
+    where = "To map it: `/pos unmapped`" if unmapped else f"To change it: `/pos mappings {item}`"
     return [
         section(
-            f"*{escape(item)}* was mapped meanwhile: it takes {_per_sale(target, factor)}; "
-            f"nothing changed. To change it: `/pos mappings {escape(item)}`."
+            f"*{escape(item)}* was changed meanwhile: it {escape(_state(now, ignored))}; "
+            f"nothing changed. {escape(where)}."
         )
     ]
 
@@ -252,12 +255,16 @@ def kept_blocks(item: str, target: Target, factor: str) -> list[Block]:
 def changed_meanwhile(item: str, now: tuple[Target, Decimal] | None, ignored: bool) -> str:
     """A mapping modal's Save refused: the mapping changed after the modal opened (plain
     text, under the modal's target field)."""
+    state = _state(now, ignored)
+    return f"{item} was changed meanwhile: it {state}; Cancel and open it again to change it"[:150]
+
+
+def _state(now: tuple[Target, Decimal] | None, ignored: bool) -> str:
+    """What an item's mapping is now, in words (plain text)."""
     if now is not None:
         target, factor = now
-        state = f"now takes {amount_text(factor, target.unit)} of {target.name} per sale"
-    else:
-        state = "is now ignored" if ignored else "is now unmapped"
-    return f"{item} was changed meanwhile: it {state}; Cancel and open it again to change it"[:150]
+        return f"now takes {amount_text(factor, target.unit)} of {target.name} per sale"
+    return "is now ignored" if ignored else "is now unmapped"
 
 
 def _per_sale(target: Target, factor: str) -> str:
@@ -281,9 +288,11 @@ def _row_text(row: MappingRow) -> str:
 
 def _row_buttons(row: MappingRow, shown: MappingsPageValue) -> Block:
     """Edit (or Map), and Remove (or Un-ignore), which also carry the search and page they are
-    shown on (``<item>:<page>``): the page is redrawn in place after them (after Edit or Map,
-    once the modal is saved)."""
-    undo = f"{row.pos_item_id}:{shown.dump()}"
+    shown on and the mapping they were drawn for (``<item>:<MappingRowValue>``): the page is
+    redrawn in place after them (after Edit or Map, once the modal is saved), and a mapping
+    changed since is not removed."""
+    drawn = MappingRowValue(text=shown.text, page=shown.page, seen=row.state)
+    undo = f"{row.pos_item_id}:{drawn.dump()}"
     name = escape(row.pos_name)
     if row.target_kind == "ignored":
         return actions(

@@ -324,7 +324,8 @@ def test_remove_and_unignore_take_an_item_back_to_unmapped(day_posted):
         user=ADMIN,
         message=stale,
     )
-    reply(bot, "Pizza Salami is not mapped; nothing changed")
+    gone = texts(reply(bot, "Pizza Salami was changed meanwhile"))
+    assert "it is now unmapped; nothing changed. To map it: `/pos unmapped`" in gone
 
     bot.send.command("/pos", "unmapped", user=ADMIN)
     unmapped = reply(bot, "Unmapped items of Trattoria Esempio")
@@ -356,8 +357,9 @@ def test_ignore_on_an_old_copy_of_the_list_keeps_a_mapping_made_since(day_posted
     unmapped = reply(bot, "Unmapped items of Trattoria Esempio")
     salami = map_to(bot, "5017", "Mozzarella", "0.1")  # meanwhile, by the other manager
     bot.send.click(unmapped.ts, ActionId.ITEM_IGNORE, value=str(salami), user=ADMIN)
-    kept = reply(bot, "Pizza Salami was mapped meanwhile")
-    assert "0.1 kg of *Mozzarella* per sale" in texts(kept) and "nothing changed" in texts(kept)
+    kept = reply(bot, "Pizza Salami was changed meanwhile")
+    assert "now takes 0.1 kg of Mozzarella per sale" in texts(kept)
+    assert "nothing changed" in texts(kept)
     assert "/pos mappings Pizza Salami" in texts(kept)
     relisted = bot.slack.wait_for("response_url", where=lambda c: c.ts == unmapped.ts)[-1]
     assert "Pizza Salami" not in texts(relisted), "the list is redrawn without it"
@@ -390,6 +392,88 @@ def test_a_modal_saved_after_someone_else_changed_the_mapping_is_refused(day_pos
         set_mapping(session, item, IgnoreChoice())  # and ignored meanwhile
     refused = submit_modal(bot, modal, f"ingredient:{ingredient_id(bot, 'Flour')}", "0.3")
     assert "it is now ignored" in refused.json()["errors"][BlockId.MAP_TARGET]
+
+
+def row_button(listing, action_id: str) -> dict:
+    return next(
+        element
+        for block in listing.args["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+        if element["action_id"] == action_id
+    )
+
+
+def test_remove_on_an_old_copy_of_the_list_keeps_the_mapping_edited_since(day_posted):
+    """Two managers with ``/pos mappings`` open: one edits Pizza Salami to 0.2 kg of
+    mozzarella, the other, on their copy from before, presses Remove (and confirms). The
+    edited mapping was removed unseen. Remove is for the mapping the row shows: one changed
+    since is kept, the list redrawn with it, and the answer says what it is now."""
+    bot = day_posted
+    salami = map_to(bot, "5017", "Mozzarella", "0.1")
+    bot.send.command("/pos", "mappings", user=ADMIN)
+    listing = reply(bot, "Mappings of Trattoria Esempio")
+    remove = row_button(listing, ActionId.MAPPING_REMOVE)
+    map_to(bot, "5017", "Mozzarella", "0.2")  # meanwhile, by the other manager
+    bot.send.click(listing.ts, ActionId.MAPPING_REMOVE, value=remove["value"], user=ADMIN)
+    kept = reply(bot, "Pizza Salami was changed meanwhile")
+    assert "now takes 0.2 kg of Mozzarella per sale" in texts(kept)
+    assert "nothing changed" in texts(kept) and "/pos mappings Pizza Salami" in texts(kept)
+    redrawn = bot.slack.wait_for("response_url", where=lambda c: c.ts == listing.ts)[-1]
+    assert redrawn.args["replace_original"] and "0.2 kg of *Mozzarella*" in texts(redrawn)
+    with bot.database.session() as session:
+        mapping = session.scalar(select(PosMapping).where(PosMapping.pos_item_id == salami))
+    assert mapping is not None and mapping.factor == Decimal("0.2")
+    # The redrawn row's Remove is for the mapping as it is now: it removes it.
+    fresh = row_button(redrawn, ActionId.MAPPING_REMOVE)
+    bot.send.click(listing.ts, ActionId.MAPPING_REMOVE, value=fresh["value"], user=ADMIN)
+    reply(bot, "Pizza Salami is no longer mapped")
+
+
+def test_unignore_on_an_old_copy_of_the_list_keeps_a_mapping_made_since(day_posted):
+    """An ignored item mapped meanwhile (Map on its row, by someone else): Un-ignore from
+    the old copy removed that mapping."""
+    bot = day_posted
+    with unit_of_work(bot.database.factory) as session:
+        item = session.scalar(select(PosItem).where(PosItem.key == "5017"))
+        set_mapping(session, item, IgnoreChoice())
+    bot.send.command("/pos", "mappings", user=ADMIN)
+    listing = reply(bot, "Mappings of Trattoria Esempio")
+    unignore = row_button(listing, ActionId.ITEM_UNIGNORE)
+    salami = map_to(bot, "5017", "Mozzarella", "0.1")
+    bot.send.click(listing.ts, ActionId.ITEM_UNIGNORE, value=unignore["value"], user=ADMIN)
+    assert "now takes 0.1 kg" in texts(reply(bot, "Pizza Salami was changed meanwhile"))
+    with bot.database.session() as session:
+        mapping = session.scalar(select(PosMapping).where(PosMapping.pos_item_id == salami))
+    assert mapping is not None and mapping.factor == Decimal("0.1")
+
+
+def test_remove_buttons_from_before_the_seen_mapping_act_as_before_and_forged_ones_are_refused(
+    day_posted,
+):
+    """A row drawn before buttons carried the mapping (``<item>:{"text":"","page":1}``)
+    removes as it did; a value that is not one Stockpot made is refused, nothing removed."""
+    bot = day_posted
+    salami = map_to(bot, "5017", "Mozzarella", "0.1")
+    bot.send.command("/pos", "mappings", user=ADMIN)
+    listing = reply(bot, "Mappings of Trattoria Esempio")
+    shown = bot.slack.workspace.message(listing.ts).payload()
+
+    def press(value: str) -> None:
+        button = {"type": "button", "action_id": ActionId.MAPPING_REMOVE, "value": value}
+        bot.send.action(button, user=ADMIN, message=shown)
+
+    too_long = "x" * 201
+    for forged in ('{"page":1,"seen":7}', '{"seen":"x"}', f'{{"page":1,"seen":"{too_long}"}}'):
+        press(f"{salami}:{forged}")
+    refused = bot.slack.wait_for(
+        "response_url", 3, where=lambda c: "that button is not one Stockpot made" in texts(c)
+    )
+    assert len(refused) == 3
+    with bot.database.session() as session:
+        assert session.scalar(select(PosMapping).where(PosMapping.pos_item_id == salami))
+    press(f'{salami}:{{"text":"","page":1}}')
+    reply(bot, "Pizza Salami is no longer mapped")
 
 
 def test_mappings_search_pages_and_connections(day_posted):
