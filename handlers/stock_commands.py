@@ -225,8 +225,8 @@ def announce(client: WebClient, channel: str, result: StockResult, user_id: str)
 
 
 def stock_flow(kind: StockKind) -> Any:
-    """``/stock receive|waste|move <unit> [to <unit>] [lines]``: lines posted at once, or
-    the modal when none are given."""
+    """``/stock receive|waste|move [date] <unit> [to <unit>] [date] [lines]``: lines posted at
+    once, or the modal when none are given (its date picker on the date typed, if one was)."""
     usage = {
         StockKind.RECEIPT: "`/stock receive Kitchen Flour=25kg@0.9, Basil=200g`",
         StockKind.WASTE: "`/stock waste Kitchen Basil=20g`",
@@ -254,7 +254,7 @@ def stock_flow(kind: StockKind) -> Any:
                 storage_unit=unit,
                 to_storage_unit=to_unit,
             )
-            view = stock_form_modal(metadata.dump(), kind.value, unit, to_unit)
+            view = stock_form_modal(metadata.dump(), kind.value, unit, to_unit, day)
             inv.client.views_open(trigger_id=inv.trigger_id, view=view)
             return
         parsed = files.read_arguments([part for part in rest.split(",") if part.strip()])

@@ -106,9 +106,15 @@ def count_modal(
     }
 
 
-def stock_form_modal(metadata: str, kind: str, unit: str, to_unit: str | None) -> Block:
-    """Receive, waste or move: lines typed one per row (``Flour=25kg@0.9``) and a note."""
+def stock_form_modal(
+    metadata: str, kind: str, unit: str, to_unit: str | None, day: date | None = None
+) -> Block:
+    """Receive, waste or move: lines typed one per row (``Flour=25kg@0.9``) and a note;
+    ``day``: the date typed with the command, the date picker's start."""
     where = f"{unit} → {to_unit}" if to_unit else unit
+    picker: Block = {"type": "datepicker", "action_id": ActionId.STOCK_DATE}
+    if day is not None:
+        picker["initial_date"] = day.isoformat()
     note = {"receipt": "Supplier and delivery note", "waste": "Reason", "move": "Note"}[kind]
     return {
         "type": "modal",
@@ -137,7 +143,7 @@ def stock_form_modal(metadata: str, kind: str, unit: str, to_unit: str | None) -
                 "block_id": BlockId.STOCK_DATE,
                 "optional": True,
                 "label": {"type": "plain_text", "text": "Business date (default: today)"},
-                "element": {"type": "datepicker", "action_id": ActionId.STOCK_DATE},
+                "element": picker,
             },
             {
                 "type": "input",

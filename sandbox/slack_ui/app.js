@@ -353,6 +353,15 @@ function inputNode(block, where) {
   } else {
     control = elementNode(element, field);
   }
+  if (element.type === "datepicker") {
+    // As Slack: a picker left on its initial date submits that date (a date picked, kept
+    // across a redraw with errors, stays).
+    const picked = (state.values[blockId] || {})[element.action_id];
+    if (picked) control.value = picked.selected_date || "";
+    else if (element.initial_date) {
+      record(element, { type: "datepicker", selected_date: element.initial_date });
+    }
+  }
   const error = state.errors[blockId];
   return el("div", { class: "input-block", "data-block-id": blockId },
     el("label", {}, block.label ? block.label.text : ""),

@@ -146,6 +146,46 @@ def test_a_date_after_the_storage_unit_is_the_postings_date_as_in_a_count(bot):
     posted(bot, "wasted in Kitchen for 2026-11-25")
 
 
+def picker_of(view) -> dict:
+    (block,) = [b for b in view["blocks"] if b.get("block_id") == BlockId.STOCK_DATE]
+    return block["element"]
+
+
+def test_a_date_typed_without_lines_starts_the_forms_date_picker(bot):
+    """`/stock receive Kitchen 2026-11-26` (no lines) opened the form with an empty date
+    picker: posted as it was, yesterday's delivery was dated today. The picker starts on the
+    typed date, wherever it was typed; a date outside the one date rule opens no form."""
+    typed = {
+        "receive Kitchen 2026-11-26": "2026-11-26",
+        "waste 2026-11-25 Kitchen": "2026-11-25",
+        "move Kitchen to Bar 2026-11-24": "2026-11-24",
+    }
+    for n, (command, day) in enumerate(typed.items(), start=1):
+        bot.send.command("/stock", command, user=ADMIN)
+        view = bot.slack.wait_for("views.open", n)[-1].args["view"]
+        assert picker_of(view).get("initial_date") == day, command
+    bot.send.command("/stock", "receive Kitchen", user=ADMIN)
+    untyped = bot.slack.wait_for("views.open", len(typed) + 1)[-1].args["view"]
+    assert "initial_date" not in picker_of(untyped), "no date typed: the picker starts empty"
+    # What Slack sends when the picker is left as it opened: the typed date.
+    bot.send.view_submission(
+        bot.slack.wait_for("views.open")[0].args["view"],
+        {
+            BlockId.STOCK_LINES: {
+                ActionId.STOCK_LINES: {"type": "plain_text_input", "value": "Flour=25kg"}
+            },
+            BlockId.STOCK_DATE: {
+                ActionId.STOCK_DATE: {"type": "datepicker", "selected_date": "2026-11-26"}
+            },
+        },
+        user=ADMIN,
+    )
+    posted(bot, "received in Kitchen for 2026-11-26")
+    bot.send.command("/stock", "receive Kitchen 2999-01-01", user=ADMIN)
+    reply(bot, "2999-01-01 is outside the dates Stockpot works with")
+    assert len(bot.slack.wait_for("views.open", len(typed) + 1)) == len(typed) + 1
+
+
 def test_a_date_picked_outside_the_dates_stockpot_works_with_is_refused_under_the_picker(bot):
     """The receive/waste/move form's date picker gives any date: a receipt of 1900 or 2999
     was posted. Every posting meets the one date rule (2000-01-01 to a year ahead), told
