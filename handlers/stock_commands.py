@@ -15,7 +15,8 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
-from stockpot.bot.blocks.common import escape, message
+from stockpot.bot.amounts import human
+from stockpot.bot.blocks.common import Block, escape, message
 from stockpot.bot.blocks.stock import (
     SheetRow,
     count_modal,
@@ -32,9 +33,10 @@ from stockpot.core.access import Actor
 from stockpot.core.db import SessionFactory
 from stockpot.core.errors import InvalidDocument, ValidationFailed
 from stockpot.core.ids import parse_id
-from stockpot.core.models import StockKind, StorageUnit
+from stockpot.core.models import Ingredient, StockKind, StorageUnit
 from stockpot.core.quantities import parse_quantity_text
 from stockpot.core.stock import files, variance
+from stockpot.core.stock.ledger import LiveCount, live_counts
 from stockpot.core.stock.services import (
     DATE_PLACE,
     LineInput,
@@ -105,23 +107,36 @@ def stock_count(inv: Invocation) -> None:
     with inv.reading(who) as rows:
         company = rows.company()
         unit = rows.storage_unit(name)
-        groups = files.sheet(rows.session, company, unit.id)
         day = day or files.today(rows.session, company)
-    rows = {
-        group: [SheetRow(i.id, i.name, i.base_unit.value) for i in members]
-        for group, members in groups.items()
-    }
-    if not rows:
+        groups = files.sheet(rows.session, company, unit.id)
+        counts = live_counts(rows.session, company.id, unit.id, day)
+    pages = _pages(groups, counts)
+    if not pages:
         raise ValidationFailed(f"{who.company} has no active ingredient to count")
-    pages = sheet_pages(rows)
     metadata = StockCountMetadata(
         channel_id=inv.channel_id,
         company_id=who.company_id,
         storage_unit_id=unit.id,
         business_date=day,
     )
-    view = count_modal(metadata.dump(), unit.name, day, pages[0], 0, len(pages))
+    view = count_modal(metadata.dump(), unit.name, day, pages[0], 0, len(pages), counts)
     inv.client.views_open(trigger_id=inv.trigger_id, view=view)
+
+
+def _pages(groups: dict[str, list[Ingredient]], counts: list[LiveCount]) -> list[list[Block]]:
+    """A count sheet's pages (none: nothing to count), each ingredient a live count of the
+    day counted showing what was counted."""
+    units = {i.id: i.base_unit.value for members in groups.values() for i in members}
+    counted = {
+        ingredient: f"{human(quantity, units.get(ingredient, ''))} (count {count.posting_id})"
+        for count in counts
+        for ingredient, quantity in count.counted.items()
+    }
+    rows = {
+        group: [SheetRow(i.id, i.name, i.base_unit.value, counted.get(i.id)) for i in members]
+        for group, members in groups.items()
+    }
+    return sheet_pages(rows) if rows else []
 
 
 def submit_count(
@@ -159,9 +174,7 @@ def submit_count(
     if errors:
         ack(response_action="errors", errors=errors)
         return
-    pages = sheet_pages(
-        {g: [SheetRow(i.id, i.name, i.base_unit.value) for i in m] for g, m in groups.items()}
-    )
+    pages = _pages(groups, [])
     following = metadata.page + 1
     result = None
     if counted:
@@ -195,6 +208,10 @@ def submit_count(
             )
             return
     if following < len(pages):
+        # The sheet as it opened (what it lists), with the day's counts now: this page's too.
+        with reading(context, who) as rows:
+            counts = live_counts(rows.session, who.company_id, unit.id, metadata.business_date)
+        pages = _pages(groups, counts)
         next_metadata = metadata.model_copy(update={"page": following})
         ack(
             response_action="update",
@@ -205,6 +222,7 @@ def submit_count(
                 pages[following],
                 following,
                 len(pages),
+                counts,
             ),
         )
     else:

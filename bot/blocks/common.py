@@ -53,6 +53,13 @@ def header(text: str) -> Block:
     return {"type": "header", "text": {"type": "plain_text", "text": clip(text, HEADER_TEXT)}}
 
 
+def who_did(audit: str) -> str:
+    """Who did something, as recorded (``slack:U123``, ``cli``): a Slack user mentioned,
+    anyone else by name."""
+    user = audit.removeprefix("slack:")
+    return f"<@{user}>" if user != audit and user else escape(audit)
+
+
 def section(markdown: str, accessory: Block | None = None) -> Block:
     block: Block = {
         "type": "section",

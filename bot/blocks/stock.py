@@ -28,17 +28,20 @@ from stockpot.bot.blocks.common import (
     lines_section,
     plural,
     section,
+    who_did,
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import VarianceValue
 from stockpot.core.errors import first_problems
 from stockpot.core.models import StockKind
 from stockpot.core.stock.costs import money
+from stockpot.core.stock.ledger import LiveCount
 from stockpot.core.stock.services import StockResult
 from stockpot.core.stock.variance import Variance, VarianceLine
 
 PAGE_BLOCKS = 90
-"""Blocks of a count sheet page: below the modal's 100, leaving room for its intro."""
+"""Blocks of a count sheet page: below the modal's 100, leaving room for its intro and the
+notice of counts already posted that day."""
 TITLE = 24
 """A modal title's limit."""
 
@@ -48,6 +51,8 @@ class SheetRow:
     ingredient_id: int
     name: str
     unit: str
+    counted: str | None = None
+    """What a live count of that day already counted (``20.5 kg (count 42)``)."""
 
 
 def sheet_pages(groups: dict[str, Sequence[SheetRow]]) -> list[list[Block]]:
@@ -79,11 +84,50 @@ def sheet_pages(groups: dict[str, Sequence[SheetRow]]) -> list[list[Block]]:
                     },
                 }
             )
+            if row.counted is not None:
+                page[-1]["hint"] = {
+                    "type": "plain_text",
+                    "text": clip(f"Counted already that day: {row.counted}", 2000),
+                }
     return pages
 
 
+def counted_notice(unit: str, day: date, counts: Sequence[LiveCount]) -> Block | None:
+    """The sheet's word on the counts already posted for its unit and day: who, when, what,
+    and how to count again (a counted ingredient is refused until its count is reversed)."""
+    if not counts:
+        return None
+    shown = counts[:COUNTS_NAMED]
+    named = "; ".join(
+        f"count {c.posting_id} by {who_did(c.posted_by)} at {c.posted_at:%Y-%m-%d %H:%M} UTC "
+        f"({plural(len(c.counted), 'ingredient')})"
+        for c in shown
+    )
+    more = (
+        f"; and {plural(len(counts) - len(shown), 'count')} more"
+        if len(counts) > len(shown)
+        else ""
+    )
+    correct = " or ".join(f"`/stock correct {c.posting_id}`" for c in shown)
+    return context(
+        f":warning: *{escape(unit)}* was already counted at the close of {day}: {named}{more}. "
+        "What it counted is shown under its field and cannot be counted again that day: to "
+        f"count it again, reverse that count first ({correct}), then open the sheet again."
+    )
+
+
+COUNTS_NAMED = 3
+"""Counts named on a sheet (a day's sheet is posted page by page: a long one has several)."""
+
+
 def count_modal(
-    metadata: str, unit: str, day: date, page: list[Block], number: int, pages: int
+    metadata: str,
+    unit: str,
+    day: date,
+    page: list[Block],
+    number: int,
+    pages: int,
+    counts: Sequence[LiveCount] = (),
 ) -> Block:
     intro = context(
         f"Counted stock of *{escape(unit)}* at the close of {day}. Leave an ingredient empty "
@@ -95,6 +139,7 @@ def count_modal(
         )
     )
     last = number + 1 >= pages
+    notice = [b for b in [counted_notice(unit, day, counts)] if b is not None]
     return {
         "type": "modal",
         "callback_id": CallbackId.STOCK_COUNT,
@@ -102,7 +147,7 @@ def count_modal(
         "title": {"type": "plain_text", "text": clip(f"Count {unit}", TITLE)},
         "submit": {"type": "plain_text", "text": "Post count" if last else "Post, next page"},
         "close": {"type": "plain_text", "text": "Cancel"},
-        "blocks": [intro, *page][:MODAL_BLOCKS],
+        "blocks": [intro, *notice, *page][:MODAL_BLOCKS],
     }
 
 

@@ -11,7 +11,8 @@ waits and then sees the count and posts the absorbing adjustment.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -105,6 +106,45 @@ def counted_on(
         )
     )
     return dict(rows.tuples().all())
+
+
+@dataclass(frozen=True)
+class LiveCount:
+    """A live count of a storage unit on a day: who posted it, when, and what it counted
+    (ingredient id to the quantity counted, in its base unit)."""
+
+    posting_id: int
+    posted_by: str
+    posted_at: datetime
+    counted: dict[int, Decimal]
+
+
+def live_counts(session: Session, company_id: int, unit_id: int, day: date) -> list[LiveCount]:
+    """The live counts of the unit on ``day``, first posted first: a count sheet shows them
+    before anyone fills it in (each ingredient is counted at most once a day; ``counted_on``
+    refuses a second)."""
+    rows = session.execute(
+        select(
+            StockCountLine.posting_id,
+            StockPosting.posted_by,
+            StockPosting.created_at,
+            StockCountLine.ingredient_id,
+            StockCountLine.counted,
+        )
+        .join(StockPosting, StockPosting.id == StockCountLine.posting_id)
+        .where(
+            StockCountLine.company_id == company_id,
+            StockCountLine.storage_unit_id == unit_id,
+            StockCountLine.business_date == day,
+            live_count_lines(),
+        )
+        .order_by(StockCountLine.posting_id, StockCountLine.ingredient_id)
+    )
+    counts: dict[int, LiveCount] = {}
+    for posting_id, posted_by, posted_at, ingredient_id, counted in rows.tuples():
+        count = counts.setdefault(posting_id, LiveCount(posting_id, posted_by, posted_at, {}))
+        count.counted[ingredient_id] = counted
+    return list(counts.values())
 
 
 def insert_movements(session: Session, rows: list[dict[str, Any]]) -> None:

@@ -4,7 +4,7 @@ stand-in recording what the bot sends."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -21,6 +21,7 @@ from stockpot.bot.blocks.stock import (
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.models import ExternalLocation, Ingredient, StockPosting
+from stockpot.core.stock.ledger import LiveCount
 from stockpot.core.transfer.lines import RawInput, SaleLine
 from stockpot.core.transfer.runner import run_transfer
 from tests.bot.conftest import ADMIN, VIEWER
@@ -222,6 +223,68 @@ def test_a_long_count_sheet_is_paged_within_the_modal_limit():
     assert modal["submit"]["text"] == "Post count"
 
 
+def test_a_count_sheet_with_counts_named_keeps_every_field_within_the_modal_limit():
+    """The notice of counts already posted is one more block: a full page still fits, with
+    every one of its fields (the modal's blocks are cut at 100, which would drop some)."""
+    rows = [SheetRow(i, f"Spice {i:03d}", "g", "5 g (count 7)") for i in range(250)]
+    pages = sheet_pages({"Weighed": rows})
+    at = datetime(2026, 11, 27, 21, 5, tzinfo=UTC)
+    counts = [LiveCount(n, "slack:UADMIN", at, {n: Decimal(5)}) for n in range(1, 6)]
+    for number, page in enumerate(pages):
+        modal = count_modal("{}", "Kitchen", date(2026, 11, 27), page, number, len(pages), counts)
+        assert len(modal["blocks"]) <= MODAL_BLOCKS
+        assert modal["blocks"][2:] == page, "every field of the page is on it"
+    notice = json.dumps(modal["blocks"][1])
+    assert "count 1 by <@UADMIN> at 2026-11-27 21:05 UTC (1 ingredient)" in notice
+    assert "and 2 counts more" in notice and "`/stock correct 3`" in notice
+
+
+def test_reopening_a_count_sheet_shows_what_that_day_already_counted(bot):
+    """`/stock count Kitchen 2026-11-26` a second time showed empty fields: the manager
+    learned that Flour was counted already only from the refusal on Post. The sheet names
+    the day's counts (who, when, how to count again) and shows under each counted field
+    what was counted."""
+    assert count(bot, "2026-11-26", {"Flour": "10", "Basil": "250"}).text == ""
+    posted(bot, "counted in Kitchen for 2026-11-26")
+    with bot.database.session() as session:
+        posting = session.scalar(select(StockPosting.id))
+    ids = ingredient_ids(bot)
+
+    def sheet(day: str, opened: int) -> dict:
+        bot.send.command("/stock", f"count Kitchen {day}", user=ADMIN)
+        return bot.slack.wait_for("views.open", opened)[-1].args["view"]
+
+    def hints(view) -> dict[int, str]:
+        prefix = BlockId.STOCK_INGREDIENT_PREFIX
+        return {
+            int(b["block_id"].removeprefix(prefix)): b["hint"]["text"]
+            for b in view["blocks"]
+            if b["type"] == "input" and "hint" in b
+        }
+
+    again = sheet("2026-11-26", 2)
+    notice = texts_of(again["blocks"][1])
+    assert (
+        f"*Kitchen* was already counted at the close of 2026-11-26: count {posting} by "
+        "<@UADMIN> at " in notice
+    )
+    assert "UTC (2 ingredients)" in notice and f"`/stock correct {posting}`" in notice
+    assert hints(again) == {
+        ids["Flour"]: f"Counted already that day: 10 kg (count {posting})",
+        ids["Basil"]: f"Counted already that day: 250 g (count {posting})",
+    }
+    other_day = sheet("2026-11-27", 3)
+    assert "already counted" not in json.dumps(other_day) and not hints(other_day)
+    bot.send.command("/stock", f"correct {posting}", user=ADMIN)
+    posted(bot, "corrected in Kitchen")
+    reversed_ = sheet("2026-11-26", 4)
+    assert "already counted" not in json.dumps(reversed_) and not hints(reversed_)
+
+
+def texts_of(block: dict) -> str:
+    return json.dumps(block, ensure_ascii=False)
+
+
 COUNT_FILE = b"ingredient,quantity,unit\nFlour,12,kg\nBasil,250,g\nWater,,l\n"
 
 
@@ -387,6 +450,10 @@ def test_a_count_sheet_longer_than_a_modal_is_posted_page_by_page(bot):
     assert following["response_action"] == "update"
     second = following["view"]
     assert "Page 2 of 2" in json.dumps(second) and second["submit"]["text"] == "Post count"
+    # the sheet still lists what it opened with, and names the count its first page posted
+    with bot.database.session() as session:
+        first_page = session.scalar(select(StockPosting.id))
+    assert len(second["blocks"]) > 20 and f"count {first_page} by <@UADMIN>" in json.dumps(second)
     assert bot.send.view_submission(second, filled(second, ["Spice 119"]), user=ADMIN).text == ""
     with bot.database.session() as session:
         counted = session.scalars(select(StockPosting.id)).all()
