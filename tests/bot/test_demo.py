@@ -438,6 +438,27 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     expect(report).to_contain_text("Variance of Lager")
     expect(report).to_contain_text("Mozzarella: used")
     walk.shot("counted-and-variance")
+    # The sheet opened again for that day says what is counted already, and how to recount.
+    walk.say("/stock count Lager")
+    expect(modal).to_contain_text("Lager was already counted at the close of")
+    expect(modal).to_contain_text("/stock correct")
+    mozzarella = modal.locator(".input-block", has_text="Mozzarella (kg)")
+    expect(mozzarella).to_contain_text("Counted already that day: 20.5 kg")
+    walk.shot("count-sheet-counted-already")
+    page.get_by_test_id("modal-close").click()
+    expect(modal).to_be_hidden()
+
+    # A delivery of yesterday typed without lines: the form's date starts on it, and is kept.
+    yesterday = today - timedelta(days=1)
+    walk.say(f"/stock receive Küche {yesterday}")
+    expect(modal).to_contain_text("Receipt: Küche")
+    modal.locator(".input-block", has_text="One ingredient per line").locator("textarea").fill(
+        "Mozzarella=10kg"
+    )
+    walk.shot("receive-form-dated")
+    page.get_by_test_id("modal-submit").click()
+    expect(modal).to_be_hidden()
+    expect(walk.latest("received in Küche")).to_contain_text(f"for {yesterday}")
 
     # Remove a mapping (asks first): the item is unmapped again, its days offered for rerun.
     before = walk.count(f"matching “{item}”")
