@@ -71,18 +71,47 @@ def parse_quantity_text(text: str, unit: str | None = None) -> Decimal:
     with a unit.
 
     Only ASCII digits, without ``_``: ``Decimal`` itself reads ``١٢`` as 12 and ``1_000``
-    as 1000, which nobody reading the form back would see."""
-    cleaned = text.strip().replace(",", ".")
+    as 1000, which nobody reading the form back would see. A comma may be a decimal comma
+    (``1,5``), but not where it reads as a thousands separator as well (``ambiguous_comma``)."""
+    written = text.strip()
+    with_unit = _WITH_UNIT.fullmatch(written)
+    number = with_unit.group(1) if with_unit is not None else written
+    ambiguous = ambiguous_comma(number)
+    if ambiguous is not None:
+        raise ValueError(ambiguous)
+    cleaned = written.replace(",", ".")
     try:
         if written_number_problem(cleaned) is not None:
             raise InvalidOperation
         value = Decimal(cleaned)
     except InvalidOperation:
-        with_unit = _WITH_UNIT.fullmatch(cleaned)
         if with_unit is not None:  # "1.5 kg": the unit is the field's, given beside it
-            raise ValueError(_number_alone(*with_unit.groups(), unit)) from None
+            written_unit = with_unit.group(2)
+            raise ValueError(_number_alone(number.replace(",", "."), written_unit, unit)) from None
         raise ValueError("write a number, e.g. 1 or 0.009") from None
     return check_quantity(value)
+
+
+_THOUSANDS_OR_DECIMAL = re.compile(r"([+-]?)([1-9][0-9]{0,2}),([0-9]{3})", re.ASCII)
+"""``1,000``, ``12,500``: an English thousands separator, or a decimal comma before three
+decimals. ``0,125`` (no thousands start with 0), ``1,5`` and ``2,2500`` are decimals only."""
+
+
+def ambiguous_comma(text: str) -> str | None:
+    """What to write instead of ``text`` when its comma reads both ways (``1,000`` is a
+    thousand to some and one to others: a thousandfold error in a count or a receipt), or
+    ``None``. Only for numbers typed by people; a CSV profile declares its decimal
+    separator, so its cells are read by it (``csv_import.cells.parse_quantity``)."""
+    match = _THOUSANDS_OR_DECIMAL.fullmatch(text)
+    if match is None:
+        return None
+    sign, whole, part = match.groups()
+    thousands = f"{sign}{whole}{part}"
+    decimal = f"{Decimal(f'{sign}{whole}.{part}').normalize():f}"
+    return (
+        f"{text} could be {thousands} or {decimal}: write {thousands}, "
+        f"or {sign}{whole}.{part} for {decimal}"
+    )
 
 
 def _number_alone(number: str, written: str, field: str | None) -> str:
@@ -102,7 +131,7 @@ def _number_alone(number: str, written: str, field: str | None) -> str:
     return f"write the number alone, in {counted}: {converted.normalize():f} ({number} {given})"
 
 
-_WITH_UNIT = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([^\W\d_][^\W\d_ ]{0,11})")
+_WITH_UNIT = re.compile(r"([0-9]+(?:[.,][0-9]+)?)\s*([^\W\d_][^\W\d_ ]{0,11})")
 """A number with a unit after it (``1.5 kg``, ``12pcs``): said plainly, not as "no number"."""
 
 

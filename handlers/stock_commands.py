@@ -275,7 +275,7 @@ def stock_flow(kind: StockKind) -> Any:
             view = stock_form_modal(metadata.dump(), kind.value, unit, to_unit, day)
             inv.client.views_open(trigger_id=inv.trigger_id, view=view)
             return
-        parsed = files.read_arguments([part for part in rest.split(",") if part.strip()])
+        parsed = files.read_arguments(files.split_lines(rest))
         result = _post(
             inv.services.factory,
             who,

@@ -184,6 +184,17 @@ ARGUMENT = re.compile(
 )
 
 
+NEXT_LINE = re.compile(r",\s*(?=[^,=]*=)")
+"""A comma that starts the next line of Slack's short form (``Flour=25kg, Basil=200g``):
+one before another ``name=``. A comma inside a quantity (``Flour=1,5kg``) is a decimal
+comma, and ``Flour=1,000kg`` reaches the rule that refuses it as ambiguous."""
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of ``Flour=1,5kg@0,9, Basil=200g``, cut at ``NEXT_LINE`` commas."""
+    return [part for part in NEXT_LINE.split(text) if part.strip()]
+
+
 def read_arguments(texts: Sequence[str], *, source: str = "arguments") -> StockFile:
     """``Flour=25kg@0.9`` (ingredient=quantity, optional unit, optional @cost per that unit),
     one per argument or comma-separated in Slack's short form."""

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.csv_import.cells import parse_quantity
 from stockpot.core.csv_import.importer import import_csv
 from stockpot.core.csv_import.profile import CsvProfile
 from stockpot.core.csv_import.scan import InvalidCsv
@@ -217,3 +218,35 @@ def test_a_number_with_another_unit_than_the_fields_is_refused_with_it_converted
     with pytest.raises(ValueError) as refused:
         parse_quantity_text(text, unit)
     assert str(refused.value) == said
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("1,000", "1,000 could be 1000 or 1: write 1000, or 1.000 for 1"),
+        ("12,500", "12,500 could be 12500 or 12.5: write 12500, or 12.500 for 12.5"),
+        ("125,250", "125,250 could be 125250 or 125.25: write 125250, or 125.250 for 125.25"),
+        (" -1,000 ", "-1,000 could be -1000 or -1: write -1000, or -1.000 for -1"),
+        ("1,000 kg", "1,000 could be 1000 or 1: write 1000, or 1.000 for 1"),
+    ],
+)
+def test_a_comma_that_reads_as_thousands_or_decimals_is_refused_with_both(text, said):
+    """A decimal comma is accepted, so "1,000" (an English thousands separator) was read as
+    one: a thousandfold error in a count or a receipt. Refused, saying both readings."""
+    with pytest.raises(ValueError) as refused:
+        parse_quantity_text(text, "kg")
+    assert str(refused.value) == said
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [("0,125", "0.125"), ("1,5", "1.5"), ("12,25", "12.25"), ("2,2500", "2.25"), ("1000", "1000")],
+)
+def test_a_comma_that_can_only_be_a_decimal_comma_is_one(text, value):
+    assert parse_quantity_text(text) == Decimal(value)
+
+
+def test_a_csv_profile_with_a_decimal_comma_reads_three_decimals_as_declared():
+    """The profile says what its comma is: the ambiguity is for numbers typed by people."""
+    assert parse_quantity("1,000", ",") == Decimal(1)
+    assert parse_quantity("1,000", ".") == Decimal(1000)

@@ -1,0 +1,51 @@
+"""Numbers typed into ``/stock``: a decimal comma is read as one, and a comma that reads as
+a thousands separator as well ("1,000") is refused with both readings, never taken as one."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from stockpot.bot.ids import BlockId
+from stockpot.core.models import StockPosting
+from tests.bot.conftest import ADMIN
+from tests.bot.test_slack_app import posted, reply, texts
+from tests.bot.test_stock_slack import count, ingredient_ids
+
+
+def _postings(bot) -> int:
+    with bot.database.session() as session:
+        return len(session.scalars(select(StockPosting.id)).all())
+
+
+def test_a_decimal_comma_in_stock_lines_is_a_decimal_not_a_new_line(bot):
+    """The short form splits lines at commas, so ``Flour=1,5kg`` was cut into ``Flour=1``
+    and ``5kg`` ("'5kg' should read ingredient=quantity…"), although every other typed
+    quantity takes a decimal comma. A comma starts a new line only before ``name=``."""
+    bot.send.command("/stock", "receive Kitchen Flour=1,5kg@0,9, Basil=200g", user=ADMIN)
+    message = texts(posted(bot, "received in Kitchen"))
+    assert "Flour: 1.5 kg" in message and "Basil: 200 g" in message
+
+
+def test_a_thousands_comma_in_stock_lines_is_refused_with_both_readings(bot):
+    """``Flour=1,000kg`` (a thousand kilograms, to whoever typed it) was cut at the comma
+    and refused as a line '000kg'; read as a decimal comma it is one kilogram: a receipt a
+    thousand times too small. Refused, saying both readings, and nothing is posted."""
+    bot.send.command("/stock", "receive Kitchen Flour=1,000kg, Basil=200g", user=ADMIN)
+    said = texts(reply(bot, "1,000 could be 1000 or 1"))
+    assert "write 1000, or 1.000 for 1" in said
+    assert _postings(bot) == 0
+
+
+def test_a_count_sheet_refuses_a_thousands_comma_and_keeps_decimal_commas(bot):
+    ids = ingredient_ids(bot)
+    answer = count(bot, "2026-11-26", {"Basil": "12,500", "Flour": "0,125"})
+    errors = answer.json()["errors"]
+    assert errors == {
+        f"{BlockId.STOCK_INGREDIENT_PREFIX}{ids['Basil']}": (
+            "12,500 could be 12500 or 12.5: write 12500, or 12.500 for 12.5"
+        )
+    }
+    assert _postings(bot) == 0
+    assert count(bot, "2026-11-26", {"Basil": "12500", "Flour": "0,125"}).text == ""
+    counted = texts(posted(bot, "counted in Kitchen for 2026-11-26"))
+    assert "Flour: 125 g" in counted and "Basil: 12.5 kg" in counted  # shown in larger units
