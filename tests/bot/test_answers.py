@@ -152,6 +152,41 @@ def test_an_answer_whose_worker_is_killed_mid_answer_is_given_by_another(databas
     assert (job.state, job.attempts) == (JobState.SUCCEEDED, 2)
 
 
+@pytest.mark.postgresql_only
+def test_an_answer_in_flight_when_its_worker_is_told_to_stop_is_given_once(database):
+    """Answers run on a lane of their own (``Worker(interactive=...)``): a worker sent
+    SIGTERM while it posts one finishes that answer before it exits, on the first attempt;
+    nothing is left for a lease to run out on, and the user hears once."""
+    import_catalog(database.factory, TRATTORIA, source="catalog.yaml")
+    with unit_of_work(database.factory) as session:
+        link_workspace(session, TEAM, session.scalars(select(Company)).one(), ADMIN)
+    hold = Hold(60)
+    with SlackStandIn().running() as slack:
+        slack.install("xoxb-sandbox", BOT_SCOPES)
+        body = {
+            "team_id": TEAM,
+            "channel_id": "C0001",
+            "user_id": ADMIN,
+            "command": "/pos",
+            "text": "help",
+            "response_url": f"{slack.url}/respond/stopped",
+            "trigger_id": "1.stopped",
+        }
+        queued = JobRuntime(database.factory).answer_later(body, TEAM, "C0001", "/pos:1.stopped")
+        assert queued is Answer.QUEUED
+        slack.faults.add(Fault(before=hold), path="/respond/")
+        stopping = takeover_workers(database, slack)()
+        assert hold.arrived.wait(60), "the worker was posting its answer"
+        stopping.send_signal(signal.SIGTERM)
+        hold.release.set()
+        output, _ = stopping.communicate(timeout=120)
+        assert stopping.returncode == 0, output
+        assert slack.response_keys.count("stopped") == 1, "answered once, before it exited"
+    with database.session() as session:
+        job = session.scalars(select(Job).where(Job.kind == JobKind.ANSWER)).one()
+    assert (job.state, job.attempts) == (JobState.SUCCEEDED, 1)
+
+
 def test_the_same_delivery_queues_one_answer(database):
     """The answer job is the delivery's replay record: queueing the same delivery again
     queues nothing, whichever database."""

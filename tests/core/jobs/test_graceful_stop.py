@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import threading
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -148,6 +149,102 @@ def test_a_csv_import_in_flight_is_finished_before_the_worker_exits(postgres, se
         days = session.scalars(select(TransferRun.business_date).distinct()).all()
     assert len(days) == 2
     assert [c.args["text"] for c in answers] == ["Imported kasse.csv"]
+
+
+def slack_worker(postgres, settings, slack: SlackStandIn, *extra: str):
+    """A worker process that tells the Slack stand-in what came of its jobs."""
+    return worker_process(
+        postgres,
+        settings,
+        *extra,
+        SLACK_BOT_TOKEN="xoxb-sandbox",
+        SLACK_API_URL=slack.api_url,
+        **LONG_LEASE,
+    )
+
+
+def posted(slack: SlackStandIn) -> list[tuple[str, str | None]]:
+    """Every message posted (not updated): its text, and the thread it went to."""
+    return [
+        (c.args["text"], c.args.get("thread_ts"))
+        for c in slack.calls
+        if c.method == "chat.postMessage"
+    ]
+
+
+def test_a_migration_handed_back_goes_on_in_its_one_progress_message(postgres, settings, sides):
+    """The migration handed back above, reporting to Slack: the second worker updates the
+    first's progress message to the summary; no second progress message, no second
+    summary."""
+    map_golden(postgres)
+    gate = Gate()
+    sides.faults.add(Fault(before=gate.hold), path="/daily-reports/", times=1, after=1)
+    days = 4
+    with SlackStandIn().running() as slack:
+        slack.install("xoxb-sandbox", BOT_SCOPES)
+        with unit_of_work(postgres.factory) as session:
+            location = session.get_one(ExternalLocation, postgres.location_id)
+            notify = Notify(team_id="T0001", channel_id="C0001", user_id="U1")
+            spec = specs.migration(
+                location.company_id, location.id, days, triggered_by="test", notify=notify
+            )
+            enqueue_many(session, [spec])
+        stop_while_held(slack_worker(postgres, settings, slack), gate)
+        with postgres.session() as session:
+            assert session.scalars(select(Job.state)).one() == JobState.QUEUED, "handed back"
+        finish(slack_worker(postgres, settings, slack, "--until-idle"))
+        (progress,) = posted(slack)
+        assert progress[0].startswith("Migrating ") and progress[1] is None
+        last = [c for c in slack.calls if c.method == "chat.update"][-1]
+    assert (
+        last.args["text"].startswith("<@U1> Migrated ")
+        and f"{days}/{days} days" in last.args["text"]
+    )
+    with postgres.session() as session:
+        job = session.scalars(select(Job)).one()
+        assert (job.state, job.attempts) == (JobState.SUCCEEDED, 1)
+        assert session.scalar(select(func.count()).select_from(TransferRun)) == days
+
+
+def test_a_reprocess_handed_back_is_finished_by_another_worker_with_one_message(
+    postgres, settings, sides
+):
+    """Reprocessing checks for a stop between days, like a migration: the day in flight is
+    finished, the rest handed back. Each day is transferred once, and the one progress
+    message ends in the summary, with one thread of details."""
+    map_golden(postgres)
+    gate = Gate()
+    sides.faults.add(Fault(before=gate.hold), path="/daily-reports/", times=1, after=1)
+    days = [(postgres.location_id, GOLDEN_DATE - timedelta(days=n)) for n in range(3)]
+    with SlackStandIn().running() as slack:
+        slack.install("xoxb-sandbox", BOT_SCOPES)
+        with unit_of_work(postgres.factory) as session:
+            location = session.get_one(ExternalLocation, postgres.location_id)
+            notify = Notify(team_id="T0001", channel_id="C0001", user_id="U1")
+            spec = specs.reprocess(
+                location.company_id, days, what="Pizza", triggered_by="test", notify=notify
+            )
+            enqueue_many(session, [spec])
+        stop_while_held(slack_worker(postgres, settings, slack), gate)
+        with postgres.session() as session:
+            job = session.scalars(select(Job)).one()
+            assert (job.state, len(job.result["done"])) == (JobState.QUEUED, 2), (
+                "the day in flight was finished, the last handed back"
+            )
+        finish(slack_worker(postgres, settings, slack, "--until-idle"))
+        (progress, details) = posted(slack)
+        last = [c for c in slack.calls if c.method == "chat.update"][-1]
+        ts = next(c.ts for c in slack.calls if c.method == "chat.postMessage")
+    assert progress == ("Reprocessing 0/3 days for Pizza", None)
+    assert details == ("Each day of Pizza", ts)
+    assert last.args["text"] == "<@U1> Reprocessed 3/3 days for Pizza"
+    with postgres.session() as session:
+        job = session.scalars(select(Job)).one()
+        assert (job.state, job.attempts) == (JobState.SUCCEEDED, 1)
+        per_day = session.execute(
+            select(TransferRun.business_date, func.count()).group_by(TransferRun.business_date)
+        ).all()
+    assert sorted(per_day) == sorted((day, 1) for _, day in days), "each day transferred once"
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
