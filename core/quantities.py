@@ -137,9 +137,11 @@ _WITH_UNIT = re.compile(r"([0-9]+(?:[.,][0-9]+)?)\s*([^\W\d_][^\W\d_ ]{0,11})")
 
 def _written(value: object) -> object:
     """A quantity given as a string in a file (``quantity: "٣"``) follows the rule of one
-    typed in Slack: pydantic's ``Decimal`` reads other scripts' digits and ``_``."""
+    typed in Slack: pydantic's ``Decimal`` reads other scripts' digits and ``_``, and
+    ``1,000`` is refused saying both readings (pydantic's own "Input should be a valid
+    decimal" said neither what was wrong nor what to write)."""
     if isinstance(value, str):
-        problem = written_number_problem(value.strip())
+        problem = written_number_problem(value.strip()) or ambiguous_comma(value.strip())
         if problem is not None:
             raise PydanticCustomError("quantity_text", f"{value!r} is not a number; {problem}")
     return value

@@ -21,6 +21,7 @@ from stockpot.core.errors import InvalidDocument, ValidationFailed
 from stockpot.core.mapping import import_mappings
 from stockpot.core.models import Connection, LedgerMovement, TransferRun
 from stockpot.core.quantities import LIMIT, QUANTITY_RANGE, check_quantity, parse_quantity_text
+from stockpot.core.stock.files import read_yaml
 from tests.catalogs import setup_trattoria
 from tests.core.csv_import.files import setup_csv
 
@@ -250,3 +251,13 @@ def test_a_csv_profile_with_a_decimal_comma_reads_three_decimals_as_declared():
     """The profile says what its comma is: the ambiguity is for numbers typed by people."""
     assert parse_quantity("1,000", ",") == Decimal(1)
     assert parse_quantity("1,000", ".") == Decimal(1000)
+
+
+def test_a_count_file_in_yaml_says_both_readings_of_a_thousands_comma():
+    """``quantity: 1,000`` in a YAML count file (a string to YAML) was refused as "Input
+    should be a valid decimal", which says neither what is wrong nor what to write."""
+    with pytest.raises(InvalidDocument) as refused:
+        read_yaml("lines:\n  - ingredient: Flour\n    quantity: 1,000\n", source="count.yaml")
+    assert "'1,000' is not a number; 1,000 could be 1000 or 1: write 1000, or 1.000 for 1" in (
+        str(refused.value)
+    )
