@@ -121,17 +121,7 @@ def test_an_answer_whose_worker_is_killed_mid_answer_is_given_by_another(databas
 
     with SlackStandIn().running() as slack:
         slack.install("xoxb-sandbox", BOT_SCOPES)
-        body = {
-            "team_id": TEAM,
-            "channel_id": "C0001",
-            "user_id": ADMIN,
-            "command": "/pos",
-            "text": "help",
-            "response_url": f"{slack.url}/respond/killed",
-            "trigger_id": "1.killed",
-        }
-        queued = JobRuntime(database.factory).answer_later(body, TEAM, "C0001", "/pos:1.killed")
-        assert queued is Answer.QUEUED
+        queue_help(database, slack, "killed")
         slack.faults.add(
             Fault(before=hold, respond=Response.json({"error": "held"}, 500)), path="/respond/"
         )
@@ -152,6 +142,21 @@ def test_an_answer_whose_worker_is_killed_mid_answer_is_given_by_another(databas
     assert (job.state, job.attempts) == (JobState.SUCCEEDED, 2)
 
 
+def queue_help(database, slack, key: str) -> None:
+    """A ``/pos help`` answer queued by a web process, answered at ``/respond/<key>``."""
+    body = {
+        "team_id": TEAM,
+        "channel_id": "C0001",
+        "user_id": ADMIN,
+        "command": "/pos",
+        "text": "help",
+        "response_url": f"{slack.url}/respond/{key}",
+        "trigger_id": f"1.{key}",
+    }
+    queued = JobRuntime(database.factory).answer_later(body, TEAM, "C0001", f"/pos:1.{key}")
+    assert queued is Answer.QUEUED
+
+
 @pytest.mark.postgresql_only
 def test_an_answer_in_flight_when_its_worker_is_told_to_stop_is_given_once(database):
     """Answers run on a lane of their own (``Worker(interactive=...)``): a worker sent
@@ -163,17 +168,7 @@ def test_an_answer_in_flight_when_its_worker_is_told_to_stop_is_given_once(datab
     hold = Hold(60)
     with SlackStandIn().running() as slack:
         slack.install("xoxb-sandbox", BOT_SCOPES)
-        body = {
-            "team_id": TEAM,
-            "channel_id": "C0001",
-            "user_id": ADMIN,
-            "command": "/pos",
-            "text": "help",
-            "response_url": f"{slack.url}/respond/stopped",
-            "trigger_id": "1.stopped",
-        }
-        queued = JobRuntime(database.factory).answer_later(body, TEAM, "C0001", "/pos:1.stopped")
-        assert queued is Answer.QUEUED
+        queue_help(database, slack, "stopped")
         slack.faults.add(Fault(before=hold), path="/respond/")
         stopping = takeover_workers(database, slack)()
         assert hold.arrived.wait(60), "the worker was posting its answer"
