@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -129,6 +130,14 @@ def show_variance(report: variance.Variance) -> None:
         click.echo(f"no cost (not in the total): {', '.join(report.uncosted)}")
 
 
+def business_dates(date_from: datetime, date_to: datetime) -> tuple[date, date]:
+    """``--from`` and ``--to`` as the first and last business date of a range, refused when
+    the range runs backwards (it would read as a period in which nothing moved)."""
+    if date_to < date_from:
+        raise ValidationFailed("--to is before --from: give the first business date first")
+    return date_from.date(), date_to.date()
+
+
 @ledger_group.command("movements")
 @click.option("--company", required=True)
 @click.option("--from", "date_from", required=True, type=click.DateTime(["%Y-%m-%d"]))
@@ -136,10 +145,9 @@ def show_variance(report: variance.Variance) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def ledger_movements(company: str, date_from: Any, date_to: Any, as_json: bool) -> None:
     """Movements of a range of business dates (inclusive)."""
+    first, last = business_dates(date_from, date_to)
     with session_scope() as session:
-        rows = ledger.movements(
-            session, company_by_name(session, company), date_from.date(), date_to.date()
-        )
+        rows = ledger.movements(session, company_by_name(session, company), first, last)
     if as_json:
         emit_json([row.to_json() for row in rows])
         return
@@ -199,8 +207,7 @@ def ledger_export_command(
 ) -> None:
     """Stream the movements of a range of business dates (inclusive) as CSV or JSON lines,
     with their run, storage unit, ingredient, quantity and origin, for accounting and BI."""
-    if date_to < date_from:
-        raise ValidationFailed("--to is before --from: give the first business date first")
+    first, last = business_dates(date_from, date_to)
     write = ledger_export.WRITERS[kind]
     with (
         session_factory()() as session,
@@ -208,7 +215,7 @@ def ledger_export_command(
         output_file(output) as out,
     ):
         found = company_by_name(session, company)
-        rows = ledger_export.stream(session, found.id, date_from.date(), date_to.date())
+        rows = ledger_export.stream(session, found.id, first, last)
         count = write(rows, out)
     if output:
         click.echo(f"{count} movement(s) written to {output}", err=True)

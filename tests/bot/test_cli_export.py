@@ -107,3 +107,14 @@ def test_an_output_file_that_cannot_be_written_is_one_clear_line(cli, database, 
     why = ["ledger", "why", "Flour", "--company", COMPANY, "--date", "2026-11-27"]
     refused = cli(*why, "--lines", str(missing), code=1)
     assert refused == f"error: cannot write {missing}: No such file or directory\n"
+
+
+def test_movements_refuse_a_period_that_runs_backwards_as_the_export_does(cli, database):
+    """`ledger movements --from 2026-11-30 --to 2026-11-01` printed an empty table, which
+    reads as 'nothing moved in November'; the export refused the same dates."""
+    posted_day(cli, database)
+    for command in ("movements", "export"):
+        args = ["ledger", command, "--company", COMPANY, "--from", "2026-11-30"]
+        refused = cli(*args, "--to", "2026-11-01", code=1)
+        assert refused == "error: --to is before --from: give the first business date first\n"
+        assert "2026-11-27" in cli(*args[:-1], "2026-11-01", "--to", "2026-11-30")
