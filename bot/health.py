@@ -105,7 +105,7 @@ def workers(factory: sessionmaker[Session], max_age: timedelta) -> Check:
         return Check(
             "worker",
             False,
-            "no worker has ever beaten",
+            "no worker is running: none has a heartbeat (each removes its own when it stops)",
             "start `stockpot worker` (or `stockpot run`) against this database",
         )
     age = utcnow() - beat

@@ -121,7 +121,7 @@ class QueueCollector(Collector):
         )
         workers = GaugeMetricFamily(
             "stockpot_worker_heartbeat_age_seconds",
-            "Seconds since the most recent heartbeat of any worker (absent when none ever beat)",
+            "Seconds since the most recent heartbeat of any worker (absent when none runs)",
         )
         up = GaugeMetricFamily(
             "stockpot_database_up", "1 when the last scrape reached the database"

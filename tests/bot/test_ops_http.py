@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import delete
 
+from stockpot.bot.health import readiness
 from stockpot.bot.ops_http import OpsRoutes
 from stockpot.bot.server import BackgroundServer
 from stockpot.core.db import make_engine, make_session_factory, unit_of_work
+from stockpot.core.jobs.heartbeat import HeartbeatThread
 from stockpot.core.models import WorkerHeartbeat
 from stockpot.core.settings import Settings
 from stockpot.migrations import schema
@@ -52,9 +56,8 @@ def test_not_ready_without_a_recent_worker_heartbeat_or_with_an_old_schema(datab
         answer = httpx.get(f"http://127.0.0.1:{server.port}/readyz")
         assert answer.status_code == 503
         worker = next(c for c in answer.json()["checks"] if c["check"] == "worker")
-        assert (
-            "no worker has ever beaten" in worker["detail"] and "stockpot worker" in worker["fix"]
-        )
+        assert worker["detail"].startswith("no worker is running")
+        assert "stockpot worker" in worker["fix"]
         assert httpx.get(f"http://127.0.0.1:{server.port}/healthz").status_code == 200
     finally:
         server.stop()
@@ -69,6 +72,24 @@ def test_not_ready_without_a_recent_worker_heartbeat_or_with_an_old_schema(datab
     finally:
         server.stop()
         engine.dispose()
+
+
+def test_a_worker_that_stopped_cleanly_is_not_said_never_to_have_run(database):
+    """A worker removes its heartbeat when it stops cleanly, so after a deploy's stop /readyz
+    (and `stockpot check`) said "no worker has ever beaten": a host reads that as a worker that
+    never reached this database (a wrong DATABASE_URL) rather than one that is not running."""
+    with unit_of_work(database.factory) as session:
+        session.execute(delete(WorkerHeartbeat))
+    with HeartbeatThread(database.factory, "w1", 3600, threads=1, running=lambda: 0):
+        (beating,) = [
+            c for c in readiness(database.factory, timedelta(minutes=1)) if c.name == "worker"
+        ]
+        assert beating.ok
+    (stopped,) = [
+        c for c in readiness(database.factory, timedelta(minutes=1)) if c.name == "worker"
+    ]
+    assert not stopped.ok and "ever" not in stopped.detail
+    assert stopped.detail.startswith("no worker is running")
 
 
 def test_metrics_count_slack_calls_jobs_pos_requests_and_retries(bot):
