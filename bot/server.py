@@ -67,6 +67,10 @@ class StockpotWsgi:
                     query.get("state", ""),
                     f"Lightspeed is connected for {info.company}. Next: `/pos sync`.",
                 )
+            except connections.AuthorizationCompleted as done:
+                # The page opened again (a refresh): nothing to do, nothing to announce.
+                info = done.info
+                ok, detail = True, f"{info.shown} is connected for {info.company} (opened again)."
             except StockpotError as error:
                 detail = str(error)
         if not ok:

@@ -63,6 +63,18 @@ class InvalidOAuthState(ValidationFailed):
     code = "invalid_oauth_state"
 
 
+class AuthorizationCompleted(InvalidOAuthState):
+    """A state used already, for a company whose Lightspeed is connected now: the page
+    Lightspeed sent back to, opened again (a refresh). Refused as a state, and true to say."""
+
+    def __init__(self, info: ConnectionInfo) -> None:
+        super().__init__(
+            f"this Lightspeed authorization was already used: {info.shown} is connected for "
+            f"{info.company}, nothing more to do"
+        )
+        self.info = info
+
+
 @dataclass
 class ConnectionInfo:
     id: int
@@ -359,7 +371,7 @@ def _consume_state(
             raise UnauthorizedCompanyAccess(
                 "this Lightspeed authorization was started for another company"
             )
-        if pending.expires_at < utcnow():
+        if pending.used_at is None and pending.expires_at < utcnow():
             raise InvalidOAuthState(
                 "this Lightspeed authorization expired (it is valid for 10 minutes); start the "
                 "connection again"
@@ -370,6 +382,10 @@ def _consume_state(
             .values(used_at=utcnow())
         )
         if claimed.rowcount != 1:
+            # Used already (a page opened again, however long after): say what is true now.
+            connection = provider_connection(session, pending.company_id, Provider.LIGHTSPEED)
+            if connection is not None and connection.status is ConnectionStatus.CONNECTED:
+                raise AuthorizationCompleted(_info(session, connection))
             raise InvalidOAuthState(
                 "this Lightspeed authorization was already used; start the connection again"
             )

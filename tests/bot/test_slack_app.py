@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import TransferValue
@@ -31,7 +31,9 @@ from stockpot.core.models import (
     JobKind,
     LedgerMovement,
     Member,
+    OAuthState,
     PosItem,
+    Provider,
     Role,
     StorageUnit,
     TransferRun,
@@ -297,8 +299,29 @@ def test_connecting_lightspeed_ends_on_a_page_and_in_the_channel(bot):
     assert callback.status_code == 200 and "Lightspeed is connected" in callback.text
     announcement = posted(bot, "Lightspeed is connected for Trattoria Esempio")
     assert announcement.args["channel"] == "C0001" and "<@UADMIN>" in texts(announcement)
-    again = httpx.get(consent.headers["location"])
-    assert again.status_code == 400 and "already used" in again.text
+
+
+def test_the_lightspeed_page_opened_again_says_it_is_connected(bot):
+    """Reloading the page Lightspeed sent back to (a refresh, a tab restored) answered
+    'Lightspeed is not connected ... run /pos connect lightspeed again' for a connection just
+    made: the state is used once, but what the page says must be true."""
+    bot.send.command("/pos", "connect lightspeed", user=ADMIN)
+    offer = reply(bot, "Connect Lightspeed")
+    url = next(block["accessory"]["url"] for block in offer.args["blocks"] if "accessory" in block)
+    callback = httpx.get(url, follow_redirects=False).headers["location"]
+    assert httpx.get(callback).status_code == 200
+    posted(bot, "Lightspeed is connected for Trattoria Esempio")
+    again = httpx.get(callback)
+    assert again.status_code == 200, again.text
+    assert "Lightspeed is connected</h1>" in again.text and "not connected" not in again.text
+    assert "opened again" in again.text and "Trattoria Esempio" in again.text
+    with unit_of_work(bot.database.factory) as session:
+        session.execute(update(OAuthState).values(expires_at=datetime(2026, 1, 1, tzinfo=UTC)))
+    next_day = httpx.get(callback)
+    assert next_day.status_code == 200 and "expired" not in next_day.text, "used, not expired"
+    with bot.database.session() as session:
+        providers = session.scalars(select(Connection.provider)).all()
+    assert providers.count(Provider.LIGHTSPEED) == 1
 
 
 def test_a_refused_lightspeed_callback_is_one_log_line(bot, caplog):
