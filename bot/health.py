@@ -5,7 +5,7 @@ Each check says what is wrong and how to fix it, like every other error in Stock
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from sqlalchemy import Engine, text
@@ -25,9 +25,17 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    needed: bool = True
+    """Whether readiness waits for it; one that is not is reported all the same."""
 
     def to_json(self) -> dict[str, object]:
-        return {"check": self.name, "ok": self.ok, "detail": self.detail, "fix": self.fix}
+        return {
+            "check": self.name,
+            "ok": self.ok,
+            "detail": self.detail,
+            "fix": self.fix,
+            "needed": self.needed,
+        }
 
 
 def safe_url(url: str) -> str:
@@ -119,9 +127,13 @@ def workers(factory: sessionmaker[Session], max_age: timedelta) -> Check:
     return Check("worker", True, f"a worker beat {int(age.total_seconds())} s ago")
 
 
-def readiness(factory: sessionmaker[Session], max_age: timedelta) -> list[Check]:
+def readiness(
+    factory: sessionmaker[Session], max_age: timedelta, *, workers_needed: bool
+) -> list[Check]:
+    """The database and its schema, then the workers' heartbeats: needed for a worker's own
+    readiness, reported beside a web process's (``ops_http.OpsRoutes``)."""
     engine = factory.kw["bind"]
     checks = database(engine)
     if all(check.ok for check in checks):
-        checks.append(workers(factory, max_age))
+        checks.append(replace(workers(factory, max_age), needed=workers_needed))
     return checks

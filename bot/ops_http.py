@@ -1,6 +1,7 @@
 """The routes an operator's tools read, in front of any Stockpot WSGI app: ``/healthz`` (the
-process answers), ``/readyz`` (database reachable, schema current, a worker beating) and
-``/metrics`` (Prometheus). Every request gets a request id for the log and is counted."""
+process answers), ``/readyz`` (database reachable, schema current; for a worker, a worker
+beating) and ``/metrics`` (Prometheus). Every request gets a request id for the log and is
+counted."""
 
 from __future__ import annotations
 
@@ -38,6 +39,11 @@ class OpsRoutes:
         self.inner = inner
         self.factory = factory
         self.max_beat_age = timedelta(seconds=settings.ready_heartbeat_seconds)
+        self.workers_needed = inner is None
+        """A process serving Slack (``inner``) is ready without a worker: it acks and queues,
+        and the answers wait for one. Were its readiness to need a worker, a load balancer
+        would take every web process out while the workers are down, and Slack's requests
+        would get no ack at all. A worker's own routes are ready while workers beat."""
         metrics.watch_queue(factory)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
@@ -65,8 +71,8 @@ class OpsRoutes:
         if path == "/healthz":
             return _answer(start_response, "200 OK", b"ok", "text/plain")
         if path == "/readyz":
-            checks = readiness(self.factory, self.max_beat_age)
-            ready = all(check.ok for check in checks)
+            checks = readiness(self.factory, self.max_beat_age, workers_needed=self.workers_needed)
+            ready = all(check.ok for check in checks if check.needed)
             body = json.dumps(
                 {"ready": ready, "checks": [check.to_json() for check in checks]}
             ).encode()

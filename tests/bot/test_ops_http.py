@@ -74,6 +74,30 @@ def test_not_ready_without_a_recent_worker_heartbeat_or_with_an_old_schema(datab
         engine.dispose()
 
 
+def test_a_web_process_is_ready_without_workers_and_says_they_are_down(database):
+    """A load balancer checks the web processes' /readyz: were it to need a worker, every web
+    process would be taken out while the workers are down, and Slack's requests would get no
+    ack at all. It acks and queues; the answers wait for a worker. The workers' state is in
+    the answer all the same (and a worker's own /readyz still needs it)."""
+    with unit_of_work(database.factory) as session:
+        session.execute(delete(WorkerHeartbeat))
+
+    def slack_app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"acked"]
+
+    server = BackgroundServer(OpsRoutes(slack_app, database.factory, Settings()), 0)
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{server.port}/readyz")
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["ready"] is True
+        worker = next(c for c in answer.json()["checks"] if c["check"] == "worker")
+        assert (worker["ok"], worker["needed"]) == (False, False)
+        assert worker["detail"].startswith("no worker is running")
+    finally:
+        server.stop()
+
+
 def test_a_worker_that_stopped_cleanly_is_not_said_never_to_have_run(database):
     """A worker removes its heartbeat when it stops cleanly, so after a deploy's stop /readyz
     (and `stockpot check`) said "no worker has ever beaten": a host reads that as a worker that
@@ -82,11 +106,15 @@ def test_a_worker_that_stopped_cleanly_is_not_said_never_to_have_run(database):
         session.execute(delete(WorkerHeartbeat))
     with HeartbeatThread(database.factory, "w1", 3600, threads=1, running=lambda: 0):
         (beating,) = [
-            c for c in readiness(database.factory, timedelta(minutes=1)) if c.name == "worker"
+            c
+            for c in readiness(database.factory, timedelta(minutes=1), workers_needed=True)
+            if c.name == "worker"
         ]
         assert beating.ok
     (stopped,) = [
-        c for c in readiness(database.factory, timedelta(minutes=1)) if c.name == "worker"
+        c
+        for c in readiness(database.factory, timedelta(minutes=1), workers_needed=True)
+        if c.name == "worker"
     ]
     assert not stopped.ok and "ever" not in stopped.detail
     assert stopped.detail.startswith("no worker is running")
