@@ -39,9 +39,9 @@ def pos_recipe(inv: Invocation) -> None:
     inv.reply(f"Recipe {escape(view.name)}", recipe_blocks(view))
 
 
-def _period_at(words: list[str], index: int) -> tuple[Period, list[str]] | None:
+def _period_at(words: list[str], index: int, today: date) -> tuple[Period, list[str]] | None:
     try:
-        return parse_period(words[index:], date.today())  # noqa: DTZ011 - as /ledger
+        return parse_period(words[index:], today)
     except PeriodError:
         return None
 
@@ -49,11 +49,13 @@ def _period_at(words: list[str], index: int) -> tuple[Period, list[str]] | None:
 def ledger_why(inv: Invocation) -> None:
     """``/ledger why Flour 2026-11-27 Kitchen``: the ingredient is every word before the
     date, the storage unit every word after it."""
+    who = inv.actor()
+    today = inv.today(who)
     found = next(
         (
             (index, parsed)
             for index in range(1, len(inv.args))
-            if (parsed := _period_at(inv.args, index)) is not None
+            if (parsed := _period_at(inv.args, index, today)) is not None
         ),
         None,
     )
@@ -62,7 +64,6 @@ def ledger_why(inv: Invocation) -> None:
     index, (period, rest) = found
     ingredient = " ".join(inv.args[:index]).strip()
     storage = " ".join(rest).strip() or None
-    who = inv.actor()
     first, last = period.first, period.last
 
     def work() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -56,7 +55,7 @@ def show_balances(ack: Ack, body: dict[str, Any], client: WebClient, context: Bo
 def ledger_movements(inv: Invocation) -> None:
     who = inv.actor()
     try:
-        period, rest = parse_period(inv.args, date.today())  # noqa: DTZ011 - as parse_day
+        period, rest = parse_period(inv.args, inv.today(who))
     except PeriodError as error:
         raise UsageError(str(error)) from None
     first, last = period.first, period.last

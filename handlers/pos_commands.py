@@ -296,12 +296,12 @@ def pos_mappings(inv: Invocation) -> None:
     inv.reply(*mappings_list(inv.services.factory, inv.actor(), " ".join(inv.args).strip()))
 
 
-def doctor_args(words: list[str]) -> tuple[str | None, date | None]:
+def doctor_args(words: list[str], today: date) -> tuple[str | None, date | None]:
     """``[location] [date]``: the last word is the day when it reads as one."""
     day = None
     if words:
         try:
-            day = periods.parse_day(words[-1], date.today())  # noqa: DTZ011 - as /ledger
+            day = periods.parse_day(words[-1], today)
             words = words[:-1]
         except periods.PeriodError:
             day = None
@@ -310,7 +310,7 @@ def doctor_args(words: list[str]) -> tuple[str | None, date | None]:
 
 def pos_doctor(inv: Invocation) -> None:
     who = inv.actor()
-    name, day = doctor_args(inv.args)
+    name, day = doctor_args(inv.args, inv.today(who))
     inv.reply("Running the checks…")
 
     def work() -> None:
@@ -379,7 +379,7 @@ def pos_report(inv: Invocation) -> None:
     action = inv.args[0].lower() if inv.args else ""
     if action == "now":
         who.require_admin()  # the report goes to the channel, for everyone in it to read
-        day = parse_day(inv.args[1].lower()) if len(inv.args) > 1 else parse_day("yesterday")
+        day = parse_day(inv.args[1].lower() if len(inv.args) > 1 else "yesterday", inv.today(who))
         here = inv.notify()
         queued = inv.services.jobs.enqueue(specs.report(who.company_id, day, notify=here))
         note = joined(inv.services, queued, here, f"report of {day}")

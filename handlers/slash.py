@@ -21,6 +21,7 @@ from stockpot.core.errors import StockpotError, ValidationFailed
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.models import ExternalLocation
 from stockpot.core.scope import CompanyScope
+from stockpot.core.stock import files
 from stockpot.handlers.answers import ack_first
 from stockpot.handlers.context import Services, actor, changing, notify, reading, services
 
@@ -58,6 +59,12 @@ class Invocation:
 
     def notify(self) -> Notify:
         return notify(self.context, self.channel_id)
+
+    def today(self, who: Actor) -> date:
+        """Today on the company's clock (``core.stock.files.today``): the one date every
+        command counts ``yesterday``, ``this week`` and a default date from, not the server's
+        (a location in Auckland or Los Angeles is a day off UTC for hours every day)."""
+        return files.company_today(self.services.factory, who.company_id)
 
     def reply(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         """A private answer to the person who typed the command."""
@@ -123,10 +130,10 @@ def _did_you_mean(command: SlashCommand, word: str) -> str:
     return f" Did you mean `{command.name} {closest}`?" if closest else ""
 
 
-def parse_day(text: str) -> date:
-    """A day as people name it (``core.periods``), counted from today."""
+def parse_day(text: str, today: date) -> date:
+    """A day as people name it (``core.periods``), counted from ``today`` (``Invocation.today``)."""
     try:
-        return periods.parse_day(text, date.today())  # noqa: DTZ011 - the requester's "yesterday" is close enough to ours
+        return periods.parse_day(text, today)
     except periods.PeriodError as error:
         raise UsageError(str(error)) from None
 

@@ -88,10 +88,10 @@ def _take_unit(text: str, units: list[str], usage: str) -> tuple[str, str]:
     raise UsageError(f"which storage unit? {usage} (storage units: {', '.join(units) or 'none'})")
 
 
-def _take_day(text: str) -> tuple[date | None, str]:
+def _take_day(text: str, today: date) -> tuple[date | None, str]:
     first, _, rest = text.partition(" ")
     if first in ("today", "yesterday") or (len(first) == 10 and first[4:5] == "-"):
-        return parse_day(first), rest.strip()
+        return parse_day(first, today), rest.strip()
     return None, text
 
 
@@ -100,14 +100,15 @@ def stock_count(inv: Invocation) -> None:
     who = inv.actor()
     who.require_admin()
     text = " ".join(inv.args)
-    day, text = _take_day(text)
+    today = inv.today(who)
+    day, text = _take_day(text, today)
     name, rest = _take_unit(text, _units(inv, who.company_id), "`/stock count Kitchen`")
     if rest:
-        day, rest = _take_day(rest)
+        day, rest = _take_day(rest, today)
     with inv.reading(who) as rows:
         company = rows.company()
         unit = rows.storage_unit(name)
-        day = day or files.today(rows.session, company)
+        day = day or today
         groups = files.sheet(rows.session, company, unit.id)
         counts = live_counts(rows.session, company.id, unit.id, day)
     pages = _pages(groups, counts)
@@ -255,7 +256,8 @@ def stock_flow(kind: StockKind) -> Any:
         who = inv.actor()
         who.require_admin()
         units = _units(inv, who.company_id)
-        day, text = _take_day(" ".join(inv.args))
+        today = inv.today(who)
+        day, text = _take_day(" ".join(inv.args), today)
         unit, rest = _take_unit(text, units, usage)
         to_unit = None
         if kind is StockKind.MOVE:
@@ -263,7 +265,7 @@ def stock_flow(kind: StockKind) -> Any:
                 raise UsageError(f"where to? {usage}")
             to_unit, rest = _take_unit(rest[3:].strip(), units, usage)
         if day is None:  # after the unit, as in `/stock count Kitchen 2026-11-26`
-            day, rest = _take_day(rest)
+            day, rest = _take_day(rest, today)
         if not rest:
             metadata = StockFormMetadata(
                 channel_id=inv.channel_id,

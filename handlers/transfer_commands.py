@@ -22,7 +22,7 @@ def transfer_day(inv: Invocation) -> None:
     now = len(args) != len(inv.args)
     if not args:
         raise UsageError("which day? `/transfer yesterday` or `/transfer 2026-11-27 Main room`")
-    day = parse_day(args[0].lower())
+    day = parse_day(args[0].lower(), inv.today(who))
     name = " ".join(args[1:])
     with inv.reading(who) as rows:
         targets = [
@@ -107,7 +107,7 @@ def transfer_log(inv: Invocation) -> None:
     who = inv.actor()
     if len(inv.args) < 2:
         raise UsageError("`/transfer log <location> <date>`")
-    day = parse_day(inv.args[-1].lower())
+    day = parse_day(inv.args[-1].lower(), inv.today(who))
     name = " ".join(inv.args[:-1])
     if name == "all":
         raise UsageError("one location at a time: `/transfer log <location> <date>`")

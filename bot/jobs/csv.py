@@ -20,7 +20,6 @@ from stockpot.core.csv_import.importer import (
     preview_with_profiles,
     undo_import,
 )
-from stockpot.core.db import utcnow
 from stockpot.core.errors import ConfigurationError, StockpotError
 from stockpot.core.jobs.effects import job_key
 from stockpot.core.jobs.specs import (
@@ -32,6 +31,7 @@ from stockpot.core.jobs.specs import (
 )
 from stockpot.core.jobs.worker import JobContext, JobHandler
 from stockpot.core.models import CsvImport
+from stockpot.core.stock.files import company_today
 
 
 def _asked_by(context: JobContext) -> str | None:
@@ -144,7 +144,11 @@ class CsvPreviewJob(_InThread):
             raise ConfigurationError("Slack is not reachable from this worker to read the file")
         file_id = payload.file_id
         name = payload.name or file_id
-        when = payload.default_date or utcnow().date() - timedelta(days=1)
+        # Yesterday on the company's clock, as `/transfer yesterday` reads it (UTC's
+        # yesterday is the day before that for hours every day in Auckland).
+        when = payload.default_date or company_today(
+            context.factory, context.job.company_id
+        ) - timedelta(days=1)
         try:
             with _previewing:
                 name, data = fetch_csv(context.settings, client, file_id)
