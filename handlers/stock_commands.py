@@ -111,6 +111,7 @@ def stock_count(inv: Invocation) -> None:
         day = day or today
         groups = files.sheet(rows.session, company, unit.id)
         counts = live_counts(rows.session, company.id, unit.id, day)
+        zone = files.company_zone(rows.session, company)
     pages = _pages(groups, counts)
     if not pages:
         raise ValidationFailed(f"{who.company} has no active ingredient to count")
@@ -120,7 +121,7 @@ def stock_count(inv: Invocation) -> None:
         storage_unit_id=unit.id,
         business_date=day,
     )
-    view = count_modal(metadata.dump(), unit.name, day, pages[0], 0, len(pages), counts)
+    view = count_modal(metadata.dump(), unit.name, day, pages[0], 0, len(pages), counts, zone)
     inv.client.views_open(trigger_id=inv.trigger_id, view=view)
 
 
@@ -212,6 +213,7 @@ def submit_count(
         # The sheet as it opened (what it lists), with the day's counts now: this page's too.
         with reading(context, who) as rows:
             counts = live_counts(rows.session, who.company_id, unit.id, metadata.business_date)
+            zone = files.company_zone(rows.session, rows.company())
         pages = _pages(groups, counts)
         next_metadata = metadata.model_copy(update={"page": following})
         ack(
@@ -224,6 +226,7 @@ def submit_count(
                 following,
                 len(pages),
                 counts,
+                zone,
             ),
         )
     else:

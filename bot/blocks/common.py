@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar, overload
+from zoneinfo import ZoneInfo
 
 from stockpot.core.words import plural as plural  # the one rule for counts, in core
 
@@ -26,6 +27,15 @@ def escape(text: str) -> str:
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def local_time(instant: datetime, zone: ZoneInfo, now: datetime | None = None) -> str:
+    """A time as people read it: on the clock of the place it is about, with that clock's
+    zone (``2026-11-27 06:10 CET``; ``06:10 CET`` when ``now`` is the same local day). One
+    rule for every message that shows a time, so none reads as another's clock."""
+    local = instant.astimezone(zone)
+    same_day = now is not None and local.date() == now.astimezone(zone).date()
+    return local.strftime("%H:%M %Z" if same_day else "%Y-%m-%d %H:%M %Z")
 
 
 def day_spans(days: Iterable[date]) -> str:

@@ -15,6 +15,7 @@ from stockpot.bot.blocks.common import (
     context,
     escape,
     header,
+    local_time,
     section,
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
@@ -49,11 +50,7 @@ def _state(row: LocationOverview, now: datetime) -> str:
     state = location_state(row.active, row.automatic_transfer, from_csv=row.from_csv)
     if row.migration_since is None:
         return state
-    zone = ZoneInfo(row.timezone)
-    since = row.migration_since.astimezone(zone)
-    when = since.strftime(
-        "%H:%M %Z" if since.date() == now.astimezone(zone).date() else "%Y-%m-%d %H:%M %Z"
-    )
+    when = local_time(row.migration_since, ZoneInfo(row.timezone), now)
     began = "started" if row.migration_started else "queued"
     return f"{state} · migration {began} {when} (its own message shows how far it is)"
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from stockpot.bot.amounts import human, human_together
 from stockpot.bot.blocks.common import (
@@ -26,6 +27,7 @@ from stockpot.bot.blocks.common import (
     header,
     lines_modal,
     lines_section,
+    local_time,
     plural,
     section,
     who_did,
@@ -92,14 +94,17 @@ def sheet_pages(groups: dict[str, Sequence[SheetRow]]) -> list[list[Block]]:
     return pages
 
 
-def counted_notice(unit: str, day: date, counts: Sequence[LiveCount]) -> Block | None:
-    """The sheet's word on the counts already posted for its unit and day: who, when, what,
-    and how to count again (a counted ingredient is refused until its count is reversed)."""
+def counted_notice(
+    unit: str, day: date, counts: Sequence[LiveCount], zone: ZoneInfo
+) -> Block | None:
+    """The sheet's word on the counts already posted for its unit and day: who, when (on the
+    company's clock: in UTC a count at 00:30 in Berlin read as the day before), what, and how
+    to count again (a counted ingredient is refused until its count is reversed)."""
     if not counts:
         return None
     shown = counts[:COUNTS_NAMED]
     named = "; ".join(
-        f"count {c.posting_id} by {who_did(c.posted_by)} at {c.posted_at:%Y-%m-%d %H:%M} UTC "
+        f"count {c.posting_id} by {who_did(c.posted_by)} at {local_time(c.posted_at, zone)} "
         f"({plural(len(c.counted), 'ingredient')})"
         for c in shown
     )
@@ -127,7 +132,8 @@ def count_modal(
     page: list[Block],
     number: int,
     pages: int,
-    counts: Sequence[LiveCount] = (),
+    counts: Sequence[LiveCount],
+    zone: ZoneInfo,
 ) -> Block:
     intro = context(
         f"Counted stock of *{escape(unit)}* at the close of {day}. Leave an ingredient empty "
@@ -139,7 +145,7 @@ def count_modal(
         )
     )
     last = number + 1 >= pages
-    notice = [b for b in [counted_notice(unit, day, counts)] if b is not None]
+    notice = [b for b in [counted_notice(unit, day, counts, zone)] if b is not None]
     return {
         "type": "modal",
         "callback_id": CallbackId.STOCK_COUNT,

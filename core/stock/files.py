@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import date as Date  # noqa: N812 - the YAML key `date` shadows the type
 from typing import Annotated
+from zoneinfo import ZoneInfo
 
 from pydantic import Field, StringConstraints
 from sqlalchemy import exists, or_, select
@@ -224,15 +225,21 @@ def read_arguments(texts: Sequence[str], *, source: str = "arguments") -> StockF
     return StockFile(lines=lines)
 
 
-def today(session: Session, company: Company, now: datetime | None = None) -> date:
-    """Today in the company's report timezone (its first location's, else UTC)."""
+def company_zone(session: Session, company: Company) -> ZoneInfo:
+    """The company's clock: its report timezone, else its first location's, else UTC (what
+    its days are counted on and its times are shown in)."""
     first = session.scalar(
         select(ExternalLocation.timezone)
         .where(ExternalLocation.company_id == company.id)
         .order_by(ExternalLocation.id)
         .limit(1)
     )
-    zone = report_timezone(company, first)
+    return report_timezone(company, first)
+
+
+def today(session: Session, company: Company, now: datetime | None = None) -> date:
+    """Today on the company's clock (``company_zone``)."""
+    zone = company_zone(session, company)
     return (now or datetime.now(zone)).astimezone(zone).date()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -201,6 +202,8 @@ def test_forms_with_foreign_shapes_are_refused_in_the_form_not_crashes(bot, capl
         [{"type": "input", "block_id": f"{BlockId.STOCK_INGREDIENT_PREFIX}1", "label": {}}],
         0,
         1,
+        (),
+        ZoneInfo("UTC"),
     )
     for block in ("abc", "99999999999999999999999999"):
         values = {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
@@ -26,6 +27,8 @@ from stockpot.core.transfer.lines import RawInput, SaleLine
 from stockpot.core.transfer.runner import run_transfer
 from tests.bot.conftest import ADMIN, VIEWER
 from tests.bot.test_slack_app import posted, reply, texts
+
+UTC_ZONE = ZoneInfo("UTC")
 
 
 def ingredient_ids(bot) -> dict[str, int]:
@@ -217,7 +220,9 @@ def test_a_long_count_sheet_is_paged_within_the_modal_limit():
     inputs = [b for page in pages for b in page if b["type"] == "input"]
     assert len(inputs) == 251 and inputs[0]["label"]["text"] == "Spice 000 (g)"
     for number, page in enumerate(pages):
-        modal = count_modal("{}", "Kitchen", date(2026, 11, 27), page, number, len(pages))
+        modal = count_modal(
+            "{}", "Kitchen", date(2026, 11, 27), page, number, len(pages), (), UTC_ZONE
+        )
         assert len(modal["blocks"]) <= MODAL_BLOCKS
         assert modal["blocks"][1]["type"] == "header"  # a continued group repeats its header
     assert modal["submit"]["text"] == "Post count"
@@ -231,7 +236,9 @@ def test_a_count_sheet_with_counts_named_keeps_every_field_within_the_modal_limi
     at = datetime(2026, 11, 27, 21, 5, tzinfo=UTC)
     counts = [LiveCount(n, "slack:UADMIN", at, {n: Decimal(5)}) for n in range(1, 6)]
     for number, page in enumerate(pages):
-        modal = count_modal("{}", "Kitchen", date(2026, 11, 27), page, number, len(pages), counts)
+        modal = count_modal(
+            "{}", "Kitchen", date(2026, 11, 27), page, number, len(pages), counts, UTC_ZONE
+        )
         assert len(modal["blocks"]) <= MODAL_BLOCKS
         assert modal["blocks"][2:] == page, "every field of the page is on it"
     notice = json.dumps(modal["blocks"][1])
@@ -247,7 +254,7 @@ def test_reopening_a_count_sheet_shows_what_that_day_already_counted(bot):
     assert count(bot, "2026-11-26", {"Flour": "10", "Basil": "250"}).text == ""
     posted(bot, "counted in Kitchen for 2026-11-26")
     with bot.database.session() as session:
-        posting = session.scalar(select(StockPosting.id))
+        posting, at = session.execute(select(StockPosting.id, StockPosting.created_at)).one()
     ids = ingredient_ids(bot)
 
     def sheet(day: str, opened: int) -> dict:
@@ -268,7 +275,11 @@ def test_reopening_a_count_sheet_shows_what_that_day_already_counted(bot):
         f"*Kitchen* was already counted at the close of 2026-11-26: count {posting} by "
         "<@UADMIN> at " in notice
     )
-    assert "UTC (2 ingredients)" in notice and f"`/stock correct {posting}`" in notice
+    # On the company's clock (its location is in Rome), not UTC: a count at 00:30 there
+    # read as 23:30 the day before.
+    rome = at.astimezone(ZoneInfo("Europe/Rome"))
+    assert f"at {rome:%Y-%m-%d %H:%M %Z} (2 ingredients)" in notice, notice
+    assert f"`/stock correct {posting}`" in notice
     assert hints(again) == {
         ids["Flour"]: f"Counted already that day: 10 kg (count {posting})",
         ids["Basil"]: f"Counted already that day: 250 g (count {posting})",
