@@ -4,14 +4,16 @@ left to map, what went wrong, which balances went negative, and two weeks of con
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from stockpot.core.db import utcnow
 from stockpot.core.errors import ValidationFailed
+from stockpot.core.jobs.schedule import Clock
 from stockpot.core.ledger import StockLine, balances
 from stockpot.core.models import (
     Company,
@@ -49,7 +51,13 @@ class LocationDay:
 
     name: str
     state: str
-    """``posted``, ``unchanged``, ``failed``, ``pending``, ``not transferred`` or ``paused``."""
+    """``posted``, ``unchanged``, ``failed``, ``pending``, ``not transferred``, ``paused`` or
+    ``not due yet`` (its transfer time has not come: a location west of the company's clock
+    is still open when the company's report is due, which is no missing day)."""
+    due_at: datetime | None = None
+    """When a day not closed yet is transferred."""
+    timezone: str = "UTC"
+    """The location's, to show ``due_at`` on its clock."""
     run_id: int | None = None
     lines: int = 0
     unmapped_lines: int = 0
@@ -77,7 +85,9 @@ class DailyReport:
     largest consumer of each unit family in turns (``units.in_turns``)."""
 
 
-def daily_report(session: Session, company_id: int, day: date) -> DailyReport:
+def daily_report(
+    session: Session, company_id: int, day: date, now: datetime | None = None
+) -> DailyReport:
     company = session.get_one(Company, company_id)
     locations = session.scalars(
         select(ExternalLocation)
@@ -87,7 +97,9 @@ def daily_report(session: Session, company_id: int, day: date) -> DailyReport:
     return DailyReport(
         company=company.name,
         day=day,
-        locations=[_location_day(session, location, day) for location in locations],
+        locations=[
+            _location_day(session, location, day, now or utcnow()) for location in locations
+        ],
         coverage=coverage(session, company_id),
         top_unmapped=offered_days(session, unmapped(session, company_id)[:TOP_UNMAPPED]),
         negative=[line for line in balances(session, company) if line.quantity < 0],
@@ -96,8 +108,10 @@ def daily_report(session: Session, company_id: int, day: date) -> DailyReport:
     )
 
 
-def _location_day(session: Session, location: ExternalLocation, day: date) -> LocationDay:
-    row = LocationDay(name=location.name, state="not transferred")
+def _location_day(
+    session: Session, location: ExternalLocation, day: date, now: datetime
+) -> LocationDay:
+    row = LocationDay(name=location.name, state="not transferred", timezone=location.timezone)
     live = session.scalar(
         select(TransferRun)
         .join(TransferDay, TransferDay.live_run_id == TransferRun.id)
@@ -128,6 +142,8 @@ def _location_day(session: Session, location: ExternalLocation, day: date) -> Lo
         row.failure = job.last_error
     elif location.automatic_transfer.value == "paused":
         row.state = "paused"
+    elif location.transfer_time is not None and (due := Clock.of(location).due_at(day)) > now:
+        row.state, row.due_at = "not due yet", due
     return row
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from stockpot.bot.amounts import count, human
 from stockpot.bot.blocks.common import (
     MESSAGE_BLOCKS,
@@ -12,6 +14,7 @@ from stockpot.bot.blocks.common import (
     divider,
     escape,
     header,
+    local_time,
     plural,
     section,
 )
@@ -29,6 +32,7 @@ STATE_ICONS = {
     "pending": ":hourglass_flowing_sand:",
     "not transferred": ":grey_question:",
     "paused": ":double_vertical_bar:",
+    "not due yet": ":clock6:",
 }
 
 
@@ -58,6 +62,8 @@ def _largest(row: LocationDay, currency: str) -> str:
 
 def _location(row: LocationDay, currency: str) -> list[Block]:
     head = f"{STATE_ICONS.get(row.state, '')} *{escape(row.name)}*: {row.state}"
+    if row.due_at is not None:
+        head += f" · transferred at {local_time(row.due_at, ZoneInfo(row.timezone))}"
     if row.run_id is not None:
         head += f" · {plural(row.lines, 'line')}, {row.unmapped_lines} unmapped · {_deducted(row)}"
     blocks = [section(head)]

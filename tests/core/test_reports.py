@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+import json
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
+from stockpot.bot.blocks.report import report_blocks
 from stockpot.core.db import unit_of_work
 from stockpot.core.jobs import specs
 from stockpot.core.jobs.queue import claim, enqueue, fail
 from stockpot.core.models import AutomaticTransfer, ExternalLocation, RunKind
-from stockpot.core.reports import daily_report
+from stockpot.core.reports import DailyReport, daily_report
 from stockpot.core.transfer.lines import RawInput, SaleLine
 from stockpot.core.transfer.runner import run_transfer
 from tests.catalogs import ids, setup_trattoria
@@ -92,3 +95,35 @@ def test_failed_pending_paused_and_missing_days_are_told_apart(database):
         (pending,) = daily_report(session, found["company"], DAY - timedelta(days=2)).locations
         (paused,) = daily_report(session, found["company"], DAY - timedelta(days=1)).locations
     assert (pending.state, paused.state) == ("pending", "paused")
+
+
+def test_a_day_still_open_west_of_the_company_s_clock_is_not_due_yet_not_missing(database):
+    """The report is due on the company's clock (08:00 in Rome); a location in Los Angeles
+    is then at 23:00 of the reported day, transferred at 06:00 its time: "not transferred"
+    (a grey question mark) read as a missing day. It says when it is due, on its clock."""
+    setup_trattoria(database)
+    with database.session() as session:
+        found = ids(session)
+    room = found["location:Main room"]
+    with unit_of_work(database.factory) as session:
+        location = session.get_one(ExternalLocation, room)
+        location.timezone = "America/Los_Angeles"
+        transfer_time = location.transfer_time
+    assert transfer_time is not None
+    rome = ZoneInfo("Europe/Rome")
+    morning = datetime(2026, 11, 28, 8, 0, tzinfo=rome)
+    with database.session() as session:
+        (open_day,) = daily_report(session, found["company"], DAY, now=morning).locations
+        (later,) = daily_report(
+            session, found["company"], DAY, now=morning + timedelta(hours=10)
+        ).locations
+    los_angeles = ZoneInfo("America/Los_Angeles")
+    due = datetime.combine(DAY + timedelta(days=1), transfer_time, tzinfo=los_angeles)
+    assert (open_day.state, open_day.due_at) == ("not due yet", due)
+    shown = json.dumps(report_blocks(_report_of(open_day)), ensure_ascii=False)
+    assert f"not due yet · transferred at {due:%Y-%m-%d %H:%M} PST" in shown, shown
+    assert (later.state, later.due_at) == ("not transferred", None)
+
+
+def _report_of(row) -> DailyReport:
+    return DailyReport("Trattoria", DAY, [row], None, [], [], {})
