@@ -15,7 +15,9 @@ from sqlalchemy import update
 from stockpot.core.db import unit_of_work
 from stockpot.core.models import Company
 from tests.bot.conftest import ADMIN
-from tests.bot.test_slack_app import reply
+from tests.bot.test_csv_upload import setup, share
+from tests.bot.test_slack_app import reply, texts
+from tests.core.csv_import.files import TABBED
 
 
 def _zone_off_utc() -> ZoneInfo:
@@ -66,3 +68,12 @@ def test_ledger_yesterday_heads_with_the_company_s_yesterday(bot, far_company):
     )
     answer = str(reply(bot, "yesterday:").args)
     assert any(f"yesterday: {d:%a} {d.isoformat()}" in answer for d in expected), answer
+
+
+def test_a_shared_csv_without_dates_starts_on_the_company_s_yesterday(bot, far_company):
+    """The date picker of a file without a date column starts on yesterday: the company's,
+    as `/transfer yesterday` reads it (it was UTC's)."""
+    setup(bot)
+    expected, _ = _yesterdays(far_company, lambda: None)
+    preview = texts(share(bot, "F9", "bons.tsv", TABBED))
+    assert any(f'"initial_date": "{d.isoformat()}"' in preview for d in expected), preview
