@@ -9,8 +9,24 @@ with the offset before the change.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+
+@dataclass(frozen=True)
+class DayStart:
+    """A location's clock as far as business dates go: its timezone and when its day starts."""
+
+    timezone: ZoneInfo
+    start: time
+
+    def date_of(self, instant: datetime) -> date:
+        """The business date of ``instant``; a naive one is read as this location's wall
+        clock (``fold=0`` in a DST fold, the offset before the change inside a gap)."""
+        if instant.tzinfo is None:
+            instant = instant.replace(tzinfo=self.timezone)
+        return business_date_of(instant, self.timezone, self.start)
 
 
 def business_day_window(

@@ -9,10 +9,11 @@ turn it into a formula.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
+from stockpot.core.business_day import DayStart
 from stockpot.core.periods import outside_dates
 from stockpot.core.quantities import check_quantity
 
@@ -56,29 +57,70 @@ def parse_quantity(value: str, decimal_separator: str) -> Decimal:
     return check_quantity(quantity)
 
 
+_TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%X", "%c", "%p", "%z")
+
+
 def parse_date(value: str, formats: list[str]) -> date:
-    """The date in ``value`` by the first of ``formats`` that reads it; a time after the date
-    (``27.11.2026 14:32``) is allowed and ignored. Raises ``ValueError`` with the fix.
-    A date outside the ones Stockpot works with (``core.periods.sane_date``) is a problem
-    too: a typed year (``27.11.2999``, ``01.01.1900``) was imported and posted."""
-    day = _parse_date(value, tuple(formats))
+    """The date in ``value`` by the first of ``formats`` that reads it. Raises ``ValueError``
+    with the fix. A date outside the ones Stockpot works with (``core.periods.sane_date``) is
+    a problem too: a typed year (``27.11.2999``, ``01.01.1900``) was imported and posted.
+
+    A time after the date (``27.11.2026 02:10``, ``2026-11-27T02:10:00``, or read by a format
+    with ``%H:%M``) makes the result a ``datetime``: naive when the cell gives no offset (a
+    till export's times are the location's wall clock), aware when it does (``+01:00``,
+    ``Z``). ``business_date`` turns it into the row's business date at its location; a date
+    without a time is the business date itself (the export already says which day)."""
+    when = _parse_date(value, tuple(formats))
+    day = when.date() if isinstance(when, datetime) else when
     outside = outside_dates(day, date.today())  # noqa: DTZ011 - the range is a year wide
     if outside is not None:
         raise ValueError(f"is {day.isoformat()}, {outside}")
-    return day
+    return when
+
+
+def business_date(when: date, day: DayStart) -> date:
+    """The business date of a parsed date cell at a location: a date stays as it is, a date
+    with a time is placed by the location's day start (``core.business_day``, the rule the
+    POS connectors use), so a sale at 02:10 with day start 05:00 is the previous day's."""
+    if isinstance(when, datetime):
+        return day.date_of(when)
+    return when
 
 
 @lru_cache(maxsize=CACHED)
 def _parse_date(value: str, formats: tuple[str, ...]) -> date:
     text = value.strip()
-    candidates = [text, text.split(" ")[0].split("T")[0]] if text else []
+    day_part = text.split(" ")[0].split("T")[0]
+    rest = text[len(day_part) + 1 :].strip()
     for pattern in formats:
-        for candidate in candidates:
-            try:
-                # a business date, not an instant: no time zone to attach
-                return datetime.strptime(candidate, pattern).date()  # noqa: DTZ007
-            except ValueError:
-                continue
+        try:
+            # a wall-clock time (or one with its offset): business_date places it
+            read = datetime.strptime(text, pattern)  # noqa: DTZ007
+        except ValueError:
+            pass
+        else:
+            timed = any(directive in pattern for directive in _TIME_DIRECTIVES)
+            return read if timed else read.date()
+        if not day_part or day_part == text:
+            continue
+        try:
+            found = datetime.strptime(day_part, pattern).date()  # noqa: DTZ007
+        except ValueError:
+            continue
+        return datetime.combine(found, _time(rest))
     example = date(2026, 11, 27)
     shown = " or ".join(f"{pattern} (e.g. {example.strftime(pattern)})" for pattern in formats)
     raise ValueError(f"is not a date in the format {shown}; fix the date or date_formats")
+
+
+def _time(text: str) -> time:
+    """The time written after a date; one that cannot be read is refused, not ignored (it
+    decides the business day of a sale after midnight)."""
+    try:
+        return time.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"has a time '{text}' after the date that is not HH:MM or HH:MM:SS (24-hour, "
+            "optionally with an offset like +01:00); export 24-hour times, or add a format "
+            "with the time to date_formats (e.g. '%d.%m.%Y %I:%M %p')"
+        ) from None

@@ -17,10 +17,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any, BinaryIO
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from stockpot.core.business_day import DayStart
 from stockpot.core.csv_import.dialect import UnreadableFile
 from stockpot.core.csv_import.profile import CsvProfile
 from stockpot.core.csv_import.scan import Scan, scan
@@ -75,6 +77,9 @@ class Profile:
     profile: CsvProfile
     shown: str = ""
     """The connection as users know it (``Kasse (CSV)``): what Slack shows."""
+    days: dict[str, DayStart] = field(default_factory=dict)
+    """location name → its timezone and day start (places a sale's time on its business
+    date)"""
 
 
 SAMPLE_NAMED = 5
@@ -164,6 +169,10 @@ def _profile(connection: Connection) -> Profile:
         {location.name: location.id for location in connection.locations},
         CsvProfile.of_settings(connection.settings, label=connection.shown),
         connection.shown,
+        {
+            location.name: DayStart(ZoneInfo(location.timezone), location.business_day_start)
+            for location in connection.locations
+        },
     )
 
 
@@ -183,7 +192,7 @@ def _scan(
         stream,
         profile.profile,
         file_name=file_name,
-        locations=list(profile.locations),
+        locations=profile.days,
         default_date=default_date,
         max_bytes=max_bytes,
     )

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import BinaryIO
 
+from stockpot.core.business_day import DayStart
 from stockpot.core.cell_text import inert
-from stockpot.core.csv_import.cells import parse_date, parse_quantity
+from stockpot.core.csv_import.cells import business_date, parse_date, parse_quantity
 from stockpot.core.csv_import.dialect import Dialect, UnreadableFile
 from stockpot.core.csv_import.profile import CsvProfile
 
@@ -80,11 +81,13 @@ def read_rows(
     profile: CsvProfile,
     dialect: Dialect,
     *,
-    locations: Sequence[str],
+    locations: Mapping[str, DayStart],
     default_date: date | None,
 ) -> Iterator[ReadRow]:
     """Every record of ``stream`` after the header, in order. Problems with the whole file
-    (no header, a configured column missing, undecodable bytes) raise ``UnreadableFile``."""
+    (no header, a configured column missing, undecodable bytes) raise ``UnreadableFile``.
+    ``locations``: each location's name with its day start, which places a date cell that
+    carries a time on its business date."""
     text = io.TextIOWrapper(stream, encoding=dialect.encoding, newline="")
     try:
         yield from _read(text, profile, dialect, locations, default_date)
@@ -95,24 +98,26 @@ def read_rows(
 @dataclass(frozen=True)
 class Start:
     """What the first record of a file fixes: the columns read, the locations by folded
-    name, and the first data record when the file has no header row."""
+    name, their day starts by name, and the first data record when the file has no header
+    row."""
 
     columns: Columns
     locations: dict[str, str]
     first: tuple[int, list[str]] | None
+    days: Mapping[str, DayStart]
 
 
 def begin(
     records: Iterator[tuple[int, list[str]]],
     profile: CsvProfile,
-    locations: Sequence[str],
+    locations: Mapping[str, DayStart],
 ) -> Start:
     first = next(records, None)
     if first is None:
         raise UnreadableFile("the file is empty; export the sales again and upload that file")
     columns = columns_of(first[1], profile, bool(locations) and len(locations) > 1)
     by_name = {name.casefold(): name for name in locations}
-    return Start(columns, by_name, None if profile.header_row else first)
+    return Start(columns, by_name, None if profile.header_row else first, locations)
 
 
 def no_rows(profile: CsvProfile) -> UnreadableFile:
@@ -131,7 +136,7 @@ def _read(
     text: io.TextIOWrapper,
     profile: CsvProfile,
     dialect: Dialect,
-    locations: Sequence[str],
+    locations: Mapping[str, DayStart],
     default_date: date | None,
 ) -> Iterator[ReadRow]:
     records = records_of(csv.reader(text, delimiter=dialect.delimiter), dialect)
@@ -143,7 +148,7 @@ def _read(
         if is_blank(cells):
             continue
         seen = True
-        yield read_row(line, cells, start.columns, profile, start.locations, default_date)
+        yield read_row(line, cells, start, profile, default_date)
     if not seen:
         raise no_rows(profile)
 
@@ -237,14 +242,15 @@ def cell(cells: list[str], position: int | None) -> str | None:
 def read_row(
     line: int,
     cells: list[str],
-    columns: Columns,
+    start: Start,
     profile: CsvProfile,
-    locations: dict[str, str],
     default_date: date | None,
 ) -> ReadRow:
     """Every rule applied to one record: each rule whose code column holds codes is a sale
-    of those codes, with the rule's quantity and date (or the defaults)."""
+    of those codes, with the rule's quantity and date (or the defaults); a date with a time
+    is placed on the business date of the row's location (``cells.business_date``)."""
     read = ReadRow(line)
+    columns, locations = start.columns, start.locations
 
     def problem(position: int | None, value: str | None, message: str) -> None:
         column = columns.names[position] if position is not None else None
@@ -260,8 +266,8 @@ def read_row(
         if any(len(code) > MAX_CODE for code in codes):
             problem(rule.code, raw_codes, f"holds a code longer than {MAX_CODE} characters")
         quantity = _quantity(cells, rule, profile, problem)
-        business_date = _date(cells, rule, profile, default_date, problem)
-        sales.append((codes, quantity, business_date))
+        when = _date(cells, rule, profile, default_date, problem)
+        sales.append((codes, quantity, when))
     if not sales:
         problem(columns.rules[0].code, None, "has no POS code; fill it in or delete the row")
     location = next(iter(locations.values()), "")
@@ -281,10 +287,11 @@ def read_row(
     if not location and not read.problems:
         problem(None, None, "this profile has no location; add one to its locations")
     if not read.problems:
+        day = start.days[location]
         read.rows = [
-            CsvRow(line, business_date, location, codes, quantity)
-            for codes, quantity, business_date in sales
-            if business_date is not None
+            CsvRow(line, business_date(when, day), location, codes, quantity)
+            for codes, quantity, when in sales
+            if when is not None
         ]
     return read
 

@@ -10,14 +10,15 @@ import csv
 import hashlib
 import io
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any, BinaryIO
 
-from stockpot.core.csv_import.cells import parse_date, parse_quantity
+from stockpot.core.business_day import DayStart
+from stockpot.core.csv_import.cells import business_date, parse_date, parse_quantity
 from stockpot.core.csv_import.dialect import SAMPLE_BYTES, Dialect, UnreadableFile, detect
 from stockpot.core.csv_import.profile import CsvProfile
 from stockpot.core.csv_import.reader import (
@@ -114,11 +115,13 @@ def scan(
     profile: CsvProfile,
     *,
     file_name: str,
-    locations: Sequence[str],
+    locations: Mapping[str, DayStart],
     default_date: date | None,
     max_bytes: int,
 ) -> Scan:
-    """Validate and total ``stream`` (a seekable binary file) by ``profile``."""
+    """Validate and total ``stream`` (a seekable binary file) by ``profile``. ``locations``:
+    the profile's location names with their day starts (a date cell with a time is placed
+    on its location's business date, ``cells.business_date``)."""
     digest, size = content_hash(stream)
     if size > max_bytes:
         raise UnreadableFile(
@@ -156,7 +159,7 @@ class _Tally:
         self,
         result: Scan,
         profile: CsvProfile,
-        locations: Sequence[str],
+        locations: Mapping[str, DayStart],
         default_date: date | None,
     ) -> None:
         self.result, self.profile = result, profile
@@ -195,6 +198,8 @@ class _Tally:
         quantity_memo = _Memo(lambda raw: _quantity(raw, decimal_separator))
         date_memo = _Memo(lambda raw: _date(raw, formats, default_date))
         location_memo = _Memo(lambda raw: start.locations.get(raw.strip().casefold()))
+        days = start.days
+        placed = _Memo(lambda timed: business_date(timed[0], days[timed[1]]))
         pending = self.pending
         totals = result.totals
         sampling = len(result.sample) < SAMPLE_ROWS
@@ -229,6 +234,8 @@ class _Tally:
                     when = default_date if date_at is None else date_memo[cells[date_at]]
                     if when is None:
                         break
+                    if when.__class__ is datetime:  # a time: its location's business date
+                        when = placed[(when, location)]
                     sales.append((when, codes, quantity))
                 else:
                     if sales:
@@ -301,9 +308,7 @@ class _Tally:
             return
         result = self.result
         start = self.start
-        read = read_row(
-            line, cells, start.columns, self.profile, start.locations, self.default_date
-        )
+        read = read_row(line, cells, start, self.profile, self.default_date)
         result.rows += 1
         if read.problems:
             result.invalid_rows += 1
@@ -335,16 +340,16 @@ class _Tally:
         self.pending.clear()
 
 
-class _Memo(dict[str, Any]):
-    """Cells parsed once per distinct text (``memo[text]``: a dictionary lookup in C when
+class _Memo(dict[Any, Any]):
+    """Cells parsed once per distinct text or key (``memo[text]``: a dictionary lookup in C when
     seen, ``parse`` when not); it starts over past ``MEMO_LIMIT`` entries, so memory stays
     bounded whatever the file."""
 
-    def __init__(self, parse: Callable[[str], Any]) -> None:
+    def __init__(self, parse: Callable[[Any], Any]) -> None:
         super().__init__()
         self.parse = parse
 
-    def __missing__(self, raw: str) -> Any:
+    def __missing__(self, raw: Any) -> Any:
         if len(self) > MEMO_LIMIT:
             self.clear()
         value = self[raw] = self.parse(raw)
@@ -384,6 +389,7 @@ class _KeyReader:
             location = self.tally.start.locations.get(cells[position].strip().casefold())
         if not location:
             return None
+        when = business_date(when, self.tally.start.days[location])
         if len(self.meaning) > MEMO_LIMIT:
             self.meaning.clear()
         totals = self.tally.result.totals
@@ -416,7 +422,8 @@ def _quantity(raw: str, decimal_separator: str) -> Decimal | None:
 
 
 def _date(raw: str, formats: list[str], default: date | None) -> date | None:
-    """The date of a cell (or the default for an empty one); ``None`` for a problem."""
+    """The date of a cell (or the default for an empty one), a ``datetime`` when it has a
+    time (``cells.parse_date``); ``None`` for a problem."""
     if not raw.strip():
         return default
     try:

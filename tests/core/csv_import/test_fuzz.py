@@ -4,17 +4,19 @@ a crash."""
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, time
+from zoneinfo import ZoneInfo
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from stockpot.core.business_day import DayStart
 from stockpot.core.csv_import.dialect import SAMPLE_BYTES, detect
 from stockpot.core.csv_import.profile import CsvProfile
 from stockpot.core.csv_import.reader import read_rows
 from stockpot.core.csv_import.scan import Scan, content_hash, scan
 from stockpot.core.errors import StockpotError
-from tests.core.csv_import.test_reading import GERMAN_PROFILE, TAB_PROFILE
+from tests.core.csv_import.test_reading import GERMAN_PROFILE, TAB_PROFILE, days
 
 HEADER = "Datum;Artikelnummer;Artikel;Menge\r\n"
 cells = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=12)
@@ -27,7 +29,7 @@ def read(data: bytes, profile=GERMAN_PROFILE):
             io.BytesIO(data),
             profile,
             file_name="fuzz.csv",
-            locations=["Filiale Mitte", "North"],
+            locations=days("Filiale Mitte", "North"),
             default_date=None,
             max_bytes=10**6,
         )
@@ -75,9 +77,24 @@ ONE_RULE_NO_LOCATION = ONE_RULE.model_copy(update={"location_column": None})
 NO_DATE_COLUMN = RULES_PROFILE.model_copy(
     update={"rules": RULES_PROFILE.rules[1:], "location_column": None}
 )
-LOCATIONS = ["Mitte", "Nord"]
+LOCATIONS = {
+    "Mitte": DayStart(ZoneInfo("Europe/Berlin"), time(5)),
+    "Nord": DayStart(ZoneInfo("UTC"), time(0)),
+}
+FIRST_LOCATION = dict(list(LOCATIONS.items())[:1])
 dates = st.sampled_from(
-    ["27.11.2026", "28.11.2026", "2026-11-29", " 27.11.2026 ", "", "31.02.2026"]
+    [
+        "27.11.2026",
+        "28.11.2026",
+        "2026-11-29",
+        " 27.11.2026 ",
+        "",
+        "31.02.2026",
+        "28.11.2026 02:10",
+        "28.11.2026 05:00:00",
+        "2026-11-28T04:30:00Z",
+        "28.11.2026 2:10 PM",
+    ]
 )
 codes = st.sampled_from(["101", "102", " 300", "101+102", "A" * 201, "", "+", "7+7"])
 quantities = st.sampled_from(["1", "2,5", "-1", "1.234,5", "1.5", "", "x", "1e3"])
@@ -130,7 +147,7 @@ def outcome(make):
     st.sampled_from([None, date(2026, 11, 30)]),
     st.sampled_from([6, 2]),
     st.sampled_from([RULES_PROFILE, ONE_RULE, ONE_RULE_NO_LOCATION, NO_DATE_COLUMN]),
-    st.sampled_from([LOCATIONS, LOCATIONS[:1]]),
+    st.sampled_from([LOCATIONS, FIRST_LOCATION]),
 )
 def test_the_lean_scan_reads_exactly_what_the_row_reader_reads(
     table, default_date, repeat, profile, locations

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 
 import pytest
@@ -24,6 +24,7 @@ from stockpot.core.lookup import company_by_name
 from stockpot.core.models import (
     Connection,
     CsvImport,
+    ExternalLocation,
     ImportStatus,
     LedgerMovement,
     PosItem,
@@ -220,3 +221,37 @@ def test_files_imported_at_the_same_time_for_one_day_all_count(database):
         thread.join()
     assert errors == []
     assert balances(database)[("Kitchen", "Espresso beans")] == Decimal("-0.090")  # 10 × 0.009
+
+
+def test_preview_and_import_put_a_sale_after_midnight_on_the_business_day_it_belongs_to(database):
+    """Filiale Mitte's day starts at 05:00: the till's 02:10 on Saturday is Friday night's
+    sale, as the POS connectors count it; 05:00 is Saturday's. Both were Saturday's."""
+    setup_csv(database)
+    with database.session() as session, session.begin():
+        location = session.scalar(
+            select(ExternalLocation).where(ExternalLocation.name == "Filiale Mitte")
+        )
+        location.business_day_start = time(5)
+    data = b"Datum;Artikelnummer;Menge\n28.11.2026 02:10;101;2\n28.11.2026 05:00;300;1\n"
+    expected = {
+        (DAY, "Filiale Mitte", "101"): Decimal(2),
+        (date(2026, 11, 28), "Filiale Mitte", "300"): Decimal(1),
+    }
+    preview = preview_csv(
+        database.factory,
+        connection_id(database),
+        io.BytesIO(data),
+        file_name="nacht.csv",
+        max_bytes=LIMIT,
+    )
+    assert preview.scan.totals == expected
+    result = run_import(database, data, file_name="nacht.csv")
+    assert [(r.business_date, r.outcome.value) for r in result.reports] == [
+        (DAY, "posted"),
+        (date(2026, 11, 28), "posted"),
+    ]
+    with database.session() as session:
+        runs = session.execute(
+            select(TransferRun.business_date, func.count()).group_by(TransferRun.business_date)
+        ).all()
+    assert sorted(runs) == [(DAY, 1), (date(2026, 11, 28), 1)]

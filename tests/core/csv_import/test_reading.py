@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import date, datetime, time
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from stockpot.core.business_day import DayStart
 from stockpot.core.cell_text import inert
-from stockpot.core.csv_import.cells import parse_date, parse_quantity
+from stockpot.core.csv_import.cells import business_date, parse_date, parse_quantity
 from stockpot.core.csv_import.dialect import UnreadableFile, detect
 from stockpot.core.csv_import.profile import CsvProfile
 from stockpot.core.csv_import.scan import InvalidCsv, scan
@@ -45,8 +47,14 @@ TAB_PROFILE = CsvProfile.model_validate(
 )
 
 
+def days(*names: str, start: time = time(0), zone: str = "Europe/Berlin") -> dict:
+    """Locations by name with one clock: where the reading tests need no day start, the
+    day starts at midnight (a date with a time stays on its calendar date)."""
+    return {name: DayStart(ZoneInfo(zone), start) for name in names}
+
+
 def read(data: bytes, profile: CsvProfile = GERMAN_PROFILE, **kw):
-    options = {"locations": ["Filiale Mitte"], "default_date": None, "max_bytes": 10**6}
+    options = {"locations": days("Filiale Mitte"), "default_date": None, "max_bytes": 10**6}
     return scan(io.BytesIO(data), profile, file_name="kasse.csv", **{**options, **kw})
 
 
@@ -64,7 +72,7 @@ def test_a_german_export_semicolons_decimal_commas_cp1252():
 
 
 def test_tabs_bom_several_codes_a_location_column_and_quoted_newlines():
-    result = read(TABBED, TAB_PROFILE, locations=["Room", "Terrace"], default_date=DAY)
+    result = read(TABBED, TAB_PROFILE, locations=days("Room", "Terrace"), default_date=DAY)
     assert result.dialect.describe() == "utf-8-sig, tab"
     assert (result.rows, result.error_count) == (3, 0)
     assert result.totals == {
@@ -144,7 +152,7 @@ def test_a_file_over_the_limit_is_refused_before_reading():
 
 def test_a_date_is_needed_when_the_file_has_none():
     profile = TAB_PROFILE
-    result = read(TABBED, profile, locations=["Room", "Terrace"])
+    result = read(TABBED, profile, locations=days("Room", "Terrace"))
     assert result.error_count == 3
     assert "has no date and none was given" in str(result.errors[0])
 
@@ -160,7 +168,8 @@ def test_cells():
     for other_digits in ("١٢", "１２", "1²", "٣,٥"):  # Arabic-Indic, fullwidth, superscript
         with pytest.raises(ValueError, match="is not a number"):
             parse_quantity(other_digits, ",")
-    assert parse_date("27.11.2026 14:32", ["%d.%m.%Y"]) == DAY
+    assert parse_date("27.11.2026 14:32", ["%d.%m.%Y"]) == datetime(2026, 11, 27, 14, 32)  # noqa: DTZ001
+    assert parse_date(" 27.11.2026 ", ["%d.%m.%Y"]) == DAY
     # A typed year outside the dates Stockpot works with is a problem of its cell (a file
     # dated 2999 or 1900 was imported and posted).
     for typo in ("27.11.2999", "01.01.1900", "31.12.1999"):
@@ -186,7 +195,7 @@ def test_a_profile_that_is_wrong_says_so():
 
 def test_a_bom_is_ignored_even_when_the_encoding_is_fixed_to_utf8():
     fixed = TAB_PROFILE.model_copy(update={"encoding": "utf-8"})
-    result = read(TABBED, fixed, locations=["Room", "Terrace"], default_date=DAY)
+    result = read(TABBED, fixed, locations=days("Room", "Terrace"), default_date=DAY)
     assert result.error_count == 0 and result.rows == 3
 
 
@@ -201,3 +210,88 @@ def test_rows_without_a_quantity_column_take_the_default_quantity():
     assert result.totals == {(DAY, "Filiale Mitte", "101"): Decimal(4)}
     with pytest.raises(ValueError, match="greater than 0"):
         CsvProfile.model_validate({"default_quantity": 0})
+
+
+TIMED = (
+    b"Datum;Artikelnummer;Menge\n"
+    b"27.11.2026 22:30;101;1\n"
+    b"28.11.2026 02:10;101;2\n"  # Friday night's late sale
+    b"28.11.2026 05:00;101;4\n"  # the first minute of Saturday's business day
+    b"2026-11-28T03:30:00Z;300;1\n"  # 04:30 in Berlin: still Friday's
+    b"2026-11-28T04:30:00+00:00;300;2\n"  # 05:30 in Berlin: Saturday's
+    b"28.11.2026;231;1\n"  # a date without a time: the export already says the day
+)
+TIMED_PROFILE = GERMAN_PROFILE.model_copy(update={"date_formats": ["%d.%m.%Y", "%Y-%m-%d"]})
+FRIDAY, SATURDAY = DAY, date(2026, 11, 28)
+
+
+def test_a_time_in_the_date_cell_places_the_sale_on_its_locations_business_day():
+    """A till writes its clock's time; with the day starting at 05:00 a sale at 02:10 belongs
+    to the day before, as the POS connectors count it (core.business_day). It was imported
+    on the calendar date (the time was ignored)."""
+    result = read(TIMED, TIMED_PROFILE, locations=days("Filiale Mitte", start=time(5)))
+    assert result.error_count == 0
+    assert result.totals == {
+        (FRIDAY, "Filiale Mitte", "101"): Decimal(3),
+        (SATURDAY, "Filiale Mitte", "101"): Decimal(4),
+        (FRIDAY, "Filiale Mitte", "300"): Decimal(1),
+        (SATURDAY, "Filiale Mitte", "300"): Decimal(2),
+        (SATURDAY, "Filiale Mitte", "231"): Decimal(1),
+    }
+    assert [row.business_date for row in result.sample] == [
+        FRIDAY,
+        FRIDAY,
+        SATURDAY,
+        FRIDAY,
+        SATURDAY,
+    ]
+
+
+def test_a_day_starting_at_midnight_keeps_the_calendar_date():
+    result = read(TIMED, TIMED_PROFILE, locations=days("Filiale Mitte"))
+    assert result.totals[(SATURDAY, "Filiale Mitte", "101")] == Decimal(6)
+    assert result.totals[(SATURDAY, "Filiale Mitte", "300")] == Decimal(3)
+    assert (FRIDAY, "Filiale Mitte", "300") not in result.totals
+
+
+def test_each_row_is_placed_by_its_own_locations_day_start():
+    """Several rules (the scan's general loop) and a location column: Room's day starts at
+    05:00, Terrace's at midnight, so the same 02:10 is Friday's in one and Saturday's in the
+    other."""
+    profile = CsvProfile.model_validate(
+        {
+            "rules": [
+                {
+                    "type": "column_values_to_pos_codes",
+                    "source_column": "Code",
+                    "date_source_column": "When",
+                },
+                {"type": "column_values_to_pos_codes", "source_column": "Extra"},
+            ],
+            "location_column": "Outlet",
+            "date_formats": ["%d.%m.%Y %H:%M"],
+        }
+    )
+    rows = "".join(f"{place};28.11.2026 02:10;101;\n" for place in ("Room", "Terrace") * 3)
+    places = days("Room", start=time(5)) | days("Terrace")
+    result = read(f"Outlet;When;Code;Extra\n{rows}".encode(), profile, locations=places)
+    assert result.totals == {
+        (FRIDAY, "Room", "101"): Decimal(3),
+        (SATURDAY, "Terrace", "101"): Decimal(3),
+    }
+
+
+def test_the_business_day_over_a_dst_night():
+    """25 October 2026 in Berlin has 25 hours: 04:59 is still the night of the 24th, 05:00
+    the 25th's."""
+    berlin = DayStart(ZoneInfo("Europe/Berlin"), time(5))
+    night = date(2026, 10, 24)
+    assert business_date(parse_date("25.10.2026 02:30", ["%d.%m.%Y"]), berlin) == night
+    assert business_date(parse_date("25.10.2026 04:59", ["%d.%m.%Y"]), berlin) == night
+    assert business_date(parse_date("25.10.2026 05:00", ["%d.%m.%Y"]), berlin) == date(2026, 10, 25)
+
+
+def test_a_time_that_cannot_be_read_is_a_problem_not_ignored():
+    result = read(b"Datum;Artikelnummer;Menge\n28.11.2026 2:10 AM;101;1\n")
+    assert result.error_count == 1
+    assert "has a time '2:10 AM' after the date that is not HH:MM" in str(result.errors[0])
