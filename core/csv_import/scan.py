@@ -198,8 +198,7 @@ class _Tally:
         quantity_memo = _Memo(lambda raw: _quantity(raw, decimal_separator))
         date_memo = _Memo(lambda raw: _date(raw, formats, default_date))
         location_memo = _Memo(lambda raw: start.locations.get(raw.strip().casefold()))
-        days = start.days
-        placed = _Memo(lambda timed: business_date(timed[0], days[timed[1]]))
+        placed = _placed(start.days)
         pending = self.pending
         totals = result.totals
         sampling = len(result.sample) < SAMPLE_ROWS
@@ -369,6 +368,7 @@ class _KeyReader:
         profile = tally.profile
         self.separator, self.formats = profile.code_separator, profile.date_formats
         self.only_location = next(iter(tally.start.locations.values()), "")
+        self.placed = _placed(tally.start.days)
 
     def first_sight(self, key: Any, line: int) -> tuple[Total, ...] | None:
         """The totals the key's cells add to (registered in order, their count checked at
@@ -389,7 +389,8 @@ class _KeyReader:
             location = self.tally.start.locations.get(cells[position].strip().casefold())
         if not location:
             return None
-        when = business_date(when, self.tally.start.days[location])
+        if when.__class__ is datetime:
+            when = self.placed[(when, location)]
         if len(self.meaning) > MEMO_LIMIT:
             self.meaning.clear()
         totals = self.tally.result.totals
@@ -402,6 +403,12 @@ class _KeyReader:
         self.tally.check_size(line)
         found = self.meaning[key] = tuple(places)
         return found
+
+
+def _placed(days: Mapping[str, DayStart]) -> _Memo:
+    """The business date of a (date with a time, location name), worked out once per pair
+    (``cells.business_date``); a date without a time is its own and never looked up here."""
+    return _Memo(lambda timed: business_date(timed[0], days[timed[1]]))
 
 
 def _codes(raw: str, separator: str | None) -> tuple[str, ...] | None:
