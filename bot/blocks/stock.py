@@ -193,7 +193,11 @@ def stock_form_modal(
                 "type": "input",
                 "block_id": BlockId.STOCK_DATE,
                 "optional": True,
-                "label": {"type": "plain_text", "text": "Business date (default: today)"},
+                "label": {
+                    "type": "plain_text",
+                    # A picker started on the typed date does not say "today" beside it.
+                    "text": "Business date" + (" (default: today)" if day is None else ""),
+                },
                 "element": picker,
             },
             {

@@ -150,9 +150,13 @@ def test_a_date_after_the_storage_unit_is_the_postings_date_as_in_a_count(bot):
     posted(bot, "wasted in Kitchen for 2026-11-25")
 
 
-def picker_of(view) -> dict:
+def date_block(view) -> dict:
     (block,) = [b for b in view["blocks"] if b.get("block_id") == BlockId.STOCK_DATE]
-    return block["element"]
+    return block
+
+
+def picker_of(view) -> dict:
+    return date_block(view)["element"]
 
 
 def test_a_date_typed_without_lines_starts_the_forms_date_picker(bot):
@@ -168,9 +172,11 @@ def test_a_date_typed_without_lines_starts_the_forms_date_picker(bot):
         bot.send.command("/stock", command, user=ADMIN)
         view = bot.slack.wait_for("views.open", n)[-1].args["view"]
         assert picker_of(view).get("initial_date") == day, command
+        assert date_block(view)["label"]["text"] == "Business date", "not 'default: today'"
     bot.send.command("/stock", "receive Kitchen", user=ADMIN)
     untyped = bot.slack.wait_for("views.open", len(typed) + 1)[-1].args["view"]
     assert "initial_date" not in picker_of(untyped), "no date typed: the picker starts empty"
+    assert date_block(untyped)["label"]["text"] == "Business date (default: today)"
     # What Slack sends when the picker is left as it opened: the typed date.
     bot.send.view_submission(
         bot.slack.wait_for("views.open")[0].args["view"],
