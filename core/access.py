@@ -28,7 +28,18 @@ class NotAllowed(StockpotError):
 
 def slack_who(user_id: str) -> str:
     """Who did it, as runs, jobs, postings and connections record a Slack user."""
-    return f"slack:{user_id}"
+    return f"{SLACK_WHO}{user_id}"
+
+
+def slack_user(who: str | None) -> str | None:
+    """The Slack user ``slack_who`` recorded in ``who``, or ``None`` for anyone else (``cli``,
+    ``scheduler``)."""
+    if who is None or not who.startswith(SLACK_WHO):
+        return None
+    return who.removeprefix(SLACK_WHO) or None
+
+
+SLACK_WHO = "slack:"
 
 
 class NotAMember(NotAllowed):

@@ -19,6 +19,7 @@ from slack_sdk import WebClient
 from stockpot.bot.blocks.common import escape, message
 from stockpot.bot.ids import ActionId, BlockId
 from stockpot.bot.metadata import CsvFileValue
+from stockpot.core.access import slack_user
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.jobs import specs
 from stockpot.core.jobs.specs import Notify
@@ -133,7 +134,8 @@ def undo(
         name, when, by = record.file_name, record.undone_at, record.undone_by
     if undone:
         # A stale copy of a spent Undo import: never undone twice.
-        by_whom = f" by <@{by.removeprefix('slack:')}>" if by and by.startswith("slack:") else ""
+        user = slack_user(by)
+        by_whom = f" by <@{user}>" if user else ""
         respond(
             text=f"Import {import_id} ({escape(name)}) is already undone{by_whom}"
             + (f" at {when:%Y-%m-%d %H:%M} UTC" if when else "")

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, TypeVar, overload
 from zoneinfo import ZoneInfo
 
+from stockpot.core.access import slack_user
 from stockpot.core.words import plural as plural  # the one rule for counts, in core
 
 MESSAGE_BLOCKS = 50
@@ -66,8 +67,8 @@ def header(text: str) -> Block:
 def who_did(audit: str) -> str:
     """Who did something, as recorded (``slack:U123``, ``cli``): a Slack user mentioned,
     anyone else by name."""
-    user = audit.removeprefix("slack:")
-    return f"<@{user}>" if user != audit and user else escape(audit)
+    user = slack_user(audit)
+    return f"<@{user}>" if user else escape(audit)
 
 
 def section(markdown: str, accessory: Block | None = None) -> Block:
