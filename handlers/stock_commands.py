@@ -287,7 +287,7 @@ def stock_flow(kind: StockKind) -> Any:
             kind,
             unit,
             to_unit,
-            day,
+            day or today,
             parsed.lines,
             who.audit,
             None,
