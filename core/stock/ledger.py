@@ -89,6 +89,16 @@ def balances_at(
     return {ingredient: quantity for ingredient, quantity in rows}
 
 
+def _live_lines_of(company_id: int, unit_id: int, day: date) -> tuple[Any, ...]:
+    """The conditions on ``StockCountLine`` for the live count lines of a unit on a day."""
+    return (
+        StockCountLine.company_id == company_id,
+        StockCountLine.storage_unit_id == unit_id,
+        StockCountLine.business_date == day,
+        live_count_lines(),
+    )
+
+
 def counted_on(
     session: Session, company_id: int, unit_id: int, ingredient_ids: Iterable[int], day: date
 ) -> dict[int, int]:
@@ -98,11 +108,7 @@ def counted_on(
         return {}
     rows = session.execute(
         select(StockCountLine.ingredient_id, StockCountLine.posting_id).where(
-            StockCountLine.company_id == company_id,
-            StockCountLine.storage_unit_id == unit_id,
-            StockCountLine.ingredient_id.in_(ids),
-            StockCountLine.business_date == day,
-            live_count_lines(),
+            *_live_lines_of(company_id, unit_id, day), StockCountLine.ingredient_id.in_(ids)
         )
     )
     return dict(rows.tuples().all())
@@ -132,12 +138,7 @@ def live_counts(session: Session, company_id: int, unit_id: int, day: date) -> l
             StockCountLine.counted,
         )
         .join(StockPosting, StockPosting.id == StockCountLine.posting_id)
-        .where(
-            StockCountLine.company_id == company_id,
-            StockCountLine.storage_unit_id == unit_id,
-            StockCountLine.business_date == day,
-            live_count_lines(),
-        )
+        .where(*_live_lines_of(company_id, unit_id, day))
         .order_by(StockCountLine.posting_id, StockCountLine.ingredient_id)
     )
     counts: dict[int, LiveCount] = {}
