@@ -172,6 +172,14 @@ def posted(slack: SlackStandIn) -> list[tuple[str, str | None]]:
     ]
 
 
+def queue_for_u1(postgres, spec) -> None:
+    """Queue ``spec(location, notify)`` for the connected store, reporting to U1 in C0001."""
+    with unit_of_work(postgres.factory) as session:
+        location = session.get_one(ExternalLocation, postgres.location_id)
+        notify = Notify(team_id="T0001", channel_id="C0001", user_id="U1")
+        enqueue_many(session, [spec(location, notify)])
+
+
 def test_a_migration_handed_back_goes_on_in_its_one_progress_message(postgres, settings, sides):
     """The migration handed back above, reporting to Slack: the second worker updates the
     first's progress message to the summary; no second progress message, no second
@@ -182,13 +190,12 @@ def test_a_migration_handed_back_goes_on_in_its_one_progress_message(postgres, s
     days = 4
     with SlackStandIn().running() as slack:
         slack.install("xoxb-sandbox", BOT_SCOPES)
-        with unit_of_work(postgres.factory) as session:
-            location = session.get_one(ExternalLocation, postgres.location_id)
-            notify = Notify(team_id="T0001", channel_id="C0001", user_id="U1")
-            spec = specs.migration(
+        queue_for_u1(
+            postgres,
+            lambda location, notify: specs.migration(
                 location.company_id, location.id, days, triggered_by="test", notify=notify
-            )
-            enqueue_many(session, [spec])
+            ),
+        )
         stop_while_held(slack_worker(postgres, settings, slack), gate)
         with postgres.session() as session:
             assert session.scalars(select(Job.state)).one() == JobState.QUEUED, "handed back"
@@ -218,13 +225,12 @@ def test_a_reprocess_handed_back_is_finished_by_another_worker_with_one_message(
     days = [(postgres.location_id, GOLDEN_DATE - timedelta(days=n)) for n in range(3)]
     with SlackStandIn().running() as slack:
         slack.install("xoxb-sandbox", BOT_SCOPES)
-        with unit_of_work(postgres.factory) as session:
-            location = session.get_one(ExternalLocation, postgres.location_id)
-            notify = Notify(team_id="T0001", channel_id="C0001", user_id="U1")
-            spec = specs.reprocess(
+        queue_for_u1(
+            postgres,
+            lambda location, notify: specs.reprocess(
                 location.company_id, days, what="Pizza", triggered_by="test", notify=notify
-            )
-            enqueue_many(session, [spec])
+            ),
+        )
         stop_while_held(slack_worker(postgres, settings, slack), gate)
         with postgres.session() as session:
             job = session.scalars(select(Job)).one()
