@@ -14,6 +14,7 @@ from stockpot.core.errors import StockpotError
 from stockpot.core.lookup import not_found
 from stockpot.core.migration import migration_running
 from stockpot.core.models import (
+    Company,
     Connection,
     ExternalLocation,
     Job,
@@ -28,10 +29,11 @@ from stockpot.core.models import (
 )
 from stockpot.core.pos import connections
 from stockpot.core.settings import Settings
+from stockpot.core.stock.files import company_zone
 from stockpot.core.storage import archived_refusal
 from stockpot.core.transfer.log import last_run, latest_day_run
 from stockpot.core.unmapped import unmapped
-from stockpot.core.words import plural
+from stockpot.core.words import local_time, plural
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,7 @@ def diagnose(
         targets = [(c.id, c.shown) for c in linked if c.provider is not Provider.CSV]
         files = [c.shown for c in linked if c.provider is Provider.CSV]
         synced = {c.id: _last_sync(session, c.id) for c in linked if c.provider is not Provider.CSV}
+        zone = company_zone(session, session.get_one(Company, who.company_id))
         items = {
             connection_id: count
             for connection_id, count in session.execute(
@@ -105,7 +108,7 @@ def diagnose(
                 label,
                 "items synced",
                 last is not None,
-                f"last synced {last:%Y-%m-%d %H:%M} UTC, {items.get(connection_id, 0)} items known"
+                f"last synced {local_time(last, zone)}, {items.get(connection_id, 0)} items known"
                 if last is not None
                 else f"never synced ({items.get(connection_id, 0)} items seen in sales): "
                 "`/pos sync`",

@@ -1,9 +1,21 @@
-"""Words for people: counts as they are written."""
+"""Words for people: counts and times as they are written."""
 
 from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 
 def plural(number: int, one: str, many: str | None = None) -> str:
     """``1 ingredient``, ``3 ingredients``, ``2 days``: a count as people write it (never
     "1 items" nor "item(s)")."""
     return f"{number:,} {one if number == 1 else (many or one + 's')}"
+
+
+def local_time(instant: datetime, zone: ZoneInfo, now: datetime | None = None) -> str:
+    """A time as people read it: on the clock of the place it is about, with that clock's
+    zone (``2026-11-27 06:10 CET``; ``06:10 CET`` when ``now`` is the same local day). One
+    rule for every message that shows a time, so none reads as another's clock."""
+    local = instant.astimezone(zone)
+    same_day = now is not None and local.date() == now.astimezone(zone).date()
+    return local.strftime("%H:%M %Z" if same_day else "%Y-%m-%d %H:%M %Z")

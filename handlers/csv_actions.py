@@ -16,7 +16,7 @@ from pydantic import ValidationError
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from stockpot.bot.blocks.common import escape, message
+from stockpot.bot.blocks.common import escape, local_time, message
 from stockpot.bot.ids import ActionId, BlockId
 from stockpot.bot.metadata import CsvFileValue
 from stockpot.core.access import slack_user
@@ -24,6 +24,7 @@ from stockpot.core.errors import ValidationFailed
 from stockpot.core.jobs import specs
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.models import Connection, CsvImport, ImportStatus
+from stockpot.core.stock.files import company_zone
 from stockpot.handlers.context import button_admin, button_id, channel_of, notify, reading, services
 from stockpot.handlers.offers import already_started, in_place, offered_in, spend
 from stockpot.handlers.pending import joined
@@ -132,13 +133,14 @@ def undo(
         record = rows.get(CsvImport, import_id)
         undone = record.status is ImportStatus.UNDONE
         name, when, by = record.file_name, record.undone_at, record.undone_by
+        zone = company_zone(rows.session, rows.company())
     if undone:
         # A stale copy of a spent Undo import: never undone twice.
         user = slack_user(by)
         by_whom = f" by <@{user}>" if user else ""
         respond(
             text=f"Import {import_id} ({escape(name)}) is already undone{by_whom}"
-            + (f" at {when:%Y-%m-%d %H:%M} UTC" if when else "")
+            + (f" at {local_time(when, zone)}" if when else "")
             + "; nothing was done.",
             response_type="ephemeral",
             replace_original=False,

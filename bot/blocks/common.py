@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, TypeVar, overload
-from zoneinfo import ZoneInfo
 
 from stockpot.core.access import slack_user
+from stockpot.core.words import local_time as local_time  # the one rule for times, in core
 from stockpot.core.words import plural as plural  # the one rule for counts, in core
 
 MESSAGE_BLOCKS = 50
@@ -28,15 +28,6 @@ def escape(text: str) -> str:
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def local_time(instant: datetime, zone: ZoneInfo, now: datetime | None = None) -> str:
-    """A time as people read it: on the clock of the place it is about, with that clock's
-    zone (``2026-11-27 06:10 CET``; ``06:10 CET`` when ``now`` is the same local day). One
-    rule for every message that shows a time, so none reads as another's clock."""
-    local = instant.astimezone(zone)
-    same_day = now is not None and local.date() == now.astimezone(zone).date()
-    return local.strftime("%H:%M %Z" if same_day else "%Y-%m-%d %H:%M %Z")
 
 
 def day_spans(days: Iterable[date]) -> str:

@@ -46,7 +46,7 @@ def _storage_select(row: LocationOverview, units: Sequence[tuple[int, str]]) -> 
 def _state(row: LocationOverview, now: datetime) -> str:
     """What the location does; a pending migration with the local time it began, since the
     list is read later than it is posted (never "now": it may have ended meanwhile), and its
-    zone (``/pos doctor`` says UTC: one message must not read as the other's clock)."""
+    zone (``local_time``: one message must not read as another's clock)."""
     state = location_state(row.active, row.automatic_transfer, from_csv=row.from_csv)
     if row.migration_since is None:
         return state

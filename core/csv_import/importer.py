@@ -30,6 +30,7 @@ from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.errors import NotFound, StockpotError, ValidationFailed
 from stockpot.core.jobs import effects
 from stockpot.core.models import (
+    Company,
     Connection,
     CsvImport,
     ExternalLocation,
@@ -40,6 +41,7 @@ from stockpot.core.models import (
     RunKind,
 )
 from stockpot.core.periods import sane_date
+from stockpot.core.stock.files import company_zone
 from stockpot.core.transfer.lines import RawInput, SaleLine
 from stockpot.core.transfer.live import live_lines_of_days, take_turn
 from stockpot.core.transfer.runner import (
@@ -47,6 +49,7 @@ from stockpot.core.transfer.runner import (
     TransferRequest,
     transfer_days_in_session,
 )
+from stockpot.core.words import local_time
 
 SOURCE = "csv"
 BATCH_DAYS = 10
@@ -57,11 +60,11 @@ each) while the days' lines and results held at once stay a third of the month's
 class DuplicateFile(StockpotError):
     code = "csv_duplicate_file"
 
-    def __init__(self, file_name: str, previous: CsvImport) -> None:
+    def __init__(self, file_name: str, previous: CsvImport, zone: ZoneInfo) -> None:
         self.previous_id = previous.id
         super().__init__(
             f"{file_name} was already imported as import {previous.id} (same content, "
-            f"{previous.created_at:%Y-%m-%d %H:%M} UTC as '{previous.file_name}'); importing "
+            f"{local_time(previous.created_at, zone)} as '{previous.file_name}'); importing "
             "it again would count its sales twice. Confirm (--force) only if that is intended"
         )
 
@@ -80,6 +83,11 @@ class Profile:
     days: dict[str, DayStart] = field(default_factory=dict)
     """location name → its timezone and day start (places a sale's time on its business
     date)"""
+
+
+def _zone(session: Session, company_id: int) -> ZoneInfo:
+    """The clock an import's times are shown on: its company's (``company_zone``)."""
+    return company_zone(session, session.get_one(Company, company_id))
 
 
 SAMPLE_NAMED = 5
@@ -337,7 +345,7 @@ def import_csv(
         take_turn(session, connection_id)
         previous = _previous(session, connection_id, result.content_hash)
         if previous is not None and not force:
-            raise DuplicateFile(file_name, previous)
+            raise DuplicateFile(file_name, previous, _zone(session, profile.company_id))
         record = CsvImport(
             company_id=profile.company_id,
             connection_id=connection_id,
@@ -431,7 +439,7 @@ def undo_import(
         if record.status is ImportStatus.UNDONE:
             raise ValidationFailed(
                 f"import {import_id} ({record.file_name}) was already undone "
-                f"{record.undone_at:%Y-%m-%d %H:%M} UTC"
+                f"{local_time(record.undone_at, _zone(session, record.company_id))}"
             )
         take_turn(session, record.connection_id)
         session.refresh(record)

@@ -4,6 +4,7 @@ Cancel and Undo work from its buttons, for admins of the company only."""
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -170,7 +171,10 @@ def test_preview_import_and_undo_in_one_message_of_the_thread(bot):
         user=ADMIN,
         message=result,
     )
-    assert "already undone by <@UADMIN>" in texts(reply(bot, "is already undone"))
+    again = texts(reply(bot, "is already undone"))
+    assert "already undone by <@UADMIN>" in again
+    # on the company's clock (its first location is in Rome), not UTC's
+    assert re.search(r"by <@UADMIN> at \d{4}-\d\d-\d\d \d\d:\d\d CES?T;", again), again
     bot.drain()
     assert jobs(bot, JobKind.CSV_UNDO) == 1
     assert len(updates(bot, preview.ts, "Import 1 of kasse.csv undone")) == 1

@@ -31,6 +31,9 @@ def test_a_chosen_day_the_sync_and_no_vacuous_pass(day_posted):
     bot = day_posted
     report = doctor(bot, f"{TELTOW} 2025-03-14")
     assert ":white_check_mark: items synced — last synced " in report
+    # on the company's clock (its first location is in Rome), as a kitchen manager reads it
+    synced_line = next(line for line in report.splitlines() if "last synced" in line)
+    assert re.search(r"last synced \d{4}-\d\d-\d\d \d\d:\d\d CES?T,", synced_line), synced_line
     assert ":white_check_mark: no migration running — none" in report
     assert ":white_check_mark: transferred — run " in report
     assert re.search(r":x: items mapped that day — \d+ unmapped \(.*then Reprocess", report)

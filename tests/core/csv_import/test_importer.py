@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 from datetime import date, time
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -32,6 +33,7 @@ from stockpot.core.models import (
     TransferRun,
 )
 from stockpot.core.unmapped import unmapped
+from stockpot.core.words import local_time
 from tests.core.csv_import.files import GERMAN, TABBED, setup_csv
 
 DAY = date(2026, 11, 27)
@@ -83,8 +85,12 @@ def test_a_german_export_becomes_one_csv_run_per_day(database):
 def test_the_same_file_twice_is_refused_unless_forced_and_another_file_adds_up(database):
     setup_csv(database)
     run_import(database)
-    with pytest.raises(DuplicateFile, match="already imported as import 1"):
+    with pytest.raises(DuplicateFile, match="already imported as import 1") as refused:
         run_import(database, file_name="kasse (1).csv")
+    with database.session() as session:
+        first = session.get(CsvImport, 1).created_at
+    # on the company's clock (its first location is in Rome), not UTC's
+    assert f"{local_time(first, ZoneInfo('Europe/Rome'))} as 'kasse.csv'" in str(refused.value)
     other = b"Datum;Artikelnummer;Menge\n27.11.2026;300;1\n"
     run_import(database, other, file_name="late.csv")
     assert balances(database)[("Kitchen", "Espresso beans")] == Decimal("-0.027")
@@ -110,8 +116,11 @@ def test_undo_reverses_exactly_that_import(database):
             select(func.count()).where(LedgerMovement.reverses_id.is_not(None))
         )
         assert reversals > 0
-    with pytest.raises(ValidationFailed, match="already undone"):
+    with database.session() as session:
+        undone_at = session.get(CsvImport, first.import_id).undone_at
+    with pytest.raises(ValidationFailed, match="already undone") as refused:
         undo_import(database.factory, first.import_id)
+    assert str(refused.value).endswith(local_time(undone_at, ZoneInfo("Europe/Rome")))
     run_import(database)  # undone, so importing it again is no duplicate
     assert balances(database)[("Kitchen", "House red")] == Decimal("-1.5")
 
