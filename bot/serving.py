@@ -123,6 +123,8 @@ def stop_on_signals(stop: threading.Event) -> None:
             numbers = os.read(woken, 64)
             if not numbers or stopping.intersection(numbers):
                 break
+        received = next((signal.Signals(n).name for n in numbers if n in stopping), "a stop signal")
+        log.info("%s received: stopping; what is in flight is finished first", received)
         stop.set()
 
     threading.Thread(target=relay, name="stockpot-signals", daemon=True).start()
@@ -176,12 +178,13 @@ def serve(
     log.info("stopping: no new requests; answering those in flight")
     if socket_mode is not None:
         socket_mode.close()
-    if not server.drain(deadline):
+    answered = server.drain(deadline)
+    if not answered:
         log.warning("requests were still in flight after %s s", settings.shutdown_seconds)
     listener_pool(wsgi.app).shutdown(wait=True)
     for drain in drains:
         drain()
-    log.info("stopped")
+    log.info("stopped cleanly: every request in flight was answered" if answered else "stopped")
 
 
 def listener_pool(app: App) -> Executor:

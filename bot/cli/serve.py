@@ -73,6 +73,11 @@ def _working(
         if schedule is not None:
             schedule.shutdown(wait=False)
         thread.join()
+    # Reached only when nothing went wrong: a crash's traceback is the last line instead.
+    log.info(
+        "worker %s stopped cleanly: every job it ran finished or was handed back",
+        worker.worker_id,
+    )
 
 
 @click.command("worker")

@@ -79,7 +79,7 @@ def refuses(port: int) -> bool:
     return False
 
 
-def serve(database, slack: SlackStandIn, port: int) -> subprocess.Popen:
+def serve(database, slack: SlackStandIn, port: int, log_level: str = "WARNING") -> subprocess.Popen:
     """``stockpot serve`` on ``port`` with its own bot token, answering at the stand-in."""
     return subprocess.Popen(
         [STOCKPOT, "serve", "--port", str(port)],
@@ -91,7 +91,7 @@ def serve(database, slack: SlackStandIn, port: int) -> subprocess.Popen:
             "SLACK_API_URL": slack.api_url,
             "SLACK_RESPONSE_HOSTS": "127.0.0.1",
             "STOCKPOT_SECRET_KEY": generate_key(),
-            "LOG_LEVEL": "WARNING",
+            "LOG_LEVEL": log_level,
         },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -107,7 +107,7 @@ def test_sigterm_stops_accepting_and_finishes_what_is_in_flight(database):
     with SlackStandIn().running() as slack:
         slack.install("xoxb-sandbox", BOT_SCOPES)
         slack.faults.add(Fault(before=hold), path="/respond/", times=1)
-        process = serve(database, slack, port)
+        process = serve(database, slack, port, log_level="INFO")
         try:
             assert until(lambda: answers(port) or process.poll() is not None)
             sender = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET, slack)
@@ -122,6 +122,9 @@ def test_sigterm_stops_accepting_and_finishes_what_is_in_flight(database):
             if process.poll() is None:
                 process.kill()
         assert process.returncode == 0, output
+        # An operator reading the log after a deploy tells a clean stop from a crash.
+        assert "SIGTERM received: stopping" in output, output
+        assert "stopped cleanly: every request in flight was answered" in output, output
         (reply,) = [c for c in slack.calls if c.method == "response_url"]
         assert "what it can do" in str(reply.args)
 

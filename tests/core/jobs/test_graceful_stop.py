@@ -3,6 +3,7 @@ at its checkpoint for another worker to take at once; each completes exactly onc
 
 from __future__ import annotations
 
+import re
 import signal
 import threading
 from datetime import timedelta
@@ -63,7 +64,12 @@ def test_a_transfer_in_flight_is_finished_before_the_worker_exits(postgres, sett
     gate = Gate()
     sides.faults.add(Fault(before=gate.hold), path="/daily-reports/", times=1)
     queue_golden_transfer(postgres)
-    stop_while_held(worker_process(postgres, settings, **LONG_LEASE), gate)
+    output = stop_while_held(
+        worker_process(postgres, settings, **LONG_LEASE, LOG_LEVEL="INFO"), gate
+    )
+    # An operator reading the log after a deploy tells a clean stop from a crash.
+    assert "SIGTERM received: stopping" in output, output
+    assert re.search(r"worker \S+ stopped cleanly: every job it ran finished", output), output
     with postgres.session() as session:
         job = session.scalars(select(Job)).one()
         assert (job.state, job.attempts, job.lease_expires_at) == (JobState.SUCCEEDED, 1, None)
