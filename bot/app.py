@@ -50,18 +50,25 @@ LISTENER_THREADS = 16
 """Bolt's default is 5; acks must never wait behind slow listeners."""
 
 
-def slack_client(settings: Settings) -> WebClient:
+def slack_client(settings: Settings, logger: logging.Logger | None = None) -> WebClient:
+    """The bot's client; ``logger``: where slack_sdk's own lines about its calls go (its
+    own ``slack_sdk.web.base_client`` when not given)."""
     if settings.slack.bot_token is None:
         raise ConfigurationError(
             "SLACK_BOT_TOKEN is not set: create the app from app_manifest.yml, install it to "
             "your workspace and copy its bot token (see the README)"
         )
-    return _retrying_client(settings, token=settings.slack.bot_token.get_secret_value())
+    return _retrying_client(
+        settings, token=settings.slack.bot_token.get_secret_value(), logger=logger
+    )
 
 
-def _retrying_client(settings: Settings, *, token: str | None) -> WebClient:
+def _retrying_client(
+    settings: Settings, *, token: str | None, logger: logging.Logger | None = None
+) -> WebClient:
     return MeteredWebClient(
         token=token,
+        logger=logger,
         base_url=settings.slack.api_url,
         retry_handlers=[
             ConnectionErrorRetryHandler(),

@@ -5,6 +5,8 @@ is."""
 
 from __future__ import annotations
 
+import logging
+
 import click
 import psycopg
 from pydantic import ValidationError
@@ -68,7 +70,7 @@ def slack_checks(settings: Settings) -> list[Check]:
 
     from stockpot.bot.app import slack_client
 
-    client = slack_client(settings)
+    client = slack_client(settings, logger=_library_lines())
     checks = []
     try:
         answer = client.auth_test()
@@ -99,6 +101,16 @@ def slack_checks(settings: Settings) -> list[Check]:
         except (SlackClientError, OSError) as error:
             checks.append(_unreachable("socket mode", settings, error))
     return checks
+
+
+def _library_lines() -> logging.Logger:
+    """Where slack_sdk logs the check's calls: nowhere unless LOG_LEVEL=DEBUG. Its lines
+    about a failed call ("ERROR … Failed to send a request to Slack API server", then its
+    retries) came above the check's answer, reading like a crash; the answer says it once,
+    with the fix."""
+    lines = logging.getLogger(f"{__name__}.slack_sdk")
+    lines.disabled = logging.getLogger().getEffectiveLevel() > logging.DEBUG
+    return lines
 
 
 def _unreachable(name: str, settings: Settings, error: Exception) -> Check:

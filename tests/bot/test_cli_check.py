@@ -68,10 +68,12 @@ def test_an_unreachable_database_is_a_problem_with_its_fix(monkeypatch, tmp_path
     assert "✗ slack settings: Slack is not configured" in result.output
 
 
-def test_an_unreachable_slack_is_a_problem_with_its_fix(monkeypatch, tmp_path):
+def test_an_unreachable_slack_is_a_problem_with_its_fix(monkeypatch, tmp_path, caplog):
     """A refused connection reaches us as urllib's URLError, which is no SlackClientError:
     `stockpot check` ended in its traceback instead of saying Slack cannot be reached (the
-    socket-mode check too, with an app token)."""
+    socket-mode check too, with an app token). slack_sdk's own lines about it ("ERROR
+    slack_sdk.web.base_client: Failed to send a request…", its retries) were printed above
+    the answer, reading like a crash: the check's answer says it once."""
     result = check(
         monkeypatch,
         DATABASE_URL=f"sqlite:///{tmp_path / 'none.db'}",
@@ -85,6 +87,8 @@ def test_an_unreachable_slack_is_a_problem_with_its_fix(monkeypatch, tmp_path):
     assert "✗ socket mode: Slack cannot be reached at http://127.0.0.1:1/api/: " in result.output
     assert "fix: check SLACK_API_URL and this machine's network" in result.output
     assert "xoxb-any" not in result.output and "xapp-any" not in result.output
+    library = [f"{r.levelname} {r.name}: {r.getMessage()}" for r in caplog.records]
+    assert [line for line in library if "slack_sdk" in line] == []
 
 
 def test_checking_where_there_is_no_database_creates_none(monkeypatch, tmp_path):
