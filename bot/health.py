@@ -5,6 +5,7 @@ Each check says what is wrong and how to fix it, like every other error in Stock
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
@@ -27,6 +28,9 @@ class Check:
     fix: str = ""
     needed: bool = True
     """Whether readiness waits for it; one that is not is reported all the same."""
+    warning: bool = False
+    """A setting to change, not a failure: shown with its fix, never a reason to refuse
+    (``stockpot check`` exits 0, readiness does not wait for it)."""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -35,7 +39,56 @@ class Check:
             "detail": self.detail,
             "fix": self.fix,
             "needed": self.needed,
+            "warning": self.warning,
         }
+
+
+AUTOVACUUM_SETTINGS = ("autovacuum", "track_counts")
+"""What PostgreSQL's autovacuum needs on: itself, and the row counts it decides by."""
+
+
+def autovacuum(readings: Mapping[str, str]) -> Check:
+    """Whether the server vacuums and analyses tables by itself, from its settings
+    (``AUTOVACUUM_SETTINGS`` → ``on``/``off``): a warning when not, with why and the fix."""
+    off = [name for name in AUTOVACUUM_SETTINGS if readings.get(name) != "on"]
+    if not off:
+        return Check(
+            "autovacuum",
+            True,
+            "on: PostgreSQL vacuums and analyses each table as it changes",
+            needed=False,
+        )
+    settings = " and ".join(f"{name} = {readings.get(name, 'unknown')}" for name in off)
+    return Check(
+        "autovacuum",
+        False,
+        f"the PostgreSQL server runs with {settings}: no table is vacuumed or analysed "
+        "unless someone runs VACUUM, so the planner's statistics go stale (slow plans after "
+        "an import or a migration of 90 days), dead rows of reruns and undos bloat the "
+        "tables and their indexes, and BRIN ranges are never summarised",
+        "; ".join(f"ALTER SYSTEM SET {name} = on" for name in off)
+        + "; SELECT pg_reload_conf(); (or set it in postgresql.conf); until then run "
+        "VACUUM (ANALYZE) after large imports",
+        needed=False,
+        warning=True,
+    )
+
+
+def server_settings(engine: Engine) -> list[Check]:
+    """PostgreSQL's settings a host should know about (autovacuum); none on SQLite, and
+    none when they cannot be read (the database check says why)."""
+    if engine.dialect.name != "postgresql":
+        return []
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(
+                text("SELECT name, setting FROM pg_settings WHERE name = ANY(:names)"),
+                {"names": list(AUTOVACUUM_SETTINGS)},
+            )
+            readings = {str(name): str(setting) for name, setting in rows}
+    except SQLAlchemyError:
+        return []
+    return [autovacuum(readings)]
 
 
 def safe_url(url: str) -> str:
@@ -131,9 +184,11 @@ def readiness(
     factory: sessionmaker[Session], max_age: timedelta, *, workers_needed: bool
 ) -> list[Check]:
     """The database and its schema, then the workers' heartbeats: needed for a worker's own
-    readiness, reported beside a web process's (``ops_http.OpsRoutes``)."""
+    readiness, reported beside a web process's (``ops_http.OpsRoutes``); then the server's
+    settings, never needed (``server_settings``)."""
     engine = factory.kw["bind"]
     checks = database(engine)
     if all(check.ok for check in checks):
         checks.append(replace(workers(factory, max_age), needed=workers_needed))
+        checks += server_settings(engine)
     return checks

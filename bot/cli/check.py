@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.bot.health import Check, database
+from stockpot.bot.health import Check, database, server_settings
 from stockpot.bot.slack_tokens import SLACK_FIXES
 from stockpot.core.crypto import secret_box
 from stockpot.core.db import make_engine, make_session_factory
@@ -26,6 +26,7 @@ from stockpot.core.jobs.listen import (
     pooled_problem,
 )
 from stockpot.core.settings import Settings, get_settings, settings_problem
+from stockpot.core.words import plural
 
 
 def settings_checks(settings: Settings) -> list[Check]:
@@ -185,19 +186,21 @@ def check_command() -> None:
         checks += found
         checks += slack_checks(settings)
         if all(check.ok for check in found):
+            checks += server_settings(engine)
             checks += listen_checks(settings)
             checks += pos_checks(settings, make_session_factory(engine))
     finally:
         engine.dispose()
     for check in checks:
-        mark = "✓" if check.ok else "✗"
+        mark = "✓" if check.ok else "!" if check.warning else "✗"
         line = f"{mark} {check.name}: {check.detail}"
         click.echo(line if check.ok else f"{line}\n    fix: {check.fix}")
-    problems = sum(not check.ok for check in checks)
+    problems = sum(not check.ok and not check.warning for check in checks)
+    warnings = sum(check.warning for check in checks)
     if problems:
         click.echo(f"{problems} problem(s)", err=True)
         raise SystemExit(1)
-    click.echo("everything answers")
+    click.echo("everything answers" + (f" ({plural(warnings, 'warning')})" if warnings else ""))
 
 
 def register(main: click.Group) -> None:

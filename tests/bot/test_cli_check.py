@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 
+from stockpot.bot import health
 from stockpot.bot.app import BOT_SCOPES
 from stockpot.bot.cli import main
+from stockpot.bot.health import autovacuum
 from stockpot.core.settings import get_settings
 from stockpot.sandbox.sides import DEFAULT_USERNAME
 from stockpot.sandbox.slack import SlackStandIn
@@ -40,8 +44,18 @@ def test_a_healthy_installation_passes_and_each_problem_names_its_fix(
         assert "✓ Harbour Kitchen: sides:SIDES: connected as" in healthy.output
         if connected.dialect == "postgresql":
             assert "✓ job wake-ups: a NOTIFY reaches a LISTEN on DATABASE_URL" in healthy.output
+            if server_autovacuum(connected) == "off":  # as on this machine: warned, not failed
+                assert (
+                    "! autovacuum: the PostgreSQL server runs with autovacuum = off: "
+                    in healthy.output
+                )
+                assert "    fix: ALTER SYSTEM SET autovacuum = on" in healthy.output
+                assert "everything answers (1 warning)" in healthy.output
+            else:
+                assert "✓ autovacuum: on" in healthy.output
         else:
             assert "job wake-ups" not in healthy.output, "SQLite's worker is woken in-process"
+            assert "autovacuum" not in healthy.output
 
         user = sides.users[DEFAULT_USERNAME]
         sides.users[DEFAULT_USERNAME] = replace(user, password="changed")
@@ -155,3 +169,45 @@ def test_a_listen_url_that_is_no_url_is_a_problem_and_its_password_is_not_shown(
         assert "✗ job wake-ups: workers cannot LISTEN on STOCKPOT_LISTEN_URL: " in result.output
         assert "fix: check STOCKPOT_LISTEN_URL" in result.output
         assert "s3cret-pw" not in result.output
+
+
+def test_autovacuum_off_is_a_warning_with_why_and_the_fix_on_is_a_pass():
+    """The reading is a pure function of the server's settings: every reading it can have."""
+    on = autovacuum({"autovacuum": "on", "track_counts": "on"})
+    assert (on.ok, on.warning, on.needed) == (True, False, False)
+    assert on.detail == "on: PostgreSQL vacuums and analyses each table as it changes"
+
+    off = autovacuum({"autovacuum": "off", "track_counts": "on"})
+    assert (off.ok, off.warning, off.needed) == (False, True, False)
+    assert off.detail.startswith("the PostgreSQL server runs with autovacuum = off: ")
+    for why in ("statistics go stale", "bloat the tables and their indexes", "BRIN"):
+        assert why in off.detail
+    assert "ALTER SYSTEM SET autovacuum = on" in off.fix and "pg_reload_conf()" in off.fix
+
+    # autovacuum does nothing without the row counts it decides by
+    counts_off = autovacuum({"autovacuum": "on", "track_counts": "off"})
+    assert counts_off.warning and "track_counts = off" in counts_off.detail
+    assert "ALTER SYSTEM SET track_counts = on" in counts_off.fix
+
+
+def test_the_real_servers_autovacuum_is_read_and_readiness_lists_it_not_needed(database):
+    """This machine's PostgreSQL runs with autovacuum = off: the database checks say so
+    (`stockpot check` and /readyz: `test_a_healthy_installation…`), as a warning that
+    readiness does not wait for. SQLite has no such setting."""
+    ready = health.readiness(database.factory, timedelta(minutes=1), workers_needed=False)
+    found = [c for c in ready if c.name == "autovacuum"]
+    if database.dialect != "postgresql":
+        assert found == []
+        return
+    (reading,) = found
+    assert (reading.ok, reading.warning) == (
+        server_autovacuum(database) == "on",
+        server_autovacuum(database) != "on",
+    )
+    assert not reading.needed
+    assert all(c.ok for c in ready if c.needed), "a warning never makes a process unready"
+
+
+def server_autovacuum(database) -> str:
+    with database.engine.connect() as connection:
+        return connection.execute(text("SHOW autovacuum")).scalar_one()
