@@ -75,21 +75,26 @@ def parse_quantity_text(text: str, unit: str | None = None) -> Decimal:
     (``1,5``), but not where it reads as a thousands separator as well (``ambiguous_comma``)."""
     written = text.strip()
     with_unit = _WITH_UNIT.fullmatch(written)
-    number = with_unit.group(1) if with_unit is not None else written
+    number = decimal_point(with_unit.group(1) if with_unit is not None else written)
+    if with_unit is not None:  # "1.5 kg": the unit is the field's, given beside it
+        raise ValueError(_number_alone(number, with_unit.group(2), unit))
+    try:
+        if written_number_problem(number) is not None:
+            raise InvalidOperation
+        value = Decimal(number)
+    except InvalidOperation:
+        raise ValueError("write a number, e.g. 1 or 0.009") from None
+    return check_quantity(value)
+
+
+def decimal_point(number: str) -> str:
+    """A number typed by a person with its decimal comma written as a point (``1,5`` →
+    ``1.5``); ``ValueError`` when the comma reads as a thousands separator too
+    (``ambiguous_comma``). The one reading of a comma, in Slack, count files and YAML."""
     ambiguous = ambiguous_comma(number)
     if ambiguous is not None:
         raise ValueError(ambiguous)
-    cleaned = written.replace(",", ".")
-    try:
-        if written_number_problem(cleaned) is not None:
-            raise InvalidOperation
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        if with_unit is not None:  # "1.5 kg": the unit is the field's, given beside it
-            written_unit = with_unit.group(2)
-            raise ValueError(_number_alone(number.replace(",", "."), written_unit, unit)) from None
-        raise ValueError("write a number, e.g. 1 or 0.009") from None
-    return check_quantity(value)
+    return number.replace(",", ".")
 
 
 _THOUSANDS_OR_DECIMAL = re.compile(r"([+-]?)([1-9][0-9]{0,2}),([0-9]{3})", re.ASCII)
@@ -136,14 +141,22 @@ _WITH_UNIT = re.compile(r"([0-9]+(?:[.,][0-9]+)?)\s*([^\W\d_][^\W\d_ ]{0,11})")
 
 
 def _written(value: object) -> object:
-    """A quantity given as a string in a file (``quantity: "٣"``) follows the rule of one
-    typed in Slack: pydantic's ``Decimal`` reads other scripts' digits and ``_``, and
-    ``1,000`` is refused saying both readings (pydantic's own "Input should be a valid
-    decimal" said neither what was wrong nor what to write)."""
+    """A quantity given as a string in a file (``quantity: "٣"``, ``quantity: 1,5``) follows
+    the rule of one typed in Slack: pydantic's ``Decimal`` reads other scripts' digits and
+    ``_``, a decimal comma is a decimal (``decimal_point``), and ``1,000`` is refused saying
+    both readings (pydantic's own "Input should be a valid decimal" said neither what was
+    wrong nor what to write, and refused ``1,5``)."""
     if isinstance(value, str):
-        problem = written_number_problem(value.strip()) or ambiguous_comma(value.strip())
-        if problem is not None:
-            raise PydanticCustomError("quantity_text", f"{value!r} is not a number; {problem}")
+        text = value.strip()
+        try:
+            problem = written_number_problem(text)
+            if problem is not None:
+                raise ValueError(problem)
+            return decimal_point(text)
+        except ValueError as error:
+            raise PydanticCustomError(
+                "quantity_text", f"{value!r} is not a number; {error}"
+            ) from None
     return value
 
 

@@ -19,7 +19,14 @@ from stockpot.core.csv_import.profile import CsvProfile
 from stockpot.core.csv_import.scan import InvalidCsv
 from stockpot.core.errors import InvalidDocument, ValidationFailed
 from stockpot.core.mapping import import_mappings
-from stockpot.core.models import Connection, LedgerMovement, TransferRun
+from stockpot.core.models import (
+    Connection,
+    LedgerMovement,
+    PosMapping,
+    Recipe,
+    RecipeLine,
+    TransferRun,
+)
 from stockpot.core.quantities import LIMIT, QUANTITY_RANGE, check_quantity, parse_quantity_text
 from stockpot.core.stock.files import read_yaml
 from tests.catalogs import setup_trattoria
@@ -261,3 +268,38 @@ def test_a_count_file_in_yaml_says_both_readings_of_a_thousands_comma():
     assert "'1,000' is not a number; 1,000 could be 1000 or 1: write 1000, or 1.000 for 1" in (
         str(refused.value)
     )
+
+
+def test_a_decimal_comma_in_a_yaml_file_is_a_decimal_as_in_slack_and_count_files(database):
+    """``quantity: 1,5`` (a string to YAML, written as in Slack or a CSV count file) was
+    refused as "Input should be a valid decimal": every YAML quantity takes a decimal comma by
+    the one rule, and ``1,000`` stays refused with both readings (above)."""
+    count = read_yaml(
+        "lines:\n  - ingredient: Flour\n    quantity: 1,5\n    unit_cost: 0,9\n",
+        source="count.yaml",
+    )
+    assert [(line.quantity, line.unit_cost) for line in count.lines] == [
+        (Decimal("1.5"), Decimal("0.9"))
+    ]
+    setup_trattoria(database, mappings=False)
+    import_catalog(
+        database.factory,
+        "company: Trattoria Esempio\nrecipes:\n  - name: Half loaf\n    portions: 2\n"
+        "    lines:\n      - ingredient: Flour\n        quantity: 0,25\n        unit: kg\n"
+        "        trim: 0,1\n",
+        source="catalog.yaml",
+    )
+    import_mappings(
+        database.factory,
+        "company: Trattoria Esempio\nconnection: csv:Till export\nmappings:\n"
+        '  - pos_code: "1"\n    ingredient: Flour\n    quantity: 1,5\n',
+        source="m.yaml",
+    )
+    with database.session() as session:
+        line = session.scalars(
+            select(RecipeLine)
+            .join(Recipe, RecipeLine.recipe_id == Recipe.id)
+            .where(Recipe.name == "Half loaf")
+        ).one()
+        assert (line.quantity, line.trim) == (Decimal("0.25"), Decimal("0.1"))
+        assert session.scalar(select(PosMapping.factor)) == Decimal("1.5")
