@@ -13,6 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.ids import MAX_ID
+from stockpot.core.models.stock import StockKind
 from stockpot.core.periods import sane_date
 
 RowId = Annotated[int, Field(gt=0, le=MAX_ID)]
@@ -154,12 +155,16 @@ class StockCountMetadata(Payload):
     page: int = 0
 
 
+FormKind = Literal[StockKind.RECEIPT, StockKind.WASTE, StockKind.MOVE]
+"""The stock kinds the receive / waste / move form posts (never a count or a correction)."""
+
+
 class StockFormMetadata(Payload):
     """The receive / waste / move modal."""
 
     channel_id: str
     company_id: RowId
-    kind: Literal["receipt", "waste", "move"]
+    kind: FormKind
     storage_unit: str
     to_storage_unit: str | None = None
 

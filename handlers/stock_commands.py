@@ -273,7 +273,7 @@ def stock_flow(kind: StockKind) -> Any:
             metadata = StockFormMetadata(
                 channel_id=inv.channel_id,
                 company_id=who.company_id,
-                kind=kind.value,
+                kind=kind,
                 storage_unit=unit,
                 to_storage_unit=to_unit,
             )
@@ -339,7 +339,7 @@ def submit_form(ack: Ack, view: dict[str, Any], client: WebClient, context: Bolt
         result = _post(
             services(context).factory,
             who,
-            StockKind(metadata.kind),
+            metadata.kind,
             metadata.storage_unit,
             metadata.to_storage_unit,
             day,

@@ -27,6 +27,7 @@ from stockpot.core.models import (
     JobKind,
     PosItem,
     PosMapping,
+    StockKind,
     StockPosting,
     TransferRun,
 )
@@ -211,18 +212,20 @@ def test_forms_with_foreign_shapes_are_refused_in_the_form_not_crashes(bot, capl
         }
         answer = bot.send.view_submission(count, values, user=ADMIN)
         assert "not one Stockpot made" in answer.text, answer.text
-    form = stock_form_modal(
-        StockFormMetadata(
-            channel_id="C0001", company_id=company or 1, kind="receipt", storage_unit="Kitchen"
-        ).dump(),
-        "receipt",
-        "Kitchen",
-        None,
+    made = StockFormMetadata(
+        channel_id="C0001", company_id=company or 1, kind=StockKind.RECEIPT, storage_unit="Kitchen"
     )
+    # the kind comes back as the posting's kind (one list of kinds: StockKind), not a str
+    assert StockFormMetadata.model_validate_json(made.dump()).kind is StockKind.RECEIPT
+    form = stock_form_modal(made.dump(), "receipt", "Kitchen", None)
     assert bot.send.view_submission(form, {}, user=ADMIN).json()["response_action"] == "errors"
     # A kind the form never has: ValueError ("'explode' is not a valid StockKind") before.
     exploding = {**form, "private_metadata": form["private_metadata"].replace("receipt", "explode")}
     answer = bot.send.view_submission(exploding, {}, user=ADMIN)
+    assert "not one Stockpot made" in answer.text, answer.text
+    # a kind Stockpot has but the form never posts (a count skips the count sheet's checks)
+    counting = {**form, "private_metadata": form["private_metadata"].replace("receipt", "count")}
+    answer = bot.send.view_submission(counting, {}, user=ADMIN)
     assert "not one Stockpot made" in answer.text, answer.text
     assert "Something went wrong" not in json.dumps([c.args for c in bot.slack.calls])
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
