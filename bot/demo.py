@@ -29,6 +29,7 @@ from stockpot.bot.jobs.handlers import SyncJob
 from stockpot.bot.scheduler import start_scheduler
 from stockpot.bot.server import BackgroundServer, LateApp, StockpotWsgi
 from stockpot.bot.socket_mode import SocketMode
+from stockpot.core import company_clock
 from stockpot.core.access import bind_channel, link_workspace
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.db import make_engine, make_session_factory, unit_of_work
@@ -36,7 +37,6 @@ from stockpot.core.jobs.worker import JobContext
 from stockpot.core.mapping import import_mappings
 from stockpot.core.models import Company, Connection, JobKind, PosItem, PosMapping, Provider
 from stockpot.core.settings import Settings
-from stockpot.core.stock import files as stock_files
 from stockpot.migrations import schema
 from stockpot.sandbox import demo as data
 from stockpot.sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
@@ -173,7 +173,7 @@ class Demo:
             company = session.scalars(select(Company).where(Company.name == data.COMPANY)).one()
             link_workspace(session, TEAM, company, USER)
             bind_channel(session, TEAM, CHANNEL, company.id)
-            today = stock_files.today(session, company)
+            today = company_clock.today(session, company)
         seed_week(factory, data.COMPANY, today)
         return True
 

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.core.access import Actor
+from stockpot.core.company_clock import company_zone
 from stockpot.core.errors import StockpotError
 from stockpot.core.lookup import not_found
 from stockpot.core.migration import migration_running
@@ -29,7 +30,6 @@ from stockpot.core.models import (
 )
 from stockpot.core.pos import connections
 from stockpot.core.settings import Settings
-from stockpot.core.stock.files import company_zone
 from stockpot.core.storage import archived_refusal
 from stockpot.core.transfer.log import last_run, latest_day_run
 from stockpot.core.unmapped import unmapped

@@ -20,11 +20,11 @@ from stockpot.bot.blocks.common import escape, local_time, message
 from stockpot.bot.ids import ActionId, BlockId
 from stockpot.bot.metadata import CsvFileValue
 from stockpot.core.access import slack_user
+from stockpot.core.company_clock import company_zone
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.jobs import specs
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.models import Connection, CsvImport, ImportStatus
-from stockpot.core.stock.files import company_zone
 from stockpot.handlers.context import button_admin, button_id, channel_of, notify, reading, services
 from stockpot.handlers.offers import already_started, in_place, offered_in, spend
 from stockpot.handlers.pending import joined

@@ -15,13 +15,12 @@ from slack_sdk import WebClient
 from stockpot.bot.blocks.common import escape, message
 from stockpot.bot.blocks.usage import help_blocks
 from stockpot.bot.commands import DEFAULT, SlashCommand
-from stockpot.core import periods
+from stockpot.core import company_clock, periods
 from stockpot.core.access import Actor
 from stockpot.core.errors import StockpotError, ValidationFailed
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.models import ExternalLocation
 from stockpot.core.scope import CompanyScope
-from stockpot.core.stock import files
 from stockpot.handlers.answers import ack_first
 from stockpot.handlers.context import Services, actor, changing, notify, reading, services
 
@@ -61,10 +60,10 @@ class Invocation:
         return notify(self.context, self.channel_id)
 
     def today(self, who: Actor) -> date:
-        """Today on the company's clock (``core.stock.files.today``): the one date every
+        """Today on the company's clock (``core.company_clock.today``): the one date every
         command counts ``yesterday``, ``this week`` and a default date from, not the server's
         (a location in Auckland or Los Angeles is a day off UTC for hours every day)."""
-        return files.company_today(self.services.factory, who.company_id)
+        return company_clock.company_today(self.services.factory, who.company_id)
 
     def reply(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         """A private answer to the person who typed the command."""

@@ -28,7 +28,7 @@ from stockpot.bot.blocks.stock import (
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import StockCountMetadata, StockFormMetadata, VarianceValue
-from stockpot.core import scope
+from stockpot.core import company_clock, scope
 from stockpot.core.access import Actor
 from stockpot.core.db import SessionFactory
 from stockpot.core.errors import InvalidDocument, ValidationFailed
@@ -111,7 +111,7 @@ def stock_count(inv: Invocation) -> None:
         day = day or today
         groups = files.sheet(rows.session, company, unit.id)
         counts = live_counts(rows.session, company.id, unit.id, day)
-        zone = files.company_zone(rows.session, company)
+        zone = company_clock.company_zone(rows.session, company)
     pages = _pages(groups, counts)
     if not pages:
         raise ValidationFailed(f"{who.company} has no active ingredient to count")
@@ -213,7 +213,7 @@ def submit_count(
         # The sheet as it opened (what it lists), with the day's counts now: this page's too.
         with reading(context, who) as rows:
             counts = live_counts(rows.session, who.company_id, unit.id, metadata.business_date)
-            zone = files.company_zone(rows.session, rows.company())
+            zone = company_clock.company_zone(rows.session, rows.company())
         pages = _pages(groups, counts)
         next_metadata = metadata.model_copy(update={"page": following})
         ack(
@@ -311,7 +311,7 @@ def _post(
     effect_key: str | None = None,
 ) -> StockResult:
     with scope.reading(factory, who) as rows:
-        day = day or files.today(rows.session, rows.company())
+        day = day or company_clock.today(rows.session, rows.company())
     request = StockRequest(
         kind,
         who.company_id,

@@ -19,6 +19,7 @@ from stockpot.bot.errors import GONE
 from stockpot.bot.ids import ActionId
 from stockpot.bot.metadata import StockFileValue
 from stockpot.bot.slack_files import fetch_csv
+from stockpot.core import company_clock
 from stockpot.core.access import slack_who
 from stockpot.core.db import SessionFactory
 from stockpot.core.errors import InvalidDocument, StockpotError, ValidationFailed
@@ -50,7 +51,7 @@ def _request(
     who: str,
     where: Notify | None = None,
 ) -> StockRequest:
-    day = day or files.company_today(factory, company_id)
+    day = day or company_clock.company_today(factory, company_id)
     return StockRequest(
         StockKind.COUNT, company_id, unit, day, who, parsed.lines, source="file", notify=where
     )

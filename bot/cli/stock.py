@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from stockpot.bot.cli.support import emit_json, session_factory, table
+from stockpot.core import company_clock
 from stockpot.core.documents import read_text_file
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.exact import format_decimal
@@ -74,7 +75,7 @@ def _post(kind: StockKind, options: dict[str, Any]) -> None:
             kind=kind,
             company_id=company.id,
             storage_unit=unit,
-            business_date=day or files.today(session, company),
+            business_date=day or company_clock.today(session, company),
             posted_by=options.get("by") or f"cli:{getpass.getuser()}",
             lines=parsed.lines,
             to_storage_unit=options.get("to") or parsed.to,

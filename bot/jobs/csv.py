@@ -14,6 +14,7 @@ from stockpot.bot.errors import user_message
 from stockpot.bot.jobs.slack import Notifier, Target
 from stockpot.bot.metadata import CsvFileValue
 from stockpot.bot.slack_files import fetch_csv
+from stockpot.core.company_clock import company_today
 from stockpot.core.csv_import.importer import (
     ImportResult,
     import_csv,
@@ -31,7 +32,6 @@ from stockpot.core.jobs.specs import (
 )
 from stockpot.core.jobs.worker import JobContext, JobHandler
 from stockpot.core.models import CsvImport
-from stockpot.core.stock.files import company_today
 
 
 def _asked_by(context: JobContext) -> str | None:

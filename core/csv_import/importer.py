@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.core.business_day import DayStart
+from stockpot.core.company_clock import company_zone
 from stockpot.core.csv_import.dialect import UnreadableFile
 from stockpot.core.csv_import.profile import CsvProfile
 from stockpot.core.csv_import.scan import Scan, scan
@@ -41,7 +42,6 @@ from stockpot.core.models import (
     RunKind,
 )
 from stockpot.core.periods import sane_date
-from stockpot.core.stock.files import company_zone
 from stockpot.core.transfer.lines import RawInput, SaleLine
 from stockpot.core.transfer.live import live_lines_of_days, take_turn
 from stockpot.core.transfer.runner import (

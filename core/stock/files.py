@@ -24,23 +24,19 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from datetime import date as Date  # noqa: N812 - the YAML key `date` shadows the type
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from pydantic import Field, StringConstraints
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from stockpot.core.csv_export import csv_text
-from stockpot.core.db import SessionFactory
 from stockpot.core.documents import DocumentModel, parse_document
 from stockpot.core.errors import InvalidDocument, Problem
-from stockpot.core.jobs.schedule import report_timezone
 from stockpot.core.models import (
     Company,
-    ExternalLocation,
     Ingredient,
     LedgerMovement,
     StockCountLine,
@@ -225,24 +221,6 @@ def read_arguments(texts: Sequence[str], *, source: str = "arguments") -> StockF
     return StockFile(lines=lines)
 
 
-def company_zone(session: Session, company: Company) -> ZoneInfo:
-    """The company's clock: its report timezone, else its first location's, else UTC (what
-    its days are counted on and its times are shown in)."""
-    first = session.scalar(
-        select(ExternalLocation.timezone)
-        .where(ExternalLocation.company_id == company.id)
-        .order_by(ExternalLocation.id)
-        .limit(1)
-    )
-    return report_timezone(company, first)
-
-
-def today(session: Session, company: Company, now: datetime | None = None) -> date:
-    """Today on the company's clock (``company_zone``)."""
-    zone = company_zone(session, company)
-    return (now or datetime.now(zone)).astimezone(zone).date()
-
-
 def sheet(session: Session, company: Company, unit_id: int) -> dict[str, list[Ingredient]]:
     """A storage unit's count sheet: the active ingredients it has held (any movement or
     count there), else every active ingredient; grouped by how they are counted."""
@@ -298,12 +276,6 @@ def count_file(name: str) -> tuple[str, date | None] | None:
     except ValueError:
         return None
     return match["unit"], day
-
-
-def company_today(factory: SessionFactory, company_id: int) -> date:
-    """``today`` for a company known by id (a posting's default date)."""
-    with factory() as session:
-        return today(session, session.get_one(Company, company_id))
 
 
 def unit_names(session: Session, company_id: int) -> tuple[list[str], list[str]]:
