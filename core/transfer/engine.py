@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from functools import cached_property
+from itertools import chain
 from typing import Any
 
 from gmpy2 import mpq
@@ -321,18 +322,28 @@ def run_engine(
             item = items[line.key] = (_disposition(mappings.get(line.key)), line, [])
         item[2].append(line.quantity)
         dispositions.append(item[0])
+    # Each item's line quantities also by disposition: the volumes and line counts are then
+    # summed once per disposition in C, not added to per item (1,400 items a 2,000-line day).
     net: dict[str, Decimal] = {}
-    volume: dict[str, Decimal] = defaultdict(Decimal)
-    line_counts: Counter[str] = Counter()
+    by_disposition: dict[str, list[list[Decimal]]] = defaultdict(list)
     unmapped = []
+    zero = Decimal(0)
     for key, (disposition, first, quantities) in items.items():
-        quantity = net[key] = sum(quantities, Decimal(0))
-        volume[disposition] += sum(map(abs, quantities), Decimal(0))
-        line_counts[disposition] += len(quantities)
+        quantity = net[key] = (
+            zero + quantities[0] if len(quantities) == 1 else sum(quantities, zero)
+        )
+        by_disposition[disposition].append(quantities)
         if disposition == UNMAPPED:
             unmapped.append(
                 UnmappedItem(key, first.pos_code, first.name, quantity, len(quantities))
             )
+    volume = {
+        disposition: sum(map(abs, chain.from_iterable(lists)), zero)
+        for disposition, lists in by_disposition.items()
+    }
+    line_counts = Counter(
+        {disposition: sum(map(len, lists)) for disposition, lists in by_disposition.items()}
+    )
     tree = tree or RecipeTree(snapshot.recipes)
     deductions = deductions_of(net, mappings, tree, storage_unit_id)
 
