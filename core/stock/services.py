@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.core.db import quantize, unit_of_work
+from stockpot.core.db import QUANTUM, SCALE, quantize, unit_of_work
 from stockpot.core.errors import InvalidDocument, NotFound, Problem, ValidationFailed
 from stockpot.core.exact import format_decimal, fraction_to_decimal, to_fraction
 from stockpot.core.ids import MAX_ID
@@ -37,7 +37,7 @@ from stockpot.core.models import (
     StorageUnit,
 )
 from stockpot.core.periods import sane_date
-from stockpot.core.quantities import quantity_problem
+from stockpot.core.quantities import QUANTITY_RANGE, quantity_problem
 from stockpot.core.stock import costs
 from stockpot.core.stock.ledger import (
     DatedKey,
@@ -52,7 +52,7 @@ from stockpot.core.stock.ledger import (
 )
 from stockpot.core.stock.variance import count_dates
 from stockpot.core.storage import archived_refusal
-from stockpot.core.units import UnitError, conversion_factor, parse_unit
+from stockpot.core.units import Unit, UnitError, conversion_factor, parse_unit
 
 POSTING_KINDS = (StockKind.COUNT, StockKind.RECEIPT, StockKind.WASTE, StockKind.MOVE)
 
@@ -644,6 +644,10 @@ def _resolve_lines(
             problems.append(Problem("unit", str(error), where))
             continue
         quantity = fraction_to_decimal(to_fraction(line.quantity) * factor)
+        problem = _converted_problem(line.quantity, unit, quantity, ingredient, counting)
+        if problem is not None:
+            problems.append(Problem("quantity", problem, where))
+            continue
         unit_cost = None
         if line.unit_cost is not None:
             if request.kind is not StockKind.RECEIPT:
@@ -652,9 +656,38 @@ def _resolve_lines(
             problem = quantity_problem(line.unit_cost)
             if problem is None and line.unit_cost < 0:
                 problem = f"a unit cost cannot be negative, got {line.unit_cost}"
+            if problem is None:
+                unit_cost = quantize(fraction_to_decimal(to_fraction(line.unit_cost) / factor))
+                if quantity_problem(unit_cost) is not None:
+                    problem = (
+                        f"{format_decimal(line.unit_cost)} per {unit} is "
+                        f"{format_decimal(unit_cost)} per {ingredient.base_unit} of "
+                        f"{ingredient.name}, too large; {QUANTITY_RANGE}"
+                    )
             if problem is not None:
                 problems.append(Problem("unit_cost", problem, where))
                 continue
-            unit_cost = quantize(fraction_to_decimal(to_fraction(line.unit_cost) / factor))
         resolved.append((where, _Resolved(ingredient, quantity, unit_cost)))
     return resolved
+
+
+def _converted_problem(
+    given: Decimal, unit: Unit, quantity: Decimal, ingredient: Ingredient, counting: bool
+) -> str | None:
+    """Why ``given`` ``unit`` of ``ingredient``, ``quantity`` in its base unit, cannot be
+    posted, or ``None``: the base unit's quantity is held to the same range as any quantity
+    (999999999 kg of basil kept in g is 10¹² g, beyond what SQLite stores), and a receipt,
+    waste or move of more than 0 must stay more than 0 once rounded to the stored scale."""
+    base = ingredient.base_unit
+    if quantity_problem(quantity) is not None:
+        return (
+            f"{format_decimal(given)} {unit} is {format_decimal(quantity)} {base} of "
+            f"{ingredient.name}, too large; {QUANTITY_RANGE}"
+        )
+    if not counting and quantity == 0:
+        return (
+            f"{format_decimal(given)} {unit} is less than the smallest quantity of "
+            f"{ingredient.name} ({format_decimal(QUANTUM)} {base}, kept to {SCALE} decimal "
+            "places); leave it out"
+        )
+    return None

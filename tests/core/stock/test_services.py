@@ -196,3 +196,38 @@ def test_a_receipt_cost_per_unit_becomes_the_cost_per_base_unit(trattoria):
     with trattoria.session() as session:
         basil = session.scalars(select(Ingredient).where(Ingredient.name == "Basil")).one()
     assert basil.cost == Decimal("0.015")  # 15 per kg is 0.015 per g, the base unit
+
+
+def test_a_quantity_or_cost_is_checked_again_in_the_base_unit(trattoria):
+    """999999999 kg of basil (kept in g) is 10¹² g: SQLite's integers overflowed (a traceback
+    from `stockpot stock receive`) and PostgreSQL stored it beyond every other quantity's
+    range; 0.000000001 mg of flour (kept in kg) rounded to a receipt of 0 kg; 999999999 per g
+    of flour is 10¹² per kg. Each is refused on its line, in what it became, nothing posted."""
+    lines = [
+        LineInput("Basil", Decimal(999999999), "kg", line=2),
+        LineInput("Flour", Decimal("0.000000001"), "mg", line=3),
+        LineInput("Espresso beans", Decimal(5), "g", Decimal(999999999), line=4),
+        LineInput("Water", Decimal("0.0000001"), "ml", line=5),
+    ]
+    with pytest.raises(InvalidDocument) as error:
+        post(trattoria, "receipt", "Kitchen", D1, *lines, source="delivery.csv")
+    message = str(error.value)
+    assert "delivery.csv: 4 errors, nothing was imported" in message
+    assert (
+        "line 2: quantity: 999999999 kg is 999999999000 g of Basil, too large; quantities"
+        in message
+    )
+    assert (
+        "line 3: quantity: 0.000000001 mg is less than the smallest quantity of Flour "
+        "(0.000000001 kg, kept to 9 decimal places); leave it out" in message
+    )
+    assert (
+        "line 4: unit_cost: 999999999 per g is 999999999000 per kg of Espresso beans, too large"
+        in message
+    )
+    assert "line 5: quantity: 0.0000001 ml is less than the smallest quantity of Water" in message
+    assert movements_count(trattoria) == 0
+    with pytest.raises(InvalidDocument, match="999999999 kg is 999999999000 g of Basil"):
+        post(trattoria, "count", "Kitchen", D1, ("Basil", Decimal(999999999), "kg"))
+    counted = post(trattoria, "count", "Kitchen", D1, ("Flour", Decimal("0.000000001"), "mg"))
+    assert counted.lines[0].quantity == 0, "a count may count nothing: it says none is left"
