@@ -267,9 +267,11 @@ def post_in_session(session: Session, request: StockRequest, *, dry_run: bool) -
             problems.append(
                 Problem("to", f"a move goes from one storage unit to another, not to '{unit.name}'")
             )
+    unit, to_unit = _in_use(
+        session, unit, to_unit, exclusive=request.kind is StockKind.COUNT, problems=problems
+    )
     resolved = _resolve_lines(session, company, request, problems)
     if unit is not None and request.kind is StockKind.COUNT and resolved:
-        lock_units(session, [unit.id], exclusive=True)
         already = counted_on(
             session,
             company.id,
@@ -580,10 +582,30 @@ def _unit(
             Problem(place, f"no storage unit '{name}' (known: {', '.join(known) or 'none'})")
         )
         return None
-    if unit.archived_at is not None:
-        problems.append(Problem(place, archived_refusal(unit.name)))
-        return None
     return unit
+
+
+def _in_use(
+    session: Session,
+    unit: StorageUnit | None,
+    to_unit: StorageUnit | None,
+    *,
+    exclusive: bool,
+    problems: list[Problem],
+) -> tuple[StorageUnit | None, StorageUnit | None]:
+    """The posting's units read again under their row locks (``ledger.lock_units``: in id
+    order, ``exclusive`` for a count), each ``None`` with its problem when archived. Checked
+    before the lock, a unit archived by someone else just then was still in use here, and
+    the move went out of an archived unit."""
+    places = {"storage_unit": unit, "to": to_unit}
+    found = {place: row for place, row in places.items() if row is not None}
+    lock_units(session, [row.id for row in found.values()], exclusive=exclusive)
+    for place, row in found.items():
+        session.refresh(row, ["archived_at"])
+        if row.archived_at is not None:
+            problems.append(Problem(place, archived_refusal(row.name)))
+            places[place] = None
+    return places["storage_unit"], places["to"]
 
 
 def _resolve_lines(

@@ -83,3 +83,53 @@ def test_a_rerun_during_an_uncommitted_count_is_absorbed_by_it(database):
         ("Kitchen", "Espresso beans")
     ]
     assert beans == Decimal(2)  # the count's balance stands; the rerun went to its adjustment
+
+
+def test_a_move_out_of_a_unit_archived_meanwhile_is_refused(database):
+    """Two managers: one archives the Cellar while the other moves its flour to the Kitchen.
+    The move read the Cellar as in use before the archive committed, and posted into an
+    archived unit (a balance nobody can count or correct again). It now reads the unit under
+    its row lock: it waits for the archive, then refuses, nothing posted."""
+    from stockpot.core.errors import InvalidDocument
+    from stockpot.core.models import LedgerMovement
+    from stockpot.core.stock.services import post_stock
+    from stockpot.core.storage import archive_storage_unit, create_storage_unit
+
+    setup_trattoria(database)
+    with database.session() as session:
+        found = ids(session)
+    with unit_of_work(database.factory) as session:
+        create_storage_unit(session, found["company"], "Cellar", "Via Roma 1")
+    done = threading.Event()
+    outcome: list[BaseException | object] = []
+
+    def move() -> None:
+        request = StockRequest(
+            StockKind.MOVE,
+            found["company"],
+            "Cellar",
+            DAY,
+            "test",
+            [LineInput("Flour", Decimal(5))],
+            to_storage_unit="Kitchen",
+        )
+        try:
+            outcome.append(post_stock(database.factory, request))
+        except BaseException as error:
+            outcome.append(error)
+        finally:
+            done.set()
+
+    with unit_of_work(database.factory) as session:
+        archive_storage_unit(session, found["company"], "Cellar")
+        session.flush()  # the archive holds the Cellar's row, uncommitted
+        worker = threading.Thread(target=move)
+        worker.start()
+        for _ in range(10_000):  # until the move waits for the archive's lock
+            if waiting_for_a_lock(database) or done.is_set():
+                break
+    worker.join()
+    assert isinstance(outcome[0], InvalidDocument), outcome
+    assert "storage unit 'Cellar' is archived" in str(outcome[0])
+    with database.session() as session:
+        assert session.query(LedgerMovement).count() == 0
