@@ -20,16 +20,16 @@ from stockpot.bot.ids import ActionId
 from stockpot.bot.metadata import StockFileValue
 from stockpot.bot.slack_files import fetch_csv
 from stockpot.core import company_clock
-from stockpot.core.access import slack_who
+from stockpot.core.access import slack_user, slack_who
 from stockpot.core.db import SessionFactory
 from stockpot.core.errors import InvalidDocument, StockpotError, ValidationFailed
-from stockpot.core.jobs.specs import Notify
+from stockpot.core.jobs.specs import Notify, offer_key
 from stockpot.core.models import StockKind
 from stockpot.core.settings import Settings
 from stockpot.core.stock import files
 from stockpot.core.stock.services import StockRequest, StockResult, post_stock
 from stockpot.handlers.context import button_admin, channel_of, notify, services
-from stockpot.handlers.offers import spend
+from stockpot.handlers.offers import in_place, spend
 from stockpot.handlers.stock_commands import announce
 
 log = logging.getLogger(__name__)
@@ -50,10 +50,19 @@ def _request(
     parsed: files.StockFile,
     who: str,
     where: Notify | None = None,
+    effect_key: str | None = None,
 ) -> StockRequest:
     day = day or company_clock.company_today(factory, company_id)
     return StockRequest(
-        StockKind.COUNT, company_id, unit, day, who, parsed.lines, source="file", notify=where
+        StockKind.COUNT,
+        company_id,
+        unit,
+        day,
+        who,
+        parsed.lines,
+        source="file",
+        notify=where,
+        effect_key=effect_key,
     )
 
 
@@ -119,6 +128,9 @@ def post_count(
     channel = channel_of(body)
     name, text = _fetch(svc.settings, client, value.file_id)
     parsed = files.read_csv(text, source=name)
+    where = notify(context, channel)
+    # Spent first, as every offer is (handlers.offers): nobody posts the same file twice.
+    ts = spend(respond, body, f"Posting the count, started by <@{who.user_id}>…", CANCEL)
     request = _request(
         svc.factory,
         who.company_id,
@@ -126,10 +138,10 @@ def post_count(
         value.business_date,
         parsed,
         who.audit,
-        notify(context, channel),
+        where,
+        # One posting per preview: a stale copy of it pressed gets that posting back.
+        offer_key("count-file-post", in_place(where, ts)),
     )
-    # Spent first, as every offer is (handlers.offers): nobody posts the same file twice.
-    spend(respond, body, f"Posting the count, started by <@{who.user_id}>…", CANCEL)
     try:
         result: StockResult = post_stock(svc.factory, request)
     except StockpotError:
@@ -144,12 +156,20 @@ def post_count(
             [
                 section(
                     f"*Count file {escape(name)}*: posted as count {result.posting_id} "
-                    f"by <@{who.user_id}>."
+                    f"by <@{slack_user(result.posted_by) or who.user_id}>."
                 )
             ],
         ),
         replace_original=True,
     )
+    if result.again:
+        respond(
+            text=f"Count file {escape(name)} was already posted from this preview as count "
+            f"{result.posting_id}; nothing was posted again.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
     announce(client, channel, result, who.user_id)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -165,6 +165,9 @@ class StockResult:
     to_storage_unit: str | None = None
     reverses_id: int | None = None
     absorbed: list[Absorbed] = field(default_factory=list)
+    again: bool = False
+    """Posted before under the request's ``effect_key``: this is that posting's result, and
+    nothing was posted now."""
 
     @property
     def dry_run(self) -> bool:
@@ -249,6 +252,11 @@ def post_in_session(session: Session, request: StockRequest, *, dry_run: bool) -
     company = session.get(Company, request.company_id)
     if company is None:
         raise NotFound(f"no company {request.company_id}")
+    if request.effect_key and not dry_run:
+        # Before the checks: the same count asked again would be "already counted" by itself.
+        earlier = effects.take(session, request.effect_key, company.id)
+        if earlier:
+            return replace(StockResult.from_json(earlier), again=True)
     problems: list[Problem] = []
     try:
         # The one date rule: the receive form's date picker and a count sheet's metadata
@@ -293,10 +301,6 @@ def post_in_session(session: Session, request: StockRequest, *, dry_run: bool) -
     if problems:
         raise InvalidDocument(request.source, problems)
     assert unit is not None
-    if request.effect_key and not dry_run:
-        earlier = effects.take(session, request.effect_key, company.id)
-        if earlier:
-            return StockResult.from_json(earlier)
     posting = StockPosting(
         company_id=company.id,
         kind=request.kind,
@@ -466,7 +470,7 @@ def correct(
         raise NotFound(f"no stock posting {posting_id}")
     with unit_of_work(factory) as session:
         if effect_key and (earlier := effects.take(session, effect_key, company_id)):
-            return StockResult.from_json(earlier)
+            return replace(StockResult.from_json(earlier), again=True)
         original = session.get(StockPosting, posting_id)
         if original is None or original.company_id != company_id:
             raise NotFound(f"no stock posting {posting_id}")

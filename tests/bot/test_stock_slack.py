@@ -395,6 +395,45 @@ def test_a_count_file_whose_preview_was_deleted_answers_cancel_and_post_cleanly(
     assert "Something went wrong" not in json.dumps([c.args for c in bot.slack.calls])
 
 
+OTHER_ADMIN = "UCHEF"
+
+
+def test_a_stale_post_count_keeps_the_posted_result(bot):
+    """Two managers (or two devices) press **Post count** on the same preview. The second
+    was refused ("already counted"), and then put its own copy of the preview back, **Post
+    count** and all, over "posted as count N": the channel showed a count that was posted as
+    not posted. The second now leaves the result alone and is told privately."""
+    bot.send.command("/pos", "bind", user=ADMIN)
+    reply(bot, "This channel now works for Trattoria Esempio")
+    share(bot, "FCOUNT", "count-Kitchen-2026-11-26.csv", COUNT_FILE)
+    preview = posted(bot, "count-Kitchen-2026-11-26.csv*: Kitchen at the close of 2026-11-26")
+    stale = bot.slack.workspace.message(preview.ts)
+    (element,) = [
+        {**element, "block_id": block.get("block_id") or "b"}
+        for block in stale.blocks
+        for element in block.get("elements", [])
+        if element.get("action_id") == ActionId.STOCK_FILE_POST
+    ]
+    stale_payload = stale.payload()
+    bot.send.click(preview.ts, ActionId.STOCK_FILE_POST, user=ADMIN)
+    bot.drain()
+    posted(bot, "counted in Kitchen for 2026-11-26")
+    bot.send.command("/pos", f"members add <@{OTHER_ADMIN}|chef> admin", user=ADMIN)
+    reply(bot, "admin")
+    response = bot.send.action(
+        element, user=OTHER_ADMIN, channel=stale.channel, message=stale_payload
+    )
+    assert response.status_code == 200
+    bot.drain()
+    told = texts(reply(bot, "already posted"))
+    assert "count-Kitchen-2026-11-26.csv" in told and "nothing was posted" in told
+    shown = bot.slack.workspace.message(preview.ts)
+    with bot.database.session() as session:
+        (posting,) = session.scalars(select(StockPosting.id))
+    assert f"posted as count {posting} by <@UADMIN>" in json.dumps(shown.blocks), "who posted it"
+    assert ActionId.STOCK_FILE_POST not in json.dumps(shown.blocks), "no Post count again"
+
+
 def test_post_count_of_a_file_deleted_after_its_preview_says_so_and_posts_nothing(bot, caplog):
     """The count file is deleted while its preview still offers Post count (``files.info``
     answers ``file_not_found``): the clicker is told the file is gone and to share it again,
