@@ -33,6 +33,7 @@ from stockpot.core.access import Actor
 from stockpot.core.db import SessionFactory
 from stockpot.core.errors import InvalidDocument, ValidationFailed
 from stockpot.core.ids import parse_id
+from stockpot.core.lookup import not_found
 from stockpot.core.models import Ingredient, StockKind, StorageUnit
 from stockpot.core.quantities import parse_quantity_text
 from stockpot.core.stock import files, variance
@@ -78,21 +79,46 @@ def _units(inv: Invocation, company_id: int) -> Units:
 
 
 def _take_unit(text: str, units: list[str], usage: str) -> tuple[str, str]:
-    """The storage unit the text starts with (the longest name that fits), and the rest."""
+    """The storage unit the text starts with (the longest name that fits, case aside, as
+    ``lookup.storage_unit_by_name`` finds units), and the rest."""
     for name in sorted(units, key=len, reverse=True):
-        if text == name or text.startswith(name + " "):
+        if _starts_with(text, name):
             return name, text[len(name) :].strip()
     for name in getattr(units, "archived", []):
-        if text == name or text.startswith(name + " "):
+        if _starts_with(text, name):
             raise ValidationFailed(archived_refusal(name))
+    typed = _typed_unit(text)
+    if typed:
+        raise not_found("storage unit", typed, units)
     raise UsageError(f"which storage unit? {usage} (storage units: {', '.join(units) or 'none'})")
+
+
+def _starts_with(text: str, name: str) -> bool:
+    start = text[: len(name)]
+    return start.casefold() == name.casefold() and text[len(name) : len(name) + 1] in ("", " ")
+
+
+def _typed_unit(text: str) -> str:
+    """What was typed where a storage unit belongs: the words before the first line
+    (``Flour=2kg``), date or ``to``."""
+    words: list[str] = []
+    for word in text.split():
+        if "=" in word or word == "to" or _is_day(word):
+            break
+        words.append(word)
+    return " ".join(words)
 
 
 def _take_day(text: str, today: date) -> tuple[date | None, str]:
     first, _, rest = text.partition(" ")
-    if first in ("today", "yesterday") or (len(first) == 10 and first[4:5] == "-"):
+    if _is_day(first):
         return parse_day(first, today), rest.strip()
     return None, text
+
+
+def _is_day(word: str) -> bool:
+    """Whether ``word`` is written as a day (``today``, ``2026-11-26``), valid or not."""
+    return word in ("today", "yesterday") or (len(word) == 10 and word[4:5] == "-")
 
 
 def stock_count(inv: Invocation) -> None:

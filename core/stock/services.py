@@ -26,6 +26,7 @@ from stockpot.core.ids import MAX_ID
 from stockpot.core.jobs import effects, specs
 from stockpot.core.jobs.queue import enqueue
 from stockpot.core.jobs.specs import Notify
+from stockpot.core.lookup import storage_unit_by_name
 from stockpot.core.models import (
     Company,
     Ingredient,
@@ -571,22 +572,13 @@ def _named_absorbed(
 def _unit(
     session: Session, company: Company, name: str, place: str, problems: list[Problem]
 ) -> StorageUnit | None:
-    unit = session.scalar(
-        select(StorageUnit).where(
-            StorageUnit.company_id == company.id, StorageUnit.name == name.strip()
-        )
-    )
-    if unit is None:
-        known = session.scalars(
-            select(StorageUnit.name)
-            .where(StorageUnit.company_id == company.id, StorageUnit.archived_at.is_(None))
-            .order_by(StorageUnit.name)
-        ).all()
-        problems.append(
-            Problem(place, f"no storage unit '{name}' (known: {', '.join(known) or 'none'})")
-        )
+    """The unit called ``name`` by the one rule (``lookup.storage_unit_by_name``: case aside,
+    the closest names when unknown), or ``None`` with the problem."""
+    try:
+        return storage_unit_by_name(session, company, name)
+    except NotFound as error:
+        problems.append(Problem(place, str(error)))
         return None
-    return unit
 
 
 def _in_use(

@@ -613,3 +613,17 @@ def test_a_count_file_preview_names_no_posting_it_has_not_made(bot):
     assert "Flour: 12 kg (adjustment 12 kg)" in preview
     assert "None" not in preview
     assert "/stock correct" not in preview
+
+
+def test_stock_finds_a_storage_unit_case_aside_and_names_the_closest(bot):
+    """`/ledger balances kitchen` found the Kitchen; `/stock receive kitchen …` answered
+    "which storage unit?" with the whole help, and `/stock waste Kitchn …` too, where the
+    README promises the closest names."""
+    bot.send.command("/stock", "receive kitchen Flour=2kg", user=ADMIN)
+    assert "Flour: 2 kg" in texts(posted(bot, "received in Kitchen"))
+    bot.send.command("/stock", "waste Kitchn Flour=1kg", user=ADMIN)
+    assert "/stock — what it can do" not in texts(
+        reply(bot, "no storage unit 'Kitchn'; did you mean Kitchen?")
+    )
+    bot.send.command("/stock", "move Kitchen to bar Flour=1kg", user=ADMIN)
+    posted(bot, "moved in Kitchen → Bar")

@@ -231,3 +231,13 @@ def test_a_quantity_or_cost_is_checked_again_in_the_base_unit(trattoria):
         post(trattoria, "count", "Kitchen", D1, ("Basil", Decimal(999999999), "kg"))
     counted = post(trattoria, "count", "Kitchen", D1, ("Flour", Decimal("0.000000001"), "mg"))
     assert counted.lines[0].quantity == 0, "a count may count nothing: it says none is left"
+
+
+def test_a_storage_unit_is_found_case_aside_and_a_wrong_one_gets_the_closest(trattoria):
+    """`stockpot ledger balances --storage kitchen` found the Kitchen, `stockpot stock receive
+    --storage-unit kitchen` did not ("no storage unit 'kitchen' (known: …)"): postings now
+    find units by the one rule (`lookup.storage_unit_by_name`), with its "did you mean"."""
+    result = post(trattoria, "receipt", "kitchen", D1, ("Flour", Decimal(1)))
+    assert result.storage_unit == "Kitchen"
+    with pytest.raises(InvalidDocument, match=r"no storage unit .Kitchn.; did you mean Kitchen\?"):
+        post(trattoria, "move", "Kitchen", D1, ("Flour", Decimal(1)), to_storage_unit="Kitchn")
