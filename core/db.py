@@ -23,7 +23,9 @@ from sqlalchemy import (
     insert,
 )
 from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql import functions
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 SCALE = 9
@@ -150,6 +152,7 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        dbapi_connection.create_aggregate(EXACT_SUM, 1, _ExactSum)
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         if engine.url.database not in (None, "", ":memory:"):
@@ -160,6 +163,36 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(connection: Any) -> None:
         immediate = connection.get_execution_options().get(IMMEDIATE, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+EXACT_SUM = "stockpot_exact_sum"
+INT64 = range(-(2**63), 2**63)
+
+
+class _ExactSum:
+    """``SUM`` on SQLite, without its ``integer overflow``. A quantity is stored there as an
+    integer count of 10⁻⁹ units (``Quantity``), so SQLite's own ``SUM`` gave up past 9.2
+    billion base units: ten receipts of 999,999,999 g made every balance, count, variance and
+    transfer of that ingredient fail. Python's integers have no such bound; a total beyond
+    SQLite's integers comes back as its digits (``Quantity`` reads both)."""
+
+    def __init__(self) -> None:
+        self.total: int | float | None = None
+
+    def step(self, value: int | float | None) -> None:
+        if value is not None:
+            self.total = value if self.total is None else self.total + value
+
+    def finalize(self) -> int | float | str | None:
+        total = self.total
+        if isinstance(total, int) and total not in INT64:
+            return str(total)
+        return total
+
+
+@compiles(functions.sum, "sqlite")
+def _sum_on_sqlite(element: functions.sum[Any], compiler: Any, **kw: Any) -> str:
+    return EXACT_SUM + compiler.function_argspec(element, **kw)
 
 
 SessionFactory = sessionmaker[Session]

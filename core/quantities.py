@@ -3,9 +3,11 @@ portion count, a mapping factor, a CSV cell, a CSV profile's default quantity, a
 into Slack, and every sales line before it is stored.
 
 Quantities are stored as NUMERIC(30, 9) on PostgreSQL and as integers of 10⁻⁹ units on
-SQLite, whose 64-bit integers end at about 9.2 × 10⁹ units. Inputs are therefore held to
-nine integer digits and nine decimal places: any one value fits both databases with a
-thousandfold margin for the sums and products a day's posting makes of them.
+SQLite, whose 64-bit integers end at about 9.2 × 10⁹ units. Every value stored, read or
+computed for a movement is therefore held to nine integer digits and nine decimal places,
+which fits both databases; sums of many (a balance) are exact on both, SQLite's own ``SUM``
+replaced by one without its overflow (``core.db``). A movement worked out from a sum (a count's
+adjustment) is held to the same range when it is posted.
 """
 
 from __future__ import annotations

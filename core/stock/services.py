@@ -373,7 +373,9 @@ def _post_count(
     lines: list[PostedLine] = []
     deltas: dict[DatedKey, Decimal] = {}
     for item in items:
-        adjustment = item.quantity - before.get(item.ingredient.id, Decimal(0))
+        balance = before.get(item.ingredient.id, Decimal(0))
+        adjustment = item.quantity - balance
+        _check_adjustment(item, balance, adjustment)
         lines.append(
             PostedLine(
                 item.ingredient.name,
@@ -392,6 +394,22 @@ def _post_count(
         )
     insert_movements(session, rows)
     return lines, deltas
+
+
+def _check_adjustment(item: _Resolved, balance: Decimal, adjustment: Decimal) -> None:
+    """A count's adjustment is a movement like any other, held to the one quantity range
+    (``quantity_problem``); it is counted − balance, and a balance of many postings may lie
+    beyond that range, which no movement can hold (nor SQLite store)."""
+    if quantity_problem(adjustment) is None:
+        return
+    ingredient, unit = item.ingredient.name, item.ingredient.base_unit.value
+    raise ValidationFailed(
+        f"counting {format_decimal(item.quantity)} {unit} of {ingredient} against its balance "
+        f"of {format_decimal(balance)} {unit} would post an adjustment of "
+        f"{format_decimal(adjustment)} {unit}, more than a movement can hold ({QUANTITY_RANGE})"
+        f". Correct the postings behind that balance first (`/ledger why {ingredient}`, "
+        "`/stock correct N`); nothing was posted"
+    )
 
 
 def _post_flow(

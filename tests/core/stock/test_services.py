@@ -241,3 +241,23 @@ def test_a_storage_unit_is_found_case_aside_and_a_wrong_one_gets_the_closest(tra
     assert result.storage_unit == "Kitchen"
     with pytest.raises(InvalidDocument, match=r"no storage unit .Kitchn.; did you mean Kitchen\?"):
         post(trattoria, "move", "Kitchen", D1, ("Flour", Decimal(1)), to_storage_unit="Kitchn")
+
+
+def test_balances_beyond_sqlites_integers_are_summed_exactly(trattoria):
+    """A quantity is an integer count of 10⁻⁹ units on SQLite, whose own SUM raised "integer
+    overflow" past 9.2 billion base units: ten receipts of 999,999,999 g of basil made every
+    balance of it fail. The sum is exact on both databases."""
+    for _ in range(10):
+        post(trattoria, "receipt", "Kitchen", D1, ("Basil", Decimal(999999999), "g"))
+    assert balance(trattoria, "Kitchen", "Basil") == Decimal(9999999990)
+    before = movements_count(trattoria)
+    # Counting 1 g would post an adjustment no movement can hold (nor SQLite store): refused
+    # by name, as every quantity beyond the range is, instead of an OverflowError.
+    with pytest.raises(ValidationFailed) as refused:
+        post(trattoria, "count", "Kitchen", D2, ("Basil", Decimal(1), "g"))
+    assert str(refused.value).startswith(
+        "counting 1 g of Basil against its balance of 9999999990 g would post an adjustment "
+        "of -9999999989 g, more than a movement can hold (quantities must lie between"
+    )
+    assert "/stock correct N" in str(refused.value)
+    assert movements_count(trattoria) == before
