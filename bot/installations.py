@@ -19,7 +19,7 @@ from slack_sdk.oauth.installation_store import Bot, Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import Engine
+from sqlalchemy import Engine, and_
 
 from stockpot.bot.errors import ANSWER_TIMEOUT_SECONDS
 from stockpot.core.crypto import SecretBox
@@ -76,6 +76,25 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
 
     def find_installation(self, **kwargs: Any) -> Installation | None:
         return self._opened(super().find_installation(**kwargs))
+
+    def forget_bot_tokens(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        """Slack revoked the workspace's bot tokens: delete its bots, and the bot token each
+        of its installations keeps too (slack_sdk's ``delete_bot`` leaves those); who
+        installed the app stays known."""
+        self.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+        table = self.installations
+        with self.engine.begin() as connection:
+            connection.execute(
+                table.update()
+                .where(
+                    and_(
+                        table.c.client_id == self.client_id,
+                        table.c.enterprise_id == enterprise_id,
+                        table.c.team_id == team_id,
+                    )
+                )
+                .values(bot_token=None, bot_refresh_token=None, bot_token_expires_at=None)
+            )
 
 
 class StateStore(SQLAlchemyOAuthStateStore):

@@ -59,7 +59,7 @@ def revoked(event: dict[str, Any], context: BoltContext) -> None:
     log.info("tokens revoked in workspace %s", context.team_id)
     store = services(context).installations
     if store is not None and (event.get("tokens") or {}).get("bot"):
-        store.delete_bot(enterprise_id=context.enterprise_id, team_id=context.team_id)
+        store.forget_bot_tokens(enterprise_id=context.enterprise_id, team_id=context.team_id)
 
 
 def register(app: App) -> None:

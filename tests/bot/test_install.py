@@ -171,3 +171,29 @@ def test_visits_of_the_install_page_do_not_grow_the_states_without_end(installab
     with bot.database.session() as session:
         assert session.scalar(select(func.count()).select_from(slack_oauth_states)) == 1
     assert install(bot).status_code == 200, "a fresh state still installs"
+
+
+def test_a_revoked_bot_token_is_forgotten_everywhere_and_the_workspace_asked_to_reinstall(
+    installable_bot,
+):
+    """Slack's ``tokens_revoked`` event, delivered over HTTP: the bot rows were deleted but
+    each installation row kept the revoked bot token (encrypted), and requests were still
+    authorized from it. Now no row holds it, and the workspace's next command is answered
+    with the way back (reinstall)."""
+    bot = installable_bot
+    install(bot)
+    bot.slack.revoke("xoxb-installed-T0003")
+    revoked_event = {"type": "tokens_revoked", "tokens": {"oauth": [], "bot": ["UBOT"]}}
+    assert bot.send.event(revoked_event, team="T0003", event_id="EvRevoked").status_code == 200
+    bot.drain()
+    with bot.database.session() as session:
+        assert session.execute(select(slack_bots.c.id)).all() == []
+        kept = session.execute(
+            select(slack_installations.c.user_id, slack_installations.c.bot_token)
+        ).all()
+    assert kept == [("UINSTALLER", None)], "who installed is kept, the revoked token is not"
+    bot.send.command("/pos", "help", user="UINSTALLER", team="T0003")
+    reply(bot, "reinstall this app")
+    assert install(bot, code="c0de-again").status_code == 200
+    bot.send.command("/pos", "help", user="UINSTALLER", team="T0003")
+    assert "/pos connect sides" in texts(reply(bot, "what it can do"))
