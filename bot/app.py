@@ -29,6 +29,7 @@ from stockpot.bot.installations import (
     BoundedOAuthFlow,
     EncryptedInstallationStore,
     StateStore,
+    StoredBotAuthorize,
 )
 from stockpot.bot.jobs.answers import AnswerJob, once_clients
 from stockpot.bot.observed import ContextCarryingExecutor, MeteredWebClient, metered_clients
@@ -152,19 +153,23 @@ def build_app(
         app = _checked_app(client or slack_client(settings), common)
     elif settings.slack.client_id and settings.slack.client_secret:
         installations = installation_store(settings, factory)
+        assert installations is not None  # the client id and secret are set
         engine = writing_engine(factory.kw["bind"])
         oauth = OAuthSettings(
             client_id=settings.slack.client_id,
             client_secret=settings.slack.client_secret.get_secret_value(),
             scopes=BOT_SCOPES,
             installation_store=installations,
+            # Given to the constructor: set afterwards, it reached nothing (the
+            # authorization it builds had already read it).
+            installation_store_bot_only=True,
             state_store=StateStore(engine),
             authorization_url=settings.slack.authorize_url,
         )
-        oauth.installation_store_bot_only = True
         app = StockpotApp(
             client=client or _retrying_client(settings, token=None),
             oauth_flow=BoundedOAuthFlow(client=_install_client(settings), settings=oauth),
+            authorize=StoredBotAuthorize(installations),
             **common,
         )
     else:

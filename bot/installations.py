@@ -9,7 +9,9 @@ import threading
 from datetime import UTC, datetime
 from typing import Any
 
-from slack_bolt import BoltRequest, BoltResponse
+from slack_bolt import BoltContext, BoltRequest, BoltResponse
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.authorize import Authorize
 from slack_bolt.oauth.callback_options import FailureArgs
 from slack_bolt.oauth.oauth_flow import OAuthFlow
 from slack_bolt.oauth.oauth_settings import OAuthSettings
@@ -95,6 +97,43 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
                 )
                 .values(bot_token=None, bot_refresh_token=None, bot_token_expires_at=None)
             )
+
+
+class StoredBotAuthorize(Authorize):
+    """Who a request of an installed workspace acts as: its bot as the install stored it,
+    or ``None`` (the workspace is asked to reinstall). Bolt's own authorization also called
+    Slack's ``auth.test`` for every request, on the request thread before the ack: a slow or
+    rate-limited Slack held acks past Slack's three seconds. A token revoked meanwhile is
+    refused by Slack at its first use, and ``tokens_revoked`` deletes it."""
+
+    def __init__(self, store: EncryptedInstallationStore) -> None:
+        self.store = store
+
+    def __call__(
+        self,
+        *,
+        context: BoltContext,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None,
+        **_: Any,
+    ) -> AuthorizeResult | None:
+        bot = self.store.find_bot(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            is_enterprise_install=context.is_enterprise_install,
+        )
+        if bot is None:
+            return None
+        return AuthorizeResult(
+            enterprise_id=bot.enterprise_id,
+            team_id=bot.team_id,
+            bot_user_id=bot.bot_user_id,
+            bot_id=bot.bot_id,
+            bot_token=bot.bot_token,
+            bot_scopes=bot.bot_scopes,
+            user_id=user_id,
+        )
 
 
 class StateStore(SQLAlchemyOAuthStateStore):

@@ -197,3 +197,25 @@ def test_a_revoked_bot_token_is_forgotten_everywhere_and_the_workspace_asked_to_
     assert install(bot, code="c0de-again").status_code == 200
     bot.send.command("/pos", "help", user="UINSTALLER", team="T0003")
     assert "/pos connect sides" in texts(reply(bot, "what it can do"))
+
+
+def test_requests_of_an_installed_workspace_are_acked_without_asking_slack(installable_bot):
+    """Each command of an installed workspace made the web process call Slack's auth.test
+    (Bolt's authorization, no cache) before its ack, on the request thread: a slow or
+    rate-limited auth.test held the ack past Slack's three seconds. The stored installation
+    says everything the request needs; Slack is not asked."""
+    bot = installable_bot
+    install(bot)
+    asked = len([c for c in bot.slack.calls if c.method == "auth.test"])
+    release = threading.Event()
+    bot.slack.faults.add(Fault(before=lambda: release.wait(30)), path="auth.test", times=100)
+    try:
+        for _ in range(3):
+            answer = bot.send.command("/pos", "help", user="UINSTALLER", team="T0003")
+            assert answer.status_code == 200
+        bot.drain()
+    finally:
+        release.set()
+    helped = bot.slack.wait_for("response_url", 3, where=lambda c: "what it can do" in texts(c))
+    assert len(helped) == 3
+    assert len([c for c in bot.slack.calls if c.method == "auth.test"]) == asked
