@@ -5,6 +5,7 @@ Each check says what is wrong and how to fix it, like every other error in Stock
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -18,6 +19,8 @@ from stockpot.core.db import missing_sqlite_file, utcnow
 from stockpot.core.jobs import heartbeat
 from stockpot.core.settings import UNENCODED_AT, UNENCODED_AT_FIX, password_in_host
 from stockpot.migrations import schema
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -101,20 +104,28 @@ def safe_url(url: str) -> str:
     return parsed.render_as_string(hide_password=True)
 
 
-def schema_problem(engine: Engine) -> str | None:
+def schema_problem(engine: Engine, *, shown: str | None = None) -> str | None:
     """Why this database cannot be used by this release, or ``None`` (it is current).
-    Raises ``SQLAlchemyError`` when the database cannot be reached."""
+    Raises ``SQLAlchemyError`` when the database cannot be reached. ``shown``: how the
+    database is named (its URL, password hidden, unless given)."""
     with engine.connect() as connection:
         current, head = schema.revisions(connection)
     if current == head:
         return None
     state = "is not initialised" if current is None else f"is at revision {current}, not {head}"
-    return f"the database {safe_url(str(engine.url))} {state}"
+    return f"{shown or 'the database ' + safe_url(str(engine.url))} {state}"
 
 
-def database(engine: Engine) -> list[Check]:
-    """Reachable, and its schema is this release's."""
-    url = safe_url(engine.url.render_as_string(hide_password=False))
+PUBLIC_NAME = "the database"
+"""How ``/readyz`` names the database: it answers anyone who can reach the port Slack
+reaches, and its URL (host, port, user, database) and driver errors are the host's business
+(``stockpot check`` and the process's log show them)."""
+
+
+def database(engine: Engine, *, public: bool = False) -> list[Check]:
+    """Reachable, and its schema is this release's. ``public``: for ``/readyz``, without the
+    database's URL or the driver's error (logged instead)."""
+    url = PUBLIC_NAME if public else safe_url(engine.url.render_as_string(hide_password=False))
     if password_in_host(engine.url):
         # Settings refuse such a DATABASE_URL (core.settings); an engine made from another
         # URL is not tried either: the driver's error would name the "host", a piece of the
@@ -130,16 +141,19 @@ def database(engine: Engine) -> list[Check]:
             Check(
                 "database",
                 False,
-                f"there is no database at {missing}",
+                f"there is no database at {PUBLIC_NAME if public else missing}",
                 "run `stockpot db upgrade` to create it, or set DATABASE_URL",
             )
         ]
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-        problem = schema_problem(engine)
+        problem = schema_problem(engine, shown=PUBLIC_NAME if public else None)
     except SQLAlchemyError as error:
         reason = str(error.orig if hasattr(error, "orig") else error).strip().splitlines()[0]
+        if public:
+            log.warning("not ready: the database cannot be reached: %s", reason)
+            reason = "its error is in this process's log"
         return [
             Check(
                 "database",
@@ -187,7 +201,7 @@ def readiness(
     readiness, reported beside a web process's (``ops_http.OpsRoutes``); then the server's
     settings, never needed (``server_settings``)."""
     engine = factory.kw["bind"]
-    checks = database(engine)
+    checks = database(engine, public=True)
     if all(check.ok for check in checks):
         checks.append(replace(workers(factory, max_age), needed=workers_needed))
         checks += server_settings(engine)

@@ -156,3 +156,32 @@ def test_metrics_count_slack_calls_jobs_pos_requests_and_retries(bot):
     names = {labels for (name, labels) in after if name.startswith("stockpot_")}
     used = {key for labels in names for key, _ in labels}
     assert used <= BOUNDED_LABELS, "no id, company or location is a label"
+
+
+def test_readyz_names_no_database_url_nor_driver_error(database, caplog):
+    """/readyz answers whoever reaches the port Slack reaches: it said `postgresql+psycopg://
+    postgres@127.0.0.1:5432/<name> answers`, and the driver's first error line when the server
+    was down (its host and port). Now "the database"; the error goes to the process's log."""
+    url = database.factory.kw["bind"].url
+    server = BackgroundServer(OpsRoutes(None, database.factory, Settings()), 0)
+    try:
+        answer = httpx.get(f"http://127.0.0.1:{server.port}/readyz").text
+    finally:
+        server.stop()
+    assert "the database answers" in answer
+    assert url.drivername not in answer and "://" not in answer
+    assert str(url.database).rsplit("/", 1)[-1] not in answer
+    if url.host:
+        assert f"@{url.host}" not in answer and f":{url.port}" not in answer
+    unreachable = make_engine("postgresql+psycopg://someone@127.0.0.1:1/secret_db")
+    server = BackgroundServer(OpsRoutes(None, make_session_factory(unreachable), Settings()), 0)
+    try:
+        refused = httpx.get(f"http://127.0.0.1:{server.port}/readyz")
+    finally:
+        server.stop()
+        unreachable.dispose()
+    assert refused.status_code == 503
+    (check,) = refused.json()["checks"]
+    assert check["detail"] == "the database cannot be reached: its error is in this process's log"
+    assert "secret_db" not in refused.text and "someone" not in refused.text
+    assert any("127.0.0.1" in record.getMessage() for record in caplog.records)
