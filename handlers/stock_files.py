@@ -18,7 +18,7 @@ from stockpot.bot.blocks.stock import count_file_blocks, problems_blocks
 from stockpot.bot.errors import GONE
 from stockpot.bot.ids import ActionId
 from stockpot.bot.metadata import StockFileValue
-from stockpot.bot.slack_files import fetch_csv
+from stockpot.bot.slack_files import COUNT_FILE_LIMIT, fetch_csv
 from stockpot.core import company_clock
 from stockpot.core.access import slack_user, slack_who
 from stockpot.core.db import SessionFactory
@@ -37,7 +37,7 @@ CANCEL = ActionId.STOCK_FILE_CANCEL
 
 
 def _fetch(settings: Settings, client: WebClient, file_id: str) -> tuple[str, str]:
-    name, data = fetch_csv(settings, client, file_id)
+    name, data = fetch_csv(settings, client, file_id, COUNT_FILE_LIMIT)
     with data:
         return name, data.read().decode("utf-8-sig", errors="replace")
 

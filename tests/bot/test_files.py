@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from stockpot.bot.slack_files import FileRefused, allowed_host, download
+from stockpot.bot.slack_files import FileRefused, SizeLimit, allowed_host, download
 from stockpot.core.csv_import.shared import first_share
 from stockpot.core.models import SlackFileEvent
 from tests.bot.conftest import ADMIN
@@ -33,8 +33,11 @@ def test_files_elsewhere_html_answers_and_big_files_are_refused(bot):
     bot.slack.add_file("F4", "big.csv", CSV * 1000)
     url = bot.slack.files["F4"]["info"]["url_private_download"]
     with pytest.raises(FileRefused, match="larger than"):
-        download(url, "xoxb-sandbox", hosts="127.0.0.1", max_bytes=1000)
-    assert download(url, "xoxb-sandbox", hosts="127.0.0.1", max_bytes=10**6).read() == CSV * 1000
+        download(url, "xoxb-sandbox", hosts="127.0.0.1", limit=SizeLimit(1000))
+    assert (
+        download(url, "xoxb-sandbox", hosts="127.0.0.1", limit=SizeLimit(10**6)).read()
+        == CSV * 1000
+    )
 
 
 def test_a_file_event_is_handled_once(bot):
