@@ -1,5 +1,7 @@
 """CSV files shared in a bound channel: once per file, a threaded preview with Import /
-Cancel. Reading the file is a job for the worker, never work for the web process."""
+Cancel. A till export is read by a job for the worker, never by the web process; a count
+sheet (``count-<unit>.csv``, a few KB, held to ``slack_files.COUNT_FILE_LIMIT``) is read on
+the web process's work pool."""
 
 from __future__ import annotations
 
