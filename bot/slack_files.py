@@ -38,6 +38,7 @@ class SizeLimit:
 
     max_bytes: int
     advice: str = "split it by date and share the parts"
+    reads: str = "from Slack"
 
     def refusal(self) -> str:
         size = (
@@ -45,12 +46,15 @@ class SizeLimit:
             if self.max_bytes >= 1024 * 1024
             else f"{self.max_bytes // 1024} KB"
         )
-        return f"the file is larger than {size}, the most Stockpot reads for it; {self.advice}"
+        return (
+            f"the file is larger than {size}, the most Stockpot reads {self.reads}; {self.advice}"
+        )
 
 
 COUNT_FILE_LIMIT = SizeLimit(
     512 * 1024,
     "a count sheet of 5,000 ingredients is about 200 KB; a till export is imported with `/pos csv`",
+    "for a count file",
 )
 """Count files are read where they are shared (``handlers.stock_files``): a few KB each, so
 held far below a till export's limit; a 19 MB file shared as ``count-Kitchen.csv`` took 27 s
