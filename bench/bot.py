@@ -56,10 +56,12 @@ class RemoteSlack:
         )
         self._process.start()
         self.url, self.api_url = self._answers.get(timeout=60)
-        self.response_targets: dict[str, str] = {}
-        self.response_channels: dict[str, str] = {}
-        """What ``SlackSender`` notes of a response key's message and channel: kept here, not
-        sent (the stand-in answers without them; the benchmark only times arrivals)."""
+
+    def issue_response_url(self, key: str, channel: str, target: str | None = None) -> str:
+        """``SlackStandIn.issue_response_url`` without telling that process the channel and
+        message (it answers without them; the benchmark only times arrivals): each key is
+        fresh there, so its five answers and thirty minutes start with its first answer."""
+        return f"{self.url}/respond/{key}"
 
     def arrivals(self) -> dict[str, float]:
         """When each response key's first answer arrived."""

@@ -28,8 +28,25 @@ def where(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
+class Refused(Exception):
+    """Slack was reached and refused the answer: a ``response_url`` takes five answers
+    within thirty minutes (``used_url``, ``expired_url``) and a message's blocks within
+    their limits (``invalid_blocks``); slack_sdk returns such an answer, it does not raise."""
+
+    def __init__(self, status: int, body: str) -> None:
+        super().__init__(f"Slack answered {status} {body.strip()[:200]}")
+
+
+def delivered(url: str, response: WebhookResponse) -> WebhookResponse:
+    """``response`` if Slack took the answer; ``Undelivered`` if it refused it."""
+    if response.status_code != 200:
+        raise Undelivered(url, Refused(response.status_code, response.body or ""))
+    return response
+
+
 class Undelivered(Exception):
-    """An answer Slack could not be reached with (the connection failed or timed out)."""
+    """An answer Slack did not take: it could not be reached (the connection failed or timed
+    out) or it refused the answer (``Refused``)."""
 
     def __init__(self, url: str, error: Exception) -> None:
         self.where = where(url)
@@ -43,18 +60,20 @@ class Answer(Respond):
 
     def __call__(self, *args: Any, **kwargs: Any) -> WebhookResponse:
         try:
-            return super().__call__(*args, **kwargs)
+            response = super().__call__(*args, **kwargs)
         except UNREACHABLE as error:
             raise Undelivered(str(self.response_url), error) from error
+        return delivered(str(self.response_url), response)
 
 
 def send(url: str, timeout: int, **message: Any) -> WebhookResponse:
     """Post ``message`` to ``url`` within ``timeout`` seconds (``Undelivered`` if Slack was
-    not reached)."""
+    not reached or refused it)."""
     try:
-        return WebhookClient(url, timeout=timeout).send(**message)
+        response = WebhookClient(url, timeout=timeout).send(**message)
     except UNREACHABLE as error:
         raise Undelivered(url, error) from error
+    return delivered(url, response)
 
 
 def answer_middleware(req: BoltRequest) -> None:

@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -48,6 +49,10 @@ METHODS = frozenset(
     }
 )
 """The Web API methods the stand-in answers; any other is ``unknown_method``, as in Slack."""
+
+RESPONSE_URL_USES = 5
+RESPONSE_URL_LIFETIME = timedelta(minutes=30)
+"""A ``response_url`` takes five answers within thirty minutes (reference slack.md §1.5)."""
 
 HISTORY_SCOPES = ("channels:history", "groups:history", "im:history", "mpim:history")
 """``conversations.history`` and ``.replies`` take any one of these; each reads its own kind
@@ -164,6 +169,11 @@ class SlackStandIn(SandboxServer):
         """A response URL's key → the channel its command or click came from."""
         self.response_keys: list[str] = []
         """The key of each response URL answered, in order (an answer twice shows twice)."""
+        self.response_issued: dict[str, datetime] = {}
+        """A response URL's key → when Slack issued it (its first answer when not issued
+        through ``issue_response_url``)."""
+        self.refused_responses: list[tuple[str, str]] = []
+        """Answers refused on a response URL: its key and Slack's error."""
         self._page: Any = None
         self.socket_mode: SocketModeStandIn | None = None
         """Socket Mode's WebSocket side, once ``enable_socket_mode`` started it."""
@@ -591,11 +601,38 @@ class SlackStandIn(SandboxServer):
                 )
             )
 
+    def issue_response_url(self, key: str, channel: str, target: str | None = None) -> str:
+        """A fresh ``response_url`` for a command or click from ``channel`` (``target``: the
+        ts of the message clicked); its five answers and thirty minutes start now."""
+        self.response_channels[key] = channel
+        if target is not None:
+            self.response_targets[key] = target
+        self.response_issued[key] = self.clock.now()
+        return f"{self.url}/respond/{key}"
+
+    def _response_refusal(self, key: str, payload: dict[str, Any]) -> Response | None:
+        """Slack takes up to five answers on a ``response_url`` within thirty minutes of the
+        command or click (reference slack.md §1.5), and refuses blocks a message may not have
+        (§5). The wording of the refusals is Slack's webhook errors; the reference names only
+        the limits."""
+        issued = self.response_issued.setdefault(key, self.clock.now())
+        if self.clock.now() - issued > RESPONSE_URL_LIFETIME:
+            return Response(404, b"expired_url", {"Content-Type": "text/plain"})
+        if self.response_keys.count(key) >= RESPONSE_URL_USES:
+            return Response(404, b"used_url", {"Content-Type": "text/plain"})
+        if message_problems(list(payload.get("blocks") or [])):
+            return Response(400, b"invalid_blocks", {"Content-Type": "text/plain"})
+        return None
+
     def _respond(self, request: Request) -> Response:
         payload = json.loads(request.body or b"{}")
-        self.response_arrivals.setdefault(request.params["key"], time.perf_counter())
-        self.response_keys.append(request.params["key"])
         key = request.params["key"]
+        refusal = self._response_refusal(key, payload)
+        if refusal is not None:
+            self.refused_responses.append((key, refusal.body.decode()))
+            return refusal
+        self.response_arrivals.setdefault(key, time.perf_counter())
+        self.response_keys.append(key)
         channel = self.response_channels.get(key) or (self._page.channel_id if self._page else "")
         original = self.response_targets.get(key)
         if original and payload.get("replace_original"):

@@ -90,7 +90,7 @@ class SlackSender:
         """A slash command; its answers go to ``/respond/<response_key>`` (a fresh key when
         not given), or to ``response_url`` when given."""
         key = response_key or str(next(self._responses))
-        self.stand_in.response_channels[key] = channel
+        issued = self.stand_in.issue_response_url(key, channel)
         body = urlencode(
             {
                 "token": "legacy",
@@ -103,7 +103,7 @@ class SlackSender:
                 "command": command,
                 "text": text,
                 "api_app_id": "A0001",
-                "response_url": response_url or f"{self.stand_in.url}/respond/{key}",
+                "response_url": response_url or issued,
                 "trigger_id": self._trigger_id(),
             }
         )
@@ -180,9 +180,9 @@ class SlackSender:
                 # on an ephemeral one comes with its container alone.
                 payload["message"] = {k: v for k, v in shown.items() if k != "ephemeral"}
             key = str(next(self._responses))
-            self.stand_in.response_targets[key] = str(shown["ts"])
-            self.stand_in.response_channels[key] = channel
-            payload["response_url"] = f"{self.stand_in.url}/respond/{key}"
+            payload["response_url"] = self.stand_in.issue_response_url(
+                key, channel, str(shown["ts"])
+            )
         return self.interaction(payload)
 
     def click(

@@ -9,6 +9,7 @@ import signal
 import subprocess
 from collections.abc import Callable
 
+import httpx
 import psycopg
 import pytest
 from sqlalchemy import select, text
@@ -105,6 +106,29 @@ def test_an_unreachable_response_url_is_one_log_line(bot, caplog):
     assert failed[0].exc_info is None
     assert not [r for r in caplog.records if r.name.startswith("slack_sdk.webhook")]
     assert "Traceback" not in caplog.text and secret not in caplog.text
+
+
+def test_an_answer_slack_refuses_is_one_log_line(bot, caplog):
+    """Slack takes five answers on a response_url (reference slack.md §1.5); a sixth is
+    refused with ``404 used_url``. slack_sdk returns that without raising, and the answer
+    vanished without a word in the log; now it is the same one line as an unreachable
+    URL, saying what Slack answered."""
+    caplog.set_level(logging.INFO)
+    url = bot.slack.issue_response_url("used", "C0001")
+    for n in range(5):
+        assert httpx.post(url, json={"text": f"earlier answer {n}"}).status_code == 200
+    bot.send.command("/pos", "help", user=ADMIN, response_key="used")
+    bot.drain()
+    with bot.database.session() as session:
+        job = session.scalars(select(Job).where(Job.kind == JobKind.ANSWER)).one()
+    assert bot.slack.refused_responses == [("used", "used_url")]
+    failed = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    host = url.rsplit("/respond/", 1)[0]
+    assert failed == [
+        f"could not deliver the answer to /pos (answer job {job.id}) to its response_url: "
+        f"{host}: Refused: Slack answered 404 used_url"
+    ]
+    assert "Traceback" not in caplog.text
 
 
 @pytest.mark.postgresql_only

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import httpx
 import pytest
@@ -248,3 +249,22 @@ def test_files_list_finds_shared_files_by_channel_and_time(slack):
     assert [(f["name"], f["title"]) for f in listed["files"]] == [("a.png", "A chart")]
     assert call(slack, "files.list", channel="C2")["files"] == []
     assert call(slack, "files.list", channel="C1", ts_from="99999999999")["files"] == []
+
+
+def test_a_response_url_takes_five_answers_within_thirty_minutes(slack):
+    """Reference slack.md §1.5: up to 5 answers in 30 minutes; §5: a message's block limits
+    hold for an answer too. The stand-in took any number of answers, any time, any blocks."""
+    url = slack.issue_response_url("five", "C1")
+    statuses = [httpx.post(url, json={"text": f"answer {n}"}).status_code for n in range(6)]
+    assert statuses == [200] * 5 + [404]
+    assert slack.refused_responses == [("five", "used_url")]
+    assert slack.response_keys.count("five") == 5, "the refused answer is not shown"
+
+    late = slack.issue_response_url("late", "C1")
+    slack.clock.advance(timedelta(minutes=30, seconds=1))
+    assert httpx.post(late, json={"text": "too late"}).text == "expired_url"
+
+    fresh = slack.issue_response_url("blocks", "C1")
+    refused = httpx.post(fresh, json={"text": "x", "blocks": [section()] * 51})
+    assert (refused.status_code, refused.text) == (400, "invalid_blocks")
+    assert httpx.post(fresh, json={"text": "x", "blocks": [section()] * 50}).status_code == 200
