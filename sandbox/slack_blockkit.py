@@ -1,6 +1,8 @@
 """The Block Kit limits Slack enforces (reference slack.md §5), as pure checks: a list of the
 problems with a message's blocks or a view, empty when Slack would take them. The stand-in
-refuses what these find, so the bot cannot pass here and fail in a workspace."""
+refuses what these find, so the bot cannot pass here and fail in a workspace. Not checked:
+the undocumented ~13k characters of all blocks together, and the view stack and payload size
+(views.push)."""
 
 from __future__ import annotations
 
@@ -36,6 +38,34 @@ def _too_long(where: str, value: Any, limit: int) -> Iterator[str]:
         yield f"{where}: more than {limit} characters"
 
 
+OPTION_COUNTS = {
+    "static_select": (0, 100),
+    "multi_static_select": (0, 100),
+    "overflow": (1, 5),
+    "checkboxes": (0, 10),
+    "radio_buttons": (0, 10),
+}
+"""How many options each element takes (§5: selects ≤ 100, overflow 1–5, checkboxes and
+radio buttons ≤ 10)."""
+
+
+def _count(where: str, items: list[Any], low: int, high: int) -> Iterator[str]:
+    if not low <= len(items) <= high:
+        yield f"{where}: {len(items)}, not between {low} and {high}"
+
+
+def _confirm(where: str, confirm: dict[str, Any]) -> Iterator[str]:
+    """A confirm dialog (§5): title ≤ 100, text ≤ 300, confirm and deny ≤ 30."""
+    for name, limit in (("title", 100), ("text", 300), ("confirm", 30), ("deny", 30)):
+        yield from _too_long(f"{where}.{name}", confirm.get(name), limit)
+
+
+def _image(where: str, image: dict[str, Any]) -> Iterator[str]:
+    """An image block or element (§5): ``image_url`` ≤ 3000, ``alt_text`` ≤ 2000."""
+    yield from _too_long(f"{where}.image_url", image.get("image_url"), 3000)
+    yield from _too_long(f"{where}.alt_text", image.get("alt_text"), 2000)
+
+
 def _element(where: str, element: dict[str, Any]) -> Iterator[str]:
     kind = element.get("type")
     if not kind:
@@ -45,14 +75,22 @@ def _element(where: str, element: dict[str, Any]) -> Iterator[str]:
         yield from _too_long(f"{where}.text", element.get("text"), 75)
         yield from _too_long(f"{where}.value", element.get("value"), 2000)
         yield from _too_long(f"{where}.url", element.get("url"), 3000)
-    if kind in ("static_select", "multi_static_select"):
-        options = element.get("options") or []
-        if len(options) > 100:
-            yield f"{where}.options: more than 100"
+    if kind == "image":
+        yield from _image(where, element)
+    if kind in OPTION_COUNTS and "option_groups" not in element:
+        yield from _count(f"{where}.options", element.get("options") or [], *OPTION_COUNTS[kind])
+    if element.get("option_groups") is not None:
+        yield from _count(f"{where}.option_groups", element["option_groups"], 0, 100)
+    if kind == "plain_text_input" and int(element.get("max_length") or 0) > 3000:
+        yield f"{where}.max_length: more than 3000"
+    if kind == "file_input" and not 1 <= int(element.get("max_files", 10)) <= 10:
+        yield f"{where}.max_files: not between 1 and 10"
     for index, option in enumerate(element.get("options") or []):
         yield from _too_long(f"{where}.options[{index}].text", option.get("text"), 75)
         yield from _too_long(f"{where}.options[{index}].value", option.get("value"), 150)
     yield from _too_long(f"{where}.placeholder", element.get("placeholder"), 150)
+    if element.get("confirm"):
+        yield from _confirm(f"{where}.confirm", element["confirm"])
 
 
 def _block(where: str, block: dict[str, Any], ids: set[str]) -> Iterator[str]:
@@ -82,6 +120,19 @@ def _block(where: str, block: dict[str, Any], ids: set[str]) -> Iterator[str]:
     elif kind == "context":
         if len(block.get("elements") or []) > 10:
             yield f"{where}.elements: more than 10"
+        for index, element in enumerate(block.get("elements") or []):
+            if element.get("type") == "image":
+                yield from _image(f"{where}.elements[{index}]", element)
+    elif kind == "image":
+        yield from _image(where, block)
+    elif kind == "markdown":
+        yield from _too_long(f"{where}.text", block.get("text"), 12000)
+    elif kind == "table":
+        rows = block.get("rows") or []
+        yield from _count(f"{where}.rows", rows, 0, 100)
+        for index, row in enumerate(rows):
+            yield from _count(f"{where}.rows[{index}]", row, 0, 20)
+        yield from _count(f"{where}.column_settings", block.get("column_settings") or [], 0, 20)
     elif kind == "actions":
         elements = block.get("elements") or []
         if len(elements) > 25:
@@ -90,6 +141,7 @@ def _block(where: str, block: dict[str, Any], ids: set[str]) -> Iterator[str]:
             yield from _element(f"{where}.elements[{index}]", element)
     elif kind == "input":
         yield from _too_long(f"{where}.label", block.get("label"), 2000)
+        yield from _too_long(f"{where}.hint", block.get("hint"), 2000)
         if not block.get("element"):
             yield f"{where}: an input needs an element"
         else:

@@ -82,6 +82,101 @@ def test_each_message_limit(blocks, problem):
     assert any(problem in found for found in message_problems(blocks))
 
 
+def actions(*elements: dict) -> list[dict]:
+    return [{"type": "actions", "elements": list(elements)}]
+
+
+def options(count: int) -> list[dict]:
+    return [
+        {"text": {"type": "plain_text", "text": f"o{n}"}, "value": str(n)} for n in range(count)
+    ]
+
+
+def plain(text: str) -> dict:
+    return {"type": "plain_text", "text": text}
+
+
+@pytest.mark.parametrize(
+    ("blocks", "problem"),
+    [
+        (actions({"type": "overflow", "options": options(6)}), "options: 6, not between 1 and 5"),
+        (actions({"type": "overflow", "options": []}), "options: 0, not between 1 and 5"),
+        (actions({"type": "checkboxes", "options": options(11)}), "not between 0 and 10"),
+        (actions({"type": "radio_buttons", "options": options(11)}), "not between 0 and 10"),
+        (
+            actions({"type": "static_select", "option_groups": [{"options": []}] * 101}),
+            "option_groups: 101",
+        ),
+        (
+            actions(
+                {
+                    "type": "button",
+                    "text": plain("Delete"),
+                    "confirm": {"title": plain("t"), "text": plain("x" * 301)},
+                }
+            ),
+            "confirm.text: more than 300",
+        ),
+        (
+            actions(
+                {
+                    "type": "button",
+                    "text": plain("Delete"),
+                    "confirm": {"title": plain("t"), "text": plain("x"), "deny": plain("n" * 31)},
+                }
+            ),
+            "confirm.deny: more than 30",
+        ),
+        (
+            [{"type": "image", "image_url": "https://x/" + "a" * 3000, "alt_text": "chart"}],
+            "image_url: more than 3000",
+        ),
+        (
+            [{"type": "context", "elements": [{"type": "image", "alt_text": "a" * 2001}]}],
+            "elements[0].alt_text: more than 2000",
+        ),
+        ([{"type": "markdown", "text": "m" * 12001}], "text: more than 12000"),
+        ([{"type": "table", "rows": [[]] * 101}], "rows: 101, not between 0 and 100"),
+        ([{"type": "table", "rows": [[{}] * 21]}], "rows[0]: 21, not between 0 and 20"),
+        (
+            [
+                {
+                    "type": "input",
+                    "label": plain("L"),
+                    "hint": plain("h" * 2001),
+                    "element": {"type": "plain_text_input", "max_length": 3001},
+                }
+            ],
+            "hint: more than 2000",
+        ),
+        (
+            [
+                {
+                    "type": "input",
+                    "label": plain("L"),
+                    "element": {"type": "plain_text_input", "max_length": 3001},
+                }
+            ],
+            "max_length: more than 3000",
+        ),
+        (
+            [
+                {
+                    "type": "input",
+                    "label": plain("F"),
+                    "element": {"type": "file_input", "max_files": 11},
+                }
+            ],
+            "max_files: not between 1 and 10",
+        ),
+    ],
+)
+def test_the_other_documented_limits(blocks, problem):
+    """Reference slack.md §5 lists these limits; the stand-in did not check them, so a
+    message or form over one passed here and would be refused by Slack."""
+    assert any(problem in found for found in message_problems(blocks)), message_problems(blocks)
+
+
 def test_view_limits():
     inputs = [{"type": "input", "label": {"type": "plain_text", "text": "L"}, "element": {}}]
     problems = view_problems(
