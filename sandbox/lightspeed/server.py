@@ -77,6 +77,15 @@ MAX_PAGE_SIZE = 100
 MAX_ITEMS_AMOUNT = 1000
 MAX_ITEM_IDS = 200
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE_TIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})", re.IGNORECASE
+)
+"""``from``/``to`` of the V2 range: ``format: date-time`` in the spec (RFC 3339), e.g.
+``2022-09-21T06:11:56-04:00`` (reference §6.2). Python's ``fromisoformat`` also takes a space
+for the ``T``, the basic ``20220921T061156Z`` form and ISO week dates, which are not that."""
+SKU_LENGTH = (1, 32)
+NAME_LENGTH = (1, 180)
+"""The Items list's ``sku`` and ``name`` filters (spec ``items-apiSku``, ``items-apiName``)."""
 
 
 @dataclass(frozen=True)
@@ -670,10 +679,12 @@ class LightspeedSandbox(SandboxServer):
         if amount < 1:
             raise self._constraint("amount", str(amount), "must be greater than or equal to 1")
         items = self.data.items(location.id)
-        sku = request.arg("sku")
+        sku, name = request.arg("sku"), request.arg("name")
+        for field, value, (low, high) in (("sku", sku, SKU_LENGTH), ("name", name, NAME_LENGTH)):
+            if value is not None and not low <= len(value) <= high:
+                raise self._constraint(field, value, f"size must be between {low} and {high}")
         if sku:
             items = [item for item in items if item.sku == sku]
-        name = request.arg("name")
         if name:
             items = [item for item in items if name.lower() in item.name.lower()]
         group_id = self._items_int(request, "accountingGroupId")
@@ -766,6 +777,8 @@ class LightspeedSandbox(SandboxServer):
 
     def _instant(self, raw: str) -> datetime:
         try:
+            if not _DATE_TIME.fullmatch(raw):
+                raise ValueError(raw)
             return parse_instant(raw)
         except ValueError:
             raise _Abort(_error(f"Invalid date format: {raw}", 400)) from None

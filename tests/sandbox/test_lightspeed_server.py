@@ -356,6 +356,14 @@ def test_items_page_by_offset_and_amount_up_to_1000(ls):
 
     by_sku = get(ls, "/items/v1/items", headers, businessLocationId=BRIGHTON, sku="MOD-CHS").json()
     assert [row["itemType"] for row in by_sku] == ["SUB_ITEM"]
+    # sku is 1-32 characters and name 1-180 (spec items-apiSku, items-apiName)
+    for field, value in (("sku", "S" * 33), ("sku", ""), ("name", "N" * 181), ("name", "")):
+        refused = get(ls, "/items/v1/items", headers, businessLocationId=BRIGHTON, **{field: value})
+        assert refused.status_code == 400, (field, value)
+        assert refused.json()["apiSubExceptions"][0]["field"] == field
+    assert (
+        get(ls, "/items/v1/items", headers, businessLocationId=BRIGHTON, sku="S" * 32).json() == []
+    )
 
     for example in reference_examples()[1]:
         one = get(ls, f"/items/v1/items/{example['id']}", headers, businessLocationId=BRIGHTON)
@@ -608,6 +616,18 @@ def test_range_limits_and_errors(ls, clock):
     assert early.status_code == 400
     assert "Please specify a date and time after: 2025-06-01T04:00:00Z" in early.json()["error"]
     assert sales_range(ls, BRIGHTON, headers, nextPageToken="not-a-token", **ok).status_code == 400
+    # format: date-time (RFC 3339): what fromisoformat takes beyond it is refused
+    for loose in (
+        "2026-03-06 00:00:00Z",
+        "20260306T000000Z",
+        "2026-W10-5T00:00:00Z",
+        " " + ok["from"],
+        "2026-03-06T00:00Z",
+    ):
+        refused = sales_range(ls, BRIGHTON, headers, **{**ok, "from": loose})
+        assert refused.json() == {"error": f"Invalid date format: {loose}"}, loose
+    offset = sales_range(ls, BRIGHTON, headers, **{**ok, "from": "2026-03-06T01:00:00.5+01:00"})
+    assert offset.status_code == 200
 
     clock.set(datetime(2026, 3, 14, 21, 0, tzinfo=UTC))
     headers = bearer(ls)
