@@ -57,6 +57,11 @@ class RemoteSlack:
         self._process.start()
         self.url, self.api_url = self._answers.get(timeout=60)
 
+    def issue_trigger(self, trigger_id: str) -> str:
+        """``SlackStandIn.issue_trigger`` without telling that process: the benchmark's
+        requests open no modal."""
+        return trigger_id
+
     def issue_response_url(self, key: str, channel: str, target: str | None = None) -> str:
         """``SlackStandIn.issue_response_url`` without telling that process the channel and
         message (it answers without them; the benchmark only times arrivals): each key is

@@ -11,6 +11,7 @@ from typing import Any
 
 from slack_bolt import BoltRequest, BoltResponse
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from stockpot.bot.blocks.common import escape
 from stockpot.bot.gate import is_verified
@@ -26,6 +27,32 @@ GONE = frozenset({"message_not_found", "cant_update_message"})
 it)."""
 
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+
+LATE_TRIGGER = "expired_trigger_id"
+"""What ``views.open`` answers after Slack's 3 seconds from the command or click (reference
+slack.md §1.5): a worker behind a long queue of answers may be that late."""
+
+
+def late_form(error: Exception, body: dict[str, Any]) -> str | None:
+    """What the person is told when Slack no longer opens the form they asked for (one
+    warning line in the log, no traceback: nothing is broken), else ``None``."""
+    if not isinstance(error, SlackApiError) or error.response.get("error") != LATE_TRIGGER:
+        return None
+    asked = _request_name(body)
+    log.warning(
+        "Slack did not open the form of %s: %s (the answer came after Slack's 3 seconds)",
+        asked,
+        LATE_TRIGGER,
+    )
+    if body.get("command"):
+        typed = " ".join(part for part in (asked, str(body.get("text") or "").strip()) if part)
+        again = f"run `{typed}` again"
+    else:
+        again = "click again"
+    return (
+        ":warning: Slack did not open the form: it opens one only within 3 seconds of the "
+        f"command or click, and Stockpot was busy for longer. Nothing was changed; {again}."
+    )
 
 
 def user_message(error: Exception) -> str:
@@ -72,7 +99,7 @@ def handle_error(
         # The answer's own response_url is what failed: nobody to tell through it.
         _undelivered("the answer to", body, error)
         return BoltResponse(status=200, body="")
-    text = user_message(error)
+    text = late_form(error, body) or user_message(error)
     if isinstance(error, StockpotError):
         log.info("refused: %s", error)
     if body.get("type") == "view_submission":

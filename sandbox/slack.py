@@ -50,6 +50,10 @@ METHODS = frozenset(
 )
 """The Web API methods the stand-in answers; any other is ``unknown_method``, as in Slack."""
 
+TRIGGER_LIFETIME = timedelta(seconds=3)
+"""A ``trigger_id`` opens a modal within 3 s of the command or click (reference slack.md
+§1.5); ``views.open`` and ``views.push`` need one (§1.6)."""
+
 RESPONSE_URL_USES = 5
 RESPONSE_URL_LIFETIME = timedelta(minutes=30)
 """A ``response_url`` takes five answers within thirty minutes (reference slack.md §1.5)."""
@@ -172,6 +176,15 @@ class SlackStandIn(SandboxServer):
         self.response_issued: dict[str, datetime] = {}
         """A response URL's key → when Slack issued it (its first answer when not issued
         through ``issue_response_url``)."""
+        self.triggers: dict[str, datetime] = {}
+        """Trigger ids Slack gave out with a command, click or shortcut, and when."""
+        self.trigger_lifetime: timedelta | None = None
+        """How long a trigger opens a modal: ``TRIGGER_LIFETIME`` is Slack's, off by default
+        (on this 2-core machine a worker may take longer than Slack allows; set it to test
+        that)."""
+        self._view_hashes: dict[str, str] = {}
+        """Each open view's id → its current ``hash`` (``views.update`` with another one is a
+        ``hash_conflict``)."""
         self.refused_responses: list[tuple[str, str]] = []
         """Answers refused on a response URL: its key and Slack's error."""
         self._page: Any = None
@@ -415,6 +428,9 @@ class SlackStandIn(SandboxServer):
         elif method in ("conversations.history", "conversations.replies"):
             return self._history_refusal(method, args)
         elif method.startswith("views."):
+            refused = self._view_refusal(method, args)
+            if refused:
+                return refused
             problems = view_problems(dict(args.get("view") or {}))
         if problems:
             error = "invalid_blocks" if method.startswith("chat.") else "invalid_arguments"
@@ -610,6 +626,31 @@ class SlackStandIn(SandboxServer):
         self.response_issued[key] = self.clock.now()
         return f"{self.url}/respond/{key}"
 
+    def issue_trigger(self, trigger_id: str) -> str:
+        """``trigger_id`` given out now, with a command, click or shortcut."""
+        self.triggers[trigger_id] = self.clock.now()
+        return trigger_id
+
+    def _view_refusal(self, method: str, args: dict[str, Any]) -> dict[str, Any] | None:
+        """``views.open`` and ``.push`` take a trigger Slack gave out, within its lifetime
+        (reference slack.md §1.5, §1.6: ``invalid_trigger_id``, ``expired_trigger_id``);
+        ``views.update`` a view still open (``not_found``: the user closed it, §1.6) and,
+        when given, its current ``hash`` (``hash_conflict``: someone updated it since)."""
+        if method in ("views.open", "views.push"):
+            issued = self.triggers.get(str(args.get("trigger_id") or ""))
+            if issued is None:
+                return {"ok": False, "error": "invalid_trigger_id"}
+            if self.trigger_lifetime and self.clock.now() - issued > self.trigger_lifetime:
+                return {"ok": False, "error": "expired_trigger_id"}
+        if method == "views.update":
+            view_id = str(args.get("view_id") or "")
+            if self.workspace.view(view_id) is None:
+                return {"ok": False, "error": "not_found"}
+            wanted = args.get("hash")
+            if wanted and wanted != self._view_hashes.get(view_id):
+                return {"ok": False, "error": "hash_conflict"}
+        return None
+
     def _response_refusal(self, key: str, payload: dict[str, Any]) -> Response | None:
         """Slack takes up to five answers on a ``response_url`` within thirty minutes of the
         command or click (reference slack.md §1.5), and refuses blocks a message may not have
@@ -734,6 +775,8 @@ class SlackStandIn(SandboxServer):
         if method.startswith("views."):
             view = dict(args.get("view") or {})
             view.setdefault("id", args.get("view_id") or f"V{next(self._views):05d}")
+            view["hash"] = f"{int(time.time())}.{next(self._views):08d}"
+            self._view_hashes[str(view["id"])] = view["hash"]
             return {"ok": True, "view": view}
         if method in ("conversations.history", "conversations.replies"):
             return self._history(method, args)

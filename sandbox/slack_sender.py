@@ -43,7 +43,7 @@ class SlackSender:
     def _trigger_id(self) -> str:
         """Unique like Slack's (``13345224609.738474920.8088930838d88f008e0``), also across
         senders: the bot acts on each trigger once."""
-        return f"{next(self._responses)}.{secrets.token_hex(10)}"
+        return self.stand_in.issue_trigger(f"{next(self._responses)}.{secrets.token_hex(10)}")
 
     def post(
         self,

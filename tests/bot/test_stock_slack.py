@@ -4,7 +4,8 @@ stand-in recording what the bot sends."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, date, datetime
+import logging
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,8 @@ from stockpot.core.models import ExternalLocation, Ingredient, StockPosting
 from stockpot.core.stock.ledger import LiveCount
 from stockpot.core.transfer.lines import RawInput, SaleLine
 from stockpot.core.transfer.runner import run_transfer
+from stockpot.sandbox.http import Fault
+from stockpot.sandbox.slack import TRIGGER_LIFETIME
 from tests.bot.conftest import ADMIN, VIEWER
 from tests.bot.test_slack_app import posted, reply, texts
 
@@ -641,3 +644,26 @@ def test_stock_finds_a_storage_unit_case_aside_and_names_the_closest(bot):
     )
     bot.send.command("/stock", "move Kitchen to bar Flour=1kg", user=ADMIN)
     posted(bot, "moved in Kitchen → Bar")
+
+
+def test_a_form_slack_no_longer_opens_says_so_and_to_try_again(bot, caplog):
+    """Slack opens a modal only within 3 s of the command (reference slack.md §1.5); a worker
+    behind a long queue may be later, and Slack answers ``expired_trigger_id``. That was
+    "Something went wrong" with a reference and a traceback in the log; it is a plain
+    answer now (what happened, what to do) and one warning line."""
+    caplog.set_level(logging.INFO)
+    bot.slack.trigger_lifetime = TRIGGER_LIFETIME
+    late = Fault(before=lambda: bot.slack.clock.advance(timedelta(seconds=4)))
+    bot.slack.faults.add(late, path="/api/views.open")
+    bot.send.command("/stock", "waste Kitchen", user=ADMIN)
+    answer = texts(reply(bot, "form"))
+    assert "Something went wrong" not in answer
+    assert "Slack did not open the form" in answer and "/stock waste" in answer, answer
+    bot.drain()
+    assert not [c for c in bot.slack.calls if c.method == "views.open"]
+    warned = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage() for r in warned] == [
+        "Slack did not open the form of /stock: expired_trigger_id (the answer came after "
+        "Slack's 3 seconds)"
+    ]
+    assert warned[0].exc_info is None

@@ -8,7 +8,7 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from stockpot.sandbox.slack import METHOD_SCOPES, SlackStandIn
+from stockpot.sandbox.slack import METHOD_SCOPES, TRIGGER_LIFETIME, SlackStandIn
 from stockpot.sandbox.slack_blockkit import message_problems, view_problems
 
 TOKEN = {"Authorization": "Bearer xoxb-sandbox"}
@@ -52,7 +52,7 @@ def test_blocks_beyond_slacks_limits_are_refused(slack):
     assert answer["error"] == "invalid_blocks"
     assert "more than 50" in json.dumps(answer["response_metadata"])
     long_title = {"type": "modal", "title": {"type": "plain_text", "text": "x" * 25}, "blocks": []}
-    answer = call(slack, "views.open", trigger_id="t", view=long_title)
+    answer = call(slack, "views.open", trigger_id=slack.issue_trigger("t"), view=long_title)
     assert answer["error"] == "invalid_arguments"
     assert "view.title" in answer["response_metadata"]["messages"][0]
 
@@ -363,3 +363,28 @@ def test_a_response_url_takes_five_answers_within_thirty_minutes(slack):
     refused = httpx.post(fresh, json={"text": "x", "blocks": [section()] * 51})
     assert (refused.status_code, refused.text) == (400, "invalid_blocks")
     assert httpx.post(fresh, json={"text": "x", "blocks": [section()] * 50}).status_code == 200
+
+
+def test_views_open_with_a_live_trigger_and_update_an_open_view_at_its_hash(slack):
+    """Reference slack.md §1.5/§1.6: views.open needs a trigger_id, used within 3 s;
+    views.update answers not_found once the user closed the view, and takes a hash against
+    races (a stale one is hash_conflict). The stand-in opened any view and updated any id."""
+    modal = {"type": "modal", "title": {"type": "plain_text", "text": "Count"}, "blocks": []}
+    assert call(slack, "views.open", view=modal)["error"] == "invalid_trigger_id"
+    assert call(slack, "views.open", trigger_id="1.forged", view=modal)["error"] == (
+        "invalid_trigger_id"
+    )
+    slack.trigger_lifetime = TRIGGER_LIFETIME
+    late = slack.issue_trigger("2.late")
+    slack.clock.advance(timedelta(seconds=3, milliseconds=1))
+    assert call(slack, "views.open", trigger_id=late, view=modal)["error"] == "expired_trigger_id"
+
+    opened = call(slack, "views.open", trigger_id=slack.issue_trigger("3.now"), view=modal)
+    view_id, first = opened["view"]["id"], opened["view"]["hash"]
+    updated = call(slack, "views.update", view_id=view_id, hash=first, view=modal)
+    assert updated["ok"] and updated["view"]["hash"] != first
+    stale = call(slack, "views.update", view_id=view_id, hash=first, view=modal)
+    assert stale["error"] == "hash_conflict"
+    assert call(slack, "views.update", view_id=view_id, view=modal)["ok"], "hash is optional"
+    slack.workspace.close_view()
+    assert call(slack, "views.update", view_id=view_id, view=modal)["error"] == "not_found"
