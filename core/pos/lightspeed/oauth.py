@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 
@@ -59,6 +59,24 @@ class OAuthConfig:
         return f"{self.authorize_url}?{urlencode(query)}"
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
+def redirect_refused(uri: str) -> None:
+    """Lightspeed takes only an HTTPS ``redirect_uri`` (reference lightspeed-kseries.md
+    §2.2); loopback HTTP is left for development against the sandbox."""
+    parts = urlsplit(uri)
+    if parts.scheme == "https" and parts.netloc:
+        return
+    if parts.scheme == "http" and parts.hostname in LOOPBACK_HOSTS:
+        return
+    raise LightspeedNotConfigured(
+        f"LIGHTSPEED_REDIRECT_URI is {uri!r}: Lightspeed sends the user back only to an HTTPS "
+        "address. Set it to https://<your Stockpot host>/lightspeed/oauth/callback, the URL "
+        "registered for the API client in the Lightspeed developer portal"
+    )
+
+
 def oauth_config(settings: Settings) -> OAuthConfig:
     missing = [
         name
@@ -75,6 +93,7 @@ def oauth_config(settings: Settings) -> OAuthConfig:
             "in the Lightspeed developer portal; see the README)"
         )
     assert settings.lightspeed.client_secret is not None
+    redirect_refused(settings.lightspeed.redirect_uri or "")
     base = settings.lightspeed.auth_url.rstrip("/")
     if settings.lightspeed.auth_version == "v2":
         prefix = f"{base}/realms/k-series/protocol/openid-connect"

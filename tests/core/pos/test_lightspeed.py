@@ -126,6 +126,24 @@ def test_missing_configuration_and_a_bad_code_have_the_product_error_codes(
     assert caught.value.code == "lightspeed_not_configured"
 
 
+@pytest.mark.parametrize(
+    "uri", ["http://stockpot.example/lightspeed/oauth/callback", "stockpot.example/callback"]
+)
+def test_a_redirect_lightspeed_would_refuse_is_refused_before_the_user_leaves(
+    database, settings, company, monkeypatch, uri
+):
+    """Lightspeed's redirect_uri must be HTTPS (reference §2.2): an http:// one was sent to
+    Lightspeed, whose authorize page refused it with nothing pointing at Stockpot's
+    setting. It is a configuration error naming the variable now (loopback HTTP stays for
+    the sandbox)."""
+    monkeypatch.setenv("LIGHTSPEED_REDIRECT_URI", uri)
+    with pytest.raises(LightspeedNotConfigured, match="only to an HTTPS address") as caught:
+        connections.start_lightspeed(
+            database.factory, Settings(), company_id=company, started_by="U1"
+        )
+    assert "LIGHTSPEED_REDIRECT_URI" in str(caught.value)
+
+
 def test_v1_clients_use_the_v1_endpoints(database, settings, company, monkeypatch, lightspeed):
     monkeypatch.setenv("LIGHTSPEED_AUTH_VERSION", "v1")
     v1 = Settings()
