@@ -47,7 +47,8 @@ ID, NUMBER, TIMEZONE, BUSINESS_DAY_START, ACTIVE = (
 
 # Products (§6.5)
 ITEM_NUMBER, TYPE, UPDATED_SINCE, STORE_ID = "item_number", "type", "updated_since", "store_id"
-SOLD_PRODUCT_TYPES = ("sales_item", "topping", "menu")
+SALES_ITEM, TOPPING, MENU = "sales_item", "topping", "menu"
+SOLD_PRODUCT_TYPES = (SALES_ITEM, TOPPING, MENU)
 
 # Daily reports (§6.6)
 IS_CLOSED, STATUS, ORDER_TYPE = "is_closed", "status", "order_type"

@@ -38,7 +38,7 @@ from stockpot.core.pos.sides.api import field
 from stockpot.core.transfer.lines import LineKind, RawInput, SaleLine
 
 SERVICE = "SIDES"
-PRODUCT_KINDS = {"topping": PosItemKind.TOPPING, "menu": PosItemKind.MENU}
+PRODUCT_KINDS = {api.TOPPING: PosItemKind.TOPPING, api.MENU: PosItemKind.MENU}
 TOKEN_MARGIN = timedelta(seconds=30)
 T = TypeVar("T")
 
