@@ -12,6 +12,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+MESSAGE_TEXT = 40_000
+"""Slack keeps the first 40,000 characters of a message's ``text`` (reference slack.md §5)."""
+
 
 @dataclass
 class Message:
@@ -25,6 +28,9 @@ class Message:
     files: list[dict[str, Any]] = field(default_factory=list)
     metadata: dict[str, Any] | None = None
     """The app's message ``metadata`` (``event_type``, ``event_payload``), if it sent any."""
+
+    def __post_init__(self) -> None:
+        self.text = self.text[:MESSAGE_TEXT]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -112,7 +118,7 @@ class Workspace:
         with self._lock:
             for message in self.messages:
                 if message.ts == ts:
-                    message.text, message.blocks = text, blocks
+                    message.text, message.blocks = text[:MESSAGE_TEXT], blocks
             self._changed()
 
     def delete(self, ts: str) -> bool:

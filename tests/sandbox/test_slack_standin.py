@@ -388,3 +388,14 @@ def test_views_open_with_a_live_trigger_and_update_an_open_view_at_its_hash(slac
     assert call(slack, "views.update", view_id=view_id, view=modal)["ok"], "hash is optional"
     slack.workspace.close_view()
     assert call(slack, "views.update", view_id=view_id, view=modal)["error"] == "not_found"
+
+
+def test_a_message_shows_its_first_40000_characters(slack):
+    """Reference slack.md §5: Slack truncates a message's text at 40,000 characters; the
+    stand-in showed all of it, so a test could read what nobody in Slack would see."""
+    long = "a" * 40_000 + "TAIL"
+    posted = call(slack, "chat.postMessage", channel="C1", text=long)
+    shown = slack.workspace.message(posted["ts"])
+    assert shown is not None and shown.text == "a" * 40_000
+    call(slack, "chat.update", channel="C1", ts=posted["ts"], text="b" + long)
+    assert slack.workspace.message(posted["ts"]).text == "b" + "a" * 39_999
