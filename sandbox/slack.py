@@ -54,6 +54,11 @@ TRIGGER_LIFETIME = timedelta(seconds=3)
 """A ``trigger_id`` opens a modal within 3 s of the command or click (reference slack.md
 §1.5); ``views.open`` and ``views.push`` need one (§1.6)."""
 
+VIEW_STACK = 3
+VIEW_BYTES = 250_000
+"""A modal stack holds three views (open and two pushes); a view is at most 250 kB (reference
+slack.md §1.6)."""
+
 RESPONSE_URL_USES = 5
 RESPONSE_URL_LIFETIME = timedelta(minutes=30)
 """A ``response_url`` takes five answers within thirty minutes (reference slack.md §1.5)."""
@@ -632,10 +637,16 @@ class SlackStandIn(SandboxServer):
         return trigger_id
 
     def _view_refusal(self, method: str, args: dict[str, Any]) -> dict[str, Any] | None:
-        """``views.open`` and ``.push`` take a trigger Slack gave out, within its lifetime
-        (reference slack.md §1.5, §1.6: ``invalid_trigger_id``, ``expired_trigger_id``);
+        """A view is at most 250 kB (``view_too_large``) and a modal stack three views
+        (``views.push`` onto three: ``push_limit_reached``), reference slack.md §1.6 and §5;
+        ``views.open`` and ``.push`` take a trigger Slack gave out, within its lifetime
+        (§1.5, §1.6: ``invalid_trigger_id``, ``expired_trigger_id``);
         ``views.update`` a view still open (``not_found``: the user closed it, §1.6) and,
         when given, its current ``hash`` (``hash_conflict``: someone updated it since)."""
+        if len(json.dumps(args.get("view") or {}).encode()) > VIEW_BYTES:
+            return {"ok": False, "error": "view_too_large"}
+        if method == "views.push" and len(self.workspace.modals) >= VIEW_STACK:
+            return {"ok": False, "error": "push_limit_reached"}
         if method in ("views.open", "views.push"):
             issued = self.triggers.get(str(args.get("trigger_id") or ""))
             if issued is None:

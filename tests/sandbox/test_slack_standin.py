@@ -399,3 +399,19 @@ def test_a_message_shows_its_first_40000_characters(slack):
     assert shown is not None and shown.text == "a" * 40_000
     call(slack, "chat.update", channel="C1", ts=posted["ts"], text="b" + long)
     assert slack.workspace.message(posted["ts"]).text == "b" + "a" * 39_999
+
+
+def test_a_modal_stack_holds_three_views_of_at_most_250_kb(slack):
+    """Reference slack.md §1.6: open and two pushes (push_limit_reached beyond), a view
+    payload over 250 kB is view_too_large; the stand-in pushed and opened any."""
+    modal = {"type": "modal", "title": {"type": "plain_text", "text": "Step"}, "blocks": []}
+
+    def push(method: str) -> dict:
+        return call(slack, method, trigger_id=slack.issue_trigger(f"t.{method}"), view=modal)
+
+    assert push("views.open")["ok"]
+    assert push("views.push")["ok"] and push("views.push")["ok"]
+    assert push("views.push")["error"] == "push_limit_reached"
+    huge = {**modal, "private_metadata": "", "blocks": [section("x" * 2900)] * 90}
+    answer = call(slack, "views.open", trigger_id=slack.issue_trigger("t.huge"), view=huge)
+    assert answer["error"] == "view_too_large"
