@@ -290,8 +290,11 @@ def variance_blocks(report: Variance) -> list[Block]:
     listed = lines_section("Largest by money (actual − theoretical usage)", lines)
     if more is not None:
         listed["accessory"] = more
-    blocks = [
-        header(clip(title, 150)),
+    blocks = [header(clip(title, 150))]
+    pending = report.note(f"`/ledger variance {report.storage_unit}`")
+    if pending is not None:
+        blocks.append(context(f":warning: {escape(pending)}"))
+    blocks += [
         section(f"*Total variance: {money(report.total_value, report.currency)}*"),
         listed,
     ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -128,6 +129,11 @@ def show_variance(report: variance.Variance) -> None:
     click.echo(f"total variance: {money(report.total_value, report.currency)}")
     if report.uncosted:
         click.echo(f"no cost (not in the total): {', '.join(report.uncosted)}")
+    unit = ["--storage-unit", report.storage_unit]
+    again = shlex.join(["stockpot", "ledger", "variance", "--company", report.company, *unit])
+    pending = report.note(f"`{again}`")
+    if pending is not None:
+        click.echo(f"note: {pending}")
 
 
 def business_dates(date_from: datetime, date_to: datetime) -> tuple[date, date]:

@@ -15,12 +15,14 @@ Because every count adjustment fixes a balance, ``variance`` equals minus the su
 period's count adjustments: with no count in between, minus the closing count's adjustment.
 Quantities are in base units; money (variance × the ingredient's cost per base unit) and
 percent (of theoretical usage) per line; totals in money only, never across units.
+Theoretical usage counts only transferred days: ``untransferred`` names the period's days a
+location deducting from the unit has not transferred yet (``core.stock.pending``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +43,7 @@ from stockpot.core.models import (
 )
 from stockpot.core.stock.costs import value
 from stockpot.core.stock.ledger import live_count_lines
+from stockpot.core.stock.pending import Untransferred, untransferred, untransferred_note
 
 ZERO = Decimal(0)
 
@@ -106,6 +109,13 @@ class Variance:
     opening_date: date
     closing_date: date
     lines: list[VarianceLine] = field(default_factory=list)
+    untransferred: list[Untransferred] = field(default_factory=list)
+    """Days of the period whose sales theoretical usage does not count yet."""
+
+    def note(self, again: str) -> str | None:
+        """The sentence saying which sales are not counted yet (``again``: the command that
+        shows this variance again), or ``None``."""
+        return untransferred_note(self.untransferred, again)
 
     @property
     def total_value(self) -> Decimal:
@@ -125,6 +135,7 @@ class Variance:
             "closing_count": self.closing_date.isoformat(),
             "total_value": format_decimal(self.total_value),
             "uncosted": self.uncosted,
+            "untransferred": [item.to_json() for item in self.untransferred],
             "lines": [line.to_json() for line in self.lines],
         }
 
@@ -258,7 +269,8 @@ def period_variance(
             )
         )
     lines.sort(key=lambda line: (-abs(line.value or ZERO), line.value is None, line.ingredient))
-    return Variance(company.name, company.currency, unit.name, opening, closing, lines)
+    pending = untransferred(session, company.id, unit.id, opening + timedelta(days=1), closing)
+    return Variance(company.name, company.currency, unit.name, opening, closing, lines, pending)
 
 
 def _zero(amount: Decimal | None) -> Decimal:

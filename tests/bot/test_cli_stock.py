@@ -81,6 +81,7 @@ def test_the_readme_stock_walkthrough(cli, database):
     assert queued == [(JobKind.VARIANCE, date(2026, 11, 27))]
     report = json.loads(cli("ledger", "variance", "--company", COMPANY, "--json"))
     assert len(report) == 1 and report[0]["opening_count"] == "2026-11-26"
+    assert report[0]["untransferred"] == []  # 2026-11-27 was transferred: no note
     lines = {line["ingredient"]: line for line in report[0]["lines"]}
     mozzarella = lines["Mozzarella"]
     assert (mozzarella["actual"], mozzarella["theoretical"]) == ("0.4", "0.260416667")
@@ -126,6 +127,21 @@ def test_arguments_dry_run_and_moves(cli):
         stock(cli, "move", "--storage-unit", "Bar", "--to", "Kitchen", "House red=1.5l", "--json")
     )
     assert moved["lines"][0]["quantity"] == "2" and moved["to_storage_unit"] == "Kitchen"
+
+
+def test_a_variance_over_days_not_transferred_says_so(cli):
+    for day in ("2026-11-26", "2026-11-27"):
+        stock(cli, "count", "--storage-unit", "Kitchen", "Flour=10", "--date", day)
+    text = cli("ledger", "variance", "--company", COMPANY, "--storage-unit", "Kitchen")
+    assert (
+        "note: Sales of Fri 27 Nov at Main room are not transferred yet: theoretical usage "
+        "counts none of them; run `stockpot ledger variance --company 'Trattoria Esempio' "
+        "--storage-unit Kitchen` again after the transfer."
+    ) in text
+    report = json.loads(cli("ledger", "variance", "--company", COMPANY, "--json"))
+    assert report[0]["untransferred"] == [
+        {"location": "Main room", "days": ["2026-11-27"], "due": "2026-11-28T05:00:00+00:00"}
+    ]
 
 
 def test_bad_files_name_their_lines_and_post_nothing(cli, tmp_path):

@@ -92,6 +92,7 @@ def test_a_count_from_slack_then_the_variance_of_the_period(bot):
     count(bot, "2026-11-27", {"Espresso beans": "1"})
     report = posted(bot, "Variance of Kitchen: 2026-11-26")
     assert "Espresso beans: used 1 kg, sold 0.9 kg → 0.1 kg (11.1%) · 1.85 EUR" in texts(report)
+    assert "not transferred" not in texts(report)  # the day's sales are in
     chart = bot.slack.wait_for("files.completeUploadExternal")[0]
     assert "variance" in texts(chart).lower()
     bot.send.command("/ledger", "variance Kitchen", user=VIEWER)
@@ -600,6 +601,20 @@ def test_balances_are_a_short_summary_and_show_all_opens_every_line(bot):
     view = bot.slack.wait_for("views.open", where=lambda c: "Stock" in texts(c))[-1].args["view"]
     listed = "\n".join(b["text"]["text"] for b in view["blocks"] if b["type"] == "section")
     assert all(f"\n{name}: " in f"\n{listed}" for name in ids), listed
+
+
+def test_a_count_before_the_days_sales_are_transferred_says_the_variance_misses_them(bot):
+    """Counted tonight, before tonight's sales are transferred: the report and
+    `/ledger variance` say theoretical usage counts none of that day's sales."""
+    count(bot, "2026-11-26", {"Espresso beans": "2"})
+    count(bot, "2026-11-27", {"Espresso beans": "1"})
+    note = (
+        "Sales of Fri 27 Nov at Main room are not transferred yet: theoretical usage counts "
+        "none of them; run `/ledger variance Kitchen` again after the transfer."
+    )
+    assert note in texts(posted(bot, "Variance of Kitchen: 2026-11-26"))
+    bot.send.command("/ledger", "variance Kitchen", user=VIEWER)
+    assert note in texts(reply(bot, "Variance of Kitchen"))
 
 
 def test_a_variance_shows_the_largest_few_and_show_all_opens_every_line(bot):

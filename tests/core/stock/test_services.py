@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -12,6 +12,7 @@ from stockpot.core import ledger
 from stockpot.core.errors import InvalidDocument, NotFound, ValidationFailed
 from stockpot.core.lookup import company_by_name
 from stockpot.core.models import Ingredient, LedgerMovement, MovementType, StockKind, StockPosting
+from stockpot.core.stock.pending import untransferred_note
 from stockpot.core.stock.services import LineInput, StockRequest, correct, post_stock
 from stockpot.core.stock.variance import variance
 from stockpot.core.transfer.lines import RawInput, SaleLine
@@ -110,6 +111,40 @@ def test_variance_reconciles_with_the_closing_count_adjustment(trattoria):
     assert beans.percent == Decimal("-24.1")
     assert lines["Flour"].value is None and found.uncosted == ["Flour"]
     assert found.total_value == Decimal("-13.00")
+
+
+def test_a_variance_names_the_days_whose_sales_are_not_transferred_yet(trattoria):
+    """A count tonight, before tonight's sales are transferred: today reads "sold 0", so
+    the variance says which days theoretical usage cannot count yet."""
+    post(trattoria, "count", "Kitchen", D1, ("Espresso beans", Decimal(5)))
+    espresso_day(trattoria, D2, 100)
+    post(trattoria, "count", "Kitchen", D3, ("Espresso beans", Decimal(4)))
+    with trattoria.session() as session:
+        found = variance(session, company_by_name(session, "Trattoria Esempio"), "Kitchen")
+    [pending] = found.untransferred
+    assert (pending.location, pending.days) == ("Main room", (D3,))
+    assert pending.due == datetime(2026, 11, 4, 5, tzinfo=UTC)  # 06:00 in Rome, next morning
+    tonight = datetime(2026, 11, 3, 21, tzinfo=UTC)
+    assert untransferred_note(found.untransferred, "`/ledger variance Kitchen`", tonight) == (
+        "Sales of Tue 03 Nov at Main room (due 2026-11-04 06:00 CET) are not transferred yet: "
+        "theoretical usage counts none of them; run `/ledger variance Kitchen` again after "
+        "the transfer."
+    )
+    espresso_day(trattoria, D3, 0)
+    with trattoria.session() as session:
+        found = variance(session, company_by_name(session, "Trattoria Esempio"), "Kitchen")
+    assert found.untransferred == [] and found.note("again") is None
+
+
+def test_a_long_untransferred_period_names_a_few_days(trattoria):
+    post(trattoria, "count", "Kitchen", D1, ("Espresso beans", Decimal(5)))
+    espresso_day(trattoria, D3, 10)
+    post(trattoria, "count", "Kitchen", date(2026, 11, 12), ("Espresso beans", Decimal(4)))
+    with trattoria.session() as session:
+        found = variance(session, company_by_name(session, "Trattoria Esempio"), "Kitchen")
+    assert found.note("it").startswith(  # the due time has passed: not said
+        "Sales of Mon 02 Nov, Wed 04 Nov and 8 more days at Main room are not transferred yet"
+    )
 
 
 def test_a_rerun_before_a_count_changes_the_variance_not_the_balance_after(trattoria):

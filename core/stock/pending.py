@@ -1,0 +1,114 @@
+"""Sales a variance cannot see yet: the days of a period not transferred at a location whose
+sales deduct from the storage unit (an active location linked to it).
+
+A count is at the close of its day, but a location's day is transferred only once it is due
+(after its day start next morning, ``core.jobs.schedule``). A count tonight, before tonight's
+sales are transferred, reads "sold 0" for today: every ingredient sold today looks like a
+loss. One rule, read by the variance job's message, ``/ledger variance`` and
+``stockpot ledger variance``: they say so, naming a few days and locations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from stockpot.core.db import utcnow
+from stockpot.core.jobs.schedule import Clock
+from stockpot.core.models import ExternalLocation, TransferDay
+from stockpot.core.words import local_time
+
+DAYS_NAMED = 2
+LOCATIONS_NAMED = 2
+
+
+@dataclass(frozen=True)
+class Untransferred:
+    """The days of a period one location has no live transfer for, oldest first."""
+
+    location: str
+    timezone: ZoneInfo
+    days: tuple[date, ...]
+    due: datetime
+    """When the last of them is (or was) due to be transferred, in UTC."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "location": self.location,
+            "days": [day.isoformat() for day in self.days],
+            "due": self.due.isoformat(),
+        }
+
+
+def untransferred(
+    session: Session, company_id: int, unit_id: int, first: date, last: date
+) -> list[Untransferred]:
+    """Per active location linked to the unit, the days from ``first`` to ``last`` without
+    a live transfer run."""
+    locations = session.scalars(
+        select(ExternalLocation)
+        .where(
+            ExternalLocation.company_id == company_id,
+            ExternalLocation.storage_unit_id == unit_id,
+            ExternalLocation.active.is_(True),
+        )
+        .order_by(ExternalLocation.name)
+    ).all()
+    if not locations or last < first:
+        return []
+    done = set(
+        session.execute(
+            select(TransferDay.location_id, TransferDay.business_date).where(
+                TransferDay.location_id.in_([location.id for location in locations]),
+                TransferDay.business_date.between(first, last),
+                TransferDay.live_run_id.is_not(None),
+            )
+        ).tuples()
+    )
+    period = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    found = []
+    for location in locations:
+        days = tuple(day for day in period if (location.id, day) not in done)
+        if days:
+            clock = Clock.of(location)
+            found.append(Untransferred(location.name, clock.timezone, days, clock.due_at(days[-1])))
+    return found
+
+
+def untransferred_note(
+    pending: list[Untransferred], again: str, now: datetime | None = None
+) -> str | None:
+    """One short sentence for a kitchen manager, or ``None`` when every day is transferred:
+    ``Sales of Sat 05 Dec at Filiale Mitte are not transferred yet (due 05:00 CET):
+    theoretical usage counts none of them; run `/ledger variance Lager` again after the
+    transfer.`` ``again`` is the command that shows the variance again."""
+    if not pending:
+        return None
+    now = now or utcnow()
+    parts = [_part(item, now) for item in pending[:LOCATIONS_NAMED]]
+    rest = len(pending) - LOCATIONS_NAMED
+    if rest > 0:
+        parts.append(f"of {rest} more location{'s' if rest > 1 else ''}")
+    what = _joined(parts)
+    return (
+        f"Sales {what} are not transferred yet: theoretical usage counts none of them; "
+        f"run {again} again after the transfer."
+    )
+
+
+def _part(item: Untransferred, now: datetime) -> str:
+    days = [day.strftime("%a %d %b") for day in item.days[:DAYS_NAMED]]
+    rest = len(item.days) - DAYS_NAMED
+    if rest > 0:
+        days.append(f"{rest} more day{'s' if rest > 1 else ''}")
+    due = f" (due {local_time(item.due, item.timezone, now)})" if item.due > now else ""
+    return f"of {_joined(days)} at {item.location}{due}"
+
+
+def _joined(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"
