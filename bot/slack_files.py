@@ -13,6 +13,8 @@ import httpx
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from stockpot.core.csv_import.shared import FileReader, check_reader
+from stockpot.core.db import SessionFactory
 from stockpot.core.errors import StockpotError, ValidationFailed
 from stockpot.core.pos.http import transport
 from stockpot.core.settings import Settings
@@ -128,14 +130,22 @@ def file_info(client: WebClient, file_id: str) -> dict[str, Any]:
 
 
 def fetch_csv(
-    settings: Settings, client: WebClient, file_id: str, limit: SizeLimit | None = None
+    settings: Settings,
+    client: WebClient,
+    file_id: str,
+    *,
+    reader: FileReader,
+    factory: SessionFactory,
+    limit: SizeLimit | None = None,
 ) -> tuple[str, BinaryIO]:
-    """A shared CSV file's name and contents (a stream the caller closes), from Slack's file
-    hosts only, within the size limit (``limit``, else ``SLACK_FILE_MAX_BYTES``): a file Slack
-    says is larger is refused before it is downloaded, and a download that grows past the
-    limit is cut off."""
+    """A shared CSV file's name and contents (a stream the caller closes), for ``reader``
+    only (``check_reader``: the file id is the client's to send), from Slack's file hosts
+    only, within the size limit (``limit``, else ``SLACK_FILE_MAX_BYTES``): a file Slack says
+    is larger is refused before it is downloaded, and a download that grows past the limit is
+    cut off."""
     limit = limit or SizeLimit(settings.slack.file_max_bytes)
     info = file_info(client, file_id)
+    check_reader(factory, info, reader)
     if not is_csv(info):
         raise ValidationFailed(f"{info.get('name')} is not a CSV file (.csv, .tsv or .txt)")
     if int(info.get("size") or 0) > limit.max_bytes:

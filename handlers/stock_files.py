@@ -21,14 +21,14 @@ from stockpot.bot.metadata import StockFileValue
 from stockpot.bot.slack_files import COUNT_FILE_LIMIT, fetch_csv
 from stockpot.core import company_clock
 from stockpot.core.access import slack_user, slack_who
+from stockpot.core.csv_import.shared import FileReader
 from stockpot.core.db import SessionFactory
 from stockpot.core.errors import InvalidDocument, StockpotError, ValidationFailed
 from stockpot.core.jobs.specs import Notify, offer_key
 from stockpot.core.models import StockKind
-from stockpot.core.settings import Settings
 from stockpot.core.stock import files
 from stockpot.core.stock.services import StockRequest, StockResult, post_stock
-from stockpot.handlers.context import button_admin, channel_of, notify, services
+from stockpot.handlers.context import Services, button_admin, channel_of, notify, services
 from stockpot.handlers.offers import in_place, spend
 from stockpot.handlers.stock_commands import announce
 
@@ -36,8 +36,10 @@ log = logging.getLogger(__name__)
 CANCEL = ActionId.STOCK_FILE_CANCEL
 
 
-def _fetch(settings: Settings, client: WebClient, file_id: str) -> tuple[str, str]:
-    name, data = fetch_csv(settings, client, file_id, COUNT_FILE_LIMIT)
+def _fetch(svc: Services, client: WebClient, file_id: str, reader: FileReader) -> tuple[str, str]:
+    name, data = fetch_csv(
+        svc.settings, client, file_id, reader=reader, factory=svc.factory, limit=COUNT_FILE_LIMIT
+    )
     with data:
         return name, data.read().decode("utf-8-sig", errors="replace")
 
@@ -80,7 +82,8 @@ def preview_count(
     svc = services(context)
     name = file_id
     try:
-        name, text = _fetch(svc.settings, client, file_id)
+        reader = FileReader(context.team_id or "", user_id, company_id)
+        name, text = _fetch(svc, client, file_id, reader)
         parsed = files.read_csv(text, source=name)
         request = _request(svc.factory, company_id, *target, parsed, slack_who(user_id))
         preview = post_stock(svc.factory, request, dry_run=True)
@@ -126,7 +129,8 @@ def post_count(
     svc = services(context)
     value = _value(body)
     channel = channel_of(body)
-    name, text = _fetch(svc.settings, client, value.file_id)
+    reader = FileReader(who.team_id, who.user_id, who.company_id)
+    name, text = _fetch(svc, client, value.file_id, reader)
     parsed = files.read_csv(text, source=name)
     where = notify(context, channel)
     # Spent first, as every offer is (handlers.offers): nobody posts the same file twice.

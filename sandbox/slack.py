@@ -711,23 +711,28 @@ class SlackStandIn(SandboxServer):
         name: str,
         content: bytes,
         *,
-        channel: str = "C0001",
+        channel: str | None = "C0001",
+        user: str = "USHARER",
         url: str | None = None,
         content_type: str = "text/csv",
         share_ts: str = "1700000000.000100",
     ) -> None:
-        """A file users shared (in the message ``share_ts``); ``url`` overrides where Slack
-        says it can be downloaded."""
+        """A file ``user`` uploaded and shared in ``channel`` (in the message ``share_ts``), or
+        shared nowhere when ``channel`` is ``None`` (a modal's file input); ``url`` overrides
+        where Slack says it can be downloaded. ``files.info`` names the uploader (``user``)
+        and the channels it is shared in (``channels``, ``shares``), as Slack's does."""
         self.files[file_id] = {
             "content": content,
             "content_type": content_type,
             "info": {
                 "id": file_id,
                 "name": name,
+                "user": user,
                 "filetype": "csv" if name.endswith(".csv") else "text",
                 "size": len(content),
                 "url_private_download": url or f"{self.url}/files/{file_id}",
-                "shares": {"public": {channel: [{"ts": share_ts}]}},
+                "channels": [channel] if channel else [],
+                "shares": {"public": {channel: [{"ts": share_ts}]}} if channel else {},
             },
         }
 

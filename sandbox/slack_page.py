@@ -184,13 +184,14 @@ class Page:
         shared = board.next_ts()
         if request.header("x-share") == "no":
             # A modal's file input: the file is uploaded, not shared in the channel.
-            self.stand_in.add_file(file_id, name, request.body, channel=self.channel_id)
+            self.stand_in.add_file(file_id, name, request.body, channel=None, user=self.user_id)
             return Response.json({"file_id": file_id})
         self.stand_in.add_file(
             file_id,
             name,
             request.body,
             channel=self.channel_id,
+            user=self.user_id,
             content_type=request.header("content-type") or "text/csv",
             share_ts=shared,
         )

@@ -21,12 +21,14 @@ from stockpot.core.csv_import.importer import (
     preview_with_profiles,
     undo_import,
 )
+from stockpot.core.csv_import.shared import FileReader
 from stockpot.core.errors import ConfigurationError, StockpotError
 from stockpot.core.jobs.effects import job_key
 from stockpot.core.jobs.specs import (
     CsvImportPayload,
     CsvPreviewPayload,
     CsvUndoPayload,
+    Notify,
     notify_of,
     payload_of,
 )
@@ -37,6 +39,12 @@ from stockpot.core.models import CsvImport
 def _asked_by(context: JobContext) -> str | None:
     notify = notify_of(context.job.payload)
     return notify.user_id if notify else None
+
+
+def _reader(context: JobContext, notify: Notify) -> FileReader:
+    """Whom the job reads its Slack file for: who pressed or submitted, in the job's company
+    (the file id came from their client)."""
+    return FileReader(notify.team_id, notify.user_id, context.job.company_id)
 
 
 class _InThread(JobHandler):
@@ -74,9 +82,15 @@ class CsvImportJob(_InThread):
         job, payload = context.job, payload_of(CsvImportPayload, context.job.payload)
         notify = payload.notify
         client = self.notifier.client(notify.team_id) if notify else None
-        if client is None or job.connection_id is None:
+        if notify is None or client is None or job.connection_id is None:
             raise ConfigurationError("Slack is not reachable from this worker to read the file")
-        name, data = fetch_csv(context.settings, client, payload.file_id)
+        name, data = fetch_csv(
+            context.settings,
+            client,
+            payload.file_id,
+            reader=_reader(context, notify),
+            factory=context.factory,
+        )
         default = payload.default_date
         with data:
             result = self._import(context, name, data, default)
@@ -140,7 +154,7 @@ class CsvPreviewJob(_InThread):
         payload = payload_of(CsvPreviewPayload, context.job.payload)
         notify = payload.notify
         client = self.notifier.client(notify.team_id) if notify else None
-        if client is None:
+        if notify is None or client is None:
             raise ConfigurationError("Slack is not reachable from this worker to read the file")
         file_id = payload.file_id
         name = payload.name or file_id
@@ -151,7 +165,13 @@ class CsvPreviewJob(_InThread):
         ) - timedelta(days=1)
         try:
             with _previewing:
-                name, data = fetch_csv(context.settings, client, file_id)
+                name, data = fetch_csv(
+                    context.settings,
+                    client,
+                    file_id,
+                    reader=_reader(context, notify),
+                    factory=context.factory,
+                )
                 with data:
                     found = preview_with_profiles(
                         context.factory,

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from stockpot.bot.app import BOT_SCOPES
+from stockpot.core.access import bind_channel
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.db import unit_of_work
 from stockpot.core.jobs import specs
@@ -121,6 +122,8 @@ def test_a_csv_import_in_flight_is_finished_before_the_worker_exits(postgres, se
         slack.faults.add(Fault(before=gate.hold), path="/files/F1", times=1)
         with unit_of_work(postgres.factory) as session:
             company_id = company_by_name(session, "Harbour Kitchen").id
+            # The file is shared in C0001: Harbour Kitchen's channel, so its file to read.
+            bind_channel(session, "T0001", "C0001", company_id)
             kasse = session.scalar(select(Connection).where(Connection.name == "Kasse"))
             enqueue_many(
                 session,
