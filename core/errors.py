@@ -101,9 +101,20 @@ class InvalidDocument(ValidationFailed):
         self.headline = (
             f"{source}: {count:,} error{'s' if count != 1 else ''}, nothing was imported:"
         )
+        super().__init__(self._told(self.headline))
+
+    def retold(self, outcome: str) -> str:
+        """The message for a reader who typed the lines, not a file: how many problems and
+        what did not happen (``"nothing was posted"``), then the same listing. Slack's
+        ``/stock receive Kitchen Flour=x`` says "1 problem, nothing was posted", not the
+        CLI's "arguments: 1 error, nothing was imported"."""
+        count = len(self.problems)
+        return self._told(f"{count:,} problem{'s' if count != 1 else ''}, {outcome}:")
+
+    def _told(self, headline: str) -> str:
         shown, more = first_problems(self.problems)
-        lines = [self.headline, *self.listing(shown)]
-        super().__init__("\n".join([*lines, f"  {more}"] if more else lines))
+        lines = [headline, *self.listing(shown)]
+        return "\n".join([*lines, f"  {more}"] if more else lines)
 
     @staticmethod
     def listing(problems: Sequence[Problem]) -> list[str]:

@@ -306,19 +306,22 @@ def stock_flow(kind: StockKind) -> Any:
             view = stock_form_modal(metadata.dump(), kind.value, unit, to_unit, day)
             inv.client.views_open(trigger_id=inv.trigger_id, view=view)
             return
-        parsed = files.read_arguments(files.split_lines(rest))
-        result = _post(
-            inv.services.factory,
-            who,
-            kind,
-            unit,
-            to_unit,
-            day or today,
-            parsed.lines,
-            who.audit,
-            None,
-            effect_key(inv.context, "stock"),
-        )
+        try:
+            parsed = files.read_arguments(files.split_lines(rest))
+            result = _post(
+                inv.services.factory,
+                who,
+                kind,
+                unit,
+                to_unit,
+                day or today,
+                parsed.lines,
+                who.audit,
+                None,
+                effect_key(inv.context, "stock"),
+            )
+        except InvalidDocument as error:
+            raise ValidationFailed(error.retold("nothing was posted")) from None
         announce(inv.client, inv.channel_id, result, who.user_id)
 
     return handle

@@ -477,7 +477,7 @@ def test_thousands_of_bad_lines_in_slack_show_the_first_and_count_the_rest(bot):
     reply(bot, "This channel now works for Trattoria Esempio")
     lines = ", ".join(f"Nothing{i}=1" for i in range(500))
     bot.send.command("/stock", f"waste Kitchen {lines}", user=ADMIN)
-    refused = texts(reply(bot, "500 errors"))
+    refused = texts(reply(bot, "500 problems, nothing was posted"))
     assert "Nothing19" in refused and "Nothing20" not in refused
     assert "… and 480 more" in refused
     sheet = "ingredient,quantity\n" + "".join(f"Nothing{i},1\n" for i in range(500))
@@ -682,3 +682,17 @@ def test_a_form_slack_no_longer_opens_says_so_and_to_try_again(bot, caplog):
         "Slack's 3 seconds)"
     ]
     assert warned[0].exc_info is None
+
+
+def test_bad_lines_of_a_stock_command_say_nothing_was_posted(bot):
+    """`/stock receive Kitchen Flour=x` answered "arguments: 1 error, nothing was imported":
+    "arguments" is the CLI's word, and a posting imports nothing. Slack now says how many
+    problems and that nothing was posted, for a line that does not parse and for one the
+    posting refuses alike."""
+    for lines, problem in [("Flour=x", "'Flour=x'"), ("Flor=1kg", "unknown ingredient 'Flor'")]:
+        bot.send.command("/stock", f"receive Kitchen {lines}", user=ADMIN)
+        told = texts(reply(bot, problem))
+        assert "1 problem, nothing was posted:" in told, told
+        assert "arguments" not in told and "imported" not in told and "your lines" not in told
+    with bot.database.session() as session:
+        assert session.scalar(select(StockPosting.id)) is None
