@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from stockpot.core.db import utcnow
 from stockpot.core.jobs.schedule import Clock
 from stockpot.core.models import ExternalLocation, TransferDay
-from stockpot.core.words import local_time
+from stockpot.core.words import local_time, plural
 
 DAYS_NAMED = 2
 LOCATIONS_NAMED = 2
@@ -93,7 +93,7 @@ def untransferred_note(
     parts = [_part(item, now) for item in pending[:LOCATIONS_NAMED]]
     rest = len(pending) - LOCATIONS_NAMED
     if rest > 0:
-        parts.append(f"of {rest} more location{'s' if rest > 1 else ''}")
+        parts.append(f"of {plural(rest, 'more location')}")
     what = _joined(parts)
     return (
         f"Sales {what} are not transferred yet: theoretical usage counts none of them; "
@@ -105,7 +105,7 @@ def _part(item: Untransferred, now: datetime) -> str:
     days = [day.strftime("%a %d %b") for day in item.days[:DAYS_NAMED]]
     rest = len(item.days) - DAYS_NAMED
     if rest > 0:
-        days.append(f"{rest} more day{'s' if rest > 1 else ''}")
+        days.append(plural(rest, "more day"))
     due = f" (due {local_time(item.due, item.timezone, now)})" if item.due > now else ""
     return f"of {_joined(days)} at {item.location}{due}"
 
