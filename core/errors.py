@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from stockpot.core.words import plural
+
 T = TypeVar("T")
 
 
@@ -98,9 +100,7 @@ class InvalidDocument(ValidationFailed):
         self.source = source
         self.problems = sorted(problems, key=lambda p: p.line if p.line is not None else 1 << 30)
         count = len(self.problems)
-        self.headline = (
-            f"{source}: {count:,} error{'s' if count != 1 else ''}, nothing was imported:"
-        )
+        self.headline = f"{source}: {plural(count, 'error')}, nothing was imported:"
         super().__init__(self._told(self.headline))
 
     def retold(self, outcome: str) -> str:
@@ -109,7 +109,7 @@ class InvalidDocument(ValidationFailed):
         ``/stock receive Kitchen Flour=x`` says "1 problem, nothing was posted", not the
         CLI's "arguments: 1 error, nothing was imported"."""
         count = len(self.problems)
-        return self._told(f"{count:,} problem{'s' if count != 1 else ''}, {outcome}:")
+        return self._told(f"{plural(count, 'problem')}, {outcome}:")
 
     def _told(self, headline: str) -> str:
         shown, more = first_problems(self.problems)
