@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
 
 import httpx
@@ -185,3 +186,13 @@ def test_readyz_names_no_database_url_nor_driver_error(database, caplog):
     assert check["detail"] == "the database cannot be reached: its error is in this process's log"
     assert "secret_db" not in refused.text and "someone" not in refused.text
     assert any("127.0.0.1" in record.getMessage() for record in caplog.records)
+
+
+def test_a_test_server_whose_wake_up_pipe_was_closed_still_stops():
+    """CI failed twice under load with EBADF from waitress's trigger at ``stop()`` (its pipe's
+    descriptor already closed): the server is stopped all the same, its thread ended."""
+    server = BackgroundServer(OpsRoutes(None, None, Settings()), 0)  # type: ignore[arg-type]
+    assert httpx.get(f"http://127.0.0.1:{server.port}/healthz").text == "ok"
+    os.close(server._server.trigger.trigger)
+    server.stop()
+    assert not server._thread.is_alive()
