@@ -2,7 +2,8 @@
 sales deduct from the storage unit (an active location linked to it).
 
 A count is at the close of its day, but a location's day is transferred only once it is due
-(after its day start next morning, ``core.jobs.schedule``). A count tonight, before tonight's
+(after its day start next morning, ``core.jobs.schedule``), or, at a CSV location, once its
+CSV file is imported (no due time). A count tonight, before tonight's
 sales are transferred, reads "sold 0" for today: every ingredient sold today looks like a
 loss. One rule, read by the variance job's message, ``/ledger variance`` and
 ``stockpot ledger variance``: they say so, naming a few days and locations.
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from stockpot.core.db import utcnow
 from stockpot.core.jobs.schedule import Clock
-from stockpot.core.models import ExternalLocation, TransferDay
+from stockpot.core.models import Connection, ExternalLocation, Provider, TransferDay
 from stockpot.core.words import local_time, plural
 
 DAYS_NAMED = 2
@@ -34,14 +35,15 @@ class Untransferred:
     location: str
     timezone: ZoneInfo
     days: tuple[date, ...]
-    due: datetime
-    """When the last of them is (or was) due to be transferred, in UTC."""
+    due: datetime | None
+    """When the last of them is (or was) due to be transferred, in UTC; ``None`` at a CSV
+    location, whose days are transferred when its CSV file is imported."""
 
     def to_json(self) -> dict[str, Any]:
         return {
             "location": self.location,
             "days": [day.isoformat() for day in self.days],
-            "due": self.due.isoformat(),
+            "due": self.due.isoformat() if self.due else None,
         }
 
 
@@ -50,8 +52,9 @@ def untransferred(
 ) -> list[Untransferred]:
     """Per active location linked to the unit, the days from ``first`` to ``last`` without
     a live transfer run."""
-    locations = session.scalars(
-        select(ExternalLocation)
+    rows = session.execute(
+        select(ExternalLocation, Connection.provider)
+        .join(ExternalLocation.connection)
         .where(
             ExternalLocation.company_id == company_id,
             ExternalLocation.storage_unit_id == unit_id,
@@ -59,6 +62,7 @@ def untransferred(
         )
         .order_by(ExternalLocation.name)
     ).all()
+    locations = [location for location, _ in rows]
     if not locations or last < first:
         return []
     done = set(
@@ -72,11 +76,12 @@ def untransferred(
     )
     period = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     found = []
-    for location in locations:
+    for location, provider in rows:
         days = tuple(day for day in period if (location.id, day) not in done)
         if days:
             clock = Clock.of(location)
-            found.append(Untransferred(location.name, clock.timezone, days, clock.due_at(days[-1])))
+            due = None if provider is Provider.CSV else clock.due_at(days[-1])
+            found.append(Untransferred(location.name, clock.timezone, days, due))
     return found
 
 
@@ -84,9 +89,10 @@ def untransferred_note(
     pending: list[Untransferred], again: str, now: datetime | None = None
 ) -> str | None:
     """One short sentence for a kitchen manager, or ``None`` when every day is transferred:
-    ``Sales of Sat 05 Dec at Filiale Mitte are not transferred yet (due 05:00 CET):
+    ``Sales of Sat 05 Dec at Filiale Mitte (due 2026-12-06 06:00 CET) are not transferred yet:
     theoretical usage counts none of them; run `/ledger variance Lager` again after the
-    transfer.`` ``again`` is the command that shows the variance again."""
+    transfer.`` A CSV location's part reads ``at Main room (transferred when its CSV file is
+    imported)``: it has no due time. ``again`` is the command that shows the variance again."""
     if not pending:
         return None
     now = now or utcnow()
@@ -106,8 +112,13 @@ def _part(item: Untransferred, now: datetime) -> str:
     rest = len(item.days) - DAYS_NAMED
     if rest > 0:
         days.append(plural(rest, "more day"))
-    due = f" (due {local_time(item.due, item.timezone, now)})" if item.due > now else ""
-    return f"of {_joined(days)} at {item.location}{due}"
+    return f"of {_joined(days)} at {item.location}{_when(item, now)}"
+
+
+def _when(item: Untransferred, now: datetime) -> str:
+    if item.due is None:
+        return " (transferred when its CSV file is imported)"
+    return f" (due {local_time(item.due, item.timezone, now)})" if item.due > now else ""
 
 
 def _joined(parts: list[str]) -> str:

@@ -134,13 +134,14 @@ def test_a_variance_over_days_not_transferred_says_so(cli):
         stock(cli, "count", "--storage-unit", "Kitchen", "Flour=10", "--date", day)
     text = cli("ledger", "variance", "--company", COMPANY, "--storage-unit", "Kitchen")
     assert (
-        "note: Sales of Fri 27 Nov at Main room are not transferred yet: theoretical usage "
-        "counts none of them; run `stockpot ledger variance --company 'Trattoria Esempio' "
-        "--storage-unit Kitchen` again after the transfer."
+        "note: Sales of Fri 27 Nov at Main room (transferred when its CSV file is imported) "
+        "are not transferred yet: theoretical usage counts none of them; run `stockpot ledger "
+        "variance --company 'Trattoria Esempio' --storage-unit Kitchen` again after the "
+        "transfer."
     ) in text
     report = json.loads(cli("ledger", "variance", "--company", COMPANY, "--json"))
     assert report[0]["untransferred"] == [
-        {"location": "Main room", "days": ["2026-11-27"], "due": "2026-11-28T05:00:00+00:00"}
+        {"location": "Main room", "days": ["2026-11-27"], "due": None}
     ]
 
 

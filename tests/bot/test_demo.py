@@ -437,6 +437,9 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     report = walk.latest(f"→ {today}")  # the period the count just closed
     expect(report).to_contain_text("Variance of Lager")
     expect(report).to_contain_text("Mozzarella: used")
+    expect(report).to_contain_text(  # a CSV location has no due time: its file is imported
+        "at Filiale Mitte (transferred when its CSV file is imported) are not transferred yet"
+    )
     walk.shot("counted-and-variance")
     # The sheet opened again for that day says what is counted already, and how to recount.
     walk.say("/stock count Lager")

@@ -609,8 +609,9 @@ def test_a_count_before_the_days_sales_are_transferred_says_the_variance_misses_
     count(bot, "2026-11-26", {"Espresso beans": "2"})
     count(bot, "2026-11-27", {"Espresso beans": "1"})
     note = (
-        "Sales of Fri 27 Nov at Main room are not transferred yet: theoretical usage counts "
-        "none of them; run `/ledger variance Kitchen` again after the transfer."
+        "Sales of Fri 27 Nov at Main room (transferred when its CSV file is imported) are not "
+        "transferred yet: theoretical usage counts none of them; run `/ledger variance Kitchen` "
+        "again after the transfer."
     )
     assert note in texts(posted(bot, "Variance of Kitchen: 2026-11-26"))
     bot.send.command("/ledger", "variance Kitchen", user=VIEWER)

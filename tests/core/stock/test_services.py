@@ -9,9 +9,19 @@ import pytest
 from sqlalchemy import func, select
 
 from stockpot.core import ledger
+from stockpot.core.db import unit_of_work
 from stockpot.core.errors import InvalidDocument, NotFound, ValidationFailed
 from stockpot.core.lookup import company_by_name
-from stockpot.core.models import Ingredient, LedgerMovement, MovementType, StockKind, StockPosting
+from stockpot.core.models import (
+    Connection,
+    ExternalLocation,
+    Ingredient,
+    LedgerMovement,
+    MovementType,
+    Provider,
+    StockKind,
+    StockPosting,
+)
 from stockpot.core.stock.pending import untransferred_note
 from stockpot.core.stock.services import LineInput, StockRequest, correct, post_stock
 from stockpot.core.stock.variance import variance
@@ -53,6 +63,28 @@ def espresso_day(database, day, espressos):
     run_transfer(
         database.factory, database.ids["location:Main room"], day, [line], RawInput("t", "x")
     )
+
+
+def sides_location(database, name: str) -> None:
+    """An active SIDES location whose sales deduct from Kitchen: its days are due at 06:00
+    local time next morning (the trattoria's Main room is a CSV location)."""
+    with unit_of_work(database.factory) as session:
+        connection = Connection(
+            company_id=database.ids["company"], provider=Provider.SIDES, name="SIDES"
+        )
+        session.add(connection)
+        session.flush()
+        session.add(
+            ExternalLocation(
+                company_id=database.ids["company"],
+                connection=connection,
+                external_id="36",
+                name=name,
+                timezone="Europe/Rome",
+                storage_unit_id=database.ids["unit:Kitchen"],
+                active=True,
+            )
+        )
 
 
 def balance(database, unit, ingredient):
@@ -123,12 +155,12 @@ def test_a_variance_names_the_days_whose_sales_are_not_transferred_yet(trattoria
         found = variance(session, company_by_name(session, "Trattoria Esempio"), "Kitchen")
     [pending] = found.untransferred
     assert (pending.location, pending.days) == ("Main room", (D3,))
-    assert pending.due == datetime(2026, 11, 4, 5, tzinfo=UTC)  # 06:00 in Rome, next morning
+    assert pending.due is None  # a CSV location's day is transferred when its file is imported
     tonight = datetime(2026, 11, 3, 21, tzinfo=UTC)
     assert untransferred_note(found.untransferred, "`/ledger variance Kitchen`", tonight) == (
-        "Sales of Tue 03 Nov at Main room (due 2026-11-04 06:00 CET) are not transferred yet: "
-        "theoretical usage counts none of them; run `/ledger variance Kitchen` again after "
-        "the transfer."
+        "Sales of Tue 03 Nov at Main room (transferred when its CSV file is imported) are not "
+        "transferred yet: theoretical usage counts none of them; run `/ledger variance Kitchen` "
+        "again after the transfer."
     )
     espresso_day(trattoria, D3, 0)
     with trattoria.session() as session:
@@ -136,14 +168,39 @@ def test_a_variance_names_the_days_whose_sales_are_not_transferred_yet(trattoria
     assert found.untransferred == [] and found.note("again") is None
 
 
+def test_a_pos_locations_untransferred_days_say_when_they_are_due(trattoria):
+    """A POS location's days are transferred at a due time: the note says it, next to the
+    CSV location whose file is not imported yet."""
+    sides_location(trattoria, "Terrace")
+    post(trattoria, "count", "Kitchen", D1, ("Espresso beans", Decimal(5)))
+    post(trattoria, "count", "Kitchen", D3, ("Espresso beans", Decimal(4)))
+    with trattoria.session() as session:
+        found = variance(session, company_by_name(session, "Trattoria Esempio"), "Kitchen")
+    csv, pos = found.untransferred
+    assert (csv.location, csv.days, csv.due) == ("Main room", (D2, D3), None)
+    assert (pos.location, pos.days) == ("Terrace", (D2, D3))
+    assert pos.due == datetime(2026, 11, 4, 5, tzinfo=UTC)  # 06:00 in Rome, next morning
+    assert pos.to_json()["due"] == "2026-11-04T05:00:00+00:00" and csv.to_json()["due"] is None
+    tonight = datetime(2026, 11, 3, 21, tzinfo=UTC)
+    assert untransferred_note(found.untransferred, "`/ledger variance Kitchen`", tonight) == (
+        "Sales of Mon 02 Nov and Tue 03 Nov at Main room (transferred when its CSV file is "
+        "imported) and of Mon 02 Nov and Tue 03 Nov at Terrace (due 2026-11-04 06:00 CET) are "
+        "not transferred yet: theoretical usage counts none of them; run "
+        "`/ledger variance Kitchen` again after the transfer."
+    )
+
+
 def test_a_long_untransferred_period_names_a_few_days(trattoria):
+    sides_location(trattoria, "Terrace")
     post(trattoria, "count", "Kitchen", D1, ("Espresso beans", Decimal(5)))
     espresso_day(trattoria, D3, 10)
     post(trattoria, "count", "Kitchen", date(2026, 11, 12), ("Espresso beans", Decimal(4)))
     with trattoria.session() as session:
         found = variance(session, company_by_name(session, "Trattoria Esempio"), "Kitchen")
-    assert found.note("it").startswith(  # the due time has passed: not said
-        "Sales of Mon 02 Nov, Wed 04 Nov and 8 more days at Main room are not transferred yet"
+    assert found.note("it").startswith(  # Terrace's due time has passed: not said
+        "Sales of Mon 02 Nov, Wed 04 Nov and 8 more days at Main room (transferred when its CSV "
+        "file is imported) and of Mon 02 Nov, Tue 03 Nov and 9 more days at Terrace are not "
+        "transferred yet"
     )
 
 
