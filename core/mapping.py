@@ -335,6 +335,13 @@ def mapping_state(mapping: PosMapping | None) -> str:
     return f"{kind}:{target_id}@{mapping.factor.normalize() if mapping.factor else ''}"
 
 
+def changed_since(mapping: PosMapping | None, seen: str | None) -> bool:
+    """Whether ``mapping`` is no longer the one ``seen`` (its ``mapping_state`` when a button
+    or modal was drawn); nothing seen (a button from before buttons carried it) is no
+    change."""
+    return bool(seen) and mapping_state(mapping) != seen
+
+
 def _row(
     item: PosItem,
     mapping: PosMapping | None,

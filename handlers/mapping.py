@@ -38,6 +38,7 @@ from stockpot.core.mapping import (
     IgnoreChoice,
     IngredientChoice,
     RecipeChoice,
+    changed_since,
     mapping_page,
     mapping_state,
     remove_mapping,
@@ -152,7 +153,7 @@ def unmap(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext
         was_ignored = item.mapping is not None and item.mapping.ignored
         # Pressed on a copy of the list from before someone changed the mapping: removing
         # it would throw that change away unseen.
-        stale = bool(page.seen) and mapping_state(item.mapping) != page.seen
+        stale = changed_since(item.mapping, page.seen)
         now = current_target(rows.session, item) if stale else None
         if not stale and not remove_mapping(rows.session, item):
             raise ValidationFailed(f"{item.name} is not mapped; nothing changed")
@@ -265,7 +266,7 @@ def submit_map(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltC
             else RecipeChoice(target.id, factor)
         )
         item = rows.get(PosItem, metadata.pos_item_id)
-        if metadata.seen and mapping_state(item.mapping) != metadata.seen:
+        if changed_since(item.mapping, metadata.seen):
             now = current_target(rows.session, item)
             ignored = item.mapping is not None and item.mapping.ignored
             ack(
