@@ -154,7 +154,7 @@ def stock_count(inv: Invocation) -> None:
 def _pages(groups: dict[str, list[Ingredient]], counts: list[LiveCount]) -> list[list[Block]]:
     """A count sheet's pages (none: nothing to count), each ingredient a live count of the
     day counted showing what was counted."""
-    units = {i.id: i.base_unit.value for members in groups.values() for i in members}
+    units = _base_units(groups)
     counted = {
         ingredient: f"{human(quantity, units.get(ingredient, ''))} (count {count.posting_id})"
         for count in counts
@@ -165,6 +165,11 @@ def _pages(groups: dict[str, list[Ingredient]], counts: list[LiveCount]) -> list
         for group, members in groups.items()
     }
     return sheet_pages(rows) if rows else []
+
+
+def _base_units(groups: dict[str, list[Ingredient]]) -> dict[int, str]:
+    """Each ingredient of a count sheet with the unit it is counted in (its base unit)."""
+    return {i.id: i.base_unit.value for members in groups.values() for i in members}
 
 
 def submit_count(
@@ -189,7 +194,7 @@ def submit_count(
         assert unit is not None
         names = files.ingredient_names(session, company.id, [i for _, i, _ in filled])
         groups = files.sheet(session, company, unit.id)
-    counted_in = {i.id: i.base_unit.value for members in groups.values() for i in members}
+    counted_in = _base_units(groups)
     counted: list[tuple[str, int, Decimal]] = []
     errors: dict[str, str] = {}
     for block_id, ingredient_id, raw in filled:
