@@ -133,14 +133,14 @@ def undo(
         record = rows.get(CsvImport, import_id)
         undone = record.status is ImportStatus.UNDONE
         name, when, by = record.file_name, record.undone_at, record.undone_by
-        zone = company_zone(rows.session, rows.company())
+        zone = company_zone(rows.session, rows.company()) if undone and when else None
     if undone:
         # A stale copy of a spent Undo import: never undone twice.
         user = slack_user(by)
         by_whom = f" by <@{user}>" if user else ""
         respond(
             text=f"Import {import_id} ({escape(name)}) is already undone{by_whom}"
-            + (f" at {local_time(when, zone)}" if when else "")
+            + (f" at {local_time(when, zone)}" if when and zone else "")
             + "; nothing was done.",
             response_type="ephemeral",
             replace_original=False,
