@@ -128,8 +128,8 @@ def _number_alone(number: str, written: str, field: str | None) -> str:
     try:
         given, counted = parse_unit(written), parse_unit(field or "")
     except UnitError:
-        return f"write the number alone, {number}, without '{written}'"
-    if given is counted:
+        given = counted = None
+    if given is None or counted is None or given is counted:
         return f"write the number alone, {number}, without '{written}'"
     if given.family is not counted.family:
         return f"write the number alone, in {counted}: '{written}' is not {counted}"
