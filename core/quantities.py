@@ -13,6 +13,7 @@ adjustment) is held to the same range when it is posted.
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
@@ -76,10 +77,10 @@ def parse_quantity_text(text: str, unit: str | None = None) -> Decimal:
     as 1000, which nobody reading the form back would see. A comma may be a decimal comma
     (``1,5``), but not where it reads as a thousands separator as well (``ambiguous_comma``)."""
     written = text.strip()
-    with_unit = _WITH_UNIT.fullmatch(written)
-    number = decimal_point(with_unit.group(1) if with_unit is not None else written)
-    if with_unit is not None:  # "1.5 kg": the unit is the field's, given beside it
-        raise ValueError(_number_alone(number, with_unit.group(2), unit))
+    beside = written_beside(written, unit)
+    if beside is not None:
+        raise ValueError(beside)
+    number = decimal_point(written)
     try:
         if written_number_problem(number) is not None:
             raise InvalidOperation
@@ -121,6 +122,19 @@ def ambiguous_comma(text: str) -> str | None:
     )
 
 
+def written_beside(written: str, unit: str | None = None) -> str | None:
+    """What to write instead of a number given with a unit (``1.5 kg``: the field's unit is
+    given beside it) or a currency (``€12``, ``12 €``, ``EUR 12``: a cost is in the company's
+    currency), or ``None``; ``unit`` as in ``parse_quantity_text``."""
+    with_unit = _WITH_UNIT.fullmatch(written)
+    if with_unit is not None:
+        return _number_alone(decimal_point(with_unit.group(1)), with_unit.group(2), unit)
+    money = _with_currency(written)
+    if money is not None:
+        return _number_alone(decimal_point(money[0]), money[1], unit)
+    return None
+
+
 def _number_alone(number: str, written: str, field: str | None) -> str:
     """What to write instead of ``number`` ``written`` in a field counting ``field``: the
     number converted when ``written`` is another unit of the field's family ("80 g" where kg
@@ -138,6 +152,25 @@ def _number_alone(number: str, written: str, field: str | None) -> str:
     return f"write the number alone, in {counted}: {converted.normalize():f} ({number} {given})"
 
 
+_WITH_SIGN = re.compile(
+    r"(?P<before>[A-Za-z]{3}|[^\w\s.,+-])?\s*(?P<number>[0-9]+(?:[.,][0-9]+)?)\s*"
+    r"(?P<after>[^\w\s.,+-])?"
+)
+"""A number with a currency sign before or after it, or a currency code before it."""
+
+
+def _with_currency(written: str) -> tuple[str, str] | None:
+    """The number and the currency written with it (``€12``, ``12 €``, ``EUR 12``, ``$12``),
+    or ``None``; ``12 EUR`` is a number with a unit after it (``_WITH_UNIT``)."""
+    match = _WITH_SIGN.fullmatch(written)
+    if match is None or (match["before"] is None) == (match["after"] is None):
+        return None
+    mark = match["before"] or match["after"]
+    if len(mark) == 1 and unicodedata.category(mark) != "Sc":
+        return None
+    return match["number"], mark
+
+
 _WITH_UNIT = re.compile(r"([0-9]+(?:[.,][0-9]+)?)\s*([^\W\d_][^\W\d_ ]{0,11})")
 """A number with a unit after it (``1.5 kg``, ``12pcs``): said plainly, not as "no number"."""
 
@@ -151,7 +184,7 @@ def _written(value: object) -> object:
     if isinstance(value, str):
         text = value.strip()
         try:
-            problem = written_number_problem(text)
+            problem = written_beside(text) or written_number_problem(text)
             if problem is not None:
                 raise ValueError(problem)
             return decimal_point(text)

@@ -175,9 +175,11 @@ def read_csv(text: str, *, source: str) -> StockFile:
     return result
 
 
-ARGUMENT = re.compile(
-    r"^\s*(?P<name>.+?)\s*=\s*(?P<quantity>[-+]?[0-9]+(?:[.,][0-9]+)?)\s*(?P<unit>[^\s@]*)"
-    r"\s*(?:@\s*(?P<cost>[0-9]+(?:[.,][0-9]+)?))?\s*$"
+ARGUMENT = re.compile(r"^\s*(?P<name>.+?)\s*=\s*(?P<amount>[^@]*?)\s*(?:@\s*(?P<cost>[^@]*?))?\s*$")
+"""A line: ingredient=amount, optionally @cost; the amount and the cost are read on their own,
+so that a number written wrongly there (``1e309``, ``€12``) is told what is wrong with it."""
+AMOUNT = re.compile(
+    r"(?P<quantity>[-+]?[0-9]+(?:[.,][0-9]+)?(?:[eE][-+]?[0-9]+)?)\s*(?P<unit>[^\s@]*)"
 )
 
 
@@ -198,27 +200,38 @@ def read_arguments(texts: Sequence[str], *, source: str = "arguments") -> StockF
     lines: list[LineInput] = []
     problems: list[Problem] = []
     for number, text in enumerate(texts, start=1):
-        match = ARGUMENT.match(text)
-        if match is None:
-            problems.append(
-                Problem(
-                    "",
-                    f"'{text}' should read ingredient=quantity[unit][@unit cost], "
-                    "e.g. Flour=25kg@0.9",
-                    number,
-                )
-            )
-            continue
-        try:
-            quantity = parse_quantity_text(match["quantity"])
-            cost = parse_quantity_text(match["cost"]) if match["cost"] else None
-        except ValueError as error:
-            problems.append(Problem("quantity", f"'{text}': {error}", number))
-            continue
-        lines.append(LineInput(match["name"], quantity, match["unit"] or None, cost, number))
+        line = _argument(text, number)
+        (lines if isinstance(line, LineInput) else problems).append(line)  # type: ignore[arg-type]
     if problems:
         raise InvalidDocument(source, problems)
     return StockFile(lines=lines)
+
+
+def _argument(text: str, number: int) -> LineInput | Problem:
+    """One line of the short form, or what is wrong with it: a number written wrongly
+    (``1e309``, ``€12``, ``12 EUR`` as a cost) is told so by the one rule for typed numbers
+    (``parse_quantity_text``); anything else is shown the form."""
+    match = ARGUMENT.match(text)
+    amount = AMOUNT.fullmatch(match["amount"]) if match is not None else None
+    if match is not None and amount is None and any(c.isdigit() for c in match["amount"]):
+        try:
+            parse_quantity_text(match["amount"])
+        except ValueError as error:
+            return Problem("quantity", f"'{text}': {error}", number)
+    if match is None or amount is None or match["cost"] == "":
+        return Problem(
+            "",
+            f"'{text}' should read ingredient=quantity[unit][@unit cost], e.g. Flour=25kg@0.9",
+            number,
+        )
+    place = "quantity"
+    try:
+        quantity = parse_quantity_text(amount["quantity"])
+        place = "unit_cost"
+        cost = None if match["cost"] is None else parse_quantity_text(match["cost"])
+    except ValueError as error:
+        return Problem(place, f"'{text}': {error}", number)
+    return LineInput(match["name"], quantity, amount["unit"] or None, cost, number)
 
 
 def sheet(session: Session, company: Company, unit_id: int) -> dict[str, list[Ingredient]]:

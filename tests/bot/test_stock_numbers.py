@@ -49,3 +49,18 @@ def test_a_count_sheet_refuses_a_thousands_comma_and_keeps_decimal_commas(bot):
     assert count(bot, "2026-11-26", {"Basil": "12500", "Flour": "0,125"}).text == ""
     counted = texts(posted(bot, "counted in Kitchen for 2026-11-26"))
     assert "Flour: 125 g" in counted and "Basil: 12.5 kg" in counted  # shown in larger units
+
+
+def test_a_cost_with_its_currency_or_a_number_beyond_range_is_told_what_is_wrong(bot):
+    """`Flour=25kg@€12`, `@12 EUR` and `Basil=1e309` were each answered with the line's form
+    ("should read ingredient=quantity[unit][@unit cost]"), which they follow: the number
+    rule now says what is wrong with the number, on its line and field."""
+    bot.send.command(
+        "/stock", "receive Kitchen Flour=25kg@€12, Water=2l@12 EUR, Basil=1e309g", user=ADMIN
+    )
+    said = texts(reply(bot, "3 problems, nothing was posted"))
+    assert "line 1: unit_cost: 'Flour=25kg@€12': write the number alone, 12, without '€'" in said
+    assert "line 2: unit_cost: 'Water=2l@12 EUR': write the number alone, 12, without 'EUR'" in said
+    assert "line 3: quantity: 'Basil=1e309g': 1.000000E+309 is too large; quantities must" in said
+    assert "should read" not in said
+    assert _postings(bot) == 0

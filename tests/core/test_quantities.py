@@ -82,6 +82,31 @@ def test_typed_quantities_go_through_the_same_rule():
         parse_quantity_text("two")
 
 
+@pytest.mark.parametrize(
+    ("text", "told"),
+    [
+        ("€12", "write the number alone, 12, without '€'"),
+        ("12 €", "write the number alone, 12, without '€'"),
+        ("$12,50", "write the number alone, 12.50, without '$'"),
+        ("EUR 12", "write the number alone, 12, without 'EUR'"),
+        ("12 EUR", "write the number alone, 12, without 'EUR'"),
+    ],
+)
+def test_a_number_typed_with_its_currency_is_told_to_stand_alone(text, told):
+    """A cost typed as it is printed on a delivery note (`€12`, `12 EUR`) was "write a
+    number, e.g. 1 or 0.009" or, in YAML, "write it with the digits 0-9": neither says that
+    the currency is the trouble. One rule for a typed number and a YAML string alike."""
+    with pytest.raises(ValueError) as refused:
+        parse_quantity_text(text)
+    assert str(refused.value) == told
+    with pytest.raises(InvalidDocument) as in_yaml:
+        read_yaml(
+            f"lines:\n  - {{ingredient: Flour, quantity: 1, unit_cost: '{text}'}}\n",
+            source="delivery.yaml",
+        )
+    assert f"line 2: lines[0].unit_cost: '{text}' is not a number; {told}" in str(in_yaml.value)
+
+
 def _counts(database) -> tuple[int, int]:
     with database.session() as session:
         return (
