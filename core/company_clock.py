@@ -29,7 +29,12 @@ def company_zone(session: Session, company: Company) -> ZoneInfo:
 
 def today(session: Session, company: Company, now: datetime | None = None) -> date:
     """Today on the company's clock (``company_zone``)."""
-    zone = company_zone(session, company)
+    return today_on(company_zone(session, company), now)
+
+
+def today_on(zone: ZoneInfo, now: datetime | None = None) -> date:
+    """Today on a company's clock read already (``company_zone``): a command that shows
+    times too reads the clock once, so its date and its times cannot disagree."""
     return (now or datetime.now(zone)).astimezone(zone).date()
 
 

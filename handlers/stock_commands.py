@@ -72,7 +72,10 @@ class Units(list[str]):
 
 def _units(inv: Invocation, company_id: int) -> Units:
     with inv.services.factory() as session:
-        in_use, archived = files.unit_names(session, company_id)
+        return _named_units(*files.unit_names(session, company_id))
+
+
+def _named_units(in_use: list[str], archived: list[str]) -> Units:
     units = Units(in_use)
     units.archived = archived
     return units
@@ -126,18 +129,19 @@ def stock_count(inv: Invocation) -> None:
     who = inv.actor()
     who.require_admin()
     text = " ".join(inv.args)
-    today = inv.today(who)
-    day, text = _take_day(text, today)
-    name, rest = _take_unit(text, _units(inv, who.company_id), "`/stock count Kitchen`")
-    if rest:
-        day, rest = _take_day(rest, today)
     with inv.reading(who) as rows:
         company = rows.company()
+        zone = company_clock.company_zone(rows.session, company)
+        today = company_clock.today_on(zone)
+        day, text = _take_day(text, today)
+        units = _named_units(*files.unit_names(rows.session, company.id))
+        name, rest = _take_unit(text, units, "`/stock count Kitchen`")
+        if rest:
+            day, rest = _take_day(rest, today)
         unit = rows.storage_unit(name)
         day = day or today
         groups = files.sheet(rows.session, company, unit.id)
         counts = live_counts(rows.session, company.id, unit.id, day)
-        zone = company_clock.company_zone(rows.session, company)
     pages = _pages(groups, counts)
     if not pages:
         raise ValidationFailed(f"{who.company} has no active ingredient to count")

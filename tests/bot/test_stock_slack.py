@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
+from sqlalchemy.engine import Engine
 
 from stockpot.bot.blocks.ledger import BALANCES_SHOWN
 from stockpot.bot.blocks.stock import (
@@ -697,3 +699,27 @@ def test_bad_lines_of_a_stock_command_say_nothing_was_posted(bot):
         assert "arguments" not in told and "imported" not in told and "your lines" not in told
     with bot.database.session() as session:
         assert session.scalar(select(StockPosting.id)) is None
+
+
+def test_a_count_sheet_reads_the_companys_clock_once(bot):
+    """`/stock count` read today on the company's clock in one transaction and the zone its
+    times are shown in in another: a sheet opened at midnight could take its date and its
+    times from two readings. Its date and zone come from one reading now."""
+    statements: list[tuple[int, str]] = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany) -> None:
+        statements.append((threading.get_ident(), statement))
+
+    event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        bot.send.command("/stock", "count Kitchen", user=ADMIN)
+        bot.slack.wait_for("views.open", where=lambda c: "Count Kitchen" in texts(c))
+    finally:
+        event.remove(Engine, "before_cursor_execute", seen)
+    (sheet,) = {thread for thread, sql in statements if "FROM stock_count_line" in sql}
+    clock = [
+        sql
+        for thread, sql in statements
+        if thread == sheet and "SELECT external_location.timezone" in sql
+    ]
+    assert len(clock) == 1, clock
