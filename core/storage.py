@@ -33,11 +33,12 @@ def create_storage_unit(session: Session, company_id: int, name: str, address: s
     return unit
 
 
-def archived_refusal(name: str) -> str:
-    """What a posting to an archived unit is told (stock postings, location links, Slack)."""
+def archived_refusal(name: str, then: str = "or use another unit") -> str:
+    """What a posting to an archived unit is told (stock postings, corrections, location
+    links, Slack); ``then``: the other way out, after unarchiving it."""
     return (
         f"storage unit '{name}' is archived: nothing can be posted to it; bring it back with "
-        f"`/pos storage unarchive {name}` or use another unit"
+        f"`/pos storage unarchive {name}` {then}"
     )
 
 

@@ -497,14 +497,26 @@ def correct(
             raise ValidationFailed(
                 f"posting {posting_id} is itself a correction; post the movement again instead"
             )
-        lock_units(
+        problems: list[Problem] = []
+        _in_use(
             session,
-            [original.storage_unit_id, original.to_storage_unit_id or original.storage_unit_id],
+            session.get_one(StorageUnit, original.storage_unit_id),
+            (
+                None
+                if original.to_storage_unit_id is None
+                else session.get_one(StorageUnit, original.to_storage_unit_id)
+            ),
             exclusive=True,
+            problems=problems,
+            then=f"first, then `/stock correct {posting_id}` again",
         )
         done = session.scalar(select(StockPosting.id).where(StockPosting.reverses_id == posting_id))
         if done is not None:
             raise ValidationFailed(f"posting {posting_id} was already corrected by {done}")
+        if problems:
+            # As any posting: a correction's movements go into the units of the posting.
+            refused = "; ".join(problem.message for problem in problems)
+            raise ValidationFailed(f"posting {posting_id} cannot be corrected: {refused}")
         correction = StockPosting(
             company_id=company_id,
             kind=StockKind.CORRECTION,
@@ -606,6 +618,7 @@ def _in_use(
     *,
     exclusive: bool,
     problems: list[Problem],
+    then: str = "or use another unit",
 ) -> tuple[StorageUnit | None, StorageUnit | None]:
     """The posting's units read again under their row locks (``ledger.lock_units``: in id
     order, ``exclusive`` for a count), each ``None`` with its problem when archived. Checked
@@ -617,7 +630,7 @@ def _in_use(
     for place, row in found.items():
         session.refresh(row, ["archived_at"])
         if row.archived_at is not None:
-            problems.append(Problem(place, archived_refusal(row.name)))
+            problems.append(Problem(place, archived_refusal(row.name, then)))
             places[place] = None
     return places["storage_unit"], places["to"]
 

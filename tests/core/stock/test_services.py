@@ -25,6 +25,7 @@ from stockpot.core.models import (
 from stockpot.core.stock.pending import untransferred_note
 from stockpot.core.stock.services import LineInput, StockRequest, correct, post_stock
 from stockpot.core.stock.variance import variance
+from stockpot.core.storage import archive_storage_unit, create_storage_unit
 from stockpot.core.transfer.lines import RawInput, SaleLine
 from stockpot.core.transfer.runner import run_transfer
 from tests.catalogs import ids, setup_trattoria
@@ -353,3 +354,30 @@ def test_balances_beyond_sqlites_integers_are_summed_exactly(trattoria):
     )
     assert "/stock correct N" in str(refused.value)
     assert movements_count(trattoria) == before
+
+
+def test_a_posting_into_an_archived_unit_cannot_be_corrected_until_it_is_unarchived(trattoria):
+    """`/stock correct` posted the reversal of a move into the Cellar after the Cellar was
+    archived, where every other posting is refused. It is refused the same way, saying how to
+    go on, and posts nothing; once the Cellar is back, the correction goes through."""
+    company = trattoria.ids["company"]
+    with unit_of_work(trattoria.factory) as session:
+        create_storage_unit(session, company, "Cellar", "Via Roma 1, Milano")
+    moved = post(trattoria, "move", "Kitchen", D1, ("Flour", Decimal(2)), to_storage_unit="Cellar")
+    with unit_of_work(trattoria.factory) as session:
+        archive_storage_unit(session, company, "Cellar")
+    before = movements_count(trattoria)
+    with pytest.raises(ValidationFailed) as refused:
+        correct(trattoria.factory, company, moved.posting_id, "cli:chef")
+    assert str(refused.value) == (
+        f"posting {moved.posting_id} cannot be corrected: storage unit 'Cellar' is "
+        "archived: nothing can be posted to it; bring it back with `/pos storage unarchive "
+        "Cellar` first, "
+        f"then `/stock correct {moved.posting_id}` again"
+    )
+    assert movements_count(trattoria) == before
+    with unit_of_work(trattoria.factory) as session:
+        archive_storage_unit(session, company, "Cellar", archived=False)
+    fixed = correct(trattoria.factory, company, moved.posting_id, "cli:chef")
+    assert fixed.reverses_id == moved.posting_id
+    assert balance(trattoria, "Cellar", "Flour") == 0
