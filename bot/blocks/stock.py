@@ -247,6 +247,9 @@ def posted_blocks(result: StockResult, user_id: str | None) -> list[Block]:
     ]
     if not result.dry_run:  # a preview (a count file's) has no posting to name or correct
         blocks.append(context(reference))
+    below = below_zero_block(result)
+    if below is not None:
+        blocks.append(below)
     if result.absorbed:
         blocks.append(
             context(
@@ -256,6 +259,31 @@ def posted_blocks(result: StockResult, user_id: str | None) -> list[Block]:
             )
         )
     return blocks
+
+
+BELOW_ZERO_SHOWN = 10
+"""Balances named by a posting that took them below zero (a correction of a big count may
+take many); the rest are counted."""
+
+
+def below_zero_block(result: StockResult) -> Block | None:
+    """What a posting took below zero, and that it was posted all the same."""
+    if not result.below_zero:
+        return None
+    named, more = first_problems(
+        [
+            f"*{escape(item.ingredient)}* in {escape(item.storage_unit)} "
+            f"{human(item.balance, item.unit)}"
+            for item in result.below_zero
+        ],
+        BELOW_ZERO_SHOWN,
+    )
+    units = sorted({item.storage_unit for item in result.below_zero})
+    counts = " or ".join(f"`/stock count {escape(unit)}`" for unit in units[:3])
+    return context(
+        f":warning: Now below zero: {'; '.join(named)}{' ' + more if more else ''}. Posted all "
+        f"the same (stock may go negative); a count sets it right: {counts}."
+    )
 
 
 VARIANCE_SHOWN = 5

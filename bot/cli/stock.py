@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from stockpot.bot.amounts import human
 from stockpot.bot.cli.support import emit_json, session_factory, table
 from stockpot.core import company_clock
 from stockpot.core.documents import read_text_file
@@ -113,6 +114,11 @@ def show(result: StockResult) -> None:
         + (["ADJUSTMENT"] if counting else [])
         + ["VALUE"],
     )
+    for below in result.below_zero:
+        click.echo(
+            f"below zero now: {below.ingredient} in {below.storage_unit}, "
+            f"{human(below.balance, below.unit)} (posted all the same; a count sets it right)"
+        )
     for item in result.absorbed:
         click.echo(
             f"absorbed by count {item.count_id} (a count fixes its balance): "

@@ -89,6 +89,33 @@ def balances_at(
     return {ingredient: quantity for ingredient, quantity in rows}
 
 
+def balances_now(session: Session, company_id: int, keys: Iterable[Key]) -> dict[Key, Decimal]:
+    """Balance of each (storage unit, ingredient) in ``keys`` after every movement, whatever
+    its date (what ``/ledger balances`` shows), in base units; keys with no movement are
+    absent."""
+    wanted = set(keys)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(
+            LedgerMovement.storage_unit_id,
+            LedgerMovement.ingredient_id,
+            func.sum(LedgerMovement.quantity),
+        )
+        .where(
+            LedgerMovement.company_id == company_id,
+            LedgerMovement.storage_unit_id.in_(sorted({unit for unit, _ in wanted})),
+            LedgerMovement.ingredient_id.in_(sorted({ingredient for _, ingredient in wanted})),
+        )
+        .group_by(LedgerMovement.storage_unit_id, LedgerMovement.ingredient_id)
+    ).tuples()
+    return {
+        (unit, ingredient): quantity
+        for unit, ingredient, quantity in rows
+        if (unit, ingredient) in wanted
+    }
+
+
 def _live_lines_of(company_id: int, unit_id: int, day: date) -> tuple[Any, ...]:
     """The conditions on ``StockCountLine`` for the live count lines of a unit on a day."""
     return (

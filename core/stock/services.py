@@ -10,7 +10,7 @@ the same work in a transaction that is rolled back, so its preview is what posti
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -42,8 +42,10 @@ from stockpot.core.quantities import QUANTITY_RANGE, quantity_problem
 from stockpot.core.stock import costs
 from stockpot.core.stock.ledger import (
     DatedKey,
+    Key,
     absorb,
     balances_at,
+    balances_now,
     count_movements,
     counted_on,
     insert_movements,
@@ -153,6 +155,35 @@ class Absorbed:
         )
 
 
+@dataclass(frozen=True)
+class BelowZero:
+    """A balance a posting took below zero, or further below: posted all the same (stock
+    may go negative, as after a sale; a count sets it right), and said in the answer."""
+
+    storage_unit: str
+    ingredient: str
+    unit: str
+    balance: Decimal
+    """After the posting, every movement of the unit and ingredient included, in base units."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "storage_unit": self.storage_unit,
+            "ingredient": self.ingredient,
+            "unit": self.unit,
+            "balance": _text(self.balance),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> BelowZero:
+        return cls(
+            storage_unit=data["storage_unit"],
+            ingredient=data["ingredient"],
+            unit=data["unit"],
+            balance=Decimal(data["balance"]),
+        )
+
+
 @dataclass
 class StockResult:
     kind: StockKind
@@ -166,6 +197,7 @@ class StockResult:
     to_storage_unit: str | None = None
     reverses_id: int | None = None
     absorbed: list[Absorbed] = field(default_factory=list)
+    below_zero: list[BelowZero] = field(default_factory=list)
     again: bool = False
     """Posted before under the request's ``effect_key``: this is that posting's result, and
     nothing was posted now."""
@@ -187,6 +219,7 @@ class StockResult:
             "reverses": self.reverses_id,
             "lines": [line.to_json() for line in self.lines],
             "absorbed": [item.to_json() for item in self.absorbed],
+            "below_zero": [item.to_json() for item in self.below_zero],
         }
 
     @classmethod
@@ -203,6 +236,7 @@ class StockResult:
             to_storage_unit=data.get("to_storage_unit"),
             reverses_id=data.get("reverses"),
             absorbed=[Absorbed.from_json(item) for item in data.get("absorbed") or []],
+            below_zero=[BelowZero.from_json(item) for item in data.get("below_zero") or []],
         )
 
 
@@ -335,6 +369,7 @@ def post_in_session(session: Session, request: StockRequest, *, dry_run: bool) -
         lines=lines,
         posting_id=None if dry_run else posting.id,
         absorbed=_named_absorbed(session, absorbed),
+        below_zero=_below_zero(session, company.id, deltas, absorbed),
     )
     if request.effect_key and not dry_run:
         effects.record(session, request.effect_key, result.to_json())
@@ -552,6 +587,7 @@ def correct(
             posting_id=correction.id,
             reverses_id=original.id,
             absorbed=_named_absorbed(session, absorbed),
+            below_zero=_below_zero(session, company_id, deltas, absorbed),
         )
         if effect_key:
             effects.record(session, effect_key, result.to_json())
@@ -575,18 +611,9 @@ def _reversed_lines(session: Session, correction_id: int) -> list[PostedLine]:
 def _named_absorbed(
     session: Session, absorbed: list[tuple[int, int, int, Decimal]]
 ) -> list[Absorbed]:
-    if not absorbed:
-        return []
-    wanted = {unit for _, unit, _, _ in absorbed}
-    units = dict(
-        session.execute(select(StorageUnit.id, StorageUnit.name).where(StorageUnit.id.in_(wanted)))
-        .tuples()
-        .all()
+    units, ingredients = _names(
+        session, [(unit, ingredient) for _, unit, ingredient, _ in absorbed]
     )
-    ids = {ingredient for _, _, ingredient, _ in absorbed}
-    ingredients = {
-        i.id: i for i in session.scalars(select(Ingredient).where(Ingredient.id.in_(ids)))
-    }
     return [
         Absorbed(
             count_id,
@@ -597,6 +624,58 @@ def _named_absorbed(
         )
         for count_id, unit, ingredient, quantity in absorbed
     ]
+
+
+def _below_zero(
+    session: Session,
+    company_id: int,
+    deltas: Mapping[DatedKey, Decimal],
+    absorbed: list[tuple[int, int, int, Decimal]],
+) -> list[BelowZero]:
+    """The balances a posting lowered (its movements and what later counts absorbed of them,
+    netted per unit and ingredient) that are now below zero: one rule for waste, a move's
+    source, a correction and a count alike."""
+    net: dict[Key, Decimal] = {}
+    for (unit, ingredient, _), amount in deltas.items():
+        net[(unit, ingredient)] = net.get((unit, ingredient), Decimal(0)) + amount
+    for _, unit, ingredient, amount in absorbed:
+        net[(unit, ingredient)] = net.get((unit, ingredient), Decimal(0)) + amount
+    lowered = [key for key, amount in net.items() if amount < 0]
+    below = {
+        key: balance
+        for key, balance in balances_now(session, company_id, lowered).items()
+        if balance < 0
+    }
+    units, ingredients = _names(session, list(below))
+    return sorted(
+        (
+            BelowZero(
+                units[unit],
+                ingredients[ingredient].name,
+                ingredients[ingredient].base_unit.value,
+                balance,
+            )
+            for (unit, ingredient), balance in below.items()
+        ),
+        key=lambda item: (item.storage_unit, item.ingredient),
+    )
+
+
+def _names(session: Session, keys: Sequence[Key]) -> tuple[dict[int, str], dict[int, Ingredient]]:
+    """The storage units' names and the ingredients of (storage unit, ingredient) keys."""
+    if not keys:
+        return {}, {}
+    wanted = {unit for unit, _ in keys}
+    units = dict(
+        session.execute(select(StorageUnit.id, StorageUnit.name).where(StorageUnit.id.in_(wanted)))
+        .tuples()
+        .all()
+    )
+    ids = {ingredient for _, ingredient in keys}
+    ingredients = {
+        i.id: i for i in session.scalars(select(Ingredient).where(Ingredient.id.in_(ids)))
+    }
+    return units, ingredients
 
 
 def _unit(

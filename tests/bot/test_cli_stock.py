@@ -205,3 +205,19 @@ def test_the_template_lists_the_units_ingredients_with_their_unit(cli):
     template = stock(cli, "template", "--storage-unit", "Bar")
     assert template.splitlines()[0] == "ingredient,quantity,unit"
     assert "House red,,pcs" in template and "Basil,,g" in template
+
+
+def test_waste_beyond_the_stock_is_posted_and_says_what_goes_below_zero(cli):
+    """Waste larger than the stock is posted (a count sets the balance right) and the answer
+    names what went below zero, rounded in its unit; `--json` keeps it exact."""
+    stock(cli, "count", "--storage-unit", "Kitchen", "Flour=0.2", "Basil=5", "--date", "2026-11-26")
+    text = stock(cli, "waste", "--storage-unit", "Kitchen", "Flour=533.3333g", "Basil=1g")
+    warned = text.split("\n", 1)[1].split("below zero now: ")[1:]
+    assert warned == ["Flour in Kitchen, -333 g (posted all the same; a count sets it right)\n"]
+    assert "-0.3333333 " in cli("ledger", "balances", "--company", COMPANY)
+    moved = json.loads(
+        stock(cli, "move", "--storage-unit", "Bar", "--to", "Kitchen", "House red=1", "--json")
+    )
+    assert moved["below_zero"] == [
+        {"storage_unit": "Bar", "ingredient": "House red", "unit": "pcs", "balance": "-1"}
+    ]

@@ -701,6 +701,20 @@ def test_bad_lines_of_a_stock_command_say_nothing_was_posted(bot):
         assert session.scalar(select(StockPosting.id)) is None
 
 
+def test_waste_beyond_the_stock_is_posted_with_a_warning_of_what_goes_below_zero(bot):
+    """Waste larger than the stock was posted with no word of it. It is still posted (a
+    count sets the balance right), and the message names the ingredient and how far below
+    zero it now is, rounded in its unit, with the count to post."""
+    bot.send.command("/stock", "receive Kitchen Flour=1kg", user=ADMIN)
+    assert "below zero" not in texts(posted(bot, "received in Kitchen"))
+    bot.send.command("/stock", "waste Kitchen Flour=1333.333g, Basil=20g", user=ADMIN)
+    wasted = texts(posted(bot, "wasted in Kitchen"))
+    assert (
+        ":warning: Now below zero: *Basil* in Kitchen -20 g; *Flour* in Kitchen -333 g. Posted "
+        "all the same (stock may go negative); a count sets it right: `/stock count Kitchen`."
+    ) in wasted
+
+
 def test_a_count_sheet_reads_the_companys_clock_once(bot):
     """`/stock count` read today on the company's clock in one transaction and the zone its
     times are shown in in another: a sheet opened at midnight could take its date and its

@@ -23,7 +23,14 @@ from stockpot.core.models import (
     StockPosting,
 )
 from stockpot.core.stock.pending import untransferred_note
-from stockpot.core.stock.services import LineInput, StockRequest, correct, post_stock
+from stockpot.core.stock.services import (
+    BelowZero,
+    LineInput,
+    StockRequest,
+    StockResult,
+    correct,
+    post_stock,
+)
 from stockpot.core.stock.variance import variance
 from stockpot.core.storage import archive_storage_unit, create_storage_unit
 from stockpot.core.transfer.lines import RawInput, SaleLine
@@ -354,6 +361,41 @@ def test_balances_beyond_sqlites_integers_are_summed_exactly(trattoria):
     )
     assert "/stock correct N" in str(refused.value)
     assert movements_count(trattoria) == before
+
+
+def test_waste_or_a_move_beyond_the_stock_is_posted_and_names_what_goes_below_zero(trattoria):
+    """Waste larger than the stock was posted without a word. It is still posted (the ledger
+    may go negative; a count sets it right), and the result names each balance it took below
+    zero, in its unit: a move's source the same way, never its destination."""
+    post(trattoria, "count", "Kitchen", D1, ("Basil", Decimal(300)), ("Flour", Decimal(10)))
+    wasted = post(trattoria, "waste", "Kitchen", D2, ("Basil", Decimal("0.35"), "kg"), ("Flour", 1))
+    assert wasted.posting_id is not None and balance(trattoria, "Kitchen", "Basil") == -50
+    assert wasted.below_zero == [BelowZero("Kitchen", "Basil", "g", Decimal(-50))]
+    assert StockResult.from_json(wasted.to_json()).below_zero == wasted.below_zero
+    moved = post(trattoria, "move", "Kitchen", D2, ("Flour", Decimal(12)), to_storage_unit="Bar")
+    assert moved.below_zero == [BelowZero("Kitchen", "Flour", "kg", Decimal(-3))]
+    assert balance(trattoria, "Bar", "Flour") == 12
+    assert post(trattoria, "waste", "Bar", D2, ("Flour", Decimal(2))).below_zero == []
+    preview = post(trattoria, "waste", "Bar", D2, ("Flour", Decimal(11)), dry_run=True)
+    assert preview.below_zero == [BelowZero("Bar", "Flour", "kg", Decimal(-1))]
+
+
+def test_a_posting_absorbed_by_a_later_count_takes_nothing_below_zero(trattoria):
+    """Waste dated before a later count is absorbed by it: the balance stays as counted, so
+    nothing went below zero, whatever the stock at the waste's date."""
+    post(trattoria, "count", "Kitchen", D3, ("Basil", Decimal(100)))
+    late = post(trattoria, "waste", "Kitchen", D2, ("Basil", Decimal(500)))
+    assert late.absorbed and late.below_zero == []
+    assert balance(trattoria, "Kitchen", "Basil") == 100
+
+
+def test_a_correction_that_takes_stock_below_zero_says_so_by_the_same_rule(trattoria):
+    """Reversing a receipt whose goods are used already leaves the balance below zero: the
+    correction is posted and says so, as waste would."""
+    received = post(trattoria, "receipt", "Kitchen", D1, ("Flour", Decimal(1)))
+    post(trattoria, "waste", "Kitchen", D1, ("Flour", Decimal("0.6")))
+    fixed = correct(trattoria.factory, trattoria.ids["company"], received.posting_id, "cli:chef")
+    assert fixed.below_zero == [BelowZero("Kitchen", "Flour", "kg", Decimal("-0.6"))]
 
 
 def test_a_posting_into_an_archived_unit_cannot_be_corrected_until_it_is_unarchived(trattoria):
