@@ -206,7 +206,7 @@ def set_up_company(
     redirect = httpx.get(url, follow_redirects=False).headers["location"]
     query = parse_qs(urlsplit(redirect).query)
     info = connections.complete_lightspeed(
-        factory, settings, state=query["state"][0], code=query["code"][0]
+        factory, settings, state=query["state"][0], code=query["code"][0], cookie=None
     )
     # Set-up is not measured (the sandbox has no rate limit meanwhile): paced at the
     # documented 5 a second, the 20 requests of a sync would take most of a company's set-up.

@@ -24,6 +24,7 @@ ROUTES = {
     "/slack/events": "slack_events",
     "/slack/install": "slack_install",
     "/slack/oauth_redirect": "slack_install",
+    "/lightspeed/oauth/start": "lightspeed_start",
     "/lightspeed/oauth/callback": "lightspeed_callback",
     "/healthz": "healthz",
     "/readyz": "readyz",

@@ -1,5 +1,6 @@
-"""``stockpot serve``'s application: Slack's requests and the Lightspeed OAuth callback
-(``bot.serving`` runs it behind waitress, with the operator routes of ``bot.ops_http``)."""
+"""``stockpot serve``'s application: Slack's requests and the Lightspeed OAuth start link and
+callback (``bot.serving`` runs it behind waitress, with the operator routes of
+``bot.ops_http``)."""
 
 from __future__ import annotations
 
@@ -9,14 +10,16 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy.orm import Session, sessionmaker
 
+from stockpot.bot.blocks.pos import lightspeed_connected
 from stockpot.bot.gate import SlackGate, signing_secret
+from stockpot.bot.jobs.slack import Notifier, Target
 from stockpot.core.errors import StockpotError
 from stockpot.core.pos import connections
 from stockpot.core.settings import SLACK_REQUEST_MAX_BYTES, Settings
@@ -30,6 +33,11 @@ PAGES = Environment(
 
 StartResponse = Callable[..., Any]
 
+LIGHTSPEED_COOKIE = "stockpot-lightspeed"
+"""Binds a Lightspeed authorization to the browser that opened its start link (as Bolt's
+state cookie does for Slack's install). Over HTTPS it is ``__Host-`` prefixed: only this host,
+over HTTPS, can set it, so a sibling subdomain cannot plant one."""
+
 
 class StockpotWsgi:
     def __init__(self, app: App, factory: sessionmaker[Session], settings: Settings) -> None:
@@ -41,18 +49,63 @@ class StockpotWsgi:
         )
         self.factory = factory
         self.settings = settings
+        self.notifier = Notifier(factory, client=app.client, installations=app.installation_store)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if path == "/lightspeed/oauth/start":
+            return self.lightspeed_start(environ, start_response)
         if path == "/lightspeed/oauth/callback":
             return self.lightspeed_callback(environ, start_response)
         return self.slack(environ, start_response)
+
+    def _cookie(self) -> tuple[str, str]:
+        """The binding cookie's name and attributes: ``Secure`` where the redirect URI is
+        HTTPS; ``SameSite=Lax``, so it comes back with Lightspeed's top-level redirect."""
+        if urlsplit(self.settings.lightspeed.redirect_uri or "").scheme == "https":
+            return f"__Host-{LIGHTSPEED_COOKIE}", "Path=/; HttpOnly; SameSite=Lax; Secure"
+        return LIGHTSPEED_COOKIE, "Path=/; HttpOnly; SameSite=Lax"
+
+    def lightspeed_start(
+        self, environ: dict[str, Any], start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """The link Slack shows: once, it sets the binding cookie and sends on to Lightspeed."""
+        if environ.get("REQUEST_METHOD", "GET") != "GET":
+            # A link checker's HEAD must not spend the link.
+            return _answer(start_response, "405 Method Not Allowed", b"", "text/plain", [])
+        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        try:
+            start = connections.open_lightspeed_start(
+                self.factory, self.settings, query.get("s", "")
+            )
+        except StockpotError as error:
+            log.warning("refused a Lightspeed start link: %r", str(error)[:200])
+            page = PAGES.get_template("lightspeed_callback.html").render(
+                ok=False, detail=str(error)
+            )
+            return _answer(
+                start_response, "400 Bad Request", page.encode(), "text/html; charset=utf-8"
+            )
+        name, attributes = self._cookie()
+        max_age = int(connections.STATE_TTL.total_seconds())
+        start_response(
+            "302 Found",
+            [
+                ("Location", start.authorize_url),
+                ("Set-Cookie", f"{name}={start.cookie}; Max-Age={max_age}; {attributes}"),
+                ("Cache-Control", "no-store"),
+                ("Referrer-Policy", "no-referrer"),
+                ("Content-Length", "0"),
+            ],
+        )
+        return [b""]
 
     def lightspeed_callback(
         self, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
         query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
-        ok, detail = False, ""
+        name, attributes = self._cookie()
+        ok, detail, connected, headers = False, "", None, []
         if "error" in query:
             detail = f"Lightspeed answered: {query['error']}"
         else:
@@ -62,12 +115,10 @@ class StockpotWsgi:
                     self.settings,
                     state=query.get("state", ""),
                     code=query.get("code", ""),
+                    cookie=_cookie_value(environ.get("HTTP_COOKIE", ""), name),
                 )
-                ok, detail = True, f"{info.shown} is connected for {info.company}."
-                self._announce(
-                    query.get("state", ""),
-                    f"Lightspeed is connected for {info.company}. Next: `/pos sync`.",
-                )
+                ok, connected = True, self._connected(query.get("state", ""), info)
+                headers.append(("Set-Cookie", f"{name}=; Max-Age=0; {attributes}"))
             except connections.AuthorizationCompleted as done:
                 # The page opened again (a refresh): nothing to do, nothing to announce.
                 info = done.info
@@ -77,31 +128,66 @@ class StockpotWsgi:
         if not ok:
             # One line, whatever the query holds (repr: no line breaks from the URL).
             log.warning("refused a Lightspeed callback: %r", detail[:200])
-        page = PAGES.get_template("lightspeed_callback.html").render(ok=ok, detail=detail)
+        page = PAGES.get_template("lightspeed_callback.html").render(
+            ok=ok, detail=detail, connected=connected
+        )
         status = "200 OK" if ok else "400 Bad Request"
-        return _answer(start_response, status, page.encode(), "text/html; charset=utf-8")
+        return _answer(start_response, status, page.encode(), "text/html; charset=utf-8", headers)
 
-    def _announce(self, state: str, text: str) -> None:
-        """Tell the channel the connection was started from, off the request thread (the
-        page answers at once, whatever Slack's delay)."""
-        target = connections.who_to_tell(self.factory, state)
-        if target is None:
-            return
-        channel, user = target
+    def _connected(self, state: str, info: connections.ConnectionInfo) -> dict[str, str]:
+        """What was connected to what, for the page; and the admin who started is told in
+        the channel they started from."""
+        notify = connections.who_to_tell(self.factory, state)
+        workspace = self._workspace(notify.team_id) if notify else ""
+        business = info.account or "(Lightspeed did not say which; `/pos test` shows it)"
+        if notify is not None:
+            self._announce(
+                Target.of(notify), lightspeed_connected(notify.user_id, info.company, info.account)
+            )
+        return {"business": business, "company": info.company, "workspace": workspace}
+
+    def _workspace(self, team_id: str) -> str:
+        """A Slack workspace by its name where the install stored it, and its id."""
+        store = self.app.installation_store
+        found = store.find_installation(enterprise_id=None, team_id=team_id) if store else None
+        name = getattr(found, "team_name", None)
+        return f"{name} ({team_id})" if name else team_id
+
+    def _announce(self, target: Target, text: str) -> None:
+        """Post off the request thread (the page answers at once, whatever Slack's delay)."""
 
         def post() -> None:
-            try:
-                self.app.client.chat_postMessage(channel=channel, text=f"<@{user}> {text}")
-            except Exception:
-                log.exception("could not announce the Lightspeed connection in Slack")
+            self.notifier.post(target, {"text": text})
 
         self.app.listener_runner.listener_executor.submit(post)
 
 
+def _cookie_value(header: str, name: str) -> str:
+    """The cookie ``name`` of a ``Cookie`` header ("" when absent). Parsed by hand: the
+    standard library's parser drops every cookie after one it does not like, and this host
+    may share its cookies with other apps."""
+    for part in header.split(";"):
+        key, _, value = part.strip().partition("=")
+        if key == name:
+            return value
+    return ""
+
+
 def _answer(
-    start_response: StartResponse, status: str, body: bytes, content_type: str
+    start_response: StartResponse,
+    status: str,
+    body: bytes,
+    content_type: str,
+    headers: list[tuple[str, str]] | None = None,
 ) -> list[bytes]:
-    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    start_response(
+        status,
+        [
+            ("Content-Type", content_type),
+            ("Content-Length", str(len(body))),
+            *(headers or []),
+        ],
+    )
     return [body]
 
 

@@ -301,8 +301,9 @@ def reconnect(
         svc.settings,
         company_id=who.company_id,
         started_by=who.audit,
-        notify=(channel, who.user_id),
+        notify=notify(context, channel),
         reauthorize=True,
+        in_browser=True,
     )
     respond(
         **message("Reconnect Lightspeed", lightspeed_blocks(url)),

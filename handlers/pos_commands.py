@@ -121,8 +121,9 @@ def pos_connect(inv: Invocation) -> None:
             inv.services.settings,
             company_id=who.company_id,
             started_by=who.audit,
-            notify=(inv.channel_id, inv.user_id),
+            notify=inv.notify(),
             reauthorize=existing is not None,
+            in_browser=True,
         )
         inv.reply("Connect Lightspeed", lightspeed_blocks(url))
     else:

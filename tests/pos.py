@@ -46,10 +46,20 @@ def authorize(database, settings, company_id: int, **kwargs) -> tuple[str, str]:
     return query["state"][0], query["code"][0]
 
 
+def consented(browser: httpx.Client, link: str) -> str:
+    """Open a start link (Slack's) in ``browser`` and let the sandbox consent: the address
+    Lightspeed sends that browser back to."""
+    start = browser.get(link)
+    assert start.status_code == 302, start.text
+    consent = browser.get(start.headers["location"])
+    assert consent.status_code == 302, consent.text
+    return consent.headers["location"]
+
+
 def connect_lightspeed(database, settings, company_id: int, policy=None):
     state, code = authorize(database, settings, company_id)
     return connections.complete_lightspeed(
-        database.factory, settings, state=state, code=code, policy=policy
+        database.factory, settings, state=state, code=code, cookie=None, policy=policy
     )
 
 

@@ -183,11 +183,19 @@ def connect_sides_modal(metadata: str, *, updating: bool = False) -> dict:
     }
 
 
+def lightspeed_connected(user_id: str | None, company: str, account: str) -> str:
+    """The channel's word that Lightspeed is connected, naming the business it reads (the
+    admins see what was connected, as the person who consented saw on the page)."""
+    who = f"<@{user_id}> " if user_id else ""
+    what = f"it reads {escape(account)}" if account else "Lightspeed did not say which business"
+    return f"{who}Lightspeed is connected for {escape(company)}: {what}. Next: `/pos sync`."
+
+
 def lightspeed_blocks(url: str) -> list[Block]:
     return [
         section(
             "Sign in to Lightspeed and allow Stockpot to read sales and items. The link is "
-            "yours and works once, for 10 minutes.",
+            "yours: it works once, for 5 minutes, and only in the browser that opens it.",
             button("Connect Lightspeed", ActionId.LIGHTSPEED_AUTHORIZE, url=url, style="primary"),
         )
     ]

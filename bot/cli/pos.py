@@ -84,8 +84,9 @@ def connect_lightspeed(company: str, reauthorize: bool) -> None:
     click.echo("Open this address, sign in to Lightspeed and allow access:\n")
     click.echo(url)
     click.echo(
-        "\nLightspeed then sends you to the redirect address; unless `stockpot serve` answers "
-        "there, copy that address and run: stockpot pos finish-lightspeed 'ADDRESS'"
+        "\nLightspeed then sends you to the redirect address (a page there may say it was not "
+        "started in that browser); copy that address and run: "
+        "stockpot pos finish-lightspeed 'ADDRESS'"
     )
 
 
@@ -100,9 +101,10 @@ def finish_lightspeed(redirected_url: str) -> None:
     if not code:
         raise click.UsageError("that address has no 'code' parameter; copy the whole address")
     info = connections.complete_lightspeed(
-        session_factory(), get_settings(), state=state, code=code
+        session_factory(), get_settings(), state=state, code=code, cookie=None
     )
-    click.echo(f"connected {info.label} for '{info.company}'; next: stockpot pos sync")
+    reads = info.account or "Lightspeed did not say which business"
+    click.echo(f"connected {info.label} for '{info.company}' ({reads}); next: stockpot pos sync")
 
 
 def _connection_id(company: str, label: str) -> int:

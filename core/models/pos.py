@@ -173,7 +173,9 @@ class PosMapping(Base):
 
 class OAuthState(Base):
     """A pending OAuth authorization: the ``state`` handed to the POS is this row's nonce,
-    signed. It is bound to a company and the user who started it, expires, and is used once."""
+    signed. It is bound to a company and the user who started it, expires, and is used once.
+    Started from Slack, it is also bound to the browser that opened its start link (which
+    hands out the state): that browser holds a cookie whose hash is ``browser_hash``."""
 
     __tablename__ = "oauth_state"
 
@@ -188,6 +190,11 @@ class OAuthState(Base):
         String(32), doc="the Slack channel to tell how the authorization ended"
     )
     notify_user: Mapped[str | None] = mapped_column(String(32))
+    notify_team: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = created_at()
     expires_at: Mapped[datetime]
+    opened_at: Mapped[datetime | None] = mapped_column(
+        doc="when a browser opened the start link (it opens once)"
+    )
+    browser_hash: Mapped[str | None] = mapped_column(String(64))
     used_at: Mapped[datetime | None]

@@ -6,11 +6,14 @@ then written in one short transaction.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import logging
 import secrets
 import threading
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from urllib.parse import urlencode
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -22,6 +25,7 @@ from stockpot.core.errors import (
     UnauthorizedCompanyAccess,
     ValidationFailed,
 )
+from stockpot.core.jobs.specs import Notify
 from stockpot.core.models import (
     Company,
     Connection,
@@ -57,10 +61,34 @@ from stockpot.core.words import plural
 log = logging.getLogger(__name__)
 
 STATE_TTL = timedelta(minutes=10)
+"""How long Lightspeed's sign-in and consent may take, from the start link's opening."""
+START_TTL = timedelta(minutes=5)
+"""How long a start link (the one Slack shows) may wait to be opened."""
+SPENT = "spent"
+"""``browser_hash`` of an authorization that came back to another browser: no cookie matches."""
+START_PURPOSE = "start:"
+"""Signed before the nonce for a start link: a start link is not a state, nor the reverse."""
 
 
 class InvalidOAuthState(ValidationFailed):
     code = "invalid_oauth_state"
+
+
+class NotThisBrowser(InvalidOAuthState):
+    """The state came back to a browser other than the one that opened its start link: a
+    forwarded Lightspeed link (login CSRF), or the command line's authorization."""
+
+    def __init__(self, from_cli: bool) -> None:
+        super().__init__(
+            "this Lightspeed authorization was started with `stockpot pos connect-lightspeed`: "
+            "finish it there, with `stockpot pos finish-lightspeed 'ADDRESS'` and this page's "
+            "address"
+            if from_cli
+            else "this Lightspeed authorization was not started in this browser, so nothing "
+            "was connected. Stockpot connects Lightspeed only in the browser that opened the "
+            "Connect Lightspeed link in Slack: if that was you, open a new one there; if "
+            "someone sent you the link, do not use it"
+        )
 
 
 class AuthorizationCompleted(InvalidOAuthState):
@@ -84,6 +112,8 @@ class ConnectionInfo:
     status: str
     shown: str = ""
     """As users know it (``SIDES``): what Slack and the OAuth page say."""
+    account: str = ""
+    """What the POS says it is (the Lightspeed business), when a connection was just made."""
 
 
 def _info(session: Session, connection: Connection) -> ConnectionInfo:
@@ -265,13 +295,20 @@ def start_lightspeed(
     started_by: str,
     name: str = "Lightspeed",
     reauthorize: bool = False,
-    notify: tuple[str, str] | None = None,
+    notify: Notify | None = None,
+    in_browser: bool = False,
 ) -> str:
     """The URL to send the user to. ``reauthorize`` renews the tokens of the company's existing
     connection (keeping its locations, links and mappings); without it a second connection is
-    refused."""
+    refused.
+
+    ``in_browser`` (Slack): Stockpot's own start link, which binds the authorization to the
+    browser that opens it (``open_lightspeed_start``) and works once; only that browser can
+    finish it at the callback. Otherwise (the command line) Lightspeed's page, whose address
+    back only ``finish-lightspeed`` finishes."""
     config = oauth_config(settings)
     nonce = secrets.token_urlsafe(24)
+    box = secret_box(settings)
     with unit_of_work(factory) as session:
         if not reauthorize:
             refuse_second_connection(session, company_id, Provider.LIGHTSPEED)
@@ -283,12 +320,69 @@ def start_lightspeed(
                 started_by=started_by,
                 connection_name=name,
                 reauthorize=reauthorize,
-                notify_channel=notify[0] if notify else None,
-                notify_user=notify[1] if notify else None,
-                expires_at=utcnow() + STATE_TTL,
+                notify_channel=notify.channel_id if notify else None,
+                notify_user=notify.user_id if notify else None,
+                notify_team=notify.team_id if notify else None,
+                expires_at=utcnow() + (START_TTL if in_browser else STATE_TTL),
             )
         )
-    return config.authorize(f"{nonce}.{secret_box(settings).sign(nonce)}")
+    if in_browser:
+        link = f"{nonce}.{box.sign(START_PURPOSE + nonce)}"
+        return f"{config.start_url}?{urlencode({'s': link})}"
+    return config.authorize(f"{nonce}.{box.sign(nonce)}")
+
+
+@dataclass(frozen=True)
+class BrowserStart:
+    """Where the start link sends its browser, and the cookie that browser keeps meanwhile."""
+
+    authorize_url: str
+    cookie: str
+
+
+def _browser_hash(cookie: str) -> str:
+    return hashlib.sha256(cookie.encode()).hexdigest()
+
+
+def open_lightspeed_start(
+    factory: sessionmaker[Session], settings: Settings, link: str
+) -> BrowserStart:
+    """A start link opened: once, within ``START_TTL``. The authorization is bound to this
+    browser's new cookie, and has ``STATE_TTL`` from now to come back."""
+    config = oauth_config(settings)
+    box = secret_box(settings)
+    nonce, _, signature = (link or "").partition(".")
+    if not nonce or not box.verify(START_PURPOSE + nonce, signature):
+        raise InvalidOAuthState(
+            "this Connect Lightspeed link is not one Stockpot made (cut short or changed); "
+            "open the link from Slack again, or ask for a new one"
+        )
+    cookie = secrets.token_urlsafe(32)
+    now = utcnow()
+    with unit_of_work(factory) as session:
+        pending = session.scalar(select(OAuthState).where(OAuthState.nonce == nonce))
+        if pending is None:
+            raise InvalidOAuthState("unknown Connect Lightspeed link; ask for a new one")
+        if pending.opened_at is None and pending.expires_at < now:
+            raise InvalidOAuthState(
+                f"this Connect Lightspeed link expired (a link works for "
+                f"{START_TTL.seconds // 60} minutes); ask for a new one"
+            )
+        opened = session.execute(
+            update(OAuthState)
+            .where(
+                OAuthState.id == pending.id,
+                OAuthState.opened_at.is_(None),
+                OAuthState.used_at.is_(None),
+            )
+            .values(opened_at=now, browser_hash=_browser_hash(cookie), expires_at=now + STATE_TTL)
+        )
+        if opened.rowcount != 1:
+            raise InvalidOAuthState(
+                "this Connect Lightspeed link was opened already: a link works once, in the "
+                "browser that opens it first. Ask for a new one"
+            )
+    return BrowserStart(config.authorize(f"{nonce}.{box.sign(nonce)}"), cookie)
 
 
 def complete_lightspeed(
@@ -297,14 +391,20 @@ def complete_lightspeed(
     *,
     state: str,
     code: str,
+    cookie: str | None,
     company_id: int | None = None,
     policy: RetryPolicy | None = None,
 ) -> ConnectionInfo:
     """Handle the redirect back from Lightspeed: check the state, exchange the code, store the
-    tokens encrypted. ``company_id``, when the caller knows whose callback this is, must match.
+    tokens encrypted, and ask Lightspeed which business they are for (``account``).
+
+    ``cookie`` is what the browser at the callback holds (``""`` for none): it must be the
+    one its start link gave (``open_lightspeed_start``). ``None`` only from the operator's
+    command line, where no browser came back. ``company_id``, when the caller knows whose
+    callback this is, must match.
     """
     config = oauth_config(settings)
-    pending = _consume_state(factory, settings, state, company_id)
+    pending = _consume_state(factory, settings, state, company_id, cookie)
     try:
         tokens = request_tokens(
             config,
@@ -330,21 +430,40 @@ def complete_lightspeed(
         connection.credentials = encrypted
         connection.status = ConnectionStatus.CONNECTED
         session.flush()
-        return _info(session, connection)
+        info = _info(session, connection)
+    return replace(info, account=_account(factory, settings, info.id, policy))
 
 
-def who_to_tell(factory: sessionmaker[Session], state: str) -> tuple[str, str] | None:
-    """The (Slack channel, user) the authorization behind ``state`` was started from."""
+def _account(
+    factory: sessionmaker[Session],
+    settings: Settings,
+    connection_id: int,
+    policy: RetryPolicy | None,
+) -> str:
+    """What Lightspeed says the new tokens read ("" when it does not answer now: the tokens
+    are stored all the same, and ``/pos test`` asks again)."""
+    connector = connector_for(factory, settings, connection_id, policy=policy)
+    try:
+        return connector.test().account
+    except PosError as error:
+        log.warning("Lightspeed did not say which business was connected: %s", error)
+        return ""
+    finally:
+        connector.close()
+
+
+def who_to_tell(factory: sessionmaker[Session], state: str) -> Notify | None:
+    """The Slack channel and user the authorization behind ``state`` was started from."""
     nonce = (state or "").partition(".")[0]
     with factory() as session:
         row = session.execute(
-            select(OAuthState.notify_channel, OAuthState.notify_user).where(
+            select(OAuthState.notify_team, OAuthState.notify_channel, OAuthState.notify_user).where(
                 OAuthState.nonce == nonce
             )
         ).first()
-    if row is None or row[0] is None or row[1] is None:
+    if row is None or row[1] is None:
         return None
-    return row[0], row[1]
+    return Notify(team_id=row[0] or "", channel_id=row[1], user_id=row[2])
 
 
 @dataclass(frozen=True)
@@ -355,7 +474,11 @@ class _PendingAuthorization:
 
 
 def _consume_state(
-    factory: sessionmaker[Session], settings: Settings, state: str, company_id: int | None
+    factory: sessionmaker[Session],
+    settings: Settings,
+    state: str,
+    company_id: int | None,
+    cookie: str | None,
 ) -> _PendingAuthorization:
     nonce, _, signature = (state or "").partition(".")
     if not nonce or not secret_box(settings).verify(nonce, signature):
@@ -364,34 +487,50 @@ def _consume_state(
             "state); start the connection again"
         )
     with unit_of_work(factory) as session:
-        pending = session.scalar(select(OAuthState).where(OAuthState.nonce == nonce))
-        if pending is None:
-            raise InvalidOAuthState("unknown Lightspeed authorization; start the connection again")
-        if company_id is not None and pending.company_id != company_id:
-            raise UnauthorizedCompanyAccess(
-                "this Lightspeed authorization was started for another company"
-            )
-        if pending.used_at is None and pending.expires_at < utcnow():
-            raise InvalidOAuthState(
-                "this Lightspeed authorization expired (it is valid for 10 minutes); start the "
-                "connection again"
-            )
-        claimed = session.execute(
-            update(OAuthState)
-            .where(OAuthState.id == pending.id, OAuthState.used_at.is_(None))
-            .values(used_at=utcnow())
+        claim = _claim_state(session, nonce, company_id, cookie)
+    if isinstance(claim, NotThisBrowser):
+        raise claim  # after the commit that spent it
+    return claim
+
+
+def _claim_state(
+    session: Session, nonce: str, company_id: int | None, cookie: str | None
+) -> _PendingAuthorization | NotThisBrowser:
+    pending = session.scalar(select(OAuthState).where(OAuthState.nonce == nonce))
+    if pending is None:
+        raise InvalidOAuthState("unknown Lightspeed authorization; start the connection again")
+    if company_id is not None and pending.company_id != company_id:
+        raise UnauthorizedCompanyAccess(
+            "this Lightspeed authorization was started for another company"
         )
-        if claimed.rowcount != 1:
-            # Used already (a page opened again, however long after): say what is true now.
-            connection = provider_connection(session, pending.company_id, Provider.LIGHTSPEED)
-            if connection is not None and connection.status is ConnectionStatus.CONNECTED:
-                raise AuthorizationCompleted(_info(session, connection))
-            raise InvalidOAuthState(
-                "this Lightspeed authorization was already used; start the connection again"
-            )
-        return _PendingAuthorization(
-            pending.company_id, pending.connection_name, pending.reauthorize
+    if pending.used_at is None and cookie is not None:
+        bound = pending.browser_hash
+        if bound is None or not hmac.compare_digest(bound, _browser_hash(cookie)):
+            refused = NotThisBrowser(from_cli=bound is None)
+            if bound is not None:
+                # Spent: the code Lightspeed gave along with it is of no use in the right
+                # browser either (handed back by the person it was forwarded to).
+                pending.browser_hash = SPENT
+            return refused
+    if pending.used_at is None and pending.expires_at < utcnow():
+        raise InvalidOAuthState(
+            "this Lightspeed authorization expired (it is valid for 10 minutes); start the "
+            "connection again"
         )
+    claimed = session.execute(
+        update(OAuthState)
+        .where(OAuthState.id == pending.id, OAuthState.used_at.is_(None))
+        .values(used_at=utcnow())
+    )
+    if claimed.rowcount != 1:
+        # Used already (a page opened again, however long after): say what is true now.
+        connection = provider_connection(session, pending.company_id, Provider.LIGHTSPEED)
+        if connection is not None and connection.status is ConnectionStatus.CONNECTED:
+            raise AuthorizationCompleted(_info(session, connection))
+        raise InvalidOAuthState(
+            "this Lightspeed authorization was already used; start the connection again"
+        )
+    return _PendingAuthorization(pending.company_id, pending.connection_name, pending.reauthorize)
 
 
 # --- operations on a connection ------------------------------------------------------------

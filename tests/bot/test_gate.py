@@ -28,6 +28,7 @@ from stockpot.sandbox.http import Fault
 from tests.bot.conftest import ADMIN, SECRET
 from tests.bot.test_slack_app import posted, reply
 from tests.holds import Hold
+from tests.pos import consented
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -360,15 +361,17 @@ def test_the_lightspeed_page_answers_while_slack_holds_the_announcement(bot):
     bot.send.command("/pos", "connect lightspeed", user=ADMIN)
     offer = reply(bot, "Connect Lightspeed")
     url = next(block["accessory"]["url"] for block in offer.args["blocks"] if "accessory" in block)
-    consent = httpx.get(url, follow_redirects=False)
+    browser = httpx.Client()
+    back = consented(browser, url)
     bot.slack.faults.add(Fault(before=hold), path="chat.postMessage", times=1)
     try:
-        callback = httpx.get(consent.headers["location"], timeout=20)
+        callback = browser.get(back, timeout=20)
         assert callback.status_code == 200 and "Lightspeed is connected" in callback.text
         assert arrived.wait(20), "the announcement was sent"
         assert not [c for c in bot.slack.calls if "Lightspeed is connected" in json.dumps(c.args)]
     finally:
         release.set()
+        browser.close()
     posted(bot, "Lightspeed is connected for Trattoria Esempio")
 
 

@@ -21,6 +21,7 @@ from stockpot.handlers.context import SERVICES, Services
 from stockpot.handlers.events import revoked, uninstalled
 from stockpot.sandbox.http import Fault
 from tests.bot.test_slack_app import reply, texts
+from tests.pos import consented
 
 
 def install(bot, *, timeout: float = 5, code: str = "c0de") -> httpx.Response:
@@ -219,3 +220,24 @@ def test_requests_of_an_installed_workspace_are_acked_without_asking_slack(insta
     helped = bot.slack.wait_for("response_url", 3, where=lambda c: "what it can do" in texts(c))
     assert len(helped) == 3
     assert len([c for c in bot.slack.calls if c.method == "auth.test"]) == asked
+
+
+def test_an_installed_workspace_is_told_its_lightspeed_connection(installable_bot):
+    """With workspaces installed through OAuth the bot has no token of its own: the word that
+    Lightspeed is connected went to Slack with none (``not_authed``) and was lost. It goes with
+    the workspace's own token; the page names the workspace as its install did."""
+    bot = installable_bot
+    install(bot)
+    bot.send.command("/pos", "setup Bistro Nuovo", user="UINSTALLER", team="T0003")
+    reply(bot, "now works for Bistro Nuovo")
+    bot.send.command("/pos", "connect lightspeed", user="UINSTALLER", team="T0003")
+    offer = reply(bot, "Connect Lightspeed")
+    link = next(block["accessory"]["url"] for block in offer.args["blocks"] if "accessory" in block)
+    with httpx.Client() as browser:
+        page = browser.get(consented(browser, link))
+    assert page.status_code == 200, page.text
+    assert "Bistro Nuovo" in page.text and "Workspace T0003 (T0003)" in page.text
+    told = bot.slack.wait_for(
+        "chat.postMessage", where=lambda c: "Lightspeed is connected for Bistro Nuovo" in texts(c)
+    )[0]
+    assert "<@UINSTALLER>" in texts(told) and "Harbour Kitchen Group" in texts(told)

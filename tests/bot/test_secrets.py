@@ -18,6 +18,7 @@ from stockpot.sandbox.sides import DEFAULT_PASSWORD
 from tests.bot.conftest import ADMIN, CLIENT_SECRET, SECRET
 from tests.bot.test_install import install
 from tests.bot.test_slack_app import _synced, posted, reply
+from tests.pos import consented
 
 
 def everything_stored(database) -> str:
@@ -43,8 +44,10 @@ def test_pos_credentials_and_tokens_are_never_stored_or_logged_in_plain_text(bot
     bot.send.command("/pos", "connect lightspeed", user=ADMIN)
     offer = reply(bot, "Connect Lightspeed")
     url = next(block["accessory"]["url"] for block in offer.args["blocks"] if "accessory" in block)
-    consent = httpx.get(url, follow_redirects=False)
-    assert httpx.get(consent.headers["location"]).status_code == 200
+    with httpx.Client() as browser:
+        back = consented(browser, url)
+        binding = browser.cookies["stockpot-lightspeed"]
+        assert browser.get(back).status_code == 200
     posted(bot, "Lightspeed is connected")
     bot.send.command("/pos", "sync", user=ADMIN)
     bot.drain()
@@ -61,6 +64,7 @@ def test_pos_credentials_and_tokens_are_never_stored_or_logged_in_plain_text(bot
     }
     calls = "\n".join(repr(call.args) for call in bot.slack.calls)
     assert_nowhere(secrets, everything_stored(bot.database), caplog.text, calls)
+    assert_nowhere({binding}, everything_stored(bot.database))  # only its hash is kept
 
 
 def test_installed_workspace_tokens_are_never_stored_or_logged_in_plain_text(

@@ -7,6 +7,7 @@ import json
 import time
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -24,6 +25,7 @@ from stockpot.core.locations import link_storage_unit, set_active
 from stockpot.core.mapping import IngredientChoice, import_mappings, set_mapping
 from stockpot.core.migration import migration_running
 from stockpot.core.models import (
+    Company,
     Connection,
     ExternalLocation,
     Ingredient,
@@ -38,12 +40,14 @@ from stockpot.core.models import (
     StorageUnit,
     TransferRun,
 )
+from stockpot.core.pos import connections
 from stockpot.core.transfer.lines import RawInput, SaleLine
 from stockpot.core.transfer.runner import run_transfer
 from stockpot.sandbox.http import Fault
 from stockpot.sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, STRANGER, VIEWER
 from tests.holds import Hold
+from tests.pos import consented
 
 
 def texts(call) -> str:
@@ -290,26 +294,150 @@ def _count(bot, model) -> int:
         return session.scalar(select(func.count()).select_from(model))
 
 
-def test_connecting_lightspeed_ends_on_a_page_and_in_the_channel(bot):
+def _lightspeed_link(bot, nth: int = 1) -> str:
+    """The start link ``/pos connect lightspeed`` offers the admin (the ``nth`` time)."""
     bot.send.command("/pos", "connect lightspeed", user=ADMIN)
-    offer = reply(bot, "Connect Lightspeed")
-    url = next(block["accessory"]["url"] for block in offer.args["blocks"] if "accessory" in block)
-    consent = httpx.get(url, follow_redirects=False)
-    callback = httpx.get(consent.headers["location"])
-    assert callback.status_code == 200 and "Lightspeed is connected" in callback.text
+    offer = bot.slack.wait_for(
+        "response_url", nth, where=lambda c: "Connect Lightspeed" in texts(c)
+    )[nth - 1]
+    return next(block["accessory"]["url"] for block in offer.args["blocks"] if "accessory" in block)
+
+
+def _posts(bot) -> list:
+    return [call for call in bot.slack.calls if call.method == "chat.postMessage"]
+
+
+def _lightspeed_connections(bot) -> int:
+    with bot.database.session() as session:
+        return len(
+            session.scalars(
+                select(Connection).where(Connection.provider == Provider.LIGHTSPEED)
+            ).all()
+        )
+
+
+def test_connecting_lightspeed_ends_on_a_page_and_in_the_channel(bot):
+    """The page names what was connected to what, for whoever consented to see; the channel
+    is told the business too, in the one message it gets."""
+    link = _lightspeed_link(bot)
+    assert link.startswith(f"http://127.0.0.1:{bot.port}/lightspeed/oauth/start?s=")
+    with httpx.Client() as browser:
+        start = browser.get(link)
+        assert start.status_code == 302, start.text
+        cookie = start.headers["set-cookie"]
+        assert cookie.startswith("stockpot-lightspeed=") and "Secure" not in cookie
+        assert all(part in cookie for part in ("HttpOnly", "SameSite=Lax", "Max-Age=600"))
+        consent = browser.get(start.headers["location"])
+        callback = browser.get(consent.headers["location"])
+        assert callback.status_code == 200 and "Lightspeed is connected" in callback.text
+        assert "Max-Age=0" in callback.headers["set-cookie"], "the binding is done with"
+    page = callback.text
+    assert "Harbour Kitchen Group (business 100421)" in page
+    assert "Copper Pot Hospitality (business 200873)" in page
+    assert "Trattoria Esempio" in page and "T0001" in page
     announcement = posted(bot, "Lightspeed is connected for Trattoria Esempio")
     assert announcement.args["channel"] == "C0001" and "<@UADMIN>" in texts(announcement)
+    assert "it reads Harbour Kitchen Group (business 100421)" in texts(announcement)
+    bot.drain()
+    said = [c for c in _posts(bot) if "Lightspeed" in texts(c)]
+    assert len(said) == 1, said
+
+
+def test_over_https_the_lightspeed_cookie_is_secure_and_host_only(bot, monkeypatch):
+    """Where the redirect URI is HTTPS the binding cookie is ``Secure`` and ``__Host-``
+    (no sibling subdomain can plant one). Served here over loopback HTTP, the browser's
+    HTTPS is played by hand: the addresses are rewritten and the cookie passed back."""
+    https = f"https://127.0.0.1:{bot.port}/lightspeed/oauth/callback"
+    monkeypatch.setattr(bot.settings.lightspeed, "redirect_uri", https)
+    link = _lightspeed_link(bot)
+    assert link.startswith(f"https://127.0.0.1:{bot.port}/lightspeed/oauth/start?s=")
+    start = httpx.get(link.replace("https:", "http:", 1))
+    cookie = start.headers["set-cookie"]
+    assert cookie.startswith("__Host-stockpot-lightspeed=") and "; Secure" in cookie
+    assert "Path=/;" in cookie and "Domain" not in cookie
+    back = httpx.get(start.headers["location"]).headers["location"]
+    assert back.startswith(https)
+    callback = httpx.get(
+        back.replace("https:", "http:", 1), headers={"Cookie": cookie.split(";")[0]}
+    )
+    assert callback.status_code == 200 and "Harbour Kitchen Group" in callback.text
+
+
+def test_a_forwarded_lightspeed_link_connects_nothing(bot):
+    """Login CSRF: an admin opens the link, then forwards Lightspeed's page to a Lightspeed
+    user of another restaurant, who consents. The callback, in that user's browser, lacks the
+    admin's cookie: refused, nothing exchanged or stored, and the code it carried is of no
+    use in the admin's browser either."""
+    link = _lightspeed_link(bot)
+    copper = [location.id for location in bot.lightspeed.businesses[1].locations]
+    bot.lightspeed.add_user("owner@copper.test", copper)
+    bot.lightspeed.login_as("owner@copper.test")
+    with httpx.Client() as admin, httpx.Client() as victim:
+        forwarded = admin.get(link).headers["location"]
+        back = victim.get(forwarded).headers["location"]
+        refused = victim.get(back)
+        assert refused.status_code == 400 and "Lightspeed is not connected" in refused.text
+        assert "not started in this browser, so nothing was connected" in refused.text
+        handed_back = admin.get(back)
+        assert handed_back.status_code == 400, handed_back.text
+        assert "not started in this browser" in handed_back.text
+    assert not [r for r in bot.lightspeed.requests if r.path.endswith("/token")]
+    assert _lightspeed_connections(bot) == 0
+    bot.drain()
+    assert not [c for c in _posts(bot) if "Lightspeed is" in texts(c)]
+
+
+def test_a_lightspeed_start_link_works_once_and_not_late(bot):
+    link = _lightspeed_link(bot)
+    assert httpx.head(link).status_code == 405, "a link checker's HEAD does not spend it"
+    assert httpx.get(link).status_code == 302
+    again = httpx.get(link)
+    assert again.status_code == 400 and "opened already" in again.text
+    assert "set-cookie" not in again.headers
+    late = _lightspeed_link(bot, 2)
+    with unit_of_work(bot.database.factory) as session:
+        session.execute(
+            update(OAuthState)
+            .where(OAuthState.opened_at.is_(None))
+            .values(expires_at=datetime(2026, 1, 1, tzinfo=UTC))
+        )
+    expired = httpx.get(late)
+    assert expired.status_code == 400 and "expired (a link works for 5 minutes)" in expired.text
+    for forged in (late.replace("s=", "s=x"), late.split("?")[0]):
+        answer = httpx.get(forged)
+        assert answer.status_code == 400 and "not one Stockpot made" in answer.text
+
+
+def test_a_lightspeed_authorization_from_the_command_line_is_finished_there(bot):
+    """The CLI prints Lightspeed's own page (no browser to bind): the callback page says to
+    finish with ``finish-lightspeed``, and leaves the authorization for it."""
+    with bot.database.session() as session:
+        company = session.scalar(select(Company.id).where(Company.name == "Trattoria Esempio"))
+    url = connections.start_lightspeed(
+        bot.database.factory, bot.settings, company_id=company, started_by="cli"
+    )
+    back = httpx.get(url).headers["location"]
+    page = httpx.get(back)
+    assert page.status_code == 400 and "stockpot pos finish-lightspeed" in page.text
+    query = parse_qs(urlsplit(back).query)
+    info = connections.complete_lightspeed(
+        bot.database.factory,
+        bot.settings,
+        state=query["state"][0],
+        code=query["code"][0],
+        cookie=None,
+    )
+    assert info.status == "connected" and "Harbour Kitchen Group" in info.account
 
 
 def test_the_lightspeed_page_opened_again_says_it_is_connected(bot):
     """Reloading the page Lightspeed sent back to (a refresh, a tab restored) answered
     'Lightspeed is not connected ... run /pos connect lightspeed again' for a connection just
     made: the state is used once, but what the page says must be true."""
-    bot.send.command("/pos", "connect lightspeed", user=ADMIN)
-    offer = reply(bot, "Connect Lightspeed")
-    url = next(block["accessory"]["url"] for block in offer.args["blocks"] if "accessory" in block)
-    callback = httpx.get(url, follow_redirects=False).headers["location"]
-    assert httpx.get(callback).status_code == 200
+    link = _lightspeed_link(bot)
+    with httpx.Client() as browser:
+        callback = consented(browser, link)
+        assert browser.get(callback).status_code == 200
     posted(bot, "Lightspeed is connected for Trattoria Esempio")
     again = httpx.get(callback)
     assert again.status_code == 200, again.text
@@ -319,9 +447,7 @@ def test_the_lightspeed_page_opened_again_says_it_is_connected(bot):
         session.execute(update(OAuthState).values(expires_at=datetime(2026, 1, 1, tzinfo=UTC)))
     next_day = httpx.get(callback)
     assert next_day.status_code == 200 and "expired" not in next_day.text, "used, not expired"
-    with bot.database.session() as session:
-        providers = session.scalars(select(Connection.provider)).all()
-    assert providers.count(Provider.LIGHTSPEED) == 1
+    assert _lightspeed_connections(bot) == 1
 
 
 def test_a_refused_lightspeed_callback_is_one_log_line(bot, caplog):

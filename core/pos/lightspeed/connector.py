@@ -55,7 +55,7 @@ class LightspeedConnector:
 
     def test(self) -> ConnectionCheck:
         businesses = self._businesses()
-        names = ", ".join(b.get("businessName", "?") for b in businesses) or "no business"
+        names = ", ".join(_business_shown(b) for b in businesses) or "no business"
         return ConnectionCheck(account=names, locations=len(self._locations_of(businesses)))
 
     def locations(self) -> list[RemoteLocation]:
@@ -172,6 +172,13 @@ class LightspeedConnector:
             return None
         start: _WireDayStart = decode(response, service=SERVICE, shape=_DAY_START_DECODER)
         return _local_time(start.next_start_of_day_as_iso8601)
+
+
+def _business_shown(business: dict[str, Any]) -> str:
+    """A business as its owner knows it, with its id (two businesses may share a name)."""
+    name = business.get("businessName") or "?"
+    known = business.get("businessId")
+    return f"{name} (business {known})" if known is not None else str(name)
 
 
 def _item_list(body: Any) -> list[dict[str, Any]]:

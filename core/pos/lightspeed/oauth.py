@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import httpx
 
@@ -57,6 +57,12 @@ class OAuthConfig:
             "state": state,
         }
         return f"{self.authorize_url}?{urlencode(query)}"
+
+    @property
+    def start_url(self) -> str:
+        """Stockpot's own start link, beside the callback (``…/oauth/start``): it binds the
+        authorization to a browser before sending it on to ``authorize``."""
+        return urljoin(self.redirect_uri, "start")
 
 
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")

@@ -64,15 +64,19 @@ def test_a_state_is_single_use_signed_and_bound_to_its_company(database, setting
     state, code = authorize(database, settings, company)
     with pytest.raises(UnauthorizedCompanyAccess, match="another company"):
         connections.complete_lightspeed(
-            database.factory, settings, state=state, code=code, company_id=company + 1
+            database.factory, settings, state=state, code=code, cookie=None, company_id=company + 1
         )
-    connections.complete_lightspeed(database.factory, settings, state=state, code=code)
+    connections.complete_lightspeed(database.factory, settings, state=state, code=code, cookie=None)
     with pytest.raises(InvalidOAuthState, match="already used"):
-        connections.complete_lightspeed(database.factory, settings, state=state, code=code)
+        connections.complete_lightspeed(
+            database.factory, settings, state=state, code=code, cookie=None
+        )
     nonce = state.split(".")[0]
     for forged in ("", nonce, f"{nonce}.{'0' * 64}", f"other.{state.split('.')[1]}"):
         with pytest.raises(InvalidOAuthState, match="not one Stockpot started"):
-            connections.complete_lightspeed(database.factory, settings, state=forged, code=code)
+            connections.complete_lightspeed(
+                database.factory, settings, state=forged, code=code, cookie=None
+            )
 
 
 def test_an_expired_state_is_refused(database, settings, company):
@@ -82,7 +86,9 @@ def test_an_expired_state_is_refused(database, settings, company):
             update(OAuthState).values(expires_at=datetime.now().astimezone() - timedelta(seconds=1))
         )
     with pytest.raises(InvalidOAuthState, match="expired"):
-        connections.complete_lightspeed(database.factory, settings, state=state, code=code)
+        connections.complete_lightspeed(
+            database.factory, settings, state=state, code=code, cookie=None
+        )
 
 
 def test_a_second_connection_is_refused_but_reauthorizing_keeps_everything(
@@ -102,7 +108,7 @@ def test_a_second_connection_is_refused_but_reauthorizing_keeps_everything(
         lightspeed_connected, settings, _company(lightspeed_connected), reauthorize=True
     )
     info = connections.complete_lightspeed(
-        lightspeed_connected.factory, settings, state=state, code=code
+        lightspeed_connected.factory, settings, state=state, code=code, cookie=None
     )
     assert info.status == "connected" and info.id == lightspeed_connected.connection_id
     with lightspeed_connected.session() as session:
@@ -116,7 +122,9 @@ def test_missing_configuration_and_a_bad_code_have_the_product_error_codes(
 ):
     state, _ = authorize(database, settings, company)
     with pytest.raises(OAuthExchangeFailed) as caught:
-        connections.complete_lightspeed(database.factory, settings, state=state, code="forged")
+        connections.complete_lightspeed(
+            database.factory, settings, state=state, code="forged", cookie=None
+        )
     assert caught.value.code == "lightspeed_oauth_exchange_failed"
     monkeypatch.delenv("LIGHTSPEED_CLIENT_SECRET")
     with pytest.raises(LightspeedNotConfigured, match="set LIGHTSPEED_CLIENT_SECRET") as caught:
@@ -149,7 +157,11 @@ def test_v1_clients_use_the_v1_endpoints(database, settings, company, monkeypatc
     v1 = Settings()
     info = connect_lightspeed(database, v1, company)
     assert info.status == "connected"
-    assert [r.path for r in lightspeed.requests] == ["/oauth/authorize", "/oauth/token"]
+    assert [r.path for r in lightspeed.requests] == [
+        "/oauth/authorize",
+        "/oauth/token",
+        "/f/data/businesses",
+    ]
 
 
 def _company(database) -> int:
@@ -387,7 +399,9 @@ def test_a_location_the_token_cannot_see_is_refused(
     state, code = authorize(
         lightspeed_connected, settings, _company(lightspeed_connected), reauthorize=True
     )
-    connections.complete_lightspeed(lightspeed_connected.factory, settings, state=state, code=code)
+    connections.complete_lightspeed(
+        lightspeed_connected.factory, settings, state=state, code=code, cookie=None
+    )
     with pytest.raises(PosRequestRefused, match="HTTP 403"):
         transfer(lightspeed_connected, settings, policy)
     assert_failed_and_nothing_posted(lightspeed_connected, "HTTP 403")
