@@ -127,7 +127,7 @@ class RemoteSandbox:
 
 
 def _serve(commands: Any, answers: Any) -> None:
-    sandbox = LightspeedSandbox(volume=VOLUME).start()
+    sandbox = LightspeedSandbox(volume=VOLUME, plain_http_loopback=True).start()
     answers.put(sandbox.url)
     while True:
         command, *args = commands.get()

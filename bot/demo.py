@@ -96,7 +96,7 @@ class Demo:
     def start(self) -> str:
         """Start everything; returns the page's address."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        lightspeed = LightspeedSandbox().start(0)
+        lightspeed = LightspeedSandbox(plain_http_loopback=True).start(0)
         sides = SidesSandbox(retention_days=5000).start(0)
         slack = SlackStandIn(team_id=TEAM).start(self.port)
         self.servers += [lightspeed, sides, slack]

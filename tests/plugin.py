@@ -45,7 +45,7 @@ def no_worker_process_outlives_its_test() -> Iterator[None]:
 
 @pytest.fixture
 def lightspeed():
-    with LightspeedSandbox().running() as server:
+    with LightspeedSandbox(plain_http_loopback=True).running() as server:
         yield server
 
 

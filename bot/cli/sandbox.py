@@ -20,7 +20,7 @@ def sandbox(lightspeed_port: int, sides_port: int, seed: int) -> None:
     )
     from stockpot.sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME, SidesSandbox
 
-    lightspeed = LightspeedSandbox(seed=seed).start(lightspeed_port)
+    lightspeed = LightspeedSandbox(seed=seed, plain_http_loopback=True).start(lightspeed_port)
     sides = SidesSandbox(seed=seed, retention_days=5000).start(sides_port)
     click.echo("Sandbox POS servers are running. Point Stockpot at them with:\n")
     click.echo(f"  export LIGHTSPEED_API_URL={lightspeed.url}")

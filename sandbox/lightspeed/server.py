@@ -145,9 +145,15 @@ class LightspeedSandbox(SandboxServer):
         access_token_ttl: timedelta = timedelta(minutes=25),
         volume: float = 1.0,
         rate_limit: float | None = None,
+        plain_http_loopback: bool = False,
     ) -> None:
         super().__init__(clock=clock)
         self.seed = seed
+        self.plain_http_loopback = plain_http_loopback
+        """Also send back to ``http://127.0.0.1`` / ``localhost``. Lightspeed takes only an
+        HTTPS ``redirect_uri`` (reference §2.2), as this stand-in does by default; Stockpot
+        served over plain HTTP on this machine (tests, the demo, ``stockpot sandbox``) asks
+        for this."""
         self.data = LightspeedData(seed, volume=volume)
         self.rate_limit = rate_limit
         """Requests per second per access token before answering 429 with ``Retry-After: 1``
@@ -311,15 +317,15 @@ class LightspeedSandbox(SandboxServer):
             window.append(now)
             return False
 
-    @staticmethod
-    def _redirect_allowed(uri: str) -> bool:
+    def _redirect_allowed(self, uri: str) -> bool:
         try:
             parts = urlsplit(uri)
         except ValueError:
             return False
         if parts.scheme == "https":
             return bool(parts.netloc)
-        return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
+        loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
+        return self.plain_http_loopback and loopback
 
     @staticmethod
     def _granted_scopes(requested: list[str], version: str) -> tuple[str, ...]:

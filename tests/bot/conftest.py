@@ -109,7 +109,7 @@ def _serve(database, monkeypatch, overrides, late, port):
     with (
         SlackStandIn().running() as slack,
         SidesSandbox(retention_days=5000).running() as sides,
-        LightspeedSandbox().running() as lightspeed,
+        LightspeedSandbox(plain_http_loopback=True).running() as lightspeed,
     ):
         # Installed as a workspace installs it: with exactly the manifest's scopes.
         slack.install("xoxb-sandbox", BOT_SCOPES)

@@ -32,7 +32,7 @@ REFERENCE = Path(__file__).parent / "reference"
 BRIGHTON, HOVE, BROOKLYN, BERLIN = 45454565682155, 45454565682301, 45454565690017, 45454565690452
 V2_AUTH = "/realms/k-series/protocol/openid-connect/auth"
 V2_TOKEN = "/realms/k-series/protocol/openid-connect/token"
-REDIRECT = "http://127.0.0.1:8765/lightspeed/oauth/callback"
+REDIRECT = "https://stockpot.example/lightspeed/oauth/callback"
 NOW = datetime(2026, 3, 20, 12, 0, tzinfo=UTC)
 _SSL = ssl.create_default_context()
 """Shared: building an SSL context costs ~20 ms, and every ``httpx.get`` builds one."""
@@ -200,6 +200,13 @@ def test_token_endpoint_client_authentication(ls):
 def test_authorize_checks_client_redirect_response_type_and_scope(ls):
     assert authorize(ls, client_id="devp-v2-unknown").status_code == 400
     assert authorize(ls, redirect_uri="http://evil.example/cb").status_code == 400
+    loopback = "http://127.0.0.1:8765/lightspeed/oauth/callback"
+    refused = authorize(ls, redirect_uri=loopback)
+    assert refused.status_code == 400, "HTTPS only, as Lightspeed (reference §2.2)"
+    assert refused.json()["error_description"] == "Invalid parameter: redirect_uri"
+    ls.plain_http_loopback = True
+    assert authorize(ls, redirect_uri=loopback).headers["location"].startswith(loopback + "?")
+    ls.plain_http_loopback = False
     wrong_type = redirected_query(authorize(ls, response_type="token"))
     assert wrong_type["error"] == "unsupported_response_type"
     assert wrong_type["state"] == "conn-42"
