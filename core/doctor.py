@@ -22,7 +22,6 @@ from stockpot.core.models import (
     JobKind,
     JobState,
     PosItem,
-    Provider,
     RunStatus,
     StorageUnit,
     TransferDay,
@@ -70,9 +69,9 @@ def diagnose(
             .where(Connection.company_id == who.company_id)
             .order_by(Connection.id)
         ).all()
-        targets = [(c.id, c.shown) for c in linked if c.provider is not Provider.CSV]
-        files = [c.shown for c in linked if c.provider is Provider.CSV]
-        synced = {c.id: _last_sync(session, c.id) for c in linked if c.provider is not Provider.CSV}
+        targets = [(c.id, c.shown) for c in linked if not c.provider.from_files]
+        files = [c.shown for c in linked if c.provider.from_files]
+        synced = {c.id: _last_sync(session, c.id) for c in linked if not c.provider.from_files}
         zone = company_zone(session, session.get_one(Company, who.company_id))
         items = {
             connection_id: count
@@ -151,7 +150,7 @@ def _location_checks(
 def _one_location(
     session: Session, location: ExternalLocation, open_items: dict, day: date | None
 ) -> list[Check]:
-    csv = location.connection.provider is Provider.CSV
+    csv = location.connection.provider.from_files
     subject = location.name
     unit = session.get(StorageUnit, location.storage_unit_id) if location.storage_unit_id else None
     checks = [

@@ -21,7 +21,6 @@ from stockpot.core.models import (
     AutomaticTransfer,
     ExternalLocation,
     JobKind,
-    Provider,
     StorageUnit,
 )
 from stockpot.core.storage import archived_refusal
@@ -213,7 +212,7 @@ def transfer_statuses(session: Session, company_id: int) -> list[TransferStatus]
                 active=location.active,
                 automatic=location.automatic_transfer.value,
                 transfer_time=None
-                if location.connection.provider is Provider.CSV
+                if location.connection.provider.from_files
                 else f"{location.transfer_time:%H:%M}",
                 last_run=f"{last.business_date} {(last.outcome or last.status).value}"
                 if last

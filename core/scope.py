@@ -87,7 +87,7 @@ class CompanyScope:
 
         def eligible(location: ExternalLocation) -> bool:
             return (not active_only or location.active) and (
-                not pos_only or location.connection.provider is not Provider.CSV
+                not pos_only or not location.connection.provider.from_files
             )
 
         found = [
@@ -146,7 +146,7 @@ class CompanyScope:
                 select(Connection)
                 .where(
                     Connection.company_id == self.actor.company_id,
-                    Connection.provider != Provider.CSV,
+                    Connection.provider.in_(Provider.askable()),
                 )
                 .order_by(Connection.id)
             )
@@ -210,7 +210,7 @@ def changing(factory: SessionFactory, actor: Actor) -> Iterator[CompanyScope]:
 def _refused(location: ExternalLocation, *, pos_only: bool) -> ValidationFailed:
     """Why a location named exactly is not one the command works on, and what to do
     instead (never "did you mean" the very name typed)."""
-    if pos_only and location.connection.provider is Provider.CSV:
+    if pos_only and location.connection.provider.from_files:
         return ValidationFailed(
             f"{location.name} gets its sales from the CSV files of {location.connection.name}, "
             "not from a POS Stockpot can ask for a day: share the day's export in a bound "

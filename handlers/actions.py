@@ -146,7 +146,7 @@ def _activate(active: bool) -> Callable[..., Reply]:
         set_active(rows.session, location, active)
         if not active:
             return f"{name} deactivated by {by}: nothing more is transferred.", []
-        from_csv = location.connection.provider is Provider.CSV
+        from_csv = location.connection.provider.from_files
         text = f"{name} activated by {by}: " + (
             "its days come from the CSV files you upload."
             if from_csv

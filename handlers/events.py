@@ -10,7 +10,6 @@ from slack_sdk import WebClient
 
 from stockpot.bot.blocks.home import HomeLocation, home_view, not_linked_view
 from stockpot.core.access import NotAMember, WorkspaceNotLinked, actor_for
-from stockpot.core.models import Provider
 from stockpot.core.transfer.log import latest_day_run
 from stockpot.core.unmapped import unmapped
 from stockpot.handlers.context import reading, services
@@ -39,7 +38,7 @@ def home(event: dict[str, Any], client: WebClient, context: BoltContext) -> None
                         f"{last.business_date} {(last.outcome or last.status).value}"
                         if last
                         else None,
-                        from_csv=location.connection.provider is Provider.CSV,
+                        from_csv=location.connection.provider.from_files,
                     )
                 )
             unmapped_count = len(unmapped(rows.session, who.company_id))

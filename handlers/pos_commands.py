@@ -355,7 +355,7 @@ def start_migration(
 ) -> str:
     """Queue the migration (from the command or a button) and say what happens next (mrkdwn,
     the name escaped)."""
-    if location.connection.provider is Provider.CSV:
+    if location.connection.provider.from_files:
         raise ValidationFailed(f"'{location.name}' is a CSV location: its history comes from files")
     with scope.reading(svc.factory, who) as rows:
         plan(rows.session, rows.location(location.id), days)

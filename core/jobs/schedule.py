@@ -203,7 +203,7 @@ def due_jobs(session: Session, now: datetime) -> list[JobSpec]:
         .where(
             ExternalLocation.active.is_(True),
             ExternalLocation.automatic_transfer == AutomaticTransfer.ACTIVE,
-            Connection.provider != Provider.CSV,
+            Connection.provider.in_(Provider.askable()),
             Connection.status == ConnectionStatus.CONNECTED,
         )
         .options(selectinload(ExternalLocation.connection))

@@ -28,6 +28,17 @@ class Provider(StrEnum):
         """Lightspeed and SIDES allow one connection per company; CSV any number of profiles."""
         return self is not Provider.CSV
 
+    @property
+    def from_files(self) -> bool:
+        """Its sales come from uploaded CSV files: there is no POS to ask for a day (no sync,
+        schedule, fetch or migration); a day is transferred when its file is imported."""
+        return self is Provider.CSV
+
+    @classmethod
+    def askable(cls) -> tuple[Provider, ...]:
+        """The providers with a POS to ask (not ``from_files``), for queries."""
+        return tuple(provider for provider in cls if not provider.from_files)
+
 
 class ConnectionStatus(StrEnum):
     CONNECTED = "connected"

@@ -561,7 +561,7 @@ def pos_connections(factory: sessionmaker[Session]) -> list[tuple[int, str, str]
         rows = session.execute(
             select(Connection, Company.name)
             .join(Company, Company.id == Connection.company_id)
-            .where(Connection.provider != Provider.CSV)
+            .where(Connection.provider.in_(Provider.askable()))
             .order_by(Company.name, Connection.id)
         ).all()
         return [(connection.id, company, connection.label) for connection, company in rows]
@@ -840,7 +840,7 @@ def transfer_day(
     changed."""
     with factory() as session:
         location = session.get_one(ExternalLocation, location_id)
-        stored = location.connection.provider is Provider.CSV
+        stored = location.connection.provider.from_files
     if stored:
         return run_transfer(
             factory,

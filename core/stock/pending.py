@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from stockpot.core.db import utcnow
 from stockpot.core.jobs.schedule import Clock
-from stockpot.core.models import Connection, ExternalLocation, Provider, TransferDay
+from stockpot.core.models import Connection, ExternalLocation, TransferDay
 from stockpot.core.words import local_time, plural
 
 DAYS_NAMED = 2
@@ -80,7 +80,7 @@ def untransferred(
         days = tuple(day for day in period if (location.id, day) not in done)
         if days:
             clock = Clock.of(location)
-            due = None if provider is Provider.CSV else clock.due_at(days[-1])
+            due = None if provider.from_files else clock.due_at(days[-1])
             found.append(Untransferred(location.name, clock.timezone, days, due))
     return found
 
