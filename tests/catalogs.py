@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from stockpot.core.catalog.importer import import_catalog
@@ -75,6 +76,14 @@ def setup_trattoria(database: Database, *, mappings: bool = True) -> None:
     import_catalog(database.factory, TRATTORIA, source="catalog.yaml")
     if mappings:
         import_mappings(database.factory, TRATTORIA_MAPPINGS, source="mappings.yaml")
+
+
+def locations_added(database: Database, day: date) -> None:
+    """Every location added at the start of ``day`` (UTC): rows are added at the test's real
+    time, and a variance names untransferred days only from a location's start."""
+    with database.factory.begin() as session:
+        added = datetime.combine(day, time(), tzinfo=UTC)
+        session.execute(update(ExternalLocation).values(created_at=added))
 
 
 def ids(session: Session, company: str = "Trattoria Esempio") -> dict[str, int]:

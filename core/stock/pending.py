@@ -7,6 +7,10 @@ CSV file is imported (no due time). A count tonight, before tonight's
 sales are transferred, reads "sold 0" for today: every ingredient sold today looks like a
 loss. One rule, read by the variance job's message, ``/ledger variance`` and
 ``stockpot ledger variance``: they say so, naming a few days and locations.
+
+Only days from the location's start count (``location_start``): a location added last week
+had nothing to transfer before, and a page of "not transferred" days would hide the one
+that matters.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from stockpot.core.business_day import business_date_of
 from stockpot.core.db import utcnow
 from stockpot.core.jobs.schedule import Clock
 from stockpot.core.models import Connection, ExternalLocation, TransferDay
@@ -50,8 +55,8 @@ class Untransferred:
 def untransferred(
     session: Session, company_id: int, unit_id: int, first: date, last: date
 ) -> list[Untransferred]:
-    """Per active location linked to the unit, the days from ``first`` to ``last`` without
-    a live transfer run."""
+    """Per active location linked to the unit, the days from ``first`` (or its start) to
+    ``last`` without a live transfer run."""
     rows = session.execute(
         select(ExternalLocation, Connection.provider)
         .join(ExternalLocation.connection)
@@ -74,15 +79,40 @@ def untransferred(
             )
         ).tuples()
     )
+    earliest = dict(
+        session.execute(
+            select(TransferDay.location_id, func.min(TransferDay.business_date))
+            .where(
+                TransferDay.location_id.in_([location.id for location in locations]),
+                TransferDay.live_run_id.is_not(None),
+            )
+            .group_by(TransferDay.location_id)
+        )
+        .tuples()
+        .all()
+    )
     period = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     found = []
     for location, provider in rows:
-        days = tuple(day for day in period if (location.id, day) not in done)
+        start = location_start(location, earliest.get(location.id))
+        days = tuple(day for day in period if day >= start and (location.id, day) not in done)
         if days:
             clock = Clock.of(location)
             due = None if provider.from_files else clock.due_at(days[-1])
             found.append(Untransferred(location.name, clock.timezone, days, due))
     return found
+
+
+def location_start(location: ExternalLocation, first_transferred: date | None) -> date:
+    """The first business date whose sales Stockpot expects from ``location``: the first day
+    its activation covers (``automatic_since``; earlier days are what a migration is for),
+    else the day it was added, or its first transferred day when that is earlier (a migration
+    or an older CSV file reaches back before both)."""
+    clock = Clock.of(location)
+    began = location.automatic_since or business_date_of(
+        location.created_at, clock.timezone, clock.day_start
+    )
+    return began if first_transferred is None else min(began, first_transferred)
 
 
 def untransferred_note(

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from stockpot.core.models import Job, JobKind
+from tests.catalogs import locations_added
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 COMPANY = "Trattoria Esempio"
@@ -129,7 +130,8 @@ def test_arguments_dry_run_and_moves(cli):
     assert moved["lines"][0]["quantity"] == "2" and moved["to_storage_unit"] == "Kitchen"
 
 
-def test_a_variance_over_days_not_transferred_says_so(cli):
+def test_a_variance_over_days_not_transferred_says_so(cli, database):
+    locations_added(database, date(2026, 11, 1))
     for day in ("2026-11-26", "2026-11-27"):
         stock(cli, "count", "--storage-unit", "Kitchen", "Flour=10", "--date", day)
     text = cli("ledger", "variance", "--company", COMPANY, "--storage-unit", "Kitchen")

@@ -32,6 +32,7 @@ from stockpot.sandbox.http import Fault
 from stockpot.sandbox.slack import TRIGGER_LIFETIME
 from tests.bot.conftest import ADMIN, VIEWER
 from tests.bot.test_slack_app import posted, reply, texts
+from tests.catalogs import locations_added
 
 UTC_ZONE = ZoneInfo("UTC")
 
@@ -608,6 +609,7 @@ def test_balances_are_a_short_summary_and_show_all_opens_every_line(bot):
 def test_a_count_before_the_days_sales_are_transferred_says_the_variance_misses_them(bot):
     """Counted tonight, before tonight's sales are transferred: the report and
     `/ledger variance` say theoretical usage counts none of that day's sales."""
+    locations_added(bot.database, date(2026, 11, 1))
     count(bot, "2026-11-26", {"Espresso beans": "2"})
     count(bot, "2026-11-27", {"Espresso beans": "1"})
     note = (

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from stockpot.core import ledger
 from stockpot.core.db import unit_of_work
 from stockpot.core.errors import InvalidDocument, NotFound, ValidationFailed
+from stockpot.core.jobs import schedule
 from stockpot.core.lookup import company_by_name
 from stockpot.core.models import (
     Connection,
@@ -35,7 +36,7 @@ from stockpot.core.stock.variance import variance
 from stockpot.core.storage import archive_storage_unit, create_storage_unit
 from stockpot.core.transfer.lines import RawInput, SaleLine
 from stockpot.core.transfer.runner import run_transfer
-from tests.catalogs import ids, setup_trattoria
+from tests.catalogs import ids, locations_added, setup_trattoria
 
 D1, D2, D3, D4 = (date(2026, 11, day) for day in (1, 2, 3, 4))
 
@@ -180,6 +181,7 @@ def test_a_pos_locations_untransferred_days_say_when_they_are_due(trattoria):
     """A POS location's days are transferred at a due time: the note says it, next to the
     CSV location whose file is not imported yet."""
     sides_location(trattoria, "Terrace")
+    locations_added(trattoria, D1)
     post(trattoria, "count", "Kitchen", D1, ("Espresso beans", Decimal(5)))
     post(trattoria, "count", "Kitchen", D3, ("Espresso beans", Decimal(4)))
     with trattoria.session() as session:
@@ -200,6 +202,7 @@ def test_a_pos_locations_untransferred_days_say_when_they_are_due(trattoria):
 
 def test_a_long_untransferred_period_names_a_few_days(trattoria):
     sides_location(trattoria, "Terrace")
+    locations_added(trattoria, D1)
     post(trattoria, "count", "Kitchen", D1, ("Espresso beans", Decimal(5)))
     espresso_day(trattoria, D3, 10)
     post(trattoria, "count", "Kitchen", date(2026, 11, 12), ("Espresso beans", Decimal(4)))
@@ -210,6 +213,33 @@ def test_a_long_untransferred_period_names_a_few_days(trattoria):
         "file is imported) and of Mon 02 Nov, Tue 03 Nov and 9 more days at Terrace are not "
         "transferred yet"
     )
+
+
+def test_a_location_added_within_the_period_names_only_its_days_since(trattoria):
+    """A location added last week named every day of the period before it as "not
+    transferred": its days count from its activation (a POS location synced long before),
+    from when it was added (a CSV profile), or from its first transferred day when that is
+    earlier (a migration reaches back)."""
+    sides_location(trattoria, "Terrace")
+    locations_added(trattoria, date(2026, 10, 1))
+    with unit_of_work(trattoria.factory) as session:
+        terrace = session.scalars(select(ExternalLocation).filter_by(name="Terrace")).one()
+        schedule.activate(terrace, datetime(2026, 11, 4, 9, tzinfo=UTC))  # 10:00 in Rome
+        terrace_id = terrace.id
+        room = session.get_one(ExternalLocation, trattoria.ids["location:Main room"])
+        room.created_at = datetime(2026, 11, 3, 11, tzinfo=UTC)
+    post(trattoria, "count", "Kitchen", D1, ("Espresso beans", Decimal(5)))
+    post(trattoria, "count", "Kitchen", D4, ("Espresso beans", Decimal(4)))
+
+    def pending():
+        with trattoria.session() as session:
+            found = variance(session, company_by_name(session, "Trattoria Esempio"), "Kitchen")
+        return [(item.location, item.days) for item in found.untransferred]
+
+    assert pending() == [("Main room", (D3, D4)), ("Terrace", (D4,))]
+    line = SaleLine(sale_id="S", line_id="L1", pos_code="9", name="Soup", quantity=Decimal(1))
+    run_transfer(trattoria.factory, terrace_id, D2, [line], RawInput("t", "migrated"))
+    assert pending() == [("Main room", (D3, D4)), ("Terrace", (D3, D4))]
 
 
 def test_a_rerun_before_a_count_changes_the_variance_not_the_balance_after(trattoria):
