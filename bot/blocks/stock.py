@@ -318,10 +318,7 @@ def variance_blocks(report: Variance) -> list[Block]:
     listed = lines_section("Largest by money (actual − theoretical usage)", lines)
     if more is not None:
         listed["accessory"] = more
-    blocks = [header(clip(title, 150))]
-    pending = report.note(f"`/ledger variance {report.storage_unit}`")
-    if pending is not None:
-        blocks.append(context(f":warning: {escape(pending)}"))
+    blocks = [header(clip(title, 150)), *_untransferred(report)]
     blocks += [
         section(f"*Total variance: {money(report.total_value, report.currency)}*"),
         listed,
@@ -335,17 +332,26 @@ def variance_blocks(report: Variance) -> list[Block]:
     return blocks
 
 
+def _untransferred(report: Variance) -> list[Block]:
+    """The days theoretical usage cannot count yet, as a warning (none when all are in)."""
+    pending = report.note(f"`/ledger variance {report.storage_unit}`")
+    return [] if pending is None else [context(f":warning: {escape(pending)}")]
+
+
 def variance_modal(report: Variance) -> Block:
-    """Every line of a period's variance, largest by money first (its **Show all**)."""
-    return lines_modal(
+    """Every line of a period's variance, largest by money first (its **Show all**), under
+    the same warning as the message when some days are not transferred."""
+    modal = lines_modal(
         "Variance",
         f"*{escape(report.storage_unit)}, {report.opening_date} → {report.closing_date}*: "
         f"total variance {money(report.total_value, report.currency)}",
         LazyLines(report.lines, lambda line: _variance_line(line, report.currency)),
         per_section=20,  # lines of at most ~140 characters stay under a section's 3000
         more="…and {n} more: `stockpot ledger variance`.",
-        reserved=3,
+        reserved=3,  # the heading, the warning, the "more"
     )
+    modal["blocks"][1:1] = _untransferred(report)
+    return modal
 
 
 def count_file_blocks(

@@ -623,6 +623,9 @@ def test_a_count_before_the_days_sales_are_transferred_says_the_variance_misses_
 
 
 def test_a_variance_shows_the_largest_few_and_show_all_opens_every_line(bot):
+    """Show all lists every line under the message's warning: its days not transferred yet
+    are missing from every line's "sold", not only from the five shown."""
+    locations_added(bot.database, date(2026, 11, 1))
     ids = ingredient_ids(bot)
     assert len(ids) > VARIANCE_SHOWN
     with bot.database.factory.begin() as session:
@@ -632,11 +635,15 @@ def test_a_variance_shows_the_largest_few_and_show_all_opens_every_line(bot):
     report = posted(bot, "Variance of Kitchen: 2026-11-26")
     shown = texts(report)
     assert f"{len(ids) - VARIANCE_SHOWN} more: *Show all*." in shown
+    note = "Sales of Fri 27 Nov at Main room (transferred when its CSV file is imported)"
+    assert note in shown
     listed = next(b for b in report.args["blocks"] if "Largest by money" in json.dumps(b))
     assert listed["text"]["text"].count("\n") == VARIANCE_SHOWN
     bot.send.click(report.ts, ActionId.VARIANCE_ALL, user=VIEWER)
     view = bot.slack.wait_for("views.open", where=lambda c: "Variance" in texts(c))[-1]
-    lines = "\n".join(b["text"]["text"] for b in view.args["view"]["blocks"][1:])
+    blocks = view.args["view"]["blocks"]
+    assert blocks[1]["type"] == "context" and note in json.dumps(blocks[1])
+    lines = "\n".join(b["text"]["text"] for b in blocks[2:])
     assert all(f"{name}: used " in lines for name in ids), lines
 
 
