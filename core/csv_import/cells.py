@@ -81,10 +81,19 @@ def parse_date(value: str, formats: list[str]) -> date:
 def business_date(when: date, day: DayStart) -> date:
     """The business date of a parsed date cell at a location: a date stays as it is, a date
     with a time is placed by the location's day start (``core.business_day``, the rule the
-    POS connectors use), so a sale at 02:10 with day start 05:00 is the previous day's."""
-    if isinstance(when, datetime):
-        return day.date_of(when)
-    return when
+    POS connectors use), so a sale at 02:10 with day start 05:00 is the previous day's.
+    Raises ``ValueError`` when that moves it outside the dates Stockpot works with (02:10 on
+    2000-01-01 is business day 1999-12-31): ``parse_date`` checked the calendar date only."""
+    if not isinstance(when, datetime):
+        return when
+    placed = day.date_of(when)
+    outside = None if placed == when.date() else outside_dates(placed, date.today())  # noqa: DTZ011
+    if outside is not None:
+        raise ValueError(
+            f"falls on business day {placed.isoformat()} at its location (its day starts at "
+            f"{day.start:%H:%M}, {day.timezone.key}), {outside}"
+        )
+    return placed
 
 
 @lru_cache(maxsize=CACHED)

@@ -267,7 +267,7 @@ def read_row(
             problem(rule.code, raw_codes, f"holds a code longer than {MAX_CODE} characters")
         quantity = _quantity(cells, rule, profile, problem)
         when = _date(cells, rule, profile, default_date, problem)
-        sales.append((codes, quantity, when))
+        sales.append((codes, quantity, when, rule.date))
     if not sales:
         problem(columns.rules[0].code, None, "has no POS code; fill it in or delete the row")
     location = next(iter(locations.values()), "")
@@ -286,13 +286,18 @@ def read_row(
             location = found
     if not location and not read.problems:
         problem(None, None, "this profile has no location; add one to its locations")
+    if read.problems:
+        return read
+    day, rows = start.days[location], []
+    for codes, quantity, when, date_at in sales:
+        if when is None:
+            continue
+        try:
+            rows.append(CsvRow(line, business_date(when, day), location, codes, quantity))
+        except ValueError as error:
+            problem(date_at, cell(cells, date_at), str(error))
     if not read.problems:
-        day = start.days[location]
-        read.rows = [
-            CsvRow(line, business_date(when, day), location, codes, quantity)
-            for codes, quantity, when in sales
-            if when is not None
-        ]
+        read.rows = rows
     return read
 
 

@@ -235,6 +235,8 @@ class _Tally:
                         break
                     if when.__class__ is datetime:  # a time: its location's business date
                         when = placed[(when, location)]
+                        if when is None:
+                            break
                     sales.append((when, codes, quantity))
                 else:
                     if sales:
@@ -391,6 +393,8 @@ class _KeyReader:
             return None
         if when.__class__ is datetime:
             when = self.placed[(when, location)]
+            if when is None:
+                return None
         if len(self.meaning) > MEMO_LIMIT:
             self.meaning.clear()
         totals = self.tally.result.totals
@@ -407,8 +411,16 @@ class _KeyReader:
 
 def _placed(days: Mapping[str, DayStart]) -> _Memo:
     """The business date of a (date with a time, location name), worked out once per pair
-    (``cells.business_date``); a date without a time is its own and never looked up here."""
-    return _Memo(lambda timed: business_date(timed[0], days[timed[1]]))
+    (``cells.business_date``), ``None`` when ``read_row`` would find a problem; a date
+    without a time is its own and never looked up here."""
+
+    def place(timed: tuple[datetime, str]) -> date | None:
+        try:
+            return business_date(timed[0], days[timed[1]])
+        except ValueError:
+            return None
+
+    return _Memo(place)
 
 
 def _codes(raw: str, separator: str | None) -> tuple[str, ...] | None:

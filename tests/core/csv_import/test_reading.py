@@ -14,7 +14,7 @@ from stockpot.core.cell_text import inert
 from stockpot.core.csv_import.cells import business_date, parse_date, parse_quantity
 from stockpot.core.csv_import.dialect import UnreadableFile, detect
 from stockpot.core.csv_import.profile import CsvProfile
-from stockpot.core.csv_import.scan import InvalidCsv, scan
+from stockpot.core.csv_import.scan import SAMPLE_ROWS, InvalidCsv, scan
 from tests.core.csv_import.files import GERMAN, TABBED
 
 DAY = date(2026, 11, 27)
@@ -289,6 +289,33 @@ def test_the_business_day_over_a_dst_night():
     assert business_date(parse_date("25.10.2026 02:30", ["%d.%m.%Y"]), berlin) == night
     assert business_date(parse_date("25.10.2026 04:59", ["%d.%m.%Y"]), berlin) == night
     assert business_date(parse_date("25.10.2026 05:00", ["%d.%m.%Y"]), berlin) == date(2026, 10, 25)
+
+
+@pytest.mark.parametrize("extra_rule", [False, True], ids=["one rule", "two rules"])
+def test_a_sale_before_the_day_start_of_the_first_date_stockpot_works_with_is_refused(
+    extra_rule: bool,
+):
+    """02:10 on 2000-01-01 with the day starting at 05:00 is business day 1999-12-31, outside
+    the dates Stockpot works with: a problem of its line, wherever the scan reads it (the
+    first rows, then each loop past them). The calendar date alone was checked, and the
+    sale was totalled and imported under 1999-12-31. 05:00 that day is the first day's."""
+    profile = GERMAN_PROFILE.model_copy(update={"date_formats": ["%d.%m.%Y"]})
+    header, extra = "Datum;Artikelnummer;Menge", ""
+    if extra_rule:
+        rules = [*profile.rules, {"type": "column_values_to_pos_codes", "source_column": "Extra"}]
+        profile = CsvProfile.model_validate({**profile.model_dump(), "rules": rules})
+        header, extra = f"{header};Extra", ";"
+    first_day = [f"01.01.2000 05:00;101;1{extra}"] * SAMPLE_ROWS
+    night = f"01.01.2000 02:10;101;1{extra}"
+    data = "\n".join([header, night, *first_day, night, ""]).encode()
+    result = read(data, profile, locations=days("Filiale Mitte", start=time(5)))
+    assert (result.error_count, [problem.line for problem in result.errors]) == (2, [2, 8])
+    assert str(result.errors[0]).startswith(
+        "line 2, column 'Datum': value '01.01.2000 02:10' falls on business day 1999-12-31 at "
+        "its location (its day starts at 05:00, Europe/Berlin), outside the dates Stockpot "
+        "works with (2000-01-01 to "
+    )
+    assert result.totals == {(date(2000, 1, 1), "Filiale Mitte", "101"): Decimal(SAMPLE_ROWS)}
 
 
 def test_a_time_that_cannot_be_read_is_a_problem_not_ignored():
