@@ -24,6 +24,10 @@ class FileRefused(StockpotError):
     code = "file_refused"
 
 
+class FileGone(FileRefused):
+    """Deleted since it was shared (or the bot cannot see it): only sharing it again helps."""
+
+
 def allowed_host(url: str, hosts: str) -> bool:
     split = urlsplit(url)
     host = (split.hostname or "").lower()
@@ -122,7 +126,7 @@ def file_info(client: WebClient, file_id: str) -> dict[str, Any]:
         return dict(client.files_info(file=file_id)["file"])
     except SlackApiError as error:
         if error.response.get("error") in GONE:
-            raise FileRefused(
+            raise FileGone(
                 f"the file {file_id} is no longer in Slack (deleted since it was shared?); "
                 "share it again"
             ) from None

@@ -7,13 +7,14 @@ import threading
 from datetime import date, timedelta
 from typing import Any, BinaryIO
 
-from stockpot.bot.blocks.common import escape, message, section
+from stockpot.bot.blocks.common import Block, escape, message, section
+from stockpot.bot.blocks.common import context as context_block
 from stockpot.bot.blocks.csv import imported_blocks, preview_blocks, undone_blocks
 from stockpot.bot.blocks.jobs import fix_buttons
 from stockpot.bot.errors import user_message
 from stockpot.bot.jobs.slack import Notifier, Target
 from stockpot.bot.metadata import CsvFileValue
-from stockpot.bot.slack_files import fetch_csv
+from stockpot.bot.slack_files import FileGone, fetch_csv
 from stockpot.core.company_clock import company_today
 from stockpot.core.csv_import.importer import (
     ImportResult,
@@ -22,7 +23,7 @@ from stockpot.core.csv_import.importer import (
     undo_import,
 )
 from stockpot.core.csv_import.shared import FileReader
-from stockpot.core.errors import ConfigurationError, StockpotError
+from stockpot.core.errors import ConfigurationError, StockpotError, ValidationFailed
 from stockpot.core.jobs.effects import job_key
 from stockpot.core.jobs.specs import (
     CsvImportPayload,
@@ -72,12 +73,31 @@ class _InThread(JobHandler):
                 f"{self.verb} refused",
                 [
                     section(f":warning: {self.verb} refused: {escape(reason)}"),
-                    fix_buttons(context.job.id),
+                    *self.after_refusal(context, error),
                 ],
             )
 
+    def after_refusal(self, context: JobContext, error: Exception) -> list[Block]:
+        """What can help: Retry, unless doing the same again is refused the same way (the
+        file's content or the date picked was refused, the file was deleted)."""
+        if isinstance(error, ValidationFailed | FileGone):
+            return []
+        return [fix_buttons(context.job.id)]
+
 
 class CsvImportJob(_InThread):
+    def after_refusal(self, context: JobContext, error: Exception) -> list[Block]:
+        """A file refused for its content: Retry would read the same Slack file again (a
+        shared file never changes); a fixed file is a new one, previewed where it is shared."""
+        if isinstance(error, ValidationFailed):
+            return [
+                context_block(
+                    "Nothing was imported. Fix the file and share it again in this channel "
+                    "(or upload it with `/pos csv`): its new preview offers Import."
+                )
+            ]
+        return super().after_refusal(context, error)
+
     def run(self, context: JobContext) -> dict[str, Any]:
         job, payload = context.job, payload_of(CsvImportPayload, context.job.payload)
         notify = payload.notify

@@ -224,8 +224,8 @@ def test_unreadable_files_are_answered_in_the_thread(bot):
 def test_import_of_a_file_deleted_after_its_preview_says_so_and_posts_nothing(bot, caplog):
     """Someone deletes the shared file while its preview still shows Import: Slack's
     ``files.info`` answers ``file_not_found``. The import is refused saying the file is gone
-    and to share it again (it failed "unexpectedly", with a traceback, and offered a Retry
-    that could only fail again)."""
+    and to share it again, with no Retry (it failed "unexpectedly", with a traceback, and
+    offered a Retry that could only fail again)."""
     setup(bot)
     preview = share(bot, "F7", "kasse.csv", GERMAN)
     del bot.slack.files["F7"]
@@ -236,6 +236,7 @@ def test_import_of_a_file_deleted_after_its_preview_says_so_and_posts_nothing(bo
     )[0]
     bot.drain()
     assert "is no longer in Slack" in texts(refused) and "share it again" in texts(refused)
+    assert ActionId.JOB_RETRY not in texts(refused)
     assert movements(bot) == 0
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
 
@@ -264,8 +265,29 @@ def test_a_file_dated_outside_the_dates_stockpot_works_with_is_refused_by_line(b
         "chat.update", where=lambda c: c.args["ts"] == undated.ts and "refused" in texts(c)
     )[0]
     assert "1900-01-01 is outside the dates Stockpot works with" in texts(refused)
+    # Retry would read the same file with the same date: what helps is a new preview.
+    assert ActionId.JOB_RETRY not in texts(refused)
+    assert "share it again in this channel (or upload it with `/pos csv`)" in texts(refused)
     bot.drain()
     assert movements(bot) == 0
+
+
+def test_an_import_whose_download_failed_offers_retry_and_retry_imports(bot):
+    """Slack's file host failed the download: the file is fine, so the refusal keeps
+    Retry (and no advice to fix the file), and Retry imports it."""
+    setup(bot)
+    preview = share(bot, "F10", "kasse.csv", GERMAN)
+    bot.slack.faults.add(Fault.status(500), path=r"^/files/", times=1)
+    bot.send.click(preview.ts, ActionId.CSV_IMPORT, user=ADMIN)
+    refused = bot.slack.wait_for(
+        "chat.update", where=lambda c: c.args["ts"] == preview.ts and "refused" in texts(c)
+    )[0]
+    bot.drain()
+    assert "the download failed (HTTP 500)" in texts(refused)
+    assert "Fix the file" not in texts(refused) and movements(bot) == 0
+    bot.send.click(preview.ts, ActionId.JOB_RETRY, user=ADMIN)
+    bot.drain()
+    assert updates(bot, preview.ts, "Imported kasse.csv") and movements(bot) > 0
 
 
 def test_a_file_deleted_before_its_share_is_read_is_not_previewed_and_not_an_error(bot, caplog):
