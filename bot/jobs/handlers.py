@@ -138,6 +138,8 @@ class MigrationJob(_Notifying):
             )
         target = self.target(context)
         shown = ProgressMessage(self.notifier, context, "message_ts", target)
+        if shown.ended:  # its worker died after the summary, before the job was done
+            return {"progress": progress.dump()}
         ts = shown.start(self._message(name, progress, job.id, running=True))
         context.save(message_ts=ts, progress=progress.dump())
 
@@ -157,7 +159,7 @@ class MigrationJob(_Notifying):
         )
         # The progress message becomes the summary: the result appears once.
         finished = self._message(name, done, job.id, running=False)
-        shown.finish({**finished, "text": f"{self.mention(context)}{finished['text']}"})
+        shown.end({**finished, "text": f"{self.mention(context)}{finished['text']}"})
         return {"progress": done.dump()}
 
     @staticmethod
@@ -204,12 +206,15 @@ class SyncJob(_Notifying):
             label = session.get_one(Connection, job.connection_id).shown
         title = f"Sync of {escape(label)}"
         shown = ProgressMessage(self.notifier, context, "ts", self.target(context))
+        if shown.ended:  # its worker died after the summary, before the job was done
+            return {}
         context.save(ts=shown.start(message(f"{title}: locations…", [])))
         located = connections.sync_locations(context.factory, context.settings, job.connection_id)
         shown.update(message(f"{title}: items…", []))
         items = connections.sync_items(context.factory, context.settings, job.connection_id)
-        shown.finish(message(f"{title}, done: locations {located}; items {items}", []))
-        return {"locations": str(located), "items": str(items)}
+        context.save(locations=str(located), items=str(items))
+        shown.end(message(f"{title}, done: locations {located}; items {items}", []))
+        return {}
 
     def failed(self, context: JobContext, error: Exception, reason: str, *, final: bool) -> None:
         if not final:
@@ -279,7 +284,7 @@ class ReprocessJob(_Notifying):
                 done.append([name(location_id), day.isoformat(), "failed", str(error)])
             context.save(done=done)
             progress.update(shown(running=True))
-        progress.finish(shown(running=False))
+        progress.end(shown(running=False))
         if target is not None and ts:
             details = message(f"Each day of {escape(what)}", reprocess_details(done))
             self.notifier.deliver(context, "details_ts", target, {**details, "thread_ts": ts})

@@ -1,13 +1,14 @@
 """One message that shows long work advancing: posted once, then updated, at most every few
 seconds (``chat.update`` is rate-limited), and always at the end. Its ``ts`` is kept by the
-job, so a retry on another worker goes on updating the same message."""
+job, so a retry on another worker goes on updating the same message; a retry of a job whose
+worker died after the end was shown (before the job was recorded done) finds it ``ended``."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-from stockpot.bot.jobs.slack import Notifier, Target
+from stockpot.bot.jobs.slack import Notifier, Target, sent_key
 from stockpot.core.jobs.worker import JobContext
 
 EVERY = 2.0
@@ -27,9 +28,16 @@ class ProgressMessage:
         self.ts: str | None = str(saved) if saved else None
         self._last = time.monotonic()
 
+    @property
+    def ended(self) -> bool:
+        """An earlier attempt showed the end (``end``): the work is done and said."""
+        return bool(self._context.result.get(sent_key(self._key)))
+
     def start(self, message: dict[str, Any]) -> str | None:
         """Post the message unless an earlier attempt did (``Notifier.deliver``: also one
-        that died before saving its ``ts``)."""
+        that died before saving its ``ts``); one that shows its end already stays as it is."""
+        if self.ended:
+            return self.ts
         if self.ts is None:
             self.ts = self._notifier.deliver(self._context, self._key, self._target, message)
             self._last = time.monotonic()
@@ -45,3 +53,9 @@ class ProgressMessage:
         self._last = time.monotonic()
         if self._target is not None and self.ts is not None:
             self._notifier.update(self._target, self.ts, message)
+
+    def end(self, message: dict[str, Any]) -> None:
+        """Show the end once across the job's attempts (``Notifier.post_once``): a retry
+        sends nothing more, and a message deleted meanwhile is posted anew, not lost."""
+        self._last = time.monotonic()
+        self.ts = self._notifier.post_once(self._context, self._key, self._target, message)

@@ -169,6 +169,11 @@ def find_file(
     return bool(found and found - set(besides))
 
 
+def sent_key(key: str) -> str:
+    """Where ``Notifier.post_once`` notes which message it delivered under ``key``."""
+    return f"{key}_sent"
+
+
 def _digest(message: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(message, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -281,7 +286,7 @@ class Notifier:
         the very message already delivered sends nothing. A message that is gone (deleted in
         Slack) is posted anew rather than lost."""
         digest = _digest(message)
-        sent = f"{key}_sent"
+        sent = sent_key(key)
         ts = context.result.get(key) or (target.message_ts if target is not None else None)
         if ts and target is not None:
             if context.result.get(key) == ts and context.result.get(sent) == digest:

@@ -32,7 +32,7 @@ from stockpot.core.models import (
 from tests.bot.conftest import ADMIN
 from tests.bot.test_csv_upload import setup, share, updates
 from tests.bot.test_jobs_flow import GOLDEN, _ready
-from tests.bot.test_slack_app import reply, texts
+from tests.bot.test_slack_app import connect_sides, reply, texts
 from tests.core.csv_import.files import GERMAN
 
 
@@ -148,14 +148,35 @@ def test_a_migration_whose_worker_died_before_done_says_finished_once(bot):
     reply(bot, "Migrating 3 days")
     drain_through_death(bot, died)
 
-    assert len(messages(bot, "Migrating Pizzeria Beispiel Teltow")) == 1
+    (started,) = messages(bot, "Migrating Pizzeria Beispiel Teltow")
     assert messages(bot, "Migrated") == [], "the progress message becomes the summary"
-    assert any(
-        c.method == "chat.update" and "Migrated Pizzeria Beispiel Teltow: 3/3" in texts(c)
-        for c in bot.slack.calls
+    (summary,) = updates(bot, started.ts, "Migrated Pizzeria Beispiel Teltow: 3/3")
+    after = bot.slack.calls[bot.slack.calls.index(summary) + 1 :]
+    assert [c for c in after if c.method in ("chat.update", "chat.postMessage")] == [], (
+        "the retry finds the summary shown: it neither turns it back into 'Migrating' "
+        "with a Cancel button nor sends it again"
     )
+    assert "Migrated Pizzeria Beispiel Teltow: 3/3" in texts_of(bot, started.ts)
     with bot.database.session() as session:
         assert session.scalar(select(func.count()).select_from(TransferRun)) == 3
+
+
+def test_a_sync_whose_worker_died_before_done_keeps_its_summary(bot):
+    """The retry does not sync again: it would turn the summary back into "locations…" and
+    then say "0 new" of what the first attempt added."""
+    connect_sides(bot)
+    died = die_once_before_done(bot, JobKind.SYNC)
+    bot.send.command("/pos", "sync", user=ADMIN)
+    drain_through_death(bot, died)
+
+    (started,) = messages(bot, "Sync of SIDES: locations")
+    (summary,) = updates(bot, started.ts, "Sync of SIDES, done")
+    assert "locations 2 new" in texts(summary)
+    after = bot.slack.calls[bot.slack.calls.index(summary) + 1 :]
+    assert [c for c in after if c.method in ("chat.update", "chat.postMessage")] == []
+    with bot.database.session() as session:
+        job = session.scalars(select(Job).where(Job.kind == JobKind.SYNC)).one()
+    assert job.attempts == 2 and job.result["locations"] == "2 new, 0 updated"
 
 
 def test_a_report_whose_worker_died_before_done_is_posted_once_with_one_chart(bot):
