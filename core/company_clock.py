@@ -1,6 +1,7 @@
 """A company's clock: the zone its days are counted on and its times are shown in, and today
 on it. One reading for every place that says "today" or shows a time to a company's people
-(stock postings, ``/transfer yesterday``, the doctor, CSV imports)."""
+(stock postings, ``/ledger yesterday``, the doctor, CSV imports). A transfer's ``yesterday``
+is the location's own business day instead (``core.jobs.schedule.Clock.today``)."""
 
 from __future__ import annotations
 

@@ -13,14 +13,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from stockpot.core.business_day import business_date_of
 from stockpot.core.db import utcnow
 from stockpot.core.errors import StockpotError, ValidationFailed
 from stockpot.core.jobs.queue import pending
+from stockpot.core.jobs.schedule import Clock
 from stockpot.core.models import ExternalLocation, JobKind, RunKind, RunOutcome
 from stockpot.core.pos import connections
 from stockpot.core.pos.base import FetchedDay
@@ -72,8 +71,7 @@ class MigrationProgress:
 
 def last_complete_day(location: ExternalLocation) -> date:
     """Yesterday, in the location's own business days."""
-    today = business_date_of(utcnow(), ZoneInfo(location.timezone), location.business_day_start)
-    return today - timedelta(days=1)
+    return Clock.of(location).today(utcnow()) - timedelta(days=1)
 
 
 def plan(session: Session, location: ExternalLocation, days: int) -> MigrationProgress:

@@ -5,8 +5,10 @@ from __future__ import annotations
 from stockpot.bot.blocks.common import Block, escape, plural, section
 from stockpot.bot.blocks.jobs import catch_up_blocks
 from stockpot.bot.blocks.pos import location_state
+from stockpot.core.db import utcnow
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.jobs import specs
+from stockpot.core.jobs.schedule import Clock
 from stockpot.core.locations import set_automatic, set_transfer_time, transfer_statuses
 from stockpot.core.models import RunKind
 from stockpot.core.reports import parse_clock_time
@@ -22,16 +24,20 @@ def transfer_day(inv: Invocation) -> None:
     now = len(args) != len(inv.args)
     if not args:
         raise UsageError("which day? `/transfer yesterday` or `/transfer 2026-11-27 Main room`")
-    day = parse_day(args[0].lower(), inv.today(who))
+    word = args[0].lower()
+    parse_day(word, inv.today(who))  # refused before anything is looked up
     name = " ".join(args[1:])
+    moment = utcnow()
     with inv.reading(who) as rows:
+        # `yesterday` is each location's: its last business day, on its own clock.
         targets = [
-            (location.id, location.name)
+            (location.id, location.name, parse_day(word, Clock.of(location).today(moment)))
             for location in rows.locations(name, pos_only=True, active_only=not name)
         ]
     if not targets:
         raise ValidationFailed(f"{who.company} has no active POS location; see `/pos locations`")
     verb, work = ("Posting", "posting") if now else ("Previewing", "preview")
+    days = {day for _, _, day in targets}
     here = inv.notify()
     started, joins = queue_or_join(
         inv.services,
@@ -47,13 +53,16 @@ def transfer_day(inv: Invocation) -> None:
                     dry_run=not now,
                     notify=here,
                 ),
-                escape(name),
+                escape(name) if len(days) == 1 else f"{escape(name)} ({day})",
                 f"{work} of {escape(name)}, {day}",
             )
-            for location_id, name in targets
+            for location_id, name, day in targets
         ),
     )
-    lines = [f"{verb} {day} for {', '.join(started)}; the result follows here."] if started else []
+    lines = []
+    if started:
+        what = f"{next(iter(days))} for " if len(days) == 1 else ""
+        lines.append(f"{verb} {what}{', '.join(started)}; the result follows here.")
     inv.reply("\n".join([*lines, *joins]))
 
 

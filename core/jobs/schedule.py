@@ -50,6 +50,11 @@ class Clock:
     def of(cls, location: ExternalLocation) -> Clock:
         return cls(ZoneInfo(location.timezone), location.business_day_start, location.transfer_time)
 
+    def today(self, now: datetime) -> date:
+        """The business date open at ``now``: the location's today, whatever the company's
+        clock says (a location far west of it is still on the day before for hours)."""
+        return business_date_of(now, self.timezone, self.day_start)
+
     def due_at(self, day: date) -> datetime:
         """When business date ``day`` is transferred: ``transfer_time`` on the first local
         date whose ``transfer_time`` falls after the day's window has closed."""
@@ -71,7 +76,7 @@ class Clock:
 
     def due_days(self, since: date, now: datetime) -> list[date]:
         """The days from ``since`` (at most ``LOOKBACK_DAYS`` back) already due at ``now``."""
-        today = business_date_of(now, self.timezone, self.day_start)
+        today = self.today(now)
         day = max(since, today - timedelta(days=LOOKBACK_DAYS))
         days = []
         while self.due_at(day) <= now:
@@ -85,8 +90,7 @@ def coverage_start(location: ExternalLocation, now: datetime) -> date:
     activated before the scheduler existed, yesterday."""
     if location.automatic_since is not None:
         return location.automatic_since
-    clock = Clock.of(location)
-    return business_date_of(now, clock.timezone, clock.day_start) - timedelta(days=1)
+    return Clock.of(location).today(now) - timedelta(days=1)
 
 
 def activate(location: ExternalLocation, now: datetime | None = None) -> None:

@@ -13,10 +13,12 @@ from sqlalchemy import select, update
 
 from stockpot.bot.ids import ActionId
 from stockpot.bot.metadata import CatchUpValue
+from stockpot.core import company_clock
 from stockpot.core.access import set_role
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.jobs import specs
 from stockpot.core.jobs.queue import enqueue
+from stockpot.core.jobs.schedule import Clock
 from stockpot.core.locations import link_storage_unit, set_active
 from stockpot.core.mapping import IngredientChoice, set_mapping
 from stockpot.core.models import (
@@ -520,3 +522,63 @@ def test_only_a_failed_or_cancelled_job_is_tried_again_and_answers_never(bot):
     answered = [c for c in bot.slack.calls if "what it can do" in texts(c)]
     assert len(answered) == 1, "the answer was not given again"
     assert not [c for c in bot.slack.calls if "Trying the" in texts(c)]
+
+
+def test_transfer_yesterday_is_the_locations_own_last_business_day(bot):
+    """A company whose clock is far east of a location (UTC+14 against UTC-11: the
+    location is always at least a day behind): `/transfer yesterday` transfers the location's
+    yesterday, the last business day it has closed, not the company's, which the location
+    is still selling on (or has not even begun)."""
+    store = _ready(bot)
+    with unit_of_work(bot.database.factory) as session:
+        session.execute(update(Company).values(report_timezone="Pacific/Kiritimati"))
+        location = session.get_one(ExternalLocation, store)
+        location.timezone = "Pacific/Pago_Pago"
+    with bot.database.session() as session:
+        location = session.get_one(ExternalLocation, store)
+        before = Clock.of(location).today(utcnow()) - timedelta(days=1)
+        company_yesterday = company_clock.company_today(bot.database.factory, location.company_id)
+    company_yesterday -= timedelta(days=1)
+
+    bot.send.command("/transfer", "yesterday Pizzeria Beispiel Teltow", user=ADMIN)
+    answer = texts(reply(bot, "for Pizzeria Beispiel Teltow; the result follows here"))
+
+    with bot.database.session() as session:
+        after = Clock.of(session.get_one(ExternalLocation, store)).today(utcnow())
+        (day,) = session.scalars(select(Job.business_date).where(Job.kind == JobKind.TRANSFER))
+    assert day in (before, after - timedelta(days=1))
+    assert day < company_yesterday, "the company's yesterday is a day the location has not closed"
+    assert f"Previewing {day} for" in answer
+
+
+def test_transfer_yesterday_of_every_location_says_each_ones_day(bot):
+    """Two locations a day apart on their own clocks: each gets its own yesterday, and the
+    answer says which day of which."""
+    store = _ready(bot)
+    with unit_of_work(bot.database.factory) as session:
+        session.execute(update(Company).values(report_timezone="Pacific/Kiritimati"))
+        location = session.get_one(ExternalLocation, store)
+        location.timezone = "Pacific/Pago_Pago"
+        other = session.scalar(
+            select(ExternalLocation).where(
+                ExternalLocation.connection_id == location.connection_id,
+                ExternalLocation.id != store,
+            )
+        )
+        other.timezone = "Pacific/Kiritimati"
+        link_storage_unit(session, other, "Kitchen")
+        set_active(session, other, True)
+        names = {store: "Pizzeria Beispiel Teltow", other.id: other.name}
+
+    bot.send.command("/transfer", "yesterday", user=ADMIN)
+    answer = texts(reply(bot, "the result follows here"))
+
+    with bot.database.session() as session:
+        days = dict(
+            session.execute(
+                select(Job.location_id, Job.business_date).where(Job.kind == JobKind.TRANSFER)
+            ).all()
+        )
+    assert days[store] < days[other.id]
+    for location_id, day in days.items():
+        assert f"{names[location_id]} ({day})" in answer
