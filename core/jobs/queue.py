@@ -554,10 +554,10 @@ def requeue(session: Session, job_id: int, company_id: int) -> Job:
 
 def requeued(session: Session, job: Job, hold: timedelta = timedelta(0)) -> bool:
     """Queue ``job`` (read failed or cancelled by ``retryable``) again, due after ``hold``
-    (``release`` makes it due at once); ``False`` when another requeue of it took effect
-    since it was read. A conditional update: of two at once exactly one takes effect, on
-    either database (on PostgreSQL the second waits for the first's row and then finds it
-    queued)."""
+    (``release`` makes it due at once; either wakes the workers when it is due); ``False``
+    when another requeue of it took effect since it was read. A conditional update: of two
+    at once exactly one takes effect, on either database (on PostgreSQL the second waits for
+    the first's row and then finds it queued)."""
     try:
         done = session.execute(
             update(Job)
@@ -576,18 +576,23 @@ def requeued(session: Session, job: Job, hold: timedelta = timedelta(0)) -> bool
     except IntegrityError as error:  # the same work queued since the check: refused
         raise ValidationFailed(ALREADY_QUEUED) from error
     session.expire(job)
+    if done is not None and not hold:
+        notify_workers(session)
     return done is not None
 
 
 def release(session: Session, job_id: int) -> None:
     """Make a job ``requeued`` with a hold due now."""
     now = utcnow()
-    session.execute(
+    released = session.execute(
         update(Job)
         .where(Job.id == job_id, Job.state == JobState.QUEUED, Job.run_after > now)
         .values(run_after=now)
+        .returning(Job.id)
         .execution_options(synchronize_session=False)
-    )
+    ).first()
+    if released is not None:
+        notify_workers(session)
 
 
 ALREADY_QUEUED = "the same work is already queued; its result will follow"

@@ -4,15 +4,26 @@ next poll; interactive kinds run on a lane of their own, beside long work."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
 from stockpot.core.access import link_workspace
 from stockpot.core.db import unit_of_work
-from stockpot.core.jobs.queue import ACKING, CHANNEL, INTERACTIVE, JobSpec, enqueue
+from stockpot.core.jobs.queue import (
+    ACKING,
+    CHANNEL,
+    INTERACTIVE,
+    JobSpec,
+    enqueue,
+    release,
+    requeue,
+    requeued,
+)
 from stockpot.core.jobs.runtime import AnswerWanted, JobRuntime
 from stockpot.core.jobs.worker import AckBursts, FunctionHandler, Worker
-from stockpot.core.models import Company, JobKind
+from stockpot.core.models import Company, Job, JobKind, JobState
 from stockpot.core.settings import Settings
 
 NEVER = 3600.0
@@ -175,3 +186,38 @@ def test_a_listen_url_that_does_not_parse_is_said_once_without_its_password(capl
     said = [r.getMessage() for r in caplog.records]
     assert len(said) == 1 and "STOCKPOT_LISTEN_URL" in said[0], said
     assert "s3cret-pw" not in said[0] and not listening.is_set()
+
+
+@pytest.mark.parametrize("how", ["button", "command line"])
+def test_a_retried_job_is_claimed_on_its_notify(database, how):
+    """Retry queues a failed job again: from Slack held until its note is said and then
+    released, from ``stockpot jobs retry`` at once. Either way a listening worker is woken;
+    it was left to its next poll (an hour here, a second by default)."""
+    if database.dialect != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite wakes its in-process worker")
+    company_id = company(database)
+    job_id = queue_job(database, company_id, JobKind.REPORT)
+    with unit_of_work(database.factory) as session:
+        session.execute(update(Job).where(Job.id == job_id).values(state=JobState.FAILED))
+    ran = threading.Event()
+    handlers = {JobKind.REPORT: FunctionHandler(lambda context: ran.set())}
+    worker = Worker(
+        database.factory, Settings.from_variables(STOCKPOT_WORKER_POLL_SECONDS=NEVER), handlers
+    )
+    stop, thread = running(worker)
+    try:
+        assert worker.listening.wait(10)
+        with unit_of_work(database.factory) as session:
+            if how == "button":
+                assert requeued(session, session.get_one(Job, job_id), timedelta(minutes=2))
+            else:
+                requeue(session, job_id, company_id)
+        if how == "button":
+            with unit_of_work(database.factory) as session:
+                release(session, job_id)
+        assert ran.wait(10)
+    finally:
+        stop.set()
+        worker.wake()
+        thread.join(10)
+    assert not thread.is_alive()
