@@ -259,15 +259,19 @@ class BackgroundServer:
         from waitress import wasyncore
 
         if self._thread.is_alive():
+            trigger = self._server.trigger
             try:
-                self._server.trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+                trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
             except OSError as error:
                 if error.errno != errno.EBADF:
                     raise
                 # Seen twice in CI under load: the wake-up pipe's descriptor was already
                 # closed. The loop cannot be woken; its channels are closed from here, which
-                # ends its select() with an error that ``_run`` absorbs.
+                # ends its select() with an error that ``_run`` absorbs. Not that descriptor
+                # again: its number is free, maybe another file's by now (the trigger closes
+                # its descriptors by number).
                 log.warning("the test server's wake-up pipe was closed under it; closing it here")
+                trigger._fds = [fd for fd in trigger._fds if fd != trigger.trigger]
                 wasyncore.close_all(self._server._map, ignore_all=True)
             self._thread.join(timeout=5)
         self._server.task_dispatcher.shutdown()

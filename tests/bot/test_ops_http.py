@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import timedelta
 
@@ -193,6 +194,35 @@ def test_a_test_server_whose_wake_up_pipe_was_closed_still_stops():
     descriptor already closed): the server is stopped all the same, its thread ended."""
     server = BackgroundServer(OpsRoutes(None, None, Settings()), 0)  # type: ignore[arg-type]
     assert httpx.get(f"http://127.0.0.1:{server.port}/healthz").text == "ok"
-    os.close(server._server.trigger.trigger)
-    server.stop()
+    number = server._server.trigger.trigger
+    # Another write end stays open: the loop does not see its pipe end and close the number
+    # again (by then maybe a file of another test's thread).
+    writer = os.dup(number)
+    os.close(number)
+    try:
+        server.stop()
+    finally:
+        os.close(writer)
     assert not server._thread.is_alive()
+
+
+def test_a_test_server_whose_wake_up_pipe_was_closed_closes_no_other_descriptor():
+    """The closed pipe end's number is free, and the process may have given it to another
+    file (here: made so with ``dup2``). Stopping closed the trigger's descriptors by number,
+    that one too: someone else's file was closed under them, the very fault stopped here."""
+    server = BackgroundServer(OpsRoutes(None, None, Settings()), 0)  # type: ignore[arg-type]
+    assert httpx.get(f"http://127.0.0.1:{server.port}/healthz").text == "ok"
+    number = server._server.trigger.trigger
+    # A second write end: the loop does not see its pipe end (and close it, by number, too).
+    writer = os.dup(number)
+    os.close(number)
+    other = os.open(os.devnull, os.O_RDONLY)  # the trigger's write to it fails as before
+    try:
+        os.dup2(other, number)
+        server.stop()
+        assert not server._thread.is_alive()
+        assert os.fstat(number), "another file's descriptor stays open"
+    finally:
+        for descriptor in {writer, other, number}:
+            with contextlib.suppress(OSError):
+                os.close(descriptor)
