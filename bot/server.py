@@ -4,7 +4,6 @@ callback (``bot.serving`` runs it behind waitress, with the operator routes of
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import logging
 import threading
@@ -248,16 +247,23 @@ class BackgroundServer:
             wsgi, host=host, port=port, threads=4, **waitress_options(max_body_bytes)
         )
         self.port = int(self._server.effective_port)  # type: ignore[union-attr]
+        self._stopping = False
         self._thread = threading.Thread(target=self._run, name="stockpot-http", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
-        with contextlib.suppress(OSError, ValueError):
+        try:
             self._server.run()
+        except (OSError, ValueError):
+            if not self._stopping:  # else the fallback of ``stop`` ended it, as it should
+                # The server no longer answers; a descriptor of its loop was closed under
+                # it, the fault ``stop`` works around: said where it happens, with its stack.
+                log.warning("the test server's loop ended on an error", exc_info=True)
 
     def stop(self) -> None:
         from waitress import wasyncore
 
+        self._stopping = True
         if self._thread.is_alive():
             trigger = self._server.trigger
             try:

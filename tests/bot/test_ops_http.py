@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 from datetime import timedelta
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import delete
+from waitress import wasyncore
 
 from stockpot.bot.health import readiness
 from stockpot.bot.ops_http import OpsRoutes
@@ -226,3 +228,28 @@ def test_a_test_server_whose_wake_up_pipe_was_closed_closes_no_other_descriptor(
         for descriptor in {writer, other, number}:
             with contextlib.suppress(OSError):
                 os.close(descriptor)
+
+
+class _Broken:
+    """A channel whose descriptor is gone: asking about it fails as select() would."""
+
+    def readable(self) -> bool:
+        raise OSError(errno.EBADF, "Bad file descriptor")
+
+
+def test_a_test_server_whose_loop_dies_says_so(caplog):
+    """Its loop ended on such an error without a word (the server just stopped answering),
+    which left the closed descriptor's story untold; a normal stop says nothing."""
+    quiet = BackgroundServer(OpsRoutes(None, None, Settings()), 0)  # type: ignore[arg-type]
+    quiet.stop()
+    assert not caplog.records
+    server = BackgroundServer(OpsRoutes(None, None, Settings()), 0)  # type: ignore[arg-type]
+    server._server._map[-1] = _Broken()
+    server._thread.join(30)
+    assert not server._thread.is_alive()
+    (record,) = caplog.records
+    assert record.getMessage() == "the test server's loop ended on an error"
+    assert record.exc_info is not None and record.exc_info[0] is OSError
+    del server._server._map[-1]
+    server.stop()
+    wasyncore.close_all(server._server._map)  # its loop is gone: closed here, once
