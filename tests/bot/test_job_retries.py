@@ -18,9 +18,12 @@ from sqlalchemy import func, select, update
 
 from stockpot.bot.ids import ActionId
 from stockpot.core.db import unit_of_work, utcnow
-from stockpot.core.jobs.queue import ClaimedJob
+from stockpot.core.jobs import specs
+from stockpot.core.jobs.queue import ClaimedJob, enqueue
+from stockpot.core.jobs.specs import Notify
 from stockpot.core.models import (
     CsvImport,
+    ExternalLocation,
     ImportStatus,
     Job,
     JobKind,
@@ -29,7 +32,7 @@ from stockpot.core.models import (
     RunOutcome,
     TransferRun,
 )
-from tests.bot.conftest import ADMIN
+from tests.bot.conftest import ADMIN, TEAM
 from tests.bot.test_csv_upload import setup, share, updates
 from tests.bot.test_jobs_flow import GOLDEN, _ready
 from tests.bot.test_slack_app import connect_sides, reply, texts
@@ -177,6 +180,30 @@ def test_a_sync_whose_worker_died_before_done_keeps_its_summary(bot):
     with bot.database.session() as session:
         job = session.scalars(select(Job).where(Job.kind == JobKind.SYNC)).one()
     assert job.attempts == 2 and job.result["locations"] == "2 new, 0 updated"
+
+
+def test_a_reprocessing_whose_worker_died_before_done_keeps_its_summary_and_thread(bot):
+    store = _ready(bot)
+    with bot.database.session() as session:
+        company_id = session.get_one(ExternalLocation, store).company_id
+    died = die_once_before_done(bot, JobKind.REPROCESS)
+    here = Notify(team_id=TEAM, channel_id="C0001", user_id=ADMIN)
+    days = [(store, GOLDEN), (store, GOLDEN + timedelta(days=1))]
+    with unit_of_work(bot.database.factory) as session:
+        enqueue(
+            session, specs.reprocess(company_id, days, what="Cola", triggered_by="t", notify=here)
+        )
+    drain_through_death(bot, died)
+
+    (started,) = messages(bot, "Reprocessing 0/2 days for Cola")
+    (summary,) = updates(bot, started.ts, "Reprocessed 2/2 days for Cola")
+    assert len(messages(bot, "Each day of Cola")) == 1
+    after = bot.slack.calls[bot.slack.calls.index(summary) + 1 :]
+    assert [c for c in after if c.method == "chat.update"] == [], (
+        "the retry leaves the summary as it is"
+    )
+    with bot.database.session() as session:
+        assert session.scalar(select(func.count()).select_from(TransferRun)) == 2
 
 
 def test_a_report_whose_worker_died_before_done_is_posted_once_with_one_chart(bot):
