@@ -76,6 +76,9 @@ def _database_url(url: str) -> str:
     return url
 
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
 class Environment(StrEnum):
     DEVELOPMENT = "development"
     PRODUCTION = "production"
@@ -113,6 +116,15 @@ class LogSettings(SettingsGroup):
         default="text",
         description="json: one JSON object per line with the request, job, company and location",
     )
+
+    @field_validator("level")
+    @classmethod
+    def _known_level(cls, level: str) -> str:
+        """An unknown level (``verbose``) ended every command in logging's traceback."""
+        named = level.strip().upper()
+        if named not in LOG_LEVELS:
+            raise ValueError(f"write one of {', '.join(LOG_LEVELS)}")
+        return named
 
 
 class CsvSettings(SettingsGroup):
@@ -301,6 +313,18 @@ class Settings(SettingsGroup):
         ge=0,
         description="on SIGTERM, how long serve waits for requests in flight",
     )
+
+    @field_validator("secret_key")
+    @classmethod
+    def _holds_a_key(cls, keys: SecretStr | None) -> SecretStr | None:
+        """Set but blank (``STOCKPOT_SECRET_KEY=`` left in a ``.env``), it ended every command
+        in an ``IndexError`` traceback."""
+        if keys is not None and not keys.get_secret_value().replace(",", "").strip():
+            raise ValueError(
+                "it is set but holds no key; set it to one `stockpot secret generate` prints "
+                "(several comma-separated, newest first), or remove the line"
+            )
+        return keys
 
     @field_validator("listen_url")
     @classmethod

@@ -157,3 +157,34 @@ def test_a_database_url_stockpot_cannot_open_is_refused_by_name(monkeypatch, giv
     checked = CliRunner().invoke(main, ["check"], catch_exceptions=False)
     assert checked.exit_code == 1
     assert f"✗ settings: DATABASE_URL: {said}" in checked.output
+
+
+@pytest.mark.parametrize("given", ["", " ", ",", " , "])
+def test_a_blank_secret_key_is_refused_by_name_not_in_a_traceback(monkeypatch, given):
+    """`STOCKPOT_SECRET_KEY=` left blank in a `.env` ended `check`, `serve` and every other
+    command in an IndexError traceback (a key list with no key)."""
+    monkeypatch.setenv("STOCKPOT_SECRET_KEY", given)
+    for command in (["jobs", "list"], ["worker"]):
+        result = CliRunner().invoke(main, command, catch_exceptions=False)
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith(
+            "error: settings: STOCKPOT_SECRET_KEY: it is set but holds no key; set it to one "
+            "`stockpot secret generate` prints"
+        ), result.output
+    checked = CliRunner().invoke(main, ["check"], catch_exceptions=False)
+    assert checked.exit_code == 1
+    assert "✗ settings: STOCKPOT_SECRET_KEY: it is set but holds no key" in checked.output
+
+
+def test_an_unknown_log_level_is_refused_by_name_not_in_a_traceback(monkeypatch):
+    """`LOG_LEVEL=verbose` ended every command in logging's ValueError traceback."""
+    monkeypatch.setenv("LOG_LEVEL", "verbose")
+    result = CliRunner().invoke(main, ["jobs", "list"], catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith(
+        "error: settings: LOG_LEVEL: write one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
+    ), result.output
+
+
+def test_a_log_level_is_read_in_any_case():
+    assert Settings.from_variables(LOG_LEVEL=" warning ").log.level == "WARNING"

@@ -18,6 +18,7 @@ SAMPLES = {
     "DATABASE_URL": "postgresql+psycopg://stockpot@db.example/stockpot",
     "STOCKPOT_ENV": "production",
     "LOG_FORMAT": "json",
+    "LOG_LEVEL": "warning",
     "LIGHTSPEED_AUTH_VERSION": "v1",
     "STOCKPOT_METRICS_PORT": "9123",
     "STOCKPOT_POS_REQUESTS_PER_SECOND": "3.5",
