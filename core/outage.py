@@ -9,6 +9,8 @@ is injectable so the rule can be driven in tests without waiting.
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 
@@ -69,3 +71,57 @@ def lasted(seconds: float) -> str:
         return f"{whole // 60} min"
     hours, minutes = divmod(whole // 60, 60)
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+def _described(error: BaseException) -> str:
+    """The driver's error in one line (``OperationalError: connection failed: …``): its
+    type and first line, never SQLAlchemy's statement or its link to the docs."""
+    cause = getattr(error, "orig", None) or error
+    lines = str(cause).strip().splitlines()
+    first = lines[0][:200] if lines else ""
+    return f"{type(cause).__name__}: {first}" if first else type(cause).__name__
+
+
+class DatabaseOutage:
+    """A worker process that cannot reach the database: its claim lanes, its heartbeat and
+    its lease renewals each fail every few seconds for as long as it lasts, and each logged
+    a warning with a traceback every time (1,200 lines for a 15 s restart of PostgreSQL).
+    They report here instead: one warning when it starts (with the driver's error), again
+    by ``Outage``'s rule, and once when it is back; every attempt's traceback at DEBUG."""
+
+    def __init__(self, log: logging.Logger, worker_id: str, outage: Outage | None = None) -> None:
+        self._log = log
+        self._worker_id = worker_id
+        self._outage = outage or Outage()
+        self._lock = threading.Lock()
+
+    def failed(self, doing: str, error: BaseException) -> None:
+        """An attempt to ``doing`` (``claim jobs``) met ``error``."""
+        self._log.debug("could not reach the database to %s", doing, exc_info=error)
+        with self._lock:
+            lasting = self._outage.failed()
+        if lasting == 0:
+            self._log.warning(
+                "worker %s cannot reach the database (%s; trying to %s): it claims no job "
+                "and records no heartbeat until it answers, and tries again every few "
+                "seconds; said again after 1 min, then less often, and when it is back",
+                self._worker_id,
+                _described(error),
+                doing,
+            )
+        elif lasting is not None:
+            self._log.warning(
+                "worker %s still cannot reach the database after %s (%s)",
+                self._worker_id,
+                lasted(lasting),
+                _described(error),
+            )
+
+    def recovered(self) -> None:
+        """An attempt reached the database."""
+        with self._lock:
+            lasting = self._outage.recovered()
+        if lasting is not None:
+            self._log.warning(
+                "worker %s reaches the database again after %s", self._worker_id, lasted(lasting)
+            )

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.models import WorkerHeartbeat
+from stockpot.core.outage import DatabaseOutage
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +64,10 @@ class HeartbeatThread:
         *,
         threads: int,
         running: Callable[[], int],
+        outage: DatabaseOutage | None = None,
     ) -> None:
         self._factory = factory
+        self._outage = outage or DatabaseOutage(log, worker_id)
         self._worker_id = worker_id
         self._every = every
         self._threads = threads
@@ -92,5 +95,7 @@ class HeartbeatThread:
     def _beat(self) -> None:
         try:
             beat(self._factory, self._worker_id, threads=self._threads, running=self._running())
-        except SQLAlchemyError:
-            log.warning("could not record the heartbeat of %s", self._worker_id, exc_info=True)
+        except SQLAlchemyError as error:
+            self._outage.failed("record its heartbeat", error)
+        else:
+            self._outage.recovered()

@@ -37,6 +37,7 @@ from stockpot.core.jobs.heartbeat import HeartbeatThread
 from stockpot.core.jobs.listen import PROBE_SECONDS, JobListener, listen_target
 from stockpot.core.jobs.queue import ClaimedJob
 from stockpot.core.models import JobKind
+from stockpot.core.outage import DatabaseOutage
 from stockpot.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -128,8 +129,15 @@ class LeaseKeeper:
     whose worker died is not renewed, so its lease runs out and another worker takes it
     over."""
 
-    def __init__(self, factory: sessionmaker[Session], worker_id: str, lease: timedelta) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        worker_id: str,
+        lease: timedelta,
+        outage: DatabaseOutage | None = None,
+    ) -> None:
         self.lease = lease
+        self._outage = outage or DatabaseOutage(log, worker_id)
         self._factory = factory
         self._worker_id = worker_id
         self._held: set[int] = set()
@@ -159,8 +167,10 @@ class LeaseKeeper:
                     return
             try:
                 queue.renew_held(self._factory, self._worker_id, held, self.lease)
-            except SQLAlchemyError:
-                log.warning("could not renew the leases of jobs %s", held, exc_info=True)
+            except SQLAlchemyError as error:
+                self._outage.failed(f"renew the leases of jobs {held}", error)
+            else:
+                self._outage.recovered()
 
 
 class AckBursts:
@@ -236,7 +246,9 @@ class Worker:
         self.kinds = list(kinds or handlers)
         self.interactive = [kind for kind in interactive if kind in self.kinds]
         self.lease = timedelta(seconds=settings.job_lease_seconds)
-        self.leases = LeaseKeeper(factory, self.worker_id, self.lease)
+        self.database_outage = DatabaseOutage(log, self.worker_id)
+        """Said once for every thread of this worker that cannot reach the database."""
+        self.leases = LeaseKeeper(factory, self.worker_id, self.lease, self.database_outage)
         self.retry = RetryPolicy.of(settings)
         self._wakes: list[threading.Event] = [threading.Event()]
         self.bursts = AckBursts()
@@ -319,6 +331,7 @@ class Worker:
             settings.heartbeat_seconds,
             threads=sum(threads for _, threads, _ in lanes),
             running=lambda: self._running,
+            outage=self.database_outage,
         ):
             others = [
                 threading.Thread(target=self._lane, args=(stop, *lane), name="stockpot-answers")
@@ -367,11 +380,12 @@ class Worker:
                     free += 1
                 try:
                     jobs = self._claim_many(kinds, free)
-                except SQLAlchemyError:
+                except SQLAlchemyError as error:
                     _release(slots, free)
-                    log.warning("could not reach the database to claim a job", exc_info=True)
+                    self.database_outage.failed("claim jobs", error)
                     stop.wait(poll * 5)
                     continue
+                self.database_outage.recovered()
                 _release(slots, free - len(jobs))
                 if not jobs:
                     wake.wait(poll)

@@ -3,6 +3,9 @@ tried again once the database is back, and the ledger ends exact (PostgreSQL).""
 
 from __future__ import annotations
 
+import logging
+import threading
+
 import psycopg
 import pytest
 from slack_sdk import WebClient
@@ -127,3 +130,62 @@ def test_a_report_whose_worker_loses_the_database_at_the_end_is_not_posted_twice
         job = session.get_one(Job, job_id)
     assert (job.state, job.attempts) == (JobState.SUCCEEDED, 2)
     assert len(reports) == 1, "the retry found the report already posted"
+
+
+class Attempts(logging.Handler):
+    """Counts the worker's failed attempts to reach the database (said at DEBUG) and sees
+    when it says the database is back."""
+
+    def __init__(self, enough: int) -> None:
+        super().__init__(logging.DEBUG)
+        self.failed = 0
+        self.enough = enough
+        self.many = threading.Event()
+        self.back = threading.Event()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("could not reach the database to "):
+            self.failed += 1
+            if self.failed >= self.enough:
+                self.many.set()
+        if "reaches the database again" in record.getMessage():
+            self.back.set()
+
+
+def test_a_worker_that_loses_the_database_says_so_once_and_once_when_it_is_back(
+    postgres, monkeypatch, caplog
+):
+    """PostgreSQL restarted under a worker: each claim, heartbeat and lease renewal that
+    failed logged a warning with its traceback (1,200 lines for 15 s). Now the outage is
+    two warnings, without a traceback; each attempt is at DEBUG."""
+    monkeypatch.setenv("STOCKPOT_WORKER_POLL_SECONDS", "0.01")
+    monkeypatch.setenv("STOCKPOT_HEARTBEAT_SECONDS", "0.01")
+    monkeypatch.setenv("STOCKPOT_LISTEN", "false")
+    worker = Worker(postgres.factory, Settings(), {})
+    attempts = Attempts(enough=30)
+    logging.getLogger("stockpot.core").addHandler(attempts)
+    outage = Outage(postgres.url)
+    stop = threading.Event()
+    running = threading.Thread(target=worker.run, args=(stop,))
+    try:
+        with caplog.at_level(logging.DEBUG, logger="stockpot.core"):
+            running.start()
+            outage.begin()
+            try:
+                assert attempts.many.wait(60), f"only {attempts.failed} attempts failed"
+            finally:
+                outage.end()
+            assert attempts.back.wait(60), "the worker said the database is back"
+            stop.set()
+            running.join(60)
+    finally:
+        stop.set()
+        outage.end()
+        logging.getLogger("stockpot.core").removeHandler(attempts)
+    said = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.getMessage().split(" (")[0].split(" after ")[0] for r in said] == [
+        f"worker {worker.worker_id} cannot reach the database",
+        f"worker {worker.worker_id} reaches the database again",
+    ], [r.getMessage() for r in said]
+    assert "OperationalError: " in said[0].getMessage()
+    assert all(r.exc_info is None for r in said), "no traceback above DEBUG"
