@@ -140,22 +140,19 @@ def connection_by_label(session: Session, company: Company, label: str) -> Conne
         raise ValidationFailed(
             f"connection '{label}' should read provider:name with provider one of {providers}"
         ) from None
-    connection = session.scalar(
-        select(Connection).where(
-            Connection.company_id == company.id,
-            Connection.provider == provider,
-            Connection.name == name.strip(),
-        )
+    connections = list(
+        session.scalars(select(Connection).where(Connection.company_id == company.id))
     )
-    if connection is None:
-        known = ", ".join(
-            c.label
-            for c in session.scalars(select(Connection).where(Connection.company_id == company.id))
-        )
+    wanted = name.strip()
+    same = [c for c in connections if c.provider == provider and c.name == wanted]
+    if not same:  # `csv:kasse` for `csv:Kasse`: names are found case and accents aside
+        same = [c for c in connections if c.provider == provider and fold(c.name) == fold(wanted)]
+    if len(same) != 1:
+        known = ", ".join(c.label for c in connections)
         raise NotFound(
             f"company '{company.name}' has no connection '{label}' (known: {known or 'none'})"
         )
-    return connection
+    return same[0]
 
 
 def location_names(session: Session, company_id: int) -> list[str]:

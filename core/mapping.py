@@ -19,7 +19,14 @@ from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.documents import DocumentModel, parse_document, parse_each
 from stockpot.core.errors import InvalidDocument, NotFound, ValidationFailed
 from stockpot.core.exact import format_decimal
-from stockpot.core.lookup import LIKE_ESCAPE, company_by_name, connection_by_label, containing
+from stockpot.core.lookup import (
+    LIKE_ESCAPE,
+    closest,
+    company_by_name,
+    connection_by_label,
+    containing,
+    fold,
+)
 from stockpot.core.models import Company, Connection, Ingredient, PosItem, PosMapping, Recipe
 from stockpot.core.quantities import quantity_problem
 from stockpot.core.transfer.lines import item_key, key_problem
@@ -258,6 +265,10 @@ def _resolve(
 ) -> int:
     if name in known:
         return int(known[name].id)
+    wanted = fold(name)
+    alike = next((row for stored, row in known.items() if fold(stored) == wanted), None)
+    if alike is not None:  # names are found regardless of case and accents, as in the catalog
+        return int(alike.id)
     kind = model.__tablename__
     owner = session.scalar(
         select(Company.name).join(model, model.company_id == Company.id).where(model.name == name)
@@ -267,9 +278,9 @@ def _resolve(
             f"{kind} '{name}' belongs to company '{owner}', not '{company.name}'; a mapping can "
             "only use ingredients and recipes of its own company"
         )
-    raise MappingTargetError(
-        f"unknown {kind} '{name}' in company '{company.name}'; add it to the catalog first"
-    )
+    close = closest(name, known)
+    fix = f"did you mean {' or '.join(close)}?" if close else "add it to the catalog first"
+    raise MappingTargetError(f"unknown {kind} '{name}' in company '{company.name}'; {fix}")
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -128,6 +130,39 @@ def _refuse_aliases(text: str, source: str) -> None:
         return  # the loader below reports it with its place
 
 
+_WHOLE = re.compile(r"[-+]?[0-9]+")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def _refuse_decimal_comma_in_flow(node: yaml.MappingNode, path: Path, source: str) -> None:
+    """``{quantity: 1,5, unit: kg}`` is YAML for a quantity of 1 and a key ``5`` without a
+    value: a comma ends a value in a ``{…}`` mapping. Refused by what it is ("Keys should be
+    strings" at ``[5]`` said nothing a person could act on)."""
+    if not node.flow_style:
+        return
+    entries = node.value
+    for (name, number), (key, value) in itertools.pairwise(entries):
+        if (
+            isinstance(number, yaml.ScalarNode)
+            and not number.style
+            and _WHOLE.fullmatch(number.value)
+            and isinstance(key, yaml.ScalarNode)
+            and not key.style
+            and _DIGITS.fullmatch(key.value)
+            and isinstance(value, yaml.ScalarNode)
+            and value.tag.endswith(":null")
+            and value.value == ""
+        ):
+            written = f"{number.value},{key.value}"
+            message = (
+                f"{name.value}: {written} reads as {number.value} and a key {key.value}: in a "
+                f"{{…}} mapping a comma ends the value; write {number.value}.{key.value}, or "
+                "put the entry on lines of its own (a decimal comma works there)"
+            )
+            where = (*path, str(name.value))
+            raise InvalidDocument(source, [Problem(place(where), message, key.start_mark.line + 1)])
+
+
 def _checked_lines(root: yaml.Node, source: str) -> dict[Path, int]:
     """Every value's line by its path, in one walk (without recursion: libyaml accepts 999
     levels of nesting, and a recursive walk of them ended in a ``RecursionError``) that also
@@ -145,6 +180,7 @@ def _checked_lines(root: yaml.Node, source: str) -> dict[Path, int]:
             message = 'a NUL character ("\\0") is not accepted; remove it'
             raise InvalidDocument(source, [Problem(place(path), message, node.start_mark.line + 1)])
         if isinstance(node, yaml.MappingNode):
+            _refuse_decimal_comma_in_flow(node, path, source)
             seen: dict[str, int] = {}
             for key_node, value_node in node.value:
                 scalar = isinstance(key_node, yaml.ScalarNode)

@@ -6,7 +6,7 @@ from datetime import time
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 from stockpot.core.csv_import.profile import CsvProfile
@@ -23,7 +23,26 @@ def _name(text: str) -> str:
 
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_name)]
-PosCode = Annotated[str, StringConstraints(min_length=1, max_length=200), AfterValidator(_name)]
+
+
+def _code_as_text(code: Any) -> Any:
+    """``pos_code: 101`` unquoted is a YAML number (``0101`` the octal 65): refused with the
+    fix rather than pydantic's "Input should be a valid string"."""
+    if isinstance(code, int | float | Decimal) and not isinstance(code, bool):
+        raise PydanticCustomError(
+            "pos_code_number",
+            'write the code in quotes (pos_code: "101"): unquoted, YAML reads it as a number, '
+            "and a code such as 0101 would lose its leading zero",
+        )
+    return code
+
+
+PosCode = Annotated[
+    str,
+    BeforeValidator(_code_as_text),
+    StringConstraints(min_length=1, max_length=200),
+    AfterValidator(_name),
+]
 """A POS code held to the rule of names: sales lines with a line break, a tab, NUL or a
 bidirectional control in their code are refused, so a mapping of one could never match."""
 Positive = PositiveQuantity

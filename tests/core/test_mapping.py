@@ -158,3 +158,50 @@ def test_set_mapping_refuses_an_id_of_another_company(database):
     with database.session() as session:
         mapping = session.scalar(select(PosMapping).join(PosItem).where(PosItem.key == "101"))
         assert mapping.ignored and mapping.recipe_id is None and mapping.updated_by == "test"
+
+
+def test_a_file_written_by_hand_finds_names_case_aside_and_says_what_a_typo_meant(database):
+    """`connection: csv:till export` and `ingredient: espresso beans` were refused as unknown,
+    though the catalog finds names regardless of case and accents; a typo got no suggestion."""
+    setup_trattoria(database, mappings=False)
+    text = """
+company: Trattoria Esempio
+connection: csv:till export
+mappings:
+  - {pos_code: "300", ingredient: espresso beans, quantity: 0.009}
+  - {pos_code: "101", recipe: MARGHERITA}
+"""
+    summary = import_mappings(database.factory, text, source="mappings.yaml")
+    assert (summary.created, summary.new_items) == (2, 2)
+    with database.session() as session:
+        rows = list_mappings(session, company_by_name(session, "Trattoria Esempio"))
+    assert {row.pos_code: row.target for row in rows} == {
+        "300": "Espresso beans",
+        "101": "Margherita",
+    }
+    typo = text.replace("espresso beans", "Espreso beans")
+    assert _errors(database, typo) == [
+        "line 5: mappings[0]: unknown ingredient 'Espreso beans' in company 'Trattoria "
+        "Esempio'; did you mean Espresso beans?"
+    ]
+
+
+def test_a_code_or_a_decimal_comma_written_as_a_spreadsheet_would_is_refused_with_the_fix(
+    database,
+):
+    """`pos_code: 101` unquoted said "Input should be a valid string"; `quantity: 0,005` in a
+    `{…}` entry said "mappings[0][5].[key]: Input should be a valid string"."""
+    setup_trattoria(database, mappings=False)
+    head = "company: Trattoria Esempio\nconnection: csv:Till export\nmappings:\n"
+    assert _errors(database, head + "  - {pos_code: 101, recipe: Margherita}\n") == [
+        'line 4: mappings[0].pos_code: write the code in quotes (pos_code: "101"): unquoted, '
+        "YAML reads it as a number, and a code such as 0101 would lose its leading zero"
+    ]
+    comma = head + '  - {pos_code: "300", ingredient: Espresso beans, quantity: 0,009}\n'
+    assert _errors(database, comma) == [
+        "line 4: mappings[0].quantity: quantity: 0,009 reads as 0 and a key 009: in a {…} "
+        "mapping a comma ends the value; write 0.009, or put the entry on lines of its own "
+        "(a decimal comma works there)"
+    ]
+    on_lines = head + '  - pos_code: "300"\n    ingredient: Espresso beans\n    quantity: 0,009\n'
+    assert import_mappings(database.factory, on_lines, source="mappings.yaml").created == 1
