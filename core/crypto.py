@@ -64,6 +64,14 @@ class SecretBox:
                 "a stored Slack token cannot be decrypted with STOCKPOT_SECRET_KEY"
             ) from None
 
+    def decrypts(self, token: str) -> bool:
+        """Whether any key decrypts ``token``."""
+        try:
+            self._fernet.decrypt(token.encode())
+        except InvalidToken:
+            return False
+        return True
+
     def is_current(self, token: str) -> bool:
         """Whether ``token`` is encrypted under the newest key (nothing to rotate)."""
         try:

@@ -33,6 +33,32 @@ ENCRYPTED: tuple[tuple[Table, tuple[str, ...]], ...] = (
 
 
 @dataclass
+class Undecryptable:
+    values: int
+    """Encrypted values stored."""
+    refused: list[str]
+    """Those no key decrypts, as ``table row N (column)``."""
+
+
+def undecryptable(factory: sessionmaker[Session], box: SecretBox) -> Undecryptable:
+    """Every stored secret tried with ``box`` (read only): a database restored or moved
+    without its key reads fine until a POS or a workspace's Slack token is first used."""
+    found = Undecryptable(0, [])
+    with factory() as session:
+        for table, columns in ENCRYPTED:
+            selected = select(table.c.id, *(table.c[name] for name in columns))
+            for row in session.execute(selected.order_by(table.c.id)):
+                for name in columns:
+                    value = getattr(row, name)
+                    if not value:
+                        continue
+                    found.values += 1
+                    if not box.decrypts(value):
+                        found.refused.append(f"{table.name} row {row.id} ({name})")
+    return found
+
+
+@dataclass
 class Rotated:
     table: str
     values: int = 0

@@ -25,6 +25,7 @@ from stockpot.core.jobs.listen import (
     notifications_arrive,
     pooled_problem,
 )
+from stockpot.core.secret_rotation import undecryptable
 from stockpot.core.settings import Settings, get_settings, settings_problem
 from stockpot.core.words import plural
 
@@ -33,7 +34,7 @@ def settings_checks(settings: Settings) -> list[Check]:
     checks = []
     try:
         secret_box(settings)
-        checks.append(Check("secret key", True, "stored credentials can be decrypted"))
+        checks.append(Check("secret key", True, "STOCKPOT_SECRET_KEY holds a valid key"))
     except StockpotError as error:
         checks.append(Check("secret key", False, str(error), "set STOCKPOT_SECRET_KEY"))
     slack_ready = settings.slack.bot_token is not None or (
@@ -155,6 +156,30 @@ def listen_checks(settings: Settings) -> list[Check]:
     return [Check(name, False, pooled_problem(target.setting), POOLED_FIX)]
 
 
+def stored_secret_checks(settings: Settings, factory: sessionmaker[Session]) -> list[Check]:
+    """Every stored secret decrypts with ``STOCKPOT_SECRET_KEY``: said "can be decrypted"
+    from the key alone before, also for a database restored under another key."""
+    try:
+        box = secret_box(settings)
+    except StockpotError:
+        return []  # the secret key's own check says why
+    found = undecryptable(factory, box)
+    if not found.refused:
+        said = f"{plural(found.values, 'stored secret')}, each decrypts with STOCKPOT_SECRET_KEY"
+        return [Check("stored secrets", True, said if found.values else "none stored yet")]
+    named = ", ".join(found.refused[:3]) + (", …" if len(found.refused) > 3 else "")
+    return [
+        Check(
+            "stored secrets",
+            False,
+            f"{len(found.refused)} of {plural(found.values, 'stored secret')} cannot be "
+            f"decrypted with any key of STOCKPOT_SECRET_KEY ({named})",
+            "give the key they were encrypted with, after the current one "
+            "(STOCKPOT_SECRET_KEY=new,old), or connect those POS and workspaces again",
+        )
+    ]
+
+
 def pos_checks(settings: Settings, factory: sessionmaker[Session]) -> list[Check]:
     from stockpot.core.pos import connections
 
@@ -188,7 +213,9 @@ def check_command() -> None:
         if all(check.ok for check in found):
             checks += server_settings(engine)
             checks += listen_checks(settings)
-            checks += pos_checks(settings, make_session_factory(engine))
+            factory = make_session_factory(engine)
+            checks += stored_secret_checks(settings, factory)
+            checks += pos_checks(settings, factory)
     finally:
         engine.dispose()
     for check in checks:

@@ -7,12 +7,14 @@ from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from stockpot.bot import health
 from stockpot.bot.app import BOT_SCOPES
 from stockpot.bot.cli import main
 from stockpot.bot.health import autovacuum
+from stockpot.core.crypto import generate_key
+from stockpot.core.models import Connection
 from stockpot.core.settings import get_settings
 from stockpot.sandbox.sides import DEFAULT_USERNAME
 from stockpot.sandbox.slack import SlackStandIn
@@ -211,3 +213,31 @@ def test_the_real_servers_autovacuum_is_read_and_readiness_lists_it_not_needed(d
 def server_autovacuum(database) -> str:
     with database.engine.connect() as connection:
         return connection.execute(text("SHOW autovacuum")).scalar_one()
+
+
+def test_stored_secrets_are_tried_with_the_key_not_vouched_for_by_it(
+    connected, settings, monkeypatch
+):
+    """A database restored under another STOCKPOT_SECRET_KEY: `check` said "✓ secret key:
+    stored credentials can be decrypted" from the key alone, then failed each POS on it."""
+    env = {"DATABASE_URL": connected.url, "LOG_LEVEL": "WARNING"}
+    right = check(monkeypatch, **env)
+    assert "✓ secret key: STOCKPOT_SECRET_KEY holds a valid key" in right.output
+    assert "✓ stored secrets: 1 stored secret, each decrypts with STOCKPOT_SECRET_KEY" in (
+        right.output
+    )
+    other = check(monkeypatch, **env, STOCKPOT_SECRET_KEY=generate_key())
+    assert other.exit_code == 1
+    assert "stored credentials can be decrypted" not in other.output
+    with connected.session() as session:
+        (row,) = session.scalars(select(Connection.id))
+    assert (
+        "✗ stored secrets: 1 of 1 stored secret cannot be decrypted with any key of "
+        f"STOCKPOT_SECRET_KEY (connection row {row} (credentials))\n"
+        "    fix: give the key they were encrypted with, after the current one "
+        "(STOCKPOT_SECRET_KEY=new,old), or connect those POS and workspaces again"
+    ) in other.output
+    assert settings.secret_key is not None
+    old = settings.secret_key.get_secret_value()
+    both = check(monkeypatch, **env, STOCKPOT_SECRET_KEY=f"{generate_key()},{old}")
+    assert "✓ stored secrets: 1 stored secret, each decrypts" in both.output
