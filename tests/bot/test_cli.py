@@ -410,3 +410,20 @@ def test_a_connection_is_given_its_own_pace_and_back(connected, cli):
     assert stored["requests_per_second"] == 1.5
     assert "1000 requests a second" in cli(*pace, "--default"), "the setting's again"
     assert "give --requests-per-second N or --default" in cli(*pace, code=2)
+
+
+def test_sides_is_connected_from_a_deploy_script_with_the_password_in_sides_password(
+    cli, database, settings, monkeypatch
+):
+    """README said only "prompts for the password"; a script gives it in SIDES_PASSWORD (not
+    as --password, which every user of the machine sees in the process list)."""
+    from stockpot.sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME
+
+    cli("catalog", "import", CATALOG)
+    args = ("pos", "connect-sides", "--company", COMPANY, "--username", DEFAULT_USERNAME)
+    monkeypatch.setenv("SIDES_PASSWORD", "wrong")
+    assert "Username or password is wrong" in cli(*args, code=1)
+    monkeypatch.setenv("SIDES_PASSWORD", DEFAULT_PASSWORD)
+    assert cli(*args) == f"connected sides:SIDES for '{COMPANY}'; next: stockpot pos sync\n"
+    with database.session() as session:
+        assert session.scalar(select(Connection.name).where(Connection.name == "SIDES"))
