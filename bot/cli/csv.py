@@ -24,6 +24,7 @@ from stockpot.core.errors import NotFound, ValidationFailed
 from stockpot.core.exact import format_decimal
 from stockpot.core.models import Company, Connection, Provider
 from stockpot.core.settings import get_settings
+from stockpot.core.words import plural
 
 DATE = click.DateTime(["%Y-%m-%d"])
 
@@ -133,6 +134,7 @@ def csv_import(
                 default_date=when,
             )
             _print_preview(preview, as_json)
+            _refuse_as_the_import_would(preview, valid_only=valid_only, force=force)
             return
         result = import_csv(
             factory,
@@ -148,9 +150,11 @@ def csv_import(
     if as_json:
         emit_json(result.to_json())
         return
-    skipped = f", {result.rows_skipped} invalid rows left out" if result.rows_skipped else ""
+    skipped = (
+        f", {plural(result.rows_skipped, 'invalid row')} left out" if result.rows_skipped else ""
+    )
     click.echo(
-        f"Imported {file.name} as import {result.import_id}: {result.rows} rows{skipped} "
+        f"Imported {file.name} as import {result.import_id}: {plural(result.rows, 'row')}{skipped} "
         f"(undo: stockpot csv undo {result.import_id})"
     )
     for report in result.reports:
@@ -197,9 +201,21 @@ def _print_preview(preview: Preview, as_json: bool) -> None:
     if preview.duplicate_of is not None:
         click.echo(f"This file was already imported (import {preview.duplicate_of}).")
     if scan.error_count:
-        click.echo(f"{scan.error_count} errors:")
+        click.echo(f"{plural(scan.error_count, 'error')}:")
         for problem in scan.errors:
             click.echo(f"  {problem}")
+
+
+def _refuse_as_the_import_would(preview: Preview, *, valid_only: bool, force: bool) -> None:
+    """A dry run exits 1 when the same import would be refused (a deploy script or a
+    person's `&&` took the exit 0 of a file with wrong rows for a file that imports)."""
+    said = []
+    if preview.scan.error_count and not valid_only:
+        said.append("fix the file, or import the valid rows only (--valid-only)")
+    if preview.duplicate_of is not None and not force:
+        said.append(f"it was imported before (import {preview.duplicate_of}): --force to again")
+    if said:
+        raise ValidationFailed("the import would post nothing: " + "; ".join(said))
 
 
 @csv.command("imports")

@@ -42,7 +42,7 @@ def test_bad_files_and_names_give_one_clear_message(cli, tmp_path, database):
     out = cli("csv", "import", str(bad), "--connection", "Kasse", code=1)
     assert "1 error, nothing was imported" in out and "line 2, column 'Menge'" in out
     ok = cli("csv", "import", str(bad), "--connection", "Kasse", "--valid-only")
-    assert "1 rows, 1 invalid rows left out" in ok
+    assert "1 row, 1 invalid row left out" in ok
     assert "no CSV connection 'Nope'" in cli(
         "csv", "import", str(bad), "--connection", "Nope", code=1
     )
@@ -53,3 +53,24 @@ def test_bad_files_and_names_give_one_clear_message(cli, tmp_path, database):
     )
     dated = cli("csv", "import", str(tsv), "--connection", "Bons", "--date", "2026-11-27")
     assert "Transfer of Room, 2026-11-27: posted" in dated
+
+
+def test_a_dry_run_fails_when_the_import_would_be_refused(cli, tmp_path, database):
+    """`--dry-run` of a file with a wrong row printed its errors and exited 0, so a script
+    (or `--dry-run && import`) took it for a file that imports."""
+    cli("db", "upgrade")
+    setup_csv(database)
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"Datum;Artikelnummer;Menge\n27.11.2026;101;-\n27.11.2026;300;1\n")
+    args = ("csv", "import", str(bad), "--connection", "Kasse", "--dry-run")
+    refused = cli(*args, code=1)
+    assert "1 error:\n  line 2, column 'Menge'" in refused
+    assert refused.endswith(
+        "error: the import would post nothing: fix the file, or import the valid rows only "
+        "(--valid-only)\n"
+    )
+    assert "1 error:" in cli(*args, "--valid-only"), "the valid rows would import"
+    cli("csv", "import", str(bad), "--connection", "Kasse", "--valid-only")
+    again = cli(*args, "--valid-only", code=1)
+    assert again.endswith("it was imported before (import 1): --force to again\n")
+    cli(*args, "--valid-only", "--force")
