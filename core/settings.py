@@ -201,6 +201,17 @@ class SlackSettings(SettingsGroup):
         description="the largest request body /slack/events reads (413 beyond, before reading)",
     )
 
+    @field_validator(
+        "bot_token", "signing_secret", "client_id", "client_secret", "app_token", mode="before"
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """``SLACK_SIGNING_SECRET=`` (a template's line, a deploy's empty variable) is not
+        set: taken as the empty key, it let anyone sign requests as Slack."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
 
 class SidesSettings(SettingsGroup):
     """``SIDES_*``: the SIDES POS API."""

@@ -188,3 +188,17 @@ def test_an_unknown_log_level_is_refused_by_name_not_in_a_traceback(monkeypatch)
 
 def test_a_log_level_is_read_in_any_case():
     assert Settings.from_variables(LOG_LEVEL=" warning ").log.level == "WARNING"
+
+
+def test_a_blank_signing_secret_is_not_set_and_serve_refuses_to_start(database, monkeypatch):
+    """`SLACK_SIGNING_SECRET=` served with the empty key: a request signed with it passed the
+    gate as Slack's, so anyone reaching the port could act as any user."""
+    monkeypatch.setenv("DATABASE_URL", database.url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-1")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", "  ")
+    assert Settings().slack.signing_secret is None
+    result = CliRunner().invoke(main, ["serve", "--port", "0"], catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    assert "SLACK_SIGNING_SECRET is not set" in result.output
+    checked = CliRunner().invoke(main, ["check"], catch_exceptions=False)
+    assert "✗ slack settings: Slack is not configured" in checked.output
