@@ -38,6 +38,16 @@ def upgrade(database_url: str | None = None, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
+def downgrade(database_url: str, revision: str) -> None:
+    from alembic import command
+    from alembic.util.exc import CommandError
+
+    try:
+        command.downgrade(alembic_config(database_url), revision)
+    except CommandError as error:
+        raise ValueError(str(error)) from None
+
+
 def revisions(connection: Connection) -> tuple[str | None, str | None]:
     """The database's revision and the newest one this release knows: one query, and no
     Alembic environment (which logged two lines on every command)."""

@@ -7,6 +7,7 @@ import click
 from stockpot.bot.cli.support import session_factory
 from stockpot.bot.health import safe_url
 from stockpot.core.crypto import generate_key, secret_box
+from stockpot.core.errors import ValidationFailed
 from stockpot.core.secret_rotation import rotate_secrets
 from stockpot.core.settings import get_settings
 from stockpot.migrations import schema
@@ -23,6 +24,31 @@ def db_upgrade() -> None:
     url = get_settings().database.url
     schema.upgrade(url)
     click.echo(f"database {safe_url(url)} is up to date")
+
+
+@db.command("downgrade")
+@click.argument("revision")
+@click.option("--yes", is_flag=True, help="drop what the later revisions added")
+def db_downgrade(revision: str, yes: bool) -> None:
+    """Take the schema back to REVISION (e.g. 0021), for the release before an upgrade."""
+    url = get_settings().database.url
+    if not yes:
+        raise ValidationFailed(
+            f"a downgrade to {revision} drops what the later revisions added (README, "
+            "Upgrading); take a backup first (pg_dump -Fc), stop every process, then run "
+            f"`stockpot db downgrade {revision} --yes`"
+        )
+    try:
+        schema.downgrade(url, revision)
+    except ValueError as error:
+        raise ValidationFailed(
+            f"cannot downgrade to {revision!r}: {error}; a revision is the number a file of "
+            "migrations/versions starts with (0021)"
+        ) from None
+    click.echo(
+        f"database {safe_url(url)} is at revision {revision}: run the release whose schema "
+        "that is (`stockpot db upgrade` goes forward again)"
+    )
 
 
 @click.group()

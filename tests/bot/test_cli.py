@@ -427,3 +427,25 @@ def test_sides_is_connected_from_a_deploy_script_with_the_password_in_sides_pass
     assert cli(*args) == f"connected sides:SIDES for '{COMPANY}'; next: stockpot pos sync\n"
     with database.session() as session:
         assert session.scalar(select(Connection.name).where(Connection.name == "SIDES"))
+
+
+def test_the_schema_goes_back_for_the_release_before_and_forward_again(cli, database):
+    """README's Upgrading spoke of downgrades (what each drops), but no command made one: a
+    release rolled back found every command refusing the newer schema."""
+    from stockpot.migrations.schema import head_revision
+
+    head = head_revision()
+    before = f"{int(head) - 1:04d}"
+    cli("db", "upgrade")
+    asked = cli("db", "downgrade", before, code=1)
+    assert f"a downgrade to {before} drops what the later revisions added" in asked
+    assert f"`stockpot db downgrade {before} --yes`" in asked
+    assert "Can't locate revision identified by '9999'" in cli(
+        "db", "downgrade", "9999", "--yes", code=1
+    )
+    assert f"is at revision {before}" in cli("db", "downgrade", before, "--yes")
+    assert f"is at revision {before}, not {head}; run `stockpot db upgrade` first" in cli(
+        "jobs", "list", code=1
+    )
+    assert "is up to date" in cli("db", "upgrade")
+    cli("jobs", "list")
