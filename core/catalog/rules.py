@@ -7,10 +7,11 @@ used as sub-recipes, and no recipe contains itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from stockpot.core.lookup import closest
 from stockpot.core.units import Unit, UnitError, conversion_factor, parse_unit
 
 Where = tuple[str | int, ...] | str
@@ -137,6 +138,12 @@ def _check_recipe(
             _check_sub_recipe_line(line, recipe, draft, report)
 
 
+def _meant(name: str, known: Iterable[str]) -> str:
+    """``; did you mean Mozzarella?`` for ``mozzarella`` or ``Mozarella``, else nothing."""
+    close = closest(name, known)
+    return f"; did you mean {' or '.join(close)}?" if close else ""
+
+
 def _check_ingredient_line(
     line: RecipeLineDef,
     draft: CatalogDraft,
@@ -145,7 +152,10 @@ def _check_ingredient_line(
 ) -> None:
     assert line.ingredient is not None
     if line.ingredient not in draft.ingredients:
-        report(_child(line.where, "ingredient"), f"unknown ingredient '{line.ingredient}'")
+        report(
+            _child(line.where, "ingredient"),
+            f"unknown ingredient '{line.ingredient}'{_meant(line.ingredient, draft.ingredients)}",
+        )
         return
     if line.unit is None:
         report(line.where, f"'unit' is required for ingredient '{line.ingredient}' (e.g. unit: g)")
@@ -166,7 +176,10 @@ def _check_sub_recipe_line(
     assert line.recipe is not None
     sub = draft.recipes.get(line.recipe)
     if sub is None:
-        report(_child(line.where, "recipe"), f"unknown recipe '{line.recipe}'")
+        report(
+            _child(line.where, "recipe"),
+            f"unknown recipe '{line.recipe}'{_meant(line.recipe, draft.recipes)}",
+        )
         return
     if not sub.active and recipe.active:
         report(

@@ -155,6 +155,27 @@ recipes:
     ]
 
 
+def test_a_name_typed_wrong_or_in_another_case_gets_the_closest(database):
+    """`ingredient: mozzarella` and `recipe: Pizzatieg` were "unknown" with no hint, beside
+    a storage unit's error that lists the known ones."""
+    text = (
+        HEADER
+        + """
+recipes:
+  - name: Dough
+    lines:
+      - {ingredient: flour, quantity: 1, unit: kg}
+  - name: A
+    lines:
+      - {recipe: Dogh, quantity: 1}
+"""
+    )
+    assert _errors(database, text) == [
+        "line 13: recipes[0].lines[0].ingredient: unknown ingredient 'flour'; did you mean Flour?",
+        "line 16: recipes[1].lines[0].recipe: unknown recipe 'Dogh'; did you mean Dough?",
+    ]
+
+
 def test_the_last_definition_of_a_duplicate_is_the_one_checked(database):
     text = (
         HEADER
