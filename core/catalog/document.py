@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 from decimal import Decimal
 from typing import Annotated, Any
@@ -47,6 +48,17 @@ PosCode = Annotated[
 bidirectional control in their code are refused, so a mapping of one could never match."""
 Positive = PositiveQuantity
 Fraction01 = FractionBelowOne
+
+
+def _currency(code: str) -> str:
+    """``eur`` is EUR; anything but three letters says what is meant (the bare pattern said
+    "String should match pattern '^[A-Z]{3}$'")."""
+    upper = code.strip().upper()
+    if not re.fullmatch(r"[A-Z]{3}", upper):
+        raise PydanticCustomError(
+            "currency", "write an ISO 4217 currency code of three letters, such as EUR or CHF"
+        )
+    return upper
 
 
 class StorageUnitDoc(DocumentModel):
@@ -104,7 +116,7 @@ class CsvConnectionDoc(CsvProfile):
 
 class CatalogDoc(DocumentModel):
     company: Name
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] | None = None
+    currency: Annotated[str, AfterValidator(_currency)] | None = None
     """ISO 4217 code (EUR, CHF, USD…) of the company's costs; absent keeps the stored one."""
     storage_units: list[StorageUnitDoc] = Field(default_factory=list)
     ingredients: list[IngredientDoc] = Field(default_factory=list)

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.errors import InvalidDocument
+from stockpot.core.lookup import company_by_name
 from stockpot.core.models import (
     Company,
     Connection,
@@ -378,3 +379,15 @@ csv_connections:
             "default_quantity": "1.5",
         }
         assert session.scalar(select(ExternalLocation.business_day_start)) == time(5, 0)
+
+
+def test_a_currency_is_read_in_any_case_and_anything_else_is_refused_with_what_is_meant(
+    database,
+):
+    """`currency: eur` was refused with "String should match pattern '^[A-Z]{3}$'"."""
+    import_catalog(database.factory, "company: Trattoria Esempio\ncurrency: chf\n", source="c")
+    with database.session() as session:
+        assert company_by_name(session, "Trattoria Esempio").currency == "CHF"
+    assert _errors(database, "company: Trattoria Esempio\ncurrency: Euro\n") == [
+        "line 2: currency: write an ISO 4217 currency code of three letters, such as EUR or CHF"
+    ]
