@@ -48,7 +48,8 @@ def serve_command(port: int) -> None:
         stop = threading.Event()
         stop_on_signals(stop)
         freeze_startup_heap()
-        click.echo(f"Stockpot is listening on port {port} (/slack/events, /healthz, /metrics)")
+        paths = "/slack/events, /healthz, /readyz, /metrics"
+        click.echo(f"Stockpot is listening on port {port} ({paths})")
         serve(StockpotWsgi(stockpot.app, factory, settings), port, settings, stop=stop)
 
 

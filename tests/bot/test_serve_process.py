@@ -122,6 +122,8 @@ def test_sigterm_stops_accepting_and_finishes_what_is_in_flight(database):
             if process.poll() is None:
                 process.kill()
         assert process.returncode == 0, output
+        # The start line names every path an operator or a load balancer probes.
+        assert "(/slack/events, /healthz, /readyz, /metrics)" in output, output
         # An operator reading the log after a deploy tells a clean stop from a crash.
         assert "SIGTERM received: stopping" in output, output
         assert "stopped cleanly: every request in flight was answered" in output, output
