@@ -50,6 +50,21 @@ def settings_checks(settings: Settings) -> list[Check]:
                 "SLACK_CLIENT_SECRET); see the README",
             )
         )
+    if settings.lightspeed.redirect_uri:
+        from stockpot.core.pos.lightspeed.oauth import redirect_refused
+
+        try:
+            redirect_refused(settings.lightspeed.redirect_uri)
+        except StockpotError as error:
+            checks.append(
+                Check(
+                    "lightspeed redirect",
+                    False,
+                    str(error),
+                    "set LIGHTSPEED_REDIRECT_URI to https://<your Stockpot host>"
+                    "/lightspeed/oauth/callback",
+                )
+            )
     if settings.slack.app_token is not None and not (
         settings.slack.app_token.get_secret_value().startswith("xapp-")
     ):

@@ -241,3 +241,31 @@ def test_stored_secrets_are_tried_with_the_key_not_vouched_for_by_it(
     old = settings.secret_key.get_secret_value()
     both = check(monkeypatch, **env, STOCKPOT_SECRET_KEY=f"{generate_key()},{old}")
     assert "✓ stored secrets: 1 stored secret, each decrypts" in both.output
+
+
+@pytest.mark.parametrize("uri", ["ftp://stockpot.example.com/cb", "http://stockpot.example.com/cb"])
+def test_a_lightspeed_redirect_lightspeed_would_refuse_is_a_problem_before_anyone_connects(
+    monkeypatch, tmp_path, uri
+):
+    """Refused only when an admin pressed Connect before: `check` said nothing of it."""
+    result = check(
+        monkeypatch,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'none.db'}",
+        LIGHTSPEED_REDIRECT_URI=uri,
+        LOG_LEVEL="WARNING",
+    )
+    assert result.exit_code == 1
+    assert f"✗ lightspeed redirect: LIGHTSPEED_REDIRECT_URI is '{uri}': Lightspeed sends" in (
+        result.output
+    )
+    assert "fix: set LIGHTSPEED_REDIRECT_URI to https://<your Stockpot host>/" in result.output
+
+
+def test_a_loopback_lightspeed_redirect_for_the_sandbox_is_no_problem(monkeypatch, tmp_path):
+    result = check(
+        monkeypatch,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'none.db'}",
+        LIGHTSPEED_REDIRECT_URI="http://127.0.0.1:3000/lightspeed/oauth/callback",
+        LOG_LEVEL="WARNING",
+    )
+    assert "lightspeed redirect" not in result.output
