@@ -105,3 +105,60 @@ def test_every_web_api_method_the_bot_calls_is_allowed_by_the_manifest():
             f"{method} (called in {sorted(where)}) needs one of {sorted(accepted)}; "
             f"app_manifest.yml grants {sorted(granted)}"
         )
+
+
+def _cli(*args: str):
+    from click.testing import CliRunner
+
+    from stockpot.bot.cli import main
+
+    return CliRunner().invoke(main, ["manifest", *args], catch_exceptions=False)
+
+
+def _urls(node) -> list[str]:
+    if isinstance(node, dict):
+        return [u for key, value in node.items() for u in _urls(value)] + [
+            value for key, value in node.items() if "url" in key and isinstance(value, str)
+        ]
+    if isinstance(node, list):
+        return [u for item in node for u in _urls(item)] + [
+            item for item in node if isinstance(item, str) and item.startswith("https://")
+        ]
+    return []
+
+
+def test_the_manifest_is_printed_with_the_operators_own_address():
+    """An operator had to replace stockpot.example.com by hand in every request URL."""
+    result = _cli("--url", "https://stock.pizzeria.example.org/")
+    assert result.exit_code == 0, result.output
+    printed = yaml.safe_load(result.output)
+    urls = _urls(printed)
+    assert len(urls) == len(_urls(MANIFEST)) >= 8
+    assert all(u.startswith("https://stock.pizzeria.example.org/slack/") for u in urls), urls
+    assert "//slack" not in result.output.replace("https://", "")
+    assert printed["features"]["slash_commands"] == [
+        {**command, "url": "https://stock.pizzeria.example.org/slack/events"}
+        for command in MANIFEST["features"]["slash_commands"]
+    ]
+
+
+def test_a_socket_mode_manifest_has_no_address():
+    result = _cli("--socket-mode")
+    assert result.exit_code == 0, result.output
+    printed = yaml.safe_load(result.output)
+    assert _urls(printed) == []
+    assert printed["settings"]["socket_mode_enabled"] is True
+    assert printed["settings"]["interactivity"]["is_enabled"] is True
+    assert printed["oauth_config"]["scopes"] == MANIFEST["oauth_config"]["scopes"]
+
+
+def test_an_address_slack_would_refuse_is_refused_with_what_to_write():
+    for given in ("http://stock.example.org", "stock.example.org", "https://x.org/?a=1"):
+        result = _cli("--url", given)
+        assert result.exit_code == 2
+        assert f"Invalid value for --url: {given!r} is not an address Slack sends" in (
+            result.output
+        )
+        assert "e.g. https://stockpot.example.org" in result.output
+    both = _cli("--url", "https://x.org", "--socket-mode")
+    assert both.exit_code == 2 and "Socket Mode uses no address" in both.output
