@@ -132,7 +132,15 @@ def written_beside(written: str, unit: str | None = None) -> str | None:
     money = _with_currency(written)
     if money is not None:
         return _number_alone(decimal_point(money[0]), money[1], unit)
+    percent = _PERCENT.fullmatch(written)
+    if percent is not None:
+        share = Decimal(decimal_point(percent.group(1))) / 100
+        return f"write the number alone: {written} is {share.normalize():f}"
     return None
+
+
+_PERCENT = re.compile(r"([0-9]+(?:[.,][0-9]+)?)\s*%")
+"""A share written as a percentage (``trim: 4%``): said as the number it is (0.04)."""
 
 
 def _number_alone(number: str, written: str, field: str | None) -> str:
@@ -187,7 +195,14 @@ def _written(value: object) -> object:
             problem = written_beside(text) or written_number_problem(text)
             if problem is not None:
                 raise ValueError(problem)
-            return decimal_point(text)
+            number = decimal_point(text)
+            Decimal(number)  # else pydantic's "Input should be a valid decimal", no more
+            return number
+        except InvalidOperation:
+            raise PydanticCustomError(
+                "quantity_text",
+                f"{value!r} is not a number; write it with the digits 0-9 and a '.' for decimals",
+            ) from None
         except ValueError as error:
             raise PydanticCustomError(
                 "quantity_text", f"{value!r} is not a number; {error}"

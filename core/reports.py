@@ -243,13 +243,3 @@ def send_reports_to(
                 f"'{timezone}' is not a timezone: use an IANA name such as Europe/Berlin"
             ) from None
         company.report_timezone = timezone
-
-
-def parse_clock_time(text: str) -> time:
-    """``HH:MM`` (24 h), as people write a time of day."""
-    try:
-        return time.fromisoformat(text if len(text) > 2 else f"{text}:00")
-    except ValueError:
-        raise ValidationFailed(
-            f"'{text}' is not a time of day: write it as HH:MM, e.g. 06:30"
-        ) from None

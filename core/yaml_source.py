@@ -42,10 +42,13 @@ class _DecimalLoader(_SafeLoader):  # type: ignore[misc, valid-type]
             ) from None
 
 
-def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
+def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal | str:
     """YAML's ``.nan`` and ``.inf`` become Decimal's NaN and Infinity, which the quantity
     rule then refuses with the value's place."""
-    text = str(loader.construct_scalar(node)).replace("_", "").lower()
+    written = str(loader.construct_scalar(node))
+    if ":" in written:
+        return written  # sexagesimal (``_construct_int``)
+    text = written.replace("_", "").lower()
     digits = text.lstrip("+-")
     return Decimal(text[: len(text) - len(digits)] + _SPECIAL.get(digits, digits))
 
@@ -58,8 +61,12 @@ than 4300 digits with a ``ValueError`` PyYAML does not turn into a YAML error (a
 and no number Stockpot reads has more than 18 digits."""
 
 
-def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
+    """An integer; ``6:30`` stays the text it is (YAML 1.2): YAML 1.1 reads it in base 60 as
+    390, which a time field took as 00:06:30, a day start six minutes past midnight."""
     text = str(loader.construct_scalar(node))
+    if ":" in text:
+        return text
     if len(text) > INT_DIGITS:
         raise yaml.constructor.ConstructorError(
             None, None, f"an integer of {len(text)} characters is too long", node.start_mark

@@ -18,6 +18,7 @@ from stockpot.core.access import (
     company_for,
     set_role,
 )
+from stockpot.core.clock_time import parse_clock_time
 from stockpot.core.db import unit_of_work
 from stockpot.core.doctor import diagnose
 from stockpot.core.errors import StockpotError, ValidationFailed
@@ -31,7 +32,7 @@ from stockpot.core.models import (
     Role,
 )
 from stockpot.core.pos import connections
-from stockpot.core.reports import parse_clock_time, send_reports_to
+from stockpot.core.reports import send_reports_to
 from stockpot.core.storage import (
     archive_storage_unit,
     create_storage_unit,

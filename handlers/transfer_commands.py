@@ -5,13 +5,13 @@ from __future__ import annotations
 from stockpot.bot.blocks.common import Block, escape, plural, section
 from stockpot.bot.blocks.jobs import catch_up_blocks
 from stockpot.bot.blocks.pos import location_state
+from stockpot.core.clock_time import parse_clock_time
 from stockpot.core.db import utcnow
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.jobs import specs
 from stockpot.core.jobs.schedule import Clock
 from stockpot.core.locations import set_automatic, set_transfer_time, transfer_statuses
 from stockpot.core.models import RunKind
-from stockpot.core.reports import parse_clock_time
 from stockpot.core.transfer.log import runs_of_day
 from stockpot.handlers.pending import queue_or_join
 from stockpot.handlers.slash import Invocation, Subcommand, UsageError, company_locations, parse_day

@@ -10,8 +10,10 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
+from stockpot.core.clock_time import parse_clock_time
 from stockpot.core.csv_import.profile import CsvProfile
 from stockpot.core.documents import DocumentModel
+from stockpot.core.errors import StockpotError
 from stockpot.core.lookup import name_problem
 from stockpot.core.quantities import FractionBelowOne, PositiveQuantity, Quantity
 
@@ -48,6 +50,20 @@ PosCode = Annotated[
 bidirectional control in their code are refused, so a mapping of one could never match."""
 Positive = PositiveQuantity
 Fraction01 = FractionBelowOne
+
+
+def _clock_time(value: Any) -> Any:
+    """A time of day written as people write it (``5:00``; ``parse_clock_time``), not only
+    pydantic's ``05:00`` ("input is too short")."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return parse_clock_time(value)
+    except StockpotError as error:
+        raise PydanticCustomError("clock_time", str(error)) from None
+
+
+ClockTime = Annotated[time, BeforeValidator(_clock_time)]
 
 
 def _currency(code: str) -> str:
@@ -96,7 +112,7 @@ class CsvLocationDoc(DocumentModel):
     name: Name
     storage_unit: Name
     timezone: str = "UTC"
-    business_day_start: time = time(0, 0)
+    business_day_start: ClockTime = time(0, 0)
 
 
 class CsvConnectionDoc(CsvProfile):

@@ -77,6 +77,12 @@ def refused(database, text: str, importer=import_catalog) -> str:
             'company: X\ningredients:\n  - {name: "Flour\\nSalt", base_unit: kg}\n',
             "line 3: ingredients[0].name: a name cannot contain the control character U+000A",
         ),
+        (  # YAML 1.1 read 1:30 in base 60: a quantity of 90
+            "company: X\ningredients: [{name: F, base_unit: kg}]\nrecipes:\n"
+            "  - {name: R, lines: [{ingredient: F, quantity: 1:30, unit: kg}]}\n",
+            "line 4: recipes[0].lines[0].quantity: '1:30' is not a number; write it with the "
+            "digits 0-9 and a '.' for decimals",
+        ),
         (
             'company: "Trattoria\\u202eEsempio"\n',
             "line 1: company: a name cannot contain the control character U+202E",

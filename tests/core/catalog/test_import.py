@@ -391,3 +391,50 @@ def test_a_currency_is_read_in_any_case_and_anything_else_is_refused_with_what_i
     assert _errors(database, "company: Trattoria Esempio\ncurrency: Euro\n") == [
         "line 2: currency: write an ISO 4217 currency code of three letters, such as EUR or CHF"
     ]
+
+
+def test_a_day_start_is_read_as_people_write_it_and_a_percentage_is_told_as_its_number(
+    database,
+):
+    """`business_day_start: "5:00"` was refused ("input is too short") and `trim: 4%` got
+    pydantic's "Input should be a valid decimal", with no fix for either."""
+    text = (
+        HEADER
+        + """
+csv_connections:
+  - name: Till
+    locations:
+      - {name: Room, storage_unit: Kitchen, business_day_start: "5:00"}
+      - {name: Terrace, storage_unit: Bar, business_day_start: 6:30}
+"""
+    )
+    import_catalog(database.factory, text, source="catalog.yaml")
+    with database.session() as session:
+        starts = dict(
+            session.execute(select(ExternalLocation.name, ExternalLocation.business_day_start))
+            .tuples()
+            .all()
+        )
+    assert starts == {"Room": time(5, 0), "Terrace": time(6, 30)}
+    wrong = (
+        HEADER
+        + """
+recipes:
+  - name: Focaccia
+    lines:
+      - {ingredient: Flour, quantity: 0.3, unit: kg, trim: 4%}
+      - {ingredient: Flour, quantity: 0.1, unit: kg, trim: lots}
+csv_connections:
+  - name: Till
+    locations:
+      - {name: Room, storage_unit: Kitchen, business_day_start: "25:00"}
+"""
+    )
+    assert _errors(database, wrong) == [
+        "line 13: recipes[0].lines[0].trim: '4%' is not a number; write the number alone: "
+        "4% is 0.04",
+        "line 14: recipes[0].lines[1].trim: 'lots' is not a number; write it with the digits "
+        "0-9 and a '.' for decimals",
+        "line 18: csv_connections[0].locations[0].business_day_start: '25:00' is not a time of "
+        "day: write it as HH:MM, e.g. 06:30",
+    ]
