@@ -14,8 +14,8 @@ from stockpot.bot.cli.support import (
 from stockpot.core.jobs import queue, specs
 from stockpot.core.jobs.queue import enqueue
 from stockpot.core.lookup import location_by_name
-from stockpot.core.migration import DEFAULT_DAYS, plan
-from stockpot.core.models import Job, JobState
+from stockpot.core.migration import DEFAULT_DAYS, MigrationProgress, plan
+from stockpot.core.models import ExternalLocation, Job, JobKind, JobState
 from stockpot.core.settings import get_settings
 
 
@@ -29,8 +29,15 @@ def jobs() -> None:
 @click.option("--limit", default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 def jobs_list(state: str | None, limit: int, as_json: bool) -> None:
+    """The latest jobs: each one's location by name, its day (a migration's days) and how
+    far a migration has come."""
     limit_of_attempts = get_settings().job_max_attempts
-    query = select(Job).order_by(Job.id.desc()).limit(limit)
+    query = (
+        select(Job, ExternalLocation.name)
+        .outerjoin(ExternalLocation, ExternalLocation.id == Job.location_id)
+        .order_by(Job.id.desc())
+        .limit(limit)
+    )
     if state:
         query = query.where(Job.state == JobState(state))
     with session_factory()() as session:
@@ -40,12 +47,14 @@ def jobs_list(state: str | None, limit: int, as_json: bool) -> None:
                 "kind": job.kind.value,
                 "state": job.state.value,
                 "location_id": job.location_id,
+                "location": location,
                 "business_date": job.business_date.isoformat() if job.business_date else None,
+                **_days_of(job),
                 "attempts": f"{job.attempts}/{job.max_attempts or limit_of_attempts}",
                 "run_after": job.run_after.isoformat(timespec="seconds"),
                 "last_error": job.last_error or "",
             }
-            for job in session.scalars(query)
+            for job, location in session.execute(query).tuples()
         ]
     if as_json:
         emit_json(rows)
@@ -56,21 +65,38 @@ def jobs_list(state: str | None, limit: int, as_json: bool) -> None:
     table(
         [
             [
-                str(r[k] or "")
-                for k in (
-                    "id",
-                    "kind",
-                    "state",
-                    "location_id",
-                    "business_date",
-                    "attempts",
-                    "last_error",
-                )
+                str(r["id"]),
+                r["kind"],
+                r["state"],
+                r["location"] or "",
+                r["business_date"] or _span(r),
+                f"{r['days_done']}/{r['days']}" if r["days"] else "",
+                r["attempts"],
+                r["last_error"],
             ]
             for r in rows
         ],
-        ["id", "kind", "state", "location", "date", "attempts", "last error"],
+        ["id", "kind", "state", "location", "date", "days done", "attempts", "last error"],
     )
+
+
+def _days_of(job: Job) -> dict[str, object]:
+    """A migration's days (``first``…``last``) and how many are done, from the progress its
+    worker saves after each day; ``None`` for other jobs and before its first start."""
+    saved = job.result.get("progress") if job.kind is JobKind.MIGRATION else None
+    if not saved:
+        return {"first_date": None, "last_date": None, "days": None, "days_done": None}
+    progress = MigrationProgress.load(saved)
+    return {
+        "first_date": progress.first.isoformat(),
+        "last_date": progress.last.isoformat(),
+        "days": progress.total,
+        "days_done": progress.done,
+    }
+
+
+def _span(row: dict[str, object]) -> str:
+    return f"{row['first_date']}…{row['last_date']}" if row["first_date"] else ""
 
 
 @jobs.command("retry")

@@ -29,6 +29,24 @@ def test_a_migration_is_queued_then_run_by_a_worker(connected, settings, monkeyp
     assert "ran 1 job(s)" in run("worker", "--until-idle")
     (done,) = json.loads(run("jobs", "list", "--json"))
     assert (done["state"], done["attempts"]) == ("succeeded", "1/5")
+    # The location by name, a migration's days and how many are done (an id and a blank
+    # date column before).
+    assert (done["location"], done["days"], done["days_done"]) == ("Pizzeria Beispiel Teltow", 3, 3)
+    shown = run("jobs", "list").splitlines()
+    assert shown[0].split() == [
+        "id",
+        "kind",
+        "state",
+        "location",
+        "date",
+        "days",
+        "done",
+        "attempts",
+        "last",
+        "error",
+    ]
+    assert "migration  succeeded  Pizzeria Beispiel Teltow" in shown[-1], shown
+    assert f"{done['first_date']}…{done['last_date']}  3/3" in shown[-1], shown
     with connected.session() as session:
         assert len(session.scalars(select(TransferRun)).all()) == 3
     assert "error: migrate between 1 and 400 days" in run(
