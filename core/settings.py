@@ -7,6 +7,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -74,6 +75,17 @@ def _database_url(url: str) -> str:
     if backend not in ("sqlite", "postgresql"):
         raise ValueError(f"Stockpot runs on SQLite or PostgreSQL; write {DATABASE_URL_FORMS}")
     return url
+
+
+def _web_address(url: str | None) -> str | None:
+    """An API or sign-in address: ``http(s)://host…``. ``SIDES_API_URL=not a url`` passed, and
+    `stockpot check` said the POS "did not answer (UnsupportedProtocol…)", as if it were down."""
+    if url is None:
+        return None
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("write the address with its scheme and host, e.g. https://api.example.com")
+    return url.strip()
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -160,6 +172,8 @@ class LightspeedSettings(SettingsGroup):
     auth_version: Literal["v1", "v2"] = Field(default="v2")
     scopes: str = Field(default="financial-api items offline_access")
 
+    _addresses = field_validator("api_url", "auth_url")(_web_address)
+
 
 class SlackSettings(SettingsGroup):
     """``SLACK_*``: the Slack app, its hosts and limits."""
@@ -201,6 +215,8 @@ class SlackSettings(SettingsGroup):
         description="the largest request body /slack/events reads (413 beyond, before reading)",
     )
 
+    _addresses = field_validator("api_url", "authorize_url")(_web_address)
+
     @field_validator(
         "bot_token", "signing_secret", "client_id", "client_secret", "app_token", mode="before"
     )
@@ -222,6 +238,8 @@ class SidesSettings(SettingsGroup):
         default=None,
         description="SIDES API base (the part before /api/v1); no public default exists",
     )
+
+    _address = field_validator("api_url")(_web_address)
 
 
 class Settings(SettingsGroup):

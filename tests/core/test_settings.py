@@ -101,3 +101,36 @@ def test_a_group_given_by_name_keeps_the_rest_of_its_prefix_from_the_environment
 def test_a_name_no_setting_has_is_refused(variable):
     with pytest.raises(ValueError, match=f"{variable} is not a Stockpot setting"):
         Settings.from_variables(**{variable: "1"})
+
+
+@pytest.mark.parametrize(
+    "variable",
+    [
+        "SIDES_API_URL",
+        "LIGHTSPEED_API_URL",
+        "LIGHTSPEED_AUTH_URL",
+        "SLACK_API_URL",
+        "SLACK_AUTHORIZE_URL",
+    ],
+)
+@pytest.mark.parametrize("value", ["not a url", "pos.example.org", "ftp://pos.example.org"])
+def test_an_address_without_its_scheme_and_host_is_refused_by_name(variable, value):
+    """`SIDES_API_URL=not a url` passed, and `stockpot check` said SIDES "did not answer
+    (UnsupportedProtocol…)", as if it were down."""
+    from pydantic import ValidationError
+
+    from stockpot.core.settings import settings_problem
+
+    with pytest.raises(ValidationError) as refused:
+        Settings.from_variables(**{variable: value})
+    said = settings_problem(refused.value)
+    assert (
+        said
+        == f"{variable}: write the address with its scheme and host, e.g. https://api.example.com"
+    )
+    assert value not in said
+
+
+def test_an_address_is_kept_as_given():
+    settings = Settings.from_variables(SIDES_API_URL=" http://127.0.0.1:8123 ")
+    assert settings.sides.api_url == "http://127.0.0.1:8123"
