@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -106,7 +107,7 @@ class StockpotWsgi:
         name, attributes = self._cookie()
         ok, detail, connected, headers = False, "", None, []
         if "error" in query:
-            detail = f"Lightspeed answered: {query['error']}"
+            detail = _lightspeed_refusal(query["error"])
         else:
             try:
                 info = connections.complete_lightspeed(
@@ -159,6 +160,20 @@ class StockpotWsgi:
             self.notifier.post(target, {"text": text})
 
         self.app.listener_runner.listener_executor.submit(post)
+
+
+OAUTH_ERROR_CODE = re.compile(r"[a-z_]{1,40}")
+"""What an OAuth ``error`` is (RFC 6749 §4.1.2.1: ``access_denied``, ``invalid_scope``...)."""
+
+
+def _lightspeed_refusal(error: str) -> str:
+    """The page's words for Lightspeed's ``error``: its code, never free text from the URL,
+    which anyone can send to a Stockpot user ('log in again at ...') on Stockpot's page."""
+    if error == "access_denied":
+        return "Lightspeed answered that access was not allowed (access_denied)."
+    if OAUTH_ERROR_CODE.fullmatch(error):
+        return f"Lightspeed answered with the error {error}."
+    return "Lightspeed answered with an error that is not an OAuth error code."
 
 
 def _cookie_value(header: str, name: str) -> str:

@@ -462,6 +462,21 @@ def test_a_refused_lightspeed_callback_is_one_log_line(bot, caplog):
     assert "not one Stockpot started" in refused[0] and "\n" not in refused[1]
 
 
+def test_lightspeed_s_error_is_shown_by_its_code_never_as_free_text(bot):
+    """The callback's ``error`` is in a URL anyone can send: as free text it put their words
+    ('log in again at ...') on Stockpot's page. Only an OAuth error code is shown."""
+    base = bot.settings.lightspeed.redirect_uri
+    denied = httpx.get(base, params={"error": "access_denied", "state": "x"})
+    assert denied.status_code == 400 and "access was not allowed (access_denied)" in denied.text
+    other = httpx.get(base, params={"error": "invalid_scope"})
+    assert "Lightspeed answered with the error invalid_scope." in other.text
+    lure = "Your session expired. Log in again at https://evil.example/login"
+    forged = httpx.get(base, params={"error": lure})
+    assert forged.status_code == 400 and "Lightspeed is not connected" in forged.text
+    assert "evil.example" not in forged.text and "session expired" not in forged.text
+    assert "an error that is not an OAuth error code" in forged.text
+
+
 def _synced(bot):
     connect_sides(bot)
     posted(bot, "connected SIDES")
