@@ -12,6 +12,19 @@ def plural(number: int, one: str, many: str | None = None) -> str:
     return f"{number:,} {one if number == 1 else (many or one + 's')}"
 
 
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+ECHO_LIMIT = 80
+"""How much of what someone typed a refusal repeats: enough to find the line, never all of
+a 10,000-character one (a message that was longer than the command it answered)."""
+
+
+def echoed(text: str) -> str:
+    return clip(text, ECHO_LIMIT)
+
+
 def local_time(instant: datetime, zone: ZoneInfo, now: datetime | None = None) -> str:
     """A time as people read it: on the clock of the place it is about, with that clock's
     zone (``2026-11-27 06:10 CET``; ``06:10 CET`` when ``now`` is the same local day). One

@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from typing import Any, TypeVar, overload
 
 from stockpot.core.access import slack_user
+from stockpot.core.words import clip as clip  # the one rule for cutting text, in core
 from stockpot.core.words import local_time as local_time  # the one rule for times, in core
 from stockpot.core.words import plural as plural  # the one rule for counts, in core
 
@@ -24,10 +25,6 @@ T = TypeVar("T")
 def escape(text: str) -> str:
     """Slack escapes only these three (HTML escaping would show ``&#39;`` literally)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def clip(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def day_spans(days: Iterable[date]) -> str:

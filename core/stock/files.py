@@ -45,6 +45,7 @@ from stockpot.core.models import (
 from stockpot.core.quantities import Quantity, parse_quantity_text
 from stockpot.core.stock.services import LineInput
 from stockpot.core.units import Family
+from stockpot.core.words import echoed
 from stockpot.core.yaml_source import load_yaml
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -217,11 +218,12 @@ def _argument(text: str, number: int) -> LineInput | Problem:
         try:
             parse_quantity_text(match["amount"])
         except ValueError as error:
-            return Problem("quantity", f"'{text}': {error}", number)
+            return Problem("quantity", f"'{echoed(text)}': {error}", number)
     if match is None or amount is None or match["cost"] == "":
         return Problem(
             "",
-            f"'{text}' should read ingredient=quantity[unit][@unit cost], e.g. Flour=25kg@0.9",
+            f"'{echoed(text)}' should read ingredient=quantity[unit][@unit cost], "
+            "e.g. Flour=25kg@0.9",
             number,
         )
     place = "quantity"
@@ -230,7 +232,7 @@ def _argument(text: str, number: int) -> LineInput | Problem:
         place = "unit_cost"
         cost = None if match["cost"] is None else parse_quantity_text(match["cost"])
     except ValueError as error:
-        return Problem(place, f"'{text}': {error}", number)
+        return Problem(place, f"'{echoed(text)}': {error}", number)
     return LineInput(match["name"], quantity, amount["unit"] or None, cost, number)
 
 

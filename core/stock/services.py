@@ -56,6 +56,7 @@ from stockpot.core.stock.ledger import (
 from stockpot.core.stock.variance import count_dates
 from stockpot.core.storage import archived_refusal
 from stockpot.core.units import Unit, UnitError, conversion_factor, parse_unit
+from stockpot.core.words import echoed
 
 POSTING_KINDS = (StockKind.COUNT, StockKind.RECEIPT, StockKind.WASTE, StockKind.MOVE)
 
@@ -739,9 +740,8 @@ def _resolve_lines(
                 if close
                 else "; `stockpot catalog import` adds ingredients"
             )
-            problems.append(
-                Problem("ingredient", f"unknown ingredient '{line.ingredient}'{hint}", where)
-            )
+            unknown = f"unknown ingredient '{echoed(line.ingredient)}'{hint}"
+            problems.append(Problem("ingredient", unknown, where))
             continue
         if not ingredient.active:
             problems.append(Problem("ingredient", f"'{ingredient.name}' is inactive", where))

@@ -64,3 +64,21 @@ def test_a_cost_with_its_currency_or_a_number_beyond_range_is_told_what_is_wrong
     assert "line 3: quantity: 'Basil=1e309g': 1.000000E+309 is too large; quantities must" in said
     assert "should read" not in said
     assert _postings(bot) == 0
+
+
+def test_a_refusal_repeats_only_the_start_of_a_very_long_line(bot):
+    """A 10,000-character line was repeated whole in its refusal (twice for a number: the
+    line and the number), a message longer than the command; and so were an unknown
+    ingredient's and storage unit's names. Each is shown cut to its first 80 characters."""
+    digits, name = "1" * 10_000, "N" * 10_000
+    bot.send.command("/stock", f"waste Kitchen Basil={digits}g", user=ADMIN)
+    number = texts(reply(bot, "1.111111E+9999 is too large"))
+    assert f"line 1: quantity: 'Basil={digits[:73]}…': 1.111111E+9999" in number
+    bot.send.command("/stock", f"waste Kitchen {name}=1g", user=ADMIN)
+    ingredient = texts(reply(bot, "unknown ingredient"))
+    assert f"line 1: ingredient: unknown ingredient '{name[:79]}…'" in ingredient
+    bot.send.command("/stock", f"waste {name} Basil=1g", user=ADMIN)
+    unit = texts(reply(bot, "no storage unit"))
+    assert f"no storage unit '{name[:79]}…'" in unit
+    assert all(len(said) < 1_000 for said in (number, ingredient, unit))
+    assert _postings(bot) == 0
