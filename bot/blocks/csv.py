@@ -39,7 +39,7 @@ def preview_blocks(
     blocks: list[Block] = [
         section(
             f"*{_text(file_name, 80)}* read with *{escape(label)}*: {scan.dialect.describe()}, "
-            f"{scan.rows} rows, dates {dates}"
+            f"{plural(scan.rows, 'row')}, dates {dates}"
         )
     ]
 
@@ -67,8 +67,8 @@ def preview_blocks(
     if scan.error_count:
         blocks.append(
             lines_section(
-                f":warning: {scan.error_count} errors; nothing is imported unless you choose "
-                "the valid rows only",
+                f":warning: {plural(scan.error_count, 'error')}; nothing is imported unless you "
+                "choose the valid rows only",
                 [escape(str(problem)) for problem in scan.errors],
                 more=f"…and {scan.error_count - len(scan.errors)} more",
             )

@@ -7,7 +7,7 @@ import threading
 from datetime import date, timedelta
 from typing import Any, BinaryIO
 
-from stockpot.bot.blocks.common import Block, escape, message, section
+from stockpot.bot.blocks.common import Block, escape, message, plural, section
 from stockpot.bot.blocks.common import context as context_block
 from stockpot.bot.blocks.csv import imported_blocks, preview_blocks, undone_blocks
 from stockpot.bot.blocks.jobs import fix_buttons
@@ -214,5 +214,6 @@ class CsvPreviewJob(_InThread):
         blocks = preview_blocks(
             name, found.label, found.preview, value, needs_date=found.default_date is not None
         )
-        self._tell(context, f"CSV {escape(name)}: {found.preview.scan.rows} rows read", blocks)
+        read = plural(found.preview.scan.rows, "row")
+        self._tell(context, f"CSV {escape(name)}: {read} read", blocks)
         return {"read": True, "rows": found.preview.scan.rows}

@@ -187,7 +187,8 @@ def test_errors_are_listed_and_only_valid_rows_can_be_imported(bot):
     bad = b"Datum;Artikelnummer;Menge\n27.11.2026;101;zwei\n27.11.2026;=1+1;1\n27.11.2026;300;1\n"
     preview = share(bot, "F3", "bad.csv", bad)
     shown = texts(preview)
-    assert "1 errors" in shown and "line 2, column 'Menge': value 'zwei' is not a number" in shown
+    assert "3 rows, dates" in shown and "1 error; nothing is imported" in shown
+    assert "line 2, column 'Menge': value 'zwei' is not a number" in shown
     assert "'=1+1 sold 1" in shown  # a formula-like code is shown inert, never evaluated
     assert "Import valid rows only" in shown
     value = json.loads(value_of(preview, ActionId.CSV_IMPORT))
@@ -196,6 +197,15 @@ def test_errors_are_listed_and_only_valid_rows_can_be_imported(bot):
     bot.send.click(preview.ts, ActionId.CSV_CANCEL, user=ADMIN)
     reply(bot, "nothing was imported")
     assert movements(bot) == 0
+
+
+def test_a_preview_counts_one_row_as_one_row(bot):
+    """A kitchen manager read "1 rows read" and "1 errors" under a one-line file."""
+    setup(bot)
+    one = b"Datum;Artikelnummer;Menge\n27.11.2026;101;2\n"
+    preview = share(bot, "F31", "one.csv", one)
+    assert preview.args["text"] == "CSV one.csv: 1 row read"
+    assert "1 row, dates 2026-11-27" in texts(preview) and "1 rows" not in texts(preview)
 
 
 def test_a_file_without_dates_takes_the_date_picked(bot):
