@@ -178,7 +178,7 @@ def _print_preview(preview: Preview, as_json: bool) -> None:
         )
         return
     click.echo(
-        f"{scan.file_name}: {scan.dialect.describe()}, {scan.rows} rows, dates "
+        f"{scan.file_name}: {scan.dialect.describe()}, {plural(scan.rows, 'row')}, dates "
         f"{', '.join(d.isoformat() for d in scan.dates) or 'none'} (dry run, nothing posted)"
     )
     table(

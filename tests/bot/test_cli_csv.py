@@ -51,6 +51,10 @@ def test_bad_files_and_names_give_one_clear_message(cli, tmp_path, database):
     assert "has no date and none was given" in cli(
         "csv", "import", str(tsv), "--connection", "Bons", code=1
     )
+    one = cli(
+        "csv", "import", str(tsv), "--connection", "Bons", "--date", "2026-11-27", "--dry-run"
+    )
+    assert ", 1 row, dates 2026-11-27 (dry run" in one  # it said "1 rows"
     dated = cli("csv", "import", str(tsv), "--connection", "Bons", "--date", "2026-11-27")
     assert "Transfer of Room, 2026-11-27: posted" in dated
 
