@@ -103,9 +103,13 @@ class StockpotWsgi:
     def lightspeed_callback(
         self, environ: dict[str, Any], start_response: StartResponse
     ) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD", "GET") != "GET":
+            # Lightspeed sends the browser back with a GET; nothing else spends a code.
+            return _answer(start_response, "405 Method Not Allowed", b"", "text/plain", [])
         query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
         name, attributes = self._cookie()
-        ok, detail, connected, headers = False, "", None, []
+        ok, detail, connected = False, "", None
+        headers = [("Cache-Control", "no-store"), ("Referrer-Policy", "no-referrer")]
         if "error" in query:
             detail = _lightspeed_refusal(query["error"])
         else:
@@ -120,9 +124,9 @@ class StockpotWsgi:
                 ok, connected = True, self._connected(query.get("state", ""), info)
                 headers.append(("Set-Cookie", f"{name}=; Max-Age=0; {attributes}"))
             except connections.AuthorizationCompleted as done:
-                # The page opened again (a refresh): nothing to do, nothing to announce.
-                info = done.info
-                ok, detail = True, f"{info.shown} is connected for {info.company} (opened again)."
+                # The page opened again (a refresh, or its address from a browser's history):
+                # nothing to do, nothing to announce, and no name for whoever holds the URL.
+                ok, detail = True, f"{done.info.shown} is connected (this page was opened again)."
             except StockpotError as error:
                 detail = str(error)
         if not ok:
