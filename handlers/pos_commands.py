@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from slack_sdk.errors import SlackApiError
+
 from stockpot.bot.blocks.common import escape, plural
 from stockpot.bot.blocks.doctor import doctor_blocks
 from stockpot.bot.blocks.pos import connect_sides_modal, lightspeed_blocks, locations_blocks
@@ -55,12 +57,17 @@ def pos_setup(inv: Invocation) -> None:
     with inv.services.factory() as session:
         linked = company_for(session, inv.team_id, None)
     if linked is None and not _installer(inv):
-        user = inv.client.users_info(user=inv.user_id)["user"]
-        if not (user.get("is_admin") or user.get("is_owner")):
+        who = "only the person who installed Stockpot, or a workspace admin or owner, can set it up"
+        try:
+            user = inv.client.users_info(user=inv.user_id)["user"]
+        except SlackApiError as error:
+            # Slack could not say who pressed (user_not_found for some guests): no admin then.
+            said = error.response.get("error", "an error")
             raise NotAllowed(
-                "only the person who installed Stockpot, or a workspace admin or owner, can set "
-                "it up for this workspace"
-            )
+                f"Slack did not say whether you are a workspace admin ({said}); {who}"
+            ) from None
+        if not (user.get("is_admin") or user.get("is_owner")):
+            raise NotAllowed(f"{who} for this workspace")
     with unit_of_work(inv.services.factory) as session:
         set_up_workspace(
             session,

@@ -127,6 +127,10 @@ def test_setting_up_a_new_workspace_takes_a_slack_admin(bot):
     reply(bot, "now works for Pizzeria Nuova")
     bot.send.command("/pos", "setup Trattoria Esempio", user="UBOSS", team="T0008")
     reply(bot, 'stockpot slack link \\"Trattoria Esempio\\"')
+    # Someone Slack's users.info does not know (user_not_found): refused, not "Something went
+    # wrong".
+    bot.send.command("/pos", "setup Pizzeria Fantasma", user="UGHOST", team="T0007")
+    reply(bot, "Slack did not say whether you are a workspace admin (user_not_found); only the")
 
 
 # --- SIDES, sync, transfer -----------------------------------------------------------------
