@@ -13,6 +13,7 @@ from stockpot.bot.cli.support import emit_json, session_factory, table
 from stockpot.bot.cli.transfer import print_report
 from stockpot.core.cell_text import inert
 from stockpot.core.csv_import.importer import (
+    DuplicateFile,
     Preview,
     import_csv,
     imports,
@@ -136,17 +137,23 @@ def csv_import(
             _print_preview(preview, as_json)
             _refuse_as_the_import_would(preview, valid_only=valid_only, force=force)
             return
-        result = import_csv(
-            factory,
-            connection_id,
-            stream,
-            file_name=file.name,
-            max_bytes=max_bytes,
-            default_date=when,
-            valid_only=valid_only,
-            force=force,
-            triggered_by="cli",
-        )
+        try:
+            result = import_csv(
+                factory,
+                connection_id,
+                stream,
+                file_name=file.name,
+                max_bytes=max_bytes,
+                default_date=when,
+                valid_only=valid_only,
+                force=force,
+                triggered_by="cli",
+            )
+        except DuplicateFile as duplicate:
+            raise ValidationFailed(
+                f"{duplicate} (stockpot csv undo {duplicate.previous_id}), or pass --force "
+                "only if its sales are to count twice"
+            ) from None
     if as_json:
         emit_json(result.to_json())
         return

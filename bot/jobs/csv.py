@@ -17,6 +17,7 @@ from stockpot.bot.metadata import CsvFileValue
 from stockpot.bot.slack_files import FileGone, fetch_csv
 from stockpot.core.company_clock import company_today
 from stockpot.core.csv_import.importer import (
+    DuplicateFile,
     ImportResult,
     import_csv,
     preview_with_profiles,
@@ -94,6 +95,15 @@ class CsvImportJob(_InThread):
                 context_block(
                     "Nothing was imported. Fix the file and share it again in this channel "
                     "(or upload it with `/pos csv`): its new preview offers Import."
+                )
+            ]
+        if isinstance(error, DuplicateFile):
+            # Imported meanwhile (another preview's Import): Retry would be refused the same.
+            return [
+                context_block(
+                    f"Nothing was imported. Import {error.previous_id} has this file's sales; "
+                    "its message's *Undo import* takes them back, if they are to be imported "
+                    "again."
                 )
             ]
         return super().after_refusal(context, error)

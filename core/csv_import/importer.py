@@ -65,7 +65,8 @@ class DuplicateFile(StockpotError):
         super().__init__(
             f"{file_name} was already imported as import {previous.id} (same content, "
             f"{local_time(previous.created_at, zone)} as '{previous.file_name}'); importing "
-            "it again would count its sales twice. Confirm (--force) only if that is intended"
+            f"it again would count its sales twice: undo import {previous.id} first if it is "
+            "to be imported again"
         )
 
 

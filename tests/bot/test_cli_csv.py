@@ -27,6 +27,7 @@ def test_profiles_import_dry_run_duplicate_and_undo(cli, tmp_path, database):
 
     refused = cli("csv", "import", str(export), "--connection", "Kasse", code=1)
     assert "already imported as import 1" in refused and "--force" in refused
+    assert "undo import 1 first if it is to be imported again (stockpot csv undo 1)" in refused
     listing = cli("csv", "imports", "--connection", "Kasse")
     assert "kasse.csv" in listing and "imported" in listing
 

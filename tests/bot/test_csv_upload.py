@@ -453,6 +453,10 @@ def test_the_same_file_imported_from_two_previews_at_once_is_imported_once(bot):
         if any("was already imported as import 1 (same content" in t for t in said)
     ]
     assert len(imported) == 1 and len(refused) == 1 and imported != refused, outcomes
+    # Retry would be refused the same (it offered one, and "--force", a flag of the CLI).
+    last = outcomes[refused[0]][-1]
+    assert ActionId.JOB_RETRY not in last and "--force" not in last, last
+    assert "Import 1 has this file's sales; its message's *Undo import* takes them back" in last
 
 
 def test_importing_a_file_whose_threaded_preview_imports_it_points_to_that_thread(bot):
