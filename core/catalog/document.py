@@ -54,7 +54,10 @@ Fraction01 = FractionBelowOne
 
 def _clock_time(value: Any) -> Any:
     """A time of day written as people write it (``5:00``; ``parse_clock_time``), not only
-    pydantic's ``05:00`` ("input is too short")."""
+    pydantic's ``05:00`` ("input is too short"). A YAML number is read the same way, as an
+    hour: pydantic took ``6`` for six seconds past midnight."""
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        value = str(value)
     if not isinstance(value, str):
         return value
     try:

@@ -406,6 +406,7 @@ csv_connections:
     locations:
       - {name: Room, storage_unit: Kitchen, business_day_start: "5:00"}
       - {name: Terrace, storage_unit: Bar, business_day_start: 6:30}
+      - {name: Garden, storage_unit: Bar, business_day_start: 6}
 """
     )
     import_catalog(database.factory, text, source="catalog.yaml")
@@ -415,7 +416,8 @@ csv_connections:
             .tuples()
             .all()
         )
-    assert starts == {"Room": time(5, 0), "Terrace": time(6, 30)}
+    # An hour alone is that hour (pydantic read the number 6 as 00:00:06).
+    assert starts == {"Room": time(5, 0), "Terrace": time(6, 30), "Garden": time(6, 0)}
     wrong = (
         HEADER
         + """
