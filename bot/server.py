@@ -53,11 +53,18 @@ class StockpotWsgi:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
-        if path == "/lightspeed/oauth/start":
-            return self.lightspeed_start(environ, start_response)
-        if path == "/lightspeed/oauth/callback":
-            return self.lightspeed_callback(environ, start_response)
-        return self.slack(environ, start_response)
+        page = {
+            "/lightspeed/oauth/start": self.lightspeed_start,
+            "/lightspeed/oauth/callback": self.lightspeed_callback,
+        }.get(path)
+        if page is None:
+            return self.slack(environ, start_response)
+        if environ.get("REQUEST_METHOD", "GET") != "GET":
+            # Each spends something once (a start link, Lightspeed's code): a link checker's
+            # HEAD or a POST must not. Lightspeed sends the browser back with a GET.
+            return _answer(start_response, "405 Method Not Allowed", b"", "text/plain", [])
+        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        return page(environ, query, start_response)
 
     def _cookie(self) -> tuple[str, str]:
         """The binding cookie's name and attributes: ``Secure`` where the redirect URI is
@@ -67,13 +74,9 @@ class StockpotWsgi:
         return LIGHTSPEED_COOKIE, "Path=/; HttpOnly; SameSite=Lax"
 
     def lightspeed_start(
-        self, environ: dict[str, Any], start_response: StartResponse
+        self, environ: dict[str, Any], query: dict[str, str], start_response: StartResponse
     ) -> Iterable[bytes]:
         """The link Slack shows: once, it sets the binding cookie and sends on to Lightspeed."""
-        if environ.get("REQUEST_METHOD", "GET") != "GET":
-            # A link checker's HEAD must not spend the link.
-            return _answer(start_response, "405 Method Not Allowed", b"", "text/plain", [])
-        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
         try:
             start = connections.open_lightspeed_start(
                 self.factory, self.settings, query.get("s", "")
@@ -101,12 +104,8 @@ class StockpotWsgi:
         return [b""]
 
     def lightspeed_callback(
-        self, environ: dict[str, Any], start_response: StartResponse
+        self, environ: dict[str, Any], query: dict[str, str], start_response: StartResponse
     ) -> Iterable[bytes]:
-        if environ.get("REQUEST_METHOD", "GET") != "GET":
-            # Lightspeed sends the browser back with a GET; nothing else spends a code.
-            return _answer(start_response, "405 Method Not Allowed", b"", "text/plain", [])
-        query = {k: v[0] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
         name, attributes = self._cookie()
         ok, detail, connected = False, "", None
         headers = [("Cache-Control", "no-store"), ("Referrer-Policy", "no-referrer")]
