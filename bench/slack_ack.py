@@ -34,6 +34,7 @@ Prints a table and one JSON line.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random
 import time
@@ -67,6 +68,8 @@ from bench.common import (
 )
 from bench.migration import LOCATION, REDIRECT, RemoteSandbox, set_up_company
 from bench.transfer import FIRST_DAY, INGREDIENTS, ITEMS, RECIPES, day
+from bench.wrk import available as wrk_available
+from bench.wrk import wrk_acked
 from stockpot.bot.ids import ActionId
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.db import make_engine, make_session_factory, unit_of_work
@@ -193,14 +196,20 @@ def timed_pass(
     *,
     answered: bool = True,
     after_acks: Callable[[], object] = lambda: None,
+    wrk: bool = False,
 ) -> Timings:
     """One pass (``CONCURRENCY`` at a time, or ``rate`` a second): each request's ack time;
     commands carry a response key of the pass, so the time their answer reached the stand-in
     gives the answer latency. ``answered=False`` for the bare app, which answers nothing:
     waiting for its answers only let the next pass start 30 s later (and a migration meant
-    to run under that pass end before it). ``after_acks`` runs once the last ack is in."""
+    to run under that pass end before it). ``after_acks`` runs once the last ack is in.
+    ``wrk``: the burst sent by wrk (``bench.wrk``), which times the acks only: the answers are
+    awaited but not timed."""
     keyed = [request.keyed(f"{tag}x{number}") for number, request in enumerate(requests)]
-    if rate is None:
+    acked_at: list[float] | None = None
+    if rate is None and wrk:
+        acks = wrk_acked(events, slack, keyed, CONCURRENCY)
+    elif rate is None:
         acks, acked_at = acked(events, slack, keyed, CONCURRENCY)
     else:
         acks, acked_at = paced(events, slack, keyed, rate)
@@ -208,11 +217,14 @@ def timed_pass(
     if not answered:
         return Timings(acks, [], 0, [])
     expected = {request.key for request in keyed if request.key is not None}
-    deadline = time.perf_counter() + 30
+    deadline = time.perf_counter() + DRAIN_S  # missing: never arrived, not late
     arrivals = slack.arrivals()
     while not expected <= arrivals.keys() and time.perf_counter() < deadline:
         time.sleep(0.1)
         arrivals = slack.arrivals()
+    missing = len(expected - arrivals.keys())
+    if acked_at is None:
+        return Timings(acks, [], missing, [])
     answered = [
         (arrivals[request.key], at, took)
         for request, at, took in zip(keyed, acked_at, acks, strict=True)
@@ -220,7 +232,7 @@ def timed_pass(
     ]
     answers = [arrived - at for arrived, at, _ in answered]
     replies = [arrived - at + took for arrived, at, took in answered]
-    return Timings(acks, answers, len(expected) - len(answers), replies)
+    return Timings(acks, answers, missing, replies)
 
 
 def main() -> None:
@@ -231,9 +243,14 @@ def main() -> None:
             ("--nice-worker", "run the worker at nice 10, below the web process"),
             ("--idle-worker", "run the worker under SCHED_IDLE, below everything else"),
             ("--burst-only", "only the bursts (no paced passes)"),
+            ("--python-client", "send the bursts from the Python client, not wrk"),
         ],
     )
     url = options.database_url
+    use_wrk = not options.python_client
+    if use_wrk and not wrk_available():
+        raise SystemExit("wrk is not installed (apt-get install wrk), or pass --python-client")
+    burst = functools.partial(timed_pass, wrk=use_wrk)
     logging.disable(logging.WARNING)
     rng = random.Random(20261128)
     fresh_database(url)
@@ -277,15 +294,15 @@ def main() -> None:
                     env, nice=10 if options.nice_worker else 0, idle=options.idle_worker
                 ),
             ):
-                timed_pass(bare, slack, requests[:WARM_UP], "warm", answered=False)
-                timed_pass(ours, slack, requests[:WARM_UP], "warm")
+                burst(bare, slack, requests[:WARM_UP], "warm", answered=False)
+                burst(ours, slack, requests[:WARM_UP], "warm")
                 steady = {} if options.burst_only else paced_passes(ours, slack, requests, factory)
                 if options.paced_only:
                     report("slack_ack", paced_rows(steady), {"paced": steady})
                     return
                 for number in range(PASSES):  # each stockpot pass paired with a bare one
-                    pair = {"bare": timed_pass(bare, slack, requests, f"b{number}", answered=False)}
-                    pair["stockpot"] = timed_pass(ours, slack, requests, f"s{number}")
+                    pair = {"bare": burst(bare, slack, requests, f"b{number}", answered=False)}
+                    pair["stockpot"] = burst(ours, slack, requests, f"s{number}")
                     pair["load"] = load_average()  # type: ignore[assignment]
                     pairs.append(pair)
                     print(describe(f"pass {number + 1}", pair), flush=True)
@@ -295,9 +312,9 @@ def main() -> None:
                 while job_state(factory, job_id) == "queued":
                     time.sleep(0.05)
                 time.sleep(1.0)  # past the first day's fetch: transfers are running
-                migrating = {"bare": timed_pass(bare, slack, requests, "bm", answered=False)}
+                migrating = {"bare": burst(bare, slack, requests, "bm", answered=False)}
                 states: list[str] = []  # "running" once the acks are in: both passes ran under it
-                migrating["stockpot"] = timed_pass(
+                migrating["stockpot"] = burst(
                     ours,
                     slack,
                     requests,
@@ -310,6 +327,7 @@ def main() -> None:
     finally:
         sandbox.stop()
     figures = summarise(pairs, migrating, migration_state)
+    figures["client"] = "wrk" if use_wrk else "python"
     figures["paced"] = steady
     rows = (paced_rows(steady) if steady else []) + [
         (f"{label} {measure} (ms)", f"{figures[f'{key}_{measure}_ms']:.1f}", target)
@@ -322,13 +340,13 @@ def main() -> None:
         ("  p99 ratio of each pair", " ".join(map(str, figures["p99_ratios"])), ""),
         (
             "burst: answer p50 / p99 (ms), a queue",
-            f"{figures['answer_p50_ms']:.0f} / {figures['answer_p99_ms']:.0f}",
+            f"{figures['answer_p50_ms']} / {figures['answer_p99_ms']}",
             BURST_ANSWERS,
         ),
         ("during migration: ack p99 ratio", f"{figures['migrating_p99_ratio']:.2f}", "goal <= 1.2"),
         (
             "during migration: answer p50 / p99 (ms)",
-            f"{figures['migrating_answer_p50_ms']:.0f} / {figures['migrating_answer_p99_ms']:.0f}",
+            f"{figures['migrating_answer_p50_ms']} / {figures['migrating_answer_p99_ms']}",
             BURST_ANSWERS,
         ),
         ("migration job when the stockpot pass's acks were in", migration_state, "running"),
@@ -418,13 +436,19 @@ def describe(label: str, pair: dict[str, Any]) -> str:
         f"{label}: ack p50/p95/p99 {ms(median(ours.acks))}/{ms(percentile(ours.acks, 0.95))}/"
         f"{ms(percentile(ours.acks, 0.99))} ms, bare {ms(median(theirs.acks))}/"
         f"{ms(percentile(theirs.acks, 0.95))}/{ms(percentile(theirs.acks, 0.99))} ms; answers "
-        f"p50/p99 {ms(median(ours.answers))}/{ms(percentile(ours.answers, 0.99))} ms "
+        f"p50/p99 {answer_ms(ours.answers, 0.5)}/{answer_ms(ours.answers, 0.99)} "
         f"({ours.missing} missing); load {pair['load']}"
     )
 
 
 def ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f}"
+
+
+def answer_ms(answers: list[float], share: float) -> str:
+    """A percentile of the answers' latencies, in ms, or why there is none: a burst sent by
+    wrk is awaited but its answers are not timed (the paced passes time them)."""
+    return ms(percentile(answers, share)) if answers else "untimed (wrk)"
 
 
 def summarise(
@@ -444,14 +468,14 @@ def summarise(
         figures[f"{measure}_ratio"] = median(ratios)
         figures[f"{measure}_ratios"] = [round(ratio, 2) for ratio in ratios]
     answers = [value for pair in pairs for value in pair["stockpot"].answers]
-    figures["answer_p50_ms"] = median(answers) * 1000
-    figures["answer_p99_ms"] = percentile(answers, 0.99) * 1000
+    figures["answer_p50_ms"] = answer_ms(answers, 0.5)
+    figures["answer_p99_ms"] = answer_ms(answers, 0.99)
     figures["answers_missing"] = sum(pair["stockpot"].missing for pair in pairs)
     ours, theirs = migrating["stockpot"], migrating["bare"]
     figures["migrating_p99_ratio"] = percentile(ours.acks, 0.99) / percentile(theirs.acks, 0.99)
     figures["migrating_p99_ms"] = percentile(ours.acks, 0.99) * 1000
-    figures["migrating_answer_p50_ms"] = median(ours.answers) * 1000
-    figures["migrating_answer_p99_ms"] = percentile(ours.answers, 0.99) * 1000
+    figures["migrating_answer_p50_ms"] = answer_ms(ours.answers, 0.5)
+    figures["migrating_answer_p99_ms"] = answer_ms(ours.answers, 0.99)
     figures["migration_state"] = state
     figures["loads"] = [pair["load"] for pair in pairs] + [migrating["load"]]
     return figures

@@ -29,11 +29,19 @@ def _tls() -> ssl.SSLContext:
 class SlackSender:
     """Delivers to the bot what Slack would: signed, form- or JSON-encoded, over HTTP."""
 
-    def __init__(self, events_url: str, signing_secret: str, stand_in: SlackStandIn) -> None:
+    def __init__(
+        self,
+        events_url: str,
+        signing_secret: str,
+        stand_in: SlackStandIn,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        """``transport``: httpx's, where the requests should go other than over the network
+        (a benchmark captures them for a load generator that sends them itself)."""
         self.events_url = events_url
         self.stand_in = stand_in
         self._verifier = SignatureVerifier(signing_secret)
-        self._http = httpx.Client(timeout=10, verify=_tls())
+        self._http = httpx.Client(timeout=10, verify=_tls(), transport=transport)
         self._responses = itertools.count(1)
         self.last: tuple[bytes, dict[str, str]] | None = None
 
