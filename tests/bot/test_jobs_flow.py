@@ -386,12 +386,16 @@ def test_posting_while_the_automatic_transfer_runs_says_it_posts_no_message(bot)
 def test_a_sync_or_report_asked_again_meanwhile_is_told_where_it_follows(bot):
     """The same rule for the other work started from Slack that is done once at a time."""
     _synced(bot)
+    # The first sync's job recorded done, not only its last message shown: a sync asked in
+    # between joins it (told "already under way"), and no new sync ever reaches SIDES.
+    bot.drain()
     hold = Hold()
     arrived, release = hold.arrived, hold.release
 
     bot.sides.faults.add(Fault(before=hold), path="", times=1)
     bot.send.command("/pos", "sync", user=ADMIN)
-    reply(bot, "Syncing 1 connection")
+    # The second "Syncing" reply: the first is _synced's, already there.
+    bot.slack.wait_for("response_url", 2, where=lambda c: "Syncing 1 connection" in texts(c))
     assert arrived.wait(30), "the sync's job is running"
     bot.send.command("/pos", "sync", user=ADMIN, channel="C0002")
     reply(bot, "The same sync of SIDES is already under way; its result follows in <#C0001>.")
