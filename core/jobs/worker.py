@@ -290,7 +290,9 @@ class Worker:
 
         With ``wait_for_others`` it also waits while other workers hold jobs, taking each
         over if its lease expires (a worker that died), and stops once nothing is running or
-        due (a due job may be in the middle of another worker's claim).
+        due (a due job may be in the middle of another worker's claim) and no thread of this
+        worker is still in an attempt: a job is recorded failed or cancelled before its
+        handler tells whoever waits, so the database alone says done too early.
         """
         ran = 0
         stop = threading.Event()
@@ -301,7 +303,7 @@ class Worker:
             if not wait_for_others:
                 return ran
             with self.factory() as session:
-                if not queue.unfinished_count(session, self.kinds):
+                if not queue.unfinished_count(session, self.kinds) and not self._running:
                     return ran
                 wake = queue.next_wake(session)
             stop.wait(self._pause_until(wake))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import threading
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from stockpot.core.db import unit_of_work
@@ -127,3 +130,62 @@ def test_a_cancelled_job_stops_at_its_checkpoint(database, queued):
     runner.run_until_idle()
     assert job(database, queued).state is JobState.CANCELED
     assert handler.cancelled_jobs == [queued]
+
+
+class Drain:
+    """``run_until_idle(wait_for_others=True)`` on a thread of its own, as a test's drain
+    runs beside the worker's lanes. ``decided`` is set once it returned or looked at the
+    jobs again: seen through SQLAlchemy's events, a drain that returns reads the ``job``
+    table twice (its claim finds nothing, nothing is running), one that waits reads it
+    more. ``told``: what the handler had told when the drain returned."""
+
+    def __init__(self, database, runner: Worker, handler: Scripted) -> None:
+        self.engine = database.engine
+        self.runner = runner
+        self.handler = handler
+        self.decided = threading.Event()
+        self.told: list[tuple[str, bool]] | None = None
+        self.reads = 0
+        self.thread = threading.Thread(target=self._drain)
+
+    def start(self) -> None:
+        event.listen(self.engine, "before_cursor_execute", self._read)
+        self.thread.start()
+
+    def join(self) -> None:
+        self.thread.join(30)
+        event.remove(self.engine, "before_cursor_execute", self._read)
+        assert not self.thread.is_alive(), "the drain returned"
+
+    def _read(self, connection, cursor, statement, *args) -> None:
+        if threading.current_thread() is self.thread and re.search(r"\bjob\b", statement):
+            self.reads += 1
+            if self.reads > 3:
+                self.decided.set()
+
+    def _drain(self) -> None:
+        try:
+            self.runner.run_until_idle(wait_for_others=True)
+            self.told = list(self.handler.told)
+        finally:
+            self.decided.set()
+
+
+def test_a_drain_waits_until_a_failure_is_told_not_only_recorded(database, queued):
+    """The flake of tests/bot/test_file_owners.py: a job is recorded failed, then its handler
+    tells whoever waits (a CSV import's refusal replaces its "Importing…"). A drain that
+    looked in between found nothing running or due and returned before the refusal was
+    said."""
+
+    class Telling(Scripted):
+        def failed(self, context, error, reason, *, final):
+            drain.start()  # the job is recorded failed; the drain looks now
+            assert drain.decided.wait(30), "the drain returned or looked again"
+            super().failed(context, error, reason, final=final)
+
+    handler = Telling(ValidationFailed("the file was not shared here"))
+    runner = worker(database, handler, STOCKPOT_WORKER_POLL_SECONDS=0.01)
+    drain = Drain(database, runner, handler)
+    assert runner.run_one()
+    drain.join()
+    assert drain.told == [("the file was not shared here", True)], "told before it returned"
