@@ -14,6 +14,8 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 
+from sqlalchemy import exc
+
 SAY_AGAIN_AFTER: tuple[float, ...] = (60.0, 300.0, 900.0)
 """Seconds after each report of an ongoing outage before the next one; the last repeats."""
 
@@ -71,6 +73,25 @@ def lasted(seconds: float) -> str:
         return f"{whole // 60} min"
     hours, minutes = divmod(whole // 60, 60)
     return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+
+
+UNREACHABLE = (exc.OperationalError, exc.InterfaceError, exc.DisconnectionError, exc.TimeoutError)
+"""The database did not answer: a refused or lost connection, a server shutting down, no
+connection free in the pool, a lock not granted in time. Trying again later can help; a
+traceback cannot (a constraint or a statement error is a bug, and not one of these)."""
+
+
+def database_unreachable(error: BaseException) -> BaseException | None:
+    """The error in ``error`` or its causes (``raise … from``) that says the database did not
+    answer (``UNREACHABLE``), or ``None``: a failed transfer carries it as its cause."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, UNREACHABLE):
+            return current
+        seen.add(id(current))
+        current = current.__cause__
+    return None
 
 
 def _described(error: BaseException) -> str:

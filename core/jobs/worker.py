@@ -37,7 +37,7 @@ from stockpot.core.jobs.heartbeat import HeartbeatThread
 from stockpot.core.jobs.listen import PROBE_SECONDS, JobListener, listen_target
 from stockpot.core.jobs.queue import ClaimedJob
 from stockpot.core.models import JobKind
-from stockpot.core.outage import DatabaseOutage
+from stockpot.core.outage import DatabaseOutage, database_unreachable
 from stockpot.core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -465,52 +465,76 @@ class Worker:
             log.warning("job %s was taken over by another worker; leaving it", job.id)
             return "lost"
         except HandBack:
-            try:
-                queue.hand_back(self.factory, job, context.result)
+            if self._recorded(
+                f"hand job {job.id} back (its lease runs out instead)",
+                lambda: queue.hand_back(self.factory, job, context.result),
+            ):
                 log.info("job %s handed back: this worker is stopping", job.id)
-            except SQLAlchemyError:
-                log.error("job %s could not be handed back; its lease will run out", job.id)
             return "handed_back"
         except JobCanceled:
-            try:
-                if queue.cancelled(self.factory, job, context.result):
-                    handler.cancelled(context)
-            except SQLAlchemyError:
-                log.error("job %s was cancelled but could not be recorded", job.id)
+            if self._recorded(
+                f"record job {job.id} cancelled",
+                lambda: queue.cancelled(self.factory, job, context.result),
+            ):
+                handler.cancelled(context)
             return "cancelled"
         except Exception as error:
             return self._failed(handler, context, error)
         context.result.update(result or {})
         if self.before_done is not None:
             self.before_done(job)
-        try:
-            queue.succeed(self.factory, job, context.result)
-        except SQLAlchemyError:
-            # The work is done but not recorded: the lease runs out and the job runs again,
-            # which finds its progress (a posted message's ts, a transfer already live).
-            log.error("job %s finished but could not be recorded", job.id, exc_info=True)
+        # Not recorded, the work is done all the same: the lease runs out and the job runs
+        # again, which finds its progress (a posted message's ts, a transfer already live).
+        self._recorded(
+            f"record job {job.id} done (it runs again when its lease runs out)",
+            lambda: queue.succeed(self.factory, job, context.result),
+        )
         return "succeeded"
+
+    def _recorded(self, doing: str, record: Callable[[], bool]) -> bool | None:
+        """Record how an attempt ended: ``record``'s answer (whether this worker still held
+        the job), or ``None`` when the database did not take it. The database not answering
+        is the worker's outage, said once however many jobs meet it (``DatabaseOutage``);
+        any other database error is a bug, logged with its traceback."""
+        try:
+            done = record()
+        except SQLAlchemyError as error:
+            if database_unreachable(error) is None:
+                log.error("could not %s", doing, exc_info=error)
+            else:
+                self.database_outage.failed(doing, error)
+            return None
+        self.database_outage.recovered()
+        return done
 
     def _failed(self, handler: JobHandler, context: JobContext, error: Exception) -> str:
         job = context.job
+        unreachable = database_unreachable(error)
+        if unreachable is not None:
+            self.database_outage.failed(f"run job {job.id} ({job.kind})", unreachable)
         reason = describe(error, job.id)
         now = utcnow()
-        try:
-            if isinstance(error, NotReadyYet) and now - job.created_at < OPEN_DAY_PATIENCE:
-                queue.retry_later(
+        doing = f"record the failed attempt of job {job.id} (it runs again when its lease runs out)"
+        if isinstance(error, NotReadyYet) and now - job.created_at < OPEN_DAY_PATIENCE:
+            self._recorded(
+                doing,
+                lambda: queue.retry_later(
                     self.factory, job, reason, now + self.retry.open_day_wait, count_attempt=False
-                )
-                return "day_open"
-            if is_transient(error) and not job.last_attempt:
-                log.info("job %s attempt %s failed, retrying: %s", job.id, job.attempts, reason)
-                queue.retry_later(self.factory, job, reason, now + self.retry.wait(job.attempts))
+                ),
+            )
+            return "day_open"
+        if is_transient(error) and not job.last_attempt:
+            log.info("job %s attempt %s failed, retrying: %s", job.id, job.attempts, reason)
+            at = now + self.retry.wait(job.attempts)
+            retried = self._recorded(
+                doing, lambda: queue.retry_later(self.factory, job, reason, at)
+            )
+            if retried is not None:
                 handler.failed(context, error, reason, final=False)
-                return "retried"
-            queue.fail(self.factory, job, reason)
-        except SQLAlchemyError:
-            log.error("job %s failed and the failure could not be recorded", job.id, exc_info=True)
-            return "failed"
-        handler.failed(context, error, reason, final=True)
+            return "retried"
+        failed = self._recorded(doing, lambda: queue.fail(self.factory, job, reason))
+        if failed is not None:
+            handler.failed(context, error, reason, final=True)
         return "failed"
 
 
@@ -530,8 +554,7 @@ def is_transient(error: Exception) -> bool:
 def describe(error: Exception, job_id: int) -> str:
     if isinstance(error, StockpotError):
         return str(error)
-    if isinstance(error, SQLAlchemyError):
-        log.warning("job %s: database error", job_id, exc_info=error)
+    if database_unreachable(error) is not None:  # the worker says the outage, once
         return "the database could not be reached; the job will be tried again"
     log.error("job %s failed unexpectedly", job_id, exc_info=error)
     return (

@@ -22,7 +22,6 @@ from typing import Any, overload
 
 from gmpy2 import mpq
 from sqlalchemy import bindparam, case, insert, select, tuple_
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.core import metrics
@@ -54,6 +53,7 @@ from stockpot.core.models import (
     TransferRunLines,
     TransferSnapshot,
 )
+from stockpot.core.outage import database_unreachable
 from stockpot.core.quantities import LIMIT, quantity_problem
 from stockpot.core.stock.ledger import absorb_runs, reversal
 from stockpot.core.transfer.catalog_snapshot import (
@@ -199,7 +199,13 @@ def run_transfer(
         record_failed_run(factory, location_id, business_date, run_kind, triggered_by, str(error))
         raise
     except Exception as error:
-        log.exception("transfer of location %s for %s failed", location_id, business_date)
+        unreachable = database_unreachable(error) is not None
+        if unreachable:
+            # Not this transfer's fault: whoever runs it says the outage (the worker: once per
+            # outage, not a traceback per transfer and per attempt to record it).
+            log.debug("transfer of location %s for %s: no database", location_id, business_date)
+        else:
+            log.exception("transfer of location %s for %s failed", location_id, business_date)
         message = f"internal error: {error!r}"
         run_id = record_failed_run(
             factory, location_id, business_date, run_kind, triggered_by, message
@@ -209,7 +215,7 @@ def run_transfer(
         )
         # The database gave up on this attempt (a deadlock, a lost connection): the next
         # attempt may well go through.
-        failure.transient = isinstance(error, OperationalError)
+        failure.transient = unreachable
         raise failure from error
 
 
@@ -828,6 +834,9 @@ def record_failed_run(
             session.add(run)
             session.flush()
             return run.id
-    except Exception:
-        log.exception("could not record the failed transfer of location %s", location_id)
+    except Exception as error:
+        if database_unreachable(error) is None:
+            log.exception("could not record the failed transfer of location %s", location_id)
+        else:  # the outage the transfer met: said by whoever runs it
+            log.debug("could not record the failed transfer of location %s", location_id)
         return None

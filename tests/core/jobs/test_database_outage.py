@@ -57,9 +57,20 @@ class Outage:
         self._run(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS true')
 
 
+def said(caplog, worker: Worker) -> list[str]:
+    """What the worker's outage logged above DEBUG, each line up to its details, and that
+    no line above DEBUG carries a traceback."""
+    records = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r for r in records if r.exc_info] == [], "no traceback above DEBUG"
+    return [r.getMessage().split(" (")[0].split(" after ")[0] for r in records]
+
+
 def test_a_transfer_cut_off_from_the_database_posts_nothing_and_is_retried(
-    postgres, sides, monkeypatch
+    postgres, sides, monkeypatch, caplog
 ):
+    """And the outage is said once when the job meets it and once when the database is back:
+    the transfer, its failed run's record and the job's failed attempt each logged an ERROR
+    with a traceback."""
     map_golden(postgres)
     monkeypatch.setenv("STOCKPOT_JOB_LEASE_SECONDS", "0.5")
     monkeypatch.setenv("STOCKPOT_JOB_RETRY_SECONDS", "0")
@@ -92,12 +103,18 @@ def test_a_transfer_cut_off_from_the_database_posts_nothing_and_is_retried(
     with postgres.session() as session:
         job = session.get_one(Job, job_id)
         assert (job.state, job.attempts) == (JobState.SUCCEEDED, 2)
+    assert said(caplog, worker) == [
+        f"worker {worker.worker_id} cannot reach the database",
+        f"worker {worker.worker_id} reaches the database again",
+    ]
+    first = next(r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING)
+    assert f"trying to run job {job_id} (transfer)" in first, first
     expected = sides.expected_consumption(36, GOLDEN_DATE, expand_menus=True)
     assert balances(postgres) == {MAPPED[key]: -expected[key] for key in MAPPED}
 
 
 def test_a_report_whose_worker_loses_the_database_at_the_end_is_not_posted_twice(
-    postgres, sides, monkeypatch
+    postgres, sides, monkeypatch, caplog
 ):
     """The report is posted (its message recorded), then the database goes away while its
     chart is uploaded, before the job is marked done: the job runs again later and does not
@@ -131,6 +148,10 @@ def test_a_report_whose_worker_loses_the_database_at_the_end_is_not_posted_twice
         job = session.get_one(Job, job_id)
     assert (job.state, job.attempts) == (JobState.SUCCEEDED, 2)
     assert len(reports) == 1, "the retry found the report already posted"
+    assert said(caplog, worker) == [
+        f"worker {worker.worker_id} cannot reach the database",
+        f"worker {worker.worker_id} reaches the database again",
+    ]
 
 
 class Attempts(logging.Handler):
