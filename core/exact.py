@@ -15,6 +15,7 @@ from fractions import Fraction
 from gmpy2 import mpq
 
 from stockpot.core.db import SCALE
+from stockpot.core.words import echoed
 
 
 def to_fraction(value: Decimal | Fraction | int | str) -> Fraction:
@@ -87,13 +88,31 @@ def format_decimal(value: Decimal) -> str:
     return format(value.normalize(), "f")
 
 
+def write_a_number(point: str = ".") -> str:
+    """The one fix for text that is not a number, wherever a number is read (Slack, YAML,
+    count files, sales lines; a CSV import with its profile's decimal separator)."""
+    return f"write it with the digits 0-9 and a '{point}' for decimals, e.g. 2 or 1{point}5"
+
+
 def written_number_problem(text: str) -> str | None:
-    """Why ``text`` is not a number as people write it, or ``None``. ``Decimal`` itself reads
-    ``١٢`` and ``٣`` as 12 and 3 and ``1_000`` as 1000, which nobody reading the file back
-    would see: only ASCII digits, without ``_``."""
+    """Why ``text`` is not a number as people write it (``write_a_number``), or ``None``.
+    ``Decimal`` itself reads ``١٢`` and ``٣`` as 12 and 3 and ``1_000`` as 1000, which nobody
+    reading the file back would see: only ASCII digits, without ``_``; and text ``Decimal``
+    cannot read (``0x10``, ``lots``) is not a number either. Scientific notation (``1e3``)
+    is a number, held to the range like any other."""
     if not text.isascii() or "_" in text:
-        return "write it with the digits 0-9, a '.' for decimals and no separators"
+        return write_a_number()
+    try:
+        Decimal(text)
+    except InvalidOperation:
+        return write_a_number()
     return None
+
+
+def not_a_number(written: str, problem: str) -> str:
+    """``'0x10' is not a number; write it with …``: the one sentence of every refusal of a
+    number typed or written in a file, naming what was written (at most its start)."""
+    return f"'{echoed(written)}' is not a number; {problem}"
 
 
 def parse_decimal(value: object, *, what: str) -> Decimal:
@@ -107,10 +126,7 @@ def parse_decimal(value: object, *, what: str) -> Decimal:
     problem = written_number_problem(text)
     if problem is not None:
         raise ValueError(f"{what} must be a number ({problem}), got {shown}")
-    try:
-        result = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"{what} must be a number, got {shown}") from None
+    result = Decimal(text)
     if not result.is_finite():
         raise ValueError(f"{what} must be a finite number, got {shown}")
     return result

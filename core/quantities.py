@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from stockpot.core.db import SCALE
-from stockpot.core.exact import written_number_problem
+from stockpot.core.exact import not_a_number, written_number_problem
 from stockpot.core.units import UnitError, parse_unit
 
 LIMIT = Decimal(10) ** 9
@@ -81,13 +81,10 @@ def parse_quantity_text(text: str, unit: str | None = None) -> Decimal:
     if beside is not None:
         raise ValueError(beside)
     number = decimal_point(written)
-    try:
-        if written_number_problem(number) is not None:
-            raise InvalidOperation
-        value = Decimal(number)
-    except InvalidOperation:
-        raise ValueError("write a number, e.g. 1 or 0.009") from None
-    return check_quantity(value)
+    problem = written_number_problem(number)
+    if problem is not None:
+        raise ValueError(not_a_number(written, problem))
+    return check_quantity(Decimal(number))
 
 
 def decimal_point(number: str) -> str:
@@ -192,21 +189,12 @@ def _written(value: object) -> object:
     if isinstance(value, str):
         text = value.strip()
         try:
-            problem = written_beside(text) or written_number_problem(text)
-            if problem is not None:
-                raise ValueError(problem)
-            number = decimal_point(text)
-            Decimal(number)  # else pydantic's "Input should be a valid decimal", no more
-            return number
-        except InvalidOperation:
-            raise PydanticCustomError(
-                "quantity_text",
-                f"{value!r} is not a number; write it with the digits 0-9 and a '.' for decimals",
-            ) from None
+            problem = written_beside(text) or written_number_problem(decimal_point(text))
         except ValueError as error:
-            raise PydanticCustomError(
-                "quantity_text", f"{value!r} is not a number; {error}"
-            ) from None
+            problem = str(error)
+        if problem is not None:
+            raise PydanticCustomError("quantity_text", not_a_number(text, problem))
+        return decimal_point(text)
     return value
 
 

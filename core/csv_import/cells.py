@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 
 from stockpot.core.business_day import DayStart
+from stockpot.core.exact import write_a_number
 from stockpot.core.periods import outside_dates
 from stockpot.core.quantities import check_quantity
 
 CACHED = 4096
 """Distinct cells remembered by the parsers: bounded, so memory stays flat on any file."""
-_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)", re.ASCII)
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 """ASCII digits only: a bare digit class also matches ``١٢``, ``１２`` and ``²``, which
 ``Decimal`` then read as 12, 12 and 2 (a till's export writes ASCII digits; anything else is
-refused with its line, like any cell that is not a number)."""
+refused with its line, like any cell that is not a number). Scientific notation (``1E+3``, as
+a spreadsheet writes a large number) is a number, as it is typed in Slack: ``1e309`` is then
+too large by the one range rule (``check_quantity``), in either place."""
 _THOUSANDS = {
     ",": re.compile(r"[+-]?\d{1,3}(\.\d{3})+(,\d+)?", re.ASCII),
     ".": re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", re.ASCII),
@@ -49,12 +52,8 @@ def parse_quantity(value: str, decimal_separator: str) -> Decimal:
         )
     text = text.replace(decimal_separator, ".")
     if not _NUMBER.fullmatch(text):
-        raise ValueError(f"is not a number; write quantities like 2 or 1{decimal_separator}5")
-    try:
-        quantity = Decimal(text)
-    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-        raise ValueError("is not a number") from None
-    return check_quantity(quantity)
+        raise ValueError(f"is not a number; {write_a_number(decimal_separator)}")
+    return check_quantity(Decimal(text))
 
 
 _TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%X", "%c", "%p", "%z")

@@ -168,7 +168,7 @@ def read_csv(text: str, *, source: str) -> StockFile:
             column = "unit_cost"
             cost = parse_quantity_text(cells[column]) if cells.get(column) else None
         except ValueError as error:
-            problems.append(Problem(column, f"'{cells[column]}': {error}", number))
+            problems.append(Problem(column, str(error), number))
             continue
         result.lines.append(LineInput(name, quantity, cells.get("unit") or None, cost, number))
     if problems:
@@ -180,8 +180,10 @@ ARGUMENT = re.compile(r"^\s*(?P<name>.+?)\s*=\s*(?P<amount>[^@]*?)\s*(?:@\s*(?P<
 """A line: ingredient=amount, optionally @cost; the amount and the cost are read on their own,
 so that a number written wrongly there (``1e309``, ``€12``) is told what is wrong with it."""
 AMOUNT = re.compile(
-    r"(?P<quantity>[-+]?[0-9]+(?:[.,][0-9]+)?(?:[eE][-+]?[0-9]+)?)\s*(?P<unit>[^\s@]*)"
+    r"(?P<quantity>[-+]?[0-9]+(?:[.,][0-9]+)?(?:[eE][-+]?[0-9]+)?)\s*(?P<unit>[^\W\d_]*)"
 )
+"""A quantity and the unit after it, letters only: ``0x10g`` is no 0 of a unit ``x10g`` (it
+was refused as "got 0"), it is not a number (``parse_quantity_text`` says so)."""
 
 
 NEXT_LINE = re.compile(r",\s*(?=[^,=]*=)")

@@ -153,7 +153,7 @@ def test_bad_files_name_their_lines_and_post_nothing(cli, tmp_path):
         "ingredient,quantity,unit\nFlour,12,kg\nFlour,abc,kg\nMozarella,3,kg\nBasil,2,l\n"
     )
     output = stock(cli, "count", "--storage-unit", "Kitchen", "--file", str(bad), code=1)
-    assert "line 3: quantity: 'abc': write a number" in output
+    assert "line 3: quantity: 'abc' is not a number; write it with the digits 0-9" in output
     bad.write_text("ingredient,quantity,unit\nFlour,12,kg\nMozarella,3,kg\nBasil,2,l\n")
     output = stock(cli, "count", "--storage-unit", "Kitchen", "--file", str(bad), code=1)
     assert "count.csv: 2 errors, nothing was imported" in output
@@ -185,7 +185,8 @@ def test_hostile_count_files_are_refused_with_their_line(cli, tmp_path):
         ),
         (
             b"ingredient,quantity,unit,unit_cost\nFlour,12,kg,abc\n",
-            "line 2: unit_cost: 'abc': write a number, e.g. 1 or 0.009",
+            "line 2: unit_cost: 'abc' is not a number; write it with the digits 0-9 and a '.' for "
+            "decimals, e.g. 2 or 1.5",
         ),
         (
             "ingredient,quantity\nCaf\u00e9,1\n".encode("cp1252"),

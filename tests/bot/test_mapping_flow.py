@@ -13,6 +13,7 @@ from sqlalchemy import select
 from stockpot.bot.ids import ActionId, BlockId
 from stockpot.core import ledger
 from stockpot.core.db import unit_of_work
+from stockpot.core.exact import write_a_number
 from stockpot.core.locations import link_storage_unit
 from stockpot.core.lookup import company_by_name
 from stockpot.core.mapping import IgnoreChoice, IngredientChoice, set_mapping
@@ -93,7 +94,7 @@ def test_map_validate_save_and_reprocess_the_affected_day(day_posted):
 
     mozzarella = f"ingredient:{ingredient_id(bot, 'Mozzarella')}"
     assert submit(mozzarella, "zero").json()["errors"] == {
-        BlockId.MAP_FACTOR: "write a number, e.g. 1 or 0.009"
+        BlockId.MAP_FACTOR: f"'zero' is not a number; {write_a_number()}"
     }
     assert submit(mozzarella, "0,2 kg").json()["errors"] == {
         BlockId.MAP_FACTOR: "write the number alone, 0.2, without 'kg'"

@@ -66,6 +66,16 @@ def test_a_cost_with_its_currency_or_a_number_beyond_range_is_told_what_is_wrong
     assert _postings(bot) == 0
 
 
+def test_a_quantity_that_is_no_number_is_told_so_not_read_as_zero(bot):
+    """`Basil=0x10g` was read as 0 of a unit `x10g` and refused as "the quantity must be
+    more than 0, got 0": a unit is letters, and the quantity is said to be no number."""
+    bot.send.command("/stock", "waste Kitchen Basil=0x10g", user=ADMIN)
+    said = texts(reply(bot, "nothing was posted"))
+    assert "line 1: quantity: 'Basil=0x10g': '0x10g' is not a number; write it with the " in said
+    assert "got 0" not in said
+    assert _postings(bot) == 0
+
+
 def test_a_refusal_repeats_only_the_start_of_a_very_long_line(bot):
     """A 10,000-character line was repeated whole in its refusal (twice for a number: the
     line and the number), a message longer than the command; and so were an unknown

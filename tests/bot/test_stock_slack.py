@@ -24,6 +24,7 @@ from stockpot.bot.blocks.stock import (
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.exact import write_a_number
 from stockpot.core.models import ExternalLocation, Ingredient, StockPosting
 from stockpot.core.stock.ledger import LiveCount
 from stockpot.core.transfer.lines import RawInput, SaleLine
@@ -349,7 +350,7 @@ def test_a_count_csv_shared_in_the_channel_is_previewed_then_posted(bot):
     reply(bot, "This channel now works for Trattoria Esempio")
     share(bot, "FBAD", "count-Kitchen.csv", b"ingredient,quantity\nFlor,2\nBasil,x\n")
     problems = posted(bot, "Count file count-Kitchen.csv")
-    assert "line 3: quantity: 'x': write a number" in texts(problems)
+    assert "line 3: quantity: 'x' is not a number; write it with the digits 0-9" in texts(problems)
     share(bot, "FCOUNT", "count-Kitchen-2026-11-26.csv", COUNT_FILE)
     preview = posted(bot, "count-Kitchen-2026-11-26.csv*: Kitchen at the close of 2026-11-26")
     assert "Flour: 12 kg (adjustment 12 kg)" in texts(preview)
@@ -548,8 +549,8 @@ def test_a_count_sheet_reads_numbers_by_the_one_rule(bot):
         assert answer.status_code == 200
         return answer.json()["errors"][f"{BlockId.STOCK_INGREDIENT_PREFIX}{ids['Basil']}"]
 
-    assert refusal("١٢") == "write a number, e.g. 1 or 0.009"
-    assert refusal("1_000") == "write a number, e.g. 1 or 0.009"
+    assert refusal("١٢") == f"'١٢' is not a number; {write_a_number()}"
+    assert refusal("1_000") == f"'1_000' is not a number; {write_a_number()}"
     assert refusal("1.5 g") == "write the number alone, 1.5, without 'g'"  # was "write a number"
     # Basil is counted in g: "1.5, without 'kg'" would have counted 1.5 g
     assert refusal("1.5 kg") == "write the number alone, in g: 1500 (1.5 kg)"

@@ -71,7 +71,7 @@ def refused(database, text: str, importer=import_catalog) -> str:
             "company: X\ningredients: [{name: F, base_unit: kg}]\nrecipes:\n"
             '  - {name: R, lines: [{ingredient: F, quantity: "٣", unit: kg}]}\n',
             "line 4: recipes[0].lines[0].quantity: '٣' is not a number; write it with the "
-            "digits 0-9, a '.' for decimals and no separators",
+            "digits 0-9 and a '.' for decimals, e.g. 2 or 1.5",
         ),
         (
             'company: X\ningredients:\n  - {name: "Flour\\nSalt", base_unit: kg}\n',
@@ -81,7 +81,7 @@ def refused(database, text: str, importer=import_catalog) -> str:
             "company: X\ningredients: [{name: F, base_unit: kg}]\nrecipes:\n"
             "  - {name: R, lines: [{ingredient: F, quantity: 1:30, unit: kg}]}\n",
             "line 4: recipes[0].lines[0].quantity: '1:30' is not a number; write it with the "
-            "digits 0-9 and a '.' for decimals",
+            "digits 0-9 and a '.' for decimals, e.g. 2 or 1.5",
         ),
         (
             'company: "Trattoria\\u202eEsempio"\n',

@@ -78,7 +78,7 @@ def test_typed_quantities_go_through_the_same_rule():
     for text in ("NaN", "Infinity", "1e19", "12345678901234567890", "0.0000000001"):
         with pytest.raises(ValueError, match="quantities must lie between"):
             parse_quantity_text(text)
-    with pytest.raises(ValueError, match="write a number"):
+    with pytest.raises(ValueError, match="is not a number; write it with the digits 0-9"):
         parse_quantity_text("two")
 
 
@@ -328,3 +328,30 @@ def test_a_decimal_comma_in_a_yaml_file_is_a_decimal_as_in_slack_and_count_files
         ).one()
         assert (line.quantity, line.trim) == (Decimal("0.25"), Decimal("0.1"))
         assert session.scalar(select(PosMapping.factor)) == Decimal("1.5")
+
+
+@pytest.mark.parametrize("separator", [".", ","])
+def test_scientific_notation_reads_by_one_rule_in_csv_cells_and_typed_text(separator):
+    """`1e309` read "is not a number" in a CSV import but "too large" typed in Slack: one
+    rule now, in both: scientific notation is a number, held to the one range."""
+    with pytest.raises(ValueError) as typed:
+        parse_quantity_text("1e309")
+    with pytest.raises(ValueError) as cell:
+        parse_quantity("1e309", separator)
+    assert str(cell.value) == str(typed.value)
+    assert str(cell.value).startswith("1.000000E+309 is too large; quantities must lie between")
+    assert parse_quantity("1E+3", separator) == parse_quantity_text("1e3") == Decimal(1000)
+
+
+def test_text_that_is_no_number_is_refused_by_one_sentence_naming_it():
+    """Typed text, a YAML string and a sales line's quantity said "write a number, e.g. 1
+    or 0.009", "write it with the digits 0-9 and a '.' for decimals" or "…, a '.' for
+    decimals and no separators": one message now, from one function, naming what was written."""
+    told = "write it with the digits 0-9 and a '.' for decimals, e.g. 2 or 1.5"
+    for text in ("0x10", "lots", "١٢", "1_000"):
+        with pytest.raises(ValueError) as typed:
+            parse_quantity_text(text)
+        assert str(typed.value) == f"'{text}' is not a number; {told}"
+        with pytest.raises(InvalidDocument) as in_yaml:
+            read_yaml(f"lines:\n  - {{ingredient: Flour, quantity: '{text}'}}\n", source="w.yaml")
+        assert f"line 2: lines[0].quantity: '{text}' is not a number; {told}" in str(in_yaml.value)

@@ -436,7 +436,7 @@ csv_connections:
         "line 13: recipes[0].lines[0].trim: '4%' is not a number; write the number alone: "
         "4% is 0.04",
         "line 14: recipes[0].lines[1].trim: 'lots' is not a number; write it with the digits "
-        "0-9 and a '.' for decimals",
+        "0-9 and a '.' for decimals, e.g. 2 or 1.5",
         "line 18: csv_connections[0].locations[0].business_day_start: '25:00' is not a time of "
         "day: write it as HH:MM, e.g. 06:30",
     ]

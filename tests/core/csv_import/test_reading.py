@@ -107,7 +107,8 @@ def test_bad_rows_are_reported_by_line_column_value_and_fix():
     assert result.error_count == 4 and result.invalid_rows == 4
     messages = [str(problem) for problem in result.errors]
     assert messages[0] == (
-        "line 2, column 'Menge': value 'zwei' is not a number; write quantities like 2 or 1,5"
+        "line 2, column 'Menge': value 'zwei' is not a number; write it with the digits 0-9 "
+        "and a ',' for decimals, e.g. 2 or 1,5"
     )
     assert messages[1].startswith("line 3, column 'Datum': value '31.02.2026' is not a date")
     assert "%d.%m.%Y (e.g. 27.11.2026)" in messages[1]
