@@ -5,7 +5,8 @@ CLI's ``--json`` and exported files keep the exact values (``core.exact.format_d
 
 The rule: a weight is shown in kg from 1 kg up, else in g; a volume in l from
 1 l up, else in ml; weights and volumes keep three significant digits (never rounding the
-whole part: 1234.5 kg is ``1235 kg``); a count keeps at most two decimals. Trailing zeros go.
+whole part: 1234.5 kg is ``1,235 kg``); a count keeps at most two decimals. Trailing zeros go.
+Thousands are grouped as money's are (``core.words.grouped``): 1,000,000 kg.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
 from stockpot.core.units import Family, Unit, parse_unit
+from stockpot.core.words import grouped
 
 SIGNIFICANT = 3
 COUNT_DECIMALS = 2
@@ -94,7 +96,7 @@ def _rounded(value: Decimal, decimals: int) -> str:
     exact = value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     if exact == 0:
         return "0" if value == 0 else ("≈0" if value > 0 else "≈-0")
-    text = format(exact, "f")
+    text = grouped(exact)
     if "." in text:
         text = text.rstrip("0").rstrip(".")
     return text

@@ -3,13 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
+
+
+def grouped(value: Decimal | int) -> str:
+    """A number as people read it: thousands grouped with ``,``, a ``.`` for decimals, plain
+    notation, its decimals as given (``1,000,000``, ``1,234.50``, ``-0.5``). The one grouping
+    rule for every number shown to people (money, quantities, counts), so a stock of
+    1,000,000 kg reads like its value of 1,000,000.00 EUR; stored, exported and ``--json``
+    values stay ungrouped (``core.exact.format_decimal``) for programs to read."""
+    return f"{Decimal(value):,f}"
+
+
+def figure(value: Decimal | int) -> str:
+    """An exact quantity for people (a CLI table, a CSV preview): every decimal kept,
+    trailing zeros dropped, grouped (``1,000,000``, ``1,234.5``)."""
+    number = Decimal(value)
+    return "0" if number.is_zero() else grouped(number.normalize())
 
 
 def plural(number: int, one: str, many: str | None = None) -> str:
     """``1 ingredient``, ``3 ingredients``, ``2 days``: a count as people write it (never
     "1 items" nor "item(s)")."""
-    return f"{number:,} {one if number == 1 else (many or one + 's')}"
+    return f"{grouped(number)} {one if number == 1 else (many or one + 's')}"
 
 
 def clip(text: str, limit: int) -> str:

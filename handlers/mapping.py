@@ -32,7 +32,6 @@ from stockpot.bot.slack_files import allowed_host
 from stockpot.core.access import Actor
 from stockpot.core.db import SessionFactory
 from stockpot.core.errors import ValidationFailed
-from stockpot.core.exact import format_decimal
 from stockpot.core.jobs import specs
 from stockpot.core.mapping import (
     IgnoreChoice,
@@ -58,6 +57,7 @@ from stockpot.core.unmapped import (
     targets,
     unmapped,
 )
+from stockpot.core.words import figure
 from stockpot.handlers.answers import ack_first
 from stockpot.handlers.context import (
     actor,
@@ -287,7 +287,7 @@ def submit_map(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltC
             mapped_blocks(
                 name,
                 target,
-                format_decimal(factor),
+                figure(factor),
                 days,
                 str(metadata.pos_item_id),
                 changed=changed,

@@ -18,8 +18,8 @@ from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import CsvFileValue
 from stockpot.core.cell_text import inert
 from stockpot.core.csv_import.importer import SAMPLE_NAMED, ImportResult, Preview, UndoResult
-from stockpot.core.exact import format_decimal
 from stockpot.core.transfer.runner import TransferReport
+from stockpot.core.words import figure
 
 SAMPLE_ROWS = SAMPLE_NAMED
 
@@ -49,7 +49,7 @@ def preview_blocks(
 
     rows = [
         f"line {row.line} · {row.business_date} · {escape(row.location)} · "
-        f"{' + '.join(named(code) for code in row.codes)} × {format_decimal(row.quantity)}"
+        f"{' + '.join(named(code) for code in row.codes)} × {figure(row.quantity)}"
         for row in scan.sample[:SAMPLE_ROWS]
     ]
     if rows:
@@ -59,7 +59,7 @@ def preview_blocks(
             lines_section(
                 "Unmapped codes (not deducted until mapped)",
                 [
-                    f"{named(code)} sold {format_decimal(quantity)}"
+                    f"{named(code)} sold {figure(quantity)}"
                     for code, quantity in sorted(preview.unmapped.items(), key=lambda i: -i[1])
                 ],
             )

@@ -10,9 +10,9 @@ from decimal import Decimal
 from stockpot.bot.amounts import human
 from stockpot.bot.blocks.common import Block, clip, context, escape, header, lines_section, section
 from stockpot.bot.ids import ActionId
-from stockpot.core.exact import format_decimal
 from stockpot.core.recipes import RecipeLineView, RecipeView, amount_text, trim_text
 from stockpot.core.why import Why
+from stockpot.core.words import figure
 
 ITEMS_SHOWN = 8
 """Top contributors in the message; every line is in the attached file."""
@@ -91,7 +91,7 @@ def why_blocks(why: Why) -> list[Block]:
             f"*{escape(item.name)}*"
             + (f" ({escape(item.pos_code)})" if item.pos_code else "")
             + (f" · {escape(item.location)}" if several else "")
-            + f": {format_decimal(item.sold)} sold → {human(item.contribution, why.unit)}"
+            + f": {figure(item.sold)} sold → {human(item.contribution, why.unit)}"
             + (f"\n\u2003_{escape(item.path)}_" if item.path else "")
             for item in why.items[:ITEMS_SHOWN]
         ]

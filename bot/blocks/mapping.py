@@ -24,6 +24,7 @@ from stockpot.core.exact import format_decimal
 from stockpot.core.mapping import MappingPage, MappingRow
 from stockpot.core.recipes import amount_text
 from stockpot.core.unmapped import WINDOW_DAYS, Target, UnmappedRow
+from stockpot.core.words import figure
 
 ROWS_SHOWN = 20
 """Two blocks a row; the message keeps room for its header and footer within 50 blocks."""
@@ -74,7 +75,7 @@ def unmapped_blocks(
         blocks.append(
             section(
                 f"*{escape(row.name)}*{code} · {escape(row.connection)}\n"
-                f"{sold_days(row, format_decimal(row.quantity))}"
+                f"{sold_days(row, figure(row.quantity))}"
             )
         )
         if admin and row.pos_item_id is not None:

@@ -25,7 +25,7 @@ from stockpot.core.errors import NotFound, ValidationFailed
 from stockpot.core.exact import format_decimal
 from stockpot.core.models import Company, Connection, Provider
 from stockpot.core.settings import get_settings
-from stockpot.core.words import plural
+from stockpot.core.words import figure, plural
 
 DATE = click.DateTime(["%Y-%m-%d"])
 
@@ -195,7 +195,7 @@ def _print_preview(preview: Preview, as_json: bool) -> None:
                 str(r.business_date),
                 r.location,
                 " + ".join(map(inert, r.codes)),
-                format_decimal(r.quantity),
+                figure(r.quantity),
             ]
             for r in scan.sample
         ],
@@ -204,7 +204,7 @@ def _print_preview(preview: Preview, as_json: bool) -> None:
     if preview.unmapped:
         click.echo("Unmapped codes (sold, not deducted until mapped):")
         for code, quantity in sorted(preview.unmapped.items()):
-            click.echo(f"  {inert(code):<20} {format_decimal(quantity)}")
+            click.echo(f"  {inert(code):<20} {figure(quantity)}")
     if preview.duplicate_of is not None:
         click.echo(f"This file was already imported (import {preview.duplicate_of}).")
     if scan.error_count:

@@ -25,6 +25,7 @@ from stockpot.core.stock import variance
 from stockpot.core.stock.costs import money
 from stockpot.core.transfer import trace
 from stockpot.core.why import WHY_CSV_HEADER, Why, explain, why_csv_rows
+from stockpot.core.words import figure
 
 
 @click.group("ledger")
@@ -49,7 +50,7 @@ def ledger_balances(company: str, as_json: bool) -> None:
             [
                 r.storage_unit,
                 r.ingredient,
-                format_decimal(r.quantity),
+                figure(r.quantity),
                 r.unit,
                 money(r.value, currency),
             ]
@@ -98,14 +99,14 @@ def show_variance(report: variance.Variance) -> None:
             [
                 line.ingredient,
                 line.unit,
-                format_decimal(line.opening),
-                format_decimal(line.receipts),
-                format_decimal(line.moves),
-                format_decimal(line.waste),
-                format_decimal(line.closing),
-                format_decimal(line.actual),
-                format_decimal(line.theoretical),
-                format_decimal(line.variance),
+                figure(line.opening),
+                figure(line.receipts),
+                figure(line.moves),
+                figure(line.waste),
+                figure(line.closing),
+                figure(line.actual),
+                figure(line.theoretical),
+                figure(line.variance),
                 "–" if line.percent is None else f"{line.percent}%",
                 money(line.value, report.currency),
             ]
@@ -165,7 +166,7 @@ def ledger_movements(company: str, date_from: Any, date_to: Any, as_json: bool) 
                 r.type,
                 r.storage_unit,
                 r.ingredient,
-                format_decimal(r.quantity),
+                figure(r.quantity),
                 r.unit,
                 str(r.run_id or ""),
                 f"reverses {r.reverses_id}" if r.reverses_id else "",
@@ -193,8 +194,8 @@ def ledger_trace(movement_id: int, as_json: bool) -> None:
                 line.line_id,
                 line.pos_code or "",
                 line.name,
-                format_decimal(line.quantity),
-                format_decimal(line.contribution),
+                figure(line.quantity),
+                figure(line.contribution),
             ]
             for line in lines
         ],
@@ -267,19 +268,19 @@ def ledger_why(
     where = f" in {why.storage_unit}" if why.storage_unit else ""
     period = str(first) if first == end else f"{first} to {end}"
     click.echo(
-        f"{why.ingredient}{where}, {period}: {format_decimal(why.from_sales)} {why.unit} from "
+        f"{why.ingredient}{where}, {period}: {figure(why.from_sales)} {why.unit} from "
         f"sales ({why.days} transferred day(s), {len(why.lines)} sales line(s))"
     )
     for kind, quantity in sorted(why.other.items()):
-        click.echo(f"  {kind}: {format_decimal(quantity)} {why.unit}")
+        click.echo(f"  {kind}: {figure(quantity)} {why.unit}")
     table(
         [
             [
                 item.location,
                 item.pos_code or "",
                 item.name,
-                format_decimal(item.sold),
-                f"{format_decimal(item.contribution)} {why.unit}",
+                figure(item.sold),
+                f"{figure(item.contribution)} {why.unit}",
                 item.path,
             ]
             for item in why.items

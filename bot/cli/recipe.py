@@ -8,9 +8,9 @@ from typing import Any
 import click
 
 from stockpot.bot.cli.support import emit_json, session_scope
-from stockpot.core.exact import format_decimal
 from stockpot.core.lookup import company_by_name
 from stockpot.core.recipes import RecipeLineView, amount_text, recipe_view, trim_text
+from stockpot.core.words import figure
 
 
 @click.group("recipe")
@@ -39,7 +39,7 @@ def _line_text(line: RecipeLineView, depth: int) -> list[str]:
 def _exact(value: Any) -> Any:
     """JSON of a view with exact decimals as text."""
     if isinstance(value, Decimal):
-        return format_decimal(value)
+        return figure(value)
     if isinstance(value, list):
         return [_exact(v) for v in value]
     if isinstance(value, dict):
@@ -61,7 +61,7 @@ def recipe_show(name: str, company: str, as_json: bool) -> None:
         emit_json(_exact(vars(view)))
         return
     state = "" if view.active else " (inactive)"
-    click.echo(f"{view.name}{state}: makes {format_decimal(view.portions)} portion(s)")
+    click.echo(f"{view.name}{state}: makes {figure(view.portions)} portion(s)")
     if view.default_issue_storage:
         click.echo(f"issued from {view.default_issue_storage} unless a line says otherwise")
     for line in view.lines:

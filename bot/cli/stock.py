@@ -14,12 +14,12 @@ from stockpot.bot.cli.support import emit_json, session_factory, table
 from stockpot.core import company_clock
 from stockpot.core.documents import read_text_file
 from stockpot.core.errors import ValidationFailed
-from stockpot.core.exact import format_decimal
 from stockpot.core.lookup import company_by_name, storage_unit_by_name
 from stockpot.core.models import StockKind
 from stockpot.core.stock import files
 from stockpot.core.stock.costs import money
 from stockpot.core.stock.services import StockRequest, StockResult, correct, post_stock
+from stockpot.core.words import figure
 
 
 @click.group("stock")
@@ -103,9 +103,9 @@ def show(result: StockResult) -> None:
         [
             [
                 line.ingredient,
-                format_decimal(line.quantity),
+                figure(line.quantity),
                 line.unit,
-                *([format_decimal(line.adjustment or 0)] if counting else []),
+                *([figure(line.adjustment or 0)] if counting else []),
                 money(line.value, result.currency),
             ]
             for line in result.lines
@@ -122,7 +122,7 @@ def show(result: StockResult) -> None:
     for item in result.absorbed:
         click.echo(
             f"absorbed by count {item.count_id} (a count fixes its balance): "
-            f"{format_decimal(item.quantity)} {item.unit} of {item.ingredient} "
+            f"{figure(item.quantity)} {item.unit} of {item.ingredient} "
             f"in {item.storage_unit}"
         )
 

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from stockpot.bot.cli.support import emit_json, session_factory, session_scope
 from stockpot.core.db import unit_of_work
 from stockpot.core.documents import read_text_file
-from stockpot.core.exact import format_decimal
 from stockpot.core.locations import set_automatic, transfer_statuses
 from stockpot.core.lookup import company_by_name, location_by_name, not_found
 from stockpot.core.models import ExternalLocation, RunKind
@@ -20,6 +19,7 @@ from stockpot.core.settings import get_settings
 from stockpot.core.transfer.lines import RawInput, parse_lines_file
 from stockpot.core.transfer.log import run_to_json, runs_of_day
 from stockpot.core.transfer.runner import TransferReport, run_transfer
+from stockpot.core.words import figure
 
 
 @click.group()
@@ -107,7 +107,7 @@ def print_report(report: TransferReport) -> None:
         for movement in report.movements:
             click.echo(
                 f"    {movement.storage_unit:<16} {movement.ingredient:<24} "
-                f"{format_decimal(movement.quantity)} {movement.unit}"
+                f"{figure(movement.quantity)} {movement.unit}"
             )
     if report.unmapped:
         click.echo("  Unmapped items (sold, not deducted; map them to include them on a rerun):")

@@ -17,6 +17,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 
 from stockpot.core.db import quantize
 from stockpot.core.models import Ingredient
+from stockpot.core.words import grouped
 
 CENT = Decimal("0.01")
 
@@ -38,4 +39,4 @@ def money(amount: Decimal | None, currency: str) -> str:
     if amount is None:
         return "–"
     rounded = amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
-    return f"{abs(rounded) if rounded == 0 else rounded:,.2f} {currency}"
+    return f"{grouped(abs(rounded) if rounded == 0 else rounded)} {currency}"

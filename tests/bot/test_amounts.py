@@ -5,7 +5,9 @@ from decimal import Decimal
 import pytest
 
 from stockpot.bot.amounts import count, human, human_together
+from stockpot.core.stock.costs import money
 from stockpot.core.units import ranked
+from stockpot.core.words import figure
 
 
 @pytest.mark.parametrize(
@@ -16,7 +18,9 @@ from stockpot.core.units import ranked
         ("16.833333333", "g", "16.8 g"),
         ("-1600.4", "g", "-1.6 kg"),
         ("240000", "g", "240 kg"),
-        ("1234.5", "kg", "1235 kg"),
+        ("1234.5", "kg", "1,235 kg"),
+        ("1000000000", "g", "1,000,000 kg"),
+        ("-1234567.891", "pcs", "-1,234,567.89 pcs"),
         ("0.5", "g", "0.5 g"),
         ("-0.75", "l", "-750 ml"),
         ("1500", "ml", "1.5 l"),
@@ -28,6 +32,20 @@ from stockpot.core.units import ranked
 )
 def test_quantities_are_rounded_in_the_unit_people_read(quantity, unit, shown):
     assert human(Decimal(quantity), unit) == shown
+
+
+def test_quantities_group_thousands_by_the_rule_money_does():
+    """Money read 1,000,000.00 EUR beside a stock of 1000000 kg: one grouping rule now
+    (``core.words.grouped``), for rounded quantities, exact ones (CLI tables) and money."""
+    assert money(Decimal("1000000"), "EUR") == "1,000,000.00 EUR"
+    assert human(Decimal(10**9), "g") == "1,000,000 kg"
+    assert human_together([Decimal(1_500_000), Decimal(2_250_000)], "pcs") == [
+        "1,500,000 pcs",
+        "2,250,000 pcs",
+    ]
+    assert count(Decimal("12345.5")) == "12,345.5"
+    assert figure(Decimal("1000000.000")) == "1,000,000" and figure(0) == "0"
+    assert figure(Decimal("1234.567890000")) == "1,234.56789"
 
 
 def test_counts():

@@ -210,6 +210,13 @@ def test_balances_are_a_summary_per_unit_and_show_all_lists_every_line():
     assert "…and 550 more" in modal["blocks"][-1]["elements"][0]["text"]
 
 
+def test_a_large_balance_groups_its_thousands_as_its_value_does():
+    """`Flour: 1000000 kg · 1,000,000.00 EUR`: the quantity now reads 1,000,000 kg too."""
+    rows = [StockLine("Kitchen", "Flour", "g", Decimal(10**9), Decimal(1_000_000))]
+    [_, block] = balances_blocks("Bench", rows, None)
+    assert "Flour: 1,000,000 kg · 1,000,000.00 EUR" in block["text"]["text"]
+
+
 def test_balances_without_costs_rank_each_kind_and_never_kilograms_against_pieces():
     rows = [
         StockLine("Bar", "Lemons", "pcs", Decimal(500)),

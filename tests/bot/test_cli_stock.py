@@ -130,6 +130,19 @@ def test_arguments_dry_run_and_moves(cli):
     assert moved["lines"][0]["quantity"] == "2" and moved["to_storage_unit"] == "Kitchen"
 
 
+def test_a_large_quantity_is_grouped_in_tables_and_exact_in_json(cli):
+    """A table showed 1000000 beside 880,000.00 EUR; `--json` stays ungrouped for programs."""
+    stock(
+        cli, "receive", "--storage-unit", "Kitchen", "Flour=1000000kg@0.88", "--date", "2026-11-27"
+    )
+    table = cli("ledger", "balances", "--company", COMPANY)
+    assert "Flour       1,000,000  kg    880,000.00 EUR" in table
+    rows = json.loads(cli("ledger", "balances", "--company", COMPANY, "--json"))
+    assert {"ingredient": "Flour", "quantity": "1000000"}.items() <= next(
+        r for r in rows if r["ingredient"] == "Flour"
+    ).items()
+
+
 def test_a_variance_over_days_not_transferred_says_so(cli, database):
     locations_added(database, date(2026, 11, 1))
     for day in ("2026-11-26", "2026-11-27"):
