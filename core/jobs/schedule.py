@@ -97,6 +97,7 @@ def activate(location: ExternalLocation, now: datetime | None = None) -> None:
     """Automatic transfers start with the first day due after now (earlier days are what a
     migration is for)."""
     location.automatic_since = Clock.of(location).first_day_due_after(now or utcnow())
+    location.activated_since = location.automatic_since
     location.paused_at = None
 
 

@@ -121,6 +121,10 @@ class ExternalLocation(Base):
     automatic_since: Mapped[date | None] = mapped_column(
         doc="the first business date automatic transfers cover (set on activation and resume)"
     )
+    activated_since: Mapped[date | None] = mapped_column(
+        doc="the first business date its activation covers (set on activation, kept by pause "
+        "and resume): the first day whose sales are expected (core.stock.pending)"
+    )
     paused_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = created_at()
 

@@ -105,12 +105,19 @@ def untransferred(
 
 def location_start(location: ExternalLocation, first_transferred: date | None) -> date:
     """The first business date whose sales Stockpot expects from ``location``: the first day
-    its activation covers (``automatic_since``; earlier days are what a migration is for),
+    its activation covers (``activated_since``; earlier days are what a migration is for),
     else the day it was added, or its first transferred day when that is earlier (a migration
-    or an older CSV file reaches back before both)."""
+    or an older CSV file reaches back before both).
+
+    Not ``automatic_since``, which a resume moves to the next due day: a location paused and
+    resumed before its first transfer had its paused days, whose sales are still missing,
+    dropped from the note (the resume offers them for catching up; the note must name them
+    until they are)."""
     clock = Clock.of(location)
-    began = location.automatic_since or business_date_of(
-        location.created_at, clock.timezone, clock.day_start
+    began = (
+        location.activated_since
+        or location.automatic_since
+        or business_date_of(location.created_at, clock.timezone, clock.day_start)
     )
     return began if first_transferred is None else min(began, first_transferred)
 

@@ -242,6 +242,29 @@ def test_a_location_added_within_the_period_names_only_its_days_since(trattoria)
     assert pending() == [("Main room", (D3, D4)), ("Terrace", (D3, D4))]
 
 
+def test_a_pause_and_resume_before_the_first_transfer_keeps_the_days_since_activation(
+    trattoria,
+):
+    """Resuming moves the first day automatic transfers cover to the next due day; it moved
+    the variance note's start too, so a location paused and resumed before its first
+    transfer no longer named its paused days, whose sales are still missing (the resume
+    offers them for catching up). The note's days start at the activation."""
+    sides_location(trattoria, "Terrace")
+    locations_added(trattoria, date(2026, 10, 1))
+    with unit_of_work(trattoria.factory) as session:
+        terrace = session.scalars(select(ExternalLocation).filter_by(name="Terrace")).one()
+        schedule.activate(terrace, datetime(2026, 11, 1, 9, tzinfo=UTC))  # covers D1 on
+        schedule.pause(terrace, datetime(2026, 11, 1, 12, tzinfo=UTC))
+        missed = schedule.resume(session, terrace, datetime(2026, 11, 4, 9, tzinfo=UTC))
+        assert terrace.automatic_since == D4 and missed.days == [D1, D2, D3]
+    post(trattoria, "count", "Kitchen", D1, ("Espresso beans", Decimal(5)))
+    post(trattoria, "count", "Kitchen", D4, ("Espresso beans", Decimal(4)))
+    with trattoria.session() as session:
+        found = variance(session, company_by_name(session, "Trattoria Esempio"), "Kitchen")
+    terrace_days = {item.location: item.days for item in found.untransferred}["Terrace"]
+    assert terrace_days == (D2, D3, D4)
+
+
 def test_a_rerun_before_a_count_changes_the_variance_not_the_balance_after(trattoria):
     post(trattoria, "count", "Kitchen", D1, ("Espresso beans", Decimal(5)))
     espresso_day(trattoria, D2, 100)
