@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from stockpot.core.db import SessionFactory
-from stockpot.core.jobs.schedule import report_timezone
+from stockpot.core.jobs.schedule import Clock, report_timezone
 from stockpot.core.models import Company, ExternalLocation
 
 
@@ -43,3 +43,50 @@ def company_today(factory: SessionFactory, company_id: int) -> date:
     """``today`` for a company known by id (a posting's default date)."""
     with factory() as session:
         return today(session, session.get_one(Company, company_id))
+
+
+def unit_today(
+    session: Session,
+    company: Company,
+    unit_id: int,
+    now: datetime | None = None,
+    company_today: date | None = None,
+) -> date:
+    """The latest day that is open now for a storage unit: the company's date (a posting's
+    default), or the business day of a location whose sales the unit takes, by its clock and
+    day start, when that is later (a location east of the company's clock is on the next day
+    already). ``company_today``: the company's date read already with ``now`` (a count sheet
+    reads its clock once)."""
+    now = now or datetime.now().astimezone()
+    days = [company_today or today(session, company, now)]
+    for location in session.scalars(
+        select(ExternalLocation).where(
+            ExternalLocation.company_id == company.id, ExternalLocation.storage_unit_id == unit_id
+        )
+    ):
+        days.append(Clock.of(location).today(now))
+    return max(days)
+
+
+def not_yet(
+    session: Session,
+    company: Company,
+    unit_id: int,
+    day: date,
+    what: str,
+    *,
+    now: datetime | None = None,
+    company_today: date | None = None,
+) -> str | None:
+    """Why ``what`` (a count, waste) in a storage unit cannot be dated ``day``, or ``None``:
+    it records what has happened, so no day after ``unit_today``. A count dated ahead fixed
+    the balance at that day, absorbing every posting up to it, and waste dated ahead took
+    stock that was still there; both were accepted up to a year ahead (the typo range of
+    ``periods.sane_date``)."""
+    open_day = unit_today(session, company, unit_id, now, company_today)
+    if day <= open_day:
+        return None
+    return (
+        f"{day.isoformat()} is after today's business day ({open_day.isoformat()}): {what} "
+        f"records what has happened; date it {open_day.isoformat()} or earlier"
+    )

@@ -8,7 +8,7 @@ variance report (``bot.jobs.variance``), posted here with a chart of the largest
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -40,6 +40,7 @@ from stockpot.core.stock import files, variance
 from stockpot.core.stock.ledger import LiveCount, live_counts
 from stockpot.core.stock.services import (
     DATE_PLACE,
+    HAPPENED,
     LineInput,
     StockRequest,
     StockResult,
@@ -132,7 +133,8 @@ def stock_count(inv: Invocation) -> None:
     with inv.reading(who) as rows:
         company = rows.company()
         zone = company_clock.company_zone(rows.session, company)
-        today = company_clock.today_on(zone)
+        now = datetime.now(UTC)
+        today = company_clock.today_on(zone, now)
         day, text = _take_day(text, today)
         units = _named_units(*files.unit_names(rows.session, company.id))
         name, rest = _take_unit(text, units, "`/stock count Kitchen`")
@@ -140,6 +142,17 @@ def stock_count(inv: Invocation) -> None:
             day, rest = _take_day(rest, today)
         unit = rows.storage_unit(name)
         day = day or today
+        ahead = company_clock.not_yet(
+            rows.session,
+            company,
+            unit.id,
+            day,
+            HAPPENED[StockKind.COUNT],
+            now=now,
+            company_today=today,
+        )
+        if ahead is not None:  # refused before a sheet is filled in, not when it is sent
+            raise ValidationFailed(ahead)
         groups = files.sheet(rows.session, company, unit.id)
         counts = live_counts(rows.session, company.id, unit.id, day)
     pages = _pages(groups, counts)

@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from stockpot.core import company_clock
 from stockpot.core.db import QUANTUM, SCALE, quantize, unit_of_work
 from stockpot.core.errors import InvalidDocument, NotFound, Problem, ValidationFailed
 from stockpot.core.exact import format_decimal, fraction_to_decimal, to_fraction
@@ -257,6 +258,11 @@ class _DryRun(Exception):
 DATE_PLACE = "date"
 """The place a posting's date problem is named by (a form shows it under its date input)."""
 
+HAPPENED = {StockKind.COUNT: "a count", StockKind.WASTE: "waste"}
+"""Postings that record what has happened, never dated after the unit's business day
+(``company_clock.not_yet``). A correction keeps its posting's date (it may undo one dated
+ahead before this rule); a receipt and a move keep the one date rule (``sane_date``)."""
+
 
 def post_stock(
     factory: sessionmaker[Session], request: StockRequest, *, dry_run: bool = False
@@ -314,6 +320,11 @@ def post_in_session(session: Session, request: StockRequest, *, dry_run: bool) -
     unit, to_unit = _in_use(
         session, unit, to_unit, exclusive=request.kind is StockKind.COUNT, problems=problems
     )
+    happened = HAPPENED.get(request.kind)
+    if unit is not None and happened is not None:
+        ahead = company_clock.not_yet(session, company, unit.id, request.business_date, happened)
+        if ahead is not None:
+            problems.append(Problem(DATE_PLACE, ahead))
     resolved = _resolve_lines(session, company, request, problems)
     if unit is not None and request.kind is StockKind.COUNT and resolved:
         already = counted_on(

@@ -747,3 +747,19 @@ def test_a_count_sheet_reads_the_companys_clock_once(bot):
         if thread == sheet and "SELECT external_location.timezone" in sql
     ]
     assert len(clock) == 1, clock
+
+
+def test_waste_or_a_count_dated_after_today_is_refused_before_anything_opens_or_posts(bot):
+    """`/stock count Kitchen <next week>` opened a sheet and posted a count that absorbed
+    every posting up to it; waste dated ahead was posted too. Both are refused, naming the
+    day typed and today's business day; nothing opens, nothing is posted."""
+    ahead = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
+    bot.send.command("/stock", f"count Kitchen {ahead}", user=ADMIN)
+    said = texts(reply(bot, f"{ahead} is after today's business day"))
+    assert "a count records what has happened; date it " in said
+    bot.send.command("/stock", f"waste Kitchen {ahead} Basil=20g", user=ADMIN)
+    said = texts(reply(bot, "waste records what has happened"))
+    assert f"{ahead} is after today's business day" in said
+    assert not [call for call in bot.slack.calls if call.method == "views.open"]
+    with bot.database.session() as session:
+        assert session.scalar(select(StockPosting.id)) is None

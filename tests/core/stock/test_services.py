@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select
 
-from stockpot.core import ledger
+from stockpot.core import company_clock, ledger
 from stockpot.core.db import unit_of_work
 from stockpot.core.errors import InvalidDocument, NotFound, ValidationFailed
 from stockpot.core.jobs import schedule
@@ -263,6 +263,47 @@ def test_a_pause_and_resume_before_the_first_transfer_keeps_the_days_since_activ
         found = variance(session, company_by_name(session, "Trattoria Esempio"), "Kitchen")
     terrace_days = {item.location: item.days for item in found.untransferred}["Terrace"]
     assert terrace_days == (D2, D3, D4)
+
+
+def test_waste_and_counts_dated_after_today_are_refused_naming_both_days(trattoria):
+    """Waste and counts were accepted up to a year ahead, and a count dated ahead fixed the
+    balance at that day, absorbing every posting up to it. They record what has happened:
+    a day after the unit's business day is refused with that day; today is posted, and so
+    are a receipt and a move (their rules are unchanged)."""
+    with trattoria.session() as session:
+        company = company_by_name(session, "Trattoria Esempio")
+        today = company_clock.unit_today(session, company, trattoria.ids["unit:Kitchen"])
+    ahead = today + timedelta(days=2)
+    for kind, what in (("waste", "waste"), ("count", "a count")):
+        with pytest.raises(InvalidDocument) as refused:
+            post(trattoria, kind, "Kitchen", ahead, ("Flour", Decimal(1)), reason="spilled")
+        assert str(refused.value.problems[0]) == (
+            f"date: {ahead} is after today's business day ({today}): {what} records what has "
+            f"happened; date it {today} or earlier"
+        )
+    assert movements_count(trattoria) == 0
+    post(trattoria, "waste", "Kitchen", today, ("Flour", Decimal(1)), reason="spilled")
+    post(trattoria, "receipt", "Kitchen", ahead, ("Flour", Decimal(1)))
+    assert movements_count(trattoria) == 2
+
+
+def test_a_units_today_is_the_latest_of_the_company_date_and_its_locations_business_days(
+    trattoria,
+):
+    """A location east of the company's clock is on the next day already: its sales' unit
+    may be counted on that day. One west of it, or with a late day start, never moves the
+    company's date back (the default of every posting)."""
+    now = datetime(2026, 12, 5, 12, 30, tzinfo=UTC)  # 13:30 in Rome, the company's clock
+    unit_id = trattoria.ids["unit:Kitchen"]
+    sides_location(trattoria, "Terrace")
+    with unit_of_work(trattoria.factory) as session:
+        company = company_by_name(session, "Trattoria Esempio")
+        assert company_clock.today(session, company, now) == date(2026, 12, 5)
+        terrace = session.scalars(select(ExternalLocation).filter_by(name="Terrace")).one()
+        terrace.timezone = "Pacific/Kiritimati"  # UTC+14: 02:30 on the 6th
+        assert company_clock.unit_today(session, company, unit_id, now) == date(2026, 12, 6)
+        terrace.timezone, terrace.business_day_start = "Pacific/Pago_Pago", time(5, 0)  # 01:30
+        assert company_clock.unit_today(session, company, unit_id, now) == date(2026, 12, 5)
 
 
 def test_a_rerun_before_a_count_changes_the_variance_not_the_balance_after(trattoria):
