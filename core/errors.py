@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from stockpot.core.words import plural
+from stockpot.core.words import grouped, plural
 
 T = TypeVar("T")
 
@@ -88,7 +88,7 @@ def first_problems(problems: Sequence[T], shown: int = PROBLEMS_SHOWN) -> tuple[
     """The problems a message lists, and what it says of the rest (``""`` when none are
     left out): one rule for the CLI, Slack messages and Slack's count-file previews."""
     rest = len(problems) - shown
-    return list(problems[:shown]), (f"… and {rest:,} more" if rest > 0 else "")
+    return list(problems[:shown]), (f"… and {grouped(rest)} more" if rest > 0 else "")
 
 
 class InvalidDocument(ValidationFailed):

@@ -23,12 +23,13 @@ from pydantic_core import PydanticCustomError
 from stockpot.core.db import SCALE
 from stockpot.core.exact import not_a_number, written_number_problem
 from stockpot.core.units import UnitError, parse_unit
+from stockpot.core.words import grouped
 
 LIMIT = Decimal(10) ** 9
 """Every quantity's magnitude stays below this."""
 QUANTITY_RANGE = (
-    f"quantities must lie between -{LIMIT - Decimal(1).scaleb(-SCALE):,} and "
-    f"{LIMIT - Decimal(1).scaleb(-SCALE):,}, with at most {SCALE} decimal places"
+    f"quantities must lie between -{grouped(LIMIT - Decimal(1).scaleb(-SCALE))} and "
+    f"{grouped(LIMIT - Decimal(1).scaleb(-SCALE))}, with at most {SCALE} decimal places"
 )
 
 

@@ -34,6 +34,7 @@ from stockpot.core.csv_import.reader import (
     records_of,
 )
 from stockpot.core.errors import ValidationFailed
+from stockpot.core.words import grouped
 
 MAX_ERRORS_SHOWN = 20
 MAX_TOTALS = 100_000
@@ -327,9 +328,9 @@ class _Tally:
     def check_size(self, line: int) -> None:
         if len(self.result.totals) > MAX_TOTALS:
             raise UnreadableFile(
-                f"{self.result.file_name} has more than {MAX_TOTALS:,} different combinations "
-                f"of date, location and POS code (line {line}); a till export has a few "
-                "thousand codes: check that source_column is the article code, or split "
+                f"{self.result.file_name} has more than {grouped(MAX_TOTALS)} different "
+                f"combinations of date, location and POS code (line {line}); a till export has "
+                "a few thousand codes: check that source_column is the article code, or split "
                 "the file by date"
             )
 

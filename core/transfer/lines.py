@@ -14,6 +14,7 @@ from stockpot.core.errors import InvalidDocument, Problem
 from stockpot.core.exact import format_decimal, parse_decimal
 from stockpot.core.lookup import name_problem
 from stockpot.core.quantities import quantity_problem
+from stockpot.core.words import grouped
 
 
 class LineKind(StrEnum):
@@ -59,8 +60,8 @@ def item_problem(key: str, code: str | None, name: str) -> str | None:
     if code is not None and ("\0" in code or len(code) > CODE_MAX):
         shown = code.replace("\0", "\ufffd")[:40]
         return (
-            f"the item code '{shown}…' ({len(code):,} characters) cannot be kept: codes have "
-            f"at most {CODE_MAX} characters and no NUL; correct the item in the POS"
+            f"the item code '{shown}…' ({grouped(len(code))} characters) cannot be kept: codes "
+            f"have at most {CODE_MAX} characters and no NUL; correct the item in the POS"
         )
     if "\0" in key or len(key) > KEY_MAX:
         too_long = _long_key(key) if key.startswith(NAME_KEY) else None
@@ -80,8 +81,8 @@ def _long_key(key: str) -> str | None:
     if len(key) <= KEY_MAX:
         return None
     return (
-        f"'name' is {len(key) - len(NAME_KEY):,} characters long when compared regardless of "
-        f"case (ß is ss); at most {KEY_MAX - len(NAME_KEY)} are accepted"
+        f"'name' is {grouped(len(key) - len(NAME_KEY))} characters long when compared "
+        f"regardless of case (ß is ss); at most {KEY_MAX - len(NAME_KEY)} are accepted"
     )
 
 
@@ -166,7 +167,7 @@ def _text(value: Any) -> str | None:
         raise ValueError(f"must be a string, got {shown}")
     text = str(value).strip()
     if len(text) > TEXT_MAX:
-        raise ValueError(f"has {len(text):,} characters; at most {TEXT_MAX} are accepted")
+        raise ValueError(f"has {grouped(len(text))} characters; at most {TEXT_MAX} are accepted")
     problem = name_problem(text)
     if problem is not None:
         raise ValueError(problem.replace("a name ", "", 1))
