@@ -34,6 +34,7 @@ from stockpot.core.jobs.specs import (
     notify_of,
     payload_of,
 )
+from stockpot.core.jobs.telling import Telling
 from stockpot.core.jobs.worker import JobContext, JobHandler
 from stockpot.core.models import CsvImport
 
@@ -55,58 +56,70 @@ class _InThread(JobHandler):
     def __init__(self, notifier: Notifier) -> None:
         self.notifier = notifier
 
-    def _tell(self, context: JobContext, text: str, blocks: list[dict[str, Any]]) -> None:
+    def _tell(
+        self, context: JobContext, text: str, blocks: list[dict[str, Any]], *, again: bool = False
+    ) -> None:
         """Answer once per job (a retry updates the same message): in place of the message
-        whose button started the job (``Notify.message_ts``), else in the file's thread."""
+        whose button started the job (``Notify.message_ts``), else in the file's thread.
+        ``again``: a failure, said again after a Retry (``Notifier.post_once``)."""
         notify = notify_of(context.job.payload)
         target = Target.of(notify) if notify else None
         answer = message(text, blocks)
         thread = context.job.payload.get("thread_ts")  # every CSV job's payload has it
         if thread:
             answer["thread_ts"] = thread
-        self.notifier.post_once(context, "answer_ts", target, answer)
+        self.notifier.post_once(context, "answer_ts", target, answer, again=again)
 
-    def failed(self, context: JobContext, error: Exception, reason: str, *, final: bool) -> None:
-        if final:
-            # In place of "Importing…" too: no message is left saying work goes on.
-            self._tell(
-                context,
-                f"{self.verb} refused",
-                [
-                    section(f":warning: {self.verb} refused: {escape(reason)}"),
-                    *self.after_refusal(context, error),
-                ],
-            )
+    def facts(self, error: Exception) -> dict[str, Any]:
+        """Whether the refusal is the file's (its content, the date picked, deleted since:
+        Retry would be refused the same), and which import has its sales already."""
+        return {
+            "file_refused": isinstance(error, ValidationFailed | FileGone),
+            "content_refused": isinstance(error, ValidationFailed),
+            "imported_as": error.previous_id if isinstance(error, DuplicateFile) else None,
+        }
 
-    def after_refusal(self, context: JobContext, error: Exception) -> list[Block]:
+    def failed(self, context: JobContext, telling: Telling) -> None:
+        # In place of "Importing…" too: no message is left saying work goes on.
+        self._tell(
+            context,
+            f"{self.verb} refused",
+            [
+                section(f":warning: {self.verb} refused: {escape(telling.reason)}"),
+                *self.after_refusal(context, telling.facts),
+            ],
+            again=True,
+        )
+
+    def after_refusal(self, context: JobContext, facts: dict[str, Any]) -> list[Block]:
         """What can help: Retry, unless doing the same again is refused the same way (the
         file's content or the date picked was refused, the file was deleted)."""
-        if isinstance(error, ValidationFailed | FileGone):
+        if facts.get("file_refused"):
             return []
         return [fix_buttons(context.job.id)]
 
 
 class CsvImportJob(_InThread):
-    def after_refusal(self, context: JobContext, error: Exception) -> list[Block]:
+    def after_refusal(self, context: JobContext, facts: dict[str, Any]) -> list[Block]:
         """A file refused for its content: Retry would read the same Slack file again (a
         shared file never changes); a fixed file is a new one, previewed where it is shared."""
-        if isinstance(error, ValidationFailed):
+        if facts.get("content_refused"):
             return [
                 context_block(
                     "Nothing was imported. Fix the file and share it again in this channel "
                     "(or upload it with `/pos csv`): its new preview offers Import."
                 )
             ]
-        if isinstance(error, DuplicateFile):
+        if (previous := facts.get("imported_as")) is not None:
             # Imported meanwhile (another preview's Import): Retry would be refused the same.
             return [
                 context_block(
-                    f"Nothing was imported. Import {error.previous_id} has this file's sales; "
+                    f"Nothing was imported. Import {previous} has this file's sales; "
                     "its message's *Undo import* takes them back, if they are to be imported "
                     "again."
                 )
             ]
-        return super().after_refusal(context, error)
+        return super().after_refusal(context, facts)
 
     def run(self, context: JobContext) -> dict[str, Any]:
         job, payload = context.job, payload_of(CsvImportPayload, context.job.payload)

@@ -31,6 +31,7 @@ from stockpot.core.jobs.specs import (
     notify_of,
     payload_of,
 )
+from stockpot.core.jobs.telling import Telling
 from stockpot.core.jobs.worker import JobContext, JobHandler
 from stockpot.core.migration import MigrationProgress, migrate, plan
 from stockpot.core.models import Connection, ExternalLocation, JobKind, Provider, RunKind
@@ -55,6 +56,15 @@ class _Notifying(JobHandler):
     def mention(context: JobContext) -> str:
         notify = notify_of(context.job.payload)
         return f"<@{notify.user_id}> " if notify and notify.user_id else ""
+
+    def facts(self, error: Exception) -> dict[str, Any]:
+        return {"reconnect": isinstance(error, PosAuthError)}
+
+    def tell_apart(self, context: JobContext, key: str, told: dict[str, Any]) -> None:
+        """Say a failure in a message of its own, kept under ``key``: posted once, and
+        updated by the telling of a later failure (after a Retry said "Trying again…" in it)."""
+        target = self.target(context)
+        self.notifier.post_once(context, key, target and target.apart(), told, again=True)
 
 
 class TransferJob(_Notifying):
@@ -98,24 +108,21 @@ class TransferJob(_Notifying):
             )
         return {"run_id": report.run_id, "outcome": report.outcome.value}
 
-    def failed(self, context: JobContext, error: Exception, reason: str, *, final: bool) -> None:
-        if not final:
-            return
+    def failed(self, context: JobContext, telling: Telling) -> None:
         job = context.job
         assert job.location_id is not None
         name, connection_id, _ = _location(context.factory, job.location_id)
-        self.notifier.deliver(
+        self.tell_apart(
             context,
             "failure_ts",
-            self.target(context),
             message(
                 f"Not transferred: {escape(name)}, {job.business_date}",
                 failure_blocks(
                     name,
                     str(job.business_date),
-                    reason,
+                    telling.reason,
                     retry_job=job.id,
-                    reconnect=connection_id if isinstance(error, PosAuthError) else None,
+                    reconnect=connection_id if telling.facts.get("reconnect") else None,
                 ),
             ),
         )
@@ -172,12 +179,10 @@ class MigrationJob(_Notifying):
             migration_blocks(name, progress, job_id, running=running),
         )
 
-    def failed(self, context: JobContext, error: Exception, reason: str, *, final: bool) -> None:
-        if not final:
-            return
-        self._stopped(context, reason, reauthorize=isinstance(error, PosAuthError))
+    def failed(self, context: JobContext, telling: Telling) -> None:
+        self._stopped(context, telling.reason, reauthorize=bool(telling.facts.get("reconnect")))
 
-    def cancelled(self, context: JobContext) -> None:
+    def cancelled(self, context: JobContext, telling: Telling) -> None:
         self._stopped(context, "cancelled on request; the days done so far stay transferred")
 
     def _stopped(self, context: JobContext, reason: str, *, reauthorize: bool = False) -> None:
@@ -193,7 +198,7 @@ class MigrationJob(_Notifying):
         if target is not None and ts:
             self.notifier.update(target, ts, stopped)
         else:
-            self.notifier.deliver(context, "stopped_ts", target, stopped)
+            self.tell_apart(context, "stopped_ts", stopped)
 
 
 class SyncJob(_Notifying):
@@ -216,18 +221,16 @@ class SyncJob(_Notifying):
         shown.end(message(f"{title}, done: locations {located}; items {items}", []))
         return {}
 
-    def failed(self, context: JobContext, error: Exception, reason: str, *, final: bool) -> None:
-        if not final:
-            return
+    def failed(self, context: JobContext, telling: Telling) -> None:
         job = context.job
         assert job.connection_id is not None
         with context.factory() as session:
             label = session.get_one(Connection, job.connection_id).shown
-        reconnect = job.connection_id if isinstance(error, PosAuthError) else None
-        self.notifier.deliver(
+        reconnect = job.connection_id if telling.facts.get("reconnect") else None
+        reason = telling.reason
+        self.tell_apart(
             context,
             "failure_ts",
-            self.target(context),
             message(
                 f"The sync of {escape(label)} stopped: {escape(reason)}",
                 sync_failed_blocks(label, reason, job.id, reconnect),

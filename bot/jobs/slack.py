@@ -25,7 +25,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -190,6 +190,10 @@ class Target:
     def of(cls, notify: Notify) -> Target:
         return cls(notify.team_id, notify.channel_id, notify.user_id, notify.message_ts)
 
+    def apart(self) -> Target:
+        """The same channel, for a message of its own (one that replaces no other)."""
+        return replace(self, message_ts=None)
+
 
 class Notifier:
     def __init__(
@@ -275,7 +279,13 @@ class Notifier:
         return find_message(client, target.channel_id, stamp, since, thread_ts)
 
     def post_once(
-        self, context: JobContext, key: str, target: Target | None, message: dict[str, Any]
+        self,
+        context: JobContext,
+        key: str,
+        target: Target | None,
+        message: dict[str, Any],
+        *,
+        again: bool = False,
     ) -> str | None:
         """Deliver a job's result once across the job's attempts.
 
@@ -284,12 +294,17 @@ class Notifier:
         is posted (``deliver``: found again, not posted twice, after a worker died between
         posting and saving its ``ts``); a retry updates that same message. A retry that has
         the very message already delivered sends nothing. A message that is gone (deleted in
-        Slack) is posted anew rather than lost."""
+        Slack) is posted anew rather than lost.
+
+        ``again``: a job's failure, told once per failure (``core.jobs.telling``): the
+        message is updated even if it was already sent as it is, since a Retry replaced it
+        meanwhile ("Trying again…") and the same refusal is to be said again."""
         digest = _digest(message)
         sent = sent_key(key)
         ts = context.result.get(key) or (target.message_ts if target is not None else None)
         if ts and target is not None:
-            if context.result.get(key) == ts and context.result.get(sent) == digest:
+            said = context.result.get(key) == ts and context.result.get(sent) == digest
+            if said and not again:
                 return str(ts)
             edit = self.update(target, str(ts), message)
             if edit is not Edit.GONE:

@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from stockpot.core.access import company_id_for
 from stockpot.core.db import inserted_ids, one_statement, unit_of_work, utcnow
 from stockpot.core.errors import NotFound, ValidationFailed
+from stockpot.core.jobs.telling import Telling
 from stockpot.core.models import Job, JobKind, JobState
 
 INTERACTIVE = 0
@@ -305,6 +306,8 @@ class ClaimedJob:
     max_attempts: int
     created_at: datetime
     worker_id: str
+    telling: dict[str, Any] | None = None
+    """Set when the claim is to tell how the job ended (``core.jobs.telling``), not to run it."""
 
     @property
     def last_attempt(self) -> bool:
@@ -315,7 +318,13 @@ def _claimable(now: datetime) -> Any:
     return or_(
         and_(Job.state == JobState.QUEUED, Job.run_after <= now),
         and_(Job.state == JobState.RUNNING, Job.lease_expires_at < now),
+        _owed_by_the_dead(now),
     )
+
+
+def _owed_by_the_dead(now: datetime) -> Any:
+    """A failure or cancellation recorded but not told, whose teller's lease ran out."""
+    return and_(Job.telling.is_not(None), Job.lease_expires_at < now)
 
 
 def claim(
@@ -342,47 +351,39 @@ def claim_many(
     max_attempts: int = 5,
 ) -> list[ClaimedJob]:
     """Take up to ``limit`` of the most urgent due jobs (or jobs whose worker's lease
-    expired), in one transaction; an empty list when none is due.
+    expired, or whose end a dead worker did not tell), in one transaction; an empty list
+    when none is due.
 
     A job taken over after its worker died counts an attempt; one that has used them all is
-    failed instead of being run again. ``max_attempts`` applies to jobs queued without
-    their own limit.
+    failed instead of being run again, and claimed to tell that (``ClaimedJob.telling``).
+    ``max_attempts`` applies to jobs queued without their own limit.
     """
-    while True:
-        with factory() as session:
-            # An idle worker polls: look first without the write lock (SQLite) or row locks.
-            due = select(Job.id).where(_claimable(utcnow()))
-            if kinds:
-                due = due.where(Job.kind.in_(kinds))
-            if session.scalar(due.limit(1)) is None:
-                return []
-        with unit_of_work(factory) as session:
-            now = utcnow()
-            query = select(Job).where(_claimable(now))
-            if kinds:
-                query = query.where(Job.kind.in_(kinds))
-            found = session.scalars(
-                query.order_by(Job.priority, Job.run_after, Job.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            ).all()
-            if not found:
-                return []
-            claimed = [
-                claimed
-                for job in found
-                if (claimed := _take(job, worker_id, now, lease, max_attempts)) is not None
-            ]
-            if claimed:
-                return claimed
-        # Every job found had used its attempts (and is failed now): look again.
+    with factory() as session:
+        # An idle worker polls: look first without the write lock (SQLite) or row locks.
+        due = select(Job.id).where(_claimable(utcnow()))
+        if kinds:
+            due = due.where(Job.kind.in_(kinds))
+        if session.scalar(due.limit(1)) is None:
+            return []
+    with unit_of_work(factory) as session:
+        now = utcnow()
+        query = select(Job).where(_claimable(now))
+        if kinds:
+            query = query.where(Job.kind.in_(kinds))
+        found = session.scalars(
+            query.order_by(Job.priority, Job.run_after, Job.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        ).all()
+        return [_take(job, worker_id, now, lease, max_attempts) for job in found]
 
 
 def _take(
     job: Job, worker_id: str, now: datetime, lease: timedelta, max_attempts: int
-) -> ClaimedJob | None:
-    """Make ``job`` this worker's (in the claiming transaction), or fail it when it was taken
-    over with no attempt left."""
+) -> ClaimedJob:
+    """Make ``job`` this worker's (in the claiming transaction): to run it, or to tell how it
+    ended (a telling a dead worker owed, or a job taken over with no attempt left, failed
+    here)."""
     taken_over = job.state is JobState.RUNNING
     limit = job.max_attempts or max_attempts
     if taken_over and job.attempts >= limit:
@@ -392,9 +393,10 @@ def _take(
             f"its worker stopped during each of {job.attempts} attempts "
             f"(last error: {job.last_error or 'none'})"
         )
-        return None
-    job.state = JobState.RUNNING
-    job.attempts += 1
+        job.telling = Telling(job.last_error).dump()
+    if job.telling is None:
+        job.state = JobState.RUNNING
+        job.attempts += 1
     job.worker_id = worker_id
     job.lease_expires_at = now + lease
     job.started_at = job.started_at or now
@@ -411,6 +413,7 @@ def _take(
         max_attempts=limit,
         created_at=job.created_at,
         worker_id=worker_id,
+        telling=dict(job.telling) if job.telling is not None else None,
     )
 
 
@@ -439,7 +442,7 @@ def renew_held(
     _one(
         factory,
         update(Job)
-        .where(Job.id.in_(job_ids), Job.worker_id == worker_id, Job.state == JobState.RUNNING)
+        .where(Job.id.in_(job_ids), _held(worker_id))
         .values(lease_expires_at=utcnow() + lease),
     )
 
@@ -453,7 +456,16 @@ def _one(factory: sessionmaker[Session], statement: Any) -> Any:
 
 
 def _held_by(job: ClaimedJob) -> Any:
-    return and_(Job.id == job.id, Job.worker_id == job.worker_id, Job.state == JobState.RUNNING)
+    return and_(Job.id == job.id, _held(job.worker_id))
+
+
+def _held(worker_id: str) -> Any:
+    """Jobs ``worker_id`` runs, or whose end it is telling (it saves the ``ts`` of what it
+    says, as a run does)."""
+    return and_(
+        Job.worker_id == worker_id,
+        or_(Job.state == JobState.RUNNING, Job.telling.is_not(None)),
+    )
 
 
 def save_progress(factory: sessionmaker[Session], job: ClaimedJob, result: dict[str, Any]) -> None:
@@ -466,12 +478,49 @@ def succeed(factory: sessionmaker[Session], job: ClaimedJob, result: dict[str, A
     return _end(factory, job, state=JobState.SUCCEEDED, result=result, last_error=None)
 
 
-def cancelled(factory: sessionmaker[Session], job: ClaimedJob, result: dict[str, Any]) -> bool:
-    return _end(factory, job, state=JobState.CANCELED, result=result)
+def cancelled(
+    factory: sessionmaker[Session],
+    job: ClaimedJob,
+    result: dict[str, Any],
+    lease: timedelta,
+    telling: Telling,
+) -> bool:
+    """Record the job cancelled and owing ``telling``, which this worker holds for ``lease``
+    (``told`` clears it)."""
+    return _end(
+        factory,
+        job,
+        state=JobState.CANCELED,
+        result=result,
+        telling=telling.dump(),
+        lease_expires_at=utcnow() + lease,
+    )
 
 
-def fail(factory: sessionmaker[Session], job: ClaimedJob, error: str) -> bool:
-    return _end(factory, job, state=JobState.FAILED, last_error=error)
+def fail(
+    factory: sessionmaker[Session], job: ClaimedJob, lease: timedelta, telling: Telling
+) -> bool:
+    """Record the job failed (for ``telling.reason``) and owing ``telling``, as ``cancelled``."""
+    return _end(
+        factory,
+        job,
+        state=JobState.FAILED,
+        last_error=telling.reason,
+        telling=telling.dump(),
+        lease_expires_at=utcnow() + lease,
+    )
+
+
+def told(factory: sessionmaker[Session], job: ClaimedJob) -> bool:
+    """The end of ``job`` was told: nothing is owed any more."""
+    done = _one(
+        factory,
+        update(Job)
+        .where(_held_by(job), Job.telling.is_not(None))
+        .values(telling=None, lease_expires_at=None)
+        .returning(Job.id),
+    )
+    return done is not None
 
 
 def _end(factory: sessionmaker[Session], job: ClaimedJob, **values: Any) -> bool:
@@ -480,7 +529,7 @@ def _end(factory: sessionmaker[Session], job: ClaimedJob, **values: Any) -> bool
         factory,
         update(Job)
         .where(_held_by(job))
-        .values(finished_at=now, lease_expires_at=None, **values)
+        .values(**{"finished_at": now, "lease_expires_at": None, **values})
         .returning(Job.id),
     )
     return done is not None
@@ -569,6 +618,8 @@ def requeued(session: Session, job: Job, hold: timedelta = timedelta(0)) -> bool
                 cancel_requested=False,
                 finished_at=None,
                 worker_id=None,
+                telling=None,
+                lease_expires_at=None,
             )
             .returning(Job.id)
             .execution_options(synchronize_session=False)
@@ -649,28 +700,26 @@ def next_wake(session: Session) -> datetime | None:
         select(Job.run_after).where(Job.state == JobState.QUEUED).order_by(Job.run_after).limit(1)
     )
     leased = session.scalar(
-        select(Job.lease_expires_at)
-        .where(Job.state == JobState.RUNNING)
-        .order_by(Job.lease_expires_at)
-        .limit(1)
+        select(Job.lease_expires_at).where(_leased()).order_by(Job.lease_expires_at).limit(1)
     )
     times = [t for t in (queued, leased) if t is not None]
     return min(times) if times else None
 
 
 def unfinished_count(session: Session, kinds: Sequence[JobKind] | None = None) -> int:
-    """Jobs running anywhere, plus jobs of ``kinds`` that are due. A due job another worker
-    is claiming right now is invisible to a ``SKIP LOCKED`` claim and not yet ``running``
-    either: only counting it as due keeps an idle check from ending while it is taken."""
+    """Jobs running anywhere (or whose end is still to be told), plus jobs of ``kinds`` that
+    are due. A due job another worker is claiming right now is invisible to a ``SKIP LOCKED``
+    claim and not yet ``running`` either: only counting it as due keeps an idle check from
+    ending while it is taken."""
     due = and_(Job.state == JobState.QUEUED, Job.run_after <= utcnow())
     if kinds:
         due = and_(due, Job.kind.in_(kinds))
-    return (
-        session.scalar(
-            select(func.count()).select_from(Job).where(or_(Job.state == JobState.RUNNING, due))
-        )
-        or 0
-    )
+    return session.scalar(select(func.count()).select_from(Job).where(or_(_leased(), due))) or 0
+
+
+def _leased() -> Any:
+    """Jobs a worker holds under a lease: running, or telling how they ended."""
+    return or_(Job.state == JobState.RUNNING, Job.telling.is_not(None))
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,9 @@
 * ``NotReadyYet`` (a POS day still open) is neither: the day is asked for again later
   without using an attempt, for up to ``OPEN_DAY_PATIENCE``.
 * A job whose worker dies keeps its lease until it expires; then any worker takes it over.
+* A job that fails for good (or is cancelled) is recorded so together with what is to be told
+  (``core.jobs.telling``), then its handler tells it, then the telling is cleared: a worker
+  that dies in between leaves the telling under its lease, and the next worker tells it.
 * A worker told to stop (SIGTERM) claims nothing more and finishes what it runs; a job that
   reaches a checkpoint meanwhile (a migration between days) is handed back, queued again at
   once with its progress, for another worker to go on with.
@@ -36,6 +39,7 @@ from stockpot.core.jobs import queue
 from stockpot.core.jobs.heartbeat import HeartbeatThread
 from stockpot.core.jobs.listen import PROBE_SECONDS, JobListener, listen_target
 from stockpot.core.jobs.queue import ClaimedJob
+from stockpot.core.jobs.telling import Telling
 from stockpot.core.models import JobKind
 from stockpot.core.outage import DatabaseOutage, database_unreachable
 from stockpot.core.settings import Settings
@@ -101,16 +105,26 @@ class JobContext:
 
 
 class JobHandler:
-    """What a kind of job does, and whom it tells when it fails. Subclasses implement ``run``."""
+    """What a kind of job does, and whom it tells when it fails. Subclasses implement ``run``.
+
+    A failure is told from a ``Telling``, not from the exception: the telling is kept with
+    the failure and may be said by another worker, after this one died, that never saw the
+    exception. What the telling needs of the error beyond its message, ``facts`` draws."""
 
     def run(self, context: JobContext) -> dict[str, Any] | None:
         raise NotImplementedError
 
-    def failed(self, context: JobContext, error: Exception, reason: str, *, final: bool) -> None:
-        """Tell whoever should know. ``final``: no attempt is left."""
+    def facts(self, error: Exception) -> dict[str, Any]:
+        """What ``failed`` needs to know of ``error`` (JSON: e.g. whether reconnecting helps)."""
+        return {}
 
-    def cancelled(self, context: JobContext) -> None:
-        """Say that the job stopped on request."""
+    def failed(self, context: JobContext, telling: Telling) -> None:
+        """Tell whoever should know that the job failed for good. Said at least once, so it
+        must be idempotent: a worker that died after saying it, before it was recorded said,
+        leaves it to be said again (update the same message, never post a second)."""
+
+    def cancelled(self, context: JobContext, telling: Telling) -> None:
+        """Say that the job stopped on request (idempotent, as ``failed``)."""
 
 
 class FunctionHandler(JobHandler):
@@ -262,6 +276,9 @@ class Worker:
         self.before_done: Callable[[ClaimedJob], None] | None = None
         """A fault hook for tests: runs when a job's work has returned (its effects
         committed) and before the job is recorded done, the window a killed worker leaves."""
+        self.before_telling: Callable[[ClaimedJob], None] | None = None
+        """A fault hook for tests: runs when a job's failure or cancellation is recorded and
+        before its handler tells it, the window a killed worker leaves there."""
 
     def run_one(self) -> bool:
         """Claim and run one job in this thread; ``False`` when none is due."""
@@ -290,9 +307,9 @@ class Worker:
 
         With ``wait_for_others`` it also waits while other workers hold jobs, taking each
         over if its lease expires (a worker that died), and stops once nothing is running or
-        due (a due job may be in the middle of another worker's claim) and no thread of this
-        worker is still in an attempt: a job is recorded failed or cancelled before its
-        handler tells whoever waits, so the database alone says done too early.
+        due (a due job may be in the middle of another worker's claim; a job recorded
+        failed or cancelled whose end is not told yet counts as running, ``Job.telling``) and
+        no thread of this worker is still in an attempt.
         """
         ran = 0
         stop = threading.Event()
@@ -451,14 +468,17 @@ class Worker:
         handler = self.handlers[job.kind]
         self.leases.hold(job)
         try:
+            if job.telling is not None:  # a dead worker's telling, or failed at its claim
+                return self._tell(handler, self._context(job), Telling.load(job.telling))
             return self._attempt(handler, job)
         finally:
             self.leases.release(job)
 
+    def _context(self, job: ClaimedJob) -> JobContext:
+        return JobContext(job, self.factory, self.settings, self.lease, self._stopping, self.bursts)
+
     def _attempt(self, handler: JobHandler, job: ClaimedJob) -> str:
-        context = JobContext(
-            job, self.factory, self.settings, self.lease, self._stopping, self.bursts
-        )
+        context = self._context(job)
         try:
             result = handler.run(context)
         except LeaseLost:
@@ -471,12 +491,13 @@ class Worker:
             ):
                 log.info("job %s handed back: this worker is stopping", job.id)
             return "handed_back"
-        except JobCanceled:
+        except JobCanceled as error:
+            telling = Telling(str(error), cancelled=True)
             if self._recorded(
                 f"record job {job.id} cancelled",
-                lambda: queue.cancelled(self.factory, job, context.result),
+                lambda: queue.cancelled(self.factory, job, context.result, self.lease, telling),
             ):
-                handler.cancelled(context)
+                self._tell(handler, context, telling)
             return "cancelled"
         except Exception as error:
             return self._failed(handler, context, error)
@@ -526,16 +547,37 @@ class Worker:
         if is_transient(error) and not job.last_attempt:
             log.info("job %s attempt %s failed, retrying: %s", job.id, job.attempts, reason)
             at = now + self.retry.wait(job.attempts)
-            retried = self._recorded(
-                doing, lambda: queue.retry_later(self.factory, job, reason, at)
-            )
-            if retried is not None:
-                handler.failed(context, error, reason, final=False)
+            self._recorded(doing, lambda: queue.retry_later(self.factory, job, reason, at))
             return "retried"
-        failed = self._recorded(doing, lambda: queue.fail(self.factory, job, reason))
-        if failed is not None:
-            handler.failed(context, error, reason, final=True)
+        telling = Telling(reason, facts=handler.facts(error))
+        if self._recorded(doing, lambda: queue.fail(self.factory, job, self.lease, telling)):
+            self._tell(handler, context, telling)
         return "failed"
+
+    def _tell(self, handler: JobHandler, context: JobContext, telling: Telling) -> str:
+        """Have the handler say how the job ended, then record it said. A handler that
+        raises is logged and its telling dropped (a bug would raise at every try), unless
+        the database was away: then the telling stays owed and is said again once this
+        worker's lease on it runs out."""
+        job = context.job
+        if self.before_telling is not None:
+            self.before_telling(job)
+        try:
+            if telling.cancelled:
+                handler.cancelled(context, telling)
+            else:
+                handler.failed(context, telling)
+        except Exception as error:
+            unreachable = database_unreachable(error)
+            if unreachable is not None:
+                self.database_outage.failed(f"tell how job {job.id} ended", unreachable)
+                return "told"
+            log.error("could not tell how job %s ended", job.id, exc_info=error)
+        self._recorded(
+            f"record the end of job {job.id} told (it is told again when its lease runs out)",
+            lambda: queue.told(self.factory, job),
+        )
+        return "told"
 
 
 def _release(slots: threading.Semaphore, count: int) -> None:

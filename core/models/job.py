@@ -50,7 +50,10 @@ class Job(Base):
     ``once_key`` is unique for ever: the scheduler's occurrences (an automatic transfer of a
     day, a day's report) are queued once even after they finished or failed.
     A running job holds a lease its worker renews; an expired lease means the worker died and
-    any worker may take the job over.
+    any worker may take the job over. A job that failed or was cancelled keeps ``telling``
+    (what to say) until its handler has said it, under a lease the same way: the failure and
+    the duty to tell it commit together, so a worker that dies in between leaves the telling
+    to the next one.
     """
 
     __tablename__ = "job"
@@ -64,6 +67,12 @@ class Job(Base):
         ),
         Index("ix_job_claim", "state", "priority", "run_after"),
         Index("ix_job_location_kind", "location_id", "kind"),
+        Index(
+            "ix_job_telling",
+            "lease_expires_at",
+            postgresql_where=text("telling IS NOT NULL"),
+            sqlite_where=text("telling IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -91,6 +100,10 @@ class Job(Base):
     worker_id: Mapped[str | None] = mapped_column(String(100))
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     last_error: Mapped[str | None] = mapped_column(Text)
+    telling: Mapped[dict[str, Any] | None] = mapped_column(
+        JSON(none_as_null=True),
+        doc="a failure or cancellation recorded but not yet told (``core.jobs.telling``)",
+    )
     created_at: Mapped[datetime] = created_at()
     started_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

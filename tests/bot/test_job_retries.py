@@ -32,6 +32,7 @@ from stockpot.core.models import (
     RunOutcome,
     TransferRun,
 )
+from stockpot.sandbox.http import Fault
 from tests.bot.conftest import ADMIN, TEAM
 from tests.bot.test_csv_upload import setup, share, updates
 from tests.bot.test_jobs_flow import GOLDEN, _ready
@@ -221,3 +222,64 @@ def test_a_report_whose_worker_died_before_done_is_posted_once_with_one_chart(bo
     assert len(messages(bot, "Daily report of Trattoria Esempio")) == 1
     uploads = [c for c in bot.slack.calls if c.method == "files.completeUploadExternal"]
     assert len(uploads) == 1
+
+
+def die_once_before_telling(bot, kind: JobKind) -> threading.Event:
+    """As ``die_once_before_done``, once the job's failure or cancellation is recorded and
+    before its handler tells it (``Worker.before_telling``)."""
+    died = threading.Event()
+
+    def hook(job: ClaimedJob) -> None:
+        if job.kind is not kind or died.is_set():
+            return
+        died.set()
+        with unit_of_work(bot.database.factory) as session:
+            session.execute(
+                update(Job)
+                .where(Job.id == job.id)
+                .values(lease_expires_at=utcnow() - timedelta(seconds=1))
+            )
+        raise WorkerDied
+
+    bot.worker.before_telling = hook
+    return died
+
+
+def test_an_import_whose_worker_died_before_telling_its_refusal_is_told_once(bot):
+    """The import failed (Slack's file host answered 500) and was recorded failed; its worker
+    died before "Importing…" became the refusal. Nothing retried a failed job, so the message
+    said "Importing…" for ever: the next worker tells the refusal, once, in that message."""
+    setup(bot)
+    preview = share(bot, "F10", "kasse.csv", GERMAN)
+    bot.slack.faults.add(Fault.status(500), path=r"^/files/", times=1)
+    died = die_once_before_telling(bot, JobKind.CSV_IMPORT)
+    bot.send.click(preview.ts, ActionId.CSV_IMPORT, user=ADMIN)
+    with suppress(WorkerDied):  # on the test's thread when its drain ran the job
+        bot.drain()
+    assert died.wait(60), "the worker never recorded the import failed"
+    bot.drain()
+
+    (refused,) = updates(bot, preview.ts, "refused")
+    assert "the download failed (HTTP 500)" in texts(refused)
+    assert "refused" in texts_of(bot, preview.ts) and "Importing" not in texts_of(bot, preview.ts)
+    assert messages(bot, "refused") == [], "told in the preview's message, not a new one"
+    with bot.database.session() as session:
+        job = session.scalar(select(Job).where(Job.kind == JobKind.CSV_IMPORT))
+        assert (job.state, job.attempts, job.telling) == (JobState.FAILED, 1, None)
+        assert job.result["answer_ts"] == preview.ts, "the refusal's message is kept"
+
+
+def test_a_retried_import_refused_again_says_so_again_in_the_same_message(bot):
+    """Retry replaced the refusal with "Trying the csv import again"; the same refusal again
+    was the very message already sent, so nothing replaced the note."""
+    setup(bot)
+    preview = share(bot, "F10", "kasse.csv", GERMAN)
+    bot.slack.faults.add(Fault.status(500), path=r"^/files/", times=2)
+    bot.send.click(preview.ts, ActionId.CSV_IMPORT, user=ADMIN)
+    bot.drain()
+    bot.send.click(preview.ts, ActionId.JOB_RETRY, user=ADMIN)
+    bot.drain()
+    assert len(updates(bot, preview.ts, "the download failed (HTTP 500)")) == 2
+    now = texts_of(bot, preview.ts)
+    assert "refused" in now and "Trying the csv import again" not in now
+    assert messages(bot, "refused") == []

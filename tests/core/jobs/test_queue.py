@@ -11,6 +11,7 @@ from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.errors import NotFound, ValidationFailed
 from stockpot.core.jobs import queue
 from stockpot.core.jobs.queue import BULK, INTERACTIVE, JobSpec, claim, enqueue, enqueue_many
+from stockpot.core.jobs.telling import Telling
 from stockpot.core.models import Company, Job, JobKind, JobState
 
 LEASE = timedelta(minutes=5)
@@ -54,7 +55,7 @@ def test_a_pending_key_is_queued_once_and_free_again_when_done(database, company
 def test_a_once_key_is_queued_once_ever(database, company):
     first = queue_one(database, spec(company, once_key="report:1:2026-11-27"))
     job = claim(database.factory, "w1", LEASE)
-    queue.fail(database.factory, job, "broken")
+    queue.fail(database.factory, job, LEASE, Telling("broken"))
     again = queue_one(database, spec(company, once_key="report:1:2026-11-27"))
     assert not again.created and again.job_id == first.job_id
     with unit_of_work(database.factory) as session:
@@ -90,9 +91,14 @@ def test_a_job_whose_workers_keep_dying_fails_instead_of_looping(database, compa
     claim(database.factory, "dead", LEASE)
     with unit_of_work(database.factory) as session:
         session.execute(update(Job).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
-    assert claim(database.factory, "other", LEASE) is None
+    told = claim(database.factory, "other", LEASE)
+    assert told is not None and told.telling is not None, "claimed to tell it, not to run it"
+    assert "its worker stopped" in told.telling["reason"] and told.attempts == 1
     failed = state(database, job_id)
     assert failed.state is JobState.FAILED and "its worker stopped" in failed.last_error
+    assert queue.told(database.factory, told)
+    assert state(database, job_id).telling is None
+    assert claim(database.factory, "other", LEASE) is None
 
 
 def test_retry_later_can_give_the_attempt_back(database, company):
@@ -121,19 +127,20 @@ def test_cancel_and_requeue_stay_within_the_company(database, company):
     with unit_of_work(database.factory) as session:
         queue.request_cancel(session, running, company)
     assert queue.renew(database.factory, job, LEASE).cancel_requested
-    queue.fail(database.factory, job, "stopped")
+    queue.fail(database.factory, job, LEASE, Telling("stopped"))
     with unit_of_work(database.factory) as session:
         again = queue.requeue(session, running, company)
-        assert (again.state, again.attempts, again.cancel_requested) == (
+        assert (again.state, again.attempts, again.cancel_requested, again.telling) == (
             JobState.QUEUED,
             0,
             False,
-        )
+            None,
+        ), "queued again, its refusal is no longer owed"
 
 
 def test_requeue_refuses_while_the_same_work_is_pending(database, company):
     failed = queue_one(database, spec(company, dedupe_key="day")).job_id
-    queue.fail(database.factory, claim(database.factory, "w", LEASE), "x")
+    queue.fail(database.factory, claim(database.factory, "w", LEASE), LEASE, Telling("x"))
     queue_one(database, spec(company, dedupe_key="day"))
     with (
         unit_of_work(database.factory) as session,

@@ -1,0 +1,118 @@
+"""A job's failure or cancellation is told even when its worker dies between recording it and
+telling it: the telling is committed with the failure (``Job.telling``) and the next worker
+says it, once, through the handler's own path (its saved message position kept)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from stockpot.core.db import unit_of_work, utcnow
+from stockpot.core.errors import ValidationFailed
+from stockpot.core.jobs import queue
+from stockpot.core.jobs.queue import ClaimedJob
+from stockpot.core.jobs.worker import Worker
+from stockpot.core.models import Job, JobState
+from tests.core.jobs.test_worker import Scripted, job, queued, worker  # noqa: F401
+
+REFUSED = "the file was not shared here"
+
+
+class WorkerDied(BaseException):
+    """Stands for SIGKILL: nothing after it runs in that worker."""
+
+
+class Keeping(Scripted):
+    """Keeps the ``ts`` of the message it tells in, as ``Notifier.post_once`` does."""
+
+    def failed(self, context, telling):
+        super().failed(context, telling)
+        context.save(answer_ts=f"ts-{len(self.told)}")
+
+    def cancelled(self, context, telling):
+        super().cancelled(context, telling)
+        context.save(answer_ts="cancelled")
+
+
+def dies_before_telling(runner: Worker, database) -> None:
+    """The worker dies once the end is recorded, before its handler tells it; its lease runs
+    out (expired here at once, as a dead worker's does in ``STOCKPOT_JOB_LEASE_SECONDS``)."""
+
+    def hook(claimed: ClaimedJob) -> None:
+        with unit_of_work(database.factory) as session:
+            session.execute(
+                update(Job)
+                .where(Job.id == claimed.id)
+                .values(lease_expires_at=utcnow() - timedelta(seconds=1))
+            )
+        raise WorkerDied
+
+    runner.before_telling = hook
+
+
+def test_a_failure_whose_worker_died_before_telling_it_is_told_once_by_the_next(database, queued):
+    handler = Keeping(ValidationFailed(REFUSED))
+    dying = worker(database, handler)
+    dies_before_telling(dying, database)
+    with pytest.raises(WorkerDied):
+        dying.run_until_idle()
+    owed = job(database, queued)
+    assert (owed.state, owed.last_error, handler.told) == (JobState.FAILED, REFUSED, [])
+    assert owed.telling == {"reason": REFUSED, "cancelled": False, "facts": {}}
+
+    nxt = worker(database, handler, worker_id="next")
+    assert nxt.run_until_idle(wait_for_others=True) == 1
+    assert handler.told == [REFUSED] and handler.runs == 1, "told, not run again"
+    told = job(database, queued)
+    assert (told.state, told.telling, told.result) == (JobState.FAILED, None, {"answer_ts": "ts-1"})
+    assert nxt.run_until_idle() == 0 and handler.told == [REFUSED], "told once"
+
+
+def test_a_cancellation_whose_worker_died_before_telling_it_is_told_by_the_next(database, queued):
+    with unit_of_work(database.factory) as session:
+        session.get_one(Job, queued).cancel_requested = True
+    handler = Keeping()
+    dying = worker(database, handler)
+    dies_before_telling(dying, database)
+    with pytest.raises(WorkerDied):
+        dying.run_until_idle()
+    assert job(database, queued).state is JobState.CANCELED and handler.cancelled_jobs == []
+    assert worker(database, handler, worker_id="next").run_until_idle() == 1
+    told = job(database, queued)
+    assert handler.cancelled_jobs == [queued] and told.telling is None
+    assert told.result == {"answer_ts": "cancelled"}
+
+
+def test_a_failure_is_told_with_its_message_position_kept(database, queued):
+    """The handler's ``context.save`` while telling was dropped (the job was no longer
+    running): a retry that failed again could not find the message to update."""
+    handler = Keeping(ValidationFailed(REFUSED))
+    worker(database, handler).run_until_idle()
+    failed = job(database, queued)
+    assert (failed.telling, failed.result) == (None, {"answer_ts": "ts-1"})
+
+
+def test_a_retried_job_that_fails_again_tells_again(database, queued):
+    handler = Keeping(ValidationFailed(REFUSED), ValidationFailed("refused again"))
+    runner = worker(database, handler)
+    runner.run_until_idle()
+    with unit_of_work(database.factory) as session:
+        queue.requeue(session, queued, job(database, queued).company_id)
+    runner.run_until_idle()
+    assert handler.told == [REFUSED, "refused again"]
+    assert job(database, queued).result == {"answer_ts": "ts-2"}
+
+
+def test_a_job_whose_workers_kept_dying_is_told_it_failed(database, queued):
+    """Failed at a claim (every attempt's worker died): nobody ran a handler to say so."""
+    with unit_of_work(database.factory) as session:
+        row = session.get_one(Job, queued)
+        row.state, row.attempts, row.worker_id = JobState.RUNNING, 3, "dead"
+        row.lease_expires_at = utcnow() - timedelta(seconds=1)
+    handler = Keeping()
+    assert worker(database, handler).run_until_idle() == 1
+    assert handler.runs == 0 and len(handler.told) == 1
+    assert handler.told[0].startswith("its worker stopped during each of 3 attempts")
+    assert job(database, queued).telling is None
