@@ -86,7 +86,10 @@ class TransferJob(_Notifying):
             effect_key=job_key(job.id),
         )
         notify = payload.notify
-        if notify is not None:
+        # A failure said in a message of its own, then Retry ("Trying the transfer again…;
+        # the result follows"): the result goes there, else that promise stayed on screen.
+        failure_shown = context.result.get("failure_ts")
+        if notify is not None or failure_shown:
             with context.factory() as session:  # the largest deductions are ranked by money
                 priced = ledger.valued(session, job.location_id, report.movements)
             report.movements = priced.lines
@@ -97,15 +100,15 @@ class TransferJob(_Notifying):
                 if dry_run
                 else None
             )
-            self.notifier.post_once(
-                context,
-                "result_ts",
-                Target.of(notify),
-                message(
-                    f"Transfer of {escape(report.location)}, {report.business_date}",
-                    report_blocks(report, post_value=value, currency=priced.currency),
-                ),
+            result = message(
+                f"Transfer of {escape(report.location)}, {report.business_date}",
+                report_blocks(report, post_value=value, currency=priced.currency),
             )
+            if failure_shown:
+                target = self.target(context)
+                self.notifier.post_once(context, "failure_ts", target and target.apart(), result)
+            else:
+                self.notifier.post_once(context, "result_ts", Target.of(notify), result)
         return {"run_id": report.run_id, "outcome": report.outcome.value}
 
     def failed(self, context: JobContext, telling: Telling) -> None:

@@ -161,6 +161,10 @@ def test_a_failed_automatic_transfer_is_posted_with_retry_and_reconnect(bot):
     assert _job(bot, job_id).state is JobState.SUCCEEDED
     with bot.database.session() as session:
         assert session.scalar(select(TransferRun.kind).where(TransferRun.status == "succeeded"))
+    # "…the result follows": it does, in that message, which said so until the next failure.
+    shown = json.dumps(bot.slack.workspace.message(alert.ts).to_json(), ensure_ascii=False)
+    assert f"Transfer of Pizzeria Beispiel Teltow, {GOLDEN}" in shown, shown
+    assert "Trying the transfer again" not in shown and ActionId.JOB_RETRY not in shown
 
 
 def test_retry_refused_as_already_queued_leaves_its_message_as_it_was(bot):
