@@ -12,6 +12,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -312,23 +313,42 @@ class SlackStandIn(SandboxServer):
             return matching()
 
     def _args(self, request: Request) -> dict[str, Any]:
+        """The call's arguments: the query string, then a JSON or form body. A body Slack
+        cannot read is refused before anything else, with the errors every method's page on
+        docs.slack.dev lists: no content type (``missing_post_type``), another than JSON or a
+        form (``invalid_post_type``), JSON that does not parse (``invalid_json``) or is not an
+        object (``json_not_object``). A ``token`` inside a JSON body is not read: Slack takes
+        a JSON call's token only as a bearer token in the ``Authorization`` header."""
         args: dict[str, Any] = {k: v[0] for k, v in request.query.items()}
-        content_type = request.header("content-type") or ""
-        if request.body and "json" in content_type:
-            args.update(json.loads(request.body))
-        elif request.body:
+        content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
+        if request.body and not content_type:
+            raise _Refused("missing_post_type")
+        if request.body and content_type == "application/json":
+            try:
+                body = json.loads(request.body)
+            except ValueError:
+                raise _Refused("invalid_json") from None
+            if not isinstance(body, dict):
+                raise _Refused("json_not_object")
+            body.pop("token", None)
+            args.update(body)
+        elif request.body and content_type == "application/x-www-form-urlencoded":
             args.update({k: v[0] for k, v in parse_qs(request.body.decode()).items()})
+        elif request.body and content_type != "multipart/form-data":
+            raise _Refused("invalid_post_type")
         for key in ("blocks", "view", "metadata"):
+            # One that does not parse stays a string: refused below, by what it must be.
             if isinstance(args.get(key), str):
-                try:
+                with suppress(ValueError):
                     args[key] = json.loads(args[key])
-                except ValueError:
-                    args[key] = None if key == "metadata" else args[key]
         return args
 
     def _api(self, request: Request) -> Response:
         method = request.params["method"]
-        args = self._args(request)
+        try:
+            args = self._args(request)
+        except _Refused as refused:
+            return Response.json({"ok": False, "error": refused.error})
         if method == "apps.connections.open":
             return Response.json(self._open_connection(request, args))
         token = _token(request, args)
@@ -398,8 +418,7 @@ class SlackStandIn(SandboxServer):
         return None
 
     def _open_connection(self, request: Request, args: dict[str, Any]) -> dict[str, Any]:
-        bearer = (request.header("authorization") or "").removeprefix("Bearer ").strip()
-        token = bearer or str(args.get("token") or "")
+        token = _token(request, args)
         if self.socket_mode is None:
             # The app has no Socket Mode (turned off in its settings).
             return {"ok": False, "error": "not_authed" if not token else "invalid_auth"}
@@ -425,6 +444,14 @@ class SlackStandIn(SandboxServer):
                 return {"ok": False, "error": "channel_not_found"}
             if not args.get("text") and not args.get("blocks"):
                 return {"ok": False, "error": "no_text"}
+            if method == "chat.postEphemeral" and not args.get("user"):
+                return {
+                    "ok": False,
+                    "error": "invalid_arguments",
+                    "response_metadata": {"messages": ["[ERROR] missing required field: user"]},
+                }
+            if not _is_blocks(args.get("blocks")):
+                return {"ok": False, "error": "invalid_blocks_format"}
             problems = message_problems(list(args.get("blocks") or []))
             if "metadata" in args and method != "chat.postEphemeral":
                 refused = _metadata_refusal(args["metadata"])
@@ -433,6 +460,8 @@ class SlackStandIn(SandboxServer):
         elif method in ("conversations.history", "conversations.replies"):
             return self._history_refusal(method, args)
         elif method.startswith("views."):
+            if not isinstance(args.get("view"), dict):
+                return {"ok": False, "error": "invalid_arguments"}
             refused = self._view_refusal(method, args)
             if refused:
                 return refused
@@ -662,22 +691,32 @@ class SlackStandIn(SandboxServer):
                 return {"ok": False, "error": "hash_conflict"}
         return None
 
-    def _response_refusal(self, key: str, payload: dict[str, Any]) -> Response | None:
+    def _response_refusal(self, key: str, payload: Any) -> Response | None:
         """Slack takes up to five answers on a ``response_url`` within thirty minutes of the
         command or click (reference slack.md §1.5), and refuses blocks a message may not have
-        (§5). The wording of the refusals is Slack's webhook errors; the reference names only
-        the limits."""
+        (§5), an answer that is not a JSON object (``invalid_payload``) or has neither text
+        nor blocks (``no_text``; deleting the original needs neither). The wording of the
+        refusals is Slack's webhook errors; the reference names only the limits."""
         issued = self.response_issued.setdefault(key, self.clock.now())
         if self.clock.now() - issued > RESPONSE_URL_LIFETIME:
             return Response(404, b"expired_url", {"Content-Type": "text/plain"})
         if self.response_keys.count(key) >= RESPONSE_URL_USES:
             return Response(404, b"used_url", {"Content-Type": "text/plain"})
-        if message_problems(list(payload.get("blocks") or [])):
+        if not isinstance(payload, dict):
+            return Response(400, b"invalid_payload", {"Content-Type": "text/plain"})
+        deleting = _flag(payload.get("delete_original"))
+        if not deleting and not payload.get("text") and not payload.get("blocks"):
+            return Response(400, b"no_text", {"Content-Type": "text/plain"})
+        blocks = payload.get("blocks")
+        if not _is_blocks(blocks) or message_problems(list(blocks or [])):
             return Response(400, b"invalid_blocks", {"Content-Type": "text/plain"})
         return None
 
     def _respond(self, request: Request) -> Response:
-        payload = json.loads(request.body or b"{}")
+        try:
+            payload = json.loads(request.body or b"{}")
+        except ValueError:
+            payload = None  # not JSON: invalid_payload
         key = request.params["key"]
         refusal = self._response_refusal(key, payload)
         if refusal is not None:
@@ -738,8 +777,7 @@ class SlackStandIn(SandboxServer):
 
     def _file(self, request: Request) -> Response:
         stored = self.files.get(request.params["file"])
-        bearer = (request.header("authorization") or "").removeprefix("Bearer ").strip()
-        if stored is None or self.token_error(bearer) is not None:
+        if stored is None or self.token_error(_bearer(request)) is not None:
             return Response.html("<html>Sign in to Slack</html>")
         return Response(200, stored["content"], {"Content-Type": stored["content_type"]})
 
@@ -835,9 +873,30 @@ def _client_credentials(request: Request, args: dict[str, Any]) -> tuple[str, st
     return str(args.get("client_id") or ""), str(args.get("client_secret") or "")
 
 
+class _Refused(Exception):
+    """A call Slack refuses before reading its arguments, with ``error``."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(error)
+        self.error = error
+
+
+def _bearer(request: Request) -> str:
+    """The token of an ``Authorization: Bearer <token>`` header; any other header (no
+    scheme, ``Basic``, ``Bearer`` alone) carries none."""
+    scheme, _, token = (request.header("authorization") or "").strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
 def _token(request: Request, args: dict[str, Any]) -> str:
-    bearer = (request.header("authorization") or "").removeprefix("Bearer ").strip()
-    return bearer or str(args.get("token") or "")
+    return _bearer(request) or str(args.get("token") or "")
+
+
+def _is_blocks(blocks: Any) -> bool:
+    """``blocks`` is absent or a JSON array of objects (else ``invalid_blocks_format``)."""
+    return blocks is None or (
+        isinstance(blocks, list) and all(isinstance(block, dict) for block in blocks)
+    )
 
 
 def _history_scope(channel: str, private: set[str]) -> str:

@@ -1,6 +1,8 @@
 """The Block Kit limits Slack enforces (reference slack.md §5), as pure checks: a list of the
-problems with a message's blocks or a view, empty when Slack would take them. The stand-in
-refuses what these find, so the bot cannot pass here and fail in a workspace. Not checked:
+problems with a message's blocks or a view, empty when Slack would take them: lengths, counts,
+and text objects as Slack takes them (typed, not empty, ``plain_text`` where only that goes).
+The stand-in refuses what these find, so the bot cannot pass here and fail in a workspace.
+Not checked:
 the undocumented ~13k characters of all blocks together, and the view stack and payload size
 (views.push)."""
 
@@ -38,6 +40,30 @@ def _too_long(where: str, value: Any, limit: int) -> Iterator[str]:
         yield f"{where}: more than {limit} characters"
 
 
+TEXT_TYPES = ("plain_text", "mrkdwn")
+
+
+def _text_object(
+    where: str, value: Any, limit: int, *, plain: bool = False, required: bool = True
+) -> Iterator[str]:
+    """A text object as Slack takes it: ``{"type": "plain_text" | "mrkdwn", "text": ...}``
+    with at least one character (Slack: "must be more than 0 characters") and at most
+    ``limit``; ``plain``: only ``plain_text`` (a header, a button, a label, a placeholder,
+    a select's option, a modal's title). A bare string is not a text object."""
+    if value is None:
+        if required:
+            yield f"{where}: missing (a text object is required)"
+        return
+    if not isinstance(value, dict) or value.get("type") not in TEXT_TYPES:
+        yield f"{where}: not a text object (type plain_text or mrkdwn)"
+        return
+    if plain and value["type"] != "plain_text":
+        yield f"{where}: must be of type plain_text, not {value['type']}"
+    if not isinstance(value.get("text"), str) or not value["text"]:
+        yield f"{where}.text: must be more than 0 characters"
+    yield from _too_long(where, value, limit)
+
+
 OPTION_COUNTS = {
     "static_select": (0, 100),
     "multi_static_select": (0, 100),
@@ -57,7 +83,13 @@ def _count(where: str, items: list[Any], low: int, high: int) -> Iterator[str]:
 def _confirm(where: str, confirm: dict[str, Any]) -> Iterator[str]:
     """A confirm dialog (§5): title ≤ 100, text ≤ 300, confirm and deny ≤ 30."""
     for name, limit in (("title", 100), ("text", 300), ("confirm", 30), ("deny", 30)):
-        yield from _too_long(f"{where}.{name}", confirm.get(name), limit)
+        yield from _text_object(
+            f"{where}.{name}",
+            confirm.get(name),
+            limit,
+            plain=name != "text",
+            required=name in ("title", "text"),
+        )
 
 
 def _image(where: str, image: dict[str, Any]) -> Iterator[str]:
@@ -72,7 +104,7 @@ def _element(where: str, element: dict[str, Any]) -> Iterator[str]:
         yield f"{where}: an element without a type"
     yield from _too_long(f"{where}.action_id", element.get("action_id"), 255)
     if kind == "button":
-        yield from _too_long(f"{where}.text", element.get("text"), 75)
+        yield from _text_object(f"{where}.text", element.get("text"), 75, plain=True)
         yield from _too_long(f"{where}.value", element.get("value"), 2000)
         yield from _too_long(f"{where}.url", element.get("url"), 3000)
     if kind == "image":
@@ -86,9 +118,17 @@ def _element(where: str, element: dict[str, Any]) -> Iterator[str]:
     if kind == "file_input" and not 1 <= int(element.get("max_files", 10)) <= 10:
         yield f"{where}.max_files: not between 1 and 10"
     for index, option in enumerate(element.get("options") or []):
-        yield from _too_long(f"{where}.options[{index}].text", option.get("text"), 75)
+        # Checkboxes and radio buttons take mrkdwn options; every other element plain_text.
+        yield from _text_object(
+            f"{where}.options[{index}].text",
+            option.get("text"),
+            75,
+            plain=kind not in ("checkboxes", "radio_buttons"),
+        )
         yield from _too_long(f"{where}.options[{index}].value", option.get("value"), 150)
-    yield from _too_long(f"{where}.placeholder", element.get("placeholder"), 150)
+    yield from _text_object(
+        f"{where}.placeholder", element.get("placeholder"), 150, plain=True, required=False
+    )
     if element.get("confirm"):
         yield from _confirm(f"{where}.confirm", element["confirm"])
 
@@ -107,22 +147,24 @@ def _block(where: str, block: dict[str, Any], ids: set[str]) -> Iterator[str]:
     if kind == "section":
         if not block.get("text") and not block.get("fields"):
             yield f"{where}: a section needs text or fields"
-        yield from _too_long(f"{where}.text", block.get("text"), 3000)
+        yield from _text_object(f"{where}.text", block.get("text"), 3000, required=False)
         fields = block.get("fields") or []
         if len(fields) > 10:
             yield f"{where}.fields: more than 10"
         for index, item in enumerate(fields):
-            yield from _too_long(f"{where}.fields[{index}]", item, 2000)
+            yield from _text_object(f"{where}.fields[{index}]", item, 2000)
         if block.get("accessory"):
             yield from _element(f"{where}.accessory", block["accessory"])
     elif kind == "header":
-        yield from _too_long(f"{where}.text", block.get("text"), 150)
+        yield from _text_object(f"{where}.text", block.get("text"), 150, plain=True)
     elif kind == "context":
-        if len(block.get("elements") or []) > 10:
-            yield f"{where}.elements: more than 10"
-        for index, element in enumerate(block.get("elements") or []):
+        elements = block.get("elements") or []
+        yield from _count(f"{where}.elements", elements, 1, 10)
+        for index, element in enumerate(elements):
             if element.get("type") == "image":
                 yield from _image(f"{where}.elements[{index}]", element)
+            else:
+                yield from _text_object(f"{where}.elements[{index}]", element, 3000)
     elif kind == "image":
         yield from _image(where, block)
     elif kind == "markdown":
@@ -135,13 +177,14 @@ def _block(where: str, block: dict[str, Any], ids: set[str]) -> Iterator[str]:
         yield from _count(f"{where}.column_settings", block.get("column_settings") or [], 0, 20)
     elif kind == "actions":
         elements = block.get("elements") or []
-        if len(elements) > 25:
-            yield f"{where}.elements: more than 25"
+        yield from _count(f"{where}.elements", elements, 1, 25)
         for index, element in enumerate(elements):
             yield from _element(f"{where}.elements[{index}]", element)
     elif kind == "input":
-        yield from _too_long(f"{where}.label", block.get("label"), 2000)
-        yield from _too_long(f"{where}.hint", block.get("hint"), 2000)
+        yield from _text_object(f"{where}.label", block.get("label"), 2000, plain=True)
+        yield from _text_object(
+            f"{where}.hint", block.get("hint"), 2000, plain=True, required=False
+        )
         if not block.get("element"):
             yield f"{where}: an input needs an element"
         else:
@@ -164,8 +207,7 @@ def view_problems(view: dict[str, Any]) -> list[str]:
     if len(blocks) > VIEW_BLOCKS:
         problems.append(f"view.blocks: {len(blocks)} blocks, more than {VIEW_BLOCKS}")
     for name in ("title", "submit", "close"):
-        if len(_text(view.get(name))) > 24:
-            problems.append(f"view.{name}: more than 24 characters")
+        problems += _text_object(f"view.{name}", view.get(name), 24, plain=True, required=False)
     if kind == "modal" and not view.get("title"):
         problems.append("view.title: a modal needs a title")
     if kind == "modal" and any(b.get("type") == "input" for b in blocks) and not view.get("submit"):

@@ -415,3 +415,132 @@ def test_a_modal_stack_holds_three_views_of_at_most_250_kb(slack):
     huge = {**modal, "private_metadata": "", "blocks": [section("x" * 2900)] * 90}
     answer = call(slack, "views.open", trigger_id=slack.issue_trigger("t.huge"), view=huge)
     assert answer["error"] == "view_too_large"
+
+
+@pytest.mark.parametrize(
+    ("blocks", "problem"),
+    [
+        ([section("")], "blocks[0].text.text: must be more than 0 characters"),
+        ([{"type": "section", "text": "bare string"}], "blocks[0].text: not a text object"),
+        (
+            [{"type": "header", "text": {"type": "mrkdwn", "text": "*Stock*"}}],
+            "blocks[0].text: must be of type plain_text, not mrkdwn",
+        ),
+        ([{"type": "header", "text": plain("")}], "must be more than 0 characters"),
+        (
+            actions({"type": "button", "text": {"type": "mrkdwn", "text": "*Go*"}}),
+            "elements[0].text: must be of type plain_text",
+        ),
+        (actions({"type": "button", "action_id": "b"}), "elements[0].text: missing"),
+        ([{"type": "actions", "elements": []}], "elements: 0, not between 1 and 25"),
+        ([{"type": "context", "elements": []}], "elements: 0, not between 1 and 10"),
+        (
+            [{"type": "context", "elements": [{"type": "mrkdwn", "text": ""}]}],
+            "elements[0].text: must be more than 0 characters",
+        ),
+        (
+            [section(fields=[{"type": "mrkdwn", "text": "a"}, {"type": "mrkdwn", "text": ""}])],
+            "fields[1].text: must be more than 0 characters",
+        ),
+        (
+            actions(
+                {
+                    "type": "static_select",
+                    "options": [{"text": {"type": "mrkdwn", "text": "*a*"}, "value": "a"}],
+                }
+            ),
+            "options[0].text: must be of type plain_text",
+        ),
+        (
+            [
+                {
+                    "type": "input",
+                    "label": {"type": "mrkdwn", "text": "*Qty*"},
+                    "element": {"type": "plain_text_input"},
+                }
+            ],
+            "label: must be of type plain_text",
+        ),
+        (
+            actions({"type": "button", "text": plain("Delete"), "confirm": {"title": plain("t")}}),
+            "confirm.text: missing",
+        ),
+    ],
+)
+def test_text_objects_are_as_slack_takes_them(blocks, problem):
+    """Slack refuses an empty text ("must be more than 0 characters"), a bare string where a
+    text object goes, mrkdwn where only plain_text goes (headers, buttons, labels, a select's
+    options), and actions or context blocks without elements. The stand-in checked only the
+    lengths, so a message Slack refuses with invalid_blocks passed here."""
+    found = message_problems(blocks)
+    assert any(problem in p for p in found), found
+
+
+def test_checkbox_options_may_be_mrkdwn():
+    element = {
+        "type": "checkboxes",
+        "options": [{"text": {"type": "mrkdwn", "text": "*a*"}, "value": "a"}],
+    }
+    assert message_problems(actions(element)) == []
+
+
+def test_bodies_and_headers_slack_cannot_read_are_refused(slack):
+    """Every method's page on docs.slack.dev lists invalid_json, json_not_object,
+    invalid_post_type and missing_post_type; a JSON call's token goes only in the
+    Authorization header, as ``Bearer <token>``. The stand-in answered a sandbox error
+    (HTTP 500) to a body it could not parse and read a token from anywhere."""
+    url = f"{slack.api_url}chat.postMessage"
+
+    def post(**kwargs) -> dict:
+        answer = httpx.post(url, **kwargs)
+        assert answer.status_code == 200
+        return answer.json()
+
+    json_type = {"Content-Type": "application/json", **TOKEN}
+    assert post(content=b"{not json", headers=json_type)["error"] == "invalid_json"
+    assert post(content=b"[1, 2]", headers=json_type)["error"] == "json_not_object"
+    assert post(content=b"channel=C1", headers={"Content-Type": "text/plain", **TOKEN})[
+        "error"
+    ] == ("invalid_post_type")
+    body = {"channel": "C1", "text": "x", "token": "xoxb-sandbox"}
+    assert post(json=body)["error"] == "not_authed", "a JSON body's token is not read"
+    assert post(data=body)["ok"], "a form's token is"
+    no_scheme = {"Authorization": "xoxb-sandbox"}
+    assert post(json={"channel": "C1", "text": "x"}, headers=no_scheme)["error"] == "not_authed"
+    lower = {"Authorization": "bearer xoxb-sandbox"}
+    assert post(json={"channel": "C1", "text": "x"}, headers=lower)["ok"]
+
+
+def test_arguments_of_the_wrong_shape_are_refused(slack):
+    assert call(slack, "chat.postMessage", channel="C1", text="x", blocks="[oops")["error"] == (
+        "invalid_blocks_format"
+    )
+    assert call(slack, "chat.postMessage", channel="C1", text="x", blocks=[["a"]])["error"] == (
+        "invalid_blocks_format"
+    )
+    assert call(slack, "chat.postMessage", channel="C1", text="x", metadata="{oops")["error"] == (
+        "invalid_metadata_format"
+    )
+    trigger = slack.issue_trigger("t.shape")
+    assert call(slack, "views.open", trigger_id=trigger, view="{oops")["error"] == (
+        "invalid_arguments"
+    )
+    answer = call(slack, "chat.postEphemeral", channel="C1", text="x")
+    assert answer["error"] == "invalid_arguments"
+    assert "user" in answer["response_metadata"]["messages"][0]
+    assert call(slack, "chat.postEphemeral", channel="C1", user="U1", text="x")["ok"]
+
+
+def test_a_response_url_refuses_what_a_message_may_not_be(slack):
+    """Slack's webhook errors: a body that is not a JSON object is invalid_payload, an answer
+    with neither text nor blocks no_text (deleting the original needs neither)."""
+    url = slack.issue_response_url("shape", "C1")
+    assert httpx.post(url, content=b"{oops").text == "invalid_payload"
+    assert httpx.post(url, json={"response_type": "ephemeral"}).text == "no_text"
+    assert httpx.post(url, json={"text": "x", "blocks": "oops"}).text == "invalid_blocks"
+    assert [error for _, error in slack.refused_responses] == [
+        "invalid_payload",
+        "no_text",
+        "invalid_blocks",
+    ]
+    assert httpx.post(url, json={"delete_original": True}).status_code == 200
