@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hmac
 import math
-import re
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Sequence
@@ -23,6 +22,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+from stockpot.sandbox.formats import parse_date, parse_date_time
 from stockpot.sandbox.http import Clock, Fault, Request, Response, SandboxServer
 from stockpot.sandbox.sides import api
 from stockpot.sandbox.sides.api import Code
@@ -45,7 +45,6 @@ from stockpot.sandbox.sides.data import (
 DEFAULT_USERNAME = "inventory@pizzeria-beispiel.de"
 DEFAULT_PASSWORD = "s3cret"
 DEFAULT_STORE_IDS = (36, 41)
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _API_PATHS_BUT_AUTH = r"^/api/v1/(?!auth/)"
 
 
@@ -512,9 +511,7 @@ class SidesSandbox(SandboxServer):
         store = self._store(user, request.params["store_id"])
         raw = request.params["business_date"]
         try:
-            if not _DATE.fullmatch(raw):
-                raise ValueError(raw)
-            business_date = date.fromisoformat(raw)
+            business_date = parse_date(raw)
         except ValueError as error:
             raise ApiError(400, Code.INVALID_DATE, f"{raw!r} is not a YYYY-MM-DD date.") from error
         now = self._now()
@@ -610,14 +607,13 @@ def _types(raw: str | None) -> set[str] | None:
 def _instant(raw: str | None, name: str) -> datetime | None:
     if not raw:
         return None
-    # An unencoded "+01:00" arrives as " 01:00" after query decoding; take it back.
-    text = raw.strip().replace(" ", "+")
     try:
-        value = datetime.fromisoformat(text)
+        value = parse_date_time(raw)
     except ValueError as error:
         raise ApiError(
-            400, Code.INVALID_REQUEST, f"{name} must be an ISO 8601 timestamp."
+            400,
+            Code.INVALID_REQUEST,
+            f"{name} must be an ISO 8601 timestamp with its UTC offset, e.g. "
+            "2025-03-14T19:02:11+01:00 (a + percent-encoded as %2B).",
         ) from error
-    if value.tzinfo is None:
-        raise ApiError(400, Code.INVALID_REQUEST, f"{name} needs a UTC offset.")
     return value.astimezone(UTC)

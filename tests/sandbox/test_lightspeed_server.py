@@ -445,6 +445,20 @@ def test_daily_parameter_errors_use_the_v2_messages(ls):
     assert daily(ls, BRIGHTON, "2025-06-01", headers).status_code == 200
 
 
+def test_include_takes_only_the_values_the_spec_allows(ls):
+    """The spec lists the allowed include values (staff, table, consumer, payments,
+    revenue_center, account_profile, payment_authorization); the stand-in took any word, so
+    a misspelt one (and the tips it would have hidden) passed here."""
+    headers = bearer(ls)
+    refused = daily(ls, BRIGHTON, GOLDEN_DATE, headers, include="payments,payment")
+    assert refused.status_code == 400
+    assert refused.json()["error"].startswith("Invalid include value(s): payment.")
+    window = {"from": "2026-03-06T00:00:00Z", "to": "2026-03-08T00:00:00Z"}
+    assert sales_range(ls, BRIGHTON, headers, include="tips", **window).status_code == 400
+    every = "staff,table,consumer,payments,revenue_center,account_profile,payment_authorization"
+    assert daily(ls, BRIGHTON, GOLDEN_DATE, headers, include=every).status_code == 200
+
+
 def test_generated_days_are_deterministic_per_seed(clock):
     days = [date(2026, 2, 5)]
     answers = []

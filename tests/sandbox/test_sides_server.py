@@ -617,9 +617,13 @@ def test_updated_since_finds_catalogue_edits_and_reports_stay_unchanged(sides, c
     assert data[1]["active"] is False
     assert data[2]["item_number"] == "115"
     assert all(p["updated_at"] == "2025-03-20T13:30:00+01:00" for p in data)
-    # A client that forgets to encode "+" in the offset still gets the same answer.
-    raw = client.get(f"{API}/products?updated_since=2025-03-20T13:30:00+01:00").json()
-    assert [p["id"] for p in raw["data"]] == [5016, 5030, added.id]
+    # A "+" not percent-encoded arrives as a space, which a real server cannot read as an
+    # offset either: refused, naming the fix (the stand-in used to put the "+" back).
+    unencoded = client.get(f"{API}/products?updated_since=2025-03-20T13:30:00+01:00")
+    assert "%2B" in assert_error(unencoded, 400, "invalid_request")["message"]
+    for loose in ("2025-03-20 13:30:00+01:00", "20250320T123000Z"):
+        refused = client.get(f"{API}/products", params={"updated_since": loose})
+        assert_error(refused, 400, "invalid_request")
     later = (edited_at + timedelta(seconds=1)).isoformat()
     assert client.get(f"{API}/products", params={"updated_since": later}).json()["data"] == []
     assert_error(
