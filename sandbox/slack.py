@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 
 from stockpot.sandbox.http import Request, Response, SandboxServer
 from stockpot.sandbox.slack_blockkit import message_problems, view_problems
+from stockpot.sandbox.slack_limits import RateLimits
 from stockpot.sandbox.slack_sender import SlackSender
 from stockpot.sandbox.slack_workspace import Message, Workspace
 
@@ -193,6 +194,10 @@ class SlackStandIn(SandboxServer):
         ``hash_conflict``)."""
         self.refused_responses: list[tuple[str, str]] = []
         """Answers refused on a response URL: its key and Slack's error."""
+        self.rate_limits: RateLimits | None = None
+        """Slack's rate limits (``sandbox/slack_limits.py``), off by default: set
+        ``RateLimits()`` (``unlisted=True`` for a non-Marketplace app's history limits) to
+        answer calls over them ``ratelimited`` with HTTP 429 and ``Retry-After``."""
         self._page: Any = None
         self.socket_mode: SocketModeStandIn | None = None
         """Socket Mode's WebSocket side, once ``enable_socket_mode`` started it."""
@@ -356,6 +361,10 @@ class SlackStandIn(SandboxServer):
         headers = {"X-OAuth-Scopes": ",".join(sorted(scopes))} if scopes is not None else {}
         if method in METHOD_SCOPES:
             headers["X-Accepted-OAuth-Scopes"] = ",".join(METHOD_SCOPES[method])
+        wait = self._rate_limited(method, token, args)
+        if wait is not None:
+            headers["Retry-After"] = str(wait)
+            return Response.json({"ok": False, "error": "ratelimited"}, 429, headers)
         refused = (
             self._refusal(method, args, request)
             or self._not_allowed(method, args, scopes)
@@ -367,6 +376,14 @@ class SlackStandIn(SandboxServer):
         self._show(method, args, answer)
         self._record(ApiCall(method, args, answer))
         return Response.json(answer, headers=headers)
+
+    def _rate_limited(self, method: str, token: str, args: dict[str, Any]) -> int | None:
+        """Seconds a call over Slack's rate limit must wait (``rate_limits`` set and the
+        token live), else ``None``."""
+        if self.rate_limits is None or token not in self.tokens:
+            return None
+        team = self.token_teams.get(token, self.team_id)
+        return self.rate_limits.retry_after(method, team, args, self.clock.now())
 
     def _not_updatable(self, method: str, args: dict[str, Any]) -> dict[str, Any] | None:
         """``chat.update`` (and ``chat.delete``) acts on an existing message of the app's in
@@ -512,6 +529,8 @@ class SlackStandIn(SandboxServer):
             limit = min(max(int(args.get("limit") or 100), 1), 999)
         except (TypeError, ValueError):
             limit = 100
+        if self.rate_limits is not None:
+            limit = self.rate_limits.history_limit(method, limit)
         start = _offset(str(args.get("cursor") or "")) or 0
         page = found[start : start + limit]
         more = start + limit < len(found)

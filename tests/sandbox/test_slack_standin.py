@@ -544,3 +544,45 @@ def test_a_response_url_refuses_what_a_message_may_not_be(slack):
         "invalid_blocks",
     ]
     assert httpx.post(url, json={"delete_original": True}).status_code == 200
+
+
+def test_rate_limits_answer_429_with_retry_after_as_slack_does(slack):
+    """docs.slack.dev rate limits: over a limit Slack answers HTTP 429, Retry-After in
+    seconds and error ratelimited; posting is one message a second per channel, chat.update
+    Tier 3 (50 a minute), and a non-Marketplace app's history calls once a minute with at most
+    15 messages. The stand-in had no limits but injected faults."""
+    from datetime import UTC, datetime
+
+    from stockpot.sandbox.slack_limits import RateLimits
+
+    slack.clock.set(datetime(2026, 3, 14, 12, 0, 0, 500_000, tzinfo=UTC))
+    slack.rate_limits = RateLimits(unlisted=True)
+    url = f"{slack.api_url}chat.postMessage"
+    first = httpx.post(url, json={"channel": "C1", "text": "a"}, headers=TOKEN)
+    assert first.status_code == 200 and first.json()["ok"]
+    over = httpx.post(url, json={"channel": "C1", "text": "b"}, headers=TOKEN)
+    assert over.status_code == 429
+    assert over.json() == {"ok": False, "error": "ratelimited"}
+    assert over.headers["Retry-After"] == "1"
+    assert call(slack, "chat.postMessage", channel="C2", text="c")["ok"], "per channel"
+    slack.clock.advance(timedelta(seconds=1))
+    assert call(slack, "chat.postMessage", channel="C1", text="d")["ok"]
+
+    ts = call(slack, "chat.postMessage", channel="C3", text="e")["ts"]
+    for _ in range(50):
+        assert call(slack, "chat.update", channel="C3", ts=ts, text="f")["ok"]
+    updated = httpx.post(
+        f"{slack.api_url}chat.update", json={"channel": "C3", "ts": ts, "text": "g"}, headers=TOKEN
+    )
+    assert updated.status_code == 429 and int(updated.headers["Retry-After"]) == 59
+
+    for n in range(20):
+        slack.clock.advance(timedelta(seconds=1))
+        call(slack, "chat.postMessage", channel="C4", text=f"m{n}")
+    page = call(slack, "conversations.history", channel="C4", limit=200)
+    assert len(page["messages"]) == 15 and page["has_more"]
+    assert call(slack, "conversations.history", channel="C4")["error"] == "ratelimited"
+    slack.clock.advance(timedelta(minutes=1))
+    cursor = page["response_metadata"]["next_cursor"]
+    rest = call(slack, "conversations.history", channel="C4", limit=200, cursor=cursor)
+    assert len(rest["messages"]) == 5 and not rest["has_more"]
