@@ -30,7 +30,6 @@ from stockpot.core.stock.ledger import LiveCount
 from stockpot.core.transfer.lines import RawInput, SaleLine
 from stockpot.core.transfer.runner import run_transfer
 from stockpot.sandbox.http import Fault
-from stockpot.sandbox.slack import TRIGGER_LIFETIME
 from tests.bot.conftest import ADMIN, VIEWER
 from tests.bot.test_slack_app import posted, reply, texts
 from tests.catalogs import locations_added
@@ -680,7 +679,6 @@ def test_a_form_slack_no_longer_opens_says_so_and_to_try_again(bot, caplog):
     "Something went wrong" with a reference and a traceback in the log; it is a plain
     answer now (what happened, what to do) and one warning line."""
     caplog.set_level(logging.INFO)
-    bot.slack.trigger_lifetime = TRIGGER_LIFETIME
     late = Fault(before=lambda: bot.slack.clock.advance(timedelta(seconds=4)))
     bot.slack.faults.add(late, path="/api/views.open")
     bot.send.command("/stock", "waste Kitchen", user=ADMIN)

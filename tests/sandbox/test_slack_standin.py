@@ -374,7 +374,7 @@ def test_views_open_with_a_live_trigger_and_update_an_open_view_at_its_hash(slac
     assert call(slack, "views.open", trigger_id="1.forged", view=modal)["error"] == (
         "invalid_trigger_id"
     )
-    slack.trigger_lifetime = TRIGGER_LIFETIME
+    assert slack.trigger_lifetime == TRIGGER_LIFETIME, "Slack's 3 s, without being asked"
     late = slack.issue_trigger("2.late")
     slack.clock.advance(timedelta(seconds=3, milliseconds=1))
     assert call(slack, "views.open", trigger_id=late, view=modal)["error"] == "expired_trigger_id"
