@@ -87,6 +87,16 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
 docs.slack.dev; a method not listed needs none (``auth.test``, ``views.*``) or is not called
 with a bot token (``oauth.v2.access``, ``apps.connections.open``)."""
 
+REQUIRED_ARGS: dict[str, tuple[str, ...]] = {
+    "chat.postEphemeral": ("user",),
+    "views.publish": ("user_id",),
+    "files.getUploadURLExternal": ("filename", "length"),
+    "files.completeUploadExternal": ("files",),
+}
+"""Arguments each method's page on docs.slack.dev marks required that have no error of their
+own (a missing ``channel`` is ``channel_not_found``, ``text`` ``no_text``): Slack answers
+``invalid_arguments`` naming them."""
+
 LEGACY_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "files:read")
 """What an install granted before the app declared its scopes to the stand-in."""
 
@@ -456,18 +466,21 @@ class SlackStandIn(SandboxServer):
         error = self.token_error(_token(request, args))
         if error is not None:
             return {"ok": False, "error": error}
+        missing = [name for name in REQUIRED_ARGS.get(method, ()) if not args.get(name)]
+        if missing:
+            return {
+                "ok": False,
+                "error": "invalid_arguments",
+                "response_metadata": {
+                    "messages": [f"[ERROR] missing required field: {name}" for name in missing]
+                },
+            }
         problems: list[str] = []
         if method in ("chat.postMessage", "chat.postEphemeral", "chat.update"):
             if not args.get("channel"):
                 return {"ok": False, "error": "channel_not_found"}
             if not args.get("text") and not args.get("blocks"):
                 return {"ok": False, "error": "no_text"}
-            if method == "chat.postEphemeral" and not args.get("user"):
-                return {
-                    "ok": False,
-                    "error": "invalid_arguments",
-                    "response_metadata": {"messages": ["[ERROR] missing required field: user"]},
-                }
             if not _is_blocks(args.get("blocks")):
                 return {"ok": False, "error": "invalid_blocks_format"}
             problems = message_problems(list(args.get("blocks") or []))

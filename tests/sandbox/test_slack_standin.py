@@ -529,6 +529,14 @@ def test_arguments_of_the_wrong_shape_are_refused(slack):
     assert answer["error"] == "invalid_arguments"
     assert "user" in answer["response_metadata"]["messages"][0]
     assert call(slack, "chat.postEphemeral", channel="C1", user="U1", text="x")["ok"]
+    home = {"type": "home", "blocks": [section()]}
+    assert call(slack, "views.publish", view=home)["error"] == "invalid_arguments"
+    assert call(slack, "views.publish", user_id="U1", view=home)["ok"]
+    upload = call(slack, "files.getUploadURLExternal", filename="a.csv")
+    assert upload["response_metadata"]["messages"] == ["[ERROR] missing required field: length"]
+    assert call(slack, "files.completeUploadExternal", channel_id="C1")["error"] == (
+        "invalid_arguments"
+    )
 
 
 def test_a_response_url_refuses_what_a_message_may_not_be(slack):
