@@ -44,7 +44,9 @@ class WorkerDied(BaseException):
     """Stands for SIGKILL: nothing after it runs in that worker."""
 
 
-def die_once_before_done(bot, kind: JobKind) -> threading.Event:
+def die_once(bot, kind: JobKind, hook_name: str) -> threading.Event:
+    """The first job of ``kind`` to reach the worker's fault hook ``hook_name`` dies there,
+    its lease already run out (another worker may take it over at once)."""
     died = threading.Event()
 
     def hook(job: ClaimedJob) -> None:
@@ -59,8 +61,13 @@ def die_once_before_done(bot, kind: JobKind) -> threading.Event:
             )
         raise WorkerDied
 
-    bot.worker.before_done = hook
+    setattr(bot.worker, hook_name, hook)
     return died
+
+
+def die_once_before_done(bot, kind: JobKind) -> threading.Event:
+    """Once its work is committed and before it is recorded done (``Worker.before_done``)."""
+    return die_once(bot, kind, "before_done")
 
 
 def drain_through_death(bot, died: threading.Event) -> None:
@@ -225,24 +232,9 @@ def test_a_report_whose_worker_died_before_done_is_posted_once_with_one_chart(bo
 
 
 def die_once_before_telling(bot, kind: JobKind) -> threading.Event:
-    """As ``die_once_before_done``, once the job's failure or cancellation is recorded and
-    before its handler tells it (``Worker.before_telling``)."""
-    died = threading.Event()
-
-    def hook(job: ClaimedJob) -> None:
-        if job.kind is not kind or died.is_set():
-            return
-        died.set()
-        with unit_of_work(bot.database.factory) as session:
-            session.execute(
-                update(Job)
-                .where(Job.id == job.id)
-                .values(lease_expires_at=utcnow() - timedelta(seconds=1))
-            )
-        raise WorkerDied
-
-    bot.worker.before_telling = hook
-    return died
+    """Once the job's failure or cancellation is recorded and before its handler tells it
+    (``Worker.before_telling``)."""
+    return die_once(bot, kind, "before_telling")
 
 
 def test_an_import_whose_worker_died_before_telling_its_refusal_is_told_once(bot):
