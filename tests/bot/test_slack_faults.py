@@ -39,3 +39,11 @@ def test_a_rate_limited_result_message_is_retried_after_retry_after(bot):
 
 def test_a_dropped_connection_to_slack_is_retried(bot):
     _transfer_reported_through(bot, Fault(drop=True))
+
+
+def test_a_slack_server_error_is_retried(bot):
+    """Slack answers 500 or 503 in an incident of its own (its status page's "degraded"):
+    the message was lost after one try, where a dropped connection was retried."""
+    _transfer_reported_through(
+        bot, Fault.status(503, {"ok": False, "error": "service_unavailable"})
+    )
