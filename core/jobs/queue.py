@@ -560,21 +560,25 @@ def retry_later(
 def hand_back(factory: sessionmaker[Session], job: ClaimedJob, result: dict[str, Any]) -> bool:
     """Give a job back because its worker is stopping (SIGTERM): queued again at once, with
     its progress and without using an attempt, so another worker takes it now instead of
-    after the lease would have run out."""
-    done = _one(
-        factory,
-        update(Job)
-        .where(_held_by(job))
-        .values(
-            state=JobState.QUEUED,
-            run_after=utcnow(),
-            lease_expires_at=None,
-            attempts=Job.attempts - 1,
-            result=result,
+    after the lease would have run out. A job claimed to tell how it ended
+    (``ClaimedJob.telling``) stays ended: only its telling is given back, due at once (queued,
+    the failed job would run again)."""
+    if job.telling is not None:
+        owed = and_(_held_by(job), Job.telling.is_not(None))
+        given = update(Job).where(owed).values(lease_expires_at=utcnow())
+    else:
+        given = (
+            update(Job)
+            .where(_held_by(job), Job.state == JobState.RUNNING)
+            .values(
+                state=JobState.QUEUED,
+                run_after=utcnow(),
+                lease_expires_at=None,
+                attempts=Job.attempts - 1,
+                result=result,
+            )
         )
-        .returning(Job.id),
-    )
-    return done is not None
+    return _one(factory, given.returning(Job.id)) is not None
 
 
 def request_cancel(session: Session, job_id: int, company_id: int) -> Job:

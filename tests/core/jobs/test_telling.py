@@ -116,3 +116,26 @@ def test_a_job_whose_workers_kept_dying_is_told_it_failed(database, queued):
     assert handler.runs == 0 and len(handler.told) == 1
     assert handler.told[0].startswith("its worker stopped during each of 3 attempts")
     assert job(database, queued).telling is None
+
+
+def test_a_telling_handed_back_by_a_stopping_worker_stays_failed_and_owed(database, queued):
+    """A worker told to stop hands back what it claimed meanwhile (``Worker._lane``). A claim
+    to tell a failure was handed back like a job to run: queued again, the failed job ran
+    once more (its work repeated) before its failure was even told."""
+    with unit_of_work(database.factory) as session:
+        row = session.get_one(Job, queued)
+        row.state, row.attempts, row.worker_id = JobState.FAILED, 1, "dead"
+        row.last_error, row.telling = REFUSED, {"reason": REFUSED}
+        row.lease_expires_at = utcnow() - timedelta(seconds=1)
+    (claimed,) = queue.claim_many(database.factory, "stopping", timedelta(minutes=5))
+    assert claimed.telling is not None
+    assert queue.hand_back(database.factory, claimed, dict(claimed.result))
+    handed = job(database, queued)
+    assert (handed.state, handed.attempts, handed.telling) == (
+        JobState.FAILED,
+        1,
+        {"reason": REFUSED},
+    )
+    handler = Keeping()
+    assert worker(database, handler, worker_id="next").run_until_idle() == 1
+    assert (handler.runs, handler.told) == (0, [REFUSED]), "told at once, not run again"
