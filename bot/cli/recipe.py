@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from stockpot.bot.cli.support import emit_json, session_scope
+from stockpot.core.exact import format_decimal
 from stockpot.core.lookup import company_by_name
 from stockpot.core.recipes import RecipeLineView, amount_text, recipe_view, trim_text
 from stockpot.core.words import figure
@@ -37,9 +38,10 @@ def _line_text(line: RecipeLineView, depth: int) -> list[str]:
 
 
 def _exact(value: Any) -> Any:
-    """JSON of a view with exact decimals as text."""
+    """JSON of a view with exact decimals as text, ungrouped for programs to read (as every
+    ``--json``: ``core.exact.format_decimal``)."""
     if isinstance(value, Decimal):
-        return figure(value)
+        return format_decimal(value)
     if isinstance(value, list):
         return [_exact(v) for v in value]
     if isinstance(value, dict):

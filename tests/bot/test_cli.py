@@ -13,6 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from stockpot.bot.cli import main
+from stockpot.bot.cli.recipe import _exact
 from stockpot.core.models import Company, Connection
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -449,3 +450,10 @@ def test_the_schema_goes_back_for_the_release_before_and_forward_again(cli, data
     )
     assert "is up to date" in cli("db", "upgrade")
     cli("jobs", "list")
+
+
+def test_recipe_json_keeps_exact_decimals_ungrouped():
+    """``recipe show --json`` is for programs, as every ``--json`` is: it wrote a batch
+    recipe's 1000 portions as "1,000", which reads back as 1 (or is refused)."""
+    view = {"portions": Decimal("1000"), "lines": [{"quantity": Decimal("12500.50")}]}
+    assert _exact(view) == {"portions": "1000", "lines": [{"quantity": "12500.5"}]}
