@@ -533,7 +533,7 @@ class Worker:
         unreachable = database_unreachable(error)
         if unreachable is not None:
             self.database_outage.failed(f"run job {job.id} ({job.kind})", unreachable)
-        reason = describe(error, job.id)
+        reason = describe(error, job, again=is_transient(error) and not job.last_attempt)
         now = utcnow()
         doing = f"record the failed attempt of job {job.id} (it runs again when its lease runs out)"
         if isinstance(error, NotReadyYet) and now - job.created_at < OPEN_DAY_PATIENCE:
@@ -593,12 +593,19 @@ def is_transient(error: Exception) -> bool:
     return True
 
 
-def describe(error: Exception, job_id: int) -> str:
+def describe(error: Exception, job: ClaimedJob, *, again: bool) -> str:
+    """The reason an attempt failed, as the job's ``last_error`` and its telling show it;
+    ``again``: the job is queued again (a failure told when none is left promises nothing)."""
     if isinstance(error, StockpotError):
         return str(error)
     if database_unreachable(error) is not None:  # the worker says the outage, once
-        return "the database could not be reached; the job will be tried again"
-    log.error("job %s failed unexpectedly", job_id, exc_info=error)
+        if again:
+            return "the database could not be reached; the job will be tried again"
+        return (
+            f"the database could not be reached at the last of its {job.attempts} attempts; "
+            "try the job again once the database is back"
+        )
+    log.error("job %s failed unexpectedly", job.id, exc_info=error)
     return (
-        f"an unexpected error ({type(error).__name__}); the worker's log has it under job {job_id}"
+        f"an unexpected error ({type(error).__name__}); the worker's log has it under job {job.id}"
     )

@@ -189,3 +189,17 @@ def test_a_drain_waits_until_a_failure_is_told_not_only_recorded(database, queue
     assert runner.run_one()
     drain.join()
     assert drain.told == ["the file was not shared here"], "told before it returned"
+
+
+def test_a_database_outage_at_the_last_attempt_is_told_without_promising_another(database, queued):
+    """Each attempt met the outage: the failure told said "the job will be tried again",
+    of a job that had no attempt left and was not."""
+    handler = Scripted(*(OperationalError("x", {}, None) for _ in range(3)))
+    worker(database, handler).run_until_idle()
+    failed = job(database, queued)
+    assert (failed.state, failed.attempts) == (JobState.FAILED, 3)
+    assert handler.told == [
+        "the database could not be reached at the last of its 3 attempts; "
+        "try the job again once the database is back"
+    ]
+    assert failed.last_error == handler.told[0]
