@@ -94,7 +94,7 @@ def database_unreachable(error: BaseException) -> BaseException | None:
     return None
 
 
-def _described(error: BaseException) -> str:
+def described(error: BaseException) -> str:
     """The driver's error in one line (``OperationalError: connection failed: …``): its
     type and first line, never SQLAlchemy's statement or its link to the docs."""
     cause = getattr(error, "orig", None) or error
@@ -127,7 +127,7 @@ class DatabaseOutage:
                 "and records no heartbeat until it answers, and tries again every few "
                 "seconds; said again after 1 min, then less often, and when it is back",
                 self._worker_id,
-                _described(error),
+                described(error),
                 doing,
             )
         elif lasting is not None:
@@ -135,7 +135,7 @@ class DatabaseOutage:
                 "worker %s still cannot reach the database after %s (%s)",
                 self._worker_id,
                 lasted(lasting),
-                _described(error),
+                described(error),
             )
 
     def recovered(self) -> None:

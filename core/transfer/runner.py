@@ -53,7 +53,7 @@ from stockpot.core.models import (
     TransferRunLines,
     TransferSnapshot,
 )
-from stockpot.core.outage import database_unreachable
+from stockpot.core.outage import database_unreachable, described
 from stockpot.core.quantities import LIMIT, quantity_problem
 from stockpot.core.stock.ledger import absorb_runs, reversal
 from stockpot.core.transfer.catalog_snapshot import (
@@ -199,23 +199,24 @@ def run_transfer(
         record_failed_run(factory, location_id, business_date, run_kind, triggered_by, str(error))
         raise
     except Exception as error:
-        unreachable = database_unreachable(error) is not None
-        if unreachable:
+        unreachable = database_unreachable(error)
+        if unreachable is not None:
             # Not this transfer's fault: whoever runs it says the outage (the worker: once per
             # outage, not a traceback per transfer and per attempt to record it).
             log.debug("transfer of location %s for %s: no database", location_id, business_date)
+            message = f"the database could not be reached ({described(unreachable)})"
         else:
             log.exception("transfer of location %s for %s failed", location_id, business_date)
-        message = f"internal error: {error!r}"
+            message = f"internal error: {error!r}"
         run_id = record_failed_run(
             factory, location_id, business_date, run_kind, triggered_by, message
         )
-        failure = TransferFailed(
-            f"the transfer failed and posted nothing (run {run_id}): {message}", run_id
-        )
+        # No run recorded when the database is away: none to name ("run None").
+        run = "" if run_id is None else f" (run {run_id})"
+        failure = TransferFailed(f"the transfer failed and posted nothing{run}: {message}", run_id)
         # The database gave up on this attempt (a deadlock, a lost connection): the next
         # attempt may well go through.
-        failure.transient = unreachable
+        failure.transient = unreachable is not None
         raise failure from error
 
 

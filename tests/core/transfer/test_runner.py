@@ -13,7 +13,7 @@ from sqlalchemy import delete, func, select, update
 
 from stockpot.core import ledger
 from stockpot.core.catalog.importer import import_catalog
-from stockpot.core.db import unit_of_work
+from stockpot.core.db import make_engine, make_session_factory, unit_of_work
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.lookup import company_by_name
 from stockpot.core.mapping import import_mappings
@@ -544,3 +544,17 @@ def test_a_committed_runs_new_items_and_snapshot_are_known_to_its_catalog(tratto
     with trattoria.session() as session:
         assert session.get(TransferRun, second.run_id).snapshot_digest == digest
     assert count(trattoria, TransferSnapshot) == 1
+
+
+def test_a_transfer_that_cannot_reach_the_database_says_so_without_a_run_number(tmp_path):
+    """The database away, no failed run could be recorded either: the failure told in Slack
+    read "posted nothing (run None): internal error: OperationalError(…)"."""
+    gone = make_session_factory(make_engine(f"sqlite:///{tmp_path / 'no such dir' / 'x.db'}"))
+    with pytest.raises(TransferFailed) as caught:
+        run_transfer(gone, 1, DAY, [], RawInput("test", "raw body"))
+    said = str(caught.value)
+    assert caught.value.run_id is None and caught.value.transient
+    assert said == (
+        "the transfer failed and posted nothing: the database could not be reached "
+        "(OperationalError: unable to open database file)"
+    )
