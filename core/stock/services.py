@@ -306,6 +306,8 @@ def post_in_session(session: Session, request: StockRequest, *, dry_run: bool) -
         sane_date(request.business_date, date.today())  # noqa: DTZ011 - a day either way
     except ValidationFailed as error:
         problems.append(Problem(DATE_PLACE, str(error)))
+    # A date refused already is not refused again (a year mistyped is after today, too).
+    happened = None if problems else HAPPENED.get(request.kind)
     unit = _unit(session, company, request.storage_unit, "storage_unit", problems)
     to_unit = None
     if request.kind is StockKind.MOVE:
@@ -320,7 +322,6 @@ def post_in_session(session: Session, request: StockRequest, *, dry_run: bool) -
     unit, to_unit = _in_use(
         session, unit, to_unit, exclusive=request.kind is StockKind.COUNT, problems=problems
     )
-    happened = HAPPENED.get(request.kind)
     if unit is not None and happened is not None:
         ahead = company_clock.not_yet(session, company, unit.id, request.business_date, happened)
         if ahead is not None:

@@ -287,6 +287,17 @@ def test_waste_and_counts_dated_after_today_are_refused_naming_both_days(trattor
     assert movements_count(trattoria) == 2
 
 
+def test_a_count_dated_years_ahead_is_refused_once_under_its_date(trattoria):
+    """A date past the dates Stockpot works with is after today too: the form showed both
+    refusals of the one date under its picker, one saying to check the year and one to date
+    it today or earlier."""
+    ahead = date.today() + timedelta(days=800)  # noqa: DTZ011 - years past any clock's today
+    with pytest.raises(InvalidDocument) as refused:
+        post(trattoria, "count", "Kitchen", ahead, ("Flour", Decimal(1)))
+    dated = [p for p in refused.value.problems if p.place == "date"]
+    assert len(dated) == 1 and "check the year" in str(dated[0])
+
+
 def test_a_units_today_is_the_latest_of_the_company_date_and_its_locations_business_days(
     trattoria,
 ):
