@@ -57,7 +57,6 @@ from stockpot.core.unmapped import (
     targets,
     unmapped,
 )
-from stockpot.core.words import figure
 from stockpot.handlers.answers import ack_first
 from stockpot.handlers.context import (
     actor,
@@ -287,7 +286,7 @@ def submit_map(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltC
             mapped_blocks(
                 name,
                 target,
-                figure(factor),
+                factor,
                 days,
                 str(metadata.pos_item_id),
                 changed=changed,

@@ -229,7 +229,7 @@ def changed_blocks(text: str, days: int, value: str) -> list[Block]:
 
 
 def mapped_blocks(
-    item: str, target: Target, factor: str, days: int, value: str, *, changed: bool = True
+    item: str, target: Target, factor: Decimal, days: int, value: str, *, changed: bool = True
 ) -> list[Block]:
     """The confirmation of a mapping, offering to rerun every day that sold the item; a save
     that changed nothing says so and offers nothing to rerun."""
@@ -268,8 +268,8 @@ def _state(now: tuple[Target, Decimal] | None, ignored: bool) -> str:
     return "is now ignored" if ignored else "is now unmapped"
 
 
-def _per_sale(target: Target, factor: str) -> str:
-    return f"{amount_text(Decimal(factor), target.unit)} of *{escape(target.name)}* per sale"
+def _per_sale(target: Target, factor: Decimal) -> str:
+    return f"{amount_text(factor, target.unit)} of *{escape(target.name)}* per sale"
 
 
 PAGE_SIZE = 20

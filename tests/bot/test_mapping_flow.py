@@ -578,3 +578,17 @@ def test_a_saved_mapping_redraws_the_list_its_map_or_edit_was_pressed_on(day_pos
     bot.drain()
     shown = json.dumps(bot.slack.workspace.message(found.ts).blocks, ensure_ascii=False)
     assert "matching “salami”" in shown and "0.12 kg of *Mozzarella*" in shown
+
+
+def test_a_mapping_of_a_thousand_or_more_is_confirmed_grouped(day_posted):
+    """The confirmation read its factor back from the grouped figure ("1,500"), which is no
+    number: saved, the mapping went unconfirmed (the handler raised after the ack)."""
+    bot = day_posted
+    bot.send.block_action(ActionId.MAP_OPEN, str(item_id(bot, "5017")), user=ADMIN)
+    modal = bot.slack.wait_for("views.open", 2)[-1].args["view"]
+    mozzarella = f"ingredient:{ingredient_id(bot, 'Mozzarella')}"
+    assert submit_modal(bot, modal, mozzarella, "1500").text == ""
+    confirmation = bot.slack.wait_for(
+        "chat.postEphemeral", where=lambda c: "now takes" in texts(c)
+    )[0]
+    assert "1,500 kg of *Mozzarella*" in texts(confirmation)
