@@ -65,9 +65,13 @@ end
 function done(summary, latency, requests)
   local thread = threads[1]
   local values = {}
-  for index = 1, summary.requests do
-    local value = latency(index)
-    values[index] = string.format("%d", value)
+  -- wrk keeps a histogram: latency(i) is its i-th distinct value and how many requests took
+  -- it, #latency how many distinct values there are (not one value per request).
+  for index = 1, #latency do
+    local value, times = latency(index)
+    for _ = 1, times do
+      values[#values + 1] = string.format("%d", value)
+    end
   end
   io.write(string.format(
     '{"failed": %d, "sent": %d, "prepared": %d, "errors": %d, "latencies_us": [%s]}\\n',
@@ -137,12 +141,22 @@ def wrk_acked(
     spare = [*requests, *requests[: 2 * concurrency]]
     """Sent after the last timed answer, by connections still going: each has a trigger id
     and signature of its own (a repeated request would be a replay, acked by another path)."""
+    prepared = captured(events_url, slack, spare)
+    return wrk_latencies(events_url, prepared, len(requests), concurrency)
+
+
+def wrk_latencies(
+    url: str, prepared: list[tuple[str, dict[str, str], str]], timed: int, concurrency: int
+) -> list[float]:
+    """Seconds from sending each request to its answer (sorted): wrk sends ``prepared`` in
+    turn over ``concurrency`` connections and stops once ``timed`` are answered; any answer
+    but 200 is an error."""
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder) / "requests.lua"
-        data.write_text(lua_table(captured(events_url, slack, spare)))
+        data.write_text(lua_table(prepared))
         script = Path(folder) / "acks.lua"
         script.write_text(SCRIPT)
-        target = urlsplit(events_url)
+        target = urlsplit(url)
         process = subprocess.Popen(
             [
                 "wrk",
@@ -152,7 +166,7 @@ def wrk_acked(
                 "--timeout", "10s",
                 "--script", str(script),
                 f"{target.scheme}://{target.netloc}/",
-                "--", str(data), str(len(requests)),
+                "--", str(data), str(timed),
             ],
             stdout=subprocess.PIPE,
             text=True,
