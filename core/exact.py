@@ -125,7 +125,7 @@ def parse_decimal(value: object, *, what: str) -> Decimal:
     text = str(value).strip()
     problem = written_number_problem(text)
     if problem is not None:
-        raise ValueError(f"{what} must be a number ({problem}), got {shown}")
+        raise ValueError(f"{what}: {not_a_number(text, problem)}")
     result = Decimal(text)
     if not result.is_finite():
         raise ValueError(f"{what} must be a finite number, got {shown}")

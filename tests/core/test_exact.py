@@ -77,6 +77,8 @@ def test_format_decimal_has_no_exponent_and_no_trailing_zeros(value, text):
 def test_parse_decimal_takes_numbers_and_strings_but_not_nonsense():
     assert parse_decimal(0.1, what="q") == Decimal("0.1")
     assert parse_decimal(" 2.50 ", what="q") == Decimal("2.50")
-    for bad in (True, None, "abc", "NaN", "Infinity"):
+    for bad in (True, None, "NaN", "Infinity"):
         with pytest.raises(ValueError, match="q must be"):
             parse_decimal(bad, what="q")
+    with pytest.raises(ValueError, match=r"^q: 'abc' is not a number; write it with the digits"):
+        parse_decimal("abc", what="q")

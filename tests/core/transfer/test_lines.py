@@ -37,8 +37,8 @@ def test_every_bad_line_is_reported_by_index():
             source="day.json",
         )
     assert [str(problem) for problem in caught.value.problems] == [
-        "[1]: 'quantity' must be a number (write it with the digits 0-9 and a '.' for decimals, "
-        "e.g. 2 or 1.5), got 'two'",
+        "[1]: 'quantity': 'two' is not a number; write it with the digits 0-9 and a '.' for "
+        "decimals, e.g. 2 or 1.5",
         "[2]: a line needs a 'pos_code' or, failing that, a 'name'",
         "[3]: line '1' of sale '1' appears twice",
         "[4]: 'sale_id' is missing; unknown field(s) colour; known fields: cancelled, kind, "
@@ -97,13 +97,13 @@ def one_line(**fields: object) -> str:
         ),
         (  # Decimal reads other scripts' digits and '_'
             one_line(quantity="٣"),
-            "[0]: 'quantity' must be a number (write it with the digits 0-9 and a '.' for "
-            "decimals, e.g. 2 or 1.5), got '٣'",
+            "[0]: 'quantity': '٣' is not a number; write it with the digits 0-9 and a '.' for "
+            "decimals, e.g. 2 or 1.5",
         ),
         (
             one_line(quantity="1_000"),
-            "[0]: 'quantity' must be a number (write it with the digits 0-9 and a '.' for "
-            "decimals, e.g. 2 or 1.5), got '1_000'",
+            "[0]: 'quantity': '1_000' is not a number; write it with the digits 0-9 and a '.' "
+            "for decimals, e.g. 2 or 1.5",
         ),
         (  # PostgreSQL: value too long for type character varying(300), mid-transfer
             one_line(name="x" * 10_000, pos_code=None),
