@@ -11,6 +11,7 @@ from stockpot.bot.blocks.report import report_blocks
 from stockpot.core.db import unit_of_work
 from stockpot.core.jobs import specs
 from stockpot.core.jobs.queue import claim, enqueue, fail
+from stockpot.core.jobs.telling import Telling
 from stockpot.core.models import AutomaticTransfer, ExternalLocation, RunKind
 from stockpot.core.reports import DailyReport, daily_report
 from stockpot.core.transfer.lines import RawInput, SaleLine
@@ -69,7 +70,7 @@ def test_failed_pending_paused_and_missing_days_are_told_apart(database):
         )
         enqueue(session, transfer)
     job = claim(database.factory, "w", timedelta(minutes=1))
-    fail(database.factory, job, "SIDES refused the sign-in")
+    fail(database.factory, job, timedelta(minutes=1), Telling("SIDES refused the sign-in"))
     with database.session() as session:
         (failed,) = daily_report(session, found["company"], DAY).locations
         (missing,) = daily_report(session, found["company"], DAY - timedelta(days=1)).locations
