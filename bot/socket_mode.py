@@ -20,6 +20,7 @@ from typing import Any
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk.socket_mode.builtin import SocketModeClient
+from slack_sdk.socket_mode.builtin.connection import ConnectionState
 from slack_sdk.socket_mode.request import SocketModeRequest
 
 from stockpot.core import log_context, metrics
@@ -50,6 +51,38 @@ class _PromptRefreshClient(SocketModeClient):
         if old is not None:
             old.close = functools.partial(_shut_then_close, old.close, old)  # type: ignore[method-assign]
         super().connect()
+
+    @property  # type: ignore[override]
+    def current_session_state(self) -> ConnectionState:
+        if "_state_until_closed" not in self.__dict__:  # slack_sdk's __init__ made it
+            self.current_session_state = self.__dict__["current_session_state"]
+        return self.__dict__["_state_until_closed"]  # type: ignore[no-any-return]
+
+    @current_session_state.setter
+    def current_session_state(self, state: ConnectionState) -> None:
+        self.__dict__["_state_until_closed"] = _StateUntilClosed(self, state.terminated)
+
+
+class _StateUntilClosed(ConnectionState):
+    """A session's ``terminated`` that stays true once its client is closed.
+
+    slack_sdk's session runner sets its state's ``terminated`` to false as it starts a
+    session, and ``close`` sets it true: a close between the runner's check that the session
+    is active and that reset (or during a reconnect, which gives the runner the old state and
+    the new session) was undone, and the runner looped on the closed session for ever while
+    ``close`` waited for it. A stop of ``serve`` in Socket Mode hung, and so did a test's."""
+
+    def __init__(self, client: SocketModeClient, terminated: bool = False) -> None:
+        self._client = client
+        self._terminated = terminated
+
+    @property  # type: ignore[override]
+    def terminated(self) -> bool:
+        return self._terminated or bool(self._client.closed)
+
+    @terminated.setter
+    def terminated(self, value: bool) -> None:
+        self._terminated = value
 
 
 def _shut_then_close(close: Callable[[], None], link: Any) -> None:

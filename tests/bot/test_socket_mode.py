@@ -3,6 +3,8 @@ same results as over HTTP, a refresh loses no envelope, an unacked event is hand
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.socket_mode.builtin import connection
@@ -160,3 +162,20 @@ def _command(bot, number: int) -> dict[str, str]:
         "response_url": f"{bot.slack.url}/respond/socket{number}",
         "trigger_id": f"trigger.socket{number}",  # Slack gives every command its own
     }
+
+
+def test_a_close_racing_the_session_runner_ends_its_loop(socket_bot):
+    """slack_sdk's session runner sets its state's ``terminated`` to false as it starts a
+    session; a close just before that reset was undone, and the runner looped on the closed
+    session (sleeping 0.2 s a turn) while the close waited for it for ever: a test's teardown
+    hung the suite, and a stop of ``serve`` in Socket Mode would hang the same way."""
+    app = build_app(socket_bot.settings, socket_bot.database.factory)
+    link = SocketMode(app, APP_TOKEN).connect()
+    client = link._handler.client
+    state, session = client.current_session_state, client.current_session
+    link.close()
+    state.terminated = False  # the runner's reset, come after the close
+    runner = threading.Thread(target=session.run_until_completion, args=(state,), daemon=True)
+    runner.start()
+    runner.join(timeout=30)
+    assert not runner.is_alive(), "the closed session's loop ended"
