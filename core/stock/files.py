@@ -180,10 +180,13 @@ ARGUMENT = re.compile(r"^\s*(?P<name>.+?)\s*=\s*(?P<amount>[^@]*?)\s*(?:@\s*(?P<
 """A line: ingredient=amount, optionally @cost; the amount and the cost are read on their own,
 so that a number written wrongly there (``1e309``, ``€12``) is told what is wrong with it."""
 AMOUNT = re.compile(
-    r"(?P<quantity>[-+]?[0-9]+(?:[.,][0-9]+)?(?:[eE][-+]?[0-9]+)?)\s*(?P<unit>[^\W\d_]*)"
+    r"(?P<quantity>[-+]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][-+]?[0-9]+)?)"
+    r"\s*(?P<unit>[^\W\d_]*)"
 )
 """A quantity and the unit after it, letters only: ``0x10g`` is no 0 of a unit ``x10g`` (it
-was refused as "got 0"), it is not a number (``parse_quantity_text`` says so)."""
+was refused as "got 0"), it is not a number (``parse_quantity_text`` says so). The quantity
+is written as ``parse_quantity_text`` reads it, ``.5`` and ``2.`` too (a form, a count file
+and a CSV import take them; here ``.5kg`` was told it "is not a number")."""
 
 
 NEXT_LINE = re.compile(r",\s*(?=[^,=]*=)")

@@ -92,3 +92,12 @@ def test_a_refusal_repeats_only_the_start_of_a_very_long_line(bot):
     assert f"no storage unit '{name[:79]}…'" in unit
     assert all(len(said) < 1_000 for said in (number, ingredient, unit))
     assert _postings(bot) == 0
+
+
+def test_a_quantity_without_a_digit_before_or_after_its_point_is_a_number(bot):
+    """``Flour=.5kg`` was refused as "'.5kg' is not a number; write it with the digits 0-9
+    and a '.' for decimals" (it is written so) and ``Flour=.5`` was shown the form, while a
+    form, a count file and a CSV import all read ``.5`` and ``2.`` as 0.5 and 2."""
+    bot.send.command("/stock", "receive Kitchen Flour=.5kg@,9, Basil=2.g", user=ADMIN)
+    message = texts(posted(bot, "received in Kitchen"))
+    assert "Flour: 500 g · 0.45 EUR" in message and "Basil: 2 g" in message
