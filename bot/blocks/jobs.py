@@ -102,13 +102,7 @@ def reprocess_blocks(
 ) -> list[Block]:
     """Reprocessing's one message: how far it is, then what came of it (each day's result is
     in the thread)."""
-    outcomes = Counter(str(row[2]) for row in done)
-    first, last = days[0][1], days[-1][1]
-    span = f"{first} to {last}" if first != last else str(first)
-    counts = (
-        f"{outcomes['posted']} changed, {outcomes['unchanged']} unchanged, "
-        f"{outcomes['failed']} failed"
-    )
+    outcomes, span, counts = _reprocessed(days, done)
     if running:
         return [
             section(
@@ -127,6 +121,35 @@ def reprocess_blocks(
         ),
     ]
     return blocks
+
+
+def reprocess_stopped_blocks(
+    what: str, days: list[tuple[int, date]], done: list[list[Any]], reason: str, job_id: int
+) -> list[Block]:
+    """Reprocessing that failed for good or was cancelled: how far it got and why, with
+    Retry (it goes on with the days not done)."""
+    _, span, counts = _reprocessed(days, done)
+    return [
+        section(
+            f":warning: Reprocessing *{escape(what)}* stopped after {len(done)}/{len(days)} "
+            f"days ({span}) · {counts}: {escape(reason)}"
+        ),
+        fix_buttons(job_id),
+    ]
+
+
+def _reprocessed(
+    days: list[tuple[int, date]], done: list[list[Any]]
+) -> tuple[Counter[str], str, str]:
+    """The outcomes of the days done, the span of all days, and the outcomes in words."""
+    outcomes = Counter(str(row[2]) for row in done)
+    first, last = days[0][1], days[-1][1]
+    span = f"{first} to {last}" if first != last else str(first)
+    counts = (
+        f"{outcomes['posted']} changed, {outcomes['unchanged']} unchanged, "
+        f"{outcomes['failed']} failed"
+    )
+    return outcomes, span, counts
 
 
 def reprocess_details(done: list[list[Any]]) -> list[Block]:

@@ -12,6 +12,7 @@ from stockpot.bot.blocks.jobs import (
     migration_stopped_blocks,
     reprocess_blocks,
     reprocess_details,
+    reprocess_stopped_blocks,
     sync_failed_blocks,
 )
 from stockpot.bot.blocks.transfer import failure_blocks, report_blocks
@@ -65,6 +66,17 @@ class _Notifying(JobHandler):
         updated by the telling of a later failure (after a Retry said "Trying again…" in it)."""
         target = self.target(context)
         self.notifier.post_once(context, key, target and target.apart(), told, again=True)
+
+    def say_stopped(self, context: JobContext, stopped: dict[str, Any]) -> None:
+        """A job with a progress message (its ``ts`` under ``message_ts``) that failed for
+        good or was cancelled: the progress message says so (no message is left saying
+        work goes on); without one, a message of its own."""
+        target = self.target(context)
+        ts = context.result.get("message_ts")
+        if target is not None and ts:
+            self.notifier.update(target, ts, stopped)
+        else:
+            self.tell_apart(context, "stopped_ts", stopped)
 
 
 class TransferJob(_Notifying):
@@ -196,12 +208,7 @@ class MigrationJob(_Notifying):
             f"The migration of {escape(name)} stopped",
             migration_stopped_blocks(name, reason, job.id, connection_id if reauthorize else None),
         )
-        target = self.target(context)
-        ts = context.result.get("message_ts")
-        if target is not None and ts:
-            self.notifier.update(target, ts, stopped)
-        else:
-            self.tell_apart(context, "stopped_ts", stopped)
+        self.say_stopped(context, stopped)
 
 
 class SyncJob(_Notifying):
@@ -295,6 +302,24 @@ class ReprocessJob(_Notifying):
             details = message(f"Each day of {escape(what)}", reprocess_details(done))
             self.notifier.deliver(context, "details_ts", target, {**details, "thread_ts": ts})
         return {"days": len(done)}
+
+    def failed(self, context: JobContext, telling: Telling) -> None:
+        self._stopped(context, telling.reason)
+
+    def cancelled(self, context: JobContext, telling: Telling) -> None:
+        self._stopped(context, "cancelled on request; the days done so far stay reprocessed")
+
+    def _stopped(self, context: JobContext, reason: str) -> None:
+        payload = payload_of(ReprocessPayload, context.job.payload)
+        days = list(payload.days)
+        done: list[list[Any]] = list(context.result.get("done", []))
+        self.say_stopped(
+            context,
+            message(
+                f"Reprocessing {escape(payload.what)} stopped after {len(done)}/{len(days)} days",
+                reprocess_stopped_blocks(payload.what, days, done, reason, context.job.id),
+            ),
+        )
 
 
 def job_handlers(notifier: Notifier) -> dict[JobKind, JobHandler]:

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, update
 from stockpot.bot.ids import ActionId
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.jobs import specs
-from stockpot.core.jobs.queue import ClaimedJob, enqueue
+from stockpot.core.jobs.queue import ClaimedJob, enqueue, request_cancel
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.models import (
     CsvImport,
@@ -35,7 +35,7 @@ from stockpot.core.models import (
 from stockpot.sandbox.http import Fault
 from tests.bot.conftest import ADMIN, TEAM
 from tests.bot.test_csv_upload import setup, share, updates
-from tests.bot.test_jobs_flow import GOLDEN, _ready
+from tests.bot.test_jobs_flow import GOLDEN, _held, _ready
 from tests.bot.test_slack_app import connect_sides, reply, texts
 from tests.core.csv_import.files import GERMAN
 
@@ -275,3 +275,35 @@ def test_a_retried_import_refused_again_says_so_again_in_the_same_message(bot):
     now = texts_of(bot, preview.ts)
     assert "refused" in now and "Trying the csv import again" not in now
     assert messages(bot, "refused") == []
+
+
+def test_a_reprocessing_cancelled_while_it_runs_says_it_stopped_in_its_message(bot):
+    """A reprocessing had no telling of its end but success: cancelled while it ran
+    (`stockpot jobs cancel`), or failed for good, its message said ":hourglass: Reprocessing
+    1/2 days…" for ever. It says it stopped, how far it got and why, with Retry."""
+    store = _ready(bot)
+    with bot.database.session() as session:
+        company_id = session.get_one(ExternalLocation, store).company_id
+    arrived, release = _held(bot)
+    here = Notify(team_id=TEAM, channel_id="C0001", user_id=ADMIN)
+    days = [(store, GOLDEN), (store, GOLDEN + timedelta(days=1))]
+    with unit_of_work(bot.database.factory) as session:
+        job_id = enqueue(
+            session, specs.reprocess(company_id, days, what="Cola", triggered_by="t", notify=here)
+        ).job_id
+    drain = threading.Thread(target=bot.drain)
+    drain.start()
+    assert arrived.wait(30), "the reprocessing never read its first day"
+    with unit_of_work(bot.database.factory) as session:  # what `stockpot jobs cancel` does
+        request_cancel(session, job_id, company_id)
+    release.set()
+    drain.join(60)
+    bot.drain()
+
+    (started,) = messages(bot, "Reprocessing 0/2 days for Cola")
+    (stopped,) = updates(bot, started.ts, "stopped")
+    said = texts(stopped)
+    assert "Reprocessing *Cola* stopped after 1/2 days" in said
+    assert "cancelled on request" in said and ActionId.JOB_RETRY in said
+    with bot.database.session() as session:
+        assert session.get_one(Job, job_id).state is JobState.CANCELED
