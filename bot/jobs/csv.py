@@ -91,6 +91,18 @@ class _InThread(JobHandler):
             again=True,
         )
 
+    def cancelled(self, context: JobContext, telling: Telling) -> None:
+        # Cancelled while queued (``stockpot jobs cancel``): "Importing…" says so too.
+        self._tell(
+            context,
+            f"{self.verb} {telling.reason}",
+            [
+                section(f":warning: {self.verb} {escape(telling.reason)}"),
+                fix_buttons(context.job.id),
+            ],
+            again=True,
+        )
+
     def after_refusal(self, context: JobContext, facts: dict[str, Any]) -> list[Block]:
         """What can help: Retry, unless doing the same again is refused the same way (the
         file's content or the date picked was refused, the file was deleted)."""

@@ -67,6 +67,11 @@ class _Notifying(JobHandler):
         target = self.target(context)
         self.notifier.post_once(context, key, target and target.apart(), told, again=True)
 
+    def cancelled(self, context: JobContext, telling: Telling) -> None:
+        """Cancelled on request (while queued, after Retry said "Trying again…"): told as a
+        failure is, with Retry, where that note is."""
+        self.failed(context, telling)
+
     def say_stopped(self, context: JobContext, stopped: dict[str, Any]) -> None:
         """A job with a progress message (its ``ts`` under ``message_ts``) that failed for
         good or was cancelled: the progress message says so (no message is left saying

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from stockpot.core.access import company_id_for
 from stockpot.core.db import inserted_ids, one_statement, unit_of_work, utcnow
 from stockpot.core.errors import NotFound, ValidationFailed
-from stockpot.core.jobs.telling import Telling
+from stockpot.core.jobs.telling import ON_REQUEST, Telling
 from stockpot.core.models import Job, JobKind, JobState
 
 INTERACTIVE = 0
@@ -584,11 +584,20 @@ def hand_back(factory: sessionmaker[Session], job: ClaimedJob, result: dict[str,
 def request_cancel(session: Session, job_id: int, company_id: int) -> Job:
     """Ask a pending job to stop: a queued job is cancelled at once, a running one stops at
     its next checkpoint. Slack's answers are not work anyone stops (cancelling one would
-    leave a person's request unanswered)."""
+    leave a person's request unanswered).
+
+    A queued job may have said so already ("Importing…", Retry's "Trying again…"): its
+    cancellation is owed like a running job's (``Job.telling``) and the next worker tells it,
+    once its hold ends (a Retry's note is said first, then ``release``)."""
     job = _company_job(session, job_id, company_id)
     if job.state is JobState.QUEUED:
+        now = utcnow()
         job.state = JobState.CANCELED
-        job.finished_at = utcnow()
+        job.finished_at = now
+        job.telling = Telling(ON_REQUEST, cancelled=True).dump()
+        job.lease_expires_at = max(job.run_after, now)
+        job.worker_id = None
+        notify_workers(session)
     elif job.state is JobState.RUNNING:
         job.cancel_requested = True
     return job
@@ -637,7 +646,8 @@ def requeued(session: Session, job: Job, hold: timedelta = timedelta(0)) -> bool
 
 
 def release(session: Session, job_id: int) -> None:
-    """Make a job ``requeued`` with a hold due now."""
+    """Make a job ``requeued`` with a hold due now; cancelled meanwhile, its cancellation is
+    told now (``request_cancel``)."""
     now = utcnow()
     released = session.execute(
         update(Job)
@@ -646,7 +656,19 @@ def release(session: Session, job_id: int) -> None:
         .returning(Job.id)
         .execution_options(synchronize_session=False)
     ).first()
-    if released is not None:
+    owed = session.execute(
+        update(Job)
+        .where(
+            Job.id == job_id,
+            Job.telling.is_not(None),
+            Job.worker_id.is_(None),
+            Job.lease_expires_at > now,
+        )
+        .values(lease_expires_at=now)
+        .returning(Job.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if released is not None or owed is not None:
         notify_workers(session)
 
 

@@ -14,6 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+ON_REQUEST = "cancelled on request"
+"""The reason of a job cancelled by a person (``queue.request_cancel``), queued or running."""
+
 
 @dataclass(frozen=True)
 class Telling:

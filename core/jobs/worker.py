@@ -39,7 +39,7 @@ from stockpot.core.jobs import queue
 from stockpot.core.jobs.heartbeat import HeartbeatThread
 from stockpot.core.jobs.listen import PROBE_SECONDS, JobListener, listen_target
 from stockpot.core.jobs.queue import ClaimedJob
-from stockpot.core.jobs.telling import Telling
+from stockpot.core.jobs.telling import ON_REQUEST, Telling
 from stockpot.core.models import JobKind
 from stockpot.core.outage import DatabaseOutage, database_unreachable
 from stockpot.core.settings import Settings
@@ -96,7 +96,7 @@ class JobContext:
         if not lease.held:
             raise LeaseLost
         if lease.cancel_requested:
-            raise JobCanceled("cancelled on request")
+            raise JobCanceled(ON_REQUEST)
 
     def save(self, **values: Any) -> None:
         """Record progress in the job row, so a retry on another worker can go on from it."""

@@ -38,6 +38,7 @@ from tests.bot.test_csv_upload import setup, share, updates
 from tests.bot.test_jobs_flow import GOLDEN, _held, _ready
 from tests.bot.test_slack_app import connect_sides, reply, texts
 from tests.core.csv_import.files import GERMAN
+from tests.holds import Hold
 
 
 class WorkerDied(BaseException):
@@ -307,3 +308,32 @@ def test_a_reprocessing_cancelled_while_it_runs_says_it_stopped_in_its_message(b
     assert "cancelled on request" in said and ActionId.JOB_RETRY in said
     with bot.database.session() as session:
         assert session.get_one(Job, job_id).state is JobState.CANCELED
+
+
+def test_an_import_retried_then_cancelled_while_queued_says_it_was_cancelled(bot):
+    """Retry said "Trying the csv import again…; the result follows" while the job waited
+    to be released; `stockpot jobs cancel` then ended the queued job with no telling, and the
+    promise stayed on screen. The cancellation is told in that message, after the note."""
+    setup(bot)
+    preview = share(bot, "F10", "kasse.csv", GERMAN)
+    bot.slack.faults.add(Fault.status(500), path=r"^/files/", times=1)
+    bot.send.click(preview.ts, ActionId.CSV_IMPORT, user=ADMIN)
+    bot.drain()
+    hold = Hold()
+    bot.slack.faults.add(Fault(before=hold), path="/respond/", times=1)
+    clicking = threading.Thread(
+        target=bot.send.click, args=(preview.ts, ActionId.JOB_RETRY), kwargs={"user": ADMIN}
+    )
+    clicking.start()
+    assert hold.arrived.wait(30), "Retry never said it tries again"
+    with unit_of_work(bot.database.factory) as session:  # what `stockpot jobs cancel` does
+        job = session.scalar(select(Job).where(Job.kind == JobKind.CSV_IMPORT))
+        assert job.state is JobState.QUEUED
+        request_cancel(session, job.id, job.company_id)
+    hold.release.set()
+    clicking.join(60)
+    bot.drain()
+
+    now = texts_of(bot, preview.ts)
+    assert "CSV import cancelled on request" in now and "Trying the csv import again" not in now
+    assert messages(bot, "cancelled") == [], "told in the preview's message, not a new one"

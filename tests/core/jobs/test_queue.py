@@ -122,8 +122,14 @@ def test_cancel_and_requeue_stay_within_the_company(database, company):
         queue.request_cancel(session, queued, other_id)
     with unit_of_work(database.factory) as session:
         assert queue.request_cancel(session, queued, company).state is JobState.CANCELED
+    owed = claim(database.factory, "w", LEASE)
+    assert owed is not None and (owed.id, owed.telling) == (
+        queued,
+        {"reason": "cancelled on request", "cancelled": True, "facts": {}},
+    ), "a job cancelled while queued is claimed to tell so, not to run"
     running = queue_one(database, spec(company)).job_id
     job = claim(database.factory, "w", LEASE)
+    assert job is not None and job.id == running
     with unit_of_work(database.factory) as session:
         queue.request_cancel(session, running, company)
     assert queue.renew(database.factory, job, LEASE).cancel_requested

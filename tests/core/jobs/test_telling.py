@@ -139,3 +139,21 @@ def test_a_telling_handed_back_by_a_stopping_worker_stays_failed_and_owed(databa
     handler = Keeping()
     assert worker(database, handler, worker_id="next").run_until_idle() == 1
     assert (handler.runs, handler.told) == (0, [REFUSED]), "told at once, not run again"
+
+
+def test_a_job_cancelled_while_queued_is_told_not_run(database, queued):
+    """`stockpot jobs cancel` (or a Cancel button) on a queued job ended it at once with no
+    telling: "Importing…" or "Trying again…", said when it was queued, stayed for ever. Its
+    cancellation is owed as any other, and the next worker tells it."""
+    with unit_of_work(database.factory) as session:
+        company_id = session.get_one(Job, queued).company_id
+        queue.request_cancel(session, queued, company_id)
+    handler = Keeping()
+    assert worker(database, handler).run_until_idle() == 1
+    told = job(database, queued)
+    assert handler.cancelled_jobs == [queued] and handler.runs == 0
+    assert (told.state, told.telling, told.result) == (
+        JobState.CANCELED,
+        None,
+        {"answer_ts": "cancelled"},
+    )
