@@ -30,7 +30,7 @@ from stockpot.core.lookup import (
 from stockpot.core.models import Company, Connection, Ingredient, PosItem, PosMapping, Recipe
 from stockpot.core.quantities import quantity_problem
 from stockpot.core.transfer.lines import item_key, key_problem
-from stockpot.core.words import plural
+from stockpot.core.words import figure, plural
 from stockpot.core.yaml_source import load_yaml
 
 
@@ -97,7 +97,9 @@ def remove_mapping(session: Session, item: PosItem) -> bool:
 
 def _positive(factor: Decimal) -> Decimal:
     if factor <= 0:
-        raise MappingTargetError(f"the quantity factor must be greater than 0, got {factor}")
+        raise MappingTargetError(
+            f"the quantity factor must be greater than 0, got {figure(factor)}"
+        )
     problem = quantity_problem(factor)
     if problem is not None:
         raise MappingTargetError(f"the quantity factor {problem}")

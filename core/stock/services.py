@@ -57,7 +57,7 @@ from stockpot.core.stock.ledger import (
 from stockpot.core.stock.variance import count_dates
 from stockpot.core.storage import archived_refusal
 from stockpot.core.units import Unit, UnitError, conversion_factor, parse_unit
-from stockpot.core.words import echoed
+from stockpot.core.words import echoed, figure
 
 POSTING_KINDS = (StockKind.COUNT, StockKind.RECEIPT, StockKind.WASTE, StockKind.MOVE)
 
@@ -770,9 +770,9 @@ def _resolve_lines(
         seen[ingredient.id] = where
         problem = quantity_problem(line.quantity)
         if problem is None and counting and line.quantity < 0:
-            problem = f"a counted quantity cannot be negative, got {line.quantity}"
+            problem = f"a counted quantity cannot be negative, got {figure(line.quantity)}"
         if problem is None and not counting and line.quantity <= 0:
-            problem = f"the quantity must be more than 0, got {line.quantity}"
+            problem = f"the quantity must be more than 0, got {figure(line.quantity)}"
         if problem is not None:
             problems.append(Problem("quantity", problem, where))
             continue
@@ -795,7 +795,7 @@ def _resolve_lines(
                 continue
             problem = quantity_problem(line.unit_cost)
             if problem is None and line.unit_cost < 0:
-                problem = f"a unit cost cannot be negative, got {line.unit_cost}"
+                problem = f"a unit cost cannot be negative, got {figure(line.unit_cost)}"
             if problem is None:
                 unit_cost = quantize(fraction_to_decimal(to_fraction(line.unit_cost) / factor))
                 if quantity_problem(unit_cost) is not None:

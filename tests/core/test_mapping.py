@@ -154,6 +154,10 @@ def test_set_mapping_refuses_an_id_of_another_company(database):
             set_mapping(
                 session, item, IngredientChoice(ids(session)["ingredient:Flour"], Decimal(0))
             )
+        with pytest.raises(MappingTargetError, match=r"greater than 0, got -1,000$"):
+            set_mapping(  # not "got -1E+3": scientific notation is read, never shown back
+                session, item, IngredientChoice(ids(session)["ingredient:Flour"], Decimal("-1e3"))
+            )
         set_mapping(session, item, IgnoreChoice(), by="test")
     with database.session() as session:
         mapping = session.scalar(select(PosMapping).join(PosItem).where(PosItem.key == "101"))

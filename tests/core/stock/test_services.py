@@ -528,3 +528,18 @@ def test_a_posting_into_an_archived_unit_cannot_be_corrected_until_it_is_unarchi
     fixed = correct(trattoria.factory, company, moved.posting_id, "cli:chef")
     assert fixed.reverses_id == moved.posting_id
     assert balance(trattoria, "Cellar", "Flour") == 0
+
+
+def test_a_refused_quantity_is_shown_as_a_number_not_in_scientific_notation(trattoria):
+    """Scientific notation is read as a number (``-1e3``), and was shown back as
+    ``Decimal``'s ``str``: "got -1E+3", the one place a quantity read ``E+``."""
+    with pytest.raises(InvalidDocument) as waste:
+        post(trattoria, "waste", "Kitchen", D1, ("Flour", Decimal("-1e3"), "g", None, 1))
+    with pytest.raises(InvalidDocument) as counted:
+        post(trattoria, "count", "Kitchen", D1, ("Flour", Decimal("-1E+6"), "g", None, 1))
+    with pytest.raises(InvalidDocument) as received:
+        post(trattoria, "receipt", "Kitchen", D1, ("Flour", Decimal(1), "kg", Decimal("-1e3"), 1))
+    assert "the quantity must be more than 0, got -1,000" in str(waste.value)
+    assert "a counted quantity cannot be negative, got -1,000,000" in str(counted.value)
+    assert "a unit cost cannot be negative, got -1,000" in str(received.value)
+    assert "E+" not in str(waste.value) + str(counted.value) + str(received.value)
