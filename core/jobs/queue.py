@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
+    case,
     exists,
     func,
     insert,
@@ -590,16 +591,32 @@ def request_cancel(session: Session, job_id: int, company_id: int) -> Job:
     cancellation is owed like a running job's (``Job.telling``) and the next worker tells it,
     once its hold ends (a Retry's note is said first, then ``release``)."""
     job = _company_job(session, job_id, company_id)
-    if job.state is JobState.QUEUED:
-        now = utcnow()
-        job.state = JobState.CANCELED
-        job.finished_at = now
-        job.telling = Telling(ON_REQUEST, cancelled=True).dump()
-        job.lease_expires_at = max(job.run_after, now)
-        job.worker_id = None
+    now = utcnow()
+    # Conditional updates: a worker may claim the job between the read and the write, and a
+    # running job (its work perhaps done and said) is not then recorded cancelled.
+    cancelled = session.execute(
+        update(Job)
+        .where(Job.id == job.id, Job.state == JobState.QUEUED)
+        .values(
+            state=JobState.CANCELED,
+            finished_at=now,
+            telling=Telling(ON_REQUEST, cancelled=True).dump(),
+            lease_expires_at=case((Job.run_after > now, Job.run_after), else_=now),
+            worker_id=None,
+        )
+        .returning(Job.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if cancelled is not None:
         notify_workers(session)
-    elif job.state is JobState.RUNNING:
-        job.cancel_requested = True
+    else:
+        session.execute(
+            update(Job)
+            .where(Job.id == job.id, Job.state == JobState.RUNNING)
+            .values(cancel_requested=True)
+            .execution_options(synchronize_session=False)
+        )
+    session.refresh(job)
     return job
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 
 import pytest
@@ -223,3 +224,30 @@ def test_two_companies_of_one_workspace_each_import_the_same_shared_file(databas
     second = imported(*ids[1], "C2", "1.0")
     assert first.created and second.created and second.job_id != first.job_id
     assert not imported(*ids[1], "C2", "2.0").created, "the same company's import is still once"
+
+
+def test_a_cancel_that_read_the_job_queued_before_a_worker_claimed_it_asks_it_to_stop(
+    database, company
+):
+    """``request_cancel`` read the job queued, a worker claimed it, and the cancel then wrote
+    the state it had read over the claim: a running job (its import perhaps done and said)
+    was recorded cancelled. The cancel takes effect only on the state the job is in."""
+    if database.dialect != "postgresql":
+        pytest.skip("SQLite's writer lock keeps the claim from coming in between")
+    queued = queue_one(database, spec(company)).job_id
+    with unit_of_work(database.factory) as session:
+        read = session.get_one(Job, queued)  # as request_cancel reads it, first
+        assert read.state is JobState.QUEUED
+        elsewhere = ThreadPoolExecutor(1)  # another worker's connection
+        claimed = elsewhere.submit(claim, database.factory, "w", LEASE).result(timeout=30)
+        elsewhere.shutdown()
+        assert claimed is not None and claimed.id == queued
+        queue.request_cancel(session, queued, company)
+    with database.session() as session:
+        row = session.get_one(Job, queued)
+        assert (row.state, row.cancel_requested, row.telling, row.worker_id) == (
+            JobState.RUNNING,
+            True,
+            None,
+            "w",
+        )
