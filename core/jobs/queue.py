@@ -463,10 +463,7 @@ def _held_by(job: ClaimedJob) -> Any:
 def _held(worker_id: str) -> Any:
     """Jobs ``worker_id`` runs, or whose end it is telling (it saves the ``ts`` of what it
     says, as a run does)."""
-    return and_(
-        Job.worker_id == worker_id,
-        or_(Job.state == JobState.RUNNING, Job.telling.is_not(None)),
-    )
+    return and_(Job.worker_id == worker_id, _leased())
 
 
 def save_progress(factory: sessionmaker[Session], job: ClaimedJob, result: dict[str, Any]) -> None:
