@@ -308,8 +308,8 @@ class Worker:
         With ``wait_for_others`` it also waits while other workers hold jobs, taking each
         over if its lease expires (a worker that died), and stops once nothing is running or
         due (a due job may be in the middle of another worker's claim; a job recorded
-        failed or cancelled whose end is not told yet counts as running, ``Job.telling``) and
-        no thread of this worker is still in an attempt.
+        failed or cancelled whose end is not told yet counts as running, ``Job.telling``:
+        an attempt's last word to Slack comes before its job is no longer counted).
         """
         ran = 0
         stop = threading.Event()
@@ -320,7 +320,7 @@ class Worker:
             if not wait_for_others:
                 return ran
             with self.factory() as session:
-                if not queue.unfinished_count(session, self.kinds) and not self._running:
+                if not queue.unfinished_count(session, self.kinds):
                     return ran
                 wake = queue.next_wake(session)
             stop.wait(self._pause_until(wake))
