@@ -61,11 +61,14 @@ class _Notifying(JobHandler):
     def facts(self, error: Exception) -> dict[str, Any]:
         return {"reconnect": isinstance(error, PosAuthError)}
 
-    def tell_apart(self, context: JobContext, key: str, told: dict[str, Any]) -> None:
+    def tell_apart(
+        self, context: JobContext, key: str, told: dict[str, Any], *, again: bool = True
+    ) -> None:
         """Say a failure in a message of its own, kept under ``key``: posted once, and
-        updated by the telling of a later failure (after a Retry said "Trying again…" in it)."""
+        updated by the telling of a later failure (after a Retry said "Trying again…" in it),
+        or by the result that Retry promised there (``again=False``: said once)."""
         target = self.target(context)
-        self.notifier.post_once(context, key, target and target.apart(), told, again=True)
+        self.notifier.post_once(context, key, target and target.apart(), told, again=again)
 
     def cancelled(self, context: JobContext, telling: Telling) -> None:
         """Cancelled on request (while queued, after Retry said "Trying again…"): told as a
@@ -122,8 +125,7 @@ class TransferJob(_Notifying):
                 report_blocks(report, post_value=value, currency=priced.currency),
             )
             if failure_shown:
-                target = self.target(context)
-                self.notifier.post_once(context, "failure_ts", target and target.apart(), result)
+                self.tell_apart(context, "failure_ts", result, again=False)
             else:
                 self.notifier.post_once(context, "result_ts", Target.of(notify), result)
         return {"run_id": report.run_id, "outcome": report.outcome.value}
