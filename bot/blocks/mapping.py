@@ -32,16 +32,13 @@ ROWS_SHOWN = 20
 
 def sold_days(row: UnmappedRow, quantity: str) -> str:
     """What an unmapped item sold, and on which days, as the list and the daily report say
-    it. The quantity is over the list's window (``WINDOW_DAYS``); when mapping it would rerun
-    more days than those (``UnmappedRow.offered``: days before the window), both are named,
-    the second as Reprocess counts them."""
+    it. The quantity is over the list's window (``WINDOW_DAYS``), said on every row: rows
+    stand one under another, and one that left it out read as another window than its
+    neighbour's. When mapping it would rerun more days than those (``UnmappedRow.offered``:
+    days before the window), those are named too, as Reprocess counts them."""
+    sold = f"sold {quantity} in the last {WINDOW_DAYS} days ({_days(row.days)})"
     offered = row.offered if row.offered is not None else row.days
-    if offered == row.days:
-        return f"sold {quantity} · {_days(row.days)}"
-    return (
-        f"sold {quantity} in the last {WINDOW_DAYS} days ({_days(row.days)}) · "
-        f"in all: {_days(offered)}"
-    )
+    return sold if offered == row.days else f"{sold} · in all: {_days(offered)}"
 
 
 def _days(days: set[tuple[int, date]]) -> str:

@@ -291,8 +291,8 @@ def test_the_daily_report_says_over_which_days_an_unmapped_item_sold():
     report = DailyReport("Pizzeria", date(2026, 12, 3), [], Decimal("0.65"), [row], [], {})
     text = json.dumps(check(daily_blocks(report))["blocks"], ensure_ascii=False)
     assert (
-        "Unmapped: *Familienpizza Vegetaria* (5108), sold 187 · 31 days, 2026-09-05 to 2026-12-03"
-        in text
+        "Unmapped: *Familienpizza Vegetaria* (5108), "
+        "sold 187 in the last 90 days (31 days, 2026-09-05 to 2026-12-03)" in text
     )
     # Sold before the 90 days too: the days Reprocess would rerun are named beside them.
     row.offered = row.days | {(1, date(2026, 5, 1))}
