@@ -18,10 +18,23 @@ def test_text_templates_escape_for_slack_not_for_html():
         ),
     )
     assert text.splitlines() == [
-        "Migrated Tom's &lt;Bar&gt; &amp; Grill: 3/3 days (2026-11-25 to 2026-11-27), "
+        ":warning: Migrated Tom's &lt;Bar&gt; &amp; Grill: 3/3 days (2026-11-25 to 2026-11-27), "
         "2 posted, 0 unchanged, 1 failed",
         "• 2026-11-27: &lt;error&gt;",
     ]
+
+
+def test_a_migration_without_failures_reads_done():
+    """Like reprocessing's summary: a check mark when every day went through, a warning when
+    some failed (above)."""
+    text = render(
+        "migration_summary.txt",
+        name="Teltow",
+        result=MigrationProgress(
+            first=date(2026, 11, 25), last=date(2026, 11, 27), done=3, posted=3
+        ),
+    )
+    assert text.startswith(":white_check_mark: Migrated Teltow: 3/3 days")
 
 
 def test_transfer_statistics_read_as_one_line():
