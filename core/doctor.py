@@ -4,7 +4,7 @@ what to do when it fails."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,9 +18,6 @@ from stockpot.core.models import (
     Company,
     Connection,
     ExternalLocation,
-    Job,
-    JobKind,
-    JobState,
     PosItem,
     RunStatus,
     StorageUnit,
@@ -71,7 +68,7 @@ def diagnose(
         ).all()
         targets = [(c.id, c.shown) for c in linked if not c.provider.from_files]
         files = [c.shown for c in linked if c.provider.from_files]
-        synced = {c.id: _last_sync(session, c.id) for c in linked if not c.provider.from_files}
+        synced = {c.id: connections.items_synced_at(c) for c in linked if not c.provider.from_files}
         zone = company_zone(session, session.get_one(Company, who.company_id))
         items = {
             connection_id: count
@@ -116,16 +113,6 @@ def diagnose(
     with factory() as session:
         checks.extend(_location_checks(session, who, location, day))
     return checks
-
-
-def _last_sync(session: Session, connection_id: int) -> datetime | None:
-    return session.scalar(
-        select(func.max(Job.finished_at)).where(
-            Job.kind == JobKind.SYNC,
-            Job.connection_id == connection_id,
-            Job.state == JobState.SUCCEEDED,
-        )
-    )
 
 
 def _location_checks(

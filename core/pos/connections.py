@@ -636,6 +636,18 @@ def location_refs(session: Session, connection_id: int) -> list[LocationRef]:
     ]
 
 
+ITEMS_SYNCED = "items_synced_at"
+"""The connection setting that says when its items were last synced (when that sync began
+asking): written with the items, in their transaction."""
+
+
+def items_synced_at(connection: Connection) -> datetime | None:
+    """When ``connection``'s items were last synced, or ``None``: committed with the items,
+    so it is there as soon as a sync's items are, before anyone is told the sync is done."""
+    last = (connection.settings or {}).get(ITEMS_SYNCED)
+    return datetime.fromisoformat(last) if isinstance(last, str) else None
+
+
 def sync_items(
     factory: sessionmaker[Session],
     settings: Settings,
@@ -650,11 +662,11 @@ def sync_items(
         refs = location_refs(session, connection_id)
         connection = session.get_one(Connection, connection_id)
         company_id = connection.company_id
-        last = (connection.settings or {}).get("items_synced_at")
+        last = items_synced_at(connection)
     if not refs:
         raise ValidationFailed("sync the locations first: items are listed per location")
     started = utcnow()
-    since = datetime.fromisoformat(last) if incremental and last else None
+    since = last if incremental else None
     connector = connector_for(factory, settings, connection_id, policy=policy)
     remote = list(connector.items(refs, since))
     summary = SyncSummary()
@@ -700,7 +712,7 @@ def sync_items(
         connection = session.get_one(Connection, connection_id)
         connection.settings = {
             **(connection.settings or {}),
-            "items_synced_at": started.isoformat(),
+            ITEMS_SYNCED: started.isoformat(),
         }
     return summary
 

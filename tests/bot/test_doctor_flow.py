@@ -13,7 +13,8 @@ from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.models import ExternalLocation, Job, JobKind, JobState
 from stockpot.sandbox.http import Fault
 from tests.bot.conftest import ADMIN, VIEWER
-from tests.bot.test_slack_app import posted, texts
+from tests.bot.test_slack_app import connect_sides, posted, synced, texts
+from tests.holds import Hold
 
 TELTOW = "Pizzeria Beispiel Teltow"
 
@@ -103,3 +104,23 @@ def test_a_latest_day_that_failed_fails_the_check_though_an_older_day_was_rerun(
     report = doctor(bot, TELTOW)
     assert ":x: last transfer succeeded — latest day 2025-03-15 failed: " in report, report
     assert " · last run 2025-03-10: posted" in report
+
+
+def test_a_sync_said_done_is_synced_before_its_job_is_recorded_done(bot):
+    """The sync says "done", then its job is recorded done; the doctor counted the job's end,
+    so one asked in between read "never synced". Held at that very point
+    (``Worker.before_done``) while the doctor is asked."""
+    connect_sides(bot)
+    posted(bot, "connected SIDES")
+    hold = Hold()
+    bot.worker.before_done = lambda job: hold() if job.kind is JobKind.SYNC else None
+    bot.send.command("/pos", "sync", user=ADMIN)
+    try:
+        assert hold.arrived.wait(30), "the sync never finished its work"
+        synced(bot)
+        report = doctor(bot, "")
+    finally:
+        hold.release.set()
+    bot.drain()
+    assert "never synced" not in report
+    assert re.search(r":white_check_mark: items synced — last synced .*, \d+ items known", report)
