@@ -75,12 +75,16 @@ class _Notifying(JobHandler):
         failure is, with Retry, where that note is."""
         self.failed(context, telling)
 
-    def say_stopped(self, context: JobContext, stopped: dict[str, Any]) -> None:
-        """A job with a progress message (its ``ts`` under ``message_ts``) that failed for
-        good or was cancelled: the progress message says so (no message is left saying
-        work goes on); without one, a message of its own."""
+    def say_stopped(
+        self, context: JobContext, stopped: dict[str, Any], key: str = "message_ts"
+    ) -> None:
+        """A job with a progress message (its ``ts`` under ``key``) that failed for good or
+        was cancelled: the progress message says so (no message is left saying work goes
+        on), with Retry, whose "Trying again…" the next attempt's progress replaces; without
+        one, a message of its own. Updated, not ``post_once``: a progress message marked sent
+        is one whose end was shown (``ProgressMessage.ended``), and a retry would do nothing."""
         target = self.target(context)
-        ts = context.result.get("message_ts")
+        ts = context.result.get(key)
         if target is not None and ts:
             self.notifier.update(target, ts, stopped)
         else:
@@ -219,7 +223,11 @@ class MigrationJob(_Notifying):
 
 
 class SyncJob(_Notifying):
-    """A connection's locations, then its items."""
+    """A connection's locations, then its items, in one progress message that ends in the
+    summary or, failed, says why with Retry."""
+
+    PROGRESS = "ts"
+    """The result's key of its progress message's ``ts``."""
 
     def run(self, context: JobContext) -> dict[str, Any]:
         job = context.job
@@ -227,10 +235,10 @@ class SyncJob(_Notifying):
         with context.factory() as session:
             label = session.get_one(Connection, job.connection_id).shown
         title = f"Sync of {escape(label)}"
-        shown = ProgressMessage(self.notifier, context, "ts", self.target(context))
+        shown = ProgressMessage(self.notifier, context, self.PROGRESS, self.target(context))
         if shown.ended:  # its worker died after the summary, before the job was done
             return {}
-        context.save(ts=shown.start(message(f"{title}: locations…", [])))
+        context.save(**{self.PROGRESS: shown.start(message(f"{title}: locations…", []))})
         located = connections.sync_locations(context.factory, context.settings, job.connection_id)
         shown.update(message(f"{title}: items…", []))
         items = connections.sync_items(context.factory, context.settings, job.connection_id)
@@ -245,14 +253,11 @@ class SyncJob(_Notifying):
             label = session.get_one(Connection, job.connection_id).shown
         reconnect = job.connection_id if telling.facts.get("reconnect") else None
         reason = telling.reason
-        self.tell_apart(
-            context,
-            "failure_ts",
-            message(
-                f"The sync of {escape(label)} stopped: {escape(reason)}",
-                sync_failed_blocks(label, reason, job.id, reconnect),
-            ),
+        stopped = message(
+            f"The sync of {escape(label)} stopped: {escape(reason)}",
+            sync_failed_blocks(label, reason, job.id, reconnect),
         )
+        self.say_stopped(context, stopped, self.PROGRESS)
 
 
 class ReprocessJob(_Notifying):

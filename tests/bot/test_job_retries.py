@@ -337,3 +337,40 @@ def test_an_import_retried_then_cancelled_while_queued_says_it_was_cancelled(bot
     now = texts_of(bot, preview.ts)
     assert "CSV import cancelled on request" in now and "Trying the csv import again" not in now
     assert messages(bot, "cancelled") == [], "told in the preview's message, not a new one"
+
+
+def test_a_failed_sync_says_so_in_its_progress_message_and_retry_goes_on_there(bot):
+    """A sync SIDES refused left its progress message at "locations…" and posted the failure
+    as a message of its own. The progress message becomes the failure, with Retry and
+    Reconnect; Retry's "Trying the sync again…" is replaced there by the next failure, then
+    by the summary of the sync that succeeds: one message throughout."""
+    connect_sides(bot)
+    bot.drain()
+    bot.sides.faults.add(Fault.status(401, {"error": "invalid_credentials"}), path="", times=50)
+    bot.send.command("/pos", "sync", user=ADMIN)
+    bot.drain()
+    (progress,) = messages(bot, "Sync of SIDES: locations")
+    shown = texts_of(bot, progress.ts)
+    assert "The sync of *SIDES* stopped" in shown and "locations…" not in shown
+    assert ActionId.JOB_RETRY in shown and ActionId.CONNECTION_RECONNECT in shown
+    assert messages(bot, "stopped") == [], "told in the progress message, not a new one"
+
+    bot.send.click(progress.ts, ActionId.JOB_RETRY, user=ADMIN)
+    note = reply(bot, "Trying the sync again, started by <@UADMIN>")
+    assert note.args["replace_original"], "said in the message whose Retry was pressed"
+    bot.drain()
+    now = texts_of(bot, progress.ts)
+    assert "The sync of *SIDES* stopped" in now and ActionId.JOB_RETRY in now
+    assert "Trying the sync again" not in now
+
+    bot.sides.faults.clear()
+    bot.send.click(progress.ts, ActionId.JOB_RETRY, user=ADMIN)
+    bot.drain()
+    now = texts_of(bot, progress.ts)
+    assert "Sync of SIDES, done: locations 2 new" in now, now
+    assert "Trying the sync again" not in now and ActionId.JOB_RETRY not in now
+    assert [m.ts for m in messages(bot, "Sync of SIDES")] == [progress.ts]
+    assert messages(bot, "stopped") == []
+    with bot.database.session() as session:
+        job = session.scalars(select(Job).where(Job.kind == JobKind.SYNC)).one()
+    assert job.state is JobState.SUCCEEDED

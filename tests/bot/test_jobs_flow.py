@@ -462,7 +462,13 @@ def test_refused_credentials_during_a_sync_offer_reconnect(bot):
     bot.sides.faults.add(Fault.status(401, {"error": "invalid_credentials"}), path="", times=50)
     bot.send.command("/pos", "sync", user=ADMIN)
     bot.slack.wait_for("response_url", 2, where=lambda c: "Syncing 1 connection;" in texts(c))
-    alert = posted(bot, "The sync of SIDES stopped")
+    alert = bot.slack.wait_for(
+        "chat.update", where=lambda c: "The sync of SIDES stopped" in texts(c)
+    )[0]
+    started = bot.slack.wait_for(
+        "chat.postMessage", 2, where=lambda c: "Sync of SIDES:" in texts(c)
+    )
+    assert alert.args["ts"] == started[-1].ts, "said in its progress message"
     assert ActionId.CONNECTION_RECONNECT in texts(alert)
     button = next(
         element
