@@ -146,9 +146,12 @@ def serve(
     stop: threading.Event,
     drains: Iterable[Callable[[], None]] = (),
     host: str = "0.0.0.0",
+    listening: Callable[[int], None] | None = None,
 ) -> None:
     """Serve until ``stop`` is set, then shut down gracefully; ``drains`` run last (the
-    listener pool, this process's worker), each waiting for its own work."""
+    listener pool, this process's worker), each waiting for its own work. ``listening`` is
+    told the port once it is bound (``port`` 0 takes a free one): a start line said before
+    would name a port nothing listens on yet, or 0."""
     from stockpot.bot.socket_mode import SocketMode
 
     socket_mode = None
@@ -173,6 +176,8 @@ def serve(
     )
     server.start()
     log.info("serving on port %s", server.port)
+    if listening is not None:
+        listening(server.port)
     stop.wait()
     deadline = time.monotonic() + settings.shutdown_seconds
     log.info("stopping: no new requests; answering those in flight")

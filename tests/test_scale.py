@@ -40,7 +40,7 @@ from stockpot.core.models import (
 from stockpot.core.pos import connections
 from stockpot.sandbox.slack import SlackStandIn
 from stockpot.sandbox.slack_sender import SlackSender
-from tests.bot.test_serve_process import answers, free_port, until
+from tests.bot.test_serve_process import answers, listening_port, until
 from tests.pos import connect
 
 STOCKPOT = str(Path(sys.executable).with_name("stockpot"))
@@ -87,9 +87,9 @@ def _process(args: list[str], env: dict[str, str]) -> subprocess.Popen:
 
 
 def _serving(ports: list[int], processes: list[subprocess.Popen]) -> bool:
-    """Every web process answers; one that exited meanwhile (a port taken between
-    ``free_port`` and its bind, a failed start) fails the wait at once, with its output, where
-    the wait ran its 120 s out and said nothing (seen once in CI)."""
+    """Every web process answers; one that exited meanwhile (a failed start) fails the wait at
+    once, with its output, where the wait ran its 120 s out and said nothing (seen once in
+    CI)."""
     for process in processes:
         if process.poll() is not None:
             output = process.stdout.read() if process.stdout else ""
@@ -103,7 +103,6 @@ def test_three_web_and_three_workers_on_pgbouncer(
     if database.dialect != "postgresql":
         pytest.skip("many processes share PostgreSQL")
     due = _group(database, settings, company, policy, sides)
-    ports = [free_port() for _ in range(WEB)]
     with SlackStandIn().running() as slack:
         slack.install("xoxb-sandbox", BOT_SCOPES)
         env = {
@@ -126,10 +125,11 @@ def test_three_web_and_three_workers_on_pgbouncer(
             "LOG_LEVEL": "WARNING",
         }
         started = time.monotonic()
-        web = [_process(["serve", "--port", str(port)], env) for port in ports]
+        web = [_process(["serve", "--port", "0"], env) for _ in range(WEB)]
         workers = [_process(["worker"], env) for _ in range(WORKERS)]
         processes = web + workers
         try:
+            ports = [listening_port(process)[0] for process in web]
             assert until(lambda: _serving(ports, processes), timeout=120), "every web answers"
             senders = [
                 SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET, slack)

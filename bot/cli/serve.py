@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 @click.command("serve")
-@click.option("--port", default=3000, show_default=True)
+@click.option("--port", default=3000, show_default=True, help="0 takes a free port (said at start)")
 def serve_command(port: int) -> None:
     """Serve Slack (/slack/events), the Lightspeed OAuth callback, /healthz, /readyz and
     /metrics. Jobs are only queued here: run `stockpot worker` beside it (or `stockpot run`
@@ -49,8 +49,13 @@ def serve_command(port: int) -> None:
         stop_on_signals(stop)
         freeze_startup_heap()
         paths = "/slack/events, /healthz, /readyz, /metrics"
-        click.echo(f"Stockpot is listening on port {port} ({paths})")
-        serve(StockpotWsgi(stockpot.app, factory, settings), port, settings, stop=stop)
+        serve(
+            StockpotWsgi(stockpot.app, factory, settings),
+            port,
+            settings,
+            stop=stop,
+            listening=lambda bound: click.echo(f"Stockpot is listening on port {bound} ({paths})"),
+        )
 
 
 @contextmanager
@@ -125,7 +130,7 @@ def _work(
 
 
 @click.command("run")
-@click.option("--port", default=3000, show_default=True)
+@click.option("--port", default=3000, show_default=True, help="0 takes a free port (said at start)")
 def run_command(port: int) -> None:
     """Serve Slack, schedule and run jobs, all in this process (the SQLite default)."""
     from stockpot.bot.bootstrap import running
@@ -137,8 +142,15 @@ def run_command(port: int) -> None:
         assert stockpot.app is not None and stockpot.worker is not None
         freeze_startup_heap()
         with _working(settings, factory, stockpot.worker, scheduler=True) as stop:
-            click.echo(f"Stockpot is listening on port {port} and running jobs")
-            serve(StockpotWsgi(stockpot.app, factory, settings), port, settings, stop=stop)
+            serve(
+                StockpotWsgi(stockpot.app, factory, settings),
+                port,
+                settings,
+                stop=stop,
+                listening=lambda bound: click.echo(
+                    f"Stockpot is listening on port {bound} and running jobs"
+                ),
+            )
 
 
 def register(main: click.Group) -> None:
