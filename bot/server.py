@@ -236,6 +236,10 @@ def waitress_options(max_body_bytes: int) -> dict[str, Any]:
     }
 
 
+STOP_SECONDS = 5
+"""How long ``BackgroundServer.stop`` waits for the requests in flight, then for its loop."""
+
+
 class LateApp:
     """A WSGI app set after its server is listening: the bot's settings need the server's
     port (the Lightspeed redirect address), and binding first leaves no race for a port.
@@ -249,8 +253,9 @@ class LateApp:
 
 
 class BackgroundServer:
-    """waitress in a thread (tests, the demo): ``stop()`` closes every channel from inside the
-    server's own loop (woken by its trigger), which ends ``run()``."""
+    """waitress in a thread (tests, the demo): ``stop()`` lets the requests being served
+    finish, then closes every channel from inside the server's own loop (woken by its
+    trigger), which ends ``run()``."""
 
     def __init__(
         self,
@@ -279,13 +284,20 @@ class BackgroundServer:
                 log.warning("the test server's loop ended on an error", exc_info=True)
 
     def stop(self) -> None:
+        """Stop serving, answering the requests in flight first.
+
+        waitress's task threads are joined before any channel closes (its dispatcher's
+        ``shutdown`` waits for the task each is running): closed first, a handler still
+        running wrote its answer to a closed socket or pulled a closed trigger (EBADF, about
+        once in 30 runs under load), and its client got no answer."""
         from waitress import wasyncore
 
         self._stopping = True
+        self._server.task_dispatcher.shutdown(timeout=STOP_SECONDS)
         if self._thread.is_alive():
             trigger = self._server.trigger
             try:
-                trigger.pull_trigger(lambda: wasyncore.close_all(self._server._map))
+                trigger.pull_trigger(self._close_channels)
             except OSError as error:
                 if error.errno != errno.EBADF:
                     raise
@@ -297,5 +309,15 @@ class BackgroundServer:
                 log.warning("the test server's wake-up pipe was closed under it; closing it here")
                 trigger._fds = [fd for fd in trigger._fds if fd != trigger.trigger]
                 wasyncore.close_all(self._server._map, ignore_all=True)
-            self._thread.join(timeout=5)
-        self._server.task_dispatcher.shutdown()
+            self._thread.join(timeout=STOP_SECONDS)
+
+    def _close_channels(self) -> None:
+        """Closes every channel, in the server's loop, after sending what the last answers
+        left in their buffers: the loop sends it only once a channel is polled for writing,
+        which a close in the same wake-up would have come before."""
+        from waitress import wasyncore
+
+        for channel in list(self._server._map.values()):
+            if channel.writable():
+                channel.handle_write()
+        wasyncore.close_all(self._server._map)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import threading
 from datetime import timedelta
 
 import httpx
@@ -253,3 +254,42 @@ def test_a_test_server_whose_loop_dies_says_so(caplog):
     del server._server._map[-1]
     server.stop()
     wasyncore.close_all(server._server._map)  # its loop is gone: closed here, once
+
+
+def test_a_test_server_answers_the_request_in_flight_before_it_stops(caplog):
+    """``stop()`` closed every channel while waitress's task threads still ran: a handler
+    that answered then wrote to a closed socket (EBADF, ~11 in 300 rounds under load), and
+    its client got no answer. Held here in its handler until the stop is under way (the
+    task dispatcher told to end its threads), then let go: answered in full, nothing logged."""
+    entered, release = threading.Event(), threading.Event()
+
+    def held(environ, start_response):
+        entered.set()
+        release.wait(30)
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "4")])
+        return [b"done"]
+
+    server = BackgroundServer(held, 0)
+    answers: list[httpx.Response | Exception] = []
+
+    def ask() -> None:
+        try:
+            answers.append(httpx.get(f"http://127.0.0.1:{server.port}/", timeout=30))
+        except httpx.HTTPError as error:
+            answers.append(error)
+
+    client = threading.Thread(target=ask)
+    client.start()
+    assert entered.wait(30)
+    stopping = threading.Thread(target=server.stop)
+    stopping.start()
+    dispatcher = server._server.task_dispatcher
+    with dispatcher.lock:
+        assert dispatcher.queue_cv.wait_for(lambda: dispatcher.stop_count > 0, timeout=30)
+    release.set()
+    stopping.join(30)
+    client.join(30)
+    (answer,) = answers
+    assert isinstance(answer, httpx.Response) and answer.text == "done", answer
+    assert not server._thread.is_alive()
+    assert not caplog.records, [record.getMessage() for record in caplog.records]
