@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Annotated
 
@@ -21,58 +22,97 @@ from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from stockpot.core.db import SCALE
-from stockpot.core.exact import not_a_number, written_number_problem
+from stockpot.core.exact import not_a_number, write_a_number, written_number_problem
 from stockpot.core.units import UnitError, parse_unit
-from stockpot.core.words import grouped
+from stockpot.core.words import echoed, grouped, quoted
 
 LIMIT = Decimal(10) ** 9
 """Every quantity's magnitude stays below this."""
+LARGEST = LIMIT - Decimal(1).scaleb(-SCALE)
 QUANTITY_RANGE = (
-    f"quantities must lie between -{grouped(LIMIT - Decimal(1).scaleb(-SCALE))} and "
-    f"{grouped(LIMIT - Decimal(1).scaleb(-SCALE))}, with at most {SCALE} decimal places"
+    f"quantities must lie between -{grouped(LARGEST)} and {grouped(LARGEST)}, with at most "
+    f"{SCALE} decimal places"
 )
 
 
-def quantity_problem(value: Decimal | int) -> str | None:
-    """Why ``value`` cannot be a quantity (for a message that names its place), or ``None``.
+def cost_range(currency: str | None = None, unit: object = None) -> str:
+    """The limits of a unit cost, said in its own terms: money in the company's currency per
+    unit of the line (stored by the rule of quantities, never negative). ``currency`` and
+    ``unit`` when known (a posting's company and line), else said in words."""
+    per = f"{currency} per {unit}" if currency and unit else "per unit, in the company's currency"
+    return (
+        f"a unit cost must lie between 0 and {grouped(LARGEST)} {per}, with at most {SCALE} "
+        "decimal places"
+    )
+
+
+COST_RANGE = cost_range()
+
+
+def range_problem(value: Decimal, limits: str = QUANTITY_RANGE) -> str | None:
+    """What is wrong with ``value`` as a number Stockpot stores, said of it (``is too large;
+    quantities must lie between …``), or ``None``; ``limits`` is the sentence of the field's
+    range (``QUANTITY_RANGE``, ``cost_range``). A CSV cell's refusal puts it after the
+    value it quotes, ``quantity_problem`` after the number's name.
 
     Decided from the digits and the exponent alone: arithmetic on a value like ``1e99999999``
     (a YAML, JSON or Slack input) raises ``decimal.Overflow``, and writing it out in full
     would make a message of that many digits."""
-    value = Decimal(value)
     if not value.is_finite():
-        return f"{value} is not a finite number; {QUANTITY_RANGE}"
+        return f"is not a number; {write_a_number()}"
     if value != 0 and value.adjusted() >= LIMIT.adjusted():
-        return f"{shown(value)} is too large; {QUANTITY_RANGE}"
+        return f"is too large; {limits}"
     if value.as_tuple().exponent < -SCALE:  # type: ignore[operator]
-        return f"{shown(value)} has more than {SCALE} decimal places; {QUANTITY_RANGE}"
+        return f"has more than {SCALE} decimal places; {limits}"
     return None
 
 
+def quantity_problem(
+    value: Decimal | int, *, written: str | None = None, limits: str = QUANTITY_RANGE
+) -> str | None:
+    """Why ``value`` cannot be a quantity (for a message that names its place), or ``None``:
+    ``range_problem`` said of what was ``written`` when it was typed (quoted as typed,
+    ``'1e-400'``), else of the value as people read it (``shown``)."""
+    value = Decimal(value)
+    problem = range_problem(value, limits)
+    if problem is None:
+        return None
+    return f"{shown(value) if written is None else quoted(written)} {problem}"
+
+
 SHOWN_DIGITS = 40
-"""Longer numbers are shown in scientific notation in messages."""
+"""Longer numbers are shown in messages as ``Decimal`` writes them (``1E+400``)."""
 
 
 def shown(value: Decimal) -> str:
-    """A finite ``value`` for a message: as written (``1234.5``), or in scientific notation
-    when that would take more than ``SHOWN_DIGITS`` digits (``1.000000E+999999``)."""
+    """A ``value`` for a message: grouped like every number shown to people (``1,234.5``,
+    its decimals as given), or as ``Decimal`` writes it when that would take more than
+    ``SHOWN_DIGITS`` digits (``1E+999999``, ``1.5E-400``: its own digits and exponent, at
+    most ``ECHO_LIMIT`` characters)."""
+    if not value.is_finite():
+        return str(value)
     if len(value.as_tuple().digits) <= SHOWN_DIGITS and abs(value.adjusted()) <= SHOWN_DIGITS:
-        return f"{value:f}"
-    return f"{value:.6E}"
+        return grouped(value)
+    return echoed(str(value))
 
 
-def check_quantity(value: Decimal) -> Decimal:
-    """``value`` if it is a quantity Stockpot can store, else ``ValueError`` saying why."""
-    problem = quantity_problem(value)
+def check_quantity(
+    value: Decimal, *, written: str | None = None, limits: str = QUANTITY_RANGE
+) -> Decimal:
+    """``value`` if it is a quantity Stockpot can store, else ``ValueError`` saying why
+    (``quantity_problem``)."""
+    problem = quantity_problem(value, written=written, limits=limits)
     if problem is not None:
         raise ValueError(problem)
-    return _plain(value)
+    return plain(value)
 
 
-def parse_quantity_text(text: str, unit: str | None = None) -> Decimal:
+def parse_quantity_text(
+    text: str, unit: str | None = None, *, limits: str = QUANTITY_RANGE
+) -> Decimal:
     """A quantity typed by a person (``0,5`` or ``0.5``), checked by the same rule; ``unit``
     is what the field counts (``kg``, ``portions``), for the refusal of a number written
-    with a unit.
+    with a unit; ``limits`` the field's range (``COST_RANGE`` for a unit cost).
 
     Only ASCII digits, without ``_``: ``Decimal`` itself reads ``١٢`` as 12 and ``1_000``
     as 1000, which nobody reading the form back would see. A comma may be a decimal comma
@@ -85,7 +125,7 @@ def parse_quantity_text(text: str, unit: str | None = None) -> Decimal:
     problem = written_number_problem(number)
     if problem is not None:
         raise ValueError(not_a_number(written, problem))
-    return check_quantity(Decimal(number))
+    return check_quantity(Decimal(number), written=written, limits=limits)
 
 
 def decimal_point(number: str) -> str:
@@ -181,13 +221,17 @@ _WITH_UNIT = re.compile(r"([0-9]+(?:[.,][0-9]+)?)\s*([^\W\d_][^\W\d_ ]{0,11})")
 """A number with a unit after it (``1.5 kg``, ``12pcs``): said plainly, not as "no number"."""
 
 
-def _written(value: object) -> object:
-    """A quantity given as a string in a file (``quantity: "٣"``, ``quantity: 1,5``) follows
+def _written(limits: str) -> Callable[[object], object]:
+    """A number given as a string in a file (``quantity: "٣"``, ``quantity: 1,5``) follows
     the rule of one typed in Slack: pydantic's ``Decimal`` reads other scripts' digits and
-    ``_``, a decimal comma is a decimal (``decimal_point``), and ``1,000`` is refused saying
+    ``_``, a decimal comma is a decimal (``decimal_point``), ``1,000`` is refused saying
     both readings (pydantic's own "Input should be a valid decimal" said neither what was
-    wrong nor what to write, and refused ``1,5``)."""
-    if isinstance(value, str):
+    wrong nor what to write, and refused ``1,5``), and one out of range is quoted as
+    written (``'1e-400' has more than 9 decimal places``)."""
+
+    def read(value: object) -> object:
+        if not isinstance(value, str):
+            return value
         text = value.strip()
         try:
             problem = written_beside(text) or written_number_problem(decimal_point(text))
@@ -195,25 +239,45 @@ def _written(value: object) -> object:
             problem = str(error)
         if problem is not None:
             raise PydanticCustomError("quantity_text", not_a_number(text, problem))
-        return decimal_point(text)
-    return value
+        number = decimal_point(text)
+        out_of_range = quantity_problem(Decimal(number), written=text, limits=limits)
+        if out_of_range is not None:
+            raise PydanticCustomError("quantity_range", out_of_range)
+        return number
+
+    return read
 
 
-def _validated(value: Decimal) -> Decimal:
-    problem = quantity_problem(value)
-    if problem is not None:
-        raise PydanticCustomError("quantity_range", problem)
-    return _plain(value)
+def _validated(limits: str) -> Callable[[Decimal], Decimal]:
+    def check(value: Decimal) -> Decimal:
+        problem = quantity_problem(value, limits=limits)
+        if problem is not None:
+            raise PydanticCustomError("quantity_range", problem)
+        return plain(value)
+
+    return check
 
 
-def _plain(value: Decimal) -> Decimal:
+def plain(value: Decimal) -> Decimal:
     """Zero as ``0``: ``-0`` and ``0E+100`` are zero too, and are never shown as written."""
     return Decimal(0) if value.is_zero() else value
 
 
 Quantity = Annotated[
-    Decimal, Field(allow_inf_nan=True), BeforeValidator(_written), AfterValidator(_validated)
+    Decimal,
+    Field(allow_inf_nan=True),
+    BeforeValidator(_written(QUANTITY_RANGE)),
+    AfterValidator(_validated(QUANTITY_RANGE)),
 ]
 """A quantity field of an input document (pydantic): finite, in range, at most 9 places."""
 PositiveQuantity = Annotated[Quantity, Field(gt=0)]
 FractionBelowOne = Annotated[Quantity, Field(ge=0, lt=1)]
+Cost = Annotated[
+    Decimal,
+    Field(allow_inf_nan=True),
+    BeforeValidator(_written(COST_RANGE)),
+    AfterValidator(_validated(COST_RANGE)),
+    Field(ge=0),
+]
+"""A cost per unit in a document (a stock line's ``unit_cost``, an ingredient's ``cost``):
+read like a quantity, refused with the limits of money (``COST_RANGE``)."""

@@ -42,6 +42,12 @@ def echoed(text: str) -> str:
     return clip(text, ECHO_LIMIT)
 
 
+def quoted(written: str) -> str:
+    """What someone wrote, quoted in a refusal as written (``'1e-400'``, its start when long):
+    their own text is never regrouped nor reformatted."""
+    return f"'{echoed(written)}'"
+
+
 def local_time(instant: datetime, zone: ZoneInfo, now: datetime | None = None) -> str:
     """A time as people read it: on the clock of the place it is about, with that clock's
     zone (``2026-11-27 06:10 CET``; ``06:10 CET`` when ``now`` is the same local day). One

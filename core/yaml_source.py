@@ -19,9 +19,6 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 """libyaml's parser when PyYAML was built with it (ten times faster), else the pure one."""
 
 
-_SPECIAL = {".nan": "NaN", ".inf": "Infinity"}
-
-
 class _DecimalLoader(_SafeLoader):  # type: ignore[misc, valid-type]
     """Safe YAML, but ``0.75`` becomes ``Decimal("0.75")``, never a float."""
 
@@ -43,14 +40,16 @@ class _DecimalLoader(_SafeLoader):  # type: ignore[misc, valid-type]
 
 
 def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal | str:
-    """YAML's ``.nan`` and ``.inf`` become Decimal's NaN and Infinity, which the quantity
-    rule then refuses with the value's place."""
+    """A decimal; YAML's ``.nan`` and ``.inf`` stay the text written, which the number rule
+    refuses as it refuses a typed ``NaN``, quoting it (``'.nan' is not a number; …``): made
+    Decimal's NaN, it was named "NaN", which nobody wrote."""
     written = str(loader.construct_scalar(node))
     if ":" in written:
         return written  # sexagesimal (``_construct_int``)
     text = written.replace("_", "").lower()
-    digits = text.lstrip("+-")
-    return Decimal(text[: len(text) - len(digits)] + _SPECIAL.get(digits, digits))
+    if text.lstrip("+-") in (".nan", ".inf"):
+        return written
+    return Decimal(text)
 
 
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)

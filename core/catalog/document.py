@@ -15,7 +15,7 @@ from stockpot.core.csv_import.profile import CsvProfile
 from stockpot.core.documents import DocumentModel
 from stockpot.core.errors import StockpotError
 from stockpot.core.lookup import name_problem
-from stockpot.core.quantities import FractionBelowOne, PositiveQuantity, Quantity
+from stockpot.core.quantities import Cost, FractionBelowOne, PositiveQuantity
 
 
 def _name(text: str) -> str:
@@ -90,7 +90,7 @@ class IngredientDoc(DocumentModel):
     base_unit: str
     measures: dict[str, Positive] = Field(default_factory=dict)
     active: bool = True
-    cost: Annotated[Quantity, Field(ge=0)] | None = None
+    cost: Cost | None = None
     """Cost per base unit in the company's currency; absent keeps the stored cost."""
 
 

@@ -16,7 +16,7 @@ from functools import lru_cache
 from stockpot.core.business_day import DayStart
 from stockpot.core.exact import write_a_number
 from stockpot.core.periods import outside_dates
-from stockpot.core.quantities import check_quantity
+from stockpot.core.quantities import plain, range_problem
 
 CACHED = 4096
 """Distinct cells remembered by the parsers: bounded, so memory stays flat on any file."""
@@ -25,7 +25,7 @@ _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", re.ASCII)
 ``Decimal`` then read as 12, 12 and 2 (a till's export writes ASCII digits; anything else is
 refused with its line, like any cell that is not a number). Scientific notation (``1E+3``, as
 a spreadsheet writes a large number) is a number, as it is typed in Slack: ``1e309`` is then
-too large by the one range rule (``check_quantity``), in either place."""
+too large by the one range rule (``range_problem``), in either place."""
 _THOUSANDS = {
     ",": re.compile(r"[+-]?\d{1,3}(\.\d{3})+(,\d+)?", re.ASCII),
     ".": re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?", re.ASCII),
@@ -53,7 +53,11 @@ def parse_quantity(value: str, decimal_separator: str) -> Decimal:
     text = text.replace(decimal_separator, ".")
     if not _NUMBER.fullmatch(text):
         raise ValueError(f"is not a number; {write_a_number(decimal_separator)}")
-    return check_quantity(Decimal(text))
+    number = Decimal(text)
+    problem = range_problem(number)
+    if problem is not None:
+        raise ValueError(problem)  # said after the cell's value, quoted as it is written
+    return plain(number)
 
 
 _TIME_DIRECTIVES = ("%H", "%I", "%M", "%S", "%X", "%c", "%p", "%z")

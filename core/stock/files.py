@@ -42,7 +42,7 @@ from stockpot.core.models import (
     StockCountLine,
     StorageUnit,
 )
-from stockpot.core.quantities import Quantity, parse_quantity_text
+from stockpot.core.quantities import COST_RANGE, Cost, Quantity, parse_quantity_text
 from stockpot.core.stock.services import LineInput
 from stockpot.core.units import Family
 from stockpot.core.words import echoed
@@ -56,7 +56,7 @@ class StockLineDoc(DocumentModel):
     ingredient: Name
     quantity: Quantity
     unit: str | None = None
-    unit_cost: Annotated[Quantity, Field(ge=0)] | None = None
+    unit_cost: Cost | None = None
 
 
 class StockFileDoc(DocumentModel):
@@ -166,7 +166,9 @@ def read_csv(text: str, *, source: str) -> StockFile:
             column = "quantity"
             quantity = parse_quantity_text(cells[column])
             column = "unit_cost"
-            cost = parse_quantity_text(cells[column]) if cells.get(column) else None
+            cost = (
+                parse_quantity_text(cells[column], limits=COST_RANGE) if cells.get(column) else None
+            )
         except ValueError as error:
             problems.append(Problem(column, str(error), number))
             continue
@@ -235,7 +237,9 @@ def _argument(text: str, number: int) -> LineInput | Problem:
     try:
         quantity = parse_quantity_text(amount["quantity"])
         place = "unit_cost"
-        cost = None if match["cost"] is None else parse_quantity_text(match["cost"])
+        cost = (
+            None if match["cost"] is None else parse_quantity_text(match["cost"], limits=COST_RANGE)
+        )
     except ValueError as error:
         return Problem(place, f"'{echoed(text)}': {error}", number)
     return LineInput(match["name"], quantity, amount["unit"] or None, cost, number)

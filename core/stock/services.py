@@ -39,7 +39,7 @@ from stockpot.core.models import (
     StorageUnit,
 )
 from stockpot.core.periods import sane_date
-from stockpot.core.quantities import QUANTITY_RANGE, quantity_problem
+from stockpot.core.quantities import QUANTITY_RANGE, cost_range, quantity_problem
 from stockpot.core.stock import costs
 from stockpot.core.stock.ledger import (
     DatedKey,
@@ -452,9 +452,9 @@ def _check_adjustment(item: _Resolved, balance: Decimal, adjustment: Decimal) ->
         return
     ingredient, unit = item.ingredient.name, item.ingredient.base_unit.value
     raise ValidationFailed(
-        f"counting {format_decimal(item.quantity)} {unit} of {ingredient} against its balance "
-        f"of {format_decimal(balance)} {unit} would post an adjustment of "
-        f"{format_decimal(adjustment)} {unit}, more than a movement can hold ({QUANTITY_RANGE})"
+        f"counting {figure(item.quantity)} {unit} of {ingredient} against its balance "
+        f"of {figure(balance)} {unit} would post an adjustment of "
+        f"{figure(adjustment)} {unit}, more than a movement can hold ({QUANTITY_RANGE})"
         f". Correct the postings behind that balance first (`/ledger why {ingredient}`, "
         "`/stock correct N`); nothing was posted"
     )
@@ -793,16 +793,17 @@ def _resolve_lines(
             if request.kind is not StockKind.RECEIPT:
                 problems.append(Problem("unit_cost", "only receipts carry a unit cost", where))
                 continue
-            problem = quantity_problem(line.unit_cost)
+            problem = quantity_problem(line.unit_cost, limits=cost_range(company.currency, unit))
             if problem is None and line.unit_cost < 0:
                 problem = f"a unit cost cannot be negative, got {figure(line.unit_cost)}"
             if problem is None:
                 unit_cost = quantize(fraction_to_decimal(to_fraction(line.unit_cost) / factor))
                 if quantity_problem(unit_cost) is not None:
+                    base = ingredient.base_unit
                     problem = (
-                        f"{format_decimal(line.unit_cost)} per {unit} is "
-                        f"{format_decimal(unit_cost)} per {ingredient.base_unit} of "
-                        f"{ingredient.name}, too large; {QUANTITY_RANGE}"
+                        f"{figure(line.unit_cost)} {company.currency} per {unit} is "
+                        f"{figure(unit_cost)} {company.currency} per {base} of "
+                        f"{ingredient.name}, too large; {cost_range(company.currency, base)}"
                     )
             if problem is not None:
                 problems.append(Problem("unit_cost", problem, where))
@@ -821,13 +822,13 @@ def _converted_problem(
     base = ingredient.base_unit
     if quantity_problem(quantity) is not None:
         return (
-            f"{format_decimal(given)} {unit} is {format_decimal(quantity)} {base} of "
+            f"{figure(given)} {unit} is {figure(quantity)} {base} of "
             f"{ingredient.name}, too large; {QUANTITY_RANGE}"
         )
     if not counting and quantity == 0:
         return (
-            f"{format_decimal(given)} {unit} is less than the smallest quantity of "
-            f"{ingredient.name} ({format_decimal(QUANTUM)} {base}, kept to {SCALE} decimal "
+            f"{figure(given)} {unit} is less than the smallest quantity of "
+            f"{ingredient.name} ({figure(QUANTUM)} {base}, kept to {SCALE} decimal "
             "places); leave it out"
         )
     return None

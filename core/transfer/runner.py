@@ -54,7 +54,7 @@ from stockpot.core.models import (
     TransferSnapshot,
 )
 from stockpot.core.outage import database_unreachable, described
-from stockpot.core.quantities import LIMIT, quantity_problem
+from stockpot.core.quantities import LIMIT, quantity_problem, range_problem
 from stockpot.core.stock.ledger import absorb_runs, reversal
 from stockpot.core.transfer.catalog_snapshot import (
     CATALOGS,
@@ -65,6 +65,7 @@ from stockpot.core.transfer.catalog_snapshot import (
 from stockpot.core.transfer.engine import EngineResult, StockKey, run_engine
 from stockpot.core.transfer.line_store import FORMAT, EncodedLines, encode_lines
 from stockpot.core.transfer.lines import LineKind, RawInput, SaleLine, item_problem, stored_name
+from stockpot.core.words import figure
 
 log = logging.getLogger(__name__)
 
@@ -521,12 +522,12 @@ def _check_movements(catalog: Catalog, result: EngineResult) -> None:
         if -PLAINLY_INSIDE < deduction < PLAINLY_INSIDE:
             continue
         quantity = fraction_to_decimal(-deduction)
-        problem = quantity_problem(quantity)
+        problem = range_problem(quantity)
         if problem is not None:
             name = catalog.ingredients[ingredient_id][0]
             raise ValidationFailed(
-                f"the day would post {quantity:f} of {name}: {problem}. Check the sold "
-                "quantities and the mapping factors; nothing was posted"
+                f"the day would post {figure(quantity)} of {name}, which {problem}. Check the "
+                "sold quantities and the mapping factors; nothing was posted"
             )
 
 

@@ -237,3 +237,46 @@ def test_waste_beyond_the_stock_is_posted_and_says_what_goes_below_zero(cli):
     assert moved["below_zero"] == [
         {"storage_unit": "Bar", "ingredient": "House red", "unit": "pcs", "balance": "-1"}
     ]
+
+
+def test_numbers_in_stock_arguments_and_files_are_refused_as_typed_by_their_fields_rule(
+    cli, tmp_path
+):
+    """`stockpot stock receive` said of a unit cost of 1e19 "1E+19 is too large; quantities
+    must lie between …" (the quantities' range for money), of `NaN` "NaN is not a finite
+    number" (a CSV cell's `NaN` "is not a number"), and echoed 1e-400 as 1.000000E-400."""
+    output = stock(
+        cli,
+        "receive",
+        "--storage-unit",
+        "Kitchen",
+        "Flour=1kg@1e19",
+        "Basil=1e-400g",
+        "Flour=1kg@NaN",
+        code=1,
+    )
+    cost_range = (
+        "a unit cost must lie between 0 and 999,999,999.999999999 per unit, in the company's "
+        "currency, with at most 9 decimal places"
+    )
+    assert f"line 1: unit_cost: 'Flour=1kg@1e19': '1e19' is too large; {cost_range}" in output
+    assert "line 2: quantity: 'Basil=1e-400g': '1e-400' has more than 9 decimal places" in output
+    assert "line 3: unit_cost: 'Flour=1kg@NaN': 'NaN' is not a number; write it with" in output
+    delivery = tmp_path / "delivery.csv"
+    delivery.write_text("ingredient,quantity,unit,unit_cost\nFlour,1,kg,1e19\n")
+    output = stock(cli, "receive", "--storage-unit", "Kitchen", "--file", str(delivery), code=1)
+    assert f"line 2: unit_cost: '1e19' is too large; {cost_range}" in output
+    delivery = tmp_path / "delivery.yaml"
+    delivery.write_text(
+        "storage_unit: Kitchen\nlines:\n  - {ingredient: Flour, quantity: 1, unit_cost: 1e19}\n"
+        "  - {ingredient: Flour, quantity: 1, unit_cost: .nan}\n"
+    )
+    output = stock(cli, "receive", "--file", str(delivery), code=1)
+    assert f"line 3: lines[0].unit_cost: '1e19' is too large; {cost_range}" in output
+    assert "line 4: lines[1].unit_cost: '.nan' is not a number; write it with the" in output
+    delivery.write_text("lines:\n  - {ingredient: Flour, quantity: 1, unit: g, unit_cost: 2e6}\n")
+    output = stock(cli, "receive", "--storage-unit", "Kitchen", "--file", str(delivery), code=1)
+    assert (
+        "line 2: unit_cost: 2,000,000 EUR per g is 2,000,000,000 EUR per kg of Flour, too large; "
+        "a unit cost must lie between 0 and 999,999,999.999999999 EUR per kg" in output
+    )

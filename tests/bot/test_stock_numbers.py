@@ -61,7 +61,7 @@ def test_a_cost_with_its_currency_or_a_number_beyond_range_is_told_what_is_wrong
     said = texts(reply(bot, "3 problems, nothing was posted"))
     assert "line 1: unit_cost: 'Flour=25kg@€12': write the number alone, 12, without '€'" in said
     assert "line 2: unit_cost: 'Water=2l@12 EUR': write the number alone, 12, without 'EUR'" in said
-    assert "line 3: quantity: 'Basil=1e309g': 1.000000E+309 is too large; quantities must" in said
+    assert "line 3: quantity: 'Basil=1e309g': '1e309' is too large; quantities must" in said
     assert "should read" not in said
     assert _postings(bot) == 0
 
@@ -82,8 +82,8 @@ def test_a_refusal_repeats_only_the_start_of_a_very_long_line(bot):
     ingredient's and storage unit's names. Each is shown cut to its first 80 characters."""
     digits, name = "1" * 10_000, "N" * 10_000
     bot.send.command("/stock", f"waste Kitchen Basil={digits}g", user=ADMIN)
-    number = texts(reply(bot, "1.111111E+9999 is too large"))
-    assert f"line 1: quantity: 'Basil={digits[:73]}…': 1.111111E+9999" in number
+    number = texts(reply(bot, "is too large"))
+    assert f"line 1: quantity: 'Basil={digits[:73]}…': '{digits[:79]}…' is too large" in number
     bot.send.command("/stock", f"waste Kitchen {name}=1g", user=ADMIN)
     ingredient = texts(reply(bot, "unknown ingredient"))
     assert f"line 1: ingredient: unknown ingredient '{name[:79]}…'" in ingredient
@@ -101,3 +101,40 @@ def test_a_quantity_without_a_digit_before_or_after_its_point_is_a_number(bot):
     bot.send.command("/stock", "receive Kitchen Flour=.5kg@,9, Basil=2.g", user=ADMIN)
     message = texts(posted(bot, "received in Kitchen"))
     assert "Flour: 500 g · 0.45 EUR" in message and "Basil: 2 g" in message
+
+
+def test_numbers_in_stock_lines_are_refused_by_the_rule_of_their_field_as_typed(bot):
+    """A unit cost of `NaN` was "NaN is not a finite number; quantities must lie between …":
+    another sentence than a CSV cell's, and a cost told the quantities' range. `1e-400` was
+    echoed as 1.000000E-400, `12345678901` ungrouped beside the grouped range. Each is now
+    quoted as typed, in the one sentence, with the range of what it is."""
+    bot.send.command(
+        "/stock",
+        "receive Kitchen Flour=1kg@NaN, Water=2l@-Infinity, Basil=1e-400g, Flour=1kg@1e19, "
+        "Basil=12345678901g",
+        user=ADMIN,
+    )
+    said = texts(reply(bot, "5 problems, nothing was posted"))
+    told = "write it with the digits 0-9 and a '.' for decimals, e.g. 2 or 1.5"
+    assert f"line 1: unit_cost: 'Flour=1kg@NaN': 'NaN' is not a number; {told}" in said
+    assert f"line 2: unit_cost: 'Water=2l@-Infinity': '-Infinity' is not a number; {told}" in said
+    assert (
+        "line 3: quantity: 'Basil=1e-400g': '1e-400' has more than 9 decimal places; "
+        "quantities must lie between -999,999,999.999999999 and 999,999,999.999999999" in said
+    )
+    assert (
+        "line 4: unit_cost: 'Flour=1kg@1e19': '1e19' is too large; a unit cost must lie between "
+        "0 and 999,999,999.999999999 per unit, in the company's currency, with at most 9 "
+        "decimal places" in said
+    )
+    assert "line 5: quantity: 'Basil=12345678901g': '12345678901' is too large; quantities" in said
+    assert "E-400" not in said and "finite" not in said
+    assert _postings(bot) == 0
+
+
+def test_a_quantity_too_large_in_its_base_unit_is_said_in_grouped_figures(bot):
+    """`Basil=999999999kg` (basil kept in g) read "999999999 kg is 999999999000 g of Basil,
+    too large" beside the grouped range: figures Stockpot works out are grouped."""
+    bot.send.command("/stock", "receive Kitchen Basil=999999999kg", user=ADMIN)
+    said = texts(reply(bot, "nothing was posted"))
+    assert "999,999,999 kg is 999,999,999,000 g of Basil, too large; quantities must" in said

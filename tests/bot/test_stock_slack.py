@@ -26,6 +26,7 @@ from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.exact import write_a_number
 from stockpot.core.models import ExternalLocation, Ingredient, StockPosting
+from stockpot.core.quantities import QUANTITY_RANGE
 from stockpot.core.stock.ledger import LiveCount
 from stockpot.core.transfer.lines import RawInput, SaleLine
 from stockpot.core.transfer.runner import run_transfer
@@ -554,10 +555,27 @@ def test_a_count_sheet_reads_numbers_by_the_one_rule(bot):
     # Basil is counted in g: "1.5, without 'kg'" would have counted 1.5 g
     assert refusal("1.5 kg") == "write the number alone, in g: 1500 (1.5 kg)"
     assert refusal("5 Stück") == "write the number alone, 5, without 'Stück'"
-    assert refusal("NaN").startswith("NaN is not a finite number")
-    assert refusal("1e99999999").startswith("1.000000E+99999999 is too large")
+    assert refusal("1e99999999").startswith("'1e99999999' is too large")
     assert count(bot, "2026-11-26", {"Flour": "1,5"}).text == ""
     assert "Flour: 1.5 kg" in texts(posted(bot, "counted in Kitchen for 2026-11-26"))
+
+
+def test_a_count_sheet_refuses_numbers_in_the_sentence_of_every_surface(bot):
+    """The sheet said "NaN is not a finite number; quantities must lie between …" where a CSV
+    cell said "'NaN' is not a number; write it with …"; it echoed 1e-400 as 1.000000E-400 and
+    12345678901 ungrouped beside the grouped range. Now one sentence, the text as typed."""
+    ids = ingredient_ids(bot)
+
+    def refusal(quantity: str) -> str:
+        answer = count(bot, "2026-11-26", {"Basil": quantity})
+        assert answer.status_code == 200
+        return answer.json()["errors"][f"{BlockId.STOCK_INGREDIENT_PREFIX}{ids['Basil']}"]
+
+    for text in ("NaN", "inf", "-Infinity"):
+        assert refusal(text) == f"'{text}' is not a number; {write_a_number()}"
+    assert refusal("1e-400") == f"'1e-400' has more than 9 decimal places; {QUANTITY_RANGE}"
+    assert refusal("12345678901") == f"'12345678901' is too large; {QUANTITY_RANGE}"
+    assert QUANTITY_RANGE.startswith("quantities must lie between -999,999,999.999999999 and ")
 
 
 def test_a_count_file_that_cannot_be_posted_keeps_its_preview_and_cancel_ends_it(bot):

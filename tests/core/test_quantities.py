@@ -18,6 +18,7 @@ from stockpot.core.csv_import.importer import import_csv
 from stockpot.core.csv_import.profile import CsvProfile
 from stockpot.core.csv_import.scan import InvalidCsv
 from stockpot.core.errors import InvalidDocument, ValidationFailed
+from stockpot.core.exact import write_a_number
 from stockpot.core.mapping import import_mappings
 from stockpot.core.models import (
     Connection,
@@ -69,13 +70,14 @@ def test_the_rule_accepts_exactly_the_storable_quantities(value):
     if storable:
         assert check_quantity(value) == value
     else:
-        with pytest.raises(ValueError, match="quantities must lie between"):
+        said = "quantities must lie between" if value.is_finite() else "is not a number"
+        with pytest.raises(ValueError, match=said):
             check_quantity(value)
 
 
 def test_typed_quantities_go_through_the_same_rule():
     assert parse_quantity_text(" 0,009 ") == Decimal("0.009")
-    for text in ("NaN", "Infinity", "1e19", "12345678901234567890", "0.0000000001"):
+    for text in ("1e19", "12345678901234567890", "0.0000000001"):
         with pytest.raises(ValueError, match="quantities must lie between"):
             parse_quantity_text(text)
     with pytest.raises(ValueError, match="is not a number; write it with the digits 0-9"):
@@ -126,15 +128,11 @@ def _catalog_errors(database, text: str) -> list[str]:
 @pytest.mark.parametrize(
     ("field", "value", "place"),
     [
-        ("quantity", ".nan", "line 9: recipes[0].lines[0].quantity: "),
-        ("quantity", ".inf", "line 9: recipes[0].lines[0].quantity: "),
-        ("quantity", "-.inf", "line 9: recipes[0].lines[0].quantity: "),
         ("quantity", "1.0e+19", "line 9: recipes[0].lines[0].quantity: "),
         ("quantity", "1e19", "line 9: recipes[0].lines[0].quantity: "),
         ("quantity", "12345678901234567890", "line 9: recipes[0].lines[0].quantity: "),
-        ("trim", ".nan", "line 9: recipes[0].lines[0].trim: "),
         ("measure", "1.0e+19", "line 4: ingredients[0].measures.pcs: "),
-        ("portions", ".inf", "line 7: recipes[0].portions: "),
+        ("trim", "0.0000000001", "line 9: recipes[0].lines[0].trim: "),
     ],
 )
 def test_catalog_numbers_out_of_range_are_refused_with_their_place(database, field, value, place):
@@ -142,9 +140,27 @@ def test_catalog_numbers_out_of_range_are_refused_with_their_place(database, fie
     assert error.startswith(place) and QUANTITY_RANGE in error
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "place"),
+    [
+        ("quantity", ".nan", "line 9: recipes[0].lines[0].quantity"),
+        ("quantity", ".inf", "line 9: recipes[0].lines[0].quantity"),
+        ("quantity", "-.inf", "line 9: recipes[0].lines[0].quantity"),
+        ("trim", ".NaN", "line 9: recipes[0].lines[0].trim"),
+        ("portions", "+.Inf", "line 7: recipes[0].portions"),
+    ],
+)
+def test_yaml_nan_and_infinity_are_no_number_as_a_typed_nan_is(database, field, value, place):
+    """YAML's `.nan` was "NaN is not a finite number; quantities must lie between …", a
+    typed `NaN` the same, a CSV cell's `NaN` "is not a number; write it with the digits
+    0-9": one sentence now, quoting what was written."""
+    (error,) = _catalog_errors(database, CATALOG.format(**{**GOOD, field: value}))
+    assert error == f"{place}: '{value}' is not a number; {write_a_number()}"
+
+
 def test_a_mapping_factor_out_of_range_is_refused_with_its_place(database):
     setup_trattoria(database, mappings=False)
-    for value in (".nan", "1.0e19", "99999999999999999999"):
+    for value in ("1.0e19", "99999999999999999999"):
         with pytest.raises(InvalidDocument) as refused:
             import_mappings(database.factory, MAPPINGS.format(quantity=value), source="m.yaml")
         (problem,) = refused.value.problems
@@ -176,9 +192,8 @@ def test_a_csv_quantity_of_twenty_digits_posts_nothing_and_says_where(database):
     data = b"Datum;Artikelnummer;Menge\n27.11.2026;101;12345678901234567890\n"
     with pytest.raises(InvalidCsv) as refused:
         import_csv(database.factory, kasse, io.BytesIO(data), file_name="k.csv", max_bytes=10**6)
-    assert (
-        "line 2, column 'Menge': value '12345678901234567890' 12345678901234567890 is too "
-        f"large; {QUANTITY_RANGE}"
+    assert (  # the value once, as written (it was repeated ungrouped beside a grouped range)
+        f"line 2, column 'Menge': value '12345678901234567890' is too large; {QUANTITY_RANGE}"
     ) in str(refused.value)
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(TransferRun)) == 0
@@ -195,21 +210,21 @@ def test_many_large_rows_that_sum_beyond_the_range_post_nothing(database):
     assert _counts(database)[0] == 0
 
 
-@pytest.mark.parametrize("value", ["1e19", "NaN", "0.0000000001"])
+@pytest.mark.parametrize("value", ["1e19", "0.0000000001"])
 def test_a_csv_profile_default_quantity_out_of_range_is_refused(value):
-    with pytest.raises(ValueError, match="quantities must lie between"):
+    with pytest.raises(ValueError, match=f"'{value}' .* quantities must lie between"):
         CsvProfile.model_validate({"default_quantity": value})
 
 
 @pytest.mark.parametrize(
     ("text", "shown"),
     [
-        ("1e999999", "1.000000E+999999 is too large"),
-        ("1e99999999", "1.000000E+99999999 is too large"),
-        ("-1E+99999999", "-1.000000E+99999999 is too large"),
-        ("1e-99999999", "1.000000E-99999999 has more than 9 decimal places"),
-        ("1" + "0" * 60, "1.000000E+60 is too large"),
-        ("sNaN", "sNaN is not a finite number"),
+        ("1e999999", "'1e999999' is too large"),
+        ("1e99999999", "'1e99999999' is too large"),
+        ("-1E+99999999", "'-1E+99999999' is too large"),
+        ("1e-99999999", "'1e-99999999' has more than 9 decimal places"),
+        ("1" + "0" * 60, f"'1{'0' * 60}' is too large"),
+        ("sNaN", "'sNaN' is not a number; write it with the digits 0-9"),
     ],
 )
 def test_huge_exponents_are_refused_in_a_short_message_not_an_overflow(text, shown):
@@ -337,9 +352,9 @@ def test_scientific_notation_reads_by_one_rule_in_csv_cells_and_typed_text(separ
     with pytest.raises(ValueError) as typed:
         parse_quantity_text("1e309")
     with pytest.raises(ValueError) as cell:
-        parse_quantity("1e309", separator)
-    assert str(cell.value) == str(typed.value)
-    assert str(cell.value).startswith("1.000000E+309 is too large; quantities must lie between")
+        parse_quantity("1e309", separator)  # said after the cell's value, quoted as written
+    assert str(typed.value) == f"'1e309' {cell.value}"
+    assert str(cell.value).startswith("is too large; quantities must lie between")
     assert parse_quantity("1E+3", separator) == parse_quantity_text("1e3") == Decimal(1000)
 
 
@@ -355,3 +370,26 @@ def test_text_that_is_no_number_is_refused_by_one_sentence_naming_it():
         with pytest.raises(InvalidDocument) as in_yaml:
             read_yaml(f"lines:\n  - {{ingredient: Flour, quantity: '{text}'}}\n", source="w.yaml")
         assert f"line 2: lines[0].quantity: '{text}' is not a number; {told}" in str(in_yaml.value)
+
+
+def test_a_csv_import_refuses_a_number_in_the_sentence_a_typed_one_gets(database):
+    """A CSV cell's `NaN` was "is not a number" where typed it was "is not a finite number;
+    quantities must lie between …"; a cell's `1e-400` was "value '1e-400' 1.000000E-400 has
+    more than 9 decimal places", repeated in an exponent nobody wrote. One sentence now: the
+    cell's value as written (quoted once), what is wrong with it, as typed text is told."""
+    setup_csv(database)
+    with database.session() as session:
+        kasse = session.scalar(select(Connection.id).where(Connection.name == "Kasse"))
+    cells = ["NaN", "Infinity", "1e-400", "12345678901"]
+    data = "Datum;Artikelnummer;Menge\n" + "".join(f"27.11.2026;101;{c}\n" for c in cells)
+    with pytest.raises(InvalidCsv) as refused:
+        import_csv(
+            database.factory, kasse, io.BytesIO(data.encode()), file_name="k.csv", max_bytes=10**6
+        )
+    said = str(refused.value)
+    for line, text in enumerate(cells, start=2):
+        with pytest.raises(ValueError) as typed:
+            parse_quantity_text(text)
+        sentence = str(typed.value).replace("'.'", "','").replace("1.5", "1,5")  # its separator
+        assert f"line {line}, column 'Menge': value {sentence}" in said
+    assert "E-400" not in said and "finite" not in said

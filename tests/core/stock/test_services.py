@@ -419,20 +419,21 @@ def test_a_quantity_or_cost_is_checked_again_in_the_base_unit(trattoria):
     message = str(error.value)
     assert "delivery.csv: 4 errors, nothing was imported" in message
     assert (
-        "line 2: quantity: 999999999 kg is 999999999000 g of Basil, too large; quantities"
+        "line 2: quantity: 999,999,999 kg is 999,999,999,000 g of Basil, too large; quantities"
         in message
     )
     assert (
         "line 3: quantity: 0.000000001 mg is less than the smallest quantity of Flour "
         "(0.000000001 kg, kept to 9 decimal places); leave it out" in message
     )
-    assert (
-        "line 4: unit_cost: 999999999 per g is 999999999000 per kg of Espresso beans, too large"
-        in message
+    assert (  # the cost's own range (money per the base unit), not the quantities'
+        "line 4: unit_cost: 999,999,999 EUR per g is 999,999,999,000 EUR per kg of Espresso "
+        "beans, too large; a unit cost must lie between 0 and 999,999,999.999999999 EUR per kg, "
+        "with at most 9 decimal places" in message
     )
     assert "line 5: quantity: 0.0000001 ml is less than the smallest quantity of Water" in message
     assert movements_count(trattoria) == 0
-    with pytest.raises(InvalidDocument, match="999999999 kg is 999999999000 g of Basil"):
+    with pytest.raises(InvalidDocument, match="999,999,999 kg is 999,999,999,000 g of Basil"):
         post(trattoria, "count", "Kitchen", D1, ("Basil", Decimal(999999999), "kg"))
     counted = post(trattoria, "count", "Kitchen", D1, ("Flour", Decimal("0.000000001"), "mg"))
     assert counted.lines[0].quantity == 0, "a count may count nothing: it says none is left"
@@ -461,8 +462,8 @@ def test_balances_beyond_sqlites_integers_are_summed_exactly(trattoria):
     with pytest.raises(ValidationFailed) as refused:
         post(trattoria, "count", "Kitchen", D2, ("Basil", Decimal(1), "g"))
     assert str(refused.value).startswith(
-        "counting 1 g of Basil against its balance of 9999999990 g would post an adjustment "
-        "of -9999999989 g, more than a movement can hold (quantities must lie between"
+        "counting 1 g of Basil against its balance of 9,999,999,990 g would post an adjustment "
+        "of -9,999,999,989 g, more than a movement can hold (quantities must lie between"
     )
     assert "/stock correct N" in str(refused.value)
     assert movements_count(trattoria) == before

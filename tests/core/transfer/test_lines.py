@@ -81,15 +81,16 @@ def one_line(**fields: object) -> str:
         ),
         (  # int() refused 4301 digits with a bare ValueError
             one_line().replace('"quantity": 1', '"quantity": ' + "9" * 5000),
-            f"[0]: 'quantity' 1.000000E+5000 is too large; {QUANTITY_RANGE}",
+            f"[0]: 'quantity' {'9' * 79}… is too large; {QUANTITY_RANGE}",  # its start, as written
         ),
-        (  # a float: infinity, shown as 'inf'
+        (  # a float: infinity, shown as 'inf'; then as 1.000000E+400, an exponent not written
             one_line().replace('"quantity": 1', '"quantity": 1e400'),
-            f"[0]: 'quantity' 1.000000E+400 is too large; {QUANTITY_RANGE}",
+            f"[0]: 'quantity' 1E+400 is too large; {QUANTITY_RANGE}",
         ),
         (
             one_line().replace('"quantity": 1', '"quantity": NaN'),
-            "[0]: 'quantity' must be a finite number, got NaN",
+            "[0]: 'quantity': 'NaN' is not a number; write it with the digits 0-9 and a '.' for "
+            "decimals, e.g. 2 or 1.5",  # one sentence, as typed in Slack or in a CSV cell
         ),
         (  # json keeps the last key silently
             one_line().replace('"quantity": 1', '"quantity": 1, "quantity": 100'),
