@@ -258,10 +258,16 @@ class _DryRun(Exception):
 DATE_PLACE = "date"
 """The place a posting's date problem is named by (a form shows it under its date input)."""
 
-HAPPENED = {StockKind.COUNT: "a count", StockKind.WASTE: "waste"}
-"""Postings that record what has happened, never dated after the unit's business day
-(``company_clock.not_yet``). A correction keeps its posting's date (it may undo one dated
-ahead before this rule); a receipt and a move keep the one date rule (``sane_date``)."""
+HAPPENED = {
+    StockKind.COUNT: "a count",
+    StockKind.WASTE: "waste",
+    StockKind.RECEIPT: "a receipt",
+    StockKind.MOVE: "a move",
+}
+"""Postings that record what has happened, never dated after the business day of a unit
+they post into (``company_clock.not_yet``): a receipt dated ahead showed in today's balance
+but not in a report as of today, and a year typed wrong (2027 for 2026) was posted. A
+correction keeps its posting's date (it may undo one dated ahead before this rule)."""
 
 
 def post_stock(
@@ -322,10 +328,15 @@ def post_in_session(session: Session, request: StockRequest, *, dry_run: bool) -
     unit, to_unit = _in_use(
         session, unit, to_unit, exclusive=request.kind is StockKind.COUNT, problems=problems
     )
-    if unit is not None and happened is not None:
-        ahead = company_clock.not_yet(session, company, unit.id, request.business_date, happened)
-        if ahead is not None:
-            problems.append(Problem(DATE_PLACE, ahead))
+    if happened is not None:
+        # A move's two legs share its date: it is after neither unit's business day.
+        for posted_into in (unit, to_unit):
+            ahead = posted_into and company_clock.not_yet(
+                session, company, posted_into.id, request.business_date, happened
+            )
+            if ahead:
+                problems.append(Problem(DATE_PLACE, ahead))
+                break
     resolved = _resolve_lines(session, company, request, problems)
     if unit is not None and request.kind is StockKind.COUNT and resolved:
         already = counted_on(

@@ -265,26 +265,34 @@ def test_a_pause_and_resume_before_the_first_transfer_keeps_the_days_since_activ
     assert terrace_days == (D2, D3, D4)
 
 
-def test_waste_and_counts_dated_after_today_are_refused_naming_both_days(trattoria):
+def test_postings_dated_after_today_are_refused_naming_both_days(trattoria):
     """Waste and counts were accepted up to a year ahead, and a count dated ahead fixed the
-    balance at that day, absorbing every posting up to it. They record what has happened:
-    a day after the unit's business day is refused with that day; today is posted, and so
-    are a receipt and a move (their rules are unchanged)."""
+    balance at that day, absorbing every posting up to it; a receipt dated ahead showed in
+    today's balance but in no report as of today. Each records what has happened: a day
+    after the business day of a unit it posts into is refused with that day (a move's
+    destination too); today is posted."""
     with trattoria.session() as session:
         company = company_by_name(session, "Trattoria Esempio")
         today = company_clock.unit_today(session, company, trattoria.ids["unit:Kitchen"])
     ahead = today + timedelta(days=2)
-    for kind, what in (("waste", "waste"), ("count", "a count")):
+    postings = (
+        ("waste", "waste", {"reason": "spilled"}),
+        ("count", "a count", {}),
+        ("receipt", "a receipt", {}),
+        ("move", "a move", {"to_storage_unit": "Bar"}),
+    )
+    for kind, what, extra in postings:
         with pytest.raises(InvalidDocument) as refused:
-            post(trattoria, kind, "Kitchen", ahead, ("Flour", Decimal(1)), reason="spilled")
-        assert str(refused.value.problems[0]) == (
+            post(trattoria, kind, "Kitchen", ahead, ("Flour", Decimal(1)), **extra)
+        assert [str(p) for p in refused.value.problems] == [
             f"date: {ahead} is after today's business day ({today}): {what} records what has "
             f"happened; date it {today} or earlier"
-        )
+        ]
     assert movements_count(trattoria) == 0
+    post(trattoria, "receipt", "Kitchen", today, ("Flour", Decimal(2)))
     post(trattoria, "waste", "Kitchen", today, ("Flour", Decimal(1)), reason="spilled")
-    post(trattoria, "receipt", "Kitchen", ahead, ("Flour", Decimal(1)))
-    assert movements_count(trattoria) == 2
+    post(trattoria, "move", "Kitchen", today, ("Flour", Decimal(1)), to_storage_unit="Bar")
+    assert movements_count(trattoria) == 4
 
 
 def test_a_count_dated_years_ahead_is_refused_once_under_its_date(trattoria):
