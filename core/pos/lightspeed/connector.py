@@ -29,6 +29,7 @@ from stockpot.core.pos.base import (
 )
 from stockpot.core.pos.errors import DayNotComplete, PosRequestRefused, PosUnavailable
 from stockpot.core.pos.pacing import RatePolicy
+from stockpot.core.pos.paging import Pages
 from stockpot.core.transfer.lines import LineKind, RawInput, SaleLine, item_key
 
 SERVICE = "Lightspeed"
@@ -76,6 +77,7 @@ class LightspeedConnector:
         ignored)."""
         seen: set[str] = set()
         for location in locations:
+            pages = Pages(SERVICE)
             offset = 0
             while True:
                 body = send(
@@ -90,6 +92,7 @@ class LightspeedConnector:
                     },
                 )
                 page = _item_list(body)
+                pages.check("GET /items/v1/items", page)
                 for item in page:
                     remote = _remote_item(item)
                     if remote.key not in seen:
@@ -124,6 +127,7 @@ class LightspeedConnector:
 
     def _businesses(self) -> list[dict[str, Any]]:
         businesses: list[dict[str, Any]] = []
+        pages = Pages(SERVICE)
         page = 0
         while True:
             body = send(
@@ -134,6 +138,7 @@ class LightspeedConnector:
                 params={"page": page, "size": BUSINESSES_PAGE},
             )
             batch = (body.get("_embedded") or {}).get("businessList") or []
+            pages.check("GET /f/data/businesses", batch)
             businesses.extend(batch)
             if len(batch) < BUSINESSES_PAGE:
                 return businesses

@@ -33,6 +33,7 @@ from stockpot.core.pos.base import (
     unreadable,
 )
 from stockpot.core.pos.errors import DayNotComplete, PosAuthError, PosUnavailable
+from stockpot.core.pos.paging import Pages
 from stockpot.core.pos.sides import api, wire
 from stockpot.core.pos.sides.api import field
 from stockpot.core.transfer.lines import LineKind, RawInput, SaleLine
@@ -154,14 +155,20 @@ class SidesConnector:
             api.REPORT_PER_PAGE,
             partial(_report_page, refunds_need_restock=self.refunds_need_restock),
         )
-        for response, (closed, page_lines) in pages:
+        orders: set[str] = set()
+        for response, (closed, page_orders) in pages:
             if not closed:
                 raise DayNotComplete(
                     f"{SERVICE} says {business_date} is not closed yet for '{location.name}'. "
                     "Transfer it once it has closed (automatic transfers wait for it)"
                 )
             texts.append(response.text)
-            lines.extend(page_lines)
+            for order_id, order_lines in page_orders:
+                # Pages are separate requests: an order that moved to the next page between
+                # two of them comes back on both, and counts once.
+                if order_id not in orders:
+                    orders.add(order_id)
+                    lines.extend(order_lines)
         return FetchedDay(
             raw=RawInput(source="sides:daily-report", body="[" + ",".join(texts) + "]"),
             lines=lines,
@@ -187,7 +194,9 @@ class SidesConnector:
         read: Callable[[dict[str, Any]], T],
         params: dict[str, Any] | None = None,
     ) -> Iterator[tuple[httpx.Response, T]]:
-        """Each page of a listing, as received and as ``read`` makes it out, until the last."""
+        """Each page of a listing, as received and as ``read`` makes it out, until the last
+        (``Pages``: pages that repeat or never end are refused)."""
+        pages = Pages(SERVICE)
         page = 1
         while True:
             response = request(
@@ -198,6 +207,7 @@ class SidesConnector:
                 params={**(params or {}), api.PAGE: page, api.PER_PAGE: per_page},
             )
             made, more = _read(response, partial(_page, read, page), page=page)
+            pages.check(f"GET {response.request.url.path}", made)
             yield response, made
             if not more:
                 return
@@ -253,20 +263,24 @@ def _day_start(text: Any) -> time | None:
 
 def _report_page(
     body: dict[str, Any], *, refunds_need_restock: bool
-) -> tuple[bool, list[SaleLine]]:
-    """Whether a daily report page says the day is closed, and then its lines."""
+) -> tuple[bool, list[tuple[str, list[SaleLine]]]]:
+    """Whether a daily report page says the day is closed, and then its orders: each
+    order's id and lines."""
     if not field(body, api.IS_CLOSED, False):
         return False, []
     read = partial(_order_lines, refunds_need_restock=refunds_need_restock)
-    return True, [line for lines in wire.each(body, api.DATA, read) for line in lines]
+    return True, wire.each(body, api.DATA, read)
 
 
-def _order_lines(order: dict[str, Any], *, refunds_need_restock: bool) -> list[SaleLine]:
+def _order_lines(
+    order: dict[str, Any], *, refunds_need_restock: bool
+) -> tuple[str, list[SaleLine]]:
+    order_id = str(field(order, api.ID))
     cancelled = field(order, api.STATUS) == api.ORDER_CANCELLED
     counts_back = refunds_need_restock and field(order, api.ORDER_TYPE) == api.REFUND
     restocked = _restocked(order) if counts_back else {}
-    line = partial(_position_line, str(field(order, api.ID)), cancelled, counts_back, restocked)
-    return wire.each(order, api.BILL_POSITIONS, line)
+    line = partial(_position_line, order_id, cancelled, counts_back, restocked)
+    return order_id, wire.each(order, api.BILL_POSITIONS, line)
 
 
 def _restocked(order: dict[str, Any]) -> dict[str, bool]:

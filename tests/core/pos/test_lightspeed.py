@@ -417,3 +417,37 @@ def _truncate():
 
 def _drop():
     return Fault(drop=True)
+
+
+# --- paging a POS may get wrong -------------------------------------------------------------
+
+FULL_ITEMS_PAGE = [
+    {"id": n, "sku": f"LOOP-{n}", "name": f"Loop {n}", "itemType": "ITEM"} for n in range(100)
+]
+
+
+@pytest.mark.parametrize(
+    ("sync", "path", "page"),
+    [
+        ("sync_items", "/items/v1/items", FULL_ITEMS_PAGE),
+        (
+            "sync_locations",
+            "/f/data/businesses",
+            {"_embedded": {"businessList": [{"businessId": n} for n in range(1000)]}},
+        ),
+    ],
+)
+def test_a_listing_whose_pages_never_end_is_refused(
+    lightspeed_connected, settings, policy, lightspeed, sync, path, page
+):
+    """A POS that ignores the offset or page asked for and answers a full page each time:
+    the sync asked page after page for ever (the businesses' list growing in memory)."""
+    lightspeed.faults.add(Fault.status(200, page), path=f"{path}$", times=10**6)
+    with pytest.raises(PosUnavailable, match="page 2 repeats page 1") as caught:
+        getattr(connections, sync)(
+            lightspeed_connected.factory,
+            settings,
+            lightspeed_connected.connection_id,
+            policy=policy,
+        )
+    assert caught.value.transient

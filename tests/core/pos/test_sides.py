@@ -425,3 +425,48 @@ def test_a_day_selling_an_item_whose_code_cannot_be_kept_is_refused_naming_its_l
     with pytest.raises(ValidationFailed, match=r"line 12: the item code '9{40}…' \(250 char"):
         transfer(connected, settings, policy)
     assert_failed_and_nothing_posted(connected, "codes have at most 200 characters")
+
+
+# --- paging a POS may get wrong -------------------------------------------------------------
+
+
+def test_an_order_sent_again_on_a_later_page_is_counted_once(connected, settings, policy, sides):
+    """Pages are read one request after another: an order that moved from page 1 to page 2
+    between two requests came back on both, and its items were deducted twice."""
+    map_golden(connected)
+    later = {**ORDER, "id": 2, "bill_positions": [{**POSITION, "id": 21, "product_id": 5017}]}
+    sides.faults.add(Fault.status(200, _day([ORDER], meta={"total_pages": 2})), path=REPORTS)
+    sides.faults.add(Fault.status(200, _day([ORDER, later], meta={"total_pages": 2})), path=REPORTS)
+    report = transfer(connected, settings, policy)
+    assert report.outcome is RunOutcome.POSTED
+    assert balances(connected) == {MAPPED["5016"]: Decimal(-1), MAPPED["5017"]: Decimal(-1)}
+    assert report.stats["sales"] == 2
+
+
+@pytest.mark.parametrize(
+    ("paging", "where"),
+    [
+        ({"meta": {"total_pages": 10**9}}, "page 2 repeats page 1"),
+        ({"links": {"next": "http://sides.invalid/next"}}, "page 2 repeats page 1"),
+    ],
+)
+def test_a_listing_whose_pages_never_end_is_refused(
+    connected, settings, policy, sides, paging, where
+):
+    """A POS that ignores ``page`` and always says another follows: the report was asked for
+    page after page, for ever, holding the job (and the day's lines, growing)."""
+    map_golden(connected)
+    sides.faults.add(Fault.status(200, _day([ORDER], **paging)), path=REPORTS, times=10**6)
+    with pytest.raises(PosUnavailable, match=where) as caught:
+        transfer(connected, settings, policy)
+    assert caught.value.transient
+    assert_failed_and_nothing_posted(connected, where)
+
+
+def test_a_store_listing_whose_pages_never_end_is_refused(connected, settings, policy, sides):
+    page = {"data": [{"id": 36, "name": "Teltow"}], "meta": {"total_pages": 10**9}}
+    sides.faults.add(Fault.status(200, page), path="/stores$", times=10**6)
+    with pytest.raises(PosUnavailable, match="page 2 repeats page 1"):
+        connections.sync_locations(
+            connected.factory, settings, connected.connection_id, policy=policy
+        )
