@@ -216,20 +216,26 @@ def search(ack: Ack, body: dict[str, Any], context: BoltContext) -> None:
     """Options for the external select; must answer within Slack's 3 seconds. With nothing
     typed yet, names close to the item's come first, labelled as suggestions."""
     text = str(body.get("value") or "")
-    who = actor(context)
+    modal = _modal_of(body)
+    # The catalog of the company the modal was opened for: its channel's (a workspace may
+    # serve several companies), and nothing when the metadata names another company.
+    who = actor(context, modal.channel_id if modal else None)
+    if modal is not None and modal.company_id != who.company_id:
+        ack(option_groups=[])
+        return
     with reading(context, who) as rows:
         found = targets(rows.session, who.company_id, text)
-        item_id = _modal_item_id(body) if not text.strip() else None
+        item_id = modal.pos_item_id if modal and not text.strip() else None
         item = rows.find(PosItem, item_id)
         suggested = suggestions(rows.session, who.company_id, item.name) if item else []
     ack(option_groups=target_options(found, suggested))
 
 
-def _modal_item_id(body: dict[str, Any]) -> int | None:
-    """The item the mapping modal is open for (its metadata), if the modal is Stockpot's."""
+def _modal_of(body: dict[str, Any]) -> MapItemMetadata | None:
+    """What the mapping modal is open for (its metadata), if the modal is Stockpot's."""
     raw = str((body.get("view") or {}).get("private_metadata") or "")
     try:
-        return MapItemMetadata.model_validate_json(raw).pos_item_id
+        return MapItemMetadata.model_validate_json(raw)
     except PydanticError:
         return None
 

@@ -13,16 +13,23 @@ from stockpot.bot.blocks.mapping import map_modal
 from stockpot.bot.blocks.pos import connect_sides_modal
 from stockpot.bot.ids import ActionId, BlockId
 from stockpot.bot.metadata import ConnectSidesMetadata, MapItemMetadata
+from stockpot.core.access import set_role
+from stockpot.core.db import unit_of_work
 from stockpot.core.mapping import import_mappings
 from stockpot.core.models import (
+    Company,
     ExternalLocation,
+    Ingredient,
     Job,
     JobKind,
     LedgerMovement,
     PosItem,
     PosMapping,
+    Role,
 )
-from tests.bot.conftest import OTHER_ADMIN, OTHER_TEAM
+from stockpot.core.units import Unit
+from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, TEAM
+from tests.bot.test_file_owners import ALTRA_ADMIN, ALTRA_CHANNEL, two_companies
 from tests.bot.test_slack_app import texts
 from tests.catalogs import TRATTORIA_MAPPINGS
 
@@ -121,3 +128,38 @@ def test_buttons_modals_and_search_from_another_company_are_refused(mapped):
     assert "Mozzarella" not in offered and "Margherita" not in offered
     bot.drain()
     assert _state(bot) == before
+
+
+def test_the_map_search_offers_the_catalog_of_the_company_the_modal_is_for(bot):
+    """Two companies in one workspace (Trattoria, its first; Osteria Altra, bound to C0002):
+    the map modal opened in Altra's channel searched the workspace's first company's catalog.
+    Altra's own admin was refused (not a member of Trattoria) and could map nothing from
+    Slack; an admin of both was offered Trattoria's ingredients for Altra's item."""
+    two_companies(bot)
+    with unit_of_work(bot.database.factory) as session:
+        altra = session.scalar(select(Company).where(Company.name == "Osteria Altra"))
+        session.add(Ingredient(company_id=altra.id, name="Mozzarella di bufala", base_unit=Unit.KG))
+        set_role(session, altra.id, TEAM, ADMIN, Role.ADMIN)
+        altra_id = altra.id
+    metadata = MapItemMetadata(pos_item_id=1, channel_id=ALTRA_CHANNEL, company_id=altra_id)
+    view = {"id": "V00001", "type": "modal", "private_metadata": metadata.dump()}
+    for user in (ALTRA_ADMIN, ADMIN):
+        options = bot.send.options(
+            ActionId.MAP_TARGET, "Mozz", block_id=BlockId.MAP_TARGET, user=user, view=view
+        )
+        offered = [
+            option["text"]["text"]
+            for group in options.json()["option_groups"]
+            for option in group["options"]
+        ]
+        assert offered == ["Mozzarella di bufala (kg per sale)"], (user, offered)
+    # a modal naming Altra but sent from Trattoria's channel is offered nothing of either
+    forged = MapItemMetadata(pos_item_id=1, channel_id="C0001", company_id=altra_id)
+    options = bot.send.options(
+        ActionId.MAP_TARGET,
+        "Mozz",
+        block_id=BlockId.MAP_TARGET,
+        user=ADMIN,
+        view={**view, "private_metadata": forged.dump()},
+    )
+    assert options.json() == {"option_groups": []}
