@@ -11,7 +11,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ZONE_MAX = 64
+"""The longest timezone name Stockpot keeps (IANA's are under 40)."""
+
+
+def known_zone(name: str) -> bool:
+    """Whether ``name`` is a timezone ``zoneinfo`` can load (an IANA name): a location's or
+    report's timezone is checked where it comes in, since every clock of the schedule reads
+    it later (one unknown name failed every company's scheduler tick). A name longer than a
+    file name raised ``OSError`` out of ``zoneinfo``."""
+    if not name or len(name) > ZONE_MAX:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from stockpot.core.business_day import known_zone
 from stockpot.core.db import utcnow
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.jobs.schedule import Clock
@@ -236,10 +236,8 @@ def send_reports_to(
     if at is not None:
         company.report_time = at
     if timezone is not None:
-        try:
-            ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        if not known_zone(timezone):
             raise ValidationFailed(
                 f"'{timezone}' is not a timezone: use an IANA name such as Europe/Berlin"
-            ) from None
+            )
         company.report_timezone = timezone

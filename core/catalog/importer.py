@@ -6,11 +6,11 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from stockpot.core.business_day import known_zone
 from stockpot.core.catalog.document import CatalogDoc, CsvConnectionDoc, RecipeDoc
 from stockpot.core.catalog.rules import (
     CatalogDraft,
@@ -261,9 +261,7 @@ def _check_csv_connection(
         place = (*where, "locations", index)
         if location.storage_unit not in draft.storage_units:
             report((*place, "storage_unit"), f"unknown storage unit '{location.storage_unit}'")
-        try:
-            ZoneInfo(location.timezone)
-        except (ZoneInfoNotFoundError, ValueError):
+        if not known_zone(location.timezone):
             report(
                 (*place, "timezone"),
                 f"unknown timezone '{location.timezone}'; use an IANA name such as Europe/Rome",

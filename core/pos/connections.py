@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from stockpot.core.business_day import known_zone
 from stockpot.core.crypto import secret_box
 from stockpot.core.db import insert_ignoring_conflicts, unit_of_work, utcnow
 from stockpot.core.errors import (
@@ -36,7 +37,7 @@ from stockpot.core.models import (
     Provider,
     RunKind,
 )
-from stockpot.core.pos.base import FetchedDay, LocationRef, PosConnector
+from stockpot.core.pos.base import FetchedDay, LocationRef, PosConnector, RemoteLocation
 from stockpot.core.pos.errors import DayNotComplete, PosAuthError, PosError
 from stockpot.core.pos.http import RetryPolicy, make_client
 from stockpot.core.pos.lightspeed import connector as lightspeed
@@ -56,7 +57,7 @@ from stockpot.core.settings import Settings
 from stockpot.core.transfer.lines import RawInput, item_problem, stored_name
 from stockpot.core.transfer.live import rerun_lines
 from stockpot.core.transfer.runner import TransferReport, record_failed_run, run_transfer
-from stockpot.core.words import plural
+from stockpot.core.words import grouped, plural
 
 log = logging.getLogger(__name__)
 
@@ -600,6 +601,12 @@ def sync_locations(
     summary = SyncSummary()
     with unit_of_work(factory) as session:
         connection = session.get_one(Connection, connection_id)
+        problems = [p for p in (_location_problem(found) for found in remote) if p]
+        if problems:
+            raise ValidationFailed(
+                f"{connection.shown} {problems[0]}; correct it there and sync again. Nothing "
+                "was synced"
+            )
         known = {
             location.external_id: location
             for location in session.scalars(
@@ -619,12 +626,36 @@ def sync_locations(
                 summary.created.append(found.name)
             else:
                 summary.updated.append(found.name)
-            location.name = found.name
+            location.name = stored_name(found.name, LOCATION_NAME_MAX)
             location.timezone = found.timezone
             if found.business_day_start is not None:
                 location.business_day_start = found.business_day_start
         summary.missing = sorted(location.name for location in known.values())
     return summary
+
+
+LOCATION_ID_MAX, LOCATION_NAME_MAX = 200, 200
+"""The longest external id and name ``external_location`` holds."""
+
+
+def _location_problem(found: RemoteLocation) -> str | None:
+    """Why a POS's location cannot be kept, or ``None``. Its id is its identity (never
+    clipped); its timezone is read by every clock of the schedule, so an unknown one is
+    refused where it comes in."""
+    shown = stored_name(found.name, 60)
+    if "\0" in found.external_id or len(found.external_id) > LOCATION_ID_MAX:
+        written = found.external_id.replace("\0", "\ufffd")[:40]
+        return (
+            f"sent the location id '{written}…' ({grouped(len(found.external_id))} "
+            f"characters) for '{shown}', which cannot be kept: ids have at most "
+            f"{LOCATION_ID_MAX} characters and no NUL"
+        )
+    if not known_zone(found.timezone):
+        return (
+            f"says '{shown}' is in the timezone '{stored_name(found.timezone, 60)}', which is "
+            "no timezone Stockpot knows (an IANA name such as Europe/Berlin)"
+        )
+    return None
 
 
 def location_refs(session: Session, connection_id: int) -> list[LocationRef]:

@@ -46,12 +46,13 @@ KEY_MAX, CODE_MAX, NAME_MAX = 300, 200, 300
 """The longest key, code and name ``pos_item`` holds."""
 
 
-def stored_name(name: str) -> str:
-    """An item's name as ``pos_item`` keeps it: a NUL (PostgreSQL refuses one) shown as
-    ``�`` and a longer name clipped. A name only labels its item, so a POS's overlong or odd
-    name never stops a day (it failed the transfer as an internal error)."""
+def stored_name(name: str, limit: int = NAME_MAX) -> str:
+    """A POS's name as Stockpot keeps it (``pos_item``'s, or a location's with its own
+    ``limit``): a NUL (PostgreSQL refuses one) shown as ``�`` and a longer name clipped. A
+    name only labels its row, so a POS's overlong or odd name never stops a day or a sync
+    (each failed as an internal error)."""
     name = name.replace("\0", "\ufffd")
-    return name if len(name) <= NAME_MAX else name[: NAME_MAX - 1] + "…"
+    return name if len(name) <= limit else name[: limit - 1] + "…"
 
 
 def item_problem(key: str, code: str | None, name: str) -> str | None:

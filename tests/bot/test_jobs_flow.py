@@ -599,3 +599,13 @@ def test_transfer_yesterday_of_every_location_says_each_ones_day(bot):
     assert days[store] < days[other.id]
     for location_id, day in days.items():
         assert f"{names[location_id]} ({day})" in answer
+
+
+def test_a_report_timezone_no_one_knows_is_refused_whatever_its_length(bot):
+    """A timezone longer than a file name raised OSError out of zoneinfo: an internal error
+    instead of the answer an unknown timezone gets."""
+    for zone in ("Mars/Olympus", "x" * 300):
+        bot.send.command("/pos", f"report here 07:30 {zone}", user=ADMIN)
+        reply(bot, f"'{zone}' is not a timezone: use an IANA name such as Europe/Berlin")
+    with bot.database.session() as session:
+        assert session.scalar(select(Company.report_channel_id)) is None

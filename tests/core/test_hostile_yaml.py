@@ -87,6 +87,14 @@ def refused(database, text: str, importer=import_catalog) -> str:
             'company: "Trattoria\\u202eEsempio"\n',
             "line 1: company: a name cannot contain the control character U+202E",
         ),
+        (  # a name longer than a file name raised OSError out of zoneinfo (a traceback)
+            "company: X\nstorage_units: [{name: Bar, address: Roma}]\ncsv_connections:\n"
+            "  - name: Till\n    locations:\n"
+            "      - {name: Main, storage_unit: Bar, timezone: " + "x" * 300 + "}\n",
+            "line 6: csv_connections[0].locations[0].timezone: unknown timezone '"
+            + "x" * 300
+            + "'; use an IANA name such as Europe/Rome",
+        ),
         (
             'company: !!python/object/apply:os.system ["true"]\n',
             "line 1: not valid YAML: could not determine a constructor for the tag "

@@ -470,3 +470,56 @@ def test_a_store_listing_whose_pages_never_end_is_refused(connected, settings, p
         connections.sync_locations(
             connected.factory, settings, connected.connection_id, policy=policy
         )
+
+
+# --- what a POS's stores may hold ---------------------------------------------------------
+
+
+def _stores_answer(sides, **store):
+    page = {"data": [{"id": 36, "name": "Teltow", "timezone": "Europe/Berlin", **store}]}
+    sides.faults.add(Fault.status(200, page), path="/stores$", times=50)
+
+
+def _stores(connected):
+    with connected.session() as session:
+        return session.execute(
+            select(
+                ExternalLocation.external_id, ExternalLocation.name, ExternalLocation.timezone
+            ).order_by(ExternalLocation.external_id)
+        ).all()
+
+
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "Europe/Berlin\0", "x" * 300, "../etc"])
+def test_a_store_in_a_timezone_no_one_knows_is_refused_and_nothing_changes(
+    connected, settings, policy, sides, zone
+):
+    """The timezone was stored as sent: every scheduler tick (of every company) then failed
+    on it, or PostgreSQL refused it (longer than 64, a NUL) as an internal error."""
+    before = _stores(connected)
+    _stores_answer(sides, timezone=zone)
+    with pytest.raises(ValidationFailed, match=r"is in the timezone '.*', which is no timezone"):
+        connections.sync_locations(
+            connected.factory, settings, connected.connection_id, policy=policy
+        )
+    assert _stores(connected) == before
+
+
+def test_a_store_with_an_odd_name_is_synced_with_its_name_clipped(
+    connected, settings, policy, sides
+):
+    """PostgreSQL refused the name (a NUL, longer than external_location's 200): the sync
+    failed as an internal error."""
+    _stores_answer(sides, name=ODD_NAME)
+    connections.sync_locations(connected.factory, settings, connected.connection_id, policy=policy)
+    (name,) = [name for key, name, _ in _stores(connected) if key == "36"]
+    assert len(name) == 200 and name.startswith("Pizza \ufffdxxx") and name.endswith("…")
+
+
+def test_a_store_whose_id_cannot_be_kept_is_refused(connected, settings, policy, sides):
+    before = _stores(connected)
+    _stores_answer(sides, id="9" * 250)
+    with pytest.raises(ValidationFailed, match=r"the location id '9{40}…' \(250 characters\)"):
+        connections.sync_locations(
+            connected.factory, settings, connected.connection_id, policy=policy
+        )
+    assert _stores(connected) == before
