@@ -9,6 +9,7 @@ location's ``transfer_time`` on the first local day after D's window has closed.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from stockpot.core.business_day import business_date_of, business_day_window
+from stockpot.core.business_day import business_date_of, business_day_window, known_zone
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.jobs import specs
@@ -33,6 +34,8 @@ from stockpot.core.models import (
     RunKind,
     TransferDay,
 )
+
+log = logging.getLogger(__name__)
 
 LOOKBACK_DAYS = 31
 """How far back the scheduler still queues a due day it has not queued (it was down)."""
@@ -189,8 +192,10 @@ def report_day_due(company: Company, timezone: ZoneInfo, now: datetime) -> date:
 
 
 def report_timezone(company: Company, first_location_timezone: str | None) -> ZoneInfo:
-    """The company's report timezone, else its first location's, else UTC."""
-    return ZoneInfo(company.report_timezone or first_location_timezone or "UTC")
+    """The company's report timezone, else its first location's, else UTC (also for a
+    location's timezone no one knows, which ``due_jobs`` logs)."""
+    first = first_location_timezone if known_zone(first_location_timezone or "") else None
+    return ZoneInfo(company.report_timezone or first or "UTC")
 
 
 @dataclass
@@ -214,6 +219,17 @@ def due_jobs(session: Session, now: datetime) -> list[JobSpec]:
         .options(selectinload(ExternalLocation.connection))
     ).all()
     for location in locations:
+        # One row's unknown timezone (stored before syncs checked it) stops its own schedule,
+        # never every company's: the whole tick raised on it.
+        if not known_zone(location.timezone):
+            log.error(
+                "location %s of company %s has the unknown timezone %r: its automatic "
+                "transfers wait until a sync or the catalog gives it a known one",
+                location.id,
+                location.company_id,
+                location.timezone,
+            )
+            continue
         clock = Clock.of(location)
         for day in clock.due_days(coverage_start(location, now), now):
             wanted.append(

@@ -203,3 +203,32 @@ def test_schedulers_ticking_at_once_queue_each_day_once(database, shop):
             thread.join()
     assert sum(queued) == 5, f"each due day queued by exactly one scheduler: {queued}"
     assert queued_days(database) == [date(2026, 3, 26 + n) for n in range(5)]
+
+
+def test_a_location_in_an_unknown_timezone_stops_no_other_company_s_schedule(database, shop):
+    """A location stored with a timezone no one knows (a POS sent it before syncs checked
+    it): every tick raised on it, so no company's automatic transfers or reports were
+    queued again. Its own schedule waits (logged); everyone else's runs."""
+    with unit_of_work(database.factory) as session:
+        broken = Company(name="Broken Clock", report_team_id="T9", report_channel_id="C9")
+        session.add(broken)
+        session.flush()
+        connection = Connection(company_id=broken.id, provider=Provider.SIDES, name="SIDES")
+        session.add(connection)
+        session.flush()
+        session.add(
+            ExternalLocation(
+                company_id=broken.id,
+                connection_id=connection.id,
+                external_id="1",
+                name="Olympus",
+                timezone="Mars/Olympus",
+                business_day_start=time(5),
+                active=True,
+                automatic_since=date(2026, 3, 26),
+            )
+        )
+    with freeze_time("2026-03-27T06:00:00+01:00"):
+        summary = tick(database.factory)
+    assert summary.transfers == 1 and queued_days(database) == [date(2026, 3, 26)]
+    assert summary.reports == 1, "the broken company's report, in UTC"
