@@ -24,6 +24,7 @@ from stockpot.core.access import slack_user, slack_who
 from stockpot.core.csv_import.shared import FileReader
 from stockpot.core.db import SessionFactory
 from stockpot.core.errors import InvalidDocument, StockpotError, ValidationFailed
+from stockpot.core.jobs import effects
 from stockpot.core.jobs.specs import Notify, offer_key
 from stockpot.core.models import StockKind
 from stockpot.core.stock import files
@@ -144,7 +145,7 @@ def post_count(
         who.audit,
         where,
         # One posting per preview: a stale copy of it pressed gets that posting back.
-        offer_key("count-file-post", in_place(where, ts)),
+        _posting_key(where, ts),
     )
     try:
         result: StockResult = post_stock(svc.factory, request)
@@ -177,11 +178,30 @@ def post_count(
     announce(client, channel, result, who.user_id)
 
 
+def _posting_key(where: Notify, ts: str | None) -> str | None:
+    """The idempotency key of the one posting a preview (message ``ts``) makes."""
+    return offer_key("count-file-post", in_place(where, ts))
+
+
 def cancel(
     ack: Ack, body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext
 ) -> None:
     ack()
     who = button_admin(context, body)
+    ts = str((body.get("message") or {}).get("ts") or "") or None
+    key = _posting_key(notify(context, channel_of(body)), ts)
+    with services(context).factory() as session:
+        earlier = effects.done(session, key, who.company_id) if key else None
+    if earlier:
+        # A stale copy of the preview: its count was posted, and its message says so.
+        posting = earlier.get("posting_id")
+        respond(
+            text=f"Count {posting} was posted from this preview; nothing was cancelled "
+            f"(`/stock correct {posting}` takes it back).",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
     cancelled = f"Count file not posted: <@{who.user_id}> cancelled it."
     if not _replace_preview(client, body, {"text": cancelled, "blocks": []}):
         respond(

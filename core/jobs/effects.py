@@ -31,6 +31,15 @@ def take(session: Session, key: str, company_id: int) -> dict[str, Any] | None:
     return dict(session.scalar(select(JobEffect.result).where(JobEffect.key == key)) or {})
 
 
+def done(session: Session, key: str, company_id: int) -> dict[str, Any] | None:
+    """The result kept under ``key`` if the work was done (and committed) for the company,
+    else ``None``; claims nothing (a stale Cancel asks whether its offer was taken)."""
+    result = session.scalar(
+        select(JobEffect.result).where(JobEffect.key == key, JobEffect.company_id == company_id)
+    )
+    return None if result is None else dict(result)
+
+
 def record(session: Session, key: str, result: dict[str, Any]) -> None:
     """Keep the result of the work done under ``key`` (same transaction as the work)."""
     session.execute(update(JobEffect).where(JobEffect.key == key).values(result=result))

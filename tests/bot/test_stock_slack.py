@@ -456,6 +456,36 @@ def test_a_stale_post_count_keeps_the_posted_result(bot):
     assert ActionId.STOCK_FILE_POST not in json.dumps(shown.blocks), "no Post count again"
 
 
+def test_a_stale_cancel_leaves_a_posted_count_file_s_result_alone(bot):
+    """Cancel pressed on a copy of the preview shown before **Post count** (another device, a
+    second manager): it replaced "posted as count N" with "Count file not posted: cancelled",
+    so the channel said a count that was posted was not. The count stands; the presser is
+    told privately."""
+    bot.send.command("/pos", "bind", user=ADMIN)
+    reply(bot, "This channel now works for Trattoria Esempio")
+    share(bot, "FCOUNT", "count-Kitchen-2026-11-26.csv", COUNT_FILE)
+    preview = posted(bot, "count-Kitchen-2026-11-26.csv*: Kitchen at the close of 2026-11-26")
+    stale = bot.slack.workspace.message(preview.ts)
+    (element,) = [
+        {**element, "block_id": block.get("block_id") or "b"}
+        for block in stale.blocks
+        for element in block.get("elements", [])
+        if element.get("action_id") == ActionId.STOCK_FILE_CANCEL
+    ]
+    stale_payload = stale.payload()
+    bot.send.click(preview.ts, ActionId.STOCK_FILE_POST, user=ADMIN)
+    bot.drain()
+    posted(bot, "counted in Kitchen for 2026-11-26")
+    response = bot.send.action(element, user=ADMIN, channel=stale.channel, message=stale_payload)
+    assert response.status_code == 200
+    bot.drain()
+    told = texts(reply(bot, "was posted from this preview"))
+    assert "nothing was cancelled" in told
+    shown = bot.slack.workspace.message(preview.ts)
+    assert "posted as count" in json.dumps(shown.blocks), shown.text
+    assert "not posted" not in shown.text
+
+
 def test_post_count_of_a_file_deleted_after_its_preview_says_so_and_posts_nothing(bot, caplog):
     """The count file is deleted while its preview still offers Post count (``files.info``
     answers ``file_not_found``): the clicker is told the file is gone and to share it again,
