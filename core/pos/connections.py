@@ -699,7 +699,8 @@ def sync_items(
     started = utcnow()
     since = last if incremental else None
     connector = connector_for(factory, settings, connection_id, policy=policy)
-    remote = list(connector.items(refs, since))
+    # By key, the last word kept: a product renamed while the sync paged comes on two pages.
+    remote = list({item.key: item for item in connector.items(refs, since)}.values())
     summary = SyncSummary()
     with unit_of_work(factory) as session:
         known = {

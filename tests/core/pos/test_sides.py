@@ -523,3 +523,28 @@ def test_a_store_whose_id_cannot_be_kept_is_refused(connected, settings, policy,
             connected.factory, settings, connected.connection_id, policy=policy
         )
     assert _stores(connected) == before
+
+
+def test_a_product_renamed_between_two_pages_is_synced_once_by_its_latest_name(
+    connected, settings, policy, sides
+):
+    """A product renamed (and moved to the next page) while the sync paged: it came on both
+    pages, was counted created twice, and the older name was the one kept."""
+
+    def product(product_id, name):
+        return {"id": product_id, "name": name, "type": "product"}
+
+    pages = [
+        [product(9001, "Focaccia"), product(9002, "Calzone")],
+        [product(9002, "Calzone ripieno"), product(9003, "Panzerotto")],
+    ]
+    for data in pages:
+        page = {"data": data, "meta": {"total_pages": 2}}
+        sides.faults.add(Fault.status(200, page), path="/products$")
+    summary = connections.sync_items(
+        connected.factory, settings, connected.connection_id, policy=policy
+    )
+    assert summary.created == ["Focaccia", "Calzone ripieno", "Panzerotto"]
+    with connected.session() as session:
+        name = session.scalar(select(PosItem.name).where(PosItem.key == "9002"))
+    assert name == "Calzone ripieno"
