@@ -169,6 +169,9 @@ class SlackStandIn(SandboxServer):
         """Public channels the bot is not a member of (it is a member of every other one)."""
         self.private_channels: set[str] = set()
         """Of ``outside_channels``, those that are private (invisible to the bot)."""
+        self.archived_channels: set[str] = set()
+        """Channels archived (``archive``): their history stays readable, nothing is posted
+        or edited there."""
         self._changed = threading.Condition()
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
@@ -282,6 +285,13 @@ class SlackStandIn(SandboxServer):
         """The token is revoked: Slack answers it ``token_revoked`` from now on."""
         self._kill(token, "token_revoked")
 
+    def archive(self, channel: str) -> None:
+        """Someone archives ``channel``: ``chat.postMessage`` there answers ``is_archived``
+        and ``chat.update`` or ``chat.delete`` of a message there ``is_inactive`` ("cannot
+        be edited within a frozen, archived or deleted channel"), as each method's page on
+        docs.slack.dev lists them."""
+        self.archived_channels.add(channel)
+
     def _kill(self, token: str, error: str) -> None:
         self.tokens.pop(token, None)
         self.token_teams.pop(token, None)
@@ -379,6 +389,7 @@ class SlackStandIn(SandboxServer):
         refused = (
             self._refusal(method, args, request)
             or self._not_allowed(method, args, scopes)
+            or self._archived(method, args)
             or self._not_updatable(method, args)
         )
         if refused is not None:
@@ -395,6 +406,16 @@ class SlackStandIn(SandboxServer):
             return None
         team = self.token_teams.get(token, self.team_id)
         return self.rate_limits.retry_after(method, team, args, self.clock.now())
+
+    def _archived(self, method: str, args: dict[str, Any]) -> dict[str, Any] | None:
+        """A post or an edit in an archived channel (``archive``)."""
+        if str(args.get("channel") or "") not in self.archived_channels:
+            return None
+        if method == "chat.postMessage":
+            return {"ok": False, "error": "is_archived"}
+        if method in ("chat.update", "chat.delete"):
+            return {"ok": False, "error": "is_inactive"}
+        return None
 
     def _not_updatable(self, method: str, args: dict[str, Any]) -> dict[str, Any] | None:
         """``chat.update`` (and ``chat.delete``) acts on an existing message of the app's in

@@ -235,6 +235,19 @@ def test_channels_the_bot_is_not_in_are_refused_as_slack_does(slack):
     )
 
 
+def test_an_archived_channel_keeps_its_history_and_takes_no_post_or_edit(slack):
+    """chat.postMessage's page lists ``is_archived``; chat.update's ``is_inactive`` ("cannot
+    be edited within a frozen, archived or deleted channel")."""
+    posted = call(slack, "chat.postMessage", channel="C1", text="before")
+    slack.archive("C1")
+    assert call(slack, "chat.postMessage", channel="C1", text="x")["error"] == "is_archived"
+    edit = call(slack, "chat.update", channel="C1", ts=posted["ts"], text="x")
+    assert edit["error"] == "is_inactive"
+    history = call(slack, "conversations.history", channel="C1")
+    assert [m["text"] for m in history["messages"]] == ["before"]
+    assert call(slack, "chat.postMessage", channel="C2", text="elsewhere")["ok"]
+
+
 def test_an_install_grants_the_apps_scopes(slack):
     slack.installing_scopes = ("commands", "chat:write")
     answer = httpx.post(f"{slack.api_url}oauth.v2.access", data={"code": "c"}).json()
