@@ -37,7 +37,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from stockpot.core.access import company_id_for
 from stockpot.core.db import inserted_ids, one_statement, unit_of_work, utcnow
 from stockpot.core.errors import NotFound, ValidationFailed
-from stockpot.core.jobs.telling import ON_REQUEST, Telling
+from stockpot.core.jobs.telling import (
+    DATABASE_AWAY,
+    ON_REQUEST,
+    Telling,
+    database_away_at_last,
+)
 from stockpot.core.models import Job, JobKind, JobState
 
 INTERACTIVE = 0
@@ -390,10 +395,7 @@ def _take(
     if taken_over and job.attempts >= limit:
         job.state = JobState.FAILED
         job.finished_at = now
-        job.last_error = (
-            f"its worker stopped during each of {job.attempts} attempts "
-            f"(last error: {job.last_error or 'none'})"
-        )
+        job.last_error = _unrecorded(job.attempts, job.last_error)
         job.telling = Telling(job.last_error).dump()
     if job.telling is None:
         job.state = JobState.RUNNING
@@ -415,6 +417,19 @@ def _take(
         created_at=job.created_at,
         worker_id=worker_id,
         telling=dict(job.telling) if job.telling is not None else None,
+    )
+
+
+def _unrecorded(attempts: int, last_error: str | None) -> str:
+    """Why a job failed whose last attempt ended without a record (its lease ran out), from
+    what the attempts before it recorded: after one that met the database away, the last
+    one met it too (an end is unrecorded when the database does not answer); else its
+    worker stopped."""
+    if last_error == DATABASE_AWAY:
+        return database_away_at_last(attempts)
+    return (
+        f"its worker stopped during each of {attempts} attempts "
+        f"(last error: {last_error or 'none'})"
     )
 
 

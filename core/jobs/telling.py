@@ -17,6 +17,19 @@ from typing import Any
 ON_REQUEST = "cancelled on request"
 """The reason of a job cancelled by a person (``queue.request_cancel``), queued or running."""
 
+DATABASE_AWAY = "the database could not be reached; the job will be tried again"
+"""Why an attempt failed when the database did not answer and attempts are left."""
+
+
+def database_away_at_last(attempts: int) -> str:
+    """Why a job failed whose last attempt met the database away: said by the worker that
+    ran it when it can record so, else by the claim that finds that attempt unrecorded after
+    the one before it met the database away (``DATABASE_AWAY``)."""
+    return (
+        f"the database could not be reached at the last of its {attempts} attempts; "
+        "try the job again once the database is back"
+    )
+
 
 @dataclass(frozen=True)
 class Telling:

@@ -39,7 +39,7 @@ from stockpot.core.jobs import queue
 from stockpot.core.jobs.heartbeat import HeartbeatThread
 from stockpot.core.jobs.listen import PROBE_SECONDS, JobListener, listen_target
 from stockpot.core.jobs.queue import ClaimedJob
-from stockpot.core.jobs.telling import ON_REQUEST, Telling
+from stockpot.core.jobs.telling import DATABASE_AWAY, ON_REQUEST, Telling, database_away_at_last
 from stockpot.core.models import JobKind
 from stockpot.core.outage import DatabaseOutage, database_unreachable
 from stockpot.core.settings import Settings
@@ -599,12 +599,7 @@ def describe(error: Exception, job: ClaimedJob, *, again: bool) -> str:
     if isinstance(error, StockpotError):
         return str(error)
     if database_unreachable(error) is not None:  # the worker says the outage, once
-        if again:
-            return "the database could not be reached; the job will be tried again"
-        return (
-            f"the database could not be reached at the last of its {job.attempts} attempts; "
-            "try the job again once the database is back"
-        )
+        return DATABASE_AWAY if again else database_away_at_last(job.attempts)
     log.error("job %s failed unexpectedly", job.id, exc_info=error)
     return (
         f"an unexpected error ({type(error).__name__}); the worker's log has it under job {job.id}"

@@ -13,6 +13,7 @@ from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.jobs import queue
 from stockpot.core.jobs.queue import ClaimedJob
+from stockpot.core.jobs.telling import DATABASE_AWAY, database_away_at_last
 from stockpot.core.jobs.worker import Worker
 from stockpot.core.models import Job, JobState
 from tests.core.jobs.test_worker import Scripted, job, queued, worker  # noqa: F401
@@ -157,3 +158,22 @@ def test_a_job_cancelled_while_queued_is_told_not_run(database, queued):
         None,
         {"answer_ts": "cancelled"},
     )
+
+
+def test_a_job_whose_last_attempt_met_the_database_away_unrecorded_is_failed_saying_so(
+    database, queued
+):
+    """The attempt before met the database away (recorded); the last one met it too, and
+    could not record its end either: its lease ran out and the claim failed the job as "its
+    worker stopped during each of 3 attempts (last error: … will be tried again)"."""
+    with unit_of_work(database.factory) as session:
+        row = session.get_one(Job, queued)
+        row.state, row.attempts, row.worker_id = JobState.RUNNING, 3, "cut off"
+        row.last_error = DATABASE_AWAY
+        row.lease_expires_at = utcnow() - timedelta(seconds=1)
+    handler = Keeping()
+    assert worker(database, handler).run_until_idle() == 1
+    said = database_away_at_last(3)
+    assert said.startswith("the database could not be reached at the last of its 3 attempts")
+    assert handler.told == [said] and handler.runs == 0
+    assert job(database, queued).last_error == said
