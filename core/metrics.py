@@ -29,7 +29,8 @@ DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 900, 
 JOBS_FINISHED = Counter(
     "stockpot_jobs_finished",
     "Job attempts that ended, by kind and how they ended "
-    "(succeeded, failed, retried, cancelled, handed_back, lost)",
+    "(succeeded, failed, retried, day_open, cancelled, handed_back, lost; a claimed "
+    "telling: told, owed)",
     ["kind", "outcome"],
 )
 JOB_DURATION = Histogram(

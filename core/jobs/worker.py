@@ -555,10 +555,11 @@ class Worker:
         return "failed"
 
     def _tell(self, handler: JobHandler, context: JobContext, telling: Telling) -> str:
-        """Have the handler say how the job ended, then record it said. A handler that
-        raises is logged and its telling dropped (a bug would raise at every try), unless
-        the database was away: then the telling stays owed and is said again once this
-        worker's lease on it runs out."""
+        """Have the handler say how the job ended, then record it said; returns ``told``
+        only once that record committed (else ``owed``). A handler that raises is logged and
+        its telling dropped (a bug would raise at every try), unless the database was away:
+        then the telling stays owed and is said again once this worker's lease on it runs
+        out."""
         job = context.job
         if self.before_telling is not None:
             self.before_telling(job)
@@ -571,13 +572,15 @@ class Worker:
             unreachable = database_unreachable(error)
             if unreachable is not None:
                 self.database_outage.failed(f"tell how job {job.id} ended", unreachable)
-                return "told"
+                return "owed"
             log.error("could not tell how job %s ended", job.id, exc_info=error)
-        self._recorded(
+        cleared = self._recorded(
             f"record the end of job {job.id} told (it is told again when its lease runs out)",
             lambda: queue.told(self.factory, job),
         )
-        return "told"
+        if cleared is None:
+            return "owed"
+        return "told" if cleared else "lost"
 
 
 def _release(slots: threading.Semaphore, count: int) -> None:

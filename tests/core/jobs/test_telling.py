@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import update
+from sqlalchemy.exc import OperationalError
 
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.errors import ValidationFailed
@@ -177,3 +179,31 @@ def test_a_job_whose_last_attempt_met_the_database_away_unrecorded_is_failed_say
     assert said.startswith("the database could not be reached at the last of its 3 attempts")
     assert handler.told == [said] and handler.runs == 0
     assert job(database, queued).last_error == said
+
+
+def finished(outcome: str) -> float:
+    return (
+        REGISTRY.get_sample_value(
+            "stockpot_jobs_finished_total", {"kind": "sync", "outcome": outcome}
+        )
+        or 0.0
+    )
+
+
+def test_a_telling_whose_record_did_not_commit_is_not_counted_told(database, queued):
+    """The database away while a dead worker's telling was said: counted ``told`` though its
+    clear never committed (it is said again)."""
+    with unit_of_work(database.factory) as session:
+        row = session.get_one(Job, queued)
+        row.state, row.attempts, row.worker_id = JobState.FAILED, 1, "dead"
+        row.last_error, row.telling = REFUSED, {"reason": REFUSED}
+        row.lease_expires_at = utcnow() - timedelta(seconds=1)
+
+    class DatabaseAway(Keeping):
+        def failed(self, context, telling):
+            raise OperationalError("UPDATE job", {}, Exception("connection refused"))
+
+    told, owed = finished("told"), finished("owed")
+    assert worker(database, DatabaseAway()).run_one()
+    assert (finished("told"), finished("owed")) == (told, owed + 1)
+    assert job(database, queued).telling == {"reason": REFUSED}, "still owed"
