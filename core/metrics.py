@@ -30,7 +30,7 @@ JOBS_FINISHED = Counter(
     "stockpot_jobs_finished",
     "Job attempts that ended, by kind and how they ended "
     "(succeeded, failed, retried, day_open, cancelled, handed_back, lost; a claimed "
-    "telling: told, owed)",
+    "telling: told, owed, untold)",
     ["kind", "outcome"],
 )
 JOB_DURATION = Histogram(

@@ -86,7 +86,7 @@ class _Notifying(JobHandler):
         target = self.target(context)
         ts = context.result.get(key)
         if target is not None and ts:
-            self.notifier.update(target, ts, stopped)
+            self.notifier.update(target, ts, stopped, owed=context.telling is not None)
         else:
             self.tell_apart(context, "stopped_ts", stopped)
 

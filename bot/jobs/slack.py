@@ -5,7 +5,10 @@ transfers, reports) reports to the company's report channel. In multi-workspace 
 client is the workspace's own bot, read from the encrypted installation store.
 
 Posting never fails a job: the ledger is already right when a message cannot be delivered,
-so a Slack outage is logged (the client itself retries 429s and dropped connections).
+so a Slack outage is logged (the client itself retries 429s, 500s, 503s and dropped
+connections). A job's failure or cancellation (``JobContext.telling``) is the exception: a
+message of it that Slack did not take raises ``Undelivered`` (``failure``: whether the reason
+may pass), and the worker keeps the telling owed or, Slack refusing for good, logs it once.
 
 Exactly once across a worker killed at any point: Slack takes no idempotency key, so every
 message a job posts carries its key in the message's ``metadata`` (``event_type``
@@ -22,6 +25,7 @@ lacks, a channel the bot left) falls back to posting: at least once, never lost.
 from __future__ import annotations
 
 import hashlib
+import http.client
 import json
 import logging
 from collections.abc import Collection, Iterator
@@ -38,6 +42,7 @@ from stockpot.bot.errors import GONE
 from stockpot.bot.observed import metered
 from stockpot.core.jobs.effects import job_key
 from stockpot.core.jobs.specs import Notify
+from stockpot.core.jobs.telling import Undelivered
 from stockpot.core.jobs.worker import JobContext
 from stockpot.core.models import Company
 
@@ -52,6 +57,40 @@ class Edit(Enum):
     """Slack has no such message of the app's to replace (someone deleted it)."""
     FAILED = "failed"
     """Slack could not be reached or refused for another reason (logged)."""
+
+
+PASSING = frozenset(
+    {
+        "ratelimited",
+        "rate_limited",
+        "service_unavailable",
+        "internal_error",
+        "fatal_error",
+        "request_timeout",
+    }
+)
+"""Errors in Slack's answer that may pass (each method's page on docs.slack.dev: over a rate
+limit, an incident of Slack's own, a request cut short); any other (``channel_not_found``,
+``not_in_channel``, ``is_archived``, ``is_inactive``, ``account_inactive``,
+``token_revoked``, ``invalid_auth``, ``missing_scope``…) is Slack's last word on that call."""
+
+CALL_ERRORS = (SlackApiError, SlackClientError, OSError, http.client.HTTPException)
+"""What a Web API call raises when Slack did not carry it out: Slack's refusal, the client's
+own error, or the connection (refused, dropped, cut short: after slack_sdk's retries)."""
+
+
+def failure(error: BaseException) -> Undelivered:
+    """``error`` of a Web API call (one of ``CALL_ERRORS``) as an ``Undelivered``: a few
+    words (Slack's error code, or the kind of connection failure; never a token) and whether
+    trying later may help: the connection, HTTP 429 or 5xx, or one of ``PASSING``."""
+    if isinstance(error, SlackApiError):
+        code = error.response.get("error") if isinstance(error.response.data, dict) else None
+        status = error.response.status_code
+        may_pass = status == 429 or status >= 500 or code in PASSING
+        return Undelivered(f"Slack answered {code or f'HTTP {status}'}", may_pass=may_pass)
+    if isinstance(error, OSError | http.client.HTTPException):
+        return Undelivered(f"Slack could not be reached ({type(error).__name__})", may_pass=True)
+    return Undelivered(f"the Slack client refused ({type(error).__name__})", may_pass=False)
 
 
 JOB_MESSAGE = "stockpot_job_message"
@@ -91,21 +130,31 @@ def looked_back(since: datetime) -> datetime:
 
 
 def find_message(
-    client: WebClient, channel: str, stamp: str, since: datetime, thread_ts: str | None = None
+    client: WebClient,
+    channel: str,
+    stamp: str,
+    since: datetime,
+    thread_ts: str | None = None,
+    *,
+    owed: bool = False,
 ) -> str | None:
     """The ``ts`` of the message carrying ``stamp`` posted in ``channel`` (in the thread
-    ``thread_ts``) since about ``since``, or ``None``: none, or Slack would not say (logged)."""
+    ``thread_ts``) since about ``since``, or ``None``: none, or Slack would not say (logged).
+    ``owed``: Slack away for a reason that may pass raises ``Undelivered`` instead (a telling
+    tried later looks again, rather than posting what may be there already)."""
     try:
         for shown in _history(client, channel, looked_back(since), thread_ts):
             if stamp_of(shown) == stamp:
                 return str(shown["ts"])
-    except (SlackApiError, SlackClientError, OSError) as error:
-        reason = error.response.get("error") if isinstance(error, SlackApiError) else error
+    except CALL_ERRORS as error:
+        failed = failure(error)
+        if owed and failed.may_pass:
+            raise failed from error
         log.warning(
             "could not look for message %s in %s (%s): it may be posted twice",
             stamp,
             channel,
-            reason,
+            failed,
         )
     return None
 
@@ -167,6 +216,15 @@ def find_file(
     asked for again)."""
     found = files_named(client, channel, filename, title, since)
     return bool(found and found - set(besides))
+
+
+def _not_taken(error: BaseException, doing: str, owed: bool) -> None:
+    """A call Slack did not carry out: raised for a telling (``failure``: the worker says it,
+    once, with the job's id), else logged."""
+    if owed:
+        raise failure(error) from error
+    traceback = None if isinstance(error, SlackApiError) else error  # Slack's word says it
+    log.warning("could not %s (%s)", doing, failure(error), exc_info=traceback)
 
 
 def sent_key(key: str) -> str:
@@ -232,16 +290,19 @@ class Notifier:
                 return Target(company.report_team_id, company.report_channel_id)
         return None
 
-    def post(self, target: Target | None, message: dict[str, Any]) -> str | None:
-        """Post and return the message's ``ts``, or ``None`` when it could not be delivered."""
+    def post(
+        self, target: Target | None, message: dict[str, Any], *, owed: bool = False
+    ) -> str | None:
+        """Post and return the message's ``ts``, or ``None`` when it could not be delivered
+        (``owed``: Slack not taking it raises ``Undelivered``)."""
         client = self.client(target.team_id) if target else None
         if target is None or client is None:
             log.info("no Slack channel to tell: %s", message.get("text"))
             return None
         try:
             return str(client.chat_postMessage(channel=target.channel_id, **message)["ts"])
-        except (SlackApiError, SlackClientError, OSError):
-            log.warning("could not post to Slack channel %s", target.channel_id, exc_info=True)
+        except CALL_ERRORS as error:
+            _not_taken(error, f"post to Slack channel {target.channel_id}", owed)
             return None
 
     def deliver(
@@ -254,29 +315,38 @@ class Notifier:
         saved = context.result.get(key)
         if saved:
             return str(saved)
+        owed = context.telling is not None
         if target is None:
-            return self.post(target, message)
+            return self.post(target, message, owed=owed)
         stamp = job_key(context.job.id, key)
         intent = f"{key}_posting"
         if context.result.get(intent):
-            found = self.find(target, stamp, context.job.created_at, message.get("thread_ts"))
+            found = self.find(
+                target, stamp, context.job.created_at, message.get("thread_ts"), owed=owed
+            )
             if found:
                 context.save(**{key: found})
                 return found
         else:
             context.save(**{intent: True})
-        ts = self.post(target, stamped(message, stamp))
+        ts = self.post(target, stamped(message, stamp), owed=owed)
         if ts:
             context.save(**{key: ts})
         return ts
 
     def find(
-        self, target: Target, stamp: str, since: datetime, thread_ts: str | None = None
+        self,
+        target: Target,
+        stamp: str,
+        since: datetime,
+        thread_ts: str | None = None,
+        *,
+        owed: bool = False,
     ) -> str | None:
         client = self.client(target.team_id)
         if client is None:
             return None
-        return find_message(client, target.channel_id, stamp, since, thread_ts)
+        return find_message(client, target.channel_id, stamp, since, thread_ts, owed=owed)
 
     def post_once(
         self,
@@ -306,7 +376,7 @@ class Notifier:
             said = context.result.get(key) == ts and context.result.get(sent) == digest
             if said and not again:
                 return str(ts)
-            edit = self.update(target, str(ts), message)
+            edit = self.update(target, str(ts), message, owed=context.telling is not None)
             if edit is not Edit.GONE:
                 context.save(**{key: ts, sent: digest if edit is Edit.DONE else None})
                 return str(ts)
@@ -317,8 +387,11 @@ class Notifier:
             context.save(**{key: posted, sent: digest})
         return posted
 
-    def update(self, target: Target, ts: str, message: dict[str, Any]) -> Edit:
-        """Replace the message ``ts`` with ``message``."""
+    def update(
+        self, target: Target, ts: str, message: dict[str, Any], *, owed: bool = False
+    ) -> Edit:
+        """Replace the message ``ts`` with ``message`` (``owed``: Slack not taking it, for
+        another reason than the message being gone, raises ``Undelivered``)."""
         client = self.client(target.team_id)
         if client is None:
             return Edit.FAILED
@@ -326,11 +399,11 @@ class Notifier:
         edit = {k: v for k, v in message.items() if k != "thread_ts"}
         try:
             client.chat_update(channel=target.channel_id, ts=ts, **edit)
-        except SlackApiError as error:
-            log.warning("could not update Slack message %s: %s", ts, error.response.get("error"))
-            return Edit.GONE if error.response.get("error") in GONE else Edit.FAILED
-        except (SlackClientError, OSError):
-            log.warning("could not update Slack message %s", ts, exc_info=True)
+        except CALL_ERRORS as error:
+            if isinstance(error, SlackApiError) and error.response.get("error") in GONE:
+                log.warning("could not update Slack message %s: it is gone", ts)
+                return Edit.GONE
+            _not_taken(error, f"update Slack message {ts}", owed)
             return Edit.FAILED
         return Edit.DONE
 

@@ -536,6 +536,21 @@ def told(factory: sessionmaker[Session], job: ClaimedJob) -> bool:
     return done is not None
 
 
+def tell_later(
+    factory: sessionmaker[Session], job: ClaimedJob, telling: Telling, at: datetime
+) -> bool:
+    """The end of ``job`` could not be told (Slack away): it stays owed as ``telling`` (its
+    tries counted), due again at ``at``, when any worker claims it as a dead worker's."""
+    done = _one(
+        factory,
+        update(Job)
+        .where(_held_by(job), Job.telling.is_not(None))
+        .values(telling=telling.dump(), lease_expires_at=at)
+        .returning(Job.id),
+    )
+    return done is not None
+
+
 def _end(factory: sessionmaker[Session], job: ClaimedJob, **values: Any) -> bool:
     now = utcnow()
     done = _one(

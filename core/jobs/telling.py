@@ -7,6 +7,12 @@ A worker killed between the two (after the commit, before or during the ``chat.u
 any worker claims it like a job and tells it (``core.jobs.worker``), through the same
 idempotent path (a message's ``ts`` kept in the job: the same message is updated, never a
 second one posted). A job queued again (Retry) owes nothing until it ends again.
+
+Slack away for longer than its client's own retries (``Undelivered``, for a reason that may
+pass) leaves the telling owed: it is due again after the worker's doubling wait
+(``STOCKPOT_JOB_RETRY_SECONDS``, up to an hour), for up to ``TRIES`` tries, through the same
+idempotent path. Slack refusing for good (the channel gone, the app uninstalled) is not
+tried again.
 """
 
 from __future__ import annotations
@@ -31,6 +37,22 @@ def database_away_at_last(attempts: int) -> str:
     )
 
 
+TRIES = 8
+"""How many times a telling is tried while Slack is away: the waits between them double from
+``STOCKPOT_JOB_RETRY_SECONDS`` up to an hour (with the default 60 s, about 2 hours in all)."""
+
+
+class Undelivered(Exception):
+    """What a telling was to say did not reach Slack. ``may_pass``: for a reason that may
+    pass (Slack unreachable, rate-limiting, an incident of its own), so it is tried again
+    later; otherwise Slack refused for good and it is not. The message names the reason in a
+    few words, never a token."""
+
+    def __init__(self, reason: str, *, may_pass: bool) -> None:
+        super().__init__(reason)
+        self.may_pass = may_pass
+
+
 @dataclass(frozen=True)
 class Telling:
     """How a job ended, as its handler needs it to say so without the exception (which a
@@ -40,9 +62,12 @@ class Telling:
     reason: str
     cancelled: bool = False
     facts: dict[str, Any] = field(default_factory=dict)
+    tries: int = 0
+    """Tries that could not reach Slack so far (``Undelivered`` that may pass)."""
 
     def dump(self) -> dict[str, Any]:
-        return {"reason": self.reason, "cancelled": self.cancelled, "facts": dict(self.facts)}
+        saved = {"reason": self.reason, "cancelled": self.cancelled, "facts": dict(self.facts)}
+        return {**saved, "tries": self.tries} if self.tries else saved
 
     @classmethod
     def load(cls, saved: dict[str, Any]) -> Telling:
@@ -50,4 +75,5 @@ class Telling:
             reason=str(saved.get("reason") or ""),
             cancelled=bool(saved.get("cancelled")),
             facts=dict(saved.get("facts") or {}),
+            tries=int(saved.get("tries") or 0),
         )

@@ -25,7 +25,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,7 +39,14 @@ from stockpot.core.jobs import queue
 from stockpot.core.jobs.heartbeat import HeartbeatThread
 from stockpot.core.jobs.listen import PROBE_SECONDS, JobListener, listen_target
 from stockpot.core.jobs.queue import ClaimedJob
-from stockpot.core.jobs.telling import DATABASE_AWAY, ON_REQUEST, Telling, database_away_at_last
+from stockpot.core.jobs.telling import (
+    DATABASE_AWAY,
+    ON_REQUEST,
+    TRIES,
+    Telling,
+    Undelivered,
+    database_away_at_last,
+)
 from stockpot.core.models import JobKind
 from stockpot.core.outage import DatabaseOutage, database_unreachable
 from stockpot.core.settings import Settings
@@ -82,6 +89,10 @@ class JobContext:
         self._stopping = stopping
         self._bursts = bursts
         self.result: dict[str, Any] = dict(job.result)
+        self.telling: Telling | None = None
+        """Set while the handler tells how the job ended (``Worker._tell``): a message that
+        cannot be delivered then raises ``Undelivered`` (the telling stays owed), where a
+        message of a run is logged and dropped."""
 
     def checkpoint(self) -> None:
         """Renew the lease now; raise if the job was cancelled or taken over, or if this
@@ -556,18 +567,30 @@ class Worker:
 
     def _tell(self, handler: JobHandler, context: JobContext, telling: Telling) -> str:
         """Have the handler say how the job ended, then record it said; returns ``told``
-        only once that record committed (else ``owed``). A handler that raises is logged and
-        its telling dropped (a bug would raise at every try), unless the database was away:
-        then the telling stays owed and is said again once this worker's lease on it runs
-        out."""
+        only once that record committed. A handler that raises is logged and its telling
+        dropped (a bug would raise at every try), unless the database was away, or Slack for
+        a reason that may pass (``Undelivered``): then the telling stays owed and is said
+        again, once this worker's lease on it runs out or after ``_undelivered``'s wait."""
         job = context.job
         if self.before_telling is not None:
             self.before_telling(job)
+        context.telling = telling
+        outcome = "untold"
         try:
             if telling.cancelled:
                 handler.cancelled(context, telling)
             else:
                 handler.failed(context, telling)
+            outcome = "told"
+        except Undelivered as undelivered:
+            if undelivered.may_pass and telling.tries + 1 < TRIES:
+                return self._undelivered(job, telling, undelivered)
+            log.warning(
+                "job %s: how it ended was not told (%s), %s",
+                job.id,
+                undelivered,
+                f"the last of {TRIES} tries" if undelivered.may_pass else "not tried again",
+            )
         except Exception as error:
             unreachable = database_unreachable(error)
             if unreachable is not None:
@@ -580,7 +603,25 @@ class Worker:
         )
         if cleared is None:
             return "owed"
-        return "told" if cleared else "lost"
+        return outcome if cleared else "lost"
+
+    def _undelivered(self, job: ClaimedJob, telling: Telling, undelivered: Undelivered) -> str:
+        """Keep the telling owed, due again after the retry policy's wait for its tries."""
+        again = replace(telling, tries=telling.tries + 1)
+        at = utcnow() + self.retry.wait(again.tries)
+        log.info(
+            "job %s: how it ended could not be told (%s); try %s of %s, again at %s",
+            job.id,
+            undelivered,
+            again.tries,
+            TRIES,
+            at.isoformat(timespec="seconds"),
+        )
+        self._recorded(
+            f"keep the end of job {job.id} owed (it is told again when its lease runs out)",
+            lambda: queue.tell_later(self.factory, job, again, at),
+        )
+        return "owed"
 
 
 def _release(slots: threading.Semaphore, count: int) -> None:

@@ -4,6 +4,7 @@ says it, once, through the handler's own path (its saved message position kept).
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 
 import pytest
@@ -15,7 +16,7 @@ from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.jobs import queue
 from stockpot.core.jobs.queue import ClaimedJob
-from stockpot.core.jobs.telling import DATABASE_AWAY, database_away_at_last
+from stockpot.core.jobs.telling import DATABASE_AWAY, TRIES, Undelivered, database_away_at_last
 from stockpot.core.jobs.worker import Worker
 from stockpot.core.models import Job, JobState
 from tests.core.jobs.test_worker import Scripted, job, queued, worker  # noqa: F401
@@ -162,23 +163,20 @@ def test_a_job_cancelled_while_queued_is_told_not_run(database, queued):
     )
 
 
-def test_a_job_whose_last_attempt_met_the_database_away_unrecorded_is_failed_saying_so(
-    database, queued
-):
-    """The attempt before met the database away (recorded); the last one met it too, and
-    could not record its end either: its lease ran out and the claim failed the job as "its
-    worker stopped during each of 3 attempts (last error: … will be tried again)"."""
-    with unit_of_work(database.factory) as session:
-        row = session.get_one(Job, queued)
-        row.state, row.attempts, row.worker_id = JobState.RUNNING, 3, "cut off"
-        row.last_error = DATABASE_AWAY
-        row.lease_expires_at = utcnow() - timedelta(seconds=1)
-    handler = Keeping()
-    assert worker(database, handler).run_until_idle() == 1
-    said = database_away_at_last(3)
-    assert said.startswith("the database could not be reached at the last of its 3 attempts")
-    assert handler.told == [said] and handler.runs == 0
-    assert job(database, queued).last_error == said
+class SlackAway(Keeping):
+    """Its telling does not reach Slack the first ``away`` times (``Undelivered``)."""
+
+    def __init__(self, *errors, away: int, may_pass: bool = True) -> None:
+        super().__init__(*errors)
+        self.away = away
+        self.may_pass = may_pass
+        self.tries = 0
+
+    def failed(self, context, telling):
+        self.tries += 1
+        if self.tries <= self.away:
+            raise Undelivered("Slack answered service_unavailable", may_pass=self.may_pass)
+        super().failed(context, telling)
 
 
 def finished(outcome: str) -> float:
@@ -188,6 +186,64 @@ def finished(outcome: str) -> float:
         )
         or 0.0
     )
+
+
+def test_a_telling_slack_did_not_take_stays_owed_and_is_told_once_it_is_back(database, queued):
+    """Slack away for longer than its client's retries: the failure was logged and its
+    telling cleared as if told, so it was never said."""
+    handler = SlackAway(ValidationFailed(REFUSED), away=2)
+    runner = worker(database, handler)
+    assert runner.run_one()
+    owed = job(database, queued)
+    assert (owed.state, owed.telling) == (
+        JobState.FAILED,
+        {"reason": REFUSED, "cancelled": False, "facts": {}, "tries": 1},
+    ), "still owed, its try counted"
+    assert handler.told == []
+    told = finished("told")
+    runner.run_until_idle(wait_for_others=True)  # STOCKPOT_JOB_RETRY_SECONDS=0: due at once
+    assert handler.told == [REFUSED] and handler.tries == 3 and handler.runs == 1
+    done = job(database, queued)
+    assert (done.telling, done.result) == (None, {"answer_ts": "ts-1"})
+    assert finished("told") == told + 1
+
+
+def test_a_telling_waits_as_a_retried_attempt_does(database, queued):
+    handler = SlackAway(ValidationFailed(REFUSED), away=1)
+    worker(database, handler, STOCKPOT_JOB_RETRY_SECONDS=600).run_until_idle()
+    owed = job(database, queued)
+    assert owed.telling is not None
+    assert timedelta(minutes=9) < owed.lease_expires_at - utcnow() <= timedelta(minutes=10)
+    assert worker(database, handler, worker_id="other").run_until_idle() == 0, "not due yet"
+
+
+def test_a_telling_slack_refuses_for_good_is_not_tried_again_and_logged_once(
+    database, queued, caplog
+):
+    handler = SlackAway(ValidationFailed(REFUSED), away=5, may_pass=False)
+    with caplog.at_level(logging.INFO, logger="stockpot.core.jobs"):
+        worker(database, handler).run_until_idle(wait_for_others=True)
+    assert handler.tries == 1 and handler.told == []
+    assert job(database, queued).telling is None
+    lines = [r.getMessage() for r in caplog.records if f"job {queued}" in r.getMessage()]
+    assert lines == [
+        f"job {queued}: how it ended was not told (Slack answered service_unavailable), "
+        "not tried again"
+    ]
+
+
+def test_a_telling_slack_never_takes_is_given_up_after_its_tries_in_one_line(
+    database, queued, caplog
+):
+    handler = SlackAway(ValidationFailed(REFUSED), away=TRIES + 1)
+    with caplog.at_level(logging.WARNING, logger="stockpot.core.jobs"):
+        worker(database, handler).run_until_idle(wait_for_others=True)
+    assert handler.tries == TRIES and handler.told == []
+    assert job(database, queued).telling is None
+    assert [r.getMessage() for r in caplog.records] == [
+        f"job {queued}: how it ended was not told (Slack answered service_unavailable), "
+        f"the last of {TRIES} tries"
+    ]
 
 
 def test_a_telling_whose_record_did_not_commit_is_not_counted_told(database, queued):
@@ -207,3 +263,22 @@ def test_a_telling_whose_record_did_not_commit_is_not_counted_told(database, que
     assert worker(database, DatabaseAway()).run_one()
     assert (finished("told"), finished("owed")) == (told, owed + 1)
     assert job(database, queued).telling == {"reason": REFUSED}, "still owed"
+
+
+def test_a_job_whose_last_attempt_met_the_database_away_unrecorded_is_failed_saying_so(
+    database, queued
+):
+    """The attempt before met the database away (recorded); the last one met it too, and
+    could not record its end either: its lease ran out and the claim failed the job as "its
+    worker stopped during each of 3 attempts (last error: … will be tried again)"."""
+    with unit_of_work(database.factory) as session:
+        row = session.get_one(Job, queued)
+        row.state, row.attempts, row.worker_id = JobState.RUNNING, 3, "cut off"
+        row.last_error = DATABASE_AWAY
+        row.lease_expires_at = utcnow() - timedelta(seconds=1)
+    handler = Keeping()
+    assert worker(database, handler).run_until_idle() == 1
+    said = database_away_at_last(3)
+    assert said.startswith("the database could not be reached at the last of its 3 attempts")
+    assert handler.told == [said] and handler.runs == 0
+    assert job(database, queued).last_error == said
