@@ -12,7 +12,7 @@ from stockpot.bot.blocks.common import context as context_block
 from stockpot.bot.blocks.csv import imported_blocks, preview_blocks, undone_blocks
 from stockpot.bot.blocks.jobs import fix_buttons
 from stockpot.bot.errors import user_message
-from stockpot.bot.jobs.slack import Notifier, Target
+from stockpot.bot.jobs.slack import Reporting, Target
 from stockpot.bot.metadata import CsvFileValue
 from stockpot.bot.slack_files import FileGone, fetch_csv
 from stockpot.core.company_clock import company_today
@@ -35,7 +35,7 @@ from stockpot.core.jobs.specs import (
     payload_of,
 )
 from stockpot.core.jobs.telling import Telling
-from stockpot.core.jobs.worker import JobContext, JobHandler
+from stockpot.core.jobs.worker import JobContext
 from stockpot.core.models import CsvImport
 
 
@@ -50,11 +50,8 @@ def _reader(context: JobContext, notify: Notify) -> FileReader:
     return FileReader(notify.team_id, notify.user_id, context.job.company_id)
 
 
-class _InThread(JobHandler):
+class _InThread(Reporting):
     verb = "CSV import"
-
-    def __init__(self, notifier: Notifier) -> None:
-        self.notifier = notifier
 
     def _tell(
         self, context: JobContext, text: str, blocks: list[dict[str, Any]], *, again: bool = False

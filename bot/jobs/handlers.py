@@ -19,7 +19,7 @@ from stockpot.bot.blocks.transfer import failure_blocks, report_blocks
 from stockpot.bot.jobs.csv import CsvImportJob, CsvPreviewJob, CsvUndoJob
 from stockpot.bot.jobs.progress import ProgressMessage
 from stockpot.bot.jobs.report import ReportJob
-from stockpot.bot.jobs.slack import Notifier, Target
+from stockpot.bot.jobs.slack import Notifier, Reporting, Target
 from stockpot.bot.jobs.variance import VarianceJob
 from stockpot.bot.metadata import TransferValue
 from stockpot.core import ledger
@@ -46,10 +46,7 @@ def _location(factory: sessionmaker[Session], location_id: int) -> tuple[str, in
         return location.name, location.connection_id, location.connection.provider
 
 
-class _Notifying(JobHandler):
-    def __init__(self, notifier: Notifier) -> None:
-        self.notifier = notifier
-
+class _Notifying(Reporting):
     def target(self, context: JobContext) -> Target | None:
         return self.notifier.target(context.job.company_id, notify_of(context.job.payload))
 

@@ -7,16 +7,13 @@ from typing import Any
 from stockpot.bot.blocks.common import escape, message
 from stockpot.bot.blocks.report import report_blocks
 from stockpot.bot.charts import consumption_chart
-from stockpot.bot.jobs.slack import Notifier
+from stockpot.bot.jobs.slack import Reporting
 from stockpot.core.jobs.specs import notify_of
-from stockpot.core.jobs.worker import JobContext, JobHandler
+from stockpot.core.jobs.worker import JobContext
 from stockpot.core.reports import CHART_DAYS, daily_report
 
 
-class ReportJob(JobHandler):
-    def __init__(self, notifier: Notifier) -> None:
-        self.notifier = notifier
-
+class ReportJob(Reporting):
     def run(self, context: JobContext) -> dict[str, Any]:
         job = context.job
         assert job.business_date is not None

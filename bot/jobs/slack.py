@@ -6,9 +6,11 @@ client is the workspace's own bot, read from the encrypted installation store.
 
 Posting never fails a job: the ledger is already right when a message cannot be delivered,
 so a Slack outage is logged (the client itself retries 429s, 500s, 503s and dropped
-connections). A job's failure or cancellation (``JobContext.telling``) is the exception: a
-message of it that Slack did not take raises ``Undelivered`` (``failure``: whether the reason
-may pass), and the worker keeps the telling owed or, Slack refusing for good, logs it once.
+connections). Slack not taking a job's message for longer (``failure``: whether the reason
+may pass) is owed, not lost: in telling a failure or cancellation (``JobContext.telling``) it
+raises ``Undelivered`` and the worker keeps the telling owed; in a run it is noted
+(``JobContext.owe``) and said again after the job is recorded done (``Reporting.resay``).
+Slack refusing for good is logged once.
 
 Exactly once across a worker killed at any point: Slack takes no idempotency key, so every
 message a job posts carries its key in the message's ``metadata`` (``event_type``
@@ -28,8 +30,8 @@ import hashlib
 import http.client
 import json
 import logging
-from collections.abc import Collection, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -42,8 +44,8 @@ from stockpot.bot.errors import GONE
 from stockpot.bot.observed import metered
 from stockpot.core.jobs.effects import job_key
 from stockpot.core.jobs.specs import Notify
-from stockpot.core.jobs.telling import Undelivered
-from stockpot.core.jobs.worker import JobContext
+from stockpot.core.jobs.telling import Telling, Undelivered
+from stockpot.core.jobs.worker import JobContext, JobHandler
 from stockpot.core.models import Company
 
 log = logging.getLogger(__name__)
@@ -309,30 +311,80 @@ class Notifier:
         self, context: JobContext, key: str, target: Target | None, message: dict[str, Any]
     ) -> str | None:
         """Post a job's message once across its attempts and return its ``ts`` (kept in the
-        job under ``key``), or ``None`` when it could not be delivered. A message an earlier
-        attempt delivered is not posted again, whether that attempt saved its ``ts`` or died
-        first (then it is found by the key it carries)."""
+        job under ``key``), or ``None`` when it could not be delivered (``_said``). A message
+        an earlier attempt delivered is not posted again, whether that attempt saved its
+        ``ts`` or died first (then it is found by the key it carries)."""
+        return self._said(
+            context,
+            key,
+            target,
+            message,
+            False,
+            lambda: self._deliver(context, key, target, message),
+        )
+
+    def _deliver(
+        self, context: JobContext, key: str, target: Target | None, message: dict[str, Any]
+    ) -> str | None:
         saved = context.result.get(key)
         if saved:
             return str(saved)
-        owed = context.telling is not None
         if target is None:
-            return self.post(target, message, owed=owed)
+            return self.post(target, message, owed=True)
         stamp = job_key(context.job.id, key)
         intent = f"{key}_posting"
         if context.result.get(intent):
             found = self.find(
-                target, stamp, context.job.created_at, message.get("thread_ts"), owed=owed
+                target, stamp, context.job.created_at, message.get("thread_ts"), owed=True
             )
             if found:
                 context.save(**{key: found})
                 return found
         else:
             context.save(**{intent: True})
-        ts = self.post(target, stamped(message, stamp), owed=owed)
+        ts = self.post(target, stamped(message, stamp), owed=True)
         if ts:
             context.save(**{key: ts})
         return ts
+
+    def _said(
+        self,
+        context: JobContext,
+        key: str,
+        target: Target | None,
+        message: dict[str, Any],
+        again: bool,
+        say: Callable[[], str | None],
+    ) -> str | None:
+        """``say()``'s ``ts``. Slack not taking the message raises in a telling
+        (``Undelivered``: the worker keeps the telling owed); in a run it is logged and, for
+        a reason that may pass, owed with the job's success (``JobContext.owe``)."""
+        try:
+            ts = say()
+        except Undelivered as undelivered:
+            if context.telling is not None:
+                raise
+            later = undelivered.may_pass and target is not None
+            log.warning(
+                "could not say %s of job %s (%s)%s",
+                key,
+                context.job.id,
+                undelivered,
+                "; it is said again once the job is done" if later else "",
+            )
+            if later:
+                assert target is not None
+                context.owe(key, {"target": asdict(target), "message": message, "again": again})
+            return None
+        context.owe(key, None)
+        return ts
+
+    def say_again(self, context: JobContext, said: dict[str, Any]) -> None:
+        """Say the messages a job's run could not (``JobContext.owe``), each once across
+        the tries (``post_once``: one already said is not sent again)."""
+        for key, owed in said.items():
+            target = Target(**owed["target"])
+            self.post_once(context, key, target, owed["message"], again=bool(owed["again"]))
 
     def find(
         self,
@@ -368,7 +420,27 @@ class Notifier:
 
         ``again``: a job's failure, told once per failure (``core.jobs.telling``): the
         message is updated even if it was already sent as it is, since a Retry replaced it
-        meanwhile ("Trying again…") and the same refusal is to be said again."""
+        meanwhile ("Trying again…") and the same refusal is to be said again.
+
+        Slack not taking it: ``_said``."""
+        return self._said(
+            context,
+            key,
+            target,
+            message,
+            again,
+            lambda: self._post_once(context, key, target, message, again=again),
+        )
+
+    def _post_once(
+        self,
+        context: JobContext,
+        key: str,
+        target: Target | None,
+        message: dict[str, Any],
+        *,
+        again: bool,
+    ) -> str | None:
         digest = _digest(message)
         sent = sent_key(key)
         ts = context.result.get(key) or (target.message_ts if target is not None else None)
@@ -376,13 +448,13 @@ class Notifier:
             said = context.result.get(key) == ts and context.result.get(sent) == digest
             if said and not again:
                 return str(ts)
-            edit = self.update(target, str(ts), message, owed=context.telling is not None)
+            edit = self.update(target, str(ts), message, owed=True)
             if edit is not Edit.GONE:
                 context.save(**{key: ts, sent: digest if edit is Edit.DONE else None})
                 return str(ts)
             # Gone (deleted in Slack): posted anew, and that message is the one kept.
             context.save(**{key: None, f"{key}_posting": None})
-        posted = self.deliver(context, key, target, message)
+        posted = self._deliver(context, key, target, message)
         if posted:
             context.save(**{key: posted, sent: digest})
         return posted
@@ -459,3 +531,14 @@ class Notifier:
             )
         except (SlackApiError, SlackClientError, OSError):
             log.warning("could not upload %s to Slack", filename, exc_info=True)
+
+
+class Reporting(JobHandler):
+    """A job that reports to Slack through ``notifier``: what Slack did not take during its
+    run, for a reason that may pass, is said again once the job is done (``resay``)."""
+
+    def __init__(self, notifier: Notifier) -> None:
+        self.notifier = notifier
+
+    def resay(self, context: JobContext, telling: Telling) -> None:
+        self.notifier.say_again(context, telling.said)

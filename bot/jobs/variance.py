@@ -10,19 +10,16 @@ from typing import Any
 from stockpot.bot.blocks.common import escape, message
 from stockpot.bot.blocks.stock import variance_blocks
 from stockpot.bot.charts import variance_chart
-from stockpot.bot.jobs.slack import Notifier
+from stockpot.bot.jobs.slack import Reporting
 from stockpot.core.jobs.specs import VariancePayload, notify_of, payload_of
-from stockpot.core.jobs.worker import JobContext, JobHandler
+from stockpot.core.jobs.worker import JobContext
 from stockpot.core.models import Company, StorageUnit
 from stockpot.core.stock.variance import count_dates, period_variance
 
 CHART_LINES = 10
 
 
-class VarianceJob(JobHandler):
-    def __init__(self, notifier: Notifier) -> None:
-        self.notifier = notifier
-
+class VarianceJob(Reporting):
     def run(self, context: JobContext) -> dict[str, Any]:
         job = context.job
         closing = job.business_date

@@ -487,8 +487,26 @@ def save_progress(factory: sessionmaker[Session], job: ClaimedJob, result: dict[
     _one(factory, update(Job).where(_held_by(job)).values(result=result))
 
 
-def succeed(factory: sessionmaker[Session], job: ClaimedJob, result: dict[str, Any]) -> bool:
-    return _end(factory, job, state=JobState.SUCCEEDED, result=result, last_error=None)
+def succeed(
+    factory: sessionmaker[Session],
+    job: ClaimedJob,
+    result: dict[str, Any],
+    unsaid: Telling | None = None,
+    at: datetime | None = None,
+) -> bool:
+    """Record the job done; with ``unsaid`` (messages Slack did not take) owing them, due
+    at ``at``, when any worker claims them as a dead worker's telling."""
+    if unsaid is None:
+        return _end(factory, job, state=JobState.SUCCEEDED, result=result, last_error=None)
+    return _end(
+        factory,
+        job,
+        state=JobState.SUCCEEDED,
+        result=result,
+        last_error=None,
+        telling=unsaid.dump(),
+        lease_expires_at=at,
+    )
 
 
 def cancelled(

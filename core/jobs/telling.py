@@ -12,7 +12,9 @@ Slack away for longer than its client's own retries (``Undelivered``, for a reas
 pass) leaves the telling owed: it is due again after the worker's doubling wait
 (``STOCKPOT_JOB_RETRY_SECONDS``, up to an hour), for up to ``TRIES`` tries, through the same
 idempotent path. Slack refusing for good (the channel gone, the app uninstalled) is not
-tried again.
+tried again. A job that succeeded owes the same way the messages of its run Slack did not
+take for a reason that may pass (``Telling.said``): recorded done together with them, it has
+them said again by the next worker (``JobHandler.resay``).
 """
 
 from __future__ import annotations
@@ -64,10 +66,17 @@ class Telling:
     facts: dict[str, Any] = field(default_factory=dict)
     tries: int = 0
     """Tries that could not reach Slack so far (``Undelivered`` that may pass)."""
+    said: dict[str, Any] = field(default_factory=dict)
+    """A job that succeeded: the messages of its run Slack did not take, each under its key
+    with what its handler needs to say it again (``JobContext.owe``)."""
 
     def dump(self) -> dict[str, Any]:
         saved = {"reason": self.reason, "cancelled": self.cancelled, "facts": dict(self.facts)}
-        return {**saved, "tries": self.tries} if self.tries else saved
+        if self.tries:
+            saved["tries"] = self.tries
+        if self.said:
+            saved["said"] = dict(self.said)
+        return saved
 
     @classmethod
     def load(cls, saved: dict[str, Any]) -> Telling:
@@ -76,4 +85,5 @@ class Telling:
             cancelled=bool(saved.get("cancelled")),
             facts=dict(saved.get("facts") or {}),
             tries=int(saved.get("tries") or 0),
+            said=dict(saved.get("said") or {}),
         )

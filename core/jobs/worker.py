@@ -92,7 +92,10 @@ class JobContext:
         self.telling: Telling | None = None
         """Set while the handler tells how the job ended (``Worker._tell``): a message that
         cannot be delivered then raises ``Undelivered`` (the telling stays owed), where a
-        message of a run is logged and dropped."""
+        message of a run is noted owed (``owe``) or, refused for good, logged and dropped."""
+        self.unsaid: dict[str, Any] = {}
+        """The messages of this run Slack did not take for a reason that may pass, by key:
+        owed with the job's success (``Telling.said``)."""
 
     def checkpoint(self) -> None:
         """Renew the lease now; raise if the job was cancelled or taken over, or if this
@@ -108,6 +111,14 @@ class JobContext:
             raise LeaseLost
         if lease.cancel_requested:
             raise JobCanceled(ON_REQUEST)
+
+    def owe(self, key: str, what: dict[str, Any] | None) -> None:
+        """Note the message under ``key`` unsaid (``what``: how its handler says it again,
+        JSON), or said after all (``None``)."""
+        if what is None:
+            self.unsaid.pop(key, None)
+        else:
+            self.unsaid[key] = what
 
     def save(self, **values: Any) -> None:
         """Record progress in the job row, so a retry on another worker can go on from it."""
@@ -136,6 +147,10 @@ class JobHandler:
 
     def cancelled(self, context: JobContext, telling: Telling) -> None:
         """Say that the job stopped on request (idempotent, as ``failed``)."""
+
+    def resay(self, context: JobContext, telling: Telling) -> None:
+        """Say the messages of a job that succeeded that Slack did not take
+        (``Telling.said``; idempotent, as ``failed``)."""
 
 
 class FunctionHandler(JobHandler):
@@ -515,11 +530,20 @@ class Worker:
         context.result.update(result or {})
         if self.before_done is not None:
             self.before_done(job)
+        unsaid = Telling("", said=dict(context.unsaid), tries=1) if context.unsaid else None
+        at = utcnow() + self.retry.wait(1)
+        if unsaid is not None:
+            log.info(
+                "job %s done; its messages %s Slack did not take are said again at %s",
+                job.id,
+                ", ".join(sorted(unsaid.said)),
+                at.isoformat(timespec="seconds"),
+            )
         # Not recorded, the work is done all the same: the lease runs out and the job runs
         # again, which finds its progress (a posted message's ts, a transfer already live).
         self._recorded(
             f"record job {job.id} done (it runs again when its lease runs out)",
-            lambda: queue.succeed(self.factory, job, context.result),
+            lambda: queue.succeed(self.factory, job, context.result, unsaid, at),
         )
         return "succeeded"
 
@@ -577,7 +601,9 @@ class Worker:
         context.telling = telling
         outcome = "untold"
         try:
-            if telling.cancelled:
+            if telling.said:
+                handler.resay(context, telling)
+            elif telling.cancelled:
                 handler.cancelled(context, telling)
             else:
                 handler.failed(context, telling)

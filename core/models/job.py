@@ -102,7 +102,8 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     telling: Mapped[dict[str, Any] | None] = mapped_column(
         JSON(none_as_null=True),
-        doc="a failure or cancellation recorded but not yet told (``core.jobs.telling``)",
+        doc="a failure or cancellation recorded but not yet told, or the messages Slack did not "
+        "take of a job that succeeded (``core.jobs.telling``)",
     )
     created_at: Mapped[datetime] = created_at()
     started_at: Mapped[datetime | None]

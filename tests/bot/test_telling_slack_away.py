@@ -1,9 +1,12 @@
 """Slack away when a job's failure is to be told (after slack_sdk's own retries): the telling
 stays owed and is said once Slack is back, in one message, never two; Slack refusing for good
-(an archived channel) is said once in the log with the job's id and not tried again.
+(an archived channel) is said once in the log with the job's id and not tried again. A job's
+own result had the same gap: it is owed with the job's success and said the same way.
 
 Before, the failure was logged (``could not post to Slack channel …``) and its telling cleared
-as if told: "Importing…" stayed for ever, an automatic transfer's failure was never posted."""
+as if told: "Importing…" stayed for ever, an automatic transfer's failure was never posted,
+a transfer's result was never posted.
+"""
 
 from __future__ import annotations
 
@@ -140,3 +143,50 @@ def test_a_failure_slack_refuses_for_good_is_logged_once_and_not_tried_again(bot
         f"job {job_id}: how it ended was not told (Slack answered is_archived), not tried again"
     ]
     assert _job(bot, job_id).telling is None
+
+
+def posted_results(bot) -> list:
+    return [
+        c
+        for c in bot.slack.calls
+        if c.method == "chat.postMessage"
+        and f"Posted: Pizzeria Beispiel Teltow, {GOLDEN}" in texts(c)
+    ]
+
+
+@pytest.mark.parametrize("away", sorted(AWAY))
+def test_a_result_slack_was_away_for_is_posted_once_the_job_is_done(bot, away):
+    """The job's own message had the same gap: a transfer's result, lost after slack_sdk's
+    retries (the ledger right, the person never told)."""
+    _ready(bot)
+    fault, times = AWAY[away]
+    bot.slack.faults.add(fault, path="/api/chat.postMessage", times=times)
+    bot.send.command("/transfer", f"{GOLDEN} Pizzeria Beispiel Teltow --now", user=ADMIN)
+    reply(bot, f"Posting {GOLDEN}")
+    bot.drain()
+    (result,) = posted_results(bot)
+    with bot.database.session() as session:
+        job = session.scalar(select(Job).where(Job.kind == JobKind.TRANSFER))
+    assert (job.state, job.attempts, job.telling) == (JobState.SUCCEEDED, 1, None)
+    assert job.result["result_ts"] == result.ts
+
+
+def test_an_import_s_result_slack_was_away_for_replaces_importing_once_it_is_back(bot):
+    """ "Importing…" stayed for ever when Slack was away as the import's outcome replaced it."""
+    setup(bot)
+    preview = share(bot, "F11", "kasse.csv", GERMAN)
+    fault, times = AWAY["service_unavailable"]
+    bot.slack.faults.add(fault, path="/api/chat.update", times=times)
+    bot.send.click(preview.ts, ActionId.CSV_IMPORT, user=ADMIN)
+    reply(bot, "Importing, started by <@UADMIN>")
+    bot.drain()
+    (done,) = updates(bot, preview.ts, "Imported kasse.csv")
+    assert "as import 1 by <@UADMIN>: 5 rows" in texts(done)
+    assert "Importing" not in bot.slack.workspace.message(preview.ts).text
+    with bot.database.session() as session:
+        job = session.scalar(select(Job).where(Job.kind == JobKind.CSV_IMPORT))
+        assert (job.state, job.telling, job.result["answer_ts"]) == (
+            JobState.SUCCEEDED,
+            None,
+            preview.ts,
+        )
