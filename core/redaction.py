@@ -1,4 +1,5 @@
-"""Secrets never reach a log: every log record is redacted as it is made.
+"""Secrets never reach a log: every log record is redacted as it is made (and ``redact`` cleans
+what a POS's error answer says before it becomes a message anyone keeps).
 
 Libraries log more than we choose: slack_sdk at DEBUG prints the body of ``oauth.v2.access``
 (a bot token), HTTP clients print request lines. A record factory sees every record of every
@@ -28,12 +29,21 @@ _INPUT = rf"{_KEY}\w*{_QUOTE}?{_SEP}(?:\{{|%7B)(?:(?!%7D|\}}).)*?value{_QUOTE}?{
 PATTERNS = (
     (re.compile(r"xox[a-z]-[A-Za-z0-9-]+"), "xox…[redacted]"),
     (re.compile(r"(?i)(bearer(?:\s|%20|\+)+)[A-Za-z0-9._~+/=-]{8,}"), r"\1[redacted]"),
+    (
+        re.compile(
+            rf"(?i)(authorization{_QUOTE}?{_SEP}{_QUOTE}?\w+(?:\s|%20|\+)+)(?!\[redacted)[^\s\"'&,;\]]+"
+        ),
+        r"\1[redacted]",
+    ),
+    (re.compile(r"([?&]code=)[^&#\s\"']+"), r"\1[redacted]"),
     (re.compile(rf"(?i)({_INPUT}){_QUOTED}"), r"\1[redacted]"),
     (re.compile(rf"(?i)({_KEY}{_QUOTE}?{_SEP}{_QUOTE}){_QUOTED}"), r"\1[redacted]"),
     (re.compile(rf"(?i)({_KEY}{_QUOTE}?{_SEP})(?!{_QUOTE}){_BARE}"), r"\1[redacted]"),
 )
 """Each secret in plain text, in JSON (also escaped inside a string) and URL-encoded (a form
-body or a query string), so a secret logged in any of these shapes is caught."""
+body or a query string), so a secret logged in any of these shapes is caught: tokens, the
+credentials of an ``Authorization`` header (Bearer, Basic...) and an OAuth authorization
+``code`` in a query string (Lightspeed's V1 token request carries it there)."""
 
 _installed = False
 

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -111,10 +112,27 @@ class Fault:
     drop: bool = False
     before: Callable[[], None] | None = None
     after: Callable[[], None] | None = None
+    answer: Callable[[Request], Response] | None = None
+    """Builds the answer from the request instead of ``respond``'s fixed one."""
 
     @classmethod
     def status(cls, status: int, data: Any = None, headers: dict[str, str] | None = None) -> Fault:
         return cls(respond=Response.json(data if data is not None else {}, status, headers))
+
+    @classmethod
+    def echoing(cls, status: int) -> Fault:
+        """An error answer whose message repeats the request it refuses, headers, query and
+        body (a framework's debug message, a gateway's trace): whatever secret the client
+        sent comes back in it."""
+
+        def answer(request: Request) -> Response:
+            headers = "; ".join(f"{key}: {value}" for key, value in request.headers.items())
+            query = "&".join(f"{k}={v}" for k, values in request.query.items() for v in values)
+            body = request.body.decode("utf-8", "replace")
+            echoed = f"rejected {request.method} {request.path}?{query} [{headers}] {body}"
+            return Response.json({"error": HTTPStatus(status).phrase, "message": echoed}, status)
+
+        return cls(answer=answer)
 
 
 @dataclass
@@ -286,6 +304,8 @@ def _make_handler(app: SandboxServer) -> type[BaseHTTPRequestHandler]:
             if fault and fault.before:
                 fault.before()
             response = fault.respond if fault and fault.respond else None
+            if fault and fault.answer:
+                response = fault.answer(request)
             if response is None:
                 try:
                     response = app.dispatch(request)

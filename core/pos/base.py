@@ -13,6 +13,7 @@ import msgspec
 
 from stockpot.core.models import ExternalLocation, PosItemKind
 from stockpot.core.pos.errors import PosAuthError, PosError, PosRequestRefused, PosUnavailable
+from stockpot.core.redaction import redact
 from stockpot.core.transfer.lines import RawInput, SaleLine
 
 
@@ -86,19 +87,21 @@ class PosConnector(Protocol):
 
 
 def message_of(response: httpx.Response) -> str:
-    """The most useful words of an error answer, whatever envelope the service uses."""
+    """The most useful words of an error answer, whatever envelope the service uses, with
+    any secret it repeats redacted (an answer may echo the request it refuses, credentials
+    included): these words go into runs, jobs, logs and Slack."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:200] or response.reason_phrase
+        return redact(response.text)[:200] or response.reason_phrase
     if isinstance(body, dict):
         for key in ("error_description", "message", "error"):
             value = body.get(key)
             if isinstance(value, str) and value:
-                return value
+                return redact(value)
             if isinstance(value, dict):
-                return str(value.get("message") or value.get("code") or value)
-    return json.dumps(body)[:200]
+                return redact(str(value.get("message") or value.get("code") or value))
+    return redact(json.dumps(body))[:200]
 
 
 def request(

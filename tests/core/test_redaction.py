@@ -72,6 +72,27 @@ def test_a_secret_is_redacted_in_any_encoding(shape):
 
 
 def test_form_and_query_secrets_are_redacted_also_inside_json():
-    query = urlencode({"refresh_token": "r-99", "code": "c1", "password": SECRET})
+    query = urlencode(
+        {"grant_type": "refresh_token", "refresh_token": "r-99", "code": "c1", "password": SECRET}
+    )
     redacted = redaction.redact(json.dumps({"url": f"https://pos.test/token?{query}"}))
-    assert "r-99" not in redacted and "s3cr" not in redacted and "code=c1" in redacted
+    assert "r-99" not in redacted and "s3cr" not in redacted and "c1" not in redacted
+    assert "grant_type=refresh_token" in redacted, "the rest stays readable"
+
+
+@pytest.mark.parametrize(
+    "echoed",
+    [
+        "authorization: Basic ZGV2cC12MjpzM2NyZXQ=",
+        '{"Authorization": "Basic ZGV2cC12MjpzM2NyZXQ="}',
+        "{'authorization': 'Digest ZGV2cC12MjpzM2NyZXQ='}",
+    ],
+)
+def test_the_credentials_of_an_authorization_header_are_redacted_whatever_the_scheme(echoed):
+    redacted = redaction.redact(echoed)
+    assert "ZGV2cC12" not in redacted and "[redacted]" in redacted
+
+
+def test_words_like_the_secrets_names_stay():
+    text = "basic ingredients; the authorization was refused; error code=42 (code 7)"
+    assert redaction.redact(text) == text
