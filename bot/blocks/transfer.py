@@ -209,11 +209,17 @@ def failure_blocks(
     reconnect: int | None = None,
 ) -> list[Block]:
     """A transfer that did not happen, with the buttons that fix it: try again, or reconnect
-    the POS when its credentials stopped working."""
+    the POS when its credentials stopped working (its automatic transfers wait meanwhile:
+    said once here, not by a failure every day)."""
+    waiting = (
+        " Automatic transfers from this POS wait until it is reconnected, then do the days since."
+        if reconnect is not None
+        else ""
+    )
     blocks = [
         header(f"Not transferred: {location}, {day}"),
         section(f":warning: {escape(reason)}"),
-        context("Nothing was posted; the attempt is in the transfer log."),
+        context(f"Nothing was posted; the attempt is in the transfer log.{waiting}"),
     ]
     if retry_job is not None:
         blocks.append(fix_buttons(retry_job, reconnect))

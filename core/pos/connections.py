@@ -11,6 +11,8 @@ import hmac
 import logging
 import secrets
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
@@ -556,6 +558,23 @@ def _set_status(
         session.get_one(Connection, connection_id).status = status
 
 
+@contextmanager
+def refusals_marked(factory: sessionmaker[Session], connection_id: int) -> Iterator[None]:
+    """SIDES refusing the sign-in (a password changed at SIDES) marks the connection
+    ``error``: the scheduler asks nothing more of it, where every day's automatic transfer
+    would fail and be told again, until its credentials are updated (or ``/pos test``
+    passes). Lightspeed marks its own connection when its refresh is refused
+    (``ConnectionTokens``)."""
+    try:
+        yield
+    except PosAuthError:
+        with unit_of_work(factory) as session:
+            connection = session.get_one(Connection, connection_id)
+            if connection.provider is Provider.SIDES:
+                connection.status = ConnectionStatus.ERROR
+        raise
+
+
 def pos_connections(factory: sessionmaker[Session]) -> list[tuple[int, str, str]]:
     """Every connection to a POS that can be asked (not CSV): id, company, label."""
     with factory() as session:
@@ -576,14 +595,8 @@ def test_connection(
     policy: RetryPolicy | None = None,
 ) -> str:
     connector = connector_for(factory, settings, connection_id, policy=policy)
-    try:
+    with refusals_marked(factory, connection_id):
         check = connector.test()
-    except PosAuthError:
-        with factory() as session:
-            provider = session.get_one(Connection, connection_id).provider
-        if provider is Provider.SIDES:
-            _set_status(factory, connection_id, ConnectionStatus.ERROR)
-        raise
     _set_status(factory, connection_id, ConnectionStatus.CONNECTED)
     return f"connected as {check.account}; {plural(check.locations, 'location')} reachable"
 
@@ -597,7 +610,8 @@ def sync_locations(
 ) -> SyncSummary:
     """Store the POS's locations. New ones start inactive and unlinked; links, activation and
     automatic-transfer state of known ones are kept."""
-    remote = connector_for(factory, settings, connection_id, policy=policy).locations()
+    with refusals_marked(factory, connection_id):
+        remote = connector_for(factory, settings, connection_id, policy=policy).locations()
     summary = SyncSummary()
     with unit_of_work(factory) as session:
         connection = session.get_one(Connection, connection_id)
@@ -699,8 +713,10 @@ def sync_items(
     started = utcnow()
     since = last if incremental else None
     connector = connector_for(factory, settings, connection_id, policy=policy)
-    # By key, the last word kept: a product renamed while the sync paged comes on two pages.
-    remote = list({item.key: item for item in connector.items(refs, since)}.values())
+    with refusals_marked(factory, connection_id):
+        # By key, the last word kept: a product renamed while the sync paged comes on two
+        # pages.
+        remote = list({item.key: item for item in connector.items(refs, since)}.values())
     summary = SyncSummary()
     with unit_of_work(factory) as session:
         known = {
@@ -776,7 +792,8 @@ class DayFetcher:
 
     def __call__(self, business_date: date) -> FetchedDay:
         try:
-            fetched = self._connect().fetch_day(self._ref, business_date)
+            with refusals_marked(self._factory, self._connection_id):
+                fetched = self._connect().fetch_day(self._ref, business_date)
         except DayNotComplete:
             raise
         except PosError as error:

@@ -18,11 +18,12 @@ from stockpot.core.access import set_role
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.jobs import specs
 from stockpot.core.jobs.queue import enqueue
-from stockpot.core.jobs.schedule import Clock
+from stockpot.core.jobs.schedule import Clock, due_jobs
 from stockpot.core.locations import link_storage_unit, set_active
 from stockpot.core.mapping import IngredientChoice, set_mapping
 from stockpot.core.models import (
     Company,
+    ConnectionStatus,
     ExternalLocation,
     Ingredient,
     Job,
@@ -33,7 +34,9 @@ from stockpot.core.models import (
     RunKind,
     TransferRun,
 )
+from stockpot.core.pos import connections
 from stockpot.sandbox.http import Fault
+from stockpot.sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME
 from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, STRANGER, TEAM, VIEWER
 from tests.bot.test_slack_app import _synced, posted, reply, texts
 from tests.core.csv_import.test_day_races import _waiting_for_locks
@@ -609,3 +612,35 @@ def test_a_report_timezone_no_one_knows_is_refused_whatever_its_length(bot):
         reply(bot, f"'{zone}' is not a timezone: use an IANA name such as Europe/Berlin")
     with bot.database.session() as session:
         assert session.scalar(select(Company.report_channel_id)) is None
+
+
+def test_a_refused_sign_in_is_told_once_not_every_day_until_reconnected(bot):
+    """SIDES refuses the password (changed at SIDES): the automatic transfer that meets it
+    says so with Reconnect; the days after are not asked of SIDES, each to fail and be told
+    again, until the credentials are updated."""
+    store, _, _, alert = _failed_automatic_transfer(bot)
+    assert "Automatic transfers from this POS wait until it is reconnected" in texts(alert)
+    later = utcnow() + timedelta(days=3)
+
+    def due() -> list[date]:
+        with bot.database.session() as session:
+            return [
+                spec.business_date
+                for spec in due_jobs(session, later)
+                if spec.kind is JobKind.TRANSFER and spec.location_id == store
+            ]
+
+    assert due() == []
+    with bot.database.session() as session:
+        connection = session.get_one(ExternalLocation, store).connection
+        assert connection.status is ConnectionStatus.ERROR
+        connection_id = connection.id
+    bot.sides.faults.clear()
+    connections.update_sides_credentials(
+        bot.database.factory,
+        bot.settings,
+        connection_id,
+        username=DEFAULT_USERNAME,
+        password=DEFAULT_PASSWORD,
+    )
+    assert due(), "reconnected, the next days are due again"
