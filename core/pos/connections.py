@@ -45,6 +45,7 @@ from stockpot.core.pos.http import RetryPolicy, make_client
 from stockpot.core.pos.lightspeed import connector as lightspeed
 from stockpot.core.pos.lightspeed.connector import LightspeedConnector
 from stockpot.core.pos.lightspeed.oauth import (
+    OAuthClientRefused,
     OAuthExchangeFailed,
     OAuthGrantRefused,
     oauth_config,
@@ -414,6 +415,8 @@ def complete_lightspeed(
             {"grant_type": "authorization_code", "code": code, "redirect_uri": config.redirect_uri},
             policy=policy,
         )
+    except OAuthClientRefused:
+        raise  # the operator's to fix: starting again would not help
     except (OAuthGrantRefused, PosError) as error:
         raise OAuthExchangeFailed(
             f"Lightspeed did not accept the authorization ({error}); start the connection again"

@@ -17,7 +17,7 @@ import httpx
 from stockpot.core.db import utcnow
 from stockpot.core.errors import ConfigurationError, StockpotError
 from stockpot.core.pos.base import message_of
-from stockpot.core.pos.errors import PosUnavailable
+from stockpot.core.pos.errors import PosError, PosUnavailable
 from stockpot.core.pos.http import RetryPolicy, make_client
 from stockpot.core.settings import Settings
 
@@ -30,6 +30,18 @@ class LightspeedNotConfigured(ConfigurationError):
 
 class OAuthExchangeFailed(StockpotError):
     code = "lightspeed_oauth_exchange_failed"
+
+
+class OAuthClientRefused(PosError):
+    """The token endpoint refused Stockpot's own API client (``invalid_client``,
+    ``unauthorized_client``): the operator's settings, not a company's authorization, so no
+    connection is marked for reconnecting (which would not help)."""
+
+    code = "lightspeed_client_refused"
+
+
+CLIENT_ERRORS = frozenset({"invalid_client", "unauthorized_client"})
+"""OAuth errors about the client, not the grant (RFC 6749 §5.2)."""
 
 
 class OAuthGrantRefused(StockpotError):
@@ -175,6 +187,13 @@ def request_tokens(
         except httpx.TransportError as error:
             raise PosUnavailable(f"{SERVICE} sign-in did not answer ({error})") from None
     if response.status_code in (400, 401, 403):
+        if _error_code(response) in CLIENT_ERRORS:
+            raise OAuthClientRefused(
+                f"{SERVICE} refused Stockpot's API client ({message_of(response)}): the "
+                "operator has to set LIGHTSPEED_CLIENT_ID and LIGHTSPEED_CLIENT_SECRET to the "
+                "client registered in the Lightspeed developer portal; the connections are "
+                "kept and work again then"
+            )
         raise OAuthGrantRefused(f"{SERVICE} refused the grant: {message_of(response)}")
     if response.status_code >= 300:
         raise PosUnavailable(
@@ -185,3 +204,13 @@ def request_tokens(
         return Tokens.from_response(response.json(), now)
     except (ValueError, KeyError) as error:
         raise PosUnavailable(f"{SERVICE} sign-in answered without tokens ({error})") from None
+
+
+def _error_code(response: httpx.Response) -> str | None:
+    """The OAuth ``error`` of a token endpoint's refusal, if it names one."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, str) else None

@@ -23,7 +23,11 @@ from stockpot.core.models import (
 from stockpot.core.pos import connections
 from stockpot.core.pos.connections import InvalidOAuthState
 from stockpot.core.pos.errors import DayNotComplete, PosAuthError, PosRequestRefused, PosUnavailable
-from stockpot.core.pos.lightspeed.oauth import LightspeedNotConfigured, OAuthExchangeFailed
+from stockpot.core.pos.lightspeed.oauth import (
+    LightspeedNotConfigured,
+    OAuthClientRefused,
+    OAuthExchangeFailed,
+)
 from stockpot.core.settings import Settings
 from stockpot.core.transfer.live import run_dispositions
 from stockpot.sandbox.http import Fault
@@ -417,6 +421,24 @@ def _truncate():
 
 def _drop():
     return Fault(drop=True)
+
+
+def test_a_client_secret_lightspeed_refuses_is_the_operators_to_fix_and_disconnects_nobody(
+    lightspeed_connected, settings, policy, lightspeed, monkeypatch
+):
+    """``invalid_client``: the operator's LIGHTSPEED_CLIENT_SECRET (rotated in the portal,
+    mistyped in a deploy), not the company's authorization. Reconnecting would not help, and
+    the tokens stay good once the setting is right."""
+    lightspeed.expire_access_tokens()
+    monkeypatch.setenv("LIGHTSPEED_CLIENT_SECRET", "rotated-in-the-portal")
+    with pytest.raises(OAuthClientRefused, match="LIGHTSPEED_CLIENT_SECRET") as caught:
+        transfer(lightspeed_connected, Settings(), policy)
+    assert "reconnect" not in str(caught.value)
+    with lightspeed_connected.session() as session:
+        status = session.get_one(Connection, lightspeed_connected.connection_id).status
+    assert status is ConnectionStatus.CONNECTED
+    assert_failed_and_nothing_posted(lightspeed_connected, "LIGHTSPEED_CLIENT_SECRET")
+    assert transfer(lightspeed_connected, settings, policy).outcome is RunOutcome.POSTED
 
 
 # --- paging a POS may get wrong -------------------------------------------------------------
