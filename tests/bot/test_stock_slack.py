@@ -11,9 +11,10 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.engine import Engine
 
+from stockpot.bot.app import BOT_SCOPES
 from stockpot.bot.blocks.ledger import BALANCES_SHOWN
 from stockpot.bot.blocks.stock import (
     MODAL_BLOCKS,
@@ -809,3 +810,17 @@ def test_waste_or_a_count_dated_after_today_is_refused_before_anything_opens_or_
     assert not [call for call in bot.slack.calls if call.method == "views.open"]
     with bot.database.session() as session:
         assert session.scalar(select(StockPosting.id)) is None
+
+
+def test_a_workspace_reinstalled_with_fewer_permissions_is_told_which_and_how_to_grant_it(bot):
+    """Reinstalled without ``chat:write``: the receipt is posted, its announcement refused
+    (``missing_scope``). The admin was told "Something went wrong (reference …)", and might
+    post the receipt again; now told what Slack refused, the fix, and that what was done is
+    kept."""
+    bot.slack.install("xoxb-sandbox", [s for s in BOT_SCOPES if s != "chat:write"])
+    bot.send.command("/stock", "receive Kitchen Flour=25kg", user=ADMIN)
+    told = texts(reply(bot, "chat:write"))
+    assert "Something went wrong" not in told
+    assert "install" in told and "kept" in told, told
+    with bot.database.session() as session:
+        assert session.scalar(select(func.count()).select_from(StockPosting)) == 1
