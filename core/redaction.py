@@ -36,6 +36,7 @@ PATTERNS = (
         r"\1[redacted]",
     ),
     (re.compile(r"([?&]code=)[^&#\s\"']+"), r"\1[redacted]"),
+    (re.compile(r"(['\"]code['\"]:\s*\[\s*['\"])[^'\"]+"), r"\1[redacted]"),
     (re.compile(rf"(?i)({_INPUT}){_QUOTED}"), r"\1[redacted]"),
     (re.compile(rf"(?i)({_KEY}{_QUOTE}?{_SEP}{_QUOTE}){_QUOTED}"), r"\1[redacted]"),
     (re.compile(rf"(?i)({_KEY}{_QUOTE}?{_SEP})(?!{_QUOTE}){_BARE}"), r"\1[redacted]"),
@@ -43,7 +44,8 @@ PATTERNS = (
 """Each secret in plain text, in JSON (also escaped inside a string) and URL-encoded (a form
 body or a query string), so a secret logged in any of these shapes is caught: tokens, the
 credentials of an ``Authorization`` header (Bearer, Basic...) and an OAuth authorization
-``code`` in a query string (Lightspeed's V1 token request carries it there)."""
+``code`` in a query string (Lightspeed's V1 token request carries it there), raw or parsed
+(Bolt logs a refused install redirect's query as ``{'code': ['…']}``)."""
 
 _installed = False
 

@@ -3,6 +3,7 @@ stored encrypted, its requests are authorized from the store, and uninstalling f
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from datetime import timedelta
@@ -241,3 +242,60 @@ def test_an_installed_workspace_is_told_its_lightspeed_connection(installable_bo
         "chat.postMessage", where=lambda c: "Lightspeed is connected for Bistro Nuovo" in texts(c)
     )[0]
     assert "<@UINSTALLER>" in texts(told) and "Harbour Kitchen Group" in texts(told)
+
+
+def _install_page(bot, browser: httpx.Client) -> tuple[str, str]:
+    """The install page's state and its binding cookie (``name=value``)."""
+    page = browser.get(f"http://127.0.0.1:{bot.port}/slack/install")
+    link = re.search(r'href="([^"]*oauth/v2/authorize[^"]*)"', page.text).group(1)
+    return re.search(r"state=([^&]+)", link).group(1), page.headers["set-cookie"].split(";")[0]
+
+
+def test_an_install_redirect_without_its_own_state_and_cookie_installs_nothing(
+    installable_bot, caplog
+):
+    """Missing, forged, replayed, expired, or from another browser: each is refused before
+    Slack is asked for a token, nothing is stored, and the code is in no log line."""
+    caplog.set_level(logging.DEBUG)
+    bot = installable_bot
+    redirect = f"http://127.0.0.1:{bot.port}/slack/oauth_redirect"
+    with httpx.Client() as browser:
+        state, cookie = _install_page(bot, browser)
+        refused = [
+            browser.get(redirect, params={"code": "c-none"}, headers={"Cookie": cookie}),
+            browser.get(
+                redirect, params={"code": "c-forged", "state": "f0rged"}, headers={"Cookie": cookie}
+            ),
+            browser.get(redirect, params={"code": "c-elsewhere", "state": state}),
+        ]
+        old_state, old_cookie = _install_page(bot, browser)
+        with bot.database.factory.begin() as session:
+            session.execute(
+                update(slack_oauth_states)
+                .where(slack_oauth_states.c.state == old_state)
+                .values(expire_at=slack_oauth_states.c.expire_at - timedelta(hours=1))
+            )
+        refused.append(
+            browser.get(
+                redirect,
+                params={"code": "c-expired", "state": old_state},
+                headers={"Cookie": old_cookie},
+            )
+        )
+        good, good_cookie = _install_page(bot, browser)
+        done = browser.get(
+            redirect, params={"code": "c0de", "state": good}, headers={"Cookie": good_cookie}
+        )
+        refused.append(
+            browser.get(
+                redirect,
+                params={"code": "c-replay", "state": good},
+                headers={"Cookie": good_cookie},
+            )
+        )
+    assert done.status_code == 200
+    assert all(answer.status_code in (400, 401) for answer in refused)
+    exchanged = [c.args.get("code") for c in bot.slack.calls if c.method == "oauth.v2.access"]
+    assert exchanged == ["c0de"]
+    for code in ("c-none", "c-forged", "c-elsewhere", "c-expired", "c-replay"):
+        assert code not in caplog.text
