@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from datetime import timedelta
+from datetime import date, timedelta
 
 import httpx
 from slack_bolt import BoltContext
@@ -16,7 +16,11 @@ from sqlalchemy import MetaData, func, select, update
 
 from stockpot.bot.installations import EncryptedInstallationStore
 from stockpot.core.crypto import secret_box
+from stockpot.core.db import unit_of_work
+from stockpot.core.jobs import specs
+from stockpot.core.jobs.queue import enqueue
 from stockpot.core.jobs.runtime import JobRuntime
+from stockpot.core.models import Company, Job, JobState
 from stockpot.core.models.slack_install import slack_bots, slack_installations, slack_oauth_states
 from stockpot.handlers.context import SERVICES, Services
 from stockpot.handlers.events import revoked, uninstalled
@@ -299,3 +303,37 @@ def test_an_install_redirect_without_its_own_state_and_cookie_installs_nothing(
     assert exchanged == ["c0de"]
     for code in ("c-none", "c-forged", "c-elsewhere", "c-expired", "c-replay"):
         assert code not in caplog.text
+
+
+def test_after_an_uninstall_queued_work_is_done_quietly_and_a_reinstall_keeps_the_data(
+    installable_bot, caplog
+):
+    """Work queued for a workspace that removed the app (its daily report) is done without
+    calling Slack with the dead token, retrying or logging errors; reinstalled, the
+    workspace is linked to its company as before."""
+    bot = installable_bot
+    install(bot)
+    bot.send.command("/pos", "setup Bistro Nuovo", user="UINSTALLER", team="T0003")
+    reply(bot, "now works for Bistro Nuovo")
+    bot.send.command("/pos", "report here", user="UINSTALLER", team="T0003")
+    reply(bot, "daily report")
+    bot.drain()
+    bot.slack.uninstall("T0003")
+    event = {"type": "app_uninstalled"}
+    assert bot.send.event(event, team="T0003", event_id="EvGone").status_code == 200
+    bot.drain()
+    with bot.database.session() as session:
+        company_id = session.scalar(select(Company.id).where(Company.name == "Bistro Nuovo"))
+    before = len(bot.slack.calls)
+    with unit_of_work(bot.database.factory) as session:
+        job_id = enqueue(session, specs.report(company_id, date(2026, 11, 30))).job_id
+    caplog.clear()
+    bot.drain()
+    with bot.database.session() as session:
+        job = session.get_one(Job, job_id)
+    assert (job.state, job.attempts) == (JobState.SUCCEEDED, 1)
+    assert bot.slack.calls[before:] == [], "nothing sent with a token Slack no longer takes"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert install(bot, code="c0de-again").status_code == 200
+    bot.send.command("/ledger", "balances", user="UINSTALLER", team="T0003")
+    reply(bot, "Bistro Nuovo")
