@@ -194,8 +194,13 @@ def files_named(
     oldest = int(looked_back(since).timestamp())  # files.list takes whole seconds
     try:
         listed = client.files_list(channel=channel, ts_from=str(oldest), count=100)
-    except (SlackApiError, SlackClientError, OSError):
-        log.warning("could not look for file %s: it may be uploaded twice", filename)
+    except CALL_ERRORS as error:
+        log.warning(
+            "could not look for file %s in %s (%s): it may be uploaded twice",
+            filename,
+            channel,
+            failure(error),
+        )
         return None
     return {
         str(f.get("id"))
@@ -505,7 +510,7 @@ class Notifier:
                 client, target.channel_id, filename, title, context.job.created_at
             )
             context.save(chart_uploading=True, chart_besides=sorted(there or ()))
-        self.upload(target, filename=filename, content=content, title=title)
+        self.upload(target, filename=filename, content=content, title=title, job=context.job.id)
         context.save(chart_uploaded=True)
 
     def find_file(
@@ -521,7 +526,11 @@ class Notifier:
             client, target.channel_id, filename, title, since, besides
         )
 
-    def upload(self, target: Target, *, filename: str, content: bytes, title: str) -> None:
+    def upload(
+        self, target: Target, *, filename: str, content: bytes, title: str, job: int
+    ) -> None:
+        """Upload a file of job ``job``; Slack not taking it is one log line (a chart is
+        not owed: the message it illustrates is)."""
         client = self.client(target.team_id)
         if client is None:
             return
@@ -529,8 +538,9 @@ class Notifier:
             client.files_upload_v2(
                 channel=target.channel_id, filename=filename, content=content, title=title
             )
-        except (SlackApiError, SlackClientError, OSError):
-            log.warning("could not upload %s to Slack", filename, exc_info=True)
+        except CALL_ERRORS as error:
+            doing = f"upload {filename} of job {job} to Slack channel {target.channel_id}"
+            _not_taken(error, doing, owed=False)
 
 
 class Reporting(JobHandler):

@@ -7,6 +7,7 @@ import logging
 import re
 import threading
 from datetime import date, timedelta
+from decimal import Decimal
 
 import httpx
 from slack_bolt import BoltContext
@@ -20,12 +21,17 @@ from stockpot.core.db import unit_of_work
 from stockpot.core.jobs import specs
 from stockpot.core.jobs.queue import enqueue
 from stockpot.core.jobs.runtime import JobRuntime
-from stockpot.core.models import Company, Job, JobState
+from stockpot.core.mapping import import_mappings
+from stockpot.core.models import Company, ExternalLocation, Job, JobState
 from stockpot.core.models.slack_install import slack_bots, slack_installations, slack_oauth_states
+from stockpot.core.transfer.lines import RawInput, SaleLine
+from stockpot.core.transfer.runner import run_transfer
 from stockpot.handlers.context import SERVICES, Services
 from stockpot.handlers.events import revoked, uninstalled
 from stockpot.sandbox.http import Fault
+from tests.bot.conftest import ADMIN
 from tests.bot.test_slack_app import reply, texts
+from tests.catalogs import TRATTORIA_MAPPINGS
 from tests.pos import consented
 
 
@@ -337,3 +343,36 @@ def test_after_an_uninstall_queued_work_is_done_quietly_and_a_reinstall_keeps_th
     assert install(bot, code="c0de-again").status_code == 200
     bot.send.command("/ledger", "balances", user="UINSTALLER", team="T0003")
     reply(bot, "Bistro Nuovo")
+
+
+def test_with_one_bot_token_an_uninstall_makes_each_refused_post_one_line_without_a_traceback(
+    bot, caplog
+):
+    """``SLACK_BOT_TOKEN`` set, the workspace removed the app: the daily report (its message
+    and its chart) is refused ``account_inactive``. The chart's upload logged its traceback;
+    each refused call is one warning line naming the job and Slack's code, and no token."""
+    import_mappings(bot.database.factory, TRATTORIA_MAPPINGS, source="mappings.yaml")
+    bot.send.command("/pos", "report here", user=ADMIN)
+    reply(bot, "daily report")
+    bot.drain()
+    with bot.database.session() as session:
+        company_id = session.scalar(select(Company.id).where(Company.name == "Trattoria Esempio"))
+        room = session.scalar(
+            select(ExternalLocation.id).where(ExternalLocation.name == "Main room")
+        )
+    day = date(2026, 11, 27)
+    lines = [SaleLine("S1", "1", "101", "Margherita", Decimal(4))]
+    run_transfer(bot.database.factory, room, day, lines, RawInput("t", "[]"))
+    bot.slack.uninstall()
+    with unit_of_work(bot.database.factory) as session:
+        job_id = enqueue(session, specs.report(company_id, day)).job_id
+    caplog.clear()
+    bot.drain()
+    warned = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warned, "the refusals are said"
+    for record in warned:
+        said = record.getMessage()
+        assert record.exc_info is None, said
+        assert "account_inactive" in said and "xoxb" not in said, said
+    uploads = [r.getMessage() for r in warned if r.getMessage().startswith("could not upload")]
+    assert uploads and all(f"job {job_id}" in said for said in uploads), uploads
