@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 
 from stockpot.bot.blocks.common import escape
 from stockpot.bot.gate import is_verified
+from stockpot.bot.missing_scope import missing_permission
 from stockpot.bot.responses import Undelivered, send
 from stockpot.bot.slack_files import allowed_host
 from stockpot.core import log_context
@@ -52,33 +53,6 @@ def late_form(error: Exception, body: dict[str, Any]) -> str | None:
     return (
         ":warning: Slack did not open the form: it opens one only within 3 seconds of the "
         f"command or click, and Stockpot was busy for longer. Nothing was changed; {again}."
-    )
-
-
-MISSING_SCOPE = "missing_scope"
-"""What Slack answers a method the install's scopes do not allow, with the scope ``needed``
-(reference slack.md): a workspace that reinstalled the app granting fewer of them."""
-
-
-def missing_permission(error: Exception) -> str | None:
-    """What the person is told when Slack refused a step for a permission the install lacks
-    (one warning line, no traceback: nothing is broken here), else ``None``. The steps
-    before it are done (a stock posting is committed before it is announced), so they are
-    said to be kept rather than "something went wrong", which invites doing them again."""
-    if not isinstance(error, SlackApiError) or error.response.get("error") != MISSING_SCOPE:
-        return None
-    needed = str(error.response.get("needed") or "a permission")
-    method = str(error.response.api_url or "").rsplit("/", 1)[-1] or "a call"
-    log.warning(
-        "Slack refused %s: the install lacks the %s scope (reinstall the app to grant it)",
-        method,
-        needed,
-    )
-    return (
-        f":warning: Slack refused Stockpot a step of this (`{method}`): the app lacks Slack's "
-        f"`{needed}` permission in this workspace, as it was installed with fewer permissions "
-        "than it asks for. A workspace admin installs Stockpot again to grant it. What was "
-        "done before that step is kept: check it before asking again."
     )
 
 
@@ -126,7 +100,7 @@ def handle_error(
         # The answer's own response_url is what failed: nobody to tell through it.
         _undelivered("the answer to", body, error)
         return BoltResponse(status=200, body="")
-    text = late_form(error, body) or missing_permission(error) or user_message(error)
+    text = late_form(error, body) or user_message(missing_permission(error) or error)
     if isinstance(error, StockpotError):
         log.info("refused: %s", error)
     if body.get("type") == "view_submission":

@@ -13,6 +13,7 @@ import httpx
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from stockpot.bot.missing_scope import missing_permission
 from stockpot.core.csv_import.shared import FileReader, check_reader
 from stockpot.core.db import SessionFactory
 from stockpot.core.errors import StockpotError, ValidationFailed
@@ -121,7 +122,8 @@ GONE = frozenset({"file_not_found", "file_deleted"})
 
 
 def file_info(client: WebClient, file_id: str) -> dict[str, Any]:
-    """``files.info``'s file; a file deleted since it was shared is ``FileRefused``."""
+    """``files.info``'s file; a file deleted since it was shared is ``FileRefused``, and
+    an install without ``files:read`` ``MissingPermission`` (a job tells it, not retried)."""
     try:
         return dict(client.files_info(file=file_id)["file"])
     except SlackApiError as error:
@@ -130,7 +132,10 @@ def file_info(client: WebClient, file_id: str) -> dict[str, Any]:
                 f"the file {file_id} is no longer in Slack (deleted since it was shared?); "
                 "share it again"
             ) from None
-        raise
+        refused = missing_permission(error)
+        if refused is None:
+            raise
+        raise refused from None
 
 
 def fetch_csv(

@@ -12,6 +12,7 @@ from stockpot.bot.blocks.common import escape, plural
 from stockpot.bot.blocks.doctor import doctor_blocks
 from stockpot.bot.blocks.pos import connect_sides_modal, lightspeed_blocks, locations_blocks
 from stockpot.bot.metadata import ConnectSidesMetadata
+from stockpot.bot.missing_scope import missing_permission
 from stockpot.core import periods, scope
 from stockpot.core.access import (
     Actor,
@@ -61,6 +62,9 @@ def pos_setup(inv: Invocation) -> None:
         try:
             user = inv.client.users_info(user=inv.user_id)["user"]
         except SlackApiError as error:
+            refused = missing_permission(error)
+            if refused is not None:
+                raise refused from None
             # Slack could not say who pressed (user_not_found for some guests): no admin then.
             said = error.response.get("error", "an error")
             raise NotAllowed(

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from stockpot.bot.app import BOT_SCOPES
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.mapping import import_mappings
@@ -249,6 +250,25 @@ def test_import_of_a_file_deleted_after_its_preview_says_so_and_posts_nothing(bo
     assert ActionId.JOB_RETRY not in texts(refused)
     assert movements(bot) == 0
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
+def test_an_import_after_a_reinstall_without_files_read_says_which_permission_to_grant(bot, caplog):
+    """The workspace installed the app again granting fewer permissions, without
+    ``files:read``, while a preview still shows Import: ``files.info`` answers
+    ``missing_scope``. The import failed "unexpectedly (SlackApiError)", with a traceback at
+    each of its attempts; it is refused at once naming the permission and the fix."""
+    setup(bot)
+    preview = share(bot, "F11", "kasse.csv", GERMAN)
+    bot.slack.install("xoxb-sandbox", [s for s in BOT_SCOPES if s != "files:read"])
+    bot.send.click(preview.ts, ActionId.CSV_IMPORT, user=ADMIN)
+    refused = bot.slack.wait_for(
+        "chat.update", where=lambda c: c.args["ts"] == preview.ts and "refused" in texts(c)
+    )[0]
+    bot.drain()
+    told = texts(refused)
+    assert "`files:read`" in told and "installs Stockpot again" in told, told
+    assert movements(bot) == 0
+    assert not [r for r in caplog.records if r.levelname == "ERROR" or r.exc_info]
 
 
 def test_a_file_dated_outside_the_dates_stockpot_works_with_is_refused_by_line(bot):

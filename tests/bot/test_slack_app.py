@@ -14,6 +14,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select, update
 
+from stockpot.bot.app import BOT_SCOPES
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import TransferValue
 from stockpot.core.catalog.importer import import_catalog
@@ -131,6 +132,20 @@ def test_setting_up_a_new_workspace_takes_a_slack_admin(bot):
     # wrong".
     bot.send.command("/pos", "setup Pizzeria Fantasma", user="UGHOST", team="T0007")
     reply(bot, "Slack did not say whether you are a workspace admin (user_not_found); only the")
+
+
+def test_setting_up_without_the_users_read_permission_says_which_and_how_to_grant_it(bot):
+    """Installed without ``users:read``: whether the one setting up is a workspace admin
+    cannot be read (``users.info`` is ``missing_scope``). The answer was "Slack did not say
+    whether you are a workspace admin (missing_scope)", with no fix; now it names the
+    permission and that a workspace admin installs Stockpot again to grant it."""
+    bot.slack.install("xoxb-sandbox", [s for s in BOT_SCOPES if s != "users:read"])
+    bot.slack.add_user("UBOSS", "boss", is_admin=True)
+    bot.send.command("/pos", "setup Pizzeria Nuova", user="UBOSS", team="T0009")
+    told = texts(reply(bot, "users:read"))
+    assert "`users.info`" in told and "installs Stockpot again" in told, told
+    with bot.database.session() as session:
+        assert session.scalar(select(Company.id).where(Company.name == "Pizzeria Nuova")) is None
 
 
 # --- SIDES, sync, transfer -----------------------------------------------------------------

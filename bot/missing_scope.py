@@ -1,0 +1,47 @@
+"""A step Slack refuses for a permission the install lacks (``missing_scope``): a workspace
+that installed the app granting fewer scopes than the manifest asks for. Told the same way
+wherever it is met: which method, which scope, and the fix."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.errors import SlackApiError
+
+from stockpot.core.errors import StockpotError
+
+log = logging.getLogger(__name__)
+
+MISSING_SCOPE = "missing_scope"
+"""What Slack answers a method the install's scopes do not allow, with the scope ``needed``
+(reference slack.md)."""
+
+
+class MissingPermission(StockpotError):
+    """Only a workspace admin installing the app again helps: trying again does not."""
+
+    code = MISSING_SCOPE
+    transient = False
+
+
+def missing_permission(error: Exception) -> MissingPermission | None:
+    """``error`` as what the person is told when it is Slack refusing a step for a permission
+    the install lacks (one warning line, no traceback: nothing is broken here), else ``None``.
+    The steps before it are done (a stock posting is committed before it is announced), so
+    they are said to be kept rather than "something went wrong", which invites doing them
+    again."""
+    if not isinstance(error, SlackApiError) or error.response.get("error") != MISSING_SCOPE:
+        return None
+    needed = str(error.response.get("needed") or "a permission")
+    method = str(error.response.api_url or "").rsplit("/", 1)[-1] or "a call"
+    log.warning(
+        "Slack refused %s: the install lacks the %s scope (reinstall the app to grant it)",
+        method,
+        needed,
+    )
+    return MissingPermission(
+        f"Slack refused Stockpot a step of this (`{method}`): the app lacks Slack's "
+        f"`{needed}` permission in this workspace, as it was installed with fewer permissions "
+        "than it asks for. A workspace admin installs Stockpot again to grant it. What was "
+        "done before that step is kept: check it before asking again."
+    )
