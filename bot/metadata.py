@@ -34,6 +34,11 @@ Post to ledger of 9999-12-31 or a Catch up of year 1 queued transfers that faile
 and then showed in ``/pos doctor`` as the location's latest day."""
 
 
+WhyValue = tuple[str, str, SaneDate, SaneDate]
+"""A Why? option of ``/ledger`` (``bot.blocks.explain.why_value``): the ingredient, the
+storage unit, and the period's first and last day."""
+
+
 class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 

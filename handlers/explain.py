@@ -4,10 +4,10 @@ runs off Slack's listener threads."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
@@ -15,6 +15,7 @@ from stockpot.bot.amounts import human
 from stockpot.bot.blocks.common import escape, message
 from stockpot.bot.blocks.explain import recipe_blocks, why_blocks, why_needs_file
 from stockpot.bot.ids import ActionId
+from stockpot.bot.metadata import WhyValue
 from stockpot.core.csv_export import csv_text
 from stockpot.core.errors import StockpotError, ValidationFailed
 from stockpot.core.periods import Period, PeriodError, parse_period
@@ -90,6 +91,9 @@ def _answer(client: WebClient, channel: str, why: Why, say: Any) -> None:
         )
 
 
+_WHY_VALUE = TypeAdapter(WhyValue)
+
+
 def why_picked(
     ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext, client: WebClient
 ) -> None:
@@ -97,11 +101,10 @@ def why_picked(
     ack()
     raw = str((body["actions"][0].get("selected_option") or {}).get("value") or "")
     try:
-        ingredient, storage, first, last = json.loads(raw)
-        period = (date.fromisoformat(first), date.fromisoformat(last))
-    except (ValueError, TypeError):
+        ingredient, storage, first, last = _WHY_VALUE.validate_json(raw)
+    except ValidationError:
         raise ValidationFailed("that choice is not one Stockpot made; nothing was done") from None
-    if period[1] < period[0]:
+    if last < first:
         raise ValidationFailed("that choice is not one Stockpot made; nothing was done")
     channel = channel_of(body)
     who = actor(context, channel)
@@ -109,7 +112,7 @@ def why_picked(
 
     def work() -> None:
         with svc.factory() as session:
-            why = explain(session, who.company_id, str(ingredient), *period, str(storage), human)
+            why = explain(session, who.company_id, ingredient, first, last, storage, human)
         _answer(
             client,
             channel,

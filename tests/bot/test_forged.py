@@ -163,6 +163,28 @@ def test_dates_in_button_values_outside_the_dates_stockpot_works_with_are_refuse
         assert session.scalar(select(func.count(TransferRun.id))) == 0
 
 
+def test_a_why_picked_with_dates_outside_the_dates_stockpot_works_with_is_refused(bot):
+    """The ledger's Why? picker carries its two days in the option's value, the client's to
+    send: a forged 1900 or 9999 was explained, reading the ingredient's whole ledger and
+    every run of those years. Its dates meet the rule typed dates meet."""
+    forged = [
+        ["Flour", "Kitchen", "1900-01-01", "2026-11-01"],
+        ["Flour", "Kitchen", "2026-11-01", "9999-12-31"],
+    ]
+    for value in forged:
+        option = {"text": {"type": "plain_text", "text": "Kitchen · Flour"}}
+        option["value"] = json.dumps(value)
+        picked = {"type": "static_select", "action_id": ActionId.LEDGER_WHY, "block_id": "b"}
+        sent = bot.send.action({**picked, "selected_option": option}, user=ADMIN)
+        assert sent.status_code == 200
+    refused = bot.slack.wait_for(
+        "response_url", len(forged), where=lambda c: "not one Stockpot made" in texts(c)
+    )
+    bot.drain()
+    assert len(refused) == len(forged)
+    assert not [c for c in bot.slack.calls if "Why Flour" in texts(c)]
+
+
 def _map_values(target: str, factor: str) -> dict:
     return {
         BlockId.MAP_TARGET: {ActionId.MAP_TARGET: {"selected_option": {"value": target}}},
