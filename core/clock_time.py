@@ -6,6 +6,7 @@ import re
 from datetime import time
 
 from stockpot.core.errors import ValidationFailed
+from stockpot.core.words import quoted
 
 _CLOCK = re.compile(r"([0-9]{1,2})(?::([0-9]{2}))?", re.ASCII)
 
@@ -16,4 +17,4 @@ def parse_clock_time(text: str) -> time:
     match = _CLOCK.fullmatch(text.strip())
     if match is not None and int(match[1]) < 24 and int(match[2] or 0) < 60:
         return time(int(match[1]), int(match[2] or 0))
-    raise ValidationFailed(f"'{text}' is not a time of day: write it as HH:MM, e.g. 06:30")
+    raise ValidationFailed(f"{quoted(text)} is not a time of day: write it as HH:MM, e.g. 06:30")

@@ -21,7 +21,7 @@ from stockpot.core.models import (
     Recipe,
     StorageUnit,
 )
-from stockpot.core.words import echoed
+from stockpot.core.words import quoted
 
 
 def fold(text: str) -> str:
@@ -87,9 +87,9 @@ def not_found(what: str, name: str, known: Iterable[str]) -> NotFound:
     # A name that exists but is refused is the caller's to explain; never suggested to itself.
     suggestions = [s for s in closest(name, names) if s != name]
     if suggestions:
-        return NotFound(f"no {what} '{echoed(name)}'; did you mean {' or '.join(suggestions)}?")
+        return NotFound(f"no {what} {quoted(name)}; did you mean {' or '.join(suggestions)}?")
     listed = ", ".join(names[:10]) + (", …" if len(names) > 10 else "")
-    return NotFound(f"no {what} '{echoed(name)}' (known: {listed or 'none'})")
+    return NotFound(f"no {what} {quoted(name)} (known: {listed or 'none'})")
 
 
 def catalog_row_by_name(

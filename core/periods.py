@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from stockpot.core.errors import ValidationFailed
+from stockpot.core.words import quoted
 
 FORMS = (
     "a date (2026-11-27), `yesterday`, `today`, `from..to`, `from to to`, "
@@ -56,7 +57,7 @@ def parse_day(text: str, today: date) -> date:
         day = date.fromisoformat(word)
     except ValueError:
         raise PeriodError(
-            f"'{text}' is not a date: use YYYY-MM-DD, `yesterday` or `today`"
+            f"{quoted(text)} is not a date: use YYYY-MM-DD, `yesterday` or `today`"
         ) from None
     return sane_date(day, today)
 
@@ -123,7 +124,7 @@ def parse_period(words: Sequence[str], today: date) -> tuple[Period, list[str]]:
         try:
             day = parse_day(head, today)
         except PeriodError:
-            raise PeriodError(f"'{head}' is not a period: give {FORMS}") from None
+            raise PeriodError(f"{quoted(head)} is not a period: give {FORMS}") from None
         period = Period(day, day, head.lower() if not head[:1].isdigit() else "")
     return period, rest
 

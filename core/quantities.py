@@ -190,9 +190,9 @@ def _number_alone(number: str, written: str, field: str | None) -> str:
     except UnitError:
         given = counted = None
     if given is None or counted is None or given is counted:
-        return f"write the number alone, {number}, without '{written}'"
+        return f"write the number alone, {number}, without {quoted(written)}"
     if given.family is not counted.family:
-        return f"write the number alone, in {counted}: '{written}' is not {counted}"
+        return f"write the number alone, in {counted}: {quoted(written)} is not {counted}"
     ratio = given.size / counted.size
     converted = Decimal(number) * ratio.numerator / ratio.denominator
     return f"write the number alone, in {counted}: {converted.normalize():f} ({number} {given})"

@@ -13,6 +13,8 @@ from enum import StrEnum
 from fractions import Fraction
 from typing import TypeVar
 
+from stockpot.core.words import quoted
+
 
 class Family(StrEnum):
     MASS = "mass"
@@ -96,7 +98,7 @@ def parse_unit(text: str) -> Unit:
         pass
     if key in _ALIASES:
         return _ALIASES[key]
-    raise UnitError(f"unknown unit '{text}'; use one of {KNOWN_UNITS}")
+    raise UnitError(f"unknown unit {quoted(text)}; use one of {KNOWN_UNITS}")
 
 
 def conversion_factor(

@@ -45,7 +45,7 @@ from stockpot.core.models import (
 from stockpot.core.quantities import COST_RANGE, Cost, Quantity, parse_quantity_text
 from stockpot.core.stock.services import LineInput
 from stockpot.core.units import Family
-from stockpot.core.words import echoed
+from stockpot.core.words import quoted
 from stockpot.core.yaml_source import load_yaml
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
@@ -225,11 +225,11 @@ def _argument(text: str, number: int) -> LineInput | Problem:
         try:
             parse_quantity_text(match["amount"])
         except ValueError as error:
-            return Problem("quantity", f"'{echoed(text)}': {error}", number)
+            return Problem("quantity", f"{quoted(text)}: {error}", number)
     if match is None or amount is None or match["cost"] == "":
         return Problem(
             "",
-            f"'{echoed(text)}' should read ingredient=quantity[unit][@unit cost], "
+            f"{quoted(text)} should read ingredient=quantity[unit][@unit cost], "
             "e.g. Flour=25kg@0.9",
             number,
         )
@@ -241,7 +241,7 @@ def _argument(text: str, number: int) -> LineInput | Problem:
             None if match["cost"] is None else parse_quantity_text(match["cost"], limits=COST_RANGE)
         )
     except ValueError as error:
-        return Problem(place, f"'{echoed(text)}': {error}", number)
+        return Problem(place, f"{quoted(text)}: {error}", number)
     return LineInput(match["name"], quantity, amount["unit"] or None, cost, number)
 
 

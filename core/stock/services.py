@@ -57,7 +57,7 @@ from stockpot.core.stock.ledger import (
 from stockpot.core.stock.variance import count_dates
 from stockpot.core.storage import archived_refusal
 from stockpot.core.units import Unit, UnitError, conversion_factor, parse_unit
-from stockpot.core.words import echoed, figure
+from stockpot.core.words import figure, quoted
 
 POSTING_KINDS = (StockKind.COUNT, StockKind.RECEIPT, StockKind.WASTE, StockKind.MOVE)
 
@@ -763,7 +763,7 @@ def _resolve_lines(
                 if close
                 else "; `stockpot catalog import` adds ingredients"
             )
-            unknown = f"unknown ingredient '{echoed(line.ingredient)}'{hint}"
+            unknown = f"unknown ingredient {quoted(line.ingredient)}{hint}"
             problems.append(Problem("ingredient", unknown, where))
             continue
         if not ingredient.active:
