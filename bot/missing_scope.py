@@ -24,21 +24,38 @@ class MissingPermission(StockpotError):
     transient = False
 
 
+def _refused(error: BaseException) -> tuple[str, str] | None:
+    """The method Slack refused and the scope it ``needed``, for a ``missing_scope``."""
+    if not isinstance(error, SlackApiError) or error.response.get("error") != MISSING_SCOPE:
+        return None
+    method = str(error.response.api_url or "").rsplit("/", 1)[-1] or "a call"
+    return method, str(error.response.get("needed") or "a scope")
+
+
+def lacking(error: BaseException) -> str | None:
+    """What the log says of a ``missing_scope``: the method, the scope and the fix (one
+    rule for a command's answer and a job's post), else ``None``."""
+    refused = _refused(error)
+    if refused is None:
+        return None
+    method, needed = refused
+    return (
+        f"{method} needs the {needed} scope, which the install lacks; a workspace admin "
+        "reinstalls the app to grant it"
+    )
+
+
 def missing_permission(error: Exception) -> MissingPermission | None:
     """``error`` as what the person is told when it is Slack refusing a step for a permission
     the install lacks (one warning line, no traceback: nothing is broken here), else ``None``.
     The steps before it are done (a stock posting is committed before it is announced), so
     they are said to be kept rather than "something went wrong", which invites doing them
     again."""
-    if not isinstance(error, SlackApiError) or error.response.get("error") != MISSING_SCOPE:
+    refused = _refused(error)
+    if refused is None:
         return None
-    needed = str(error.response.get("needed") or "a permission")
-    method = str(error.response.api_url or "").rsplit("/", 1)[-1] or "a call"
-    log.warning(
-        "Slack refused %s: the install lacks the %s scope (reinstall the app to grant it)",
-        method,
-        needed,
-    )
+    method, needed = refused
+    log.warning("Slack answered %s: %s", MISSING_SCOPE, lacking(error))
     return MissingPermission(
         f"Slack refused Stockpot a step of this (`{method}`): the app lacks Slack's "
         f"`{needed}` permission in this workspace, as it was installed with fewer permissions "

@@ -41,6 +41,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.bot.errors import GONE
+from stockpot.bot.missing_scope import lacking
 from stockpot.bot.observed import metered
 from stockpot.core.jobs.effects import job_key
 from stockpot.core.jobs.specs import Notify
@@ -89,7 +90,9 @@ def failure(error: BaseException) -> Undelivered:
         code = error.response.get("error") if isinstance(error.response.data, dict) else None
         status = error.response.status_code
         may_pass = status == 429 or status >= 500 or code in PASSING
-        return Undelivered(f"Slack answered {code or f'HTTP {status}'}", may_pass=may_pass)
+        said = f"Slack answered {code or f'HTTP {status}'}"
+        fix = lacking(error)
+        return Undelivered(f"{said}: {fix}" if fix else said, may_pass=may_pass)
     if isinstance(error, OSError | http.client.HTTPException):
         return Undelivered(f"Slack could not be reached ({type(error).__name__})", may_pass=True)
     return Undelivered(f"the Slack client refused ({type(error).__name__})", may_pass=False)

@@ -15,6 +15,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import MetaData, func, select, update
 
+from stockpot.bot.app import BOT_SCOPES
 from stockpot.bot.installations import EncryptedInstallationStore
 from stockpot.core.crypto import secret_box
 from stockpot.core.db import unit_of_work
@@ -376,3 +377,24 @@ def test_with_one_bot_token_an_uninstall_makes_each_refused_post_one_line_withou
         assert "account_inactive" in said and "xoxb" not in said, said
     uploads = [r.getMessage() for r in warned if r.getMessage().startswith("could not upload")]
     assert uploads and all(f"job {job_id}" in said for said in uploads), uploads
+
+
+def test_a_job_post_refused_for_a_missing_scope_names_the_scope_and_the_fix_in_its_log_line(
+    bot, caplog
+):
+    """Installed without ``chat:write``: a daily report's post is refused ``missing_scope``.
+    Its log line said "Slack answered missing_scope" alone; it names the method, the scope
+    and that the app is installed again to grant it, as a command's answer does."""
+    bot.send.command("/pos", "report here", user=ADMIN)
+    reply(bot, "daily report")
+    bot.drain()
+    bot.slack.install("xoxb-sandbox", [s for s in BOT_SCOPES if s != "chat:write"])
+    with bot.database.session() as session:
+        company_id = session.scalar(select(Company.id).where(Company.name == "Trattoria Esempio"))
+    with unit_of_work(bot.database.factory) as session:
+        job_id = enqueue(session, specs.report(company_id, date(2026, 11, 27))).job_id
+    caplog.clear()
+    bot.drain()
+    (said,) = [r.getMessage() for r in caplog.records if f"of job {job_id}" in r.getMessage()]
+    assert "chat.postMessage" in said and "chat:write" in said, said
+    assert "reinstalls the app" in said, said
