@@ -421,11 +421,10 @@ def test_a_count_file_whose_preview_was_deleted_answers_cancel_and_post_cleanly(
 OTHER_ADMIN = "UCHEF"
 
 
-def test_a_stale_post_count_keeps_the_posted_result(bot):
-    """Two managers (or two devices) press **Post count** on the same preview. The second
-    was refused ("already counted"), and then put its own copy of the preview back, **Post
-    count** and all, over "posted as count N": the channel showed a count that was posted as
-    not posted. The second now leaves the result alone and is told privately."""
+def _count_file_posted_with_a_stale_copy(bot, action_id: str):
+    """A count file's preview, its ``action_id`` button as a copy shown before **Post count**
+    holds it, then posted from the preview: (the preview, the stale copy as it was shown, its
+    channel, its button)."""
     bot.send.command("/pos", "bind", user=ADMIN)
     reply(bot, "This channel now works for Trattoria Esempio")
     share(bot, "FCOUNT", "count-Kitchen-2026-11-26.csv", COUNT_FILE)
@@ -435,17 +434,26 @@ def test_a_stale_post_count_keeps_the_posted_result(bot):
         {**element, "block_id": block.get("block_id") or "b"}
         for block in stale.blocks
         for element in block.get("elements", [])
-        if element.get("action_id") == ActionId.STOCK_FILE_POST
+        if element.get("action_id") == action_id
     ]
     stale_payload = stale.payload()
     bot.send.click(preview.ts, ActionId.STOCK_FILE_POST, user=ADMIN)
     bot.drain()
     posted(bot, "counted in Kitchen for 2026-11-26")
+    return preview, stale_payload, stale.channel, element
+
+
+def test_a_stale_post_count_keeps_the_posted_result(bot):
+    """Two managers (or two devices) press **Post count** on the same preview. The second
+    was refused ("already counted"), and then put its own copy of the preview back, **Post
+    count** and all, over "posted as count N": the channel showed a count that was posted as
+    not posted. The second now leaves the result alone and is told privately."""
+    preview, stale_payload, channel, element = _count_file_posted_with_a_stale_copy(
+        bot, ActionId.STOCK_FILE_POST
+    )
     bot.send.command("/pos", f"members add <@{OTHER_ADMIN}|chef> admin", user=ADMIN)
     reply(bot, "admin")
-    response = bot.send.action(
-        element, user=OTHER_ADMIN, channel=stale.channel, message=stale_payload
-    )
+    response = bot.send.action(element, user=OTHER_ADMIN, channel=channel, message=stale_payload)
     assert response.status_code == 200
     bot.drain()
     told = texts(reply(bot, "already posted"))
@@ -462,22 +470,10 @@ def test_a_stale_cancel_leaves_a_posted_count_file_s_result_alone(bot):
     second manager): it replaced "posted as count N" with "Count file not posted: cancelled",
     so the channel said a count that was posted was not. The count stands; the presser is
     told privately."""
-    bot.send.command("/pos", "bind", user=ADMIN)
-    reply(bot, "This channel now works for Trattoria Esempio")
-    share(bot, "FCOUNT", "count-Kitchen-2026-11-26.csv", COUNT_FILE)
-    preview = posted(bot, "count-Kitchen-2026-11-26.csv*: Kitchen at the close of 2026-11-26")
-    stale = bot.slack.workspace.message(preview.ts)
-    (element,) = [
-        {**element, "block_id": block.get("block_id") or "b"}
-        for block in stale.blocks
-        for element in block.get("elements", [])
-        if element.get("action_id") == ActionId.STOCK_FILE_CANCEL
-    ]
-    stale_payload = stale.payload()
-    bot.send.click(preview.ts, ActionId.STOCK_FILE_POST, user=ADMIN)
-    bot.drain()
-    posted(bot, "counted in Kitchen for 2026-11-26")
-    response = bot.send.action(element, user=ADMIN, channel=stale.channel, message=stale_payload)
+    preview, stale_payload, channel, element = _count_file_posted_with_a_stale_copy(
+        bot, ActionId.STOCK_FILE_CANCEL
+    )
+    response = bot.send.action(element, user=ADMIN, channel=channel, message=stale_payload)
     assert response.status_code == 200
     bot.drain()
     told = texts(reply(bot, "was posted from this preview"))
