@@ -121,10 +121,10 @@ def test_activating_offers_the_migration_and_sends_alerts_to_that_channel(bot):
         assert session.get_one(ExternalLocation, store).automatic_since == activated_since
 
 
-def _failed_automatic_transfer(bot) -> tuple[int, int, int, Any]:
-    """The golden day's automatic transfer failed (SIDES refuses the credentials, and keeps
-    refusing until the faults are cleared), its alert in the report channel: (store, company
-    id, job id, alert)."""
+def failing_automatic_transfer(bot) -> tuple[int, int, int]:
+    """The golden day's automatic transfer queued, to fail (SIDES refuses the credentials,
+    and keeps refusing until the faults are cleared), its failure to go to the report
+    channel in a message of its own: (store, company id, job id)."""
     store = _ready(bot)
     bot.send.command("/pos", "report here", user=ADMIN)
     reply(bot, "go to <#C0001>")
@@ -135,6 +135,13 @@ def _failed_automatic_transfer(bot) -> tuple[int, int, int, Any]:
         bot,
         specs.transfer(company_id, store, GOLDEN, run_kind=RunKind.AUTOMATIC, triggered_by="t"),
     )
+    return store, company_id, job_id
+
+
+def _failed_automatic_transfer(bot) -> tuple[int, int, int, Any]:
+    """``failing_automatic_transfer``, failed, its alert in the report channel: (store,
+    company id, job id, alert)."""
+    store, company_id, job_id = failing_automatic_transfer(bot)
     bot.worker.wake()
     alert = posted(bot, f"Not transferred: Pizzeria Beispiel Teltow, {GOLDEN}")
     # Said, then recorded said (job.telling cleared): a test that holds the job's row next

@@ -17,13 +17,12 @@ import pytest
 from sqlalchemy import select
 
 from stockpot.bot.ids import ActionId
-from stockpot.core.jobs import specs
 from stockpot.core.jobs.queue import ClaimedJob
-from stockpot.core.models import ExternalLocation, Job, JobKind, JobState, RunKind
+from stockpot.core.models import Job, JobKind, JobState
 from stockpot.sandbox.http import Fault
 from tests.bot.conftest import ADMIN
 from tests.bot.test_csv_upload import setup, share, updates
-from tests.bot.test_jobs_flow import GOLDEN, _enqueue, _job, _ready
+from tests.bot.test_jobs_flow import GOLDEN, _job, _ready, failing_automatic_transfer
 from tests.bot.test_slack_app import reply, texts
 from tests.core.csv_import.files import GERMAN
 
@@ -55,18 +54,9 @@ def when_telling(bot, then) -> threading.Event:
 
 
 def automatic_transfer_failing(bot) -> int:
-    """The golden day's automatic transfer, which fails (SIDES refuses the credentials): its
-    failure goes to the report channel, in a message of its own."""
-    store = _ready(bot)
-    bot.send.command("/pos", "report here", user=ADMIN)
-    reply(bot, "go to <#C0001>")
-    bot.sides.faults.add(Fault.status(401, {"error": "invalid_credentials"}), path="", times=50)
-    with bot.database.session() as session:
-        company_id = session.get_one(ExternalLocation, store).company_id
-    return _enqueue(
-        bot,
-        specs.transfer(company_id, store, GOLDEN, run_kind=RunKind.AUTOMATIC, triggered_by="t"),
-    )
+    """The golden day's automatic transfer, queued to fail (``failing_automatic_transfer``):
+    its job's id."""
+    return failing_automatic_transfer(bot)[2]
 
 
 def alerts(bot) -> list:
