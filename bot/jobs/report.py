@@ -8,6 +8,7 @@ from stockpot.bot.blocks.common import escape, message
 from stockpot.bot.blocks.report import report_blocks
 from stockpot.bot.charts import consumption_chart
 from stockpot.bot.jobs.slack import Reporting
+from stockpot.core.jobs.schedule import superseding_report
 from stockpot.core.jobs.specs import notify_of
 from stockpot.core.jobs.worker import JobContext
 from stockpot.core.reports import CHART_DAYS, daily_report
@@ -17,10 +18,17 @@ class ReportJob(Reporting):
     def run(self, context: JobContext) -> dict[str, Any]:
         job = context.job
         assert job.business_date is not None
-        target = self.notifier.target(job.company_id, notify_of(job.payload))
+        notify = notify_of(job.payload)
+        target = self.notifier.target(job.company_id, notify)
         if target is None:
             return {"posted": False, "why": "no report channel: `/pos report here` sets one"}
         with context.factory() as session:
+            # One asked for (``notify``) is posted whatever else is queued.
+            later = notify is None and superseding_report(
+                session, job.company_id, job.business_date
+            )
+            if later:
+                return {"posted": False, "why": f"superseded by the report of {later}"}
             report = daily_report(session, job.company_id, job.business_date)
         self.notifier.post_once(
             context,

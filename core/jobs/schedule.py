@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from stockpot.core.business_day import business_date_of, business_day_window, known_zone
@@ -189,6 +189,22 @@ def report_day_due(company: Company, timezone: ZoneInfo, now: datetime) -> date:
     local = now.astimezone(timezone)
     due_today = datetime.combine(local.date(), company.report_time, tzinfo=timezone).astimezone(UTC)
     return local.date() - timedelta(days=1 if now >= due_today else 2)
+
+
+def superseding_report(session: Session, company_id: int, day: date) -> date | None:
+    """The latest day after ``day`` whose scheduled report of the company is queued, if any:
+    a scheduled report of ``day`` is then stale and not posted. Reports queued day after day
+    while no worker ran posted one per day at once when one came back; the scheduler, when
+    it was down itself, queues only the latest day (``report_day_due``), and so both ways
+    the channel gets the one report."""
+    return session.scalar(
+        select(func.max(Job.business_date)).where(
+            Job.kind == JobKind.REPORT,
+            Job.company_id == company_id,
+            Job.once_key.is_not(None),
+            Job.business_date > day,
+        )
+    )
 
 
 def report_timezone(company: Company, first_location_timezone: str | None) -> ZoneInfo:

@@ -1,0 +1,47 @@
+"""A worker that was down while the scheduler queued a daily report each day posts, on its
+return, only the latest day's: the channel does not get a pile of stale reports (the
+scheduler, were it down as well, would queue only that one too)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+
+from stockpot.core.db import unit_of_work
+from stockpot.core.jobs.queue import enqueue_many
+from stockpot.core.jobs.schedule import due_jobs
+from stockpot.core.models import Job, JobKind, JobState
+from tests.bot.conftest import ADMIN
+from tests.bot.test_job_retries import messages
+from tests.bot.test_jobs_flow import GOLDEN, _ready
+from tests.bot.test_slack_app import reply
+
+
+def test_reports_queued_while_the_worker_was_down_post_the_latest_day_once(bot):
+    _ready(bot)
+    bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN)
+    reply(bot, "go to <#C0001>")
+    bot.drain()
+    first = datetime(2025, 3, 15, 7, 0, tzinfo=UTC)  # 08:00 in Berlin, after 07:30
+    # What the scheduler queued on three mornings while no worker ran (in one transaction:
+    # the test's background worker would take each at once).
+    with unit_of_work(bot.database.factory) as session:
+        for day in range(3):
+            enqueue_many(session, due_jobs(session, first + timedelta(days=day)))
+    bot.drain()
+
+    posted = messages(bot, "Daily report of Trattoria Esempio")
+    assert len(posted) == 1
+    with bot.database.session() as session:
+        jobs = session.execute(
+            select(Job.business_date, Job.state, Job.result)
+            .where(Job.kind == JobKind.REPORT)
+            .order_by(Job.business_date)
+        ).all()
+    assert [(day, state) for day, state, _ in jobs] == [
+        (GOLDEN, JobState.SUCCEEDED),
+        (GOLDEN + timedelta(days=1), JobState.SUCCEEDED),
+        (GOLDEN + timedelta(days=2), JobState.SUCCEEDED),
+    ]
+    assert [result["posted"] for _, _, result in jobs] == [False, False, True]
