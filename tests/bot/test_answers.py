@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 from collections.abc import Callable
 
@@ -26,7 +27,7 @@ from stockpot.core.models import Company, Job, JobKind, JobState
 from stockpot.sandbox.http import Fault, Response
 from stockpot.sandbox.slack import SlackStandIn
 from tests.bot.conftest import ADMIN, TEAM
-from tests.bot.test_serve_process import free_port, until, waiting_for_the_job_table
+from tests.bot.test_serve_process import until, waiting_for_the_job_table
 from tests.catalogs import TRATTORIA
 from tests.core.jobs.test_worker_processes import STOCKPOT
 from tests.holds import Hold
@@ -90,10 +91,14 @@ def test_an_unreachable_response_url_is_one_log_line(bot, caplog):
     slack_sdk's own lines about it (one per attempt) are not repeated. The answer job ends
     as before: answered, not retried."""
     caplog.set_level(logging.INFO)
-    secret, port = "B0SECRETPATH7", free_port()
-    url = f"http://127.0.0.1:{port}/commands/{TEAM}/1234/{secret}"
-    bot.send.command("/pos", "help", user=ADMIN, response_url=url)
-    bot.drain()
+    # Bound but not listening: refused for as long as the test holds it, where a port probed
+    # free was once taken meanwhile by another test's server (which answered 404).
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        secret, port = "B0SECRETPATH7", closed.getsockname()[1]
+        url = f"http://127.0.0.1:{port}/commands/{TEAM}/1234/{secret}"
+        bot.send.command("/pos", "help", user=ADMIN, response_url=url)
+        bot.drain()
     with bot.database.session() as session:
         job = session.scalars(select(Job).where(Job.kind == JobKind.ANSWER)).one()
     assert (job.state, job.attempts, job.result) == (JobState.SUCCEEDED, 1, {"answered": True})
