@@ -290,7 +290,7 @@ VARIANCE_SHOWN = 5
 
 
 def _variance_line(line: VarianceLine, currency: str) -> str:
-    percent = "" if line.percent is None else f" ({line.percent}%)"
+    percent = "" if line.percent is None else f" ({line.percent} %)"
     used, sold, difference = human_together(
         [line.actual, line.theoretical, line.variance], line.unit
     )

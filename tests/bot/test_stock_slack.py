@@ -96,7 +96,7 @@ def test_a_count_from_slack_then_the_variance_of_the_period(bot):
     espressos(bot, date(2026, 11, 27), 100)  # 0.9 kg
     count(bot, "2026-11-27", {"Espresso beans": "1"})
     report = posted(bot, "Variance of Kitchen: 2026-11-26")
-    assert "Espresso beans: used 1 kg, sold 0.9 kg → 0.1 kg (11.1%) · 1.85 EUR" in texts(report)
+    assert "Espresso beans: used 1 kg, sold 0.9 kg → 0.1 kg (11.1 %) · 1.85 EUR" in texts(report)
     assert "not transferred" not in texts(report)  # the day's sales are in
     chart = bot.slack.wait_for("files.completeUploadExternal")[0]
     assert "variance" in texts(chart).lower()
