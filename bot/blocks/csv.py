@@ -155,8 +155,9 @@ def imported_blocks(result: ImportResult, by: str | None = None) -> list[Block]:
         lines_section("Days posted", [_day(report) for report in result.reports]),
     ]
     if result.unmapped:
+        them = "it" if len(result.unmapped) == 1 else "them"
         blocks.append(
-            context(f"{plural(len(result.unmapped), 'unmapped code')}: `/pos unmapped` maps them")
+            context(f"{plural(len(result.unmapped), 'unmapped code')}: `/pos unmapped` maps {them}")
         )
     blocks.append(
         actions(

@@ -66,3 +66,11 @@ def test_the_preview_names_the_items_it_knows():
     )
     assert "Filiale Mitte · Pizza &lt;Margherita&gt; (101) × 14" in text
     assert "Filiale Mitte · 155 × 3" in text and "155 sold 3" in text
+
+
+def test_the_outcome_says_it_of_one_unmapped_code_and_them_of_more():
+    """ "1 unmapped code: `/pos unmapped` maps them" read as a slip."""
+    one = ImportResult(1, "kasse-export.csv", 12, 0, unmapped={"155": Decimal(3)})
+    two = ImportResult(2, "kasse-export.csv", 12, 0, unmapped={"155": Decimal(3), "9": 1})
+    assert "1 unmapped code: `/pos unmapped` maps it" in json.dumps(check(imported_blocks(one)))
+    assert "2 unmapped codes: `/pos unmapped` maps them" in json.dumps(check(imported_blocks(two)))

@@ -399,7 +399,8 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     # One message in the file's thread: the preview, "Importing…", then the result.
     expect(answer).to_contain_text("Imported kasse-export.csv")
     expect(answer).not_to_contain_text("Importing")
-    expect(answer).to_contain_text("1 unmapped code: /pos unmapped maps them")  # not "1 codes"
+    # Not "1 codes", nor "maps them".
+    expect(answer).to_contain_text("1 unmapped code: /pos unmapped maps it")
     expect(answer.get_by_role("button", name="Import", exact=True)).to_have_count(0)
     assert walk.saying("Imported kasse-export.csv") == 1
     assert walk.saying("Importing") == 0, "no message is left saying it is importing"
