@@ -63,7 +63,7 @@ class LocationDay:
     unmapped_lines: int = 0
     deductions: list[Deduction] = field(default_factory=list)
     """The largest deductions: by value when every deducted ingredient has a cost, else the
-    largest of each unit family (weighed, by volume, counted) in turns (``units.ranked``)."""
+    largest of each unit family (weighed, measured, counted) in turns (``units.ranked``)."""
     deducted_count: dict[str, int] = field(default_factory=dict)
     """How many ingredients were deducted, per unit family (``mass``, ``volume``, ``count``):
     quantities of different ingredients are never added up."""

@@ -121,7 +121,11 @@ def conversion_factor(
 
 
 FAMILY_ORDER = (Family.MASS, Family.VOLUME, Family.COUNT)
-"""The order unit groups are shown in: weighed, then by volume, then counted."""
+"""The order unit groups are shown in: weighed, then measured, then counted."""
+
+FAMILY_WORDS = {Family.MASS: "weighed", Family.VOLUME: "measured", Family.COUNT: "counted"}
+"""What each unit group is called wherever it is named: the count sheet's headings, a
+day's deductions ("18 weighed, 4 measured, 10 counted")."""
 
 T = TypeVar("T")
 
@@ -153,7 +157,7 @@ def largest_by_family(
 
 def in_turns(groups: dict[Family, list[T]], limit: int) -> list[T]:
     """Up to ``limit`` items taking the next largest of each family in turn (the unit-free
-    ranking of the report's chart: the top weighed, the top counted, the top by volume, …)."""
+    ranking of the report's chart: the top weighed, the top counted, the top measured, …)."""
     queues = [list(items) for items in groups.values()]
     picked: list[T] = []
     while len(picked) < limit and any(queues):

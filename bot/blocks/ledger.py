@@ -116,7 +116,7 @@ def totals_blocks(
     company: str, period: str, rows: Sequence[MovementTotal], unit_filter: str | None
 ) -> list[Block]:
     """A period's net change per ingredient: per storage unit, the largest of each unit family
-    first (weighed, by volume, counted; kilograms are never ranked against pieces). Rounded
+    first (weighed, measured, counted; kilograms are never ranked against pieces). Rounded
     here; the CSV file keeps the exact values."""
     title = f"Movements of {company}, {period}" + (f", {unit_filter}" if unit_filter else "")
     if not rows:

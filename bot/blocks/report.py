@@ -36,16 +36,16 @@ STATE_ICONS = {
 }
 
 
-FAMILY_WORDS = {"mass": "weighed", "volume": "by volume", "count": "counted"}
-
-
 def _deducted(row: LocationDay) -> str:
     """How many ingredients were deducted, per kind: quantities of different ingredients
     (grams of yeast, kilograms of mozzarella) are never added up."""
     total = sum(row.deducted_count.values())
     if not total:
         return "nothing deducted"
-    kinds = ", ".join(f"{n} {FAMILY_WORDS[family]}" for family, n in row.deducted_count.items())
+    kinds = ", ".join(
+        f"{n} {units.FAMILY_WORDS[units.Family(family)]}"
+        for family, n in row.deducted_count.items()
+    )
     return f"{total} ingredient{'s' if total != 1 else ''} deducted ({kinds})"
 
 
@@ -55,7 +55,7 @@ def _largest(row: LocationDay, currency: str) -> str:
             f"{escape(d.ingredient)} {human(d.quantity, d.unit)} ({money(d.value, currency)})"
             for d in row.deductions
         )
-    return "Largest deductions (the top of each kind: weighed, by volume, counted): " + ", ".join(
+    return "Largest deductions (the top of each kind: weighed, measured, counted): " + ", ".join(
         f"{escape(d.ingredient)} {human(d.quantity, d.unit)}" for d in row.deductions
     )
 

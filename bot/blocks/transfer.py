@@ -25,7 +25,7 @@ from stockpot.bot.ids import ActionId
 from stockpot.core.ledger import StockLine
 from stockpot.core.stock.costs import money
 from stockpot.core.transfer.runner import TransferReport
-from stockpot.core.units import largest_by_family, ranked
+from stockpot.core.units import FAMILY_WORDS, largest_by_family, ranked
 
 LEFT_OUT = {
     "cancelled_sale": ("line of a cancelled sale", "lines of cancelled sales"),
@@ -56,7 +56,6 @@ def _stats(report: TransferReport) -> str:
 
 TOP_DEDUCTIONS = 5
 TOP_UNMAPPED = 5
-KINDS = {"mass": "weighed", "volume": "by volume", "count": "counted"}
 
 
 def _deductions(report: TransferReport, currency: str | None) -> list[Block]:
@@ -69,7 +68,7 @@ def _deductions(report: TransferReport, currency: str | None) -> list[Block]:
     if not moved:
         return [section("*Deductions*: none" + back)]
     groups = largest_by_family(moved, lambda m: m.quantity, lambda m: m.unit)
-    kinds = ", ".join(f"{len(items)} {KINDS[family.value]}" for family, items in groups.items())
+    kinds = ", ".join(f"{len(items)} {FAMILY_WORDS[family]}" for family, items in groups.items())
     top = ranked(moved, lambda m: m.quantity, lambda m: m.unit, lambda m: m.value, TOP_DEDUCTIONS)
     by_value = all(m.value is not None for m in moved)
     units = {m.storage_unit for m in top}

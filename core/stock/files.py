@@ -44,12 +44,12 @@ from stockpot.core.models import (
 )
 from stockpot.core.quantities import COST_RANGE, Cost, Quantity, parse_quantity_text
 from stockpot.core.stock.services import LineInput
-from stockpot.core.units import Family
+from stockpot.core.units import FAMILY_WORDS
 from stockpot.core.words import quoted
 from stockpot.core.yaml_source import load_yaml
 
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-GROUPS = {Family.MASS: "Weighed", Family.VOLUME: "Measured", Family.COUNT: "Counted"}
+GROUPS = {family: word.capitalize() for family, word in FAMILY_WORDS.items()}
 
 
 class StockLineDoc(DocumentModel):

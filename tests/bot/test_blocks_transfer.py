@@ -8,11 +8,15 @@ from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 
+from stockpot.bot.blocks.report import _deducted
 from stockpot.bot.blocks.transfer import report_blocks
 from stockpot.bot.ids import ActionId
 from stockpot.core.ledger import StockLine
 from stockpot.core.models import RunKind, RunOutcome
+from stockpot.core.reports import LocationDay
+from stockpot.core.stock.files import GROUPS
 from stockpot.core.transfer.runner import TransferReport
+from stockpot.core.units import Family
 from tests.bot.test_blocks import check
 
 VALUE = '{"location_id": 1, "business_date": "2026-11-27"}'
@@ -102,3 +106,18 @@ def test_stock_put_back_is_no_deduction_and_never_a_negative_amount_taken():
     only_back = replace(refunds, movements=refunds.movements[1:])
     text = _shown(only_back)
     assert "*Deductions*: none" in text and "House red 3 pcs" in text and "-3" not in text
+
+
+def test_litres_are_measured_in_the_preview_the_daily_report_and_the_count_sheet():
+    """The preview and the daily report said "4 by volume" where the count sheet, next to
+    them, heads the same ingredients "Measured": one word for one kind."""
+    text = _shown(
+        _moving(
+            StockLine("Kitchen", "Flour", "kg", Decimal("-0.36")),
+            StockLine("Kitchen", "Olive oil", "l", Decimal("-0.05")),
+        )
+    )
+    assert "(1 weighed, 1 measured)" in text and "by volume" not in text
+    day = LocationDay("Main room", "posted", deducted_count={"mass": 1, "volume": 2})
+    assert _deducted(day) == "3 ingredients deducted (1 weighed, 2 measured)"
+    assert GROUPS[Family.VOLUME] == "Measured"
