@@ -5,7 +5,8 @@ CLI's ``--json`` and exported files keep the exact values (``core.exact.format_d
 
 The rule: a weight is shown in kg from 1 kg up, else in g; a volume in l from
 1 l up, else in ml; weights and volumes keep three significant digits (never rounding the
-whole part: 1234.5 kg is ``1,235 kg``); a count keeps at most two decimals. Trailing zeros go.
+whole part: 1234.5 kg is ``1,235 kg``); a count keeps at most two decimals (one piece is
+``1 pc``). Trailing zeros go.
 Thousands are grouped as money's are (``core.words.grouped``): 1,000,000 kg.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
-from stockpot.core.units import Family, Unit, parse_unit
+from stockpot.core.units import Family, Unit, parse_unit, with_unit
 from stockpot.core.words import grouped
 
 SIGNIFICANT = 3
@@ -36,7 +37,7 @@ def human(quantity: Decimal | int, unit: str) -> str:
     if value == 0:
         return f"0 {parsed.value}"
     if parsed.family is Family.COUNT:
-        return f"{_rounded(value, COUNT_DECIMALS)} {parsed.value}"
+        return with_unit(_rounded(value, COUNT_DECIMALS), parsed.value)
     shown, factor = display_unit(value, unit)
     in_shown = value * factor
     whole_digits = len(str(int(abs(in_shown)))) if abs(in_shown) >= 1 else 0

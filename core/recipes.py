@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from stockpot.core.exact import format_decimal
 from stockpot.core.lookup import catalog_row_by_name
 from stockpot.core.models import Connection, Ingredient, PosItem, PosMapping, Recipe, StorageUnit
+from stockpot.core.units import with_unit
 from stockpot.core.words import figure
 
 DEPTH = 3
@@ -42,10 +43,8 @@ class RecipeLineView:
 
 
 def amount_text(quantity: Decimal, unit: str) -> str:
-    """``125 g``, ``1 portion``, ``0.5 portions``."""
-    if unit == "portions" and quantity == 1:
-        unit = "portion"
-    return f"{figure(quantity)} {unit}"
+    """``125 g``, ``1 portion``, ``0.5 portions``, ``1 pc``."""
+    return with_unit(figure(quantity), unit)
 
 
 def trim_text(trim: Decimal) -> str:

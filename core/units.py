@@ -123,6 +123,16 @@ def conversion_factor(
 FAMILY_ORDER = (Family.MASS, Family.VOLUME, Family.COUNT)
 """The order unit groups are shown in: weighed, then measured, then counted."""
 
+SINGULAR = {"pcs": "pc", "portions": "portion"}
+
+
+def with_unit(shown: str, unit: str) -> str:
+    """A number as written with its unit, singular for one: ``1 pc``, ``1 portion``, ``2 pcs``
+    ("Montepulciano 1 pcs" next to "Cola 9 pcs" read as a slip)."""
+    one = shown.lstrip("-") == "1"
+    return f"{shown} {SINGULAR.get(unit, unit) if one else unit}"
+
+
 FAMILY_WORDS = {Family.MASS: "weighed", Family.VOLUME: "measured", Family.COUNT: "counted"}
 """What each unit group is called wherever it is named: the count sheet's headings, a
 day's deductions ("18 weighed, 4 measured, 10 counted")."""

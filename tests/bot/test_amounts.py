@@ -5,6 +5,7 @@ from decimal import Decimal
 import pytest
 
 from stockpot.bot.amounts import count, human, human_together
+from stockpot.core.recipes import amount_text
 from stockpot.core.stock.costs import money
 from stockpot.core.units import ranked
 from stockpot.core.words import figure
@@ -50,6 +51,17 @@ def test_quantities_group_thousands_by_the_rule_money_does():
 
 def test_counts():
     assert count(Decimal("12.000")) == "12" and count(Decimal("2.505")) == "2.51"
+
+
+def test_one_piece_is_one_pc():
+    """ "Montepulciano 1 pcs (5.79 EUR)" next to "Cola 0,33l 9 pcs" read as a slip."""
+    assert human(Decimal(1), "pcs") == "1 pc" and human(Decimal("-1.000"), "pcs") == "-1 pc"
+    assert human(Decimal("1.004"), "pcs") == "1 pc" and human(Decimal("1.5"), "pcs") == "1.5 pcs"
+    assert human(Decimal(11), "pcs") == "11 pcs" and human(Decimal("0.5"), "pcs") == "0.5 pcs"
+    assert human_together([Decimal(121), Decimal(120), Decimal(1)], "pcs")[2] == "1 pc"
+    # A mapping's exact amount follows the same rule: "1 pc of House red per sale".
+    assert amount_text(Decimal(1), "pcs") == "1 pc" and amount_text(Decimal(2), "pcs") == "2 pcs"
+    assert amount_text(Decimal(1), "portions") == "1 portion"
 
 
 ROWS = [

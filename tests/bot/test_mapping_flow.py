@@ -219,7 +219,7 @@ def test_mappings_list_with_coverage_and_edit(day_posted):
     listing = bot.slack.wait_for(
         "response_url", where=lambda c: "Cola" in texts(c) and "Mappings of" in texts(c)
     )[0]
-    assert "1 pcs of *House red*" in texts(listing) and ActionId.MAP_OPEN in texts(listing)
+    assert "1 pc of *House red*" in texts(listing) and ActionId.MAP_OPEN in texts(listing)
     # Each item's connection as users know it, never its CLI key (``sides:SIDES``).
     assert "· SIDES\\n" in texts(listing) and "sides:" not in texts(listing)
     assert "% of the quantity sold" in texts(listing) and "0 %" not in texts(listing)
