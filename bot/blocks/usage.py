@@ -33,5 +33,8 @@ def help_blocks(command: str, problem: str | None = None) -> list[Block]:
         chunk.append(line)
     chunk.append(f"`{command} help` — this list")
     blocks.append(section("\n".join(chunk)))
-    blocks.append(context("Changes need an admin of the company; viewers can read."))
+    others = " · ".join(f"`{name} help`" for name in COMMANDS if name != command)
+    blocks.append(
+        context(f"Changes need an admin of the company; viewers can read. The others: {others}")
+    )
     return blocks

@@ -326,3 +326,13 @@ def test_a_reprocess_thread_lists_two_months_of_days_as_spans():
     assert "Teltow*, changed (52): 2026-10-01 to 10-06, 2026-10-08 to 10-13" in text
     assert "2026-11-29" in text and "2026-11-22 to 11-27" in text
     assert "2026-11-30 · Teltow: the POS refused" in text
+
+
+def test_each_commands_help_names_the_other_commands_helps():
+    """``/pos help`` listed only ``/pos``'s subcommands: ``/transfer``, ``/ledger`` and
+    ``/stock`` were found only in README."""
+    for command in COMMANDS:
+        footer = json.dumps(help_blocks(command)[-1], ensure_ascii=False)
+        others = [name for name in COMMANDS if name != command]
+        assert others and all(f"`{name} help`" in footer for name in others)
+        assert f"`{command} help`" not in footer
