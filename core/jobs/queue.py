@@ -496,17 +496,8 @@ def succeed(
 ) -> bool:
     """Record the job done; with ``unsaid`` (messages Slack did not take) owing them, due
     at ``at``, when any worker claims them as a dead worker's telling."""
-    if unsaid is None:
-        return _end(factory, job, state=JobState.SUCCEEDED, result=result, last_error=None)
-    return _end(
-        factory,
-        job,
-        state=JobState.SUCCEEDED,
-        result=result,
-        last_error=None,
-        telling=unsaid.dump(),
-        lease_expires_at=at,
-    )
+    owed = {} if unsaid is None else {"telling": unsaid.dump(), "lease_expires_at": at}
+    return _end(factory, job, state=JobState.SUCCEEDED, result=result, last_error=None, **owed)
 
 
 def cancelled(
@@ -542,16 +533,20 @@ def fail(
     )
 
 
+def _owed_by(job: ClaimedJob) -> Any:
+    """``job`` as its worker holds it to tell how it ended (``Job.telling`` set)."""
+    return and_(_held_by(job), Job.telling.is_not(None))
+
+
+def _telling(factory: sessionmaker[Session], job: ClaimedJob, **values: Any) -> bool:
+    """Update the telling ``job``'s worker holds; whether it still held it."""
+    done = _one(factory, update(Job).where(_owed_by(job)).values(**values).returning(Job.id))
+    return done is not None
+
+
 def told(factory: sessionmaker[Session], job: ClaimedJob) -> bool:
     """The end of ``job`` was told: nothing is owed any more."""
-    done = _one(
-        factory,
-        update(Job)
-        .where(_held_by(job), Job.telling.is_not(None))
-        .values(telling=None, lease_expires_at=None)
-        .returning(Job.id),
-    )
-    return done is not None
+    return _telling(factory, job, telling=None, lease_expires_at=None)
 
 
 def tell_later(
@@ -559,14 +554,7 @@ def tell_later(
 ) -> bool:
     """The end of ``job`` could not be told (Slack away): it stays owed as ``telling`` (its
     tries counted), due again at ``at``, when any worker claims it as a dead worker's."""
-    done = _one(
-        factory,
-        update(Job)
-        .where(_held_by(job), Job.telling.is_not(None))
-        .values(telling=telling.dump(), lease_expires_at=at)
-        .returning(Job.id),
-    )
-    return done is not None
+    return _telling(factory, job, telling=telling.dump(), lease_expires_at=at)
 
 
 def _end(factory: sessionmaker[Session], job: ClaimedJob, **values: Any) -> bool:
@@ -610,20 +598,18 @@ def hand_back(factory: sessionmaker[Session], job: ClaimedJob, result: dict[str,
     (``ClaimedJob.telling``) stays ended: only its telling is given back, due at once (queued,
     the failed job would run again)."""
     if job.telling is not None:
-        owed = and_(_held_by(job), Job.telling.is_not(None))
-        given = update(Job).where(owed).values(lease_expires_at=utcnow())
-    else:
-        given = (
-            update(Job)
-            .where(_held_by(job), Job.state == JobState.RUNNING)
-            .values(
-                state=JobState.QUEUED,
-                run_after=utcnow(),
-                lease_expires_at=None,
-                attempts=Job.attempts - 1,
-                result=result,
-            )
+        return _telling(factory, job, lease_expires_at=utcnow())
+    given = (
+        update(Job)
+        .where(_held_by(job), Job.state == JobState.RUNNING)
+        .values(
+            state=JobState.QUEUED,
+            run_after=utcnow(),
+            lease_expires_at=None,
+            attempts=Job.attempts - 1,
+            result=result,
         )
+    )
     return _one(factory, given.returning(Job.id)) is not None
 
 

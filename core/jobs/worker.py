@@ -530,9 +530,11 @@ class Worker:
         context.result.update(result or {})
         if self.before_done is not None:
             self.before_done(job)
-        unsaid = Telling("", said=dict(context.unsaid), tries=1) if context.unsaid else None
-        at = utcnow() + self.retry.wait(1)
-        if unsaid is not None:
+        unsaid: Telling | None = None
+        at: datetime | None = None
+        if context.unsaid:
+            unsaid = Telling("", said=dict(context.unsaid), tries=1)
+            at = utcnow() + self.retry.wait(1)
             log.info(
                 "job %s done; its messages %s Slack did not take are said again at %s",
                 job.id,
