@@ -149,7 +149,7 @@ def connection_by_label(session: Session, company: Company, label: str) -> Conne
     if not same:  # `csv:kasse` for `csv:Kasse`: names are found case and accents aside
         same = [c for c in connections if c.provider == provider and fold(c.name) == fold(wanted)]
     if len(same) != 1:
-        known = ", ".join(c.label for c in connections)
+        known = ", ".join(sorted(c.label for c in connections))
         raise NotFound(
             f"company '{company.name}' has no connection '{label}' (known: {known or 'none'})"
         )
