@@ -41,6 +41,7 @@ from stockpot.core.stock.ledger import LiveCount, live_counts
 from stockpot.core.stock.services import (
     DATE_PLACE,
     HAPPENED,
+    NOTES,
     LineInput,
     StockRequest,
     StockResult,
@@ -406,11 +407,17 @@ def submit_form(ack: Ack, view: dict[str, Any], client: WebClient, context: Bolt
 
 
 def _form_errors(error: InvalidDocument) -> dict[str, str]:
-    """A refused form's problems under their inputs: the date's under the date picker."""
-    dated = [str(p.message) for p in error.problems if p.place == DATE_PLACE]
-    lines = "; ".join(str(p) for p in error.problems if p.place != DATE_PLACE)
-    errors = {BlockId.STOCK_DATE: "; ".join(dated)[:150]} if dated else {}
-    return errors | ({BlockId.STOCK_LINES: lines[:150]} if lines else {})
+    """A refused form's problems under their inputs: the date's under the date picker, the
+    note's under the note, the rest under the lines."""
+    under: dict[str, list[str]] = {}
+    for problem in error.problems:
+        if problem.place == DATE_PLACE:
+            under.setdefault(BlockId.STOCK_DATE, []).append(str(problem.message))
+        elif problem.place in NOTES:
+            under.setdefault(BlockId.STOCK_NOTE, []).append(str(problem.message))
+        else:
+            under.setdefault(BlockId.STOCK_LINES, []).append(str(problem))
+    return {block: "; ".join(found)[:150] for block, found in under.items()}
 
 
 def stock_correct(inv: Invocation) -> None:
