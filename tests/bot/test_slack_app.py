@@ -550,8 +550,14 @@ def test_locations_are_set_up_from_their_message(bot):
     with bot.database.session() as session:
         bar = session.scalar(select(StorageUnit.id).where(StorageUnit.name == "Bar"))
         cantina = session.scalar(select(StorageUnit.id).where(StorageUnit.name == "Cantina"))
+    # Another company's unit is answered exactly as an id no unit has (which says nothing
+    # of whose it is).
     _select(bot, f"{store}:{cantina}")
-    reply(bot, "belongs to another company")
+    foreign = reply(bot, "is no storage unit of this company").args["text"]
+    _select(bot, f"{store}:{10**6}")
+    missing = bot.slack.wait_for("response_url", 2, where=lambda c: "is no storage" in texts(c))
+    assert missing[-1].args["text"] == foreign
+    assert "that is no storage unit of this company (known: Bar, Kitchen, Pastry)" in foreign
     bot.send.click(listing.ts, ActionId.LOCATION_STORAGE, choose=f"{store}:{bar}", user=ADMIN)
     linked = reply(bot, "now takes its sales from Bar")
     assert linked.args["replace_original"] and linked.ts == listing.ts
