@@ -209,9 +209,9 @@ def superseding_report(session: Session, company_id: int, day: date) -> date | N
 
 def report_timezone(company: Company, first_location_timezone: str | None) -> ZoneInfo:
     """The company's report timezone, else its first location's, else UTC (also for a
-    location's timezone no one knows, which ``due_jobs`` logs)."""
-    first = first_location_timezone if known_zone(first_location_timezone or "") else None
-    return ZoneInfo(company.report_timezone or first or "UTC")
+    timezone no one knows, which ``due_jobs`` logs)."""
+    zones = (company.report_timezone or "", first_location_timezone or "", "UTC")
+    return ZoneInfo(next(zone for zone in zones if known_zone(zone)))
 
 
 @dataclass
@@ -267,6 +267,13 @@ def due_jobs(session: Session, now: datetime) -> list[JobSpec]:
         ):
             first_timezone.setdefault(company_id, zone)
     for company in reporting:
+        if company.report_timezone and not known_zone(company.report_timezone):
+            log.error(
+                "company %s has the unknown report timezone %r: its reports and days follow "
+                "its first location's clock until /pos report here gives it a known one",
+                company.id,
+                company.report_timezone,
+            )
         timezone = report_timezone(company, first_timezone.get(company.id))
         wanted.append(specs.report(company.id, report_day_due(company, timezone, now)))
     keys = [spec.once_key for spec in wanted if spec.once_key]

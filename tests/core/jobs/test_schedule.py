@@ -11,6 +11,7 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
+from stockpot.core.company_clock import company_zone
 from stockpot.core.db import unit_of_work
 from stockpot.core.jobs.queue import enqueue_many
 from stockpot.core.jobs.schedule import Clock, activate, catch_up, pause, resume, tick
@@ -232,3 +233,27 @@ def test_a_location_in_an_unknown_timezone_stops_no_other_company_s_schedule(dat
         summary = tick(database.factory)
     assert summary.transfers == 1 and queued_days(database) == [date(2026, 3, 26)]
     assert summary.reports == 1, "the broken company's report, in UTC"
+
+
+def test_a_report_timezone_this_host_cannot_load_stops_no_schedule_and_no_clock(
+    database, shop, caplog
+):
+    """A report timezone stored where the host loaded it (``localtime``, before names were
+    checked against IANA's) that this host's zone database lacks: every tick raised on it,
+    queuing no company's transfers or reports, and so did every command of the company
+    (each reads its clock). The company's clock is then its first location's (logged at the
+    tick); everyone else's schedule runs."""
+    with unit_of_work(database.factory) as session:
+        company = session.get_one(ExternalLocation, shop).company_id
+        session.get_one(Company, company).report_timezone = "Mars/Olympus"
+        session.get_one(Company, company).report_channel_id = "C1"
+        session.get_one(Company, company).report_team_id = "T1"
+        company_id = company
+    with freeze_time("2026-03-27T09:00:00+01:00"):
+        summary = tick(database.factory)
+        with database.session() as session:
+            zone = company_zone(session, session.get_one(Company, company_id))
+    assert (summary.transfers, summary.reports) == (1, 1)
+    assert queued_days(database, JobKind.REPORT) == [date(2026, 3, 26)]
+    assert zone == ZoneInfo("Europe/Berlin"), "the first location's clock"
+    assert "the unknown report timezone 'Mars/Olympus'" in caplog.text
