@@ -141,6 +141,8 @@ def stock_count(inv: Invocation) -> None:
         name, rest = _take_unit(text, units, "`/stock count Kitchen`")
         if rest:
             day, rest = _take_day(rest, today)
+        if rest:  # the date, or refused: a date written another way opened today's sheet
+            day = parse_day(rest, today)
         unit = rows.storage_unit(name)
         day = day or today
         ahead = company_clock.not_yet(

@@ -159,6 +159,24 @@ def test_a_date_after_the_storage_unit_is_the_postings_date_as_in_a_count(bot):
     posted(bot, "wasted in Kitchen for 2026-11-25")
 
 
+def test_a_count_with_words_after_the_unit_that_are_no_date_opens_no_sheet(bot):
+    """`/stock count Kitchen 27.11.2026` opened today's sheet: the date written another way
+    was dropped, and the count posted from it fixed today's balance instead of that day's.
+    Whatever follows the unit is its date, or the command is refused saying how to write it."""
+    for typed, shown in [
+        ("27.11.2026", "27.11.2026"),
+        ("last friday", "last friday"),
+        ("2026-11-26 and more", "and more"),
+    ]:
+        bot.send.command("/stock", f"count Kitchen {typed}", user=ADMIN)
+        answer = reply(bot, f"'{shown}' is not a date").args["text"]
+        assert "use YYYY-MM-DD, `yesterday` or `today`" in answer, typed
+    assert not [c for c in bot.slack.calls if c.method == "views.open"], "no sheet opened"
+    bot.send.command("/stock", "count Kitchen 2026-11-26", user=ADMIN)
+    sheet = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert '"business_date":"2026-11-26"' in sheet["private_metadata"]
+
+
 def date_block(view) -> dict:
     (block,) = [b for b in view["blocks"] if b.get("block_id") == BlockId.STOCK_DATE]
     return block
