@@ -8,15 +8,18 @@ variance report (``bot.jobs.variance``), posted here with a chart of the largest
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from stockpot.bot.amounts import human
 from stockpot.bot.blocks.common import Block, escape, message
+from stockpot.bot.blocks.common import context as context_block
 from stockpot.bot.blocks.stock import (
     SheetRow,
     count_modal,
@@ -286,15 +289,44 @@ def submit_count(
         announce(client, metadata.channel_id, result, who.user_id)
 
 
-def announce(client: WebClient, channel: str, result: StockResult, user_id: str) -> None:
-    post(
-        client,
-        channel,
-        message(
-            f"{result.kind.value} {result.posting_id} posted by <@{user_id}>",
-            posted_blocks(result, user_id),
-        ),
+UNPOSTABLE = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
+"""Slack's answers to a post where the bot can post nothing: a private channel or a DM it is
+not in (``chat:write.public`` reaches public channels only), an archived channel."""
+
+
+def announce(
+    client: WebClient,
+    channel: str,
+    result: StockResult,
+    user_id: str,
+    instead: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
+    """Say a posting in the channel it was asked in. Where Slack lets the bot post nothing
+    there (``UNPOSTABLE``) the posting is done all the same, so it is said to the one who
+    made it: ``instead`` (a command's own answer), else a message from the app. It raised,
+    and "Something went wrong" had them post it again."""
+    said = message(
+        f"{result.kind.value} {result.posting_id} posted by <@{user_id}>",
+        posted_blocks(result, user_id),
     )
+    try:
+        post(client, channel, said)
+    except SlackApiError as error:
+        code = error.response.get("error")
+        if code not in UNPOSTABLE:
+            raise
+        log.warning(
+            "posting %s not shown in its channel: Slack answered %s", result.posting_id, code
+        )
+        note = context_block(
+            f":information_source: Not shown in <#{channel}>: Slack lets me post nothing there "
+            f"(`{code}`). Invite me with `/invite @Stockpot`, or post from a channel I am in."
+        )
+        told = {**said, "blocks": [*said["blocks"], note]}
+        if instead is not None:
+            instead(told)
+        else:
+            post(client, user_id, told)
 
 
 def stock_flow(kind: StockKind) -> Any:
@@ -347,7 +379,7 @@ def stock_flow(kind: StockKind) -> Any:
             )
         except InvalidDocument as error:
             raise ValidationFailed(error.retold("nothing was posted")) from None
-        announce(inv.client, inv.channel_id, result, who.user_id)
+        announce(inv.client, inv.channel_id, result, who.user_id, inv.answer)
 
     return handle
 
@@ -438,7 +470,7 @@ def stock_correct(inv: Invocation) -> None:
         reason,
         effect_key=effect_key(inv.context, "correct"),
     )
-    announce(inv.client, inv.channel_id, result, who.user_id)
+    announce(inv.client, inv.channel_id, result, who.user_id, inv.answer)
 
 
 def stock_template(inv: Invocation) -> None:
