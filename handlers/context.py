@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -40,10 +40,16 @@ class Answering:
     since: datetime
     posts: int = 0
     uploads: int = 0
+    enqueues: int = 0
     kept: dict[str, Any] = field(default_factory=dict)
     """What an earlier attempt recorded (the job's result)."""
     keep: Callable[..., None] | None = None
     """Record in the job's result, for a later attempt."""
+
+    def next_enqueue(self) -> str:
+        """The key of the answer's next queued job (the same sequence on every attempt)."""
+        self.enqueues += 1
+        return job_key(self.job_id, "enqueue", self.enqueues)
 
     def next_stamp(self) -> str:
         """The key of this answer's next message (the same sequence on every attempt)."""
@@ -72,7 +78,13 @@ class Services:
 
 
 def services(context: BoltContext) -> Services:
-    return context[SERVICES]
+    """The services; in an answer job, queueing keyed by the job (``JobRuntime.keyed``)."""
+    found: Services = context[SERVICES]
+    answering = context.get(ANSWERING)
+    if isinstance(answering, Answering) and found.jobs.keys is None:
+        found = replace(found, jobs=found.jobs.keyed(answering.next_enqueue))
+        context[SERVICES] = found
+    return found
 
 
 def effect_key(context: BoltContext, step: str) -> str | None:
