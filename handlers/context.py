@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from stockpot.bot.work import WorkQueue
 from stockpot.core import scope
@@ -120,6 +121,17 @@ def button_admin(context: BoltContext, body: dict[str, Any]) -> Actor:
 
 def post(client: WebClient, channel: str, message: dict[str, Any]) -> None:
     client.chat_postMessage(channel=channel, **message)
+
+
+UNPOSTABLE = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
+"""Slack's answers to a post where the bot can post nothing: a private channel or a DM it is
+not in (``chat:write.public`` reaches public channels only), an archived channel."""
+
+
+def unpostable(error: SlackApiError) -> str | None:
+    """Slack's code when ``error`` says the bot can post nothing in that channel, else None."""
+    code = error.response.get("error")
+    return str(code) if code in UNPOSTABLE else None
 
 
 def notify(context: BoltContext, channel_id: str) -> Notify:

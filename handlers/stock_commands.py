@@ -63,6 +63,7 @@ from stockpot.handlers.context import (
     post,
     reading,
     services,
+    unpostable,
 )
 from stockpot.handlers.slash import Invocation, UsageError, parse_day
 
@@ -289,11 +290,6 @@ def submit_count(
         announce(client, metadata.channel_id, result, who.user_id)
 
 
-UNPOSTABLE = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
-"""Slack's answers to a post where the bot can post nothing: a private channel or a DM it is
-not in (``chat:write.public`` reaches public channels only), an archived channel."""
-
-
 def announce(
     client: WebClient,
     channel: str,
@@ -312,8 +308,8 @@ def announce(
     try:
         post(client, channel, said)
     except SlackApiError as error:
-        code = error.response.get("error")
-        if code not in UNPOSTABLE:
+        code = unpostable(error)
+        if code is None:
             raise
         log.warning(
             "posting %s not shown in its channel: Slack answered %s", result.posting_id, code

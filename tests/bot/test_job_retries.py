@@ -36,7 +36,7 @@ from stockpot.sandbox.http import Fault
 from tests.bot.conftest import ADMIN, TEAM
 from tests.bot.test_csv_upload import setup, share, updates
 from tests.bot.test_jobs_flow import GOLDEN, _held, _ready
-from tests.bot.test_slack_app import connect_sides, reply, texts
+from tests.bot.test_slack_app import connect_sides, posted, reply, texts
 from tests.core.csv_import.files import GERMAN
 from tests.holds import Hold
 
@@ -221,7 +221,7 @@ def test_a_report_whose_worker_died_before_done_is_posted_once_with_one_chart(bo
     reply(bot, f"Posting {GOLDEN}")  # queued: the command is answered after Slack's ack
     bot.drain()
     bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN)
-    reply(bot, "go to <#C0001>")
+    posted(bot, "come to this channel")
     died = die_once_before_done(bot, JobKind.REPORT)
     bot.send.command("/pos", f"report now {GOLDEN}", user=ADMIN)
     reply(bot, f"The report of {GOLDEN} follows")

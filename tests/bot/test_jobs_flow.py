@@ -75,7 +75,7 @@ def test_the_daily_report_goes_to_the_report_channel_with_its_chart(bot):
     bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=VIEWER)
     reply(bot, "you need to be an admin")
     bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN)
-    reply(bot, "go to <#C0001> at 07:30 (Europe/Berlin)")
+    posted(bot, "come to this channel at 07:30 (Europe/Berlin), set by <@UADMIN>")
     bot.send.command("/pos", f"report now {GOLDEN}", user=VIEWER)
     reply(bot, "you need to be an admin of Trattoria Esempio")  # it posts to the channel
     bot.send.command("/pos", f"report now {GOLDEN}", user=ADMIN)
@@ -97,6 +97,31 @@ def test_the_daily_report_goes_to_the_report_channel_with_its_chart(bot):
     with bot.database.session() as session:
         company = session.scalar(select(Company).where(Company.name == "Trattoria Esempio"))
         assert (company.report_channel_id, company.report_time.isoformat()) == ("C0001", "07:30:00")
+
+
+def test_reports_are_not_sent_to_a_channel_the_bot_cannot_post_in(bot):
+    """A private channel the bot is not in takes no post from it: /pos report here there is
+    refused with the fix (every report would have been lost, logged only), and changes
+    nothing; invited, the same command says so in the channel for everyone."""
+    _ready(bot)
+    private = "GPRIVATE"
+    bot.slack.outside_channels.add(private)
+    bot.slack.private_channels.add(private)
+    bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN, channel=private)
+    refusal = texts(reply(bot, "I cannot post in this channel"))
+    assert "`channel_not_found`" in refusal and "/invite @Stockpot" in refusal
+    assert "Nothing was changed" in refusal
+    with bot.database.session() as session:
+        company = session.scalar(select(Company).where(Company.name == "Trattoria Esempio"))
+        assert company.report_channel_id is None
+    bot.slack.outside_channels.discard(private)
+    bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN, channel=private)
+    said = posted(bot, "come to this channel at 07:30 (Europe/Berlin)")
+    assert said.args["channel"] == private
+    bot.drain()  # the post is made before the setting commits
+    with bot.database.session() as session:
+        company = session.scalar(select(Company).where(Company.name == "Trattoria Esempio"))
+        assert company.report_channel_id == private
 
 
 def test_activating_offers_the_migration_and_sends_alerts_to_that_channel(bot):
@@ -127,7 +152,7 @@ def failing_automatic_transfer(bot) -> tuple[int, int, int]:
     channel in a message of its own: (store, company id, job id)."""
     store = _ready(bot)
     bot.send.command("/pos", "report here", user=ADMIN)
-    reply(bot, "go to <#C0001>")
+    posted(bot, "come to this channel")
     bot.sides.faults.add(Fault.status(401, {"error": "invalid_credentials"}), path="", times=50)
     with bot.database.session() as session:
         company_id = session.get_one(ExternalLocation, store).company_id

@@ -15,13 +15,13 @@ from stockpot.core.models import Job, JobKind, JobState
 from tests.bot.conftest import ADMIN
 from tests.bot.test_job_retries import messages
 from tests.bot.test_jobs_flow import GOLDEN, _ready
-from tests.bot.test_slack_app import reply
+from tests.bot.test_slack_app import posted
 
 
 def test_reports_queued_while_the_worker_was_down_post_the_latest_day_once(bot):
     _ready(bot)
     bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN)
-    reply(bot, "go to <#C0001>")
+    posted(bot, "come to this channel")
     bot.drain()
     first = datetime(2025, 3, 15, 7, 0, tzinfo=UTC)  # 08:00 in Berlin, after 07:30
     # What the scheduler queued on three mornings while no worker ran (in one transaction:
@@ -31,8 +31,8 @@ def test_reports_queued_while_the_worker_was_down_post_the_latest_day_once(bot):
             enqueue_many(session, due_jobs(session, first + timedelta(days=day)))
     bot.drain()
 
-    posted = messages(bot, "Daily report of Trattoria Esempio")
-    assert len(posted) == 1
+    reports = messages(bot, "Daily report of Trattoria Esempio")
+    assert len(reports) == 1
     with bot.database.session() as session:
         jobs = session.execute(
             select(Job.business_date, Job.state, Job.result)
