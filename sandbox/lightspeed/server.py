@@ -125,7 +125,8 @@ class LightspeedSandbox(SandboxServer):
     """Lightspeed K-Series on loopback: OAuth V1/V2, businesses, items, sales.
 
     Test helpers: ``issue_tokens`` (a token response without HTTP), ``expire_access_tokens``,
-    ``revoke_refresh_tokens``, ``issued_scopes``, ``register_client``, ``add_user``,
+    ``revoke_refresh_tokens``, ``issued_scopes``, ``register_client``, ``withhold_scopes``,
+    ``add_user``,
     ``login_as``, ``inject_error`` and ``expected_item_quantities``. ``clock`` decides token
     expiry, which sales have closed and ``dataComplete``.
     """
@@ -162,6 +163,7 @@ class LightspeedSandbox(SandboxServer):
         self.code_ttl = timedelta(seconds=60)
         self._lock = threading.RLock()
         self._clients: dict[str, str] = {DEFAULT_CLIENT_ID: DEFAULT_CLIENT_SECRET}
+        self._withheld: frozenset[str] = frozenset()
         self._users: dict[str, frozenset[int]] = {DEFAULT_USER: frozenset(self.locations)}
         self._current_user = DEFAULT_USER
         self._codes: dict[str, _Code] = {}
@@ -203,6 +205,14 @@ class LightspeedSandbox(SandboxServer):
     def register_client(self, client_id: str, client_secret: str) -> None:
         with self._lock:
             self._clients[client_id] = client_secret
+
+    def withhold_scopes(self, *scopes: str) -> None:
+        """Grant these scopes to no one from now on, whoever asks for them: the token's
+        ``scope`` lacks them (a client gets only the scopes enabled for it in the Developer
+        Portal, reference §2.4; Keycloak leaves an optional one out without an error, and a
+        user may decline ``offline_access`` at consent)."""
+        with self._lock:
+            self._withheld = frozenset(scopes)
 
     def add_user(self, username: str, location_ids: Iterable[int]) -> None:
         """A Lightspeed user with access to these locations (replaces an existing one)."""
@@ -320,9 +330,8 @@ class LightspeedSandbox(SandboxServer):
         loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
         return self.plain_http_loopback and loopback
 
-    @staticmethod
-    def _granted_scopes(requested: list[str], version: str) -> tuple[str, ...]:
-        scopes = list(dict.fromkeys(requested))
+    def _granted_scopes(self, requested: list[str], version: str) -> tuple[str, ...]:
+        scopes = [scope for scope in dict.fromkeys(requested) if scope not in self._withheld]
         if version == "v2":
             scopes += [extra for extra in ("profile", "email") if extra not in scopes]
         return tuple(scopes)

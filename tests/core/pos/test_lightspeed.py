@@ -27,6 +27,7 @@ from stockpot.core.pos.lightspeed.oauth import (
     LightspeedNotConfigured,
     OAuthClientRefused,
     OAuthExchangeFailed,
+    ScopeNotGranted,
 )
 from stockpot.core.settings import Settings
 from stockpot.core.transfer.live import run_dispositions
@@ -119,6 +120,28 @@ def test_a_second_connection_is_refused_but_reauthorizing_keeps_everything(
         location = session.get_one(ExternalLocation, lightspeed_connected.location_id)
         assert location.storage_unit_id is not None and location.active
     assert transfer(lightspeed_connected, settings, policy).outcome is RunOutcome.POSTED
+
+
+def test_a_grant_short_of_a_scope_asked_for_connects_nothing(
+    database, settings, company, lightspeed
+):
+    lightspeed.withhold_scopes("offline_access", "items")
+    state, code = authorize(database, settings, company)
+    with pytest.raises(ScopeNotGranted) as caught:
+        connections.complete_lightspeed(
+            database.factory, settings, state=state, code=code, cookie=None
+        )
+    assert caught.value.code == "lightspeed_scope_not_granted"
+    assert "did not grant the scopes items, offline_access" in str(caught.value)
+    assert "reconnect every morning" in str(caught.value)
+    assert count(database, Connection) == 0
+
+
+def test_v1_has_no_offline_access_to_grant(database, settings, company, lightspeed, monkeypatch):
+    monkeypatch.setattr(settings.lightspeed, "auth_version", "v1")
+    lightspeed.withhold_scopes("offline_access")
+    info = connect_lightspeed(database, settings, company)
+    assert info.status == "connected"
 
 
 def test_missing_configuration_and_a_bad_code_have_the_product_error_codes(
