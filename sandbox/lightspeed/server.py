@@ -126,7 +126,7 @@ class LightspeedSandbox(SandboxServer):
 
     Test helpers: ``issue_tokens`` (a token response without HTTP), ``expire_access_tokens``,
     ``revoke_refresh_tokens``, ``issued_scopes``, ``register_client``, ``withhold_scopes``,
-    ``add_user``,
+    ``repeat_line``, ``add_user``,
     ``login_as``, ``inject_error`` and ``expected_item_quantities``. ``clock`` decides token
     expiry, which sales have closed and ``dataComplete``.
     """
@@ -164,6 +164,7 @@ class LightspeedSandbox(SandboxServer):
         self._lock = threading.RLock()
         self._clients: dict[str, str] = {DEFAULT_CLIENT_ID: DEFAULT_CLIENT_SECRET}
         self._withheld: frozenset[str] = frozenset()
+        self._repeated_lines: dict[str, str | None] = {}
         self._users: dict[str, frozenset[int]] = {DEFAULT_USER: frozenset(self.locations)}
         self._current_user = DEFAULT_USER
         self._codes: dict[str, _Code] = {}
@@ -213,6 +214,33 @@ class LightspeedSandbox(SandboxServer):
         user may decline ``offline_access`` at consent)."""
         with self._lock:
             self._withheld = frozenset(scopes)
+
+    def repeat_line(self, line_id: str, into: str | None = None) -> None:
+        """From now on ``sales-daily`` lists the sales line ``line_id`` twice: in its own
+        account and again in account ``into`` (by default the account listed after its own),
+        as a line moved to another account while the day was read shows in both."""
+        with self._lock:
+            self._repeated_lines[line_id] = into
+
+    def _with_repeats(self, sales: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        with self._lock:
+            repeats = dict(self._repeated_lines)
+        for line_id, into in repeats.items():
+            found = [
+                (number, line)
+                for number, sale in enumerate(sales)
+                for line in sale.get("salesLines", [])
+                if line.get("id") == line_id
+            ]
+            if not found:
+                continue
+            number, line = found[0]
+            names = [sale.get("accountFiscId") for sale in sales]
+            target = names.index(into) if into in names else (number + 1) % len(sales)
+            moved = dict(sales[target])  # shared with the cached day: copied, never mutated
+            moved["salesLines"] = [*moved.get("salesLines", []), dict(line)]
+            sales[target] = moved
+        return sales
 
     def add_user(self, username: str, location_ids: Iterable[int]) -> None:
         """A Lightspeed user with access to these locations (replaces an existing one)."""
@@ -780,11 +808,13 @@ class LightspeedSandbox(SandboxServer):
         day = self.data.day(location.id, business_date)
         now = self.clock.now()
         includes = self._includes(request)
-        sales = [
-            self._shaped(sale, includes)
-            for sale, closed in zip(day.sales, day.closed, strict=True)
-            if closed < now
-        ]
+        sales = self._with_repeats(
+            [
+                self._shaped(sale, includes)
+                for sale, closed in zip(day.sales, day.closed, strict=True)
+                if closed < now
+            ]
+        )
         return Response.json(
             {
                 "sales": sales,

@@ -281,6 +281,22 @@ def test_the_reference_day_lands_as_the_rules_say(
     assert report.stats["sales"] == 4
 
 
+def test_a_line_sent_twice_counts_once(lightspeed_connected, settings, policy, lightspeed):
+    """A line moved to another account while the day was read shows in both (its id, the
+    line's own, is the same): the burger and its cheese are deducted once, where the line
+    came first."""
+    lightspeed.repeat_line("S81234.501")
+    lightspeed.repeat_line("S81234.502", into="A81234.102")
+    report = transfer(lightspeed_connected, settings, policy)
+    assert report.outcome is RunOutcome.POSTED
+    assert balances(lightspeed_connected)["Beef patty"] == Decimal(-1)
+    assert balances(lightspeed_connected)["Cheese slice"] == Decimal(-1)
+    with lightspeed_connected.session() as session:
+        stored = [entry.line for entry in run_dispositions(session, report.run_id)]
+    burger = [line for line in stored if line.line_id == "S81234.501"]
+    assert [line.sale_id for line in burger] == ["A81234.101"]
+
+
 def test_a_day_fetched_twice_gives_the_same_movements(lightspeed_connected, settings, policy):
     first = transfer(lightspeed_connected, settings, policy)
     movements = count(lightspeed_connected, LedgerMovement)
