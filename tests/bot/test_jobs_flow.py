@@ -18,7 +18,7 @@ from stockpot.core.access import set_role
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.jobs import specs
 from stockpot.core.jobs.queue import enqueue
-from stockpot.core.jobs.schedule import Clock, due_jobs
+from stockpot.core.jobs.schedule import Clock, due_work
 from stockpot.core.locations import link_storage_unit, set_active
 from stockpot.core.mapping import IngredientChoice, set_mapping
 from stockpot.core.models import (
@@ -489,6 +489,45 @@ def test_resuming_offers_to_catch_up_the_paused_days(bot):
     reply(bot, "Catching up 0 days")
 
 
+def test_days_the_scheduler_was_away_too_long_for_are_offered_in_the_channel(bot):
+    """The scheduler down for 34 days queues the latest 31 itself: the 3 before are offered
+    in the report channel, once, with Catch up."""
+    store = _ready(bot)
+    bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN)
+    reply(bot, "go to <#C0001>")
+    now = utcnow()
+    with unit_of_work(bot.database.factory) as session:
+        location = session.get_one(ExternalLocation, store)
+        last = Clock.of(location).last_due(now)
+        location.automatic_since = last - timedelta(days=33)
+    with bot.database.session() as session:
+        due = due_work(session, now).jobs
+    offered = [spec for spec in due if spec.kind is JobKind.MISSED_DAYS]
+    assert len([spec for spec in due if spec.kind is JobKind.TRANSFER]) == 31
+    assert len(offered) == 1
+    _enqueue(bot, offered[0])  # the transfers are left out: the offer is what is seen here
+    _enqueue(bot, offered[0])
+    first = last - timedelta(days=33)
+    offer = posted(bot, "3 days of *Pizzeria Beispiel Teltow* are not transferred")
+    assert offer.args["channel"] == "C0001"
+    assert f"{first} to {first + timedelta(days=2)}" in texts(offer)
+    assert "queues only the latest 31 days by itself" in texts(offer)
+    bot.drain()
+    assert len([c for c in bot.slack.calls if "are not transferred" in texts(c)]) == 1
+    button = next(
+        element
+        for block in offer.args["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    )
+    bot.send.block_action(ActionId.CATCH_UP, button["value"], user=ADMIN)
+    reply(bot, "Catching up 3 days")
+    bot.drain()
+    with bot.database.session() as session:
+        days = session.scalars(select(TransferRun.business_date)).all()
+    assert sorted(days) == [first + timedelta(days=n) for n in range(3)]
+
+
 def test_refused_credentials_during_a_sync_offer_reconnect(bot):
     _synced(bot)
     # The first sync's job done, not only its message: a sync asked while it is still
@@ -658,7 +697,7 @@ def test_a_refused_sign_in_is_told_once_not_every_day_until_reconnected(bot):
         with bot.database.session() as session:
             return [
                 spec.business_date
-                for spec in due_jobs(session, later)
+                for spec in due_work(session, later).jobs
                 if spec.kind is JobKind.TRANSFER and spec.location_id == store
             ]
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from stockpot.core.db import unit_of_work
 from stockpot.core.jobs.queue import enqueue_many
-from stockpot.core.jobs.schedule import due_jobs
+from stockpot.core.jobs.schedule import due_work
 from stockpot.core.models import Job, JobKind, JobState
 from tests.bot.conftest import ADMIN
 from tests.bot.test_job_retries import messages
@@ -28,7 +28,7 @@ def test_reports_queued_while_the_worker_was_down_post_the_latest_day_once(bot):
     # the test's background worker would take each at once).
     with unit_of_work(bot.database.factory) as session:
         for day in range(3):
-            enqueue_many(session, due_jobs(session, first + timedelta(days=day)))
+            enqueue_many(session, due_work(session, first + timedelta(days=day)).jobs)
     bot.drain()
 
     reports = messages(bot, "Daily report of Trattoria Esempio")
