@@ -371,7 +371,8 @@ def queue_due(factory: sessionmaker[Session], due: DueWork) -> TickSummary:
         return TickSummary()
     with unit_of_work(factory) as session:
         moved_on = set()
-        for advance in due.advances:
+        # In one order: two schedulers each holding a row the other waits for would deadlock.
+        for advance in sorted(due.advances, key=lambda advance: advance.location_id):
             read = ExternalLocation.queued_through
             moved = session.execute(
                 update(ExternalLocation)
