@@ -494,7 +494,8 @@ def test_days_the_scheduler_was_away_too_long_for_are_offered_in_the_channel(bot
     in the report channel, once, with Catch up."""
     store = _ready(bot)
     bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN)
-    reply(bot, "go to <#C0001>")
+    posted(bot, "come to this channel")
+    bot.drain()
     now = utcnow()
     with unit_of_work(bot.database.factory) as session:
         location = session.get_one(ExternalLocation, store)
