@@ -43,6 +43,7 @@ from stockpot.core.storage import (
     rename_storage_unit,
     storage_units,
 )
+from stockpot.core.words import quoted
 from stockpot.core.workspaces import redeem_link_code, set_up_workspace
 from stockpot.handlers.context import Services, post, unpostable
 from stockpot.handlers.mapping import mappings_list, unmapped_list
@@ -410,10 +411,21 @@ def _announce_reports(inv: Invocation, company: Company) -> None:
         ) from None
 
 
+REPORT_USAGE = (
+    "`/pos report here [HH:MM] [timezone]`, `/pos report off` or `/pos report now [date]`"
+)
+REPORT_WORDS = {"now": 2, "here": 3, "off": 1}
+"""How many words each ``/pos report`` takes, its own included."""
+
+
 def pos_report(inv: Invocation) -> None:
     """``/pos report``: show, set (``here [HH:MM] [timezone]``), stop (``off``) or send now."""
     who = inv.actor()
     action = inv.args[0].lower() if inv.args else ""
+    most = REPORT_WORDS.get(action)
+    if most is not None and len(inv.args) > most:
+        # 'here 07:30 Europe/Berlin extra' set 07:30 in Berlin and dropped the rest unsaid
+        raise UsageError(f"{REPORT_USAGE} ({quoted(' '.join(inv.args[most:]))} is more)")
     if action == "now":
         who.require_admin()  # the report goes to the channel, for everyone in it to read
         day = parse_day(inv.args[1].lower() if len(inv.args) > 1 else "yesterday", inv.today(who))
@@ -435,9 +447,7 @@ def pos_report(inv: Invocation) -> None:
                 _announce_reports(inv, company)
                 return
     elif action:
-        raise UsageError(
-            "`/pos report here [HH:MM] [timezone]`, `/pos report off` or `/pos report now`"
-        )
+        raise UsageError(REPORT_USAGE)
     with inv.reading(who) as rows:
         company = rows.company()
         if company.report_channel_id is None:

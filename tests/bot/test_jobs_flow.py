@@ -74,6 +74,8 @@ def test_the_daily_report_goes_to_the_report_channel_with_its_chart(bot):
     posted(bot, f"Posted: Pizzeria Beispiel Teltow, {GOLDEN}")
     bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=VIEWER)
     reply(bot, "you need to be an admin")
+    bot.send.command("/pos", "report here 06:00 Europe/Berlin daily", user=ADMIN)
+    reply(bot, "`/pos report now [date]` ('daily' is more)")  # not 06:00 with 'daily' dropped
     bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN)
     posted(bot, "come to this channel at 07:30 (Europe/Berlin), set by <@UADMIN>")
     bot.send.command("/pos", f"report now {GOLDEN}", user=VIEWER)
