@@ -74,7 +74,7 @@ def preview_count(
     client: WebClient,
     company_id: int,
     file_id: str,
-    target: tuple[str, date | None],
+    target: tuple[str, str | None],
     channel: str,
     thread: str | None,
     user_id: str,
@@ -85,8 +85,11 @@ def preview_count(
     try:
         reader = FileReader(context.team_id or "", user_id, company_id)
         name, text = _fetch(svc, client, file_id, reader)
+        unit, written = target
+        today = company_clock.company_today(svc.factory, company_id)
+        day = files.count_day(name, unit, written, today)
         parsed = files.read_csv(text, source=name)
-        request = _request(svc.factory, company_id, *target, parsed, slack_who(user_id))
+        request = _request(svc.factory, company_id, unit, day, parsed, slack_who(user_id))
         preview = post_stock(svc.factory, request, dry_run=True)
     except InvalidDocument as error:
         client.chat_postMessage(

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from stockpot.core.csv_export import csv_text
 from stockpot.core.documents import DocumentModel, parse_document
-from stockpot.core.errors import InvalidDocument, Problem
+from stockpot.core.errors import InvalidDocument, Problem, ValidationFailed
 from stockpot.core.models import (
     Company,
     Ingredient,
@@ -42,6 +42,7 @@ from stockpot.core.models import (
     StockCountLine,
     StorageUnit,
 )
+from stockpot.core.periods import sane_date
 from stockpot.core.quantities import COST_RANGE, Cost, Quantity, parse_quantity_text
 from stockpot.core.stock.services import LineInput
 from stockpot.core.units import FAMILY_WORDS
@@ -285,21 +286,35 @@ def template(groups: dict[str, list[Ingredient]]) -> str:
 
 
 COUNT_FILE = re.compile(
-    r"^count[-_ ](?P<unit>.+?)(?:[-_ ](?P<day>\d{4}-\d{2}-\d{2}))?\.(?:csv|txt)$", re.IGNORECASE
+    r"^count[-_ ](?P<unit>.+?)(?:[-_ ](?P<day>\d{1,4}[-./]\d{1,2}[-./]\d{1,4}))?\.(?:csv|txt)$",
+    re.IGNORECASE,
 )
 
 
-def count_file(name: str) -> tuple[str, date | None] | None:
+def count_file(name: str) -> tuple[str, str | None] | None:
     """A count CSV shared in a channel is named for its storage unit, as the template is:
-    ``count-Kitchen.csv`` (today) or ``count-Kitchen-2026-11-30.csv``; else ``None``."""
+    ``count-Kitchen.csv`` (today) or ``count-Kitchen-2026-11-30.csv``; else ``None``. The
+    date is returned as written (``count_day`` reads it): a name dated another way
+    (``count-Lager-27.11.2026.csv``) or on no day (``…-2026-02-29``) is still a count file,
+    refused for its date, not taken for a till export or a unit called ``Lager-27.11.2026``."""
     match = COUNT_FILE.match(name.strip())
     if match is None:
         return None
-    try:
-        day = date.fromisoformat(match["day"]) if match["day"] else None
-    except ValueError:
+    return match["unit"], match["day"]
+
+
+def count_day(name: str, unit: str, written: str | None, today: date) -> date | None:
+    """The day a count file's name gives (``count_file``), or ``None`` for today."""
+    if written is None:
         return None
-    return match["unit"], day
+    try:
+        day = date.fromisoformat(written)
+    except ValueError:
+        raise ValidationFailed(
+            f"{quoted(name)}: {quoted(written)} is not a date; name a count file "
+            f"count-{unit}-YYYY-MM-DD.csv (e.g. count-{unit}-{today.isoformat()}.csv)"
+        ) from None
+    return sane_date(day, today)
 
 
 def unit_names(session: Session, company_id: int) -> tuple[list[str], list[str]]:

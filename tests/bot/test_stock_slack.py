@@ -373,6 +373,20 @@ def share(bot, file_id: str, name: str, content: bytes):
     bot.drain()
 
 
+@pytest.mark.parametrize("day", ["2026-02-29", "27.11.2026"])
+def test_a_count_file_dated_in_its_name_on_no_day_is_refused_for_its_date(bot, day):
+    """count-Kitchen-2026-02-29.csv was read as a till export ('no column Artikelnummer'),
+    and count-Kitchen-27.11.2026.csv as a count of a unit 'Kitchen-27.11.2026'."""
+    bot.send.command("/pos", "bind", user=ADMIN)
+    reply(bot, "This channel now works for Trattoria Esempio")
+    share(bot, "FDAY", f"count-Kitchen-{day}.csv", COUNT_FILE)
+    refusal = texts(posted(bot, f"'{day}' is not a date"))
+    assert "name a count file count-Kitchen-YYYY-MM-DD.csv" in refusal
+    assert "Artikelnummer" not in refusal and "no storage unit" not in refusal
+    with bot.database.session() as session:
+        assert session.scalar(select(StockPosting.id)) is None
+
+
 def test_a_count_file_is_held_to_a_count_sheets_size(bot):
     """Count files are read where they are shared, by whoever shares them: a 19 MB file named
     count-Kitchen.csv took the web process 27 s of CPU (and its acks with it). A count sheet
