@@ -423,7 +423,7 @@ def test_sides_is_connected_from_a_deploy_script_with_the_password_in_sides_pass
     cli("catalog", "import", CATALOG)
     args = ("pos", "connect-sides", "--company", COMPANY, "--username", DEFAULT_USERNAME)
     monkeypatch.setenv("SIDES_PASSWORD", "wrong")
-    assert "Username or password is wrong" in cli(*args, code=1)
+    assert "with this password: check the username and password" in cli(*args, code=1)
     monkeypatch.setenv("SIDES_PASSWORD", DEFAULT_PASSWORD)
     assert cli(*args) == f"connected sides:SIDES for '{COMPANY}'; next: stockpot pos sync\n"
     with database.session() as session:

@@ -146,7 +146,9 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     fields.nth(0).fill("inventory@pizzeria-beispiel.de")
     fields.nth(1).fill("not the password")
     page.get_by_test_id("modal-submit").click()
-    expect(page.get_by_test_id("modal-error")).to_contain_text("Check the username and password")
+    expect(page.get_by_test_id("modal-error")).to_contain_text(
+        "with this password: check the username and password"
+    )
     walk.shot("connect-sides-refused")
     fields.nth(1).fill("s3cret")
     page.get_by_test_id("modal-submit").click()

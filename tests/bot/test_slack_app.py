@@ -171,7 +171,10 @@ def test_wrong_sides_credentials_are_shown_inside_the_modal(bot):
     assert answer.status_code == 200
     body = answer.json()
     assert body["response_action"] == "errors"
-    assert "Check the username and password" in body["errors"][BlockId.SIDES_PASSWORD]
+    assert (
+        "with this password: check the username and password"
+        in body["errors"][BlockId.SIDES_PASSWORD]
+    )
     with bot.database.session() as session:
         assert (
             session.scalar(
@@ -676,7 +679,10 @@ def test_the_doctor_runs_the_checklists_for_real(bot):
     report = bot.slack.wait_for(
         "response_url", 2, where=lambda c: "Checks for Trattoria Esempio:" in texts(c)
     )[1]
-    assert ":x: credentials valid, POS reachable — SIDES refused" in texts(report)
+    assert (
+        ":x: credentials valid, POS reachable — SIDES has locked or deactivated the user "
+        "'inventory@pizzeria-beispiel.de': ask your SIDES admin to unlock it"
+    ) in texts(report)
     assert ":white_check_mark: admin rights" in texts(report)
 
 

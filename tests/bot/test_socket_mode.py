@@ -38,7 +38,10 @@ def test_command_button_modal_and_file_give_the_same_results_over_both_transport
     assert refused.status_code == 200
     errors = refused.json()
     assert errors["response_action"] == "errors"
-    assert "Check the username and password" in errors["errors"][BlockId.SIDES_PASSWORD]
+    assert (
+        "with this password: check the username and password"
+        in errors["errors"][BlockId.SIDES_PASSWORD]
+    )
 
     accepted = connect_sides(bot)
     assert (accepted.status_code, accepted.text) == (200, "")

@@ -30,6 +30,7 @@ USERNAME, PASSWORD, ACCESS_TOKEN, EXPIRES_IN = "username", "password", "access_t
 USER, TENANT, STORE_IDS, NAME = "user", "tenant", "store_ids", "name"
 ERROR, ERROR_CODE, ERROR_MESSAGE = "error", "code", "message"
 TOKEN_ERRORS = frozenset({"token_expired", "unauthorized"})
+INVALID_CREDENTIALS, ACCOUNT_DISABLED = "invalid_credentials", "account_disabled"
 
 # Rate limits (§6.11): 120 requests a minute per token, in fixed windows, with
 # X-RateLimit-Remaining / X-RateLimit-Reset on every answer (the client pauses when 0 remain).

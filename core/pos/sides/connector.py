@@ -78,9 +78,12 @@ class SidesAuth(httpx.Auth):
 
     def _accept(self, response: httpx.Response) -> None:
         if response.status_code in (401, 403):
+            user = f"'{self._credentials.username}'"
             raise PosAuthError(
-                f"SIDES refused the sign-in of '{self._credentials.username}': "
-                f"{message_of(response).rstrip('.')}. Check the username and password"
+                REFUSALS[code].format(user=user)
+                if (code := _refusal_code(response)) in REFUSALS
+                else f"SIDES refused the sign-in of {user} ({message_of(response).rstrip('.')})"
+                f": check the username and password"
             )
         if response.status_code >= 400:
             raise PosUnavailable(
@@ -88,6 +91,27 @@ class SidesAuth(httpx.Auth):
             )
         self._token, expires_in = _read(response, _signed_in)
         self._expires_at = utcnow() + timedelta(seconds=expires_in)
+
+
+REFUSALS = {
+    api.INVALID_CREDENTIALS: "SIDES knows no user {user} with this password: check the username "
+    "and password",
+    api.ACCOUNT_DISABLED: "SIDES has locked or deactivated the user {user}: ask your SIDES "
+    "admin to unlock it, or sign in as another user",
+}
+"""A sign-in refusal in one sentence ("refused: Username or password is wrong. Check the
+username and password" said it twice); SIDES's own words only for a code not known here."""
+
+
+def _refusal_code(response: httpx.Response) -> str | None:
+    """The code of a refused sign-in, in §6.10's shape or as a bare string; any other answer
+    is still a refusal, told in SIDES's words."""
+    try:
+        error = response.json().get(api.ERROR)
+    except (ValueError, AttributeError):
+        return None
+    code = error.get(api.ERROR_CODE) if isinstance(error, dict) else error
+    return code if isinstance(code, str) else None
 
 
 def _signed_in(body: Any) -> tuple[str, int]:

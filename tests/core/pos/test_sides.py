@@ -44,8 +44,12 @@ def transfer(database, settings, policy, day=GOLDEN):
 
 
 def test_bad_credentials_save_nothing(database, settings, company, policy):
-    with pytest.raises(PosAuthError, match="Check the username and password"):
+    with pytest.raises(PosAuthError) as caught:
         connect(database, settings, company, policy, password="wrong")
+    assert str(caught.value) == (
+        f"SIDES knows no user '{DEFAULT_USERNAME}' with this password: check the username and "
+        "password"
+    ), "one sentence: SIDES's 'Username or password is wrong.' and our advice said it twice"
     assert count(database, Connection) == 0
 
 
@@ -134,7 +138,7 @@ def test_test_connection_and_new_credentials_keep_stores_and_links(
 
 def test_a_disabled_account_marks_the_connection_in_error(connected, settings, policy, sides):
     sides.disable_user(DEFAULT_USERNAME)
-    with pytest.raises(PosAuthError):
+    with pytest.raises(PosAuthError, match="SIDES has locked or deactivated the user '"):
         connections.test_connection(
             connected.factory, settings, connected.connection_id, policy=policy
         )
