@@ -367,7 +367,7 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     doctor = walk.latest("Checks for Pizzeria Beispiel")
     expect(doctor).to_contain_text("Pizzeria Beispiel Teltow")
     expect(doctor).to_contain_text("2 locations reachable")  # not "2 location(s)"
-    expect(doctor).to_contain_text(re.compile(r"\d+ items sold unmapped"))
+    expect(doctor).to_contain_text(re.compile(r"\d+ items sold here unmapped in the last 90 days"))
     walk.shot("doctor")
     walk.say("/pos report now")
     report = page.get_by_test_id("message").filter(

@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from stockpot.core.db import unit_of_work, utcnow
-from stockpot.core.models import ExternalLocation, Job, JobKind, JobState
+from stockpot.core.models import ExternalLocation, Job, JobKind, JobState, PosItem
 from stockpot.sandbox.http import Fault
 from tests.bot.conftest import ADMIN, VIEWER
 from tests.bot.test_slack_app import connect_sides, posted, synced, texts
@@ -35,7 +35,17 @@ def test_a_chosen_day_the_sync_and_no_vacuous_pass(day_posted):
     # on the company's clock (its first location is in Rome), as a kitchen manager reads it
     synced_line = next(line for line in report.splitlines() if "last synced" in line)
     assert re.search(r"last synced \d{4}-\d\d-\d\d \d\d:\d\d CES?T,", synced_line), synced_line
+    with bot.database.session() as session:
+        known = session.scalar(select(func.count(PosItem.id)))
+        from_sales = session.scalar(select(func.count(PosItem.first_seen_in_sales_at)))
+    assert from_sales, "the golden day sells items the SIDES item list does not have"
+    # a sync's "N new" next to "M items known" read as a miscount: the rest came from sales
+    assert (
+        f"{known} items known ({known - from_sales} from the POS's item list, {from_sales} "
+        "first seen in its sales)"
+    ) in synced_line
     assert ":white_check_mark: no migration running — none" in report
+    assert re.search(r":x: items mapped — \d+ items sold here unmapped in the last 90 days", report)
     assert ":white_check_mark: transferred — run " in report
     assert re.search(r":x: items mapped that day — \d+ unmapped \(.*then Reprocess", report)
     assert "every item sold" not in report

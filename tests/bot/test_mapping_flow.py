@@ -28,7 +28,7 @@ from stockpot.core.models import (
 from stockpot.core.quantities import QUANTITY_RANGE
 from stockpot.core.transfer.lines import RawInput, SaleLine
 from stockpot.core.transfer.runner import run_transfer
-from stockpot.core.unmapped import days_with_item, days_with_items
+from stockpot.core.unmapped import days_with_item, days_with_items, unmapped
 from tests.bot.conftest import ADMIN, OTHER_ADMIN, OTHER_TEAM, VIEWER
 from tests.bot.test_slack_app import posted, reply, texts
 
@@ -50,6 +50,11 @@ def test_the_working_list_is_most_sold_first_with_map_and_ignore(day_posted):
     text = texts(listing)
     assert "Pizza Salami" in text and "2025-03-14" in text and ActionId.MAP_OPEN in text
     assert text.index("Pizza Salami") < text.index("Pizza Tonno")
+    with bot.database.session() as session:
+        company = company_by_name(session, "Trattoria Esempio")
+        open_items = len(unmapped(session, company.id))
+    # the total as the doctor and App Home count it, not only "N more" under the first rows
+    assert f"{open_items} items sold unmapped in the last 90 days, most sold first" in text
     bot.send.command("/pos", "unmapped", user=VIEWER)
     viewer_listing = bot.slack.wait_for(
         "response_url", 2, where=lambda c: "Unmapped items" in texts(c)
