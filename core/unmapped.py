@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import difflib
 import json
+import math
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -178,20 +180,56 @@ def target_named(session: Session, company_id: int, value: str) -> Target | None
 
 
 SUGGESTIONS = 5
+COMMON_SHARE = 20
+"""A word in more than one name in 20 of the catalog (at least two names) is common: "Pizza"
+in a pizzeria's catalog says nothing about which pizza."""
+SAME_WORD = 0.85
+"""How alike two words must be to count as one (``Prosciuto`` for ``Prosciutto``)."""
+
+
+def words(name: str) -> set[str]:
+    return set(re.findall(r"\w[\w,.]*", name.casefold()))
 
 
 def suggestions(session: Session, company_id: int, name: str, n: int = SUGGESTIONS) -> list[Target]:
-    """Targets whose names are close to ``name``, closest first: offered first in the mapping
-    modal's choices, labelled as suggestions, never selected for the user (the reference
-    product does not guess, and a wrong guess saved by habit deducts the wrong stock)."""
+    """Targets sharing a telling word with ``name``, the most telling first: offered first in
+    the mapping modal's choices, labelled as suggestions, never selected for the user (the
+    reference product does not guess, and a wrong guess saved by habit deducts the wrong
+    stock). A word most names share is no reason ("Pizza Diavola" was offered Pizza Salami,
+    Pizza Rucola, Pizza Hawaii): no telling word shared, no suggestion. A telling word
+    weighs more the fewer names have it ("Familienpizza Margherita" gets Pizza Margherita,
+    "Rotwein Montepulciano 0,75l" Montepulciano)."""
     candidates = targets(session, company_id, limit=10_000)
-    names: dict[str, list[Target]] = defaultdict(list)
+    named = {target.name.casefold(): words(target.name) for target in candidates}
+    having: dict[str, int] = defaultdict(int)
+    for found in named.values():
+        for word in found:
+            having[word] += 1
+    common = max(2, len(named) // COMMON_SHARE)
+    wanted = words(name)
+
+    def same(word: str, found: set[str]) -> str | None:
+        """The target's word that is ``word``, written alike or with a slip."""
+        if word in found:
+            return word
+        if len(word) <= 4:
+            return None
+        return next(
+            (o for o in found if difflib.SequenceMatcher(None, word, o).ratio() >= SAME_WORD),
+            None,
+        )
+
+    scored = []
     for target in candidates:
-        names[target.name.casefold()].append(target)
-    wanted = name.casefold()
-    close = difflib.get_close_matches(wanted, list(names), n=n, cutoff=0.5)
-    close += [known for known in names if known not in close and known in wanted]
-    return [target for known in close for target in names[known]][:n]
+        found = named[target.name.casefold()]
+        shared = [match for word in wanted if (match := same(word, found)) is not None]
+        if not any(having[word] <= common for word in shared):
+            continue
+        weight = sum(math.log((len(named) + 1) / (1 + having[word])) for word in shared)
+        covered = len(set(shared)) / len(found)  # "Spaghetti" before "Spaghetti Carbonara"
+        closeness = difflib.SequenceMatcher(None, name.casefold(), target.name.casefold())
+        scored.append((-weight, -covered, -closeness.ratio(), target.name, target))
+    return [target for *_, target in sorted(scored, key=lambda row: row[:4])][:n]
 
 
 def current_target(session: Session, item: PosItem) -> tuple[Target, Decimal] | None:

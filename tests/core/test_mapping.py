@@ -209,3 +209,23 @@ def test_a_code_or_a_decimal_comma_written_as_a_spreadsheet_would_is_refused_wit
     ]
     on_lines = head + '  - pos_code: "300"\n    ingredient: Espresso beans\n    quantity: 0,009\n'
     assert import_mappings(database.factory, on_lines, source="mappings.yaml").created == 1
+
+
+def test_suggestions_rank_the_likely_target_and_never_offer_another_dish(database):
+    """The map modal offered Pizza Salami, Pizza Rucola and Pizza Hawaii for "Pizza Diavola":
+    a word most names share ("Pizza") is no reason; a rarer shared word ranks first."""
+    from stockpot.core.unmapped import suggestions
+    from stockpot.sandbox import demo
+
+    import_catalog(database.factory, demo.text("catalog.yaml"), source="catalog.yaml")
+    with database.session() as session:
+        company = company_by_name(session, "Pizzeria Beispiel").id
+
+        def offered(name: str) -> list[str]:
+            return [target.name for target in suggestions(session, company, name)]
+
+        assert offered("Pizza Diavola") == []
+        assert offered("Familienpizza Margherita") == ["Pizza Margherita"]
+        assert offered("Rotwein Montepulciano 0,75l") == ["Montepulciano"]
+        assert offered("Pizza Prosciuto") == ["Pizza Prosciutto"]  # a slip in the till
+        assert offered("Spaghetti Bolognese") == ["Spaghetti", "Spaghetti Carbonara"]
