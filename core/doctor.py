@@ -306,8 +306,9 @@ def _day_checks(session: Session, location: ExternalLocation, day: date, csv: bo
             subject,
             "transferred",
             True,
-            f"run {live.id} ({live.kind.value}): {stats.get('lines', 0)} lines, "
-            f"{stats.get('movements', 0)} movements",
+            f"{live.kind.value} run: {plural(stats.get('lines', 0), 'line')}, "
+            f"{plural(stats.get('movements', 0), 'movement')} · `/transfer log "
+            f"{location.name} {day}` lists the day's runs",
         )
     )
     missing = live.unmapped or []

@@ -133,7 +133,7 @@ def preview_blocks(
 def _day(report: TransferReport) -> str:
     unmapped = f", {len(report.unmapped)} unmapped" if report.unmapped else ""
     return (
-        f"{escape(report.location)}, {report.business_date}: run {report.run_id}, "
+        f"{escape(report.location)}, {report.business_date}: "
         f"{plural(len(report.movements), 'movement')}{unmapped}"
     )
 

@@ -139,12 +139,7 @@ def report_blocks(
     if report.outcome.value == "unchanged":
         blocks.append(context("Same sales, mappings and recipes as the live run: nothing posted."))
     if report.matches_live_run_id is not None:
-        blocks.append(
-            section(
-                f":white_check_mark: Matches what is posted (run {report.matches_live_run_id}): "
-                "nothing to post."
-            )
-        )
+        blocks.append(section(":white_check_mark: Matches what is posted: nothing to post."))
     elif post_value is not None:
         blocks.append(
             actions(
@@ -163,11 +158,12 @@ def report_blocks(
                 )
             )
         )
+    # Run ids are the log's, not the manager's: the command that lists the day's runs is.
     blocks.append(
         context(
-            f"run {report.run_id} · "
-            + (f"replaces run {report.superseded_run_id} · " if report.superseded_run_id else "")
-            + f"`/transfer log {escape(report.location)} {report.business_date}`"
+            ("replaces what was posted for this day before · " if report.superseded_run_id else "")
+            + f"`/transfer log {escape(report.location)} {report.business_date}` lists the "
+            "day's runs"
         )
     )
     return blocks

@@ -377,7 +377,7 @@ def test_the_cli_pauses_resumes_reports_status_and_runs_the_doctor(cli):
         "2026-11-27",
         code=1,
     )
-    assert "ok   Main room, 2026-11-27: transferred — run 1 (manual)" in day
+    assert "ok   Main room, 2026-11-27: transferred — manual run: " in day
     assert "FAIL Main room, 2026-11-27: items mapped that day — 1 unmapped (Tiramisu)" in day
     assert "active —" not in day  # CSV locations are not activated
     checks = json.loads(cli("pos", "doctor", "--company", COMPANY, "--json", code=1))

@@ -46,7 +46,11 @@ def test_a_chosen_day_the_sync_and_no_vacuous_pass(day_posted):
     ) in synced_line
     assert ":white_check_mark: no migration running — none" in report
     assert re.search(r":x: items mapped — \d+ items sold here unmapped in the last 90 days", report)
-    assert ":white_check_mark: transferred — run " in report
+    assert re.search(
+        r":white_check_mark: transferred — manual run: \d+ lines, \d+ movements · "
+        r"`/transfer log Pizzeria Beispiel Teltow 2025-03-14` lists the day's runs",
+        report,
+    )
     assert re.search(r":x: items mapped that day — \d+ unmapped \(.*then Reprocess", report)
     assert "every item sold" not in report
 

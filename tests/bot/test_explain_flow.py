@@ -32,7 +32,7 @@ def salami_as_margherita(day_posted):
         set_mapping(session, salami, RecipeChoice(margherita.id, Decimal(1)))
     bot.drain()
     bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow --now", user=ADMIN)
-    posted(bot, "replaces run")
+    posted(bot, "replaces what was posted for this day before")
     return bot
 
 

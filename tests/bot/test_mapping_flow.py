@@ -219,7 +219,7 @@ def test_mappings_list_with_coverage_and_edit(day_posted):
         cola = session.scalar(select(PosItem).where(PosItem.key == "8001"))
         set_mapping(session, cola, IngredientChoice(house_red, 1))
     bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow --now", user=ADMIN)
-    posted(bot, "replaces run")
+    posted(bot, "replaces what was posted for this day before")
     bot.send.command("/pos", "mappings", user=ADMIN)
     listing = bot.slack.wait_for(
         "response_url", where=lambda c: "Cola" in texts(c) and "Mappings of" in texts(c)
@@ -254,7 +254,7 @@ def test_edit_opens_with_the_current_mapping_and_save_keeps_it(day_posted):
     salami = map_to(bot, "5017", "Mozzarella", "0.1")
     bot.drain()
     bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow --now", user=ADMIN)
-    posted(bot, "replaces run")
+    posted(bot, "replaces what was posted for this day before")
     bot.send.block_action(ActionId.MAP_OPEN, str(salami), user=ADMIN)
     modal = bot.slack.wait_for("views.open", 2)[-1].args["view"]
     target = modal["blocks"][1]["element"]["initial_option"]

@@ -250,7 +250,7 @@ def test_connect_sync_preview_and_post_a_day(bot):
     matching = bot.slack.wait_for(
         "chat.postMessage", 3, where=lambda c: "Preview: Pizzeria Beispiel Teltow" in texts(c)
     )[-1]
-    assert "Matches what is posted (run " in texts(matching)
+    assert "Matches what is posted: nothing to post." in texts(matching)
     assert ActionId.TRANSFER_POST not in texts(matching)
     # A preview shown before the day was posted still offers it: pressed now, it becomes the
     # result (unchanged) and posts nothing more.
