@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from stockpot.core.errors import ValidationFailed
-from stockpot.core.words import quoted
+from stockpot.core.words import named_day, quoted
 
 FORMS = (
     "a date (2026-11-27), `yesterday`, `today`, `from..to`, `from to to`, "
@@ -35,15 +35,11 @@ class Period:
     def describe(self) -> str:
         """What was understood: ``last week: 2026-11-23 to 2026-11-29 (7 days)``."""
         span = (
-            _weekday_date(self.first)
+            named_day(self.first)
             if self.first == self.last
-            else f"{_weekday_date(self.first)} to {_weekday_date(self.last)} ({self.days} days)"
+            else f"{named_day(self.first)} to {named_day(self.last)} ({self.days} days)"
         )
         return f"{self.named}: {span}" if self.named else span
-
-
-def _weekday_date(day: date) -> str:
-    return f"{day:%a} {day.isoformat()}"
 
 
 def parse_day(text: str, today: date) -> date:

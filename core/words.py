@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -55,3 +55,12 @@ def local_time(instant: datetime, zone: ZoneInfo, now: datetime | None = None) -
     local = instant.astimezone(zone)
     same_day = now is not None and local.date() == now.astimezone(zone).date()
     return local.strftime("%H:%M %Z" if same_day else "%Y-%m-%d %H:%M %Z")
+
+
+def named_day(when: date) -> str:
+    """One day a heading or a sentence is about: its weekday, which a kitchen thinks in, and
+    the date as commands take it (``Fri 2026-12-04``); lists, spans and cells show the bare
+    date (``2026-12-04``), as it is typed back. The one rule for naming a day; the
+    daily report's "Friday 04 December 2026", a pending note's "Sat 05 Dec" and the ISO
+    dates next to them read as three products."""
+    return f"{when:%a} {when.isoformat()}"

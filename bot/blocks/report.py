@@ -24,6 +24,7 @@ from stockpot.core import units
 from stockpot.core.exact import format_decimal
 from stockpot.core.reports import DailyReport, LocationDay
 from stockpot.core.stock.costs import money
+from stockpot.core.words import named_day
 
 STATE_ICONS = {
     "posted": ":white_check_mark:",
@@ -110,7 +111,7 @@ def _negative(report: DailyReport) -> Block:
 
 
 def report_blocks(report: DailyReport) -> list[Block]:
-    blocks: list[Block] = [header(f"{report.company}: {report.day:%A %d %B %Y}")]
+    blocks: list[Block] = [header(f"{report.company}: {named_day(report.day)}")]
     if not report.locations:
         blocks.append(section("No active location yet: `/pos locations` to activate one."))
     for row in report.locations:

@@ -27,7 +27,7 @@ from stockpot.core.business_day import business_date_of
 from stockpot.core.db import utcnow
 from stockpot.core.jobs.schedule import Clock
 from stockpot.core.models import Connection, ExternalLocation, TransferDay
-from stockpot.core.words import local_time, plural
+from stockpot.core.words import local_time, named_day, plural
 
 DAYS_NAMED = 2
 LOCATIONS_NAMED = 2
@@ -145,7 +145,7 @@ def untransferred_note(
 
 
 def _part(item: Untransferred, now: datetime) -> str:
-    days = [day.strftime("%a %d %b") for day in item.days[:DAYS_NAMED]]
+    days = [named_day(day) for day in item.days[:DAYS_NAMED]]
     rest = len(item.days) - DAYS_NAMED
     if rest > 0:
         days.append(plural(rest, "more day"))

@@ -261,6 +261,9 @@ def test_the_daily_report_summarises_negative_balances():
     ] + [StockLine("Bar", "Aperol", "pcs", Decimal("-8.3333"), Decimal("-95.61"))]
     report = DailyReport("Pizzeria", date(2026, 12, 3), [], None, [], negative, {})
     blocks = check(daily_blocks(report))["blocks"]
+    # the one rule for a day a message is about (core.words.named_day), not "Thursday 03
+    # December 2026" next to the ISO dates of every other message
+    assert blocks[0]["text"]["text"] == "Pizzeria: Thu 2026-12-03"
     [summary] = [b for b in blocks if "below zero" in json.dumps(b, ensure_ascii=False)]
     title, kind, *lines, more = summary["text"]["text"].splitlines()
     assert (

@@ -149,7 +149,7 @@ def test_a_variance_over_days_not_transferred_says_so(cli, database):
         stock(cli, "count", "--storage-unit", "Kitchen", "Flour=10", "--date", day)
     text = cli("ledger", "variance", "--company", COMPANY, "--storage-unit", "Kitchen")
     assert (
-        "note: Sales of Fri 27 Nov at Main room (transferred when its CSV file is imported) "
+        "note: Sales of Fri 2026-11-27 at Main room (transferred when its CSV file is imported) "
         "are not transferred yet: theoretical usage counts none of them; run `stockpot ledger "
         "variance --company 'Trattoria Esempio' --storage-unit Kitchen` again after the "
         "transfer."

@@ -721,7 +721,7 @@ def test_a_count_before_the_days_sales_are_transferred_says_the_variance_misses_
     count(bot, "2026-11-26", {"Espresso beans": "2"})
     count(bot, "2026-11-27", {"Espresso beans": "1"})
     note = (
-        "Sales of Fri 27 Nov at Main room (transferred when its CSV file is imported) are not "
+        "Sales of Fri 2026-11-27 at Main room (transferred when its CSV file is imported) are not "
         "transferred yet: theoretical usage counts none of them; run `/ledger variance Kitchen` "
         "again after the transfer."
     )
@@ -743,7 +743,7 @@ def test_a_variance_shows_the_largest_few_and_show_all_opens_every_line(bot):
     report = posted(bot, "Variance of Kitchen: 2026-11-26")
     shown = texts(report)
     assert f"{len(ids) - VARIANCE_SHOWN} more: *Show all*." in shown
-    note = "Sales of Fri 27 Nov at Main room (transferred when its CSV file is imported)"
+    note = "Sales of Fri 2026-11-27 at Main room (transferred when its CSV file is imported)"
     assert note in shown
     listed = next(b for b in report.args["blocks"] if "Largest by money" in json.dumps(b))
     assert listed["text"]["text"].count("\n") == VARIANCE_SHOWN

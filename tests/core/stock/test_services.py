@@ -167,7 +167,7 @@ def test_a_variance_names_the_days_whose_sales_are_not_transferred_yet(trattoria
     assert pending.due is None  # a CSV location's day is transferred when its file is imported
     tonight = datetime(2026, 11, 3, 21, tzinfo=UTC)
     assert untransferred_note(found.untransferred, "`/ledger variance Kitchen`", tonight) == (
-        "Sales of Tue 03 Nov at Main room (transferred when its CSV file is imported) are not "
+        "Sales of Tue 2026-11-03 at Main room (transferred when its CSV file is imported) are not "
         "transferred yet: theoretical usage counts none of them; run `/ledger variance Kitchen` "
         "again after the transfer."
     )
@@ -193,8 +193,8 @@ def test_a_pos_locations_untransferred_days_say_when_they_are_due(trattoria):
     assert pos.to_json()["due"] == "2026-11-04T05:00:00+00:00" and csv.to_json()["due"] is None
     tonight = datetime(2026, 11, 3, 21, tzinfo=UTC)
     assert untransferred_note(found.untransferred, "`/ledger variance Kitchen`", tonight) == (
-        "Sales of Mon 02 Nov and Tue 03 Nov at Main room (transferred when its CSV file is "
-        "imported) and of Mon 02 Nov and Tue 03 Nov at Terrace (due 2026-11-04 06:00 CET) are "
+        "Sales of Mon 2026-11-02 and Tue 2026-11-03 at Main room (transferred when its CSV file is "
+        "imported) and of Mon 2026-11-02 and Tue 2026-11-03 at Terrace (due 2026-11-04 06:00 CET) are "
         "not transferred yet: theoretical usage counts none of them; run "
         "`/ledger variance Kitchen` again after the transfer."
     )
@@ -209,8 +209,8 @@ def test_a_long_untransferred_period_names_a_few_days(trattoria):
     with trattoria.session() as session:
         found = variance(session, company_by_name(session, "Trattoria Esempio"), "Kitchen")
     assert found.note("it").startswith(  # Terrace's due time has passed: not said
-        "Sales of Mon 02 Nov, Wed 04 Nov and 8 more days at Main room (transferred when its CSV "
-        "file is imported) and of Mon 02 Nov, Tue 03 Nov and 9 more days at Terrace are not "
+        "Sales of Mon 2026-11-02, Wed 2026-11-04 and 8 more days at Main room (transferred when its CSV "
+        "file is imported) and of Mon 2026-11-02, Tue 2026-11-03 and 9 more days at Terrace are not "
         "transferred yet"
     )
 
