@@ -1,12 +1,14 @@
-"""Quantities as people read them: ``-523.33 pcs``, ``-1.6 kg``, ``16.8 g``.
+"""Quantities as people read them: ``-523 pcs``, ``-1.6 kg``, ``16.8 g``.
 
 Every message, chart label and Slack text shows quantities through ``human``; the ledger, the
 CLI's ``--json`` and exported files keep the exact values (``core.exact.format_decimal``).
 
-The rule: a weight is shown in kg from 1 kg up, else in g; a volume in l from
-1 l up, else in ml; weights and volumes keep three significant digits (never rounding the
-whole part: 1234.5 kg is ``1,235 kg``); a count keeps at most two decimals (one piece is
-``1 pc``). Trailing zeros go.
+The rule: a quantity is shown in the unit it is kept in, the ingredient's base unit, which is
+the unit it is counted in (the count sheet asks Oregano in g and Mascarpone in kg; a balance
+of "-917 g" of Mascarpone and a variance of "1.2 kg" of Oregano read as other ingredients).
+Every family keeps three significant digits, never rounding the whole part (1234.5 kg is
+``1,235 kg``, 36.67 pcs is ``36.7 pcs``), with at most three decimals for a weight or a volume
+(a gram of a kilogram) and two for a count (one piece is ``1 pc``). Trailing zeros go.
 Thousands are grouped as money's are (``core.words.grouped``): 1,000,000 kg.
 """
 
@@ -20,77 +22,39 @@ from stockpot.core.words import grouped
 
 SIGNIFICANT = 3
 COUNT_DECIMALS = 2
-
-_DISPLAY = {
-    Family.MASS: (Unit.KG, Unit.G),
-    Family.VOLUME: (Unit.L, Unit.ML),
-}
+MAX_DECIMALS = {Family.MASS: 3, Family.VOLUME: 3, Family.COUNT: COUNT_DECIMALS}
+"""At most grams of a kilogram (millilitres of a litre), hundredths of a piece."""
 
 
 def human(quantity: Decimal | int, unit: str) -> str:
     """``quantity`` of ``unit`` (a base unit, e.g. ``g``), rounded for reading."""
-    value = Decimal(quantity)
-    try:
-        parsed = parse_unit(unit)
-    except ValueError:
-        return f"{_rounded(value, COUNT_DECIMALS)} {unit}".rstrip()
-    if value == 0:
-        return f"0 {parsed.value}"
-    if parsed.family is Family.COUNT:
-        return with_unit(_rounded(value, COUNT_DECIMALS), parsed.value)
-    shown, factor = display_unit(value, unit)
-    in_shown = value * factor
-    whole_digits = len(str(int(abs(in_shown)))) if abs(in_shown) >= 1 else 0
-    return f"{_rounded(in_shown, max(SIGNIFICANT - whole_digits, 0))} {shown}"
-
-
-SIDE_BY_SIDE_DECIMALS = 3
-"""At most grams of a kilogram (millilitres of a litre) when quantities are shown together."""
+    return human_together([Decimal(quantity)], unit)[0]
 
 
 def human_together(quantities: Sequence[Decimal], unit: str) -> list[str]:
-    """Quantities read side by side (used, sold and their difference) in one unit, the
-    largest's, and with the decimals the smallest needs for three significant digits (at
-    most three), so the figures add up as shown: ``used 61.8 kg, sold 56.6 kg → 5.11 kg``
-    and ``used 1 kg, sold 900 g → 100 g`` did not read as one sum."""
+    """Quantities read side by side (used, sold and their difference) with the decimals the
+    smallest needs for three significant digits, so the figures add up as shown: ``used
+    61.8 kg, sold 56.6 kg → 5.11 kg`` did not read as one sum (``61.75 kg, 56.64 kg →
+    5.11 kg``)."""
     values = [Decimal(q) for q in quantities]
     try:
         parsed = parse_unit(unit)
     except ValueError:
-        return [human(v, unit) for v in values]
-    if parsed.family is Family.COUNT or not any(values):
-        return [human(v, unit) for v in values]
-    shown, factor = display_unit(max((abs(v) for v in values), default=Decimal(0)), unit)
-    converted = [v * factor for v in values]
-    decimals = max(
-        (SIGNIFICANT - 1 - c.copy_abs().adjusted() for c in converted if c != 0), default=0
+        return [f"{_rounded(v, COUNT_DECIMALS)} {unit}".rstrip() for v in values]
+    decimals = min(
+        max((SIGNIFICANT - 1 - v.copy_abs().adjusted() for v in values if v != 0), default=0),
+        MAX_DECIMALS[parsed.family],
     )
-    decimals = min(max(decimals, 0), SIDE_BY_SIDE_DECIMALS)
-    return [f"{_rounded(c, decimals)} {shown}" for c in converted]
+    return [_shown(v, max(decimals, 0), parsed) for v in values]
+
+
+def _shown(value: Decimal, decimals: int, unit: Unit) -> str:
+    return f"0 {unit.value}" if value == 0 else with_unit(_rounded(value, decimals), unit.value)
 
 
 def count(quantity: Decimal | int) -> str:
     """A number of things sold or counted, without a unit: ``12``, ``2.5``."""
     return _rounded(Decimal(quantity), COUNT_DECIMALS)
-
-
-def display_unit(magnitude: Decimal, unit: str) -> tuple[str, Decimal]:
-    """The unit to show a quantity of about ``magnitude`` ``unit`` in, and the factor from
-    ``unit`` to it (``240000 g`` → ``("kg", 0.001)``)."""
-    try:
-        parsed = parse_unit(unit)
-    except ValueError:
-        return unit, Decimal(1)
-    if parsed.family is Family.COUNT:
-        return parsed.value, Decimal(1)
-    size = Decimal(parsed.size.numerator) / Decimal(parsed.size.denominator)
-    choices = _DISPLAY[parsed.family]
-    shown = choices[-1]
-    for choice in choices:
-        if abs(magnitude) * size >= Decimal(choice.size.numerator):
-            shown = choice
-            break
-    return shown.value, size / Decimal(shown.size.numerator)
 
 
 def _rounded(value: Decimal, decimals: int) -> str:

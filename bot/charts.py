@@ -11,14 +11,12 @@ import io
 from datetime import date
 from decimal import Decimal
 
-from stockpot.bot.amounts import display_unit
-
 
 def consumption_chart(
     series: dict[tuple[str, str], list[tuple[date, Decimal]]], title: str
 ) -> bytes | None:
-    """A PNG, or ``None`` when nothing was consumed; each panel in the unit people read
-    (kg rather than thousands of g: ``bot.amounts.display_unit``)."""
+    """A PNG, or ``None`` when nothing was consumed; each panel in the ingredient's own unit,
+    the one it is counted in (``bot.amounts``)."""
     if not series:
         return None
     from matplotlib.figure import Figure  # matplotlib loads with the first chart drawn
@@ -28,11 +26,10 @@ def consumption_chart(
     axes = figure.subplots(len(series), 1, sharex=True, squeeze=False)
     for ((name, unit), points), (ax,) in zip(series.items(), axes, strict=True):
         days = [day for day, _ in points]
-        shown, factor = display_unit(max((abs(q) for _, q in points), default=Decimal(0)), unit)
         # Plotting needs floats; the figures themselves stay exact in the ledger.
-        values = [float(quantity * factor) for _, quantity in points]
+        values = [float(quantity) for _, quantity in points]
         ax.bar(days, values, color="#4a7c59")
-        ax.set_ylabel(f"{name} ({shown})", rotation=0, ha="right", va="center", fontsize=8)
+        ax.set_ylabel(f"{name} ({unit})", rotation=0, ha="right", va="center", fontsize=8)
         ax.tick_params(labelsize=7)
     figure.autofmt_xdate()
     figure.tight_layout()

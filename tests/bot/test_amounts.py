@@ -1,4 +1,5 @@
-"""Quantities shown rounded for people, in the unit people read; ranked without mixing units."""
+"""Quantities shown rounded for people, in the unit the ingredient is counted in; ranked
+without mixing units."""
 
 from decimal import Decimal
 
@@ -14,24 +15,28 @@ from stockpot.core.words import figure
 @pytest.mark.parametrize(
     ("quantity", "unit", "shown"),
     [
-        ("-523.333333333", "pcs", "-523.33 pcs"),
+        ("-523.333333333", "pcs", "-523 pcs"),
+        ("-36.666666667", "pcs", "-36.7 pcs"),  # was -36.67 pcs beside -917 g
+        ("-8.333333333", "pcs", "-8.33 pcs"),
         ("-1.603333333", "kg", "-1.6 kg"),
         ("16.833333333", "g", "16.8 g"),
-        ("-1600.4", "g", "-1.6 kg"),
-        ("240000", "g", "240 kg"),
+        ("-1600.4", "g", "-1,600 g"),  # counted in g: was -1.6 kg
+        ("-0.917", "kg", "-0.917 kg"),  # counted in kg: was -917 g
+        ("240000", "g", "240,000 g"),
         ("1234.5", "kg", "1,235 kg"),
-        ("1000000000", "g", "1,000,000 kg"),
-        ("-1234567.891", "pcs", "-1,234,567.89 pcs"),
+        ("1000000000", "g", "1,000,000,000 g"),
+        ("-1234567.891", "pcs", "-1,234,568 pcs"),
         ("0.5", "g", "0.5 g"),
-        ("-0.75", "l", "-750 ml"),
-        ("1500", "ml", "1.5 l"),
-        ("12.5", "cl", "125 ml"),
+        ("-0.75", "l", "-0.75 l"),
+        ("1500", "ml", "1,500 ml"),
+        ("12.5", "cl", "12.5 cl"),
+        ("0.0015", "kg", "0.002 kg"),  # at most a gram of a kilogram
         ("0", "kg", "0 kg"),
         ("0.0001", "pcs", "≈0 pcs"),
         ("3", "pcs", "3 pcs"),
     ],
 )
-def test_quantities_are_rounded_in_the_unit_people_read(quantity, unit, shown):
+def test_quantities_are_rounded_in_the_unit_the_ingredient_is_counted_in(quantity, unit, shown):
     assert human(Decimal(quantity), unit) == shown
 
 
@@ -39,7 +44,7 @@ def test_quantities_group_thousands_by_the_rule_money_does():
     """Money read 1,000,000.00 EUR beside a stock of 1000000 kg: one grouping rule now
     (``core.words.grouped``), for rounded quantities, exact ones (CLI tables) and money."""
     assert money(Decimal("1000000"), "EUR") == "1,000,000.00 EUR"
-    assert human(Decimal(10**9), "g") == "1,000,000 kg"
+    assert human(Decimal(10**6), "kg") == "1,000,000 kg"
     assert human_together([Decimal(1_500_000), Decimal(2_250_000)], "pcs") == [
         "1,500,000 pcs",
         "2,250,000 pcs",
@@ -91,6 +96,8 @@ def test_with_costs_value_decides():
         # The demo's mozzarella: each figure alone read 61.8 - 56.6 = 5.11.
         (["61.751", "56.642", "5.109"], "kg", ["61.75 kg", "56.64 kg", "5.11 kg"]),
         (["1", "0.9", "0.1"], "kg", ["1 kg", "0.9 kg", "0.1 kg"]),  # was 1 kg, 900 g, 100 g
+        (["0.45", "0.435", "0.015"], "kg", ["0.45 kg", "0.435 kg", "0.015 kg"]),  # was g
+        (["1200", "1182.5", "17.5"], "g", ["1,200 g", "1,182.5 g", "17.5 g"]),  # was kg
         (["8.5", "8.04", "0.46"], "kg", ["8.5 kg", "8.04 kg", "0.46 kg"]),
         (["250", "240.5", "9.5"], "g", ["250 g", "240.5 g", "9.5 g"]),
         (["61.7512345", "61.7512", "0.0000345"], "kg", ["61.751 kg", "61.751 kg", "≈0 kg"]),

@@ -205,7 +205,7 @@ def test_balances_are_a_summary_per_unit_and_show_all_lists_every_line():
     modal = balances_modal("Kitchen", rows)
     assert view_problems(modal) == []
     listed = "\n".join(b["text"]["text"] for b in modal["blocks"][1:])
-    assert listed.count(" EUR") == 2000 and "Flour 1999: 1.5 kg · 2.00 EUR" in listed
+    assert listed.count(" EUR") == 2000 and "Flour 1999: 1,500 g · 2.00 EUR" in listed
     many = [StockLine("Bar", f"Wine {i}", "pcs", Decimal(i)) for i in range(3000)]
     modal = balances_modal("Bar", many)
     assert view_problems(modal) == [] and len(modal["blocks"]) <= 100
@@ -214,7 +214,7 @@ def test_balances_are_a_summary_per_unit_and_show_all_lists_every_line():
 
 def test_a_large_balance_groups_its_thousands_as_its_value_does():
     """`Flour: 1000000 kg · 1,000,000.00 EUR`: the quantity now reads 1,000,000 kg too."""
-    rows = [StockLine("Kitchen", "Flour", "g", Decimal(10**9), Decimal(1_000_000))]
+    rows = [StockLine("Kitchen", "Flour", "kg", Decimal(10**6), Decimal(1_000_000))]
     [_, block] = balances_blocks("Bench", rows, None)
     assert "Flour: 1,000,000 kg · 1,000,000.00 EUR" in block["text"]["text"]
 
@@ -231,7 +231,13 @@ def test_balances_without_costs_rank_each_kind_and_never_kilograms_against_piece
     [_, block] = balances_blocks("Bench", rows, None)
     title, kind, *shown = block["text"]["text"].splitlines()
     assert title == "*Bar* · 6 ingredients" and kind == "_Largest of each kind_"
-    assert shown == ["Ice: 40 kg", "Gin: 7 l", "Lemons: 500 pcs", "Sugar: 900 g", "Limes: 3 pcs"]
+    assert shown == [
+        "Ice: 40 kg",
+        "Gin: 7,000 ml",
+        "Lemons: 500 pcs",
+        "Sugar: 900 g",
+        "Limes: 3 pcs",
+    ]
     [_, short] = balances_blocks("Bench", rows[:2], None)
     assert "accessory" not in short and short["text"]["text"].count("\n") == 2
 

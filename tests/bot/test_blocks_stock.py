@@ -26,4 +26,4 @@ def test_a_variance_percentage_is_written_as_every_other_percentage():
     )
     report = Variance("Pizzeria", "EUR", "Lager", date(2026, 11, 27), date(2026, 12, 4), [line])
     text = json.dumps(check(variance_blocks(report)), ensure_ascii=False)
-    assert "Mozzarella: used 10 kg, sold 9 kg → 1 kg (11.1 %) · 8.00 EUR" in text
+    assert "Mozzarella: used 10,000 g, sold 9,000 g → 1,000 g (11.1 %) · 8.00 EUR" in text

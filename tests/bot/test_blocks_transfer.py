@@ -65,7 +65,7 @@ def test_a_preview_that_matches_the_live_run_says_so_and_offers_no_post():
     assert ActionId.TRANSFER_POST not in _buttons(blocks)
     assert "Matches what is posted: nothing to post." in text and "run 4" not in text
     # Still the preview: its title and what the day deducts.
-    assert "Preview: Main room, 2026-11-27" in text and "Flour 360 g" in text
+    assert "Preview: Main room, 2026-11-27" in text and "Flour 0.36 kg" in text
 
 
 def test_the_largest_deductions_are_amounts_taken_with_their_value_and_unit():
@@ -78,7 +78,8 @@ def test_the_largest_deductions_are_amounts_taken_with_their_value_and_unit():
     )
     text = _shown(one_unit)
     assert (
-        "Largest by value, all from Kitchen: Basil 20 g (0.70 EUR), Flour 360 g (0.32 EUR)" in text
+        "Largest by value, all from Kitchen: Basil 0.02 kg (0.70 EUR), Flour 0.36 kg (0.32 EUR)"
+        in text
     )
     two_units = _moving(
         StockLine("Kitchen", "Flour", "kg", Decimal("-0.36")),
@@ -100,7 +101,7 @@ def test_stock_put_back_is_no_deduction_and_never_a_negative_amount_taken():
     )
     text = _shown(refunds)
     assert "*1 deduction* (1 weighed)" in text
-    assert "Largest by value, all from Kitchen: Flour 360 g (0.32 EUR)" in text
+    assert "Largest by value, all from Kitchen: Flour 0.36 kg (0.32 EUR)" in text
     assert "-3 pcs" not in text and "-13.50" not in text
     assert "1 ingredient put back (more refunded than sold): House red 3 pcs" in text
     only_back = replace(refunds, movements=refunds.movements[1:])

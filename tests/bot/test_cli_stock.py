@@ -229,7 +229,7 @@ def test_waste_beyond_the_stock_is_posted_and_says_what_goes_below_zero(cli):
     stock(cli, "count", "--storage-unit", "Kitchen", "Flour=0.2", "Basil=5", "--date", "2026-11-26")
     text = stock(cli, "waste", "--storage-unit", "Kitchen", "Flour=533.3333g", "Basil=1g")
     warned = text.split("\n", 1)[1].split("below zero now: ")[1:]
-    assert warned == ["Flour in Kitchen, -333 g (posted all the same; a count sets it right)\n"]
+    assert warned == ["Flour in Kitchen, -0.333 kg (posted all the same; a count sets it right)\n"]
     assert "-0.3333333 " in cli("ledger", "balances", "--company", COMPANY)
     moved = json.loads(
         stock(cli, "move", "--storage-unit", "Bar", "--to", "Kitchen", "House red=1", "--json")

@@ -61,8 +61,8 @@ def test_why_names_the_items_and_the_recipe_path(salami_as_margherita):
     answer = reply(bot, "Why Flour in Kitchen: 2025-03-14")
     text = texts(answer)
     # 3 Salami (1 alone, 1 in the Family Box, 1 after midnight) × 1.8 kg / 10 portions
-    assert "*-540 g* of Flour from sales: 1 item, 3 sales lines" in text
-    assert "*Pizza Salami* (5017): 3 sold → -540 g" in text
+    assert "*-0.54 kg* of Flour from sales: 1 item, 3 sales lines" in text
+    assert "*Pizza Salami* (5017): 3 sold → -0.54 kg" in text
     assert (
         "1 portion of Margherita per sale → 1 portion of Pizza dough → "
         "1.8 kg Flour per 10 portions" in text
@@ -70,7 +70,7 @@ def test_why_names_the_items_and_the_recipe_path(salami_as_margherita):
     assert len(answer.args["blocks"]) <= 6 and "attached file" not in text
     bot.send.command("/ledger", "why Mozzarella 2025-03-14", user=VIEWER)
     mozzarella = texts(reply(bot, "Why Mozzarella: 2025-03-14"))
-    assert "125 g Mozzarella, trim 4 % (takes 130 g)" in mozzarella
+    assert "0.125 kg Mozzarella, trim 4 % (takes 0.13 kg)" in mozzarella
     bot.send.command("/ledger", "why flor 2025-03-14", user=VIEWER)
     reply(bot, "no ingredient 'flor'; did you mean Flour?")
     bot.send.command("/ledger", "why flour 2025-03-14 Kuche", user=VIEWER)
@@ -99,7 +99,7 @@ def test_the_ledger_offers_why_on_its_lines(salami_as_margherita):
         user=VIEWER,
     )
     answer = reply(bot, "Why Flour in Kitchen: 2025-03-14")
-    assert answer.args["replace_original"] is False and "-540 g" in texts(answer)
+    assert answer.args["replace_original"] is False and "-0.54 kg" in texts(answer)
 
 
 def test_a_long_why_shows_the_top_items_and_points_to_the_file():

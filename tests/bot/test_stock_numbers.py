@@ -48,7 +48,8 @@ def test_a_count_sheet_refuses_a_thousands_comma_and_keeps_decimal_commas(bot):
     assert _postings(bot) == 0
     assert count(bot, "2026-11-26", {"Basil": "12500", "Flour": "0,125"}).text == ""
     counted = texts(posted(bot, "counted in Kitchen for 2026-11-26"))
-    assert "Flour: 125 g" in counted and "Basil: 12.5 kg" in counted  # shown in larger units
+    # each in the unit it is counted in (Flour in kg, Basil in g)
+    assert "Flour: 0.125 kg" in counted and "Basil: 12,500 g" in counted
 
 
 def test_a_cost_with_its_currency_or_a_number_beyond_range_is_told_what_is_wrong(bot):
@@ -100,7 +101,7 @@ def test_a_quantity_without_a_digit_before_or_after_its_point_is_a_number(bot):
     form, a count file and a CSV import all read ``.5`` and ``2.`` as 0.5 and 2."""
     bot.send.command("/stock", "receive Kitchen Flour=.5kg@,9, Basil=2.g", user=ADMIN)
     message = texts(posted(bot, "received in Kitchen"))
-    assert "Flour: 500 g · 0.45 EUR" in message and "Basil: 2 g" in message
+    assert "Flour: 0.5 kg · 0.45 EUR" in message and "Basil: 2 g" in message
 
 
 def test_numbers_in_stock_lines_are_refused_by_the_rule_of_their_field_as_typed(bot):

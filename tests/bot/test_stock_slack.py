@@ -826,7 +826,7 @@ def test_waste_beyond_the_stock_is_posted_with_a_warning_of_what_goes_below_zero
     bot.send.command("/stock", "waste Kitchen Flour=1333.333g, Basil=20g", user=ADMIN)
     wasted = texts(posted(bot, "wasted in Kitchen"))
     assert (
-        ":warning: Now below zero: *Basil* in Kitchen -20 g; *Flour* in Kitchen -333 g. Posted "
+        ":warning: Now below zero: *Basil* in Kitchen -20 g; *Flour* in Kitchen -0.333 kg. Posted "
         "all the same (stock may go negative); a count sets it right: `/stock count Kitchen`."
     ) in wasted
 
