@@ -26,6 +26,7 @@ from stockpot.core.business_day import DayStart
 from stockpot.core.company_clock import company_zone
 from stockpot.core.csv_import.dialect import UnreadableFile
 from stockpot.core.csv_import.profile import CsvProfile
+from stockpot.core.csv_import.reader import names_in_file
 from stockpot.core.csv_import.scan import Scan, scan
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.errors import NotFound, StockpotError, ValidationFailed
@@ -220,7 +221,7 @@ def preview_csv(
     default_date: date | None = None,
 ) -> Preview:
     """Read and check the file, post nothing: what an import would do."""
-    _, result = _scan(factory, connection_id, stream, file_name, default_date, max_bytes)
+    profile, result = _scan(factory, connection_id, stream, file_name, default_date, max_bytes)
     with factory() as session:
         mapped = set(
             session.scalars(
@@ -233,13 +234,16 @@ def preview_csv(
         unmapped = {code: qty for code, qty in result.by_code().items() if code not in mapped}
         shown = {code for row in result.sample[:SAMPLE_NAMED] for code in row.codes}
         shown |= set(sorted(unmapped, key=lambda code: -unmapped[code])[:UNMAPPED_NAMED])
-        names = dict(
-            session.execute(
+        names = {
+            key: name
+            for key, name in session.execute(
                 select(PosItem.key, PosItem.name).where(
                     PosItem.connection_id == connection_id, PosItem.key.in_(shown)
                 )
-            ).all()
-        )
+            )
+            if name != key  # an item first imported without a name is named by its code
+        }
+    names |= names_in_file(stream, profile.profile, result.dialect, shown - names.keys())
     return Preview(result, unmapped, previous.id if previous else None, names)
 
 
@@ -338,6 +342,10 @@ def import_csv(
         result.refuse_if_invalid()
     if not result.totals:
         raise ValidationFailed(f"{file_name}: no valid rows to import")
+    # the file's names for its codes (with a name_source_column): a code new to the catalog
+    # is made an item by that name, where the unmapped list and the map form said "155 (155)";
+    # every line of the file carries its name, so importing it twice posts the same lines
+    names = names_in_file(stream, profile.profile, result.dialect, set(result.by_code()))
     with unit_of_work(factory) as session:
         if effect_key is not None:
             earlier = effects.take(session, effect_key, profile.company_id)
@@ -372,7 +380,10 @@ def import_csv(
                 TransferRequest(
                     *ids[day],
                     live[ids[day]]
-                    + [SaleLine(tag, code, code, code, q) for code, q in days.pop(day)],
+                    + [
+                        SaleLine(tag, code, code, names.get(code, code), q)
+                        for code, q in days.pop(day)
+                    ],
                     raw,
                     RunKind.CSV,
                     triggered_by,

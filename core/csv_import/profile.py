@@ -29,6 +29,9 @@ class CodesRule(DocumentModel):
     source_column: Column
     quantity_source_column: Column | None = None
     date_source_column: Column | None = None
+    name_source_column: Column | None = None
+    """The column naming what the code sold, when the export has one: a preview and the
+    unmapped list name a code the catalog does not know yet by it ("155" alone said nothing)."""
 
 
 class CsvProfile(DocumentModel):

@@ -335,3 +335,47 @@ def _date(
     if default_date is None:
         problem(rule.date, None, "has no date and none was given; give the date of the sales")
     return default_date
+
+
+def names_in_file(
+    stream: BinaryIO, profile: CsvProfile, dialect: Dialect, wanted: set[str]
+) -> dict[str, str]:
+    """The name the file gives each of the ``wanted`` codes (its first non-empty one), from
+    the rules with a ``name_source_column``; a cell of several codes names none of them. Read
+    only when a preview or an import has codes the catalog cannot name, and only until
+    every one is named."""
+    if not wanted or not any(rule.name_source_column for rule in profile.rules):
+        return {}
+    named: dict[str, str] = {}
+    stream.seek(0)
+    text = io.TextIOWrapper(stream, encoding=dialect.encoding, newline="")
+    try:
+        records = records_of(csv.reader(text, delimiter=dialect.delimiter), dialect)
+        first = next(records, None)
+        if first is None:
+            return named
+        names = (
+            [cell.strip().lstrip("\ufeff").casefold() for cell in first[1]]
+            if profile.header_row
+            else [str(number) for number in range(1, len(first[1]) + 1)]
+        )
+        pairs = [
+            (names.index(code), names.index(name))
+            for rule in profile.rules
+            if rule.name_source_column
+            and (code := rule.source_column.strip().casefold()) in names
+            and (name := rule.name_source_column.strip().casefold()) in names
+        ]
+        rows = records if profile.header_row else _chain(first, records)
+        for _, cells in rows:
+            for code_at, name_at in pairs:
+                code = (cell(cells, code_at) or "").strip()
+                name = (cell(cells, name_at) or "").strip()
+                if code in wanted and name and code not in named:
+                    named[code] = name
+            if len(named) == len(wanted):
+                break
+    finally:
+        text.detach()
+        stream.seek(0)
+    return named

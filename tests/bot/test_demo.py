@@ -382,6 +382,8 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     page.get_by_test_id("upload-input").set_input_files(str(EXPORT))
     preview = walk.latest("read with")
     expect(preview).to_contain_text("12 rows")
+    # the code the catalog does not know, named by the export's Artikel column
+    expect(preview).to_contain_text("Familienpizza Hawaii (155) sold 3")
     ts = preview.get_attribute("data-ts")
     walk.shot("csv-preview")
     # The import's job waits for the file until the page has shown "Importing…" (the

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from stockpot.core import ledger
+from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.csv_import.dialect import UnreadableFile
 from stockpot.core.csv_import.importer import (
     DuplicateFile,
@@ -264,3 +265,33 @@ def test_preview_and_import_put_a_sale_after_midnight_on_the_business_day_it_bel
             select(TransferRun.business_date, func.count()).group_by(TransferRun.business_date)
         ).all()
     assert sorted(runs) == [(DAY, 1), (date(2026, 11, 28), 1)]
+
+
+def test_a_code_the_catalog_does_not_know_is_named_by_the_files_name_column(database):
+    """The preview listed "777 sold 1" and the import made an item called "777": with a
+    ``name_source_column`` the code is named as the till names it, in the preview, in the
+    unmapped list and in the map form."""
+    from tests.core.csv_import.files import KASSE
+
+    setup_csv(database)
+    named = KASSE.replace(
+        "        date_source_column: Datum\n",
+        "        date_source_column: Datum\n        name_source_column: Bezeichnung\n",
+    )
+    import_catalog(database.factory, named, source="kasse.yaml")
+    preview = preview_csv(
+        database.factory,
+        connection_id(database),
+        io.BytesIO(GERMAN),
+        file_name="kasse.csv",
+        max_bytes=LIMIT,
+    )
+    assert preview.unmapped == {"777": Decimal(1)}
+    assert preview.names["777"] == "Käsekuchen"
+    assert preview.names["300"] == "Espresso"  # its first name, not "Espresso (Storno)"
+    run_import(database)
+    with database.session() as session:
+        company = company_by_name(session, "Trattoria Esempio")
+        [row] = unmapped(session, company.id)
+        item = session.scalar(select(PosItem).where(PosItem.key == "777"))
+    assert (row.code, row.name, item.name) == ("777", "Käsekuchen", "Käsekuchen")
