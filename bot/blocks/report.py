@@ -24,7 +24,7 @@ from stockpot.core import units
 from stockpot.core.exact import format_decimal
 from stockpot.core.reports import DailyReport, LocationDay
 from stockpot.core.stock.costs import money
-from stockpot.core.words import named_day
+from stockpot.core.words import grouped, named_day
 
 STATE_ICONS = {
     "posted": ":white_check_mark:",
@@ -66,7 +66,13 @@ def _location(row: LocationDay, currency: str) -> list[Block]:
     if row.due_at is not None:
         head += f" · transferred at {local_time(row.due_at, ZoneInfo(row.timezone))}"
     if row.run_id is not None:
-        head += f" · {plural(row.lines, 'line')}, {row.unmapped_lines} unmapped · {_deducted(row)}"
+        # "315 lines, 177 unmapped" beside the doctor's "148 items" read as items
+        unmapped = (
+            f"{grouped(row.unmapped_lines)} of them unmapped"
+            if row.unmapped_lines
+            else "none unmapped"
+        )
+        head += f" · {plural(row.lines, 'sales line')}, {unmapped} · {_deducted(row)}"
     blocks = [section(head)]
     if row.deductions:
         blocks.append(context(_largest(row, currency)))

@@ -287,7 +287,7 @@ def test_the_daily_report_says_over_which_days_an_unmapped_item_sold():
     from datetime import date, timedelta
 
     from stockpot.bot.blocks.report import report_blocks as daily_blocks
-    from stockpot.core.reports import DailyReport
+    from stockpot.core.reports import DailyReport, LocationDay
 
     start = date(2026, 9, 5)
     row = UnmappedRow(
@@ -299,8 +299,15 @@ def test_the_daily_report_says_over_which_days_an_unmapped_item_sold():
         Decimal(187),
         {(1, start + timedelta(days=d)) for d in range(0, 90, 3)} | {(1, date(2026, 12, 3))},
     )
-    report = DailyReport("Pizzeria", date(2026, 12, 3), [], Decimal("0.65"), [row], [], {})
+    days = [
+        LocationDay("Teltow", "posted", run_id=9, lines=315, unmapped_lines=177),
+        LocationDay("Mitte", "posted", run_id=8, lines=14),
+    ]
+    report = DailyReport("Pizzeria", date(2026, 12, 3), days, Decimal("0.65"), [row], [], {})
     text = json.dumps(check(daily_blocks(report))["blocks"], ensure_ascii=False)
+    # lines, not items: "315 lines, 177 unmapped" read as 177 of the list's items
+    assert "*Teltow*: posted · 315 sales lines, 177 of them unmapped · " in text
+    assert "*Mitte*: posted · 14 sales lines, none unmapped · " in text
     assert (
         "Unmapped: *Familienpizza Vegetaria* (5108), "
         "sold 187 in the last 90 days (31 days, 2026-09-05 to 2026-12-03)" in text
