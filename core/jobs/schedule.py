@@ -59,16 +59,21 @@ class Clock:
         return business_date_of(now, self.timezone, self.day_start)
 
     def due_at(self, day: date) -> datetime:
-        """When business date ``day`` is transferred: ``transfer_time`` on the first local
-        date whose ``transfer_time`` falls after the day's window has closed."""
+        """When business date ``day`` is transferred: the first ``transfer_time`` on the
+        local clock at or after the day's window has closed. A time the autumn change repeats
+        counts twice (02:30 in Berlin on 25 October 2026 is 00:30 and 01:30 UTC): a window
+        closing between the two is transferred at the second that day, not a day later; one
+        inside the spring gap resolves with the offset before the change."""
         _, end = business_day_window(day, self.timezone, self.day_start)
         local_day = end.astimezone(self.timezone).date()
-        due = datetime.combine(local_day, self.transfer_time, tzinfo=self.timezone)
-        if due < end:
-            due = datetime.combine(local_day + timedelta(days=1), self.transfer_time, self.timezone)
-        # In UTC: Python never finds a local time inside a DST gap or fold equal to an
-        # instant of another zone, and compares two times of one zone by wall clock.
-        return due.astimezone(UTC)
+        for on in (local_day, local_day + timedelta(days=1)):
+            for fold in (0, 1):
+                wall = datetime.combine(on, self.transfer_time, self.timezone).replace(fold=fold)
+                # In UTC: Python compares two times of one zone by wall clock, fold ignored.
+                due = wall.astimezone(UTC)
+                if due >= end:
+                    return due
+        raise AssertionError("a transfer time always comes within two local days")
 
     def first_day_due_after(self, instant: datetime) -> date:
         """The earliest business date whose transfer is due after ``instant``."""
