@@ -30,6 +30,7 @@ from stockpot.core.models import (
     ExternalLocation,
     Job,
     JobKind,
+    JobState,
     Provider,
     RunKind,
     TransferDay,
@@ -196,18 +197,24 @@ def report_day_due(company: Company, timezone: ZoneInfo, now: datetime) -> date:
     return local.date() - timedelta(days=1 if now >= due_today else 2)
 
 
+SUPERSEDING = (JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED)
+"""The states of a later report that make an earlier one stale: one that will post or did."""
+
+
 def superseding_report(session: Session, company_id: int, day: date) -> date | None:
-    """The latest day after ``day`` whose scheduled report of the company is queued, if any:
-    a scheduled report of ``day`` is then stale and not posted. Reports queued day after day
-    while no worker ran posted one per day at once when one came back; the scheduler, when
-    it was down itself, queues only the latest day (``report_day_due``), and so both ways
-    the channel gets the one report."""
+    """The latest day after ``day`` whose scheduled report of the company is queued, running
+    or done, if any: a scheduled report of ``day`` is then stale and not posted. Reports
+    queued day after day while no worker ran posted one per day at once when one came back;
+    the scheduler, when it was down itself, queues only the latest day (``report_day_due``),
+    and so both ways the channel gets the one report. A later one cancelled or failed
+    supersedes nothing: it did, and the channel got no report at all."""
     return session.scalar(
         select(func.max(Job.business_date)).where(
             Job.kind == JobKind.REPORT,
             Job.company_id == company_id,
             Job.once_key.is_not(None),
             Job.business_date > day,
+            Job.state.in_(SUPERSEDING),
         )
     )
 
