@@ -335,7 +335,9 @@ class Worker:
         over if its lease expires (a worker that died), and stops once nothing is running or
         due (a due job may be in the middle of another worker's claim; a job recorded
         failed or cancelled whose end is not told yet counts as running, ``Job.telling``:
-        an attempt's last word to Slack comes before its job is no longer counted).
+        an attempt's last word to Slack comes before its job is no longer counted). Messages
+        Slack did not take that are owed for later (``queue.owed_later``) are not waited
+        for: tried again up to 8 times over about 2 hours, they kept it that long.
         """
         ran = 0
         stop = threading.Event()

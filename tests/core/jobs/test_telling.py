@@ -217,6 +217,22 @@ def test_a_telling_waits_as_a_retried_attempt_does(database, queued):
     assert worker(database, handler, worker_id="other").run_until_idle() == 0, "not due yet"
 
 
+def test_waiting_for_others_does_not_wait_for_a_telling_owed_for_later(database, queued):
+    """Owed for later, the telling is held by no worker: ``run_until_idle(wait_for_others)``
+    (``stockpot worker --until-idle``) waited for it up to its last try, hours with the
+    defaults. It stops; the telling stays owed, and ``owed_later`` says when it is due."""
+    handler = SlackAway(ValidationFailed(REFUSED), away=1)
+    runner = worker(database, handler, STOCKPOT_JOB_RETRY_SECONDS=600)
+    assert runner.run_until_idle(wait_for_others=True) == 1
+    owed = job(database, queued)
+    assert (owed.telling["tries"], owed.worker_id) == (1, None)
+    with database.session() as session:
+        assert queue.unfinished_count(session) == 0
+        later = queue.owed_later(session)
+    assert (later.jobs, later.next_at) == (1, owed.lease_expires_at)
+    assert handler.tries == 1 and handler.told == []
+
+
 def test_a_telling_slack_refuses_for_good_is_not_tried_again_and_logged_once(
     database, queued, caplog
 ):
