@@ -141,7 +141,7 @@ def idle_said(ran: int, owed: Owed) -> str:
     if not owed.jobs or owed.next_at is None:
         return said
     return (
-        f"{said} now. {owed.jobs} job(s) still owe Slack messages Slack did not take: kept, "
+        f"{said} now. {owed.jobs} job(s) still owe messages Slack did not take: kept, "
         f"and tried again from {owed.next_at:%Y-%m-%d %H:%M} UTC by any worker running then"
     )
 

@@ -78,9 +78,8 @@ def test_worker_until_idle_leaves_messages_owed_for_later_and_says_when(
         session.add(job)
     said = run("worker", "--until-idle")
     assert said.strip().endswith(
-        "ran 0 job(s); nothing is left to do now. 1 job(s) still owe Slack messages Slack did "
-        f"not take: kept, and tried again from {at:%Y-%m-%d %H:%M} UTC by any worker running "
-        "then"
+        "ran 0 job(s); nothing is left to do now. 1 job(s) still owe messages Slack did not "
+        f"take: kept, and tried again from {at:%Y-%m-%d %H:%M} UTC by any worker running then"
     ), said
     with database.session() as session:
         kept = session.get_one(Job, job.id)
