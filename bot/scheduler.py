@@ -25,8 +25,13 @@ def _tick(factory: sessionmaker[Session]) -> None:
     except SQLAlchemyError:
         log.warning("the scheduler could not reach the database; next tick retries", exc_info=True)
         return
-    if summary.transfers or summary.reports:
-        log.info("queued %s transfer(s), %s report(s)", summary.transfers, summary.reports)
+    if summary.transfers or summary.reports or summary.offers:
+        log.info(
+            "queued %s transfer(s), %s report(s), %s offer(s) of days not transferred",
+            summary.transfers,
+            summary.reports,
+            summary.offers,
+        )
 
 
 def start_scheduler(factory: sessionmaker[Session], settings: Settings) -> BackgroundScheduler:

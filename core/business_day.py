@@ -11,18 +11,33 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 ZONE_MAX = 64
 """The longest timezone name Stockpot keeps (IANA's are under 40)."""
 
 
+NOT_IANA = "localtime"
+"""A file of the machine's zone directory that ``available_timezones`` lists but is no IANA
+name: the host's own setting, another zone on another machine, and missing from the
+``tzdata`` package (``posix/…``, ``right/…`` and ``posixrules`` it leaves out itself)."""
+
+
+@cache
+def _iana() -> frozenset[str]:
+    return frozenset(available_timezones() - {NOT_IANA})
+
+
 def known_zone(name: str) -> bool:
-    """Whether ``name`` is a timezone ``zoneinfo`` can load (an IANA name): a location's or
-    report's timezone is checked where it comes in, since every clock of the schedule reads
-    it later (one unknown name failed every company's scheduler tick). A name longer than a
-    file name raised ``OSError`` out of ``zoneinfo``."""
-    if not name or len(name) > ZONE_MAX:
+    """Whether ``name`` is an IANA timezone ``zoneinfo`` can load: a location's or report's
+    timezone is checked where it comes in, since every clock of the schedule reads it later
+    (one unknown name failed every company's scheduler tick). ``ZoneInfo`` alone loads any
+    file under the zone directory: ``localtime``, ``posix/Europe/Berlin``, ``right/UTC`` were
+    taken, and a name this host loads need not load on the next (a report timezone of
+    ``localtime`` failed each tick and command there). A name longer than a file name raised
+    ``OSError`` out of ``zoneinfo``."""
+    if not name or len(name) > ZONE_MAX or name not in _iana():
         return False
     try:
         ZoneInfo(name)

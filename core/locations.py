@@ -12,7 +12,7 @@ from datetime import datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from stockpot.core.errors import NotFound, UnauthorizedCompanyAccess, ValidationFailed
+from stockpot.core.errors import NotFound, ValidationFailed
 from stockpot.core.jobs import schedule
 from stockpot.core.jobs.queue import jobs_by_location, pending_since
 from stockpot.core.jobs.schedule import MissedDays
@@ -108,12 +108,12 @@ def link_storage_unit(
     """Take the location's sales from this storage unit (by name, or by id from a form)."""
     query = select(StorageUnit).where(StorageUnit.company_id == location.company_id)
     if isinstance(storage_unit, int):
+        # Another company's unit is refused exactly as a missing one, naming no id: a select
+        # value comes back through the client, and "belongs to another company" told a
+        # forger which ids were other companies' units.
         unit = session.get(StorageUnit, storage_unit)
         if unit is not None and unit.company_id != location.company_id:
-            raise UnauthorizedCompanyAccess(
-                "that storage unit belongs to another company; a location takes stock from a "
-                "unit of its own company"
-            )
+            unit = None
     else:
         unit = session.scalar(query.where(StorageUnit.name == storage_unit))
     if unit is None:
@@ -124,9 +124,8 @@ def link_storage_unit(
                 .order_by(StorageUnit.name)
             )
         )
-        raise NotFound(
-            f"no storage unit '{storage_unit}' in this company (known: {known or 'none'})"
-        )
+        asked = "that" if isinstance(storage_unit, int) else f"'{storage_unit}'"
+        raise NotFound(f"{asked} is no storage unit of this company (known: {known or 'none'})")
     if unit.archived_at is not None:
         raise ValidationFailed(archived_refusal(unit.name))
     location.storage_unit_id = unit.id

@@ -46,6 +46,16 @@ def name_problem(name: str) -> str | None:
     return f"a name cannot contain the control character U+{ord(found.group()):04X}"
 
 
+NUL_REFUSED = 'a NUL character ("\\0") is not accepted; remove it'
+
+
+def nul_problem(text: str) -> str | None:
+    """Why free text people type (an address, a note, a supplier) cannot be kept, or
+    ``None``: PostgreSQL refuses NUL in text, so a statement carrying one ended in a database
+    error (and SQLite kept it). Names have the stricter ``name_problem``."""
+    return NUL_REFUSED if "\x00" in text else None
+
+
 LIKE_ESCAPE = "\\"
 
 
@@ -58,8 +68,9 @@ def containing(text: str) -> str | None:
     typed: ``%`` and ``_`` are letters a person typed, not wildcards (a search for ``%`` is
     not a search for everything, and ``Item_1`` does not find ``ItemX1``). ``None`` for a
     text longer than any name: nothing contains it, and SQLite refused its pattern ("LIKE or
-    GLOB pattern too complex", a traceback) from 50,000 bytes."""
-    if len(text.strip()) > SEARCH_MAX:
+    GLOB pattern too complex", a traceback) from 50,000 bytes; and for one with a NUL, which
+    no name holds (PostgreSQL refused the pattern: a traceback)."""
+    if len(text.strip()) > SEARCH_MAX or nul_problem(text):
         return None
     escaped = (
         text.strip()
@@ -149,7 +160,7 @@ def connection_by_label(session: Session, company: Company, label: str) -> Conne
     if not same:  # `csv:kasse` for `csv:Kasse`: names are found case and accents aside
         same = [c for c in connections if c.provider == provider and fold(c.name) == fold(wanted)]
     if len(same) != 1:
-        known = ", ".join(c.label for c in connections)
+        known = ", ".join(sorted(c.label for c in connections))
         raise NotFound(
             f"company '{company.name}' has no connection '{label}' (known: {known or 'none'})"
         )

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from stockpot.core.db import utcnow
 from stockpot.core.errors import ValidationFailed
-from stockpot.core.lookup import fold, name_problem, storage_unit_by_name
+from stockpot.core.lookup import fold, name_problem, nul_problem, storage_unit_by_name
 from stockpot.core.models import ExternalLocation, Recipe, RecipeLine, StorageUnit
 
 
@@ -26,6 +26,9 @@ def create_storage_unit(session: Session, company_id: int, name: str, address: s
     if not name or not address:
         raise ValidationFailed("a storage unit needs a name and an address")
     name = _checked_name(name)
+    problem = nul_problem(address)
+    if problem is not None:
+        raise ValidationFailed(f"an address: {problem}")
     _refuse_taken(session, company_id, name)
     unit = StorageUnit(company_id=company_id, name=name, address=address)
     session.add(unit)

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 
 from stockpot.core.errors import InvalidDocument, Problem
+from stockpot.core.lookup import nul_problem
 
 Path = tuple[str | int, ...]
 
@@ -182,9 +183,9 @@ def _checked_lines(root: yaml.Node, source: str) -> dict[Path, int]:
         node, path, value = pending.pop()
         if value:
             lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.ScalarNode) and "\0" in node.value:
-            message = 'a NUL character ("\\0") is not accepted; remove it'
-            raise InvalidDocument(source, [Problem(place(path), message, node.start_mark.line + 1)])
+        problem = nul_problem(node.value) if isinstance(node, yaml.ScalarNode) else None
+        if problem is not None:
+            raise InvalidDocument(source, [Problem(place(path), problem, node.start_mark.line + 1)])
         if isinstance(node, yaml.MappingNode):
             _refuse_decimal_comma_in_flow(node, path, source)
             seen: dict[str, int] = {}

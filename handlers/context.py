@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from stockpot.bot.work import WorkQueue
 from stockpot.core import scope
@@ -40,10 +41,16 @@ class Answering:
     since: datetime
     posts: int = 0
     uploads: int = 0
+    enqueues: int = 0
     kept: dict[str, Any] = field(default_factory=dict)
     """What an earlier attempt recorded (the job's result)."""
     keep: Callable[..., None] | None = None
     """Record in the job's result, for a later attempt."""
+
+    def next_enqueue(self) -> str:
+        """The key of the answer's next queued job (the same sequence on every attempt)."""
+        self.enqueues += 1
+        return job_key(self.job_id, "enqueue", self.enqueues)
 
     def next_stamp(self) -> str:
         """The key of this answer's next message (the same sequence on every attempt)."""
@@ -72,7 +79,13 @@ class Services:
 
 
 def services(context: BoltContext) -> Services:
-    return context[SERVICES]
+    """The services; in an answer job, queueing keyed by the job (``JobRuntime.keyed``)."""
+    found: Services = context[SERVICES]
+    answering = context.get(ANSWERING)
+    if isinstance(answering, Answering) and found.jobs.keys is None:
+        found = replace(found, jobs=found.jobs.keyed(answering.next_enqueue))
+        context[SERVICES] = found
+    return found
 
 
 def effect_key(context: BoltContext, step: str) -> str | None:
@@ -108,6 +121,17 @@ def button_admin(context: BoltContext, body: dict[str, Any]) -> Actor:
 
 def post(client: WebClient, channel: str, message: dict[str, Any]) -> None:
     client.chat_postMessage(channel=channel, **message)
+
+
+UNPOSTABLE = frozenset({"channel_not_found", "not_in_channel", "is_archived"})
+"""Slack's answers to a post where the bot can post nothing: a private channel or a DM it is
+not in (``chat:write.public`` reaches public channels only), an archived channel."""
+
+
+def unpostable(error: SlackApiError) -> str | None:
+    """Slack's code when ``error`` says the bot can post nothing in that channel, else None."""
+    code = error.response.get("error")
+    return str(code) if code in UNPOSTABLE else None
 
 
 def notify(context: BoltContext, channel_id: str) -> Notify:

@@ -22,6 +22,7 @@ from stockpot.core.csv_import.importer import profiles
 from stockpot.core.errors import InvalidDocument, Problem, ValidationFailed
 from stockpot.core.ids import parse_id
 from stockpot.core.jobs import specs
+from stockpot.core.lookup import name_problem
 from stockpot.core.models import Connection
 from stockpot.handlers.context import (
     form_actor,
@@ -95,6 +96,9 @@ def submit_upload(ack: Ack, view: dict[str, Any], client: WebClient, context: Bo
 
 def open_profile(inv: Invocation, who: Actor, name: str) -> None:
     """``/pos csv profile [name]``: edit that profile, or create one."""
+    problem = name_problem(name)
+    if problem is not None:  # no profile has such a name; a new one could not take it
+        raise ValidationFailed(problem)
     with inv.reading(who) as rows:
         connection = rows.csv_profile(name) if name else None
         units = rows.storage_unit_names()

@@ -8,7 +8,7 @@ from datetime import date
 
 from slack_sdk.errors import SlackApiError
 
-from stockpot.bot.blocks.common import escape, plural
+from stockpot.bot.blocks.common import escape, message, plural, section
 from stockpot.bot.blocks.doctor import doctor_blocks
 from stockpot.bot.blocks.pos import connect_sides_modal, lightspeed_blocks, locations_blocks
 from stockpot.bot.metadata import ConnectSidesMetadata
@@ -30,6 +30,7 @@ from stockpot.core.jobs.specs import Notify
 from stockpot.core.locations import overview
 from stockpot.core.migration import DEFAULT_DAYS, plan
 from stockpot.core.models import (
+    Company,
     ExternalLocation,
     Provider,
     Role,
@@ -42,8 +43,9 @@ from stockpot.core.storage import (
     rename_storage_unit,
     storage_units,
 )
+from stockpot.core.words import quoted
 from stockpot.core.workspaces import redeem_link_code, set_up_workspace
-from stockpot.handlers.context import Services
+from stockpot.handlers.context import Services, post, unpostable
 from stockpot.handlers.mapping import mappings_list, unmapped_list
 from stockpot.handlers.pending import joined, queue_or_join
 from stockpot.handlers.slash import Invocation, UsageError, company_locations, parse_day
@@ -386,10 +388,44 @@ def start_migration(
     )
 
 
+def _announce_reports(inv: Invocation, company: Company) -> None:
+    """Say in the channel, for everyone in it, that the reports come there: first of all, a
+    post Slack refuses (a private channel or a DM the bot is not in) refuses the setting, which
+    would otherwise lose every report to a channel nobody could read them in."""
+    zone = company.report_timezone or "the first location's timezone"
+    text = (
+        f"The daily report of {escape(company.name)} and its alerts come to this channel at "
+        f"{company.report_time:%H:%M} ({escape(zone)}), set by <@{inv.user_id}>. "
+        "`/pos report off` stops them."
+    )
+    try:
+        post(inv.client, inv.channel_id, message(text, [section(text)]))
+    except SlackApiError as error:
+        code = unpostable(error)
+        if code is None:
+            raise
+        raise ValidationFailed(
+            f"I cannot post in this channel (Slack answered `{code}`), so no report could "
+            "reach it: invite me with `/invite @Stockpot` and run `/pos report here` again, "
+            "or run it in a channel I am in. Nothing was changed."
+        ) from None
+
+
+REPORT_USAGE = (
+    "`/pos report here [HH:MM] [timezone]`, `/pos report off` or `/pos report now [date]`"
+)
+REPORT_WORDS = {"now": 2, "here": 3, "off": 1}
+"""How many words each ``/pos report`` takes, its own included."""
+
+
 def pos_report(inv: Invocation) -> None:
     """``/pos report``: show, set (``here [HH:MM] [timezone]``), stop (``off``) or send now."""
     who = inv.actor()
     action = inv.args[0].lower() if inv.args else ""
+    most = REPORT_WORDS.get(action)
+    if most is not None and len(inv.args) > most:
+        # 'here 07:30 Europe/Berlin extra' set 07:30 in Berlin and dropped the rest unsaid
+        raise UsageError(f"{REPORT_USAGE} ({quoted(' '.join(inv.args[most:]))} is more)")
     if action == "now":
         who.require_admin()  # the report goes to the channel, for everyone in it to read
         day = parse_day(inv.args[1].lower() if len(inv.args) > 1 else "yesterday", inv.today(who))
@@ -404,14 +440,14 @@ def pos_report(inv: Invocation) -> None:
         timezone = inv.args[2] if action == "here" and len(inv.args) > 2 else None
         with inv.changing(who) as rows:
             company = rows.company()
-            if action == "here":
-                send_reports_to(company, inv.team_id, inv.channel_id, at, timezone)
-            else:
+            if action == "off":
                 send_reports_to(company, None, None)
+            else:
+                send_reports_to(company, inv.team_id, inv.channel_id, at, timezone)
+                _announce_reports(inv, company)
+                return
     elif action:
-        raise UsageError(
-            "`/pos report here [HH:MM] [timezone]`, `/pos report off` or `/pos report now`"
-        )
+        raise UsageError(REPORT_USAGE)
     with inv.reading(who) as rows:
         company = rows.company()
         if company.report_channel_id is None:

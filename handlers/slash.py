@@ -68,7 +68,11 @@ class Invocation:
 
     def reply(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:
         """A private answer to the person who typed the command."""
-        self.respond(**message(text, blocks or []), response_type="ephemeral")
+        self.answer(message(text, blocks or []))
+
+    def answer(self, said: dict[str, Any]) -> None:
+        """``said`` (a ``message``) as a private answer to the person who typed the command."""
+        self.respond(**said, response_type="ephemeral")
 
 
 Subcommand = Callable[[Invocation], None]

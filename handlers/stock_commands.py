@@ -8,15 +8,18 @@ variance report (``bot.jobs.variance``), posted here with a chart of the largest
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from stockpot.bot.amounts import human
 from stockpot.bot.blocks.common import Block, escape, message
+from stockpot.bot.blocks.common import context as context_block
 from stockpot.bot.blocks.stock import (
     SheetRow,
     count_modal,
@@ -41,6 +44,7 @@ from stockpot.core.stock.ledger import LiveCount, live_counts
 from stockpot.core.stock.services import (
     DATE_PLACE,
     HAPPENED,
+    NOTES,
     LineInput,
     StockRequest,
     StockResult,
@@ -59,6 +63,7 @@ from stockpot.handlers.context import (
     post,
     reading,
     services,
+    unpostable,
 )
 from stockpot.handlers.slash import Invocation, UsageError, parse_day
 
@@ -140,6 +145,8 @@ def stock_count(inv: Invocation) -> None:
         name, rest = _take_unit(text, units, "`/stock count Kitchen`")
         if rest:
             day, rest = _take_day(rest, today)
+        if rest:  # the date, or refused: a date written another way opened today's sheet
+            day = parse_day(rest, today)
         unit = rows.storage_unit(name)
         day = day or today
         ahead = company_clock.not_yet(
@@ -283,15 +290,39 @@ def submit_count(
         announce(client, metadata.channel_id, result, who.user_id)
 
 
-def announce(client: WebClient, channel: str, result: StockResult, user_id: str) -> None:
-    post(
-        client,
-        channel,
-        message(
-            f"{result.kind.value} {result.posting_id} posted by <@{user_id}>",
-            posted_blocks(result, user_id),
-        ),
+def announce(
+    client: WebClient,
+    channel: str,
+    result: StockResult,
+    user_id: str,
+    instead: Callable[[dict[str, Any]], None] | None = None,
+) -> None:
+    """Say a posting in the channel it was asked in. Where Slack lets the bot post nothing
+    there (``UNPOSTABLE``) the posting is done all the same, so it is said to the one who
+    made it: ``instead`` (a command's own answer), else a message from the app. It raised,
+    and "Something went wrong" had them post it again."""
+    said = message(
+        f"{result.kind.value} {result.posting_id} posted by <@{user_id}>",
+        posted_blocks(result, user_id),
     )
+    try:
+        post(client, channel, said)
+    except SlackApiError as error:
+        code = unpostable(error)
+        if code is None:
+            raise
+        log.warning(
+            "posting %s not shown in its channel: Slack answered %s", result.posting_id, code
+        )
+        note = context_block(
+            f":information_source: Not shown in <#{channel}>: Slack lets me post nothing there "
+            f"(`{code}`). Invite me with `/invite @Stockpot`, or post from a channel I am in."
+        )
+        told = {**said, "blocks": [*said["blocks"], note]}
+        if instead is not None:
+            instead(told)
+        else:
+            post(client, user_id, told)
 
 
 def stock_flow(kind: StockKind) -> Any:
@@ -344,7 +375,7 @@ def stock_flow(kind: StockKind) -> Any:
             )
         except InvalidDocument as error:
             raise ValidationFailed(error.retold("nothing was posted")) from None
-        announce(inv.client, inv.channel_id, result, who.user_id)
+        announce(inv.client, inv.channel_id, result, who.user_id, inv.answer)
 
     return handle
 
@@ -406,11 +437,17 @@ def submit_form(ack: Ack, view: dict[str, Any], client: WebClient, context: Bolt
 
 
 def _form_errors(error: InvalidDocument) -> dict[str, str]:
-    """A refused form's problems under their inputs: the date's under the date picker."""
-    dated = [str(p.message) for p in error.problems if p.place == DATE_PLACE]
-    lines = "; ".join(str(p) for p in error.problems if p.place != DATE_PLACE)
-    errors = {BlockId.STOCK_DATE: "; ".join(dated)[:150]} if dated else {}
-    return errors | ({BlockId.STOCK_LINES: lines[:150]} if lines else {})
+    """A refused form's problems under their inputs: the date's under the date picker, the
+    note's under the note, the rest under the lines."""
+    under: dict[str, list[str]] = {}
+    for problem in error.problems:
+        if problem.place == DATE_PLACE:
+            under.setdefault(BlockId.STOCK_DATE, []).append(str(problem.message))
+        elif problem.place in NOTES:
+            under.setdefault(BlockId.STOCK_NOTE, []).append(str(problem.message))
+        else:
+            under.setdefault(BlockId.STOCK_LINES, []).append(str(problem))
+    return {block: "; ".join(found)[:150] for block, found in under.items()}
 
 
 def stock_correct(inv: Invocation) -> None:
@@ -429,7 +466,7 @@ def stock_correct(inv: Invocation) -> None:
         reason,
         effect_key=effect_key(inv.context, "correct"),
     )
-    announce(inv.client, inv.channel_id, result, who.user_id)
+    announce(inv.client, inv.channel_id, result, who.user_id, inv.answer)
 
 
 def stock_template(inv: Invocation) -> None:

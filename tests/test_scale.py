@@ -17,7 +17,6 @@ import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -70,7 +69,7 @@ def _group(database, settings, company_id: int, policy, sides) -> list[int]:
             link_storage_unit(session, location, "Kitchen")
             location.active = True
             clock = Clock.of(location)
-            location.automatic_since = clock.due_days(now.date() - timedelta(days=5), now)[-1]
+            location.automatic_since = clock.last_due(now)
             due.append(location.id)
     assert len(due) == LOCATIONS
     return due

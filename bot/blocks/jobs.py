@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from stockpot.bot.blocks.common import (
@@ -21,7 +21,7 @@ from stockpot.bot.blocks.common import (
 from stockpot.bot.blocks.text import render
 from stockpot.bot.ids import ActionId
 from stockpot.bot.metadata import CatchUpValue
-from stockpot.core.jobs.schedule import MissedDays
+from stockpot.core.jobs.schedule import CATCH_UP_MAX_DAYS, LOOKBACK_DAYS, MissedDays
 from stockpot.core.migration import MigrationProgress
 
 
@@ -85,15 +85,45 @@ def catch_up_blocks(name: str, location_id: int, missed: MissedDays) -> list[Blo
     text = f"Automatic transfers of *{escape(name)}* resumed."
     if not missed.days:
         return [section(text + " No day was missed while paused.")]
-    value = CatchUpValue.made(location_id=location_id, first=missed.first, last=missed.last)
     return [
         section(
             f"{text} {plural(len(missed.days), 'day')} fell due while paused and are not "
             "transferred: "
             f"{missed.days[0]} to {missed.days[-1]}."
         ),
+        *_catch_up_offer(location_id, missed.days[0], missed.days[-1]),
+    ]
+
+
+def missed_days_blocks(
+    name: str, location_id: int, first: date, last: date, days: int
+) -> list[Block]:
+    """After the scheduler was down longer than it catches up on by itself: the older days
+    it did not queue, with a button to transfer them."""
+    return [
+        section(
+            f":warning: Stockpot's scheduler was not running for a while, and queues only the "
+            f"latest {LOOKBACK_DAYS} days by itself: {plural(days, 'day')} of *{escape(name)}* "
+            f"are not transferred, {first} to {last}. The days after are transferred as usual."
+        ),
+        *_catch_up_offer(location_id, first, last),
+    ]
+
+
+def _catch_up_offer(location_id: int, first: date, last: date) -> list[Block]:
+    """Catch up for the days from ``first`` to ``last`` (a Catch up takes the latest
+    ``CATCH_UP_MAX_DAYS`` of a longer range; the rest are named)."""
+    start = max(first, last - timedelta(days=CATCH_UP_MAX_DAYS - 1))
+    value = CatchUpValue.made(location_id=location_id, first=start, last=last)
+    note = "Nothing is transferred for those days unless you catch up."
+    if start > first:
+        note += (
+            f" Catch up takes the latest {CATCH_UP_MAX_DAYS} days, from {start}; a day before "
+            "that is transferred on its own (`/transfer <date> <location> --now`)."
+        )
+    return [
         actions(button("Catch up", ActionId.CATCH_UP, value.dump(), style="primary")),
-        context("Nothing is transferred for those days unless you catch up."),
+        context(note),
     ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -10,6 +11,7 @@ from stockpot.bot.blocks.common import escape, message
 from stockpot.bot.blocks.jobs import (
     migration_blocks,
     migration_stopped_blocks,
+    missed_days_blocks,
     reprocess_blocks,
     reprocess_details,
     reprocess_stopped_blocks,
@@ -27,6 +29,7 @@ from stockpot.core.errors import StockpotError
 from stockpot.core.jobs.effects import job_key
 from stockpot.core.jobs.specs import (
     MigrationPayload,
+    MissedDaysPayload,
     ReprocessPayload,
     TransferPayload,
     notify_of,
@@ -38,6 +41,8 @@ from stockpot.core.migration import MigrationProgress, migrate, plan
 from stockpot.core.models import Connection, ExternalLocation, JobKind, Provider, RunKind
 from stockpot.core.pos import connections
 from stockpot.core.pos.errors import PosAuthError
+
+log = logging.getLogger(__name__)
 
 
 def _location(factory: sessionmaker[Session], location_id: int) -> tuple[str, int, Provider]:
@@ -331,6 +336,34 @@ class ReprocessJob(_Notifying):
         )
 
 
+class MissedDaysJob(Reporting):
+    """The days the scheduler was away too long to queue itself, offered with Catch up in the
+    company's channel (the scheduler queues this job once per range: ``specs.missed_days``)."""
+
+    def run(self, context: JobContext) -> dict[str, Any]:
+        job = context.job
+        assert job.location_id is not None
+        payload = payload_of(MissedDaysPayload, job.payload)
+        name = _location(context.factory, job.location_id)[0]
+        target = self.notifier.target(job.company_id, None)
+        if target is None:
+            log.warning(
+                "%s days of location %s (%s to %s) are not transferred and no channel was set "
+                "to say so (`/pos report here`)",
+                payload.days,
+                job.location_id,
+                payload.first,
+                payload.last,
+            )
+            return {"posted": False, "why": "no report channel: `/pos report here` sets one"}
+        blocks = missed_days_blocks(
+            name, job.location_id, payload.first, payload.last, payload.days
+        )
+        title = f"Not transferred: {escape(name)}, {payload.first} to {payload.last}"
+        self.notifier.post_once(context, "ts", target, message(title, blocks))
+        return {"posted": True}
+
+
 def job_handlers(notifier: Notifier) -> dict[JobKind, JobHandler]:
     return {
         JobKind.TRANSFER: TransferJob(notifier),
@@ -342,4 +375,5 @@ def job_handlers(notifier: Notifier) -> dict[JobKind, JobHandler]:
         JobKind.CSV_PREVIEW: CsvPreviewJob(notifier),
         JobKind.REPROCESS: ReprocessJob(notifier),
         JobKind.VARIANCE: VarianceJob(notifier),
+        JobKind.MISSED_DAYS: MissedDaysJob(notifier),
     }

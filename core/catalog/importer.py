@@ -176,11 +176,13 @@ def _stored_draft(session: Session, company: Company | None) -> CatalogDraft:
     draft = CatalogDraft()
     if company is None:
         return draft
-    units = session.scalars(select(StorageUnit).where(StorageUnit.company_id == company.id)).all()
+    units = session.scalars(
+        select(StorageUnit).where(StorageUnit.company_id == company.id).order_by(StorageUnit.id)
+    ).all()
     unit_names = {unit.id: unit.name for unit in units}
     draft.storage_units = {unit.name: unit.archived_at is not None for unit in units}
     ingredients = session.scalars(
-        select(Ingredient).where(Ingredient.company_id == company.id)
+        select(Ingredient).where(Ingredient.company_id == company.id).order_by(Ingredient.id)
     ).all()
     ingredient_names = {ingredient.id: ingredient.name for ingredient in ingredients}
     for ingredient in ingredients:
@@ -191,7 +193,9 @@ def _stored_draft(session: Session, company: Company | None) -> CatalogDraft:
             ingredient.active,
             f"ingredient '{ingredient.name}' (stored)",
         )
-    recipes = session.scalars(select(Recipe).where(Recipe.company_id == company.id)).all()
+    recipes = session.scalars(
+        select(Recipe).where(Recipe.company_id == company.id).order_by(Recipe.id)
+    ).all()
     recipe_names = {recipe.id: recipe.name for recipe in recipes}
     for recipe in recipes:
         where = f"recipe '{recipe.name}' (stored)"

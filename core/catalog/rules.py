@@ -219,9 +219,17 @@ def _check_cycles(draft: CatalogDraft, report: Report) -> None:
         path.pop()
         done.add(name)
 
-    for name in draft.recipes:
-        if name not in done:
-            visit(name, [], [])
+    # The file's recipes first, in the file's order, then the stored ones by name: a cycle is
+    # told from where the user wrote it, the same on every database whatever order it reads in.
+    starts = sorted(
+        draft.recipes.values(),
+        key=lambda recipe: (
+            (0, recipe.where, "") if isinstance(recipe.where, tuple) else (1, (), recipe.name)
+        ),
+    )
+    for recipe in starts:
+        if recipe.name not in done:
+            visit(recipe.name, [], [])
 
 
 def _child(where: Where, *parts: str | int) -> Where:

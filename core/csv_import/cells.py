@@ -9,7 +9,7 @@ turn it into a formula.
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from functools import lru_cache
 
@@ -123,6 +123,27 @@ def _parse_date(value: str, formats: tuple[str, ...]) -> date:
     example = date(2026, 11, 27)
     shown = " or ".join(f"{pattern} (e.g. {example.strftime(pattern)})" for pattern in formats)
     raise ValueError(f"is not a date in the format {shown}; fix the date or date_formats")
+
+
+WRITTEN = datetime(2026, 11, 27, 14, 30, tzinfo=UTC)
+"""A moment every date format is asked to write and read back (``date_format_problem``)."""
+
+
+def date_format_problem(pattern: str) -> str | None:
+    """Why ``pattern`` cannot read the dates it describes, or ``None``: a stray ``%``, an
+    unknown directive or one given twice passed the profile's check (it has %d, %m and %Y)
+    and then refused every row of every file, each saying the date was not in that format."""
+    try:
+        written = WRITTEN.strftime(pattern)
+        read = _parse_date(written, (pattern,))
+    except (ValueError, re.error):  # strptime compiles a directive given twice: re.error
+        read = None
+    if read is None or (read.date() if isinstance(read, datetime) else read) != WRITTEN.date():
+        return (
+            f"date format {pattern!r} cannot read back a date it writes (a stray %, an "
+            "unknown directive or one given twice?), e.g. '%d.%m.%Y'"
+        )
+    return None
 
 
 def _time(text: str) -> time:

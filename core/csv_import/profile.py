@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, field_validator, model_validator
 
+from stockpot.core.csv_import.cells import date_format_problem
 from stockpot.core.documents import DocumentModel
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.quantities import PositiveQuantity
@@ -53,6 +54,9 @@ class CsvProfile(DocumentModel):
                 raise ValueError(
                     f"date format {value!r} needs %d, %m and %Y (or %y), e.g. '%d.%m.%Y'"
                 )
+            problem = date_format_problem(value)
+            if problem is not None:
+                raise ValueError(problem)
         return formats
 
     @model_validator(mode="after")

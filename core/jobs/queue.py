@@ -43,7 +43,7 @@ from stockpot.core.jobs.telling import (
     Telling,
     database_away_at_last,
 )
-from stockpot.core.models import Job, JobKind, JobState
+from stockpot.core.models import Job, JobKind, JobState, WorkerHeartbeat
 
 INTERACTIVE = 0
 """Priority of work someone is waiting for in Slack or a terminal."""
@@ -382,11 +382,16 @@ def claim_many(
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
-        return [_take(job, worker_id, now, lease, max_attempts) for job in found]
+        return [_take(session, job, worker_id, now, lease, max_attempts) for job in found]
 
 
 def _take(
-    job: Job, worker_id: str, now: datetime, lease: timedelta, max_attempts: int
+    session: Session,
+    job: Job,
+    worker_id: str,
+    now: datetime,
+    lease: timedelta,
+    max_attempts: int,
 ) -> ClaimedJob:
     """Make ``job`` this worker's (in the claiming transaction): to run it, or to tell how it
     ended (a telling a dead worker owed, or a job taken over with no attempt left, failed
@@ -396,7 +401,8 @@ def _take(
     if taken_over and job.attempts >= limit:
         job.state = JobState.FAILED
         job.finished_at = now
-        job.last_error = _unrecorded(job.attempts, job.last_error)
+        alive = _lived_past_its_lease(session, job, worker_id)
+        job.last_error = _unrecorded(job.attempts, job.last_error, holder_alive=alive)
         job.telling = Telling(job.last_error).dump()
     if job.telling is None:
         job.state = JobState.RUNNING
@@ -421,16 +427,35 @@ def _take(
     )
 
 
-def _unrecorded(attempts: int, last_error: str | None) -> str:
-    """Why a job failed whose last attempt ended without a record (its lease ran out), from
-    what the attempts before it recorded: after one that met the database away, the last
-    one met it too (an end is unrecorded when the database does not answer); else its
-    worker stopped."""
-    if last_error == DATABASE_AWAY:
+def _lived_past_its_lease(session: Session, job: Job, claimer: str) -> bool:
+    """Whether the worker that held ``job`` ran on after its lease ran out: it is the one
+    claiming it now, or its heartbeat came after. It did not stop, then: it could not record
+    how the attempt ended."""
+    if job.worker_id is None:
+        return False
+    if job.worker_id == claimer:
+        return True
+    beat = session.scalar(
+        select(WorkerHeartbeat.beat_at).where(WorkerHeartbeat.worker_id == job.worker_id)
+    )
+    expired = job.lease_expires_at
+    return beat is not None and expired is not None and beat > expired
+
+
+def _unrecorded(attempts: int, last_error: str | None, *, holder_alive: bool) -> str:
+    """Why a job failed whose last attempt ended without a record (its lease ran out). Its
+    worker ran on (``holder_alive``), or the attempt before met the database away: the
+    database did not answer (an end goes unrecorded when it does not). No attempt recorded
+    an end: its workers stopped. Else either may be: both are said, with the error the
+    attempt before recorded (the last attempt's worker did not stop "during each")."""
+    if holder_alive or last_error == DATABASE_AWAY:
         return database_away_at_last(attempts)
+    if last_error is None:
+        each = "its only attempt" if attempts == 1 else f"each of {attempts} attempts"
+        return f"its worker stopped during {each} (last error: none)"
     return (
-        f"its worker stopped during each of {attempts} attempts "
-        f"(last error: {last_error or 'none'})"
+        f"the last of its {attempts} attempts ended without a record: its worker stopped, or "
+        f"could not reach the database (the attempt before failed: {last_error})"
     )
 
 

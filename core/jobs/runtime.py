@@ -8,7 +8,7 @@ Slack side (``stockpot.bot.jobs.runtime.build_worker``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.core.access import company_for
 from stockpot.core.db import unit_of_work
-from stockpot.core.jobs import specs
+from stockpot.core.jobs import effects, specs
 from stockpot.core.jobs.queue import (
     ACKING,
     Enqueued,
@@ -68,13 +68,33 @@ def _batches(wanted: Sequence[AnswerWanted]) -> Iterator[list[AnswerWanted]]:
 
 
 class JobRuntime:
-    def __init__(self, factory: sessionmaker[Session], worker: Worker | None = None) -> None:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        worker: Worker | None = None,
+        keys: Callable[[], str] | None = None,
+    ) -> None:
         self.factory = factory
         self.worker = worker
+        self.keys = keys
+        """The idempotency key of each job queued through this runtime, in order (``keyed``)."""
+
+    def keyed(self, keys: Callable[[], str]) -> JobRuntime:
+        """This runtime, each job it queues keyed by the next of ``keys``: a Slack answer's
+        listener run again by a takeover (its first worker died after queueing) gets the job
+        the first attempt queued, and its answer, instead of queueing the work twice (a
+        second report of the same day was posted)."""
+        return JobRuntime(self.factory, self.worker, keys)
 
     def enqueue(self, spec: JobSpec) -> Enqueued:
+        key = self.keys() if self.keys is not None and spec.company_id is not None else None
         with unit_of_work(self.factory) as session:
+            earlier = effects.take(session, key, spec.company_id) if key else None
+            if earlier:
+                return Enqueued(int(earlier["job_id"]), bool(earlier["created"]))
             queued = enqueue(session, spec)
+            if key:
+                effects.record(session, key, {"job_id": queued.job_id, "created": queued.created})
         self.wake()
         return queued
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from stockpot.core.business_day import business_date_of, business_day_window, known_zone
@@ -39,7 +39,9 @@ from stockpot.core.models import (
 log = logging.getLogger(__name__)
 
 LOOKBACK_DAYS = 31
-"""How far back the scheduler still queues a due day it has not queued (it was down)."""
+"""The most due days the scheduler queues on its own for a location at once (it was down, or
+it is the location's first tick): the older ones it has not dealt with are offered in one
+message for catching up (``missed_offer``), never queued unasked, never skipped silently."""
 
 
 @dataclass(frozen=True)
@@ -83,15 +85,9 @@ class Clock:
             day += timedelta(days=1)
         return day
 
-    def due_days(self, since: date, now: datetime) -> list[date]:
-        """The days from ``since`` (at most ``LOOKBACK_DAYS`` back) already due at ``now``."""
-        today = self.today(now)
-        day = max(since, today - timedelta(days=LOOKBACK_DAYS))
-        days = []
-        while self.due_at(day) <= now:
-            days.append(day)
-            day += timedelta(days=1)
-        return days
+    def last_due(self, now: datetime) -> date:
+        """The latest business date already due at ``now`` (every earlier one is too)."""
+        return self.first_day_due_after(now) - timedelta(days=1)
 
 
 def coverage_start(location: ExternalLocation, now: datetime) -> date:
@@ -137,18 +133,37 @@ def resume(session: Session, location: ExternalLocation, now: datetime | None = 
     if paused_at is None:
         return MissedDays(resumed_from, resumed_from)
     first = clock.first_day_due_after(paused_at)
-    candidates = [first + timedelta(days=n) for n in range((resumed_from - first).days)]
-    transferred = set(
+    last = resumed_from - timedelta(days=1)
+    return MissedDays(first, last, untransferred(session, location.id, first, last))
+
+
+def untransferred(session: Session, location_id: int, first: date, last: date) -> list[date]:
+    """The days from ``first`` to ``last`` with no live run and no automatic transfer ever
+    queued (one that failed was told with its Retry, and a Catch up would not queue it
+    again): what there is to catch up."""
+    if last < first:
+        return []
+    done = set(
         session.scalars(
             select(TransferDay.business_date).where(
-                TransferDay.location_id == location.id,
-                TransferDay.business_date.in_(candidates),
+                TransferDay.location_id == location_id,
+                TransferDay.business_date.between(first, last),
                 TransferDay.live_run_id.is_not(None),
             )
         )
     )
-    missed = [day for day in candidates if day not in transferred]
-    return MissedDays(first, resumed_from - timedelta(days=1), missed)
+    done.update(
+        session.scalars(
+            select(Job.business_date).where(
+                Job.location_id == location_id,
+                Job.kind == JobKind.TRANSFER,
+                Job.business_date.between(first, last),
+                Job.once_key.startswith(specs.automatic_transfers_of(location_id)),
+            )
+        )
+    )
+    span = (last - first).days + 1
+    return [day for day in (first + timedelta(days=n) for n in range(span)) if day not in done]
 
 
 CATCH_UP_MAX_DAYS = 400
@@ -221,20 +236,82 @@ def superseding_report(session: Session, company_id: int, day: date) -> date | N
 
 def report_timezone(company: Company, first_location_timezone: str | None) -> ZoneInfo:
     """The company's report timezone, else its first location's, else UTC (also for a
-    location's timezone no one knows, which ``due_jobs`` logs)."""
-    first = first_location_timezone if known_zone(first_location_timezone or "") else None
-    return ZoneInfo(company.report_timezone or first or "UTC")
+    timezone no one knows, which ``due_work`` logs)."""
+    zones = (company.report_timezone or "", first_location_timezone or "", "UTC")
+    return ZoneInfo(next(zone for zone in zones if known_zone(zone)))
 
 
 @dataclass
 class TickSummary:
     transfers: int = 0
     reports: int = 0
+    offers: int = 0
+    """Messages offering to catch up days the scheduler did not queue itself."""
 
 
-def due_jobs(session: Session, now: datetime) -> list[JobSpec]:
-    """Every automatic transfer and report due at ``now`` and not queued yet."""
-    wanted: list[JobSpec] = []
+@dataclass(frozen=True)
+class Advance:
+    """A location's ``queued_through`` as a tick read it, and the day it moves it to."""
+
+    location_id: int
+    read: date | None
+    through: date
+
+
+@dataclass
+class DueWork:
+    """What one tick found due: the jobs, and how far each location is then dealt with."""
+
+    jobs: list[JobSpec] = field(default_factory=list)
+    advances: list[Advance] = field(default_factory=list)
+
+
+def location_due(
+    session: Session, location: ExternalLocation, now: datetime
+) -> tuple[list[JobSpec], Advance | None]:
+    """A location's days that fell due since the scheduler last dealt with it: the latest
+    ``LOOKBACK_DAYS`` queued, the older ones (if any is not transferred) offered."""
+    clock = Clock.of(location)
+    since = coverage_start(location, now)
+    if location.queued_through is not None:
+        since = max(since, location.queued_through + timedelta(days=1))
+    last = clock.last_due(now)
+    if last < since:
+        return [], None
+    first_queued = max(since, last - timedelta(days=LOOKBACK_DAYS - 1))
+    wanted = [
+        specs.transfer(
+            location.company_id,
+            location.id,
+            first_queued + timedelta(days=n),
+            run_kind=RunKind.AUTOMATIC,
+            triggered_by="schedule",
+        )
+        for n in range((last - first_queued).days + 1)
+    ]
+    if first_queued > since:
+        offer = missed_offer(session, location, (since, first_queued - timedelta(days=1)))
+        if offer is not None:
+            wanted.append(offer)
+    return wanted, Advance(location.id, location.queued_through, last)
+
+
+def missed_offer(
+    session: Session, location: ExternalLocation, skipped: tuple[date, date]
+) -> JobSpec | None:
+    """The message offering the days of ``skipped`` not transferred, if there are any."""
+    days = untransferred(session, location.id, *skipped)
+    if not days:
+        return None
+    payload = specs.MissedDaysPayload(first=days[0], last=days[-1], days=len(days))
+    return specs.missed_days(location.company_id, location.id, skipped, payload)
+
+
+def due_work(session: Session, now: datetime) -> DueWork:
+    """Every automatic transfer and report due at ``now`` and not queued yet, and the offers
+    of days the scheduler was away too long to queue itself."""
+    due = DueWork()
+    wanted = due.jobs
     locations = session.scalars(
         select(ExternalLocation)
         .join(Connection)
@@ -258,17 +335,10 @@ def due_jobs(session: Session, now: datetime) -> list[JobSpec]:
                 location.timezone,
             )
             continue
-        clock = Clock.of(location)
-        for day in clock.due_days(coverage_start(location, now), now):
-            wanted.append(
-                specs.transfer(
-                    location.company_id,
-                    location.id,
-                    day,
-                    run_kind=RunKind.AUTOMATIC,
-                    triggered_by="schedule",
-                )
-            )
+        jobs, advance = location_due(session, location, now)
+        wanted.extend(jobs)
+        if advance is not None:
+            due.advances.append(advance)
     reporting = session.scalars(select(Company).where(Company.report_channel_id.is_not(None))).all()
     first_timezone: dict[int, str] = {}
     if reporting:
@@ -279,24 +349,56 @@ def due_jobs(session: Session, now: datetime) -> list[JobSpec]:
         ):
             first_timezone.setdefault(company_id, zone)
     for company in reporting:
+        if company.report_timezone and not known_zone(company.report_timezone):
+            log.error(
+                "company %s has the unknown report timezone %r: its reports and days follow "
+                "its first location's clock until /pos report here gives it a known one",
+                company.id,
+                company.report_timezone,
+            )
         timezone = report_timezone(company, first_timezone.get(company.id))
         wanted.append(specs.report(company.id, report_day_due(company, timezone, now)))
     keys = [spec.once_key for spec in wanted if spec.once_key]
     taken = (
         set(session.scalars(select(Job.once_key).where(Job.once_key.in_(keys)))) if keys else set()
     )
-    return [spec for spec in wanted if spec.once_key not in taken]
+    due.jobs = [spec for spec in wanted if spec.once_key not in taken]
+    return due
 
 
 def tick(factory: sessionmaker[Session], now: datetime | None = None) -> TickSummary:
     """Queue what is due. Safe to run from any number of processes at once."""
     now = now or utcnow()
     with factory() as session:
-        due = due_jobs(session, now)
-    if not due:
+        due = due_work(session, now)
+    return queue_due(factory, due)
+
+
+def queue_due(factory: sessionmaker[Session], due: DueWork) -> TickSummary:
+    """Queue what a tick found due, moving each location's ``queued_through`` on in the same
+    transaction, from the value the tick read only: a location another scheduler moved on
+    since is left to the next tick (its offer, over a range that scheduler saw differently,
+    would otherwise be posted twice)."""
+    if not due.jobs and not due.advances:
         return TickSummary()
     with unit_of_work(factory) as session:
+        moved_on = set()
+        # In one order: two schedulers each holding a row the other waits for would deadlock.
+        for advance in sorted(due.advances, key=lambda advance: advance.location_id):
+            read = ExternalLocation.queued_through
+            moved = session.execute(
+                update(ExternalLocation)
+                .where(
+                    ExternalLocation.id == advance.location_id,
+                    read.is_(None) if advance.read is None else read == advance.read,
+                )
+                .values(queued_through=advance.through)
+            )
+            if moved.rowcount != 1:
+                moved_on.add(advance.location_id)
+        jobs = [spec for spec in due.jobs if spec.location_id not in moved_on]
         return TickSummary(
-            transfers=enqueue_many(session, [s for s in due if s.kind is JobKind.TRANSFER]),
-            reports=enqueue_many(session, [s for s in due if s.kind is JobKind.REPORT]),
+            transfers=enqueue_many(session, [s for s in jobs if s.kind is JobKind.TRANSFER]),
+            reports=enqueue_many(session, [s for s in jobs if s.kind is JobKind.REPORT]),
+            offers=enqueue_many(session, [s for s in jobs if s.kind is JobKind.MISSED_DAYS]),
         )

@@ -93,6 +93,13 @@ class CsvUndoPayload(JobPayload):
     triggered_by: str = ""
 
 
+class MissedDaysPayload(JobPayload):
+    first: date
+    last: date
+    days: int
+    """How many days from ``first`` to ``last`` are not transferred."""
+
+
 class AnswerPayload(JobPayload):
     body: dict[str, Any]
     """The Slack request as Bolt parsed it (a command's form, an interaction's payload),
@@ -110,6 +117,7 @@ PAYLOADS: dict[JobKind, type[JobPayload]] = {
     JobKind.CSV_PREVIEW: CsvPreviewPayload,
     JobKind.CSV_UNDO: CsvUndoPayload,
     JobKind.ANSWER: AnswerPayload,
+    JobKind.MISSED_DAYS: MissedDaysPayload,
 }
 """Every job kind's payload model (tests/core/jobs check that none is missing)."""
 
@@ -127,7 +135,29 @@ def notify_of(payload: dict[str, Any]) -> Notify | None:
 
 
 def automatic_transfer_key(location_id: int, day: date) -> str:
-    return f"auto-transfer:{location_id}:{day.isoformat()}"
+    return f"{automatic_transfers_of(location_id)}{day.isoformat()}"
+
+
+def automatic_transfers_of(location_id: int) -> str:
+    """What the ``once_key`` of every automatic transfer of the location starts with."""
+    return f"auto-transfer:{location_id}:"
+
+
+def missed_days(
+    company_id: int, location_id: int, skipped: tuple[date, date], payload: MissedDaysPayload
+) -> JobSpec:
+    """The offer of the days the scheduler skipped (``skipped``: the range it did not queue
+    itself) that are not transferred: one job ever per range, whichever scheduler sees it."""
+    first, last = skipped
+    return JobSpec(
+        kind=JobKind.MISSED_DAYS,
+        company_id=company_id,
+        location_id=location_id,
+        business_date=last,
+        payload=payload.dump(),
+        once_key=f"missed-days:{location_id}:{first.isoformat()}:{last.isoformat()}",
+        priority=SCHEDULED,
+    )
 
 
 def transfer(

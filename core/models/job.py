@@ -25,6 +25,8 @@ class JobKind(StrEnum):
     VARIANCE = "variance"
     ANSWER = "answer"
     """A Slack command's answer, worked out by a worker (the web process only acks)."""
+    MISSED_DAYS = "missed_days"
+    """Tell a company the days the scheduler did not queue itself, offering Catch up."""
 
 
 class JobState(StrEnum):

@@ -126,6 +126,10 @@ class ExternalLocation(Base):
         "and resume): the first day whose sales are expected (core.stock.pending)"
     )
     paused_at: Mapped[datetime | None]
+    queued_through: Mapped[date | None] = mapped_column(
+        doc="the last business date the scheduler has seen due and dealt with: queued, or "
+        "offered for catching up when it was down longer than it queues on its own"
+    )
     created_at: Mapped[datetime] = created_at()
 
     connection: Mapped[Connection] = relationship(back_populates="locations")

@@ -49,6 +49,7 @@ from stockpot.core.pos.lightspeed.oauth import (
     OAuthExchangeFailed,
     OAuthGrantRefused,
     oauth_config,
+    refuse_missing_scopes,
     request_tokens,
 )
 from stockpot.core.pos.lightspeed.tokens import ConnectionTokens, LightspeedAuth
@@ -421,6 +422,7 @@ def complete_lightspeed(
         raise OAuthExchangeFailed(
             f"Lightspeed did not accept the authorization ({error}); start the connection again"
         ) from error
+    refuse_missing_scopes(config, tokens.scope)
     encrypted = secret_box(settings).encrypt(tokens.to_json())
     with unit_of_work(factory) as session:
         if not pending.reauthorize:

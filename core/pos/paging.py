@@ -1,8 +1,11 @@
-"""The one rule for reading a POS's pages: they must move on, and they must end.
+"""The rules for reading what a POS sends: pages must move on and end, and a record sent
+twice counts once.
 
 A listing is read one request per page until the POS says it is the last. A POS that
 ignores the page asked for (or says "another follows" for ever) was asked page after page
-without end, holding a worker's job and growing what it had read."""
+without end, holding a worker's job and growing what it had read. Data moves while it is
+read: an order that moved to the next page between two requests comes back on both, a sales
+line moved to another account shows in both; by its id, it is the same record."""
 
 from __future__ import annotations
 
@@ -42,3 +45,22 @@ class Pages:
             f"Stockpot stopped reading them. Try again later; if this goes on, tell "
             f"{self.service}'s support"
         )
+
+
+class Seen:
+    """The ids of the records read so far (a day's SIDES orders, a Lightspeed day's accounts
+    and lines): a record whose id came before is the same record sent again, and counts once,
+    where it came first."""
+
+    def __init__(self) -> None:
+        self._ids: set[str] = set()
+
+    def first(self, record_id: str) -> bool:
+        """Whether ``record_id`` comes for the first time (an empty id tells nothing apart:
+        such a record always counts)."""
+        if not record_id:
+            return True
+        if record_id in self._ids:
+            return False
+        self._ids.add(record_id)
+        return True

@@ -27,7 +27,7 @@ from stockpot.core.ids import MAX_ID
 from stockpot.core.jobs import effects, specs
 from stockpot.core.jobs.queue import enqueue
 from stockpot.core.jobs.specs import Notify
-from stockpot.core.lookup import storage_unit_by_name
+from stockpot.core.lookup import nul_problem, storage_unit_by_name
 from stockpot.core.models import (
     Company,
     Ingredient,
@@ -258,6 +258,10 @@ class _DryRun(Exception):
 DATE_PLACE = "date"
 """The place a posting's date problem is named by (a form shows it under its date input)."""
 
+NOTES = {"supplier", "reference", "reason"}
+"""A posting's free texts (a form's note is a receipt's supplier, else its reason): each
+is refused with its place when it holds a NUL (PostgreSQL refused the posting: a traceback)."""
+
 HAPPENED = {
     StockKind.COUNT: "a count",
     StockKind.WASTE: "waste",
@@ -306,6 +310,10 @@ def post_in_session(session: Session, request: StockRequest, *, dry_run: bool) -
         if earlier:
             return replace(StockResult.from_json(earlier), again=True)
     problems: list[Problem] = []
+    for place in sorted(NOTES):
+        problem = nul_problem(getattr(request, place) or "")
+        if problem is not None:
+            problems.append(Problem(place, problem))
     try:
         # The one date rule: the receive form's date picker and a count sheet's metadata
         # gave any date (a receipt of 1900 or 2999 was posted).

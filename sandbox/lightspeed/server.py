@@ -125,7 +125,8 @@ class LightspeedSandbox(SandboxServer):
     """Lightspeed K-Series on loopback: OAuth V1/V2, businesses, items, sales.
 
     Test helpers: ``issue_tokens`` (a token response without HTTP), ``expire_access_tokens``,
-    ``revoke_refresh_tokens``, ``issued_scopes``, ``register_client``, ``add_user``,
+    ``revoke_refresh_tokens``, ``issued_scopes``, ``register_client``, ``withhold_scopes``,
+    ``repeat_line``, ``add_user``,
     ``login_as``, ``inject_error`` and ``expected_item_quantities``. ``clock`` decides token
     expiry, which sales have closed and ``dataComplete``.
     """
@@ -162,6 +163,8 @@ class LightspeedSandbox(SandboxServer):
         self.code_ttl = timedelta(seconds=60)
         self._lock = threading.RLock()
         self._clients: dict[str, str] = {DEFAULT_CLIENT_ID: DEFAULT_CLIENT_SECRET}
+        self._withheld: frozenset[str] = frozenset()
+        self._repeated_lines: dict[str, str | None] = {}
         self._users: dict[str, frozenset[int]] = {DEFAULT_USER: frozenset(self.locations)}
         self._current_user = DEFAULT_USER
         self._codes: dict[str, _Code] = {}
@@ -203,6 +206,41 @@ class LightspeedSandbox(SandboxServer):
     def register_client(self, client_id: str, client_secret: str) -> None:
         with self._lock:
             self._clients[client_id] = client_secret
+
+    def withhold_scopes(self, *scopes: str) -> None:
+        """Grant these scopes to no one from now on, whoever asks for them: the token's
+        ``scope`` lacks them (a client gets only the scopes enabled for it in the Developer
+        Portal, reference §2.4; Keycloak leaves an optional one out without an error, and a
+        user may decline ``offline_access`` at consent)."""
+        with self._lock:
+            self._withheld = frozenset(scopes)
+
+    def repeat_line(self, line_id: str, into: str | None = None) -> None:
+        """From now on ``sales-daily`` lists the sales line ``line_id`` twice: in its own
+        account and again in account ``into`` (by default the account listed after its own),
+        as a line moved to another account while the day was read shows in both."""
+        with self._lock:
+            self._repeated_lines[line_id] = into
+
+    def _with_repeats(self, sales: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        with self._lock:
+            repeats = dict(self._repeated_lines)
+        for line_id, into in repeats.items():
+            found = [
+                (number, line)
+                for number, sale in enumerate(sales)
+                for line in sale.get("salesLines", [])
+                if line.get("id") == line_id
+            ]
+            if not found:
+                continue
+            number, line = found[0]
+            names = [sale.get("accountFiscId") for sale in sales]
+            target = names.index(into) if into in names else (number + 1) % len(sales)
+            moved = dict(sales[target])  # shared with the cached day: copied, never mutated
+            moved["salesLines"] = [*moved.get("salesLines", []), dict(line)]
+            sales[target] = moved
+        return sales
 
     def add_user(self, username: str, location_ids: Iterable[int]) -> None:
         """A Lightspeed user with access to these locations (replaces an existing one)."""
@@ -320,9 +358,8 @@ class LightspeedSandbox(SandboxServer):
         loopback = parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost")
         return self.plain_http_loopback and loopback
 
-    @staticmethod
-    def _granted_scopes(requested: list[str], version: str) -> tuple[str, ...]:
-        scopes = list(dict.fromkeys(requested))
+    def _granted_scopes(self, requested: list[str], version: str) -> tuple[str, ...]:
+        scopes = [scope for scope in dict.fromkeys(requested) if scope not in self._withheld]
         if version == "v2":
             scopes += [extra for extra in ("profile", "email") if extra not in scopes]
         return tuple(scopes)
@@ -771,11 +808,13 @@ class LightspeedSandbox(SandboxServer):
         day = self.data.day(location.id, business_date)
         now = self.clock.now()
         includes = self._includes(request)
-        sales = [
-            self._shaped(sale, includes)
-            for sale, closed in zip(day.sales, day.closed, strict=True)
-            if closed < now
-        ]
+        sales = self._with_repeats(
+            [
+                self._shaped(sale, includes)
+                for sale, closed in zip(day.sales, day.closed, strict=True)
+                if closed < now
+            ]
+        )
         return Response.json(
             {
                 "sales": sales,

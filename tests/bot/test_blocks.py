@@ -9,7 +9,7 @@ from decimal import Decimal
 from stockpot.bot.blocks.common import MESSAGE_BLOCKS, LazyLines, day_spans, escape, message
 from stockpot.bot.blocks.doctor import doctor_blocks
 from stockpot.bot.blocks.home import HomeLocation, home_view
-from stockpot.bot.blocks.jobs import reprocess_details
+from stockpot.bot.blocks.jobs import missed_days_blocks, reprocess_details
 from stockpot.bot.blocks.ledger import (
     BALANCES_SHOWN,
     balances_blocks,
@@ -27,14 +27,16 @@ from stockpot.bot.blocks.pos import connect_sides_modal, locations_blocks
 from stockpot.bot.blocks.transfer import report_blocks
 from stockpot.bot.blocks.usage import help_blocks
 from stockpot.bot.commands import COMMANDS
+from stockpot.bot.metadata import CatchUpValue
 from stockpot.core.doctor import Check
+from stockpot.core.jobs.schedule import CATCH_UP_MAX_DAYS
 from stockpot.core.ledger import MovementTotal, StockLine
 from stockpot.core.locations import LocationOverview
 from stockpot.core.mapping import MappingPage, MappingRow
 from stockpot.core.models import RunKind, RunOutcome
 from stockpot.core.transfer.runner import TransferReport
 from stockpot.core.unmapped import Target, UnmappedRow
-from stockpot.sandbox.slack_blockkit import view_problems
+from stockpot.sandbox.slack_blockkit import message_problems, view_problems
 
 LONG = "Pizza <Quattro> & Formaggi " * 40
 
@@ -336,3 +338,18 @@ def test_each_commands_help_names_the_other_commands_helps():
         others = [name for name in COMMANDS if name != command]
         assert others and all(f"`{name} help`" in footer for name in others)
         assert f"`{command} help`" not in footer
+
+
+def test_an_offer_of_more_days_than_a_catch_up_takes_names_where_it_starts():
+    """A scheduler down for over a year: the button takes the latest 400 days (a Catch up's
+    limit, ``catch_up_range``) and the message says so, instead of a button that refuses."""
+    first, last = date(2024, 1, 1), date(2025, 6, 30)
+    blocks = missed_days_blocks("Mitte <1>", 7, first, last, 547)
+    shown = json.dumps(blocks)
+    assert "547 days of *Mitte &lt;1&gt;* are not transferred, 2024-01-01 to 2025-06-30" in shown
+    assert "Catch up takes the latest 400 days, from 2024-05-27" in shown
+    button = blocks[1]["elements"][0]
+    value = CatchUpValue.model_validate_json(button["value"])
+    assert (value.location_id, value.first, value.last) == (7, date(2024, 5, 27), last)
+    assert (last - value.first).days + 1 == CATCH_UP_MAX_DAYS
+    assert message_problems(blocks) == []

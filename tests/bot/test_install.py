@@ -31,7 +31,7 @@ from stockpot.handlers.context import SERVICES, Services
 from stockpot.handlers.events import revoked, uninstalled
 from stockpot.sandbox.http import Fault
 from tests.bot.conftest import ADMIN
-from tests.bot.test_slack_app import reply, texts
+from tests.bot.test_slack_app import posted, reply, texts
 from tests.catalogs import TRATTORIA_MAPPINGS
 from tests.pos import consented
 
@@ -323,7 +323,7 @@ def test_after_an_uninstall_queued_work_is_done_quietly_and_a_reinstall_keeps_th
     bot.send.command("/pos", "setup Bistro Nuovo", user="UINSTALLER", team="T0003")
     reply(bot, "now works for Bistro Nuovo")
     bot.send.command("/pos", "report here", user="UINSTALLER", team="T0003")
-    reply(bot, "daily report")
+    posted(bot, "daily report")
     bot.drain()
     bot.slack.uninstall("T0003")
     event = {"type": "app_uninstalled"}
@@ -354,7 +354,7 @@ def test_with_one_bot_token_an_uninstall_makes_each_refused_post_one_line_withou
     each refused call is one warning line naming the job and Slack's code, and no token."""
     import_mappings(bot.database.factory, TRATTORIA_MAPPINGS, source="mappings.yaml")
     bot.send.command("/pos", "report here", user=ADMIN)
-    reply(bot, "daily report")
+    posted(bot, "daily report")
     bot.drain()
     with bot.database.session() as session:
         company_id = session.scalar(select(Company.id).where(Company.name == "Trattoria Esempio"))
@@ -386,7 +386,7 @@ def test_a_job_post_refused_for_a_missing_scope_names_the_scope_and_the_fix_in_i
     Its log line said "Slack answered missing_scope" alone; it names the method, the scope
     and that the app is installed again to grant it, as a command's answer does."""
     bot.send.command("/pos", "report here", user=ADMIN)
-    reply(bot, "daily report")
+    posted(bot, "daily report")
     bot.drain()
     bot.slack.install("xoxb-sandbox", [s for s in BOT_SCOPES if s != "chat:write"])
     with bot.database.session() as session:

@@ -36,7 +36,7 @@ from stockpot.sandbox.http import Fault
 from tests.bot.conftest import ADMIN, TEAM
 from tests.bot.test_csv_upload import setup, share, updates
 from tests.bot.test_jobs_flow import GOLDEN, _held, _ready
-from tests.bot.test_slack_app import connect_sides, reply, texts
+from tests.bot.test_slack_app import connect_sides, posted, reply, texts
 from tests.core.csv_import.files import GERMAN
 from tests.holds import Hold
 
@@ -221,7 +221,7 @@ def test_a_report_whose_worker_died_before_done_is_posted_once_with_one_chart(bo
     reply(bot, f"Posting {GOLDEN}")  # queued: the command is answered after Slack's ack
     bot.drain()
     bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN)
-    reply(bot, "go to <#C0001>")
+    posted(bot, "come to this channel")
     died = die_once_before_done(bot, JobKind.REPORT)
     bot.send.command("/pos", f"report now {GOLDEN}", user=ADMIN)
     reply(bot, f"The report of {GOLDEN} follows")
@@ -374,3 +374,40 @@ def test_a_failed_sync_says_so_in_its_progress_message_and_retry_goes_on_there(b
     with bot.database.session() as session:
         job = session.scalars(select(Job).where(Job.kind == JobKind.SYNC)).one()
     assert job.state is JobState.SUCCEEDED
+
+
+def test_an_answer_taken_over_after_the_job_it_queued_ran_queues_it_once(bot):
+    """`/pos report now`: its worker queued the report, the report ran and was posted, and
+    the worker died before the answer was recorded done. The takeover ran the command again
+    and queued a second report, which posted a second copy (the jobs an answer queues were
+    keyed by nothing, unlike its stock postings). It finds the job the first attempt queued
+    and gives the first attempt's answer."""
+    said = f"The report of {GOLDEN} follows in this channel."
+    bot.send.command("/pos", f"report now {GOLDEN}", user=ADMIN)
+    bot.slack.wait_for("response_url", where=lambda c: c.args.get("text") == said, timeout=60)
+    bot.slack.wait_for(
+        "chat.postMessage", where=lambda c: "Daily report of" in texts(c), timeout=60
+    )
+    bot.drain()
+    # What a worker SIGKILLed after the answer's work, before recording it done, leaves.
+    with unit_of_work(bot.database.factory) as session:
+        session.execute(
+            update(Job)
+            .where(Job.kind == JobKind.ANSWER)
+            .values(
+                state=JobState.RUNNING,
+                lease_expires_at=utcnow() - timedelta(seconds=1),
+                finished_at=None,
+                result={},
+            )
+        )
+    bot.drain()
+    bot.slack.wait_for("response_url", 2, where=lambda c: c.args.get("text") == said, timeout=60)
+    bot.drain()
+    assert len(messages(bot, "Daily report of")) == 1, "one report"
+    with bot.database.session() as session:
+        jobs = session.execute(select(Job.kind, Job.state, Job.attempts).order_by(Job.id)).all()
+    assert jobs == [
+        (JobKind.ANSWER, JobState.SUCCEEDED, 2),
+        (JobKind.REPORT, JobState.SUCCEEDED, 1),
+    ]

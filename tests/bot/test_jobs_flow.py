@@ -18,7 +18,7 @@ from stockpot.core.access import set_role
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.jobs import specs
 from stockpot.core.jobs.queue import enqueue
-from stockpot.core.jobs.schedule import Clock, due_jobs
+from stockpot.core.jobs.schedule import Clock, due_work
 from stockpot.core.locations import link_storage_unit, set_active
 from stockpot.core.mapping import IngredientChoice, set_mapping
 from stockpot.core.models import (
@@ -74,8 +74,10 @@ def test_the_daily_report_goes_to_the_report_channel_with_its_chart(bot):
     posted(bot, f"Posted: Pizzeria Beispiel Teltow, {GOLDEN}")
     bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=VIEWER)
     reply(bot, "you need to be an admin")
+    bot.send.command("/pos", "report here 06:00 Europe/Berlin daily", user=ADMIN)
+    reply(bot, "`/pos report now [date]` ('daily' is more)")  # not 06:00 with 'daily' dropped
     bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN)
-    reply(bot, "go to <#C0001> at 07:30 (Europe/Berlin)")
+    posted(bot, "come to this channel at 07:30 (Europe/Berlin), set by <@UADMIN>")
     bot.send.command("/pos", f"report now {GOLDEN}", user=VIEWER)
     reply(bot, "you need to be an admin of Trattoria Esempio")  # it posts to the channel
     bot.send.command("/pos", f"report now {GOLDEN}", user=ADMIN)
@@ -97,6 +99,31 @@ def test_the_daily_report_goes_to_the_report_channel_with_its_chart(bot):
     with bot.database.session() as session:
         company = session.scalar(select(Company).where(Company.name == "Trattoria Esempio"))
         assert (company.report_channel_id, company.report_time.isoformat()) == ("C0001", "07:30:00")
+
+
+def test_reports_are_not_sent_to_a_channel_the_bot_cannot_post_in(bot):
+    """A private channel the bot is not in takes no post from it: /pos report here there is
+    refused with the fix (every report would have been lost, logged only), and changes
+    nothing; invited, the same command says so in the channel for everyone."""
+    _ready(bot)
+    private = "GPRIVATE"
+    bot.slack.outside_channels.add(private)
+    bot.slack.private_channels.add(private)
+    bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN, channel=private)
+    refusal = texts(reply(bot, "I cannot post in this channel"))
+    assert "`channel_not_found`" in refusal and "/invite @Stockpot" in refusal
+    assert "Nothing was changed" in refusal
+    with bot.database.session() as session:
+        company = session.scalar(select(Company).where(Company.name == "Trattoria Esempio"))
+        assert company.report_channel_id is None
+    bot.slack.outside_channels.discard(private)
+    bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN, channel=private)
+    said = posted(bot, "come to this channel at 07:30 (Europe/Berlin)")
+    assert said.args["channel"] == private
+    bot.drain()  # the post is made before the setting commits
+    with bot.database.session() as session:
+        company = session.scalar(select(Company).where(Company.name == "Trattoria Esempio"))
+        assert company.report_channel_id == private
 
 
 def test_activating_offers_the_migration_and_sends_alerts_to_that_channel(bot):
@@ -127,7 +154,7 @@ def failing_automatic_transfer(bot) -> tuple[int, int, int]:
     channel in a message of its own: (store, company id, job id)."""
     store = _ready(bot)
     bot.send.command("/pos", "report here", user=ADMIN)
-    reply(bot, "go to <#C0001>")
+    posted(bot, "come to this channel")
     bot.sides.faults.add(Fault.status(401, {"error": "invalid_credentials"}), path="", times=50)
     with bot.database.session() as session:
         company_id = session.get_one(ExternalLocation, store).company_id
@@ -464,6 +491,46 @@ def test_resuming_offers_to_catch_up_the_paused_days(bot):
     reply(bot, "Catching up 0 days")
 
 
+def test_days_the_scheduler_was_away_too_long_for_are_offered_in_the_channel(bot):
+    """The scheduler down for 34 days queues the latest 31 itself: the 3 before are offered
+    in the report channel, once, with Catch up."""
+    store = _ready(bot)
+    bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN)
+    posted(bot, "come to this channel")
+    bot.drain()
+    now = utcnow()
+    with unit_of_work(bot.database.factory) as session:
+        location = session.get_one(ExternalLocation, store)
+        last = Clock.of(location).last_due(now)
+        location.automatic_since = last - timedelta(days=33)
+    with bot.database.session() as session:
+        due = due_work(session, now).jobs
+    offered = [spec for spec in due if spec.kind is JobKind.MISSED_DAYS]
+    assert len([spec for spec in due if spec.kind is JobKind.TRANSFER]) == 31
+    assert len(offered) == 1
+    _enqueue(bot, offered[0])  # the transfers are left out: the offer is what is seen here
+    _enqueue(bot, offered[0])
+    first = last - timedelta(days=33)
+    offer = posted(bot, "3 days of *Pizzeria Beispiel Teltow* are not transferred")
+    assert offer.args["channel"] == "C0001"
+    assert f"{first} to {first + timedelta(days=2)}" in texts(offer)
+    assert "queues only the latest 31 days by itself" in texts(offer)
+    bot.drain()
+    assert len([c for c in bot.slack.calls if "are not transferred" in texts(c)]) == 1
+    button = next(
+        element
+        for block in offer.args["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    )
+    bot.send.block_action(ActionId.CATCH_UP, button["value"], user=ADMIN)
+    reply(bot, "Catching up 3 days")
+    bot.drain()
+    with bot.database.session() as session:
+        days = session.scalars(select(TransferRun.business_date)).all()
+    assert sorted(days) == [first + timedelta(days=n) for n in range(3)]
+
+
 def test_refused_credentials_during_a_sync_offer_reconnect(bot):
     _synced(bot)
     # The first sync's job done, not only its message: a sync asked while it is still
@@ -633,7 +700,7 @@ def test_a_refused_sign_in_is_told_once_not_every_day_until_reconnected(bot):
         with bot.database.session() as session:
             return [
                 spec.business_date
-                for spec in due_jobs(session, later)
+                for spec in due_work(session, later).jobs
                 if spec.kind is JobKind.TRANSFER and spec.location_id == store
             ]
 

@@ -11,29 +11,29 @@ from sqlalchemy import select
 
 from stockpot.core.db import unit_of_work
 from stockpot.core.jobs.queue import enqueue_many, request_cancel
-from stockpot.core.jobs.schedule import due_jobs
+from stockpot.core.jobs.schedule import due_work
 from stockpot.core.models import Job, JobKind, JobState
 from tests.bot.conftest import ADMIN
 from tests.bot.test_job_retries import messages
 from tests.bot.test_jobs_flow import GOLDEN, _ready
-from tests.bot.test_slack_app import reply
+from tests.bot.test_slack_app import posted
 
 
 def test_reports_queued_while_the_worker_was_down_post_the_latest_day_once(bot):
     _ready(bot)
     bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN)
-    reply(bot, "go to <#C0001>")
+    posted(bot, "come to this channel")
     bot.drain()
     first = datetime(2025, 3, 15, 7, 0, tzinfo=UTC)  # 08:00 in Berlin, after 07:30
     # What the scheduler queued on three mornings while no worker ran (in one transaction:
     # the test's background worker would take each at once).
     with unit_of_work(bot.database.factory) as session:
         for day in range(3):
-            enqueue_many(session, due_jobs(session, first + timedelta(days=day)))
+            enqueue_many(session, due_work(session, first + timedelta(days=day)).jobs)
     bot.drain()
 
-    posted = messages(bot, "Daily report of Trattoria Esempio")
-    assert len(posted) == 1
+    reports = messages(bot, "Daily report of Trattoria Esempio")
+    assert len(reports) == 1
     with bot.database.session() as session:
         jobs = session.execute(
             select(Job.business_date, Job.state, Job.result)
@@ -55,12 +55,12 @@ def test_a_later_report_cancelled_or_failed_supersedes_nothing(bot, end):
     The day before is the latest report now, and posts."""
     _ready(bot)
     bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN)
-    reply(bot, "go to <#C0001>")
+    posted(bot, "come to this channel")
     bot.drain()
     first = datetime(2025, 3, 15, 7, 0, tzinfo=UTC)
     with unit_of_work(bot.database.factory) as session:
         for day in range(3):
-            enqueue_many(session, due_jobs(session, first + timedelta(days=day)))
+            enqueue_many(session, due_work(session, first + timedelta(days=day)).jobs)
         latest = session.scalars(
             select(Job).where(Job.kind == JobKind.REPORT).order_by(Job.business_date.desc())
         ).first()
@@ -72,9 +72,9 @@ def test_a_later_report_cancelled_or_failed_supersedes_nothing(bot, end):
 
     assert len(messages(bot, "Daily report of Trattoria Esempio")) == 1
     with bot.database.session() as session:
-        posted = session.execute(
+        results = session.execute(
             select(Job.business_date, Job.result["posted"].as_boolean())
             .where(Job.kind == JobKind.REPORT, Job.state == JobState.SUCCEEDED)
             .order_by(Job.business_date)
         ).all()
-    assert posted == [(GOLDEN, False), (GOLDEN + timedelta(days=1), True)]
+    assert results == [(GOLDEN, False), (GOLDEN + timedelta(days=1), True)]

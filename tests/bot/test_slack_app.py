@@ -474,6 +474,27 @@ def test_the_lightspeed_page_opened_again_says_it_is_connected(bot):
     assert _lightspeed_connections(bot) == 1
 
 
+def test_a_lightspeed_grant_without_offline_access_is_refused_on_the_page(bot):
+    """Lightspeed may grant fewer scopes than asked (declined at consent, or not enabled for
+    the API client): without ``offline_access`` the sign-in lasts under an hour and a
+    reconnect would be asked every morning. The page says which scope and what to do, and
+    nothing is connected or announced."""
+    bot.lightspeed.withhold_scopes("offline_access")
+    with httpx.Client() as browser:
+        page = browser.get(consented(browser, _lightspeed_link(bot)))
+    assert page.status_code == 400 and "Lightspeed is not connected" in page.text
+    assert "did not grant the scope offline_access" in page.text
+    assert "Connect again and approve every permission" in page.text
+    assert _lightspeed_connections(bot) == 0
+    bot.drain()
+    assert not [c for c in _posts(bot) if "Lightspeed is connected" in texts(c)]
+    bot.lightspeed.withhold_scopes()
+    with httpx.Client() as browser:
+        again = browser.get(consented(browser, _lightspeed_link(bot, 2)))
+    assert again.status_code == 200 and "Lightspeed is connected" in again.text
+    assert _lightspeed_connections(bot) == 1
+
+
 def test_a_refused_lightspeed_callback_is_one_log_line(bot, caplog):
     """A forged or reused state, or Lightspeed's own error, ends on a page saying why and in
     one log line (nothing was logged), which a line break in the URL cannot split."""
@@ -550,8 +571,14 @@ def test_locations_are_set_up_from_their_message(bot):
     with bot.database.session() as session:
         bar = session.scalar(select(StorageUnit.id).where(StorageUnit.name == "Bar"))
         cantina = session.scalar(select(StorageUnit.id).where(StorageUnit.name == "Cantina"))
+    # Another company's unit is answered exactly as an id no unit has (which says nothing
+    # of whose it is).
     _select(bot, f"{store}:{cantina}")
-    reply(bot, "belongs to another company")
+    foreign = reply(bot, "is no storage unit of this company").args["text"]
+    _select(bot, f"{store}:{10**6}")
+    missing = bot.slack.wait_for("response_url", 2, where=lambda c: "is no storage" in texts(c))
+    assert missing[-1].args["text"] == foreign
+    assert "that is no storage unit of this company (known: Bar, Kitchen, Pastry)" in foreign
     bot.send.click(listing.ts, ActionId.LOCATION_STORAGE, choose=f"{store}:{bar}", user=ADMIN)
     linked = reply(bot, "now takes its sales from Bar")
     assert linked.args["replace_original"] and linked.ts == listing.ts

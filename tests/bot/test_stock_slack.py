@@ -159,6 +159,55 @@ def test_a_date_after_the_storage_unit_is_the_postings_date_as_in_a_count(bot):
     posted(bot, "wasted in Kitchen for 2026-11-25")
 
 
+def test_a_count_with_words_after_the_unit_that_are_no_date_opens_no_sheet(bot):
+    """`/stock count Kitchen 27.11.2026` opened today's sheet: the date written another way
+    was dropped, and the count posted from it fixed today's balance instead of that day's.
+    Whatever follows the unit is its date, or the command is refused saying how to write it."""
+    for typed, shown in [
+        ("27.11.2026", "27.11.2026"),
+        ("last friday", "last friday"),
+        ("2026-11-26 and more", "and more"),
+    ]:
+        bot.send.command("/stock", f"count Kitchen {typed}", user=ADMIN)
+        answer = reply(bot, f"'{shown}' is not a date").args["text"]
+        assert "use YYYY-MM-DD, `yesterday` or `today`" in answer, typed
+    assert not [c for c in bot.slack.calls if c.method == "views.open"], "no sheet opened"
+    bot.send.command("/stock", "count Kitchen 2026-11-26", user=ADMIN)
+    sheet = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert '"business_date":"2026-11-26"' in sheet["private_metadata"]
+
+
+def test_a_posting_made_where_the_bot_cannot_post_is_told_to_the_one_who_made_it(bot, caplog):
+    """`/stock receive` typed in a private channel (or a DM) the bot is not in: the receipt
+    was posted, then its announcement refused (`channel_not_found`), and the person read
+    "Something went wrong": typing it again posted it twice. The posting is said to them
+    instead (the command's answer; from a form, a message from the app), with why it is not
+    in the channel; the form's posting as well."""
+    private = "GKITCHEN"
+    bot.slack.outside_channels.add(private)
+    bot.slack.private_channels.add(private)
+    bot.send.command("/stock", "receive Kitchen Flour=2kg", user=ADMIN, channel=private)
+    answer = texts(reply(bot, "received in Kitchen"))
+    assert "Flour: 2 kg" in answer and f"Not shown in <#{private}>" in answer
+    assert "Something went wrong" not in answer
+    bot.send.command("/stock", "waste Kitchen", user=ADMIN, channel=private)
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    values = {
+        BlockId.STOCK_LINES: {
+            ActionId.STOCK_LINES: {"type": "plain_text_input", "value": "Flour=20g"}
+        },
+        BlockId.STOCK_DATE: {ActionId.STOCK_DATE: {"type": "datepicker", "selected_date": None}},
+    }
+    assert bot.send.view_submission(view, values, user=ADMIN).text == ""
+    told = bot.slack.wait_for("chat.postMessage", where=lambda c: c.args["channel"] == ADMIN)
+    assert "wasted in Kitchen" in texts(told[0]) and f"Not shown in <#{private}>" in texts(told[0])
+    bot.drain()
+    with bot.database.session() as session:
+        kinds = session.scalars(select(StockPosting.kind).order_by(StockPosting.id)).all()
+    assert [kind.value for kind in kinds] == ["receipt", "waste"], "each posted once"
+    assert "unexpected error" not in caplog.text
+
+
 def date_block(view) -> dict:
     (block,) = [b for b in view["blocks"] if b.get("block_id") == BlockId.STOCK_DATE]
     return block

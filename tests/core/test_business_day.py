@@ -5,7 +5,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stockpot.core.business_day import business_date_of, business_day_window, day_start_at
+from stockpot.core.business_day import (
+    business_date_of,
+    business_day_window,
+    day_start_at,
+    known_zone,
+)
 
 ROME, BERLIN = ZoneInfo("Europe/Rome"), ZoneInfo("Europe/Berlin")
 FIVE = time(5, 0)
@@ -96,3 +101,20 @@ def test_a_days_first_instant_stands_for_its_start_known_or_not(day, zone, start
     first, _ = business_day_window(day, timezone, start)
     assert day_start_at(first, timezone, start) == start
     assert day_start_at(first, timezone) in (start, None)
+
+
+@pytest.mark.parametrize("name", ["Europe/Berlin", "UTC", "America/Argentina/Buenos_Aires"])
+def test_an_iana_name_is_a_known_zone(name):
+    assert known_zone(name)
+
+
+@pytest.mark.parametrize(
+    "name", ["localtime", "posixrules", "posix/Europe/Berlin", "right/UTC", "Europe", "", "x" * 65]
+)
+def test_a_file_of_this_machine_s_zone_database_that_is_no_iana_name_is_not_a_zone(name):
+    """``zoneinfo`` loads any file under the machine's zone directory: ``localtime`` (this
+    host's own setting, a link that differs per machine and is missing from the ``tzdata``
+    package), ``posix/…`` and ``right/…`` (leap-second copies). Such a name, accepted on one
+    host, failed every clock that read it on another: a report timezone of ``localtime``
+    made each scheduler tick and each of the company's commands raise."""
+    assert not known_zone(name)

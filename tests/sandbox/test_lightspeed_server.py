@@ -426,6 +426,18 @@ def test_an_open_day_shows_only_closed_sales_and_is_incomplete(ls, clock):
     assert (len(done["sales"]), done["dataComplete"]) == (4, True)
 
 
+def test_a_line_can_be_repeated_in_another_account(ls):
+    headers = bearer(ls)
+    ls.repeat_line("S81234.501")
+    ls.repeat_line("S81234.510", into="A81234.101")
+    sales = daily(ls, BRIGHTON, GOLDEN_DATE, headers).json()["sales"]
+    lines = {sale["accountFiscId"]: [line["id"] for line in sale["salesLines"]] for sale in sales}
+    assert lines["A81234.101"] == [f"S81234.50{n}" for n in range(1, 6)] + ["S81234.510"]
+    assert lines["A81234.102"] == ["S81234.510", "S81234.501"]
+    fresh = LightspeedData().day(BRIGHTON, GOLDEN_DATE).sales
+    assert [len(sale["salesLines"]) for sale in fresh] == [5, 1, 1, 1], "the day is untouched"
+
+
 def test_daily_parameter_errors_use_the_v2_messages(ls):
     headers = bearer(ls)
     path = f"/f/v2/business-location/{BRIGHTON}/sales-daily"

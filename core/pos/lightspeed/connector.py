@@ -3,7 +3,8 @@
 Sales semantics (reference §6.5): every sale is stored raw; cancelled accounts are skipped;
 only SALE and REFUND accounts count, summed signed; no line is ever dropped (a void is a
 negative line that nets against its original); modifiers and sub-items are lines of their own
-pointing at their parent; accounts are de-duplicated by ``accountFiscId``.
+pointing at their parent; accounts are de-duplicated by ``accountFiscId``, lines by their
+``id`` (``core.pos.paging.Seen``).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from stockpot.core.pos.base import (
 )
 from stockpot.core.pos.errors import DayNotComplete, PosRequestRefused, PosUnavailable
 from stockpot.core.pos.pacing import RatePolicy
-from stockpot.core.pos.paging import Pages
+from stockpot.core.pos.paging import Pages, Seen
 from stockpot.core.transfer.lines import LineKind, RawInput, SaleLine, item_key
 
 SERVICE = "Lightspeed"
@@ -284,15 +285,17 @@ def _sales_day(response: httpx.Response) -> _WireDay:
 
 def sales_lines(sales: list[_WireSale]) -> list[SaleLine]:
     lines: list[SaleLine] = []
-    seen: set[str] = set()
+    accounts, line_ids = Seen(), Seen()
     for sale in sales:
         sale_id = str(sale.account_fisc_id or sale.account_reference or "")
-        if not sale_id or sale_id in seen:
+        if not sale_id or not accounts.first(sale_id):
             continue
-        seen.add(sale_id)
         sale_type = str(sale.type or "SALE").upper()
         skip = None if sale_type in REVENUE_TYPES else f"sale_type_{sale_type.lower()}"
         for index, line in enumerate(sale.sales_lines or []):
+            # A line moved to another account while the day was read shows in both.
+            if not line_ids.first(str(line.id or "")):
+                continue
             sku = (line.sku or "").strip() or None
             parent = line.parent_line_id or None
             lines.append(

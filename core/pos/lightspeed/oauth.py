@@ -50,6 +50,42 @@ class OAuthGrantRefused(StockpotError):
     code = "lightspeed_grant_refused"
 
 
+class ScopeNotGranted(StockpotError):
+    """Lightspeed granted fewer scopes than Stockpot asked for (a user may decline one at
+    consent; a client gets only the scopes enabled for it in the Developer Portal)."""
+
+    code = "lightspeed_scope_not_granted"
+
+
+SCOPE_NEEDS = {
+    "offline_access": "it keeps Stockpot signed in; without it Lightspeed signs Stockpot out "
+    "within the hour and asks for a reconnect every morning",
+    "financial-api": "it lets Stockpot read the day's sales",
+    "items": "it lets Stockpot read the items",
+}
+
+
+def refuse_missing_scopes(config: OAuthConfig, granted: str) -> None:
+    """Refuse tokens that lack a scope asked for (but ``offline_access`` on V1, which has no
+    such scope: its refresh tokens last 14 days). A token answer without ``scope`` was
+    granted what was asked (RFC 6749 §5.1)."""
+    if not granted.strip():
+        return
+    needed = [s for s in config.scopes.split() if not (config.v1 and s == "offline_access")]
+    missing = [scope for scope in needed if scope not in granted.split()]
+    if not missing:
+        return
+    needs = "; ".join(f"{scope}: {SCOPE_NEEDS[scope]}" for scope in missing if scope in SCOPE_NEEDS)
+    raise ScopeNotGranted(
+        f"Lightspeed did not grant the {'scopes' if len(missing) > 1 else 'scope'} "
+        f"{', '.join(missing)}, so Stockpot did not connect"
+        + (f" ({needs})" if needs else "")
+        + ". Connect again and approve every permission Lightspeed asks for; if Lightspeed "
+        "does not ask for it, the operator has to enable it for Stockpot's API client in the "
+        "Lightspeed developer portal"
+    )
+
+
 @dataclass(frozen=True)
 class OAuthConfig:
     client_id: str
@@ -59,6 +95,7 @@ class OAuthConfig:
     authorize_url: str
     token_url: str
     token_params_in_query: bool
+    v1: bool
 
     def authorize(self, state: str) -> str:
         query = {
@@ -126,6 +163,7 @@ def oauth_config(settings: Settings) -> OAuthConfig:
         authorize_url=authorize_url,
         token_url=token_url,
         token_params_in_query=in_query,
+        v1=settings.lightspeed.auth_version != "v2",
     )
 
 

@@ -33,7 +33,7 @@ from stockpot.core.pos.base import (
     unreadable,
 )
 from stockpot.core.pos.errors import DayNotComplete, PosAuthError, PosUnavailable
-from stockpot.core.pos.paging import Pages
+from stockpot.core.pos.paging import Pages, Seen
 from stockpot.core.pos.sides import api, wire
 from stockpot.core.pos.sides.api import field
 from stockpot.core.transfer.lines import LineKind, RawInput, SaleLine
@@ -155,7 +155,7 @@ class SidesConnector:
             api.REPORT_PER_PAGE,
             partial(_report_page, refunds_need_restock=self.refunds_need_restock),
         )
-        orders: set[str] = set()
+        orders = Seen()
         for response, (closed, page_orders) in pages:
             if not closed:
                 raise DayNotComplete(
@@ -166,8 +166,7 @@ class SidesConnector:
             for order_id, order_lines in page_orders:
                 # Pages are separate requests: an order that moved to the next page between
                 # two of them comes back on both, and counts once.
-                if order_id not in orders:
-                    orders.add(order_id)
+                if orders.first(order_id):
                     lines.extend(order_lines)
         return FetchedDay(
             raw=RawInput(source="sides:daily-report", body="[" + ",".join(texts) + "]"),

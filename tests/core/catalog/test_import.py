@@ -246,6 +246,22 @@ def test_a_cycle_through_a_stored_recipe_is_refused(database):
     assert errors == ["line 4: recipes[0].lines[0]: recipes may not contain themselves: A → B → A"]
 
 
+def test_a_cycle_is_told_from_the_recipe_in_the_file_whatever_was_stored_first(database):
+    """B is stored before A: the cycle still reads from the A the file changes, on both
+    databases (it once read 'B → A → B' when PostgreSQL returned B first)."""
+    import_catalog(
+        database.factory,
+        HEADER + "recipes:\n  - name: B\n    lines: [{recipe: A, quantity: 1}]\n"
+        "  - name: A\n    lines: [{ingredient: Flour, quantity: 1, unit: kg}]\n",
+        source="one.yaml",
+    )
+    errors = _errors(
+        database,
+        "company: Trattoria Esempio\nrecipes:\n  - name: A\n    lines: [{recipe: B, quantity: 1}]\n",
+    )
+    assert errors == ["line 4: recipes[0].lines[0]: recipes may not contain themselves: A → B → A"]
+
+
 def test_inactive_sub_recipes_are_refused_including_by_deactivating_a_stored_one(database):
     import_catalog(
         database.factory,

@@ -194,6 +194,22 @@ def test_a_profile_that_is_wrong_says_so():
         CsvProfile.model_validate({"rules": [{"type": "regex", "source_column": "A"}]})
 
 
+@pytest.mark.parametrize("pattern", ["%d.%m.%Y %", "%d.%m.%Y %Q", "%d.%d.%m.%Y"])
+def test_a_date_format_that_cannot_read_its_own_dates_is_refused_with_the_profile(pattern):
+    """It has %d, %m and %Y, so it was saved; then every row of every file was refused as
+    "not a date in the format %d.%m.%Y % (e.g. 27.11.2026 %)", and a directive given twice
+    raised ``re.error`` out of the reader (a traceback for each import)."""
+    with pytest.raises(ValueError, match="cannot read back a date it writes"):
+        CsvProfile.model_validate({"date_formats": [pattern]})
+
+
+@pytest.mark.parametrize(
+    "pattern", ["%d.%m.%Y", "%d.%m.%y", "%Y-%m-%dT%H:%M:%S%z", "%d.%m.%Y %I:%M %p", "%d.%m.%Y%%"]
+)
+def test_the_date_formats_tills_write_are_kept(pattern):
+    assert CsvProfile.model_validate({"date_formats": [pattern]}).date_formats == [pattern]
+
+
 def test_a_bom_is_ignored_even_when_the_encoding_is_fixed_to_utf8():
     fixed = TAB_PROFILE.model_copy(update={"encoding": "utf-8"})
     result = read(TABBED, fixed, locations=days("Room", "Terrace"), default_date=DAY)

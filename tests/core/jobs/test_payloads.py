@@ -47,6 +47,7 @@ def test_what_is_queued_reads_back_as_it_was_written():
         specs.reprocess(
             1, [(2, DAY), (3, DAY)], what="Pizza Diavola", triggered_by="slack:U1", notify=NOTIFY
         ),
+        specs.missed_days(1, 2, (DAY, DAY), specs.MissedDaysPayload(first=DAY, last=DAY, days=1)),
         specs.answer(1, {"command": "/pos", "text": "help", "token": "legacy"}),
     ]
     assert {spec.kind for spec in queued} == set(JobKind)

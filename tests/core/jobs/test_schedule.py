@@ -4,16 +4,27 @@ changes, pause and resume. The clock is frozen; the database is real."""
 from __future__ import annotations
 
 import threading
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from stockpot.core.db import unit_of_work
+from stockpot.core.company_clock import company_zone
+from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.jobs.queue import enqueue_many
-from stockpot.core.jobs.schedule import Clock, activate, catch_up, pause, resume, tick
+from stockpot.core.jobs.schedule import (
+    Clock,
+    TickSummary,
+    activate,
+    catch_up,
+    due_work,
+    pause,
+    queue_due,
+    resume,
+    tick,
+)
 from stockpot.core.locations import set_automatic
 from stockpot.core.models import (
     Company,
@@ -31,6 +42,9 @@ BERLIN, NEW_YORK, TOKYO = (
     ZoneInfo("America/New_York"),
     ZoneInfo("Asia/Tokyo"),
 )
+
+
+APRIL_1 = date(2026, 4, 1)
 
 
 def at(text: str) -> datetime:
@@ -120,11 +134,69 @@ def test_each_day_is_queued_once_at_its_time_across_the_spring_change(database, 
 
 
 def test_a_restarted_scheduler_catches_up_the_days_it_was_away(database, shop):
+    with freeze_time("2026-04-05T09:00:00+02:00"):
+        assert tick(database.factory) == TickSummary(transfers=10)
+    assert queued_days(database) == [date(2026, 3, 26) + timedelta(days=n) for n in range(10)]
+    assert offers(database) == [], "within what it queues by itself: nothing to offer"
+
+
+def offers(database) -> list[Job]:
+    with database.session() as session:
+        query = select(Job).where(Job.kind == JobKind.MISSED_DAYS).order_by(Job.id)
+        return list(session.scalars(query))
+
+
+def test_a_scheduler_down_for_months_queues_a_month_and_offers_the_rest_once(database, shop):
+    """Down from activation (26 March) to 27 October: the latest 31 days are queued, the
+    older ones were skipped without a word; now they are offered in one message, except the
+    days already transferred or queued (a Catch up of 1 April before)."""
+    with unit_of_work(database.factory) as session:
+        enqueue_many(session, catch_up(session.get_one(ExternalLocation, shop), [APRIL_1], "t"))
     with freeze_time("2026-10-27T09:00:00+01:00"):
-        tick(database.factory)
+        assert tick(database.factory) == TickSummary(transfers=31, offers=1)
+        assert tick(database.factory) == TickSummary(), "a second tick or scheduler: nothing"
     days = queued_days(database)
-    assert days[0] == date(2026, 9, 26), "at most a month back"
-    assert days[-1] == date(2026, 10, 26) and len(days) == 31
+    assert days[1] == date(2026, 9, 26) and days[-1] == date(2026, 10, 26)
+    [offer] = offers(database)
+    skipped = (date(2026, 9, 25) - date(2026, 3, 26)).days + 1
+    assert offer.payload == {
+        "notify": None,
+        "first": "2026-03-26",
+        "last": "2026-09-25",
+        "days": skipped - 1,
+    }
+    assert offer.location_id == shop and offer.once_key == (
+        f"missed-days:{shop}:2026-03-26:2026-09-25"
+    )
+    with database.session() as session:
+        assert session.get_one(ExternalLocation, shop).queued_through == date(2026, 10, 26)
+    with freeze_time("2026-10-28T09:00:00+01:00"):
+        assert tick(database.factory) == TickSummary(transfers=1)
+    assert len(offers(database)) == 1
+
+
+def test_two_schedulers_that_saw_a_gap_differently_offer_it_once(database, shop):
+    """Scheduler B reads before A commits, but a day later by its clock: its offer is over
+    another range (another once-key). It finds the location moved on and queues nothing; the
+    next tick sees what A left."""
+    with freeze_time("2026-10-27T09:00:00+01:00"), database.session() as session:
+        late = due_work(session, utcnow())
+    with freeze_time("2026-10-26T09:00:00+01:00"):
+        assert tick(database.factory).offers == 1
+    assert queue_due(database.factory, late) == TickSummary()
+    assert len(offers(database)) == 1
+    with freeze_time("2026-10-27T09:00:00+01:00"):
+        assert tick(database.factory) == TickSummary(transfers=1)
+    assert len(offers(database)) == 1
+
+
+def test_a_gap_with_every_day_transferred_offers_nothing(database, shop):
+    with unit_of_work(database.factory) as session:
+        location = session.get_one(ExternalLocation, shop)
+        enqueue_many(session, catch_up(location, [date(2026, 3, 26), date(2026, 3, 27)], "t"))
+    with freeze_time("2026-04-28T09:00:00+02:00"):
+        assert tick(database.factory) == TickSummary(transfers=31)
+    assert offers(database) == []
 
 
 def test_paused_days_are_offered_for_catch_up_not_skipped(database, shop):
@@ -237,3 +309,27 @@ def test_a_location_in_an_unknown_timezone_stops_no_other_company_s_schedule(dat
         summary = tick(database.factory)
     assert summary.transfers == 1 and queued_days(database) == [date(2026, 3, 26)]
     assert summary.reports == 1, "the broken company's report, in UTC"
+
+
+def test_a_report_timezone_this_host_cannot_load_stops_no_schedule_and_no_clock(
+    database, shop, caplog
+):
+    """A report timezone stored where the host loaded it (``localtime``, before names were
+    checked against IANA's) that this host's zone database lacks: every tick raised on it,
+    queuing no company's transfers or reports, and so did every command of the company
+    (each reads its clock). The company's clock is then its first location's (logged at the
+    tick); everyone else's schedule runs."""
+    with unit_of_work(database.factory) as session:
+        company = session.get_one(ExternalLocation, shop).company_id
+        session.get_one(Company, company).report_timezone = "Mars/Olympus"
+        session.get_one(Company, company).report_channel_id = "C1"
+        session.get_one(Company, company).report_team_id = "T1"
+        company_id = company
+    with freeze_time("2026-03-27T09:00:00+01:00"):
+        summary = tick(database.factory)
+        with database.session() as session:
+            zone = company_zone(session, session.get_one(Company, company_id))
+    assert (summary.transfers, summary.reports) == (1, 1)
+    assert queued_days(database, JobKind.REPORT) == [date(2026, 3, 26)]
+    assert zone == ZoneInfo("Europe/Berlin"), "the first location's clock"
+    assert "the unknown report timezone 'Mars/Olympus'" in caplog.text

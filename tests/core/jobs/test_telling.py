@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.jobs import queue
+from stockpot.core.jobs.heartbeat import beat
 from stockpot.core.jobs.queue import ClaimedJob
 from stockpot.core.jobs.telling import DATABASE_AWAY, TRIES, Undelivered, database_away_at_last
 from stockpot.core.jobs.worker import Worker
@@ -335,3 +336,42 @@ def test_a_job_whose_last_attempt_met_the_database_away_unrecorded_is_failed_say
     assert said.startswith("the database could not be reached at the last of its 3 attempts")
     assert handler.told == [said] and handler.runs == 0
     assert job(database, queued).last_error == said
+
+
+POS_AWAY = "SIDES did not answer; the job will be tried again"
+
+
+def taken_over(database, queued, holder: str, last_error: str | None) -> None:
+    """The job's last attempt ended unrecorded in ``holder``: its lease ran out."""
+    with unit_of_work(database.factory) as session:
+        row = session.get_one(Job, queued)
+        row.state, row.attempts, row.worker_id = JobState.RUNNING, 3, holder
+        row.last_error = last_error
+        row.lease_expires_at = utcnow() - timedelta(seconds=2)
+
+
+@pytest.mark.parametrize("claimer", ["w", "other"])
+def test_a_last_attempt_that_met_the_database_away_alone_is_failed_saying_so(
+    database, queued, claimer
+):
+    """The attempts before failed at the POS (recorded); the last met the database away and
+    could not record its end. Its worker ran on (it claims the job itself, or it beat after
+    the lease ran out): the job was failed as "its worker stopped during each of 3
+    attempts", which neither was true."""
+    taken_over(database, queued, "w", POS_AWAY)
+    beat(database.factory, "w", threads=1, running=0)
+    handler = Keeping()
+    assert worker(database, handler, worker_id=claimer).run_until_idle() == 1
+    assert handler.told == [database_away_at_last(3)] and handler.runs == 0
+
+
+def test_a_last_attempt_whose_worker_is_gone_says_both_causes_and_the_error_before(
+    database, queued
+):
+    taken_over(database, queued, "gone", POS_AWAY)
+    handler = Keeping()
+    assert worker(database, handler, worker_id="other").run_until_idle() == 1
+    assert handler.told == [
+        "the last of its 3 attempts ended without a record: its worker stopped, or could not "
+        f"reach the database (the attempt before failed: {POS_AWAY})"
+    ]

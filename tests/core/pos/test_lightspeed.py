@@ -28,6 +28,7 @@ from stockpot.core.pos.lightspeed.oauth import (
     LightspeedNotConfigured,
     OAuthClientRefused,
     OAuthExchangeFailed,
+    ScopeNotGranted,
 )
 from stockpot.core.settings import Settings
 from stockpot.core.transfer.live import run_dispositions
@@ -120,6 +121,28 @@ def test_a_second_connection_is_refused_but_reauthorizing_keeps_everything(
         location = session.get_one(ExternalLocation, lightspeed_connected.location_id)
         assert location.storage_unit_id is not None and location.active
     assert transfer(lightspeed_connected, settings, policy).outcome is RunOutcome.POSTED
+
+
+def test_a_grant_short_of_a_scope_asked_for_connects_nothing(
+    database, settings, company, lightspeed
+):
+    lightspeed.withhold_scopes("offline_access", "items")
+    state, code = authorize(database, settings, company)
+    with pytest.raises(ScopeNotGranted) as caught:
+        connections.complete_lightspeed(
+            database.factory, settings, state=state, code=code, cookie=None
+        )
+    assert caught.value.code == "lightspeed_scope_not_granted"
+    assert "did not grant the scopes items, offline_access" in str(caught.value)
+    assert "reconnect every morning" in str(caught.value)
+    assert count(database, Connection) == 0
+
+
+def test_v1_has_no_offline_access_to_grant(database, settings, company, lightspeed, monkeypatch):
+    monkeypatch.setattr(settings.lightspeed, "auth_version", "v1")
+    lightspeed.withhold_scopes("offline_access")
+    info = connect_lightspeed(database, settings, company)
+    assert info.status == "connected"
 
 
 def test_missing_configuration_and_a_bad_code_have_the_product_error_codes(
@@ -286,6 +309,22 @@ def test_the_reference_day_lands_as_the_rules_say(
     assert dispositions["S81234.505"] == "mapped"  # the void line nets, it is not dropped
     assert kinds["S81234.502"] == "modifier"
     assert report.stats["sales"] == 4
+
+
+def test_a_line_sent_twice_counts_once(lightspeed_connected, settings, policy, lightspeed):
+    """A line moved to another account while the day was read shows in both (its id, the
+    line's own, is the same): the burger and its cheese are deducted once, where the line
+    came first."""
+    lightspeed.repeat_line("S81234.501")
+    lightspeed.repeat_line("S81234.502", into="A81234.102")
+    report = transfer(lightspeed_connected, settings, policy)
+    assert report.outcome is RunOutcome.POSTED
+    assert balances(lightspeed_connected)["Beef patty"] == Decimal(-1)
+    assert balances(lightspeed_connected)["Cheese slice"] == Decimal(-1)
+    with lightspeed_connected.session() as session:
+        stored = [entry.line for entry in run_dispositions(session, report.run_id)]
+    burger = [line for line in stored if line.line_id == "S81234.501"]
+    assert [line.sale_id for line in burger] == ["A81234.101"]
 
 
 def test_a_day_fetched_twice_gives_the_same_movements(lightspeed_connected, settings, policy):
