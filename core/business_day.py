@@ -82,3 +82,23 @@ def business_date_of(instant: datetime, timezone: ZoneInfo, day_start: time) -> 
     if instant >= end:
         return day + timedelta(days=1)
     return day
+
+
+def day_start_at(instant: datetime, timezone: ZoneInfo, known: time | None = None) -> time | None:
+    """The wall-clock day start a business day's start ``instant`` stands for (Lightspeed
+    tells a location's day start only as the next day's first instant). Its local time; but
+    a start inside a spring-forward gap (02:30 in Berlin on 29 March 2026) is the instant
+    after the gap (03:30 summer time), which a start of 03:30 is too: then ``known`` when it
+    is one of the two, else ``None`` (the day after tells). It was learnt as 03:30, and a
+    02:30 location's next day and schedule were an hour off until its next transfer."""
+    local = instant.astimezone(timezone)
+    wall = local.time()
+    # The offset of the day's midnight is the one before any change that day.
+    before = datetime.combine(local.date(), time(0), timezone).utcoffset()
+    gapped = instant.astimezone(UTC).replace(tzinfo=None) + (before or timedelta(0))
+    at = instant.astimezone(UTC)
+    if gapped.date() != local.date() or gapped.time() == wall:
+        return wall
+    if datetime.combine(local.date(), gapped.time(), timezone).astimezone(UTC) != at:
+        return wall
+    return known if known in (wall, gapped.time()) else None

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
-from stockpot.sandbox.http import Request, Response, SandboxServer
+from stockpot.sandbox.http import Clock, Request, Response, SandboxServer
 from stockpot.sandbox.slack_blockkit import message_problems, view_problems
 from stockpot.sandbox.slack_limits import RateLimits
 from stockpot.sandbox.slack_sender import SlackSender
@@ -139,8 +139,10 @@ class SlackUser:
 class SlackStandIn(SandboxServer):
     """Answers ``/api/<method>`` like Slack does and records every call."""
 
-    def __init__(self, *, team_id: str = "T0001", bot_user_id: str = "UBOT") -> None:
-        super().__init__()
+    def __init__(
+        self, *, team_id: str = "T0001", bot_user_id: str = "UBOT", clock: Clock | None = None
+    ) -> None:
+        super().__init__(clock=clock)
         self.team_id = team_id
         self.bot_user_id = bot_user_id
         self.users: dict[str, SlackUser] = {}
@@ -199,10 +201,12 @@ class SlackStandIn(SandboxServer):
         self.triggers: dict[str, datetime] = {}
         """Trigger ids Slack gave out with a command, click or shortcut, and when."""
         self.trigger_lifetime: timedelta | None = TRIGGER_LIFETIME
-        """How long a trigger opens a modal: Slack's 3 s (``None`` takes any age). It was off
-        by default, so no test saw a modal opened later than Slack allows; the bot's tests
-        open theirs within 0.41 s of the command or click (175 opens, two test processes on
-        2 cores)."""
+        """How long a trigger opens a modal: Slack's 3 s (``None`` takes any age), on
+        ``clock``. It was off by default, so no test saw a modal opened later than Slack
+        allows; the bot's tests open theirs within 0.41 s of the command or click (175
+        opens, two test processes on 2 cores), but a loaded machine took over 3 s, so they
+        run the stand-in on a clock that stands still (``Clock(now)``): the 3 s pass when a
+        test moves it (``clock.advance``), not with the machine's speed."""
         self._view_hashes: dict[str, str] = {}
         """Each open view's id → its current ``hash`` (``views.update`` with another one is a
         ``hash_conflict``)."""

@@ -18,6 +18,7 @@ from stockpot.core.db import is_sqlite
 from stockpot.core.settings import Settings, get_settings
 
 if TYPE_CHECKING:
+    from stockpot.core.jobs.queue import Owed
     from stockpot.core.jobs.worker import Worker
 
 # The processes' own modules (Slack, the app, servers, the scheduler) are imported by the
@@ -108,8 +109,12 @@ def _work(
     no_scheduler: bool,
 ) -> None:
     if until_idle:
+        from stockpot.core.jobs.queue import owed_later
+
         ran = worker.run_until_idle(wait_for_others=True)
-        click.echo(f"ran {ran} job(s); nothing is left to do")
+        with factory() as session:
+            owed = owed_later(session, worker.kinds)
+        click.echo(idle_said(ran, owed))
         return
     from stockpot.bot.ops_http import OpsRoutes
     from stockpot.bot.serving import GracefulServer
@@ -127,6 +132,18 @@ def _work(
         stop.wait()
     if ops is not None:
         ops.drain(0)
+
+
+def idle_said(ran: int, owed: Owed) -> str:
+    """What ``worker --until-idle`` says as it exits: messages owed for later stay owed (it
+    waited up to their last try, about 2 hours, which a cron job or CI took for a hang)."""
+    said = f"ran {ran} job(s); nothing is left to do"
+    if not owed.jobs or owed.next_at is None:
+        return said
+    return (
+        f"{said} now. {owed.jobs} job(s) still owe messages Slack did not take: kept, "
+        f"and tried again from {owed.next_at:%Y-%m-%d %H:%M} UTC by any worker running then"
+    )
 
 
 @click.command("run")

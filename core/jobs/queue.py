@@ -329,7 +329,8 @@ def _claimable(now: datetime) -> Any:
 
 
 def _owed_by_the_dead(now: datetime) -> Any:
-    """A failure or cancellation recorded but not told, whose teller's lease ran out."""
+    """A failure or cancellation recorded but not told, whose teller's lease ran out, or
+    owed messages whose time came (``_owed``)."""
     return and_(Job.telling.is_not(None), Job.lease_expires_at < now)
 
 
@@ -520,8 +521,8 @@ def succeed(
     at: datetime | None = None,
 ) -> bool:
     """Record the job done; with ``unsaid`` (messages Slack did not take) owing them, due
-    at ``at``, when any worker claims them as a dead worker's telling."""
-    owed = {} if unsaid is None else {"telling": unsaid.dump(), "lease_expires_at": at}
+    at ``at``, when any worker claims them (``_owed``)."""
+    owed = {} if unsaid is None else _owed(unsaid, at)
     return _end(factory, job, state=JobState.SUCCEEDED, result=result, last_error=None, **owed)
 
 
@@ -578,8 +579,15 @@ def tell_later(
     factory: sessionmaker[Session], job: ClaimedJob, telling: Telling, at: datetime
 ) -> bool:
     """The end of ``job`` could not be told (Slack away): it stays owed as ``telling`` (its
-    tries counted), due again at ``at``, when any worker claims it as a dead worker's."""
-    return _telling(factory, job, telling=telling.dump(), lease_expires_at=at)
+    tries counted), due again at ``at``, when any worker claims it (``_owed``)."""
+    return _telling(factory, job, **_owed(telling, at))
+
+
+def _owed(telling: Telling, at: datetime) -> dict[str, Any]:
+    """A telling no worker holds any more, due at ``at``: until then no one is telling it
+    (``owed_later``), so nothing waits for it (``unfinished_count``); then any worker claims
+    it as a dead worker's."""
+    return {"telling": telling.dump(), "lease_expires_at": at, "worker_id": None}
 
 
 def _end(factory: sessionmaker[Session], job: ClaimedJob, **values: Any) -> bool:
@@ -623,7 +631,7 @@ def hand_back(factory: sessionmaker[Session], job: ClaimedJob, result: dict[str,
     (``ClaimedJob.telling``) stays ended: only its telling is given back, due at once (queued,
     the failed job would run again)."""
     if job.telling is not None:
-        return _telling(factory, job, lease_expires_at=utcnow())
+        return _telling(factory, job, lease_expires_at=utcnow(), worker_id=None)
     given = (
         update(Job)
         .where(_held_by(job), Job.state == JobState.RUNNING)
@@ -806,19 +814,46 @@ def next_wake(session: Session) -> datetime | None:
 
 
 def unfinished_count(session: Session, kinds: Sequence[JobKind] | None = None) -> int:
-    """Jobs running anywhere (or whose end is still to be told), plus jobs of ``kinds`` that
-    are due. A due job another worker is claiming right now is invisible to a ``SKIP LOCKED``
-    claim and not yet ``running`` either: only counting it as due keeps an idle check from
-    ending while it is taken."""
-    due = and_(Job.state == JobState.QUEUED, Job.run_after <= utcnow())
+    """Jobs running anywhere (or whose end a worker is telling), plus jobs of ``kinds`` that
+    are due, or whose owed messages are. A due job another worker is claiming right now is
+    invisible to a ``SKIP LOCKED`` claim and not yet ``running`` either: only counting it as
+    due keeps an idle check from ending while it is taken. Messages owed for later
+    (``owed_later``) are not counted: Slack away, they wait up to hours."""
+    now = utcnow()
+    due = or_(and_(Job.state == JobState.QUEUED, Job.run_after <= now), _owed_by_the_dead(now))
     if kinds:
         due = and_(due, Job.kind.in_(kinds))
     return session.scalar(select(func.count()).select_from(Job).where(or_(_leased(), due))) or 0
 
 
+@dataclass(frozen=True)
+class Owed:
+    jobs: int
+    next_at: datetime | None
+    """When the first of them is tried again."""
+
+
+def owed_later(session: Session, kinds: Sequence[JobKind] | None = None) -> Owed:
+    """The jobs (of ``kinds``) whose messages Slack did not take, or whose end was not told
+    yet, that no worker holds and that are not due yet: kept in the job (``Job.telling``)
+    for the first worker that polls after their time."""
+    waiting = and_(
+        Job.telling.is_not(None), Job.worker_id.is_(None), Job.lease_expires_at >= utcnow()
+    )
+    if kinds:
+        waiting = and_(waiting, Job.kind.in_(kinds))
+    jobs, next_at = session.execute(
+        select(func.count(), func.min(Job.lease_expires_at)).where(waiting)
+    ).one()
+    return Owed(jobs, next_at)
+
+
 def _leased() -> Any:
-    """Jobs a worker holds under a lease: running, or telling how they ended."""
-    return or_(Job.state == JobState.RUNNING, Job.telling.is_not(None))
+    """Jobs a worker holds under a lease: running, or telling how they ended (a telling no
+    worker holds, ``_owed``, waits for its time instead)."""
+    return or_(
+        Job.state == JobState.RUNNING, and_(Job.telling.is_not(None), Job.worker_id.is_not(None))
+    )
 
 
 @dataclass(frozen=True)

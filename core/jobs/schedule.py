@@ -30,6 +30,7 @@ from stockpot.core.models import (
     ExternalLocation,
     Job,
     JobKind,
+    JobState,
     Provider,
     RunKind,
     TransferDay,
@@ -61,16 +62,21 @@ class Clock:
         return business_date_of(now, self.timezone, self.day_start)
 
     def due_at(self, day: date) -> datetime:
-        """When business date ``day`` is transferred: ``transfer_time`` on the first local
-        date whose ``transfer_time`` falls after the day's window has closed."""
+        """When business date ``day`` is transferred: the first ``transfer_time`` on the
+        local clock at or after the day's window has closed. A time the autumn change repeats
+        counts twice (02:30 in Berlin on 25 October 2026 is 00:30 and 01:30 UTC): a window
+        closing between the two is transferred at the second that day, not a day later; one
+        inside the spring gap resolves with the offset before the change."""
         _, end = business_day_window(day, self.timezone, self.day_start)
         local_day = end.astimezone(self.timezone).date()
-        due = datetime.combine(local_day, self.transfer_time, tzinfo=self.timezone)
-        if due < end:
-            due = datetime.combine(local_day + timedelta(days=1), self.transfer_time, self.timezone)
-        # In UTC: Python never finds a local time inside a DST gap or fold equal to an
-        # instant of another zone, and compares two times of one zone by wall clock.
-        return due.astimezone(UTC)
+        for on in (local_day, local_day + timedelta(days=1)):
+            for fold in (0, 1):
+                wall = datetime.combine(on, self.transfer_time, self.timezone).replace(fold=fold)
+                # In UTC: Python compares two times of one zone by wall clock, fold ignored.
+                due = wall.astimezone(UTC)
+                if due >= end:
+                    return due
+        raise AssertionError("a transfer time always comes within two local days")
 
     def first_day_due_after(self, instant: datetime) -> date:
         """The earliest business date whose transfer is due after ``instant``."""
@@ -206,18 +212,24 @@ def report_day_due(company: Company, timezone: ZoneInfo, now: datetime) -> date:
     return local.date() - timedelta(days=1 if now >= due_today else 2)
 
 
+SUPERSEDING = (JobState.QUEUED, JobState.RUNNING, JobState.SUCCEEDED)
+"""The states of a later report that make an earlier one stale: one that will post or did."""
+
+
 def superseding_report(session: Session, company_id: int, day: date) -> date | None:
-    """The latest day after ``day`` whose scheduled report of the company is queued, if any:
-    a scheduled report of ``day`` is then stale and not posted. Reports queued day after day
-    while no worker ran posted one per day at once when one came back; the scheduler, when
-    it was down itself, queues only the latest day (``report_day_due``), and so both ways
-    the channel gets the one report."""
+    """The latest day after ``day`` whose scheduled report of the company is queued, running
+    or done, if any: a scheduled report of ``day`` is then stale and not posted. Reports
+    queued day after day while no worker ran posted one per day at once when one came back;
+    the scheduler, when it was down itself, queues only the latest day (``report_day_due``),
+    and so both ways the channel gets the one report. A later one cancelled or failed
+    supersedes nothing: it did, and the channel got no report at all."""
     return session.scalar(
         select(func.max(Job.business_date)).where(
             Job.kind == JobKind.REPORT,
             Job.company_id == company_id,
             Job.once_key.is_not(None),
             Job.business_date > day,
+            Job.state.in_(SUPERSEDING),
         )
     )
 

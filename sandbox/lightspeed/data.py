@@ -186,14 +186,22 @@ class Location:
         return start, end
 
     def next_start_of_day(self, business_date: date) -> str:
-        """``nextStartOfDayAsIso8601`` for a business date, in the local offset."""
-        return iso_seconds(self.local_day_start(business_date + timedelta(days=1)))
+        """``nextStartOfDayAsIso8601`` for a business date, in the local offset in force at
+        that instant (reference §6.3): a start inside a spring-forward gap (02:30 in Berlin)
+        is the instant after the gap, ``03:30+02:00`` (Python's wall clock wrote the
+        ``02:30+01:00`` no Berlin clock shows; Java, the API's, moves a gap's time later)."""
+        start = self.local_day_start(business_date + timedelta(days=1))
+        return iso_seconds(start.astimezone(UTC).astimezone(self.zone))
 
     def business_date_of(self, instant: datetime) -> date:
-        local = instant.astimezone(self.zone)
-        day = local.date()
-        if local.time() < self.day_start:
-            day -= timedelta(days=1)
+        """The business date whose window holds ``instant`` (by the window itself: a local
+        time compared with the start misplaced the hour after a start inside a DST gap)."""
+        day = instant.astimezone(self.zone).date()
+        start, end = self.day_window(day)
+        if instant < start:
+            return day - timedelta(days=1)
+        if instant >= end:
+            return day + timedelta(days=1)
         return day
 
     @property

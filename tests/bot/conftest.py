@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -27,6 +28,7 @@ from stockpot.core.jobs.worker import Worker
 from stockpot.core.locations import link_storage_unit
 from stockpot.core.models import Company, ExternalLocation, Role
 from stockpot.core.settings import Settings
+from stockpot.sandbox.http import Clock
 from stockpot.sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
 from stockpot.sandbox.sides import SidesSandbox
 from stockpot.sandbox.slack import SlackStandIn
@@ -106,8 +108,11 @@ def _running_bot(database, monkeypatch, overrides):
 
 
 def _serve(database, monkeypatch, overrides, late, port):
+    # Slack's clock stands still: a trigger's 3 s (and a response_url's 30 minutes) pass when
+    # a test moves it, not while a loaded machine runs the answer (a modal opened after 3 s
+    # of wall time under load was refused, and its test failed).
     with (
-        SlackStandIn().running() as slack,
+        SlackStandIn(clock=Clock(datetime.now(UTC))).running() as slack,
         SidesSandbox(retention_days=5000).running() as sides,
         LightspeedSandbox(plain_http_loopback=True).running() as lightspeed,
     ):

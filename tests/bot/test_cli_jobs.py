@@ -4,12 +4,14 @@ sandbox, on both databases."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 from click.testing import CliRunner
 from sqlalchemy import select
 
 from stockpot.bot.cli import main
-from stockpot.core.models import TransferRun
+from stockpot.core.db import unit_of_work, utcnow
+from stockpot.core.models import Job, JobKind, JobState, TransferRun
 
 
 def run(*args: str, code: int = 0) -> str:
@@ -53,3 +55,32 @@ def test_a_migration_is_queued_then_run_by_a_worker(connected, settings, monkeyp
         "migrate", "Pizzeria Beispiel Teltow", "--days", "0", code=1
     )
     assert "error: no job 9" in run("jobs", "retry", "9", code=1)
+
+
+def test_worker_until_idle_leaves_messages_owed_for_later_and_says_when(
+    company, settings, database, monkeypatch
+):
+    """A report done whose message Slack did not take is owed, tried again after the retry
+    wait for up to 8 tries (about 2 hours): `worker --until-idle`, meant for cron and CI,
+    waited for all of them. It stops, keeps them owed and says when they are tried."""
+    monkeypatch.setenv("DATABASE_URL", database.url)
+    at = utcnow() + timedelta(minutes=40)
+    owed = {"reason": "", "cancelled": False, "facts": {}, "tries": 3, "said": {"ts": {}}}
+    with unit_of_work(database.factory) as session:
+        job = Job(
+            kind=JobKind.REPORT,
+            company_id=company,
+            state=JobState.SUCCEEDED,
+            run_after=utcnow(),
+            telling=owed,
+            lease_expires_at=at,
+        )
+        session.add(job)
+    said = run("worker", "--until-idle")
+    assert said.strip().endswith(
+        "ran 0 job(s); nothing is left to do now. 1 job(s) still owe messages Slack did not "
+        f"take: kept, and tried again from {at:%Y-%m-%d %H:%M} UTC by any worker running then"
+    ), said
+    with database.session() as session:
+        kept = session.get_one(Job, job.id)
+        assert (kept.telling, kept.lease_expires_at) == (owed, at)

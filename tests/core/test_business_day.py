@@ -5,9 +5,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from stockpot.core.business_day import business_date_of, business_day_window, known_zone
+from stockpot.core.business_day import (
+    business_date_of,
+    business_day_window,
+    day_start_at,
+    known_zone,
+)
 
-ROME = ZoneInfo("Europe/Rome")
+ROME, BERLIN = ZoneInfo("Europe/Rome"), ZoneInfo("Europe/Berlin")
 FIVE = time(5, 0)
 
 
@@ -58,6 +63,44 @@ def test_every_instant_lies_in_the_window_of_its_business_date(instant, zone, st
     day = business_date_of(instant, timezone, start_time)
     low, high = business_day_window(day, timezone, start_time)
     assert low <= instant < high
+
+
+@pytest.mark.parametrize(
+    ("reported", "known", "start"),
+    [
+        ("2026-03-15T05:30:00+01:00", None, time(5, 30)),
+        ("2026-03-15T04:30:00Z", time(6), time(5, 30)),  # in UTC: a start that moved
+        # Just after the spring gap: a start of 02:30 or of 03:30, whichever was known.
+        ("2026-03-29T03:30:00+02:00", time(2, 30), time(2, 30)),
+        ("2026-03-29T03:30:00+02:00", time(3, 30), time(3, 30)),
+        ("2026-03-29T01:30:00Z", time(2, 30), time(2, 30)),
+        ("2026-03-29T03:30:00+02:00", time(5), None),
+        ("2026-03-29T03:30:00+02:00", None, None),
+        ("2026-03-29T05:00:00+02:00", time(2, 30), time(5)),  # later that day: no doubt
+        ("2026-03-30T02:30:00+02:00", time(3, 30), time(2, 30)),
+        # Both 02:30s of the autumn change are 02:30.
+        ("2026-10-25T02:30:00+02:00", None, time(2, 30)),
+        ("2026-10-25T02:30:00+01:00", None, time(2, 30)),
+    ],
+)
+def test_a_reported_day_start_is_the_wall_clock_time_it_stands_for(reported, known, start):
+    assert day_start_at(datetime.fromisoformat(reported), BERLIN, known) == start
+
+
+@given(
+    day=st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 1, 1)),
+    zone=st.sampled_from(
+        ["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "America/Santiago"]
+    ),
+    start=st.times().map(lambda t: t.replace(second=0, microsecond=0)),
+)
+def test_a_days_first_instant_stands_for_its_start_known_or_not(day, zone, start):
+    """Whatever day and start: the window's first instant gives the start back when it is
+    known, and without it the start or (only just after a gap) nothing, never another."""
+    timezone = ZoneInfo(zone)
+    first, _ = business_day_window(day, timezone, start)
+    assert day_start_at(first, timezone, start) == start
+    assert day_start_at(first, timezone) in (start, None)
 
 
 @pytest.mark.parametrize("name", ["Europe/Berlin", "UTC", "America/Argentina/Buenos_Aires"])

@@ -7,7 +7,8 @@ import functools
 import json
 import re
 import ssl
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -584,6 +585,24 @@ def test_business_day_windows_follow_local_wall_clock_across_dst(
     assert end - start == timedelta(hours=hours)
     assert body["sales"]
     assert all(start <= parse_instant(sale["timeClosed"]) < end for sale in body["sales"])
+
+
+def test_a_start_inside_the_spring_gap_is_written_as_the_instant_after_it(clock):
+    """A Berlin location whose day starts at 02:30: 29 March has no 02:30, and the API writes
+    the start in the offset in force then, 03:30+02:00 (the stand-in wrote 02:30+01:00, a
+    time no Berlin clock showed, and so no client met Lightspeed's form)."""
+    clock.set(datetime(2026, 11, 20, tzinfo=UTC))
+    with LightspeedSandbox(clock=clock).running() as server:
+        location = replace(server.locations[BERLIN], day_start=time(2, 30))
+        server.locations[BERLIN] = location
+        body = daily(server, BERLIN, date(2026, 3, 28), bearer(server)).json()
+        end = location.day_window(date(2026, 3, 28))[1]
+    assert body["nextStartOfDayAsIso8601"] == "2026-03-29T03:30:00+02:00"
+    assert parse_instant(body["nextStartOfDayAsIso8601"]) == end
+    for instant in (end - timedelta(minutes=1), end):
+        day = location.business_date_of(instant)
+        window = location.day_window(day)
+        assert window[0] <= instant < window[1]
 
 
 # ---------------------------------------------------------------------------------------------

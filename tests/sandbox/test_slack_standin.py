@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
+from stockpot.sandbox.http import Clock
 from stockpot.sandbox.slack import METHOD_SCOPES, TRIGGER_LIFETIME, SlackStandIn
 from stockpot.sandbox.slack_blockkit import message_problems, view_problems
 
@@ -16,7 +17,9 @@ TOKEN = {"Authorization": "Bearer xoxb-sandbox"}
 
 @pytest.fixture
 def slack():
-    with SlackStandIn().running() as server:
+    """On a clock that stands still: a trigger issued, then used, is used at once however
+    slow the machine (the 3 s pass when a test moves the clock)."""
+    with SlackStandIn(clock=Clock(datetime.now(UTC))).running() as server:
         server.install("xoxb-sandbox", METHOD_SCOPE_NAMES)
         yield server
 

@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import msgspec
 
+from stockpot.core.business_day import day_start_at, known_zone
 from stockpot.core.models import PosItemKind
 from stockpot.core.pos.base import (
     ConnectionCheck,
@@ -66,7 +68,7 @@ class LightspeedConnector:
                 external_id=loc.external_id,
                 name=loc.name,
                 timezone=loc.timezone,
-                business_day_start=self._day_start(loc.external_id),
+                business_day_start=self._day_start(loc),
             )
             for loc in self._locations_of(self._businesses())
         ]
@@ -123,7 +125,9 @@ class LightspeedConnector:
         return FetchedDay(
             raw=RawInput(source="lightspeed:sales-daily", body=response.text),
             lines=sales_lines(day.sales),
-            business_day_start=_local_time(day.next_start_of_day_as_iso8601),
+            business_day_start=_day_start_of(
+                day.next_start_of_day_as_iso8601, location.timezone, location.business_day_start
+            ),
         )
 
     def _businesses(self) -> list[dict[str, Any]]:
@@ -163,21 +167,22 @@ class LightspeedConnector:
                 )
         return locations
 
-    def _day_start(self, external_id: str) -> time | None:
+    def _day_start(self, location: RemoteLocation) -> time | None:
         """Lightspeed tells a location's day start only with its sales: ask for today's. A
-        location that refuses (not operational yet) learns it from its first transfer."""
+        location that refuses (not operational yet), or whose next day starts just after a
+        spring-forward gap, learns it from a transfer."""
         try:
             response = request(
                 self._client,
                 "GET",
-                f"/f/v2/business-location/{external_id}/sales-daily",
+                f"/f/v2/business-location/{location.external_id}/sales-daily",
                 service=SERVICE,
                 params={"date": datetime.now(UTC).date().isoformat()},
             )
         except PosRequestRefused:
             return None
         start: _WireDayStart = decode(response, service=SERVICE, shape=_DAY_START_DECODER)
-        return _local_time(start.next_start_of_day_as_iso8601)
+        return _day_start_of(start.next_start_of_day_as_iso8601, location.timezone)
 
 
 def _business_shown(business: dict[str, Any]) -> str:
@@ -211,13 +216,19 @@ def _remote_item(item: dict[str, Any]) -> RemoteItem:
     )
 
 
-def _local_time(text: Any) -> time | None:
+def _day_start_of(text: Any, timezone: str, known: time | None = None) -> time | None:
+    """The day start ``nextStartOfDayAsIso8601`` stands for on the location's clock (it may
+    come in UTC, ``Z``, and a start inside a spring-forward gap comes as the instant after
+    it: ``business_day.day_start_at``)."""
     if not isinstance(text, str):
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).time().replace(tzinfo=None)
+        instant = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         return None
+    if instant.tzinfo is None or not known_zone(timezone):
+        return instant.time()
+    return day_start_at(instant, ZoneInfo(timezone), known)
 
 
 def _quantity(value: Any) -> Decimal:

@@ -67,9 +67,14 @@ def at(text: str) -> datetime:
         # Fall back (Berlin, 25 October 2026, 03:00 -> 02:00): the 25-hour day.
         (BERLIN, time(0), time(6), date(2026, 10, 24), "2026-10-25T06:00+01:00"),
         (BERLIN, time(4), time(5), date(2026, 10, 25), "2026-10-26T05:00+01:00"),
+        # A transfer time the change repeats: at its first occurrence after the day closed
+        # (at 02:45 summer time, the first 02:30), the second 02:30, not a day later.
+        (BERLIN, time(2, 45), time(2, 30), date(2026, 10, 24), "2026-10-25T02:30+01:00"),
+        (BERLIN, time(2, 30), time(2, 30), date(2026, 10, 24), "2026-10-25T02:30+02:00"),
         # New York's changes: 8 March and 1 November 2026.
         (NEW_YORK, time(0), time(6), date(2026, 3, 7), "2026-03-08T06:00-04:00"),
         (NEW_YORK, time(0), time(6), date(2026, 10, 31), "2026-11-01T06:00-05:00"),
+        (NEW_YORK, time(1, 30), time(1), date(2026, 10, 31), "2026-11-01T01:00-05:00"),
     ],
 )
 def test_a_day_is_due_at_its_transfer_time_after_it_closed(zone, day_start, transfer, day, due):

@@ -61,3 +61,23 @@ def test_a_location_moved_round_the_date_line_skips_and_repeats_no_day(database,
     with database.session() as session:
         keys = session.scalars(select(Job.once_key)).all()
     assert len(keys) == len(set(keys)) == len(queued)
+
+
+def test_a_transfer_time_the_autumn_change_repeats_is_queued_that_night_once(database, shop):
+    """The day starts at 02:45 and is transferred at 02:30: on 25 October, 24 October closes
+    at 02:45 summer time, between the two 02:30s. It waited until 02:30 on the 26th."""
+    with unit_of_work(database.factory) as session:
+        location = session.get_one(ExternalLocation, shop)
+        location.business_day_start, location.transfer_time = time(2, 45), HALF_PAST_TWO
+    queued_at: dict[date, datetime] = {}
+    for now in quarters(
+        datetime(2026, 10, 23, 12, tzinfo=UTC), datetime(2026, 10, 26, 12, tzinfo=UTC)
+    ):
+        tick(database.factory, now=now)
+        for day in queued_days(database):
+            queued_at.setdefault(day, now)
+    # 23 October closed at 02:45 summer time on the 24th: the first 02:30 of the 25th.
+    assert queued_at[date(2026, 10, 23)] == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
+    assert queued_at[date(2026, 10, 24)] == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+    assert date(2026, 10, 25) not in queued_at, "it closes at 02:45 winter time on the 26th"
+    assert queued_days(database).count(date(2026, 10, 24)) == 1

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import update
+from sqlalchemy import event, update
 from sqlalchemy.exc import OperationalError
 
 from stockpot.core.db import unit_of_work, utcnow
@@ -216,6 +216,59 @@ def test_a_telling_waits_as_a_retried_attempt_does(database, queued):
     assert owed.telling is not None
     assert timedelta(minutes=9) < owed.lease_expires_at - utcnow() <= timedelta(minutes=10)
     assert worker(database, handler, worker_id="other").run_until_idle() == 0, "not due yet"
+
+
+def test_waiting_for_others_does_not_wait_for_a_telling_owed_for_later(database, queued):
+    """Owed for later, the telling is held by no worker: ``run_until_idle(wait_for_others)``
+    (``stockpot worker --until-idle``) waited for it up to its last try, hours with the
+    defaults. It stops; the telling stays owed, and ``owed_later`` says when it is due."""
+    handler = SlackAway(ValidationFailed(REFUSED), away=1)
+    runner = worker(database, handler, STOCKPOT_JOB_RETRY_SECONDS=600)
+    assert runner.run_until_idle(wait_for_others=True) == 1
+    owed = job(database, queued)
+    assert (owed.telling["tries"], owed.worker_id) == (1, None)
+    with database.session() as session:
+        assert queue.unfinished_count(session) == 0
+        later = queue.owed_later(session)
+    assert (later.jobs, later.next_at) == (1, owed.lease_expires_at)
+    assert handler.tries == 1 and handler.told == []
+
+
+@pytest.mark.postgresql_only
+def test_waiting_for_others_takes_a_telling_put_off_while_it_counted(database, queued):
+    """Another worker puts its telling off until "now" (Slack away, a retry wait of 0) and
+    commits just as a drain counts: after the drain read its clock, before its count's
+    snapshot. Neither held nor due by that clock, the telling was left unsaid (a bot test's
+    drain ended before Slack's retry, and its alert was missing)."""
+    with unit_of_work(database.factory) as session:
+        row = session.get_one(Job, queued)
+        row.state, row.attempts, row.worker_id = JobState.FAILED, 1, "other"
+        row.last_error, row.telling = REFUSED, {"reason": REFUSED}
+        row.lease_expires_at = utcnow() + timedelta(minutes=5)  # the other worker tells it
+    put_off: list[bool] = []
+
+    def tell_later(conn, cursor, statement, parameters, context, executemany) -> None:
+        if not put_off and statement.lstrip().upper().startswith("SELECT COUNT("):
+            put_off.append(True)
+            with database.engine.begin() as other:
+                other.execute(
+                    update(Job)
+                    .where(Job.id == queued)
+                    .values(
+                        telling={"reason": REFUSED, "tries": 1},
+                        worker_id=None,
+                        lease_expires_at=utcnow(),
+                    )
+                )
+
+    handler = Keeping()
+    event.listen(database.engine, "before_cursor_execute", tell_later)
+    try:
+        told = worker(database, handler).run_until_idle(wait_for_others=True)
+    finally:
+        event.remove(database.engine, "before_cursor_execute", tell_later)
+    assert put_off and told == 1
+    assert handler.told == [REFUSED] and job(database, queued).telling is None
 
 
 def test_a_telling_slack_refuses_for_good_is_not_tried_again_and_logged_once(

@@ -3,7 +3,8 @@ and every fault the connector must survive without posting a partial ledger."""
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -237,7 +238,7 @@ def test_a_sync_learns_the_day_start_whatever_shape_todays_sales_have(
 ):
     """A sync asks for today's sales only for the day start beside them: their shape is not
     read (a sales list still open, or in an unexpected shape, does not fail the sync)."""
-    body = {"sales": "still open", "nextStartOfDayAsIso8601": "2026-03-15T06:30:00+01:00"}
+    body = {"sales": "still open", "nextStartOfDayAsIso8601": "2026-03-15T06:30:00Z"}
     lightspeed.faults.add(Fault.status(200, body), path="/sales-daily", times=50)
     connections.sync_locations(
         lightspeed_connected.factory, settings, lightspeed_connected.connection_id, policy=policy
@@ -245,6 +246,35 @@ def test_a_sync_learns_the_day_start_whatever_shape_todays_sales_have(
     with lightspeed_connected.session() as session:
         location = session.get_one(ExternalLocation, lightspeed_connected.location_id)
         assert location.business_day_start == time(6, 30)
+
+
+def test_a_day_start_inside_the_spring_gap_is_kept_across_the_change(
+    lightspeed_connected, settings, policy, lightspeed
+):
+    """A Berlin location whose day starts at 02:30: 28 March's sales say the next day starts
+    at 03:30+02:00 (29 March has no 02:30). That was learnt as a 03:30 start, an hour off
+    for the next day and the schedule until the transfer after; it stays 02:30."""
+    berlin = replace(
+        lightspeed.locations[GOLDEN_LOCATION_ID], timezone="Europe/Berlin", day_start=time(2, 30)
+    )
+    lightspeed.locations[GOLDEN_LOCATION_ID] = berlin  # its sales
+    lightspeed.businesses = tuple(  # and its business's list of locations
+        replace(b, locations=tuple(berlin if loc.id == berlin.id else loc for loc in b.locations))
+        for b in lightspeed.businesses
+    )
+    connections.sync_locations(
+        lightspeed_connected.factory, settings, lightspeed_connected.connection_id, policy=policy
+    )
+
+    def day_start():
+        with lightspeed_connected.session() as session:
+            location = session.get_one(ExternalLocation, lightspeed_connected.location_id)
+            return location.timezone, location.business_day_start
+
+    assert day_start() == ("Europe/Berlin", time(2, 30))
+    for day in (date(2026, 3, 28), date(2026, 3, 29)):
+        transfer(lightspeed_connected, settings, policy, day)
+        assert day_start() == ("Europe/Berlin", time(2, 30)), day
 
 
 # --- a day of sales ------------------------------------------------------------------------
