@@ -58,6 +58,16 @@ def _ready(bot) -> int:
     return store
 
 
+def _first_button(call) -> dict:
+    """The first button of a posted message's actions blocks."""
+    return next(
+        element
+        for block in call.args["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    )
+
+
 def _enqueue(bot, spec) -> int:
     with unit_of_work(bot.database.factory) as session:
         return enqueue(session, spec).job_id
@@ -475,12 +485,7 @@ def test_resuming_offers_to_catch_up_the_paused_days(bot):
     bot.send.command("/transfer", "resume Pizzeria Beispiel Teltow", user=ADMIN)
     offer = reply(bot, "Automatic transfers resumed")
     assert "3 days fell due while paused" in texts(offer)
-    button = next(
-        element
-        for block in offer.args["blocks"]
-        if block["type"] == "actions"
-        for element in block["elements"]
-    )
+    button = _first_button(offer)
     bot.send.block_action(ActionId.CATCH_UP, button["value"], user=ADMIN)
     reply(bot, "Catching up 3 days")
     bot.drain()
@@ -517,12 +522,7 @@ def test_days_the_scheduler_was_away_too_long_for_are_offered_in_the_channel(bot
     assert "queues only the latest 31 days by itself" in texts(offer)
     bot.drain()
     assert len([c for c in bot.slack.calls if "are not transferred" in texts(c)]) == 1
-    button = next(
-        element
-        for block in offer.args["blocks"]
-        if block["type"] == "actions"
-        for element in block["elements"]
-    )
+    button = _first_button(offer)
     bot.send.block_action(ActionId.CATCH_UP, button["value"], user=ADMIN)
     reply(bot, "Catching up 3 days")
     bot.drain()
