@@ -87,7 +87,7 @@ def preview_count(
         name, text = _fetch(svc, client, file_id, reader)
         unit, written = target
         today = company_clock.company_today(svc.factory, company_id)
-        day = files.count_day(name, unit, written, today)
+        day = files.count_day(name, unit, written, today) or today  # read once, not again
         parsed = files.read_csv(text, source=name)
         request = _request(svc.factory, company_id, unit, day, parsed, slack_who(user_id))
         preview = post_stock(svc.factory, request, dry_run=True)
