@@ -388,15 +388,19 @@ def start_migration(
     )
 
 
+def _report_clock(company: Company) -> str:
+    """When the company's report goes: ``07:30 (Europe/Berlin)``."""
+    zone = company.report_timezone or "the first location's timezone"
+    return f"{company.report_time:%H:%M} ({escape(zone)})"
+
+
 def _announce_reports(inv: Invocation, company: Company) -> None:
     """Say in the channel, for everyone in it, that the reports come there: first of all, a
     post Slack refuses (a private channel or a DM the bot is not in) refuses the setting, which
     would otherwise lose every report to a channel nobody could read them in."""
-    zone = company.report_timezone or "the first location's timezone"
     text = (
         f"The daily report of {escape(company.name)} and its alerts come to this channel at "
-        f"{company.report_time:%H:%M} ({escape(zone)}), set by <@{inv.user_id}>. "
-        "`/pos report off` stops them."
+        f"{_report_clock(company)}, set by <@{inv.user_id}>. `/pos report off` stops them."
     )
     try:
         post(inv.client, inv.channel_id, message(text, [section(text)]))
@@ -456,8 +460,7 @@ def pos_report(inv: Invocation) -> None:
                 "it to a channel."
             )
             return
-        zone = company.report_timezone or "the first location's timezone"
         inv.reply(
             f"The daily report of {escape(who.company)} and its alerts go to "
-            f"<#{company.report_channel_id}> at {company.report_time:%H:%M} ({escape(zone)})."
+            f"<#{company.report_channel_id}> at {_report_clock(company)}."
         )
