@@ -66,6 +66,17 @@ def run_import(database, data: bytes = GERMAN, name: str = "Kasse", **kw):
     )
 
 
+def run_preview(database, data: bytes = GERMAN, name: str = "Kasse", **kw):
+    return preview_csv(
+        database.factory,
+        connection_id(database, name),
+        io.BytesIO(data),
+        file_name=kw.pop("file_name", "kasse.csv"),
+        max_bytes=LIMIT,
+        **kw,
+    )
+
+
 def test_a_german_export_becomes_one_csv_run_per_day(database):
     setup_csv(database)
     result = run_import(database)
@@ -150,14 +161,7 @@ def test_unreadable_files_post_nothing(database):
 
 def test_a_location_column_and_several_codes_per_cell(database):
     setup_csv(database)
-    preview = preview_csv(
-        database.factory,
-        connection_id(database, "Bons"),
-        io.BytesIO(TABBED),
-        file_name="bons.tsv",
-        max_bytes=LIMIT,
-        default_date=DAY,
-    )
+    preview = run_preview(database, TABBED, "Bons", file_name="bons.tsv", default_date=DAY)
     assert preview.unmapped == {} and preview.duplicate_of is None
     with database.session() as session:
         assert session.scalar(select(func.count()).select_from(TransferRun)) == 0
@@ -166,14 +170,7 @@ def test_a_location_column_and_several_codes_per_cell(database):
     found = balances(database)
     assert found[("Bar", "House red")] == Decimal(-1)
     assert found[("Kitchen", "Espresso beans")] == Decimal("-0.0315")
-    again = preview_csv(
-        database.factory,
-        connection_id(database, "Bons"),
-        io.BytesIO(TABBED),
-        file_name="bons.tsv",
-        max_bytes=LIMIT,
-        default_date=DAY,
-    )
+    again = run_preview(database, TABBED, "Bons", file_name="bons.tsv", default_date=DAY)
     assert again.duplicate_of == result.import_id
 
 
@@ -247,13 +244,7 @@ def test_preview_and_import_put_a_sale_after_midnight_on_the_business_day_it_bel
         (DAY, "Filiale Mitte", "101"): Decimal(2),
         (date(2026, 11, 28), "Filiale Mitte", "300"): Decimal(1),
     }
-    preview = preview_csv(
-        database.factory,
-        connection_id(database),
-        io.BytesIO(data),
-        file_name="nacht.csv",
-        max_bytes=LIMIT,
-    )
+    preview = run_preview(database, data, file_name="nacht.csv")
     assert preview.scan.totals == expected
     result = run_import(database, data, file_name="nacht.csv")
     assert [(r.business_date, r.outcome.value) for r in result.reports] == [
@@ -279,13 +270,7 @@ def test_a_code_the_catalog_does_not_know_is_named_by_the_files_name_column(data
         "        date_source_column: Datum\n        name_source_column: Bezeichnung\n",
     )
     import_catalog(database.factory, named, source="kasse.yaml")
-    preview = preview_csv(
-        database.factory,
-        connection_id(database),
-        io.BytesIO(GERMAN),
-        file_name="kasse.csv",
-        max_bytes=LIMIT,
-    )
+    preview = run_preview(database)
     assert preview.unmapped == {"777": Decimal(1)}
     assert preview.names["777"] == "Käsekuchen"
     assert preview.names["300"] == "Espresso"  # its first name, not "Espresso (Storno)"
