@@ -191,6 +191,18 @@ def words(name: str) -> set[str]:
     return set(re.findall(r"\w[\w,.]*", name.casefold()))
 
 
+def _alike(word: str, other: str) -> bool:
+    """``ratio() >= SAME_WORD``, its cheap upper bounds tried first, as ``difflib``'s own
+    ``get_close_matches`` does: a catalog of 10,000 names asked about three words took 0.76 s
+    in the full ratio alone, 0.26 s so."""
+    matcher = difflib.SequenceMatcher(None, word, other)
+    return (
+        matcher.real_quick_ratio() >= SAME_WORD
+        and matcher.quick_ratio() >= SAME_WORD
+        and matcher.ratio() >= SAME_WORD
+    )
+
+
 def suggestions(session: Session, company_id: int, name: str, n: int = SUGGESTIONS) -> list[Target]:
     """Targets sharing a telling word with ``name``, the most telling first: offered first in
     the mapping modal's choices, labelled as suggestions, never selected for the user (the
@@ -214,10 +226,7 @@ def suggestions(session: Session, company_id: int, name: str, n: int = SUGGESTIO
             return word
         if len(word) <= 4:
             return None
-        return next(
-            (o for o in found if difflib.SequenceMatcher(None, word, o).ratio() >= SAME_WORD),
-            None,
-        )
+        return next((other for other in found if _alike(word, other)), None)
 
     scored = []
     for target in candidates:
