@@ -29,6 +29,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -71,6 +72,17 @@ class Ignored(Exception):
     admin added it in the app's settings): acked and not run. Refused, Slack counted it as a
     failed delivery, and past 5 % of them in an hour it may disable every event subscription
     (``file_shared`` and ``app_home_opened`` included; reference slack.md §1)."""
+
+    level = logging.INFO
+
+
+class EventsDropped(Ignored):
+    """Slack's ``app_rate_limited``: the workspace sent the app over 30,000 events in an hour
+    and Slack drops them for the minute it names (reference slack.md §1.4). No listener has
+    anything to do, but the operator must hear of it: a CSV shared in that minute got no
+    preview."""
+
+    level = logging.WARNING
 
 
 def _bad(reason: str) -> Refused:
@@ -129,7 +141,12 @@ class SlackGate:
             )
             return _answer(start_response, refused.status, refused.reason)
         except Ignored as ignored:
-            log.info("acked and ignored a request to %s: %s", environ.get("PATH_INFO", ""), ignored)
+            log.log(
+                ignored.level,
+                "acked and ignored a request to %s: %s",
+                environ.get("PATH_INFO", ""),
+                ignored,
+            )
             start_response("200 OK", [("Content-Length", "0")])
             return [b""]
         environ["wsgi.input"] = io.BytesIO(body)
@@ -235,8 +252,29 @@ def _check_event(event: dict[str, Any]) -> None:
             )
         for name in EVENT_FIELDS[subscribed]:
             _field(inner, name, str, f"{subscribed} event")
-    elif kind != "app_rate_limited":
+    elif kind == "app_rate_limited":
+        # Passed on, it reached no listener: Bolt's "Unhandled request" warning and a 404,
+        # a failed delivery of Slack's own notice.
+        raise EventsDropped(
+            f"Slack dropped the events of workspace {_word(event.get('team_id'))} for the "
+            f"minute starting {_minute(event.get('minute_rate_limited'))} (over 30,000 events "
+            "an hour); files shared in it were not previewed: share them again"
+        )
+    else:
         raise _bad(f"an event delivery of type {kind!r}")
+
+
+def _word(value: Any) -> str:
+    """An id from the body, for a log line: letters and digits only."""
+    text = str(value or "")
+    return text if re.fullmatch(r"[A-Z0-9]{1,20}", text) else "(not named)"
+
+
+def _minute(value: Any) -> str:
+    """Slack's ``minute_rate_limited`` (Unix seconds) as UTC, for a log line."""
+    if not isinstance(value, int) or not 0 < value < 2**33:
+        return "(not named)"
+    return datetime.fromtimestamp(value, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _check_payload(payload: dict[str, Any]) -> None:

@@ -210,6 +210,34 @@ def test_an_event_the_manifest_does_not_subscribe_to_is_acked_and_not_run(bot, c
     assert bot.send.post(forged, "application/json", signature="v0=" + "1" * 64).status_code == 401
 
 
+def test_slack_s_notice_that_it_drops_events_is_acked_and_logged_as_a_warning(bot, caplog):
+    """``app_rate_limited`` comes to the events URL like any delivery; the gate let it
+    through to Bolt, which has no listener for it: a 404 (a failed delivery of Slack's own
+    notice) and Bolt's "Unhandled request", with nothing saying events were lost."""
+    caplog.set_level(logging.INFO)
+    notice = {
+        "type": "app_rate_limited",
+        "team_id": "T0001",
+        "minute_rate_limited": 1_764_979_200,
+        "api_app_id": "A0001",
+    }
+    answer = bot.send.post(json.dumps(notice), "application/json")
+    assert (answer.status_code, answer.text) == (200, "")
+    bot.drain()
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "stockpot.bot.gate" and r.levelno == logging.WARNING
+    ]
+    assert warnings == [
+        "acked and ignored a request to /slack/events: Slack dropped the events of workspace "
+        "T0001 for the minute starting 2025-12-06 00:00 UTC (over 30,000 events an hour); "
+        "files shared in it were not previewed: share them again"
+    ]
+    assert "Unhandled request" not in caplog.text
+    assert [c.method for c in bot.slack.calls if c.method != "auth.test"] == []
+
+
 def test_a_body_that_is_not_utf8_is_refused(bot):
     stamp = str(int(time.time()))
     body = b"command=%2Fpos&text=\xff\xfe"
