@@ -132,10 +132,38 @@ def decimal_point(number: str) -> str:
     """A number typed by a person with its decimal comma written as a point (``1,5`` →
     ``1.5``); ``ValueError`` when the comma reads as a thousands separator too
     (``ambiguous_comma``). The one reading of a comma, in Slack, count files and YAML."""
-    ambiguous = ambiguous_comma(number)
+    ambiguous = ambiguous_comma(number) or thousands_separated(number)
     if ambiguous is not None:
         raise ValueError(ambiguous)
     return number.replace(",", ".")
+
+
+_GROUPED = re.compile(
+    r"([+-]?[1-9][0-9]{0,2})(?:([.,])([0-9]{3}(?:\2[0-9]{3})*)(?:([.,])([0-9]+))?)",
+    re.ASCII,
+)
+"""A number with thousands separators: ``1.200,5`` (German), ``1,200.5`` (English),
+``1.200.000``, ``1,200,000``."""
+
+
+def thousands_separated(text: str) -> str | None:
+    """What to write instead of a number with thousands separators, or ``None``. Each
+    reads one way only, but a separator is never skipped: a point is always the decimal
+    point (``1.200`` is 1.2), so reading ``1.200,5`` as 1200.5 would teach that a point
+    groups thousands. They got "not a number; write it with … a '.' for decimals", which
+    says nothing of the separator."""
+    match = _GROUPED.fullmatch(text)
+    if match is None:
+        return None
+    whole, grouping, groups, point, decimals = match.groups()
+    if (point is None and len(groups) == 3) or point == grouping:
+        return None  # 1.200 is 1.2, 1,200 ambiguous_comma's, 1.200.5 no number
+    digits = whole + groups.replace(grouping, "")
+    written = digits if point is None else f"{digits}{point}{decimals}"
+    return (
+        f"{text} has a thousands separator ({grouping!r}), which is not read: write {written}"
+        + ("" if grouping == "," else " (a '.' is the decimal point: 1.200 is 1.2)")
+    )
 
 
 _THOUSANDS_OR_DECIMAL = re.compile(r"([+-]?)([1-9][0-9]{0,2}),([0-9]{3})", re.ASCII)

@@ -87,6 +87,38 @@ def test_typed_quantities_go_through_the_same_rule():
 @pytest.mark.parametrize(
     ("text", "told"),
     [
+        (
+            "1.200,5",
+            "1.200,5 has a thousands separator ('.'), which is not read: write "
+            "1200,5 (a '.' is the decimal point: 1.200 is 1.2)",
+        ),
+        (
+            "1.234.567,89",
+            "1.234.567,89 has a thousands separator ('.'), which is not read: "
+            "write 1234567,89 (a '.' is the decimal point: 1.200 is 1.2)",
+        ),
+        ("1,200.5", "1,200.5 has a thousands separator (','), which is not read: write 1200.5"),
+        (
+            "-1,200,000",
+            "-1,200,000 has a thousands separator (','), which is not read: write -1200000",
+        ),
+    ],
+)
+def test_a_number_with_thousands_separators_is_told_to_drop_them(text, told):
+    """A German kitchen writes 1.200,5 for twelve hundred and a half: it was "not a number;
+    write it with … a '.' for decimals", which says nothing of the separator (and 20,5 was
+    taken). Not read as 1200.5 either: a point is the decimal point everywhere (1.200 is
+    1.2), and reading it as a separator here would teach otherwise."""
+    with pytest.raises(ValueError) as refused:
+        parse_quantity_text(text)
+    assert str(refused.value) == told
+    assert parse_quantity_text("1.200") == Decimal("1.2")
+    assert parse_quantity_text("20,5") == Decimal("20.5")
+
+
+@pytest.mark.parametrize(
+    ("text", "told"),
+    [
         ("€12", "write the number alone, 12, without '€'"),
         ("12 €", "write the number alone, 12, without '€'"),
         ("$12,50", "write the number alone, 12.50, without '$'"),
