@@ -25,9 +25,16 @@ from stockpot.core.words import quoted
 
 
 def fold(text: str) -> str:
-    """How a name compares when people type it: no case, no accents (Küche ~ kuche)."""
+    """How a name compares when people type it: no case, no accents (Küche ~ kuche), and no
+    invisible formatting characters (a zero-width space or a soft hyphen pasted in with a
+    name made 'Lager\u200b' a second unit, shown exactly as Lager)."""
     decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+    kept = (c for c in decomposed if not unicodedata.combining(c) and not _invisible(c))
+    return " ".join("".join(kept).split())
+
+
+def _invisible(character: str) -> bool:
+    return unicodedata.category(character) == "Cf"
 
 
 _UNSHOWABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

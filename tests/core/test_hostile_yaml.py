@@ -180,4 +180,10 @@ def test_storage_units_made_in_slack_follow_the_catalog_s_rule_of_alike_names(da
         assert str(refusal.value) == f"there is already a storage unit named 'Kitchen' {alike}"
         _, unit = rename_storage_unit(session, company.id, "Kitchen", "KITCHEN")
         assert unit.name == "KITCHEN"
+        # Invisible characters pasted in with a name (a zero-width space, a soft hyphen)
+        # made a second unit shown exactly as the first.
+        for pasted in ("Kitchen\u200b", "Kit\u00adchen", "\ufeffKitchen"):
+            with pytest.raises(ValidationFailed) as refusal:
+                create_storage_unit(session, company.id, pasted, "Via Roma 1")
+            assert str(refusal.value) == f"there is already a storage unit named 'KITCHEN' {alike}"
         session.rollback()
