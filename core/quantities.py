@@ -192,12 +192,12 @@ def written_beside(written: str, unit: str | None = None) -> str | None:
     """What to write instead of a number given with a unit (``1.5 kg``: the field's unit is
     given beside it) or a currency (``€12``, ``12 €``, ``EUR 12``: a cost is in the company's
     currency), or ``None``; ``unit`` as in ``parse_quantity_text``."""
-    with_unit = _WITH_UNIT.fullmatch(written)
-    if with_unit is not None:
-        return _number_alone(decimal_point(with_unit.group(1)), with_unit.group(2), unit)
-    money = _with_currency(written)
-    if money is not None:
-        return _number_alone(decimal_point(money[0]), money[1], unit)
+    beside = _WITH_UNIT.fullmatch(written)
+    found = (beside.group(1), beside.group(2)) if beside else _with_currency(written)
+    if found is not None:
+        number = decimal_point(found[0])  # 1.200,5 kg: told of its separator
+        if written_number_problem(number) is None:  # 1.200.5 kg: no number, said so
+            return _number_alone(number, found[1], unit)
     percent = _PERCENT.fullmatch(written)
     if percent is not None:
         share = Decimal(decimal_point(percent.group(1))) / 100
@@ -227,7 +227,7 @@ def _number_alone(number: str, written: str, field: str | None) -> str:
 
 
 _WITH_SIGN = re.compile(
-    r"(?P<before>[A-Za-z]{3}|[^\w\s.,+-])?\s*(?P<number>[0-9]+(?:[.,][0-9]+)?)\s*"
+    r"(?P<before>[A-Za-z]{3}|[^\w\s.,+-])?\s*(?P<number>[0-9]+(?:[.,][0-9]+)*)\s*"
     r"(?P<after>[^\w\s.,+-])?"
 )
 """A number with a currency sign before or after it, or a currency code before it."""
@@ -245,7 +245,7 @@ def _with_currency(written: str) -> tuple[str, str] | None:
     return match["number"], mark
 
 
-_WITH_UNIT = re.compile(r"([0-9]+(?:[.,][0-9]+)?)\s*([^\W\d_][^\W\d_ ]{0,11})")
+_WITH_UNIT = re.compile(r"([0-9]+(?:[.,][0-9]+)*)\s*([^\W\d_][^\W\d_ ]{0,11})")
 """A number with a unit after it (``1.5 kg``, ``12pcs``): said plainly, not as "no number"."""
 
 
