@@ -61,6 +61,11 @@ VIEW_BYTES = 250_000
 """A modal stack holds three views (open and two pushes); a view is at most 250 kB (reference
 slack.md §1.6)."""
 
+UPDATE_TEXT = 4000
+"""``chat.update`` refuses a ``text`` longer than this with ``msg_too_long`` (its page on
+docs.slack.dev: "The `text` field cannot exceed 4,000 characters"); ``chat.postMessage``
+takes up to 40,000 and truncates beyond."""
+
 RESPONSE_URL_USES = 5
 RESPONSE_URL_LIFETIME = timedelta(minutes=30)
 """A ``response_url`` takes five answers within thirty minutes (reference slack.md §1.5)."""
@@ -506,6 +511,8 @@ class SlackStandIn(SandboxServer):
                 return {"ok": False, "error": "channel_not_found"}
             if not args.get("text") and not args.get("blocks"):
                 return {"ok": False, "error": "no_text"}
+            if method == "chat.update" and len(str(args.get("text") or "")) > UPDATE_TEXT:
+                return {"ok": False, "error": "msg_too_long"}
             if not _is_blocks(args.get("blocks")):
                 return {"ok": False, "error": "invalid_blocks_format"}
             problems = message_problems(list(args.get("blocks") or []))

@@ -65,14 +65,32 @@ def _text_object(
 
 
 OPTION_COUNTS = {
-    "static_select": (0, 100),
-    "multi_static_select": (0, 100),
+    "static_select": (1, 100),
+    "multi_static_select": (1, 100),
     "overflow": (1, 5),
     "checkboxes": (0, 10),
     "radio_buttons": (0, 10),
 }
 """How many options each element takes (§5: selects ≤ 100, overflow 1–5, checkboxes and
 radio buttons ≤ 10)."""
+
+
+def _initial_options(where: str, element: dict[str, Any]) -> Iterator[str]:
+    """A static menu's, checkboxes' or radio buttons' ``initial_option`` (``initial_options``)
+    "exactly matches one of the options" (slack_sdk's and Slack's element references): Slack
+    refuses one that is not among them, text and value alike. An external select's initial
+    option has no list to be in."""
+    if element.get("type") in ("external_select", "multi_external_select"):
+        return
+    options = list(element.get("options") or [])
+    for group in element.get("option_groups") or []:
+        options += group.get("options") or []
+    chosen = element.get("initial_options") or []
+    if element.get("initial_option") is not None:
+        chosen = [element["initial_option"]]
+    for option in chosen:
+        if option not in options:
+            yield f"{where}.initial_option: {option.get('value')!r} is not one of the options"
 
 
 def _count(where: str, items: list[Any], low: int, high: int) -> Iterator[str]:
@@ -112,7 +130,8 @@ def _element(where: str, element: dict[str, Any]) -> Iterator[str]:
     if kind in OPTION_COUNTS and "option_groups" not in element:
         yield from _count(f"{where}.options", element.get("options") or [], *OPTION_COUNTS[kind])
     if element.get("option_groups") is not None:
-        yield from _count(f"{where}.option_groups", element["option_groups"], 0, 100)
+        yield from _count(f"{where}.option_groups", element["option_groups"], 1, 100)
+    yield from _initial_options(where, element)
     if kind == "plain_text_input" and int(element.get("max_length") or 0) > 3000:
         yield f"{where}.max_length: more than 3000"
     if kind == "file_input" and not 1 <= int(element.get("max_files", 10)) <= 10:

@@ -413,8 +413,42 @@ def test_a_message_shows_its_first_40000_characters(slack):
     posted = call(slack, "chat.postMessage", channel="C1", text=long)
     shown = slack.workspace.message(posted["ts"])
     assert shown is not None and shown.text == "a" * 40_000
-    call(slack, "chat.update", channel="C1", ts=posted["ts"], text="b" + long)
-    assert slack.workspace.message(posted["ts"]).text == "b" + "a" * 39_999
+    # chat.update's own limit is tighter: "The `text` field cannot exceed 4,000 characters"
+    # (msg_too_long, its page on docs.slack.dev); the stand-in took 40,000 and truncated.
+    refused = call(slack, "chat.update", channel="C1", ts=posted["ts"], text="b" * 4001)
+    assert refused == {"ok": False, "error": "msg_too_long"}
+    assert slack.workspace.message(posted["ts"]).text == "a" * 40_000
+    call(slack, "chat.update", channel="C1", ts=posted["ts"], text="b" * 4000)
+    assert slack.workspace.message(posted["ts"]).text == "b" * 4000
+
+
+def test_a_menu_has_options_and_its_initial_option_is_one_of_them():
+    """Slack takes a static menu with options (or option groups) and an ``initial_option``
+    that "exactly matches one of the options", text and value; the stand-in took an empty
+    menu and any initial option, so a menu Slack refuses passed here."""
+    menu = {"type": "static_select", "options": options(2)}
+    assert message_problems(actions(menu)) == []
+    assert message_problems(actions({**menu, "initial_option": options(2)[1]})) == []
+    grouped = {
+        "type": "static_select",
+        "option_groups": [{"label": plain("g"), "options": options(2)}],
+    }
+    assert message_problems(actions({**grouped, "initial_option": options(2)[0]})) == []
+    renamed = {"text": plain("other"), "value": "1"}
+    for element, problem in (
+        ({**menu, "options": []}, "options: 0, not between 1 and 100"),
+        ({"type": "static_select", "option_groups": []}, "option_groups: 0, not between 1"),
+        ({**menu, "initial_option": renamed}, "initial_option: '1' is not one of the options"),
+        ({**grouped, "initial_option": options(3)[2]}, "'2' is not one of the options"),
+        (
+            {"type": "checkboxes", "options": options(2), "initial_options": [renamed]},
+            "initial_option: '1' is not one of the options",
+        ),
+    ):
+        found = message_problems(actions(element))
+        assert any(problem in p for p in found), found
+    external = {"type": "external_select", "initial_option": renamed}
+    assert message_problems(actions(external)) == []
 
 
 def test_a_modal_stack_holds_three_views_of_at_most_250_kb(slack):
