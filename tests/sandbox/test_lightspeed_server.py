@@ -785,15 +785,19 @@ def test_responses_validate_against_the_openapi_documents(ls):
 
 
 def test_a_rate_limit_answers_429_with_retry_after_per_client():
-    with LightspeedSandbox(rate_limit=2).running() as server:
+    clock = Clock(datetime(2026, 12, 1, 12, tzinfo=UTC))
+    with LightspeedSandbox(rate_limit=2, clock=clock).running() as server:
         answers = [httpx.get(f"{server.url}/f/data/businesses").status_code for _ in range(3)]
         other = httpx.get(
             f"{server.url}/f/data/businesses", headers={"Authorization": "Bearer other"}
         )
         throttled = httpx.get(f"{server.url}/f/data/businesses")
+        clock.advance(timedelta(seconds=1))
+        later = httpx.get(f"{server.url}/f/data/businesses")
     assert answers == [401, 401, 429], "the limit counts requests, answered or not"
     assert other.status_code == 401, "each client has its own window"
     assert throttled.headers["Retry-After"] == "1" and server.throttled == 2
+    assert later.status_code == 401, "the window slides with the clock"
 
 
 def test_volume_scales_the_sales_of_a_day():
