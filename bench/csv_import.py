@@ -12,6 +12,7 @@ each repetition, and the median and the spread are printed with the load average
 
     python -m bench.csv_import            # PostgreSQL at --database-url (recreated)
     python -m bench.csv_import --rows 200000 --repeat 5
+    python -m bench.csv_import --names    # the rule names its codes (name_source_column)
 
 Prints a table and one JSON line.
 """
@@ -121,6 +122,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--small", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3, help="alternated repetitions")
+    parser.add_argument(
+        "--names", action="store_true", help="the rule names its codes by the Artikel column"
+    )
     parser.add_argument("--child", nargs=2, metavar=("ROWS", "DIR"), help=argparse.SUPPRESS)
     parser.add_argument("--database", action="store_true", help=argparse.SUPPRESS)
     database_url_argument(parser)
@@ -132,7 +136,11 @@ def main() -> None:
         return
     fresh_database(url)
     factory = make_session_factory(make_engine(url))
-    import_catalog(factory, CATALOG, source="bench.yaml")
+    catalog = CATALOG.replace(
+        "date_source_column: Datum",
+        "date_source_column: Datum,\n         name_source_column: Artikel",
+    )
+    import_catalog(factory, catalog if options.names else CATALOG, source="bench.yaml")
     import_mappings(factory, mappings(), source="bench-mappings.yaml")
     factory.kw["bind"].dispose()
     figures: dict[str, dict[str, object]] = {}

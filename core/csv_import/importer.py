@@ -26,7 +26,6 @@ from stockpot.core.business_day import DayStart
 from stockpot.core.company_clock import company_zone
 from stockpot.core.csv_import.dialect import UnreadableFile
 from stockpot.core.csv_import.profile import CsvProfile
-from stockpot.core.csv_import.reader import names_in_file
 from stockpot.core.csv_import.scan import Scan, scan
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.errors import NotFound, StockpotError, ValidationFailed
@@ -221,7 +220,7 @@ def preview_csv(
     default_date: date | None = None,
 ) -> Preview:
     """Read and check the file, post nothing: what an import would do."""
-    profile, result = _scan(factory, connection_id, stream, file_name, default_date, max_bytes)
+    _, result = _scan(factory, connection_id, stream, file_name, default_date, max_bytes)
     with factory() as session:
         mapped = set(
             session.scalars(
@@ -243,7 +242,7 @@ def preview_csv(
             )
             if name != key  # an item first imported without a name is named by its code
         }
-    names |= names_in_file(stream, profile.profile, result.dialect, shown - names.keys())
+    names |= {code: result.names[code] for code in shown - names.keys() if code in result.names}
     return Preview(result, unmapped, previous.id if previous else None, names)
 
 
@@ -345,7 +344,7 @@ def import_csv(
     # the file's names for its codes (with a name_source_column): a code new to the catalog
     # is made an item by that name, where the unmapped list and the map form said "155 (155)";
     # every line of the file carries its name, so importing it twice posts the same lines
-    names = names_in_file(stream, profile.profile, result.dialect, set(result.by_code()))
+    names = result.names
     with unit_of_work(factory) as session:
         if effect_key is not None:
             earlier = effects.take(session, effect_key, profile.company_id)

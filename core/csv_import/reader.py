@@ -47,6 +47,8 @@ class CsvRow:
     location: str
     codes: tuple[str, ...]
     quantity: Decimal
+    name: str = ""
+    """What the rule's ``name_source_column`` calls the code, when the cell holds one code."""
 
 
 @dataclass
@@ -61,12 +63,13 @@ class ReadRow:
 
 @dataclass(frozen=True)
 class RuleColumns:
-    """The columns one rule reads: its codes, and its own quantity and date if it names
-    them."""
+    """The columns one rule reads: its codes, and its own quantity, date and name if it
+    names them (and the file has its name column)."""
 
     code: int
     quantity: int | None
     date: int | None
+    name: int | None = None
 
 
 @dataclass(frozen=True)
@@ -196,11 +199,11 @@ def columns_of(header: list[str], profile: CsvProfile, needs_location: bool) -> 
     index = {name.casefold(): position for position, name in enumerate(names)}
     missing = []
 
-    def find(setting: str, column: str | None) -> int | None:
+    def find(setting: str, column: str | None, *, required: bool = True) -> int | None:
         if column is None:
             return None
         position = index.get(column.strip().casefold())
-        if position is None:
+        if position is None and required:
             missing.append(f"{setting} '{column}'")
         return position
 
@@ -209,6 +212,8 @@ def columns_of(header: list[str], profile: CsvProfile, needs_location: bool) -> 
             find("source_column", rule.source_column),
             find("quantity_source_column", rule.quantity_source_column),
             find("date_source_column", rule.date_source_column),
+            # names only label codes: a file without the column still imports
+            find("name_source_column", rule.name_source_column, required=False),
         )
         for rule in profile.rules
     ]
@@ -226,7 +231,9 @@ def columns_of(header: list[str], profile: CsvProfile, needs_location: bool) -> 
         )
     return Columns(
         tuple(
-            RuleColumns(code, quantity, when) for code, quantity, when in rules if code is not None
+            RuleColumns(code, quantity, when, name)
+            for code, quantity, when, name in rules
+            if code is not None
         ),
         location,
         names,
@@ -267,7 +274,8 @@ def read_row(
             problem(rule.code, raw_codes, f"holds a code longer than {MAX_CODE} characters")
         quantity = _quantity(cells, rule, profile, problem)
         when = _date(cells, rule, profile, default_date, problem)
-        sales.append((codes, quantity, when, rule.date))
+        name = (cell(cells, rule.name) or "").strip() if len(codes) == 1 else ""
+        sales.append((codes, quantity, when, rule.date, name))
     if not sales:
         problem(columns.rules[0].code, None, "has no POS code; fill it in or delete the row")
     location = next(iter(locations.values()), "")
@@ -289,11 +297,11 @@ def read_row(
     if read.problems:
         return read
     day, rows = start.days[location], []
-    for codes, quantity, when, date_at in sales:
+    for codes, quantity, when, date_at, name in sales:
         if when is None:
             continue
         try:
-            rows.append(CsvRow(line, business_date(when, day), location, codes, quantity))
+            rows.append(CsvRow(line, business_date(when, day), location, codes, quantity, name))
         except ValueError as error:
             problem(date_at, cell(cells, date_at), str(error))
     if not read.problems:
@@ -335,47 +343,3 @@ def _date(
     if default_date is None:
         problem(rule.date, None, "has no date and none was given; give the date of the sales")
     return default_date
-
-
-def names_in_file(
-    stream: BinaryIO, profile: CsvProfile, dialect: Dialect, wanted: set[str]
-) -> dict[str, str]:
-    """The name the file gives each of the ``wanted`` codes (its first non-empty one), from
-    the rules with a ``name_source_column``; a cell of several codes names none of them. Read
-    only when a preview or an import has codes the catalog cannot name, and only until
-    every one is named."""
-    if not wanted or not any(rule.name_source_column for rule in profile.rules):
-        return {}
-    named: dict[str, str] = {}
-    stream.seek(0)
-    text = io.TextIOWrapper(stream, encoding=dialect.encoding, newline="")
-    try:
-        records = records_of(csv.reader(text, delimiter=dialect.delimiter), dialect)
-        first = next(records, None)
-        if first is None:
-            return named
-        names = (
-            [cell.strip().lstrip("\ufeff").casefold() for cell in first[1]]
-            if profile.header_row
-            else [str(number) for number in range(1, len(first[1]) + 1)]
-        )
-        pairs = [
-            (names.index(code), names.index(name))
-            for rule in profile.rules
-            if rule.name_source_column
-            and (code := rule.source_column.strip().casefold()) in names
-            and (name := rule.name_source_column.strip().casefold()) in names
-        ]
-        rows = records if profile.header_row else _chain(first, records)
-        for _, cells in rows:
-            for code_at, name_at in pairs:
-                code = (cell(cells, code_at) or "").strip()
-                name = (cell(cells, name_at) or "").strip()
-                if code in wanted and name and code not in named:
-                    named[code] = name
-            if len(named) == len(wanted):
-                break
-    finally:
-        text.detach()
-        stream.seek(0)
-    return named

@@ -72,6 +72,9 @@ class Scan:
     errors: list[RowProblem] = field(default_factory=list)
     sample: list[CsvRow] = field(default_factory=list)
     totals: dict[Total, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    names: dict[str, str] = field(default_factory=dict)
+    """The first name a valid row's ``name_source_column`` gives each code it names alone:
+    one entry per distinct code (``MAX_TOTALS`` bounds them), gathered in the one pass."""
 
     @property
     def dates(self) -> list[date]:
@@ -185,7 +188,7 @@ class _Tally:
     def _rows(self, reader: Any) -> None:
         result, profile, start = self.result, self.profile, self.start
         columns = start.columns
-        rules = [(rule.code, rule.quantity, rule.date) for rule in columns.rules]
+        rules = [(rule.code, rule.quantity, rule.date, rule.name) for rule in columns.rules]
         positions = [p for rule in rules for p in rule if p is not None]
         if columns.location is not None:
             positions.append(columns.location)
@@ -201,7 +204,7 @@ class _Tally:
         location_memo = _Memo(lambda raw: start.locations.get(raw.strip().casefold()))
         placed = _placed(start.days)
         pending = self.pending
-        totals = result.totals
+        totals, names = result.totals, result.names
         sampling = len(result.sample) < SAMPLE_ROWS
         following = reader.line_num + 1
         try:
@@ -219,7 +222,7 @@ class _Tally:
                     self.slow(line, cells)
                     continue
                 sales = []
-                for code_at, quantity_at, date_at in rules:
+                for code_at, quantity_at, date_at, name_at in rules:
                     codes = code_memo[cells[code_at]]
                     if codes is None:
                         break
@@ -238,11 +241,15 @@ class _Tally:
                         when = placed[(when, location)]
                         if when is None:
                             break
-                    sales.append((when, codes, quantity))
+                    sales.append((when, codes, quantity, name_at))
                 else:
                     if sales:
                         result.rows += 1
-                        for when, codes, quantity in sales:
+                        for when, codes, quantity, name_at in sales:
+                            if name_at is not None and len(codes) == 1 and codes[0] not in names:
+                                name = cells[name_at].strip()
+                                if name:
+                                    names[codes[0]] = name
                             key = (when, location, codes)
                             before = pending.get(key)
                             if before is not None:
@@ -267,7 +274,9 @@ class _Tally:
         result, profile, start = self.result, self.profile, self.start
         columns = start.columns
         rule = columns.rules[0]
-        positions = [p for p in (rule.code, rule.date, columns.location) if p is not None]
+        positions = [
+            p for p in (rule.code, rule.date, columns.location, rule.name) if p is not None
+        ]
         raw_key = itemgetter(*positions)
         keyed = _KeyReader(self, rule, columns.location)
         width = max([*positions, rule.quantity or 0]) + 1
@@ -321,6 +330,8 @@ class _Tally:
         for row in read.rows:
             if len(result.sample) < SAMPLE_ROWS:
                 result.sample.append(row)
+            if row.name and row.codes[0] not in result.names:
+                result.names[row.codes[0]] = row.name
             for code in row.codes:
                 result.totals[(row.business_date, row.location, code)] += row.quantity
             self.check_size(row.line)
@@ -359,15 +370,18 @@ class _Memo(dict[Any, Any]):
 
 
 class _KeyReader:
-    """The meaning of a one-rule record's raw key cells (code, then date, then location, those
-    the profile reads): the totals they add to, parsed once per distinct key."""
+    """The meaning of a one-rule record's raw key cells (code, then date, location and name,
+    those the profile reads): the totals they add to, parsed once per distinct key. The name
+    is part of the key so that a code's first name is taken at the first sight of its key
+    (``Scan.names``), never looked up per record."""
 
     def __init__(self, tally: _Tally, rule: RuleColumns, location_at: int | None) -> None:
         self.tally = tally
         self.meaning: dict[Any, tuple[Total, ...]] = {}
         self.has_date = rule.date is not None
         self.has_location = location_at is not None
-        self.single = not self.has_date and not self.has_location
+        self.has_name = rule.name is not None
+        self.single = not (self.has_date or self.has_location or self.has_name)
         profile = tally.profile
         self.separator, self.formats = profile.code_separator, profile.date_formats
         self.only_location = next(iter(tally.start.locations.values()), "")
@@ -396,6 +410,10 @@ class _KeyReader:
             when = self.placed[(when, location)]
             if when is None:
                 return None
+        if self.has_name and len(codes) == 1 and codes[0] not in self.tally.result.names:
+            name = cells[-1].strip()
+            if name:
+                self.tally.result.names[codes[0]] = name
         if len(self.meaning) > MEMO_LIMIT:
             self.meaning.clear()
         totals = self.tally.result.totals

@@ -73,6 +73,9 @@ RULES_PROFILE = CsvProfile.model_validate(
     }
 )
 ONE_RULE = RULES_PROFILE.model_copy(update={"rules": RULES_PROFILE.rules[:1]})
+NAMED_RULE = RULES_PROFILE.rules[0].model_copy(update={"name_source_column": "Extra"})
+NAMED_RULES = RULES_PROFILE.model_copy(update={"rules": [NAMED_RULE, RULES_PROFILE.rules[1]]})
+ONE_NAMED_RULE = RULES_PROFILE.model_copy(update={"rules": [NAMED_RULE]})
 ONE_RULE_NO_LOCATION = ONE_RULE.model_copy(update={"location_column": None})
 NO_DATE_COLUMN = RULES_PROFILE.model_copy(
     update={"rules": RULES_PROFILE.rules[1:], "location_column": None}
@@ -120,6 +123,8 @@ def reference(data: bytes, profile: CsvProfile, default_date, locations) -> Scan
         for row in read.rows:
             if len(result.sample) < 5:
                 result.sample.append(row)
+            if row.name:
+                result.names.setdefault(row.codes[0], row.name)
             for code in row.codes:
                 result.totals[(row.business_date, row.location, code)] += row.quantity
     return result
@@ -138,6 +143,7 @@ def outcome(make):
         [str(problem) for problem in result.errors],
         result.sample,
         totals,
+        result.names,
     )
 
 
@@ -146,14 +152,17 @@ def outcome(make):
     st.lists(record, max_size=60),
     st.sampled_from([None, date(2026, 11, 30)]),
     st.sampled_from([6, 2]),
-    st.sampled_from([RULES_PROFILE, ONE_RULE, ONE_RULE_NO_LOCATION, NO_DATE_COLUMN]),
+    st.sampled_from(
+        [RULES_PROFILE, ONE_RULE, ONE_RULE_NO_LOCATION, NO_DATE_COLUMN, NAMED_RULES, ONE_NAMED_RULE]
+    ),
     st.sampled_from([LOCATIONS, FIRST_LOCATION]),
 )
 def test_the_lean_scan_reads_exactly_what_the_row_reader_reads(
     table, default_date, repeat, profile, locations
 ):
-    """Same rows, problems (with their lines), sample and totals, in the same order, for
-    profiles of several rules (the general loop) and of one rule (keyed by raw cells)."""
+    """Same rows, problems (with their lines), sample, totals and codes' names, in the same
+    order, for profiles of several rules (the general loop) and of one rule (keyed by raw
+    cells), with and without a name column."""
     lines = ["Datum;Artikel;Menge;Extra;Filiale"]
     for row in table * repeat:
         lines.append(";".join(row))

@@ -280,3 +280,52 @@ def test_a_code_the_catalog_does_not_know_is_named_by_the_files_name_column(data
         [row] = unmapped(session, company.id)
         item = session.scalar(select(PosItem).where(PosItem.key == "777"))
     assert (row.code, row.name, item.name) == ("777", "Käsekuchen", "Käsekuchen")
+
+
+class CountingFile(io.BytesIO):
+    """A file that counts the bytes read from it."""
+
+    read_bytes = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = super().read(size)
+        self.read_bytes += len(data)
+        return data
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        count = super().readinto(buffer)
+        self.read_bytes += count
+        return count
+
+    def read1(self, size: int = -1) -> bytes:
+        data = super().read1(size)
+        self.read_bytes += len(data)
+        return data
+
+
+def test_a_files_names_are_gathered_in_the_one_reading_of_its_rows(database):
+    """The names came from a second reading of the whole file after the scan; now the scan
+    keeps each code's first name: the file is read for its hash, its dialect's sample and its
+    rows, once each."""
+    from tests.core.csv_import.files import KASSE
+
+    setup_csv(database)
+    named = KASSE.replace(
+        "        date_source_column: Datum\n",
+        "        date_source_column: Datum\n        name_source_column: Bezeichnung\n",
+    )
+    import_catalog(database.factory, named, source="kasse.yaml")
+    for service in (preview_csv, import_csv):
+        stream = CountingFile(GERMAN)
+        result = service(
+            database.factory,
+            connection_id(database),
+            stream,
+            file_name="kasse.csv",
+            max_bytes=LIMIT,
+        )
+        assert stream.read_bytes == 3 * len(GERMAN), service.__name__
+    assert result.rows == 5
+    with database.session() as session:
+        item = session.scalar(select(PosItem).where(PosItem.key == "777"))
+    assert item.name == "Käsekuchen"

@@ -339,3 +339,39 @@ def test_a_time_that_cannot_be_read_is_a_problem_not_ignored():
     result = read(b"Datum;Artikelnummer;Menge\n28.11.2026 2:10 AM;101;1\n")
     assert result.error_count == 1
     assert "has a time '2:10 AM' after the date that is not HH:MM" in str(result.errors[0])
+
+
+NAMED_RULE = {**GERMAN_PROFILE.rules[0].model_dump(), "name_source_column": "Artikel"}
+NAMED = CsvProfile.model_validate(
+    {**GERMAN_PROFILE.model_dump(), "rules": [NAMED_RULE], "code_separator": "+"}
+)
+TWO_NAMED_RULES = CsvProfile.model_validate(
+    {
+        **NAMED.model_dump(),
+        "rules": [NAMED_RULE, {"type": "column_values_to_pos_codes", "source_column": "Extra"}],
+    }
+)
+
+
+@pytest.mark.parametrize("profile", [NAMED, TWO_NAMED_RULES], ids=["one rule", "two rules"])
+def test_a_codes_name_is_the_first_a_valid_row_gives_it_alone(profile):
+    """Past the sample rows the scan does not read rows one by one: a code is named by its
+    first valid row with a name, whichever way the row is read."""
+    data = (
+        "Datum;Artikelnummer;Artikel;Menge;Extra\n"
+        + "27.11.2026;101;Margherita;1;\n" * (SAMPLE_ROWS + 1)
+        + "27.11.2026;102;;1;\n"  # no name yet
+        "27.11.2026;102;Salami;1;\n"
+        "27.11.2026;102;Salami grande;1;\n"
+        "27.11.2026;7+8;Combo;1;\n"  # a cell of several codes names none
+        "27.11.2026;103;Not read;x;\n"  # an invalid row names nothing
+        "27.11.2026;103;Tiramisu;1;\n"
+    ).encode()
+    result = read(data, profile, max_bytes=10**6)
+    assert result.error_count == 1
+    assert result.names == {"101": "Margherita", "102": "Salami", "103": "Tiramisu"}
+
+
+def test_a_file_without_the_name_column_is_read_without_names():
+    result = read(GERMAN, NAMED)
+    assert (result.error_count, result.names) == (0, {})
