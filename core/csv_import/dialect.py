@@ -34,11 +34,6 @@ def detect(sample: bytes, profile: CsvProfile) -> Dialect:
     """
     if not sample.strip():
         raise UnreadableFile("the file is empty; export the sales again and upload that file")
-    if b"\x00" in sample:
-        raise UnreadableFile(
-            "the file holds binary data (NUL bytes), not CSV text: export the sales as CSV "
-            "(in Excel: Save as → CSV UTF-8)"
-        )
     encoding = profile.encoding if profile.encoding != "auto" else _encoding(sample)
     text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(sample)
     delimiter = profile.delimiter if profile.delimiter != "auto" else _delimiter(text)

@@ -19,8 +19,10 @@ from stockpot.core.cell_text import inert
 from stockpot.core.csv_import.cells import business_date, parse_date, parse_quantity
 from stockpot.core.csv_import.dialect import Dialect, UnreadableFile
 from stockpot.core.csv_import.profile import CsvProfile
+from stockpot.core.lookup import nul_problem
 
 MAX_CODE = 200
+NEWLINE = b"\n"
 
 
 @dataclass(frozen=True)
@@ -189,13 +191,16 @@ def read_error(error: Exception, dialect: Dialect, line: int) -> UnreadableFile:
     )
 
 
+def column_names(header: list[str], profile: CsvProfile) -> tuple[str, ...]:
+    """The columns as the first record names them, or their numbers without a header row."""
+    if profile.header_row:
+        return tuple(cell.strip().lstrip("\ufeff") for cell in header)
+    return tuple(str(number) for number in range(1, len(header) + 1))
+
+
 def columns_of(header: list[str], profile: CsvProfile, needs_location: bool) -> Columns:
     profile.require_rules()
-    names = (
-        tuple(cell.strip().lstrip("\ufeff") for cell in header)
-        if profile.header_row
-        else tuple(str(number) for number in range(1, len(header) + 1))
-    )
+    names = column_names(header, profile)
     index = {name.casefold(): position for position, name in enumerate(names)}
     missing = []
 
@@ -343,3 +348,36 @@ def _date(
     if default_date is None:
         problem(rule.date, None, "has no date and none was given; give the date of the sales")
     return default_date
+
+
+def nul_refusal(
+    stream: BinaryIO, profile: CsvProfile, dialect: Dialect, offset: int
+) -> UnreadableFile:
+    """The file refused for the NUL byte at ``offset`` (its first), said at its line and
+    column: CSV text never holds one, and a code with one could not be stored. Its line
+    alone when the file stops being CSV before it."""
+    stream.seek(0)
+    where = f"line {stream.read(offset).count(NEWLINE) + 1}"
+    stream.seek(0)
+    text = io.TextIOWrapper(stream, encoding=dialect.encoding, errors="replace", newline="")
+    header: tuple[str, ...] | None = None
+    try:
+        for line, cells in records_of(csv.reader(text, delimiter=dialect.delimiter), dialect):
+            at = next((p for p, value in enumerate(cells) if nul_problem(value)), None)
+            if at is not None:
+                named = header is not None and at < len(header)
+                column = f"column '{inert(header[at], 40)}'" if named else f"column {at + 1}"
+                where = f"line {line}, {column}"
+                break
+            if header is None:
+                header = column_names(cells, profile)
+    except UnreadableFile:
+        pass
+    finally:
+        text.detach()
+        stream.seek(0)
+    return UnreadableFile(
+        f"{where}: {nul_problem(chr(0))} from the file, or, if the file is not text (an Excel "
+        "workbook, an image, UTF-16 text), export the sales as CSV (in Excel: Save as → CSV "
+        "UTF-8)"
+    )

@@ -29,6 +29,7 @@ from stockpot.core.csv_import.reader import (
     begin,
     is_blank,
     no_rows,
+    nul_refusal,
     read_error,
     read_row,
     records_of,
@@ -103,15 +104,28 @@ class Scan:
             raise InvalidCsv(self.file_name, self.errors, self.error_count)
 
 
-def content_hash(stream: BinaryIO) -> tuple[str, int]:
-    """SHA-256 and size of the whole stream, read in chunks; the stream is rewound."""
-    digest, size = hashlib.sha256(), 0
+@dataclass(frozen=True)
+class WholeFile:
+    """What one read of a file's bytes (in chunks) tells."""
+
+    digest: str
+    """SHA-256: the same file imported twice is refused unless forced."""
+    size: int
+    nul_at: int | None
+    """The first NUL byte's offset: CSV text never holds one (``reader.nul_refusal``)."""
+
+
+def whole_file(stream: BinaryIO) -> WholeFile:
+    """The whole stream read in chunks; the stream is rewound."""
+    digest, size, nul_at = hashlib.sha256(), 0, None
     stream.seek(0)
     while chunk := stream.read(1 << 20):
         digest.update(chunk)
+        if nul_at is None and (found := chunk.find(b"\0")) >= 0:
+            nul_at = size + found
         size += len(chunk)
     stream.seek(0)
-    return digest.hexdigest(), size
+    return WholeFile(digest.hexdigest(), size, nul_at)
 
 
 def scan(
@@ -126,15 +140,17 @@ def scan(
     """Validate and total ``stream`` (a seekable binary file) by ``profile``. ``locations``:
     the profile's location names with their day starts (a date cell with a time is placed
     on its location's business date, ``cells.business_date``)."""
-    digest, size = content_hash(stream)
-    if size > max_bytes:
+    whole = whole_file(stream)
+    if whole.size > max_bytes:
         raise UnreadableFile(
-            f"{file_name} is {size / 1_048_576:.1f} MB, over the limit of "
+            f"{file_name} is {whole.size / 1_048_576:.1f} MB, over the limit of "
             f"{max_bytes / 1_048_576:.0f} MB; split it by date and import the parts"
         )
     dialect = detect(stream.read(SAMPLE_BYTES), profile)
     stream.seek(0)
-    result = Scan(file_name, dialect, digest, size)
+    if whole.nul_at is not None:
+        raise nul_refusal(stream, profile, dialect, whole.nul_at)
+    result = Scan(file_name, dialect, whole.digest, whole.size)
     text = io.TextIOWrapper(stream, encoding=dialect.encoding, newline="")
     try:
         _Tally(result, profile, locations, default_date).read(text)

@@ -14,7 +14,7 @@ from stockpot.core.business_day import DayStart
 from stockpot.core.csv_import.dialect import SAMPLE_BYTES, detect
 from stockpot.core.csv_import.profile import CsvProfile
 from stockpot.core.csv_import.reader import read_rows
-from stockpot.core.csv_import.scan import Scan, content_hash, scan
+from stockpot.core.csv_import.scan import Scan, scan, whole_file
 from stockpot.core.errors import StockpotError
 from tests.core.csv_import.test_reading import GERMAN_PROFILE, TAB_PROFILE, days
 
@@ -109,10 +109,10 @@ def reference(data: bytes, profile: CsvProfile, default_date, locations) -> Scan
     """What the row-by-row reader (``read_rows``) makes of the file: the oracle of the lean
     scan, accumulated as the scan did before it was made lean."""
     stream = io.BytesIO(data)
-    digest, size = content_hash(stream)
+    whole = whole_file(stream)
     dialect = detect(stream.read(SAMPLE_BYTES), profile)
     stream.seek(0)
-    result = Scan("fuzz.csv", dialect, digest, size)
+    result = Scan("fuzz.csv", dialect, whole.digest, whole.size)
     for read in read_rows(stream, profile, dialect, locations=locations, default_date=default_date):
         result.rows += 1
         if read.problems:

@@ -12,7 +12,7 @@ import pytest
 from stockpot.core.business_day import DayStart
 from stockpot.core.cell_text import inert
 from stockpot.core.csv_import.cells import business_date, parse_date, parse_quantity
-from stockpot.core.csv_import.dialect import UnreadableFile, detect
+from stockpot.core.csv_import.dialect import SAMPLE_BYTES, UnreadableFile, detect
 from stockpot.core.csv_import.profile import CsvProfile
 from stockpot.core.csv_import.scan import SAMPLE_ROWS, InvalidCsv, scan
 from tests.core.csv_import.files import GERMAN, TABBED
@@ -137,7 +137,7 @@ def test_only_the_first_twenty_errors_are_listed_with_the_total():
         (b"", "the file is empty"),
         (b"  \r\n", "the file is empty"),
         (b"Datum;Artikelnummer;Menge\r\n", "header but no rows"),
-        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary data"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "line 3, column '‰PNG': a NUL character"),
         (b"Datum;Code;Menge\n27.11.2026;101;1\n", "no column source_column 'Artikelnummer'"),
     ],
 )
@@ -375,3 +375,36 @@ def test_a_codes_name_is_the_first_a_valid_row_gives_it_alone(profile):
 def test_a_file_without_the_name_column_is_read_without_names():
     result = read(GERMAN, NAMED)
     assert (result.error_count, result.names) == (0, {})
+
+
+NUL_FIX = (
+    ': a NUL character ("\\0") is not accepted; remove it from the file, or, if the file is not '
+    "text (an Excel workbook, an image, UTF-16 text), export the sales as CSV (in Excel: Save as "
+    "→ CSV UTF-8)"
+)
+
+
+@pytest.mark.parametrize("rows_before", [0, 5_000], ids=["at the start", "past the sample"])
+def test_a_nul_byte_is_refused_at_its_line_and_column(rows_before):
+    """The start of a file with one was refused as "binary data" without saying where, and one
+    past the dialect's sample passed the checks and failed the import telling to correct the
+    item in the POS."""
+    data = (
+        b"Datum;Artikelnummer;Menge\n"
+        + b"27.11.2026;101;1\n" * rows_before
+        + b'27.11.2026;"1\x0001\n";1\n'
+        + b"27.11.2026;101;1\n"
+    )
+    assert len(data) > SAMPLE_BYTES or not rows_before
+    with pytest.raises(UnreadableFile) as refused:
+        read(data)
+    assert str(refused.value) == f"line {rows_before + 2}, column 'Artikelnummer'{NUL_FIX}"
+
+
+def test_a_nul_byte_without_a_header_row_or_in_a_utf16_file_is_placed_by_column_number():
+    profile = GERMAN_PROFILE.model_copy(update={"header_row": False})
+    with pytest.raises(UnreadableFile, match=r"^line 1, column 2: a NUL character"):
+        read(b"27.11.2026;1\x0001;1\n", profile)
+    utf16 = "Datum;Artikelnummer;Menge\n27.11.2026;101;1\n".encode("utf-16")
+    with pytest.raises(UnreadableFile, match=r"^line 1, column 1: a NUL character"):
+        read(utf16)
