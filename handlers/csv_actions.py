@@ -139,7 +139,7 @@ def undo(
         user = slack_user(by)
         by_whom = f" by <@{user}>" if user else ""
         respond(
-            text=f"Import {import_id} ({escape(name)}) is already undone{by_whom}"
+            text=f"The import of {escape(name)} is already undone{by_whom}"
             + (f" at {local_time(when, zone)}" if when and zone else "")
             + "; nothing was done.",
             response_type="ephemeral",
@@ -147,14 +147,14 @@ def undo(
         )
         return
     thread = (body.get("message") or {}).get("thread_ts")
-    ts = spend(respond, body, f"Undoing import {import_id}, started by <@{who.user_id}>…")
+    ts = spend(respond, body, f"Undoing the import of {escape(name)}, started by <@{who.user_id}>…")
     here = in_place(notify(context, channel), ts)
     queued = svc.jobs.enqueue(
         specs.csv_undo(
             who.company_id, import_id, thread_ts=thread, triggered_by=who.audit, notify=here
         )
     )
-    note = joined(svc, queued, here, f"undo of import {import_id}")
+    note = joined(svc, queued, here, f"undo of {escape(name)}")
     if note is not None:  # undone from another message, which shows the result
         spend(respond, body, note)
 

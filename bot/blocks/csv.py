@@ -76,8 +76,8 @@ def preview_blocks(
     if preview.duplicate_of is not None:
         blocks.append(
             section(
-                f":warning: This file was already imported (import {preview.duplicate_of}); "
-                "importing it again counts its sales twice."
+                ":warning: This file was already imported (same content); importing it again "
+                "counts its sales twice."
             )
         )
     if needs_date:
@@ -149,7 +149,7 @@ def imported_blocks(result: ImportResult, by: str | None = None) -> list[Block]:
     )
     blocks = [
         section(
-            f"Imported *{_text(result.file_name, 80)}* as import {result.import_id}{_by(by)}: "
+            f"Imported *{_text(result.file_name, 80)}*{_by(by)}: "
             f"{plural(result.rows, 'row')}{skipped}."
         ),
         lines_section("Days posted", [_day(report) for report in result.reports]),
@@ -167,7 +167,8 @@ def imported_blocks(result: ImportResult, by: str | None = None) -> list[Block]:
                 str(result.import_id),
                 confirm=confirm(
                     "Undo this import?",
-                    f"Every movement of import {result.import_id} is reversed in the ledger.",
+                    f"Every movement of *{_text(result.file_name, 80)}* is reversed in the "
+                    "ledger; other imports of its days stay.",
                     "Undo import",
                 ),
             )
@@ -182,9 +183,9 @@ def undone_blocks(result: UndoResult, file_name: str, by: str | None = None) -> 
     days = [f"{escape(report.location)}, {report.business_date}" for report in result.reports]
     return [
         section(
-            f"Import {result.import_id} of *{_text(file_name, 80)}* undone{_by(by)}: "
-            f"{len(days)} day{'s' if len(days) != 1 else ''} now as if it had never been "
-            "imported; other imports of those days stay."
+            f"Import of *{_text(file_name, 80)}* undone{_by(by)}: "
+            f"{plural(len(days), 'day')} now as if it had never been imported; other imports of "
+            "those days stay."
         ),
         lines_section("Days taken back", days),
     ]

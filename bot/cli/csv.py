@@ -161,7 +161,7 @@ def csv_import(
         f", {plural(result.rows_skipped, 'invalid row')} left out" if result.rows_skipped else ""
     )
     click.echo(
-        f"Imported {file.name} as import {result.import_id}: {plural(result.rows, 'row')}{skipped} "
+        f"Imported {file.name}: {plural(result.rows, 'row')}{skipped} "
         f"(undo: stockpot csv undo {result.import_id})"
     )
     for report in result.reports:

@@ -119,12 +119,12 @@ class CsvImportJob(_InThread):
                     "(or upload it with `/pos csv`): its new preview offers Import."
                 )
             ]
-        if (previous := facts.get("imported_as")) is not None:
+        if facts.get("imported_as") is not None:
             # Imported meanwhile (another preview's Import): Retry would be refused the same.
             return [
                 context_block(
-                    f"Nothing was imported. Import {previous} has this file's sales; "
-                    "its message's *Undo import* takes them back, if they are to be imported "
+                    "Nothing was imported. This file was imported meanwhile; that import's "
+                    "message's *Undo import* takes its sales back, if they are to be imported "
                     "again."
                 )
             ]
@@ -185,7 +185,7 @@ class CsvUndoJob(_InThread):
             name = session.get_one(CsvImport, import_id).file_name
         self._tell(
             context,
-            f"Import {import_id} of {escape(name)} undone",
+            f"Import of {escape(name)} undone",
             undone_blocks(result, name, _asked_by(context)),
         )
         return {"undone": import_id}

@@ -63,10 +63,9 @@ class DuplicateFile(StockpotError):
     def __init__(self, file_name: str, previous: CsvImport, zone: ZoneInfo) -> None:
         self.previous_id = previous.id
         super().__init__(
-            f"{file_name} was already imported as import {previous.id} (same content, "
-            f"{local_time(previous.created_at, zone)} as '{previous.file_name}'); importing "
-            f"it again would count its sales twice: undo import {previous.id} first if it is "
-            "to be imported again"
+            f"{file_name} was already imported ({local_time(previous.created_at, zone)} as "
+            f"'{previous.file_name}', same content); importing it again would count its sales "
+            "twice: undo that import first if it is to be imported again"
         )
 
 

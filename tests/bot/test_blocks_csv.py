@@ -36,7 +36,7 @@ def test_a_huge_preview_fits_and_shows_no_live_formula_or_markup():
     text = json.dumps(payload)
     assert '"=HYPERLINK' not in text and " =HYPERLINK" not in text
     assert "'=HYPERLINK" in text and "<click>" not in text and "&lt;cli" in text
-    assert "Import valid rows only" in text and "already imported (import 3)" in text
+    assert "Import valid rows only" in text and "already imported (same content)" in text
     with_date = preview_blocks(LONG, "Kasse (CSV)", big_preview(), value, needs_date=True)
     assert len(with_date) <= 50 and any(b.get("block_id") == "csv_date_block" for b in with_date)
 

@@ -22,12 +22,13 @@ def test_profiles_import_dry_run_duplicate_and_undo(cli, tmp_path, database):
     assert "777" in preview.split("Unmapped codes")[1]
 
     imported = cli("csv", "import", str(export), "--connection", "csv:Kasse")
-    assert "as import 1: 5 rows (undo: stockpot csv undo 1)" in imported
+    # the number only where a command takes it
+    assert "Imported kasse.csv: 5 rows (undo: stockpot csv undo 1)" in imported
     assert "Transfer of Filiale Mitte, 2026-11-28: posted" in imported
 
     refused = cli("csv", "import", str(export), "--connection", "Kasse", code=1)
-    assert "already imported as import 1" in refused and "--force" in refused
-    assert "undo import 1 first if it is to be imported again (stockpot csv undo 1)" in refused
+    assert "kasse.csv was already imported (" in refused and "--force" in refused
+    assert "undo that import first if it is to be imported again (stockpot csv undo 1)" in refused
     listing = cli("csv", "imports", "--connection", "Kasse")
     assert "kasse.csv" in listing and "imported" in listing
 

@@ -106,9 +106,11 @@ def test_preview_import_and_undo_in_one_message_of_the_thread(bot):
     )
     bot.drain()
     (done,) = updates(bot, preview.ts, "Imported kasse.csv")
-    assert "as import 1 by <@UADMIN>: 5 rows" in texts(
+    # the file and its days, as the user knows the import (no command takes its number)
+    assert "Imported *kasse.csv* by <@UADMIN>: 5 rows" in texts(
         done
     ) and "Filiale Mitte, 2026-11-28" in texts(done)
+    assert "import 1" not in texts(done).casefold()
     assert "Importing" not in bot.slack.workspace.message(preview.ts).text
     assert not [
         c for c in bot.slack.calls if c.method == "chat.postMessage" and "Imported" in texts(c)
@@ -145,14 +147,14 @@ def test_preview_import_and_undo_in_one_message_of_the_thread(bot):
     assert "Imported kasse.csv" in bot.slack.workspace.message(preview.ts).text
 
     again = share(bot, "F2", "kasse-copy.csv", GERMAN)
-    assert "already imported (import 1)" in texts(again) and "Import again" in texts(again)
+    assert "already imported (same content)" in texts(again) and "Import again" in texts(again)
     assert json.loads(value_of(again, ActionId.CSV_IMPORT))["force"] is True
 
     result = bot.slack.workspace.message(preview.ts).payload()
     bot.send.click(preview.ts, ActionId.CSV_UNDO, user=ADMIN)
-    assert ActionId.CSV_UNDO not in texts(reply(bot, "Undoing import 1"))
+    assert ActionId.CSV_UNDO not in texts(reply(bot, "Undoing the import of kasse.csv"))
     bot.drain()
-    (undone,) = updates(bot, preview.ts, "Import 1 of kasse.csv undone")
+    (undone,) = updates(bot, preview.ts, "Import of kasse.csv undone")
     assert "undone by <@UADMIN>: 2 days now as if it had never been imported" in texts(undone)
     assert "Filiale Mitte, 2026-11-27" in texts(undone)
     assert "thread_ts" not in undone.args  # chat.update edits the message where it is
@@ -173,12 +175,12 @@ def test_preview_import_and_undo_in_one_message_of_the_thread(bot):
         message=result,
     )
     again = texts(reply(bot, "is already undone"))
-    assert "already undone by <@UADMIN>" in again
+    assert "The import of kasse.csv is already undone by <@UADMIN>" in again
     # on the company's clock (its first location is in Rome), not UTC's
     assert re.search(r"by <@UADMIN> at \d{4}-\d\d-\d\d \d\d:\d\d CES?T;", again), again
     bot.drain()
     assert jobs(bot, JobKind.CSV_UNDO) == 1
-    assert len(updates(bot, preview.ts, "Import 1 of kasse.csv undone")) == 1
+    assert len(updates(bot, preview.ts, "Import of kasse.csv undone")) == 1
     with bot.database.session() as session:
         assert session.scalar(select(func.sum(LedgerMovement.quantity))) == Decimal(0)
 
@@ -470,13 +472,16 @@ def test_the_same_file_imported_from_two_previews_at_once_is_imported_once(bot):
     refused = [
         ts
         for ts, said in outcomes.items()
-        if any("was already imported as import 1 (same content" in t for t in said)
+        if any("was already imported (" in t and "same content)" in t for t in said)
     ]
     assert len(imported) == 1 and len(refused) == 1 and imported != refused, outcomes
     # Retry would be refused the same (it offered one, and "--force", a flag of the CLI).
     last = outcomes[refused[0]][-1]
     assert ActionId.JOB_RETRY not in last and "--force" not in last, last
-    assert "Import 1 has this file's sales; its message's *Undo import* takes them back" in last
+    assert (
+        "This file was imported meanwhile; that import's message's *Undo import* takes its "
+        "sales back"
+    ) in last
 
 
 def test_importing_a_file_whose_threaded_preview_imports_it_points_to_that_thread(bot):

@@ -44,7 +44,7 @@ def test_a_replayed_import_again_imports_nothing(bot):
     assert json.loads(value_of(again, ActionId.CSV_IMPORT))["force"] is True
     bot.send.click(again.ts, ActionId.CSV_IMPORT, user=ADMIN)
     bot.drain()
-    assert updates(bot, again.ts, "as import 2")
+    assert updates(bot, again.ts, "Imported *kasse-copy.csv*")
     posted_once = movements(bot)
     assert count(bot, CsvImport) == 2
 
@@ -53,11 +53,11 @@ def test_a_replayed_import_again_imports_nothing(bot):
 
     bot.send.click(again.ts, ActionId.CSV_UNDO, user=ADMIN)
     bot.drain()
-    (undone,) = updates(bot, again.ts, "Import 2 of kasse-copy.csv undone")
+    (undone,) = updates(bot, again.ts, "Import of kasse-copy.csv undone")
     undone_once = movements(bot)
     replayed(bot)
     assert movements(bot) == undone_once
-    assert updates(bot, again.ts, "Import 2 of kasse-copy.csv undone") == [undone], (
+    assert updates(bot, again.ts, "Import of kasse-copy.csv undone") == [undone], (
         "the message is updated once"
     )
 

@@ -171,7 +171,7 @@ def test_an_import_s_result_slack_was_away_for_replaces_importing_once_it_is_bac
     reply(bot, "Importing, started by <@UADMIN>")
     bot.drain()
     (done,) = updates(bot, preview.ts, "Imported kasse.csv")
-    assert "as import 1 by <@UADMIN>: 5 rows" in texts(done)
+    assert "Imported *kasse.csv* by <@UADMIN>: 5 rows" in texts(done)
     assert "Importing" not in bot.slack.workspace.message(preview.ts).text
     with bot.database.session() as session:
         job = session.scalar(select(Job).where(Job.kind == JobKind.CSV_IMPORT))

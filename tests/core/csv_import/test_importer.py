@@ -97,8 +97,9 @@ def test_a_german_export_becomes_one_csv_run_per_day(database):
 def test_the_same_file_twice_is_refused_unless_forced_and_another_file_adds_up(database):
     setup_csv(database)
     run_import(database)
-    with pytest.raises(DuplicateFile, match="already imported as import 1") as refused:
+    with pytest.raises(DuplicateFile, match=r"^kasse \(1\).csv was already imported \(") as refused:
         run_import(database, file_name="kasse (1).csv")
+    assert refused.value.previous_id == 1 and "import 1" not in str(refused.value)
     with database.session() as session:
         first = session.get(CsvImport, 1).created_at
     # on the company's clock (its first location is in Rome), not UTC's
