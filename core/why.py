@@ -24,6 +24,7 @@ from stockpot.core.models import (
     Ingredient,
     LedgerMovement,
     MovementType,
+    RecipeLine,
     TransferDay,
     TransferRun,
 )
@@ -32,11 +33,13 @@ from stockpot.core.transfer.live import run_snapshot
 from stockpot.core.transfer.snapshot import (
     Ignored,
     IngredientTarget,
+    RecipeLineSpec,
     RecipeSpec,
     Snapshot,
     Target,
 )
 from stockpot.core.transfer.trace import TracedLine, trace
+from stockpot.core.units import UnitError, conversion_factor
 
 
 @dataclass
@@ -200,13 +203,14 @@ def _path(
         for line in recipe.lines:
             storage = line.issue_storage_id or fallback
             if line.ingredient_id == ingredient.id and storage == storage_unit_id:
-                gross = _amount(line.quantity / (1 - line.trim), unit)
+                written_in, size = _recipe_unit(session, recipe_id, ingredient, line)
+                gross = _amount(line.quantity / (1 - line.trim) / size, written_in)
                 trim = (
                     f", trim {format_decimal(fraction_to_decimal(line.trim * 100))} % "
                     f"(takes {gross})"
                 )
                 return [
-                    f"{_amount(line.quantity, unit)} {ingredient.name}{per}"
+                    f"{_amount(line.quantity / size, written_in)} {ingredient.name}{per}"
                     + (trim if line.trim else "")
                 ]
             if line.sub_recipe_id is not None:
@@ -220,6 +224,28 @@ def _path(
     top = recipes.get(target.recipe_id)
     head = f"{_portions(target.factor)} of {top.name if top else '?'} per sale"
     return " → ".join([head, *(steps or [])])
+
+
+def _recipe_unit(
+    session: Session, recipe_id: int, ingredient: Ingredient, line: RecipeLineSpec
+) -> tuple[str, Fraction]:
+    """The unit the recipe writes the line in (``/pos recipe`` says "125 g" of an ingredient
+    kept in kg) and how many base units one of it is; the base unit when the recipe no
+    longer has the line (the run's snapshot keeps base units only)."""
+    base = ingredient.base_unit
+    units = session.execute(
+        select(RecipeLine.unit, RecipeLine.issue_storage_id)
+        .where(RecipeLine.recipe_id == recipe_id, RecipeLine.ingredient_id == ingredient.id)
+        .order_by(RecipeLine.position)
+    ).all()
+    unit = next((u for u, storage in units if storage == line.issue_storage_id), None)
+    if unit is None or unit is base:
+        return base.value, Fraction(1)
+    measures = {measure.unit: measure.amount for measure in ingredient.measures}
+    try:
+        return unit.value, conversion_factor(unit, base, measures, ingredient.name)
+    except UnitError:  # its measure was removed since: the base unit says it all the same
+        return base.value, Fraction(1)
 
 
 def why_csv_rows(why: Why) -> list[list[object]]:

@@ -324,6 +324,18 @@ def test_a_recipe_and_why_an_ingredient_moved(cli, tmp_path):
     )
     contributions = sum(Decimal(line["contribution"]) for line in exact["lines"])
     assert contributions == Decimal(exact["from_sales"]) == Decimal("-0.260416667")
+    # the recipe's line in the unit the recipe writes it, as `recipe show` says it
+    mozzarella = ("ledger", "why", "Mozzarella", "--company", COMPANY, "--date", "2026-11-27")
+    assert "→ 125 g Mozzarella, trim 4 % (takes 130.208333333 g)" in cli(*mozzarella)
+    # a recipe that no longer writes the line: the day's amount in the ingredient's unit
+    changed = tmp_path / "catalog.yaml"
+    changed.write_text(
+        Path(CATALOG)
+        .read_text()
+        .replace("      - {ingredient: Mozzarella, quantity: 125, unit: g, trim: 0.04}\n", "")
+    )
+    cli("catalog", "import", str(changed))
+    assert "→ 0.125 kg Mozzarella, trim 4 % (takes 0.130208333 kg)" in cli(*mozzarella)
     assert "did you mean Flour?" in cli(
         "ledger", "why", "flor", "--company", COMPANY, "--date", "2026-11-27", code=1
     )

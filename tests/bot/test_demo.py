@@ -269,7 +269,7 @@ def test_the_readme_walkthrough_in_a_browser(demo, page):
     why = walk.latest("Why Mozzarella")
     expect(why).to_contain_text("Largest contributors")
     expect(why).to_contain_text("portion of Pizza")
-    expect(why).to_contain_text("0.125 kg Mozzarella")
+    expect(why).to_contain_text("125 g Mozzarella")  # as the recipe writes it
     # Its file, one day: named by that day ("2026-12-01", not "2026-12-01 to 2026-12-01").
     expect(walk.latest("Sales lines behind Mozzarella")).to_contain_text(
         f"Sales lines behind Mozzarella, {migrated_day} download"

@@ -70,7 +70,9 @@ def test_why_names_the_items_and_the_recipe_path(salami_as_margherita):
     assert len(answer.args["blocks"]) <= 6 and "attached file" not in text
     bot.send.command("/ledger", "why Mozzarella 2025-03-14", user=VIEWER)
     mozzarella = texts(reply(bot, "Why Mozzarella: 2025-03-14"))
-    assert "0.125 kg Mozzarella, trim 4 % (takes 0.13 kg)" in mozzarella
+    # in the unit the recipe writes, as `/pos recipe` shows it ("125 g *Mozzarella*, trim 4 %"),
+    # where it said "0.125 kg Mozzarella, trim 4 % (takes 0.13 kg)"
+    assert "125 g Mozzarella, trim 4 % (takes 130 g)" in mozzarella
     bot.send.command("/ledger", "why flor 2025-03-14", user=VIEWER)
     reply(bot, "no ingredient 'flor'; did you mean Flour?")
     bot.send.command("/ledger", "why flour 2025-03-14 Kuche", user=VIEWER)
