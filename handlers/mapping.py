@@ -12,7 +12,7 @@ from pydantic import ValidationError as PydanticError
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from stockpot.bot.blocks.common import Block, escape, message
+from stockpot.bot.blocks.common import Block, escape, message, plural
 from stockpot.bot.blocks.mapping import (
     PAGE_SIZE,
     ROWS_SHOWN,
@@ -346,7 +346,7 @@ def reprocess(
     spend(
         respond,
         body,
-        f"Reprocessing {len(days)} day{'s' if len(days) != 1 else ''} for {escape(name)}, oldest "
+        f"Reprocessing {plural(len(days), 'day')} for {escape(name)}, oldest "
         "first; one message in the channel shows the progress and the summary.",
     )
     svc.jobs.enqueue(

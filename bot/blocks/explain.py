@@ -8,7 +8,16 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from stockpot.bot.amounts import human
-from stockpot.bot.blocks.common import Block, clip, context, escape, header, lines_section, section
+from stockpot.bot.blocks.common import (
+    Block,
+    clip,
+    context,
+    escape,
+    header,
+    lines_section,
+    plural,
+    section,
+)
 from stockpot.bot.ids import ActionId
 from stockpot.core.recipes import RecipeLineView, RecipeView, amount_text, trim_text
 from stockpot.core.why import Why
@@ -82,9 +91,8 @@ def why_blocks(why: Why) -> list[Block]:
         lines = len(why.lines)
         summary = (
             f"*{human(why.from_sales, why.unit)}* of {escape(why.ingredient)} from sales: "
-            f"{len(why.items)} item{'s' if len(why.items) != 1 else ''}, {lines} sales "
-            f"line{'s' if lines != 1 else ''}, {why.days} transferred day"
-            f"{'s' if why.days != 1 else ''}."
+            f"{plural(len(why.items), 'item')}, {plural(lines, 'sales line')}, "
+            f"{plural(why.days, 'transferred day')}."
         )
         several = len({item.location for item in why.items}) > 1
         rows = [
@@ -99,7 +107,7 @@ def why_blocks(why: Why) -> list[Block]:
         rest = len(why.items) - ITEMS_SHOWN
         notes = []
         if rest > 0:
-            notes.append(f"{rest} more item{'s' if rest != 1 else ''}.")
+            notes.append(f"{plural(rest, 'more item')}.")
         if lines > LINES_IN_MESSAGE or rest > 0:
             notes.append("Every sales line, with exact values, is in the attached file.")
         if notes:

@@ -206,7 +206,7 @@ def reprocess_button(days: int, value: str) -> Block | None:
     """The offer to rerun every live day that sold the item (its deductions change)."""
     if not days:
         return None
-    label = f"Reprocess {days} affected day{'s' if days != 1 else ''}"
+    label = f"Reprocess {plural(days, 'affected day')}"
     return actions(
         button(
             label,
@@ -231,7 +231,7 @@ def changed_blocks(text: str, days: int, value: str) -> list[Block]:
         blocks.append(offer)
         blocks.append(
             context(
-                f"{days} transferred day{'s' if days != 1 else ''} sold this item; "
+                f"{plural(days, 'transferred day')} sold this item; "
                 "the ledger changes only when they are reprocessed."
             )
         )

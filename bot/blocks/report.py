@@ -44,10 +44,10 @@ def _deducted(row: LocationDay) -> str:
     if not total:
         return "nothing deducted"
     kinds = ", ".join(
-        f"{n} {units.FAMILY_WORDS[units.Family(family)]}"
+        f"{grouped(n)} {units.FAMILY_WORDS[units.Family(family)]}"
         for family, n in row.deducted_count.items()
     )
-    return f"{total} ingredient{'s' if total != 1 else ''} deducted ({kinds})"
+    return f"{plural(total, 'ingredient')} deducted ({kinds})"
 
 
 def _largest(row: LocationDay, currency: str) -> str:

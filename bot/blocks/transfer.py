@@ -83,10 +83,7 @@ def _deductions(report: TransferReport, currency: str | None) -> list[Block]:
     if one_unit:
         title += f", all from {escape(clip(next(iter(units)), 40))}"
     return [
-        section(
-            f"*{len(moved)} deduction{'s' if len(moved) != 1 else ''}* ({kinds})\n"
-            f"{title}: {', '.join(lines)}{back}"
-        )
+        section(f"*{plural(len(moved), 'deduction')}* ({kinds})\n{title}: {', '.join(lines)}{back}")
     ]
 
 

@@ -4,10 +4,14 @@ that matches its live run says so and offers nothing to press."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
+import stockpot.bot
+import stockpot.handlers
 from stockpot.bot.blocks.report import _deducted
 from stockpot.bot.blocks.transfer import report_blocks
 from stockpot.bot.ids import ActionId
@@ -121,4 +125,28 @@ def test_litres_are_measured_in_the_preview_the_daily_report_and_the_count_sheet
     assert "(1 weighed, 1 measured)" in text and "by volume" not in text
     day = LocationDay("Main room", "posted", deducted_count={"mass": 1, "volume": 2})
     assert _deducted(day) == "3 ingredients deducted (1 weighed, 2 measured)"
+    one = LocationDay("Main room", "posted", deducted_count={"mass": 1})
+    many = LocationDay("Main room", "posted", deducted_count={"mass": 1200, "volume": 1})
+    assert _deducted(one) == "1 ingredient deducted (1 weighed)"
+    # a count as every other is written (core.words.plural): "1201 ingredients" said it bare
+    assert _deducted(many) == "1,201 ingredients deducted (1,200 weighed, 1 measured)"
     assert GROUPS[Family.VOLUME] == "Measured"
+
+
+HAND_PLURAL = re.compile(r"""\{['"]s['"] if |['"]{2} if [^}]* else ['"]s['"]\}""")
+
+
+def test_slack_messages_count_through_the_one_plural_rule():
+    """Blocks and handlers each wrote ``item{'s' if n != 1 else ''}`` (the daily report's
+    deductions, /ledger why's summary, the Reprocess offers): counts go through
+    ``core.words.plural``, one rule for "1 item", "2 items" and "1,200 items"."""
+    blocks = Path(stockpot.bot.__file__).parent / "blocks"
+    handlers = Path(stockpot.handlers.__file__).parent
+    sources = [*blocks.glob("*.py"), *handlers.glob("*.py")]
+    by_hand = [
+        f"{path.name}:{number}"
+        for path in sources
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if HAND_PLURAL.search(line)
+    ]
+    assert len(sources) > 20 and by_hand == []
