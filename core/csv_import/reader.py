@@ -19,7 +19,7 @@ from stockpot.core.cell_text import inert
 from stockpot.core.csv_import.cells import business_date, parse_date, parse_quantity
 from stockpot.core.csv_import.dialect import Dialect, UnreadableFile
 from stockpot.core.csv_import.profile import CsvProfile
-from stockpot.core.lookup import nul_problem
+from stockpot.core.lookup import NUL_REFUSED, nul_problem
 
 MAX_CODE = 200
 NEWLINE = b"\n"
@@ -356,9 +356,7 @@ def nul_refusal(
     """The file refused for the NUL byte at ``offset`` (its first), said at its line and
     column: CSV text never holds one, and a code with one could not be stored. Its line
     alone when the file stops being CSV before it."""
-    stream.seek(0)
-    where = f"line {stream.read(offset).count(NEWLINE) + 1}"
-    stream.seek(0)
+    where = f"line {_lines_before(stream, offset) + 1}"
     text = io.TextIOWrapper(stream, encoding=dialect.encoding, errors="replace", newline="")
     header: tuple[str, ...] | None = None
     try:
@@ -377,7 +375,18 @@ def nul_refusal(
         text.detach()
         stream.seek(0)
     return UnreadableFile(
-        f"{where}: {nul_problem(chr(0))} from the file, or, if the file is not text (an Excel "
+        f"{where}: {NUL_REFUSED} from the file, or, if the file is not text (an Excel "
         "workbook, an image, UTF-16 text), export the sales as CSV (in Excel: Save as → CSV "
         "UTF-8)"
     )
+
+
+def _lines_before(stream: BinaryIO, offset: int) -> int:
+    """Line breaks in the stream's first ``offset`` bytes, read in chunks (bounded memory)."""
+    stream.seek(0)
+    count = 0
+    while offset > 0 and (chunk := stream.read(min(offset, 1 << 20))):
+        count += chunk.count(NEWLINE)
+        offset -= len(chunk)
+    stream.seek(0)
+    return count
