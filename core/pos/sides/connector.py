@@ -52,7 +52,8 @@ class SidesCredentials:
 
 class SidesAuth(httpx.Auth):
     """Signs in lazily, keeps the token until shortly before it expires, and signs in again
-    once when the API says the token expired."""
+    once when the API says the token expired. SIDES refusing the user, at sign-in or later
+    (locked while signed in), is one ``PosAuthError`` said one way (``REFUSALS``)."""
 
     requires_response_body = True
 
@@ -70,7 +71,9 @@ class SidesAuth(httpx.Auth):
         if response.status_code == 401 and _error_code(response) in api.TOKEN_ERRORS:
             self._accept((yield self._login_request()))
             request.headers["Authorization"] = f"Bearer {self._token}"
-            yield request
+            response = yield request
+        if response.status_code == 403 and _refusal_code(response) == api.ACCOUNT_DISABLED:
+            raise self._refused(response)
 
     def _login_request(self) -> httpx.Request:
         body = {api.USERNAME: self._credentials.username, api.PASSWORD: self._credentials.password}
@@ -78,19 +81,22 @@ class SidesAuth(httpx.Auth):
 
     def _accept(self, response: httpx.Response) -> None:
         if response.status_code in (401, 403):
-            user = f"'{self._credentials.username}'"
-            raise PosAuthError(
-                REFUSALS[code].format(user=user)
-                if (code := _refusal_code(response)) in REFUSALS
-                else f"SIDES refused the sign-in of {user} ({message_of(response).rstrip('.')})"
-                f": check the username and password"
-            )
+            raise self._refused(response)
         if response.status_code >= 400:
             raise PosUnavailable(
                 f"SIDES sign-in failed (HTTP {response.status_code}: {message_of(response)})"
             )
         self._token, expires_in = _read(response, _signed_in)
         self._expires_at = utcnow() + timedelta(seconds=expires_in)
+
+    def _refused(self, response: httpx.Response) -> PosAuthError:
+        user = f"'{self._credentials.username}'"
+        if (code := _refusal_code(response)) in REFUSALS:
+            return PosAuthError(REFUSALS[code].format(user=user))
+        return PosAuthError(
+            f"SIDES refused the sign-in of {user} ({message_of(response).rstrip('.')}): "
+            "check the username and password"
+        )
 
 
 REFUSALS = {
@@ -104,8 +110,8 @@ username and password" said it twice); SIDES's own words only for a code not kno
 
 
 def _refusal_code(response: httpx.Response) -> str | None:
-    """The code of a refused sign-in, in §6.10's shape or as a bare string; any other answer
-    is still a refusal, told in SIDES's words."""
+    """The code of a refusal, in §6.10's shape or as a bare string; any other answer to a
+    sign-in is still a refusal, told in SIDES's words."""
     try:
         error = response.json().get(api.ERROR)
     except (ValueError, AttributeError):

@@ -147,6 +147,27 @@ def test_a_disabled_account_marks_the_connection_in_error(connected, settings, p
     assert status is ConnectionStatus.ERROR
 
 
+def test_a_user_locked_while_signed_in_is_told_as_at_sign_in(connected, settings, policy, sides):
+    """A migration signs in once: a user locked at SIDES after that gets 403
+    ``account_disabled`` on every day. It was 'SIDES refused GET … (HTTP 403)', a day failed
+    like a bad day, and the next 89 days asked on; it is the sign-in's refusal, which stops
+    the migration and asks a person to reconnect."""
+    with connections.DayFetcher(
+        connected.factory, settings, connected.location_id, policy=policy
+    ) as fetch:
+        fetch(GOLDEN)
+        sides.disable_user(DEFAULT_USERNAME)
+        with pytest.raises(PosAuthError) as caught:
+            fetch(GOLDEN + timedelta(days=1))
+    assert str(caught.value) == (
+        f"SIDES has locked or deactivated the user '{DEFAULT_USERNAME}': ask your SIDES admin "
+        "to unlock it, or sign in as another user"
+    )
+    with connected.session() as session:
+        status = session.get_one(Connection, connected.connection_id).status
+    assert status is ConnectionStatus.ERROR
+
+
 def test_the_reference_day_lands_as_the_rules_say(connected, settings, policy, sides):
     map_golden(connected)
     report = transfer(connected, settings, policy)
