@@ -201,21 +201,32 @@ def page_json(
 # --------------------------------------------------------------------------- auth (§6.2)
 
 
-def login_json(token: str, expires_in: int, user_id: int, username: str) -> dict[str, Any]:
+TENANT = (TENANT_KEY, TENANT_NAME)
+"""Every user's tenant (key, name) unless a test gives one another."""
+
+
+def login_json(
+    token: str, expires_in: int, user_id: int, username: str, tenant_key: str = TENANT_KEY
+) -> dict[str, Any]:
     return {
         "access_token": token,
         "token_type": BEARER,
         "expires_in": expires_in,
-        "user": {"id": user_id, "username": username, "tenant_key": TENANT_KEY},
+        "user": {"id": user_id, "username": username, "tenant_key": tenant_key},
     }
 
 
 def me_json(
-    user_id: int, username: str, name: str, user_group: str, store_ids: Sequence[int]
+    user_id: int,
+    username: str,
+    name: str,
+    user_group: str,
+    store_ids: Sequence[int],
+    tenant: tuple[str, str] = TENANT,
 ) -> dict[str, Any]:
     return {
         "user": {"id": user_id, "username": username, "name": name, "user_group": user_group},
-        "tenant": {"key": TENANT_KEY, "name": TENANT_NAME},
+        "tenant": {"key": tenant[0], "name": tenant[1]},
         "store_ids": list(store_ids),
     }
 

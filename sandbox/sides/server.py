@@ -76,6 +76,9 @@ class User:
     user_group: str = "Filiale"
     token_ttl: timedelta | None = None
     """None: the sandbox's ``token_ttl``."""
+    tenant: tuple[str, str] = api.TENANT
+    """(key, name): a user of another tenant signs in to the same host (§6.2's
+    ``tenant_key``); the sandbox serves it this tenant's data all the same."""
 
 
 @dataclass
@@ -173,6 +176,7 @@ class SidesSandbox(SandboxServer):
         name: str | None = None,
         user_group: str = "Filiale",
         token_ttl: timedelta | None = None,
+        tenant: tuple[str, str] = api.TENANT,
     ) -> User:
         with self._lock:
             user = User(
@@ -184,6 +188,7 @@ class SidesSandbox(SandboxServer):
                 name=name or username,
                 user_group=user_group,
                 token_ttl=token_ttl,
+                tenant=tenant,
             )
             self.users[_key(username)] = user
             return user
@@ -427,7 +432,9 @@ class SidesSandbox(SandboxServer):
             ttl = user.token_ttl or self.token_ttl
             token = f"{api.TOKEN_PREFIX}{secrets.token_hex(10)}"
             self._tokens[token] = _Session(token, user.username, now + ttl)
-        body = api.login_json(token, int(ttl.total_seconds()), user.id, user.username)
+        body = api.login_json(
+            token, int(ttl.total_seconds()), user.id, user.username, user.tenant[0]
+        )
         return Response.json(body)
 
     def _handle_logout(self, request: Request, _: User) -> Response:
@@ -439,7 +446,7 @@ class SidesSandbox(SandboxServer):
     def _handle_me(self, request: Request, user: User) -> Response:
         store_ids = sorted(s for s in user.store_ids if s in self.stores)
         return Response.json(
-            api.me_json(user.id, user.username, user.name, user.user_group, store_ids)
+            api.me_json(user.id, user.username, user.name, user.user_group, store_ids, user.tenant)
         )
 
     # ------------------------------------------------------------------ stores

@@ -474,6 +474,16 @@ def test_login_returns_a_bearer_token_and_me_matches_the_reference(sides, client
     assert me.json() == ME_EXAMPLE
 
 
+def test_a_user_of_another_tenant_says_so_at_sign_in_and_in_me(sides):
+    sides.add_user("chef@anderswo.de", "pw", [36], tenant=("0a1b2c3d4e5f6", "Anderswo GmbH"))
+    signed_in = login(sides, "chef@anderswo.de", "pw").json()
+    assert signed_in["user"]["tenant_key"] == "0a1b2c3d4e5f6"
+    headers = {"Authorization": f"Bearer {signed_in['access_token']}"}
+    me = WEB.get(f"{sides.url}{API}/me", headers=headers).json()
+    assert me["tenant"] == {"key": "0a1b2c3d4e5f6", "name": "Anderswo GmbH"}
+    assert me["store_ids"] == [36]
+
+
 def test_bad_logins_are_told_apart(sides):
     assert_error(login(sides, password="wrong"), 401, "invalid_credentials")
     assert_error(login(sides, username="nobody@example.org"), 401, "invalid_credentials")
