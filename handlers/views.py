@@ -14,6 +14,7 @@ from stockpot.core.errors import IntegrationExists
 from stockpot.core.models import Connection
 from stockpot.core.pos import connections
 from stockpot.core.pos.errors import PosError
+from stockpot.core.words import clip
 from stockpot.handlers.context import form_actor, form_input, post, reading, services
 
 
@@ -47,11 +48,11 @@ def connect_sides(
                 username=username,
                 password=password,
             )
-    except IntegrationExists as error:
-        ack(response_action="errors", errors={BlockId.SIDES_USERNAME: str(error)[:150]})
+    except (IntegrationExists, connections.OtherSidesStores) as error:
+        ack(response_action="errors", errors={BlockId.SIDES_USERNAME: clip(str(error), 150)})
         return
     except PosError as error:
-        ack(response_action="errors", errors={BlockId.SIDES_PASSWORD: str(error)[:150]})
+        ack(response_action="errors", errors={BlockId.SIDES_PASSWORD: clip(str(error), 150)})
         return
     ack()
     post(

@@ -23,6 +23,10 @@ class ConnectionCheck:
 
     account: str
     locations: int
+    location_ids: frozenset[str] = frozenset()
+    """The external ids of the locations reachable, where the POS says them at once (SIDES)."""
+    tenant: tuple[str, str] | None = None
+    """The POS account the user belongs to, (key, name), where the POS says it (SIDES)."""
 
 
 @dataclass(frozen=True)

@@ -39,7 +39,13 @@ from stockpot.core.models import (
     Provider,
     RunKind,
 )
-from stockpot.core.pos.base import FetchedDay, LocationRef, PosConnector, RemoteLocation
+from stockpot.core.pos.base import (
+    ConnectionCheck,
+    FetchedDay,
+    LocationRef,
+    PosConnector,
+    RemoteLocation,
+)
 from stockpot.core.pos.errors import DayNotComplete, PosAuthError, PosError
 from stockpot.core.pos.http import RetryPolicy, make_client
 from stockpot.core.pos.lightspeed import connector as lightspeed
@@ -237,6 +243,45 @@ def _sides_connector(
 
 # --- SIDES ---------------------------------------------------------------------------------
 
+SIDES_TENANT = "sides_tenant"
+"""The key of the SIDES account (tenant) a connection reads, in its ``settings``."""
+
+
+class OtherSidesStores(ValidationFailed):
+    """New SIDES credentials whose user would change what the connection reads."""
+
+    code = "sides_user_sees_other_stores"
+
+
+def _refuse_other_stores(connection: Connection, check: ConnectionCheck) -> None:
+    """New credentials read what the old ones read: the same SIDES account, and every store
+    transferred here. Refused, not asked about: updating a sign-in keeps stores, links and
+    mappings, so a user who sees other stores is a mistake, or a move the admin makes by
+    deactivating those stores first. Stores only the new user sees arrive inactive at the
+    next sync, as a store SIDES opens does."""
+    known = (connection.settings or {}).get(SIDES_TENANT)
+    if check.tenant is not None and known is not None and check.tenant[0] != known:
+        raise OtherSidesStores(
+            f"this user belongs to {check.tenant[1]}, another SIDES account than this "
+            "connection's: sign in as a user of the account set up here"
+        )
+    unseen = [
+        location.name
+        for location in connection.locations
+        if location.active and location.external_id not in check.location_ids
+    ]
+    if unseen:
+        names = unseen[0] if len(unseen) == 1 else f"{len(unseen)} stores ({', '.join(unseen)})"
+        it = "it" if len(unseen) == 1 else "them"
+        raise OtherSidesStores(
+            f"this SIDES user does not see {names}, active here: sign in as one who sees "
+            f"{it}, or deactivate {it} in `/pos locations` first"
+        )
+
+
+def _tenant_setting(check: ConnectionCheck) -> dict[str, str]:
+    return {} if check.tenant is None else {SIDES_TENANT: check.tenant[0]}
+
 
 def connect_sides(
     factory: sessionmaker[Session],
@@ -252,7 +297,7 @@ def connect_sides(
     with factory() as session:
         refuse_second_connection(session, company_id, Provider.SIDES)
     credentials = SidesCredentials(username, password)
-    _sides_connector(settings, credentials, policy=policy).test()
+    check = _sides_connector(settings, credentials, policy=policy).test()
     encrypted = secret_box(settings).encrypt({"username": username, "password": password})
     with unit_of_work(factory) as session:
         refuse_second_connection(session, company_id, Provider.SIDES)
@@ -261,7 +306,7 @@ def connect_sides(
             provider=Provider.SIDES,
             name=name,
             credentials=encrypted,
-            settings={"refunds_need_restock": True},
+            settings={"refunds_need_restock": True, **_tenant_setting(check)},
         )
         session.add(connection)
         session.flush()
@@ -277,13 +322,17 @@ def update_sides_credentials(
     password: str,
     policy: RetryPolicy | None = None,
 ) -> ConnectionInfo:
-    """New credentials, tested first; stores, links and mappings stay as they are."""
-    _sides_connector(settings, SidesCredentials(username, password), policy=policy).test()
+    """New credentials, tested first, of a user who reads what the old one read
+    (``_refuse_other_stores``); stores, links and mappings stay as they are."""
+    credentials = SidesCredentials(username, password)
+    check = _sides_connector(settings, credentials, policy=policy).test()
     encrypted = secret_box(settings).encrypt({"username": username, "password": password})
     with unit_of_work(factory) as session:
         connection = session.get_one(Connection, connection_id)
         if connection.provider is not Provider.SIDES:
             raise ValidationFailed(f"{connection.shown} is not a SIDES connection")
+        _refuse_other_stores(connection, check)
+        connection.settings = {**(connection.settings or {}), **_tenant_setting(check)}
         connection.credentials = encrypted
         connection.status = ConnectionStatus.CONNECTED
         return _info(session, connection)

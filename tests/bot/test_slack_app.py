@@ -151,13 +151,14 @@ def test_setting_up_without_the_users_read_permission_says_which_and_how_to_gran
 # --- SIDES, sync, transfer -----------------------------------------------------------------
 
 
-def connect_sides(bot, password=DEFAULT_PASSWORD):
+def connect_sides(bot, password=DEFAULT_PASSWORD, username=DEFAULT_USERNAME, modals=1):
+    """The ``modals``-th modal Slack opened, submitted."""
     bot.send.command("/pos", "connect sides", user=ADMIN)
-    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    view = bot.slack.wait_for("views.open", modals)[-1].args["view"]
     assert view["callback_id"] == CallbackId.CONNECT_SIDES
     values = {
         BlockId.SIDES_USERNAME: {
-            ActionId.SIDES_USERNAME: {"type": "plain_text_input", "value": DEFAULT_USERNAME}
+            ActionId.SIDES_USERNAME: {"type": "plain_text_input", "value": username}
         },
         BlockId.SIDES_PASSWORD: {
             ActionId.SIDES_PASSWORD: {"type": "plain_text_input", "value": password}
@@ -182,6 +183,33 @@ def test_wrong_sides_credentials_are_shown_inside_the_modal(bot):
             )
             == 0
         )
+
+
+def test_a_sign_in_update_to_a_user_who_does_not_see_an_active_store_is_shown_in_the_modal(
+    bot,
+):
+    assert connect_sides(bot).status_code == 200
+    bot.send.command("/pos", "sync", user=ADMIN)
+    synced(bot)
+    with unit_of_work(bot.database.factory) as session:
+        store = session.scalar(select(ExternalLocation).where(ExternalLocation.external_id == "36"))
+        link_storage_unit(session, store, "Kitchen")
+        store.active = True
+    bot.sides.add_user("kueche@pizzeria-beispiel.de", "pw", [41])
+    answer = connect_sides(bot, password="pw", username="kueche@pizzeria-beispiel.de", modals=2)
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["response_action"] == "errors"
+    assert body["errors"] == {
+        BlockId.SIDES_USERNAME: "this SIDES user does not see Pizzeria Beispiel Teltow, active "
+        "here: sign in as one who sees it, or deactivate it in `/pos locations` first"
+    }
+    with bot.database.session() as session:
+        connection_id = session.scalar(
+            select(Connection.id).where(Connection.provider == Provider.SIDES)
+        )
+    signed_in = connections.test_connection(bot.database.factory, bot.settings, connection_id)
+    assert "connected as inventory@" in signed_in, "the sign-in was not changed"
 
 
 def test_connect_sync_preview_and_post_a_day(bot):

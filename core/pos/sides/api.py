@@ -27,7 +27,7 @@ STORES_PER_PAGE, PRODUCTS_PER_PAGE, REPORT_PER_PAGE = 200, 500, 500
 
 # Sign-in (§6.2) and errors (§6.10)
 USERNAME, PASSWORD, ACCESS_TOKEN, EXPIRES_IN = "username", "password", "access_token", "expires_in"
-USER, TENANT, STORE_IDS, NAME = "user", "tenant", "store_ids", "name"
+USER, TENANT, STORE_IDS, NAME, KEY = "user", "tenant", "store_ids", "name", "key"
 ERROR, ERROR_CODE, ERROR_MESSAGE = "error", "code", "message"
 TOKEN_ERRORS = frozenset({"token_expired", "unauthorized"})
 INVALID_CREDENTIALS, ACCOUNT_DISABLED = "invalid_credentials", "account_disabled"

@@ -259,9 +259,16 @@ def _has_next(body: dict[str, Any], page: int) -> bool:
 def _connection_check(body: Any) -> ConnectionCheck:
     me = wire.obj(body)
     user = wire.within(me, api.USER, lambda user: field(user, api.USERNAME, "?"))
-    tenant = wire.within(me, api.TENANT, lambda tenant: field(tenant, api.NAME, "?"))
+    tenant, key = wire.within(
+        me, api.TENANT, lambda tenant: (field(tenant, api.NAME, "?"), field(tenant, api.KEY))
+    )
     stores = wire.list_field(me, api.STORE_IDS)
-    return ConnectionCheck(account=f"{user} ({tenant})", locations=len(stores))
+    return ConnectionCheck(
+        account=f"{user} ({tenant})",
+        locations=len(stores),
+        location_ids=frozenset(str(store) for store in stores),
+        tenant=None if key is None else (str(key), str(tenant)),
+    )
 
 
 def _remote_location(store: dict[str, Any]) -> RemoteLocation:

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, update
 
+from stockpot.core.db import unit_of_work
 from stockpot.core.errors import IntegrationExists, ValidationFailed
 from stockpot.core.models import (
     Connection,
@@ -134,6 +135,73 @@ def test_test_connection_and_new_credentials_keep_stores_and_links(
     )
     with connected.session() as session:
         assert session.get_one(ExternalLocation, connected.location_id).active
+
+
+def _update(connected, settings, policy, username, password="pw"):
+    return connections.update_sides_credentials(
+        connected.factory,
+        settings,
+        connected.connection_id,
+        username=username,
+        password=password,
+        policy=policy,
+    )
+
+
+def _signs_in_as(connected, settings, policy) -> str:
+    return connections.test_connection(
+        connected.factory, settings, connected.connection_id, policy=policy
+    )
+
+
+def test_new_credentials_of_a_user_who_does_not_see_an_active_store_are_refused(
+    connected, settings, policy, sides
+):
+    """A kitchen manager's own user sees the delivery kitchen (41) but not Teltow (36), which
+    is transferred here: taken, Teltow's transfers would have failed from then on."""
+    sides.add_user("kueche@pizzeria-beispiel.de", "pw", [41])
+    with pytest.raises(connections.OtherSidesStores) as caught:
+        _update(connected, settings, policy, "kueche@pizzeria-beispiel.de")
+    assert str(caught.value) == (
+        "this SIDES user does not see Pizzeria Beispiel Teltow, active here: sign in as one who "
+        "sees it, or deactivate it in `/pos locations` first"
+    )
+    assert "connected as inventory@" in _signs_in_as(connected, settings, policy)
+
+    sides.add_user("filiale@pizzeria-beispiel.de", "pw", [36])
+    _update(connected, settings, policy, "filiale@pizzeria-beispiel.de")
+    assert "connected as filiale@" in _signs_in_as(connected, settings, policy), (
+        "a store that is not active here (41) may go unseen: nothing of it is transferred"
+    )
+
+
+def test_two_active_stores_unseen_are_named_together(connected, settings, policy, sides):
+    with unit_of_work(connected.factory) as session:
+        session.execute(update(ExternalLocation).values(active=True))
+    sides.add_user("nobody-much@pizzeria-beispiel.de", "pw", [])
+    with pytest.raises(
+        connections.OtherSidesStores,
+        match=re.escape(
+            "does not see 2 stores (Pizzeria Beispiel Delivery Kitchen Mitte, Pizzeria Beispiel "
+            "Teltow), active here: sign in as one who sees them, or deactivate them in"
+        ),
+    ):
+        _update(connected, settings, policy, "nobody-much@pizzeria-beispiel.de")
+
+
+def test_new_credentials_of_another_sides_account_are_refused_though_its_store_ids_match(
+    connected, settings, policy, sides
+):
+    """Store and product ids are the account's own: another account's store 36 is another
+    store, and every mapping would point at other products."""
+    sides.add_user("chef@anderswo.de", "pw", [36, 41], tenant=("0a1b2c3d4e5f6", "Anderswo GmbH"))
+    with pytest.raises(connections.OtherSidesStores) as caught:
+        _update(connected, settings, policy, "chef@anderswo.de")
+    assert str(caught.value) == (
+        "this user belongs to Anderswo GmbH, another SIDES account than this connection's: "
+        "sign in as a user of the account set up here"
+    )
+    assert "connected as inventory@" in _signs_in_as(connected, settings, policy)
 
 
 def test_a_disabled_account_marks_the_connection_in_error(connected, settings, policy, sides):
