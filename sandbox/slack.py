@@ -139,6 +139,14 @@ class SlackUser:
     is_admin: bool = False
     is_owner: bool = False
     tz: str = "Europe/Rome"
+    team_id: str | None = None
+    """The user's workspace; ``None``: the workspace of whichever token asks."""
+    is_bot: bool = False
+    deleted: bool = False
+    """Deactivated: ``users.info`` still answers, with ``deleted: true``."""
+    connected: bool = False
+    """A user of another workspace in a channel shared with the asking one (Slack
+    Connect): answered with their own ``team_id`` instead of ``user_not_found``."""
 
 
 class SlackStandIn(SandboxServer):
@@ -315,8 +323,26 @@ class SlackStandIn(SandboxServer):
             return None
         return self.dead_tokens.get(token, "invalid_auth")
 
-    def add_user(self, user_id: str, name: str, *, is_admin: bool = False) -> SlackUser:
-        user = SlackUser(user_id, name, is_admin=is_admin)
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        *,
+        is_admin: bool = False,
+        team_id: str | None = None,
+        is_bot: bool = False,
+        deleted: bool = False,
+        connected: bool = False,
+    ) -> SlackUser:
+        user = SlackUser(
+            user_id,
+            name,
+            is_admin=is_admin,
+            team_id=team_id,
+            is_bot=is_bot,
+            deleted=deleted,
+            connected=connected,
+        )
         self.users[user_id] = user
         return user
 
@@ -909,20 +935,36 @@ class SlackStandIn(SandboxServer):
                 else {"ok": False, "error": "file_not_found"}
             )
         if method == "users.info":
-            user = self.users.get(str(args.get("user")))
-            if user is None:
-                return {"ok": False, "error": "user_not_found"}
-            return {
-                "ok": True,
-                "user": {
-                    "id": user.id,
-                    "name": user.name,
-                    "is_admin": user.is_admin,
-                    "is_owner": user.is_owner,
-                    "tz": user.tz,
-                },
-            }
+            return self._user_info(args, self.token_teams.get(token, self.team_id))
         return {"ok": True}
+
+    def _user_info(self, args: dict[str, Any], asking_team: str) -> dict[str, Any]:
+        """``users.info`` as its page on docs.slack.dev shows it: the user object (``team_id``,
+        ``deleted``, ``is_bot`` …); ``user_not_found`` for an id Slack does not know, or a
+        user of another workspace the asking one shares no channel with."""
+        user = self.users.get(str(args.get("user")))
+        team = (user.team_id or asking_team) if user else asking_team
+        if user is None or (team != asking_team and not user.connected):
+            return {"ok": False, "error": "user_not_found"}
+        return {
+            "ok": True,
+            "user": {
+                "id": user.id,
+                "team_id": team,
+                "name": user.name,
+                "deleted": user.deleted,
+                "real_name": user.name,
+                "tz": user.tz,
+                "profile": {"real_name": user.name, "display_name": user.name, "team": team},
+                "is_admin": user.is_admin,
+                "is_owner": user.is_owner,
+                "is_primary_owner": False,
+                "is_restricted": False,
+                "is_ultra_restricted": False,
+                "is_bot": user.is_bot,
+                "is_app_user": False,
+            },
+        }
 
 
 def _client_credentials(request: Request, args: dict[str, Any]) -> tuple[str, str]:

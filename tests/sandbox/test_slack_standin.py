@@ -644,3 +644,28 @@ def test_rate_limits_answer_429_with_retry_after_as_slack_does(slack):
     cursor = page["response_metadata"]["next_cursor"]
     rest = call(slack, "conversations.history", channel="C4", limit=200, cursor=cursor)
     assert len(rest["messages"]) == 5 and not rest["has_more"]
+
+
+def test_users_info_answers_as_slack_does_for_people_bots_deactivated_and_strangers(slack):
+    """users.info's page on docs.slack.dev: the user object with ``team_id``, ``deleted`` and
+    ``is_bot``; ``user_not_found`` for an id Slack does not know, and for a user of another
+    workspace unless a channel is shared with it (Slack Connect)."""
+    slack.add_user("UCOOK", "cook")
+    slack.add_user("UAPP", "deploys", is_bot=True)
+    slack.add_user("UGONE", "gone", deleted=True)
+    slack.add_user("UFAR", "far", team_id="T0999")
+    slack.add_user("UNEAR", "near", team_id="T0998", connected=True)
+    cook = call(slack, "users.info", user="UCOOK")["user"]
+    assert (cook["team_id"], cook["is_bot"], cook["deleted"]) == ("T0001", False, False)
+    assert call(slack, "users.info", user="UAPP")["user"]["is_bot"] is True
+    assert call(slack, "users.info", user="UGONE")["user"]["deleted"] is True
+    assert call(slack, "users.info", user="UNEAR")["user"]["team_id"] == "T0998"
+    for unknown in ("UFAR", "UNOBODY", ""):
+        assert call(slack, "users.info", user=unknown) == {"ok": False, "error": "user_not_found"}
+    slack.install("xoxb-narrow", ["commands", "chat:write"])
+    assert call(slack, "users.info", {"Authorization": "Bearer xoxb-narrow"}, user="UCOOK") == {
+        "ok": False,
+        "error": "missing_scope",
+        "needed": "users:read",
+        "provided": "chat:write,commands",
+    }
