@@ -228,12 +228,57 @@ def pos_members(inv: Invocation) -> None:
         role = Role(wanted)
     if user_id == inv.user_id and role is not Role.ADMIN:
         raise ValidationFailed("you cannot remove your own admin role; ask another admin")
+    if role is not None:
+        _refuse_non_person(inv, user_id)
     with unit_of_work(inv.services.factory) as session:
         set_role(session, who.company_id, inv.team_id, user_id, role)
     inv.reply(
         f"<@{user_id}> is {'now ' + role.value if role else 'no longer a member'} of "
         f"{escape(who.company)}."
     )
+
+
+SLACKBOT = "USLACKBOT"
+"""Slack's own bot, which ``users.info`` describes with ``is_bot`` false."""
+
+
+def _refuse_non_person(inv: Invocation, user_id: str) -> None:
+    """A role is for a person of this workspace, as ``users.info`` tells: not a bot, not a
+    deactivated account, not an id Slack does not know here, not someone of another workspace
+    seen in a shared channel (whose commands come from their own workspace, so the role would
+    never apply). Removing stays open to any id, a deactivated member's above all."""
+    named = (user_id,)
+    bot = ValidationFailed("you named a bot: roles are for people", mention=named)
+    if user_id == SLACKBOT:
+        raise bot
+    try:
+        user = inv.client.users_info(user=user_id)["user"]
+    except SlackApiError as error:
+        refused = missing_permission(error)
+        if refused is not None:
+            raise refused from None
+        said = error.response.get("error", "an error")
+        if said == "user_not_found":
+            raise ValidationFailed(
+                f"Slack knows no user `{user_id}` in this workspace: pick the person from the "
+                "list Slack shows as you type @"
+            ) from None
+        raise ValidationFailed(
+            f"Slack did not say who `{user_id}` is ({said}); nothing was changed, try again"
+        ) from None
+    if user.get("is_bot"):
+        raise bot
+    if user.get("deleted"):
+        raise ValidationFailed(
+            "you named an account deactivated in this Slack workspace: roles are for people "
+            "who can sign in",
+            mention=named,
+        )
+    if user.get("team_id") != inv.team_id:
+        raise ValidationFailed(
+            "you named someone of another Slack workspace: roles are for people of this one",
+            mention=named,
+        )
 
 
 STORAGE_USAGE = (

@@ -119,6 +119,9 @@ def _serve(database, monkeypatch, overrides, late, port):
         # Installed as a workspace installs it: with exactly the manifest's scopes.
         slack.install("xoxb-sandbox", BOT_SCOPES)
         slack.installing_scopes = tuple(BOT_SCOPES)
+        for user in (ADMIN, VIEWER, STRANGER, OTHER_ADMIN):
+            # People Slack knows (users.info) in whichever workspace asks.
+            slack.add_user(user, user.lower())
         slack.oauth_client = ("111.222", CLIENT_SECRET)
         for name, value in {
             "SLACK_BOT_TOKEN": "xoxb-sandbox",

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from stockpot.bot.app import BOT_SCOPES
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import TransferValue
+from stockpot.core.access import set_role
 from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.db import unit_of_work
 from stockpot.core.errors import ValidationFailed
@@ -117,6 +118,53 @@ def test_admins_manage_members(bot):
     assert role is Role.ADMIN
     bot.send.command("/pos", "members remove <@UADMIN>", user=ADMIN)
     reply(bot, "cannot remove your own admin role")
+
+
+@pytest.mark.parametrize(
+    ("user", "told"),
+    [
+        ("UNOBODY", "Slack knows no user `UNOBODY` in this workspace: pick the person from"),
+        ("UFAR", "Slack knows no user `UFAR` in this workspace"),
+        (
+            "UNEAR",
+            "someone of another Slack workspace: roles are for people of this one (<@UNEAR>)",
+        ),
+        ("UAPP", "you named a bot: roles are for people (<@UAPP>)"),
+        ("USLACKBOT", "you named a bot: roles are for people (<@USLACKBOT>)"),
+        ("UGONE", "deactivated in this Slack workspace: roles are for people who can sign in"),
+    ],
+    ids=["unknown", "other-workspace", "slack-connect", "bot", "slackbot", "deactivated"],
+)
+def test_only_people_of_this_workspace_are_made_members(bot, user, told):
+    """``/pos members add`` took any id: one Slack does not know, a bot, a deactivated
+    account, someone of another workspace. Each is refused, saying which, and nothing is
+    stored."""
+    bot.slack.add_user("UFAR", "far", team_id="T0999")
+    bot.slack.add_user("UNEAR", "near", team_id="T0998", connected=True)
+    bot.slack.add_user("UAPP", "deploys", is_bot=True)
+    bot.slack.add_user("UGONE", "gone", deleted=True)
+    bot.send.command("/pos", f"members add <@{user}|x> viewer", user=ADMIN)
+    reply(bot, told)
+    with bot.database.session() as session:
+        assert session.scalar(select(Member).where(Member.user_id == user)) is None
+
+
+def test_a_deactivated_member_can_still_be_removed(bot):
+    bot.slack.add_user("UGONE", "gone", deleted=True)
+    with unit_of_work(bot.database.factory) as session:
+        company = session.scalar(select(Company.id).where(Company.name == "Trattoria Esempio"))
+        set_role(session, company, "T0001", "UGONE", Role.VIEWER)
+    bot.send.command("/pos", "members remove <@UGONE>", user=ADMIN)
+    reply(bot, "<@UGONE> is no longer a member of Trattoria Esempio")
+
+
+def test_adding_a_member_without_the_users_read_permission_says_how_to_grant_it(bot):
+    bot.slack.install("xoxb-sandbox", [s for s in BOT_SCOPES if s != "users:read"])
+    bot.send.command("/pos", f"members add <@{STRANGER}|s> viewer", user=ADMIN)
+    told = texts(reply(bot, "users:read"))
+    assert "`users.info`" in told and "installs Stockpot again" in told, told
+    with bot.database.session() as session:
+        assert session.scalar(select(Member).where(Member.user_id == STRANGER)) is None
 
 
 def test_setting_up_a_new_workspace_takes_a_slack_admin(bot):
