@@ -52,6 +52,7 @@ from stockpot.core.stock.services import (
     post_stock,
 )
 from stockpot.core.storage import archived_refusal
+from stockpot.core.words import quoted
 from stockpot.handlers.context import (
     actor,
     channel_of,
@@ -472,22 +473,31 @@ def stock_correct(inv: Invocation) -> None:
 def stock_template(inv: Invocation) -> None:
     """``/stock template <storage unit>``: the unit's count CSV, to fill in and upload."""
     who = inv.actor()
-    name, _ = _take_unit(
+    name, more = _take_unit(
         " ".join(inv.args), _units(inv, who.company_id), "`/stock template Kitchen`"
     )
+    if more:
+        usage = f"`/stock template {name}` ({quoted(more)} is more)"
+        try:
+            day = date.fromisoformat(more).isoformat()
+        except ValueError:
+            raise UsageError(usage) from None
+        # The sheet is the same any day: a count's day is in the filled file's name.
+        raise UsageError(
+            f"{usage}: the sheet is the same any day; to count {day}, upload it filled in as "
+            f"{files.count_file_name(name, day)}"
+        )
     with inv.reading(who) as rows:
         unit = rows.storage_unit(name)
         content = files.template(files.sheet(rows.session, rows.company(), unit.id))
+    filename = files.count_file_name(unit.name)
     inv.client.files_upload_v2(
         channel=inv.channel_id,
         content=content,
-        filename=f"count-{unit.name}.csv",
+        filename=filename,
         title=f"Count sheet of {unit.name}: fill in the quantity column, then upload it here",
     )
-    inv.reply(
-        f"The count sheet of {escape(unit.name)} is in the channel as "
-        f"count-{escape(unit.name)}.csv."
-    )
+    inv.reply(f"The count sheet of {escape(unit.name)} is in the channel as {escape(filename)}.")
 
 
 def ledger_variance(inv: Invocation) -> None:

@@ -285,6 +285,12 @@ def template(groups: dict[str, list[Ingredient]]) -> str:
     )
 
 
+def count_file_name(unit: str, day: str | None = None) -> str:
+    """What a count CSV is called: ``count-Kitchen.csv`` (the template, or a count of today),
+    ``count-Kitchen-2026-11-30.csv`` for a day (``day`` as written, ``YYYY-MM-DD`` alike)."""
+    return f"count-{unit}-{day}.csv" if day else f"count-{unit}.csv"
+
+
 COUNT_FILE = re.compile(
     r"^count[-_ ](?P<unit>.+?)(?:[-_ ](?P<day>\d{1,4}[-./]\d{1,2}[-./]\d{1,4}))?\.(?:csv|txt)$",
     re.IGNORECASE,
@@ -312,7 +318,8 @@ def count_day(name: str, unit: str, written: str | None, today: date) -> date | 
     except ValueError:
         raise ValidationFailed(
             f"{quoted(name)}: {quoted(written)} is not a date; name a count file "
-            f"count-{unit}-YYYY-MM-DD.csv (e.g. count-{unit}-{today.isoformat()}.csv)"
+            f"{count_file_name(unit, 'YYYY-MM-DD')} "
+            f"(e.g. {count_file_name(unit, today.isoformat())})"
         ) from None
     return sane_date(day, today)
 

@@ -590,6 +590,24 @@ def test_the_template_is_offered_as_a_file_per_unit(bot):
     assert content.decode().splitlines()[0] == "ingredient,quantity,unit"
 
 
+def test_a_template_asked_with_more_than_its_unit_is_refused_with_the_usage(bot):
+    """``/stock template Bar 2026-11-27`` uploaded count-Bar.csv, the date dropped unsaid: a
+    count of the 27th uploaded under that name is posted for today. The sheet is the same any
+    day, so the word is refused, with the name that counts that day."""
+    bot.send.command("/stock", "template Bar 2026-11-27", user=VIEWER)
+    told = texts(reply(bot, "is more"))
+    assert (
+        "`/stock template Bar` ('2026-11-27' is more): the sheet is the same any day; to count "
+        "2026-11-27, upload it filled in as count-Bar-2026-11-27.csv"
+    ) in told
+    bot.send.command("/stock", "template Bar weekly", user=VIEWER)
+    weekly = reply(bot, "'weekly' is more").args["text"]
+    assert weekly == "`/stock template Bar` ('weekly' is more)", "no day, so no file name"
+    bot.send.command("/stock", "template Cantina", user=VIEWER)
+    reply(bot, "no storage unit 'Cantina'")
+    assert bot.slack.uploads == {}, "nothing uploaded"
+
+
 def test_a_count_sheet_longer_than_a_modal_is_posted_page_by_page(bot):
     spices = "".join(f"  - {{name: Spice {n:03d}, base_unit: g}}\n" for n in range(120))
     import_catalog(
