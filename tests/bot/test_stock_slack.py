@@ -514,6 +514,7 @@ def test_a_stale_post_count_keeps_the_posted_result(bot):
     preview, stale_payload, channel, element = _count_file_posted_with_a_stale_copy(
         bot, ActionId.STOCK_FILE_POST
     )
+    bot.slack.add_user(OTHER_ADMIN, "chef")
     bot.send.command("/pos", f"members add <@{OTHER_ADMIN}|chef> admin", user=ADMIN)
     reply(bot, "admin")
     response = bot.send.action(element, user=OTHER_ADMIN, channel=channel, message=stale_payload)
