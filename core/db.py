@@ -20,9 +20,10 @@ from sqlalchemy import (
     Numeric,
     create_engine,
     event,
+    exc,
     insert,
 )
-from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.engine import URL, Compiled, Connection, make_url
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import functions
@@ -292,12 +293,17 @@ def inserted_ids(
     """The primary keys of the rows an ``INSERT … ON CONFLICT DO NOTHING`` inserted."""
     if not rows:
         return []
-    statement = _insert_ignoring(
+    statement = ignoring_conflicts(session, table, index_elements)
+    return list(session.scalars(statement, rows).all())
+
+
+def ignoring_conflicts(session: Session, table: Any, index_elements: list[str] | None) -> Any:
+    """The statement ``inserted_ids`` runs, for ``send_together``."""
+    return _insert_ignoring(
         table,
         session.get_bind().dialect.name,
         None if index_elements is None else tuple(index_elements),
     )
-    return list(session.scalars(statement, rows).all())
 
 
 @cache
@@ -439,3 +445,118 @@ def copy_rows(
     batch = [dict(zip(columns, row, strict=True)) for row in rows]
     if batch:
         session.execute(insert(table), batch)
+
+
+Parameters = dict[str, Any] | list[dict[str, Any]]
+"""A statement's values: one dict, or a list of them for one execution per dict."""
+
+
+def send_together(
+    session: Session, statements: Sequence[tuple[Any, Parameters]]
+) -> list[list[tuple[Any, ...]]]:
+    """Run ``statements`` (each a Core statement and its values) in order in the session's
+    transaction, each with its own snapshot as if sent alone, and return each one's rows
+    (none for one that returns none, or whose list of values is empty).
+
+    On PostgreSQL they go in one round trip (psycopg's pipeline mode): a transfer's last
+    statements waited for each other one by one. Each is compiled once per shape (expanding
+    ``IN`` parameters rendered for their lengths) and its values converted by their column
+    types as SQLAlchemy would; rows come back as the driver reads them (no type's conversion
+    on the way out: for ints, text, dates and decimals). SQLite runs them one by one."""
+    if session.get_bind().dialect.name != "postgresql":
+        return [_rows(session, statement, values) for statement, values in statements]
+    connection = session.connection()
+    dialect = connection.dialect
+    driver = connection.connection.driver_connection
+    sent = []
+    try:
+        with driver.pipeline():
+            for statement, values in statements:
+                if isinstance(values, list) and not values:
+                    sent.append(None)
+                    continue
+                cursor = driver.cursor()
+                first = values[0] if isinstance(values, list) else values
+                sql, bind = _driver_statement(statement, dialect, first)
+                if isinstance(values, list):
+                    cursor.executemany(sql, [bind(row) for row in values])
+                else:
+                    cursor.execute(sql, bind(values))
+                sent.append(cursor)
+        return [[] if c is None or c.description is None else c.fetchall() for c in sent]
+    except driver.Error as error:
+        raise exc.DBAPIError.instance(None, None, error, type(driver).Error) from error
+
+
+def _rows(session: Session, statement: Any, values: Parameters) -> list[tuple[Any, ...]]:
+    if isinstance(values, list) and not values:
+        return []
+    result = session.connection().execute(statement, values)
+    return [tuple(row) for row in result] if result.returns_rows else []
+
+
+def _driver_statement(
+    statement: Any, dialect: Dialect, values: dict[str, Any]
+) -> tuple[str, Callable[[dict[str, Any]], dict[str, Any]]]:
+    """The statement's SQL for the driver, and what makes its parameters from ``values``."""
+    lengths = {
+        name: len(value) for name, value in values.items() if isinstance(value, list | tuple)
+    }
+    key = (statement, dialect.name, tuple(sorted(values)), tuple(sorted(lengths.items())))
+    known = _DRIVER_STATEMENTS.get(key)
+    if known is None:
+        known = _DRIVER_STATEMENTS[key] = _compiled_for_driver(statement, dialect, values)
+    sql, defaults, converters = known
+
+    def bind(row: dict[str, Any]) -> dict[str, Any]:
+        out = dict(defaults)
+        for name, value in row.items():
+            if name in lengths:
+                out.update(_expanded(name, value))
+            else:
+                out[name] = value
+        for name, convert in converters.items():
+            if name in out:
+                out[name] = convert(out[name])
+        return out
+
+    return sql, bind
+
+
+_DRIVER_STATEMENTS: dict[
+    tuple[Any, ...], tuple[str, dict[str, Any], dict[str, Callable[[Any], Any]]]
+] = {}
+"""Compiled once per statement and shape (which values, how long each list): compiling
+costs more than the round trip saved."""
+
+
+def _compiled_for_driver(
+    statement: Any, dialect: Dialect, values: dict[str, Any]
+) -> tuple[str, dict[str, Any], dict[str, Callable[[Any], Any]]]:
+    expanding = {name: value for name, value in values.items() if isinstance(value, list | tuple)}
+    shaped = statement.params(values) if expanding else statement
+    compiled: Compiled = shaped.compile(
+        dialect=dialect,
+        column_keys=list(values),
+        compile_kwargs={"render_postcompile": True},
+    )
+    given = set(values).union(*(_expanded(name, value) for name, value in expanding.items()))
+    defaults = {name: value for name, value in compiled.params.items() if name not in given}
+    # The column types' conversions, as the execution applies them (no public view of them;
+    # a tuple's are per element, and none of its elements needs one here).
+    converters = {
+        name: convert for name, convert in compiled._bind_processors.items() if callable(convert)
+    }
+    return compiled.string, defaults, converters
+
+
+def _expanded(name: str, values: Sequence[Any]) -> dict[str, Any]:
+    """An expanding parameter's values under the names ``render_postcompile`` gives them:
+    ``name_1``, ``name_2``, …, and ``name_1_1``, ``name_1_2``, … for tuples."""
+    out = {}
+    for n, value in enumerate(values, 1):
+        if isinstance(value, tuple):
+            out.update({f"{name}_{n}_{m}": item for m, item in enumerate(value, 1)})
+        else:
+            out[f"{name}_{n}"] = value
+    return out

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, bindparam, exists, func, insert, literal, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
-from stockpot.core.db import UtcDateTime, utcnow
+from stockpot.core.db import Parameters, UtcDateTime, send_together, utcnow
 from stockpot.core.models import (
     LedgerMovement,
     MovementType,
@@ -273,6 +273,8 @@ def absorb_runs(
     session: Session,
     runs: Sequence[tuple[int, int, date]],
     written: Iterable[int] | None = None,
+    *,
+    alongside: Sequence[tuple[Any, Parameters]] = (),
 ) -> None:
     """After transfer runs posted (each its reversal of the live run and its new movements,
     all under its id), for each (company id, run id, business date) in order: the net change
@@ -283,26 +285,39 @@ def absorb_runs(
     one look for a later count among them. Only when there is one are the runs' changes read
     (one query for every run of a batch) and absorbed. ``written``: the units the runs wrote,
     when the caller knows them (a transfer that reversed nothing: its movements' units),
-    instead of reading them from the runs' movements."""
+    instead of reading them from the runs' movements; then the lock and the look go in one
+    round trip (``send_together``), after the caller's statements ``alongside``, whose rows
+    are not read."""
     if not runs:
         return
     run_ids = [run_id for _, run_id, _ in runs]
+    companies = sorted({company_id for company_id, _, _ in runs})
+    earliest = min(day for _, _, day in runs)
     if written is None:
+        send_together(session, alongside)
         movement = LedgerMovement.__table__
         written_by_runs = (
             select(movement.c.storage_unit_id).where(movement.c.run_id.in_(run_ids))
         ).scalar_subquery()
         units = list(session.scalars(_units_locked(False, written_by_runs)))
+        later_count = session.scalar(
+            LATER_COUNT, {"companies": companies, "units": units, "day": earliest}
+        )
     else:
-        units = lock_units(session, written, exclusive=False)
-    later_count = session.scalar(
-        LATER_COUNT,
-        {
-            "companies": sorted({company_id for company_id, _, _ in runs}),
-            "units": units,
-            "day": min(day for _, _, day in runs),
-        },
-    )
+        # A unit that does not exist has no counts: the look may name every unit written.
+        units = sorted(set(written))
+        if not units:  # nothing written: no count can absorb it
+            send_together(session, alongside)
+            return
+        *_, later = send_together(
+            session,
+            [
+                *alongside,
+                (UNITS_LOCKED[False], {"units": units}),
+                (LATER_COUNT, {"companies": companies, "units": units, "day": earliest}),
+            ],
+        )
+        later_count = later[0][0] if later else None
     if later_count is None:
         return
     rows = session.execute(

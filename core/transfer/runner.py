@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any, overload
 
 from gmpy2 import mpq
-from sqlalchemy import bindparam, case, insert, select, tuple_
+from sqlalchemy import bindparam, case, insert, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.core import metrics
@@ -29,8 +29,10 @@ from stockpot.core.collector import collector_paused
 from stockpot.core.db import (
     CopyBlock,
     copy_blocks,
+    ignoring_conflicts,
     insert_ignoring_conflicts,
     on_commit,
+    send_together,
     unit_of_work,
     utcnow,
 )
@@ -57,10 +59,10 @@ from stockpot.core.outage import database_unreachable, described
 from stockpot.core.quantities import LIMIT, quantity_problem, range_problem
 from stockpot.core.stock.ledger import absorb_runs, reversal
 from stockpot.core.transfer.catalog_snapshot import (
+    CATALOG_TOKEN,
     CATALOGS,
     Catalog,
     DaySnapshot,
-    catalog_token,
 )
 from stockpot.core.transfer.engine import EngineResult, StockKey, run_engine
 from stockpot.core.transfer.line_store import FORMAT, EncodedLines, encode_lines
@@ -268,7 +270,7 @@ class _Plan:
 
     location: ExternalLocation
     storage_unit_id: int
-    day: TransferDay | None
+    day: LockedDay | None
     """Locked for the run; ``None`` for a preview, which posts nothing."""
     fingerprint: str | None
     """Lines and catalog digest: equal to the live run's means nothing can have changed."""
@@ -352,8 +354,7 @@ def _plans(session: Session, requests: Sequence[TransferRequest]) -> list[_Plan]
         for location, request in zip(located, requests, strict=True)
         if not request.dry_run
     ]
-    days = _lock_days(session, posted)
-    tokens: dict[int, str | None] = {}
+    days, tokens = _lock_days(session, posted)
     lives = _live_runs(session, [day.live_run_id for day in days.values()])
     plans = []
     for location, request in zip(located, requests, strict=True):
@@ -370,8 +371,6 @@ def _plans(session: Session, requests: Sequence[TransferRequest]) -> list[_Plan]
             live = _unlocked_live_run(session, location.id, request.business_date)
             plans.append(_Plan(location, storage_unit_id, None, None, live, encoded))
             continue
-        if location.company_id not in tokens:
-            tokens[location.company_id] = catalog_token(session, location.company_id)
         token = tokens[location.company_id]
         live = None if day.live_run_id is None else lives[day.live_run_id]
         fingerprint = (
@@ -487,10 +486,6 @@ def _record(
     if not posted:
         return
     _post(session, posted)
-    for _, plan, outcome in posted:
-        assert plan.day is not None
-        plan.day.generation = outcome.run.generation or 0
-        plan.day.live_run_id = outcome.run.id
 
 
 def _check_quantities(lines: Sequence[SaleLine]) -> None:
@@ -531,37 +526,52 @@ def _check_movements(catalog: Catalog, result: EngineResult) -> None:
             )
 
 
+@dataclass(frozen=True, slots=True)
+class LockedDay:
+    """A day's row as its run locked it (``DAYS_LOCKED``'s columns)."""
+
+    location_id: int
+    business_date: date
+    generation: int
+    live_run_id: int | None
+
+
 def _lock_days(
     session: Session, days: Sequence[tuple[ExternalLocation, date]]
-) -> dict[tuple[int, date], TransferDay]:
+) -> tuple[dict[tuple[int, date], LockedDay], dict[int, str | None]]:
     """The days' rows, created if missing and locked, in key order (two batches meeting on
-    the same days wait for each other instead of deadlocking)."""
+    the same days wait for each other instead of deadlocking), and their companies' catalog
+    tokens read under the locks: one round trip (``send_together``)."""
     if not days:
-        return {}
+        return {}, {}
     keys = sorted({(location.id, when): location.company_id for location, when in days}.items())
-    insert_ignoring_conflicts(
+    companies = sorted({company_id for _, company_id in keys})
+    chunks = _chunks([key for key, _ in keys], LOCK_CHUNK)
+    new_days = [
+        {"location_id": location_id, "business_date": when, "company_id": company, "generation": 0}
+        for (location_id, when), company in keys
+    ]
+    _, *read = send_together(
         session,
-        TransferDay.__table__,
         [
-            {
-                "location_id": location_id,
-                "business_date": when,
-                "company_id": company_id,
-                "generation": 0,
-            }
-            for (location_id, when), company_id in keys
+            (ignoring_conflicts(session, TransferDay.__table__, DAY_KEY), new_days),
+            *((DAYS_LOCKED, {"days": chunk}) for chunk in chunks),
+            *((CATALOG_TOKEN, {"company": company_id}) for company_id in companies),
         ],
-        index_elements=["location_id", "business_date"],
     )
-    found = {}
-    for chunk in _chunks([key for key, _ in keys], LOCK_CHUNK):
-        for day in session.scalars(DAYS_LOCKED, {"days": chunk}):
-            found[(day.location_id, day.business_date)] = day
-    return found
+    locked, tokens = read[: len(chunks)], read[len(chunks) :]
+    found = {(row[0], row[1]): LockedDay(*row) for rows in locked for row in rows}
+    return found, {company: rows[0][0] for company, rows in zip(companies, tokens, strict=True)}
 
 
+DAY_KEY = ["location_id", "business_date"]
 DAYS_LOCKED = (
-    select(TransferDay)
+    select(
+        TransferDay.location_id,
+        TransferDay.business_date,
+        TransferDay.generation,
+        TransferDay.live_run_id,
+    )
     .where(
         tuple_(TransferDay.location_id, TransferDay.business_date).in_(
             bindparam("days", expanding=True)
@@ -569,7 +579,6 @@ DAYS_LOCKED = (
     )
     .order_by(TransferDay.location_id, TransferDay.business_date)
     .with_for_update()
-    .execution_options(populate_existing=True)
 )
 """Built once: building it per run (a condition per day) cost more than its round trip."""
 
@@ -629,9 +638,16 @@ def _post(session: Session, posted: Sequence[Posted]) -> None:
         _movement_blocks(posted),
         meanwhile=lambda: inputs.append(_inputs(session, posted, now)),
     )
-    _store(session, inputs[0])
+    stored = inputs[0]
+    # In key order: transfers of a connection's locations run at once and meet on the same
+    # new items; inserting in one order makes the later wait for the earlier instead of
+    # deadlocking with it.
+    insert_ignoring_conflicts(
+        session, PosItem.__table__, stored.items, index_elements=["connection_id", "key"]
+    )
     # A count after a day fixes its balances: it absorbs what the day's run changed. With
-    # nothing reversed, the units written are those of the new movements, known here.
+    # nothing reversed, the units written are those of the new movements, known here. The
+    # input and the days' new live runs are sent with its statements: one round trip.
     absorb_runs(
         session,
         [
@@ -639,7 +655,38 @@ def _post(session: Session, posted: Sequence[Posted]) -> None:
             for _, plan, outcome in posted
         ],
         None if replaced else {unit for _, _, outcome in posted for unit, _ in outcome.movements},
+        alongside=[
+            (PAYLOADS_STORED, stored.payloads),
+            (LINES_STORED, stored.lines),
+            (DAY_POSTED, [_day_posted(plan, outcome.run) for _, plan, outcome in posted]),
+        ],
     )
+
+
+def _day_posted(plan: _Plan, run: TransferRun) -> dict[str, Any]:
+    """The day's row names the posted run as live: ``DAY_POSTED``'s values."""
+    day = plan.day
+    assert day is not None
+    return {
+        "day_location": day.location_id,
+        "day_date": day.business_date,
+        "day_generation": run.generation or 0,
+        "day_run": run.id,
+    }
+
+
+# Core inserts, not ORM objects: nothing reads these rows back in the run, and the unit of
+# work's bookkeeping of two objects cost about 1 ms of a 2,000-line run.
+PAYLOADS_STORED = insert(RawPayload.__table__)
+LINES_STORED = insert(TransferRunLines.__table__)
+DAY_POSTED = (
+    update(TransferDay.__table__)
+    .where(
+        TransferDay.location_id == bindparam("day_location"),
+        TransferDay.business_date == bindparam("day_date"),
+    )
+    .values(generation=bindparam("day_generation"), live_run_id=bindparam("day_run"))
+)
 
 
 @dataclass
@@ -671,19 +718,6 @@ def _inputs(session: Session, posted: Sequence[Posted], now: Any) -> _Inputs:
     )
 
 
-def _store(session: Session, inputs: _Inputs) -> None:
-    # Core inserts, not ORM objects: nothing reads these rows back in the run, and the unit
-    # of work's bookkeeping of two objects cost about 1 ms of a 2,000-line run.
-    session.execute(insert(RawPayload.__table__), inputs.payloads)
-    session.execute(insert(TransferRunLines.__table__), inputs.lines)
-    # In key order: transfers of a connection's locations run at once and meet on the same
-    # new items; inserting in one order makes the later wait for the earlier instead of
-    # deadlocking with it.
-    insert_ignoring_conflicts(
-        session, PosItem.__table__, inputs.items, index_elements=["connection_id", "key"]
-    )
-
-
 MOVEMENT_NUMBERS = ("storage_unit_id", "ingredient_id", "quantity")
 MOVEMENT_SHARED = ("company_id", "type", "business_date", "run_id")
 """Without ``created_at``: PostgreSQL stamps the transaction's time (its column default), so
@@ -710,7 +744,7 @@ def _new_items(session: Session, posted: Sequence[Posted], now: Any) -> list[dic
     unmapped ones can be mapped (named by the first line that brings them, in the batch's
     order). The catalog each run read knows its connection's item keys (``Catalog.items``):
     only keys it does not know are inserted, and ones another transaction inserted meanwhile
-    are left as they are (``_store``)."""
+    are left as they are (``_post``)."""
     unknown: dict[int, set[str]] = {}
     for _, plan, outcome in posted:
         assert outcome.result is not None and outcome.catalog is not None

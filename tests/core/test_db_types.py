@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, exc, func, insert, select, tuple_
 
-from stockpot.core.db import CopyBlock, copy_blocks, utcnow
+from stockpot.core.db import CopyBlock, copy_blocks, send_together, utcnow
 from stockpot.core.models import Company, Ingredient, LedgerMovement, MovementType, StorageUnit
 from stockpot.core.units import Unit
 
@@ -162,3 +162,65 @@ def test_copy_blocks_runs_meanwhile_once_every_row_is_sent_and_before_it_returns
         assert seen == [599]
         count = session.scalar(select(func.count()).select_from(LedgerMovement))
     assert count == 599
+
+
+MOVEMENT_ADDED = insert(LedgerMovement.__table__)
+QUANTITIES_OF = (
+    select(LedgerMovement.ingredient_id, LedgerMovement.quantity)
+    .where(LedgerMovement.ingredient_id.in_(bindparam("ingredients", expanding=True)))
+    .order_by(LedgerMovement.id)
+)
+UNITS_NAMED = select(StorageUnit.name).where(
+    tuple_(StorageUnit.id, StorageUnit.company_id).in_(bindparam("keys", expanding=True))
+)
+
+
+def test_statements_sent_together_run_in_order_and_return_their_rows(database):
+    """Each statement sees the ones before it; many rows, an empty list of rows, expanding
+    ``IN`` lists of values and of tuples, and a column type's conversion (``Quantity``
+    on the way in) work on both databases."""
+    with database.session() as session, session.begin():
+        company, unit, ingredient = _setup(session)
+        row = {
+            "company_id": company.id,
+            "storage_unit_id": unit.id,
+            "ingredient_id": ingredient.id,
+            "type": MovementType.ADJUSTMENT.value,
+            "business_date": date(2026, 1, 1),
+            "created_at": utcnow(),
+        }
+        results = send_together(
+            session,
+            [
+                (MOVEMENT_ADDED, [{**row, "quantity": Decimal("1.5")}]),
+                (MOVEMENT_ADDED, []),
+                (MOVEMENT_ADDED, [{**row, "quantity": Decimal("-0.000000001")}]),
+                (QUANTITIES_OF, {"ingredients": [ingredient.id, ingredient.id + 1]}),
+                (UNITS_NAMED, {"keys": [(unit.id, company.id), (unit.id, company.id + 1)]}),
+            ],
+        )
+    assert results == [
+        [],
+        [],
+        [],
+        [(ingredient.id, Decimal("1.5")), (ingredient.id, Decimal("-0.000000001"))],
+        [("Kitchen",)],
+    ]
+
+
+def test_a_statement_sent_together_that_fails_raises_what_sqlalchemy_raises(database):
+    """A constraint broken in the pipeline surfaces as SQLAlchemy's error (the outage
+    checks read those), and nothing of the transaction stays."""
+    with database.session() as session, session.begin():
+        _setup(session)
+    with pytest.raises(exc.IntegrityError), database.session() as session, session.begin():
+        company = session.scalar(select(Company))
+        send_together(
+            session,
+            [
+                (insert(StorageUnit.__table__), [{"company_id": company.id, "name": "Bar"}]),
+                (insert(StorageUnit.__table__), [{"company_id": company.id, "name": "Bar"}]),
+            ],
+        )
+    with database.session() as session:
+        assert session.scalars(select(StorageUnit.name)).all() == ["Kitchen"]
