@@ -20,6 +20,7 @@ from stockpot.core.access import Actor, actor_for
 from stockpot.core.db import SessionFactory
 from stockpot.core.errors import UnauthorizedCompanyAccess, ValidationFailed
 from stockpot.core.ids import parse_id
+from stockpot.core.jobs import effects
 from stockpot.core.jobs.effects import job_key
 from stockpot.core.jobs.runtime import JobRuntime
 from stockpot.core.jobs.specs import Notify
@@ -110,6 +111,28 @@ def reading(context: BoltContext, who: Actor) -> AbstractContextManager[scope.Co
 def changing(context: BoltContext, who: Actor) -> AbstractContextManager[scope.CompanyScope]:
     """The rows of ``who``'s company, changed in one transaction."""
     return scope.changing(services(context).factory, who)
+
+
+def said_once(
+    context: BoltContext,
+    who: Actor,
+    step: str,
+    change: Callable[[scope.CompanyScope], dict[str, Any]],
+) -> dict[str, Any]:
+    """Make a change and work out what it says (``change``, JSON: a ``message``) in one
+    transaction. Answered by a worker, what it says is kept under the answer job's key in
+    that very transaction (``core.jobs.effects``): a takeover (the first worker died after
+    the commit, before the job was done) says it again as it was and changes nothing, where
+    the change made again would answer the state it left ("there is already a storage unit
+    named 'Bar'" to the request that made Bar)."""
+    key = effect_key(context, step)
+    with changing(context, who) as rows:
+        if key is not None and (earlier := effects.take(rows.session, key, who.company_id)):
+            return dict(earlier["said"])
+        said = change(rows)
+        if key is not None:
+            effects.record(rows.session, key, {"said": said})
+        return said
 
 
 def button_admin(context: BoltContext, body: dict[str, Any]) -> Actor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
@@ -37,6 +38,7 @@ from stockpot.core.models import (
 )
 from stockpot.core.pos import connections
 from stockpot.core.reports import send_reports_to
+from stockpot.core.scope import CompanyScope
 from stockpot.core.storage import (
     archive_storage_unit,
     create_storage_unit,
@@ -298,24 +300,32 @@ def _storage_change(inv: Invocation, action: str) -> bool:
         old, sep, new = text.partition("|")
         if not sep or not old.strip() or not new.strip():
             raise UsageError("`/pos storage rename <name> | <new name>`")
-        with unit_of_work(inv.services.factory) as session:
-            before, unit = rename_storage_unit(session, who.company_id, old, new)
-            answer = (
+
+        def change(rows: CompanyScope) -> dict[str, Any]:
+            before, unit = rename_storage_unit(rows.session, who.company_id, old, new)
+            return message(
                 f"Storage unit {escape(before)} is now called {escape(unit.name)}; "
-                "its history follows."
+                "its history follows.",
+                [],
             )
     else:
         if not text:
             raise UsageError(f"`/pos storage {action} <name>`")
-        with unit_of_work(inv.services.factory) as session:
-            unit = archive_storage_unit(session, who.company_id, text, archived=action == "archive")
-            answer = (
-                f"Storage unit {escape(unit.name)} is archived: hidden from choices, nothing "
-                "can be posted to it, its history is kept. `/pos storage unarchive` brings it back."
-                if action == "archive"
-                else f"Storage unit {escape(unit.name)} is in use again."
+
+        def change(rows: CompanyScope) -> dict[str, Any]:
+            unit = archive_storage_unit(
+                rows.session, who.company_id, text, archived=action == "archive"
             )
-    inv.reply(answer)
+            name = escape(unit.name)
+            return message(
+                f"Storage unit {name} is archived: hidden from choices, nothing can be posted "
+                "to it, its history is kept. `/pos storage unarchive` brings it back."
+                if action == "archive"
+                else f"Storage unit {name} is in use again.",
+                [],
+            )
+
+    inv.answer_once(who, "storage", change)
     return True
 
 
@@ -330,12 +340,16 @@ def pos_storage(inv: Invocation) -> None:
         name, sep, address = " ".join(inv.args[1:]).partition("|")
         if not sep:
             raise UsageError("`/pos storage add <name> | <address>`")
-        with unit_of_work(inv.services.factory) as session:
-            unit = create_storage_unit(session, who.company_id, name, address)
-            created = unit.name
-        inv.reply(
-            f"Storage unit {escape(created)} created; link locations to it with `/pos locations`."
-        )
+
+        def create(rows: CompanyScope) -> dict[str, Any]:
+            unit = create_storage_unit(rows.session, who.company_id, name, address)
+            return message(
+                f"Storage unit {escape(unit.name)} created; link locations to it with "
+                "`/pos locations`.",
+                [],
+            )
+
+        inv.answer_once(who, "storage", create)
         return
     with inv.services.factory() as session:
         rows = storage_units(session, who.company_id)

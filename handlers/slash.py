@@ -22,7 +22,15 @@ from stockpot.core.jobs.specs import Notify
 from stockpot.core.models import ExternalLocation
 from stockpot.core.scope import CompanyScope
 from stockpot.handlers.answers import ack_first
-from stockpot.handlers.context import Services, actor, changing, notify, reading, services
+from stockpot.handlers.context import (
+    Services,
+    actor,
+    changing,
+    notify,
+    reading,
+    said_once,
+    services,
+)
 
 
 class UsageError(StockpotError):
@@ -55,6 +63,13 @@ class Invocation:
     def changing(self, who: Actor) -> AbstractContextManager[CompanyScope]:
         """The rows of ``who``'s company, changed in one transaction."""
         return changing(self.context, who)
+
+    def answer_once(
+        self, who: Actor, step: str, change: Callable[[CompanyScope], dict[str, Any]]
+    ) -> None:
+        """Make the change and give the answer it works out, once (``said_once``): a
+        takeover of this answer says the same, not what the state it left says."""
+        self.answer(said_once(self.context, who, step, change))
 
     def notify(self) -> Notify:
         return notify(self.context, self.channel_id)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from stockpot.bot.blocks.common import Block, escape, plural, section
+from typing import Any
+
+from stockpot.bot.blocks.common import Block, escape, message, plural, section
 from stockpot.bot.blocks.jobs import catch_up_blocks
 from stockpot.bot.blocks.pos import location_state
 from stockpot.core.clock_time import parse_clock_time
@@ -12,6 +14,7 @@ from stockpot.core.jobs import specs
 from stockpot.core.jobs.schedule import Clock
 from stockpot.core.locations import set_automatic, set_transfer_time, transfer_statuses
 from stockpot.core.models import RunKind
+from stockpot.core.scope import CompanyScope
 from stockpot.core.transfer.log import runs_of_day
 from stockpot.handlers.pending import queue_or_join
 from stockpot.handlers.slash import Invocation, Subcommand, UsageError, company_locations, parse_day
@@ -75,16 +78,21 @@ def automatic_switch(active: bool) -> Subcommand:
             verb = "resume" if active else "pause"
             raise UsageError(f"which location? `/transfer {verb} <location>` or `all`")
         ids = [location.id for location in company_locations(inv, who, name)]
-        blocks: list[Block] = []
-        with inv.changing(who) as rows:
+
+        def switch(rows: CompanyScope) -> dict[str, Any]:
+            # The catch-up offer of the days that fell due while paused is made once, by the
+            # resume that found them: said again as it was if this answer is taken over.
+            blocks: list[Block] = []
             for location_id in ids:
                 location = rows.location(location_id)
                 missed = set_automatic(rows.session, location, active)
                 if missed is not None:
                     blocks.extend(catch_up_blocks(location.name, location.id, missed))
-        state = "resumed" if active else "paused (setup and history are kept)"
-        text = f"Automatic transfers {state} for {plural(len(ids), 'location')}."
-        inv.reply(text, [section(text), *blocks] if blocks else None)
+            state = "resumed" if active else "paused (setup and history are kept)"
+            text = f"Automatic transfers {state} for {plural(len(ids), 'location')}."
+            return message(text, [section(text), *blocks] if blocks else [])
+
+        inv.answer_once(who, "automatic", switch)
 
     return run
 

@@ -5,11 +5,12 @@ its own (the same listeners, answering at once), which posts to the request's
 
 An answer job has a second attempt only when its first worker died mid-answer; that attempt
 runs the listener again. What the listener changes is keyed by the job
-(``handlers.context.effect_key``: a stock posting is not posted twice), and the messages and
-files it posts through its client are found again instead of posted twice (``OnceWebClient``,
-as ``bot.jobs.slack`` does for job messages). Answers through the ``response_url`` cannot be
-looked up in Slack: a button's answer replaces its message (idempotent), a command's
-ephemeral answer may show twice to the one who asked."""
+(``handlers.context.effect_key``: a stock posting is not posted twice; a change's answer is
+kept with it by ``said_once``: "Bar created" is not retold "Bar already exists"), and the
+messages and files it posts through its client are found again instead of posted twice
+(``OnceWebClient``, as ``bot.jobs.slack`` does for job messages). Answers through the
+``response_url`` cannot be looked up in Slack: a button's answer replaces its message
+(idempotent), a command's ephemeral answer may show twice to the one who asked."""
 
 from __future__ import annotations
 

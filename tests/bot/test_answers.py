@@ -23,7 +23,7 @@ from stockpot.core.crypto import generate_key
 from stockpot.core.db import libpq_url, unit_of_work
 from stockpot.core.jobs.queue import ACKING, CHANNEL
 from stockpot.core.jobs.runtime import Answer, AnswerWanted, JobRuntime
-from stockpot.core.models import Company, Job, JobKind, JobState
+from stockpot.core.models import Company, Job, JobKind, JobState, StorageUnit
 from stockpot.sandbox.http import Fault, Response
 from stockpot.sandbox.slack import SlackStandIn
 from tests.bot.conftest import ADMIN, TEAM
@@ -173,17 +173,61 @@ def test_an_answer_whose_worker_is_killed_mid_answer_is_given_by_another(databas
 
 def queue_help(database, slack, key: str) -> None:
     """A ``/pos help`` answer queued by a web process, answered at ``/respond/<key>``."""
+    queue_command(database, slack, key, "/pos", "help")
+
+
+def queue_command(database, slack, key: str, command: str, text: str) -> None:
+    """``command text`` queued by a web process, answered at ``/respond/<key>``."""
     body = {
         "team_id": TEAM,
         "channel_id": "C0001",
         "user_id": ADMIN,
-        "command": "/pos",
-        "text": "help",
+        "command": command,
+        "text": text,
         "response_url": f"{slack.url}/respond/{key}",
         "trigger_id": f"1.{key}",
     }
     queued = JobRuntime(database.factory).answer_later(body, TEAM, "C0001", f"/pos:1.{key}")
     assert queued is Answer.QUEUED
+
+
+@pytest.mark.postgresql_only
+def test_a_change_whose_worker_died_before_its_answer_is_answered_as_made(database):
+    """``/pos storage add Cellar``: the first worker commits Cellar and is SIGKILLed while it
+    posts the answer (held, then failed: nothing reached the user). The takeover ran the
+    command again and answered "there is already a storage unit named 'Cellar'" to the very
+    request that made it; now the answer kept with the change is given, and Cellar is made
+    once."""
+    import_catalog(database.factory, TRATTORIA, source="catalog.yaml")
+    with unit_of_work(database.factory) as session:
+        company = session.scalars(select(Company)).one()
+        link_workspace(session, TEAM, company, ADMIN)
+    hold = Hold(60)
+    with SlackStandIn().running() as slack:
+        slack.install("xoxb-sandbox", BOT_SCOPES)
+        queue_command(database, slack, "bar", "/pos", "storage add Cellar | Hinterhof 1")
+        slack.faults.add(
+            Fault(before=hold, respond=Response.json({"error": "held"}, 500)), path="/respond/"
+        )
+        worker = takeover_workers(database, slack)
+        doomed = worker()
+        assert hold.arrived.wait(60), "the first worker made Cellar and was answering"
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(30)
+        hold.release.set()
+        second = worker("--until-idle")
+        output, _ = second.communicate(timeout=120)
+        assert second.returncode == 0, output
+        (answer,) = [call for call in slack.calls if call.method == "response_url"]
+    assert answer.args["text"] == (
+        "Storage unit Cellar created; link locations to it with `/pos locations`."
+    )
+    with database.session() as session:
+        job = session.scalars(select(Job).where(Job.kind == JobKind.ANSWER)).one()
+        made = session.scalars(select(StorageUnit.name).where(StorageUnit.name == "Cellar"))
+        cellars = made.all()
+    assert (job.state, job.attempts) == (JobState.SUCCEEDED, 2)
+    assert cellars == ["Cellar"]
 
 
 @pytest.mark.postgresql_only
