@@ -161,6 +161,17 @@ def _admins(session: Session, company: Company, team_id: str) -> tuple[str, ...]
     )
 
 
+def company_admins(session: Session, company_id: int) -> list[tuple[str, str]]:
+    """The company's admins, ``(team_id, user_id)`` each, first made first: whom a notice
+    goes to when the company has no channel for it."""
+    rows = session.execute(
+        select(Member.team_id, Member.user_id)
+        .where(Member.company_id == company_id, Member.role == Role.ADMIN)
+        .order_by(Member.id)
+    )
+    return [(team_id, user_id) for team_id, user_id in rows]
+
+
 def link_workspace(session: Session, team_id: str, company: Company, admin_user_id: str) -> None:
     """Link a workspace to a company; the person who links it becomes its first admin."""
     exists = session.scalar(

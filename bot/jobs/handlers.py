@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from stockpot.bot.blocks.common import context as context_block
 from stockpot.bot.blocks.common import escape, message
 from stockpot.bot.blocks.jobs import (
     migration_blocks,
@@ -25,6 +26,7 @@ from stockpot.bot.jobs.slack import Notifier, Reporting, Target
 from stockpot.bot.jobs.variance import VarianceJob
 from stockpot.bot.metadata import TransferValue
 from stockpot.core import ledger
+from stockpot.core.access import company_admins
 from stockpot.core.errors import StockpotError
 from stockpot.core.jobs.effects import job_key
 from stockpot.core.jobs.specs import (
@@ -38,7 +40,14 @@ from stockpot.core.jobs.specs import (
 from stockpot.core.jobs.telling import Telling
 from stockpot.core.jobs.worker import JobContext, JobHandler
 from stockpot.core.migration import MigrationProgress, migrate, plan
-from stockpot.core.models import Connection, ExternalLocation, JobKind, Provider, RunKind
+from stockpot.core.models import (
+    Company,
+    Connection,
+    ExternalLocation,
+    JobKind,
+    Provider,
+    RunKind,
+)
 from stockpot.core.pos import connections
 from stockpot.core.pos.errors import PosAuthError
 
@@ -338,30 +347,50 @@ class ReprocessJob(_Notifying):
 
 class MissedDaysJob(Reporting):
     """The days the scheduler was away too long to queue itself, offered with Catch up in the
-    company's channel (the scheduler queues this job once per range: ``specs.missed_days``)."""
+    company's channel (the scheduler queues this job once per range: ``specs.missed_days``);
+    with no report channel, in a direct message to each of its admins (it was only logged,
+    where nobody looks)."""
 
     def run(self, context: JobContext) -> dict[str, Any]:
         job = context.job
         assert job.location_id is not None
         payload = payload_of(MissedDaysPayload, job.payload)
         name = _location(context.factory, job.location_id)[0]
-        target = self.notifier.target(job.company_id, None)
-        if target is None:
-            log.warning(
-                "%s days of location %s (%s to %s) are not transferred and no channel was set "
-                "to say so (`/pos report here`)",
-                payload.days,
-                job.location_id,
-                payload.first,
-                payload.last,
-            )
-            return {"posted": False, "why": "no report channel: `/pos report here` sets one"}
         blocks = missed_days_blocks(
             name, job.location_id, payload.first, payload.last, payload.days
         )
         title = f"Not transferred: {escape(name)}, {payload.first} to {payload.last}"
-        self.notifier.post_once(context, "ts", target, message(title, blocks))
-        return {"posted": True}
+        target = self.notifier.target(job.company_id, None)
+        if target is not None:
+            self.notifier.post_once(context, "ts", target, message(title, blocks))
+            return {"posted": True}
+        with context.factory() as session:
+            admins = company_admins(session, job.company_id)
+            company = session.get_one(Company, job.company_id).name
+        if not admins:
+            log.warning(
+                "%s days of location %s (%s to %s) are not transferred, and %s has neither a "
+                "report channel nor an admin in Slack to say so to",
+                payload.days,
+                job.location_id,
+                payload.first,
+                payload.last,
+                company,
+            )
+            return {"posted": False, "why": "no report channel and no admin in Slack"}
+        why = context_block(
+            f"This comes to you, an admin of {escape(company)}, because it has no report "
+            "channel: `/pos report here` in a channel sends offers like this and the daily "
+            "report there."
+        )
+        for team_id, user_id in admins:  # each once, however often the job is retried
+            self.notifier.post_once(
+                context,
+                f"dm_{team_id}_{user_id}",
+                Target(team_id, user_id),
+                message(title, [*blocks, why]),
+            )
+        return {"posted": True, "to": "admins"}
 
 
 def job_handlers(notifier: Notifier) -> dict[JobKind, JobHandler]:

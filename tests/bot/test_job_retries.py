@@ -17,6 +17,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from stockpot.bot.ids import ActionId
+from stockpot.core.access import set_role
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.jobs import specs
 from stockpot.core.jobs.queue import ClaimedJob, enqueue, request_cancel
@@ -29,13 +30,14 @@ from stockpot.core.models import (
     JobKind,
     JobState,
     LedgerMovement,
+    Role,
     RunOutcome,
     TransferRun,
 )
 from stockpot.sandbox.http import Fault
-from tests.bot.conftest import ADMIN, TEAM
+from tests.bot.conftest import ADMIN, TEAM, VIEWER
 from tests.bot.test_csv_upload import setup, share, updates
-from tests.bot.test_jobs_flow import GOLDEN, _held, _ready
+from tests.bot.test_jobs_flow import GOLDEN, _enqueue, _held, _ready, missed_days
 from tests.bot.test_slack_app import connect_sides, posted, reply, texts
 from tests.core.csv_import.files import GERMAN
 from tests.holds import Hold
@@ -411,3 +413,25 @@ def test_an_answer_taken_over_after_the_job_it_queued_ran_queues_it_once(bot):
         (JobKind.ANSWER, JobState.SUCCEEDED, 2),
         (JobKind.REPORT, JobState.SUCCEEDED, 1),
     ]
+
+
+def test_days_missed_with_no_report_channel_are_offered_to_each_admin_once(bot):
+    """With no report channel the offer of the days the scheduler was away too long for was
+    only logged: nobody saw it. Now each admin of the company gets it in a direct message
+    (a viewer does not), once, though its worker died after posting and before the job was
+    recorded done."""
+    store = _ready(bot)
+    with unit_of_work(bot.database.factory) as session:
+        company_id = session.get_one(ExternalLocation, store).company_id
+        set_role(session, company_id, TEAM, "UADMIN2", Role.ADMIN)
+        set_role(session, company_id, TEAM, VIEWER, Role.VIEWER)
+    offered, first = missed_days(bot, store)
+    died = die_once_before_done(bot, JobKind.MISSED_DAYS)
+    _enqueue(bot, offered)
+    drain_through_death(bot, died)
+    offers = messages(bot, "3 days of *Pizzeria Beispiel Teltow* are not transferred")
+    assert sorted(call.args["channel"] for call in offers) == sorted([ADMIN, "UADMIN2"])
+    for offer in offers:
+        assert f"{first} to {first + timedelta(days=2)}" in texts(offer)
+        assert "because it has no report channel: `/pos report here`" in texts(offer)
+        assert ActionId.CATCH_UP in texts(offer)

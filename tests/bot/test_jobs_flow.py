@@ -496,13 +496,9 @@ def test_resuming_offers_to_catch_up_the_paused_days(bot):
     reply(bot, "Catching up 0 days")
 
 
-def test_days_the_scheduler_was_away_too_long_for_are_offered_in_the_channel(bot):
-    """The scheduler down for 34 days queues the latest 31 itself: the 3 before are offered
-    in the report channel, once, with Catch up."""
-    store = _ready(bot)
-    bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN)
-    posted(bot, "come to this channel")
-    bot.drain()
+def missed_days(bot, store: int) -> tuple[specs.JobSpec, date]:
+    """The scheduler away for 34 days: it queues the latest 31 itself and offers the 3
+    before (the spec of that offer, and the first of them)."""
     now = utcnow()
     with unit_of_work(bot.database.factory) as session:
         location = session.get_one(ExternalLocation, store)
@@ -513,9 +509,19 @@ def test_days_the_scheduler_was_away_too_long_for_are_offered_in_the_channel(bot
     offered = [spec for spec in due if spec.kind is JobKind.MISSED_DAYS]
     assert len([spec for spec in due if spec.kind is JobKind.TRANSFER]) == 31
     assert len(offered) == 1
-    _enqueue(bot, offered[0])  # the transfers are left out: the offer is what is seen here
-    _enqueue(bot, offered[0])
-    first = last - timedelta(days=33)
+    return offered[0], last - timedelta(days=33)
+
+
+def test_days_the_scheduler_was_away_too_long_for_are_offered_in_the_channel(bot):
+    """The scheduler down for 34 days queues the latest 31 itself: the 3 before are offered
+    in the report channel, once, with Catch up."""
+    store = _ready(bot)
+    bot.send.command("/pos", "report here 07:30 Europe/Berlin", user=ADMIN)
+    posted(bot, "come to this channel")
+    bot.drain()
+    offered, first = missed_days(bot, store)
+    _enqueue(bot, offered)  # the transfers are left out: the offer is what is seen here
+    _enqueue(bot, offered)
     offer = posted(bot, "3 days of *Pizzeria Beispiel Teltow* are not transferred")
     assert offer.args["channel"] == "C0001"
     assert f"{first} to {first + timedelta(days=2)}" in texts(offer)
