@@ -10,7 +10,7 @@ pointing at their parent; accounts are de-duplicated by ``accountFiscId``, lines
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -169,20 +169,27 @@ class LightspeedConnector:
 
     def _day_start(self, location: RemoteLocation) -> time | None:
         """Lightspeed tells a location's day start only with its sales: ask for today's. A
-        location that refuses (not operational yet), or whose next day starts just after a
-        spring-forward gap, learns it from a transfer."""
-        try:
-            response = request(
-                self._client,
-                "GET",
-                f"/f/v2/business-location/{location.external_id}/sales-daily",
-                service=SERVICE,
-                params={"date": datetime.now(UTC).date().isoformat()},
-            )
-        except PosRequestRefused:
-            return None
-        start: _WireDayStart = decode(response, service=SERVICE, shape=_DAY_START_DECODER)
-        return _day_start_of(start.next_start_of_day_as_iso8601, location.timezone)
+        location that refuses (not operational yet) learns it from a transfer. Today's next
+        start just after a spring-forward gap (synced on the eve: 03:30 summer time stands for
+        a 02:30 start as for a 03:30 one) is asked of the day before, whose next start is
+        today's: a first sync that evening left the start unset (00:00) until a transfer."""
+        today = datetime.now(UTC).date()
+        for day in (today, today - timedelta(days=1)):
+            try:
+                response = request(
+                    self._client,
+                    "GET",
+                    f"/f/v2/business-location/{location.external_id}/sales-daily",
+                    service=SERVICE,
+                    params={"date": day.isoformat()},
+                )
+            except PosRequestRefused:
+                return None
+            start: _WireDayStart = decode(response, service=SERVICE, shape=_DAY_START_DECODER)
+            found = _day_start_of(start.next_start_of_day_as_iso8601, location.timezone)
+            if found is not None:
+                return found
+        return None
 
 
 def _business_shown(business: dict[str, Any]) -> str:

@@ -8,6 +8,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from freezegun import freeze_time
 from sqlalchemy import func, select, update
 
 from stockpot.core.errors import IntegrationExists, UnauthorizedCompanyAccess
@@ -275,6 +276,45 @@ def test_a_day_start_inside_the_spring_gap_is_kept_across_the_change(
     for day in (date(2026, 3, 28), date(2026, 3, 29)):
         transfer(lightspeed_connected, settings, policy, day)
         assert day_start() == ("Europe/Berlin", time(2, 30)), day
+
+
+def test_a_location_first_synced_on_the_spring_forward_eve_learns_its_day_start(
+    lightspeed_connected, settings, policy, lightspeed
+):
+    """Synced on 28 March, a Berlin location whose day starts at 02:30 hears from today's
+    sales that the next day starts at 03:30+02:00, which a 03:30 start would say too: its
+    start stayed unset (00:00), so its days and schedule were 2.5 hours off until a
+    transfer. The day before's sales say where today began, 02:30, which no gap follows."""
+    berlin = replace(
+        lightspeed.locations[GOLDEN_LOCATION_ID], timezone="Europe/Berlin", day_start=time(2, 30)
+    )
+    lightspeed.locations[GOLDEN_LOCATION_ID] = berlin
+    lightspeed.businesses = tuple(
+        replace(b, locations=tuple(berlin if loc.id == berlin.id else loc for loc in b.locations))
+        for b in lightspeed.businesses
+    )
+    with lightspeed_connected.session() as session, session.begin():
+        session.execute(  # as first synced: nothing learnt yet
+            update(ExternalLocation)
+            .where(ExternalLocation.id == lightspeed_connected.location_id)
+            .values(business_day_start=time(0))
+        )
+    with freeze_time("2026-03-28T20:00:00+01:00", tick=True):
+        connections.sync_locations(
+            lightspeed_connected.factory,
+            settings,
+            lightspeed_connected.connection_id,
+            policy=policy,
+        )
+    asked = [
+        request.query["date"][0]
+        for request in lightspeed.requests
+        if request.path.endswith(f"/{berlin.id}/sales-daily")
+    ]
+    with lightspeed_connected.session() as session:
+        location = session.get_one(ExternalLocation, lightspeed_connected.location_id)
+        assert (location.timezone, location.business_day_start) == ("Europe/Berlin", time(2, 30))
+    assert asked[-2:] == ["2026-03-28", "2026-03-27"], "the eve's day, then the day before"
 
 
 # --- a day of sales ------------------------------------------------------------------------
