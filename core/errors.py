@@ -14,6 +14,10 @@ from stockpot.core.words import grouped, plural
 
 T = TypeVar("T")
 
+TRIED_AGAIN = "; it will be tried again"
+"""How the message of an error that may pass ends (a POS away): a job's worker tries again,
+and says it without this promise once no attempt is left (``core.jobs.telling.as_final``)."""
+
 
 class StockpotError(Exception):
     """A failure a user can act on. ``str(error)`` is the message to show."""

@@ -41,9 +41,10 @@ from stockpot.core.jobs.telling import (
     DATABASE_AWAY,
     ON_REQUEST,
     Telling,
+    as_final,
     database_away_at_last,
 )
-from stockpot.core.models import Job, JobKind, JobState, WorkerHeartbeat
+from stockpot.core.models import Job, JobKind, JobState
 
 INTERACTIVE = 0
 """Priority of work someone is waiting for in Slack or a terminal."""
@@ -401,8 +402,7 @@ def _take(
     if taken_over and job.attempts >= limit:
         job.state = JobState.FAILED
         job.finished_at = now
-        alive = _lived_past_its_lease(session, job, worker_id)
-        job.last_error = _unrecorded(job.attempts, job.last_error, holder_alive=alive)
+        job.last_error = _unrecorded(job.attempts, job.last_error)
         job.telling = Telling(job.last_error).dump()
     if job.telling is None:
         job.state = JobState.RUNNING
@@ -427,35 +427,27 @@ def _take(
     )
 
 
-def _lived_past_its_lease(session: Session, job: Job, claimer: str) -> bool:
-    """Whether the worker that held ``job`` ran on after its lease ran out: it is the one
-    claiming it now, or its heartbeat came after. It did not stop, then: it could not record
-    how the attempt ended."""
-    if job.worker_id is None:
-        return False
-    if job.worker_id == claimer:
-        return True
-    beat = session.scalar(
-        select(WorkerHeartbeat.beat_at).where(WorkerHeartbeat.worker_id == job.worker_id)
-    )
-    expired = job.lease_expires_at
-    return beat is not None and expired is not None and beat > expired
-
-
-def _unrecorded(attempts: int, last_error: str | None, *, holder_alive: bool) -> str:
-    """Why a job failed whose last attempt ended without a record (its lease ran out). Its
-    worker ran on (``holder_alive``), or the attempt before met the database away: the
-    database did not answer (an end goes unrecorded when it does not). No attempt recorded
-    an end: its workers stopped. Else either may be: both are said, with the error the
-    attempt before recorded (the last attempt's worker did not stop "during each")."""
-    if holder_alive or last_error == DATABASE_AWAY:
+def _unrecorded(attempts: int, last_error: str | None) -> str:
+    """Why a job failed whose last attempt ended without a record (its lease ran out). The
+    attempt before met the database away: the database did not answer (an end goes
+    unrecorded when it does not). Else its worker stopped, or did not reach the database in
+    time, and the claim cannot tell which: it is the same whichever worker wins the race to
+    claim the job, the one that held it (alive, it claims as any worker does) or another
+    (its heartbeat before or after the lease ran out). It said "the database could not be
+    reached" to the first and "its worker stopped" to the second, of one and the same end."""
+    if last_error == DATABASE_AWAY:
         return database_away_at_last(attempts)
+    cause = "did not reach the database in time to keep the job"
     if last_error is None:
-        each = "its only attempt" if attempts == 1 else f"each of {attempts} attempts"
-        return f"its worker stopped during {each} (last error: none)"
+        which = (
+            "its only attempt ended without a record"
+            if attempts == 1
+            else f"none of its {attempts} attempts recorded how it ended"
+        )
+        return f"{which}: its worker stopped, or {cause}"
     return (
         f"the last of its {attempts} attempts ended without a record: its worker stopped, or "
-        f"could not reach the database (the attempt before failed: {last_error})"
+        f"{cause} (the attempt before failed: {as_final(last_error)})"
     )
 
 
@@ -498,7 +490,9 @@ def _one(factory: sessionmaker[Session], statement: Any) -> Any:
 
 
 def _held_by(job: ClaimedJob) -> Any:
-    return and_(Job.id == job.id, _held(job.worker_id))
+    """``job`` as this attempt holds it: its worker's, under its lease, and not claimed again
+    since (by another worker, or by this one's other lane after its lease ran out)."""
+    return and_(Job.id == job.id, Job.attempts == job.attempts, _held(job.worker_id))
 
 
 def _held(worker_id: str) -> Any:
@@ -591,11 +585,13 @@ def _owed(telling: Telling, at: datetime) -> dict[str, Any]:
 
 
 def _end(factory: sessionmaker[Session], job: ClaimedJob, **values: Any) -> bool:
+    """Record how a running attempt ended: only a job still running (a claim that failed it
+    meanwhile, even this worker's own, keeps the failure it told)."""
     now = utcnow()
     done = _one(
         factory,
         update(Job)
-        .where(_held_by(job))
+        .where(_held_by(job), Job.state == JobState.RUNNING)
         .values(**{"finished_at": now, "lease_expires_at": None, **values})
         .returning(Job.id),
     )
@@ -620,7 +616,8 @@ def retry_later(
     }
     if not count_attempt:
         values["attempts"] = Job.attempts - 1
-    done = _one(factory, update(Job).where(_held_by(job)).values(**values).returning(Job.id))
+    running = and_(_held_by(job), Job.state == JobState.RUNNING)
+    done = _one(factory, update(Job).where(running).values(**values).returning(Job.id))
     return done is not None
 
 

@@ -22,11 +22,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from stockpot.core.errors import TRIED_AGAIN
+
 ON_REQUEST = "cancelled on request"
 """The reason of a job cancelled by a person (``queue.request_cancel``), queued or running."""
 
-DATABASE_AWAY = "the database could not be reached; the job will be tried again"
+DATABASE_AWAY_AGAIN = "; the job will be tried again"
+DATABASE_AWAY = f"the database could not be reached{DATABASE_AWAY_AGAIN}"
 """Why an attempt failed when the database did not answer and attempts are left."""
+
+
+def as_final(reason: str) -> str:
+    """``reason`` as a job's final failure says it: a transient error promises another try
+    (``TRIED_AGAIN``, ``DATABASE_AWAY``), true while attempts are left and not once none
+    is ("SIDES did not answer …; it will be tried again" was told with Retry, as the end)."""
+    for promise in (TRIED_AGAIN, DATABASE_AWAY_AGAIN):
+        if reason.endswith(promise):
+            return reason.removesuffix(promise)
+    return reason
 
 
 def database_away_at_last(attempts: int) -> str:

@@ -45,6 +45,7 @@ from stockpot.core.jobs.telling import (
     TRIES,
     Telling,
     Undelivered,
+    as_final,
     database_away_at_last,
 )
 from stockpot.core.models import JobKind
@@ -514,21 +515,26 @@ class Worker:
         try:
             result = handler.run(context)
         except LeaseLost:
-            log.warning("job %s was taken over by another worker; leaving it", job.id)
-            return "lost"
+            return self._lost(job)
         except HandBack:
-            if self._recorded(
+            handed = self._recorded(
                 f"hand job {job.id} back (its lease runs out instead)",
                 lambda: queue.hand_back(self.factory, job, context.result),
-            ):
+            )
+            if handed is False:
+                return self._lost(job)
+            if handed:
                 log.info("job %s handed back: this worker is stopping", job.id)
             return "handed_back"
         except JobCanceled as error:
             telling = Telling(str(error), cancelled=True)
-            if self._recorded(
+            recorded = self._recorded(
                 f"record job {job.id} cancelled",
                 lambda: queue.cancelled(self.factory, job, context.result, self.lease, telling),
-            ):
+            )
+            if recorded is False:
+                return self._lost(job)
+            if recorded:
                 self._tell(handler, context, telling)
             return "cancelled"
         except Exception as error:
@@ -549,11 +555,26 @@ class Worker:
             )
         # Not recorded, the work is done all the same: the lease runs out and the job runs
         # again, which finds its progress (a posted message's ts, a transfer already live).
-        self._recorded(
+        done = self._recorded(
             f"record job {job.id} done (it runs again when its lease runs out)",
             lambda: queue.succeed(self.factory, job, context.result, unsaid, at),
         )
-        return "succeeded"
+        return self._lost(job) if done is False else "succeeded"
+
+    def _lost(self, job: ClaimedJob) -> str:
+        """The job is no longer this attempt's: its lease ran out (this worker did not renew
+        it in time) and a claim took the job, this worker's or another's, to run it again or
+        to fail it. Said once, whichever record of this attempt found it gone; the job says
+        how it went from its new holder. It was said only at a checkpoint ("taken over by
+        another worker", when the claimer may be this very worker or have failed the job),
+        and an attempt that ended after the claim was counted as it ended, unsaid."""
+        log.warning(
+            "job %s: this worker's attempt %s ran past its lease and the job was claimed "
+            "again meanwhile; leaving it as its claim recorded it",
+            job.id,
+            job.attempts,
+        )
+        return "lost"
 
     def _recorded(self, doing: str, record: Callable[[], bool]) -> bool | None:
         """Record how an attempt ended: ``record``'s answer (whether this worker still held
@@ -590,10 +611,13 @@ class Worker:
         if is_transient(error) and not job.last_attempt:
             log.info("job %s attempt %s failed, retrying: %s", job.id, job.attempts, reason)
             at = now + self.retry.wait(job.attempts)
-            self._recorded(doing, lambda: queue.retry_later(self.factory, job, reason, at))
-            return "retried"
+            later = self._recorded(doing, lambda: queue.retry_later(self.factory, job, reason, at))
+            return self._lost(job) if later is False else "retried"
         telling = Telling(reason, facts=handler.facts(error))
-        if self._recorded(doing, lambda: queue.fail(self.factory, job, self.lease, telling)):
+        failed = self._recorded(doing, lambda: queue.fail(self.factory, job, self.lease, telling))
+        if failed is False:
+            return self._lost(job)
+        if failed:
             self._tell(handler, context, telling)
         return "failed"
 
@@ -675,7 +699,7 @@ def describe(error: Exception, job: ClaimedJob, *, again: bool) -> str:
     """The reason an attempt failed, as the job's ``last_error`` and its telling show it;
     ``again``: the job is queued again (a failure told when none is left promises nothing)."""
     if isinstance(error, StockpotError):
-        return str(error)
+        return str(error) if again else as_final(str(error))
     if database_unreachable(error) is not None:  # the worker says the outage, once
         return DATABASE_AWAY if again else database_away_at_last(job.attempts)
     log.error("job %s failed unexpectedly", job.id, exc_info=error)

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 import httpx
 import msgspec
 
+from stockpot.core.errors import TRIED_AGAIN
 from stockpot.core.models import ExternalLocation, PosItemKind
 from stockpot.core.pos.errors import PosAuthError, PosError, PosRequestRefused, PosUnavailable
 from stockpot.core.redaction import redact
@@ -119,14 +120,14 @@ def request(
         response = client.request(method, path, **kwargs)
     except httpx.TransportError as error:
         raise PosUnavailable(
-            f"{service} did not answer ({type(error).__name__}: {error}); it will be tried again"
+            f"{service} did not answer ({type(error).__name__}: {error}){TRIED_AGAIN}"
         ) from None
     if response.status_code == 401:
         raise PosAuthError(f"{service} refused our credentials: {message_of(response)}")
     if response.status_code in (429, 500, 502, 503, 504):
         raise PosUnavailable(
             f"{service} is unavailable (HTTP {response.status_code}: {message_of(response)}) "
-            "after several attempts; it will be tried again"
+            f"after several attempts{TRIED_AGAIN}"
         )
     if response.status_code >= 400:
         raise PosRequestRefused(
@@ -172,7 +173,7 @@ def unreadable(response: httpx.Response, service: str, detail: object) -> PosUna
     later answer may well be readable."""
     return PosUnavailable(
         f"{service} answered {response.request.method} {response.request.url.path} in a "
-        f"shape Stockpot does not read ({detail}); it will be tried again"
+        f"shape Stockpot does not read ({detail}){TRIED_AGAIN}"
     )
 
 
@@ -188,7 +189,7 @@ def decode(
     except ValueError:
         raise PosUnavailable(
             f"{service} answered {response.request.method} {response.request.url.path} with a "
-            "body that is not valid JSON; it will be tried again"
+            f"body that is not valid JSON{TRIED_AGAIN}"
         ) from None
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
 from stockpot.core.db import unit_of_work
-from stockpot.core.errors import ValidationFailed
+from stockpot.core.errors import TRIED_AGAIN, ValidationFailed
 from stockpot.core.jobs.queue import JobSpec, enqueue
 from stockpot.core.jobs.worker import JobContext, JobHandler, Worker
 from stockpot.core.models import Company, Job, JobKind, JobState
@@ -189,6 +189,17 @@ def test_a_drain_waits_until_a_failure_is_told_not_only_recorded(database, queue
     assert runner.run_one()
     drain.join()
     assert drain.told == ["the file was not shared here"], "told before it returned"
+
+
+def test_a_pos_away_at_the_last_attempt_is_told_without_promising_another(database, queued):
+    """A POS away at every attempt: the failure told at the last said "…; it will be tried
+    again" beside Retry, of a job that had no attempt left and was not tried again."""
+    away = f"SIDES did not answer (ConnectTimeout: timed out){TRIED_AGAIN}"
+    handler = Scripted(*(PosUnavailable(away) for _ in range(3)))
+    worker(database, handler).run_until_idle()
+    failed = job(database, queued)
+    assert (failed.state, failed.attempts) == (JobState.FAILED, 3)
+    assert handler.told == ["SIDES did not answer (ConnectTimeout: timed out)"]
 
 
 def test_a_database_outage_at_the_last_attempt_is_told_without_promising_another(database, queued):
