@@ -415,6 +415,46 @@ def test_an_answer_taken_over_after_the_job_it_queued_ran_queues_it_once(bot):
     ]
 
 
+def test_a_resume_taken_over_after_it_committed_offers_the_paused_days_again(bot):
+    """`/transfer resume`: its worker resumed the location (the paused days found and
+    offered) and died before the answer was recorded done. The takeover resumed an active
+    location, found nothing paused and answered without the Catch up offer: the days stayed
+    untransferred, unoffered. It gives the first attempt's answer, offer included."""
+    store = _ready(bot)
+    bot.send.command("/transfer", "pause Pizzeria Beispiel Teltow", user=ADMIN)
+    reply(bot, "Automatic transfers paused")
+    with unit_of_work(bot.database.factory) as session:
+        session.execute(
+            update(ExternalLocation)
+            .where(ExternalLocation.id == store)
+            .values(paused_at=utcnow() - timedelta(days=3))
+        )
+    bot.send.command("/transfer", "resume Pizzeria Beispiel Teltow", user=ADMIN)
+    first = reply(bot, "Automatic transfers resumed")
+    assert "3 days fell due while paused" in texts(first)
+    bot.drain()
+    # What a worker SIGKILLed after the resume's commit, before recording it done, leaves.
+    with unit_of_work(bot.database.factory) as session:
+        resumed = session.scalars(
+            select(Job.id).where(Job.kind == JobKind.ANSWER).order_by(Job.id.desc())
+        ).first()
+        session.execute(
+            update(Job)
+            .where(Job.id == resumed)
+            .values(
+                state=JobState.RUNNING,
+                lease_expires_at=utcnow() - timedelta(seconds=1),
+                finished_at=None,
+                result={},
+            )
+        )
+    bot.drain()
+    answers = bot.slack.wait_for(
+        "response_url", 2, where=lambda c: "Automatic transfers resumed" in texts(c)
+    )
+    assert answers[1].args == answers[0].args, "the same answer, Catch up included"
+
+
 def test_days_missed_with_no_report_channel_are_offered_to_each_admin_once(bot):
     """With no report channel the offer of the days the scheduler was away too long for was
     only logged: nobody saw it. Now each admin of the company gets it in a direct message
