@@ -490,9 +490,7 @@ def _one(factory: sessionmaker[Session], statement: Any) -> Any:
 
 
 def _held_by(job: ClaimedJob) -> Any:
-    """``job`` as this attempt holds it: its worker's, under its lease, and not claimed again
-    since (by another worker, or by this one's other lane after its lease ran out)."""
-    return and_(Job.id == job.id, Job.attempts == job.attempts, _held(job.worker_id))
+    return and_(Job.id == job.id, _held(job.worker_id))
 
 
 def _held(worker_id: str) -> Any:
