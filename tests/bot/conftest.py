@@ -25,8 +25,7 @@ from stockpot.core.catalog.importer import import_catalog
 from stockpot.core.crypto import generate_key
 from stockpot.core.db import unit_of_work
 from stockpot.core.jobs.worker import Worker
-from stockpot.core.locations import link_storage_unit
-from stockpot.core.models import Company, ExternalLocation, Role
+from stockpot.core.models import Company, Role
 from stockpot.core.settings import Settings
 from stockpot.sandbox.http import Clock
 from stockpot.sandbox.lightspeed import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, LightspeedSandbox
@@ -215,16 +214,11 @@ def cli(database, monkeypatch):
 def day_posted(bot):
     """SIDES connected and synced, store 36 linked and active, 2025-03-14 posted."""
     # Imported here: the Slack helpers import this conftest's users and teams.
-    from tests.bot.test_slack_app import connect_sides, posted, synced
+    from tests.bot.test_slack_app import connect_sides, posted, teltow_synced_and_active
 
     connect_sides(bot)
     posted(bot, "connected SIDES")
-    bot.send.command("/pos", "sync", user=ADMIN)
-    synced(bot)
-    with unit_of_work(bot.database.factory) as session:
-        store = session.scalar(select(ExternalLocation).where(ExternalLocation.external_id == "36"))
-        link_storage_unit(session, store, "Kitchen")
-        store.active = True
+    teltow_synced_and_active(bot)
     bot.send.command("/transfer", "2025-03-14 Pizzeria Beispiel Teltow --now", user=ADMIN)
     posted(bot, "Posted: Pizzeria Beispiel Teltow, 2025-03-14")
     return bot

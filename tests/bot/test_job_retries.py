@@ -37,7 +37,14 @@ from stockpot.core.models import (
 from stockpot.sandbox.http import Fault
 from tests.bot.conftest import ADMIN, TEAM, VIEWER
 from tests.bot.test_csv_upload import setup, share, updates
-from tests.bot.test_jobs_flow import GOLDEN, _enqueue, _held, _ready, missed_days
+from tests.bot.test_jobs_flow import (
+    GOLDEN,
+    _enqueue,
+    _held,
+    _ready,
+    missed_days,
+    resumed_after_three_days,
+)
 from tests.bot.test_slack_app import connect_sides, posted, reply, texts
 from tests.core.csv_import.files import GERMAN
 from tests.holds import Hold
@@ -378,6 +385,22 @@ def test_a_failed_sync_says_so_in_its_progress_message_and_retry_goes_on_there(b
     assert job.state is JobState.SUCCEEDED
 
 
+def killed_after_commit(bot, which) -> None:
+    """What a worker SIGKILLed after its job's work committed, before recording the job
+    done, leaves of the jobs ``which`` selects: running, under a lease run out."""
+    with unit_of_work(bot.database.factory) as session:
+        session.execute(
+            update(Job)
+            .where(which)
+            .values(
+                state=JobState.RUNNING,
+                lease_expires_at=utcnow() - timedelta(seconds=1),
+                finished_at=None,
+                result={},
+            )
+        )
+
+
 def test_an_answer_taken_over_after_the_job_it_queued_ran_queues_it_once(bot):
     """`/pos report now`: its worker queued the report, the report ran and was posted, and
     the worker died before the answer was recorded done. The takeover ran the command again
@@ -391,18 +414,7 @@ def test_an_answer_taken_over_after_the_job_it_queued_ran_queues_it_once(bot):
         "chat.postMessage", where=lambda c: "Daily report of" in texts(c), timeout=60
     )
     bot.drain()
-    # What a worker SIGKILLed after the answer's work, before recording it done, leaves.
-    with unit_of_work(bot.database.factory) as session:
-        session.execute(
-            update(Job)
-            .where(Job.kind == JobKind.ANSWER)
-            .values(
-                state=JobState.RUNNING,
-                lease_expires_at=utcnow() - timedelta(seconds=1),
-                finished_at=None,
-                result={},
-            )
-        )
+    killed_after_commit(bot, Job.kind == JobKind.ANSWER)
     bot.drain()
     bot.slack.wait_for("response_url", 2, where=lambda c: c.args.get("text") == said, timeout=60)
     bot.drain()
@@ -420,34 +432,13 @@ def test_a_resume_taken_over_after_it_committed_offers_the_paused_days_again(bot
     offered) and died before the answer was recorded done. The takeover resumed an active
     location, found nothing paused and answered without the Catch up offer: the days stayed
     untransferred, unoffered. It gives the first attempt's answer, offer included."""
-    store = _ready(bot)
-    bot.send.command("/transfer", "pause Pizzeria Beispiel Teltow", user=ADMIN)
-    reply(bot, "Automatic transfers paused")
-    with unit_of_work(bot.database.factory) as session:
-        session.execute(
-            update(ExternalLocation)
-            .where(ExternalLocation.id == store)
-            .values(paused_at=utcnow() - timedelta(days=3))
-        )
-    bot.send.command("/transfer", "resume Pizzeria Beispiel Teltow", user=ADMIN)
-    first = reply(bot, "Automatic transfers resumed")
-    assert "3 days fell due while paused" in texts(first)
+    resumed_after_three_days(bot)
     bot.drain()
-    # What a worker SIGKILLed after the resume's commit, before recording it done, leaves.
-    with unit_of_work(bot.database.factory) as session:
+    with bot.database.session() as session:
         resumed = session.scalars(
             select(Job.id).where(Job.kind == JobKind.ANSWER).order_by(Job.id.desc())
         ).first()
-        session.execute(
-            update(Job)
-            .where(Job.id == resumed)
-            .values(
-                state=JobState.RUNNING,
-                lease_expires_at=utcnow() - timedelta(seconds=1),
-                finished_at=None,
-                result={},
-            )
-        )
+    killed_after_commit(bot, Job.id == resumed)
     bot.drain()
     answers = bot.slack.wait_for(
         "response_url", 2, where=lambda c: "Automatic transfers resumed" in texts(c)

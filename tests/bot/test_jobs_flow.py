@@ -472,7 +472,9 @@ def test_a_sync_or_report_asked_again_meanwhile_is_told_where_it_follows(bot):
     assert len(reports) == 1
 
 
-def test_resuming_offers_to_catch_up_the_paused_days(bot):
+def resumed_after_three_days(bot):
+    """Teltow paused three days ago and resumed now: the resume's answer, its Catch up offer
+    for the three days that fell due."""
     store = _ready(bot)
     bot.send.command("/transfer", "pause Pizzeria Beispiel Teltow", user=ADMIN)
     reply(bot, "Automatic transfers paused")
@@ -485,6 +487,11 @@ def test_resuming_offers_to_catch_up_the_paused_days(bot):
     bot.send.command("/transfer", "resume Pizzeria Beispiel Teltow", user=ADMIN)
     offer = reply(bot, "Automatic transfers resumed")
     assert "3 days fell due while paused" in texts(offer)
+    return offer
+
+
+def test_resuming_offers_to_catch_up_the_paused_days(bot):
+    offer = resumed_after_three_days(bot)
     button = _first_button(offer)
     bot.send.block_action(ActionId.CATCH_UP, button["value"], user=ADMIN)
     reply(bot, "Catching up 3 days")

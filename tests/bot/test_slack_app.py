@@ -233,16 +233,21 @@ def test_wrong_sides_credentials_are_shown_inside_the_modal(bot):
         )
 
 
-def test_a_sign_in_update_to_a_user_who_does_not_see_an_active_store_is_shown_in_the_modal(
-    bot,
-):
-    assert connect_sides(bot).status_code == 200
+def teltow_synced_and_active(bot) -> None:
+    """SIDES (connected) synced, and its store 36, Teltow, linked to Kitchen and active."""
     bot.send.command("/pos", "sync", user=ADMIN)
     synced(bot)
     with unit_of_work(bot.database.factory) as session:
         store = session.scalar(select(ExternalLocation).where(ExternalLocation.external_id == "36"))
         link_storage_unit(session, store, "Kitchen")
         store.active = True
+
+
+def test_a_sign_in_update_to_a_user_who_does_not_see_an_active_store_is_shown_in_the_modal(
+    bot,
+):
+    assert connect_sides(bot).status_code == 200
+    teltow_synced_and_active(bot)
     bot.sides.add_user("kueche@pizzeria-beispiel.de", "pw", [41])
     answer = connect_sides(bot, password="pw", username="kueche@pizzeria-beispiel.de", modals=2)
     assert answer.status_code == 200
