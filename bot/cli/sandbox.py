@@ -37,6 +37,7 @@ def sandbox(
 ) -> None:
     """Run fake Lightspeed and SIDES servers on this machine until interrupted (and with
     --slack-port a fake Slack, to try `stockpot serve` and a worker without a workspace)."""
+    from stockpot.bot.serving import stop_on_signals
     from stockpot.sandbox.lightspeed import (
         DEFAULT_CLIENT_ID,
         DEFAULT_CLIENT_SECRET,
@@ -44,6 +45,11 @@ def sandbox(
     )
     from stockpot.sandbox.sides import DEFAULT_PASSWORD, DEFAULT_USERNAME, SidesSandbox
 
+    # Not an untimed wait for KeyboardInterrupt: a signal the kernel hands to a server's
+    # thread never interrupted it, and the sandbox ran on after Ctrl-C (``stop_on_signals``);
+    # set before anything says "Ctrl-C stops".
+    stop = threading.Event()
+    stop_on_signals(stop)
     lightspeed = LightspeedSandbox(seed=seed, plain_http_loopback=True).start(lightspeed_port)
     sides = SidesSandbox(seed=seed, retention_days=5000).start(sides_port)
     servers = [lightspeed, sides]
@@ -73,9 +79,7 @@ def sandbox(
         )
     click.echo("Ctrl-C stops.")
     try:
-        threading.Event().wait()
-    except KeyboardInterrupt:
-        pass
+        stop.wait()
     finally:
         for server in servers:
             server.stop()

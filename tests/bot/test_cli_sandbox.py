@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
+from pathlib import Path
 
 import httpx
 
@@ -90,4 +92,27 @@ def test_the_sandbox_slack_is_a_channel_a_real_stockpot_answers(tmp_path):
             served.wait(timeout=30)
         sandbox.send_signal(signal.SIGINT)
         output, _ = sandbox.communicate(timeout=30)
+    assert sandbox.returncode == 0, output
+
+
+def test_ctrl_c_stops_the_sandbox_whichever_of_its_threads_the_kernel_hands_it_to():
+    """The sandbox waited for KeyboardInterrupt in an untimed wait: a SIGINT the kernel gave
+    one of its servers' threads never reached the main thread, and it ran on (CI saw it, 30 s
+    after the signal). Here the signal is sent to a thread that is not the main one."""
+    sandbox = subprocess.Popen(
+        [STOCKPOT, "sandbox", "--lightspeed-port", "0", "--sides-port", "0", "--slack-port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        started(sandbox)
+        threads = [int(task.name) for task in Path(f"/proc/{sandbox.pid}/task").iterdir()]
+        other = next(tid for tid in sorted(threads) if tid != sandbox.pid)
+        assert ctypes.CDLL(None, use_errno=True).tgkill(sandbox.pid, other, signal.SIGINT) == 0
+        output, _ = sandbox.communicate(timeout=30)
+    finally:
+        if sandbox.poll() is None:
+            sandbox.kill()
+            sandbox.wait()
     assert sandbox.returncode == 0, output
