@@ -78,7 +78,8 @@ class Invocation:
         """Today on the company's clock (``core.company_clock.today``): the one date every
         command counts ``yesterday``, ``this week`` and a default date from, not the server's
         (a location in Auckland or Los Angeles is a day off UTC for hours every day); but
-        ``/transfer``, whose ``yesterday`` is each location's business day."""
+        ``/transfer``, whose ``yesterday`` is each location's business day, and a stock
+        posting's default date (``core.company_clock.posting_day``)."""
         return company_clock.company_today(self.services.factory, who.company_id)
 
     def reply(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:

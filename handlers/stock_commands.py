@@ -31,7 +31,7 @@ from stockpot.bot.blocks.stock import (
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import StockCountMetadata, StockFormMetadata, VarianceValue
-from stockpot.core import company_clock, scope
+from stockpot.core import company_clock
 from stockpot.core.access import Actor
 from stockpot.core.db import SessionFactory
 from stockpot.core.errors import InvalidDocument, ValidationFailed
@@ -149,7 +149,9 @@ def stock_count(inv: Invocation) -> None:
         if rest:  # the date, or refused: a date written another way opened today's sheet
             day = parse_day(rest, today)
         unit = rows.storage_unit(name)
-        day = day or today
+        day = day or company_clock.posting_day(
+            rows.session, company, unit.id, now=now, company_today=today
+        )
         ahead = company_clock.not_yet(
             rows.session,
             company,
@@ -368,7 +370,7 @@ def stock_flow(kind: StockKind) -> Any:
                 kind,
                 unit,
                 to_unit,
-                day or today,
+                day,
                 parsed.lines,
                 who.audit,
                 None,
@@ -393,8 +395,8 @@ def _post(
     note: str | None,
     effect_key: str | None = None,
 ) -> StockResult:
-    with scope.reading(factory, who) as rows:
-        day = day or company_clock.today(rows.session, rows.company())
+    units = (unit,) if to_unit is None else (unit, to_unit)
+    day = day or company_clock.unit_posting_day(factory, who.company_id, *units)
     request = StockRequest(
         kind,
         who.company_id,

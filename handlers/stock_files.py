@@ -22,7 +22,6 @@ from stockpot.bot.slack_files import COUNT_FILE_LIMIT, fetch_csv
 from stockpot.core import company_clock
 from stockpot.core.access import slack_user, slack_who
 from stockpot.core.csv_import.shared import FileReader
-from stockpot.core.db import SessionFactory
 from stockpot.core.errors import InvalidDocument, StockpotError, ValidationFailed
 from stockpot.core.jobs import effects
 from stockpot.core.jobs.specs import Notify, offer_key
@@ -46,16 +45,14 @@ def _fetch(svc: Services, client: WebClient, file_id: str, reader: FileReader) -
 
 
 def _request(
-    factory: SessionFactory,
     company_id: int,
     unit: str,
-    day: date | None,
+    day: date,
     parsed: files.StockFile,
     who: str,
     where: Notify | None = None,
     effect_key: str | None = None,
 ) -> StockRequest:
-    day = day or company_clock.company_today(factory, company_id)
     return StockRequest(
         StockKind.COUNT,
         company_id,
@@ -87,9 +84,10 @@ def preview_count(
         name, text = _fetch(svc, client, file_id, reader)
         unit, written = target
         today = company_clock.company_today(svc.factory, company_id)
-        day = files.count_day(name, unit, written, today) or today  # read once, not again
+        day = files.count_day(name, unit, written, today)
+        day = day or company_clock.unit_posting_day(svc.factory, company_id, unit)
         parsed = files.read_csv(text, source=name)
-        request = _request(svc.factory, company_id, unit, day, parsed, slack_who(user_id))
+        request = _request(company_id, unit, day, parsed, slack_who(user_id))
         preview = post_stock(svc.factory, request, dry_run=True)
     except InvalidDocument as error:
         client.chat_postMessage(
@@ -140,7 +138,6 @@ def post_count(
     # Spent first, as every offer is (handlers.offers): nobody posts the same file twice.
     ts = spend(respond, body, f"Posting the count, started by <@{who.user_id}>…", CANCEL)
     request = _request(
-        svc.factory,
         who.company_id,
         value.storage_unit,
         value.business_date,

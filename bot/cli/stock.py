@@ -72,14 +72,16 @@ def _post(kind: StockKind, options: dict[str, Any]) -> None:
     with factory() as session:
         company = company_by_name(session, options["company"])
         day = options["day"].date() if options.get("day") else parsed.business_date
+        to = options.get("to") or parsed.to
+        units = (unit,) if to is None else (unit, to)
         request = StockRequest(
             kind=kind,
             company_id=company.id,
             storage_unit=unit,
-            business_date=day or company_clock.today(session, company),
+            business_date=day or company_clock.unit_posting_day(factory, company.id, *units),
             posted_by=options.get("by") or f"cli:{getpass.getuser()}",
             lines=parsed.lines,
-            to_storage_unit=options.get("to") or parsed.to,
+            to_storage_unit=to,
             supplier=options.get("supplier") or parsed.supplier,
             reference=options.get("reference") or parsed.reference,
             reason=options.get("reason") or parsed.reason,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -24,9 +24,11 @@ from stockpot.bot.blocks.stock import (
     sheet_pages,
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
+from stockpot.core.business_day import business_date_of
 from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.db import unit_of_work
 from stockpot.core.exact import write_a_number
-from stockpot.core.models import ExternalLocation, Ingredient, StockPosting
+from stockpot.core.models import ExternalLocation, Ingredient, StockPosting, StorageUnit
 from stockpot.core.quantities import QUANTITY_RANGE
 from stockpot.core.stock.ledger import LiveCount
 from stockpot.core.transfer.lines import RawInput, SaleLine
@@ -902,3 +904,46 @@ def test_a_workspace_reinstalled_with_fewer_permissions_is_told_which_and_how_to
     assert "install" in told and "kept" in told, told
     with bot.database.session() as session:
         assert session.scalar(select(func.count()).select_from(StockPosting)) == 1
+
+
+def test_a_posting_typed_before_the_day_start_defaults_to_its_units_business_day(bot):
+    """Main room (Kitchen's sales) starts its day at 23:59, so its business day is still
+    yesterday on the company's clock: `/stock count Kitchen`, a count file with no date in
+    its name and `/stock waste Kitchen` are dated that day, not the calendar's (a count
+    dated ahead absorbed the next day's sales into its variance). Bar takes no location's
+    sales and stays on the company's date."""
+    with unit_of_work(bot.database.factory) as session:
+        room = session.scalars(select(ExternalLocation).filter_by(name="Main room")).one()
+        room.business_day_start = time(23, 59)
+    rome = ZoneInfo("Europe/Rome")
+    before = datetime.now(UTC)
+
+    def around(read) -> set[date]:
+        return {read(before), read(datetime.now(UTC))}  # a midnight between is either day
+
+    def business_day(moment: datetime) -> date:
+        return business_date_of(moment, rome, time(23, 59))
+
+    bot.send.command("/pos", "bind", user=ADMIN)
+    reply(bot, "This channel now works for Trattoria Esempio")
+    bot.send.command("/stock", "count Kitchen", user=ADMIN)
+    sheet = texts(bot.slack.wait_for("views.open", where=lambda c: "Count Kitchen" in texts(c))[-1])
+    assert any(f"at the close of {day}" in sheet for day in around(business_day)), sheet
+    share(bot, "FCOUNT", "count-Kitchen.csv", COUNT_FILE)
+    preview = texts(posted(bot, "count-Kitchen.csv*: Kitchen at the close of"))
+    assert any(f"at the close of {day}" in preview for day in around(business_day)), preview
+    bot.send.command("/stock", "waste Kitchen Basil=20g", user=ADMIN)
+    posted(bot, "wasted in Kitchen")
+    bot.send.command("/stock", "waste Bar Basil=20g", user=ADMIN)
+    posted(bot, "wasted in Bar")
+    with bot.database.session() as session:
+        dated = dict(
+            session.execute(
+                select(StorageUnit.name, StockPosting.business_date).join(
+                    StorageUnit, StorageUnit.id == StockPosting.storage_unit_id
+                )
+            ).all()
+        )
+    assert dated["Kitchen"] in around(business_day)
+    assert dated["Bar"] in around(lambda moment: moment.astimezone(rome).date())
+    assert dated["Kitchen"] < dated["Bar"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -323,6 +324,44 @@ def test_a_units_today_is_the_latest_of_the_company_date_and_its_locations_busin
         assert company_clock.unit_today(session, company, unit_id, now) == date(2026, 12, 6)
         terrace.timezone, terrace.business_day_start = "Pacific/Pago_Pago", time(5, 0)  # 01:30
         assert company_clock.unit_today(session, company, unit_id, now) == date(2026, 12, 5)
+
+
+def late_service(database) -> None:
+    """Main room (Kitchen's sales) in Berlin, its business day starting at 05:00."""
+    with unit_of_work(database.factory) as session:
+        room = session.scalars(select(ExternalLocation).filter_by(name="Main room")).one()
+        room.timezone, room.business_day_start = "Europe/Berlin", time(5, 0)
+
+
+def test_a_postings_default_date_is_its_units_business_day_before_the_day_start(trattoria):
+    """At 01:58 in Berlin, Main room's business day is still the 5th (it starts at 05:00):
+    a count of Kitchen after a late service is dated the 5th, not the calendar's 6th, which
+    was ahead of the 6th's sales and absorbed them into its variance. Bar takes no location's
+    sales and is on the company's date; a move between the two is dated the earlier day.
+    The default is never refused."""
+    late_service(trattoria)
+    kitchen, bar = trattoria.ids["unit:Kitchen"], trattoria.ids["unit:Bar"]
+    night = datetime(2026, 12, 6, 1, 58, tzinfo=ZoneInfo("Europe/Berlin"))
+    with trattoria.session() as session:
+        company = company_by_name(session, "Trattoria Esempio")
+        assert company_clock.today(session, company, night) == date(2026, 12, 6)
+        day = company_clock.posting_day(session, company, kitchen, now=night)
+        assert day == date(2026, 12, 5)
+        assert company_clock.not_yet(session, company, kitchen, day, "a count", now=night) is None
+        assert company_clock.posting_day(session, company, bar, now=night) == date(2026, 12, 6)
+        assert company_clock.posting_day(session, company, bar, kitchen, now=night) == day
+
+
+def test_a_postings_default_date_is_the_calendar_date_after_the_day_start(trattoria):
+    late_service(trattoria)
+    morning = datetime(2026, 12, 6, 6, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    with trattoria.session() as session:
+        company = company_by_name(session, "Trattoria Esempio")
+        for unit in ("Kitchen", "Bar"):
+            unit_id = trattoria.ids[f"unit:{unit}"]
+            assert company_clock.posting_day(session, company, unit_id, now=morning) == date(
+                2026, 12, 6
+            )
 
 
 def test_a_rerun_before_a_count_changes_the_variance_not_the_balance_after(trattoria):
