@@ -196,7 +196,8 @@ def stock_form_modal(
                 "label": {
                     "type": "plain_text",
                     # A picker started on the typed date does not say "today" beside it.
-                    "text": "Business date" + (" (default: today)" if day is None else ""),
+                    "text": "Business date"
+                    + (" (default: today's business day)" if day is None else ""),
                 },
                 "element": picker,
             },

@@ -31,7 +31,12 @@ def _common(command: Any) -> Any:
     options = [
         click.option("--company", required=True),
         click.option("--storage-unit", "storage_unit", help="default: the file's storage_unit"),
-        click.option("--date", "day", type=click.DateTime(["%Y-%m-%d"]), help="default: today"),
+        click.option(
+            "--date",
+            "day",
+            type=click.DateTime(["%Y-%m-%d"]),
+            help="default: the unit's business day",
+        ),
         click.option(
             "--file",
             "path",

@@ -5,7 +5,7 @@ YAML::
 
     storage_unit: Kitchen        # a move: from
     to: Bar                      # a move only
-    date: 2026-11-30             # default: today in the company's report timezone
+    date: 2026-11-30             # default: the unit's business day (core.company_clock)
     supplier: Metro              # receipts
     reference: DN-4411           # receipts
     reason: dropped a tray       # waste

@@ -236,7 +236,7 @@ def test_a_date_typed_without_lines_starts_the_forms_date_picker(bot):
     bot.send.command("/stock", "receive Kitchen", user=ADMIN)
     untyped = bot.slack.wait_for("views.open", len(typed) + 1)[-1].args["view"]
     assert "initial_date" not in picker_of(untyped), "no date typed: the picker starts empty"
-    assert date_block(untyped)["label"]["text"] == "Business date (default: today)"
+    assert date_block(untyped)["label"]["text"] == "Business date (default: today's business day)"
     # What Slack sends when the picker is left as it opened: the typed date.
     bot.send.view_submission(
         bot.slack.wait_for("views.open")[0].args["view"],
