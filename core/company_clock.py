@@ -2,7 +2,8 @@
 on it. One reading for every place that says "today" or shows a time to a company's people
 (``/ledger yesterday``, the doctor, CSV imports). A transfer's ``yesterday`` is the
 location's own business day instead (``core.jobs.schedule.Clock.today``), and so is a stock
-posting's default date when its unit takes a location's sales (``posting_day``)."""
+posting's date when its unit takes a location's sales (``posting_day``): its default, and the
+day a typed ``today`` or ``yesterday`` counts from."""
 
 from __future__ import annotations
 

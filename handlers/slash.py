@@ -79,7 +79,8 @@ class Invocation:
         command counts ``yesterday``, ``this week`` and a default date from, not the server's
         (a location in Auckland or Los Angeles is a day off UTC for hours every day); but
         ``/transfer``, whose ``yesterday`` is each location's business day, and a stock
-        posting's default date (``core.company_clock.posting_day``)."""
+        posting's date, its default and a typed ``today`` or ``yesterday`` alike
+        (``core.company_clock.posting_day``)."""
         return company_clock.company_today(self.services.factory, who.company_id)
 
     def reply(self, text: str, blocks: list[dict[str, Any]] | None = None) -> None:

@@ -119,16 +119,25 @@ def _typed_unit(text: str) -> str:
     return " ".join(words)
 
 
-def _take_day(text: str, today: date) -> tuple[date | None, str]:
+def _take_day(text: str) -> tuple[str | None, str]:
+    """The day the text starts with, as written (read by ``_day`` once the storage units are
+    known), and the rest."""
     first, _, rest = text.partition(" ")
     if _is_day(first):
-        return parse_day(first, today), rest.strip()
+        return first, rest.strip()
     return None, text
+
+
+def _day(written: str, posting_day: date) -> date:
+    """The day written with a posting, ``today`` and ``yesterday`` counted from the day a
+    posting given none takes (``company_clock.posting_day``): by the calendar, ``today`` typed
+    at 01:58 before a 05:00 day start was the next day, a count ahead of its sales."""
+    return parse_day(written, posting_day)
 
 
 def _is_day(word: str) -> bool:
     """Whether ``word`` is written as a day (``today``, ``2026-11-26``), valid or not."""
-    return word in ("today", "yesterday") or (len(word) == 10 and word[4:5] == "-")
+    return word.lower() in ("today", "yesterday") or (len(word) == 10 and word[4:5] == "-")
 
 
 def stock_count(inv: Invocation) -> None:
@@ -141,17 +150,19 @@ def stock_count(inv: Invocation) -> None:
         zone = company_clock.company_zone(rows.session, company)
         now = datetime.now(UTC)
         today = company_clock.today_on(zone, now)
-        day, text = _take_day(text, today)
+        written, text = _take_day(text)
         units = _named_units(*files.unit_names(rows.session, company.id))
         name, rest = _take_unit(text, units, "`/stock count Kitchen`")
         if rest:
-            day, rest = _take_day(rest, today)
+            written, rest = _take_day(rest)
         if rest:  # the date, or refused: a date written another way opened today's sheet
-            day = parse_day(rest, today)
+            written = rest
         unit = rows.storage_unit(name)
-        day = day or company_clock.posting_day(
+        day = company_clock.posting_day(
             rows.session, company, unit.id, now=now, company_today=today
         )
+        if written:
+            day = _day(written, day)
         ahead = company_clock.not_yet(
             rows.session,
             company,
@@ -341,16 +352,18 @@ def stock_flow(kind: StockKind) -> Any:
         who = inv.actor()
         who.require_admin()
         units = _units(inv, who.company_id)
-        today = inv.today(who)
-        day, text = _take_day(" ".join(inv.args), today)
+        written, text = _take_day(" ".join(inv.args))
         unit, rest = _take_unit(text, units, usage)
         to_unit = None
         if kind is StockKind.MOVE:
             if not rest.startswith("to "):
                 raise UsageError(f"where to? {usage}")
             to_unit, rest = _take_unit(rest[3:].strip(), units, usage)
-        if day is None:  # after the unit, as in `/stock count Kitchen 2026-11-26`
-            day, rest = _take_day(rest, today)
+        if written is None:  # after the unit, as in `/stock count Kitchen 2026-11-26`
+            written, rest = _take_day(rest)
+        day = None
+        if written is not None:
+            day = _day(written, _posting_day(inv.services.factory, who.company_id, unit, to_unit))
         if not rest:
             metadata = StockFormMetadata(
                 channel_id=inv.channel_id,
@@ -395,8 +408,7 @@ def _post(
     note: str | None,
     effect_key: str | None = None,
 ) -> StockResult:
-    units = (unit,) if to_unit is None else (unit, to_unit)
-    day = day or company_clock.unit_posting_day(factory, who.company_id, *units)
+    day = day or _posting_day(factory, who.company_id, unit, to_unit)
     request = StockRequest(
         kind,
         who.company_id,
@@ -411,6 +423,12 @@ def _post(
         effect_key=effect_key,
     )
     return post_stock(factory, request)
+
+
+def _posting_day(factory: SessionFactory, company_id: int, unit: str, to_unit: str | None) -> date:
+    """``company_clock.unit_posting_day`` of a posting's storage unit (a move's two)."""
+    units = (unit,) if to_unit is None else (unit, to_unit)
+    return company_clock.unit_posting_day(factory, company_id, *units)
 
 
 def submit_form(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext) -> None:

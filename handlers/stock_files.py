@@ -83,9 +83,8 @@ def preview_count(
         reader = FileReader(context.team_id or "", user_id, company_id)
         name, text = _fetch(svc, client, file_id, reader)
         unit, written = target
-        today = company_clock.company_today(svc.factory, company_id)
-        day = files.count_day(name, unit, written, today)
-        day = day or company_clock.unit_posting_day(svc.factory, company_id, unit)
+        posting_day = company_clock.unit_posting_day(svc.factory, company_id, unit)
+        day = files.count_day(name, unit, written, posting_day) or posting_day
         parsed = files.read_csv(text, source=name)
         request = _request(company_id, unit, day, parsed, slack_who(user_id))
         preview = post_stock(svc.factory, request, dry_run=True)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, date, datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from stockpot.core.business_day import business_date_of
 from stockpot.core.catalog.importer import import_catalog
+from stockpot.core.db import unit_of_work
 from stockpot.core.mapping import import_mappings
 from stockpot.core.models import Company, ExternalLocation, Ingredient, Recipe, StorageUnit
 from tests.conftest import Database
@@ -84,6 +88,36 @@ def locations_added(database: Database, day: date) -> None:
     with database.factory.begin() as session:
         added = datetime.combine(day, time(), tzinfo=UTC)
         session.execute(update(ExternalLocation).values(created_at=added))
+
+
+ROME = ZoneInfo("Europe/Rome")
+LATE_START = time(23, 59)
+
+
+def late_day_start(database: Database) -> Callable[[Callable[[datetime], date]], set[date]]:
+    """Main room (Kitchen's sales, in Rome) starts its day at 23:59, so Kitchen's business
+    day is the calendar's yesterday, as at 01:58 before a 05:00 day start (the bot runs on
+    the real clock). Returns ``around``: the days ``read`` (a moment's day, ``business_day``
+    or ``calendar_day``) gives from now to when it is called (a midnight between is either)."""
+    with unit_of_work(database.factory) as session:
+        room = session.scalars(select(ExternalLocation).filter_by(name="Main room")).one()
+        room.business_day_start = LATE_START
+    before = datetime.now(UTC)
+
+    def around(read: Callable[[datetime], date]) -> set[date]:
+        return {read(before), read(datetime.now(UTC))}
+
+    return around
+
+
+def business_day(moment: datetime) -> date:
+    """Main room's business day at ``moment`` (``late_day_start``)."""
+    return business_date_of(moment, ROME, LATE_START)
+
+
+def calendar_day(moment: datetime) -> date:
+    """The company's date at ``moment`` (Rome, its first location's zone)."""
+    return moment.astimezone(ROME).date()
 
 
 def ids(session: Session, company: str = "Trattoria Esempio") -> dict[str, int]:

@@ -4,6 +4,7 @@ a posting, and write a storage unit's count template."""
 from __future__ import annotations
 
 import getpass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import click
 
 from stockpot.bot.amounts import human
 from stockpot.bot.cli.support import emit_json, session_factory, table
-from stockpot.core import company_clock
+from stockpot.core import company_clock, periods
 from stockpot.core.documents import read_text_file
 from stockpot.core.errors import ValidationFailed
 from stockpot.core.lookup import company_by_name, storage_unit_by_name
@@ -34,8 +35,7 @@ def _common(command: Any) -> Any:
         click.option(
             "--date",
             "day",
-            type=click.DateTime(["%Y-%m-%d"]),
-            help="default: the unit's business day",
+            help="YYYY-MM-DD, today or yesterday (of the unit's business day, the default)",
         ),
         click.option(
             "--file",
@@ -76,14 +76,15 @@ def _post(kind: StockKind, options: dict[str, Any]) -> None:
     factory = session_factory()
     with factory() as session:
         company = company_by_name(session, options["company"])
-        day = options["day"].date() if options.get("day") else parsed.business_date
         to = options.get("to") or parsed.to
         units = (unit,) if to is None else (unit, to)
+        posting_day = company_clock.unit_posting_day(factory, company.id, *units)
+        day = _day(options.get("day"), posting_day) or parsed.business_date
         request = StockRequest(
             kind=kind,
             company_id=company.id,
             storage_unit=unit,
-            business_date=day or company_clock.unit_posting_day(factory, company.id, *units),
+            business_date=day or posting_day,
             posted_by=options.get("by") or f"cli:{getpass.getuser()}",
             lines=parsed.lines,
             to_storage_unit=to,
@@ -99,6 +100,17 @@ def _post(kind: StockKind, options: dict[str, Any]) -> None:
     show(result)
     if parsed.skipped:
         click.echo(f"not counted (left empty): {', '.join(parsed.skipped)}")
+
+
+def _day(written: str | None, posting_day: date) -> date | None:
+    """``--date``: ``today`` and ``yesterday`` count from the day a posting given no date
+    takes (``company_clock.posting_day``), as in Slack."""
+    if not written:
+        return None
+    try:
+        return periods.parse_day(written, posting_day)
+    except periods.PeriodError as error:
+        raise ValidationFailed(f"--date: {error}") from None
 
 
 def show(result: StockResult) -> None:

@@ -310,7 +310,8 @@ def count_file(name: str) -> tuple[str, str | None] | None:
 
 
 def count_day(name: str, unit: str, written: str | None, today: date) -> date | None:
-    """The day a count file's name gives (``count_file``), or ``None`` for today."""
+    """The day a count file's name gives (``count_file``), or ``None`` for ``today`` (the
+    unit's business day, ``company_clock.posting_day``: the example of a refusal names it)."""
     if written is None:
         return None
     try:

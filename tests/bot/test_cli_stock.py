@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import getpass
 import json
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from stockpot.core.models import Job, JobKind
-from tests.catalogs import locations_added
+from tests.catalogs import business_day, calendar_day, late_day_start, locations_added
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 COMPANY = "Trattoria Esempio"
@@ -280,3 +280,23 @@ def test_numbers_in_stock_arguments_and_files_are_refused_as_typed_by_their_fiel
         "line 2: unit_cost: 2,000,000 EUR per g is 2,000,000,000 EUR per kg of Flour, too large; "
         "a unit cost must lie between 0 and 999,999,999.999999999 EUR per kg" in output
     )
+
+
+def test_a_date_typed_today_or_yesterday_counts_from_the_units_business_day(cli, database):
+    """`--date today` is the day a posting given no date takes: Kitchen's business day (the
+    calendar's yesterday here, as at 01:58 before a 05:00 day start), not the calendar's
+    date, which was ahead of the day's sales; `yesterday` the day before it. Bar takes no
+    location's sales and stays on the company's date."""
+    around = late_day_start(database)
+
+    def dated(unit: str, day: str) -> date:
+        args = ("waste", "--storage-unit", unit, "--date", day, "Flour=1", "--json")
+        return date.fromisoformat(json.loads(stock(cli, *args))["business_date"])
+
+    assert dated("Kitchen", "today") in around(business_day)
+    assert dated("Kitchen", "Yesterday") + timedelta(days=1) in around(business_day)
+    assert dated("Bar", "today") in around(calendar_day)
+    refused = stock(
+        cli, "waste", "--storage-unit", "Kitchen", "--date", "27.11.2026", "Flour=1", code=1
+    )
+    assert "--date: '27.11.2026' is not a date: use YYYY-MM-DD, `yesterday` or `today`" in refused

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -24,9 +24,7 @@ from stockpot.bot.blocks.stock import (
     sheet_pages,
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
-from stockpot.core.business_day import business_date_of
 from stockpot.core.catalog.importer import import_catalog
-from stockpot.core.db import unit_of_work
 from stockpot.core.exact import write_a_number
 from stockpot.core.models import ExternalLocation, Ingredient, StockPosting, StorageUnit
 from stockpot.core.quantities import QUANTITY_RANGE
@@ -36,7 +34,7 @@ from stockpot.core.transfer.runner import run_transfer
 from stockpot.sandbox.http import Fault
 from tests.bot.conftest import ADMIN, VIEWER
 from tests.bot.test_slack_app import posted, reply, texts
-from tests.catalogs import locations_added
+from tests.catalogs import business_day, calendar_day, late_day_start, locations_added
 
 UTC_ZONE = ZoneInfo("UTC")
 
@@ -906,24 +904,24 @@ def test_a_workspace_reinstalled_with_fewer_permissions_is_told_which_and_how_to
         assert session.scalar(select(func.count()).select_from(StockPosting)) == 1
 
 
+def dated_by_unit(bot) -> dict[tuple[str, str], date]:
+    """Each posting's (kind, storage unit) and business date."""
+    with bot.database.session() as session:
+        rows = session.execute(
+            select(StockPosting.kind, StorageUnit.name, StockPosting.business_date).join(
+                StorageUnit, StorageUnit.id == StockPosting.storage_unit_id
+            )
+        ).all()
+    return {(kind.value, unit): day for kind, unit, day in rows}
+
+
 def test_a_posting_typed_before_the_day_start_defaults_to_its_units_business_day(bot):
     """Main room (Kitchen's sales) starts its day at 23:59, so its business day is still
     yesterday on the company's clock: `/stock count Kitchen`, a count file with no date in
     its name and `/stock waste Kitchen` are dated that day, not the calendar's (a count
     dated ahead absorbed the next day's sales into its variance). Bar takes no location's
     sales and stays on the company's date."""
-    with unit_of_work(bot.database.factory) as session:
-        room = session.scalars(select(ExternalLocation).filter_by(name="Main room")).one()
-        room.business_day_start = time(23, 59)
-    rome = ZoneInfo("Europe/Rome")
-    before = datetime.now(UTC)
-
-    def around(read) -> set[date]:
-        return {read(before), read(datetime.now(UTC))}  # a midnight between is either day
-
-    def business_day(moment: datetime) -> date:
-        return business_date_of(moment, rome, time(23, 59))
-
+    around = late_day_start(bot.database)
     bot.send.command("/pos", "bind", user=ADMIN)
     reply(bot, "This channel now works for Trattoria Esempio")
     bot.send.command("/stock", "count Kitchen", user=ADMIN)
@@ -936,14 +934,44 @@ def test_a_posting_typed_before_the_day_start_defaults_to_its_units_business_day
     posted(bot, "wasted in Kitchen")
     bot.send.command("/stock", "waste Bar Basil=20g", user=ADMIN)
     posted(bot, "wasted in Bar")
-    with bot.database.session() as session:
-        dated = dict(
-            session.execute(
-                select(StorageUnit.name, StockPosting.business_date).join(
-                    StorageUnit, StorageUnit.id == StockPosting.storage_unit_id
-                )
-            ).all()
-        )
-    assert dated["Kitchen"] in around(business_day)
-    assert dated["Bar"] in around(lambda moment: moment.astimezone(rome).date())
-    assert dated["Kitchen"] < dated["Bar"]
+    dated = dated_by_unit(bot)
+    assert dated["waste", "Kitchen"] in around(business_day)
+    assert dated["waste", "Bar"] in around(calendar_day)
+    assert dated["waste", "Kitchen"] < dated["waste", "Bar"]
+
+
+def test_a_typed_today_or_yesterday_counts_from_the_units_business_day(bot):
+    """`today` typed after `/stock count Kitchen` at 01:58, before a 05:00 day start, was
+    the calendar's date, a day after the one a count given no date takes: a count ahead of
+    the next day's sales, which it absorbed into its variance. A typed `today` is now the
+    day the default takes (Kitchen's business day, the calendar's yesterday here), and
+    `yesterday` the day before it, wherever it is typed: the count sheet says which day it
+    counts, the form's date picker starts on it, lines are posted on it; Bar, which takes
+    no location's sales, stays on the company's date, and a move takes the earlier of its
+    units'."""
+    around = late_day_start(bot.database)
+    bot.send.command("/pos", "bind", user=ADMIN)
+    reply(bot, "This channel now works for Trattoria Esempio")
+    sheets = {
+        "count Kitchen today": around(business_day),
+        "count yesterday Kitchen": {day - timedelta(days=1) for day in around(business_day)},
+    }
+    for n, (command, days) in enumerate(sheets.items(), start=1):
+        bot.send.command("/stock", command, user=ADMIN)
+        opened = texts(bot.slack.wait_for("views.open", n)[-1])
+        assert "Count Kitchen" in opened, command
+        assert any(f"at the close of {day}." in opened for day in days), (command, opened)
+    bot.send.command("/stock", "receive Kitchen today", user=ADMIN)
+    form = bot.slack.wait_for("views.open", 3)[-1].args["view"]
+    assert date.fromisoformat(picker_of(form)["initial_date"]) in around(business_day)
+    bot.send.command("/stock", "waste Kitchen yesterday Basil=20g", user=ADMIN)
+    posted(bot, "wasted in Kitchen")
+    bot.send.command("/stock", "waste today Bar Basil=20g", user=ADMIN)
+    posted(bot, "wasted in Bar")
+    bot.send.command("/stock", "move Bar to Kitchen today House red=1", user=ADMIN)
+    posted(bot, "moved in Bar")
+    dated = dated_by_unit(bot)
+    assert dated["waste", "Kitchen"] + timedelta(days=1) in around(business_day)
+    assert dated["waste", "Bar"] in around(calendar_day)
+    assert dated["move", "Bar"] in around(business_day)
+    assert dated["move", "Bar"] < dated["waste", "Bar"]
