@@ -23,7 +23,10 @@ T = TypeVar("T")
 
 
 def escape(text: str) -> str:
-    """Slack escapes only these three (HTML escaping would show ``&#39;`` literally)."""
+    """Slack escapes only these three (HTML escaping would show ``&#39;`` literally). A name's
+    ``*``, ``_``, ``~`` and backticks still format in mrkdwn (``*Kühlhaus*`` shows bold): Slack
+    documents no escape for them, and ``verbatim`` keeps formatting (docs.slack.dev, text
+    object); only a ``plain_text`` text object shows them as typed."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
