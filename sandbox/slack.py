@@ -45,6 +45,7 @@ METHODS = frozenset(
         "conversations.info",
         "conversations.history",
         "conversations.replies",
+        "conversations.open",
         "files.list",
         "oauth.v2.access",
         "apps.connections.open",
@@ -86,6 +87,7 @@ METHOD_SCOPES: dict[str, tuple[str, ...]] = {
     "conversations.info": ("channels:read", "groups:read", "im:read", "mpim:read"),
     "conversations.history": HISTORY_SCOPES,
     "conversations.replies": HISTORY_SCOPES,
+    "conversations.open": ("channels:manage", "groups:write", "im:write", "mpim:write"),
     "files.list": ("files:read",),
 }
 """The bot scopes each method accepts (any one of them), from each method's page on
@@ -101,6 +103,18 @@ REQUIRED_ARGS: dict[str, tuple[str, ...]] = {
 """Arguments each method's page on docs.slack.dev marks required that have no error of their
 own (a missing ``channel`` is ``channel_not_found``, ``text`` ``no_text``): Slack answers
 ``invalid_arguments`` naming them."""
+
+ATTACHMENTS = 100
+"""``chat.postMessage``, ``.postEphemeral`` and ``.update`` refuse more attachments than this
+(``too_many_attachments``: "A maximum of 100 attachments are allowed on a message")."""
+
+BY_CONVERSATION_ID = frozenset(
+    {"chat.update", "chat.delete", "conversations.history", "conversations.replies"}
+)
+"""Methods that take a conversation's own id: a user id (``U…``, ``W…``) there is
+``channel_not_found`` (``chat.update``'s page: "For direct messages, ensure that this value is
+a DM ID (starts with D) instead of a User ID"). Only ``chat.postMessage`` takes a user id, and
+posts in the app's DM with that user (answering the DM's ``D…`` id)."""
 
 LEGACY_SCOPES = ("commands", "chat:write", "chat:write.public", "users:read", "files:read")
 """What an install granted before the app declared its scopes to the stand-in."""
@@ -187,6 +201,12 @@ class SlackStandIn(SandboxServer):
         self.archived_channels: set[str] = set()
         """Channels archived (``archive``): their history stays readable, nothing is posted
         or edited there."""
+        self.absent: set[tuple[str, str]] = set()
+        """(channel, user): people not in a channel (``leave``); everyone else is in every
+        channel. ``chat.postEphemeral`` to them there is ``user_not_in_channel``."""
+        self.dms: dict[str, str] = {}
+        """The app's DMs opened so far (``chat.postMessage`` to a user id, or
+        ``conversations.open``): the DM's ``D…`` id → the user's id."""
         self._changed = threading.Condition()
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
@@ -309,6 +329,26 @@ class SlackStandIn(SandboxServer):
         docs.slack.dev lists them."""
         self.archived_channels.add(channel)
 
+    def leave(self, channel: str, user: str) -> None:
+        """``user`` leaves ``channel`` (or was never in it): Slack shows them no ephemeral
+        message there (``user_not_in_channel``)."""
+        self.absent.add((channel, user))
+
+    def dm_with(self, user: str) -> str:
+        """The ``D…`` id of the app's DM with ``user`` (the same one every time, as Slack's)."""
+        dm = f"D{user[1:]}"
+        self.dms[dm] = user
+        return dm
+
+    def _dm_user(self, user: str, token: str) -> SlackUser | None:
+        """The person a DM with ``user`` would be with: one Slack knows in the token's
+        workspace (or a Slack Connect one), else ``None``."""
+        known = self.users.get(user)
+        team = self.token_teams.get(token, self.team_id)
+        if known is None or (known.team_id not in (None, team) and not known.connected):
+            return None
+        return known
+
     def _kill(self, token: str, error: str) -> None:
         self.tokens.pop(token, None)
         self.token_teams.pop(token, None)
@@ -397,7 +437,7 @@ class SlackStandIn(SandboxServer):
             args.update({k: v[0] for k, v in parse_qs(request.body.decode()).items()})
         elif request.body and content_type != "multipart/form-data":
             raise _Refused("invalid_post_type")
-        for key in ("blocks", "view", "metadata"):
+        for key in ("blocks", "view", "metadata", "attachments"):
             # One that does not parse stays a string: refused below, by what it must be.
             if isinstance(args.get(key), str):
                 with suppress(ValueError):
@@ -424,6 +464,7 @@ class SlackStandIn(SandboxServer):
         refused = (
             self._refusal(method, args, request)
             or self._not_allowed(method, args, scopes)
+            or self._conversation_refusal(method, args, token)
             or self._archived(method, args)
             or self._not_updatable(method, args)
         )
@@ -442,11 +483,51 @@ class SlackStandIn(SandboxServer):
         team = self.token_teams.get(token, self.team_id)
         return self.rate_limits.retry_after(method, team, args, self.clock.now())
 
+    def _conversation_refusal(
+        self, method: str, args: dict[str, Any], token: str
+    ) -> dict[str, Any] | None:
+        """A user id where the method needs a conversation's (``BY_CONVERSATION_ID``), a DM
+        with someone Slack does not know (``chat.postMessage``: ``channel_not_found``,
+        ``conversations.open``: ``user_not_found``), an ephemeral message for someone not in
+        the channel (``leave``; in a DM, anyone but its user): ``user_not_in_channel``."""
+        channel = str(args.get("channel") or "")
+        if _is_user_id(channel) and (
+            method in BY_CONVERSATION_ID
+            or (method == "chat.postMessage" and self._dm_user(channel, token) is None)
+        ):
+            return {"ok": False, "error": "channel_not_found"}
+        if method == "chat.postEphemeral":
+            user = str(args.get("user") or "")
+            if (channel, user) in self.absent or self.dms.get(channel, user) != user:
+                return {"ok": False, "error": "user_not_in_channel"}
+        if method == "conversations.open":
+            return self._open_refusal(args, token)
+        return None
+
+    def _open_refusal(self, args: dict[str, Any], token: str) -> dict[str, Any] | None:
+        """``conversations.open``: a DM it opened before (``channel``) or one user's
+        (``users``); the stand-in opens no group DM (several users), and says so."""
+        users = [user.strip() for user in str(args.get("users") or "").split(",") if user.strip()]
+        if args.get("channel"):
+            found = str(args["channel"]) in self.dms
+            return None if found else {"ok": False, "error": "channel_not_found"}
+        if not users:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        if len(users) > 1:
+            return {
+                "ok": False,
+                "error": "invalid_arguments",
+                "response_metadata": {"messages": ["the stand-in opens 1:1 DMs only"]},
+            }
+        if self._dm_user(users[0], token) is None:
+            return {"ok": False, "error": "user_not_found"}
+        return None
+
     def _archived(self, method: str, args: dict[str, Any]) -> dict[str, Any] | None:
         """A post or an edit in an archived channel (``archive``)."""
         if str(args.get("channel") or "") not in self.archived_channels:
             return None
-        if method == "chat.postMessage":
+        if method in ("chat.postMessage", "chat.postEphemeral"):
             return {"ok": False, "error": "is_archived"}
         if method in ("chat.update", "chat.delete"):
             return {"ok": False, "error": "is_inactive"}
@@ -481,7 +562,8 @@ class SlackStandIn(SandboxServer):
             return {
                 "ok": False,
                 "error": "missing_scope",
-                "needed": accepted[0],
+                # Every scope that would do, comma-separated (``provided`` likewise).
+                "needed": ",".join(accepted),
                 "provided": ",".join(sorted(scopes)),
             }
         channel = str(args.get("channel") or args.get("channel_id") or "")
@@ -541,6 +623,9 @@ class SlackStandIn(SandboxServer):
                 return {"ok": False, "error": "msg_too_long"}
             if not _is_blocks(args.get("blocks")):
                 return {"ok": False, "error": "invalid_blocks_format"}
+            attachments = args.get("attachments")
+            if isinstance(attachments, list) and len(attachments) > ATTACHMENTS:
+                return {"ok": False, "error": "too_many_attachments"}
             problems = message_problems(list(args.get("blocks") or []))
             if "metadata" in args and method != "chat.postEphemeral":
                 refused = _metadata_refusal(args["metadata"])
@@ -680,7 +765,7 @@ class SlackStandIn(SandboxServer):
             board.post(
                 Message(
                     ts=str(answer["ts"]),
-                    channel=str(args.get("channel")),
+                    channel=str(answer["channel"]),
                     user=self.bot_user_id,
                     text=str(args.get("text") or ""),
                     blocks=list(args.get("blocks") or []),
@@ -914,7 +999,13 @@ class SlackStandIn(SandboxServer):
             # One counter for every message of the workspace (the page's too): two messages never
             # share a ts, so an update never lands on another message.
             ts = args.get("ts") or self.workspace.next_ts()
-            return {"ok": True, "channel": args.get("channel"), "ts": ts, "message": args}
+            channel = str(args.get("channel") or "")
+            if _is_user_id(channel):  # chat.postMessage to a person: in the app's DM with them
+                channel = self.dm_with(channel)
+            return {"ok": True, "channel": channel, "ts": ts, "message": args}
+        if method == "conversations.open":
+            dm = str(args.get("channel") or "") or self.dm_with(str(args["users"]).strip())
+            return {"ok": True, "channel": {"id": dm}}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self.workspace.next_ts()}
         if method.startswith("views."):
@@ -997,6 +1088,11 @@ def _bearer(request: Request) -> str:
 
 def _token(request: Request, args: dict[str, Any]) -> str:
     return _bearer(request) or str(args.get("token") or "")
+
+
+def _is_user_id(channel: str) -> bool:
+    """A person's id (``U…``, or ``W…`` in an Enterprise Grid) where a channel's is asked."""
+    return channel[:1] in ("U", "W")
 
 
 def _is_blocks(blocks: Any) -> bool:

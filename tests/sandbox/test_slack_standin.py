@@ -669,3 +669,68 @@ def test_users_info_answers_as_slack_does_for_people_bots_deactivated_and_strang
         "needed": "users:read",
         "provided": "chat:write,commands",
     }
+
+
+def test_a_post_to_a_person_lands_in_the_apps_dm_and_is_edited_there_only(slack):
+    """``chat.postMessage`` to a user id posts in the app's DM with them and answers the
+    DM's ``D…`` id (``conversations.open`` gives the same one); ``chat.update`` takes only
+    that id: the user id is ``channel_not_found``, as ``chat.update``'s page says."""
+    slack.add_user("U1", "uno")
+    posted = call(slack, "chat.postMessage", channel="U1", text="hello")
+    dm = posted["channel"]
+    assert dm.startswith("D")
+    assert call(slack, "conversations.open", users="U1")["channel"]["id"] == dm
+    assert slack.workspace.message(posted["ts"]).channel == dm
+    assert call(slack, "chat.update", channel="U1", ts=posted["ts"], text="x") == {
+        "ok": False,
+        "error": "channel_not_found",
+    }
+    assert call(slack, "conversations.history", channel="U1")["error"] == "channel_not_found"
+    assert call(slack, "chat.update", channel=dm, ts=posted["ts"], text="edited")["ok"]
+    assert slack.workspace.message(posted["ts"]).text == "edited"
+    # Someone Slack does not know has no DM.
+    assert call(slack, "chat.postMessage", channel="UNOBODY", text="x")["error"] == (
+        "channel_not_found"
+    )
+    assert call(slack, "conversations.open", users="UNOBODY")["error"] == "user_not_found"
+    assert call(slack, "conversations.open")["error"] == "users_list_not_supplied"
+    assert call(slack, "conversations.open", channel=dm)["channel"]["id"] == dm
+
+
+def test_an_ephemeral_message_is_shown_only_to_someone_in_the_channel(slack):
+    """``user_not_in_channel``: the person left the channel (or, in a DM, is not its user);
+    an archived channel is ``is_archived`` (``chat.postEphemeral``'s page lists both)."""
+    slack.add_user("U1", "uno")
+    assert call(slack, "chat.postEphemeral", channel="C1", user="U2", text="x")["ok"]
+    slack.leave("C1", "U2")
+    assert call(slack, "chat.postEphemeral", channel="C1", user="U2", text="x") == {
+        "ok": False,
+        "error": "user_not_in_channel",
+    }
+    dm = call(slack, "conversations.open", users="U1")["channel"]["id"]
+    assert call(slack, "chat.postEphemeral", channel=dm, user="U2", text="x")["error"] == (
+        "user_not_in_channel"
+    )
+    assert call(slack, "chat.postEphemeral", channel=dm, user="U1", text="x")["ok"]
+    slack.archive("C2")
+    assert call(slack, "chat.postEphemeral", channel="C2", user="U1", text="x")["error"] == (
+        "is_archived"
+    )
+
+
+def test_missing_scope_names_every_scope_that_would_do(slack):
+    """A method that takes any of several scopes is refused naming them all, comma-separated
+    (``provided`` likewise lists the install's)."""
+    slack.install("xoxb-sandbox", ["chat:write"])
+    answer = call(slack, "conversations.info", channel="C1")
+    assert answer["needed"] == "channels:read,groups:read,im:read,mpim:read"
+    assert answer["provided"] == "chat:write"
+
+
+def test_more_than_100_attachments_are_too_many(slack):
+    attachments = [{"text": "a"}] * 101
+    answer = call(slack, "chat.postMessage", channel="C1", text="x", attachments=attachments)
+    assert answer["error"] == "too_many_attachments"
+    assert call(slack, "chat.postMessage", channel="C1", text="x", attachments=attachments[:100])[
+        "ok"
+    ]
