@@ -16,6 +16,7 @@ from slack_sdk.errors import SlackApiError
 from stockpot.bot.blocks.common import escape
 from stockpot.bot.gate import is_verified
 from stockpot.bot.missing_scope import missing_permission
+from stockpot.bot.private import tell_privately
 from stockpot.bot.responses import Undelivered, send
 from stockpot.bot.slack_files import allowed_host
 from stockpot.core import log_context
@@ -114,7 +115,7 @@ def handle_error(
         if response_url and allowed_host(str(response_url), response_hosts):
             send(str(response_url), ANSWER_TIMEOUT_SECONDS, text=text, response_type="ephemeral")
         elif channel and user:
-            client.chat_postEphemeral(channel=channel, user=user, text=text)
+            tell_privately(client, channel, user, text=text)
     except Undelivered as undelivered:
         _undelivered("the error message for", body, undelivered)
     except Exception:

@@ -13,8 +13,10 @@ from stockpot.core.errors import StockpotError
 log = logging.getLogger(__name__)
 
 MISSING_SCOPE = "missing_scope"
-"""What Slack answers a method the install's scopes do not allow, with the scope ``needed``
-(reference slack.md)."""
+"""What Slack answers a method the install's scopes do not allow, with ``needed``: the scope,
+or the scopes any one of which would do, comma-separated (``conversations.info`` takes
+``channels:read``, ``groups:read``, ``im:read`` or ``mpim:read``), and ``provided``: the
+install's own."""
 
 
 class MissingPermission(StockpotError):
@@ -24,12 +26,24 @@ class MissingPermission(StockpotError):
     transient = False
 
 
-def _refused(error: BaseException) -> tuple[str, str] | None:
-    """The method Slack refused and the scope it ``needed``, for a ``missing_scope``."""
+def _refused(error: BaseException) -> tuple[str, list[str]] | None:
+    """The method Slack refused and the scopes it ``needed`` (any one), for a
+    ``missing_scope``."""
     if not isinstance(error, SlackApiError) or error.response.get("error") != MISSING_SCOPE:
         return None
     method = str(error.response.api_url or "").rsplit("/", 1)[-1] or "a call"
-    return method, str(error.response.get("needed") or "a scope")
+    needed = [scope.strip() for scope in str(error.response.get("needed") or "").split(",")]
+    return method, [scope for scope in needed if scope]
+
+
+def _scopes(needed: list[str], quoted: str = "") -> str:
+    """``the x scope``, or ``one of the scopes x, y`` (Slack named several, any would do)."""
+    named = [f"{quoted}{scope}{quoted}" for scope in needed]
+    if not named:
+        return "a scope"
+    if len(named) == 1:
+        return f"the {named[0]} scope"
+    return f"one of the scopes {', '.join(named)}"
 
 
 def lacking(error: BaseException) -> str | None:
@@ -40,7 +54,7 @@ def lacking(error: BaseException) -> str | None:
         return None
     method, needed = refused
     return (
-        f"{method} needs the {needed} scope, which the install lacks; a workspace admin "
+        f"{method} needs {_scopes(needed)}, which the install lacks; a workspace admin "
         "reinstalls the app to grant it"
     )
 
@@ -57,8 +71,8 @@ def missing_permission(error: Exception) -> MissingPermission | None:
     method, needed = refused
     log.warning("Slack answered %s: %s", MISSING_SCOPE, lacking(error))
     return MissingPermission(
-        f"Slack refused Stockpot a step of this (`{method}`): the app lacks Slack's "
-        f"`{needed}` permission in this workspace, as it was installed with fewer permissions "
+        f"Slack refused Stockpot a step of this (`{method}`): the app lacks "
+        f"{_scopes(needed, '`')} in this workspace, as it was installed with fewer permissions "
         "than it asks for. A workspace admin installs Stockpot again to grant it. What was "
         "done before that step is kept: check it before asking again."
     )

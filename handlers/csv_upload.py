@@ -16,6 +16,7 @@ from stockpot.bot.blocks.csv_profile import SELECT_KEYS, TEXT_KEYS, profile_moda
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.ids import CsvProfileField as F
 from stockpot.bot.metadata import CsvProfileMetadata, CsvUploadMetadata
+from stockpot.bot.private import tell_privately
 from stockpot.core.access import Actor
 from stockpot.core.catalog.profile_form import save_profile
 from stockpot.core.csv_import.importer import profiles
@@ -91,7 +92,7 @@ def submit_upload(ack: Ack, view: dict[str, Any], client: WebClient, context: Bo
     )
     note = joined(svc, queued, here, f"preview of {escape(name)}")
     if note is not None:  # the modal is closed: the note goes where the preview will
-        client.chat_postEphemeral(channel=metadata.channel_id, user=who.user_id, text=note)
+        tell_privately(client, metadata.channel_id, who.user_id, text=note)
 
 
 def open_profile(inv: Invocation, who: Actor, name: str) -> None:

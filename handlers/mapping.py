@@ -27,6 +27,7 @@ from stockpot.bot.blocks.mapping import (
 )
 from stockpot.bot.ids import ActionId, BlockId, CallbackId
 from stockpot.bot.metadata import MapItemMetadata, MappingRowValue, MappingsPageValue
+from stockpot.bot.private import tell_privately
 from stockpot.bot.responses import Answer
 from stockpot.bot.slack_files import allowed_host
 from stockpot.core.access import Actor
@@ -284,9 +285,10 @@ def submit_map(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltC
         days = len(days_with_item(rows.session, item))
         name = item.name
     ack()
-    client.chat_postEphemeral(
-        channel=metadata.channel_id,
-        user=who.user_id,
+    tell_privately(
+        client,
+        metadata.channel_id,
+        who.user_id,
         **message(
             f"{escape(name)} is mapped",
             mapped_blocks(

@@ -603,3 +603,32 @@ def test_a_mapping_of_a_thousand_or_more_is_confirmed_grouped(day_posted):
         "chat.postEphemeral", where=lambda c: "now takes" in texts(c)
     )[0]
     assert "1,500 kg of *Mozzarella*" in texts(confirmation)
+
+
+def test_a_mapping_saved_by_someone_no_longer_in_the_channel_is_confirmed_in_their_dm(
+    day_posted, caplog
+):
+    """The admin left the channel with the Map modal open: Slack shows them no ephemeral
+    message there (``user_not_in_channel``). The confirmation comes to their DM with the app,
+    saying why, where the refusal escaped the listener before (logged as an error, with a
+    reference, and the confirmation lost)."""
+    bot = day_posted
+    bot.send.block_action(ActionId.MAP_OPEN, str(item_id(bot, "5017")), user=ADMIN)
+    modal = bot.slack.wait_for("views.open", 2)[-1].args["view"]
+    bot.slack.leave("C0001", ADMIN)
+    values = {
+        BlockId.MAP_TARGET: {
+            ActionId.MAP_TARGET: {
+                "selected_option": {"value": f"ingredient:{ingredient_id(bot, 'Mozzarella')}"}
+            }
+        },
+        BlockId.MAP_FACTOR: {ActionId.MAP_FACTOR: {"value": "0,2"}},
+    }
+    assert bot.send.view_submission(modal, values, user=ADMIN).text == ""
+    moved = bot.slack.wait_for(
+        "chat.postMessage", where=lambda c: c.args["channel"] == ADMIN and "now takes" in texts(c)
+    )[0]
+    assert "could not show you this in <#C0001>" in texts(moved)
+    assert "user_not_in_channel" in texts(moved)
+    assert bot.slack.workspace.message(moved.ts).channel == bot.slack.dm_with(ADMIN)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
