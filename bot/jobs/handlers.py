@@ -94,7 +94,7 @@ class _Notifying(Reporting):
         on), with Retry, whose "Trying again…" the next attempt's progress replaces; without
         one, a message of its own. Updated, not ``post_once``: a progress message marked sent
         is one whose end was shown (``ProgressMessage.ended``), and a retry would do nothing."""
-        target = self.target(context)
+        target = self.notifier.where(context, key, self.target(context))
         ts = context.result.get(key)
         if target is not None and ts:
             self.notifier.update(target, ts, stopped, owed=context.telling is not None)

@@ -51,8 +51,9 @@ class ProgressMessage:
 
     def finish(self, message: dict[str, Any]) -> None:
         self._last = time.monotonic()
-        if self._target is not None and self.ts is not None:
-            self._notifier.update(self._target, self.ts, message)
+        target = self._notifier.where(self._context, self._key, self._target)
+        if target is not None and self.ts is not None:
+            self._notifier.update(target, self.ts, message)
 
     def end(self, message: dict[str, Any]) -> None:
         """Show the end once across the job's attempts (``Notifier.post_once``): a retry

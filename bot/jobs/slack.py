@@ -242,6 +242,13 @@ def sent_key(key: str) -> str:
     return f"{key}_sent"
 
 
+def channel_key(key: str) -> str:
+    """Where a job notes the conversation Slack posted its message under ``key`` in, when
+    it is not the target's channel: a message to a person goes to the app's DM with them,
+    whose ``D…`` id ``chat.update`` needs (their user id there is ``channel_not_found``)."""
+    return f"{key}_channel"
+
+
 def _digest(message: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(message, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -302,18 +309,27 @@ class Notifier:
 
     def post(
         self, target: Target | None, message: dict[str, Any], *, owed: bool = False
-    ) -> str | None:
-        """Post and return the message's ``ts``, or ``None`` when it could not be delivered
-        (``owed``: Slack not taking it raises ``Undelivered``)."""
+    ) -> Target | None:
+        """Post and return where the message is: the conversation Slack answered (a person's
+        DM for a user id) and its ``ts`` (``message_ts``); ``None`` when it could not be
+        delivered (``owed``: Slack not taking it raises ``Undelivered``)."""
         client = self.client(target.team_id) if target else None
         if target is None or client is None:
             log.info("no Slack channel to tell: %s", message.get("text"))
             return None
         try:
-            return str(client.chat_postMessage(channel=target.channel_id, **message)["ts"])
+            answer = client.chat_postMessage(channel=target.channel_id, **message)
         except CALL_ERRORS as error:
             _not_taken(error, f"post to Slack channel {target.channel_id}", owed)
             return None
+        channel = str(answer.get("channel") or target.channel_id)
+        return replace(target, channel_id=channel, message_ts=str(answer["ts"]))
+
+    def where(self, context: JobContext, key: str, target: Target | None) -> Target | None:
+        """``target`` in the conversation the job's message under ``key`` was posted in
+        (``channel_key``): the one to update it in."""
+        channel = context.result.get(channel_key(key))
+        return replace(target, channel_id=str(channel)) if target and channel else target
 
     def deliver(
         self, context: JobContext, key: str, target: Target | None, message: dict[str, Any]
@@ -338,7 +354,8 @@ class Notifier:
         if saved:
             return str(saved)
         if target is None:
-            return self.post(target, message, owed=True)
+            self.post(target, message, owed=True)  # logs that there is nowhere to tell
+            return None
         stamp = job_key(context.job.id, key)
         intent = f"{key}_posting"
         if context.result.get(intent):
@@ -350,10 +367,13 @@ class Notifier:
                 return found
         else:
             context.save(**{intent: True})
-        ts = self.post(target, stamped(message, stamp), owed=True)
-        if ts:
-            context.save(**{key: ts})
-        return ts
+        placed = self.post(target, stamped(message, stamp), owed=True)
+        if placed is None:
+            return None
+        moved = placed.channel_id != target.channel_id  # one save: never a ts without its DM
+        where = {channel_key(key): placed.channel_id} if moved else {}
+        context.save(**{key: placed.message_ts}, **where)
+        return placed.message_ts
 
     def _said(
         self,
@@ -451,6 +471,7 @@ class Notifier:
     ) -> str | None:
         digest = _digest(message)
         sent = sent_key(key)
+        target = self.where(context, key, target)
         ts = context.result.get(key) or (target.message_ts if target is not None else None)
         if ts and target is not None:
             said = context.result.get(key) == ts and context.result.get(sent) == digest

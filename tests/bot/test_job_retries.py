@@ -450,8 +450,10 @@ def test_days_missed_with_no_report_channel_are_offered_to_each_admin_once(bot):
     """With no report channel the offer of the days the scheduler was away too long for was
     only logged: nobody saw it. Now each admin of the company gets it in a direct message
     (a viewer does not), once, though its worker died after posting and before the job was
-    recorded done."""
+    recorded done. Each lands in the app's DM with that admin, whose ``D…`` id (not the user
+    id, which ``chat.update`` refuses) is what the job keeps to edit it by."""
     store = _ready(bot)
+    bot.slack.add_user("UADMIN2", "uadmin2")
     with unit_of_work(bot.database.factory) as session:
         company_id = session.get_one(ExternalLocation, store).company_id
         set_role(session, company_id, TEAM, "UADMIN2", Role.ADMIN)
@@ -466,3 +468,9 @@ def test_days_missed_with_no_report_channel_are_offered_to_each_admin_once(bot):
         assert f"{first} to {first + timedelta(days=2)}" in texts(offer)
         assert "because it has no report channel: `/pos report here`" in texts(offer)
         assert ActionId.CATCH_UP in texts(offer)
+    with bot.database.session() as session:
+        result = session.scalars(select(Job.result).where(Job.kind == JobKind.MISSED_DAYS)).one()
+    for admin in (ADMIN, "UADMIN2"):
+        dm = bot.slack.dm_with(admin)
+        assert result[f"dm_{TEAM}_{admin}_channel"] == dm
+        assert bot.slack.workspace.message(result[f"dm_{TEAM}_{admin}"]).channel == dm
