@@ -25,9 +25,10 @@ class ConnectionCheck:
     account: str
     locations: int
     location_ids: frozenset[str] = frozenset()
-    """The external ids of the locations reachable, where the POS says them at once (SIDES)."""
+    """The external ids of the locations reachable, where the POS says them at once."""
     tenant: tuple[str, str] | None = None
-    """The POS account the user belongs to, (key, name), where the POS says it (SIDES)."""
+    """The POS account the credentials read, (key, name), where the POS says it: the SIDES
+    account; the Lightspeed businesses (their ids, comma-separated)."""
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,7 @@ from stockpot.core.pos.lightspeed.oauth import (
     OAuthClientRefused,
     OAuthExchangeFailed,
     OAuthGrantRefused,
+    Tokens,
     oauth_config,
     refuse_missing_scopes,
     request_tokens,
@@ -194,9 +195,7 @@ def connector_for(
         provider, credentials = connection.provider, connection.credentials
         options = dict(connection.settings or {})
     box = secret_box(settings)
-    policy = policy or RetryPolicy(
-        base_delay=settings.pos_retry_seconds, max_delay=max(settings.pos_retry_seconds, 30.0)
-    )
+    policy = policy or _retry_policy(settings)
     if provider is Provider.LIGHTSPEED:
         tokens = ConnectionTokens(factory, connection_id, box, oauth_config(settings), policy)
         client = make_client(
@@ -222,6 +221,12 @@ def connector_for(
     )
 
 
+def _retry_policy(settings: Settings) -> RetryPolicy:
+    return RetryPolicy(
+        base_delay=settings.pos_retry_seconds, max_delay=max(settings.pos_retry_seconds, 30.0)
+    )
+
+
 def _sides_connector(
     settings: Settings,
     credentials: SidesCredentials,
@@ -243,8 +248,17 @@ def _sides_connector(
 
 # --- SIDES ---------------------------------------------------------------------------------
 
-SIDES_TENANT = "sides_tenant"
-"""The key of the SIDES account (tenant) a connection reads, in its ``settings``."""
+
+@dataclass(frozen=True)
+class _Sameness:
+    """How new credentials of a POS must read what the connection's read: its account
+    (``ConnectionCheck.tenant``) kept in the connection's ``settings`` under ``key``, and the
+    refusals' words (``other``: ``{name}``; ``unseen``: ``{names}``, ``{it}``)."""
+
+    key: str
+    refusal: type[ValidationFailed]
+    other: str
+    unseen: str
 
 
 class OtherSidesStores(ValidationFailed):
@@ -253,18 +267,50 @@ class OtherSidesStores(ValidationFailed):
     code = "sides_user_sees_other_stores"
 
 
-def _refuse_other_stores(connection: Connection, check: ConnectionCheck) -> None:
-    """New credentials read what the old ones read: the same SIDES account, and every store
-    transferred here. Refused, not asked about: updating a sign-in keeps stores, links and
-    mappings, so a user who sees other stores is a mistake, or a move the admin makes by
-    deactivating those stores first. Stores only the new user sees arrive inactive at the
-    next sync, as a store SIDES opens does."""
-    known = (connection.settings or {}).get(SIDES_TENANT)
-    if check.tenant is not None and known is not None and check.tenant[0] != known:
-        raise OtherSidesStores(
-            f"this user belongs to {check.tenant[1]}, another SIDES account than this "
-            "connection's: sign in as a user of the account set up here"
-        )
+class OtherLightspeedBusiness(ValidationFailed):
+    """A new Lightspeed authorization for another business than the connection's."""
+
+    code = "lightspeed_other_business"
+
+
+SIDES_TENANT = "sides_tenant"
+"""The key of the SIDES account (tenant) a connection reads, in its ``settings``."""
+SIDES_SAME = _Sameness(
+    SIDES_TENANT,
+    OtherSidesStores,
+    "this user belongs to {name}, another SIDES account than this connection's: sign in as a "
+    "user of the account set up here",
+    "this SIDES user does not see {names}, active here: sign in as one who sees {it}, or "
+    "deactivate {it} in `/pos locations` first",
+)
+LIGHTSPEED_BUSINESSES = "lightspeed_businesses"
+"""The key of the Lightspeed businesses (their ids, comma-separated) a connection reads."""
+LIGHTSPEED_SAME = _Sameness(
+    LIGHTSPEED_BUSINESSES,
+    OtherLightspeedBusiness,
+    "this authorization is for {name}, not the Lightspeed business of this connection: "
+    "authorize again as a user of the business set up here; the connection keeps its tokens",
+    "this Lightspeed authorization does not reach {names}, active here: authorize again as "
+    "a user who sees {it}, or deactivate {it} in `/pos locations` first",
+)
+
+
+def _refuse_another_account(
+    connection: Connection, check: ConnectionCheck, same: _Sameness
+) -> None:
+    """New credentials read what the old ones read: an account of the connection's (the same
+    SIDES account; a Lightspeed business of those it read), and every location transferred
+    here. Refused, not asked about: new credentials keep locations, links and mappings, so
+    credentials of another account are a mistake (its sales would be posted as this one's),
+    or a move the admin makes by deactivating those locations first. Locations only the new
+    credentials reach arrive inactive at the next sync, as a store the POS opens does."""
+    known = str((connection.settings or {}).get(same.key) or "")
+    if (
+        check.tenant is not None
+        and known
+        and not set(known.split(",")) & set(check.tenant[0].split(","))
+    ):
+        raise same.refusal(same.other.format(name=check.tenant[1]))
     unseen = [
         location.name
         for location in connection.locations
@@ -273,14 +319,11 @@ def _refuse_other_stores(connection: Connection, check: ConnectionCheck) -> None
     if unseen:
         names = unseen[0] if len(unseen) == 1 else f"{len(unseen)} stores ({', '.join(unseen)})"
         it = "it" if len(unseen) == 1 else "them"
-        raise OtherSidesStores(
-            f"this SIDES user does not see {names}, active here: sign in as one who sees "
-            f"{it}, or deactivate {it} in `/pos locations` first"
-        )
+        raise same.refusal(same.unseen.format(names=names, it=it))
 
 
-def _tenant_setting(check: ConnectionCheck) -> dict[str, str]:
-    return {} if check.tenant is None else {SIDES_TENANT: check.tenant[0]}
+def _account_setting(check: ConnectionCheck | None, key: str) -> dict[str, str]:
+    return {} if check is None or check.tenant is None else {key: check.tenant[0]}
 
 
 def connect_sides(
@@ -306,7 +349,7 @@ def connect_sides(
             provider=Provider.SIDES,
             name=name,
             credentials=encrypted,
-            settings={"refunds_need_restock": True, **_tenant_setting(check)},
+            settings={"refunds_need_restock": True, **_account_setting(check, SIDES_TENANT)},
         )
         session.add(connection)
         session.flush()
@@ -331,8 +374,9 @@ def update_sides_credentials(
         connection = session.get_one(Connection, connection_id)
         if connection.provider is not Provider.SIDES:
             raise ValidationFailed(f"{connection.shown} is not a SIDES connection")
-        _refuse_other_stores(connection, check)
-        connection.settings = {**(connection.settings or {}), **_tenant_setting(check)}
+        _refuse_another_account(connection, check, SIDES_SAME)
+        known = _account_setting(check, SIDES_TENANT)
+        connection.settings = {**(connection.settings or {}), **known}
         connection.credentials = encrypted
         connection.status = ConnectionStatus.CONNECTED
         return _info(session, connection)
@@ -472,6 +516,7 @@ def complete_lightspeed(
             f"Lightspeed did not accept the authorization ({error}); start the connection again"
         ) from error
     refuse_missing_scopes(config, tokens.scope)
+    check = _granted(settings, tokens, policy, checked=pending.reauthorize)
     encrypted = secret_box(settings).encrypt(tokens.to_json())
     with unit_of_work(factory) as session:
         if not pending.reauthorize:
@@ -484,27 +529,41 @@ def complete_lightspeed(
                 name=pending.connection_name,
             )
             session.add(connection)
+        elif check is not None:  # a reauthorization: the same business, or nothing changes
+            _refuse_another_account(connection, check, LIGHTSPEED_SAME)
         connection.credentials = encrypted
+        known = _account_setting(check, LIGHTSPEED_BUSINESSES)
+        connection.settings = {**(connection.settings or {}), **known}
         connection.status = ConnectionStatus.CONNECTED
         session.flush()
         info = _info(session, connection)
-    return replace(info, account=_account(factory, settings, info.id, policy))
+    return replace(info, account=check.account if check else "")
 
 
-def _account(
-    factory: sessionmaker[Session],
-    settings: Settings,
-    connection_id: int,
-    policy: RetryPolicy | None,
-) -> str:
-    """What Lightspeed says the new tokens read ("" when it does not answer now: the tokens
-    are stored all the same, and ``/pos test`` asks again)."""
-    connector = connector_for(factory, settings, connection_id, policy=policy)
+def _granted(
+    settings: Settings, tokens: Tokens, policy: RetryPolicy | None, *, checked: bool
+) -> ConnectionCheck | None:
+    """What Lightspeed says new tokens read, asked with them before they are stored. ``None``
+    when it does not answer now: a first connection's tokens are stored all the same (``/pos
+    test`` asks again); a reauthorization's are refused, since tokens that may read another
+    business never replace the connection's unchecked (``checked``)."""
+    client = make_client(
+        settings.lightspeed.api_url,
+        policy=policy or _retry_policy(settings),
+        headers={"Authorization": f"Bearer {tokens.access_token}"},
+        provider="lightspeed",
+    )
+    connector = LightspeedConnector(client)
     try:
-        return connector.test().account
+        return connector.test()
     except PosError as error:
+        if checked:
+            raise OAuthExchangeFailed(
+                f"Lightspeed did not say which business this authorization is for ({error}); "
+                "nothing changed: authorize again in a moment"
+            ) from error
         log.warning("Lightspeed did not say which business was connected: %s", error)
-        return ""
+        return None
     finally:
         connector.close()
 

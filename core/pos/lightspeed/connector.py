@@ -58,9 +58,18 @@ class LightspeedConnector:
         self._client.close()
 
     def test(self) -> ConnectionCheck:
+        """Who the tokens read for: the businesses (``tenant``: their ids, comma-separated,
+        and names) and every location reachable (``location_ids``)."""
         businesses = self._businesses()
         names = ", ".join(_business_shown(b) for b in businesses) or "no business"
-        return ConnectionCheck(account=names, locations=len(self._locations_of(businesses)))
+        reachable = self._locations_of(businesses)
+        ids = sorted({str(b["businessId"]) for b in businesses if b.get("businessId") is not None})
+        return ConnectionCheck(
+            account=names,
+            locations=len(reachable),
+            location_ids=frozenset(location.external_id for location in reachable),
+            tenant=(",".join(ids), names) if ids else None,
+        )
 
     def locations(self) -> list[RemoteLocation]:
         return [

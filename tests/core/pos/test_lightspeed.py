@@ -24,7 +24,7 @@ from stockpot.core.models import (
 )
 from stockpot.core.pos import connections
 from stockpot.core.pos.connections import InvalidOAuthState
-from stockpot.core.pos.errors import DayNotComplete, PosAuthError, PosRequestRefused, PosUnavailable
+from stockpot.core.pos.errors import DayNotComplete, PosAuthError, PosUnavailable
 from stockpot.core.pos.lightspeed.oauth import (
     LightspeedNotConfigured,
     OAuthClientRefused,
@@ -122,6 +122,47 @@ def test_a_second_connection_is_refused_but_reauthorizing_keeps_everything(
         location = session.get_one(ExternalLocation, lightspeed_connected.location_id)
         assert location.storage_unit_id is not None and location.active
     assert transfer(lightspeed_connected, settings, policy).outcome is RunOutcome.POSTED
+
+
+def test_reauthorizing_for_another_business_is_refused_and_changes_nothing(
+    lightspeed_connected, settings, lightspeed
+):
+    """A new grant for an existing connection is checked with its own tokens before they
+    are stored. A user of the same business who sees the transferred location (Brighton) is
+    taken, and the business is kept; one of another business (Copper Pot) would have
+    silently switched whose sales are posted: refused, naming it, and the tokens stay."""
+    company = _company(lightspeed_connected)
+
+    def reauthorize_as(user: str, locations: list[int]):
+        lightspeed.add_user(user, locations)
+        lightspeed.login_as(user)
+        state, code = authorize(lightspeed_connected, settings, company, reauthorize=True)
+        return connections.complete_lightspeed(
+            lightspeed_connected.factory, settings, state=state, code=code, cookie=None
+        )
+
+    def connection() -> tuple:
+        with lightspeed_connected.session() as session:
+            row = session.get_one(Connection, lightspeed_connected.connection_id)
+            return row.credentials, dict(row.settings or {})
+
+    first = connection()
+    assert first[1][connections.LIGHTSPEED_BUSINESSES] == "100421,200873"
+    info = reauthorize_as("brighton@sandbox.test", [GOLDEN_LOCATION_ID])
+    assert info.id == lightspeed_connected.connection_id and "business 100421" in info.account
+    kept = connection()
+    assert kept[0] != first[0] and kept[1][connections.LIGHTSPEED_BUSINESSES] == "100421"
+    copper = [i for i, loc in lightspeed.locations.items() if loc.business_id == 200873]
+    with pytest.raises(connections.OtherLightspeedBusiness) as refused:
+        reauthorize_as("copper@sandbox.test", copper)
+    assert "is for Copper Pot" in str(refused.value), refused.value
+    assert "not the Lightspeed business of this connection" in str(refused.value)
+    assert connection() == kept
+    # A connection that kept no business (older): the active location unreached refuses it.
+    with lightspeed_connected.session() as session, session.begin():
+        session.get_one(Connection, lightspeed_connected.connection_id).settings = {}
+    with pytest.raises(connections.OtherLightspeedBusiness, match="does not reach Harbour"):
+        reauthorize_as("copper@sandbox.test", copper)
 
 
 def test_a_grant_short_of_a_scope_asked_for_connects_nothing(
@@ -507,17 +548,19 @@ def test_a_day_in_a_shape_stockpot_does_not_read_fails_cleanly_naming_where(
 def test_a_location_the_token_cannot_see_is_refused(
     lightspeed_connected, settings, policy, lightspeed
 ):
+    """A reauthorization by a user who does not see the transferred location (Hove only)
+    was stored, and the next transfer failed with HTTP 403: it is refused at once, saying
+    which location, and the connection keeps the tokens that see it."""
     lightspeed.add_user("waiter@sandbox.test", [45454565682301])
     lightspeed.login_as("waiter@sandbox.test")
     state, code = authorize(
         lightspeed_connected, settings, _company(lightspeed_connected), reauthorize=True
     )
-    connections.complete_lightspeed(
-        lightspeed_connected.factory, settings, state=state, code=code, cookie=None
-    )
-    with pytest.raises(PosRequestRefused, match="HTTP 403"):
-        transfer(lightspeed_connected, settings, policy)
-    assert_failed_and_nothing_posted(lightspeed_connected, "HTTP 403")
+    with pytest.raises(connections.OtherLightspeedBusiness, match="does not reach Harbour"):
+        connections.complete_lightspeed(
+            lightspeed_connected.factory, settings, state=state, code=code, cookie=None
+        )
+    assert transfer(lightspeed_connected, settings, policy).outcome is RunOutcome.POSTED
 
 
 def _fault_hook(hook):
