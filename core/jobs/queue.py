@@ -3,14 +3,17 @@
 Every change of a job's state is one short transaction. Claims use ``FOR UPDATE SKIP LOCKED``
 on PostgreSQL, so any number of workers share the queue without waiting on each other; on
 SQLite the write lock taken at ``BEGIN IMMEDIATE`` serialises claims instead (the clause is
-not rendered there). Finishing an attempt is guarded by the worker's id: a worker whose lease
-expired and whose job was taken over cannot overwrite what the new owner records.
+not rendered there). A claim holds a job by its number (``Job.claims``, counted at each
+claim): every renewal, progress and end of a holder is one ``UPDATE … WHERE id = :id AND
+claims = :claim``, so once the job was claimed again (its lease ran out) the stale holder's
+statements change nothing and it stops, whoever claimed it, the same worker's other thread
+included (a worker id alone let both run the job side by side).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -28,6 +31,7 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    tuple_,
     union_all,
     update,
 )
@@ -84,6 +88,7 @@ class JobSpec:
             "payload": self.payload,
             "result": {},
             "attempts": 0,
+            "claims": 0,
             "max_attempts": self.max_attempts,
             "run_after": self.run_after or now,
             "cancel_requested": False,
@@ -313,6 +318,8 @@ class ClaimedJob:
     max_attempts: int
     created_at: datetime
     worker_id: str
+    claim: int
+    """This claim's number (``Job.claims``): the token its holder's statements check."""
     telling: dict[str, Any] | None = None
     """Set when the claim is to tell how the job ended (``core.jobs.telling``), not to run it."""
 
@@ -357,6 +364,7 @@ def claim_many(
     *,
     limit: int = 1,
     max_attempts: int = 5,
+    running: Collection[int] = (),
 ) -> list[ClaimedJob]:
     """Take up to ``limit`` of the most urgent due jobs (or jobs whose worker's lease
     expired, or whose end a dead worker did not tell), in one transaction; an empty list
@@ -364,26 +372,40 @@ def claim_many(
 
     A job taken over after its worker died counts an attempt; one that has used them all is
     failed instead of being run again, and claimed to tell that (``ClaimedJob.telling``).
-    ``max_attempts`` applies to jobs queued without their own limit.
+    ``max_attempts`` applies to jobs queued without their own limit. ``running``: the jobs
+    this worker's threads hold now, never claimed again by it (a lease that ran out while
+    its worker lives means its renewal lagged, not that its attempt died: claimed again,
+    the attempt would stop at its next statement and the job start over; another worker
+    takes it over all the same).
     """
     with factory() as session:
         # An idle worker polls: look first without the write lock (SQLite) or row locks.
-        due = select(Job.id).where(_claimable(utcnow()))
-        if kinds:
-            due = due.where(Job.kind.in_(kinds))
+        due = _due(select(Job.id), kinds, running)
         if session.scalar(due.limit(1)) is None:
             return []
     with unit_of_work(factory) as session:
         now = utcnow()
-        query = select(Job).where(_claimable(now))
-        if kinds:
-            query = query.where(Job.kind.in_(kinds))
+        query = _due(select(Job), kinds, running, now)
         found = session.scalars(
             query.order_by(Job.priority, Job.run_after, Job.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
         ).all()
         return [_take(session, job, worker_id, now, lease, max_attempts) for job in found]
+
+
+def _due(
+    query: Any,
+    kinds: Sequence[JobKind] | None,
+    running: Collection[int],
+    now: datetime | None = None,
+) -> Any:
+    query = query.where(_claimable(now or utcnow()))
+    if kinds:
+        query = query.where(Job.kind.in_(kinds))
+    if running:
+        query = query.where(Job.id.not_in(running))
+    return query
 
 
 def _take(
@@ -407,6 +429,7 @@ def _take(
     if job.telling is None:
         job.state = JobState.RUNNING
         job.attempts += 1
+    job.claims += 1
     job.worker_id = worker_id
     job.lease_expires_at = now + lease
     job.started_at = job.started_at or now
@@ -423,6 +446,7 @@ def _take(
         max_attempts=limit,
         created_at=job.created_at,
         worker_id=worker_id,
+        claim=job.claims,
         telling=dict(job.telling) if job.telling is not None else None,
     )
 
@@ -470,14 +494,14 @@ def renew(factory: sessionmaker[Session], job: ClaimedJob, lease: timedelta) -> 
 
 
 def renew_held(
-    factory: sessionmaker[Session], worker_id: str, job_ids: Sequence[int], lease: timedelta
+    factory: sessionmaker[Session], worker_id: str, claims: Mapping[int, int], lease: timedelta
 ) -> None:
-    """Extend the leases of the jobs ``worker_id`` still holds among ``job_ids``."""
+    """Extend the leases of the jobs ``worker_id`` still holds by the claims ``claims``
+    (job id: claim number)."""
+    held = tuple_(Job.id, Job.claims).in_(list(claims.items()))
     _one(
         factory,
-        update(Job)
-        .where(Job.id.in_(job_ids), _held(worker_id))
-        .values(lease_expires_at=utcnow() + lease),
+        update(Job).where(held, _held(worker_id)).values(lease_expires_at=utcnow() + lease),
     )
 
 
@@ -490,7 +514,8 @@ def _one(factory: sessionmaker[Session], statement: Any) -> Any:
 
 
 def _held_by(job: ClaimedJob) -> Any:
-    return and_(Job.id == job.id, _held(job.worker_id))
+    """``job`` as this claim holds it: not claimed again since (``Job.claims``)."""
+    return and_(Job.id == job.id, Job.claims == job.claim, _held(job.worker_id))
 
 
 def _held(worker_id: str) -> Any:
@@ -499,10 +524,12 @@ def _held(worker_id: str) -> Any:
     return and_(Job.worker_id == worker_id, _leased())
 
 
-def save_progress(factory: sessionmaker[Session], job: ClaimedJob, result: dict[str, Any]) -> None:
+def save_progress(factory: sessionmaker[Session], job: ClaimedJob, result: dict[str, Any]) -> bool:
     """Keep what a long job has done so far (its Slack message, its counts) for the next
-    attempt, should this worker die."""
-    _one(factory, update(Job).where(_held_by(job)).values(result=result))
+    attempt, should this worker die; whether this claim still holds the job (else nothing
+    is kept)."""
+    saved = _one(factory, update(Job).where(_held_by(job)).values(result=result).returning(Job.id))
+    return saved is not None
 
 
 def succeed(

@@ -121,10 +121,12 @@ class JobContext:
         else:
             self.unsaid[key] = what
 
-    def save(self, **values: Any) -> None:
-        """Record progress in the job row, so a retry on another worker can go on from it."""
+    def save(self, **values: Any) -> bool:
+        """Record progress in the job row, so a retry on another worker can go on from it;
+        whether this claim still holds the job (else nothing is kept: an intent noted before
+        an effect that finds the job claimed again stops there, ``bot.jobs.slack``)."""
         self.result.update(values)
-        queue.save_progress(self.factory, self.job, self.result)
+        return queue.save_progress(self.factory, self.job, self.result)
 
 
 class JobHandler:
@@ -181,13 +183,19 @@ class LeaseKeeper:
         self._outage = outage or DatabaseOutage(log, worker_id)
         self._factory = factory
         self._worker_id = worker_id
-        self._held: set[int] = set()
+        self._held: dict[int, int] = {}
+        """Job id: the claim this worker holds it by."""
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
+    def held(self) -> list[int]:
+        """The jobs this worker's threads run or tell now (none is claimed again by it)."""
+        with self._lock:
+            return list(self._held)
+
     def hold(self, job: ClaimedJob) -> None:
         with self._lock:
-            self._held.add(job.id)
+            self._held[job.id] = job.claim
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._renew, name="stockpot-leases", daemon=True
@@ -196,20 +204,21 @@ class LeaseKeeper:
 
     def release(self, job: ClaimedJob) -> None:
         with self._lock:
-            self._held.discard(job.id)
+            if self._held.get(job.id) == job.claim:
+                del self._held[job.id]
 
     def _renew(self) -> None:
         while True:
             time.sleep(self.lease.total_seconds() / 3)
             with self._lock:
-                held = sorted(self._held)
+                held = dict(self._held)
                 if not held:
                     self._thread = None
                     return
             try:
                 queue.renew_held(self._factory, self._worker_id, held, self.lease)
             except SQLAlchemyError as error:
-                self._outage.failed(f"renew the leases of jobs {held}", error)
+                self._outage.failed(f"renew the leases of jobs {sorted(held)}", error)
             else:
                 self._outage.recovered()
 
@@ -327,6 +336,7 @@ class Worker:
             kinds,
             limit=limit,
             max_attempts=self.settings.job_max_attempts,
+            running=self.leases.held(),
         )
 
     def run_until_idle(self, *, wait_for_others: bool = False) -> int:
@@ -640,6 +650,8 @@ class Worker:
             else:
                 handler.failed(context, telling)
             outcome = "told"
+        except LeaseLost:
+            return self._lost(job)
         except Undelivered as undelivered:
             if undelivered.may_pass and telling.tries + 1 < TRIES:
                 return self._undelivered(job, telling, undelivered)

@@ -94,6 +94,11 @@ class Job(Base):
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     attempts: Mapped[int] = mapped_column(default=0)
+    claims: Mapped[int] = mapped_column(
+        default=0,
+        doc="how often the job was claimed: a claim's number is its holder's token "
+        "(``core.jobs.queue``)",
+    )
     max_attempts: Mapped[int | None] = mapped_column(
         doc="``None``: the worker's STOCKPOT_JOB_MAX_ATTEMPTS"
     )

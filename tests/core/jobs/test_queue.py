@@ -73,18 +73,46 @@ def test_claims_take_the_most_urgent_due_job_first(database, company):
     assert claim(database.factory, "w", LEASE) is None, f"job {later} is not due yet"
 
 
-def test_an_expired_lease_is_taken_over_and_the_old_worker_cannot_finish(database, company):
+@pytest.mark.parametrize("claimer", ["other", "dead"])
+def test_an_expired_lease_is_taken_over_and_the_old_worker_cannot_finish(
+    database, company, claimer
+):
+    """Whoever claims the job again, another worker or the same one (its other thread, its
+    lease renewal lagging), the earlier claim's renewal, progress and end change nothing:
+    the job is held by its claim's number, not by the worker's id alone."""
     job_id = queue_one(database, spec(company, max_attempts=2)).job_id
     dead = claim(database.factory, "dead", LEASE)
-    assert claim(database.factory, "other", LEASE) is None, "the lease holds"
+    assert claim(database.factory, claimer, LEASE) is None, "the lease holds"
     with unit_of_work(database.factory) as session:
         session.execute(update(Job).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
-    taken = claim(database.factory, "other", LEASE)
+    taken = claim(database.factory, claimer, LEASE)
     assert taken is not None and taken.id == job_id and taken.attempts == 2
-    assert not queue.succeed(database.factory, dead, {"by": "dead"})
+    assert (dead.claim, taken.claim) == (1, 2)
     assert not queue.renew(database.factory, dead, LEASE).held
-    assert queue.succeed(database.factory, taken, {"by": "other"})
-    assert state(database, job_id).result == {"by": "other"}
+    queue.save_progress(database.factory, dead, {"by": "dead"})
+    assert state(database, job_id).result == {}, "the stale claim's progress is not kept"
+    assert not queue.succeed(database.factory, dead, {"by": "dead"})
+    assert not queue.retry_later(database.factory, dead, "stale", utcnow())
+    assert queue.renew(database.factory, taken, LEASE).held
+    assert queue.succeed(database.factory, taken, {"by": claimer})
+    done = state(database, job_id)
+    assert (done.state, done.result) == (JobState.SUCCEEDED, {"by": claimer})
+
+
+def test_a_worker_does_not_claim_again_a_job_it_is_running(database, company):
+    """The worker passes the jobs its threads run (``running``): a lease that ran out under
+    it (its renewal lagged) is not claimed by its other thread, so the attempt goes on
+    instead of stopping to be started over; any other worker may take it over."""
+    job_id = queue_one(database, spec(company)).job_id
+    held = claim(database.factory, "w", LEASE)
+    with unit_of_work(database.factory) as session:
+        session.execute(update(Job).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
+    assert queue.claim_many(database.factory, "w", LEASE, running=[job_id]) == []
+    assert queue.renew(database.factory, held, LEASE).held, "still its attempt"
+    with unit_of_work(database.factory) as session:
+        session.execute(update(Job).values(lease_expires_at=utcnow() - timedelta(seconds=1)))
+    other = queue.claim_many(database.factory, "other", LEASE, running=[])
+    assert [job.id for job in other] == [job_id]
 
 
 def test_a_job_whose_workers_keep_dying_fails_instead_of_looping(database, company):

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 
-from stockpot.core.db import unit_of_work
+from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.errors import TRIED_AGAIN, ValidationFailed
 from stockpot.core.jobs.queue import JobSpec, enqueue
 from stockpot.core.jobs.worker import JobContext, JobHandler, Worker
@@ -214,3 +214,47 @@ def test_a_database_outage_at_the_last_attempt_is_told_without_promising_another
         "try the job again once the database is back"
     ]
     assert failed.last_error == handler.told[0]
+
+
+class Effecting(JobHandler):
+    """Each run renews its lease (a checkpoint) before its one effect, as handlers do; the
+    first waits for ``go`` before it: an attempt whose worker lags past its lease."""
+
+    def __init__(self) -> None:
+        self.started, self.go = threading.Event(), threading.Event()
+        self.effects: list[int] = []
+
+    def run(self, context: JobContext) -> dict:
+        if not self.started.is_set():
+            self.started.set()
+            assert self.go.wait(30)
+        context.checkpoint()
+        self.effects.append(context.job.claim)
+        return {"claim": context.job.claim}
+
+
+def test_a_job_claimed_again_by_its_own_worker_runs_once(database, queued):
+    """Worker w's attempt lags past its lease (the lease is set in the past: no waiting)
+    and w claims the job again on another thread (a second ``Worker`` of the same id: the
+    first's own threads skip the jobs it runs). The second claim runs and records the job
+    done; the first attempt's renewal is refused, so it stops before its effect, and its
+    end records nothing: one effect, the second claim's."""
+    handler = Effecting()
+    first = worker(database, handler)
+    lagging = threading.Thread(target=first.run_one)
+    lagging.start()
+    assert handler.started.wait(30)
+    with unit_of_work(database.factory) as session:
+        session.get_one(Job, queued).lease_expires_at = utcnow() - timedelta(seconds=1)
+    assert not first.run_one(), "its own thread does not claim the job it runs"
+    assert worker(database, handler).run_one(), "the same worker id claims it again"
+    handler.go.set()
+    lagging.join(30)
+    done = job(database, queued)
+    assert handler.effects == [2], "only the second claim's effect"
+    assert (done.state, done.attempts, done.claims, done.result) == (
+        JobState.SUCCEEDED,
+        2,
+        2,
+        {"claim": 2},
+    )
