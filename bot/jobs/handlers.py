@@ -387,7 +387,7 @@ class MissedDaysJob(Reporting):
             self.notifier.post_once(
                 context,
                 f"dm_{team_id}_{user_id}",
-                Target(team_id, user_id),
+                Target(team_id, user_id, direct=True),
                 message(title, [*blocks, why]),
             )
         return {"posted": True, "to": "admins"}

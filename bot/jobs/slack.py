@@ -40,13 +40,14 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from sqlalchemy.orm import Session, sessionmaker
 
+from stockpot.bot.blocks.common import context as context_block
 from stockpot.bot.errors import GONE
 from stockpot.bot.missing_scope import lacking
 from stockpot.bot.observed import metered
 from stockpot.core.jobs.effects import job_key
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.jobs.telling import Telling, Undelivered
-from stockpot.core.jobs.worker import JobContext, JobHandler
+from stockpot.core.jobs.worker import JobContext, JobHandler, LeaseLost
 from stockpot.core.models import Company
 
 log = logging.getLogger(__name__)
@@ -237,6 +238,21 @@ def _not_taken(error: BaseException, doing: str, owed: bool) -> None:
     log.warning("could not %s (%s)", doing, failure(error), exc_info=traceback)
 
 
+SENT_AGAIN = (
+    ":repeat: Sent again: sending this was cut short before Stockpot could note it sent, "
+    "and it cannot read direct messages to check. If it reached you twice, either copy's "
+    "button does the same, once."
+)
+
+
+def sent_again(message: dict[str, Any]) -> dict[str, Any]:
+    """A direct message posted again after an attempt that may have posted it died before
+    saving its ``ts`` (``Target.direct``: it cannot be looked for), saying so. Posted again
+    rather than dropped: a missed offer lost leaves its days untransferred with nothing
+    else to say so, where two copies of it cost a glance (its button acts once)."""
+    return {**message, "blocks": [*(message.get("blocks") or []), context_block(SENT_AGAIN)]}
+
+
 def sent_key(key: str) -> str:
     """Where ``Notifier.post_once`` notes which message it delivered under ``key``."""
     return f"{key}_sent"
@@ -260,6 +276,9 @@ class Target:
     user_id: str | None = None
     message_ts: str | None = None
     """The message the result replaces, if any (``Notify.message_ts``)."""
+    direct: bool = False
+    """A direct message to the user ``channel_id`` names: the bot cannot read it back
+    (``im:history`` is not among its scopes), so a retry cannot look for what it posted."""
 
     @classmethod
     def of(cls, notify: Notify) -> Target:
@@ -358,15 +377,17 @@ class Notifier:
             return None
         stamp = job_key(context.job.id, key)
         intent = f"{key}_posting"
-        if context.result.get(intent):
+        if context.result.get(intent) and target.direct:
+            message = sent_again(message)
+        elif context.result.get(intent):
             found = self.find(
                 target, stamp, context.job.created_at, message.get("thread_ts"), owed=True
             )
             if found:
                 context.save(**{key: found})
                 return found
-        else:
-            context.save(**{intent: True})
+        elif not context.save(**{intent: True}):
+            raise LeaseLost  # claimed again since: the new claim posts it
         placed = self.post(target, stamped(message, stamp), owed=True)
         if placed is None:
             return None

@@ -17,6 +17,7 @@ from datetime import timedelta
 from sqlalchemy import func, select, update
 
 from stockpot.bot.ids import ActionId
+from stockpot.bot.jobs.slack import SENT_AGAIN
 from stockpot.core.access import set_role
 from stockpot.core.db import unit_of_work, utcnow
 from stockpot.core.jobs import specs
@@ -385,9 +386,10 @@ def test_a_failed_sync_says_so_in_its_progress_message_and_retry_goes_on_there(b
     assert job.state is JobState.SUCCEEDED
 
 
-def killed_after_commit(bot, which) -> None:
+def killed_after_commit(bot, which, result: dict | None = None) -> None:
     """What a worker SIGKILLed after its job's work committed, before recording the job
-    done, leaves of the jobs ``which`` selects: running, under a lease run out."""
+    done, leaves of the jobs ``which`` selects: running, under a lease run out, with
+    ``result`` the progress it had saved."""
     with unit_of_work(bot.database.factory) as session:
         session.execute(
             update(Job)
@@ -396,7 +398,7 @@ def killed_after_commit(bot, which) -> None:
                 state=JobState.RUNNING,
                 lease_expires_at=utcnow() - timedelta(seconds=1),
                 finished_at=None,
-                result={},
+                result=result or {},
             )
         )
 
@@ -474,3 +476,34 @@ def test_days_missed_with_no_report_channel_are_offered_to_each_admin_once(bot):
         dm = bot.slack.dm_with(admin)
         assert result[f"dm_{TEAM}_{admin}_channel"] == dm
         assert bot.slack.workspace.message(result[f"dm_{TEAM}_{admin}"]).channel == dm
+
+
+def test_a_missed_days_dm_cut_off_between_post_and_save_is_sent_again_saying_so(bot):
+    """The worker posted the offer to the first admin and died before saving its ts: the
+    job keeps only the intent. A retry cannot look for a direct message (no im:history),
+    so it chooses a second copy over a lost one (a lost offer leaves its days
+    untransferred, unsaid; a second copy costs a glance and its Catch up acts once), and
+    the copy says why it came again. The admin not yet posted to gets the offer once."""
+    store = _ready(bot)
+    bot.slack.add_user("UADMIN2", "uadmin2")
+    with unit_of_work(bot.database.factory) as session:
+        company_id = session.get_one(ExternalLocation, store).company_id
+        set_role(session, company_id, TEAM, "UADMIN2", Role.ADMIN)
+    offered, _ = missed_days(bot, store)
+    _enqueue(bot, offered)
+    bot.drain()
+    offer = "3 days of *Pizzeria Beispiel Teltow* are not transferred"
+    assert len(messages(bot, offer)) == 2, "one to each admin"
+    killed_after_commit(bot, Job.kind == JobKind.MISSED_DAYS, {f"dm_{TEAM}_{ADMIN}_posting": True})
+    bot.drain()
+    offers = messages(bot, offer)
+    assert [call.args["channel"] for call in offers[2:]] == [ADMIN, "UADMIN2"]
+    again, first_time = offers[2], offers[3]
+    assert SENT_AGAIN in texts(again) and ActionId.CATCH_UP in texts(again)
+    assert SENT_AGAIN not in texts(first_time), "this admin was not posted to before"
+    assert not [c for c in bot.slack.calls if c.method == "conversations.history"], (
+        "a direct message is not looked for: the bot cannot read it"
+    )
+    with bot.database.session() as session:
+        job = session.scalar(select(Job).where(Job.kind == JobKind.MISSED_DAYS))
+    assert job.state is JobState.SUCCEEDED and job.result[f"dm_{TEAM}_{ADMIN}"]
