@@ -121,6 +121,9 @@ class MapItemMetadata(Payload):
 class CatchUpValue(Payload):
     """Days a location missed while paused (the range; days transferred since are skipped)."""
 
+    company_id: RowId | None = None
+    """The company it was offered for: pressed in a direct message, no channel says which of
+    the workspace's companies it is (``None``: a button from before, the channel's)."""
     location_id: RowId
     first: SaneDate
     last: SaneDate

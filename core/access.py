@@ -118,11 +118,30 @@ def actor_for(
     channel_id: str | None,
     *,
     members_only: bool = True,
+    company_id: int | None = None,
 ) -> Actor:
-    """The requester in the company this workspace or channel works for. Only the company's
-    members see its data: anyone else is refused (``NotAMember``, naming whom to ask) unless
-    ``members_only`` is off (a command that shows nothing of the company, like setting up)."""
-    company = company_for(session, team_id, channel_id)
+    """The requester in the company this workspace or channel works for, or in
+    ``company_id`` (a button made for that company: in a direct message no channel says
+    which of the workspace's companies it speaks for), which must be one this workspace is
+    linked to. Only the company's members see its data: anyone else is refused
+    (``NotAMember``, naming whom to ask) unless ``members_only`` is off (a command that
+    shows nothing of the company, like setting up)."""
+    if company_id is not None:
+        company = session.scalar(
+            select(Company).where(
+                Company.id == company_id,
+                Company.id.in_(
+                    select(WorkspaceCompany.company_id).where(WorkspaceCompany.team_id == team_id)
+                ),
+            )
+        )
+        if company is None:
+            raise UnauthorizedCompanyAccess(
+                "that button was made for a company this Slack workspace is not linked to; "
+                "nothing was done (use it in the workspace it was sent to)"
+            )
+    else:
+        company = company_for(session, team_id, channel_id)
     if company is None:
         raise WorkspaceNotLinked(
             "this workspace is not linked to a company yet: a workspace admin runs "

@@ -171,7 +171,7 @@ def _automatic(active: bool) -> Callable[..., Reply]:
         missed = set_automatic(rows.session, location, active)
         name = escape(location.name)
         if missed is not None:
-            blocks = catch_up_blocks(location.name, location.id, missed)
+            blocks = catch_up_blocks(location.name, location.company_id, location.id, missed)
             return f"Automatic transfers of {name} resumed.", blocks
         if active:
             return f"Automatic transfers of {name} are running.", []
@@ -258,8 +258,8 @@ def cancel_job(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltCo
 
 def catch_up_days(ack: Ack, body: dict[str, Any], respond: Respond, context: BoltContext) -> None:
     ack()
-    who = button_admin(context, body)
     value: CatchUpValue = _value(body, CatchUpValue)
+    who = button_admin(context, body, value.company_id)
     svc = services(context)
     with reading(context, who) as rows:
         location = rows.location(value.location_id)

@@ -97,10 +97,15 @@ def effect_key(context: BoltContext, step: str) -> str | None:
     return job_key(answering.job_id, step) if isinstance(answering, Answering) else None
 
 
-def actor(context: BoltContext, channel_id: str | None = None) -> Actor:
-    """The requester in the company this workspace (or channel) speaks for."""
+def actor(
+    context: BoltContext, channel_id: str | None = None, company_id: int | None = None
+) -> Actor:
+    """The requester in the company this workspace (or channel) speaks for, or in
+    ``company_id``, one of the workspace's (``actor_for``)."""
     with services(context).factory() as session:
-        return actor_for(session, context.team_id or "", context.user_id or "", channel_id)
+        return actor_for(
+            session, context.team_id or "", context.user_id or "", channel_id, company_id=company_id
+        )
 
 
 def reading(context: BoltContext, who: Actor) -> AbstractContextManager[scope.CompanyScope]:
@@ -135,9 +140,12 @@ def said_once(
         return said
 
 
-def button_admin(context: BoltContext, body: dict[str, Any]) -> Actor:
-    """Who pressed a button: an admin of the company its channel speaks for, or a refusal."""
-    who = actor(context, channel_of(body))
+def button_admin(
+    context: BoltContext, body: dict[str, Any], company_id: int | None = None
+) -> Actor:
+    """Who pressed a button: an admin of the company its channel speaks for (or of
+    ``company_id``, the company the button was made for), or a refusal."""
+    who = actor(context, channel_of(body), company_id)
     who.require_admin()
     return who
 

@@ -87,7 +87,9 @@ def automatic_switch(active: bool) -> Subcommand:
                 location = rows.location(location_id)
                 missed = set_automatic(rows.session, location, active)
                 if missed is not None:
-                    blocks.extend(catch_up_blocks(location.name, location.id, missed))
+                    blocks.extend(
+                        catch_up_blocks(location.name, location.company_id, location.id, missed)
+                    )
             state = "resumed" if active else "paused (setup and history are kept)"
             text = f"Automatic transfers {state} for {plural(len(ids), 'location')}."
             return message(text, [section(text), *blocks] if blocks else [])

@@ -80,7 +80,9 @@ def sync_failed_blocks(label: str, reason: str, job_id: int, reconnect: int | No
     ]
 
 
-def catch_up_blocks(name: str, location_id: int, missed: MissedDays) -> list[Block]:
+def catch_up_blocks(
+    name: str, company_id: int, location_id: int, missed: MissedDays
+) -> list[Block]:
     """After resuming: the days that fell due while paused, with a button to transfer them."""
     text = f"Automatic transfers of *{escape(name)}* resumed."
     if not missed.days:
@@ -91,12 +93,12 @@ def catch_up_blocks(name: str, location_id: int, missed: MissedDays) -> list[Blo
             "transferred: "
             f"{missed.days[0]} to {missed.days[-1]}."
         ),
-        *_catch_up_offer(location_id, missed.days[0], missed.days[-1]),
+        *_catch_up_offer(company_id, location_id, missed.days[0], missed.days[-1]),
     ]
 
 
 def missed_days_blocks(
-    name: str, location_id: int, first: date, last: date, days: int
+    name: str, company_id: int, location_id: int, first: date, last: date, days: int
 ) -> list[Block]:
     """After the scheduler was down longer than it catches up on by itself: the older days
     it did not queue, with a button to transfer them."""
@@ -106,15 +108,17 @@ def missed_days_blocks(
             f"latest {LOOKBACK_DAYS} days by itself: {plural(days, 'day')} of *{escape(name)}* "
             f"are not transferred, {first} to {last}. The days after are transferred as usual."
         ),
-        *_catch_up_offer(location_id, first, last),
+        *_catch_up_offer(company_id, location_id, first, last),
     ]
 
 
-def _catch_up_offer(location_id: int, first: date, last: date) -> list[Block]:
+def _catch_up_offer(company_id: int, location_id: int, first: date, last: date) -> list[Block]:
     """Catch up for the days from ``first`` to ``last`` (a Catch up takes the latest
     ``CATCH_UP_MAX_DAYS`` of a longer range; the rest are named)."""
     start = max(first, last - timedelta(days=CATCH_UP_MAX_DAYS - 1))
-    value = CatchUpValue.made(location_id=location_id, first=start, last=last)
+    value = CatchUpValue.made(
+        company_id=company_id, location_id=location_id, first=start, last=last
+    )
     note = "Nothing is transferred for those days unless you catch up."
     if start > first:
         note += (

@@ -357,7 +357,7 @@ class MissedDaysJob(Reporting):
         payload = payload_of(MissedDaysPayload, job.payload)
         name = _location(context.factory, job.location_id)[0]
         blocks = missed_days_blocks(
-            name, job.location_id, payload.first, payload.last, payload.days
+            name, job.company_id, job.location_id, payload.first, payload.last, payload.days
         )
         title = f"Not transferred: {escape(name)}, {payload.first} to {payload.last}"
         target = self.notifier.target(job.company_id, None)

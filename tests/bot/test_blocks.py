@@ -360,7 +360,7 @@ def test_an_offer_of_more_days_than_a_catch_up_takes_names_where_it_starts():
     """A scheduler down for over a year: the button takes the latest 400 days (a Catch up's
     limit, ``catch_up_range``) and the message says so, instead of a button that refuses."""
     first, last = date(2024, 1, 1), date(2025, 6, 30)
-    blocks = missed_days_blocks("Mitte <1>", 7, first, last, 547)
+    blocks = missed_days_blocks("Mitte <1>", 3, 7, first, last, 547)
     shown = json.dumps(blocks)
     assert "547 days of *Mitte &lt;1&gt;* are not transferred, 2024-01-01 to 2025-06-30" in shown
     assert "Catch up takes the latest 400 days, from 2024-05-27" in shown

@@ -33,6 +33,7 @@ from stockpot.core.models import (
     Role,
     RunKind,
     TransferRun,
+    WorkspaceCompany,
 )
 from stockpot.core.pos import connections
 from stockpot.sandbox.http import Fault
@@ -731,3 +732,51 @@ def test_a_refused_sign_in_is_told_once_not_every_day_until_reconnected(bot):
         password=DEFAULT_PASSWORD,
     )
     assert due(), "reconnected, the next days are due again"
+
+
+def test_catch_up_pressed_in_a_dm_acts_for_the_company_it_was_offered_for(bot):
+    """A workspace with two companies, Osteria Altra linked first: Trattoria's days missed
+    are offered to its admin in a direct message (it has no report channel). Catch up
+    pressed there acted for the workspace's first company (a direct message is bound to
+    none), which refused Trattoria's location. The button carries the company it was
+    offered for; a press is checked against the presser's access to that company."""
+    store = _ready(bot)
+    altra_admin = "UALTRA"
+    with unit_of_work(bot.database.factory) as session:
+        trattoria = session.get_one(ExternalLocation, store).company_id
+        altra = session.scalar(select(Company.id).where(Company.name == "Osteria Altra"))
+        session.execute(
+            WorkspaceCompany.__table__.delete().where(WorkspaceCompany.company_id == trattoria)
+        )
+        session.add(WorkspaceCompany(team_id=TEAM, company_id=altra))
+        session.flush()
+        session.add(WorkspaceCompany(team_id=TEAM, company_id=trattoria))
+        set_role(session, altra, TEAM, altra_admin, Role.ADMIN)
+    offered, first = missed_days(bot, store)
+    _enqueue(bot, offered)
+    offer = posted(bot, "3 days of *Pizzeria Beispiel Teltow* are not transferred")
+    assert offer.args["channel"] == ADMIN, "a direct message"
+    value = _first_button(offer)["value"]
+    assert CatchUpValue.model_validate_json(value).company_id == trattoria
+
+    forged = CatchUpValue(company_id=altra, location_id=store, first=first, last=first).dump()
+    presses = [
+        (value, altra_admin, TEAM, "you are not a member of Trattoria Esempio"),
+        (value, OTHER_ADMIN, OTHER_TEAM, "a company this Slack workspace is not linked to"),
+        (forged, altra_admin, TEAM, "does not belong to Osteria Altra"),
+        (forged, ADMIN, TEAM, "you are not a member of Osteria Altra"),
+    ]
+    for pressed, user, team, _ in presses:
+        bot.send.block_action(ActionId.CATCH_UP, pressed, user=user, team=team, channel="D0DM")
+    for _, _, _, refusal in presses:
+        reply(bot, refusal)
+    bot.drain()
+    with bot.database.session() as session:
+        assert session.scalar(select(TransferRun.id)) is None, "nothing was caught up"
+
+    bot.send.block_action(ActionId.CATCH_UP, value, user=ADMIN, channel="D0DM")
+    reply(bot, "Catching up 3 days of Pizzeria Beispiel Teltow")
+    bot.drain()
+    with bot.database.session() as session:
+        days = session.scalars(select(TransferRun.business_date)).all()
+    assert sorted(days) == [first + timedelta(days=n) for n in range(3)]
