@@ -6,7 +6,7 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -95,6 +95,18 @@ def effect_key(context: BoltContext, step: str) -> str | None:
     twice. ``None`` where no attempt can follow (the web process answering)."""
     answering = context.get(ANSWERING)
     return job_key(answering.job_id, step) if isinstance(answering, Answering) else None
+
+
+def form_key(context: BoltContext, view: dict[str, Any], *parts: object) -> str | None:
+    """The idempotency key of what a modal's submission posts: the view, not the delivery.
+    Slack gives a submission not acked within 3 s an error and leaves the modal open with what
+    was typed; Submit pressed again is a new delivery (a new ``trigger_id``) of the same view,
+    whose first submission may well have posted. ``parts``: what else tells submissions of
+    one view apart (a count sheet's page: Slack keeps the view's id from page to page)."""
+    view_id = view.get("id")
+    if not isinstance(view_id, str) or not 0 < len(view_id) <= 64:
+        return None
+    return ":".join(["form", context.team_id or "", view_id, *map(str, parts)])
 
 
 def actor(
@@ -210,6 +222,17 @@ def form_input(view: dict[str, Any], block: str, action: str) -> dict[str, Any]:
     blocks = _form_values(view).get(block)
     element = blocks.get(action) if isinstance(blocks, dict) else None
     return element if isinstance(element, dict) else {}
+
+
+def picked_date(element: dict[str, Any]) -> date | None:
+    """The date of a date picker's state (``form_input``, a message's state values); ``None``
+    when none is picked. It comes back through the user's client: anything but the picker's
+    ``YYYY-MM-DD`` is refused, not a crash."""
+    text = element.get("selected_date")
+    try:
+        return date.fromisoformat(text) if text else None
+    except (TypeError, ValueError):
+        raise ValidationFailed("that date is not one the date picker gives") from None
 
 
 def form_actor(

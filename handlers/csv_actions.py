@@ -25,7 +25,15 @@ from stockpot.core.errors import ValidationFailed
 from stockpot.core.jobs import specs
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.models import Connection, CsvImport, ImportStatus
-from stockpot.handlers.context import button_admin, button_id, channel_of, notify, reading, services
+from stockpot.handlers.context import (
+    button_admin,
+    button_id,
+    channel_of,
+    notify,
+    picked_date,
+    reading,
+    services,
+)
 from stockpot.handlers.offers import already_started, in_place, offered_in, spend
 from stockpot.handlers.pending import joined
 
@@ -40,12 +48,8 @@ def _value(body: dict[str, Any]) -> CsvFileValue:
 def _picked_date(body: dict[str, Any]) -> date | None:
     """The date chosen in the preview's date picker, if the preview had one."""
     values = (body.get("state") or {}).get("values") or {}
-    picked = (values.get(BlockId.CSV_DATE) or {}).get(ActionId.CSV_DATE) or {}
-    text = picked.get("selected_date")
-    try:
-        return date.fromisoformat(text) if text else None
-    except (TypeError, ValueError):
-        raise ValidationFailed("that date is not one the date picker gives") from None
+    picked = (values.get(BlockId.CSV_DATE) or {}).get(ActionId.CSV_DATE)
+    return picked_date(picked if isinstance(picked, dict) else {})
 
 
 def _preview(context: BoltContext, body: dict[str, Any]) -> Notify:

@@ -4,7 +4,6 @@ in the channel."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -29,6 +28,7 @@ from stockpot.handlers.context import (
     form_actor,
     form_input,
     notify,
+    picked_date,
     post,
     reading,
     services,
@@ -71,11 +71,7 @@ def submit_upload(ack: Ack, view: dict[str, Any], client: WebClient, context: Bo
     svc = services(context)
     with reading(context, who) as rows:
         rows.get(Connection, connection_id)
-    picked = form_input(view, BlockId.CSV_DATE, ActionId.CSV_DATE).get("selected_date")
-    try:
-        when = date.fromisoformat(picked) if picked else None
-    except (TypeError, ValueError):
-        raise ValidationFailed("that date is not one the date picker gives") from None
+    when = picked_date(form_input(view, BlockId.CSV_DATE, ActionId.CSV_DATE))
     ack()
     file = files[0]
     name, here = str(file.get("name") or file.get("id")), notify(context, metadata.channel_id)

@@ -60,7 +60,9 @@ from stockpot.handlers.context import (
     form_actor,
     form_blocks,
     form_input,
+    form_key,
     notify,
+    picked_date,
     post,
     reading,
     services,
@@ -261,6 +263,7 @@ def submit_count(
             ],
             source="count sheet",
             notify=notify(context, metadata.channel_id),
+            effect_key=form_key(context, view, "count", metadata.page),
         )
         try:
             result = post_stock(svc.factory, request)
@@ -300,7 +303,7 @@ def submit_count(
         )
     else:
         ack()
-    if result is not None:
+    if result is not None and not result.again:
         announce(client, metadata.channel_id, result, who.user_id)
 
 
@@ -434,10 +437,9 @@ def _posting_day(factory: SessionFactory, company_id: int, unit: str, to_unit: s
 def submit_form(ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext) -> None:
     who, metadata = form_actor(context, view, StockFormMetadata)
     text = str(form_input(view, BlockId.STOCK_LINES, ActionId.STOCK_LINES).get("value") or "")
-    picked = form_input(view, BlockId.STOCK_DATE, ActionId.STOCK_DATE).get("selected_date")
     note = str(form_input(view, BlockId.STOCK_NOTE, ActionId.STOCK_NOTE).get("value") or "").strip()
     try:
-        day = date.fromisoformat(picked) if picked else None
+        day = picked_date(form_input(view, BlockId.STOCK_DATE, ActionId.STOCK_DATE))
         parsed = files.read_arguments([line for line in text.splitlines() if line.strip()])
         result = _post(
             services(context).factory,
@@ -449,12 +451,14 @@ def submit_form(ack: Ack, view: dict[str, Any], client: WebClient, context: Bolt
             parsed.lines,
             who.audit,
             note or None,
+            form_key(context, view, "stock"),
         )
     except InvalidDocument as error:
         ack(response_action="errors", errors=_form_errors(error))
         return
     ack()
-    announce(client, metadata.channel_id, result, who.user_id)
+    if not result.again:  # said when it was posted
+        announce(client, metadata.channel_id, result, who.user_id)
 
 
 def _form_errors(error: InvalidDocument) -> dict[str, str]:

@@ -271,7 +271,8 @@ class SlackSender:
     ) -> httpx.Response:
         submitted = {
             **view,
-            "id": view.get("id", "V00001"),
+            # A view's id is Slack's, one per modal opened: a form submitted twice keeps it.
+            "id": view.get("id") or f"V{secrets.token_hex(5).upper()}",
             "team_id": team,
             "state": {"values": values},
         }

@@ -249,6 +249,12 @@ def test_forms_with_foreign_shapes_are_refused_in_the_form_not_crashes(bot, capl
     counting = {**form, "private_metadata": form["private_metadata"].replace("receipt", "count")}
     answer = bot.send.view_submission(counting, {}, user=ADMIN)
     assert "not one Stockpot made" in answer.text, answer.text
+    # A date the picker never gives (ValueError, TypeError: "Something went wrong" before).
+    for picked in ("2026-02-30", 20261127, "yesterday"):
+        lines = {BlockId.STOCK_LINES: {ActionId.STOCK_LINES: {"value": "Flour=2kg"}}}
+        dated = {BlockId.STOCK_DATE: {ActionId.STOCK_DATE: {"selected_date": picked}}}
+        answer = bot.send.view_submission(form, {**lines, **dated}, user=ADMIN)
+        assert "not one the date picker gives" in answer.text, answer.text
     assert "Something went wrong" not in json.dumps([c.args for c in bot.slack.calls])
     assert not [r for r in caplog.records if r.levelname == "ERROR"]
     with bot.database.session() as session:
