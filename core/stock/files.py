@@ -182,6 +182,8 @@ def read_csv(text: str, *, source: str) -> StockFile:
 ARGUMENT = re.compile(r"^\s*(?P<name>.+?)\s*=\s*(?P<amount>[^@]*?)\s*(?:@\s*(?P<cost>[^@]*?))?\s*$")
 """A line: ingredient=amount, optionally @cost; the amount and the cost are read on their own,
 so that a number written wrongly there (``1e309``, ``€12``) is told what is wrong with it."""
+RUN_TOGETHER = re.compile(r"[^\W\d_]\s*=")
+"""A name= after a line's amount or cost: the next line, typed without its comma."""
 AMOUNT = re.compile(
     r"(?P<quantity>[-+]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][-+]?[0-9]+)?)"
     r"\s*(?P<unit>[^\W\d_]*)"
@@ -221,6 +223,15 @@ def _argument(text: str, number: int) -> LineInput | Problem:
     (``1e309``, ``€12``, ``12 EUR`` as a cost) is told so by the one rule for typed numbers
     (``parse_quantity_text``); anything else is shown the form."""
     match = ARGUMENT.match(text)
+    if match is not None and RUN_TOGETHER.search(match["amount"] + (match["cost"] or "")):
+        # Two lines run together (a space or ';' where a comma goes) are not a bad number.
+        return Problem(
+            "",
+            f"{quoted(text)} names {text.count('=')} ingredients: one ingredient=quantity a "
+            "line (typed after the command, lines are separated by commas: "
+            "Flour=2kg, Basil=30g)",
+            number,
+        )
     amount = AMOUNT.fullmatch(match["amount"]) if match is not None else None
     if match is not None and amount is None and any(c.isdigit() for c in match["amount"]):
         try:

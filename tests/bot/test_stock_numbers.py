@@ -139,3 +139,15 @@ def test_a_quantity_too_large_in_its_base_unit_is_said_in_grouped_figures(bot):
     bot.send.command("/stock", "receive Kitchen Basil=999999999kg", user=ADMIN)
     said = texts(reply(bot, "nothing was posted"))
     assert "999,999,999 kg is 999,999,999,000 g of Basil, too large; quantities must" in said
+
+
+def test_two_lines_typed_without_a_comma_are_told_to_separate_them(bot):
+    """``Flour=2kg Basil=30g`` (a space, or a semicolon, where the short form takes a comma)
+    was "'2kg Basil=30g' is not a number; write it with the digits 0-9": the fix it gave
+    was not the fix. It names the lines and how to separate them, and posts nothing."""
+    for typed in ("Flour=2kg Basil=30g", "Flour=2kg; Tomato sauce=1l@2"):
+        bot.send.command("/stock", f"receive Kitchen {typed}", user=ADMIN)
+        said = texts(reply(bot, "names 2 ingredients"))
+        assert "one ingredient=quantity a line" in said and "Flour=2kg, Basil=30g" in said
+        assert "not a number" not in said, said
+    assert _postings(bot) == 0
