@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Annotated
 
@@ -258,6 +259,11 @@ def _written(limits: str) -> Callable[[object], object]:
     written (``'1e-400' has more than 9 decimal places``)."""
 
     def read(value: object) -> object:
+        if isinstance(value, bool | date):
+            # YAML reads `yes` and `2026-11-27` as no string: pydantic's "Decimal input
+            # should be an integer, float, string or Decimal object" named neither.
+            shown = "yes/no" if isinstance(value, bool) else str(value)
+            raise PydanticCustomError("quantity_text", not_a_number(shown, write_a_number()))
         if not isinstance(value, str):
             return value
         text = value.strip()

@@ -95,6 +95,18 @@ def refused(database, text: str, importer=import_catalog) -> str:
             + "x" * 300
             + "'; use an IANA name such as Europe/Rome",
         ),
+        (  # YAML's dates and yes/no where a number goes: "Decimal input should be an
+            # integer, float, string or Decimal object", naming neither
+            "company: X\ningredients: [{name: F, base_unit: kg, cost: 2026-11-27}]\n",
+            "line 2: ingredients[0].cost: '2026-11-27' is not a number; write it with the "
+            "digits 0-9 and a '.' for decimals, e.g. 2 or 1.5",
+        ),
+        (
+            "company: X\ningredients: [{name: F, base_unit: kg}]\nrecipes:\n"
+            "  - {name: R, lines: [{ingredient: F, quantity: yes, unit: kg}]}\n",
+            "line 4: recipes[0].lines[0].quantity: 'yes/no' is not a number; write it with the "
+            "digits 0-9 and a '.' for decimals, e.g. 2 or 1.5",
+        ),
         (
             'company: !!python/object/apply:os.system ["true"]\n',
             "line 1: not valid YAML: could not determine a constructor for the tag "
