@@ -80,6 +80,13 @@ def read_text_file(
             "mappings by connection)"
         )
         raise InvalidDocument(name, [Problem("", message)])
+    return text_of(data, source=name)
+
+
+def text_of(data: bytes, *, source: str) -> str:
+    """A file's bytes as UTF-8 text (with or without a BOM), else an ``InvalidDocument``
+    naming the line of the first byte that is not: one rule for a file given to the CLI
+    and one shared in Slack."""
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -88,4 +95,4 @@ def read_text_file(
             f"not UTF-8 text (byte 0x{data[error.start]:02x} is not UTF-8); save the file "
             "as UTF-8 (in Excel: CSV UTF-8; in an editor: Save with encoding UTF-8)"
         )
-        raise InvalidDocument(name, [Problem("", message, line)]) from None
+        raise InvalidDocument(source, [Problem("", message, line)]) from None

@@ -36,12 +36,12 @@ log = logging.getLogger(__name__)
 CANCEL = ActionId.STOCK_FILE_CANCEL
 
 
-def _fetch(svc: Services, client: WebClient, file_id: str, reader: FileReader) -> tuple[str, str]:
+def _fetch(svc: Services, client: WebClient, file_id: str, reader: FileReader) -> tuple[str, bytes]:
     name, data = fetch_csv(
         svc.settings, client, file_id, reader=reader, factory=svc.factory, limit=COUNT_FILE_LIMIT
     )
     with data:
-        return name, data.read().decode("utf-8-sig", errors="replace")
+        return name, data.read()
 
 
 def _request(
@@ -81,11 +81,11 @@ def preview_count(
     name = file_id
     try:
         reader = FileReader(context.team_id or "", user_id, company_id)
-        name, text = _fetch(svc, client, file_id, reader)
+        name, data = _fetch(svc, client, file_id, reader)
         unit, written = target
         posting_day = company_clock.unit_posting_day(svc.factory, company_id, unit)
         day = files.count_day(name, unit, written, posting_day) or posting_day
-        parsed = files.read_csv(text, source=name)
+        parsed = files.read_shared_csv(data, source=name)
         request = _request(company_id, unit, day, parsed, slack_who(user_id))
         preview = post_stock(svc.factory, request, dry_run=True)
     except InvalidDocument as error:
@@ -131,8 +131,8 @@ def post_count(
     value = _value(body)
     channel = channel_of(body)
     reader = FileReader(who.team_id, who.user_id, who.company_id)
-    name, text = _fetch(svc, client, value.file_id, reader)
-    parsed = files.read_csv(text, source=name)
+    name, data = _fetch(svc, client, value.file_id, reader)
+    parsed = files.read_shared_csv(data, source=name)
     where = notify(context, channel)
     # Spent first, as every offer is (handlers.offers): nobody posts the same file twice.
     ts = spend(respond, body, f"Posting the count, started by <@{who.user_id}>…", CANCEL)

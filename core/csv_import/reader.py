@@ -19,7 +19,7 @@ from stockpot.core.cell_text import inert
 from stockpot.core.csv_import.cells import business_date, parse_date, parse_quantity
 from stockpot.core.csv_import.dialect import Dialect, UnreadableFile
 from stockpot.core.csv_import.profile import CsvProfile
-from stockpot.core.lookup import NUL_REFUSED, nul_problem
+from stockpot.core.nul_bytes import nul_fix, nul_place
 
 MAX_CODE = 200
 NEWLINE = b"\n"
@@ -354,31 +354,15 @@ def nul_refusal(
     stream: BinaryIO, profile: CsvProfile, dialect: Dialect, offset: int
 ) -> UnreadableFile:
     """The file refused for the NUL byte at ``offset`` (its first), said at its line and
-    column: CSV text never holds one, and a code with one could not be stored. Its line
-    alone when the file stops being CSV before it."""
-    where = f"line {_lines_before(stream, offset) + 1}"
+    column (``core.nul_bytes``)."""
+    line = _lines_before(stream, offset) + 1
     text = io.TextIOWrapper(stream, encoding=dialect.encoding, errors="replace", newline="")
-    header: tuple[str, ...] | None = None
     try:
-        for line, cells in records_of(csv.reader(text, delimiter=dialect.delimiter), dialect):
-            at = next((p for p, value in enumerate(cells) if nul_problem(value)), None)
-            if at is not None:
-                named = header is not None and at < len(header)
-                column = f"column '{inert(header[at], 40)}'" if named else f"column {at + 1}"
-                where = f"line {line}, {column}"
-                break
-            if header is None:
-                header = column_names(cells, profile)
-    except UnreadableFile:
-        pass
+        place = nul_place(text, delimiter=dialect.delimiter, header=profile.header_row, line=line)
     finally:
         text.detach()
         stream.seek(0)
-    return UnreadableFile(
-        f"{where}: {NUL_REFUSED} from the file, or, if the file is not text (an Excel "
-        "workbook, an image, UTF-16 text), export the sales as CSV (in Excel: Save as → CSV "
-        "UTF-8)"
-    )
+    return UnreadableFile(f"{place}: {nul_fix('export the sales')}")
 
 
 def _lines_before(stream: BinaryIO, offset: int) -> int:

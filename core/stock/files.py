@@ -33,7 +33,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from stockpot.core.csv_export import csv_text
-from stockpot.core.documents import DocumentModel, parse_document
+from stockpot.core.documents import DocumentModel, parse_document, text_of
 from stockpot.core.errors import InvalidDocument, Problem, ValidationFailed
 from stockpot.core.models import (
     Company,
@@ -42,6 +42,7 @@ from stockpot.core.models import (
     StockCountLine,
     StorageUnit,
 )
+from stockpot.core.nul_bytes import nul_fix, nul_place
 from stockpot.core.periods import sane_date
 from stockpot.core.quantities import COST_RANGE, Cost, Quantity, parse_quantity_text
 from stockpot.core.stock.services import LineInput
@@ -121,13 +122,27 @@ def read_yaml(text: str, *, source: str) -> StockFile:
 def _csv_rows(text: str, *, source: str) -> list[list[str]]:
     """The file's rows, or ``InvalidDocument`` with the line where it stops being CSV: a cell
     over the csv module's 131,072 characters raised ``_csv.Error`` (a traceback), and a quote
-    left open swallowed every later line into one cell, those counts silently lost."""
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")), strict=True)
+    left open swallowed every later line into one cell, those counts silently lost. A NUL
+    is refused at its place, as in every CSV file people give (``core.nul_bytes``)."""
+    text = text.lstrip("\ufeff")
+    if (nul := text.find("\0")) >= 0:
+        line = text.count("\n", 0, nul) + 1
+        place = nul_place(io.StringIO(text, newline=""), delimiter=",", header=True, line=line)
+        column = f"column {place.column}" if place.column else ""
+        raise InvalidDocument(source, [Problem(column, nul_fix("save it"), place.line)])
+    reader = csv.reader(io.StringIO(text), strict=True)
     try:
         return list(reader)
     except csv.Error as error:
         message = f"not readable as CSV ({error}); check the quotes up to this line"
         raise InvalidDocument(source, [Problem("", message, reader.line_num)]) from None
+
+
+def read_shared_csv(data: bytes, *, source: str) -> StockFile:
+    """A count file as shared in Slack, held to the rules of a file given to the CLI: UTF-8
+    text (``documents.text_of``; its bytes were read with bad ones replaced, so a UTF-16 or
+    binary file was refused for columns named ``\ufffd``), then ``read_csv``."""
+    return read_csv(text_of(data, source=source), source=source)
 
 
 def read_csv(text: str, *, source: str) -> StockFile:

@@ -205,6 +205,15 @@ def test_hostile_count_files_are_refused_with_their_line(cli, tmp_path):
             "ingredient,quantity\nCaf\u00e9,1\n".encode("cp1252"),
             "line 2: not UTF-8 text (byte 0xe9 is not UTF-8)",
         ),
+        (
+            b"ingredient,quantity\nFlour,12\nBa\x00sil,2\n",
+            "line 3: column 'ingredient': " + NUL_FIX,
+        ),
+        (
+            "ingredient,quantity\nFlour,12\n".encode("utf-16"),
+            "line 1: not UTF-8 text (byte 0xff is not UTF-8)",
+        ),
+        (b"PK\x03\x04\x14\x00\x06\x00", "line 1: column 1: " + NUL_FIX),
     ]
     for data, expected in cases:
         bad.write_bytes(data)
@@ -214,6 +223,24 @@ def test_hostile_count_files_are_refused_with_their_line(cli, tmp_path):
     dated.write_text("date: 2026-02-30\nlines:\n  - {ingredient: Flour, quantity: 1}\n")
     output = stock(cli, "count", "--storage-unit", "Kitchen", "--file", str(dated), code=1)
     assert "line 1: not valid YAML: '2026-02-30' is not a valid timestamp" in output
+    assert "Flour" not in cli("ledger", "balances", "--company", COMPANY)
+
+
+NUL_FIX = (
+    'a NUL character ("\\0") is not accepted; remove it from the file, or, if the file is not '
+    "text (an Excel workbook, an image, UTF-16 text), save it as CSV (in Excel: Save as → CSV "
+    "UTF-8)"
+)
+
+
+def test_a_delivery_file_with_a_nul_is_refused_at_its_place_as_a_till_export_is(cli, tmp_path):
+    """The sales CSV refused a NUL at its line and column; a stock file's CSV took it into an
+    ingredient's name. Nothing of the file is posted."""
+    delivery = tmp_path / "delivery.csv"
+    delivery.write_bytes(b"ingredient,quantity,unit_cost\nFlour,25,0.9\nBasil,2,1\x00\n")
+    output = stock(cli, "receive", "--storage-unit", "Kitchen", "--file", str(delivery), code=1)
+    assert "delivery.csv: 1 error, nothing was imported" in output
+    assert "line 3: column 'unit_cost': " + NUL_FIX in output
     assert "Flour" not in cli("ledger", "balances", "--company", COMPANY)
 
 

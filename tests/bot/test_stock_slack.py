@@ -583,6 +583,31 @@ def test_thousands_of_bad_lines_in_slack_show_the_first_and_count_the_rest(bot):
         assert session.scalar(select(StockPosting.id)) is None
 
 
+@pytest.mark.parametrize(
+    ("content", "told"),
+    [
+        (b"ingredient,quantity\nFlour,12\nBa\x00sil,2\n", "line 3: column 'ingredient': a NUL"),
+        (
+            "ingredient,quantity\nFlour,12\n".encode("utf-16"),
+            "line 1: not UTF-8 text (byte 0xff is not UTF-8)",
+        ),
+        (b"\x89PNG\r\n\x1a\n", "line 1: not UTF-8 text (byte 0x89 is not UTF-8)"),
+    ],
+    ids=["nul", "utf-16", "binary"],
+)
+def test_a_count_file_that_is_no_csv_text_is_refused_with_its_place(bot, content, told):
+    """A count file was decoded with bad bytes replaced: a UTF-16 or binary file was refused
+    for its columns ('unknown column \ufffd\ufffdi'), and a NUL went into an ingredient's
+    name. The rules of a till's export and of the CLI's files: nothing is posted."""
+    bot.send.command("/pos", "bind", user=ADMIN)
+    reply(bot, "This channel now works for Trattoria Esempio")
+    share(bot, "FODD", "count-Kitchen.csv", content)
+    problems = texts(posted(bot, "Count file count-Kitchen.csv has errors"))
+    assert told in problems and "unknown column" not in problems
+    with bot.database.session() as session:
+        assert session.scalar(select(StockPosting.id)) is None
+
+
 def test_the_template_is_offered_as_a_file_per_unit(bot):
     bot.send.command("/stock", "template Bar", user=VIEWER)
     reply(bot, "count-Bar.csv")
