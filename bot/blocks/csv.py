@@ -43,13 +43,9 @@ def preview_blocks(
         )
     ]
 
-    def named(code: str) -> str:
-        name = preview.names.get(code)
-        return f"{_text(name, 60)} ({_text(code)})" if name else _text(code)
-
     rows = [
         f"line {row.line} · {row.business_date} · {escape(row.location)} · "
-        f"{' + '.join(named(code) for code in row.codes)} × {figure(row.quantity)}"
+        f"{escape(' + '.join(map(preview.named, row.codes)))} × {figure(row.quantity)}"
         for row in scan.sample[:SAMPLE_ROWS]
     ]
     if rows:
@@ -58,10 +54,7 @@ def preview_blocks(
         blocks.append(
             lines_section(
                 "Unmapped codes (not deducted until mapped)",
-                [
-                    f"{named(code)} sold {figure(quantity)}"
-                    for code, quantity in sorted(preview.unmapped.items(), key=lambda i: -i[1])
-                ],
+                list(map(escape, preview.unmapped_lines())),
             )
         )
     if scan.error_count:

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from stockpot.core.business_day import DayStart
+from stockpot.core.cell_text import inert
 from stockpot.core.company_clock import company_zone
 from stockpot.core.csv_import.dialect import UnreadableFile
 from stockpot.core.csv_import.profile import CsvProfile
@@ -49,7 +50,7 @@ from stockpot.core.transfer.runner import (
     TransferRequest,
     transfer_days_in_session,
 )
-from stockpot.core.words import local_time
+from stockpot.core.words import figure, local_time
 
 SOURCE = "csv"
 BATCH_DAYS = 10
@@ -104,6 +105,19 @@ class Preview:
     names: dict[str, str] = field(default_factory=dict)
     """The catalog's name of the codes shown (the first rows', the most-sold unmapped), when
     it knows them: a code alone does not say which dish it is."""
+    duplicate_file: str | None = None
+    """The file name the same content was imported under (import ``duplicate_of``)."""
+
+    def named(self, code: str) -> str:
+        """A code as a preview shows it, with its name when known (``Familienpizza Hawaii
+        (155)``): formula-safe text, the one wording of Slack's preview and the CLI's."""
+        name = self.names.get(code)
+        return f"{inert(name, 60)} ({inert(code, 40)})" if name else inert(code, 40)
+
+    def unmapped_lines(self) -> list[str]:
+        """The unmapped codes, most sold first: ``Familienpizza Hawaii (155) sold 3``."""
+        by_sales = sorted(self.unmapped.items(), key=lambda item: -item[1])
+        return [f"{self.named(code)} sold {figure(quantity)}" for code, quantity in by_sales]
 
 
 @dataclass
@@ -144,13 +158,20 @@ class ImportResult:
 class UndoResult:
     import_id: int
     reports: list[TransferReport]
+    file_name: str = ""
+    """The file imported, which names the import (an undo recorded before it was kept: ``""``)."""
 
     def to_json(self) -> dict[str, Any]:
-        return {"import_id": self.import_id, "runs": [r.to_json() for r in self.reports]}
+        return {
+            "import_id": self.import_id,
+            "file_name": self.file_name,
+            "runs": [r.to_json() for r in self.reports],
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> UndoResult:
-        return cls(int(data["import_id"]), [TransferReport.from_json(r) for r in data["runs"]])
+        runs = [TransferReport.from_json(r) for r in data["runs"]]
+        return cls(int(data["import_id"]), runs, str(data.get("file_name") or ""))
 
 
 def profiles(factory: sessionmaker[Session], company_id: int | None = None) -> list[Profile]:
@@ -242,7 +263,13 @@ def preview_csv(
             if name != key  # an item first imported without a name is named by its code
         }
     names |= {code: result.names[code] for code in shown - names.keys() if code in result.names}
-    return Preview(result, unmapped, previous.id if previous else None, names)
+    return Preview(
+        result,
+        unmapped,
+        previous.id if previous else None,
+        names,
+        previous.file_name if previous else None,
+    )
 
 
 @dataclass
@@ -448,13 +475,13 @@ def undo_import(
                 return UndoResult.from_json(earlier)
         if record.status is ImportStatus.UNDONE:
             raise ValidationFailed(
-                f"import {import_id} ({record.file_name}) was already undone "
+                f"{record.file_name} (import {import_id}) was already undone "
                 f"{local_time(record.undone_at, _zone(session, record.company_id))}"
             )
         take_turn(session, record.connection_id)
         session.refresh(record)
         if record.status is ImportStatus.UNDONE:
-            raise ValidationFailed(f"import {import_id} was undone meanwhile")
+            raise ValidationFailed(f"{record.file_name} (import {import_id}) was undone meanwhile")
         tag = f"{SOURCE}:{record.id}"
         raw = RawInput(SOURCE, json.dumps({"undo_import_id": record.id}))
         days = [
@@ -478,7 +505,7 @@ def undo_import(
         record.status = ImportStatus.UNDONE
         record.undone_at = utcnow()
         record.undone_by = triggered_by
-        result = UndoResult(import_id, reports)
+        result = UndoResult(import_id, reports, record.file_name)
         if effect_key is not None:
             effects.record(session, effect_key, result.to_json())
     return result
