@@ -159,6 +159,6 @@ def transfer_time(inv: Invocation) -> None:
         for location_id in ids:
             set_transfer_time(rows.location(location_id), at)
     inv.reply(
-        f"{len(ids)} location(s) now transfer each business day at {at:%H:%M} local time, "
+        f"{plural(len(ids), 'location')} now transfer each business day at {at:%H:%M} local time, "
         "once the day has closed."
     )

@@ -29,7 +29,7 @@ ENCODING_CHOICES = [
 DECIMAL_CHOICES = [(".", "point 1.5"), (",", "comma 1,5")]
 TEXT_KEYS = {
     F.NAME: ("Profile name", False),
-    F.SOURCE_COLUMN: ("Column with the POS code(s)", False),
+    F.SOURCE_COLUMN: ("Column with the POS codes", False),
     F.QUANTITY_SOURCE_COLUMN: ("Column with the quantity", True),
     F.DATE_SOURCE_COLUMN: ("Column with the date", True),
     F.DATE_FORMATS: ("Date formats, comma-separated (e.g. %d.%m.%Y)", True),

@@ -20,6 +20,7 @@ from stockpot.core.errors import PROBLEMS_SHOWN, InvalidDocument, ValidationFail
 from stockpot.core.lookup import company_by_name, connection_by_label
 from stockpot.core.mapping import find_item, import_mappings, list_mappings, remove_mapping
 from stockpot.core.unmapped import days_with_item
+from stockpot.core.words import plural
 
 
 @click.group()
@@ -145,7 +146,7 @@ def mappings_remove(item: str, company: str, connection_label: str | None) -> No
     if days:
         dates = ", ".join(str(day) for _, day in days[:10]) + (" …" if len(days) > 10 else "")
         click.echo(
-            f"{len(days)} transferred day(s) sold it ({dates}); rerun them with "
+            f"{plural(len(days), 'transferred day')} sold it ({dates}); rerun them with "
             "`stockpot transfer run` for the ledger to change."
         )
 

@@ -240,7 +240,7 @@ def check_command() -> None:
     problems = sum(not check.ok and not check.warning for check in checks)
     warnings = sum(check.warning for check in checks)
     if problems:
-        click.echo(f"{problems} problem(s)", err=True)
+        click.echo(plural(problems, "problem"), err=True)
         raise SystemExit(1)
     click.echo("everything answers" + (f" ({plural(warnings, 'warning')})" if warnings else ""))
 

@@ -151,8 +151,8 @@ def csv_import(
             )
         except DuplicateFile as duplicate:
             raise ValidationFailed(
-                f"{duplicate} (stockpot csv undo {duplicate.previous_id}), or pass --force "
-                "only if its sales are to count twice"
+                f"{duplicate} ({_undone_by(duplicate.previous_id)}), or pass --force only if "
+                "its sales are to count twice"
             ) from None
     if as_json:
         emit_json(result.to_json())
@@ -161,11 +161,21 @@ def csv_import(
         f", {plural(result.rows_skipped, 'invalid row')} left out" if result.rows_skipped else ""
     )
     click.echo(
-        f"Imported {file.name}: {plural(result.rows, 'row')}{skipped} "
-        f"(undo: stockpot csv undo {result.import_id})"
+        f"Imported {_named(file.name, result.import_id)}: {plural(result.rows, 'row')}{skipped}"
     )
     for report in result.reports:
         print_report(report)
+
+
+def _undone_by(import_id: int) -> str:
+    return f"import {import_id}: `stockpot csv undo {import_id}` takes it back"
+
+
+def _named(file_name: str, import_id: int) -> str:
+    """An import as the CLI names it: by its file, as Slack does, with the number only where
+    a command takes it (``sales-2026-11.csv (import 12: `stockpot csv undo 12` takes it
+    back)``)."""
+    return f"{inert(file_name, 80)} ({_undone_by(import_id)})"
 
 
 def _print_preview(preview: Preview, as_json: bool) -> None:
@@ -181,6 +191,7 @@ def _print_preview(preview: Preview, as_json: bool) -> None:
                 "dates": [d.isoformat() for d in scan.dates],
                 "unmapped": {code: format_decimal(q) for code, q in preview.unmapped.items()},
                 "duplicate_of": preview.duplicate_of,
+                "duplicate_file": preview.duplicate_file,
             }
         )
         return
@@ -194,7 +205,7 @@ def _print_preview(preview: Preview, as_json: bool) -> None:
                 str(r.line),
                 str(r.business_date),
                 r.location,
-                " + ".join(map(inert, r.codes)),
+                " + ".join(map(preview.named, r.codes)),
                 figure(r.quantity),
             ]
             for r in scan.sample
@@ -203,10 +214,13 @@ def _print_preview(preview: Preview, as_json: bool) -> None:
     )
     if preview.unmapped:
         click.echo("Unmapped codes (sold, not deducted until mapped):")
-        for code, quantity in sorted(preview.unmapped.items()):
-            click.echo(f"  {inert(code):<20} {figure(quantity)}")
+        for line in preview.unmapped_lines():
+            click.echo(f"  {line}")
     if preview.duplicate_of is not None:
-        click.echo(f"This file was already imported (import {preview.duplicate_of}).")
+        named = _named(preview.duplicate_file or "", preview.duplicate_of)
+        click.echo(
+            f"This file was already imported as {named}; importing it again counts its sales twice."
+        )
     if scan.error_count:
         click.echo(f"{plural(scan.error_count, 'error')}:")
         for problem in scan.errors:
@@ -220,7 +234,7 @@ def _refuse_as_the_import_would(preview: Preview, *, valid_only: bool, force: bo
     if preview.scan.error_count and not valid_only:
         said.append("fix the file, or import the valid rows only (--valid-only)")
     if preview.duplicate_of is not None and not force:
-        said.append(f"it was imported before (import {preview.duplicate_of}): --force to again")
+        said.append("it was imported before (--force imports it again)")
     if said:
         raise ValidationFailed("the import would post nothing: " + "; ".join(said))
 
@@ -270,7 +284,11 @@ def csv_imports(connection: str, company: str | None, as_json: bool) -> None:
 def csv_undo(import_id: int) -> None:
     """Reverse one import: its days run again without its rows; other imports stay."""
     result = undo_import(session_factory(), import_id, triggered_by="cli")
-    click.echo(f"Import {import_id} undone ({len(result.reports)} days run again)")
+    click.echo(
+        f"Import of {inert(result.file_name, 80)} (import {import_id}) undone: "
+        f"{plural(len(result.reports), 'day')} now as if it had never been imported; other "
+        "imports of those days stay."
+    )
     for report in result.reports:
         print_report(report)
 

@@ -25,7 +25,7 @@ from stockpot.core.stock import variance
 from stockpot.core.stock.costs import money
 from stockpot.core.transfer import trace
 from stockpot.core.why import WHY_CSV_HEADER, Why, explain, why_csv_rows
-from stockpot.core.words import figure
+from stockpot.core.words import figure, plural
 
 
 @click.group("ledger")
@@ -225,7 +225,7 @@ def ledger_export_command(
         rows = ledger_export.stream(session, found.id, first, last)
         count = write(rows, out)
     if output:
-        click.echo(f"{count} movement(s) written to {output}", err=True)
+        click.echo(f"{plural(count, 'movement')} written to {output}", err=True)
 
 
 @ledger_group.command("why")
@@ -269,7 +269,7 @@ def ledger_why(
     period = str(first) if first == end else f"{first} to {end}"
     click.echo(
         f"{why.ingredient}{where}, {period}: {figure(why.from_sales)} {why.unit} from "
-        f"sales ({why.days} transferred day(s), {len(why.lines)} sales line(s))"
+        f"sales ({plural(why.days, 'transferred day')}, {plural(len(why.lines), 'sales line')})"
     )
     for kind, quantity in sorted(why.other.items()):
         click.echo(f"  {kind}: {figure(quantity)} {why.unit}")

@@ -11,7 +11,6 @@ from stockpot.bot.cli.support import emit_json, session_scope
 from stockpot.core.exact import format_decimal
 from stockpot.core.lookup import company_by_name
 from stockpot.core.recipes import RecipeLineView, amount_text, recipe_view, trim_text
-from stockpot.core.words import figure
 
 
 @click.group("recipe")
@@ -63,7 +62,7 @@ def recipe_show(name: str, company: str, as_json: bool) -> None:
         emit_json(_exact(vars(view)))
         return
     state = "" if view.active else " (inactive)"
-    click.echo(f"{view.name}{state}: makes {figure(view.portions)} portion(s)")
+    click.echo(f"{view.name}{state}: makes {amount_text(view.portions, 'portions')}")
     if view.default_issue_storage:
         click.echo(f"issued from {view.default_issue_storage} unless a line says otherwise")
     for line in view.lines:

@@ -16,6 +16,7 @@ from stockpot.bot.cli.support import session_factory
 from stockpot.core.collector import freeze_startup_heap
 from stockpot.core.db import is_sqlite
 from stockpot.core.settings import Settings, get_settings
+from stockpot.core.words import plural
 
 if TYPE_CHECKING:
     from stockpot.core.jobs.queue import Owed
@@ -128,7 +129,8 @@ def _work(
     freeze_startup_heap()
     with _working(settings, factory, worker, not no_scheduler) as stop:
         # Said once SIGTERM is handled: from here on a stop is graceful.
-        click.echo(f"Stockpot worker {worker.worker_id}: {settings.worker_threads} thread(s)")
+        threads = plural(settings.worker_threads, "thread")
+        click.echo(f"Stockpot worker {worker.worker_id}: {threads}")
         stop.wait()
     if ops is not None:
         ops.drain(0)
@@ -137,12 +139,12 @@ def _work(
 def idle_said(ran: int, owed: Owed) -> str:
     """What ``worker --until-idle`` says as it exits: messages owed for later stay owed (it
     waited up to their last try, about 2 hours, which a cron job or CI took for a hang)."""
-    said = f"ran {ran} job(s); nothing is left to do"
+    said = f"ran {plural(ran, 'job')}; nothing is left to do"
     if not owed.jobs or owed.next_at is None:
         return said
     return (
-        f"{said} now. {owed.jobs} job(s) still owe messages Slack did not take: kept, "
-        f"and tried again from {owed.next_at:%Y-%m-%d %H:%M} UTC by any worker running then"
+        f"{said} now. Messages of {plural(owed.jobs, 'job')} that Slack did not take are "
+        f"kept, and tried again from {owed.next_at:%Y-%m-%d %H:%M} UTC by any worker running then"
     )
 
 

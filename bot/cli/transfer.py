@@ -19,7 +19,7 @@ from stockpot.core.settings import get_settings
 from stockpot.core.transfer.lines import RawInput, parse_lines_file
 from stockpot.core.transfer.log import run_to_json, runs_of_day
 from stockpot.core.transfer.runner import TransferReport, run_transfer
-from stockpot.core.words import figure
+from stockpot.core.words import figure, plural
 
 
 @click.group()
@@ -98,7 +98,8 @@ def print_report(report: TransferReport) -> None:
     click.echo(f"Transfer of {report.location}, {report.business_date}: {headline}")
     skipped = ", ".join(f"{reason} {count}" for reason, count in stats["skipped"].items())
     click.echo(
-        f"  {stats['sales']} sales, {stats['lines']} lines: {stats['mapped']} mapped, "
+        f"  {plural(stats['sales'], 'sale')}, {plural(stats['lines'], 'line')}: "
+        f"{stats['mapped']} mapped, "
         f"{stats['unmapped']} unmapped, {stats['ignored']} ignored"
         + (f", skipped: {skipped}" if skipped else "")
     )
@@ -208,7 +209,7 @@ def transfer_status(company: str, as_json: bool) -> None:
         latest = f"last run {row.last_run}" if row.last_run else "no run yet"
         click.echo(
             f"{row.name}: {'active' if row.active else 'inactive'}, automatic {row.automatic}"
-            f"{when}, {latest}" + (f", {row.pending} job(s) waiting" if row.pending else "")
+            f"{when}, {latest}" + (f", {plural(row.pending, 'job')} waiting" if row.pending else "")
         )
         if row.failed:
             click.echo(f"  FAILED {row.failed}")

@@ -276,7 +276,7 @@ def test_mappings_search_and_remove_with_the_days_to_rerun(cli):
     assert "csv:Till export" in found and "Red bottle" in found and "Espresso" not in found
     removed = cli("mappings", "remove", "Margherita", "--company", COMPANY)
     assert "Margherita is no longer mapped" in removed
-    assert "1 transferred day(s) sold it (2026-11-27)" in removed
+    assert "1 transferred day sold it (2026-11-27)" in removed
     assert "Tip is no longer ignored" in cli("mappings", "remove", "999", "--company", COMPANY)
     listing = cli("mappings", "list", "--company", COMPANY, "--unmapped")
     assert "Margherita" in listing and "Tip" in listing
@@ -312,7 +312,7 @@ def test_a_recipe_and_why_an_ingredient_moved(cli, tmp_path):
         "--lines",
         str(lines),
     )
-    assert "Flour, 2026-11-27: -0.36 kg from sales (1 transferred day(s), 3 sales line(s))" in why
+    assert "Flour, 2026-11-27: -0.36 kg from sales (1 transferred day, 3 sales lines)" in why
     assert (
         "1 portion of Margherita per sale → 1 portion of Pizza dough → 1.8 kg Flour per 10 portions"
         in why

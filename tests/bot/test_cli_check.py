@@ -67,7 +67,7 @@ def test_a_healthy_installation_passes_and_each_problem_names_its_fix(
     assert "fix: the token is wrong or was revoked" in broken.output
     assert "✗ Harbour Kitchen: sides:SIDES:" in broken.output
     assert "stockpot pos test --company 'Harbour Kitchen'" in broken.output
-    assert "2 problem(s)" in broken.output
+    assert "2 problems" in broken.output
 
 
 def test_an_unreachable_database_is_a_problem_with_its_fix(monkeypatch, tmp_path):

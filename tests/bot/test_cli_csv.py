@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.core.csv_import.files import GERMAN, setup_csv
+from stockpot.core.catalog.importer import import_catalog
+from tests.core.csv_import.files import GERMAN, KASSE, setup_csv
 
 
 def test_profiles_import_dry_run_duplicate_and_undo(cli, tmp_path, database):
@@ -22,18 +23,24 @@ def test_profiles_import_dry_run_duplicate_and_undo(cli, tmp_path, database):
     assert "777" in preview.split("Unmapped codes")[1]
 
     imported = cli("csv", "import", str(export), "--connection", "csv:Kasse")
-    # the number only where a command takes it
-    assert "Imported kasse.csv: 5 rows (undo: stockpot csv undo 1)" in imported
+    # named by its file, as Slack names it; the number only where a command takes it
+    assert "Imported kasse.csv (import 1: `stockpot csv undo 1` takes it back): 5 rows" in imported
     assert "Transfer of Filiale Mitte, 2026-11-28: posted" in imported
 
     refused = cli("csv", "import", str(export), "--connection", "Kasse", code=1)
     assert "kasse.csv was already imported (" in refused and "--force" in refused
-    assert "undo that import first if it is to be imported again (stockpot csv undo 1)" in refused
+    assert (
+        "undo that import first if it is to be imported again (import 1: `stockpot csv undo 1` "
+        "takes it back), or pass --force" in refused
+    )
     listing = cli("csv", "imports", "--connection", "Kasse")
     assert "kasse.csv" in listing and "imported" in listing
 
-    assert "Import 1 undone (2 days run again)" in cli("csv", "undo", "1")
-    assert "already undone" in cli("csv", "undo", "1", code=1)
+    assert (
+        "Import of kasse.csv (import 1) undone: 2 days now as if it had never been imported; "
+        "other imports of those days stay." in cli("csv", "undo", "1")
+    )
+    assert "kasse.csv (import 1) was already undone" in cli("csv", "undo", "1", code=1)
 
 
 def test_bad_files_and_names_give_one_clear_message(cli, tmp_path, database):
@@ -78,5 +85,24 @@ def test_a_dry_run_fails_when_the_import_would_be_refused(cli, tmp_path, databas
     assert "1 error:" in cli(*args, "--valid-only"), "the valid rows would import"
     cli("csv", "import", str(bad), "--connection", "Kasse", "--valid-only")
     again = cli(*args, "--valid-only", code=1)
-    assert again.endswith("it was imported before (import 1): --force to again\n")
+    assert "This file was already imported as bad.csv (import 1: `stockpot csv undo 1`" in again
+    assert again.endswith("it was imported before (--force imports it again)\n")
     cli(*args, "--valid-only", "--force")
+
+
+def test_a_dry_run_names_the_codes_as_the_file_and_the_catalog_do(cli, tmp_path, database):
+    """The CLI's dry run listed "777    1" where Slack's preview of the same file said
+    "Käsekuchen (777) sold 1": both now list the unmapped codes, most sold first, by one
+    rule (``Preview.unmapped_lines``)."""
+    cli("db", "upgrade")
+    setup_csv(database)
+    named = KASSE.replace(
+        "        date_source_column: Datum\n",
+        "        date_source_column: Datum\n        name_source_column: Bezeichnung\n",
+    )
+    import_catalog(database.factory, named, source="kasse.yaml")
+    export = tmp_path / "kasse.csv"
+    export.write_bytes(GERMAN)
+    preview = cli("csv", "import", str(export), "--connection", "Kasse", "--dry-run")
+    assert preview.split("Unmapped codes")[1].splitlines()[1:] == ["  Käsekuchen (777) sold 1"]
+    assert "Margherita (101)" in preview  # the first rows' codes, named by the catalog

@@ -28,7 +28,7 @@ def test_a_migration_is_queued_then_run_by_a_worker(connected, settings, monkeyp
     assert "already queued as job 1" in run("migrate", "Pizzeria Beispiel Teltow", "--days", "3")
     listed = json.loads(run("jobs", "list", "--json"))
     assert [(j["kind"], j["state"]) for j in listed] == [("migration", "queued")]
-    assert "ran 1 job(s)" in run("worker", "--until-idle")
+    assert "ran 1 job;" in run("worker", "--until-idle")
     (done,) = json.loads(run("jobs", "list", "--json"))
     assert (done["state"], done["attempts"]) == ("succeeded", "1/5")
     # The location by name, a migration's days and how many are done (an id and a blank
@@ -78,8 +78,8 @@ def test_worker_until_idle_leaves_messages_owed_for_later_and_says_when(
         session.add(job)
     said = run("worker", "--until-idle")
     assert said.strip().endswith(
-        "ran 0 job(s); nothing is left to do now. 1 job(s) still owe messages Slack did not "
-        f"take: kept, and tried again from {at:%Y-%m-%d %H:%M} UTC by any worker running then"
+        "ran 0 jobs; nothing is left to do now. Messages of 1 job that Slack did not take "
+        f"are kept, and tried again from {at:%Y-%m-%d %H:%M} UTC by any worker running then"
     ), said
     with database.session() as session:
         kept = session.get_one(Job, job.id)
