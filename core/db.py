@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql import functions
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from stockpot.core.pool_ping import IDLE_BEFORE_PING, ping_on_checkout
+
 SCALE = 9
 """Decimal places kept for every stored quantity (a nanogram of a kg-based ingredient)."""
 
@@ -128,8 +130,10 @@ def missing_sqlite_file(url: str | URL) -> str | None:
     return None if Path(path).exists() else path
 
 
-def make_engine(url: str | URL, **kwargs: Any) -> Engine:
-    """An engine with the per-dialect settings Stockpot relies on.
+def make_engine(url: str | URL, *, ping_idle: float = IDLE_BEFORE_PING, **kwargs: Any) -> Engine:
+    """An engine with the per-dialect settings Stockpot relies on. A PostgreSQL connection
+    is checked before it is lent when it rested ``ping_idle`` seconds or the server spoke
+    on it (``core.pool_ping``).
 
     On SQLite a unit of work starts with ``BEGIN IMMEDIATE``: writers queue on the database
     lock instead of failing halfway, which is what serialises two transfers of the same day
@@ -145,7 +149,9 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     # connection, where the statement does not exist. Stockpot keeps no other session state
     # (no advisory locks, SET, LISTEN or temporary tables across transactions).
     connect_args = {"prepare_threshold": None, **kwargs.pop("connect_args", {})}
-    return create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    engine = create_engine(url, connect_args=connect_args, **kwargs)
+    ping_on_checkout(engine, idle=ping_idle)
+    return engine
 
 
 def _configure_sqlite(engine: Engine) -> None:
