@@ -17,6 +17,7 @@ from stockpot.core.lookup import location_by_name
 from stockpot.core.migration import DEFAULT_DAYS, MigrationProgress, plan
 from stockpot.core.models import ExternalLocation, Job, JobKind, JobState
 from stockpot.core.settings import get_settings
+from stockpot.core.words import plural
 
 
 @click.group("jobs")
@@ -134,7 +135,7 @@ def migrate_command(location: str, company: str | None, days: int) -> None:
             specs.migration(found.company_id, found.id, days, triggered_by="cli"),
         )
     state = "queued" if queued.created else "already queued"
-    click.echo(f"migration of {location} ({days} days) {state} as job {queued.job_id}")
+    click.echo(f"migration of {location} ({plural(days, 'day')}) {state} as job {queued.job_id}")
 
 
 def register(main: click.Group) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from stockpot.bot.cli.support import session_scope
+from stockpot.core.words import plural
 from stockpot.core.workspaces import LINK_CODE_TTL, new_link_code
 
 
@@ -24,7 +25,8 @@ def slack_link(company: str) -> None:
     click.echo(code.code)
     click.echo(
         f"In the workspace that should work for {code.company}, run `/pos link {code.code}` "
-        f"within {minutes} minutes (until {code.expires_at:%Y-%m-%d %H:%M} UTC); it works once.",
+        f"within {plural(minutes, 'minute')} (until {code.expires_at:%Y-%m-%d %H:%M} UTC); "
+        "it works once.",
         err=True,
     )
 

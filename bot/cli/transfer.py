@@ -136,8 +136,8 @@ def transfer_log(location: str, company: str | None, business_date: Any, as_json
     for run in runs:
         stats = run["stats"]
         summary = (
-            f"{stats.get('lines', 0)} lines, {stats.get('mapped', 0)} mapped, "
-            f"{stats.get('unmapped', 0)} unmapped, {stats.get('movements', 0)} movements"
+            f"{plural(stats.get('lines', 0), 'line')}, {stats.get('mapped', 0)} mapped, "
+            f"{stats.get('unmapped', 0)} unmapped, {plural(stats.get('movements', 0), 'movement')}"
             if stats
             else "; ".join(run["errors"])
         )
