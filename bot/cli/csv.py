@@ -151,7 +151,7 @@ def csv_import(
             )
         except DuplicateFile as duplicate:
             raise ValidationFailed(
-                f"{duplicate} ({_undone_by(duplicate.previous_id)}), or pass --force only if "
+                f"{duplicate} ({_undo_hint(duplicate.previous_id)}), or pass --force only if "
                 "its sales are to count twice"
             ) from None
     if as_json:
@@ -167,7 +167,7 @@ def csv_import(
         print_report(report)
 
 
-def _undone_by(import_id: int) -> str:
+def _undo_hint(import_id: int) -> str:
     return f"import {import_id}: `stockpot csv undo {import_id}` takes it back"
 
 
@@ -175,7 +175,7 @@ def _named(file_name: str, import_id: int) -> str:
     """An import as the CLI names it: by its file, as Slack does, with the number only where
     a command takes it (``sales-2026-11.csv (import 12: `stockpot csv undo 12` takes it
     back)``)."""
-    return f"{inert(file_name, 80)} ({_undone_by(import_id)})"
+    return f"{inert(file_name, 80)} ({_undo_hint(import_id)})"
 
 
 def _print_preview(preview: Preview, as_json: bool) -> None:
