@@ -314,6 +314,13 @@ class Settings(SettingsGroup):
         ge=0,
         description="first backoff between retries of one POS request (doubling, jittered)",
     )
+    form_check_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        le=2.5,
+        description="how long a Slack form's POS sign-in check may take (the SIDES form): "
+        "its answer is due within Slack's 3 s; beyond it the form says so and saves nothing",
+    )
     pos_requests_per_second: float | None = Field(
         default=None,
         gt=0,

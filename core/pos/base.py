@@ -13,7 +13,14 @@ import msgspec
 
 from stockpot.core.errors import TRIED_AGAIN
 from stockpot.core.models import ExternalLocation, PosItemKind
-from stockpot.core.pos.errors import PosAuthError, PosError, PosRequestRefused, PosUnavailable
+from stockpot.core.pos.errors import (
+    PosAuthError,
+    PosError,
+    PosRequestRefused,
+    PosTooSlow,
+    PosUnavailable,
+)
+from stockpot.core.pos.http import OutOfTime
 from stockpot.core.redaction import redact
 from stockpot.core.transfer.lines import RawInput, SaleLine
 
@@ -119,6 +126,8 @@ def request(
     """
     try:
         response = client.request(method, path, **kwargs)
+    except OutOfTime as error:
+        raise PosTooSlow(f"{service} did not answer within {error.seconds:g} s") from None
     except httpx.TransportError as error:
         raise PosUnavailable(
             f"{service} did not answer ({type(error).__name__}: {error}){TRIED_AGAIN}"

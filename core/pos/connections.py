@@ -13,7 +13,7 @@ import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -28,6 +28,7 @@ from stockpot.core.errors import (
     UnauthorizedCompanyAccess,
     ValidationFailed,
 )
+from stockpot.core.jobs import effects
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.models import (
     Company,
@@ -47,7 +48,7 @@ from stockpot.core.pos.base import (
     RemoteLocation,
 )
 from stockpot.core.pos.errors import DayNotComplete, PosAuthError, PosError
-from stockpot.core.pos.http import RetryPolicy, make_client
+from stockpot.core.pos.http import Deadline, RetryPolicy, make_client
 from stockpot.core.pos.lightspeed import connector as lightspeed
 from stockpot.core.pos.lightspeed.connector import LightspeedConnector
 from stockpot.core.pos.lightspeed.oauth import (
@@ -126,6 +127,8 @@ class ConnectionInfo:
     """As users know it (``SIDES``): what Slack and the OAuth page say."""
     account: str = ""
     """What the POS says it is (the Lightspeed business), when a connection was just made."""
+    again: bool = False
+    """Made by an earlier submission of the same form (``once``): said when it was made."""
 
 
 def _info(session: Session, connection: Connection) -> ConnectionInfo:
@@ -326,6 +329,41 @@ def _account_setting(check: ConnectionCheck | None, key: str) -> dict[str, str]:
     return {} if check is None or check.tenant is None else {key: check.tenant[0]}
 
 
+def _tested_sides(
+    settings: Settings,
+    credentials: SidesCredentials,
+    policy: RetryPolicy | None,
+    within: float | None,
+) -> ConnectionCheck:
+    """The sign-in tested; with ``within``, in that many seconds at most (``PosTooSlow``)."""
+    policy = policy or _retry_policy(settings)
+    if within is not None:
+        policy = replace(policy, deadline=Deadline.starting_now(within))
+    return _sides_connector(settings, credentials, policy=policy).test()
+
+
+def _made(earlier: dict[str, object] | None) -> ConnectionInfo | None:
+    made = (earlier or {}).get("made")
+    return replace(ConnectionInfo(**made), again=True) if isinstance(made, dict) else None
+
+
+def _made_by(session: Session, once: str | None, company_id: int) -> ConnectionInfo | None:
+    """What the submission keyed ``once`` made (said again, ``again``), if one was made."""
+    return _made(None if once is None else effects.done(session, once, company_id))
+
+
+def _claimed(session: Session, once: str | None, company_id: int) -> ConnectionInfo | None:
+    """Claim ``once`` for the change this transaction makes; what the submission made if it
+    was made meanwhile (the same form sent twice at once: the other one made it)."""
+    return _made(None if once is None else effects.take(session, once, company_id))
+
+
+def _keep_made(session: Session, once: str | None, info: ConnectionInfo) -> ConnectionInfo:
+    if once is not None:
+        effects.record(session, once, {"made": asdict(info)})
+    return info
+
+
 def connect_sides(
     factory: sessionmaker[Session],
     settings: Settings,
@@ -335,14 +373,22 @@ def connect_sides(
     password: str,
     name: str = "SIDES",
     policy: RetryPolicy | None = None,
+    within: float | None = None,
+    once: str | None = None,
 ) -> ConnectionInfo:
-    """Test the credentials, then save the connection; bad credentials save nothing."""
+    """Test the credentials, then save the connection; bad credentials save nothing.
+    ``once``: the key of this submission (a form's view): submitted again after it connected,
+    it answers what it made, not that the company has a SIDES connection (its own)."""
     with factory() as session:
+        if made := _made_by(session, once, company_id):
+            return made
         refuse_second_connection(session, company_id, Provider.SIDES)
     credentials = SidesCredentials(username, password)
-    check = _sides_connector(settings, credentials, policy=policy).test()
+    check = _tested_sides(settings, credentials, policy, within)
     encrypted = secret_box(settings).encrypt({"username": username, "password": password})
     with unit_of_work(factory) as session:
+        if made := _claimed(session, once, company_id):
+            return made
         refuse_second_connection(session, company_id, Provider.SIDES)
         connection = Connection(
             company_id=company_id,
@@ -353,7 +399,7 @@ def connect_sides(
         )
         session.add(connection)
         session.flush()
-        return _info(session, connection)
+        return _keep_made(session, once, _info(session, connection))
 
 
 def update_sides_credentials(
@@ -364,13 +410,22 @@ def update_sides_credentials(
     username: str,
     password: str,
     policy: RetryPolicy | None = None,
+    within: float | None = None,
+    once: str | None = None,
 ) -> ConnectionInfo:
     """New credentials, tested first, of a user who reads what the old one read
-    (``_refuse_other_stores``); stores, links and mappings stay as they are."""
+    (``_refuse_other_stores``); stores, links and mappings stay as they are. ``once`` as for
+    ``connect_sides``: an update submitted again is not tested and said again."""
+    with factory() as session:
+        company_id = session.get_one(Connection, connection_id).company_id
+        if made := _made_by(session, once, company_id):
+            return made
     credentials = SidesCredentials(username, password)
-    check = _sides_connector(settings, credentials, policy=policy).test()
+    check = _tested_sides(settings, credentials, policy, within)
     encrypted = secret_box(settings).encrypt({"username": username, "password": password})
     with unit_of_work(factory) as session:
+        if made := _claimed(session, once, company_id):
+            return made
         connection = session.get_one(Connection, connection_id)
         if connection.provider is not Provider.SIDES:
             raise ValidationFailed(f"{connection.shown} is not a SIDES connection")
@@ -379,7 +434,7 @@ def update_sides_credentials(
         connection.settings = {**(connection.settings or {}), **known}
         connection.credentials = encrypted
         connection.status = ConnectionStatus.CONNECTED
-        return _info(session, connection)
+        return _keep_made(session, once, _info(session, connection))
 
 
 # --- Lightspeed OAuth ----------------------------------------------------------------------

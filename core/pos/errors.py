@@ -19,6 +19,12 @@ class PosUnavailable(PosError):
     transient = True
 
 
+class PosTooSlow(PosUnavailable):
+    """The POS did not answer within the time a caller gave the whole call (``Deadline``)."""
+
+    code = "pos_too_slow"
+
+
 class PosRequestRefused(PosError):
     """The POS refused the request (a 4xx other than 401/429): retrying will not help."""
 

@@ -36,6 +36,41 @@ RETRY_AFTER_WAITED = "stockpot.retry_after_waited"
 same wait) does not hold it again."""
 
 
+class OutOfTime(httpx.TimeoutException):
+    """A call with a ``Deadline`` got no answer in its time (its tries' timeouts are cut to
+    what is left of it, so any timeout is the deadline's)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no answer within {seconds:g} s")
+        self.seconds = seconds
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """The time a whole call has, every try and every wait between them included: for a
+    call someone waits for (a form's check, answered inside Slack's 3 s ack)."""
+
+    seconds: float
+    ends: float
+
+    @classmethod
+    def starting_now(cls, seconds: float) -> Deadline:
+        return cls(seconds, time.monotonic() + seconds)
+
+    def left(self) -> float:
+        return self.ends - time.monotonic()
+
+    def bound(self, request: httpx.Request) -> None:
+        """Cut the request's timeouts to the time left; none left is ``OutOfTime``."""
+        left = self.left()
+        if left <= 0:
+            raise OutOfTime(self.seconds)
+        given = request.extensions["timeout"]
+        request.extensions["timeout"] = {
+            name: left if value is None else min(value, left) for name, value in given.items()
+        }
+
+
 @functools.cache
 def tls_context() -> ssl.SSLContext:
     """The TLS context httpx makes by default (certifi's CAs, or ``SSL_CERT_FILE`` /
@@ -60,6 +95,7 @@ class RetryPolicy:
     """Per request: a slow answer counts as cut short, and is retried."""
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     jitter: Callable[[float], float] = field(default=lambda cap: random.uniform(0, cap), repr=False)
+    deadline: Deadline | None = None
 
     def backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(max, base × 2^attempt)]."""
@@ -99,22 +135,31 @@ class RetryTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         policy = self.policy
+        # httpx gives its timeouts only to the request sent, not to one an auth flow makes
+        # (SIDES's sign-in): without this, a sign-in SIDES never answered was waited for ever.
+        request.extensions.setdefault("timeout", policy.timeout.as_dict())
         for attempt in range(policy.attempts):
             last = attempt == policy.attempts - 1
+            if policy.deadline is not None:
+                policy.deadline.bound(request)
             try:
                 response = self.inner.handle_request(request)
                 response.read()
             except httpx.ConnectError:
                 metrics.pos_request(self.provider, None)
-                if last:
+                backoff = policy.backoff(attempt)
+                if last or not self._has_time(backoff):
                     raise
-                self._wait(request, policy.backoff(attempt), "connection failed", "connection")
+                self._wait(request, backoff, "connection failed", "connection")
                 continue
-            except (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError):
+            except (httpx.TimeoutException, httpx.RemoteProtocolError, httpx.ReadError) as error:
                 metrics.pos_request(self.provider, None)
-                if last or request.method not in IDEMPOTENT:
+                if policy.deadline is not None and isinstance(error, httpx.TimeoutException):
+                    raise OutOfTime(policy.deadline.seconds) from None
+                backoff = policy.backoff(attempt)
+                if last or request.method not in IDEMPOTENT or not self._has_time(backoff):
                     raise
-                self._wait(request, policy.backoff(attempt), "answer cut short", "cut_short")
+                self._wait(request, backoff, "answer cut short", "cut_short")
                 continue
             metrics.pos_request(self.provider, response.status_code)
             if response.status_code not in RETRY_STATUSES or last:
@@ -124,13 +169,20 @@ class RetryTransport(httpx.BaseTransport):
             delay = retry_after_seconds(response.headers.get("Retry-After"))
             if delay is not None and delay > policy.max_retry_after:
                 return response
-            response.close()
             wait = delay if delay is not None else policy.backoff(attempt)
+            if not self._has_time(wait):
+                return response
+            response.close()
             status = response.status_code
             self._wait(request, wait, f"HTTP {status}", "429" if status == 429 else "5xx")
             if status == 429:
                 request.extensions[RETRY_AFTER_WAITED] = True
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _has_time(self, wait: float) -> bool:
+        """Whether a retry after ``wait`` still starts within the call's deadline, if any."""
+        deadline = self.policy.deadline
+        return deadline is None or wait < deadline.left()
 
     def _wait(self, request: httpx.Request, seconds: float, why: str, reason: str) -> None:
         metrics.pos_retry(self.provider, reason)
