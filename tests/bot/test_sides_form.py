@@ -74,9 +74,21 @@ def test_the_same_form_submitted_again_after_it_connected_answers_connected(bot)
     again = bot.send.view_submission(form, VALUES, user=ADMIN)
     assert again.status_code == 200 and again.text == "", again.text
     assert _sides_connections(bot) == 1
+    bot.drain()
     assert _announced(bot) == 1, "said once, by the submission that connected"
     # Another form still meets the company's one SIDES connection.
     other = bot.send.view_submission(earlier, VALUES, user=ADMIN).json()
     assert other["response_action"] == "errors"
     assert "already has a sides connection" in other["errors"][BlockId.SIDES_USERNAME]
     assert _sides_connections(bot) == 1
+
+
+def test_the_same_sign_in_update_submitted_again_is_said_once(bot):
+    assert bot.send.view_submission(_form(bot, "VSIDES1"), VALUES, user=ADMIN).text == ""
+    update = _form(bot, "VUPDATE1")
+    assert update["submit"]["text"] == "Update"
+    for _ in range(2):
+        assert bot.send.view_submission(update, VALUES, user=ADMIN).text == ""
+    bot.drain()
+    said = [c for c in bot.slack.calls if "updated the sign-in of SIDES" in texts(c)]
+    assert len(said) == 1

@@ -11,10 +11,11 @@ import httpx
 import pytest
 
 from stockpot.core.pos.base import send
-from stockpot.core.pos.errors import PosRequestRefused, PosUnavailable
-from stockpot.core.pos.http import RetryPolicy, make_client, retry_after_seconds
+from stockpot.core.pos.errors import PosRequestRefused, PosTooSlow, PosUnavailable
+from stockpot.core.pos.http import Deadline, RetryPolicy, make_client, retry_after_seconds
 from stockpot.core.pos.pacing import Pacer, RatePolicy
 from stockpot.sandbox.http import Fault, Response, SandboxServer
+from tests.holds import Hold
 
 
 class Api(SandboxServer):
@@ -67,6 +68,59 @@ def test_an_answer_slower_than_the_timeout_is_retried(api, waits):
     with make_client(api.url, policy=policy) as client:
         assert get(client) == {"things": [1, 2, 3]}
     assert waits == [0.5]
+
+
+def test_a_call_with_a_deadline_gives_up_when_it_passes_and_says_so(api, waits):
+    """Not the 30 s a try may take, retried: the call someone waits for (a form's check)."""
+    hold = Hold()
+    api.faults.add(Fault(before=hold))
+    policy = RetryPolicy(deadline=Deadline.starting_now(0.3), sleep=waits.append)
+    try:
+        with (
+            make_client(api.url, policy=policy) as client,
+            pytest.raises(PosTooSlow, match=r"^Test POS did not answer within 0\.3 s$"),
+        ):
+            get(client)
+    finally:
+        hold.release.set()
+    assert hold.arrived.is_set() and waits == []
+
+
+def test_a_retry_that_cannot_start_before_the_deadline_is_not_waited_for(api, waits):
+    api.faults.add(Fault.status(503, {"message": "maintenance"}))
+    policy = RetryPolicy(base_delay=60, jitter=lambda cap: cap, sleep=waits.append)
+    policy.deadline = Deadline.starting_now(30)
+    with (
+        make_client(api.url, policy=policy) as client,
+        pytest.raises(PosUnavailable, match="HTTP 503: maintenance"),
+    ):
+        get(client)
+    assert waits == [] and len(api.requests) == 1
+
+
+class SignIn(httpx.Auth):
+    """Signs in before the request, as SIDES's does: a request the auth flow makes."""
+
+    def auth_flow(self, request):
+        yield httpx.Request("POST", str(request.url.copy_with(path="/things")))
+        yield request
+
+
+def test_a_request_an_auth_flow_makes_has_the_policy_s_timeout(api, waits):
+    """httpx gives its timeouts only to the request sent: a sign-in SIDES held was waited
+    for without end."""
+    hold = Hold(limit=10)
+    api.faults.add(Fault(before=hold), path="/things")
+    policy = RetryPolicy(timeout=httpx.Timeout(0.2), sleep=waits.append)
+    try:
+        with (
+            make_client(api.url, policy=policy, auth=SignIn()) as client,
+            pytest.raises(PosUnavailable, match="ReadTimeout"),
+        ):
+            get(client)
+    finally:
+        hold.release.set()
+    assert hold.arrived.is_set(), "the sign-in was sent"
 
 
 def test_giving_up_is_a_clear_transient_error(api, client, waits):
