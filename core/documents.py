@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import pathlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from stockpot.core.errors import InvalidDocument, Problem
-from stockpot.core.yaml_source import Path, YamlDocument
+from stockpot.core.yaml_source import (
+    MEGABYTE,
+    YAML_MAX_BYTES,
+    Path,
+    YamlDocument,
+    yaml_too_large,
+)
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -56,30 +62,41 @@ def parse_each(
     return parsed, problems
 
 
-TEXT_FILE_MAX_BYTES = 64 * 1024 * 1024
+TEXT_FILE_MAX_BYTES = 64 * MEGABYTE
 """The largest file a command reads whole (a catalog, mappings, a stock file, a day's lines):
 a 200,000-line day's JSON is about 40 MB. Parsing holds several times a file's size (YAML's
 node tree far more), so a file given by mistake (a database dump, a disk image) is refused by
 its size before a byte is read, instead of exhausting the host's memory."""
 
 
+def _too_large_to_read(size: int | None) -> str:
+    return (
+        f"the file is larger than {TEXT_FILE_MAX_BYTES // MEGABYTE} MB, the most read at once; "
+        "check that it is the file you meant, or split it (a catalog by company, "
+        "mappings by connection)"
+    )
+
+
 def read_text_file(
-    path: pathlib.Path, *, source: str | None = None, max_bytes: int = TEXT_FILE_MAX_BYTES
+    path: pathlib.Path,
+    *,
+    source: str | None = None,
+    max_bytes: int = TEXT_FILE_MAX_BYTES,
+    too_large: Callable[[int | None], str] = _too_large_to_read,
 ) -> str:
     """An input file's text: UTF-8, with or without the BOM Windows editors write. Any other
     bytes are an ``InvalidDocument`` naming the line of the first one (a cp1252 or binary
     file ended in a ``UnicodeDecodeError`` traceback); a file over ``max_bytes`` is one
-    naming its size."""
+    saying ``too_large`` of its size, refused by it before a byte is read (a device or a pipe,
+    which has none, once ``max_bytes`` are read)."""
     name = source or str(path)
+    stated = path.stat().st_size
+    if stated > max_bytes:
+        raise InvalidDocument(name, [Problem("", too_large(stated))])
     with path.open("rb") as file:
         data = file.read(max_bytes + 1)
     if len(data) > max_bytes:
-        message = (
-            f"the file is larger than {max_bytes // (1024 * 1024)} MB, the most read at once; "
-            "check that it is the file you meant, or split it (a catalog by company, "
-            "mappings by connection)"
-        )
-        raise InvalidDocument(name, [Problem("", message)])
+        raise InvalidDocument(name, [Problem("", too_large(None))])
     return text_of(data, source=name)
 
 
@@ -96,3 +113,8 @@ def text_of(data: bytes, *, source: str) -> str:
             "as UTF-8 (in Excel: CSV UTF-8; in an editor: Save with encoding UTF-8)"
         )
         raise InvalidDocument(source, [Problem("", message, line)]) from None
+
+
+def read_yaml_file(path: pathlib.Path, *, source: str | None = None) -> str:
+    """A YAML file's text, at most ``YAML_MAX_BYTES`` of it (``read_text_file``)."""
+    return read_text_file(path, source=source, max_bytes=YAML_MAX_BYTES, too_large=yaml_too_large)

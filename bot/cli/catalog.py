@@ -15,7 +15,7 @@ from stockpot.bot.cli.support import (
     table,
 )
 from stockpot.core.catalog.importer import import_catalog
-from stockpot.core.documents import read_text_file
+from stockpot.core.documents import read_yaml_file
 from stockpot.core.errors import PROBLEMS_SHOWN, InvalidDocument, ValidationFailed
 from stockpot.core.lookup import company_by_name, connection_by_label
 from stockpot.core.mapping import find_item, import_mappings, list_mappings, remove_mapping
@@ -61,7 +61,7 @@ def _importing(run: Callable[[], object], command: str, file: Path, all_errors: 
 def catalog_import(file: Path, all_errors: bool) -> None:
     """Upsert a company's catalog from a YAML FILE, all or nothing."""
     _importing(
-        lambda: import_catalog(session_factory(), read_text_file(file), source=str(file)),
+        lambda: import_catalog(session_factory(), read_yaml_file(file), source=str(file)),
         "catalog import",
         file,
         all_errors,
@@ -79,7 +79,7 @@ def mappings() -> None:
 def mappings_import(file: Path, all_errors: bool) -> None:
     """Create or replace mappings from a YAML FILE, all or nothing."""
     _importing(
-        lambda: import_mappings(session_factory(), read_text_file(file), source=str(file)),
+        lambda: import_mappings(session_factory(), read_yaml_file(file), source=str(file)),
         "mappings import",
         file,
         all_errors,
