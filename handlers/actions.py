@@ -269,6 +269,19 @@ def catch_up_days(ack: Ack, body: dict[str, Any], respond: Respond, context: Bol
         jobs = catch_up(location, missing, who.audit)
         name = location.name
     queued = svc.jobs.enqueue_many(jobs)
+    if not queued:  # pressed again (a stale copy, a second admin): the first press's note stands
+        state = (
+            "already transferred"
+            if not missing
+            else f"already being caught up ({len(days) - len(missing)} of them transferred "
+            "so far; nothing more was queued)"
+        )
+        respond(
+            text=f"The {plural(len(days), 'day')} of {escape(name)}: {state}.",
+            response_type="ephemeral",
+            replace_original=False,
+        )
+        return
     spend(
         respond,
         body,

@@ -492,16 +492,33 @@ def resumed_after_three_days(bot):
 
 
 def test_resuming_offers_to_catch_up_the_paused_days(bot):
+    """Catch up queues the paused days; pressed again (a stale copy, a second admin) while
+    they run it says so and how far they are, and once they are done that they are, each
+    privately: nothing is queued, nothing is rewritten ("Catching up 0 days" replaced the
+    first press's note)."""
     offer = resumed_after_three_days(bot)
     button = _first_button(offer)
+    arrived, release = _held(bot)
     bot.send.block_action(ActionId.CATCH_UP, button["value"], user=ADMIN)
     reply(bot, "Catching up 3 days")
+    assert arrived.wait(30), "the first day's transfer runs, held on its fetch"
+    bot.send.block_action(ActionId.CATCH_UP, button["value"], user=ADMIN)
+    running = reply(bot, "already being caught up")
+    assert "The 3 days of Pizzeria Beispiel Teltow: already being caught up" in texts(running)
+    assert "0 of them transferred so far; nothing more was queued" in texts(running)
+    assert running.args.get("response_type") == "ephemeral"
+    assert not running.args.get("replace_original")
+    release.set()
     bot.drain()
     with bot.database.session() as session:
         kinds = session.scalars(select(TransferRun.kind)).all()
     assert [kind.value for kind in kinds] == ["automatic"] * 3
     bot.send.block_action(ActionId.CATCH_UP, button["value"], user=ADMIN)
-    reply(bot, "Catching up 0 days")
+    done = reply(bot, "already transferred")
+    assert "The 3 days of Pizzeria Beispiel Teltow: already transferred." in texts(done)
+    assert not done.args.get("replace_original")
+    assert not [c for c in bot.slack.calls if "Catching up 0" in texts(c)]
+    assert len([c for c in bot.slack.calls if "Catching up" in texts(c)]) == 1
 
 
 def missed_days(bot, store: int) -> tuple[specs.JobSpec, date]:
