@@ -8,6 +8,7 @@ and reports progress after each day, which is what a retry on another worker res
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -26,6 +27,7 @@ from stockpot.core.pos.base import FetchedDay
 from stockpot.core.pos.errors import DayNotComplete, PosAuthError
 from stockpot.core.pos.http import RetryPolicy
 from stockpot.core.settings import Settings
+from stockpot.core.words import echoed
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 400
@@ -74,10 +76,39 @@ def last_complete_day(location: ExternalLocation) -> date:
     return Clock.of(location).today(utcnow()) - timedelta(days=1)
 
 
+_NUMBER = re.compile(r"[-+]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)(e[-+]?[0-9]+)?", re.IGNORECASE)
+"""What reads as a number when typed after a location's name: ``90``, ``-5``, ``1.5``,
+``1,5``, ``1e309``."""
+
+
+def _days_refused(written: str) -> ValidationFailed:
+    return ValidationFailed(
+        f"migrate a whole number of days from 1 to {MAX_DAYS}, not {echoed(written)}"
+    )
+
+
+def typed_days(words: list[str]) -> tuple[str, str | None]:
+    """``<location> [days]`` split: a last word that reads as a number is the day count
+    (``1e309`` was taken as part of the name: "no location 'Main room 1e309'")."""
+    if len(words) > 1 and _NUMBER.fullmatch(words[-1]):
+        return " ".join(words[:-1]), words[-1]
+    return " ".join(words), None
+
+
+def days_of(written: str | None) -> int:
+    """The days a typed count asks for (``DEFAULT_DAYS`` when none was typed); one that is no
+    whole number is refused here, one out of range by ``plan``."""
+    if written is None:
+        return DEFAULT_DAYS
+    if written.isascii() and written.isdigit() and len(written) <= len(str(MAX_DAYS)) + 1:
+        return int(written)
+    raise _days_refused(written)
+
+
 def plan(session: Session, location: ExternalLocation, days: int) -> MigrationProgress:
     """The days a migration of ``days`` covers, refusing what cannot be migrated."""
     if not 1 <= days <= MAX_DAYS:
-        raise ValidationFailed(f"migrate between 1 and {MAX_DAYS} days, not {days}")
+        raise _days_refused(str(days))
     if location.storage_unit_id is None:
         raise ValidationFailed(f"link a storage unit to '{location.name}' before migrating it")
     last = last_complete_day(location)

@@ -29,7 +29,7 @@ from stockpot.core.errors import StockpotError, ValidationFailed
 from stockpot.core.jobs import specs
 from stockpot.core.jobs.specs import Notify
 from stockpot.core.locations import overview
-from stockpot.core.migration import DEFAULT_DAYS, plan
+from stockpot.core.migration import DEFAULT_DAYS, days_of, plan, typed_days
 from stockpot.core.models import (
     Company,
     ExternalLocation,
@@ -410,17 +410,13 @@ def pos_unmapped(inv: Invocation) -> None:
 def pos_migrate(inv: Invocation) -> None:
     who = inv.actor()
     who.require_admin()
-    days = DEFAULT_DAYS
-    words = list(inv.args)
-    if words and words[-1].isascii() and words[-1].isdigit():
-        days = int(words.pop())
-    name = " ".join(words)
+    name, written = typed_days(list(inv.args))
     if not name:
         raise UsageError("`/pos migrate <location> [days]` (90 days unless you say)")
     found = company_locations(inv, who, name)
     if len(found) != 1:
         raise UsageError("migrate one location at a time: `/pos migrate <location> [days]`")
-    inv.reply(start_migration(inv.services, who, inv.notify(), found[0], days))
+    inv.reply(start_migration(inv.services, who, inv.notify(), found[0], days_of(written)))
 
 
 def start_migration(

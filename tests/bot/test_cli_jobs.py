@@ -51,7 +51,7 @@ def test_a_migration_is_queued_then_run_by_a_worker(connected, settings, monkeyp
     assert f"{done['first_date']}…{done['last_date']}  3/3" in shown[-1], shown
     with connected.session() as session:
         assert len(session.scalars(select(TransferRun)).all()) == 3
-    assert "error: migrate between 1 and 400 days" in run(
+    assert "error: migrate a whole number of days from 1 to 400, not 0" in run(
         "migrate", "Pizzeria Beispiel Teltow", "--days", "0", code=1
     )
     assert "error: no job 9" in run("jobs", "retry", "9", code=1)

@@ -784,6 +784,24 @@ def test_a_migration_reports_progress_in_one_message(bot):
     assert [k.value for k in kinds] == ["migration"] * 3
 
 
+def test_a_day_count_that_is_no_usable_number_is_refused_with_its_range(bot):
+    """`/pos migrate Main room 1e309` was told "no location 'Main room 1e309'; did you mean
+    Main room?": what reads as a number after a location's name is its day count, refused
+    with the range it may take; nothing is queued. A misspelt name is still told by name."""
+    store = _synced(bot)
+    with unit_of_work(bot.database.factory) as session:
+        link_storage_unit(session, session.get_one(ExternalLocation, store), "Kitchen")
+    for written in ("1e309", "-5", "0", "1.5", "401", "1,5"):
+        bot.send.command("/pos", f"migrate Pizzeria Beispiel Teltow {written}", user=ADMIN)
+        told = texts(reply(bot, f"from 1 to 400, not {written}"))
+        assert f"migrate a whole number of days from 1 to 400, not {written}" in told
+        assert "no location" not in told
+    bot.send.command("/pos", "migrate Pizzeria Beispiel Telt 1.5", user=ADMIN)
+    reply(bot, "did you mean Pizzeria Beispiel Teltow")
+    with bot.database.session() as session:
+        assert session.scalar(select(Job.id).where(Job.kind == JobKind.MIGRATION)) is None
+
+
 def test_one_migration_per_location_and_no_activation_meanwhile(bot):
     store = _synced(bot)
     # Held, not refused: a migration SIDES answers 503 ran out of attempts (retries are
