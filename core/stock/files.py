@@ -215,9 +215,28 @@ one before another ``name=``. A comma inside a quantity (``Flour=1,5kg``) is a d
 comma, and ``Flour=1,000kg`` reaches the rule that refuses it as ambiguous."""
 
 
+QUANTITY_RUN_ON = re.compile(r"[0-9]+[^\W\d_]*\s+[^=]*\S\s*=")
+"""A part that starts with the rest of a decimal-comma quantity and then names the next line
+(``5kg Basil=`` of ``Mozzarella=0,5kg Basil=30g``): the comma was the quantity's."""
+
+
 def split_lines(text: str) -> list[str]:
-    """The lines of ``Flour=1,5kg@0,9, Basil=200g``, cut at ``NEXT_LINE`` commas."""
-    return [part for part in NEXT_LINE.split(text) if part.strip()]
+    """The lines of ``Flour=1,5kg@0,9, Basil=200g``, cut at ``NEXT_LINE`` commas. A comma
+    between digits whose next part reads as the quantity's rest followed by a name
+    (``Mozzarella=0,5kg Basil=30g``: two lines run together with a space) is kept in its line,
+    which is then told that it names two ingredients, not "got 0" and "unknown '5kg Basil'"."""
+    parts: list[str] = []
+    start, bare_comma = 0, False
+    for comma in (*NEXT_LINE.finditer(text), None):
+        end = len(text) if comma is None else comma.start()
+        part = text[start:end]
+        if bare_comma and parts[-1][-1:].isdigit() and QUANTITY_RUN_ON.match(part):
+            parts[-1] += "," + part
+        else:
+            parts.append(part)
+        if comma is not None:
+            start, bare_comma = comma.end(), comma.group() == ","
+    return [part for part in parts if part.strip()]
 
 
 def read_arguments(texts: Sequence[str], *, source: str = "arguments") -> StockFile:

@@ -145,7 +145,11 @@ def test_two_lines_typed_without_a_comma_are_told_to_separate_them(bot):
     """``Flour=2kg Basil=30g`` (a space, or a semicolon, where the short form takes a comma)
     was "'2kg Basil=30g' is not a number; write it with the digits 0-9": the fix it gave
     was not the fix. It names the lines and how to separate them, and posts nothing."""
-    for typed in ("Flour=2kg Basil=30g", "Flour=2kg; Tomato sauce=1l@2"):
+    for typed in (
+        "Flour=2kg Basil=30g",
+        "Flour=2kg; Tomato sauce=1l@2",
+        "Flour=0,5kg Basil=30g",  # the decimal comma was read as a line break before 5kg
+    ):
         bot.send.command("/stock", f"receive Kitchen {typed}", user=ADMIN)
         said = texts(reply(bot, "names 2 ingredients"))
         assert "one ingredient=quantity a line" in said and "Flour=2kg, Basil=30g" in said
