@@ -6,6 +6,7 @@ refused whole, at the line and column of its first NUL, saying how to make the f
 from __future__ import annotations
 
 import csv
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
@@ -20,8 +21,13 @@ class NulPlace:
     """``'Name'`` (quoted) by the header's name, else the column's number; ``None`` when the
     file stops being CSV before the NUL (its line alone is known)."""
 
+    @property
+    def field(self) -> str:
+        """``column 'Name'``, or ``""`` where the column is not known."""
+        return f"column {self.column}" if self.column else ""
+
     def __str__(self) -> str:
-        return f"line {self.line}" + (f", column {self.column}" if self.column else "")
+        return f"line {self.line}" + (f", {self.field}" if self.column else "")
 
 
 def nul_fix(what: str) -> str:
@@ -33,12 +39,19 @@ def nul_fix(what: str) -> str:
     )
 
 
-def nul_place(text: TextIO, *, delimiter: str, header: bool, line: int) -> NulPlace:
+def nul_place(
+    text: TextIO,
+    *,
+    delimiter: str,
+    header: Callable[[list[str]], Sequence[str]] | None,
+    line: int,
+) -> NulPlace:
     """Where the first NUL of ``text`` (a CSV file decoded with errors replaced) is: its
-    record's line and its column, named by the header row when the file has one. ``line``:
-    the NUL's line counted in the bytes, said alone when the file is not CSV up to it."""
+    record's line and its column, named by the header row when the file has one (``header``:
+    the names the file's reader gives its first record). ``line``: the NUL's line counted in
+    the bytes, said alone when the file is not CSV up to it."""
     reader = csv.reader(text, delimiter=delimiter)
-    names: tuple[str, ...] | None = None
+    names: Sequence[str] | None = None
     start = 1
     try:
         for cells in reader:
@@ -47,8 +60,8 @@ def nul_place(text: TextIO, *, delimiter: str, header: bool, line: int) -> NulPl
                 if names is not None and at < len(names):
                     return NulPlace(start, f"'{inert(names[at], 40)}'")
                 return NulPlace(start, str(at + 1))
-            if header and names is None:
-                names = tuple(cell.strip().lstrip("\ufeff") for cell in cells)
+            if header is not None and names is None:
+                names = header(cells)
             start = reader.line_num + 1
     except csv.Error:
         pass

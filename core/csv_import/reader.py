@@ -358,7 +358,8 @@ def nul_refusal(
     line = _lines_before(stream, offset) + 1
     text = io.TextIOWrapper(stream, encoding=dialect.encoding, errors="replace", newline="")
     try:
-        place = nul_place(text, delimiter=dialect.delimiter, header=profile.header_row, line=line)
+        names = (lambda cells: column_names(cells, profile)) if profile.header_row else None
+        place = nul_place(text, delimiter=dialect.delimiter, header=names, line=line)
     finally:
         text.detach()
         stream.seek(0)

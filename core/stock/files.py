@@ -127,9 +127,9 @@ def _csv_rows(text: str, *, source: str) -> list[list[str]]:
     text = text.lstrip("\ufeff")
     if (nul := text.find("\0")) >= 0:
         line = text.count("\n", 0, nul) + 1
-        place = nul_place(io.StringIO(text, newline=""), delimiter=",", header=True, line=line)
-        column = f"column {place.column}" if place.column else ""
-        raise InvalidDocument(source, [Problem(column, nul_fix("save it"), place.line)])
+        rows = io.StringIO(text, newline="")
+        place = nul_place(rows, delimiter=",", header=_header_names, line=line)
+        raise InvalidDocument(source, [Problem(place.field, nul_fix("save it"), place.line)])
     reader = csv.reader(io.StringIO(text), strict=True)
     try:
         return list(reader)
@@ -145,11 +145,16 @@ def read_shared_csv(data: bytes, *, source: str) -> StockFile:
     return read_csv(text_of(data, source=source), source=source)
 
 
+def _header_names(cells: list[str]) -> list[str]:
+    """A stock CSV's columns as its header row names them."""
+    return [cell.strip() for cell in cells]
+
+
 def read_csv(text: str, *, source: str) -> StockFile:
     rows = _csv_rows(text, source=source)
     if not rows:
         raise InvalidDocument(source, [Problem("", "the file is empty", 1)])
-    header = [cell.strip().casefold().replace(" ", "_") for cell in rows[0]]
+    header = [name.casefold().replace(" ", "_") for name in _header_names(rows[0])]
     missing = [name for name in ("ingredient", "quantity") if name not in header]
     unknown = [
         name for name in header if name not in ("ingredient", "quantity", "unit", "unit_cost")
