@@ -175,11 +175,7 @@ def undone_blocks(result: UndoResult, file_name: str, by: str | None = None) -> 
     been imported."""
     days = [f"{escape(report.location)}, {report.business_date}" for report in result.reports]
     return [
-        section(
-            f"Import of *{_text(file_name, 80)}* undone{_by(by)}: "
-            f"{plural(len(days), 'day')} now as if it had never been imported; other imports of "
-            "those days stay."
-        ),
+        section(f"Import of *{_text(file_name, 80)}* undone{_by(by)}: {result.taken_back()}"),
         lines_section("Days taken back", days),
     ]
 

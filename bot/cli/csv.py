@@ -286,8 +286,7 @@ def csv_undo(import_id: int) -> None:
     result = undo_import(session_factory(), import_id, triggered_by="cli")
     click.echo(
         f"Import of {inert(result.file_name, 80)} (import {import_id}) undone: "
-        f"{plural(len(result.reports), 'day')} now as if it had never been imported; other "
-        "imports of those days stay."
+        f"{result.taken_back()}"
     )
     for report in result.reports:
         print_report(report)

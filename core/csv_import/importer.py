@@ -50,7 +50,7 @@ from stockpot.core.transfer.runner import (
     TransferRequest,
     transfer_days_in_session,
 )
-from stockpot.core.words import figure, local_time
+from stockpot.core.words import figure, local_time, plural
 
 SOURCE = "csv"
 BATCH_DAYS = 10
@@ -132,6 +132,13 @@ class ImportResult:
     """The file's codes that are not mapped, with the file's quantities (a day's run also
     lists what other imports of that day left unmapped)."""
 
+    def taken_back(self) -> str:
+        """What the undo did, said after the import's name: one wording for Slack and the CLI."""
+        return (
+            f"{plural(len(self.reports), 'day')} now as if it had never been imported; other "
+            "imports of those days stay."
+        )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "import_id": self.import_id,
@@ -160,6 +167,13 @@ class UndoResult:
     reports: list[TransferReport]
     file_name: str = ""
     """The file imported, which names the import (an undo recorded before it was kept: ``""``)."""
+
+    def taken_back(self) -> str:
+        """What the undo did, said after the import's name: one wording for Slack and the CLI."""
+        return (
+            f"{plural(len(self.reports), 'day')} now as if it had never been imported; other "
+            "imports of those days stay."
+        )
 
     def to_json(self) -> dict[str, Any]:
         return {

@@ -414,7 +414,7 @@ def update_sides_credentials(
     once: str | None = None,
 ) -> ConnectionInfo:
     """New credentials, tested first, of a user who reads what the old one read
-    (``_refuse_other_stores``); stores, links and mappings stay as they are. ``once`` as for
+    (``_refuse_another_account``); stores, links and mappings stay as they are. ``once`` as for
     ``connect_sides``: an update submitted again is not tested and said again."""
     with factory() as session:
         company_id = session.get_one(Connection, connection_id).company_id
