@@ -26,6 +26,7 @@ from stockpot.core.pos import connections
 from stockpot.core.pos.base import FetchedDay
 from stockpot.core.pos.errors import DayNotComplete, PosAuthError
 from stockpot.core.pos.http import RetryPolicy
+from stockpot.core.quantities import TYPED_NUMBER
 from stockpot.core.settings import Settings
 from stockpot.core.words import echoed
 
@@ -76,7 +77,7 @@ def last_complete_day(location: ExternalLocation) -> date:
     return Clock.of(location).today(utcnow()) - timedelta(days=1)
 
 
-_NUMBER = re.compile(r"[-+]?([0-9]+([.,][0-9]*)?|[.,][0-9]+)(e[-+]?[0-9]+)?", re.IGNORECASE)
+_NUMBER = re.compile(TYPED_NUMBER)
 """What reads as a number when typed after a location's name: ``90``, ``-5``, ``1.5``,
 ``1,5``, ``1e309``."""
 

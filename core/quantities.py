@@ -139,6 +139,12 @@ def decimal_point(number: str) -> str:
     return number.replace(",", ".")
 
 
+TYPED_NUMBER = r"[-+]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][-+]?[0-9]+)?"
+"""What reads as a number where people type one (``90``, ``-5``, ``1,5``, ``.5``, ``2.``,
+``1e309``), before ``parse_quantity_text`` says whether it is one Stockpot takes: the one
+pattern for finding a number in typed text (a stock line's amount, a migration's days)."""
+
+
 _GROUPED = re.compile(
     r"([+-]?[1-9][0-9]{0,2})(?:([.,])([0-9]{3}(?:\2[0-9]{3})*)(?:([.,])([0-9]+))?)",
     re.ASCII,

@@ -44,7 +44,13 @@ from stockpot.core.models import (
 )
 from stockpot.core.nul_bytes import nul_fix, nul_place
 from stockpot.core.periods import sane_date
-from stockpot.core.quantities import COST_RANGE, Cost, Quantity, parse_quantity_text
+from stockpot.core.quantities import (
+    COST_RANGE,
+    TYPED_NUMBER,
+    Cost,
+    Quantity,
+    parse_quantity_text,
+)
 from stockpot.core.stock.services import LineInput
 from stockpot.core.units import FAMILY_WORDS
 from stockpot.core.words import quoted
@@ -205,7 +211,7 @@ so that a number written wrongly there (``1e309``, ``€12``) is told what is wr
 RUN_TOGETHER = re.compile(r"[^\W\d_]\s*=")
 """A name= after a line's amount or cost: the next line, typed without its comma."""
 AMOUNT = re.compile(
-    r"(?P<quantity>[-+]?(?:[0-9]+(?:[.,][0-9]*)?|[.,][0-9]+)(?:[eE][-+]?[0-9]+)?)"
+    rf"(?P<quantity>{TYPED_NUMBER})"
     r"\s*(?P<unit>[^\W\d_]*)"
 )
 """A quantity and the unit after it, letters only: ``0x10g`` is no 0 of a unit ``x10g`` (it
